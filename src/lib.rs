@@ -1,0 +1,4 @@
+//! buyerdesk: a terminal buyer workstation. Sources -> snapshot -> plan ->
+//! screen; see README.md for the layout.
+
+pub mod plan;

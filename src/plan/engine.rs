@@ -1,0 +1,361 @@
+//! The rule engine wrapper: GRL parsed once per rules version, one engine per
+//! worker thread, facts in and the fired rules with their changes out.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use rust_rule_engine::{
+    ActionType, EngineConfig, Facts, GRLParser, KnowledgeBase, RustRuleEngine, Value,
+};
+
+use super::facts::{schema_field, ProductFacts};
+use super::numbers::{fmt_qty, guarded_ceil};
+use super::rationale::Change;
+
+/// The rules shipped with buyerdesk (rules/purchasing.grl).
+pub const DEFAULT_RULES: &str = include_str!("../../rules/purchasing.grl");
+
+/// Why a rules file cannot be used.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RulesError {
+    #[error("{origin}: the rules file holds no rule")]
+    Empty { origin: String },
+    #[error("{origin}: the rule engine refused the file: {message}")]
+    Parse { origin: String, message: String },
+    #[error("{origin}:{line}: Log(...) prints to the terminal; remove it")]
+    LogAction { origin: String, line: usize },
+}
+
+/// A piece of a formula: literal text or a `Product.<field>` reference.
+#[derive(Debug, Clone)]
+enum Token {
+    Text(String),
+    Field(String),
+}
+
+/// One action of a rule, as far as the rationale needs it.
+#[derive(Debug, Clone)]
+struct ActionInfo {
+    /// The field written (without `Product.`), if any.
+    target: Option<String>,
+    /// The formula as the rule author wrote it, without `Product.` prefixes.
+    formula: String,
+    tokens: Vec<Token>,
+}
+
+/// A parsed, ready-to-run rules version.
+#[derive(Clone)]
+pub struct RuleSet {
+    kb: KnowledgeBase,
+    /// Where the rules came from (a path, or "embedded rules/purchasing.grl").
+    pub origin: String,
+    pub text: Arc<str>,
+    actions: Arc<HashMap<String, Vec<ActionInfo>>>,
+    pub rule_names: Vec<String>,
+}
+
+impl std::fmt::Debug for RuleSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RuleSet")
+            .field("origin", &self.origin)
+            .field("rule_names", &self.rule_names)
+            .finish()
+    }
+}
+
+fn tokenize(expr: &str) -> Vec<Token> {
+    let mut out = Vec::new();
+    let mut rest = expr;
+    while let Some(pos) = rest.find("Product.") {
+        if pos > 0 {
+            out.push(Token::Text(rest[..pos].to_string()));
+        }
+        let after = &rest[pos + "Product.".len()..];
+        let end = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(after.len());
+        out.push(Token::Field(after[..end].to_string()));
+        rest = &after[end..];
+    }
+    if !rest.is_empty() {
+        out.push(Token::Text(rest.to_string()));
+    }
+    out
+}
+
+fn value_text(v: &Value) -> String {
+    match v {
+        Value::Number(n) => fmt_qty(*n),
+        Value::Integer(i) => i.to_string(),
+        Value::Boolean(b) => b.to_string(),
+        Value::String(s) => format!("\"{s}\""),
+        Value::Null => "null".to_string(),
+        Value::Expression(e) => e.clone(),
+        other => format!("{other:?}"),
+    }
+}
+
+fn json_of(v: &Value) -> serde_json::Value {
+    match v {
+        Value::Number(n) => serde_json::json!(super::numbers::round_qty(*n)),
+        Value::Integer(i) => serde_json::json!(i),
+        Value::Boolean(b) => serde_json::json!(b),
+        Value::String(s) => serde_json::json!(s),
+        Value::Null => serde_json::Value::Null,
+        other => serde_json::json!(format!("{other:?}")),
+    }
+}
+
+fn describe_action(action: &ActionType) -> ActionInfo {
+    let strip = |s: &str| s.trim().trim_start_matches("Product.").to_string();
+    match action {
+        ActionType::Set { field, value } => {
+            let expr = match value {
+                Value::Expression(e) => e.clone(),
+                other => value_text(other),
+            };
+            ActionInfo {
+                target: Some(strip(field)),
+                formula: expr.replace("Product.", ""),
+                tokens: tokenize(&expr),
+            }
+        }
+        ActionType::Custom {
+            action_type,
+            params,
+        } => {
+            let arg = |k: &str| params.get(k).map(value_text).unwrap_or_default();
+            let target = params.get("0").map(|v| match v {
+                Value::String(s) | Value::Expression(s) => strip(s),
+                other => value_text(other),
+            });
+            let expr = match action_type.as_str() {
+                "RoundUpToMultiple" => {
+                    format!("ceil({} / {}) x {}", arg("1"), arg("2"), arg("2"))
+                }
+                "CeilDivide" => format!("ceil({} / {})", arg("1"), arg("2")),
+                other => format!("{other}(...)"),
+            };
+            ActionInfo {
+                target,
+                formula: expr.replace("Product.", ""),
+                tokens: tokenize(&expr),
+            }
+        }
+        other => ActionInfo {
+            target: None,
+            formula: format!("{other:?}"),
+            tokens: Vec::new(),
+        },
+    }
+}
+
+impl RuleSet {
+    /// The rules shipped with buyerdesk.
+    pub fn embedded() -> RuleSet {
+        RuleSet::parse(DEFAULT_RULES, "embedded rules/purchasing.grl")
+            .expect("the shipped rules parse (checked by tests)")
+    }
+
+    /// Parses a rules file once. Files the engine would run wrongly are
+    /// refused here; the full validator with line and column comes with the
+    /// rule editor.
+    pub fn parse(text: &str, origin: &str) -> Result<RuleSet, RulesError> {
+        for (i, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            if code.contains("Log(") {
+                return Err(RulesError::LogAction {
+                    origin: origin.to_string(),
+                    line: i + 1,
+                });
+            }
+        }
+        let rules = GRLParser::parse_rules(text).map_err(|e| RulesError::Parse {
+            origin: origin.to_string(),
+            message: e.to_string(),
+        })?;
+        if rules.is_empty() {
+            return Err(RulesError::Empty {
+                origin: origin.to_string(),
+            });
+        }
+        let kb = KnowledgeBase::new("buyerdesk");
+        let mut actions = HashMap::new();
+        let mut rule_names = Vec::new();
+        for rule in rules {
+            actions.insert(
+                rule.name.clone(),
+                rule.actions.iter().map(describe_action).collect::<Vec<_>>(),
+            );
+            rule_names.push(rule.name.clone());
+            kb.add_rule(rule).map_err(|e| RulesError::Parse {
+                origin: origin.to_string(),
+                message: e.to_string(),
+            })?;
+        }
+        Ok(RuleSet {
+            kb,
+            origin: origin.to_string(),
+            text: Arc::from(text),
+            actions: Arc::new(actions),
+            rule_names,
+        })
+    }
+
+    /// A new engine for one worker thread, with buyerdesk's actions.
+    pub fn engine(&self) -> Planner {
+        let config = EngineConfig {
+            max_cycles: 100,
+            timeout: None,
+            enable_stats: false,
+            debug_mode: false,
+        };
+        let mut engine = RustRuleEngine::with_config(self.kb.clone(), config);
+        engine.register_action_handler("RoundUpToMultiple", |params, facts| {
+            let (target, value, multiple) = action_args("RoundUpToMultiple", params)?;
+            let result = if multiple > 0.0 {
+                guarded_ceil(value / multiple) * multiple
+            } else {
+                value
+            };
+            facts.set_nested(&format!("Product.{target}"), Value::Number(result))
+        });
+        engine.register_action_handler("CeilDivide", |params, facts| {
+            let (target, numerator, denominator) = action_args("CeilDivide", params)?;
+            if denominator <= 0.0 {
+                return Err(rust_rule_engine::RuleEngineError::EvaluationError {
+                    message: format!("CeilDivide: denominator {denominator} is not positive"),
+                });
+            }
+            let result = guarded_ceil(numerator / denominator);
+            facts.set_nested(&format!("Product.{target}"), Value::Number(result))
+        });
+        Planner {
+            engine,
+            actions: Arc::clone(&self.actions),
+        }
+    }
+}
+
+fn action_args(
+    name: &str,
+    params: &HashMap<String, Value>,
+) -> rust_rule_engine::Result<(String, f64, f64)> {
+    let err = |message: String| rust_rule_engine::RuleEngineError::EvaluationError { message };
+    let target = match params.get("0") {
+        Some(Value::String(s)) => s.trim_start_matches("Product.").to_string(),
+        other => {
+            return Err(err(format!(
+                "{name}: first argument must be a field name in quotes, got {other:?}"
+            )))
+        }
+    };
+    match schema_field(&target) {
+        Some(f) if f.writable => {}
+        _ => {
+            return Err(err(format!(
+                "{name}: '{target}' is not an output field rules may write"
+            )))
+        }
+    }
+    let num = |k: &str| -> rust_rule_engine::Result<f64> {
+        match params.get(k) {
+            Some(Value::Number(n)) => Ok(*n),
+            Some(Value::Integer(i)) => Ok(*i as f64),
+            other => Err(err(format!(
+                "{name}: argument {} must be a number, got {other:?}",
+                k.parse::<usize>().unwrap_or(0) + 1
+            ))),
+        }
+    };
+    Ok((target, num("1")?, num("2")?))
+}
+
+/// What the rules did for one product.
+#[derive(Debug, Clone, Default)]
+pub struct RuleRun {
+    /// Fired rules in order, each with the fields it changed.
+    pub fired: Vec<(String, Vec<Change>)>,
+    /// The Product object after the rules.
+    pub result: HashMap<String, Value>,
+    /// The engine's run-time error, if any (facts may be partly modified).
+    pub error: Option<String>,
+    pub cycles: usize,
+}
+
+/// One engine, owned by one worker thread.
+pub struct Planner {
+    engine: RustRuleEngine,
+    actions: Arc<HashMap<String, Vec<ActionInfo>>>,
+}
+
+impl Planner {
+    /// Runs the rules on one product's facts.
+    pub fn run(&mut self, facts: &ProductFacts) -> RuleRun {
+        // no-loop is remembered for the engine's lifetime (RULES.md trap 1).
+        self.engine.reset_no_loop_tracking();
+        let object = facts.to_object();
+        let mut mirror = object.clone();
+        let engine_facts = Facts::new();
+        if let Err(e) = engine_facts.add_value("Product", Value::Object(object)) {
+            return RuleRun {
+                error: Some(e.to_string()),
+                ..Default::default()
+            };
+        }
+        let mut fired: Vec<(String, Vec<Change>)> = Vec::new();
+        let actions = &self.actions;
+        let outcome = self.engine.execute_with_callback(&engine_facts, |name, f| {
+            let mut changes = Vec::new();
+            if let Some(infos) = actions.get(name) {
+                for info in infos {
+                    let numbers: String = info
+                        .tokens
+                        .iter()
+                        .map(|t| match t {
+                            Token::Text(s) => s.clone(),
+                            Token::Field(field) => mirror
+                                .get(field)
+                                .map(value_text)
+                                .unwrap_or_else(|| "?".into()),
+                        })
+                        .collect();
+                    if let Some(target) = &info.target {
+                        let new = f
+                            .get_nested(&format!("Product.{target}"))
+                            .unwrap_or(Value::Null);
+                        let old = mirror
+                            .insert(target.clone(), new.clone())
+                            .unwrap_or(Value::Null);
+                        changes.push(Change {
+                            field: target.clone(),
+                            old: json_of(&old),
+                            new: json_of(&new),
+                            formula: info.formula.clone(),
+                            numbers: numbers.trim().to_string(),
+                        });
+                    }
+                }
+            }
+            fired.push((name.to_string(), changes));
+        });
+        let result = match engine_facts.get("Product") {
+            Some(Value::Object(m)) => m,
+            _ => HashMap::new(),
+        };
+        match outcome {
+            Ok(r) => RuleRun {
+                fired,
+                result,
+                error: None,
+                cycles: r.cycle_count,
+            },
+            Err(e) => RuleRun {
+                fired,
+                result,
+                error: Some(e.to_string()),
+                cycles: 0,
+            },
+        }
+    }
+}

@@ -1,0 +1,183 @@
+//! The rows each source hands over, and the join of the four sources into one
+//! `ProductInputs` per product (DOMAIN.md section 1). Plain values, no I/O.
+
+use std::collections::BTreeMap;
+
+use super::numbers::Num;
+
+/// A row of `oms_history`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OmsRow {
+    pub product_id: String,
+    pub product_name: Option<String>,
+    pub avg_daily_demand: Num,
+    pub trend: Option<String>,
+}
+
+/// Daily demand statistics for one product, aggregated by the database from
+/// the optional `oms_daily_demand` table (count, sum and sum of squares).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryStats {
+    pub product_id: String,
+    pub days: Num,
+    pub sum_qty: Num,
+    pub sum_sq_qty: Num,
+    pub first_day: Option<String>,
+    pub last_day: Option<String>,
+}
+
+/// A row of `inventory` (one per warehouse location). Optional columns that
+/// the table does not have are `None`; a NULL in a present column is
+/// `Some(Num::Null)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InventoryRow {
+    pub product_id: String,
+    pub available_qty: Num,
+    pub reserved_qty: Num,
+    pub warehouse_location: Option<String>,
+    pub on_order_qty: Option<Num>,
+    pub safety_stock: Option<Num>,
+    pub updated_at: Option<String>,
+}
+
+/// A row of `suppliers`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SupplierRow {
+    pub product_id: String,
+    pub supplier_name: Option<String>,
+    pub unit_price: Num,
+    pub moq: Num,
+    pub lead_time: Num,
+    pub supplier_id: Option<String>,
+    pub order_multiple: Option<Num>,
+    /// Raw text of `is_active` (booleans differ per backend).
+    pub is_active: Option<Option<String>>,
+    pub review_period_days: Option<Num>,
+    pub currency: Option<String>,
+}
+
+/// A row of `uom_conversions`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UomRow {
+    pub product_id: String,
+    pub from_uom: Option<String>,
+    pub to_uom: Option<String>,
+    pub conversion_factor: Num,
+}
+
+/// Everything the four sources returned for one load.
+#[derive(Debug, Clone, Default)]
+pub struct SourceRows {
+    pub oms: Vec<OmsRow>,
+    /// `None` when the optional history table does not exist.
+    pub history: Option<Vec<HistoryStats>>,
+    pub inventory: Vec<InventoryRow>,
+    pub suppliers: Vec<SupplierRow>,
+    pub uom: Vec<UomRow>,
+}
+
+/// The source rows that belong to one product.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProductInputs {
+    pub product_id: String,
+    pub oms: Vec<OmsRow>,
+    pub history: Option<HistoryStats>,
+    pub history_table_exists: bool,
+    pub inventory: Vec<InventoryRow>,
+    pub suppliers: Vec<SupplierRow>,
+    pub uom: Vec<UomRow>,
+}
+
+/// Groups the rows of all sources by product id. The product list is the
+/// union of the ids in OMS, inventory and suppliers; ids are trimmed and
+/// compared exactly (never case-folded). Products come out sorted by id.
+pub fn join(rows: SourceRows) -> Vec<ProductInputs> {
+    let mut by_id: BTreeMap<String, ProductInputs> = BTreeMap::new();
+    let history_table_exists = rows.history.is_some();
+    fn entry<'a>(m: &'a mut BTreeMap<String, ProductInputs>, id: &str) -> &'a mut ProductInputs {
+        if !m.contains_key(id) {
+            m.insert(
+                id.to_string(),
+                ProductInputs {
+                    product_id: id.to_string(),
+                    ..Default::default()
+                },
+            );
+        }
+        m.get_mut(id).expect("inserted above")
+    }
+    for mut r in rows.oms {
+        r.product_id = r.product_id.trim().to_string();
+        let id = r.product_id.clone();
+        entry(&mut by_id, &id).oms.push(r);
+    }
+    for mut r in rows.inventory {
+        r.product_id = r.product_id.trim().to_string();
+        let id = r.product_id.clone();
+        entry(&mut by_id, &id).inventory.push(r);
+    }
+    for mut r in rows.suppliers {
+        r.product_id = r.product_id.trim().to_string();
+        let id = r.product_id.clone();
+        entry(&mut by_id, &id).suppliers.push(r);
+    }
+    // UOM and history rows only attach to products the other sources know.
+    for mut r in rows.uom {
+        r.product_id = r.product_id.trim().to_string();
+        if let Some(p) = by_id.get_mut(r.product_id.as_str()) {
+            p.uom.push(r);
+        }
+    }
+    for mut h in rows.history.unwrap_or_default() {
+        h.product_id = h.product_id.trim().to_string();
+        if let Some(p) = by_id.get_mut(h.product_id.as_str()) {
+            p.history = Some(h);
+        }
+    }
+    let mut out: Vec<ProductInputs> = by_id.into_values().collect();
+    for p in &mut out {
+        p.history_table_exists = history_table_exists;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn oms(id: &str, d: f64) -> OmsRow {
+        OmsRow {
+            product_id: id.into(),
+            product_name: None,
+            avg_daily_demand: Num::Value(d),
+            trend: Some("stable".into()),
+        }
+    }
+
+    #[test]
+    fn product_list_is_the_union_of_oms_inventory_and_suppliers_trimmed_and_case_exact() {
+        let rows = SourceRows {
+            oms: vec![oms(" A-1 ", 1.0), oms("a-1", 2.0)],
+            inventory: vec![InventoryRow {
+                product_id: "B-2".into(),
+                available_qty: Num::Value(1.0),
+                reserved_qty: Num::Value(0.0),
+                warehouse_location: None,
+                on_order_qty: None,
+                safety_stock: None,
+                updated_at: None,
+            }],
+            uom: vec![UomRow {
+                product_id: "ONLY-UOM".into(),
+                from_uom: None,
+                to_uom: None,
+                conversion_factor: Num::Value(1.0),
+            }],
+            ..Default::default()
+        };
+        let products = join(rows);
+        let ids: Vec<&str> = products.iter().map(|p| p.product_id.as_str()).collect();
+        assert_eq!(ids, vec!["A-1", "B-2", "a-1"]);
+        assert_eq!(products[0].oms[0].avg_daily_demand, Num::Value(1.0));
+    }
+}

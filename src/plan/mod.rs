@@ -1,0 +1,447 @@
+//! The purchasing plan: pure domain, no I/O. Source rows in, one
+//! `ProductPlan` per product out, each with its rationale and exceptions.
+
+pub mod engine;
+pub mod facts;
+pub mod inputs;
+pub mod numbers;
+mod prepare;
+pub mod rationale;
+
+use std::collections::HashMap;
+
+use rust_rule_engine::Value;
+use serde::Serialize;
+
+pub use engine::{Planner, RuleRun, RuleSet, RulesError, DEFAULT_RULES};
+pub use inputs::{join, ProductInputs, SourceRows};
+pub use numbers::Num;
+pub use rationale::{Change, Exception, ExceptionCode, Step, StepKind};
+
+use numbers::{fmt_money, fmt_qty, ser_money, ser_opt_money, ser_opt_qty, ser_qty};
+
+/// Cover added by rounding beyond which OVERSHOOT is raised (DOMAIN.md 3).
+pub const OVERSHOOT_DAYS: f64 = 30.0;
+
+/// The plan for one product: its inputs, what the rules decided, why, and
+/// what a buyer must look at.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProductPlan {
+    pub product_id: String,
+    pub product_name: Option<String>,
+    pub supplier_id: Option<String>,
+    pub supplier_name: Option<String>,
+    pub trend: Option<String>,
+    #[serde(serialize_with = "ser_opt_qty")]
+    pub avg_daily_demand: Option<f64>,
+    #[serde(serialize_with = "ser_opt_qty")]
+    pub demand_sigma: Option<f64>,
+    #[serde(serialize_with = "ser_opt_qty")]
+    pub available_qty: Option<f64>,
+    #[serde(serialize_with = "ser_opt_qty")]
+    pub reserved_qty: Option<f64>,
+    #[serde(serialize_with = "ser_opt_qty")]
+    pub on_order_qty: Option<f64>,
+    #[serde(serialize_with = "ser_opt_qty")]
+    pub safety_stock: Option<f64>,
+    #[serde(serialize_with = "ser_opt_qty")]
+    pub inventory_position: Option<f64>,
+    #[serde(serialize_with = "ser_opt_qty")]
+    pub days_of_cover: Option<f64>,
+    #[serde(serialize_with = "ser_opt_qty")]
+    pub lead_time_days: Option<f64>,
+    #[serde(serialize_with = "ser_opt_qty")]
+    pub review_period_days: Option<f64>,
+    #[serde(serialize_with = "ser_opt_qty")]
+    pub demand_during_lead_time: Option<f64>,
+    #[serde(serialize_with = "ser_opt_qty")]
+    pub target_qty: Option<f64>,
+    #[serde(serialize_with = "ser_opt_qty")]
+    pub net_requirement: Option<f64>,
+    #[serde(serialize_with = "ser_opt_qty")]
+    pub moq: Option<f64>,
+    #[serde(serialize_with = "ser_opt_qty")]
+    pub order_multiple: Option<f64>,
+    #[serde(serialize_with = "ser_opt_qty")]
+    pub rounding_multiple: Option<f64>,
+    /// Suggested order, stock units (0: no order).
+    #[serde(serialize_with = "ser_qty")]
+    pub order_qty: f64,
+    /// Suggested order, purchase units.
+    #[serde(serialize_with = "ser_qty")]
+    pub purchase_qty: f64,
+    pub purchase_uom: Option<String>,
+    pub stock_uom: Option<String>,
+    #[serde(serialize_with = "ser_opt_qty")]
+    pub conversion_factor: Option<f64>,
+    #[serde(serialize_with = "ser_opt_money")]
+    pub unit_price: Option<f64>,
+    pub currency: Option<String>,
+    #[serde(serialize_with = "ser_money")]
+    pub amount: f64,
+    pub requires_approval: bool,
+    /// Exception codes, sorted and unique.
+    pub exceptions: Vec<ExceptionCode>,
+    /// Each exception with its explanation.
+    pub exception_details: Vec<Exception>,
+    /// Names of the rules that fired, in order.
+    pub rules_fired: Vec<String>,
+    pub rationale: Vec<Step>,
+}
+
+impl ProductPlan {
+    fn empty(product_id: &str) -> ProductPlan {
+        ProductPlan {
+            product_id: product_id.to_string(),
+            product_name: None,
+            supplier_id: None,
+            supplier_name: None,
+            trend: None,
+            avg_daily_demand: None,
+            demand_sigma: None,
+            available_qty: None,
+            reserved_qty: None,
+            on_order_qty: None,
+            safety_stock: None,
+            inventory_position: None,
+            days_of_cover: None,
+            lead_time_days: None,
+            review_period_days: None,
+            demand_during_lead_time: None,
+            target_qty: None,
+            net_requirement: None,
+            moq: None,
+            order_multiple: None,
+            rounding_multiple: None,
+            order_qty: 0.0,
+            purchase_qty: 0.0,
+            purchase_uom: None,
+            stock_uom: None,
+            conversion_factor: None,
+            unit_price: None,
+            currency: None,
+            amount: 0.0,
+            requires_approval: false,
+            exceptions: Vec::new(),
+            exception_details: Vec::new(),
+            rules_fired: Vec::new(),
+            rationale: Vec::new(),
+        }
+    }
+
+    pub fn has(&self, code: ExceptionCode) -> bool {
+        self.exceptions.contains(&code)
+    }
+
+    /// The buyer should order something.
+    pub fn needs_order(&self) -> bool {
+        self.order_qty > 0.0
+    }
+}
+
+/// What the plan needs besides the source rows.
+#[derive(Debug, Clone, Default)]
+pub struct PlanContext {
+    /// Open quantity of buyerdesk's own POs per product (approved or sent,
+    /// not closed), in stock units.
+    pub own_open_po_qty: HashMap<String, f64>,
+}
+
+fn number(v: Option<&Value>) -> Option<f64> {
+    match v {
+        Some(Value::Number(n)) => Some(*n),
+        Some(Value::Integer(i)) => Some(*i as f64),
+        _ => None,
+    }
+}
+
+/// Plans one product with an engine of this thread.
+pub fn plan_product(
+    inputs: &ProductInputs,
+    ctx: &PlanContext,
+    planner: &mut Planner,
+) -> ProductPlan {
+    let open_po = ctx
+        .own_open_po_qty
+        .get(&inputs.product_id)
+        .copied()
+        .unwrap_or(0.0);
+    let (mut plan, facts) = prepare::prepare(inputs, open_po);
+    let mut exceptions = std::mem::take(&mut plan.exception_details);
+    match facts {
+        None => {
+            plan.rationale.push(Step::simple(
+                StepKind::Note,
+                "Rules not run: the data above does not allow a calculation; no order suggested",
+            ));
+        }
+        Some(facts) => {
+            let run = planner.run(&facts);
+            apply_rules(&mut plan, &facts, run, &mut exceptions);
+            raise_stock_exceptions(&mut plan, &facts, &mut exceptions);
+        }
+    }
+    if open_po > 0.0 {
+        exceptions.push(Exception {
+            code: ExceptionCode::OpenPo,
+            message: format!("open buyerdesk POs cover {} units", fmt_qty(open_po)),
+        });
+    }
+    for e in &exceptions {
+        plan.rationale.push(Step::simple(
+            StepKind::Exception,
+            format!("{}: {}", e.code, e.message),
+        ));
+    }
+    let mut codes: Vec<ExceptionCode> = exceptions.iter().map(|e| e.code).collect();
+    codes.sort();
+    codes.dedup();
+    plan.exceptions = codes;
+    plan.exception_details = exceptions;
+    plan
+}
+
+fn apply_rules(
+    plan: &mut ProductPlan,
+    facts: &facts::ProductFacts,
+    run: RuleRun,
+    exceptions: &mut Vec<Exception>,
+) {
+    for (rule, changes) in &run.fired {
+        let detail: Vec<String> = changes
+            .iter()
+            .map(|c| {
+                let new = c
+                    .new
+                    .as_f64()
+                    .map(fmt_qty)
+                    .unwrap_or_else(|| c.new.to_string());
+                let old = c
+                    .old
+                    .as_f64()
+                    .map(fmt_qty)
+                    .unwrap_or_else(|| c.old.to_string());
+                if c.formula == c.numbers || c.numbers.is_empty() {
+                    format!("{} = {} (was {})", c.field, new, old)
+                } else {
+                    format!(
+                        "{} = {} = {} = {} (was {})",
+                        c.field, c.formula, c.numbers, new, old
+                    )
+                }
+            })
+            .collect();
+        plan.rationale.push(Step {
+            kind: StepKind::Rule,
+            text: format!(
+                "Rule {rule}: {}",
+                if detail.is_empty() {
+                    "fired".to_string()
+                } else {
+                    detail.join("; ")
+                }
+            ),
+            source: None,
+            rule: Some(rule.clone()),
+            changes: changes.clone(),
+        });
+        plan.rules_fired.push(rule.clone());
+    }
+    let get = |name: &str| number(run.result.get(name));
+    plan.inventory_position = get("inventory_position");
+    plan.demand_during_lead_time = get("demand_during_lead_time");
+    plan.target_qty = get("target_qty");
+    plan.net_requirement = get("net_requirement");
+    plan.rounding_multiple = get("rounding_multiple");
+
+    let mut problems = Vec::new();
+    if let Some(e) = &run.error {
+        problems.push(format!("the rules failed: {e}"));
+    }
+    let mut checked = |name: &str| -> f64 {
+        match get(name) {
+            Some(v) if v.is_finite() && v >= 0.0 => v,
+            Some(v) => {
+                problems.push(format!(
+                    "{name} = {v} after the rules (must be a finite number >= 0)"
+                ));
+                0.0
+            }
+            None => {
+                problems.push(format!("{name} is not a number after the rules"));
+                0.0
+            }
+        }
+    };
+    let order_qty = checked("order_qty");
+    let purchase_qty = checked("purchase_qty");
+    let amount = checked("amount");
+    let requires_approval = match run.result.get("requires_approval") {
+        Some(Value::Boolean(b)) => *b,
+        other => {
+            problems.push(format!(
+                "requires_approval is not true/false after the rules ({other:?})"
+            ));
+            false
+        }
+    };
+    if order_qty > 0.0 && purchase_qty <= 0.0 {
+        problems.push(format!(
+            "order_qty is {} but purchase_qty is 0",
+            fmt_qty(order_qty)
+        ));
+    }
+    if problems.is_empty() {
+        plan.order_qty = order_qty;
+        plan.purchase_qty = purchase_qty;
+        plan.amount = amount;
+        plan.requires_approval = requires_approval;
+        let mut text = if order_qty > 0.0 {
+            format!(
+                "Check: order {} {} = {} {} at {} = {}{}",
+                fmt_qty(order_qty),
+                plan.stock_uom.as_deref().unwrap_or("units"),
+                fmt_qty(purchase_qty),
+                plan.purchase_uom.as_deref().unwrap_or("units"),
+                fmt_qty(facts.unit_price),
+                fmt_money(amount),
+                if requires_approval {
+                    ", requires approval"
+                } else {
+                    ", auto-approved"
+                }
+            )
+        } else {
+            "Check: no order needed".to_string()
+        };
+        text.push_str(" (finite, >= 0: ok)");
+        plan.rationale.push(Step::simple(StepKind::Check, text));
+    } else {
+        for p in &problems {
+            plan.rationale
+                .push(Step::simple(StepKind::Check, format!("Check failed: {p}")));
+        }
+        exceptions.push(Exception {
+            code: ExceptionCode::RuleError,
+            message: format!("{}; no order suggested", problems.join("; ")),
+        });
+    }
+}
+
+fn raise_stock_exceptions(
+    plan: &mut ProductPlan,
+    f: &facts::ProductFacts,
+    exceptions: &mut Vec<Exception>,
+) {
+    let d = f.avg_daily_demand;
+    let avail = f.available_qty;
+    let mut raise = |code, message: String| exceptions.push(Exception { code, message });
+    if avail <= 0.0 && d > 0.0 {
+        raise(
+            ExceptionCode::Stockout,
+            format!(
+                "available {} with demand {}/day",
+                fmt_qty(avail),
+                fmt_qty(d)
+            ),
+        );
+    }
+    if avail < f.safety_stock {
+        raise(
+            ExceptionCode::BelowSafety,
+            format!(
+                "available {} is below safety stock {}",
+                fmt_qty(avail),
+                fmt_qty(f.safety_stock)
+            ),
+        );
+    }
+    if d > 0.0 && avail / d < f.lead_time_days {
+        raise(
+            ExceptionCode::OrderLate,
+            format!(
+                "stock lasts {} days, the supplier needs {} days",
+                fmt_qty(((avail / d).max(0.0) * 100.0).round() / 100.0),
+                fmt_qty(f.lead_time_days)
+            ),
+        );
+    }
+    if avail > 0.0 && d <= 0.0 {
+        raise(
+            ExceptionCode::NoDemand,
+            format!("{} in stock, no demand", fmt_qty(avail)),
+        );
+    }
+    if plan.order_qty > 0.0 {
+        let need = plan.net_requirement.unwrap_or(0.0).max(0.0);
+        let extra = plan.order_qty - need;
+        if extra > 0.0 && (d <= 0.0 || extra / d > OVERSHOOT_DAYS) {
+            let cover = if d > 0.0 {
+                format!(
+                    "{} days of cover",
+                    fmt_qty((extra / d * 10.0).round() / 10.0)
+                )
+            } else {
+                "cover with no demand".to_string()
+            };
+            raise(
+                ExceptionCode::Overshoot,
+                format!(
+                    "rounding adds {} units beyond the need: {cover}",
+                    fmt_qty(extra)
+                ),
+            );
+        }
+    }
+}
+
+/// Plans every product, the rules running on as many threads as the machine
+/// has cores, one engine per thread. Output keeps the input order.
+pub fn plan_all(
+    products: &[ProductInputs],
+    ctx: &PlanContext,
+    rules: &RuleSet,
+) -> Vec<ProductPlan> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let threads = threads.min(products.len().div_ceil(256)).max(1);
+    if threads == 1 {
+        let mut planner = rules.engine();
+        return products
+            .iter()
+            .map(|p| plan_product(p, ctx, &mut planner))
+            .collect();
+    }
+    let chunk = products.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = products
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    let mut planner = rules.engine();
+                    part.iter()
+                        .map(|p| plan_product(p, ctx, &mut planner))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a planning thread panicked"))
+            .collect()
+    })
+}
+
+/// Products that need an order or have exceptions come first, then by id.
+pub fn sort_for_buyers(plans: &mut [ProductPlan]) {
+    plans.sort_by(|a, b| {
+        let rank = |p: &ProductPlan| u8::from(!(p.needs_order() || !p.exceptions.is_empty()));
+        rank(a)
+            .cmp(&rank(b))
+            .then_with(|| a.product_id.cmp(&b.product_id))
+    });
+}
+
+#[cfg(test)]
+mod tests;

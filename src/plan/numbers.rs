@@ -1,0 +1,181 @@
+//! Number handling shared by the plan: cells read from databases, rounding
+//! without float noise, and the guarded ceiling DOMAIN.md asks for.
+
+use serde::Serialize;
+
+/// One numeric cell as read from a source: the sources hand every number
+/// over as text so that DECIMAL, INTEGER and REAL read the same on each
+/// backend, and a non-numeric value is reported instead of becoming 0.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Num {
+    Value(f64),
+    Null,
+    Invalid(String),
+}
+
+impl Num {
+    /// Parses database text. NaN and infinities are not quantities: they are
+    /// kept as invalid so the product gets flagged.
+    pub fn parse(text: Option<&str>) -> Num {
+        match text {
+            None => Num::Null,
+            Some(raw) => {
+                let t = raw.trim();
+                match t.parse::<f64>() {
+                    Ok(v) if v.is_finite() => Num::Value(if v == 0.0 { 0.0 } else { v }),
+                    _ => Num::Invalid(raw.to_string()),
+                }
+            }
+        }
+    }
+
+    pub fn value(&self) -> Option<f64> {
+        match self {
+            Num::Value(v) => Some(*v),
+            _ => None,
+        }
+    }
+
+    /// How the cell reads in a message ("NULL", "'abc'" or the number).
+    pub fn describe(&self) -> String {
+        match self {
+            Num::Value(v) => fmt_qty(*v),
+            Num::Null => "NULL".to_string(),
+            Num::Invalid(s) => format!("'{s}'"),
+        }
+    }
+}
+
+impl From<f64> for Num {
+    fn from(v: f64) -> Self {
+        Num::Value(v)
+    }
+}
+
+/// Quantities carry at most 6 decimals in every output, so float noise
+/// (850.9756000000001) never reaches a buyer.
+pub fn round_qty(v: f64) -> f64 {
+    let r = (v * 1e6).round() / 1e6;
+    if r == 0.0 {
+        0.0
+    } else {
+        r
+    }
+}
+
+/// Money is rounded to cents.
+pub fn round_money(v: f64) -> f64 {
+    let r = (v * 100.0).round() / 100.0;
+    if r == 0.0 {
+        0.0
+    } else {
+        r
+    }
+}
+
+/// `ceil` that ignores float error below 1e-9: 88.5/20 gives 5, and
+/// 100.0000000001/20 gives 5, not 6.
+pub fn guarded_ceil(x: f64) -> f64 {
+    ((x * 1e9).round() / 1e9).ceil()
+}
+
+/// A quantity for people: no float noise, no trailing zeros.
+pub fn fmt_qty(v: f64) -> String {
+    let r = round_qty(v);
+    let s = format!("{r:.6}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".to_string()
+    } else {
+        s.to_string()
+    }
+}
+
+/// Money for people: two decimals with thousands separators (9,300.00).
+pub fn fmt_money(v: f64) -> String {
+    group_thousands(&format!("{:.2}", round_money(v)))
+}
+
+/// A quantity with two decimals and thousands separators (1,050.00).
+pub fn fmt_qty2(v: f64) -> String {
+    group_thousands(&format!("{:.2}", round_money(v)))
+}
+
+fn group_thousands(s: &str) -> String {
+    let (sign, rest) = s.strip_prefix('-').map_or(("", s), |r| ("-", r));
+    let (int, frac) = rest
+        .split_once('.')
+        .map_or((rest, None), |(i, f)| (i, Some(f)));
+    let mut out = String::with_capacity(s.len() + int.len() / 3);
+    for (i, ch) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    let mut res = format!("{sign}{out}");
+    if let Some(f) = frac {
+        res.push('.');
+        res.push_str(f);
+    }
+    res
+}
+
+/// Serialises an `f64` quantity rounded to 6 decimals.
+pub fn ser_qty<S: serde::Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+    round_qty(*v).serialize(s)
+}
+
+pub fn ser_opt_qty<S: serde::Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    v.map(round_qty).serialize(s)
+}
+
+pub fn ser_money<S: serde::Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+    round_money(*v).serialize(s)
+}
+
+pub fn ser_opt_money<S: serde::Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    v.map(round_money).serialize(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guarded_ceil_ignores_float_error() {
+        assert_eq!(guarded_ceil(88.5 / 20.0), 5.0);
+        assert_eq!(guarded_ceil(100.000_000_000_1 / 20.0), 5.0);
+        assert_eq!(guarded_ceil(100.1 / 20.0), 6.0);
+        assert_eq!(guarded_ceil(0.0), 0.0);
+    }
+
+    #[test]
+    fn quantities_have_no_float_noise() {
+        assert_eq!(fmt_qty(386.0 * 2.2046), "850.9756");
+        assert_eq!(round_qty(386.0 * 2.2046), 850.9756);
+        assert_eq!(fmt_qty(600.0), "600");
+        assert_eq!(fmt_qty(-0.0000001), "0");
+    }
+
+    #[test]
+    fn money_is_grouped_and_rounded_to_cents() {
+        assert_eq!(fmt_money(9300.0), "9,300.00");
+        assert_eq!(fmt_money(179_560.756), "179,560.76");
+        assert_eq!(fmt_money(-1234.5), "-1,234.50");
+        assert_eq!(fmt_money(12.0), "12.00");
+        assert_eq!(fmt_qty2(1050.0), "1,050.00");
+    }
+
+    #[test]
+    fn cells_parse_text_from_any_backend() {
+        assert_eq!(Num::parse(Some("150.00")), Num::Value(150.0));
+        assert_eq!(Num::parse(Some(" 7 ")), Num::Value(7.0));
+        assert_eq!(Num::parse(Some("2.2046")), Num::Value(2.2046));
+        assert_eq!(Num::parse(None), Num::Null);
+        assert_eq!(Num::parse(Some("abc")), Num::Invalid("abc".into()));
+        assert_eq!(Num::parse(Some("NaN")), Num::Invalid("NaN".into()));
+        assert_eq!(Num::parse(Some("inf")), Num::Invalid("inf".into()));
+        assert_eq!(Num::parse(Some("")), Num::Invalid("".into()));
+    }
+}

@@ -1,0 +1,555 @@
+//! Turns one product's source rows into the facts the rules see, with the
+//! input steps of the rationale and the data problems found on the way.
+
+use super::facts::ProductFacts;
+use super::inputs::{ProductInputs, SupplierRow};
+use super::numbers::{fmt_qty, Num};
+use super::rationale::{Exception, ExceptionCode, Step, StepKind};
+use super::ProductPlan;
+
+/// Collects problems and steps while the inputs are read.
+struct Reader {
+    steps: Vec<Step>,
+    exceptions: Vec<Exception>,
+}
+
+impl Reader {
+    fn flag(&mut self, code: ExceptionCode, message: String) {
+        if !self
+            .exceptions
+            .iter()
+            .any(|e| e.code == code && e.message == message)
+        {
+            self.exceptions.push(Exception { code, message });
+        }
+    }
+
+    fn note(&mut self, text: String) {
+        self.steps.push(Step::simple(StepKind::Note, text));
+    }
+
+    /// A required number: NULL, non-numeric or (unless allowed) negative is
+    /// bad data.
+    fn required(&mut self, what: &str, num: &Num, allow_negative: bool) -> Option<f64> {
+        match num {
+            Num::Value(v) if *v < 0.0 && !allow_negative => {
+                self.flag(
+                    ExceptionCode::BadData,
+                    format!("{what} is negative ({})", fmt_qty(*v)),
+                );
+                None
+            }
+            Num::Value(v) => Some(*v),
+            Num::Null => {
+                self.flag(ExceptionCode::BadData, format!("{what} is NULL"));
+                None
+            }
+            Num::Invalid(s) => {
+                self.flag(
+                    ExceptionCode::BadData,
+                    format!("{what} is not a number ('{s}')"),
+                );
+                None
+            }
+        }
+    }
+
+    /// An optional number: a missing column or a NULL gives the default
+    /// (said in a note); non-numeric or negative is bad data.
+    fn optional(&mut self, what: &str, num: Option<&Num>, default: f64) -> Option<f64> {
+        match num {
+            None => Some(default),
+            Some(Num::Null) => {
+                self.note(format!("{what} is NULL: using {}", fmt_qty(default)));
+                Some(default)
+            }
+            Some(n) => self.required(what, n, false),
+        }
+    }
+}
+
+/// Parses `is_active` as each backend returns it (true/false, t/f, 1/0).
+fn parse_active(raw: &Option<Option<String>>) -> Result<bool, String> {
+    match raw {
+        None | Some(None) => Ok(true),
+        Some(Some(s)) => match s.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" | "t" | "yes" | "y" | "1.0" => Ok(true),
+            "0" | "false" | "f" | "no" | "n" | "0.0" => Ok(false),
+            _ => Err(s.clone()),
+        },
+    }
+}
+
+/// A supplier row whose numbers are all usable.
+struct Candidate<'a> {
+    row: &'a SupplierRow,
+    active: bool,
+    price: f64,
+    moq: f64,
+    lead: f64,
+    multiple: f64,
+    review: f64,
+}
+
+fn supplier_label(row: &SupplierRow) -> String {
+    let name = row.supplier_name.as_deref().unwrap_or("(no name)");
+    match &row.supplier_id {
+        Some(id) => format!("'{name}' ({id})"),
+        None => format!("'{name}'"),
+    }
+}
+
+/// Checks one supplier row; the problems go into `problems`.
+fn candidate<'a>(row: &'a SupplierRow, problems: &mut Vec<String>) -> Option<Candidate<'a>> {
+    let mut r = Reader {
+        steps: Vec::new(),
+        exceptions: Vec::new(),
+    };
+    let label = supplier_label(row);
+    let price = r.required(
+        &format!("suppliers.unit_price of {label}"),
+        &row.unit_price,
+        false,
+    );
+    let moq = r.required(&format!("suppliers.moq of {label}"), &row.moq, false);
+    let lead = r.required(
+        &format!("suppliers.lead_time of {label}"),
+        &row.lead_time,
+        false,
+    );
+    let multiple = match &row.order_multiple {
+        None | Some(Num::Null) => Some(0.0),
+        Some(n) => r.required(&format!("suppliers.order_multiple of {label}"), n, false),
+    };
+    let review = match &row.review_period_days {
+        None | Some(Num::Null) => Some(0.0),
+        Some(n) => r.required(
+            &format!("suppliers.review_period_days of {label}"),
+            n,
+            false,
+        ),
+    };
+    let active = match parse_active(&row.is_active) {
+        Ok(a) => Some(a),
+        Err(s) => {
+            r.flag(
+                ExceptionCode::BadData,
+                format!("suppliers.is_active of {label} is not a boolean ('{s}')"),
+            );
+            None
+        }
+    };
+    if row
+        .supplier_name
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or("")
+        .is_empty()
+    {
+        r.flag(
+            ExceptionCode::BadData,
+            "suppliers.supplier_name is NULL or empty".to_string(),
+        );
+    }
+    problems.extend(r.exceptions.into_iter().map(|e| e.message));
+    match (price, moq, lead, multiple, review, active) {
+        (Some(price), Some(moq), Some(lead), Some(multiple), Some(review), Some(active))
+            if problems.is_empty() =>
+        {
+            Some(Candidate {
+                row,
+                active,
+                price,
+                moq,
+                lead,
+                multiple,
+                review,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Reads the inputs of one product. Returns the plan with its inputs filled
+/// and, when the data allows a calculation, the facts for the rules.
+pub fn prepare(
+    inputs: &ProductInputs,
+    own_open_po_qty: f64,
+) -> (ProductPlan, Option<ProductFacts>) {
+    let mut plan = ProductPlan::empty(&inputs.product_id);
+    let mut r = Reader {
+        steps: Vec::new(),
+        exceptions: Vec::new(),
+    };
+
+    // --- OMS: demand -------------------------------------------------------
+    let mut demand = None;
+    match inputs.oms.as_slice() {
+        [] => {
+            r.steps.push(Step::input(
+                "oms.oms_history",
+                "Demand: product not in the OMS: no demand (0.00/day)",
+            ));
+            demand = Some(0.0);
+        }
+        [row, rest @ ..] => {
+            if !rest.is_empty() {
+                r.flag(
+                    ExceptionCode::BadData,
+                    format!("oms_history has {} rows for this product", inputs.oms.len()),
+                );
+            }
+            plan.product_name = row.product_name.clone();
+            plan.trend = row.trend.clone();
+            if let Some(d) =
+                r.required("oms_history.avg_daily_demand", &row.avg_daily_demand, false)
+            {
+                demand = Some(d);
+                r.steps.push(Step::input(
+                    "oms.oms_history",
+                    format!(
+                        "Average daily demand = {}/day, trend {}",
+                        fmt_qty(d),
+                        row.trend.as_deref().unwrap_or("unknown")
+                    ),
+                ));
+            }
+        }
+    }
+    plan.avg_daily_demand = demand;
+
+    // Daily history statistics (optional table).
+    let (mut sigma, mut history_days) = (0.0, 0.0);
+    if let Some(h) = &inputs.history {
+        if let (Some(n), Some(sum), Some(sq)) =
+            (h.days.value(), h.sum_qty.value(), h.sum_sq_qty.value())
+        {
+            if n >= 1.0 {
+                history_days = n;
+                let mean = sum / n;
+                sigma = if n >= 2.0 {
+                    ((sq - n * mean * mean) / (n - 1.0)).max(0.0).sqrt()
+                } else {
+                    0.0
+                };
+                r.steps.push(Step {
+                    kind: StepKind::Derived,
+                    text: format!(
+                        "Demand history: {} days ({} to {}), mean {}/day, sigma {}",
+                        fmt_qty(n),
+                        h.first_day.as_deref().unwrap_or("?"),
+                        h.last_day.as_deref().unwrap_or("?"),
+                        fmt_qty(mean),
+                        fmt_qty(sigma)
+                    ),
+                    source: Some("oms.oms_daily_demand".into()),
+                    rule: None,
+                    changes: Vec::new(),
+                });
+            }
+        } else {
+            r.note(
+                "oms_daily_demand: history has NULL or non-numeric quantities; sigma not computed"
+                    .into(),
+            );
+        }
+    } else if inputs.history_table_exists {
+        r.note("oms_daily_demand: no history for this product".into());
+    }
+    plan.demand_sigma = Some(sigma);
+
+    // --- Inventory: stock, summed over locations ---------------------------
+    let mut available = None;
+    if inputs.inventory.is_empty() {
+        r.flag(ExceptionCode::BadData, "not in the inventory source".into());
+    } else {
+        let (mut avail, mut reserved, mut on_order, mut safety) =
+            (Some(0.0), 0.0, Some(0.0), Some(0.0));
+        for row in &inputs.inventory {
+            let loc = row.warehouse_location.as_deref().unwrap_or("(no location)");
+            let a = r.required(
+                &format!("inventory.available_qty at {loc}"),
+                &row.available_qty,
+                true,
+            );
+            let res = match &row.reserved_qty {
+                Num::Value(v) => *v,
+                other => {
+                    r.note(format!("inventory.reserved_qty at {loc} is {}: shown as 0 (not used in the calculation)", other.describe()));
+                    0.0
+                }
+            };
+            let oo = r.optional(
+                &format!("inventory.on_order_qty at {loc}"),
+                row.on_order_qty.as_ref(),
+                0.0,
+            );
+            let ss = r.optional(
+                &format!("inventory.safety_stock at {loc}"),
+                row.safety_stock.as_ref(),
+                0.0,
+            );
+            avail = avail.zip(a).map(|(x, y)| x + y);
+            on_order = on_order.zip(oo).map(|(x, y)| x + y);
+            safety = safety.zip(ss).map(|(x, y)| x + y);
+            reserved += res;
+            let mut text = format!(
+                "Stock at {loc}: available {}, reserved {}",
+                a.map(fmt_qty)
+                    .unwrap_or_else(|| row.available_qty.describe()),
+                fmt_qty(res)
+            );
+            if row.on_order_qty.is_some() {
+                text.push_str(&format!(
+                    ", on order {}",
+                    oo.map(fmt_qty).unwrap_or_else(|| "?".into())
+                ));
+            }
+            if row.safety_stock.is_some() {
+                text.push_str(&format!(
+                    ", safety stock {}",
+                    ss.map(fmt_qty).unwrap_or_else(|| "?".into())
+                ));
+            }
+            if let Some(u) = &row.updated_at {
+                text.push_str(&format!(" (updated {u})"));
+            }
+            r.steps.push(Step::input("inventory.inventory", text));
+        }
+        if inputs.inventory.len() > 1 {
+            if let Some(a) = avail {
+                r.steps.push(Step::input(
+                    "inventory.inventory",
+                    format!(
+                        "Available over {} locations = {}",
+                        inputs.inventory.len(),
+                        fmt_qty(a)
+                    ),
+                ));
+            }
+        }
+        available = avail;
+        plan.available_qty = avail;
+        plan.reserved_qty = Some(reserved);
+        plan.safety_stock = safety;
+        if let Some(oo) = on_order {
+            let total = oo + own_open_po_qty;
+            plan.on_order_qty = Some(total);
+            if own_open_po_qty > 0.0 {
+                r.steps.push(Step::input(
+                    "purchasing",
+                    format!(
+                        "Open buyerdesk POs = {} (on order total {})",
+                        fmt_qty(own_open_po_qty),
+                        fmt_qty(total)
+                    ),
+                ));
+            }
+        }
+    }
+
+    // --- Suppliers: the active row with the lowest price wins ---------------
+    let mut chosen: Option<Candidate> = None;
+    if inputs.suppliers.is_empty() {
+        r.flag(
+            ExceptionCode::NoSupplier,
+            "no supplier row for this product".into(),
+        );
+    } else {
+        let mut candidates = Vec::new();
+        let mut rejected = Vec::new();
+        for row in &inputs.suppliers {
+            let mut problems = Vec::new();
+            match candidate(row, &mut problems) {
+                Some(c) => candidates.push(c),
+                None => rejected.push((row, problems)),
+            }
+        }
+        candidates.sort_by(|a, b| {
+            b.active
+                .cmp(&a.active)
+                .then(a.price.total_cmp(&b.price))
+                .then(a.lead.total_cmp(&b.lead))
+                .then(a.row.supplier_name.cmp(&b.row.supplier_name))
+        });
+        if candidates.is_empty() {
+            for (_, problems) in &rejected {
+                for p in problems {
+                    r.flag(ExceptionCode::BadData, p.clone());
+                }
+            }
+        } else {
+            for (row, problems) in &rejected {
+                r.note(format!(
+                    "Supplier {} ignored: {}",
+                    supplier_label(row),
+                    problems.join("; ")
+                ));
+            }
+            let c = candidates.remove(0);
+            r.steps.push(Step::input(
+                "supplier.suppliers",
+                format!(
+                    "Supplier {}: unit price {}{}, MOQ {}, lead time {} days{}{}{}",
+                    supplier_label(c.row),
+                    fmt_qty(c.price),
+                    c.row
+                        .currency
+                        .as_deref()
+                        .map(|x| format!(" {x}"))
+                        .unwrap_or_default(),
+                    fmt_qty(c.moq),
+                    fmt_qty(c.lead),
+                    if c.multiple > 0.0 {
+                        format!(", order multiple {}", fmt_qty(c.multiple))
+                    } else {
+                        String::new()
+                    },
+                    if c.review > 0.0 {
+                        format!(", review period {} days", fmt_qty(c.review))
+                    } else {
+                        String::new()
+                    },
+                    if c.active { "" } else { ", INACTIVE" },
+                ),
+            ));
+            for other in &candidates {
+                r.steps.push(Step::input(
+                    "supplier.suppliers",
+                    format!(
+                        "Not chosen: {} at {}, lead time {} days{}",
+                        supplier_label(other.row),
+                        fmt_qty(other.price),
+                        fmt_qty(other.lead),
+                        if other.active { "" } else { ", inactive" }
+                    ),
+                ));
+            }
+            if !c.active {
+                r.flag(
+                    ExceptionCode::SupplierInactive,
+                    format!("supplier {} is inactive: no order", supplier_label(c.row)),
+                );
+            }
+            plan.supplier_id = c.row.supplier_id.clone();
+            plan.supplier_name = c.row.supplier_name.clone();
+            plan.currency = c.row.currency.clone();
+            plan.unit_price = Some(c.price);
+            plan.moq = Some(c.moq);
+            plan.lead_time_days = Some(c.lead);
+            plan.order_multiple = (c.multiple > 0.0).then_some(c.multiple);
+            plan.review_period_days = Some(c.review);
+            chosen = Some(c);
+        }
+    }
+
+    // --- UOM: one purchase unit holds `factor` stock units ------------------
+    let mut pack = None;
+    match inputs.uom.as_slice() {
+        [] => {
+            r.flag(
+                ExceptionCode::UomMissing,
+                "no UOM conversion: ordering in stock units (pack 1)".into(),
+            );
+            pack = Some(1.0);
+        }
+        rows => {
+            let row = &rows[0];
+            if rows.len() > 1 {
+                r.note(format!(
+                    "{} UOM rows for this product: using the first ({} -> {})",
+                    rows.len(),
+                    row.from_uom.as_deref().unwrap_or("?"),
+                    row.to_uom.as_deref().unwrap_or("?")
+                ));
+            }
+            plan.stock_uom = row.from_uom.clone();
+            plan.purchase_uom = row.to_uom.clone();
+            match &row.conversion_factor {
+                Num::Value(f) if *f <= 0.0 => {
+                    r.flag(
+                        ExceptionCode::UomInvalid,
+                        format!("conversion factor {} is not positive", fmt_qty(*f)),
+                    );
+                }
+                Num::Value(f) => {
+                    pack = Some(*f);
+                    plan.conversion_factor = Some(*f);
+                    r.steps.push(Step::input(
+                        "uom.uom_conversions",
+                        format!(
+                            "Pack: 1 {} = {} {}",
+                            row.to_uom.as_deref().unwrap_or("?"),
+                            fmt_qty(*f),
+                            row.from_uom.as_deref().unwrap_or("?")
+                        ),
+                    ));
+                }
+                other => {
+                    r.flag(
+                        ExceptionCode::BadData,
+                        format!("uom_conversions.conversion_factor is {}", other.describe()),
+                    );
+                }
+            }
+        }
+    }
+    if plan.purchase_uom.is_none() {
+        plan.purchase_uom = plan.stock_uom.clone();
+    }
+
+    // Days of cover (never a division by zero).
+    if let (Some(a), Some(d)) = (available, demand) {
+        if d > 0.0 {
+            let cover = a / d;
+            plan.days_of_cover = Some(cover);
+            r.steps.push(Step::simple(
+                StepKind::Derived,
+                format!(
+                    "Days of cover = {} / {}/day = {} days",
+                    fmt_qty(a),
+                    fmt_qty(d),
+                    fmt_qty((cover * 100.0).round() / 100.0)
+                ),
+            ));
+        } else {
+            r.steps
+                .push(Step::simple(StepKind::Derived, "Days of cover: no demand"));
+        }
+    }
+
+    let blocked = r.exceptions.iter().any(|e| e.code.blocks_order());
+    let facts = match (
+        demand,
+        available,
+        plan.on_order_qty,
+        plan.safety_stock,
+        &chosen,
+        pack,
+    ) {
+        (Some(d), Some(a), Some(oo), Some(ss), Some(c), Some(pack)) if !blocked => {
+            Some(ProductFacts {
+                product_id: inputs.product_id.clone(),
+                trend: plan.trend.clone().unwrap_or_default(),
+                avg_daily_demand: d,
+                demand_sigma: sigma,
+                history_days,
+                available_qty: a,
+                reserved_qty: plan.reserved_qty.unwrap_or(0.0),
+                on_order_qty: oo,
+                safety_stock: ss,
+                lead_time_days: c.lead,
+                review_period_days: c.review,
+                moq: c.moq,
+                order_multiple: c.multiple,
+                pack_size: pack,
+                unit_price: c.price,
+                supplier_active: c.active,
+            })
+        }
+        _ => None,
+    };
+    plan.rationale = r.steps;
+    plan.exception_details = r.exceptions;
+    (plan, facts)
+}

@@ -1,0 +1,351 @@
+//! The DOMAIN.md worked examples and reference rows, checked field by field
+//! through the real rules.
+
+use super::inputs::*;
+use super::numbers::Num;
+use super::*;
+
+pub(crate) fn product(
+    id: &str,
+    d: f64,
+    avail: f64,
+    price: f64,
+    moq: f64,
+    lead: f64,
+    uom: Option<(&str, &str, f64)>,
+) -> ProductInputs {
+    ProductInputs {
+        product_id: id.into(),
+        oms: vec![OmsRow {
+            product_id: id.into(),
+            product_name: None,
+            avg_daily_demand: Num::Value(d),
+            trend: Some("stable".into()),
+        }],
+        history: None,
+        history_table_exists: false,
+        inventory: vec![InventoryRow {
+            product_id: id.into(),
+            available_qty: Num::Value(avail),
+            reserved_qty: Num::Value(0.0),
+            warehouse_location: Some("WH".into()),
+            on_order_qty: None,
+            safety_stock: None,
+            updated_at: None,
+        }],
+        suppliers: vec![SupplierRow {
+            product_id: id.into(),
+            supplier_name: Some("S".into()),
+            unit_price: Num::Value(price),
+            moq: Num::Value(moq),
+            lead_time: Num::Value(lead),
+            supplier_id: None,
+            order_multiple: None,
+            is_active: None,
+            review_period_days: None,
+            currency: None,
+        }],
+        uom: uom
+            .map(|(from, to, f)| {
+                vec![UomRow {
+                    product_id: id.into(),
+                    from_uom: Some(from.into()),
+                    to_uom: Some(to.into()),
+                    conversion_factor: Num::Value(f),
+                }]
+            })
+            .unwrap_or_default(),
+    }
+}
+
+fn plan_one(p: &ProductInputs) -> ProductPlan {
+    let rules = RuleSet::embedded();
+    let mut planner = rules.engine();
+    plan_product(p, &PlanContext::default(), &mut planner)
+}
+
+#[track_caller]
+fn assert_field(plan: &ProductPlan, field: &str, got: f64, want: f64) {
+    assert!(
+        (got - want).abs() < 1e-9,
+        "{}: {field} is {got}, expected {want}\nrationale: {:#?}",
+        plan.product_id,
+        plan.rationale
+    );
+}
+
+#[test]
+fn worked_reference_example() {
+    // d 15.5, L 7, avail 20, moq 20 -> dlt 108.5, net 88.5, q = 100, 1599.00
+    let p = plan_one(&product(
+        "W",
+        15.5,
+        20.0,
+        15.99,
+        20.0,
+        7.0,
+        Some(("pcs", "pcs", 1.0)),
+    ));
+    assert_field(
+        &p,
+        "demand_during_lead_time",
+        p.demand_during_lead_time.unwrap(),
+        108.5,
+    );
+    assert_field(&p, "net_requirement", p.net_requirement.unwrap(), 88.5);
+    assert_field(&p, "order_qty", p.order_qty, 100.0);
+    assert_field(&p, "amount", numbers::round_money(p.amount), 1599.0);
+    assert!(!p.requires_approval);
+}
+
+#[test]
+fn reference_prod_001() {
+    let p = plan_one(&product(
+        "PROD-001",
+        150.0,
+        500.0,
+        15.5,
+        100.0,
+        7.0,
+        Some(("pieces", "box", 12.0)),
+    ));
+    assert_field(
+        &p,
+        "demand_during_lead_time",
+        p.demand_during_lead_time.unwrap(),
+        1050.0,
+    );
+    assert_field(&p, "net_requirement", p.net_requirement.unwrap(), 550.0);
+    assert_field(&p, "order_qty", p.order_qty, 600.0);
+    assert_field(&p, "purchase_qty", p.purchase_qty, 50.0);
+    assert_field(&p, "amount", p.amount, 9300.0);
+    assert!(!p.requires_approval, "PROD-001 is auto-approved");
+    assert_eq!(p.purchase_uom.as_deref(), Some("box"));
+    assert!(p.has(ExceptionCode::OrderLate));
+    let fired: Vec<&str> = p.rules_fired.iter().map(String::as_str).collect();
+    assert_eq!(
+        fired,
+        [
+            "InventoryPosition",
+            "DemandDuringLeadTime",
+            "TargetStock",
+            "NetRequirement",
+            "OrderTheShortage",
+            "MultipleIsMoq",
+            "RoundToMultiple",
+            "RoundToWholePacks",
+            "Amount"
+        ]
+    );
+    let dlt = p
+        .rationale
+        .iter()
+        .find(|s| s.rule.as_deref() == Some("DemandDuringLeadTime"))
+        .unwrap();
+    assert_eq!(dlt.changes[0].numbers, "150 * 7");
+    assert_eq!(dlt.changes[0].formula, "avg_daily_demand * lead_time_days");
+    assert_eq!(dlt.changes[0].new, serde_json::json!(1050.0));
+    assert_eq!(dlt.changes[0].old, serde_json::json!(0.0));
+}
+
+#[test]
+fn reference_prod_002_physical_conversion_needs_approval() {
+    let p = plan_one(&product(
+        "PROD-002",
+        80.5,
+        300.0,
+        25.0,
+        50.0,
+        14.0,
+        Some(("kg", "lb", 2.2046)),
+    ));
+    assert_field(&p, "net_requirement", p.net_requirement.unwrap(), 827.0);
+    assert_eq!(numbers::round_qty(p.order_qty), 850.9756);
+    assert_field(&p, "purchase_qty", p.purchase_qty, 386.0);
+    assert_field(&p, "amount", numbers::round_money(p.amount), 21274.39);
+    assert!(p.requires_approval);
+}
+
+#[test]
+fn reference_prod_003() {
+    let p = plan_one(&product(
+        "PROD-003",
+        200.0,
+        150.0,
+        42.75,
+        200.0,
+        21.0,
+        Some(("liter", "gallon", 0.2642)),
+    ));
+    assert_field(&p, "net_requirement", p.net_requirement.unwrap(), 4050.0);
+    assert_field(&p, "purchase_qty", p.purchase_qty, 15898.0);
+    assert_eq!(numbers::round_qty(p.order_qty), 4200.2516);
+    assert!(p.requires_approval);
+}
+
+#[test]
+fn no_shortage_means_no_order_even_with_moq() {
+    let p = plan_one(&product("NOSHORT", 1.0, 1000.0, 2.0, 500.0, 7.0, None));
+    assert_field(&p, "order_qty", p.order_qty, 0.0);
+    assert_field(&p, "amount", p.amount, 0.0);
+    assert!(p.has(ExceptionCode::UomMissing));
+}
+
+#[test]
+fn second_product_on_same_engine_still_fires_rules() {
+    let rules = RuleSet::embedded();
+    let mut planner = rules.engine();
+    let a = plan_product(
+        &product("A", 150.0, 500.0, 15.5, 100.0, 7.0, None),
+        &PlanContext::default(),
+        &mut planner,
+    );
+    let b = plan_product(
+        &product("B", 150.0, 500.0, 15.5, 100.0, 7.0, None),
+        &PlanContext::default(),
+        &mut planner,
+    );
+    assert_eq!(a.order_qty, 600.0);
+    assert_eq!(
+        b.order_qty, 600.0,
+        "no-loop tracking must be reset per product"
+    );
+}
+
+#[test]
+fn order_multiple_wins_over_moq() {
+    let mut p = product("MULT", 10.0, 0.0, 1.0, 5.0, 10.0, None);
+    p.suppliers[0].order_multiple = Some(Num::Value(30.0));
+    let plan = plan_one(&p);
+    // net 100, max(100, 5) = 100, ceil(100/30)*30 = 120
+    assert_field(&plan, "order_qty", plan.order_qty, 120.0);
+    assert!(plan.has(ExceptionCode::Stockout));
+}
+
+#[test]
+fn inactive_supplier_orders_nothing_and_is_flagged() {
+    let mut p = product("INACT", 10.0, 0.0, 1.0, 5.0, 10.0, None);
+    p.suppliers[0].is_active = Some(Some("0".into()));
+    let plan = plan_one(&p);
+    assert_field(&plan, "order_qty", plan.order_qty, 0.0);
+    assert!(plan.has(ExceptionCode::SupplierInactive));
+}
+
+#[test]
+fn bad_rows_are_flagged_without_an_order() {
+    let mut null_demand = product("NULLD", 1.0, 0.0, 1.0, 1.0, 1.0, None);
+    null_demand.oms[0].avg_daily_demand = Num::Null;
+    let mut text_price = product("TEXTP", 1.0, 0.0, 1.0, 1.0, 1.0, None);
+    text_price.suppliers[0].unit_price = Num::Invalid("abc".into());
+    let negative_lead = product("NEGL", 1.0, 0.0, 1.0, 1.0, -3.0, None);
+    let mut no_inventory = product("NOINV", 1.0, 0.0, 1.0, 1.0, 1.0, None);
+    no_inventory.inventory.clear();
+    for p in [null_demand, text_price, negative_lead, no_inventory] {
+        let plan = plan_one(&p);
+        assert!(
+            plan.has(ExceptionCode::BadData),
+            "{}: expected BAD_DATA, got {:?}",
+            p.product_id,
+            plan.exceptions
+        );
+        assert_eq!(
+            plan.order_qty, 0.0,
+            "{}: no order for bad data",
+            p.product_id
+        );
+        assert!(
+            plan.rules_fired.is_empty(),
+            "{}: rules must not run",
+            p.product_id
+        );
+    }
+}
+
+#[test]
+fn negative_available_is_a_backorder_not_bad_data() {
+    let plan = plan_one(&product("BACK", 10.0, -20.0, 1.0, 1.0, 5.0, None));
+    assert!(!plan.has(ExceptionCode::BadData));
+    assert!(plan.has(ExceptionCode::Stockout));
+    // target 50, IP -20, net 70
+    assert_field(&plan, "order_qty", plan.order_qty, 70.0);
+}
+
+#[test]
+fn missing_supplier_and_invalid_uom() {
+    let mut nosup = product("NOSUP", 10.0, 0.0, 1.0, 1.0, 5.0, None);
+    nosup.suppliers.clear();
+    let plan = plan_one(&nosup);
+    assert!(plan.has(ExceptionCode::NoSupplier));
+    assert_eq!(plan.order_qty, 0.0);
+
+    let plan = plan_one(&product(
+        "BADUOM",
+        10.0,
+        0.0,
+        1.0,
+        1.0,
+        5.0,
+        Some(("pcs", "box", 0.0)),
+    ));
+    assert!(plan.has(ExceptionCode::UomInvalid));
+    assert_eq!(plan.order_qty, 0.0);
+}
+
+#[test]
+fn cheapest_active_supplier_wins_and_others_are_named() {
+    let mut p = product("MULTI", 10.0, 0.0, 5.0, 1.0, 5.0, None);
+    let mut cheap_inactive = p.suppliers[0].clone();
+    cheap_inactive.supplier_name = Some("Cheap".into());
+    cheap_inactive.unit_price = Num::Value(1.0);
+    cheap_inactive.is_active = Some(Some("false".into()));
+    let mut cheaper_active = p.suppliers[0].clone();
+    cheaper_active.supplier_name = Some("Better".into());
+    cheaper_active.unit_price = Num::Value(4.0);
+    p.suppliers.push(cheap_inactive);
+    p.suppliers.push(cheaper_active);
+    let plan = plan_one(&p);
+    assert_eq!(plan.supplier_name.as_deref(), Some("Better"));
+    assert!(plan
+        .rationale
+        .iter()
+        .any(|s| s.text.contains("Not chosen: 'S'")));
+    assert!(plan
+        .rationale
+        .iter()
+        .any(|s| s.text.contains("Not chosen: 'Cheap'")));
+}
+
+#[test]
+fn no_demand_and_overshoot() {
+    let plan = plan_one(&product("NODEM", 0.0, 10.0, 1.0, 1.0, 5.0, None));
+    assert!(plan.has(ExceptionCode::NoDemand));
+    assert!(plan.days_of_cover.is_none());
+    // need 6 (1/day x 6 days), MOQ 100 -> 94 units = 94 days beyond the need
+    let plan = plan_one(&product("OVER", 1.0, 0.0, 1.0, 100.0, 6.0, None));
+    assert!(plan.has(ExceptionCode::Overshoot), "{:?}", plan.exceptions);
+}
+
+#[test]
+fn plan_all_matches_single_threaded_and_keeps_order() {
+    let products: Vec<ProductInputs> = (0..2000)
+        .map(|i| {
+            product(
+                &format!("P{i:05}"),
+                (i % 50) as f64,
+                (i % 300) as f64,
+                1.5,
+                10.0,
+                7.0,
+                Some(("pcs", "box", 6.0)),
+            )
+        })
+        .collect();
+    let rules = RuleSet::embedded();
+    let all = plan_all(&products, &PlanContext::default(), &rules);
+    assert_eq!(all.len(), products.len());
+    let mut planner = rules.engine();
+    for (i, p) in products.iter().enumerate().step_by(97) {
+        let single = plan_product(p, &PlanContext::default(), &mut planner);
+        assert_eq!(all[i], single, "{}", p.product_id);
+    }
+}
