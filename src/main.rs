@@ -1,1 +1,229 @@
-fn main() {}
+//! The buyerdesk command line. No subcommand: the buyer's screen (until the
+//! TUI lands, the plan table). `plan`, `demo`, `doctor`, `rules check`.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand, ValueEnum};
+
+use buyerdesk::config::{Config, ConfigError};
+use buyerdesk::plan::{self, RuleSet};
+use buyerdesk::sources::Sources;
+use buyerdesk::{app, demo, doctor, report};
+
+#[derive(Parser, Debug)]
+#[command(name = "buyerdesk", version, about = "A terminal buyer workstation: what to reorder, and why.", long_about = None)]
+struct Cli {
+    /// Configuration file (default: config.toml in the platform config
+    /// directory, else the built-in config.example.toml).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Plan every product (or the ones named) and print the result.
+    Plan {
+        /// Only this product (repeatable).
+        #[arg(long = "product", value_name = "ID")]
+        products: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        /// GRL rules file to use instead of the configured rules.
+        #[arg(long, value_name = "FILE")]
+        rules: Option<PathBuf>,
+    },
+    /// Create and fill demo databases (the embedded SQLite demo, or with
+    /// --config the configured databases).
+    Demo {
+        /// Number of products, the three DOMAIN.md reference rows included.
+        #[arg(long, default_value_t = demo::EMBEDDED_PRODUCTS)]
+        products: usize,
+        /// Seed of the generator (same seed, same data).
+        #[arg(long, default_value_t = demo::DEFAULT_SEED)]
+        seed: u64,
+        /// Drop and recreate tables that already hold rows.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Check each source: backend, version, URL (password redacted),
+    /// latency, row counts, optional columns.
+    Doctor,
+    /// Rule file tools.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum RulesCommand {
+    /// Parse a GRL file and list its rules (exit 1 if it cannot be used).
+    Check {
+        /// The GRL file (default: the configured rules).
+        file: Option<PathBuf>,
+    },
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+/// Logs go to a file, never to the terminal (the TUI owns it).
+fn init_logging(config: &Config) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    let path = config
+        .file
+        .general
+        .log_file
+        .clone()
+        .unwrap_or_else(|| config.data_dir.join("buyerdesk.log"));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
+    std::fs::create_dir_all(&dir).ok()?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .ok()?;
+    let (writer, guard) = tracing_appender::non_blocking(file);
+    let filter = tracing_subscriber::EnvFilter::try_from_env("BUYERDESK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    tracing_subscriber::fmt()
+        .with_writer(writer)
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .try_init()
+        .ok()?;
+    Some(guard)
+}
+
+fn main() -> ExitCode {
+    let _ = dotenvy::dotenv();
+    let cli = Cli::parse();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => return config_error(&e),
+    };
+    let _guard = init_logging(&config);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("buyerdesk: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli, config)) {
+        Ok(code) => code,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("buyerdesk: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn config_error(e: &ConfigError) -> ExitCode {
+    eprintln!("{e}");
+    ExitCode::from(2)
+}
+
+async fn run(cli: Cli, config: Config) -> Result<ExitCode> {
+    match cli.command {
+        None => {
+            // The buyer's screen arrives with the TUI; until then, the plan.
+            print_plan(&config, &[], Format::Table, None).await
+        }
+        Some(Command::Plan {
+            products,
+            format,
+            rules,
+        }) => print_plan(&config, &products, format, rules).await,
+        Some(Command::Demo {
+            products,
+            seed,
+            force,
+        }) => {
+            let start = std::time::Instant::now();
+            let summary = demo::seed(
+                &config,
+                products,
+                seed,
+                force,
+                std::io::stderr().is_terminal(),
+            )
+            .await?;
+            eprintln!(
+                "demo: {} products ({} OMS, {} history, {} inventory, {} supplier, {} UOM rows) in {:.1} s",
+                summary.products,
+                summary.oms_rows,
+                summary.history_rows,
+                summary.inventory_rows,
+                summary.supplier_rows,
+                summary.uom_rows,
+                start.elapsed().as_secs_f64()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Doctor) => {
+            let (report, ok) = doctor::run(&config).await;
+            println!("{report}");
+            Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Some(Command::Rules {
+            command: RulesCommand::Check { file },
+        }) => {
+            let rules: RuleSet = app::load_rules(&config, file.as_deref())?;
+            println!(
+                "{}: {} rules: {}",
+                rules.origin,
+                rules.rule_names.len(),
+                rules.rule_names.join(", ")
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn print_plan(
+    config: &Config,
+    products: &[String],
+    format: Format,
+    rules: Option<PathBuf>,
+) -> Result<ExitCode> {
+    let rules = app::load_rules(config, rules.as_deref())?;
+    let sources = Sources::connect(config).await?;
+    let (mut plans, _timings) = app::plan_products(&sources, &rules, products).await?;
+    sources.close().await;
+    let text = match format {
+        Format::Json => report::json(&plans)?,
+        Format::Csv => report::csv(&plans)?,
+        Format::Table => {
+            plan::sort_for_buyers(&mut plans);
+            report::table(&plans)
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    // A closed pipe (| head) is not an error worth a message.
+    if writeln!(out, "{text}").is_err() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    Ok(ExitCode::SUCCESS)
+}

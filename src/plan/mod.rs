@@ -223,6 +223,8 @@ fn apply_rules(
                     .unwrap_or_else(|| c.old.to_string());
                 if c.formula == c.numbers || c.numbers.is_empty() {
                     format!("{} = {} (was {})", c.field, new, old)
+                } else if c.numbers == new {
+                    format!("{} = {} = {} (was {})", c.field, c.formula, new, old)
                 } else {
                     format!(
                         "{} = {} = {} = {} (was {})",

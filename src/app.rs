@@ -1,0 +1,74 @@
+//! Glue between sources and plan: connect, load a snapshot, plan it.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Result};
+
+use crate::config::Config;
+use crate::plan::{self, PlanContext, ProductPlan, RuleSet};
+use crate::sources::Sources;
+
+/// Timings of one full plan, for the benchmark and the log.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PlanTimings {
+    pub load: Duration,
+    pub rules: Duration,
+}
+
+/// Loads the rules from --rules, the config, or the embedded default.
+pub fn load_rules(config: &Config, explicit: Option<&std::path::Path>) -> Result<RuleSet> {
+    let path = explicit
+        .map(|p| p.to_path_buf())
+        .or_else(|| config.file.general.rules.clone());
+    match path {
+        None => Ok(RuleSet::embedded()),
+        Some(p) => {
+            let text = std::fs::read_to_string(&p)
+                .map_err(|e| anyhow::anyhow!("{}: cannot read the rules file: {e}", p.display()))?;
+            Ok(RuleSet::parse(&text, &p.display().to_string())?)
+        }
+    }
+}
+
+/// Loads the sources (all products, or only `products`) and plans them.
+pub async fn plan_products(
+    sources: &Sources,
+    rules: &RuleSet,
+    products: &[String],
+) -> Result<(Vec<ProductPlan>, PlanTimings)> {
+    let start = Instant::now();
+    let filter: Vec<String> = products.iter().map(|p| p.trim().to_string()).collect();
+    let rows = sources
+        .load((!filter.is_empty()).then_some(filter.as_slice()))
+        .await?;
+    let load = start.elapsed();
+    let start = Instant::now();
+    let inputs = plan::join(rows);
+    let unknown: Vec<&str> = filter
+        .iter()
+        .filter(|id| !inputs.iter().any(|p| &p.product_id == *id))
+        .map(String::as_str)
+        .collect();
+    if !unknown.is_empty() {
+        bail!(
+            "unknown product(s): {} (not in the OMS, inventory or supplier source)",
+            unknown.join(", ")
+        );
+    }
+    let ctx = PlanContext::default();
+    let plans = tokio::task::block_in_place(|| plan::plan_all(&inputs, &ctx, rules));
+    let rules_time = start.elapsed();
+    tracing::info!(
+        products = plans.len(),
+        load_ms = load.as_millis() as u64,
+        rules_ms = rules_time.as_millis() as u64,
+        "planned"
+    );
+    Ok((
+        plans,
+        PlanTimings {
+            load,
+            rules: rules_time,
+        },
+    ))
+}

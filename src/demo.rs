@@ -1,0 +1,611 @@
+//! Demo data: the DOMAIN.md reference rows first, then as many generated
+//! products as asked (deterministic for a seed), written to the embedded
+//! SQLite files or to configured PostgreSQL / MySQL / SQLite databases.
+
+use anyhow::{anyhow, bail, Context, Result};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::config::{Config, SourceKind};
+use crate::sources::{with_pool_write, Access, Backend, Source};
+
+/// Products in the embedded demo created on first run.
+pub const EMBEDDED_PRODUCTS: usize = 2_000;
+pub const DEFAULT_SEED: u64 = 42;
+/// Days of daily demand history per product.
+pub const HISTORY_DAYS: i64 = 14;
+
+/// Column types of one demo table.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Ty {
+    Id,
+    Text,
+    Decimal,
+    Integer,
+    Real,
+    Bool,
+    Date,
+    Timestamp,
+}
+
+impl Ty {
+    fn sql(self, b: Backend) -> &'static str {
+        match (self, b) {
+            (Ty::Id, _) => "VARCHAR(64)",
+            (Ty::Text, Backend::Sqlite) => "TEXT",
+            (Ty::Text, _) => "VARCHAR(128)",
+            (Ty::Decimal, Backend::Sqlite) => "NUMERIC",
+            (Ty::Decimal, _) => "DECIMAL(14,4)",
+            (Ty::Integer, _) => "INTEGER",
+            (Ty::Real, Backend::Postgres) => "DOUBLE PRECISION",
+            (Ty::Real, Backend::MySql) => "DOUBLE",
+            (Ty::Real, Backend::Sqlite) => "REAL",
+            (Ty::Bool, _) => "BOOLEAN",
+            (Ty::Date, _) => "DATE",
+            (Ty::Timestamp, Backend::MySql) => "DATETIME",
+            (Ty::Timestamp, _) => "TIMESTAMP",
+        }
+    }
+
+    /// Placeholder with the cast PostgreSQL needs for text binds.
+    fn placeholder(self, b: Backend, n: usize) -> String {
+        match b {
+            Backend::Postgres => {
+                let t = match self {
+                    Ty::Id | Ty::Text => "TEXT",
+                    Ty::Decimal => "NUMERIC",
+                    Ty::Integer => "INTEGER",
+                    Ty::Real => "DOUBLE PRECISION",
+                    Ty::Bool => "BOOLEAN",
+                    Ty::Date => "DATE",
+                    Ty::Timestamp => "TIMESTAMP",
+                };
+                format!("CAST(${n} AS {t})")
+            }
+            _ => "?".into(),
+        }
+    }
+}
+
+struct Table {
+    name: &'static str,
+    columns: &'static [(&'static str, Ty)],
+}
+
+const OMS_HISTORY: Table = Table {
+    name: "oms_history",
+    columns: &[
+        ("product_id", Ty::Id),
+        ("product_name", Ty::Text),
+        ("avg_daily_demand", Ty::Decimal),
+        ("trend", Ty::Text),
+    ],
+};
+const OMS_DAILY: Table = Table {
+    name: "oms_daily_demand",
+    columns: &[
+        ("product_id", Ty::Id),
+        ("day", Ty::Date),
+        ("qty", Ty::Decimal),
+    ],
+};
+const INVENTORY: Table = Table {
+    name: "inventory",
+    columns: &[
+        ("product_id", Ty::Id),
+        ("available_qty", Ty::Integer),
+        ("reserved_qty", Ty::Integer),
+        ("warehouse_location", Ty::Text),
+        ("on_order_qty", Ty::Integer),
+        ("safety_stock", Ty::Decimal),
+        ("updated_at", Ty::Timestamp),
+    ],
+};
+const SUPPLIERS: Table = Table {
+    name: "suppliers",
+    columns: &[
+        ("product_id", Ty::Id),
+        ("supplier_id", Ty::Text),
+        ("supplier_name", Ty::Text),
+        ("unit_price", Ty::Decimal),
+        ("moq", Ty::Integer),
+        ("lead_time", Ty::Integer),
+        ("order_multiple", Ty::Integer),
+        ("is_active", Ty::Bool),
+        ("review_period_days", Ty::Integer),
+        ("currency", Ty::Text),
+    ],
+};
+const UOM: Table = Table {
+    name: "uom_conversions",
+    columns: &[
+        ("product_id", Ty::Id),
+        ("from_uom", Ty::Text),
+        ("to_uom", Ty::Text),
+        ("conversion_factor", Ty::Real),
+    ],
+};
+
+type Cells = Vec<Option<String>>;
+
+/// Generated rows per table, cells as text.
+#[derive(Default)]
+pub struct DemoRows {
+    oms: Vec<Cells>,
+    daily: Vec<Cells>,
+    inventory: Vec<Cells>,
+    suppliers: Vec<Cells>,
+    uom: Vec<Cells>,
+}
+
+fn s(v: &str) -> Option<String> {
+    Some(v.to_string())
+}
+fn n(v: f64) -> Option<String> {
+    Some(crate::plan::numbers::fmt_qty(v))
+}
+
+const SUPPLIER_NAMES: &[&str] = &[
+    "ABC Supplies Co.",
+    "XYZ Manufacturing",
+    "Global Parts Ltd.",
+    "Northwind Traders",
+    "Acme Industrial",
+    "Baltic Components",
+    "Delta Packaging",
+    "Everest Tools",
+    "Fjord Fasteners",
+    "Granite Chemicals",
+];
+const PACKS: &[(&str, &str, f64)] = &[
+    ("pieces", "box", 12.0),
+    ("pieces", "box", 24.0),
+    ("pieces", "case", 48.0),
+    ("pieces", "pack", 6.0),
+    ("pieces", "pieces", 1.0),
+    ("kg", "lb", 2.2046),
+    ("liter", "gallon", 0.2642),
+    ("meter", "roll", 50.0),
+];
+const NOUNS: &[&str] = &[
+    "Bolt", "Gasket", "Filter", "Bearing", "Valve", "Cable", "Bracket", "Sensor", "Hose", "Panel",
+];
+const ADJ: &[&str] = &[
+    "Steel", "Brass", "Nylon", "Heavy", "Compact", "Sealed", "Coated", "Flex", "Pro", "Mini",
+];
+
+/// Builds the demo rows: the reference rows, then `products - 3` generated.
+pub fn generate(products: usize, seed: u64, backend: Backend) -> DemoRows {
+    let mut d = DemoRows::default();
+    // DOMAIN.md reference rows, exactly.
+    for (id, name, demand, trend) in [
+        ("PROD-001", "Widget A (pieces)", 150.0, "increasing"),
+        ("PROD-002", "Resin B (kg)", 80.5, "stable"),
+        ("PROD-003", "Solvent C (liter)", 200.0, "decreasing"),
+    ] {
+        d.oms.push(vec![s(id), s(name), n(demand), s(trend)]);
+    }
+    for (id, avail, res, loc) in [
+        ("PROD-001", 500.0, 100.0, "WH-A-01"),
+        ("PROD-002", 300.0, 50.0, "WH-B-02"),
+        ("PROD-003", 150.0, 0.0, "WH-C-03"),
+    ] {
+        d.inventory.push(vec![
+            s(id),
+            n(avail),
+            n(res),
+            s(loc),
+            n(0.0),
+            n(0.0),
+            s("2026-11-20 06:00:00"),
+        ]);
+    }
+    for (id, sid, name, price, moq, lead) in [
+        ("PROD-001", "SUP-001", "ABC Supplies Co.", 15.5, 100.0, 7.0),
+        ("PROD-002", "SUP-002", "XYZ Manufacturing", 25.0, 50.0, 14.0),
+        (
+            "PROD-003",
+            "SUP-003",
+            "Global Parts Ltd.",
+            42.75,
+            200.0,
+            21.0,
+        ),
+    ] {
+        d.suppliers.push(vec![
+            s(id),
+            s(sid),
+            s(name),
+            n(price),
+            n(moq),
+            n(lead),
+            None,
+            s("1"),
+            n(0.0),
+            s("USD"),
+        ]);
+    }
+    for (id, from, to, f) in [
+        ("PROD-001", "pieces", "box", 12.0),
+        ("PROD-002", "kg", "lb", 2.2046),
+        ("PROD-003", "liter", "gallon", 0.2642),
+    ] {
+        d.uom.push(vec![s(id), s(from), s(to), n(f)]);
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).expect("valid date");
+    for (id, demand, trend) in [
+        ("PROD-001", 150.0, 1.0),
+        ("PROD-002", 80.5, 0.0),
+        ("PROD-003", 200.0, -1.0),
+    ] {
+        history(&mut d, &mut rng, id, demand, trend, today);
+    }
+    for i in 4..=products.max(3) {
+        let id = format!("PROD-{i:06}");
+        let roll: f64 = rng.gen();
+        let demand = if roll < 0.06 {
+            0.0
+        } else {
+            ((rng.gen::<f64>() * 6.0).exp() / 4.0 * 100.0).round() / 100.0
+        };
+        let trend_ix = rng.gen_range(0..3);
+        let trend = ["increasing", "stable", "decreasing"][trend_ix];
+        let name = format!(
+            "{} {} {}",
+            ADJ[rng.gen_range(0..ADJ.len())],
+            NOUNS[rng.gen_range(0..NOUNS.len())],
+            i
+        );
+        let bad: f64 = rng.gen();
+        // ~1% of products are missing from the OMS, ~0.5% from inventory or suppliers.
+        if rng.gen::<f64>() >= 0.01 {
+            let demand_cell = if bad < 0.004 {
+                None
+            } else if bad < 0.006 {
+                n(-demand - 1.0)
+            } else {
+                n(demand)
+            };
+            d.oms.push(vec![s(&id), s(&name), demand_cell, s(trend)]);
+            history(&mut d, &mut rng, &id, demand, 1.0 - trend_ix as f64, today);
+        }
+        let cover_days = if rng.gen::<f64>() < 0.07 {
+            0.0
+        } else {
+            rng.gen::<f64>() * 45.0
+        };
+        let avail = (demand * cover_days).round() - if rng.gen::<f64>() < 0.02 { 5.0 } else { 0.0 };
+        let locations = if rng.gen::<f64>() < 0.1 { 2 } else { 1 };
+        if rng.gen::<f64>() >= 0.005 {
+            for loc in 0..locations {
+                let part = if locations == 1 {
+                    avail
+                } else if loc == 0 {
+                    (avail / 2.0).floor()
+                } else {
+                    avail - (avail / 2.0).floor()
+                };
+                let avail_cell = if (0.006..0.009).contains(&bad) {
+                    if backend == Backend::Sqlite && bad < 0.007 {
+                        s("n/a")
+                    } else {
+                        None
+                    }
+                } else {
+                    n(part)
+                };
+                let on_order = if rng.gen::<f64>() < 0.2 {
+                    (demand * rng.gen_range(1.0..10.0)).round()
+                } else {
+                    0.0
+                };
+                let safety = if rng.gen::<f64>() < 0.5 {
+                    (demand * rng.gen_range(0.0..5.0)).round()
+                } else {
+                    0.0
+                };
+                d.inventory.push(vec![
+                    s(&id),
+                    avail_cell,
+                    n((part.max(0.0) * rng.gen_range(0.0..0.2)).round()),
+                    s(&format!(
+                        "WH-{}-{:02}",
+                        ["A", "B", "C", "D"][rng.gen_range(0..4)],
+                        rng.gen_range(1..40)
+                    )),
+                    n(on_order),
+                    n(safety),
+                    s(&format!(
+                        "2026-11-{:02} {:02}:00:00",
+                        rng.gen_range(10..21),
+                        rng.gen_range(0..24)
+                    )),
+                ]);
+            }
+        }
+        if rng.gen::<f64>() >= 0.005 {
+            let suppliers = if rng.gen::<f64>() < 0.15 {
+                rng.gen_range(2..4)
+            } else {
+                1
+            };
+            let base_price = ((rng.gen::<f64>() * 6.0).exp() / 2.0 * 100.0).round() / 100.0 + 0.1;
+            for k in 0..suppliers {
+                let sup = rng.gen_range(0..SUPPLIER_NAMES.len());
+                let price = if (0.009..0.011).contains(&bad) && k == 0 {
+                    None
+                } else {
+                    n((base_price * rng.gen_range(0.9..1.2) * 100.0).round() / 100.0)
+                };
+                let lead = if (0.011..0.012).contains(&bad) {
+                    -3.0
+                } else {
+                    rng.gen_range(2..46) as f64
+                };
+                let moq = [1.0, 10.0, 12.0, 20.0, 50.0, 100.0, 200.0, 500.0][rng.gen_range(0..8)];
+                let multiple = if rng.gen::<f64>() < 0.3 {
+                    n([0.0, 5.0, 10.0, 25.0][rng.gen_range(0..4)])
+                } else {
+                    None
+                };
+                let active = if rng.gen::<f64>() < 0.04 { "0" } else { "1" };
+                let review = if rng.gen::<f64>() < 0.3 {
+                    n(7.0)
+                } else {
+                    n(0.0)
+                };
+                let currency = if rng.gen::<f64>() < 0.8 { "USD" } else { "EUR" };
+                d.suppliers.push(vec![
+                    s(&id),
+                    s(&format!("SUP-{:03}", sup + 1)),
+                    s(SUPPLIER_NAMES[sup]),
+                    price,
+                    n(moq),
+                    n(lead),
+                    multiple,
+                    s(active),
+                    review,
+                    s(currency),
+                ]);
+            }
+        }
+        if rng.gen::<f64>() >= 0.03 {
+            let (from, to, f) = PACKS[rng.gen_range(0..PACKS.len())];
+            let f = if (0.012..0.014).contains(&bad) {
+                0.0
+            } else {
+                f
+            };
+            d.uom.push(vec![s(&id), s(from), s(to), n(f)]);
+        }
+    }
+    d
+}
+
+fn history(
+    d: &mut DemoRows,
+    rng: &mut ChaCha8Rng,
+    id: &str,
+    demand: f64,
+    trend: f64,
+    today: chrono::NaiveDate,
+) {
+    for day in 0..HISTORY_DAYS {
+        let age = (HISTORY_DAYS - 1 - day) as f64;
+        let level = demand * (1.0 - trend * 0.01 * age);
+        let noise = 1.0 + (rng.gen::<f64>() - 0.5) * 0.4;
+        let qty = (level * noise).max(0.0).round();
+        let date = today - chrono::Duration::days(HISTORY_DAYS - 1 - day);
+        d.daily
+            .push(vec![s(id), s(&date.format("%Y-%m-%d").to_string()), n(qty)]);
+    }
+}
+
+/// Creates the demo tables (optional columns included) in one source.
+async fn create_tables(source: &Source, tables: &[&Table], force: bool) -> Result<()> {
+    for t in tables {
+        let existing = source.table_columns(t.name).await?;
+        if !existing.is_empty() {
+            let rows = source.count_rows(t.name).await?;
+            if rows > 0 && !force {
+                bail!(
+                    "{}: table {} already holds {rows} rows; refusing to touch it without --force",
+                    source.label(),
+                    t.name
+                );
+            }
+            source.execute(&format!("DROP TABLE {}", t.name)).await?;
+        }
+        let cols: Vec<String> = t
+            .columns
+            .iter()
+            .map(|(c, ty)| format!("{c} {}", ty.sql(source.backend)))
+            .collect();
+        source
+            .execute(&format!("CREATE TABLE {} ({})", t.name, cols.join(", ")))
+            .await?;
+    }
+    Ok(())
+}
+
+/// Inserts rows in multi-row batches, text bound as parameters.
+async fn insert(
+    source: &Source,
+    t: &Table,
+    rows: &[Cells],
+    progress: &indicatif::ProgressBar,
+) -> Result<()> {
+    let ncols = t.columns.len();
+    let per_batch = (30_000 / ncols).min(2_000);
+    let columns: Vec<&str> = t.columns.iter().map(|(c, _)| *c).collect();
+    for chunk in rows.chunks(per_batch) {
+        let mut values = Vec::with_capacity(chunk.len());
+        let mut n = 0;
+        for _ in chunk {
+            let ph: Vec<String> = t
+                .columns
+                .iter()
+                .map(|(_, ty)| {
+                    n += 1;
+                    ty.placeholder(source.backend, n)
+                })
+                .collect();
+            values.push(format!("({})", ph.join(", ")));
+        }
+        let sql = format!(
+            "INSERT INTO {} ({}) VALUES {}",
+            t.name,
+            columns.join(", "),
+            values.join(", ")
+        );
+        let binds: Vec<Option<String>> = chunk.iter().flat_map(|r| r.iter().cloned()).collect();
+        with_pool_write(source, &sql, binds)
+            .await
+            .with_context(|| format!("{}: inserting into {}", source.label(), t.name))?;
+        progress.inc(chunk.len() as u64);
+    }
+    Ok(())
+}
+
+/// Fills the four sources of `config` with demo data.
+pub async fn seed(
+    config: &Config,
+    products: usize,
+    seed: u64,
+    force: bool,
+    show_progress: bool,
+) -> Result<DemoSummary> {
+    let mut sources = Vec::new();
+    for kind in SourceKind::SOURCES {
+        let resolved = config.resolve(kind).map_err(|e| anyhow!(e))?;
+        sources.push(Source::connect(&resolved, Access::ReadWrite).await?);
+    }
+    let backend_of = |k: SourceKind| sources[k as usize].backend;
+    // Each source gets rows generated for its own backend (only SQLite can
+    // hold text in a numeric column).
+    let rows = generate(products, seed, backend_of(SourceKind::Inventory));
+    let total = (rows.oms.len()
+        + rows.daily.len()
+        + rows.inventory.len()
+        + rows.suppliers.len()
+        + rows.uom.len()) as u64;
+    let progress = if show_progress {
+        let pb = indicatif::ProgressBar::new(total);
+        pb.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{msg:>12} [{bar:40}] {pos}/{len} rows ({eta})",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        pb
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let work = [
+        (
+            SourceKind::Oms,
+            vec![(&OMS_HISTORY, &rows.oms), (&OMS_DAILY, &rows.daily)],
+        ),
+        (SourceKind::Inventory, vec![(&INVENTORY, &rows.inventory)]),
+        (SourceKind::Supplier, vec![(&SUPPLIERS, &rows.suppliers)]),
+        (SourceKind::Uom, vec![(&UOM, &rows.uom)]),
+    ];
+    // Refuse before writing anything if any table holds data.
+    for (kind, tables) in &work {
+        let source = &sources[*kind as usize];
+        for (t, _) in tables {
+            if !force
+                && !source.table_columns(t.name).await?.is_empty()
+                && source.count_rows(t.name).await? > 0
+            {
+                bail!(
+                    "{}: table {} is not empty; refusing to touch it without --force",
+                    source.label(),
+                    t.name
+                );
+            }
+        }
+    }
+    let jobs = work.iter().map(|(kind, tables)| {
+        let source = &sources[*kind as usize];
+        let progress = &progress;
+        async move {
+            let defs: Vec<&Table> = tables.iter().map(|(t, _)| *t).collect();
+            create_tables(source, &defs, force).await?;
+            for (t, r) in tables {
+                progress.set_message(t.name);
+                insert(source, t, r, progress).await?;
+            }
+            Ok::<_, anyhow::Error>(())
+        }
+    });
+    let result = futures::future::try_join_all(jobs).await;
+    progress.finish_and_clear();
+    result?;
+    for s in &sources {
+        s.close().await;
+    }
+    Ok(DemoSummary {
+        products: products.max(3),
+        oms_rows: rows.oms.len(),
+        history_rows: rows.daily.len(),
+        inventory_rows: rows.inventory.len(),
+        supplier_rows: rows.suppliers.len(),
+        uom_rows: rows.uom.len(),
+    })
+}
+
+/// What `demo` wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoSummary {
+    pub products: usize,
+    pub oms_rows: usize,
+    pub history_rows: usize,
+    pub inventory_rows: usize,
+    pub supplier_rows: usize,
+    pub uom_rows: usize,
+}
+
+/// Creates and seeds the embedded demo on first run. Built in a temporary
+/// directory and renamed into place, so an interrupted first run never
+/// leaves half a demo behind.
+pub async fn ensure_embedded(config: &Config) -> Result<()> {
+    // The four sources connect concurrently; one of them creates the demo.
+    static CREATING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _one_at_a_time = CREATING.lock().await;
+    let dir = config.demo_dir();
+    if dir.join("oms.sqlite").is_file() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(&config.data_dir).with_context(|| {
+        format!(
+            "cannot create the data directory {}",
+            config.data_dir.display()
+        )
+    })?;
+    let tmp = config
+        .data_dir
+        .join(format!("demo.tmp-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+    let mut tmp_config = config.clone();
+    for kind in SourceKind::SOURCES {
+        let s = tmp_config.file.source_mut(kind);
+        s.url = Some(format!(
+            "sqlite://{}",
+            tmp.join(format!("{}.sqlite", kind.name())).display()
+        ));
+        s.password_env = None;
+    }
+    seed(&tmp_config, EMBEDDED_PRODUCTS, DEFAULT_SEED, true, false).await?;
+    if std::fs::rename(&tmp, &dir).is_err() {
+        // Another buyerdesk won the race: use its demo.
+        let _ = std::fs::remove_dir_all(&tmp);
+        if !dir.join("oms.sqlite").is_file() {
+            bail!("cannot move the demo data into {}", dir.display());
+        }
+    }
+    Ok(())
+}

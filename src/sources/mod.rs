@@ -1,0 +1,534 @@
+//! The four read-only sources and buyerdesk's purchasing store, one pool each,
+//! on PostgreSQL, MySQL/MariaDB or SQLite. Loading is batched: one query per
+//! source for all products (plus the optional history aggregate), the
+//! sources queried concurrently. Every number is read as text (cast in SQL)
+//! so that DECIMAL, INTEGER and REAL read alike on every backend.
+
+pub mod inventory;
+pub mod oms;
+pub mod supplier;
+pub mod uom;
+
+use std::collections::BTreeSet;
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, Context, Result};
+use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use sqlx::{Column, Executor, Row};
+
+use crate::config::{Config, ResolvedSource, SourceKind};
+use crate::plan::SourceRows;
+
+/// Which database server a source runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    MySql,
+    Sqlite,
+}
+
+impl Backend {
+    pub fn of_url(url: &str) -> Result<Backend> {
+        let scheme = url.split(':').next().unwrap_or("");
+        match scheme {
+            "postgres" | "postgresql" => Ok(Backend::Postgres),
+            "mysql" | "mariadb" => Ok(Backend::MySql),
+            "sqlite" => Ok(Backend::Sqlite),
+            other => Err(anyhow!("unsupported URL scheme '{other}'")),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Postgres => "postgres",
+            Backend::MySql => "mysql",
+            Backend::Sqlite => "sqlite",
+        }
+    }
+
+    /// `CAST(expr AS <text>)` in this dialect.
+    pub fn as_text(self, expr: &str) -> String {
+        match self {
+            Backend::MySql => format!("CAST({expr} AS CHAR)"),
+            _ => format!("CAST({expr} AS TEXT)"),
+        }
+    }
+
+    /// The n-th (1-based) bind placeholder.
+    pub fn placeholder(self, n: usize) -> String {
+        match self {
+            Backend::Postgres => format!("${n}"),
+            _ => "?".to_string(),
+        }
+    }
+}
+
+/// A pool on one of the three backends.
+#[derive(Clone, Debug)]
+pub enum DbPool {
+    Postgres(sqlx::PgPool),
+    MySql(sqlx::MySqlPool),
+    Sqlite(sqlx::SqlitePool),
+}
+
+/// Runs `$body` with `$p` bound to the concrete pool.
+macro_rules! with_pool {
+    ($pool:expr, $p:ident => $body:expr) => {
+        match $pool {
+            DbPool::Postgres($p) => $body,
+            DbPool::MySql($p) => $body,
+            DbPool::Sqlite($p) => $body,
+        }
+    };
+}
+
+/// Rows as text cells, in the order the query selected them.
+pub type TextRows = Vec<Vec<Option<String>>>;
+
+async fn fetch_text_generic<DB>(
+    pool: &sqlx::Pool<DB>,
+    sql: &str,
+    binds: &[String],
+) -> Result<TextRows, sqlx::Error>
+where
+    DB: sqlx::Database,
+    for<'q> <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    for<'c> &'c mut <DB as sqlx::Database>::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'r> Option<String>: sqlx::Decode<'r, DB>,
+    for<'q> String: sqlx::Encode<'q, DB>,
+    String: sqlx::Type<DB>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+{
+    let mut q = sqlx::query::<DB>(sql);
+    for b in binds {
+        q = q.bind(b.clone());
+    }
+    let rows = q.fetch_all(pool).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let n = row.columns().len();
+        let mut cells = Vec::with_capacity(n);
+        for i in 0..n {
+            cells.push(row.try_get_unchecked::<Option<String>, _>(i)?);
+        }
+        out.push(cells);
+    }
+    Ok(out)
+}
+
+/// One connected source.
+#[derive(Clone)]
+pub struct Source {
+    pub kind: SourceKind,
+    pub backend: Backend,
+    pub pool: DbPool,
+    pub resolved: ResolvedSource,
+    query_timeout: Duration,
+}
+
+impl std::fmt::Debug for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} source ({})", self.kind, self.resolved.redacted_url)
+    }
+}
+
+/// How a source is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Sources are read-only; an SQLite file must already exist.
+    ReadOnly,
+    /// The purchasing store and `demo` write; SQLite files are created.
+    ReadWrite,
+}
+
+fn secs(v: f64) -> Duration {
+    Duration::from_secs_f64(v.max(0.001))
+}
+
+impl Source {
+    /// Opens the pool, within the source's connect timeout. Errors name the
+    /// source and its redacted URL.
+    pub async fn connect(resolved: &ResolvedSource, access: Access) -> Result<Source> {
+        let kind = resolved.kind;
+        let label = format!("{kind} source ({})", resolved.redacted_url);
+        let backend = Backend::of_url(&resolved.connect_url).with_context(|| label.clone())?;
+        let settings = &resolved.settings;
+        let connect_timeout = secs(settings.connect_timeout_secs);
+        let scrub = |e: sqlx::Error| anyhow!("{label}: {}", resolved.scrub(&e.to_string()));
+        let fut = async {
+            let pool = match backend {
+                Backend::Postgres => {
+                    let opts = PgConnectOptions::from_str(&resolved.connect_url)
+                        .map_err(scrub)?
+                        .application_name("buyerdesk");
+                    DbPool::Postgres(
+                        PgPoolOptions::new()
+                            .max_connections(settings.pool_size)
+                            .acquire_timeout(connect_timeout)
+                            .connect_with(opts)
+                            .await
+                            .map_err(scrub)?,
+                    )
+                }
+                Backend::MySql => {
+                    let opts = MySqlConnectOptions::from_str(&resolved.connect_url.replacen(
+                        "mariadb://",
+                        "mysql://",
+                        1,
+                    ))
+                    .map_err(scrub)?;
+                    DbPool::MySql(
+                        MySqlPoolOptions::new()
+                            .max_connections(settings.pool_size)
+                            .acquire_timeout(connect_timeout)
+                            .connect_with(opts)
+                            .await
+                            .map_err(scrub)?,
+                    )
+                }
+                Backend::Sqlite => {
+                    let mut opts =
+                        SqliteConnectOptions::from_str(&resolved.connect_url).map_err(scrub)?;
+                    opts = match access {
+                        Access::ReadOnly => opts.read_only(true).create_if_missing(false),
+                        // Rollback journal, not WAL: a read-only reader of a
+                        // WAL file needs its -shm file to be writable.
+                        Access::ReadWrite => opts
+                            .create_if_missing(true)
+                            .journal_mode(SqliteJournalMode::Delete),
+                    };
+                    if access == Access::ReadWrite {
+                        if let Some(parent) = opts.get_filename().parent() {
+                            std::fs::create_dir_all(parent).with_context(|| {
+                                format!("{label}: cannot create {}", parent.display())
+                            })?;
+                        }
+                    }
+                    DbPool::Sqlite(
+                        SqlitePoolOptions::new()
+                            .max_connections(settings.pool_size)
+                            .acquire_timeout(connect_timeout)
+                            .connect_with(opts)
+                            .await
+                            .map_err(scrub)?,
+                    )
+                }
+            };
+            Ok::<_, anyhow::Error>(pool)
+        };
+        let pool = tokio::time::timeout(connect_timeout, fut)
+            .await
+            .map_err(|_| {
+                anyhow!(
+                    "{label}: no connection within {:?} (connect_timeout_secs)",
+                    connect_timeout
+                )
+            })??;
+        Ok(Source {
+            kind,
+            backend,
+            pool,
+            resolved: resolved.clone(),
+            query_timeout: secs(settings.query_timeout_secs),
+        })
+    }
+
+    pub fn label(&self) -> String {
+        format!("{} source ({})", self.kind, self.resolved.redacted_url)
+    }
+
+    fn err(&self, e: impl std::fmt::Display) -> anyhow::Error {
+        anyhow!("{}: {}", self.label(), self.resolved.scrub(&e.to_string()))
+    }
+
+    /// Runs a query returning text cells, within the query timeout.
+    pub async fn fetch_text(&self, sql: &str, binds: &[String]) -> Result<TextRows> {
+        let fut = async { with_pool!(&self.pool, p => fetch_text_generic(p, sql, binds).await) };
+        match tokio::time::timeout(self.query_timeout, fut).await {
+            Ok(Ok(rows)) => Ok(rows),
+            Ok(Err(e)) => Err(self.err(e)),
+            Err(_) => Err(self.err(format!(
+                "query timed out after {:?} (query_timeout_secs)",
+                self.query_timeout
+            ))),
+        }
+    }
+
+    /// Runs a statement without results (DDL, inserts without binds).
+    pub async fn execute(&self, sql: &str) -> Result<()> {
+        let fut = async { with_pool!(&self.pool, p => p.execute(sql).await.map(|_| ())) };
+        match tokio::time::timeout(self.query_timeout, fut).await {
+            Ok(r) => r.map_err(|e| self.err(e)),
+            Err(_) => Err(self.err("statement timed out")),
+        }
+    }
+
+    /// Lower-cased column names of a table; empty when it does not exist.
+    pub async fn table_columns(&self, table: &str) -> Result<BTreeSet<String>> {
+        let sql = match self.backend {
+            Backend::Postgres => "SELECT CAST(column_name AS TEXT) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1",
+            Backend::MySql => "SELECT CAST(column_name AS CHAR) FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ?",
+            Backend::Sqlite => "SELECT name FROM pragma_table_info(?)",
+        };
+        let rows = self.fetch_text(sql, &[table.to_string()]).await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| r.into_iter().next().flatten())
+            .map(|c| c.to_ascii_lowercase())
+            .collect())
+    }
+
+    /// Column names a configured query returns.
+    pub async fn query_columns(&self, sql: &str) -> Result<BTreeSet<String>> {
+        let described = with_pool!(&self.pool, p => p.describe(sql).await.map(|d| d.columns().iter().map(|c| c.name().to_ascii_lowercase()).collect::<BTreeSet<_>>()));
+        described.map_err(|e| self.err(format!("the configured query fails: {e}")))
+    }
+
+    /// Server version and round-trip time of a trivial query.
+    pub async fn ping(&self) -> Result<(String, Duration)> {
+        let sql = match self.backend {
+            Backend::Sqlite => "SELECT sqlite_version()",
+            _ => "SELECT version()",
+        };
+        let start = Instant::now();
+        let rows = self.fetch_text(sql, &[]).await?;
+        let rtt = start.elapsed();
+        let version = rows
+            .into_iter()
+            .next()
+            .and_then(|r| r.into_iter().next().flatten())
+            .unwrap_or_default();
+        Ok((version, rtt))
+    }
+
+    pub async fn count_rows(&self, table: &str) -> Result<u64> {
+        let rows = self
+            .fetch_text(
+                &format!("SELECT {} FROM {table}", self.backend.as_text("COUNT(*)")),
+                &[],
+            )
+            .await?;
+        rows.first()
+            .and_then(|r| r.first().cloned().flatten())
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| self.err(format!("cannot count rows of {table}")))
+    }
+
+    pub async fn close(&self) {
+        with_pool!(&self.pool, p => p.close().await)
+    }
+}
+
+async fn execute_generic<DB>(
+    pool: &sqlx::Pool<DB>,
+    sql: &str,
+    binds: Vec<Option<String>>,
+) -> Result<(), sqlx::Error>
+where
+    DB: sqlx::Database,
+    for<'q> <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    for<'c> &'c mut <DB as sqlx::Database>::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'q> Option<String>: sqlx::Encode<'q, DB>,
+    Option<String>: sqlx::Type<DB>,
+{
+    let mut q = sqlx::query::<DB>(sql);
+    for b in binds {
+        q = q.bind(b);
+    }
+    q.execute(pool).await?;
+    Ok(())
+}
+
+/// Runs one statement with text parameters (NULL for `None`).
+pub async fn with_pool_write(source: &Source, sql: &str, binds: Vec<Option<String>>) -> Result<()> {
+    let fut = async { with_pool!(&source.pool, p => execute_generic(p, sql, binds).await) };
+    match tokio::time::timeout(source.query_timeout, fut).await {
+        Ok(r) => r.map_err(|e| source.err(e)),
+        Err(_) => Err(source.err("statement timed out")),
+    }
+}
+
+/// What a source's table (or configured query) provides.
+#[derive(Debug, Clone)]
+pub struct TableShape {
+    pub table: &'static str,
+    /// The columns found, lower-cased.
+    pub present: BTreeSet<String>,
+    pub optional_missing: Vec<&'static str>,
+    pub optional_found: Vec<&'static str>,
+    /// FROM clause: the table, or the configured query wrapped.
+    pub from: String,
+}
+
+impl TableShape {
+    pub fn has(&self, column: &str) -> bool {
+        self.present.contains(column)
+    }
+}
+
+/// Detects the columns of a source's table (or its configured query) and
+/// checks the required ones are there.
+pub async fn detect(
+    source: &Source,
+    table: &'static str,
+    required: &[&'static str],
+    optional: &[&'static str],
+    query: Option<&str>,
+) -> Result<TableShape> {
+    let (present, from, what) = match query {
+        Some(q) => (
+            source.query_columns(q).await?,
+            format!("({q}) AS src"),
+            "the configured query".to_string(),
+        ),
+        None => (
+            source.table_columns(table).await?,
+            table.to_string(),
+            format!("table {table}"),
+        ),
+    };
+    if present.is_empty() {
+        return Err(source.err(format!("{what} does not exist (or has no columns)")));
+    }
+    let missing: Vec<&str> = required
+        .iter()
+        .copied()
+        .filter(|c| !present.contains(*c))
+        .collect();
+    if !missing.is_empty() {
+        return Err(source.err(format!(
+            "{what} lacks required column(s) {}",
+            missing.join(", ")
+        )));
+    }
+    Ok(TableShape {
+        table,
+        optional_found: optional
+            .iter()
+            .copied()
+            .filter(|c| present.contains(*c))
+            .collect(),
+        optional_missing: optional
+            .iter()
+            .copied()
+            .filter(|c| !present.contains(*c))
+            .collect(),
+        present,
+        from,
+    })
+}
+
+/// SELECT of the given columns as text from a shape, with an optional
+/// product filter (bound parameters, never interpolated values).
+pub fn select_text(
+    backend: Backend,
+    shape: &TableShape,
+    columns: &[&str],
+    filter: Option<&[String]>,
+) -> String {
+    let cols: Vec<String> = columns
+        .iter()
+        .map(|c| format!("{} AS {c}", backend.as_text(c)))
+        .collect();
+    let mut sql = format!("SELECT {} FROM {}", cols.join(", "), shape.from);
+    if let Some(ids) = filter {
+        let ph: Vec<String> = (1..=ids.len()).map(|n| backend.placeholder(n)).collect();
+        sql.push_str(&format!(
+            " WHERE TRIM({}) IN ({})",
+            backend.as_text("product_id"),
+            ph.join(", ")
+        ));
+    }
+    sql
+}
+
+/// The four sources, connected, with their detected shapes.
+#[derive(Debug, Clone)]
+pub struct Sources {
+    pub oms: oms::OmsSource,
+    pub inventory: inventory::InventorySource,
+    pub supplier: supplier::SupplierSource,
+    pub uom: uom::UomSource,
+}
+
+/// Connects one source and detects its shape.
+pub async fn connect_source(config: &Config, kind: SourceKind) -> Result<Source> {
+    let resolved = config.resolve(kind).map_err(|e| anyhow!(e))?;
+    if resolved.embedded_demo && kind != SourceKind::Purchasing {
+        crate::demo::ensure_embedded(config).await?;
+    }
+    Source::connect(&resolved, Access::ReadOnly).await
+}
+
+impl Sources {
+    /// Connects all four sources concurrently.
+    pub async fn connect(config: &Config) -> Result<Sources> {
+        let (o, i, s, u) = tokio::try_join!(
+            async {
+                oms::OmsSource::open(connect_source(config, SourceKind::Oms).await?, config).await
+            },
+            async {
+                inventory::InventorySource::open(
+                    connect_source(config, SourceKind::Inventory).await?,
+                )
+                .await
+            },
+            async {
+                supplier::SupplierSource::open(connect_source(config, SourceKind::Supplier).await?)
+                    .await
+            },
+            async { uom::UomSource::open(connect_source(config, SourceKind::Uom).await?).await },
+        )?;
+        Ok(Sources {
+            oms: o,
+            inventory: i,
+            supplier: s,
+            uom: u,
+        })
+    }
+
+    /// Loads all products (or only `filter`) from the four sources
+    /// concurrently: one query each, plus the history aggregate.
+    pub async fn load(&self, filter: Option<&[String]>) -> Result<SourceRows> {
+        let (oms, history, inventory, suppliers, uom) = tokio::try_join!(
+            self.oms.load(filter),
+            self.oms.load_history(filter),
+            self.inventory.load(filter),
+            self.supplier.load(filter),
+            self.uom.load(filter),
+        )?;
+        Ok(SourceRows {
+            oms,
+            history,
+            inventory,
+            suppliers,
+            uom,
+        })
+    }
+
+    pub async fn close(&self) {
+        tokio::join!(
+            self.oms.source.close(),
+            self.inventory.source.close(),
+            self.supplier.source.close(),
+            self.uom.source.close()
+        );
+    }
+}
+
+/// Reads cell `i` of a text row.
+pub(crate) fn cell(row: &[Option<String>], i: usize) -> Option<&str> {
+    row.get(i).and_then(|c| c.as_deref())
+}
+
+/// Index of each selected column, for readers.
+pub(crate) struct Columns<'a>(pub Vec<&'a str>);
+
+impl Columns<'_> {
+    pub fn index(&self, name: &str) -> Option<usize> {
+        self.0.iter().position(|c| *c == name)
+    }
+}

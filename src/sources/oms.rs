@@ -1,0 +1,117 @@
+//! The order management system: `oms_history` (demand) and the optional
+//! `oms_daily_demand` table, read as per-product aggregates.
+
+use anyhow::Result;
+
+use super::{cell, detect, select_text, Columns, Source, TableShape};
+use crate::config::Config;
+use crate::plan::inputs::{HistoryStats, OmsRow};
+use crate::plan::Num;
+
+pub const REQUIRED: &[&str] = &["product_id", "avg_daily_demand", "trend"];
+pub const OPTIONAL: &[&str] = &["product_name"];
+pub const HISTORY_COLUMNS: &[&str] = &["product_id", "day", "qty"];
+
+#[derive(Debug, Clone)]
+pub struct OmsSource {
+    pub source: Source,
+    pub shape: TableShape,
+    /// `None` when there is no history table (and no history_query).
+    pub history: Option<TableShape>,
+}
+
+impl OmsSource {
+    pub async fn open(source: Source, _config: &Config) -> Result<OmsSource> {
+        let settings = &source.resolved.settings;
+        let shape = detect(
+            &source,
+            "oms_history",
+            REQUIRED,
+            OPTIONAL,
+            settings.query.as_deref(),
+        )
+        .await?;
+        let history = match settings.history_query.as_deref() {
+            Some(q) => {
+                Some(detect(&source, "oms_daily_demand", HISTORY_COLUMNS, &[], Some(q)).await?)
+            }
+            None => {
+                let cols = source.table_columns("oms_daily_demand").await?;
+                if cols.is_empty() {
+                    None
+                } else {
+                    Some(detect(&source, "oms_daily_demand", HISTORY_COLUMNS, &[], None).await?)
+                }
+            }
+        };
+        Ok(OmsSource {
+            source,
+            shape,
+            history,
+        })
+    }
+
+    pub async fn load(&self, filter: Option<&[String]>) -> Result<Vec<OmsRow>> {
+        let mut cols = REQUIRED.to_vec();
+        cols.extend(self.shape.optional_found.iter().copied());
+        let sql = select_text(self.source.backend, &self.shape, &cols, filter);
+        let rows = self.source.fetch_text(&sql, filter.unwrap_or(&[])).await?;
+        let c = Columns(cols);
+        let name = c.index("product_name");
+        Ok(rows
+            .iter()
+            .map(|r| OmsRow {
+                product_id: cell(r, 0).unwrap_or("").to_string(),
+                avg_daily_demand: Num::parse(cell(r, 1)),
+                trend: cell(r, 2).map(|t| t.trim().to_string()),
+                product_name: name.and_then(|i| cell(r, i)).map(str::to_string),
+            })
+            .filter(|r| !r.product_id.trim().is_empty())
+            .collect())
+    }
+
+    /// Count, sum and sum of squares of daily demand per product, computed
+    /// by the database (one row per product instead of one per day).
+    pub async fn load_history(
+        &self,
+        filter: Option<&[String]>,
+    ) -> Result<Option<Vec<HistoryStats>>> {
+        let Some(shape) = &self.history else {
+            return Ok(None);
+        };
+        let b = self.source.backend;
+        let t = |e: &str| b.as_text(e);
+        let mut sql = format!(
+            "SELECT {} AS product_id, {} AS days, {} AS sum_qty, {} AS sum_sq, {} AS first_day, {} AS last_day FROM {}",
+            t("product_id"),
+            t("COUNT(qty)"),
+            t("SUM(qty)"),
+            t("SUM(qty * qty)"),
+            t("MIN(day)"),
+            t("MAX(day)"),
+            shape.from
+        );
+        if let Some(ids) = filter {
+            let ph: Vec<String> = (1..=ids.len()).map(|n| b.placeholder(n)).collect();
+            sql.push_str(&format!(
+                " WHERE TRIM({}) IN ({})",
+                t("product_id"),
+                ph.join(", ")
+            ));
+        }
+        sql.push_str(" GROUP BY product_id");
+        let rows = self.source.fetch_text(&sql, filter.unwrap_or(&[])).await?;
+        Ok(Some(
+            rows.iter()
+                .map(|r| HistoryStats {
+                    product_id: cell(r, 0).unwrap_or("").to_string(),
+                    days: Num::parse(cell(r, 1)),
+                    sum_qty: Num::parse(cell(r, 2)),
+                    sum_sq_qty: Num::parse(cell(r, 3)),
+                    first_day: cell(r, 4).map(|d| d.chars().take(10).collect()),
+                    last_day: cell(r, 5).map(|d| d.chars().take(10).collect()),
+                })
+                .collect(),
+        ))
+    }
+}

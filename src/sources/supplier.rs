@@ -1,0 +1,74 @@
+//! Supplier management: `suppliers`, one or more rows per product.
+
+use anyhow::Result;
+
+use super::{cell, detect, select_text, Columns, Source, TableShape};
+use crate::plan::inputs::SupplierRow;
+use crate::plan::Num;
+
+pub const REQUIRED: &[&str] = &[
+    "product_id",
+    "supplier_name",
+    "unit_price",
+    "moq",
+    "lead_time",
+];
+pub const OPTIONAL: &[&str] = &[
+    "supplier_id",
+    "order_multiple",
+    "is_active",
+    "review_period_days",
+    "currency",
+];
+
+#[derive(Debug, Clone)]
+pub struct SupplierSource {
+    pub source: Source,
+    pub shape: TableShape,
+}
+
+impl SupplierSource {
+    pub async fn open(source: Source) -> Result<SupplierSource> {
+        let shape = detect(
+            &source,
+            "suppliers",
+            REQUIRED,
+            OPTIONAL,
+            source.resolved.settings.query.as_deref(),
+        )
+        .await?;
+        Ok(SupplierSource { source, shape })
+    }
+
+    pub async fn load(&self, filter: Option<&[String]>) -> Result<Vec<SupplierRow>> {
+        let mut cols = REQUIRED.to_vec();
+        cols.extend(self.shape.optional_found.iter().copied());
+        let sql = select_text(self.source.backend, &self.shape, &cols, filter);
+        let rows = self.source.fetch_text(&sql, filter.unwrap_or(&[])).await?;
+        let c = Columns(cols);
+        let idx = |n: &str| c.index(n);
+        let (sid, mult, active, review, cur) = (
+            idx("supplier_id"),
+            idx("order_multiple"),
+            idx("is_active"),
+            idx("review_period_days"),
+            idx("currency"),
+        );
+        Ok(rows
+            .iter()
+            .map(|r| SupplierRow {
+                product_id: cell(r, 0).unwrap_or("").to_string(),
+                supplier_name: cell(r, 1).map(|s| s.trim().to_string()),
+                unit_price: Num::parse(cell(r, 2)),
+                moq: Num::parse(cell(r, 3)),
+                lead_time: Num::parse(cell(r, 4)),
+                supplier_id: sid.and_then(|i| cell(r, i)).map(|s| s.trim().to_string()),
+                order_multiple: mult.map(|i| Num::parse(cell(r, i))),
+                is_active: active.map(|i| cell(r, i).map(str::to_string)),
+                review_period_days: review.map(|i| Num::parse(cell(r, i))),
+                currency: cur.and_then(|i| cell(r, i)).map(|s| s.trim().to_string()),
+            })
+            .filter(|r| !r.product_id.trim().is_empty())
+            .collect())
+    }
+}

@@ -1,0 +1,50 @@
+//! Units of measure: `uom_conversions` (stock unit -> purchase unit).
+
+use anyhow::Result;
+
+use super::{cell, detect, select_text, Source, TableShape};
+use crate::plan::inputs::UomRow;
+use crate::plan::Num;
+
+pub const REQUIRED: &[&str] = &["product_id", "from_uom", "to_uom", "conversion_factor"];
+
+#[derive(Debug, Clone)]
+pub struct UomSource {
+    pub source: Source,
+    pub shape: TableShape,
+}
+
+impl UomSource {
+    pub async fn open(source: Source) -> Result<UomSource> {
+        let shape = detect(
+            &source,
+            "uom_conversions",
+            REQUIRED,
+            &[],
+            source.resolved.settings.query.as_deref(),
+        )
+        .await?;
+        Ok(UomSource { source, shape })
+    }
+
+    pub async fn load(&self, filter: Option<&[String]>) -> Result<Vec<UomRow>> {
+        let sql = select_text(self.source.backend, &self.shape, REQUIRED, filter);
+        let rows = self.source.fetch_text(&sql, filter.unwrap_or(&[])).await?;
+        let mut out: Vec<UomRow> = rows
+            .iter()
+            .map(|r| UomRow {
+                product_id: cell(r, 0).unwrap_or("").to_string(),
+                from_uom: cell(r, 1).map(|s| s.trim().to_string()),
+                to_uom: cell(r, 2).map(|s| s.trim().to_string()),
+                conversion_factor: Num::parse(cell(r, 3)),
+            })
+            .filter(|r| !r.product_id.trim().is_empty())
+            .collect();
+        // Several rows for one product: the plan uses the first, so make
+        // "first" the same on every backend.
+        out.sort_by(|a, b| {
+            (&a.product_id, &a.from_uom, &a.to_uom).cmp(&(&b.product_id, &b.from_uom, &b.to_uom))
+        });
+        Ok(out)
+    }
+}
