@@ -178,9 +178,9 @@ pub fn plan_product(
         Some(facts) => {
             let run = planner.run(&facts);
             apply_rules(&mut plan, &facts, run, &mut exceptions);
-            raise_stock_exceptions(&mut plan, &facts, &mut exceptions);
         }
     }
+    raise_stock_exceptions(&plan, &mut exceptions);
     if open_po > 0.0 {
         exceptions.push(Exception {
             code: ExceptionCode::OpenPo,
@@ -330,14 +330,13 @@ fn apply_rules(
     }
 }
 
-fn raise_stock_exceptions(
-    plan: &mut ProductPlan,
-    f: &facts::ProductFacts,
-    exceptions: &mut Vec<Exception>,
-) {
-    let d = f.avg_daily_demand;
-    let avail = f.available_qty;
+/// Stock exceptions come from whatever inputs are known, even when the
+/// rules could not run (a buyer must see a stock-out behind a bad UOM row).
+fn raise_stock_exceptions(plan: &ProductPlan, exceptions: &mut Vec<Exception>) {
     let mut raise = |code, message: String| exceptions.push(Exception { code, message });
+    let (Some(avail), Some(d)) = (plan.available_qty, plan.avg_daily_demand) else {
+        return;
+    };
     if avail <= 0.0 && d > 0.0 {
         raise(
             ExceptionCode::Stockout,
@@ -348,23 +347,23 @@ fn raise_stock_exceptions(
             ),
         );
     }
-    if avail < f.safety_stock {
+    if let Some(ss) = plan.safety_stock.filter(|ss| avail < *ss) {
         raise(
             ExceptionCode::BelowSafety,
             format!(
                 "available {} is below safety stock {}",
                 fmt_qty(avail),
-                fmt_qty(f.safety_stock)
+                fmt_qty(ss)
             ),
         );
     }
-    if d > 0.0 && avail / d < f.lead_time_days {
+    if let Some(lead) = plan.lead_time_days.filter(|l| d > 0.0 && avail / d < *l) {
         raise(
             ExceptionCode::OrderLate,
             format!(
                 "stock lasts {} days, the supplier needs {} days",
                 fmt_qty(((avail / d).max(0.0) * 100.0).round() / 100.0),
-                fmt_qty(f.lead_time_days)
+                fmt_qty(lead)
             ),
         );
     }

@@ -1,0 +1,416 @@
+//! The same integration suite on SQLite, PostgreSQL and MariaDB, plus a
+//! mixed-backend run: demo data written by `demo`, read back by the sources,
+//! planned with the shipped rules.
+
+mod common;
+
+use buyerdesk::config::SourceKind;
+use buyerdesk::plan::{ExceptionCode, ProductPlan};
+use buyerdesk::sources::{with_pool_write, Access, Source, Sources};
+use buyerdesk::{app, demo};
+use common::{Db, Setup};
+
+#[track_caller]
+fn close(plan: &ProductPlan, field: &str, got: Option<f64>, want: f64) {
+    let got = got.unwrap_or_else(|| panic!("{}: {field} is missing", plan.product_id));
+    assert!(
+        (got - want).abs() < 1e-6,
+        "{}: {field} is {got}, expected {want}",
+        plan.product_id
+    );
+}
+
+async fn reference_rows(test: &str, backends: [Db; 4]) {
+    let Some(setup) = Setup::new(test, backends).await else {
+        return;
+    };
+    let summary = demo::seed(&setup.config, 300, 7, false, false)
+        .await
+        .expect("demo seeds");
+    assert_eq!(summary.products, 300);
+    let sources = Sources::connect(&setup.config)
+        .await
+        .expect("sources connect");
+    let rules = app::load_rules(&setup.config, None).unwrap();
+
+    let ids = [
+        "PROD-001".to_string(),
+        "PROD-002".to_string(),
+        "PROD-003".to_string(),
+    ];
+    let (plans, _) = app::plan_products(&sources, &rules, &ids)
+        .await
+        .expect("plan");
+    assert_eq!(plans.len(), 3, "{test}: one plan per requested product");
+    let p1 = &plans[0];
+    assert_eq!(p1.product_id, "PROD-001");
+    close(p1, "avg_daily_demand", p1.avg_daily_demand, 150.0);
+    close(p1, "available_qty", p1.available_qty, 500.0);
+    close(p1, "reserved_qty", p1.reserved_qty, 100.0);
+    close(p1, "lead_time_days", p1.lead_time_days, 7.0);
+    close(p1, "unit_price", p1.unit_price, 15.5);
+    close(
+        p1,
+        "demand_during_lead_time",
+        p1.demand_during_lead_time,
+        1050.0,
+    );
+    close(p1, "net_requirement", p1.net_requirement, 550.0);
+    close(p1, "order_qty", Some(p1.order_qty), 600.0);
+    close(p1, "purchase_qty", Some(p1.purchase_qty), 50.0);
+    close(p1, "amount", Some(p1.amount), 9300.0);
+    assert!(!p1.requires_approval, "{test}: PROD-001 auto-approved");
+    assert_eq!(p1.supplier_name.as_deref(), Some("ABC Supplies Co."));
+    assert_eq!(
+        (p1.stock_uom.as_deref(), p1.purchase_uom.as_deref()),
+        (Some("pieces"), Some("box"))
+    );
+    assert!(
+        p1.demand_sigma.unwrap() > 0.0,
+        "{test}: history aggregate read"
+    );
+
+    let p2 = &plans[1];
+    close(p2, "avg_daily_demand", p2.avg_daily_demand, 80.5);
+    close(p2, "conversion_factor", p2.conversion_factor, 2.2046);
+    close(
+        p2,
+        "order_qty",
+        Some(buyerdesk::plan::numbers::round_qty(p2.order_qty)),
+        850.9756,
+    );
+    close(p2, "purchase_qty", Some(p2.purchase_qty), 386.0);
+    assert!(p2.requires_approval);
+
+    let p3 = &plans[2];
+    close(p3, "unit_price", p3.unit_price, 42.75);
+    close(p3, "conversion_factor", p3.conversion_factor, 0.2642);
+    close(p3, "purchase_qty", Some(p3.purchase_qty), 15898.0);
+
+    // The whole load: every product once, the exception paths visible.
+    let (all, _) = app::plan_products(&sources, &rules, &[])
+        .await
+        .expect("plan all");
+    assert!(
+        all.len() >= 295 && all.len() <= 300,
+        "{test}: {} products",
+        all.len()
+    );
+    let mut ids: Vec<&str> = all.iter().map(|p| p.product_id.as_str()).collect();
+    ids.dedup();
+    assert_eq!(ids.len(), all.len(), "{test}: duplicate products");
+    assert!(all.iter().any(|p| p.needs_order()));
+    for p in &all {
+        assert!(
+            p.order_qty.is_finite() && p.order_qty >= 0.0,
+            "{}: order_qty {}",
+            p.product_id,
+            p.order_qty
+        );
+        if p.has(ExceptionCode::BadData) || p.has(ExceptionCode::NoSupplier) {
+            assert_eq!(
+                p.order_qty, 0.0,
+                "{}: flagged product must not order",
+                p.product_id
+            );
+        }
+    }
+
+    let err = app::plan_products(&sources, &rules, &["NOPE-1".to_string()])
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("NOPE-1"), "{err}");
+    sources.close().await;
+
+    // demo refuses to overwrite data without --force
+    let again = demo::seed(&setup.config, 10, 7, false, false)
+        .await
+        .unwrap_err();
+    assert!(again.to_string().contains("refusing"), "{again}");
+}
+
+/// Tables with only the required columns (the reference deployment's
+/// schema) and rows that are wrong in every way DOMAIN.md names.
+async fn bad_rows(test: &str, db: Db) {
+    let Some(setup) = Setup::new(test, [db; 4]).await else {
+        return;
+    };
+    let mut conn = Vec::new();
+    for kind in SourceKind::SOURCES {
+        conn.push(
+            Source::connect(&setup.config.resolve(kind).unwrap(), Access::ReadWrite)
+                .await
+                .unwrap(),
+        );
+    }
+    let (num, int) = match db {
+        Db::Sqlite => ("REAL", "INTEGER"),
+        _ => ("DECIMAL(12,2)", "INTEGER"),
+    };
+    let ddl = [
+        (0, format!("CREATE TABLE oms_history (product_id VARCHAR(32), avg_daily_demand {num}, trend VARCHAR(16))")),
+        (1, format!("CREATE TABLE inventory (product_id VARCHAR(32), available_qty {int}, reserved_qty {int}, warehouse_location VARCHAR(16))")),
+        (2, format!("CREATE TABLE suppliers (product_id VARCHAR(32), supplier_name VARCHAR(64), unit_price {num}, moq {int}, lead_time {int})")),
+        (3, "CREATE TABLE uom_conversions (product_id VARCHAR(32), from_uom VARCHAR(16), to_uom VARCHAR(16), conversion_factor DOUBLE PRECISION)".to_string()),
+    ];
+    for (i, sql) in ddl {
+        let sql = if db == Db::Sqlite {
+            sql.replace("DOUBLE PRECISION", "REAL")
+        } else {
+            sql
+        };
+        conn[i].execute(&sql).await.unwrap();
+    }
+    let ph = |n: usize| -> String {
+        (1..=n)
+            .map(|i| {
+                if db == Db::Postgres {
+                    format!("CAST(${i} AS TEXT)")
+                } else {
+                    "?".into()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let s = |v: &str| Some(v.to_string());
+    // Postgres needs typed placeholders for numeric columns: insert through
+    // text and let the column cast on SQLite/MySQL; on Postgres cast in SQL.
+    let insert = |table: &str, cols: usize| match db {
+        Db::Postgres => format!(
+            "INSERT INTO {table} SELECT * FROM (VALUES ({})) AS v",
+            ph(cols)
+        ),
+        _ => format!("INSERT INTO {table} VALUES ({})", ph(cols)),
+    };
+    let rows: Vec<(usize, &str, usize, Vec<Option<String>>)> = vec![
+        (0, "oms_history", 3, vec![s("GOOD"), s("10"), s("stable")]),
+        (1, "inventory", 4, vec![s("GOOD"), s("5"), s("0"), s("A")]),
+        (
+            2,
+            "suppliers",
+            5,
+            vec![s("GOOD"), s("S"), s("2.50"), s("10"), s("5")],
+        ),
+        (
+            3,
+            "uom_conversions",
+            4,
+            vec![s("GOOD"), s("pcs"), s("box"), s("10")],
+        ),
+        (
+            0,
+            "oms_history",
+            3,
+            vec![s("NULL-DEMAND"), None, s("stable")],
+        ),
+        (
+            1,
+            "inventory",
+            4,
+            vec![s("NULL-DEMAND"), s("5"), s("0"), s("A")],
+        ),
+        (
+            2,
+            "suppliers",
+            5,
+            vec![s("NULL-DEMAND"), s("S"), s("1"), s("1"), s("1")],
+        ),
+        (
+            0,
+            "oms_history",
+            3,
+            vec![s("NEG-LEAD"), s("3"), s("stable")],
+        ),
+        (
+            1,
+            "inventory",
+            4,
+            vec![s("NEG-LEAD"), s("0"), s("0"), s("A")],
+        ),
+        (
+            2,
+            "suppliers",
+            5,
+            vec![s("NEG-LEAD"), s("S"), s("1"), s("1"), s("-4")],
+        ),
+        (
+            0,
+            "oms_history",
+            3,
+            vec![s("NO-STOCK-ROW"), s("3"), s("stable")],
+        ),
+        (
+            2,
+            "suppliers",
+            5,
+            vec![s("NO-STOCK-ROW"), s("S"), s("1"), s("1"), s("1")],
+        ),
+        (
+            0,
+            "oms_history",
+            3,
+            vec![s("NO-SUPPLIER"), s("3"), s("stable")],
+        ),
+        (
+            1,
+            "inventory",
+            4,
+            vec![s("NO-SUPPLIER"), s("0"), s("0"), s("A")],
+        ),
+        (
+            1,
+            "inventory",
+            4,
+            vec![s("NULL-PRICE"), s("0"), s("0"), s("A")],
+        ),
+        (
+            2,
+            "suppliers",
+            5,
+            vec![s("NULL-PRICE"), s("S"), None, s("1"), s("1")],
+        ),
+        (
+            0,
+            "oms_history",
+            3,
+            vec![s("BACKORDER"), s("2"), s("stable")],
+        ),
+        (
+            1,
+            "inventory",
+            4,
+            vec![s("BACKORDER"), s("-8"), s("0"), s("A")],
+        ),
+        (
+            2,
+            "suppliers",
+            5,
+            vec![s("BACKORDER"), s("S"), s("1"), s("1"), s("3")],
+        ),
+        (
+            3,
+            "uom_conversions",
+            4,
+            vec![s("BACKORDER"), s("pcs"), s("box"), s("0")],
+        ),
+    ];
+    for (i, table, cols, values) in rows {
+        let sql = insert(table, cols);
+        // Postgres: cast each text column to the table's type.
+        let sql = if db == Db::Postgres {
+            let casts = match table {
+                "oms_history" => "product_id, CAST(avg_daily_demand AS DECIMAL), trend",
+                "inventory" => "product_id, CAST(available_qty AS INTEGER), CAST(reserved_qty AS INTEGER), warehouse_location",
+                "suppliers" => "product_id, supplier_name, CAST(unit_price AS DECIMAL), CAST(moq AS INTEGER), CAST(lead_time AS INTEGER)",
+                _ => "product_id, from_uom, to_uom, CAST(conversion_factor AS DOUBLE PRECISION)",
+            };
+            let names = casts
+                .split(", ")
+                .map(|c| c.trim_start_matches("CAST(").split(' ').next().unwrap())
+                .collect::<Vec<_>>()
+                .join(", ");
+            sql.replace("SELECT * FROM", &format!("SELECT {casts} FROM"))
+                .replace(") AS v", &format!(") AS v ({names})"))
+        } else {
+            sql
+        };
+        with_pool_write(&conn[i], &sql, values)
+            .await
+            .unwrap_or_else(|e| panic!("{test}: {sql}: {e:#}"));
+    }
+    for c in &conn {
+        c.close().await;
+    }
+
+    let sources = Sources::connect(&setup.config)
+        .await
+        .expect("required-columns-only tables are enough");
+    assert!(sources.inventory.shape.optional_found.is_empty());
+    assert!(sources.oms.history.is_none());
+    let rules = app::load_rules(&setup.config, None).unwrap();
+    let (plans, _) = app::plan_products(&sources, &rules, &[]).await.unwrap();
+    let get = |id: &str| {
+        plans
+            .iter()
+            .find(|p| p.product_id == id)
+            .unwrap_or_else(|| panic!("{test}: {id} missing"))
+    };
+
+    let good = get("GOOD");
+    // d 10, L 5 -> target 50, IP 5, net 45, moq 10 -> 50, pack 10 -> 5 boxes
+    assert_eq!(
+        (good.order_qty, good.purchase_qty, good.amount),
+        (50.0, 5.0, 125.0),
+        "{test}: GOOD"
+    );
+    assert!(!good.has(ExceptionCode::BadData));
+    for (id, code) in [
+        ("NULL-DEMAND", ExceptionCode::BadData),
+        ("NEG-LEAD", ExceptionCode::BadData),
+        ("NO-STOCK-ROW", ExceptionCode::BadData),
+        ("NULL-PRICE", ExceptionCode::BadData),
+        ("NO-SUPPLIER", ExceptionCode::NoSupplier),
+        ("BACKORDER", ExceptionCode::UomInvalid),
+    ] {
+        let p = get(id);
+        assert!(
+            p.has(code),
+            "{test}: {id} should have {code}, has {:?}",
+            p.exceptions
+        );
+        assert_eq!(p.order_qty, 0.0, "{test}: {id} must not suggest an order");
+    }
+    let back = get("BACKORDER");
+    assert!(
+        !back.has(ExceptionCode::BadData),
+        "{test}: negative stock is a backorder"
+    );
+    assert!(back.has(ExceptionCode::Stockout));
+    assert!(get("NULL-DEMAND")
+        .exception_details
+        .iter()
+        .any(|e| e.message.contains("avg_daily_demand is NULL")));
+    assert!(get("NO-SUPPLIER").has(ExceptionCode::UomMissing));
+    sources.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_reference_rows() {
+    reference_rows("sqlite_reference_rows", [Db::Sqlite; 4]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_reference_rows() {
+    reference_rows("postgres_reference_rows", [Db::Postgres; 4]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mariadb_reference_rows() {
+    reference_rows("mariadb_reference_rows", [Db::MySql; 4]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mixed_backends_reference_rows() {
+    // OMS on PostgreSQL, inventory on MariaDB, supplier and UOM on SQLite.
+    reference_rows(
+        "mixed_backends_reference_rows",
+        [Db::Postgres, Db::MySql, Db::Sqlite, Db::Sqlite],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_bad_rows() {
+    bad_rows("sqlite_bad_rows", Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_bad_rows() {
+    bad_rows("postgres_bad_rows", Db::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mariadb_bad_rows() {
+    bad_rows("mariadb_bad_rows", Db::MySql).await;
+}
