@@ -242,7 +242,7 @@ pub fn generate(products: usize, seed: u64, backend: Backend) -> DemoRows {
         history(&mut d, &mut rng, id, demand, trend, today);
     }
     for i in 4..=products.max(3) {
-        let id = format!("PROD-{i:06}");
+        let id = format!("SKU-{i:07}");
         let roll: f64 = rng.gen();
         let demand = if roll < 0.06 {
             0.0

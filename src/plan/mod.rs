@@ -437,7 +437,7 @@ pub fn plan_all(
 /// Products that need an order or have exceptions come first, then by id.
 pub fn sort_for_buyers(plans: &mut [ProductPlan]) {
     plans.sort_by(|a, b| {
-        let rank = |p: &ProductPlan| u8::from(!(p.needs_order() || !p.exceptions.is_empty()));
+        let rank = |p: &ProductPlan| u8::from(!p.needs_order() && p.exceptions.is_empty());
         rank(a)
             .cmp(&rank(b))
             .then_with(|| a.product_id.cmp(&b.product_id))

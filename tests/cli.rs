@@ -1,0 +1,337 @@
+//! The real binary, as a buyer or an operator runs it.
+
+mod common;
+
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use common::bin;
+
+/// Runs buyerdesk with its own data dir and config dir, and no inherited
+/// source overrides.
+fn run(data_dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(bin());
+    cmd.args(args)
+        .env("BUYERDESK_DATA_DIR", data_dir)
+        .env("XDG_CONFIG_HOME", data_dir.join("config-home"))
+        .env("HOME", data_dir)
+        .current_dir(data_dir);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("BUYERDESK_") && k != "BUYERDESK_DATA_DIR" || k.ends_with("_DB_HOST") {
+            cmd.env_remove(k);
+        }
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("buyerdesk runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn fresh_checkout_plans_prod_001_on_the_embedded_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        dir.path(),
+        &["plan", "--product", "PROD-001", "--format", "json"],
+        &[],
+    );
+    assert!(out.status.success(), "stderr: {}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON array");
+    let arr = v.as_array().expect("an array");
+    assert_eq!(arr.len(), 1);
+    let p = &arr[0];
+    for field in [
+        "product_id",
+        "product_name",
+        "supplier_id",
+        "supplier_name",
+        "avg_daily_demand",
+        "available_qty",
+        "on_order_qty",
+        "inventory_position",
+        "lead_time_days",
+        "target_qty",
+        "net_requirement",
+        "order_qty",
+        "purchase_qty",
+        "purchase_uom",
+        "stock_uom",
+        "unit_price",
+        "amount",
+        "requires_approval",
+        "exceptions",
+        "rationale",
+    ] {
+        assert!(
+            p.get(field).is_some(),
+            "PROD-001: field {field} missing from JSON"
+        );
+    }
+    assert_eq!(p["order_qty"], 600.0);
+    assert_eq!(p["purchase_qty"], 50.0);
+    assert_eq!(p["amount"], 9300.0);
+    assert_eq!(p["requires_approval"], false);
+    let steps = p["rationale"].as_array().unwrap();
+    assert!(steps
+        .iter()
+        .any(|s| s["kind"] == "input" && s["source"] == "oms.oms_history"));
+    assert!(steps
+        .iter()
+        .any(|s| s["rule"] == "DemandDuringLeadTime" && s["changes"][0]["numbers"] == "150 * 7"));
+    assert!(steps.iter().any(|s| s["kind"] == "check"));
+    // The demo was created in the data dir, and nothing was written to the terminal but the plan.
+    assert!(dir.path().join("demo/oms.sqlite").is_file());
+    assert!(stderr(&out).is_empty(), "stderr: {}", stderr(&out));
+}
+
+#[test]
+fn table_lists_orders_and_exceptions_first_and_csv_parses() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &["plan"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let header = text
+        .lines()
+        .find(|l| l.contains("Product"))
+        .expect("header");
+    for col in [
+        "Demand/d",
+        "Avail",
+        "Order qty",
+        "Purchase",
+        "Amount",
+        "Exceptions",
+    ] {
+        assert!(header.contains(col), "header lacks {col}: {header}");
+    }
+    let rows: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            let t = l.trim_start();
+            t.starts_with("PROD-") || t.starts_with("SKU-")
+        })
+        .collect();
+    assert!(rows.len() >= 1900, "{} rows", rows.len());
+    // Cross-check the order against the JSON: every product that needs an
+    // order or has an exception comes before every quiet one.
+    let json = run(dir.path(), &["plan", "--format", "json"], &[]);
+    let plans: Vec<serde_json::Value> = serde_json::from_slice(&json.stdout).unwrap();
+    let actionable = |id: &str| {
+        let p = plans
+            .iter()
+            .find(|p| p["product_id"] == id)
+            .unwrap_or_else(|| panic!("{id} not in JSON"));
+        p["order_qty"].as_f64().unwrap() > 0.0 || !p["exceptions"].as_array().unwrap().is_empty()
+    };
+    let flags: Vec<bool> = rows
+        .iter()
+        .map(|r| actionable(r.split_whitespace().next().unwrap()))
+        .collect();
+    let first_quiet = flags
+        .iter()
+        .position(|a| !a)
+        .expect("some products need nothing");
+    assert!(first_quiet > 0, "some products need action");
+    assert!(
+        flags[first_quiet..].iter().all(|a| !a),
+        "a product needing action is listed after a quiet one"
+    );
+    assert_eq!(rows.len(), plans.len());
+    assert!(rows[0].trim_start().starts_with("PROD-001"), "{}", rows[0]);
+
+    let out = run(
+        dir.path(),
+        &[
+            "plan",
+            "--format",
+            "csv",
+            "--product",
+            "PROD-002",
+            "--product",
+            "PROD-003",
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut r = csv::Reader::from_reader(out.stdout.as_slice());
+    let headers = r.headers().unwrap().clone();
+    let recs: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    assert_eq!(recs.len(), 2);
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    assert_eq!(&recs[0][col("order_qty")], "850.9756");
+    assert_eq!(&recs[0][col("purchase_qty")], "386");
+    assert_eq!(&recs[0][col("amount")], "21274.39");
+    assert_eq!(&recs[0][col("requires_approval")], "true");
+}
+
+#[test]
+fn unknown_product_is_an_error_that_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        dir.path(),
+        &["plan", "--product", "PROD-001", "--product", "NO-SUCH-ID"],
+        &[],
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("NO-SUCH-ID"), "{}", stderr(&out));
+    assert!(stdout(&out).is_empty());
+}
+
+#[test]
+fn config_syntax_error_gives_file_line_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("bad.toml");
+    std::fs::write(&cfg, "[oms]\npool_size = 4\n\n[inventory\nurl = \"x\"\n").unwrap();
+    let out = run(
+        dir.path(),
+        &["--config", cfg.to_str().unwrap(), "plan"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.starts_with(&format!("{}:4: ", cfg.display())), "{err}");
+
+    std::fs::write(&cfg, "[supplier]\nquery_timeout_secs = -1\n").unwrap();
+    let out = run(
+        dir.path(),
+        &["--config", cfg.to_str().unwrap(), "doctor"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(":2: [supplier] query_timeout_secs"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// A port nothing listens on.
+fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    drop(l);
+    port
+}
+
+#[test]
+fn a_source_that_is_down_fails_fast_naming_it_without_the_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = closed_port();
+    let cfg = dir.path().join("down.toml");
+    std::fs::write(
+        &cfg,
+        format!("[inventory]\nurl = \"postgres://buyer@127.0.0.1:{port}/inventory\"\npassword_env = \"INV_PW\"\nconnect_timeout_secs = 3\n"),
+    )
+    .unwrap();
+    let started = Instant::now();
+    let out = run(
+        dir.path(),
+        &["--config", cfg.to_str().unwrap(), "plan"],
+        &[("INV_PW", "hunter2-secret")],
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "inventory source (postgres://buyer@127.0.0.1:{port}/inventory)"
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("hunter2"), "password leaked: {err}");
+
+    let out = run(
+        dir.path(),
+        &["--config", cfg.to_str().unwrap(), "doctor"],
+        &[("INV_PW", "hunter2-secret")],
+    );
+    assert!(
+        !out.status.success(),
+        "doctor must fail when a source is down"
+    );
+    let report = stdout(&out);
+    assert!(report.contains("[inventory] UNREACHABLE"), "{report}");
+    assert!(report.contains("[oms] up"), "{report}");
+    assert!(!report.contains("hunter2") && !stderr(&out).contains("hunter2"));
+    let log = std::fs::read_to_string(dir.path().join("buyerdesk.log")).unwrap_or_default();
+    assert!(!log.contains("hunter2"), "password in the log");
+}
+
+#[test]
+fn doctor_reports_every_source_of_the_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &["doctor"], &[]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    let report = stdout(&out);
+    for kind in ["oms", "inventory", "supplier", "uom", "purchasing"] {
+        assert!(report.contains(&format!("[{kind}] up")), "{report}");
+    }
+    assert!(report.contains("backend:  sqlite 3."), "{report}");
+    assert!(report.contains("inventory: 2"), "row count: {report}");
+    assert!(
+        report.contains("optional found:   on_order_qty, safety_stock, updated_at"),
+        "{report}"
+    );
+    assert!(report.contains("latency:"), "{report}");
+}
+
+#[test]
+fn every_command_has_help() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        vec!["--help"],
+        vec!["plan", "--help"],
+        vec!["demo", "--help"],
+        vec!["doctor", "--help"],
+        vec!["rules", "check", "--help"],
+    ] {
+        let out = run(dir.path(), &args, &[]);
+        assert!(out.status.success(), "{args:?}");
+        assert!(
+            stdout(&out).contains("Usage: buyerdesk"),
+            "{args:?}: {}",
+            stdout(&out)
+        );
+    }
+}
+
+#[test]
+fn a_broken_rules_file_is_refused_with_its_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("broken.grl");
+    std::fs::write(
+        &rules,
+        "rule \"A\" salience 1 no-loop {\n when Product.moq > 0\n then Log(\"hi\");\n}\n",
+    )
+    .unwrap();
+    let out = run(
+        dir.path(),
+        &["plan", "--rules", rules.to_str().unwrap()],
+        &[],
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains(&format!("{}:3: Log(...)", rules.display())),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::write(&rules, "// nothing here\n").unwrap();
+    let out = run(
+        dir.path(),
+        &["rules", "check", rules.to_str().unwrap()],
+        &[],
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("holds no rule"), "{}", stderr(&out));
+}
