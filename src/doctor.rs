@@ -16,7 +16,10 @@ pub async fn run(config: &Config) -> (String, bool) {
     let checks = SourceKind::ALL.map(|kind| async move { (kind, check(config, kind).await) });
     for (kind, result) in futures::future::join_all(checks).await {
         match result {
-            Ok(text) => out.push_str(&text),
+            Ok((text, usable)) => {
+                ok &= usable;
+                out.push_str(&text);
+            }
             Err(e) => {
                 ok = false;
                 let _ = writeln!(out, "\n[{kind}] UNREACHABLE\n  {e:#}");
@@ -26,7 +29,8 @@ pub async fn run(config: &Config) -> (String, bool) {
     (out, ok)
 }
 
-async fn check(config: &Config, kind: SourceKind) -> Result<String> {
+/// One source's section, and whether `plan` can use it.
+async fn check(config: &Config, kind: SourceKind) -> Result<(String, bool)> {
     let resolved = config.resolve(kind).map_err(|e| anyhow!(e))?;
     let source = if kind == SourceKind::Purchasing {
         Source::connect(&resolved, Access::ReadWrite).await?
@@ -35,6 +39,7 @@ async fn check(config: &Config, kind: SourceKind) -> Result<String> {
     };
     let (version, rtt) = source.ping().await?;
     let mut out = String::new();
+    let mut usable = true;
     let _ = writeln!(out, "\n[{kind}] up");
     let _ = writeln!(out, "  backend:  {} {}", source.backend.name(), version);
     let _ = writeln!(
@@ -65,56 +70,74 @@ async fn check(config: &Config, kind: SourceKind) -> Result<String> {
         SourceKind::Uom => &[("uom_conversions", sources::uom::REQUIRED, &[])],
         SourceKind::Purchasing => &[],
     };
-    if resolved.settings.query.is_some() {
-        let _ = writeln!(out, "  query:    configured override");
-    }
-    for (table, required, optional) in tables {
-        let cols = source.table_columns(table).await?;
+    for (i, (table, required, optional)) in tables.iter().enumerate() {
+        // The first table may be replaced by `query`, the OMS history by
+        // `history_query`: check what buyerdesk will really read.
+        let query = if i == 0 {
+            resolved.settings.query.as_deref()
+        } else {
+            resolved.settings.history_query.as_deref()
+        };
+        let optional_table = *table == "oms_daily_demand";
+        let (label, cols, count_from) = match query {
+            Some(q) => match source.query_columns(q).await {
+                Ok(cols) => (
+                    format!("{table} (configured query)"),
+                    cols,
+                    format!("({q}) AS src"),
+                ),
+                Err(e) => {
+                    usable = false;
+                    let _ = writeln!(out, "  {table}: CONFIGURED QUERY FAILS: {e:#}");
+                    continue;
+                }
+            },
+            None => (
+                table.to_string(),
+                source.table_columns(table).await?,
+                table.to_string(),
+            ),
+        };
         if cols.is_empty() {
-            let note = if *table == "oms_daily_demand" {
+            usable &= optional_table;
+            let note = if optional_table {
                 "absent (optional table)"
             } else {
                 "MISSING"
             };
-            let _ = writeln!(out, "  {table}: {note}");
+            let _ = writeln!(out, "  {label}: {note}");
             continue;
         }
-        let rows = source.count_rows(table).await?;
-        let missing_req: Vec<&str> = required
-            .iter()
-            .copied()
-            .filter(|c| !cols.contains(*c))
-            .collect();
-        let found: Vec<&str> = optional
-            .iter()
-            .copied()
-            .filter(|c| cols.contains(*c))
-            .collect();
-        let missing: Vec<&str> = optional
-            .iter()
-            .copied()
-            .filter(|c| !cols.contains(*c))
-            .collect();
-        let _ = writeln!(out, "  {table}: {rows} rows");
-        if !missing_req.is_empty() {
+        let rows = source.count_rows(&count_from).await?;
+        let pick = |names: &[&'static str], present: bool| -> Vec<&'static str> {
+            names
+                .iter()
+                .copied()
+                .filter(|c| cols.contains(*c) == present)
+                .collect()
+        };
+        let missing_required = pick(required, false);
+        let _ = writeln!(out, "  {label}: {rows} rows");
+        if !missing_required.is_empty() {
+            usable = false;
             let _ = writeln!(
                 out,
                 "    REQUIRED COLUMNS MISSING: {}",
-                missing_req.join(", ")
+                missing_required.join(", ")
             );
         }
         if !optional.is_empty() {
-            let list = |v: &[&str]| {
+            let list = |v: Vec<&str>| {
                 if v.is_empty() {
                     "none".to_string()
                 } else {
                     v.join(", ")
                 }
             };
-            let _ = writeln!(out, "    optional found:   {}", list(&found));
-            let _ = writeln!(out, "    optional missing: {}", list(&missing));
+            let _ = writeln!(out, "    optional found:   {}", list(pick(optional, true)));
+            let _ = writeln!(out, "    optional missing: {}", list(pick(optional, false)));
         }
     }
     source.close().await;
-    Ok(out)
+    Ok((out, usable))
 }

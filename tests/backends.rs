@@ -414,3 +414,102 @@ async fn postgres_bad_rows() {
 async fn mariadb_bad_rows() {
     bad_rows("mariadb_bad_rows", Db::MySql).await;
 }
+
+/// A foreign schema mapped with per-source `query` and `history_query`
+/// overrides, on SQLite and PostgreSQL.
+async fn query_overrides(test: &str, db: Db) {
+    let Some(mut setup) = Setup::new(test, [db; 4]).await else {
+        return;
+    };
+    let mut conn = Vec::new();
+    for kind in SourceKind::SOURCES {
+        conn.push(
+            Source::connect(&setup.config.resolve(kind).unwrap(), Access::ReadWrite)
+                .await
+                .unwrap(),
+        );
+    }
+    let stmts: [(usize, &str); 8] = [
+        (0, "CREATE TABLE demand_view (sku VARCHAR(20), per_day DECIMAL(10,2), direction VARCHAR(12), title VARCHAR(40))"),
+        (0, "INSERT INTO demand_view VALUES ('  X-1 ', 150.00, 'increasing', 'Widget')"),
+        (0, "CREATE TABLE sales (sku VARCHAR(20), sold_on DATE, units INTEGER)"),
+        (0, "INSERT INTO sales VALUES ('X-1', '2026-11-01', 100), ('X-1', '2026-11-02', 200)"),
+        (1, "CREATE TABLE stock (sku VARCHAR(20), free INTEGER, held INTEGER, bin VARCHAR(10))"),
+        (1, "INSERT INTO stock VALUES ('X-1', 500, 100, 'B1')"),
+        (2, "CREATE TABLE vendor (sku VARCHAR(20), vname VARCHAR(40), price DECIMAL(10,2), min_qty INTEGER, days INTEGER)"),
+        (2, "INSERT INTO vendor VALUES ('X-1', 'ABC Supplies Co.', 15.50, 100, 7)"),
+    ];
+    for (i, sql) in stmts {
+        conn[i]
+            .execute(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{test}: {sql}: {e:#}"));
+    }
+    conn[3]
+        .execute(
+            "CREATE TABLE packs (sku VARCHAR(20), a VARCHAR(10), b VARCHAR(10), f DECIMAL(10,4))",
+        )
+        .await
+        .unwrap();
+    conn[3]
+        .execute("INSERT INTO packs VALUES ('X-1', 'pieces', 'box', 12)")
+        .await
+        .unwrap();
+    for c in &conn {
+        c.close().await;
+    }
+    let f = &mut setup.config.file;
+    f.oms.query = Some("SELECT sku AS product_id, per_day AS avg_daily_demand, direction AS trend, title AS product_name FROM demand_view".into());
+    f.oms.history_query =
+        Some("SELECT sku AS product_id, sold_on AS day, units AS qty FROM sales".into());
+    f.inventory.query = Some("SELECT sku AS product_id, free AS available_qty, held AS reserved_qty, bin AS warehouse_location FROM stock".into());
+    f.supplier.query = Some("SELECT sku AS product_id, vname AS supplier_name, price AS unit_price, min_qty AS moq, days AS lead_time FROM vendor".into());
+    f.uom.query = Some(
+        "SELECT sku AS product_id, a AS from_uom, b AS to_uom, f AS conversion_factor FROM packs"
+            .into(),
+    );
+
+    let sources = Sources::connect(&setup.config)
+        .await
+        .expect("overrides connect");
+    assert_eq!(sources.oms.shape.optional_found, vec!["product_name"]);
+    let rules = app::load_rules(&setup.config, None).unwrap();
+    let (plans, _) = app::plan_products(&sources, &rules, &["X-1".to_string()])
+        .await
+        .expect("plan X-1 (stored with spaces)");
+    let p = &plans[0];
+    assert_eq!(p.product_name.as_deref(), Some("Widget"));
+    assert_eq!(
+        (p.order_qty, p.purchase_qty, p.amount),
+        (600.0, 50.0, 9300.0),
+        "{test}"
+    );
+    close(p, "demand_sigma", p.demand_sigma, 70.710678);
+    sources.close().await;
+
+    // A configured query that fails names the source.
+    setup.config.file.uom.query = Some("SELECT nope FROM missing_table".into());
+    let err = Sources::connect(&setup.config)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("uom source") && err.contains("configured query"),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_query_overrides() {
+    query_overrides("sqlite_query_overrides", Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_query_overrides() {
+    query_overrides("postgres_query_overrides", Db::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mariadb_query_overrides() {
+    query_overrides("mariadb_query_overrides", Db::MySql).await;
+}
