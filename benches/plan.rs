@@ -18,6 +18,9 @@ use buyerdesk::{app, demo};
 use criterion::{criterion_group, Criterion};
 use sqlx::Executor;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn admin_url() -> String {
     std::env::var("BUYERDESK_BENCH_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
@@ -108,9 +111,9 @@ fn full_plan(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(20))
         .warm_up_time(Duration::from_secs(3));
     g.bench_function("load_four_sources", |b| {
-        b.iter(|| rt.block_on(sources.load(None)).unwrap());
+        b.iter(|| rt.block_on(sources.load(None, false)).unwrap());
     });
-    let rows = rt.block_on(sources.load(None)).unwrap();
+    let rows = rt.block_on(sources.load(None, false)).unwrap();
     g.bench_function("rules_and_rationale", |b| {
         b.iter_batched(
             || rows.clone(),

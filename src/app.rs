@@ -30,6 +30,12 @@ pub fn load_rules(config: &Config, explicit: Option<&std::path::Path>) -> Result
     }
 }
 
+/// The daily history is aggregated (the costliest query of a load) only
+/// when the rules read its statistics.
+pub fn needs_history(rules: &RuleSet) -> bool {
+    rules.uses_field("demand_sigma") || rules.uses_field("history_days")
+}
+
 /// Loads the sources (all products, or only `products`) and plans them.
 pub async fn plan_products(
     sources: &Sources,
@@ -39,7 +45,10 @@ pub async fn plan_products(
     let start = Instant::now();
     let filter: Vec<String> = products.iter().map(|p| p.trim().to_string()).collect();
     let rows = sources
-        .load((!filter.is_empty()).then_some(filter.as_slice()))
+        .load(
+            (!filter.is_empty()).then_some(filter.as_slice()),
+            needs_history(rules),
+        )
         .await?;
     let load = start.elapsed();
     let start = Instant::now();

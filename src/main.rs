@@ -13,6 +13,11 @@ use buyerdesk::plan::{self, RuleSet};
 use buyerdesk::sources::Sources;
 use buyerdesk::{app, demo, doctor, report};
 
+// Planning builds many small values per product; mimalloc is markedly
+// faster than the system allocator for that (docs/BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser, Debug)]
 #[command(name = "buyerdesk", version, about = "A terminal buyer workstation: what to reorder, and why.", long_about = None)]
 struct Cli {

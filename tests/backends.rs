@@ -10,6 +10,16 @@ use buyerdesk::sources::{with_pool_write, Access, Source, Sources};
 use buyerdesk::{app, demo};
 use common::{Db, Setup};
 
+/// The shipped rules plus one that reads the history statistics, so that
+/// buyerdesk loads the daily history aggregate.
+fn rules_reading_history() -> buyerdesk::plan::RuleSet {
+    let text = format!(
+        "{}\nrule \"VolatileDemand\" salience 1 no-loop {{\n    when\n        Product.demand_sigma > 1000000\n    then\n        Product.requires_approval = true;\n}}\n",
+        buyerdesk::plan::DEFAULT_RULES
+    );
+    buyerdesk::plan::RuleSet::parse(&text, "test rules").unwrap()
+}
+
 #[track_caller]
 fn close(plan: &ProductPlan, field: &str, got: Option<f64>, want: f64) {
     let got = got.unwrap_or_else(|| panic!("{}: {field} is missing", plan.product_id));
@@ -38,9 +48,30 @@ async fn reference_rows(test: &str, backends: [Db; 4]) {
         "PROD-002".to_string(),
         "PROD-003".to_string(),
     ];
-    let (plans, _) = app::plan_products(&sources, &rules, &ids)
+    assert!(
+        !app::needs_history(&rules),
+        "the shipped rules do not read the history"
+    );
+    let (plain, _) = app::plan_products(&sources, &rules, &ids)
         .await
         .expect("plan");
+    assert_eq!(
+        plain[0].demand_sigma, None,
+        "{test}: history not loaded for the shipped rules"
+    );
+    let with_history = rules_reading_history();
+    assert!(app::needs_history(&with_history));
+    let (plans, _) = app::plan_products(&sources, &with_history, &ids)
+        .await
+        .expect("plan");
+    for (a, b) in plain.iter().zip(&plans) {
+        assert_eq!(
+            (a.order_qty, a.amount),
+            (b.order_qty, b.amount),
+            "{test}: {}",
+            a.product_id
+        );
+    }
     assert_eq!(plans.len(), 3, "{test}: one plan per requested product");
     let p1 = &plans[0];
     assert_eq!(p1.product_id, "PROD-001");
@@ -473,7 +504,7 @@ async fn query_overrides(test: &str, db: Db) {
         .await
         .expect("overrides connect");
     assert_eq!(sources.oms.shape.optional_found, vec!["product_name"]);
-    let rules = app::load_rules(&setup.config, None).unwrap();
+    let rules = rules_reading_history();
     let (plans, _) = app::plan_products(&sources, &rules, &["X-1".to_string()])
         .await
         .expect("plan X-1 (stored with spaces)");

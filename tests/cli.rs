@@ -84,7 +84,7 @@ fn fresh_checkout_plans_prod_001_on_the_embedded_demo() {
         .any(|s| s["kind"] == "input" && s["source"] == "oms.oms_history"));
     assert!(steps
         .iter()
-        .any(|s| s["rule"] == "DemandDuringLeadTime" && s["changes"][0]["numbers"] == "150 * 7"));
+        .any(|s| s["rule"] == "Requirement" && s["changes"][1]["numbers"] == "150 * 7"));
     assert!(steps.iter().any(|s| s["kind"] == "check"));
     // The demo was created in the data dir, and nothing was written to the terminal but the plan.
     assert!(dir.path().join("demo/oms.sqlite").is_file());

@@ -8,9 +8,9 @@ use rust_rule_engine::{
     ActionType, EngineConfig, Facts, GRLParser, KnowledgeBase, RustRuleEngine, Value,
 };
 
-use super::facts::{schema_field, ProductFacts};
+use super::facts::{schema_field, schema_index, ProductFacts};
 use super::numbers::{fmt_qty, guarded_ceil};
-use super::rationale::Change;
+use super::rationale::{ActionFormula, Change, FactValue, Token};
 
 /// The rules shipped with buyerdesk (rules/purchasing.grl).
 pub const DEFAULT_RULES: &str = include_str!("../../rules/purchasing.grl");
@@ -26,21 +26,19 @@ pub enum RulesError {
     LogAction { origin: String, line: usize },
 }
 
-/// A piece of a formula: literal text or a `Product.<field>` reference.
-#[derive(Debug, Clone)]
-enum Token {
-    Text(String),
-    Field(String),
+/// One action, compiled for the rationale: its formula and where its
+/// operands and target sit in the fact schema.
+#[derive(Debug)]
+struct CompiledAction {
+    formula: Arc<ActionFormula>,
+    operands: Vec<Option<usize>>,
+    target: Option<usize>,
 }
 
-/// One action of a rule, as far as the rationale needs it.
-#[derive(Debug, Clone)]
-struct ActionInfo {
-    /// The field written (without `Product.`), if any.
-    target: Option<String>,
-    /// The formula as the rule author wrote it, without `Product.` prefixes.
-    formula: String,
-    tokens: Vec<Token>,
+#[derive(Debug)]
+struct CompiledRule {
+    name: Arc<str>,
+    actions: Vec<CompiledAction>,
 }
 
 /// A parsed, ready-to-run rules version.
@@ -50,8 +48,10 @@ pub struct RuleSet {
     /// Where the rules came from (a path, or "embedded rules/purchasing.grl").
     pub origin: String,
     pub text: Arc<str>,
-    actions: Arc<HashMap<String, Vec<ActionInfo>>>,
+    actions: Arc<HashMap<String, CompiledRule>>,
     pub rule_names: Vec<String>,
+    /// Every `Product.<field>` the rules mention outside comments.
+    fields_used: std::collections::BTreeSet<String>,
 }
 
 impl std::fmt::Debug for RuleSet {
@@ -83,6 +83,53 @@ fn tokenize(expr: &str) -> Vec<Token> {
     out
 }
 
+/// The text without `//` and `/* */` comments (strings kept).
+fn strip_comments(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    let mut in_string = false;
+    while let Some(c) = chars.next() {
+        if in_string {
+            out.push(c);
+            if c == '\\' {
+                if let Some(n) = chars.next() {
+                    out.push(n);
+                }
+            } else if c == '"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match (c, chars.peek()) {
+            ('"', _) => {
+                in_string = true;
+                out.push(c);
+            }
+            ('/', Some('/')) => {
+                for n in chars.by_ref() {
+                    if n == '\n' {
+                        out.push('\n');
+                        break;
+                    }
+                }
+            }
+            ('/', Some('*')) => {
+                chars.next();
+                let mut prev = ' ';
+                for n in chars.by_ref() {
+                    if prev == '*' && n == '/' {
+                        break;
+                    }
+                    prev = n;
+                }
+                out.push(' ');
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 fn value_text(v: &Value) -> String {
     match v {
         Value::Number(n) => fmt_qty(*n),
@@ -95,18 +142,18 @@ fn value_text(v: &Value) -> String {
     }
 }
 
-fn json_of(v: &Value) -> serde_json::Value {
+fn fact_value(v: &Value) -> FactValue {
     match v {
-        Value::Number(n) => serde_json::json!(super::numbers::round_qty(*n)),
-        Value::Integer(i) => serde_json::json!(i),
-        Value::Boolean(b) => serde_json::json!(b),
-        Value::String(s) => serde_json::json!(s),
-        Value::Null => serde_json::Value::Null,
-        other => serde_json::json!(format!("{other:?}")),
+        Value::Number(n) => FactValue::Number(*n),
+        Value::Integer(i) => FactValue::Number(*i as f64),
+        Value::Boolean(b) => FactValue::Bool(*b),
+        Value::String(s) => FactValue::Text(s.clone()),
+        Value::Null => FactValue::Null,
+        other => FactValue::Text(format!("{other:?}")),
     }
 }
 
-fn describe_action(action: &ActionType) -> ActionInfo {
+fn describe_action(action: &ActionType) -> ActionFormula {
     let strip = |s: &str| s.trim().trim_start_matches("Product.").to_string();
     match action {
         ActionType::Set { field, value } => {
@@ -114,7 +161,8 @@ fn describe_action(action: &ActionType) -> ActionInfo {
                 Value::Expression(e) => e.clone(),
                 other => value_text(other),
             };
-            ActionInfo {
+            ActionFormula {
+                target_path: Some(format!("Product.{}", strip(field))),
                 target: Some(strip(field)),
                 formula: expr.replace("Product.", ""),
                 tokens: tokenize(&expr),
@@ -136,14 +184,16 @@ fn describe_action(action: &ActionType) -> ActionInfo {
                 "CeilDivide" => format!("ceil({} / {})", arg("1"), arg("2")),
                 other => format!("{other}(...)"),
             };
-            ActionInfo {
+            ActionFormula {
+                target_path: target.as_ref().map(|t| format!("Product.{t}")),
                 target,
                 formula: expr.replace("Product.", ""),
                 tokens: tokenize(&expr),
             }
         }
-        other => ActionInfo {
+        other => ActionFormula {
             target: None,
+            target_path: None,
             formula: format!("{other:?}"),
             tokens: Vec::new(),
         },
@@ -183,9 +233,33 @@ impl RuleSet {
         let mut actions = HashMap::new();
         let mut rule_names = Vec::new();
         for rule in rules {
+            let compiled = rule
+                .actions
+                .iter()
+                .map(|a| {
+                    let formula = describe_action(a);
+                    let operands = formula
+                        .tokens
+                        .iter()
+                        .filter_map(|t| match t {
+                            Token::Field(f) => Some(schema_index(f)),
+                            Token::Text(_) => None,
+                        })
+                        .collect();
+                    let target = formula.target.as_deref().and_then(schema_index);
+                    CompiledAction {
+                        formula: Arc::new(formula),
+                        operands,
+                        target,
+                    }
+                })
+                .collect();
             actions.insert(
                 rule.name.clone(),
-                rule.actions.iter().map(describe_action).collect::<Vec<_>>(),
+                CompiledRule {
+                    name: Arc::from(rule.name.as_str()),
+                    actions: compiled,
+                },
             );
             rule_names.push(rule.name.clone());
             kb.add_rule(rule).map_err(|e| RulesError::Parse {
@@ -193,13 +267,27 @@ impl RuleSet {
                 message: e.to_string(),
             })?;
         }
+        let fields_used = tokenize(&strip_comments(text))
+            .into_iter()
+            .filter_map(|t| match t {
+                Token::Field(f) => Some(f),
+                Token::Text(_) => None,
+            })
+            .collect();
         Ok(RuleSet {
+            fields_used,
             kb,
             origin: origin.to_string(),
             text: Arc::from(text),
             actions: Arc::new(actions),
             rule_names,
         })
+    }
+
+    /// Whether any rule mentions `Product.<field>` (so buyerdesk only loads
+    /// what the rules use, such as the demand history statistics).
+    pub fn uses_field(&self, field: &str) -> bool {
+        self.fields_used.contains(field)
     }
 
     /// A new engine for one worker thread, with buyerdesk's actions.
@@ -230,9 +318,31 @@ impl RuleSet {
             let result = guarded_ceil(numerator / denominator);
             facts.set_nested(&format!("Product.{target}"), Value::Number(result))
         });
+        // A deep copy per engine: the rationale clones these Arcs for every
+        // firing, and refcounts shared between threads cost more than the
+        // rules themselves.
+        let actions = self
+            .actions
+            .iter()
+            .map(|(name, rule)| {
+                let copy = CompiledRule {
+                    name: Arc::from(&*rule.name),
+                    actions: rule
+                        .actions
+                        .iter()
+                        .map(|a| CompiledAction {
+                            formula: Arc::new((*a.formula).clone()),
+                            operands: a.operands.clone(),
+                            target: a.target,
+                        })
+                        .collect(),
+                };
+                (name.clone(), copy)
+            })
+            .collect();
         Planner {
             engine,
-            actions: Arc::clone(&self.actions),
+            actions: Arc::new(actions),
         }
     }
 }
@@ -275,7 +385,7 @@ fn action_args(
 #[derive(Debug, Clone, Default)]
 pub struct RuleRun {
     /// Fired rules in order, each with the fields it changed.
-    pub fired: Vec<(String, Vec<Change>)>,
+    pub fired: Vec<(Arc<str>, Vec<Change>)>,
     /// The Product object after the rules.
     pub result: HashMap<String, Value>,
     /// The engine's run-time error, if any (facts may be partly modified).
@@ -286,7 +396,7 @@ pub struct RuleRun {
 /// One engine, owned by one worker thread.
 pub struct Planner {
     engine: RustRuleEngine,
-    actions: Arc<HashMap<String, Vec<ActionInfo>>>,
+    actions: Arc<HashMap<String, CompiledRule>>,
 }
 
 impl Planner {
@@ -294,50 +404,51 @@ impl Planner {
     pub fn run(&mut self, facts: &ProductFacts) -> RuleRun {
         // no-loop is remembered for the engine's lifetime (RULES.md trap 1).
         self.engine.reset_no_loop_tracking();
-        let object = facts.to_object();
-        let mut mirror = object.clone();
+        // The rationale's copy of the facts, indexed like FACT_SCHEMA.
+        let mut mirror = facts.values();
         let engine_facts = Facts::new();
-        if let Err(e) = engine_facts.add_value("Product", Value::Object(object)) {
+        if let Err(e) = engine_facts.add_value("Product", Value::Object(facts.to_object())) {
             return RuleRun {
                 error: Some(e.to_string()),
                 ..Default::default()
             };
         }
-        let mut fired: Vec<(String, Vec<Change>)> = Vec::new();
+        let mut fired: Vec<(Arc<str>, Vec<Change>)> = Vec::new();
         let actions = &self.actions;
         let outcome = self.engine.execute_with_callback(&engine_facts, |name, f| {
-            let mut changes = Vec::new();
-            if let Some(infos) = actions.get(name) {
-                for info in infos {
-                    let numbers: String = info
-                        .tokens
-                        .iter()
-                        .map(|t| match t {
-                            Token::Text(s) => s.clone(),
-                            Token::Field(field) => mirror
-                                .get(field)
-                                .map(value_text)
-                                .unwrap_or_else(|| "?".into()),
-                        })
-                        .collect();
-                    if let Some(target) = &info.target {
-                        let new = f
-                            .get_nested(&format!("Product.{target}"))
-                            .unwrap_or(Value::Null);
-                        let old = mirror
-                            .insert(target.clone(), new.clone())
-                            .unwrap_or(Value::Null);
-                        changes.push(Change {
-                            field: target.clone(),
-                            old: json_of(&old),
-                            new: json_of(&new),
-                            formula: info.formula.clone(),
-                            numbers: numbers.trim().to_string(),
-                        });
-                    }
-                }
+            let Some(rule) = actions.get(name) else {
+                fired.push((Arc::from(name), Vec::new()));
+                return;
+            };
+            let mut changes = Vec::with_capacity(rule.actions.len());
+            for action in &rule.actions {
+                let operands = action
+                    .operands
+                    .iter()
+                    .map(|i| {
+                        i.and_then(|i| mirror.get(i).cloned())
+                            .unwrap_or(FactValue::Null)
+                    })
+                    .collect();
+                let Some(path) = &action.formula.target_path else {
+                    continue;
+                };
+                let new = f
+                    .get_nested(path)
+                    .map(|v| fact_value(&v))
+                    .unwrap_or(FactValue::Null);
+                let old = match action.target {
+                    Some(i) => std::mem::replace(&mut mirror[i], new.clone()),
+                    None => FactValue::Null,
+                };
+                changes.push(Change {
+                    action: Arc::clone(&action.formula),
+                    old,
+                    new,
+                    operands,
+                });
             }
-            fired.push((name.to_string(), changes));
+            fired.push((Arc::clone(&rule.name), changes));
         });
         let result = match engine_facts.get("Product") {
             Some(Value::Object(m)) => m,

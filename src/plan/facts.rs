@@ -5,6 +5,8 @@ use std::collections::HashMap;
 
 use rust_rule_engine::Value;
 
+use super::rationale::FactValue;
+
 /// What kind of value a fact holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FactKind {
@@ -130,40 +132,59 @@ pub struct ProductFacts {
 }
 
 impl ProductFacts {
-    /// The `Product` object handed to the engine: inputs, and every output
-    /// at 0 / false so that rules can read them before writing.
-    pub fn to_object(&self) -> HashMap<String, Value> {
-        let mut m = HashMap::with_capacity(FACT_SCHEMA.len());
-        let n = |v: f64| Value::Number(v);
-        m.insert("product_id".into(), Value::String(self.product_id.clone()));
-        m.insert("trend".into(), Value::String(self.trend.clone()));
-        m.insert("avg_daily_demand".into(), n(self.avg_daily_demand));
-        m.insert("demand_sigma".into(), n(self.demand_sigma));
-        m.insert("history_days".into(), n(self.history_days));
-        m.insert("available_qty".into(), n(self.available_qty));
-        m.insert("reserved_qty".into(), n(self.reserved_qty));
-        m.insert("on_order_qty".into(), n(self.on_order_qty));
-        m.insert("safety_stock".into(), n(self.safety_stock));
-        m.insert("lead_time_days".into(), n(self.lead_time_days));
-        m.insert("review_period_days".into(), n(self.review_period_days));
-        m.insert("moq".into(), n(self.moq));
-        m.insert("order_multiple".into(), n(self.order_multiple));
-        m.insert("pack_size".into(), n(self.pack_size));
-        m.insert("unit_price".into(), n(self.unit_price));
-        m.insert(
-            "supplier_active".into(),
-            Value::Boolean(self.supplier_active),
-        );
-        for f in FACT_SCHEMA.iter().filter(|f| f.writable) {
-            let v = match f.kind {
-                FactKind::Bool => Value::Boolean(false),
-                FactKind::Number => Value::Number(0.0),
-                FactKind::Text => Value::String(String::new()),
-            };
-            m.insert(f.name.to_string(), v);
+    /// One field's value; outputs start at 0 / false.
+    pub fn value_of(&self, field: &FactField) -> FactValue {
+        let n = FactValue::Number;
+        match field.name {
+            "product_id" => FactValue::Text(self.product_id.clone()),
+            "trend" => FactValue::Text(self.trend.clone()),
+            "avg_daily_demand" => n(self.avg_daily_demand),
+            "demand_sigma" => n(self.demand_sigma),
+            "history_days" => n(self.history_days),
+            "available_qty" => n(self.available_qty),
+            "reserved_qty" => n(self.reserved_qty),
+            "on_order_qty" => n(self.on_order_qty),
+            "safety_stock" => n(self.safety_stock),
+            "lead_time_days" => n(self.lead_time_days),
+            "review_period_days" => n(self.review_period_days),
+            "moq" => n(self.moq),
+            "order_multiple" => n(self.order_multiple),
+            "pack_size" => n(self.pack_size),
+            "unit_price" => n(self.unit_price),
+            "supplier_active" => FactValue::Bool(self.supplier_active),
+            _ => match field.kind {
+                FactKind::Bool => FactValue::Bool(false),
+                FactKind::Number => n(0.0),
+                FactKind::Text => FactValue::Text(String::new()),
+            },
         }
-        m
     }
+
+    /// Every field in schema order (the rationale's view of the facts).
+    pub fn values(&self) -> Vec<FactValue> {
+        FACT_SCHEMA.iter().map(|f| self.value_of(f)).collect()
+    }
+
+    /// The `Product` object handed to the engine.
+    pub fn to_object(&self) -> HashMap<String, Value> {
+        FACT_SCHEMA
+            .iter()
+            .map(|f| {
+                let v = match self.value_of(f) {
+                    FactValue::Number(x) => Value::Number(x),
+                    FactValue::Bool(b) => Value::Boolean(b),
+                    FactValue::Text(t) => Value::String(t),
+                    FactValue::Null => Value::Null,
+                };
+                (f.name.to_string(), v)
+            })
+            .collect()
+    }
+}
+
+/// Position of a field in `FACT_SCHEMA`.
+pub fn schema_index(name: &str) -> Option<usize> {
+    FACT_SCHEMA.iter().position(|f| f.name == name)
 }
 
 #[cfg(test)]

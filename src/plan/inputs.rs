@@ -1,7 +1,7 @@
 //! The rows each source hands over, and the join of the four sources into one
 //! `ProductInputs` per product (DOMAIN.md section 1). Plain values, no I/O.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use super::numbers::Num;
 
@@ -92,53 +92,81 @@ pub struct ProductInputs {
 /// union of the ids in OMS, inventory and suppliers; ids are trimmed and
 /// compared exactly (never case-folded). Products come out sorted by id.
 pub fn join(rows: SourceRows) -> Vec<ProductInputs> {
-    let mut by_id: BTreeMap<String, ProductInputs> = BTreeMap::new();
-    let history_table_exists = rows.history.is_some();
-    fn entry<'a>(m: &'a mut BTreeMap<String, ProductInputs>, id: &str) -> &'a mut ProductInputs {
-        if !m.contains_key(id) {
-            m.insert(
-                id.to_string(),
-                ProductInputs {
-                    product_id: id.to_string(),
-                    ..Default::default()
-                },
-            );
-        }
-        m.get_mut(id).expect("inserted above")
-    }
+    let mut products = Products {
+        history_table_exists: rows.history.is_some(),
+        index: HashMap::with_capacity(rows.oms.len() + rows.oms.len() / 8),
+        list: Vec::with_capacity(rows.oms.len() + rows.oms.len() / 8),
+    };
     for mut r in rows.oms {
-        r.product_id = r.product_id.trim().to_string();
-        let id = r.product_id.clone();
-        entry(&mut by_id, &id).oms.push(r);
+        products
+            .get(&mut r.product_id, true)
+            .expect("created")
+            .oms
+            .push(r);
     }
     for mut r in rows.inventory {
-        r.product_id = r.product_id.trim().to_string();
-        let id = r.product_id.clone();
-        entry(&mut by_id, &id).inventory.push(r);
+        products
+            .get(&mut r.product_id, true)
+            .expect("created")
+            .inventory
+            .push(r);
     }
     for mut r in rows.suppliers {
-        r.product_id = r.product_id.trim().to_string();
-        let id = r.product_id.clone();
-        entry(&mut by_id, &id).suppliers.push(r);
+        products
+            .get(&mut r.product_id, true)
+            .expect("created")
+            .suppliers
+            .push(r);
     }
     // UOM and history rows only attach to products the other sources know.
     for mut r in rows.uom {
-        r.product_id = r.product_id.trim().to_string();
-        if let Some(p) = by_id.get_mut(r.product_id.as_str()) {
+        if let Some(p) = products.get(&mut r.product_id, false) {
             p.uom.push(r);
         }
     }
     for mut h in rows.history.unwrap_or_default() {
-        h.product_id = h.product_id.trim().to_string();
-        if let Some(p) = by_id.get_mut(h.product_id.as_str()) {
+        if let Some(p) = products.get(&mut h.product_id, false) {
             p.history = Some(h);
         }
     }
-    let mut out: Vec<ProductInputs> = by_id.into_values().collect();
-    for p in &mut out {
-        p.history_table_exists = history_table_exists;
+    let mut list = products.list;
+    list.sort_unstable_by(|a, b| a.product_id.cmp(&b.product_id));
+    list
+}
+
+/// Products by id while joining.
+struct Products {
+    history_table_exists: bool,
+    index: HashMap<String, usize>,
+    list: Vec<ProductInputs>,
+}
+
+impl Products {
+    /// The product with this (trimmed) id, created if `create`.
+    fn get(&mut self, id: &mut String, create: bool) -> Option<&mut ProductInputs> {
+        trim_in_place(id);
+        let i = match self.index.get(id.as_str()) {
+            Some(&i) => i,
+            None if create => {
+                self.index.insert(id.clone(), self.list.len());
+                self.list.push(ProductInputs {
+                    product_id: id.clone(),
+                    history_table_exists: self.history_table_exists,
+                    ..Default::default()
+                });
+                self.list.len() - 1
+            }
+            None => return None,
+        };
+        self.list.get_mut(i)
     }
-    out
+}
+
+fn trim_in_place(s: &mut String) {
+    let trimmed = s.trim();
+    if trimmed.len() != s.len() {
+        *s = trimmed.to_string();
+    }
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ mod prepare;
 pub mod rationale;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use rust_rule_engine::Value;
 use serde::Serialize;
@@ -16,7 +17,7 @@ use serde::Serialize;
 pub use engine::{Planner, RuleRun, RuleSet, RulesError, DEFAULT_RULES};
 pub use inputs::{join, ProductInputs, SourceRows};
 pub use numbers::Num;
-pub use rationale::{Change, Exception, ExceptionCode, Step, StepKind};
+pub use rationale::{ActionFormula, Change, Exception, ExceptionCode, FactValue, Step, StepKind};
 
 use numbers::{fmt_money, fmt_qty, ser_money, ser_opt_money, ser_opt_qty, ser_qty};
 
@@ -85,7 +86,7 @@ pub struct ProductPlan {
     /// Each exception with its explanation.
     pub exception_details: Vec<Exception>,
     /// Names of the rules that fired, in order.
-    pub rules_fired: Vec<String>,
+    pub rules_fired: Vec<Arc<str>>,
     pub rationale: Vec<Step>,
 }
 
@@ -207,47 +208,9 @@ fn apply_rules(
     run: RuleRun,
     exceptions: &mut Vec<Exception>,
 ) {
-    for (rule, changes) in &run.fired {
-        let detail: Vec<String> = changes
-            .iter()
-            .map(|c| {
-                let new = c
-                    .new
-                    .as_f64()
-                    .map(fmt_qty)
-                    .unwrap_or_else(|| c.new.to_string());
-                let old = c
-                    .old
-                    .as_f64()
-                    .map(fmt_qty)
-                    .unwrap_or_else(|| c.old.to_string());
-                if c.formula == c.numbers || c.numbers.is_empty() {
-                    format!("{} = {} (was {})", c.field, new, old)
-                } else if c.numbers == new {
-                    format!("{} = {} = {} (was {})", c.field, c.formula, new, old)
-                } else {
-                    format!(
-                        "{} = {} = {} = {} (was {})",
-                        c.field, c.formula, c.numbers, new, old
-                    )
-                }
-            })
-            .collect();
-        plan.rationale.push(Step {
-            kind: StepKind::Rule,
-            text: format!(
-                "Rule {rule}: {}",
-                if detail.is_empty() {
-                    "fired".to_string()
-                } else {
-                    detail.join("; ")
-                }
-            ),
-            source: None,
-            rule: Some(rule.clone()),
-            changes: changes.clone(),
-        });
-        plan.rules_fired.push(rule.clone());
+    for (rule, changes) in run.fired {
+        plan.rules_fired.push(Arc::clone(&rule));
+        plan.rationale.push(Step::rule(rule, changes));
     }
     let get = |name: &str| number(run.result.get(name));
     plan.inventory_position = get("inventory_position");
@@ -446,3 +409,8 @@ pub fn sort_for_buyers(plans: &mut [ProductPlan]) {
 
 #[cfg(test)]
 mod tests;
+
+#[doc(hidden)]
+pub fn prepare_for_bench(p: &ProductInputs) -> (ProductPlan, Option<facts::ProductFacts>) {
+    prepare::prepare(p, 0.0)
+}

@@ -81,14 +81,9 @@ pub fn guarded_ceil(x: f64) -> f64 {
 
 /// A quantity for people: no float noise, no trailing zeros.
 pub fn fmt_qty(v: f64) -> String {
-    let r = round_qty(v);
-    let s = format!("{r:.6}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" {
-        "0".to_string()
-    } else {
-        s.to_string()
-    }
+    // Rounded to 6 decimals, the shortest representation that reads back
+    // the same is the plain decimal (f64's Display never uses exponents).
+    round_qty(v).to_string()
 }
 
 /// Money for people: two decimals with thousands separators (9,300.00).

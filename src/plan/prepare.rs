@@ -232,20 +232,19 @@ pub fn prepare(
                 } else {
                     0.0
                 };
-                r.steps.push(Step {
-                    kind: StepKind::Derived,
-                    text: format!(
+                let mut step = Step::input(
+                    "oms.oms_daily_demand",
+                    format!(
                         "Demand history: {} days ({} to {}), mean {}/day, sigma {}",
                         fmt_qty(n),
                         h.first_day.as_deref().unwrap_or("?"),
                         h.last_day.as_deref().unwrap_or("?"),
-                        fmt_qty(mean),
-                        fmt_qty(sigma)
+                        fmt_qty((mean * 100.0).round() / 100.0),
+                        fmt_qty((sigma * 100.0).round() / 100.0)
                     ),
-                    source: Some("oms.oms_daily_demand".into()),
-                    rule: None,
-                    changes: Vec::new(),
-                });
+                );
+                step.kind = StepKind::Derived;
+                r.steps.push(step);
             }
         } else {
             r.note(
@@ -256,7 +255,8 @@ pub fn prepare(
     } else if inputs.history_table_exists {
         r.note("oms_daily_demand: no history for this product".into());
     }
-    plan.demand_sigma = Some(sigma);
+    // Unknown (null) when the history was not loaded or has no rows.
+    plan.demand_sigma = (history_days > 0.0).then_some(sigma);
 
     // --- Inventory: stock, summed over locations ---------------------------
     let mut available = None;

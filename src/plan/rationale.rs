@@ -1,6 +1,12 @@
 //! The step-by-step explanation of one product's plan and its exception codes.
 
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use serde::ser::{SerializeMap, SerializeStruct};
 use serde::Serialize;
+
+use super::numbers::{fmt_qty, round_qty};
 
 /// Exception codes (DOMAIN.md section 3). The codes are stable: they appear in
 /// the list, in JSON and in CSV.
@@ -87,35 +93,148 @@ pub enum StepKind {
     Note,
 }
 
-/// A field changed by a rule: old -> new, with the formula and its numbers.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Change {
-    pub field: String,
-    pub old: serde_json::Value,
-    pub new: serde_json::Value,
-    pub formula: String,
-    pub numbers: String,
+/// A value of the `Product` fact, as the rationale shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FactValue {
+    Number(f64),
+    Bool(bool),
+    Text(String),
+    Null,
 }
 
-/// One numbered step of the rationale.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+impl FactValue {
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            FactValue::Number(n) => Some(*n),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for FactValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FactValue::Number(n) => f.write_str(&fmt_qty(*n)),
+            FactValue::Bool(b) => write!(f, "{b}"),
+            FactValue::Text(t) => write!(f, "\"{t}\""),
+            FactValue::Null => f.write_str("null"),
+        }
+    }
+}
+
+impl Serialize for FactValue {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            FactValue::Number(n) => round_qty(*n).serialize(s),
+            FactValue::Bool(b) => b.serialize(s),
+            FactValue::Text(t) => t.serialize(s),
+            FactValue::Null => s.serialize_none(),
+        }
+    }
+}
+
+/// A piece of a formula: literal text or a `Product.<field>` reference.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Token {
+    Text(String),
+    Field(String),
+}
+
+/// One action of a rule, parsed once per rules version and shared by the
+/// rationale of every product.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionFormula {
+    /// The field written (without `Product.`), if any.
+    pub target: Option<String>,
+    /// `Product.<target>`, the engine's path.
+    pub target_path: Option<String>,
+    /// The formula as the rule author wrote it, without `Product.`.
+    pub formula: String,
+    pub tokens: Vec<Token>,
+}
+
+/// A field changed by a rule: old -> new, with the formula and its numbers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub action: Arc<ActionFormula>,
+    pub old: FactValue,
+    pub new: FactValue,
+    /// Values of the formula's fields, in the order they appear.
+    pub operands: Vec<FactValue>,
+}
+
+impl Change {
+    pub fn field(&self) -> &str {
+        self.action.target.as_deref().unwrap_or("")
+    }
+
+    pub fn formula(&self) -> &str {
+        &self.action.formula
+    }
+
+    /// The formula with each field replaced by its value ("150 * 7").
+    pub fn numbers(&self) -> String {
+        let mut out = String::new();
+        let mut operands = self.operands.iter();
+        for t in &self.action.tokens {
+            match t {
+                Token::Text(s) => out.push_str(s),
+                Token::Field(_) => match operands.next() {
+                    Some(v) => out.push_str(&v.to_string()),
+                    None => out.push('?'),
+                },
+            }
+        }
+        out.trim().to_string()
+    }
+
+    /// "field = formula = numbers = new (was old)", without repeats.
+    pub fn describe(&self) -> String {
+        let (new, old, numbers) = (self.new.to_string(), self.old.to_string(), self.numbers());
+        let formula = self.formula();
+        if formula == numbers || numbers.is_empty() {
+            format!("{} = {new} (was {old})", self.field())
+        } else if numbers == new {
+            format!("{} = {formula} = {new} (was {old})", self.field())
+        } else {
+            format!(
+                "{} = {formula} = {numbers} = {new} (was {old})",
+                self.field()
+            )
+        }
+    }
+}
+
+impl Serialize for Change {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_struct("Change", 5)?;
+        m.serialize_field("field", self.field())?;
+        m.serialize_field("old", &self.old)?;
+        m.serialize_field("new", &self.new)?;
+        m.serialize_field("formula", self.formula())?;
+        m.serialize_field("numbers", &self.numbers())?;
+        m.end()
+    }
+}
+
+/// One numbered step of the rationale. Rule steps are kept as data and put
+/// into words only when shown (`text()`), which keeps planning 100,000
+/// products cheap.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Step {
     pub kind: StepKind,
-    pub text: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rule: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    text: String,
+    pub source: Option<&'static str>,
+    pub rule: Option<Arc<str>>,
     pub changes: Vec<Change>,
 }
 
 impl Step {
-    pub fn input(source: impl Into<String>, text: impl Into<String>) -> Step {
+    pub fn input(source: &'static str, text: impl Into<String>) -> Step {
         Step {
             kind: StepKind::Input,
             text: text.into(),
-            source: Some(source.into()),
+            source: Some(source),
             rule: None,
             changes: Vec::new(),
         }
@@ -129,5 +248,49 @@ impl Step {
             rule: None,
             changes: Vec::new(),
         }
+    }
+
+    pub fn rule(rule: Arc<str>, changes: Vec<Change>) -> Step {
+        Step {
+            kind: StepKind::Rule,
+            text: String::new(),
+            source: None,
+            rule: Some(rule),
+            changes,
+        }
+    }
+
+    /// The step in words.
+    pub fn text(&self) -> Cow<'_, str> {
+        match &self.rule {
+            Some(rule) if self.kind == StepKind::Rule => {
+                let detail: Vec<String> = self.changes.iter().map(Change::describe).collect();
+                let detail = if detail.is_empty() {
+                    "fired".to_string()
+                } else {
+                    detail.join("; ")
+                };
+                Cow::Owned(format!("Rule {rule}: {detail}"))
+            }
+            _ => Cow::Borrowed(&self.text),
+        }
+    }
+}
+
+impl Serialize for Step {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("kind", &self.kind)?;
+        m.serialize_entry("text", &self.text())?;
+        if let Some(source) = self.source {
+            m.serialize_entry("source", source)?;
+        }
+        if let Some(rule) = &self.rule {
+            m.serialize_entry("rule", rule.as_ref())?;
+        }
+        if !self.changes.is_empty() {
+            m.serialize_entry("changes", &self.changes)?;
+        }
+        m.end()
     }
 }

@@ -122,30 +122,57 @@ fn reference_prod_001() {
     assert!(!p.requires_approval, "PROD-001 is auto-approved");
     assert_eq!(p.purchase_uom.as_deref(), Some("box"));
     assert!(p.has(ExceptionCode::OrderLate));
-    let fired: Vec<&str> = p.rules_fired.iter().map(String::as_str).collect();
+    let fired: Vec<&str> = p.rules_fired.iter().map(|r| r.as_ref()).collect();
     assert_eq!(
         fired,
         [
-            "InventoryPosition",
-            "DemandDuringLeadTime",
-            "TargetStock",
-            "NetRequirement",
+            "Requirement",
             "OrderTheShortage",
             "MultipleIsMoq",
-            "RoundToMultiple",
-            "RoundToWholePacks",
-            "Amount"
+            "RoundUpAndPrice"
         ]
     );
-    let dlt = p
+    let req = p
         .rationale
         .iter()
-        .find(|s| s.rule.as_deref() == Some("DemandDuringLeadTime"))
+        .find(|s| s.rule.as_deref() == Some("Requirement"))
         .unwrap();
-    assert_eq!(dlt.changes[0].numbers, "150 * 7");
-    assert_eq!(dlt.changes[0].formula, "avg_daily_demand * lead_time_days");
-    assert_eq!(dlt.changes[0].new, serde_json::json!(1050.0));
-    assert_eq!(dlt.changes[0].old, serde_json::json!(0.0));
+    let fields: Vec<&str> = req.changes.iter().map(|c| c.field()).collect();
+    assert_eq!(
+        fields,
+        [
+            "inventory_position",
+            "demand_during_lead_time",
+            "target_qty",
+            "net_requirement"
+        ]
+    );
+    let dlt = &req.changes[1];
+    assert_eq!(dlt.numbers(), "150 * 7");
+    assert_eq!(dlt.formula(), "avg_daily_demand * lead_time_days");
+    assert_eq!(dlt.new, FactValue::Number(1050.0));
+    assert_eq!(dlt.old, FactValue::Number(0.0));
+    assert_eq!(
+        req.changes[3].numbers(),
+        "1050 - 500",
+        "operands are the values when the action ran"
+    );
+    assert!(
+        req.text().contains(
+            "demand_during_lead_time = avg_daily_demand * lead_time_days = 150 * 7 = 1050 (was 0)"
+        ),
+        "{}",
+        req.text()
+    );
+    let round = p
+        .rationale
+        .iter()
+        .find(|s| s.rule.as_deref() == Some("RoundUpAndPrice"))
+        .unwrap();
+    assert_eq!(round.changes[0].numbers(), "ceil(550 / 100) x 100");
+    assert_eq!(round.changes[1].numbers(), "ceil(600 / 12)");
+    assert_eq!(round.changes[2].numbers(), "50 * 12");
+    assert_eq!(round.changes[3].numbers(), "600 * 15.5");
 }
 
 #[test]
@@ -308,11 +335,11 @@ fn cheapest_active_supplier_wins_and_others_are_named() {
     assert!(plan
         .rationale
         .iter()
-        .any(|s| s.text.contains("Not chosen: 'S'")));
+        .any(|s| s.text().contains("Not chosen: 'S'")));
     assert!(plan
         .rationale
         .iter()
-        .any(|s| s.text.contains("Not chosen: 'Cheap'")));
+        .any(|s| s.text().contains("Not chosen: 'Cheap'")));
 }
 
 #[test]
@@ -348,4 +375,19 @@ fn plan_all_matches_single_threaded_and_keeps_order() {
         let single = plan_product(p, &PlanContext::default(), &mut planner);
         assert_eq!(all[i], single, "{}", p.product_id);
     }
+}
+
+#[test]
+fn rules_set_knows_which_fields_it_reads_ignoring_comments() {
+    let rules = RuleSet::embedded();
+    assert!(rules.uses_field("order_qty"));
+    assert!(
+        !rules.uses_field("demand_sigma"),
+        "only the header comment mentions it"
+    );
+    let text = "// Product.history_days in a comment\nrule \"A\" salience 1 no-loop {\n when Product.demand_sigma > 1 /* Product.trend */\n then Product.order_qty = 1;\n}\n";
+    let r = RuleSet::parse(text, "t").unwrap();
+    assert!(r.uses_field("demand_sigma"));
+    assert!(!r.uses_field("history_days"));
+    assert!(!r.uses_field("trend"));
 }

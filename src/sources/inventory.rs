@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 
-use super::{cell, detect, select_text, Columns, Source, TableShape};
+use super::{cell, detect, product_id, select_text, Columns, Source, TableShape};
 use crate::plan::inputs::InventoryRow;
 use crate::plan::Num;
 
@@ -37,17 +37,16 @@ impl InventorySource {
         let mut cols = REQUIRED.to_vec();
         cols.extend(self.shape.optional_found.iter().copied());
         let sql = select_text(self.source.backend, &self.shape, &cols, filter);
-        let rows = self.source.fetch_text(&sql, filter.unwrap_or(&[])).await?;
         let c = Columns(cols);
         let (on_order, safety, updated) = (
             c.index("on_order_qty"),
             c.index("safety_stock"),
             c.index("updated_at"),
         );
-        Ok(rows
-            .iter()
-            .map(|r| InventoryRow {
-                product_id: cell(r, 0).unwrap_or("").to_string(),
+        Ok(self
+            .source
+            .fetch_map(&sql, filter.unwrap_or(&[]), |r| InventoryRow {
+                product_id: product_id(r),
                 available_qty: Num::parse(cell(r, 1)),
                 reserved_qty: Num::parse(cell(r, 2)),
                 warehouse_location: cell(r, 3).map(str::to_string),
@@ -55,7 +54,9 @@ impl InventorySource {
                 safety_stock: safety.map(|i| Num::parse(cell(r, i))),
                 updated_at: updated.and_then(|i| cell(r, i)).map(str::to_string),
             })
-            .filter(|r| !r.product_id.trim().is_empty())
+            .await?
+            .into_iter()
+            .filter(|r| !r.product_id.is_empty())
             .collect())
     }
 }

@@ -119,6 +119,46 @@ where
     Ok(out)
 }
 
+/// Streams the rows of a query, handing each row's cells (text, borrowed
+/// from the driver's buffer) to `f`: no per-cell allocation, no copy of the
+/// whole result before it is converted.
+async fn fetch_map_generic<DB, T, F>(
+    pool: &sqlx::Pool<DB>,
+    sql: &str,
+    binds: &[String],
+    mut f: F,
+) -> Result<Vec<T>, sqlx::Error>
+where
+    DB: sqlx::Database,
+    for<'q> <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    for<'c> &'c mut <DB as sqlx::Database>::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'r> Option<&'r str>: sqlx::Decode<'r, DB>,
+    for<'q> String: sqlx::Encode<'q, DB>,
+    String: sqlx::Type<DB>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+    F: FnMut(&[Option<&str>]) -> T,
+{
+    use futures::TryStreamExt;
+    let mut q = sqlx::query::<DB>(sql);
+    for b in binds {
+        q = q.bind(b.clone());
+    }
+    let mut rows = q.fetch(pool);
+    let mut out = Vec::new();
+    while let Some(row) = rows.try_next().await? {
+        let n = row.columns().len().min(MAX_COLUMNS);
+        let mut cells: [Option<&str>; MAX_COLUMNS] = [None; MAX_COLUMNS];
+        for (i, cell) in cells.iter_mut().enumerate().take(n) {
+            *cell = row.try_get_unchecked::<Option<&str>, _>(i)?;
+        }
+        out.push(f(&cells[..n]));
+    }
+    Ok(out)
+}
+
+/// The widest row a source query selects.
+const MAX_COLUMNS: usize = 16;
+
 /// One connected source.
 #[derive(Clone)]
 pub struct Source {
@@ -247,6 +287,23 @@ impl Source {
     /// Runs a query returning text cells, within the query timeout.
     pub async fn fetch_text(&self, sql: &str, binds: &[String]) -> Result<TextRows> {
         let fut = async { with_pool!(&self.pool, p => fetch_text_generic(p, sql, binds).await) };
+        match tokio::time::timeout(self.query_timeout, fut).await {
+            Ok(Ok(rows)) => Ok(rows),
+            Ok(Err(e)) => Err(self.err(e)),
+            Err(_) => Err(self.err(format!(
+                "query timed out after {:?} (query_timeout_secs)",
+                self.query_timeout
+            ))),
+        }
+    }
+
+    /// Runs a query and converts each row with `f` as it streams in,
+    /// within the query timeout.
+    pub async fn fetch_map<T, F>(&self, sql: &str, binds: &[String], f: F) -> Result<Vec<T>>
+    where
+        F: FnMut(&[Option<&str>]) -> T,
+    {
+        let fut = async { with_pool!(&self.pool, p => fetch_map_generic(p, sql, binds, f).await) };
         match tokio::time::timeout(self.query_timeout, fut).await {
             Ok(Ok(rows)) => Ok(rows),
             Ok(Err(e)) => Err(self.err(e)),
@@ -491,11 +548,19 @@ impl Sources {
     }
 
     /// Loads all products (or only `filter`) from the four sources
-    /// concurrently: one query each, plus the history aggregate.
-    pub async fn load(&self, filter: Option<&[String]>) -> Result<SourceRows> {
+    /// concurrently: one query each, plus the history aggregate when
+    /// `with_history` (the rules read the history statistics).
+    pub async fn load(&self, filter: Option<&[String]>, with_history: bool) -> Result<SourceRows> {
+        let history = async {
+            if with_history {
+                self.oms.load_history(filter).await
+            } else {
+                Ok(None)
+            }
+        };
         let (oms, history, inventory, suppliers, uom) = tokio::try_join!(
             self.oms.load(filter),
-            self.oms.load_history(filter),
+            history,
             self.inventory.load(filter),
             self.supplier.load(filter),
             self.uom.load(filter),
@@ -519,9 +584,15 @@ impl Sources {
     }
 }
 
-/// Reads cell `i` of a text row.
-pub(crate) fn cell(row: &[Option<String>], i: usize) -> Option<&str> {
-    row.get(i).and_then(|c| c.as_deref())
+/// Reads cell `i` of a row.
+pub(crate) fn cell<'a>(row: &[Option<&'a str>], i: usize) -> Option<&'a str> {
+    row.get(i).copied().flatten()
+}
+
+/// A product id as stored, trimmed (ids are compared exactly, never
+/// case-folded).
+pub(crate) fn product_id(row: &[Option<&str>]) -> String {
+    cell(row, 0).unwrap_or("").trim().to_string()
 }
 
 /// Index of each selected column, for readers.

@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 
-use super::{cell, detect, select_text, Columns, Source, TableShape};
+use super::{cell, detect, product_id, select_text, Columns, Source, TableShape};
 use crate::config::Config;
 use crate::plan::inputs::{HistoryStats, OmsRow};
 use crate::plan::Num;
@@ -55,18 +55,19 @@ impl OmsSource {
         let mut cols = REQUIRED.to_vec();
         cols.extend(self.shape.optional_found.iter().copied());
         let sql = select_text(self.source.backend, &self.shape, &cols, filter);
-        let rows = self.source.fetch_text(&sql, filter.unwrap_or(&[])).await?;
         let c = Columns(cols);
         let name = c.index("product_name");
-        Ok(rows
-            .iter()
-            .map(|r| OmsRow {
-                product_id: cell(r, 0).unwrap_or("").to_string(),
+        Ok(self
+            .source
+            .fetch_map(&sql, filter.unwrap_or(&[]), |r| OmsRow {
+                product_id: product_id(r),
                 avg_daily_demand: Num::parse(cell(r, 1)),
                 trend: cell(r, 2).map(|t| t.trim().to_string()),
                 product_name: name.and_then(|i| cell(r, i)).map(str::to_string),
             })
-            .filter(|r| !r.product_id.trim().is_empty())
+            .await?
+            .into_iter()
+            .filter(|r| !r.product_id.is_empty())
             .collect())
     }
 
@@ -100,18 +101,17 @@ impl OmsSource {
             ));
         }
         sql.push_str(" GROUP BY product_id");
-        let rows = self.source.fetch_text(&sql, filter.unwrap_or(&[])).await?;
         Ok(Some(
-            rows.iter()
-                .map(|r| HistoryStats {
-                    product_id: cell(r, 0).unwrap_or("").to_string(),
+            self.source
+                .fetch_map(&sql, filter.unwrap_or(&[]), |r| HistoryStats {
+                    product_id: product_id(r),
                     days: Num::parse(cell(r, 1)),
                     sum_qty: Num::parse(cell(r, 2)),
                     sum_sq_qty: Num::parse(cell(r, 3)),
                     first_day: cell(r, 4).map(|d| d.chars().take(10).collect()),
                     last_day: cell(r, 5).map(|d| d.chars().take(10).collect()),
                 })
-                .collect(),
+                .await?,
         ))
     }
 }

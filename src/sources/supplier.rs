@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 
-use super::{cell, detect, select_text, Columns, Source, TableShape};
+use super::{cell, detect, product_id, select_text, Columns, Source, TableShape};
 use crate::plan::inputs::SupplierRow;
 use crate::plan::Num;
 
@@ -44,7 +44,6 @@ impl SupplierSource {
         let mut cols = REQUIRED.to_vec();
         cols.extend(self.shape.optional_found.iter().copied());
         let sql = select_text(self.source.backend, &self.shape, &cols, filter);
-        let rows = self.source.fetch_text(&sql, filter.unwrap_or(&[])).await?;
         let c = Columns(cols);
         let idx = |n: &str| c.index(n);
         let (sid, mult, active, review, cur) = (
@@ -54,10 +53,10 @@ impl SupplierSource {
             idx("review_period_days"),
             idx("currency"),
         );
-        Ok(rows
-            .iter()
-            .map(|r| SupplierRow {
-                product_id: cell(r, 0).unwrap_or("").to_string(),
+        Ok(self
+            .source
+            .fetch_map(&sql, filter.unwrap_or(&[]), |r| SupplierRow {
+                product_id: product_id(r),
                 supplier_name: cell(r, 1).map(|s| s.trim().to_string()),
                 unit_price: Num::parse(cell(r, 2)),
                 moq: Num::parse(cell(r, 3)),
@@ -68,7 +67,9 @@ impl SupplierSource {
                 review_period_days: review.map(|i| Num::parse(cell(r, i))),
                 currency: cur.and_then(|i| cell(r, i)).map(|s| s.trim().to_string()),
             })
-            .filter(|r| !r.product_id.trim().is_empty())
+            .await?
+            .into_iter()
+            .filter(|r| !r.product_id.is_empty())
             .collect())
     }
 }

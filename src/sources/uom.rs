@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 
-use super::{cell, detect, select_text, Source, TableShape};
+use super::{cell, detect, product_id, select_text, Source, TableShape};
 use crate::plan::inputs::UomRow;
 use crate::plan::Num;
 
@@ -29,16 +29,17 @@ impl UomSource {
 
     pub async fn load(&self, filter: Option<&[String]>) -> Result<Vec<UomRow>> {
         let sql = select_text(self.source.backend, &self.shape, REQUIRED, filter);
-        let rows = self.source.fetch_text(&sql, filter.unwrap_or(&[])).await?;
-        let mut out: Vec<UomRow> = rows
-            .iter()
-            .map(|r| UomRow {
-                product_id: cell(r, 0).unwrap_or("").to_string(),
+        let mut out: Vec<UomRow> = self
+            .source
+            .fetch_map(&sql, filter.unwrap_or(&[]), |r| UomRow {
+                product_id: product_id(r),
                 from_uom: cell(r, 1).map(|s| s.trim().to_string()),
                 to_uom: cell(r, 2).map(|s| s.trim().to_string()),
                 conversion_factor: Num::parse(cell(r, 3)),
             })
-            .filter(|r| !r.product_id.trim().is_empty())
+            .await?
+            .into_iter()
+            .filter(|r| !r.product_id.is_empty())
             .collect();
         // Several rows for one product: the plan uses the first, so make
         // "first" the same on every backend.
