@@ -10,7 +10,7 @@ use rust_rule_engine::{
 
 use super::facts::{schema_field, schema_index, ProductFacts};
 use super::numbers::{fmt_qty, guarded_ceil};
-use super::rationale::{ActionFormula, Change, FactValue, Token};
+use super::rationale::{ActionFormula, Change, FactValue, Step, Token};
 
 /// The rules shipped with buyerdesk (rules/purchasing.grl).
 pub const DEFAULT_RULES: &str = include_str!("../../rules/purchasing.grl");
@@ -28,17 +28,106 @@ pub enum RulesError {
 
 /// One action, compiled for the rationale: its formula and where its
 /// operands and target sit in the fact schema.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct CompiledAction {
     formula: Arc<ActionFormula>,
     operands: Vec<Option<usize>>,
     target: Option<usize>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct CompiledRule {
     name: Arc<str>,
     actions: Vec<CompiledAction>,
+}
+
+/// The rules' formulas, for putting a product's rule trace into words.
+#[derive(Debug, Clone)]
+pub struct RuleTable {
+    rules: Vec<CompiledRule>,
+    by_name: HashMap<String, u16>,
+}
+
+/// What the rules did to one product, compactly: the rules that fired, in
+/// order, and the new value of each field their actions wrote. The old
+/// values and the formulas' numbers are found again by replaying this from
+/// the initial facts (`RuleTable::render`), so planning 100,000 products
+/// keeps a few hundred bytes per product instead of every step in words.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RuleTrace {
+    pub fired: Vec<u16>,
+    pub values: Vec<FactValue>,
+}
+
+impl RuleTable {
+    pub fn rule_name(&self, id: u16) -> Option<&Arc<str>> {
+        self.rules.get(id as usize).map(|r| &r.name)
+    }
+
+    /// A copy sharing nothing with `self` (one per worker thread: shared
+    /// refcounts would be touched for every product).
+    fn deep_copy(&self) -> RuleTable {
+        RuleTable {
+            rules: self
+                .rules
+                .iter()
+                .map(|r| CompiledRule {
+                    name: Arc::from(&*r.name),
+                    actions: r
+                        .actions
+                        .iter()
+                        .map(|a| CompiledAction {
+                            formula: Arc::new((*a.formula).clone()),
+                            operands: a.operands.clone(),
+                            target: a.target,
+                        })
+                        .collect(),
+                })
+                .collect(),
+            by_name: self.by_name.clone(),
+        }
+    }
+
+    /// The rule steps of a trace: each fired rule with the fields it changed
+    /// (old -> new) and the formula's numbers as they were when it ran.
+    pub fn render(&self, initial: &ProductFacts, trace: &RuleTrace) -> Vec<Step> {
+        let mut mirror = initial.values();
+        let mut values = trace.values.iter();
+        let mut steps = Vec::with_capacity(trace.fired.len());
+        for &id in &trace.fired {
+            let Some(rule) = self.rules.get(id as usize) else {
+                continue;
+            };
+            let mut changes = Vec::with_capacity(rule.actions.len());
+            for action in rule
+                .actions
+                .iter()
+                .filter(|a| a.formula.target_path.is_some())
+            {
+                let operands = action
+                    .operands
+                    .iter()
+                    .map(|i| {
+                        i.and_then(|i| mirror.get(i).cloned())
+                            .unwrap_or(FactValue::Null)
+                    })
+                    .collect();
+                let new = values.next().cloned().unwrap_or(FactValue::Null);
+                let old = match action.target {
+                    Some(i) => std::mem::replace(&mut mirror[i], new.clone()),
+                    None => FactValue::Null,
+                };
+                changes.push(Change {
+                    action: Arc::clone(&action.formula),
+                    old,
+                    new,
+                    operands,
+                });
+            }
+            steps.push(Step::rule(Arc::clone(&rule.name), changes));
+        }
+        steps
+    }
 }
 
 /// A parsed, ready-to-run rules version.
@@ -48,7 +137,7 @@ pub struct RuleSet {
     /// Where the rules came from (a path, or "embedded rules/purchasing.grl").
     pub origin: String,
     pub text: Arc<str>,
-    actions: Arc<HashMap<String, CompiledRule>>,
+    table: Arc<RuleTable>,
     pub rule_names: Vec<String>,
     /// Every `Product.<field>` the rules mention outside comments.
     fields_used: std::collections::BTreeSet<String>,
@@ -230,7 +319,10 @@ impl RuleSet {
             });
         }
         let kb = KnowledgeBase::new("buyerdesk");
-        let mut actions = HashMap::new();
+        let mut table = RuleTable {
+            rules: Vec::new(),
+            by_name: HashMap::new(),
+        };
         let mut rule_names = Vec::new();
         for rule in rules {
             let compiled = rule
@@ -254,13 +346,15 @@ impl RuleSet {
                     }
                 })
                 .collect();
-            actions.insert(
-                rule.name.clone(),
-                CompiledRule {
-                    name: Arc::from(rule.name.as_str()),
-                    actions: compiled,
-                },
-            );
+            let id = u16::try_from(table.rules.len()).map_err(|_| RulesError::Parse {
+                origin: origin.to_string(),
+                message: "more than 65,535 rules".into(),
+            })?;
+            table.by_name.insert(rule.name.clone(), id);
+            table.rules.push(CompiledRule {
+                name: Arc::from(rule.name.as_str()),
+                actions: compiled,
+            });
             rule_names.push(rule.name.clone());
             kb.add_rule(rule).map_err(|e| RulesError::Parse {
                 origin: origin.to_string(),
@@ -279,7 +373,7 @@ impl RuleSet {
             kb,
             origin: origin.to_string(),
             text: Arc::from(text),
-            actions: Arc::new(actions),
+            table: Arc::new(table),
             rule_names,
         })
     }
@@ -318,31 +412,9 @@ impl RuleSet {
             let result = guarded_ceil(numerator / denominator);
             facts.set_nested(&format!("Product.{target}"), Value::Number(result))
         });
-        // A deep copy per engine: the rationale clones these Arcs for every
-        // firing, and refcounts shared between threads cost more than the
-        // rules themselves.
-        let actions = self
-            .actions
-            .iter()
-            .map(|(name, rule)| {
-                let copy = CompiledRule {
-                    name: Arc::from(&*rule.name),
-                    actions: rule
-                        .actions
-                        .iter()
-                        .map(|a| CompiledAction {
-                            formula: Arc::new((*a.formula).clone()),
-                            operands: a.operands.clone(),
-                            target: a.target,
-                        })
-                        .collect(),
-                };
-                (name.clone(), copy)
-            })
-            .collect();
         Planner {
             engine,
-            actions: Arc::new(actions),
+            table: Arc::new(self.table.deep_copy()),
         }
     }
 }
@@ -384,8 +456,8 @@ fn action_args(
 /// What the rules did for one product.
 #[derive(Debug, Clone, Default)]
 pub struct RuleRun {
-    /// Fired rules in order, each with the fields it changed.
-    pub fired: Vec<(Arc<str>, Vec<Change>)>,
+    /// Fired rules in order, with the values they wrote.
+    pub trace: RuleTrace,
     /// The Product object after the rules.
     pub result: HashMap<String, Value>,
     /// The engine's run-time error, if any (facts may be partly modified).
@@ -396,16 +468,19 @@ pub struct RuleRun {
 /// One engine, owned by one worker thread.
 pub struct Planner {
     engine: RustRuleEngine,
-    actions: Arc<HashMap<String, CompiledRule>>,
+    table: Arc<RuleTable>,
 }
 
 impl Planner {
+    /// The formulas of the rules this engine runs.
+    pub fn table(&self) -> &Arc<RuleTable> {
+        &self.table
+    }
+
     /// Runs the rules on one product's facts.
     pub fn run(&mut self, facts: &ProductFacts) -> RuleRun {
         // no-loop is remembered for the engine's lifetime (RULES.md trap 1).
         self.engine.reset_no_loop_tracking();
-        // The rationale's copy of the facts, indexed like FACT_SCHEMA.
-        let mut mirror = facts.values();
         let engine_facts = Facts::new();
         if let Err(e) = engine_facts.add_value("Product", Value::Object(facts.to_object())) {
             return RuleRun {
@@ -413,42 +488,23 @@ impl Planner {
                 ..Default::default()
             };
         }
-        let mut fired: Vec<(Arc<str>, Vec<Change>)> = Vec::new();
-        let actions = &self.actions;
+        let mut trace = RuleTrace::default();
+        let table = &self.table;
         let outcome = self.engine.execute_with_callback(&engine_facts, |name, f| {
-            let Some(rule) = actions.get(name) else {
-                fired.push((Arc::from(name), Vec::new()));
+            // Every rule the engine runs came from this table.
+            let Some(&id) = table.by_name.get(name) else {
                 return;
             };
-            let mut changes = Vec::with_capacity(rule.actions.len());
-            for action in &rule.actions {
-                let operands = action
-                    .operands
-                    .iter()
-                    .map(|i| {
-                        i.and_then(|i| mirror.get(i).cloned())
-                            .unwrap_or(FactValue::Null)
-                    })
-                    .collect();
-                let Some(path) = &action.formula.target_path else {
-                    continue;
-                };
-                let new = f
-                    .get_nested(path)
-                    .map(|v| fact_value(&v))
-                    .unwrap_or(FactValue::Null);
-                let old = match action.target {
-                    Some(i) => std::mem::replace(&mut mirror[i], new.clone()),
-                    None => FactValue::Null,
-                };
-                changes.push(Change {
-                    action: Arc::clone(&action.formula),
-                    old,
-                    new,
-                    operands,
-                });
+            trace.fired.push(id);
+            for action in &table.rules[id as usize].actions {
+                if let Some(path) = &action.formula.target_path {
+                    let new = f
+                        .get_nested(path)
+                        .map(|v| fact_value(&v))
+                        .unwrap_or(FactValue::Null);
+                    trace.values.push(new);
+                }
             }
-            fired.push((Arc::clone(&rule.name), changes));
         });
         let result = match engine_facts.get("Product") {
             Some(Value::Object(m)) => m,
@@ -456,13 +512,13 @@ impl Planner {
         };
         match outcome {
             Ok(r) => RuleRun {
-                fired,
+                trace,
                 result,
                 error: None,
                 cycles: r.cycle_count,
             },
             Err(e) => RuleRun {
-                fired,
+                trace,
                 result,
                 error: Some(e.to_string()),
                 cycles: 0,

@@ -17,7 +17,9 @@ use serde::Serialize;
 pub use engine::{Planner, RuleRun, RuleSet, RulesError, DEFAULT_RULES};
 pub use inputs::{join, ProductInputs, SourceRows};
 pub use numbers::Num;
-pub use rationale::{ActionFormula, Change, Exception, ExceptionCode, FactValue, Step, StepKind};
+pub use rationale::{
+    ActionFormula, Change, Exception, ExceptionCode, FactValue, Rationale, Step, StepKind,
+};
 
 use numbers::{fmt_money, fmt_qty, ser_money, ser_opt_money, ser_opt_qty, ser_qty};
 
@@ -87,7 +89,7 @@ pub struct ProductPlan {
     pub exception_details: Vec<Exception>,
     /// Names of the rules that fired, in order.
     pub rules_fired: Vec<Arc<str>>,
-    pub rationale: Vec<Step>,
+    pub rationale: Rationale,
 }
 
 impl ProductPlan {
@@ -126,7 +128,7 @@ impl ProductPlan {
             exceptions: Vec::new(),
             exception_details: Vec::new(),
             rules_fired: Vec::new(),
-            rationale: Vec::new(),
+            rationale: Rationale::default(),
         }
     }
 
@@ -178,7 +180,8 @@ pub fn plan_product(
         }
         Some(facts) => {
             let run = planner.run(&facts);
-            apply_rules(&mut plan, &facts, run, &mut exceptions);
+            let table = std::sync::Arc::clone(planner.table());
+            apply_rules(&mut plan, facts, table, run, &mut exceptions);
         }
     }
     raise_stock_exceptions(&plan, &mut exceptions);
@@ -204,15 +207,25 @@ pub fn plan_product(
 
 fn apply_rules(
     plan: &mut ProductPlan,
-    facts: &facts::ProductFacts,
+    facts: facts::ProductFacts,
+    table: Arc<engine::RuleTable>,
     run: RuleRun,
     exceptions: &mut Vec<Exception>,
 ) {
-    for (rule, changes) in run.fired {
-        plan.rules_fired.push(Arc::clone(&rule));
-        plan.rationale.push(Step::rule(rule, changes));
+    for &id in &run.trace.fired {
+        if let Some(name) = table.rule_name(id) {
+            plan.rules_fired.push(Arc::clone(name));
+        }
     }
-    let get = |name: &str| number(run.result.get(name));
+    let unit_price = facts.unit_price;
+    let RuleRun {
+        trace,
+        result,
+        error,
+        ..
+    } = run;
+    plan.rationale.set_rules(table, facts, trace);
+    let get = |name: &str| number(result.get(name));
     plan.inventory_position = get("inventory_position");
     plan.demand_during_lead_time = get("demand_during_lead_time");
     plan.target_qty = get("target_qty");
@@ -220,7 +233,7 @@ fn apply_rules(
     plan.rounding_multiple = get("rounding_multiple");
 
     let mut problems = Vec::new();
-    if let Some(e) = &run.error {
+    if let Some(e) = &error {
         problems.push(format!("the rules failed: {e}"));
     }
     let mut checked = |name: &str| -> f64 {
@@ -241,7 +254,7 @@ fn apply_rules(
     let order_qty = checked("order_qty");
     let purchase_qty = checked("purchase_qty");
     let amount = checked("amount");
-    let requires_approval = match run.result.get("requires_approval") {
+    let requires_approval = match result.get("requires_approval") {
         Some(Value::Boolean(b)) => *b,
         other => {
             problems.push(format!(
@@ -268,7 +281,7 @@ fn apply_rules(
                 plan.stock_uom.as_deref().unwrap_or("units"),
                 fmt_qty(purchase_qty),
                 plan.purchase_uom.as_deref().unwrap_or("units"),
-                fmt_qty(facts.unit_price),
+                fmt_qty(unit_price),
                 fmt_money(amount),
                 if requires_approval {
                     ", requires approval"

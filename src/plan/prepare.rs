@@ -30,7 +30,12 @@ impl Reader {
 
     /// A required number: NULL, non-numeric or (unless allowed) negative is
     /// bad data.
-    fn required(&mut self, what: &str, num: &Num, allow_negative: bool) -> Option<f64> {
+    fn required(
+        &mut self,
+        what: std::fmt::Arguments<'_>,
+        num: &Num,
+        allow_negative: bool,
+    ) -> Option<f64> {
         match num {
             Num::Value(v) if *v < 0.0 && !allow_negative => {
                 self.flag(
@@ -56,7 +61,12 @@ impl Reader {
 
     /// An optional number: a missing column or a NULL gives the default
     /// (said in a note); non-numeric or negative is bad data.
-    fn optional(&mut self, what: &str, num: Option<&Num>, default: f64) -> Option<f64> {
+    fn optional(
+        &mut self,
+        what: std::fmt::Arguments<'_>,
+        num: Option<&Num>,
+        default: f64,
+    ) -> Option<f64> {
         match num {
             None => Some(default),
             Some(Num::Null) => {
@@ -107,24 +117,28 @@ fn candidate<'a>(row: &'a SupplierRow, problems: &mut Vec<String>) -> Option<Can
     };
     let label = supplier_label(row);
     let price = r.required(
-        &format!("suppliers.unit_price of {label}"),
+        format_args!("suppliers.unit_price of {label}"),
         &row.unit_price,
         false,
     );
-    let moq = r.required(&format!("suppliers.moq of {label}"), &row.moq, false);
+    let moq = r.required(format_args!("suppliers.moq of {label}"), &row.moq, false);
     let lead = r.required(
-        &format!("suppliers.lead_time of {label}"),
+        format_args!("suppliers.lead_time of {label}"),
         &row.lead_time,
         false,
     );
     let multiple = match &row.order_multiple {
         None | Some(Num::Null) => Some(0.0),
-        Some(n) => r.required(&format!("suppliers.order_multiple of {label}"), n, false),
+        Some(n) => r.required(
+            format_args!("suppliers.order_multiple of {label}"),
+            n,
+            false,
+        ),
     };
     let review = match &row.review_period_days {
         None | Some(Num::Null) => Some(0.0),
         Some(n) => r.required(
-            &format!("suppliers.review_period_days of {label}"),
+            format_args!("suppliers.review_period_days of {label}"),
             n,
             false,
         ),
@@ -201,9 +215,11 @@ pub fn prepare(
             }
             plan.product_name = row.product_name.clone();
             plan.trend = row.trend.clone();
-            if let Some(d) =
-                r.required("oms_history.avg_daily_demand", &row.avg_daily_demand, false)
-            {
+            if let Some(d) = r.required(
+                format_args!("oms_history.avg_daily_demand"),
+                &row.avg_daily_demand,
+                false,
+            ) {
                 demand = Some(d);
                 r.steps.push(Step::input(
                     "oms.oms_history",
@@ -268,7 +284,7 @@ pub fn prepare(
         for row in &inputs.inventory {
             let loc = row.warehouse_location.as_deref().unwrap_or("(no location)");
             let a = r.required(
-                &format!("inventory.available_qty at {loc}"),
+                format_args!("inventory.available_qty at {loc}"),
                 &row.available_qty,
                 true,
             );
@@ -280,12 +296,12 @@ pub fn prepare(
                 }
             };
             let oo = r.optional(
-                &format!("inventory.on_order_qty at {loc}"),
+                format_args!("inventory.on_order_qty at {loc}"),
                 row.on_order_qty.as_ref(),
                 0.0,
             );
             let ss = r.optional(
-                &format!("inventory.safety_stock at {loc}"),
+                format_args!("inventory.safety_stock at {loc}"),
                 row.safety_stock.as_ref(),
                 0.0,
             );
@@ -549,7 +565,7 @@ pub fn prepare(
         }
         _ => None,
     };
-    plan.rationale = r.steps;
+    plan.rationale = super::Rationale::from_steps(r.steps);
     plan.exception_details = r.exceptions;
     (plan, facts)
 }

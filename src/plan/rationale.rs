@@ -6,6 +6,8 @@ use std::sync::Arc;
 use serde::ser::{SerializeMap, SerializeStruct};
 use serde::Serialize;
 
+use super::engine::{RuleTable, RuleTrace};
+use super::facts::ProductFacts;
 use super::numbers::{fmt_qty, round_qty};
 
 /// Exception codes (DOMAIN.md section 3). The codes are stable: they appear in
@@ -292,5 +294,77 @@ impl Serialize for Step {
             m.serialize_entry("changes", &self.changes)?;
         }
         m.end()
+    }
+}
+
+/// The rationale of one product: the steps in words, with the rule steps
+/// kept as a compact trace and put into words when shown (`steps()`).
+#[derive(Debug, Clone, Default)]
+pub struct Rationale {
+    steps: Vec<Step>,
+    /// Where the rule steps stand among `steps`.
+    rules_at: usize,
+    replay: Option<Box<Replay>>,
+}
+
+#[derive(Debug, Clone)]
+struct Replay {
+    table: Arc<RuleTable>,
+    initial: ProductFacts,
+    trace: RuleTrace,
+}
+
+impl Rationale {
+    pub fn from_steps(steps: Vec<Step>) -> Rationale {
+        Rationale {
+            steps,
+            ..Default::default()
+        }
+    }
+
+    pub fn push(&mut self, step: Step) {
+        self.steps.push(step);
+    }
+
+    /// Records the rules' trace; its steps come after the steps so far.
+    pub(crate) fn set_rules(
+        &mut self,
+        table: Arc<RuleTable>,
+        initial: ProductFacts,
+        trace: RuleTrace,
+    ) {
+        self.rules_at = self.steps.len();
+        self.replay = Some(Box::new(Replay {
+            table,
+            initial,
+            trace,
+        }));
+    }
+
+    /// Every step, in order, in words.
+    pub fn steps(&self) -> Vec<Step> {
+        match &self.replay {
+            None => self.steps.clone(),
+            Some(r) => {
+                let rules = r.table.render(&r.initial, &r.trace);
+                let mut out = Vec::with_capacity(self.steps.len() + rules.len());
+                out.extend_from_slice(&self.steps[..self.rules_at]);
+                out.extend(rules);
+                out.extend_from_slice(&self.steps[self.rules_at..]);
+                out
+            }
+        }
+    }
+}
+
+impl PartialEq for Rationale {
+    fn eq(&self, other: &Self) -> bool {
+        self.steps() == other.steps()
+    }
+}
+
+impl Serialize for Rationale {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.steps().serialize(s)
     }
 }

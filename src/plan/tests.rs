@@ -132,8 +132,8 @@ fn reference_prod_001() {
             "RoundUpAndPrice"
         ]
     );
-    let req = p
-        .rationale
+    let steps = p.rationale.steps();
+    let req = steps
         .iter()
         .find(|s| s.rule.as_deref() == Some("Requirement"))
         .unwrap();
@@ -164,8 +164,7 @@ fn reference_prod_001() {
         "{}",
         req.text()
     );
-    let round = p
-        .rationale
+    let round = steps
         .iter()
         .find(|s| s.rule.as_deref() == Some("RoundUpAndPrice"))
         .unwrap();
@@ -334,10 +333,12 @@ fn cheapest_active_supplier_wins_and_others_are_named() {
     assert_eq!(plan.supplier_name.as_deref(), Some("Better"));
     assert!(plan
         .rationale
+        .steps()
         .iter()
         .any(|s| s.text().contains("Not chosen: 'S'")));
     assert!(plan
         .rationale
+        .steps()
         .iter()
         .any(|s| s.text().contains("Not chosen: 'Cheap'")));
 }
