@@ -140,6 +140,7 @@ fn full_plan(c: &mut Criterion) {
 criterion_group!(benches, full_plan);
 
 fn main() {
+    buyerdesk::disable_transparent_huge_pages();
     benches();
     Criterion::default().configure_from_args().final_summary();
 }

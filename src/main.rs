@@ -114,6 +114,7 @@ fn init_logging(config: &Config) -> Option<tracing_appender::non_blocking::Worke
 }
 
 fn main() -> ExitCode {
+    buyerdesk::disable_transparent_huge_pages();
     let _ = dotenvy::dotenv();
     let cli = Cli::parse();
     let config = match Config::load(cli.config.as_deref()) {
