@@ -402,6 +402,28 @@ fn history(
     }
 }
 
+/// The five contract tables, with every optional column.
+const ALL_TABLES: [&Table; 5] = [&OMS_HISTORY, &OMS_DAILY, &INVENTORY, &SUPPLIERS, &UOM];
+
+/// `CREATE TABLE` statements of the data contract (optional columns
+/// included) for one backend: what `demo` creates, and what
+/// assets/schema/*.sql ships for database administrators.
+pub fn schema_sql(backend: Backend) -> String {
+    let mut out = format!(
+        "-- buyerdesk data contract ({}): the tables `buyerdesk demo` creates.\n\
+         -- Generated from src/demo.rs; a test keeps this file in step.\n\
+         -- oms_history and oms_daily_demand belong to the OMS database, inventory,\n\
+         -- suppliers and uom_conversions each to their own. Columns after the\n\
+         -- required ones are optional (see README.md).\n",
+        backend.name()
+    );
+    for t in ALL_TABLES {
+        let cols: Vec<String> = t.columns.iter().map(|(c, ty)| format!("    {c} {}", ty.sql(backend))).collect();
+        out.push_str(&format!("\nCREATE TABLE {} (\n{}\n);\n", t.name, cols.join(",\n")));
+    }
+    out
+}
+
 /// Creates the demo tables (optional columns included) in one source.
 async fn create_tables(source: &Source, tables: &[&Table], force: bool) -> Result<()> {
     for t in tables {
@@ -608,4 +630,48 @@ pub async fn ensure_embedded(config: &Config) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_schema_files_match_the_demo_tables() {
+        for (backend, file) in [
+            (Backend::Postgres, include_str!("../assets/schema/postgres.sql")),
+            (Backend::MySql, include_str!("../assets/schema/mysql.sql")),
+            (Backend::Sqlite, include_str!("../assets/schema/sqlite.sql")),
+        ] {
+            assert_eq!(
+                file,
+                schema_sql(backend),
+                "assets/schema/{0}.sql is out of date: cargo run -- demo --schema {0} > assets/schema/{0}.sql",
+                backend.name()
+            );
+        }
+    }
+
+    #[test]
+    fn generator_is_deterministic_and_starts_with_the_reference_rows() {
+        let a = generate(500, 9, Backend::Postgres);
+        let b = generate(500, 9, Backend::Postgres);
+        assert_eq!(a.oms, b.oms);
+        assert_eq!(a.suppliers, b.suppliers);
+        assert_eq!(a.oms[0][0].as_deref(), Some("PROD-001"));
+        assert_eq!(a.oms[0][2].as_deref(), Some("150"));
+        assert_eq!(a.uom[1][3].as_deref(), Some("2.2046"));
+        let c = generate(500, 10, Backend::Postgres);
+        assert_ne!(a.suppliers, c.suppliers, "another seed, other data");
+        // The exception paths are present: NULL demand, inactive suppliers, missing UOM rows.
+        assert!(a.oms.iter().any(|r| r[2].is_none()));
+        assert!(a.suppliers.iter().any(|r| r[7].as_deref() == Some("0")));
+        assert!(a.uom.len() < a.oms.len());
+        // Only SQLite gets text in a numeric column.
+        let sq = generate(2000, 9, Backend::Sqlite);
+        let pg = generate(2000, 9, Backend::Postgres);
+        let text_cells = |d: &DemoRows| d.inventory.iter().filter(|r| r[1].as_deref() == Some("n/a")).count();
+        assert!(text_cells(&sq) > 0);
+        assert_eq!(text_cells(&pg), 0);
+    }
 }

@@ -55,6 +55,10 @@ enum Command {
         /// Drop and recreate tables that already hold rows.
         #[arg(long)]
         force: bool,
+        /// Print the contract's CREATE TABLE statements for this backend
+        /// (postgres, mysql or sqlite) and exit.
+        #[arg(long, value_name = "BACKEND", value_parser = ["postgres", "mysql", "sqlite"])]
+        schema: Option<String>,
     },
     /// Check each source: backend, version, URL (password redacted),
     /// latency, row counts, optional columns.
@@ -159,9 +163,18 @@ async fn run(cli: Cli, config: Config) -> Result<ExitCode> {
             rules,
         }) => print_plan(&config, &products, format, rules).await,
         Some(Command::Demo {
+            schema: Some(backend),
+            ..
+        }) => {
+            let backend = buyerdesk::sources::Backend::of_url(&format!("{backend}://"))?;
+            print!("{}", demo::schema_sql(backend));
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Demo {
             products,
             seed,
             force,
+            schema: None,
         }) => {
             let start = std::time::Instant::now();
             let summary = demo::seed(

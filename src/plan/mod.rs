@@ -422,8 +422,3 @@ pub fn sort_for_buyers(plans: &mut [ProductPlan]) {
 
 #[cfg(test)]
 mod tests;
-
-#[doc(hidden)]
-pub fn prepare_for_bench(p: &ProductInputs) -> (ProductPlan, Option<facts::ProductFacts>) {
-    prepare::prepare(p, 0.0)
-}
