@@ -418,8 +418,16 @@ pub fn schema_sql(backend: Backend) -> String {
         backend.name()
     );
     for t in ALL_TABLES {
-        let cols: Vec<String> = t.columns.iter().map(|(c, ty)| format!("    {c} {}", ty.sql(backend))).collect();
-        out.push_str(&format!("\nCREATE TABLE {} (\n{}\n);\n", t.name, cols.join(",\n")));
+        let cols: Vec<String> = t
+            .columns
+            .iter()
+            .map(|(c, ty)| format!("    {c} {}", ty.sql(backend)))
+            .collect();
+        out.push_str(&format!(
+            "\nCREATE TABLE {} (\n{}\n);\n",
+            t.name,
+            cols.join(",\n")
+        ));
     }
     out
 }
@@ -639,7 +647,10 @@ mod tests {
     #[test]
     fn shipped_schema_files_match_the_demo_tables() {
         for (backend, file) in [
-            (Backend::Postgres, include_str!("../assets/schema/postgres.sql")),
+            (
+                Backend::Postgres,
+                include_str!("../assets/schema/postgres.sql"),
+            ),
             (Backend::MySql, include_str!("../assets/schema/mysql.sql")),
             (Backend::Sqlite, include_str!("../assets/schema/sqlite.sql")),
         ] {
@@ -670,7 +681,12 @@ mod tests {
         // Only SQLite gets text in a numeric column.
         let sq = generate(2000, 9, Backend::Sqlite);
         let pg = generate(2000, 9, Backend::Postgres);
-        let text_cells = |d: &DemoRows| d.inventory.iter().filter(|r| r[1].as_deref() == Some("n/a")).count();
+        let text_cells = |d: &DemoRows| {
+            d.inventory
+                .iter()
+                .filter(|r| r[1].as_deref() == Some("n/a"))
+                .count()
+        };
         assert!(text_cells(&sq) > 0);
         assert_eq!(text_cells(&pg), 0);
     }

@@ -88,37 +88,6 @@ macro_rules! with_pool {
 /// Rows as text cells, in the order the query selected them.
 pub type TextRows = Vec<Vec<Option<String>>>;
 
-async fn fetch_text_generic<DB>(
-    pool: &sqlx::Pool<DB>,
-    sql: &str,
-    binds: &[String],
-) -> Result<TextRows, sqlx::Error>
-where
-    DB: sqlx::Database,
-    for<'q> <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
-    for<'c> &'c mut <DB as sqlx::Database>::Connection: sqlx::Executor<'c, Database = DB>,
-    for<'r> Option<String>: sqlx::Decode<'r, DB>,
-    for<'q> String: sqlx::Encode<'q, DB>,
-    String: sqlx::Type<DB>,
-    usize: sqlx::ColumnIndex<DB::Row>,
-{
-    let mut q = sqlx::query::<DB>(sql);
-    for b in binds {
-        q = q.bind(b.clone());
-    }
-    let rows = q.fetch_all(pool).await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        let n = row.columns().len();
-        let mut cells = Vec::with_capacity(n);
-        for i in 0..n {
-            cells.push(row.try_get_unchecked::<Option<String>, _>(i)?);
-        }
-        out.push(cells);
-    }
-    Ok(out)
-}
-
 /// Streams the rows of a query, handing each row's cells (text, borrowed
 /// from the driver's buffer) to `f`: no per-cell allocation, no copy of the
 /// whole result before it is converted.
@@ -286,15 +255,10 @@ impl Source {
 
     /// Runs a query returning text cells, within the query timeout.
     pub async fn fetch_text(&self, sql: &str, binds: &[String]) -> Result<TextRows> {
-        let fut = async { with_pool!(&self.pool, p => fetch_text_generic(p, sql, binds).await) };
-        match tokio::time::timeout(self.query_timeout, fut).await {
-            Ok(Ok(rows)) => Ok(rows),
-            Ok(Err(e)) => Err(self.err(e)),
-            Err(_) => Err(self.err(format!(
-                "query timed out after {:?} (query_timeout_secs)",
-                self.query_timeout
-            ))),
-        }
+        self.fetch_map(sql, binds, |row| {
+            row.iter().map(|c| c.map(str::to_string)).collect()
+        })
+        .await
     }
 
     /// Runs a query and converts each row with `f` as it streams in,
@@ -303,23 +267,28 @@ impl Source {
     where
         F: FnMut(&[Option<&str>]) -> T,
     {
-        let fut = async { with_pool!(&self.pool, p => fetch_map_generic(p, sql, binds, f).await) };
-        match tokio::time::timeout(self.query_timeout, fut).await {
-            Ok(Ok(rows)) => Ok(rows),
-            Ok(Err(e)) => Err(self.err(e)),
-            Err(_) => Err(self.err(format!(
-                "query timed out after {:?} (query_timeout_secs)",
-                self.query_timeout
-            ))),
-        }
+        self.timed(async { with_pool!(&self.pool, p => fetch_map_generic(p, sql, binds, f).await) })
+            .await
     }
 
     /// Runs a statement without results (DDL, inserts without binds).
     pub async fn execute(&self, sql: &str) -> Result<()> {
-        let fut = async { with_pool!(&self.pool, p => p.execute(sql).await.map(|_| ())) };
-        match tokio::time::timeout(self.query_timeout, fut).await {
-            Ok(r) => r.map_err(|e| self.err(e)),
-            Err(_) => Err(self.err("statement timed out")),
+        self.timed(async { with_pool!(&self.pool, p => p.execute(sql).await.map(|_| ())) })
+            .await
+    }
+
+    /// Runs a database call within the query timeout; errors name the
+    /// source and never show its password.
+    async fn timed<T>(
+        &self,
+        call: impl std::future::Future<Output = Result<T, sqlx::Error>>,
+    ) -> Result<T> {
+        match tokio::time::timeout(self.query_timeout, call).await {
+            Ok(result) => result.map_err(|e| self.err(e)),
+            Err(_) => Err(self.err(format!(
+                "query timed out after {:?} (query_timeout_secs)",
+                self.query_timeout
+            ))),
         }
     }
 
@@ -401,11 +370,9 @@ where
 
 /// Runs one statement with text parameters (NULL for `None`).
 pub async fn with_pool_write(source: &Source, sql: &str, binds: Vec<Option<String>>) -> Result<()> {
-    let fut = async { with_pool!(&source.pool, p => execute_generic(p, sql, binds).await) };
-    match tokio::time::timeout(source.query_timeout, fut).await {
-        Ok(r) => r.map_err(|e| source.err(e)),
-        Err(_) => Err(source.err("statement timed out")),
-    }
+    source
+        .timed(async { with_pool!(&source.pool, p => execute_generic(p, sql, binds).await) })
+        .await
 }
 
 /// What a source's table (or configured query) provides.

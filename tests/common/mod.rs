@@ -96,32 +96,21 @@ impl ScratchDb {
                     _dir: Some(dir),
                 }
             }
-            Db::Postgres => {
-                let pool = sqlx::PgPool::connect(admin)
-                    .await
-                    .expect("connect to the PostgreSQL admin URL");
-                pool.execute(format!("CREATE DATABASE {name}").as_str())
-                    .await
-                    .unwrap();
-                pool.close().await;
-                let mut u = url::Url::parse(admin).unwrap();
-                u.set_path(&name);
-                ScratchDb {
-                    db,
-                    url: u.to_string(),
-                    admin: admin.to_string(),
-                    name,
-                    _dir: None,
+            Db::Postgres | Db::MySql => {
+                let create = format!("CREATE DATABASE {name}");
+                if db == Db::Postgres {
+                    let pool = sqlx::PgPool::connect(admin)
+                        .await
+                        .expect("connect to the PostgreSQL admin URL");
+                    pool.execute(create.as_str()).await.unwrap();
+                    pool.close().await;
+                } else {
+                    let pool = sqlx::MySqlPool::connect(admin)
+                        .await
+                        .expect("connect to the MariaDB admin URL");
+                    pool.execute(create.as_str()).await.unwrap();
+                    pool.close().await;
                 }
-            }
-            Db::MySql => {
-                let pool = sqlx::MySqlPool::connect(admin)
-                    .await
-                    .expect("connect to the MariaDB admin URL");
-                pool.execute(format!("CREATE DATABASE {name}").as_str())
-                    .await
-                    .unwrap();
-                pool.close().await;
                 let mut u = url::Url::parse(admin).unwrap();
                 u.set_path(&name);
                 ScratchDb {
