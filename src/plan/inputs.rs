@@ -2,6 +2,7 @@
 //! `ProductInputs` per product (DOMAIN.md section 1). Plain values, no I/O.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::numbers::Num;
 
@@ -91,7 +92,7 @@ pub struct ProductInputs {
 /// Groups the rows of all sources by product id. The product list is the
 /// union of the ids in OMS, inventory and suppliers; ids are trimmed and
 /// compared exactly (never case-folded). Products come out sorted by id.
-pub fn join(rows: SourceRows) -> Vec<ProductInputs> {
+pub fn join(rows: SourceRows) -> Vec<Arc<ProductInputs>> {
     let mut products = Products {
         history_table_exists: rows.history.is_some(),
         index: HashMap::with_capacity(rows.oms.len() + rows.oms.len() / 8),
@@ -131,7 +132,8 @@ pub fn join(rows: SourceRows) -> Vec<ProductInputs> {
     }
     let mut list = products.list;
     list.sort_unstable_by(|a, b| a.product_id.cmp(&b.product_id));
-    list
+    // Shared with the plans, whose rationale is read from them when shown.
+    list.into_iter().map(Arc::new).collect()
 }
 
 /// Products by id while joining.

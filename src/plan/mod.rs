@@ -160,7 +160,7 @@ fn number(v: Option<&Value>) -> Option<f64> {
 
 /// Plans one product with an engine of this thread.
 pub fn plan_product(
-    inputs: &ProductInputs,
+    inputs: &Arc<ProductInputs>,
     ctx: &PlanContext,
     planner: &mut Planner,
 ) -> ProductPlan {
@@ -169,7 +169,8 @@ pub fn plan_product(
         .get(&inputs.product_id)
         .copied()
         .unwrap_or(0.0);
-    let (mut plan, facts) = prepare::prepare(inputs, open_po);
+    let (mut plan, facts, _) = prepare::prepare(inputs, open_po, false);
+    plan.rationale = Rationale::from_inputs(Arc::clone(inputs), open_po);
     let mut exceptions = std::mem::take(&mut plan.exception_details);
     match facts {
         None => {
@@ -375,7 +376,7 @@ fn raise_stock_exceptions(plan: &ProductPlan, exceptions: &mut Vec<Exception>) {
 /// Plans every product, the rules running on as many threads as the machine
 /// has cores, one engine per thread. Output keeps the input order.
 pub fn plan_all(
-    products: &[ProductInputs],
+    products: &[Arc<ProductInputs>],
     ctx: &PlanContext,
     rules: &RuleSet,
 ) -> Vec<ProductPlan> {

@@ -9,6 +9,9 @@ use super::ProductPlan;
 
 /// Collects problems and steps while the inputs are read.
 struct Reader {
+    /// Build the steps in words (for a rationale being shown); planning
+    /// skips them, they are made again from the same inputs when needed.
+    words: bool,
     steps: Vec<Step>,
     exceptions: Vec<Exception>,
 }
@@ -24,8 +27,16 @@ impl Reader {
         }
     }
 
-    fn note(&mut self, text: String) {
-        self.steps.push(Step::simple(StepKind::Note, text));
+    fn note(&mut self, text: impl FnOnce() -> String) {
+        if self.words {
+            self.steps.push(Step::simple(StepKind::Note, text()));
+        }
+    }
+
+    fn step(&mut self, step: impl FnOnce() -> Step) {
+        if self.words {
+            self.steps.push(step());
+        }
     }
 
     /// A required number: NULL, non-numeric or (unless allowed) negative is
@@ -70,7 +81,7 @@ impl Reader {
         match num {
             None => Some(default),
             Some(Num::Null) => {
-                self.note(format!("{what} is NULL: using {}", fmt_qty(default)));
+                self.note(|| format!("{what} is NULL: using {}", fmt_qty(default)));
                 Some(default)
             }
             Some(n) => self.required(what, n, false),
@@ -112,6 +123,7 @@ fn supplier_label(row: &SupplierRow) -> String {
 /// Checks one supplier row; the problems go into `problems`.
 fn candidate<'a>(row: &'a SupplierRow, problems: &mut Vec<String>) -> Option<Candidate<'a>> {
     let mut r = Reader {
+        words: false,
         steps: Vec::new(),
         exceptions: Vec::new(),
     };
@@ -184,14 +196,17 @@ fn candidate<'a>(row: &'a SupplierRow, problems: &mut Vec<String>) -> Option<Can
     }
 }
 
-/// Reads the inputs of one product. Returns the plan with its inputs filled
-/// and, when the data allows a calculation, the facts for the rules.
+/// Reads the inputs of one product. Returns the plan with its inputs filled,
+/// the facts for the rules when the data allows a calculation, and (with
+/// `words`) the input steps of the rationale.
 pub fn prepare(
     inputs: &ProductInputs,
     own_open_po_qty: f64,
-) -> (ProductPlan, Option<ProductFacts>) {
+    words: bool,
+) -> (ProductPlan, Option<ProductFacts>, Vec<Step>) {
     let mut plan = ProductPlan::empty(&inputs.product_id);
     let mut r = Reader {
+        words,
         steps: Vec::new(),
         exceptions: Vec::new(),
     };
@@ -200,10 +215,12 @@ pub fn prepare(
     let mut demand = None;
     match inputs.oms.as_slice() {
         [] => {
-            r.steps.push(Step::input(
-                "oms.oms_history",
-                "Demand: product not in the OMS: no demand (0.00/day)",
-            ));
+            r.step(|| {
+                Step::input(
+                    "oms.oms_history",
+                    "Demand: product not in the OMS: no demand (0.00/day)",
+                )
+            });
             demand = Some(0.0);
         }
         [row, rest @ ..] => {
@@ -221,14 +238,16 @@ pub fn prepare(
                 false,
             ) {
                 demand = Some(d);
-                r.steps.push(Step::input(
-                    "oms.oms_history",
-                    format!(
-                        "Average daily demand = {}/day, trend {}",
-                        fmt_qty(d),
-                        row.trend.as_deref().unwrap_or("unknown")
-                    ),
-                ));
+                r.step(|| {
+                    Step::input(
+                        "oms.oms_history",
+                        format!(
+                            "Average daily demand = {}/day, trend {}",
+                            fmt_qty(d),
+                            row.trend.as_deref().unwrap_or("unknown")
+                        ),
+                    )
+                });
             }
         }
     }
@@ -248,28 +267,30 @@ pub fn prepare(
                 } else {
                     0.0
                 };
-                let mut step = Step::input(
-                    "oms.oms_daily_demand",
-                    format!(
-                        "Demand history: {} days ({} to {}), mean {}/day, sigma {}",
-                        fmt_qty(n),
-                        h.first_day.as_deref().unwrap_or("?"),
-                        h.last_day.as_deref().unwrap_or("?"),
-                        fmt_qty((mean * 100.0).round() / 100.0),
-                        fmt_qty((sigma * 100.0).round() / 100.0)
-                    ),
-                );
-                step.kind = StepKind::Derived;
-                r.steps.push(step);
+                r.step(|| {
+                    let mut step = Step::input(
+                        "oms.oms_daily_demand",
+                        format!(
+                            "Demand history: {} days ({} to {}), mean {}/day, sigma {}",
+                            fmt_qty(n),
+                            h.first_day.as_deref().unwrap_or("?"),
+                            h.last_day.as_deref().unwrap_or("?"),
+                            fmt_qty((mean * 100.0).round() / 100.0),
+                            fmt_qty((sigma * 100.0).round() / 100.0)
+                        ),
+                    );
+                    step.kind = StepKind::Derived;
+                    step
+                });
             }
         } else {
-            r.note(
+            r.note(|| {
                 "oms_daily_demand: history has NULL or non-numeric quantities; sigma not computed"
-                    .into(),
-            );
+                    .into()
+            });
         }
     } else if inputs.history_table_exists {
-        r.note("oms_daily_demand: no history for this product".into());
+        r.note(|| "oms_daily_demand: no history for this product".into());
     }
     // Unknown (null) when the history was not loaded or has no rows.
     plan.demand_sigma = (history_days > 0.0).then_some(sigma);
@@ -291,7 +312,7 @@ pub fn prepare(
             let res = match &row.reserved_qty {
                 Num::Value(v) => *v,
                 other => {
-                    r.note(format!("inventory.reserved_qty at {loc} is {}: shown as 0 (not used in the calculation)", other.describe()));
+                    r.note(|| format!("inventory.reserved_qty at {loc} is {}: shown as 0 (not used in the calculation)", other.describe()));
                     0.0
                 }
             };
@@ -309,39 +330,43 @@ pub fn prepare(
             on_order = on_order.zip(oo).map(|(x, y)| x + y);
             safety = safety.zip(ss).map(|(x, y)| x + y);
             reserved += res;
-            let mut text = format!(
-                "Stock at {loc}: available {}, reserved {}",
-                a.map(fmt_qty)
-                    .unwrap_or_else(|| row.available_qty.describe()),
-                fmt_qty(res)
-            );
-            if row.on_order_qty.is_some() {
-                text.push_str(&format!(
-                    ", on order {}",
-                    oo.map(fmt_qty).unwrap_or_else(|| "?".into())
-                ));
-            }
-            if row.safety_stock.is_some() {
-                text.push_str(&format!(
-                    ", safety stock {}",
-                    ss.map(fmt_qty).unwrap_or_else(|| "?".into())
-                ));
-            }
-            if let Some(u) = &row.updated_at {
-                text.push_str(&format!(" (updated {u})"));
-            }
-            r.steps.push(Step::input("inventory.inventory", text));
+            r.step(|| {
+                let mut text = format!(
+                    "Stock at {loc}: available {}, reserved {}",
+                    a.map(fmt_qty)
+                        .unwrap_or_else(|| row.available_qty.describe()),
+                    fmt_qty(res)
+                );
+                if row.on_order_qty.is_some() {
+                    text.push_str(&format!(
+                        ", on order {}",
+                        oo.map(fmt_qty).unwrap_or_else(|| "?".into())
+                    ));
+                }
+                if row.safety_stock.is_some() {
+                    text.push_str(&format!(
+                        ", safety stock {}",
+                        ss.map(fmt_qty).unwrap_or_else(|| "?".into())
+                    ));
+                }
+                if let Some(u) = &row.updated_at {
+                    text.push_str(&format!(" (updated {u})"));
+                }
+                Step::input("inventory.inventory", text)
+            });
         }
         if inputs.inventory.len() > 1 {
             if let Some(a) = avail {
-                r.steps.push(Step::input(
-                    "inventory.inventory",
-                    format!(
-                        "Available over {} locations = {}",
-                        inputs.inventory.len(),
-                        fmt_qty(a)
-                    ),
-                ));
+                r.step(|| {
+                    Step::input(
+                        "inventory.inventory",
+                        format!(
+                            "Available over {} locations = {}",
+                            inputs.inventory.len(),
+                            fmt_qty(a)
+                        ),
+                    )
+                });
             }
         }
         available = avail;
@@ -352,14 +377,16 @@ pub fn prepare(
             let total = oo + own_open_po_qty;
             plan.on_order_qty = Some(total);
             if own_open_po_qty > 0.0 {
-                r.steps.push(Step::input(
-                    "purchasing",
-                    format!(
-                        "Open buyerdesk POs = {} (on order total {})",
-                        fmt_qty(own_open_po_qty),
-                        fmt_qty(total)
-                    ),
-                ));
+                r.step(|| {
+                    Step::input(
+                        "purchasing",
+                        format!(
+                            "Open buyerdesk POs = {} (on order total {})",
+                            fmt_qty(own_open_po_qty),
+                            fmt_qty(total)
+                        ),
+                    )
+                });
             }
         }
     }
@@ -396,50 +423,56 @@ pub fn prepare(
             }
         } else {
             for (row, problems) in &rejected {
-                r.note(format!(
-                    "Supplier {} ignored: {}",
-                    supplier_label(row),
-                    problems.join("; ")
-                ));
+                r.note(|| {
+                    format!(
+                        "Supplier {} ignored: {}",
+                        supplier_label(row),
+                        problems.join("; ")
+                    )
+                });
             }
             let c = candidates.remove(0);
-            r.steps.push(Step::input(
-                "supplier.suppliers",
-                format!(
-                    "Supplier {}: unit price {}{}, MOQ {}, lead time {} days{}{}{}",
-                    supplier_label(c.row),
-                    fmt_qty(c.price),
-                    c.row
-                        .currency
-                        .as_deref()
-                        .map(|x| format!(" {x}"))
-                        .unwrap_or_default(),
-                    fmt_qty(c.moq),
-                    fmt_qty(c.lead),
-                    if c.multiple > 0.0 {
-                        format!(", order multiple {}", fmt_qty(c.multiple))
-                    } else {
-                        String::new()
-                    },
-                    if c.review > 0.0 {
-                        format!(", review period {} days", fmt_qty(c.review))
-                    } else {
-                        String::new()
-                    },
-                    if c.active { "" } else { ", INACTIVE" },
-                ),
-            ));
-            for other in &candidates {
-                r.steps.push(Step::input(
+            r.step(|| {
+                Step::input(
                     "supplier.suppliers",
                     format!(
-                        "Not chosen: {} at {}, lead time {} days{}",
-                        supplier_label(other.row),
-                        fmt_qty(other.price),
-                        fmt_qty(other.lead),
-                        if other.active { "" } else { ", inactive" }
+                        "Supplier {}: unit price {}{}, MOQ {}, lead time {} days{}{}{}",
+                        supplier_label(c.row),
+                        fmt_qty(c.price),
+                        c.row
+                            .currency
+                            .as_deref()
+                            .map(|x| format!(" {x}"))
+                            .unwrap_or_default(),
+                        fmt_qty(c.moq),
+                        fmt_qty(c.lead),
+                        if c.multiple > 0.0 {
+                            format!(", order multiple {}", fmt_qty(c.multiple))
+                        } else {
+                            String::new()
+                        },
+                        if c.review > 0.0 {
+                            format!(", review period {} days", fmt_qty(c.review))
+                        } else {
+                            String::new()
+                        },
+                        if c.active { "" } else { ", INACTIVE" },
                     ),
-                ));
+                )
+            });
+            for other in &candidates {
+                r.step(|| {
+                    Step::input(
+                        "supplier.suppliers",
+                        format!(
+                            "Not chosen: {} at {}, lead time {} days{}",
+                            supplier_label(other.row),
+                            fmt_qty(other.price),
+                            fmt_qty(other.lead),
+                            if other.active { "" } else { ", inactive" }
+                        ),
+                    )
+                });
             }
             if !c.active {
                 r.flag(
@@ -472,12 +505,14 @@ pub fn prepare(
         rows => {
             let row = &rows[0];
             if rows.len() > 1 {
-                r.note(format!(
-                    "{} UOM rows for this product: using the first ({} -> {})",
-                    rows.len(),
-                    row.from_uom.as_deref().unwrap_or("?"),
-                    row.to_uom.as_deref().unwrap_or("?")
-                ));
+                r.note(|| {
+                    format!(
+                        "{} UOM rows for this product: using the first ({} -> {})",
+                        rows.len(),
+                        row.from_uom.as_deref().unwrap_or("?"),
+                        row.to_uom.as_deref().unwrap_or("?")
+                    )
+                });
             }
             plan.stock_uom = row.from_uom.clone();
             plan.purchase_uom = row.to_uom.clone();
@@ -491,15 +526,17 @@ pub fn prepare(
                 Num::Value(f) => {
                     pack = Some(*f);
                     plan.conversion_factor = Some(*f);
-                    r.steps.push(Step::input(
-                        "uom.uom_conversions",
-                        format!(
-                            "Pack: 1 {} = {} {}",
-                            row.to_uom.as_deref().unwrap_or("?"),
-                            fmt_qty(*f),
-                            row.from_uom.as_deref().unwrap_or("?")
-                        ),
-                    ));
+                    r.step(|| {
+                        Step::input(
+                            "uom.uom_conversions",
+                            format!(
+                                "Pack: 1 {} = {} {}",
+                                row.to_uom.as_deref().unwrap_or("?"),
+                                fmt_qty(*f),
+                                row.from_uom.as_deref().unwrap_or("?")
+                            ),
+                        )
+                    });
                 }
                 other => {
                     r.flag(
@@ -519,15 +556,17 @@ pub fn prepare(
         if d > 0.0 {
             let cover = a / d;
             plan.days_of_cover = Some(cover);
-            r.steps.push(Step::simple(
-                StepKind::Derived,
-                format!(
-                    "Days of cover = {} / {}/day = {} days",
-                    fmt_qty(a),
-                    fmt_qty(d),
-                    fmt_qty((cover * 100.0).round() / 100.0)
-                ),
-            ));
+            r.step(|| {
+                Step::simple(
+                    StepKind::Derived,
+                    format!(
+                        "Days of cover = {} / {}/day = {} days",
+                        fmt_qty(a),
+                        fmt_qty(d),
+                        fmt_qty((cover * 100.0).round() / 100.0)
+                    ),
+                )
+            });
         } else {
             r.steps
                 .push(Step::simple(StepKind::Derived, "Days of cover: no demand"));
@@ -565,7 +604,7 @@ pub fn prepare(
         }
         _ => None,
     };
-    plan.rationale = super::Rationale::from_steps(r.steps);
+    let steps = r.steps;
     plan.exception_details = r.exceptions;
-    (plan, facts)
+    (plan, facts, steps)
 }

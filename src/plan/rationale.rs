@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::engine::{RuleTable, RuleTrace};
 use super::facts::ProductFacts;
+use super::inputs::ProductInputs;
 use super::numbers::{fmt_qty, round_qty};
 
 /// Exception codes (DOMAIN.md section 3). The codes are stable: they appear in
@@ -297,14 +298,16 @@ impl Serialize for Step {
     }
 }
 
-/// The rationale of one product: the steps in words, with the rule steps
-/// kept as a compact trace and put into words when shown (`steps()`).
+/// The rationale of one product. Planning keeps only what it needs to put
+/// it into words later: the product's source rows (the input steps are read
+/// from them again), the rule trace (replayed from the initial facts) and
+/// the few steps written after the rules (checks, exceptions).
 #[derive(Debug, Clone, Default)]
 pub struct Rationale {
-    steps: Vec<Step>,
-    /// Where the rule steps stand among `steps`.
-    rules_at: usize,
+    inputs: Option<(Arc<ProductInputs>, f64)>,
     replay: Option<Box<Replay>>,
+    /// Steps after the rule steps.
+    after: Vec<Step>,
 }
 
 #[derive(Debug, Clone)]
@@ -315,25 +318,27 @@ struct Replay {
 }
 
 impl Rationale {
-    pub fn from_steps(steps: Vec<Step>) -> Rationale {
+    /// A rationale whose input steps are read from `inputs` when shown
+    /// (`own_open_po_qty` as the plan had it).
+    pub(crate) fn from_inputs(inputs: Arc<ProductInputs>, own_open_po_qty: f64) -> Rationale {
         Rationale {
-            steps,
+            inputs: Some((inputs, own_open_po_qty)),
             ..Default::default()
         }
     }
 
+    /// Adds a step after the input and rule steps.
     pub fn push(&mut self, step: Step) {
-        self.steps.push(step);
+        self.after.push(step);
     }
 
-    /// Records the rules' trace; its steps come after the steps so far.
+    /// Records the rules' trace; its steps come right after the input steps.
     pub(crate) fn set_rules(
         &mut self,
         table: Arc<RuleTable>,
         initial: ProductFacts,
         trace: RuleTrace,
     ) {
-        self.rules_at = self.steps.len();
         self.replay = Some(Box::new(Replay {
             table,
             initial,
@@ -343,17 +348,15 @@ impl Rationale {
 
     /// Every step, in order, in words.
     pub fn steps(&self) -> Vec<Step> {
-        match &self.replay {
-            None => self.steps.clone(),
-            Some(r) => {
-                let rules = r.table.render(&r.initial, &r.trace);
-                let mut out = Vec::with_capacity(self.steps.len() + rules.len());
-                out.extend_from_slice(&self.steps[..self.rules_at]);
-                out.extend(rules);
-                out.extend_from_slice(&self.steps[self.rules_at..]);
-                out
-            }
+        let mut out = match &self.inputs {
+            Some((inputs, open_po)) => super::prepare::prepare(inputs, *open_po, true).2,
+            None => Vec::new(),
+        };
+        if let Some(r) = &self.replay {
+            out.extend(r.table.render(&r.initial, &r.trace));
         }
+        out.extend_from_slice(&self.after);
+        out
     }
 }
 

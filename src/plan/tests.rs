@@ -4,6 +4,7 @@
 use super::inputs::*;
 use super::numbers::Num;
 use super::*;
+use std::sync::Arc;
 
 pub(crate) fn product(
     id: &str,
@@ -61,7 +62,7 @@ pub(crate) fn product(
 fn plan_one(p: &ProductInputs) -> ProductPlan {
     let rules = RuleSet::embedded();
     let mut planner = rules.engine();
-    plan_product(p, &PlanContext::default(), &mut planner)
+    plan_product(&Arc::new(p.clone()), &PlanContext::default(), &mut planner)
 }
 
 #[track_caller]
@@ -222,12 +223,12 @@ fn second_product_on_same_engine_still_fires_rules() {
     let rules = RuleSet::embedded();
     let mut planner = rules.engine();
     let a = plan_product(
-        &product("A", 150.0, 500.0, 15.5, 100.0, 7.0, None),
+        &Arc::new(product("A", 150.0, 500.0, 15.5, 100.0, 7.0, None)),
         &PlanContext::default(),
         &mut planner,
     );
     let b = plan_product(
-        &product("B", 150.0, 500.0, 15.5, 100.0, 7.0, None),
+        &Arc::new(product("B", 150.0, 500.0, 15.5, 100.0, 7.0, None)),
         &PlanContext::default(),
         &mut planner,
     );
@@ -355,7 +356,7 @@ fn no_demand_and_overshoot() {
 
 #[test]
 fn plan_all_matches_single_threaded_and_keeps_order() {
-    let products: Vec<ProductInputs> = (0..2000)
+    let products: Vec<Arc<ProductInputs>> = (0..2000)
         .map(|i| {
             product(
                 &format!("P{i:05}"),
@@ -367,6 +368,7 @@ fn plan_all_matches_single_threaded_and_keeps_order() {
                 Some(("pcs", "box", 6.0)),
             )
         })
+        .map(Arc::new)
         .collect();
     let rules = RuleSet::embedded();
     let all = plan_all(&products, &PlanContext::default(), &rules);
