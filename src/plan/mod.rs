@@ -203,6 +203,8 @@ pub fn plan_product(
     codes.dedup();
     plan.exceptions = codes;
     plan.exception_details = exceptions;
+    plan.exception_details.shrink_to_fit();
+    plan.rationale.shrink();
     plan
 }
 
@@ -213,6 +215,7 @@ fn apply_rules(
     run: RuleRun,
     exceptions: &mut Vec<Exception>,
 ) {
+    plan.rules_fired.reserve_exact(run.trace.fired.len());
     for &id in &run.trace.fired {
         if let Some(name) = table.rule_name(id) {
             plan.rules_fired.push(Arc::clone(name));
@@ -225,7 +228,7 @@ fn apply_rules(
         error,
         ..
     } = run;
-    plan.rationale.set_rules(table, facts, trace);
+    plan.rationale.set_rules(table, trace);
     let get = |name: &str| number(result.get(name));
     plan.inventory_position = get("inventory_position");
     plan.demand_during_lead_time = get("demand_during_lead_time");

@@ -7,7 +7,6 @@ use serde::ser::{SerializeMap, SerializeStruct};
 use serde::Serialize;
 
 use super::engine::{RuleTable, RuleTrace};
-use super::facts::ProductFacts;
 use super::inputs::ProductInputs;
 use super::numbers::{fmt_qty, round_qty};
 
@@ -310,10 +309,10 @@ pub struct Rationale {
     after: Vec<Step>,
 }
 
+/// The initial facts are not kept: they are read again from the inputs.
 #[derive(Debug, Clone)]
 struct Replay {
     table: Arc<RuleTable>,
-    initial: ProductFacts,
     trace: RuleTrace,
 }
 
@@ -333,27 +332,28 @@ impl Rationale {
     }
 
     /// Records the rules' trace; its steps come right after the input steps.
-    pub(crate) fn set_rules(
-        &mut self,
-        table: Arc<RuleTable>,
-        initial: ProductFacts,
-        trace: RuleTrace,
-    ) {
-        self.replay = Some(Box::new(Replay {
-            table,
-            initial,
-            trace,
-        }));
+    pub(crate) fn set_rules(&mut self, table: Arc<RuleTable>, mut trace: RuleTrace) {
+        trace.fired.shrink_to_fit();
+        trace.values.shrink_to_fit();
+        self.replay = Some(Box::new(Replay { table, trace }));
+    }
+
+    /// Gives back unused capacity once the plan is complete.
+    pub(crate) fn shrink(&mut self) {
+        self.after.shrink_to_fit();
     }
 
     /// Every step, in order, in words.
     pub fn steps(&self) -> Vec<Step> {
-        let mut out = match &self.inputs {
-            Some((inputs, open_po)) => super::prepare::prepare(inputs, *open_po, true).2,
-            None => Vec::new(),
+        let (mut out, initial) = match &self.inputs {
+            Some((inputs, open_po)) => {
+                let (_, facts, steps) = super::prepare::prepare(inputs, *open_po, true);
+                (steps, facts)
+            }
+            None => (Vec::new(), None),
         };
-        if let Some(r) = &self.replay {
-            out.extend(r.table.render(&r.initial, &r.trace));
+        if let (Some(r), Some(initial)) = (&self.replay, initial) {
+            out.extend(r.table.render(&initial, &r.trace));
         }
         out.extend_from_slice(&self.after);
         out
