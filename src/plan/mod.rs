@@ -21,7 +21,7 @@ pub use rationale::{
     ActionFormula, Change, Exception, ExceptionCode, FactValue, Rationale, Step, StepKind,
 };
 
-use numbers::{fmt_money, fmt_qty, ser_money, ser_opt_money, ser_opt_qty, ser_qty};
+use numbers::{fmt_qty, ser_money, ser_opt_money, ser_opt_qty, ser_qty};
 
 /// Cover added by rounding beyond which OVERSHOOT is raised (DOMAIN.md 3).
 pub const OVERSHOOT_DAYS: f64 = 30.0;
@@ -278,26 +278,13 @@ fn apply_rules(
         plan.purchase_qty = purchase_qty;
         plan.amount = amount;
         plan.requires_approval = requires_approval;
-        let mut text = if order_qty > 0.0 {
-            format!(
-                "Check: order {} {} = {} {} at {} = {}{}",
-                fmt_qty(order_qty),
-                plan.stock_uom.as_deref().unwrap_or("units"),
-                fmt_qty(purchase_qty),
-                plan.purchase_uom.as_deref().unwrap_or("units"),
-                fmt_qty(unit_price),
-                fmt_money(amount),
-                if requires_approval {
-                    ", requires approval"
-                } else {
-                    ", auto-approved"
-                }
-            )
-        } else {
-            "Check: no order needed".to_string()
-        };
-        text.push_str(" (finite, >= 0: ok)");
-        plan.rationale.push(Step::simple(StepKind::Check, text));
+        plan.rationale.set_check(rationale::CheckedOrder {
+            order_qty,
+            purchase_qty,
+            unit_price,
+            amount,
+            requires_approval,
+        });
     } else {
         for p in &problems {
             plan.rationale

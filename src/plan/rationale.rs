@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::engine::{RuleTable, RuleTrace};
 use super::inputs::ProductInputs;
-use super::numbers::{fmt_qty, round_qty};
+use super::numbers::{fmt_money, fmt_qty, round_qty};
 
 /// Exception codes (DOMAIN.md section 3). The codes are stable: they appear in
 /// the list, in JSON and in CSV.
@@ -305,8 +305,44 @@ impl Serialize for Step {
 pub struct Rationale {
     inputs: Option<(Arc<ProductInputs>, f64)>,
     replay: Option<Box<Replay>>,
+    /// The results that passed the checks after the rules.
+    check: Option<CheckedOrder>,
     /// Steps after the rule steps.
     after: Vec<Step>,
+}
+
+/// The order as the checks after the rules accepted it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CheckedOrder {
+    pub order_qty: f64,
+    pub purchase_qty: f64,
+    pub unit_price: f64,
+    pub amount: f64,
+    pub requires_approval: bool,
+}
+
+impl CheckedOrder {
+    fn step(&self, stock_uom: Option<&str>, purchase_uom: Option<&str>) -> Step {
+        let text = if self.order_qty > 0.0 {
+            format!(
+                "Check: order {} {} = {} {} at {} = {}{} (finite, >= 0: ok)",
+                fmt_qty(self.order_qty),
+                stock_uom.unwrap_or("units"),
+                fmt_qty(self.purchase_qty),
+                purchase_uom.unwrap_or("units"),
+                fmt_qty(self.unit_price),
+                fmt_money(self.amount),
+                if self.requires_approval {
+                    ", requires approval"
+                } else {
+                    ", auto-approved"
+                }
+            )
+        } else {
+            "Check: no order needed (finite, >= 0: ok)".to_string()
+        };
+        Step::simple(StepKind::Check, text)
+    }
 }
 
 /// The initial facts are not kept: they are read again from the inputs.
@@ -338,6 +374,11 @@ impl Rationale {
         self.replay = Some(Box::new(Replay { table, trace }));
     }
 
+    /// Records the results that passed the checks after the rules.
+    pub(crate) fn set_check(&mut self, check: CheckedOrder) {
+        self.check = Some(check);
+    }
+
     /// Gives back unused capacity once the plan is complete.
     pub(crate) fn shrink(&mut self) {
         self.after.shrink_to_fit();
@@ -345,15 +386,18 @@ impl Rationale {
 
     /// Every step, in order, in words.
     pub fn steps(&self) -> Vec<Step> {
-        let (mut out, initial) = match &self.inputs {
+        let (mut out, initial, uoms) = match &self.inputs {
             Some((inputs, open_po)) => {
-                let (_, facts, steps) = super::prepare::prepare(inputs, *open_po, true);
-                (steps, facts)
+                let (plan, facts, steps) = super::prepare::prepare(inputs, *open_po, true);
+                (steps, facts, (plan.stock_uom, plan.purchase_uom))
             }
-            None => (Vec::new(), None),
+            None => (Vec::new(), None, (None, None)),
         };
         if let (Some(r), Some(initial)) = (&self.replay, initial) {
             out.extend(r.table.render(&initial, &r.trace));
+        }
+        if let Some(check) = &self.check {
+            out.push(check.step(uoms.0.as_deref(), uoms.1.as_deref()));
         }
         out.extend_from_slice(&self.after);
         out

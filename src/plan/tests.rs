@@ -173,6 +173,23 @@ fn reference_prod_001() {
     assert_eq!(round.changes[1].numbers(), "ceil(600 / 12)");
     assert_eq!(round.changes[2].numbers(), "50 * 12");
     assert_eq!(round.changes[3].numbers(), "600 * 15.5");
+    let check = steps.iter().find(|s| s.kind == StepKind::Check).unwrap();
+    assert_eq!(
+        check.text(),
+        "Check: order 600 pieces = 50 box at 15.5 = 9,300.00, auto-approved (finite, >= 0: ok)"
+    );
+    let kinds: Vec<StepKind> = steps.iter().map(|s| s.kind).collect();
+    let first_rule = kinds.iter().position(|k| *k == StepKind::Rule).unwrap();
+    let check_at = kinds.iter().position(|k| *k == StepKind::Check).unwrap();
+    assert!(kinds[..first_rule]
+        .iter()
+        .all(|k| matches!(k, StepKind::Input | StepKind::Derived | StepKind::Note)));
+    assert!(
+        check_at > first_rule
+            && kinds[check_at + 1..]
+                .iter()
+                .all(|k| *k == StepKind::Exception)
+    );
 }
 
 #[test]
