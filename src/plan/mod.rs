@@ -86,7 +86,7 @@ pub struct ProductPlan {
     /// Exception codes, sorted and unique.
     pub exceptions: Vec<ExceptionCode>,
     /// Each exception with its explanation.
-    pub exception_details: Vec<Exception>,
+    pub exception_details: Arc<[Exception]>,
     /// Names of the rules that fired, in order.
     pub rules_fired: Vec<Arc<str>>,
     pub rationale: Rationale,
@@ -126,7 +126,7 @@ impl ProductPlan {
             amount: 0.0,
             requires_approval: false,
             exceptions: Vec::new(),
-            exception_details: Vec::new(),
+            exception_details: Arc::from(Vec::new()),
             rules_fired: Vec::new(),
             rationale: Rationale::default(),
         }
@@ -169,9 +169,13 @@ pub fn plan_product(
         .get(&inputs.product_id)
         .copied()
         .unwrap_or(0.0);
-    let (mut plan, facts, _) = prepare::prepare(inputs, open_po, false);
+    let prepare::Prepared {
+        mut plan,
+        facts,
+        mut exceptions,
+        ..
+    } = prepare::prepare(inputs, open_po, false);
     plan.rationale = Rationale::from_inputs(Arc::clone(inputs), open_po);
-    let mut exceptions = std::mem::take(&mut plan.exception_details);
     match facts {
         None => {
             plan.rationale.push(Step::simple(
@@ -192,18 +196,14 @@ pub fn plan_product(
             message: format!("open buyerdesk POs cover {} units", fmt_qty(open_po)),
         });
     }
-    for e in &exceptions {
-        plan.rationale.push(Step::simple(
-            StepKind::Exception,
-            format!("{}: {}", e.code, e.message),
-        ));
-    }
     let mut codes: Vec<ExceptionCode> = exceptions.iter().map(|e| e.code).collect();
     codes.sort();
     codes.dedup();
     plan.exceptions = codes;
-    plan.exception_details = exceptions;
-    plan.exception_details.shrink_to_fit();
+    // One copy, shared by the plan and its rationale's exception steps.
+    let details: Arc<[Exception]> = exceptions.into();
+    plan.rationale.set_exceptions(Arc::clone(&details));
+    plan.exception_details = details;
     plan.rationale.shrink();
     plan
 }

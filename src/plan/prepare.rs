@@ -196,14 +196,20 @@ fn candidate<'a>(row: &'a SupplierRow, problems: &mut Vec<String>) -> Option<Can
     }
 }
 
-/// Reads the inputs of one product. Returns the plan with its inputs filled,
-/// the facts for the rules when the data allows a calculation, and (with
-/// `words`) the input steps of the rationale.
-pub fn prepare(
-    inputs: &ProductInputs,
-    own_open_po_qty: f64,
-    words: bool,
-) -> (ProductPlan, Option<ProductFacts>, Vec<Step>) {
+/// What reading one product's inputs gives.
+pub struct Prepared {
+    /// The plan with its inputs filled.
+    pub plan: ProductPlan,
+    /// The facts for the rules, when the data allows a calculation.
+    pub facts: Option<ProductFacts>,
+    /// The input steps of the rationale (empty unless asked for in words).
+    pub steps: Vec<Step>,
+    /// The data problems found.
+    pub exceptions: Vec<Exception>,
+}
+
+/// Reads the inputs of one product.
+pub fn prepare(inputs: &ProductInputs, own_open_po_qty: f64, words: bool) -> Prepared {
     let mut plan = ProductPlan::empty(&inputs.product_id);
     let mut r = Reader {
         words,
@@ -604,7 +610,10 @@ pub fn prepare(
         }
         _ => None,
     };
-    let steps = r.steps;
-    plan.exception_details = r.exceptions;
-    (plan, facts, steps)
+    Prepared {
+        plan,
+        facts,
+        steps: r.steps,
+        exceptions: r.exceptions,
+    }
 }

@@ -307,6 +307,8 @@ pub struct Rationale {
     replay: Option<Box<Replay>>,
     /// The results that passed the checks after the rules.
     check: Option<CheckedOrder>,
+    /// The product's exceptions (shared with the plan), shown last.
+    exceptions: Option<Arc<[Exception]>>,
     /// Steps after the rule steps.
     after: Vec<Step>,
 }
@@ -374,6 +376,11 @@ impl Rationale {
         self.replay = Some(Box::new(Replay { table, trace }));
     }
 
+    /// Records the exceptions, shown as the last steps.
+    pub(crate) fn set_exceptions(&mut self, exceptions: Arc<[Exception]>) {
+        self.exceptions = Some(exceptions);
+    }
+
     /// Records the results that passed the checks after the rules.
     pub(crate) fn set_check(&mut self, check: CheckedOrder) {
         self.check = Some(check);
@@ -388,8 +395,8 @@ impl Rationale {
     pub fn steps(&self) -> Vec<Step> {
         let (mut out, initial, uoms) = match &self.inputs {
             Some((inputs, open_po)) => {
-                let (plan, facts, steps) = super::prepare::prepare(inputs, *open_po, true);
-                (steps, facts, (plan.stock_uom, plan.purchase_uom))
+                let p = super::prepare::prepare(inputs, *open_po, true);
+                (p.steps, p.facts, (p.plan.stock_uom, p.plan.purchase_uom))
             }
             None => (Vec::new(), None, (None, None)),
         };
@@ -400,6 +407,12 @@ impl Rationale {
             out.push(check.step(uoms.0.as_deref(), uoms.1.as_deref()));
         }
         out.extend_from_slice(&self.after);
+        for e in self.exceptions.iter().flat_map(|e| e.iter()) {
+            out.push(Step::simple(
+                StepKind::Exception,
+                format!("{}: {}", e.code, e.message),
+            ));
+        }
         out
     }
 }
