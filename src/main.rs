@@ -231,19 +231,39 @@ async fn print_plan(
     let sources = Sources::connect(config).await?;
     let (mut plans, _timings) = app::plan_products(&sources, &rules, products).await?;
     sources.close().await;
-    let text = match format {
-        Format::Json => report::json(&plans)?,
-        Format::Csv => report::csv(&plans)?,
+    let out = std::io::stdout().lock();
+    let written = match format {
+        Format::Json => report::write_json(&plans, out),
+        Format::Csv => report::write_csv(&plans, out),
         Format::Table => {
             plan::sort_for_buyers(&mut plans);
-            report::table(&plans)
+            let mut out = out;
+            writeln!(out, "{}", report::table(&plans)).map_err(anyhow::Error::from)
         }
     };
     // Freeing 100,000 plans one by one takes longer than the process exit
     // that frees them at once.
     std::mem::forget(plans);
-    let mut out = std::io::stdout().lock();
     // A closed pipe (| head) is not an error worth a message.
-    let _ = writeln!(out, "{text}");
+    if let Err(e) = written {
+        let closed_pipe = e.chain().any(|cause| {
+            let kind = if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+                Some(io.kind())
+            } else if let Some(json) = cause.downcast_ref::<serde_json::Error>() {
+                json.io_error_kind()
+            } else if let Some(csv) = cause.downcast_ref::<csv::Error>() {
+                match csv.kind() {
+                    csv::ErrorKind::Io(io) => Some(io.kind()),
+                    _ => None,
+                }
+            } else {
+                None
+            };
+            kind == Some(std::io::ErrorKind::BrokenPipe)
+        });
+        if !closed_pipe {
+            return Err(e.context("writing the plan"));
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,5 +1,7 @@
 //! Plan output for people and programs: an aligned table, JSON, CSV.
 
+use std::io::Write;
+
 use anyhow::Result;
 use comfy_table::{presets, CellAlignment, ContentArrangement, Table};
 
@@ -7,8 +9,14 @@ use crate::plan::numbers::{fmt_money, fmt_qty, round_money, round_qty};
 use crate::plan::ProductPlan;
 
 /// The JSON array, one object per product, rationale included.
-pub fn json(plans: &[ProductPlan]) -> Result<String> {
-    Ok(serde_json::to_string_pretty(plans)?)
+/// Written as it is produced: the rationale of 100,000 products is some
+/// 500 MB of JSON, never held in memory whole.
+pub fn write_json(plans: &[ProductPlan], out: impl std::io::Write) -> Result<()> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+    serde_json::to_writer_pretty(&mut out, plans)?;
+    writeln!(out)?;
+    out.flush()?;
+    Ok(())
 }
 
 const CSV_HEADER: &[&str] = &[
@@ -36,8 +44,8 @@ const CSV_HEADER: &[&str] = &[
 ];
 
 /// CSV, one row per product, exceptions joined with ';'.
-pub fn csv(plans: &[ProductPlan]) -> Result<String> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+pub fn write_csv(plans: &[ProductPlan], out: impl std::io::Write) -> Result<()> {
+    let mut w = csv::Writer::from_writer(out);
     w.write_record(CSV_HEADER)?;
     let q = |v: Option<f64>| v.map(|x| round_qty(x).to_string()).unwrap_or_default();
     for p in plans {
@@ -68,7 +76,8 @@ pub fn csv(plans: &[ProductPlan]) -> Result<String> {
             codes.join(";"),
         ])?;
     }
-    Ok(String::from_utf8(w.into_inner()?)?)
+    w.flush()?;
+    Ok(())
 }
 
 /// The table for people: aligned columns, products that need an order or

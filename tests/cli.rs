@@ -335,3 +335,30 @@ fn a_broken_rules_file_is_refused_with_its_name() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("holds no rule"), "{}", stderr(&out));
 }
+
+#[test]
+fn a_reader_that_stops_early_is_not_an_error() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    // Create the demo first so that the run below only plans and writes.
+    assert!(run(dir.path(), &["plan", "--product", "PROD-001"], &[])
+        .status
+        .success());
+    for format in ["json", "csv"] {
+        let mut child = Command::new(bin())
+            .args(["plan", "--format", format])
+            .env("BUYERDESK_DATA_DIR", dir.path())
+            .env("XDG_CONFIG_HOME", dir.path().join("config-home"))
+            .current_dir(dir.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut head = [0u8; 64];
+        child.stdout.take().unwrap().read_exact(&mut head).unwrap();
+        // stdout is dropped here: the rest of the output has nowhere to go.
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{format}: {}", stderr(&out));
+        assert!(stderr(&out).is_empty(), "{format}: {}", stderr(&out));
+    }
+}
