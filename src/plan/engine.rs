@@ -12,6 +12,11 @@ use super::facts::{schema_field, schema_index, ProductFacts};
 use super::numbers::{fmt_qty, guarded_ceil};
 use super::rationale::{ActionFormula, Change, FactValue, Step, Token};
 
+/// The engine's cycle limit. A run that reaches it means a rule kept firing
+/// (one without no-loop whose condition stays true): the engine says
+/// nothing, buyerdesk flags the product.
+pub const MAX_CYCLES: usize = 100;
+
 /// The rules shipped with buyerdesk (rules/purchasing.grl).
 pub const DEFAULT_RULES: &str = include_str!("../../rules/purchasing.grl");
 
@@ -387,7 +392,7 @@ impl RuleSet {
     /// A new engine for one worker thread, with buyerdesk's actions.
     pub fn engine(&self) -> Planner {
         let config = EngineConfig {
-            max_cycles: 100,
+            max_cycles: MAX_CYCLES,
             timeout: None,
             enable_stats: false,
             debug_mode: false,

@@ -226,7 +226,7 @@ fn apply_rules(
         trace,
         result,
         error,
-        ..
+        cycles,
     } = run;
     plan.rationale.set_rules(table, trace);
     let get = |name: &str| number(result.get(name));
@@ -239,6 +239,11 @@ fn apply_rules(
     let mut problems = Vec::new();
     if let Some(e) = &error {
         problems.push(format!("the rules failed: {e}"));
+    }
+    if cycles >= engine::MAX_CYCLES {
+        problems.push(format!(
+            "the rules ran {cycles} cycles, the engine's limit: a rule without no-loop keeps firing"
+        ));
     }
     let mut checked = |name: &str| -> f64 {
         match get(name) {

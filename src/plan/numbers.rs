@@ -46,12 +46,6 @@ impl Num {
     }
 }
 
-impl From<f64> for Num {
-    fn from(v: f64) -> Self {
-        Num::Value(v)
-    }
-}
-
 /// Quantities carry at most 6 decimals in every output, so float noise
 /// (850.9756000000001) never reaches a buyer.
 pub fn round_qty(v: f64) -> f64 {
@@ -88,11 +82,6 @@ pub fn fmt_qty(v: f64) -> String {
 
 /// Money for people: two decimals with thousands separators (9,300.00).
 pub fn fmt_money(v: f64) -> String {
-    group_thousands(&format!("{:.2}", round_money(v)))
-}
-
-/// A quantity with two decimals and thousands separators (1,050.00).
-pub fn fmt_qty2(v: f64) -> String {
     group_thousands(&format!("{:.2}", round_money(v)))
 }
 
@@ -159,7 +148,6 @@ mod tests {
         assert_eq!(fmt_money(179_560.756), "179,560.76");
         assert_eq!(fmt_money(-1234.5), "-1,234.50");
         assert_eq!(fmt_money(12.0), "12.00");
-        assert_eq!(fmt_qty2(1050.0), "1,050.00");
     }
 
     #[test]

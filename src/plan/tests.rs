@@ -411,3 +411,24 @@ fn rules_set_knows_which_fields_it_reads_ignoring_comments() {
     assert!(!r.uses_field("history_days"));
     assert!(!r.uses_field("trend"));
 }
+
+#[test]
+fn a_rule_that_keeps_firing_is_a_rule_error_not_a_silent_result() {
+    let text = format!(
+        "{}\nrule \"Loops\" salience 1 {{\n    when\n        Product.moq > 0\n    then\n        Product.amount = Product.amount + 1;\n}}\n",
+        DEFAULT_RULES
+    );
+    let rules = RuleSet::parse(&text, "looping.grl").unwrap();
+    let mut planner = rules.engine();
+    let p = Arc::new(product("LOOP", 150.0, 500.0, 15.5, 100.0, 7.0, None));
+    let plan = plan_product(&p, &PlanContext::default(), &mut planner);
+    assert!(plan.has(ExceptionCode::RuleError), "{:?}", plan.exceptions);
+    assert_eq!(
+        plan.order_qty, 0.0,
+        "no order from rules that did not finish"
+    );
+    assert!(plan
+        .exception_details
+        .iter()
+        .any(|e| e.message.contains("no-loop")));
+}
