@@ -85,6 +85,15 @@ pub fn fmt_money(v: f64) -> String {
     group_thousands(&format!("{:.2}", round_money(v)))
 }
 
+/// A quantity for a list column: thousands separators, at most two decimals,
+/// no trailing zeros (4,200.25; 15,898; 80.5).
+pub fn fmt_qty_short(v: f64) -> String {
+    let s = format!("{:.2}", round_money(v));
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    let s = if s == "-0" { "0" } else { s };
+    group_thousands(s)
+}
+
 fn group_thousands(s: &str) -> String {
     let (sign, rest) = s.strip_prefix('-').map_or(("", s), |r| ("-", r));
     let (int, frac) = rest
@@ -148,6 +157,10 @@ mod tests {
         assert_eq!(fmt_money(179_560.756), "179,560.76");
         assert_eq!(fmt_money(-1234.5), "-1,234.50");
         assert_eq!(fmt_money(12.0), "12.00");
+        assert_eq!(fmt_qty_short(4200.2516), "4,200.25");
+        assert_eq!(fmt_qty_short(15898.0), "15,898");
+        assert_eq!(fmt_qty_short(80.5), "80.5");
+        assert_eq!(fmt_qty_short(-0.001), "0");
     }
 
     #[test]

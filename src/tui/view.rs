@@ -1,0 +1,356 @@
+//! Drawing: the product list (rows built only for the visible slice), the
+//! detail pane with the rationale as numbered steps, header and footer.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
+use ratatui::Frame;
+
+use super::state::{App, Column, QuickFilter};
+use crate::plan::numbers::{fmt_money, fmt_qty, fmt_qty_short};
+use crate::plan::{ExceptionCode, ProductPlan, StepKind};
+
+/// Below this the screen says so instead of drawing a broken layout.
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+
+/// Short badge of an exception for the list.
+pub fn badge(code: ExceptionCode) -> &'static str {
+    match code {
+        ExceptionCode::Stockout => "OUT",
+        ExceptionCode::BelowSafety => "SAFETY",
+        ExceptionCode::OrderLate => "LATE",
+        ExceptionCode::NoSupplier => "NOSUP",
+        ExceptionCode::SupplierInactive => "INACTIVE",
+        ExceptionCode::UomMissing => "UOM?",
+        ExceptionCode::UomInvalid => "UOM!",
+        ExceptionCode::BadData => "BAD",
+        ExceptionCode::NoDemand => "NODEMAND",
+        ExceptionCode::Overshoot => "OVER",
+        ExceptionCode::OpenPo => "PO",
+        ExceptionCode::Overridden => "OVR",
+        ExceptionCode::SourceStale => "STALE",
+        ExceptionCode::RuleError => "RULE",
+    }
+}
+
+fn trend_arrow(trend: Option<&str>) -> &'static str {
+    match trend {
+        Some("increasing") => "↑",
+        Some("decreasing") => "↓",
+        Some("stable") => "→",
+        _ => " ",
+    }
+}
+
+/// Draws the whole screen.
+pub fn draw(frame: &mut Frame, app: &mut App) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let text = format!(
+            "The terminal is {}x{}; buyerdesk needs at least {MIN_WIDTH}x{MIN_HEIGHT}.",
+            area.width, area.height
+        );
+        frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
+        return;
+    }
+    let [header, body, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    draw_header(frame, app, header);
+    if app.detail_open {
+        draw_detail(frame, app, body);
+    } else {
+        draw_list(frame, app, body);
+    }
+    draw_footer(frame, app, footer);
+}
+
+fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
+    let needs = app.plans.iter().filter(|p| p.needs_order()).count();
+    let flagged = app
+        .plans
+        .iter()
+        .filter(|p| !p.exceptions.is_empty())
+        .count();
+    let mut spans = vec![
+        Span::styled("buyerdesk", Style::new().add_modifier(Modifier::BOLD)),
+        Span::raw(format!(
+            "  {} products, {needs} to order, {flagged} flagged",
+            app.plans.len()
+        )),
+    ];
+    let mut shown = Vec::new();
+    match &app.quick {
+        QuickFilter::All => {}
+        QuickFilter::NeedsOrder => shown.push("needs an order".to_string()),
+        QuickFilter::HasExceptions => shown.push("has exceptions".to_string()),
+        QuickFilter::Supplier(s) => shown.push(format!("supplier {s}")),
+    }
+    if !app.filter.is_empty() {
+        shown.push(format!("\"{}\"", app.filter));
+    }
+    if !shown.is_empty() {
+        spans.push(Span::raw(format!(
+            "  | {} shown: {}",
+            app.view.len(),
+            shown.join(", ")
+        )));
+    }
+    frame.render_widget(Line::from(spans), area);
+}
+
+struct ListColumn {
+    title: &'static str,
+    column: Column,
+    width: Constraint,
+    right: bool,
+}
+
+fn columns(wide: bool) -> Vec<ListColumn> {
+    let c = |title, column, width, right| ListColumn {
+        title,
+        column,
+        width,
+        right,
+    };
+    let mut cols = vec![c("Product", Column::Product, Constraint::Length(12), false)];
+    if wide {
+        cols.push(c("Name", Column::Name, Constraint::Fill(2), false));
+        cols.push(c("Supplier", Column::Supplier, Constraint::Fill(2), false));
+    }
+    cols.push(c("Demand/d", Column::Demand, Constraint::Length(9), true));
+    cols.push(c("Avail", Column::Available, Constraint::Length(7), true));
+    if wide {
+        cols.push(c("OnOrder", Column::OnOrder, Constraint::Length(7), true));
+    }
+    cols.push(c("Cover", Column::Cover, Constraint::Length(5), true));
+    cols.push(c("Order", Column::Order, Constraint::Length(8), true));
+    cols.push(c("Purchase", Column::Order, Constraint::Length(11), true));
+    cols.push(c("Amount", Column::Amount, Constraint::Length(10), true));
+    cols.push(c("Flags", Column::Exceptions, Constraint::Fill(1), false));
+    cols
+}
+
+fn cell_text(column: &ListColumn, p: &ProductPlan, wide: bool) -> String {
+    let dash = || "-".to_string();
+    match (column.title, column.column) {
+        ("Purchase", _) if p.purchase_qty > 0.0 => {
+            format!(
+                "{} {}",
+                fmt_qty_short(p.purchase_qty),
+                p.purchase_uom.as_deref().unwrap_or("")
+            )
+        }
+        ("Purchase", _) => String::new(),
+        (_, Column::Product) => p.product_id.clone(),
+        (_, Column::Name) => p.product_name.clone().unwrap_or_default(),
+        (_, Column::Supplier) => p.supplier_name.clone().unwrap_or_else(dash),
+        (_, Column::Demand) => p
+            .avg_daily_demand
+            .map(|d| format!("{}{}", fmt_qty_short(d), trend_arrow(p.trend.as_deref())))
+            .unwrap_or_else(dash),
+        (_, Column::Available) => p.available_qty.map(fmt_qty_short).unwrap_or_else(dash),
+        (_, Column::OnOrder) => p.on_order_qty.map(fmt_qty_short).unwrap_or_else(dash),
+        (_, Column::Cover) => p
+            .days_of_cover
+            .map(|c| format!("{c:.1}"))
+            .unwrap_or_else(dash),
+        (_, Column::Order) => {
+            if p.order_qty > 0.0 {
+                fmt_qty_short(p.order_qty)
+            } else {
+                String::new()
+            }
+        }
+        (_, Column::Amount) => {
+            if p.amount > 0.0 {
+                fmt_money(p.amount)
+            } else {
+                String::new()
+            }
+        }
+        (_, Column::Exceptions) => {
+            let mut badges: Vec<&str> = p.exceptions.iter().map(|c| badge(*c)).collect();
+            if p.requires_approval {
+                badges.insert(0, "APPR");
+            }
+            if !wide && badges.len() > 2 {
+                let more = badges.len() - 2;
+                badges.truncate(2);
+                return format!("{} +{more}", badges.join(" "));
+            }
+            badges.join(" ")
+        }
+    }
+}
+
+fn draw_list(frame: &mut Frame, app: &mut App, area: Rect) {
+    let wide = area.width >= 120;
+    let cols = columns(wide);
+    // One line of header; the rest is rows.
+    let height = area.height.saturating_sub(1) as usize;
+    app.page = height.max(1);
+    if app.selected < app.offset {
+        app.offset = app.selected;
+    } else if app.selected >= app.offset + height {
+        app.offset = app.selected + 1 - height;
+    }
+    let end = (app.offset + height).min(app.view.len());
+    // Cell texts of the visible slice only; numeric columns are as wide as
+    // their widest visible cell, so a number is never cut.
+    let visible: Vec<(usize, Vec<String>)> = app.view[app.offset..end]
+        .iter()
+        .map(|&index| {
+            (
+                index,
+                cols.iter()
+                    .map(|c| cell_text(c, &app.plans[index], wide))
+                    .collect(),
+            )
+        })
+        .collect();
+    let titles: Vec<String> = cols
+        .iter()
+        .map(|c| {
+            let mark = match (c.column == app.sort.0 && c.title != "Purchase", app.sort.1) {
+                (false, _) => "",
+                (true, true) => "▲",
+                (true, false) => "▼",
+            };
+            format!("{}{mark}", c.title)
+        })
+        .collect();
+    let widths: Vec<Constraint> = cols
+        .iter()
+        .enumerate()
+        .map(|(k, c)| match c.width {
+            Constraint::Fill(_) if c.column != Column::Exceptions => c.width,
+            _ => {
+                let widest = visible
+                    .iter()
+                    .map(|(_, cells)| cells[k].chars().count())
+                    .max()
+                    .unwrap_or(0);
+                Constraint::Length(widest.max(titles[k].chars().count()) as u16)
+            }
+        })
+        .collect();
+    let align = |c: &ListColumn, text: String| {
+        Cell::from(if c.right {
+            Line::from(text).right_aligned()
+        } else {
+            Line::from(text)
+        })
+    };
+    let header = Row::new(cols.iter().zip(titles).map(|(c, t)| align(c, t)))
+        .style(Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED));
+    let rows = visible.into_iter().enumerate().map(|(i, (index, cells))| {
+        let p = &app.plans[index];
+        let row = Row::new(cols.iter().zip(cells).map(|(c, t)| align(c, t)));
+        if app.offset + i == app.selected {
+            row.style(Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD))
+        } else if p
+            .exceptions
+            .iter()
+            .any(|c| c.blocks_order() || *c == ExceptionCode::Stockout)
+        {
+            row.style(Style::new().fg(Color::Red))
+        } else {
+            row
+        }
+    });
+    let table = Table::new(rows, widths).header(header).column_spacing(1);
+    frame.render_widget(table, area);
+    if app.view.is_empty() {
+        let msg = Paragraph::new("No product matches the filter (Esc or c clears it).");
+        frame.render_widget(
+            msg,
+            Rect {
+                y: area.y + 1,
+                height: 1,
+                ..area
+            },
+        );
+    }
+}
+
+fn draw_detail(frame: &mut Frame, app: &App, area: Rect) {
+    let Some(p) = app.selected_plan() else {
+        return;
+    };
+    let mut lines: Vec<Line> = Vec::new();
+    let summary = if p.order_qty > 0.0 {
+        format!(
+            "Suggested order: {} {} = {} {}, {}{}",
+            fmt_qty(p.order_qty),
+            p.stock_uom.as_deref().unwrap_or("units"),
+            fmt_qty(p.purchase_qty),
+            p.purchase_uom.as_deref().unwrap_or("units"),
+            fmt_money(p.amount),
+            if p.requires_approval {
+                ", requires approval"
+            } else {
+                ""
+            }
+        )
+    } else {
+        "No order suggested".to_string()
+    };
+    lines.push(Line::styled(
+        summary,
+        Style::new().add_modifier(Modifier::BOLD),
+    ));
+    for (n, step) in p.rationale.steps().iter().enumerate() {
+        let number = format!("{:>2}. ", n + 1);
+        let source = step.source.map(|s| format!(" [{s}]")).unwrap_or_default();
+        match step.kind {
+            StepKind::Rule => {
+                lines.push(Line::from(format!(
+                    "{number}Rule {} fired:",
+                    step.rule.as_deref().unwrap_or("?")
+                )));
+                for c in &step.changes {
+                    lines.push(Line::from(format!("      {}", c.describe())));
+                }
+            }
+            StepKind::Exception => lines.push(Line::styled(
+                format!("{number}{}", step.text()),
+                Style::new().fg(Color::Red),
+            )),
+            _ => lines.push(Line::from(format!("{number}{}{source}", step.text()))),
+        }
+    }
+    let title = format!(
+        " {} {} - {} ",
+        p.product_id,
+        p.product_name.as_deref().unwrap_or(""),
+        p.supplier_name.as_deref().unwrap_or("no supplier")
+    );
+    let block = Block::new().borders(Borders::TOP).title(title);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        area,
+    );
+}
+
+fn draw_footer(frame: &mut Frame, app: &App, area: Rect) {
+    let text = if app.filter_editing {
+        format!("/{}_   Enter keep  Esc cancel", app.filter)
+    } else if app.detail_open {
+        "Esc back  q quit".to_string()
+    } else {
+        "↑↓ move  Enter why  / filter  n to order  e flagged  s supplier  c clear  q quit"
+            .to_string()
+    };
+    frame.render_widget(
+        Line::styled(text, Style::new().add_modifier(Modifier::DIM)),
+        area,
+    );
+}
