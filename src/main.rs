@@ -154,8 +154,16 @@ fn config_error(e: &ConfigError) -> ExitCode {
 async fn run(cli: Cli, config: Config) -> Result<ExitCode> {
     match cli.command {
         None => {
-            // The buyer's screen arrives with the TUI; until then, the plan.
-            print_plan(&config, &[], Format::Table, None).await
+            // The buyer's screen needs a terminal; piped, it prints the table.
+            if !(std::io::stdout().is_terminal() && std::io::stdin().is_terminal()) {
+                return print_plan(&config, &[], Format::Table, None).await;
+            }
+            let rules = app::load_rules(&config, None)?;
+            let sources = Sources::connect(&config).await?;
+            let (plans, _) = app::plan_products(&sources, &rules, &[]).await?;
+            sources.close().await;
+            tokio::task::block_in_place(|| buyerdesk::tui::run::run(plans))?;
+            Ok(ExitCode::SUCCESS)
         }
         Some(Command::Plan {
             products,

@@ -1,8 +1,9 @@
 //! The buyer's screen (issue 3, in progress): state and its update function
-//! (pure, driven by `Action`s) and drawing (a pure function of the state).
-//! The terminal loop, live refresh and overrides come next; until then
-//! `buyerdesk` without a subcommand prints the plan table.
+//! (pure, driven by `Action`s), drawing (a pure function of the state), keys
+//! and the terminal loop. Live refresh, source chips and overrides come next.
 
+pub mod keys;
+pub mod run;
 pub mod state;
 pub mod view;
 

@@ -1,0 +1,123 @@
+//! The real binary in a pseudo-terminal, read through a terminal emulator
+//! (vt100), as a buyer at an 80x24 SSH session uses it.
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use portable_pty::{native_pty_system, CommandBuilder, PtySize};
+
+struct Session {
+    screen: Arc<Mutex<vt100::Parser>>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+}
+
+impl Session {
+    fn start(data_dir: &std::path::Path) -> Session {
+        let pty = native_pty_system()
+            .openpty(PtySize {
+                rows: 24,
+                cols: 80,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("a pseudo-terminal");
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_buyerdesk"));
+        cmd.env("BUYERDESK_DATA_DIR", data_dir);
+        cmd.env("XDG_CONFIG_HOME", data_dir.join("config-home"));
+        cmd.env("TERM", "xterm-256color");
+        cmd.cwd(data_dir);
+        let child = pty.slave.spawn_command(cmd).expect("buyerdesk starts");
+        drop(pty.slave);
+        let screen = Arc::new(Mutex::new(vt100::Parser::new(24, 80, 0)));
+        let mut reader = pty.master.try_clone_reader().unwrap();
+        let feed = Arc::clone(&screen);
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                feed.lock().unwrap().process(&buf[..n]);
+            }
+        });
+        let writer = pty.master.take_writer().unwrap();
+        // Keep the master open for the session's lifetime.
+        std::mem::forget(pty.master);
+        Session {
+            screen,
+            writer,
+            child,
+        }
+    }
+
+    fn contents(&self) -> String {
+        self.screen.lock().unwrap().screen().contents()
+    }
+
+    /// Waits until the screen shows `text`.
+    #[track_caller]
+    fn wait_for(&self, text: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let screen = self.contents();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {text:?}; the screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn keys(&mut self, keys: &str) {
+        self.writer.write_all(keys.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+    }
+}
+
+#[test]
+fn a_buyer_finds_prod_001_reads_why_and_quits_with_the_terminal_restored() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Session::start(dir.path());
+    s.wait_for("2000 products");
+    assert!(
+        s.screen.lock().unwrap().screen().alternate_screen(),
+        "the TUI uses the alternate screen"
+    );
+    s.keys("/PROD-001\r");
+    let screen = s.wait_for("1 shown");
+    let row = screen
+        .lines()
+        .find(|l| l.starts_with("PROD-001"))
+        .expect("PROD-001 listed");
+    assert!(
+        row.contains("600") && row.contains("50 box") && row.contains("9,300.00"),
+        "{row}"
+    );
+    s.keys("\r");
+    s.wait_for("Suggested order: 600 pieces = 50 box, 9,300.00");
+    s.wait_for("Rule Requirement fired");
+    s.keys("\x1b");
+    s.wait_for("Demand/d");
+    s.keys("q");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = s.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "buyerdesk did not quit on q");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+    std::thread::sleep(Duration::from_millis(200));
+    let parser = s.screen.lock().unwrap();
+    assert!(
+        !parser.screen().alternate_screen(),
+        "the alternate screen was left"
+    );
+    assert!(!parser.screen().hide_cursor(), "the cursor is shown again");
+}
