@@ -312,3 +312,31 @@ fn navigation_stays_inside_the_list() {
     app.update(Action::Quit);
     assert!(app.should_quit);
 }
+
+#[test]
+fn the_rationale_scrolls_to_its_end_and_no_further() {
+    let mut app = detail_of_prod_001();
+    let first = render(&mut app, 80, 24);
+    assert!(first.contains(" 1. Average daily demand"), "{first}");
+    assert!(
+        !first.contains("ORDER_LATE: stock lasts"),
+        "the last step is below the fold at 80x24"
+    );
+    for _ in 0..5 {
+        app.update(Action::PageDown);
+        render(&mut app, 80, 24);
+    }
+    let end = render(&mut app, 80, 24);
+    assert!(
+        end.contains("ORDER_LATE: stock lasts 3.33 days, the supplier needs 7 days"),
+        "{end}"
+    );
+    let scrolled = app.detail_scroll;
+    app.update(Action::Down);
+    render(&mut app, 80, 24);
+    assert_eq!(app.detail_scroll, scrolled, "no scrolling past the end");
+    app.update(Action::Top);
+    assert!(render(&mut app, 80, 24).contains(" 1. Average daily demand"));
+    app.update(Action::Back);
+    assert!(!app.detail_open);
+}

@@ -70,6 +70,8 @@ pub struct App {
     pub filter_editing: bool,
     pub quick: QuickFilter,
     pub detail_open: bool,
+    /// First line of the rationale shown in the detail pane.
+    pub detail_scroll: u16,
     pub should_quit: bool,
     /// Rows of the list that fit on screen (set by the view; used to page).
     pub page: usize,
@@ -94,6 +96,22 @@ impl App {
     /// Applies one action.
     pub fn update(&mut self, action: Action) {
         let last = self.view.len().saturating_sub(1);
+        if self.detail_open {
+            // In the detail pane the moving keys scroll the rationale.
+            let page = u16::try_from(self.page.max(1)).unwrap_or(u16::MAX);
+            let scroll = match action {
+                Action::Up => Some(self.detail_scroll.saturating_sub(1)),
+                Action::Down => Some(self.detail_scroll.saturating_add(1)),
+                Action::PageUp => Some(self.detail_scroll.saturating_sub(page)),
+                Action::PageDown => Some(self.detail_scroll.saturating_add(page)),
+                Action::Top => Some(0),
+                _ => None,
+            };
+            if let Some(scroll) = scroll {
+                self.detail_scroll = scroll;
+                return;
+            }
+        }
         match action {
             Action::Up => self.selected = self.selected.saturating_sub(1),
             Action::Down => self.selected = (self.selected + 1).min(last),
@@ -139,7 +157,10 @@ impl App {
                 };
                 self.rebuild_view();
             }
-            Action::OpenDetail => self.detail_open = self.selected_plan().is_some(),
+            Action::OpenDetail => {
+                self.detail_open = self.selected_plan().is_some();
+                self.detail_scroll = 0;
+            }
             Action::Back => {
                 if self.detail_open {
                     self.detail_open = false;

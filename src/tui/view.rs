@@ -279,7 +279,7 @@ fn draw_list(frame: &mut Frame, app: &mut App, area: Rect) {
     }
 }
 
-fn draw_detail(frame: &mut Frame, app: &App, area: Rect) {
+fn draw_detail(frame: &mut Frame, app: &mut App, area: Rect) {
     let Some(p) = app.selected_plan() else {
         return;
     };
@@ -332,19 +332,22 @@ fn draw_detail(frame: &mut Frame, app: &App, area: Rect) {
         p.supplier_name.as_deref().unwrap_or("no supplier")
     );
     let block = Block::new().borders(Borders::TOP).title(title);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false }),
-        area,
-    );
+    let paragraph = Paragraph::new(lines)
+        .block(block)
+        .wrap(Wrap { trim: false });
+    // Keep the last screenful reachable, no further (the block takes a line).
+    let height = area.height.saturating_sub(1);
+    let total = u16::try_from(paragraph.line_count(area.width)).unwrap_or(u16::MAX);
+    app.detail_scroll = app.detail_scroll.min(total.saturating_sub(area.height));
+    app.page = usize::from(height.max(1));
+    frame.render_widget(paragraph.scroll((app.detail_scroll, 0)), area);
 }
 
 fn draw_footer(frame: &mut Frame, app: &App, area: Rect) {
     let text = if app.filter_editing {
         format!("/{}_   Enter keep  Esc cancel", app.filter)
     } else if app.detail_open {
-        "Esc back  q quit".to_string()
+        "↑↓ PgUp PgDn scroll  Esc back  q quit".to_string()
     } else {
         "↑↓ move  Enter why  / filter  n to order  e flagged  s supplier  c clear  q quit"
             .to_string()
