@@ -126,8 +126,13 @@ fn full_plan(c: &mut Criterion) {
     });
     g.bench_function("full_plan", |b| {
         b.iter(|| {
-            rt.block_on(app::plan_products(&sources, &rules, &[]))
-                .unwrap()
+            rt.block_on(app::plan_products(
+                &sources,
+                &rules,
+                &Default::default(),
+                &[],
+            ))
+            .unwrap()
         });
     });
     g.finish();

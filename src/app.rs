@@ -40,6 +40,7 @@ pub fn needs_history(rules: &RuleSet) -> bool {
 pub async fn plan_products(
     sources: &Sources,
     rules: &RuleSet,
+    ctx: &PlanContext,
     products: &[String],
 ) -> Result<(Vec<ProductPlan>, PlanTimings)> {
     let start = Instant::now();
@@ -64,8 +65,7 @@ pub async fn plan_products(
             unknown.join(", ")
         );
     }
-    let ctx = PlanContext::default();
-    let plans = tokio::task::block_in_place(|| plan::plan_all(&inputs, &ctx, rules));
+    let plans = tokio::task::block_in_place(|| plan::plan_all(&inputs, ctx, rules));
     let rules_time = start.elapsed();
     tracing::info!(
         products = plans.len(),
@@ -80,4 +80,18 @@ pub async fn plan_products(
             rules: rules_time,
         },
     ))
+}
+
+/// What the plan needs from the purchasing database: the buyers' overrides.
+pub async fn plan_context(config: &Config) -> Result<PlanContext> {
+    let store = crate::store::Store::open(config).await?;
+    let overrides = store.overrides().await?;
+    store.source.close().await;
+    Ok(PlanContext {
+        overrides: overrides
+            .into_iter()
+            .map(|o| (o.product_id.clone(), o.note_for_plan()))
+            .collect(),
+        ..Default::default()
+    })
 }

@@ -8,6 +8,7 @@ pub mod doctor;
 pub mod plan;
 pub mod report;
 pub mod sources;
+pub mod store;
 pub mod tui;
 
 /// Turns transparent huge pages off for this process. mimalloc asks for huge

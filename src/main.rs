@@ -159,8 +159,9 @@ async fn run(cli: Cli, config: Config) -> Result<ExitCode> {
                 return print_plan(&config, &[], Format::Table, None).await;
             }
             let rules = app::load_rules(&config, None)?;
+            let ctx = app::plan_context(&config).await?;
             let sources = Sources::connect(&config).await?;
-            let (plans, _) = app::plan_products(&sources, &rules, &[]).await?;
+            let (plans, _) = app::plan_products(&sources, &rules, &ctx, &[]).await?;
             sources.close().await;
             tokio::task::block_in_place(|| buyerdesk::tui::run::run(plans))?;
             Ok(ExitCode::SUCCESS)
@@ -236,8 +237,9 @@ async fn print_plan(
     rules: Option<PathBuf>,
 ) -> Result<ExitCode> {
     let rules = app::load_rules(config, rules.as_deref())?;
+    let ctx = app::plan_context(config).await?;
     let sources = Sources::connect(config).await?;
-    let (mut plans, _timings) = app::plan_products(&sources, &rules, products).await?;
+    let (mut plans, _timings) = app::plan_products(&sources, &rules, &ctx, products).await?;
     sources.close().await;
     let out = std::io::stdout().lock();
     let written = match format {

@@ -52,7 +52,7 @@ async fn reference_rows(test: &str, backends: [Db; 4]) {
         !app::needs_history(&rules),
         "the shipped rules do not read the history"
     );
-    let (plain, _) = app::plan_products(&sources, &rules, &ids)
+    let (plain, _) = app::plan_products(&sources, &rules, &Default::default(), &ids)
         .await
         .expect("plan");
     assert_eq!(
@@ -61,7 +61,7 @@ async fn reference_rows(test: &str, backends: [Db; 4]) {
     );
     let with_history = rules_reading_history();
     assert!(app::needs_history(&with_history));
-    let (plans, _) = app::plan_products(&sources, &with_history, &ids)
+    let (plans, _) = app::plan_products(&sources, &with_history, &Default::default(), &ids)
         .await
         .expect("plan");
     for (a, b) in plain.iter().zip(&plans) {
@@ -119,7 +119,7 @@ async fn reference_rows(test: &str, backends: [Db; 4]) {
     close(p3, "purchase_qty", Some(p3.purchase_qty), 15898.0);
 
     // The whole load: every product once, the exception paths visible.
-    let (all, _) = app::plan_products(&sources, &rules, &[])
+    let (all, _) = app::plan_products(&sources, &rules, &Default::default(), &[])
         .await
         .expect("plan all");
     assert!(
@@ -147,9 +147,14 @@ async fn reference_rows(test: &str, backends: [Db; 4]) {
         }
     }
 
-    let err = app::plan_products(&sources, &rules, &["NOPE-1".to_string()])
-        .await
-        .unwrap_err();
+    let err = app::plan_products(
+        &sources,
+        &rules,
+        &Default::default(),
+        &["NOPE-1".to_string()],
+    )
+    .await
+    .unwrap_err();
     assert!(err.to_string().contains("NOPE-1"), "{err}");
     sources.close().await;
 
@@ -360,7 +365,9 @@ async fn bad_rows(test: &str, db: Db) {
     assert!(sources.inventory.shape.optional_found.is_empty());
     assert!(sources.oms.history.is_none());
     let rules = app::load_rules(&setup.config, None).unwrap();
-    let (plans, _) = app::plan_products(&sources, &rules, &[]).await.unwrap();
+    let (plans, _) = app::plan_products(&sources, &rules, &Default::default(), &[])
+        .await
+        .unwrap();
     let get = |id: &str| {
         plans
             .iter()
@@ -505,9 +512,10 @@ async fn query_overrides(test: &str, db: Db) {
         .expect("overrides connect");
     assert_eq!(sources.oms.shape.optional_found, vec!["product_name"]);
     let rules = rules_reading_history();
-    let (plans, _) = app::plan_products(&sources, &rules, &["X-1".to_string()])
-        .await
-        .expect("plan X-1 (stored with spaces)");
+    let (plans, _) =
+        app::plan_products(&sources, &rules, &Default::default(), &["X-1".to_string()])
+            .await
+            .expect("plan X-1 (stored with spaces)");
     let p = &plans[0];
     assert_eq!(p.product_name.as_deref(), Some("Widget"));
     assert_eq!(

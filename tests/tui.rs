@@ -340,3 +340,17 @@ fn the_rationale_scrolls_to_its_end_and_no_further() {
     app.update(Action::Back);
     assert!(!app.detail_open);
 }
+
+#[test]
+fn an_overridden_quantity_shows_beside_the_suggestion() {
+    let mut plans = reference_plans();
+    let p = plans
+        .iter_mut()
+        .find(|p| p.product_id == "PROD-001")
+        .unwrap();
+    p.override_qty = Some(700.0);
+    let mut app = App::new(plans);
+    let screen = render(&mut app, 80, 24);
+    let row = screen.lines().find(|l| l.contains("PROD-001")).unwrap();
+    assert!(row.contains("600→700"), "{row}");
+}

@@ -70,6 +70,10 @@ pub struct ProductPlan {
     /// Suggested order, stock units (0: no order).
     #[serde(serialize_with = "ser_qty")]
     pub order_qty: f64,
+    /// The buyer's quantity (stock units) when the suggestion is
+    /// overridden; `order_qty` stays the suggestion.
+    #[serde(serialize_with = "ser_opt_qty")]
+    pub override_qty: Option<f64>,
     /// Suggested order, purchase units.
     #[serde(serialize_with = "ser_qty")]
     pub purchase_qty: f64,
@@ -117,6 +121,7 @@ impl ProductPlan {
             order_multiple: None,
             rounding_multiple: None,
             order_qty: 0.0,
+            override_qty: None,
             purchase_qty: 0.0,
             purchase_uom: None,
             stock_uom: None,
@@ -142,9 +147,21 @@ impl ProductPlan {
     }
 }
 
+/// A buyer's override as the plan shows it (the purchasing store owns the
+/// full record).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OverrideNote {
+    /// The buyer's quantity, stock units.
+    pub order_qty: f64,
+    /// Reason code, note, who and when, in words.
+    pub reason: String,
+}
+
 /// What the plan needs besides the source rows.
 #[derive(Debug, Clone, Default)]
 pub struct PlanContext {
+    /// Buyers' overrides by product id (from the purchasing database).
+    pub overrides: HashMap<String, OverrideNote>,
     /// Open quantity of buyerdesk's own POs per product (approved or sent,
     /// not closed), in stock units.
     pub own_open_po_qty: HashMap<String, f64>,
@@ -190,6 +207,18 @@ pub fn plan_product(
         }
     }
     raise_stock_exceptions(&plan, &mut exceptions);
+    if let Some(o) = ctx.overrides.get(&inputs.product_id) {
+        plan.override_qty = Some(o.order_qty);
+        exceptions.push(Exception {
+            code: ExceptionCode::Overridden,
+            message: format!(
+                "buyer's quantity {} (suggested {}): {}",
+                fmt_qty(o.order_qty),
+                fmt_qty(plan.order_qty),
+                o.reason
+            ),
+        });
+    }
     if open_po > 0.0 {
         exceptions.push(Exception {
             code: ExceptionCode::OpenPo,

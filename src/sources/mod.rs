@@ -368,6 +368,39 @@ where
     Ok(())
 }
 
+async fn execute_all_generic<DB>(
+    pool: &sqlx::Pool<DB>,
+    statements: Vec<(String, Vec<Option<String>>)>,
+) -> Result<(), sqlx::Error>
+where
+    DB: sqlx::Database,
+    for<'q> <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    for<'c> &'c mut <DB as sqlx::Database>::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'q> Option<String>: sqlx::Encode<'q, DB>,
+    Option<String>: sqlx::Type<DB>,
+{
+    let mut tx = pool.begin().await?;
+    for (sql, binds) in &statements {
+        let mut q = sqlx::query::<DB>(sql);
+        for b in binds {
+            q = q.bind(b.clone());
+        }
+        q.execute(&mut *tx).await?;
+    }
+    tx.commit().await
+}
+
+/// Runs several statements with text parameters in one transaction: all of
+/// them take effect, or none.
+pub async fn with_pool_write_all(
+    source: &Source,
+    statements: Vec<(String, Vec<Option<String>>)>,
+) -> Result<()> {
+    source
+        .timed(async { with_pool!(&source.pool, p => execute_all_generic(p, statements).await) })
+        .await
+}
+
 /// Runs one statement with text parameters (NULL for `None`).
 pub async fn with_pool_write(source: &Source, sql: &str, binds: Vec<Option<String>>) -> Result<()> {
     source

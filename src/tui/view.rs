@@ -160,13 +160,12 @@ fn cell_text(column: &ListColumn, p: &ProductPlan, wide: bool) -> String {
             .days_of_cover
             .map(|c| format!("{c:.1}"))
             .unwrap_or_else(dash),
-        (_, Column::Order) => {
-            if p.order_qty > 0.0 {
-                fmt_qty_short(p.order_qty)
-            } else {
-                String::new()
-            }
-        }
+        (_, Column::Order) => match p.override_qty {
+            // Suggested and overridden both visible.
+            Some(o) => format!("{}→{}", fmt_qty_short(p.order_qty), fmt_qty_short(o)),
+            None if p.order_qty > 0.0 => fmt_qty_short(p.order_qty),
+            None => String::new(),
+        },
         (_, Column::Amount) => {
             if p.amount > 0.0 {
                 fmt_money(p.amount)
