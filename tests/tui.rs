@@ -1,136 +1,30 @@
 //! The buyer's screen, drawn into a TestBackend: snapshots at 80x24 and
 //! 120x40 on the DOMAIN.md reference rows, and actions fed to `update`.
 
-use buyerdesk::plan::inputs::{InventoryRow, OmsRow, SupplierRow, UomRow};
-use buyerdesk::plan::{self, Num, PlanContext, ProductPlan, RuleSet, SourceRows};
+use buyerdesk::plan::{self, fixtures, PlanContext, ProductPlan, RuleSet};
 use buyerdesk::tui::{view, Action, App, Column, QuickFilter};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
-/// The reference rows of DOMAIN.md section 1, planned with the shipped rules.
+/// The reference rows of DOMAIN.md section 1 and a quiet product (so that
+/// filters have something to leave out), planned with the shipped rules.
 fn reference_plans() -> Vec<ProductPlan> {
-    let s = |v: &str| Some(v.to_string());
-    let mut rows = SourceRows::default();
-    for (id, name, d, trend, avail, res, loc, sup, price, moq, lead, from, to, f) in [
-        (
-            "PROD-001",
-            "Widget A (pieces)",
-            150.0,
-            "increasing",
-            500.0,
-            100.0,
-            "WH-A-01",
-            "ABC Supplies Co.",
-            15.5,
-            100.0,
-            7.0,
-            "pieces",
-            "box",
-            12.0,
-        ),
-        (
-            "PROD-002",
-            "Resin B (kg)",
-            80.5,
-            "stable",
-            300.0,
-            50.0,
-            "WH-B-02",
-            "XYZ Manufacturing",
-            25.0,
-            50.0,
-            14.0,
-            "kg",
-            "lb",
-            2.2046,
-        ),
-        (
-            "PROD-003",
-            "Solvent C (liter)",
-            200.0,
-            "decreasing",
-            150.0,
-            0.0,
-            "WH-C-03",
-            "Global Parts Ltd.",
-            42.75,
-            200.0,
-            21.0,
-            "liter",
-            "gallon",
-            0.2642,
-        ),
-    ] {
-        rows.oms.push(OmsRow {
-            product_id: id.into(),
-            product_name: s(name),
-            avg_daily_demand: Num::Value(d),
-            trend: s(trend),
-        });
-        rows.inventory.push(InventoryRow {
-            product_id: id.into(),
-            available_qty: Num::Value(avail),
-            reserved_qty: Num::Value(res),
-            warehouse_location: s(loc),
-            on_order_qty: None,
-            safety_stock: None,
-            updated_at: None,
-        });
-        rows.suppliers.push(SupplierRow {
-            product_id: id.into(),
-            supplier_name: s(sup),
-            unit_price: Num::Value(price),
-            moq: Num::Value(moq),
-            lead_time: Num::Value(lead),
-            supplier_id: None,
-            order_multiple: None,
-            is_active: None,
-            review_period_days: None,
-            currency: None,
-        });
-        rows.uom.push(UomRow {
-            product_id: id.into(),
-            from_uom: s(from),
-            to_uom: s(to),
-            conversion_factor: Num::Value(f),
-        });
-    }
-    // A quiet product, so that filters have something to leave out.
-    rows.oms.push(OmsRow {
-        product_id: "PROD-004".into(),
-        product_name: s("Spare D"),
-        avg_daily_demand: Num::Value(1.0),
-        trend: s("stable"),
-    });
-    rows.inventory.push(InventoryRow {
-        product_id: "PROD-004".into(),
-        available_qty: Num::Value(400.0),
-        reserved_qty: Num::Value(0.0),
-        warehouse_location: s("WH-D-04"),
-        on_order_qty: None,
-        safety_stock: None,
-        updated_at: None,
-    });
-    rows.suppliers.push(SupplierRow {
-        product_id: "PROD-004".into(),
-        supplier_name: s("ABC Supplies Co."),
-        unit_price: Num::Value(3.0),
-        moq: Num::Value(10.0),
-        lead_time: Num::Value(5.0),
-        supplier_id: None,
-        order_multiple: None,
-        is_active: None,
-        review_period_days: None,
-        currency: None,
-    });
-    rows.uom.push(UomRow {
-        product_id: "PROD-004".into(),
-        from_uom: s("pieces"),
-        to_uom: s("pieces"),
-        conversion_factor: Num::Value(1.0),
-    });
-    let inputs = plan::join(rows);
-    plan::plan_all(&inputs, &PlanContext::default(), &RuleSet::embedded())
+    let mut rows = fixtures::reference_rows();
+    fixtures::add_product(
+        &mut rows,
+        "PROD-004",
+        "Spare D",
+        1.0,
+        "stable",
+        (400.0, 0.0, "WH-D-04"),
+        ("ABC Supplies Co.", 3.0, 10.0, 5.0),
+        ("pieces", "pieces", 1.0),
+    );
+    plan::plan_all(
+        &plan::join(rows),
+        &PlanContext::default(),
+        &RuleSet::embedded(),
+    )
 }
 
 fn render(app: &mut App, width: u16, height: u16) -> String {

@@ -3,6 +3,7 @@
 
 pub mod engine;
 pub mod facts;
+pub mod fixtures;
 pub mod inputs;
 pub mod numbers;
 mod prepare;

@@ -348,26 +348,6 @@ impl Source {
     }
 }
 
-async fn execute_generic<DB>(
-    pool: &sqlx::Pool<DB>,
-    sql: &str,
-    binds: Vec<Option<String>>,
-) -> Result<(), sqlx::Error>
-where
-    DB: sqlx::Database,
-    for<'q> <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
-    for<'c> &'c mut <DB as sqlx::Database>::Connection: sqlx::Executor<'c, Database = DB>,
-    for<'q> Option<String>: sqlx::Encode<'q, DB>,
-    Option<String>: sqlx::Type<DB>,
-{
-    let mut q = sqlx::query::<DB>(sql);
-    for b in binds {
-        q = q.bind(b);
-    }
-    q.execute(pool).await?;
-    Ok(())
-}
-
 async fn execute_all_generic<DB>(
     pool: &sqlx::Pool<DB>,
     statements: Vec<(String, Vec<Option<String>>)>,
@@ -403,9 +383,7 @@ pub async fn with_pool_write_all(
 
 /// Runs one statement with text parameters (NULL for `None`).
 pub async fn with_pool_write(source: &Source, sql: &str, binds: Vec<Option<String>>) -> Result<()> {
-    source
-        .timed(async { with_pool!(&source.pool, p => execute_generic(p, sql, binds).await) })
-        .await
+    with_pool_write_all(source, vec![(sql.to_string(), binds)]).await
 }
 
 /// What a source's table (or configured query) provides.

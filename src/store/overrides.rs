@@ -331,51 +331,16 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::plan::inputs::*;
-    use crate::plan::{self, ExceptionCode, Num, PlanContext, RuleSet};
+    use crate::plan::inputs::ProductInputs;
+    use crate::plan::{self, ExceptionCode, PlanContext, RuleSet};
 
     /// PROD-001 of the reference rows.
     fn prod_001_inputs() -> Arc<ProductInputs> {
-        let s = |v: &str| Some(v.to_string());
-        let id = || "PROD-001".to_string();
-        Arc::new(ProductInputs {
-            product_id: id(),
-            oms: vec![OmsRow {
-                product_id: id(),
-                product_name: None,
-                avg_daily_demand: Num::Value(150.0),
-                trend: s("increasing"),
-            }],
-            inventory: vec![InventoryRow {
-                product_id: id(),
-                available_qty: Num::Value(500.0),
-                reserved_qty: Num::Value(100.0),
-                warehouse_location: s("WH-A-01"),
-                on_order_qty: None,
-                safety_stock: None,
-                updated_at: None,
-            }],
-            suppliers: vec![SupplierRow {
-                product_id: id(),
-                supplier_name: s("ABC Supplies Co."),
-                unit_price: Num::Value(15.5),
-                moq: Num::Value(100.0),
-                lead_time: Num::Value(7.0),
-                supplier_id: None,
-                order_multiple: None,
-                is_active: None,
-                review_period_days: None,
-                currency: None,
-            }],
-            uom: vec![UomRow {
-                product_id: id(),
-                from_uom: s("pieces"),
-                to_uom: s("box"),
-                conversion_factor: Num::Value(12.0),
-            }],
-            history: None,
-            history_table_exists: false,
-        })
+        let inputs = plan::join(plan::fixtures::reference_rows());
+        inputs
+            .into_iter()
+            .find(|p| p.product_id == "PROD-001")
+            .unwrap()
     }
 
     fn plan_001(ctx: &PlanContext) -> ProductPlan {
