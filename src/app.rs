@@ -83,10 +83,8 @@ pub async fn plan_products(
 }
 
 /// What the plan needs from the purchasing database: the buyers' overrides.
-pub async fn plan_context(config: &Config) -> Result<PlanContext> {
-    let store = crate::store::Store::open(config).await?;
+pub async fn plan_context(store: &crate::store::Store) -> Result<PlanContext> {
     let overrides = store.overrides().await?;
-    store.source.close().await;
     Ok(PlanContext {
         overrides: overrides
             .into_iter()

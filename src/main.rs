@@ -159,11 +159,13 @@ async fn run(cli: Cli, config: Config) -> Result<ExitCode> {
                 return print_plan(&config, &[], Format::Table, None).await;
             }
             let rules = app::load_rules(&config, None)?;
-            let ctx = app::plan_context(&config).await?;
+            let store = buyerdesk::store::Store::open(&config).await?;
+            let ctx = app::plan_context(&store).await?;
             let sources = Sources::connect(&config).await?;
             let (plans, _) = app::plan_products(&sources, &rules, &ctx, &[]).await?;
             sources.close().await;
-            tokio::task::block_in_place(|| buyerdesk::tui::run::run(plans))?;
+            let runtime = tokio::runtime::Handle::current();
+            tokio::task::block_in_place(|| buyerdesk::tui::run::run(plans, store, runtime))?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Plan {
@@ -237,7 +239,9 @@ async fn print_plan(
     rules: Option<PathBuf>,
 ) -> Result<ExitCode> {
     let rules = app::load_rules(config, rules.as_deref())?;
-    let ctx = app::plan_context(config).await?;
+    let store = buyerdesk::store::Store::open(config).await?;
+    let ctx = app::plan_context(&store).await?;
+    store.source.close().await;
     let sources = Sources::connect(config).await?;
     let (mut plans, _timings) = app::plan_products(&sources, &rules, &ctx, products).await?;
     sources.close().await;

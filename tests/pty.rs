@@ -77,6 +77,22 @@ impl Session {
         self.writer.write_all(keys.as_bytes()).unwrap();
         self.writer.flush().unwrap();
     }
+
+    /// Presses q and waits for a clean exit.
+    fn quit(mut self) -> Arc<Mutex<vt100::Parser>> {
+        self.keys("q");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(Instant::now() < deadline, "buyerdesk did not quit on q");
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert!(status.success(), "{status:?}");
+        std::thread::sleep(Duration::from_millis(200));
+        self.screen
+    }
 }
 
 #[test]
@@ -103,21 +119,43 @@ fn a_buyer_finds_prod_001_reads_why_and_quits_with_the_terminal_restored() {
     s.wait_for("Rule Requirement fired");
     s.keys("\x1b");
     s.wait_for("Demand/d");
-    s.keys("q");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(status) = s.child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "buyerdesk did not quit on q");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert!(status.success(), "{status:?}");
-    std::thread::sleep(Duration::from_millis(200));
-    let parser = s.screen.lock().unwrap();
+    let screen = s.quit();
+    let parser = screen.lock().unwrap();
     assert!(
         !parser.screen().alternate_screen(),
         "the alternate screen was left"
     );
     assert!(!parser.screen().hide_cursor(), "the cursor is shown again");
+}
+
+#[test]
+fn an_override_of_700_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Session::start(dir.path());
+    s.wait_for("2000 products");
+    s.keys("/PROD-001\r");
+    s.wait_for("1 shown");
+    s.keys("o");
+    s.wait_for("Override PROD-001");
+    // The popup starts from the suggestion (600): replace it.
+    s.keys("\x7f\x7f\x7f7OO\r");
+    s.wait_for("'7OO' is not a number");
+    s.keys("\x7f\x7f00\t\t\tspring promotion\r");
+    let screen = s.wait_for("Saved: PROD-001 700");
+    let row = screen.lines().find(|l| l.starts_with("PROD-001")).unwrap();
+    assert!(row.contains("600→700") && row.contains("OVR"), "{row}");
+    drop(s.quit());
+
+    let mut s = Session::start(dir.path());
+    s.wait_for("2000 products");
+    s.keys("/PROD-001\r");
+    let screen = s.wait_for("1 shown");
+    let row = screen.lines().find(|l| l.starts_with("PROD-001")).unwrap();
+    assert!(
+        row.contains("600→700"),
+        "the override is still there after a restart: {row}"
+    );
+    s.keys("\r");
+    s.wait_for("Buyer's quantity: 700 pieces");
+    drop(s.quit());
 }

@@ -248,3 +248,166 @@ fn an_overridden_quantity_shows_beside_the_suggestion() {
     let row = screen.lines().find(|l| l.contains("PROD-001")).unwrap();
     assert!(row.contains("600→700"), "{row}");
 }
+
+use buyerdesk::store::overrides::{Override, OverrideUnit, ReasonCode};
+use buyerdesk::tui::state::StoreRequest;
+
+/// PROD-001 selected, its override popup open.
+fn override_popup() -> App {
+    let mut app = App::new(reference_plans());
+    app.user = "alice".into();
+    app.update(Action::SortBy(Column::Product));
+    app.update(Action::Top);
+    app.update(Action::OpenOverride);
+    assert_eq!(
+        app.form.as_ref().unwrap().quantity,
+        "600",
+        "starts from the suggestion"
+    );
+    app
+}
+
+fn type_quantity(app: &mut App, text: &str) {
+    while !app.form.as_ref().unwrap().quantity.is_empty() {
+        app.update(Action::FormBackspace);
+    }
+    for c in text.chars() {
+        app.update(Action::FormInput(c));
+    }
+}
+
+#[test]
+fn a_bad_quantity_is_refused_in_the_popup_and_nothing_is_sent() {
+    let mut app = override_popup();
+    for (input, message) in [
+        ("7OO", "'7OO' is not a number"),
+        ("-5", "cannot be negative"),
+        ("9999999", "ten years of demand"),
+    ] {
+        type_quantity(&mut app, input);
+        app.update(Action::FormSubmit);
+        let form = app.form.as_ref().expect("the popup stays open");
+        assert!(
+            form.error.as_deref().unwrap_or("").contains(message),
+            "{input}: {:?}",
+            form.error
+        );
+        assert!(app.pending.is_none(), "{input}: nothing sent to the store");
+    }
+    let screen = render(&mut app, 80, 24);
+    assert!(screen.contains("more than ten years of demand"), "{screen}");
+    insta::assert_snapshot!("override_popup_80x24", screen);
+    insta::assert_snapshot!("override_popup_120x40", render(&mut app, 120, 40));
+    // OTHER needs a note.
+    type_quantity(&mut app, "700");
+    app.update(Action::FormNextField);
+    app.update(Action::FormNextField);
+    app.update(Action::FormChoice(false));
+    assert_eq!(app.form.as_ref().unwrap().reason, ReasonCode::Other);
+    app.update(Action::FormSubmit);
+    assert!(app
+        .form
+        .as_ref()
+        .unwrap()
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("OTHER needs a note"));
+    assert!(app.pending.is_none());
+}
+
+#[test]
+fn a_good_override_is_sent_and_shown_only_once_the_store_says_saved() {
+    let mut app = override_popup();
+    type_quantity(&mut app, "700");
+    app.update(Action::FormSubmit);
+    let Some(StoreRequest::Set(o)) = app.pending.take() else {
+        panic!("a save request")
+    };
+    assert_eq!(
+        (o.order_qty, o.suggested_qty, o.reason, o.user.as_str()),
+        (700.0, 600.0, ReasonCode::Promo, "alice")
+    );
+    assert!(app.form.as_ref().unwrap().saving);
+    assert_eq!(
+        app.selected_plan().unwrap().override_qty,
+        None,
+        "not shown before it is saved"
+    );
+
+    // The store fails: the buyer is told, nothing is marked saved.
+    app.update(Action::StoreDone {
+        product_id: "PROD-001".into(),
+        result: Err("purchasing source: connection refused".into()),
+    });
+    let form = app.form.as_ref().expect("popup still open for a retry");
+    assert!(
+        !form.saving
+            && form
+                .error
+                .as_deref()
+                .unwrap()
+                .contains("not saved: purchasing source"),
+        "{form:?}"
+    );
+    assert_eq!(app.selected_plan().unwrap().override_qty, None);
+
+    // Retry succeeds.
+    app.update(Action::FormSubmit);
+    let Some(StoreRequest::Set(o)) = app.pending.take() else {
+        panic!("a save request")
+    };
+    app.update(Action::StoreDone {
+        product_id: "PROD-001".into(),
+        result: Ok(Some(o)),
+    });
+    assert!(app.form.is_none());
+    let p = app.selected_plan().unwrap();
+    assert_eq!((p.order_qty, p.override_qty), (600.0, Some(700.0)));
+    assert!(p.has(buyerdesk::plan::ExceptionCode::Overridden));
+    let screen = render(&mut app, 80, 24);
+    assert!(
+        screen.contains("600→700") && screen.contains("Saved: PROD-001 700"),
+        "{screen}"
+    );
+
+    // x clears it once the store confirms.
+    app.update(Action::Back);
+    app.update(Action::ClearOverride);
+    assert_eq!(
+        app.pending.take(),
+        Some(StoreRequest::Clear("PROD-001".into()))
+    );
+    app.update(Action::StoreDone {
+        product_id: "PROD-001".into(),
+        result: Ok(None),
+    });
+    let p = app.selected_plan().unwrap();
+    assert_eq!(p.override_qty, None);
+    assert!(!p.has(buyerdesk::plan::ExceptionCode::Overridden));
+}
+
+#[test]
+fn purchase_units_are_converted_to_stock_units() {
+    let mut app = override_popup();
+    app.update(Action::FormNextField);
+    app.update(Action::FormChoice(true));
+    assert_eq!(app.form.as_ref().unwrap().unit, OverrideUnit::Purchase);
+    app.update(Action::FormPrevField);
+    type_quantity(&mut app, "60");
+    app.update(Action::FormSubmit);
+    let Some(StoreRequest::Set(Override {
+        order_qty,
+        entered_qty,
+        entered_unit,
+        ..
+    })) = app.pending.take()
+    else {
+        panic!("a save request")
+    };
+    assert_eq!(
+        (order_qty, entered_qty, entered_unit),
+        (720.0, 60.0, OverrideUnit::Purchase),
+        "60 boxes of 12"
+    );
+}

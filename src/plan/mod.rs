@@ -138,6 +138,34 @@ impl ProductPlan {
         }
     }
 
+    /// Sets the exceptions: codes sorted and unique, one copy of the
+    /// details shared with the rationale's exception steps.
+    fn set_exceptions(&mut self, exceptions: Vec<Exception>) {
+        let mut codes: Vec<ExceptionCode> = exceptions.iter().map(|e| e.code).collect();
+        codes.sort();
+        codes.dedup();
+        self.exceptions = codes;
+        let details: Arc<[Exception]> = exceptions.into();
+        self.rationale.set_exceptions(Arc::clone(&details));
+        self.exception_details = details;
+    }
+
+    /// Puts a buyer's override on the plan (or takes it off with `None`),
+    /// as planning with that override would have.
+    pub fn apply_override(&mut self, note: Option<&OverrideNote>) {
+        let mut exceptions: Vec<Exception> = self
+            .exception_details
+            .iter()
+            .filter(|e| e.code != ExceptionCode::Overridden)
+            .cloned()
+            .collect();
+        self.override_qty = note.map(|o| o.order_qty);
+        if let Some(o) = note {
+            exceptions.push(override_exception(self.order_qty, o));
+        }
+        self.set_exceptions(exceptions);
+    }
+
     pub fn has(&self, code: ExceptionCode) -> bool {
         self.exceptions.contains(&code)
     }
@@ -210,15 +238,7 @@ pub fn plan_product(
     raise_stock_exceptions(&plan, &mut exceptions);
     if let Some(o) = ctx.overrides.get(&inputs.product_id) {
         plan.override_qty = Some(o.order_qty);
-        exceptions.push(Exception {
-            code: ExceptionCode::Overridden,
-            message: format!(
-                "buyer's quantity {} (suggested {}): {}",
-                fmt_qty(o.order_qty),
-                fmt_qty(plan.order_qty),
-                o.reason
-            ),
-        });
+        exceptions.push(override_exception(plan.order_qty, o));
     }
     if open_po > 0.0 {
         exceptions.push(Exception {
@@ -226,14 +246,7 @@ pub fn plan_product(
             message: format!("open buyerdesk POs cover {} units", fmt_qty(open_po)),
         });
     }
-    let mut codes: Vec<ExceptionCode> = exceptions.iter().map(|e| e.code).collect();
-    codes.sort();
-    codes.dedup();
-    plan.exceptions = codes;
-    // One copy, shared by the plan and its rationale's exception steps.
-    let details: Arc<[Exception]> = exceptions.into();
-    plan.rationale.set_exceptions(Arc::clone(&details));
-    plan.exception_details = details;
+    plan.set_exceptions(exceptions);
     plan.rationale.shrink();
     plan
 }
@@ -329,6 +342,18 @@ fn apply_rules(
             code: ExceptionCode::RuleError,
             message: format!("{}; no order suggested", problems.join("; ")),
         });
+    }
+}
+
+fn override_exception(suggested: f64, o: &OverrideNote) -> Exception {
+    Exception {
+        code: ExceptionCode::Overridden,
+        message: format!(
+            "buyer's quantity {} (suggested {}): {}",
+            fmt_qty(o.order_qty),
+            fmt_qty(suggested),
+            o.reason
+        ),
     }
 }
 

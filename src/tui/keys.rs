@@ -14,6 +14,19 @@ pub fn action_for(app: &App, key: KeyEvent) -> Option<Action> {
     if ctrl && key.code == KeyCode::Char('c') {
         return Some(Action::Quit);
     }
+    if app.form.is_some() {
+        return match key.code {
+            KeyCode::Esc => Some(Action::Back),
+            KeyCode::Enter => Some(Action::FormSubmit),
+            KeyCode::Tab | KeyCode::Down => Some(Action::FormNextField),
+            KeyCode::BackTab | KeyCode::Up => Some(Action::FormPrevField),
+            KeyCode::Left => Some(Action::FormChoice(false)),
+            KeyCode::Right => Some(Action::FormChoice(true)),
+            KeyCode::Backspace => Some(Action::FormBackspace),
+            KeyCode::Char(c) if !ctrl => Some(Action::FormInput(c)),
+            _ => None,
+        };
+    }
     if app.filter_editing {
         return match key.code {
             KeyCode::Enter => Some(Action::FilterDone),
@@ -42,6 +55,8 @@ pub fn action_for(app: &App, key: KeyEvent) -> Option<Action> {
         KeyCode::Char('n') => Action::Quick(QuickFilter::NeedsOrder),
         KeyCode::Char('e') => Action::Quick(QuickFilter::HasExceptions),
         KeyCode::Char('s') => Action::ToggleSupplierFilter,
+        KeyCode::Char('o') => Action::OpenOverride,
+        KeyCode::Char('x') => Action::ClearOverride,
         KeyCode::Char(d @ '1'..='9') => Action::SortBy(sort_column(d)?),
         KeyCode::Char('0') => Action::SortBy(Column::Exceptions),
         _ => return None,

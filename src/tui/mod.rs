@@ -7,4 +7,4 @@ pub mod run;
 pub mod state;
 pub mod view;
 
-pub use state::{Action, App, Column, QuickFilter};
+pub use state::{Action, App, Column, QuickFilter, StoreRequest};

@@ -1,6 +1,7 @@
 //! What the screen shows and how actions change it. No I/O, no drawing.
 
 use crate::plan::{ExceptionCode, ProductPlan};
+use crate::store::overrides::{parse_quantity, Override, OverrideUnit, ReasonCode};
 
 /// Sortable columns of the product list. The default order puts what needs
 /// a buyer first (`Exceptions`).
@@ -50,9 +51,56 @@ pub enum Action {
     /// Only the selected product's supplier (again: all suppliers).
     ToggleSupplierFilter,
     OpenDetail,
-    /// Close the top-most thing: the detail, then the filter.
+    /// Close the top-most thing: the popup, the detail, then the filter.
     Back,
     Quit,
+    /// Open the override popup for the selected product.
+    OpenOverride,
+    /// Take the selected product's override off.
+    ClearOverride,
+    FormInput(char),
+    FormBackspace,
+    FormNextField,
+    FormPrevField,
+    /// Change the unit or the reason (left/right).
+    FormChoice(bool),
+    FormSubmit,
+    /// The store answered a request.
+    StoreDone {
+        product_id: String,
+        result: Result<Option<Override>, String>,
+    },
+}
+
+/// The fields of the override popup, in tab order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormField {
+    Quantity,
+    Unit,
+    Reason,
+    Note,
+}
+
+/// The override popup.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OverrideForm {
+    pub product_id: String,
+    pub quantity: String,
+    pub unit: OverrideUnit,
+    pub reason: ReasonCode,
+    pub note: String,
+    pub field: FormField,
+    /// What is wrong with the input, shown in the popup.
+    pub error: Option<String>,
+    /// Sent to the store; waiting for its answer.
+    pub saving: bool,
+}
+
+/// Work for the purchasing store, done by a task outside the screen.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StoreRequest {
+    Set(Override),
+    Clear(String),
 }
 
 /// The state of the buyer's screen.
@@ -75,6 +123,13 @@ pub struct App {
     pub should_quit: bool,
     /// Rows of the list that fit on screen (set by the view; used to page).
     pub page: usize,
+    pub form: Option<OverrideForm>,
+    /// A request for the store, taken by the terminal loop.
+    pub pending: Option<StoreRequest>,
+    /// A one-line message for the buyer (saved, failed).
+    pub message: Option<String>,
+    /// Who the overrides are recorded for.
+    pub user: String,
 }
 
 impl App {
@@ -95,6 +150,14 @@ impl App {
 
     /// Applies one action.
     pub fn update(&mut self, action: Action) {
+        if let Action::StoreDone { product_id, result } = action {
+            self.store_done(&product_id, result);
+            return;
+        }
+        if self.form.is_some() {
+            self.update_form(action);
+            return;
+        }
         let last = self.view.len().saturating_sub(1);
         if self.detail_open {
             // In the detail pane the moving keys scroll the rationale.
@@ -162,6 +225,7 @@ impl App {
                 self.detail_scroll = 0;
             }
             Action::Back => {
+                self.message = None;
                 if self.detail_open {
                     self.detail_open = false;
                 } else if self.filter_editing {
@@ -169,6 +233,167 @@ impl App {
                 }
             }
             Action::Quit => self.should_quit = true,
+            Action::OpenOverride => {
+                if let Some(p) = self.selected_plan() {
+                    let current = p.override_qty.unwrap_or(p.order_qty);
+                    self.form = Some(OverrideForm {
+                        product_id: p.product_id.clone(),
+                        quantity: crate::plan::numbers::fmt_qty(current),
+                        unit: OverrideUnit::Stock,
+                        reason: ReasonCode::Promo,
+                        note: String::new(),
+                        field: FormField::Quantity,
+                        error: None,
+                        saving: false,
+                    });
+                }
+            }
+            Action::ClearOverride => {
+                let Some(p) = self.selected_plan() else {
+                    return;
+                };
+                let id = p.product_id.clone();
+                if p.override_qty.is_some() {
+                    self.message = Some(format!("Clearing the override of {id}..."));
+                    self.pending = Some(StoreRequest::Clear(id));
+                } else {
+                    self.message = Some(format!("{id} has no override"));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn update_form(&mut self, action: Action) {
+        let Some(form) = self.form.as_mut() else {
+            return;
+        };
+        if form.saving {
+            // Keys wait while the store works; Esc still closes.
+            if matches!(action, Action::Back | Action::Quit) {
+                self.form = None;
+            }
+            return;
+        }
+        const FIELDS: [FormField; 4] = [
+            FormField::Quantity,
+            FormField::Unit,
+            FormField::Reason,
+            FormField::Note,
+        ];
+        let at = FIELDS.iter().position(|f| *f == form.field).unwrap_or(0);
+        match action {
+            Action::Back | Action::Quit => self.form = None,
+            Action::FormNextField => form.field = FIELDS[(at + 1) % FIELDS.len()],
+            Action::FormPrevField => form.field = FIELDS[(at + FIELDS.len() - 1) % FIELDS.len()],
+            Action::FormInput(c) => match form.field {
+                FormField::Quantity => form.quantity.push(c),
+                FormField::Note => form.note.push(c),
+                FormField::Unit | FormField::Reason => {
+                    if c == ' ' {
+                        self.update_form(Action::FormChoice(true));
+                    }
+                }
+            },
+            Action::FormBackspace => match form.field {
+                FormField::Quantity => {
+                    form.quantity.pop();
+                }
+                FormField::Note => {
+                    form.note.pop();
+                }
+                _ => {}
+            },
+            Action::FormChoice(forward) => match form.field {
+                FormField::Unit => {
+                    form.unit = match form.unit {
+                        OverrideUnit::Stock => OverrideUnit::Purchase,
+                        OverrideUnit::Purchase => OverrideUnit::Stock,
+                    }
+                }
+                FormField::Reason => {
+                    let all = ReasonCode::ALL;
+                    let i = all.iter().position(|r| *r == form.reason).unwrap_or(0);
+                    let next = if forward {
+                        (i + 1) % all.len()
+                    } else {
+                        (i + all.len() - 1) % all.len()
+                    };
+                    form.reason = all[next];
+                }
+                _ => {}
+            },
+            Action::FormSubmit => self.submit_form(),
+            _ => {}
+        }
+    }
+
+    /// Checks the popup's input; a good one becomes a request for the store.
+    fn submit_form(&mut self) {
+        let Some(form) = self.form.as_ref() else {
+            return;
+        };
+        let Some(plan) = self.plans.iter().find(|p| p.product_id == form.product_id) else {
+            self.form = None;
+            return;
+        };
+        let result = parse_quantity(&form.quantity, form.unit, plan).and_then(|qty| {
+            let note = form.note.trim();
+            if form.reason == ReasonCode::Other && note.is_empty() {
+                return Err("reason OTHER needs a note".to_string());
+            }
+            Ok(Override {
+                product_id: form.product_id.clone(),
+                order_qty: qty,
+                entered_qty: form.quantity.trim().parse().unwrap_or(qty),
+                entered_unit: form.unit,
+                suggested_qty: plan.order_qty,
+                reason: form.reason,
+                note: (!note.is_empty()).then(|| note.to_string()),
+                user: self.user.clone(),
+                set_at: crate::store::now(),
+            })
+        });
+        let form = self.form.as_mut().expect("checked above");
+        match result {
+            Ok(o) => {
+                form.error = None;
+                form.saving = true;
+                self.pending = Some(StoreRequest::Set(o));
+            }
+            Err(message) => form.error = Some(message),
+        }
+    }
+
+    /// The store's answer: the plan shows the override, or the popup says
+    /// what failed (nothing is marked saved that was not).
+    fn store_done(&mut self, product_id: &str, result: Result<Option<Override>, String>) {
+        match result {
+            Ok(saved) => {
+                if let Some(plan) = self.plans.iter_mut().find(|p| p.product_id == product_id) {
+                    plan.apply_override(saved.map(|o| o.note_for_plan()).as_ref());
+                    self.message = Some(match plan.override_qty {
+                        Some(q) => {
+                            format!("Saved: {product_id} {}", crate::plan::numbers::fmt_qty(q))
+                        }
+                        None => format!("Cleared the override of {product_id}"),
+                    });
+                }
+                if self
+                    .form
+                    .as_ref()
+                    .is_some_and(|f| f.product_id == product_id)
+                {
+                    self.form = None;
+                }
+            }
+            Err(e) => match self.form.as_mut().filter(|f| f.product_id == product_id) {
+                Some(form) => {
+                    form.saving = false;
+                    form.error = Some(format!("not saved: {e}"));
+                }
+                None => self.message = Some(format!("{product_id}: not saved: {e}")),
+            },
         }
     }
 

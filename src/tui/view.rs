@@ -4,12 +4,13 @@
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
-use super::state::{App, Column, QuickFilter};
+use super::state::{App, Column, FormField, OverrideForm, QuickFilter};
 use crate::plan::numbers::{fmt_money, fmt_qty, fmt_qty_short};
 use crate::plan::{ExceptionCode, ProductPlan, StepKind};
+use crate::store::overrides::{OverrideUnit, ReasonCode};
 
 /// Below this the screen says so instead of drawing a broken layout.
 pub const MIN_WIDTH: u16 = 80;
@@ -68,6 +69,74 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
         draw_list(frame, app, body);
     }
     draw_footer(frame, app, footer);
+    if let Some(form) = &app.form {
+        draw_override(frame, app, form, body);
+    }
+}
+
+fn draw_override(frame: &mut Frame, app: &App, form: &OverrideForm, body: Rect) {
+    let Some(p) = app.plans.iter().find(|p| p.product_id == form.product_id) else {
+        return;
+    };
+    let width = body.width.min(72);
+    let area = Rect {
+        x: body.x + (body.width - width) / 2,
+        y: body.y + 1,
+        width,
+        height: 11.min(body.height),
+    };
+    let stock = p.stock_uom.as_deref().unwrap_or("units");
+    let purchase = p.purchase_uom.as_deref().unwrap_or(stock);
+    let mark = |f: FormField| if form.field == f { "> " } else { "  " };
+    let unit = match form.unit {
+        OverrideUnit::Stock => format!("[{stock}]  {purchase} "),
+        OverrideUnit::Purchase => format!(" {stock}  [{purchase}]"),
+    };
+    let reasons: Vec<String> = ReasonCode::ALL
+        .iter()
+        .filter(|r| **r == form.reason)
+        .map(|r| format!("< {} >", r.as_str()))
+        .collect();
+    let mut lines = vec![
+        Line::from(format!(
+            "Suggested: {} {stock} = {} {purchase}",
+            fmt_qty(p.order_qty),
+            fmt_qty(p.purchase_qty)
+        )),
+        Line::from(format!(
+            "{}Quantity: {}_",
+            mark(FormField::Quantity),
+            form.quantity
+        )),
+        Line::from(format!("{}Unit:     {unit}", mark(FormField::Unit))),
+        Line::from(format!(
+            "{}Reason:   {}",
+            mark(FormField::Reason),
+            reasons.join("")
+        )),
+        Line::from(format!("{}Note:     {}_", mark(FormField::Note), form.note)),
+        Line::from(""),
+    ];
+    match (&form.error, form.saving) {
+        (Some(e), _) => lines.push(Line::styled(
+            e.clone(),
+            Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+        )),
+        (None, true) => lines.push(Line::from("Saving...")),
+        (None, false) => lines.push(Line::from("")),
+    }
+    lines.push(Line::styled(
+        "Enter save  Tab next  ←→ change  Esc cancel",
+        Style::new().add_modifier(Modifier::DIM),
+    ));
+    let block = Block::bordered().title(format!(" Override {} ", p.product_id));
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        area,
+    );
 }
 
 fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
@@ -304,6 +373,16 @@ fn draw_detail(frame: &mut Frame, app: &mut App, area: Rect) {
         summary,
         Style::new().add_modifier(Modifier::BOLD),
     ));
+    if let Some(o) = p.override_qty {
+        lines.push(Line::styled(
+            format!(
+                "Buyer's quantity: {} {} (overrides the suggestion; x clears it)",
+                fmt_qty(o),
+                p.stock_uom.as_deref().unwrap_or("units")
+            ),
+            Style::new().add_modifier(Modifier::BOLD),
+        ));
+    }
     for (n, step) in p.rationale.steps().iter().enumerate() {
         let number = format!("{:>2}. ", n + 1);
         let source = step.source.map(|s| format!(" [{s}]")).unwrap_or_default();
@@ -343,13 +422,19 @@ fn draw_detail(frame: &mut Frame, app: &mut App, area: Rect) {
 }
 
 fn draw_footer(frame: &mut Frame, app: &App, area: Rect) {
+    if let Some(message) = &app.message {
+        frame.render_widget(
+            Line::styled(message.clone(), Style::new().add_modifier(Modifier::BOLD)),
+            area,
+        );
+        return;
+    }
     let text = if app.filter_editing {
         format!("/{}_   Enter keep  Esc cancel", app.filter)
     } else if app.detail_open {
         "↑↓ PgUp PgDn scroll  Esc back  q quit".to_string()
     } else {
-        "↑↓ move  Enter why  / filter  n to order  e flagged  s supplier  c clear  q quit"
-            .to_string()
+        "↑↓ move  Enter why  o override  x clear it  / filter  n e s c filters  q quit".to_string()
     };
     frame.render_widget(
         Line::styled(text, Style::new().add_modifier(Modifier::DIM)),
