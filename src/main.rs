@@ -25,6 +25,9 @@ struct Cli {
     /// directory, else the built-in config.example.toml).
     #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Draw the screen with ASCII only (no box drawing, no arrows).
+    #[arg(long, global = true)]
+    ascii: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -152,6 +155,7 @@ fn config_error(e: &ConfigError) -> ExitCode {
 }
 
 async fn run(cli: Cli, config: Config) -> Result<ExitCode> {
+    let theme = buyerdesk::tui::theme::Theme::from_env(cli.ascii);
     match cli.command {
         None => {
             // The buyer's screen needs a terminal; piped, it prints the table.
@@ -165,7 +169,7 @@ async fn run(cli: Cli, config: Config) -> Result<ExitCode> {
             let (plans, _) = app::plan_products(&sources, &rules, &ctx, &[]).await?;
             sources.close().await;
             let runtime = tokio::runtime::Handle::current();
-            tokio::task::block_in_place(|| buyerdesk::tui::run::run(plans, store, runtime))?;
+            tokio::task::block_in_place(|| buyerdesk::tui::run::run(plans, store, runtime, theme))?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Plan {

@@ -411,3 +411,70 @@ fn purchase_units_are_converted_to_stock_units() {
         "60 boxes of 12"
     );
 }
+
+use buyerdesk::tui::theme::Theme;
+
+fn buffer_of(app: &mut App, width: u16, height: u16) -> ratatui::buffer::Buffer {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|f| view::draw(f, app)).unwrap();
+    terminal.backend().buffer().clone()
+}
+
+#[test]
+fn ascii_mode_draws_only_ascii_on_every_screen() {
+    let mut app = App::new(reference_plans());
+    app.theme = Theme {
+        color: true,
+        ascii: true,
+    };
+    let mut screens = vec![render(&mut app, 80, 24)];
+    app.update(Action::OpenDetail);
+    screens.push(render(&mut app, 80, 24));
+    app.update(Action::Back);
+    app.update(Action::OpenOverride);
+    screens.push(render(&mut app, 120, 40));
+    for screen in &screens {
+        let odd: Vec<char> = screen.chars().filter(|c| !c.is_ascii()).collect();
+        assert!(odd.is_empty(), "non-ASCII {odd:?} in:\n{screen}");
+    }
+    assert!(
+        screens[0].contains("150^") && screens[2].contains("+ Override PROD-001 -"),
+        "{}",
+        screens[2]
+    );
+}
+
+#[test]
+fn no_color_leaves_every_cell_uncoloured_but_keeps_emphasis() {
+    let mut plans = reference_plans();
+    // A stock-out row, drawn as "needs attention".
+    plans[0]
+        .exceptions
+        .push(buyerdesk::plan::ExceptionCode::Stockout);
+    let mut app = App::new(plans);
+    app.theme = Theme {
+        color: false,
+        ascii: false,
+    };
+    app.update(Action::Bottom);
+    let buffer = buffer_of(&mut app, 120, 40);
+    for cell in buffer.content() {
+        assert_eq!(
+            cell.fg,
+            ratatui::style::Color::Reset,
+            "a coloured cell {:?}",
+            cell.symbol()
+        );
+    }
+    let bold_rows = (0..buffer.area.height)
+        .filter(|&y| {
+            buffer[(0, y)]
+                .modifier
+                .contains(ratatui::style::Modifier::BOLD)
+        })
+        .count();
+    assert!(
+        bold_rows >= 3,
+        "header, selection and the flagged row stand out without colour"
+    );
+}

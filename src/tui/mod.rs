@@ -5,6 +5,7 @@
 pub mod keys;
 pub mod run;
 pub mod state;
+pub mod theme;
 pub mod view;
 
 pub use state::{Action, App, Column, QuickFilter, StoreRequest};

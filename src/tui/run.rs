@@ -43,8 +43,14 @@ fn send(
 
 /// Runs the buyer's screen on a planned snapshot until the buyer quits.
 /// Store work runs on `runtime`, never in the loop.
-pub fn run(plans: Vec<ProductPlan>, store: Store, runtime: tokio::runtime::Handle) -> Result<()> {
+pub fn run(
+    plans: Vec<ProductPlan>,
+    store: Store,
+    runtime: tokio::runtime::Handle,
+    theme: super::theme::Theme,
+) -> Result<()> {
     let mut app = App::new(plans);
+    app.theme = theme;
     app.user = store.user.clone();
     let (done_tx, done_rx) = mpsc::channel();
     let mut in_flight = 0usize;

@@ -130,6 +130,7 @@ pub struct App {
     pub message: Option<String>,
     /// Who the overrides are recorded for.
     pub user: String,
+    pub theme: super::theme::Theme,
 }
 
 impl App {

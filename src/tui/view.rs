@@ -2,12 +2,13 @@
 //! detail pane with the rationale as numbered steps, header and footer.
 
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
 use super::state::{App, Column, FormField, OverrideForm, QuickFilter};
+use super::theme::Theme;
 use crate::plan::numbers::{fmt_money, fmt_qty, fmt_qty_short};
 use crate::plan::{ExceptionCode, ProductPlan, StepKind};
 use crate::store::overrides::{OverrideUnit, ReasonCode};
@@ -36,11 +37,11 @@ pub fn badge(code: ExceptionCode) -> &'static str {
     }
 }
 
-fn trend_arrow(trend: Option<&str>) -> &'static str {
+fn trend_arrow(theme: &Theme, trend: Option<&str>) -> &'static str {
     match trend {
-        Some("increasing") => "↑",
-        Some("decreasing") => "↓",
-        Some("stable") => "→",
+        Some("increasing") => theme.sym("↑", "^"),
+        Some("decreasing") => theme.sym("↓", "v"),
+        Some("stable") => theme.sym("→", "="),
         _ => " ",
     }
 }
@@ -120,16 +121,21 @@ fn draw_override(frame: &mut Frame, app: &App, form: &OverrideForm, body: Rect) 
     match (&form.error, form.saving) {
         (Some(e), _) => lines.push(Line::styled(
             e.clone(),
-            Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+            app.theme.danger().add_modifier(Modifier::BOLD),
         )),
         (None, true) => lines.push(Line::from("Saving...")),
         (None, false) => lines.push(Line::from("")),
     }
     lines.push(Line::styled(
-        "Enter save  Tab next  ←→ change  Esc cancel",
+        format!(
+            "Enter save  Tab next  {} change  Esc cancel",
+            app.theme.sym("←→", "Left/Right")
+        ),
         Style::new().add_modifier(Modifier::DIM),
     ));
-    let block = Block::bordered().title(format!(" Override {} ", p.product_id));
+    let block = Block::bordered()
+        .border_set(app.theme.border())
+        .title(format!(" Override {} ", p.product_id));
     frame.render_widget(Clear, area);
     frame.render_widget(
         Paragraph::new(lines)
@@ -205,7 +211,7 @@ fn columns(wide: bool) -> Vec<ListColumn> {
     cols
 }
 
-fn cell_text(column: &ListColumn, p: &ProductPlan, wide: bool) -> String {
+fn cell_text(column: &ListColumn, p: &ProductPlan, wide: bool, theme: &Theme) -> String {
     let dash = || "-".to_string();
     match (column.title, column.column) {
         ("Purchase", _) if p.purchase_qty > 0.0 => {
@@ -221,7 +227,13 @@ fn cell_text(column: &ListColumn, p: &ProductPlan, wide: bool) -> String {
         (_, Column::Supplier) => p.supplier_name.clone().unwrap_or_else(dash),
         (_, Column::Demand) => p
             .avg_daily_demand
-            .map(|d| format!("{}{}", fmt_qty_short(d), trend_arrow(p.trend.as_deref())))
+            .map(|d| {
+                format!(
+                    "{}{}",
+                    fmt_qty_short(d),
+                    trend_arrow(theme, p.trend.as_deref())
+                )
+            })
             .unwrap_or_else(dash),
         (_, Column::Available) => p.available_qty.map(fmt_qty_short).unwrap_or_else(dash),
         (_, Column::OnOrder) => p.on_order_qty.map(fmt_qty_short).unwrap_or_else(dash),
@@ -231,7 +243,12 @@ fn cell_text(column: &ListColumn, p: &ProductPlan, wide: bool) -> String {
             .unwrap_or_else(dash),
         (_, Column::Order) => match p.override_qty {
             // Suggested and overridden both visible.
-            Some(o) => format!("{}→{}", fmt_qty_short(p.order_qty), fmt_qty_short(o)),
+            Some(o) => format!(
+                "{}{}{}",
+                fmt_qty_short(p.order_qty),
+                theme.sym("→", "->"),
+                fmt_qty_short(o)
+            ),
             None if p.order_qty > 0.0 => fmt_qty_short(p.order_qty),
             None => String::new(),
         },
@@ -277,7 +294,7 @@ fn draw_list(frame: &mut Frame, app: &mut App, area: Rect) {
             (
                 index,
                 cols.iter()
-                    .map(|c| cell_text(c, &app.plans[index], wide))
+                    .map(|c| cell_text(c, &app.plans[index], wide, &app.theme))
                     .collect(),
             )
         })
@@ -287,8 +304,8 @@ fn draw_list(frame: &mut Frame, app: &mut App, area: Rect) {
         .map(|c| {
             let mark = match (c.column == app.sort.0 && c.title != "Purchase", app.sort.1) {
                 (false, _) => "",
-                (true, true) => "▲",
-                (true, false) => "▼",
+                (true, true) => app.theme.sym("▲", "^"),
+                (true, false) => app.theme.sym("▼", "v"),
             };
             format!("{}{mark}", c.title)
         })
@@ -327,7 +344,7 @@ fn draw_list(frame: &mut Frame, app: &mut App, area: Rect) {
             .iter()
             .any(|c| c.blocks_order() || *c == ExceptionCode::Stockout)
         {
-            row.style(Style::new().fg(Color::Red))
+            row.style(app.theme.danger())
         } else {
             row
         }
@@ -398,7 +415,7 @@ fn draw_detail(frame: &mut Frame, app: &mut App, area: Rect) {
             }
             StepKind::Exception => lines.push(Line::styled(
                 format!("{number}{}", step.text()),
-                Style::new().fg(Color::Red),
+                app.theme.danger(),
             )),
             _ => lines.push(Line::from(format!("{number}{}{source}", step.text()))),
         }
@@ -409,7 +426,10 @@ fn draw_detail(frame: &mut Frame, app: &mut App, area: Rect) {
         p.product_name.as_deref().unwrap_or(""),
         p.supplier_name.as_deref().unwrap_or("no supplier")
     );
-    let block = Block::new().borders(Borders::TOP).title(title);
+    let block = Block::new()
+        .borders(Borders::TOP)
+        .border_set(app.theme.border())
+        .title(title);
     let paragraph = Paragraph::new(lines)
         .block(block)
         .wrap(Wrap { trim: false });
@@ -432,9 +452,15 @@ fn draw_footer(frame: &mut Frame, app: &App, area: Rect) {
     let text = if app.filter_editing {
         format!("/{}_   Enter keep  Esc cancel", app.filter)
     } else if app.detail_open {
-        "↑↓ PgUp PgDn scroll  Esc back  q quit".to_string()
+        format!(
+            "{} PgUp PgDn scroll  Esc back  q quit",
+            app.theme.sym("↑↓", "Up/Dn")
+        )
     } else {
-        "↑↓ move  Enter why  o override  x clear it  / filter  n e s c filters  q quit".to_string()
+        format!(
+            "{} move  Enter why  o override  x clear it  / filter  n e s c filters  q quit",
+            app.theme.sym("↑↓", "Up/Dn")
+        )
     };
     frame.render_widget(
         Line::styled(text, Style::new().add_modifier(Modifier::DIM)),
