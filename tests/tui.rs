@@ -478,3 +478,34 @@ fn no_color_leaves_every_cell_uncoloured_but_keeps_emphasis() {
         "header, selection and the flagged row stand out without colour"
     );
 }
+
+#[test]
+fn help_lists_the_keys_really_bound() {
+    use buyerdesk::tui::keys::{action_for, list_bindings};
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let mut app = App::new(reference_plans());
+    let key = |c| KeyEvent::new(c, KeyModifiers::NONE);
+    assert_eq!(
+        action_for(&app, key(KeyCode::Char('?'))),
+        Some(Action::ToggleHelp)
+    );
+    app.update(Action::ToggleHelp);
+    let screen = render(&mut app, 80, 24);
+    for b in list_bindings() {
+        assert!(
+            screen.contains(b.help),
+            "help lacks {:?}:\n{screen}",
+            b.help
+        );
+    }
+    assert!(
+        screen.contains("8 order") && screen.contains("0 needs"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("help_80x24", screen);
+    insta::assert_snapshot!("help_120x40", render(&mut app, 120, 40));
+    // While the help is open, keys do not reach the list; ? or Esc close it.
+    assert_eq!(action_for(&app, key(KeyCode::Char('j'))), None);
+    app.update(action_for(&app, key(KeyCode::Esc)).unwrap());
+    assert!(!app.help_open);
+}

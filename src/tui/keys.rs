@@ -27,6 +27,12 @@ pub fn action_for(app: &App, key: KeyEvent) -> Option<Action> {
             _ => None,
         };
     }
+    if app.help_open {
+        return match key.code {
+            KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') => Some(Action::ToggleHelp),
+            _ => None,
+        };
+    }
     if app.filter_editing {
         return match key.code {
             KeyCode::Enter => Some(Action::FilterDone),
@@ -38,30 +44,146 @@ pub fn action_for(app: &App, key: KeyEvent) -> Option<Action> {
             _ => None,
         };
     }
-    let action = match key.code {
-        KeyCode::Char('q') => Action::Quit,
-        KeyCode::Up | KeyCode::Char('k') => Action::Up,
-        KeyCode::Down | KeyCode::Char('j') => Action::Down,
-        KeyCode::PageUp => Action::PageUp,
-        KeyCode::PageDown => Action::PageDown,
-        KeyCode::Char('b') if ctrl => Action::PageUp,
-        KeyCode::Char('f') if ctrl => Action::PageDown,
-        KeyCode::Home | KeyCode::Char('g') => Action::Top,
-        KeyCode::End | KeyCode::Char('G') => Action::Bottom,
-        KeyCode::Enter | KeyCode::Char('l') | KeyCode::Right => Action::OpenDetail,
-        KeyCode::Esc | KeyCode::Char('h') | KeyCode::Left => Action::Back,
-        KeyCode::Char('/') => Action::StartFilter,
-        KeyCode::Char('c') => Action::ClearFilter,
-        KeyCode::Char('n') => Action::Quick(QuickFilter::NeedsOrder),
-        KeyCode::Char('e') => Action::Quick(QuickFilter::HasExceptions),
-        KeyCode::Char('s') => Action::ToggleSupplierFilter,
-        KeyCode::Char('o') => Action::OpenOverride,
-        KeyCode::Char('x') => Action::ClearOverride,
-        KeyCode::Char(d @ '1'..='9') => Action::SortBy(sort_column(d)?),
-        KeyCode::Char('0') => Action::SortBy(Column::Exceptions),
-        _ => return None,
-    };
-    Some(action)
+    for binding in list_bindings() {
+        if binding.codes.contains(&(key.code, ctrl)) {
+            return Some(binding.action);
+        }
+    }
+    match key.code {
+        KeyCode::Char(d) if !ctrl => sort_column(d).map(Action::SortBy),
+        _ => None,
+    }
+}
+
+/// One key of the list screen: the keys, the action, and what the help
+/// says. The help popup is built from this table, so it shows the keys
+/// really bound.
+pub struct Binding {
+    /// As the help shows them, Unicode and ASCII.
+    pub label: (&'static str, &'static str),
+    codes: Vec<(KeyCode, bool)>,
+    pub action: Action,
+    pub help: &'static str,
+}
+
+fn bind(
+    label: (&'static str, &'static str),
+    codes: &[KeyCode],
+    action: Action,
+    help: &'static str,
+) -> Binding {
+    Binding {
+        label,
+        codes: codes.iter().map(|c| (*c, false)).collect(),
+        action,
+        help,
+    }
+}
+
+/// The keys of the list (and, for moving and Esc, the detail pane).
+pub fn list_bindings() -> Vec<Binding> {
+    use KeyCode::{Char, Down, End, Enter, Esc, Home, Left, PageDown, PageUp, Right, Up};
+    let mut page_up = bind(("PgUp ^B", "PgUp ^B"), &[PageUp], Action::PageUp, "page up");
+    page_up.codes.push((Char('b'), true));
+    let mut page_down = bind(
+        ("PgDn ^F", "PgDn ^F"),
+        &[PageDown],
+        Action::PageDown,
+        "page down",
+    );
+    page_down.codes.push((Char('f'), true));
+    vec![
+        bind(
+            ("↑ k", "Up k"),
+            &[Up, Char('k')],
+            Action::Up,
+            "up (in the detail: scroll)",
+        ),
+        bind(
+            ("↓ j", "Down j"),
+            &[Down, Char('j')],
+            Action::Down,
+            "down (in the detail: scroll)",
+        ),
+        page_up,
+        page_down,
+        bind(
+            ("Home g", "Home g"),
+            &[Home, Char('g')],
+            Action::Top,
+            "first product",
+        ),
+        bind(
+            ("End G", "End G"),
+            &[End, Char('G')],
+            Action::Bottom,
+            "last product",
+        ),
+        bind(
+            ("Enter l →", "Enter l Right"),
+            &[Enter, Char('l'), Right],
+            Action::OpenDetail,
+            "why: the rationale, step by step",
+        ),
+        bind(
+            ("Esc h ←", "Esc h Left"),
+            &[Esc, Char('h'), Left],
+            Action::Back,
+            "back",
+        ),
+        bind(
+            ("/", "/"),
+            &[Char('/')],
+            Action::StartFilter,
+            "filter by id, name or supplier",
+        ),
+        bind(
+            ("n", "n"),
+            &[Char('n')],
+            Action::Quick(QuickFilter::NeedsOrder),
+            "only products that need an order",
+        ),
+        bind(
+            ("e", "e"),
+            &[Char('e')],
+            Action::Quick(QuickFilter::HasExceptions),
+            "only products with exceptions",
+        ),
+        bind(
+            ("s", "s"),
+            &[Char('s')],
+            Action::ToggleSupplierFilter,
+            "only this product's supplier",
+        ),
+        bind(
+            ("c", "c"),
+            &[Char('c')],
+            Action::ClearFilter,
+            "clear the filters",
+        ),
+        bind(
+            ("o", "o"),
+            &[Char('o')],
+            Action::OpenOverride,
+            "override the quantity",
+        ),
+        bind(
+            ("x", "x"),
+            &[Char('x')],
+            Action::ClearOverride,
+            "clear the override",
+        ),
+        bind(("?", "?"), &[Char('?')], Action::ToggleHelp, "this help"),
+        bind(("q ^C", "q ^C"), &[Char('q')], Action::Quit, "quit"),
+    ]
+}
+
+/// The sort keys, for the help: digit and column.
+pub fn sort_keys() -> Vec<(char, Column)> {
+    "1234567890"
+        .chars()
+        .filter_map(|d| sort_column(d).map(|c| (d, c)))
+        .collect()
 }
 
 /// Number keys sort by the list's columns, left to right.
@@ -76,6 +198,7 @@ fn sort_column(digit: char) -> Option<Column> {
         '7' => Column::Cover,
         '8' => Column::Order,
         '9' => Column::Amount,
+        '0' => Column::Exceptions,
         _ => return None,
     })
 }

@@ -54,6 +54,8 @@ pub enum Action {
     /// Close the top-most thing: the popup, the detail, then the filter.
     Back,
     Quit,
+    /// Show or hide the key help.
+    ToggleHelp,
     /// Open the override popup for the selected product.
     OpenOverride,
     /// Take the selected product's override off.
@@ -131,6 +133,7 @@ pub struct App {
     /// Who the overrides are recorded for.
     pub user: String,
     pub theme: super::theme::Theme,
+    pub help_open: bool,
 }
 
 impl App {
@@ -153,6 +156,10 @@ impl App {
     pub fn update(&mut self, action: Action) {
         if let Action::StoreDone { product_id, result } = action {
             self.store_done(&product_id, result);
+            return;
+        }
+        if action == Action::ToggleHelp {
+            self.help_open = !self.help_open;
             return;
         }
         if self.form.is_some() {

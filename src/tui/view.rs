@@ -73,6 +73,63 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     if let Some(form) = &app.form {
         draw_override(frame, app, form, body);
     }
+    if app.help_open {
+        draw_help(frame, app, body);
+    }
+}
+
+fn column_name(c: Column) -> &'static str {
+    match c {
+        Column::Product => "product",
+        Column::Name => "name",
+        Column::Supplier => "supplier",
+        Column::Demand => "demand",
+        Column::Available => "available",
+        Column::OnOrder => "on order",
+        Column::Cover => "cover",
+        Column::Order => "order",
+        Column::Amount => "amount",
+        Column::Exceptions => "needs attention",
+    }
+}
+
+/// The help, built from the key table that `action_for` uses.
+fn draw_help(frame: &mut Frame, app: &App, body: Rect) {
+    let t = &app.theme;
+    let mut lines: Vec<Line> = super::keys::list_bindings()
+        .iter()
+        .map(|b| {
+            let label = if t.ascii { b.label.1 } else { b.label.0 };
+            Line::from(format!("{label:<14} {}", b.help))
+        })
+        .collect();
+    let sorts: Vec<String> = super::keys::sort_keys()
+        .into_iter()
+        .map(|(d, c)| format!("{d} {}", column_name(c)))
+        .collect();
+    lines.push(Line::from(format!(
+        "{:<14} sort (again: reverse): {}",
+        "1-9 0",
+        sorts.join(", ")
+    )));
+    let width = body.width.min(78);
+    let height = body.height.min(lines.len() as u16 + 4);
+    let area = Rect {
+        x: body.x + (body.width - width) / 2,
+        y: body.y,
+        width,
+        height,
+    };
+    let block = Block::bordered()
+        .border_set(t.border())
+        .title(" Keys (? or Esc closes) ");
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        area,
+    );
 }
 
 fn draw_override(frame: &mut Frame, app: &App, form: &OverrideForm, body: Rect) {
@@ -458,7 +515,7 @@ fn draw_footer(frame: &mut Frame, app: &App, area: Rect) {
         )
     } else {
         format!(
-            "{} move  Enter why  o override  x clear it  / filter  n e s c filters  q quit",
+            "{} move  Enter why  o override  x clear  / filter  n e s c  ? help  q quit",
             app.theme.sym("↑↓", "Up/Dn")
         )
     };
