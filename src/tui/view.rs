@@ -120,15 +120,12 @@ fn draw_help(frame: &mut Frame, app: &App, body: Rect) {
         width,
         height,
     };
-    let block = Block::bordered()
-        .border_set(t.border())
-        .title(" Keys (? or Esc closes) ");
-    frame.render_widget(Clear, area);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false }),
+    draw_popup(
+        frame,
         area,
+        t,
+        " Keys (? or Esc closes) ".to_string(),
+        lines,
     );
 }
 
@@ -190,9 +187,18 @@ fn draw_override(frame: &mut Frame, app: &App, form: &OverrideForm, body: Rect) 
         ),
         Style::new().add_modifier(Modifier::DIM),
     ));
-    let block = Block::bordered()
-        .border_set(app.theme.border())
-        .title(format!(" Override {} ", p.product_id));
+    draw_popup(
+        frame,
+        area,
+        &app.theme,
+        format!(" Override {} ", p.product_id),
+        lines,
+    );
+}
+
+/// A bordered box over whatever is below it.
+fn draw_popup(frame: &mut Frame, area: Rect, theme: &Theme, title: String, lines: Vec<Line>) {
+    let block = Block::bordered().border_set(theme.border()).title(title);
     frame.render_widget(Clear, area);
     frame.render_widget(
         Paragraph::new(lines)
