@@ -353,6 +353,7 @@ impl Config {
         let prefix = kind.env_prefix();
         let nonempty = |k: &str| env(k).filter(|v| !v.trim().is_empty());
         let mut password = settings.password_env.as_deref().and_then(nonempty);
+        let mut embedded_demo = false;
         let (url, origin) = if let Some(u) = nonempty(&format!("BUYERDESK_{prefix}_URL")) {
             (u, format!("BUYERDESK_{prefix}_URL"))
         } else if let Some(host) = nonempty(&format!("{prefix}_DB_HOST")) {
@@ -385,6 +386,7 @@ impl Config {
                 SourceKind::Purchasing => self.data_dir.join("purchasing.sqlite"),
                 _ => self.demo_dir().join(format!("{}.sqlite", kind.name())),
             };
+            embedded_demo = true;
             (
                 format!("sqlite://{}", file.display()),
                 "embedded demo".to_string(),
@@ -421,9 +423,7 @@ impl Config {
             connect_url,
             password,
             origin,
-            embedded_demo: settings.url.is_none()
-                && full.starts_with("sqlite://")
-                && full.contains(&self.data_dir.display().to_string()),
+            embedded_demo,
             settings,
         })
     }
@@ -528,6 +528,17 @@ mod tests {
         assert_eq!(r.connect_url, "sqlite:///data/demo/inventory.sqlite");
         assert!(r.embedded_demo);
         assert_eq!(c.file.uom.pool_size, 2);
+        // Any configured or overridden URL is not the embedded demo, even a
+        // file in the data directory.
+        let env = |k: &str| {
+            (k == "BUYERDESK_INVENTORY_URL")
+                .then(|| "sqlite:///data/demo/inventory.sqlite".to_string())
+        };
+        assert!(
+            !c.resolve_with(SourceKind::Inventory, &env)
+                .unwrap()
+                .embedded_demo
+        );
     }
 
     #[test]

@@ -418,43 +418,31 @@ pub fn schema_sql(backend: Backend) -> String {
         backend.name()
     );
     for t in ALL_TABLES {
-        let cols: Vec<String> = t
-            .columns
-            .iter()
-            .map(|(c, ty)| format!("    {c} {}", ty.sql(backend)))
-            .collect();
-        out.push_str(&format!(
-            "\nCREATE TABLE {} (\n{}\n);\n",
-            t.name,
-            cols.join(",\n")
-        ));
+        out.push('\n');
+        out.push_str(&create_table_sql(t, backend));
+        out.push_str(";\n");
     }
     out
 }
 
-/// Creates the demo tables (optional columns included) in one source.
-async fn create_tables(source: &Source, tables: &[&Table], force: bool) -> Result<()> {
+/// One table's `CREATE TABLE` statement, a column a line.
+fn create_table_sql(t: &Table, backend: Backend) -> String {
+    let cols: Vec<String> = t
+        .columns
+        .iter()
+        .map(|(c, ty)| format!("    {c} {}", ty.sql(backend)))
+        .collect();
+    format!("CREATE TABLE {} (\n{}\n)", t.name, cols.join(",\n"))
+}
+
+/// Creates the demo tables (optional columns included), dropping any that
+/// exist: `seed` has already refused non-empty tables without --force.
+async fn create_tables(source: &Source, tables: &[&Table]) -> Result<()> {
     for t in tables {
-        let existing = source.table_columns(t.name).await?;
-        if !existing.is_empty() {
-            let rows = source.count_rows(t.name).await?;
-            if rows > 0 && !force {
-                bail!(
-                    "{}: table {} already holds {rows} rows; refusing to touch it without --force",
-                    source.label(),
-                    t.name
-                );
-            }
+        if !source.table_columns(t.name).await?.is_empty() {
             source.execute(&format!("DROP TABLE {}", t.name)).await?;
         }
-        let cols: Vec<String> = t
-            .columns
-            .iter()
-            .map(|(c, ty)| format!("{c} {}", ty.sql(source.backend)))
-            .collect();
-        source
-            .execute(&format!("CREATE TABLE {} ({})", t.name, cols.join(", ")))
-            .await?;
+        source.execute(&create_table_sql(t, source.backend)).await?;
     }
     Ok(())
 }
@@ -563,7 +551,7 @@ pub async fn seed(
         let progress = &progress;
         async move {
             let defs: Vec<&Table> = tables.iter().map(|(t, _)| *t).collect();
-            create_tables(source, &defs, force).await?;
+            create_tables(source, &defs).await?;
             for (t, r) in tables {
                 progress.set_message(t.name);
                 insert(source, t, r, progress).await?;

@@ -9,7 +9,7 @@ use rust_rule_engine::{
 };
 
 use super::facts::{schema_field, schema_index, ProductFacts};
-use super::numbers::{fmt_qty, guarded_ceil};
+use super::numbers::guarded_ceil;
 use super::rationale::{ActionFormula, Change, FactValue, Step, Token};
 
 /// The engine's cycle limit. A run that reaches it means a rule kept firing
@@ -224,15 +224,12 @@ fn strip_comments(text: &str) -> String {
     out
 }
 
+/// A value as a formula shows it: expressions as written, the rest as the
+/// rationale shows fact values.
 fn value_text(v: &Value) -> String {
     match v {
-        Value::Number(n) => fmt_qty(*n),
-        Value::Integer(i) => i.to_string(),
-        Value::Boolean(b) => b.to_string(),
-        Value::String(s) => format!("\"{s}\""),
-        Value::Null => "null".to_string(),
         Value::Expression(e) => e.clone(),
-        other => format!("{other:?}"),
+        other => fact_value(other).to_string(),
     }
 }
 

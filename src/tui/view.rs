@@ -112,17 +112,16 @@ fn draw_help(frame: &mut Frame, app: &App, body: Rect) {
         "1-9 0",
         sorts.join(", ")
     )));
-    let width = body.width.min(78);
-    let height = body.height.min(lines.len() as u16 + 4);
-    let area = Rect {
-        x: body.x + (body.width - width) / 2,
-        y: body.y,
-        width,
+    let height = lines.len() as u16 + 4;
+    let place = Place {
+        width: 78,
         height,
+        top: 0,
     };
     draw_popup(
         frame,
-        area,
+        body,
+        place,
         t,
         " Keys (? or Esc closes) ".to_string(),
         lines,
@@ -132,13 +131,6 @@ fn draw_help(frame: &mut Frame, app: &App, body: Rect) {
 fn draw_override(frame: &mut Frame, app: &App, form: &OverrideForm, body: Rect) {
     let Some(p) = app.plans.iter().find(|p| p.product_id == form.product_id) else {
         return;
-    };
-    let width = body.width.min(72);
-    let area = Rect {
-        x: body.x + (body.width - width) / 2,
-        y: body.y + 1,
-        width,
-        height: 11.min(body.height),
     };
     let stock = p.stock_uom.as_deref().unwrap_or("units");
     let purchase = p.purchase_uom.as_deref().unwrap_or(stock);
@@ -187,9 +179,15 @@ fn draw_override(frame: &mut Frame, app: &App, form: &OverrideForm, body: Rect) 
         ),
         Style::new().add_modifier(Modifier::DIM),
     ));
+    let place = Place {
+        width: 72,
+        height: 11,
+        top: 1,
+    };
     draw_popup(
         frame,
-        area,
+        body,
+        place,
         &app.theme,
         format!(" Override {} ", p.product_id),
         lines,
@@ -197,7 +195,30 @@ fn draw_override(frame: &mut Frame, app: &App, form: &OverrideForm, body: Rect) 
 }
 
 /// A bordered box over whatever is below it.
-fn draw_popup(frame: &mut Frame, area: Rect, theme: &Theme, title: String, lines: Vec<Line>) {
+/// Where a popup goes: at most this wide and high, centred, `top` lines
+/// below the top of the body.
+struct Place {
+    width: u16,
+    height: u16,
+    top: u16,
+}
+
+fn draw_popup(
+    frame: &mut Frame,
+    body: Rect,
+    place: Place,
+    theme: &Theme,
+    title: String,
+    lines: Vec<Line>,
+) {
+    let width = body.width.min(place.width);
+    let top = place.top.min(body.height);
+    let area = Rect {
+        x: body.x + (body.width - width) / 2,
+        y: body.y + top,
+        width,
+        height: place.height.min(body.height - top),
+    };
     let block = Block::bordered().border_set(theme.border()).title(title);
     frame.render_widget(Clear, area);
     frame.render_widget(
