@@ -509,3 +509,47 @@ fn help_lists_the_keys_really_bound() {
     app.update(action_for(&app, key(KeyCode::Esc)).unwrap());
     assert!(!app.help_open);
 }
+
+#[test]
+fn space_selects_for_ordering_and_a_selects_all_that_need_an_order() {
+    let mut app = App::new(reference_plans());
+    let first = ids(&app)[0].to_string();
+    app.update(Action::ToggleSelect);
+    assert!(app.for_order.contains(&first), "space selects {first}");
+    // The cursor moved on, so space again selects the next product.
+    assert_eq!(app.selected, 1);
+    app.update(Action::Up);
+    app.update(Action::ToggleSelect);
+    assert!(!app.for_order.contains(&first), "space again unselects it");
+
+    let screen = render(&mut app, 120, 40);
+    assert!(!screen.contains('✓'), "nothing marked:\n{screen}");
+    app.update(Action::SelectAllNeeded);
+    let needed: Vec<String> = app
+        .plans
+        .iter()
+        .filter(|p| p.needs_order())
+        .map(|p| p.product_id.clone())
+        .collect();
+    assert_eq!(needed.len(), 3, "PROD-001..003 need an order");
+    assert_eq!(app.for_order.iter().cloned().collect::<Vec<_>>(), needed);
+    let screen = render(&mut app, 120, 40);
+    for id in &needed {
+        let line = screen.lines().find(|l| l.contains(id.as_str())).unwrap();
+        assert!(line.contains('✓'), "{id} marked: {line}");
+    }
+    let quiet = screen.lines().find(|l| l.contains("PROD-004")).unwrap();
+    assert!(!quiet.contains('✓'), "PROD-004 needs nothing: {quiet}");
+
+    // Only the listed products: with a filter, the others stay as they are.
+    app.update(Action::ClearSelection);
+    app.update(Action::StartFilter);
+    for c in "PROD-002".chars() {
+        app.update(Action::FilterInput(c));
+    }
+    app.update(Action::SelectAllNeeded);
+    assert_eq!(
+        app.for_order.iter().cloned().collect::<Vec<_>>(),
+        vec!["PROD-002".to_string()]
+    );
+}

@@ -33,6 +33,12 @@ pub fn action_for(app: &App, key: KeyEvent) -> Option<Action> {
             _ => None,
         };
     }
+    if app.sources_open {
+        return match key.code {
+            KeyCode::Esc | KeyCode::Char('i') | KeyCode::Char('q') => Some(Action::ToggleSources),
+            _ => None,
+        };
+    }
     if app.filter_editing {
         return match key.code {
             KeyCode::Enter => Some(Action::FilterDone),
@@ -123,7 +129,7 @@ pub fn list_bindings() -> Vec<Binding> {
             ("Enter l →", "Enter l Right"),
             &[Enter, Char('l'), Right],
             Action::OpenDetail,
-            "why: the rationale, step by step",
+            "why: the rationale",
         ),
         bind(
             ("Esc h ←", "Esc h Left"),
@@ -135,19 +141,19 @@ pub fn list_bindings() -> Vec<Binding> {
             ("/", "/"),
             &[Char('/')],
             Action::StartFilter,
-            "filter by id, name or supplier",
+            "filter: id, name, supplier",
         ),
         bind(
             ("n", "n"),
             &[Char('n')],
             Action::Quick(QuickFilter::NeedsOrder),
-            "only products that need an order",
+            "only those needing an order",
         ),
         bind(
             ("e", "e"),
             &[Char('e')],
             Action::Quick(QuickFilter::HasExceptions),
-            "only products with exceptions",
+            "only those with exceptions",
         ),
         bind(
             ("s", "s"),
@@ -172,6 +178,42 @@ pub fn list_bindings() -> Vec<Binding> {
             &[Char('x')],
             Action::ClearOverride,
             "clear the override",
+        ),
+        bind(
+            ("Space", "Space"),
+            &[Char(' ')],
+            Action::ToggleSelect,
+            "select / unselect to order",
+        ),
+        bind(
+            ("a", "a"),
+            &[Char('a')],
+            Action::SelectAllNeeded,
+            "select all needing an order",
+        ),
+        bind(
+            ("u", "u"),
+            &[Char('u')],
+            Action::ClearSelection,
+            "unselect all",
+        ),
+        bind(
+            ("r", "r"),
+            &[Char('r')],
+            Action::Refresh,
+            "refresh every source now",
+        ),
+        bind(
+            ("i", "i"),
+            &[Char('i')],
+            Action::ToggleSources,
+            "sources: state, age, errors",
+        ),
+        bind(
+            ("v", "v"),
+            &[Char('v')],
+            Action::ToggleCharts,
+            "detail: charts or steps",
         ),
         bind(("?", "?"), &[Char('?')], Action::ToggleHelp, "this help"),
         bind(("q ^C", "q ^C"), &[Char('q')], Action::Quit, "quit"),

@@ -60,6 +60,19 @@ pub enum Action {
     OpenOverride,
     /// Take the selected product's override off.
     ClearOverride,
+    /// Reload every source now.
+    Refresh,
+    /// Select the product for ordering (or unselect it).
+    ToggleSelect,
+    /// Select every listed product that needs an order.
+    SelectAllNeeded,
+    /// Unselect everything.
+    ClearSelection,
+    /// Show or hide the sources popup (state, age, round trip, error).
+    ToggleSources,
+    /// In the detail: show the charts instead of the steps (narrow
+    /// screens), or the steps again.
+    ToggleCharts,
     FormInput(char),
     FormBackspace,
     FormNextField,
@@ -134,6 +147,14 @@ pub struct App {
     pub user: String,
     pub theme: super::theme::Theme,
     pub help_open: bool,
+    /// Products selected for ordering (by id, so a refresh keeps them).
+    pub for_order: std::collections::BTreeSet<String>,
+    /// The sources popup is open.
+    pub sources_open: bool,
+    /// The detail shows the charts instead of the steps.
+    pub charts_open: bool,
+    /// The buyer asked for a refresh; taken by the terminal loop.
+    pub refresh_requested: bool,
 }
 
 impl App {
@@ -160,6 +181,10 @@ impl App {
         }
         if action == Action::ToggleHelp {
             self.help_open = !self.help_open;
+            return;
+        }
+        if action == Action::ToggleSources {
+            self.sources_open = !self.sources_open;
             return;
         }
         if self.form.is_some() {
@@ -241,6 +266,36 @@ impl App {
                 }
             }
             Action::Quit => self.should_quit = true,
+            Action::Refresh => {
+                self.refresh_requested = true;
+                self.message = Some("Refreshing every source...".to_string());
+            }
+            Action::ToggleSelect => {
+                if let Some(id) = self.selected_plan().map(|p| p.product_id.clone()) {
+                    if !self.for_order.remove(&id) {
+                        self.for_order.insert(id);
+                    }
+                    self.selected = (self.selected + 1).min(last);
+                }
+            }
+            Action::SelectAllNeeded => {
+                let before = self.for_order.len();
+                for &i in &self.view {
+                    if self.plans[i].needs_order() {
+                        self.for_order.insert(self.plans[i].product_id.clone());
+                    }
+                }
+                self.message = Some(format!(
+                    "{} selected for ordering ({} added)",
+                    self.for_order.len(),
+                    self.for_order.len() - before
+                ));
+            }
+            Action::ClearSelection => {
+                self.for_order.clear();
+                self.message = Some("Nothing selected".to_string());
+            }
+            Action::ToggleCharts => self.charts_open = !self.charts_open,
             Action::OpenOverride => {
                 if let Some(p) = self.selected_plan() {
                     let current = p.override_qty.unwrap_or(p.order_qty);

@@ -96,13 +96,44 @@ fn column_name(c: Column) -> &'static str {
 /// The help, built from the key table that `action_for` uses.
 fn draw_help(frame: &mut Frame, app: &App, body: Rect) {
     let t = &app.theme;
-    let mut lines: Vec<Line> = super::keys::list_bindings()
+    let entries: Vec<(&str, &str)> = super::keys::list_bindings()
         .iter()
-        .map(|b| {
-            let label = if t.ascii { b.label.1 } else { b.label.0 };
-            Line::from(format!("{label:<14} {}", b.help))
-        })
+        .map(|b| (if t.ascii { b.label.1 } else { b.label.0 }, b.help))
         .collect();
+    let column = |entries: &[(&str, &str)], width: usize| -> Vec<String> {
+        let label = entries
+            .iter()
+            .map(|e| e.0.chars().count())
+            .max()
+            .unwrap_or(0);
+        entries
+            .iter()
+            .map(|(k, h)| {
+                let text = format!("{k:<label$} {h}");
+                if text.chars().count() <= width {
+                    format!("{text:<width$}")
+                } else {
+                    let cut: String = text.chars().take(width - 1).collect();
+                    format!("{cut}{}", t.sym("…", "~"))
+                }
+            })
+            .collect()
+    };
+    // Two columns when one does not fit (80x24).
+    let mut lines: Vec<Line> = if entries.len() + 5 > usize::from(body.height) {
+        let half = entries.len().div_ceil(2);
+        let left = column(&entries[..half], 38);
+        let right = column(&entries[half..], 36);
+        left.iter()
+            .enumerate()
+            .map(|(i, l)| {
+                let r = right.get(i).map(String::as_str).unwrap_or("");
+                Line::from(format!("{l} {r}"))
+            })
+            .collect()
+    } else {
+        column(&entries, 74).into_iter().map(Line::from).collect()
+    };
     let sorts: Vec<String> = super::keys::sort_keys()
         .into_iter()
         .map(|(d, c)| format!("{d} {}", column_name(c)))
@@ -277,7 +308,10 @@ fn columns(wide: bool) -> Vec<ListColumn> {
         width,
         right,
     };
-    let mut cols = vec![c("Product", Column::Product, Constraint::Length(12), false)];
+    let mut cols = vec![
+        c("", Column::Product, Constraint::Length(1), false),
+        c("Product", Column::Product, Constraint::Length(12), false),
+    ];
     if wide {
         cols.push(c("Name", Column::Name, Constraint::Fill(2), false));
         cols.push(c("Supplier", Column::Supplier, Constraint::Fill(2), false));
@@ -295,9 +329,13 @@ fn columns(wide: bool) -> Vec<ListColumn> {
     cols
 }
 
-fn cell_text(column: &ListColumn, p: &ProductPlan, wide: bool, theme: &Theme) -> String {
+fn cell_text(column: &ListColumn, p: &ProductPlan, app: &App, wide: bool) -> String {
+    let theme = &app.theme;
     let dash = || "-".to_string();
     match (column.title, column.column) {
+        // The mark of a product selected for ordering.
+        ("", _) if app.for_order.contains(&p.product_id) => theme.sym("✓", "*").to_string(),
+        ("", _) => String::new(),
         ("Purchase", _) if p.purchase_qty > 0.0 => {
             format!(
                 "{} {}",
@@ -378,7 +416,7 @@ fn draw_list(frame: &mut Frame, app: &mut App, area: Rect) {
             (
                 index,
                 cols.iter()
-                    .map(|c| cell_text(c, &app.plans[index], wide, &app.theme))
+                    .map(|c| cell_text(c, &app.plans[index], app, wide))
                     .collect(),
             )
         })
@@ -386,7 +424,8 @@ fn draw_list(frame: &mut Frame, app: &mut App, area: Rect) {
     let titles: Vec<String> = cols
         .iter()
         .map(|c| {
-            let mark = match (c.column == app.sort.0 && c.title != "Purchase", app.sort.1) {
+            let sorted = c.column == app.sort.0 && !matches!(c.title, "Purchase" | "");
+            let mark = match (sorted, app.sort.1) {
                 (false, _) => "",
                 (true, true) => app.theme.sym("▲", "^"),
                 (true, false) => app.theme.sym("▼", "v"),
