@@ -112,6 +112,8 @@ pub struct General {
     pub user: Option<String>,
     pub rules: Option<PathBuf>,
     pub log_file: Option<PathBuf>,
+    /// Seconds between the screen's background refreshes (default 15).
+    pub refresh_secs: Option<f64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -197,6 +199,17 @@ pub fn parse(text: &str, file: &str) -> Result<FileConfig, ConfigError> {
         line: e.span().map(|s| line_of_offset(text, s.start)).unwrap_or(1),
         message: e.message().trim().to_string(),
     })?;
+    if let Some(v) = cfg.general.refresh_secs {
+        if !(v.is_finite() && (1.0..=86_400.0).contains(&v)) {
+            return Err(ConfigError {
+                file: file.to_string(),
+                line: line_of_key(text, "general", "refresh_secs"),
+                message: format!(
+                    "[general] refresh_secs: must be a number of seconds from 1 to 86400, not {v}"
+                ),
+            });
+        }
+    }
     for kind in SourceKind::ALL {
         let s = cfg.source(kind);
         let err = |key: &str, message: String| ConfigError {
@@ -324,6 +337,11 @@ impl Config {
 
     pub fn demo_dir(&self) -> PathBuf {
         self.data_dir.join("demo")
+    }
+
+    /// How often the screen refreshes its sources.
+    pub fn refresh_interval(&self) -> std::time::Duration {
+        std::time::Duration::from_secs_f64(self.file.general.refresh_secs.unwrap_or(15.0))
     }
 
     pub fn user(&self) -> String {

@@ -5,6 +5,7 @@ pub mod app;
 pub mod config;
 pub mod demo;
 pub mod doctor;
+pub mod live;
 pub mod plan;
 pub mod report;
 pub mod sources;

@@ -120,6 +120,17 @@ fn init_logging(config: &Config) -> Option<tracing_appender::non_blocking::Worke
     Some(guard)
 }
 
+/// A panic is written to the log with its location (the terminal, restored
+/// by the screen's own hook, shows it too).
+fn log_panics() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let backtrace = std::backtrace::Backtrace::force_capture();
+        tracing::error!("panic: {info}\n{backtrace}");
+        previous(info);
+    }));
+}
+
 fn main() -> ExitCode {
     buyerdesk::disable_transparent_huge_pages();
     let _ = dotenvy::dotenv();
@@ -129,6 +140,7 @@ fn main() -> ExitCode {
         Err(e) => return config_error(&e),
     };
     let _guard = init_logging(&config);
+    log_panics();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -164,12 +176,15 @@ async fn run(cli: Cli, config: Config) -> Result<ExitCode> {
             }
             let rules = app::load_rules(&config, None)?;
             let store = buyerdesk::store::Store::open(&config).await?;
-            let ctx = app::plan_context(&store).await?;
-            let sources = Sources::connect(&config).await?;
-            let (plans, _) = app::plan_products(&sources, &rules, &ctx, &[]).await?;
-            sources.close().await;
-            let runtime = tokio::runtime::Handle::current();
-            tokio::task::block_in_place(|| buyerdesk::tui::run::run(plans, store, runtime, theme))?;
+            let refresh = config.refresh_interval();
+            buyerdesk::tui::run::run(buyerdesk::tui::run::Setup {
+                config,
+                rules,
+                store,
+                theme,
+                refresh,
+            })
+            .await?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Plan {

@@ -11,6 +11,9 @@ struct Session {
     screen: Arc<Mutex<vt100::Parser>>,
     writer: Box<dyn Write + Send>,
     child: Box<dyn portable_pty::Child + Send + Sync>,
+    /// Kept open for the session's lifetime (and to read the terminal's
+    /// modes).
+    master: Box<dyn portable_pty::MasterPty + Send>,
 }
 
 impl Session {
@@ -43,13 +46,49 @@ impl Session {
             }
         });
         let writer = pty.master.take_writer().unwrap();
-        // Keep the master open for the session's lifetime.
-        std::mem::forget(pty.master);
         Session {
             screen,
             writer,
             child,
+            master: pty.master,
         }
+    }
+
+    /// The terminal is back in cooked mode: line editing and echo on, as
+    /// the shell expects after buyerdesk leaves.
+    fn cooked(&self) -> bool {
+        let fd = self.master.as_raw_fd().expect("a unix pty");
+        // SAFETY: tcgetattr fills the termios we pass; fd is our open master.
+        let mut t: libc::termios = unsafe { std::mem::zeroed() };
+        assert_eq!(unsafe { libc::tcgetattr(fd, &mut t) }, 0, "tcgetattr");
+        t.c_lflag & libc::ICANON != 0 && t.c_lflag & libc::ECHO != 0
+    }
+
+    /// Waits for the process to end; its exit status.
+    fn wait_exit(&mut self) -> portable_pty::ExitStatus {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                // Let the reader thread take the last bytes.
+                std::thread::sleep(Duration::from_millis(200));
+                return status;
+            }
+            assert!(Instant::now() < deadline, "buyerdesk did not end");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The alternate screen is left, the cursor shown, cooked mode back.
+    #[track_caller]
+    fn assert_terminal_restored(&self) {
+        let parser = self.screen.lock().unwrap();
+        assert!(
+            !parser.screen().alternate_screen(),
+            "the alternate screen was left"
+        );
+        assert!(!parser.screen().hide_cursor(), "the cursor is shown again");
+        drop(parser);
+        assert!(self.cooked(), "raw mode is off again");
     }
 
     fn contents(&self) -> String {
@@ -78,21 +117,21 @@ impl Session {
         self.writer.flush().unwrap();
     }
 
-    /// Presses q and waits for a clean exit.
-    fn quit(mut self) -> Arc<Mutex<vt100::Parser>> {
+    /// Presses q, waits for a clean exit, checks the terminal is restored.
+    fn quit(mut self) {
         self.keys("q");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let status = loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                break status;
-            }
-            assert!(Instant::now() < deadline, "buyerdesk did not quit on q");
-            std::thread::sleep(Duration::from_millis(50));
-        };
+        let status = self.wait_exit();
         assert!(status.success(), "{status:?}");
-        std::thread::sleep(Duration::from_millis(200));
-        self.screen
+        self.assert_terminal_restored();
     }
+}
+
+/// The row of a product on the screen.
+fn row_of<'a>(screen: &'a str, id: &str) -> &'a str {
+    screen
+        .lines()
+        .find(|l| l.trim_start().starts_with(id))
+        .unwrap_or_else(|| panic!("{id} listed:\n{screen}"))
 }
 
 #[test]
@@ -104,12 +143,10 @@ fn a_buyer_finds_prod_001_reads_why_and_quits_with_the_terminal_restored() {
         s.screen.lock().unwrap().screen().alternate_screen(),
         "the TUI uses the alternate screen"
     );
+    assert!(!s.cooked(), "raw mode while the screen runs");
     s.keys("/PROD-001\r");
     let screen = s.wait_for("1 shown");
-    let row = screen
-        .lines()
-        .find(|l| l.starts_with("PROD-001"))
-        .expect("PROD-001 listed");
+    let row = row_of(&screen, "PROD-001");
     assert!(
         row.contains("600") && row.contains("50 box") && row.contains("9,300.00"),
         "{row}"
@@ -119,13 +156,22 @@ fn a_buyer_finds_prod_001_reads_why_and_quits_with_the_terminal_restored() {
     s.wait_for("Rule Requirement fired");
     s.keys("\x1b");
     s.wait_for("Demand/d");
-    let screen = s.quit();
-    let parser = screen.lock().unwrap();
-    assert!(
-        !parser.screen().alternate_screen(),
-        "the alternate screen was left"
-    );
-    assert!(!parser.screen().hide_cursor(), "the cursor is shown again");
+    s.quit();
+}
+
+/// SIGTERM (a shutdown, a killed SSH session) gives the terminal back too.
+#[test]
+fn sigterm_restores_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Session::start(dir.path());
+    s.wait_for("2000 products");
+    assert!(!s.cooked(), "raw mode while the screen runs");
+    let pid = s.child.process_id().expect("a pid") as libc::pid_t;
+    // SAFETY: a signal to our own child process.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let status = s.wait_exit();
+    assert!(status.success(), "a clean exit on SIGTERM: {status:?}");
+    s.assert_terminal_restored();
 }
 
 #[test]
@@ -142,20 +188,20 @@ fn an_override_of_700_survives_a_restart() {
     s.wait_for("'7OO' is not a number");
     s.keys("\x7f\x7f00\t\t\tspring promotion\r");
     let screen = s.wait_for("Saved: PROD-001 700");
-    let row = screen.lines().find(|l| l.starts_with("PROD-001")).unwrap();
+    let row = row_of(&screen, "PROD-001");
     assert!(row.contains("600→700") && row.contains("OVR"), "{row}");
-    drop(s.quit());
+    s.quit();
 
     let mut s = Session::start(dir.path());
     s.wait_for("2000 products");
     s.keys("/PROD-001\r");
     let screen = s.wait_for("1 shown");
-    let row = screen.lines().find(|l| l.starts_with("PROD-001")).unwrap();
+    let row = row_of(&screen, "PROD-001");
     assert!(
         row.contains("600→700"),
         "the override is still there after a restart: {row}"
     );
     s.keys("\r");
     s.wait_for("Buyer's quantity: 700 pieces");
-    drop(s.quit());
+    s.quit();
 }

@@ -1,7 +1,10 @@
 //! The buyer's screen, drawn into a TestBackend: snapshots at 80x24 and
 //! 120x40 on the DOMAIN.md reference rows, and actions fed to `update`.
 
+use buyerdesk::config::SourceKind;
+use buyerdesk::live::{LinkState, SourceStatus};
 use buyerdesk::plan::{self, fixtures, PlanContext, ProductPlan, RuleSet};
+use buyerdesk::sources::Backend;
 use buyerdesk::tui::{view, Action, App, Column, QuickFilter};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
@@ -25,6 +28,43 @@ fn reference_plans() -> Vec<ProductPlan> {
         &PlanContext::default(),
         &RuleSet::embedded(),
     )
+}
+
+/// A fixed clock for the screens: ages and highlights do not depend on when
+/// the test runs.
+fn clock() -> chrono::DateTime<chrono::Local> {
+    use chrono::TimeZone;
+    chrono::Local
+        .with_ymd_and_hms(2026, 11, 21, 10, 0, 0)
+        .single()
+        .unwrap()
+}
+
+/// The five sources as a healthy refresh reports them, 4 s ago.
+fn healthy_sources() -> Vec<SourceStatus> {
+    let at = clock() - chrono::Duration::seconds(4);
+    SourceKind::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, &kind)| SourceStatus {
+            kind,
+            backend: Some(Backend::Sqlite),
+            url: format!("sqlite:///data/demo/{}.sqlite", kind.name()),
+            state: LinkState::Up,
+            last_ok: Some(at),
+            rtt: Some(std::time::Duration::from_millis(3 + i as u64)),
+            rows: Some(4),
+            error: None,
+        })
+        .collect()
+}
+
+/// The reference plans on a screen whose sources answered 4 s ago.
+fn reference_app() -> App {
+    let mut app = App::new(reference_plans());
+    app.now = clock();
+    app.apply_sources(healthy_sources());
+    app
 }
 
 fn render(app: &mut App, width: u16, height: u16) -> String {
@@ -52,7 +92,7 @@ fn assert_reference_figures(screen: &str) {
 
 #[test]
 fn list_80x24() {
-    let mut app = App::new(reference_plans());
+    let mut app = reference_app();
     let screen = render(&mut app, 80, 24);
     assert_reference_figures(&screen);
     insta::assert_snapshot!(screen);
@@ -60,7 +100,7 @@ fn list_80x24() {
 
 #[test]
 fn list_120x40() {
-    let mut app = App::new(reference_plans());
+    let mut app = reference_app();
     let screen = render(&mut app, 120, 40);
     assert_reference_figures(&screen);
     assert!(
@@ -71,7 +111,7 @@ fn list_120x40() {
 }
 
 fn detail_of_prod_001() -> App {
-    let mut app = App::new(reference_plans());
+    let mut app = reference_app();
     app.update(Action::SortBy(Column::Product));
     app.update(Action::Top);
     assert_eq!(app.selected_plan().unwrap().product_id, "PROD-001");
@@ -105,7 +145,7 @@ fn detail_120x40() {
 
 #[test]
 fn a_terminal_below_80x24_is_told_so() {
-    let mut app = App::new(reference_plans());
+    let mut app = reference_app();
     let screen = render(&mut app, 79, 24);
     assert!(
         screen.contains("The terminal is 79x24; buyerdesk needs at least 80x24."),
@@ -122,7 +162,7 @@ fn ids(app: &App) -> Vec<&str> {
 
 #[test]
 fn default_order_puts_products_needing_a_buyer_first() {
-    let app = App::new(reference_plans());
+    let app = reference_app();
     let order = ids(&app);
     assert_eq!(
         order.last(),
@@ -133,7 +173,7 @@ fn default_order_puts_products_needing_a_buyer_first() {
 
 #[test]
 fn sorting_by_a_column_and_reversing_it() {
-    let mut app = App::new(reference_plans());
+    let mut app = reference_app();
     app.update(Action::SortBy(Column::Amount));
     assert_eq!(
         ids(&app),
@@ -148,7 +188,7 @@ fn sorting_by_a_column_and_reversing_it() {
 
 #[test]
 fn text_and_quick_filters_keep_the_selection() {
-    let mut app = App::new(reference_plans());
+    let mut app = reference_app();
     app.update(Action::SortBy(Column::Product));
     app.update(Action::Down);
     assert_eq!(app.selected_plan().unwrap().product_id, "PROD-002");
@@ -190,7 +230,7 @@ fn text_and_quick_filters_keep_the_selection() {
 
 #[test]
 fn navigation_stays_inside_the_list() {
-    let mut app = App::new(reference_plans());
+    let mut app = reference_app();
     app.update(Action::Up);
     assert_eq!(app.selected, 0);
     app.update(Action::Bottom);
@@ -254,7 +294,7 @@ use buyerdesk::tui::state::StoreRequest;
 
 /// PROD-001 selected, its override popup open.
 fn override_popup() -> App {
-    let mut app = App::new(reference_plans());
+    let mut app = reference_app();
     app.user = "alice".into();
     app.update(Action::SortBy(Column::Product));
     app.update(Action::Top);
@@ -422,7 +462,7 @@ fn buffer_of(app: &mut App, width: u16, height: u16) -> ratatui::buffer::Buffer 
 
 #[test]
 fn ascii_mode_draws_only_ascii_on_every_screen() {
-    let mut app = App::new(reference_plans());
+    let mut app = reference_app();
     app.theme = Theme {
         color: true,
         ascii: true,
@@ -483,7 +523,7 @@ fn no_color_leaves_every_cell_uncoloured_but_keeps_emphasis() {
 fn help_lists_the_keys_really_bound() {
     use buyerdesk::tui::keys::{action_for, list_bindings};
     use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-    let mut app = App::new(reference_plans());
+    let mut app = reference_app();
     let key = |c| KeyEvent::new(c, KeyModifiers::NONE);
     assert_eq!(
         action_for(&app, key(KeyCode::Char('?'))),
@@ -512,7 +552,7 @@ fn help_lists_the_keys_really_bound() {
 
 #[test]
 fn space_selects_for_ordering_and_a_selects_all_that_need_an_order() {
-    let mut app = App::new(reference_plans());
+    let mut app = reference_app();
     let first = ids(&app)[0].to_string();
     app.update(Action::ToggleSelect);
     assert!(app.for_order.contains(&first), "space selects {first}");
@@ -552,4 +592,158 @@ fn space_selects_for_ordering_and_a_selects_all_that_need_an_order() {
         app.for_order.iter().cloned().collect::<Vec<_>>(),
         vec!["PROD-002".to_string()]
     );
+}
+
+#[test]
+fn before_the_first_plans_the_screen_says_what_each_source_is_doing() {
+    let mut app = App::waiting();
+    app.now = clock();
+    let mut sources = healthy_sources();
+    sources[0].state = LinkState::Connecting;
+    sources[0].last_ok = None;
+    sources[0].rtt = None;
+    sources[1].state = LinkState::Down;
+    sources[1].last_ok = None;
+    sources[1].error = Some(
+        "inventory source (postgres://buyer:***@inv-db:5432/inventory): connection refused".into(),
+    );
+    app.apply_sources(sources);
+    let screen = render(&mut app, 80, 24);
+    assert!(screen.contains("loading..."), "{screen}");
+    assert!(screen.contains("oms        connecting..."), "{screen}");
+    assert!(screen.contains("DOWN: inventory source"), "{screen}");
+    insta::assert_snapshot!("waiting_80x24", screen);
+    insta::assert_snapshot!("waiting_120x40", render(&mut app, 120, 40));
+}
+
+/// A source that failed after an earlier read: its chip says STALE with the
+/// age of its data; `i` shows the error with the URL redacted.
+#[test]
+fn a_stale_source_shows_on_its_chip_and_its_error_on_demand() {
+    let mut app = reference_app();
+    let mut sources = healthy_sources();
+    sources[1].state = LinkState::Down;
+    sources[1].last_ok = Some(clock() - chrono::Duration::seconds(125));
+    sources[1].error = Some(
+        "inventory source (postgres://buyer:***@inv-db:5432/inventory): pool timed out".into(),
+    );
+    app.apply_sources(sources);
+    let screen = render(&mut app, 80, 24);
+    let chips = screen.lines().nth(1).unwrap();
+    assert!(
+        chips.contains("inv") && chips.contains("STALE 2m"),
+        "{chips}"
+    );
+    assert!(chips.contains("oms") && chips.contains("up 4s"), "{chips}");
+    insta::assert_snapshot!("stale_chips_80x24", screen);
+    let wide = render(&mut app, 120, 40);
+    let chips = wide.lines().nth(1).unwrap();
+    for rtt in ["3ms", "5ms", "6ms", "7ms"] {
+        assert!(chips.contains(rtt), "round trips on a wide screen: {chips}");
+    }
+    app.update(Action::ToggleSources);
+    let screen = render(&mut app, 80, 24);
+    assert!(chips.contains("oms") && chips.contains("4s"), "{chips}");
+    assert!(
+        screen.contains("***"),
+        "the URL is shown redacted: {screen}"
+    );
+    insta::assert_snapshot!("sources_popup_80x24", screen);
+    insta::assert_snapshot!("sources_popup_120x40", render(&mut app, 120, 40));
+}
+
+/// A refresh replaces the changed plans, keeps the selection on its product
+/// and highlights the changed cells for a moment.
+#[test]
+fn a_refresh_highlights_what_changed_for_a_moment() {
+    use buyerdesk::live::PlanUpdate;
+    let mut app = reference_app();
+    app.update(Action::Down);
+    let selected = app.selected_plan().unwrap().product_id.clone();
+    let mut changed = app.plan_by_id("PROD-004").unwrap().clone();
+    changed.available_qty = Some(10.0);
+    changed.days_of_cover = Some(10.0);
+    app.apply_update(PlanUpdate {
+        started: clock(),
+        full: false,
+        plans: vec![changed],
+        removed: vec![],
+        changed: 1,
+        load: std::time::Duration::ZERO,
+        planning: std::time::Duration::ZERO,
+    });
+    assert_eq!(app.selected_plan().unwrap().product_id, selected);
+    assert!(app.is_changed("PROD-004", Column::Available));
+    assert!(app.is_changed("PROD-004", Column::Cover));
+    assert!(!app.is_changed("PROD-004", Column::Order));
+    assert!(!app.is_changed("PROD-001", Column::Available));
+    let buffer = buffer_of(&mut app, 120, 40);
+    let row = (0..40)
+        .find(|&y| {
+            (0..20)
+                .map(|x| buffer[(x, y)].symbol())
+                .collect::<String>()
+                .contains("PROD-004")
+        })
+        .unwrap();
+    let styled: Vec<bool> = (0..120)
+        .map(|x| {
+            buffer[(x, row)]
+                .modifier
+                .contains(ratatui::style::Modifier::BOLD)
+        })
+        .collect();
+    assert!(styled.iter().any(|b| *b), "changed cells stand out");
+    // Three seconds later the highlight is gone, and the tick says redraw.
+    assert!(app.tick(clock() + chrono::Duration::seconds(4)));
+    assert!(!app.is_changed("PROD-004", Column::Available));
+    assert!(app.changed.is_empty());
+}
+
+/// An override saved here after a refresh began is not undone by that
+/// refresh's (older) plans.
+#[test]
+fn a_refresh_that_began_before_an_override_was_saved_keeps_it() {
+    use buyerdesk::live::PlanUpdate;
+    use buyerdesk::store::{Override, OverrideUnit, ReasonCode};
+    let mut app = reference_app();
+    let before_save = chrono::Local::now() - chrono::Duration::seconds(1);
+    let stale_plan = app.plan_by_id("PROD-001").unwrap().clone();
+    app.update(Action::StoreDone {
+        product_id: "PROD-001".into(),
+        result: Ok(Some(Override {
+            product_id: "PROD-001".into(),
+            order_qty: 700.0,
+            entered_qty: 700.0,
+            entered_unit: OverrideUnit::Stock,
+            suggested_qty: 600.0,
+            reason: ReasonCode::Promo,
+            note: None,
+            user: "alice".into(),
+            set_at: "2026-11-21T10:00:00Z".into(),
+        })),
+    });
+    assert_eq!(
+        app.plan_by_id("PROD-001").unwrap().override_qty,
+        Some(700.0)
+    );
+    let update = |started, plan| PlanUpdate {
+        started,
+        full: false,
+        plans: vec![plan],
+        removed: vec![],
+        changed: 1,
+        load: std::time::Duration::ZERO,
+        planning: std::time::Duration::ZERO,
+    };
+    app.apply_update(update(before_save, stale_plan.clone()));
+    assert_eq!(
+        app.plan_by_id("PROD-001").unwrap().override_qty,
+        Some(700.0),
+        "the older refresh does not undo the save"
+    );
+    // A refresh that began after the save is believed (here: another
+    // workstation cleared it meanwhile).
+    app.apply_update(update(chrono::Local::now(), stale_plan));
+    assert_eq!(app.plan_by_id("PROD-001").unwrap().override_qty, None);
 }

@@ -194,6 +194,20 @@ pub struct PlanContext {
     /// Open quantity of buyerdesk's own POs per product (approved or sent,
     /// not closed), in stock units.
     pub own_open_po_qty: HashMap<String, f64>,
+    /// Sources whose last refresh failed: the plan uses their last data and
+    /// says so (SOURCE_STALE).
+    pub stale_sources: Vec<StaleSource>,
+}
+
+/// A source that did not answer the last refresh.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StaleSource {
+    /// The source's name (oms, inventory, supplier, uom).
+    pub source: String,
+    /// When its data was last read, in words ("10:31:50").
+    pub as_of: String,
+    /// Why the refresh failed (URL redacted).
+    pub error: String,
 }
 
 fn number(v: Option<&Value>) -> Option<f64> {
@@ -239,6 +253,15 @@ pub fn plan_product(
     if let Some(o) = ctx.overrides.get(&inputs.product_id) {
         plan.override_qty = Some(o.order_qty);
         exceptions.push(override_exception(plan.order_qty, o));
+    }
+    for stale in &ctx.stale_sources {
+        exceptions.push(Exception {
+            code: ExceptionCode::SourceStale,
+            message: format!(
+                "{} did not answer the last refresh ({}); its figures are from {}",
+                stale.source, stale.error, stale.as_of
+            ),
+        });
     }
     if open_po > 0.0 {
         exceptions.push(Exception {

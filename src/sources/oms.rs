@@ -71,6 +71,36 @@ impl OmsSource {
             .collect())
     }
 
+    /// The last `days` days of demand of one product, oldest first (empty
+    /// without the history table).
+    pub async fn daily_demand(&self, product: &str, days: u32) -> Result<Vec<(String, f64)>> {
+        let Some(shape) = &self.history else {
+            return Ok(Vec::new());
+        };
+        let b = self.source.backend;
+        let sql = format!(
+            "SELECT {} AS day, {} AS qty FROM {} WHERE TRIM({}) = {} ORDER BY day DESC LIMIT {days}",
+            b.as_text("day"),
+            b.as_text("qty"),
+            shape.from,
+            b.as_text("product_id"),
+            b.placeholder(1)
+        );
+        let mut rows = self
+            .source
+            .fetch_map(&sql, &[product.trim().to_string()], |r| {
+                let day = cell(r, 0).unwrap_or("").to_string();
+                let qty = match Num::parse(cell(r, 1)) {
+                    Num::Value(v) => v,
+                    _ => f64::NAN,
+                };
+                (day, qty)
+            })
+            .await?;
+        rows.reverse();
+        Ok(rows)
+    }
+
     /// Count, sum and sum of squares of daily demand per product, computed
     /// by the database (one row per product instead of one per day).
     pub async fn load_history(

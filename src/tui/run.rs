@@ -1,28 +1,105 @@
-//! The terminal loop: raw mode and the alternate screen (restored on exit
-//! and on panic by `ratatui::init`), keys to actions, a redraw only after
-//! something changed.
+//! The terminal loop: one tokio `select!` over keys, background results
+//! (refreshes, store answers, history), a clock and the signals. Draws are
+//! coalesced (every ready message is handled before one draw), wrapped in
+//! synchronized updates, and made only when something changed. The terminal
+//! is restored on quit, on SIGTERM/SIGHUP, and on panic; Ctrl-Z suspends.
 
-use std::sync::mpsc;
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Result;
-use ratatui::crossterm::event::{self, Event};
+use anyhow::{Context, Result};
+use chrono::Local;
+use ratatui::crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
+use ratatui::crossterm::QueueableCommand;
+use ratatui::DefaultTerminal;
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::mpsc;
 
 use super::keys::action_for;
 use super::state::{Action, App, StoreRequest};
 use super::view;
-use crate::plan::ProductPlan;
+use crate::live::{self, LiveCommand, LiveEvent};
 use crate::store::Store;
 
+/// Raw mode and the alternate screen while it lives; restored on drop, so
+/// every way out of the loop (an error included) gives the terminal back.
+struct Screen {
+    terminal: DefaultTerminal,
+}
+
+impl Screen {
+    fn enter() -> Screen {
+        Screen {
+            terminal: ratatui::init(),
+        }
+    }
+
+    /// One frame, sent to the terminal as a single synchronized update so
+    /// that a slow link never shows half a frame.
+    fn draw(&mut self, app: &mut App) -> Result<()> {
+        let mut out = std::io::stdout();
+        out.queue(BeginSynchronizedUpdate)?;
+        self.terminal.draw(|f| view::draw(f, app))?;
+        out.queue(EndSynchronizedUpdate)?;
+        out.flush()?;
+        Ok(())
+    }
+
+    /// Gives the terminal back for Ctrl-Z, stops, and takes it again when
+    /// the shell resumes us.
+    fn suspend(&mut self) -> Result<()> {
+        ratatui::restore();
+        // SAFETY: raising a signal on our own process has no memory effects;
+        // SIGTSTP's default action stops the process until SIGCONT.
+        unsafe {
+            libc::raise(libc::SIGTSTP);
+        }
+        self.terminal = ratatui::init();
+        self.terminal.clear()?;
+        Ok(())
+    }
+}
+
+impl Drop for Screen {
+    fn drop(&mut self) {
+        ratatui::restore();
+    }
+}
+
+/// Reads keys on a thread of its own (crossterm's reads block) and hands
+/// them to the loop; stops when the loop is gone.
+fn spawn_input(tx: mpsc::UnboundedSender<Event>, stop: Arc<AtomicBool>) {
+    std::thread::spawn(move || {
+        while !stop.load(Ordering::Relaxed) {
+            match event::poll(Duration::from_millis(100)) {
+                Ok(true) => match event::read() {
+                    Ok(e) => {
+                        if tx.send(e).is_err() {
+                            return;
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!("reading the terminal: {e}");
+                        return;
+                    }
+                },
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::warn!("reading the terminal: {e}");
+                    return;
+                }
+            }
+        }
+    });
+}
+
 /// Runs a store request on a task; the answer comes back as an action.
-fn send(
-    runtime: &tokio::runtime::Handle,
-    store: &Store,
-    request: StoreRequest,
-    done: mpsc::Sender<Action>,
-) {
+fn send(store: &Store, request: StoreRequest, done: mpsc::UnboundedSender<Action>) {
     let store = store.clone();
-    runtime.spawn(async move {
+    tokio::spawn(async move {
         let (product_id, result) = match request {
             StoreRequest::Set(o) => {
                 let id = o.product_id.clone();
@@ -41,57 +118,142 @@ fn send(
     });
 }
 
-/// Runs the buyer's screen on a planned snapshot until the buyer quits.
-/// Store work runs on `runtime`, never in the loop.
-pub fn run(
-    plans: Vec<ProductPlan>,
-    store: Store,
-    runtime: tokio::runtime::Handle,
-    theme: super::theme::Theme,
-) -> Result<()> {
-    let mut app = App::new(plans);
-    app.theme = theme;
-    app.user = store.user.clone();
-    let (done_tx, done_rx) = mpsc::channel();
-    let mut in_flight = 0usize;
-    let mut terminal = ratatui::init();
-    let result = (|| -> Result<()> {
-        let mut dirty = true;
-        while !app.should_quit {
-            if dirty {
-                terminal.draw(|f| view::draw(f, &mut app))?;
-                dirty = false;
+/// What the screen needs to run.
+pub struct Setup {
+    pub config: crate::config::Config,
+    pub rules: crate::plan::RuleSet,
+    pub store: Store,
+    pub theme: super::theme::Theme,
+    /// Seconds between background refreshes.
+    pub refresh: Duration,
+}
+
+/// Runs the buyer's screen until the buyer quits (or a signal ends it).
+/// The first frame is drawn before any source has answered.
+pub async fn run(setup: Setup) -> Result<()> {
+    let mut app = App::waiting();
+    app.theme = setup.theme;
+    app.user = setup.store.user.clone();
+    let store = setup.store.clone();
+    let mut sigterm = signal(SignalKind::terminate()).context("SIGTERM handler")?;
+    let mut sighup = signal(SignalKind::hangup()).context("SIGHUP handler")?;
+    let mut screen = Screen::enter();
+    app.now = Local::now();
+    screen.draw(&mut app)?;
+
+    let (live_tx, mut live_rx) = live::spawn(setup.config, setup.rules, setup.store, setup.refresh);
+    let (key_tx, mut key_rx) = mpsc::unbounded_channel();
+    let stop_input = Arc::new(AtomicBool::new(false));
+    spawn_input(key_tx, Arc::clone(&stop_input));
+    let (done_tx, mut done_rx) = mpsc::unbounded_channel();
+    let mut clock = tokio::time::interval(Duration::from_secs(1));
+    clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+
+    let result: Result<()> = async {
+        loop {
+            let mut dirty = false;
+            let mut suspend = false;
+            tokio::select! {
+                Some(e) = key_rx.recv() => {
+                    dirty |= on_event(&mut app, e, &mut suspend);
+                    // Keys typed ahead are handled before the next draw.
+                    while let Ok(e) = key_rx.try_recv() {
+                        dirty |= on_event(&mut app, e, &mut suspend);
+                    }
+                }
+                Some(e) = live_rx.recv() => {
+                    on_live(&mut app, e);
+                    while let Ok(e) = live_rx.try_recv() {
+                        on_live(&mut app, e);
+                    }
+                    dirty = true;
+                }
+                Some(answer) = done_rx.recv() => {
+                    app.update(answer);
+                    dirty = true;
+                }
+                _ = clock.tick() => dirty |= app.tick(Local::now()),
+                _ = sigterm.recv() => {
+                    tracing::info!("SIGTERM: leaving");
+                    break;
+                }
+                _ = sighup.recv() => {
+                    tracing::info!("SIGHUP (terminal gone): leaving");
+                    break;
+                }
+            }
+            if app.should_quit {
+                break;
             }
             if let Some(request) = app.pending.take() {
-                send(&runtime, &store, request, done_tx.clone());
-                in_flight += 1;
+                send(&store, request, done_tx.clone());
             }
-            while let Ok(answer) = done_rx.try_recv() {
-                in_flight -= 1;
-                app.update(answer);
+            if std::mem::take(&mut app.refresh_requested) {
+                let _ = live_tx.send(LiveCommand::Refresh);
+            }
+            if let Some((request, product_id)) = app.history_wanted.take() {
+                let _ = live_tx.send(LiveCommand::History {
+                    request,
+                    product_id,
+                });
+            }
+            if suspend {
+                screen.suspend()?;
                 dirty = true;
             }
             if dirty {
-                continue;
-            }
-            // Wait for a key; briefly while the store is working.
-            let wait = if in_flight > 0 { 50 } else { 500 };
-            if !event::poll(Duration::from_millis(wait))? {
-                continue;
-            }
-            match event::read()? {
-                Event::Key(key) => {
-                    if let Some(action) = action_for(&app, key) {
-                        app.update(action);
-                        dirty = true;
-                    }
-                }
-                Event::Resize(_, _) => dirty = true,
-                _ => {}
+                app.now = Local::now();
+                app.clock_text = view::clock_text(&app);
+                screen.draw(&mut app)?;
             }
         }
         Ok(())
-    })();
-    ratatui::restore();
+    }
+    .await;
+    stop_input.store(true, Ordering::Relaxed);
+    drop(screen);
     result
+}
+
+/// A terminal event; true when the screen changed.
+fn on_event(app: &mut App, event: Event, suspend: &mut bool) -> bool {
+    match event {
+        Event::Key(key) if is_suspend(key) => {
+            *suspend = true;
+            false
+        }
+        Event::Key(key) => match action_for(app, key) {
+            Some(action) => {
+                app.update(action);
+                true
+            }
+            None => false,
+        },
+        Event::Resize(_, _) => true,
+        _ => false,
+    }
+}
+
+fn is_suspend(key: KeyEvent) -> bool {
+    key.kind != KeyEventKind::Release
+        && key.code == KeyCode::Char('z')
+        && key.modifiers.contains(KeyModifiers::CONTROL)
+}
+
+fn on_live(app: &mut App, event: LiveEvent) {
+    match event {
+        LiveEvent::Sources(s) => app.apply_sources(s),
+        LiveEvent::Plans(update) => {
+            app.now = Local::now();
+            app.apply_update(update);
+            if app.message.as_deref() == Some("Refreshing every source...") {
+                app.message = None;
+            }
+        }
+        LiveEvent::History {
+            request,
+            product_id,
+            days,
+        } => app.apply_history(request, product_id, days),
+    }
 }

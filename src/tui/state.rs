@@ -1,7 +1,15 @@
 //! What the screen shows and how actions change it. No I/O, no drawing.
 
-use crate::plan::{ExceptionCode, ProductPlan};
+use std::collections::HashMap;
+
+use chrono::{DateTime, Local};
+
+use crate::live::{PlanUpdate, SourceStatus};
+use crate::plan::{ExceptionCode, OverrideNote, ProductPlan};
 use crate::store::overrides::{parse_quantity, Override, OverrideUnit, ReasonCode};
+
+/// How long a changed cell stays highlighted after a refresh.
+pub const HIGHLIGHT_SECS: i64 = 3;
 
 /// Sortable columns of the product list. The default order puts what needs
 /// a buyer first (`Exceptions`).
@@ -155,18 +163,179 @@ pub struct App {
     pub charts_open: bool,
     /// The buyer asked for a refresh; taken by the terminal loop.
     pub refresh_requested: bool,
+    /// The five sources as the last report had them.
+    pub sources: Vec<SourceStatus>,
+    /// The first plans have arrived.
+    pub loaded: bool,
+    /// Position of each product in `plans`.
+    pub index: HashMap<String, usize>,
+    /// Cells changed by a refresh: when, and which columns (bits of
+    /// `Column as u16`).
+    pub changed: HashMap<String, (DateTime<Local>, u16)>,
+    /// The clock the screen is drawn at (set by the loop before each draw).
+    pub now: DateTime<Local>,
+    /// Overrides saved here, with when: a refresh that began before the save
+    /// does not know them yet, so they are put back on its plans.
+    pub local_overrides: HashMap<String, (DateTime<Local>, Option<OverrideNote>)>,
+    /// Counts of the last refresh, for the header.
+    pub last_refresh: Option<RefreshSummary>,
+    /// Daily demand of the product in the detail: the request id it answers
+    /// and the answer (`None` while it is on its way).
+    pub history: Option<DemandHistory>,
+    /// A history request for the loop to send.
+    pub history_wanted: Option<(u64, String)>,
+    /// What the header showed at the last draw (ages), to redraw only when
+    /// it changes.
+    pub clock_text: String,
+}
+
+/// The daily demand of one product, asked of the OMS for the detail.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemandHistory {
+    /// The request this answers (older answers are dropped).
+    pub request: u64,
+    pub product_id: String,
+    /// Days and quantities, oldest first; `None` while on the way.
+    pub days: Option<Result<Vec<(String, f64)>, String>>,
+}
+
+/// What the last refresh did.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RefreshSummary {
+    pub at: DateTime<Local>,
+    pub changed: usize,
+    pub full: bool,
 }
 
 impl App {
+    /// A screen showing these plans (tests, benchmarks).
     pub fn new(plans: Vec<ProductPlan>) -> App {
-        let mut app = App {
-            plans,
-            sort: (Column::Exceptions, false),
-            page: 10,
-            ..Default::default()
-        };
+        let mut app = App::waiting();
+        app.loaded = true;
+        app.plans = plans;
+        app.reindex();
         app.rebuild_view();
         app
+    }
+
+    /// A screen waiting for its first plans: it draws at once and fills in
+    /// when the sources answer.
+    pub fn waiting() -> App {
+        App {
+            sort: (Column::Exceptions, false),
+            page: 10,
+            now: Local::now(),
+            ..Default::default()
+        }
+    }
+
+    fn reindex(&mut self) {
+        self.index = self
+            .plans
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.product_id.clone(), i))
+            .collect();
+    }
+
+    /// The sources' state changed.
+    pub fn apply_sources(&mut self, sources: Vec<SourceStatus>) {
+        self.sources = sources;
+    }
+
+    /// New and changed plans from a refresh: replaced in place, the changed
+    /// cells noted for highlighting, the selection kept on its product.
+    pub fn apply_update(&mut self, update: PlanUpdate) {
+        let highlight = self.loaded;
+        let now = self.now;
+        if !update.removed.is_empty() {
+            let gone: std::collections::HashSet<&String> = update.removed.iter().collect();
+            self.plans.retain(|p| !gone.contains(&p.product_id));
+            for id in &update.removed {
+                self.changed.remove(id);
+            }
+            self.reindex();
+        }
+        let mut replaced = Vec::new();
+        if !self.loaded {
+            self.plans.reserve(update.plans.len());
+        }
+        for mut plan in update.plans {
+            if let Some((saved_at, note)) = self.local_overrides.get(&plan.product_id) {
+                if *saved_at > update.started {
+                    plan.apply_override(note.as_ref());
+                }
+            }
+            match self.index.get(&plan.product_id) {
+                Some(&i) => {
+                    let mask = changed_cells(&self.plans[i], &plan);
+                    if highlight && mask != 0 {
+                        self.changed.insert(plan.product_id.clone(), (now, mask));
+                    }
+                    replaced.push(std::mem::replace(&mut self.plans[i], plan));
+                }
+                None => {
+                    if highlight {
+                        self.changed
+                            .insert(plan.product_id.clone(), (now, u16::MAX));
+                    }
+                    self.index.insert(plan.product_id.clone(), self.plans.len());
+                    self.plans.push(plan);
+                }
+            }
+        }
+        self.local_overrides
+            .retain(|_, (saved_at, _)| *saved_at > update.started);
+        self.loaded = true;
+        self.last_refresh = Some(RefreshSummary {
+            at: now,
+            changed: update.changed,
+            full: update.full,
+        });
+        self.rebuild_view();
+        // Freeing many plans takes a while; not on the screen's time.
+        if replaced.len() > 1000 {
+            std::thread::spawn(move || drop(replaced));
+        }
+    }
+
+    /// The daily demand answered a request; an answer to an older request
+    /// (another product) is dropped.
+    pub fn apply_history(
+        &mut self,
+        request: u64,
+        product_id: String,
+        days: Result<Vec<(String, f64)>, String>,
+    ) {
+        if let Some(h) = self.history.as_mut() {
+            if h.request == request && h.product_id == product_id {
+                h.days = Some(days);
+            }
+        }
+    }
+
+    /// Whether a cell of this product in this column is highlighted now.
+    pub fn is_changed(&self, product_id: &str, column: Column) -> bool {
+        self.changed.get(product_id).is_some_and(|(at, mask)| {
+            mask & (1 << column as u16) != 0 && (self.now - *at).num_seconds() < HIGHLIGHT_SECS
+        })
+    }
+
+    /// The clock moved on: drops expired highlights. True when the screen
+    /// would look different (a highlight ended, an age changed).
+    pub fn tick(&mut self, now: DateTime<Local>) -> bool {
+        self.now = now;
+        let before = self.changed.len();
+        self.changed
+            .retain(|_, (at, _)| (now - *at).num_seconds() < HIGHLIGHT_SECS);
+        let text = super::view::clock_text(self);
+        let aged = text != self.clock_text;
+        self.clock_text = text;
+        aged || self.changed.len() != before
+    }
+
+    pub fn plan_by_id(&self, id: &str) -> Option<&ProductPlan> {
+        self.index.get(id).map(|&i| &self.plans[i])
     }
 
     pub fn selected_plan(&self) -> Option<&ProductPlan> {
@@ -256,6 +425,21 @@ impl App {
             Action::OpenDetail => {
                 self.detail_open = self.selected_plan().is_some();
                 self.detail_scroll = 0;
+                if let Some(id) = self.selected_plan().map(|p| p.product_id.clone()) {
+                    let fresh = self
+                        .history
+                        .as_ref()
+                        .is_some_and(|h| h.product_id == id && h.days.is_some());
+                    if !fresh {
+                        let request = self.history.as_ref().map_or(1, |h| h.request + 1);
+                        self.history = Some(DemandHistory {
+                            request,
+                            product_id: id.clone(),
+                            days: None,
+                        });
+                        self.history_wanted = Some((request, id));
+                    }
+                }
             }
             Action::Back => {
                 self.message = None;
@@ -396,7 +580,7 @@ impl App {
         let Some(form) = self.form.as_ref() else {
             return;
         };
-        let Some(plan) = self.plans.iter().find(|p| p.product_id == form.product_id) else {
+        let Some(plan) = self.plan_by_id(&form.product_id) else {
             self.form = None;
             return;
         };
@@ -433,8 +617,11 @@ impl App {
     fn store_done(&mut self, product_id: &str, result: Result<Option<Override>, String>) {
         match result {
             Ok(saved) => {
-                if let Some(plan) = self.plans.iter_mut().find(|p| p.product_id == product_id) {
-                    plan.apply_override(saved.map(|o| o.note_for_plan()).as_ref());
+                let note = saved.map(|o| o.note_for_plan());
+                self.local_overrides
+                    .insert(product_id.to_string(), (Local::now(), note.clone()));
+                if let Some(plan) = self.index.get(product_id).map(|&i| &mut self.plans[i]) {
+                    plan.apply_override(note.as_ref());
                     self.message = Some(match plan.override_qty {
                         Some(q) => {
                             format!("Saved: {product_id} {}", crate::plan::numbers::fmt_qty(q))
@@ -498,6 +685,38 @@ impl App {
             .unwrap_or(0)
             .min(self.view.len().saturating_sub(1));
     }
+}
+
+/// Which list columns differ between two plans of one product (bits of
+/// `Column as u16`).
+pub fn changed_cells(old: &ProductPlan, new: &ProductPlan) -> u16 {
+    let mut mask = 0u16;
+    let mut mark = |column: Column, differs: bool| {
+        if differs {
+            mask |= 1 << column as u16;
+        }
+    };
+    mark(
+        Column::Demand,
+        old.avg_daily_demand != new.avg_daily_demand || old.trend != new.trend,
+    );
+    mark(Column::Available, old.available_qty != new.available_qty);
+    mark(Column::OnOrder, old.on_order_qty != new.on_order_qty);
+    mark(Column::Cover, old.days_of_cover != new.days_of_cover);
+    mark(
+        Column::Order,
+        old.order_qty != new.order_qty
+            || old.override_qty != new.override_qty
+            || old.purchase_qty != new.purchase_qty,
+    );
+    mark(Column::Amount, old.amount != new.amount);
+    mark(
+        Column::Exceptions,
+        old.exceptions != new.exceptions || old.requires_approval != new.requires_approval,
+    );
+    mark(Column::Name, old.product_name != new.product_name);
+    mark(Column::Supplier, old.supplier_name != new.supplier_name);
+    mask
 }
 
 fn matches_text(p: &ProductPlan, needle: &str) -> bool {

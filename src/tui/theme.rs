@@ -51,6 +51,15 @@ impl Theme {
         }
     }
 
+    /// A cell that a refresh just changed.
+    pub fn changed(&self) -> Style {
+        if self.color {
+            Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD)
+        } else {
+            Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
+        }
+    }
+
     pub fn border(&self) -> border::Set {
         if self.ascii {
             ASCII_BORDER

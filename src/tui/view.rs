@@ -7,10 +7,15 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
+use chrono::{DateTime, Local};
+
 use super::state::{App, Column, FormField, OverrideForm, QuickFilter};
 use super::theme::Theme;
+use crate::config::SourceKind;
+use crate::live::{LinkState, SourceStatus};
 use crate::plan::numbers::{fmt_money, fmt_qty, fmt_qty_short};
 use crate::plan::{ExceptionCode, ProductPlan, StepKind};
+use crate::sources::Backend;
 use crate::store::overrides::{OverrideUnit, ReasonCode};
 
 /// Below this the screen says so instead of drawing a broken layout.
@@ -57,14 +62,18 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
         frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
         return;
     }
-    let [header, body, footer] = Layout::vertical([
+    let [header, chips, body, footer] = Layout::vertical([
+        Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Fill(1),
         Constraint::Length(1),
     ])
     .areas(area);
     draw_header(frame, app, header);
-    if app.detail_open {
+    draw_chips(frame, app, chips);
+    if !app.loaded {
+        draw_waiting(frame, app, body);
+    } else if app.detail_open {
         draw_detail(frame, app, body);
     } else {
         draw_list(frame, app, body);
@@ -73,9 +82,242 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     if let Some(form) = &app.form {
         draw_override(frame, app, form, body);
     }
+    if app.sources_open {
+        draw_sources(frame, app, body);
+    }
     if app.help_open {
         draw_help(frame, app, body);
     }
+}
+
+/// An age in a few characters: 4s, 12m, 3h, 2d.
+pub fn age(seconds: i64) -> String {
+    let s = seconds.max(0);
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m", s / 60),
+        3600..=86399 => format!("{}h", s / 3600),
+        _ => format!("{}d", s / 86400),
+    }
+}
+
+fn rtt_text(d: std::time::Duration) -> String {
+    let ms = d.as_millis();
+    match ms {
+        0 => "<1ms".to_string(),
+        1..=9999 => format!("{ms}ms"),
+        _ => format!("{}s", ms / 1000),
+    }
+}
+
+fn short_backend(b: Option<Backend>) -> &'static str {
+    match b {
+        Some(Backend::Postgres) => "pg",
+        Some(Backend::MySql) => "mysql",
+        Some(Backend::Sqlite) => "sqlite",
+        None => "?",
+    }
+}
+
+fn short_name(kind: SourceKind) -> &'static str {
+    match kind {
+        SourceKind::Oms => "oms",
+        SourceKind::Inventory => "inv",
+        SourceKind::Supplier => "sup",
+        SourceKind::Uom => "uom",
+        SourceKind::Purchasing => "pur",
+    }
+}
+
+/// The state of a source in a word (the chip's colour only repeats it).
+fn state_word(s: &SourceStatus) -> &'static str {
+    match s.state {
+        LinkState::Connecting => "connecting",
+        LinkState::Up => "up",
+        LinkState::Down if s.last_ok.is_some() => "STALE",
+        LinkState::Down => "DOWN",
+    }
+}
+
+/// The ages the header shows; the screen is redrawn when they change.
+pub fn clock_text(app: &App) -> String {
+    app.sources
+        .iter()
+        .map(|s| {
+            s.last_ok
+                .map(|t| age((app.now - t).num_seconds()))
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// How much a chip says: the widest form that fits the line is used.
+#[derive(Clone, Copy)]
+struct ChipForm {
+    long_name: bool,
+    backend: bool,
+    rtt: bool,
+    /// Say "up" (narrow screens leave it out: only trouble is spelled).
+    up: bool,
+}
+
+fn chip_text(s: &SourceStatus, now: DateTime<Local>, form: ChipForm) -> String {
+    let mut parts = vec![if form.long_name {
+        s.kind.name().to_string()
+    } else {
+        short_name(s.kind).to_string()
+    }];
+    if form.backend {
+        parts.push(short_backend(s.backend).to_string());
+    }
+    if form.up || s.state != LinkState::Up {
+        parts.push(state_word(s).to_string());
+    }
+    if let Some(t) = s.last_ok {
+        parts.push(age((now - t).num_seconds()));
+    }
+    if form.rtt && s.state == LinkState::Up {
+        if let Some(r) = s.rtt {
+            parts.push(rtt_text(r));
+        }
+    }
+    parts.join(" ")
+}
+
+fn chip_style(theme: &Theme, s: &SourceStatus) -> Style {
+    match s.state {
+        LinkState::Up => Style::new(),
+        LinkState::Connecting => Style::new().add_modifier(Modifier::DIM),
+        LinkState::Down => theme.danger().add_modifier(Modifier::BOLD),
+    }
+}
+
+/// One chip per source: name, backend, state, age of the last good read,
+/// round trip. `i` shows the details and the errors.
+fn draw_chips(frame: &mut Frame, app: &App, area: Rect) {
+    if app.sources.is_empty() {
+        return;
+    }
+    let sep = app.theme.sym(" │ ", " | ");
+    let form = |long_name, backend, rtt, up| ChipForm {
+        long_name,
+        backend,
+        rtt,
+        up,
+    };
+    let forms = [
+        form(true, true, true, true),
+        form(false, true, true, true),
+        form(false, true, false, true),
+        form(false, true, false, false),
+        form(false, false, false, false),
+    ];
+    let width = usize::from(area.width);
+    let mut texts = Vec::new();
+    for form in forms {
+        texts = app
+            .sources
+            .iter()
+            .map(|s| chip_text(s, app.now, form))
+            .collect();
+        let total: usize = texts.iter().map(|t| t.chars().count()).sum::<usize>()
+            + sep.chars().count() * (texts.len() - 1);
+        if total <= width {
+            break;
+        }
+    }
+    let mut spans = Vec::new();
+    for (k, (s, text)) in app.sources.iter().zip(texts).enumerate() {
+        if k > 0 {
+            spans.push(Span::styled(sep, Style::new().add_modifier(Modifier::DIM)));
+        }
+        spans.push(Span::styled(text, chip_style(&app.theme, s)));
+    }
+    frame.render_widget(Line::from(spans), area);
+}
+
+/// Before the first plans: what each source is doing.
+fn draw_waiting(frame: &mut Frame, app: &App, area: Rect) {
+    let mut lines = vec![
+        Line::styled(
+            "Loading products: waiting for every source to answer once.",
+            Style::new().add_modifier(Modifier::BOLD),
+        ),
+        Line::from(""),
+    ];
+    for s in app
+        .sources
+        .iter()
+        .filter(|s| s.kind != SourceKind::Purchasing)
+    {
+        let what = match (&s.state, &s.error, s.rows) {
+            (LinkState::Up, _, Some(n)) => format!("read, {n} rows"),
+            (LinkState::Down, Some(e), _) => {
+                format!("DOWN: {e} (tried again every refresh; r now)")
+            }
+            _ => "connecting...".to_string(),
+        };
+        lines.push(Line::from(format!("{:<10} {what}", s.kind.name())));
+    }
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+}
+
+/// Each source in full: backend, URL (redacted), state, last good read,
+/// round trip, rows, and the error of the last attempt.
+fn draw_sources(frame: &mut Frame, app: &App, body: Rect) {
+    let mut lines = Vec::new();
+    for s in &app.sources {
+        let when = match s.last_ok {
+            Some(t) => format!(
+                "read at {} ({} ago)",
+                t.format("%H:%M:%S"),
+                age((app.now - t).num_seconds())
+            ),
+            None => "never read".to_string(),
+        };
+        let rtt = s.rtt.map(|r| format!(", round trip {}", rtt_text(r)));
+        let rows = s.rows.map(|n| match s.kind {
+            SourceKind::Purchasing => format!(", {n} overrides"),
+            _ => format!(", {n} rows"),
+        });
+        lines.push(Line::styled(
+            format!(
+                "{} ({}): {}, {when}{}{}",
+                s.kind.name(),
+                s.backend.map(Backend::name).unwrap_or("?"),
+                state_word(s),
+                rtt.unwrap_or_default(),
+                rows.unwrap_or_default()
+            ),
+            chip_style(&app.theme, s).add_modifier(Modifier::BOLD),
+        ));
+        lines.push(Line::from(format!("  {}", s.url)));
+        if let Some(e) = &s.error {
+            lines.push(Line::styled(format!("  error: {e}"), app.theme.danger()));
+        }
+    }
+    if let Some(r) = &app.last_refresh {
+        lines.push(Line::from(format!(
+            "Last refresh {}: {} product(s) changed{}",
+            r.at.format("%H:%M:%S"),
+            r.changed,
+            if r.full { " (all re-planned)" } else { "" }
+        )));
+    }
+    let place = Place {
+        width: 110,
+        height: body.height,
+        top: 0,
+    };
+    draw_popup(
+        frame,
+        body,
+        place,
+        &app.theme,
+        " Sources (i or Esc closes, r refreshes) ".to_string(),
+        lines,
+    );
 }
 
 fn column_name(c: Column) -> &'static str {
@@ -160,7 +402,7 @@ fn draw_help(frame: &mut Frame, app: &App, body: Rect) {
 }
 
 fn draw_override(frame: &mut Frame, app: &App, form: &OverrideForm, body: Rect) {
-    let Some(p) = app.plans.iter().find(|p| p.product_id == form.product_id) else {
+    let Some(p) = app.plan_by_id(&form.product_id) else {
         return;
     };
     let stock = p.stock_uom.as_deref().unwrap_or("units");
@@ -274,6 +516,13 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
             app.plans.len()
         )),
     ];
+    if !app.loaded {
+        spans.truncate(1);
+        spans.push(Span::raw("  loading..."));
+    }
+    if !app.for_order.is_empty() {
+        spans.push(Span::raw(format!(", {} selected", app.for_order.len())));
+    }
     let mut shown = Vec::new();
     match &app.quick {
         QuickFilter::All => {}
@@ -459,7 +708,15 @@ fn draw_list(frame: &mut Frame, app: &mut App, area: Rect) {
         .style(Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED));
     let rows = visible.into_iter().enumerate().map(|(i, (index, cells))| {
         let p = &app.plans[index];
-        let row = Row::new(cols.iter().zip(cells).map(|(c, t)| align(c, t)));
+        let row = Row::new(cols.iter().zip(cells).map(|(c, t)| {
+            let cell = align(c, t);
+            // A cell a refresh changed stands out for a moment.
+            if !c.title.is_empty() && app.is_changed(&p.product_id, c.column) {
+                cell.style(app.theme.changed())
+            } else {
+                cell
+            }
+        }));
         if app.offset + i == app.selected {
             row.style(Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD))
         } else if p

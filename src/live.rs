@@ -1,0 +1,674 @@
+//! The live snapshot: a background task that keeps the four sources and the
+//! purchasing store refreshed, re-plans the products whose inputs or
+//! overrides changed, and reports to the screen by messages. The screen never
+//! waits on it: a source that is slow or down delays only its own chip.
+//!
+//! A source that fails a refresh keeps its last rows (rebuilt from the
+//! previous snapshot's inputs), its products are marked SOURCE_STALE, and it
+//! is tried again at the next refresh.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use chrono::{DateTime, Local};
+use tokio::sync::mpsc;
+
+use crate::config::{Config, SourceKind};
+use crate::plan::inputs::{HistoryStats, InventoryRow, OmsRow, SupplierRow, UomRow};
+use crate::plan::{self, OverrideNote, PlanContext, ProductInputs, ProductPlan, RuleSet};
+use crate::plan::{SourceRows, StaleSource};
+use crate::sources::{self, inventory, oms, supplier, uom, Backend};
+use crate::store::Store;
+
+/// How a source answered its last attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkState {
+    /// Not connected yet; the first attempt is under way.
+    Connecting,
+    /// The last refresh read it.
+    Up,
+    /// The last attempt failed.
+    Down,
+}
+
+/// What the header chip and the sources popup show of one source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceStatus {
+    pub kind: SourceKind,
+    /// From the URL; `None` when the URL itself is unusable.
+    pub backend: Option<Backend>,
+    /// The URL with any password replaced.
+    pub url: String,
+    pub state: LinkState,
+    /// When its data was last read successfully.
+    pub last_ok: Option<DateTime<Local>>,
+    /// Round trip of the last successful read (the whole query).
+    pub rtt: Option<Duration>,
+    /// Rows of the last successful read.
+    pub rows: Option<usize>,
+    /// Why the last attempt failed (URL redacted).
+    pub error: Option<String>,
+}
+
+impl SourceStatus {
+    fn new(config: &Config, kind: SourceKind) -> SourceStatus {
+        let (backend, url, error) = match config.resolve(kind) {
+            Ok(r) => (
+                sources::Backend::of_url(&r.connect_url).ok(),
+                r.redacted_url,
+                None,
+            ),
+            Err(e) => (None, String::new(), Some(e)),
+        };
+        SourceStatus {
+            kind,
+            backend,
+            url,
+            state: if error.is_some() {
+                LinkState::Down
+            } else {
+                LinkState::Connecting
+            },
+            last_ok: None,
+            rtt: None,
+            rows: None,
+            error,
+        }
+    }
+
+    /// The data on screen is older than the last attempt: the source failed
+    /// after an earlier success.
+    pub fn is_stale(&self) -> bool {
+        self.state == LinkState::Down && self.last_ok.is_some()
+    }
+
+    fn ok(&mut self, rtt: Duration, rows: usize, at: DateTime<Local>) {
+        self.state = LinkState::Up;
+        self.last_ok = Some(at);
+        self.rtt = Some(rtt);
+        self.rows = Some(rows);
+        self.error = None;
+    }
+
+    fn failed(&mut self, e: &anyhow::Error) {
+        self.state = LinkState::Down;
+        self.error = Some(format!("{e:#}"));
+    }
+}
+
+/// New and changed plans from one refresh.
+#[derive(Debug)]
+pub struct PlanUpdate {
+    /// When the refresh began: what the screen saved after it is newer.
+    pub started: DateTime<Local>,
+    /// Every product is in `plans` (first load, stale set or rules changed).
+    pub full: bool,
+    pub plans: Vec<ProductPlan>,
+    /// Products no source lists any more.
+    pub removed: Vec<String>,
+    /// Products whose inputs or override changed (not counting `full`).
+    pub changed: usize,
+    pub load: Duration,
+    pub planning: Duration,
+}
+
+/// What the background task tells the screen.
+#[derive(Debug)]
+pub enum LiveEvent {
+    /// The state of the five sources changed.
+    Sources(Vec<SourceStatus>),
+    /// A refresh produced plans.
+    Plans(PlanUpdate),
+    /// The daily demand of one product (for the sparkline), oldest first.
+    History {
+        request: u64,
+        product_id: String,
+        days: Result<Vec<(String, f64)>, String>,
+    },
+}
+
+/// What the screen asks of the background task.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LiveCommand {
+    /// Refresh now (after the running refresh, if one runs).
+    Refresh,
+    /// The daily demand of a product, answered with the same request id.
+    History { request: u64, product_id: String },
+}
+
+/// Days of history the sparkline shows.
+pub const HISTORY_DAYS: u32 = 60;
+
+/// Starts the background task on the current tokio runtime. It refreshes at
+/// once, then every `every`, and on `LiveCommand::Refresh`; it ends when the
+/// command sender is dropped.
+pub fn spawn(
+    config: Config,
+    rules: RuleSet,
+    store: Store,
+    every: Duration,
+) -> (
+    mpsc::UnboundedSender<LiveCommand>,
+    mpsc::UnboundedReceiver<LiveEvent>,
+) {
+    let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+    let (event_tx, event_rx) = mpsc::unbounded_channel();
+    let worker = Worker::new(config, rules, store);
+    tokio::spawn(run(worker, every, cmd_rx, event_tx));
+    (cmd_tx, event_rx)
+}
+
+async fn run(
+    mut worker: Worker,
+    every: Duration,
+    mut commands: mpsc::UnboundedReceiver<LiveCommand>,
+    events: mpsc::UnboundedSender<LiveEvent>,
+) {
+    let _ = events.send(LiveEvent::Sources(worker.statuses()));
+    let oms = Arc::clone(&worker.oms_for_history);
+    let mut running: Option<tokio::task::JoinHandle<Worker>> = None;
+    let mut again = false;
+    let mut next = tokio::time::Instant::now();
+    loop {
+        tokio::select! {
+            command = commands.recv() => match command {
+                None => break,
+                Some(LiveCommand::Refresh) => {
+                    if running.is_some() {
+                        again = true;
+                    } else {
+                        next = tokio::time::Instant::now();
+                    }
+                }
+                Some(LiveCommand::History { request, product_id }) => {
+                    let source = oms.lock().expect("not poisoned").clone();
+                    let events = events.clone();
+                    tokio::spawn(async move {
+                        let days = match source {
+                            Some(s) => s
+                                .daily_demand(&product_id, HISTORY_DAYS)
+                                .await
+                                .map_err(|e| format!("{e:#}")),
+                            None => Err("the OMS source is not connected".to_string()),
+                        };
+                        let _ = events.send(LiveEvent::History { request, product_id, days });
+                    });
+                }
+            },
+            done = async { running.as_mut().expect("guarded").await }, if running.is_some() => {
+                running = None;
+                match done {
+                    Ok(w) => worker = w,
+                    Err(e) => {
+                        // A panic in planning: the screen keeps its data.
+                        tracing::error!("refresh task failed: {e}");
+                        return;
+                    }
+                }
+                next = if std::mem::take(&mut again) {
+                    tokio::time::Instant::now()
+                } else {
+                    tokio::time::Instant::now() + every
+                };
+            }
+            _ = tokio::time::sleep_until(next), if running.is_none() => {
+                let events = events.clone();
+                let mut w = std::mem::replace(&mut worker, Worker::placeholder());
+                running = Some(tokio::spawn(async move {
+                    w.refresh(&events).await;
+                    w
+                }));
+            }
+        }
+    }
+    if let Some(task) = running {
+        task.abort();
+    }
+    worker.close().await;
+}
+
+/// One source's connection and the rows of its last successful read.
+struct Slot<S, R> {
+    source: Option<S>,
+    status: SourceStatus,
+    /// Whether a read ever succeeded (its rows are in the last inputs).
+    loaded: bool,
+    fresh: Option<R>,
+}
+
+impl<S, R> Slot<S, R> {
+    fn new(config: &Config, kind: SourceKind) -> Self {
+        Slot {
+            source: None,
+            status: SourceStatus::new(config, kind),
+            loaded: false,
+            fresh: None,
+        }
+    }
+}
+
+/// The OMS read: demand rows and, when the rules need them, the history
+/// statistics.
+type OmsRows = (Vec<OmsRow>, Option<Vec<HistoryStats>>);
+
+/// The refresh state, owned by whichever task runs the refresh.
+struct Worker {
+    config: Option<Config>,
+    rules: Option<RuleSet>,
+    store: Option<Store>,
+    oms: Slot<oms::OmsSource, OmsRows>,
+    inventory: Slot<inventory::InventorySource, Vec<InventoryRow>>,
+    supplier: Slot<supplier::SupplierSource, Vec<SupplierRow>>,
+    uom: Slot<uom::UomSource, Vec<UomRow>>,
+    purchasing: SourceStatus,
+    /// The OMS source for history requests answered between refreshes.
+    oms_for_history: Arc<Mutex<Option<oms::OmsSource>>>,
+    /// The last snapshot's inputs, sorted by product id.
+    inputs: Vec<Arc<ProductInputs>>,
+    overrides: HashMap<String, OverrideNote>,
+    /// The overrides the last snapshot was planned with.
+    planned_overrides: HashMap<String, OverrideNote>,
+    stale: Vec<StaleSource>,
+    planned: bool,
+}
+
+impl Worker {
+    fn new(config: Config, rules: RuleSet, store: Store) -> Worker {
+        let mut purchasing = SourceStatus::new(&config, SourceKind::Purchasing);
+        purchasing.state = LinkState::Up;
+        purchasing.backend = Some(store.source.backend);
+        purchasing.url = store.source.resolved.redacted_url.clone();
+        Worker {
+            oms: Slot::new(&config, SourceKind::Oms),
+            inventory: Slot::new(&config, SourceKind::Inventory),
+            supplier: Slot::new(&config, SourceKind::Supplier),
+            uom: Slot::new(&config, SourceKind::Uom),
+            purchasing,
+            config: Some(config),
+            rules: Some(rules),
+            store: Some(store),
+            oms_for_history: Arc::new(Mutex::new(None)),
+            inputs: Vec::new(),
+            overrides: HashMap::new(),
+            planned_overrides: HashMap::new(),
+            stale: Vec::new(),
+            planned: false,
+        }
+    }
+
+    /// Stands in while the real one is out refreshing.
+    fn placeholder() -> Worker {
+        let status = |kind| SourceStatus {
+            kind,
+            backend: None,
+            url: String::new(),
+            state: LinkState::Connecting,
+            last_ok: None,
+            rtt: None,
+            rows: None,
+            error: None,
+        };
+        fn slot<S, R>(status: SourceStatus) -> Slot<S, R> {
+            Slot {
+                source: None,
+                status,
+                loaded: false,
+                fresh: None,
+            }
+        }
+        Worker {
+            config: None,
+            rules: None,
+            store: None,
+            oms: slot(status(SourceKind::Oms)),
+            inventory: slot(status(SourceKind::Inventory)),
+            supplier: slot(status(SourceKind::Supplier)),
+            uom: slot(status(SourceKind::Uom)),
+            purchasing: status(SourceKind::Purchasing),
+            oms_for_history: Arc::new(Mutex::new(None)),
+            inputs: Vec::new(),
+            overrides: HashMap::new(),
+            planned_overrides: HashMap::new(),
+            stale: Vec::new(),
+            planned: false,
+        }
+    }
+
+    fn statuses(&self) -> Vec<SourceStatus> {
+        vec![
+            self.oms.status.clone(),
+            self.inventory.status.clone(),
+            self.supplier.status.clone(),
+            self.uom.status.clone(),
+            self.purchasing.clone(),
+        ]
+    }
+
+    async fn close(&self) {
+        if let Some(s) = &self.oms.source {
+            s.source.close().await;
+        }
+        if let Some(s) = &self.inventory.source {
+            s.source.close().await;
+        }
+        if let Some(s) = &self.supplier.source {
+            s.source.close().await;
+        }
+        if let Some(s) = &self.uom.source {
+            s.source.close().await;
+        }
+        if let Some(s) = &self.store {
+            s.source.close().await;
+        }
+    }
+
+    /// One refresh: read every source (connecting those that are not),
+    /// re-plan what changed, report.
+    async fn refresh(&mut self, events: &mpsc::UnboundedSender<LiveEvent>) {
+        let (Some(config), Some(rules), Some(store)) = (&self.config, &self.rules, &self.store)
+        else {
+            return;
+        };
+        let started = Local::now();
+        let clock = Instant::now();
+        let with_history = crate::app::needs_history(rules);
+        let (oms_r, inventory_r, supplier_r, uom_r, overrides_r) = tokio::join!(
+            read(&mut self.oms, config, SourceKind::Oms, |s| async move {
+                let (rows, history) = tokio::try_join!(s.load(None), async {
+                    if with_history {
+                        s.load_history(None).await
+                    } else {
+                        Ok(None)
+                    }
+                })?;
+                let n = rows.len();
+                Ok(((rows, history), n))
+            }),
+            read(
+                &mut self.inventory,
+                config,
+                SourceKind::Inventory,
+                |s| async move {
+                    let rows = s.load(None).await?;
+                    let n = rows.len();
+                    Ok((rows, n))
+                }
+            ),
+            read(
+                &mut self.supplier,
+                config,
+                SourceKind::Supplier,
+                |s| async move {
+                    let rows = s.load(None).await?;
+                    let n = rows.len();
+                    Ok((rows, n))
+                }
+            ),
+            read(&mut self.uom, config, SourceKind::Uom, |s| async move {
+                let rows = s.load(None).await?;
+                let n = rows.len();
+                Ok((rows, n))
+            }),
+            async {
+                let t = Instant::now();
+                store.overrides().await.map(|o| (o, t.elapsed()))
+            },
+        );
+        let _ = (oms_r, inventory_r, supplier_r, uom_r);
+        *self.oms_for_history.lock().expect("not poisoned") = self.oms.source.clone();
+        match overrides_r {
+            Ok((list, rtt)) => {
+                self.purchasing.ok(rtt, list.len(), Local::now());
+                self.overrides = list
+                    .into_iter()
+                    .map(|o| (o.product_id.clone(), o.note_for_plan()))
+                    .collect();
+            }
+            Err(e) => {
+                tracing::warn!("purchasing store: {e:#}");
+                self.purchasing.failed(&e);
+            }
+        }
+        let load = clock.elapsed();
+        let statuses = self.statuses();
+        let waiting = [
+            self.oms.loaded,
+            self.inventory.loaded,
+            self.supplier.loaded,
+            self.uom.loaded,
+        ]
+        .contains(&false);
+        if waiting {
+            // Planning without a source would suggest orders from nothing.
+            let _ = events.send(LiveEvent::Sources(statuses));
+            return;
+        }
+        let rules = rules.clone();
+        let stale = self.stale_sources();
+        let rows = self.rows();
+        let previous = std::mem::take(&mut self.inputs);
+        let full = !self.planned || stale != self.stale;
+        let ctx = PlanContext {
+            overrides: self.overrides.clone(),
+            stale_sources: stale.clone(),
+            ..Default::default()
+        };
+        let old_overrides = std::mem::take(&mut self.planned_overrides);
+        let plan_clock = Instant::now();
+        let planned = tokio::task::spawn_blocking(move || {
+            let inputs = plan::join(rows);
+            let diff = diff_inputs(&previous, &inputs, &old_overrides, &ctx.overrides);
+            let to_plan: Vec<Arc<ProductInputs>> = if full {
+                inputs.clone()
+            } else {
+                diff.changed
+                    .iter()
+                    .map(|&i| Arc::clone(&inputs[i]))
+                    .collect()
+            };
+            let plans = plan::plan_all(&to_plan, &ctx, &rules);
+            drop(previous);
+            (inputs, diff, plans)
+        })
+        .await;
+        let (inputs, diff, plans) = match planned {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!("planning failed: {e}");
+                return;
+            }
+        };
+        let planning = plan_clock.elapsed();
+        tracing::info!(
+            products = inputs.len(),
+            changed = diff.changed.len(),
+            removed = diff.removed.len(),
+            full,
+            load_ms = load.as_millis() as u64,
+            plan_ms = planning.as_millis() as u64,
+            "refreshed"
+        );
+        self.inputs = inputs;
+        self.planned_overrides = self.overrides.clone();
+        self.stale = stale;
+        self.planned = true;
+        let _ = events.send(LiveEvent::Sources(statuses));
+        let _ = events.send(LiveEvent::Plans(PlanUpdate {
+            started,
+            full,
+            plans,
+            removed: diff.removed,
+            changed: diff.changed.len(),
+            load,
+            planning,
+        }));
+    }
+
+    fn stale_sources(&self) -> Vec<StaleSource> {
+        [
+            &self.oms.status,
+            &self.inventory.status,
+            &self.supplier.status,
+            &self.uom.status,
+        ]
+        .into_iter()
+        .filter(|s| s.is_stale())
+        .map(|s| StaleSource {
+            source: s.kind.name().to_string(),
+            as_of: s
+                .last_ok
+                .map(|t| t.format("%H:%M:%S").to_string())
+                .unwrap_or_default(),
+            error: s.error.clone().unwrap_or_default(),
+        })
+        .collect()
+    }
+
+    /// This refresh's rows: fresh where the source answered, else the rows
+    /// of the last snapshot.
+    fn rows(&mut self) -> SourceRows {
+        let last = &self.inputs;
+        let (oms, history) = self.oms.fresh.take().unwrap_or_else(|| {
+            let history_table = last.first().is_some_and(|p| p.history_table_exists);
+            (
+                last.iter().flat_map(|p| p.oms.iter().cloned()).collect(),
+                history_table.then(|| last.iter().filter_map(|p| p.history.clone()).collect()),
+            )
+        });
+        SourceRows {
+            oms,
+            history,
+            inventory: self
+                .inventory
+                .fresh
+                .take()
+                .unwrap_or_else(|| last.iter().flat_map(|p| p.inventory.clone()).collect()),
+            suppliers: self
+                .supplier
+                .fresh
+                .take()
+                .unwrap_or_else(|| last.iter().flat_map(|p| p.suppliers.clone()).collect()),
+            uom: self
+                .uom
+                .fresh
+                .take()
+                .unwrap_or_else(|| last.iter().flat_map(|p| p.uom.clone()).collect()),
+        }
+    }
+}
+
+/// Connects the slot's source if needed and reads it; the outcome goes into
+/// the slot's status (and its rows into `fresh`).
+async fn read<S, R, F, Fut>(slot: &mut Slot<S, R>, config: &Config, kind: SourceKind, load: F)
+where
+    S: Opened + Clone,
+    F: FnOnce(S) -> Fut,
+    Fut: std::future::Future<Output = Result<(R, usize)>>,
+{
+    let clock = Instant::now();
+    let result = async {
+        let source = match &slot.source {
+            Some(s) => s.clone(),
+            None => {
+                let s = S::open(config, kind).await?;
+                slot.source = Some(s.clone());
+                s
+            }
+        };
+        load(source).await
+    }
+    .await;
+    match result {
+        Ok((rows, n)) => {
+            slot.status.ok(clock.elapsed(), n, Local::now());
+            slot.fresh = Some(rows);
+            slot.loaded = true;
+        }
+        Err(e) => {
+            tracing::warn!("{kind} source: {e:#}");
+            slot.status.failed(&e);
+            slot.fresh = None;
+        }
+    }
+}
+
+/// A source type that can be connected from the config.
+trait Opened: Sized {
+    fn open(
+        config: &Config,
+        kind: SourceKind,
+    ) -> impl std::future::Future<Output = Result<Self>> + Send;
+}
+
+impl Opened for oms::OmsSource {
+    async fn open(config: &Config, kind: SourceKind) -> Result<Self> {
+        oms::OmsSource::open(sources::connect_source(config, kind).await?, config).await
+    }
+}
+
+impl Opened for inventory::InventorySource {
+    async fn open(config: &Config, kind: SourceKind) -> Result<Self> {
+        inventory::InventorySource::open(sources::connect_source(config, kind).await?).await
+    }
+}
+
+impl Opened for supplier::SupplierSource {
+    async fn open(config: &Config, kind: SourceKind) -> Result<Self> {
+        supplier::SupplierSource::open(sources::connect_source(config, kind).await?).await
+    }
+}
+
+impl Opened for uom::UomSource {
+    async fn open(config: &Config, kind: SourceKind) -> Result<Self> {
+        uom::UomSource::open(sources::connect_source(config, kind).await?).await
+    }
+}
+
+/// Which products of a new snapshot need planning again.
+#[derive(Debug, Default, PartialEq)]
+pub struct InputsDiff {
+    /// Indices into the new inputs: new products, changed inputs, changed
+    /// overrides.
+    pub changed: Vec<usize>,
+    /// Ids of products that are gone.
+    pub removed: Vec<String>,
+}
+
+/// Compares two snapshots' inputs (both sorted by id) and overrides.
+pub fn diff_inputs(
+    old: &[Arc<ProductInputs>],
+    new: &[Arc<ProductInputs>],
+    old_overrides: &HashMap<String, OverrideNote>,
+    new_overrides: &HashMap<String, OverrideNote>,
+) -> InputsDiff {
+    let mut diff = InputsDiff::default();
+    let (mut i, mut j) = (0, 0);
+    while i < old.len() || j < new.len() {
+        match (old.get(i), new.get(j)) {
+            (Some(o), Some(n)) if o.product_id == n.product_id => {
+                let id = &n.product_id;
+                if o != n || old_overrides.get(id) != new_overrides.get(id) {
+                    diff.changed.push(j);
+                }
+                i += 1;
+                j += 1;
+            }
+            (Some(o), Some(n)) if o.product_id < n.product_id => {
+                diff.removed.push(o.product_id.clone());
+                i += 1;
+            }
+            (Some(o), None) => {
+                diff.removed.push(o.product_id.clone());
+                i += 1;
+            }
+            (_, Some(_)) => {
+                diff.changed.push(j);
+                j += 1;
+            }
+            (None, None) => unreachable!("loop condition"),
+        }
+    }
+    diff
+}

@@ -1,0 +1,295 @@
+//! The live snapshot behind the buyer's screen, against real databases: the
+//! first plans, a refresh that re-plans only what changed, a source that
+//! fails (last data kept, products SOURCE_STALE) and comes back, a source
+//! down at start, another workstation's override read on refresh.
+
+mod common;
+
+use std::time::Duration;
+
+use buyerdesk::config::SourceKind;
+use buyerdesk::live::{self, LinkState, LiveCommand, LiveEvent, PlanUpdate, SourceStatus};
+use buyerdesk::plan::{ExceptionCode, RuleSet};
+use buyerdesk::sources::{Access, Source};
+use buyerdesk::store::{Override, OverrideUnit, ReasonCode, Store};
+use common::{Db, Setup};
+use tokio::sync::mpsc::UnboundedReceiver;
+
+/// Waits for the next plans, returning the sources' state reported with
+/// them.
+async fn next_plans(rx: &mut UnboundedReceiver<LiveEvent>) -> (Vec<SourceStatus>, PlanUpdate) {
+    let mut sources = Vec::new();
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(60), rx.recv())
+            .await
+            .expect("a refresh within 60 s")
+            .expect("the live task is running");
+        match event {
+            LiveEvent::Sources(s) => sources = s,
+            LiveEvent::Plans(p) => return (sources, p),
+            LiveEvent::History { .. } => {}
+        }
+    }
+}
+
+/// Waits for a report of the sources in which `kind` is in `state`.
+async fn sources_with(
+    rx: &mut UnboundedReceiver<LiveEvent>,
+    kind: SourceKind,
+    state: LinkState,
+) -> Vec<SourceStatus> {
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(60), rx.recv())
+            .await
+            .expect("a report within 60 s")
+            .expect("the live task is running");
+        if let LiveEvent::Sources(s) = event {
+            if s[kind as usize].state == state {
+                return s;
+            }
+        }
+    }
+}
+
+async fn writer(setup: &Setup, kind: SourceKind) -> Source {
+    let resolved = setup.config.resolve(kind).unwrap();
+    Source::connect(&resolved, Access::ReadWrite).await.unwrap()
+}
+
+fn plan_of<'a>(update: &'a PlanUpdate, id: &str) -> &'a buyerdesk::plan::ProductPlan {
+    update
+        .plans
+        .iter()
+        .find(|p| p.product_id == id)
+        .unwrap_or_else(|| panic!("{id} not in the update"))
+}
+
+async fn refresh_cycle(test: &str, db: Db) {
+    let Some(setup) = Setup::new(test, [db; 4]).await else {
+        return;
+    };
+    buyerdesk::demo::seed(&setup.config, 50, 7, false, false)
+        .await
+        .unwrap();
+    let store = Store::open(&setup.config).await.unwrap();
+    let (tx, mut rx) = live::spawn(
+        setup.config.clone(),
+        RuleSet::embedded(),
+        store.clone(),
+        Duration::from_secs(3600),
+    );
+
+    // First plans: every product, every source up.
+    let (sources, first) = next_plans(&mut rx).await;
+    assert!(first.full, "{test}: the first plans are a full set");
+    assert_eq!(first.plans.len(), 50, "{test}: 50 demo products");
+    assert_eq!(sources.len(), 5);
+    for s in &sources {
+        assert_eq!(s.state, LinkState::Up, "{test}: {} is up: {s:?}", s.kind);
+        assert!(s.last_ok.is_some() && s.rtt.is_some(), "{test}: {s:?}");
+    }
+    let p1 = plan_of(&first, "PROD-001");
+    assert_eq!(p1.order_qty, 600.0, "{test}: PROD-001 suggests 600");
+    assert!(!p1.has(ExceptionCode::SourceStale));
+
+    // One row changes: only that product is planned again.
+    let inventory = writer(&setup, SourceKind::Inventory).await;
+    inventory
+        .execute("UPDATE inventory SET available_qty = 900 WHERE product_id = 'PROD-001'")
+        .await
+        .unwrap();
+    tx.send(LiveCommand::Refresh).unwrap();
+    let (_, update) = next_plans(&mut rx).await;
+    assert!(!update.full, "{test}: a partial update");
+    let ids: Vec<&str> = update.plans.iter().map(|p| p.product_id.as_str()).collect();
+    assert_eq!(ids, vec!["PROD-001"], "{test}: only PROD-001 changed");
+    assert_eq!(update.changed, 1);
+    let p1 = plan_of(&update, "PROD-001");
+    assert_eq!(p1.available_qty, Some(900.0), "{test}");
+    // 150/day x 7 days = 1,050 - 900 = 150, MOQ 100 -> 200, boxes of 12
+    // -> 17 boxes = 204.
+    assert_eq!(p1.order_qty, 204.0, "{test}: PROD-001 now suggests 204");
+
+    // Nothing changed: nothing re-planned.
+    tx.send(LiveCommand::Refresh).unwrap();
+    let (_, update) = next_plans(&mut rx).await;
+    assert!(
+        update.plans.is_empty() && !update.full,
+        "{test}: {update:?}"
+    );
+
+    // The inventory table disappears: the refresh fails for inventory only,
+    // its last data stays, every product is marked SOURCE_STALE.
+    inventory
+        .execute("ALTER TABLE inventory RENAME TO inventory_gone")
+        .await
+        .unwrap();
+    tx.send(LiveCommand::Refresh).unwrap();
+    let (sources, update) = next_plans(&mut rx).await;
+    let inv = &sources[SourceKind::Inventory as usize];
+    assert_eq!(inv.state, LinkState::Down, "{test}: {inv:?}");
+    assert!(inv.is_stale(), "{test}: it had data before");
+    let error = inv.error.as_deref().unwrap_or("");
+    assert!(
+        error.contains("inventory"),
+        "{test}: error names it: {error}"
+    );
+    for s in sources.iter().filter(|s| s.kind != SourceKind::Inventory) {
+        assert_eq!(s.state, LinkState::Up, "{test}: {} still up", s.kind);
+    }
+    assert!(update.full, "{test}: the stale mark changes every product");
+    assert_eq!(update.plans.len(), 50);
+    for p in &update.plans {
+        assert!(
+            p.has(ExceptionCode::SourceStale),
+            "{test}: {} marked SOURCE_STALE",
+            p.product_id
+        );
+    }
+    let p1 = plan_of(&update, "PROD-001");
+    assert_eq!(
+        p1.available_qty,
+        Some(900.0),
+        "{test}: the last inventory data is kept"
+    );
+    assert_eq!(p1.order_qty, 204.0, "{test}");
+    let stale = p1
+        .exception_details
+        .iter()
+        .find(|e| e.code == ExceptionCode::SourceStale)
+        .unwrap();
+    assert!(
+        stale.message.starts_with("inventory did not answer"),
+        "{test}: {}",
+        stale.message
+    );
+
+    // Back again: up, the mark gone.
+    inventory
+        .execute("ALTER TABLE inventory_gone RENAME TO inventory")
+        .await
+        .unwrap();
+    tx.send(LiveCommand::Refresh).unwrap();
+    let (sources, update) = next_plans(&mut rx).await;
+    assert_eq!(sources[SourceKind::Inventory as usize].state, LinkState::Up);
+    assert!(update.full);
+    assert!(
+        update
+            .plans
+            .iter()
+            .all(|p| !p.has(ExceptionCode::SourceStale)),
+        "{test}: no product stale any more"
+    );
+
+    // Another workstation overrides PROD-002: the next refresh shows it.
+    let other = Store::open(&setup.config).await.unwrap();
+    other
+        .set_override(&Override {
+            product_id: "PROD-002".into(),
+            order_qty: 1000.0,
+            entered_qty: 1000.0,
+            entered_unit: OverrideUnit::Stock,
+            suggested_qty: 850.98,
+            reason: ReasonCode::Promo,
+            note: None,
+            user: "bob".into(),
+            set_at: buyerdesk::store::now(),
+        })
+        .await
+        .unwrap();
+    tx.send(LiveCommand::Refresh).unwrap();
+    let (_, update) = next_plans(&mut rx).await;
+    let ids: Vec<&str> = update.plans.iter().map(|p| p.product_id.as_str()).collect();
+    assert_eq!(ids, vec!["PROD-002"], "{test}");
+    assert_eq!(update.plans[0].override_qty, Some(1000.0));
+
+    // The daily demand of a product, for the sparkline.
+    tx.send(LiveCommand::History {
+        request: 9,
+        product_id: "PROD-001".into(),
+    })
+    .unwrap();
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        if let LiveEvent::History {
+            request,
+            product_id,
+            days,
+        } = event
+        {
+            assert_eq!((request, product_id.as_str()), (9, "PROD-001"));
+            let days = days.unwrap();
+            assert!(!days.is_empty(), "{test}: the demo has daily history");
+            assert!(days.len() <= live::HISTORY_DAYS as usize);
+            assert!(
+                days.windows(2).all(|w| w[0].0 < w[1].0),
+                "{test}: oldest first"
+            );
+            break;
+        }
+    }
+    drop(tx);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_refresh_cycle() {
+    refresh_cycle("sqlite_refresh_cycle", Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_refresh_cycle() {
+    refresh_cycle("postgres_refresh_cycle", Db::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mariadb_refresh_cycle() {
+    refresh_cycle("mariadb_refresh_cycle", Db::MySql).await;
+}
+
+/// A source that is not there at start: the others connect, the screen is
+/// told which one is missing and why, and no plan is made from three
+/// sources; once it exists, the next refresh plans everything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_down_at_start_is_named_and_recovers() {
+    let Some(mut setup) = Setup::new("down_at_start", [Db::Sqlite; 4]).await else {
+        return;
+    };
+    buyerdesk::demo::seed(&setup.config, 10, 7, false, false)
+        .await
+        .unwrap();
+    let real = setup.url(SourceKind::Oms).to_string();
+    let missing = format!("{real}.missing");
+    setup.config.file.oms.url = Some(missing.clone());
+    let store = Store::open(&setup.config).await.unwrap();
+    let (tx, mut rx) = live::spawn(
+        setup.config.clone(),
+        RuleSet::embedded(),
+        store,
+        Duration::from_secs(3600),
+    );
+    let sources = sources_with(&mut rx, SourceKind::Oms, LinkState::Down).await;
+    let oms = &sources[SourceKind::Oms as usize];
+    assert!(!oms.is_stale(), "never read, so down rather than stale");
+    let error = oms.error.as_deref().unwrap();
+    assert!(error.contains("oms source"), "the error names it: {error}");
+    for s in &sources[1..4] {
+        assert_eq!(s.state, LinkState::Up, "{} read: {s:?}", s.kind);
+    }
+    // No plans were sent from three sources.
+    while let Ok(event) = rx.try_recv() {
+        assert!(
+            !matches!(event, LiveEvent::Plans(_)),
+            "planned without the OMS"
+        );
+    }
+    let path = real.trim_start_matches("sqlite://");
+    std::fs::copy(path, missing.trim_start_matches("sqlite://")).unwrap();
+    tx.send(LiveCommand::Refresh).unwrap();
+    let (sources, update) = next_plans(&mut rx).await;
+    assert_eq!(sources[SourceKind::Oms as usize].state, LinkState::Up);
+    assert_eq!(update.plans.len(), 10);
+    assert!(update.full);
+}
