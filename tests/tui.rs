@@ -116,6 +116,14 @@ fn detail_of_prod_001() -> App {
     app.update(Action::Top);
     assert_eq!(app.selected_plan().unwrap().product_id, "PROD-001");
     app.update(Action::OpenDetail);
+    // The detail asks the OMS for the daily history; answer it as the live
+    // task would: 30 days around 150/day.
+    let (request, product) = app.history_wanted.take().expect("history asked for");
+    assert_eq!(product, "PROD-001");
+    let days = (1..=30)
+        .map(|d| (format!("2026-10-{d:02}"), 120.0 + f64::from(d % 7) * 10.0))
+        .collect();
+    app.apply_history(request, product, Ok(days));
     app
 }
 
@@ -128,6 +136,21 @@ fn detail_80x24() {
         "{screen}"
     );
     insta::assert_snapshot!(screen);
+    // v: the charts instead of the steps on a narrow screen.
+    app.update(Action::ToggleCharts);
+    let charts = render(&mut app, 80, 24);
+    for text in [
+        "Daily demand",
+        "30 days, 2026-10-01 to 2026-10-30",
+        "min 120, max 180",
+        "The plan uses 150/day",
+        "Stock projection",
+        "Without an order the stock runs out on day 3.3.",
+        "The order (600 pieces) arrives on day 7; out of stock from day 4 until then.",
+    ] {
+        assert!(charts.contains(text), "{text:?} missing:\n{charts}");
+    }
+    insta::assert_snapshot!("detail_charts_80x24", charts);
 }
 
 #[test]
@@ -139,6 +162,14 @@ fn detail_120x40() {
             "demand_during_lead_time = avg_daily_demand * lead_time_days = 150 * 7 = 1050"
         ),
         "{screen}"
+    );
+    assert!(
+        screen.contains("Stock projection") && screen.contains("Daily demand"),
+        "the charts below the steps on a wide screen:\n{screen}"
+    );
+    assert!(
+        screen.contains("[oms.oms_history, 4s ago]"),
+        "inputs with their source and age:\n{screen}"
     );
     insta::assert_snapshot!(screen);
 }

@@ -7,6 +7,7 @@ pub mod fixtures;
 pub mod inputs;
 pub mod numbers;
 mod prepare;
+pub mod projection;
 pub mod rationale;
 
 use std::collections::HashMap;

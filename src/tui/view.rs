@@ -744,7 +744,83 @@ fn draw_list(frame: &mut Frame, app: &mut App, area: Rect) {
     }
 }
 
+/// The detail: the rationale's steps and the charts, side by side on a
+/// wide screen; on a narrow one `v` switches between them.
 fn draw_detail(frame: &mut Frame, app: &mut App, area: Rect) {
+    let Some(p) = app.selected_plan() else {
+        return;
+    };
+    let title = format!(
+        " {} {} - {} ",
+        p.product_id,
+        p.product_name.as_deref().unwrap_or(""),
+        p.supplier_name.as_deref().unwrap_or("no supplier")
+    );
+    let block = Block::new()
+        .borders(Borders::TOP)
+        .border_set(app.theme.border())
+        .title(title);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    // Very wide: the charts beside the steps. Wide and tall: the charts in
+    // a strip below them. Otherwise v switches between the two.
+    let chart_block = || {
+        Block::new()
+            .borders(Borders::TOP)
+            .border_set(app.theme.border())
+    };
+    if area.width >= 150 && area.height >= 30 {
+        let [steps, charts] =
+            Layout::horizontal([Constraint::Fill(1), Constraint::Length(52)]).areas(inner);
+        let block = Block::new()
+            .borders(Borders::LEFT)
+            .border_set(app.theme.border());
+        let inside = block.inner(charts);
+        let lines = super::charts::chart_lines(app, p, inside.width, inside.height);
+        frame.render_widget(Paragraph::new(lines).block(block), charts);
+        draw_steps(frame, app, steps);
+    } else if area.width >= 120 && area.height >= 34 {
+        let [steps, strip] =
+            Layout::vertical([Constraint::Fill(1), Constraint::Length(14)]).areas(inner);
+        let block = chart_block();
+        let inside = block.inner(strip);
+        frame.render_widget(block, strip);
+        let [demand, projection] =
+            Layout::horizontal([Constraint::Length(40), Constraint::Fill(1)])
+                .spacing(2)
+                .areas(inside);
+        let lines = super::charts::demand_panel(app, p, demand.width);
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), demand);
+        let lines = super::charts::projection_panel(app, p, projection.width, projection.height);
+        frame.render_widget(Paragraph::new(lines), projection);
+        draw_steps(frame, app, steps);
+    } else if app.charts_open {
+        let lines = super::charts::chart_lines(app, p, inner.width, inner.height);
+        frame.render_widget(Paragraph::new(lines), inner);
+    } else {
+        draw_steps(frame, app, inner);
+    }
+}
+
+/// Where an input came from and how old it is: "[oms.oms_history, 4s ago]".
+fn source_tag(app: &App, source: &str) -> String {
+    let name = source.split('.').next().unwrap_or(source);
+    let status = app.sources.iter().find(|s| s.kind.name() == name);
+    match status.and_then(|s| s.last_ok.map(|t| (s, t))) {
+        Some((s, t)) => {
+            let age = age((app.now - t).num_seconds());
+            if s.is_stale() {
+                format!(" [{source}, STALE: read {age} ago]")
+            } else {
+                format!(" [{source}, {age} ago]")
+            }
+        }
+        None => format!(" [{source}]"),
+    }
+}
+
+/// The rationale as numbered steps, scrollable.
+fn draw_steps(frame: &mut Frame, app: &mut App, area: Rect) {
     let Some(p) = app.selected_plan() else {
         return;
     };
@@ -782,7 +858,7 @@ fn draw_detail(frame: &mut Frame, app: &mut App, area: Rect) {
     }
     for (n, step) in p.rationale.steps().iter().enumerate() {
         let number = format!("{:>2}. ", n + 1);
-        let source = step.source.map(|s| format!(" [{s}]")).unwrap_or_default();
+        let source = step.source.map(|s| source_tag(app, s)).unwrap_or_default();
         match step.kind {
             StepKind::Rule => {
                 lines.push(Line::from(format!(
@@ -800,24 +876,11 @@ fn draw_detail(frame: &mut Frame, app: &mut App, area: Rect) {
             _ => lines.push(Line::from(format!("{number}{}{source}", step.text()))),
         }
     }
-    let title = format!(
-        " {} {} - {} ",
-        p.product_id,
-        p.product_name.as_deref().unwrap_or(""),
-        p.supplier_name.as_deref().unwrap_or("no supplier")
-    );
-    let block = Block::new()
-        .borders(Borders::TOP)
-        .border_set(app.theme.border())
-        .title(title);
-    let paragraph = Paragraph::new(lines)
-        .block(block)
-        .wrap(Wrap { trim: false });
-    // Keep the last screenful reachable, no further (the block takes a line).
-    let height = area.height.saturating_sub(1);
+    let paragraph = Paragraph::new(lines).wrap(Wrap { trim: false });
+    // Keep the last screenful reachable, no further.
     let total = u16::try_from(paragraph.line_count(area.width)).unwrap_or(u16::MAX);
     app.detail_scroll = app.detail_scroll.min(total.saturating_sub(area.height));
-    app.page = usize::from(height.max(1));
+    app.page = usize::from(area.height.max(1));
     frame.render_widget(paragraph.scroll((app.detail_scroll, 0)), area);
 }
 
@@ -833,7 +896,7 @@ fn draw_footer(frame: &mut Frame, app: &App, area: Rect) {
         format!("/{}_   Enter keep  Esc cancel", app.filter)
     } else if app.detail_open {
         format!(
-            "{} PgUp PgDn scroll  Esc back  q quit",
+            "{} PgUp PgDn scroll  v charts  o override  Esc back  q quit",
             app.theme.sym("↑↓", "Up/Dn")
         )
     } else {
