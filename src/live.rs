@@ -468,7 +468,10 @@ impl Worker {
                     .map(|&i| Arc::clone(&inputs[i]))
                     .collect()
             };
-            let plans = plan::plan_all(&to_plan, &ctx, &rules);
+            // One core stays with the screen, so keys and drawing keep
+            // their pace while a large refresh is planned.
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let plans = plan::plan_all_on(&to_plan, &ctx, &rules, cores.saturating_sub(1).max(1));
             drop(previous);
             (inputs, diff, plans)
         })

@@ -457,6 +457,17 @@ pub fn plan_all(
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
+    plan_all_on(products, ctx, rules, threads)
+}
+
+/// `plan_all` on at most `threads` threads (the screen's background refresh
+/// leaves a core to the screen).
+pub fn plan_all_on(
+    products: &[Arc<ProductInputs>],
+    ctx: &PlanContext,
+    rules: &RuleSet,
+    threads: usize,
+) -> Vec<ProductPlan> {
     let threads = threads.min(products.len().div_ceil(256)).max(1);
     if threads == 1 {
         let mut planner = rules.engine();
