@@ -169,7 +169,9 @@ async fn run(cli: Cli, config: Config) -> Result<ExitCode> {
             let (plans, _) = app::plan_products(&sources, &rules, &ctx, &[]).await?;
             sources.close().await;
             let runtime = tokio::runtime::Handle::current();
-            tokio::task::block_in_place(|| buyerdesk::tui::run::run(plans, store, runtime, theme))?;
+            tokio::task::block_in_place(|| {
+                buyerdesk::tui::run::run(plans, store, runtime, theme, config.file.keymap.clone())
+            })?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Plan {

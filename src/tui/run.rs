@@ -48,9 +48,11 @@ pub fn run(
     store: Store,
     runtime: tokio::runtime::Handle,
     theme: super::theme::Theme,
+    keymap: super::keymap::Keymap,
 ) -> Result<()> {
     let mut app = App::new(plans);
     app.theme = theme;
+    app.keymap = keymap;
     app.user = store.user.clone();
     let (done_tx, done_rx) = mpsc::channel();
     let mut in_flight = 0usize;

@@ -155,6 +155,8 @@ pub struct App {
     pub charts_open: bool,
     /// The buyer asked for a refresh; taken by the terminal loop.
     pub refresh_requested: bool,
+    /// Keys per screen: the built-in ones unless the config changed them.
+    pub keymap: super::keymap::Keymap,
 }
 
 impl App {
@@ -201,6 +203,8 @@ impl App {
                 Action::PageUp => Some(self.detail_scroll.saturating_sub(page)),
                 Action::PageDown => Some(self.detail_scroll.saturating_add(page)),
                 Action::Top => Some(0),
+                // The view stops it at the last screenful.
+                Action::Bottom => Some(u16::MAX),
                 _ => None,
             };
             if let Some(scroll) = scroll {
