@@ -142,7 +142,10 @@ fn an_override_of_700_survives_a_restart() {
     s.wait_for("'7OO' is not a number");
     s.keys("\x7f\x7f00\t\t\tspring promotion\r");
     let screen = s.wait_for("Saved: PROD-001 700");
-    let row = screen.lines().find(|l| l.trim_start().starts_with("PROD-001")).unwrap();
+    let row = screen
+        .lines()
+        .find(|l| l.trim_start().starts_with("PROD-001"))
+        .unwrap();
     assert!(row.contains("600→700") && row.contains("OVR"), "{row}");
     drop(s.quit());
 
@@ -150,7 +153,10 @@ fn an_override_of_700_survives_a_restart() {
     s.wait_for("2000 products");
     s.keys("/PROD-001\r");
     let screen = s.wait_for("1 shown");
-    let row = screen.lines().find(|l| l.trim_start().starts_with("PROD-001")).unwrap();
+    let row = screen
+        .lines()
+        .find(|l| l.trim_start().starts_with("PROD-001"))
+        .unwrap();
     assert!(
         row.contains("600→700"),
         "the override is still there after a restart: {row}"

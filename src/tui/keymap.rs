@@ -977,11 +977,21 @@ impl Keymap {
         let mut lines = if one.len() + after.len() <= height || width < 40 {
             one
         } else {
-            let left_width = width.div_ceil(2);
-            let right_width = width - left_width - 1;
             let half = entries.len().div_ceil(2);
-            let left = column(&entries[..half], left_width);
-            let right = column(&entries[half..], right_width);
+            let (left, right) = entries.split_at(half);
+            // Each column as wide as its longest entry when both fit side
+            // by side, else halves (and long entries wrap).
+            let natural = |e: &[(String, &str)]| {
+                let label = e.iter().map(|x| x.0.chars().count()).max().unwrap_or(0);
+                label + 1 + e.iter().map(|x| x.1.chars().count()).max().unwrap_or(0)
+            };
+            let left_width = if natural(left) + 1 + natural(right) <= width {
+                natural(left)
+            } else {
+                width.div_ceil(2)
+            };
+            let left = column(left, left_width);
+            let right = column(right, width - left_width - 1);
             (0..left.len().max(right.len()))
                 .map(|i| {
                     let l = left.get(i).cloned().unwrap_or_default();
@@ -1641,6 +1651,10 @@ mod tests {
                 assert!(!text.contains('…'), "{screen:?} cut:\n{text}");
                 for line in &lines {
                     assert!(line.chars().count() <= 76, "{line:?}");
+                }
+                if screen == Screen::List {
+                    // Two columns side by side, no entry wrapped.
+                    assert!(text.contains("only this product's supplier"), "{text}");
                 }
                 for b in map.bindings(screen) {
                     let sep = if matches!(b.action, Action::SortBy(_)) {
