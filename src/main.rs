@@ -177,12 +177,14 @@ async fn run(cli: Cli, config: Config) -> Result<ExitCode> {
             let rules = app::load_rules(&config, None)?;
             let store = buyerdesk::store::Store::open(&config).await?;
             let refresh = config.refresh_interval();
+            let config_keymap = config.file.keymap.clone();
             buyerdesk::tui::run::run(buyerdesk::tui::run::Setup {
                 config,
                 rules,
                 store,
                 theme,
                 refresh,
+                keymap: config_keymap,
             })
             .await?;
             Ok(ExitCode::SUCCESS)

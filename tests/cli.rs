@@ -210,6 +210,27 @@ fn config_syntax_error_gives_file_line_and_exit_2() {
         "{}",
         stderr(&out)
     );
+
+    // A key binding that cannot be used stops every command the same way.
+    std::fs::write(
+        &cfg,
+        "[keys]\npreset = \"vim\"\n\n[keys.detail]\ndown = [\"ctrl-e\", \"Dwn\"]\n",
+    )
+    .unwrap();
+    let out = run(
+        dir.path(),
+        &["--config", cfg.to_str().unwrap(), "plan"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).starts_with(&format!(
+            "{}:5: [keys.detail] down: unknown key 'Dwn'",
+            cfg.display()
+        )),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// A port nothing listens on.

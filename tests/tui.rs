@@ -5,8 +5,11 @@ use buyerdesk::config::SourceKind;
 use buyerdesk::live::{LinkState, SourceStatus};
 use buyerdesk::plan::{self, fixtures, PlanContext, ProductPlan, RuleSet};
 use buyerdesk::sources::Backend;
+use buyerdesk::tui::keymap::Screen;
+use buyerdesk::tui::keys::action_for;
 use buyerdesk::tui::{view, Action, App, Column, QuickFilter};
 use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 
 /// The reference rows of DOMAIN.md section 1 and a quiet product (so that
@@ -550,19 +553,30 @@ fn no_color_leaves_every_cell_uncoloured_but_keeps_emphasis() {
     );
 }
 
+fn key(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::NONE)
+}
+
+fn ctrl(c: char) -> KeyEvent {
+    KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)
+}
+
+/// The last line of a screen (as TestBackend writes it, in quotes): the
+/// footer.
+fn footer(screen: &str) -> &str {
+    screen.lines().last().unwrap().trim_matches('"')
+}
+
 #[test]
 fn help_lists_the_keys_really_bound() {
-    use buyerdesk::tui::keys::{action_for, list_bindings};
-    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
     let mut app = reference_app();
-    let key = |c| KeyEvent::new(c, KeyModifiers::NONE);
     assert_eq!(
         action_for(&app, key(KeyCode::Char('?'))),
         Some(Action::ToggleHelp)
     );
     app.update(Action::ToggleHelp);
     let screen = render(&mut app, 80, 24);
-    for b in list_bindings() {
+    for b in app.keymap.bindings(Screen::List) {
         assert!(
             screen.contains(b.help),
             "help lacks {:?}:\n{screen}",
@@ -579,6 +593,145 @@ fn help_lists_the_keys_really_bound() {
     assert_eq!(action_for(&app, key(KeyCode::Char('j'))), None);
     app.update(action_for(&app, key(KeyCode::Esc)).unwrap());
     assert!(!app.help_open);
+}
+
+#[test]
+fn help_and_footer_follow_the_screen_they_are_on() {
+    let mut app = reference_app();
+    let list = render(&mut app, 80, 24);
+    assert!(footer(&list).contains("Enter why"), "{list}");
+
+    app.update(Action::OpenDetail);
+    let detail = render(&mut app, 80, 24);
+    assert!(
+        footer(&detail).starts_with("↑↓ PgUp PgDn scroll  Esc back"),
+        "{detail}"
+    );
+    app.update(action_for(&app, key(KeyCode::Char('?'))).unwrap());
+    let help = render(&mut app, 80, 24);
+    assert!(
+        help.contains("Keys of the detail") && help.contains("scroll down"),
+        "{help}"
+    );
+    assert!(!help.contains("only those needing an order"), "{help}");
+    app.update(action_for(&app, key(KeyCode::Esc)).unwrap());
+    assert!(app.detail_open && !app.help_open);
+
+    // In the override popup letters type, so F1 opens its help, and Esc
+    // then closes the help, not the popup.
+    app.update(Action::Back);
+    app.update(Action::OpenOverride);
+    assert_eq!(
+        action_for(&app, key(KeyCode::Char('?'))),
+        Some(Action::FormInput('?'))
+    );
+    let popup = render(&mut app, 80, 24);
+    assert!(
+        footer(&popup).starts_with("Enter save  Tab next  ←→ change  Esc cancel  F1 help"),
+        "{popup}"
+    );
+    app.update(action_for(&app, key(KeyCode::F(1))).unwrap());
+    let help = render(&mut app, 80, 24);
+    assert!(
+        help.contains("Keys of the override popup")
+            && help.contains("Other keys type into the field"),
+        "{help}"
+    );
+    app.update(action_for(&app, key(KeyCode::Esc)).unwrap());
+    assert!(app.form.is_some() && !app.help_open);
+    app.update(action_for(&app, key(KeyCode::Esc)).unwrap());
+    assert!(app.form.is_none());
+
+    // The filter prompt: its keys after the prompt.
+    app.update(Action::StartFilter);
+    app.update(action_for(&app, key(KeyCode::Char('w'))).unwrap());
+    let prompt = render(&mut app, 80, 24);
+    assert_eq!(
+        footer(&prompt).trim_end(),
+        "/w_   Enter keep  Esc cancel  F1 help"
+    );
+}
+
+/// A remap in the config changes what the key does, the footer and the
+/// help, and nothing else.
+#[test]
+fn a_remapped_key_changes_keys_footer_and_help_and_only_them() {
+    let config = buyerdesk::config::parse("[keys]\ndown = [\"ctrl-n\"]\n", "test.toml").unwrap();
+    let mut app = reference_app();
+    app.keymap = config.keymap;
+
+    assert_eq!(action_for(&app, ctrl('n')), Some(Action::Down));
+    assert_eq!(action_for(&app, key(KeyCode::Char('j'))), None);
+    assert_eq!(action_for(&app, key(KeyCode::Down)), None);
+    // Everything else as before.
+    let default = App::new(Vec::new());
+    for b in default.keymap.bindings(Screen::List) {
+        if b.name == "down" {
+            continue;
+        }
+        for k in &b.keys {
+            let event = KeyEvent::new(k.code, k.modifiers);
+            assert_eq!(action_for(&app, event), Some(b.action.clone()), "{k}");
+        }
+    }
+
+    let screen = render(&mut app, 80, 24);
+    assert!(
+        footer(&screen).starts_with("↑ ^N move  Enter why"),
+        "{screen}"
+    );
+    app.update(Action::ToggleHelp);
+    let help = render(&mut app, 80, 24);
+    let line = help
+        .lines()
+        .find(|l| l.contains("^N"))
+        .expect("^N in the help");
+    let after = line.split("^N").nth(1).unwrap().trim_start();
+    assert!(after.starts_with("down "), "{line}");
+    assert!(!help.contains("↓ j"), "{help}");
+    assert!(help.contains("↑ k"), "up keeps its keys:\n{help}");
+
+    // In the detail too (an entry at the top of [keys]); the filter prompt
+    // keeps its Down.
+    app.update(Action::ToggleHelp);
+    app.update(Action::OpenDetail);
+    assert!(footer(&render(&mut app, 80, 24)).starts_with("↑ ^N PgUp PgDn scroll"));
+    app.update(Action::Back);
+    app.update(Action::StartFilter);
+    assert_eq!(action_for(&app, key(KeyCode::Down)), Some(Action::Down));
+}
+
+#[test]
+fn the_vim_preset_scrolls_the_detail_with_ctrl_e_and_pages_with_ctrl_d() {
+    let config = buyerdesk::config::parse("[keys]\npreset = \"vim\"\n", "test.toml").unwrap();
+    let mut app = detail_of_prod_001();
+    app.keymap = config.keymap;
+    render(&mut app, 80, 24);
+    app.update(action_for(&app, ctrl('e')).unwrap());
+    assert_eq!(app.detail_scroll, 1);
+    app.update(action_for(&app, ctrl('y')).unwrap());
+    assert_eq!(app.detail_scroll, 0);
+    app.update(action_for(&app, ctrl('d')).unwrap());
+    // 24 rows less the two header lines, the footer and the pane's title.
+    assert_eq!(app.detail_scroll, 20, "a page: the pane's height");
+    app.update(action_for(&app, key(KeyCode::Char('j'))).unwrap());
+    assert_eq!(app.detail_scroll, 21, "j still scrolls");
+    app.update(Action::ToggleHelp);
+    let help = render(&mut app, 80, 24);
+    assert!(help.contains("↓ j ^E"), "{help}");
+}
+
+#[test]
+fn end_scrolls_the_detail_to_its_last_step_and_keeps_the_product() {
+    let mut app = detail_of_prod_001();
+    render(&mut app, 80, 24);
+    app.update(action_for(&app, key(KeyCode::End)).unwrap());
+    let end = render(&mut app, 80, 24);
+    assert_eq!(app.selected_plan().unwrap().product_id, "PROD-001");
+    assert!(
+        end.contains("ORDER_LATE: stock lasts 3.33 days, the supplier needs 7 days"),
+        "{end}"
+    );
 }
 
 #[test]

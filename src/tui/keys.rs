@@ -1,253 +1,61 @@
-//! Keys to actions. Arrows and vim keys both; while the filter prompt is
-//! open, printable keys type into it.
+//! Keys to actions, through the App's keymap (`keymap.rs`): the screen on
+//! top decides which bindings apply. Ctrl-C always quits; in the filter
+//! prompt and the override popup, keys that are not bound type text.
 
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
 
-use super::state::{Action, App, Column, QuickFilter};
+use super::keymap::{Key, Screen};
+use super::state::{Action, App};
+
+/// The screen keys go to: the top-most popup, else the screen.
+pub fn screen(app: &App) -> Screen {
+    if app.help_open {
+        Screen::Help
+    } else {
+        screen_below_help(app)
+    }
+}
+
+/// What the help describes: the screen `?` was pressed on.
+pub fn screen_below_help(app: &App) -> Screen {
+    if app.sources_open {
+        Screen::Sources
+    } else if app.form.is_some() {
+        Screen::Override
+    } else if app.filter_editing {
+        Screen::Filter
+    } else if app.detail_open {
+        Screen::Detail
+    } else {
+        Screen::List
+    }
+}
 
 /// The action a key asks for in the current state, if any.
-pub fn action_for(app: &App, key: KeyEvent) -> Option<Action> {
-    if key.kind == KeyEventKind::Release {
+pub fn action_for(app: &App, event: KeyEvent) -> Option<Action> {
+    if event.kind == KeyEventKind::Release {
         return None;
     }
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    if ctrl && key.code == KeyCode::Char('c') {
+    let key = Key::from_event(&event);
+    if key == Key::CTRL_C {
         return Some(Action::Quit);
     }
-    if app.form.is_some() {
-        return match key.code {
-            KeyCode::Esc => Some(Action::Back),
-            KeyCode::Enter => Some(Action::FormSubmit),
-            KeyCode::Tab | KeyCode::Down => Some(Action::FormNextField),
-            KeyCode::BackTab | KeyCode::Up => Some(Action::FormPrevField),
-            KeyCode::Left => Some(Action::FormChoice(false)),
-            KeyCode::Right => Some(Action::FormChoice(true)),
-            KeyCode::Backspace => Some(Action::FormBackspace),
-            KeyCode::Char(c) if !ctrl => Some(Action::FormInput(c)),
-            _ => None,
-        };
+    let screen = screen(app);
+    if let Some(action) = app.keymap.action(screen, key) {
+        return Some(action);
     }
-    if app.help_open {
-        return match key.code {
-            KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') => Some(Action::ToggleHelp),
-            _ => None,
-        };
-    }
-    if app.sources_open {
-        return match key.code {
-            KeyCode::Esc | KeyCode::Char('i') | KeyCode::Char('q') => Some(Action::ToggleSources),
-            _ => None,
-        };
-    }
-    if app.filter_editing {
-        return match key.code {
-            KeyCode::Enter => Some(Action::FilterDone),
-            KeyCode::Esc => Some(Action::ClearFilter),
-            KeyCode::Backspace => Some(Action::FilterBackspace),
-            KeyCode::Char(c) if !ctrl => Some(Action::FilterInput(c)),
-            KeyCode::Up => Some(Action::Up),
-            KeyCode::Down => Some(Action::Down),
-            _ => None,
-        };
-    }
-    for binding in list_bindings() {
-        if binding.codes.contains(&(key.code, ctrl)) {
-            return Some(binding.action);
-        }
-    }
-    match key.code {
-        KeyCode::Char(d) if !ctrl => sort_column(d).map(Action::SortBy),
+    match (screen, key.code) {
+        (Screen::Filter, KeyCode::Char(c)) if key.types_text() => Some(Action::FilterInput(c)),
+        (Screen::Override, KeyCode::Char(c)) if key.types_text() => Some(Action::FormInput(c)),
         _ => None,
     }
-}
-
-/// One key of the list screen: the keys, the action, and what the help
-/// says. The help popup is built from this table, so it shows the keys
-/// really bound.
-pub struct Binding {
-    /// As the help shows them, Unicode and ASCII.
-    pub label: (&'static str, &'static str),
-    codes: Vec<(KeyCode, bool)>,
-    pub action: Action,
-    pub help: &'static str,
-}
-
-fn bind(
-    label: (&'static str, &'static str),
-    codes: &[KeyCode],
-    action: Action,
-    help: &'static str,
-) -> Binding {
-    Binding {
-        label,
-        codes: codes.iter().map(|c| (*c, false)).collect(),
-        action,
-        help,
-    }
-}
-
-/// The keys of the list (and, for moving and Esc, the detail pane).
-pub fn list_bindings() -> Vec<Binding> {
-    use KeyCode::{Char, Down, End, Enter, Esc, Home, Left, PageDown, PageUp, Right, Up};
-    let mut page_up = bind(("PgUp ^B", "PgUp ^B"), &[PageUp], Action::PageUp, "page up");
-    page_up.codes.push((Char('b'), true));
-    let mut page_down = bind(
-        ("PgDn ^F", "PgDn ^F"),
-        &[PageDown],
-        Action::PageDown,
-        "page down",
-    );
-    page_down.codes.push((Char('f'), true));
-    vec![
-        bind(
-            ("↑ k", "Up k"),
-            &[Up, Char('k')],
-            Action::Up,
-            "up (in the detail: scroll)",
-        ),
-        bind(
-            ("↓ j", "Down j"),
-            &[Down, Char('j')],
-            Action::Down,
-            "down (in the detail: scroll)",
-        ),
-        page_up,
-        page_down,
-        bind(
-            ("Home g", "Home g"),
-            &[Home, Char('g')],
-            Action::Top,
-            "first product",
-        ),
-        bind(
-            ("End G", "End G"),
-            &[End, Char('G')],
-            Action::Bottom,
-            "last product",
-        ),
-        bind(
-            ("Enter l →", "Enter l Right"),
-            &[Enter, Char('l'), Right],
-            Action::OpenDetail,
-            "why: the rationale",
-        ),
-        bind(
-            ("Esc h ←", "Esc h Left"),
-            &[Esc, Char('h'), Left],
-            Action::Back,
-            "back",
-        ),
-        bind(
-            ("/", "/"),
-            &[Char('/')],
-            Action::StartFilter,
-            "filter: id, name, supplier",
-        ),
-        bind(
-            ("n", "n"),
-            &[Char('n')],
-            Action::Quick(QuickFilter::NeedsOrder),
-            "only those needing an order",
-        ),
-        bind(
-            ("e", "e"),
-            &[Char('e')],
-            Action::Quick(QuickFilter::HasExceptions),
-            "only those with exceptions",
-        ),
-        bind(
-            ("s", "s"),
-            &[Char('s')],
-            Action::ToggleSupplierFilter,
-            "only this product's supplier",
-        ),
-        bind(
-            ("c", "c"),
-            &[Char('c')],
-            Action::ClearFilter,
-            "clear the filters",
-        ),
-        bind(
-            ("o", "o"),
-            &[Char('o')],
-            Action::OpenOverride,
-            "override the quantity",
-        ),
-        bind(
-            ("x", "x"),
-            &[Char('x')],
-            Action::ClearOverride,
-            "clear the override",
-        ),
-        bind(
-            ("Space", "Space"),
-            &[Char(' ')],
-            Action::ToggleSelect,
-            "select / unselect to order",
-        ),
-        bind(
-            ("a", "a"),
-            &[Char('a')],
-            Action::SelectAllNeeded,
-            "select all needing an order",
-        ),
-        bind(
-            ("u", "u"),
-            &[Char('u')],
-            Action::ClearSelection,
-            "unselect all",
-        ),
-        bind(
-            ("r", "r"),
-            &[Char('r')],
-            Action::Refresh,
-            "refresh every source now",
-        ),
-        bind(
-            ("i", "i"),
-            &[Char('i')],
-            Action::ToggleSources,
-            "sources: state, age, errors",
-        ),
-        bind(
-            ("v", "v"),
-            &[Char('v')],
-            Action::ToggleCharts,
-            "detail: charts or steps",
-        ),
-        bind(("?", "?"), &[Char('?')], Action::ToggleHelp, "this help"),
-        bind(("q ^C", "q ^C"), &[Char('q')], Action::Quit, "quit"),
-    ]
-}
-
-/// The sort keys, for the help: digit and column.
-pub fn sort_keys() -> Vec<(char, Column)> {
-    "1234567890"
-        .chars()
-        .filter_map(|d| sort_column(d).map(|c| (d, c)))
-        .collect()
-}
-
-/// Number keys sort by the list's columns, left to right.
-fn sort_column(digit: char) -> Option<Column> {
-    Some(match digit {
-        '1' => Column::Product,
-        '2' => Column::Name,
-        '3' => Column::Supplier,
-        '4' => Column::Demand,
-        '5' => Column::Available,
-        '6' => Column::OnOrder,
-        '7' => Column::Cover,
-        '8' => Column::Order,
-        '9' => Column::Amount,
-        '0' => Column::Exceptions,
-        _ => return None,
-    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tui::state::Column;
+    use ratatui::crossterm::event::KeyModifiers;
 
     fn key(code: KeyCode) -> KeyEvent {
         KeyEvent::new(code, KeyModifiers::NONE)
@@ -280,5 +88,62 @@ mod tests {
         );
         let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
         assert_eq!(action_for(&app, ctrl_c), Some(Action::Quit));
+    }
+
+    #[test]
+    fn shift_reported_or_not_and_key_releases() {
+        let app = App::new(Vec::new());
+        let shifted = KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT);
+        assert_eq!(action_for(&app, shifted), Some(Action::Bottom));
+        assert_eq!(
+            action_for(&app, key(KeyCode::Char('G'))),
+            Some(Action::Bottom)
+        );
+        let ctrl_f = KeyEvent::new(KeyCode::Char('f'), KeyModifiers::CONTROL);
+        assert_eq!(action_for(&app, ctrl_f), Some(Action::PageDown));
+        let mut release = key(KeyCode::Char('j'));
+        release.kind = KeyEventKind::Release;
+        assert_eq!(action_for(&app, release), None);
+    }
+
+    /// Every key of every screen's table reaches its action, on the screen
+    /// it belongs to.
+    #[test]
+    fn every_binding_is_reachable_on_its_screen() {
+        for screen in Screen::ALL {
+            let mut app = App::new(Vec::new());
+            match screen {
+                Screen::List => {}
+                Screen::Detail => app.detail_open = true,
+                Screen::Filter => app.filter_editing = true,
+                Screen::Override => {
+                    app.form = Some(crate::tui::state::OverrideForm {
+                        product_id: "P".into(),
+                        quantity: String::new(),
+                        unit: crate::store::overrides::OverrideUnit::Stock,
+                        reason: crate::store::overrides::ReasonCode::Promo,
+                        note: String::new(),
+                        field: crate::tui::state::FormField::Quantity,
+                        error: None,
+                        saving: false,
+                    })
+                }
+                Screen::Help => app.help_open = true,
+                Screen::Sources => app.sources_open = true,
+            }
+            assert_eq!(super::screen(&app), screen);
+            for b in app.keymap.bindings(screen) {
+                assert!(!b.keys.is_empty(), "{screen:?} {} has no key", b.name);
+                for k in &b.keys {
+                    let event = KeyEvent::new(k.code, k.modifiers);
+                    assert_eq!(
+                        action_for(&app, event),
+                        Some(b.action.clone()),
+                        "{screen:?}: {k} should do {}",
+                        b.name
+                    );
+                }
+            }
+        }
     }
 }

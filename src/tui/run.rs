@@ -126,6 +126,8 @@ pub struct Setup {
     pub theme: super::theme::Theme,
     /// Seconds between background refreshes.
     pub refresh: Duration,
+    /// Keys per screen (the config's `[keys]` over the built-in ones).
+    pub keymap: super::keymap::Keymap,
 }
 
 /// Runs the buyer's screen until the buyer quits (or a signal ends it).
@@ -133,6 +135,7 @@ pub struct Setup {
 pub async fn run(setup: Setup) -> Result<()> {
     let mut app = App::waiting();
     app.theme = setup.theme;
+    app.keymap = setup.keymap;
     app.user = setup.store.user.clone();
     let store = setup.store.clone();
     let mut sigterm = signal(SignalKind::terminate()).context("SIGTERM handler")?;

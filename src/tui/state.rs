@@ -187,6 +187,8 @@ pub struct App {
     /// What the header showed at the last draw (ages), to redraw only when
     /// it changes.
     pub clock_text: String,
+    /// Keys per screen: the built-in ones unless the config changed them.
+    pub keymap: super::keymap::Keymap,
 }
 
 /// The daily demand of one product, asked of the OMS for the detail.
@@ -370,6 +372,8 @@ impl App {
                 Action::PageUp => Some(self.detail_scroll.saturating_sub(page)),
                 Action::PageDown => Some(self.detail_scroll.saturating_add(page)),
                 Action::Top => Some(0),
+                // The view stops it at the last screenful.
+                Action::Bottom => Some(u16::MAX),
                 _ => None,
             };
             if let Some(scroll) = scroll {

@@ -9,6 +9,7 @@ use ratatui::Frame;
 
 use chrono::{DateTime, Local};
 
+use super::keymap::Screen;
 use super::state::{App, Column, FormField, OverrideForm, QuickFilter};
 use super::theme::Theme;
 use crate::config::SourceKind;
@@ -320,75 +321,27 @@ fn draw_sources(frame: &mut Frame, app: &App, body: Rect) {
     );
 }
 
-fn column_name(c: Column) -> &'static str {
-    match c {
-        Column::Product => "product",
-        Column::Name => "name",
-        Column::Supplier => "supplier",
-        Column::Demand => "demand",
-        Column::Available => "available",
-        Column::OnOrder => "on order",
-        Column::Cover => "cover",
-        Column::Order => "order",
-        Column::Amount => "amount",
-        Column::Exceptions => "needs attention",
-    }
-}
-
-/// The help, built from the key table that `action_for` uses.
+/// The help of the screen it was opened from, built from the App's keymap
+/// (so it shows the keys really bound); it fits at 80x24.
 fn draw_help(frame: &mut Frame, app: &App, body: Rect) {
     let t = &app.theme;
-    let entries: Vec<(&str, &str)> = super::keys::list_bindings()
-        .iter()
-        .map(|b| (if t.ascii { b.label.1 } else { b.label.0 }, b.help))
-        .collect();
-    let column = |entries: &[(&str, &str)], width: usize| -> Vec<String> {
-        let label = entries
-            .iter()
-            .map(|e| e.0.chars().count())
-            .max()
-            .unwrap_or(0);
-        entries
-            .iter()
-            .map(|(k, h)| {
-                let text = format!("{k:<label$} {h}");
-                if text.chars().count() <= width {
-                    format!("{text:<width$}")
-                } else {
-                    let cut: String = text.chars().take(width - 1).collect();
-                    format!("{cut}{}", t.sym("…", "~"))
-                }
-            })
-            .collect()
-    };
-    // Two columns when one does not fit (80x24).
-    let mut lines: Vec<Line> = if entries.len() + 5 > usize::from(body.height) {
-        let half = entries.len().div_ceil(2);
-        let left = column(&entries[..half], 38);
-        let right = column(&entries[half..], 36);
-        left.iter()
-            .enumerate()
-            .map(|(i, l)| {
-                let r = right.get(i).map(String::as_str).unwrap_or("");
-                Line::from(format!("{l} {r}"))
-            })
-            .collect()
-    } else {
-        column(&entries, 74).into_iter().map(Line::from).collect()
-    };
-    let sorts: Vec<String> = super::keys::sort_keys()
+    let subject = super::keys::screen_below_help(app);
+    let width = body.width.min(78);
+    let lines: Vec<Line> = app
+        .keymap
+        .help_lines(
+            subject,
+            t,
+            usize::from(width.saturating_sub(2)),
+            usize::from(body.height.saturating_sub(2)),
+        )
         .into_iter()
-        .map(|(d, c)| format!("{d} {}", column_name(c)))
+        .map(Line::from)
         .collect();
-    lines.push(Line::from(format!(
-        "{:<14} sort (again: reverse): {}",
-        "1-9 0",
-        sorts.join(", ")
-    )));
-    let height = lines.len() as u16 + 4;
+    let close = app.keymap.keys_phrase(Screen::Help, "close", t);
     let place = Place {
-        width: 78,
-        height,
+        width,
+        height: lines.len() as u16 + 2,
         top: 0,
     };
     draw_popup(
@@ -396,7 +349,7 @@ fn draw_help(frame: &mut Frame, app: &App, body: Rect) {
         body,
         place,
         t,
-        " Keys (? or Esc closes) ".to_string(),
+        format!(" Keys of {} ({close} closes) ", subject.title()),
         lines,
     );
 }
@@ -445,16 +398,10 @@ fn draw_override(frame: &mut Frame, app: &App, form: &OverrideForm, body: Rect) 
         (None, true) => lines.push(Line::from("Saving...")),
         (None, false) => lines.push(Line::from("")),
     }
-    lines.push(Line::styled(
-        format!(
-            "Enter save  Tab next  {} change  Esc cancel",
-            app.theme.sym("←→", "Left/Right")
-        ),
-        Style::new().add_modifier(Modifier::DIM),
-    ));
+    // Its keys are in the footer, built from the keymap.
     let place = Place {
         width: 72,
-        height: 11,
+        height: 10,
         top: 1,
     };
     draw_popup(
@@ -732,7 +679,14 @@ fn draw_list(frame: &mut Frame, app: &mut App, area: Rect) {
     let table = Table::new(rows, widths).header(header).column_spacing(1);
     frame.render_widget(table, area);
     if app.view.is_empty() {
-        let msg = Paragraph::new("No product matches the filter (Esc or c clears it).");
+        let clear = app
+            .keymap
+            .keys_phrase(Screen::List, "clear_filter", &app.theme);
+        let msg = Paragraph::new(if clear.is_empty() {
+            "No product matches the filter.".to_string()
+        } else {
+            format!("No product matches the filter ({clear} clears it).")
+        });
         frame.render_widget(
             msg,
             Rect {
@@ -892,19 +846,14 @@ fn draw_footer(frame: &mut Frame, app: &App, area: Rect) {
         );
         return;
     }
-    let text = if app.filter_editing {
-        format!("/{}_   Enter keep  Esc cancel", app.filter)
-    } else if app.detail_open {
-        format!(
-            "{} PgUp PgDn scroll  v charts  o override  Esc back  q quit",
-            app.theme.sym("↑↓", "Up/Dn")
-        )
+    let screen = super::keys::screen(app);
+    let prompt = if screen == Screen::Filter {
+        format!("/{}_   ", app.filter)
     } else {
-        format!(
-            "{} move  Enter why  o override  x clear  / filter  n e s c  ? help  q quit",
-            app.theme.sym("↑↓", "Up/Dn")
-        )
+        String::new()
     };
+    let room = usize::from(area.width).saturating_sub(prompt.chars().count());
+    let text = prompt + &app.keymap.footer(screen, &app.theme, room);
     frame.render_widget(
         Line::styled(text, Style::new().add_modifier(Modifier::DIM)),
         area,
