@@ -801,9 +801,17 @@ fn draw_steps(frame: &mut Frame, app: &mut App, area: Rect) {
         Style::new().add_modifier(Modifier::BOLD),
     ));
     if let Some(o) = p.override_qty {
+        let clear = app
+            .keymap
+            .keys_phrase(Screen::Detail, "clear_override", &app.theme);
+        let how = if clear.is_empty() {
+            String::new()
+        } else {
+            format!("; {clear} clears it")
+        };
         lines.push(Line::styled(
             format!(
-                "Buyer's quantity: {} {} (overrides the suggestion; x clears it)",
+                "Buyer's quantity: {} {} (overrides the suggestion{how})",
                 fmt_qty(o),
                 p.stock_uom.as_deref().unwrap_or("units")
             ),
