@@ -159,19 +159,25 @@ fn a_buyer_finds_prod_001_reads_why_and_quits_with_the_terminal_restored() {
     s.quit();
 }
 
-/// SIGTERM (a shutdown, a killed SSH session) gives the terminal back too.
+/// SIGTERM (a shutdown), SIGHUP (the SSH link drops) and SIGINT (kill -INT)
+/// give the terminal back too.
 #[test]
-fn sigterm_restores_the_terminal() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut s = Session::start(dir.path());
-    s.wait_for("2000 products");
-    assert!(!s.cooked(), "raw mode while the screen runs");
-    let pid = s.child.process_id().expect("a pid") as libc::pid_t;
-    // SAFETY: a signal to our own child process.
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
-    let status = s.wait_exit();
-    assert!(status.success(), "a clean exit on SIGTERM: {status:?}");
-    s.assert_terminal_restored();
+fn signals_restore_the_terminal() {
+    for signal in [libc::SIGTERM, libc::SIGHUP, libc::SIGINT] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Session::start(dir.path());
+        s.wait_for("2000 products");
+        assert!(!s.cooked(), "raw mode while the screen runs");
+        let pid = s.child.process_id().expect("a pid") as libc::pid_t;
+        // SAFETY: a signal to our own child process.
+        assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+        let status = s.wait_exit();
+        assert!(
+            status.success(),
+            "a clean exit on signal {signal}: {status:?}"
+        );
+        s.assert_terminal_restored();
+    }
 }
 
 #[test]

@@ -2,7 +2,8 @@
 //! (refreshes, store answers, history), a clock and the signals. Draws are
 //! coalesced (every ready message is handled before one draw), wrapped in
 //! synchronized updates, and made only when something changed. The terminal
-//! is restored on quit, on SIGTERM/SIGHUP, and on panic; Ctrl-Z suspends.
+//! is restored on quit, on SIGTERM/SIGHUP/SIGINT, and on panic; Ctrl-Z
+//! suspends.
 
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -140,6 +141,8 @@ pub async fn run(setup: Setup) -> Result<()> {
     let store = setup.store.clone();
     let mut sigterm = signal(SignalKind::terminate()).context("SIGTERM handler")?;
     let mut sighup = signal(SignalKind::hangup()).context("SIGHUP handler")?;
+    // Ctrl-C is a key in raw mode; a SIGINT comes from outside (kill -INT).
+    let mut sigint = signal(SignalKind::interrupt()).context("SIGINT handler")?;
     let mut screen = Screen::enter();
     app.now = Local::now();
     screen.draw(&mut app)?;
@@ -182,6 +185,10 @@ pub async fn run(setup: Setup) -> Result<()> {
                 }
                 _ = sighup.recv() => {
                     tracing::info!("SIGHUP (terminal gone): leaving");
+                    break;
+                }
+                _ = sigint.recv() => {
+                    tracing::info!("SIGINT: leaving");
                     break;
                 }
             }
