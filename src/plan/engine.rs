@@ -17,6 +17,13 @@ use super::rationale::{ActionFormula, Change, FactValue, Step, Token};
 /// nothing, buyerdesk flags the product.
 pub const MAX_CYCLES: usize = 100;
 
+/// The actions buyerdesk registers with the engine. Each takes the name of
+/// the output field to write, in quotes and without `Product.`, then two
+/// numbers.
+pub const ROUND_UP_TO_MULTIPLE: &str = "RoundUpToMultiple";
+pub const CEIL_DIVIDE: &str = "CeilDivide";
+pub const CUSTOM_ACTIONS: [&str; 2] = [ROUND_UP_TO_MULTIPLE, CEIL_DIVIDE];
+
 /// The rules shipped with buyerdesk (rules/purchasing.grl).
 pub const DEFAULT_RULES: &str = include_str!("../../rules/purchasing.grl");
 
@@ -395,7 +402,7 @@ impl RuleSet {
             debug_mode: false,
         };
         let mut engine = RustRuleEngine::with_config(self.kb.clone(), config);
-        engine.register_action_handler("RoundUpToMultiple", |params, facts| {
+        engine.register_action_handler(ROUND_UP_TO_MULTIPLE, |params, facts| {
             let (target, value, multiple) = action_args("RoundUpToMultiple", params)?;
             let result = if multiple > 0.0 {
                 guarded_ceil(value / multiple) * multiple
@@ -404,7 +411,7 @@ impl RuleSet {
             };
             facts.set_nested(&format!("Product.{target}"), Value::Number(result))
         });
-        engine.register_action_handler("CeilDivide", |params, facts| {
+        engine.register_action_handler(CEIL_DIVIDE, |params, facts| {
             let (target, numerator, denominator) = action_args("CeilDivide", params)?;
             if denominator <= 0.0 {
                 return Err(rust_rule_engine::RuleEngineError::EvaluationError {
