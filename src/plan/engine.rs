@@ -34,8 +34,6 @@ pub enum RulesError {
     Empty { origin: String },
     #[error("{origin}: the rule engine refused the file: {message}")]
     Parse { origin: String, message: String },
-    #[error("{origin}:{line}: Log(...) prints to the terminal; remove it")]
-    LogAction { origin: String, line: usize },
 }
 
 /// One action, compiled for the rationale: its formula and where its
@@ -305,19 +303,11 @@ impl RuleSet {
             .expect("the shipped rules parse (checked by tests)")
     }
 
-    /// Parses a rules file once. Files the engine would run wrongly are
-    /// refused here; the full validator with line and column comes with the
-    /// rule editor.
+    /// Parses a rules file once, as the engine reads it. It does not
+    /// validate: a file a person wrote goes through `crate::rules::load`,
+    /// which refuses what the engine would misread or run wrongly (a
+    /// `Log(...)`, an unknown field, ...) with line and column first.
     pub fn parse(text: &str, origin: &str) -> Result<RuleSet, RulesError> {
-        for (i, line) in text.lines().enumerate() {
-            let code = line.split("//").next().unwrap_or("");
-            if code.contains("Log(") {
-                return Err(RulesError::LogAction {
-                    origin: origin.to_string(),
-                    line: i + 1,
-                });
-            }
-        }
         let rules = GRLParser::parse_rules(text).map_err(|e| RulesError::Parse {
             origin: origin.to_string(),
             message: e.to_string(),
