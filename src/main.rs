@@ -274,7 +274,18 @@ fn check_rules(config: &Config, file: Option<PathBuf>) -> Result<ExitCode> {
         )?;
         return Ok(ExitCode::FAILURE);
     }
-    let rules: RuleSet = RuleSet::parse(&text, &origin)?;
+    let rules: RuleSet = match buyerdesk::rules::load(&text, &origin) {
+        Ok(rules) => rules,
+        // The engine read other rules than the validator (rules::load).
+        Err(buyerdesk::rules::LoadError::Invalid { diagnostics, .. }) => {
+            for d in &diagnostics {
+                writeln!(out, "{d}")?;
+            }
+            writeln!(out, "{origin}: the rules cannot be used")?;
+            return Ok(ExitCode::FAILURE);
+        }
+        Err(e) => return Err(e.into()),
+    };
     let warned = if warnings > 0 {
         format!(", {}", count(warnings, "warning"))
     } else {

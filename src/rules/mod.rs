@@ -108,7 +108,8 @@ fn invalid_text(origin: &str, diagnostics: &[Diagnostic]) -> String {
 }
 
 /// Validates a rules file and, when it holds no error, parses it for the
-/// engine. Warnings do not stop it (`validate` lists them).
+/// engine, checking that the engine reads the same rules as the validator.
+/// Warnings do not stop it (`validate` lists them).
 pub fn load(text: &str, origin: &str) -> Result<RuleSet, LoadError> {
     let diagnostics = validate(text, origin);
     if has_errors(&diagnostics) {
@@ -117,7 +118,14 @@ pub fn load(text: &str, origin: &str) -> Result<RuleSet, LoadError> {
             diagnostics,
         });
     }
-    Ok(RuleSet::parse(text, origin)?)
+    let rules = RuleSet::parse(text, origin)?;
+    if let Some(d) = validate::split_difference(text, origin, &rules.rule_names) {
+        return Err(LoadError::Invalid {
+            origin: origin.to_string(),
+            diagnostics: vec![d],
+        });
+    }
+    Ok(rules)
 }
 
 #[cfg(test)]

@@ -259,9 +259,6 @@ impl<'a> Validator<'a> {
         for b in 0..self.blocks.len() {
             self.check_with_engine(b);
         }
-        if !self.blocks.is_empty() && !self.found.iter().any(|f| f.severity == Severity::Error) {
-            self.check_split();
-        }
         if self.blocks.is_empty() {
             self.error(
                 0,
@@ -1168,24 +1165,6 @@ impl<'a> Validator<'a> {
         }
     }
 
-    /// The engine reads the whole file (as `RuleSet::parse` will) into the
-    /// same rules, in the same order, as buyerdesk's scan: a safety net
-    /// behind the checks on comments, strings and text outside rules.
-    fn check_split(&mut self) {
-        let names: Vec<Option<String>> = self.blocks.iter().map(|b| b.name.clone()).collect();
-        if let Some((b, message)) = split_verdict(self.text, &names) {
-            let at = self.blocks.get(b).map_or_else(
-                || self.blocks.last().map_or(0, |l| l.end.saturating_sub(1)),
-                |block| block.start,
-            );
-            self.error(
-                at,
-                message,
-                Some("look for `rule` followed by a name in comments or strings near here".into()),
-            );
-        }
-    }
-
     fn finish(mut self, file: &str) -> Vec<Diagnostic> {
         self.found.sort_by_key(|f| f.at);
         let starts = line_starts(self.text);
@@ -1269,33 +1248,42 @@ fn engine_verdict(block_text: &str, block: &Block) -> Option<(String, Option<Str
     }
 }
 
-/// Where the engine's reading of the whole file first differs from the
-/// blocks buyerdesk found (their names in order): the block's index and a
-/// message.
-fn split_verdict(text: &str, names: &[Option<String>]) -> Option<(usize, String)> {
-    let rules = match std::panic::catch_unwind(|| GRLParser::parse_rules(text)) {
-        Ok(Ok(rules)) => rules,
-        Ok(Err(e)) => {
-            let message: String = e.to_string().chars().take(160).collect();
-            return Some((0, format!("the rule engine refuses the file: {message}")));
-        }
-        Err(_) => return Some((0, "the rule engine crashed on the file".into())),
-    };
-    let engine: Vec<&str> = rules.iter().map(|r| r.name.as_str()).collect();
-    let first_difference = (0..engine.len().max(names.len()))
-        .find(|&i| engine.get(i).copied() != names.get(i).and_then(|n| n.as_deref()))?;
-    let read = match engine.get(first_difference) {
+/// Compares the rules the engine read in the whole file (`engine_names`, as
+/// `RuleSet::parse` reports them) with the blocks buyerdesk's scan finds,
+/// in order: an error at the first block where they differ. A safety net
+/// behind the checks on comments, strings and text outside rules, run where
+/// the whole file is parsed anyway (`rules::load`): the engine's splitter is
+/// too slow on large files to run on every validation.
+pub(crate) fn split_difference(
+    text: &str,
+    file: &str,
+    engine_names: &[String],
+) -> Option<Diagnostic> {
+    let mut v = Validator::new(text);
+    v.split();
+    v.found.clear();
+    let names: Vec<Option<&str>> = v.blocks.iter().map(|b| b.name.as_deref()).collect();
+    let first = (0..engine_names.len().max(names.len()))
+        .find(|&i| engine_names.get(i).map(String::as_str) != names.get(i).copied().flatten())?;
+    let read = match engine_names.get(first) {
         Some(name) => format!("a rule named \"{name}\" here"),
         None => "no rule here".into(),
     };
-    Some((
-        first_difference,
-        format!(
-            "the engine splits the file into rules differently: it reads {read} ({} rules in all, buyerdesk {})",
-            engine.len(),
-            names.len()
-        ),
-    ))
+    let message = format!(
+        "the engine splits the file into rules differently: it reads {read} ({} rules in all, buyerdesk {})",
+        engine_names.len(),
+        names.len()
+    );
+    let at = v.blocks.get(first).map_or_else(
+        || v.blocks.last().map_or(0, |l| l.end.saturating_sub(1)),
+        |block| block.start,
+    );
+    v.error(
+        at,
+        message,
+        Some("look for `rule` followed by a name in comments or strings near here".into()),
+    );
+    v.finish(file).into_iter().next()
 }
 
 /// `s` holds `word` with whitespace on both sides (as the engine's
@@ -2150,22 +2138,30 @@ mod unit {
     use super::*;
 
     #[test]
-    fn split_verdict_finds_rules_the_engine_reads_differently() {
+    fn split_difference_finds_rules_the_engine_reads_differently() {
+        let engine_names = |text: &str| -> Vec<String> {
+            GRLParser::parse_rules(text)
+                .unwrap()
+                .into_iter()
+                .map(|r| r.name)
+                .collect()
+        };
         let block = "rule \"R\" salience 1 no-loop {\n when Product.moq > 0\n then Product.amount = 1;\n}\n";
-        let r = || vec![Some("R".to_string())];
-        assert_eq!(split_verdict(block, &r()), None);
+        assert_eq!(split_difference(block, "t.grl", &engine_names(block)), None);
         // A phantom rule from a comment: the engine reads "fires", not "R".
         let phantom = format!("// this rule fires\n{block}");
-        let (index, message) = split_verdict(&phantom, &r()).expect("a difference");
-        assert_eq!(index, 0);
+        let d = split_difference(&phantom, "t.grl", &engine_names(&phantom)).expect("a difference");
+        assert_eq!((d.severity, d.line, d.col), (Severity::Error, 2, 1));
         assert!(
-            message.contains("a rule named \"fires\" here (1 rules in all, buyerdesk 1)"),
-            "{message}"
+            d.message
+                .contains("a rule named \"fires\" here (1 rules in all, buyerdesk 1)"),
+            "{d}"
         );
-        // One rule fewer than buyerdesk found.
-        let (index, message) = split_verdict(block, &[Some("R".into()), Some("S".into())]).unwrap();
-        assert_eq!(index, 1);
-        assert!(message.contains("no rule here"), "{message}");
+        // The engine reads fewer rules than buyerdesk.
+        let two = format!("{block}{}", block.replace("\"R\"", "\"S\""));
+        let d = split_difference(&two, "t.grl", &["R".to_string()]).unwrap();
+        assert_eq!((d.line, d.col), (5, 1));
+        assert!(d.message.contains("no rule here"), "{d}");
     }
 
     #[test]
