@@ -465,6 +465,43 @@ fn trap_unknown_object_or_bare_name_in_a_condition() {
 }
 
 #[test]
+fn trap_text_value_without_quotes() {
+    let text = rule("Product.trend == increasing", "Product.amount = 1;");
+    let ds = check(&text);
+    let d = assert_at(
+        &ds,
+        "unknown name `increasing`",
+        Severity::Error,
+        &text,
+        "increasing",
+        0,
+    );
+    assert_eq!(
+        d.hint.as_deref(),
+        Some("text goes in double quotes: \"increasing\"")
+    );
+    assert_eq!(ds.len(), 1, "{}", listing(&ds));
+}
+
+#[test]
+fn trap_comparison_in_an_action() {
+    let text = rule(
+        "Product.moq > 0",
+        "Product.requires_approval = Product.amount > 10000;",
+    );
+    let ds = check(&text);
+    let d = assert_at(&ds, "unexpected `>`", Severity::Error, &text, "> 10000", 0);
+    assert!(
+        d.hint
+            .as_deref()
+            .unwrap()
+            .starts_with("an action cannot compare"),
+        "{d}"
+    );
+    assert_eq!(ds.len(), 1, "{}", listing(&ds));
+}
+
+#[test]
 fn trap_function_call_in_a_condition() {
     let text = rule("abs(Product.moq) > 1", "Product.amount = 1;");
     let ds = check(&text);
@@ -621,6 +658,7 @@ fn trap_missing_then() {
         "rule \"A\" salience 1 no-loop {\n    when Product.moq > 0\n    Product.amount = 1;\n}\n";
     let ds = check(text);
     assert_at(&ds, "missing `then`", Severity::Error, text, "}", 0);
+    assert_eq!(ds.len(), 1, "{}", listing(&ds));
 }
 
 #[test]
