@@ -98,6 +98,32 @@ fn a_clean_rule_gives_no_diagnostic() {
     );
     let ds = check(&text);
     assert!(ds.is_empty(), "{}", listing(&ds));
+    // And the engine runs it as written.
+    let facts = crate::plan::facts::ProductFacts {
+        product_id: "P".into(),
+        trend: "increasing".into(),
+        avg_daily_demand: 1.0,
+        demand_sigma: 0.0,
+        history_days: 0.0,
+        available_qty: 0.0,
+        reserved_qty: 0.0,
+        on_order_qty: 0.0,
+        safety_stock: 0.0,
+        lead_time_days: 1.0,
+        review_period_days: 0.0,
+        moq: 5.0,
+        order_multiple: 0.0,
+        pack_size: 1.0,
+        unit_price: 2.0,
+        supplier_active: true,
+    };
+    let run = load(&text, FILE).unwrap().engine().run(&facts);
+    assert_eq!(run.error, None);
+    assert_eq!(run.trace.fired, [0]);
+    assert_eq!(
+        run.result.get("amount"),
+        Some(&rust_rule_engine::Value::Number(0.5))
+    );
 }
 
 #[test]
