@@ -15,7 +15,8 @@ pub struct PlanTimings {
     pub rules: Duration,
 }
 
-/// Loads the rules from --rules, the config, or the embedded default.
+/// Loads the rules from --rules, the config, or the embedded default. A
+/// file with any validation error is refused.
 pub fn load_rules(config: &Config, explicit: Option<&std::path::Path>) -> Result<RuleSet> {
     let path = explicit
         .map(|p| p.to_path_buf())
@@ -25,7 +26,7 @@ pub fn load_rules(config: &Config, explicit: Option<&std::path::Path>) -> Result
         Some(p) => {
             let text = std::fs::read_to_string(&p)
                 .map_err(|e| anyhow::anyhow!("{}: cannot read the rules file: {e}", p.display()))?;
-            Ok(RuleSet::parse(&text, &p.display().to_string())?)
+            Ok(crate::rules::load(&text, &p.display().to_string())?)
         }
     }
 }

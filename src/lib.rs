@@ -8,6 +8,7 @@ pub mod doctor;
 pub mod live;
 pub mod plan;
 pub mod report;
+pub mod rules;
 pub mod sources;
 pub mod store;
 pub mod tui;

@@ -75,7 +75,8 @@ enum Command {
 
 #[derive(Subcommand, Debug)]
 enum RulesCommand {
-    /// Parse a GRL file and list its rules (exit 1 if it cannot be used).
+    /// Validate a GRL file: print every error and warning as
+    /// file:line:col, then list its rules (exit 1 on any error).
     Check {
         /// The GRL file (default: the configured rules).
         file: Option<PathBuf>,
@@ -240,17 +241,65 @@ async fn run(cli: Cli, config: Config) -> Result<ExitCode> {
         }
         Some(Command::Rules {
             command: RulesCommand::Check { file },
-        }) => {
-            let rules: RuleSet = app::load_rules(&config, file.as_deref())?;
-            println!(
-                "{}: {} rules: {}",
-                rules.origin,
-                rules.rule_names.len(),
-                rules.rule_names.join(", ")
-            );
-            Ok(ExitCode::SUCCESS)
-        }
+        }) => check_rules(&config, file),
     }
+}
+
+/// `rules check`: every diagnostic on stdout, compiler-style; exit 1 on any
+/// error.
+fn check_rules(config: &Config, file: Option<PathBuf>) -> Result<ExitCode> {
+    let (text, origin) = match file.or_else(|| config.file.general.rules.clone()) {
+        Some(p) => (
+            std::fs::read_to_string(&p)
+                .map_err(|e| anyhow::anyhow!("{}: cannot read the rules file: {e}", p.display()))?,
+            p.display().to_string(),
+        ),
+        None => (
+            plan::DEFAULT_RULES.to_string(),
+            "embedded rules/purchasing.grl".to_string(),
+        ),
+    };
+    let diagnostics = buyerdesk::rules::validate(&text, &origin);
+    let mut out = std::io::stdout().lock();
+    for d in &diagnostics {
+        writeln!(out, "{d}")?;
+    }
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = diagnostics.len() - errors;
+    let count = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    if errors > 0 {
+        writeln!(
+            out,
+            "{origin}: {}, {}: the rules cannot be used",
+            count(errors, "error"),
+            count(warnings, "warning")
+        )?;
+        return Ok(ExitCode::FAILURE);
+    }
+    let rules: RuleSet = match buyerdesk::rules::load(&text, &origin) {
+        Ok(rules) => rules,
+        // The engine read other rules than the validator (rules::load).
+        Err(buyerdesk::rules::LoadError::Invalid { diagnostics, .. }) => {
+            for d in &diagnostics {
+                writeln!(out, "{d}")?;
+            }
+            writeln!(out, "{origin}: the rules cannot be used")?;
+            return Ok(ExitCode::FAILURE);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let warned = if warnings > 0 {
+        format!(", {}", count(warnings, "warning"))
+    } else {
+        String::new()
+    };
+    writeln!(
+        out,
+        "{origin}: {}{warned}: {}",
+        count(rules.rule_names.len(), "rule"),
+        rules.rule_names.join(", ")
+    )?;
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn print_plan(

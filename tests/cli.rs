@@ -343,7 +343,10 @@ fn a_broken_rules_file_is_refused_with_its_name() {
     );
     assert!(!out.status.success());
     assert!(
-        stderr(&out).contains(&format!("{}:3: Log(...)", rules.display())),
+        stderr(&out).contains(&format!(
+            "{}:3:7: error: Log(...) prints to the terminal",
+            rules.display()
+        )),
         "{}",
         stderr(&out)
     );
@@ -353,8 +356,102 @@ fn a_broken_rules_file_is_refused_with_its_name() {
         &["rules", "check", rules.to_str().unwrap()],
         &[],
     );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains(&format!(
+            "{}:1:1: error: the file holds no rule",
+            rules.display()
+        )),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn rules_check_passes_the_shipped_rules_with_exit_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/rules/purchasing.grl");
+    let names = "Requirement, OrderTheShortage, MinimumOrderQuantity, MultipleIsOrderMultiple, MultipleIsMoq, RoundUpAndPrice, ApprovalAboveThreshold";
+    let out = run(dir.path(), &["rules", "check", shipped], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert_eq!(stdout(&out), format!("{shipped}: 7 rules: {names}\n"));
+    // Without a file: the configured rules, here the embedded ones.
+    let out = run(dir.path(), &["rules", "check"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert_eq!(
+        stdout(&out),
+        format!("embedded rules/purchasing.grl: 7 rules: {names}\n")
+    );
+}
+
+#[test]
+fn rules_check_prints_each_error_at_its_line_and_column_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("broken.grl");
+    std::fs::write(
+        &file,
+        "rule \"A\" salience 10 no-loop {\n    when\n        Product.moqq > 0 and Product.order_qty > 0\n    then\n        Product.order_qty = Product.moq;\n}\n",
+    )
+    .unwrap();
+    let out = run(dir.path(), &["rules", "check", file.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let f = file.display();
+    assert_eq!(
+        stdout(&out),
+        format!(
+            "{f}:3:9: error: unknown field `Product.moqq`: the engine reads it as null and the rule never fires\n  \
+             hint: did you mean `Product.moq`?\n\
+             {f}:3:26: error: `and` is not an operator: the engine reads the rest as one value and the condition never matches\n  \
+             hint: use `&&`\n\
+             {f}: 2 errors, 0 warnings: the rules cannot be used\n"
+        )
+    );
+    // The same file is refused where rules are loaded.
+    let out = run(
+        dir.path(),
+        &["plan", "--rules", file.to_str().unwrap()],
+        &[],
+    );
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("holds no rule"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("{f}: the rules were not loaded: 2 errors")),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn rules_check_prints_warnings_and_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("warned.grl");
+    std::fs::write(
+        &file,
+        "rule \"A\" salience 5000 no-loop {\n    when Product.moq > 0\n    then Product.order_qty = Product.moq;\n}\n",
+    )
+    .unwrap();
+    let out = run(dir.path(), &["rules", "check", file.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let f = file.display();
+    assert_eq!(
+        stdout(&out),
+        format!(
+            "{f}:1:19: warning: salience 5000 is outside buyerdesk's range 0 to 1000\n  \
+             hint: buyerdesk's range is 0 to 1000, whole numbers; higher runs first\n\
+             {f}: 1 rule, 1 warning: A\n"
+        )
+    );
+}
+
+#[test]
+fn rules_check_of_a_missing_file_says_so_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &["rules", "check", "no-such.grl"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("no-such.grl: cannot read the rules file"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

@@ -17,6 +17,13 @@ use super::rationale::{ActionFormula, Change, FactValue, Step, Token};
 /// nothing, buyerdesk flags the product.
 pub const MAX_CYCLES: usize = 100;
 
+/// The actions buyerdesk registers with the engine. Each takes the name of
+/// the output field to write, in quotes and without `Product.`, then two
+/// numbers.
+pub const ROUND_UP_TO_MULTIPLE: &str = "RoundUpToMultiple";
+pub const CEIL_DIVIDE: &str = "CeilDivide";
+pub const CUSTOM_ACTIONS: [&str; 2] = [ROUND_UP_TO_MULTIPLE, CEIL_DIVIDE];
+
 /// The rules shipped with buyerdesk (rules/purchasing.grl).
 pub const DEFAULT_RULES: &str = include_str!("../../rules/purchasing.grl");
 
@@ -27,8 +34,6 @@ pub enum RulesError {
     Empty { origin: String },
     #[error("{origin}: the rule engine refused the file: {message}")]
     Parse { origin: String, message: String },
-    #[error("{origin}:{line}: Log(...) prints to the terminal; remove it")]
-    LogAction { origin: String, line: usize },
 }
 
 /// One action, compiled for the rationale: its formula and where its
@@ -298,19 +303,11 @@ impl RuleSet {
             .expect("the shipped rules parse (checked by tests)")
     }
 
-    /// Parses a rules file once. Files the engine would run wrongly are
-    /// refused here; the full validator with line and column comes with the
-    /// rule editor.
+    /// Parses a rules file once, as the engine reads it. It does not
+    /// validate: a file a person wrote goes through `crate::rules::load`,
+    /// which refuses what the engine would misread or run wrongly (a
+    /// `Log(...)`, an unknown field, ...) with line and column first.
     pub fn parse(text: &str, origin: &str) -> Result<RuleSet, RulesError> {
-        for (i, line) in text.lines().enumerate() {
-            let code = line.split("//").next().unwrap_or("");
-            if code.contains("Log(") {
-                return Err(RulesError::LogAction {
-                    origin: origin.to_string(),
-                    line: i + 1,
-                });
-            }
-        }
         let rules = GRLParser::parse_rules(text).map_err(|e| RulesError::Parse {
             origin: origin.to_string(),
             message: e.to_string(),
@@ -395,7 +392,7 @@ impl RuleSet {
             debug_mode: false,
         };
         let mut engine = RustRuleEngine::with_config(self.kb.clone(), config);
-        engine.register_action_handler("RoundUpToMultiple", |params, facts| {
+        engine.register_action_handler(ROUND_UP_TO_MULTIPLE, |params, facts| {
             let (target, value, multiple) = action_args("RoundUpToMultiple", params)?;
             let result = if multiple > 0.0 {
                 guarded_ceil(value / multiple) * multiple
@@ -404,7 +401,7 @@ impl RuleSet {
             };
             facts.set_nested(&format!("Product.{target}"), Value::Number(result))
         });
-        engine.register_action_handler("CeilDivide", |params, facts| {
+        engine.register_action_handler(CEIL_DIVIDE, |params, facts| {
             let (target, numerator, denominator) = action_args("CeilDivide", params)?;
             if denominator <= 0.0 {
                 return Err(rust_rule_engine::RuleEngineError::EvaluationError {

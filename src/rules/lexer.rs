@@ -1,0 +1,307 @@
+//! Tokens of a GRL file with their byte offsets and lines: words, field paths,
+//! numbers, strings (with escapes), comments and operators. The lexer never
+//! fails: what it cannot read becomes an `Unknown` token for the validator to
+//! report where it stands.
+
+/// What a token is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A word: `rule`, `when`, `salience`, `and`, `RoundUpToMultiple`.
+    Ident,
+    /// Words joined by dots without spaces: `Product.order_qty`.
+    Path,
+    /// `12`, `0.5`, `.5`, `1e3`.
+    Number,
+    /// `"..."` or `'...'`, quotes included.
+    Str,
+    /// `// ...` up to the end of the line.
+    LineComment,
+    /// `/* ... */`.
+    BlockComment,
+    /// An operator or punctuation: `&&`, `==`, `{`, `;`.
+    Punct,
+    /// A character GRL has no use for.
+    Unknown,
+}
+
+/// One token. Lines are 1-based.
+#[derive(Debug, Clone)]
+pub struct Token {
+    pub kind: Kind,
+    /// Byte range in the text.
+    pub start: usize,
+    pub end: usize,
+    pub line: usize,
+    /// The line the token ends on.
+    pub end_line: usize,
+    /// Strings and block comments: the closing delimiter was found. A
+    /// string ends at the end of its line at the latest.
+    pub terminated: bool,
+    /// Strings: byte offset of the first backslash escape.
+    pub escape_at: Option<usize>,
+    /// Nothing but whitespace precedes the token on its line.
+    pub first_on_line: bool,
+}
+
+impl Token {
+    pub fn text<'a>(&self, source: &'a str) -> &'a str {
+        &source[self.start..self.end]
+    }
+
+    /// A string's content without its quotes (as far as it goes).
+    pub fn str_content<'a>(&self, source: &'a str) -> &'a str {
+        let t = self.text(source);
+        let inner = &t[1.min(t.len())..];
+        if self.terminated && !inner.is_empty() {
+            &inner[..inner.len() - 1]
+        } else {
+            inner
+        }
+    }
+
+    pub fn is_trivia(&self) -> bool {
+        matches!(self.kind, Kind::LineComment | Kind::BlockComment)
+    }
+}
+
+/// Operators, longest first so that `===` is not read as `==` `=`.
+const PUNCTS: &[&str] = &[
+    "===", "!==", "&&", "||", "==", "!=", "<>", "<=", ">=", "+=", "-=", "*=", "/=", "{", "}", "(",
+    ")", ";", ",", ".", "!", "&", "|", "<", ">", "=", "+", "-", "*", "/", "%", "[", "]", "$", ":",
+    "?", "@", "#",
+];
+
+fn is_word_start(c: char) -> bool {
+    c.is_ascii_alphabetic() || c == '_'
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
+}
+
+/// A cursor over the text that keeps the line.
+struct Cursor<'a> {
+    text: &'a str,
+    pos: usize,
+    line: usize,
+}
+
+impl Cursor<'_> {
+    fn peek(&self) -> Option<char> {
+        self.text[self.pos..].chars().next()
+    }
+
+    fn peek_at(&self, n: usize) -> Option<char> {
+        self.text[self.pos..].chars().nth(n)
+    }
+
+    fn rest(&self) -> &str {
+        &self.text[self.pos..]
+    }
+
+    fn bump(&mut self) -> Option<char> {
+        let c = self.peek()?;
+        self.pos += c.len_utf8();
+        if c == '\n' {
+            self.line += 1;
+        }
+        Some(c)
+    }
+}
+
+/// Splits the text into tokens; whitespace (and a byte order mark) is
+/// dropped.
+pub fn lex(text: &str) -> Vec<Token> {
+    let mut cur = Cursor {
+        text,
+        pos: 0,
+        line: 1,
+    };
+    let mut tokens = Vec::with_capacity(text.len() / 4);
+    let mut last_line = 0;
+    while let Some(c) = cur.peek() {
+        if c.is_whitespace() || c == '\u{feff}' {
+            cur.bump();
+            continue;
+        }
+        let (start, line) = (cur.pos, cur.line);
+        let mut terminated = true;
+        let mut escape_at = None;
+        let kind = if cur.rest().starts_with("//") {
+            while cur.peek().is_some_and(|c| c != '\n') {
+                cur.bump();
+            }
+            Kind::LineComment
+        } else if cur.rest().starts_with("/*") {
+            cur.bump();
+            cur.bump();
+            terminated = false;
+            while cur.peek().is_some() {
+                if cur.rest().starts_with("*/") {
+                    cur.bump();
+                    cur.bump();
+                    terminated = true;
+                    break;
+                }
+                cur.bump();
+            }
+            Kind::BlockComment
+        } else if c == '"' || c == '\'' {
+            cur.bump();
+            terminated = false;
+            while let Some(n) = cur.peek() {
+                if n == '\n' {
+                    break;
+                }
+                if n == '\\' {
+                    escape_at.get_or_insert(cur.pos);
+                    cur.bump();
+                    if cur.peek().is_some_and(|e| e != '\n') {
+                        cur.bump();
+                    }
+                    continue;
+                }
+                cur.bump();
+                if n == c {
+                    terminated = true;
+                    break;
+                }
+            }
+            Kind::Str
+        } else if c.is_ascii_digit()
+            || (c == '.' && cur.peek_at(1).is_some_and(|d| d.is_ascii_digit()))
+        {
+            lex_number(&mut cur);
+            Kind::Number
+        } else if is_word_start(c) {
+            let mut kind = Kind::Ident;
+            loop {
+                while cur.peek().is_some_and(is_word_char) {
+                    cur.bump();
+                }
+                if cur.peek() == Some('.') && cur.peek_at(1).is_some_and(is_word_start) {
+                    cur.bump();
+                    kind = Kind::Path;
+                } else {
+                    break;
+                }
+            }
+            kind
+        } else if let Some(p) = PUNCTS.iter().find(|p| cur.rest().starts_with(**p)) {
+            for _ in 0..p.len() {
+                cur.bump();
+            }
+            Kind::Punct
+        } else {
+            cur.bump();
+            Kind::Unknown
+        };
+        tokens.push(Token {
+            kind,
+            start,
+            end: cur.pos,
+            line,
+            end_line: cur.line,
+            terminated,
+            escape_at,
+            first_on_line: line != last_line,
+        });
+        last_line = cur.line;
+    }
+    tokens
+}
+
+fn lex_number(cur: &mut Cursor<'_>) {
+    while cur.peek().is_some_and(|d| d.is_ascii_digit()) {
+        cur.bump();
+    }
+    if cur.peek() == Some('.') && cur.peek_at(1).is_some_and(|d| d.is_ascii_digit()) {
+        cur.bump();
+        while cur.peek().is_some_and(|d| d.is_ascii_digit()) {
+            cur.bump();
+        }
+    }
+    if matches!(cur.peek(), Some('e' | 'E')) {
+        let digit_at = match cur.peek_at(1) {
+            Some('+' | '-') => 2,
+            _ => 1,
+        };
+        if cur.peek_at(digit_at).is_some_and(|d| d.is_ascii_digit()) {
+            for _ in 0..digit_at {
+                cur.bump();
+            }
+            while cur.peek().is_some_and(|d| d.is_ascii_digit()) {
+                cur.bump();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(text: &str) -> Vec<(Kind, String, usize, usize)> {
+        lex(text)
+            .iter()
+            .map(|t| {
+                let col = text[..t.start]
+                    .chars()
+                    .rev()
+                    .take_while(|c| *c != '\n')
+                    .count()
+                    + 1;
+                (t.kind, t.text(text).to_string(), t.line, col)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn tokens_carry_line_and_character_column() {
+        let text = "rule \"Ä b\" {\n  when Product.moq >= 1.5e3 // x\n}";
+        let k = kinds(text);
+        assert_eq!(k[0], (Kind::Ident, "rule".into(), 1, 1));
+        assert_eq!(k[1], (Kind::Str, "\"Ä b\"".into(), 1, 6));
+        assert_eq!(k[2], (Kind::Punct, "{".into(), 1, 12));
+        assert_eq!(k[3], (Kind::Ident, "when".into(), 2, 3));
+        assert_eq!(k[4], (Kind::Path, "Product.moq".into(), 2, 8));
+        assert_eq!(k[5], (Kind::Punct, ">=".into(), 2, 20));
+        assert_eq!(k[6], (Kind::Number, "1.5e3".into(), 2, 23));
+        assert_eq!(k[7], (Kind::LineComment, "// x".into(), 2, 29));
+        assert_eq!(k[8], (Kind::Punct, "}".into(), 3, 1));
+    }
+
+    #[test]
+    fn strings_keep_escapes_and_stop_at_the_end_of_their_line() {
+        let text = "\"a\\\"b\" \"open\nnext";
+        let toks = lex(text);
+        assert_eq!(toks[0].text(text), "\"a\\\"b\"");
+        assert!(toks[0].terminated);
+        assert_eq!(toks[0].escape_at, Some(2));
+        assert_eq!(toks[1].text(text), "\"open");
+        assert!(!toks[1].terminated);
+        assert_eq!(toks[2].text(text), "next");
+        assert_eq!(toks[2].line, 2);
+    }
+
+    #[test]
+    fn comments_hide_braces_and_quotes() {
+        let text = "/* { \" */ x // } \"\ny";
+        let k = kinds(text);
+        assert_eq!(k.len(), 4);
+        assert_eq!(k[0].0, Kind::BlockComment);
+        assert_eq!(k[2].0, Kind::LineComment);
+        assert_eq!(k[3], (Kind::Ident, "y".into(), 2, 1));
+    }
+
+    #[test]
+    fn longest_operator_wins() {
+        let text = "a === b <> c !== d";
+        let ops: Vec<String> = kinds(text)
+            .into_iter()
+            .filter(|k| k.0 == Kind::Punct)
+            .map(|k| k.1)
+            .collect();
+        assert_eq!(ops, ["===", "<>", "!=="]);
+    }
+}
