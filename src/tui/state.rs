@@ -416,7 +416,7 @@ impl App {
         // through the plans themselves (large, spread over memory) took most
         // of a sort or filter key press with 100,000 products
         // (docs/BENCHMARKS.md).
-        let mut keyed: Vec<(SortKey, &str, usize)> = (0..plans.len())
+        let mut keyed: Vec<(SortKey, Text, usize)> = (0..plans.len())
             .filter(|&i| {
                 let p = &plans[i];
                 let quick = match &self.quick {
@@ -427,18 +427,18 @@ impl App {
                 };
                 quick && (needle.is_empty() || matches_text(p, &needle))
             })
-            .map(|i| (sort_key(column, &plans[i]), plans[i].product_id.as_str(), i))
+            .map(|i| (sort_key(column, &plans[i]), text(&plans[i].product_id), i))
             .collect();
         // Ties go by id, so the order is total and needs no stable sort.
         keyed.sort_unstable_by(|a, b| {
-            let ord = compare(column, &a.0, &b.0).then_with(|| a.1.cmp(b.1));
+            let ord = compare(column, &a.0, &b.0).then_with(|| a.1.cmp(&b.1));
             if reverse {
                 ord.reverse()
             } else {
                 ord
             }
         });
-        let kept = keep.and_then(|id| keyed.iter().position(|k| k.1 == id));
+        let kept = keep.and_then(|id| keyed.iter().position(|k| k.1 .1 == id));
         self.view = keyed.into_iter().map(|(_, _, i)| i).collect();
         self.selected = kept.unwrap_or(0).min(self.view.len().saturating_sub(1));
     }
@@ -476,16 +476,28 @@ fn urgency(p: &ProductPlan) -> (u8, usize) {
 
 /// What a product is sorted by, read from its plan once per rebuild.
 enum SortKey<'a> {
-    Text(Option<&'a str>),
+    Text(Option<Text<'a>>),
     Number(Option<f64>),
     Urgency((u8, usize)),
 }
 
+/// A text to sort by and its first 16 bytes as a number, which orders
+/// as the bytes do: most comparisons (ids, names) end there instead of in
+/// a call to `memcmp` (a third of a sort of 100,000 products).
+type Text<'a> = (u128, &'a str);
+
+fn text(s: &str) -> Text<'_> {
+    let mut head = [0u8; 16];
+    let n = s.len().min(16);
+    head[..n].copy_from_slice(&s.as_bytes()[..n]);
+    (u128::from_be_bytes(head), s)
+}
+
 fn sort_key(column: Column, p: &ProductPlan) -> SortKey<'_> {
     match column {
-        Column::Product => SortKey::Text(Some(&p.product_id)),
-        Column::Name => SortKey::Text(p.product_name.as_deref()),
-        Column::Supplier => SortKey::Text(p.supplier_name.as_deref()),
+        Column::Product => SortKey::Text(Some(text(&p.product_id))),
+        Column::Name => SortKey::Text(p.product_name.as_deref().map(text)),
+        Column::Supplier => SortKey::Text(p.supplier_name.as_deref().map(text)),
         Column::Demand => SortKey::Number(p.avg_daily_demand),
         Column::Available => SortKey::Number(p.available_qty),
         Column::OnOrder => SortKey::Number(p.on_order_qty),
@@ -554,6 +566,31 @@ mod tests {
             }
         });
         list.into_iter().map(|p| p.product_id.as_str()).collect()
+    }
+
+    #[test]
+    fn texts_order_by_their_head_as_by_their_bytes() {
+        let words = [
+            "",
+            "A",
+            "AB",
+            "AB\0",
+            "AB\0x",
+            "ABC",
+            "Ab",
+            "SKU-0000004",
+            "SKU-0000010",
+            "Steel Bolt 1000000",
+            "Steel Bolt 1000001",
+            "Steel Bolt 100000",
+            "é",
+            "e",
+        ];
+        for a in words {
+            for b in words {
+                assert_eq!(text(a).cmp(&text(b)), a.cmp(b), "{a:?} against {b:?}");
+            }
+        }
     }
 
     #[test]
