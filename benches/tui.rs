@@ -56,6 +56,25 @@ fn cycle(app: &mut App, terminal: &mut Terminal<TestBackend>, key: KeyEvent) {
     terminal.draw(|f| view::draw(f, app)).expect("draw");
 }
 
+/// `iters` presses of `key`, each followed by an unmeasured `undo` key
+/// that puts the screen back as it was: the time of the presses alone.
+fn press_and_undo(
+    app: &mut App,
+    terminal: &mut Terminal<TestBackend>,
+    iters: u64,
+    press: KeyCode,
+    undo: KeyCode,
+) -> Duration {
+    let mut measured = Duration::ZERO;
+    for _ in 0..iters {
+        let start = Instant::now();
+        cycle(app, terminal, key(press));
+        measured += start.elapsed();
+        cycle(app, terminal, key(undo));
+    }
+    measured
+}
+
 /// Back to the first screen: all products, default order, first selected.
 fn reset(app: &mut App, terminal: &mut Terminal<TestBackend>) {
     app.filter.clear();
@@ -119,14 +138,13 @@ fn cases(
     );
     g.bench_function("sort_by_order", |b| {
         b.iter_custom(|iters| {
-            let mut measured = Duration::ZERO;
-            for _ in 0..iters {
-                let start = Instant::now();
-                cycle(app, &mut terminal, key(KeyCode::Char('8')));
-                measured += start.elapsed();
-                cycle(app, &mut terminal, key(KeyCode::Char('0')));
-            }
-            measured
+            press_and_undo(
+                app,
+                &mut terminal,
+                iters,
+                KeyCode::Char('8'),
+                KeyCode::Char('0'),
+            )
         })
     });
     assert_eq!(
@@ -134,6 +152,23 @@ fn cases(
         (Column::Exceptions, false),
         "'0' restores the default order"
     );
+
+    // A text column: '3' sorts by supplier (ten names, so mostly ties).
+    assert_eq!(
+        keys::action_for(app, key(KeyCode::Char('3'))),
+        Some(Action::SortBy(Column::Supplier))
+    );
+    g.bench_function("sort_by_supplier", |b| {
+        b.iter_custom(|iters| {
+            press_and_undo(
+                app,
+                &mut terminal,
+                iters,
+                KeyCode::Char('3'),
+                KeyCode::Char('0'),
+            )
+        })
+    });
 
     // The first character of a filter: 's' is in every id (SKU-...), so
     // every product is matched and sorted again, the worst case. The
@@ -143,14 +178,13 @@ fn cases(
     assert!(app.filter_editing, "'/' opens the filter prompt");
     g.bench_function("filter_first_char", |b| {
         b.iter_custom(|iters| {
-            let mut measured = Duration::ZERO;
-            for _ in 0..iters {
-                let start = Instant::now();
-                cycle(app, &mut terminal, key(KeyCode::Char('s')));
-                measured += start.elapsed();
-                cycle(app, &mut terminal, key(KeyCode::Backspace));
-            }
-            measured
+            press_and_undo(
+                app,
+                &mut terminal,
+                iters,
+                KeyCode::Char('s'),
+                KeyCode::Backspace,
+            )
         })
     });
     assert_eq!(app.filter, "", "the filter is emptied after each press");
@@ -164,14 +198,7 @@ fn cases(
     cycle(app, &mut terminal, key(KeyCode::Esc));
     g.bench_function("open_detail", |b| {
         b.iter_custom(|iters| {
-            let mut measured = Duration::ZERO;
-            for _ in 0..iters {
-                let start = Instant::now();
-                cycle(app, &mut terminal, key(KeyCode::Enter));
-                measured += start.elapsed();
-                cycle(app, &mut terminal, key(KeyCode::Esc));
-            }
-            measured
+            press_and_undo(app, &mut terminal, iters, KeyCode::Enter, KeyCode::Esc)
         })
     });
 
