@@ -7,6 +7,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::config::{Config, SourceKind};
+use crate::plan::inputs::{InventoryRow, OmsRow, SupplierRow, UomRow};
+use crate::plan::{Num, SourceRows};
 use crate::sources::{with_pool_write, Access, Backend, Source};
 
 /// Products in the embedded demo created on first run.
@@ -136,6 +138,63 @@ pub struct DemoRows {
     inventory: Vec<Cells>,
     suppliers: Vec<Cells>,
     uom: Vec<Cells>,
+}
+
+impl DemoRows {
+    /// The rows as `Sources::load` would hand them over after `seed`, for
+    /// planning without a database (the TUI benchmark). The daily history is
+    /// left out, as a load leaves it out when the rules do not read its
+    /// statistics (the shipped rules do not).
+    pub fn into_source_rows(self) -> SourceRows {
+        // Cells by position, in the column order of the tables above.
+        let text = |r: &mut Cells, i: usize| r[i].take();
+        let num = |r: &Cells, i: usize| Num::parse(r[i].as_deref());
+        let id = |r: &mut Cells| text(r, 0).unwrap_or_default();
+        SourceRows {
+            oms: (self.oms.into_iter())
+                .map(|mut r| OmsRow {
+                    avg_daily_demand: num(&r, 2),
+                    product_id: id(&mut r),
+                    product_name: text(&mut r, 1),
+                    trend: text(&mut r, 3),
+                })
+                .collect(),
+            history: None,
+            inventory: (self.inventory.into_iter())
+                .map(|mut r| InventoryRow {
+                    available_qty: num(&r, 1),
+                    reserved_qty: num(&r, 2),
+                    on_order_qty: Some(num(&r, 4)),
+                    safety_stock: Some(num(&r, 5)),
+                    product_id: id(&mut r),
+                    warehouse_location: text(&mut r, 3),
+                    updated_at: text(&mut r, 6),
+                })
+                .collect(),
+            suppliers: (self.suppliers.into_iter())
+                .map(|mut r| SupplierRow {
+                    unit_price: num(&r, 3),
+                    moq: num(&r, 4),
+                    lead_time: num(&r, 5),
+                    order_multiple: Some(num(&r, 6)),
+                    review_period_days: Some(num(&r, 8)),
+                    product_id: id(&mut r),
+                    supplier_id: text(&mut r, 1),
+                    supplier_name: text(&mut r, 2),
+                    is_active: Some(text(&mut r, 7)),
+                    currency: text(&mut r, 9),
+                })
+                .collect(),
+            uom: (self.uom.into_iter())
+                .map(|mut r| UomRow {
+                    conversion_factor: num(&r, 3),
+                    product_id: id(&mut r),
+                    from_uom: text(&mut r, 1),
+                    to_uom: text(&mut r, 2),
+                })
+                .collect(),
+        }
+    }
 }
 
 fn s(v: &str) -> Option<String> {
@@ -677,5 +736,79 @@ mod tests {
         };
         assert!(text_cells(&sq) > 0);
         assert_eq!(text_cells(&pg), 0);
+    }
+
+    #[test]
+    fn demo_rows_become_the_source_rows_a_load_would_return() {
+        let demo = generate(2000, 9, Backend::Sqlite);
+        let counts = (
+            demo.oms.len(),
+            demo.inventory.len(),
+            demo.suppliers.len(),
+            demo.uom.len(),
+        );
+        let rows = demo.into_source_rows();
+        assert_eq!(
+            (
+                rows.oms.len(),
+                rows.inventory.len(),
+                rows.suppliers.len(),
+                rows.uom.len()
+            ),
+            counts,
+            "one source row per demo row"
+        );
+        assert!(rows.history.is_none(), "no history aggregate");
+        let products = crate::plan::join(rows);
+        let p = products
+            .iter()
+            .find(|p| p.product_id == "PROD-001")
+            .expect("PROD-001 is joined");
+        assert_eq!(
+            p.oms[0].product_name.as_deref(),
+            Some("Widget A (pieces)"),
+            "PROD-001 product_name"
+        );
+        assert_eq!(
+            p.oms[0].avg_daily_demand,
+            Num::Value(150.0),
+            "PROD-001 avg_daily_demand"
+        );
+        assert_eq!(
+            p.inventory[0].available_qty,
+            Num::Value(500.0),
+            "PROD-001 available_qty"
+        );
+        assert_eq!(
+            p.inventory[0].updated_at.as_deref(),
+            Some("2026-11-20 06:00:00"),
+            "PROD-001 updated_at"
+        );
+        let s = &p.suppliers[0];
+        assert_eq!(
+            s.supplier_id.as_deref(),
+            Some("SUP-001"),
+            "PROD-001 supplier_id"
+        );
+        assert_eq!(
+            s.supplier_name.as_deref(),
+            Some("ABC Supplies Co."),
+            "PROD-001 supplier_name"
+        );
+        assert_eq!(s.unit_price, Num::Value(15.5), "PROD-001 unit_price");
+        assert_eq!(s.lead_time, Num::Value(7.0), "PROD-001 lead_time");
+        assert_eq!(s.order_multiple, Some(Num::Null), "PROD-001 order_multiple");
+        assert_eq!(s.is_active, Some(Some("1".into())), "PROD-001 is_active");
+        assert_eq!(s.currency.as_deref(), Some("USD"), "PROD-001 currency");
+        assert_eq!(
+            p.uom[0].conversion_factor,
+            Num::Value(12.0),
+            "PROD-001 conversion_factor"
+        );
+        // SQLite's text in a numeric column reaches the plan as invalid.
+        assert!(products.iter().any(|p| p
+            .inventory
+            .iter()
+            .any(|r| r.available_qty == Num::Invalid("n/a".into()))));
     }
 }

@@ -931,3 +931,41 @@ fn a_refresh_that_began_before_an_override_was_saved_keeps_it() {
     app.apply_update(update(chrono::Local::now(), stale_plan));
     assert_eq!(app.plan_by_id("PROD-001").unwrap().override_qty, None);
 }
+
+/// Products that come and go in a refresh: the selection stays on its
+/// product, a new product is listed in its place, a removed one is gone.
+#[test]
+fn a_refresh_that_adds_and_removes_products_keeps_the_selection() {
+    use buyerdesk::live::PlanUpdate;
+    let mut app = reference_app();
+    app.update(Action::SortBy(Column::Product));
+    app.update(Action::Down);
+    app.update(Action::Down);
+    assert_eq!(app.selected_plan().unwrap().product_id, "PROD-003");
+    let mut new = app.plan_by_id("PROD-004").unwrap().clone();
+    new.product_id = "PROD-000".into();
+    app.apply_update(PlanUpdate {
+        started: clock(),
+        full: false,
+        plans: vec![new],
+        removed: vec!["PROD-002".into()],
+        changed: 1,
+        load: std::time::Duration::ZERO,
+        planning: std::time::Duration::ZERO,
+    });
+    assert_eq!(
+        ids(&app),
+        vec!["PROD-000", "PROD-001", "PROD-003", "PROD-004"]
+    );
+    assert_eq!(app.selected_plan().unwrap().product_id, "PROD-003");
+    assert!(app.plan_by_id("PROD-002").is_none());
+    assert!(
+        app.is_changed("PROD-000", Column::Product),
+        "a new row stands out"
+    );
+    let ordered: Vec<&str> = app.plans.iter().map(|p| p.product_id.as_str()).collect();
+    assert_eq!(
+        ordered,
+        vec!["PROD-000", "PROD-001", "PROD-003", "PROD-004"]
+    );
+}

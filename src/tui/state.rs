@@ -189,6 +189,9 @@ pub struct App {
     pub clock_text: String,
     /// Keys per screen: the built-in ones unless the config changed them.
     pub keymap: super::keymap::Keymap,
+    /// Products that need an order, and products with exceptions (counted
+    /// when the plans change, not on every frame).
+    pub counts: (usize, usize),
 }
 
 /// The daily demand of one product, asked of the OMS for the detail.
@@ -216,6 +219,7 @@ impl App {
         app.loaded = true;
         app.plans = plans;
         app.reindex();
+        app.recount();
         app.rebuild_view();
         app
     }
@@ -229,6 +233,17 @@ impl App {
             now: Local::now(),
             ..Default::default()
         }
+    }
+
+    /// Counts the header's figures again after the plans changed.
+    fn recount(&mut self) {
+        self.counts = (
+            self.plans.iter().filter(|p| p.needs_order()).count(),
+            self.plans
+                .iter()
+                .filter(|p| !p.exceptions.is_empty())
+                .count(),
+        );
     }
 
     fn reindex(&mut self) {
@@ -250,6 +265,9 @@ impl App {
     pub fn apply_update(&mut self, update: PlanUpdate) {
         let highlight = self.loaded;
         let now = self.now;
+        // The selection follows its product, wherever it moves in `plans`.
+        let keep = self.selected_plan().map(|p| p.product_id.clone());
+        let mut added = false;
         if !update.removed.is_empty() {
             let gone: std::collections::HashSet<&String> = update.removed.iter().collect();
             self.plans.retain(|p| !gone.contains(&p.product_id));
@@ -283,8 +301,15 @@ impl App {
                     }
                     self.index.insert(plan.product_id.clone(), self.plans.len());
                     self.plans.push(plan);
+                    added = true;
                 }
             }
+        }
+        // The list sorts fastest with the plans in id order, as planning
+        // hands them over; new products are put in their place.
+        if added && !self.plans.is_sorted_by(|a, b| a.product_id < b.product_id) {
+            self.plans.sort_by(|a, b| a.product_id.cmp(&b.product_id));
+            self.reindex();
         }
         self.local_overrides
             .retain(|_, (saved_at, _)| *saved_at > update.started);
@@ -294,7 +319,13 @@ impl App {
             changed: update.changed,
             full: update.full,
         });
+        self.recount();
         self.rebuild_view();
+        if let Some(at) = keep.and_then(|id| self.index.get(&id).copied()) {
+            if let Some(position) = self.view.iter().position(|&i| i == at) {
+                self.selected = position;
+            }
+        }
         // Freeing many plans takes a while; not on the screen's time.
         if replaced.len() > 1000 {
             std::thread::spawn(move || drop(replaced));
@@ -633,6 +664,7 @@ impl App {
                         None => format!("Cleared the override of {product_id}"),
                     });
                 }
+                self.recount();
                 if self
                     .form
                     .as_ref()
@@ -654,11 +686,14 @@ impl App {
     /// Recomputes the filtered, sorted list, keeping the selected product
     /// selected when it is still listed.
     pub fn rebuild_view(&mut self) {
-        let keep = self.selected_plan().map(|p| p.product_id.clone());
+        // The selected product by its index in `plans`, which a rebuild
+        // does not change.
+        let keep = self.view.get(self.selected).copied();
         let needle = self.filter.to_lowercase();
-        let mut view: Vec<usize> = (0..self.plans.len())
+        let plans = &self.plans;
+        let listed: Vec<usize> = (0..plans.len())
             .filter(|&i| {
-                let p = &self.plans[i];
+                let p = &plans[i];
                 let quick = match &self.quick {
                     QuickFilter::All => true,
                     QuickFilter::NeedsOrder => p.needs_order(),
@@ -668,24 +703,9 @@ impl App {
                 quick && (needle.is_empty() || matches_text(p, &needle))
             })
             .collect();
-        let (column, reverse) = self.sort;
-        let plans = &self.plans;
-        view.sort_by(|&a, &b| {
-            let (a, b) = (&plans[a], &plans[b]);
-            let ord = compare(column, a, b).then_with(|| a.product_id.cmp(&b.product_id));
-            if reverse {
-                ord.reverse()
-            } else {
-                ord
-            }
-        });
-        self.view = view;
+        self.view = sort_listed(plans, listed, self.sort);
         self.selected = keep
-            .and_then(|id| {
-                self.view
-                    .iter()
-                    .position(|&i| self.plans[i].product_id == id)
-            })
+            .and_then(|k| self.view.iter().position(|&i| i == k))
             .unwrap_or(0)
             .min(self.view.len().saturating_sub(1));
     }
@@ -723,6 +743,105 @@ pub fn changed_cells(old: &ProductPlan, new: &ProductPlan) -> u16 {
     mask
 }
 
+/// The listed products (indices into `plans`, in `plans` order) in the
+/// list's order: by the column, ties by id, all reversed when `reverse`.
+///
+/// Each product's key is read from its plan once: comparing through the
+/// plans themselves (large, spread over memory) took most of a sort or
+/// filter key press with 100,000 products (docs/BENCHMARKS.md).
+fn sort_listed(
+    plans: &[ProductPlan],
+    listed: Vec<usize>,
+    (column, reverse): (Column, bool),
+) -> Vec<usize> {
+    let mut sorted = match sort_packed(plans, &listed, column) {
+        Some(sorted) => sorted,
+        None => sort_compared(plans, listed, column),
+    };
+    // Ties go by id, so the order is total: reversed, it is the order of
+    // the reversed comparison.
+    if reverse {
+        sorted.reverse();
+    }
+    sorted
+}
+
+/// The numeric columns, the default order and the id, when the listed
+/// plans are in id order (as planning hands them over): each product
+/// becomes one integer, its column value above its index, and integers sort
+/// about four times faster than keys compared one by one. `None` when this
+/// does not apply.
+fn sort_packed(plans: &[ProductPlan], listed: &[usize], column: Column) -> Option<Vec<usize>> {
+    let descending = matches!(
+        column,
+        Column::Demand | Column::OnOrder | Column::Order | Column::Amount
+    );
+    let mut packed: Vec<u128> = Vec::with_capacity(listed.len());
+    let mut previous: Option<&str> = None;
+    for &i in listed {
+        let p = &plans[i];
+        // In id order, the index breaks ties as the id does.
+        if previous.is_some_and(|id| id >= p.product_id.as_str()) {
+            return None;
+        }
+        previous = Some(&p.product_id);
+        let (rank, value) = match column {
+            Column::Product => (0, 0),
+            Column::Name | Column::Supplier => return None,
+            Column::Demand => number_key(p.avg_daily_demand),
+            Column::Available => number_key(p.available_qty),
+            Column::OnOrder => number_key(p.on_order_qty),
+            Column::Cover => number_key(p.days_of_cover),
+            Column::Order => number_key(Some(p.order_qty)),
+            Column::Amount => number_key(Some(p.amount)),
+            Column::Exceptions => {
+                let (rank, fewer) = urgency(p);
+                (rank, fewer as u64)
+            }
+        };
+        // 8 bits of rank and 64 of value, then 32 of index.
+        let key = (u128::from(rank) << 64) | u128::from(value);
+        let key = if descending {
+            !key & ((1 << 72) - 1)
+        } else {
+            key
+        };
+        packed.push((key << 32) | u128::from(u32::try_from(i).ok()?));
+    }
+    packed.sort_unstable();
+    Some(packed.into_iter().map(|k| k as u32 as usize).collect())
+}
+
+/// Unknown values after known ones (before them where the column is
+/// descending); known ones in `f64::total_cmp`'s order, as unsigned
+/// integers: negative numbers with all bits flipped, positive ones with the
+/// sign bit set.
+fn number_key(x: Option<f64>) -> (u8, u64) {
+    match x {
+        Some(v) => {
+            let bits = v.to_bits();
+            (
+                0,
+                if bits >> 63 == 1 {
+                    !bits
+                } else {
+                    bits | 1 << 63
+                },
+            )
+        }
+        None => (1, 0),
+    }
+}
+
+/// Any column, any order of the plans: keys compared one by one.
+fn sort_compared(plans: &[ProductPlan], listed: Vec<usize>, column: Column) -> Vec<usize> {
+    let mut keyed: Vec<(SortKey, Text, usize)> = (listed.into_iter())
+        .map(|i| (sort_key(column, &plans[i]), text(&plans[i].product_id), i))
+        .collect();
+    keyed.sort_unstable_by(|a, b| compare(column, &a.0, &b.0).then_with(|| a.1.cmp(&b.1)));
+    keyed.into_iter().map(|(_, _, i)| i).collect()
+}
+
 fn matches_text(p: &ProductPlan, needle: &str) -> bool {
     [
         Some(&p.product_id),
@@ -731,7 +850,22 @@ fn matches_text(p: &ProductPlan, needle: &str) -> bool {
     ]
     .into_iter()
     .flatten()
-    .any(|s| s.to_lowercase().contains(needle))
+    .any(|s| contains_lowercased(s, needle))
+}
+
+/// Whether `text`, lowercased, contains `needle` (already lowercase).
+/// ASCII text is compared in place: lowercasing a copy of three texts per
+/// product was a tenth of a filter key press on 100,000 products.
+fn contains_lowercased(text: &str, needle: &str) -> bool {
+    if needle.is_empty() {
+        return true;
+    }
+    if text.is_ascii() {
+        // Only A-Z change; a needle that is not ASCII cannot match.
+        let needle = needle.as_bytes();
+        return (text.as_bytes().windows(needle.len())).any(|w| w.eq_ignore_ascii_case(needle));
+    }
+    text.to_lowercase().contains(needle)
 }
 
 /// The default order puts what needs a buyer first: products with
@@ -753,26 +887,221 @@ fn urgency(p: &ProductPlan) -> (u8, usize) {
     (rank, usize::MAX - p.exceptions.len())
 }
 
-fn compare(column: Column, a: &ProductPlan, b: &ProductPlan) -> std::cmp::Ordering {
-    let num = |x: Option<f64>, y: Option<f64>| {
-        // Unknown values sort last.
-        match (x, y) {
+/// What a product is sorted by, read from its plan once per rebuild.
+enum SortKey<'a> {
+    Text(Option<Text<'a>>),
+    Number(Option<f64>),
+    Urgency((u8, usize)),
+}
+
+/// A text to sort by and its first 16 bytes as a number, which orders
+/// as the bytes do: most comparisons (ids, names) end there instead of in
+/// a call to `memcmp` (a third of a sort of 100,000 products).
+type Text<'a> = (u128, &'a str);
+
+fn text(s: &str) -> Text<'_> {
+    let mut head = [0u8; 16];
+    let n = s.len().min(16);
+    head[..n].copy_from_slice(&s.as_bytes()[..n]);
+    (u128::from_be_bytes(head), s)
+}
+
+fn sort_key(column: Column, p: &ProductPlan) -> SortKey<'_> {
+    match column {
+        Column::Product => SortKey::Text(Some(text(&p.product_id))),
+        Column::Name => SortKey::Text(p.product_name.as_deref().map(text)),
+        Column::Supplier => SortKey::Text(p.supplier_name.as_deref().map(text)),
+        Column::Demand => SortKey::Number(p.avg_daily_demand),
+        Column::Available => SortKey::Number(p.available_qty),
+        Column::OnOrder => SortKey::Number(p.on_order_qty),
+        Column::Cover => SortKey::Number(p.days_of_cover),
+        Column::Order => SortKey::Number(Some(p.order_qty)),
+        Column::Amount => SortKey::Number(Some(p.amount)),
+        Column::Exceptions => SortKey::Urgency(urgency(p)),
+    }
+}
+
+fn compare(column: Column, a: &SortKey, b: &SortKey) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let ord = match (a, b) {
+        (SortKey::Text(x), SortKey::Text(y)) => x.cmp(y),
+        // Unknown values sort last (first where the column is reversed).
+        (SortKey::Number(x), SortKey::Number(y)) => match (x, y) {
+            (Some(x), Some(y)) => x.total_cmp(y),
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => Ordering::Equal,
+        },
+        (SortKey::Urgency(x), SortKey::Urgency(y)) => x.cmp(y),
+        // The keys of one sort are all of one column.
+        _ => Ordering::Equal,
+    };
+    // The biggest demand, order and amount first.
+    match column {
+        Column::Demand | Column::OnOrder | Column::Order | Column::Amount => ord.reverse(),
+        _ => ord,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{self, PlanContext, RuleSet};
+
+    /// The list's order as it was when the sort compared the plans
+    /// themselves, ties by id, reversed as a whole.
+    fn order_comparing_plans(plans: &[ProductPlan], column: Column, reverse: bool) -> Vec<&str> {
+        let num = |x: Option<f64>, y: Option<f64>| match (x, y) {
             (Some(x), Some(y)) => x.total_cmp(&y),
             (Some(_), None) => std::cmp::Ordering::Less,
             (None, Some(_)) => std::cmp::Ordering::Greater,
             (None, None) => std::cmp::Ordering::Equal,
+        };
+        let mut list: Vec<&ProductPlan> = plans.iter().collect();
+        list.sort_by(|a, b| {
+            let ord = match column {
+                Column::Product => a.product_id.cmp(&b.product_id),
+                Column::Name => a.product_name.cmp(&b.product_name),
+                Column::Supplier => a.supplier_name.cmp(&b.supplier_name),
+                Column::Demand => num(a.avg_daily_demand, b.avg_daily_demand).reverse(),
+                Column::Available => num(a.available_qty, b.available_qty),
+                Column::OnOrder => num(a.on_order_qty, b.on_order_qty).reverse(),
+                Column::Cover => num(a.days_of_cover, b.days_of_cover),
+                Column::Order => a.order_qty.total_cmp(&b.order_qty).reverse(),
+                Column::Amount => a.amount.total_cmp(&b.amount).reverse(),
+                Column::Exceptions => urgency(a).cmp(&urgency(b)),
+            }
+            .then_with(|| a.product_id.cmp(&b.product_id));
+            if reverse {
+                ord.reverse()
+            } else {
+                ord
+            }
+        });
+        list.into_iter().map(|p| p.product_id.as_str()).collect()
+    }
+
+    #[test]
+    fn texts_order_by_their_head_as_by_their_bytes() {
+        let words = [
+            "",
+            "A",
+            "AB",
+            "AB\0",
+            "AB\0x",
+            "ABC",
+            "Ab",
+            "SKU-0000004",
+            "SKU-0000010",
+            "Steel Bolt 1000000",
+            "Steel Bolt 1000001",
+            "Steel Bolt 100000",
+            "é",
+            "e",
+        ];
+        for a in words {
+            for b in words {
+                assert_eq!(text(a).cmp(&text(b)), a.cmp(b), "{a:?} against {b:?}");
+            }
         }
-    };
-    match column {
-        Column::Product => a.product_id.cmp(&b.product_id),
-        Column::Name => a.product_name.cmp(&b.product_name),
-        Column::Supplier => a.supplier_name.cmp(&b.supplier_name),
-        Column::Demand => num(a.avg_daily_demand, b.avg_daily_demand).reverse(),
-        Column::Available => num(a.available_qty, b.available_qty),
-        Column::OnOrder => num(a.on_order_qty, b.on_order_qty).reverse(),
-        Column::Cover => num(a.days_of_cover, b.days_of_cover),
-        Column::Order => a.order_qty.total_cmp(&b.order_qty).reverse(),
-        Column::Amount => a.amount.total_cmp(&b.amount).reverse(),
-        Column::Exceptions => urgency(a).cmp(&urgency(b)),
+    }
+
+    #[test]
+    fn numbers_become_integers_in_the_order_of_total_cmp() {
+        let numbers = [
+            f64::NEG_INFINITY,
+            -1e300,
+            -2.5,
+            -0.0,
+            0.0,
+            1e-300,
+            2.5,
+            f64::INFINITY,
+            f64::NAN,
+            -f64::NAN,
+        ];
+        for a in numbers {
+            for b in numbers {
+                assert_eq!(
+                    number_key(Some(a)).cmp(&number_key(Some(b))),
+                    a.total_cmp(&b),
+                    "{a:?} against {b:?}"
+                );
+            }
+            assert!(
+                number_key(Some(a)) < number_key(None),
+                "{a:?} before unknown"
+            );
+        }
+    }
+
+    #[test]
+    fn the_filter_ignores_case_in_ascii_and_other_text() {
+        for (text, needle, found) in [
+            ("SKU-0000042", "sku-00", true),
+            ("Steel Bolt 42", "bolt", true),
+            ("Steel Bolt 42", "bolts", false),
+            ("ABC", "abcd", false),
+            ("ABC", "", true),
+            ("Ölfilter", "öl", true),
+            ("Ölfilter", "ol", false),
+            ("Café", "é", true),
+            // The Kelvin sign lowercases to an ASCII k.
+            ("\u{212A}ettle", "ke", true),
+        ] {
+            assert_eq!(
+                contains_lowercased(text, needle),
+                found,
+                "{text:?} contains {needle:?}"
+            );
+            assert_eq!(found, text.to_lowercase().contains(needle), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn every_column_sorts_both_ways_as_comparing_the_plans_did() {
+        let rows = crate::demo::generate(400, 7, crate::sources::Backend::Sqlite);
+        let inputs = plan::join(rows.into_source_rows());
+        let mut plans = plan::plan_all(&inputs, &PlanContext::default(), &RuleSet::embedded());
+        // Unknown values and ties are there to be ordered.
+        assert!(plans.iter().any(|p| p.avg_daily_demand.is_none()));
+        assert!(plans.iter().filter(|p| p.order_qty == 0.0).count() > 1);
+        let in_id_order = plans.clone();
+        plans.reverse();
+        // Planning's id order (integers sorted), and another (keys compared).
+        for (plans, packed) in [(in_id_order, true), (plans, false)] {
+            let all: Vec<usize> = (0..plans.len()).collect();
+            assert_eq!(
+                sort_packed(&plans, &all, Column::Order).is_some(),
+                packed,
+                "integers sorted only for plans in id order"
+            );
+            let mut app = App::new(plans);
+            for column in [
+                Column::Product,
+                Column::Name,
+                Column::Supplier,
+                Column::Demand,
+                Column::Available,
+                Column::OnOrder,
+                Column::Cover,
+                Column::Order,
+                Column::Amount,
+                Column::Exceptions,
+            ] {
+                for reverse in [false, true] {
+                    app.sort = (column, reverse);
+                    app.rebuild_view();
+                    let listed: Vec<&str> = (app.view.iter())
+                        .map(|&i| app.plans[i].product_id.as_str())
+                        .collect();
+                    assert_eq!(
+                        listed,
+                        order_comparing_plans(&app.plans, column, reverse),
+                        "list sorted by {column:?}, reversed: {reverse}"
+                    );
+                }
+            }
+        }
     }
 }

@@ -450,12 +450,7 @@ fn draw_popup(
 }
 
 fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
-    let needs = app.plans.iter().filter(|p| p.needs_order()).count();
-    let flagged = app
-        .plans
-        .iter()
-        .filter(|p| !p.exceptions.is_empty())
-        .count();
+    let (needs, flagged) = app.counts;
     let mut spans = vec![
         Span::styled("buyerdesk", Style::new().add_modifier(Modifier::BOLD)),
         Span::raw(format!(

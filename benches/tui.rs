@@ -1,0 +1,257 @@
+//! One key-to-frame cycle of the buyer's screen on 100,000 demo products:
+//! the key to its action, the update of the state and the drawing of the
+//! frame, as the terminal loop does for every key (issue 3, target 16 ms).
+//!
+//! No database: the demo rows (`demo::generate`, SQLite flavour) are
+//! planned in memory with the embedded rules, then drawn into ratatui's
+//! `TestBackend` (which keeps the frame in memory; writing it to a real
+//! terminal is not measured). BUYERDESK_BENCH_PRODUCTS overrides the count.
+//! Each case runs at 120x40 and at 80x24. Peak memory (VmHWM) is printed at
+//! the end.
+//!
+//!     cargo bench --bench tui
+
+use std::time::{Duration, Instant};
+
+use buyerdesk::demo;
+use buyerdesk::plan::{self, PlanContext, RuleSet};
+use buyerdesk::sources::Backend;
+use buyerdesk::tui::state::{Action, Column};
+use buyerdesk::tui::{keys, view, App, QuickFilter};
+use criterion::{criterion_group, BenchmarkGroup, Criterion, SamplingMode};
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn products() -> usize {
+    std::env::var("BUYERDESK_BENCH_PRODUCTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000)
+}
+
+fn peak_rss_mb() -> Option<f64> {
+    status_mb("VmHWM:")
+}
+
+fn status_mb(field: &str) -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+fn key(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::NONE)
+}
+
+/// What the terminal loop does for one key: action, update, one frame.
+fn cycle(app: &mut App, terminal: &mut Terminal<TestBackend>, key: KeyEvent) {
+    if let Some(action) = keys::action_for(app, key) {
+        app.update(action);
+    }
+    terminal.draw(|f| view::draw(f, app)).expect("draw");
+}
+
+/// `iters` presses of `key`, each followed by an unmeasured `undo` key
+/// that puts the screen back as it was: the time of the presses alone.
+fn press_and_undo(
+    app: &mut App,
+    terminal: &mut Terminal<TestBackend>,
+    iters: u64,
+    press: KeyCode,
+    undo: KeyCode,
+) -> Duration {
+    let mut measured = Duration::ZERO;
+    for _ in 0..iters {
+        let start = Instant::now();
+        cycle(app, terminal, key(press));
+        measured += start.elapsed();
+        cycle(app, terminal, key(undo));
+    }
+    measured
+}
+
+/// Back to the first screen: all products, default order, first selected.
+fn reset(app: &mut App, terminal: &mut Terminal<TestBackend>) {
+    app.filter.clear();
+    app.filter_editing = false;
+    app.quick = QuickFilter::All;
+    app.detail_open = false;
+    app.detail_scroll = 0;
+    app.sort = (Column::Exceptions, false);
+    app.rebuild_view();
+    app.selected = 0;
+    app.offset = 0;
+    terminal.draw(|f| view::draw(f, app)).expect("draw");
+}
+
+/// The product with the longest rationale among those with an order: the
+/// most rules fired, then the most exceptions.
+fn rich_product(app: &App) -> usize {
+    (0..app.view.len())
+        .max_by_key(|&k| {
+            let p = &app.plans[app.view[k]];
+            (p.needs_order(), p.rules_fired.len(), p.exceptions.len())
+        })
+        .expect("products")
+}
+
+fn cases(
+    g: &mut BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    app: &mut App,
+    size: (u16, u16),
+) {
+    let mut terminal = Terminal::new(TestBackend::new(size.0, size.1)).expect("terminal");
+    let last = |app: &App| app.view.len().saturating_sub(1);
+
+    reset(app, &mut terminal);
+    g.bench_function("down", |b| {
+        b.iter(|| {
+            if app.selected >= last(app) {
+                app.selected = 0;
+            }
+            cycle(app, &mut terminal, key(KeyCode::Down));
+        })
+    });
+
+    reset(app, &mut terminal);
+    g.bench_function("page_down", |b| {
+        b.iter(|| {
+            if app.selected + app.page >= last(app) {
+                app.selected = 0;
+            }
+            cycle(app, &mut terminal, key(KeyCode::PageDown));
+        })
+    });
+
+    // '8' from the default order re-sorts all products; the '0' back to
+    // the default order is not measured (pressing '8' again would only
+    // reverse the order).
+    reset(app, &mut terminal);
+    assert_eq!(
+        keys::action_for(app, key(KeyCode::Char('8'))),
+        Some(Action::SortBy(Column::Order))
+    );
+    g.bench_function("sort_by_order", |b| {
+        b.iter_custom(|iters| {
+            press_and_undo(
+                app,
+                &mut terminal,
+                iters,
+                KeyCode::Char('8'),
+                KeyCode::Char('0'),
+            )
+        })
+    });
+    assert_eq!(
+        app.sort,
+        (Column::Exceptions, false),
+        "'0' restores the default order"
+    );
+
+    // A text column: '3' sorts by supplier (ten names, so mostly ties).
+    assert_eq!(
+        keys::action_for(app, key(KeyCode::Char('3'))),
+        Some(Action::SortBy(Column::Supplier))
+    );
+    g.bench_function("sort_by_supplier", |b| {
+        b.iter_custom(|iters| {
+            press_and_undo(
+                app,
+                &mut terminal,
+                iters,
+                KeyCode::Char('3'),
+                KeyCode::Char('0'),
+            )
+        })
+    });
+
+    // The first character of a filter: 's' is in every id (SKU-...), so
+    // every product is matched and sorted again, the worst case. The
+    // backspace that empties the filter again is not measured.
+    reset(app, &mut terminal);
+    cycle(app, &mut terminal, key(KeyCode::Char('/')));
+    assert!(app.filter_editing, "'/' opens the filter prompt");
+    g.bench_function("filter_first_char", |b| {
+        b.iter_custom(|iters| {
+            press_and_undo(
+                app,
+                &mut terminal,
+                iters,
+                KeyCode::Char('s'),
+                KeyCode::Backspace,
+            )
+        })
+    });
+    assert_eq!(app.filter, "", "the filter is emptied after each press");
+
+    // Enter on a product with a long rationale, from the list; the Esc
+    // back to the list is not measured.
+    reset(app, &mut terminal);
+    app.selected = rich_product(app);
+    cycle(app, &mut terminal, key(KeyCode::Enter));
+    assert!(app.detail_open, "Enter opens the detail pane");
+    cycle(app, &mut terminal, key(KeyCode::Esc));
+    g.bench_function("open_detail", |b| {
+        b.iter_custom(|iters| {
+            press_and_undo(app, &mut terminal, iters, KeyCode::Enter, KeyCode::Esc)
+        })
+    });
+
+    // Down in the open detail scrolls the rationale a line; at the end it
+    // starts again from the top.
+    cycle(app, &mut terminal, key(KeyCode::Enter));
+    assert!(app.detail_open, "Enter opens the detail pane");
+    g.bench_function("detail_scroll_down", |b| {
+        let mut before = u16::MAX;
+        b.iter(|| {
+            if app.detail_scroll == before {
+                app.detail_scroll = 0;
+            }
+            before = app.detail_scroll;
+            cycle(app, &mut terminal, key(KeyCode::Down));
+        })
+    });
+}
+
+fn key_to_frame(c: &mut Criterion) {
+    let n = products();
+    let start = Instant::now();
+    let rows = demo::generate(n, demo::DEFAULT_SEED, Backend::Sqlite).into_source_rows();
+    let inputs = plan::join(rows);
+    let plans = plan::plan_all(&inputs, &PlanContext::default(), &RuleSet::embedded());
+    drop(inputs);
+    let mut app = App::new(plans);
+    eprintln!(
+        "{} products planned in {:.1} s (not measured)",
+        app.plans.len(),
+        start.elapsed().as_secs_f64()
+    );
+    for (w, h) in [(120, 40), (80, 24)] {
+        let mut g = c.benchmark_group(format!("tui_{n}_products_{w}x{h}"));
+        g.sampling_mode(SamplingMode::Flat)
+            .sample_size(20)
+            .measurement_time(Duration::from_secs(4))
+            .warm_up_time(Duration::from_secs(1));
+        cases(&mut g, &mut app, (w, h));
+        g.finish();
+    }
+    if let Some(mb) = status_mb("VmRSS:") {
+        println!("resident memory with the screen's state (VmRSS): {mb:.0} MB");
+    }
+    if let Some(mb) = peak_rss_mb() {
+        println!("peak RSS of the benchmark process (VmHWM): {mb:.0} MB");
+    }
+}
+
+criterion_group!(benches, key_to_frame);
+
+fn main() {
+    buyerdesk::disable_transparent_huge_pages();
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
