@@ -6,14 +6,16 @@
 //! planned in memory with the embedded rules, then drawn into ratatui's
 //! `TestBackend` (which keeps the frame in memory; writing it to a real
 //! terminal is not measured). BUYERDESK_BENCH_PRODUCTS overrides the count.
-//! Each case runs at 120x40 and at 80x24. Peak memory (VmHWM) is printed at
-//! the end.
+//! Each case runs at 120x40 and at 80x24. Then a refresh arriving: 1% and
+//! all of the plans applied and drawn, and a key while a refresh is planned
+//! on another core. Peak memory (VmHWM) is printed at the end.
 //!
 //!     cargo bench --bench tui
 
 use std::time::{Duration, Instant};
 
 use buyerdesk::demo;
+use buyerdesk::live::PlanUpdate;
 use buyerdesk::plan::{self, PlanContext, RuleSet};
 use buyerdesk::sources::Backend;
 use buyerdesk::tui::state::{Action, Column};
@@ -170,6 +172,23 @@ fn cases(
         })
     });
 
+    // '2' sorts by name: a text column of mostly distinct texts.
+    assert_eq!(
+        keys::action_for(app, key(KeyCode::Char('2'))),
+        Some(Action::SortBy(Column::Name))
+    );
+    g.bench_function("sort_by_name", |b| {
+        b.iter_custom(|iters| {
+            press_and_undo(
+                app,
+                &mut terminal,
+                iters,
+                KeyCode::Char('2'),
+                KeyCode::Char('0'),
+            )
+        })
+    });
+
     // The first character of a filter: 's' is in every id (SKU-...), so
     // every product is matched and sorted again, the worst case. The
     // backspace that empties the filter again is not measured.
@@ -218,13 +237,110 @@ fn cases(
     });
 }
 
+/// A refresh arriving while the screen runs: its plans applied (changed
+/// cells noted, the list sorted again) and the frame drawn; and a key while
+/// a refresh is planned on the other core.
+fn refresh_cases(c: &mut Criterion, app: &mut App, inputs: &[std::sync::Arc<plan::ProductInputs>]) {
+    let n = app.plans.len();
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
+    reset(app, &mut terminal);
+    let mut g = c.benchmark_group(format!("refresh_{n}_products_120x40"));
+    g.sampling_mode(SamplingMode::Flat)
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(8))
+        .warm_up_time(Duration::from_secs(1));
+    let update = |plans: Vec<buyerdesk::plan::ProductPlan>, full: bool| PlanUpdate {
+        started: chrono::Local::now(),
+        full,
+        changed: plans.len(),
+        plans,
+        removed: Vec::new(),
+        load: Duration::ZERO,
+        planning: Duration::ZERO,
+    };
+    // 1% of the products changed: their stock went up by one.
+    let step = 100;
+    let mut bump = 0.0;
+    g.bench_function("apply_1_percent", |b| {
+        b.iter_custom(|iters| {
+            let mut measured = Duration::ZERO;
+            for _ in 0..iters {
+                bump += 1.0;
+                let plans = app
+                    .plans
+                    .iter()
+                    .step_by(step)
+                    .map(|p| {
+                        let mut p = p.clone();
+                        p.available_qty = p.available_qty.map(|a| a + bump);
+                        p
+                    })
+                    .collect();
+                let u = update(plans, false);
+                let start = Instant::now();
+                app.apply_update(u);
+                terminal.draw(|f| view::draw(f, app)).expect("draw");
+                measured += start.elapsed();
+            }
+            measured
+        })
+    });
+    // Every product replaced (a source went stale or came back).
+    g.bench_function("apply_all", |b| {
+        b.iter_custom(|iters| {
+            let mut measured = Duration::ZERO;
+            for _ in 0..iters {
+                let u = update(app.plans.clone(), true);
+                let start = Instant::now();
+                app.apply_update(u);
+                terminal.draw(|f| view::draw(f, app)).expect("draw");
+                measured += start.elapsed();
+            }
+            measured
+        })
+    });
+    // Down in the list while another thread plans every product again,
+    // as the background refresh does (on all but one core).
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let planner = {
+        let stop = std::sync::Arc::clone(&stop);
+        let inputs = inputs.to_vec();
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .saturating_sub(1)
+            .max(1);
+        std::thread::spawn(move || {
+            let rules = RuleSet::embedded();
+            let mut rounds = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let plans = plan::plan_all_on(&inputs, &PlanContext::default(), &rules, threads);
+                std::hint::black_box(plans);
+                rounds += 1;
+            }
+            rounds
+        })
+    };
+    reset(app, &mut terminal);
+    g.bench_function("down_while_planning", |b| {
+        b.iter(|| {
+            if app.selected + 1 >= app.view.len() {
+                app.selected = 0;
+            }
+            cycle(app, &mut terminal, key(KeyCode::Down));
+        })
+    });
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let rounds = planner.join().expect("planner");
+    eprintln!("{rounds} background plans of {n} products ran during down_while_planning");
+    g.finish();
+}
+
 fn key_to_frame(c: &mut Criterion) {
     let n = products();
     let start = Instant::now();
     let rows = demo::generate(n, demo::DEFAULT_SEED, Backend::Sqlite).into_source_rows();
     let inputs = plan::join(rows);
     let plans = plan::plan_all(&inputs, &PlanContext::default(), &RuleSet::embedded());
-    drop(inputs);
     let mut app = App::new(plans);
     eprintln!(
         "{} products planned in {:.1} s (not measured)",
@@ -240,6 +356,8 @@ fn key_to_frame(c: &mut Criterion) {
         cases(&mut g, &mut app, (w, h));
         g.finish();
     }
+    refresh_cases(c, &mut app, &inputs);
+    drop(inputs);
     if let Some(mb) = status_mb("VmRSS:") {
         println!("resident memory with the screen's state (VmRSS): {mb:.0} MB");
     }

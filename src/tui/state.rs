@@ -280,14 +280,44 @@ impl App {
         if !self.loaded {
             self.plans.reserve(update.plans.len());
         }
-        for mut plan in update.plans {
-            if let Some((saved_at, note)) = self.local_overrides.get(&plan.product_id) {
-                if *saved_at > update.started {
-                    plan.apply_override(note.as_ref());
+        // Every product again, the same ones (a source went stale or came
+        // back): the new list takes the old one's place whole.
+        let same_products = update.plans.len() == self.plans.len()
+            && self
+                .plans
+                .iter()
+                .zip(&update.plans)
+                .all(|(old, new)| old.product_id == new.product_id);
+        let mut update = update;
+        if same_products && self.local_overrides.is_empty() {
+            if highlight {
+                for (old, new) in self.plans.iter().zip(&update.plans) {
+                    let mask = changed_cells(old, new);
+                    if mask != 0 {
+                        self.changed.insert(new.product_id.clone(), (now, mask));
+                    }
                 }
             }
-            match self.index.get(&plan.product_id) {
-                Some(&i) => {
+            replaced = std::mem::replace(&mut self.plans, std::mem::take(&mut update.plans));
+        }
+        // Updates come in id order, as the plans are kept: the next plan is
+        // usually the one after the last, found without hashing its id.
+        let mut next = 0;
+        for mut plan in update.plans {
+            if !self.local_overrides.is_empty() {
+                if let Some((saved_at, note)) = self.local_overrides.get(&plan.product_id) {
+                    if *saved_at > update.started {
+                        plan.apply_override(note.as_ref());
+                    }
+                }
+            }
+            let at = match self.plans.get(next) {
+                Some(p) if p.product_id == plan.product_id => Some(next),
+                _ => self.index.get(&plan.product_id).copied(),
+            };
+            match at {
+                Some(i) => {
+                    next = i + 1;
                     let mask = changed_cells(&self.plans[i], &plan);
                     if highlight && mask != 0 {
                         self.changed.insert(plan.product_id.clone(), (now, mask));
@@ -776,9 +806,53 @@ fn sort_packed(plans: &[ProductPlan], listed: &[usize], column: Column) -> Optio
         column,
         Column::Demand | Column::OnOrder | Column::Order | Column::Amount
     );
+    fn text_of(p: &ProductPlan, column: Column) -> Option<&str> {
+        match column {
+            Column::Name => p.product_name.as_deref(),
+            _ => p.supplier_name.as_deref(),
+        }
+    }
+    let text = |p| text_of(p, column);
+    // A text column with few distinct texts (suppliers): each text's rank
+    // among them, so the sort compares integers instead of tied strings.
+    // One hash per product (FxHash: the texts are ours, not an attacker's).
+    let mut ranks: Vec<u64> = Vec::new();
+    if matches!(column, Column::Name | Column::Supplier) {
+        let mut seen: rustc_hash::FxHashMap<&str, u32> = Default::default();
+        let mut distinct: Vec<&str> = Vec::new();
+        ranks.reserve(listed.len());
+        for &i in listed {
+            let provisional = match text(&plans[i]) {
+                None => u32::MAX,
+                Some(t) => *seen.entry(t).or_insert_with(|| {
+                    distinct.push(t);
+                    (distinct.len() - 1) as u32
+                }),
+            };
+            // Mostly distinct (names): comparing is as good.
+            if distinct.len() > 4096 {
+                return None;
+            }
+            ranks.push(u64::from(provisional));
+        }
+        let mut order: Vec<u32> = (0..distinct.len() as u32).collect();
+        order.sort_unstable_by_key(|&d| distinct[d as usize]);
+        let mut rank_of = vec![0u64; distinct.len()];
+        for (rank, d) in order.into_iter().enumerate() {
+            rank_of[d as usize] = rank as u64 + 1;
+        }
+        // No text sorts first, as `None < Some` does.
+        for r in &mut ranks {
+            *r = if *r == u64::from(u32::MAX) {
+                0
+            } else {
+                rank_of[*r as usize]
+            };
+        }
+    }
     let mut packed: Vec<u128> = Vec::with_capacity(listed.len());
     let mut previous: Option<&str> = None;
-    for &i in listed {
+    for (k, &i) in listed.iter().enumerate() {
         let p = &plans[i];
         // In id order, the index breaks ties as the id does.
         if previous.is_some_and(|id| id >= p.product_id.as_str()) {
@@ -787,7 +861,7 @@ fn sort_packed(plans: &[ProductPlan], listed: &[usize], column: Column) -> Optio
         previous = Some(&p.product_id);
         let (rank, value) = match column {
             Column::Product => (0, 0),
-            Column::Name | Column::Supplier => return None,
+            Column::Name | Column::Supplier => (0, ranks[k]),
             Column::Demand => number_key(p.avg_daily_demand),
             Column::Available => number_key(p.available_qty),
             Column::OnOrder => number_key(p.on_order_qty),
