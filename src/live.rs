@@ -374,49 +374,16 @@ impl Worker {
         let started = Local::now();
         let clock = Instant::now();
         let with_history = crate::app::needs_history(rules);
-        let (oms_r, inventory_r, supplier_r, uom_r, overrides_r) = tokio::join!(
-            read(&mut self.oms, config, SourceKind::Oms, |s| async move {
-                let (rows, history) = tokio::try_join!(s.load(None), async {
-                    if with_history {
-                        s.load_history(None).await
-                    } else {
-                        Ok(None)
-                    }
-                })?;
-                let n = rows.len();
-                Ok(((rows, history), n))
-            }),
-            read(
-                &mut self.inventory,
-                config,
-                SourceKind::Inventory,
-                |s| async move {
-                    let rows = s.load(None).await?;
-                    let n = rows.len();
-                    Ok((rows, n))
-                }
-            ),
-            read(
-                &mut self.supplier,
-                config,
-                SourceKind::Supplier,
-                |s| async move {
-                    let rows = s.load(None).await?;
-                    let n = rows.len();
-                    Ok((rows, n))
-                }
-            ),
-            read(&mut self.uom, config, SourceKind::Uom, |s| async move {
-                let rows = s.load(None).await?;
-                let n = rows.len();
-                Ok((rows, n))
-            }),
+        let (_, _, _, _, overrides_r) = tokio::join!(
+            read(&mut self.oms, config, SourceKind::Oms, with_history),
+            read(&mut self.inventory, config, SourceKind::Inventory, false),
+            read(&mut self.supplier, config, SourceKind::Supplier, false),
+            read(&mut self.uom, config, SourceKind::Uom, false),
             async {
                 let t = Instant::now();
                 store.overrides().await.map(|o| (o, t.elapsed()))
             },
         );
-        let _ = (oms_r, inventory_r, supplier_r, uom_r);
         *self.oms_for_history.lock().expect("not poisoned") = self.oms.source.clone();
         match overrides_r {
             Ok((list, rtt)) => {
@@ -564,11 +531,9 @@ impl Worker {
 
 /// Connects the slot's source if needed and reads it; the outcome goes into
 /// the slot's status (and its rows into `fresh`).
-async fn read<S, R, F, Fut>(slot: &mut Slot<S, R>, config: &Config, kind: SourceKind, load: F)
+async fn read<S>(slot: &mut Slot<S, S::Rows>, config: &Config, kind: SourceKind, with_history: bool)
 where
     S: Opened + Clone,
-    F: FnOnce(S) -> Fut,
-    Fut: std::future::Future<Output = Result<(R, usize)>>,
 {
     let clock = Instant::now();
     let result = async {
@@ -580,7 +545,7 @@ where
                 s
             }
         };
-        load(source).await
+        source.load_all(with_history).await
     }
     .await;
     match result {
@@ -597,37 +562,59 @@ where
     }
 }
 
-/// A source type that can be connected from the config.
+/// A source type that can be connected from the config and read whole.
 trait Opened: Sized {
+    type Rows;
     fn open(
         config: &Config,
         kind: SourceKind,
     ) -> impl std::future::Future<Output = Result<Self>> + Send;
+    /// All its rows, and how many (the OMS with the history statistics
+    /// when `with_history`).
+    fn load_all(
+        &self,
+        with_history: bool,
+    ) -> impl std::future::Future<Output = Result<(Self::Rows, usize)>> + Send;
 }
 
 impl Opened for oms::OmsSource {
+    type Rows = OmsRows;
     async fn open(config: &Config, kind: SourceKind) -> Result<Self> {
         oms::OmsSource::open(sources::connect_source(config, kind).await?, config).await
     }
-}
-
-impl Opened for inventory::InventorySource {
-    async fn open(config: &Config, kind: SourceKind) -> Result<Self> {
-        inventory::InventorySource::open(sources::connect_source(config, kind).await?).await
+    async fn load_all(&self, with_history: bool) -> Result<(OmsRows, usize)> {
+        let (rows, history) = tokio::try_join!(self.load(None), async {
+            if with_history {
+                self.load_history(None).await
+            } else {
+                Ok(None)
+            }
+        })?;
+        let n = rows.len();
+        Ok(((rows, history), n))
     }
 }
 
-impl Opened for supplier::SupplierSource {
-    async fn open(config: &Config, kind: SourceKind) -> Result<Self> {
-        supplier::SupplierSource::open(sources::connect_source(config, kind).await?).await
-    }
+/// The sources read with one query and no options.
+macro_rules! opened {
+    ($source:ty, $rows:ty) => {
+        impl Opened for $source {
+            type Rows = Vec<$rows>;
+            async fn open(config: &Config, kind: SourceKind) -> Result<Self> {
+                <$source>::open(sources::connect_source(config, kind).await?).await
+            }
+            async fn load_all(&self, _with_history: bool) -> Result<(Vec<$rows>, usize)> {
+                let rows = self.load(None).await?;
+                let n = rows.len();
+                Ok((rows, n))
+            }
+        }
+    };
 }
 
-impl Opened for uom::UomSource {
-    async fn open(config: &Config, kind: SourceKind) -> Result<Self> {
-        uom::UomSource::open(sources::connect_source(config, kind).await?).await
-    }
-}
+opened!(inventory::InventorySource, InventoryRow);
+opened!(supplier::SupplierSource, SupplierRow);
+opened!(uom::UomSource, UomRow);
 
 /// Which products of a new snapshot need planning again.
 #[derive(Debug, Default, PartialEq)]
