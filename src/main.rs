@@ -372,7 +372,7 @@ async fn test_rules(
     if !diagnostics.is_empty() {
         let warnings: String = diagnostics.iter().map(|d| format!("{d}\n")).collect();
         match format {
-            TestFormat::Table => print!("{warnings}\n"),
+            TestFormat::Table => println!("{warnings}"),
             TestFormat::Json => eprint!("{warnings}"),
         }
     }

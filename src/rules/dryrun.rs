@@ -187,15 +187,17 @@ pub fn dry_run(
 ) -> DryRun {
     let before = plan_all(products, ctx, in_force);
     let after = plan_all(products, ctx, candidate);
-    compare(&in_force.origin, before, &candidate.origin, after)
+    compare(&in_force.origin, &before, &candidate.origin, after)
 }
 
 /// Compares two plans of the same products, in the same order (as
-/// `plan_all` returns them). Panics if the products differ: that is a
-/// caller's mistake, never the data's.
+/// `plan_all` returns them). `before` is only read, so a caller that holds
+/// the plan of the rules in force (the buyer's screen) plans only the
+/// candidate. Panics if the products differ: that is a caller's mistake,
+/// never the data's.
 pub fn compare(
     in_force: &str,
-    before: Vec<ProductPlan>,
+    before: &[ProductPlan],
     candidate: &str,
     after: Vec<ProductPlan>,
 ) -> DryRun {
@@ -223,12 +225,12 @@ pub fn compare(
     };
     let mut failures: Vec<FailingRule> = Vec::new();
     let mut changes = Vec::new();
-    for (old, new) in before.into_iter().zip(after) {
+    for (old, new) in before.iter().zip(after) {
         assert_eq!(
             old.product_id, new.product_id,
             "dry run: both plans must list the products in the same order"
         );
-        let (old_figures, new_figures) = (Figures::of(&old), Figures::of(&new));
+        let (old_figures, new_figures) = (Figures::of(old), Figures::of(&new));
         summary.amount_before += old_figures.amount;
         summary.amount_after += new_figures.amount;
         summary.orders_before += usize::from(old.needs_order());

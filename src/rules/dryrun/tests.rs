@@ -269,7 +269,7 @@ fn compare_pairs_plain_plans_and_ignores_float_noise() {
     after[0].order_qty += 1e-9;
     after[1].amount += 0.001;
     after[4].requires_approval = true;
-    let d = compare("a.grl", before, "b.grl", after);
+    let d = compare("a.grl", &before, "b.grl", after);
     assert_eq!(changed_ids(&d), ["PROD-005"]);
     assert_eq!(change(&d, "PROD-005").changed, [Figure::RequiresApproval]);
     assert_eq!(
