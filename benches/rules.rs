@@ -9,13 +9,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
+use criterion::{black_box, criterion_group, BatchSize, Criterion};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use buyerdesk::plan::fixtures::reference_rows;
 use buyerdesk::plan::inputs::{InventoryRow, OmsRow, SupplierRow, UomRow};
 use buyerdesk::plan::{join, plan_all, Num, PlanContext, ProductInputs, RuleSet, DEFAULT_RULES};
+use buyerdesk::rules::dryrun::compare;
 use buyerdesk::rules::{dry_run, load, validate};
 
 // As the binary: planning allocates many small values per product.
@@ -250,8 +251,27 @@ fn bench_dry_run(c: &mut Criterion) {
             BatchSize::PerIteration,
         )
     });
+    // The buyer's screen holds the plan of the rules in force already: only
+    // the candidate is planned, then compared.
+    let held = plan_all(&products, &ctx, &in_force);
+    g.bench_function("candidate only, against the plan in force held", |b| {
+        b.iter_batched(
+            || (),
+            |_| {
+                let after = plan_all(&products, &ctx, &threshold);
+                compare(&in_force.origin, &held, &threshold.origin, after)
+            },
+            BatchSize::PerIteration,
+        )
+    });
     g.finish();
 }
 
 criterion_group!(benches, bench, bench_dry_run);
-criterion_main!(benches);
+
+fn main() {
+    // As the binary does first thing (docs/BENCHMARKS.md, issue 2).
+    buyerdesk::disable_transparent_huge_pages();
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
