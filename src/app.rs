@@ -6,6 +6,7 @@ use anyhow::{bail, Result};
 
 use crate::config::Config;
 use crate::plan::{self, PlanContext, ProductPlan, RuleSet};
+use crate::rules::DryRun;
 use crate::sources::Sources;
 
 /// Timings of one full plan, for the benchmark and the log.
@@ -81,6 +82,35 @@ pub async fn plan_products(
             rules: rules_time,
         },
     ))
+}
+
+/// Loads every product from the sources and runs the dry run of
+/// `candidate` beside `in_force` (`rules::dry_run`).
+pub async fn dry_run(
+    sources: &Sources,
+    in_force: &RuleSet,
+    candidate: &RuleSet,
+    ctx: &PlanContext,
+) -> Result<DryRun> {
+    let start = Instant::now();
+    let rows = sources
+        .load(None, needs_history(in_force) || needs_history(candidate))
+        .await?;
+    let load = start.elapsed();
+    let start = Instant::now();
+    let inputs = plan::join(rows);
+    let dry_run =
+        tokio::task::block_in_place(|| crate::rules::dry_run(&inputs, ctx, in_force, candidate));
+    tracing::info!(
+        products = inputs.len(),
+        changed = dry_run.summary.changed,
+        load_ms = load.as_millis() as u64,
+        dry_run_ms = start.elapsed().as_millis() as u64,
+        "dry run of {} against {}",
+        candidate.origin,
+        in_force.origin
+    );
+    Ok(dry_run)
 }
 
 /// What the plan needs from the purchasing database: the buyers' overrides.

@@ -1,8 +1,9 @@
 //! The buyerdesk command line. No subcommand: the buyer's screen (until the
-//! TUI lands, the plan table). `plan`, `demo`, `doctor`, `rules check`.
+//! TUI lands, the plan table). `plan`, `demo`, `doctor`, `rules check`,
+//! `rules test`.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -81,6 +82,25 @@ enum RulesCommand {
         /// The GRL file (default: the configured rules).
         file: Option<PathBuf>,
     },
+    /// Dry run: plan every product with the rules in force and with FILE,
+    /// and print what FILE would change (exit 1 if FILE has errors).
+    Test {
+        /// The candidate GRL file.
+        file: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = TestFormat::Table)]
+        format: TestFormat,
+        /// Under each changed product, the candidate's rationale (the JSON
+        /// always has it).
+        #[arg(long)]
+        why: bool,
+    },
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum TestFormat {
+    Table,
+    Json,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -242,6 +262,55 @@ async fn run(cli: Cli, config: Config) -> Result<ExitCode> {
         Some(Command::Rules {
             command: RulesCommand::Check { file },
         }) => check_rules(&config, file),
+        Some(Command::Rules {
+            command: RulesCommand::Test { file, format, why },
+        }) => test_rules(&config, &file, format, why).await,
+    }
+}
+
+fn read_rules_file(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("{}: cannot read the rules file: {e}", path.display()))
+}
+
+/// "1 error", "2 warnings".
+fn counted(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
+/// Validates and loads a rules file as `rules check` reports it: on any
+/// error, every diagnostic and the verdict are written to `out` and `None`
+/// comes back.
+fn load_checked(
+    text: &str,
+    origin: &str,
+    diagnostics: &[buyerdesk::rules::Diagnostic],
+    out: &mut impl Write,
+) -> Result<Option<RuleSet>> {
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    if errors > 0 {
+        for d in diagnostics {
+            writeln!(out, "{d}")?;
+        }
+        writeln!(
+            out,
+            "{origin}: {}, {}: the rules cannot be used",
+            counted(errors, "error"),
+            counted(diagnostics.len() - errors, "warning")
+        )?;
+        return Ok(None);
+    }
+    match buyerdesk::rules::load(text, origin) {
+        Ok(rules) => Ok(Some(rules)),
+        // The engine read other rules than the validator (rules::load).
+        Err(buyerdesk::rules::LoadError::Invalid { diagnostics, .. }) => {
+            for d in &diagnostics {
+                writeln!(out, "{d}")?;
+            }
+            writeln!(out, "{origin}: the rules cannot be used")?;
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -249,11 +318,7 @@ async fn run(cli: Cli, config: Config) -> Result<ExitCode> {
 /// error.
 fn check_rules(config: &Config, file: Option<PathBuf>) -> Result<ExitCode> {
     let (text, origin) = match file.or_else(|| config.file.general.rules.clone()) {
-        Some(p) => (
-            std::fs::read_to_string(&p)
-                .map_err(|e| anyhow::anyhow!("{}: cannot read the rules file: {e}", p.display()))?,
-            p.display().to_string(),
-        ),
+        Some(p) => (read_rules_file(&p)?, p.display().to_string()),
         None => (
             plan::DEFAULT_RULES.to_string(),
             "embedded rules/purchasing.grl".to_string(),
@@ -261,45 +326,102 @@ fn check_rules(config: &Config, file: Option<PathBuf>) -> Result<ExitCode> {
     };
     let diagnostics = buyerdesk::rules::validate(&text, &origin);
     let mut out = std::io::stdout().lock();
+    if buyerdesk::rules::has_errors(&diagnostics) {
+        load_checked(&text, &origin, &diagnostics, &mut out)?;
+        return Ok(ExitCode::FAILURE);
+    }
     for d in &diagnostics {
         writeln!(out, "{d}")?;
     }
-    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
-    let warnings = diagnostics.len() - errors;
-    let count = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
-    if errors > 0 {
-        writeln!(
-            out,
-            "{origin}: {}, {}: the rules cannot be used",
-            count(errors, "error"),
-            count(warnings, "warning")
-        )?;
+    let Some(rules) = load_checked(&text, &origin, &diagnostics, &mut out)? else {
         return Ok(ExitCode::FAILURE);
-    }
-    let rules: RuleSet = match buyerdesk::rules::load(&text, &origin) {
-        Ok(rules) => rules,
-        // The engine read other rules than the validator (rules::load).
-        Err(buyerdesk::rules::LoadError::Invalid { diagnostics, .. }) => {
-            for d in &diagnostics {
-                writeln!(out, "{d}")?;
-            }
-            writeln!(out, "{origin}: the rules cannot be used")?;
-            return Ok(ExitCode::FAILURE);
-        }
-        Err(e) => return Err(e.into()),
     };
-    let warned = if warnings > 0 {
-        format!(", {}", count(warnings, "warning"))
-    } else {
+    let warned = if diagnostics.is_empty() {
         String::new()
+    } else {
+        format!(", {}", counted(diagnostics.len(), "warning"))
     };
     writeln!(
         out,
         "{origin}: {}{warned}: {}",
-        count(rules.rule_names.len(), "rule"),
+        counted(rules.rule_names.len(), "rule"),
         rules.rule_names.join(", ")
     )?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `rules test`: the dry run of FILE against the rules in force on every
+/// product. FILE's errors are printed as `rules check` prints them (exit 1);
+/// its warnings come first (on stderr with `--format json`).
+async fn test_rules(
+    config: &Config,
+    file: &Path,
+    format: TestFormat,
+    why: bool,
+) -> Result<ExitCode> {
+    let text = read_rules_file(file)?;
+    let origin = file.display().to_string();
+    let diagnostics = buyerdesk::rules::validate(&text, &origin);
+    let candidate = {
+        let mut out = std::io::stdout().lock();
+        match load_checked(&text, &origin, &diagnostics, &mut out)? {
+            Some(rules) => rules,
+            None => return Ok(ExitCode::FAILURE),
+        }
+    };
+    if !diagnostics.is_empty() {
+        let warnings: String = diagnostics.iter().map(|d| format!("{d}\n")).collect();
+        match format {
+            TestFormat::Table => println!("{warnings}"),
+            TestFormat::Json => eprint!("{warnings}"),
+        }
+    }
+    let in_force = app::load_rules(config, None)?;
+    let store = buyerdesk::store::Store::open(config).await?;
+    let ctx = app::plan_context(&store).await?;
+    store.source.close().await;
+    let sources = Sources::connect(config).await?;
+    let mut dry_run = app::dry_run(&sources, &in_force, &candidate, &ctx).await?;
+    sources.close().await;
+    dry_run
+        .changes
+        .sort_by(|a, b| a.product_id.cmp(&b.product_id));
+    let mut out = std::io::stdout().lock();
+    let written = match format {
+        TestFormat::Json => report::write_dry_run_json(&dry_run, out),
+        TestFormat::Table => out
+            .write_all(report::dry_run_table(&dry_run, why).as_bytes())
+            .map_err(anyhow::Error::from),
+    };
+    unless_closed_pipe(written, "writing the dry run")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A closed pipe (| head) is not an error worth a message.
+fn unless_closed_pipe(written: Result<()>, what: &'static str) -> Result<()> {
+    let Err(e) = written else {
+        return Ok(());
+    };
+    let closed_pipe = e.chain().any(|cause| {
+        let kind = if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            Some(io.kind())
+        } else if let Some(json) = cause.downcast_ref::<serde_json::Error>() {
+            json.io_error_kind()
+        } else if let Some(csv) = cause.downcast_ref::<csv::Error>() {
+            match csv.kind() {
+                csv::ErrorKind::Io(io) => Some(io.kind()),
+                _ => None,
+            }
+        } else {
+            None
+        };
+        kind == Some(std::io::ErrorKind::BrokenPipe)
+    });
+    if closed_pipe {
+        Ok(())
+    } else {
+        Err(e.context(what))
+    }
 }
 
 async fn print_plan(
@@ -328,26 +450,6 @@ async fn print_plan(
     // Freeing 100,000 plans one by one takes longer than the process exit
     // that frees them at once.
     std::mem::forget(plans);
-    // A closed pipe (| head) is not an error worth a message.
-    if let Err(e) = written {
-        let closed_pipe = e.chain().any(|cause| {
-            let kind = if let Some(io) = cause.downcast_ref::<std::io::Error>() {
-                Some(io.kind())
-            } else if let Some(json) = cause.downcast_ref::<serde_json::Error>() {
-                json.io_error_kind()
-            } else if let Some(csv) = cause.downcast_ref::<csv::Error>() {
-                match csv.kind() {
-                    csv::ErrorKind::Io(io) => Some(io.kind()),
-                    _ => None,
-                }
-            } else {
-                None
-            };
-            kind == Some(std::io::ErrorKind::BrokenPipe)
-        });
-        if !closed_pipe {
-            return Err(e.context("writing the plan"));
-        }
-    }
+    unless_closed_pipe(written, "writing the plan")?;
     Ok(ExitCode::SUCCESS)
 }

@@ -1,12 +1,14 @@
-//! Plan output for people and programs: an aligned table, JSON, CSV.
+//! Plan output for people and programs: an aligned table, JSON, CSV; and
+//! the dry run of candidate rules as a table or JSON.
 
 use std::io::Write;
 
 use anyhow::Result;
 use comfy_table::{presets, CellAlignment, ContentArrangement, Table};
 
-use crate::plan::numbers::{fmt_money, fmt_qty, round_money, round_qty};
-use crate::plan::ProductPlan;
+use crate::plan::numbers::{fmt_money, fmt_qty, fmt_qty_short, round_money, round_qty};
+use crate::plan::{ProductPlan, RuleFailureKind};
+use crate::rules::dryrun::{DryRun, Figure, ProductChange};
 
 /// The JSON array, one object per product, rationale included.
 /// Written as it is produced: the rationale of 100,000 products is some
@@ -138,4 +140,213 @@ pub fn table(plans: &[ProductPlan]) -> String {
         }
     }
     t.to_string()
+}
+
+/// The dry run as JSON: summary, failures per rule, and each changed
+/// product old -> new with the candidate's rationale. Written as it is
+/// produced.
+pub fn write_dry_run_json(dry_run: &DryRun, out: impl std::io::Write) -> Result<()> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+    serde_json::to_writer_pretty(&mut out, dry_run)?;
+    writeln!(out)?;
+    out.flush()?;
+    Ok(())
+}
+
+fn plural(n: usize, what: &str) -> String {
+    format!(
+        "{} {what}{}",
+        fmt_qty_short(n as f64),
+        if n == 1 { "" } else { "s" }
+    )
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+/// `old -> new` when they differ, else the value once.
+fn old_new(changed: bool, old: String, new: String) -> String {
+    if changed {
+        format!("{old} -> {new}")
+    } else {
+        new
+    }
+}
+
+/// The dry run for people: a summary block, the candidate's failures per
+/// rule, then one line per changed product (each figure old -> new where
+/// it changed, as it is where it did not; exception codes added `+` and
+/// removed `-`). With `why`, the candidate's rationale under each product.
+pub fn dry_run_table(d: &DryRun, why: bool) -> String {
+    use std::fmt::Write as _;
+    let s = &d.summary;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Dry run of {} against {}: {}",
+        s.candidate,
+        s.in_force,
+        plural(s.products, "product")
+    );
+    let changed = if s.changed == 0 {
+        "none".to_string()
+    } else {
+        format!(
+            "{} (quantity {}, approval {}, exceptions {}, amount {})",
+            plural(s.changed, "product"),
+            fmt_qty_short(s.quantity_changed as f64),
+            fmt_qty_short(s.approval_changed as f64),
+            fmt_qty_short(s.exceptions_changed as f64),
+            fmt_qty_short(s.amount_changed as f64)
+        )
+    };
+    let counts =
+        |a: usize, b: usize| format!("{} -> {}", fmt_qty_short(a as f64), fmt_qty_short(b as f64));
+    let difference = round_money(s.amount_after - s.amount_before);
+    let failures = if d.failures.is_empty() {
+        "none".to_string()
+    } else {
+        format!(
+            "{} on {}",
+            plural(d.failures.len(), "rule"),
+            plural(s.failed_products, "product")
+        )
+    };
+    for (label, value) in [
+        ("Changed", changed),
+        ("Orders", counts(s.orders_before, s.orders_after)),
+        (
+            "Requires approval",
+            counts(s.approvals_before, s.approvals_after),
+        ),
+        (
+            "Total amount",
+            format!(
+                "{} -> {} ({}{})",
+                fmt_money(s.amount_before),
+                fmt_money(s.amount_after),
+                if difference < 0.0 { "" } else { "+" },
+                fmt_money(difference)
+            ),
+        ),
+        ("Rule failures", failures),
+    ] {
+        let _ = writeln!(out, "{:<19}{value}", format!("{label}:"));
+    }
+    for f in &d.failures {
+        let kind = match f.kind {
+            RuleFailureKind::EngineError => "engine error",
+            RuleFailureKind::CycleLimit => "cycle limit",
+            RuleFailureKind::BadResult => "refused result",
+        };
+        let rule = match &f.rule {
+            Some(r) => format!("rule \"{r}\""),
+            None => "no single rule".to_string(),
+        };
+        let which = if f.count > f.products.len() {
+            "first "
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "  {rule} ({kind}) on {}: {which}{}\n    {}",
+            plural(f.count, "product"),
+            f.products.join(", "),
+            f.message
+        );
+    }
+    if d.changes.is_empty() {
+        return out;
+    }
+    out.push('\n');
+    let header = [
+        "Product",
+        "Name",
+        "Order qty",
+        "Purchase",
+        "Amount",
+        "Approval",
+        "Exceptions",
+    ];
+    let rows: Vec<[String; 7]> = d.changes.iter().map(change_row).collect();
+    let mut widths = header.map(|h| h.chars().count());
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    // Figures right-aligned, words left-aligned; no trailing spaces.
+    let line = |cells: [&str; 7]| {
+        let mut l = String::new();
+        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
+            if i > 0 {
+                l.push_str("  ");
+            }
+            if (2..=4).contains(&i) {
+                let _ = write!(l, "{cell:>w$}");
+            } else {
+                let _ = write!(l, "{cell:<w$}");
+            }
+        }
+        l.trim_end().to_string()
+    };
+    let _ = writeln!(out, "{}", line(header));
+    for (row, change) in rows.iter().zip(&d.changes) {
+        let _ = writeln!(out, "{}", line(row.each_ref().map(String::as_str)));
+        if why {
+            for (n, step) in change.rationale.steps().iter().enumerate() {
+                let _ = writeln!(out, "    {:>2}. {}", n + 1, step.text());
+            }
+        }
+    }
+    out
+}
+
+fn change_row(c: &ProductChange) -> [String; 7] {
+    let (old, new) = (&c.before, &c.after);
+    let purchase = |qty: f64| {
+        if qty > 0.0 {
+            match c.purchase_uom.as_deref() {
+                Some(uom) => format!("{} {uom}", fmt_qty(qty)),
+                None => fmt_qty(qty),
+            }
+        } else {
+            "0".to_string()
+        }
+    };
+    let (added, removed) = c.exceptions_added_removed();
+    let exceptions: Vec<String> = (added.iter().map(|e| format!("+{e}")))
+        .chain(removed.iter().map(|e| format!("-{e}")))
+        .collect();
+    [
+        c.product_id.clone(),
+        c.product_name.clone().unwrap_or_default(),
+        old_new(
+            c.has(Figure::OrderQty),
+            fmt_qty(old.order_qty),
+            fmt_qty(new.order_qty),
+        ),
+        old_new(
+            c.has(Figure::PurchaseQty),
+            purchase(old.purchase_qty),
+            purchase(new.purchase_qty),
+        ),
+        old_new(
+            c.has(Figure::Amount),
+            fmt_money(old.amount),
+            fmt_money(new.amount),
+        ),
+        old_new(
+            c.has(Figure::RequiresApproval),
+            yes_no(old.requires_approval).into(),
+            yes_no(new.requires_approval).into(),
+        ),
+        exceptions.join(" "),
+    ]
 }

@@ -316,6 +316,7 @@ fn every_command_has_help() {
         vec!["demo", "--help"],
         vec!["doctor", "--help"],
         vec!["rules", "check", "--help"],
+        vec!["rules", "test", "--help"],
     ] {
         let out = run(dir.path(), &args, &[]);
         assert!(out.status.success(), "{args:?}");
@@ -479,4 +480,369 @@ fn a_reader_that_stops_early_is_not_an_error() {
         assert!(out.status.success(), "{format}: {}", stderr(&out));
         assert!(stderr(&out).is_empty(), "{format}: {}", stderr(&out));
     }
+}
+
+/// The shipped rules with `from` replaced by `to`, written to `name` in
+/// `dir`.
+fn candidate(dir: &std::path::Path, name: &str, from: &str, to: &str, extra: &str) -> String {
+    let shipped =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/rules/purchasing.grl"))
+            .unwrap();
+    assert!(shipped.contains(from), "shipped rules lack {from:?}");
+    let path = dir.join(name);
+    std::fs::write(&path, format!("{}{extra}", shipped.replace(from, to))).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+/// The table line of a product, split into words.
+fn product_line<'a>(table: &'a str, id: &str) -> Option<Vec<&'a str>> {
+    table
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(id))
+        .map(|l| l.split_whitespace().collect())
+}
+
+fn summary_line<'a>(table: &'a str, label: &str) -> &'a str {
+    table
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{label}:")))
+        .unwrap_or_else(|| panic!("no {label} line in:\n{table}"))
+        .trim()
+}
+
+#[test]
+fn rules_test_of_a_higher_approval_threshold_shows_each_approval_that_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = candidate(
+        dir.path(),
+        "threshold.grl",
+        "Product.amount > 10000",
+        "Product.amount > 50000",
+        "",
+    );
+    let out = run(dir.path(), &["rules", "test", &file], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let table = stdout(&out);
+    assert!(
+        table.starts_with(&format!(
+            "Dry run of {file} against embedded rules/purchasing.grl: 2,000 products\n"
+        )),
+        "{table}"
+    );
+    assert_eq!(summary_line(&table, "Rule failures"), "none");
+    // PROD-002 (21,274.39) no longer needs approval; PROD-003 (179,560.76)
+    // still does, and PROD-001 (9,300.00) never did: neither is listed.
+    assert_eq!(
+        product_line(&table, "PROD-002").expect("PROD-002 is listed"),
+        [
+            "PROD-002",
+            "Resin",
+            "B",
+            "(kg)",
+            "850.9756",
+            "386",
+            "lb",
+            "21,274.39",
+            "yes",
+            "->",
+            "no"
+        ]
+    );
+    assert!(product_line(&table, "PROD-003").is_none(), "{table}");
+    assert!(product_line(&table, "PROD-001").is_none(), "{table}");
+
+    let out = run(
+        dir.path(),
+        &["rules", "test", &file, "--format", "json"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let s = &v["summary"];
+    let changes = v["changes"].as_array().unwrap();
+    assert_eq!(s["changed"], changes.len());
+    assert_eq!(s["approval_changed"], changes.len());
+    assert_eq!(s["quantity_changed"], 0);
+    assert_eq!(s["amount_before"], s["amount_after"]);
+    assert_eq!(
+        s["approvals_before"].as_u64().unwrap() - s["approvals_after"].as_u64().unwrap(),
+        changes.len() as u64
+    );
+    // Exactly the orders between the two thresholds change, all yes -> no.
+    for c in changes {
+        let id = &c["product_id"];
+        assert_eq!(
+            c["changed"],
+            serde_json::json!(["requires_approval"]),
+            "{id}"
+        );
+        assert_eq!(
+            (
+                &c["before"]["requires_approval"],
+                &c["after"]["requires_approval"]
+            ),
+            (&true.into(), &false.into()),
+            "{id}"
+        );
+        let amount = c["after"]["amount"].as_f64().unwrap();
+        assert!(
+            amount > 10000.0 && amount <= 50000.0,
+            "{id}: amount {amount}"
+        );
+    }
+    let prod_002 = changes
+        .iter()
+        .find(|c| c["product_id"] == "PROD-002")
+        .expect("PROD-002");
+    assert_eq!(prod_002["after"]["amount"], 21274.39);
+    assert!(prod_002["rationale"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["text"] == "Check: order 850.9756 kg = 386 lb at 25 = 21,274.39, auto-approved (finite, >= 0: ok)"));
+    assert!(!changes.iter().any(|c| c["product_id"] == "PROD-003"));
+}
+
+#[test]
+fn rules_test_of_another_rounding_policy_shows_quantities_old_and_new() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = candidate(
+        dir.path(),
+        "rounding.grl",
+        "Product.rounding_multiple = Product.moq;",
+        "Product.rounding_multiple = 1.0;",
+        "",
+    );
+    let out = run(dir.path(), &["rules", "test", &file, "--why"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let table = stdout(&out);
+    // PROD-001: net 550 in boxes of 12, no longer rounded to the MOQ of 100.
+    assert_eq!(
+        product_line(&table, "PROD-001").expect("PROD-001 is listed"),
+        [
+            "PROD-001", "Widget", "A", "(pieces)", "600", "->", "552", "50", "box", "->", "46",
+            "box", "9,300.00", "->", "8,556.00", "no"
+        ]
+    );
+    assert_eq!(
+        product_line(&table, "PROD-002").expect("PROD-002 is listed"),
+        [
+            "PROD-002",
+            "Resin",
+            "B",
+            "(kg)",
+            "850.9756",
+            "->",
+            "828.9296",
+            "386",
+            "lb",
+            "->",
+            "376",
+            "lb",
+            "21,274.39",
+            "->",
+            "20,723.24",
+            "yes"
+        ]
+    );
+    // --why: the candidate's steps under the product.
+    let after_001 = table.split_once("PROD-001 ").unwrap().1;
+    assert!(
+        after_001.contains("Rule MultipleIsMoq: rounding_multiple = 1 (was 0)"),
+        "{after_001}"
+    );
+    assert!(
+        after_001.contains("Check: order 552 pieces = 46 box at 15.5 = 8,556.00, auto-approved")
+    );
+    let changed = summary_line(&table, "Changed");
+    let quantity: usize = changed
+        .split_once("(quantity ")
+        .and_then(|(_, r)| r.split(',').next())
+        .and_then(|n| n.replace(',', "").parse().ok())
+        .unwrap_or_else(|| panic!("{changed}"));
+    assert!(quantity >= 2, "{changed}");
+}
+
+#[test]
+fn rules_test_reports_run_time_failures_per_rule_and_the_other_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    // A loop on the largest orders (no no-loop: only a warning), a rule
+    // writing a negative amount on the small ones, and a higher threshold.
+    let file = candidate(
+        dir.path(),
+        "failing.grl",
+        "Product.amount > 10000",
+        "Product.amount > 50000",
+        "\nrule \"Surcharge\" salience 10 {\n    when\n        Product.amount > 100000\n    then\n        Product.amount = Product.amount + 1;\n}\n\nrule \"Rebate\" salience 5 no-loop {\n    when\n        Product.amount > 0 && Product.amount < 10000\n    then\n        Product.amount = Product.amount - Product.amount - Product.unit_price;\n}\n",
+    );
+    let out = run(dir.path(), &["rules", "test", &file], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let table = stdout(&out);
+    assert!(
+        table.starts_with(&format!("{file}:76:30: warning: no `no-loop`")),
+        "{table}"
+    );
+    let lines: Vec<&str> = table.lines().collect();
+    let rebate = lines
+        .iter()
+        .position(|l| l.starts_with("  rule \"Rebate\" (refused result) on "))
+        .unwrap_or_else(|| panic!("{table}"));
+    assert!(
+        lines[rebate].contains(": first PROD-001, "),
+        "{}",
+        lines[rebate]
+    );
+    assert_eq!(
+        lines[rebate + 1],
+        "    amount = -15.5 after the rules (must be a finite number >= 0)"
+    );
+    let surcharge = lines
+        .iter()
+        .find(|l| l.starts_with("  rule \"Surcharge\" (cycle limit) on "))
+        .unwrap_or_else(|| panic!("{table}"));
+    assert!(surcharge.contains("PROD-003"), "{surcharge}");
+    assert!(summary_line(&table, "Rule failures").starts_with("2 rules on "));
+    // The failing products lose their order; PROD-002 is still compared.
+    assert_eq!(
+        product_line(&table, "PROD-001").unwrap(),
+        [
+            "PROD-001",
+            "Widget",
+            "A",
+            "(pieces)",
+            "600",
+            "->",
+            "0",
+            "50",
+            "box",
+            "->",
+            "0",
+            "9,300.00",
+            "->",
+            "0.00",
+            "no",
+            "+RULE_ERROR"
+        ]
+    );
+    assert_eq!(
+        product_line(&table, "PROD-003").unwrap(),
+        [
+            "PROD-003",
+            "Solvent",
+            "C",
+            "(liter)",
+            "4200.2516",
+            "->",
+            "0",
+            "15898",
+            "gallon",
+            "->",
+            "0",
+            "179,560.76",
+            "->",
+            "0.00",
+            "yes",
+            "->",
+            "no",
+            "+RULE_ERROR"
+        ]
+    );
+    assert_eq!(
+        product_line(&table, "PROD-002").unwrap(),
+        [
+            "PROD-002",
+            "Resin",
+            "B",
+            "(kg)",
+            "850.9756",
+            "386",
+            "lb",
+            "21,274.39",
+            "yes",
+            "->",
+            "no"
+        ]
+    );
+
+    let out = run(
+        dir.path(),
+        &["rules", "test", &file, "--format", "json"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    // Warnings go to stderr, so stdout stays JSON.
+    assert!(
+        stderr(&out).contains("warning: no `no-loop`"),
+        "{}",
+        stderr(&out)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let failures = v["failures"].as_array().unwrap();
+    assert_eq!(failures.len(), 2, "{failures:?}");
+    assert_eq!(failures[0]["rule"], "Rebate");
+    assert_eq!(failures[0]["kind"], "bad_result");
+    assert_eq!(failures[0]["products"][0], "PROD-001");
+    assert_eq!(failures[1]["rule"], "Surcharge");
+    assert_eq!(failures[1]["kind"], "cycle_limit");
+    let counted: u64 = failures.iter().map(|f| f["count"].as_u64().unwrap()).sum();
+    assert_eq!(v["summary"]["failed_products"], counted);
+}
+
+#[test]
+fn rules_test_of_identical_rules_changes_nothing_and_of_broken_rules_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let same = candidate(dir.path(), "same.grl", "rule", "rule", "");
+    let out = run(dir.path(), &["rules", "test", &same], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let table = stdout(&out);
+    assert_eq!(summary_line(&table, "Changed"), "none");
+    assert_eq!(summary_line(&table, "Rule failures"), "none");
+    let orders = summary_line(&table, "Orders");
+    let (before, after) = orders.split_once(" -> ").unwrap();
+    assert_eq!(before, after);
+    assert!(!table.contains("Product "), "no product table: {table}");
+    let out = run(
+        dir.path(),
+        &["rules", "test", &same, "--format", "json"],
+        &[],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v["summary"]["changed"], 0);
+    assert_eq!(v["changes"], serde_json::json!([]));
+    assert_eq!(v["summary"]["amount_before"], v["summary"]["amount_after"]);
+
+    // Errors: printed as rules check prints them, nothing planned, exit 1.
+    let broken = dir.path().join("broken.grl");
+    std::fs::write(
+        &broken,
+        "rule \"A\" salience 10 no-loop {\n    when\n        Product.moqq > 0\n    then\n        Product.order_qty = Product.moq;\n}\n",
+    )
+    .unwrap();
+    let out = run(
+        dir.path(),
+        &["rules", "test", broken.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let b = broken.display();
+    assert_eq!(
+        stdout(&out),
+        format!(
+            "{b}:3:9: error: unknown field `Product.moqq`: the engine reads it as null and the rule never fires\n  \
+             hint: did you mean `Product.moq`?\n\
+             {b}: 1 error, 0 warnings: the rules cannot be used\n"
+        )
+    );
+    let out = run(dir.path(), &["rules", "test", "no-such.grl"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("no-such.grl: cannot read the rules file"));
+    // A broken config stops it like every command.
+    let cfg = dir.path().join("bad.toml");
+    std::fs::write(&cfg, "[oms\n").unwrap();
+    let out = run(
+        dir.path(),
+        &["--config", cfg.to_str().unwrap(), "rules", "test", &same],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }

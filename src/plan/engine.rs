@@ -2,6 +2,7 @@
 //! worker thread, facts in and the fired rules with their changes out.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use rust_rule_engine::{
@@ -72,6 +73,18 @@ pub struct RuleTrace {
 impl RuleTable {
     pub fn rule_name(&self, id: u16) -> Option<&Arc<str>> {
         self.rules.get(id as usize).map(|r| &r.name)
+    }
+
+    /// The last rule of the trace with an action writing `field`: the one a
+    /// refused value of that field is charged to.
+    pub fn last_writer(&self, trace: &RuleTrace, field: &str) -> Option<&Arc<str>> {
+        trace.fired.iter().rev().find_map(|&id| {
+            let rule = self.rules.get(id as usize)?;
+            rule.actions
+                .iter()
+                .any(|a| a.formula.target.as_deref() == Some(field))
+                .then_some(&rule.name)
+        })
     }
 
     /// A copy sharing nothing with `self` (one per worker thread: shared
@@ -385,37 +398,46 @@ impl RuleSet {
 
     /// A new engine for one worker thread, with buyerdesk's actions.
     pub fn engine(&self) -> Planner {
-        let config = EngineConfig {
-            max_cycles: MAX_CYCLES,
-            timeout: None,
-            enable_stats: false,
-            debug_mode: false,
-        };
-        let mut engine = RustRuleEngine::with_config(self.kb.clone(), config);
-        engine.register_action_handler(ROUND_UP_TO_MULTIPLE, |params, facts| {
-            let (target, value, multiple) = action_args("RoundUpToMultiple", params)?;
-            let result = if multiple > 0.0 {
-                guarded_ceil(value / multiple) * multiple
-            } else {
-                value
-            };
-            facts.set_nested(&format!("Product.{target}"), Value::Number(result))
-        });
-        engine.register_action_handler(CEIL_DIVIDE, |params, facts| {
-            let (target, numerator, denominator) = action_args("CeilDivide", params)?;
-            if denominator <= 0.0 {
-                return Err(rust_rule_engine::RuleEngineError::EvaluationError {
-                    message: format!("CeilDivide: denominator {denominator} is not positive"),
-                });
-            }
-            let result = guarded_ceil(numerator / denominator);
-            facts.set_nested(&format!("Product.{target}"), Value::Number(result))
-        });
+        let mut engine = RustRuleEngine::with_config(self.kb.clone(), engine_config());
+        register_actions(&mut engine);
         Planner {
             engine,
             table: Arc::new(self.table.deep_copy()),
+            blame: None,
         }
     }
+}
+
+fn engine_config() -> EngineConfig {
+    EngineConfig {
+        max_cycles: MAX_CYCLES,
+        timeout: None,
+        enable_stats: false,
+        debug_mode: false,
+    }
+}
+
+/// Registers buyerdesk's actions (`CUSTOM_ACTIONS`) with an engine.
+fn register_actions(engine: &mut RustRuleEngine) {
+    engine.register_action_handler(ROUND_UP_TO_MULTIPLE, |params, facts| {
+        let (target, value, multiple) = action_args("RoundUpToMultiple", params)?;
+        let result = if multiple > 0.0 {
+            guarded_ceil(value / multiple) * multiple
+        } else {
+            value
+        };
+        facts.set_nested(&format!("Product.{target}"), Value::Number(result))
+    });
+    engine.register_action_handler(CEIL_DIVIDE, |params, facts| {
+        let (target, numerator, denominator) = action_args("CeilDivide", params)?;
+        if denominator <= 0.0 {
+            return Err(rust_rule_engine::RuleEngineError::EvaluationError {
+                message: format!("CeilDivide: denominator {denominator} is not positive"),
+            });
+        }
+        let result = guarded_ceil(numerator / denominator);
+        facts.set_nested(&format!("Product.{target}"), Value::Number(result))
+    });
 }
 
 fn action_args(
@@ -461,6 +483,9 @@ pub struct RuleRun {
     pub result: HashMap<String, Value>,
     /// The engine's run-time error, if any (facts may be partly modified).
     pub error: Option<String>,
+    /// The rule whose action raised `error`, when it is known (the engine's
+    /// error does not name it: see `Planner::blame`).
+    pub failed_rule: Option<u16>,
     pub cycles: usize,
 }
 
@@ -468,6 +493,55 @@ pub struct RuleRun {
 pub struct Planner {
     engine: RustRuleEngine,
     table: Arc<RuleTable>,
+    /// Built on the first run-time error only.
+    blame: Option<Box<Blame>>,
+}
+
+/// The name of the action `Blame` puts first in every rule.
+const ENTER_RULE: &str = "BuyerdeskEnterRule";
+/// `Blame::inside` when no rule's actions are running.
+const OUTSIDE: usize = usize::MAX;
+
+/// An engine running the same rules, each with a first action that records
+/// which rule's actions are running. The engine reports a failed action
+/// without the rule, and calls back only after a rule's actions all
+/// succeeded; running the product again on this engine tells which rule it
+/// was. Only products whose rules failed pay for it.
+struct Blame {
+    engine: RustRuleEngine,
+    /// The rule (table id) whose actions are running, or `OUTSIDE`.
+    inside: Arc<AtomicUsize>,
+}
+
+impl Blame {
+    fn new(engine: &RustRuleEngine, table: &RuleTable) -> Blame {
+        let kb = KnowledgeBase::new("buyerdesk-blame");
+        // In the engine's order (salience, then file order): added in that
+        // order, the stable sort by salience keeps it.
+        for mut rule in engine.knowledge_base().get_rules() {
+            let Some(&id) = table.by_name.get(&rule.name) else {
+                continue;
+            };
+            let mark = ActionType::Custom {
+                action_type: ENTER_RULE.to_string(),
+                params: HashMap::from([("0".to_string(), Value::Integer(i64::from(id)))]),
+            };
+            rule.actions.insert(0, mark);
+            // Names are unique: the same rules were added once already.
+            let _ = kb.add_rule(rule);
+        }
+        let mut engine = RustRuleEngine::with_config(kb, engine_config());
+        register_actions(&mut engine);
+        let inside = Arc::new(AtomicUsize::new(OUTSIDE));
+        let mark = Arc::clone(&inside);
+        engine.register_action_handler(ENTER_RULE, move |params, _| {
+            if let Some(Value::Integer(id)) = params.get("0") {
+                mark.store(*id as usize, Ordering::Relaxed);
+            }
+            Ok(())
+        });
+        Blame { engine, inside }
+    }
 }
 
 impl Planner {
@@ -514,14 +588,41 @@ impl Planner {
                 trace,
                 result,
                 error: None,
+                failed_rule: None,
                 cycles: r.cycle_count,
             },
             Err(e) => RuleRun {
                 trace,
                 result,
                 error: Some(e.to_string()),
+                failed_rule: self.blame(facts),
                 cycles: 0,
             },
+        }
+    }
+
+    /// The rule whose action fails on these facts: the product is run again
+    /// on the marked engine (`Blame`). `None` when the failure is outside
+    /// any rule's actions (a condition) or does not happen again.
+    fn blame(&mut self, facts: &ProductFacts) -> Option<u16> {
+        let blame = self
+            .blame
+            .get_or_insert_with(|| Box::new(Blame::new(&self.engine, &self.table)));
+        blame.engine.reset_no_loop_tracking();
+        blame.inside.store(OUTSIDE, Ordering::Relaxed);
+        let engine_facts = Facts::new();
+        engine_facts
+            .add_value("Product", Value::Object(facts.to_object()))
+            .ok()?;
+        let inside = Arc::clone(&blame.inside);
+        // A rule whose actions all ran is left.
+        let outcome = blame.engine.execute_with_callback(&engine_facts, |_, _| {
+            inside.store(OUTSIDE, Ordering::Relaxed)
+        });
+        let id = blame.inside.load(Ordering::Relaxed);
+        match outcome {
+            Err(_) if id != OUTSIDE => u16::try_from(id).ok(),
+            _ => None,
         }
     }
 }

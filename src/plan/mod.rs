@@ -95,7 +95,46 @@ pub struct ProductPlan {
     pub exception_details: Arc<[Exception]>,
     /// Names of the rules that fired, in order.
     pub rules_fired: Vec<Arc<str>>,
+    /// What went wrong in the rules (behind a `RULE_ERROR`), each charged
+    /// to a rule where buyerdesk can tell which.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rule_failures: Vec<RuleFailure>,
     pub rationale: Rationale,
+}
+
+/// One way the rules failed on a product.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RuleFailure {
+    /// The rule at fault: the one whose action failed, the one that kept
+    /// firing, or the last one that wrote a refused value. `None` when no
+    /// rule can be named (a value no rule wrote, a failure outside actions).
+    pub rule: Option<Arc<str>>,
+    pub kind: RuleFailureKind,
+    /// What happened, without the rule's name.
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleFailureKind {
+    /// The engine returned an error (an action on a missing field, a
+    /// division by zero, a failed buyerdesk action).
+    EngineError,
+    /// The rules ran up to the engine's cycle limit.
+    CycleLimit,
+    /// A result the checks after the rules refused (not a number, negative,
+    /// not finite, not true/false).
+    BadResult,
+}
+
+impl RuleFailure {
+    /// The failure in words, the rule first.
+    pub fn describe(&self) -> String {
+        match &self.rule {
+            Some(rule) => format!("rule \"{rule}\": {}", self.message),
+            None => self.message.clone(),
+        }
+    }
 }
 
 impl ProductPlan {
@@ -135,6 +174,7 @@ impl ProductPlan {
             exceptions: Vec::new(),
             exception_details: Arc::from(Vec::new()),
             rules_fired: Vec::new(),
+            rule_failures: Vec::new(),
             rationale: Rationale::default(),
         }
     }
@@ -293,9 +333,9 @@ fn apply_rules(
         trace,
         result,
         error,
+        failed_rule,
         cycles,
     } = run;
-    plan.rationale.set_rules(table, trace);
     let get = |name: &str| number(result.get(name));
     plan.inventory_position = get("inventory_position");
     plan.demand_during_lead_time = get("demand_during_lead_time");
@@ -303,26 +343,41 @@ fn apply_rules(
     plan.net_requirement = get("net_requirement");
     plan.rounding_multiple = get("rounding_multiple");
 
-    let mut problems = Vec::new();
+    let mut failures = Vec::new();
     if let Some(e) = &error {
-        problems.push(format!("the rules failed: {e}"));
+        let rule = failed_rule.and_then(|id| table.rule_name(id)).cloned();
+        failures.push(RuleFailure {
+            message: if rule.is_some() {
+                format!("failed: {e}")
+            } else {
+                format!("the rules failed: {e}")
+            },
+            rule,
+            kind: RuleFailureKind::EngineError,
+        });
     }
     if cycles >= engine::MAX_CYCLES {
-        problems.push(format!(
-            "the rules ran {cycles} cycles, the engine's limit: a rule without no-loop keeps firing"
-        ));
+        failures.extend(cycle_limit_failures(&table, &trace, cycles));
     }
+    let mut refused = |field: &str, message: String| {
+        failures.push(RuleFailure {
+            rule: table.last_writer(&trace, field).cloned(),
+            kind: RuleFailureKind::BadResult,
+            message,
+        })
+    };
     let mut checked = |name: &str| -> f64 {
         match get(name) {
             Some(v) if v.is_finite() && v >= 0.0 => v,
             Some(v) => {
-                problems.push(format!(
-                    "{name} = {v} after the rules (must be a finite number >= 0)"
-                ));
+                refused(
+                    name,
+                    format!("{name} = {v} after the rules (must be a finite number >= 0)"),
+                );
                 0.0
             }
             None => {
-                problems.push(format!("{name} is not a number after the rules"));
+                refused(name, format!("{name} is not a number after the rules"));
                 0.0
             }
         }
@@ -333,19 +388,21 @@ fn apply_rules(
     let requires_approval = match result.get("requires_approval") {
         Some(Value::Boolean(b)) => *b,
         other => {
-            problems.push(format!(
-                "requires_approval is not true/false after the rules ({other:?})"
-            ));
+            refused(
+                "requires_approval",
+                format!("requires_approval is not true/false after the rules ({other:?})"),
+            );
             false
         }
     };
     if order_qty > 0.0 && purchase_qty <= 0.0 {
-        problems.push(format!(
-            "order_qty is {} but purchase_qty is 0",
-            fmt_qty(order_qty)
-        ));
+        refused(
+            "purchase_qty",
+            format!("order_qty is {} but purchase_qty is 0", fmt_qty(order_qty)),
+        );
     }
-    if problems.is_empty() {
+    plan.rationale.set_rules(table, trace);
+    if failures.is_empty() {
         plan.order_qty = order_qty;
         plan.purchase_qty = purchase_qty;
         plan.amount = amount;
@@ -358,6 +415,7 @@ fn apply_rules(
             requires_approval,
         });
     } else {
+        let problems: Vec<String> = failures.iter().map(RuleFailure::describe).collect();
         for p in &problems {
             plan.rationale
                 .push(Step::simple(StepKind::Check, format!("Check failed: {p}")));
@@ -366,7 +424,47 @@ fn apply_rules(
             code: ExceptionCode::RuleError,
             message: format!("{}; no order suggested", problems.join("; ")),
         });
+        plan.rule_failures = failures;
     }
+}
+
+/// A run that reached the cycle limit is charged to the rules that fired
+/// more than once: only a rule without no-loop fires again.
+fn cycle_limit_failures(
+    table: &engine::RuleTable,
+    trace: &engine::RuleTrace,
+    cycles: usize,
+) -> Vec<RuleFailure> {
+    let mut counts: Vec<(u16, usize)> = Vec::new();
+    for &id in &trace.fired {
+        match counts.iter_mut().find(|(r, _)| *r == id) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((id, 1)),
+        }
+    }
+    let looping: Vec<RuleFailure> = counts
+        .into_iter()
+        .filter(|(_, n)| *n > 1)
+        .filter_map(|(id, n)| {
+            Some(RuleFailure {
+                rule: Some(Arc::clone(table.rule_name(id)?)),
+                kind: RuleFailureKind::CycleLimit,
+                message: format!(
+                    "fired {n} times: the rules ran {cycles} cycles, the engine's limit: a rule without no-loop keeps firing while its condition holds"
+                ),
+            })
+        })
+        .collect();
+    if looping.is_empty() {
+        return vec![RuleFailure {
+            rule: None,
+            kind: RuleFailureKind::CycleLimit,
+            message: format!(
+                "the rules ran {cycles} cycles, the engine's limit: a rule without no-loop keeps firing"
+            ),
+        }];
+    }
+    looping
 }
 
 fn override_exception(suggested: f64, o: &OverrideNote) -> Exception {

@@ -431,4 +431,124 @@ fn a_rule_that_keeps_firing_is_a_rule_error_not_a_silent_result() {
         .exception_details
         .iter()
         .any(|e| e.message.contains("no-loop")));
+    assert_eq!(
+        plan.rule_failures.len(),
+        1,
+        "LOOP: only Loops fired more than once: {:?}",
+        plan.rule_failures
+    );
+    let f = &plan.rule_failures[0];
+    assert_eq!(f.rule.as_deref(), Some("Loops"), "LOOP: {f:?}");
+    assert_eq!(f.kind, RuleFailureKind::CycleLimit);
+    assert!(
+        f.message
+            .starts_with("fired 100 times: the rules ran 100 cycles"),
+        "LOOP: {}",
+        f.message
+    );
+}
+
+/// The shipped rules with `extra` appended.
+fn shipped_and(extra: &str) -> RuleSet {
+    RuleSet::parse(&format!("{DEFAULT_RULES}\n{extra}"), "extra.grl").unwrap()
+}
+
+#[test]
+fn an_engine_error_is_charged_to_the_rule_whose_action_failed() {
+    // Salience 65 runs between MultipleIs* (70) and RoundUpAndPrice (60):
+    // rules fire before and after it would, only its action fails.
+    let rules = shipped_and(
+        "rule \"DividesByOrderMultiple\" salience 65 no-loop {\n    when\n        Product.order_qty > 0\n    then\n        Product.target_qty = Product.order_qty / Product.order_multiple;\n}\n",
+    );
+    let mut planner = rules.engine();
+    let p = Arc::new(product("DIV", 150.0, 500.0, 15.5, 100.0, 7.0, None));
+    let plan = plan_product(&p, &PlanContext::default(), &mut planner);
+    assert!(
+        plan.has(ExceptionCode::RuleError),
+        "DIV: {:?}",
+        plan.exceptions
+    );
+    assert_eq!(plan.order_qty, 0.0, "DIV: no order from failed rules");
+    let f = &plan.rule_failures[0];
+    assert_eq!(
+        f.rule.as_deref(),
+        Some("DividesByOrderMultiple"),
+        "DIV: {f:?}"
+    );
+    assert_eq!(f.kind, RuleFailureKind::EngineError);
+    assert!(f.message.contains("Division by zero"), "DIV: {}", f.message);
+    let detail = &plan
+        .exception_details
+        .iter()
+        .find(|e| e.code == ExceptionCode::RuleError)
+        .unwrap()
+        .message;
+    assert!(
+        detail.starts_with("rule \"DividesByOrderMultiple\": failed: "),
+        "DIV: {detail}"
+    );
+    // The rules that ran before it are in the trace; the failed one is not.
+    let fired: Vec<&str> = plan.rules_fired.iter().map(|r| r.as_ref()).collect();
+    assert_eq!(fired.last(), Some(&"MultipleIsMoq"), "DIV: {fired:?}");
+
+    // A product with an order multiple passes, on the same engine, and a
+    // second failing product is charged to the same rule again.
+    let mut ok = product("OK", 150.0, 500.0, 15.5, 100.0, 7.0, None);
+    ok.suppliers[0].order_multiple = Some(Num::Value(10.0));
+    let plan = plan_product(&Arc::new(ok), &PlanContext::default(), &mut planner);
+    assert!(
+        plan.rule_failures.is_empty(),
+        "OK: {:?}",
+        plan.rule_failures
+    );
+    assert!(plan.order_qty > 0.0, "OK: order_qty {}", plan.order_qty);
+    let plan = plan_product(&p, &PlanContext::default(), &mut planner);
+    assert_eq!(
+        plan.rule_failures[0].rule.as_deref(),
+        Some("DividesByOrderMultiple")
+    );
+}
+
+#[test]
+fn a_refused_result_is_charged_to_the_last_rule_that_wrote_it() {
+    let rules = shipped_and(
+        "rule \"Discount\" salience 50 no-loop {\n    when\n        Product.amount > 0\n    then\n        Product.amount = Product.amount - Product.order_qty * Product.unit_price - Product.unit_price;\n}\n",
+    );
+    let mut planner = rules.engine();
+    let p = Arc::new(product("NEG", 150.0, 500.0, 15.5, 100.0, 7.0, None));
+    let plan = plan_product(&p, &PlanContext::default(), &mut planner);
+    assert_eq!(plan.rule_failures.len(), 1, "NEG: {:?}", plan.rule_failures);
+    let f = &plan.rule_failures[0];
+    assert_eq!(f.rule.as_deref(), Some("Discount"), "NEG: {f:?}");
+    assert_eq!(f.kind, RuleFailureKind::BadResult);
+    assert_eq!(
+        f.message,
+        "amount = -15.5 after the rules (must be a finite number >= 0)"
+    );
+    assert_eq!(plan.amount, 0.0);
+    // Products the rule does not break keep no failure.
+    let quiet = Arc::new(product("QUIET", 1.0, 500.0, 15.5, 100.0, 7.0, None));
+    let plan = plan_product(&quiet, &PlanContext::default(), &mut planner);
+    assert!(
+        plan.rule_failures.is_empty(),
+        "QUIET: {:?}",
+        plan.rule_failures
+    );
+    assert!(!plan.has(ExceptionCode::RuleError));
+}
+
+#[test]
+fn a_failed_plan_serialises_its_rule_failures_and_a_good_one_does_not() {
+    let p = plan_one(&product("OK", 150.0, 500.0, 15.5, 100.0, 7.0, None));
+    let v = serde_json::to_value(&p).unwrap();
+    assert!(v.get("rule_failures").is_none(), "OK: {v}");
+    let rules = shipped_and(
+        "rule \"Loops\" salience 1 {\n    when\n        Product.moq > 0\n    then\n        Product.amount = Product.amount + 1;\n}\n",
+    );
+    let mut planner = rules.engine();
+    let p = Arc::new(product("LOOP", 150.0, 500.0, 15.5, 100.0, 7.0, None));
+    let plan = plan_product(&p, &PlanContext::default(), &mut planner);
+    let v = serde_json::to_value(&plan).unwrap();
+    assert_eq!(v["rule_failures"][0]["rule"], "Loops");
+    assert_eq!(v["rule_failures"][0]["kind"], "cycle_limit");
 }

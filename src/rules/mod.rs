@@ -1,11 +1,13 @@
-//! GRL rule files: validation with `file:line:col` diagnostics, and loading
-//! only rules that pass it. Pure: no I/O, no async, no UI.
+//! GRL rule files: validation with `file:line:col` diagnostics, loading
+//! only rules that pass it, and the dry run of candidate rules against the
+//! rules in force. Pure: no I/O, no async, no UI.
 //!
 //! rust-rule-engine's parser accepts most broken input silently (shared
 //! RULES.md), so every file a user wrote goes through `validate` before the
 //! engine sees it; `load` refuses a file with any error. Depends on `plan`
 //! (the fact schema, `RuleSet`), never the other way round.
 
+pub mod dryrun;
 mod lexer;
 mod validate;
 
@@ -13,6 +15,7 @@ use std::fmt;
 
 use crate::plan::{RuleSet, RulesError};
 
+pub use dryrun::{dry_run, DryRun};
 pub use validate::{validate, SALIENCE_MAX};
 
 /// How bad a diagnostic is.
