@@ -969,3 +969,109 @@ fn a_refresh_that_adds_and_removes_products_keeps_the_selection() {
         vec!["PROD-000", "PROD-001", "PROD-003", "PROD-004"]
     );
 }
+
+fn press(app: &mut App, code: KeyCode, modifiers: KeyModifiers) {
+    let event = KeyEvent::new(code, modifiers);
+    if let Some(action) = action_for(app, event) {
+        app.update(action);
+    }
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        let code = if c == '\n' {
+            KeyCode::Enter
+        } else {
+            KeyCode::Char(c)
+        };
+        press(app, code, KeyModifiers::NONE);
+    }
+}
+
+/// The rule editor: opened from the list with R on the rules in force,
+/// validated as the author types (after a pause), errors listed and marked,
+/// F2 to the error, Ctrl-S refused while there are errors, Esc keeps the
+/// edits as a draft that R brings back, and a good edit asked to be applied.
+#[test]
+fn the_rule_editor_checks_as_you_type_and_applies_only_good_rules() {
+    use buyerdesk::tui::editor::VALIDATE_AFTER_MS;
+    let mut app = reference_app();
+    let rules = RuleSet::embedded();
+    app.rules_text = rules.text.to_string();
+    app.rules_origin = "rules/purchasing.grl".into();
+    press(&mut app, KeyCode::Char('R'), KeyModifiers::SHIFT);
+    let editor = app.editor.as_ref().expect("R opens the editor");
+    assert_eq!(editor.text(), app.rules_text, "on the rules in force");
+    assert_eq!(editor.diagnostics.len(), 0, "{:?}", editor.diagnostics);
+    assert_eq!(buyerdesk::tui::keys::screen(&app), Screen::Editor);
+
+    // Text outside any rule, typed at the top: checked once typing pauses.
+    type_text(&mut app, "oops ");
+    let editor = app.editor.as_ref().unwrap();
+    assert!(
+        editor.text().starts_with("oops //"),
+        "{}",
+        &editor.text()[..20]
+    );
+    assert!(editor.diagnostics.is_empty(), "not checked while typing");
+    let later = app.now + chrono::Duration::milliseconds(VALIDATE_AFTER_MS + 1);
+    assert!(app.validate_editor_if_due(later));
+    let editor = app.editor.as_ref().unwrap();
+    let error = editor
+        .diagnostics
+        .iter()
+        .find(|d| d.is_error())
+        .expect("an error for the stray text");
+    assert_eq!((error.line, error.col), (1, 1), "{error:?}");
+
+    let screen = render(&mut app, 80, 24);
+    assert!(screen.contains("1:1: error:"), "{screen}");
+    assert!(screen.contains("● "), "the line is marked:\n{screen}");
+    insta::assert_snapshot!("editor_80x24", screen);
+    insta::assert_snapshot!("editor_120x40", render(&mut app, 120, 40));
+
+    // F2 goes to it; Ctrl-S is refused.
+    press(&mut app, KeyCode::End, KeyModifiers::NONE);
+    press(&mut app, KeyCode::F(2), KeyModifiers::NONE);
+    assert_eq!(app.editor.as_ref().unwrap().textarea.cursor(), (0, 0));
+    press(&mut app, KeyCode::Char('s'), KeyModifiers::CONTROL);
+    assert_eq!(
+        app.rules_apply_wanted, None,
+        "rules with errors are not applied"
+    );
+    let status = app.editor.as_ref().unwrap().status.clone().unwrap();
+    assert!(status.starts_with("Not applied: 1 error"), "{status}");
+
+    // Esc keeps the edit as a draft; R brings it back.
+    press(&mut app, KeyCode::Esc, KeyModifiers::NONE);
+    assert!(app.editor.is_none());
+    assert!(app.rules_draft.as_deref().unwrap().starts_with("oops //"));
+    press(&mut app, KeyCode::Char('R'), KeyModifiers::SHIFT);
+    let editor = app.editor.as_ref().unwrap();
+    assert!(editor.text().starts_with("oops //"), "the draft is back");
+    assert!(editor.status.as_deref().unwrap().contains("draft"));
+
+    // Undone: nothing to apply. A comment added at the end: applied.
+    for _ in 0..5 {
+        press(&mut app, KeyCode::Delete, KeyModifiers::NONE);
+    }
+    assert_eq!(app.editor.as_ref().unwrap().text(), app.rules_text);
+    press(&mut app, KeyCode::Char('s'), KeyModifiers::CONTROL);
+    assert_eq!(app.rules_apply_wanted, None);
+    let lines = app.editor.as_ref().unwrap().textarea.lines().len();
+    for _ in 0..lines {
+        press(&mut app, KeyCode::Down, KeyModifiers::NONE);
+    }
+    press(&mut app, KeyCode::End, KeyModifiers::NONE);
+    type_text(&mut app, "\n// checked by the buyers' lead");
+    press(&mut app, KeyCode::Char('s'), KeyModifiers::CONTROL);
+    let wanted = app
+        .rules_apply_wanted
+        .clone()
+        .expect("good rules are applied");
+    assert!(
+        wanted.ends_with("}\n// checked by the buyers' lead\n"),
+        "{wanted:?}"
+    );
+    assert!(app.editor.as_ref().unwrap().applying);
+}

@@ -23,16 +23,19 @@ pub enum Screen {
     Override,
     Help,
     Sources,
+    /// The rule editor: unbound keys edit the text.
+    Editor,
 }
 
 impl Screen {
-    pub const ALL: [Screen; 6] = [
+    pub const ALL: [Screen; 7] = [
         Screen::List,
         Screen::Detail,
         Screen::Filter,
         Screen::Override,
         Screen::Help,
         Screen::Sources,
+        Screen::Editor,
     ];
 
     /// Its name in the config: `[keys.list]`.
@@ -44,6 +47,7 @@ impl Screen {
             Screen::Override => "override",
             Screen::Help => "help",
             Screen::Sources => "sources",
+            Screen::Editor => "editor",
         }
     }
 
@@ -56,6 +60,7 @@ impl Screen {
             Screen::Override => "the override popup",
             Screen::Help => "the help",
             Screen::Sources => "the sources popup",
+            Screen::Editor => "the rule editor",
         }
     }
 
@@ -65,7 +70,7 @@ impl Screen {
 
     /// Printable keys type text here, so they cannot be bound.
     pub fn takes_text(self) -> bool {
-        matches!(self, Screen::Filter | Screen::Override)
+        matches!(self, Screen::Filter | Screen::Override | Screen::Editor)
     }
 
     fn index(self) -> usize {
@@ -510,6 +515,13 @@ impl Keymap {
             ),
             refresh.clone(),
             sources.clone(),
+            bind(
+                "rules",
+                A::OpenEditor,
+                &["R"],
+                "edit the rules",
+                Some("rules"),
+            ),
             help(&["?"]),
             quit.clone(),
         ]);
@@ -637,6 +649,31 @@ impl Keymap {
             Some("close"),
         )];
 
+        let editor = vec![
+            bind(
+                "close",
+                A::CloseEditor,
+                &["Esc"],
+                "leave (edits kept as a draft)",
+                Some("leave"),
+            ),
+            bind(
+                "apply",
+                A::ApplyRules,
+                &["ctrl-s"],
+                "apply (only without errors)",
+                Some("apply"),
+            ),
+            bind(
+                "next_problem",
+                A::NextProblem,
+                &["F2"],
+                "next error, then warning",
+                Some("next error"),
+            ),
+            help(&["F1"]),
+        ];
+
         let mut screens = vec![Vec::new(); Screen::ALL.len()];
         for (screen, bindings) in [
             (Screen::List, list),
@@ -645,6 +682,7 @@ impl Keymap {
             (Screen::Override, override_popup),
             (Screen::Help, help_popup),
             (Screen::Sources, sources_popup),
+            (Screen::Editor, editor),
         ] {
             screens[screen.index()] = bindings;
         }
@@ -965,10 +1003,10 @@ impl Keymap {
             ));
         }
         if screen.takes_text() {
-            let field = if screen == Screen::Filter {
-                "the filter"
-            } else {
-                "the field"
+            let field = match screen {
+                Screen::Filter => "the filter",
+                Screen::Editor => "the rules",
+                _ => "the field",
             };
             after.push(format!("Other keys type into {field}."));
         }
@@ -1450,7 +1488,7 @@ mod tests {
         assert_eq!(at(&e), ("keys.lsit", None));
         assert!(
             e.message.contains(
-                "unknown screen 'lsit' (there are list, detail, filter, override, help, sources)"
+                "unknown screen 'lsit' (there are list, detail, filter, override, help, sources, editor)"
             ),
             "{e:?}"
         );

@@ -18,7 +18,9 @@ pub fn screen(app: &App) -> Screen {
 
 /// What the help describes: the screen `?` was pressed on.
 pub fn screen_below_help(app: &App) -> Screen {
-    if app.sources_open {
+    if app.editor.is_some() {
+        Screen::Editor
+    } else if app.sources_open {
         Screen::Sources
     } else if app.form.is_some() {
         Screen::Override
@@ -47,6 +49,8 @@ pub fn action_for(app: &App, event: KeyEvent) -> Option<Action> {
     match (screen, key.code) {
         (Screen::Filter, KeyCode::Char(c)) if key.types_text() => Some(Action::FilterInput(c)),
         (Screen::Override, KeyCode::Char(c)) if key.types_text() => Some(Action::FormInput(c)),
+        // The editor takes every key it is not bound to.
+        (Screen::Editor, _) => Some(Action::EditorKey(event)),
         _ => None,
     }
 }
@@ -130,6 +134,7 @@ mod tests {
                 }
                 Screen::Help => app.help_open = true,
                 Screen::Sources => app.sources_open = true,
+                Screen::Editor => app.update(Action::OpenEditor),
             }
             assert_eq!(super::screen(&app), screen);
             for b in app.keymap.bindings(screen) {

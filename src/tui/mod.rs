@@ -3,6 +3,7 @@
 //! and the terminal loop. Live refresh, source chips and overrides come next.
 
 pub mod charts;
+pub mod editor;
 pub mod keymap;
 pub mod keys;
 pub mod run;

@@ -137,6 +137,8 @@ pub async fn run(setup: Setup) -> Result<()> {
     let mut app = App::waiting();
     app.theme = setup.theme;
     app.keymap = setup.keymap;
+    app.rules_text = setup.rules.text.to_string();
+    app.rules_origin = setup.rules.origin.clone();
     app.user = setup.store.user.clone();
     let store = setup.store.clone();
     let mut sigterm = signal(SignalKind::terminate()).context("SIGTERM handler")?;
@@ -179,6 +181,12 @@ pub async fn run(setup: Setup) -> Result<()> {
                     dirty = true;
                 }
                 _ = clock.tick() => dirty |= app.tick(Local::now()),
+                // The editor validates once typing pauses.
+                _ = tokio::time::sleep(Duration::from_millis(
+                    crate::tui::editor::VALIDATE_AFTER_MS as u64,
+                )), if app.editor.as_ref().is_some_and(|e| e.edited.is_some()) => {
+                    dirty |= app.validate_editor_if_due(Local::now());
+                }
                 _ = sigterm.recv() => {
                     tracing::info!("SIGTERM: leaving");
                     break;
@@ -234,6 +242,8 @@ fn on_event(app: &mut App, event: Event, suspend: &mut bool) -> bool {
         }
         Event::Key(key) => match action_for(app, key) {
             Some(action) => {
+                // Edits are timed from the key, not from the last frame.
+                app.now = Local::now();
                 app.update(action);
                 true
             }

@@ -81,6 +81,16 @@ pub enum Action {
     /// In the detail: show the charts instead of the steps (narrow
     /// screens), or the steps again.
     ToggleCharts,
+    /// Open the rule editor (on the draft, if one was left).
+    OpenEditor,
+    /// Leave the rule editor; the edited text stays as a draft.
+    CloseEditor,
+    /// A key for the editor's text.
+    EditorKey(ratatui::crossterm::event::KeyEvent),
+    /// Move to the next error (then warning) in the editor.
+    NextProblem,
+    /// Apply the edited rules (refused while they have errors).
+    ApplyRules,
     FormInput(char),
     FormBackspace,
     FormNextField,
@@ -192,6 +202,15 @@ pub struct App {
     /// Products that need an order, and products with exceptions (counted
     /// when the plans change, not on every frame).
     pub counts: (usize, usize),
+    /// The rules in force: their text and where they came from.
+    pub rules_text: String,
+    pub rules_origin: String,
+    /// The rule editor, when open.
+    pub editor: Option<super::editor::RuleEditor>,
+    /// Edits not applied, kept when the editor was left.
+    pub rules_draft: Option<String>,
+    /// Rules text to apply; taken by the terminal loop.
+    pub rules_apply_wanted: Option<String>,
 }
 
 /// The daily demand of one product, asked of the OMS for the detail.
@@ -423,6 +442,10 @@ impl App {
             self.update_form(action);
             return;
         }
+        if self.editor.is_some() {
+            self.update_editor(action);
+            return;
+        }
         let last = self.view.len().saturating_sub(1);
         if self.detail_open {
             // In the detail pane the moving keys scroll the rationale.
@@ -545,6 +568,15 @@ impl App {
                 self.message = Some("Nothing selected".to_string());
             }
             Action::ToggleCharts => self.charts_open = !self.charts_open,
+            Action::OpenEditor => {
+                let text = self.rules_draft.clone().unwrap_or(self.rules_text.clone());
+                let mut editor =
+                    super::editor::RuleEditor::open(&text, &self.rules_origin, &self.rules_text);
+                if self.rules_draft.is_some() {
+                    editor.status = Some("Your unapplied edits (a draft) are back.".to_string());
+                }
+                self.editor = Some(editor);
+            }
             Action::OpenOverride => {
                 if let Some(p) = self.selected_plan() {
                     let current = p.override_qty.unwrap_or(p.order_qty);
@@ -573,6 +605,65 @@ impl App {
                 }
             }
             _ => {}
+        }
+    }
+
+    fn update_editor(&mut self, action: Action) {
+        let now = self.now;
+        let Some(editor) = self.editor.as_mut() else {
+            return;
+        };
+        match action {
+            Action::CloseEditor | Action::Quit => {
+                // Edits are kept, never lost by leaving.
+                self.rules_draft = editor.is_edited().then(|| editor.text());
+                self.editor = None;
+                if self.rules_draft.is_some() {
+                    self.message = Some("Rule edits kept as a draft (R reopens them)".to_string());
+                }
+                if action == Action::Quit {
+                    self.should_quit = true;
+                }
+            }
+            Action::EditorKey(key) if editor.textarea.input(key) => editor.changed(now),
+            Action::NextProblem => {
+                if editor.edited.is_some() {
+                    editor.validate();
+                }
+                editor.status = match editor.next_problem() {
+                    Some(d) => Some(format!("{}:{}: {}", d.line, d.col, d.message)),
+                    None => Some("No errors or warnings".to_string()),
+                };
+            }
+            Action::ApplyRules => {
+                editor.validate();
+                let errors = editor.errors();
+                if errors > 0 {
+                    editor.status = Some(format!(
+                        "Not applied: {errors} error(s); F2 goes to the next one"
+                    ));
+                } else if !editor.is_edited() {
+                    editor.status =
+                        Some("Nothing to apply: these are the rules in force".to_string());
+                } else {
+                    editor.applying = true;
+                    editor.status = Some("Applying...".to_string());
+                    self.rules_apply_wanted = Some(editor.text());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Validates the editor's text if typing paused long enough; true when
+    /// it did (the screen changes).
+    pub fn validate_editor_if_due(&mut self, now: DateTime<Local>) -> bool {
+        match self.editor.as_mut() {
+            Some(editor) if editor.validation_due(now) => {
+                editor.validate();
+                true
+            }
+            _ => false,
         }
     }
 

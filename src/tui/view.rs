@@ -72,7 +72,9 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     .areas(area);
     draw_header(frame, app, header);
     draw_chips(frame, app, chips);
-    if !app.loaded {
+    if app.editor.is_some() {
+        draw_editor(frame, app, body);
+    } else if !app.loaded {
         draw_waiting(frame, app, body);
     } else if app.detail_open {
         draw_detail(frame, app, body);
@@ -89,6 +91,102 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     if app.help_open {
         draw_help(frame, app, body);
     }
+}
+
+/// The rule editor: the text with line numbers and, left of them, a mark
+/// on each line with a problem; the problems listed below; a status line.
+fn draw_editor(frame: &mut Frame, app: &mut App, body: Rect) {
+    let theme = app.theme;
+    let Some(editor) = app.editor.as_mut() else {
+        return;
+    };
+    let problems: Vec<&crate::rules::Diagnostic> = editor.diagnostics.iter().collect();
+    let listed = problems.len().clamp(1, 6) as u16;
+    let [text_area, panel] =
+        Layout::vertical([Constraint::Fill(1), Constraint::Length(listed + 2)]).areas(body);
+    let title = format!(
+        " Rules: {}{} ",
+        editor.origin,
+        if editor.is_edited() { " (edited)" } else { "" }
+    );
+    let block = Block::bordered().border_set(theme.border()).title(title);
+    let inner = block.inner(text_area);
+    frame.render_widget(block, text_area);
+    let [gutter, text] =
+        Layout::horizontal([Constraint::Length(1), Constraint::Fill(1)]).areas(inner);
+    // The widget scrolls just enough to keep the cursor in view; the marks
+    // follow the same rule.
+    let height = usize::from(text.height.max(1));
+    let (row, _) = editor.textarea.cursor();
+    if row < editor.top {
+        editor.top = row;
+    } else if row >= editor.top + height {
+        editor.top = row + 1 - height;
+    }
+    let marks: Vec<Line> = (editor.top..editor.top + height)
+        .map(|line| {
+            let worst = problems
+                .iter()
+                .filter(|d| d.line == line + 1)
+                .map(|d| d.is_error())
+                .max();
+            match worst {
+                Some(true) => Line::styled(
+                    theme.sym("●", "E"),
+                    theme.danger().add_modifier(Modifier::BOLD),
+                ),
+                Some(false) => Line::from(theme.sym("○", "W")),
+                None => Line::from(""),
+            }
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(marks), gutter);
+    frame.render_widget(&editor.textarea, text);
+
+    let mut lines: Vec<Line> = problems
+        .iter()
+        .take(usize::from(listed))
+        .map(|d| {
+            let text = format!(
+                "{}:{}: {}: {}{}",
+                d.line,
+                d.col,
+                if d.is_error() { "error" } else { "warning" },
+                d.message,
+                d.hint
+                    .as_deref()
+                    .map(|h| format!(" ({h})"))
+                    .unwrap_or_default()
+            );
+            if d.is_error() {
+                Line::styled(text, theme.danger())
+            } else {
+                Line::from(text)
+            }
+        })
+        .collect();
+    if problems.is_empty() {
+        lines.push(Line::from(if editor.edited.is_some() {
+            "Checking..."
+        } else {
+            "No errors or warnings: Ctrl-S applies."
+        }));
+    }
+    let errors = editor.errors();
+    let summary = match &editor.status {
+        Some(s) => s.clone(),
+        None => format!("{errors} error(s), {} warning(s)", problems.len() - errors),
+    };
+    let block = Block::new()
+        .borders(Borders::TOP)
+        .border_set(theme.border())
+        .title(format!(" {summary} "));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        panel,
+    );
 }
 
 /// An age in a few characters: 4s, 12m, 3h, 2d.
