@@ -459,3 +459,53 @@ async fn rules_changed_on_disk_are_reloaded_only_when_valid() {
     );
     drop(tx);
 }
+
+/// Rules applied while a refresh runs (the worker is out planning) wait
+/// for it, then are put in force and planned at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rules_applied_during_a_refresh_are_applied_after_it() {
+    let Some(setup) = Setup::new("apply_during_refresh", [Db::Sqlite; 4]).await else {
+        return;
+    };
+    buyerdesk::demo::seed(&setup.config, 200, 7, false, false)
+        .await
+        .unwrap();
+    let store = Store::open(&setup.config).await.unwrap();
+    let (tx, mut rx, mut rules_rx) = live::spawn_with_rules_events(
+        setup.config.clone(),
+        RuleSet::embedded(),
+        store,
+        Duration::from_secs(3600),
+    );
+    let (_, first) = next_plans(&mut rx).await;
+    assert!(plan_of(&first, "PROD-002").requires_approval);
+    // A refresh of 200 products takes longer than this pause.
+    tx.send(LiveCommand::Refresh).unwrap();
+    tokio::time::sleep(Duration::from_millis(2)).await;
+    let raised =
+        buyerdesk::plan::DEFAULT_RULES.replace("Product.amount > 10000", "Product.amount > 50000");
+    tx.send(LiveCommand::ApplyRules {
+        request: 7,
+        text: raised,
+    })
+    .unwrap();
+    // The refresh under way ends with the old rules (nothing changed, so
+    // nothing planned); the apply follows and plans everything again.
+    let (_, update) = next_plans(&mut rx).await;
+    let update = if update.full {
+        update
+    } else {
+        assert!(update.plans.is_empty(), "{update:?}");
+        next_plans(&mut rx).await.1
+    };
+    assert!(update.full, "the apply re-plans every product");
+    assert!(!plan_of(&update, "PROD-002").requires_approval);
+    match next_rules_event(&mut rules_rx).await {
+        RulesEvent::RulesApplied {
+            request: 7,
+            result: Ok(_),
+        } => {}
+        other => panic!("rules applied: {other:?}"),
+    }
+    drop(tx);
+}
