@@ -16,12 +16,15 @@ pub struct PlanTimings {
     pub rules: Duration,
 }
 
-/// Loads the rules from --rules, the config, or the embedded default. A
-/// file with any validation error is refused.
+/// Loads the rules from --rules, the configured `[general] rules` (an
+/// error if it is missing), `<data_dir>/purchasing.grl` when it exists (the
+/// rules applied from the app), or the embedded default. A file with any
+/// validation error is refused.
 pub fn load_rules(config: &Config, explicit: Option<&std::path::Path>) -> Result<RuleSet> {
     let path = explicit
         .map(|p| p.to_path_buf())
-        .or_else(|| config.file.general.rules.clone());
+        .or_else(|| config.file.general.rules.clone())
+        .or_else(|| Some(config.rules_path()).filter(|p| p.exists()));
     match path {
         None => Ok(RuleSet::embedded()),
         Some(p) => {

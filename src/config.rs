@@ -415,6 +415,16 @@ impl Config {
         self.data_dir.join("demo")
     }
 
+    /// The rules file the app applies to and watches: `[general] rules`
+    /// when set, else `<data_dir>/purchasing.grl`.
+    pub fn rules_path(&self) -> PathBuf {
+        self.file
+            .general
+            .rules
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("purchasing.grl"))
+    }
+
     /// How often the screen refreshes its sources.
     pub fn refresh_interval(&self) -> std::time::Duration {
         std::time::Duration::from_secs_f64(self.file.general.refresh_secs.unwrap_or(15.0))

@@ -2,6 +2,7 @@
 //! screen; see README.md for the layout.
 
 pub mod app;
+pub mod authoring;
 pub mod config;
 pub mod demo;
 pub mod doctor;

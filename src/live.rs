@@ -6,6 +6,11 @@
 //! A source that fails a refresh keeps its last rows (rebuilt from the
 //! previous snapshot's inputs), its products are marked SOURCE_STALE, and it
 //! is tried again at the next refresh.
+//!
+//! It also owns the rules in force: rules applied from the app
+//! (`LiveCommand::ApplyRules`) or changed on disk (the rules file is
+//! watched) replace them, and every product is planned again at once with
+//! the new ones. Invalid rules on disk never replace the rules in force.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -129,6 +134,30 @@ pub enum LiveEvent {
     },
 }
 
+/// What the background task tells the screen about the rules in force.
+/// (Apart from `LiveEvent` so that a screen which does not show them yet
+/// need not match them.)
+#[derive(Debug, Clone, PartialEq)]
+pub enum RulesEvent {
+    /// The answer to `LiveCommand::ApplyRules`: "<path>: N rules" now in
+    /// force (a full re-plan follows), or why nothing was written: the
+    /// validator's errors as a compiler prints them (`file:line:col: error:
+    /// ...`), or the write or audit failure.
+    RulesApplied {
+        request: u64,
+        result: Result<String, String>,
+    },
+    /// The rules file changed on disk (another editor, a git pull): `Ok`
+    /// with its path when it is now in force (a full re-plan follows), `Err`
+    /// with the diagnostics (compiler style) or the read error when the
+    /// rules in force stay.
+    RulesReloaded(Result<String, String>),
+}
+
+/// How long the rules file must be quiet before it is read: an editor's
+/// save is several events (create, write, rename).
+pub const RULES_RELOAD_DEBOUNCE: Duration = Duration::from_millis(300);
+
 /// What the screen asks of the background task.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LiveCommand {
@@ -136,6 +165,11 @@ pub enum LiveCommand {
     Refresh,
     /// The daily demand of a product, answered with the same request id.
     History { request: u64, product_id: String },
+    /// Make `text` the rules in force: validated, written to the rules file
+    /// with its history and an audit row (`authoring::apply`), then every
+    /// product planned again. Answered by `RulesEvent::RulesApplied` with
+    /// the same request id. Sent during a refresh, it waits for its end.
+    ApplyRules { request: u64, text: String },
 }
 
 /// Days of history the sparkline shows.
@@ -143,7 +177,8 @@ pub const HISTORY_DAYS: u32 = 60;
 
 /// Starts the background task on the current tokio runtime. It refreshes at
 /// once, then every `every`, and on `LiveCommand::Refresh`; it ends when the
-/// command sender is dropped.
+/// command sender is dropped. Its `RulesEvent`s are dropped (see
+/// `spawn_with_rules_events`).
 pub fn spawn(
     config: Config,
     rules: RuleSet,
@@ -153,11 +188,27 @@ pub fn spawn(
     mpsc::UnboundedSender<LiveCommand>,
     mpsc::UnboundedReceiver<LiveEvent>,
 ) {
+    let (commands, events, _) = spawn_with_rules_events(config, rules, store, every);
+    (commands, events)
+}
+
+/// `spawn`, with a third receiver for what happens to the rules in force.
+pub fn spawn_with_rules_events(
+    config: Config,
+    rules: RuleSet,
+    store: Store,
+    every: Duration,
+) -> (
+    mpsc::UnboundedSender<LiveCommand>,
+    mpsc::UnboundedReceiver<LiveEvent>,
+    mpsc::UnboundedReceiver<RulesEvent>,
+) {
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
     let (event_tx, event_rx) = mpsc::unbounded_channel();
+    let (rules_tx, rules_rx) = mpsc::unbounded_channel();
     let worker = Worker::new(config, rules, store);
-    tokio::spawn(run(worker, every, cmd_rx, event_tx));
-    (cmd_tx, event_rx)
+    tokio::spawn(run(worker, every, cmd_rx, event_tx, rules_tx));
+    (cmd_tx, event_rx, rules_rx)
 }
 
 async fn run(
@@ -165,12 +216,22 @@ async fn run(
     every: Duration,
     mut commands: mpsc::UnboundedReceiver<LiveCommand>,
     events: mpsc::UnboundedSender<LiveEvent>,
+    rules_events: mpsc::UnboundedSender<RulesEvent>,
 ) {
     let _ = events.send(LiveEvent::Sources(worker.statuses()));
     let oms = Arc::clone(&worker.oms_for_history);
     let mut running: Option<tokio::task::JoinHandle<Worker>> = None;
     let mut again = false;
     let mut next = tokio::time::Instant::now();
+    // Rules applied while the worker is out refreshing, in order.
+    let mut queued_rules: Vec<(u64, String)> = Vec::new();
+    let (disk_tx, mut disk_changes) = mpsc::unbounded_channel();
+    let _watcher = worker
+        .config
+        .as_ref()
+        .and_then(|c| watch_rules_file(&c.rules_path(), disk_tx));
+    let mut reload_at: Option<tokio::time::Instant> = None;
+    let mut reload_queued = false;
     loop {
         tokio::select! {
             command = commands.recv() => match command {
@@ -196,7 +257,25 @@ async fn run(
                         let _ = events.send(LiveEvent::History { request, product_id, days });
                     });
                 }
+                Some(LiveCommand::ApplyRules { request, text }) => {
+                    if running.is_some() {
+                        queued_rules.push((request, text));
+                    } else if worker.apply_rules(request, &text, &rules_events).await {
+                        next = tokio::time::Instant::now();
+                    }
+                }
             },
+            Some(()) = disk_changes.recv() => {
+                reload_at = Some(tokio::time::Instant::now() + RULES_RELOAD_DEBOUNCE);
+            }
+            _ = tokio::time::sleep_until(reload_at.unwrap_or(next)), if reload_at.is_some() => {
+                reload_at = None;
+                if running.is_some() {
+                    reload_queued = true;
+                } else if worker.reload_rules(&rules_events) {
+                    next = tokio::time::Instant::now();
+                }
+            }
             done = async { running.as_mut().expect("guarded").await }, if running.is_some() => {
                 running = None;
                 match done {
@@ -207,7 +286,14 @@ async fn run(
                         return;
                     }
                 }
-                next = if std::mem::take(&mut again) {
+                let mut switched = false;
+                for (request, text) in std::mem::take(&mut queued_rules) {
+                    switched |= worker.apply_rules(request, &text, &rules_events).await;
+                }
+                if std::mem::take(&mut reload_queued) {
+                    switched |= worker.reload_rules(&rules_events);
+                }
+                next = if std::mem::take(&mut again) || switched {
                     tokio::time::Instant::now()
                 } else {
                     tokio::time::Instant::now() + every
@@ -272,6 +358,10 @@ struct Worker {
     planned_overrides: HashMap<String, OverrideNote>,
     stale: Vec<StaleSource>,
     planned: bool,
+    /// The rules changed since the last plans: plan every product again.
+    rules_changed: bool,
+    /// The rules file on disk was refused at its last reload.
+    disk_refused: bool,
 }
 
 impl Worker {
@@ -295,6 +385,8 @@ impl Worker {
             planned_overrides: HashMap::new(),
             stale: Vec::new(),
             planned: false,
+            rules_changed: false,
+            disk_refused: false,
         }
     }
 
@@ -333,7 +425,93 @@ impl Worker {
             planned_overrides: HashMap::new(),
             stale: Vec::new(),
             planned: false,
+            rules_changed: false,
+            disk_refused: false,
         }
+    }
+
+    /// Applies rules sent by the screen and answers; on success they are
+    /// the rules in force and the next refresh plans every product.
+    /// Returns whether they were switched.
+    async fn apply_rules(
+        &mut self,
+        request: u64,
+        text: &str,
+        rules_events: &mpsc::UnboundedSender<RulesEvent>,
+    ) -> bool {
+        let result = match (&self.config, &self.store) {
+            (Some(config), Some(store)) => {
+                crate::authoring::apply(config, store, text, &store.user)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+            _ => Err("the live task is not ready".to_string()),
+        };
+        let (switched, result) = match result {
+            Ok(applied) => {
+                let summary = applied.summary();
+                self.switch_rules(applied.rules);
+                (true, Ok(summary))
+            }
+            Err(e) => {
+                tracing::warn!("rules not applied: {e}");
+                (false, Err(e))
+            }
+        };
+        let _ = rules_events.send(RulesEvent::RulesApplied { request, result });
+        switched
+    }
+
+    /// Reads the rules file after a change on disk: valid rules become the
+    /// rules in force; invalid ones are reported and change nothing.
+    /// Returns whether the rules were switched.
+    fn reload_rules(&mut self, rules_events: &mpsc::UnboundedSender<RulesEvent>) -> bool {
+        let Some(config) = &self.config else {
+            return false;
+        };
+        let path = config.rules_path();
+        let origin = path.display().to_string();
+        let result = match std::fs::read_to_string(&path) {
+            Ok(text) if self.rules.as_ref().is_some_and(|r| *r.text == *text) => {
+                // Our own apply, or the file put back as it is in force.
+                if !std::mem::take(&mut self.disk_refused) {
+                    return false;
+                }
+                Ok(None)
+            }
+            Ok(text) => crate::rules::load(&text, &origin)
+                .map(Some)
+                .map_err(|e| format!("{e}\nthe rules in force stay")),
+            Err(e) => Err(format!(
+                "{origin}: cannot read the rules file: {e}; the rules in force stay"
+            )),
+        };
+        let (switched, event) = match result {
+            Ok(rules) => {
+                self.disk_refused = false;
+                let switched = rules.is_some();
+                if let Some(rules) = rules {
+                    self.switch_rules(rules);
+                }
+                (switched, Ok(origin))
+            }
+            Err(e) => {
+                tracing::warn!("rules file changed on disk and refused: {e}");
+                self.disk_refused = true;
+                (false, Err(e))
+            }
+        };
+        let _ = rules_events.send(RulesEvent::RulesReloaded(event));
+        switched
+    }
+
+    fn switch_rules(&mut self, rules: RuleSet) {
+        tracing::info!(
+            "rules in force: {}",
+            crate::authoring::rules_summary(&rules)
+        );
+        self.rules = Some(rules);
+        self.rules_changed = true;
     }
 
     fn statuses(&self) -> Vec<SourceStatus> {
@@ -416,7 +594,7 @@ impl Worker {
         let stale = self.stale_sources();
         let rows = self.rows();
         let previous = std::mem::take(&mut self.inputs);
-        let full = !self.planned || stale != self.stale;
+        let full = !self.planned || self.rules_changed || stale != self.stale;
         let ctx = PlanContext {
             overrides: self.overrides.clone(),
             stale_sources: stale.clone(),
@@ -464,6 +642,7 @@ impl Worker {
         self.planned_overrides = self.overrides.clone();
         self.stale = stale;
         self.planned = true;
+        self.rules_changed = false;
         let _ = events.send(LiveEvent::Sources(statuses));
         let _ = events.send(LiveEvent::Plans(PlanUpdate {
             started,
@@ -525,6 +704,57 @@ impl Worker {
                 .fresh
                 .take()
                 .unwrap_or_else(|| last.iter().flat_map(|p| p.uom.clone()).collect()),
+        }
+    }
+}
+
+/// Watches the folder of the rules file (an editor may replace the file,
+/// which a watch on the file itself would lose) and signals on `changes`
+/// when something happens to that file. `None`, after a warning, when the
+/// watch cannot be set up: the app runs on, without reloads.
+fn watch_rules_file(
+    path: &std::path::Path,
+    changes: mpsc::UnboundedSender<()>,
+) -> Option<notify::RecommendedWatcher> {
+    use notify::event::{AccessKind, AccessMode, EventKind};
+    use notify::Watcher;
+    let name = path.file_name()?.to_os_string();
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let watched = (|| {
+        let mut watcher =
+            notify::recommended_watcher(move |event: notify::Result<notify::Event>| match event {
+                Ok(event) => {
+                    // Reads (ours included) are not changes.
+                    let change = match event.kind {
+                        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+                        EventKind::Access(_) => false,
+                        _ => true,
+                    };
+                    if change
+                        && event
+                            .paths
+                            .iter()
+                            .any(|p| p.file_name() == Some(name.as_os_str()))
+                    {
+                        let _ = changes.send(());
+                    }
+                }
+                Err(e) => tracing::warn!("rules file watch: {e}"),
+            })?;
+        watcher.watch(&dir, notify::RecursiveMode::NonRecursive)?;
+        Ok::<_, notify::Error>(watcher)
+    })();
+    match watched {
+        Ok(w) => Some(w),
+        Err(e) => {
+            tracing::warn!(
+                "{}: not watched ({e}); rules changed on disk are read at the next start",
+                path.display()
+            );
+            None
         }
     }
 }

@@ -1,14 +1,17 @@
 //! The live snapshot behind the buyer's screen, against real databases: the
 //! first plans, a refresh that re-plans only what changed, a source that
 //! fails (last data kept, products SOURCE_STALE) and comes back, a source
-//! down at start, another workstation's override read on refresh.
+//! down at start, another workstation's override read on refresh, rules
+//! applied from the app switched at once.
 
 mod common;
 
 use std::time::Duration;
 
 use buyerdesk::config::SourceKind;
-use buyerdesk::live::{self, LinkState, LiveCommand, LiveEvent, PlanUpdate, SourceStatus};
+use buyerdesk::live::{
+    self, LinkState, LiveCommand, LiveEvent, PlanUpdate, RulesEvent, SourceStatus,
+};
 use buyerdesk::plan::{ExceptionCode, RuleSet};
 use buyerdesk::sources::{Access, Source};
 use buyerdesk::store::{Override, OverrideUnit, ReasonCode, Store};
@@ -292,4 +295,217 @@ async fn a_source_down_at_start_is_named_and_recovers() {
     assert_eq!(sources[SourceKind::Oms as usize].state, LinkState::Up);
     assert_eq!(update.plans.len(), 10);
     assert!(update.full);
+}
+
+/// Waits for the next report about the rules in force.
+async fn next_rules_event(rx: &mut UnboundedReceiver<RulesEvent>) -> RulesEvent {
+    tokio::time::timeout(Duration::from_secs(60), rx.recv())
+        .await
+        .expect("a rules report within 60 s")
+        .expect("the live task is running")
+}
+
+/// Rules applied from the app: the threshold raised, PROD-002 planned again
+/// at once without an approval; then a broken text refused with its line
+/// and column, and nothing planned again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn applied_rules_switch_the_plans_at_once() {
+    let Some(setup) = Setup::new("apply_rules", [Db::Sqlite; 4]).await else {
+        return;
+    };
+    buyerdesk::demo::seed(&setup.config, 10, 7, false, false)
+        .await
+        .unwrap();
+    let store = Store::open(&setup.config).await.unwrap();
+    let (tx, mut rx, mut rules_rx) = live::spawn_with_rules_events(
+        setup.config.clone(),
+        RuleSet::embedded(),
+        store.clone(),
+        Duration::from_secs(3600),
+    );
+    let (_, first) = next_plans(&mut rx).await;
+    let p2 = plan_of(&first, "PROD-002");
+    assert!(
+        p2.requires_approval && p2.amount > 10000.0 && p2.amount <= 50000.0,
+        "PROD-002 needs an approval under the shipped rules: {} {}",
+        p2.requires_approval,
+        p2.amount
+    );
+
+    let raised =
+        buyerdesk::plan::DEFAULT_RULES.replace("Product.amount > 10000", "Product.amount > 50000");
+    tx.send(LiveCommand::ApplyRules {
+        request: 1,
+        text: raised.clone(),
+    })
+    .unwrap();
+    let path = setup.config.rules_path();
+    match next_rules_event(&mut rules_rx).await {
+        RulesEvent::RulesApplied {
+            request: 1,
+            result: Ok(summary),
+        } => assert!(
+            summary.starts_with(&format!("{}: ", path.display())) && summary.ends_with(" rules"),
+            "{summary}"
+        ),
+        other => panic!("rules applied: {other:?}"),
+    }
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), raised);
+    let (_, update) = next_plans(&mut rx).await;
+    assert!(update.full, "new rules re-plan every product");
+    assert_eq!(update.plans.len(), 10);
+    let p2 = plan_of(&update, "PROD-002");
+    assert!(
+        !p2.requires_approval,
+        "PROD-002 ({}) is under the new threshold of 50,000",
+        p2.amount
+    );
+
+    // A broken text: refused with line and column, nothing written, the
+    // rules in force stay (no full re-plan).
+    let broken = raised.replace("Product.amount > 50000", "Product.amount <> 50000");
+    let line = broken.lines().position(|l| l.contains("<> 50000")).unwrap() + 1;
+    tx.send(LiveCommand::ApplyRules {
+        request: 2,
+        text: broken,
+    })
+    .unwrap();
+    match next_rules_event(&mut rules_rx).await {
+        RulesEvent::RulesApplied {
+            request: 2,
+            result: Err(e),
+        } => assert!(
+            e.contains(&format!("{}:{line}:", path.display())) && e.contains(": error: "),
+            "the error gives file:line:col: {e}"
+        ),
+        other => panic!("broken rules refused: {other:?}"),
+    }
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), raised);
+    tx.send(LiveCommand::Refresh).unwrap();
+    let (_, update) = next_plans(&mut rx).await;
+    assert!(
+        !update.full && update.plans.is_empty(),
+        "nothing planned again: {update:?}"
+    );
+    let audited = store
+        .audit_log()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r[2].as_deref() == Some("rules_applied"))
+        .count();
+    assert_eq!(audited, 1);
+    drop(tx);
+}
+
+/// The rules file changed on disk: an invalid file is refused with its line
+/// and column and changes nothing; a valid one is put in force and every
+/// product planned again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rules_changed_on_disk_are_reloaded_only_when_valid() {
+    let Some(setup) = Setup::new("reload_rules", [Db::Sqlite; 4]).await else {
+        return;
+    };
+    buyerdesk::demo::seed(&setup.config, 10, 7, false, false)
+        .await
+        .unwrap();
+    let store = Store::open(&setup.config).await.unwrap();
+    let (tx, mut rx, mut rules_rx) = live::spawn_with_rules_events(
+        setup.config.clone(),
+        RuleSet::embedded(),
+        store,
+        Duration::from_secs(3600),
+    );
+    let (_, first) = next_plans(&mut rx).await;
+    assert!(plan_of(&first, "PROD-002").requires_approval);
+    let path = setup.config.rules_path();
+
+    let raised =
+        buyerdesk::plan::DEFAULT_RULES.replace("Product.amount > 10000", "Product.amount > 50000");
+    let broken = raised.replace("Product.amount > 50000", "Product.amount === 50000");
+    let line = broken
+        .lines()
+        .position(|l| l.contains("=== 50000"))
+        .unwrap()
+        + 1;
+    std::fs::write(&path, &broken).unwrap();
+    match next_rules_event(&mut rules_rx).await {
+        RulesEvent::RulesReloaded(Err(e)) => assert!(
+            e.contains(&format!("{}:{line}:", path.display())) && e.contains(": error: "),
+            "the error gives file:line:col: {e}"
+        ),
+        other => panic!("invalid rules on disk refused: {other:?}"),
+    }
+    tx.send(LiveCommand::Refresh).unwrap();
+    let (_, update) = next_plans(&mut rx).await;
+    assert!(
+        !update.full && update.plans.is_empty(),
+        "the rules in force stay: {update:?}"
+    );
+
+    std::fs::write(&path, &raised).unwrap();
+    match next_rules_event(&mut rules_rx).await {
+        RulesEvent::RulesReloaded(Ok(origin)) => {
+            assert_eq!(origin, path.display().to_string())
+        }
+        other => panic!("valid rules on disk reloaded: {other:?}"),
+    }
+    let (_, update) = next_plans(&mut rx).await;
+    assert!(update.full, "every product planned with the new rules");
+    assert_eq!(update.plans.len(), 10);
+    assert!(
+        !plan_of(&update, "PROD-002").requires_approval,
+        "PROD-002 is under the new threshold"
+    );
+    drop(tx);
+}
+
+/// Rules applied while a refresh runs (the worker is out planning) wait
+/// for it, then are put in force and planned at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rules_applied_during_a_refresh_are_applied_after_it() {
+    let Some(setup) = Setup::new("apply_during_refresh", [Db::Sqlite; 4]).await else {
+        return;
+    };
+    buyerdesk::demo::seed(&setup.config, 200, 7, false, false)
+        .await
+        .unwrap();
+    let store = Store::open(&setup.config).await.unwrap();
+    let (tx, mut rx, mut rules_rx) = live::spawn_with_rules_events(
+        setup.config.clone(),
+        RuleSet::embedded(),
+        store,
+        Duration::from_secs(3600),
+    );
+    let (_, first) = next_plans(&mut rx).await;
+    assert!(plan_of(&first, "PROD-002").requires_approval);
+    // A refresh of 200 products takes longer than this pause.
+    tx.send(LiveCommand::Refresh).unwrap();
+    tokio::time::sleep(Duration::from_millis(2)).await;
+    let raised =
+        buyerdesk::plan::DEFAULT_RULES.replace("Product.amount > 10000", "Product.amount > 50000");
+    tx.send(LiveCommand::ApplyRules {
+        request: 7,
+        text: raised,
+    })
+    .unwrap();
+    // The refresh under way ends with the old rules (nothing changed, so
+    // nothing planned); the apply follows and plans everything again.
+    let (_, update) = next_plans(&mut rx).await;
+    let update = if update.full {
+        update
+    } else {
+        assert!(update.plans.is_empty(), "{update:?}");
+        next_plans(&mut rx).await.1
+    };
+    assert!(update.full, "the apply re-plans every product");
+    assert!(!plan_of(&update, "PROD-002").requires_approval);
+    match next_rules_event(&mut rules_rx).await {
+        RulesEvent::RulesApplied {
+            request: 7,
+            result: Ok(_),
+        } => {}
+        other => panic!("rules applied: {other:?}"),
+    }
+    drop(tx);
 }

@@ -302,6 +302,35 @@ impl Store {
         Ok(out)
     }
 
+    /// Records an action of this store's user in the audit log.
+    pub async fn audit(&self, action: &str, product_id: Option<&str>, detail: &str) -> Result<()> {
+        self.audit_by(&self.user, action, product_id, detail).await
+    }
+
+    /// Records an action of `user` in the audit log.
+    pub async fn audit_by(
+        &self,
+        user: &str,
+        action: &str,
+        product_id: Option<&str>,
+        detail: &str,
+    ) -> Result<()> {
+        with_pool_write_all(
+            &self.source,
+            vec![(
+                audit_sql(self.source.backend),
+                vec![
+                    Some(now()),
+                    Some(user.to_string()),
+                    Some(action.to_string()),
+                    product_id.map(str::to_string),
+                    Some(detail.to_string()),
+                ],
+            )],
+        )
+        .await
+    }
+
     /// The audit log, oldest first: (at, user, action, product, detail).
     pub async fn audit_log(&self) -> Result<Vec<Vec<Option<String>>>> {
         let b = self.source.backend;

@@ -1,0 +1,467 @@
+//! Rules written from the app: applying a rules text (validated, the file
+//! in force kept in a history folder, written atomically, audited) and the
+//! editor's draft. The files live beside the purchasing store:
+//! `Config::rules_path()`, `<data_dir>/rules-history/`,
+//! `<data_dir>/rules-draft.grl`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use sha2::{Digest, Sha256};
+
+use crate::config::Config;
+use crate::plan::RuleSet;
+use crate::rules::{self, Diagnostic, LoadError};
+use crate::store::Store;
+
+/// What `apply` wrote.
+#[derive(Debug)]
+pub struct Applied {
+    /// The rules now in force, loaded from the text written.
+    pub rules: RuleSet,
+    /// The rules file written.
+    pub path: PathBuf,
+    /// Where the file it replaced was kept; `None` when there was none.
+    pub history: Option<PathBuf>,
+    /// The first 12 hex digits of the text's SHA-256 (also in the audit row).
+    pub hash: String,
+}
+
+impl Applied {
+    /// "<path>: N rules", for the screen.
+    pub fn summary(&self) -> String {
+        rules_summary(&self.rules)
+    }
+}
+
+/// "<origin>: N rule(s)".
+pub fn rules_summary(rules: &RuleSet) -> String {
+    let n = rules.rule_names.len();
+    format!(
+        "{}: {n} rule{}",
+        rules.origin,
+        if n == 1 { "" } else { "s" }
+    )
+}
+
+/// Why `apply` wrote nothing, or failed part-way.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// The text has errors: nothing was written.
+    #[error(transparent)]
+    Invalid(#[from] LoadError),
+    /// Writing the file or the audit row failed; the file in force is the
+    /// one there before.
+    #[error("{0:#}")]
+    Failed(#[from] anyhow::Error),
+}
+
+impl ApplyError {
+    /// The validator's diagnostics (warnings included) when the text was
+    /// refused; empty otherwise.
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        match self {
+            ApplyError::Invalid(LoadError::Invalid { diagnostics, .. }) => diagnostics,
+            _ => &[],
+        }
+    }
+}
+
+/// The history folder of applied rules.
+pub fn history_dir(config: &Config) -> PathBuf {
+    config.data_dir.join("rules-history")
+}
+
+/// The editor's unapplied text.
+pub fn draft_path(config: &Config) -> PathBuf {
+    config.data_dir.join("rules-draft.grl")
+}
+
+/// The first 12 hex digits of the SHA-256 of `text`.
+pub fn short_hash(text: &str) -> String {
+    let digest = Sha256::digest(text.as_bytes());
+    digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Validates `text` and, when it has no error, makes it the rules file
+/// (`Config::rules_path()`): the file it replaces is copied into
+/// `rules-history/<name>-<UTC time>.grl`, the new one written atomically,
+/// and the change audited as `rules_applied` by `user`. Refused text
+/// writes nothing.
+pub async fn apply(
+    config: &Config,
+    store: &Store,
+    text: &str,
+    user: &str,
+) -> Result<Applied, ApplyError> {
+    let path = config.rules_path();
+    let origin = path.display().to_string();
+    let rules = rules::load(text, &origin)?;
+    let previous = match std::fs::read(&path) {
+        Ok(bytes) => Some(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => {
+            return Err(
+                anyhow::anyhow!("{origin}: cannot read the rules file in force: {e}").into(),
+            )
+        }
+    };
+    let history = match &previous {
+        Some(bytes) => Some(keep_in_history(config, &path, bytes)?),
+        None => None,
+    };
+    write_atomically(&path, text.as_bytes())?;
+    let hash = short_hash(text);
+    let detail = format!("{origin}: {} rules, sha256 {hash}", rules.rule_names.len());
+    if let Err(e) = store.audit_by(user, "rules_applied", None, &detail).await {
+        // Unaudited rules must not stay in force: put the old file back.
+        let restored = match &previous {
+            Some(bytes) => write_atomically(&path, bytes),
+            None => std::fs::remove_file(&path).map_err(Into::into),
+        };
+        if let Err(r) = restored {
+            tracing::error!("{origin}: could not restore the previous rules: {r:#}");
+        }
+        return Err(
+            anyhow::anyhow!("{origin}: the rules were not applied: audit log: {e:#}").into(),
+        );
+    }
+    tracing::info!(path = %origin, rules = rules.rule_names.len(), hash, user, "rules applied");
+    Ok(Applied {
+        rules,
+        path,
+        history,
+        hash,
+    })
+}
+
+/// Copies the file in force into the history folder under a name no other
+/// copy has, even within the same second (`_2`, `_3`... after the time,
+/// so that a listing sorts them in order).
+fn keep_in_history(config: &Config, path: &Path, bytes: &[u8]) -> Result<PathBuf> {
+    let dir = history_dir(config);
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("{}: cannot create the history folder", dir.display()))?;
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("purchasing");
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+    for n in 1.. {
+        let name = if n == 1 {
+            format!("{stem}-{stamp}.grl")
+        } else {
+            format!("{stem}-{stamp}_{n}.grl")
+        };
+        let target = dir.join(name);
+        match create_private(&target) {
+            Ok(mut file) => {
+                file.write_all(bytes)
+                    .and_then(|()| file.sync_all())
+                    .with_context(|| format!("{}: cannot write", target.display()))?;
+                return Ok(target);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => {
+                return Err(e).with_context(|| format!("{}: cannot create", target.display()))
+            }
+        }
+    }
+    unreachable!("the loop returns")
+}
+
+/// Creates a new file readable and writable by the user only (0600 on
+/// unix); fails if it exists.
+fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)
+}
+
+/// Writes `bytes` to `path` so that a reader sees the old file or the new
+/// one, never a part: a temporary file in the same folder, fsync, rename,
+/// then fsync of the folder.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("{}: cannot create the folder", dir.display()))?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("rules");
+    let (tmp, mut file) = (0u32..)
+        .map(|n| dir.join(format!(".{name}.tmp-{}-{n}", std::process::id())))
+        .find_map(|tmp| match create_private(&tmp) {
+            Ok(f) => Some(Ok((tmp, f))),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => None,
+            Err(e) => Some(Err(e)),
+        })
+        .expect("an unused temporary name")
+        .with_context(|| format!("{}: cannot create a temporary file", dir.display()))?;
+    let written = file
+        .write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e).with_context(|| format!("{}: cannot write", path.display()));
+    }
+    #[cfg(unix)]
+    if let Ok(d) = std::fs::File::open(&dir) {
+        // The rename itself survives a crash only once the folder is synced.
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Keeps the editor's unapplied text (atomically, user-only).
+pub fn save_draft(config: &Config, text: &str) -> Result<()> {
+    write_atomically(&draft_path(config), text.as_bytes())
+}
+
+/// The editor's unapplied text, if a draft was kept.
+pub fn load_draft(config: &Config) -> Option<String> {
+    let path = draft_path(config);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => {
+            tracing::warn!("{}: cannot read the draft: {e}", path.display());
+            None
+        }
+    }
+}
+
+/// Forgets the draft (after an apply, or when the author discards it).
+pub fn discard_draft(config: &Config) -> Result<()> {
+    let path = draft_path(config);
+    match std::fs::remove_file(&path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(e).with_context(|| format!("{}: cannot remove the draft", path.display()))
+        }
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::FileConfig;
+    use crate::plan::DEFAULT_RULES;
+
+    fn config_in(dir: &Path) -> Config {
+        let mut file = FileConfig::default();
+        file.purchasing.url = Some(format!(
+            "sqlite://{}",
+            dir.join("purchasing.sqlite").display()
+        ));
+        file.general.user = Some("alice".into());
+        Config {
+            file,
+            origin: "test config".into(),
+            data_dir: dir.to_path_buf(),
+        }
+    }
+
+    fn raised_threshold() -> String {
+        let text = DEFAULT_RULES.replace("Product.amount > 10000", "Product.amount > 50000");
+        assert_ne!(text, DEFAULT_RULES, "the shipped rules have the threshold");
+        text
+    }
+
+    fn history(config: &Config) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(history_dir(config))
+            .map(|d| d.map(|e| e.unwrap().path()).collect())
+            .unwrap_or_default();
+        files.sort();
+        files
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn apply_writes_the_file_keeps_the_old_one_and_audits() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = config_in(dir.path());
+        let store = Store::open(&config).await.unwrap();
+        let path = config.rules_path();
+        assert_eq!(path, dir.path().join("purchasing.grl"));
+
+        // No file yet: nothing to keep.
+        let first = apply(&config, &store, DEFAULT_RULES, "alice")
+            .await
+            .unwrap();
+        assert_eq!(first.path, path);
+        assert_eq!(first.history, None);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), DEFAULT_RULES);
+        assert_eq!(first.rules.origin, path.display().to_string());
+
+        // Twice within a second: two history files, each the text replaced.
+        let raised = raised_threshold();
+        let second = apply(&config, &store, &raised, "bob").await.unwrap();
+        let third = apply(&config, &store, &raised, "bob").await.unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), raised);
+        assert_eq!(second.rules.text.as_ref(), raised);
+        let kept = history(&config);
+        assert_eq!(kept.len(), 2, "{kept:?}");
+        assert_eq!(Some(&kept[0]), second.history.as_ref());
+        assert_ne!(second.history, third.history);
+        assert_eq!(std::fs::read_to_string(&kept[0]).unwrap(), DEFAULT_RULES);
+        assert_eq!(
+            std::fs::read_to_string(third.history.as_ref().unwrap()).unwrap(),
+            raised
+        );
+        let name = kept[0].file_name().unwrap().to_str().unwrap();
+        assert!(
+            name.starts_with("purchasing-") && name.ends_with("Z.grl") && name.len() == 31,
+            "purchasing-<yyyymmddThhmmssZ>.grl: {name}"
+        );
+        // No temporary file is left behind.
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains(".tmp-"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+
+        // One audit row per apply, with the user, path, count and hash.
+        let log = store.audit_log().await.unwrap();
+        let applied: Vec<_> = log
+            .iter()
+            .filter(|r| r[2].as_deref() == Some("rules_applied"))
+            .collect();
+        assert_eq!(applied.len(), 3, "{log:?}");
+        assert_eq!(applied[0][1].as_deref(), Some("alice"));
+        assert_eq!(applied[1][1].as_deref(), Some("bob"));
+        assert_eq!(applied[1][3], None, "no product");
+        let detail = applied[1][4].as_deref().unwrap();
+        let n = second.rules.rule_names.len();
+        assert_eq!(
+            detail,
+            format!(
+                "{}: {n} rules, sha256 {}",
+                path.display(),
+                short_hash(&raised)
+            )
+        );
+        assert_eq!(second.hash.len(), 12);
+        assert_ne!(first.hash, second.hash);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn invalid_rules_write_nothing_and_return_the_diagnostics() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = config_in(dir.path());
+        let store = Store::open(&config).await.unwrap();
+        apply(&config, &store, DEFAULT_RULES, "alice")
+            .await
+            .unwrap();
+        let broken = DEFAULT_RULES.replace("Product.amount > 10000", "Product.amount <> 10000");
+        let err = apply(&config, &store, &broken, "alice").await.unwrap_err();
+        assert!(matches!(err, ApplyError::Invalid(_)), "{err:?}");
+        let errors: Vec<&Diagnostic> = err.diagnostics().iter().filter(|d| d.is_error()).collect();
+        assert!(!errors.is_empty());
+        let line = broken.lines().position(|l| l.contains("<> 10000")).unwrap() + 1;
+        assert_eq!(errors[0].line, line, "{}", errors[0]);
+        assert!(err.to_string().contains(&format!(":{line}:")), "{err}");
+        assert_eq!(
+            std::fs::read_to_string(config.rules_path()).unwrap(),
+            DEFAULT_RULES,
+            "the file in force is unchanged"
+        );
+        assert!(history(&config).is_empty(), "nothing kept");
+        let applied = store
+            .audit_log()
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|r| r[2].as_deref() == Some("rules_applied"))
+            .count();
+        assert_eq!(applied, 1, "only the first apply is audited");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_audit_method_records_the_store_user() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = config_in(dir.path());
+        let store = Store::open(&config).await.unwrap();
+        store
+            .audit("po_sent", Some("PROD-001"), "PO-7 by mail")
+            .await
+            .unwrap();
+        let log = store.audit_log().await.unwrap();
+        assert_eq!(log.len(), 1);
+        let row = &log[0];
+        assert_eq!(row[1].as_deref(), Some("alice"));
+        assert_eq!(row[2].as_deref(), Some("po_sent"));
+        assert_eq!(row[3].as_deref(), Some("PROD-001"));
+        assert_eq!(row[4].as_deref(), Some("PO-7 by mail"));
+    }
+
+    #[test]
+    fn a_draft_survives_until_discarded() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = config_in(dir.path());
+        assert_eq!(load_draft(&config), None);
+        save_draft(&config, "rule \"A\" {").unwrap();
+        save_draft(&config, "rule \"B\" {").unwrap();
+        assert_eq!(load_draft(&config).as_deref(), Some("rule \"B\" {"));
+        discard_draft(&config).unwrap();
+        assert_eq!(load_draft(&config), None);
+        discard_draft(&config).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_files_written_are_readable_by_the_user_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let config = config_in(dir.path());
+        let store = Store::open(&config).await.unwrap();
+        apply(&config, &store, DEFAULT_RULES, "alice")
+            .await
+            .unwrap();
+        let second = apply(&config, &store, &raised_threshold(), "alice")
+            .await
+            .unwrap();
+        save_draft(&config, "draft").unwrap();
+        for path in [
+            config.rules_path(),
+            second.history.unwrap(),
+            draft_path(&config),
+        ] {
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{}: {mode:o}", path.display());
+        }
+    }
+
+    #[test]
+    fn rules_load_from_the_config_the_data_dir_or_the_embedded_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = config_in(dir.path());
+        let embedded = crate::app::load_rules(&config, None).unwrap();
+        assert_eq!(embedded.origin, RuleSet::embedded().origin);
+
+        write_atomically(&config.rules_path(), raised_threshold().as_bytes()).unwrap();
+        let applied = crate::app::load_rules(&config, None).unwrap();
+        assert_eq!(applied.origin, config.rules_path().display().to_string());
+        assert_eq!(applied.text.as_ref(), raised_threshold());
+
+        let explicit = dir.path().join("other.grl");
+        std::fs::write(&explicit, DEFAULT_RULES).unwrap();
+        let chosen = crate::app::load_rules(&config, Some(&explicit)).unwrap();
+        assert_eq!(chosen.origin, explicit.display().to_string());
+
+        config.file.general.rules = Some(dir.path().join("missing.grl"));
+        assert_eq!(config.rules_path(), dir.path().join("missing.grl"));
+        let err = crate::app::load_rules(&config, None).unwrap_err();
+        assert!(
+            err.to_string().contains("missing.grl: cannot read"),
+            "{err}"
+        );
+    }
+}
