@@ -211,3 +211,72 @@ fn an_override_of_700_survives_a_restart() {
     s.wait_for("Buyer's quantity: 700 pieces");
     s.quit();
 }
+
+/// A rule author raises the approval threshold in the editor: the edit is
+/// checked, applied with Ctrl-S, the plan re-made (PROD-002's 21,274.39 no
+/// longer needs approval), and the rules are still in force after a
+/// restart. Edits left unapplied survive a quit as a draft.
+#[test]
+fn a_rule_author_raises_the_approval_threshold_in_the_editor() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Session::start(dir.path());
+    s.wait_for("2000 products");
+    s.keys("/PROD-002\r");
+    let screen = s.wait_for("1 shown");
+    assert!(row_of(&screen, "PROD-002").contains("APPR"), "{screen}");
+    s.keys("R");
+    s.wait_for("Rules:");
+    // Line 71 is `Product.amount > 10000`: down 70 lines, to its end.
+    let line = buyerdesk::plan::DEFAULT_RULES
+        .lines()
+        .position(|l| l.trim() == "Product.amount > 10000")
+        .expect("the threshold line");
+    s.keys(&"\x1b[B".repeat(line));
+    s.keys("\x1b[F");
+    s.keys("\x7f\x7f\x7f\x7f\x7f50000");
+    s.wait_for("50000");
+    s.keys("\x13"); // Ctrl-S
+    s.wait_for("Applied:");
+    s.keys("\x1b");
+    // The plan is re-made with the new threshold.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let screen = s.contents();
+        if let Some(row) = screen
+            .lines()
+            .find(|l| l.trim_start().starts_with("PROD-002"))
+        {
+            if !row.contains("APPR") {
+                break;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "PROD-002 still needs approval:\n{screen}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let written = std::fs::read_to_string(dir.path().join("purchasing.grl")).unwrap();
+    assert!(
+        written.contains("Product.amount > 50000"),
+        "the file in force"
+    );
+
+    // An edit left unapplied, then Ctrl-C: back as a draft after a restart.
+    s.keys("R");
+    s.wait_for("Rules:");
+    s.keys("// not yet");
+    s.wait_for("(edited)");
+    s.keys("\x03");
+    let status = s.wait_exit();
+    assert!(status.success(), "{status:?}");
+    s.assert_terminal_restored();
+    let mut s = Session::start(dir.path());
+    s.wait_for("2000 products");
+    s.keys("R");
+    s.wait_for("Your unapplied edits (a draft) are back.");
+    s.wait_for("// not yet");
+    s.keys("\x1b");
+    s.wait_for("kept as a draft");
+    s.quit();
+}

@@ -22,7 +22,7 @@ use tokio::sync::mpsc;
 use super::keys::action_for;
 use super::state::{Action, App, StoreRequest};
 use super::view;
-use crate::live::{self, LiveCommand, LiveEvent};
+use crate::live::{self, LiveCommand, LiveEvent, RulesEvent};
 use crate::store::Store;
 
 /// Raw mode and the alternate screen while it lives; restored on drop, so
@@ -149,7 +149,12 @@ pub async fn run(setup: Setup) -> Result<()> {
     app.now = Local::now();
     screen.draw(&mut app)?;
 
-    let (live_tx, mut live_rx) = live::spawn(setup.config, setup.rules, setup.store, setup.refresh);
+    let config = setup.config.clone();
+    app.rules_draft = crate::authoring::load_draft(&config);
+    let mut saved_draft = app.rules_draft.clone();
+    let (live_tx, mut live_rx, mut rules_rx) =
+        live::spawn_with_rules_events(setup.config, setup.rules, setup.store, setup.refresh);
+    let mut apply_request = 0u64;
     let (key_tx, mut key_rx) = mpsc::unbounded_channel();
     let stop_input = Arc::new(AtomicBool::new(false));
     spawn_input(key_tx, Arc::clone(&stop_input));
@@ -173,6 +178,23 @@ pub async fn run(setup: Setup) -> Result<()> {
                     on_live(&mut app, e);
                     while let Ok(e) = live_rx.try_recv() {
                         on_live(&mut app, e);
+                    }
+                    dirty = true;
+                }
+                Some(e) = rules_rx.recv() => {
+                    match e {
+                        RulesEvent::RulesApplied { request, result } if request == apply_request => {
+                            app.rules_applied(result);
+                        }
+                        RulesEvent::RulesApplied { .. } => {}
+                        RulesEvent::RulesReloaded(result) => {
+                            let result = result.and_then(|path| {
+                                std::fs::read_to_string(&path)
+                                    .map(|text| (path.clone(), text))
+                                    .map_err(|e| format!("{path}: {e}"))
+                            });
+                            app.rules_reloaded(result);
+                        }
                     }
                     dirty = true;
                 }
@@ -215,6 +237,33 @@ pub async fn run(setup: Setup) -> Result<()> {
                     product_id,
                 });
             }
+            if let Some(text) = app.rules_apply_wanted.take() {
+                apply_request += 1;
+                let _ = live_tx.send(LiveCommand::ApplyRules {
+                    request: apply_request,
+                    text,
+                });
+            }
+            // Unapplied rule edits live in a draft file: they survive a quit
+            // or a crash (written after each pause in typing, not each key).
+            let editing = app.editor.as_ref().is_some_and(|e| e.edited.is_some());
+            if !editing {
+                let draft = app.draft_text();
+                if draft != saved_draft {
+                    let written = match &draft {
+                        Some(text) => crate::authoring::save_draft(&config, text),
+                        None => crate::authoring::discard_draft(&config),
+                    };
+                    match written {
+                        Ok(()) => saved_draft = draft,
+                        Err(e) => {
+                            tracing::warn!("rules draft: {e:#}");
+                            app.message = Some(format!("The rules draft was not saved: {e:#}"));
+                            saved_draft = draft;
+                        }
+                    }
+                }
+            }
             if suspend {
                 screen.suspend()?;
                 dirty = true;
@@ -228,6 +277,18 @@ pub async fn run(setup: Setup) -> Result<()> {
         Ok(())
     }
     .await;
+    // However the loop ended (q, a signal, an error), rule edits not yet in
+    // the draft file go there now.
+    let draft = app.draft_text();
+    if draft != saved_draft {
+        let written = match &draft {
+            Some(text) => crate::authoring::save_draft(&config, text),
+            None => crate::authoring::discard_draft(&config),
+        };
+        if let Err(e) = written {
+            tracing::warn!("rules draft: {e:#}");
+        }
+    }
     stop_input.store(true, Ordering::Relaxed);
     drop(screen);
     result

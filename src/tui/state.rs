@@ -655,6 +655,55 @@ impl App {
         }
     }
 
+    /// The answer to applying the editor's rules: in force (the plan is
+    /// re-made with them; the draft goes), or why not (the editor stays
+    /// open with the text).
+    pub fn rules_applied(&mut self, result: Result<String, String>) {
+        let Some(editor) = self.editor.as_mut() else {
+            // Left meanwhile: say it on the list.
+            self.message = Some(match result {
+                Ok(summary) => format!("Rules applied: {summary}"),
+                Err(e) => format!("Rules not applied: {}", first_line(&e)),
+            });
+            return;
+        };
+        editor.applying = false;
+        match result {
+            Ok(summary) => {
+                self.rules_text = editor.text();
+                editor.in_force = self.rules_text.clone();
+                self.rules_draft = None;
+                editor.status = Some(format!(
+                    "Applied: {summary}; the plan is being re-made with them"
+                ));
+            }
+            Err(e) => {
+                editor.status = Some(format!("Not applied: {}", first_line(&e)));
+            }
+        }
+    }
+
+    /// The rules file changed on disk: now in force (`text` read from it),
+    /// or refused (the rules in force stay).
+    pub fn rules_reloaded(&mut self, result: Result<(String, String), String>) {
+        self.message = Some(match result {
+            Ok((path, text)) => {
+                self.rules_text = text;
+                format!("Rules reloaded from {path}; the plan is being re-made")
+            }
+            Err(e) => format!("Rules on disk not used: {}", first_line(&e)),
+        });
+    }
+
+    /// What the draft file should hold now: the open editor's edits, else
+    /// the edits left when it was closed.
+    pub fn draft_text(&self) -> Option<String> {
+        match &self.editor {
+            Some(e) => e.is_edited().then(|| e.text()),
+            None => self.rules_draft.clone(),
+        }
+    }
+
     /// Validates the editor's text if typing paused long enough; true when
     /// it did (the screen changes).
     pub fn validate_editor_if_due(&mut self, now: DateTime<Local>) -> bool {
@@ -830,6 +879,10 @@ impl App {
             .unwrap_or(0)
             .min(self.view.len().saturating_sub(1));
     }
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or("")
 }
 
 /// Which list columns differ between two plans of one product (bits of
