@@ -152,6 +152,23 @@ pub enum RulesEvent {
     /// with the diagnostics (compiler style) or the read error when the
     /// rules in force stay.
     RulesReloaded(Result<String, String>),
+    /// The answer to `LiveCommand::DryRun`: what the candidate rules would
+    /// change on every product of the current snapshot, or why they were
+    /// not tried (the validator's errors, no snapshot yet).
+    DryRun {
+        request: u64,
+        result: Result<SharedDryRun, String>,
+    },
+}
+
+/// A dry run's result, shared (compared by identity).
+#[derive(Debug, Clone)]
+pub struct SharedDryRun(pub Arc<crate::rules::DryRun>);
+
+impl PartialEq for SharedDryRun {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 /// How long the rules file must be quiet before it is read: an editor's
@@ -170,6 +187,9 @@ pub enum LiveCommand {
     /// product planned again. Answered by `RulesEvent::RulesApplied` with
     /// the same request id. Sent during a refresh, it waits for its end.
     ApplyRules { request: u64, text: String },
+    /// Try `text` on every product beside the rules in force, changing
+    /// nothing. Answered by `RulesEvent::DryRun` with the same request id.
+    DryRun { request: u64, text: String },
 }
 
 /// Days of history the sparkline shows.
@@ -225,6 +245,7 @@ async fn run(
     let mut next = tokio::time::Instant::now();
     // Rules applied while the worker is out refreshing, in order.
     let mut queued_rules: Vec<(u64, String)> = Vec::new();
+    let mut queued_dry_runs: Vec<(u64, String)> = Vec::new();
     let (disk_tx, mut disk_changes) = mpsc::unbounded_channel();
     let _watcher = worker
         .config
@@ -257,6 +278,13 @@ async fn run(
                         let _ = events.send(LiveEvent::History { request, product_id, days });
                     });
                 }
+                Some(LiveCommand::DryRun { request, text }) => {
+                    if running.is_some() {
+                        queued_dry_runs.push((request, text));
+                    } else {
+                        worker.start_dry_run(request, &text, &rules_events);
+                    }
+                }
                 Some(LiveCommand::ApplyRules { request, text }) => {
                     if running.is_some() {
                         queued_rules.push((request, text));
@@ -285,6 +313,9 @@ async fn run(
                         tracing::error!("refresh task failed: {e}");
                         return;
                     }
+                }
+                for (request, text) in std::mem::take(&mut queued_dry_runs) {
+                    worker.start_dry_run(request, &text, &rules_events);
                 }
                 let mut switched = false;
                 for (request, text) in std::mem::take(&mut queued_rules) {
@@ -460,6 +491,48 @@ impl Worker {
         };
         let _ = rules_events.send(RulesEvent::RulesApplied { request, result });
         switched
+    }
+
+    /// Starts a dry run of `text` on the last snapshot, on a blocking
+    /// thread; the answer goes to `rules_events`.
+    fn start_dry_run(
+        &self,
+        request: u64,
+        text: &str,
+        rules_events: &mpsc::UnboundedSender<RulesEvent>,
+    ) {
+        let refuse = |why: String| {
+            let _ = rules_events.send(RulesEvent::DryRun {
+                request,
+                result: Err(why),
+            });
+        };
+        let (Some(config), Some(in_force)) = (&self.config, &self.rules) else {
+            return refuse("the live task is not ready".to_string());
+        };
+        if !self.planned {
+            return refuse("no products yet: the sources have not all answered".to_string());
+        }
+        let origin = config.rules_path().display().to_string();
+        let candidate = match crate::rules::load(text, &origin) {
+            Ok(rules) => rules,
+            Err(e) => return refuse(e.to_string()),
+        };
+        let in_force = in_force.clone();
+        let inputs = self.inputs.clone();
+        let ctx = PlanContext {
+            overrides: self.overrides.clone(),
+            stale_sources: self.stale.clone(),
+            ..Default::default()
+        };
+        let events = rules_events.clone();
+        tokio::task::spawn_blocking(move || {
+            let result = crate::rules::dry_run(&inputs, &ctx, &in_force, &candidate);
+            let _ = events.send(RulesEvent::DryRun {
+                request,
+                result: Ok(SharedDryRun(Arc::new(result))),
+            });
+        });
     }
 
     /// Reads the rules file after a change on disk: valid rules become the

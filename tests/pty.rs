@@ -213,7 +213,7 @@ fn an_override_of_700_survives_a_restart() {
 }
 
 /// A rule author raises the approval threshold in the editor: the edit is
-/// checked, applied with Ctrl-S, the plan re-made (PROD-002's 21,274.39 no
+/// checked, tried on every product (F5), applied with Ctrl-S, the plan re-made (PROD-002's 21,274.39 no
 /// longer needs approval), and the rules are still in force after a
 /// restart. Edits left unapplied survive a quit as a draft.
 #[test]
@@ -235,9 +235,15 @@ fn a_rule_author_raises_the_approval_threshold_in_the_editor() {
     s.keys("\x1b[F");
     s.keys("\x7f\x7f\x7f\x7f\x7f50000");
     s.wait_for("50000");
+    // F5: tried on every product first, nothing changed yet.
+    s.keys("\x1b[15~");
+    s.wait_for("Dry run:");
+    s.wait_for("approval yes -> no");
     s.keys("\x13"); // Ctrl-S
     s.wait_for("Applied:");
     s.keys("\x1b");
+    // The list again (the editor's dry-run lines also start with ids).
+    s.wait_for("Demand/d");
     // The plan is re-made with the new threshold.
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
@@ -263,6 +269,7 @@ fn a_rule_author_raises_the_approval_threshold_in_the_editor() {
     );
 
     // An edit left unapplied, then Ctrl-C: back as a draft after a restart.
+    std::thread::sleep(Duration::from_millis(100));
     s.keys("R");
     s.wait_for("Rules:");
     s.keys("// not yet");

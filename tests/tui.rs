@@ -1075,3 +1075,74 @@ fn the_rule_editor_checks_as_you_type_and_applies_only_good_rules() {
     );
     assert!(app.editor.as_ref().unwrap().applying);
 }
+
+/// F5 in the editor asks for a dry run of the edited rules; the answer is
+/// shown in the panel (summary, then old -> new per product) and dropped
+/// once the text changes.
+#[test]
+fn the_editor_shows_a_dry_run_of_the_edited_rules() {
+    use buyerdesk::live::SharedDryRun;
+    let mut app = reference_app();
+    app.rules_text = RuleSet::embedded().text.to_string();
+    app.rules_origin = "rules/purchasing.grl".into();
+    press(&mut app, KeyCode::Char('R'), KeyModifiers::SHIFT);
+    // Errors first: nothing is tried.
+    type_text(&mut app, "oops ");
+    press(&mut app, KeyCode::F(5), KeyModifiers::NONE);
+    assert_eq!(app.dry_run_wanted, None);
+    for _ in 0..5 {
+        press(&mut app, KeyCode::Backspace, KeyModifiers::NONE);
+    }
+    // The threshold at 50,000: tried on the reference products.
+    let text = app
+        .rules_text
+        .replace("Product.amount > 10000", "Product.amount > 50000");
+    app.editor = Some(buyerdesk::tui::editor::RuleEditor::open(
+        &text,
+        "rules/purchasing.grl",
+        &app.rules_text,
+    ));
+    press(&mut app, KeyCode::F(5), KeyModifiers::NONE);
+    let (request, wanted) = app.dry_run_wanted.take().expect("a dry run asked for");
+    assert_eq!(wanted, text);
+    let mut rows = fixtures::reference_rows();
+    fixtures::add_product(
+        &mut rows,
+        "PROD-004",
+        "Spare D",
+        1.0,
+        "stable",
+        (400.0, 0.0, "WH-D-04"),
+        ("ABC Supplies Co.", 3.0, 10.0, 5.0),
+        ("pieces", "pieces", 1.0),
+    );
+    let candidate = buyerdesk::rules::load(&text, "candidate.grl").unwrap();
+    let result = buyerdesk::rules::dry_run(
+        &plan::join(rows),
+        &PlanContext::default(),
+        &RuleSet::embedded(),
+        &candidate,
+    );
+    // An older request's answer is dropped.
+    app.dry_run_done(
+        request - 1,
+        Ok(SharedDryRun(std::sync::Arc::new(result.clone()))),
+    );
+    assert!(render(&mut app, 80, 24).contains("Trying the rules"));
+    app.dry_run_done(request, Ok(SharedDryRun(std::sync::Arc::new(result))));
+    let screen = render(&mut app, 80, 24);
+    assert!(
+        screen.contains("Dry run: 1 of 4 products change"),
+        "{screen}"
+    );
+    let row = screen
+        .lines()
+        .find(|l| l.contains("PROD-002"))
+        .expect("PROD-002's change listed");
+    assert!(row.contains("approval yes -> no"), "{row}");
+    insta::assert_snapshot!("editor_dry_run_80x24", screen);
+    insta::assert_snapshot!("editor_dry_run_120x40", render(&mut app, 120, 40));
+    // Typing makes the result stale: it goes.
+    type_text(&mut app, " ");
+    assert!(!render(&mut app, 80, 24).contains("Dry run:"));
+}

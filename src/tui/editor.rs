@@ -31,6 +31,17 @@ pub struct RuleEditor {
     pub applying: bool,
     /// The first line on screen (kept by the view as the widget scrolls).
     pub top: usize,
+    /// The last dry run of this text (dropped when the text changes).
+    pub dry_run: Option<DryRunState>,
+}
+
+/// A dry run asked for in the editor.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DryRunState {
+    /// Sent with this request id; waiting.
+    Running(u64),
+    Done(crate::live::SharedDryRun),
+    Failed(String),
 }
 
 impl std::fmt::Debug for RuleEditor {
@@ -66,6 +77,7 @@ impl RuleEditor {
             status: None,
             applying: false,
             top: 0,
+            dry_run: None,
         };
         editor.validate();
         editor
@@ -100,6 +112,7 @@ impl RuleEditor {
     pub fn changed(&mut self, now: DateTime<Local>) {
         self.edited = Some(now);
         self.status = None;
+        self.dry_run = None;
     }
 
     /// Validation is due (typing paused long enough).

@@ -671,6 +671,13 @@ impl Keymap {
                 "next error, then warning",
                 Some("next error"),
             ),
+            bind(
+                "dry_run",
+                A::DryRun,
+                &["F5"],
+                "try on every product (changes nothing)",
+                Some("try"),
+            ),
             help(&["F1"]),
         ];
 

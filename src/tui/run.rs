@@ -187,6 +187,7 @@ pub async fn run(setup: Setup) -> Result<()> {
                             app.rules_applied(result);
                         }
                         RulesEvent::RulesApplied { .. } => {}
+                        RulesEvent::DryRun { request, result } => app.dry_run_done(request, result),
                         RulesEvent::RulesReloaded(result) => {
                             let result = result.and_then(|path| {
                                 std::fs::read_to_string(&path)
@@ -236,6 +237,9 @@ pub async fn run(setup: Setup) -> Result<()> {
                     request,
                     product_id,
                 });
+            }
+            if let Some((request, text)) = app.dry_run_wanted.take() {
+                let _ = live_tx.send(LiveCommand::DryRun { request, text });
             }
             if let Some(text) = app.rules_apply_wanted.take() {
                 apply_request += 1;

@@ -91,6 +91,8 @@ pub enum Action {
     NextProblem,
     /// Apply the edited rules (refused while they have errors).
     ApplyRules,
+    /// Try the edited rules on every product, changing nothing.
+    DryRun,
     FormInput(char),
     FormBackspace,
     FormNextField,
@@ -211,6 +213,10 @@ pub struct App {
     pub rules_draft: Option<String>,
     /// Rules text to apply; taken by the terminal loop.
     pub rules_apply_wanted: Option<String>,
+    /// Rules text to try (dry run) with its request id; taken by the loop.
+    pub dry_run_wanted: Option<(u64, String)>,
+    /// The last dry-run request id.
+    pub dry_run_request: u64,
 }
 
 /// The daily demand of one product, asked of the OMS for the detail.
@@ -635,6 +641,21 @@ impl App {
                     None => Some("No errors or warnings".to_string()),
                 };
             }
+            Action::DryRun => {
+                editor.validate();
+                let errors = editor.errors();
+                if errors > 0 {
+                    editor.status = Some(format!(
+                        "Not tried: {errors} error(s); F2 goes to the next one"
+                    ));
+                } else {
+                    self.dry_run_request += 1;
+                    editor.dry_run =
+                        Some(super::editor::DryRunState::Running(self.dry_run_request));
+                    editor.status = Some("Trying the rules on every product...".to_string());
+                    self.dry_run_wanted = Some((self.dry_run_request, editor.text()));
+                }
+            }
             Action::ApplyRules => {
                 editor.validate();
                 let errors = editor.errors();
@@ -681,6 +702,27 @@ impl App {
                 editor.status = Some(format!("Not applied: {}", first_line(&e)));
             }
         }
+    }
+
+    /// A dry run answered; an answer to an older request (the text changed
+    /// since) is dropped.
+    pub fn dry_run_done(
+        &mut self,
+        request: u64,
+        result: Result<crate::live::SharedDryRun, String>,
+    ) {
+        use super::editor::DryRunState;
+        let Some(editor) = self.editor.as_mut() else {
+            return;
+        };
+        if editor.dry_run != Some(DryRunState::Running(request)) {
+            return;
+        }
+        editor.status = None;
+        editor.dry_run = Some(match result {
+            Ok(d) => DryRunState::Done(d),
+            Err(e) => DryRunState::Failed(e),
+        });
     }
 
     /// The rules file changed on disk: now in force (`text` read from it),

@@ -101,7 +101,12 @@ fn draw_editor(frame: &mut Frame, app: &mut App, body: Rect) {
         return;
     };
     let problems: Vec<&crate::rules::Diagnostic> = editor.diagnostics.iter().collect();
-    let listed = problems.len().clamp(1, 6) as u16;
+    let dry_lines = dry_run_lines(editor.dry_run.as_ref(), usize::from(body.width));
+    let listed = if dry_lines.is_empty() {
+        problems.len().clamp(1, 6) as u16
+    } else {
+        (dry_lines.len() as u16).min(body.height / 2)
+    };
     let [text_area, panel] =
         Layout::vertical([Constraint::Fill(1), Constraint::Length(listed + 2)]).areas(body);
     let title = format!(
@@ -145,6 +150,7 @@ fn draw_editor(frame: &mut Frame, app: &mut App, body: Rect) {
 
     let mut lines: Vec<Line> = problems
         .iter()
+        .filter(|_| dry_lines.is_empty())
         .take(usize::from(listed))
         .map(|d| {
             let text = format!(
@@ -165,7 +171,9 @@ fn draw_editor(frame: &mut Frame, app: &mut App, body: Rect) {
             }
         })
         .collect();
-    if problems.is_empty() {
+    let showing_dry_run = !dry_lines.is_empty();
+    lines.extend(dry_lines);
+    if problems.is_empty() && !showing_dry_run {
         lines.push(Line::from(if editor.edited.is_some() {
             "Checking..."
         } else {
@@ -187,6 +195,97 @@ fn draw_editor(frame: &mut Frame, app: &mut App, body: Rect) {
             .wrap(Wrap { trim: false }),
         panel,
     );
+}
+
+/// A dry run in the editor: the summary, the failures per rule, then one
+/// line per changed product (old -> new).
+fn dry_run_lines(state: Option<&super::editor::DryRunState>, width: usize) -> Vec<Line<'static>> {
+    use super::editor::DryRunState;
+    use crate::rules::dryrun::Figure;
+    let d = match state {
+        None => return Vec::new(),
+        Some(DryRunState::Running(_)) => {
+            return vec![Line::from("Trying the rules on every product...")];
+        }
+        Some(DryRunState::Failed(e)) => {
+            return vec![Line::from(format!(
+                "Not tried: {}",
+                e.lines().next().unwrap_or("")
+            ))];
+        }
+        Some(DryRunState::Done(d)) => &d.0,
+    };
+    let s = &d.summary;
+    let mut lines = vec![
+        Line::styled(
+            format!(
+                "Dry run: {} of {} products change (quantity {}, approval {}, exceptions {})",
+                s.changed, s.products, s.quantity_changed, s.approval_changed, s.exceptions_changed
+            ),
+            Style::new().add_modifier(Modifier::BOLD),
+        ),
+        Line::from(format!(
+            "Orders {} -> {}, approvals {} -> {}, total {} -> {}",
+            s.orders_before,
+            s.orders_after,
+            s.approvals_before,
+            s.approvals_after,
+            fmt_money(s.amount_before),
+            fmt_money(s.amount_after)
+        )),
+    ];
+    for f in &d.failures {
+        lines.push(Line::from(format!(
+            "{} failed on {} product(s), first {}: {}",
+            f.rule
+                .as_deref()
+                .map_or("A rule".to_string(), |r| format!("Rule \"{r}\"")),
+            f.count,
+            f.products.first().map(String::as_str).unwrap_or("?"),
+            f.message
+        )));
+    }
+    for c in &d.changes {
+        let mut parts = Vec::new();
+        let (b, a) = (&c.before, &c.after);
+        for figure in &c.changed {
+            parts.push(match figure {
+                Figure::OrderQty => {
+                    format!(
+                        "order {} -> {}",
+                        fmt_qty_short(b.order_qty),
+                        fmt_qty_short(a.order_qty)
+                    )
+                }
+                Figure::PurchaseQty => format!(
+                    "purchase {} -> {}",
+                    fmt_qty_short(b.purchase_qty),
+                    fmt_qty_short(a.purchase_qty)
+                ),
+                Figure::Amount => {
+                    format!("amount {} -> {}", fmt_money(b.amount), fmt_money(a.amount))
+                }
+                Figure::RequiresApproval => format!(
+                    "approval {} -> {}",
+                    if b.requires_approval { "yes" } else { "no" },
+                    if a.requires_approval { "yes" } else { "no" }
+                ),
+                Figure::Exceptions => {
+                    let names = |e: &[ExceptionCode]| {
+                        e.iter().map(|c| badge(*c)).collect::<Vec<_>>().join(" ")
+                    };
+                    format!(
+                        "flags [{}] -> [{}]",
+                        names(&b.exceptions),
+                        names(&a.exceptions)
+                    )
+                }
+            });
+        }
+        let text = format!("{:<12} {}", c.product_id, parts.join(", "));
+        lines.push(Line::from(text.chars().take(width).collect::<String>()));
+    }
+    lines
 }
 
 /// An age in a few characters: 4s, 12m, 3h, 2d.
