@@ -18,6 +18,11 @@ struct Session {
 
 impl Session {
     fn start(data_dir: &std::path::Path) -> Session {
+        Session::start_with(data_dir, &[])
+    }
+
+    /// With more environment variables.
+    fn start_with(data_dir: &std::path::Path, env: &[(&str, &str)]) -> Session {
         let pty = native_pty_system()
             .openpty(PtySize {
                 rows: 24,
@@ -31,6 +36,9 @@ impl Session {
         cmd.env("XDG_CONFIG_HOME", data_dir.join("config-home"));
         cmd.env("TERM", "xterm-256color");
         cmd.cwd(data_dir);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
         let child = pty.slave.spawn_command(cmd).expect("buyerdesk starts");
         drop(pty.slave);
         let screen = Arc::new(Mutex::new(vt100::Parser::new(24, 80, 0)));
@@ -285,5 +293,44 @@ fn a_rule_author_raises_the_approval_threshold_in_the_editor() {
     s.wait_for("// not yet");
     s.keys("\x1b");
     s.wait_for("kept as a draft");
+    s.quit();
+}
+
+/// `e` opens $EDITOR on the rules file with the screen suspended; what the
+/// editor saves is validated and used (the plan re-made), the screen back.
+#[test]
+fn e_edits_the_rules_file_in_the_editor_of_the_environment() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    // An "editor" that raises the approval threshold in the file it is given.
+    let script = dir.path().join("raise-threshold.sh");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\nsed -i 's/Product.amount > 10000/Product.amount > 50000/' \"$1\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let editor = script.display().to_string();
+    let mut s = Session::start_with(dir.path(), &[("VISUAL", &editor)]);
+    s.wait_for("2000 products");
+    s.keys("/PROD-002\r");
+    let screen = s.wait_for("1 shown");
+    assert!(row_of(&screen, "PROD-002").contains("APPR"), "{screen}");
+    s.keys("e");
+    s.wait_for("Back from");
+    s.wait_for("Rules reloaded from");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let screen = s.contents();
+        if !row_of(&screen, "PROD-002").contains("APPR") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "PROD-002 still needs approval:\n{screen}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(!s.cooked(), "raw mode again after the editor");
     s.quit();
 }

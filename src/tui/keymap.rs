@@ -417,7 +417,7 @@ impl Keymap {
             bind(
                 "has_exceptions",
                 A::Quick(QuickFilter::HasExceptions),
-                &["e"],
+                &["!"],
                 "only those with exceptions",
                 Some(""),
             ),
@@ -521,6 +521,13 @@ impl Keymap {
                 &["R"],
                 "edit the rules",
                 Some("rules"),
+            ),
+            bind(
+                "rules_in_editor",
+                A::ExternalEditor,
+                &["e"],
+                "the rules file in $EDITOR",
+                None,
             ),
             help(&["?"]),
             quit.clone(),
@@ -1639,7 +1646,7 @@ mod tests {
         let theme = Theme::default();
         assert_eq!(
             map.footer(Screen::List, &theme, 80),
-            "↑↓ move  Enter why  / filter  n e s c  o override  x clear  ? help  q quit"
+            "↑↓ move  Enter why  / filter  n ! s c  o override  x clear  ? help  q quit"
         );
         assert_eq!(
             map.footer(Screen::Detail, &theme, 80),

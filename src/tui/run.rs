@@ -72,9 +72,16 @@ impl Drop for Screen {
 
 /// Reads keys on a thread of its own (crossterm's reads block) and hands
 /// them to the loop; stops when the loop is gone.
-fn spawn_input(tx: mpsc::UnboundedSender<Event>, stop: Arc<AtomicBool>) {
+fn spawn_input(tx: mpsc::UnboundedSender<Event>, input: Arc<InputControl>) {
     std::thread::spawn(move || {
-        while !stop.load(Ordering::Relaxed) {
+        while !input.stop.load(Ordering::Relaxed) {
+            // Paused while another program ($EDITOR) owns the terminal.
+            if input.paused.load(Ordering::Relaxed) {
+                input.idle.store(true, Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(20));
+                continue;
+            }
+            input.idle.store(false, Ordering::Relaxed);
             match event::poll(Duration::from_millis(100)) {
                 Ok(true) => match event::read() {
                     Ok(e) => {
@@ -95,6 +102,60 @@ fn spawn_input(tx: mpsc::UnboundedSender<Event>, stop: Arc<AtomicBool>) {
             }
         }
     });
+}
+
+/// Stops or pauses the key reader.
+#[derive(Default)]
+struct InputControl {
+    stop: AtomicBool,
+    paused: AtomicBool,
+    /// The reader saw the pause and reads nothing.
+    idle: AtomicBool,
+}
+
+/// Runs $VISUAL or $EDITOR (else vi) on the rules file, the screen given
+/// back meanwhile and the key reader paused. A missing file is first
+/// written with the rules in force. When the editor saves, the live task's
+/// watcher validates the file and uses it only without errors.
+fn edit_rules_file(
+    screen: &mut Screen,
+    input: &InputControl,
+    path: &std::path::Path,
+    rules_in_force: &str,
+) -> Result<String> {
+    if !path.exists() {
+        crate::authoring::write_atomically(path, rules_in_force.as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    input.paused.store(true, Ordering::Relaxed);
+    let deadline = std::time::Instant::now() + Duration::from_secs(1);
+    while !input.idle.load(Ordering::Relaxed) && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    ratatui::restore();
+    let editor = std::env::var("VISUAL")
+        .ok()
+        .or_else(|| std::env::var("EDITOR").ok())
+        .filter(|e| !e.trim().is_empty())
+        .unwrap_or_else(|| "vi".to_string());
+    // The variable may hold arguments ("code -w").
+    let mut words = editor.split_whitespace();
+    let program = words.next().unwrap_or("vi").to_string();
+    let status = std::process::Command::new(&program)
+        .args(words)
+        .arg(path)
+        .status();
+    screen.terminal = ratatui::init();
+    screen.terminal.clear()?;
+    input.paused.store(false, Ordering::Relaxed);
+    Ok(match status {
+        Ok(s) if s.success() => format!(
+            "Back from {program}: {} is checked when saved, used only without errors",
+            path.display()
+        ),
+        Ok(s) => format!("{program} ended with {s}"),
+        Err(e) => format!("Could not run {program} ($VISUAL / $EDITOR): {e}"),
+    })
 }
 
 /// Runs a store request on a task; the answer comes back as an action.
@@ -156,8 +217,8 @@ pub async fn run(setup: Setup) -> Result<()> {
         live::spawn_with_rules_events(setup.config, setup.rules, setup.store, setup.refresh);
     let mut apply_request = 0u64;
     let (key_tx, mut key_rx) = mpsc::unbounded_channel();
-    let stop_input = Arc::new(AtomicBool::new(false));
-    spawn_input(key_tx, Arc::clone(&stop_input));
+    let input = Arc::new(InputControl::default());
+    spawn_input(key_tx, Arc::clone(&input));
     let (done_tx, mut done_rx) = mpsc::unbounded_channel();
     let mut clock = tokio::time::interval(Duration::from_secs(1));
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -268,6 +329,17 @@ pub async fn run(setup: Setup) -> Result<()> {
                     }
                 }
             }
+            if std::mem::take(&mut app.external_editor_wanted) {
+                let path = config.rules_path();
+                let said = tokio::task::block_in_place(|| {
+                    edit_rules_file(&mut screen, &input, &path, &app.rules_text)
+                });
+                app.message = Some(match said {
+                    Ok(text) => text,
+                    Err(e) => format!("{e:#}"),
+                });
+                dirty = true;
+            }
             if suspend {
                 screen.suspend()?;
                 dirty = true;
@@ -293,7 +365,7 @@ pub async fn run(setup: Setup) -> Result<()> {
             tracing::warn!("rules draft: {e:#}");
         }
     }
-    stop_input.store(true, Ordering::Relaxed);
+    input.stop.store(true, Ordering::Relaxed);
     drop(screen);
     result
 }

@@ -93,6 +93,8 @@ pub enum Action {
     ApplyRules,
     /// Try the edited rules on every product, changing nothing.
     DryRun,
+    /// Edit the rules file in $EDITOR, the screen suspended meanwhile.
+    ExternalEditor,
     FormInput(char),
     FormBackspace,
     FormNextField,
@@ -217,6 +219,8 @@ pub struct App {
     pub dry_run_wanted: Option<(u64, String)>,
     /// The last dry-run request id.
     pub dry_run_request: u64,
+    /// $EDITOR on the rules file; taken by the loop.
+    pub external_editor_wanted: bool,
 }
 
 /// The daily demand of one product, asked of the OMS for the detail.
@@ -574,6 +578,7 @@ impl App {
                 self.message = Some("Nothing selected".to_string());
             }
             Action::ToggleCharts => self.charts_open = !self.charts_open,
+            Action::ExternalEditor => self.external_editor_wanted = true,
             Action::OpenEditor => {
                 let text = self.rules_draft.clone().unwrap_or(self.rules_text.clone());
                 let mut editor =
