@@ -86,6 +86,27 @@ impl Session {
         }
     }
 
+    /// Waits until the list's PROD-002 row has no APPR badge (the plan
+    /// re-made with an approval threshold above its 21,274.39).
+    #[track_caller]
+    fn wait_until_prod_002_needs_no_approval(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let screen = self.contents();
+            let row = screen
+                .lines()
+                .find(|l| l.trim_start().starts_with("PROD-002"));
+            if row.is_some_and(|r| !r.contains("APPR")) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "PROD-002 still needs approval:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// The alternate screen is left, the cursor shown, cooked mode back.
     #[track_caller]
     fn assert_terminal_restored(&self) {
@@ -253,23 +274,7 @@ fn a_rule_author_raises_the_approval_threshold_in_the_editor() {
     // The list again (the editor's dry-run lines also start with ids).
     s.wait_for("Demand/d");
     // The plan is re-made with the new threshold.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let screen = s.contents();
-        if let Some(row) = screen
-            .lines()
-            .find(|l| l.trim_start().starts_with("PROD-002"))
-        {
-            if !row.contains("APPR") {
-                break;
-            }
-        }
-        assert!(
-            Instant::now() < deadline,
-            "PROD-002 still needs approval:\n{screen}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    s.wait_until_prod_002_needs_no_approval();
     let written = std::fs::read_to_string(dir.path().join("purchasing.grl")).unwrap();
     assert!(
         written.contains("Product.amount > 50000"),
@@ -319,18 +324,7 @@ fn e_edits_the_rules_file_in_the_editor_of_the_environment() {
     s.keys("e");
     s.wait_for("Back from");
     s.wait_for("Rules reloaded from");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let screen = s.contents();
-        if !row_of(&screen, "PROD-002").contains("APPR") {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "PROD-002 still needs approval:\n{screen}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    s.wait_until_prod_002_needs_no_approval();
     assert!(!s.cooked(), "raw mode again after the editor");
     s.quit();
 }

@@ -13,8 +13,8 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 
 /// The reference rows of DOMAIN.md section 1 and a quiet product (so that
-/// filters have something to leave out), planned with the shipped rules.
-fn reference_plans() -> Vec<ProductPlan> {
+/// filters have something to leave out).
+fn reference_rows() -> plan::SourceRows {
     let mut rows = fixtures::reference_rows();
     fixtures::add_product(
         &mut rows,
@@ -26,8 +26,13 @@ fn reference_plans() -> Vec<ProductPlan> {
         ("ABC Supplies Co.", 3.0, 10.0, 5.0),
         ("pieces", "pieces", 1.0),
     );
+    rows
+}
+
+/// The reference rows, planned with the shipped rules.
+fn reference_plans() -> Vec<ProductPlan> {
     plan::plan_all(
-        &plan::join(rows),
+        &plan::join(reference_rows()),
         &PlanContext::default(),
         &RuleSet::embedded(),
     )
@@ -1105,20 +1110,9 @@ fn the_editor_shows_a_dry_run_of_the_edited_rules() {
     press(&mut app, KeyCode::F(5), KeyModifiers::NONE);
     let (request, wanted) = app.dry_run_wanted.take().expect("a dry run asked for");
     assert_eq!(wanted, text);
-    let mut rows = fixtures::reference_rows();
-    fixtures::add_product(
-        &mut rows,
-        "PROD-004",
-        "Spare D",
-        1.0,
-        "stable",
-        (400.0, 0.0, "WH-D-04"),
-        ("ABC Supplies Co.", 3.0, 10.0, 5.0),
-        ("pieces", "pieces", 1.0),
-    );
     let candidate = buyerdesk::rules::load(&text, "candidate.grl").unwrap();
     let result = buyerdesk::rules::dry_run(
-        &plan::join(rows),
+        &plan::join(reference_rows()),
         &PlanContext::default(),
         &RuleSet::embedded(),
         &candidate,
