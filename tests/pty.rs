@@ -294,7 +294,7 @@ fn a_rule_author_raises_the_approval_threshold_in_the_editor() {
     let mut s = Session::start(dir.path());
     s.wait_for("2000 products");
     s.keys("R");
-    s.wait_for("Your unapplied edits (a draft) are back.");
+    s.wait_for("Your unapplied edits (a draft) are back");
     s.wait_for("// not yet");
     s.keys("\x1b");
     s.wait_for("kept as a draft");

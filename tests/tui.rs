@@ -1056,6 +1056,17 @@ fn the_rule_editor_checks_as_you_type_and_applies_only_good_rules() {
     assert!(editor.text().starts_with("oops //"), "the draft is back");
     assert!(editor.status.as_deref().unwrap().contains("draft"));
 
+    // F8 throws the draft away; Esc and R: the rules in force again.
+    press(&mut app, KeyCode::F(8), KeyModifiers::NONE);
+    assert_eq!(app.editor.as_ref().unwrap().text(), app.rules_text);
+    assert_eq!(app.rules_draft, None);
+    press(&mut app, KeyCode::Esc, KeyModifiers::NONE);
+    assert_eq!(app.rules_draft, None, "nothing kept");
+    press(&mut app, KeyCode::Char('R'), KeyModifiers::SHIFT);
+    assert_eq!(app.editor.as_ref().unwrap().text(), app.rules_text);
+    type_text(&mut app, "oops ");
+    press(&mut app, KeyCode::Home, KeyModifiers::NONE);
+
     // Undone: nothing to apply. A comment added at the end: applied.
     for _ in 0..5 {
         press(&mut app, KeyCode::Delete, KeyModifiers::NONE);

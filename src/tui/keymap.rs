@@ -685,6 +685,13 @@ impl Keymap {
                 "try on every product (changes nothing)",
                 Some("try"),
             ),
+            bind(
+                "discard",
+                A::DiscardEdits,
+                &["F8"],
+                "discard the edits (and the draft)",
+                None,
+            ),
             help(&["F1"]),
         ];
 

@@ -93,6 +93,8 @@ pub enum Action {
     ApplyRules,
     /// Try the edited rules on every product, changing nothing.
     DryRun,
+    /// Throw the edits (and the draft) away: back to the rules in force.
+    DiscardEdits,
     /// Edit the rules file in $EDITOR, the screen suspended meanwhile.
     ExternalEditor,
     FormInput(char),
@@ -584,7 +586,9 @@ impl App {
                 let mut editor =
                     super::editor::RuleEditor::open(&text, &self.rules_origin, &self.rules_text);
                 if self.rules_draft.is_some() {
-                    editor.status = Some("Your unapplied edits (a draft) are back.".to_string());
+                    editor.status = Some(
+                        "Your unapplied edits (a draft) are back; F8 discards them".to_string(),
+                    );
                 }
                 self.editor = Some(editor);
             }
@@ -645,6 +649,14 @@ impl App {
                     Some(d) => Some(format!("{}:{}: {}", d.line, d.col, d.message)),
                     None => Some("No errors or warnings".to_string()),
                 };
+            }
+            Action::DiscardEdits => {
+                let in_force = editor.in_force.clone();
+                let origin = editor.origin.clone();
+                let mut fresh = super::editor::RuleEditor::open(&in_force, &origin, &in_force);
+                fresh.status = Some("Edits discarded: these are the rules in force".to_string());
+                *editor = fresh;
+                self.rules_draft = None;
             }
             Action::DryRun => {
                 editor.validate();
