@@ -232,7 +232,7 @@ pub fn spawn_with_rules_events(
 }
 
 async fn run(
-    mut worker: Worker,
+    worker: Worker,
     every: Duration,
     mut commands: mpsc::UnboundedReceiver<LiveCommand>,
     events: mpsc::UnboundedSender<LiveEvent>,
@@ -247,10 +247,14 @@ async fn run(
     let mut queued_rules: Vec<(u64, String)> = Vec::new();
     let mut queued_dry_runs: Vec<(u64, String)> = Vec::new();
     let (disk_tx, mut disk_changes) = mpsc::unbounded_channel();
-    let _watcher = worker
-        .config
-        .as_ref()
-        .and_then(|c| watch_rules_file(&c.rules_path(), disk_tx));
+    let _watcher = watch_rules_file(&worker.config.rules_path(), disk_tx);
+    // The worker is here while idle, in `running`'s task while it refreshes.
+    let mut idle = Some(worker);
+    macro_rules! worker {
+        () => {
+            idle.as_mut().expect("only used while no refresh runs")
+        };
+    }
     let mut reload_at: Option<tokio::time::Instant> = None;
     let mut reload_queued = false;
     loop {
@@ -282,13 +286,13 @@ async fn run(
                     if running.is_some() {
                         queued_dry_runs.push((request, text));
                     } else {
-                        worker.start_dry_run(request, &text, &rules_events);
+                        worker!().start_dry_run(request, &text, &rules_events);
                     }
                 }
                 Some(LiveCommand::ApplyRules { request, text }) => {
                     if running.is_some() {
                         queued_rules.push((request, text));
-                    } else if worker.apply_rules(request, &text, &rules_events).await {
+                    } else if worker!().apply_rules(request, &text, &rules_events).await {
                         next = tokio::time::Instant::now();
                     }
                 }
@@ -300,14 +304,14 @@ async fn run(
                 reload_at = None;
                 if running.is_some() {
                     reload_queued = true;
-                } else if worker.reload_rules(&rules_events) {
+                } else if worker!().reload_rules(&rules_events) {
                     next = tokio::time::Instant::now();
                 }
             }
             done = async { running.as_mut().expect("guarded").await }, if running.is_some() => {
                 running = None;
                 match done {
-                    Ok(w) => worker = w,
+                    Ok(w) => idle = Some(w),
                     Err(e) => {
                         // A panic in planning: the screen keeps its data.
                         tracing::error!("refresh task failed: {e}");
@@ -315,14 +319,14 @@ async fn run(
                     }
                 }
                 for (request, text) in std::mem::take(&mut queued_dry_runs) {
-                    worker.start_dry_run(request, &text, &rules_events);
+                    worker!().start_dry_run(request, &text, &rules_events);
                 }
                 let mut switched = false;
                 for (request, text) in std::mem::take(&mut queued_rules) {
-                    switched |= worker.apply_rules(request, &text, &rules_events).await;
+                    switched |= worker!().apply_rules(request, &text, &rules_events).await;
                 }
                 if std::mem::take(&mut reload_queued) {
-                    switched |= worker.reload_rules(&rules_events);
+                    switched |= worker!().reload_rules(&rules_events);
                 }
                 next = if std::mem::take(&mut again) || switched {
                     tokio::time::Instant::now()
@@ -332,7 +336,7 @@ async fn run(
             }
             _ = tokio::time::sleep_until(next), if running.is_none() => {
                 let events = events.clone();
-                let mut w = std::mem::replace(&mut worker, Worker::placeholder());
+                let mut w = idle.take().expect("no refresh runs");
                 running = Some(tokio::spawn(async move {
                     w.refresh(&events).await;
                     w
@@ -343,7 +347,9 @@ async fn run(
     if let Some(task) = running {
         task.abort();
     }
-    worker.close().await;
+    if let Some(w) = idle {
+        w.close().await;
+    }
 }
 
 /// One source's connection and the rows of its last successful read.
@@ -372,9 +378,9 @@ type OmsRows = (Vec<OmsRow>, Option<Vec<HistoryStats>>);
 
 /// The refresh state, owned by whichever task runs the refresh.
 struct Worker {
-    config: Option<Config>,
-    rules: Option<RuleSet>,
-    store: Option<Store>,
+    config: Config,
+    rules: RuleSet,
+    store: Store,
     oms: Slot<oms::OmsSource, OmsRows>,
     inventory: Slot<inventory::InventorySource, Vec<InventoryRow>>,
     supplier: Slot<supplier::SupplierSource, Vec<SupplierRow>>,
@@ -407,49 +413,9 @@ impl Worker {
             supplier: Slot::new(&config, SourceKind::Supplier),
             uom: Slot::new(&config, SourceKind::Uom),
             purchasing,
-            config: Some(config),
-            rules: Some(rules),
-            store: Some(store),
-            oms_for_history: Arc::new(Mutex::new(None)),
-            inputs: Vec::new(),
-            overrides: HashMap::new(),
-            planned_overrides: HashMap::new(),
-            stale: Vec::new(),
-            planned: false,
-            rules_changed: false,
-            disk_refused: false,
-        }
-    }
-
-    /// Stands in while the real one is out refreshing.
-    fn placeholder() -> Worker {
-        let status = |kind| SourceStatus {
-            kind,
-            backend: None,
-            url: String::new(),
-            state: LinkState::Connecting,
-            last_ok: None,
-            rtt: None,
-            rows: None,
-            error: None,
-        };
-        fn slot<S, R>(status: SourceStatus) -> Slot<S, R> {
-            Slot {
-                source: None,
-                status,
-                loaded: false,
-                fresh: None,
-            }
-        }
-        Worker {
-            config: None,
-            rules: None,
-            store: None,
-            oms: slot(status(SourceKind::Oms)),
-            inventory: slot(status(SourceKind::Inventory)),
-            supplier: slot(status(SourceKind::Supplier)),
-            uom: slot(status(SourceKind::Uom)),
-            purchasing: status(SourceKind::Purchasing),
+            config,
+            rules,
+            store,
             oms_for_history: Arc::new(Mutex::new(None)),
             inputs: Vec::new(),
             overrides: HashMap::new(),
@@ -470,14 +436,9 @@ impl Worker {
         text: &str,
         rules_events: &mpsc::UnboundedSender<RulesEvent>,
     ) -> bool {
-        let result = match (&self.config, &self.store) {
-            (Some(config), Some(store)) => {
-                crate::authoring::apply(config, store, text, &store.user)
-                    .await
-                    .map_err(|e| e.to_string())
-            }
-            _ => Err("the live task is not ready".to_string()),
-        };
+        let result = crate::authoring::apply(&self.config, &self.store, text, &self.store.user)
+            .await
+            .map_err(|e| e.to_string());
         let (switched, result) = match result {
             Ok(applied) => {
                 let summary = applied.summary();
@@ -507,18 +468,15 @@ impl Worker {
                 result: Err(why),
             });
         };
-        let (Some(config), Some(in_force)) = (&self.config, &self.rules) else {
-            return refuse("the live task is not ready".to_string());
-        };
         if !self.planned {
             return refuse("no products yet: the sources have not all answered".to_string());
         }
-        let origin = config.rules_path().display().to_string();
+        let origin = self.config.rules_path().display().to_string();
         let candidate = match crate::rules::load(text, &origin) {
             Ok(rules) => rules,
             Err(e) => return refuse(e.to_string()),
         };
-        let in_force = in_force.clone();
+        let in_force = self.rules.clone();
         let inputs = self.inputs.clone();
         let ctx = PlanContext {
             overrides: self.overrides.clone(),
@@ -539,13 +497,10 @@ impl Worker {
     /// rules in force; invalid ones are reported and change nothing.
     /// Returns whether the rules were switched.
     fn reload_rules(&mut self, rules_events: &mpsc::UnboundedSender<RulesEvent>) -> bool {
-        let Some(config) = &self.config else {
-            return false;
-        };
-        let path = config.rules_path();
+        let path = self.config.rules_path();
         let origin = path.display().to_string();
         let result = match std::fs::read_to_string(&path) {
-            Ok(text) if self.rules.as_ref().is_some_and(|r| *r.text == *text) => {
+            Ok(text) if *self.rules.text == *text => {
                 // Our own apply, or the file put back as it is in force.
                 if !std::mem::take(&mut self.disk_refused) {
                     return false;
@@ -583,7 +538,7 @@ impl Worker {
             "rules in force: {}",
             crate::authoring::rules_summary(&rules)
         );
-        self.rules = Some(rules);
+        self.rules = rules;
         self.rules_changed = true;
     }
 
@@ -610,18 +565,13 @@ impl Worker {
         if let Some(s) = &self.uom.source {
             s.source.close().await;
         }
-        if let Some(s) = &self.store {
-            s.source.close().await;
-        }
+        self.store.source.close().await;
     }
 
     /// One refresh: read every source (connecting those that are not),
     /// re-plan what changed, report.
     async fn refresh(&mut self, events: &mpsc::UnboundedSender<LiveEvent>) {
-        let (Some(config), Some(rules), Some(store)) = (&self.config, &self.rules, &self.store)
-        else {
-            return;
-        };
+        let (config, rules, store) = (&self.config, &self.rules, &self.store);
         let started = Local::now();
         let clock = Instant::now();
         let with_history = crate::app::needs_history(rules);

@@ -49,18 +49,26 @@ impl Screen {
         Ok(())
     }
 
-    /// Gives the terminal back for Ctrl-Z, stops, and takes it again when
-    /// the shell resumes us.
-    fn suspend(&mut self) -> Result<()> {
+    /// Gives the terminal back while `away` runs (the shell after Ctrl-Z,
+    /// $EDITOR), then takes it again and redraws from scratch.
+    fn away<T>(&mut self, away: impl FnOnce() -> T) -> Result<T> {
         ratatui::restore();
-        // SAFETY: raising a signal on our own process has no memory effects;
-        // SIGTSTP's default action stops the process until SIGCONT.
-        unsafe {
-            libc::raise(libc::SIGTSTP);
-        }
+        let result = away();
         self.terminal = ratatui::init();
         self.terminal.clear()?;
-        Ok(())
+        Ok(result)
+    }
+
+    /// Ctrl-Z: stops until the shell resumes us.
+    fn suspend(&mut self) -> Result<()> {
+        self.away(|| {
+            // SAFETY: raising a signal on our own process has no memory
+            // effects; SIGTSTP's default action stops the process until
+            // SIGCONT.
+            unsafe {
+                libc::raise(libc::SIGTSTP);
+            }
+        })
     }
 }
 
@@ -132,7 +140,6 @@ fn edit_rules_file(
     while !input.idle.load(Ordering::Relaxed) && std::time::Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(10));
     }
-    ratatui::restore();
     let editor = std::env::var("VISUAL")
         .ok()
         .or_else(|| std::env::var("EDITOR").ok())
@@ -141,13 +148,14 @@ fn edit_rules_file(
     // The variable may hold arguments ("code -w").
     let mut words = editor.split_whitespace();
     let program = words.next().unwrap_or("vi").to_string();
-    let status = std::process::Command::new(&program)
-        .args(words)
-        .arg(path)
-        .status();
-    screen.terminal = ratatui::init();
-    screen.terminal.clear()?;
+    let status = screen.away(|| {
+        std::process::Command::new(&program)
+            .args(words)
+            .arg(path)
+            .status()
+    });
     input.paused.store(false, Ordering::Relaxed);
+    let status = status?;
     Ok(match status {
         Ok(s) if s.success() => format!(
             "Back from {program}: {} is checked when saved, used only without errors",
@@ -313,20 +321,8 @@ pub async fn run(setup: Setup) -> Result<()> {
             // or a crash (written after each pause in typing, not each key).
             let editing = app.editor.as_ref().is_some_and(|e| e.edited.is_some());
             if !editing {
-                let draft = app.draft_text();
-                if draft != saved_draft {
-                    let written = match &draft {
-                        Some(text) => crate::authoring::save_draft(&config, text),
-                        None => crate::authoring::discard_draft(&config),
-                    };
-                    match written {
-                        Ok(()) => saved_draft = draft,
-                        Err(e) => {
-                            tracing::warn!("rules draft: {e:#}");
-                            app.message = Some(format!("The rules draft was not saved: {e:#}"));
-                            saved_draft = draft;
-                        }
-                    }
+                if let Err(e) = persist_draft(&config, &app, &mut saved_draft) {
+                    app.message = Some(format!("The rules draft was not saved: {e:#}"));
                 }
             }
             if std::mem::take(&mut app.external_editor_wanted) {
@@ -355,19 +351,30 @@ pub async fn run(setup: Setup) -> Result<()> {
     .await;
     // However the loop ended (q, a signal, an error), rule edits not yet in
     // the draft file go there now.
-    let draft = app.draft_text();
-    if draft != saved_draft {
-        let written = match &draft {
-            Some(text) => crate::authoring::save_draft(&config, text),
-            None => crate::authoring::discard_draft(&config),
-        };
-        if let Err(e) = written {
-            tracing::warn!("rules draft: {e:#}");
-        }
-    }
+    let _ = persist_draft(&config, &app, &mut saved_draft);
     input.stop.store(true, Ordering::Relaxed);
     drop(screen);
     result
+}
+
+/// Writes the app's unapplied rule edits to the draft file (or removes it)
+/// when they differ from what was last written. A failure is logged and
+/// returned; it is not tried again until the edits change.
+fn persist_draft(
+    config: &crate::config::Config,
+    app: &App,
+    saved: &mut Option<String>,
+) -> Result<()> {
+    let draft = app.draft_text();
+    if draft == *saved {
+        return Ok(());
+    }
+    let written = match &draft {
+        Some(text) => crate::authoring::save_draft(config, text),
+        None => crate::authoring::discard_draft(config),
+    };
+    *saved = draft;
+    written.inspect_err(|e| tracing::warn!("rules draft: {e:#}"))
 }
 
 /// A terminal event; true when the screen changed.
@@ -403,7 +410,7 @@ fn on_live(app: &mut App, event: LiveEvent) {
         LiveEvent::Plans(update) => {
             app.now = Local::now();
             app.apply_update(update);
-            if app.message.as_deref() == Some("Refreshing every source...") {
+            if app.message.as_deref() == Some(super::state::REFRESHING) {
                 app.message = None;
             }
         }

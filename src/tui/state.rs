@@ -8,6 +8,9 @@ use crate::live::{PlanUpdate, SourceStatus};
 use crate::plan::{ExceptionCode, OverrideNote, ProductPlan};
 use crate::store::overrides::{parse_quantity, Override, OverrideUnit, ReasonCode};
 
+/// The message while an `r` refresh runs (cleared by its plans).
+pub const REFRESHING: &str = "Refreshing every source...";
+
 /// How long a changed cell stays highlighted after a refresh.
 pub const HIGHLIGHT_SECS: i64 = 3;
 
@@ -552,7 +555,7 @@ impl App {
             Action::Quit => self.should_quit = true,
             Action::Refresh => {
                 self.refresh_requested = true;
-                self.message = Some("Refreshing every source...".to_string());
+                self.message = Some(REFRESHING.to_string());
             }
             Action::ToggleSelect => {
                 if let Some(id) = self.selected_plan().map(|p| p.product_id.clone()) {
