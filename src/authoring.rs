@@ -155,7 +155,7 @@ fn keep_in_history(config: &Config, path: &Path, bytes: &[u8]) -> Result<PathBuf
             format!("{stem}-{stamp}_{n}.grl")
         };
         let target = dir.join(name);
-        match create_private(&target) {
+        match create_new_file(&target, 0o600) {
             Ok(mut file) => {
                 file.write_all(bytes)
                     .and_then(|()| file.sync_all())
@@ -173,21 +173,28 @@ fn keep_in_history(config: &Config, path: &Path, bytes: &[u8]) -> Result<PathBuf
 
 /// Creates a new file readable and writable by the user only (0600 on
 /// unix); fails if it exists.
-fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
+fn create_new_file(path: &Path, mode: u32) -> std::io::Result<std::fs::File> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
+        options.mode(mode);
     }
+    #[cfg(not(unix))]
+    let _ = mode;
     options.open(path)
 }
 
 /// Writes `bytes` to `path` so that a reader sees the old file or the new
 /// one, never a part: a temporary file in the same folder, fsync, rename,
-/// then fsync of the folder.
+/// then fsync of the folder. The file is private to its owner (0600).
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomically_with_mode(path, bytes, 0o600)
+}
+
+/// `write_atomically` with the file's permission bits (unix).
+pub fn write_atomically_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -197,7 +204,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("rules");
     let (tmp, mut file) = (0u32..)
         .map(|n| dir.join(format!(".{name}.tmp-{}-{n}", std::process::id())))
-        .find_map(|tmp| match create_private(&tmp) {
+        .find_map(|tmp| match create_new_file(&tmp, mode) {
             Ok(f) => Some(Ok((tmp, f))),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => None,
             Err(e) => Some(Err(e)),

@@ -133,6 +133,9 @@ pub struct FileConfig {
     pub uom: SourceSettings,
     #[serde(default)]
     pub purchasing: SourceSettings,
+    /// Purchase orders: approval threshold, channels, retries.
+    #[serde(default)]
+    pub orders: crate::orders::OrdersConfig,
     /// `[keys]` as written: a preset and the actions it rebinds.
     #[serde(default)]
     pub keys: KeysConfig,
@@ -310,6 +313,11 @@ pub fn parse(text: &str, file: &str) -> Result<FileConfig, ConfigError> {
             ));
         }
     }
+    cfg.orders.check().map_err(|(key, message)| ConfigError {
+        file: file.to_string(),
+        line: line_of_path(text, &format!("orders.{key}")),
+        message,
+    })?;
     cfg.keymap = Keymap::from_config(&cfg.keys).map_err(|e| {
         let (file, text) = match e.preset {
             None => (file.to_string(), text),

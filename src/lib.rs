@@ -7,6 +7,7 @@ pub mod config;
 pub mod demo;
 pub mod doctor;
 pub mod live;
+pub mod orders;
 pub mod plan;
 pub mod report;
 pub mod rules;

@@ -181,7 +181,7 @@ impl ProductPlan {
 
     /// Sets the exceptions: codes sorted and unique, one copy of the
     /// details shared with the rationale's exception steps.
-    fn set_exceptions(&mut self, exceptions: Vec<Exception>) {
+    pub(crate) fn set_exceptions(&mut self, exceptions: Vec<Exception>) {
         let mut codes: Vec<ExceptionCode> = exceptions.iter().map(|e| e.code).collect();
         codes.sort();
         codes.dedup();

@@ -17,6 +17,10 @@ struct Migration {
     version: i64,
     name: &'static str,
     statements: fn(Backend) -> Vec<String>,
+    /// Statements a server may refuse for want of privileges (triggers on
+    /// a MySQL server with binary logging): a warning in the log, not a
+    /// failed start.
+    optional: fn(Backend) -> Vec<String>,
 }
 
 fn auto_id(b: Backend) -> &'static str {
@@ -38,6 +42,21 @@ fn real(b: Backend) -> &'static str {
 fn text(b: Backend) -> &'static str {
     match b {
         Backend::MySql => "VARCHAR(2000)",
+        _ => "TEXT",
+    }
+}
+
+fn big(b: Backend) -> &'static str {
+    match b {
+        Backend::Sqlite => "INTEGER",
+        _ => "BIGINT",
+    }
+}
+
+/// Text that may be long (a whole PO's answer, an audit detail).
+fn long_text(b: Backend) -> &'static str {
+    match b {
+        Backend::MySql => "MEDIUMTEXT",
         _ => "TEXT",
     }
 }
@@ -64,6 +83,95 @@ const MIGRATIONS: &[Migration] = &[Migration {
                 t = text(b)
             ),
         ]
+    },
+    optional: |_| Vec::new(),
+},
+Migration {
+    version: 2,
+    name: "purchase orders, send attempts, append-only audit log",
+    statements: |b| {
+        let mut v = Vec::new();
+        match b {
+            Backend::Postgres => v.push("CREATE SEQUENCE IF NOT EXISTS po_number_seq".to_string()),
+            _ => v.push(format!(
+                "CREATE TABLE IF NOT EXISTS po_numbers (id {id}, taken_at VARCHAR(32) NOT NULL, taken_by VARCHAR(64) NOT NULL)",
+                id = auto_id(b)
+            )),
+        }
+        v.push(format!(
+            "CREATE TABLE IF NOT EXISTS purchase_orders (\
+             po_number VARCHAR(32) NOT NULL PRIMARY KEY, seq {big} NOT NULL UNIQUE, \
+             supplier_key VARCHAR(200) NOT NULL, supplier_id VARCHAR(200), supplier_name VARCHAR(200) NOT NULL, \
+             currency VARCHAR(8) NOT NULL, total_cents {big} NOT NULL, status VARCHAR(24) NOT NULL, \
+             approval_reason {t}, buyer VARCHAR(64) NOT NULL, created_at VARCHAR(32) NOT NULL, \
+             expected_delivery VARCHAR(10) NOT NULL, approved_by VARCHAR(64), approved_at VARCHAR(32), \
+             claim VARCHAR(200), claimed_at VARCHAR(32), sent_at VARCHAR(32), confirmation {t}, \
+             last_error {t}, updated_at VARCHAR(32) NOT NULL, \
+             CHECK (status IN ('draft','pending_approval','approved','sending','sent','acknowledged','received','closed','cancelled')), \
+             CHECK (total_cents >= 0))",
+            big = big(b),
+            t = text(b)
+        ));
+        v.push(format!(
+            "CREATE TABLE IF NOT EXISTS po_lines (\
+             po_number VARCHAR(32) NOT NULL, line_no INTEGER NOT NULL, product_id VARCHAR(64) NOT NULL, \
+             product_name VARCHAR(400), qty_stock {r} NOT NULL, stock_uom VARCHAR(32), qty_purchase {r} NOT NULL, \
+             purchase_uom VARCHAR(32), pack {r} NOT NULL, unit_price {r} NOT NULL, amount_cents {big} NOT NULL, \
+             lead_time_days {r} NOT NULL, expected_delivery VARCHAR(10) NOT NULL, suggested_qty {r} NOT NULL, \
+             overridden INTEGER NOT NULL, \
+             PRIMARY KEY (po_number, line_no), \
+             CONSTRAINT po_lines_one_per_product UNIQUE (po_number, product_id), \
+             CONSTRAINT po_lines_po FOREIGN KEY (po_number) REFERENCES purchase_orders (po_number), \
+             CHECK (qty_stock > 0), CHECK (qty_purchase > 0))",
+            r = real(b),
+            big = big(b)
+        ));
+        // A product is on at most one open PO: its row is taken in the
+        // transaction that drafts the PO and given back when the PO is
+        // received, closed or cancelled. Two workstations drafting the same
+        // product at once: one of them gets it, the other is told.
+        v.push(
+            "CREATE TABLE IF NOT EXISTS po_open_products (product_id VARCHAR(64) NOT NULL PRIMARY KEY, \
+             po_number VARCHAR(32) NOT NULL, \
+             CONSTRAINT po_open_products_po FOREIGN KEY (po_number) REFERENCES purchase_orders (po_number))"
+                .to_string(),
+        );
+        v.push(format!(
+            "CREATE TABLE IF NOT EXISTS po_send_attempts (id {id}, po_number VARCHAR(32) NOT NULL, \
+             attempt INTEGER NOT NULL, at VARCHAR(32) NOT NULL, user_name VARCHAR(64) NOT NULL, \
+             claim VARCHAR(200) NOT NULL, channel VARCHAR(400) NOT NULL, outcome VARCHAR(16) NOT NULL, \
+             detail {t}, \
+             CONSTRAINT po_send_attempts_po FOREIGN KEY (po_number) REFERENCES purchase_orders (po_number))",
+            id = auto_id(b),
+            t = long_text(b)
+        ));
+        v
+    },
+    optional: |b| match b {
+        Backend::Postgres => vec![
+            "CREATE OR REPLACE FUNCTION buyerdesk_append_only() RETURNS trigger AS $$ \
+             BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$ LANGUAGE plpgsql"
+                .to_string(),
+            "CREATE OR REPLACE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log \
+             FOR EACH ROW EXECUTE FUNCTION buyerdesk_append_only()"
+                .to_string(),
+        ],
+        Backend::MySql => vec![
+            "CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log FOR EACH ROW \
+             SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'audit_log is append-only'"
+                .to_string(),
+            "CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log FOR EACH ROW \
+             SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'audit_log is append-only'"
+                .to_string(),
+        ],
+        Backend::Sqlite => vec![
+            "CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log \
+             BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"
+                .to_string(),
+            "CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log \
+             BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"
+                .to_string(),
+        ],
     },
 }];
 
@@ -113,6 +221,14 @@ impl Store {
                 s.execute(&statement)
                     .await
                     .with_context(|| format!("migration {} ({})", m.version, m.name))?;
+            }
+            for statement in (m.optional)(s.backend) {
+                if let Err(e) = s.execute(&statement).await {
+                    tracing::warn!(
+                        version = m.version,
+                        "purchasing database: optional step refused: {e:#}"
+                    );
+                }
             }
             let sql = match s.backend {
                 Backend::Postgres => "INSERT INTO buyerdesk_migrations (version, name, applied_at) VALUES (CAST($1 AS INTEGER), $2, $3) ON CONFLICT DO NOTHING",

@@ -347,7 +347,7 @@ impl Store {
     }
 }
 
-fn audit_sql(b: Backend) -> String {
+pub(crate) fn audit_sql(b: Backend) -> String {
     let p = |n: usize| b.placeholder(n);
     format!(
         "INSERT INTO audit_log (at, user_name, action, product_id, detail) VALUES ({}, {}, {}, {}, {})",

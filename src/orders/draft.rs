@@ -1,0 +1,368 @@
+//! Drafting: the plans of the chosen products become one PO per supplier
+//! (and currency), one line per product. Pure: the store numbers and saves
+//! the drafts.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::{cents_text, PoLine};
+use crate::plan::numbers::{fmt_money, fmt_qty, round_qty};
+use crate::plan::{ExceptionCode, ProductPlan};
+
+/// What drafting needs besides the plans.
+#[derive(Debug, Clone)]
+pub struct DraftOptions {
+    pub today: NaiveDate,
+    /// A PO whose total is above this waits for an approval.
+    pub approval_threshold: f64,
+    /// The currency of a product whose supplier row names none.
+    pub default_currency: String,
+    /// Products already on an open PO: product id -> "PO-000123 (sent)".
+    pub open_products: HashMap<String, String>,
+}
+
+/// A PO before the store gives it a number.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PoDraft {
+    pub supplier_id: Option<String>,
+    pub supplier_name: String,
+    pub currency: String,
+    pub lines: Vec<PoLine>,
+    pub total_cents: i64,
+    /// The latest of the lines' delivery dates.
+    pub expected_delivery: String,
+    /// Why it needs an approval (`None`: within the threshold).
+    pub approval_reason: Option<String>,
+}
+
+/// A product left out of the drafts, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    pub product_id: String,
+    pub reason: String,
+}
+
+/// The drafts, by supplier, and the products left out.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DraftPlan {
+    pub pos: Vec<PoDraft>,
+    pub skipped: Vec<Skipped>,
+}
+
+/// Exceptions that forbid ordering a product, with the words for them.
+const BLOCKING: [(ExceptionCode, &str); 6] = [
+    (ExceptionCode::SourceStale, "its data is stale"),
+    (ExceptionCode::BadData, "its data is bad"),
+    (ExceptionCode::NoSupplier, "it has no supplier"),
+    (ExceptionCode::SupplierInactive, "its supplier is inactive"),
+    (ExceptionCode::UomInvalid, "its pack size is invalid"),
+    (ExceptionCode::RuleError, "the rules failed on it"),
+];
+
+/// Why `plan` cannot go on a PO, if it cannot.
+fn blocked(plan: &ProductPlan, opts: &DraftOptions) -> Option<String> {
+    if let Some(po) = opts.open_products.get(&plan.product_id) {
+        return Some(format!("already on {po}"));
+    }
+    for (code, words) in BLOCKING {
+        if plan.has(code) {
+            let detail = plan
+                .exception_details
+                .iter()
+                .find(|e| e.code == code)
+                .map(|e| e.message.as_str())
+                .unwrap_or("");
+            return Some(format!("{} ({}): {detail}", words, code.as_str()));
+        }
+    }
+    None
+}
+
+/// Builds the drafts for `plans` (each product once). The buyer's quantity
+/// wins over the suggestion; a product with nothing to order, or that may
+/// not be ordered, is left out with the reason.
+pub fn build_drafts(plans: &[&ProductPlan], opts: &DraftOptions) -> DraftPlan {
+    type Key = (String, String);
+    let mut groups: BTreeMap<Key, (Option<String>, String, Vec<(&ProductPlan, PoLine)>)> =
+        BTreeMap::new();
+    let mut skipped = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for &plan in plans {
+        if !seen.insert(plan.product_id.as_str()) {
+            continue;
+        }
+        let skip = |reason: String| Skipped {
+            product_id: plan.product_id.clone(),
+            reason,
+        };
+        if let Some(reason) = blocked(plan, opts) {
+            skipped.push(skip(reason));
+            continue;
+        }
+        let qty = plan.override_qty.unwrap_or(plan.order_qty);
+        if !(qty.is_finite() && qty > 0.0) {
+            skipped.push(skip(match plan.override_qty {
+                Some(_) => "nothing to order: the buyer's quantity is 0".into(),
+                None => "nothing to order: the suggestion is 0".into(),
+            }));
+            continue;
+        }
+        let (Some(supplier_name), Some(unit_price)) = (&plan.supplier_name, plan.unit_price) else {
+            skipped.push(skip("no supplier or no unit price".into()));
+            continue;
+        };
+        let pack = plan.conversion_factor.filter(|f| *f > 0.0).unwrap_or(1.0);
+        let purchase = round_qty(qty / pack);
+        if (purchase - purchase.round()).abs() > 1e-6 {
+            let unit = plan.purchase_uom.as_deref().unwrap_or("purchase unit");
+            let low = purchase.floor() * pack;
+            let high = purchase.ceil() * pack;
+            skipped.push(skip(format!(
+                "{} {} is {} {unit} of {}: not whole; set the quantity to {} or {}",
+                fmt_qty(qty),
+                plan.stock_uom.as_deref().unwrap_or("units"),
+                fmt_qty(purchase),
+                fmt_qty(pack),
+                fmt_qty(low),
+                fmt_qty(high)
+            )));
+            continue;
+        }
+        let lead = plan.lead_time_days.unwrap_or(0.0).max(0.0);
+        let delivery = opts.today + chrono::Days::new(lead.ceil() as u64);
+        let currency = plan
+            .currency
+            .clone()
+            .filter(|c| !c.trim().is_empty())
+            .unwrap_or_else(|| opts.default_currency.clone());
+        let line = PoLine {
+            line_no: 0,
+            product_id: plan.product_id.clone(),
+            product_name: plan.product_name.clone(),
+            qty_stock: round_qty(qty),
+            stock_uom: plan.stock_uom.clone(),
+            qty_purchase: purchase.round(),
+            purchase_uom: plan.purchase_uom.clone().or_else(|| plan.stock_uom.clone()),
+            pack,
+            unit_price,
+            amount_cents: (qty * unit_price * 100.0).round() as i64,
+            lead_time_days: lead,
+            expected_delivery: delivery.format("%Y-%m-%d").to_string(),
+            suggested_qty: round_qty(plan.order_qty),
+            overridden: plan.override_qty.is_some(),
+        };
+        let key = (
+            plan.supplier_id
+                .clone()
+                .unwrap_or_else(|| supplier_name.clone()),
+            currency.clone(),
+        );
+        groups
+            .entry(key)
+            .or_insert_with(|| (plan.supplier_id.clone(), supplier_name.clone(), Vec::new()))
+            .2
+            .push((plan, line));
+    }
+    let threshold_cents = (opts.approval_threshold * 100.0).round() as i64;
+    let pos = groups
+        .into_iter()
+        .map(|((_, currency), (supplier_id, supplier_name, mut lines))| {
+            lines.sort_by(|a, b| a.1.product_id.cmp(&b.1.product_id));
+            let total_cents: i64 = lines.iter().map(|(_, l)| l.amount_cents).sum();
+            let mut reasons = Vec::new();
+            if total_cents > threshold_cents {
+                reasons.push(format!(
+                    "total {} {currency} is above the approval threshold {}",
+                    fmt_money(total_cents as f64 / 100.0),
+                    fmt_money(opts.approval_threshold)
+                ));
+            }
+            let flagged: Vec<&str> = lines
+                .iter()
+                .filter(|(p, _)| p.requires_approval)
+                .map(|(p, _)| p.product_id.as_str())
+                .collect();
+            if !flagged.is_empty() {
+                reasons.push(format!("the rules ask approval for {}", flagged.join(", ")));
+            }
+            let expected_delivery = lines
+                .iter()
+                .map(|(_, l)| l.expected_delivery.clone())
+                .max()
+                .unwrap_or_default();
+            let lines: Vec<PoLine> = lines
+                .into_iter()
+                .enumerate()
+                .map(|(i, (_, mut l))| {
+                    l.line_no = i as u32 + 1;
+                    l
+                })
+                .collect();
+            PoDraft {
+                supplier_id,
+                supplier_name,
+                currency,
+                lines,
+                total_cents,
+                expected_delivery,
+                approval_reason: (!reasons.is_empty()).then(|| reasons.join("; ")),
+            }
+        })
+        .collect();
+    DraftPlan { pos, skipped }
+}
+
+impl PoDraft {
+    /// "ABC Supplies Co.: 2 lines, 9300.00 EUR".
+    pub fn summary(&self) -> String {
+        format!(
+            "{}: {} line{}, {} {}",
+            self.supplier_name,
+            self.lines.len(),
+            if self.lines.len() == 1 { "" } else { "s" },
+            cents_text(self.total_cents),
+            self.currency
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{self, OverrideNote, PlanContext, RuleSet, StaleSource};
+
+    fn reference_plans(ctx: &PlanContext) -> Vec<ProductPlan> {
+        let inputs = plan::join(plan::fixtures::reference_rows());
+        plan::plan_all(&inputs, ctx, &RuleSet::embedded())
+    }
+
+    fn opts() -> DraftOptions {
+        DraftOptions {
+            today: NaiveDate::from_ymd_opt(2026, 11, 21).unwrap(),
+            approval_threshold: 10_000.0,
+            default_currency: "EUR".into(),
+            open_products: HashMap::new(),
+        }
+    }
+
+    fn find<'a>(plans: &'a [ProductPlan], id: &str) -> &'a ProductPlan {
+        plans.iter().find(|p| p.product_id == id).unwrap()
+    }
+
+    #[test]
+    fn one_po_per_supplier_with_quantities_in_both_units_and_the_delivery_date() {
+        let plans = reference_plans(&PlanContext::default());
+        let all: Vec<&ProductPlan> = plans.iter().collect();
+        let d = build_drafts(&all, &opts());
+        let abc = d
+            .pos
+            .iter()
+            .find(|p| p.supplier_name == "ABC Supplies Co.")
+            .expect("PROD-001's supplier has a PO");
+        assert_eq!(abc.lines.len(), 1);
+        let l = &abc.lines[0];
+        assert_eq!((l.product_id.as_str(), l.line_no), ("PROD-001", 1));
+        assert_eq!((l.qty_stock, l.qty_purchase, l.pack), (600.0, 50.0, 12.0));
+        assert_eq!(l.purchase_uom.as_deref(), Some("box"));
+        assert_eq!(l.amount_cents, 930_000);
+        assert_eq!(abc.total_cents, 930_000);
+        assert_eq!(abc.currency, "EUR");
+        assert_eq!(abc.expected_delivery, "2026-11-28", "today + 7 days");
+        assert_eq!(abc.approval_reason, None, "9,300.00 is within 10,000");
+        // Every product with an order is on a PO, or said why not.
+        for p in plans.iter().filter(|p| p.needs_order()) {
+            let on_po = d
+                .pos
+                .iter()
+                .any(|po| po.lines.iter().any(|l| l.product_id == p.product_id));
+            let left_out = d.skipped.iter().any(|s| s.product_id == p.product_id);
+            assert!(on_po ^ left_out, "{}", p.product_id);
+        }
+    }
+
+    #[test]
+    fn a_po_above_the_threshold_or_flagged_by_the_rules_waits_for_approval() {
+        let plans = reference_plans(&PlanContext::default());
+        let p2 = find(&plans, "PROD-002");
+        let d = build_drafts(&[p2], &opts());
+        let reason = d.pos[0].approval_reason.as_deref().expect("needs approval");
+        assert!(reason.contains("above the approval threshold 10,000.00"), "{reason}");
+        assert!(reason.contains("the rules ask approval for PROD-002"), "{reason}");
+        let mut high = opts();
+        high.approval_threshold = 1e9;
+        let p1 = find(&plans, "PROD-001");
+        assert_eq!(build_drafts(&[p1], &high).pos[0].approval_reason, None);
+        let mut low = opts();
+        low.approval_threshold = 9_299.99;
+        assert!(build_drafts(&[p1], &low).pos[0].approval_reason.is_some());
+    }
+
+    #[test]
+    fn the_buyers_quantity_wins_and_must_be_whole_packs() {
+        let mut ctx = PlanContext::default();
+        ctx.overrides.insert(
+            "PROD-001".into(),
+            OverrideNote {
+                order_qty: 720.0,
+                reason: "PROMO".into(),
+            },
+        );
+        let plans = reference_plans(&ctx);
+        let d = build_drafts(&[find(&plans, "PROD-001")], &opts());
+        let l = &d.pos[0].lines[0];
+        assert_eq!((l.qty_stock, l.qty_purchase, l.suggested_qty), (720.0, 60.0, 600.0));
+        assert!(l.overridden);
+        assert_eq!(l.amount_cents, 1_116_000);
+
+        ctx.overrides.get_mut("PROD-001").unwrap().order_qty = 700.0;
+        let plans = reference_plans(&ctx);
+        let d = build_drafts(&[find(&plans, "PROD-001")], &opts());
+        assert!(d.pos.is_empty());
+        assert_eq!(
+            d.skipped[0].reason,
+            "700 pieces is 58.333333 box of 12: not whole; set the quantity to 696 or 708"
+        );
+
+        ctx.overrides.get_mut("PROD-001").unwrap().order_qty = 0.0;
+        let plans = reference_plans(&ctx);
+        let d = build_drafts(&[find(&plans, "PROD-001")], &opts());
+        assert_eq!(d.skipped[0].reason, "nothing to order: the buyer's quantity is 0");
+    }
+
+    #[test]
+    fn stale_data_bad_data_and_open_pos_are_left_out_with_the_reason() {
+        let ctx = PlanContext {
+            stale_sources: vec![StaleSource {
+                source: "inventory".into(),
+                as_of: "10:31:50".into(),
+                error: "timed out".into(),
+            }],
+            ..Default::default()
+        };
+        let plans = reference_plans(&ctx);
+        let d = build_drafts(&[find(&plans, "PROD-001")], &opts());
+        assert!(d.pos.is_empty());
+        assert!(
+            d.skipped[0].reason.starts_with("its data is stale (SOURCE_STALE): inventory did not answer"),
+            "{}",
+            d.skipped[0].reason
+        );
+
+        let plans = reference_plans(&PlanContext::default());
+        let mut o = opts();
+        o.open_products
+            .insert("PROD-001".into(), "PO-000007 (sent)".into());
+        let d = build_drafts(&[find(&plans, "PROD-001")], &o);
+        assert_eq!(d.skipped[0].reason, "already on PO-000007 (sent)");
+
+        let mut bad = find(&plans, "PROD-003").clone();
+        bad.set_exceptions(vec![crate::plan::Exception {
+            code: ExceptionCode::BadData,
+            message: "unit_price is NULL".into(),
+        }]);
+        let d = build_drafts(&[&bad], &opts());
+        assert_eq!(d.skipped[0].reason, "its data is bad (BAD_DATA): unit_price is NULL");
+    }
+}

@@ -1,0 +1,468 @@
+//! Sending a PO exactly once. The PO is claimed (approved -> sending) by
+//! this process, handed to its channel with the PO number as the
+//! idempotency key (retried with backoff on 5xx and network errors, never
+//! on 4xx), and marked sent only once the channel confirmed. Every attempt
+//! is logged. A PO left `sending` by a process that died is taken over and
+//! sent again with the same key and the same document.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context, Result};
+use serde::Serialize;
+
+use super::document::{csv_bytes, json_bytes};
+use super::settings::{Channel, OrdersConfig};
+use super::{PoStatus, PurchaseOrder};
+use crate::config::Config;
+use crate::store::Store;
+
+/// What a send reports while it runs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Progress {
+    /// Attempt `attempt` of `of` is under way.
+    Attempt {
+        po: String,
+        attempt: u32,
+        of: u32,
+        channel: String,
+    },
+    /// The attempt failed in a way worth retrying; the next one follows
+    /// after `wait`.
+    Retrying {
+        po: String,
+        attempt: u32,
+        wait: Duration,
+        reason: String,
+    },
+}
+
+/// A PO the channel took.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SendOutcome {
+    pub po_number: String,
+    pub channel: String,
+    /// What the channel answered.
+    pub confirmation: String,
+    pub attempts: u32,
+    /// The process whose send this one finished (crash recovery).
+    pub took_over_from: Option<String>,
+}
+
+/// Why one attempt failed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SendError {
+    /// Worth another try with the same key (5xx, network, timeout).
+    Retry(String),
+    /// Another try would fail the same way (4xx, a file that cannot be
+    /// written, a missing token).
+    Permanent(String),
+}
+
+/// Sends POs for one process. Cheap to clone; clones share the claim.
+#[derive(Clone)]
+pub struct Sender {
+    pub store: Store,
+    pub orders: OrdersConfig,
+    pub data_dir: PathBuf,
+    client: reqwest::Client,
+    /// This process's claim: `host:pid:nonce`.
+    pub claim: String,
+    in_flight: Arc<Mutex<HashSet<String>>>,
+}
+
+fn this_host() -> String {
+    hostname::get()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .unwrap_or_else(|| "localhost".into())
+        .replace(':', "_")
+}
+
+/// The process that wrote `claim` is on this machine and no longer runs.
+fn claimant_gone(claim: &str) -> bool {
+    let mut parts = claim.rsplitn(3, ':');
+    let (_nonce, pid, host) = (parts.next(), parts.next(), parts.next());
+    let (Some(pid), Some(host)) = (pid.and_then(|p| p.parse::<i32>().ok()), host) else {
+        return false;
+    };
+    if host != this_host() || pid <= 0 || pid as u32 == std::process::id() {
+        return false;
+    }
+    #[cfg(unix)]
+    {
+        // SAFETY: kill with signal 0 sends nothing; it only checks the pid.
+        let r = unsafe { libc::kill(pid, 0) };
+        r != 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
+    }
+    #[cfg(not(unix))]
+    {
+        false
+    }
+}
+
+/// Seconds since an RFC 3339 time (None when it cannot be read).
+fn age(at: &str) -> Option<Duration> {
+    let t = chrono::DateTime::parse_from_rfc3339(at).ok()?;
+    (chrono::Utc::now() - t.with_timezone(&chrono::Utc)).to_std().ok()
+}
+
+/// One line of at most `n` characters from an answer body.
+fn short(text: &str, n: usize) -> String {
+    let one: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one.chars().count() > n {
+        format!("{}...", one.chars().take(n).collect::<String>())
+    } else {
+        one
+    }
+}
+
+/// A network error in words, with its causes, without the URL (it may
+/// hold a token in its query).
+fn describe_reqwest(e: reqwest::Error, timeout: Duration) -> String {
+    if e.is_timeout() {
+        return format!("no answer within {timeout:?} (send_timeout_secs)");
+    }
+    let e = e.without_url();
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+impl Sender {
+    pub fn new(store: Store, config: &Config) -> Result<Sender> {
+        let orders = config.file.orders.clone();
+        let client = reqwest::Client::builder()
+            .timeout(orders.send_timeout())
+            .connect_timeout(orders.send_timeout())
+            .user_agent(concat!("buyerdesk/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .context("cannot set up the HTTP client")?;
+        let nonce: u32 = rand::random();
+        Ok(Sender {
+            store,
+            orders,
+            data_dir: config.data_dir.clone(),
+            client,
+            claim: format!("{}:{}:{nonce:08x}", this_host(), std::process::id()),
+            in_flight: Arc::default(),
+        })
+    }
+
+    /// The channel of a PO's supplier.
+    pub fn channel(&self, po: &PurchaseOrder) -> Channel {
+        self.orders
+            .channel_for(po.supplier_id.as_deref(), &po.supplier_name, &self.data_dir)
+    }
+
+    /// A `sending` PO whose sender is gone (this machine, process ended),
+    /// whose claim expired (`send_lease_secs`), or that this process left
+    /// behind (its send was cut off by a store error).
+    fn may_take_over(&self, po: &PurchaseOrder) -> bool {
+        let Some(claim) = po.claim.as_deref() else {
+            return true;
+        };
+        if claim == self.claim {
+            return !self.in_flight.lock().unwrap().contains(&po.po_number);
+        }
+        claimant_gone(claim)
+            || po
+                .claimed_at
+                .as_deref()
+                .and_then(age)
+                .is_none_or(|a| a > self.orders.lease())
+    }
+
+    /// Sends one PO (see the module). A draft within the threshold is
+    /// approved on the way; a PO waiting for approval is refused.
+    pub async fn send(
+        &self,
+        number: &str,
+        progress: &(dyn Fn(Progress) + Send + Sync),
+    ) -> Result<SendOutcome> {
+        let po = self.store.po_required(number).await?;
+        let mut took_over_from = None;
+        match po.status {
+            PoStatus::Draft if po.approval_reason.is_none() => {
+                self.store.approve(number).await?;
+                self.claim_fresh(number).await?;
+            }
+            PoStatus::Draft | PoStatus::PendingApproval => bail!(
+                "{number} needs an approval first ({}): buyerdesk po approve {number}",
+                po.approval_reason.as_deref().unwrap_or("above the threshold")
+            ),
+            PoStatus::Approved => self.claim_fresh(number).await?,
+            PoStatus::Sending => {
+                if !self.may_take_over(&po) {
+                    bail!(
+                        "{number} is being sent by {} since {}; it is taken over once that process is gone (same machine) or after send_lease_secs ({:?})",
+                        po.claim.as_deref().unwrap_or("?"),
+                        po.claimed_at.as_deref().unwrap_or("?"),
+                        self.orders.lease()
+                    );
+                }
+                let old = po.claim.clone().unwrap_or_default();
+                if !self.store.claim_send(number, &self.claim, Some(&old)).await? {
+                    bail!("{number}: another process took it over first");
+                }
+                took_over_from = Some(old);
+            }
+            PoStatus::Sent | PoStatus::Acknowledged | PoStatus::Received | PoStatus::Closed => {
+                bail!(
+                    "{number} was sent at {}: it is never sent twice",
+                    po.sent_at.as_deref().unwrap_or("?")
+                )
+            }
+            PoStatus::Cancelled => bail!("{number} is cancelled"),
+        }
+        self.in_flight
+            .lock()
+            .unwrap()
+            .insert(number.to_string());
+        let result = self.deliver_claimed(number, progress, took_over_from).await;
+        self.in_flight.lock().unwrap().remove(number);
+        result
+    }
+
+    async fn claim_fresh(&self, number: &str) -> Result<()> {
+        if self.store.claim_send(number, &self.claim, None).await? {
+            Ok(())
+        } else {
+            let now = self.store.po_required(number).await?;
+            bail!("{number} is {} (another workstation took it first)", now.status)
+        }
+    }
+
+    async fn deliver_claimed(
+        &self,
+        number: &str,
+        progress: &(dyn Fn(Progress) + Send + Sync),
+        took_over_from: Option<String>,
+    ) -> Result<SendOutcome> {
+        let po = self.store.po_required(number).await?;
+        let channel = self.channel(&po);
+        let channel_text = channel.describe();
+        let json = json_bytes(&po);
+        let csv = csv_bytes(&po)?;
+        let of = self.orders.send_attempts;
+        for attempt in 1..=of {
+            progress(Progress::Attempt {
+                po: number.to_string(),
+                attempt,
+                of,
+                channel: channel_text.clone(),
+            });
+            let result = self.deliver(&po, &channel, &json, &csv).await;
+            let (outcome, detail) = match &result {
+                Ok(c) => ("ok", c.clone()),
+                Err(SendError::Retry(r)) if attempt < of => ("retry", r.clone()),
+                Err(SendError::Retry(r)) => ("failed", r.clone()),
+                Err(SendError::Permanent(r)) => ("rejected", r.clone()),
+            };
+            tracing::info!(po = number, attempt, outcome, "send attempt: {detail}");
+            let ours = self
+                .store
+                .record_attempt(number, &self.claim, attempt, &channel_text, outcome, &detail)
+                .await?;
+            if !ours {
+                bail!("{number}: another process took the send over; it sends with the same key");
+            }
+            match result {
+                Ok(confirmation) => {
+                    if !self.store.mark_sent(number, &self.claim, &confirmation).await? {
+                        bail!("{number}: delivered, but another process had taken it over");
+                    }
+                    return Ok(SendOutcome {
+                        po_number: number.to_string(),
+                        channel: channel_text,
+                        confirmation,
+                        attempts: attempt,
+                        took_over_from,
+                    });
+                }
+                Err(SendError::Retry(reason)) if attempt < of => {
+                    let wait = self.orders.backoff(attempt);
+                    progress(Progress::Retrying {
+                        po: number.to_string(),
+                        attempt,
+                        wait,
+                        reason,
+                    });
+                    tokio::time::sleep(wait).await;
+                }
+                Err(SendError::Retry(reason)) => {
+                    let error = format!("{reason} (gave up after {attempt} attempts)");
+                    self.store.release_send(number, &self.claim, &error).await?;
+                    return Err(anyhow!("{number} not sent: {error}"));
+                }
+                Err(SendError::Permanent(reason)) => {
+                    self.store.release_send(number, &self.claim, &reason).await?;
+                    return Err(anyhow!("{number} not sent: {reason}"));
+                }
+            }
+        }
+        unreachable!("send_attempts is at least 1")
+    }
+
+    /// One attempt through the channel.
+    async fn deliver(
+        &self,
+        po: &PurchaseOrder,
+        channel: &Channel,
+        json: &[u8],
+        csv: &[u8],
+    ) -> Result<String, SendError> {
+        match channel {
+            Channel::File { outbox } => {
+                let outbox = outbox.clone();
+                let (json, csv) = (json.to_vec(), csv.to_vec());
+                let number = po.po_number.clone();
+                tokio::task::spawn_blocking(move || {
+                    let csv_path = outbox.join(format!("{number}.csv"));
+                    let json_path = outbox.join(format!("{number}.json"));
+                    // Each file appears whole or not at all; the JSON last,
+                    // so a reader that waits for it finds the CSV too.
+                    crate::authoring::write_atomically_with_mode(&csv_path, &csv, 0o644)
+                        .and_then(|()| {
+                            crate::authoring::write_atomically_with_mode(&json_path, &json, 0o644)
+                        })
+                        .map(|()| {
+                            format!(
+                                "wrote {number}.json and {number}.csv in {}",
+                                outbox.display()
+                            )
+                        })
+                        .map_err(|e| SendError::Permanent(format!("{e:#}")))
+                })
+                .await
+                .map_err(|e| SendError::Permanent(format!("the file channel failed: {e}")))?
+            }
+            Channel::Http { url, token_env } => {
+                let mut request = self
+                    .client
+                    .post(url)
+                    .header("Idempotency-Key", &po.po_number)
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(json.to_vec());
+                if let Some(var) = token_env {
+                    let token = std::env::var(var).map_err(|_| {
+                        SendError::Permanent(format!(
+                            "the supplier's token variable {var} (token_env) is not set"
+                        ))
+                    })?;
+                    request = request.bearer_auth(token);
+                }
+                let timeout = self.orders.send_timeout();
+                let response = request
+                    .send()
+                    .await
+                    .map_err(|e| SendError::Retry(describe_reqwest(e, timeout)))?;
+                let status = response.status();
+                let body = response
+                    .text()
+                    .await
+                    .map_err(|e| SendError::Retry(describe_reqwest(e, timeout)))?;
+                let said = format!("HTTP {}{}", status.as_u16(), {
+                    let b = short(&body, 200);
+                    if b.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {b}")
+                    }
+                });
+                if status.is_success() {
+                    Ok(said)
+                } else if status.is_server_error() {
+                    Err(SendError::Retry(said))
+                } else {
+                    Err(SendError::Permanent(said))
+                }
+            }
+        }
+    }
+
+    /// Every `sending` PO this process may take over (see `send`), sent
+    /// again with the same key: what a crash left behind.
+    pub async fn recover(
+        &self,
+        progress: &(dyn Fn(Progress) + Send + Sync),
+    ) -> Result<Vec<(String, Result<SendOutcome>)>> {
+        let mut out = Vec::new();
+        for po in self.store.pos(Some(PoStatus::Sending)).await? {
+            if self.may_take_over(&po) {
+                tracing::info!(po = %po.po_number, claim = ?po.claim, "recovering a send that was cut off");
+                let r = self.send(&po.po_number, progress).await;
+                out.push((po.po_number, r));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Sends every approved PO (and every draft within the threshold when
+    /// `drafts` is set), a few at a time.
+    pub async fn send_all(
+        &self,
+        drafts: bool,
+        progress: &(dyn Fn(Progress) + Send + Sync),
+    ) -> Result<Vec<(String, Result<SendOutcome>)>> {
+        use futures::StreamExt;
+        let mut numbers: Vec<String> = self
+            .store
+            .pos(Some(PoStatus::Approved))
+            .await?
+            .into_iter()
+            .map(|p| p.po_number)
+            .collect();
+        if drafts {
+            numbers.extend(
+                self.store
+                    .pos(Some(PoStatus::Draft))
+                    .await?
+                    .into_iter()
+                    .filter(|p| p.approval_reason.is_none())
+                    .map(|p| p.po_number),
+            );
+        }
+        numbers.sort();
+        let results = futures::stream::iter(numbers)
+            .map(|n| async move {
+                let r = self.send(&n, progress).await;
+                (n, r)
+            })
+            .buffered(4)
+            .collect::<Vec<_>>()
+            .await;
+        Ok(results)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_claim_of_a_process_that_ended_on_this_machine_is_gone() {
+        let host = this_host();
+        // pid 1 runs; a pid far above pid_max does not.
+        assert!(!claimant_gone(&format!("{host}:1:abc")));
+        assert!(claimant_gone(&format!("{host}:999999999:abc")));
+        // Another machine's process cannot be checked from here.
+        assert!(!claimant_gone("elsewhere:999999999:abc"));
+        assert!(!claimant_gone("garbage"));
+        // This process is not gone.
+        assert!(!claimant_gone(&format!("{host}:{}:abc", std::process::id())));
+    }
+
+    #[test]
+    fn answers_are_cut_to_one_short_line() {
+        assert_eq!(short("a\n  b\tc", 10), "a b c");
+        assert_eq!(short("abcdefghijk", 5), "abcde...");
+    }
+}

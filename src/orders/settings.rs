@@ -1,0 +1,242 @@
+//! `[orders]` in config.toml: the approval threshold, how POs reach each
+//! supplier, and how sending retries.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// How a PO reaches its supplier.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ChannelKind {
+    /// `PO-000123.json` and `PO-000123.csv` written into an outbox directory.
+    #[default]
+    File,
+    /// The JSON POSTed to the supplier's endpoint.
+    Http,
+}
+
+impl ChannelKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ChannelKind::File => "file",
+            ChannelKind::Http => "http",
+        }
+    }
+}
+
+fn default_threshold() -> f64 {
+    10_000.0
+}
+fn default_currency() -> String {
+    "EUR".into()
+}
+fn default_timeout() -> f64 {
+    10.0
+}
+fn default_attempts() -> u32 {
+    5
+}
+fn default_backoff() -> f64 {
+    1.0
+}
+fn default_lease() -> f64 {
+    300.0
+}
+
+/// The `[orders]` section.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OrdersConfig {
+    /// A PO whose total is above this needs an explicit approval.
+    #[serde(default = "default_threshold")]
+    pub approval_threshold: f64,
+    /// The currency of a supplier whose rows name none.
+    #[serde(default = "default_currency")]
+    pub currency: String,
+    /// The file channel's directory (default: `<data_dir>/outbox`).
+    pub outbox: Option<PathBuf>,
+    /// The channel of a supplier that has no `[orders.suppliers."..."]`.
+    #[serde(default)]
+    pub channel: ChannelKind,
+    /// One HTTP attempt gives up after this many seconds.
+    #[serde(default = "default_timeout")]
+    pub send_timeout_secs: f64,
+    /// Attempts per send (the first included) on 5xx and network errors.
+    #[serde(default = "default_attempts")]
+    pub send_attempts: u32,
+    /// The wait before the first retry; it doubles for each next one.
+    #[serde(default = "default_backoff")]
+    pub retry_backoff_secs: f64,
+    /// A PO left `sending` by another process is taken over after this many
+    /// seconds (at once when that process was on this machine and is gone).
+    #[serde(default = "default_lease")]
+    pub send_lease_secs: f64,
+    /// Per supplier, by supplier id or name.
+    #[serde(default)]
+    pub suppliers: BTreeMap<String, SupplierChannel>,
+}
+
+impl Default for OrdersConfig {
+    fn default() -> Self {
+        OrdersConfig {
+            approval_threshold: default_threshold(),
+            currency: default_currency(),
+            outbox: None,
+            channel: ChannelKind::File,
+            send_timeout_secs: default_timeout(),
+            send_attempts: default_attempts(),
+            retry_backoff_secs: default_backoff(),
+            send_lease_secs: default_lease(),
+            suppliers: BTreeMap::new(),
+        }
+    }
+}
+
+/// `[orders.suppliers."ABC Supplies Co."]`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SupplierChannel {
+    pub channel: ChannelKind,
+    /// The http channel's endpoint.
+    pub url: Option<String>,
+    /// The file channel's directory (default: the `[orders]` outbox).
+    pub outbox: Option<PathBuf>,
+    /// Name of the environment variable holding a bearer token.
+    pub token_env: Option<String>,
+}
+
+/// Where a PO goes, resolved for one supplier.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Channel {
+    File { outbox: PathBuf },
+    Http { url: String, token_env: Option<String> },
+}
+
+impl Channel {
+    pub fn kind(&self) -> ChannelKind {
+        match self {
+            Channel::File { .. } => ChannelKind::File,
+            Channel::Http { .. } => ChannelKind::Http,
+        }
+    }
+
+    /// Where, in words (an endpoint without its query string).
+    pub fn describe(&self) -> String {
+        match self {
+            Channel::File { outbox } => format!("file {}", outbox.display()),
+            Channel::Http { url, .. } => format!("http {}", url.split('?').next().unwrap_or(url)),
+        }
+    }
+}
+
+impl OrdersConfig {
+    /// Checks the values; (key, message) of the first that is wrong.
+    pub fn check(&self) -> Result<(), (String, String)> {
+        let positive = |key: &str, v: f64| {
+            if v.is_finite() && v > 0.0 {
+                Ok(())
+            } else {
+                Err((key.to_string(), format!("{key} must be a positive number of seconds")))
+            }
+        };
+        if !(self.approval_threshold.is_finite() && self.approval_threshold >= 0.0) {
+            return Err((
+                "approval_threshold".into(),
+                "approval_threshold must be an amount of 0 or more".into(),
+            ));
+        }
+        let c = self.currency.trim();
+        if c.is_empty() || c.len() > 8 {
+            return Err((
+                "currency".into(),
+                "currency must be a code such as EUR or USD".into(),
+            ));
+        }
+        positive("send_timeout_secs", self.send_timeout_secs)?;
+        positive("retry_backoff_secs", self.retry_backoff_secs)?;
+        positive("send_lease_secs", self.send_lease_secs)?;
+        if !(1..=20).contains(&self.send_attempts) {
+            return Err((
+                "send_attempts".into(),
+                "send_attempts must be between 1 and 20".into(),
+            ));
+        }
+        for (name, s) in &self.suppliers {
+            let key = format!("suppliers.\"{name}\"");
+            match s.channel {
+                ChannelKind::Http => {
+                    let Some(url) = &s.url else {
+                        return Err((key, format!("supplier \"{name}\": the http channel needs a url")));
+                    };
+                    match url::Url::parse(url) {
+                        Ok(u) if matches!(u.scheme(), "http" | "https") => {
+                            if !u.username().is_empty() || u.password().is_some() {
+                                return Err((key, format!("supplier \"{name}\": the url holds credentials; put a token in the variable named by token_env")));
+                            }
+                        }
+                        _ => {
+                            return Err((key, format!("supplier \"{name}\": '{url}' is not an http:// or https:// URL")));
+                        }
+                    }
+                }
+                ChannelKind::File => {
+                    if s.url.is_some() {
+                        return Err((key, format!("supplier \"{name}\": url is for the http channel")));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The channel of a supplier (by id, then name), else the default.
+    pub fn channel_for(
+        &self,
+        supplier_id: Option<&str>,
+        supplier_name: &str,
+        data_dir: &std::path::Path,
+    ) -> Channel {
+        let default_outbox = self
+            .outbox
+            .clone()
+            .unwrap_or_else(|| data_dir.join("outbox"));
+        let configured = supplier_id
+            .and_then(|id| self.suppliers.get(id))
+            .or_else(|| self.suppliers.get(supplier_name));
+        match configured {
+            Some(SupplierChannel {
+                channel: ChannelKind::Http,
+                url: Some(url),
+                token_env,
+                ..
+            }) => Channel::Http {
+                url: url.clone(),
+                token_env: token_env.clone(),
+            },
+            Some(s) => Channel::File {
+                outbox: s.outbox.clone().unwrap_or(default_outbox),
+            },
+            None => Channel::File {
+                outbox: default_outbox,
+            },
+        }
+    }
+
+    pub fn send_timeout(&self) -> Duration {
+        Duration::from_secs_f64(self.send_timeout_secs)
+    }
+
+    /// The wait before retry `n` (1 = the first retry): doubling, at most a
+    /// minute.
+    pub fn backoff(&self, n: u32) -> Duration {
+        let secs = self.retry_backoff_secs * 2f64.powi(n.saturating_sub(1).min(16) as i32);
+        Duration::from_secs_f64(secs.min(60.0))
+    }
+
+    pub fn lease(&self) -> Duration {
+        Duration::from_secs_f64(self.send_lease_secs)
+    }
+}

@@ -1,0 +1,937 @@
+//! Purchase orders in the purchasing database: numbering, drafting under
+//! the one-open-PO-per-product lock, status changes, send claims and
+//! attempts, each with its audit row in the same transaction.
+
+use std::collections::HashMap;
+
+use anyhow::{anyhow, bail, Result};
+use serde::Serialize;
+
+use super::draft::{DraftPlan, PoDraft, Skipped};
+use super::{cents_text, po_number, PoLine, PoStatus, PurchaseOrder};
+use crate::sources::{Backend, Tx};
+use crate::store::overrides::audit_sql;
+use crate::store::{now, Store};
+
+/// What drafting saved, and what it left out.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DraftOutcome {
+    pub created: Vec<PurchaseOrder>,
+    pub skipped: Vec<Skipped>,
+}
+
+/// One try at handing a PO to its channel.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SendAttempt {
+    pub attempt: u32,
+    pub at: String,
+    pub user: String,
+    pub claim: String,
+    pub channel: String,
+    /// ok, retry, rejected, failed
+    pub outcome: String,
+    pub detail: Option<String>,
+}
+
+/// A product's open POs as the plan sees them.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OpenPo {
+    /// Stock units on approved or sent POs (counted as on order).
+    pub counted_qty: f64,
+    /// "PO-000123 (sent, 600)" for each open PO line of the product.
+    pub refs: Vec<String>,
+}
+
+/// One row of the audit log.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditEntry {
+    pub at: String,
+    pub user: String,
+    pub action: String,
+    pub product_id: Option<String>,
+    pub detail: Option<String>,
+}
+
+const PO_COLUMNS: [&str; 20] = [
+    "po_number",
+    "supplier_id",
+    "supplier_name",
+    "currency",
+    "total_cents",
+    "status",
+    "approval_reason",
+    "buyer",
+    "created_at",
+    "expected_delivery",
+    "approved_by",
+    "approved_at",
+    "sent_at",
+    "confirmation",
+    "last_error",
+    "claim",
+    "claimed_at",
+    "updated_at",
+    "seq",
+    "(SELECT COUNT(*) FROM po_lines l WHERE l.po_number = purchase_orders.po_number)",
+];
+
+const LINE_COLUMNS: [&str; 15] = [
+    "line_no",
+    "product_id",
+    "product_name",
+    "qty_stock",
+    "stock_uom",
+    "qty_purchase",
+    "purchase_uom",
+    "pack",
+    "unit_price",
+    "amount_cents",
+    "lead_time_days",
+    "expected_delivery",
+    "suggested_qty",
+    "overridden",
+    "po_number",
+];
+
+/// Errors worth a second try: two writers met (deadlock, serialization,
+/// SQLite busy).
+fn is_contention(e: &anyhow::Error) -> bool {
+    let t = format!("{e:#}").to_ascii_lowercase();
+    ["deadlock", "could not serialize", "database is locked", "busy", "lock wait timeout"]
+        .iter()
+        .any(|w| t.contains(w))
+}
+
+fn select_list(b: Backend, cols: &[&str]) -> String {
+    cols.iter()
+        .map(|c| b.as_text(c))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn parse_po(r: &[Option<String>]) -> Option<PurchaseOrder> {
+    let get = |i: usize| r.get(i).cloned().flatten();
+    Some(PurchaseOrder {
+        po_number: get(0)?,
+        supplier_id: get(1),
+        supplier_name: get(2).unwrap_or_default(),
+        currency: get(3).unwrap_or_default(),
+        total_cents: get(4)?.parse().ok()?,
+        status: PoStatus::parse(&get(5)?)?,
+        approval_reason: get(6),
+        buyer: get(7).unwrap_or_default(),
+        created_at: get(8).unwrap_or_default(),
+        expected_delivery: get(9).unwrap_or_default(),
+        approved_by: get(10),
+        approved_at: get(11),
+        sent_at: get(12),
+        confirmation: get(13),
+        last_error: get(14),
+        claim: get(15),
+        claimed_at: get(16),
+        updated_at: get(17).unwrap_or_default(),
+        line_count: get(19).and_then(|v| v.parse().ok()).unwrap_or(0),
+        lines: Vec::new(),
+    })
+}
+
+fn parse_line(r: &[Option<String>]) -> Option<PoLine> {
+    let get = |i: usize| r.get(i).cloned().flatten();
+    let num = |i: usize| get(i).and_then(|v| v.parse::<f64>().ok());
+    Some(PoLine {
+        line_no: get(0)?.parse().ok()?,
+        product_id: get(1)?,
+        product_name: get(2),
+        qty_stock: num(3)?,
+        stock_uom: get(4),
+        qty_purchase: num(5)?,
+        purchase_uom: get(6),
+        pack: num(7)?,
+        unit_price: num(8)?,
+        amount_cents: get(9)?.parse().ok()?,
+        lead_time_days: num(10)?,
+        expected_delivery: get(11).unwrap_or_default(),
+        suggested_qty: num(12)?,
+        overridden: get(13).as_deref() == Some("1"),
+    })
+}
+
+/// The audit row as statement + binds.
+fn audit_row(
+    b: Backend,
+    user: &str,
+    action: &str,
+    product_id: Option<&str>,
+    detail: String,
+) -> (String, Vec<Option<String>>) {
+    (
+        audit_sql(b),
+        vec![
+            Some(now()),
+            Some(user.to_string()),
+            Some(action.to_string()),
+            product_id.map(str::to_string),
+            Some(detail),
+        ],
+    )
+}
+
+impl Store {
+    fn p(&self, n: usize) -> String {
+        self.source.backend.placeholder(n)
+    }
+
+    /// A placeholder read as a number (PostgreSQL binds text).
+    fn num(&self, n: usize, ty: &str) -> String {
+        match self.source.backend {
+            Backend::Postgres => format!("CAST(${n} AS {ty})"),
+            _ => "?".into(),
+        }
+    }
+
+    /// Products on an open PO: product id -> "PO-000123 (sent)".
+    pub async fn open_products(&self) -> Result<HashMap<String, String>> {
+        let b = self.source.backend;
+        let rows = self
+            .source
+            .fetch_text(
+                &format!(
+                    "SELECT {}, {}, {} FROM po_open_products o JOIN purchase_orders p ON p.po_number = o.po_number",
+                    b.as_text("o.product_id"),
+                    b.as_text("o.po_number"),
+                    b.as_text("p.status")
+                ),
+                &[],
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| {
+                let mut it = r.into_iter();
+                let (id, po, status) = (it.next()??, it.next()??, it.next()??);
+                Some((id, format!("{po} ({status})")))
+            })
+            .collect())
+    }
+
+    /// Each product's open POs: the quantity counted as on order and what
+    /// the plan names.
+    pub async fn open_pos_by_product(&self) -> Result<HashMap<String, OpenPo>> {
+        let b = self.source.backend;
+        let rows = self
+            .source
+            .fetch_text(
+                &format!(
+                    "SELECT {}, {}, {}, {} FROM po_lines l JOIN purchase_orders p ON p.po_number = l.po_number \
+                     WHERE p.status IN ('draft','pending_approval','approved','sending','sent','acknowledged') \
+                     ORDER BY l.product_id, p.seq",
+                    b.as_text("l.product_id"),
+                    b.as_text("l.po_number"),
+                    b.as_text("p.status"),
+                    b.as_text("l.qty_stock")
+                ),
+                &[],
+            )
+            .await?;
+        let mut out: HashMap<String, OpenPo> = HashMap::new();
+        for r in rows {
+            let mut it = r.into_iter();
+            let (Some(Some(id)), Some(Some(po)), Some(Some(status)), Some(Some(qty))) =
+                (it.next(), it.next(), it.next(), it.next())
+            else {
+                continue;
+            };
+            let (Some(status), Ok(qty)) = (PoStatus::parse(&status), qty.parse::<f64>()) else {
+                continue;
+            };
+            let e = out.entry(id).or_default();
+            if status.counts_on_order() {
+                e.counted_qty += qty;
+            }
+            e.refs.push(format!(
+                "{po} ({status}, {})",
+                crate::plan::numbers::fmt_qty(qty)
+            ));
+        }
+        Ok(out)
+    }
+
+    /// Saves the drafts: each PO gets its number and takes its products in
+    /// one transaction; a product another PO holds (perhaps drafted on
+    /// another workstation a moment ago) is left out with the reason.
+    pub async fn create_pos(&self, plan: DraftPlan) -> Result<DraftOutcome> {
+        let mut out = DraftOutcome {
+            created: Vec::new(),
+            skipped: plan.skipped,
+        };
+        for draft in plan.pos {
+            let mut tries = 0;
+            loop {
+                tries += 1;
+                match self.create_po(&draft).await {
+                    Ok((po, skipped)) => {
+                        out.skipped.extend(skipped);
+                        out.created.extend(po);
+                        break;
+                    }
+                    Err(e) if tries < 5 && is_contention(&e) => {
+                        tracing::info!("drafting for {}: retrying after {e:#}", draft.supplier_name);
+                        tokio::time::sleep(std::time::Duration::from_millis(20 * tries)).await;
+                    }
+                    Err(e) => return Err(e.context(format!("drafting the PO for {}", draft.supplier_name))),
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    async fn next_number(&self, tx: &mut Tx) -> Result<i64> {
+        match self.source.backend {
+            Backend::Postgres => {
+                let rows = tx
+                    .fetch("SELECT CAST(nextval('po_number_seq') AS TEXT)", &[])
+                    .await?;
+                rows.first()
+                    .and_then(|r| r.first().cloned().flatten())
+                    .and_then(|v| v.parse().ok())
+                    .ok_or_else(|| anyhow!("po_number_seq gave no number"))
+            }
+            _ => {
+                tx.insert_id(
+                    "INSERT INTO po_numbers (taken_at, taken_by) VALUES (?, ?)",
+                    &[Some(now()), Some(self.user.clone())],
+                )
+                .await
+            }
+        }
+    }
+
+    async fn create_po(&self, draft: &PoDraft) -> Result<(Option<PurchaseOrder>, Vec<Skipped>)> {
+        let b = self.source.backend;
+        let mut tx = self.source.begin().await?;
+        let seq = self.next_number(&mut tx).await?;
+        let number = po_number(seq);
+        let at = now();
+        let status = if draft.approval_reason.is_some() {
+            PoStatus::PendingApproval
+        } else {
+            PoStatus::Draft
+        };
+        // The header first: the product locks refer to it.
+        let insert_po = format!(
+            "INSERT INTO purchase_orders (po_number, seq, supplier_key, supplier_id, supplier_name, currency, \
+             total_cents, status, approval_reason, buyer, created_at, expected_delivery, updated_at) \
+             VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
+            self.p(1),
+            self.num(2, "BIGINT"),
+            self.p(3),
+            self.p(4),
+            self.p(5),
+            self.p(6),
+            self.num(7, "BIGINT"),
+            self.p(8),
+            self.p(9),
+            self.p(10),
+            self.p(11),
+            self.p(12),
+            self.p(13)
+        );
+        tx.exec(
+            &insert_po,
+            &[
+                Some(number.clone()),
+                Some(seq.to_string()),
+                Some(draft.supplier_id.clone().unwrap_or_else(|| draft.supplier_name.clone())),
+                draft.supplier_id.clone(),
+                Some(draft.supplier_name.clone()),
+                Some(draft.currency.clone()),
+                Some("0".into()),
+                Some(status.as_str().into()),
+                draft.approval_reason.clone(),
+                Some(self.user.clone()),
+                Some(at.clone()),
+                Some(draft.expected_delivery.clone()),
+                Some(at.clone()),
+            ],
+        )
+        .await?;
+        let take = match b {
+            Backend::Postgres => "INSERT INTO po_open_products (product_id, po_number) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            Backend::MySql => "INSERT IGNORE INTO po_open_products (product_id, po_number) VALUES (?, ?)",
+            Backend::Sqlite => "INSERT OR IGNORE INTO po_open_products (product_id, po_number) VALUES (?, ?)",
+        };
+        // In id order, so two drafters wait on each other instead of
+        // deadlocking.
+        let mut lines: Vec<&PoLine> = draft.lines.iter().collect();
+        lines.sort_by(|a, b| a.product_id.cmp(&b.product_id));
+        let mut kept = Vec::new();
+        let mut skipped = Vec::new();
+        for l in lines {
+            let taken = tx
+                .exec(take, &[Some(l.product_id.clone()), Some(number.clone())])
+                .await?;
+            if taken == 1 {
+                kept.push(l.clone());
+            } else {
+                let holder = tx
+                    .fetch(
+                        &format!(
+                            "SELECT {}, {} FROM po_open_products o JOIN purchase_orders p ON p.po_number = o.po_number WHERE o.product_id = {}",
+                            b.as_text("o.po_number"),
+                            b.as_text("p.status"),
+                            self.p(1)
+                        ),
+                        &[Some(l.product_id.clone())],
+                    )
+                    .await?;
+                let held = holder
+                    .first()
+                    .map(|r| {
+                        format!(
+                            "{} ({})",
+                            r.first().cloned().flatten().unwrap_or_default(),
+                            r.get(1).cloned().flatten().unwrap_or_default()
+                        )
+                    })
+                    .unwrap_or_else(|| "another PO".into());
+                skipped.push(Skipped {
+                    product_id: l.product_id.clone(),
+                    reason: format!("already on {held}"),
+                });
+            }
+        }
+        if kept.is_empty() {
+            // Nothing left to order from this supplier: no PO. The number
+            // is spent (numbers are never reused).
+            drop(tx);
+            return Ok((None, skipped));
+        }
+        let total_cents: i64 = kept.iter().map(|l| l.amount_cents).sum();
+        let insert_line = format!(
+            "INSERT INTO po_lines (po_number, line_no, product_id, product_name, qty_stock, stock_uom, qty_purchase, \
+             purchase_uom, pack, unit_price, amount_cents, lead_time_days, expected_delivery, suggested_qty, overridden) \
+             VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
+            self.p(1),
+            self.num(2, "INTEGER"),
+            self.p(3),
+            self.p(4),
+            self.num(5, "DOUBLE PRECISION"),
+            self.p(6),
+            self.num(7, "DOUBLE PRECISION"),
+            self.p(8),
+            self.num(9, "DOUBLE PRECISION"),
+            self.num(10, "DOUBLE PRECISION"),
+            self.num(11, "BIGINT"),
+            self.num(12, "DOUBLE PRECISION"),
+            self.p(13),
+            self.num(14, "DOUBLE PRECISION"),
+            self.num(15, "INTEGER")
+        );
+        let mut saved_lines = Vec::with_capacity(kept.len());
+        for (i, l) in kept.into_iter().enumerate() {
+            let l = PoLine {
+                line_no: i as u32 + 1,
+                ..l
+            };
+            tx.exec(
+                &insert_line,
+                &[
+                    Some(number.clone()),
+                    Some(l.line_no.to_string()),
+                    Some(l.product_id.clone()),
+                    l.product_name.clone(),
+                    Some(l.qty_stock.to_string()),
+                    l.stock_uom.clone(),
+                    Some(l.qty_purchase.to_string()),
+                    l.purchase_uom.clone(),
+                    Some(l.pack.to_string()),
+                    Some(l.unit_price.to_string()),
+                    Some(l.amount_cents.to_string()),
+                    Some(l.lead_time_days.to_string()),
+                    Some(l.expected_delivery.clone()),
+                    Some(l.suggested_qty.to_string()),
+                    Some(if l.overridden { "1" } else { "0" }.into()),
+                ],
+            )
+            .await?;
+            saved_lines.push(l);
+        }
+        // The approval reason was worked out on the draft's total; lines
+        // taken by another PO may have lowered it.
+        tx.exec(
+            &format!(
+                "UPDATE purchase_orders SET total_cents = {} WHERE po_number = {}",
+                self.num(1, "BIGINT"),
+                self.p(2)
+            ),
+            &[Some(total_cents.to_string()), Some(number.clone())],
+        )
+        .await?;
+        let products: Vec<&str> = saved_lines.iter().map(|l| l.product_id.as_str()).collect();
+        let (sql, binds) = audit_row(
+            b,
+            &self.user,
+            "po_drafted",
+            None,
+            format!(
+                "{number} {}: {} {} ({}){}",
+                draft.supplier_name,
+                cents_text(total_cents),
+                draft.currency,
+                products.join(", "),
+                draft
+                    .approval_reason
+                    .as_deref()
+                    .map(|r| format!("; needs approval: {r}"))
+                    .unwrap_or_default()
+            ),
+        );
+        tx.exec(&sql, &binds).await?;
+        tx.commit().await?;
+        tracing::info!(po = %number, supplier = %draft.supplier_name, lines = saved_lines.len(), "PO drafted");
+        let po = self
+            .po(&number)
+            .await?
+            .ok_or_else(|| anyhow!("{number} was saved but cannot be read back"))?;
+        Ok((Some(po), skipped))
+    }
+
+    /// POs, newest first; only those of `status` when given.
+    pub async fn pos(&self, status: Option<PoStatus>) -> Result<Vec<PurchaseOrder>> {
+        let b = self.source.backend;
+        let (filter, binds) = match status {
+            Some(s) => (
+                format!(" WHERE status = {}", self.p(1)),
+                vec![s.as_str().to_string()],
+            ),
+            None => (String::new(), Vec::new()),
+        };
+        let rows = self
+            .source
+            .fetch_text(
+                &format!(
+                    "SELECT {} FROM purchase_orders{filter} ORDER BY seq DESC",
+                    select_list(b, &PO_COLUMNS)
+                ),
+                &binds,
+            )
+            .await?;
+        Ok(rows.iter().filter_map(|r| parse_po(r)).collect())
+    }
+
+    /// One PO with its lines.
+    pub async fn po(&self, number: &str) -> Result<Option<PurchaseOrder>> {
+        let b = self.source.backend;
+        let rows = self
+            .source
+            .fetch_text(
+                &format!(
+                    "SELECT {} FROM purchase_orders WHERE po_number = {}",
+                    select_list(b, &PO_COLUMNS),
+                    self.p(1)
+                ),
+                &[number.to_string()],
+            )
+            .await?;
+        let Some(mut po) = rows.first().and_then(|r| parse_po(r)) else {
+            return Ok(None);
+        };
+        let lines = self
+            .source
+            .fetch_text(
+                &format!(
+                    "SELECT {} FROM po_lines WHERE po_number = {} ORDER BY line_no",
+                    select_list(b, &LINE_COLUMNS),
+                    self.p(1)
+                ),
+                &[number.to_string()],
+            )
+            .await?;
+        po.lines = lines.iter().filter_map(|r| parse_line(r)).collect();
+        po.line_count = po.lines.len();
+        Ok(Some(po))
+    }
+
+    /// A PO that must exist: "PO-000999: no such PO".
+    pub async fn po_required(&self, number: &str) -> Result<PurchaseOrder> {
+        self.po(number)
+            .await?
+            .ok_or_else(|| anyhow!("{number}: no such PO"))
+    }
+
+    /// The send attempts of a PO, oldest first.
+    pub async fn send_attempts(&self, number: &str) -> Result<Vec<SendAttempt>> {
+        let b = self.source.backend;
+        let rows = self
+            .source
+            .fetch_text(
+                &format!(
+                    "SELECT {} FROM po_send_attempts WHERE po_number = {} ORDER BY id",
+                    select_list(
+                        b,
+                        &["attempt", "at", "user_name", "claim", "channel", "outcome", "detail"]
+                    ),
+                    self.p(1)
+                ),
+                &[number.to_string()],
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| {
+                let get = |i: usize| r.get(i).cloned().flatten();
+                Some(SendAttempt {
+                    attempt: get(0)?.parse().ok()?,
+                    at: get(1).unwrap_or_default(),
+                    user: get(2).unwrap_or_default(),
+                    claim: get(3).unwrap_or_default(),
+                    channel: get(4).unwrap_or_default(),
+                    outcome: get(5).unwrap_or_default(),
+                    detail: get(6),
+                })
+            })
+            .collect())
+    }
+
+    /// Changes a PO's status from one of `from` to `to` with `sets` (extra
+    /// `column = value` pairs) and an audit row, in one transaction. A PO
+    /// in another status is refused with a message naming its status.
+    async fn transition(
+        &self,
+        number: &str,
+        from: &[PoStatus],
+        to: PoStatus,
+        sets: &[(&str, Option<String>)],
+        action: &str,
+        detail: String,
+    ) -> Result<PurchaseOrder> {
+        let b = self.source.backend;
+        let mut binds: Vec<Option<String>> = vec![Some(to.as_str().into()), Some(now())];
+        let mut assign = format!("status = {}, updated_at = {}", self.p(1), self.p(2));
+        for (col, v) in sets {
+            binds.push(v.clone());
+            assign.push_str(&format!(", {col} = {}", self.p(binds.len())));
+        }
+        binds.push(Some(number.to_string()));
+        let mut sql = format!(
+            "UPDATE purchase_orders SET {assign} WHERE po_number = {}",
+            self.p(binds.len())
+        );
+        let list: Vec<String> = from.iter().map(|s| format!("'{}'", s.as_str())).collect();
+        sql.push_str(&format!(" AND status IN ({})", list.join(",")));
+        let mut tx = self.source.begin().await?;
+        let changed = tx.exec(&sql, &binds).await?;
+        if changed != 1 {
+            drop(tx);
+            let po = self.po_required(number).await?;
+            bail!(
+                "{number} is {}: it cannot become {to} (only from {})",
+                po.status,
+                from.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" or ")
+            );
+        }
+        if !to.is_open() {
+            tx.exec(
+                &format!("DELETE FROM po_open_products WHERE po_number = {}", self.p(1)),
+                &[Some(number.to_string())],
+            )
+            .await?;
+        }
+        let (a, ab) = audit_row(b, &self.user, action, None, detail);
+        tx.exec(&a, &ab).await?;
+        tx.commit().await?;
+        self.po_required(number).await
+    }
+
+    /// Approves a draft or a PO waiting for approval; records who and when.
+    pub async fn approve(&self, number: &str) -> Result<PurchaseOrder> {
+        let po = self.po_required(number).await?;
+        let why = po
+            .approval_reason
+            .as_deref()
+            .map(|r| format!(" (needed: {r})"))
+            .unwrap_or_else(|| " (within the threshold)".into());
+        self.transition(
+            number,
+            &[PoStatus::Draft, PoStatus::PendingApproval],
+            PoStatus::Approved,
+            &[
+                ("approved_by", Some(self.user.clone())),
+                ("approved_at", Some(now())),
+            ],
+            "po_approved",
+            format!(
+                "{number} {}: {} {}{why}",
+                po.supplier_name,
+                cents_text(po.total_cents),
+                po.currency
+            ),
+        )
+        .await
+    }
+
+    /// The supplier delivered: the PO no longer counts as on order.
+    pub async fn receive(&self, number: &str) -> Result<PurchaseOrder> {
+        self.transition(
+            number,
+            &[PoStatus::Sent, PoStatus::Acknowledged],
+            PoStatus::Received,
+            &[],
+            "po_received",
+            format!("{number} received"),
+        )
+        .await
+    }
+
+    pub async fn close(&self, number: &str) -> Result<PurchaseOrder> {
+        self.transition(
+            number,
+            &[PoStatus::Sent, PoStatus::Acknowledged, PoStatus::Received],
+            PoStatus::Closed,
+            &[],
+            "po_closed",
+            format!("{number} closed"),
+        )
+        .await
+    }
+
+    /// Cancels a PO not yet sent. A sent PO is closed instead: buyerdesk
+    /// sends no cancellations to suppliers.
+    pub async fn cancel(&self, number: &str) -> Result<PurchaseOrder> {
+        let po = self.po_required(number).await?;
+        if matches!(
+            po.status,
+            PoStatus::Sending | PoStatus::Sent | PoStatus::Acknowledged
+        ) {
+            bail!(
+                "{number} is {}: the supplier has it (or is getting it); cancel with the supplier, then `po close {number}`",
+                po.status
+            );
+        }
+        self.transition(
+            number,
+            &[PoStatus::Draft, PoStatus::PendingApproval, PoStatus::Approved],
+            PoStatus::Cancelled,
+            &[],
+            "po_cancelled",
+            format!("{number} cancelled (was {})", po.status),
+        )
+        .await
+    }
+
+    /// Takes a PO for sending: approved -> sending with `claim`, or a
+    /// `sending` PO whose claim was `stale_claim` (a crashed or expired
+    /// sender). False when another process got there first.
+    pub async fn claim_send(
+        &self,
+        number: &str,
+        claim: &str,
+        stale_claim: Option<&str>,
+    ) -> Result<bool> {
+        let b = self.source.backend;
+        let at = now();
+        let (cond, mut binds) = match stale_claim {
+            None => ("status = 'approved'".to_string(), vec![]),
+            Some(old) => (
+                format!("status = 'sending' AND claim = {}", self.p(5)),
+                vec![Some(old.to_string())],
+            ),
+        };
+        let mut all = vec![
+            Some(claim.to_string()),
+            Some(at.clone()),
+            Some(at),
+            Some(number.to_string()),
+        ];
+        all.append(&mut binds);
+        let mut tx = self.source.begin().await?;
+        let changed = tx
+            .exec(
+                &format!(
+                    "UPDATE purchase_orders SET status = 'sending', claim = {}, claimed_at = {}, updated_at = {} \
+                     WHERE po_number = {} AND {cond}",
+                    self.p(1),
+                    self.p(2),
+                    self.p(3),
+                    self.p(4)
+                ),
+                &all,
+            )
+            .await?;
+        if changed != 1 {
+            return Ok(false);
+        }
+        let detail = match stale_claim {
+            None => format!("{number}: sending (by {claim})"),
+            Some(old) => format!("{number}: taken over from {old} (by {claim}), sending again with the same key"),
+        };
+        let (a, ab) = audit_row(b, &self.user, "po_send_started", None, detail);
+        tx.exec(&a, &ab).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Logs one attempt (with its audit row) and renews the claim. False
+    /// when the claim is no longer ours (another process took the PO over).
+    pub async fn record_attempt(
+        &self,
+        number: &str,
+        claim: &str,
+        attempt: u32,
+        channel: &str,
+        outcome: &str,
+        detail: &str,
+    ) -> Result<bool> {
+        let b = self.source.backend;
+        let at = now();
+        let mut tx = self.source.begin().await?;
+        tx.exec(
+            &format!(
+                "INSERT INTO po_send_attempts (po_number, attempt, at, user_name, claim, channel, outcome, detail) \
+                 VALUES ({}, {}, {}, {}, {}, {}, {}, {})",
+                self.p(1),
+                self.num(2, "INTEGER"),
+                self.p(3),
+                self.p(4),
+                self.p(5),
+                self.p(6),
+                self.p(7),
+                self.p(8)
+            ),
+            &[
+                Some(number.to_string()),
+                Some(attempt.to_string()),
+                Some(at.clone()),
+                Some(self.user.clone()),
+                Some(claim.to_string()),
+                Some(channel.to_string()),
+                Some(outcome.to_string()),
+                Some(detail.to_string()),
+            ],
+        )
+        .await?;
+        let (a, ab) = audit_row(
+            b,
+            &self.user,
+            "po_send_attempt",
+            None,
+            format!("{number} attempt {attempt} via {channel}: {outcome}: {detail}"),
+        );
+        tx.exec(&a, &ab).await?;
+        let ours = tx
+            .exec(
+                &format!(
+                    "UPDATE purchase_orders SET claimed_at = {} WHERE po_number = {} AND status = 'sending' AND claim = {}",
+                    self.p(1),
+                    self.p(2),
+                    self.p(3)
+                ),
+                &[Some(at), Some(number.to_string()), Some(claim.to_string())],
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(ours == 1)
+    }
+
+    /// sending -> sent, once the channel confirmed. False when the claim is
+    /// no longer ours.
+    pub async fn mark_sent(&self, number: &str, claim: &str, confirmation: &str) -> Result<bool> {
+        self.finish_send(number, claim, PoStatus::Sent, Some(confirmation), None)
+            .await
+    }
+
+    /// sending -> approved after a send that failed: it can be sent again.
+    pub async fn release_send(&self, number: &str, claim: &str, error: &str) -> Result<bool> {
+        self.finish_send(number, claim, PoStatus::Approved, None, Some(error))
+            .await
+    }
+
+    async fn finish_send(
+        &self,
+        number: &str,
+        claim: &str,
+        to: PoStatus,
+        confirmation: Option<&str>,
+        error: Option<&str>,
+    ) -> Result<bool> {
+        let b = self.source.backend;
+        let at = now();
+        let sent_at = (to == PoStatus::Sent).then(|| at.clone());
+        let mut tx = self.source.begin().await?;
+        let changed = tx
+            .exec(
+                &format!(
+                    "UPDATE purchase_orders SET status = {}, updated_at = {}, sent_at = COALESCE({}, sent_at), \
+                     confirmation = COALESCE({}, confirmation), last_error = {}, claim = NULL, claimed_at = NULL \
+                     WHERE po_number = {} AND status = 'sending' AND claim = {}",
+                    self.p(1),
+                    self.p(2),
+                    self.p(3),
+                    self.p(4),
+                    self.p(5),
+                    self.p(6),
+                    self.p(7)
+                ),
+                &[
+                    Some(to.as_str().into()),
+                    Some(at),
+                    sent_at,
+                    confirmation.map(str::to_string),
+                    error.map(str::to_string),
+                    Some(number.to_string()),
+                    Some(claim.to_string()),
+                ],
+            )
+            .await?;
+        if changed != 1 {
+            return Ok(false);
+        }
+        let (action, detail) = match to {
+            PoStatus::Sent => (
+                "po_sent",
+                format!("{number} sent: {}", confirmation.unwrap_or("")),
+            ),
+            _ => (
+                "po_send_failed",
+                format!("{number} not sent: {}", error.unwrap_or("")),
+            ),
+        };
+        let (a, ab) = audit_row(b, &self.user, action, None, detail);
+        tx.exec(&a, &ab).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// The audit log, oldest first; from `since` (an RFC 3339 time or a
+    /// date) when given.
+    pub async fn audit_entries(&self, since: Option<&str>) -> Result<Vec<AuditEntry>> {
+        let b = self.source.backend;
+        let (filter, binds) = match since {
+            Some(s) => (format!(" WHERE at >= {}", self.p(1)), vec![s.to_string()]),
+            None => (String::new(), Vec::new()),
+        };
+        let rows = self
+            .source
+            .fetch_text(
+                &format!(
+                    "SELECT {} FROM audit_log{filter} ORDER BY id",
+                    select_list(b, &["at", "user_name", "action", "product_id", "detail"])
+                ),
+                &binds,
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let get = |i: usize| r.get(i).cloned().flatten();
+                AuditEntry {
+                    at: get(0).unwrap_or_default(),
+                    user: get(1).unwrap_or_default(),
+                    action: get(2).unwrap_or_default(),
+                    product_id: get(3),
+                    detail: get(4),
+                }
+            })
+            .collect())
+    }
+}
