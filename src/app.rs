@@ -116,14 +116,32 @@ pub async fn dry_run(
     Ok(dry_run)
 }
 
-/// What the plan needs from the purchasing database: the buyers' overrides.
+/// What the plan needs from the purchasing database: the buyers' overrides
+/// and buyerdesk's own open POs.
 pub async fn plan_context(store: &crate::store::Store) -> Result<PlanContext> {
     let overrides = store.overrides().await?;
-    Ok(PlanContext {
+    let mut ctx = PlanContext {
         overrides: overrides
             .into_iter()
             .map(|o| (o.product_id.clone(), o.note_for_plan()))
             .collect(),
         ..Default::default()
-    })
+    };
+    set_open_pos(&mut ctx, store.open_pos_by_product().await?);
+    Ok(ctx)
+}
+
+/// Puts the open POs (`Store::open_pos_by_product`) into a plan context.
+pub fn set_open_pos(
+    ctx: &mut PlanContext,
+    open: std::collections::HashMap<String, crate::orders::OpenPo>,
+) {
+    ctx.own_open_po_qty.clear();
+    ctx.open_po_refs.clear();
+    for (id, po) in open {
+        if po.counted_qty > 0.0 {
+            ctx.own_open_po_qty.insert(id.clone(), po.counted_qty);
+        }
+        ctx.open_po_refs.insert(id, po.refs);
+    }
 }

@@ -393,6 +393,9 @@ struct Worker {
     overrides: HashMap<String, OverrideNote>,
     /// The overrides the last snapshot was planned with.
     planned_overrides: HashMap<String, OverrideNote>,
+    /// buyerdesk's open POs per product, as last read and as planned.
+    open_pos: HashMap<String, crate::orders::OpenPo>,
+    planned_open_pos: HashMap<String, crate::orders::OpenPo>,
     stale: Vec<StaleSource>,
     planned: bool,
     /// The rules changed since the last plans: plan every product again.
@@ -420,6 +423,8 @@ impl Worker {
             inputs: Vec::new(),
             overrides: HashMap::new(),
             planned_overrides: HashMap::new(),
+            open_pos: HashMap::new(),
+            planned_open_pos: HashMap::new(),
             stale: Vec::new(),
             planned: false,
             rules_changed: false,
@@ -478,11 +483,12 @@ impl Worker {
         };
         let in_force = self.rules.clone();
         let inputs = self.inputs.clone();
-        let ctx = PlanContext {
+        let mut ctx = PlanContext {
             overrides: self.overrides.clone(),
             stale_sources: self.stale.clone(),
             ..Default::default()
         };
+        crate::app::set_open_pos(&mut ctx, self.open_pos.clone());
         let events = rules_events.clone();
         tokio::task::spawn_blocking(move || {
             let result = crate::rules::dry_run(&inputs, &ctx, &in_force, &candidate);
@@ -582,17 +588,20 @@ impl Worker {
             read(&mut self.uom, config, SourceKind::Uom, false),
             async {
                 let t = Instant::now();
-                store.overrides().await.map(|o| (o, t.elapsed()))
+                let overrides = store.overrides().await?;
+                let open_pos = store.open_pos_by_product().await?;
+                Ok::<_, anyhow::Error>((overrides, open_pos, t.elapsed()))
             },
         );
         *self.oms_for_history.lock().expect("not poisoned") = self.oms.source.clone();
         match overrides_r {
-            Ok((list, rtt)) => {
+            Ok((list, open_pos, rtt)) => {
                 self.purchasing.ok(rtt, list.len(), Local::now());
                 self.overrides = list
                     .into_iter()
                     .map(|o| (o.product_id.clone(), o.note_for_plan()))
                     .collect();
+                self.open_pos = open_pos;
             }
             Err(e) => {
                 tracing::warn!("purchasing store: {e:#}");
@@ -618,16 +627,34 @@ impl Worker {
         let rows = self.rows();
         let previous = std::mem::take(&mut self.inputs);
         let full = !self.planned || self.rules_changed || stale != self.stale;
-        let ctx = PlanContext {
+        let mut ctx = PlanContext {
             overrides: self.overrides.clone(),
             stale_sources: stale.clone(),
             ..Default::default()
         };
+        crate::app::set_open_pos(&mut ctx, self.open_pos.clone());
         let old_overrides = std::mem::take(&mut self.planned_overrides);
+        let old_open_pos = std::mem::take(&mut self.planned_open_pos);
+        let new_open_pos = self.open_pos.clone();
         let plan_clock = Instant::now();
         let planned = tokio::task::spawn_blocking(move || {
             let inputs = plan::join(rows);
-            let diff = diff_inputs(&previous, &inputs, &old_overrides, &ctx.overrides);
+            let mut diff = diff_inputs(&previous, &inputs, &old_overrides, &ctx.overrides);
+            // Products whose buyerdesk POs changed (drafted, sent, received).
+            let po_changed: std::collections::HashSet<&String> = old_open_pos
+                .keys()
+                .chain(new_open_pos.keys())
+                .filter(|id| old_open_pos.get(*id) != new_open_pos.get(*id))
+                .collect();
+            if !po_changed.is_empty() {
+                for id in po_changed {
+                    if let Ok(i) = inputs.binary_search_by(|p| p.product_id.as_str().cmp(id)) {
+                        diff.changed.push(i);
+                    }
+                }
+                diff.changed.sort_unstable();
+                diff.changed.dedup();
+            }
             let to_plan: Vec<Arc<ProductInputs>> = if full {
                 inputs.clone()
             } else {
@@ -663,6 +690,7 @@ impl Worker {
         );
         self.inputs = inputs;
         self.planned_overrides = self.overrides.clone();
+        self.planned_open_pos = self.open_pos.clone();
         self.stale = stale;
         self.planned = true;
         self.rules_changed = false;

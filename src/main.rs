@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use buyerdesk::config::{Config, ConfigError};
 use buyerdesk::plan::{self, RuleSet};
 use buyerdesk::sources::Sources;
-use buyerdesk::{app, demo, doctor, report};
+use buyerdesk::{app, demo, doctor, orders, report};
 
 // Planning builds many small values per product; mimalloc is markedly
 // faster than the system allocator for that (docs/BENCHMARKS.md).
@@ -72,6 +72,65 @@ enum Command {
         #[command(subcommand)]
         command: RulesCommand,
     },
+    /// Purchase orders: draft, list, show, approve, send, receive, close,
+    /// cancel.
+    Po {
+        #[command(subcommand)]
+        command: PoCommand,
+    },
+    /// The audit log: overrides, rules changes, drafts, approvals, send
+    /// attempts and status changes, oldest first.
+    Audit {
+        /// Only entries from this date (2026-11-21), time
+        /// (2026-11-21T10:00:00Z) or age (30m, 2h, 7d).
+        #[arg(long, value_name = "WHEN")]
+        since: Option<String>,
+        #[arg(long, value_enum, default_value_t = TestFormat::Table)]
+        format: TestFormat,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum PoCommand {
+    /// Draft one PO per supplier from the named products, or from every
+    /// product that needs an order.
+    Draft {
+        /// A product to order (repeatable).
+        #[arg(long = "product", value_name = "ID")]
+        products: Vec<String>,
+        /// Every product with a suggestion or a buyer's quantity above 0.
+        #[arg(long, conflicts_with = "products")]
+        all_needed: bool,
+    },
+    /// List POs, newest first.
+    List {
+        /// Only POs in this status (draft, pending_approval, approved,
+        /// sending, sent, acknowledged, received, closed, cancelled).
+        #[arg(long, value_name = "S")]
+        status: Option<String>,
+        #[arg(long, value_enum, default_value_t = TestFormat::Table)]
+        format: TestFormat,
+    },
+    /// One PO with its lines and send attempts.
+    Show {
+        po: String,
+        #[arg(long, value_enum, default_value_t = TestFormat::Table)]
+        format: TestFormat,
+    },
+    /// Approve a PO (records who and when).
+    Approve { po: String },
+    /// Send one PO, or every approved PO, through its supplier's channel.
+    Send {
+        po: Option<String>,
+        #[arg(long)]
+        all_approved: bool,
+    },
+    /// The supplier delivered.
+    Receive { po: String },
+    /// Close a sent or received PO.
+    Close { po: String },
+    /// Cancel a PO not yet sent.
+    Cancel { po: String },
 }
 
 #[derive(Subcommand, Debug)]
@@ -265,7 +324,77 @@ async fn run(cli: Cli, config: Config) -> Result<ExitCode> {
         Some(Command::Rules {
             command: RulesCommand::Test { file, format, why },
         }) => test_rules(&config, &file, format, why).await,
+        Some(Command::Po { command }) => po_command(&config, command).await,
+        Some(Command::Audit { since, format }) => {
+            let mut out = std::io::stdout().lock();
+            let ok = orders::commands::audit(
+                &config,
+                since.as_deref(),
+                format == TestFormat::Json,
+                &mut out,
+            )
+            .await?;
+            Ok(exit(ok))
+        }
     }
+}
+
+fn exit(ok: bool) -> ExitCode {
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+async fn po_command(config: &Config, command: PoCommand) -> Result<ExitCode> {
+    use orders::commands::{self as po, StatusChange};
+    let mut out = std::io::stdout().lock();
+    let ok = match command {
+        PoCommand::Draft {
+            products,
+            all_needed,
+        } => po::draft(config, &products, all_needed, &mut out).await?,
+        PoCommand::List { status, format } => {
+            let status = status
+                .map(|s| {
+                    orders::PoStatus::parse(s.trim()).ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "--status '{s}': one of {}",
+                            orders::PoStatus::ALL
+                                .iter()
+                                .map(|s| s.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    })
+                })
+                .transpose()?;
+            po::list(config, status, format == TestFormat::Json, &mut out).await?
+        }
+        PoCommand::Show { po: n, format } => {
+            po::show(config, &n, format == TestFormat::Json, &mut out).await?
+        }
+        PoCommand::Approve { po: n } => po::approve(config, &n, &mut out).await?,
+        PoCommand::Send {
+            po: n,
+            all_approved,
+        } => {
+            drop(out);
+            let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
+            po::send(config, n.as_deref(), all_approved, &mut out, &mut err).await?
+        }
+        PoCommand::Receive { po: n } => {
+            po::change_status(config, &n, StatusChange::Receive, &mut out).await?
+        }
+        PoCommand::Close { po: n } => {
+            po::change_status(config, &n, StatusChange::Close, &mut out).await?
+        }
+        PoCommand::Cancel { po: n } => {
+            po::change_status(config, &n, StatusChange::Cancel, &mut out).await?
+        }
+    };
+    Ok(exit(ok))
 }
 
 fn read_rules_file(path: &Path) -> Result<String> {

@@ -288,8 +288,14 @@ mod tests {
         let p2 = find(&plans, "PROD-002");
         let d = build_drafts(&[p2], &opts());
         let reason = d.pos[0].approval_reason.as_deref().expect("needs approval");
-        assert!(reason.contains("above the approval threshold 10,000.00"), "{reason}");
-        assert!(reason.contains("the rules ask approval for PROD-002"), "{reason}");
+        assert!(
+            reason.contains("above the approval threshold 10,000.00"),
+            "{reason}"
+        );
+        assert!(
+            reason.contains("the rules ask approval for PROD-002"),
+            "{reason}"
+        );
         let mut high = opts();
         high.approval_threshold = 1e9;
         let p1 = find(&plans, "PROD-001");
@@ -312,7 +318,10 @@ mod tests {
         let plans = reference_plans(&ctx);
         let d = build_drafts(&[find(&plans, "PROD-001")], &opts());
         let l = &d.pos[0].lines[0];
-        assert_eq!((l.qty_stock, l.qty_purchase, l.suggested_qty), (720.0, 60.0, 600.0));
+        assert_eq!(
+            (l.qty_stock, l.qty_purchase, l.suggested_qty),
+            (720.0, 60.0, 600.0)
+        );
         assert!(l.overridden);
         assert_eq!(l.amount_cents, 1_116_000);
 
@@ -328,7 +337,10 @@ mod tests {
         ctx.overrides.get_mut("PROD-001").unwrap().order_qty = 0.0;
         let plans = reference_plans(&ctx);
         let d = build_drafts(&[find(&plans, "PROD-001")], &opts());
-        assert_eq!(d.skipped[0].reason, "nothing to order: the buyer's quantity is 0");
+        assert_eq!(
+            d.skipped[0].reason,
+            "nothing to order: the buyer's quantity is 0"
+        );
     }
 
     #[test]
@@ -345,7 +357,9 @@ mod tests {
         let d = build_drafts(&[find(&plans, "PROD-001")], &opts());
         assert!(d.pos.is_empty());
         assert!(
-            d.skipped[0].reason.starts_with("its data is stale (SOURCE_STALE): inventory did not answer"),
+            d.skipped[0]
+                .reason
+                .starts_with("its data is stale (SOURCE_STALE): inventory did not answer"),
             "{}",
             d.skipped[0].reason
         );
@@ -363,6 +377,9 @@ mod tests {
             message: "unit_price is NULL".into(),
         }]);
         let d = build_drafts(&[&bad], &opts());
-        assert_eq!(d.skipped[0].reason, "its data is bad (BAD_DATA): unit_price is NULL");
+        assert_eq!(
+            d.skipped[0].reason,
+            "its data is bad (BAD_DATA): unit_price is NULL"
+        );
     }
 }

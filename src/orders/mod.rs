@@ -2,6 +2,7 @@
 //! plan, approved above a threshold, kept in the purchasing database, and
 //! sent exactly once through each supplier's channel.
 
+pub mod commands;
 pub mod document;
 pub mod draft;
 pub mod send;

@@ -106,7 +106,9 @@ fn claimant_gone(claim: &str) -> bool {
 /// Seconds since an RFC 3339 time (None when it cannot be read).
 fn age(at: &str) -> Option<Duration> {
     let t = chrono::DateTime::parse_from_rfc3339(at).ok()?;
-    (chrono::Utc::now() - t.with_timezone(&chrono::Utc)).to_std().ok()
+    (chrono::Utc::now() - t.with_timezone(&chrono::Utc))
+        .to_std()
+        .ok()
 }
 
 /// One line of at most `n` characters from an answer body.
@@ -196,7 +198,9 @@ impl Sender {
             }
             PoStatus::Draft | PoStatus::PendingApproval => bail!(
                 "{number} needs an approval first ({}): buyerdesk po approve {number}",
-                po.approval_reason.as_deref().unwrap_or("above the threshold")
+                po.approval_reason
+                    .as_deref()
+                    .unwrap_or("above the threshold")
             ),
             PoStatus::Approved => self.claim_fresh(number).await?,
             PoStatus::Sending => {
@@ -209,7 +213,11 @@ impl Sender {
                     );
                 }
                 let old = po.claim.clone().unwrap_or_default();
-                if !self.store.claim_send(number, &self.claim, Some(&old)).await? {
+                if !self
+                    .store
+                    .claim_send(number, &self.claim, Some(&old))
+                    .await?
+                {
                     bail!("{number}: another process took it over first");
                 }
                 took_over_from = Some(old);
@@ -222,10 +230,7 @@ impl Sender {
             }
             PoStatus::Cancelled => bail!("{number} is cancelled"),
         }
-        self.in_flight
-            .lock()
-            .unwrap()
-            .insert(number.to_string());
+        self.in_flight.lock().unwrap().insert(number.to_string());
         let result = self.deliver_claimed(number, progress, took_over_from).await;
         self.in_flight.lock().unwrap().remove(number);
         result
@@ -236,7 +241,10 @@ impl Sender {
             Ok(())
         } else {
             let now = self.store.po_required(number).await?;
-            bail!("{number} is {} (another workstation took it first)", now.status)
+            bail!(
+                "{number} is {} (another workstation took it first)",
+                now.status
+            )
         }
     }
 
@@ -269,14 +277,25 @@ impl Sender {
             tracing::info!(po = number, attempt, outcome, "send attempt: {detail}");
             let ours = self
                 .store
-                .record_attempt(number, &self.claim, attempt, &channel_text, outcome, &detail)
+                .record_attempt(
+                    number,
+                    &self.claim,
+                    attempt,
+                    &channel_text,
+                    outcome,
+                    &detail,
+                )
                 .await?;
             if !ours {
                 bail!("{number}: another process took the send over; it sends with the same key");
             }
             match result {
                 Ok(confirmation) => {
-                    if !self.store.mark_sent(number, &self.claim, &confirmation).await? {
+                    if !self
+                        .store
+                        .mark_sent(number, &self.claim, &confirmation)
+                        .await?
+                    {
                         bail!("{number}: delivered, but another process had taken it over");
                     }
                     return Ok(SendOutcome {
@@ -303,7 +322,9 @@ impl Sender {
                     return Err(anyhow!("{number} not sent: {error}"));
                 }
                 Err(SendError::Permanent(reason)) => {
-                    self.store.release_send(number, &self.claim, &reason).await?;
+                    self.store
+                        .release_send(number, &self.claim, &reason)
+                        .await?;
                     return Err(anyhow!("{number} not sent: {reason}"));
                 }
             }
@@ -457,7 +478,10 @@ mod tests {
         assert!(!claimant_gone("elsewhere:999999999:abc"));
         assert!(!claimant_gone("garbage"));
         // This process is not gone.
-        assert!(!claimant_gone(&format!("{host}:{}:abc", std::process::id())));
+        assert!(!claimant_gone(&format!(
+            "{host}:{}:abc",
+            std::process::id()
+        )));
     }
 
     #[test]

@@ -61,6 +61,11 @@ pub struct OrdersConfig {
     /// The channel of a supplier that has no `[orders.suppliers."..."]`.
     #[serde(default)]
     pub channel: ChannelKind,
+    /// With `channel = "http"`: the endpoint of those suppliers (one
+    /// purchasing hub for all).
+    pub url: Option<String>,
+    /// With `channel = "http"`: the variable holding their bearer token.
+    pub token_env: Option<String>,
     /// One HTTP attempt gives up after this many seconds.
     #[serde(default = "default_timeout")]
     pub send_timeout_secs: f64,
@@ -86,6 +91,8 @@ impl Default for OrdersConfig {
             currency: default_currency(),
             outbox: None,
             channel: ChannelKind::File,
+            url: None,
+            token_env: None,
             send_timeout_secs: default_timeout(),
             send_attempts: default_attempts(),
             retry_backoff_secs: default_backoff(),
@@ -111,8 +118,13 @@ pub struct SupplierChannel {
 /// Where a PO goes, resolved for one supplier.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Channel {
-    File { outbox: PathBuf },
-    Http { url: String, token_env: Option<String> },
+    File {
+        outbox: PathBuf,
+    },
+    Http {
+        url: String,
+        token_env: Option<String>,
+    },
 }
 
 impl Channel {
@@ -139,7 +151,10 @@ impl OrdersConfig {
             if v.is_finite() && v > 0.0 {
                 Ok(())
             } else {
-                Err((key.to_string(), format!("{key} must be a positive number of seconds")))
+                Err((
+                    key.to_string(),
+                    format!("{key} must be a positive number of seconds"),
+                ))
             }
         };
         if !(self.approval_threshold.is_finite() && self.approval_threshold >= 0.0) {
@@ -164,30 +179,14 @@ impl OrdersConfig {
                 "send_attempts must be between 1 and 20".into(),
             ));
         }
+        check_channel("channel", "[orders]", self.channel, self.url.as_deref())?;
         for (name, s) in &self.suppliers {
-            let key = format!("suppliers.\"{name}\"");
-            match s.channel {
-                ChannelKind::Http => {
-                    let Some(url) = &s.url else {
-                        return Err((key, format!("supplier \"{name}\": the http channel needs a url")));
-                    };
-                    match url::Url::parse(url) {
-                        Ok(u) if matches!(u.scheme(), "http" | "https") => {
-                            if !u.username().is_empty() || u.password().is_some() {
-                                return Err((key, format!("supplier \"{name}\": the url holds credentials; put a token in the variable named by token_env")));
-                            }
-                        }
-                        _ => {
-                            return Err((key, format!("supplier \"{name}\": '{url}' is not an http:// or https:// URL")));
-                        }
-                    }
-                }
-                ChannelKind::File => {
-                    if s.url.is_some() {
-                        return Err((key, format!("supplier \"{name}\": url is for the http channel")));
-                    }
-                }
-            }
+            check_channel(
+                &format!("suppliers.{name}"),
+                &format!("supplier \"{name}\""),
+                s.channel,
+                s.url.as_deref(),
+            )?;
         }
         Ok(())
     }
@@ -219,8 +218,14 @@ impl OrdersConfig {
             Some(s) => Channel::File {
                 outbox: s.outbox.clone().unwrap_or(default_outbox),
             },
-            None => Channel::File {
-                outbox: default_outbox,
+            None => match (self.channel, &self.url) {
+                (ChannelKind::Http, Some(url)) => Channel::Http {
+                    url: url.clone(),
+                    token_env: self.token_env.clone(),
+                },
+                _ => Channel::File {
+                    outbox: default_outbox,
+                },
             },
         }
     }
@@ -238,5 +243,97 @@ impl OrdersConfig {
 
     pub fn lease(&self) -> Duration {
         Duration::from_secs_f64(self.send_lease_secs)
+    }
+}
+
+/// A channel and its url agree: http needs an http(s) URL without
+/// credentials; file takes none.
+fn check_channel(
+    key: &str,
+    who: &str,
+    channel: ChannelKind,
+    url: Option<&str>,
+) -> Result<(), (String, String)> {
+    let err = |m: String| Err((key.to_string(), format!("{who}: {m}")));
+    match (channel, url) {
+        (ChannelKind::Http, None) => err("the http channel needs a url".into()),
+        (ChannelKind::Http, Some(url)) => {
+            match url::Url::parse(url) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") => {
+                    if !u.username().is_empty() || u.password().is_some() {
+                        err("the url holds credentials; put a token in the variable named by token_env".into())
+                    } else {
+                        Ok(())
+                    }
+                }
+                _ => err(format!("'{url}' is not an http:// or https:// URL")),
+            }
+        }
+        (ChannelKind::File, Some(_)) => err("url is for the http channel".into()),
+        (ChannelKind::File, None) => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<OrdersConfig, String> {
+        crate::config::parse(text, "t.toml")
+            .map(|c| c.orders)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn channels_come_from_the_supplier_then_the_default() {
+        let o = parse(
+            "[orders]\napproval_threshold = 5000\n[orders.suppliers.\"ABC Supplies Co.\"]\nchannel = \"http\"\nurl = \"https://abc.example/po\"\ntoken_env = \"ABC_TOKEN\"\n[orders.suppliers.SUP-9]\nchannel = \"file\"\noutbox = \"/srv/sup9\"\n",
+        )
+        .unwrap();
+        assert_eq!(o.approval_threshold, 5000.0);
+        let dir = std::path::Path::new("/data");
+        assert_eq!(
+            o.channel_for(Some("SUP-001"), "ABC Supplies Co.", dir),
+            Channel::Http {
+                url: "https://abc.example/po".into(),
+                token_env: Some("ABC_TOKEN".into())
+            }
+        );
+        assert_eq!(
+            o.channel_for(Some("SUP-9"), "Other", dir),
+            Channel::File {
+                outbox: "/srv/sup9".into()
+            }
+        );
+        assert_eq!(
+            o.channel_for(None, "Anyone", dir),
+            Channel::File {
+                outbox: "/data/outbox".into()
+            }
+        );
+        assert_eq!(o.backoff(1), Duration::from_secs(1));
+        assert_eq!(o.backoff(3), Duration::from_secs(4));
+        assert_eq!(o.backoff(40), Duration::from_secs(60));
+    }
+
+    #[test]
+    fn wrong_values_are_refused_with_the_line() {
+        for (text, expected) in [
+            ("[orders]\napproval_threshold = -1\n", "t.toml:2: approval_threshold must be"),
+            ("[orders]\nsend_attempts = 0\n", "t.toml:2: send_attempts must be between 1 and 20"),
+            ("[orders]\nchannel = \"http\"\n", "t.toml:2: [orders]: the http channel needs a url"),
+            (
+                "[orders]\n\n[orders.suppliers.X]\nchannel = \"http\"\nurl = \"https://u:p@x.example/\"\n",
+                "t.toml:3: supplier \"X\": the url holds credentials",
+            ),
+            (
+                "[orders.suppliers.X]\nchannel = \"http\"\nurl = \"ftp://x\"\n",
+                "is not an http:// or https:// URL",
+            ),
+            ("[orders]\nchannel = \"fax\"\n", "unknown variant `fax`"),
+        ] {
+            let e = parse(text).unwrap_err();
+            assert!(e.contains(expected), "{text:?}: {e}");
+        }
     }
 }

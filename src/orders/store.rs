@@ -97,9 +97,15 @@ const LINE_COLUMNS: [&str; 15] = [
 /// SQLite busy).
 fn is_contention(e: &anyhow::Error) -> bool {
     let t = format!("{e:#}").to_ascii_lowercase();
-    ["deadlock", "could not serialize", "database is locked", "busy", "lock wait timeout"]
-        .iter()
-        .any(|w| t.contains(w))
+    [
+        "deadlock",
+        "could not serialize",
+        "database is locked",
+        "busy",
+        "lock wait timeout",
+    ]
+    .iter()
+    .any(|w| t.contains(w))
 }
 
 fn select_list(b: Backend, cols: &[&str]) -> String {
@@ -275,10 +281,17 @@ impl Store {
                         break;
                     }
                     Err(e) if tries < 5 && is_contention(&e) => {
-                        tracing::info!("drafting for {}: retrying after {e:#}", draft.supplier_name);
+                        tracing::info!(
+                            "drafting for {}: retrying after {e:#}",
+                            draft.supplier_name
+                        );
                         tokio::time::sleep(std::time::Duration::from_millis(20 * tries)).await;
                     }
-                    Err(e) => return Err(e.context(format!("drafting the PO for {}", draft.supplier_name))),
+                    Err(e) => {
+                        return Err(
+                            e.context(format!("drafting the PO for {}", draft.supplier_name))
+                        )
+                    }
                 }
             }
         }
@@ -341,7 +354,12 @@ impl Store {
             &[
                 Some(number.clone()),
                 Some(seq.to_string()),
-                Some(draft.supplier_id.clone().unwrap_or_else(|| draft.supplier_name.clone())),
+                Some(
+                    draft
+                        .supplier_id
+                        .clone()
+                        .unwrap_or_else(|| draft.supplier_name.clone()),
+                ),
                 draft.supplier_id.clone(),
                 Some(draft.supplier_name.clone()),
                 Some(draft.currency.clone()),
@@ -569,7 +587,15 @@ impl Store {
                     "SELECT {} FROM po_send_attempts WHERE po_number = {} ORDER BY id",
                     select_list(
                         b,
-                        &["attempt", "at", "user_name", "claim", "channel", "outcome", "detail"]
+                        &[
+                            "attempt",
+                            "at",
+                            "user_name",
+                            "claim",
+                            "channel",
+                            "outcome",
+                            "detail"
+                        ]
                     ),
                     self.p(1)
                 ),
@@ -627,12 +653,18 @@ impl Store {
             bail!(
                 "{number} is {}: it cannot become {to} (only from {})",
                 po.status,
-                from.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" or ")
+                from.iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
             );
         }
         if !to.is_open() {
             tx.exec(
-                &format!("DELETE FROM po_open_products WHERE po_number = {}", self.p(1)),
+                &format!(
+                    "DELETE FROM po_open_products WHERE po_number = {}",
+                    self.p(1)
+                ),
                 &[Some(number.to_string())],
             )
             .await?;
@@ -710,7 +742,11 @@ impl Store {
         }
         self.transition(
             number,
-            &[PoStatus::Draft, PoStatus::PendingApproval, PoStatus::Approved],
+            &[
+                PoStatus::Draft,
+                PoStatus::PendingApproval,
+                PoStatus::Approved,
+            ],
             PoStatus::Cancelled,
             &[],
             "po_cancelled",
@@ -763,7 +799,9 @@ impl Store {
         }
         let detail = match stale_claim {
             None => format!("{number}: sending (by {claim})"),
-            Some(old) => format!("{number}: taken over from {old} (by {claim}), sending again with the same key"),
+            Some(old) => format!(
+                "{number}: taken over from {old} (by {claim}), sending again with the same key"
+            ),
         };
         let (a, ab) = audit_row(b, &self.user, "po_send_started", None, detail);
         tx.exec(&a, &ab).await?;

@@ -235,6 +235,9 @@ pub struct PlanContext {
     /// Open quantity of buyerdesk's own POs per product (approved or sent,
     /// not closed), in stock units.
     pub own_open_po_qty: HashMap<String, f64>,
+    /// The open buyerdesk POs each product is on, in words
+    /// ("PO-000123 (sent, 600)"), drafts included.
+    pub open_po_refs: HashMap<String, Vec<String>>,
     /// Sources whose last refresh failed: the plan uses their last data and
     /// says so (SOURCE_STALE).
     pub stale_sources: Vec<StaleSource>,
@@ -304,10 +307,20 @@ pub fn plan_product(
             ),
         });
     }
-    if open_po > 0.0 {
+    let refs = ctx.open_po_refs.get(&inputs.product_id);
+    if open_po > 0.0 || refs.is_some() {
+        let on = refs.map(|r| r.join(", ")).unwrap_or_default();
+        let message = if open_po > 0.0 {
+            format!(
+                "open buyerdesk POs cover {} units (counted as on order): {on}",
+                fmt_qty(open_po)
+            )
+        } else {
+            format!("on {on}: counted as on order once approved")
+        };
         exceptions.push(Exception {
             code: ExceptionCode::OpenPo,
-            message: format!("open buyerdesk POs cover {} units", fmt_qty(open_po)),
+            message,
         });
     }
     plan.set_exceptions(exceptions);

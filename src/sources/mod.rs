@@ -115,6 +115,10 @@ where
     let mut rows = q.fetch(pool);
     let mut out = Vec::new();
     while let Some(row) = rows.try_next().await? {
+        debug_assert!(
+            row.columns().len() <= MAX_COLUMNS,
+            "a query selects more than {MAX_COLUMNS} columns"
+        );
         let n = row.columns().len().min(MAX_COLUMNS);
         let mut cells: [Option<&str>; MAX_COLUMNS] = [None; MAX_COLUMNS];
         for (i, cell) in cells.iter_mut().enumerate().take(n) {
@@ -125,8 +129,8 @@ where
     Ok(out)
 }
 
-/// The widest row a source query selects.
-const MAX_COLUMNS: usize = 16;
+/// The widest row a query selects (wider rows are an error).
+const MAX_COLUMNS: usize = 32;
 
 /// One connected source.
 #[derive(Clone)]
@@ -644,7 +648,9 @@ impl Tx {
         call: impl std::future::Future<Output = Result<T, sqlx::Error>>,
     ) -> Result<T> {
         match tokio::time::timeout(timeout, call).await {
-            Ok(result) => result.map_err(|e| anyhow!("{label}: {}", resolved.scrub(&e.to_string()))),
+            Ok(result) => {
+                result.map_err(|e| anyhow!("{label}: {}", resolved.scrub(&e.to_string())))
+            }
             Err(_) => Err(anyhow!(
                 "{label}: query timed out after {timeout:?} (query_timeout_secs)"
             )),

@@ -61,11 +61,12 @@ fn long_text(b: Backend) -> &'static str {
     }
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "overrides and audit log",
-    statements: |b| {
-        vec![
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "overrides and audit log",
+        statements: |b| {
+            vec![
             format!(
                 "CREATE TABLE IF NOT EXISTS overrides (\
                  product_id VARCHAR(64) NOT NULL PRIMARY KEY, \
@@ -83,22 +84,22 @@ const MIGRATIONS: &[Migration] = &[Migration {
                 t = text(b)
             ),
         ]
+        },
+        optional: |_| Vec::new(),
     },
-    optional: |_| Vec::new(),
-},
-Migration {
-    version: 2,
-    name: "purchase orders, send attempts, append-only audit log",
-    statements: |b| {
-        let mut v = Vec::new();
-        match b {
+    Migration {
+        version: 2,
+        name: "purchase orders, send attempts, append-only audit log",
+        statements: |b| {
+            let mut v = Vec::new();
+            match b {
             Backend::Postgres => v.push("CREATE SEQUENCE IF NOT EXISTS po_number_seq".to_string()),
             _ => v.push(format!(
                 "CREATE TABLE IF NOT EXISTS po_numbers (id {id}, taken_at VARCHAR(32) NOT NULL, taken_by VARCHAR(64) NOT NULL)",
                 id = auto_id(b)
             )),
         }
-        v.push(format!(
+            v.push(format!(
             "CREATE TABLE IF NOT EXISTS purchase_orders (\
              po_number VARCHAR(32) NOT NULL PRIMARY KEY, seq {big} NOT NULL UNIQUE, \
              supplier_key VARCHAR(200) NOT NULL, supplier_id VARCHAR(200), supplier_name VARCHAR(200) NOT NULL, \
@@ -112,7 +113,7 @@ Migration {
             big = big(b),
             t = text(b)
         ));
-        v.push(format!(
+            v.push(format!(
             "CREATE TABLE IF NOT EXISTS po_lines (\
              po_number VARCHAR(32) NOT NULL, line_no INTEGER NOT NULL, product_id VARCHAR(64) NOT NULL, \
              product_name VARCHAR(400), qty_stock {r} NOT NULL, stock_uom VARCHAR(32), qty_purchase {r} NOT NULL, \
@@ -126,17 +127,17 @@ Migration {
             r = real(b),
             big = big(b)
         ));
-        // A product is on at most one open PO: its row is taken in the
-        // transaction that drafts the PO and given back when the PO is
-        // received, closed or cancelled. Two workstations drafting the same
-        // product at once: one of them gets it, the other is told.
-        v.push(
+            // A product is on at most one open PO: its row is taken in the
+            // transaction that drafts the PO and given back when the PO is
+            // received, closed or cancelled. Two workstations drafting the same
+            // product at once: one of them gets it, the other is told.
+            v.push(
             "CREATE TABLE IF NOT EXISTS po_open_products (product_id VARCHAR(64) NOT NULL PRIMARY KEY, \
              po_number VARCHAR(32) NOT NULL, \
              CONSTRAINT po_open_products_po FOREIGN KEY (po_number) REFERENCES purchase_orders (po_number))"
                 .to_string(),
         );
-        v.push(format!(
+            v.push(format!(
             "CREATE TABLE IF NOT EXISTS po_send_attempts (id {id}, po_number VARCHAR(32) NOT NULL, \
              attempt INTEGER NOT NULL, at VARCHAR(32) NOT NULL, user_name VARCHAR(64) NOT NULL, \
              claim VARCHAR(200) NOT NULL, channel VARCHAR(400) NOT NULL, outcome VARCHAR(16) NOT NULL, \
@@ -145,9 +146,10 @@ Migration {
             id = auto_id(b),
             t = long_text(b)
         ));
-        v
-    },
-    optional: |b| match b {
+            v
+        },
+        optional: |b| {
+            match b {
         Backend::Postgres => vec![
             "CREATE OR REPLACE FUNCTION buyerdesk_append_only() RETURNS trigger AS $$ \
              BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$ LANGUAGE plpgsql"
@@ -172,8 +174,10 @@ Migration {
              BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"
                 .to_string(),
         ],
+    }
+        },
     },
-}];
+];
 
 /// The purchasing database, migrated.
 #[derive(Debug, Clone)]

@@ -1,0 +1,523 @@
+//! `buyerdesk po ...` and `buyerdesk audit`: each prints what it did and
+//! says whether it succeeded (the caller turns that into the exit code).
+
+use std::io::Write;
+
+use anyhow::{anyhow, Result};
+use comfy_table::{presets, CellAlignment, ContentArrangement, Table};
+
+use super::{
+    build_drafts, cents_text, parse_po_number, DraftOptions, DraftOutcome, PoStatus, Progress,
+    PurchaseOrder, Sender,
+};
+use crate::config::Config;
+use crate::plan::numbers::{fmt_money, fmt_qty};
+use crate::plan::ProductPlan;
+use crate::sources::Sources;
+use crate::store::Store;
+
+/// The number a user typed, checked.
+pub fn po_arg(s: &str) -> Result<String> {
+    parse_po_number(s).ok_or_else(|| anyhow!("'{s}' is not a PO number (PO-000123)"))
+}
+
+/// Today in the buyer's time zone.
+pub fn today() -> chrono::NaiveDate {
+    chrono::Local::now().date_naive()
+}
+
+/// Drafting options from the config and the store.
+pub async fn draft_options(config: &Config, store: &Store) -> Result<DraftOptions> {
+    Ok(DraftOptions {
+        today: today(),
+        approval_threshold: config.file.orders.approval_threshold,
+        default_currency: config.file.orders.currency.clone(),
+        open_products: store.open_products().await?,
+    })
+}
+
+/// Drafts POs from `plans` and saves them.
+pub async fn draft_plans(
+    config: &Config,
+    store: &Store,
+    plans: &[&ProductPlan],
+) -> Result<DraftOutcome> {
+    let opts = draft_options(config, store).await?;
+    let drafts = build_drafts(plans, &opts);
+    store.create_pos(drafts).await
+}
+
+fn po_table(pos: &[PurchaseOrder], now: chrono::DateTime<chrono::Utc>) -> String {
+    let mut t = Table::new();
+    t.load_preset(presets::UTF8_HORIZONTAL_ONLY)
+        .set_content_arrangement(ContentArrangement::Disabled);
+    t.set_header([
+        "PO", "Status", "Supplier", "Lines", "Total", "Cur", "Delivery", "Age", "Note",
+    ]);
+    for po in pos {
+        let note = po
+            .last_error
+            .as_deref()
+            .map(|e| format!("last send failed: {e}"))
+            .or_else(|| {
+                (po.status == PoStatus::PendingApproval)
+                    .then(|| po.approval_reason.clone())
+                    .flatten()
+            })
+            .unwrap_or_default();
+        t.add_row([
+            po.po_number.clone(),
+            po.status.to_string(),
+            po.supplier_name.clone(),
+            po.line_count.to_string(),
+            fmt_money(po.total()),
+            po.currency.clone(),
+            po.expected_delivery.clone(),
+            age_text(&po.created_at, now),
+            note,
+        ]);
+    }
+    for i in [3, 4] {
+        if let Some(c) = t.column_mut(i) {
+            c.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    t.to_string()
+}
+
+/// "5m", "3h", "2d" since an RFC 3339 time.
+pub fn age_text(at: &str, now: chrono::DateTime<chrono::Utc>) -> String {
+    let Ok(t) = chrono::DateTime::parse_from_rfc3339(at) else {
+        return "?".into();
+    };
+    let secs = (now - t.with_timezone(&chrono::Utc)).num_seconds().max(0);
+    match secs {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m", s / 60),
+        s if s < 86400 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86400),
+    }
+}
+
+fn print_outcome(out: &mut impl Write, outcome: &DraftOutcome) -> Result<()> {
+    for po in &outcome.created {
+        writeln!(
+            out,
+            "{}  {}  {} line{}  {} {}  {}  delivery {}{}",
+            po.po_number,
+            po.supplier_name,
+            po.line_count,
+            if po.line_count == 1 { "" } else { "s" },
+            fmt_money(po.total()),
+            po.currency,
+            po.status,
+            po.expected_delivery,
+            po.approval_reason
+                .as_deref()
+                .map(|r| format!("  (needs approval: {r})"))
+                .unwrap_or_default()
+        )?;
+    }
+    if !outcome.skipped.is_empty() {
+        writeln!(out, "left out ({}):", outcome.skipped.len())?;
+        for s in &outcome.skipped {
+            writeln!(out, "  {}  {}", s.product_id, s.reason)?;
+        }
+    }
+    writeln!(
+        out,
+        "{} PO{} drafted, {} product{} left out",
+        outcome.created.len(),
+        if outcome.created.len() == 1 { "" } else { "s" },
+        outcome.skipped.len(),
+        if outcome.skipped.len() == 1 { "" } else { "s" }
+    )?;
+    Ok(())
+}
+
+/// `po draft`: plans the named products (or all), drafts one PO per
+/// supplier. Fails when no PO was drafted.
+pub async fn draft(
+    config: &Config,
+    products: &[String],
+    all_needed: bool,
+    out: &mut impl Write,
+) -> Result<bool> {
+    if products.is_empty() && !all_needed {
+        return Err(anyhow!(
+            "name the products (--product ID, repeatable) or use --all-needed"
+        ));
+    }
+    let rules = crate::app::load_rules(config, None)?;
+    let store = Store::open(config).await?;
+    let ctx = crate::app::plan_context(&store).await?;
+    let sources = Sources::connect(config).await?;
+    let (plans, _) = crate::app::plan_products(&sources, &rules, &ctx, products).await?;
+    sources.close().await;
+    let chosen: Vec<&ProductPlan> = if products.is_empty() {
+        plans
+            .iter()
+            .filter(|p| p.needs_order() || p.override_qty.is_some_and(|q| q > 0.0))
+            .collect()
+    } else {
+        plans.iter().collect()
+    };
+    let outcome = draft_plans(config, &store, &chosen).await?;
+    print_outcome(out, &outcome)?;
+    store.source.close().await;
+    Ok(!outcome.created.is_empty())
+}
+
+/// `po list`.
+pub async fn list(
+    config: &Config,
+    status: Option<PoStatus>,
+    json: bool,
+    out: &mut impl Write,
+) -> Result<bool> {
+    let store = Store::open(config).await?;
+    let pos = store.pos(status).await?;
+    if json {
+        serde_json::to_writer_pretty(&mut *out, &pos)?;
+        writeln!(out)?;
+    } else if pos.is_empty() {
+        writeln!(
+            out,
+            "no POs{}",
+            status
+                .map(|s| format!(" with status {s}"))
+                .unwrap_or_default()
+        )?;
+    } else {
+        writeln!(out, "{}", po_table(&pos, chrono::Utc::now()))?;
+    }
+    store.source.close().await;
+    Ok(true)
+}
+
+/// The PO with its lines and its send attempts, for people.
+pub fn po_text(po: &PurchaseOrder, attempts: &[super::SendAttempt]) -> String {
+    let mut s = String::new();
+    let mut line = |t: String| {
+        s.push_str(&t);
+        s.push('\n');
+    };
+    line(format!(
+        "{}  {}  {}{}",
+        po.po_number,
+        po.status,
+        po.supplier_name,
+        po.supplier_id
+            .as_deref()
+            .map(|i| format!(" ({i})"))
+            .unwrap_or_default()
+    ));
+    line(format!(
+        "total {} {}, {} line{}, expected delivery {}",
+        fmt_money(po.total()),
+        po.currency,
+        po.line_count,
+        if po.line_count == 1 { "" } else { "s" },
+        po.expected_delivery
+    ));
+    line(format!("drafted by {} at {}", po.buyer, po.created_at));
+    if let Some(r) = &po.approval_reason {
+        line(format!("needs approval: {r}"));
+    }
+    if let (Some(by), Some(at)) = (&po.approved_by, &po.approved_at) {
+        line(format!("approved by {by} at {at}"));
+    }
+    if let Some(at) = &po.sent_at {
+        line(format!(
+            "sent at {at}: {}",
+            po.confirmation.as_deref().unwrap_or("")
+        ));
+    }
+    if let Some(e) = &po.last_error {
+        line(format!("last send failed: {e}"));
+    }
+    if let Some(c) = &po.claim {
+        line(format!(
+            "being sent by {c} since {}",
+            po.claimed_at.as_deref().unwrap_or("?")
+        ));
+    }
+    let mut t = Table::new();
+    t.load_preset(presets::UTF8_HORIZONTAL_ONLY)
+        .set_content_arrangement(ContentArrangement::Disabled);
+    t.set_header([
+        "#",
+        "Product",
+        "Name",
+        "Qty",
+        "Unit",
+        "Stock qty",
+        "Price",
+        "Amount",
+        "Delivery",
+    ]);
+    for l in &po.lines {
+        t.add_row([
+            l.line_no.to_string(),
+            l.product_id.clone(),
+            l.product_name.clone().unwrap_or_default(),
+            fmt_qty(l.qty_purchase),
+            l.purchase_uom.clone().unwrap_or_default(),
+            format!(
+                "{}{}",
+                fmt_qty(l.qty_stock),
+                if l.overridden { " (buyer's)" } else { "" }
+            ),
+            format!("{}", l.unit_price),
+            cents_text(l.amount_cents),
+            l.expected_delivery.clone(),
+        ]);
+    }
+    line(t.to_string());
+    if !attempts.is_empty() {
+        line("send attempts:".into());
+        for a in attempts {
+            line(format!(
+                "  {} #{} {} via {} by {}: {}",
+                a.at,
+                a.attempt,
+                a.outcome,
+                a.channel,
+                a.user,
+                a.detail.as_deref().unwrap_or("")
+            ));
+        }
+    }
+    s
+}
+
+/// `po show`.
+pub async fn show(config: &Config, number: &str, json: bool, out: &mut impl Write) -> Result<bool> {
+    let number = po_arg(number)?;
+    let store = Store::open(config).await?;
+    let po = store.po_required(&number).await?;
+    let attempts = store.send_attempts(&number).await?;
+    if json {
+        serde_json::to_writer_pretty(
+            &mut *out,
+            &serde_json::json!({"po": po, "send_attempts": attempts}),
+        )?;
+        writeln!(out)?;
+    } else {
+        write!(out, "{}", po_text(&po, &attempts))?;
+    }
+    store.source.close().await;
+    Ok(true)
+}
+
+/// `po approve`.
+pub async fn approve(config: &Config, number: &str, out: &mut impl Write) -> Result<bool> {
+    let number = po_arg(number)?;
+    let store = Store::open(config).await?;
+    let po = store.approve(&number).await?;
+    writeln!(
+        out,
+        "{} approved by {} at {}: {} {} to {}",
+        po.po_number,
+        po.approved_by.as_deref().unwrap_or(""),
+        po.approved_at.as_deref().unwrap_or(""),
+        fmt_money(po.total()),
+        po.currency,
+        po.supplier_name
+    )?;
+    store.source.close().await;
+    Ok(true)
+}
+
+/// What `po receive|close|cancel` does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusChange {
+    Receive,
+    Close,
+    Cancel,
+}
+
+/// `po receive|close|cancel`.
+pub async fn change_status(
+    config: &Config,
+    number: &str,
+    change: StatusChange,
+    out: &mut impl Write,
+) -> Result<bool> {
+    let number = po_arg(number)?;
+    let store = Store::open(config).await?;
+    let po = match change {
+        StatusChange::Receive => store.receive(&number).await?,
+        StatusChange::Close => store.close(&number).await?,
+        StatusChange::Cancel => store.cancel(&number).await?,
+    };
+    writeln!(
+        out,
+        "{} is {} ({}, {} {}); its products are free for new POs",
+        po.po_number,
+        po.status,
+        po.supplier_name,
+        fmt_money(po.total()),
+        po.currency
+    )?;
+    store.source.close().await;
+    Ok(true)
+}
+
+/// `po send PO` or `po send --all-approved`. First, sends that a crash cut
+/// off are finished (same key). Fails when any send failed.
+pub async fn send(
+    config: &Config,
+    number: Option<&str>,
+    all_approved: bool,
+    out: &mut (impl Write + Send),
+    err: &mut (impl Write + Send),
+) -> Result<bool> {
+    let number = match (number, all_approved) {
+        (Some(n), false) => Some(po_arg(n)?),
+        (None, true) => None,
+        (Some(_), true) => return Err(anyhow!("name one PO or use --all-approved, not both")),
+        (None, false) => return Err(anyhow!("name the PO to send, or use --all-approved")),
+    };
+    let store = Store::open(config).await?;
+    let sender = Sender::new(store.clone(), config)?;
+    let progress = |p: Progress| {
+        if let Progress::Retrying {
+            po,
+            attempt,
+            wait,
+            reason,
+        } = p
+        {
+            // stderr, unbuffered: a person watching sees the retries.
+            eprintln!(
+                "{po}: attempt {attempt} failed ({reason}); retrying in {:.1} s",
+                wait.as_secs_f64()
+            );
+        }
+    };
+    let mut results = sender.recover(&progress).await?;
+    match number {
+        Some(n) => {
+            if !results.iter().any(|(p, _)| *p == n) {
+                let r = sender.send(&n, &progress).await;
+                results.push((n, r));
+            }
+        }
+        None => results.extend(sender.send_all(false, &progress).await?),
+    }
+    let mut ok = true;
+    if results.is_empty() {
+        writeln!(out, "nothing to send: no approved PO")?;
+    }
+    for (n, r) in &results {
+        match r {
+            Ok(o) => writeln!(
+                out,
+                "{n} sent via {} ({} attempt{}{}): {}",
+                o.channel,
+                o.attempts,
+                if o.attempts == 1 { "" } else { "s" },
+                o.took_over_from
+                    .as_deref()
+                    .map(|c| format!(", finishing the send of {c}"))
+                    .unwrap_or_default(),
+                o.confirmation
+            )?,
+            Err(e) => {
+                ok = false;
+                writeln!(err, "{n}: {e:#}")?;
+            }
+        }
+    }
+    store.source.close().await;
+    Ok(ok)
+}
+
+/// `audit [--since T]`.
+pub async fn audit(
+    config: &Config,
+    since: Option<&str>,
+    json: bool,
+    out: &mut impl Write,
+) -> Result<bool> {
+    let since = since.map(normalize_since).transpose()?;
+    let store = Store::open(config).await?;
+    let entries = store.audit_entries(since.as_deref()).await?;
+    if json {
+        serde_json::to_writer_pretty(&mut *out, &entries)?;
+        writeln!(out)?;
+    } else {
+        for e in &entries {
+            writeln!(
+                out,
+                "{}  {:<10} {:<18} {}{}",
+                e.at,
+                e.user,
+                e.action,
+                e.product_id
+                    .as_deref()
+                    .map(|p| format!("{p}: "))
+                    .unwrap_or_default(),
+                e.detail.as_deref().unwrap_or("")
+            )?;
+        }
+        if entries.is_empty() {
+            writeln!(out, "no audit entries")?;
+        }
+    }
+    store.source.close().await;
+    Ok(true)
+}
+
+/// `--since`: a date (2026-11-21), an RFC 3339 time, or an age (30m, 2h,
+/// 7d), as the audit log's UTC text.
+pub fn normalize_since(s: &str) -> Result<String> {
+    let t = s.trim();
+    let fmt = |dt: chrono::DateTime<chrono::Utc>| dt.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+        return Ok(format!("{d}T00:00:00Z"));
+    }
+    if let Ok(dt) = chrono::DateTime::parse_from_rfc3339(t) {
+        return Ok(fmt(dt.with_timezone(&chrono::Utc)));
+    }
+    let (num, unit) = t.split_at(t.len().saturating_sub(1));
+    if let Ok(n) = num.parse::<i64>() {
+        let secs = match unit {
+            "s" => Some(n),
+            "m" => Some(n * 60),
+            "h" => Some(n * 3600),
+            "d" => Some(n * 86400),
+            _ => None,
+        };
+        if let Some(secs) = secs.filter(|s| *s >= 0) {
+            return Ok(fmt(chrono::Utc::now() - chrono::Duration::seconds(secs)));
+        }
+    }
+    Err(anyhow!(
+        "--since '{s}': give a date (2026-11-21), a time (2026-11-21T10:00:00Z) or an age (30m, 2h, 7d)"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn since_takes_a_date_a_time_or_an_age() {
+        assert_eq!(
+            normalize_since("2026-11-21").unwrap(),
+            "2026-11-21T00:00:00Z"
+        );
+        assert_eq!(
+            normalize_since("2026-11-21T11:30:00+01:00").unwrap(),
+            "2026-11-21T10:30:00Z"
+        );
+        let two_hours = normalize_since("2h").unwrap();
+        assert!(two_hours < crate::store::now());
+        for bad in ["yesterday", "5x", "-3d", ""] {
+            let e = normalize_since(bad).unwrap_err().to_string();
+            assert!(e.contains("give a date"), "{bad}: {e}");
+        }
+    }
+}
