@@ -424,9 +424,17 @@ pub async fn send(
                     .unwrap_or_default(),
                 o.confirmation
             )?,
+            Err(e) if e.downcast_ref::<super::TakenElsewhere>().is_some() && all_approved => {
+                writeln!(out, "{n}: left to the workstation that took it first")?;
+            }
             Err(e) => {
                 ok = false;
-                writeln!(err, "{n}: {e:#}")?;
+                let text = format!("{e:#}");
+                if text.starts_with(n.as_str()) {
+                    writeln!(err, "{text}")?;
+                } else {
+                    writeln!(err, "{n}: {text}")?;
+                }
             }
         }
     }

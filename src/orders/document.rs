@@ -97,5 +97,5 @@ pub fn csv_bytes(po: &PurchaseOrder) -> anyhow::Result<Vec<u8>> {
             l.expected_delivery.as_str(),
         ])?;
     }
-    Ok(w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)
+    w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
 }

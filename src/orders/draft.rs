@@ -84,9 +84,9 @@ fn blocked(plan: &ProductPlan, opts: &DraftOptions) -> Option<String> {
 /// wins over the suggestion; a product with nothing to order, or that may
 /// not be ordered, is left out with the reason.
 pub fn build_drafts(plans: &[&ProductPlan], opts: &DraftOptions) -> DraftPlan {
-    type Key = (String, String);
-    let mut groups: BTreeMap<Key, (Option<String>, String, Vec<(&ProductPlan, PoLine)>)> =
-        BTreeMap::new();
+    /// (supplier key, currency) -> supplier id, name, lines.
+    type Group<'a> = (Option<String>, String, Vec<(&'a ProductPlan, PoLine)>);
+    let mut groups: BTreeMap<(String, String), Group> = BTreeMap::new();
     let mut skipped = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for &plan in plans {

@@ -12,7 +12,7 @@ mod store;
 use serde::Serialize;
 
 pub use draft::{build_drafts, DraftOptions, DraftPlan, PoDraft, Skipped};
-pub use send::{Progress, SendError, SendOutcome, Sender};
+pub use send::{Progress, SendError, SendOutcome, Sender, TakenElsewhere};
 pub use settings::{Channel, ChannelKind, OrdersConfig, SupplierChannel};
 pub use store::{AuditEntry, DraftOutcome, OpenPo, SendAttempt};
 

@@ -51,6 +51,16 @@ pub struct SendOutcome {
     pub took_over_from: Option<String>,
 }
 
+/// A PO another process claimed first: not a failure of this one (two
+/// workstations sending all approved POs at once).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{po} is {status}: {detail}")]
+pub struct TakenElsewhere {
+    pub po: String,
+    pub status: PoStatus,
+    pub detail: String,
+}
+
 /// Why one attempt failed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SendError {
@@ -205,12 +215,17 @@ impl Sender {
             PoStatus::Approved => self.claim_fresh(number).await?,
             PoStatus::Sending => {
                 if !self.may_take_over(&po) {
-                    bail!(
-                        "{number} is being sent by {} since {}; it is taken over once that process is gone (same machine) or after send_lease_secs ({:?})",
-                        po.claim.as_deref().unwrap_or("?"),
-                        po.claimed_at.as_deref().unwrap_or("?"),
-                        self.orders.lease()
-                    );
+                    return Err(TakenElsewhere {
+                        po: number.to_string(),
+                        status: po.status,
+                        detail: format!(
+                            "being sent by {} since {}; it is taken over once that process is gone (same machine) or after send_lease_secs ({:?})",
+                            po.claim.as_deref().unwrap_or("?"),
+                            po.claimed_at.as_deref().unwrap_or("?"),
+                            self.orders.lease()
+                        ),
+                    }
+                    .into());
                 }
                 let old = po.claim.clone().unwrap_or_default();
                 if !self
@@ -223,10 +238,15 @@ impl Sender {
                 took_over_from = Some(old);
             }
             PoStatus::Sent | PoStatus::Acknowledged | PoStatus::Received | PoStatus::Closed => {
-                bail!(
-                    "{number} was sent at {}: it is never sent twice",
-                    po.sent_at.as_deref().unwrap_or("?")
-                )
+                return Err(TakenElsewhere {
+                    po: number.to_string(),
+                    status: po.status,
+                    detail: format!(
+                        "sent at {}; it is never sent twice",
+                        po.sent_at.as_deref().unwrap_or("?")
+                    ),
+                }
+                .into());
             }
             PoStatus::Cancelled => bail!("{number} is cancelled"),
         }
@@ -241,10 +261,12 @@ impl Sender {
             Ok(())
         } else {
             let now = self.store.po_required(number).await?;
-            bail!(
-                "{number} is {} (another workstation took it first)",
-                now.status
-            )
+            Err(TakenElsewhere {
+                po: number.to_string(),
+                status: now.status,
+                detail: "another workstation took it first".into(),
+            }
+            .into())
         }
     }
 
@@ -454,7 +476,20 @@ impl Sender {
         numbers.sort();
         let results = futures::stream::iter(numbers)
             .map(|n| async move {
-                let r = self.send(&n, progress).await;
+                // Listed a moment ago; another workstation may have sent it
+                // since.
+                let r = match self.store.po_required(&n).await {
+                    Ok(po) if matches!(po.status, PoStatus::Approved | PoStatus::Draft) => {
+                        self.send(&n, progress).await
+                    }
+                    Ok(po) => Err(TakenElsewhere {
+                        po: n.clone(),
+                        status: po.status,
+                        detail: "another workstation took it first".into(),
+                    }
+                    .into()),
+                    Err(e) => Err(e),
+                };
                 (n, r)
             })
             .buffered(4)

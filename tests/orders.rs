@@ -1,0 +1,879 @@
+//! Purchase orders against real purchasing databases (SQLite, PostgreSQL,
+//! MariaDB): plan -> draft -> approve -> send -> plan; a supplier endpoint
+//! on 127.0.0.1 that fails twice, refuses, or takes a PO and never answers
+//! (the sender is killed and restarted); two processes drafting and
+//! sending at once; the file channel never showing a half-written file;
+//! the CLI's commands and exit codes.
+
+mod common;
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{HeaderMap, StatusCode};
+use buyerdesk::config::{Config, SourceKind};
+use buyerdesk::orders::commands::draft_plans;
+use buyerdesk::orders::{ChannelKind, PoStatus, Progress, Sender, SupplierChannel};
+use buyerdesk::plan::{ExceptionCode, ProductPlan, RuleSet};
+use buyerdesk::sources::Sources;
+use buyerdesk::store::Store;
+use common::{bin, Db, ScratchDb, Setup};
+
+// ---------------------------------------------------------------------------
+// A supplier endpoint: records every request; a key it has processed gets
+// the stored answer again.
+
+#[derive(Debug, Clone)]
+struct Request {
+    path: String,
+    key: Option<String>,
+    body: String,
+}
+
+#[derive(Default)]
+struct EndpointState {
+    requests: Vec<Request>,
+    /// Idempotency key -> the answer given when it was processed.
+    processed: HashMap<String, (u16, String)>,
+    /// Requests failed so far per key (mode "flaky").
+    failures: HashMap<String, usize>,
+}
+
+struct Endpoint {
+    base: String,
+    state: Arc<Mutex<EndpointState>>,
+}
+
+async fn handle(
+    State(state): State<Arc<Mutex<EndpointState>>>,
+    UrlPath(mode): UrlPath<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, String) {
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let hang = {
+        let mut s = state.lock().unwrap();
+        s.requests.push(Request {
+            path: mode.clone(),
+            key: key.clone(),
+            body: String::from_utf8_lossy(&body).into_owned(),
+        });
+        let Some(key) = key else {
+            return (StatusCode::BAD_REQUEST, "no Idempotency-Key".into());
+        };
+        if let Some((status, answer)) = s.processed.get(&key) {
+            return (StatusCode::from_u16(*status).unwrap(), answer.clone());
+        }
+        match mode.as_str() {
+            "flaky" => {
+                let failed = s.failures.entry(key.clone()).or_default();
+                if *failed < 2 {
+                    *failed += 1;
+                    return (StatusCode::SERVICE_UNAVAILABLE, "try again later".into());
+                }
+            }
+            "reject" => {
+                return (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "unknown article PROD-002".into(),
+                )
+            }
+            _ => {}
+        }
+        let answer = format!("{{\"accepted\":\"{key}\"}}");
+        s.processed.insert(key, (201, answer.clone()));
+        mode == "hang"
+    };
+    if hang {
+        // Processed, but the answer never leaves: the sender is killed
+        // while it waits.
+        std::future::pending::<()>().await;
+    }
+    let s = state.lock().unwrap();
+    let (status, answer) = s
+        .processed
+        .get(headers.get("idempotency-key").unwrap().to_str().unwrap())
+        .unwrap();
+    (StatusCode::from_u16(*status).unwrap(), answer.clone())
+}
+
+impl Endpoint {
+    async fn start() -> Endpoint {
+        let state = Arc::new(Mutex::new(EndpointState::default()));
+        let app = axum::Router::new()
+            .route("/po/{mode}", axum::routing::post(handle))
+            .with_state(Arc::clone(&state));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        Endpoint { base, state }
+    }
+
+    fn url(&self, mode: &str) -> String {
+        format!("{}/po/{mode}", self.base)
+    }
+
+    fn requests(&self) -> Vec<Request> {
+        self.state.lock().unwrap().requests.clone()
+    }
+
+    fn processed(&self) -> BTreeSet<String> {
+        self.state
+            .lock()
+            .unwrap()
+            .processed
+            .keys()
+            .cloned()
+            .collect()
+    }
+}
+
+// ---------------------------------------------------------------------------
+
+/// Demo sources (SQLite, 50 products) and a purchasing database on `db`.
+struct World {
+    setup: Setup,
+    _purchasing: ScratchDb,
+}
+
+impl World {
+    async fn new(test: &str, db: Db, user: &str) -> Option<World> {
+        let admin = db.admin_url(test)?;
+        let mut setup = Setup::new(test, [Db::Sqlite; 4]).await?;
+        buyerdesk::demo::seed(&setup.config, 50, 7, false, false)
+            .await
+            .unwrap();
+        let purchasing = ScratchDb::create(db, &admin, "purchasing").await;
+        setup.config.file.purchasing.url = Some(purchasing.url.clone());
+        setup.config.file.general.user = Some(user.into());
+        let o = &mut setup.config.file.orders;
+        o.outbox = Some(setup.data_dir.path().join("outbox"));
+        o.retry_backoff_secs = 0.05;
+        o.send_timeout_secs = 5.0;
+        Some(World {
+            setup,
+            _purchasing: purchasing,
+        })
+    }
+
+    fn config(&self) -> &Config {
+        &self.setup.config
+    }
+
+    fn supplier_http(&mut self, supplier: &str, url: String) {
+        self.setup.config.file.orders.suppliers.insert(
+            supplier.into(),
+            SupplierChannel {
+                channel: ChannelKind::Http,
+                url: Some(url),
+                outbox: None,
+                token_env: None,
+            },
+        );
+    }
+
+    async fn plans(&self, store: &Store, products: &[&str]) -> Vec<ProductPlan> {
+        let ctx = buyerdesk::app::plan_context(store).await.unwrap();
+        let sources = Sources::connect(self.config()).await.unwrap();
+        let ids: Vec<String> = products.iter().map(|s| s.to_string()).collect();
+        let (plans, _) = buyerdesk::app::plan_products(&sources, &RuleSet::embedded(), &ctx, &ids)
+            .await
+            .unwrap();
+        sources.close().await;
+        plans
+    }
+
+    /// The config as a file for the binary.
+    fn write_config(&self) -> std::path::PathBuf {
+        let c = self.config();
+        let mut t = format!(
+            "[general]\nuser = \"{}\"\n",
+            c.file.general.user.as_deref().unwrap()
+        );
+        for kind in SourceKind::ALL {
+            t.push_str(&format!(
+                "[{kind}]\nurl = \"{}\"\n",
+                c.file.source(kind).url.as_deref().unwrap()
+            ));
+        }
+        let o = &c.file.orders;
+        t.push_str(&format!(
+            "[orders]\noutbox = \"{}\"\nretry_backoff_secs = {}\nsend_timeout_secs = {}\napproval_threshold = {}\n",
+            o.outbox.as_ref().unwrap().display(),
+            o.retry_backoff_secs,
+            o.send_timeout_secs,
+            o.approval_threshold
+        ));
+        if o.channel == ChannelKind::Http {
+            t.push_str(&format!(
+                "channel = \"http\"\nurl = \"{}\"\n",
+                o.url.as_deref().unwrap()
+            ));
+        }
+        for (name, s) in &o.suppliers {
+            t.push_str(&format!(
+                "[orders.suppliers.\"{name}\"]\nchannel = \"{}\"\nurl = \"{}\"\n",
+                s.channel.name(),
+                s.url.as_deref().unwrap_or("")
+            ));
+        }
+        let path = self.setup.data_dir.path().join("config.toml");
+        std::fs::write(&path, t).unwrap();
+        path
+    }
+
+    fn cli(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(bin());
+        c.arg("--config")
+            .arg(self.write_config())
+            .args(args)
+            .env("BUYERDESK_DATA_DIR", self.setup.data_dir.path())
+            .env_remove("BUYERDESK_LOG")
+            .stdin(Stdio::null());
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> (bool, String, String) {
+        let out = self.cli(args).output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+}
+
+fn find<'a>(plans: &'a [ProductPlan], id: &str) -> &'a ProductPlan {
+    plans.iter().find(|p| p.product_id == id).unwrap()
+}
+
+fn quiet(_: Progress) {}
+
+// ---------------------------------------------------------------------------
+
+async fn plan_draft_approve_send_plan(test: &str, db: Db) {
+    let Some(world) = World::new(test, db, "alice").await else {
+        return;
+    };
+    let store = Store::open(world.config()).await.unwrap();
+    let plans = world.plans(&store, &["PROD-001", "PROD-002"]).await;
+    assert_eq!(find(&plans, "PROD-001").order_qty, 600.0);
+    let chosen: Vec<&ProductPlan> = plans.iter().collect();
+    let outcome = draft_plans(world.config(), &store, &chosen).await.unwrap();
+    assert_eq!(outcome.created.len(), 2, "{test}: {:?}", outcome.skipped);
+    let by_supplier = |name: &str| {
+        outcome
+            .created
+            .iter()
+            .find(|p| p.supplier_name == name)
+            .unwrap()
+            .clone()
+    };
+    let abc = by_supplier("ABC Supplies Co.");
+    let xyz = by_supplier("XYZ Manufacturing");
+    assert_eq!(
+        abc.status,
+        PoStatus::Draft,
+        "{test}: 9,300.00 is within 10,000"
+    );
+    assert_eq!(xyz.status, PoStatus::PendingApproval);
+    assert_eq!(abc.lines[0].qty_purchase, 50.0);
+    assert_eq!(abc.total_cents, 930_000);
+    assert_ne!(abc.po_number, xyz.po_number);
+
+    let sender = Sender::new(store.clone(), world.config()).unwrap();
+    let refused = sender.send(&xyz.po_number, &quiet).await.unwrap_err();
+    assert!(
+        refused.to_string().contains("needs an approval first"),
+        "{test}: {refused}"
+    );
+    let approved = store.approve(&xyz.po_number).await.unwrap();
+    assert_eq!(approved.approved_by.as_deref(), Some("alice"));
+    assert!(approved.approved_at.is_some());
+
+    for po in [&abc, &xyz] {
+        let sent = sender.send(&po.po_number, &quiet).await.unwrap();
+        assert_eq!(sent.attempts, 1);
+        let json_path = world
+            .config()
+            .file
+            .orders
+            .outbox
+            .as_ref()
+            .unwrap()
+            .join(format!("{}.json", po.po_number));
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+        assert_eq!(doc["po_number"], po.po_number.as_str());
+        assert_eq!(doc["lines"].as_array().unwrap().len(), 1);
+        assert_eq!(
+            store.po(&po.po_number).await.unwrap().unwrap().status,
+            PoStatus::Sent
+        );
+    }
+    let again = sender.send(&abc.po_number, &quiet).await.unwrap_err();
+    assert!(again.to_string().contains("never sent twice"), "{again}");
+
+    // The next plan sees the quantity covered.
+    let after = world.plans(&store, &["PROD-001", "PROD-002"]).await;
+    let p1 = find(&after, "PROD-001");
+    assert!(p1.has(ExceptionCode::OpenPo), "{test}: {:?}", p1.exceptions);
+    assert_eq!(p1.order_qty, 0.0, "{test}: suggestion 0 once the PO is out");
+    assert_eq!(p1.on_order_qty, Some(600.0));
+    assert_eq!(find(&after, "PROD-002").order_qty, 0.0);
+    // And the product cannot go on a second PO.
+    let twice = draft_plans(world.config(), &store, &[p1]).await.unwrap();
+    assert!(twice.created.is_empty());
+    assert_eq!(
+        twice.skipped[0].reason,
+        format!("already on {} (sent)", abc.po_number)
+    );
+
+    // Received: no longer on order.
+    store.receive(&abc.po_number).await.unwrap();
+    let later = world.plans(&store, &["PROD-001"]).await;
+    assert!(!find(&later, "PROD-001").has(ExceptionCode::OpenPo));
+    assert_eq!(find(&later, "PROD-001").order_qty, 600.0);
+    let err = store.cancel(&xyz.po_number).await.unwrap_err();
+    assert!(err.to_string().contains("po close"), "{err}");
+
+    let actions: Vec<String> = store
+        .audit_entries(None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    for a in [
+        "po_drafted",
+        "po_approved",
+        "po_send_started",
+        "po_send_attempt",
+        "po_sent",
+        "po_received",
+    ] {
+        assert!(actions.iter().any(|x| x == a), "{test}: {a} in {actions:?}");
+    }
+    // The audit log is append-only.
+    let changed = store
+        .source
+        .execute("UPDATE audit_log SET user_name = 'mallory'")
+        .await;
+    assert!(changed.is_err(), "{test}: audit rows cannot be changed");
+    assert!(store.source.execute("DELETE FROM audit_log").await.is_err());
+    // Numbers come from a sequence: a third PO gets the next one.
+    let p1 = find(&later, "PROD-001");
+    let third = draft_plans(world.config(), &store, &[p1]).await.unwrap();
+    assert_eq!(
+        third.created[0].po_number,
+        buyerdesk::orders::po_number(3),
+        "{test}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_draft_approve_send_plan_sqlite() {
+    plan_draft_approve_send_plan("plan_draft_approve_send_plan_sqlite", Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_draft_approve_send_plan_postgres() {
+    plan_draft_approve_send_plan("plan_draft_approve_send_plan_postgres", Db::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_draft_approve_send_plan_mariadb() {
+    plan_draft_approve_send_plan("plan_draft_approve_send_plan_mariadb", Db::MySql).await;
+}
+
+// ---------------------------------------------------------------------------
+
+async fn http_retries_and_refusals(test: &str, db: Db) {
+    let endpoint = Endpoint::start().await;
+    let Some(mut world) = World::new(test, db, "bob").await else {
+        return;
+    };
+    world.supplier_http("ABC Supplies Co.", endpoint.url("flaky"));
+    world.supplier_http("XYZ Manufacturing", endpoint.url("reject"));
+    world.setup.config.file.orders.approval_threshold = 1e9;
+    let store = Store::open(world.config()).await.unwrap();
+    let plans = world.plans(&store, &["PROD-001", "PROD-002"]).await;
+    let chosen: Vec<&ProductPlan> = plans.iter().collect();
+    let outcome = draft_plans(world.config(), &store, &chosen).await.unwrap();
+    let number = |name: &str| {
+        outcome
+            .created
+            .iter()
+            .find(|p| p.supplier_name == name)
+            .unwrap()
+            .po_number
+            .clone()
+    };
+    let (abc, xyz) = (number("ABC Supplies Co."), number("XYZ Manufacturing"));
+    // The rules ask approval for PROD-002 whatever the threshold.
+    store.approve(&xyz).await.unwrap();
+    let sender = Sender::new(store.clone(), world.config()).unwrap();
+
+    // Fails twice (503), then succeeds: three requests, one key, one body.
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    let progress = move |p: Progress| log.lock().unwrap().push(p);
+    let sent = sender.send(&abc, &progress).await.unwrap();
+    assert_eq!(sent.attempts, 3, "{test}");
+    assert!(
+        sent.confirmation.starts_with("HTTP 201"),
+        "{}",
+        sent.confirmation
+    );
+    let requests = endpoint.requests();
+    assert_eq!(requests.len(), 3);
+    assert!(requests
+        .iter()
+        .all(|r| r.key.as_deref() == Some(abc.as_str())));
+    assert!(requests.iter().all(|r| r.body == requests[0].body));
+    let doc: serde_json::Value = serde_json::from_str(&requests[0].body).unwrap();
+    assert_eq!(doc["po_number"], abc.as_str());
+    assert_eq!(endpoint.processed(), BTreeSet::from([abc.clone()]));
+    let retries = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|p| matches!(p, Progress::Retrying { .. }))
+        .count();
+    assert_eq!(retries, 2);
+    let attempts = store.send_attempts(&abc).await.unwrap();
+    let outcomes: Vec<&str> = attempts.iter().map(|a| a.outcome.as_str()).collect();
+    assert_eq!(outcomes, ["retry", "retry", "ok"], "{test}");
+    assert!(attempts[0].detail.as_deref().unwrap().contains("HTTP 503"));
+    assert_eq!(
+        store.po(&abc).await.unwrap().unwrap().status,
+        PoStatus::Sent
+    );
+
+    // 422: refused at once, never retried; the PO can be sent again later.
+    let err = sender.send(&xyz, &quiet).await.unwrap_err();
+    assert!(err.to_string().contains("HTTP 422"), "{err}");
+    let to_reject: Vec<_> = endpoint
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "reject")
+        .collect();
+    assert_eq!(to_reject.len(), 1, "{test}: no retry on 4xx");
+    let po = store.po(&xyz).await.unwrap().unwrap();
+    assert_eq!(po.status, PoStatus::Approved);
+    assert!(po
+        .last_error
+        .as_deref()
+        .unwrap()
+        .contains("unknown article"));
+    let outcomes: Vec<String> = store
+        .send_attempts(&xyz)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.outcome)
+        .collect();
+    assert_eq!(outcomes, ["rejected"]);
+    // The supplier fixes its side: the retry goes through with the same key.
+    world.supplier_http("XYZ Manufacturing", endpoint.url("ok"));
+    let sender = Sender::new(store.clone(), world.config()).unwrap();
+    sender.send(&xyz, &quiet).await.unwrap();
+    let po = store.po(&xyz).await.unwrap().unwrap();
+    assert_eq!((po.status, po.last_error), (PoStatus::Sent, None));
+    assert_eq!(endpoint.processed(), BTreeSet::from([abc, xyz]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_retries_and_refusals_sqlite() {
+    http_retries_and_refusals("http_retries_and_refusals_sqlite", Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_retries_and_refusals_postgres() {
+    http_retries_and_refusals("http_retries_and_refusals_postgres", Db::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_retries_and_refusals_mariadb() {
+    http_retries_and_refusals("http_retries_and_refusals_mariadb", Db::MySql).await;
+}
+
+// ---------------------------------------------------------------------------
+
+async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    for _ in 0..300 {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{what}: not within 30 s");
+}
+
+async fn a_send_cut_off_by_a_kill_is_finished_on_restart(test: &str, db: Db) {
+    let endpoint = Endpoint::start().await;
+    let Some(mut world) = World::new(test, db, "carol").await else {
+        return;
+    };
+    world.supplier_http("ABC Supplies Co.", endpoint.url("hang"));
+    let (ok, out, err) = world.run(&["po", "draft", "--product", "PROD-001"]);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("PO-000001  ABC Supplies Co."), "{out}");
+
+    // The supplier takes the PO, and the sender is killed before it hears.
+    let mut child = world
+        .cli(&["po", "send", "PO-000001"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for("the first request", || !endpoint.requests().is_empty()).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let store = Store::open(world.config()).await.unwrap();
+    let po = store.po("PO-000001").await.unwrap().unwrap();
+    assert_eq!(
+        po.status,
+        PoStatus::Sending,
+        "{test}: cut off while sending"
+    );
+    assert!(store.send_attempts("PO-000001").await.unwrap().is_empty());
+
+    // The next start finishes it with the same key.
+    let (ok, out, err) = world.run(&["po", "send", "--all-approved"]);
+    assert!(ok, "{test}: {out}{err}");
+    assert!(out.contains("PO-000001 sent via http"), "{out}");
+    assert!(out.contains("finishing the send of"), "{out}");
+    let requests = endpoint.requests();
+    assert_eq!(requests.len(), 2, "{test}");
+    assert!(requests
+        .iter()
+        .all(|r| r.key.as_deref() == Some("PO-000001")));
+    assert_eq!(requests[0].body, requests[1].body, "the same document");
+    assert_eq!(endpoint.processed().len(), 1, "{test}: received once");
+    let po = store.po("PO-000001").await.unwrap().unwrap();
+    assert_eq!(po.status, PoStatus::Sent);
+    let oks = store
+        .send_attempts("PO-000001")
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.outcome == "ok")
+        .count();
+    assert_eq!(oks, 1);
+    let (ok, _, err) = world.run(&["po", "send", "PO-000001"]);
+    assert!(!ok && err.contains("never sent twice"), "{err}");
+    assert_eq!(endpoint.requests().len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_cut_off_by_a_kill_is_finished_on_restart_sqlite() {
+    a_send_cut_off_by_a_kill_is_finished_on_restart("kill_restart_sqlite", Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_cut_off_by_a_kill_is_finished_on_restart_postgres() {
+    a_send_cut_off_by_a_kill_is_finished_on_restart("kill_restart_postgres", Db::Postgres).await;
+}
+
+// ---------------------------------------------------------------------------
+
+async fn two_processes_at_once(test: &str, db: Db) {
+    let endpoint = Endpoint::start().await;
+    let Some(mut world) = World::new(test, db, "dave").await else {
+        return;
+    };
+    {
+        let o = &mut world.setup.config.file.orders;
+        o.channel = ChannelKind::Http;
+        o.url = Some(endpoint.url("ok"));
+        o.approval_threshold = 1e12;
+    }
+    let spawn_two = |args: &[&str]| {
+        let a = world
+            .cli(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let b = world
+            .cli(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()]
+    };
+    let drafted = spawn_two(&["po", "draft", "--all-needed"]);
+    let texts: Vec<String> = drafted
+        .iter()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr)
+        })
+        .collect();
+    let store = Store::open(world.config()).await.unwrap();
+    let pos = store.pos(None).await.unwrap();
+    assert!(!pos.is_empty(), "{test}: {texts:?}");
+    let numbers: BTreeSet<&str> = pos.iter().map(|p| p.po_number.as_str()).collect();
+    assert_eq!(numbers.len(), pos.len(), "{test}: no duplicate PO numbers");
+    let mut products = Vec::new();
+    for po in &pos {
+        let full = store.po(&po.po_number).await.unwrap().unwrap();
+        assert!(!full.lines.is_empty());
+        products.extend(full.lines.into_iter().map(|l| l.product_id));
+    }
+    let unique: BTreeSet<&String> = products.iter().collect();
+    assert_eq!(
+        unique.len(),
+        products.len(),
+        "{test}: each product on one PO only"
+    );
+    // Together they drafted every product that needs an order.
+    let plans = world.plans(&store, &[]).await;
+    let ordered_before: BTreeSet<&String> = plans
+        .iter()
+        .filter(|p| p.has(ExceptionCode::OpenPo))
+        .map(|p| &p.product_id)
+        .collect();
+    assert_eq!(ordered_before, unique, "{test}");
+
+    for po in &pos {
+        store.approve(&po.po_number).await.unwrap();
+    }
+    let sent = spawn_two(&["po", "send", "--all-approved"]);
+    for o in &sent {
+        assert!(
+            o.status.success(),
+            "{test}: {}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    let requests = endpoint.requests();
+    let mut keys: Vec<String> = requests.iter().filter_map(|r| r.key.clone()).collect();
+    keys.sort();
+    let expected: Vec<String> = numbers.iter().map(|s| s.to_string()).collect();
+    assert_eq!(
+        keys, expected,
+        "{test}: each PO sent once, by one of the two"
+    );
+    for po in store.pos(None).await.unwrap() {
+        assert_eq!(po.status, PoStatus::Sent, "{test}: {}", po.po_number);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_draft_and_send_at_once_postgres() {
+    two_processes_at_once("two_processes_postgres", Db::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_draft_and_send_at_once_mariadb() {
+    two_processes_at_once("two_processes_mariadb", Db::MySql).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_draft_and_send_at_once_sqlite() {
+    two_processes_at_once("two_processes_sqlite", Db::Sqlite).await;
+}
+
+// ---------------------------------------------------------------------------
+
+fn assert_whole_files(outbox: &Path) -> usize {
+    let mut seen = 0;
+    let Ok(dir) = std::fs::read_dir(outbox) else {
+        return 0;
+    };
+    for entry in dir.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue; // a temporary file, never under the final name
+        }
+        let Ok(text) = std::fs::read_to_string(entry.path()) else {
+            continue;
+        };
+        if name.ends_with(".json") {
+            let v: serde_json::Value = serde_json::from_str(&text)
+                .unwrap_or_else(|e| panic!("{name} is half-written: {e}"));
+            assert!(v["total"].is_number(), "{name}");
+            // The CSV is written first: with the JSON there, it is whole.
+            let csv = std::fs::read_to_string(outbox.join(name.replace(".json", ".csv")))
+                .unwrap_or_else(|e| panic!("{name} without its CSV: {e}"));
+            assert_eq!(
+                csv.lines().count(),
+                v["lines"].as_array().unwrap().len() + 1,
+                "{name}"
+            );
+            seen += 1;
+        }
+    }
+    seen
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_file_channel_never_shows_a_half_written_file() {
+    let test = "the_file_channel_never_shows_a_half_written_file";
+    let Some(mut world) = World::new(test, Db::Sqlite, "erin").await else {
+        return;
+    };
+    world.setup.config.file.orders.approval_threshold = 1e12;
+    let outbox = world.config().file.orders.outbox.clone().unwrap();
+    let store = Store::open(world.config()).await.unwrap();
+    let plans = world.plans(&store, &[]).await;
+    let chosen: Vec<&ProductPlan> = plans.iter().collect();
+    let drafted = draft_plans(world.config(), &store, &chosen).await.unwrap();
+    assert!(
+        drafted.created.len() >= 5,
+        "{test}: {}",
+        drafted.created.len()
+    );
+    for po in &drafted.created {
+        store.approve(&po.po_number).await.unwrap();
+    }
+
+    // A reader scans the outbox the whole time the POs are written.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let (stop, outbox) = (Arc::clone(&stop), outbox.clone());
+        std::thread::spawn(move || {
+            let mut scans = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                assert_whole_files(&outbox);
+                scans += 1;
+            }
+            scans
+        })
+    };
+    let sender = Sender::new(store.clone(), world.config()).unwrap();
+    let results = sender.send_all(false, &quiet).await.unwrap();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let scans = reader
+        .join()
+        .expect("the reader never saw a half-written file");
+    assert!(scans > 0);
+    assert!(results.iter().all(|(_, r)| r.is_ok()), "{results:?}");
+    assert_eq!(assert_whole_files(&outbox), drafted.created.len());
+    let leftovers: Vec<_> = std::fs::read_dir(&outbox)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+
+    // An outbox that cannot be written: the send fails, says why, leaves
+    // nothing behind, and the PO can be sent again.
+    let blocked = world.setup.data_dir.path().join("blocked");
+    std::fs::write(&blocked, "a file where the outbox should be").unwrap();
+    world.setup.config.file.orders.outbox = Some(blocked.join("outbox"));
+    store.receive(&drafted.created[0].po_number).await.unwrap();
+    let p = world.plans(&store, &[]).await;
+    let first = &drafted.created[0].lines[0].product_id;
+    let again = draft_plans(world.config(), &store, &[find(&p, first)])
+        .await
+        .unwrap();
+    let number = again.created[0].po_number.clone();
+    store.approve(&number).await.unwrap();
+    let sender = Sender::new(store.clone(), world.config()).unwrap();
+    let err = sender.send(&number, &quiet).await.unwrap_err();
+    assert!(
+        err.to_string().contains("cannot create the folder"),
+        "{err}"
+    );
+    let po = store.po(&number).await.unwrap().unwrap();
+    assert_eq!(po.status, PoStatus::Approved);
+    assert!(po.last_error.is_some());
+}
+
+// ---------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_po_commands_print_what_they_did_and_fail_clearly() {
+    let test = "the_po_commands_print_what_they_did_and_fail_clearly";
+    let Some(world) = World::new(test, Db::Sqlite, "frank").await else {
+        return;
+    };
+    let (ok, out, err) = world.run(&["po", "draft"]);
+    assert!(!ok && err.contains("--all-needed"), "{out}{err}");
+    let (ok, _, err) = world.run(&["po", "draft", "--product", "NOPE-1"]);
+    assert!(!ok && err.contains("unknown product(s): NOPE-1"), "{err}");
+    let (ok, out, err) = world.run(&[
+        "po",
+        "draft",
+        "--product",
+        "PROD-001",
+        "--product",
+        "PROD-002",
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.contains("2 POs drafted, 0 products left out"), "{out}");
+    let (ok, out, _) = world.run(&["po", "list", "--format", "json"]);
+    assert!(ok);
+    let list: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert_eq!(list[0]["line_count"], 1);
+    let (ok, out, _) = world.run(&["po", "list", "--status", "pending_approval"]);
+    assert!(
+        ok && out.contains("XYZ Manufacturing") && !out.contains("ABC Supplies"),
+        "{out}"
+    );
+    let (ok, _, err) = world.run(&["po", "list", "--status", "shipped"]);
+    assert!(
+        !ok && err.contains("one of draft, pending_approval"),
+        "{err}"
+    );
+    let (ok, out, _) = world.run(&["po", "show", "1"]);
+    assert!(
+        ok && out.contains("PO-000001  draft  ABC Supplies Co.") && out.contains("PROD-001"),
+        "{out}"
+    );
+    let (ok, _, err) = world.run(&["po", "show", "PO-00x"]);
+    assert!(!ok && err.contains("is not a PO number"), "{err}");
+    let (ok, _, err) = world.run(&["po", "show", "PO-000999"]);
+    assert!(!ok && err.contains("PO-000999: no such PO"), "{err}");
+    let (ok, _, err) = world.run(&["po", "send", "PO-000002"]);
+    assert!(!ok && err.contains("needs an approval first"), "{err}");
+    let (ok, out, _) = world.run(&["po", "approve", "PO-000002"]);
+    assert!(ok && out.contains("PO-000002 approved by frank"), "{out}");
+    let (ok, _, err) = world.run(&["po", "approve", "PO-000002"]);
+    assert!(
+        !ok && err.contains("PO-000002 is approved: it cannot become approved"),
+        "{err}"
+    );
+    let (ok, out, err) = world.run(&["po", "send", "PO-000001"]);
+    assert!(ok && out.contains("PO-000001 sent via file"), "{out}{err}");
+    let (ok, out, _) = world.run(&["po", "cancel", "PO-000002"]);
+    assert!(ok && out.contains("PO-000002 is cancelled"), "{out}");
+    let (ok, _, err) = world.run(&["po", "cancel", "PO-000001"]);
+    assert!(!ok && err.contains("cancel with the supplier"), "{err}");
+    let (ok, out, _) = world.run(&["po", "receive", "PO-000001"]);
+    assert!(ok && out.contains("PO-000001 is received"), "{out}");
+    let (ok, out, _) = world.run(&["po", "close", "PO-000001"]);
+    assert!(ok && out.contains("PO-000001 is closed"), "{out}");
+    let (ok, out, _) = world.run(&["audit", "--since", "1h"]);
+    assert!(ok);
+    for a in [
+        "po_drafted",
+        "po_approved",
+        "po_sent",
+        "po_cancelled",
+        "po_received",
+        "po_closed",
+    ] {
+        assert!(out.contains(a), "{a} in\n{out}");
+    }
+    assert!(out.contains("frank"));
+    let (ok, out, _) = world.run(&["audit", "--since", "2999-01-01"]);
+    assert!(ok && out.contains("no audit entries"), "{out}");
+    let (ok, _, err) = world.run(&["audit", "--since", "someday"]);
+    assert!(!ok && err.contains("give a date"), "{err}");
+}
