@@ -199,11 +199,11 @@ impl Sender {
         number: &str,
         progress: &(dyn Fn(Progress) + Send + Sync),
     ) -> Result<SendOutcome> {
-        let po = self.store.po_required(number).await?;
+        let mut po = self.store.po_required(number).await?;
         let mut took_over_from = None;
         match po.status {
             PoStatus::Draft if po.approval_reason.is_none() => {
-                self.store.approve(number).await?;
+                po = self.store.approve(number).await?;
                 self.claim_fresh(number).await?;
             }
             PoStatus::Draft | PoStatus::PendingApproval => bail!(
@@ -251,7 +251,9 @@ impl Sender {
             PoStatus::Cancelled => bail!("{number} is cancelled"),
         }
         self.in_flight.lock().unwrap().insert(number.to_string());
-        let result = self.deliver_claimed(number, progress, took_over_from).await;
+        // The claim changed only the status and the claim: the document
+        // made from `po` is the one every attempt (and a re-send) carries.
+        let result = self.deliver_claimed(po, progress, took_over_from).await;
         self.in_flight.lock().unwrap().remove(number);
         result
     }
@@ -272,11 +274,11 @@ impl Sender {
 
     async fn deliver_claimed(
         &self,
-        number: &str,
+        po: PurchaseOrder,
         progress: &(dyn Fn(Progress) + Send + Sync),
         took_over_from: Option<String>,
     ) -> Result<SendOutcome> {
-        let po = self.store.po_required(number).await?;
+        let number = po.po_number.as_str();
         let channel = self.channel(&po);
         let channel_text = channel.describe();
         let json = json_bytes(&po);
@@ -297,29 +299,31 @@ impl Sender {
                 Err(SendError::Permanent(r)) => ("rejected", r.clone()),
             };
             tracing::info!(po = number, attempt, outcome, "send attempt: {detail}");
-            let ours = self
-                .store
-                .record_attempt(
-                    number,
-                    &self.claim,
-                    attempt,
-                    &channel_text,
-                    outcome,
-                    &detail,
-                )
-                .await?;
+            // The confirmed attempt and the mark go in one transaction.
+            let ours = match &result {
+                Ok(confirmation) => {
+                    self.store
+                        .record_sent(number, &self.claim, attempt, &channel_text, confirmation)
+                        .await?
+                }
+                Err(_) => {
+                    self.store
+                        .record_attempt(
+                            number,
+                            &self.claim,
+                            attempt,
+                            &channel_text,
+                            outcome,
+                            &detail,
+                        )
+                        .await?
+                }
+            };
             if !ours {
                 bail!("{number}: another process took the send over; it sends with the same key");
             }
             match result {
                 Ok(confirmation) => {
-                    if !self
-                        .store
-                        .mark_sent(number, &self.claim, &confirmation)
-                        .await?
-                    {
-                        bail!("{number}: delivered, but another process had taken it over");
-                    }
                     return Ok(SendOutcome {
                         po_number: number.to_string(),
                         channel: channel_text,

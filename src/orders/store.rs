@@ -820,9 +820,57 @@ impl Store {
         outcome: &str,
         detail: &str,
     ) -> Result<bool> {
+        let mut tx = self.source.begin().await?;
+        let ours = self
+            .log_attempt(&mut tx, number, claim, attempt, channel, outcome, detail)
+            .await?;
+        tx.commit().await?;
+        Ok(ours)
+    }
+
+    /// The attempt that the channel confirmed, logged, and the PO marked
+    /// sent, in one transaction. False when the claim is no longer ours.
+    pub async fn record_sent(
+        &self,
+        number: &str,
+        claim: &str,
+        attempt: u32,
+        channel: &str,
+        confirmation: &str,
+    ) -> Result<bool> {
+        let mut tx = self.source.begin().await?;
+        let ours = self
+            .log_attempt(&mut tx, number, claim, attempt, channel, "ok", confirmation)
+            .await?
+            && self
+                .finish_in(
+                    &mut tx,
+                    number,
+                    claim,
+                    PoStatus::Sent,
+                    Some(confirmation),
+                    None,
+                )
+                .await?;
+        if ours {
+            tx.commit().await?;
+        }
+        Ok(ours)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn log_attempt(
+        &self,
+        tx: &mut Tx,
+        number: &str,
+        claim: &str,
+        attempt: u32,
+        channel: &str,
+        outcome: &str,
+        detail: &str,
+    ) -> Result<bool> {
         let b = self.source.backend;
         let at = now();
-        let mut tx = self.source.begin().await?;
         tx.exec(
             &format!(
                 "INSERT INTO po_send_attempts (po_number, attempt, at, user_name, claim, channel, outcome, detail) \
@@ -867,15 +915,7 @@ impl Store {
                 &[Some(at), Some(number.to_string()), Some(claim.to_string())],
             )
             .await?;
-        tx.commit().await?;
         Ok(ours == 1)
-    }
-
-    /// sending -> sent, once the channel confirmed. False when the claim is
-    /// no longer ours.
-    pub async fn mark_sent(&self, number: &str, claim: &str, confirmation: &str) -> Result<bool> {
-        self.finish_send(number, claim, PoStatus::Sent, Some(confirmation), None)
-            .await
     }
 
     /// sending -> approved after a send that failed: it can be sent again.
@@ -892,10 +932,28 @@ impl Store {
         confirmation: Option<&str>,
         error: Option<&str>,
     ) -> Result<bool> {
+        let mut tx = self.source.begin().await?;
+        let ours = self
+            .finish_in(&mut tx, number, claim, to, confirmation, error)
+            .await?;
+        if ours {
+            tx.commit().await?;
+        }
+        Ok(ours)
+    }
+
+    async fn finish_in(
+        &self,
+        tx: &mut Tx,
+        number: &str,
+        claim: &str,
+        to: PoStatus,
+        confirmation: Option<&str>,
+        error: Option<&str>,
+    ) -> Result<bool> {
         let b = self.source.backend;
         let at = now();
         let sent_at = (to == PoStatus::Sent).then(|| at.clone());
-        let mut tx = self.source.begin().await?;
         let changed = tx
             .exec(
                 &format!(
@@ -936,7 +994,6 @@ impl Store {
         };
         let (a, ab) = audit_row(b, &self.user, action, None, detail);
         tx.exec(&a, &ab).await?;
-        tx.commit().await?;
         Ok(true)
     }
 

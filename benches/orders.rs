@@ -1,0 +1,165 @@
+//! Drafting and sending (file channel) purchase orders for 1,000 suppliers,
+//! three products each, into a fresh purchasing database per run: SQLite
+//! (a file in a temporary directory) and, when it answers, PostgreSQL
+//! (BUYERDESK_BENCH_POSTGRES_URL, default
+//! postgres://postgres@127.0.0.1:5432/postgres). Three runs per backend;
+//! the median and the spread are printed.
+//!
+//!     cargo bench --bench orders
+//!
+//! BUYERDESK_BENCH_SUPPLIERS changes the number of suppliers.
+
+use std::time::{Duration, Instant};
+
+use buyerdesk::config::{Config, FileConfig};
+use buyerdesk::orders::{build_drafts, DraftOptions, Sender};
+use buyerdesk::plan::{self, PlanContext, ProductPlan, RuleSet};
+use buyerdesk::store::Store;
+use sqlx::Executor;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+const LINES_PER_PO: usize = 3;
+
+fn suppliers() -> usize {
+    std::env::var("BUYERDESK_BENCH_SUPPLIERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000)
+}
+
+/// PROD-001's plan (600 pieces = 50 boxes, 9,300.00) for every product of
+/// every supplier.
+fn plans(suppliers: usize) -> Vec<ProductPlan> {
+    let inputs = plan::join(plan::fixtures::reference_rows());
+    let base = plan::plan_all(&inputs, &PlanContext::default(), &RuleSet::embedded())
+        .into_iter()
+        .find(|p| p.product_id == "PROD-001")
+        .unwrap();
+    let mut out = Vec::with_capacity(suppliers * LINES_PER_PO);
+    for s in 0..suppliers {
+        for l in 0..LINES_PER_PO {
+            let mut p = base.clone();
+            p.product_id = format!("B{s:04}-{l}");
+            p.supplier_id = Some(format!("SUP-B{s:04}"));
+            p.supplier_name = Some(format!("Bench Supplier {s:04}"));
+            out.push(p);
+        }
+    }
+    out
+}
+
+struct Run {
+    draft: Duration,
+    send: Duration,
+}
+
+async fn one_run(purchasing_url: String, plans: &[ProductPlan]) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let mut file = FileConfig::default();
+    file.purchasing.url = Some(purchasing_url);
+    file.purchasing.pool_size = 8;
+    file.general.user = Some("bench".into());
+    file.orders.outbox = Some(dir.path().join("outbox"));
+    file.orders.approval_threshold = 1e12;
+    let config = Config {
+        file,
+        origin: "orders bench".into(),
+        data_dir: dir.path().to_path_buf(),
+    };
+    let store = Store::open(&config).await.unwrap();
+    let refs: Vec<&ProductPlan> = plans.iter().collect();
+    let start = Instant::now();
+    let opts = DraftOptions {
+        today: chrono::Local::now().date_naive(),
+        approval_threshold: config.file.orders.approval_threshold,
+        default_currency: "EUR".into(),
+        open_products: store.open_products().await.unwrap(),
+    };
+    let outcome = store.create_pos(build_drafts(&refs, &opts)).await.unwrap();
+    let draft = start.elapsed();
+    assert_eq!(outcome.created.len(), plans.len() / LINES_PER_PO);
+    let sender = Sender::new(store.clone(), &config).unwrap();
+    let start = Instant::now();
+    let results = sender.send_all(true, &|_| {}).await.unwrap();
+    let send = start.elapsed();
+    assert_eq!(results.len(), outcome.created.len());
+    assert!(results.iter().all(|(_, r)| r.is_ok()));
+    let files = std::fs::read_dir(dir.path().join("outbox"))
+        .unwrap()
+        .count();
+    assert_eq!(files, 2 * outcome.created.len());
+    store.source.close().await;
+    Run { draft, send }
+}
+
+fn report(backend: &str, runs: &mut [Run], n: usize) {
+    let median = |v: &mut Vec<Duration>| {
+        v.sort();
+        (v[v.len() / 2], v[0], v[v.len() - 1])
+    };
+    let (d, dmin, dmax) = median(&mut runs.iter().map(|r| r.draft).collect());
+    let (s, smin, smax) = median(&mut runs.iter().map(|r| r.send).collect());
+    println!(
+        "{backend:<10} draft {n} POs ({} lines): {:>7.2} s (min {:.2}, max {:.2})  send (file): {:>7.2} s (min {:.2}, max {:.2})  per PO: draft {:.2} ms, send {:.2} ms",
+        n * LINES_PER_PO,
+        d.as_secs_f64(),
+        dmin.as_secs_f64(),
+        dmax.as_secs_f64(),
+        s.as_secs_f64(),
+        smin.as_secs_f64(),
+        smax.as_secs_f64(),
+        d.as_secs_f64() * 1000.0 / n as f64,
+        s.as_secs_f64() * 1000.0 / n as f64,
+    );
+}
+
+fn main() {
+    // `cargo bench` passes --bench; `cargo test --benches` passes nothing
+    // and gets a quick run.
+    let quick = !std::env::args().any(|a| a == "--bench");
+    let n = if quick { 10 } else { suppliers() };
+    let plans = plans(n);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let runs = if quick { 1 } else { 3 };
+    rt.block_on(async {
+        let mut sqlite = Vec::new();
+        for _ in 0..runs {
+            let dir = tempfile::tempdir().unwrap();
+            let url = format!(
+                "sqlite://{}",
+                dir.path().join("purchasing.sqlite").display()
+            );
+            sqlite.push(one_run(url, &plans).await);
+        }
+        report("sqlite", &mut sqlite, n);
+
+        let admin = std::env::var("BUYERDESK_BENCH_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let Ok(pool) = sqlx::PgPool::connect(&admin).await else {
+            println!("postgres   SKIPPED: no server at BUYERDESK_BENCH_POSTGRES_URL");
+            return;
+        };
+        let mut pg = Vec::new();
+        for i in 0..runs {
+            let name = format!("buyerdesk_bench_orders_{}_{i}", std::process::id());
+            pool.execute(format!("DROP DATABASE IF EXISTS {name}").as_str())
+                .await
+                .unwrap();
+            pool.execute(format!("CREATE DATABASE {name}").as_str())
+                .await
+                .unwrap();
+            let mut u = url::Url::parse(&admin).unwrap();
+            u.set_path(&name);
+            pg.push(one_run(u.to_string(), &plans).await);
+            pool.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                .await
+                .unwrap();
+        }
+        report("postgres", &mut pg, n);
+    });
+}
