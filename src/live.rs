@@ -26,6 +26,7 @@ use crate::plan::{self, OverrideNote, PlanContext, ProductInputs, ProductPlan, R
 use crate::plan::{SourceRows, StaleSource};
 use crate::sources::{self, inventory, oms, supplier, uom, Backend};
 use crate::store::Store;
+use sha2::Digest;
 
 /// How a source answered its last attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -525,6 +526,20 @@ impl Worker {
                 self.disk_refused = false;
                 let switched = rules.is_some();
                 if let Some(rules) = rules {
+                    // A rules change made outside the app is audited too
+                    // (by the workstation that picked it up).
+                    let hash = sha2::Sha256::digest(rules.text.as_bytes());
+                    let hash: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+                    let detail = format!(
+                        "{origin}: {} rules, sha256 {hash} (changed on disk, picked up by this workstation)",
+                        rules.rule_names.len()
+                    );
+                    let store = self.store.clone();
+                    tokio::spawn(async move {
+                        if let Err(e) = store.audit("rules_reloaded", None, &detail).await {
+                            tracing::warn!("the rules reload was not audited: {e:#}");
+                        }
+                    });
                     self.switch_rules(rules);
                 }
                 (switched, Ok(origin))

@@ -457,6 +457,29 @@ async fn rules_changed_on_disk_are_reloaded_only_when_valid() {
         !plan_of(&update, "PROD-002").requires_approval,
         "PROD-002 is under the new threshold"
     );
+    // The change made outside the app is in the audit log; the refused
+    // one is not.
+    let audit = Store::open(&setup.config).await.unwrap();
+    let mut reloads = Vec::new();
+    for _ in 0..50 {
+        reloads = audit
+            .audit_entries(None)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.action == "rules_reloaded")
+            .collect();
+        if !reloads.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(reloads.len(), 1, "{reloads:?}");
+    let detail = reloads[0].detail.as_deref().unwrap();
+    assert!(
+        detail.contains(&path.display().to_string()) && detail.contains("sha256 "),
+        "{detail}"
+    );
     drop(tx);
 }
 
