@@ -117,8 +117,14 @@ enum PoCommand {
         #[arg(long, value_enum, default_value_t = TestFormat::Table)]
         format: TestFormat,
     },
-    /// Approve a PO (records who and when).
-    Approve { po: String },
+    /// Approve a PO (records who and when). Asks for a confirmation on a
+    /// terminal; elsewhere --yes is the confirmation.
+    Approve {
+        po: String,
+        /// Approve without asking.
+        #[arg(long)]
+        yes: bool,
+    },
     /// Send one PO, or every approved PO, through its supplier's channel.
     Send {
         po: Option<String>,
@@ -375,7 +381,16 @@ async fn po_command(config: &Config, command: PoCommand) -> Result<ExitCode> {
         PoCommand::Show { po: n, format } => {
             po::show(config, &n, format == TestFormat::Json, &mut out).await?
         }
-        PoCommand::Approve { po: n } => po::approve(config, &n, &mut out).await?,
+        PoCommand::Approve { po: n, yes } => {
+            let confirm = if yes {
+                po::Confirm::Given
+            } else if std::io::stdin().is_terminal() {
+                po::Confirm::Ask
+            } else {
+                po::Confirm::Missing
+            };
+            po::approve(config, &n, confirm, &mut out).await?
+        }
         PoCommand::Send {
             po: n,
             all_approved,

@@ -547,7 +547,9 @@ async fn a_send_cut_off_by_a_kill_is_finished_on_restart(test: &str, db: Db) {
         PoStatus::Sending,
         "{test}: cut off while sending"
     );
-    assert!(store.send_attempts("PO-000001").await.unwrap().is_empty());
+    let attempts = store.send_attempts("PO-000001").await.unwrap();
+    let outcomes: Vec<&str> = attempts.iter().map(|a| a.outcome.as_str()).collect();
+    assert_eq!(outcomes, ["started"], "{test}: logged before it goes");
 
     // The next start finishes it with the same key.
     let (ok, out, err) = world.run(&["po", "send", "--all-approved"]);
@@ -563,14 +565,14 @@ async fn a_send_cut_off_by_a_kill_is_finished_on_restart(test: &str, db: Db) {
     assert_eq!(endpoint.processed().len(), 1, "{test}: received once");
     let po = store.po("PO-000001").await.unwrap().unwrap();
     assert_eq!(po.status, PoStatus::Sent);
-    let oks = store
-        .send_attempts("PO-000001")
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|a| a.outcome == "ok")
-        .count();
-    assert_eq!(oks, 1);
+    let attempts = store.send_attempts("PO-000001").await.unwrap();
+    let outcomes: Vec<&str> = attempts.iter().map(|a| a.outcome.as_str()).collect();
+    assert_eq!(
+        outcomes,
+        ["cut_off", "ok"],
+        "{test}: every attempt with its outcome"
+    );
+    assert_ne!(attempts[0].claim, attempts[1].claim, "two processes");
     let (ok, _, err) = world.run(&["po", "send", "PO-000001"]);
     assert!(!ok && err.contains("never sent twice"), "{err}");
     assert_eq!(endpoint.requests().len(), 2);
@@ -842,9 +844,14 @@ async fn the_po_commands_print_what_they_did_and_fail_clearly() {
     assert!(!ok && err.contains("PO-000999: no such PO"), "{err}");
     let (ok, _, err) = world.run(&["po", "send", "PO-000002"]);
     assert!(!ok && err.contains("needs an approval first"), "{err}");
-    let (ok, out, _) = world.run(&["po", "approve", "PO-000002"]);
-    assert!(ok && out.contains("PO-000002 approved by frank"), "{out}");
     let (ok, _, err) = world.run(&["po", "approve", "PO-000002"]);
+    assert!(
+        !ok && err.contains("needs an explicit confirmation") && err.contains("21,274.39"),
+        "{err}"
+    );
+    let (ok, out, _) = world.run(&["po", "approve", "PO-000002", "--yes"]);
+    assert!(ok && out.contains("PO-000002 approved by frank"), "{out}");
+    let (ok, _, err) = world.run(&["po", "approve", "PO-000002", "--yes"]);
     assert!(
         !ok && err.contains("PO-000002 is approved: it cannot become approved"),
         "{err}"

@@ -310,10 +310,56 @@ pub async fn show(config: &Config, number: &str, json: bool, out: &mut impl Writ
     Ok(true)
 }
 
-/// `po approve`.
-pub async fn approve(config: &Config, number: &str, out: &mut impl Write) -> Result<bool> {
+/// How `po approve` gets its explicit confirmation.
+pub enum Confirm {
+    /// `--yes`: the command line is the confirmation.
+    Given,
+    /// Ask on the terminal; a line starting with y approves.
+    Ask,
+    /// Neither (no terminal, no --yes): refused.
+    Missing,
+}
+
+/// `po approve`: only with an explicit confirmation (`--yes`, or y on the
+/// terminal after the PO's total and supplier are shown).
+pub async fn approve(
+    config: &Config,
+    number: &str,
+    confirm: Confirm,
+    out: &mut impl Write,
+) -> Result<bool> {
     let number = po_arg(number)?;
     let store = Store::open(config).await?;
+    let current = store.po_required(&number).await?;
+    let question = format!(
+        "Approve {number}: {} {} to {}{}?",
+        fmt_money(current.total()),
+        current.currency,
+        current.supplier_name,
+        current
+            .approval_reason
+            .as_deref()
+            .map(|r| format!(" ({r})"))
+            .unwrap_or_default()
+    );
+    match confirm {
+        Confirm::Given => {}
+        Confirm::Missing => {
+            return Err(anyhow!(
+                "{question} Approving needs an explicit confirmation: run it on a terminal, or add --yes"
+            ))
+        }
+        Confirm::Ask => {
+            eprint!("{question} [y/N] ");
+            let mut answer = String::new();
+            std::io::stdin().read_line(&mut answer)?;
+            if !answer.trim_start().to_ascii_lowercase().starts_with('y') {
+                writeln!(out, "{number} not approved")?;
+                store.source.close().await;
+                return Ok(false);
+            }
+        }
+    }
     let po = store.approve(&number).await?;
     writeln!(
         out,

@@ -291,6 +291,13 @@ impl Sender {
                 of,
                 channel: channel_text.clone(),
             });
+            let Some(id) = self
+                .store
+                .start_attempt(number, &self.claim, attempt, &channel_text)
+                .await?
+            else {
+                bail!("{number}: another process took the send over; it sends with the same key");
+            };
             let result = self.deliver(&po, &channel, &json, &csv).await;
             let (outcome, detail) = match &result {
                 Ok(c) => ("ok", c.clone()),
@@ -303,12 +310,20 @@ impl Sender {
             let ours = match &result {
                 Ok(confirmation) => {
                     self.store
-                        .record_sent(number, &self.claim, attempt, &channel_text, confirmation)
+                        .record_sent(
+                            id,
+                            number,
+                            &self.claim,
+                            attempt,
+                            &channel_text,
+                            confirmation,
+                        )
                         .await?
                 }
                 Err(_) => {
                     self.store
                         .record_attempt(
+                            id,
                             number,
                             &self.claim,
                             attempt,

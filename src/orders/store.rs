@@ -28,9 +28,11 @@ pub struct SendAttempt {
     pub user: String,
     pub claim: String,
     pub channel: String,
-    /// ok, retry, rejected, failed
+    /// started (under way, or cut off before its outcome was known), ok,
+    /// retry, rejected, failed, cut_off (its process ended mid-attempt).
     pub outcome: String,
     pub detail: Option<String>,
+    pub finished_at: Option<String>,
 }
 
 /// A product's open POs as the plan sees them.
@@ -594,7 +596,8 @@ impl Store {
                             "claim",
                             "channel",
                             "outcome",
-                            "detail"
+                            "detail",
+                            "finished_at"
                         ]
                     ),
                     self.p(1)
@@ -613,6 +616,7 @@ impl Store {
                     claim: get(3).unwrap_or_default(),
                     channel: get(4).unwrap_or_default(),
                     outcome: get(5).unwrap_or_default(),
+                    finished_at: get(7),
                     detail: get(6),
                 })
             })
@@ -797,10 +801,26 @@ impl Store {
         if changed != 1 {
             return Ok(false);
         }
+        let mut cut_off = 0;
+        if let Some(old) = stale_claim {
+            cut_off = tx
+                .exec(
+                    &format!(
+                        "UPDATE po_send_attempts SET outcome = 'cut_off', finished_at = {}, \
+                         detail = 'the sending process ended before the outcome was known' \
+                         WHERE po_number = {} AND claim = {} AND outcome = 'started'",
+                        self.p(1),
+                        self.p(2),
+                        self.p(3)
+                    ),
+                    &[Some(now()), Some(number.to_string()), Some(old.to_string())],
+                )
+                .await?;
+        }
         let detail = match stale_claim {
             None => format!("{number}: sending (by {claim})"),
             Some(old) => format!(
-                "{number}: taken over from {old} (by {claim}), sending again with the same key"
+                "{number}: taken over from {old} (by {claim}; {cut_off} attempt(s) cut off), sending again with the same key"
             ),
         };
         let (a, ab) = audit_row(b, &self.user, "po_send_started", None, detail);
@@ -809,10 +829,66 @@ impl Store {
         Ok(true)
     }
 
-    /// Logs one attempt (with its audit row) and renews the claim. False
-    /// when the claim is no longer ours (another process took the PO over).
+    /// Logs the start of an attempt (outcome `started`) and renews the
+    /// claim: its id, or `None` when the claim is no longer ours. An
+    /// attempt its process never finished stays `started` until a takeover
+    /// marks it `cut_off`.
+    pub async fn start_attempt(
+        &self,
+        number: &str,
+        claim: &str,
+        attempt: u32,
+        channel: &str,
+    ) -> Result<Option<i64>> {
+        let at = now();
+        let mut tx = self.source.begin().await?;
+        let ours = tx
+            .exec(
+                &format!(
+                    "UPDATE purchase_orders SET claimed_at = {} WHERE po_number = {} AND status = 'sending' AND claim = {}",
+                    self.p(1),
+                    self.p(2),
+                    self.p(3)
+                ),
+                &[Some(at.clone()), Some(number.to_string()), Some(claim.to_string())],
+            )
+            .await?;
+        if ours != 1 {
+            return Ok(None);
+        }
+        let insert = format!(
+            "INSERT INTO po_send_attempts (po_number, attempt, at, user_name, claim, channel, outcome) \
+             VALUES ({}, {}, {}, {}, {}, {}, 'started')",
+            self.p(1),
+            self.num(2, "INTEGER"),
+            self.p(3),
+            self.p(4),
+            self.p(5),
+            self.p(6)
+        );
+        let id = tx
+            .insert_id(
+                &insert,
+                &[
+                    Some(number.to_string()),
+                    Some(attempt.to_string()),
+                    Some(at),
+                    Some(self.user.clone()),
+                    Some(claim.to_string()),
+                    Some(channel.to_string()),
+                ],
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(Some(id))
+    }
+
+    /// Logs an attempt's outcome (with its audit row). False when the claim
+    /// is no longer ours (another process took the PO over).
+    #[allow(clippy::too_many_arguments)]
     pub async fn record_attempt(
         &self,
+        id: i64,
         number: &str,
         claim: &str,
         attempt: u32,
@@ -822,7 +898,9 @@ impl Store {
     ) -> Result<bool> {
         let mut tx = self.source.begin().await?;
         let ours = self
-            .log_attempt(&mut tx, number, claim, attempt, channel, outcome, detail)
+            .log_attempt(
+                &mut tx, id, number, claim, attempt, channel, outcome, detail,
+            )
             .await?;
         tx.commit().await?;
         Ok(ours)
@@ -832,6 +910,7 @@ impl Store {
     /// sent, in one transaction. False when the claim is no longer ours.
     pub async fn record_sent(
         &self,
+        id: i64,
         number: &str,
         claim: &str,
         attempt: u32,
@@ -840,7 +919,16 @@ impl Store {
     ) -> Result<bool> {
         let mut tx = self.source.begin().await?;
         let ours = self
-            .log_attempt(&mut tx, number, claim, attempt, channel, "ok", confirmation)
+            .log_attempt(
+                &mut tx,
+                id,
+                number,
+                claim,
+                attempt,
+                channel,
+                "ok",
+                confirmation,
+            )
             .await?
             && self
                 .finish_in(
@@ -862,6 +950,7 @@ impl Store {
     async fn log_attempt(
         &self,
         tx: &mut Tx,
+        id: i64,
         number: &str,
         claim: &str,
         attempt: u32,
@@ -873,26 +962,17 @@ impl Store {
         let at = now();
         tx.exec(
             &format!(
-                "INSERT INTO po_send_attempts (po_number, attempt, at, user_name, claim, channel, outcome, detail) \
-                 VALUES ({}, {}, {}, {}, {}, {}, {}, {})",
+                "UPDATE po_send_attempts SET outcome = {}, detail = {}, finished_at = {} WHERE id = {}",
                 self.p(1),
-                self.num(2, "INTEGER"),
+                self.p(2),
                 self.p(3),
-                self.p(4),
-                self.p(5),
-                self.p(6),
-                self.p(7),
-                self.p(8)
+                self.num(4, "BIGINT")
             ),
             &[
-                Some(number.to_string()),
-                Some(attempt.to_string()),
-                Some(at.clone()),
-                Some(self.user.clone()),
-                Some(claim.to_string()),
-                Some(channel.to_string()),
                 Some(outcome.to_string()),
                 Some(detail.to_string()),
+                Some(at.clone()),
+                Some(id.to_string()),
             ],
         )
         .await?;

@@ -141,7 +141,7 @@ const MIGRATIONS: &[Migration] = &[
             "CREATE TABLE IF NOT EXISTS po_send_attempts (id {id}, po_number VARCHAR(32) NOT NULL, \
              attempt INTEGER NOT NULL, at VARCHAR(32) NOT NULL, user_name VARCHAR(64) NOT NULL, \
              claim VARCHAR(200) NOT NULL, channel VARCHAR(400) NOT NULL, outcome VARCHAR(16) NOT NULL, \
-             detail {t}, \
+             detail {t}, finished_at VARCHAR(32), \
              CONSTRAINT po_send_attempts_po FOREIGN KEY (po_number) REFERENCES purchase_orders (po_number))",
             id = auto_id(b),
             t = long_text(b)
