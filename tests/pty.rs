@@ -328,3 +328,60 @@ fn e_edits_the_rules_file_in_the_editor_of_the_environment() {
     assert!(!s.cooked(), "raw mode again after the editor");
     s.quit();
 }
+
+/// A buyer selects PROD-001, drafts its PO with P, sends it with S (the
+/// file channel writes it to the outbox), and back on the list the product
+/// shows its PO.
+#[test]
+fn a_buyer_drafts_and_sends_the_po_of_prod_001() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Session::start(dir.path());
+    s.wait_for("2000 products");
+    s.keys("/PROD-001\r");
+    let screen = s.wait_for("1 shown");
+    assert!(!row_of(&screen, "PROD-001").contains(" PO"), "{screen}");
+    s.keys(" ");
+    s.wait_for("1 selected");
+    s.keys("P");
+    let screen = s.wait_for("Purchase orders:");
+    let screen = if screen.contains("PO-000001 ") {
+        screen
+    } else {
+        s.wait_for("PO-000001 ")
+    };
+    let row = row_of(&screen, "PO-000001");
+    assert!(
+        row.contains("draft") && row.contains("ABC Supplies Co.") && row.contains("9,300.00"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("1 PO drafted, 0 products left out"),
+        "{screen}"
+    );
+    s.keys("S");
+    let screen = s.wait_for("PO-000001 sent via file");
+    assert!(row_of(&screen, "PO-000001").contains("sent"), "{screen}");
+    assert!(screen.contains("(1 attempt)"), "{screen}");
+    let outbox = dir.path().join("outbox").join("PO-000001.json");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&outbox).expect("the PO in the outbox"))
+            .expect("the outbox file is JSON");
+    assert_eq!(json["po_number"], "PO-000001", "{json}");
+    // Back on the list, once the plan is refreshed, PROD-001 shows its PO.
+    s.keys("\x1b");
+    s.wait_for("Demand/d");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let screen = s.contents();
+        let row = row_of(&screen, "PROD-001");
+        if row.split_whitespace().any(|w| w == "PO") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "PROD-001 does not show its PO:\n{screen}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    s.quit();
+}

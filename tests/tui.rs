@@ -1151,3 +1151,644 @@ fn the_editor_shows_a_dry_run_of_the_edited_rules() {
     type_text(&mut app, " ");
     assert!(!render(&mut app, 80, 24).contains("Dry run:"));
 }
+
+// ---------------------------------------------------------------------------
+// Purchase orders: the list of POs, one PO, the y/n question and the
+// drafting result, fed to `update` as the loop feeds the tasks' answers.
+
+use buyerdesk::orders::{PoLine, PoStatus, Progress, PurchaseOrder, SendAttempt, Skipped};
+use buyerdesk::tui::orders::{OrderRequest, OrdersAnswer};
+
+/// A fixed instant (10:00 UTC): the POs' times are UTC, so their ages do
+/// not depend on the time zone the test runs in.
+fn orders_clock() -> chrono::DateTime<chrono::Local> {
+    use chrono::TimeZone;
+    chrono::Utc
+        .with_ymd_and_hms(2026, 11, 21, 10, 0, 0)
+        .single()
+        .unwrap()
+        .with_timezone(&chrono::Local)
+}
+
+/// A PO line: (purchase qty, its unit, stock qty, its unit) at `price` a
+/// stock unit.
+fn po_line(
+    line_no: u32,
+    product: &str,
+    name: &str,
+    qty: (f64, &str, f64, &str),
+    price: f64,
+) -> PoLine {
+    let (purchase, purchase_uom, stock, stock_uom) = qty;
+    PoLine {
+        line_no,
+        product_id: product.into(),
+        product_name: Some(name.into()),
+        qty_stock: stock,
+        stock_uom: Some(stock_uom.into()),
+        qty_purchase: purchase,
+        purchase_uom: Some(purchase_uom.into()),
+        pack: stock / purchase,
+        unit_price: price,
+        amount_cents: (stock * price * 100.0).round() as i64,
+        lead_time_days: 7.0,
+        expected_delivery: "2026-11-28".into(),
+        suggested_qty: stock,
+        overridden: false,
+    }
+}
+
+/// A PO as the store lists it (no lines), drafted `minutes` before 10:00.
+fn po(number: u32, status: PoStatus, supplier: &str, cents: i64, minutes: u32) -> PurchaseOrder {
+    PurchaseOrder {
+        po_number: format!("PO-{number:06}"),
+        supplier_id: None,
+        supplier_name: supplier.into(),
+        currency: if supplier.starts_with("XYZ") {
+            "USD"
+        } else {
+            "EUR"
+        }
+        .into(),
+        total_cents: cents,
+        status,
+        approval_reason: None,
+        buyer: "alice".into(),
+        created_at: (orders_clock() - chrono::Duration::minutes(i64::from(minutes)))
+            .with_timezone(&chrono::Utc)
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string(),
+        expected_delivery: "2026-11-28".into(),
+        approved_by: None,
+        approved_at: None,
+        sent_at: None,
+        confirmation: None,
+        last_error: None,
+        claim: None,
+        claimed_at: None,
+        updated_at: "2026-11-21T09:59:00Z".into(),
+        line_count: 1,
+        lines: Vec::new(),
+    }
+}
+
+const XYZ_REASON: &str = "total 21,274.39 USD is above the approval threshold 10,000.00; the rules ask approval for PROD-002";
+
+/// POs in several states, newest first: one being sent, one whose send
+/// failed, one waiting for approval, a draft, a sent one and a cancelled one.
+fn reference_pos() -> Vec<PurchaseOrder> {
+    let mut sending = po(6, PoStatus::Approved, "Delta Chemicals GmbH", 1_245_000, 2);
+    sending.approved_by = Some("alice".into());
+    sending.approved_at = Some("2026-11-21T09:59:00Z".into());
+    let mut failed = po(5, PoStatus::Approved, "Gamma Tools Ltd.", 47_490, 40);
+    failed.line_count = 3;
+    failed.approved_by = Some("alice".into());
+    failed.approved_at = Some("2026-11-21T09:30:00Z".into());
+    failed.last_error = Some("HTTP 503: upstream unavailable (gave up after 5 attempts)".into());
+    let mut pending = po(
+        2,
+        PoStatus::PendingApproval,
+        "XYZ Manufacturing",
+        2_127_439,
+        1500,
+    );
+    pending.approval_reason = Some(XYZ_REASON.into());
+    let draft = po(1, PoStatus::Draft, "ABC Supplies Co.", 930_000, 1560);
+    let mut sent = po(4, PoStatus::Sent, "ABC Supplies Co.", 3_100_000, 180);
+    sent.line_count = 3;
+    sent.sent_at = Some("2026-11-21T07:05:00Z".into());
+    sent.approved_by = Some("bob".into());
+    sent.approved_at = Some("2026-11-21T07:04:00Z".into());
+    sent.confirmation = Some("wrote PO-000004.json and PO-000004.csv in /data/outbox".into());
+    let cancelled = po(3, PoStatus::Cancelled, "Solvents United", 17_956_076, 300);
+    vec![sending, failed, sent, cancelled, pending, draft]
+}
+
+/// The product list with healthy sources, at `orders_clock`.
+fn orders_app() -> App {
+    let mut app = App::new(reference_plans());
+    app.now = orders_clock();
+    let mut sources = healthy_sources();
+    for s in &mut sources {
+        s.last_ok = Some(orders_clock() - chrono::Duration::seconds(4));
+    }
+    app.apply_sources(sources);
+    app
+}
+
+/// The requests the loop would take, taken.
+fn requests(app: &mut App) -> Vec<OrderRequest> {
+    std::mem::take(&mut app.orders_wanted)
+}
+
+/// `O`, and the store's answer: the POs on screen.
+fn orders_screen() -> App {
+    let mut app = orders_app();
+    press(&mut app, KeyCode::Char('O'), KeyModifiers::SHIFT);
+    assert!(app.orders.open, "O opens the purchase orders");
+    let wanted = requests(&mut app);
+    let [OrderRequest::List { request }] = wanted[..] else {
+        panic!("the POs asked for: {wanted:?}");
+    };
+    app.update(Action::from(OrdersAnswer::Listed {
+        request,
+        result: Ok(reference_pos()),
+    }));
+    app
+}
+
+/// PO-000006 is being sent: attempt 2 of 5 failed, the next one follows.
+fn with_a_send_under_way(app: &mut App) {
+    for progress in [
+        Progress::Attempt {
+            po: "PO-000006".into(),
+            attempt: 1,
+            of: 5,
+            channel: "http https://hub.example/po".into(),
+        },
+        Progress::Retrying {
+            po: "PO-000006".into(),
+            attempt: 1,
+            wait: std::time::Duration::from_secs(1),
+            reason: "HTTP 503".into(),
+        },
+        Progress::Attempt {
+            po: "PO-000006".into(),
+            attempt: 2,
+            of: 5,
+            channel: "http https://hub.example/po".into(),
+        },
+        Progress::Retrying {
+            po: "PO-000006".into(),
+            attempt: 2,
+            wait: std::time::Duration::from_secs(2),
+            reason: "HTTP 503".into(),
+        },
+    ] {
+        app.update(OrdersAnswer::Progress(progress).into());
+    }
+}
+
+fn line_of<'a>(screen: &'a str, text: &str) -> &'a str {
+    screen
+        .lines()
+        .find(|l| l.contains(text))
+        .unwrap_or_else(|| panic!("{text:?} not on the screen:\n{screen}"))
+}
+
+#[test]
+fn the_purchase_orders_list_at_80x24_and_120x40() {
+    let mut app = orders_screen();
+    with_a_send_under_way(&mut app);
+    let screen = render(&mut app, 80, 24);
+    assert!(
+        line_of(&screen, "PO-000006").contains("retry in 2.0 s: HTTP 503"),
+        "{screen}"
+    );
+    assert!(
+        line_of(&screen, "PO-000006").contains("sending"),
+        "{screen}"
+    );
+    assert!(
+        line_of(&screen, "PO-000002").contains("21,274.39 USD"),
+        "{screen}"
+    );
+    assert!(
+        line_of(&screen, "PO-000005").contains("send failed"),
+        "{screen}"
+    );
+    assert!(
+        footer(&screen).starts_with("↑↓ move  Enter open  A approve  S send  X cancel"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("orders_80x24", screen);
+    let wide = render(&mut app, 120, 40);
+    for text in ["pending_approval", "179,560.76", "2026-11-28", "Lines"] {
+        assert!(wide.contains(text), "{text:?} missing:\n{wide}");
+    }
+    insta::assert_snapshot!("orders_120x40", wide);
+    // The highlighted PO's note in full, below the table.
+    app.update(Action::Down);
+    let screen = render(&mut app, 80, 24);
+    assert!(
+        screen.contains("gave up after 5 attempts"),
+        "the failed send's note in full:\n{screen}"
+    );
+}
+
+#[test]
+fn progress_updates_the_row_and_the_result_of_a_send_shows() {
+    let mut app = orders_screen();
+    app.update(Action::Bottom);
+    assert_eq!(app.orders.selected_po().unwrap().po_number, "PO-000001");
+    press(&mut app, KeyCode::Char('S'), KeyModifiers::SHIFT);
+    assert_eq!(requests(&mut app), [OrderRequest::Send("PO-000001".into())]);
+    let note = |app: &App| {
+        let po = app.orders.selected_po().unwrap();
+        app.orders.note(po)
+    };
+    assert_eq!(note(&app), "sending...");
+    // S again while it is sent: no second send.
+    press(&mut app, KeyCode::Char('S'), KeyModifiers::SHIFT);
+    assert!(requests(&mut app).is_empty());
+    assert_eq!(app.message.as_deref(), Some("PO-000001 is being sent"));
+    app.update(Action::from(OrdersAnswer::Progress(Progress::Attempt {
+        po: "PO-000001".into(),
+        attempt: 2,
+        of: 5,
+        channel: "http https://hub.example/po".into(),
+    })));
+    assert_eq!(note(&app), "sending: attempt 2/5");
+    assert_eq!(app.orders.selected_po().unwrap().status, PoStatus::Sending);
+    assert!(line_of(&render(&mut app, 80, 24), "PO-000001").contains("sending: attempt 2/5"));
+    app.update(Action::from(OrdersAnswer::Progress(Progress::Retrying {
+        po: "PO-000001".into(),
+        attempt: 2,
+        wait: std::time::Duration::from_millis(2000),
+        reason: "HTTP 503".into(),
+    })));
+    assert_eq!(note(&app), "retry in 2.0 s: HTTP 503");
+
+    // It fails: the reason on the message line and on the row; the plan
+    // and the POs are read again.
+    app.refresh_requested = false;
+    app.update(Action::from(OrdersAnswer::Sent {
+        number: "PO-000001".into(),
+        result: Err("PO-000001 not sent: HTTP 503 (gave up after 5 attempts)".into()),
+    }));
+    assert_eq!(
+        app.message.as_deref(),
+        Some("PO-000001 not sent: HTTP 503 (gave up after 5 attempts)")
+    );
+    assert_eq!(
+        note(&app),
+        "send failed: HTTP 503 (gave up after 5 attempts)"
+    );
+    assert_eq!(app.orders.selected_po().unwrap().status, PoStatus::Approved);
+    assert!(app.refresh_requested, "the plan is refreshed");
+    assert!(matches!(
+        requests(&mut app)[..],
+        [OrderRequest::List { .. }]
+    ));
+    let screen = render(&mut app, 80, 24);
+    assert!(
+        footer(&screen).starts_with("PO-000001 not sent: HTTP 503"),
+        "{screen}"
+    );
+
+    // S again retries; this time it goes.
+    press(&mut app, KeyCode::Char('S'), KeyModifiers::SHIFT);
+    assert_eq!(requests(&mut app), [OrderRequest::Send("PO-000001".into())]);
+    app.update(Action::from(OrdersAnswer::Sent {
+        number: "PO-000001".into(),
+        result: Ok(buyerdesk::orders::SendOutcome {
+            po_number: "PO-000001".into(),
+            channel: "file /data/outbox".into(),
+            confirmation: "wrote PO-000001.json and PO-000001.csv in /data/outbox".into(),
+            attempts: 1,
+            took_over_from: None,
+        }),
+    }));
+    assert_eq!(
+        app.message.as_deref(),
+        Some("PO-000001 sent via file /data/outbox (1 attempt)")
+    );
+    let po = app.orders.selected_po().unwrap();
+    assert_eq!(
+        (po.status, app.orders.note(po).as_str()),
+        (PoStatus::Sent, "")
+    );
+}
+
+#[test]
+fn s_on_a_po_waiting_for_approval_says_so_and_sends_nothing() {
+    let mut app = orders_screen();
+    for _ in 0..4 {
+        app.update(Action::Down);
+    }
+    assert_eq!(app.orders.selected_po().unwrap().po_number, "PO-000002");
+    press(&mut app, KeyCode::Char('S'), KeyModifiers::SHIFT);
+    assert!(requests(&mut app).is_empty());
+    assert_eq!(
+        app.message.as_deref(),
+        Some("PO-000002 needs approval first: A")
+    );
+    // Cancelled and sent POs are not sent either.
+    app.update(Action::Up);
+    press(&mut app, KeyCode::Char('S'), KeyModifiers::SHIFT);
+    assert!(requests(&mut app).is_empty());
+    assert_eq!(app.message.as_deref(), Some("PO-000003 is cancelled"));
+}
+
+#[test]
+fn approving_always_asks_first_and_only_y_approves() {
+    let mut app = orders_screen();
+    for _ in 0..4 {
+        app.update(Action::Down);
+    }
+    press(&mut app, KeyCode::Char('A'), KeyModifiers::SHIFT);
+    let confirm = app.orders.confirm.as_ref().expect("A asks first");
+    assert_eq!(
+        confirm.question,
+        "Approve PO-000002: 21,274.39 USD to XYZ Manufacturing? y/n"
+    );
+    assert_eq!(buyerdesk::tui::keys::screen(&app), Screen::Confirm);
+    assert!(requests(&mut app).is_empty(), "nothing before y");
+    let screen = render(&mut app, 80, 24);
+    assert!(
+        screen.contains("Approve PO-000002: 21,274.39 USD to XYZ Manufacturing? y/n"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("approve_confirmation_80x24", screen);
+    insta::assert_snapshot!("approve_confirmation_120x40", render(&mut app, 120, 40));
+    // Other keys do nothing while it asks; n and Esc say no.
+    for code in [KeyCode::Char('S'), KeyCode::Enter, KeyCode::Char('j')] {
+        press(&mut app, code, KeyModifiers::NONE);
+    }
+    assert!(app.orders.confirm.is_some() && requests(&mut app).is_empty());
+    press(&mut app, KeyCode::Char('n'), KeyModifiers::NONE);
+    assert!(app.orders.confirm.is_none() && requests(&mut app).is_empty());
+    press(&mut app, KeyCode::Char('A'), KeyModifiers::SHIFT);
+    press(&mut app, KeyCode::Esc, KeyModifiers::NONE);
+    assert!(app.orders.confirm.is_none() && requests(&mut app).is_empty());
+    assert!(app.orders.open, "Esc closed the question, not the screen");
+    // y: the approval is asked of the store; its answer shows.
+    press(&mut app, KeyCode::Char('A'), KeyModifiers::SHIFT);
+    press(&mut app, KeyCode::Char('y'), KeyModifiers::NONE);
+    assert_eq!(
+        requests(&mut app),
+        [OrderRequest::Approve("PO-000002".into())]
+    );
+    let mut approved = reference_pos()[4].clone();
+    approved.status = PoStatus::Approved;
+    approved.approved_by = Some("alice".into());
+    app.update(Action::from(OrdersAnswer::Changed {
+        number: "PO-000002".into(),
+        change: buyerdesk::tui::orders::PoChange::Approve,
+        result: Ok(approved),
+    }));
+    assert_eq!(app.orders.selected_po().unwrap().status, PoStatus::Approved);
+    assert!(app.refresh_requested);
+    assert_eq!(
+        app.message.as_deref(),
+        Some("PO-000002 approved by alice: 21,274.39 USD to XYZ Manufacturing")
+    );
+    // A store error is a message, never a panic.
+    press(&mut app, KeyCode::Char('X'), KeyModifiers::SHIFT);
+    press(&mut app, KeyCode::Char('y'), KeyModifiers::NONE);
+    assert_eq!(
+        requests(&mut app),
+        [OrderRequest::Cancel("PO-000002".into())]
+    );
+    app.update(Action::from(OrdersAnswer::Changed {
+        number: "PO-000002".into(),
+        change: buyerdesk::tui::orders::PoChange::Cancel,
+        result: Err("purchasing store: database is locked".into()),
+    }));
+    assert_eq!(
+        app.message.as_deref(),
+        Some("PO-000002 not cancelled: purchasing store: database is locked")
+    );
+}
+
+/// The open PO with its lines and attempts, as the store answers.
+fn po_detail() -> App {
+    let mut app = orders_screen();
+    app.update(Action::Down);
+    assert_eq!(app.orders.selected_po().unwrap().po_number, "PO-000005");
+    press(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    let wanted = requests(&mut app);
+    let [OrderRequest::Load {
+        request,
+        ref number,
+    }] = wanted[..]
+    else {
+        panic!("the PO asked for: {wanted:?}");
+    };
+    assert_eq!(number, "PO-000005");
+    let mut po = reference_pos()[1].clone();
+    po.supplier_id = Some("SUP-GAMMA".into());
+    po.approval_reason = None;
+    po.lines = vec![
+        po_line(
+            1,
+            "SKU-0000012",
+            "Sealed Gasket 12, heat resistant, pack of 12",
+            (20.0, "box", 240.0, "pieces"),
+            1.25,
+        ),
+        po_line(
+            2,
+            "SKU-0000044",
+            "Hex Nut M8",
+            (15.0, "bag", 1500.0, "pieces"),
+            0.0848,
+        ),
+        po_line(
+            3,
+            "SKU-0000107",
+            "Cutting Fluid 5",
+            (12.0, "gallon", 45.4249, "liter"),
+            1.05,
+        ),
+    ];
+    po.lines[0].overridden = true;
+    assert_eq!(
+        po.lines.iter().map(|l| l.amount_cents).sum::<i64>(),
+        po.total_cents,
+        "the lines add up to the total"
+    );
+    let attempts = (1..=5)
+        .map(|n| SendAttempt {
+            attempt: n,
+            at: format!("2026-11-21T09:3{n}:00Z"),
+            user: "alice".into(),
+            claim: "desk-7:4242:0badcafe".into(),
+            channel: "http https://hub.example/po".into(),
+            outcome: if n < 5 { "retry" } else { "failed" }.into(),
+            detail: Some("HTTP 503: upstream unavailable".into()),
+        })
+        .collect();
+    app.update(Action::from(OrdersAnswer::Loaded {
+        request,
+        number: "PO-000005".into(),
+        result: Ok((po, attempts)),
+    }));
+    app
+}
+
+#[test]
+fn the_po_detail_at_80x24_and_120x40() {
+    let mut app = po_detail();
+    assert_eq!(buyerdesk::tui::keys::screen(&app), Screen::Order);
+    let screen = render(&mut app, 80, 24);
+    for text in [
+        "PO-000005  approved  Gamma Tools Ltd. (SUP-GAMMA)",
+        "Last send failed: HTTP 503",
+        "20 box",
+        "12 gallon",
+        "45.4249",
+        "300.00",
+        "127.20",
+    ] {
+        assert!(screen.contains(text), "{text:?} missing:\n{screen}");
+    }
+    insta::assert_snapshot!("po_detail_80x24", screen);
+    let wide = render(&mut app, 120, 40);
+    for text in ["Hex Nut M8", "#5  failed", "Send attempts"] {
+        assert!(wide.contains(text), "{text:?} missing:\n{wide}");
+    }
+    insta::assert_snapshot!("po_detail_120x40", wide);
+    // It scrolls to its end (the last attempt), no further.
+    app.update(Action::Bottom);
+    let end = render(&mut app, 80, 24);
+    assert!(end.contains("#5  failed"), "{end}");
+    let scroll = app.orders.detail.as_ref().unwrap().scroll;
+    app.update(Action::Down);
+    render(&mut app, 80, 24);
+    assert_eq!(app.orders.detail.as_ref().unwrap().scroll, scroll);
+    // Esc: the list again; Esc: the products.
+    press(&mut app, KeyCode::Esc, KeyModifiers::NONE);
+    assert!(app.orders.open && app.orders.detail.is_none());
+    press(&mut app, KeyCode::Char('q'), KeyModifiers::NONE);
+    assert!(!app.orders.open && !app.should_quit);
+    assert!(render(&mut app, 80, 24).contains("Demand/d"));
+}
+
+#[test]
+fn p_drafts_the_selected_products_and_shows_what_was_left_out() {
+    let mut app = orders_app();
+    app.update(Action::SortBy(Column::Product));
+    app.update(Action::Top);
+    // PROD-001, PROD-002 and PROD-004 selected.
+    app.update(Action::ToggleSelect);
+    app.update(Action::ToggleSelect);
+    app.update(Action::Down);
+    app.update(Action::ToggleSelect);
+    press(&mut app, KeyCode::Char('P'), KeyModifiers::SHIFT);
+    let products = vec![
+        "PROD-001".to_string(),
+        "PROD-002".to_string(),
+        "PROD-004".to_string(),
+    ];
+    assert_eq!(
+        requests(&mut app),
+        [OrderRequest::Draft {
+            products: products.clone()
+        }],
+        "exactly the selected products"
+    );
+    assert!(app.orders.confirm.is_none(), "no question with a selection");
+    let abc = po(7, PoStatus::Draft, "ABC Supplies Co.", 930_000, 0);
+    let mut xyz = po(
+        8,
+        PoStatus::PendingApproval,
+        "XYZ Manufacturing",
+        2_127_439,
+        0,
+    );
+    xyz.approval_reason = Some(XYZ_REASON.into());
+    app.update(Action::from(OrdersAnswer::Drafted {
+        products,
+        result: Ok((
+            vec![abc, xyz],
+            vec![
+                Skipped {
+                    product_id: "PROD-004".into(),
+                    reason: "nothing to order: the suggestion is 0".into(),
+                },
+                Skipped {
+                    product_id: "SKU-0000031".into(),
+                    reason: "its supplier is inactive (SUPPLIER_INACTIVE): supplier Omega Parts (SUP-OMEGA) is inactive: no order".into(),
+                },
+            ],
+        )),
+    }));
+    assert_eq!(
+        app.message.as_deref(),
+        Some("2 POs drafted, 2 products left out")
+    );
+    assert!(app.orders.open, "the Orders screen opens");
+    assert!(app.refresh_requested, "the plan is refreshed");
+    assert_eq!(
+        app.for_order.iter().cloned().collect::<Vec<_>>(),
+        ["PROD-004"],
+        "the products now on a PO are no longer selected"
+    );
+    assert!(
+        matches!(requests(&mut app)[..], [OrderRequest::List { .. }]),
+        "the POs are read again"
+    );
+    let screen = render(&mut app, 80, 24);
+    for text in [
+        "PROD-004",
+        "nothing to order: the suggestion is 0",
+        "its supplier is inactive (SUPPLIER_INACTIVE)",
+        "PO-000007",
+        "2 POs drafted, 2 products left out",
+    ] {
+        assert!(screen.contains(text), "{text:?} missing:\n{screen}");
+    }
+    insta::assert_snapshot!("drafted_80x24", screen);
+    insta::assert_snapshot!("drafted_120x40", render(&mut app, 120, 40));
+    // Esc closes it: the new POs are listed.
+    press(&mut app, KeyCode::Esc, KeyModifiers::NONE);
+    assert!(app.orders.drafted.is_none() && app.orders.open);
+    let screen = render(&mut app, 80, 24);
+    assert!(line_of(&screen, "PO-000007").contains("draft"), "{screen}");
+}
+
+#[test]
+fn p_without_a_selection_asks_before_drafting_every_needed_product() {
+    let mut app = orders_app();
+    press(&mut app, KeyCode::Char('P'), KeyModifiers::SHIFT);
+    assert!(requests(&mut app).is_empty(), "nothing before the answer");
+    let confirm = app.orders.confirm.as_ref().expect("a question");
+    assert_eq!(
+        confirm.question,
+        "Draft POs for all 3 products that need an order? (y/n)"
+    );
+    assert!(render(&mut app, 80, 24).contains("Draft POs for all 3 products"));
+    press(&mut app, KeyCode::Char('n'), KeyModifiers::NONE);
+    assert!(requests(&mut app).is_empty());
+    press(&mut app, KeyCode::Char('P'), KeyModifiers::SHIFT);
+    press(&mut app, KeyCode::Char('y'), KeyModifiers::NONE);
+    assert_eq!(
+        requests(&mut app),
+        [OrderRequest::Draft {
+            products: vec!["PROD-001".into(), "PROD-002".into(), "PROD-003".into()]
+        }]
+    );
+    // A failed draft: the message, the list stays.
+    app.update(Action::from(OrdersAnswer::Drafted {
+        products: vec!["PROD-001".into()],
+        result: Err("purchasing store: disk full".into()),
+    }));
+    assert_eq!(
+        app.message.as_deref(),
+        Some("No PO drafted: purchasing store: disk full")
+    );
+    assert!(!app.orders.open);
+}
+
+#[test]
+fn sends_a_crash_cut_off_are_reported_at_start() {
+    let mut app = orders_app();
+    app.update(Action::from(OrdersAnswer::Recovered(Ok(vec![]))));
+    assert_eq!(app.message, None, "nothing to say");
+    app.update(Action::from(OrdersAnswer::Recovered(Ok(vec![(
+        "PO-000003".into(),
+        Ok(buyerdesk::orders::SendOutcome {
+            po_number: "PO-000003".into(),
+            channel: "file /data/outbox".into(),
+            confirmation: "wrote".into(),
+            attempts: 1,
+            took_over_from: Some("desk-7:4242:0badcafe".into()),
+        }),
+    )]))));
+    assert_eq!(
+        app.message.as_deref(),
+        Some("PO-000003: send finished after a crash (same key)")
+    );
+    assert!(app.refresh_requested);
+}

@@ -25,10 +25,18 @@ pub enum Screen {
     Sources,
     /// The rule editor: unbound keys edit the text.
     Editor,
+    /// The purchase orders.
+    Orders,
+    /// One purchase order: its lines and send attempts.
+    Order,
+    /// A yes/no question (approve, cancel, draft every product).
+    Confirm,
+    /// What drafting did: the POs and the products left out.
+    Drafted,
 }
 
 impl Screen {
-    pub const ALL: [Screen; 7] = [
+    pub const ALL: [Screen; 11] = [
         Screen::List,
         Screen::Detail,
         Screen::Filter,
@@ -36,6 +44,10 @@ impl Screen {
         Screen::Help,
         Screen::Sources,
         Screen::Editor,
+        Screen::Orders,
+        Screen::Order,
+        Screen::Confirm,
+        Screen::Drafted,
     ];
 
     /// Its name in the config: `[keys.list]`.
@@ -48,6 +60,10 @@ impl Screen {
             Screen::Help => "help",
             Screen::Sources => "sources",
             Screen::Editor => "editor",
+            Screen::Orders => "orders",
+            Screen::Order => "order",
+            Screen::Confirm => "confirm",
+            Screen::Drafted => "drafted",
         }
     }
 
@@ -61,6 +77,10 @@ impl Screen {
             Screen::Help => "the help",
             Screen::Sources => "the sources popup",
             Screen::Editor => "the rule editor",
+            Screen::Orders => "the purchase orders",
+            Screen::Order => "the purchase order",
+            Screen::Confirm => "the confirmation",
+            Screen::Drafted => "the drafting result",
         }
     }
 
@@ -516,6 +536,14 @@ impl Keymap {
             refresh.clone(),
             sources.clone(),
             bind(
+                "draft_orders",
+                A::DraftOrders,
+                &["P"],
+                "draft POs (selected, else all)",
+                None,
+            ),
+            bind("orders", A::OpenOrders, &["O"], "the purchase orders", None),
+            bind(
                 "rules",
                 A::OpenEditor,
                 &["R"],
@@ -695,6 +723,120 @@ impl Keymap {
             help(&["F1"]),
         ];
 
+        // The keys acting on a PO, the same on the list of POs and on one.
+        let po_keys = |reload_help| {
+            [
+                bind(
+                    "approve",
+                    A::ApprovePo,
+                    &["A"],
+                    "approve (asks first)",
+                    Some("approve"),
+                ),
+                bind(
+                    "send",
+                    A::SendPo,
+                    &["S"],
+                    "send to the supplier (again: retry)",
+                    Some("send"),
+                ),
+                bind(
+                    "cancel",
+                    A::CancelPo,
+                    &["X"],
+                    "cancel (asks first)",
+                    Some("cancel"),
+                ),
+                bind("reload", A::ReloadOrders, &["r"], reload_help, None),
+            ]
+        };
+        let mut orders = move_keys("up", "down", Some("move"));
+        orders.extend([
+            bind("page_up", A::PageUp, &["PageUp", "ctrl-b"], "page up", None),
+            bind(
+                "page_down",
+                A::PageDown,
+                &["PageDown", "ctrl-f"],
+                "page down",
+                None,
+            ),
+            bind("top", A::Top, &["Home", "g"], "newest PO", None),
+            bind("bottom", A::Bottom, &["End", "G"], "oldest PO", None),
+            bind(
+                "open",
+                A::OpenDetail,
+                &["Enter", "l", "Right"],
+                "the PO: lines and send attempts",
+                Some("open"),
+            ),
+        ]);
+        orders.extend(po_keys("read the POs again"));
+        orders.extend([
+            bind(
+                "back",
+                A::Back,
+                &["Esc", "q", "h", "Left"],
+                "back to the products",
+                Some("back"),
+            ),
+            help(&["?"]),
+        ]);
+
+        let mut order = move_keys("scroll up", "scroll down", Some("scroll"));
+        order.extend([
+            bind(
+                "page_up",
+                A::PageUp,
+                &["PageUp", "ctrl-b"],
+                "page up",
+                Some("scroll"),
+            ),
+            bind(
+                "page_down",
+                A::PageDown,
+                &["PageDown", "ctrl-f"],
+                "page down",
+                Some("scroll"),
+            ),
+            bind("top", A::Top, &["Home", "g"], "top", None),
+            bind("bottom", A::Bottom, &["End", "G"], "end", None),
+        ]);
+        order.extend(po_keys("read the PO again"));
+        order.extend([
+            bind(
+                "back",
+                A::Back,
+                &["Esc", "q", "h", "Left"],
+                "back to the POs",
+                Some("back"),
+            ),
+            help(&["?"]),
+        ]);
+
+        let confirm = vec![
+            bind("yes", A::Confirm(true), &["y"], "yes", Some("yes")),
+            bind("no", A::Confirm(false), &["n", "Esc"], "no", Some("no")),
+        ];
+        let drafted = vec![
+            bind("up", A::Up, &["Up", "k"], "scroll up", Some("scroll")),
+            bind(
+                "down",
+                A::Down,
+                &["Down", "j"],
+                "scroll down",
+                Some("scroll"),
+            ),
+            bind("page_up", A::PageUp, &["PageUp"], "page up", None),
+            bind("page_down", A::PageDown, &["PageDown"], "page down", None),
+            bind(
+                "close",
+                A::Back,
+                &["Esc", "Enter", "q"],
+                "close: the POs",
+                Some("close"),
+            ),
+        ];
+
         let mut screens = vec![Vec::new(); Screen::ALL.len()];
         for (screen, bindings) in [
             (Screen::List, list),
@@ -704,6 +846,10 @@ impl Keymap {
             (Screen::Help, help_popup),
             (Screen::Sources, sources_popup),
             (Screen::Editor, editor),
+            (Screen::Orders, orders),
+            (Screen::Order, order),
+            (Screen::Confirm, confirm),
+            (Screen::Drafted, drafted),
         ] {
             screens[screen.index()] = bindings;
         }
@@ -1509,7 +1655,7 @@ mod tests {
         assert_eq!(at(&e), ("keys.lsit", None));
         assert!(
             e.message.contains(
-                "unknown screen 'lsit' (there are list, detail, filter, override, help, sources, editor)"
+                "unknown screen 'lsit' (there are list, detail, filter, override, help, sources, editor, orders, order, confirm, drafted)"
             ),
             "{e:?}"
         );

@@ -24,6 +24,14 @@ pub fn screen_below_help(app: &App) -> Screen {
         Screen::Sources
     } else if app.form.is_some() {
         Screen::Override
+    } else if app.orders.confirm.is_some() {
+        Screen::Confirm
+    } else if app.orders.drafted.is_some() {
+        Screen::Drafted
+    } else if app.orders.open && app.orders.detail.is_some() {
+        Screen::Order
+    } else if app.orders.open {
+        Screen::Orders
     } else if app.filter_editing {
         Screen::Filter
     } else if app.detail_open {
@@ -135,6 +143,32 @@ mod tests {
                 Screen::Help => app.help_open = true,
                 Screen::Sources => app.sources_open = true,
                 Screen::Editor => app.update(Action::OpenEditor),
+                Screen::Orders => app.orders.open = true,
+                Screen::Order => {
+                    app.orders.open = true;
+                    app.orders.detail = Some(crate::tui::orders::PoDetail {
+                        number: "PO-000001".into(),
+                        request: 0,
+                        po: None,
+                        attempts: Vec::new(),
+                        loaded: false,
+                        error: None,
+                        scroll: 0,
+                    });
+                }
+                Screen::Confirm => {
+                    app.orders.confirm = Some(crate::tui::orders::Confirm {
+                        action: crate::tui::orders::ConfirmAction::DraftAll(Vec::new()),
+                        question: String::new(),
+                    })
+                }
+                Screen::Drafted => {
+                    app.orders.drafted = Some(crate::tui::orders::DraftedPanel {
+                        created: Vec::new(),
+                        skipped: Vec::new(),
+                        scroll: 0,
+                    })
+                }
             }
             assert_eq!(super::screen(&app), screen);
             for b in app.keymap.bindings(screen) {

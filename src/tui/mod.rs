@@ -6,6 +6,8 @@ pub mod charts;
 pub mod editor;
 pub mod keymap;
 pub mod keys;
+pub mod orders;
+pub mod orders_view;
 pub mod run;
 pub mod state;
 pub mod theme;

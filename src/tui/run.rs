@@ -20,9 +20,12 @@ use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc;
 
 use super::keys::action_for;
+use super::orders::{OrderRequest, OrdersAnswer, PoChange};
 use super::state::{Action, App, StoreRequest};
 use super::view;
 use crate::live::{self, LiveCommand, LiveEvent, RulesEvent};
+use crate::orders::{Progress, Sender, Skipped};
+use crate::plan::ProductPlan;
 use crate::store::Store;
 
 /// Raw mode and the alternate screen while it lives; restored on drop, so
@@ -188,6 +191,139 @@ fn send(store: &Store, request: StoreRequest, done: mpsc::UnboundedSender<Action
     });
 }
 
+/// What the purchase-order tasks work with.
+#[derive(Clone)]
+struct OrdersWork {
+    config: crate::config::Config,
+    store: Store,
+    /// Why POs cannot be sent, when the sender could not be set up.
+    sender: Result<Sender, String>,
+}
+
+impl OrdersWork {
+    fn new(config: &crate::config::Config, store: &Store) -> OrdersWork {
+        OrdersWork {
+            config: config.clone(),
+            store: store.clone(),
+            sender: Sender::new(store.clone(), config).map_err(|e| format!("{e:#}")),
+        }
+    }
+}
+
+/// Forwards a send's progress to the loop, as actions.
+fn progress_to(done: &mpsc::UnboundedSender<Action>) -> impl Fn(Progress) + Send + Sync {
+    let done = done.clone();
+    move |p| {
+        let _ = done.send(OrdersAnswer::Progress(p).into());
+    }
+}
+
+fn error_text(e: anyhow::Error) -> String {
+    format!("{e:#}")
+}
+
+/// Runs a purchase-order request on a task; the answer comes back as an
+/// action. `plans` are the plans on screen of a draft's products.
+fn run_order(
+    work: &OrdersWork,
+    request: OrderRequest,
+    plans: Vec<ProductPlan>,
+    done: mpsc::UnboundedSender<Action>,
+) {
+    let work = work.clone();
+    tokio::spawn(async move {
+        let answer = match request {
+            OrderRequest::List { request } => OrdersAnswer::Listed {
+                request,
+                result: work.store.pos(None).await.map_err(error_text),
+            },
+            OrderRequest::Load { request, number } => {
+                let result = async {
+                    let po = work.store.po_required(&number).await?;
+                    let attempts = work.store.send_attempts(&number).await?;
+                    anyhow::Ok((po, attempts))
+                }
+                .await
+                .map_err(error_text);
+                OrdersAnswer::Loaded {
+                    request,
+                    number,
+                    result,
+                }
+            }
+            OrderRequest::Draft { products } => {
+                let chosen: Vec<&ProductPlan> = plans.iter().collect();
+                let result =
+                    crate::orders::commands::draft_plans(&work.config, &work.store, &chosen)
+                        .await
+                        .map(|outcome| {
+                            let mut skipped = outcome.skipped;
+                            // Selected, but gone from the plan since.
+                            for id in &products {
+                                if !plans.iter().any(|p| &p.product_id == id) {
+                                    skipped.push(Skipped {
+                                        product_id: id.clone(),
+                                        reason: "not in the plan any more".to_string(),
+                                    });
+                                }
+                            }
+                            (outcome.created, skipped)
+                        })
+                        .map_err(error_text);
+                OrdersAnswer::Drafted { products, result }
+            }
+            OrderRequest::Approve(number) => OrdersAnswer::Changed {
+                result: work.store.approve(&number).await.map_err(error_text),
+                number,
+                change: PoChange::Approve,
+            },
+            OrderRequest::Cancel(number) => OrdersAnswer::Changed {
+                result: work.store.cancel(&number).await.map_err(error_text),
+                number,
+                change: PoChange::Cancel,
+            },
+            OrderRequest::Send(number) => {
+                let result = match &work.sender {
+                    Ok(sender) => sender
+                        .send(&number, &progress_to(&done))
+                        .await
+                        .map_err(error_text),
+                    Err(e) => Err(format!("{number} not sent: {e}")),
+                };
+                OrdersAnswer::Sent { number, result }
+            }
+        };
+        if let OrdersAnswer::Sent {
+            number,
+            result: Err(e),
+        } = &answer
+        {
+            tracing::warn!(po = %number, "send: {e}");
+        }
+        let _ = done.send(answer.into());
+    });
+}
+
+/// Finishes the sends a crash cut off (same key), on a task; what it did
+/// comes back as an action.
+fn recover_sends(work: &OrdersWork, done: mpsc::UnboundedSender<Action>) {
+    let Ok(sender) = work.sender.clone() else {
+        return;
+    };
+    tokio::spawn(async move {
+        let result = sender
+            .recover(&progress_to(&done))
+            .await
+            .map(|sent| {
+                sent.into_iter()
+                    .map(|(number, r)| (number, r.map_err(error_text)))
+                    .collect()
+            })
+            .map_err(error_text);
+        let _ = done.send(OrdersAnswer::Recovered(result).into());
+    });
+}
+
 /// What the screen needs to run.
 pub struct Setup {
     pub config: crate::config::Config,
@@ -219,6 +355,10 @@ pub async fn run(setup: Setup) -> Result<()> {
     screen.draw(&mut app)?;
 
     let config = setup.config.clone();
+    let orders = OrdersWork::new(&config, &store);
+    if let Err(e) = &orders.sender {
+        app.message = Some(format!("POs cannot be sent: {e}"));
+    }
     app.rules_draft = crate::authoring::load_draft(&config);
     let mut saved_draft = app.rules_draft.clone();
     let (live_tx, mut live_rx, mut rules_rx) =
@@ -228,6 +368,7 @@ pub async fn run(setup: Setup) -> Result<()> {
     let input = Arc::new(InputControl::default());
     spawn_input(key_tx, Arc::clone(&input));
     let (done_tx, mut done_rx) = mpsc::unbounded_channel();
+    recover_sends(&orders, done_tx.clone());
     let mut clock = tokio::time::interval(Duration::from_secs(1));
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
 
@@ -297,6 +438,16 @@ pub async fn run(setup: Setup) -> Result<()> {
             }
             if let Some(request) = app.pending.take() {
                 send(&store, request, done_tx.clone());
+            }
+            for request in std::mem::take(&mut app.orders_wanted) {
+                let plans = match &request {
+                    OrderRequest::Draft { products } => products
+                        .iter()
+                        .filter_map(|id| app.plan_by_id(id).cloned())
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                run_order(&orders, request, plans, done_tx.clone());
             }
             if std::mem::take(&mut app.refresh_requested) {
                 let _ = live_tx.send(LiveCommand::Refresh);

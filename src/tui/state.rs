@@ -112,6 +112,23 @@ pub enum Action {
         product_id: String,
         result: Result<Option<Override>, String>,
     },
+    /// Draft POs from the products selected for ordering (none selected:
+    /// every product that needs an order, after a confirmation).
+    DraftOrders,
+    /// The purchase orders screen.
+    OpenOrders,
+    /// Read the POs (and the open PO) from the store again.
+    ReloadOrders,
+    /// Approve the highlighted or open PO (after a confirmation).
+    ApprovePo,
+    /// Send the highlighted or open PO to its supplier.
+    SendPo,
+    /// Cancel the highlighted or open PO (after a confirmation).
+    CancelPo,
+    /// The answer to the confirmation popup: yes or no.
+    Confirm(bool),
+    /// A purchase-order task answered (boxed: it holds whole POs).
+    Orders(Box<super::orders::OrdersAnswer>),
 }
 
 /// The fields of the override popup, in tab order.
@@ -226,6 +243,10 @@ pub struct App {
     pub dry_run_request: u64,
     /// $EDITOR on the rules file; taken by the loop.
     pub external_editor_wanted: bool,
+    /// The purchase orders screens, their popups and their sends.
+    pub orders: super::orders::OrdersState,
+    /// Work for the purchase-order tasks; taken by the terminal loop.
+    pub orders_wanted: Vec<super::orders::OrderRequest>,
 }
 
 /// The daily demand of one product, asked of the OMS for the detail.
@@ -441,10 +462,17 @@ impl App {
 
     /// Applies one action.
     pub fn update(&mut self, action: Action) {
-        if let Action::StoreDone { product_id, result } = action {
-            self.store_done(&product_id, result);
-            return;
-        }
+        let action = match action {
+            Action::StoreDone { product_id, result } => {
+                self.store_done(&product_id, result);
+                return;
+            }
+            Action::Orders(answer) => {
+                self.orders_answer(*answer);
+                return;
+            }
+            action => action,
+        };
         if action == Action::ToggleHelp {
             self.help_open = !self.help_open;
             return;
@@ -459,6 +487,18 @@ impl App {
         }
         if self.editor.is_some() {
             self.update_editor(action);
+            return;
+        }
+        if self.orders.confirm.is_some() {
+            self.update_confirm(action);
+            return;
+        }
+        if self.orders.drafted.is_some() {
+            self.update_drafted(action);
+            return;
+        }
+        if self.orders.open {
+            self.update_orders(action);
             return;
         }
         let last = self.view.len().saturating_sub(1);
@@ -583,6 +623,8 @@ impl App {
                 self.message = Some("Nothing selected".to_string());
             }
             Action::ToggleCharts => self.charts_open = !self.charts_open,
+            Action::DraftOrders => self.draft_orders(),
+            Action::OpenOrders => self.open_orders(),
             Action::ExternalEditor => self.external_editor_wanted = true,
             Action::OpenEditor => {
                 let text = self.rules_draft.clone().unwrap_or(self.rules_text.clone());

@@ -74,6 +74,8 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     draw_chips(frame, app, chips);
     if app.editor.is_some() {
         draw_editor(frame, app, body);
+    } else if app.orders.open {
+        super::orders_view::draw_orders(frame, app, body);
     } else if !app.loaded {
         draw_waiting(frame, app, body);
     } else if app.detail_open {
@@ -85,6 +87,7 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     if let Some(form) = &app.form {
         draw_override(frame, app, form, body);
     }
+    super::orders_view::draw_popups(frame, app, body);
     if app.sources_open {
         draw_sources(frame, app, body);
     }
@@ -614,13 +617,13 @@ fn draw_override(frame: &mut Frame, app: &App, form: &OverrideForm, body: Rect) 
 /// A bordered box over whatever is below it.
 /// Where a popup goes: at most this wide and high, centred, `top` lines
 /// below the top of the body.
-struct Place {
-    width: u16,
-    height: u16,
-    top: u16,
+pub(super) struct Place {
+    pub width: u16,
+    pub height: u16,
+    pub top: u16,
 }
 
-fn draw_popup(
+pub(super) fn draw_popup(
     frame: &mut Frame,
     body: Rect,
     place: Place,

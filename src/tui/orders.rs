@@ -1,0 +1,731 @@
+//! The purchase orders screens' state: the list of POs, the open PO, the
+//! confirmation popup, the drafting result, and the sends under way. No
+//! I/O: keys become `OrderRequest`s for the loop's tasks, and their answers
+//! come back as `OrdersAnswer`s.
+
+use std::collections::BTreeMap;
+
+use crate::orders::{PoStatus, Progress, PurchaseOrder, SendAttempt, SendOutcome, Skipped};
+use crate::plan::numbers::fmt_money;
+
+use super::keymap::Screen;
+use super::state::{Action, App};
+
+/// Work for a purchase-order task, taken by the terminal loop.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OrderRequest {
+    /// Every PO, newest first; answered by `OrdersAnswer::Listed`.
+    List {
+        request: u64,
+    },
+    /// One PO with its lines and send attempts (`OrdersAnswer::Loaded`).
+    Load {
+        request: u64,
+        number: String,
+    },
+    /// Draft POs for these products from the plans on screen.
+    Draft {
+        products: Vec<String>,
+    },
+    Approve(String),
+    Cancel(String),
+    Send(String),
+}
+
+/// What a purchase-order task answered.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OrdersAnswer {
+    Listed {
+        request: u64,
+        result: Result<Vec<PurchaseOrder>, String>,
+    },
+    Loaded {
+        request: u64,
+        number: String,
+        result: Result<(PurchaseOrder, Vec<SendAttempt>), String>,
+    },
+    /// The POs drafted for `products`, and the products left out.
+    Drafted {
+        products: Vec<String>,
+        result: Result<(Vec<PurchaseOrder>, Vec<Skipped>), String>,
+    },
+    /// An approval or a cancellation.
+    Changed {
+        number: String,
+        change: PoChange,
+        result: Result<PurchaseOrder, String>,
+    },
+    /// A send under way reported.
+    Progress(Progress),
+    Sent {
+        number: String,
+        result: Result<SendOutcome, String>,
+    },
+    /// Sends a crash had cut off, finished at start.
+    Recovered(Result<Vec<Recovered>, String>),
+}
+
+/// A send a crash cut off: the PO and how finishing it went.
+pub type Recovered = (String, Result<SendOutcome, String>);
+
+impl From<OrdersAnswer> for Action {
+    fn from(answer: OrdersAnswer) -> Action {
+        Action::Orders(Box::new(answer))
+    }
+}
+
+/// A status change asked of the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PoChange {
+    Approve,
+    Cancel,
+}
+
+/// What `y` in the confirmation popup does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConfirmAction {
+    Approve(String),
+    Cancel(String),
+    /// Draft POs for these products (every one that needs an order).
+    DraftAll(Vec<String>),
+}
+
+/// A yes/no question in a popup.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Confirm {
+    pub action: ConfirmAction,
+    pub question: String,
+}
+
+/// What drafting did, shown until the buyer closes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DraftedPanel {
+    pub created: Vec<PurchaseOrder>,
+    pub skipped: Vec<Skipped>,
+    pub scroll: u16,
+}
+
+impl DraftedPanel {
+    /// "3 POs drafted, 2 products left out".
+    pub fn summary(&self) -> String {
+        drafted_summary(self.created.len(), self.skipped.len())
+    }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+pub fn drafted_summary(created: usize, skipped: usize) -> String {
+    format!(
+        "{} drafted, {} left out",
+        plural(created, "PO", "POs"),
+        plural(skipped, "product", "products")
+    )
+}
+
+/// The open PO.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PoDetail {
+    pub number: String,
+    /// The request its lines and attempts answer.
+    pub request: u64,
+    /// The list's row until the store answers (then with its lines).
+    pub po: Option<PurchaseOrder>,
+    pub attempts: Vec<SendAttempt>,
+    /// Its lines and attempts have arrived.
+    pub loaded: bool,
+    pub error: Option<String>,
+    /// First line shown (the view stops it at the last screenful).
+    pub scroll: u16,
+}
+
+/// The purchase orders screens.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OrdersState {
+    /// The list of POs is on screen (with the detail over it when open).
+    pub open: bool,
+    pub pos: Vec<PurchaseOrder>,
+    /// The list has been read at least once.
+    pub loaded: bool,
+    /// Why the last read failed.
+    pub error: Option<String>,
+    pub selected: usize,
+    /// First row on screen (kept by the view).
+    pub offset: usize,
+    /// Rows that fit (set by the view; used to page).
+    pub page: usize,
+    pub detail: Option<PoDetail>,
+    pub confirm: Option<Confirm>,
+    pub drafted: Option<DraftedPanel>,
+    /// A draft is under way.
+    pub drafting: bool,
+    /// POs being sent here, with what the send last said.
+    pub sending: BTreeMap<String, String>,
+    /// The last request ids, to drop older answers.
+    pub list_request: u64,
+    pub load_request: u64,
+}
+
+impl OrdersState {
+    pub fn selected_po(&self) -> Option<&PurchaseOrder> {
+        self.pos.get(self.selected)
+    }
+
+    /// The PO the keys act on: the open one, else the highlighted one.
+    pub fn target(&self) -> Option<&PurchaseOrder> {
+        match &self.detail {
+            Some(d) => self
+                .pos
+                .iter()
+                .find(|p| p.po_number == d.number)
+                .or(d.po.as_ref()),
+            None => self.selected_po(),
+        }
+    }
+
+    /// The note beside a PO: the send under way, else the last failure,
+    /// else why it waits for an approval.
+    pub fn note(&self, po: &PurchaseOrder) -> String {
+        if let Some(progress) = self.sending.get(&po.po_number) {
+            return progress.clone();
+        }
+        if let Some(e) = &po.last_error {
+            return format!("send failed: {e}");
+        }
+        if needs_approval(po) {
+            return format!(
+                "needs approval: {}",
+                po.approval_reason
+                    .as_deref()
+                    .unwrap_or("above the threshold")
+            );
+        }
+        if po.status == PoStatus::Sending {
+            return "being sent elsewhere (or cut off)".to_string();
+        }
+        String::new()
+    }
+
+    /// Puts a PO the store returned in place of its row (and the detail).
+    fn replace(&mut self, po: PurchaseOrder) {
+        if let Some(row) = self.pos.iter_mut().find(|p| p.po_number == po.po_number) {
+            *row = po.clone();
+        }
+        if let Some(d) = self.detail.as_mut().filter(|d| d.number == po.po_number) {
+            d.po = Some(po);
+        }
+    }
+
+    fn row_mut(&mut self, number: &str) -> Option<&mut PurchaseOrder> {
+        self.pos.iter_mut().find(|p| p.po_number == number)
+    }
+
+    /// Keeps the highlight on the PO `number` when it is listed.
+    fn select(&mut self, number: Option<&str>) {
+        let at = number.and_then(|n| self.pos.iter().position(|p| p.po_number == n));
+        self.selected = at
+            .unwrap_or(self.selected)
+            .min(self.pos.len().saturating_sub(1));
+    }
+}
+
+/// A PO that may not be sent before someone approves it.
+pub fn needs_approval(po: &PurchaseOrder) -> bool {
+    po.status == PoStatus::PendingApproval
+        || (po.status == PoStatus::Draft && po.approval_reason.is_some())
+}
+
+/// "21,274.39 USD to XYZ Manufacturing".
+fn amount_to(po: &PurchaseOrder) -> String {
+    format!(
+        "{} {} to {}",
+        fmt_money(po.total()),
+        po.currency,
+        po.supplier_name
+    )
+}
+
+/// The first line of an error, for the message line.
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or("")
+}
+
+impl App {
+    /// `P` on the list.
+    pub(super) fn draft_orders(&mut self) {
+        if self.orders.drafting {
+            self.message = Some("Already drafting POs...".to_string());
+            return;
+        }
+        if !self.for_order.is_empty() {
+            let products = self.for_order.iter().cloned().collect();
+            self.request_draft(products);
+            return;
+        }
+        // As `po draft --all-needed`: a suggested order, or a buyer's quantity.
+        let products: Vec<String> = self
+            .plans
+            .iter()
+            .filter(|p| p.needs_order() || p.override_qty.is_some_and(|q| q > 0.0))
+            .map(|p| p.product_id.clone())
+            .collect();
+        if products.is_empty() {
+            self.message = Some("No product needs an order: nothing to draft".to_string());
+            return;
+        }
+        let question = format!(
+            "Draft POs for all {} that need an order? ({})",
+            plural(products.len(), "product", "products"),
+            self.yes_no()
+        );
+        self.orders.confirm = Some(Confirm {
+            action: ConfirmAction::DraftAll(products),
+            question,
+        });
+    }
+
+    fn request_draft(&mut self, products: Vec<String>) {
+        self.orders.drafting = true;
+        self.message = Some(format!(
+            "Drafting POs for {}...",
+            plural(products.len(), "product", "products")
+        ));
+        self.orders_wanted.push(OrderRequest::Draft { products });
+    }
+
+    /// "y/n", as bound.
+    fn yes_no(&self) -> String {
+        let first = |name| {
+            self.keymap
+                .binding(Screen::Confirm, name)
+                .and_then(|b| b.keys.first())
+                .map(|k| k.label(&self.theme))
+                .unwrap_or_default()
+        };
+        format!("{}/{}", first("yes"), first("no"))
+    }
+
+    /// `O` on the list: the POs, read again from the store.
+    pub(super) fn open_orders(&mut self) {
+        self.orders.open = true;
+        self.orders.detail = None;
+        self.message = None;
+        self.reload_orders();
+    }
+
+    fn reload_orders(&mut self) {
+        self.orders.list_request += 1;
+        self.orders_wanted.push(OrderRequest::List {
+            request: self.orders.list_request,
+        });
+        if let Some(number) = self.orders.detail.as_ref().map(|d| d.number.clone()) {
+            self.load_po(number);
+        }
+    }
+
+    fn load_po(&mut self, number: String) {
+        self.orders.load_request += 1;
+        let request = self.orders.load_request;
+        if let Some(d) = self.orders.detail.as_mut() {
+            d.request = request;
+        }
+        self.orders_wanted
+            .push(OrderRequest::Load { request, number });
+    }
+
+    /// Keys on the list of POs and on the open PO.
+    pub(super) fn update_orders(&mut self, action: Action) {
+        if let Some(detail) = self.orders.detail.as_mut() {
+            let page = u16::try_from(self.orders.page.max(1)).unwrap_or(u16::MAX);
+            let scroll = match action {
+                Action::Up => Some(detail.scroll.saturating_sub(1)),
+                Action::Down => Some(detail.scroll.saturating_add(1)),
+                Action::PageUp => Some(detail.scroll.saturating_sub(page)),
+                Action::PageDown => Some(detail.scroll.saturating_add(page)),
+                Action::Top => Some(0),
+                Action::Bottom => Some(u16::MAX),
+                _ => None,
+            };
+            if let Some(scroll) = scroll {
+                detail.scroll = scroll;
+                return;
+            }
+        }
+        let o = &mut self.orders;
+        let last = o.pos.len().saturating_sub(1);
+        match action {
+            Action::Up => o.selected = o.selected.saturating_sub(1),
+            Action::Down => o.selected = (o.selected + 1).min(last),
+            Action::PageUp => o.selected = o.selected.saturating_sub(o.page.max(1)),
+            Action::PageDown => o.selected = (o.selected + o.page.max(1)).min(last),
+            Action::Top => o.selected = 0,
+            Action::Bottom => o.selected = last,
+            Action::OpenDetail => {
+                if let Some(po) = o.selected_po().cloned() {
+                    o.detail = Some(PoDetail {
+                        number: po.po_number.clone(),
+                        request: 0,
+                        po: Some(po.clone()),
+                        attempts: Vec::new(),
+                        loaded: false,
+                        error: None,
+                        scroll: 0,
+                    });
+                    self.load_po(po.po_number);
+                }
+            }
+            Action::Back => {
+                self.message = None;
+                if self.orders.detail.take().is_none() {
+                    self.orders.open = false;
+                }
+            }
+            Action::Quit => self.should_quit = true,
+            Action::ReloadOrders => self.reload_orders(),
+            Action::ApprovePo => self.approve_po(),
+            Action::SendPo => self.send_po(),
+            Action::CancelPo => self.cancel_po(),
+            _ => {}
+        }
+    }
+
+    fn approve_po(&mut self) {
+        let Some(po) = self.orders.target() else {
+            return;
+        };
+        if !matches!(po.status, PoStatus::Draft | PoStatus::PendingApproval) {
+            self.message = Some(format!(
+                "{} is {}: only a draft or a PO waiting for approval is approved",
+                po.po_number, po.status
+            ));
+            return;
+        }
+        let number = po.po_number.clone();
+        let question = format!("Approve {number}: {}? {}", amount_to(po), self.yes_no());
+        self.orders.confirm = Some(Confirm {
+            action: ConfirmAction::Approve(number),
+            question,
+        });
+    }
+
+    fn cancel_po(&mut self) {
+        let Some(po) = self.orders.target() else {
+            return;
+        };
+        let number = po.po_number.clone();
+        let refusal = match po.status {
+            PoStatus::Draft | PoStatus::PendingApproval | PoStatus::Approved => None,
+            PoStatus::Sending | PoStatus::Sent | PoStatus::Acknowledged => Some(format!(
+                "{number} is {}: the supplier has it; cancel with the supplier, then close it (buyerdesk po close {number})",
+                po.status
+            )),
+            _ => Some(format!("{number} is {}: nothing to cancel", po.status)),
+        };
+        if let Some(refusal) = refusal {
+            self.message = Some(refusal);
+            return;
+        }
+        let question = format!("Cancel {number}: {}? {}", amount_to(po), self.yes_no());
+        self.orders.confirm = Some(Confirm {
+            action: ConfirmAction::Cancel(number),
+            question,
+        });
+    }
+
+    fn send_po(&mut self) {
+        let Some(po) = self.orders.target() else {
+            return;
+        };
+        let number = po.po_number.clone();
+        let refusal = if self.orders.sending.contains_key(&number) {
+            Some(format!("{number} is being sent"))
+        } else if needs_approval(po) {
+            let screen = if self.orders.detail.is_some() {
+                Screen::Order
+            } else {
+                Screen::Orders
+            };
+            let keys = self.keymap.keys_phrase(screen, "approve", &self.theme);
+            Some(if keys.is_empty() {
+                format!("{number} needs approval first")
+            } else {
+                format!("{number} needs approval first: {keys}")
+            })
+        } else {
+            match po.status {
+                PoStatus::Sent | PoStatus::Acknowledged | PoStatus::Received | PoStatus::Closed => {
+                    Some(format!(
+                        "{number} was sent at {}: it is never sent twice",
+                        po.sent_at.as_deref().unwrap_or("?")
+                    ))
+                }
+                PoStatus::Cancelled => Some(format!("{number} is cancelled")),
+                _ => None,
+            }
+        };
+        if let Some(refusal) = refusal {
+            self.message = Some(refusal);
+            return;
+        }
+        self.orders
+            .sending
+            .insert(number.clone(), "sending...".to_string());
+        self.message = Some(format!("Sending {number}..."));
+        self.orders_wanted.push(OrderRequest::Send(number));
+    }
+
+    /// Keys while the confirmation popup is open: only yes and no (and
+    /// Ctrl-C) do anything.
+    pub(super) fn update_confirm(&mut self, action: Action) {
+        let yes = match action {
+            Action::Confirm(yes) => yes,
+            Action::Back => false,
+            Action::Quit => {
+                self.should_quit = true;
+                return;
+            }
+            _ => return,
+        };
+        let Some(confirm) = self.orders.confirm.take() else {
+            return;
+        };
+        if !yes {
+            self.message = Some(match confirm.action {
+                ConfirmAction::Approve(n) => format!("{n} not approved"),
+                ConfirmAction::Cancel(n) => format!("{n} not cancelled"),
+                ConfirmAction::DraftAll(_) => "Nothing drafted".to_string(),
+            });
+            return;
+        }
+        match confirm.action {
+            ConfirmAction::Approve(number) => {
+                self.message = Some(format!("Approving {number}..."));
+                self.orders_wanted.push(OrderRequest::Approve(number));
+            }
+            ConfirmAction::Cancel(number) => {
+                self.message = Some(format!("Cancelling {number}..."));
+                self.orders_wanted.push(OrderRequest::Cancel(number));
+            }
+            ConfirmAction::DraftAll(products) => self.request_draft(products),
+        }
+    }
+
+    /// Keys while the drafting result is shown: scroll, close.
+    pub(super) fn update_drafted(&mut self, action: Action) {
+        let Some(panel) = self.orders.drafted.as_mut() else {
+            return;
+        };
+        match action {
+            Action::Up => panel.scroll = panel.scroll.saturating_sub(1),
+            Action::Down => panel.scroll = panel.scroll.saturating_add(1),
+            Action::PageUp => panel.scroll = panel.scroll.saturating_sub(10),
+            Action::PageDown => panel.scroll = panel.scroll.saturating_add(10),
+            Action::Back => self.orders.drafted = None,
+            Action::Quit => self.should_quit = true,
+            _ => {}
+        }
+    }
+
+    /// An answer of a purchase-order task. Answers to older requests are
+    /// dropped; after every draft, approval, send or cancellation the plan
+    /// is refreshed (products on a PO show it).
+    pub(super) fn orders_answer(&mut self, answer: OrdersAnswer) {
+        match answer {
+            OrdersAnswer::Listed { request, result } => {
+                if request != self.orders.list_request {
+                    return;
+                }
+                match result {
+                    Ok(pos) => {
+                        let keep = self.orders.selected_po().map(|p| p.po_number.clone());
+                        self.orders.pos = pos;
+                        self.orders.loaded = true;
+                        self.orders.error = None;
+                        self.orders.select(keep.as_deref());
+                    }
+                    Err(e) => {
+                        self.message = Some(format!("POs not read: {}", first_line(&e)));
+                        self.orders.error = Some(e);
+                    }
+                }
+            }
+            OrdersAnswer::Loaded {
+                request,
+                number,
+                result,
+            } => {
+                let Some(d) = self.orders.detail.as_mut() else {
+                    return;
+                };
+                if d.request != request || d.number != number {
+                    return;
+                }
+                match result {
+                    Ok((po, attempts)) => {
+                        d.attempts = attempts;
+                        d.loaded = true;
+                        d.error = None;
+                        self.orders.replace(po);
+                    }
+                    Err(e) => d.error = Some(e),
+                }
+            }
+            OrdersAnswer::Drafted { products, result } => {
+                self.orders.drafting = false;
+                self.refresh_requested = true;
+                match result {
+                    Ok((created, skipped)) => {
+                        // The products now on a PO are no longer selected.
+                        for id in &products {
+                            if !skipped.iter().any(|s| &s.product_id == id) {
+                                self.for_order.remove(id);
+                            }
+                        }
+                        let panel = DraftedPanel {
+                            created,
+                            skipped,
+                            scroll: 0,
+                        };
+                        self.message = Some(panel.summary());
+                        let first = panel.created.first().map(|p| p.po_number.clone());
+                        // Listed at once, newest first, until the list is read.
+                        for po in &panel.created {
+                            if !self.orders.pos.iter().any(|p| p.po_number == po.po_number) {
+                                self.orders.pos.insert(0, po.clone());
+                            }
+                        }
+                        self.orders.open = true;
+                        self.orders.detail = None;
+                        self.orders.loaded = true;
+                        self.orders.select(first.as_deref());
+                        if !panel.skipped.is_empty() {
+                            self.orders.drafted = Some(panel);
+                        }
+                        self.orders.list_request += 1;
+                        self.orders_wanted.push(OrderRequest::List {
+                            request: self.orders.list_request,
+                        });
+                    }
+                    Err(e) => {
+                        self.message = Some(format!("No PO drafted: {}", first_line(&e)));
+                    }
+                }
+            }
+            OrdersAnswer::Changed {
+                number,
+                change,
+                result,
+            } => {
+                self.refresh_requested = true;
+                match result {
+                    Ok(po) => {
+                        self.message = Some(match change {
+                            PoChange::Approve => format!(
+                                "{number} approved by {}: {}",
+                                po.approved_by.as_deref().unwrap_or("?"),
+                                amount_to(&po)
+                            ),
+                            PoChange::Cancel => {
+                                format!("{number} cancelled; its products are free for new POs")
+                            }
+                        });
+                        self.orders.replace(po);
+                    }
+                    Err(e) => {
+                        let what = match change {
+                            PoChange::Approve => "not approved",
+                            PoChange::Cancel => "not cancelled",
+                        };
+                        self.message = Some(format!("{number} {what}: {}", first_line(&e)));
+                        self.reload_orders();
+                    }
+                }
+            }
+            OrdersAnswer::Progress(progress) => {
+                let (number, note) = match progress {
+                    Progress::Attempt {
+                        po, attempt, of, ..
+                    } => (po, format!("sending: attempt {attempt}/{of}")),
+                    Progress::Retrying {
+                        po, wait, reason, ..
+                    } => (
+                        po,
+                        format!("retry in {:.1} s: {reason}", wait.as_secs_f64()),
+                    ),
+                };
+                // Claimed by now: the store says sending.
+                if let Some(row) = self.orders.row_mut(&number) {
+                    if matches!(row.status, PoStatus::Draft | PoStatus::Approved) {
+                        row.status = PoStatus::Sending;
+                    }
+                }
+                self.orders.sending.insert(number, note);
+            }
+            OrdersAnswer::Sent { number, result } => {
+                self.orders.sending.remove(&number);
+                self.refresh_requested = true;
+                match result {
+                    Ok(o) => {
+                        self.message = Some(format!(
+                            "{number} sent via {} ({})",
+                            o.channel,
+                            plural(o.attempts as usize, "attempt", "attempts")
+                        ));
+                        if let Some(row) = self.orders.row_mut(&number) {
+                            row.status = PoStatus::Sent;
+                            row.last_error = None;
+                            row.confirmation = Some(o.confirmation);
+                        }
+                    }
+                    Err(e) => {
+                        let e = first_line(&e).to_string();
+                        // The store keeps why; the row shows it at once.
+                        let prefix = format!("{number} not sent: ");
+                        if let Some(reason) = e.strip_prefix(&prefix) {
+                            if let Some(row) = self.orders.row_mut(&number) {
+                                row.last_error = Some(reason.to_string());
+                                if row.status == PoStatus::Sending {
+                                    row.status = PoStatus::Approved;
+                                }
+                            }
+                        }
+                        self.message = Some(e);
+                    }
+                }
+                self.reload_orders();
+            }
+            OrdersAnswer::Recovered(result) => match result {
+                Ok(done) if done.is_empty() => {}
+                Ok(done) => {
+                    let said: Vec<String> = done
+                        .into_iter()
+                        .map(|(number, r)| {
+                            self.orders.sending.remove(&number);
+                            match r {
+                                Ok(_) => {
+                                    format!("{number}: send finished after a crash (same key)")
+                                }
+                                Err(e) => format!(
+                                    "{number}: the send a crash cut off failed again: {}",
+                                    first_line(&e)
+                                ),
+                            }
+                        })
+                        .collect();
+                    self.message = Some(said.join("; "));
+                    self.refresh_requested = true;
+                    if self.orders.open {
+                        self.reload_orders();
+                    }
+                }
+                Err(e) => {
+                    self.message = Some(format!(
+                        "Sends cut off by a crash not checked: {}",
+                        first_line(&e)
+                    ));
+                }
+            },
+        }
+    }
+}
