@@ -1607,6 +1607,7 @@ fn po_detail() -> App {
             channel: "http https://hub.example/po".into(),
             outcome: if n < 5 { "retry" } else { "failed" }.into(),
             detail: Some("HTTP 503: upstream unavailable".into()),
+            finished_at: Some(format!("2026-11-21T09:3{n}:10Z")),
         })
         .collect();
     app.update(Action::from(OrdersAnswer::Loaded {
