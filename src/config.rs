@@ -258,7 +258,11 @@ pub fn parse(text: &str, file: &str) -> Result<FileConfig, ConfigError> {
     let mut cfg: FileConfig = toml::from_str(text).map_err(|e| ConfigError {
         file: file.to_string(),
         line: e.span().map(|s| line_of_offset(text, s.start)).unwrap_or(1),
-        message: e.message().trim().to_string(),
+        message: match e.message().trim() {
+            // toml says nothing for some characters (a NUL byte).
+            "" => "not valid TOML here (a control character?)".to_string(),
+            m => m.to_string(),
+        },
     })?;
     if let Some(v) = cfg.general.refresh_secs {
         if !(v.is_finite() && (1.0..=86_400.0).contains(&v)) {
@@ -814,5 +818,93 @@ mod tests {
             redact_url("sqlite:///tmp/a.sqlite"),
             "sqlite:///tmp/a.sqlite"
         );
+    }
+}
+
+/// Mutated and arbitrary config files: the loader never panics, and every
+/// refusal names a line of the file.
+#[cfg(test)]
+mod proptests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Pieces that make TOML and our checks go wrong.
+    fn token() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::sample::select(vec![
+                "=",
+                "[",
+                "]",
+                "[[",
+                "\"",
+                "'",
+                "\n",
+                "#",
+                ".",
+                ",",
+                "{",
+                "}",
+                "-1",
+                "0",
+                "1e400",
+                "nan",
+                "inf",
+                "true",
+                "\"http\"",
+                "\"fax\"",
+                "\"ftp://x\"",
+                "\"postgres://u:p@h/db\"",
+                "url",
+                "channel",
+                "[orders]",
+                "[orders.suppliers.X]",
+                "[keys]",
+                "[keys.list]",
+                "preset = \"vim\"",
+                "down = [\"ctrl-c\"]",
+                "refresh_secs = 0",
+                "send_attempts = 99",
+                "[purchasing]\nquery = \"x\"",
+                "é",
+                "\u{0}",
+                "🦀",
+            ])
+            .prop_map(str::to_string),
+            "[ -~]{0,12}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+        #[test]
+        fn a_mutated_config_never_panics_and_errors_name_a_line(
+            edits in prop::collection::vec((any::<prop::sample::Index>(), 0usize..8, token()), 1..6)
+        ) {
+            let mut text = EMBEDDED_CONFIG.to_string();
+            for (at, remove, insert) in edits {
+                let mut i = at.index(text.len() + 1).min(text.len());
+                while !text.is_char_boundary(i) {
+                    i -= 1;
+                }
+                let mut end = (i + remove).min(text.len());
+                while !text.is_char_boundary(end) {
+                    end += 1;
+                }
+                text.replace_range(i..end, &insert);
+            }
+            if let Err(e) = parse(&text, "mutated.toml") {
+                let lines = text.lines().count().max(1);
+                prop_assert!(e.line >= 1 && e.line <= lines + 1, "line {} of {lines}: {e}", e.line);
+                prop_assert!(!e.message.is_empty());
+                prop_assert!(!e.to_string().contains("u:p@"), "no credentials echoed: {e}");
+            }
+        }
+
+        #[test]
+        fn arbitrary_text_never_panics(text in "\\PC{0,300}") {
+            let _ = parse(&text, "arbitrary.toml");
+        }
     }
 }

@@ -618,4 +618,6 @@ pub fn sort_for_buyers(plans: &mut [ProductPlan]) {
 }
 
 #[cfg(test)]
+mod proptests;
+#[cfg(test)]
 mod tests;
