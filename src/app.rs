@@ -50,6 +50,9 @@ pub async fn plan_products(
 ) -> Result<(Vec<ProductPlan>, PlanTimings)> {
     let start = Instant::now();
     let filter: Vec<String> = products.iter().map(|p| p.trim().to_string()).collect();
+    if let Some(bad) = filter.iter().find(|p| p.chars().any(char::is_control)) {
+        bail!("product id {bad:?} holds a control character: no product id has one");
+    }
     let rows = sources
         .load(
             (!filter.is_empty()).then_some(filter.as_slice()),

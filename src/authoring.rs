@@ -141,7 +141,7 @@ pub async fn apply(
 /// so that a listing sorts them in order).
 fn keep_in_history(config: &Config, path: &Path, bytes: &[u8]) -> Result<PathBuf> {
     let dir = history_dir(config);
-    std::fs::create_dir_all(&dir)
+    crate::create_private_dir(&dir)
         .with_context(|| format!("{}: cannot create the history folder", dir.display()))?;
     let stem = path
         .file_stem()
@@ -194,12 +194,12 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// `write_atomically` with the file's permission bits (unix).
-pub fn write_atomically_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+fn write_atomically_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    std::fs::create_dir_all(&dir)
+    crate::create_private_dir(&dir)
         .with_context(|| format!("{}: cannot create the folder", dir.display()))?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("rules");
     let (tmp, mut file) = (0u32..)

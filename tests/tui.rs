@@ -1793,3 +1793,22 @@ fn sends_a_crash_cut_off_are_reported_at_start() {
     );
     assert!(app.refresh_requested);
 }
+
+/// Filter text is matched in memory against the plans on screen; SQL in it
+/// is just text that matches nothing, and no request leaves the screen.
+#[test]
+fn sql_typed_into_the_filter_is_only_text() {
+    let mut app = reference_app();
+    app.update(Action::StartFilter);
+    for c in "'; DROP TABLE suppliers; --".chars() {
+        app.update(Action::FilterInput(c));
+    }
+    assert!(ids(&app).is_empty());
+    assert!(app.pending.is_none() && !app.refresh_requested);
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
+    term.draw(|f| buyerdesk::tui::view::draw(f, &mut app))
+        .unwrap();
+    app.update(Action::FilterDone);
+    app.update(Action::ClearFilter);
+    assert_eq!(ids(&app).len(), 4);
+}

@@ -391,10 +391,8 @@ impl Sender {
                     let json_path = outbox.join(format!("{number}.json"));
                     // Each file appears whole or not at all; the JSON last,
                     // so a reader that waits for it finds the CSV too.
-                    crate::authoring::write_atomically_with_mode(&csv_path, &csv, 0o644)
-                        .and_then(|()| {
-                            crate::authoring::write_atomically_with_mode(&json_path, &json, 0o644)
-                        })
+                    crate::authoring::write_atomically(&csv_path, &csv)
+                        .and_then(|()| crate::authoring::write_atomically(&json_path, &json))
                         .map(|()| {
                             format!(
                                 "wrote {number}.json and {number}.csv in {}",

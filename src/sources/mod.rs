@@ -214,10 +214,29 @@ impl Source {
                             .journal_mode(SqliteJournalMode::Delete),
                     };
                     if access == Access::ReadWrite {
-                        if let Some(parent) = opts.get_filename().parent() {
-                            std::fs::create_dir_all(parent).with_context(|| {
+                        let file = opts.get_filename().to_path_buf();
+                        if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
+                            crate::create_private_dir(parent).with_context(|| {
                                 format!("{label}: cannot create {}", parent.display())
                             })?;
+                        }
+                        // A new database file is its owner's only (SQLite's
+                        // journals take the database file's permissions).
+                        if !file.exists() && file.as_os_str() != ":memory:" {
+                            let mut options = std::fs::OpenOptions::new();
+                            options.write(true).create_new(true);
+                            #[cfg(unix)]
+                            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+                            match options.open(&file) {
+                                Ok(_) => {}
+                                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                                Err(e) => {
+                                    return Err(anyhow!(
+                                        "{label}: cannot create {}: {e}",
+                                        file.display()
+                                    ))
+                                }
+                            }
                         }
                     }
                     DbPool::Sqlite(
