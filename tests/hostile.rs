@@ -258,19 +258,20 @@ async fn a_known_password_appears_in_no_output_log_audit_or_file() {
             String::from_utf8_lossy(&out.stderr)
         )
     };
-    let mut said = Vec::new();
-    said.push(run(&good, &["doctor"], None));
-    said.push(run(&good, &["plan", "--product", "PROD-001"], None));
-    said.push(run(&good, &["po", "draft", "--product", "PROD-001"], None));
-    said.push(run(&good, &["po", "send", "PO-000001"], None));
-    said.push(run(&good, &["audit"], None));
-    said.push(run(&broken, &["doctor"], None));
-    said.push(run(&broken, &["plan"], None));
-    said.push(run(&broken, &["po", "draft", "--all-needed"], None));
     // A password inside a URL from the environment (allowed there).
-    let in_url = format!("postgres://postgres:{PASSWORD}@127.0.0.1:1/{}", "nowhere");
-    said.push(run(&good, &["doctor"], Some(&in_url)));
-    said.push(run(&good, &["plan"], Some(&in_url)));
+    let in_url = format!("postgres://postgres:{PASSWORD}@127.0.0.1:1/nowhere");
+    let said = [
+        run(&good, &["doctor"], None),
+        run(&good, &["plan", "--product", "PROD-001"], None),
+        run(&good, &["po", "draft", "--product", "PROD-001"], None),
+        run(&good, &["po", "send", "PO-000001"], None),
+        run(&good, &["audit"], None),
+        run(&broken, &["doctor"], None),
+        run(&broken, &["plan"], None),
+        run(&broken, &["po", "draft", "--all-needed"], None),
+        run(&good, &["doctor"], Some(&in_url)),
+        run(&good, &["plan"], Some(&in_url)),
+    ];
     assert!(
         said[1].contains("PROD-001"),
         "the good config works: {}",
