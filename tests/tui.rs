@@ -63,6 +63,7 @@ fn healthy_sources() -> Vec<SourceStatus> {
             rtt: Some(std::time::Duration::from_millis(3 + i as u64)),
             rows: Some(4),
             error: None,
+            retry_at: None,
         })
         .collect()
 }
