@@ -76,6 +76,7 @@ async fn one_run(purchasing_url: String, plans: &[ProductPlan]) -> Run {
         approval_threshold: config.file.orders.approval_threshold,
         default_currency: "EUR".into(),
         open_products: store.open_products().await.unwrap(),
+        allow_stale: Vec::new(),
     };
     let outcome = store.create_pos(build_drafts(&refs, &opts)).await.unwrap();
     let draft = start.elapsed();

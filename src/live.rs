@@ -5,7 +5,12 @@
 //!
 //! A source that fails a refresh keeps its last rows (rebuilt from the
 //! previous snapshot's inputs), its products are marked SOURCE_STALE, and it
-//! is tried again at the next refresh.
+//! is tried again with backoff (1 s, 2 s, 4 s ... up to the refresh interval
+//! or a minute, whichever is shorter) until it answers: such a retry reads
+//! only the sources that are down and due, and plans again only when one of
+//! them came back. Every refresh also tries every source that is down. A
+//! read either succeeds whole or changes nothing: a source cut off in the
+//! middle of its rows keeps its previous rows, all of them.
 //!
 //! It also owns the rules in force: rules applied from the app
 //! (`LiveCommand::ApplyRules`) or changed on disk (the rules file is
@@ -56,6 +61,9 @@ pub struct SourceStatus {
     pub rows: Option<usize>,
     /// Why the last attempt failed (URL redacted).
     pub error: Option<String>,
+    /// While it is down: when it is tried next (backoff, see
+    /// `retry_delay`).
+    pub retry_at: Option<DateTime<Local>>,
 }
 
 impl SourceStatus {
@@ -81,6 +89,7 @@ impl SourceStatus {
             rtt: None,
             rows: None,
             error,
+            retry_at: None,
         }
     }
 
@@ -96,12 +105,38 @@ impl SourceStatus {
         self.rtt = Some(rtt);
         self.rows = Some(rows);
         self.error = None;
+        self.retry_at = None;
     }
 
-    fn failed(&mut self, e: &anyhow::Error) {
+    /// The attempt failed; `failures` counts this one.
+    fn failed(&mut self, e: &anyhow::Error, failures: u32, every: Duration) {
         self.state = LinkState::Down;
         self.error = Some(format!("{e:#}"));
+        self.retry_at = chrono::Duration::from_std(retry_delay(failures, every))
+            .ok()
+            .map(|d| Local::now() + d);
     }
+
+    /// Down and due for another try at `now`.
+    fn due(&self, now: DateTime<Local>) -> bool {
+        self.state == LinkState::Down && self.retry_at.is_none_or(|t| t <= now)
+    }
+}
+
+/// The first retry of a source that is down comes this long after the
+/// failure; every further failure doubles the wait.
+pub const RETRY_FIRST: Duration = Duration::from_secs(1);
+/// The longest wait between two tries of a source that is down (shorter
+/// when the refresh interval is).
+pub const RETRY_MAX: Duration = Duration::from_secs(60);
+
+/// How long after its `failures`-th failure in a row a source is tried
+/// again: 1 s, 2 s, 4 s ... capped at the refresh interval and a minute.
+pub fn retry_delay(failures: u32, every: Duration) -> Duration {
+    let doubled = RETRY_FIRST.saturating_mul(1u32 << failures.saturating_sub(1).min(16));
+    doubled
+        .min(every.min(RETRY_MAX))
+        .max(Duration::from_millis(100))
 }
 
 /// New and changed plans from one refresh.
@@ -227,7 +262,7 @@ pub fn spawn_with_rules_events(
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
     let (event_tx, event_rx) = mpsc::unbounded_channel();
     let (rules_tx, rules_rx) = mpsc::unbounded_channel();
-    let worker = Worker::new(config, rules, store);
+    let worker = Worker::new(config, rules, store, every);
     tokio::spawn(run(worker, every, cmd_rx, event_tx, rules_tx));
     (cmd_tx, event_rx, rules_rx)
 }
@@ -258,6 +293,23 @@ async fn run(
     }
     let mut reload_at: Option<tokio::time::Instant> = None;
     let mut reload_queued = false;
+    // The next retry of the sources that are down, when it comes before
+    // the next refresh; and whether the refresh under way is such a retry.
+    let mut retry: Option<tokio::time::Instant> = None;
+    let mut running_retry = false;
+    macro_rules! start_refresh {
+        ($partial:expr) => {{
+            let events = events.clone();
+            let mut w = idle.take().expect("no refresh runs");
+            let partial = $partial;
+            running_retry = partial;
+            retry = None;
+            running = Some(tokio::spawn(async move {
+                w.refresh(&events, partial).await;
+                w
+            }));
+        }};
+    }
     loop {
         tokio::select! {
             command = commands.recv() => match command {
@@ -329,19 +381,24 @@ async fn run(
                 if std::mem::take(&mut reload_queued) {
                     switched |= worker!().reload_rules(&rules_events);
                 }
-                next = if std::mem::take(&mut again) || switched {
-                    tokio::time::Instant::now()
-                } else {
-                    tokio::time::Instant::now() + every
-                };
+                let was_retry = std::mem::take(&mut running_retry);
+                if std::mem::take(&mut again) || switched {
+                    next = tokio::time::Instant::now();
+                } else if !was_retry {
+                    // A retry of the sources that are down does not put
+                    // off the next refresh of them all.
+                    next = tokio::time::Instant::now() + every;
+                }
+                retry = worker!()
+                    .next_retry()
+                    .map(|wait| tokio::time::Instant::now() + wait)
+                    .filter(|at| *at < next);
             }
             _ = tokio::time::sleep_until(next), if running.is_none() => {
-                let events = events.clone();
-                let mut w = idle.take().expect("no refresh runs");
-                running = Some(tokio::spawn(async move {
-                    w.refresh(&events).await;
-                    w
-                }));
+                start_refresh!(false);
+            }
+            _ = tokio::time::sleep_until(retry.unwrap_or(next)), if running.is_none() && retry.is_some() => {
+                start_refresh!(true);
             }
         }
     }
@@ -360,6 +417,8 @@ struct Slot<S, R> {
     /// Whether a read ever succeeded (its rows are in the last inputs).
     loaded: bool,
     fresh: Option<R>,
+    /// Failed attempts in a row (the backoff).
+    failures: u32,
 }
 
 impl<S, R> Slot<S, R> {
@@ -369,6 +428,7 @@ impl<S, R> Slot<S, R> {
             status: SourceStatus::new(config, kind),
             loaded: false,
             fresh: None,
+            failures: 0,
         }
     }
 }
@@ -387,6 +447,13 @@ struct Worker {
     supplier: Slot<supplier::SupplierSource, Vec<SupplierRow>>,
     uom: Slot<uom::UomSource, Vec<UomRow>>,
     purchasing: SourceStatus,
+    /// Failed reads of the purchasing store in a row (the backoff).
+    purchasing_failures: u32,
+    /// The overrides and open POs were read once: plans without them
+    /// would show suggestions the buyers already changed.
+    purchasing_loaded: bool,
+    /// The refresh interval (caps the backoff).
+    every: Duration,
     /// The OMS source for history requests answered between refreshes.
     oms_for_history: Arc<Mutex<Option<oms::OmsSource>>>,
     /// The last snapshot's inputs, sorted by product id.
@@ -406,9 +473,12 @@ struct Worker {
 }
 
 impl Worker {
-    fn new(config: Config, rules: RuleSet, store: Store) -> Worker {
+    fn new(config: Config, rules: RuleSet, store: Store, every: Duration) -> Worker {
         let mut purchasing = SourceStatus::new(&config, SourceKind::Purchasing);
-        purchasing.state = LinkState::Up;
+        // Opened while it was down, it is tried at the first refresh.
+        if store.is_migrated() {
+            purchasing.state = LinkState::Up;
+        }
         purchasing.backend = Some(store.source.backend);
         purchasing.url = store.source.resolved.redacted_url.clone();
         Worker {
@@ -417,6 +487,9 @@ impl Worker {
             supplier: Slot::new(&config, SourceKind::Supplier),
             uom: Slot::new(&config, SourceKind::Uom),
             purchasing,
+            purchasing_failures: 0,
+            purchasing_loaded: false,
+            every,
             config,
             rules,
             store,
@@ -589,28 +662,115 @@ impl Worker {
         self.store.source.close().await;
     }
 
+    /// When the next source that is down is due for a retry (zero when
+    /// one is overdue); `None` when every source is up.
+    fn next_retry(&self) -> Option<Duration> {
+        let now = Local::now();
+        [
+            &self.oms.status,
+            &self.inventory.status,
+            &self.supplier.status,
+            &self.uom.status,
+            &self.purchasing,
+        ]
+        .into_iter()
+        .filter(|s| s.state == LinkState::Down)
+        .map(|s| {
+            s.retry_at
+                .and_then(|t| (t - now).to_std().ok())
+                .unwrap_or(Duration::ZERO)
+        })
+        .min()
+    }
+
     /// One refresh: read every source (connecting those that are not),
-    /// re-plan what changed, report.
-    async fn refresh(&mut self, events: &mpsc::UnboundedSender<LiveEvent>) {
+    /// re-plan what changed, report. A `retry` reads only the sources that
+    /// are down and due, and plans only when one of them answered.
+    ///
+    /// The sources are read concurrently and the refresh waits for all of
+    /// them: a source that hangs holds it up to its own query (or connect)
+    /// timeout, after which it counts as failed and the others' fresh rows
+    /// are planned.
+    async fn refresh(&mut self, events: &mpsc::UnboundedSender<LiveEvent>, retry: bool) {
         let (config, rules, store) = (&self.config, &self.rules, &self.store);
         let started = Local::now();
         let clock = Instant::now();
         let with_history = crate::app::needs_history(rules);
+        let every = self.every;
+        // In a retry, only the sources that are down and due.
+        let due = |s: &SourceStatus| !retry || s.due(started);
+        let read_purchasing = due(&self.purchasing);
+        let came_back = |s: &SourceStatus| s.state != LinkState::Up;
+        let was_down = [
+            came_back(&self.oms.status),
+            came_back(&self.inventory.status),
+            came_back(&self.supplier.status),
+            came_back(&self.uom.status),
+            came_back(&self.purchasing),
+        ];
+        let (oms_due, inventory_due, supplier_due, uom_due) = (
+            due(&self.oms.status),
+            due(&self.inventory.status),
+            due(&self.supplier.status),
+            due(&self.uom.status),
+        );
         let (_, _, _, _, overrides_r) = tokio::join!(
-            read(&mut self.oms, config, SourceKind::Oms, with_history),
-            read(&mut self.inventory, config, SourceKind::Inventory, false),
-            read(&mut self.supplier, config, SourceKind::Supplier, false),
-            read(&mut self.uom, config, SourceKind::Uom, false),
+            read(
+                &mut self.oms,
+                config,
+                SourceKind::Oms,
+                with_history,
+                every,
+                oms_due
+            ),
+            read(
+                &mut self.inventory,
+                config,
+                SourceKind::Inventory,
+                false,
+                every,
+                inventory_due
+            ),
+            read(
+                &mut self.supplier,
+                config,
+                SourceKind::Supplier,
+                false,
+                every,
+                supplier_due
+            ),
+            read(
+                &mut self.uom,
+                config,
+                SourceKind::Uom,
+                false,
+                every,
+                uom_due
+            ),
             async {
+                if !read_purchasing {
+                    return None;
+                }
                 let t = Instant::now();
-                let overrides = store.overrides().await?;
-                let open_pos = store.open_pos_by_product().await?;
-                Ok::<_, anyhow::Error>((overrides, open_pos, t.elapsed()))
+                Some(
+                    async {
+                        // Opened while it was down: migrated on its first
+                        // answer.
+                        store.ensure_migrated().await?;
+                        let overrides = store.overrides().await?;
+                        let open_pos = store.open_pos_by_product().await?;
+                        Ok::<_, anyhow::Error>((overrides, open_pos, t.elapsed()))
+                    }
+                    .await,
+                )
             },
         );
         *self.oms_for_history.lock().expect("not poisoned") = self.oms.source.clone();
         match overrides_r {
-            Ok((list, open_pos, rtt)) => {
+            None => {}
+            Some(Ok((list, open_pos, rtt))) => {
+                self.purchasing_failures = 0;
+                self.purchasing_loaded = true;
                 self.purchasing.ok(rtt, list.len(), Local::now());
                 self.overrides = list
                     .into_iter()
@@ -618,22 +778,39 @@ impl Worker {
                     .collect();
                 self.open_pos = open_pos;
             }
-            Err(e) => {
+            Some(Err(e)) => {
                 tracing::warn!("purchasing store: {e:#}");
-                self.purchasing.failed(&e);
+                self.purchasing_failures += 1;
+                self.purchasing.failed(&e, self.purchasing_failures, every);
             }
         }
         let load = clock.elapsed();
         let statuses = self.statuses();
+        let is_up = [
+            self.oms.status.state,
+            self.inventory.status.state,
+            self.supplier.status.state,
+            self.uom.status.state,
+            self.purchasing.state,
+        ]
+        .map(|s| s == LinkState::Up);
+        let any_came_back = was_down.iter().zip(is_up).any(|(down, up)| *down && up);
+        if retry && !any_came_back {
+            // Still down: nothing new to plan.
+            let _ = events.send(LiveEvent::Sources(statuses));
+            return;
+        }
         let waiting = [
             self.oms.loaded,
             self.inventory.loaded,
             self.supplier.loaded,
             self.uom.loaded,
+            self.purchasing_loaded,
         ]
         .contains(&false);
         if waiting {
-            // Planning without a source would suggest orders from nothing.
+            // Planning without a source would suggest orders from nothing,
+            // and without the purchasing store ignore the overrides.
             let _ = events.send(LiveEvent::Sources(statuses));
             return;
         }
@@ -826,11 +1003,21 @@ fn watch_rules_file(
 }
 
 /// Connects the slot's source if needed and reads it; the outcome goes into
-/// the slot's status (and its rows into `fresh`).
-async fn read<S>(slot: &mut Slot<S, S::Rows>, config: &Config, kind: SourceKind, with_history: bool)
-where
+/// the slot's status (and its rows into `fresh`, only when the whole read
+/// succeeded). Nothing happens when it is not `due`.
+async fn read<S>(
+    slot: &mut Slot<S, S::Rows>,
+    config: &Config,
+    kind: SourceKind,
+    with_history: bool,
+    every: Duration,
+    due: bool,
+) where
     S: Opened + Clone,
 {
+    if !due {
+        return;
+    }
     let clock = Instant::now();
     let result = async {
         let source = match &slot.source {
@@ -846,13 +1033,15 @@ where
     .await;
     match result {
         Ok((rows, n)) => {
+            slot.failures = 0;
             slot.status.ok(clock.elapsed(), n, Local::now());
             slot.fresh = Some(rows);
             slot.loaded = true;
         }
         Err(e) => {
             tracing::warn!("{kind} source: {e:#}");
-            slot.status.failed(&e);
+            slot.failures += 1;
+            slot.status.failed(&e, slot.failures, every);
             slot.fresh = None;
         }
     }

@@ -261,7 +261,15 @@ async fn run(cli: Cli, config: Config) -> Result<ExitCode> {
                 return print_plan(&config, &[], Format::Table, None).await;
             }
             let rules = app::load_rules(&config, None)?;
-            let store = buyerdesk::store::Store::open(&config).await?;
+            // The screen opens without its purchasing database: it names it
+            // as down and the live task retries it with backoff.
+            let store = match buyerdesk::store::Store::open(&config).await {
+                Ok(store) => store,
+                Err(e) => {
+                    tracing::warn!("purchasing database down at start: {e:#}");
+                    buyerdesk::store::Store::open_lazy(&config).await?
+                }
+            };
             let refresh = config.refresh_interval();
             let config_keymap = config.file.keymap.clone();
             buyerdesk::tui::run::run(buyerdesk::tui::run::Setup {

@@ -63,6 +63,7 @@ fn healthy_sources() -> Vec<SourceStatus> {
             rtt: Some(std::time::Duration::from_millis(3 + i as u64)),
             rows: Some(4),
             error: None,
+            retry_at: None,
         })
         .collect()
 }
@@ -1675,7 +1676,8 @@ fn p_drafts_the_selected_products_and_shows_what_was_left_out() {
     assert_eq!(
         requests(&mut app),
         [OrderRequest::Draft {
-            products: products.clone()
+            products: products.clone(),
+            allow_stale: Vec::new(),
         }],
         "exactly the selected products"
     );
@@ -1757,7 +1759,8 @@ fn p_without_a_selection_asks_before_drafting_every_needed_product() {
     assert_eq!(
         requests(&mut app),
         [OrderRequest::Draft {
-            products: vec!["PROD-001".into(), "PROD-002".into(), "PROD-003".into()]
+            products: vec!["PROD-001".into(), "PROD-002".into(), "PROD-003".into()],
+            allow_stale: Vec::new(),
         }]
     );
     // A failed draft: the message, the list stays.
@@ -1811,4 +1814,71 @@ fn sql_typed_into_the_filter_is_only_text() {
     app.update(Action::FilterDone);
     app.update(Action::ClearFilter);
     assert_eq!(ids(&app).len(), 4);
+}
+
+/// Inventory is stale (read 2 minutes ago): `P` drafts nothing until the
+/// buyer confirms a question that names inventory and the age of its data;
+/// `n` drafts nothing; `y` drafts with inventory's last data allowed, and
+/// only inventory's.
+#[test]
+fn p_with_stale_data_asks_naming_the_stale_sources() {
+    let ctx = PlanContext {
+        stale_sources: vec![plan::StaleSource {
+            source: "inventory".into(),
+            as_of: "09:58:00".into(),
+            error: "inventory source (postgres://inv-db:5432/inventory): connection refused".into(),
+        }],
+        ..Default::default()
+    };
+    let plans = plan::plan_all(&plan::join(reference_rows()), &ctx, &RuleSet::embedded());
+    let mut app = App::new(plans);
+    app.now = orders_clock();
+    let mut sources = healthy_sources();
+    let inventory = &mut sources[SourceKind::Inventory as usize];
+    inventory.state = LinkState::Down;
+    inventory.last_ok = Some(orders_clock() - chrono::Duration::seconds(120));
+    inventory.error = Some("connection refused".into());
+    app.apply_sources(sources);
+
+    // One product selected.
+    app.update(Action::SortBy(Column::Product));
+    app.update(Action::Top);
+    app.update(Action::ToggleSelect);
+    press(&mut app, KeyCode::Char('P'), KeyModifiers::SHIFT);
+    assert!(requests(&mut app).is_empty(), "nothing before the answer");
+    let question = &app.orders.confirm.as_ref().expect("a question").question;
+    assert_eq!(
+        question,
+        "inventory (read 2m ago) is stale: draft from its last data anyway? (y/n)"
+    );
+    press(&mut app, KeyCode::Char('n'), KeyModifiers::NONE);
+    assert!(requests(&mut app).is_empty());
+    assert_eq!(
+        app.message.as_deref(),
+        Some("Nothing drafted: inventory stale")
+    );
+
+    press(&mut app, KeyCode::Char('P'), KeyModifiers::SHIFT);
+    assert!(render(&mut app, 80, 24).contains("inventory (read 2m ago) is stale"));
+    press(&mut app, KeyCode::Char('y'), KeyModifiers::NONE);
+    assert_eq!(
+        requests(&mut app),
+        [OrderRequest::Draft {
+            products: vec!["PROD-001".into()],
+            allow_stale: vec!["inventory".into()],
+        }]
+    );
+
+    // Nothing selected: one question for all, naming the stale source too.
+    let mut app2 = App::new(app.plans.clone());
+    app2.now = app.now;
+    app2.apply_sources(app.sources.clone());
+    press(&mut app2, KeyCode::Char('P'), KeyModifiers::SHIFT);
+    let question = &app2.orders.confirm.as_ref().expect("a question").question;
+    assert!(
+        question.starts_with(
+            "Draft POs for all 3 products that need an order? inventory (read 2m ago) is stale"
+        ),
+        "{question}"
+    );
 }

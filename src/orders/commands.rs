@@ -33,16 +33,36 @@ pub async fn draft_options(config: &Config, store: &Store) -> Result<DraftOption
         approval_threshold: config.file.orders.approval_threshold,
         default_currency: config.file.orders.currency.clone(),
         open_products: store.open_products().await?,
+        allow_stale: Vec::new(),
     })
 }
 
-/// Drafts POs from `plans` and saves them.
+/// Drafts POs from `plans` and saves them (products with stale data are
+/// left out).
 pub async fn draft_plans(
     config: &Config,
     store: &Store,
     plans: &[&ProductPlan],
 ) -> Result<DraftOutcome> {
-    let opts = draft_options(config, store).await?;
+    draft_plans_allowing_stale(config, store, plans, &[]).await
+}
+
+/// `draft_plans`, drafting also from the last data of the stale sources
+/// the buyer confirmed (`DraftOptions::allow_stale`).
+pub async fn draft_plans_allowing_stale(
+    config: &Config,
+    store: &Store,
+    plans: &[&ProductPlan],
+    allow_stale: &[String],
+) -> Result<DraftOutcome> {
+    let mut opts = draft_options(config, store).await?;
+    opts.allow_stale = allow_stale.to_vec();
+    if !allow_stale.is_empty() {
+        tracing::info!(
+            "drafting with the buyer's confirmation to use the last data of: {}",
+            allow_stale.join(", ")
+        );
+    }
     let drafts = build_drafts(plans, &opts);
     store.create_pos(drafts).await
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::{cents_text, PoLine};
 use crate::plan::numbers::{fmt_money, fmt_qty, round_qty};
-use crate::plan::{ExceptionCode, ProductPlan};
+use crate::plan::{stale_sources_of, ExceptionCode, ProductPlan};
 
 /// What drafting needs besides the plans.
 #[derive(Debug, Clone)]
@@ -21,6 +21,11 @@ pub struct DraftOptions {
     pub default_currency: String,
     /// Products already on an open PO: product id -> "PO-000123 (sent)".
     pub open_products: HashMap<String, String>,
+    /// Sources whose last data the buyer confirmed drafting from while
+    /// they are stale (by name: oms, inventory, supplier, uom). A product
+    /// with SOURCE_STALE is drafted only when every one of its stale
+    /// sources is named here; otherwise it is left out, as by default.
+    pub allow_stale: Vec<String>,
 }
 
 /// A PO before the store gives it a number.
@@ -67,6 +72,9 @@ fn blocked(plan: &ProductPlan, opts: &DraftOptions) -> Option<String> {
         return Some(format!("already on {po}"));
     }
     for (code, words) in BLOCKING {
+        if code == ExceptionCode::SourceStale && stale_confirmed(plan, opts) {
+            continue;
+        }
         if plan.has(code) {
             let detail = plan
                 .exception_details
@@ -78,6 +86,15 @@ fn blocked(plan: &ProductPlan, opts: &DraftOptions) -> Option<String> {
         }
     }
     None
+}
+
+/// The plan is stale only from sources the buyer confirmed.
+fn stale_confirmed(plan: &ProductPlan, opts: &DraftOptions) -> bool {
+    let stale = stale_sources_of(plan);
+    !stale.is_empty()
+        && stale
+            .iter()
+            .all(|s| opts.allow_stale.iter().any(|a| a.eq_ignore_ascii_case(s)))
 }
 
 /// Builds the drafts for `plans` (each product once). The buyer's quantity
@@ -244,6 +261,7 @@ mod tests {
             approval_threshold: 10_000.0,
             default_currency: "EUR".into(),
             open_products: HashMap::new(),
+            allow_stale: Vec::new(),
         }
     }
 
@@ -362,6 +380,44 @@ mod tests {
                 .starts_with("its data is stale (SOURCE_STALE): inventory did not answer"),
             "{}",
             d.skipped[0].reason
+        );
+
+        // Drafted from stale data only when the buyer confirmed that very
+        // source; a confirmation of another source is not enough.
+        let mut confirmed = opts();
+        confirmed.allow_stale = vec!["uom".into()];
+        let d = build_drafts(&[find(&plans, "PROD-001")], &confirmed);
+        assert!(d.pos.is_empty(), "uom was confirmed, inventory is stale");
+        confirmed.allow_stale = vec!["uom".into(), "inventory".into()];
+        let d = build_drafts(&[find(&plans, "PROD-001")], &confirmed);
+        assert_eq!(d.pos.len(), 1, "{:?}", d.skipped);
+        assert_eq!(d.pos[0].lines[0].qty_stock, 600.0);
+        // Two stale sources: both must be confirmed.
+        let two = PlanContext {
+            stale_sources: vec![
+                ctx.stale_sources[0].clone(),
+                StaleSource {
+                    source: "supplier".into(),
+                    as_of: "10:30:00".into(),
+                    error: "connection refused".into(),
+                },
+            ],
+            ..Default::default()
+        };
+        let plans = reference_plans(&two);
+        assert_eq!(
+            stale_sources_of(find(&plans, "PROD-001")),
+            ["inventory", "supplier"]
+        );
+        let d = build_drafts(&[find(&plans, "PROD-001")], &confirmed);
+        assert!(d.pos.is_empty());
+        assert!(d.skipped[0].reason.contains("SOURCE_STALE"));
+        confirmed.allow_stale.push("supplier".into());
+        assert_eq!(
+            build_drafts(&[find(&plans, "PROD-001")], &confirmed)
+                .pos
+                .len(),
+            1
         );
 
         let plans = reference_plans(&PlanContext::default());

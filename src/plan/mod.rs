@@ -243,6 +243,22 @@ pub struct PlanContext {
     pub stale_sources: Vec<StaleSource>,
 }
 
+/// What follows the source's name in a SOURCE_STALE exception's message.
+pub const STALE_MESSAGE: &str = " did not answer the last refresh";
+
+/// The sources a plan's SOURCE_STALE exceptions name (oms, inventory...).
+pub fn stale_sources_of(plan: &ProductPlan) -> Vec<&str> {
+    plan.exception_details
+        .iter()
+        .filter(|e| e.code == ExceptionCode::SourceStale)
+        .filter_map(|e| {
+            e.message
+                .split_once(STALE_MESSAGE)
+                .map(|(source, _)| source)
+        })
+        .collect()
+}
+
 /// A source that did not answer the last refresh.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StaleSource {
@@ -302,7 +318,7 @@ pub fn plan_product(
         exceptions.push(Exception {
             code: ExceptionCode::SourceStale,
             message: format!(
-                "{} did not answer the last refresh ({}); its figures are from {}",
+                "{}{STALE_MESSAGE} ({}); its figures are from {}",
                 stale.source, stale.error, stale.as_of
             ),
         });

@@ -165,26 +165,45 @@ impl Source {
     /// Opens the pool, within the source's connect timeout. Errors name the
     /// source and its redacted URL.
     pub async fn connect(resolved: &ResolvedSource, access: Access) -> Result<Source> {
+        Source::open_pool(resolved, access, false).await
+    }
+
+    /// A pool that connects on first use: it fails only on an unusable
+    /// URL, never because the server is down (the screen starts without
+    /// its purchasing database and retries).
+    pub async fn connect_lazy(resolved: &ResolvedSource, access: Access) -> Result<Source> {
+        Source::open_pool(resolved, access, true).await
+    }
+
+    async fn open_pool(resolved: &ResolvedSource, access: Access, lazy: bool) -> Result<Source> {
         let kind = resolved.kind;
         let label = format!("{kind} source ({})", resolved.redacted_url);
         let backend = Backend::of_url(&resolved.connect_url).with_context(|| label.clone())?;
         let settings = &resolved.settings;
         let connect_timeout = secs(settings.connect_timeout_secs);
         let scrub = |e: sqlx::Error| anyhow!("{label}: {}", resolved.scrub(&e.to_string()));
+        // Opens the pool now, or on first use when `lazy`.
+        macro_rules! pool {
+            ($options:expr, $opts:expr) => {
+                if lazy {
+                    $options.connect_lazy_with($opts)
+                } else {
+                    $options.connect_with($opts).await.map_err(scrub)?
+                }
+            };
+        }
         let fut = async {
             let pool = match backend {
                 Backend::Postgres => {
                     let opts = PgConnectOptions::from_str(&resolved.connect_url)
                         .map_err(scrub)?
                         .application_name("buyerdesk");
-                    DbPool::Postgres(
+                    DbPool::Postgres(pool!(
                         PgPoolOptions::new()
                             .max_connections(settings.pool_size)
-                            .acquire_timeout(connect_timeout)
-                            .connect_with(opts)
-                            .await
-                            .map_err(scrub)?,
-                    )
+                            .acquire_timeout(connect_timeout),
+                        opts
+                    ))
                 }
                 Backend::MySql => {
                     let opts = MySqlConnectOptions::from_str(&resolved.connect_url.replacen(
@@ -193,14 +212,12 @@ impl Source {
                         1,
                     ))
                     .map_err(scrub)?;
-                    DbPool::MySql(
+                    DbPool::MySql(pool!(
                         MySqlPoolOptions::new()
                             .max_connections(settings.pool_size)
-                            .acquire_timeout(connect_timeout)
-                            .connect_with(opts)
-                            .await
-                            .map_err(scrub)?,
-                    )
+                            .acquire_timeout(connect_timeout),
+                        opts
+                    ))
                 }
                 Backend::Sqlite => {
                     let mut opts =
@@ -239,14 +256,12 @@ impl Source {
                             }
                         }
                     }
-                    DbPool::Sqlite(
+                    DbPool::Sqlite(pool!(
                         SqlitePoolOptions::new()
                             .max_connections(settings.pool_size)
-                            .acquire_timeout(connect_timeout)
-                            .connect_with(opts)
-                            .await
-                            .map_err(scrub)?,
-                    )
+                            .acquire_timeout(connect_timeout),
+                        opts
+                    ))
                 }
             };
             Ok::<_, anyhow::Error>(pool)

@@ -179,11 +179,13 @@ const MIGRATIONS: &[Migration] = &[
     },
 ];
 
-/// The purchasing database, migrated.
+/// The purchasing database, migrated (or, opened with `open_lazy`, to be
+/// migrated on its first answer).
 #[derive(Debug, Clone)]
 pub struct Store {
     pub source: Source,
     pub user: String,
+    migrated: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Store {
@@ -196,9 +198,42 @@ impl Store {
         let store = Store {
             source,
             user: config.user(),
+            migrated: Default::default(),
         };
-        store.migrate().await?;
+        store.ensure_migrated().await?;
         Ok(store)
+    }
+
+    /// The store without connecting: for the screen, which starts while
+    /// the purchasing database is down. Nothing is read or migrated until
+    /// `ensure_migrated` succeeds (the live task calls it before each read
+    /// until then). Fails only on an unusable URL.
+    pub async fn open_lazy(config: &Config) -> Result<Store> {
+        let resolved = config
+            .resolve(SourceKind::Purchasing)
+            .map_err(|e| anyhow!(e))?;
+        let source = Source::connect_lazy(&resolved, Access::ReadWrite).await?;
+        Ok(Store {
+            source,
+            user: config.user(),
+            migrated: Default::default(),
+        })
+    }
+
+    /// Whether the migrations were applied by this process.
+    pub fn is_migrated(&self) -> bool {
+        self.migrated.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Applies the migrations unless this process already did.
+    pub async fn ensure_migrated(&self) -> Result<()> {
+        if self.is_migrated() {
+            return Ok(());
+        }
+        self.migrate().await?;
+        self.migrated
+            .store(true, std::sync::atomic::Ordering::Release);
+        Ok(())
     }
 
     async fn migrate(&self) -> Result<()> {

@@ -23,9 +23,12 @@ pub enum OrderRequest {
         request: u64,
         number: String,
     },
-    /// Draft POs for these products from the plans on screen.
+    /// Draft POs for these products from the plans on screen; products
+    /// with stale data only when all their stale sources are among
+    /// `allow_stale` (the buyer confirmed them).
     Draft {
         products: Vec<String>,
+        allow_stale: Vec<String>,
     },
     Approve(String),
     Cancel(String),
@@ -88,6 +91,12 @@ pub enum ConfirmAction {
     Cancel(String),
     /// Draft POs for these products (every one that needs an order).
     DraftAll(Vec<String>),
+    /// Draft POs for these products, some of whose data comes from these
+    /// stale sources: yes drafts them from those sources' last data.
+    DraftStale {
+        products: Vec<String>,
+        sources: Vec<String>,
+    },
 }
 
 /// A yes/no question in a popup.
@@ -259,8 +268,17 @@ impl App {
             return;
         }
         if !self.for_order.is_empty() {
-            let products = self.for_order.iter().cloned().collect();
-            self.request_draft(products);
+            let products: Vec<String> = self.for_order.iter().cloned().collect();
+            let sources = self.stale_sources_among(&products);
+            if sources.is_empty() {
+                self.request_draft(products, Vec::new());
+            } else {
+                let question = format!("{} ({})", self.stale_question(&sources), self.yes_no());
+                self.orders.confirm = Some(Confirm {
+                    action: ConfirmAction::DraftStale { products, sources },
+                    question,
+                });
+            }
             return;
         }
         // As `po draft --all-needed`: a suggested order, or a buyer's quantity.
@@ -274,24 +292,92 @@ impl App {
             self.message = Some("No product needs an order: nothing to draft".to_string());
             return;
         }
-        let question = format!(
-            "Draft POs for all {} that need an order? ({})",
+        let sources = self.stale_sources_among(&products);
+        let all = format!(
+            "Draft POs for all {} that need an order?",
             plural(products.len(), "product", "products"),
-            self.yes_no()
         );
-        self.orders.confirm = Some(Confirm {
-            action: ConfirmAction::DraftAll(products),
-            question,
-        });
+        let (action, question) = if sources.is_empty() {
+            (
+                ConfirmAction::DraftAll(products),
+                format!("{all} ({})", self.yes_no()),
+            )
+        } else {
+            let question = format!(
+                "{all} {} ({})",
+                self.stale_question(&sources),
+                self.yes_no()
+            );
+            (ConfirmAction::DraftStale { products, sources }, question)
+        };
+        self.orders.confirm = Some(Confirm { action, question });
     }
 
-    fn request_draft(&mut self, products: Vec<String>) {
+    /// The stale sources (SOURCE_STALE) of these products' plans, sorted.
+    fn stale_sources_among(&self, products: &[String]) -> Vec<String> {
+        let mut sources: Vec<String> = products
+            .iter()
+            .filter_map(|id| self.plan_by_id(id))
+            .flat_map(|p| {
+                crate::plan::stale_sources_of(p)
+                    .into_iter()
+                    .map(str::to_string)
+            })
+            .collect();
+        sources.sort();
+        sources.dedup();
+        sources
+    }
+
+    /// "inventory is stale (read 2m ago): draft from its last data
+    /// anyway?", naming every stale source and the age of its data.
+    fn stale_question(&self, sources: &[String]) -> String {
+        let named: Vec<String> = sources
+            .iter()
+            .map(|name| {
+                let read = self
+                    .sources
+                    .iter()
+                    .find(|s| s.kind.name() == name)
+                    .and_then(|s| s.last_ok)
+                    .map(|t| {
+                        format!(
+                            " (read {} ago)",
+                            super::view::age((self.now - t).num_seconds())
+                        )
+                    })
+                    .unwrap_or_default();
+                format!("{name}{read}")
+            })
+            .collect();
+        if named.len() == 1 {
+            format!("{} is stale: draft from its last data anyway?", named[0])
+        } else {
+            format!(
+                "{} are stale: draft from their last data anyway?",
+                named.join(", ")
+            )
+        }
+    }
+
+    fn request_draft(&mut self, products: Vec<String>, allow_stale: Vec<String>) {
         self.orders.drafting = true;
-        self.message = Some(format!(
-            "Drafting POs for {}...",
-            plural(products.len(), "product", "products")
-        ));
-        self.orders_wanted.push(OrderRequest::Draft { products });
+        self.message = Some(if allow_stale.is_empty() {
+            format!(
+                "Drafting POs for {}...",
+                plural(products.len(), "product", "products")
+            )
+        } else {
+            format!(
+                "Drafting POs for {} (stale data confirmed: {})...",
+                plural(products.len(), "product", "products"),
+                allow_stale.join(", ")
+            )
+        });
+        self.orders_wanted.push(OrderRequest::Draft {
+            products,
+            allow_stale,
+        });
     }
 
     /// "y/n", as bound.
@@ -495,6 +581,9 @@ impl App {
                 ConfirmAction::Approve(n) => format!("{n} not approved"),
                 ConfirmAction::Cancel(n) => format!("{n} not cancelled"),
                 ConfirmAction::DraftAll(_) => "Nothing drafted".to_string(),
+                ConfirmAction::DraftStale { sources, .. } => {
+                    format!("Nothing drafted: {} stale", sources.join(", "))
+                }
             });
             return;
         }
@@ -507,7 +596,10 @@ impl App {
                 self.message = Some(format!("Cancelling {number}..."));
                 self.orders_wanted.push(OrderRequest::Cancel(number));
             }
-            ConfirmAction::DraftAll(products) => self.request_draft(products),
+            ConfirmAction::DraftAll(products) => self.request_draft(products, Vec::new()),
+            ConfirmAction::DraftStale { products, sources } => {
+                self.request_draft(products, sources)
+            }
         }
     }
 

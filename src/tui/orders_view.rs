@@ -534,6 +534,10 @@ fn draw_confirm(frame: &mut Frame, app: &App, body: Rect) {
         ConfirmAction::Approve(n) => (format!(" Approve {n} "), "approves"),
         ConfirmAction::Cancel(n) => (format!(" Cancel {n} "), "cancels it"),
         ConfirmAction::DraftAll(_) => (" Draft POs ".to_string(), "drafts them"),
+        ConfirmAction::DraftStale { .. } => (
+            " Draft POs from stale data ".to_string(),
+            "drafts them from the last data",
+        ),
     };
     let lines = vec![
         Line::styled(

@@ -251,25 +251,32 @@ fn run_order(
                     result,
                 }
             }
-            OrderRequest::Draft { products } => {
+            OrderRequest::Draft {
+                products,
+                allow_stale,
+            } => {
                 let chosen: Vec<&ProductPlan> = plans.iter().collect();
-                let result =
-                    crate::orders::commands::draft_plans(&work.config, &work.store, &chosen)
-                        .await
-                        .map(|outcome| {
-                            let mut skipped = outcome.skipped;
-                            // Selected, but gone from the plan since.
-                            for id in &products {
-                                if !plans.iter().any(|p| &p.product_id == id) {
-                                    skipped.push(Skipped {
-                                        product_id: id.clone(),
-                                        reason: "not in the plan any more".to_string(),
-                                    });
-                                }
-                            }
-                            (outcome.created, skipped)
-                        })
-                        .map_err(error_text);
+                let result = crate::orders::commands::draft_plans_allowing_stale(
+                    &work.config,
+                    &work.store,
+                    &chosen,
+                    &allow_stale,
+                )
+                .await
+                .map(|outcome| {
+                    let mut skipped = outcome.skipped;
+                    // Selected, but gone from the plan since.
+                    for id in &products {
+                        if !plans.iter().any(|p| &p.product_id == id) {
+                            skipped.push(Skipped {
+                                product_id: id.clone(),
+                                reason: "not in the plan any more".to_string(),
+                            });
+                        }
+                    }
+                    (outcome.created, skipped)
+                })
+                .map_err(error_text);
                 OrdersAnswer::Drafted { products, result }
             }
             OrderRequest::Approve(number) => OrdersAnswer::Changed {
@@ -441,7 +448,7 @@ pub async fn run(setup: Setup) -> Result<()> {
             }
             for request in std::mem::take(&mut app.orders_wanted) {
                 let plans = match &request {
-                    OrderRequest::Draft { products } => products
+                    OrderRequest::Draft { products, .. } => products
                         .iter()
                         .filter_map(|id| app.plan_by_id(id).cloned())
                         .collect(),

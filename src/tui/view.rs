@@ -345,9 +345,14 @@ pub fn clock_text(app: &App) -> String {
     app.sources
         .iter()
         .map(|s| {
-            s.last_ok
+            let read = s
+                .last_ok
                 .map(|t| age((app.now - t).num_seconds()))
-                .unwrap_or_default()
+                .unwrap_or_default();
+            match retry_text(s, app.now) {
+                Some(retry) => format!("{read} {retry}"),
+                None => read,
+            }
         })
         .collect::<Vec<_>>()
         .join(" ")
@@ -378,6 +383,11 @@ fn chip_text(s: &SourceStatus, now: DateTime<Local>, form: ChipForm) -> String {
     if let Some(t) = s.last_ok {
         parts.push(age((now - t).num_seconds()));
     }
+    if form.rtt {
+        if let Some(retry) = retry_text(s, now) {
+            parts.push(retry);
+        }
+    }
     if form.rtt && s.state == LinkState::Up {
         if let Some(r) = s.rtt {
             parts.push(rtt_text(r));
@@ -392,6 +402,16 @@ fn chip_style(theme: &Theme, s: &SourceStatus) -> Style {
         LinkState::Connecting => Style::new().add_modifier(Modifier::DIM),
         LinkState::Down => theme.danger().add_modifier(Modifier::BOLD),
     }
+}
+
+/// "retry in 8s" while a source that is down waits for its next try.
+fn retry_text(s: &SourceStatus, now: DateTime<Local>) -> Option<String> {
+    if s.state != LinkState::Down {
+        return None;
+    }
+    let at = s.retry_at?;
+    let ms = (at - now).num_milliseconds().max(0);
+    Some(format!("retry in {}", age((ms + 999) / 1000)))
 }
 
 /// One chip per source: name, backend, state, age of the last good read,
@@ -447,16 +467,19 @@ fn draw_waiting(frame: &mut Frame, app: &App, area: Rect) {
         ),
         Line::from(""),
     ];
+    // The purchasing database is listed when it holds the plans up (its
+    // overrides are read before any plan is shown).
     for s in app
         .sources
         .iter()
-        .filter(|s| s.kind != SourceKind::Purchasing)
+        .filter(|s| s.kind != SourceKind::Purchasing || s.state != LinkState::Up)
     {
         let what = match (&s.state, &s.error, s.rows) {
             (LinkState::Up, _, Some(n)) => format!("read, {n} rows"),
-            (LinkState::Down, Some(e), _) => {
-                format!("DOWN: {e} (tried again every refresh; r now)")
-            }
+            (LinkState::Down, Some(e), _) => match retry_text(s, app.now) {
+                Some(retry) => format!("DOWN: {e} ({retry}; r now)"),
+                None => format!("DOWN: {e} (tried again every refresh; r now)"),
+            },
             _ => "connecting...".to_string(),
         };
         lines.push(Line::from(format!("{:<10} {what}", s.kind.name())));
@@ -482,14 +505,16 @@ fn draw_sources(frame: &mut Frame, app: &App, body: Rect) {
             SourceKind::Purchasing => format!(", {n} overrides"),
             _ => format!(", {n} rows"),
         });
+        let retry = retry_text(s, app.now).map(|r| format!(", {r}"));
         lines.push(Line::styled(
             format!(
-                "{} ({}): {}, {when}{}{}",
+                "{} ({}): {}, {when}{}{}{}",
                 s.kind.name(),
                 s.backend.map(Backend::name).unwrap_or("?"),
                 state_word(s),
                 rtt.unwrap_or_default(),
-                rows.unwrap_or_default()
+                rows.unwrap_or_default(),
+                retry.unwrap_or_default()
             ),
             chip_style(&app.theme, s).add_modifier(Modifier::BOLD),
         ));

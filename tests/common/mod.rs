@@ -11,6 +11,8 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+pub mod proxy;
+
 use buyerdesk::config::{Config, FileConfig, SourceKind};
 use sqlx::Executor;
 
