@@ -692,6 +692,9 @@ impl Worker {
     /// timeout, after which it counts as failed and the others' fresh rows
     /// are planned.
     async fn refresh(&mut self, events: &mpsc::UnboundedSender<LiveEvent>, retry: bool) {
+        if std::env::var("BUYERDESK_DEBUG_PANIC").as_deref() == Ok("live") {
+            panic!("BUYERDESK_DEBUG_PANIC=live: a panic on purpose in the background task");
+        }
         let (config, rules, store) = (&self.config, &self.rules, &self.store);
         let started = Local::now();
         let clock = Instant::now();

@@ -206,14 +206,17 @@ fn init_logging(config: &Config) -> Option<tracing_appender::non_blocking::Worke
     Some(guard)
 }
 
-/// A panic is written to the log with its location (the terminal, restored
-/// by the screen's own hook, shows it too).
-fn log_panics() {
-    let previous = std::panic::take_hook();
+/// A panic is written to the log with its location and backtrace; the
+/// terminal (restored first by the screen's own hook) gets one short
+/// message that says where the report is.
+fn log_panics(log: PathBuf) {
     std::panic::set_hook(Box::new(move |info| {
         let backtrace = std::backtrace::Backtrace::force_capture();
         tracing::error!("panic: {info}\n{backtrace}");
-        previous(info);
+        eprintln!(
+            "buyerdesk: internal error: {info}\nThe report, with its backtrace, is in {}",
+            log.display()
+        );
     }));
 }
 
@@ -226,7 +229,14 @@ fn main() -> ExitCode {
         Err(e) => return config_error(&e),
     };
     let _guard = init_logging(&config);
-    log_panics();
+    log_panics(
+        config
+            .file
+            .general
+            .log_file
+            .clone()
+            .unwrap_or_else(|| config.data_dir.join("buyerdesk.log")),
+    );
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

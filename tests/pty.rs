@@ -1,6 +1,8 @@
 //! The real binary in a pseudo-terminal, read through a terminal emulator
 //! (vt100), as a buyer at an 80x24 SSH session uses it.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -384,4 +386,157 @@ fn a_buyer_drafts_and_sends_the_po_of_prod_001() {
         std::thread::sleep(Duration::from_millis(100));
     }
     s.quit();
+}
+
+fn signal(s: &Session, signal: libc::c_int) {
+    let pid = s.child.process_id().expect("a pid") as libc::pid_t;
+    // SAFETY: a signal to our own child process.
+    assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+}
+
+/// The SSH link drops (SIGHUP) while the buyer types a second quantity in
+/// the override popup: the terminal is given back, the override saved
+/// before is there after a restart, the half-typed one is not.
+#[test]
+fn sighup_in_the_override_popup_keeps_what_was_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Session::start(dir.path());
+    s.wait_for("2000 products");
+    s.keys("/PROD-001\r");
+    s.wait_for("1 shown");
+    s.keys("o");
+    s.wait_for("Override PROD-001");
+    s.keys("\x7f\x7f\x7f700\t\t\tspring promotion\r");
+    s.wait_for("Saved: PROD-001 700");
+    s.keys("o");
+    s.wait_for("Override PROD-001");
+    s.keys("\x7f\x7f\x7f9");
+    signal(&s, libc::SIGHUP);
+    assert!(s.wait_exit().success());
+    s.assert_terminal_restored();
+
+    let mut s = Session::start(dir.path());
+    s.wait_for("2000 products");
+    s.keys("/PROD-001\r");
+    let screen = s.wait_for("1 shown");
+    assert!(row_of(&screen, "PROD-001").contains("600→700"), "{screen}");
+    s.quit();
+}
+
+/// SIGTERM while a rule author types (before the pause that writes the
+/// draft): the edit is in the draft after a restart.
+#[test]
+fn sigterm_in_the_rule_editor_keeps_the_edit_as_a_draft() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Session::start(dir.path());
+    s.wait_for("2000 products");
+    s.keys("R");
+    s.wait_for("Rules:");
+    s.keys("// half a thought");
+    s.wait_for("(edited)");
+    signal(&s, libc::SIGTERM);
+    assert!(s.wait_exit().success());
+    s.assert_terminal_restored();
+    let draft = std::fs::read_to_string(dir.path().join("rules-draft.grl")).unwrap();
+    assert!(draft.contains("// half a thought"), "{draft}");
+    let mut s = Session::start(dir.path());
+    s.wait_for("2000 products");
+    s.keys("R");
+    s.wait_for("Your unapplied edits (a draft) are back");
+    s.quit_from_editor();
+}
+
+impl Session {
+    /// Esc out of the editor (the edits stay a draft), then q.
+    fn quit_from_editor(mut self) {
+        self.keys("\x1b");
+        self.wait_for("Demand/d");
+        self.quit();
+    }
+}
+
+/// SIGTERM while a PO is on its way to a supplier that took it and has not
+/// answered: the terminal is given back; the next start finishes the send
+/// with the same key; the supplier has it once.
+#[test]
+fn sigterm_during_a_send_is_finished_on_the_next_start() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let endpoint = rt.block_on(common::endpoint::Endpoint::start());
+    let dir = tempfile::tempdir().unwrap();
+    let config_dir = dir.path().join("config-home").join("buyerdesk");
+    std::fs::create_dir_all(&config_dir).unwrap();
+    std::fs::write(
+        config_dir.join("config.toml"),
+        format!(
+            "[orders]\nretry_backoff_secs = 0.1\n[orders.suppliers.\"ABC Supplies Co.\"]\nchannel = \"http\"\nurl = \"{}\"\n",
+            endpoint.url("hang")
+        ),
+    )
+    .unwrap();
+    let mut s = Session::start(dir.path());
+    s.wait_for("2000 products");
+    s.keys("/PROD-001\r");
+    s.wait_for("1 shown");
+    s.keys(" ");
+    s.wait_for("1 selected");
+    s.keys("P");
+    s.wait_for("1 PO drafted");
+    s.keys("S");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while endpoint.requests().is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the PO never reached the supplier"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    s.wait_for("sending");
+    signal(&s, libc::SIGTERM);
+    assert!(s.wait_exit().success());
+    s.assert_terminal_restored();
+
+    let mut s = Session::start(dir.path());
+    s.wait_for("PO-000001: send finished after a crash (same key)");
+    let requests = endpoint.requests();
+    assert_eq!(requests.len(), 2);
+    assert!(requests
+        .iter()
+        .all(|r| r.key.as_deref() == Some("PO-000001")));
+    assert_eq!(endpoint.processed().len(), 1, "the supplier has it once");
+    s.keys("O");
+    let screen = s.wait_for("Purchase orders:");
+    let screen = if row_of(&screen, "PO-000001").contains("sent") {
+        screen
+    } else {
+        s.wait_for("sent")
+    };
+    assert!(row_of(&screen, "PO-000001").contains("sent"), "{screen}");
+    s.keys("\x1b");
+    s.wait_for("Demand/d");
+    s.quit();
+    drop(rt);
+}
+
+/// A panic on the screen's thread, or in the background task that reads the
+/// databases: the terminal is given back, the process ends with a failure
+/// and a short message, and the report with its backtrace is in the log.
+#[test]
+fn a_panic_anywhere_gives_the_terminal_back_and_is_logged() {
+    for (mode, says) in [("ui", "internal error"), ("live", "stopped unexpectedly")] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Session::start_with(dir.path(), &[("BUYERDESK_DEBUG_PANIC", mode)]);
+        if mode == "ui" {
+            s.wait_for("buyerdesk");
+            s.keys("j");
+        }
+        let status = s.wait_exit();
+        assert!(!status.success(), "{mode}: a failure exit");
+        s.assert_terminal_restored();
+        let screen = s.contents();
+        assert!(screen.contains(says), "{mode}: {screen}");
+        assert!(screen.contains("log"), "{mode}: names the log: {screen}");
+        let log = std::fs::read_to_string(dir.path().join("buyerdesk.log")).unwrap();
+        assert!(log.contains("a panic on purpose"), "{mode}: {log}");
+        assert!(log.contains("buyerdesk::"), "{mode}: a backtrace: {log}");
+    }
 }

@@ -34,10 +34,55 @@ struct Screen {
     terminal: DefaultTerminal,
 }
 
+/// Whether this process holds the terminal (raw mode, alternate screen):
+/// it is given back once, so a second restore never moves the cursor of
+/// the shell's screen (leaving the alternate screen twice does).
+static TERMINAL_TAKEN: AtomicBool = AtomicBool::new(false);
+
+/// Gives the terminal back if this process holds it.
+fn give_back_terminal() {
+    if TERMINAL_TAKEN.swap(false, Ordering::SeqCst) {
+        ratatui::restore();
+    }
+}
+
+/// Raw mode and the alternate screen, without ratatui's panic hook (which
+/// `Screen::enter` replaces by one that knows the screen's thread).
+fn take_terminal() -> DefaultTerminal {
+    TERMINAL_TAKEN.store(true, Ordering::SeqCst);
+    let taken = ratatui::crossterm::terminal::enable_raw_mode().and_then(|()| {
+        ratatui::crossterm::execute!(
+            std::io::stdout(),
+            ratatui::crossterm::terminal::EnterAlternateScreen
+        )
+    });
+    if let Err(e) = taken {
+        tracing::warn!("cannot set up the terminal: {e}");
+    }
+    ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(std::io::stdout()))
+        .expect("a crossterm terminal never fails to build")
+}
+
 impl Screen {
+    /// Takes the terminal. A panic on the screen's thread gives it back
+    /// before the report is printed; a panic on another thread (the
+    /// background task, a planning thread) is logged and printed nowhere:
+    /// the screen notices the task is gone and leaves, restoring the
+    /// terminal, with a message that names the log.
     fn enter() -> Screen {
+        let screen_thread = std::thread::current().id();
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if std::thread::current().id() == screen_thread {
+                give_back_terminal();
+                previous(info);
+            } else {
+                let backtrace = std::backtrace::Backtrace::force_capture();
+                tracing::error!("panic: {info}\n{backtrace}");
+            }
+        }));
         Screen {
-            terminal: ratatui::init(),
+            terminal: take_terminal(),
         }
     }
 
@@ -55,9 +100,9 @@ impl Screen {
     /// Gives the terminal back while `away` runs (the shell after Ctrl-Z,
     /// $EDITOR), then takes it again and redraws from scratch.
     fn away<T>(&mut self, away: impl FnOnce() -> T) -> Result<T> {
-        ratatui::restore();
+        give_back_terminal();
         let result = away();
-        self.terminal = ratatui::init();
+        self.terminal = take_terminal();
         self.terminal.clear()?;
         Ok(result)
     }
@@ -77,7 +122,7 @@ impl Screen {
 
 impl Drop for Screen {
     fn drop(&mut self) {
-        ratatui::restore();
+        give_back_terminal();
     }
 }
 
@@ -379,19 +424,32 @@ pub async fn run(setup: Setup) -> Result<()> {
     let mut clock = tokio::time::interval(Duration::from_secs(1));
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
 
+    // A panic on purpose, to check that the terminal is restored and the
+    // report logged (README, "Troubleshooting").
+    let debug_panic = std::env::var("BUYERDESK_DEBUG_PANIC").ok();
     let result: Result<()> = async {
         loop {
             let mut dirty = false;
             let mut suspend = false;
             tokio::select! {
                 Some(e) = key_rx.recv() => {
+                    if debug_panic.as_deref() == Some("ui") {
+                        panic!("BUYERDESK_DEBUG_PANIC=ui: a panic on purpose at the first key");
+                    }
                     dirty |= on_event(&mut app, e, &mut suspend);
                     // Keys typed ahead are handled before the next draw.
                     while let Ok(e) = key_rx.try_recv() {
                         dirty |= on_event(&mut app, e, &mut suspend);
                     }
                 }
-                Some(e) = live_rx.recv() => {
+                e = live_rx.recv() => {
+                    // The background task ends only when the screen does:
+                    // closed before, it failed (a panic, logged).
+                    let Some(e) = e else {
+                        anyhow::bail!(
+                            "the background task that reads the databases stopped unexpectedly; the report is in the log file"
+                        );
+                    };
                     on_live(&mut app, e);
                     while let Ok(e) = live_rx.try_recv() {
                         on_live(&mut app, e);

@@ -11,6 +11,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+pub mod endpoint;
 pub mod proxy;
 
 use buyerdesk::config::{Config, FileConfig, SourceKind};
