@@ -129,12 +129,8 @@ async fn grant(db: Db, admin: &str, name: &str, role: Role, role_name: &str) {
             let server = sqlx::PgPool::connect(admin)
                 .await
                 .expect("connect to the PostgreSQL admin URL");
-            let on_db = match role {
-                Role::Writer => "CONNECT, TEMPORARY",
-                _ => "CONNECT",
-            };
             server
-                .execute(format!("GRANT {on_db} ON DATABASE {name} TO {role_name}").as_str())
+                .execute(format!("GRANT CONNECT ON DATABASE {name} TO {role_name}").as_str())
                 .await
                 .unwrap_or_else(|e| panic!("GRANT ON DATABASE {name} TO {role_name}: {e}"));
             server.close().await;
@@ -170,8 +166,8 @@ async fn grant(db: Db, admin: &str, name: &str, role: Role, role_name: &str) {
             let privileges = match role {
                 Role::Reader => "SELECT",
                 // What the purchasing migrations and the store use, on that
-                // database only.
-                _ => "SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, DROP, REFERENCES, TRIGGER, LOCK TABLES, CREATE TEMPORARY TABLES",
+                // database only (README, "Least privilege").
+                _ => "SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, REFERENCES, TRIGGER",
             };
             let sql = format!(
                 "GRANT {privileges} ON `{name}`.* TO {}",
