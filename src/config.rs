@@ -490,6 +490,14 @@ impl Config {
             let mut u = url::Url::parse(&format!("{scheme}://{host}:{port}/"))
                 .map_err(|e| format!("{prefix}_DB_HOST/{prefix}_DB_PORT do not form a URL: {e}"))?;
             u.set_path(&name);
+            // The variables name no TLS settings: those of the configured
+            // `url` (sslmode, sslrootcert, ssl-mode, ssl-ca, ...) still apply.
+            let query = settings
+                .url
+                .as_deref()
+                .and_then(|c| url::Url::parse(c).ok())
+                .and_then(|c| c.query().map(str::to_string));
+            u.set_query(query.as_deref());
             if let Some(user) = user {
                 u.set_username(&user)
                     .map_err(|_| format!("{prefix}_DB_USER cannot be used in a URL"))?;
@@ -587,30 +595,28 @@ impl ResolvedSource {
 }
 
 /// The URL with any password (userinfo or query parameter) replaced by ***.
+/// Every other query parameter (sslmode, sslrootcert, ssl-mode, ssl-ca, ...)
+/// stays as written, so that the TLS settings in force can be checked.
 pub fn redact_url(url: &str) -> String {
     match url::Url::parse(url) {
         Ok(mut u) => {
             if u.password().is_some() {
                 let _ = u.set_password(Some("***"));
             }
-            let pairs: Vec<(String, String)> = u
-                .query_pairs()
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect();
-            if pairs
-                .iter()
-                .any(|(k, _)| k.to_ascii_lowercase().contains("pass"))
-            {
-                let mut q = u.query_pairs_mut();
-                q.clear();
-                for (k, v) in &pairs {
-                    let v = if k.to_ascii_lowercase().contains("pass") {
-                        "***"
-                    } else {
-                        v.as_str()
-                    };
-                    q.append_pair(k, v);
-                }
+            if let Some(query) = u.query() {
+                let redacted: Vec<String> = query
+                    .split('&')
+                    .map(|pair| {
+                        let key = pair.split('=').next().unwrap_or("");
+                        let key = percent_decode(&key.replace('+', " ")).to_ascii_lowercase();
+                        if key.contains("pass") {
+                            format!("{}=***", pair.split('=').next().unwrap_or(""))
+                        } else {
+                            pair.to_string()
+                        }
+                    })
+                    .collect();
+                u.set_query(Some(&redacted.join("&")));
             }
             u.to_string()
         }
@@ -805,6 +811,92 @@ mod tests {
     }
 
     #[test]
+    fn tls_parameters_survive_every_route() {
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                vars.iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let pg_tls = "sslmode=verify-full&sslrootcert=/etc/ssl/certs/corp-ca.pem";
+        let c = cfg(&format!(
+            "[oms]\nurl = \"postgres://bd@oms-db:5432/oms?{pg_tls}\"\npassword_env = \"OMS_PW\"\n\
+             [inventory]\nurl = \"mysql://bd@inv-db:3306/inventory?ssl-mode=VERIFY_IDENTITY&ssl-ca=/etc/ssl/corp%20ca.pem\"\n"
+        ));
+        // `url` + `password_env`: the password goes in, the query stays.
+        let r = c
+            .resolve_with(SourceKind::Oms, &env(&[("OMS_PW", "s3cr&t")]))
+            .unwrap();
+        assert_eq!(
+            r.connect_url,
+            format!("postgres://bd:s3cr&t@oms-db:5432/oms?{pg_tls}")
+        );
+        assert_eq!(
+            r.redacted_url,
+            format!("postgres://bd@oms-db:5432/oms?{pg_tls}")
+        );
+        // What sqlx is given really asks for TLS with that CA file.
+        let opts: sqlx::postgres::PgConnectOptions = r.connect_url.parse().unwrap();
+        assert!(matches!(
+            opts.get_ssl_mode(),
+            sqlx::postgres::PgSslMode::VerifyFull
+        ));
+        let r = c.resolve_with(SourceKind::Inventory, &|_| None).unwrap();
+        assert!(
+            r.connect_url
+                .ends_with("?ssl-mode=VERIFY_IDENTITY&ssl-ca=/etc/ssl/corp%20ca.pem"),
+            "{}",
+            r.connect_url
+        );
+        assert_eq!(r.redacted_url, r.connect_url);
+
+        // <SOURCE>_DB_* variables: host, user and password from them, the
+        // TLS settings from the configured url.
+        let r = c
+            .resolve_with(
+                SourceKind::Oms,
+                &env(&[
+                    ("OMS_DB_HOST", "ref-host"),
+                    ("OMS_DB_USER", "svc"),
+                    ("OMS_DB_PASSWORD", "pw"),
+                ]),
+            )
+            .unwrap();
+        assert_eq!(
+            r.connect_url,
+            format!("postgres://svc:pw@ref-host:5432/oms?{pg_tls}")
+        );
+        assert_eq!(
+            r.redacted_url,
+            format!("postgres://svc@ref-host:5432/oms?{pg_tls}")
+        );
+
+        // BUYERDESK_<SOURCE>_URL, with its password: kept apart, query kept.
+        let r = c
+            .resolve_with(
+                SourceKind::Inventory,
+                &env(&[(
+                    "BUYERDESK_INVENTORY_URL",
+                    "mysql://svc:hunter2@db:3306/inv?ssl-mode=REQUIRED&ssl-ca=%2Fca.pem",
+                )]),
+            )
+            .unwrap();
+        assert_eq!(
+            r.redacted_url,
+            "mysql://svc@db:3306/inv?ssl-mode=REQUIRED&ssl-ca=%2Fca.pem"
+        );
+        assert!(r.connect_url.contains("svc:hunter2@"));
+        let opts: sqlx::mysql::MySqlConnectOptions = r.connect_url.parse().unwrap();
+        assert!(format!("{opts:?}").contains("Required"), "{opts:?}");
+        assert!(!format!("{r:?}").contains("hunter2"));
+        assert_eq!(
+            r.scrub(&format!("failed: {} (hunter2)", r.connect_url)),
+            "failed: mysql://svc@db:3306/inv?ssl-mode=REQUIRED&ssl-ca=%2Fca.pem (***)"
+        );
+    }
+
+    #[test]
     fn redaction_hides_passwords_everywhere() {
         assert_eq!(
             redact_url("postgres://u:p@h:5432/d"),
@@ -817,6 +909,17 @@ mod tests {
         assert_eq!(
             redact_url("sqlite:///tmp/a.sqlite"),
             "sqlite:///tmp/a.sqlite"
+        );
+        // TLS settings stay as written; a password anywhere goes.
+        assert_eq!(
+            redact_url(
+                "postgres://u:p@h/d?sslmode=verify-ca&sslrootcert=/etc/ca.pem&sslpassword=k"
+            ),
+            "postgres://u:***@h/d?sslmode=verify-ca&sslrootcert=/etc/ca.pem&sslpassword=***"
+        );
+        assert_eq!(
+            redact_url("mysql://u@h/d?ssl-mode=VERIFY_CA&ssl-ca=%2Fetc%2Fca.pem&Pass%77ord=x"),
+            "mysql://u@h/d?ssl-mode=VERIFY_CA&ssl-ca=%2Fetc%2Fca.pem&Pass%77ord=***"
         );
     }
 }

@@ -34,7 +34,7 @@ async fn reference_rows(test: &str, backends: [Db; 4]) {
     let Some(setup) = Setup::new(test, backends).await else {
         return;
     };
-    let summary = demo::seed(&setup.config, 300, 7, false, false)
+    let summary = demo::seed(&setup.admin_config, 300, 7, false, false)
         .await
         .expect("demo seeds");
     assert_eq!(summary.products, 300);
@@ -159,7 +159,7 @@ async fn reference_rows(test: &str, backends: [Db; 4]) {
     sources.close().await;
 
     // demo refuses to overwrite data without --force
-    let again = demo::seed(&setup.config, 10, 7, false, false)
+    let again = demo::seed(&setup.admin_config, 10, 7, false, false)
         .await
         .unwrap_err();
     assert!(again.to_string().contains("refusing"), "{again}");
@@ -174,9 +174,12 @@ async fn bad_rows(test: &str, db: Db) {
     let mut conn = Vec::new();
     for kind in SourceKind::SOURCES {
         conn.push(
-            Source::connect(&setup.config.resolve(kind).unwrap(), Access::ReadWrite)
-                .await
-                .unwrap(),
+            Source::connect(
+                &setup.admin_config.resolve(kind).unwrap(),
+                Access::ReadWrite,
+            )
+            .await
+            .unwrap(),
         );
     }
     let (num, int) = match db {
@@ -462,9 +465,12 @@ async fn query_overrides(test: &str, db: Db) {
     let mut conn = Vec::new();
     for kind in SourceKind::SOURCES {
         conn.push(
-            Source::connect(&setup.config.resolve(kind).unwrap(), Access::ReadWrite)
-                .await
-                .unwrap(),
+            Source::connect(
+                &setup.admin_config.resolve(kind).unwrap(),
+                Access::ReadWrite,
+            )
+            .await
+            .unwrap(),
         );
     }
     let stmts: [(usize, &str); 8] = [

@@ -47,7 +47,7 @@ async fn sql_in_ids_and_notes_is_only_data(test: &str, db: Db) {
     let Some(setup) = Setup::new(test, [db; 4]).await else {
         return;
     };
-    buyerdesk::demo::seed(&setup.config, 20, 7, false, false)
+    buyerdesk::demo::seed(&setup.admin_config, 20, 7, false, false)
         .await
         .unwrap();
     let before = counts(&setup).await;
@@ -102,9 +102,12 @@ async fn sql_in_ids_and_notes_is_only_data(test: &str, db: Db) {
     // drafted and sent like any other, its id intact in the documents.
     let odd = "O'Brien\"; DROP TABLE suppliers; --";
     for (kind, table) in TABLES {
-        let w = Source::connect(&setup.config.resolve(kind).unwrap(), Access::ReadWrite)
-            .await
-            .unwrap();
+        let w = Source::connect(
+            &setup.admin_config.resolve(kind).unwrap(),
+            Access::ReadWrite,
+        )
+        .await
+        .unwrap();
         let p = |n: usize| w.backend.placeholder(n);
         let (sql, binds): (String, Vec<Option<String>>) = match table {
             "oms_history" => (
@@ -207,7 +210,10 @@ async fn a_known_password_appears_in_no_output_log_audit_or_file() {
         return;
     };
     const PASSWORD: &str = "Pa55-Sekret-9f3x";
-    buyerdesk::demo::seed(&setup.config, 20, 7, false, false)
+    // The admin account, which trust lets in with any password (the test
+    // roles have passwords of their own).
+    let admin_url = |kind: SourceKind| setup.admin_config.file.source(kind).url.as_deref().unwrap();
+    buyerdesk::demo::seed(&setup.admin_config, 20, 7, false, false)
         .await
         .unwrap();
     let dir = setup.data_dir.path();
@@ -215,7 +221,7 @@ async fn a_known_password_appears_in_no_output_log_audit_or_file() {
     for kind in SourceKind::SOURCES {
         config.push_str(&format!(
             "[{kind}]\nurl = \"{}\"\npassword_env = \"BD_TEST_PASSWORD\"\nconnect_timeout_secs = 2\n",
-            setup.url(kind)
+            admin_url(kind)
         ));
     }
     config.push_str(&format!(
@@ -227,7 +233,7 @@ async fn a_known_password_appears_in_no_output_log_audit_or_file() {
     // The same with the inventory on a port where nothing listens: every
     // error path that names the source runs.
     let broken = dir.join("broken.toml");
-    let down = url::Url::parse(setup.url(SourceKind::Inventory))
+    let down = url::Url::parse(admin_url(SourceKind::Inventory))
         .map(|mut u| {
             u.set_port(Some(1)).unwrap();
             u.to_string()
@@ -235,7 +241,7 @@ async fn a_known_password_appears_in_no_output_log_audit_or_file() {
         .unwrap();
     std::fs::write(
         &broken,
-        config.replace(setup.url(SourceKind::Inventory), &down),
+        config.replace(admin_url(SourceKind::Inventory), &down),
     )
     .unwrap();
 

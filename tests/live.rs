@@ -55,7 +55,7 @@ async fn sources_with(
 }
 
 async fn writer(setup: &Setup, kind: SourceKind) -> Source {
-    let resolved = setup.config.resolve(kind).unwrap();
+    let resolved = setup.admin_config.resolve(kind).unwrap();
     Source::connect(&resolved, Access::ReadWrite).await.unwrap()
 }
 
@@ -71,7 +71,7 @@ async fn refresh_cycle(test: &str, db: Db) {
     let Some(setup) = Setup::new(test, [db; 4]).await else {
         return;
     };
-    buyerdesk::demo::seed(&setup.config, 50, 7, false, false)
+    buyerdesk::demo::seed(&setup.admin_config, 50, 7, false, false)
         .await
         .unwrap();
     let store = Store::open(&setup.config).await.unwrap();
@@ -260,7 +260,7 @@ async fn a_source_down_at_start_is_named_and_recovers() {
     let Some(mut setup) = Setup::new("down_at_start", [Db::Sqlite; 4]).await else {
         return;
     };
-    buyerdesk::demo::seed(&setup.config, 10, 7, false, false)
+    buyerdesk::demo::seed(&setup.admin_config, 10, 7, false, false)
         .await
         .unwrap();
     let real = setup.url(SourceKind::Oms).to_string();
@@ -313,7 +313,7 @@ async fn applied_rules_switch_the_plans_at_once() {
     let Some(setup) = Setup::new("apply_rules", [Db::Sqlite; 4]).await else {
         return;
     };
-    buyerdesk::demo::seed(&setup.config, 10, 7, false, false)
+    buyerdesk::demo::seed(&setup.admin_config, 10, 7, false, false)
         .await
         .unwrap();
     let store = Store::open(&setup.config).await.unwrap();
@@ -406,7 +406,7 @@ async fn rules_changed_on_disk_are_reloaded_only_when_valid() {
     let Some(setup) = Setup::new("reload_rules", [Db::Sqlite; 4]).await else {
         return;
     };
-    buyerdesk::demo::seed(&setup.config, 10, 7, false, false)
+    buyerdesk::demo::seed(&setup.admin_config, 10, 7, false, false)
         .await
         .unwrap();
     let store = Store::open(&setup.config).await.unwrap();
@@ -490,7 +490,7 @@ async fn rules_applied_during_a_refresh_are_applied_after_it() {
     let Some(setup) = Setup::new("apply_during_refresh", [Db::Sqlite; 4]).await else {
         return;
     };
-    buyerdesk::demo::seed(&setup.config, 200, 7, false, false)
+    buyerdesk::demo::seed(&setup.admin_config, 200, 7, false, false)
         .await
         .unwrap();
     let store = Store::open(&setup.config).await.unwrap();

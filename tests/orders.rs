@@ -20,7 +20,7 @@ use buyerdesk::plan::{ExceptionCode, ProductPlan, RuleSet};
 use buyerdesk::sources::Sources;
 use buyerdesk::store::Store;
 use common::endpoint::Endpoint;
-use common::{bin, Db, ScratchDb, Setup};
+use common::{bin, Db, Role, ScratchDb, Setup};
 
 // ---------------------------------------------------------------------------
 
@@ -34,11 +34,11 @@ impl World {
     async fn new(test: &str, db: Db, user: &str) -> Option<World> {
         let admin = db.admin_url(test)?;
         let mut setup = Setup::new(test, [Db::Sqlite; 4]).await?;
-        buyerdesk::demo::seed(&setup.config, 50, 7, false, false)
+        buyerdesk::demo::seed(&setup.admin_config, 50, 7, false, false)
             .await
             .unwrap();
-        let purchasing = ScratchDb::create(db, &admin, "purchasing").await;
-        setup.config.file.purchasing.url = Some(purchasing.url.clone());
+        let purchasing = ScratchDb::create_as(db, &admin, "purchasing", Role::Writer).await;
+        purchasing.configure(&mut setup.config.file.purchasing);
         setup.config.file.general.user = Some(user.into());
         let o = &mut setup.config.file.orders;
         o.outbox = Some(setup.data_dir.path().join("outbox"));
@@ -85,10 +85,14 @@ impl World {
             c.file.general.user.as_deref().unwrap()
         );
         for kind in SourceKind::ALL {
+            let s = c.file.source(kind);
             t.push_str(&format!(
                 "[{kind}]\nurl = \"{}\"\n",
-                c.file.source(kind).url.as_deref().unwrap()
+                s.url.as_deref().unwrap()
             ));
+            if let Some(var) = &s.password_env {
+                t.push_str(&format!("password_env = \"{var}\"\n"));
+            }
         }
         let o = &c.file.orders;
         t.push_str(&format!(

@@ -6,11 +6,11 @@ mod common;
 
 use buyerdesk::config::{Config, FileConfig};
 use buyerdesk::store::{Override, OverrideUnit, ReasonCode, Store};
-use common::{Db, ScratchDb};
+use common::{Db, Role, ScratchDb};
 
 fn config_for(db: &ScratchDb, user: &str) -> Config {
     let mut file = FileConfig::default();
-    file.purchasing.url = Some(db.url.clone());
+    db.configure(&mut file.purchasing);
     file.general.user = Some(user.into());
     Config {
         file,
@@ -37,7 +37,7 @@ async fn overrides_persist(test: &str, db: Db) {
     let Some(admin) = db.admin_url(test) else {
         return;
     };
-    let scratch = ScratchDb::create(db, &admin, "purchasing").await;
+    let scratch = ScratchDb::create_as(db, &admin, "purchasing", Role::Writer).await;
     let alice = Store::open(&config_for(&scratch, "alice"))
         .await
         .expect("store opens and migrates");
