@@ -479,14 +479,22 @@ async fn a_send_cut_off_by_a_kill_is_finished_on_restart_postgres() {
 // ---------------------------------------------------------------------------
 
 async fn two_processes_at_once(test: &str, db: Db) {
+    two_processes_on_a_channel(test, db, ChannelKind::Http).await;
+    // The file channel sends in batches: the same guarantees.
+    two_processes_on_a_channel(&format!("{test}_file"), db, ChannelKind::File).await;
+}
+
+async fn two_processes_on_a_channel(test: &str, db: Db, channel: ChannelKind) {
     let endpoint = Endpoint::start().await;
     let Some(mut world) = World::new(test, db, "dave").await else {
         return;
     };
     {
         let o = &mut world.setup.config.file.orders;
-        o.channel = ChannelKind::Http;
-        o.url = Some(endpoint.url("ok"));
+        if channel == ChannelKind::Http {
+            o.channel = ChannelKind::Http;
+            o.url = Some(endpoint.url("ok"));
+        }
         o.approval_threshold = 1e12;
     }
     let spawn_two = |args: &[&str]| {
@@ -549,14 +557,27 @@ async fn two_processes_at_once(test: &str, db: Db) {
             String::from_utf8_lossy(&o.stderr)
         );
     }
-    let requests = endpoint.requests();
-    let mut keys: Vec<String> = requests.iter().filter_map(|r| r.key.clone()).collect();
-    keys.sort();
     let expected: Vec<String> = numbers.iter().map(|s| s.to_string()).collect();
-    assert_eq!(
-        keys, expected,
-        "{test}: each PO sent once, by one of the two"
-    );
+    if channel == ChannelKind::Http {
+        let requests = endpoint.requests();
+        let mut keys: Vec<String> = requests.iter().filter_map(|r| r.key.clone()).collect();
+        keys.sort();
+        assert_eq!(
+            keys, expected,
+            "{test}: each PO sent once, by one of the two"
+        );
+    }
+    let outbox = world.config().file.orders.outbox.clone().unwrap();
+    for n in &expected {
+        let attempts = store.send_attempts(n).await.unwrap();
+        let outcomes: Vec<&str> = attempts.iter().map(|a| a.outcome.as_str()).collect();
+        assert_eq!(outcomes, ["ok"], "{test}: {n} sent once, by one of the two");
+        assert_eq!(
+            outbox.join(format!("{n}.json")).exists(),
+            channel == ChannelKind::File,
+            "{test}: {n}"
+        );
+    }
     for po in store.pos(None).await.unwrap() {
         assert_eq!(po.status, PoStatus::Sent, "{test}: {}", po.po_number);
     }

@@ -466,32 +466,41 @@ impl Sender {
     }
 
     /// Sends every approved PO (and every draft within the threshold when
-    /// `drafts` is set), a few at a time.
+    /// `drafts` is set). POs for the file channel go in batches (one claim
+    /// transaction, one sync of the documents, one transaction marking
+    /// them); the others a few at a time, each on its own.
     pub async fn send_all(
         &self,
         drafts: bool,
         progress: &(dyn Fn(Progress) + Send + Sync),
     ) -> Result<Vec<(String, Result<SendOutcome>)>> {
         use futures::StreamExt;
-        let mut numbers: Vec<String> = self
-            .store
-            .pos(Some(PoStatus::Approved))
-            .await?
-            .into_iter()
-            .map(|p| p.po_number)
-            .collect();
+        let mut pos = self.store.pos(Some(PoStatus::Approved)).await?;
         if drafts {
-            numbers.extend(
-                self.store
-                    .pos(Some(PoStatus::Draft))
-                    .await?
+            let within: Vec<PurchaseOrder> = self
+                .store
+                .pos(Some(PoStatus::Draft))
+                .await?
+                .into_iter()
+                .filter(|p| p.approval_reason.is_none())
+                .collect();
+            let approved = self.store.approve_drafts(&within).await?;
+            pos.extend(
+                within
                     .into_iter()
-                    .filter(|p| p.approval_reason.is_none())
-                    .map(|p| p.po_number),
+                    .filter(|p| approved.contains(&p.po_number)),
             );
         }
-        numbers.sort();
-        let results = futures::stream::iter(numbers)
+        pos.sort_by(|a, b| a.po_number.cmp(&b.po_number));
+        let (files, others): (Vec<PurchaseOrder>, Vec<PurchaseOrder>) = pos
+            .into_iter()
+            .partition(|p| matches!(self.channel(p), Channel::File { .. }));
+        let mut results = Vec::new();
+        for chunk in files.chunks(SENDS_PER_BATCH) {
+            results.extend(self.send_file_batch(chunk, progress).await?);
+        }
+        let numbers: Vec<String> = others.into_iter().map(|p| p.po_number).collect();
+        let singles = futures::stream::iter(numbers)
             .map(|n| async move {
                 // Listed a moment ago; another workstation may have sent it
                 // since.
@@ -512,7 +521,272 @@ impl Sender {
             .buffered(4)
             .collect::<Vec<_>>()
             .await;
+        results.extend(singles);
+        results.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(results)
+    }
+
+    /// One batch of file-channel POs, exactly once as for one PO: claimed
+    /// (and the attempt logged `started`) before anything is written, the
+    /// documents written whole or not at all, marked sent only once they
+    /// are on disk.
+    async fn send_file_batch(
+        &self,
+        pos: &[PurchaseOrder],
+        progress: &(dyn Fn(Progress) + Send + Sync),
+    ) -> Result<Vec<(String, Result<SendOutcome>)>> {
+        let wanted: Vec<(String, String)> = pos
+            .iter()
+            .map(|p| (p.po_number.clone(), self.channel(p).describe()))
+            .collect();
+        let claimed = self.store.claim_batch(&wanted, &self.claim).await?;
+        let ids: std::collections::HashMap<String, i64> = claimed.into_iter().collect();
+        let mut results = Vec::new();
+        for p in pos.iter().filter(|p| !ids.contains_key(&p.po_number)) {
+            let now = self.store.po_required(&p.po_number).await?;
+            results.push((
+                p.po_number.clone(),
+                Err(TakenElsewhere {
+                    po: p.po_number.clone(),
+                    status: now.status,
+                    detail: "another workstation took it first".into(),
+                }
+                .into()),
+            ));
+        }
+        if ids.is_empty() {
+            return Ok(results);
+        }
+        self.in_flight.lock().unwrap().extend(ids.keys().cloned());
+        let outcome = self.write_claimed(&ids, progress).await;
+        {
+            let mut in_flight = self.in_flight.lock().unwrap();
+            for n in ids.keys() {
+                in_flight.remove(n);
+            }
+        }
+        results.extend(outcome?);
+        Ok(results)
+    }
+
+    async fn write_claimed(
+        &self,
+        ids: &std::collections::HashMap<String, i64>,
+        progress: &(dyn Fn(Progress) + Send + Sync),
+    ) -> Result<Vec<(String, Result<SendOutcome>)>> {
+        let mut pos: Vec<PurchaseOrder> = self
+            .store
+            .claimed_pos(&self.claim)
+            .await?
+            .into_iter()
+            .filter(|p| ids.contains_key(&p.po_number))
+            .collect();
+        pos.sort_by(|a, b| a.po_number.cmp(&b.po_number));
+        let mut docs = Vec::with_capacity(pos.len());
+        let mut channels = Vec::with_capacity(pos.len());
+        for po in &pos {
+            let channel = self.channel(po);
+            let Channel::File { outbox } = &channel else {
+                unreachable!("only file-channel POs are batched")
+            };
+            progress(Progress::Attempt {
+                po: po.po_number.clone(),
+                attempt: 1,
+                of: self.orders.send_attempts,
+                channel: channel.describe(),
+            });
+            docs.push(PoDocuments {
+                number: po.po_number.clone(),
+                outbox: outbox.clone(),
+                csv: csv_bytes(po)?,
+                json: json_bytes(po),
+            });
+            channels.push(channel.describe());
+        }
+        let written = tokio::task::spawn_blocking(move || write_documents(docs))
+            .await
+            .map_err(|e| anyhow!("the file channel failed: {e}"))?;
+        let outcomes: Vec<crate::orders::store::BatchOutcome> = pos
+            .iter()
+            .zip(written)
+            .zip(channels)
+            .map(|((po, w), channel)| (po.po_number.clone(), ids[&po.po_number], channel, w))
+            .collect();
+        for (n, _, _, r) in &outcomes {
+            let outcome = if r.is_ok() { "ok" } else { "rejected" };
+            tracing::info!(po = %n, attempt = 1, outcome, "send attempt (batch)");
+        }
+        let lost = self.store.finish_batch(&self.claim, &outcomes).await?;
+        Ok(outcomes
+            .into_iter()
+            .map(|(n, _, channel, r)| {
+                let result = if lost.contains(&n) {
+                    Err(anyhow!(
+                        "{n}: another process took the send over; it sends with the same key"
+                    ))
+                } else {
+                    match r {
+                        Ok(confirmation) => Ok(SendOutcome {
+                            po_number: n.clone(),
+                            channel,
+                            confirmation,
+                            attempts: 1,
+                            took_over_from: None,
+                        }),
+                        Err(reason) => Err(anyhow!("{n} not sent: {reason}")),
+                    }
+                };
+                (n, result)
+            })
+            .collect())
+    }
+}
+
+/// File-channel POs sent in one batch.
+const SENDS_PER_BATCH: usize = 250;
+
+/// A PO's two documents for the file channel.
+struct PoDocuments {
+    number: String,
+    outbox: PathBuf,
+    csv: Vec<u8>,
+    json: Vec<u8>,
+}
+
+/// Writes each PO's CSV and JSON so that neither ever shows in part: all
+/// go to temporary files (0600) first, then one sync of each file system
+/// holding an outbox, then each PO's CSV and JSON are renamed to their
+/// names (the JSON last), then each outbox folder is synced. Per PO: the
+/// confirmation, or why its documents were not written (and nothing of it
+/// is left behind).
+fn write_documents(docs: Vec<PoDocuments>) -> Vec<Result<String, String>> {
+    use std::io::Write;
+    let pid = std::process::id();
+    let mut results: Vec<Result<String, String>> = Vec::with_capacity(docs.len());
+    let mut temps: Vec<Option<[(PathBuf, PathBuf); 2]>> = Vec::with_capacity(docs.len());
+    let mut folders: Vec<PathBuf> = Vec::new();
+    for d in &docs {
+        let write = || -> Result<[(PathBuf, PathBuf); 2], String> {
+            if !folders_contains(&folders, &d.outbox) {
+                crate::create_private_dir(&d.outbox).map_err(|e| {
+                    format!("{}: cannot create the folder: {e}", d.outbox.display())
+                })?;
+            }
+            let mut pair = Vec::with_capacity(2);
+            for (ext, bytes) in [("csv", &d.csv), ("json", &d.json)] {
+                let name = format!("{}.{ext}", d.number);
+                let tmp = d.outbox.join(format!(".{name}.tmp-{pid}"));
+                let mut options = std::fs::OpenOptions::new();
+                options.write(true).create(true).truncate(true);
+                #[cfg(unix)]
+                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+                let written = options.open(&tmp).and_then(|mut f| f.write_all(bytes));
+                if let Err(e) = written {
+                    let _ = std::fs::remove_file(&tmp);
+                    for (t, _) in &pair {
+                        let _ = std::fs::remove_file(t);
+                    }
+                    return Err(format!(
+                        "{}: cannot write: {e}",
+                        d.outbox.join(&name).display()
+                    ));
+                }
+                pair.push((tmp, d.outbox.join(name)));
+            }
+            let [a, b]: [(PathBuf, PathBuf); 2] = pair.try_into().expect("two documents");
+            Ok([a, b])
+        };
+        match write() {
+            Ok(pair) => {
+                if !folders_contains(&folders, &d.outbox) {
+                    folders.push(d.outbox.clone());
+                }
+                temps.push(Some(pair));
+                results.push(Ok(String::new()));
+            }
+            Err(e) => {
+                temps.push(None);
+                results.push(Err(e));
+            }
+        }
+    }
+    // Every temporary file's content on disk before any final name exists.
+    let mut unsynced: Vec<PathBuf> = Vec::new();
+    for f in &folders {
+        if let Err(e) = sync_file_system(f) {
+            tracing::warn!("{}: cannot sync: {e}", f.display());
+            unsynced.push(f.clone());
+        }
+    }
+    for ((d, pair), result) in docs.iter().zip(&temps).zip(results.iter_mut()) {
+        let Some(pair) = pair else { continue };
+        if folders_contains(&unsynced, &d.outbox) {
+            for (tmp, _) in pair {
+                let _ = std::fs::remove_file(tmp);
+            }
+            *result = Err(format!(
+                "{}: the documents could not be synced to disk",
+                d.outbox.display()
+            ));
+            continue;
+        }
+        let renamed = pair
+            .iter()
+            .try_for_each(|(tmp, name)| std::fs::rename(tmp, name));
+        *result = match renamed {
+            Ok(()) => Ok(format!(
+                "wrote {n}.json and {n}.csv in {}",
+                d.outbox.display(),
+                n = d.number
+            )),
+            Err(e) => {
+                for (tmp, _) in pair {
+                    let _ = std::fs::remove_file(tmp);
+                }
+                Err(format!(
+                    "{}: cannot rename into place: {e}",
+                    d.outbox.display()
+                ))
+            }
+        };
+    }
+    // The renames survive a crash once the folders are synced.
+    for f in &folders {
+        if let Ok(dir) = std::fs::File::open(f) {
+            let _ = dir.sync_all();
+        }
+    }
+    results
+}
+
+fn folders_contains(folders: &[PathBuf], f: &std::path::Path) -> bool {
+    folders.iter().any(|x| x == f)
+}
+
+/// Flushes the file system holding `folder` (Linux: syncfs, one sync for
+/// all the files written there; elsewhere: sync, for all of them).
+fn sync_file_system(folder: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::io::AsRawFd;
+        let dir = std::fs::File::open(folder)?;
+        // SAFETY: syncfs takes an open descriptor and touches no memory.
+        if unsafe { libc::syncfs(dir.as_raw_fd()) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(())
+    }
+    #[cfg(all(unix, not(target_os = "linux")))]
+    {
+        // SAFETY: sync takes no arguments.
+        unsafe { libc::sync() };
+        let _ = folder;
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = folder;
+        Ok(())
     }
 }
 

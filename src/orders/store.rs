@@ -95,6 +95,13 @@ const LINE_COLUMNS: [&str; 15] = [
     "po_number",
 ];
 
+/// One PO of a batch send: number, attempt id, channel, and the
+/// confirmation or the reason it failed.
+pub type BatchOutcome = (String, i64, String, Result<String, String>);
+
+/// POs drafted in one transaction.
+const DRAFTS_PER_TRANSACTION: usize = 250;
+
 /// Errors worth a second try: two writers met (deadlock, serialization,
 /// SQLite busy).
 fn is_contention(e: &anyhow::Error) -> bool {
@@ -272,32 +279,49 @@ impl Store {
             created: Vec::new(),
             skipped: plan.skipped,
         };
-        for draft in plan.pos {
+        // A few hundred POs per transaction: one commit (one sync) for all
+        // of them, and never a long hold on the locks.
+        for chunk in plan.pos.chunks(DRAFTS_PER_TRANSACTION) {
             let mut tries = 0;
             loop {
                 tries += 1;
-                match self.create_po(&draft).await {
-                    Ok((po, skipped)) => {
+                match self.create_chunk(chunk).await {
+                    Ok((created, skipped)) => {
+                        out.created.extend(created);
                         out.skipped.extend(skipped);
-                        out.created.extend(po);
                         break;
                     }
                     Err(e) if tries < 5 && is_contention(&e) => {
-                        tracing::info!(
-                            "drafting for {}: retrying after {e:#}",
-                            draft.supplier_name
-                        );
+                        tracing::info!("drafting: retrying after {e:#}");
                         tokio::time::sleep(std::time::Duration::from_millis(20 * tries)).await;
                     }
                     Err(e) => {
-                        return Err(
-                            e.context(format!("drafting the PO for {}", draft.supplier_name))
-                        )
+                        let first = chunk
+                            .first()
+                            .map(|d| d.supplier_name.as_str())
+                            .unwrap_or("");
+                        return Err(e.context(format!("drafting the POs (from {first})")));
                     }
                 }
             }
         }
         Ok(out)
+    }
+
+    async fn create_chunk(&self, drafts: &[PoDraft]) -> Result<(Vec<PurchaseOrder>, Vec<Skipped>)> {
+        let mut tx = self.source.begin().await?;
+        let mut created = Vec::new();
+        let mut skipped = Vec::new();
+        for draft in drafts {
+            let (po, left) = self.create_po(&mut tx, draft).await?;
+            created.extend(po);
+            skipped.extend(left);
+        }
+        tx.commit().await?;
+        for po in &created {
+            tracing::info!(po = %po.po_number, supplier = %po.supplier_name, lines = po.line_count, "PO drafted");
+        }
+        Ok((created, skipped))
     }
 
     async fn next_number(&self, tx: &mut Tx) -> Result<i64> {
@@ -321,10 +345,15 @@ impl Store {
         }
     }
 
-    async fn create_po(&self, draft: &PoDraft) -> Result<(Option<PurchaseOrder>, Vec<Skipped>)> {
+    /// One PO within the drafting transaction, built from what was
+    /// written (no read back).
+    async fn create_po(
+        &self,
+        tx: &mut Tx,
+        draft: &PoDraft,
+    ) -> Result<(Option<PurchaseOrder>, Vec<Skipped>)> {
         let b = self.source.backend;
-        let mut tx = self.source.begin().await?;
-        let seq = self.next_number(&mut tx).await?;
+        let seq = self.next_number(tx).await?;
         let number = po_number(seq);
         let at = now();
         let status = if draft.approval_reason.is_some() {
@@ -423,7 +452,14 @@ impl Store {
         if kept.is_empty() {
             // Nothing left to order from this supplier: no PO. The number
             // is spent (numbers are never reused).
-            drop(tx);
+            tx.exec(
+                &format!(
+                    "DELETE FROM purchase_orders WHERE po_number = {}",
+                    self.p(1)
+                ),
+                &[Some(number.clone())],
+            )
+            .await?;
             return Ok((None, skipped));
         }
         let total_cents: i64 = kept.iter().map(|l| l.amount_cents).sum();
@@ -507,12 +543,28 @@ impl Store {
             ),
         );
         tx.exec(&sql, &binds).await?;
-        tx.commit().await?;
-        tracing::info!(po = %number, supplier = %draft.supplier_name, lines = saved_lines.len(), "PO drafted");
-        let po = self
-            .po(&number)
-            .await?
-            .ok_or_else(|| anyhow!("{number} was saved but cannot be read back"))?;
+        let po = PurchaseOrder {
+            po_number: number,
+            supplier_id: draft.supplier_id.clone(),
+            supplier_name: draft.supplier_name.clone(),
+            currency: draft.currency.clone(),
+            total_cents,
+            status,
+            approval_reason: draft.approval_reason.clone(),
+            buyer: self.user.clone(),
+            created_at: at.clone(),
+            expected_delivery: draft.expected_delivery.clone(),
+            approved_by: None,
+            approved_at: None,
+            sent_at: None,
+            confirmation: None,
+            last_error: None,
+            claim: None,
+            claimed_at: None,
+            updated_at: at,
+            line_count: saved_lines.len(),
+            lines: saved_lines,
+        };
         Ok((Some(po), skipped))
     }
 
@@ -757,6 +809,216 @@ impl Store {
             format!("{number} cancelled (was {})", po.status),
         )
         .await
+    }
+
+    /// Drafts within the threshold approved on sending, in one
+    /// transaction (each with its audit row); the numbers approved.
+    pub async fn approve_drafts(&self, pos: &[PurchaseOrder]) -> Result<Vec<String>> {
+        let b = self.source.backend;
+        let at = now();
+        let mut tx = self.source.begin().await?;
+        let mut approved = Vec::new();
+        for po in pos.iter().filter(|p| p.approval_reason.is_none()) {
+            let changed = tx
+                .exec(
+                    &format!(
+                        "UPDATE purchase_orders SET status = 'approved', approved_by = {}, approved_at = {}, updated_at = {} \
+                         WHERE po_number = {} AND status = 'draft'",
+                        self.p(1),
+                        self.p(2),
+                        self.p(3),
+                        self.p(4)
+                    ),
+                    &[
+                        Some(self.user.clone()),
+                        Some(at.clone()),
+                        Some(at.clone()),
+                        Some(po.po_number.clone()),
+                    ],
+                )
+                .await?;
+            if changed == 1 {
+                let (a, ab) = audit_row(
+                    b,
+                    &self.user,
+                    "po_approved",
+                    None,
+                    format!(
+                        "{} {}: {} {} (within the threshold)",
+                        po.po_number,
+                        po.supplier_name,
+                        cents_text(po.total_cents),
+                        po.currency
+                    ),
+                );
+                tx.exec(&a, &ab).await?;
+                approved.push(po.po_number.clone());
+            }
+        }
+        tx.commit().await?;
+        Ok(approved)
+    }
+
+    /// Claims approved POs for sending and logs each one's first attempt
+    /// as `started`, in one transaction: (number, attempt id) of those
+    /// claimed (another workstation may have taken some).
+    pub async fn claim_batch(
+        &self,
+        numbers: &[(String, String)],
+        claim: &str,
+    ) -> Result<Vec<(String, i64)>> {
+        let b = self.source.backend;
+        let at = now();
+        let mut tx = self.source.begin().await?;
+        let mut claimed = Vec::new();
+        for (number, channel) in numbers {
+            let changed = tx
+                .exec(
+                    &format!(
+                        "UPDATE purchase_orders SET status = 'sending', claim = {}, claimed_at = {}, updated_at = {} \
+                         WHERE po_number = {} AND status = 'approved'",
+                        self.p(1),
+                        self.p(2),
+                        self.p(3),
+                        self.p(4)
+                    ),
+                    &[
+                        Some(claim.to_string()),
+                        Some(at.clone()),
+                        Some(at.clone()),
+                        Some(number.clone()),
+                    ],
+                )
+                .await?;
+            if changed != 1 {
+                continue;
+            }
+            let id = tx
+                .insert_id(
+                    &format!(
+                        "INSERT INTO po_send_attempts (po_number, attempt, at, user_name, claim, channel, outcome) \
+                         VALUES ({}, 1, {}, {}, {}, {}, 'started')",
+                        self.p(1),
+                        self.p(2),
+                        self.p(3),
+                        self.p(4),
+                        self.p(5)
+                    ),
+                    &[
+                        Some(number.clone()),
+                        Some(at.clone()),
+                        Some(self.user.clone()),
+                        Some(claim.to_string()),
+                        Some(channel.clone()),
+                    ],
+                )
+                .await?;
+            let (a, ab) = audit_row(
+                b,
+                &self.user,
+                "po_send_started",
+                None,
+                format!("{number}: sending (by {claim})"),
+            );
+            tx.exec(&a, &ab).await?;
+            claimed.push((number.clone(), id));
+        }
+        tx.commit().await?;
+        Ok(claimed)
+    }
+
+    /// The POs `claim` is sending, with their lines (two queries).
+    pub async fn claimed_pos(&self, claim: &str) -> Result<Vec<PurchaseOrder>> {
+        let b = self.source.backend;
+        let rows = self
+            .source
+            .fetch_text(
+                &format!(
+                    "SELECT {} FROM purchase_orders WHERE status = 'sending' AND claim = {} ORDER BY seq",
+                    select_list(b, &PO_COLUMNS),
+                    self.p(1)
+                ),
+                &[claim.to_string()],
+            )
+            .await?;
+        let mut pos: Vec<PurchaseOrder> = rows.iter().filter_map(|r| parse_po(r)).collect();
+        let lines = self
+            .source
+            .fetch_text(
+                &format!(
+                    "SELECT {} FROM po_lines l JOIN purchase_orders p ON p.po_number = l.po_number \
+                     WHERE p.status = 'sending' AND p.claim = {} ORDER BY l.po_number, l.line_no",
+                    LINE_COLUMNS
+                        .iter()
+                        .map(|c| b.as_text(&format!("l.{c}")))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    self.p(1)
+                ),
+                &[claim.to_string()],
+            )
+            .await?;
+        let mut by_po: HashMap<String, Vec<PoLine>> = HashMap::new();
+        for r in &lines {
+            if let (Some(line), Some(Some(po))) = (parse_line(r), r.get(14)) {
+                by_po.entry(po.clone()).or_default().push(line);
+            }
+        }
+        for po in &mut pos {
+            po.lines = by_po.remove(&po.po_number).unwrap_or_default();
+            po.line_count = po.lines.len();
+        }
+        Ok(pos)
+    }
+
+    /// The outcome of each claimed PO's attempt, in one transaction: `Ok`
+    /// (the confirmation) marks it sent, `Err` (the reason) gives it back
+    /// as approved with its error. The numbers whose claim was no longer
+    /// ours are returned.
+    pub async fn finish_batch(
+        &self,
+        claim: &str,
+        outcomes: &[BatchOutcome],
+    ) -> Result<Vec<String>> {
+        let mut tx = self.source.begin().await?;
+        let mut lost = Vec::new();
+        for (number, id, channel, outcome) in outcomes {
+            let ours = match outcome {
+                Ok(confirmation) => {
+                    self.log_attempt(&mut tx, *id, number, claim, 1, channel, "ok", confirmation)
+                        .await?
+                        && self
+                            .finish_in(
+                                &mut tx,
+                                number,
+                                claim,
+                                PoStatus::Sent,
+                                Some(confirmation),
+                                None,
+                            )
+                            .await?
+                }
+                Err(reason) => {
+                    self.log_attempt(&mut tx, *id, number, claim, 1, channel, "rejected", reason)
+                        .await?
+                        && self
+                            .finish_in(
+                                &mut tx,
+                                number,
+                                claim,
+                                PoStatus::Approved,
+                                None,
+                                Some(reason),
+                            )
+                            .await?
+                }
+            };
+            if !ours {
+                lost.push(number.clone());
+            }
+        }
+        tx.commit().await?;
+        Ok(lost)
     }
 
     /// Takes a PO for sending: approved -> sending with `claim`, or a
