@@ -261,7 +261,8 @@ pub fn parse(text: &str, file: &str) -> Result<FileConfig, ConfigError> {
         message: match e.message().trim() {
             // toml says nothing for some characters (a NUL byte).
             "" => "not valid TOML here (a control character?)".to_string(),
-            m => m.to_string(),
+            // It may quote what was written: never a password.
+            m => scrub_credentials(m),
         },
     })?;
     if let Some(v) = cfg.general.refresh_secs {
@@ -597,6 +598,32 @@ impl ResolvedSource {
 /// The URL with any password (userinfo or query parameter) replaced by ***.
 /// Every other query parameter (sslmode, sslrootcert, ssl-mode, ssl-ca, ...)
 /// stays as written, so that the TLS settings in force can be checked.
+/// Any `scheme://user:password@` in free text with the password replaced
+/// by `***` (a config error may quote what was written).
+pub fn scrub_credentials(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (head, tail) = rest.split_at(at + 3);
+        out.push_str(head);
+        let end = tail
+            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '`' | '/'))
+            .unwrap_or(tail.len());
+        let authority = &tail[..end];
+        match (authority.rfind('@'), authority.find(':')) {
+            (Some(a), Some(c)) if c < a => {
+                out.push_str(&authority[..c]);
+                out.push_str(":***");
+                out.push_str(&authority[a..]);
+            }
+            _ => out.push_str(authority),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 pub fn redact_url(url: &str) -> String {
     match url::Url::parse(url) {
         Ok(mut u) => {
@@ -931,6 +958,21 @@ mod proptests {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn passwords_in_quoted_text_are_scrubbed() {
+        assert_eq!(
+            scrub_credentials("unknown field `postgres://u:p@h/db`, expected"),
+            "unknown field `postgres://u:***@h/db`, expected"
+        );
+        assert_eq!(
+            scrub_credentials("a mysql://root@h:3306/x and http://h:80/y"),
+            "a mysql://root@h:3306/x and http://h:80/y"
+        );
+        assert_eq!(scrub_credentials("no url"), "no url");
+        let e = parse("\"postgres://u:s3cret@h/db\" = 1\n", "t.toml").unwrap_err();
+        assert!(!e.to_string().contains("s3cret"), "{e}");
+    }
 
     /// Pieces that make TOML and our checks go wrong.
     fn token() -> impl Strategy<Value = String> {
