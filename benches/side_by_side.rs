@@ -82,27 +82,27 @@ fn list(d: &[Duration]) -> String {
 
 /// The database servers the bench can run on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Db {
+enum Server {
     Postgres,
     MariaDb,
     Sqlite,
 }
 
-impl Db {
-    fn parse(name: &str) -> Option<Db> {
+impl Server {
+    fn parse(name: &str) -> Option<Server> {
         match name.trim() {
-            "postgres" | "postgresql" | "pg" => Some(Db::Postgres),
-            "mariadb" | "mysql" => Some(Db::MariaDb),
-            "sqlite" => Some(Db::Sqlite),
+            "postgres" | "postgresql" | "pg" => Some(Server::Postgres),
+            "mariadb" | "mysql" => Some(Server::MariaDb),
+            "sqlite" => Some(Server::Sqlite),
             _ => None,
         }
     }
 
     fn name(self) -> &'static str {
         match self {
-            Db::Postgres => "PostgreSQL",
-            Db::MariaDb => "MariaDB",
-            Db::Sqlite => "SQLite",
+            Server::Postgres => "PostgreSQL",
+            Server::MariaDb => "MariaDB",
+            Server::Sqlite => "SQLite",
         }
     }
 }
@@ -115,12 +115,12 @@ fn sqlite_dir() -> std::path::PathBuf {
 
 /// A config whose four sources are the bench databases of `n` products on
 /// `db` (created empty when missing).
-async fn bench_config(db: Db, n: usize) -> Config {
+async fn bench_config(db: Server, n: usize) -> Config {
     let mut file = FileConfig::default();
     for kind in SourceKind::SOURCES {
         let name = format!("buyerdesk_bench_{n}_{}", kind.name());
         let url = match db {
-            Db::Postgres => {
+            Server::Postgres => {
                 let admin = env_text(
                     "BUYERDESK_BENCH_POSTGRES_URL",
                     "postgres://postgres@127.0.0.1:5432/postgres",
@@ -145,7 +145,7 @@ async fn bench_config(db: Db, n: usize) -> Config {
                 u.set_path(&name);
                 u.to_string()
             }
-            Db::MariaDb => {
+            Server::MariaDb => {
                 let admin = env_text("BUYERDESK_BENCH_MYSQL_URL", "mysql://root@127.0.0.1:3306/");
                 let pool = sqlx::MySqlPool::connect(&admin)
                     .await
@@ -158,7 +158,7 @@ async fn bench_config(db: Db, n: usize) -> Config {
                 u.set_path(&name);
                 u.to_string()
             }
-            Db::Sqlite => {
+            Server::Sqlite => {
                 let dir = sqlite_dir();
                 std::fs::create_dir_all(&dir).unwrap();
                 format!("sqlite://{}/{name}.sqlite", dir.display())
@@ -177,7 +177,7 @@ async fn bench_config(db: Db, n: usize) -> Config {
 
 /// Seeds the bench databases unless they hold `n` products already; the
 /// seeding time when it seeded.
-async fn ensure_seeded(db: Db, config: &Config, n: usize) -> Option<Duration> {
+async fn ensure_seeded(db: Server, config: &Config, n: usize) -> Option<Duration> {
     let seeded = match Sources::connect(config).await {
         Ok(s) => {
             let rows = s.oms.source.count_rows("oms_history").await.unwrap_or(0) as usize;
@@ -504,10 +504,10 @@ async fn product_id_indexes(config: &Config, create: bool) {
 
 /// The command line of the database's own client for one query of one
 /// source, its output thrown away.
-fn client_command(db: Db, config: &Config, kind: SourceKind, sql: Option<&str>) -> Command {
+fn client_command(db: Server, config: &Config, kind: SourceKind, sql: Option<&str>) -> Command {
     let url = config.resolve(kind).unwrap().connect_url;
     match db {
-        Db::Postgres => {
+        Server::Postgres => {
             let mut c = Command::new("psql");
             c.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &url, "-c"]);
             match sql {
@@ -516,7 +516,7 @@ fn client_command(db: Db, config: &Config, kind: SourceKind, sql: Option<&str>) 
             };
             c
         }
-        Db::MariaDb => {
+        Server::MariaDb => {
             let u = url::Url::parse(&url).unwrap();
             let mut c = Command::new("mariadb");
             c.arg(format!("--host={}", u.host_str().unwrap_or("127.0.0.1")))
@@ -528,7 +528,7 @@ fn client_command(db: Db, config: &Config, kind: SourceKind, sql: Option<&str>) 
                 .arg(sql.unwrap_or("SELECT 1"));
             c
         }
-        Db::Sqlite => {
+        Server::Sqlite => {
             let file = url.trim_start_matches("sqlite://").to_string();
             let mut c = Command::new("sqlite3");
             c.arg("-readonly").arg(file).arg(sql.unwrap_or("SELECT 1"));
@@ -539,7 +539,12 @@ fn client_command(db: Db, config: &Config, kind: SourceKind, sql: Option<&str>) 
 
 /// Runs the four clients concurrently (as buyerdesk runs its four
 /// queries); the time until the last one exits.
-fn raw_fetch(db: Db, config: &Config, queries: &[(SourceKind, String)], real: bool) -> Duration {
+fn raw_fetch(
+    db: Server,
+    config: &Config,
+    queries: &[(SourceKind, String)],
+    real: bool,
+) -> Duration {
     let start = Instant::now();
     let children: Vec<_> = queries
         .iter()
@@ -564,7 +569,7 @@ fn raw_fetch(db: Db, config: &Config, queries: &[(SourceKind, String)], real: bo
 
 /// Buyerdesk, the per-request service and the raw client fetch on one
 /// backend.
-async fn side_by_side(db: Db, n: usize) {
+async fn side_by_side(db: Server, n: usize) {
     let runs = env_usize("BUYERDESK_BENCH_RUNS", 5);
     let config = bench_config(db, n).await;
     let seeding = ensure_seeded(db, &config, n).await;
@@ -684,7 +689,7 @@ async fn side_by_side(db: Db, n: usize) {
 /// the process's peak memory.
 async fn scaling_child(n: usize) {
     let runs = env_usize("BUYERDESK_BENCH_RUNS", 3);
-    let config = bench_config(Db::Postgres, n).await;
+    let config = bench_config(Server::Postgres, n).await;
     let sources = Sources::connect(&config).await.expect("connect");
     let rules = app::load_rules(&config, None).unwrap();
     let mut total = Vec::new();
@@ -726,8 +731,8 @@ async fn scaling() {
     println!("\n== scaling, PostgreSQL ==");
     println!("products | planned | full plan (median) | load | rules+rationale | peak memory | runs (ms)");
     for n in sizes {
-        let config = bench_config(Db::Postgres, n).await;
-        let seeded = ensure_seeded(Db::Postgres, &config, n).await;
+        let config = bench_config(Server::Postgres, n).await;
+        let seeded = ensure_seeded(Server::Postgres, &config, n).await;
         let out = Command::new(&exe)
             .args(["--bench", "--scaling-child", &n.to_string()])
             .stderr(Stdio::inherit())
@@ -838,7 +843,7 @@ fn main() {
     if do_side {
         let n = env_usize("BUYERDESK_BENCH_PRODUCTS", 100_000);
         for name in env_text("BUYERDESK_BENCH_BACKENDS", "postgres").split(',') {
-            let db = Db::parse(name).unwrap_or_else(|| panic!("unknown backend {name:?}"));
+            let db = Server::parse(name).unwrap_or_else(|| panic!("unknown backend {name:?}"));
             rt.block_on(side_by_side(db, n));
         }
     }
