@@ -12,6 +12,14 @@
 //! read either succeeds whole or changes nothing: a source cut off in the
 //! middle of its rows keeps its previous rows, all of them.
 //!
+//! The inventory, where its table has `updated_at` (PostgreSQL, MySQL/
+//! MariaDB), is read whole only at the first read, after a failure and at
+//! every `FULL_RELOAD_EVERY`-th refresh; in between a refresh reads only the
+//! products whose rows were stamped since the last read (on the database's
+//! clock, with a margin) and merges them into the last snapshot. The full
+//! reloads pick up what a stamp does not show: rows changed without a new
+//! `updated_at`, and deleted rows.
+//!
 //! It also owns the rules in force: rules applied from the app
 //! (`LiveCommand::ApplyRules`) or changed on disk (the rules file is
 //! watched) replace them, and every product is planned again at once with
@@ -153,6 +161,98 @@ pub struct PlanUpdate {
     pub changed: usize,
     pub load: Duration,
     pub planning: Duration,
+    /// Every product's rank by name and by supplier in the snapshot after
+    /// this update (in id order, as the screen keeps its plans): made here,
+    /// off the screen's thread, so that sorting by a text column compares
+    /// integers. `None`: the screen ranks the texts itself.
+    pub ranks: Option<Arc<TextRanks>>,
+}
+
+/// Each product's rank among all products' names and among their supplier
+/// names (0: none, which sorts first; equal texts, equal ranks), indexed as
+/// the products sorted by id.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TextRanks {
+    pub name: Vec<u32>,
+    pub supplier: Vec<u32>,
+}
+
+impl TextRanks {
+    /// The ranks of these plans (in id order).
+    pub fn of(plans: &[ProductPlan]) -> TextRanks {
+        TextRanks {
+            name: ranks(plans.iter().map(|p| p.product_name.as_deref())),
+            supplier: ranks(plans.iter().map(|p| p.supplier_name.as_deref())),
+        }
+    }
+
+    fn of_names(names: &[PlanNames]) -> TextRanks {
+        TextRanks {
+            name: ranks(names.iter().map(|n| n.0.as_deref())),
+            supplier: ranks(names.iter().map(|n| n.1.as_deref())),
+        }
+    }
+}
+
+/// The rank of each text among them, in `Option<&str>`'s order.
+fn ranks<'a>(texts: impl Iterator<Item = Option<&'a str>>) -> Vec<u32> {
+    let mut keyed: Vec<(Option<&str>, u32)> = texts.zip(0u32..).collect();
+    keyed.sort_unstable();
+    let mut out = vec![0u32; keyed.len()];
+    let (mut rank, mut previous) = (0u32, None);
+    for (k, (text, i)) in keyed.iter().enumerate() {
+        if text.is_some() && (k == 0 || previous != Some(*text)) {
+            rank += 1;
+        }
+        previous = Some(*text);
+        out[*i as usize] = if text.is_some() { rank } else { 0 };
+    }
+    out
+}
+
+/// A product's name and supplier name, as planned.
+type PlanNames = (Option<String>, Option<String>);
+
+fn names_of(p: &ProductPlan) -> PlanNames {
+    (p.product_name.clone(), p.supplier_name.clone())
+}
+
+/// The names of every product of `new` (sorted by id): from `plans` where
+/// it was planned (`changed[k]` is `plans[k]`'s index in `new`), else as
+/// they were in `old` (aligned with `old_names`). Whether any name is not
+/// where it was.
+fn merge_names(
+    old: &[Arc<ProductInputs>],
+    old_names: &[PlanNames],
+    new: &[Arc<ProductInputs>],
+    changed: &[usize],
+    plans: &[ProductPlan],
+) -> Option<(Vec<PlanNames>, bool)> {
+    let mut out = Vec::with_capacity(new.len());
+    let mut moved = old.len() != new.len() || old_names.len() != old.len();
+    let (mut c, mut i) = (0, 0);
+    for (j, p) in new.iter().enumerate() {
+        while old.get(i).is_some_and(|o| o.product_id < p.product_id) {
+            i += 1;
+            moved = true;
+        }
+        let same_product = old.get(i).is_some_and(|o| o.product_id == p.product_id);
+        if changed.get(c) == Some(&j) {
+            let names = names_of(&plans[c]);
+            moved |= !same_product || old_names.get(i) != Some(&names);
+            out.push(names);
+            c += 1;
+        } else {
+            // Not planned again: it was in the last snapshot.
+            out.push(old_names.get(i).filter(|_| same_product)?.clone());
+        }
+        if same_product {
+            i += 1;
+        } else {
+            moved = true;
+        }
+    }
+    Some((out, moved))
 }
 
 /// What the background task tells the screen.
@@ -227,6 +327,11 @@ pub enum LiveCommand {
     /// nothing. Answered by `RulesEvent::DryRun` with the same request id.
     DryRun { request: u64, text: String },
 }
+
+/// Every this many inventory reads, one reads the table whole even where
+/// changed rows can be read by their `updated_at`: rows changed without a
+/// new stamp, and deleted rows, are seen at the latest then.
+pub const FULL_RELOAD_EVERY: u32 = 10;
 
 /// Days of history the sparkline shows.
 pub const HISTORY_DAYS: u32 = 60;
@@ -437,13 +542,30 @@ impl<S, R> Slot<S, R> {
 /// statistics.
 type OmsRows = (Vec<OmsRow>, Option<Vec<HistoryStats>>);
 
+/// An inventory read: every row, or every row of the products changed
+/// since the last read.
+struct InventoryRead {
+    rows: Vec<InventoryRow>,
+    /// `rows` are only the changed products' rows, to merge into the last
+    /// snapshot.
+    changed_only: bool,
+    /// The database's clock when the read began, where changed rows can be
+    /// read (the next read asks for rows stamped since).
+    clock: Option<String>,
+}
+
 /// The refresh state, owned by whichever task runs the refresh.
 struct Worker {
     config: Config,
     rules: RuleSet,
     store: Store,
     oms: Slot<oms::OmsSource, OmsRows>,
-    inventory: Slot<inventory::InventorySource, Vec<InventoryRow>>,
+    inventory: Slot<inventory::InventorySource, InventoryRead>,
+    /// The database's clock at the last inventory read, where changed rows
+    /// can be read by their `updated_at`.
+    inventory_clock: Option<String>,
+    /// Reads of only the changed inventory rows left before a full one.
+    inventory_changed_reads_left: u32,
     supplier: Slot<supplier::SupplierSource, Vec<SupplierRow>>,
     uom: Slot<uom::UomSource, Vec<UomRow>>,
     purchasing: SourceStatus,
@@ -458,6 +580,10 @@ struct Worker {
     oms_for_history: Arc<Mutex<Option<oms::OmsSource>>>,
     /// The last snapshot's inputs, sorted by product id.
     inputs: Vec<Arc<ProductInputs>>,
+    /// Each product's names as planned, aligned with `inputs`, and their
+    /// ranks.
+    names: Vec<PlanNames>,
+    ranks: Option<Arc<TextRanks>>,
     overrides: HashMap<String, OverrideNote>,
     /// The overrides the last snapshot was planned with.
     planned_overrides: HashMap<String, OverrideNote>,
@@ -484,6 +610,8 @@ impl Worker {
         Worker {
             oms: Slot::new(&config, SourceKind::Oms),
             inventory: Slot::new(&config, SourceKind::Inventory),
+            inventory_clock: None,
+            inventory_changed_reads_left: 0,
             supplier: Slot::new(&config, SourceKind::Supplier),
             uom: Slot::new(&config, SourceKind::Uom),
             purchasing,
@@ -495,6 +623,8 @@ impl Worker {
             store,
             oms_for_history: Arc::new(Mutex::new(None)),
             inputs: Vec::new(),
+            names: Vec::new(),
+            ranks: None,
             overrides: HashMap::new(),
             planned_overrides: HashMap::new(),
             open_pos: HashMap::new(),
@@ -717,12 +847,20 @@ impl Worker {
             due(&self.supplier.status),
             due(&self.uom.status),
         );
+        // Only the changed inventory rows, when the last snapshot holds
+        // the rest and no full reload is due.
+        let inventory_since = (self.planned
+            && self.inventory.status.state == LinkState::Up
+            && self.inventory_changed_reads_left > 0)
+            .then(|| self.inventory_clock.clone())
+            .flatten();
         let (_, _, _, _, overrides_r) = tokio::join!(
             read(
                 &mut self.oms,
                 config,
                 SourceKind::Oms,
                 with_history,
+                None,
                 every,
                 oms_due
             ),
@@ -731,6 +869,7 @@ impl Worker {
                 config,
                 SourceKind::Inventory,
                 false,
+                inventory_since,
                 every,
                 inventory_due
             ),
@@ -739,6 +878,7 @@ impl Worker {
                 config,
                 SourceKind::Supplier,
                 false,
+                None,
                 every,
                 supplier_due
             ),
@@ -747,6 +887,7 @@ impl Worker {
                 config,
                 SourceKind::Uom,
                 false,
+                None,
                 every,
                 uom_due
             ),
@@ -769,6 +910,13 @@ impl Worker {
             },
         );
         *self.oms_for_history.lock().expect("not poisoned") = self.oms.source.clone();
+        if let Some(read) = &self.inventory.fresh {
+            self.inventory_clock = read.clock.clone();
+            self.inventory_changed_reads_left = match read.changed_only {
+                true => self.inventory_changed_reads_left.saturating_sub(1),
+                false => FULL_RELOAD_EVERY - 1,
+            };
+        }
         match overrides_r {
             None => {}
             Some(Ok((list, open_pos, rtt))) => {
@@ -831,6 +979,8 @@ impl Worker {
         let old_overrides = std::mem::take(&mut self.planned_overrides);
         let old_open_pos = std::mem::take(&mut self.planned_open_pos);
         let new_open_pos = self.open_pos.clone();
+        let old_names = std::mem::take(&mut self.names);
+        let old_ranks = self.ranks.take();
         let plan_clock = Instant::now();
         let planned = tokio::task::spawn_blocking(move || {
             let inputs = plan::join(rows);
@@ -862,11 +1012,27 @@ impl Worker {
             // their pace while a large refresh is planned.
             let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
             let plans = plan::plan_all_on(&to_plan, &ctx, &rules, cores.saturating_sub(1).max(1));
+            // The ranks by name and supplier, ranked again only when a
+            // name changed or products came or went.
+            let (names, ranks) = if full {
+                let names: Vec<PlanNames> = plans.iter().map(names_of).collect();
+                let ranks = Arc::new(TextRanks::of_names(&names));
+                (names, Some(ranks))
+            } else {
+                match merge_names(&previous, &old_names, &inputs, &diff.changed, &plans) {
+                    Some((names, false)) if old_ranks.is_some() => (names, old_ranks),
+                    Some((names, _)) => {
+                        let ranks = Arc::new(TextRanks::of_names(&names));
+                        (names, Some(ranks))
+                    }
+                    None => (Vec::new(), None),
+                }
+            };
             drop(previous);
-            (inputs, diff, plans)
+            (inputs, diff, plans, names, ranks)
         })
         .await;
-        let (inputs, diff, plans) = match planned {
+        let (inputs, diff, plans, names, ranks) = match planned {
             Ok(r) => r,
             Err(e) => {
                 tracing::error!("planning failed: {e}");
@@ -884,6 +1050,8 @@ impl Worker {
             "refreshed"
         );
         self.inputs = inputs;
+        self.names = names;
+        self.ranks = ranks.clone();
         self.planned_overrides = self.overrides.clone();
         self.planned_open_pos = self.open_pos.clone();
         self.stale = stale;
@@ -898,6 +1066,7 @@ impl Worker {
             changed: diff.changed.len(),
             load,
             planning,
+            ranks,
         }));
     }
 
@@ -935,11 +1104,21 @@ impl Worker {
         SourceRows {
             oms,
             history,
-            inventory: self
-                .inventory
-                .fresh
-                .take()
-                .unwrap_or_else(|| last.iter().flat_map(|p| p.inventory.clone()).collect()),
+            inventory: match self.inventory.fresh.take() {
+                Some(read) if read.changed_only => {
+                    // The changed products' rows replace theirs, all of
+                    // them; the others' stay as last read.
+                    let changed: std::collections::HashSet<String> =
+                        read.rows.iter().map(|r| r.product_id.clone()).collect();
+                    last.iter()
+                        .filter(|p| !changed.contains(&p.product_id))
+                        .flat_map(|p| p.inventory.iter().cloned())
+                        .chain(read.rows)
+                        .collect()
+                }
+                Some(read) => read.rows,
+                None => last.iter().flat_map(|p| p.inventory.clone()).collect(),
+            },
             suppliers: self
                 .supplier
                 .fresh
@@ -1013,6 +1192,7 @@ async fn read<S>(
     config: &Config,
     kind: SourceKind,
     with_history: bool,
+    since: Option<String>,
     every: Duration,
     due: bool,
 ) where
@@ -1031,7 +1211,7 @@ async fn read<S>(
                 s
             }
         };
-        source.load_all(with_history).await
+        source.load_all(with_history, since).await
     }
     .await;
     match result {
@@ -1058,10 +1238,12 @@ trait Opened: Sized {
         kind: SourceKind,
     ) -> impl std::future::Future<Output = Result<Self>> + Send;
     /// All its rows, and how many (the OMS with the history statistics
-    /// when `with_history`).
+    /// when `with_history`; the inventory only the products changed
+    /// since the database's clock read `since`, where it can).
     fn load_all(
         &self,
         with_history: bool,
+        since: Option<String>,
     ) -> impl std::future::Future<Output = Result<(Self::Rows, usize)>> + Send;
 }
 
@@ -1070,7 +1252,7 @@ impl Opened for oms::OmsSource {
     async fn open(config: &Config, kind: SourceKind) -> Result<Self> {
         oms::OmsSource::open(sources::connect_source(config, kind).await?, config).await
     }
-    async fn load_all(&self, with_history: bool) -> Result<(OmsRows, usize)> {
+    async fn load_all(&self, with_history: bool, _: Option<String>) -> Result<(OmsRows, usize)> {
         let (rows, history) = tokio::try_join!(self.load(None), async {
             if with_history {
                 self.load_history(None).await
@@ -1091,7 +1273,11 @@ macro_rules! opened {
             async fn open(config: &Config, kind: SourceKind) -> Result<Self> {
                 <$source>::open(sources::connect_source(config, kind).await?).await
             }
-            async fn load_all(&self, _with_history: bool) -> Result<(Vec<$rows>, usize)> {
+            async fn load_all(
+                &self,
+                _with_history: bool,
+                _since: Option<String>,
+            ) -> Result<(Vec<$rows>, usize)> {
                 let rows = self.load(None).await?;
                 let n = rows.len();
                 Ok((rows, n))
@@ -1100,7 +1286,31 @@ macro_rules! opened {
     };
 }
 
-opened!(inventory::InventorySource, InventoryRow);
+impl Opened for inventory::InventorySource {
+    type Rows = InventoryRead;
+    async fn open(config: &Config, kind: SourceKind) -> Result<Self> {
+        inventory::InventorySource::open(sources::connect_source(config, kind).await?).await
+    }
+    async fn load_all(&self, _: bool, since: Option<String>) -> Result<(InventoryRead, usize)> {
+        // The clock is read before the rows: a row stamped while they are
+        // read is read again next time rather than missed.
+        let clock = match self.reads_changed_rows() {
+            true => Some(self.clock().await?),
+            false => None,
+        };
+        let (rows, changed_only) = match (&clock, since) {
+            (Some(_), Some(since)) => (self.load_changed_since(&since).await?, true),
+            _ => (self.load(None).await?, false),
+        };
+        let n = rows.len();
+        let read = InventoryRead {
+            rows,
+            changed_only,
+            clock,
+        };
+        Ok((read, n))
+    }
+}
 opened!(supplier::SupplierSource, SupplierRow);
 opened!(uom::UomSource, UomRow);
 
@@ -1155,6 +1365,44 @@ pub fn diff_inputs(
 mod tests {
     use super::*;
     use crate::plan::fixtures;
+
+    #[test]
+    fn texts_rank_in_order_with_ties_equal_and_none_first() {
+        let texts = [Some("b"), None, Some("a"), Some("b"), Some("c"), None];
+        assert_eq!(ranks(texts.into_iter()), vec![2, 0, 1, 2, 3, 0]);
+        assert!(ranks(std::iter::empty()).is_empty());
+    }
+
+    #[test]
+    fn names_are_merged_from_the_new_plans_and_the_last_snapshot() {
+        let old = plan::join(fixtures::reference_rows());
+        let plans = plan::plan_all(&old, &PlanContext::default(), &RuleSet::embedded());
+        let old_names: Vec<PlanNames> = plans.iter().map(names_of).collect();
+        // PROD-002 planned again with another name: ranked again.
+        let mut renamed = plans[1].clone();
+        renamed.product_name = Some("Another".into());
+        let (names, moved) =
+            merge_names(&old, &old_names, &old, &[1], std::slice::from_ref(&renamed)).unwrap();
+        assert!(moved, "a name changed");
+        assert_eq!(names[1].0.as_deref(), Some("Another"));
+        assert_eq!(names[0], old_names[0]);
+        // Planned again with the same names: the ranks stay.
+        let (names, moved) = merge_names(
+            &old,
+            &old_names,
+            &old,
+            &[1],
+            std::slice::from_ref(&plans[1]),
+        )
+        .unwrap();
+        assert!(!moved);
+        assert_eq!(names, old_names);
+        // A product gone: ranked again.
+        let fewer: Vec<_> = old[..2].to_vec();
+        let (names, moved) = merge_names(&old, &old_names, &fewer, &[], &[]).unwrap();
+        assert!(moved);
+        assert_eq!(names, old_names[..2].to_vec());
+    }
 
     fn note(qty: f64) -> OverrideNote {
         OverrideNote {

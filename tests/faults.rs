@@ -243,7 +243,10 @@ async fn dropped_mid_refresh(test: &str, db: Db) {
         .collect();
     let inventory = writer(&f.setup, SourceKind::Inventory).await;
     inventory
-        .execute("UPDATE inventory SET available_qty = available_qty + 1000")
+        .execute(
+            "UPDATE inventory SET available_qty = available_qty + 1000, \
+             updated_at = CURRENT_TIMESTAMP",
+        )
         .await
         .unwrap();
 
@@ -347,7 +350,10 @@ async fn stalled_source(test: &str, db: Db) {
         .unwrap();
     let inventory = writer(&f.setup, SourceKind::Inventory).await;
     inventory
-        .execute("UPDATE inventory SET available_qty = 900 WHERE product_id = 'PROD-001'")
+        .execute(
+            "UPDATE inventory SET available_qty = 900, updated_at = CURRENT_TIMESTAMP \
+             WHERE product_id = 'PROD-001'",
+        )
         .await
         .unwrap();
 

@@ -98,7 +98,10 @@ async fn refresh_cycle(test: &str, db: Db) {
     // One row changes: only that product is planned again.
     let inventory = writer(&setup, SourceKind::Inventory).await;
     inventory
-        .execute("UPDATE inventory SET available_qty = 900 WHERE product_id = 'PROD-001'")
+        .execute(
+            "UPDATE inventory SET available_qty = 900, updated_at = CURRENT_TIMESTAMP \
+             WHERE product_id = 'PROD-001'",
+        )
         .await
         .unwrap();
     tx.send(LiveCommand::Refresh).unwrap();
@@ -531,4 +534,111 @@ async fn rules_applied_during_a_refresh_are_applied_after_it() {
         other => panic!("rules applied: {other:?}"),
     }
     drop(tx);
+}
+
+/// The inventory read by `updated_at`: a row with a new stamp is read at
+/// the next refresh (alone: the others are not read again); a row changed
+/// without a new stamp, and a deleted row, are seen at the periodic full
+/// reload, not before.
+async fn changed_inventory_rows(test: &str, db: Db) {
+    let Some(setup) = Setup::new(test, [db; 4]).await else {
+        return;
+    };
+    buyerdesk::demo::seed(&setup.admin_config, 50, 7, false, false)
+        .await
+        .unwrap();
+    let store = Store::open(&setup.config).await.unwrap();
+    let (tx, mut rx) = live::spawn(
+        setup.config.clone(),
+        RuleSet::embedded(),
+        store.clone(),
+        Duration::from_secs(3600),
+    );
+    let (sources, first) = next_plans(&mut rx).await;
+    assert!(first.full, "{test}: the first plans are a full set");
+    let all_rows = sources[SourceKind::Inventory as usize].rows.unwrap();
+    assert!(
+        all_rows >= 50,
+        "{test}: the first read is whole: {all_rows}"
+    );
+
+    // A row with a new stamp: read, alone, at the next refresh.
+    let inventory = writer(&setup, SourceKind::Inventory).await;
+    inventory
+        .execute(
+            "UPDATE inventory SET available_qty = 900, updated_at = CURRENT_TIMESTAMP \
+             WHERE product_id = 'PROD-001'",
+        )
+        .await
+        .unwrap();
+    tx.send(LiveCommand::Refresh).unwrap();
+    let (sources, update) = next_plans(&mut rx).await;
+    assert_eq!(
+        sources[SourceKind::Inventory as usize].rows,
+        Some(1),
+        "{test}: only PROD-001's row was read"
+    );
+    let ids: Vec<&str> = update.plans.iter().map(|p| p.product_id.as_str()).collect();
+    assert_eq!(ids, vec!["PROD-001"], "{test}: PROD-001 changed");
+    assert_eq!(plan_of(&update, "PROD-001").available_qty, Some(900.0));
+
+    // Changed without a stamp, and deleted: not seen by the reads of
+    // changed rows, seen by the full reload when it is due.
+    inventory
+        .execute("UPDATE inventory SET available_qty = 901 WHERE product_id = 'PROD-002'")
+        .await
+        .unwrap();
+    inventory
+        .execute("DELETE FROM inventory WHERE product_id = 'PROD-003'")
+        .await
+        .unwrap();
+    // One read of changed rows is done; the full reload is the
+    // FULL_RELOAD_EVERY-th read.
+    for k in 2..live::FULL_RELOAD_EVERY {
+        tx.send(LiveCommand::Refresh).unwrap();
+        let (sources, update) = next_plans(&mut rx).await;
+        assert!(
+            update.plans.is_empty(),
+            "{test}: refresh {k} reads changed rows only and sees nothing new: {:?}",
+            update
+                .plans
+                .iter()
+                .map(|p| &p.product_id)
+                .collect::<Vec<_>>()
+        );
+        let rows = sources[SourceKind::Inventory as usize].rows.unwrap();
+        assert!(rows < all_rows, "{test}: refresh {k} read {rows} rows");
+    }
+    tx.send(LiveCommand::Refresh).unwrap();
+    let (sources, update) = next_plans(&mut rx).await;
+    let rows = sources[SourceKind::Inventory as usize].rows.unwrap();
+    assert!(
+        rows >= 49,
+        "{test}: the full reload reads every row: {rows}"
+    );
+    let ids: Vec<&str> = update.plans.iter().map(|p| p.product_id.as_str()).collect();
+    assert_eq!(
+        ids,
+        vec!["PROD-002", "PROD-003"],
+        "{test}: the full reload sees the unstamped change and the deletion"
+    );
+    assert_eq!(plan_of(&update, "PROD-002").available_qty, Some(901.0));
+    let p3 = plan_of(&update, "PROD-003");
+    assert!(
+        p3.available_qty.is_none() && p3.has(ExceptionCode::BadData),
+        "{test}: PROD-003 has no inventory row any more: {:?} {:?}",
+        p3.available_qty,
+        p3.exceptions
+    );
+    drop(tx);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_changed_inventory_rows() {
+    changed_inventory_rows("postgres_changed_inventory_rows", Db::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mariadb_changed_inventory_rows() {
+    changed_inventory_rows("mariadb_changed_inventory_rows", Db::MySql).await;
 }

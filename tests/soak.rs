@@ -303,7 +303,7 @@ async fn postgres_soak_refresh_under_writes_and_bounces() {
                     }
                     let i = writes.begun.fetch_add(1, Ordering::SeqCst) + 1;
                     let sql = format!(
-                        "UPDATE inventory SET available_qty = CASE product_id WHEN '{}' THEN {} ELSE {} END WHERE product_id IN ('{}', '{}')",
+                        "UPDATE inventory SET available_qty = CASE product_id WHEN '{}' THEN {} ELSE {} END, updated_at = CURRENT_TIMESTAMP WHERE product_id IN ('{}', '{}')",
                         WATCHED[0].0,
                         value_of(0, i),
                         value_of(1, i),

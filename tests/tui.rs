@@ -861,6 +861,7 @@ fn a_refresh_highlights_what_changed_for_a_moment() {
         changed: 1,
         load: std::time::Duration::ZERO,
         planning: std::time::Duration::ZERO,
+        ranks: None,
     });
     assert_eq!(app.selected_plan().unwrap().product_id, selected);
     assert!(app.is_changed("PROD-004", Column::Available));
@@ -925,6 +926,7 @@ fn a_refresh_that_began_before_an_override_was_saved_keeps_it() {
         changed: 1,
         load: std::time::Duration::ZERO,
         planning: std::time::Duration::ZERO,
+        ranks: None,
     };
     app.apply_update(update(before_save, stale_plan.clone()));
     assert_eq!(
@@ -958,6 +960,7 @@ fn a_refresh_that_adds_and_removes_products_keeps_the_selection() {
         changed: 1,
         load: std::time::Duration::ZERO,
         planning: std::time::Duration::ZERO,
+        ranks: None,
     });
     assert_eq!(
         ids(&app),

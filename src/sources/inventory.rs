@@ -1,8 +1,13 @@
 //! Inventory: `inventory`, one row per product and warehouse location.
+//! Where the table has `updated_at` (PostgreSQL and MySQL/MariaDB), a
+//! refresh can read only the products whose rows changed since the last
+//! read (`load_changed_since`), compared on the database's own clock.
 
 use anyhow::Result;
 
-use super::{cell, detect, product_id, select_text, Columns, Source, TableShape};
+use super::{
+    cell, detect, id_filter, product_id, select_text, Backend, Columns, Source, TableShape,
+};
 use crate::plan::inputs::InventoryRow;
 use crate::plan::Num;
 
@@ -13,6 +18,12 @@ pub const REQUIRED: &[&str] = &[
     "warehouse_location",
 ];
 pub const OPTIONAL: &[&str] = &["on_order_qty", "safety_stock", "updated_at"];
+
+/// Rows stamped this long before the last read's clock are read again: a
+/// transaction that stamped its rows before that read but committed after
+/// it is still seen (writers whose transactions last longer are caught by
+/// the periodic full reload).
+pub const CHANGED_MARGIN_SECS: u32 = 60;
 
 #[derive(Debug, Clone)]
 pub struct InventorySource {
@@ -33,10 +44,72 @@ impl InventorySource {
         Ok(InventorySource { source, shape })
     }
 
+    /// Whether rows can be read by their `updated_at`: the column is there
+    /// and the backend has a timestamp type (SQLite keeps text in whatever
+    /// format its writers chose, which does not compare safely).
+    pub fn reads_changed_rows(&self) -> bool {
+        self.shape.has("updated_at") && self.source.backend != Backend::Sqlite
+    }
+
+    /// The database's clock now, as text: what the next
+    /// `load_changed_since` compares `updated_at` with (the workstation's
+    /// clock may differ from the server's).
+    pub async fn clock(&self) -> Result<String> {
+        let sql = match self.source.backend {
+            Backend::MySql => "SELECT CAST(NOW(6) AS CHAR)",
+            _ => "SELECT CAST(LOCALTIMESTAMP AS TEXT)",
+        };
+        let rows = self.source.fetch_text(sql, &[]).await?;
+        rows.into_iter()
+            .next()
+            .and_then(|r| r.into_iter().next().flatten())
+            .ok_or_else(|| anyhow::anyhow!("{}: no clock", self.source.label()))
+    }
+
+    /// Every row of the products that have a row stamped at or after
+    /// `since` (a `clock()` reading) minus `CHANGED_MARGIN_SECS`: all of a
+    /// changed product's rows, so that its other locations stay; and the
+    /// products with unstamped rows (NULL: a writer that does not keep the
+    /// column), read every time. Rows changed without a new `updated_at`,
+    /// and deleted rows, are not seen: a full `load` covers them.
+    pub async fn load_changed_since(&self, since: &str) -> Result<Vec<InventoryRow>> {
+        let backend = self.source.backend;
+        let since_sql = match backend {
+            Backend::MySql => {
+                format!("CAST(? AS DATETIME(6)) - INTERVAL {CHANGED_MARGIN_SECS} SECOND")
+            }
+            _ => format!("CAST($1 AS TIMESTAMP) - INTERVAL '{CHANGED_MARGIN_SECS} seconds'"),
+        };
+        let inner_from = match self.source.resolved.settings.query.as_deref() {
+            Some(q) => format!("({q}) AS changed"),
+            None => self.shape.table.to_string(),
+        };
+        let id = format!("TRIM({})", backend.as_text("product_id"));
+        let filter = format!(
+            " WHERE {id} IN (SELECT {id} FROM {inner_from} \
+             WHERE updated_at >= {since_sql} OR updated_at IS NULL)"
+        );
+        self.read(Some(filter), &[since.to_string()]).await
+    }
+
     pub async fn load(&self, filter: Option<&[String]>) -> Result<Vec<InventoryRow>> {
+        match filter {
+            None => self.read(None, &[]).await,
+            Some(ids) => {
+                let clause = id_filter(self.source.backend, ids.len());
+                self.read(Some(clause), ids).await
+            }
+        }
+    }
+
+    /// The rows of the SELECT with `clause` (WHERE ...) and its binds.
+    async fn read(&self, clause: Option<String>, binds: &[String]) -> Result<Vec<InventoryRow>> {
         let mut cols = REQUIRED.to_vec();
         cols.extend(self.shape.optional_found.iter().copied());
-        let sql = select_text(self.source.backend, &self.shape, &cols, filter);
+        let mut sql = select_text(self.source.backend, &self.shape, &cols, None);
+        if let Some(clause) = clause {
+            sql.push_str(&clause);
+        }
         let c = Columns(cols);
         let (on_order, safety, updated) = (
             c.index("on_order_qty"),
@@ -45,7 +118,7 @@ impl InventorySource {
         );
         Ok(self
             .source
-            .fetch_map(&sql, filter.unwrap_or(&[]), |r| InventoryRow {
+            .fetch_map(&sql, binds, |r| InventoryRow {
                 product_id: product_id(r),
                 available_qty: Num::parse(cell(r, 1)),
                 reserved_qty: Num::parse(cell(r, 2)),

@@ -508,14 +508,19 @@ pub fn select_text(
         .collect();
     let mut sql = format!("SELECT {} FROM {}", cols.join(", "), shape.from);
     if let Some(ids) = filter {
-        let ph: Vec<String> = (1..=ids.len()).map(|n| backend.placeholder(n)).collect();
-        sql.push_str(&format!(
-            " WHERE TRIM({}) IN ({})",
-            backend.as_text("product_id"),
-            ph.join(", ")
-        ));
+        sql.push_str(&id_filter(backend, ids.len()));
     }
     sql
+}
+
+/// ` WHERE` the trimmed product id is one of `n` bound parameters.
+pub fn id_filter(backend: Backend, n: usize) -> String {
+    let ph: Vec<String> = (1..=n).map(|n| backend.placeholder(n)).collect();
+    format!(
+        " WHERE TRIM({}) IN ({})",
+        backend.as_text("product_id"),
+        ph.join(", ")
+    )
 }
 
 /// The four sources, connected, with their detected shapes.

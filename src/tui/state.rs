@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Local};
 
-use crate::live::{PlanUpdate, SourceStatus};
+use crate::live::{PlanUpdate, SourceStatus, TextRanks};
 use crate::plan::{ExceptionCode, OverrideNote, ProductPlan};
 use crate::store::overrides::{parse_quantity, Override, OverrideUnit, ReasonCode};
 
@@ -205,6 +205,12 @@ pub struct App {
     pub loaded: bool,
     /// Position of each product in `plans`.
     pub index: HashMap<String, usize>,
+    /// Each plan's rank by name and by supplier, made by the background
+    /// task with the plans (`None`: ranked here when sorting).
+    pub ranks: Option<std::sync::Arc<TextRanks>>,
+    /// `plans` are sorted by id (kept so by `apply_update`): a sort need
+    /// not check it by reading every id.
+    in_id_order: bool,
     /// Cells changed by a refresh: when, and which columns (bits of
     /// `Column as u16`).
     pub changed: HashMap<String, (DateTime<Local>, u16)>,
@@ -273,6 +279,7 @@ impl App {
         let mut app = App::waiting();
         app.loaded = true;
         app.plans = plans;
+        app.in_id_order = app.plans.is_sorted_by(|a, b| a.product_id < b.product_id);
         app.reindex();
         app.recount();
         app.rebuild_view();
@@ -337,20 +344,17 @@ impl App {
         }
         // Every product again, the same ones (a source went stale or came
         // back): the new list takes the old one's place whole.
-        let same_products = update.plans.len() == self.plans.len()
-            && self
-                .plans
-                .iter()
-                .zip(&update.plans)
-                .all(|(old, new)| old.product_id == new.product_id);
         let mut update = update;
-        if same_products && self.local_overrides.is_empty() {
+        self.ranks = update.ranks.take();
+        let whole = match self.local_overrides.is_empty() {
+            true => compare_lists(&self.plans, &update.plans),
+            false => None,
+        };
+        if let Some(changed) = whole {
             if highlight {
-                for (old, new) in self.plans.iter().zip(&update.plans) {
-                    let mask = changed_cells(old, new);
-                    if mask != 0 {
-                        self.changed.insert(new.product_id.clone(), (now, mask));
-                    }
+                for (i, mask) in changed {
+                    let id = update.plans[i].product_id.clone();
+                    self.changed.insert(id, (now, mask));
                 }
             }
             replaced = std::mem::replace(&mut self.plans, std::mem::take(&mut update.plans));
@@ -392,9 +396,12 @@ impl App {
         }
         // The list sorts fastest with the plans in id order, as planning
         // hands them over; new products are put in their place.
-        if added && !self.plans.is_sorted_by(|a, b| a.product_id < b.product_id) {
-            self.plans.sort_by(|a, b| a.product_id.cmp(&b.product_id));
-            self.reindex();
+        if added {
+            if !self.plans.is_sorted_by(|a, b| a.product_id < b.product_id) {
+                self.plans.sort_by(|a, b| a.product_id.cmp(&b.product_id));
+                self.reindex();
+            }
+            self.in_id_order = true;
         }
         self.local_overrides
             .retain(|_, (saved_at, _)| *saved_at > update.started);
@@ -977,7 +984,11 @@ impl App {
                 quick && (needle.is_empty() || matches_text(p, &needle))
             })
             .collect();
-        self.view = sort_listed(plans, listed, self.sort);
+        let order = Order {
+            ranks: self.ranks.as_deref(),
+            in_id_order: self.in_id_order,
+        };
+        self.view = sort_listed(plans, order, listed, self.sort);
         self.selected = keep
             .and_then(|k| self.view.iter().position(|&i| i == k))
             .unwrap_or(0)
@@ -1029,10 +1040,11 @@ pub fn changed_cells(old: &ProductPlan, new: &ProductPlan) -> u16 {
 /// filter key press with 100,000 products (docs/BENCHMARKS.md).
 fn sort_listed(
     plans: &[ProductPlan],
+    order: Order,
     listed: Vec<usize>,
     (column, reverse): (Column, bool),
 ) -> Vec<usize> {
-    let mut sorted = match sort_packed(plans, &listed, column) {
+    let mut sorted = match sort_packed(plans, order, &listed, column) {
         Some(sorted) => sorted,
         None => sort_compared(plans, listed, column),
     };
@@ -1049,7 +1061,13 @@ fn sort_listed(
 /// becomes one integer, its column value above its index, and integers sort
 /// about four times faster than keys compared one by one. `None` when this
 /// does not apply.
-fn sort_packed(plans: &[ProductPlan], listed: &[usize], column: Column) -> Option<Vec<usize>> {
+fn sort_packed(
+    plans: &[ProductPlan],
+    order: Order,
+    listed: &[usize],
+    column: Column,
+) -> Option<Vec<usize>> {
+    let ranks_made = order.ranks;
     let descending = matches!(
         column,
         Column::Demand | Column::OnOrder | Column::Order | Column::Amount
@@ -1065,7 +1083,16 @@ fn sort_packed(plans: &[ProductPlan], listed: &[usize], column: Column) -> Optio
     // among them, so the sort compares integers instead of tied strings.
     // One hash per product (FxHash: the texts are ours, not an attacker's).
     let mut ranks: Vec<u64> = Vec::new();
-    if matches!(column, Column::Name | Column::Supplier) {
+    // Ranked with the plans: no text read at all.
+    let made = ranks_made
+        .map(|r| match column {
+            Column::Name => &r.name,
+            _ => &r.supplier,
+        })
+        .filter(|r| r.len() == plans.len());
+    if let (Some(made), Column::Name | Column::Supplier) = (made, column) {
+        ranks.extend(listed.iter().map(|&i| u64::from(made[i])));
+    } else if matches!(column, Column::Name | Column::Supplier) {
         let mut seen: rustc_hash::FxHashMap<&str, u32> = Default::default();
         let mut distinct: Vec<&str> = Vec::new();
         ranks.reserve(listed.len());
@@ -1098,28 +1125,47 @@ fn sort_packed(plans: &[ProductPlan], listed: &[usize], column: Column) -> Optio
             };
         }
     }
-    let mut packed: Vec<u128> = Vec::with_capacity(listed.len());
-    let mut previous: Option<&str> = None;
-    for (k, &i) in listed.iter().enumerate() {
-        let p = &plans[i];
+    if !order.in_id_order {
         // In id order, the index breaks ties as the id does.
-        if previous.is_some_and(|id| id >= p.product_id.as_str()) {
+        let ids = listed.iter().map(|&i| plans[i].product_id.as_str());
+        if !ids.is_sorted_by(|a, b| a < b) {
             return None;
         }
-        previous = Some(&p.product_id);
+    }
+    if column == Column::Product {
+        return Some(listed.to_vec());
+    }
+    u32::try_from(plans.len()).ok()?;
+    // Ranks (texts, the default order) fit with the index in 64 bits,
+    // which sort faster than 128.
+    if let Column::Name | Column::Supplier | Column::Exceptions = column {
+        let mut packed: Vec<u64> = Vec::with_capacity(listed.len());
+        for (k, &i) in listed.iter().enumerate() {
+            let key = match column {
+                Column::Exceptions => {
+                    let (rank, fewer) = urgency(&plans[i]);
+                    // More exceptions first: `fewer` is usize::MAX - count.
+                    let more = (usize::MAX - fewer).min(0xFF_FFFF) as u64;
+                    (u64::from(rank) << 24) | (0xFF_FFFF - more)
+                }
+                _ => ranks[k],
+            };
+            packed.push((key << 32) | i as u64);
+        }
+        packed.sort_unstable();
+        return Some(packed.into_iter().map(|k| k as u32 as usize).collect());
+    }
+    let mut packed: Vec<u128> = Vec::with_capacity(listed.len());
+    for &i in listed {
+        let p = &plans[i];
         let (rank, value) = match column {
-            Column::Product => (0, 0),
-            Column::Name | Column::Supplier => (0, ranks[k]),
+            Column::Product | Column::Name | Column::Supplier | Column::Exceptions => (0, 0),
             Column::Demand => number_key(p.avg_daily_demand),
             Column::Available => number_key(p.available_qty),
             Column::OnOrder => number_key(p.on_order_qty),
             Column::Cover => number_key(p.days_of_cover),
             Column::Order => number_key(Some(p.order_qty)),
             Column::Amount => number_key(Some(p.amount)),
-            Column::Exceptions => {
-                let (rank, fewer) = urgency(p);
-                (rank, fewer as u64)
-            }
         };
         // 8 bits of rank and 64 of value, then 32 of index.
         let key = (u128::from(rank) << 64) | u128::from(value);
@@ -1132,6 +1178,49 @@ fn sort_packed(plans: &[ProductPlan], listed: &[usize], column: Column) -> Optio
     }
     packed.sort_unstable();
     Some(packed.into_iter().map(|k| k as u32 as usize).collect())
+}
+
+/// What is known of the plans' order beyond the plans themselves.
+#[derive(Clone, Copy)]
+struct Order<'a> {
+    /// Ranks by name and supplier, made with the plans.
+    ranks: Option<&'a TextRanks>,
+    /// The plans are sorted by id.
+    in_id_order: bool,
+}
+
+/// Whether `new` lists the same products as `old`, in the same order, and
+/// if so which cells of which products changed (indices, `changed_cells`);
+/// on two threads for a long list (the background task is done planning).
+fn compare_lists(old: &[ProductPlan], new: &[ProductPlan]) -> Option<Vec<(usize, u16)>> {
+    if old.len() != new.len() || old.is_empty() {
+        return None;
+    }
+    fn part(start: usize, old: &[ProductPlan], new: &[ProductPlan]) -> Option<Vec<(usize, u16)>> {
+        let mut changed = Vec::new();
+        for (k, (o, n)) in old.iter().zip(new).enumerate() {
+            if o.product_id != n.product_id {
+                return None;
+            }
+            let mask = changed_cells(o, n);
+            if mask != 0 {
+                changed.push((start + k, mask));
+            }
+        }
+        Some(changed)
+    }
+    if old.len() < 20_000 {
+        return part(0, old, new);
+    }
+    let mid = old.len() / 2;
+    std::thread::scope(|scope| {
+        let second = scope.spawn(|| part(mid, &old[mid..], &new[mid..]));
+        let first = part(0, &old[..mid], &new[..mid]);
+        let second = second.join().ok().flatten();
+        let mut first = first?;
+        first.extend(second?);
+        Some(first)
+    })
 }
 
 /// Unknown values after known ones (before them where the column is
@@ -1394,34 +1483,47 @@ mod tests {
         for (plans, packed) in [(in_id_order, true), (plans, false)] {
             let all: Vec<usize> = (0..plans.len()).collect();
             assert_eq!(
-                sort_packed(&plans, &all, Column::Order).is_some(),
+                sort_packed(
+                    &plans,
+                    Order {
+                        ranks: None,
+                        in_id_order: false
+                    },
+                    &all,
+                    Column::Order
+                )
+                .is_some(),
                 packed,
                 "integers sorted only for plans in id order"
             );
             let mut app = App::new(plans);
-            for column in [
-                Column::Product,
-                Column::Name,
-                Column::Supplier,
-                Column::Demand,
-                Column::Available,
-                Column::OnOrder,
-                Column::Cover,
-                Column::Order,
-                Column::Amount,
-                Column::Exceptions,
-            ] {
-                for reverse in [false, true] {
-                    app.sort = (column, reverse);
-                    app.rebuild_view();
-                    let listed: Vec<&str> = (app.view.iter())
-                        .map(|&i| app.plans[i].product_id.as_str())
-                        .collect();
-                    assert_eq!(
-                        listed,
-                        order_comparing_plans(&app.plans, column, reverse),
-                        "list sorted by {column:?}, reversed: {reverse}"
-                    );
+            // Texts ranked here, and ranked with the plans (live task).
+            for ranked in [false, true] {
+                app.ranks = ranked.then(|| std::sync::Arc::new(TextRanks::of(&app.plans)));
+                for column in [
+                    Column::Product,
+                    Column::Name,
+                    Column::Supplier,
+                    Column::Demand,
+                    Column::Available,
+                    Column::OnOrder,
+                    Column::Cover,
+                    Column::Order,
+                    Column::Amount,
+                    Column::Exceptions,
+                ] {
+                    for reverse in [false, true] {
+                        app.sort = (column, reverse);
+                        app.rebuild_view();
+                        let listed: Vec<&str> = (app.view.iter())
+                            .map(|&i| app.plans[i].product_id.as_str())
+                            .collect();
+                        assert_eq!(
+                            listed,
+                            order_comparing_plans(&app.plans, column, reverse),
+                            "list sorted by {column:?}, reversed: {reverse}, ranked: {ranked}"
+                        );
+                    }
                 }
             }
         }

@@ -1,0 +1,216 @@
+//! A refresh of 100,000 demo products in PostgreSQL where 1% of the
+//! inventory rows changed (issue 7, target 150 ms), run as the screen runs
+//! it: the live task (`live::spawn`) reads every source, diffs with the last
+//! snapshot and plans what changed; the screen's state (`App`) applies each
+//! update. Then the peak memory (VmHWM) of the process, which holds what
+//! the screen process holds: the live task's snapshot and the screen's
+//! plans.
+//!
+//! Needs a PostgreSQL server: BUYERDESK_BENCH_POSTGRES_URL (an admin URL,
+//! default postgres://postgres@127.0.0.1:5432/postgres); uses (and seeds
+//! once) the databases of `cargo bench --bench plan`. Each round updates
+//! 1% of the inventory rows (available_qty + 1, updated_at = now), asks for
+//! a refresh and times it: "load" and "plan" as the live task measured
+//! them (refresh start to plans ready), "apply" on the screen's side.
+//! BUYERDESK_BENCH_ROUNDS (default 9) rounds; medians are printed.
+//!
+//!     cargo bench --bench refresh
+
+use std::time::{Duration, Instant};
+
+use buyerdesk::config::{Config, FileConfig, SourceKind};
+use buyerdesk::live::{self, LiveCommand, LiveEvent, PlanUpdate};
+use buyerdesk::sources::{Access, Source, Sources};
+use buyerdesk::store::Store;
+use buyerdesk::tui::App;
+use buyerdesk::{app, demo};
+use sqlx::Executor;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn admin_url() -> String {
+    std::env::var("BUYERDESK_BENCH_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+async fn bench_config() -> Config {
+    let admin = admin_url();
+    let pool = sqlx::PgPool::connect(&admin)
+        .await
+        .expect("PostgreSQL for the benchmark (BUYERDESK_BENCH_POSTGRES_URL)");
+    let mut file = FileConfig::default();
+    for kind in SourceKind::SOURCES {
+        let name = format!("buyerdesk_bench_{}", kind.name());
+        let exists =
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM pg_database WHERE datname = $1")
+                .bind(&name)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        if exists == 0 {
+            pool.execute(format!("CREATE DATABASE {name}").as_str())
+                .await
+                .unwrap();
+        }
+        let mut u = url::Url::parse(&admin).unwrap();
+        u.set_path(&name);
+        let s = file.source_mut(kind);
+        s.url = Some(u.to_string());
+        s.query_timeout_secs = 300.0;
+    }
+    pool.close().await;
+    let dir = std::env::temp_dir().join("buyerdesk-bench-refresh");
+    Config {
+        file,
+        origin: "bench".into(),
+        data_dir: dir,
+    }
+}
+
+async fn ensure_seeded(config: &Config, want: usize) {
+    let seeded = match Sources::connect(config).await {
+        Ok(s) => {
+            let n = s.oms.source.count_rows("oms_history").await.unwrap_or(0) as usize;
+            s.close().await;
+            n > want * 97 / 100 && n <= want
+        }
+        Err(_) => false,
+    };
+    if !seeded {
+        eprintln!("seeding {want} demo products into PostgreSQL (once)...");
+        let t = Instant::now();
+        demo::seed(config, want, demo::DEFAULT_SEED, true, false)
+            .await
+            .expect("seed");
+        eprintln!("seeded in {:.1} s", t.elapsed().as_secs_f64());
+    }
+}
+
+fn status_mb(field: &str) -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+async fn next_plans(rx: &mut UnboundedReceiver<LiveEvent>, app: &mut App) -> PlanUpdate {
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(300), rx.recv())
+            .await
+            .expect("plans within 300 s")
+            .expect("the live task runs");
+        match event {
+            LiveEvent::Sources(s) => app.apply_sources(s),
+            LiveEvent::Plans(p) => return p,
+            LiveEvent::History { .. } => {}
+        }
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn main() {
+    buyerdesk::disable_transparent_huge_pages();
+    let products = env_usize("BUYERDESK_BENCH_PRODUCTS", 100_000);
+    let rounds = env_usize("BUYERDESK_BENCH_ROUNDS", 9);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let config = bench_config().await;
+        ensure_seeded(&config, products).await;
+        let inventory = Source::connect(
+            &config.resolve(SourceKind::Inventory).unwrap(),
+            Access::ReadWrite,
+        )
+        .await
+        .unwrap();
+        let store = Store::open(&config).await.expect("purchasing store");
+        let rules = app::load_rules(&config, None).unwrap();
+        let (tx, mut rx) = live::spawn(config.clone(), rules, store, Duration::from_secs(3600));
+        let mut app = App::waiting();
+        let t = Instant::now();
+        let first = next_plans(&mut rx, &mut app).await;
+        let n = first.plans.len();
+        eprintln!(
+            "first plans: {n} products in {:.0} ms (load {} ms, plan {} ms)",
+            t.elapsed().as_secs_f64() * 1e3,
+            first.load.as_millis(),
+            first.planning.as_millis()
+        );
+        app.apply_update(first);
+        let (mut loads, mut plans, mut totals, mut applies, mut walls) =
+            (vec![], vec![], vec![], vec![], vec![]);
+        for round in 0..rounds {
+            // 1% of the rows: those whose hash falls in this round's bucket.
+            inventory
+                .execute(&format!(
+                    "UPDATE inventory SET available_qty = available_qty + 1, updated_at = now() \
+                     WHERE abs(hashtext(product_id)) % 100 = {}",
+                    round % 100
+                ))
+                .await
+                .unwrap();
+            let wall = Instant::now();
+            tx.send(LiveCommand::Refresh).unwrap();
+            let update = next_plans(&mut rx, &mut app).await;
+            let changed = update.changed;
+            let (load, planning) = (update.load, update.planning);
+            let a = Instant::now();
+            app.apply_update(update);
+            let apply = a.elapsed();
+            let wall = wall.elapsed();
+            eprintln!(
+                "round {round}: {changed} changed, load {:.1} ms, plan {:.1} ms, \
+                 load+plan {:.1} ms, apply {:.1} ms, refresh asked to applied {:.1} ms",
+                load.as_secs_f64() * 1e3,
+                planning.as_secs_f64() * 1e3,
+                (load + planning).as_secs_f64() * 1e3,
+                apply.as_secs_f64() * 1e3,
+                wall.as_secs_f64() * 1e3,
+            );
+            loads.push(load.as_secs_f64() * 1e3);
+            plans.push(planning.as_secs_f64() * 1e3);
+            totals.push((load + planning).as_secs_f64() * 1e3);
+            applies.push(apply.as_secs_f64() * 1e3);
+            walls.push(wall.as_secs_f64() * 1e3);
+        }
+        println!(
+            "refresh of {n} products, 1% of inventory rows changed, {rounds} rounds, medians:"
+        );
+        println!("  load (read the sources)          {:.1} ms", median(loads));
+        println!("  plan (diff, join, plan changed)  {:.1} ms", median(plans));
+        println!(
+            "  refresh start to plans ready     {:.1} ms",
+            median(totals)
+        );
+        println!(
+            "  apply on the screen's state      {:.1} ms",
+            median(applies)
+        );
+        println!("  refresh asked to applied (wall)  {:.1} ms", median(walls));
+        if let Some(mb) = status_mb("VmRSS:") {
+            println!(
+                "resident memory with the live snapshot and the screen's plans (VmRSS): {mb:.0} MB"
+            );
+        }
+        if let Some(mb) = status_mb("VmHWM:") {
+            println!("peak RSS of the process (VmHWM): {mb:.0} MB");
+        }
+        drop(tx);
+        inventory.close().await;
+    });
+}
