@@ -61,6 +61,17 @@ pub struct TakenElsewhere {
     pub detail: String,
 }
 
+impl TakenElsewhere {
+    /// Another workstation claimed `po` first; it is now `status`.
+    fn first(po: impl Into<String>, status: PoStatus) -> TakenElsewhere {
+        TakenElsewhere {
+            po: po.into(),
+            status,
+            detail: "another workstation took it first".into(),
+        }
+    }
+}
+
 /// Why one attempt failed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SendError {
@@ -263,12 +274,7 @@ impl Sender {
             Ok(())
         } else {
             let now = self.store.po_required(number).await?;
-            Err(TakenElsewhere {
-                po: number.to_string(),
-                status: now.status,
-                detail: "another workstation took it first".into(),
-            }
-            .into())
+            Err(TakenElsewhere::first(number.to_string(), now.status).into())
         }
     }
 
@@ -508,12 +514,7 @@ impl Sender {
                     Ok(po) if matches!(po.status, PoStatus::Approved | PoStatus::Draft) => {
                         self.send(&n, progress).await
                     }
-                    Ok(po) => Err(TakenElsewhere {
-                        po: n.clone(),
-                        status: po.status,
-                        detail: "another workstation took it first".into(),
-                    }
-                    .into()),
+                    Ok(po) => Err(TakenElsewhere::first(n.clone(), po.status).into()),
                     Err(e) => Err(e),
                 };
                 (n, r)
@@ -546,12 +547,7 @@ impl Sender {
             let now = self.store.po_required(&p.po_number).await?;
             results.push((
                 p.po_number.clone(),
-                Err(TakenElsewhere {
-                    po: p.po_number.clone(),
-                    status: now.status,
-                    detail: "another workstation took it first".into(),
-                }
-                .into()),
+                Err(TakenElsewhere::first(p.po_number.clone(), now.status).into()),
             ));
         }
         if ids.is_empty() {

@@ -171,6 +171,23 @@ fn parse_line(r: &[Option<String>]) -> Option<PoLine> {
     })
 }
 
+/// The audit detail of an approval: amount, supplier and why it was
+/// needed.
+fn approval_detail(po: &PurchaseOrder) -> String {
+    let why = po
+        .approval_reason
+        .as_deref()
+        .map(|r| format!(" (needed: {r})"))
+        .unwrap_or_else(|| " (within the threshold)".into());
+    format!(
+        "{} {}: {} {}{why}",
+        po.po_number,
+        po.supplier_name,
+        cents_text(po.total_cents),
+        po.currency
+    )
+}
+
 /// The audit row as statement + binds.
 fn audit_row(
     b: Backend,
@@ -570,58 +587,83 @@ impl Store {
 
     /// POs, newest first; only those of `status` when given.
     pub async fn pos(&self, status: Option<PoStatus>) -> Result<Vec<PurchaseOrder>> {
-        let b = self.source.backend;
-        let (filter, binds) = match status {
-            Some(s) => (
-                format!(" WHERE status = {}", self.p(1)),
-                vec![s.as_str().to_string()],
-            ),
-            None => (String::new(), Vec::new()),
-        };
+        match status {
+            Some(st) => {
+                let filter = format!("purchase_orders.status = {}", self.p(1));
+                self.select_pos(&filter, "seq DESC", &[st.as_str().to_string()])
+                    .await
+            }
+            None => self.select_pos("1 = 1", "seq DESC", &[]).await,
+        }
+    }
+
+    /// One PO with its lines.
+    pub async fn po(&self, number: &str) -> Result<Option<PurchaseOrder>> {
+        let filter = format!("purchase_orders.po_number = {}", self.p(1));
+        let binds = [number.to_string()];
+        Ok(self
+            .select_pos_with_lines(&filter, &binds)
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    /// The POs matching `filter` (a condition on `purchase_orders`, its
+    /// columns qualified), in `order`, without their lines.
+    async fn select_pos(
+        &self,
+        filter: &str,
+        order: &str,
+        binds: &[String],
+    ) -> Result<Vec<PurchaseOrder>> {
         let rows = self
             .source
             .fetch_text(
                 &format!(
-                    "SELECT {} FROM purchase_orders{filter} ORDER BY seq DESC",
-                    select_list(b, &PO_COLUMNS)
+                    "SELECT {} FROM purchase_orders WHERE {filter} ORDER BY {order}",
+                    select_list(self.source.backend, &PO_COLUMNS)
                 ),
-                &binds,
+                binds,
             )
             .await?;
         Ok(rows.iter().filter_map(|r| parse_po(r)).collect())
     }
 
-    /// One PO with its lines.
-    pub async fn po(&self, number: &str) -> Result<Option<PurchaseOrder>> {
+    /// The POs matching `filter` (as `select_pos`), oldest first, with
+    /// their lines: two queries whatever their number.
+    async fn select_pos_with_lines(
+        &self,
+        filter: &str,
+        binds: &[String],
+    ) -> Result<Vec<PurchaseOrder>> {
         let b = self.source.backend;
-        let rows = self
-            .source
-            .fetch_text(
-                &format!(
-                    "SELECT {} FROM purchase_orders WHERE po_number = {}",
-                    select_list(b, &PO_COLUMNS),
-                    self.p(1)
-                ),
-                &[number.to_string()],
-            )
-            .await?;
-        let Some(mut po) = rows.first().and_then(|r| parse_po(r)) else {
-            return Ok(None);
-        };
+        let mut pos = self.select_pos(filter, "seq", binds).await?;
         let lines = self
             .source
             .fetch_text(
                 &format!(
-                    "SELECT {} FROM po_lines WHERE po_number = {} ORDER BY line_no",
-                    select_list(b, &LINE_COLUMNS),
-                    self.p(1)
+                    "SELECT {} FROM po_lines l JOIN purchase_orders ON purchase_orders.po_number = l.po_number \
+                     WHERE {filter} ORDER BY l.po_number, l.line_no",
+                    LINE_COLUMNS
+                        .iter()
+                        .map(|c| b.as_text(&format!("l.{c}")))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
-                &[number.to_string()],
+                binds,
             )
             .await?;
-        po.lines = lines.iter().filter_map(|r| parse_line(r)).collect();
-        po.line_count = po.lines.len();
-        Ok(Some(po))
+        let mut by_po: HashMap<String, Vec<PoLine>> = HashMap::new();
+        for r in &lines {
+            if let (Some(line), Some(Some(po))) = (parse_line(r), r.get(14)) {
+                by_po.entry(po.clone()).or_default().push(line);
+            }
+        }
+        for po in &mut pos {
+            po.lines = by_po.remove(&po.po_number).unwrap_or_default();
+            po.line_count = po.lines.len();
+        }
+        Ok(pos)
     }
 
     /// A PO that must exist: "PO-000999: no such PO".
@@ -687,6 +729,39 @@ impl Store {
         action: &str,
         detail: String,
     ) -> Result<PurchaseOrder> {
+        let mut tx = self.source.begin().await?;
+        if !self
+            .transition_in(&mut tx, number, from, to, sets, action, detail)
+            .await?
+        {
+            drop(tx);
+            let po = self.po_required(number).await?;
+            bail!(
+                "{number} is {}: it cannot become {to} (only from {})",
+                po.status,
+                from.iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            );
+        }
+        tx.commit().await?;
+        self.po_required(number).await
+    }
+
+    /// `transition` within `tx`: false (nothing written) when the PO is in
+    /// none of the `from` statuses.
+    #[allow(clippy::too_many_arguments)]
+    async fn transition_in(
+        &self,
+        tx: &mut Tx,
+        number: &str,
+        from: &[PoStatus],
+        to: PoStatus,
+        sets: &[(&str, Option<String>)],
+        action: &str,
+        detail: String,
+    ) -> Result<bool> {
         let b = self.source.backend;
         let mut binds: Vec<Option<String>> = vec![Some(to.as_str().into()), Some(now())];
         let mut assign = format!("status = {}, updated_at = {}", self.p(1), self.p(2));
@@ -701,19 +776,8 @@ impl Store {
         );
         let list: Vec<String> = from.iter().map(|s| format!("'{}'", s.as_str())).collect();
         sql.push_str(&format!(" AND status IN ({})", list.join(",")));
-        let mut tx = self.source.begin().await?;
-        let changed = tx.exec(&sql, &binds).await?;
-        if changed != 1 {
-            drop(tx);
-            let po = self.po_required(number).await?;
-            bail!(
-                "{number} is {}: it cannot become {to} (only from {})",
-                po.status,
-                from.iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" or ")
-            );
+        if tx.exec(&sql, &binds).await? != 1 {
+            return Ok(false);
         }
         if !to.is_open() {
             tx.exec(
@@ -727,33 +791,27 @@ impl Store {
         }
         let (a, ab) = audit_row(b, &self.user, action, None, detail);
         tx.exec(&a, &ab).await?;
-        tx.commit().await?;
-        self.po_required(number).await
+        Ok(true)
+    }
+
+    /// An approval by this store's user: the columns it sets.
+    fn approval_sets(&self) -> [(&'static str, Option<String>); 2] {
+        [
+            ("approved_by", Some(self.user.clone())),
+            ("approved_at", Some(now())),
+        ]
     }
 
     /// Approves a draft or a PO waiting for approval; records who and when.
     pub async fn approve(&self, number: &str) -> Result<PurchaseOrder> {
         let po = self.po_required(number).await?;
-        let why = po
-            .approval_reason
-            .as_deref()
-            .map(|r| format!(" (needed: {r})"))
-            .unwrap_or_else(|| " (within the threshold)".into());
         self.transition(
             number,
             &[PoStatus::Draft, PoStatus::PendingApproval],
             PoStatus::Approved,
-            &[
-                ("approved_by", Some(self.user.clone())),
-                ("approved_at", Some(now())),
-            ],
+            &self.approval_sets(),
             "po_approved",
-            format!(
-                "{number} {}: {} {}{why}",
-                po.supplier_name,
-                cents_text(po.total_cents),
-                po.currency
-            ),
+            approval_detail(&po),
         )
         .await
     }
@@ -814,44 +872,22 @@ impl Store {
     /// Drafts within the threshold approved on sending, in one
     /// transaction (each with its audit row); the numbers approved.
     pub async fn approve_drafts(&self, pos: &[PurchaseOrder]) -> Result<Vec<String>> {
-        let b = self.source.backend;
-        let at = now();
         let mut tx = self.source.begin().await?;
         let mut approved = Vec::new();
         for po in pos.iter().filter(|p| p.approval_reason.is_none()) {
-            let changed = tx
-                .exec(
-                    &format!(
-                        "UPDATE purchase_orders SET status = 'approved', approved_by = {}, approved_at = {}, updated_at = {} \
-                         WHERE po_number = {} AND status = 'draft'",
-                        self.p(1),
-                        self.p(2),
-                        self.p(3),
-                        self.p(4)
-                    ),
-                    &[
-                        Some(self.user.clone()),
-                        Some(at.clone()),
-                        Some(at.clone()),
-                        Some(po.po_number.clone()),
-                    ],
-                )
-                .await?;
-            if changed == 1 {
-                let (a, ab) = audit_row(
-                    b,
-                    &self.user,
+            let sets = self.approval_sets();
+            if self
+                .transition_in(
+                    &mut tx,
+                    &po.po_number,
+                    &[PoStatus::Draft],
+                    PoStatus::Approved,
+                    &sets,
                     "po_approved",
-                    None,
-                    format!(
-                        "{} {}: {} {} (within the threshold)",
-                        po.po_number,
-                        po.supplier_name,
-                        cents_text(po.total_cents),
-                        po.currency
-                    ),
-                );
-                tx.exec(&a, &ab).await?;
+                    approval_detail(po),
+                )
+                .await?
+            {
                 approved.push(po.po_number.clone());
             }
         }
@@ -867,61 +903,16 @@ impl Store {
         numbers: &[(String, String)],
         claim: &str,
     ) -> Result<Vec<(String, i64)>> {
-        let b = self.source.backend;
         let at = now();
         let mut tx = self.source.begin().await?;
         let mut claimed = Vec::new();
         for (number, channel) in numbers {
-            let changed = tx
-                .exec(
-                    &format!(
-                        "UPDATE purchase_orders SET status = 'sending', claim = {}, claimed_at = {}, updated_at = {} \
-                         WHERE po_number = {} AND status = 'approved'",
-                        self.p(1),
-                        self.p(2),
-                        self.p(3),
-                        self.p(4)
-                    ),
-                    &[
-                        Some(claim.to_string()),
-                        Some(at.clone()),
-                        Some(at.clone()),
-                        Some(number.clone()),
-                    ],
-                )
-                .await?;
-            if changed != 1 {
-                continue;
+            if self.claim_in(&mut tx, number, claim, None).await? {
+                let id = self
+                    .insert_started(&mut tx, number, 1, claim, channel, &at)
+                    .await?;
+                claimed.push((number.clone(), id));
             }
-            let id = tx
-                .insert_id(
-                    &format!(
-                        "INSERT INTO po_send_attempts (po_number, attempt, at, user_name, claim, channel, outcome) \
-                         VALUES ({}, 1, {}, {}, {}, {}, 'started')",
-                        self.p(1),
-                        self.p(2),
-                        self.p(3),
-                        self.p(4),
-                        self.p(5)
-                    ),
-                    &[
-                        Some(number.clone()),
-                        Some(at.clone()),
-                        Some(self.user.clone()),
-                        Some(claim.to_string()),
-                        Some(channel.clone()),
-                    ],
-                )
-                .await?;
-            let (a, ab) = audit_row(
-                b,
-                &self.user,
-                "po_send_started",
-                None,
-                format!("{number}: sending (by {claim})"),
-            );
-            tx.exec(&a, &ab).await?;
-            claimed.push((number.clone(), id));
         }
         tx.commit().await?;
         Ok(claimed)
@@ -929,46 +920,12 @@ impl Store {
 
     /// The POs `claim` is sending, with their lines (two queries).
     pub async fn claimed_pos(&self, claim: &str) -> Result<Vec<PurchaseOrder>> {
-        let b = self.source.backend;
-        let rows = self
-            .source
-            .fetch_text(
-                &format!(
-                    "SELECT {} FROM purchase_orders WHERE status = 'sending' AND claim = {} ORDER BY seq",
-                    select_list(b, &PO_COLUMNS),
-                    self.p(1)
-                ),
-                &[claim.to_string()],
-            )
-            .await?;
-        let mut pos: Vec<PurchaseOrder> = rows.iter().filter_map(|r| parse_po(r)).collect();
-        let lines = self
-            .source
-            .fetch_text(
-                &format!(
-                    "SELECT {} FROM po_lines l JOIN purchase_orders p ON p.po_number = l.po_number \
-                     WHERE p.status = 'sending' AND p.claim = {} ORDER BY l.po_number, l.line_no",
-                    LINE_COLUMNS
-                        .iter()
-                        .map(|c| b.as_text(&format!("l.{c}")))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    self.p(1)
-                ),
-                &[claim.to_string()],
-            )
-            .await?;
-        let mut by_po: HashMap<String, Vec<PoLine>> = HashMap::new();
-        for r in &lines {
-            if let (Some(line), Some(Some(po))) = (parse_line(r), r.get(14)) {
-                by_po.entry(po.clone()).or_default().push(line);
-            }
-        }
-        for po in &mut pos {
-            po.lines = by_po.remove(&po.po_number).unwrap_or_default();
-            po.line_count = po.lines.len();
-        }
-        Ok(pos)
+        let filter = format!(
+            "purchase_orders.status = 'sending' AND purchase_orders.claim = {}",
+            self.p(1)
+        );
+        self.select_pos_with_lines(&filter, &[claim.to_string()])
+            .await
     }
 
     /// The outcome of each claimed PO's attempt, in one transaction: `Ok`
@@ -1030,6 +987,22 @@ impl Store {
         claim: &str,
         stale_claim: Option<&str>,
     ) -> Result<bool> {
+        let mut tx = self.source.begin().await?;
+        if !self.claim_in(&mut tx, number, claim, stale_claim).await? {
+            return Ok(false);
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// `claim_send` within `tx`, with its audit row.
+    async fn claim_in(
+        &self,
+        tx: &mut Tx,
+        number: &str,
+        claim: &str,
+        stale_claim: Option<&str>,
+    ) -> Result<bool> {
         let b = self.source.backend;
         let at = now();
         let (cond, mut binds) = match stale_claim {
@@ -1046,7 +1019,6 @@ impl Store {
             Some(number.to_string()),
         ];
         all.append(&mut binds);
-        let mut tx = self.source.begin().await?;
         let changed = tx
             .exec(
                 &format!(
@@ -1087,8 +1059,58 @@ impl Store {
         };
         let (a, ab) = audit_row(b, &self.user, "po_send_started", None, detail);
         tx.exec(&a, &ab).await?;
-        tx.commit().await?;
         Ok(true)
+    }
+
+    /// Logs an attempt as `started`; its id.
+    async fn insert_started(
+        &self,
+        tx: &mut Tx,
+        number: &str,
+        attempt: u32,
+        claim: &str,
+        channel: &str,
+        at: &str,
+    ) -> Result<i64> {
+        let insert = format!(
+            "INSERT INTO po_send_attempts (po_number, attempt, at, user_name, claim, channel, outcome) \
+             VALUES ({}, {}, {}, {}, {}, {}, 'started')",
+            self.p(1),
+            self.num(2, "INTEGER"),
+            self.p(3),
+            self.p(4),
+            self.p(5),
+            self.p(6)
+        );
+        tx.insert_id(
+            &insert,
+            &[
+                Some(number.to_string()),
+                Some(attempt.to_string()),
+                Some(at.to_string()),
+                Some(self.user.clone()),
+                Some(claim.to_string()),
+                Some(channel.to_string()),
+            ],
+        )
+        .await
+    }
+
+    /// Renews `claim` on a PO it is sending: false when the claim is no
+    /// longer ours.
+    async fn renew_claim(&self, tx: &mut Tx, number: &str, claim: &str, at: &str) -> Result<bool> {
+        let ours = tx
+            .exec(
+                &format!(
+                    "UPDATE purchase_orders SET claimed_at = {} WHERE po_number = {} AND status = 'sending' AND claim = {}",
+                    self.p(1),
+                    self.p(2),
+                    self.p(3)
+                ),
+                &[Some(at.to_string()), Some(number.to_string()), Some(claim.to_string())],
+            )
+            .await?;
+        Ok(ours == 1)
     }
 
     /// Logs the start of an attempt (outcome `started`) and renews the
@@ -1104,42 +1126,11 @@ impl Store {
     ) -> Result<Option<i64>> {
         let at = now();
         let mut tx = self.source.begin().await?;
-        let ours = tx
-            .exec(
-                &format!(
-                    "UPDATE purchase_orders SET claimed_at = {} WHERE po_number = {} AND status = 'sending' AND claim = {}",
-                    self.p(1),
-                    self.p(2),
-                    self.p(3)
-                ),
-                &[Some(at.clone()), Some(number.to_string()), Some(claim.to_string())],
-            )
-            .await?;
-        if ours != 1 {
+        if !self.renew_claim(&mut tx, number, claim, &at).await? {
             return Ok(None);
         }
-        let insert = format!(
-            "INSERT INTO po_send_attempts (po_number, attempt, at, user_name, claim, channel, outcome) \
-             VALUES ({}, {}, {}, {}, {}, {}, 'started')",
-            self.p(1),
-            self.num(2, "INTEGER"),
-            self.p(3),
-            self.p(4),
-            self.p(5),
-            self.p(6)
-        );
-        let id = tx
-            .insert_id(
-                &insert,
-                &[
-                    Some(number.to_string()),
-                    Some(attempt.to_string()),
-                    Some(at),
-                    Some(self.user.clone()),
-                    Some(claim.to_string()),
-                    Some(channel.to_string()),
-                ],
-            )
+        let id = self
+            .insert_started(&mut tx, number, attempt, claim, channel, &at)
             .await?;
         tx.commit().await?;
         Ok(Some(id))
@@ -1246,18 +1237,7 @@ impl Store {
             format!("{number} attempt {attempt} via {channel}: {outcome}: {detail}"),
         );
         tx.exec(&a, &ab).await?;
-        let ours = tx
-            .exec(
-                &format!(
-                    "UPDATE purchase_orders SET claimed_at = {} WHERE po_number = {} AND status = 'sending' AND claim = {}",
-                    self.p(1),
-                    self.p(2),
-                    self.p(3)
-                ),
-                &[Some(at), Some(number.to_string()), Some(claim.to_string())],
-            )
-            .await?;
-        Ok(ours == 1)
+        self.renew_claim(tx, number, claim, &at).await
     }
 
     /// sending -> approved after a send that failed: it can be sent again.
