@@ -632,9 +632,8 @@ impl Columns<'_> {
 /// without `commit`, it rolls back.
 pub struct Tx {
     inner: TxInner,
-    label: String,
-    resolved: ResolvedSource,
-    query_timeout: Duration,
+    /// Its source: the query timeout, and the name its errors give.
+    source: Source,
 }
 
 enum TxInner {
@@ -668,82 +667,52 @@ impl Source {
             .await?;
         Ok(Tx {
             inner,
-            label: self.label(),
-            resolved: self.resolved.clone(),
-            query_timeout: self.query_timeout,
+            source: self.clone(),
         })
     }
 }
 
 impl Tx {
-    fn err(&self, e: impl std::fmt::Display) -> anyhow::Error {
-        anyhow!("{}: {}", self.label, self.resolved.scrub(&e.to_string()))
-    }
-
-    async fn timed<T>(
-        label: &str,
-        resolved: &ResolvedSource,
-        timeout: Duration,
-        call: impl std::future::Future<Output = Result<T, sqlx::Error>>,
-    ) -> Result<T> {
-        match tokio::time::timeout(timeout, call).await {
-            Ok(result) => {
-                result.map_err(|e| anyhow!("{label}: {}", resolved.scrub(&e.to_string())))
-            }
-            Err(_) => Err(anyhow!(
-                "{label}: query timed out after {timeout:?} (query_timeout_secs)"
-            )),
-        }
-    }
-
     /// Runs a statement with text parameters (NULL for `None`); the number
     /// of rows it changed.
     pub async fn exec(&mut self, sql: &str, binds: &[Option<String>]) -> Result<u64> {
-        let Tx {
-            inner,
-            label,
-            resolved,
-            query_timeout,
-        } = self;
-        Self::timed(label, resolved, *query_timeout, async {
-            with_tx!(inner, t => {
-                let mut q = sqlx::query(sql);
-                for b in binds {
-                    q = q.bind(b.clone());
-                }
-                q.execute(&mut **t).await.map(|r| r.rows_affected())
+        let Tx { inner, source } = self;
+        source
+            .timed(async {
+                with_tx!(inner, t => {
+                    let mut q = sqlx::query(sql);
+                    for b in binds {
+                        q = q.bind(b.clone());
+                    }
+                    q.execute(&mut **t).await.map(|r| r.rows_affected())
+                })
             })
-        })
-        .await
+            .await
     }
 
     /// Runs a query; its cells as text (the query casts what is not text).
     pub async fn fetch(&mut self, sql: &str, binds: &[Option<String>]) -> Result<TextRows> {
-        let Tx {
-            inner,
-            label,
-            resolved,
-            query_timeout,
-        } = self;
-        Self::timed(label, resolved, *query_timeout, async {
-            with_tx!(inner, t => {
-                let mut q = sqlx::query(sql);
-                for b in binds {
-                    q = q.bind(b.clone());
-                }
-                let rows = q.fetch_all(&mut **t).await?;
-                let mut out = Vec::with_capacity(rows.len());
-                for row in rows {
-                    let mut cells = Vec::with_capacity(row.columns().len());
-                    for i in 0..row.columns().len() {
-                        cells.push(row.try_get_unchecked::<Option<String>, _>(i)?);
+        let Tx { inner, source } = self;
+        source
+            .timed(async {
+                with_tx!(inner, t => {
+                    let mut q = sqlx::query(sql);
+                    for b in binds {
+                        q = q.bind(b.clone());
                     }
-                    out.push(cells);
-                }
-                Ok::<_, sqlx::Error>(out)
+                    let rows = q.fetch_all(&mut **t).await?;
+                    let mut out = Vec::with_capacity(rows.len());
+                    for row in rows {
+                        let mut cells = Vec::with_capacity(row.columns().len());
+                        for i in 0..row.columns().len() {
+                            cells.push(row.try_get_unchecked::<Option<String>, _>(i)?);
+                        }
+                        out.push(cells);
+                    }
+                    Ok::<_, sqlx::Error>(out)
+                })
             })
-        })
-        .await
+            .await
     }
 
     /// Inserts one row into a table whose key is generated, and returns the
@@ -752,23 +721,19 @@ impl Tx {
     pub async fn insert_id(&mut self, sql: &str, binds: &[Option<String>]) -> Result<i64> {
         let is_mysql = matches!(self.inner, TxInner::MySql(_));
         if is_mysql {
-            let Tx {
-                inner,
-                label,
-                resolved,
-                query_timeout,
-            } = self;
+            let Tx { inner, source } = self;
             let TxInner::MySql(t) = inner else {
                 unreachable!()
             };
-            return Self::timed(label, resolved, *query_timeout, async {
-                let mut q = sqlx::query(sql);
-                for b in binds {
-                    q = q.bind(b.clone());
-                }
-                q.execute(&mut **t).await.map(|r| r.last_insert_id() as i64)
-            })
-            .await;
+            return source
+                .timed(async {
+                    let mut q = sqlx::query(sql);
+                    for b in binds {
+                        q = q.bind(b.clone());
+                    }
+                    q.execute(&mut **t).await.map(|r| r.last_insert_id() as i64)
+                })
+                .await;
         }
         let rows = self
             .fetch(&format!("{sql} RETURNING CAST(id AS TEXT)"), binds)
@@ -777,19 +742,13 @@ impl Tx {
             .first()
             .and_then(|r| r.first().cloned().flatten())
             .and_then(|v| v.parse().ok());
-        id.ok_or_else(|| self.err("the insert returned no id"))
+        id.ok_or_else(|| self.source.err("the insert returned no id"))
     }
 
     pub async fn commit(self) -> Result<()> {
-        let Tx {
-            inner,
-            label,
-            resolved,
-            query_timeout,
-        } = self;
-        Self::timed(&label, &resolved, query_timeout, async {
-            with_tx!(inner, t => t.commit().await)
-        })
-        .await
+        let Tx { inner, source } = self;
+        source
+            .timed(async { with_tx!(inner, t => t.commit().await) })
+            .await
     }
 }
