@@ -13,6 +13,9 @@
 //! a refresh and times it: "load" and "plan" as the live task measured
 //! them (refresh start to plans ready), "apply" on the screen's side.
 //! BUYERDESK_BENCH_ROUNDS (default 9) rounds; medians are printed.
+//! RUST_LOG=buyerdesk=info prints the live task's log lines (the parts of
+//! each refresh's planning time); BUYERDESK_NO_FINGERPRINTS=1 reads every
+//! source whole on every refresh, as before fingerprints.
 //!
 //!     cargo bench --bench refresh
 
@@ -123,6 +126,14 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn main() {
     buyerdesk::disable_transparent_huge_pages();
+    // The live task's own log lines (where a refresh's time went) on
+    // stderr, e.g. RUST_LOG=buyerdesk=info.
+    if let Ok(filter) = std::env::var("RUST_LOG") {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let products = env_usize("BUYERDESK_BENCH_PRODUCTS", 100_000);
     let rounds = env_usize("BUYERDESK_BENCH_ROUNDS", 9);
     let rt = tokio::runtime::Builder::new_multi_thread()

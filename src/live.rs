@@ -20,6 +20,20 @@
 //! reloads pick up what a stamp does not show: rows changed without a new
 //! `updated_at`, and deleted rows.
 //!
+//! Before it reads a source whole, a refresh asks the database for a
+//! fingerprint of the rows it would read (`Source::fingerprint`: their
+//! number and the sum of a hash of each, computed on the server; PostgreSQL
+//! and MySQL/MariaDB). When it equals the fingerprint taken before the last
+//! read, the source has not changed: nothing is sent, parsed or planned
+//! for it. The inventory's changed-rows read is skipped the same way, and
+//! its periodic full reload still happens. SQLite sources are always read.
+//! `BUYERDESK_NO_FINGERPRINTS=1` turns the fingerprints off (benchmarks).
+//!
+//! When the only new rows are the inventory's changed products, the new
+//! snapshot is the last one with those products' inputs replaced
+//! (`plan::inputs::patch_inventory`): the others are shared, not joined
+//! again, and the diff compares them by pointer.
+//!
 //! It also owns the rules in force: rules applied from the app
 //! (`LiveCommand::ApplyRules`) or changed on disk (the rules file is
 //! watched) replace them, and every product is planned again at once with
@@ -67,6 +81,9 @@ pub struct SourceStatus {
     pub rtt: Option<Duration>,
     /// Rows of the last successful read.
     pub rows: Option<usize>,
+    /// The last read found the source's fingerprint as before: nothing was
+    /// sent or planned for it (its rows are those of the last read).
+    pub unchanged: bool,
     /// Why the last attempt failed (URL redacted).
     pub error: Option<String>,
     /// While it is down: when it is tried next (backoff, see
@@ -96,6 +113,7 @@ impl SourceStatus {
             last_ok: None,
             rtt: None,
             rows: None,
+            unchanged: false,
             error,
             retry_at: None,
         }
@@ -223,11 +241,30 @@ fn names_of(p: &ProductPlan) -> PlanNames {
 /// where it was.
 fn merge_names(
     old: &[Arc<ProductInputs>],
-    old_names: &[PlanNames],
+    old_names: Vec<PlanNames>,
     new: &[Arc<ProductInputs>],
     changed: &[usize],
     plans: &[ProductPlan],
 ) -> Option<(Vec<PlanNames>, bool)> {
+    let same_products = old.len() == new.len()
+        && old_names.len() == old.len()
+        && old
+            .iter()
+            .zip(new)
+            .all(|(o, n)| Arc::ptr_eq(o, n) || o.product_id == n.product_id);
+    if same_products {
+        // The usual refresh: the planned products' names updated in place.
+        let mut names = old_names;
+        let mut moved = false;
+        for (&j, plan) in changed.iter().zip(plans) {
+            let planned = names_of(plan);
+            if names[j] != planned {
+                names[j] = planned;
+                moved = true;
+            }
+        }
+        return Some((names, moved));
+    }
     let mut out = Vec::with_capacity(new.len());
     let mut moved = old.len() != new.len() || old_names.len() != old.len();
     let (mut c, mut i) = (0, 0);
@@ -524,6 +561,10 @@ struct Slot<S, R> {
     fresh: Option<R>,
     /// Failed attempts in a row (the backoff).
     failures: u32,
+    /// The fingerprint taken before the last successful read.
+    fingerprint: Option<String>,
+    /// The last attempt found the source as it was read before.
+    unchanged: bool,
 }
 
 impl<S, R> Slot<S, R> {
@@ -534,6 +575,8 @@ impl<S, R> Slot<S, R> {
             loaded: false,
             fresh: None,
             failures: 0,
+            fingerprint: None,
+            unchanged: false,
         }
     }
 }
@@ -831,8 +874,11 @@ impl Worker {
         let with_history = crate::app::needs_history(rules);
         let every = self.every;
         // In a retry, only the sources that are down and due.
-        let due = |s: &SourceStatus| !retry || s.due(started);
-        let read_purchasing = due(&self.purchasing);
+        let due = |s: &SourceStatus| match !retry || s.due(started) {
+            true => Due::Yes,
+            false => Due::Not,
+        };
+        let read_purchasing = due(&self.purchasing) != Due::Not;
         let came_back = |s: &SourceStatus| s.state != LinkState::Up;
         let was_down = [
             came_back(&self.oms.status),
@@ -854,6 +900,17 @@ impl Worker {
             && self.inventory_changed_reads_left > 0)
             .then(|| self.inventory_clock.clone())
             .flatten();
+        // The periodic full reload reads even an unchanged inventory.
+        let inventory_due = match inventory_due {
+            Due::Yes
+                if self.planned
+                    && self.inventory.status.state == LinkState::Up
+                    && self.inventory_changed_reads_left == 0 =>
+            {
+                Due::Whole
+            }
+            due => due,
+        };
         let (_, _, _, _, overrides_r) = tokio::join!(
             read(
                 &mut self.oms,
@@ -916,6 +973,10 @@ impl Worker {
                 true => self.inventory_changed_reads_left.saturating_sub(1),
                 false => FULL_RELOAD_EVERY - 1,
             };
+        } else if self.inventory.unchanged {
+            // A read skipped still counts towards the full reload, which
+            // catches rows changed without a new stamp before the last read.
+            self.inventory_changed_reads_left = self.inventory_changed_reads_left.saturating_sub(1);
         }
         match overrides_r {
             None => {}
@@ -967,7 +1028,12 @@ impl Worker {
         }
         let rules = rules.clone();
         let stale = self.stale_sources();
-        let rows = self.rows();
+        let fresh = Fresh {
+            oms: self.oms.fresh.take(),
+            inventory: self.inventory.fresh.take(),
+            suppliers: self.supplier.fresh.take(),
+            uom: self.uom.fresh.take(),
+        };
         let previous = std::mem::take(&mut self.inputs);
         let full = !self.planned || self.rules_changed || stale != self.stale;
         let mut ctx = PlanContext {
@@ -983,7 +1049,11 @@ impl Worker {
         let old_ranks = self.ranks.take();
         let plan_clock = Instant::now();
         let planned = tokio::task::spawn_blocking(move || {
-            let inputs = plan::join(rows);
+            let mut parts = PlanParts::default();
+            let t = Instant::now();
+            let inputs = fresh.snapshot(&previous);
+            parts.snapshot = t.elapsed();
+            let t = Instant::now();
             let mut diff = diff_inputs(&previous, &inputs, &old_overrides, &ctx.overrides);
             // Products whose buyerdesk POs changed (drafted, sent, received).
             let po_changed: std::collections::HashSet<&String> = old_open_pos
@@ -1010,8 +1080,12 @@ impl Worker {
             };
             // One core stays with the screen, so keys and drawing keep
             // their pace while a large refresh is planned.
+            parts.diff = t.elapsed();
+            let t = Instant::now();
             let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
             let plans = plan::plan_all_on(&to_plan, &ctx, &rules, cores.saturating_sub(1).max(1));
+            parts.rules = t.elapsed();
+            let t = Instant::now();
             // The ranks by name and supplier, ranked again only when a
             // name changed or products came or went.
             let (names, ranks) = if full {
@@ -1019,7 +1093,7 @@ impl Worker {
                 let ranks = Arc::new(TextRanks::of_names(&names));
                 (names, Some(ranks))
             } else {
-                match merge_names(&previous, &old_names, &inputs, &diff.changed, &plans) {
+                match merge_names(&previous, old_names, &inputs, &diff.changed, &plans) {
                     Some((names, false)) if old_ranks.is_some() => (names, old_ranks),
                     Some((names, _)) => {
                         let ranks = Arc::new(TextRanks::of_names(&names));
@@ -1029,10 +1103,11 @@ impl Worker {
                 }
             };
             drop(previous);
-            (inputs, diff, plans, names, ranks)
+            parts.names = t.elapsed();
+            (inputs, diff, plans, names, ranks, parts)
         })
         .await;
-        let (inputs, diff, plans, names, ranks) = match planned {
+        let (inputs, diff, plans, names, ranks, parts) = match planned {
             Ok(r) => r,
             Err(e) => {
                 tracing::error!("planning failed: {e}");
@@ -1047,6 +1122,11 @@ impl Worker {
             full,
             load_ms = load.as_millis() as u64,
             plan_ms = planning.as_millis() as u64,
+            reads = %self.read_times(),
+            snapshot_ms = parts.snapshot.as_millis() as u64,
+            diff_ms = parts.diff.as_millis() as u64,
+            rules_ms = parts.rules.as_millis() as u64,
+            names_ms = parts.names.as_millis() as u64,
             "refreshed"
         );
         self.inputs = inputs;
@@ -1070,6 +1150,26 @@ impl Worker {
         }));
     }
 
+    /// Each source's last read time, and whether it was found unchanged.
+    fn read_times(&self) -> String {
+        let slot = |name: &str, status: &SourceStatus, unchanged: bool| {
+            let ms = status.rtt.map_or(0, |d| d.as_millis());
+            let how = if unchanged { " unchanged" } else { "" };
+            format!("{name} {ms} ms{how}")
+        };
+        [
+            slot("oms", &self.oms.status, self.oms.unchanged),
+            slot(
+                "inventory",
+                &self.inventory.status,
+                self.inventory.unchanged,
+            ),
+            slot("supplier", &self.supplier.status, self.supplier.unchanged),
+            slot("uom", &self.uom.status, self.uom.unchanged),
+        ]
+        .join(", ")
+    }
+
     fn stale_sources(&self) -> Vec<StaleSource> {
         [
             &self.oms.status,
@@ -1089,12 +1189,63 @@ impl Worker {
         })
         .collect()
     }
+}
+
+/// Where a refresh's planning time went (logged).
+#[derive(Default)]
+struct PlanParts {
+    /// The new snapshot: patched or joined.
+    snapshot: Duration,
+    /// Compared with the last one.
+    diff: Duration,
+    /// The changed products planned.
+    rules: Duration,
+    /// Names merged and ranked.
+    names: Duration,
+}
+
+/// What a refresh read: `None` where a source did not answer, was not due,
+/// or had not changed (the last snapshot's rows stand for it).
+struct Fresh {
+    oms: Option<OmsRows>,
+    inventory: Option<InventoryRead>,
+    suppliers: Option<Vec<SupplierRow>>,
+    uom: Option<Vec<UomRow>>,
+}
+
+impl Fresh {
+    /// The new snapshot's inputs, sorted by id: the last snapshot patched
+    /// when only some products' inventory rows are new, else a join of the
+    /// fresh rows and the last snapshot's rows of the other sources.
+    fn snapshot(self, last: &[Arc<ProductInputs>]) -> Vec<Arc<ProductInputs>> {
+        let only_inventory_changes = !last.is_empty()
+            && self.oms.is_none()
+            && self.suppliers.is_none()
+            && self.uom.is_none()
+            && self.inventory.as_ref().is_none_or(|r| r.changed_only);
+        if !only_inventory_changes {
+            return plan::join(self.rows(last));
+        }
+        let Some(read) = self.inventory else {
+            return last.to_vec();
+        };
+        match plan::inputs::patch_inventory(last, read.rows) {
+            Ok(inputs) => inputs,
+            // A new product: join everything.
+            Err(rows) => plan::join(
+                Fresh {
+                    inventory: Some(InventoryRead { rows, ..read }),
+                    ..self
+                }
+                .rows(last),
+            ),
+        }
+    }
 
     /// This refresh's rows: fresh where the source answered, else the rows
     /// of the last snapshot.
-    fn rows(&mut self) -> SourceRows {
-        let last = &self.inputs;
-        let (oms, history) = self.oms.fresh.take().unwrap_or_else(|| {
+    fn rows(self, last: &[Arc<ProductInputs>]) -> SourceRows {
+        let (oms, history) = self.oms.unwrap_or_else(|| {
             let history_table = last.first().is_some_and(|p| p.history_table_exists);
             (
                 last.iter().flat_map(|p| p.oms.iter().cloned()).collect(),
@@ -1104,7 +1255,7 @@ impl Worker {
         SourceRows {
             oms,
             history,
-            inventory: match self.inventory.fresh.take() {
+            inventory: match self.inventory {
                 Some(read) if read.changed_only => {
                     // The changed products' rows replace theirs, all of
                     // them; the others' stay as last read.
@@ -1120,14 +1271,10 @@ impl Worker {
                 None => last.iter().flat_map(|p| p.inventory.clone()).collect(),
             },
             suppliers: self
-                .supplier
-                .fresh
-                .take()
+                .suppliers
                 .unwrap_or_else(|| last.iter().flat_map(|p| p.suppliers.clone()).collect()),
             uom: self
                 .uom
-                .fresh
-                .take()
                 .unwrap_or_else(|| last.iter().flat_map(|p| p.uom.clone()).collect()),
         }
     }
@@ -1194,14 +1341,19 @@ async fn read<S>(
     with_history: bool,
     since: Option<String>,
     every: Duration,
-    due: bool,
+    due: Due,
 ) where
     S: Opened + Clone,
 {
-    if !due {
+    slot.unchanged = false;
+    if due == Due::Not {
         return;
     }
     let clock = Instant::now();
+    let known = match slot.loaded && due != Due::Whole && fingerprints_on() {
+        true => slot.fingerprint.clone(),
+        false => None,
+    };
     let result = async {
         let source = match &slot.source {
             Some(s) => s.clone(),
@@ -1211,23 +1363,63 @@ async fn read<S>(
                 s
             }
         };
-        source.load_all(with_history, since).await
+        // Taken before the rows: a change made while they are read shows
+        // in the next fingerprint, so it is read then rather than missed.
+        let fingerprint = match fingerprints_on() {
+            true => source.fingerprint(with_history).await?,
+            false => None,
+        };
+        if fingerprint.is_some() && fingerprint == known {
+            return Ok((None, fingerprint));
+        }
+        Ok((
+            Some(source.load_all(with_history, since).await?),
+            fingerprint,
+        ))
     }
     .await;
     match result {
-        Ok((rows, n)) => {
+        Ok((None, _)) => {
+            slot.failures = 0;
+            let rows = slot.status.rows.unwrap_or(0);
+            slot.status.ok(clock.elapsed(), rows, Local::now());
+            slot.status.unchanged = true;
+            slot.fresh = None;
+            slot.unchanged = true;
+        }
+        Ok((Some((rows, n)), fingerprint)) => {
             slot.failures = 0;
             slot.status.ok(clock.elapsed(), n, Local::now());
+            slot.status.unchanged = false;
             slot.fresh = Some(rows);
             slot.loaded = true;
+            slot.fingerprint = fingerprint;
         }
         Err(e) => {
             tracing::warn!("{kind} source: {e:#}");
             slot.failures += 1;
             slot.status.failed(&e, slot.failures, every);
             slot.fresh = None;
+            slot.fingerprint = None;
         }
     }
+}
+
+/// Whether a refresh reads a source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Due {
+    Not,
+    /// Unless its fingerprint shows it unchanged.
+    Yes,
+    /// Whatever its fingerprint shows (the inventory's periodic reload).
+    Whole,
+}
+
+/// Whether refreshes skip unchanged sources by their fingerprint
+/// (`BUYERDESK_NO_FINGERPRINTS=1`: never, for benchmarks).
+fn fingerprints_on() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var("BUYERDESK_NO_FINGERPRINTS").as_deref() != Ok("1"))
 }
 
 /// A source type that can be connected from the config and read whole.
@@ -1245,6 +1437,12 @@ trait Opened: Sized {
         with_history: bool,
         since: Option<String>,
     ) -> impl std::future::Future<Output = Result<(Self::Rows, usize)>> + Send;
+    /// What a whole read would return, summarised by the database
+    /// (`Source::fingerprint`); `None` where it cannot be.
+    fn fingerprint(
+        &self,
+        with_history: bool,
+    ) -> impl std::future::Future<Output = Result<Option<String>>> + Send;
 }
 
 impl Opened for oms::OmsSource {
@@ -1262,6 +1460,9 @@ impl Opened for oms::OmsSource {
         })?;
         let n = rows.len();
         Ok(((rows, history), n))
+    }
+    async fn fingerprint(&self, with_history: bool) -> Result<Option<String>> {
+        oms::OmsSource::fingerprint(self, with_history).await
     }
 }
 
@@ -1281,6 +1482,9 @@ macro_rules! opened {
                 let rows = self.load(None).await?;
                 let n = rows.len();
                 Ok((rows, n))
+            }
+            async fn fingerprint(&self, _with_history: bool) -> Result<Option<String>> {
+                <$source>::fingerprint(self).await
             }
         }
     };
@@ -1310,6 +1514,15 @@ impl Opened for inventory::InventorySource {
         };
         Ok((read, n))
     }
+    async fn fingerprint(&self, _with_history: bool) -> Result<Option<String>> {
+        // Where changed rows can be read by their stamp, that read is
+        // about as cheap as a fingerprint and returns nothing when nothing
+        // changed; the periodic full reload reads whatever the stamps say.
+        if self.reads_changed_rows() {
+            return Ok(None);
+        }
+        inventory::InventorySource::fingerprint(self).await
+    }
 }
 opened!(supplier::SupplierSource, SupplierRow);
 opened!(uom::UomSource, UomRow);
@@ -1335,6 +1548,18 @@ pub fn diff_inputs(
     let (mut i, mut j) = (0, 0);
     while i < old.len() || j < new.len() {
         match (old.get(i), new.get(j)) {
+            // The same inputs, shared by a patched snapshot: only the
+            // override can differ (and the maps are usually empty).
+            (Some(o), Some(n)) if Arc::ptr_eq(o, n) => {
+                if !old_overrides.is_empty() || !new_overrides.is_empty() {
+                    let id = &n.product_id;
+                    if old_overrides.get(id) != new_overrides.get(id) {
+                        diff.changed.push(j);
+                    }
+                }
+                i += 1;
+                j += 1;
+            }
             (Some(o), Some(n)) if o.product_id == n.product_id => {
                 let id = &n.product_id;
                 if o != n || old_overrides.get(id) != new_overrides.get(id) {
@@ -1381,15 +1606,21 @@ mod tests {
         // PROD-002 planned again with another name: ranked again.
         let mut renamed = plans[1].clone();
         renamed.product_name = Some("Another".into());
-        let (names, moved) =
-            merge_names(&old, &old_names, &old, &[1], std::slice::from_ref(&renamed)).unwrap();
+        let (names, moved) = merge_names(
+            &old,
+            old_names.clone(),
+            &old,
+            &[1],
+            std::slice::from_ref(&renamed),
+        )
+        .unwrap();
         assert!(moved, "a name changed");
         assert_eq!(names[1].0.as_deref(), Some("Another"));
         assert_eq!(names[0], old_names[0]);
         // Planned again with the same names: the ranks stay.
         let (names, moved) = merge_names(
             &old,
-            &old_names,
+            old_names.clone(),
             &old,
             &[1],
             std::slice::from_ref(&plans[1]),
@@ -1399,7 +1630,7 @@ mod tests {
         assert_eq!(names, old_names);
         // A product gone: ranked again.
         let fewer: Vec<_> = old[..2].to_vec();
-        let (names, moved) = merge_names(&old, &old_names, &fewer, &[], &[]).unwrap();
+        let (names, moved) = merge_names(&old, old_names.clone(), &fewer, &[], &[]).unwrap();
         assert!(moved);
         assert_eq!(names, old_names[..2].to_vec());
     }

@@ -642,3 +642,147 @@ async fn postgres_changed_inventory_rows() {
 async fn mariadb_changed_inventory_rows() {
     changed_inventory_rows("mariadb_changed_inventory_rows", Db::MySql).await;
 }
+
+/// Asks for a refresh and waits for its plans.
+async fn refresh(
+    tx: &tokio::sync::mpsc::UnboundedSender<LiveCommand>,
+    rx: &mut UnboundedReceiver<LiveEvent>,
+) -> (Vec<SourceStatus>, PlanUpdate) {
+    tx.send(LiveCommand::Refresh).unwrap();
+    next_plans(rx).await
+}
+
+/// Fingerprints: a refresh skips the sources whose rows did not change and
+/// reads those that did, however small the change (one price, NULL against
+/// an empty text, two values swapped between rows).
+async fn unchanged_sources_are_skipped(test: &str, db: Db) {
+    let Some(setup) = Setup::new(test, [db; 4]).await else {
+        return;
+    };
+    buyerdesk::demo::seed(&setup.admin_config, 50, 7, false, false)
+        .await
+        .unwrap();
+    let store = Store::open(&setup.config).await.unwrap();
+    let (tx, mut rx) = live::spawn(
+        setup.config.clone(),
+        RuleSet::embedded(),
+        store.clone(),
+        Duration::from_secs(3600),
+    );
+    let (sources, _) = next_plans(&mut rx).await;
+    assert!(
+        sources.iter().all(|s| !s.unchanged),
+        "{test}: read whole first"
+    );
+    let supplier_rows = sources[SourceKind::Supplier as usize].rows;
+    let unchanged = |sources: &[SourceStatus]| -> Vec<SourceKind> {
+        (sources.iter().filter(|s| s.unchanged).map(|s| s.kind)).collect()
+    };
+    let planned = |update: &PlanUpdate| -> Vec<String> {
+        (update.plans.iter().map(|p| p.product_id.clone())).collect()
+    };
+
+    let (sources, update) = refresh(&tx, &mut rx).await;
+    assert_eq!(
+        unchanged(&sources),
+        vec![SourceKind::Oms, SourceKind::Supplier, SourceKind::Uom],
+        "{test}: nothing changed, nothing read (the inventory reads its changed rows)"
+    );
+    assert!(update.plans.is_empty(), "{test}: {:?}", planned(&update));
+    assert_eq!(
+        sources[SourceKind::Supplier as usize].rows,
+        supplier_rows,
+        "{test}: the rows of the last read"
+    );
+
+    let supplier = writer(&setup, SourceKind::Supplier).await;
+    supplier
+        .execute("UPDATE suppliers SET unit_price = unit_price + 1 WHERE product_id = 'PROD-001'")
+        .await
+        .unwrap();
+    let (sources, update) = refresh(&tx, &mut rx).await;
+    assert_eq!(
+        unchanged(&sources),
+        vec![SourceKind::Oms, SourceKind::Uom],
+        "{test}: one price changed: the suppliers are read"
+    );
+    assert_eq!(planned(&update), vec!["PROD-001"], "{test}");
+    assert_eq!(
+        plan_of(&update, "PROD-001").unit_price,
+        Some(16.5),
+        "{test}"
+    );
+
+    let oms = writer(&setup, SourceKind::Oms).await;
+    for (value, expected) in [("NULL", None), ("''", Some(""))] {
+        oms.execute(&format!(
+            "UPDATE oms_history SET product_name = {value} WHERE product_id = 'PROD-002'"
+        ))
+        .await
+        .unwrap();
+        let (sources, update) = refresh(&tx, &mut rx).await;
+        assert_eq!(
+            unchanged(&sources),
+            vec![SourceKind::Supplier, SourceKind::Uom],
+            "{test}: the name set to {value}: the OMS is read"
+        );
+        assert_eq!(planned(&update), vec!["PROD-002"], "{test}: {value}");
+        let name = plan_of(&update, "PROD-002").product_name.as_deref();
+        assert!(
+            name == expected || (expected == Some("") && name.is_none()),
+            "{test}: {value} read as {name:?}"
+        );
+    }
+
+    // Two products' conversion factors swapped: the same values, in other
+    // rows.
+    let uom = writer(&setup, SourceKind::Uom).await;
+    // (the demo's PROD-001 is 12 pieces to a box, PROD-002 2.2046 kg to a lb)
+    let swap = "UPDATE uom_conversions SET conversion_factor = CASE product_id \
+                WHEN 'PROD-001' THEN 2.2046 ELSE 12 END \
+                WHERE product_id IN ('PROD-001', 'PROD-002')";
+    uom.execute(swap).await.unwrap();
+    let (sources, update) = refresh(&tx, &mut rx).await;
+    assert_eq!(
+        unchanged(&sources),
+        vec![SourceKind::Oms, SourceKind::Supplier],
+        "{test}: factors swapped: the UOM is read"
+    );
+    assert_eq!(planned(&update), vec!["PROD-001", "PROD-002"], "{test}");
+    drop(tx);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_unchanged_sources_are_skipped() {
+    unchanged_sources_are_skipped("postgres_unchanged_sources_are_skipped", Db::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mariadb_unchanged_sources_are_skipped() {
+    unchanged_sources_are_skipped("mariadb_unchanged_sources_are_skipped", Db::MySql).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_sources_are_read_every_time() {
+    let test = "sqlite_sources_are_read_every_time";
+    let Some(setup) = Setup::new(test, [Db::Sqlite; 4]).await else {
+        return;
+    };
+    buyerdesk::demo::seed(&setup.admin_config, 20, 7, false, false)
+        .await
+        .unwrap();
+    let store = Store::open(&setup.config).await.unwrap();
+    let (tx, mut rx) = live::spawn(
+        setup.config.clone(),
+        RuleSet::embedded(),
+        store,
+        Duration::from_secs(3600),
+    );
+    next_plans(&mut rx).await;
+    tx.send(LiveCommand::Refresh).unwrap();
+    let (sources, _) = next_plans(&mut rx).await;
+    assert!(
+        sources.iter().all(|s| !s.unchanged),
+        "{test}: no fingerprints on SQLite: {sources:?}"
+    );
+}

@@ -62,6 +62,7 @@ fn healthy_sources() -> Vec<SourceStatus> {
             last_ok: Some(at),
             rtt: Some(std::time::Duration::from_millis(3 + i as u64)),
             rows: Some(4),
+            unchanged: false,
             error: None,
             retry_at: None,
         })

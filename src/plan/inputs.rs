@@ -127,6 +127,43 @@ pub fn join(rows: SourceRows) -> Vec<Arc<ProductInputs>> {
     list.into_iter().map(Arc::new).collect()
 }
 
+/// The snapshot `last` (sorted by id, as `join` hands it over) with the
+/// inventory rows of the products in `rows` replaced by these: all of a
+/// product's rows, as a read of the changed products returns them. The
+/// other products are the same `Arc`s, not copies. `Err(rows)` when a
+/// product of `rows` is not in `last`: a new product, whose UOM and
+/// history rows the last join left out, needs a join of everything.
+pub fn patch_inventory(
+    last: &[Arc<ProductInputs>],
+    rows: Vec<InventoryRow>,
+) -> Result<Vec<Arc<ProductInputs>>, Vec<InventoryRow>> {
+    let mut found = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let id = r.product_id.trim();
+        match last.binary_search_by(|p| p.product_id.as_str().cmp(id)) {
+            Ok(i) => found.push(i),
+            Err(_) => return Err(rows),
+        }
+    }
+    let mut by_product: HashMap<usize, Vec<InventoryRow>> = HashMap::new();
+    for (mut r, i) in rows.into_iter().zip(found) {
+        trim_in_place(&mut r.product_id);
+        push_one(by_product.entry(i).or_default(), r);
+    }
+    let mut out = last.to_vec();
+    for (i, inventory) in by_product {
+        // Rows read again without a change (a read of changed rows has a
+        // margin) keep the product as it was: the diff then sees the same
+        // pointer and does not compare it.
+        if out[i].inventory != inventory {
+            let mut p = ProductInputs::clone(&out[i]);
+            p.inventory = inventory;
+            out[i] = Arc::new(p);
+        }
+    }
+    Ok(out)
+}
+
 /// Products by id while joining.
 struct Products {
     history_table_exists: bool,
@@ -183,6 +220,61 @@ mod tests {
             avg_daily_demand: Num::Value(d),
             trend: Some("stable".into()),
         }
+    }
+
+    fn stock(id: &str, location: &str, qty: f64) -> InventoryRow {
+        InventoryRow {
+            product_id: id.into(),
+            available_qty: Num::Value(qty),
+            reserved_qty: Num::Value(0.0),
+            warehouse_location: Some(location.into()),
+            on_order_qty: None,
+            safety_stock: None,
+            updated_at: None,
+        }
+    }
+
+    #[test]
+    fn a_patch_replaces_the_changed_products_inventory_and_shares_the_rest() {
+        let rows = || SourceRows {
+            oms: vec![oms("A", 1.0), oms("B", 2.0), oms("C", 3.0)],
+            inventory: vec![
+                stock("A", "X", 1.0),
+                stock("B", "X", 5.0),
+                stock("B", "Y", 6.0),
+            ],
+            ..Default::default()
+        };
+        let last = join(rows());
+        // B's rows read again (one location gone, one changed), C's first row.
+        let changed = vec![stock(" B ", "X", 7.0), stock("C", "Z", 9.0)];
+        let patched = patch_inventory(&last, changed.clone()).expect("known products");
+        let mut expected = rows();
+        expected.inventory = vec![
+            stock("A", "X", 1.0),
+            stock("B", "X", 7.0),
+            stock("C", "Z", 9.0),
+        ];
+        let joined = join(expected);
+        assert_eq!(
+            patched.iter().map(|p| &**p).collect::<Vec<_>>(),
+            joined.iter().map(|p| &**p).collect::<Vec<_>>(),
+            "a patch gives what a join of the merged rows gives"
+        );
+        assert!(
+            Arc::ptr_eq(&patched[0], &last[0]),
+            "A is shared, not copied"
+        );
+        assert!(!Arc::ptr_eq(&patched[1], &last[1]));
+        // Rows read again as they were keep the product's inputs.
+        let again = patch_inventory(&patched, vec![stock("B", "X", 7.0)]).expect("known");
+        assert!(
+            Arc::ptr_eq(&again[1], &patched[1]),
+            "B unchanged, not copied"
+        );
+        // A product the last snapshot does not have needs a join.
+        let new = vec![stock("A", "X", 2.0), stock("D", "X", 1.0)];
+        assert_eq!(patch_inventory(&last, new.clone()), Err(new));
     }
 
     #[test]

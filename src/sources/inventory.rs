@@ -102,10 +102,24 @@ impl InventorySource {
         }
     }
 
-    /// The rows of the SELECT with `clause` (WHERE ...) and its binds.
-    async fn read(&self, clause: Option<String>, binds: &[String]) -> Result<Vec<InventoryRow>> {
+    /// The columns `load` selects.
+    fn columns(&self) -> Vec<&'static str> {
         let mut cols = REQUIRED.to_vec();
         cols.extend(self.shape.optional_found.iter().copied());
+        cols
+    }
+
+    /// What `load(None)` would return, summarised by the database
+    /// (`Source::fingerprint`); `None` where it cannot be.
+    pub async fn fingerprint(&self) -> Result<Option<String>> {
+        let cols = self.columns();
+        let sql = select_text(self.source.backend, &self.shape, &cols, None);
+        self.source.fingerprint(&self.shape.from, &sql, &cols).await
+    }
+
+    /// The rows of the SELECT with `clause` (WHERE ...) and its binds.
+    async fn read(&self, clause: Option<String>, binds: &[String]) -> Result<Vec<InventoryRow>> {
+        let cols = self.columns();
         let mut sql = select_text(self.source.backend, &self.shape, &cols, None);
         if let Some(clause) = clause {
             sql.push_str(&clause);

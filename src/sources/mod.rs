@@ -140,6 +140,9 @@ pub struct Source {
     pub pool: DbPool,
     pub resolved: ResolvedSource,
     query_timeout: Duration,
+    /// PostgreSQL refused to hash rows as records (before version 14, or a
+    /// column type without a hash): fingerprints hash their text instead.
+    record_hash_refused: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl std::fmt::Debug for Source {
@@ -275,6 +278,7 @@ impl Source {
                 )
             })??;
         Ok(Source {
+            record_hash_refused: Default::default(),
             kind,
             backend,
             pool,
@@ -307,6 +311,74 @@ impl Source {
     {
         self.timed(async { with_pool!(&self.pool, p => fetch_map_generic(p, sql, binds, f).await) })
             .await
+    }
+
+    /// A summary of the rows that `sql` (a SELECT as text of `columns`
+    /// from `from`, no binds) returns, computed by the database without
+    /// sending them: how many, and the sum of a 64-bit hash of each row.
+    /// The same summary means the same rows (a change goes unseen only when
+    /// the hashes of the changed rows happen to sum to the same, about 1 in
+    /// 2^64), so a refresh skips reading and planning a source that did not
+    /// change. `None` on SQLite, which has no hash function to do it with.
+    pub async fn fingerprint(
+        &self,
+        from: &str,
+        sql: &str,
+        columns: &[&str],
+    ) -> Result<Option<String>> {
+        use std::sync::atomic::Ordering;
+        let first = |rows: TextRows| {
+            rows.into_iter()
+                .next()
+                .and_then(|r| r.into_iter().next().flatten())
+        };
+        if self.backend == Backend::Postgres && !self.record_hash_refused.load(Ordering::Relaxed) {
+            // PostgreSQL 14+ hashes the columns as they are stored, which
+            // costs half of writing them as text (numbers especially).
+            let query = format!(
+                "SELECT CAST(COUNT(*) AS TEXT) || ':' || CAST(COALESCE(SUM(\
+                 hash_record_extended(ROW({}), 0)), 0) AS TEXT) FROM {from}",
+                columns.join(", ")
+            );
+            match self.fetch_text(&query, &[]).await {
+                Ok(rows) => return Ok(first(rows).map(|f| format!("record {f}"))),
+                Err(e) => {
+                    tracing::info!("fingerprints hash text instead of records: {e:#}");
+                    self.record_hash_refused.store(true, Ordering::Relaxed);
+                }
+            }
+        }
+        // The cells joined by a separator, NULL as a marker of its own
+        // (CONCAT_WS skips NULLs); the selects cast every cell to text.
+        let cells: Vec<String> = columns
+            .iter()
+            .map(|c| match self.backend {
+                Backend::MySql => format!("IFNULL(q.{c}, CHAR(30))"),
+                _ => format!("COALESCE(q.{c}, CHR(30))"),
+            })
+            .collect();
+        let cells = cells.join(", ");
+        let query = match self.backend {
+            Backend::Sqlite => return Ok(None),
+            Backend::Postgres => format!(
+                "SELECT CAST(COUNT(*) AS TEXT) || ':' || CAST(COALESCE(SUM(\
+                 hashtextextended(CONCAT_WS(CHR(31), {cells}), 0)), 0) AS TEXT) \
+                 FROM ({sql}) AS q"
+            ),
+            Backend::MySql => format!(
+                "SELECT CONCAT(COUNT(*), ':', COALESCE(SUM(CAST(CONV(LEFT(MD5(\
+                 CONCAT_WS(CHAR(31), {cells})), 16), 16, 10) AS UNSIGNED)), 0)) \
+                 FROM ({sql}) AS q"
+            ),
+        };
+        match self.fetch_text(&query, &[]).await {
+            Ok(rows) => Ok(first(rows)),
+            Err(e) => {
+                // Not the record hash then, but the source: try it again.
+                self.record_hash_refused.store(false, Ordering::Relaxed);
+                Err(e)
+            }
+        }
     }
 
     /// Runs a statement without results (DDL, inserts without binds).

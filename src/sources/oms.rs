@@ -51,9 +51,42 @@ impl OmsSource {
         })
     }
 
-    pub async fn load(&self, filter: Option<&[String]>) -> Result<Vec<OmsRow>> {
+    /// The columns `load` selects.
+    fn columns(&self) -> Vec<&'static str> {
         let mut cols = REQUIRED.to_vec();
         cols.extend(self.shape.optional_found.iter().copied());
+        cols
+    }
+
+    /// What `load(None)` would return, summarised by the database
+    /// (`Source::fingerprint`), with the history table's rows when
+    /// `with_history`. `None` where it cannot be summarised.
+    pub async fn fingerprint(&self, with_history: bool) -> Result<Option<String>> {
+        let b = self.source.backend;
+        let cols = self.columns();
+        let demand = select_text(b, &self.shape, &cols, None);
+        let Some(demand) = self
+            .source
+            .fingerprint(&self.shape.from, &demand, &cols)
+            .await?
+        else {
+            return Ok(None);
+        };
+        match (&self.history, with_history) {
+            (Some(shape), true) => {
+                let sql = select_text(b, shape, HISTORY_COLUMNS, None);
+                let history = self
+                    .source
+                    .fingerprint(&shape.from, &sql, HISTORY_COLUMNS)
+                    .await?;
+                Ok(history.map(|h| format!("{demand} history {h}")))
+            }
+            _ => Ok(Some(demand)),
+        }
+    }
+
+    pub async fn load(&self, filter: Option<&[String]>) -> Result<Vec<OmsRow>> {
+        let cols = self.columns();
         let sql = select_text(self.source.backend, &self.shape, &cols, filter);
         let c = Columns(cols);
         let name = c.index("product_name");

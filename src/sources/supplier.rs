@@ -40,9 +40,23 @@ impl SupplierSource {
         Ok(SupplierSource { source, shape })
     }
 
-    pub async fn load(&self, filter: Option<&[String]>) -> Result<Vec<SupplierRow>> {
+    /// The columns `load` selects.
+    fn columns(&self) -> Vec<&'static str> {
         let mut cols = REQUIRED.to_vec();
         cols.extend(self.shape.optional_found.iter().copied());
+        cols
+    }
+
+    /// What `load(None)` would return, summarised by the database
+    /// (`Source::fingerprint`); `None` where it cannot be.
+    pub async fn fingerprint(&self) -> Result<Option<String>> {
+        let cols = self.columns();
+        let sql = select_text(self.source.backend, &self.shape, &cols, None);
+        self.source.fingerprint(&self.shape.from, &sql, &cols).await
+    }
+
+    pub async fn load(&self, filter: Option<&[String]>) -> Result<Vec<SupplierRow>> {
+        let cols = self.columns();
         let sql = select_text(self.source.backend, &self.shape, &cols, filter);
         let c = Columns(cols);
         let idx = |n: &str| c.index(n);

@@ -27,6 +27,15 @@ impl UomSource {
         Ok(UomSource { source, shape })
     }
 
+    /// What `load(None)` would return, summarised by the database
+    /// (`Source::fingerprint`); `None` where it cannot be.
+    pub async fn fingerprint(&self) -> Result<Option<String>> {
+        let sql = select_text(self.source.backend, &self.shape, REQUIRED, None);
+        self.source
+            .fingerprint(&self.shape.from, &sql, REQUIRED)
+            .await
+    }
+
     pub async fn load(&self, filter: Option<&[String]>) -> Result<Vec<UomRow>> {
         let sql = select_text(self.source.backend, &self.shape, REQUIRED, filter);
         let mut out: Vec<UomRow> = self
