@@ -5,6 +5,7 @@
 //!     cargo bench --bench side_by_side                # PostgreSQL, 100,000 products
 //!     BUYERDESK_BENCH_BACKENDS=postgres,mariadb,sqlite cargo bench --bench side_by_side
 //!     cargo bench --bench side_by_side -- scaling     # 1k, 10k, 100k, 1M on PostgreSQL
+//!     cargo bench --bench side_by_side -- seed        # only seed the databases
 //!
 //! Side by side, per backend, with BUYERDESK_BENCH_PRODUCTS products
 //! (default 100000):
@@ -838,6 +839,19 @@ fn main() {
         .map(String::as_str)
         .filter(|a| !a.starts_with("--"))
         .collect();
+    if words.contains(&"seed") {
+        // Only the databases, for later runs (BUYERDESK_BENCH_PRODUCTS on
+        // BUYERDESK_BENCH_BACKENDS).
+        let n = env_usize("BUYERDESK_BENCH_PRODUCTS", 100_000);
+        for name in env_text("BUYERDESK_BENCH_BACKENDS", "postgres").split(',') {
+            let db = Server::parse(name).unwrap_or_else(|| panic!("unknown backend {name:?}"));
+            rt.block_on(async {
+                let config = bench_config(db, n).await;
+                ensure_seeded(db, &config, n).await;
+            });
+        }
+        return;
+    }
     let do_scaling = words.contains(&"scaling") || words.contains(&"all");
     let do_side = words.is_empty() || words.contains(&"side") || words.contains(&"all");
     if do_side {

@@ -680,6 +680,26 @@ async fn the_file_channel_never_shows_a_half_written_file() {
         .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
         .collect();
     assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+    // Each PO marked sent with its confirmation and one attempt, `ok`,
+    // logged in the batches' few statements.
+    for po in &drafted.created {
+        let n = &po.po_number;
+        let stored = store.po(n).await.unwrap().unwrap();
+        assert_eq!(stored.status, PoStatus::Sent, "{n}");
+        let confirmation = stored.confirmation.unwrap_or_default();
+        assert!(
+            confirmation.contains(&format!("{n}.json")),
+            "{n}: {confirmation}"
+        );
+        let attempts = store.send_attempts(n).await.unwrap();
+        assert_eq!(attempts.len(), 1, "{n}: {attempts:?}");
+        assert_eq!(attempts[0].outcome, "ok", "{n}");
+        assert_eq!(
+            attempts[0].detail.as_deref(),
+            Some(confirmation.as_str()),
+            "{n}"
+        );
+    }
 
     // An outbox that cannot be written: the send fails, says why, leaves
     // nothing behind, and the PO can be sent again.
@@ -703,6 +723,22 @@ async fn the_file_channel_never_shows_a_half_written_file() {
     let po = store.po(&number).await.unwrap().unwrap();
     assert_eq!(po.status, PoStatus::Approved);
     assert!(po.last_error.is_some());
+    // The same through a batch (`--all-approved`).
+    let results = sender.send_all(false, &quiet).await.unwrap();
+    assert_eq!(results.len(), 1, "{results:?}");
+    let err = results[0].1.as_ref().unwrap_err().to_string();
+    assert!(err.contains("cannot create the folder"), "{err}");
+    let po = store.po(&number).await.unwrap().unwrap();
+    assert_eq!(po.status, PoStatus::Approved, "given back for another try");
+    let last_error = po.last_error.unwrap_or_default();
+    assert!(
+        last_error.contains("cannot create the folder"),
+        "{last_error}"
+    );
+    let attempts = store.send_attempts(&number).await.unwrap();
+    let outcomes: Vec<&str> = attempts.iter().map(|a| a.outcome.as_str()).collect();
+    assert_eq!(outcomes, ["rejected", "rejected"], "one per send");
+    assert_eq!(attempts[1].detail.as_deref(), Some(last_error.as_str()));
 }
 
 // ---------------------------------------------------------------------------

@@ -208,6 +208,53 @@ fn audit_row(
     )
 }
 
+/// The bound values of one statement and their placeholders, numbered as
+/// the backend wants them (values are always bound, never written into
+/// the SQL).
+struct Binds {
+    backend: Backend,
+    binds: Vec<Option<String>>,
+}
+
+impl Binds {
+    fn new(backend: Backend) -> Binds {
+        Binds {
+            backend,
+            binds: Vec::new(),
+        }
+    }
+
+    /// Binds a text; its placeholder.
+    fn bind(&mut self, value: &str) -> String {
+        self.bind_opt(Some(value))
+    }
+
+    fn bind_opt(&mut self, value: Option<&str>) -> String {
+        self.binds.push(value.map(str::to_string));
+        self.backend.placeholder(self.binds.len())
+    }
+
+    /// Binds a number (sent as text, cast where the backend needs it).
+    fn bind_num(&mut self, value: &str, ty: &str) -> String {
+        let p = self.bind(value);
+        match self.backend {
+            Backend::Postgres => format!("CAST({p} AS {ty})"),
+            _ => p,
+        }
+    }
+
+    /// Binds each value: their placeholders, comma-separated.
+    fn list<'a>(&mut self, values: impl Iterator<Item = &'a str>) -> String {
+        let ps: Vec<String> = values.map(|v| self.bind(v)).collect();
+        ps.join(", ")
+    }
+
+    fn list_num<'a>(&mut self, values: impl Iterator<Item = &'a str>, ty: &str) -> String {
+        let ps: Vec<String> = values.map(|v| self.bind_num(v, ty)).collect();
+        ps.join(", ")
+    }
+}
+
 impl Store {
     fn p(&self, n: usize) -> String {
         self.source.backend.placeholder(n)
@@ -897,25 +944,157 @@ impl Store {
 
     /// Claims approved POs for sending and logs each one's first attempt
     /// as `started`, in one transaction: (number, attempt id) of those
-    /// claimed (another workstation may have taken some).
+    /// claimed (another workstation may have taken some). A few statements
+    /// for the whole batch, not a few per PO: on loopback each statement
+    /// costs about as much as writing a PO's documents.
     pub async fn claim_batch(
         &self,
         numbers: &[(String, String)],
         claim: &str,
     ) -> Result<Vec<(String, i64)>> {
+        if numbers.is_empty() {
+            return Ok(Vec::new());
+        }
+        let b = self.source.backend;
         let at = now();
         let mut tx = self.source.begin().await?;
-        let mut claimed = Vec::new();
-        for (number, channel) in numbers {
-            if self.claim_in(&mut tx, number, claim, None).await? {
-                let id = self
-                    .insert_started(&mut tx, number, 1, claim, channel, &at)
-                    .await?;
-                claimed.push((number.clone(), id));
-            }
+        let mut q = Binds::new(b);
+        let sql = format!(
+            "UPDATE purchase_orders SET status = 'sending', claim = {}, claimed_at = {}, updated_at = {} \
+             WHERE status = 'approved' AND po_number IN ({})",
+            q.bind(claim),
+            q.bind(&at),
+            q.bind(&at),
+            q.list(numbers.iter().map(|(n, _)| n.as_str()))
+        );
+        tx.exec(&sql, &q.binds).await?;
+        let ours = self
+            .claimed_in(
+                &mut tx,
+                claim,
+                numbers.iter().map(|(n, _)| n.as_str()),
+                false,
+            )
+            .await?;
+        let claimed: Vec<&(String, String)> =
+            numbers.iter().filter(|(n, _)| ours.contains(n)).collect();
+        if claimed.is_empty() {
+            tx.commit().await?;
+            return Ok(Vec::new());
         }
+        let mut q = Binds::new(b);
+        let rows: Vec<String> = claimed
+            .iter()
+            .map(|(number, channel)| {
+                format!(
+                    "({}, {}, {}, {}, {}, {}, 'started')",
+                    q.bind(number),
+                    q.bind_num("1", "INTEGER"),
+                    q.bind(&at),
+                    q.bind(&self.user),
+                    q.bind(claim),
+                    q.bind(channel)
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO po_send_attempts (po_number, attempt, at, user_name, claim, channel, outcome) VALUES {}",
+            rows.join(", ")
+        );
+        tx.exec(&sql, &q.binds).await?;
+        let mut q = Binds::new(b);
+        let sql = format!(
+            "SELECT {}, po_number FROM po_send_attempts \
+             WHERE claim = {} AND outcome = 'started' AND po_number IN ({})",
+            b.as_text("id"),
+            q.bind(claim),
+            q.list(claimed.iter().map(|(n, _)| n.as_str()))
+        );
+        let ids: HashMap<String, i64> = tx
+            .fetch(&sql, &q.binds)
+            .await?
+            .into_iter()
+            .filter_map(|r| {
+                let id = r.first()?.as_deref()?.parse().ok()?;
+                Some((r.get(1)?.clone()?, id))
+            })
+            .collect();
+        let audit: Vec<(Option<&str>, String)> = claimed
+            .iter()
+            .map(|(number, _)| (None, format!("{number}: sending (by {claim})")))
+            .collect();
+        self.audit_many(&mut tx, "po_send_started", &audit).await?;
         tx.commit().await?;
-        Ok(claimed)
+        claimed
+            .iter()
+            .map(|(number, _)| match ids.get(number) {
+                Some(&id) => Ok((number.clone(), id)),
+                None => Err(anyhow::anyhow!("{number}: its send attempt was not logged")),
+            })
+            .collect()
+    }
+
+    /// Which of `numbers` are being sent under `claim` (locked until the
+    /// transaction ends where the backend locks rows, so that no takeover
+    /// slips in between this read and the writes that follow it).
+    async fn claimed_in<'a>(
+        &self,
+        tx: &mut Tx,
+        claim: &str,
+        numbers: impl Iterator<Item = &'a str>,
+        lock: bool,
+    ) -> Result<std::collections::HashSet<String>> {
+        let b = self.source.backend;
+        let mut q = Binds::new(b);
+        let lock = match (lock, b) {
+            (true, Backend::Postgres | Backend::MySql) => " FOR UPDATE",
+            // SQLite: the transaction holds the write lock already.
+            _ => "",
+        };
+        let sql = format!(
+            "SELECT po_number FROM purchase_orders WHERE status = 'sending' AND claim = {} AND po_number IN ({}){lock}",
+            q.bind(claim),
+            q.list(numbers)
+        );
+        Ok(tx
+            .fetch(&sql, &q.binds)
+            .await?
+            .into_iter()
+            .filter_map(|r| r.into_iter().next().flatten())
+            .collect())
+    }
+
+    /// Audit rows, one statement: (product, detail) each.
+    async fn audit_many(
+        &self,
+        tx: &mut Tx,
+        action: &str,
+        rows: &[(Option<&str>, String)],
+    ) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let at = now();
+        let mut q = Binds::new(self.source.backend);
+        let values: Vec<String> = rows
+            .iter()
+            .map(|(product, detail)| {
+                format!(
+                    "({}, {}, {}, {}, {})",
+                    q.bind(&at),
+                    q.bind(&self.user),
+                    q.bind(action),
+                    q.bind_opt(*product),
+                    q.bind(detail)
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO audit_log (at, user_name, action, product_id, detail) VALUES {}",
+            values.join(", ")
+        );
+        tx.exec(&sql, &q.binds).await?;
+        Ok(())
     }
 
     /// The POs `claim` is sending, with their lines (two queries).
@@ -931,51 +1110,131 @@ impl Store {
     /// The outcome of each claimed PO's attempt, in one transaction: `Ok`
     /// (the confirmation) marks it sent, `Err` (the reason) gives it back
     /// as approved with its error. The numbers whose claim was no longer
-    /// ours are returned.
+    /// ours are returned. A few statements for the whole batch.
     pub async fn finish_batch(
         &self,
         claim: &str,
         outcomes: &[BatchOutcome],
     ) -> Result<Vec<String>> {
+        if outcomes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let b = self.source.backend;
+        let at = now();
         let mut tx = self.source.begin().await?;
-        let mut lost = Vec::new();
-        for (number, id, channel, outcome) in outcomes {
-            let ours = match outcome {
-                Ok(confirmation) => {
-                    self.log_attempt(&mut tx, *id, number, claim, 1, channel, "ok", confirmation)
-                        .await?
-                        && self
-                            .finish_in(
-                                &mut tx,
-                                number,
-                                claim,
-                                PoStatus::Sent,
-                                Some(confirmation),
-                                None,
-                            )
-                            .await?
-                }
-                Err(reason) => {
-                    self.log_attempt(&mut tx, *id, number, claim, 1, channel, "rejected", reason)
-                        .await?
-                        && self
-                            .finish_in(
-                                &mut tx,
-                                number,
-                                claim,
-                                PoStatus::Approved,
-                                None,
-                                Some(reason),
-                            )
-                            .await?
-                }
+        let ours = self
+            .claimed_in(&mut tx, claim, outcomes.iter().map(|o| o.0.as_str()), true)
+            .await?;
+        // Every attempt's outcome, ours or not: it happened.
+        let outcome_of = |r: &Result<String, String>| match r {
+            Ok(_) => "ok",
+            Err(_) => "rejected",
+        };
+        // Placeholders in the order of the text: `?` backends bind by
+        // position.
+        let mut q = Binds::new(b);
+        let mut sql = String::from("UPDATE po_send_attempts SET outcome = CASE id");
+        for (_, id, _, r) in outcomes {
+            let id = q.bind_num(&id.to_string(), "BIGINT");
+            sql.push_str(&format!(" WHEN {id} THEN {}", q.bind(outcome_of(r))));
+        }
+        sql.push_str(" END, detail = CASE id");
+        for (_, id, _, r) in outcomes {
+            let id = q.bind_num(&id.to_string(), "BIGINT");
+            let detail = match r {
+                Ok(confirmation) => confirmation,
+                Err(reason) => reason,
             };
-            if !ours {
-                lost.push(number.clone());
+            sql.push_str(&format!(" WHEN {id} THEN {}", q.bind(detail)));
+        }
+        let ids: Vec<String> = outcomes.iter().map(|o| o.1.to_string()).collect();
+        sql.push_str(&format!(
+            " END, finished_at = {} WHERE id IN ({})",
+            q.bind(&at),
+            q.list_num(ids.iter().map(String::as_str), "BIGINT")
+        ));
+        tx.exec(&sql, &q.binds).await?;
+        let attempts: Vec<(Option<&str>, String)> = outcomes
+            .iter()
+            .map(|(number, _, channel, r)| {
+                let detail = match r {
+                    Ok(c) => c,
+                    Err(e) => e,
+                };
+                let outcome = outcome_of(r);
+                (
+                    None,
+                    format!("{number} attempt 1 via {channel}: {outcome}: {detail}"),
+                )
+            })
+            .collect();
+        self.audit_many(&mut tx, "po_send_attempt", &attempts)
+            .await?;
+        let (sent, failed): (Vec<&BatchOutcome>, Vec<&BatchOutcome>) = outcomes
+            .iter()
+            .filter(|o| ours.contains(&o.0))
+            .partition(|o| o.3.is_ok());
+        if !sent.is_empty() {
+            let mut q = Binds::new(b);
+            let mut sql = format!(
+                "UPDATE purchase_orders SET status = 'sent', updated_at = {}, sent_at = {}, \
+                 confirmation = CASE po_number",
+                q.bind(&at),
+                q.bind(&at)
+            );
+            for (number, _, _, r) in &sent {
+                let c = r.as_ref().map(String::as_str).unwrap_or_default();
+                sql.push_str(&format!(" WHEN {} THEN {}", q.bind(number), q.bind(c)));
             }
+            sql.push_str(&format!(
+                " END, last_error = NULL, claim = NULL, claimed_at = NULL \
+                 WHERE status = 'sending' AND claim = {} AND po_number IN ({})",
+                q.bind(claim),
+                q.list(sent.iter().map(|o| o.0.as_str()))
+            ));
+            tx.exec(&sql, &q.binds).await?;
+            let audit: Vec<(Option<&str>, String)> = sent
+                .iter()
+                .map(|(number, _, _, r)| {
+                    let c = r.as_ref().map(String::as_str).unwrap_or_default();
+                    (None, format!("{number} sent: {c}"))
+                })
+                .collect();
+            self.audit_many(&mut tx, "po_sent", &audit).await?;
+        }
+        if !failed.is_empty() {
+            let mut q = Binds::new(b);
+            let mut sql = format!(
+                "UPDATE purchase_orders SET status = 'approved', updated_at = {}, \
+                 last_error = CASE po_number",
+                q.bind(&at)
+            );
+            for (number, _, _, r) in &failed {
+                let e = r.as_ref().err().map(String::as_str).unwrap_or_default();
+                sql.push_str(&format!(" WHEN {} THEN {}", q.bind(number), q.bind(e)));
+            }
+            sql.push_str(&format!(
+                " END, claim = NULL, claimed_at = NULL \
+                 WHERE status = 'sending' AND claim = {} AND po_number IN ({})",
+                q.bind(claim),
+                q.list(failed.iter().map(|o| o.0.as_str()))
+            ));
+            tx.exec(&sql, &q.binds).await?;
+            let audit: Vec<(Option<&str>, String)> = failed
+                .iter()
+                .map(|(number, _, _, r)| {
+                    let e = r.as_ref().err().map(String::as_str).unwrap_or_default();
+                    (None, format!("{number} not sent: {e}"))
+                })
+                .collect();
+            self.audit_many(&mut tx, "po_send_failed", &audit).await?;
         }
         tx.commit().await?;
-        Ok(lost)
+        Ok(outcomes
+            .iter()
+            .filter(|o| !ours.contains(&o.0))
+            .map(|o| o.0.clone())
+            .collect())
     }
 
     /// Takes a PO for sending: approved -> sending with `claim`, or a
