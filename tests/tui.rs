@@ -841,6 +841,15 @@ fn a_stale_source_shows_on_its_chip_and_its_error_on_demand() {
     );
     insta::assert_snapshot!("sources_popup_80x24", screen);
     insta::assert_snapshot!("sources_popup_120x40", render(&mut app, 120, 40));
+    // A source whose fingerprint showed no change says so.
+    let mut sources = app.sources.clone();
+    sources[SourceKind::Supplier as usize].unchanged = true;
+    app.apply_sources(sources);
+    let screen = render(&mut app, 120, 40);
+    let supplier = screen.lines().find(|l| l.contains("supplier (")).unwrap();
+    assert!(supplier.contains("4 rows, unchanged"), "{supplier}");
+    let oms = screen.lines().find(|l| l.contains("oms (")).unwrap();
+    assert!(!oms.contains("unchanged"), "{oms}");
 }
 
 /// A refresh replaces the changed plans, keeps the selection on its product

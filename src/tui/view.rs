@@ -503,6 +503,8 @@ fn draw_sources(frame: &mut Frame, app: &App, body: Rect) {
         let rtt = s.rtt.map(|r| format!(", round trip {}", rtt_text(r)));
         let rows = s.rows.map(|n| match s.kind {
             SourceKind::Purchasing => format!(", {n} overrides"),
+            // Its fingerprint was as before: nothing read or planned.
+            _ if s.unchanged => format!(", {n} rows, unchanged"),
             _ => format!(", {n} rows"),
         });
         let retry = retry_text(s, app.now).map(|r| format!(", {r}"));
