@@ -4,6 +4,7 @@
 //! sources queried concurrently. Every number is read as text (cast in SQL)
 //! so that DECIMAL, INTEGER and REAL read alike on every backend.
 
+mod copy_text;
 pub mod inventory;
 pub mod oms;
 pub mod supplier;
@@ -130,7 +131,7 @@ where
 }
 
 /// The widest row a query selects (wider rows are an error).
-const MAX_COLUMNS: usize = 32;
+pub(crate) const MAX_COLUMNS: usize = 32;
 
 /// One connected source.
 #[derive(Clone)]
