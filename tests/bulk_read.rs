@@ -10,7 +10,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use buyerdesk::config::{Config, FileConfig, SourceKind};
-use buyerdesk::sources::{with_pool_write, Access, FetchPath, Source, TextRows};
+use buyerdesk::sources::{with_pool_write, Access, DbPool, FetchPath, Source, TextRows};
 use common::{Db, ScratchDb};
 
 /// Text cells that the COPY format escapes, or that look like its markers.
@@ -184,6 +184,15 @@ async fn postgres_copy_reads_what_sqlx_reads() {
         .with_plain_fetch(false);
     let rows = same_both_ways(&fast, FetchPath::Copy, AWKWARD_SELECT, &[]).await;
     assert_texts(&rows);
+    if let DbPool::Postgres(pool) = &fast.pool {
+        // (It goes back in a task of its own.)
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(
+            (pool.size(), pool.num_idle()),
+            (1, 1),
+            "a COPY read to its end gives its connection back to the pool"
+        );
+    }
     let nan = rows.iter().find(|r| r[0].as_deref() == Some("5")).unwrap();
     assert_eq!(nan[2].as_deref(), Some("NaN"), "NUMERIC NaN: {nan:?}");
 
