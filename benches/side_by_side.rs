@@ -38,6 +38,10 @@
 //! in BUYERDESK_BENCH_SQLITE_DIR (default <tmp>/buyerdesk-bench). Each is
 //! seeded once with `demo` (the seeding time is printed) and reused.
 //!
+//! buyerdesk reads PostgreSQL with `COPY (...) TO STDOUT` and SQLite files
+//! through rusqlite (src/sources/bulk.rs); BUYERDESK_PLAIN_FETCH=1 runs the
+//! same bench on sqlx's row-by-row path, for a before/after comparison.
+//!
 //! Without `--bench` (`cargo test --benches`) it only plans the reference
 //! rows both ways, without a database.
 

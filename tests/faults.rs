@@ -323,6 +323,72 @@ async fn mariadb_source_dropped_mid_refresh_keeps_its_last_rows_whole() {
     dropped_mid_refresh("mariadb_dropped_mid_refresh", Db::MySql).await;
 }
 
+/// The link dies while a whole-table read is on its way (slowed, the drop
+/// after the first 64 KB: past any connection set-up, inside the rows). On
+/// PostgreSQL that read is a `COPY ... TO STDOUT` (sources::bulk): a copy
+/// cut midway is an error, never the rows that came before the cut taken
+/// for the whole table; once the server is back, the same read is whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_whole_table_copy_cut_midway_is_an_error() {
+    let test = "postgres_copy_cut_midway";
+    let Some(f) = faulty(test, Db::Postgres, SourceKind::Inventory, 300).await else {
+        return;
+    };
+    // Timeouts long enough for the slowed link: the cut ends the read.
+    let mut config = f.setup.config.clone();
+    let settings = config.file.source_mut(SourceKind::Inventory);
+    settings.connect_timeout_secs = 10.0;
+    settings.query_timeout_secs = 30.0;
+    let resolved = config.resolve(SourceKind::Inventory).unwrap();
+    let source = Source::connect(&resolved, Access::ReadOnly).await.unwrap();
+    let sql = "SELECT CAST(product_id AS TEXT), CAST(available_qty AS TEXT), \
+               repeat(CAST(warehouse_location AS TEXT), 200) FROM inventory";
+    if !buyerdesk::sources::bulk::plain_fetch_from_env() {
+        assert_eq!(
+            source.fetch_path(sql, &[]),
+            buyerdesk::sources::FetchPath::Copy,
+            "{test}"
+        );
+    }
+    let whole = source.fetch_text(sql, &[]).await.unwrap();
+    assert!(whole.len() >= 300, "{test}: {} rows", whole.len());
+
+    f.proxy.set(Mode::Slow(Duration::from_millis(150)));
+    let mark = f.proxy.bytes_down();
+    let read = tokio::spawn({
+        let source = source.clone();
+        async move { source.fetch_text(sql, &[]).await }
+    });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while f.proxy.bytes_down() <= mark + 65536 {
+        assert!(Instant::now() < deadline, "{test}: the rows never came");
+        if read.is_finished() {
+            panic!(
+                "{test}: the read ended before the cut: {:?}",
+                read.await.unwrap().map(|r| r.len())
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    f.proxy.down();
+    match read.await.unwrap() {
+        Ok(rows) => panic!(
+            "{test}: a read cut midway returned {} rows (of {}) as if whole",
+            rows.len(),
+            whole.len()
+        ),
+        Err(e) => {
+            let e = e.to_string();
+            assert!(e.starts_with("inventory source ("), "{test}: {e}");
+        }
+    }
+
+    f.proxy.set(Mode::Pass);
+    let again = source.fetch_text(sql, &[]).await.unwrap();
+    assert_eq!(again, whole, "{test}: read whole once back");
+    source.close().await;
+}
+
 // ---------------------------------------------------------------------------
 // A stalled source.
 

@@ -3,7 +3,28 @@
 //! source for all products (plus the optional history aggregate), the
 //! sources queried concurrently. Every number is read as text (cast in SQL)
 //! so that DECIMAL, INTEGER and REAL read alike on every backend.
+//!
+//! Every read goes through `Source::fetch_map`, which hands each row's
+//! cells to a closure as they stream in. Two fast paths sit behind it,
+//! invisible to callers (same cells, same errors, same timeout; see `bulk`):
+//! - PostgreSQL, a SELECT without bind parameters (the whole-table loads):
+//!   run as `COPY (<select>) TO STDOUT` and the COPY text format parsed as
+//!   it arrives (`copy_text`), instead of sqlx's row-by-row decoding. The
+//!   SELECT is buyerdesk's own (table and column names from the config), so
+//!   no value is ever interpolated into the COPY.
+//! - SQLite files of read-only sources: read through rusqlite on a blocking
+//!   thread (read-only connection, the pool's busy timeout), rows handed
+//!   over in batches instead of one by one through sqlx's worker channel;
+//!   bind parameters too. A timed-out read is interrupted. In-memory,
+//!   shared-cache, `immutable` and `vfs` URLs stay on sqlx, and so does the
+//!   purchasing store (read-write: it may have to roll back a hot journal).
+//!
+//! `BUYERDESK_PLAIN_FETCH=1` (read once per process) keeps every read on
+//! sqlx's path, for comparisons; `Source::with_plain_fetch` does the same
+//! for one source.
 
+pub mod bulk;
+mod copy_text;
 pub mod inventory;
 pub mod oms;
 pub mod supplier;
@@ -11,6 +32,7 @@ pub mod uom;
 
 use std::collections::BTreeSet;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context, Result};
@@ -18,6 +40,8 @@ use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use sqlx::{Column, Executor, Row};
+
+pub use bulk::FetchPath;
 
 use crate::config::{Config, ResolvedSource, SourceKind};
 use crate::plan::SourceRows;
@@ -130,7 +154,7 @@ where
 }
 
 /// The widest row a query selects (wider rows are an error).
-const MAX_COLUMNS: usize = 32;
+pub(crate) const MAX_COLUMNS: usize = 32;
 
 /// One connected source.
 #[derive(Clone)]
@@ -142,7 +166,12 @@ pub struct Source {
     query_timeout: Duration,
     /// PostgreSQL refused to hash rows as records (before version 14, or a
     /// column type without a hash): fingerprints hash their text instead.
-    record_hash_refused: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    record_hash_refused: Arc<std::sync::atomic::AtomicBool>,
+    /// The file the direct SQLite reader opens (read-only sources on an
+    /// SQLite file only).
+    sqlite_file: Option<Arc<bulk::SqliteFile>>,
+    /// Every read through sqlx's row-by-row path.
+    plain_fetch: bool,
 }
 
 impl std::fmt::Debug for Source {
@@ -195,6 +224,7 @@ impl Source {
                 }
             };
         }
+        let mut sqlite_file = None;
         let fut = async {
             let pool = match backend {
                 Backend::Postgres => {
@@ -223,8 +253,14 @@ impl Source {
                     ))
                 }
                 Backend::Sqlite => {
-                    let mut opts =
-                        SqliteConnectOptions::from_str(&resolved.connect_url).map_err(scrub)?;
+                    let mut opts = SqliteConnectOptions::from_str(&resolved.connect_url)
+                        .map_err(scrub)?
+                        .busy_timeout(bulk::SQLITE_BUSY_TIMEOUT);
+                    if access == Access::ReadOnly {
+                        sqlite_file =
+                            bulk::SqliteFile::of_url(&resolved.connect_url, opts.get_filename())
+                                .map(Arc::new);
+                    }
                     opts = match access {
                         Access::ReadOnly => opts.read_only(true).create_if_missing(false),
                         // Rollback journal, not WAL: a read-only reader of a
@@ -284,7 +320,28 @@ impl Source {
             pool,
             resolved: resolved.clone(),
             query_timeout: secs(settings.query_timeout_secs),
+            sqlite_file,
+            plain_fetch: bulk::plain_fetch_from_env(),
         })
+    }
+
+    /// The same source, its reads kept on sqlx's row-by-row path (`plain`)
+    /// or on the fast paths where they apply.
+    pub fn with_plain_fetch(mut self, plain: bool) -> Source {
+        self.plain_fetch = plain;
+        self
+    }
+
+    /// How `fetch_map` reads this query.
+    pub fn fetch_path(&self, sql: &str, binds: &[String]) -> FetchPath {
+        if self.plain_fetch {
+            return FetchPath::Plain;
+        }
+        match (&self.pool, &self.sqlite_file) {
+            (DbPool::Postgres(_), _) if bulk::copy_applies(sql, binds) => FetchPath::Copy,
+            (DbPool::Sqlite(_), Some(_)) => FetchPath::SqliteDirect,
+            _ => FetchPath::Plain,
+        }
     }
 
     pub fn label(&self) -> String {
@@ -309,8 +366,21 @@ impl Source {
     where
         F: FnMut(&[Option<&str>]) -> T,
     {
-        self.timed(async { with_pool!(&self.pool, p => fetch_map_generic(p, sql, binds, f).await) })
-            .await
+        match (self.fetch_path(sql, binds), &self.pool, &self.sqlite_file) {
+            (FetchPath::Copy, DbPool::Postgres(p), _) => {
+                self.timed(bulk::fetch_map_copy(p, sql, f)).await
+            }
+            (FetchPath::SqliteDirect, _, Some(file)) => {
+                self.timed(bulk::fetch_map_sqlite(file, sql, binds, f))
+                    .await
+            }
+            _ => {
+                self.timed(async {
+                    with_pool!(&self.pool, p => fetch_map_generic(p, sql, binds, f).await)
+                })
+                .await
+            }
+        }
     }
 
     /// A summary of the rows that `sql` (a SELECT as text of `columns`
@@ -389,9 +459,9 @@ impl Source {
 
     /// Runs a database call within the query timeout; errors name the
     /// source and never show its password.
-    async fn timed<T>(
+    async fn timed<T, E: std::fmt::Display>(
         &self,
-        call: impl std::future::Future<Output = Result<T, sqlx::Error>>,
+        call: impl std::future::Future<Output = Result<T, E>>,
     ) -> Result<T> {
         match tokio::time::timeout(self.query_timeout, call).await {
             Ok(result) => result.map_err(|e| self.err(e)),
@@ -730,7 +800,7 @@ impl Source {
     pub async fn begin(&self) -> Result<Tx> {
         let inner = self
             .timed(async {
-                Ok(match &self.pool {
+                Ok::<_, sqlx::Error>(match &self.pool {
                     DbPool::Postgres(p) => TxInner::Postgres(p.begin().await?),
                     DbPool::MySql(p) => TxInner::MySql(p.begin().await?),
                     DbPool::Sqlite(p) => TxInner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
