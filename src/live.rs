@@ -211,7 +211,7 @@ fn ranks<'a>(texts: impl Iterator<Item = Option<&'a str>>) -> Vec<u32> {
 }
 
 /// A product's name and supplier name, as planned.
-type PlanNames = (Option<String>, Option<String>);
+type PlanNames = (Option<Arc<str>>, Option<Arc<str>>);
 
 fn names_of(p: &ProductPlan) -> PlanNames {
     (p.product_name.clone(), p.supplier_name.clone())
@@ -993,7 +993,7 @@ impl Worker {
                 .collect();
             if !po_changed.is_empty() {
                 for id in po_changed {
-                    if let Ok(i) = inputs.binary_search_by(|p| p.product_id.as_str().cmp(id)) {
+                    if let Ok(i) = inputs.binary_search_by(|p| (*p.product_id).cmp(id.as_str())) {
                         diff.changed.push(i);
                     }
                 }
@@ -1098,7 +1098,11 @@ impl Worker {
             let history_table = last.first().is_some_and(|p| p.history_table_exists);
             (
                 last.iter().flat_map(|p| p.oms.iter().cloned()).collect(),
-                history_table.then(|| last.iter().filter_map(|p| p.history.clone()).collect()),
+                history_table.then(|| {
+                    (last.iter())
+                        .filter_map(|p| p.history.as_deref().cloned())
+                        .collect()
+                }),
             )
         });
         SourceRows {
@@ -1108,7 +1112,7 @@ impl Worker {
                 Some(read) if read.changed_only => {
                     // The changed products' rows replace theirs, all of
                     // them; the others' stay as last read.
-                    let changed: std::collections::HashSet<String> =
+                    let changed: std::collections::HashSet<Arc<str>> =
                         read.rows.iter().map(|r| r.product_id.clone()).collect();
                     last.iter()
                         .filter(|p| !changed.contains(&p.product_id))
@@ -1117,18 +1121,22 @@ impl Worker {
                         .collect()
                 }
                 Some(read) => read.rows,
-                None => last.iter().flat_map(|p| p.inventory.clone()).collect(),
+                None => last.iter().flat_map(|p| p.inventory.iter().cloned()).collect(),
             },
             suppliers: self
                 .supplier
                 .fresh
                 .take()
-                .unwrap_or_else(|| last.iter().flat_map(|p| p.suppliers.clone()).collect()),
+                .unwrap_or_else(|| {
+                    (last.iter())
+                        .flat_map(|p| p.suppliers.iter().cloned())
+                        .collect()
+                }),
             uom: self
                 .uom
                 .fresh
                 .take()
-                .unwrap_or_else(|| last.iter().flat_map(|p| p.uom.clone()).collect()),
+                .unwrap_or_else(|| last.iter().flat_map(|p| p.uom.iter().cloned()).collect()),
         }
     }
 }
@@ -1336,7 +1344,7 @@ pub fn diff_inputs(
     while i < old.len() || j < new.len() {
         match (old.get(i), new.get(j)) {
             (Some(o), Some(n)) if o.product_id == n.product_id => {
-                let id = &n.product_id;
+                let id = &*n.product_id;
                 if o != n || old_overrides.get(id) != new_overrides.get(id) {
                     diff.changed.push(j);
                 }
@@ -1344,11 +1352,11 @@ pub fn diff_inputs(
                 j += 1;
             }
             (Some(o), Some(n)) if o.product_id < n.product_id => {
-                diff.removed.push(o.product_id.clone());
+                diff.removed.push(o.product_id.to_string());
                 i += 1;
             }
             (Some(o), None) => {
-                diff.removed.push(o.product_id.clone());
+                diff.removed.push(o.product_id.to_string());
                 i += 1;
             }
             (_, Some(_)) => {

@@ -68,7 +68,7 @@ const BLOCKING: [(ExceptionCode, &str); 6] = [
 
 /// Why `plan` cannot go on a PO, if it cannot.
 fn blocked(plan: &ProductPlan, opts: &DraftOptions) -> Option<String> {
-    if let Some(po) = opts.open_products.get(&plan.product_id) {
+    if let Some(po) = opts.open_products.get(&*plan.product_id) {
         return Some(format!("already on {po}"));
     }
     for (code, words) in BLOCKING {
@@ -107,11 +107,11 @@ pub fn build_drafts(plans: &[&ProductPlan], opts: &DraftOptions) -> DraftPlan {
     let mut skipped = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for &plan in plans {
-        if !seen.insert(plan.product_id.as_str()) {
+        if !seen.insert(&*plan.product_id) {
             continue;
         }
         let skip = |reason: String| Skipped {
-            product_id: plan.product_id.clone(),
+            product_id: plan.product_id.to_string(),
             reason,
         };
         if let Some(reason) = blocked(plan, opts) {
@@ -151,17 +151,19 @@ pub fn build_drafts(plans: &[&ProductPlan], opts: &DraftOptions) -> DraftPlan {
         let delivery = opts.today + chrono::Days::new(lead.ceil() as u64);
         let currency = plan
             .currency
-            .clone()
+            .as_deref()
             .filter(|c| !c.trim().is_empty())
-            .unwrap_or_else(|| opts.default_currency.clone());
+            .map_or_else(|| opts.default_currency.clone(), str::to_string);
         let line = PoLine {
             line_no: 0,
-            product_id: plan.product_id.clone(),
-            product_name: plan.product_name.clone(),
+            product_id: plan.product_id.to_string(),
+            product_name: plan.product_name.as_deref().map(str::to_string),
             qty_stock: round_qty(qty),
-            stock_uom: plan.stock_uom.clone(),
+            stock_uom: plan.stock_uom.as_deref().map(str::to_string),
             qty_purchase: purchase.round(),
-            purchase_uom: plan.purchase_uom.clone().or_else(|| plan.stock_uom.clone()),
+            purchase_uom: (plan.purchase_uom.as_deref())
+                .or(plan.stock_uom.as_deref())
+                .map(str::to_string),
             pack,
             unit_price,
             amount_cents: (qty * unit_price * 100.0).round() as i64,
@@ -171,14 +173,15 @@ pub fn build_drafts(plans: &[&ProductPlan], opts: &DraftOptions) -> DraftPlan {
             overridden: plan.override_qty.is_some(),
         };
         let key = (
-            plan.supplier_id
-                .clone()
-                .unwrap_or_else(|| supplier_name.clone()),
+            plan.supplier_id.as_deref().unwrap_or(supplier_name).to_string(),
             currency.clone(),
         );
         groups
             .entry(key)
-            .or_insert_with(|| (plan.supplier_id.clone(), supplier_name.clone(), Vec::new()))
+            .or_insert_with(|| {
+                let supplier_id = plan.supplier_id.as_deref().map(str::to_string);
+                (supplier_id, supplier_name.to_string(), Vec::new())
+            })
             .2
             .push((plan, line));
     }
@@ -199,7 +202,7 @@ pub fn build_drafts(plans: &[&ProductPlan], opts: &DraftOptions) -> DraftPlan {
             let flagged: Vec<&str> = lines
                 .iter()
                 .filter(|(p, _)| p.requires_approval)
-                .map(|(p, _)| p.product_id.as_str())
+                .map(|(p, _)| &*p.product_id)
                 .collect();
             if !flagged.is_empty() {
                 reasons.push(format!("the rules ask approval for {}", flagged.join(", ")));

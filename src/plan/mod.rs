@@ -32,11 +32,12 @@ pub const OVERSHOOT_DAYS: f64 = 30.0;
 /// what a buyer must look at.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ProductPlan {
-    pub product_id: String,
-    pub product_name: Option<String>,
-    pub supplier_id: Option<String>,
-    pub supplier_name: Option<String>,
-    pub trend: Option<String>,
+    // The texts are shared with the product's source rows (`Arc`s).
+    pub product_id: Arc<str>,
+    pub product_name: Option<Arc<str>>,
+    pub supplier_id: Option<Arc<str>>,
+    pub supplier_name: Option<Arc<str>>,
+    pub trend: Option<Arc<str>>,
     #[serde(serialize_with = "ser_opt_qty")]
     pub avg_daily_demand: Option<f64>,
     #[serde(serialize_with = "ser_opt_qty")]
@@ -79,26 +80,26 @@ pub struct ProductPlan {
     /// Suggested order, purchase units.
     #[serde(serialize_with = "ser_qty")]
     pub purchase_qty: f64,
-    pub purchase_uom: Option<String>,
-    pub stock_uom: Option<String>,
+    pub purchase_uom: Option<Arc<str>>,
+    pub stock_uom: Option<Arc<str>>,
     #[serde(serialize_with = "ser_opt_qty")]
     pub conversion_factor: Option<f64>,
     #[serde(serialize_with = "ser_opt_money")]
     pub unit_price: Option<f64>,
-    pub currency: Option<String>,
+    pub currency: Option<Arc<str>>,
     #[serde(serialize_with = "ser_money")]
     pub amount: f64,
     pub requires_approval: bool,
     /// Exception codes, sorted and unique.
-    pub exceptions: Vec<ExceptionCode>,
+    pub exceptions: Box<[ExceptionCode]>,
     /// Each exception with its explanation.
     pub exception_details: Arc<[Exception]>,
     /// Names of the rules that fired, in order.
-    pub rules_fired: Vec<Arc<str>>,
+    pub rules_fired: Box<[Arc<str>]>,
     /// What went wrong in the rules (behind a `RULE_ERROR`), each charged
     /// to a rule where buyerdesk can tell which.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub rule_failures: Vec<RuleFailure>,
+    #[serde(skip_serializing_if = "<[RuleFailure]>::is_empty")]
+    pub rule_failures: Box<[RuleFailure]>,
     pub rationale: Rationale,
 }
 
@@ -138,9 +139,9 @@ impl RuleFailure {
 }
 
 impl ProductPlan {
-    fn empty(product_id: &str) -> ProductPlan {
+    fn empty(product_id: &Arc<str>) -> ProductPlan {
         ProductPlan {
-            product_id: product_id.to_string(),
+            product_id: Arc::clone(product_id),
             product_name: None,
             supplier_id: None,
             supplier_name: None,
@@ -171,10 +172,10 @@ impl ProductPlan {
             currency: None,
             amount: 0.0,
             requires_approval: false,
-            exceptions: Vec::new(),
+            exceptions: Box::default(),
             exception_details: Arc::from(Vec::new()),
-            rules_fired: Vec::new(),
-            rule_failures: Vec::new(),
+            rules_fired: Box::default(),
+            rule_failures: Box::default(),
             rationale: Rationale::default(),
         }
     }
@@ -185,7 +186,7 @@ impl ProductPlan {
         let mut codes: Vec<ExceptionCode> = exceptions.iter().map(|e| e.code).collect();
         codes.sort();
         codes.dedup();
-        self.exceptions = codes;
+        self.exceptions = codes.into_boxed_slice();
         let details: Arc<[Exception]> = exceptions.into();
         self.rationale.set_exceptions(Arc::clone(&details));
         self.exception_details = details;
@@ -286,7 +287,7 @@ pub fn plan_product(
 ) -> ProductPlan {
     let open_po = ctx
         .own_open_po_qty
-        .get(&inputs.product_id)
+        .get(&*inputs.product_id)
         .copied()
         .unwrap_or(0.0);
     let prepare::Prepared {
@@ -310,7 +311,7 @@ pub fn plan_product(
         }
     }
     raise_stock_exceptions(&plan, &mut exceptions);
-    if let Some(o) = ctx.overrides.get(&inputs.product_id) {
+    if let Some(o) = ctx.overrides.get(&*inputs.product_id) {
         plan.override_qty = Some(o.order_qty);
         exceptions.push(override_exception(plan.order_qty, o));
     }
@@ -323,7 +324,7 @@ pub fn plan_product(
             ),
         });
     }
-    let refs = ctx.open_po_refs.get(&inputs.product_id);
+    let refs = ctx.open_po_refs.get(&*inputs.product_id);
     if open_po > 0.0 || refs.is_some() {
         let on = refs.map(|r| r.join(", ")).unwrap_or_default();
         let message = if open_po > 0.0 {
@@ -351,12 +352,9 @@ fn apply_rules(
     run: RuleRun,
     exceptions: &mut Vec<Exception>,
 ) {
-    plan.rules_fired.reserve_exact(run.trace.fired.len());
-    for &id in &run.trace.fired {
-        if let Some(name) = table.rule_name(id) {
-            plan.rules_fired.push(Arc::clone(name));
-        }
-    }
+    plan.rules_fired = (run.trace.fired.iter())
+        .filter_map(|&id| table.rule_name(id).cloned())
+        .collect();
     let unit_price = facts.unit_price;
     let RuleRun {
         trace,
@@ -453,7 +451,7 @@ fn apply_rules(
             code: ExceptionCode::RuleError,
             message: format!("{}; no order suggested", problems.join("; ")),
         });
-        plan.rule_failures = failures;
+        plan.rule_failures = failures.into_boxed_slice();
     }
 }
 

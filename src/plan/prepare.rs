@@ -90,13 +90,13 @@ impl Reader {
 }
 
 /// Parses `is_active` as each backend returns it (true/false, t/f, 1/0).
-fn parse_active(raw: &Option<Option<String>>) -> Result<bool, String> {
+fn parse_active(raw: &Option<Option<std::sync::Arc<str>>>) -> Result<bool, String> {
     match raw {
         None | Some(None) => Ok(true),
         Some(Some(s)) => match s.trim().to_ascii_lowercase().as_str() {
             "1" | "true" | "t" | "yes" | "y" | "1.0" => Ok(true),
             "0" | "false" | "f" | "no" | "n" | "0.0" => Ok(false),
-            _ => Err(s.clone()),
+            _ => Err(s.to_string()),
         },
     }
 }
@@ -219,7 +219,7 @@ pub fn prepare(inputs: &ProductInputs, own_open_po_qty: f64, words: bool) -> Pre
 
     // --- OMS: demand -------------------------------------------------------
     let mut demand = None;
-    match inputs.oms.as_slice() {
+    match &inputs.oms[..] {
         [] => {
             r.step(|| {
                 Step::input(
@@ -500,7 +500,7 @@ pub fn prepare(inputs: &ProductInputs, own_open_po_qty: f64, words: bool) -> Pre
 
     // --- UOM: one purchase unit holds `factor` stock units ------------------
     let mut pack = None;
-    match inputs.uom.as_slice() {
+    match &inputs.uom[..] {
         [] => {
             r.flag(
                 ExceptionCode::UomMissing,
@@ -590,8 +590,8 @@ pub fn prepare(inputs: &ProductInputs, own_open_po_qty: f64, words: bool) -> Pre
     ) {
         (Some(d), Some(a), Some(oo), Some(ss), Some(c), Some(pack)) if !blocked => {
             Some(ProductFacts {
-                product_id: inputs.product_id.clone(),
-                trend: plan.trend.clone().unwrap_or_default(),
+                product_id: inputs.product_id.to_string(),
+                trend: plan.trend.as_deref().unwrap_or_default().to_string(),
                 avg_daily_demand: d,
                 demand_sigma: sigma,
                 history_days,

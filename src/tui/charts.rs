@@ -29,7 +29,7 @@ pub fn demand_panel(app: &App, plan: &ProductPlan, width: u16) -> Vec<Line<'stat
     let history = app
         .history
         .as_ref()
-        .filter(|h| h.product_id == plan.product_id);
+        .filter(|h| *h.product_id == *plan.product_id);
     lines.extend(demand_lines(
         &app.theme,
         history,

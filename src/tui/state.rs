@@ -204,7 +204,7 @@ pub struct App {
     /// The first plans have arrived.
     pub loaded: bool,
     /// Position of each product in `plans`.
-    pub index: HashMap<String, usize>,
+    pub index: HashMap<std::sync::Arc<str>, usize>,
     /// Each plan's rank by name and by supplier, made by the background
     /// task with the plans (`None`: ranked here when sorting).
     pub ranks: Option<std::sync::Arc<TextRanks>>,
@@ -213,7 +213,7 @@ pub struct App {
     in_id_order: bool,
     /// Cells changed by a refresh: when, and which columns (bits of
     /// `Column as u16`).
-    pub changed: HashMap<String, (DateTime<Local>, u16)>,
+    pub changed: HashMap<std::sync::Arc<str>, (DateTime<Local>, u16)>,
     /// The clock the screen is drawn at (set by the loop before each draw).
     pub now: DateTime<Local>,
     /// Overrides saved here, with when: a refresh that began before the save
@@ -331,20 +331,27 @@ impl App {
         let keep = self.selected_plan().map(|p| p.product_id.clone());
         let mut added = false;
         if !update.removed.is_empty() {
-            let gone: std::collections::HashSet<&String> = update.removed.iter().collect();
-            self.plans.retain(|p| !gone.contains(&p.product_id));
+            let gone: std::collections::HashSet<&str> =
+                update.removed.iter().map(String::as_str).collect();
+            self.plans.retain(|p| !gone.contains(&*p.product_id));
             for id in &update.removed {
-                self.changed.remove(id);
+                self.changed.remove(id.as_str());
             }
             self.reindex();
         }
         let mut replaced = Vec::new();
-        if !self.loaded {
+        let mut update = update;
+        if !self.loaded && self.plans.is_empty() && self.local_overrides.is_empty() {
+            // The first plans are taken whole, not moved one by one into a
+            // second list of 100,000 plans.
+            self.plans = std::mem::take(&mut update.plans);
+            self.reindex();
+            added = !self.plans.is_empty();
+        } else if !self.loaded {
             self.plans.reserve(update.plans.len());
         }
         // Every product again, the same ones (a source went stale or came
         // back): the new list takes the old one's place whole.
-        let mut update = update;
         self.ranks = update.ranks.take();
         let whole = match self.local_overrides.is_empty() {
             true => compare_lists(&self.plans, &update.plans),
@@ -364,7 +371,7 @@ impl App {
         let mut next = 0;
         for mut plan in update.plans {
             if !self.local_overrides.is_empty() {
-                if let Some((saved_at, note)) = self.local_overrides.get(&plan.product_id) {
+                if let Some((saved_at, note)) = self.local_overrides.get(&*plan.product_id) {
                     if *saved_at > update.started {
                         plan.apply_override(note.as_ref());
                     }
@@ -565,7 +572,7 @@ impl App {
             Action::ToggleSupplierFilter => {
                 self.quick = match (
                     &self.quick,
-                    self.selected_plan().and_then(|p| p.supplier_name.clone()),
+                    self.selected_plan().and_then(|p| p.supplier_name.as_deref().map(str::to_string)),
                 ) {
                     (QuickFilter::Supplier(_), _) | (_, None) => QuickFilter::All,
                     (_, Some(name)) => QuickFilter::Supplier(name),
@@ -575,7 +582,7 @@ impl App {
             Action::OpenDetail => {
                 self.detail_open = self.selected_plan().is_some();
                 self.detail_scroll = 0;
-                if let Some(id) = self.selected_plan().map(|p| p.product_id.clone()) {
+                if let Some(id) = self.selected_plan().map(|p| p.product_id.to_string()) {
                     let fresh = self
                         .history
                         .as_ref()
@@ -605,7 +612,7 @@ impl App {
                 self.message = Some(REFRESHING.to_string());
             }
             Action::ToggleSelect => {
-                if let Some(id) = self.selected_plan().map(|p| p.product_id.clone()) {
+                if let Some(id) = self.selected_plan().map(|p| p.product_id.to_string()) {
                     if !self.for_order.remove(&id) {
                         self.for_order.insert(id);
                     }
@@ -616,7 +623,7 @@ impl App {
                 let before = self.for_order.len();
                 for &i in &self.view {
                     if self.plans[i].needs_order() {
-                        self.for_order.insert(self.plans[i].product_id.clone());
+                        self.for_order.insert(self.plans[i].product_id.to_string());
                     }
                 }
                 self.message = Some(format!(
@@ -648,7 +655,7 @@ impl App {
                 if let Some(p) = self.selected_plan() {
                     let current = p.override_qty.unwrap_or(p.order_qty);
                     self.form = Some(OverrideForm {
-                        product_id: p.product_id.clone(),
+                        product_id: p.product_id.to_string(),
                         quantity: crate::plan::numbers::fmt_qty(current),
                         unit: OverrideUnit::Stock,
                         reason: ReasonCode::Promo,
@@ -663,7 +670,7 @@ impl App {
                 let Some(p) = self.selected_plan() else {
                     return;
                 };
-                let id = p.product_id.clone();
+                let id = p.product_id.to_string();
                 if p.override_qty.is_some() {
                     self.message = Some(format!("Clearing the override of {id}..."));
                     self.pending = Some(StoreRequest::Clear(id));
@@ -1127,7 +1134,7 @@ fn sort_packed(
     }
     if !order.in_id_order {
         // In id order, the index breaks ties as the id does.
-        let ids = listed.iter().map(|&i| plans[i].product_id.as_str());
+        let ids = listed.iter().map(|&i| &*plans[i].product_id);
         if !ids.is_sorted_by(|a, b| a < b) {
             return None;
         }
