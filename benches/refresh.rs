@@ -123,6 +123,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn main() {
     buyerdesk::disable_transparent_huge_pages();
+    buyerdesk::release_freed_memory_promptly();
     let products = env_usize("BUYERDESK_BENCH_PRODUCTS", 100_000);
     let rounds = env_usize("BUYERDESK_BENCH_ROUNDS", 9);
     let rt = tokio::runtime::Builder::new_multi_thread()

@@ -7,8 +7,11 @@
 //!     cargo build --release --example mem_profile
 //!     heaptrack target/release/examples/mem_profile
 //!
-//! Also prints the sizes of the per-product types.
+//! Also prints the sizes of the per-product types, and the resident memory
+//! after each step. `MEM_PROFILE_MIMALLOC=1` uses mimalloc instead (as the
+//! binary and the benches do), to compare the allocators' resident memory.
 
+use std::alloc::GlobalAlloc;
 use std::time::Duration;
 
 use buyerdesk::config::{Config, FileConfig, SourceKind};
@@ -20,6 +23,54 @@ use buyerdesk::store::Store;
 use buyerdesk::tui::App;
 use sqlx::Executor;
 use tokio::sync::mpsc::UnboundedReceiver;
+
+/// The system allocator, or mimalloc with `MEM_PROFILE_MIMALLOC=1`: chosen
+/// at the first allocation (before `main`, on one thread), then fixed.
+struct Switch;
+
+static CHOICE: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+fn use_mimalloc() -> bool {
+    use std::sync::atomic::Ordering::Relaxed;
+    match CHOICE.load(Relaxed) {
+        0 => {
+            // SAFETY: getenv with a NUL-terminated name; it does not allocate.
+            let set = unsafe { !libc::getenv(c"MEM_PROFILE_MIMALLOC".as_ptr()).is_null() };
+            CHOICE.store(if set { 2 } else { 1 }, Relaxed);
+            set
+        }
+        c => c == 2,
+    }
+}
+
+// SAFETY: every call goes to the one allocator chosen before the first
+// allocation, so each block is freed by the allocator that made it.
+unsafe impl std::alloc::GlobalAlloc for Switch {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        if use_mimalloc() {
+            mimalloc::MiMalloc.alloc(layout)
+        } else {
+            std::alloc::System.alloc(layout)
+        }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        if use_mimalloc() {
+            mimalloc::MiMalloc.dealloc(ptr, layout)
+        } else {
+            std::alloc::System.dealloc(ptr, layout)
+        }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, size: usize) -> *mut u8 {
+        if use_mimalloc() {
+            mimalloc::MiMalloc.realloc(ptr, layout, size)
+        } else {
+            std::alloc::System.realloc(ptr, layout, size)
+        }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Switch = Switch;
 
 fn config() -> Config {
     let admin = std::env::var("BUYERDESK_BENCH_POSTGRES_URL")
@@ -39,6 +90,20 @@ fn config() -> Config {
     }
 }
 
+fn memory(when: &str) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kb = |field: &str| {
+        (status.lines().find(|l| l.starts_with(field)))
+            .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+            .map_or(0, |kb| kb / 1024)
+    };
+    println!(
+        "{when}: VmRSS {} MB, VmHWM {} MB",
+        kb("VmRSS:"),
+        kb("VmHWM:")
+    );
+}
+
 async fn next_plans(rx: &mut UnboundedReceiver<LiveEvent>, app: &mut App) -> PlanUpdate {
     loop {
         match rx.recv().await.expect("the live task runs") {
@@ -51,24 +116,37 @@ async fn next_plans(rx: &mut UnboundedReceiver<LiveEvent>, app: &mut App) -> Pla
 
 fn main() {
     use std::mem::size_of;
+    buyerdesk::disable_transparent_huge_pages();
+    buyerdesk::release_freed_memory_promptly();
     println!("size_of: Num {}, Option<Num> {}, OmsRow {}, HistoryStats {}, InventoryRow {}, SupplierRow {}, UomRow {}, ProductInputs {}, ProductPlan {}, Rationale {}",
         size_of::<Num>(), size_of::<Option<Num>>(), size_of::<OmsRow>(), size_of::<HistoryStats>(),
         size_of::<InventoryRow>(), size_of::<SupplierRow>(), size_of::<UomRow>(),
         size_of::<ProductInputs>(), size_of::<ProductPlan>(), size_of::<Rationale>());
-    let rounds: usize = std::env::var("ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(2);
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rounds: usize = std::env::var("ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let config = config();
-        let inventory = Source::connect(&config.resolve(SourceKind::Inventory).unwrap(), Access::ReadWrite)
-            .await
-            .unwrap();
+        let inventory = Source::connect(
+            &config.resolve(SourceKind::Inventory).unwrap(),
+            Access::ReadWrite,
+        )
+        .await
+        .unwrap();
         let store = Store::open(&config).await.expect("purchasing store");
         let rules = buyerdesk::app::load_rules(&config, None).unwrap();
         let (tx, mut rx) = live::spawn(config.clone(), rules, store, Duration::from_secs(3600));
         let mut app = App::waiting();
         let first = next_plans(&mut rx, &mut app).await;
         println!("{} products", first.plans.len());
+        memory("first plans made");
         app.apply_update(first);
+        memory("first plans applied");
         for round in 0..rounds {
             inventory
                 .execute(&format!(
@@ -80,12 +158,10 @@ fn main() {
                 .unwrap();
             tx.send(LiveCommand::Refresh).unwrap();
             let update = next_plans(&mut rx, &mut app).await;
+            memory(&format!("round {round} planned"));
             app.apply_update(update);
         }
-        let status = std::fs::read_to_string("/proc/self/status").unwrap();
-        for l in status.lines().filter(|l| l.starts_with("VmHWM") || l.starts_with("VmRSS")) {
-            println!("{l}");
-        }
+        memory("end");
         drop(tx);
         inventory.close().await;
     });

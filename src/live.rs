@@ -1121,17 +1121,16 @@ impl Worker {
                         .collect()
                 }
                 Some(read) => read.rows,
-                None => last.iter().flat_map(|p| p.inventory.iter().cloned()).collect(),
+                None => last
+                    .iter()
+                    .flat_map(|p| p.inventory.iter().cloned())
+                    .collect(),
             },
-            suppliers: self
-                .supplier
-                .fresh
-                .take()
-                .unwrap_or_else(|| {
-                    (last.iter())
-                        .flat_map(|p| p.suppliers.iter().cloned())
-                        .collect()
-                }),
+            suppliers: self.supplier.fresh.take().unwrap_or_else(|| {
+                (last.iter())
+                    .flat_map(|p| p.suppliers.iter().cloned())
+                    .collect()
+            }),
             uom: self
                 .uom
                 .fresh

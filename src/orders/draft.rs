@@ -173,7 +173,10 @@ pub fn build_drafts(plans: &[&ProductPlan], opts: &DraftOptions) -> DraftPlan {
             overridden: plan.override_qty.is_some(),
         };
         let key = (
-            plan.supplier_id.as_deref().unwrap_or(supplier_name).to_string(),
+            plan.supplier_id
+                .as_deref()
+                .unwrap_or(supplier_name)
+                .to_string(),
             currency.clone(),
         );
         groups

@@ -603,8 +603,9 @@ pub fn plan_all_on(
     }
     let chunk = products.len().div_ceil(threads);
     std::thread::scope(|scope| {
-        let handles: Vec<_> = products
-            .chunks(chunk)
+        let mut parts = products.chunks(chunk);
+        let first = parts.next().unwrap_or_default();
+        let handles: Vec<_> = parts
             .map(|part| {
                 scope.spawn(move || {
                     let mut planner = rules.engine();
@@ -614,10 +615,16 @@ pub fn plan_all_on(
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("a planning thread panicked"))
-            .collect()
+        // The first part is planned here, into a list with room for all:
+        // the other parts are appended without a growing copy of 100,000
+        // plans (a collect through `flat_map` doubled its way there).
+        let mut plans = Vec::with_capacity(products.len());
+        let mut planner = rules.engine();
+        plans.extend(first.iter().map(|p| plan_product(p, ctx, &mut planner)));
+        for h in handles {
+            plans.extend(h.join().expect("a planning thread panicked"));
+        }
+        plans
     })
 }
 

@@ -134,7 +134,8 @@ impl OmsSource {
         sql.push_str(" GROUP BY product_id");
         // Dates: the first 10 characters (YYYY-MM-DD), shared by the rows.
         let mut days = Interner::default();
-        let mut day = |d: &str| days.get(&d[..d.char_indices().nth(10).map_or(d.len(), |(i, _)| i)]);
+        let mut day =
+            |d: &str| days.get(&d[..d.char_indices().nth(10).map_or(d.len(), |(i, _)| i)]);
         Ok(Some(
             self.source
                 .fetch_map(&sql, filter.unwrap_or(&[]), |r| HistoryStats {

@@ -572,7 +572,8 @@ impl App {
             Action::ToggleSupplierFilter => {
                 self.quick = match (
                     &self.quick,
-                    self.selected_plan().and_then(|p| p.supplier_name.as_deref().map(str::to_string)),
+                    self.selected_plan()
+                        .and_then(|p| p.supplier_name.as_deref().map(str::to_string)),
                 ) {
                     (QuickFilter::Supplier(_), _) | (_, None) => QuickFilter::All,
                     (_, Some(name)) => QuickFilter::Supplier(name),
