@@ -11,7 +11,6 @@
 //! after each step. `MEM_PROFILE_MIMALLOC=1` uses mimalloc instead (as the
 //! binary and the benches do), to compare the allocators' resident memory.
 
-use std::alloc::GlobalAlloc;
 use std::time::Duration;
 
 use buyerdesk::config::{Config, FileConfig, SourceKind};
@@ -21,7 +20,6 @@ use buyerdesk::plan::{Num, ProductInputs, ProductPlan, Rationale};
 use buyerdesk::sources::{Access, Source};
 use buyerdesk::store::Store;
 use buyerdesk::tui::App;
-use sqlx::Executor;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 /// The system allocator, or mimalloc with `MEM_PROFILE_MIMALLOC=1`: chosen

@@ -151,47 +151,24 @@ pub fn join(rows: SourceRows) -> Vec<Arc<ProductInputs>> {
         }
     }
     drop(products.index);
+    // Shared with the plans, whose rationale is read from them when shown.
     let mut list = products.list;
     list.sort_unstable_by(|a, b| a.product_id.cmp(&b.product_id));
-    // Shared with the plans, whose rationale is read from them when shown.
-    list.into_iter()
-        .map(|p| {
-            Arc::new(ProductInputs {
-                product_id: p.product_id,
-                oms: p.oms.into_boxed_slice(),
-                history: p.history,
-                history_table_exists: p.history_table_exists,
-                inventory: p.inventory.into_boxed_slice(),
-                suppliers: p.suppliers.into_boxed_slice(),
-                uom: p.uom.into_boxed_slice(),
-            })
-        })
-        .collect()
+    list
 }
 
-/// A product's rows while joining.
-#[derive(Default)]
-struct Joining {
-    product_id: Arc<str>,
-    oms: Vec<OmsRow>,
-    history: Option<Box<HistoryStats>>,
-    history_table_exists: bool,
-    inventory: Vec<InventoryRow>,
-    suppliers: Vec<SupplierRow>,
-    uom: Vec<UomRow>,
-}
-
-/// Products by id while joining.
+/// Products by id while joining: each is built in its final place (no
+/// second list of 100,000 products while joining).
 struct Products {
     history_table_exists: bool,
     index: HashMap<Arc<str>, usize>,
-    list: Vec<Joining>,
+    list: Vec<Arc<ProductInputs>>,
 }
 
 impl Products {
     /// The product with this (trimmed) id, created if `create`. The row's
     /// id becomes the product's (one allocation per product, not per row).
-    fn get(&mut self, id: &mut Arc<str>, create: bool) -> Option<&mut Joining> {
+    fn get(&mut self, id: &mut Arc<str>, create: bool) -> Option<&mut ProductInputs> {
         let trimmed = id.trim();
         let i = match self.index.get(trimmed) {
             Some(&i) => i,
@@ -200,16 +177,17 @@ impl Products {
                     *id = Arc::from(trimmed);
                 }
                 self.index.insert(Arc::clone(id), self.list.len());
-                self.list.push(Joining {
+                self.list.push(Arc::new(ProductInputs {
                     product_id: Arc::clone(id),
                     history_table_exists: self.history_table_exists,
                     ..Default::default()
-                });
+                }));
                 self.list.len() - 1
             }
             None => return None,
         };
-        let p = self.list.get_mut(i)?;
+        // Not shared yet: only the join holds it.
+        let p = Arc::get_mut(self.list.get_mut(i)?).expect("not shared while joining");
         if !Arc::ptr_eq(id, &p.product_id) {
             *id = Arc::clone(&p.product_id);
         }
@@ -217,14 +195,14 @@ impl Products {
     }
 }
 
-/// Most products have one row per source: the first push allocates room for
-/// exactly one (a plain push reserves four, which for 100,000 products is
-/// some 200 MB of empty slots).
-fn push_one<T>(rows: &mut Vec<T>, row: T) {
-    if rows.capacity() == 0 {
-        rows.reserve_exact(1);
-    }
-    rows.push(row);
+/// Adds a row to a product's rows, which are kept exactly as long as they
+/// are: most products have one row per source, a few two or three (a
+/// vector would keep room for four).
+fn push_one<T>(rows: &mut Box<[T]>, row: T) {
+    let mut grown = std::mem::take(rows).into_vec();
+    grown.reserve_exact(1);
+    grown.push(row);
+    *rows = grown.into_boxed_slice();
 }
 
 #[cfg(test)]
