@@ -762,7 +762,7 @@ mod tests {
         let products = crate::plan::join(rows);
         let p = products
             .iter()
-            .find(|p| p.product_id == "PROD-001")
+            .find(|p| &*p.product_id == "PROD-001")
             .expect("PROD-001 is joined");
         assert_eq!(
             p.oms[0].product_name.as_deref(),

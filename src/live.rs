@@ -1424,9 +1424,9 @@ mod tests {
         let mut rows = fixtures::reference_rows();
         // PROD-002's stock changes, PROD-003 goes, PROD-009 comes.
         rows.inventory[1].available_qty = crate::plan::Num::Value(1.0);
-        rows.oms.retain(|r| r.product_id != "PROD-003");
-        rows.inventory.retain(|r| r.product_id != "PROD-003");
-        rows.suppliers.retain(|r| r.product_id != "PROD-003");
+        rows.oms.retain(|r| &*r.product_id != "PROD-003");
+        rows.inventory.retain(|r| &*r.product_id != "PROD-003");
+        rows.suppliers.retain(|r| &*r.product_id != "PROD-003");
         fixtures::add_product(
             &mut rows,
             "PROD-009",
@@ -1443,7 +1443,7 @@ mod tests {
         let changed: Vec<&str> = diff
             .changed
             .iter()
-            .map(|&i| new[i].product_id.as_str())
+            .map(|&i| new[i].product_id.as_ref())
             .collect();
         assert_eq!(changed, vec!["PROD-002", "PROD-009"]);
         assert_eq!(diff.removed, vec!["PROD-003".to_string()]);

@@ -120,13 +120,14 @@ pub fn build_drafts(plans: &[&ProductPlan], opts: &DraftOptions) -> DraftPlan {
         }
         let qty = plan.override_qty.unwrap_or(plan.order_qty);
         if !(qty.is_finite() && qty > 0.0) {
-            skipped.push(skip(match plan.override_qty {
+            skipped.push(skip(match plan.override_qty.get() {
                 Some(_) => "nothing to order: the buyer's quantity is 0".into(),
                 None => "nothing to order: the suggestion is 0".into(),
             }));
             continue;
         }
-        let (Some(supplier_name), Some(unit_price)) = (&plan.supplier_name, plan.unit_price) else {
+        let (Some(supplier_name), Some(unit_price)) = (&plan.supplier_name, plan.unit_price.get())
+        else {
             skipped.push(skip("no supplier or no unit price".into()));
             continue;
         };
@@ -272,7 +273,7 @@ mod tests {
     }
 
     fn find<'a>(plans: &'a [ProductPlan], id: &str) -> &'a ProductPlan {
-        plans.iter().find(|p| p.product_id == id).unwrap()
+        plans.iter().find(|p| *p.product_id == *id).unwrap()
     }
 
     #[test]
@@ -300,8 +301,8 @@ mod tests {
             let on_po = d
                 .pos
                 .iter()
-                .any(|po| po.lines.iter().any(|l| l.product_id == p.product_id));
-            let left_out = d.skipped.iter().any(|s| s.product_id == p.product_id);
+                .any(|po| po.lines.iter().any(|l| *l.product_id == *p.product_id));
+            let left_out = d.skipped.iter().any(|s| *s.product_id == *p.product_id);
             assert!(on_po ^ left_out, "{}", p.product_id);
         }
     }

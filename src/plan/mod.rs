@@ -23,6 +23,7 @@ pub use rationale::{
     ActionFormula, Change, Exception, ExceptionCode, FactValue, Rationale, Step, StepKind,
 };
 
+pub use numbers::OptNum;
 use numbers::{fmt_qty, ser_money, ser_opt_money, ser_opt_qty, ser_qty};
 
 /// Cover added by rounding beyond which OVERSHOOT is raised (DOMAIN.md 3).
@@ -39,53 +40,53 @@ pub struct ProductPlan {
     pub supplier_name: Option<Arc<str>>,
     pub trend: Option<Arc<str>>,
     #[serde(serialize_with = "ser_opt_qty")]
-    pub avg_daily_demand: Option<f64>,
+    pub avg_daily_demand: OptNum,
     #[serde(serialize_with = "ser_opt_qty")]
-    pub demand_sigma: Option<f64>,
+    pub demand_sigma: OptNum,
     #[serde(serialize_with = "ser_opt_qty")]
-    pub available_qty: Option<f64>,
+    pub available_qty: OptNum,
     #[serde(serialize_with = "ser_opt_qty")]
-    pub reserved_qty: Option<f64>,
+    pub reserved_qty: OptNum,
     #[serde(serialize_with = "ser_opt_qty")]
-    pub on_order_qty: Option<f64>,
+    pub on_order_qty: OptNum,
     #[serde(serialize_with = "ser_opt_qty")]
-    pub safety_stock: Option<f64>,
+    pub safety_stock: OptNum,
     #[serde(serialize_with = "ser_opt_qty")]
-    pub inventory_position: Option<f64>,
+    pub inventory_position: OptNum,
     #[serde(serialize_with = "ser_opt_qty")]
-    pub days_of_cover: Option<f64>,
+    pub days_of_cover: OptNum,
     #[serde(serialize_with = "ser_opt_qty")]
-    pub lead_time_days: Option<f64>,
+    pub lead_time_days: OptNum,
     #[serde(serialize_with = "ser_opt_qty")]
-    pub review_period_days: Option<f64>,
+    pub review_period_days: OptNum,
     #[serde(serialize_with = "ser_opt_qty")]
-    pub demand_during_lead_time: Option<f64>,
+    pub demand_during_lead_time: OptNum,
     #[serde(serialize_with = "ser_opt_qty")]
-    pub target_qty: Option<f64>,
+    pub target_qty: OptNum,
     #[serde(serialize_with = "ser_opt_qty")]
-    pub net_requirement: Option<f64>,
+    pub net_requirement: OptNum,
     #[serde(serialize_with = "ser_opt_qty")]
-    pub moq: Option<f64>,
+    pub moq: OptNum,
     #[serde(serialize_with = "ser_opt_qty")]
-    pub order_multiple: Option<f64>,
+    pub order_multiple: OptNum,
     #[serde(serialize_with = "ser_opt_qty")]
-    pub rounding_multiple: Option<f64>,
+    pub rounding_multiple: OptNum,
     /// Suggested order, stock units (0: no order).
     #[serde(serialize_with = "ser_qty")]
     pub order_qty: f64,
     /// The buyer's quantity (stock units) when the suggestion is
     /// overridden; `order_qty` stays the suggestion.
     #[serde(serialize_with = "ser_opt_qty")]
-    pub override_qty: Option<f64>,
+    pub override_qty: OptNum,
     /// Suggested order, purchase units.
     #[serde(serialize_with = "ser_qty")]
     pub purchase_qty: f64,
     pub purchase_uom: Option<Arc<str>>,
     pub stock_uom: Option<Arc<str>>,
     #[serde(serialize_with = "ser_opt_qty")]
-    pub conversion_factor: Option<f64>,
+    pub conversion_factor: OptNum,
     #[serde(serialize_with = "ser_opt_money")]
-    pub unit_price: Option<f64>,
+    pub unit_price: OptNum,
     pub currency: Option<Arc<str>>,
     #[serde(serialize_with = "ser_money")]
     pub amount: f64,
@@ -146,29 +147,29 @@ impl ProductPlan {
             supplier_id: None,
             supplier_name: None,
             trend: None,
-            avg_daily_demand: None,
-            demand_sigma: None,
-            available_qty: None,
-            reserved_qty: None,
-            on_order_qty: None,
-            safety_stock: None,
-            inventory_position: None,
-            days_of_cover: None,
-            lead_time_days: None,
-            review_period_days: None,
-            demand_during_lead_time: None,
-            target_qty: None,
-            net_requirement: None,
-            moq: None,
-            order_multiple: None,
-            rounding_multiple: None,
+            avg_daily_demand: OptNum::NONE,
+            demand_sigma: OptNum::NONE,
+            available_qty: OptNum::NONE,
+            reserved_qty: OptNum::NONE,
+            on_order_qty: OptNum::NONE,
+            safety_stock: OptNum::NONE,
+            inventory_position: OptNum::NONE,
+            days_of_cover: OptNum::NONE,
+            lead_time_days: OptNum::NONE,
+            review_period_days: OptNum::NONE,
+            demand_during_lead_time: OptNum::NONE,
+            target_qty: OptNum::NONE,
+            net_requirement: OptNum::NONE,
+            moq: OptNum::NONE,
+            order_multiple: OptNum::NONE,
+            rounding_multiple: OptNum::NONE,
             order_qty: 0.0,
-            override_qty: None,
+            override_qty: OptNum::NONE,
             purchase_qty: 0.0,
             purchase_uom: None,
             stock_uom: None,
-            conversion_factor: None,
-            unit_price: None,
+            conversion_factor: OptNum::NONE,
+            unit_price: OptNum::NONE,
             currency: None,
             amount: 0.0,
             requires_approval: false,
@@ -201,7 +202,7 @@ impl ProductPlan {
             .filter(|e| e.code != ExceptionCode::Overridden)
             .cloned()
             .collect();
-        self.override_qty = note.map(|o| o.order_qty);
+        self.override_qty = note.map(|o| o.order_qty).into();
         if let Some(o) = note {
             exceptions.push(override_exception(self.order_qty, o));
         }
@@ -312,7 +313,7 @@ pub fn plan_product(
     }
     raise_stock_exceptions(&plan, &mut exceptions);
     if let Some(o) = ctx.overrides.get(&*inputs.product_id) {
-        plan.override_qty = Some(o.order_qty);
+        plan.override_qty = Some(o.order_qty).into();
         exceptions.push(override_exception(plan.order_qty, o));
     }
     for stale in &ctx.stale_sources {
@@ -364,11 +365,11 @@ fn apply_rules(
         cycles,
     } = run;
     let get = |name: &str| number(result.get(name));
-    plan.inventory_position = get("inventory_position");
-    plan.demand_during_lead_time = get("demand_during_lead_time");
-    plan.target_qty = get("target_qty");
-    plan.net_requirement = get("net_requirement");
-    plan.rounding_multiple = get("rounding_multiple");
+    plan.inventory_position = get("inventory_position").into();
+    plan.demand_during_lead_time = get("demand_during_lead_time").into();
+    plan.target_qty = get("target_qty").into();
+    plan.net_requirement = get("net_requirement").into();
+    plan.rounding_multiple = get("rounding_multiple").into();
 
     let mut failures = Vec::new();
     if let Some(e) = &error {
@@ -510,7 +511,7 @@ fn override_exception(suggested: f64, o: &OverrideNote) -> Exception {
 /// rules could not run (a buyer must see a stock-out behind a bad UOM row).
 fn raise_stock_exceptions(plan: &ProductPlan, exceptions: &mut Vec<Exception>) {
     let mut raise = |code, message: String| exceptions.push(Exception { code, message });
-    let (Some(avail), Some(d)) = (plan.available_qty, plan.avg_daily_demand) else {
+    let (Some(avail), Some(d)) = (plan.available_qty.get(), plan.avg_daily_demand.get()) else {
         return;
     };
     if avail <= 0.0 && d > 0.0 {

@@ -72,6 +72,96 @@ impl Num {
     }
 }
 
+/// An optional number in 8 bytes (an `Option<f64>` takes 16): a plan holds
+/// nineteen of them. "Unknown" is a signalling NaN with its own payload,
+/// which no arithmetic produces (arithmetic gives quiet NaNs), so every
+/// `f64`, NaN included, is kept as it was.
+#[derive(Clone, Copy)]
+pub struct OptNum(f64);
+
+/// The bits of the unknown value (a signalling NaN: quiet bit clear).
+const UNKNOWN_BITS: u64 = 0x7FF0_0000_0000_B0DE;
+
+impl OptNum {
+    pub const NONE: OptNum = OptNum(f64::from_bits(UNKNOWN_BITS));
+
+    pub fn get(self) -> Option<f64> {
+        (self.0.to_bits() != UNKNOWN_BITS).then_some(self.0)
+    }
+
+    pub fn is_some(self) -> bool {
+        self.get().is_some()
+    }
+
+    pub fn is_none(self) -> bool {
+        self.get().is_none()
+    }
+
+    pub fn map<T>(self, f: impl FnOnce(f64) -> T) -> Option<T> {
+        self.get().map(f)
+    }
+
+    pub fn unwrap_or(self, default: f64) -> f64 {
+        self.get().unwrap_or(default)
+    }
+
+    pub fn filter(self, keep: impl FnOnce(&f64) -> bool) -> Option<f64> {
+        self.get().filter(keep)
+    }
+
+    pub fn is_some_and(self, f: impl FnOnce(f64) -> bool) -> bool {
+        self.get().is_some_and(f)
+    }
+}
+
+impl Default for OptNum {
+    fn default() -> OptNum {
+        OptNum::NONE
+    }
+}
+
+impl From<Option<f64>> for OptNum {
+    fn from(v: Option<f64>) -> OptNum {
+        match v {
+            // A value with the unknown's bits cannot come from arithmetic
+            // or parsing; it would read back as unknown.
+            Some(v) => OptNum(v),
+            None => OptNum::NONE,
+        }
+    }
+}
+
+impl From<f64> for OptNum {
+    fn from(v: f64) -> OptNum {
+        OptNum(v)
+    }
+}
+
+/// Compared as the `Option<f64>` it stands for.
+impl PartialEq for OptNum {
+    fn eq(&self, other: &OptNum) -> bool {
+        self.get() == other.get()
+    }
+}
+
+impl PartialEq<Option<f64>> for OptNum {
+    fn eq(&self, other: &Option<f64>) -> bool {
+        self.get() == *other
+    }
+}
+
+impl PartialEq<OptNum> for Option<f64> {
+    fn eq(&self, other: &OptNum) -> bool {
+        *self == other.get()
+    }
+}
+
+impl std::fmt::Debug for OptNum {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.get().fmt(f)
+    }
+}
+
 /// Quantities carry at most 6 decimals in every output, so float noise
 /// (850.9756000000001) never reaches a buyer.
 pub fn round_qty(v: f64) -> f64 {
@@ -145,7 +235,7 @@ pub fn ser_qty<S: serde::Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
     round_qty(*v).serialize(s)
 }
 
-pub fn ser_opt_qty<S: serde::Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+pub fn ser_opt_qty<S: serde::Serializer>(v: &OptNum, s: S) -> Result<S::Ok, S::Error> {
     v.map(round_qty).serialize(s)
 }
 
@@ -153,7 +243,7 @@ pub fn ser_money<S: serde::Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error>
     round_money(*v).serialize(s)
 }
 
-pub fn ser_opt_money<S: serde::Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+pub fn ser_opt_money<S: serde::Serializer>(v: &OptNum, s: S) -> Result<S::Ok, S::Error> {
     v.map(round_money).serialize(s)
 }
 
@@ -187,6 +277,22 @@ mod tests {
         assert_eq!(fmt_qty_short(15898.0), "15,898");
         assert_eq!(fmt_qty_short(80.5), "80.5");
         assert_eq!(fmt_qty_short(-0.001), "0");
+    }
+
+    #[test]
+    fn an_optional_number_keeps_every_f64_and_unknown_in_8_bytes() {
+        assert_eq!(std::mem::size_of::<OptNum>(), 8);
+        for v in [0.0, -0.0, 1.5, f64::INFINITY, f64::MIN_POSITIVE, -1e300] {
+            assert_eq!(OptNum::from(v).get().map(f64::to_bits), Some(v.to_bits()));
+        }
+        assert!(OptNum::from(f64::NAN).get().is_some_and(f64::is_nan));
+        assert!(
+            OptNum::from((0.0f64 / 0.0) * 2.0).is_some(),
+            "arithmetic NaN"
+        );
+        assert_eq!(OptNum::from(None::<f64>).get(), None);
+        assert_eq!(OptNum::default(), None);
+        assert_eq!(format!("{:?}", OptNum::from(2.5)), "Some(2.5)");
     }
 
     #[test]

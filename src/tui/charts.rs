@@ -120,7 +120,7 @@ fn demand_lines(
             fmt_qty_short(mean)
         )),
     ];
-    if let Some(d) = plan.avg_daily_demand {
+    if let Some(d) = plan.avg_daily_demand.get() {
         lines.push(Line::from(format!(
             "The plan uses {}/day (OMS average)",
             fmt_qty_short(d)

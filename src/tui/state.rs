@@ -587,7 +587,7 @@ impl App {
                     let fresh = self
                         .history
                         .as_ref()
-                        .is_some_and(|h| h.product_id == id && h.days.is_some());
+                        .is_some_and(|h| *h.product_id == *id && h.days.is_some());
                     if !fresh {
                         let request = self.history.as_ref().map_or(1, |h| h.request + 1);
                         self.history = Some(DemandHistory {
@@ -946,7 +946,7 @@ impl App {
                     .insert(product_id.to_string(), (Local::now(), note.clone()));
                 if let Some(plan) = self.index.get(product_id).map(|&i| &mut self.plans[i]) {
                     plan.apply_override(note.as_ref());
-                    self.message = Some(match plan.override_qty {
+                    self.message = Some(match plan.override_qty.get() {
                         Some(q) => {
                             format!("Saved: {product_id} {}", crate::plan::numbers::fmt_qty(q))
                         }
@@ -1168,10 +1168,10 @@ fn sort_packed(
         let p = &plans[i];
         let (rank, value) = match column {
             Column::Product | Column::Name | Column::Supplier | Column::Exceptions => (0, 0),
-            Column::Demand => number_key(p.avg_daily_demand),
-            Column::Available => number_key(p.available_qty),
-            Column::OnOrder => number_key(p.on_order_qty),
-            Column::Cover => number_key(p.days_of_cover),
+            Column::Demand => number_key(p.avg_daily_demand.get()),
+            Column::Available => number_key(p.available_qty.get()),
+            Column::OnOrder => number_key(p.on_order_qty.get()),
+            Column::Cover => number_key(p.days_of_cover.get()),
             Column::Order => number_key(Some(p.order_qty)),
             Column::Amount => number_key(Some(p.amount)),
         };
@@ -1330,10 +1330,10 @@ fn sort_key(column: Column, p: &ProductPlan) -> SortKey<'_> {
         Column::Product => SortKey::Text(Some(text(&p.product_id))),
         Column::Name => SortKey::Text(p.product_name.as_deref().map(text)),
         Column::Supplier => SortKey::Text(p.supplier_name.as_deref().map(text)),
-        Column::Demand => SortKey::Number(p.avg_daily_demand),
-        Column::Available => SortKey::Number(p.available_qty),
-        Column::OnOrder => SortKey::Number(p.on_order_qty),
-        Column::Cover => SortKey::Number(p.days_of_cover),
+        Column::Demand => SortKey::Number(p.avg_daily_demand.get()),
+        Column::Available => SortKey::Number(p.available_qty.get()),
+        Column::OnOrder => SortKey::Number(p.on_order_qty.get()),
+        Column::Cover => SortKey::Number(p.days_of_cover.get()),
         Column::Order => SortKey::Number(Some(p.order_qty)),
         Column::Amount => SortKey::Number(Some(p.amount)),
         Column::Exceptions => SortKey::Urgency(urgency(p)),
@@ -1382,10 +1382,10 @@ mod tests {
                 Column::Product => a.product_id.cmp(&b.product_id),
                 Column::Name => a.product_name.cmp(&b.product_name),
                 Column::Supplier => a.supplier_name.cmp(&b.supplier_name),
-                Column::Demand => num(a.avg_daily_demand, b.avg_daily_demand).reverse(),
-                Column::Available => num(a.available_qty, b.available_qty),
-                Column::OnOrder => num(a.on_order_qty, b.on_order_qty).reverse(),
-                Column::Cover => num(a.days_of_cover, b.days_of_cover),
+                Column::Demand => num(a.avg_daily_demand.get(), b.avg_daily_demand.get()).reverse(),
+                Column::Available => num(a.available_qty.get(), b.available_qty.get()),
+                Column::OnOrder => num(a.on_order_qty.get(), b.on_order_qty.get()).reverse(),
+                Column::Cover => num(a.days_of_cover.get(), b.days_of_cover.get()),
                 Column::Order => a.order_qty.total_cmp(&b.order_qty).reverse(),
                 Column::Amount => a.amount.total_cmp(&b.amount).reverse(),
                 Column::Exceptions => urgency(a).cmp(&urgency(b)),
@@ -1397,7 +1397,7 @@ mod tests {
                 ord
             }
         });
-        list.into_iter().map(|p| p.product_id.as_str()).collect()
+        list.into_iter().map(|p| p.product_id.as_ref()).collect()
     }
 
     #[test]
@@ -1524,7 +1524,7 @@ mod tests {
                         app.sort = (column, reverse);
                         app.rebuild_view();
                         let listed: Vec<&str> = (app.view.iter())
-                            .map(|&i| app.plans[i].product_id.as_str())
+                            .map(|&i| app.plans[i].product_id.as_ref())
                             .collect();
                         assert_eq!(
                             listed,

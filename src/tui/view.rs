@@ -779,7 +779,7 @@ fn cell_text(column: &ListColumn, p: &ProductPlan, app: &App, wide: bool) -> Str
             .days_of_cover
             .map(|c| format!("{c:.1}"))
             .unwrap_or_else(dash),
-        (_, Column::Order) => match p.override_qty {
+        (_, Column::Order) => match p.override_qty.get() {
             // Suggested and overridden both visible.
             Some(o) => format!(
                 "{}{}{}",
@@ -1020,7 +1020,7 @@ fn draw_steps(frame: &mut Frame, app: &mut App, area: Rect) {
         summary,
         Style::new().add_modifier(Modifier::BOLD),
     ));
-    if let Some(o) = p.override_qty {
+    if let Some(o) = p.override_qty.get() {
         let clear = app
             .keymap
             .keys_phrase(Screen::Detail, "clear_override", &app.theme);
