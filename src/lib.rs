@@ -44,6 +44,10 @@ pub fn release_freed_memory_promptly() {
     // The crate's static library is linked (it provides the symbol) only
     // where the crate is used.
     let _ = mimalloc::MiMalloc;
+    // mimalloc's own setting, where someone made one, stays.
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
+        return;
+    }
     // SAFETY: mi_option_set takes plain integers and only sets an option
     // that mimalloc reads when it next purges.
     unsafe { mi_option_set(PURGE_DELAY, 0) }
