@@ -35,15 +35,15 @@ fn plans(suppliers: usize) -> Vec<ProductPlan> {
     let inputs = plan::join(plan::fixtures::reference_rows());
     let base = plan::plan_all(&inputs, &PlanContext::default(), &RuleSet::embedded())
         .into_iter()
-        .find(|p| p.product_id == "PROD-001")
+        .find(|p| &*p.product_id == "PROD-001")
         .unwrap();
     let mut out = Vec::with_capacity(suppliers * LINES_PER_PO);
     for s in 0..suppliers {
         for l in 0..LINES_PER_PO {
             let mut p = base.clone();
-            p.product_id = format!("B{s:04}-{l}");
-            p.supplier_id = Some(format!("SUP-B{s:04}"));
-            p.supplier_name = Some(format!("Bench Supplier {s:04}"));
+            p.product_id = format!("B{s:04}-{l}").into();
+            p.supplier_id = Some(format!("SUP-B{s:04}").into());
+            p.supplier_name = Some(format!("Bench Supplier {s:04}").into());
             out.push(p);
         }
     }

@@ -230,7 +230,7 @@ async fn full_plan(sources: &Sources, rules: &RuleSet, keep_ids: bool) -> FullPl
         .expect("full plan");
     let total = start.elapsed();
     let product_ids = if keep_ids {
-        plans.iter().map(|p| p.product_id.clone()).collect()
+        plans.iter().map(|p| p.product_id.to_string()).collect()
     } else {
         Vec::new()
     };
@@ -298,8 +298,8 @@ fn cell<'a>(row: &[Option<&'a str>], i: Option<usize>) -> Option<&'a str> {
     i.and_then(|i| row.get(i).copied().flatten())
 }
 
-fn text(row: &[Option<&str>], i: Option<usize>) -> Option<String> {
-    cell(row, i).map(|s| s.trim().to_string())
+fn text(row: &[Option<&str>], i: Option<usize>) -> Option<std::sync::Arc<str>> {
+    cell(row, i).map(|s| s.trim().into())
 }
 
 /// What a per-request service does for one product: one query per source,
@@ -356,7 +356,7 @@ impl PerProductQueries {
                 product_id: text(r, Some(0)).unwrap_or_default(),
                 avg_daily_demand: Num::parse(cell(r, Some(1))),
                 trend: text(r, Some(2)),
-                product_name: cell(r, at(0, "product_name")).map(str::to_string),
+                product_name: cell(r, at(0, "product_name")).map(Into::into),
             })
             .await
             .unwrap();
@@ -372,10 +372,10 @@ impl PerProductQueries {
                 product_id: text(r, Some(0)).unwrap_or_default(),
                 available_qty: Num::parse(cell(r, Some(1))),
                 reserved_qty: Num::parse(cell(r, Some(2))),
-                warehouse_location: cell(r, Some(3)).map(str::to_string),
+                warehouse_location: cell(r, Some(3)).map(Into::into),
                 on_order_qty: on_order.map(|i| Num::parse(cell(r, Some(i)))),
                 safety_stock: safety.map(|i| Num::parse(cell(r, Some(i)))),
-                updated_at: cell(r, updated).map(str::to_string),
+                updated_at: cell(r, updated).map(Into::into),
             })
             .await
             .unwrap();
@@ -397,7 +397,7 @@ impl PerProductQueries {
                 lead_time: Num::parse(cell(r, Some(4))),
                 supplier_id: text(r, sid),
                 order_multiple: mult.map(|i| Num::parse(cell(r, Some(i)))),
-                is_active: active.map(|i| cell(r, Some(i)).map(str::to_string)),
+                is_active: active.map(|i| cell(r, Some(i)).map(Into::into)),
                 review_period_days: review.map(|i| Num::parse(cell(r, Some(i)))),
                 currency: text(r, cur),
             })
@@ -824,6 +824,7 @@ fn quick() {
 
 fn main() {
     buyerdesk::disable_transparent_huge_pages();
+    buyerdesk::release_freed_memory_promptly();
     let args: Vec<String> = std::env::args().collect();
     if !args.iter().any(|a| a == "--bench") {
         quick();

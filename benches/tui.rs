@@ -284,7 +284,7 @@ fn refresh_cases(c: &mut Criterion, app: &mut App, inputs: &[std::sync::Arc<plan
                     .step_by(step)
                     .map(|p| {
                         let mut p = p.clone();
-                        p.available_qty = p.available_qty.map(|a| a + bump);
+                        p.available_qty = p.available_qty.map(|a| a + bump).into();
                         p
                     })
                     .collect();
@@ -388,6 +388,7 @@ criterion_group!(benches, key_to_frame);
 
 fn main() {
     buyerdesk::disable_transparent_huge_pages();
+    buyerdesk::release_freed_memory_promptly();
     benches();
     Criterion::default().configure_from_args().final_summary();
 }

@@ -64,7 +64,7 @@ pub async fn plan_products(
     let inputs = plan::join(rows);
     let unknown: Vec<&str> = filter
         .iter()
-        .filter(|id| !inputs.iter().any(|p| &p.product_id == *id))
+        .filter(|id| !inputs.iter().any(|p| *p.product_id == ***id))
         .map(String::as_str)
         .collect();
     if !unknown.is_empty() {

@@ -147,7 +147,7 @@ impl DemoRows {
     /// statistics (the shipped rules do not).
     pub fn into_source_rows(self) -> SourceRows {
         // Cells by position, in the column order of the tables above.
-        let text = |r: &mut Cells, i: usize| r[i].take();
+        let text = |r: &mut Cells, i: usize| r[i].take().map(std::sync::Arc::<str>::from);
         let num = |r: &Cells, i: usize| Num::parse(r[i].as_deref());
         let id = |r: &mut Cells| text(r, 0).unwrap_or_default();
         SourceRows {
@@ -762,7 +762,7 @@ mod tests {
         let products = crate::plan::join(rows);
         let p = products
             .iter()
-            .find(|p| p.product_id == "PROD-001")
+            .find(|p| &*p.product_id == "PROD-001")
             .expect("PROD-001 is joined");
         assert_eq!(
             p.oms[0].product_name.as_deref(),

@@ -229,7 +229,7 @@ fn ranks<'a>(texts: impl Iterator<Item = Option<&'a str>>) -> Vec<u32> {
 }
 
 /// A product's name and supplier name, as planned.
-type PlanNames = (Option<String>, Option<String>);
+type PlanNames = (Option<Arc<str>>, Option<Arc<str>>);
 
 fn names_of(p: &ProductPlan) -> PlanNames {
     (p.product_name.clone(), p.supplier_name.clone())
@@ -1063,7 +1063,7 @@ impl Worker {
                 .collect();
             if !po_changed.is_empty() {
                 for id in po_changed {
-                    if let Ok(i) = inputs.binary_search_by(|p| p.product_id.as_str().cmp(id)) {
+                    if let Ok(i) = inputs.binary_search_by(|p| (*p.product_id).cmp(id.as_str())) {
                         diff.changed.push(i);
                     }
                 }
@@ -1249,7 +1249,11 @@ impl Fresh {
             let history_table = last.first().is_some_and(|p| p.history_table_exists);
             (
                 last.iter().flat_map(|p| p.oms.iter().cloned()).collect(),
-                history_table.then(|| last.iter().filter_map(|p| p.history.clone()).collect()),
+                history_table.then(|| {
+                    (last.iter())
+                        .filter_map(|p| p.history.as_deref().cloned())
+                        .collect()
+                }),
             )
         });
         SourceRows {
@@ -1259,7 +1263,7 @@ impl Fresh {
                 Some(read) if read.changed_only => {
                     // The changed products' rows replace theirs, all of
                     // them; the others' stay as last read.
-                    let changed: std::collections::HashSet<String> =
+                    let changed: std::collections::HashSet<Arc<str>> =
                         read.rows.iter().map(|r| r.product_id.clone()).collect();
                     last.iter()
                         .filter(|p| !changed.contains(&p.product_id))
@@ -1268,14 +1272,19 @@ impl Fresh {
                         .collect()
                 }
                 Some(read) => read.rows,
-                None => last.iter().flat_map(|p| p.inventory.clone()).collect(),
+                None => last
+                    .iter()
+                    .flat_map(|p| p.inventory.iter().cloned())
+                    .collect(),
             },
-            suppliers: self
-                .suppliers
-                .unwrap_or_else(|| last.iter().flat_map(|p| p.suppliers.clone()).collect()),
+            suppliers: self.suppliers.unwrap_or_else(|| {
+                (last.iter())
+                    .flat_map(|p| p.suppliers.iter().cloned())
+                    .collect()
+            }),
             uom: self
                 .uom
-                .unwrap_or_else(|| last.iter().flat_map(|p| p.uom.clone()).collect()),
+                .unwrap_or_else(|| last.iter().flat_map(|p| p.uom.iter().cloned()).collect()),
         }
     }
 }
@@ -1552,7 +1561,7 @@ pub fn diff_inputs(
             // override can differ (and the maps are usually empty).
             (Some(o), Some(n)) if Arc::ptr_eq(o, n) => {
                 if !old_overrides.is_empty() || !new_overrides.is_empty() {
-                    let id = &n.product_id;
+                    let id = &*n.product_id;
                     if old_overrides.get(id) != new_overrides.get(id) {
                         diff.changed.push(j);
                     }
@@ -1561,7 +1570,7 @@ pub fn diff_inputs(
                 j += 1;
             }
             (Some(o), Some(n)) if o.product_id == n.product_id => {
-                let id = &n.product_id;
+                let id = &*n.product_id;
                 if o != n || old_overrides.get(id) != new_overrides.get(id) {
                     diff.changed.push(j);
                 }
@@ -1569,11 +1578,11 @@ pub fn diff_inputs(
                 j += 1;
             }
             (Some(o), Some(n)) if o.product_id < n.product_id => {
-                diff.removed.push(o.product_id.clone());
+                diff.removed.push(o.product_id.to_string());
                 i += 1;
             }
             (Some(o), None) => {
-                diff.removed.push(o.product_id.clone());
+                diff.removed.push(o.product_id.to_string());
                 i += 1;
             }
             (_, Some(_)) => {
@@ -1648,9 +1657,9 @@ mod tests {
         let mut rows = fixtures::reference_rows();
         // PROD-002's stock changes, PROD-003 goes, PROD-009 comes.
         rows.inventory[1].available_qty = crate::plan::Num::Value(1.0);
-        rows.oms.retain(|r| r.product_id != "PROD-003");
-        rows.inventory.retain(|r| r.product_id != "PROD-003");
-        rows.suppliers.retain(|r| r.product_id != "PROD-003");
+        rows.oms.retain(|r| &*r.product_id != "PROD-003");
+        rows.inventory.retain(|r| &*r.product_id != "PROD-003");
+        rows.suppliers.retain(|r| &*r.product_id != "PROD-003");
         fixtures::add_product(
             &mut rows,
             "PROD-009",
@@ -1667,7 +1676,7 @@ mod tests {
         let changed: Vec<&str> = diff
             .changed
             .iter()
-            .map(|&i| new[i].product_id.as_str())
+            .map(|&i| new[i].product_id.as_ref())
             .collect();
         assert_eq!(changed, vec!["PROD-002", "PROD-009"]);
         assert_eq!(diff.removed, vec!["PROD-003".to_string()]);

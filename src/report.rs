@@ -53,26 +53,26 @@ pub fn write_csv(plans: &[ProductPlan], out: impl std::io::Write) -> Result<()> 
     for p in plans {
         let codes: Vec<&str> = p.exceptions.iter().map(|c| c.as_str()).collect();
         w.write_record([
-            p.product_id.clone(),
-            p.product_name.clone().unwrap_or_default(),
-            p.supplier_id.clone().unwrap_or_default(),
-            p.supplier_name.clone().unwrap_or_default(),
-            q(p.avg_daily_demand),
-            q(p.available_qty),
-            q(p.on_order_qty),
-            q(p.inventory_position),
-            q(p.days_of_cover),
-            q(p.lead_time_days),
-            q(p.target_qty),
-            q(p.net_requirement),
+            p.product_id.to_string(),
+            text(&p.product_name),
+            text(&p.supplier_id),
+            text(&p.supplier_name),
+            q(p.avg_daily_demand.get()),
+            q(p.available_qty.get()),
+            q(p.on_order_qty.get()),
+            q(p.inventory_position.get()),
+            q(p.days_of_cover.get()),
+            q(p.lead_time_days.get()),
+            q(p.target_qty.get()),
+            q(p.net_requirement.get()),
             round_qty(p.order_qty).to_string(),
-            p.stock_uom.clone().unwrap_or_default(),
+            text(&p.stock_uom),
             round_qty(p.purchase_qty).to_string(),
-            p.purchase_uom.clone().unwrap_or_default(),
+            text(&p.purchase_uom),
             p.unit_price
                 .map(|v| format!("{:.2}", round_money(v)))
                 .unwrap_or_default(),
-            p.currency.clone().unwrap_or_default(),
+            text(&p.currency),
             format!("{:.2}", round_money(p.amount)),
             p.requires_approval.to_string(),
             codes.join(";"),
@@ -80,6 +80,11 @@ pub fn write_csv(plans: &[ProductPlan], out: impl std::io::Write) -> Result<()> 
     }
     w.flush()?;
     Ok(())
+}
+
+/// A text column, empty when unknown.
+fn text(v: &Option<std::sync::Arc<str>>) -> String {
+    v.as_deref().unwrap_or_default().to_string()
 }
 
 /// The table for people: aligned columns, products that need an order or
@@ -106,9 +111,9 @@ pub fn table(plans: &[ProductPlan]) -> String {
     for p in plans {
         let codes: Vec<&str> = p.exceptions.iter().map(|c| c.as_str()).collect();
         t.add_row([
-            p.product_id.clone(),
-            p.product_name.clone().unwrap_or_default(),
-            p.supplier_name.clone().unwrap_or_else(dash),
+            p.product_id.to_string(),
+            text(&p.product_name),
+            p.supplier_name.as_deref().map_or_else(dash, str::to_string),
             p.avg_daily_demand.map(fmt_qty).unwrap_or_else(dash),
             p.available_qty.map(fmt_qty).unwrap_or_else(dash),
             p.on_order_qty.map(fmt_qty).unwrap_or_else(dash),

@@ -5,7 +5,7 @@
 mod common;
 
 use buyerdesk::config::SourceKind;
-use buyerdesk::plan::{ExceptionCode, ProductPlan};
+use buyerdesk::plan::{ExceptionCode, OptNum, ProductPlan};
 use buyerdesk::sources::{with_pool_write, Access, Source, Sources};
 use buyerdesk::{app, demo};
 use common::{Db, Setup};
@@ -21,8 +21,11 @@ fn rules_reading_history() -> buyerdesk::plan::RuleSet {
 }
 
 #[track_caller]
-fn close(plan: &ProductPlan, field: &str, got: Option<f64>, want: f64) {
-    let got = got.unwrap_or_else(|| panic!("{}: {field} is missing", plan.product_id));
+fn close(plan: &ProductPlan, field: &str, got: impl Into<OptNum>, want: f64) {
+    let got = got
+        .into()
+        .get()
+        .unwrap_or_else(|| panic!("{}: {field} is missing", plan.product_id));
     assert!(
         (got - want).abs() < 1e-6,
         "{}: {field} is {got}, expected {want}",
@@ -74,7 +77,7 @@ async fn reference_rows(test: &str, backends: [Db; 4]) {
     }
     assert_eq!(plans.len(), 3, "{test}: one plan per requested product");
     let p1 = &plans[0];
-    assert_eq!(p1.product_id, "PROD-001");
+    assert_eq!(&*p1.product_id, "PROD-001");
     close(p1, "avg_daily_demand", p1.avg_daily_demand, 150.0);
     close(p1, "available_qty", p1.available_qty, 500.0);
     close(p1, "reserved_qty", p1.reserved_qty, 100.0);
@@ -97,7 +100,7 @@ async fn reference_rows(test: &str, backends: [Db; 4]) {
         (Some("pieces"), Some("box"))
     );
     assert!(
-        p1.demand_sigma.unwrap() > 0.0,
+        p1.demand_sigma.is_some_and(|s| s > 0.0),
         "{test}: history aggregate read"
     );
 
@@ -127,7 +130,7 @@ async fn reference_rows(test: &str, backends: [Db; 4]) {
         "{test}: {} products",
         all.len()
     );
-    let mut ids: Vec<&str> = all.iter().map(|p| p.product_id.as_str()).collect();
+    let mut ids: Vec<&str> = all.iter().map(|p| &*p.product_id).collect();
     ids.dedup();
     assert_eq!(ids.len(), all.len(), "{test}: duplicate products");
     assert!(all.iter().any(|p| p.needs_order()));
@@ -374,7 +377,7 @@ async fn bad_rows(test: &str, db: Db) {
     let get = |id: &str| {
         plans
             .iter()
-            .find(|p| p.product_id == id)
+            .find(|p| &*p.product_id == id)
             .unwrap_or_else(|| panic!("{test}: {id} missing"))
     };
 

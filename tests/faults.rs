@@ -69,7 +69,7 @@ fn plan_of<'a>(update: &'a PlanUpdate, id: &str) -> &'a ProductPlan {
     update
         .plans
         .iter()
-        .find(|p| p.product_id == id)
+        .find(|p| &*p.product_id == id)
         .unwrap_or_else(|| panic!("{id} not in the update"))
 }
 
@@ -239,7 +239,7 @@ async fn dropped_mid_refresh(test: &str, db: Db) {
     let before: HashMap<String, Option<f64>> = first
         .plans
         .iter()
-        .map(|p| (p.product_id.clone(), p.available_qty))
+        .map(|p| (p.product_id.to_string(), p.available_qty.get()))
         .collect();
     let inventory = writer(&f.setup, SourceKind::Inventory).await;
     inventory
@@ -270,7 +270,7 @@ async fn dropped_mid_refresh(test: &str, db: Db) {
     let as_of = inv.last_ok.unwrap().format("%H:%M:%S").to_string();
     for p in &update.plans {
         assert_eq!(
-            p.available_qty, before[&p.product_id],
+            p.available_qty, before[&*p.product_id],
             "{test}: {} available_qty is from the last complete read",
             p.product_id
         );
@@ -302,7 +302,7 @@ async fn dropped_mid_refresh(test: &str, db: Db) {
     for p in &update.plans {
         assert!(!p.has(ExceptionCode::SourceStale), "{test}");
         // +1000 per inventory row (a product may have several locations).
-        if let (Some(was), Some(now)) = (before[&p.product_id], p.available_qty) {
+        if let (Some(was), Some(now)) = (before[&*p.product_id], p.available_qty.get()) {
             let added = now - was;
             assert!(
                 added >= 1000.0 && added % 1000.0 == 0.0,
@@ -407,7 +407,7 @@ async fn stalled_source(test: &str, db: Db) {
     let (_, first) = next_plans(&mut rx).await;
     let p1 = plan_of(&first, "PROD-001");
     assert_eq!(
-        (p1.avg_daily_demand, p1.available_qty),
+        (p1.avg_daily_demand.get(), p1.available_qty.get()),
         (Some(150.0), Some(500.0))
     );
     let oms = writer(&f.setup, SourceKind::Oms).await;

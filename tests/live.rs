@@ -63,7 +63,7 @@ fn plan_of<'a>(update: &'a PlanUpdate, id: &str) -> &'a buyerdesk::plan::Product
     update
         .plans
         .iter()
-        .find(|p| p.product_id == id)
+        .find(|p| &*p.product_id == id)
         .unwrap_or_else(|| panic!("{id} not in the update"))
 }
 
@@ -107,7 +107,7 @@ async fn refresh_cycle(test: &str, db: Db) {
     tx.send(LiveCommand::Refresh).unwrap();
     let (_, update) = next_plans(&mut rx).await;
     assert!(!update.full, "{test}: a partial update");
-    let ids: Vec<&str> = update.plans.iter().map(|p| p.product_id.as_str()).collect();
+    let ids: Vec<&str> = update.plans.iter().map(|p| p.product_id.as_ref()).collect();
     assert_eq!(ids, vec!["PROD-001"], "{test}: only PROD-001 changed");
     assert_eq!(update.changed, 1);
     let p1 = plan_of(&update, "PROD-001");
@@ -205,7 +205,7 @@ async fn refresh_cycle(test: &str, db: Db) {
         .unwrap();
     tx.send(LiveCommand::Refresh).unwrap();
     let (_, update) = next_plans(&mut rx).await;
-    let ids: Vec<&str> = update.plans.iter().map(|p| p.product_id.as_str()).collect();
+    let ids: Vec<&str> = update.plans.iter().map(|p| p.product_id.as_ref()).collect();
     assert_eq!(ids, vec!["PROD-002"], "{test}");
     assert_eq!(update.plans[0].override_qty, Some(1000.0));
 
@@ -226,7 +226,7 @@ async fn refresh_cycle(test: &str, db: Db) {
             days,
         } = event
         {
-            assert_eq!((request, product_id.as_str()), (9, "PROD-001"));
+            assert_eq!((request, product_id.as_ref()), (9, "PROD-001"));
             let days = days.unwrap();
             assert!(!days.is_empty(), "{test}: the demo has daily history");
             assert!(days.len() <= live::HISTORY_DAYS as usize);
@@ -578,7 +578,7 @@ async fn changed_inventory_rows(test: &str, db: Db) {
         Some(1),
         "{test}: only PROD-001's row was read"
     );
-    let ids: Vec<&str> = update.plans.iter().map(|p| p.product_id.as_str()).collect();
+    let ids: Vec<&str> = update.plans.iter().map(|p| p.product_id.as_ref()).collect();
     assert_eq!(ids, vec!["PROD-001"], "{test}: PROD-001 changed");
     assert_eq!(plan_of(&update, "PROD-001").available_qty, Some(900.0));
 
@@ -616,7 +616,7 @@ async fn changed_inventory_rows(test: &str, db: Db) {
         rows >= 49,
         "{test}: the full reload reads every row: {rows}"
     );
-    let ids: Vec<&str> = update.plans.iter().map(|p| p.product_id.as_str()).collect();
+    let ids: Vec<&str> = update.plans.iter().map(|p| p.product_id.as_ref()).collect();
     assert_eq!(
         ids,
         vec!["PROD-002", "PROD-003"],
@@ -679,7 +679,7 @@ async fn unchanged_sources_are_skipped(test: &str, db: Db) {
         (sources.iter().filter(|s| s.unchanged).map(|s| s.kind)).collect()
     };
     let planned = |update: &PlanUpdate| -> Vec<String> {
-        (update.plans.iter().map(|p| p.product_id.clone())).collect()
+        (update.plans.iter().map(|p| p.product_id.to_string())).collect()
     };
 
     let (sources, update) = refresh(&tx, &mut rx).await;

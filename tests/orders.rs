@@ -142,7 +142,7 @@ impl World {
 }
 
 fn find<'a>(plans: &'a [ProductPlan], id: &str) -> &'a ProductPlan {
-    plans.iter().find(|p| p.product_id == id).unwrap()
+    plans.iter().find(|p| *p.product_id == *id).unwrap()
 }
 
 fn quiet(_: Progress) {}
@@ -538,11 +538,12 @@ async fn two_processes_on_a_channel(test: &str, db: Db, channel: ChannelKind) {
     );
     // Together they drafted every product that needs an order.
     let plans = world.plans(&store, &[]).await;
-    let ordered_before: BTreeSet<&String> = plans
+    let ordered_before: BTreeSet<&str> = plans
         .iter()
         .filter(|p| p.has(ExceptionCode::OpenPo))
-        .map(|p| &p.product_id)
+        .map(|p| &*p.product_id)
         .collect();
+    let unique: BTreeSet<&str> = unique.into_iter().map(String::as_str).collect();
     assert_eq!(ordered_before, unique, "{test}");
 
     for po in &pos {

@@ -129,14 +129,18 @@ impl Observer {
             .iter()
             .enumerate()
             .map(|(k, (id, _, _))| {
-                update.plans.iter().find(|p| p.product_id == *id).map(|p| {
-                    let qty = p
-                        .available_qty
-                        .unwrap_or_else(|| panic!("update {n}: {id}: available_qty is missing"));
-                    write_of(k, qty).unwrap_or_else(|| {
+                update
+                    .plans
+                    .iter()
+                    .find(|p| &*p.product_id == *id)
+                    .map(|p| {
+                        let qty = p.available_qty.get().unwrap_or_else(|| {
+                            panic!("update {n}: {id}: available_qty is missing")
+                        });
+                        write_of(k, qty).unwrap_or_else(|| {
                         panic!("update {n}: {id}: available_qty {qty} is no value the writer wrote")
                     })
-                })
+                    })
             })
             .collect();
         match (shown[0], shown[1]) {
@@ -367,7 +371,7 @@ async fn postgres_soak_refresh_under_writes_and_bounces() {
         let p1 = down
             .plans
             .iter()
-            .find(|p| p.product_id == WATCHED[0].0)
+            .find(|p| &*p.product_id == WATCHED[0].0)
             .expect("PROD-001 in the stale update");
         assert_eq!(
             p1.available_qty,

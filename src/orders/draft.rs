@@ -68,7 +68,7 @@ const BLOCKING: [(ExceptionCode, &str); 6] = [
 
 /// Why `plan` cannot go on a PO, if it cannot.
 fn blocked(plan: &ProductPlan, opts: &DraftOptions) -> Option<String> {
-    if let Some(po) = opts.open_products.get(&plan.product_id) {
+    if let Some(po) = opts.open_products.get(&*plan.product_id) {
         return Some(format!("already on {po}"));
     }
     for (code, words) in BLOCKING {
@@ -107,11 +107,11 @@ pub fn build_drafts(plans: &[&ProductPlan], opts: &DraftOptions) -> DraftPlan {
     let mut skipped = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for &plan in plans {
-        if !seen.insert(plan.product_id.as_str()) {
+        if !seen.insert(&*plan.product_id) {
             continue;
         }
         let skip = |reason: String| Skipped {
-            product_id: plan.product_id.clone(),
+            product_id: plan.product_id.to_string(),
             reason,
         };
         if let Some(reason) = blocked(plan, opts) {
@@ -120,13 +120,14 @@ pub fn build_drafts(plans: &[&ProductPlan], opts: &DraftOptions) -> DraftPlan {
         }
         let qty = plan.override_qty.unwrap_or(plan.order_qty);
         if !(qty.is_finite() && qty > 0.0) {
-            skipped.push(skip(match plan.override_qty {
+            skipped.push(skip(match plan.override_qty.get() {
                 Some(_) => "nothing to order: the buyer's quantity is 0".into(),
                 None => "nothing to order: the suggestion is 0".into(),
             }));
             continue;
         }
-        let (Some(supplier_name), Some(unit_price)) = (&plan.supplier_name, plan.unit_price) else {
+        let (Some(supplier_name), Some(unit_price)) = (&plan.supplier_name, plan.unit_price.get())
+        else {
             skipped.push(skip("no supplier or no unit price".into()));
             continue;
         };
@@ -151,17 +152,19 @@ pub fn build_drafts(plans: &[&ProductPlan], opts: &DraftOptions) -> DraftPlan {
         let delivery = opts.today + chrono::Days::new(lead.ceil() as u64);
         let currency = plan
             .currency
-            .clone()
+            .as_deref()
             .filter(|c| !c.trim().is_empty())
-            .unwrap_or_else(|| opts.default_currency.clone());
+            .map_or_else(|| opts.default_currency.clone(), str::to_string);
         let line = PoLine {
             line_no: 0,
-            product_id: plan.product_id.clone(),
-            product_name: plan.product_name.clone(),
+            product_id: plan.product_id.to_string(),
+            product_name: plan.product_name.as_deref().map(str::to_string),
             qty_stock: round_qty(qty),
-            stock_uom: plan.stock_uom.clone(),
+            stock_uom: plan.stock_uom.as_deref().map(str::to_string),
             qty_purchase: purchase.round(),
-            purchase_uom: plan.purchase_uom.clone().or_else(|| plan.stock_uom.clone()),
+            purchase_uom: (plan.purchase_uom.as_deref())
+                .or(plan.stock_uom.as_deref())
+                .map(str::to_string),
             pack,
             unit_price,
             amount_cents: (qty * unit_price * 100.0).round() as i64,
@@ -172,13 +175,17 @@ pub fn build_drafts(plans: &[&ProductPlan], opts: &DraftOptions) -> DraftPlan {
         };
         let key = (
             plan.supplier_id
-                .clone()
-                .unwrap_or_else(|| supplier_name.clone()),
+                .as_deref()
+                .unwrap_or(supplier_name)
+                .to_string(),
             currency.clone(),
         );
         groups
             .entry(key)
-            .or_insert_with(|| (plan.supplier_id.clone(), supplier_name.clone(), Vec::new()))
+            .or_insert_with(|| {
+                let supplier_id = plan.supplier_id.as_deref().map(str::to_string);
+                (supplier_id, supplier_name.to_string(), Vec::new())
+            })
             .2
             .push((plan, line));
     }
@@ -199,7 +206,7 @@ pub fn build_drafts(plans: &[&ProductPlan], opts: &DraftOptions) -> DraftPlan {
             let flagged: Vec<&str> = lines
                 .iter()
                 .filter(|(p, _)| p.requires_approval)
-                .map(|(p, _)| p.product_id.as_str())
+                .map(|(p, _)| &*p.product_id)
                 .collect();
             if !flagged.is_empty() {
                 reasons.push(format!("the rules ask approval for {}", flagged.join(", ")));
@@ -266,7 +273,7 @@ mod tests {
     }
 
     fn find<'a>(plans: &'a [ProductPlan], id: &str) -> &'a ProductPlan {
-        plans.iter().find(|p| p.product_id == id).unwrap()
+        plans.iter().find(|p| *p.product_id == *id).unwrap()
     }
 
     #[test]
@@ -294,8 +301,8 @@ mod tests {
             let on_po = d
                 .pos
                 .iter()
-                .any(|po| po.lines.iter().any(|l| l.product_id == p.product_id));
-            let left_out = d.skipped.iter().any(|s| s.product_id == p.product_id);
+                .any(|po| po.lines.iter().any(|l| *l.product_id == *p.product_id));
+            let left_out = d.skipped.iter().any(|s| *s.product_id == *p.product_id);
             assert!(on_po ^ left_out, "{}", p.product_id);
         }
     }

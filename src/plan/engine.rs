@@ -256,9 +256,9 @@ fn fact_value(v: &Value) -> FactValue {
         Value::Number(n) => FactValue::Number(*n),
         Value::Integer(i) => FactValue::Number(*i as f64),
         Value::Boolean(b) => FactValue::Bool(*b),
-        Value::String(s) => FactValue::Text(s.clone()),
+        Value::String(s) => FactValue::Text(Box::new(s.clone())),
         Value::Null => FactValue::Null,
-        other => FactValue::Text(format!("{other:?}")),
+        other => FactValue::Text(Box::new(format!("{other:?}"))),
     }
 }
 

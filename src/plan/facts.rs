@@ -136,8 +136,8 @@ impl ProductFacts {
     pub fn value_of(&self, field: &FactField) -> FactValue {
         let n = FactValue::Number;
         match field.name {
-            "product_id" => FactValue::Text(self.product_id.clone()),
-            "trend" => FactValue::Text(self.trend.clone()),
+            "product_id" => FactValue::Text(Box::new(self.product_id.clone())),
+            "trend" => FactValue::Text(Box::new(self.trend.clone())),
             "avg_daily_demand" => n(self.avg_daily_demand),
             "demand_sigma" => n(self.demand_sigma),
             "history_days" => n(self.history_days),
@@ -155,7 +155,7 @@ impl ProductFacts {
             _ => match field.kind {
                 FactKind::Bool => FactValue::Bool(false),
                 FactKind::Number => n(0.0),
-                FactKind::Text => FactValue::Text(String::new()),
+                FactKind::Text => FactValue::Text(Box::default()),
             },
         }
     }
@@ -173,7 +173,7 @@ impl ProductFacts {
                 let v = match self.value_of(f) {
                     FactValue::Number(x) => Value::Number(x),
                     FactValue::Bool(b) => Value::Boolean(b),
-                    FactValue::Text(t) => Value::String(t),
+                    FactValue::Text(t) => Value::String(*t),
                     FactValue::Null => Value::Null,
                 };
                 (f.name.to_string(), v)

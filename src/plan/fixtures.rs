@@ -84,7 +84,7 @@ pub fn add_product(
     (supplier, price, moq, lead): (&str, f64, f64, f64),
     (from, to, factor): (&str, &str, f64),
 ) {
-    let s = |v: &str| Some(v.to_string());
+    let s = |v: &str| Some(v.into());
     rows.oms.push(OmsRow {
         product_id: id.into(),
         product_name: s(name),

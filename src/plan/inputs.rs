@@ -4,27 +4,34 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use rustc_hash::FxHashSet;
+
 use super::numbers::Num;
+
+// Texts are `Arc<str>`: a product id is allocated once and shared by the
+// product's rows, its inputs and its plan; the few distinct values of
+// trend, units, currency, supplier and location are interned per load
+// (`Interner`), so 100,000 rows hold a handful of copies.
 
 /// A row of `oms_history`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OmsRow {
-    pub product_id: String,
-    pub product_name: Option<String>,
+    pub product_id: Arc<str>,
+    pub product_name: Option<Arc<str>>,
     pub avg_daily_demand: Num,
-    pub trend: Option<String>,
+    pub trend: Option<Arc<str>>,
 }
 
 /// Daily demand statistics for one product, aggregated by the database from
 /// the optional `oms_daily_demand` table (count, sum and sum of squares).
 #[derive(Debug, Clone, PartialEq)]
 pub struct HistoryStats {
-    pub product_id: String,
+    pub product_id: Arc<str>,
     pub days: Num,
     pub sum_qty: Num,
     pub sum_sq_qty: Num,
-    pub first_day: Option<String>,
-    pub last_day: Option<String>,
+    pub first_day: Option<Arc<str>>,
+    pub last_day: Option<Arc<str>>,
 }
 
 /// A row of `inventory` (one per warehouse location). Optional columns that
@@ -32,38 +39,58 @@ pub struct HistoryStats {
 /// `Some(Num::Null)`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InventoryRow {
-    pub product_id: String,
+    pub product_id: Arc<str>,
     pub available_qty: Num,
     pub reserved_qty: Num,
-    pub warehouse_location: Option<String>,
+    pub warehouse_location: Option<Arc<str>>,
     pub on_order_qty: Option<Num>,
     pub safety_stock: Option<Num>,
-    pub updated_at: Option<String>,
+    pub updated_at: Option<Arc<str>>,
 }
 
 /// A row of `suppliers`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SupplierRow {
-    pub product_id: String,
-    pub supplier_name: Option<String>,
+    pub product_id: Arc<str>,
+    pub supplier_name: Option<Arc<str>>,
     pub unit_price: Num,
     pub moq: Num,
     pub lead_time: Num,
-    pub supplier_id: Option<String>,
+    pub supplier_id: Option<Arc<str>>,
     pub order_multiple: Option<Num>,
     /// Raw text of `is_active` (booleans differ per backend).
-    pub is_active: Option<Option<String>>,
+    pub is_active: Option<Option<Arc<str>>>,
     pub review_period_days: Option<Num>,
-    pub currency: Option<String>,
+    pub currency: Option<Arc<str>>,
 }
 
 /// A row of `uom_conversions`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UomRow {
-    pub product_id: String,
-    pub from_uom: Option<String>,
-    pub to_uom: Option<String>,
+    pub product_id: Arc<str>,
+    pub from_uom: Option<Arc<str>>,
+    pub to_uom: Option<Arc<str>>,
     pub conversion_factor: Num,
+}
+
+/// One copy of each distinct text of a load: a source's reader interns the
+/// columns with few distinct values (trend, units, currency, supplier,
+/// location, dates), so that its rows share them.
+#[derive(Debug, Default)]
+pub struct Interner(FxHashSet<Arc<str>>);
+
+impl Interner {
+    /// The shared copy of `text`.
+    pub fn get(&mut self, text: &str) -> Arc<str> {
+        match self.0.get(text) {
+            Some(t) => Arc::clone(t),
+            None => {
+                let t: Arc<str> = Arc::from(text);
+                self.0.insert(Arc::clone(&t));
+                t
+            }
+        }
+    }
 }
 
 /// Everything the four sources returned for one load.
@@ -77,16 +104,18 @@ pub struct SourceRows {
     pub uom: Vec<UomRow>,
 }
 
-/// The source rows that belong to one product.
+/// The source rows that belong to one product. The rows are boxed slices
+/// (no spare capacity) and share the product's id.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProductInputs {
-    pub product_id: String,
-    pub oms: Vec<OmsRow>,
-    pub history: Option<HistoryStats>,
+    pub product_id: Arc<str>,
+    pub oms: Box<[OmsRow]>,
+    /// Boxed: the statistics are loaded only when the rules read them.
+    pub history: Option<Box<HistoryStats>>,
     pub history_table_exists: bool,
-    pub inventory: Vec<InventoryRow>,
-    pub suppliers: Vec<SupplierRow>,
-    pub uom: Vec<UomRow>,
+    pub inventory: Box<[InventoryRow]>,
+    pub suppliers: Box<[SupplierRow]>,
+    pub uom: Box<[UomRow]>,
 }
 
 /// Groups the rows of all sources by product id. The product list is the
@@ -118,13 +147,14 @@ pub fn join(rows: SourceRows) -> Vec<Arc<ProductInputs>> {
     }
     for mut h in rows.history.unwrap_or_default() {
         if let Some(p) = products.get(&mut h.product_id, false) {
-            p.history = Some(h);
+            p.history = Some(Box::new(h));
         }
     }
+    drop(products.index);
+    // Shared with the plans, whose rationale is read from them when shown.
     let mut list = products.list;
     list.sort_unstable_by(|a, b| a.product_id.cmp(&b.product_id));
-    // Shared with the plans, whose rationale is read from them when shown.
-    list.into_iter().map(Arc::new).collect()
+    list
 }
 
 /// The snapshot `last` (sorted by id, as `join` hands it over) with the
@@ -140,73 +170,77 @@ pub fn patch_inventory(
     let mut found = Vec::with_capacity(rows.len());
     for r in &rows {
         let id = r.product_id.trim();
-        match last.binary_search_by(|p| p.product_id.as_str().cmp(id)) {
+        match last.binary_search_by(|p| (*p.product_id).cmp(id)) {
             Ok(i) => found.push(i),
             Err(_) => return Err(rows),
         }
     }
     let mut by_product: HashMap<usize, Vec<InventoryRow>> = HashMap::new();
     for (mut r, i) in rows.into_iter().zip(found) {
-        trim_in_place(&mut r.product_id);
-        push_one(by_product.entry(i).or_default(), r);
+        // The product's id, shared, as the join does.
+        r.product_id = Arc::clone(&last[i].product_id);
+        by_product.entry(i).or_default().push(r);
     }
     let mut out = last.to_vec();
     for (i, inventory) in by_product {
         // Rows read again without a change (a read of changed rows has a
         // margin) keep the product as it was: the diff then sees the same
         // pointer and does not compare it.
-        if out[i].inventory != inventory {
+        if *out[i].inventory != *inventory {
             let mut p = ProductInputs::clone(&out[i]);
-            p.inventory = inventory;
+            p.inventory = inventory.into_boxed_slice();
             out[i] = Arc::new(p);
         }
     }
     Ok(out)
 }
 
-/// Products by id while joining.
+/// Products by id while joining: each is built in its final place (no
+/// second list of 100,000 products while joining).
 struct Products {
     history_table_exists: bool,
-    index: HashMap<String, usize>,
-    list: Vec<ProductInputs>,
+    index: HashMap<Arc<str>, usize>,
+    list: Vec<Arc<ProductInputs>>,
 }
 
 impl Products {
-    /// The product with this (trimmed) id, created if `create`.
-    fn get(&mut self, id: &mut String, create: bool) -> Option<&mut ProductInputs> {
-        trim_in_place(id);
-        let i = match self.index.get(id.as_str()) {
+    /// The product with this (trimmed) id, created if `create`. The row's
+    /// id becomes the product's (one allocation per product, not per row).
+    fn get(&mut self, id: &mut Arc<str>, create: bool) -> Option<&mut ProductInputs> {
+        let trimmed = id.trim();
+        let i = match self.index.get(trimmed) {
             Some(&i) => i,
             None if create => {
-                self.index.insert(id.clone(), self.list.len());
-                self.list.push(ProductInputs {
-                    product_id: id.clone(),
+                if trimmed.len() != id.len() {
+                    *id = Arc::from(trimmed);
+                }
+                self.index.insert(Arc::clone(id), self.list.len());
+                self.list.push(Arc::new(ProductInputs {
+                    product_id: Arc::clone(id),
                     history_table_exists: self.history_table_exists,
                     ..Default::default()
-                });
+                }));
                 self.list.len() - 1
             }
             None => return None,
         };
-        self.list.get_mut(i)
+        // Not shared yet: only the join holds it.
+        let p = Arc::get_mut(self.list.get_mut(i)?).expect("not shared while joining");
+        if !Arc::ptr_eq(id, &p.product_id) {
+            *id = Arc::clone(&p.product_id);
+        }
+        Some(p)
     }
 }
 
-/// Most products have one row per source: the first push allocates room for
-/// exactly one (a plain push reserves four, which for 100,000 products is
-/// some 200 MB of empty slots).
-fn push_one<T>(rows: &mut Vec<T>, row: T) {
-    if rows.capacity() == 0 {
-        rows.reserve_exact(1);
-    }
-    rows.push(row);
-}
-
-fn trim_in_place(s: &mut String) {
-    let trimmed = s.trim();
-    if trimmed.len() != s.len() {
-        *s = trimmed.to_string();
-    }
+/// Adds a row to a product's rows, which are kept exactly as long as they
+/// are: most products have one row per source, a few two or three (a
+/// vector would keep room for four).
+fn push_one<T>(rows: &mut Box<[T]>, row: T) {
+    let mut grown = std::mem::take(rows).into_vec();
+    grown.reserve_exact(1);
+    grown.push(row);
+    *rows = grown.into_boxed_slice();
 }
 
 #[cfg(test)]
@@ -299,8 +333,20 @@ mod tests {
             ..Default::default()
         };
         let products = join(rows);
-        let ids: Vec<&str> = products.iter().map(|p| p.product_id.as_str()).collect();
+        let ids: Vec<&str> = products.iter().map(|p| &*p.product_id).collect();
         assert_eq!(ids, vec!["A-1", "B-2", "a-1"]);
         assert_eq!(products[0].oms[0].avg_daily_demand, Num::Value(1.0));
+        assert!(
+            Arc::ptr_eq(&products[0].product_id, &products[0].oms[0].product_id),
+            "rows share their product's id"
+        );
+    }
+
+    #[test]
+    fn interned_texts_are_shared() {
+        let mut texts = Interner::default();
+        let a = texts.get("USD");
+        assert!(Arc::ptr_eq(&a, &texts.get("USD")));
+        assert_eq!(&*texts.get("EUR"), "EUR");
     }
 }

@@ -23,6 +23,7 @@ pub use rationale::{
     ActionFormula, Change, Exception, ExceptionCode, FactValue, Rationale, Step, StepKind,
 };
 
+pub use numbers::OptNum;
 use numbers::{fmt_qty, ser_money, ser_opt_money, ser_opt_qty, ser_qty};
 
 /// Cover added by rounding beyond which OVERSHOOT is raised (DOMAIN.md 3).
@@ -32,73 +33,74 @@ pub const OVERSHOOT_DAYS: f64 = 30.0;
 /// what a buyer must look at.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ProductPlan {
-    pub product_id: String,
-    pub product_name: Option<String>,
-    pub supplier_id: Option<String>,
-    pub supplier_name: Option<String>,
-    pub trend: Option<String>,
+    // The texts are shared with the product's source rows (`Arc`s).
+    pub product_id: Arc<str>,
+    pub product_name: Option<Arc<str>>,
+    pub supplier_id: Option<Arc<str>>,
+    pub supplier_name: Option<Arc<str>>,
+    pub trend: Option<Arc<str>>,
     #[serde(serialize_with = "ser_opt_qty")]
-    pub avg_daily_demand: Option<f64>,
+    pub avg_daily_demand: OptNum,
     #[serde(serialize_with = "ser_opt_qty")]
-    pub demand_sigma: Option<f64>,
+    pub demand_sigma: OptNum,
     #[serde(serialize_with = "ser_opt_qty")]
-    pub available_qty: Option<f64>,
+    pub available_qty: OptNum,
     #[serde(serialize_with = "ser_opt_qty")]
-    pub reserved_qty: Option<f64>,
+    pub reserved_qty: OptNum,
     #[serde(serialize_with = "ser_opt_qty")]
-    pub on_order_qty: Option<f64>,
+    pub on_order_qty: OptNum,
     #[serde(serialize_with = "ser_opt_qty")]
-    pub safety_stock: Option<f64>,
+    pub safety_stock: OptNum,
     #[serde(serialize_with = "ser_opt_qty")]
-    pub inventory_position: Option<f64>,
+    pub inventory_position: OptNum,
     #[serde(serialize_with = "ser_opt_qty")]
-    pub days_of_cover: Option<f64>,
+    pub days_of_cover: OptNum,
     #[serde(serialize_with = "ser_opt_qty")]
-    pub lead_time_days: Option<f64>,
+    pub lead_time_days: OptNum,
     #[serde(serialize_with = "ser_opt_qty")]
-    pub review_period_days: Option<f64>,
+    pub review_period_days: OptNum,
     #[serde(serialize_with = "ser_opt_qty")]
-    pub demand_during_lead_time: Option<f64>,
+    pub demand_during_lead_time: OptNum,
     #[serde(serialize_with = "ser_opt_qty")]
-    pub target_qty: Option<f64>,
+    pub target_qty: OptNum,
     #[serde(serialize_with = "ser_opt_qty")]
-    pub net_requirement: Option<f64>,
+    pub net_requirement: OptNum,
     #[serde(serialize_with = "ser_opt_qty")]
-    pub moq: Option<f64>,
+    pub moq: OptNum,
     #[serde(serialize_with = "ser_opt_qty")]
-    pub order_multiple: Option<f64>,
+    pub order_multiple: OptNum,
     #[serde(serialize_with = "ser_opt_qty")]
-    pub rounding_multiple: Option<f64>,
+    pub rounding_multiple: OptNum,
     /// Suggested order, stock units (0: no order).
     #[serde(serialize_with = "ser_qty")]
     pub order_qty: f64,
     /// The buyer's quantity (stock units) when the suggestion is
     /// overridden; `order_qty` stays the suggestion.
     #[serde(serialize_with = "ser_opt_qty")]
-    pub override_qty: Option<f64>,
+    pub override_qty: OptNum,
     /// Suggested order, purchase units.
     #[serde(serialize_with = "ser_qty")]
     pub purchase_qty: f64,
-    pub purchase_uom: Option<String>,
-    pub stock_uom: Option<String>,
+    pub purchase_uom: Option<Arc<str>>,
+    pub stock_uom: Option<Arc<str>>,
     #[serde(serialize_with = "ser_opt_qty")]
-    pub conversion_factor: Option<f64>,
+    pub conversion_factor: OptNum,
     #[serde(serialize_with = "ser_opt_money")]
-    pub unit_price: Option<f64>,
-    pub currency: Option<String>,
+    pub unit_price: OptNum,
+    pub currency: Option<Arc<str>>,
     #[serde(serialize_with = "ser_money")]
     pub amount: f64,
     pub requires_approval: bool,
     /// Exception codes, sorted and unique.
-    pub exceptions: Vec<ExceptionCode>,
+    pub exceptions: Box<[ExceptionCode]>,
     /// Each exception with its explanation.
     pub exception_details: Arc<[Exception]>,
     /// Names of the rules that fired, in order.
-    pub rules_fired: Vec<Arc<str>>,
+    pub rules_fired: Box<[Arc<str>]>,
     /// What went wrong in the rules (behind a `RULE_ERROR`), each charged
     /// to a rule where buyerdesk can tell which.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub rule_failures: Vec<RuleFailure>,
+    #[serde(skip_serializing_if = "<[RuleFailure]>::is_empty")]
+    pub rule_failures: Box<[RuleFailure]>,
     pub rationale: Rationale,
 }
 
@@ -138,43 +140,43 @@ impl RuleFailure {
 }
 
 impl ProductPlan {
-    fn empty(product_id: &str) -> ProductPlan {
+    fn empty(product_id: &Arc<str>) -> ProductPlan {
         ProductPlan {
-            product_id: product_id.to_string(),
+            product_id: Arc::clone(product_id),
             product_name: None,
             supplier_id: None,
             supplier_name: None,
             trend: None,
-            avg_daily_demand: None,
-            demand_sigma: None,
-            available_qty: None,
-            reserved_qty: None,
-            on_order_qty: None,
-            safety_stock: None,
-            inventory_position: None,
-            days_of_cover: None,
-            lead_time_days: None,
-            review_period_days: None,
-            demand_during_lead_time: None,
-            target_qty: None,
-            net_requirement: None,
-            moq: None,
-            order_multiple: None,
-            rounding_multiple: None,
+            avg_daily_demand: OptNum::NONE,
+            demand_sigma: OptNum::NONE,
+            available_qty: OptNum::NONE,
+            reserved_qty: OptNum::NONE,
+            on_order_qty: OptNum::NONE,
+            safety_stock: OptNum::NONE,
+            inventory_position: OptNum::NONE,
+            days_of_cover: OptNum::NONE,
+            lead_time_days: OptNum::NONE,
+            review_period_days: OptNum::NONE,
+            demand_during_lead_time: OptNum::NONE,
+            target_qty: OptNum::NONE,
+            net_requirement: OptNum::NONE,
+            moq: OptNum::NONE,
+            order_multiple: OptNum::NONE,
+            rounding_multiple: OptNum::NONE,
             order_qty: 0.0,
-            override_qty: None,
+            override_qty: OptNum::NONE,
             purchase_qty: 0.0,
             purchase_uom: None,
             stock_uom: None,
-            conversion_factor: None,
-            unit_price: None,
+            conversion_factor: OptNum::NONE,
+            unit_price: OptNum::NONE,
             currency: None,
             amount: 0.0,
             requires_approval: false,
-            exceptions: Vec::new(),
+            exceptions: Box::default(),
             exception_details: Arc::from(Vec::new()),
-            rules_fired: Vec::new(),
-            rule_failures: Vec::new(),
+            rules_fired: Box::default(),
+            rule_failures: Box::default(),
             rationale: Rationale::default(),
         }
     }
@@ -185,7 +187,7 @@ impl ProductPlan {
         let mut codes: Vec<ExceptionCode> = exceptions.iter().map(|e| e.code).collect();
         codes.sort();
         codes.dedup();
-        self.exceptions = codes;
+        self.exceptions = codes.into_boxed_slice();
         let details: Arc<[Exception]> = exceptions.into();
         self.rationale.set_exceptions(Arc::clone(&details));
         self.exception_details = details;
@@ -200,7 +202,7 @@ impl ProductPlan {
             .filter(|e| e.code != ExceptionCode::Overridden)
             .cloned()
             .collect();
-        self.override_qty = note.map(|o| o.order_qty);
+        self.override_qty = note.map(|o| o.order_qty).into();
         if let Some(o) = note {
             exceptions.push(override_exception(self.order_qty, o));
         }
@@ -286,7 +288,7 @@ pub fn plan_product(
 ) -> ProductPlan {
     let open_po = ctx
         .own_open_po_qty
-        .get(&inputs.product_id)
+        .get(&*inputs.product_id)
         .copied()
         .unwrap_or(0.0);
     let prepare::Prepared {
@@ -310,8 +312,8 @@ pub fn plan_product(
         }
     }
     raise_stock_exceptions(&plan, &mut exceptions);
-    if let Some(o) = ctx.overrides.get(&inputs.product_id) {
-        plan.override_qty = Some(o.order_qty);
+    if let Some(o) = ctx.overrides.get(&*inputs.product_id) {
+        plan.override_qty = Some(o.order_qty).into();
         exceptions.push(override_exception(plan.order_qty, o));
     }
     for stale in &ctx.stale_sources {
@@ -323,7 +325,7 @@ pub fn plan_product(
             ),
         });
     }
-    let refs = ctx.open_po_refs.get(&inputs.product_id);
+    let refs = ctx.open_po_refs.get(&*inputs.product_id);
     if open_po > 0.0 || refs.is_some() {
         let on = refs.map(|r| r.join(", ")).unwrap_or_default();
         let message = if open_po > 0.0 {
@@ -351,12 +353,9 @@ fn apply_rules(
     run: RuleRun,
     exceptions: &mut Vec<Exception>,
 ) {
-    plan.rules_fired.reserve_exact(run.trace.fired.len());
-    for &id in &run.trace.fired {
-        if let Some(name) = table.rule_name(id) {
-            plan.rules_fired.push(Arc::clone(name));
-        }
-    }
+    plan.rules_fired = (run.trace.fired.iter())
+        .filter_map(|&id| table.rule_name(id).cloned())
+        .collect();
     let unit_price = facts.unit_price;
     let RuleRun {
         trace,
@@ -366,11 +365,11 @@ fn apply_rules(
         cycles,
     } = run;
     let get = |name: &str| number(result.get(name));
-    plan.inventory_position = get("inventory_position");
-    plan.demand_during_lead_time = get("demand_during_lead_time");
-    plan.target_qty = get("target_qty");
-    plan.net_requirement = get("net_requirement");
-    plan.rounding_multiple = get("rounding_multiple");
+    plan.inventory_position = get("inventory_position").into();
+    plan.demand_during_lead_time = get("demand_during_lead_time").into();
+    plan.target_qty = get("target_qty").into();
+    plan.net_requirement = get("net_requirement").into();
+    plan.rounding_multiple = get("rounding_multiple").into();
 
     let mut failures = Vec::new();
     if let Some(e) = &error {
@@ -453,7 +452,7 @@ fn apply_rules(
             code: ExceptionCode::RuleError,
             message: format!("{}; no order suggested", problems.join("; ")),
         });
-        plan.rule_failures = failures;
+        plan.rule_failures = failures.into_boxed_slice();
     }
 }
 
@@ -512,7 +511,7 @@ fn override_exception(suggested: f64, o: &OverrideNote) -> Exception {
 /// rules could not run (a buyer must see a stock-out behind a bad UOM row).
 fn raise_stock_exceptions(plan: &ProductPlan, exceptions: &mut Vec<Exception>) {
     let mut raise = |code, message: String| exceptions.push(Exception { code, message });
-    let (Some(avail), Some(d)) = (plan.available_qty, plan.avg_daily_demand) else {
+    let (Some(avail), Some(d)) = (plan.available_qty.get(), plan.avg_daily_demand.get()) else {
         return;
     };
     if avail <= 0.0 && d > 0.0 {
@@ -605,8 +604,9 @@ pub fn plan_all_on(
     }
     let chunk = products.len().div_ceil(threads);
     std::thread::scope(|scope| {
-        let handles: Vec<_> = products
-            .chunks(chunk)
+        let mut parts = products.chunks(chunk);
+        let first = parts.next().unwrap_or_default();
+        let handles: Vec<_> = parts
             .map(|part| {
                 scope.spawn(move || {
                     let mut planner = rules.engine();
@@ -616,10 +616,16 @@ pub fn plan_all_on(
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("a planning thread panicked"))
-            .collect()
+        // The first part is planned here, into a list with room for all:
+        // the other parts are appended without a growing copy of 100,000
+        // plans (a collect through `flat_map` doubled its way there).
+        let mut plans = Vec::with_capacity(products.len());
+        let mut planner = rules.engine();
+        plans.extend(first.iter().map(|p| plan_product(p, ctx, &mut planner)));
+        for h in handles {
+            plans.extend(h.join().expect("a planning thread panicked"));
+        }
+        plans
     })
 }
 

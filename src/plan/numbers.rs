@@ -6,11 +6,37 @@ use serde::Serialize;
 /// One numeric cell as read from a source: the sources hand every number
 /// over as text so that DECIMAL, INTEGER and REAL read the same on each
 /// backend, and a non-numeric value is reported instead of becoming 0.
+///
+/// 16 bytes, and `Option<Num>` too: a product keeps about a dozen of them
+/// for its rationale, and the rare invalid text is boxed out of the way.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Num {
     Value(f64),
     Null,
-    Invalid(String),
+    Invalid(InvalidText),
+}
+
+/// The text of a cell that is not a number, as the database returned it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidText(Box<Box<str>>);
+
+impl std::ops::Deref for InvalidText {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for InvalidText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self)
+    }
+}
+
+impl From<&str> for InvalidText {
+    fn from(text: &str) -> InvalidText {
+        InvalidText(Box::new(text.into()))
+    }
 }
 
 impl Num {
@@ -23,7 +49,7 @@ impl Num {
                 let t = raw.trim();
                 match t.parse::<f64>() {
                     Ok(v) if v.is_finite() => Num::Value(if v == 0.0 { 0.0 } else { v }),
-                    _ => Num::Invalid(raw.to_string()),
+                    _ => Num::Invalid(raw.into()),
                 }
             }
         }
@@ -43,6 +69,96 @@ impl Num {
             Num::Null => "NULL".to_string(),
             Num::Invalid(s) => format!("'{s}'"),
         }
+    }
+}
+
+/// An optional number in 8 bytes (an `Option<f64>` takes 16): a plan holds
+/// nineteen of them. "Unknown" is a signalling NaN with its own payload,
+/// which no arithmetic produces (arithmetic gives quiet NaNs), so every
+/// `f64`, NaN included, is kept as it was.
+#[derive(Clone, Copy)]
+pub struct OptNum(f64);
+
+/// The bits of the unknown value (a signalling NaN: quiet bit clear).
+const UNKNOWN_BITS: u64 = 0x7FF0_0000_0000_B0DE;
+
+impl OptNum {
+    pub const NONE: OptNum = OptNum(f64::from_bits(UNKNOWN_BITS));
+
+    pub fn get(self) -> Option<f64> {
+        (self.0.to_bits() != UNKNOWN_BITS).then_some(self.0)
+    }
+
+    pub fn is_some(self) -> bool {
+        self.get().is_some()
+    }
+
+    pub fn is_none(self) -> bool {
+        self.get().is_none()
+    }
+
+    pub fn map<T>(self, f: impl FnOnce(f64) -> T) -> Option<T> {
+        self.get().map(f)
+    }
+
+    pub fn unwrap_or(self, default: f64) -> f64 {
+        self.get().unwrap_or(default)
+    }
+
+    pub fn filter(self, keep: impl FnOnce(&f64) -> bool) -> Option<f64> {
+        self.get().filter(keep)
+    }
+
+    pub fn is_some_and(self, f: impl FnOnce(f64) -> bool) -> bool {
+        self.get().is_some_and(f)
+    }
+}
+
+impl Default for OptNum {
+    fn default() -> OptNum {
+        OptNum::NONE
+    }
+}
+
+impl From<Option<f64>> for OptNum {
+    fn from(v: Option<f64>) -> OptNum {
+        match v {
+            // A value with the unknown's bits cannot come from arithmetic
+            // or parsing; it would read back as unknown.
+            Some(v) => OptNum(v),
+            None => OptNum::NONE,
+        }
+    }
+}
+
+impl From<f64> for OptNum {
+    fn from(v: f64) -> OptNum {
+        OptNum(v)
+    }
+}
+
+/// Compared as the `Option<f64>` it stands for.
+impl PartialEq for OptNum {
+    fn eq(&self, other: &OptNum) -> bool {
+        self.get() == other.get()
+    }
+}
+
+impl PartialEq<Option<f64>> for OptNum {
+    fn eq(&self, other: &Option<f64>) -> bool {
+        self.get() == *other
+    }
+}
+
+impl PartialEq<OptNum> for Option<f64> {
+    fn eq(&self, other: &OptNum) -> bool {
+        *self == other.get()
+    }
+}
+
+impl std::fmt::Debug for OptNum {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.get().fmt(f)
     }
 }
 
@@ -119,7 +235,7 @@ pub fn ser_qty<S: serde::Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
     round_qty(*v).serialize(s)
 }
 
-pub fn ser_opt_qty<S: serde::Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+pub fn ser_opt_qty<S: serde::Serializer>(v: &OptNum, s: S) -> Result<S::Ok, S::Error> {
     v.map(round_qty).serialize(s)
 }
 
@@ -127,7 +243,7 @@ pub fn ser_money<S: serde::Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error>
     round_money(*v).serialize(s)
 }
 
-pub fn ser_opt_money<S: serde::Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+pub fn ser_opt_money<S: serde::Serializer>(v: &OptNum, s: S) -> Result<S::Ok, S::Error> {
     v.map(round_money).serialize(s)
 }
 
@@ -161,6 +277,26 @@ mod tests {
         assert_eq!(fmt_qty_short(15898.0), "15,898");
         assert_eq!(fmt_qty_short(80.5), "80.5");
         assert_eq!(fmt_qty_short(-0.001), "0");
+    }
+
+    #[test]
+    fn an_optional_number_keeps_every_f64_and_unknown_in_8_bytes() {
+        assert_eq!(std::mem::size_of::<OptNum>(), 8);
+        for v in [0.0, -0.0, 1.5, f64::INFINITY, f64::MIN_POSITIVE, -1e300] {
+            assert_eq!(OptNum::from(v).get().map(f64::to_bits), Some(v.to_bits()));
+        }
+        assert!(OptNum::from(f64::NAN).get().is_some_and(f64::is_nan));
+        let zero = std::hint::black_box(0.0f64);
+        assert!(OptNum::from(zero / zero * 2.0).is_some(), "arithmetic NaN");
+        assert_eq!(OptNum::from(None::<f64>).get(), None);
+        assert_eq!(OptNum::default(), None);
+        assert_eq!(format!("{:?}", OptNum::from(2.5)), "Some(2.5)");
+    }
+
+    #[test]
+    fn a_cell_takes_16_bytes_present_or_not() {
+        assert_eq!(std::mem::size_of::<Num>(), 16);
+        assert_eq!(std::mem::size_of::<Option<Num>>(), 16);
     }
 
     #[test]

@@ -90,13 +90,13 @@ impl Reader {
 }
 
 /// Parses `is_active` as each backend returns it (true/false, t/f, 1/0).
-fn parse_active(raw: &Option<Option<String>>) -> Result<bool, String> {
+fn parse_active(raw: &Option<Option<std::sync::Arc<str>>>) -> Result<bool, String> {
     match raw {
         None | Some(None) => Ok(true),
         Some(Some(s)) => match s.trim().to_ascii_lowercase().as_str() {
             "1" | "true" | "t" | "yes" | "y" | "1.0" => Ok(true),
             "0" | "false" | "f" | "no" | "n" | "0.0" => Ok(false),
-            _ => Err(s.clone()),
+            _ => Err(s.to_string()),
         },
     }
 }
@@ -219,7 +219,7 @@ pub fn prepare(inputs: &ProductInputs, own_open_po_qty: f64, words: bool) -> Pre
 
     // --- OMS: demand -------------------------------------------------------
     let mut demand = None;
-    match inputs.oms.as_slice() {
+    match &inputs.oms[..] {
         [] => {
             r.step(|| {
                 Step::input(
@@ -257,7 +257,7 @@ pub fn prepare(inputs: &ProductInputs, own_open_po_qty: f64, words: bool) -> Pre
             }
         }
     }
-    plan.avg_daily_demand = demand;
+    plan.avg_daily_demand = demand.into();
 
     // Daily history statistics (optional table).
     let (mut sigma, mut history_days) = (0.0, 0.0);
@@ -299,7 +299,7 @@ pub fn prepare(inputs: &ProductInputs, own_open_po_qty: f64, words: bool) -> Pre
         r.note(|| "oms_daily_demand: no history for this product".into());
     }
     // Unknown (null) when the history was not loaded or has no rows.
-    plan.demand_sigma = (history_days > 0.0).then_some(sigma);
+    plan.demand_sigma = (history_days > 0.0).then_some(sigma).into();
 
     // --- Inventory: stock, summed over locations ---------------------------
     let mut available = None;
@@ -376,12 +376,12 @@ pub fn prepare(inputs: &ProductInputs, own_open_po_qty: f64, words: bool) -> Pre
             }
         }
         available = avail;
-        plan.available_qty = avail;
-        plan.reserved_qty = Some(reserved);
-        plan.safety_stock = safety;
+        plan.available_qty = avail.into();
+        plan.reserved_qty = Some(reserved).into();
+        plan.safety_stock = safety.into();
         if let Some(oo) = on_order {
             let total = oo + own_open_po_qty;
-            plan.on_order_qty = Some(total);
+            plan.on_order_qty = Some(total).into();
             if own_open_po_qty > 0.0 {
                 r.step(|| {
                     Step::input(
@@ -489,18 +489,18 @@ pub fn prepare(inputs: &ProductInputs, own_open_po_qty: f64, words: bool) -> Pre
             plan.supplier_id = c.row.supplier_id.clone();
             plan.supplier_name = c.row.supplier_name.clone();
             plan.currency = c.row.currency.clone();
-            plan.unit_price = Some(c.price);
-            plan.moq = Some(c.moq);
-            plan.lead_time_days = Some(c.lead);
-            plan.order_multiple = (c.multiple > 0.0).then_some(c.multiple);
-            plan.review_period_days = Some(c.review);
+            plan.unit_price = Some(c.price).into();
+            plan.moq = Some(c.moq).into();
+            plan.lead_time_days = Some(c.lead).into();
+            plan.order_multiple = (c.multiple > 0.0).then_some(c.multiple).into();
+            plan.review_period_days = Some(c.review).into();
             chosen = Some(c);
         }
     }
 
     // --- UOM: one purchase unit holds `factor` stock units ------------------
     let mut pack = None;
-    match inputs.uom.as_slice() {
+    match &inputs.uom[..] {
         [] => {
             r.flag(
                 ExceptionCode::UomMissing,
@@ -531,7 +531,7 @@ pub fn prepare(inputs: &ProductInputs, own_open_po_qty: f64, words: bool) -> Pre
                 }
                 Num::Value(f) => {
                     pack = Some(*f);
-                    plan.conversion_factor = Some(*f);
+                    plan.conversion_factor = Some(*f).into();
                     r.step(|| {
                         Step::input(
                             "uom.uom_conversions",
@@ -561,7 +561,7 @@ pub fn prepare(inputs: &ProductInputs, own_open_po_qty: f64, words: bool) -> Pre
     if let (Some(a), Some(d)) = (available, demand) {
         if d > 0.0 {
             let cover = a / d;
-            plan.days_of_cover = Some(cover);
+            plan.days_of_cover = Some(cover).into();
             r.step(|| {
                 Step::simple(
                     StepKind::Derived,
@@ -583,15 +583,15 @@ pub fn prepare(inputs: &ProductInputs, own_open_po_qty: f64, words: bool) -> Pre
     let facts = match (
         demand,
         available,
-        plan.on_order_qty,
-        plan.safety_stock,
+        plan.on_order_qty.get(),
+        plan.safety_stock.get(),
         &chosen,
         pack,
     ) {
         (Some(d), Some(a), Some(oo), Some(ss), Some(c), Some(pack)) if !blocked => {
             Some(ProductFacts {
-                product_id: inputs.product_id.clone(),
-                trend: plan.trend.clone().unwrap_or_default(),
+                product_id: inputs.product_id.to_string(),
+                trend: plan.trend.as_deref().unwrap_or_default().to_string(),
                 avg_daily_demand: d,
                 demand_sigma: sigma,
                 history_days,

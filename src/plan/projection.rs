@@ -93,7 +93,7 @@ mod tests {
             &RuleSet::embedded(),
         )
         .into_iter()
-        .find(|p| p.product_id == id)
+        .find(|p| *p.product_id == *id)
         .unwrap()
     }
 
@@ -119,12 +119,12 @@ mod tests {
     #[test]
     fn the_buyers_quantity_is_projected_and_unknown_demand_gives_none() {
         let mut p = reference("PROD-001");
-        p.override_qty = Some(700.0);
+        p.override_qty = Some(700.0).into();
         assert_eq!(project(&p).unwrap().with_order[7], 700.0);
-        p.avg_daily_demand = None;
+        p.avg_daily_demand = None.into();
         assert!(project(&p).is_none());
         let mut p = reference("PROD-001");
-        p.avg_daily_demand = Some(0.0);
+        p.avg_daily_demand = Some(0.0).into();
         let flat = project(&p).unwrap();
         assert!(flat.runs_out.is_none() && flat.short_with_order.is_none());
         assert!(flat.without_order.iter().all(|s| *s == 500.0));

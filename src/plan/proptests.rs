@@ -84,13 +84,13 @@ fn num(c: &Option<String>) -> Num {
 
 fn add(rows: &mut SourceRows, g: &Generated) {
     rows.oms.push(OmsRow {
-        product_id: g.id.clone(),
-        product_name: Some(format!("name of {}", g.id)),
+        product_id: g.id.as_str().into(),
+        product_name: Some(format!("name of {}", g.id).into()),
         avg_daily_demand: num(&g.demand),
         trend: Some("stable".into()),
     });
     rows.inventory.push(InventoryRow {
-        product_id: g.id.clone(),
+        product_id: g.id.as_str().into(),
         available_qty: num(&g.avail),
         reserved_qty: num(&g.reserved),
         warehouse_location: Some("WH".into()),
@@ -99,7 +99,7 @@ fn add(rows: &mut SourceRows, g: &Generated) {
         updated_at: None,
     });
     rows.suppliers.push(SupplierRow {
-        product_id: g.id.clone(),
+        product_id: g.id.as_str().into(),
         supplier_name: Some("Generated Supplies".into()),
         unit_price: num(&g.price),
         moq: num(&g.moq),
@@ -112,7 +112,7 @@ fn add(rows: &mut SourceRows, g: &Generated) {
     });
     if let Some(f) = &g.factor {
         rows.uom.push(UomRow {
-            product_id: g.id.clone(),
+            product_id: g.id.as_str().into(),
             from_uom: Some("pcs".into()),
             to_uom: Some("box".into()),
             conversion_factor: num(f),
@@ -189,7 +189,7 @@ proptest! {
             if same_id != 1 || g.id.trim() != g.id || g.id.is_empty() {
                 continue;
             }
-            let p = plans.iter().find(|p| p.product_id == g.id).unwrap();
+            let p = plans.iter().find(|p| *p.product_id == *g.id).unwrap();
             let bad = unusable(&g.demand, false)
                 || unusable(&g.avail, true)
                 || unusable(&g.price, false)
@@ -218,7 +218,7 @@ proptest! {
             add(&mut rows, g);
         }
         let plans = plan_all(&join(rows), &PlanContext::default(), &RuleSet::embedded());
-        let mut ids: Vec<&str> = plans.iter().map(|p| p.product_id.as_str()).collect();
+        let mut ids: Vec<&str> = plans.iter().map(|p| p.product_id.as_ref()).collect();
         let n = ids.len();
         ids.sort_unstable();
         ids.dedup();

@@ -17,15 +17,15 @@ pub(crate) fn product(
 ) -> ProductInputs {
     ProductInputs {
         product_id: id.into(),
-        oms: vec![OmsRow {
+        oms: Box::new([OmsRow {
             product_id: id.into(),
             product_name: None,
             avg_daily_demand: Num::Value(d),
             trend: Some("stable".into()),
-        }],
+        }]),
         history: None,
         history_table_exists: false,
-        inventory: vec![InventoryRow {
+        inventory: Box::new([InventoryRow {
             product_id: id.into(),
             available_qty: Num::Value(avail),
             reserved_qty: Num::Value(0.0),
@@ -33,8 +33,8 @@ pub(crate) fn product(
             on_order_qty: None,
             safety_stock: None,
             updated_at: None,
-        }],
-        suppliers: vec![SupplierRow {
+        }]),
+        suppliers: Box::new([SupplierRow {
             product_id: id.into(),
             supplier_name: Some("S".into()),
             unit_price: Num::Value(price),
@@ -45,15 +45,15 @@ pub(crate) fn product(
             is_active: None,
             review_period_days: None,
             currency: None,
-        }],
+        }]),
         uom: uom
             .map(|(from, to, f)| {
-                vec![UomRow {
+                Box::new([UomRow {
                     product_id: id.into(),
                     from_uom: Some(from.into()),
                     to_uom: Some(to.into()),
                     conversion_factor: Num::Value(f),
-                }]
+                }]) as Box<[UomRow]>
             })
             .unwrap_or_default(),
     }
@@ -90,10 +90,15 @@ fn worked_reference_example() {
     assert_field(
         &p,
         "demand_during_lead_time",
-        p.demand_during_lead_time.unwrap(),
+        p.demand_during_lead_time.get().unwrap(),
         108.5,
     );
-    assert_field(&p, "net_requirement", p.net_requirement.unwrap(), 88.5);
+    assert_field(
+        &p,
+        "net_requirement",
+        p.net_requirement.get().unwrap(),
+        88.5,
+    );
     assert_field(&p, "order_qty", p.order_qty, 100.0);
     assert_field(&p, "amount", numbers::round_money(p.amount), 1599.0);
     assert!(!p.requires_approval);
@@ -113,10 +118,15 @@ fn reference_prod_001() {
     assert_field(
         &p,
         "demand_during_lead_time",
-        p.demand_during_lead_time.unwrap(),
+        p.demand_during_lead_time.get().unwrap(),
         1050.0,
     );
-    assert_field(&p, "net_requirement", p.net_requirement.unwrap(), 550.0);
+    assert_field(
+        &p,
+        "net_requirement",
+        p.net_requirement.get().unwrap(),
+        550.0,
+    );
     assert_field(&p, "order_qty", p.order_qty, 600.0);
     assert_field(&p, "purchase_qty", p.purchase_qty, 50.0);
     assert_field(&p, "amount", p.amount, 9300.0);
@@ -203,7 +213,12 @@ fn reference_prod_002_physical_conversion_needs_approval() {
         14.0,
         Some(("kg", "lb", 2.2046)),
     ));
-    assert_field(&p, "net_requirement", p.net_requirement.unwrap(), 827.0);
+    assert_field(
+        &p,
+        "net_requirement",
+        p.net_requirement.get().unwrap(),
+        827.0,
+    );
     assert_eq!(numbers::round_qty(p.order_qty), 850.9756);
     assert_field(&p, "purchase_qty", p.purchase_qty, 386.0);
     assert_field(&p, "amount", numbers::round_money(p.amount), 21274.39);
@@ -221,7 +236,12 @@ fn reference_prod_003() {
         21.0,
         Some(("liter", "gallon", 0.2642)),
     ));
-    assert_field(&p, "net_requirement", p.net_requirement.unwrap(), 4050.0);
+    assert_field(
+        &p,
+        "net_requirement",
+        p.net_requirement.get().unwrap(),
+        4050.0,
+    );
     assert_field(&p, "purchase_qty", p.purchase_qty, 15898.0);
     assert_eq!(numbers::round_qty(p.order_qty), 4200.2516);
     assert!(p.requires_approval);
@@ -283,7 +303,7 @@ fn bad_rows_are_flagged_without_an_order() {
     text_price.suppliers[0].unit_price = Num::Invalid("abc".into());
     let negative_lead = product("NEGL", 1.0, 0.0, 1.0, 1.0, -3.0, None);
     let mut no_inventory = product("NOINV", 1.0, 0.0, 1.0, 1.0, 1.0, None);
-    no_inventory.inventory.clear();
+    no_inventory.inventory = Box::default();
     for p in [null_demand, text_price, negative_lead, no_inventory] {
         let plan = plan_one(&p);
         assert!(
@@ -317,7 +337,7 @@ fn negative_available_is_a_backorder_not_bad_data() {
 #[test]
 fn missing_supplier_and_invalid_uom() {
     let mut nosup = product("NOSUP", 10.0, 0.0, 1.0, 1.0, 5.0, None);
-    nosup.suppliers.clear();
+    nosup.suppliers = Box::default();
     let plan = plan_one(&nosup);
     assert!(plan.has(ExceptionCode::NoSupplier));
     assert_eq!(plan.order_qty, 0.0);
@@ -345,8 +365,7 @@ fn cheapest_active_supplier_wins_and_others_are_named() {
     let mut cheaper_active = p.suppliers[0].clone();
     cheaper_active.supplier_name = Some("Better".into());
     cheaper_active.unit_price = Num::Value(4.0);
-    p.suppliers.push(cheap_inactive);
-    p.suppliers.push(cheaper_active);
+    p.suppliers = [p.suppliers[0].clone(), cheap_inactive, cheaper_active].into();
     let plan = plan_one(&p);
     assert_eq!(plan.supplier_name.as_deref(), Some("Better"));
     assert!(plan

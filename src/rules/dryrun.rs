@@ -76,7 +76,7 @@ impl Figures {
             purchase_qty: round_qty(plan.purchase_qty),
             amount: round_money(plan.amount),
             requires_approval: plan.requires_approval,
-            exceptions: plan.exceptions.clone(),
+            exceptions: plan.exceptions.to_vec(),
         }
     }
 
@@ -260,14 +260,14 @@ pub fn compare(
         summary.exceptions_changed += has(Figure::Exceptions);
         summary.amount_changed += has(Figure::Amount);
         changes.push(ProductChange {
-            product_id: new.product_id,
-            product_name: new.product_name,
-            stock_uom: new.stock_uom,
-            purchase_uom: new.purchase_uom,
+            product_id: new.product_id.to_string(),
+            product_name: new.product_name.as_deref().map(str::to_string),
+            stock_uom: new.stock_uom.as_deref().map(str::to_string),
+            purchase_uom: new.purchase_uom.as_deref().map(str::to_string),
             changed,
             before: old_figures,
             after: new_figures,
-            rule_failures: new.rule_failures,
+            rule_failures: new.rule_failures.into_vec(),
             rationale: new.rationale,
         });
     }

@@ -8,7 +8,7 @@ use anyhow::Result;
 use super::{
     cell, detect, id_filter, product_id, select_text, Backend, Columns, Source, TableShape,
 };
-use crate::plan::inputs::InventoryRow;
+use crate::plan::inputs::{Interner, InventoryRow};
 use crate::plan::Num;
 
 pub const REQUIRED: &[&str] = &[
@@ -130,16 +130,17 @@ impl InventorySource {
             c.index("safety_stock"),
             c.index("updated_at"),
         );
+        let mut texts = Interner::default();
         Ok(self
             .source
             .fetch_map(&sql, binds, |r| InventoryRow {
                 product_id: product_id(r),
                 available_qty: Num::parse(cell(r, 1)),
                 reserved_qty: Num::parse(cell(r, 2)),
-                warehouse_location: cell(r, 3).map(str::to_string),
+                warehouse_location: cell(r, 3).map(|t| texts.get(t)),
                 on_order_qty: on_order.map(|i| Num::parse(cell(r, i))),
                 safety_stock: safety.map(|i| Num::parse(cell(r, i))),
-                updated_at: updated.and_then(|i| cell(r, i)).map(str::to_string),
+                updated_at: updated.and_then(|i| cell(r, i)).map(|t| texts.get(t)),
             })
             .await?
             .into_iter()

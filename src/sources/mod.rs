@@ -753,9 +753,9 @@ pub(crate) fn cell<'a>(row: &[Option<&'a str>], i: usize) -> Option<&'a str> {
 }
 
 /// A product id as stored, trimmed (ids are compared exactly, never
-/// case-folded).
-pub(crate) fn product_id(row: &[Option<&str>]) -> String {
-    cell(row, 0).unwrap_or("").trim().to_string()
+/// case-folded); the join shares one copy with all the product's rows.
+pub(crate) fn product_id(row: &[Option<&str>]) -> std::sync::Arc<str> {
+    cell(row, 0).unwrap_or("").trim().into()
 }
 
 /// Index of each selected column, for readers.

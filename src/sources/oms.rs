@@ -5,7 +5,7 @@ use anyhow::Result;
 
 use super::{cell, detect, product_id, select_text, Columns, Source, TableShape};
 use crate::config::Config;
-use crate::plan::inputs::{HistoryStats, OmsRow};
+use crate::plan::inputs::{HistoryStats, Interner, OmsRow};
 use crate::plan::Num;
 
 pub const REQUIRED: &[&str] = &["product_id", "avg_daily_demand", "trend"];
@@ -90,13 +90,14 @@ impl OmsSource {
         let sql = select_text(self.source.backend, &self.shape, &cols, filter);
         let c = Columns(cols);
         let name = c.index("product_name");
+        let mut texts = Interner::default();
         Ok(self
             .source
             .fetch_map(&sql, filter.unwrap_or(&[]), |r| OmsRow {
                 product_id: product_id(r),
                 avg_daily_demand: Num::parse(cell(r, 1)),
-                trend: cell(r, 2).map(|t| t.trim().to_string()),
-                product_name: name.and_then(|i| cell(r, i)).map(str::to_string),
+                trend: cell(r, 2).map(|t| texts.get(t.trim())),
+                product_name: name.and_then(|i| cell(r, i)).map(Into::into),
             })
             .await?
             .into_iter()
@@ -164,6 +165,10 @@ impl OmsSource {
             ));
         }
         sql.push_str(" GROUP BY product_id");
+        // Dates: the first 10 characters (YYYY-MM-DD), shared by the rows.
+        let mut days = Interner::default();
+        let mut day =
+            |d: &str| days.get(&d[..d.char_indices().nth(10).map_or(d.len(), |(i, _)| i)]);
         Ok(Some(
             self.source
                 .fetch_map(&sql, filter.unwrap_or(&[]), |r| HistoryStats {
@@ -171,8 +176,8 @@ impl OmsSource {
                     days: Num::parse(cell(r, 1)),
                     sum_qty: Num::parse(cell(r, 2)),
                     sum_sq_qty: Num::parse(cell(r, 3)),
-                    first_day: cell(r, 4).map(|d| d.chars().take(10).collect()),
-                    last_day: cell(r, 5).map(|d| d.chars().take(10).collect()),
+                    first_day: cell(r, 4).map(&mut day),
+                    last_day: cell(r, 5).map(&mut day),
                 })
                 .await?,
         ))

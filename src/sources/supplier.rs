@@ -3,7 +3,7 @@
 use anyhow::Result;
 
 use super::{cell, detect, product_id, select_text, Columns, Source, TableShape};
-use crate::plan::inputs::SupplierRow;
+use crate::plan::inputs::{Interner, SupplierRow};
 use crate::plan::Num;
 
 pub const REQUIRED: &[&str] = &[
@@ -67,19 +67,20 @@ impl SupplierSource {
             idx("review_period_days"),
             idx("currency"),
         );
+        let mut texts = Interner::default();
         Ok(self
             .source
             .fetch_map(&sql, filter.unwrap_or(&[]), |r| SupplierRow {
                 product_id: product_id(r),
-                supplier_name: cell(r, 1).map(|s| s.trim().to_string()),
+                supplier_name: cell(r, 1).map(|s| texts.get(s.trim())),
                 unit_price: Num::parse(cell(r, 2)),
                 moq: Num::parse(cell(r, 3)),
                 lead_time: Num::parse(cell(r, 4)),
-                supplier_id: sid.and_then(|i| cell(r, i)).map(|s| s.trim().to_string()),
+                supplier_id: sid.and_then(|i| cell(r, i)).map(|s| texts.get(s.trim())),
                 order_multiple: mult.map(|i| Num::parse(cell(r, i))),
-                is_active: active.map(|i| cell(r, i).map(str::to_string)),
+                is_active: active.map(|i| cell(r, i).map(|s| texts.get(s))),
                 review_period_days: review.map(|i| Num::parse(cell(r, i))),
-                currency: cur.and_then(|i| cell(r, i)).map(|s| s.trim().to_string()),
+                currency: cur.and_then(|i| cell(r, i)).map(|s| texts.get(s.trim())),
             })
             .await?
             .into_iter()

@@ -3,7 +3,7 @@
 use anyhow::Result;
 
 use super::{cell, detect, product_id, select_text, Source, TableShape};
-use crate::plan::inputs::UomRow;
+use crate::plan::inputs::{Interner, UomRow};
 use crate::plan::Num;
 
 pub const REQUIRED: &[&str] = &["product_id", "from_uom", "to_uom", "conversion_factor"];
@@ -38,12 +38,13 @@ impl UomSource {
 
     pub async fn load(&self, filter: Option<&[String]>) -> Result<Vec<UomRow>> {
         let sql = select_text(self.source.backend, &self.shape, REQUIRED, filter);
+        let mut texts = Interner::default();
         let mut out: Vec<UomRow> = self
             .source
             .fetch_map(&sql, filter.unwrap_or(&[]), |r| UomRow {
                 product_id: product_id(r),
-                from_uom: cell(r, 1).map(|s| s.trim().to_string()),
-                to_uom: cell(r, 2).map(|s| s.trim().to_string()),
+                from_uom: cell(r, 1).map(|s| texts.get(s.trim())),
+                to_uom: cell(r, 2).map(|s| texts.get(s.trim())),
                 conversion_factor: Num::parse(cell(r, 3)),
             })
             .await?

@@ -133,7 +133,7 @@ pub fn parse_quantity(input: &str, unit: OverrideUnit, plan: &ProductPlan) -> Re
                     plan.purchase_uom.as_deref().unwrap_or("purchase units")
                 ));
             }
-            match plan.conversion_factor {
+            match plan.conversion_factor.get() {
                 Some(f) if f > 0.0 => qty * f,
                 _ if plan.purchase_uom == plan.stock_uom => qty,
                 _ => return Err("this product has no valid pack size: enter stock units".into()),
@@ -368,7 +368,7 @@ mod tests {
         let inputs = plan::join(plan::fixtures::reference_rows());
         inputs
             .into_iter()
-            .find(|p| p.product_id == "PROD-001")
+            .find(|p| &*p.product_id == "PROD-001")
             .unwrap()
     }
 

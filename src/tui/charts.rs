@@ -29,7 +29,7 @@ pub fn demand_panel(app: &App, plan: &ProductPlan, width: u16) -> Vec<Line<'stat
     let history = app
         .history
         .as_ref()
-        .filter(|h| h.product_id == plan.product_id);
+        .filter(|h| *h.product_id == *plan.product_id);
     lines.extend(demand_lines(
         &app.theme,
         history,
@@ -120,7 +120,7 @@ fn demand_lines(
             fmt_qty_short(mean)
         )),
     ];
-    if let Some(d) = plan.avg_daily_demand {
+    if let Some(d) = plan.avg_daily_demand.get() {
         lines.push(Line::from(format!(
             "The plan uses {}/day (OMS average)",
             fmt_qty_short(d)

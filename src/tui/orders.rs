@@ -286,7 +286,7 @@ impl App {
             .plans
             .iter()
             .filter(|p| p.needs_order() || p.override_qty.is_some_and(|q| q > 0.0))
-            .map(|p| p.product_id.clone())
+            .map(|p| p.product_id.to_string())
             .collect();
         if products.is_empty() {
             self.message = Some("No product needs an order: nothing to draft".to_string());

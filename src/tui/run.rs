@@ -312,7 +312,7 @@ fn run_order(
                     let mut skipped = outcome.skipped;
                     // Selected, but gone from the plan since.
                     for id in &products {
-                        if !plans.iter().any(|p| &p.product_id == id) {
+                        if !plans.iter().any(|p| *p.product_id == **id) {
                             skipped.push(Skipped {
                                 product_id: id.clone(),
                                 reason: "not in the plan any more".to_string(),

@@ -204,7 +204,7 @@ pub struct App {
     /// The first plans have arrived.
     pub loaded: bool,
     /// Position of each product in `plans`.
-    pub index: HashMap<String, usize>,
+    pub index: HashMap<std::sync::Arc<str>, usize>,
     /// Each plan's rank by name and by supplier, made by the background
     /// task with the plans (`None`: ranked here when sorting).
     pub ranks: Option<std::sync::Arc<TextRanks>>,
@@ -213,7 +213,7 @@ pub struct App {
     in_id_order: bool,
     /// Cells changed by a refresh: when, and which columns (bits of
     /// `Column as u16`).
-    pub changed: HashMap<String, (DateTime<Local>, u16)>,
+    pub changed: HashMap<std::sync::Arc<str>, (DateTime<Local>, u16)>,
     /// The clock the screen is drawn at (set by the loop before each draw).
     pub now: DateTime<Local>,
     /// Overrides saved here, with when: a refresh that began before the save
@@ -331,20 +331,27 @@ impl App {
         let keep = self.selected_plan().map(|p| p.product_id.clone());
         let mut added = false;
         if !update.removed.is_empty() {
-            let gone: std::collections::HashSet<&String> = update.removed.iter().collect();
-            self.plans.retain(|p| !gone.contains(&p.product_id));
+            let gone: std::collections::HashSet<&str> =
+                update.removed.iter().map(String::as_str).collect();
+            self.plans.retain(|p| !gone.contains(&*p.product_id));
             for id in &update.removed {
-                self.changed.remove(id);
+                self.changed.remove(id.as_str());
             }
             self.reindex();
         }
         let mut replaced = Vec::new();
-        if !self.loaded {
+        let mut update = update;
+        if !self.loaded && self.plans.is_empty() && self.local_overrides.is_empty() {
+            // The first plans are taken whole, not moved one by one into a
+            // second list of 100,000 plans.
+            self.plans = std::mem::take(&mut update.plans);
+            self.reindex();
+            added = !self.plans.is_empty();
+        } else if !self.loaded {
             self.plans.reserve(update.plans.len());
         }
         // Every product again, the same ones (a source went stale or came
         // back): the new list takes the old one's place whole.
-        let mut update = update;
         self.ranks = update.ranks.take();
         let whole = match self.local_overrides.is_empty() {
             true => compare_lists(&self.plans, &update.plans),
@@ -364,7 +371,7 @@ impl App {
         let mut next = 0;
         for mut plan in update.plans {
             if !self.local_overrides.is_empty() {
-                if let Some((saved_at, note)) = self.local_overrides.get(&plan.product_id) {
+                if let Some((saved_at, note)) = self.local_overrides.get(&*plan.product_id) {
                     if *saved_at > update.started {
                         plan.apply_override(note.as_ref());
                     }
@@ -565,7 +572,8 @@ impl App {
             Action::ToggleSupplierFilter => {
                 self.quick = match (
                     &self.quick,
-                    self.selected_plan().and_then(|p| p.supplier_name.clone()),
+                    self.selected_plan()
+                        .and_then(|p| p.supplier_name.as_deref().map(str::to_string)),
                 ) {
                     (QuickFilter::Supplier(_), _) | (_, None) => QuickFilter::All,
                     (_, Some(name)) => QuickFilter::Supplier(name),
@@ -575,11 +583,11 @@ impl App {
             Action::OpenDetail => {
                 self.detail_open = self.selected_plan().is_some();
                 self.detail_scroll = 0;
-                if let Some(id) = self.selected_plan().map(|p| p.product_id.clone()) {
+                if let Some(id) = self.selected_plan().map(|p| p.product_id.to_string()) {
                     let fresh = self
                         .history
                         .as_ref()
-                        .is_some_and(|h| h.product_id == id && h.days.is_some());
+                        .is_some_and(|h| *h.product_id == *id && h.days.is_some());
                     if !fresh {
                         let request = self.history.as_ref().map_or(1, |h| h.request + 1);
                         self.history = Some(DemandHistory {
@@ -605,7 +613,7 @@ impl App {
                 self.message = Some(REFRESHING.to_string());
             }
             Action::ToggleSelect => {
-                if let Some(id) = self.selected_plan().map(|p| p.product_id.clone()) {
+                if let Some(id) = self.selected_plan().map(|p| p.product_id.to_string()) {
                     if !self.for_order.remove(&id) {
                         self.for_order.insert(id);
                     }
@@ -616,7 +624,7 @@ impl App {
                 let before = self.for_order.len();
                 for &i in &self.view {
                     if self.plans[i].needs_order() {
-                        self.for_order.insert(self.plans[i].product_id.clone());
+                        self.for_order.insert(self.plans[i].product_id.to_string());
                     }
                 }
                 self.message = Some(format!(
@@ -648,7 +656,7 @@ impl App {
                 if let Some(p) = self.selected_plan() {
                     let current = p.override_qty.unwrap_or(p.order_qty);
                     self.form = Some(OverrideForm {
-                        product_id: p.product_id.clone(),
+                        product_id: p.product_id.to_string(),
                         quantity: crate::plan::numbers::fmt_qty(current),
                         unit: OverrideUnit::Stock,
                         reason: ReasonCode::Promo,
@@ -663,7 +671,7 @@ impl App {
                 let Some(p) = self.selected_plan() else {
                     return;
                 };
-                let id = p.product_id.clone();
+                let id = p.product_id.to_string();
                 if p.override_qty.is_some() {
                     self.message = Some(format!("Clearing the override of {id}..."));
                     self.pending = Some(StoreRequest::Clear(id));
@@ -938,7 +946,7 @@ impl App {
                     .insert(product_id.to_string(), (Local::now(), note.clone()));
                 if let Some(plan) = self.index.get(product_id).map(|&i| &mut self.plans[i]) {
                     plan.apply_override(note.as_ref());
-                    self.message = Some(match plan.override_qty {
+                    self.message = Some(match plan.override_qty.get() {
                         Some(q) => {
                             format!("Saved: {product_id} {}", crate::plan::numbers::fmt_qty(q))
                         }
@@ -1127,7 +1135,7 @@ fn sort_packed(
     }
     if !order.in_id_order {
         // In id order, the index breaks ties as the id does.
-        let ids = listed.iter().map(|&i| plans[i].product_id.as_str());
+        let ids = listed.iter().map(|&i| &*plans[i].product_id);
         if !ids.is_sorted_by(|a, b| a < b) {
             return None;
         }
@@ -1160,10 +1168,10 @@ fn sort_packed(
         let p = &plans[i];
         let (rank, value) = match column {
             Column::Product | Column::Name | Column::Supplier | Column::Exceptions => (0, 0),
-            Column::Demand => number_key(p.avg_daily_demand),
-            Column::Available => number_key(p.available_qty),
-            Column::OnOrder => number_key(p.on_order_qty),
-            Column::Cover => number_key(p.days_of_cover),
+            Column::Demand => number_key(p.avg_daily_demand.get()),
+            Column::Available => number_key(p.available_qty.get()),
+            Column::OnOrder => number_key(p.on_order_qty.get()),
+            Column::Cover => number_key(p.days_of_cover.get()),
             Column::Order => number_key(Some(p.order_qty)),
             Column::Amount => number_key(Some(p.amount)),
         };
@@ -1322,10 +1330,10 @@ fn sort_key(column: Column, p: &ProductPlan) -> SortKey<'_> {
         Column::Product => SortKey::Text(Some(text(&p.product_id))),
         Column::Name => SortKey::Text(p.product_name.as_deref().map(text)),
         Column::Supplier => SortKey::Text(p.supplier_name.as_deref().map(text)),
-        Column::Demand => SortKey::Number(p.avg_daily_demand),
-        Column::Available => SortKey::Number(p.available_qty),
-        Column::OnOrder => SortKey::Number(p.on_order_qty),
-        Column::Cover => SortKey::Number(p.days_of_cover),
+        Column::Demand => SortKey::Number(p.avg_daily_demand.get()),
+        Column::Available => SortKey::Number(p.available_qty.get()),
+        Column::OnOrder => SortKey::Number(p.on_order_qty.get()),
+        Column::Cover => SortKey::Number(p.days_of_cover.get()),
         Column::Order => SortKey::Number(Some(p.order_qty)),
         Column::Amount => SortKey::Number(Some(p.amount)),
         Column::Exceptions => SortKey::Urgency(urgency(p)),
@@ -1374,10 +1382,10 @@ mod tests {
                 Column::Product => a.product_id.cmp(&b.product_id),
                 Column::Name => a.product_name.cmp(&b.product_name),
                 Column::Supplier => a.supplier_name.cmp(&b.supplier_name),
-                Column::Demand => num(a.avg_daily_demand, b.avg_daily_demand).reverse(),
-                Column::Available => num(a.available_qty, b.available_qty),
-                Column::OnOrder => num(a.on_order_qty, b.on_order_qty).reverse(),
-                Column::Cover => num(a.days_of_cover, b.days_of_cover),
+                Column::Demand => num(a.avg_daily_demand.get(), b.avg_daily_demand.get()).reverse(),
+                Column::Available => num(a.available_qty.get(), b.available_qty.get()),
+                Column::OnOrder => num(a.on_order_qty.get(), b.on_order_qty.get()).reverse(),
+                Column::Cover => num(a.days_of_cover.get(), b.days_of_cover.get()),
                 Column::Order => a.order_qty.total_cmp(&b.order_qty).reverse(),
                 Column::Amount => a.amount.total_cmp(&b.amount).reverse(),
                 Column::Exceptions => urgency(a).cmp(&urgency(b)),
@@ -1389,7 +1397,7 @@ mod tests {
                 ord
             }
         });
-        list.into_iter().map(|p| p.product_id.as_str()).collect()
+        list.into_iter().map(|p| p.product_id.as_ref()).collect()
     }
 
     #[test]
@@ -1516,7 +1524,7 @@ mod tests {
                         app.sort = (column, reverse);
                         app.rebuild_view();
                         let listed: Vec<&str> = (app.view.iter())
-                            .map(|&i| app.plans[i].product_id.as_str())
+                            .map(|&i| app.plans[i].product_id.as_ref())
                             .collect();
                         assert_eq!(
                             listed,

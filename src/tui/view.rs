@@ -752,7 +752,7 @@ fn cell_text(column: &ListColumn, p: &ProductPlan, app: &App, wide: bool) -> Str
     let dash = || "-".to_string();
     match (column.title, column.column) {
         // The mark of a product selected for ordering.
-        ("", _) if app.for_order.contains(&p.product_id) => theme.sym("✓", "*").to_string(),
+        ("", _) if app.for_order.contains(&*p.product_id) => theme.sym("✓", "*").to_string(),
         ("", _) => String::new(),
         ("Purchase", _) if p.purchase_qty > 0.0 => {
             format!(
@@ -762,9 +762,9 @@ fn cell_text(column: &ListColumn, p: &ProductPlan, app: &App, wide: bool) -> Str
             )
         }
         ("Purchase", _) => String::new(),
-        (_, Column::Product) => p.product_id.clone(),
-        (_, Column::Name) => p.product_name.clone().unwrap_or_default(),
-        (_, Column::Supplier) => p.supplier_name.clone().unwrap_or_else(dash),
+        (_, Column::Product) => p.product_id.to_string(),
+        (_, Column::Name) => p.product_name.as_deref().unwrap_or_default().to_string(),
+        (_, Column::Supplier) => p.supplier_name.as_deref().map_or_else(dash, str::to_string),
         (_, Column::Demand) => p
             .avg_daily_demand
             .map(|d| {
@@ -781,7 +781,7 @@ fn cell_text(column: &ListColumn, p: &ProductPlan, app: &App, wide: bool) -> Str
             .days_of_cover
             .map(|c| format!("{c:.1}"))
             .unwrap_or_else(dash),
-        (_, Column::Order) => match p.override_qty {
+        (_, Column::Order) => match p.override_qty.get() {
             // Suggested and overridden both visible.
             Some(o) => format!(
                 "{}{}{}",
@@ -1022,7 +1022,7 @@ fn draw_steps(frame: &mut Frame, app: &mut App, area: Rect) {
         summary,
         Style::new().add_modifier(Modifier::BOLD),
     ));
-    if let Some(o) = p.override_qty {
+    if let Some(o) = p.override_qty.get() {
         let clear = app
             .keymap
             .keys_phrase(Screen::Detail, "clear_override", &app.theme);
