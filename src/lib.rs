@@ -32,9 +32,9 @@ pub fn disable_transparent_huge_pages() {
 /// system at once instead of 10 ms later (`purge_delay` 0): a refresh frees
 /// a whole snapshot of inputs while the next one is built, and without it
 /// the freed pages still count in the process's resident memory when the
-/// next allocations arrive (docs/memory-notes.md: 40 MB of peak with 100,000
-/// products). Harmless where mimalloc is not the global allocator. Call it
-/// first thing in `main`, with `disable_transparent_huge_pages`.
+/// next allocations arrive (docs/memory-notes.md: 9 - 40 MB of peak with
+/// 100,000 products). Harmless where mimalloc is not the global allocator.
+/// Call it first thing in `main`, with `disable_transparent_huge_pages`.
 pub fn release_freed_memory_promptly() {
     // mimalloc's `mi_option_purge_delay` (the same index in v2 and v3).
     const PURGE_DELAY: std::ffi::c_int = 15;

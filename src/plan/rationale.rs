@@ -349,10 +349,69 @@ impl CheckedOrder {
 }
 
 /// The initial facts are not kept: they are read again from the inputs.
+/// The trace is kept packed: a plan keeps it for as long as it is shown.
 #[derive(Debug, Clone)]
 struct Replay {
     table: Arc<RuleTable>,
-    trace: RuleTrace,
+    fired: Box<[u16]>,
+    /// The values the rules wrote, 8 bytes each (`pack`).
+    values: Box<[u64]>,
+    /// The values that do not fit in 8 bytes (texts), in order.
+    others: Box<[FactValue]>,
+}
+
+/// The high bits of a packed value that is not a number: a signalling NaN
+/// pattern that no arithmetic produces; the low 32 bits say what it is.
+const PACKED_TAG: u64 = 0x7FF0_ABCD_0000_0000;
+const PACKED_NULL: u64 = 0;
+const PACKED_FALSE: u64 = 1;
+const PACKED_TRUE: u64 = 2;
+/// `others[k]` is packed as `PACKED_OTHER + k`.
+const PACKED_OTHER: u64 = 3;
+
+impl Replay {
+    fn new(table: Arc<RuleTable>, trace: RuleTrace) -> Replay {
+        let mut others = Vec::new();
+        let values = (trace.values.into_iter())
+            .map(|v| match v {
+                FactValue::Number(n) if n.to_bits() & !0xFFFF_FFFF != PACKED_TAG => n.to_bits(),
+                FactValue::Null => PACKED_TAG | PACKED_NULL,
+                FactValue::Bool(false) => PACKED_TAG | PACKED_FALSE,
+                FactValue::Bool(true) => PACKED_TAG | PACKED_TRUE,
+                // A text, or a number with the tag's bits: kept whole.
+                other => {
+                    others.push(other);
+                    PACKED_TAG | (PACKED_OTHER + others.len() as u64 - 1)
+                }
+            })
+            .collect();
+        Replay {
+            table,
+            fired: trace.fired.into_boxed_slice(),
+            values,
+            others: others.into_boxed_slice(),
+        }
+    }
+
+    /// The trace as the rules left it.
+    fn trace(&self) -> RuleTrace {
+        let unpack = |&bits: &u64| {
+            if bits & !0xFFFF_FFFF != PACKED_TAG {
+                return FactValue::Number(f64::from_bits(bits));
+            }
+            match bits & 0xFFFF_FFFF {
+                PACKED_NULL => FactValue::Null,
+                PACKED_FALSE => FactValue::Bool(false),
+                PACKED_TRUE => FactValue::Bool(true),
+                k => (self.others.get((k - PACKED_OTHER) as usize).cloned())
+                    .unwrap_or(FactValue::Null),
+            }
+        };
+        RuleTrace {
+            fired: self.fired.to_vec(),
+            values: self.values.iter().map(unpack).collect(),
+        }
+    }
 }
 
 impl Rationale {
@@ -371,10 +430,8 @@ impl Rationale {
     }
 
     /// Records the rules' trace; its steps come right after the input steps.
-    pub(crate) fn set_rules(&mut self, table: Arc<RuleTable>, mut trace: RuleTrace) {
-        trace.fired.shrink_to_fit();
-        trace.values.shrink_to_fit();
-        self.replay = Some(Box::new(Replay { table, trace }));
+    pub(crate) fn set_rules(&mut self, table: Arc<RuleTable>, trace: RuleTrace) {
+        self.replay = Some(Box::new(Replay::new(table, trace)));
     }
 
     /// Records the exceptions, shown as the last steps.
@@ -402,7 +459,7 @@ impl Rationale {
             None => (Vec::new(), None, (None, None)),
         };
         if let (Some(r), Some(initial)) = (&self.replay, initial) {
-            out.extend(r.table.render(&initial, &r.trace));
+            out.extend(r.table.render(&initial, &r.trace()));
         }
         if let Some(check) = &self.check {
             out.push(check.step(uoms.0.as_deref(), uoms.1.as_deref()));
@@ -427,5 +484,42 @@ impl PartialEq for Rationale {
 impl Serialize for Rationale {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         self.steps().serialize(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_packed_trace_gives_back_every_value_bit_for_bit() {
+        let table = Arc::clone(crate::plan::RuleSet::embedded().engine().table());
+        let tagged = f64::from_bits(PACKED_TAG | 7);
+        let values = vec![
+            FactValue::Number(600.0),
+            FactValue::Number(-0.0),
+            FactValue::Number(f64::INFINITY),
+            FactValue::Number(f64::NAN),
+            FactValue::Number(tagged),
+            FactValue::Bool(true),
+            FactValue::Bool(false),
+            FactValue::Null,
+            FactValue::Text(Box::new("stable".into())),
+        ];
+        let trace = RuleTrace {
+            fired: vec![0, 3, 1],
+            values: values.clone(),
+        };
+        let back = Replay::new(table, trace).trace();
+        assert_eq!(back.fired, [0, 3, 1]);
+        assert_eq!(back.values.len(), values.len());
+        for (got, want) in back.values.iter().zip(&values) {
+            match (got, want) {
+                (FactValue::Number(a), FactValue::Number(b)) => {
+                    assert_eq!(a.to_bits(), b.to_bits(), "{want:?}")
+                }
+                _ => assert_eq!(got, want),
+            }
+        }
     }
 }
