@@ -146,7 +146,6 @@ criterion_group!(benches, full_plan);
 
 fn main() {
     buyerdesk::disable_transparent_huge_pages();
-    buyerdesk::release_freed_memory_promptly();
     benches();
     Criterion::default().configure_from_args().final_summary();
 }

@@ -134,7 +134,6 @@ fn main() {
             .with_writer(std::io::stderr)
             .init();
     }
-    buyerdesk::release_freed_memory_promptly();
     let products = env_usize("BUYERDESK_BENCH_PRODUCTS", 100_000);
     let rounds = env_usize("BUYERDESK_BENCH_ROUNDS", 9);
     let rt = tokio::runtime::Builder::new_multi_thread()

@@ -137,7 +137,6 @@ criterion_group!(benches, bench, bench_dry_run);
 fn main() {
     // As the binary does first thing (docs/BENCHMARKS.md, issue 2).
     buyerdesk::disable_transparent_huge_pages();
-    buyerdesk::release_freed_memory_promptly();
     benches();
     Criterion::default().configure_from_args().final_summary();
 }

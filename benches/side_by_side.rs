@@ -824,7 +824,6 @@ fn quick() {
 
 fn main() {
     buyerdesk::disable_transparent_huge_pages();
-    buyerdesk::release_freed_memory_promptly();
     let args: Vec<String> = std::env::args().collect();
     if !args.iter().any(|a| a == "--bench") {
         quick();

@@ -388,7 +388,6 @@ criterion_group!(benches, key_to_frame);
 
 fn main() {
     buyerdesk::disable_transparent_huge_pages();
-    buyerdesk::release_freed_memory_promptly();
     benches();
     Criterion::default().configure_from_args().final_summary();
 }

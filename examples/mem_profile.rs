@@ -115,7 +115,6 @@ async fn next_plans(rx: &mut UnboundedReceiver<LiveEvent>, app: &mut App) -> Pla
 fn main() {
     use std::mem::size_of;
     buyerdesk::disable_transparent_huge_pages();
-    buyerdesk::release_freed_memory_promptly();
     println!("size_of: Num {}, Option<Num> {}, OmsRow {}, HistoryStats {}, InventoryRow {}, SupplierRow {}, UomRow {}, ProductInputs {}, ProductPlan {}, Rationale {}",
         size_of::<Num>(), size_of::<Option<Num>>(), size_of::<OmsRow>(), size_of::<HistoryStats>(),
         size_of::<InventoryRow>(), size_of::<SupplierRow>(), size_of::<UomRow>(),

@@ -222,7 +222,6 @@ fn log_panics(log: PathBuf) {
 
 fn main() -> ExitCode {
     buyerdesk::disable_transparent_huge_pages();
-    buyerdesk::release_freed_memory_promptly();
     let _ = dotenvy::dotenv();
     let cli = Cli::parse();
     let config = match Config::load(cli.config.as_deref()) {
