@@ -237,10 +237,7 @@ impl Binds {
     /// Binds a number (sent as text, cast where the backend needs it).
     fn bind_num(&mut self, value: &str, ty: &str) -> String {
         let p = self.bind(value);
-        match self.backend {
-            Backend::Postgres => format!("CAST({p} AS {ty})"),
-            _ => p,
-        }
+        as_number(self.backend, p, ty)
     }
 
     /// Binds each value: their placeholders, comma-separated.
@@ -255,6 +252,15 @@ impl Binds {
     }
 }
 
+/// A text placeholder read as a number of type `ty`: PostgreSQL binds
+/// text strictly, the others convert it themselves.
+fn as_number(backend: Backend, placeholder: String, ty: &str) -> String {
+    match backend {
+        Backend::Postgres => format!("CAST({placeholder} AS {ty})"),
+        _ => placeholder,
+    }
+}
+
 impl Store {
     fn p(&self, n: usize) -> String {
         self.source.backend.placeholder(n)
@@ -262,10 +268,7 @@ impl Store {
 
     /// A placeholder read as a number (PostgreSQL binds text).
     fn num(&self, n: usize, ty: &str) -> String {
-        match self.source.backend {
-            Backend::Postgres => format!("CAST(${n} AS {ty})"),
-            _ => "?".into(),
-        }
+        as_number(self.source.backend, self.p(n), ty)
     }
 
     /// Products on an open PO: product id -> "PO-000123 (sent)".
