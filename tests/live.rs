@@ -67,20 +67,36 @@ fn plan_of<'a>(update: &'a PlanUpdate, id: &str) -> &'a buyerdesk::plan::Product
         .unwrap_or_else(|| panic!("{id} not in the update"))
 }
 
-async fn refresh_cycle(test: &str, db: Db) {
-    let Some(setup) = Setup::new(test, [db; 4]).await else {
-        return;
-    };
-    buyerdesk::demo::seed(&setup.admin_config, 50, 7, false, false)
+/// The live task on `products` demo products, the four sources on `db`,
+/// refreshing only when asked; `None` when `db`'s server is not there
+/// (`Setup::new` says it was skipped).
+async fn live_on(
+    test: &str,
+    db: Db,
+    products: usize,
+) -> Option<(
+    Setup,
+    tokio::sync::mpsc::UnboundedSender<LiveCommand>,
+    UnboundedReceiver<LiveEvent>,
+)> {
+    let setup = Setup::new(test, [db; 4]).await?;
+    buyerdesk::demo::seed(&setup.admin_config, products, 7, false, false)
         .await
         .unwrap();
     let store = Store::open(&setup.config).await.unwrap();
-    let (tx, mut rx) = live::spawn(
+    let (tx, rx) = live::spawn(
         setup.config.clone(),
         RuleSet::embedded(),
-        store.clone(),
+        store,
         Duration::from_secs(3600),
     );
+    Some((setup, tx, rx))
+}
+
+async fn refresh_cycle(test: &str, db: Db) {
+    let Some((setup, tx, mut rx)) = live_on(test, db, 50).await else {
+        return;
+    };
 
     // First plans: every product, every source up.
     let (sources, first) = next_plans(&mut rx).await;
@@ -541,19 +557,9 @@ async fn rules_applied_during_a_refresh_are_applied_after_it() {
 /// without a new stamp, and a deleted row, are seen at the periodic full
 /// reload, not before.
 async fn changed_inventory_rows(test: &str, db: Db) {
-    let Some(setup) = Setup::new(test, [db; 4]).await else {
+    let Some((setup, tx, mut rx)) = live_on(test, db, 50).await else {
         return;
     };
-    buyerdesk::demo::seed(&setup.admin_config, 50, 7, false, false)
-        .await
-        .unwrap();
-    let store = Store::open(&setup.config).await.unwrap();
-    let (tx, mut rx) = live::spawn(
-        setup.config.clone(),
-        RuleSet::embedded(),
-        store.clone(),
-        Duration::from_secs(3600),
-    );
     let (sources, first) = next_plans(&mut rx).await;
     assert!(first.full, "{test}: the first plans are a full set");
     let all_rows = sources[SourceKind::Inventory as usize].rows.unwrap();
@@ -656,19 +662,9 @@ async fn refresh(
 /// reads those that did, however small the change (one price, NULL against
 /// an empty text, two values swapped between rows).
 async fn unchanged_sources_are_skipped(test: &str, db: Db) {
-    let Some(setup) = Setup::new(test, [db; 4]).await else {
+    let Some((setup, tx, mut rx)) = live_on(test, db, 50).await else {
         return;
     };
-    buyerdesk::demo::seed(&setup.admin_config, 50, 7, false, false)
-        .await
-        .unwrap();
-    let store = Store::open(&setup.config).await.unwrap();
-    let (tx, mut rx) = live::spawn(
-        setup.config.clone(),
-        RuleSet::embedded(),
-        store.clone(),
-        Duration::from_secs(3600),
-    );
     let (sources, _) = next_plans(&mut rx).await;
     assert!(
         sources.iter().all(|s| !s.unchanged),
@@ -765,19 +761,9 @@ async fn mariadb_unchanged_sources_are_skipped() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_sources_are_read_every_time() {
     let test = "sqlite_sources_are_read_every_time";
-    let Some(setup) = Setup::new(test, [Db::Sqlite; 4]).await else {
+    let Some((_setup, tx, mut rx)) = live_on(test, Db::Sqlite, 20).await else {
         return;
     };
-    buyerdesk::demo::seed(&setup.admin_config, 20, 7, false, false)
-        .await
-        .unwrap();
-    let store = Store::open(&setup.config).await.unwrap();
-    let (tx, mut rx) = live::spawn(
-        setup.config.clone(),
-        RuleSet::embedded(),
-        store,
-        Duration::from_secs(3600),
-    );
     next_plans(&mut rx).await;
     tx.send(LiveCommand::Refresh).unwrap();
     let (sources, _) = next_plans(&mut rx).await;
