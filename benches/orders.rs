@@ -1,11 +1,13 @@
 //! Drafting and sending (file channel) purchase orders for 1,000 suppliers,
 //! three products each, into a fresh purchasing database per run: SQLite
-//! (a file in a temporary directory) and, when it answers, PostgreSQL
+//! (a file in a temporary directory) and, when they answer, PostgreSQL
 //! (BUYERDESK_BENCH_POSTGRES_URL, default
-//! postgres://postgres@127.0.0.1:5432/postgres). Three runs per backend;
-//! the median and the spread are printed.
+//! postgres://postgres@127.0.0.1:5432/postgres) and MariaDB
+//! (BUYERDESK_BENCH_MYSQL_URL, default mysql://root@127.0.0.1:3306/mysql).
+//! Three runs per backend; the median and the spread are printed.
 //!
 //!     cargo bench --bench orders
+//!     BUYERDESK_BENCH_BACKENDS=postgres cargo bench --bench orders
 //!
 //! BUYERDESK_BENCH_SUPPLIERS changes the number of suppliers.
 
@@ -15,7 +17,7 @@ use buyerdesk::config::{Config, FileConfig};
 use buyerdesk::orders::{build_drafts, DraftOptions, Sender};
 use buyerdesk::plan::{self, PlanContext, ProductPlan, RuleSet};
 use buyerdesk::store::Store;
-use sqlx::Executor;
+use sqlx::{Connection, Executor};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -127,40 +129,88 @@ fn main() {
         .build()
         .unwrap();
     let runs = if quick { 1 } else { 3 };
+    let backends = std::env::var("BUYERDESK_BENCH_BACKENDS")
+        .unwrap_or_else(|_| "sqlite,postgres,mariadb".into());
     rt.block_on(async {
-        let mut sqlite = Vec::new();
-        for _ in 0..runs {
-            let dir = tempfile::tempdir().unwrap();
-            let url = format!(
-                "sqlite://{}",
-                dir.path().join("purchasing.sqlite").display()
-            );
-            sqlite.push(one_run(url, &plans).await);
+        for backend in backends.split(',').map(str::trim) {
+            match backend {
+                "sqlite" => {
+                    let mut sqlite = Vec::new();
+                    for _ in 0..runs {
+                        let dir = tempfile::tempdir().unwrap();
+                        let url = format!(
+                            "sqlite://{}",
+                            dir.path().join("purchasing.sqlite").display()
+                        );
+                        sqlite.push(one_run(url, &plans).await);
+                    }
+                    report("sqlite", &mut sqlite, n);
+                }
+                "postgres" => server_runs(Server::Postgres, &plans, runs, n).await,
+                "mariadb" | "mysql" => server_runs(Server::MariaDb, &plans, runs, n).await,
+                other => panic!("unknown backend {other:?} in BUYERDESK_BENCH_BACKENDS"),
+            }
         }
-        report("sqlite", &mut sqlite, n);
-
-        let admin = std::env::var("BUYERDESK_BENCH_POSTGRES_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-        let Ok(pool) = sqlx::PgPool::connect(&admin).await else {
-            println!("postgres   SKIPPED: no server at BUYERDESK_BENCH_POSTGRES_URL");
-            return;
-        };
-        let mut pg = Vec::new();
-        for i in 0..runs {
-            let name = format!("buyerdesk_bench_orders_{}_{i}", std::process::id());
-            pool.execute(format!("DROP DATABASE IF EXISTS {name}").as_str())
-                .await
-                .unwrap();
-            pool.execute(format!("CREATE DATABASE {name}").as_str())
-                .await
-                .unwrap();
-            let mut u = url::Url::parse(&admin).unwrap();
-            u.set_path(&name);
-            pg.push(one_run(u.to_string(), &plans).await);
-            pool.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-                .await
-                .unwrap();
-        }
-        report("postgres", &mut pg, n);
     });
+}
+
+#[derive(Clone, Copy)]
+enum Server {
+    Postgres,
+    MariaDb,
+}
+
+/// `runs` runs against a server, each into a database of its own (created
+/// and dropped here); skipped with a line saying so when the server does
+/// not answer.
+async fn server_runs(server: Server, plans: &[ProductPlan], runs: usize, n: usize) {
+    let (label, var, default) = match server {
+        Server::Postgres => (
+            "postgres",
+            "BUYERDESK_BENCH_POSTGRES_URL",
+            "postgres://postgres@127.0.0.1:5432/postgres",
+        ),
+        Server::MariaDb => (
+            "mariadb",
+            "BUYERDESK_BENCH_MYSQL_URL",
+            "mysql://root@127.0.0.1:3306/mysql",
+        ),
+    };
+    let admin = std::env::var(var).unwrap_or_else(|_| default.into());
+    let admin_sql = |sql: String| {
+        let admin = admin.clone();
+        async move {
+            match server {
+                Server::Postgres => {
+                    let mut c = sqlx::PgConnection::connect(&admin).await?;
+                    c.execute(sql.as_str()).await.map(|_| ())
+                }
+                Server::MariaDb => {
+                    let mut c = sqlx::MySqlConnection::connect(&admin).await?;
+                    c.execute(sql.as_str()).await.map(|_| ())
+                }
+            }
+        }
+    };
+    if admin_sql("SELECT 1".into()).await.is_err() {
+        println!("{label:<10} SKIPPED: no server at {var}");
+        return;
+    }
+    let mut out = Vec::new();
+    for i in 0..runs {
+        let name = format!("buyerdesk_bench_orders_{}_{i}", std::process::id());
+        admin_sql(format!("DROP DATABASE IF EXISTS {name}"))
+            .await
+            .unwrap();
+        admin_sql(format!("CREATE DATABASE {name}")).await.unwrap();
+        let mut u = url::Url::parse(&admin).unwrap();
+        u.set_path(&name);
+        out.push(one_run(u.to_string(), plans).await);
+        let drop = match server {
+            Server::Postgres => format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            Server::MariaDb => format!("DROP DATABASE IF EXISTS {name}"),
+        };
+        admin_sql(drop).await.unwrap();
+    }
+    report(label, &mut out, n);
 }

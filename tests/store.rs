@@ -110,3 +110,175 @@ async fn postgres_overrides_persist() {
 async fn mariadb_overrides_persist() {
     overrides_persist("mariadb_overrides_persist", Db::MySql).await;
 }
+
+fn line(product: &str, cents: i64) -> buyerdesk::orders::PoLine {
+    buyerdesk::orders::PoLine {
+        line_no: 0,
+        product_id: product.into(),
+        product_name: Some(format!("{product} name")),
+        qty_stock: 10.0,
+        stock_uom: Some("EA".into()),
+        qty_purchase: 1.0,
+        purchase_uom: Some("BOX".into()),
+        pack: 10.0,
+        unit_price: cents as f64 / 1000.0,
+        amount_cents: cents,
+        lead_time_days: 7.0,
+        expected_delivery: "2026-12-01".into(),
+        suggested_qty: 10.0,
+        overridden: false,
+    }
+}
+
+fn draft(supplier: &str, lines: Vec<buyerdesk::orders::PoLine>) -> buyerdesk::orders::PoDraft {
+    buyerdesk::orders::PoDraft {
+        supplier_id: Some(supplier.into()),
+        supplier_name: format!("{supplier} Ltd"),
+        currency: "EUR".into(),
+        total_cents: lines.iter().map(|l| l.amount_cents).sum(),
+        lines,
+        expected_delivery: "2026-12-01".into(),
+        approval_reason: None,
+    }
+}
+
+/// The drafting transaction writes every PO of a batch at once; a product
+/// another open PO holds (taken after the buyer's list was built) is left
+/// out with that PO named, the PO's lines are renumbered and its total
+/// lowered, a PO left with nothing is not created (its number spent), and
+/// approving on sending approves only what is still a draft.
+async fn drafts_around_held_products(test: &str, db: Db) {
+    use buyerdesk::orders::{DraftPlan, PoStatus};
+    let Some(admin) = db.admin_url(test) else {
+        return;
+    };
+    let scratch = ScratchDb::create_as(db, &admin, "purchasing", Role::Writer).await;
+    let store = Store::open(&config_for(&scratch, "alice")).await.unwrap();
+    let first = store
+        .create_pos(DraftPlan {
+            pos: vec![draft("SUP-A", vec![line("P1", 1000), line("P2", 2000)])],
+            skipped: Vec::new(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(first.created.len(), 1, "{test}");
+    let held = first.created[0].po_number.clone();
+    assert_eq!(held, "PO-000001", "{test}");
+
+    let second = store
+        .create_pos(DraftPlan {
+            pos: vec![
+                draft(
+                    "SUP-B",
+                    vec![line("P4", 400), line("P2", 200), line("P3", 300)],
+                ),
+                draft("SUP-C", vec![line("P1", 100)]),
+            ],
+            skipped: Vec::new(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(second.created.len(), 1, "{test}: SUP-C has nothing left");
+    let b = &second.created[0];
+    assert_eq!(b.po_number, "PO-000002", "{test}");
+    assert_eq!(b.total_cents, 700, "{test}: P3 + P4 only");
+    let lines: Vec<(u32, &str)> = b
+        .lines
+        .iter()
+        .map(|l| (l.line_no, l.product_id.as_str()))
+        .collect();
+    assert_eq!(lines, [(1, "P3"), (2, "P4")], "{test}");
+    let mut skipped: Vec<(String, String)> = second
+        .skipped
+        .iter()
+        .map(|s| (s.product_id.clone(), s.reason.clone()))
+        .collect();
+    skipped.sort();
+    assert_eq!(
+        skipped,
+        [
+            ("P1".to_string(), format!("already on {held} (draft)")),
+            ("P2".to_string(), format!("already on {held} (draft)")),
+        ],
+        "{test}"
+    );
+    // What was written is what was returned.
+    let read = store.po("PO-000002").await.unwrap().unwrap();
+    assert_eq!(read.total_cents, 700, "{test}");
+    assert_eq!(read.lines, b.lines, "{test}");
+    assert_eq!(read.status, PoStatus::Draft, "{test}");
+    assert!(
+        store.po("PO-000003").await.unwrap().is_none(),
+        "{test}: the empty PO was not kept"
+    );
+    let open = store.open_products().await.unwrap();
+    assert_eq!(open.get("P1"), Some(&format!("{held} (draft)")), "{test}");
+    assert_eq!(
+        open.get("P3").map(String::as_str),
+        Some("PO-000002 (draft)"),
+        "{test}"
+    );
+
+    // PO-000001 is cancelled elsewhere before the send approves the drafts.
+    let stale = store.pos(Some(PoStatus::Draft)).await.unwrap();
+    assert_eq!(stale.len(), 2, "{test}");
+    store.cancel(&held).await.unwrap();
+    let approved = store.approve_drafts(&stale).await.unwrap();
+    assert_eq!(approved, ["PO-000002"], "{test}");
+    assert_eq!(
+        store.po(&held).await.unwrap().unwrap().status,
+        PoStatus::Cancelled,
+        "{test}"
+    );
+    let b = store.po("PO-000002").await.unwrap().unwrap();
+    assert_eq!(b.status, PoStatus::Approved, "{test}");
+    assert_eq!(b.approved_by.as_deref(), Some("alice"), "{test}");
+    let audit = store.audit_entries(None).await.unwrap();
+    let of = |action: &str| -> Vec<String> {
+        audit
+            .iter()
+            .filter(|e| e.action == action)
+            .filter_map(|e| e.detail.clone())
+            .collect()
+    };
+    assert_eq!(
+        of("po_drafted"),
+        [
+            format!("{held} SUP-A Ltd: 30.00 EUR (P1, P2)"),
+            "PO-000002 SUP-B Ltd: 7.00 EUR (P3, P4)".to_string(),
+        ],
+        "{test}"
+    );
+    let approvals = of("po_approved");
+    assert_eq!(approvals.len(), 1, "{test}: {approvals:?}");
+    assert!(
+        approvals[0].starts_with("PO-000002"),
+        "{test}: {approvals:?}"
+    );
+
+    // The cancelled PO gave its products back; numbers are never reused.
+    let third = store
+        .create_pos(DraftPlan {
+            pos: vec![draft("SUP-C", vec![line("P1", 100)])],
+            skipped: Vec::new(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(third.created[0].po_number, "PO-000004", "{test}");
+    assert!(third.skipped.is_empty(), "{test}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_drafts_around_held_products() {
+    drafts_around_held_products("sqlite_drafts_around_held_products", Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_drafts_around_held_products() {
+    drafts_around_held_products("postgres_drafts_around_held_products", Db::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mariadb_drafts_around_held_products() {
+    drafts_around_held_products("mariadb_drafts_around_held_products", Db::MySql).await;
+}

@@ -102,6 +102,10 @@ pub type BatchOutcome = (String, i64, String, Result<String, String>);
 /// POs drafted in one transaction.
 const DRAFTS_PER_TRANSACTION: usize = 250;
 
+/// Rows written by one multi-row statement: at 15 values a row, far below
+/// every backend's limit on bound values (SQLite's is 32,766).
+const ROWS_PER_STATEMENT: usize = 500;
+
 /// Errors worth a second try: two writers met (deadlock, serialization,
 /// SQLite busy).
 fn is_contention(e: &anyhow::Error) -> bool {
@@ -375,14 +379,249 @@ impl Store {
         Ok(out)
     }
 
+    /// One transaction of drafts, a few statements for all of them (on
+    /// loopback a statement's round trip costs more than the server's work
+    /// for it): the numbers, the headers, the products taken, the lines,
+    /// the audit rows. Built from what was written (no read back).
     async fn create_chunk(&self, drafts: &[PoDraft]) -> Result<(Vec<PurchaseOrder>, Vec<Skipped>)> {
+        let b = self.source.backend;
         let mut tx = self.source.begin().await?;
+        let seqs = self.next_numbers(&mut tx, drafts.len()).await?;
+        let numbers: Vec<String> = seqs.iter().map(|&s| po_number(s)).collect();
+        let at = now();
+        let status_of = |d: &PoDraft| {
+            if d.approval_reason.is_some() {
+                PoStatus::PendingApproval
+            } else {
+                PoStatus::Draft
+            }
+        };
+        // The headers first: the product locks refer to them. The total is
+        // the draft's; lowered below where another PO holds a product.
+        let all: Vec<usize> = (0..drafts.len()).collect();
+        for part in all.chunks(ROWS_PER_STATEMENT) {
+            let mut q = Binds::new(b);
+            let rows: Vec<String> = part
+                .iter()
+                .map(|&i| {
+                    let d = &drafts[i];
+                    let key = d.supplier_id.as_deref().unwrap_or(&d.supplier_name);
+                    let values = [
+                        q.bind(&numbers[i]),
+                        q.bind_num(&seqs[i].to_string(), "BIGINT"),
+                        q.bind(key),
+                        q.bind_opt(d.supplier_id.as_deref()),
+                        q.bind(&d.supplier_name),
+                        q.bind(&d.currency),
+                        q.bind_num(&d.total_cents.to_string(), "BIGINT"),
+                        q.bind(status_of(d).as_str()),
+                        q.bind_opt(d.approval_reason.as_deref()),
+                        q.bind(&self.user),
+                        q.bind(&at),
+                        q.bind(&d.expected_delivery),
+                        q.bind(&at),
+                    ];
+                    format!("({})", values.join(", "))
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO purchase_orders (po_number, seq, supplier_key, supplier_id, supplier_name, currency, \
+                 total_cents, status, approval_reason, buyer, created_at, expected_delivery, updated_at) VALUES {}",
+                rows.join(", ")
+            );
+            tx.exec(&sql, &q.binds).await?;
+        }
+        // Every product of the transaction in id order: two drafters take
+        // them in the same order, so they wait on each other instead of
+        // deadlocking. A product another open PO holds is not taken.
+        let mut wanted: Vec<(&str, &str)> = drafts
+            .iter()
+            .zip(&numbers)
+            .flat_map(|(d, n)| {
+                d.lines
+                    .iter()
+                    .map(move |l| (l.product_id.as_str(), n.as_str()))
+            })
+            .collect();
+        wanted.sort_unstable();
+        let (take, take_end) = match b {
+            Backend::Postgres => ("INSERT INTO", " ON CONFLICT DO NOTHING"),
+            Backend::MySql => ("INSERT IGNORE INTO", ""),
+            Backend::Sqlite => ("INSERT OR IGNORE INTO", ""),
+        };
+        for part in wanted.chunks(ROWS_PER_STATEMENT) {
+            let mut q = Binds::new(b);
+            let rows: Vec<String> = part
+                .iter()
+                .map(|(product, number)| format!("({}, {})", q.bind(product), q.bind(number)))
+                .collect();
+            let sql = format!(
+                "{take} po_open_products (product_id, po_number) VALUES {}{take_end}",
+                rows.join(", ")
+            );
+            tx.exec(&sql, &q.binds).await?;
+        }
+        // Who holds each product now: one of these POs, or another one
+        // (named in the reason when this transaction can see it).
+        let mut holders: HashMap<String, (String, String)> = HashMap::new();
+        for part in wanted.chunks(ROWS_PER_STATEMENT) {
+            let mut q = Binds::new(b);
+            let sql = format!(
+                "SELECT {}, {}, {} FROM po_open_products o JOIN purchase_orders p ON p.po_number = o.po_number \
+                 WHERE o.product_id IN ({})",
+                b.as_text("o.product_id"),
+                b.as_text("o.po_number"),
+                b.as_text("p.status"),
+                q.list(part.iter().map(|(product, _)| *product))
+            );
+            for r in tx.fetch(&sql, &q.binds).await? {
+                let mut it = r.into_iter();
+                if let (Some(Some(product)), Some(Some(po)), Some(Some(status))) =
+                    (it.next(), it.next(), it.next())
+                {
+                    holders.insert(product, (po, status));
+                }
+            }
+        }
         let mut created = Vec::new();
         let mut skipped = Vec::new();
-        for draft in drafts {
-            let (po, left) = self.create_po(&mut tx, draft).await?;
-            created.extend(po);
-            skipped.extend(left);
+        let mut empty: Vec<&str> = Vec::new();
+        let mut lowered: Vec<(&str, i64)> = Vec::new();
+        for (i, d) in drafts.iter().enumerate() {
+            let number = &numbers[i];
+            let mut lines: Vec<&PoLine> = d.lines.iter().collect();
+            lines.sort_by(|a, b| a.product_id.cmp(&b.product_id));
+            let mut kept = Vec::with_capacity(lines.len());
+            for l in lines {
+                match holders.get(&l.product_id) {
+                    Some((po, _)) if po == number => kept.push(PoLine {
+                        line_no: kept.len() as u32 + 1,
+                        ..l.clone()
+                    }),
+                    held => skipped.push(Skipped {
+                        product_id: l.product_id.clone(),
+                        reason: format!(
+                            "already on {}",
+                            held.map(|(po, status)| format!("{po} ({status})"))
+                                .unwrap_or_else(|| "another PO".into())
+                        ),
+                    }),
+                }
+            }
+            if kept.is_empty() {
+                // Nothing left to order from this supplier: no PO. The
+                // number is spent (numbers are never reused).
+                empty.push(number);
+                continue;
+            }
+            let total_cents: i64 = kept.iter().map(|l| l.amount_cents).sum();
+            if total_cents != d.total_cents {
+                lowered.push((number, total_cents));
+            }
+            created.push(PurchaseOrder {
+                po_number: number.clone(),
+                supplier_id: d.supplier_id.clone(),
+                supplier_name: d.supplier_name.clone(),
+                currency: d.currency.clone(),
+                total_cents,
+                status: status_of(d),
+                // Worked out on the draft's total; lines taken by another
+                // PO may have lowered it.
+                approval_reason: d.approval_reason.clone(),
+                buyer: self.user.clone(),
+                created_at: at.clone(),
+                expected_delivery: d.expected_delivery.clone(),
+                approved_by: None,
+                approved_at: None,
+                sent_at: None,
+                confirmation: None,
+                last_error: None,
+                claim: None,
+                claimed_at: None,
+                updated_at: at.clone(),
+                line_count: kept.len(),
+                lines: kept,
+            });
+        }
+        for part in empty.chunks(ROWS_PER_STATEMENT) {
+            let mut q = Binds::new(b);
+            let sql = format!(
+                "DELETE FROM purchase_orders WHERE po_number IN ({})",
+                q.list(part.iter().copied())
+            );
+            tx.exec(&sql, &q.binds).await?;
+        }
+        for (number, total_cents) in &lowered {
+            tx.exec(
+                &format!(
+                    "UPDATE purchase_orders SET total_cents = {} WHERE po_number = {}",
+                    self.num(1, "BIGINT"),
+                    self.p(2)
+                ),
+                &[Some(total_cents.to_string()), Some(number.to_string())],
+            )
+            .await?;
+        }
+        let lines: Vec<(&str, &PoLine)> = created
+            .iter()
+            .flat_map(|po| po.lines.iter().map(move |l| (po.po_number.as_str(), l)))
+            .collect();
+        for part in lines.chunks(ROWS_PER_STATEMENT) {
+            let mut q = Binds::new(b);
+            let rows: Vec<String> = part
+                .iter()
+                .map(|(number, l)| {
+                    let values = [
+                        q.bind(number),
+                        q.bind_num(&l.line_no.to_string(), "INTEGER"),
+                        q.bind(&l.product_id),
+                        q.bind_opt(l.product_name.as_deref()),
+                        q.bind_num(&l.qty_stock.to_string(), "DOUBLE PRECISION"),
+                        q.bind_opt(l.stock_uom.as_deref()),
+                        q.bind_num(&l.qty_purchase.to_string(), "DOUBLE PRECISION"),
+                        q.bind_opt(l.purchase_uom.as_deref()),
+                        q.bind_num(&l.pack.to_string(), "DOUBLE PRECISION"),
+                        q.bind_num(&l.unit_price.to_string(), "DOUBLE PRECISION"),
+                        q.bind_num(&l.amount_cents.to_string(), "BIGINT"),
+                        q.bind_num(&l.lead_time_days.to_string(), "DOUBLE PRECISION"),
+                        q.bind(&l.expected_delivery),
+                        q.bind_num(&l.suggested_qty.to_string(), "DOUBLE PRECISION"),
+                        q.bind_num(if l.overridden { "1" } else { "0" }, "INTEGER"),
+                    ];
+                    format!("({})", values.join(", "))
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO po_lines (po_number, line_no, product_id, product_name, qty_stock, stock_uom, qty_purchase, \
+                 purchase_uom, pack, unit_price, amount_cents, lead_time_days, expected_delivery, suggested_qty, overridden) \
+                 VALUES {}",
+                rows.join(", ")
+            );
+            tx.exec(&sql, &q.binds).await?;
+        }
+        let audit: Vec<(Option<&str>, String)> = created
+            .iter()
+            .map(|po| {
+                let products: Vec<&str> = po.lines.iter().map(|l| l.product_id.as_str()).collect();
+                (
+                    None,
+                    format!(
+                        "{} {}: {} {} ({}){}",
+                        po.po_number,
+                        po.supplier_name,
+                        cents_text(po.total_cents),
+                        po.currency,
+                        products.join(", "),
+                        po.approval_reason
+                            .as_deref()
+                            .map(|r| format!("; needs approval: {r}"))
+                            .unwrap_or_default()
+                    ),
+                )
+            })
+            .collect();
+        for part in audit.chunks(ROWS_PER_STATEMENT) {
+            self.audit_many(&mut tx, "po_drafted", part).await?;
         }
         tx.commit().await?;
         for po in &created {
@@ -391,248 +630,70 @@ impl Store {
         Ok((created, skipped))
     }
 
-    async fn next_number(&self, tx: &mut Tx) -> Result<i64> {
-        match self.source.backend {
-            Backend::Postgres => {
-                let rows = tx
-                    .fetch("SELECT CAST(nextval('po_number_seq') AS TEXT)", &[])
-                    .await?;
-                rows.first()
-                    .and_then(|r| r.first().cloned().flatten())
-                    .and_then(|v| v.parse().ok())
-                    .ok_or_else(|| anyhow!("po_number_seq gave no number"))
-            }
-            _ => {
-                tx.insert_id(
-                    "INSERT INTO po_numbers (taken_at, taken_by) VALUES (?, ?)",
-                    &[Some(now()), Some(self.user.clone())],
+    /// `n` new PO numbers (sequence values), lowest first.
+    async fn next_numbers(&self, tx: &mut Tx, n: usize) -> Result<Vec<i64>> {
+        let parse = |rows: crate::sources::TextRows| -> Result<Vec<i64>> {
+            rows.iter()
+                .map(|r| {
+                    r.first()
+                        .cloned()
+                        .flatten()
+                        .and_then(|v| v.parse().ok())
+                        .ok_or_else(|| anyhow!("the PO number sequence gave no number"))
+                })
+                .collect()
+        };
+        let mut seqs = match self.source.backend {
+            Backend::Postgres => parse(
+                tx.fetch(
+                    "SELECT CAST(nextval('po_number_seq') AS TEXT) FROM generate_series(1, CAST($1 AS INTEGER))",
+                    &[Some(n.to_string())],
                 )
-                .await
+                .await?,
+            )?,
+            Backend::Sqlite => {
+                let mut out = Vec::with_capacity(n);
+                let all: Vec<usize> = (0..n).collect();
+                for part in all.chunks(ROWS_PER_STATEMENT) {
+                    let mut q = Binds::new(Backend::Sqlite);
+                    let at = now();
+                    let rows: Vec<String> = part
+                        .iter()
+                        .map(|_| format!("({}, {})", q.bind(&at), q.bind(&self.user)))
+                        .collect();
+                    let sql = format!(
+                        "INSERT INTO po_numbers (taken_at, taken_by) VALUES {} RETURNING CAST(id AS TEXT)",
+                        rows.join(", ")
+                    );
+                    out.extend(parse(tx.fetch(&sql, &q.binds).await?)?);
+                }
+                out
             }
-        }
-    }
-
-    /// One PO within the drafting transaction, built from what was
-    /// written (no read back).
-    async fn create_po(
-        &self,
-        tx: &mut Tx,
-        draft: &PoDraft,
-    ) -> Result<(Option<PurchaseOrder>, Vec<Skipped>)> {
-        let b = self.source.backend;
-        let seq = self.next_number(tx).await?;
-        let number = po_number(seq);
-        let at = now();
-        let status = if draft.approval_reason.is_some() {
-            PoStatus::PendingApproval
-        } else {
-            PoStatus::Draft
-        };
-        // The header first: the product locks refer to it.
-        let insert_po = format!(
-            "INSERT INTO purchase_orders (po_number, seq, supplier_key, supplier_id, supplier_name, currency, \
-             total_cents, status, approval_reason, buyer, created_at, expected_delivery, updated_at) \
-             VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
-            self.p(1),
-            self.num(2, "BIGINT"),
-            self.p(3),
-            self.p(4),
-            self.p(5),
-            self.p(6),
-            self.num(7, "BIGINT"),
-            self.p(8),
-            self.p(9),
-            self.p(10),
-            self.p(11),
-            self.p(12),
-            self.p(13)
-        );
-        tx.exec(
-            &insert_po,
-            &[
-                Some(number.clone()),
-                Some(seq.to_string()),
-                Some(
-                    draft
-                        .supplier_id
-                        .clone()
-                        .unwrap_or_else(|| draft.supplier_name.clone()),
-                ),
-                draft.supplier_id.clone(),
-                Some(draft.supplier_name.clone()),
-                Some(draft.currency.clone()),
-                Some("0".into()),
-                Some(status.as_str().into()),
-                draft.approval_reason.clone(),
-                Some(self.user.clone()),
-                Some(at.clone()),
-                Some(draft.expected_delivery.clone()),
-                Some(at.clone()),
-            ],
-        )
-        .await?;
-        let take = match b {
-            Backend::Postgres => "INSERT INTO po_open_products (product_id, po_number) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            Backend::MySql => "INSERT IGNORE INTO po_open_products (product_id, po_number) VALUES (?, ?)",
-            Backend::Sqlite => "INSERT OR IGNORE INTO po_open_products (product_id, po_number) VALUES (?, ?)",
-        };
-        // In id order, so two drafters wait on each other instead of
-        // deadlocking.
-        let mut lines: Vec<&PoLine> = draft.lines.iter().collect();
-        lines.sort_by(|a, b| a.product_id.cmp(&b.product_id));
-        let mut kept = Vec::new();
-        let mut skipped = Vec::new();
-        for l in lines {
-            let taken = tx
-                .exec(take, &[Some(l.product_id.clone()), Some(number.clone())])
-                .await?;
-            if taken == 1 {
-                kept.push(l.clone());
-            } else {
-                let holder = tx
-                    .fetch(
-                        &format!(
-                            "SELECT {}, {} FROM po_open_products o JOIN purchase_orders p ON p.po_number = o.po_number WHERE o.product_id = {}",
-                            b.as_text("o.po_number"),
-                            b.as_text("p.status"),
-                            self.p(1)
-                        ),
-                        &[Some(l.product_id.clone())],
-                    )
-                    .await?;
-                let held = holder
-                    .first()
-                    .map(|r| {
-                        format!(
-                            "{} ({})",
-                            r.first().cloned().flatten().unwrap_or_default(),
-                            r.get(1).cloned().flatten().unwrap_or_default()
+            // MySQL has no RETURNING (MariaDB's is not MySQL's), and the ids
+            // of a multi-row insert are consecutive only in some lock modes:
+            // one insert per number.
+            Backend::MySql => {
+                let mut out = Vec::with_capacity(n);
+                for _ in 0..n {
+                    out.push(
+                        tx.insert_id(
+                            "INSERT INTO po_numbers (taken_at, taken_by) VALUES (?, ?)",
+                            &[Some(now()), Some(self.user.clone())],
                         )
-                    })
-                    .unwrap_or_else(|| "another PO".into());
-                skipped.push(Skipped {
-                    product_id: l.product_id.clone(),
-                    reason: format!("already on {held}"),
-                });
+                        .await?,
+                    );
+                }
+                out
             }
-        }
-        if kept.is_empty() {
-            // Nothing left to order from this supplier: no PO. The number
-            // is spent (numbers are never reused).
-            tx.exec(
-                &format!(
-                    "DELETE FROM purchase_orders WHERE po_number = {}",
-                    self.p(1)
-                ),
-                &[Some(number.clone())],
-            )
-            .await?;
-            return Ok((None, skipped));
-        }
-        let total_cents: i64 = kept.iter().map(|l| l.amount_cents).sum();
-        let insert_line = format!(
-            "INSERT INTO po_lines (po_number, line_no, product_id, product_name, qty_stock, stock_uom, qty_purchase, \
-             purchase_uom, pack, unit_price, amount_cents, lead_time_days, expected_delivery, suggested_qty, overridden) \
-             VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
-            self.p(1),
-            self.num(2, "INTEGER"),
-            self.p(3),
-            self.p(4),
-            self.num(5, "DOUBLE PRECISION"),
-            self.p(6),
-            self.num(7, "DOUBLE PRECISION"),
-            self.p(8),
-            self.num(9, "DOUBLE PRECISION"),
-            self.num(10, "DOUBLE PRECISION"),
-            self.num(11, "BIGINT"),
-            self.num(12, "DOUBLE PRECISION"),
-            self.p(13),
-            self.num(14, "DOUBLE PRECISION"),
-            self.num(15, "INTEGER")
-        );
-        let mut saved_lines = Vec::with_capacity(kept.len());
-        for (i, l) in kept.into_iter().enumerate() {
-            let l = PoLine {
-                line_no: i as u32 + 1,
-                ..l
-            };
-            tx.exec(
-                &insert_line,
-                &[
-                    Some(number.clone()),
-                    Some(l.line_no.to_string()),
-                    Some(l.product_id.clone()),
-                    l.product_name.clone(),
-                    Some(l.qty_stock.to_string()),
-                    l.stock_uom.clone(),
-                    Some(l.qty_purchase.to_string()),
-                    l.purchase_uom.clone(),
-                    Some(l.pack.to_string()),
-                    Some(l.unit_price.to_string()),
-                    Some(l.amount_cents.to_string()),
-                    Some(l.lead_time_days.to_string()),
-                    Some(l.expected_delivery.clone()),
-                    Some(l.suggested_qty.to_string()),
-                    Some(if l.overridden { "1" } else { "0" }.into()),
-                ],
-            )
-            .await?;
-            saved_lines.push(l);
-        }
-        // The approval reason was worked out on the draft's total; lines
-        // taken by another PO may have lowered it.
-        tx.exec(
-            &format!(
-                "UPDATE purchase_orders SET total_cents = {} WHERE po_number = {}",
-                self.num(1, "BIGINT"),
-                self.p(2)
-            ),
-            &[Some(total_cents.to_string()), Some(number.clone())],
-        )
-        .await?;
-        let products: Vec<&str> = saved_lines.iter().map(|l| l.product_id.as_str()).collect();
-        let (sql, binds) = audit_row(
-            b,
-            &self.user,
-            "po_drafted",
-            None,
-            format!(
-                "{number} {}: {} {} ({}){}",
-                draft.supplier_name,
-                cents_text(total_cents),
-                draft.currency,
-                products.join(", "),
-                draft
-                    .approval_reason
-                    .as_deref()
-                    .map(|r| format!("; needs approval: {r}"))
-                    .unwrap_or_default()
-            ),
-        );
-        tx.exec(&sql, &binds).await?;
-        let po = PurchaseOrder {
-            po_number: number,
-            supplier_id: draft.supplier_id.clone(),
-            supplier_name: draft.supplier_name.clone(),
-            currency: draft.currency.clone(),
-            total_cents,
-            status,
-            approval_reason: draft.approval_reason.clone(),
-            buyer: self.user.clone(),
-            created_at: at.clone(),
-            expected_delivery: draft.expected_delivery.clone(),
-            approved_by: None,
-            approved_at: None,
-            sent_at: None,
-            confirmation: None,
-            last_error: None,
-            claim: None,
-            claimed_at: None,
-            updated_at: at,
-            line_count: saved_lines.len(),
-            lines: saved_lines,
         };
-        Ok((Some(po), skipped))
+        if seqs.len() != n {
+            bail!(
+                "the PO number sequence gave {} numbers for {n} POs",
+                seqs.len()
+            );
+        }
+        seqs.sort_unstable();
+        Ok(seqs)
     }
 
     /// POs, newest first; only those of `status` when given.
@@ -920,26 +981,75 @@ impl Store {
     }
 
     /// Drafts within the threshold approved on sending, in one
-    /// transaction (each with its audit row); the numbers approved.
+    /// transaction (each with its audit row); the numbers approved. A
+    /// draft another workstation approved, sent or cancelled a moment ago
+    /// is left as it is. A few statements for all of them.
     pub async fn approve_drafts(&self, pos: &[PurchaseOrder]) -> Result<Vec<String>> {
+        let b = self.source.backend;
+        let within: Vec<&PurchaseOrder> =
+            pos.iter().filter(|p| p.approval_reason.is_none()).collect();
+        if within.is_empty() {
+            return Ok(Vec::new());
+        }
+        let at = now();
         let mut tx = self.source.begin().await?;
         let mut approved = Vec::new();
-        for po in pos.iter().filter(|p| p.approval_reason.is_none()) {
-            let sets = self.approval_sets();
-            if self
-                .transition_in(
-                    &mut tx,
-                    &po.po_number,
-                    &[PoStatus::Draft],
-                    PoStatus::Approved,
-                    &sets,
-                    "po_approved",
-                    approval_detail(po),
-                )
-                .await?
-            {
-                approved.push(po.po_number.clone());
-            }
+        for part in within.chunks(ROWS_PER_STATEMENT) {
+            let mut q = Binds::new(b);
+            let assign = format!(
+                "status = 'approved', updated_at = {}, approved_by = {}, approved_at = {}",
+                q.bind(&at),
+                q.bind(&self.user),
+                q.bind(&at)
+            );
+            let list = q.list(part.iter().map(|p| p.po_number.as_str()));
+            let these: std::collections::HashSet<String> = match b {
+                // The rows changed, said by the statement that changed them.
+                Backend::Postgres | Backend::Sqlite => {
+                    let sql = format!(
+                        "UPDATE purchase_orders SET {assign} WHERE status = 'draft' AND po_number IN ({list}) \
+                         RETURNING {}",
+                        b.as_text("po_number")
+                    );
+                    tx.fetch(&sql, &q.binds)
+                        .await?
+                        .into_iter()
+                        .filter_map(|r| r.into_iter().next().flatten())
+                        .collect()
+                }
+                // No RETURNING: the drafts are read and locked first.
+                Backend::MySql => {
+                    let mut r = Binds::new(b);
+                    let sql = format!(
+                        "SELECT po_number FROM purchase_orders WHERE status = 'draft' AND po_number IN ({}) FOR UPDATE",
+                        r.list(part.iter().map(|p| p.po_number.as_str()))
+                    );
+                    let drafts: std::collections::HashSet<String> = tx
+                        .fetch(&sql, &r.binds)
+                        .await?
+                        .into_iter()
+                        .filter_map(|r| r.into_iter().next().flatten())
+                        .collect();
+                    if !drafts.is_empty() {
+                        let sql = format!(
+                            "UPDATE purchase_orders SET {assign} WHERE status = 'draft' AND po_number IN ({list})"
+                        );
+                        tx.exec(&sql, &q.binds).await?;
+                    }
+                    drafts
+                }
+            };
+            let audit: Vec<(Option<&str>, String)> = part
+                .iter()
+                .filter(|p| these.contains(&p.po_number))
+                .map(|p| (None, approval_detail(p)))
+                .collect();
+            self.audit_many(&mut tx, "po_approved", &audit).await?;
+            approved.extend(
+                part.iter()
+                    .filter(|p| these.contains(&p.po_number))
+                    .map(|p| p.po_number.clone()),
+            );
         }
         tx.commit().await?;
         Ok(approved)
