@@ -57,7 +57,46 @@ struct Run {
     send: Duration,
 }
 
-async fn one_run(purchasing_url: String, plans: &[ProductPlan]) -> Run {
+/// What the runs leave behind (outboxes, SQLite files, databases), removed
+/// when the bench ends rather than between runs: on a file system without
+/// a journal (ext4 here) a file created within a few minutes of many
+/// deletions takes ext4's slow path past every recently freed inode, which
+/// made each run's 2,000 documents slower to create than the last one's
+/// (write 13 ms -> 280 ms per 500 files). BUYERDESK_BENCH_CLEAN_BETWEEN=1
+/// removes them after each run instead, to see that.
+#[derive(Default)]
+struct Leftovers {
+    dirs: Vec<tempfile::TempDir>,
+    databases: Vec<(Server, String, String)>,
+}
+
+impl Leftovers {
+    fn clean_between() -> bool {
+        std::env::var("BUYERDESK_BENCH_CLEAN_BETWEEN").is_ok_and(|v| v == "1")
+    }
+
+    fn keep_dir(&mut self, dir: tempfile::TempDir) {
+        if !Self::clean_between() {
+            self.dirs.push(dir);
+        }
+    }
+
+    async fn keep_database(&mut self, server: Server, admin: &str, name: String) {
+        if Self::clean_between() {
+            drop_database(server, admin, &name).await;
+        } else {
+            self.databases.push((server, admin.to_string(), name));
+        }
+    }
+
+    async fn remove(self) {
+        for (server, admin, name) in self.databases {
+            drop_database(server, &admin, &name).await;
+        }
+    }
+}
+
+async fn one_run(purchasing_url: String, plans: &[ProductPlan], left: &mut Leftovers) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let mut file = FileConfig::default();
     file.purchasing.url = Some(purchasing_url);
@@ -94,6 +133,7 @@ async fn one_run(purchasing_url: String, plans: &[ProductPlan]) -> Run {
         .count();
     assert_eq!(files, 2 * outcome.created.len());
     store.source.close().await;
+    left.keep_dir(dir);
     Run { draft, send }
 }
 
@@ -119,6 +159,14 @@ fn report(backend: &str, runs: &mut [Run], n: usize) {
 }
 
 fn main() {
+    // Where a batch's time went (claim, read, documents, finish) on
+    // stderr, e.g. RUST_LOG=buyerdesk::orders=debug.
+    if let Ok(filter) = std::env::var("RUST_LOG") {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+    }
     // `cargo bench` passes --bench; `cargo test --benches` passes nothing
     // and gets a quick run.
     let quick = !std::env::args().any(|a| a == "--bench");
@@ -132,6 +180,7 @@ fn main() {
     let backends = std::env::var("BUYERDESK_BENCH_BACKENDS")
         .unwrap_or_else(|_| "sqlite,postgres,mariadb".into());
     rt.block_on(async {
+        let mut left = Leftovers::default();
         for backend in backends.split(',').map(str::trim) {
             match backend {
                 "sqlite" => {
@@ -142,15 +191,19 @@ fn main() {
                             "sqlite://{}",
                             dir.path().join("purchasing.sqlite").display()
                         );
-                        sqlite.push(one_run(url, &plans).await);
+                        sqlite.push(one_run(url, &plans, &mut left).await);
+                        left.keep_dir(dir);
                     }
                     report("sqlite", &mut sqlite, n);
                 }
-                "postgres" => server_runs(Server::Postgres, &plans, runs, n).await,
-                "mariadb" | "mysql" => server_runs(Server::MariaDb, &plans, runs, n).await,
+                "postgres" => server_runs(Server::Postgres, &plans, runs, n, &mut left).await,
+                "mariadb" | "mysql" => {
+                    server_runs(Server::MariaDb, &plans, runs, n, &mut left).await
+                }
                 other => panic!("unknown backend {other:?} in BUYERDESK_BENCH_BACKENDS"),
             }
         }
+        left.remove().await;
     });
 }
 
@@ -160,10 +213,9 @@ enum Server {
     MariaDb,
 }
 
-/// `runs` runs against a server, each into a database of its own (created
-/// and dropped here); skipped with a line saying so when the server does
-/// not answer.
-async fn server_runs(server: Server, plans: &[ProductPlan], runs: usize, n: usize) {
+/// The admin URL of a server (`var` or the default), its label, and the
+/// variable naming it.
+fn admin_url(server: Server) -> (&'static str, &'static str, String) {
     let (label, var, default) = match server {
         Server::Postgres => (
             "postgres",
@@ -176,41 +228,60 @@ async fn server_runs(server: Server, plans: &[ProductPlan], runs: usize, n: usiz
             "mysql://root@127.0.0.1:3306/mysql",
         ),
     };
-    let admin = std::env::var(var).unwrap_or_else(|_| default.into());
-    let admin_sql = |sql: String| {
-        let admin = admin.clone();
-        async move {
-            match server {
-                Server::Postgres => {
-                    let mut c = sqlx::PgConnection::connect(&admin).await?;
-                    c.execute(sql.as_str()).await.map(|_| ())
-                }
-                Server::MariaDb => {
-                    let mut c = sqlx::MySqlConnection::connect(&admin).await?;
-                    c.execute(sql.as_str()).await.map(|_| ())
-                }
-            }
+    (
+        label,
+        var,
+        std::env::var(var).unwrap_or_else(|_| default.into()),
+    )
+}
+
+/// One statement on a fresh connection to the server's admin database.
+async fn admin_sql(server: Server, admin: &str, sql: &str) -> Result<(), sqlx::Error> {
+    match server {
+        Server::Postgres => {
+            let mut c = sqlx::PgConnection::connect(admin).await?;
+            c.execute(sql).await.map(|_| ())
         }
+        Server::MariaDb => {
+            let mut c = sqlx::MySqlConnection::connect(admin).await?;
+            c.execute(sql).await.map(|_| ())
+        }
+    }
+}
+
+async fn drop_database(server: Server, admin: &str, name: &str) {
+    let sql = match server {
+        Server::Postgres => format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+        Server::MariaDb => format!("DROP DATABASE IF EXISTS {name}"),
     };
-    if admin_sql("SELECT 1".into()).await.is_err() {
+    admin_sql(server, admin, &sql).await.unwrap();
+}
+
+/// `runs` runs against a server, each into a database of its own;
+/// skipped with a line saying so when the server does not answer.
+async fn server_runs(
+    server: Server,
+    plans: &[ProductPlan],
+    runs: usize,
+    n: usize,
+    left: &mut Leftovers,
+) {
+    let (label, var, admin) = admin_url(server);
+    if admin_sql(server, &admin, "SELECT 1").await.is_err() {
         println!("{label:<10} SKIPPED: no server at {var}");
         return;
     }
     let mut out = Vec::new();
     for i in 0..runs {
         let name = format!("buyerdesk_bench_orders_{}_{i}", std::process::id());
-        admin_sql(format!("DROP DATABASE IF EXISTS {name}"))
+        drop_database(server, &admin, &name).await;
+        admin_sql(server, &admin, &format!("CREATE DATABASE {name}"))
             .await
             .unwrap();
-        admin_sql(format!("CREATE DATABASE {name}")).await.unwrap();
         let mut u = url::Url::parse(&admin).unwrap();
         u.set_path(&name);
-        out.push(one_run(u.to_string(), plans).await);
-        let drop = match server {
-            Server::Postgres => format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-            Server::MariaDb => format!("DROP DATABASE IF EXISTS {name}"),
-        };
-        admin_sql(drop).await.unwrap();
+        out.push(one_run(u.to_string(), plans, left).await);
+        left.keep_database(server, &admin, name).await;
     }
     report(label, &mut out, n);
 }

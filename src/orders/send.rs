@@ -540,7 +540,9 @@ impl Sender {
             .iter()
             .map(|p| (p.po_number.clone(), self.channel(p).describe()))
             .collect();
+        let started = std::time::Instant::now();
         let claimed = self.store.claim_batch(&wanted, &self.claim).await?;
+        let claim_time = started.elapsed();
         let ids: std::collections::HashMap<String, i64> = claimed.into_iter().collect();
         let mut results = Vec::new();
         for p in pos.iter().filter(|p| !ids.contains_key(&p.po_number)) {
@@ -554,7 +556,7 @@ impl Sender {
             return Ok(results);
         }
         self.in_flight.lock().unwrap().extend(ids.keys().cloned());
-        let outcome = self.write_claimed(&ids, progress).await;
+        let outcome = self.write_claimed(&ids, progress, claim_time).await;
         {
             let mut in_flight = self.in_flight.lock().unwrap();
             for n in ids.keys() {
@@ -569,7 +571,9 @@ impl Sender {
         &self,
         ids: &std::collections::HashMap<String, i64>,
         progress: &(dyn Fn(Progress) + Send + Sync),
+        claim_time: Duration,
     ) -> Result<Vec<(String, Result<SendOutcome>)>> {
+        let started = std::time::Instant::now();
         let mut pos: Vec<PurchaseOrder> = self
             .store
             .claimed_pos(&self.claim)
@@ -599,9 +603,12 @@ impl Sender {
             });
             channels.push(channel.describe());
         }
+        let read_time = started.elapsed();
+        let started = std::time::Instant::now();
         let written = tokio::task::spawn_blocking(move || write_documents(docs))
             .await
             .map_err(|e| anyhow!("the file channel failed: {e}"))?;
+        let write_time = started.elapsed();
         let outcomes: Vec<crate::orders::store::BatchOutcome> = pos
             .iter()
             .zip(written)
@@ -612,7 +619,16 @@ impl Sender {
             let outcome = if r.is_ok() { "ok" } else { "rejected" };
             tracing::info!(po = %n, attempt = 1, outcome, "send attempt (batch)");
         }
+        let started = std::time::Instant::now();
         let lost = self.store.finish_batch(&self.claim, &outcomes).await?;
+        tracing::debug!(
+            pos = outcomes.len(),
+            claim_ms = claim_time.as_secs_f64() * 1e3,
+            read_and_build_ms = read_time.as_secs_f64() * 1e3,
+            write_ms = write_time.as_secs_f64() * 1e3,
+            finish_ms = started.elapsed().as_secs_f64() * 1e3,
+            "file batch sent"
+        );
         Ok(outcomes
             .into_iter()
             .map(|(n, _, channel, r)| {
@@ -658,6 +674,7 @@ struct PoDocuments {
 fn write_documents(docs: Vec<PoDocuments>) -> Vec<Result<String, String>> {
     use std::io::Write;
     let pid = std::process::id();
+    let started = std::time::Instant::now();
     let mut results: Vec<Result<String, String>> = Vec::with_capacity(docs.len());
     let mut temps: Vec<Option<[(PathBuf, PathBuf); 2]>> = Vec::with_capacity(docs.len());
     let mut folders: Vec<PathBuf> = Vec::new();
@@ -706,6 +723,8 @@ fn write_documents(docs: Vec<PoDocuments>) -> Vec<Result<String, String>> {
             }
         }
     }
+    let write_time = started.elapsed();
+    let started = std::time::Instant::now();
     // Every temporary file's content on disk before any final name exists.
     let mut unsynced: Vec<PathBuf> = Vec::new();
     for f in &folders {
@@ -714,6 +733,8 @@ fn write_documents(docs: Vec<PoDocuments>) -> Vec<Result<String, String>> {
             unsynced.push(f.clone());
         }
     }
+    let sync_time = started.elapsed();
+    let started = std::time::Instant::now();
     for ((d, pair), result) in docs.iter().zip(&temps).zip(results.iter_mut()) {
         let Some(pair) = pair else { continue };
         if folders_contains(&unsynced, &d.outbox) {
@@ -746,12 +767,22 @@ fn write_documents(docs: Vec<PoDocuments>) -> Vec<Result<String, String>> {
             }
         };
     }
+    let rename_time = started.elapsed();
+    let started = std::time::Instant::now();
     // The renames survive a crash once the folders are synced.
     for f in &folders {
         if let Ok(dir) = std::fs::File::open(f) {
             let _ = dir.sync_all();
         }
     }
+    tracing::debug!(
+        files = 2 * docs.len(),
+        write_ms = write_time.as_secs_f64() * 1e3,
+        sync_ms = sync_time.as_secs_f64() * 1e3,
+        rename_ms = rename_time.as_secs_f64() * 1e3,
+        folder_sync_ms = started.elapsed().as_secs_f64() * 1e3,
+        "documents written"
+    );
     results
 }
 
