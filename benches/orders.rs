@@ -9,7 +9,9 @@
 //!     cargo bench --bench orders
 //!     BUYERDESK_BENCH_BACKENDS=postgres cargo bench --bench orders
 //!
-//! BUYERDESK_BENCH_SUPPLIERS changes the number of suppliers.
+//! BUYERDESK_BENCH_SUPPLIERS changes the number of suppliers,
+//! BUYERDESK_BENCH_RUNS the runs per backend (3). RUST_LOG=buyerdesk::orders::send=debug
+//! prints where each batch's time went.
 
 use std::time::{Duration, Instant};
 
@@ -176,7 +178,14 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let runs = if quick { 1 } else { 3 };
+    let runs = if quick {
+        1
+    } else {
+        std::env::var("BUYERDESK_BENCH_RUNS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(3)
+    };
     let backends = std::env::var("BUYERDESK_BENCH_BACKENDS")
         .unwrap_or_else(|_| "sqlite,postgres,mariadb".into());
     rt.block_on(async {
