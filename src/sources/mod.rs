@@ -278,7 +278,7 @@ impl Source {
                         }
                         // A new database file is its owner's only (SQLite's
                         // journals take the database file's permissions).
-                        if !file.exists() && file.as_os_str() != ":memory:" {
+                        if !file.exists() && !is_in_memory_sqlite(&file) {
                             let mut options = std::fs::OpenOptions::new();
                             options.write(true).create_new(true);
                             #[cfg(unix)]
@@ -814,6 +814,16 @@ impl Source {
     }
 }
 
+/// An SQLite "file name" that is no file: `:memory:`, what sqlx turns
+/// `sqlite::memory:` into (`file:sqlx-in-memory-N`, opened as a URI), or
+/// a URI asking for memory (`mode=memory`).
+fn is_in_memory_sqlite(file: &std::path::Path) -> bool {
+    let name = file.to_string_lossy();
+    name == ":memory:"
+        || name.starts_with("file:sqlx-in-memory-")
+        || (name.starts_with("file:") && name.contains("mode=memory"))
+}
+
 impl Tx {
     /// Runs a statement with text parameters (NULL for `None`); the number
     /// of rows it changed.
@@ -892,5 +902,34 @@ impl Tx {
         source
             .timed(async { with_tx!(inner, t => t.commit().await) })
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_in_memory_sqlite;
+    use sqlx::sqlite::SqliteConnectOptions;
+    use std::str::FromStr;
+
+    /// The name sqlx gives an in-memory database is no file to create
+    /// (it once left an empty `file:sqlx-in-memory-N` in the working
+    /// folder); a real path is.
+    #[test]
+    fn in_memory_sqlite_is_not_taken_for_a_file() {
+        for url in ["sqlite::memory:", "sqlite://:memory:"] {
+            let opts = SqliteConnectOptions::from_str(url).unwrap();
+            assert!(
+                is_in_memory_sqlite(opts.get_filename()),
+                "{url}: {}",
+                opts.get_filename().display()
+            );
+        }
+        assert!(is_in_memory_sqlite(std::path::Path::new(
+            "file:plans?mode=memory&cache=shared"
+        )));
+        for url in ["sqlite://purchasing.sqlite", "sqlite:///tmp/x/memory.db"] {
+            let opts = SqliteConnectOptions::from_str(url).unwrap();
+            assert!(!is_in_memory_sqlite(opts.get_filename()), "{url}");
+        }
     }
 }
