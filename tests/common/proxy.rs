@@ -34,6 +34,9 @@ struct Shared {
     generation: watch::Sender<u64>,
     /// Bytes forwarded from the server to the client so far.
     bytes_down: AtomicU64,
+    /// `down_after`: once `bytes_down` has passed this, the next chunk
+    /// from the server is not forwarded and the server goes down.
+    cut_at: AtomicU64,
     open: AtomicUsize,
     accepted: AtomicUsize,
 }
@@ -55,6 +58,7 @@ impl Proxy {
             mode: watch::channel(Mode::Pass).0,
             generation: watch::channel(0).0,
             bytes_down: AtomicU64::new(0),
+            cut_at: AtomicU64::new(u64::MAX),
             open: AtomicUsize::new(0),
             accepted: AtomicUsize::new(0),
         });
@@ -125,8 +129,16 @@ impl Proxy {
 
     /// The server goes away: new connections refused, open ones killed.
     pub fn down(&self) {
-        self.set(Mode::Refuse);
-        self.drop_all();
+        self.shared.down();
+    }
+
+    /// The server goes away (as `down`) in the middle of an answer: once
+    /// more than `bytes` have come down from now, the next chunk from the
+    /// server is not forwarded. The proxy cuts by itself, so the cut falls
+    /// there however late the test's own task gets to run.
+    pub fn down_after(&self, bytes: u64) {
+        let at = self.bytes_down() + bytes;
+        self.shared.cut_at.store(at, Ordering::SeqCst);
     }
 
     /// Bytes forwarded from the server to buyerdesk so far.
@@ -142,6 +154,14 @@ impl Proxy {
     /// Connections accepted so far (refused ones included).
     pub fn accepted(&self) -> usize {
         self.shared.accepted.load(Ordering::SeqCst)
+    }
+}
+
+impl Shared {
+    fn down(&self) {
+        self.cut_at.store(u64::MAX, Ordering::SeqCst);
+        self.mode.send_replace(Mode::Refuse);
+        self.generation.send_modify(|g| *g += 1);
     }
 }
 
@@ -205,6 +225,10 @@ async fn pipe(
                     }
                 }
             }
+        }
+        if down && s.bytes_down.load(Ordering::SeqCst) > s.cut_at.load(Ordering::SeqCst) {
+            s.down();
+            return;
         }
         if to.write_all(&buf[..n]).await.is_err() {
             return;
