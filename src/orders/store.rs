@@ -398,39 +398,38 @@ impl Store {
         };
         // The headers first: the product locks refer to them. The total is
         // the draft's; lowered below where another PO holds a product.
-        let all: Vec<usize> = (0..drafts.len()).collect();
-        for part in all.chunks(ROWS_PER_STATEMENT) {
-            let mut q = Binds::new(b);
-            let rows: Vec<String> = part
-                .iter()
-                .map(|&i| {
-                    let d = &drafts[i];
-                    let key = d.supplier_id.as_deref().unwrap_or(&d.supplier_name);
-                    let values = [
-                        q.bind(&numbers[i]),
-                        q.bind_num(&seqs[i].to_string(), "BIGINT"),
-                        q.bind(key),
-                        q.bind_opt(d.supplier_id.as_deref()),
-                        q.bind(&d.supplier_name),
-                        q.bind(&d.currency),
-                        q.bind_num(&d.total_cents.to_string(), "BIGINT"),
-                        q.bind(status_of(d).as_str()),
-                        q.bind_opt(d.approval_reason.as_deref()),
-                        q.bind(&self.user),
-                        q.bind(&at),
-                        q.bind(&d.expected_delivery),
-                        q.bind(&at),
-                    ];
-                    format!("({})", values.join(", "))
-                })
-                .collect();
-            let sql = format!(
-                "INSERT INTO purchase_orders (po_number, seq, supplier_key, supplier_id, supplier_name, currency, \
-                 total_cents, status, approval_reason, buyer, created_at, expected_delivery, updated_at) VALUES {}",
-                rows.join(", ")
-            );
-            tx.exec(&sql, &q.binds).await?;
-        }
+        let heads: Vec<(&PoDraft, &String, i64)> = drafts
+            .iter()
+            .zip(&numbers)
+            .zip(&seqs)
+            .map(|((d, n), &seq)| (d, n, seq))
+            .collect();
+        self.insert_rows(
+            &mut tx,
+            "INSERT INTO purchase_orders (po_number, seq, supplier_key, supplier_id, supplier_name, currency, \
+             total_cents, status, approval_reason, buyer, created_at, expected_delivery, updated_at)",
+            "",
+            &heads,
+            |q, &(d, number, seq)| {
+                let key = d.supplier_id.as_deref().unwrap_or(&d.supplier_name);
+                vec![
+                    q.bind(number),
+                    q.bind_num(&seq.to_string(), "BIGINT"),
+                    q.bind(key),
+                    q.bind_opt(d.supplier_id.as_deref()),
+                    q.bind(&d.supplier_name),
+                    q.bind(&d.currency),
+                    q.bind_num(&d.total_cents.to_string(), "BIGINT"),
+                    q.bind(status_of(d).as_str()),
+                    q.bind_opt(d.approval_reason.as_deref()),
+                    q.bind(&self.user),
+                    q.bind(&at),
+                    q.bind(&d.expected_delivery),
+                    q.bind(&at),
+                ]
+            },
+        )
+        .await?;
         // Every product of the transaction in id order: two drafters take
         // them in the same order, so they wait on each other instead of
         // deadlocking. A product another open PO holds is not taken.
@@ -449,18 +448,14 @@ impl Store {
             Backend::MySql => ("INSERT IGNORE INTO", ""),
             Backend::Sqlite => ("INSERT OR IGNORE INTO", ""),
         };
-        for part in wanted.chunks(ROWS_PER_STATEMENT) {
-            let mut q = Binds::new(b);
-            let rows: Vec<String> = part
-                .iter()
-                .map(|(product, number)| format!("({}, {})", q.bind(product), q.bind(number)))
-                .collect();
-            let sql = format!(
-                "{take} po_open_products (product_id, po_number) VALUES {}{take_end}",
-                rows.join(", ")
-            );
-            tx.exec(&sql, &q.binds).await?;
-        }
+        self.insert_rows(
+            &mut tx,
+            &format!("{take} po_open_products (product_id, po_number)"),
+            take_end,
+            &wanted,
+            |q, (product, number)| vec![q.bind(product), q.bind(number)],
+        )
+        .await?;
         // Who holds each product now: one of these POs, or another one
         // (named in the reason when this transaction can see it).
         let mut holders: HashMap<String, (String, String)> = HashMap::new();
@@ -566,39 +561,33 @@ impl Store {
             .iter()
             .flat_map(|po| po.lines.iter().map(move |l| (po.po_number.as_str(), l)))
             .collect();
-        for part in lines.chunks(ROWS_PER_STATEMENT) {
-            let mut q = Binds::new(b);
-            let rows: Vec<String> = part
-                .iter()
-                .map(|(number, l)| {
-                    let values = [
-                        q.bind(number),
-                        q.bind_num(&l.line_no.to_string(), "INTEGER"),
-                        q.bind(&l.product_id),
-                        q.bind_opt(l.product_name.as_deref()),
-                        q.bind_num(&l.qty_stock.to_string(), "DOUBLE PRECISION"),
-                        q.bind_opt(l.stock_uom.as_deref()),
-                        q.bind_num(&l.qty_purchase.to_string(), "DOUBLE PRECISION"),
-                        q.bind_opt(l.purchase_uom.as_deref()),
-                        q.bind_num(&l.pack.to_string(), "DOUBLE PRECISION"),
-                        q.bind_num(&l.unit_price.to_string(), "DOUBLE PRECISION"),
-                        q.bind_num(&l.amount_cents.to_string(), "BIGINT"),
-                        q.bind_num(&l.lead_time_days.to_string(), "DOUBLE PRECISION"),
-                        q.bind(&l.expected_delivery),
-                        q.bind_num(&l.suggested_qty.to_string(), "DOUBLE PRECISION"),
-                        q.bind_num(if l.overridden { "1" } else { "0" }, "INTEGER"),
-                    ];
-                    format!("({})", values.join(", "))
-                })
-                .collect();
-            let sql = format!(
-                "INSERT INTO po_lines (po_number, line_no, product_id, product_name, qty_stock, stock_uom, qty_purchase, \
-                 purchase_uom, pack, unit_price, amount_cents, lead_time_days, expected_delivery, suggested_qty, overridden) \
-                 VALUES {}",
-                rows.join(", ")
-            );
-            tx.exec(&sql, &q.binds).await?;
-        }
+        self.insert_rows(
+            &mut tx,
+            "INSERT INTO po_lines (po_number, line_no, product_id, product_name, qty_stock, stock_uom, qty_purchase, \
+             purchase_uom, pack, unit_price, amount_cents, lead_time_days, expected_delivery, suggested_qty, overridden)",
+            "",
+            &lines,
+            |q, (number, l)| {
+                vec![
+                    q.bind(number),
+                    q.bind_num(&l.line_no.to_string(), "INTEGER"),
+                    q.bind(&l.product_id),
+                    q.bind_opt(l.product_name.as_deref()),
+                    q.bind_num(&l.qty_stock.to_string(), "DOUBLE PRECISION"),
+                    q.bind_opt(l.stock_uom.as_deref()),
+                    q.bind_num(&l.qty_purchase.to_string(), "DOUBLE PRECISION"),
+                    q.bind_opt(l.purchase_uom.as_deref()),
+                    q.bind_num(&l.pack.to_string(), "DOUBLE PRECISION"),
+                    q.bind_num(&l.unit_price.to_string(), "DOUBLE PRECISION"),
+                    q.bind_num(&l.amount_cents.to_string(), "BIGINT"),
+                    q.bind_num(&l.lead_time_days.to_string(), "DOUBLE PRECISION"),
+                    q.bind(&l.expected_delivery),
+                    q.bind_num(&l.suggested_qty.to_string(), "DOUBLE PRECISION"),
+                    q.bind_num(if l.overridden { "1" } else { "0" }, "INTEGER"),
+                ]
+            },
+        )
+        .await?;
         let audit: Vec<(Option<&str>, String)> = created
             .iter()
             .map(|po| {
@@ -620,9 +609,7 @@ impl Store {
                 )
             })
             .collect();
-        for part in audit.chunks(ROWS_PER_STATEMENT) {
-            self.audit_many(&mut tx, "po_drafted", part).await?;
-        }
+        self.audit_many(&mut tx, "po_drafted", &audit).await?;
         tx.commit().await?;
         for po in &created {
             tracing::info!(po = %po.po_number, supplier = %po.supplier_name, lines = po.line_count, "PO drafted");
@@ -1095,26 +1082,24 @@ impl Store {
             tx.commit().await?;
             return Ok(Vec::new());
         }
-        let mut q = Binds::new(b);
-        let rows: Vec<String> = claimed
-            .iter()
-            .map(|(number, channel)| {
-                format!(
-                    "({}, {}, {}, {}, {}, {}, 'started')",
+        self.insert_rows(
+            &mut tx,
+            "INSERT INTO po_send_attempts (po_number, attempt, at, user_name, claim, channel, outcome)",
+            "",
+            &claimed,
+            |q, (number, channel)| {
+                vec![
                     q.bind(number),
                     q.bind_num("1", "INTEGER"),
                     q.bind(&at),
                     q.bind(&self.user),
                     q.bind(claim),
-                    q.bind(channel)
-                )
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO po_send_attempts (po_number, attempt, at, user_name, claim, channel, outcome) VALUES {}",
-            rows.join(", ")
-        );
-        tx.exec(&sql, &q.binds).await?;
+                    q.bind(channel),
+                    "'started'".to_string(),
+                ]
+            },
+        )
+        .await?;
         let mut q = Binds::new(b);
         let sql = format!(
             "SELECT {}, po_number FROM po_send_attempts \
@@ -1177,7 +1162,31 @@ impl Store {
             .collect())
     }
 
-    /// Audit rows, one statement: (product, detail) each.
+    /// Inserts one row per item, `ROWS_PER_STATEMENT` rows a statement:
+    /// `head` is "INSERT ... INTO t (cols)", `tail` what follows the values
+    /// (" ON CONFLICT DO NOTHING" or ""), `row` binds an item's values and
+    /// gives their placeholders.
+    async fn insert_rows<T>(
+        &self,
+        tx: &mut Tx,
+        head: &str,
+        tail: &str,
+        items: &[T],
+        mut row: impl FnMut(&mut Binds, &T) -> Vec<String>,
+    ) -> Result<()> {
+        for part in items.chunks(ROWS_PER_STATEMENT) {
+            let mut q = Binds::new(self.source.backend);
+            let rows: Vec<String> = part
+                .iter()
+                .map(|item| format!("({})", row(&mut q, item).join(", ")))
+                .collect();
+            let sql = format!("{head} VALUES {}{tail}", rows.join(", "));
+            tx.exec(&sql, &q.binds).await?;
+        }
+        Ok(())
+    }
+
+    /// Audit rows, as few statements as it takes: (product, detail) each.
     async fn audit_many(
         &self,
         tx: &mut Tx,
@@ -1188,26 +1197,22 @@ impl Store {
             return Ok(());
         }
         let at = now();
-        let mut q = Binds::new(self.source.backend);
-        let values: Vec<String> = rows
-            .iter()
-            .map(|(product, detail)| {
-                format!(
-                    "({}, {}, {}, {}, {})",
+        self.insert_rows(
+            tx,
+            "INSERT INTO audit_log (at, user_name, action, product_id, detail)",
+            "",
+            rows,
+            |q, (product, detail)| {
+                vec![
                     q.bind(&at),
                     q.bind(&self.user),
                     q.bind(action),
                     q.bind_opt(*product),
-                    q.bind(detail)
-                )
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO audit_log (at, user_name, action, product_id, detail) VALUES {}",
-            values.join(", ")
-        );
-        tx.exec(&sql, &q.binds).await?;
-        Ok(())
+                    q.bind(detail),
+                ]
+            },
+        )
+        .await
     }
 
     /// The POs `claim` is sending, with their lines (two queries).
