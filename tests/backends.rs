@@ -561,3 +561,112 @@ async fn postgres_query_overrides() {
 async fn mariadb_query_overrides() {
     query_overrides("mariadb_query_overrides", Db::MySql).await;
 }
+
+/// PostgreSQL fingerprints a table by its rows' versions (`xmin`), which
+/// costs no column read: the same rows give the same fingerprint, and any
+/// insert, update or delete gives another, even one that leaves the values
+/// as they were (a row deleted and inserted again). A configured query has
+/// no row versions: it is fingerprinted by the rows' values.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_fingerprints_follow_row_versions() {
+    let test = "postgres_fingerprints_follow_row_versions";
+    let Some(mut setup) = Setup::new(test, [Db::Postgres; 4]).await else {
+        return;
+    };
+    demo::seed(&setup.admin_config, 20, 7, false, false)
+        .await
+        .unwrap();
+    let open = |config: buyerdesk::config::Config| async move {
+        let source = buyerdesk::sources::connect_source(&config, SourceKind::Supplier)
+            .await
+            .unwrap();
+        buyerdesk::sources::supplier::SupplierSource::open(source)
+            .await
+            .unwrap()
+    };
+    let supplier = open(setup.config.clone()).await;
+    let fingerprint = || async { supplier.fingerprint().await.unwrap().expect("PostgreSQL") };
+    let rows = |f: &str| -> usize {
+        let (count, _) = f.rsplit_once(' ').unwrap().1.split_once(':').unwrap();
+        count.parse().unwrap()
+    };
+    let first = fingerprint().await;
+    assert!(first.starts_with("version "), "{test}: {first}");
+    let n = rows(&first);
+    assert!(n >= 20, "{test}: {first}");
+    assert_eq!(fingerprint().await, first, "{test}: nothing changed");
+
+    let writer = Source::connect(
+        &setup.admin_config.resolve(SourceKind::Supplier).unwrap(),
+        Access::ReadWrite,
+    )
+    .await
+    .unwrap();
+    let steps = [
+        (
+            "one price changed",
+            "UPDATE suppliers SET unit_price = unit_price + 1 WHERE product_id = 'PROD-001'",
+        ),
+        (
+            "a row deleted and inserted again as it was",
+            "WITH gone AS (DELETE FROM suppliers WHERE product_id = 'PROD-002' RETURNING *) \
+             INSERT INTO suppliers SELECT * FROM gone",
+        ),
+        (
+            "an update that writes the same value (read once more)",
+            "UPDATE suppliers SET moq = moq WHERE product_id = 'PROD-003'",
+        ),
+    ];
+    let mut last = first;
+    for (what, sql) in steps {
+        writer.execute(sql).await.unwrap();
+        let now = fingerprint().await;
+        assert!(now.starts_with("version "), "{test}: {what}: {now}");
+        assert_eq!(rows(&now), n, "{test}: {what}");
+        assert_ne!(now, last, "{test}: {what}");
+        assert_eq!(fingerprint().await, now, "{test}: {what}, then nothing");
+        last = now;
+    }
+    writer
+        .execute("DELETE FROM suppliers WHERE product_id = (SELECT MIN(product_id) FROM suppliers)")
+        .await
+        .unwrap();
+    let now = fingerprint().await;
+    assert!(rows(&now) < n, "{test}: a row deleted: {now}");
+
+    // Through a configured query: the values.
+    setup.config.file.supplier.query =
+        Some("SELECT product_id, supplier_name, unit_price, moq, lead_time FROM suppliers".into());
+    let queried = open(setup.config.clone()).await;
+    let by_values = queried.fingerprint().await.unwrap().expect("PostgreSQL");
+    assert!(by_values.starts_with("record "), "{test}: {by_values}");
+    assert_eq!(rows(&by_values), rows(&now), "{test}: {by_values}");
+    writer
+        .execute("UPDATE suppliers SET moq = moq WHERE product_id = (SELECT MAX(product_id) FROM suppliers)")
+        .await
+        .unwrap();
+    assert_eq!(
+        queried.fingerprint().await.unwrap().expect("PostgreSQL"),
+        by_values,
+        "{test}: the same values through a query"
+    );
+
+    // A view by the table's name has no row versions either: PostgreSQL
+    // refuses `xmin`, and the values are fingerprinted instead.
+    writer
+        .execute("ALTER TABLE suppliers RENAME TO supplier_rows")
+        .await
+        .unwrap();
+    writer
+        .execute("CREATE VIEW suppliers AS SELECT * FROM supplier_rows")
+        .await
+        .unwrap();
+    setup.admin_config.file.supplier.query = None;
+    let viewed = open(setup.admin_config.clone()).await;
+    let through_view = viewed.fingerprint().await.unwrap().expect("PostgreSQL");
+    assert!(
+        through_view.starts_with("record "),
+        "{test}: {through_view}"
+    );
+    assert_eq!(rows(&through_view), rows(&now), "{test}: {through_view}");
+}

@@ -114,7 +114,7 @@ impl InventorySource {
     pub async fn fingerprint(&self) -> Result<Option<String>> {
         let cols = self.columns();
         let sql = select_text(self.source.backend, &self.shape, &cols, None);
-        self.source.fingerprint(&self.shape.from, &sql, &cols).await
+        self.source.fingerprint(&self.shape, &sql, &cols).await
     }
 
     /// The rows of the SELECT with `clause` (WHERE ...) and its binds.

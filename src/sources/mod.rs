@@ -167,6 +167,9 @@ pub struct Source {
     /// PostgreSQL refused to hash rows as records (before version 14, or a
     /// column type without a hash): fingerprints hash their text instead.
     record_hash_refused: Arc<std::sync::atomic::AtomicBool>,
+    /// PostgreSQL refused the row-version fingerprint (a foreign table,
+    /// say): fingerprints hash the rows' values instead.
+    row_version_refused: Arc<std::sync::atomic::AtomicBool>,
     /// The file the direct SQLite reader opens (read-only sources on an
     /// SQLite file only).
     sqlite_file: Option<Arc<bulk::SqliteFile>>,
@@ -315,6 +318,7 @@ impl Source {
             })??;
         Ok(Source {
             record_hash_refused: Default::default(),
+            row_version_refused: Default::default(),
             kind,
             backend,
             pool,
@@ -384,24 +388,60 @@ impl Source {
     }
 
     /// A summary of the rows that `sql` (a SELECT as text of `columns`
-    /// from `from`, no binds) returns, computed by the database without
-    /// sending them: how many, and the sum of a 64-bit hash of each row.
-    /// The same summary means the same rows (a change goes unseen only when
-    /// the hashes of the changed rows happen to sum to the same, about 1 in
-    /// 2^64), so a refresh skips reading and planning a source that did not
-    /// change. `None` on SQLite, which has no hash function to do it with.
+    /// from `shape`, no binds) returns, computed by the database without
+    /// sending them, so that a refresh skips reading and planning a source
+    /// that did not change. `None` on SQLite, which has no hash function to
+    /// do it with.
+    ///
+    /// On a PostgreSQL table it is the rows' versions: how many rows, and
+    /// the sum of a 64-bit hash of each row's `xmin` (the transaction that
+    /// wrote that version of the row). Every insert, update or delete
+    /// leaves rows with a new `xmin`, the same on a replica as on the
+    /// primary, so a change goes unseen only when the hashes happen to sum
+    /// to the same (about 1 in 2^64). An update that writes the same values
+    /// is seen as a change too: the source is read once more, nothing else.
+    /// It reads no column, which makes it 3 - 4 times cheaper than hashing
+    /// the rows' values (docs/BENCHMARKS.md).
+    ///
+    /// Elsewhere (a configured query or view, a foreign table, PostgreSQL
+    /// that refuses the version, MySQL/MariaDB), it is the rows' values:
+    /// how many, and the sum of a 64-bit hash of each row. The same summary
+    /// means the same rows, to the same odds.
     pub async fn fingerprint(
         &self,
-        from: &str,
+        shape: &TableShape,
         sql: &str,
         columns: &[&str],
     ) -> Result<Option<String>> {
         use std::sync::atomic::Ordering;
+        let from = shape.from.as_str();
         let first = |rows: TextRows| {
             rows.into_iter()
                 .next()
                 .and_then(|r| r.into_iter().next().flatten())
         };
+        if self.backend == Backend::Postgres
+            && shape.is_table()
+            && !self.row_version_refused.load(Ordering::Relaxed)
+        {
+            // age(xmin) is the transaction's distance from the newest one,
+            // which moves between two fingerprints; less the distance of
+            // the first normal transaction id (3), it is the row's own
+            // (modulo 2^32: far apart, it shifts, and the source is read
+            // once more).
+            let query = format!(
+                "SELECT CAST(COUNT(*) AS TEXT) || ':' || CAST(COALESCE(SUM(\
+                 hashint8extended(CAST(age(xmin) AS BIGINT) \
+                 - CAST(age(CAST('3' AS xid)) AS BIGINT), 0)), 0) AS TEXT) FROM {from}"
+            );
+            match self.fetch_text(&query, &[]).await {
+                Ok(rows) => return Ok(first(rows).map(|f| format!("version {f}"))),
+                Err(e) => {
+                    tracing::info!("fingerprints hash values instead of row versions: {e:#}");
+                    self.row_version_refused.store(true, Ordering::Relaxed);
+                }
+            }
+        }
         if self.backend == Backend::Postgres && !self.record_hash_refused.load(Ordering::Relaxed) {
             // PostgreSQL 14+ hashes the columns as they are stored, which
             // costs half of writing them as text (numbers especially).
@@ -444,7 +484,9 @@ impl Source {
         match self.fetch_text(&query, &[]).await {
             Ok(rows) => Ok(first(rows)),
             Err(e) => {
-                // Not the record hash then, but the source: try it again.
+                // Not the row versions or the record hash then, but the
+                // source: try them again.
+                self.row_version_refused.store(false, Ordering::Relaxed);
                 self.record_hash_refused.store(false, Ordering::Relaxed);
                 Err(e)
             }
@@ -581,6 +623,11 @@ pub struct TableShape {
 impl TableShape {
     pub fn has(&self, column: &str) -> bool {
         self.present.contains(column)
+    }
+
+    /// Whether the rows come straight from the table (no configured query).
+    pub fn is_table(&self) -> bool {
+        self.from == self.table
     }
 }
 

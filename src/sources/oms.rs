@@ -65,11 +65,7 @@ impl OmsSource {
         let b = self.source.backend;
         let cols = self.columns();
         let demand = select_text(b, &self.shape, &cols, None);
-        let Some(demand) = self
-            .source
-            .fingerprint(&self.shape.from, &demand, &cols)
-            .await?
-        else {
+        let Some(demand) = self.source.fingerprint(&self.shape, &demand, &cols).await? else {
             return Ok(None);
         };
         match (&self.history, with_history) {
@@ -77,7 +73,7 @@ impl OmsSource {
                 let sql = select_text(b, shape, HISTORY_COLUMNS, None);
                 let history = self
                     .source
-                    .fingerprint(&shape.from, &sql, HISTORY_COLUMNS)
+                    .fingerprint(shape, &sql, HISTORY_COLUMNS)
                     .await?;
                 Ok(history.map(|h| format!("{demand} history {h}")))
             }

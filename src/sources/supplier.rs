@@ -52,7 +52,7 @@ impl SupplierSource {
     pub async fn fingerprint(&self) -> Result<Option<String>> {
         let cols = self.columns();
         let sql = select_text(self.source.backend, &self.shape, &cols, None);
-        self.source.fingerprint(&self.shape.from, &sql, &cols).await
+        self.source.fingerprint(&self.shape, &sql, &cols).await
     }
 
     pub async fn load(&self, filter: Option<&[String]>) -> Result<Vec<SupplierRow>> {

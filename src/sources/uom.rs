@@ -31,9 +31,7 @@ impl UomSource {
     /// (`Source::fingerprint`); `None` where it cannot be.
     pub async fn fingerprint(&self) -> Result<Option<String>> {
         let sql = select_text(self.source.backend, &self.shape, REQUIRED, None);
-        self.source
-            .fingerprint(&self.shape.from, &sql, REQUIRED)
-            .await
+        self.source.fingerprint(&self.shape, &sql, REQUIRED).await
     }
 
     pub async fn load(&self, filter: Option<&[String]>) -> Result<Vec<UomRow>> {
