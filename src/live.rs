@@ -48,7 +48,7 @@ use chrono::{DateTime, Local};
 use tokio::sync::mpsc;
 
 use crate::config::{Config, SourceKind};
-use crate::plan::inputs::{HistoryStats, InventoryRow, OmsRow, SupplierRow, UomRow};
+use crate::plan::inputs::{HistoryStats, InventoryRow, OmsRow, ProductIndex, SupplierRow, UomRow};
 use crate::plan::{self, OverrideNote, PlanContext, ProductInputs, ProductPlan, RuleSet};
 use crate::plan::{SourceRows, StaleSource};
 use crate::sources::{self, inventory, oms, supplier, uom, Backend};
@@ -623,6 +623,8 @@ struct Worker {
     oms_for_history: Arc<Mutex<Option<oms::OmsSource>>>,
     /// The last snapshot's inputs, sorted by product id.
     inputs: Vec<Arc<ProductInputs>>,
+    /// Where each product of `inputs` is, by id.
+    index: ProductIndex,
     /// Each product's names as planned, aligned with `inputs`, and their
     /// ranks.
     names: Vec<PlanNames>,
@@ -666,6 +668,7 @@ impl Worker {
             store,
             oms_for_history: Arc::new(Mutex::new(None)),
             inputs: Vec::new(),
+            index: ProductIndex::new(),
             names: Vec::new(),
             ranks: None,
             overrides: HashMap::new(),
@@ -1035,6 +1038,7 @@ impl Worker {
             uom: self.uom.fresh.take(),
         };
         let previous = std::mem::take(&mut self.inputs);
+        let index = std::mem::take(&mut self.index);
         let full = !self.planned || self.rules_changed || stale != self.stale;
         let mut ctx = PlanContext {
             overrides: self.overrides.clone(),
@@ -1051,7 +1055,7 @@ impl Worker {
         let planned = tokio::task::spawn_blocking(move || {
             let mut parts = PlanParts::default();
             let t = Instant::now();
-            let inputs = fresh.snapshot(&previous);
+            let (inputs, index) = fresh.snapshot(&previous, index);
             parts.snapshot = t.elapsed();
             let t = Instant::now();
             let mut diff = diff_inputs(&previous, &inputs, &old_overrides, &ctx.overrides);
@@ -1104,10 +1108,10 @@ impl Worker {
             };
             drop(previous);
             parts.names = t.elapsed();
-            (inputs, diff, plans, names, ranks, parts)
+            (inputs, index, diff, plans, names, ranks, parts)
         })
         .await;
-        let (inputs, diff, plans, names, ranks, parts) = match planned {
+        let (inputs, index, diff, plans, names, ranks, parts) = match planned {
             Ok(r) => r,
             Err(e) => {
                 tracing::error!("planning failed: {e}");
@@ -1130,6 +1134,7 @@ impl Worker {
             "refreshed"
         );
         self.inputs = inputs;
+        self.index = index;
         self.names = names;
         self.ranks = ranks.clone();
         self.planned_overrides = self.overrides.clone();
@@ -1217,28 +1222,39 @@ impl Fresh {
     /// The new snapshot's inputs, sorted by id: the last snapshot patched
     /// when only some products' inventory rows are new, else a join of the
     /// fresh rows and the last snapshot's rows of the other sources.
-    fn snapshot(self, last: &[Arc<ProductInputs>]) -> Vec<Arc<ProductInputs>> {
+    ///
+    /// With the snapshot, its index (`index` is the last one's): the same
+    /// when the products did not move, else built anew.
+    fn snapshot(
+        self,
+        last: &[Arc<ProductInputs>],
+        index: ProductIndex,
+    ) -> (Vec<Arc<ProductInputs>>, ProductIndex) {
+        let joined = |inputs: Vec<Arc<ProductInputs>>| {
+            let index = plan::inputs::index_of(&inputs);
+            (inputs, index)
+        };
         let only_inventory_changes = !last.is_empty()
             && self.oms.is_none()
             && self.suppliers.is_none()
             && self.uom.is_none()
             && self.inventory.as_ref().is_none_or(|r| r.changed_only);
         if !only_inventory_changes {
-            return plan::join(self.rows(last));
+            return joined(plan::join(self.rows(last)));
         }
         let Some(read) = self.inventory else {
-            return last.to_vec();
+            return (last.to_vec(), index);
         };
-        match plan::inputs::patch_inventory(last, read.rows) {
-            Ok(inputs) => inputs,
+        match plan::inputs::patch_inventory(last, &index, read.rows) {
+            Ok(inputs) => (inputs, index),
             // A new product: join everything.
-            Err(rows) => plan::join(
+            Err(rows) => joined(plan::join(
                 Fresh {
                     inventory: Some(InventoryRead { rows, ..read }),
                     ..self
                 }
                 .rows(last),
-            ),
+            )),
         }
     }
 

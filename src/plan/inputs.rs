@@ -157,20 +157,41 @@ pub fn join(rows: SourceRows) -> Vec<Arc<ProductInputs>> {
     list
 }
 
+/// Where each product of a snapshot is, by id.
+pub type ProductIndex = HashMap<Arc<str>, usize>;
+
+/// The index of a snapshot, for `patch_inventory`.
+pub fn index_of(list: &[Arc<ProductInputs>]) -> ProductIndex {
+    (list.iter().enumerate())
+        .map(|(i, p)| (Arc::clone(&p.product_id), i))
+        .collect()
+}
+
 /// The snapshot `last` (sorted by id, as `join` hands it over) with the
 /// inventory rows of the products in `rows` replaced by these: all of a
 /// product's rows, as a read of the changed products returns them. The
 /// other products are the same `Arc`s, not copies. `Err(rows)` when a
 /// product of `rows` is not in `last`: a new product, whose UOM and
 /// history rows the last join left out, needs a join of everything.
+///
+/// `index` is `index_of(last)`: a product is found in one or two memory
+/// reads, where a binary search over 100,000 products read 17 products'
+/// ids scattered over memory for each row (most of a patch's time). An
+/// index that does not match `last` only costs that search.
 pub fn patch_inventory(
     last: &[Arc<ProductInputs>],
+    index: &ProductIndex,
     rows: Vec<InventoryRow>,
 ) -> Result<Vec<Arc<ProductInputs>>, Vec<InventoryRow>> {
     let mut found = Vec::with_capacity(rows.len());
     for r in &rows {
         let id = r.product_id.trim();
-        match last.binary_search_by(|p| (*p.product_id).cmp(id)) {
+        let indexed =
+            (index.get(id).copied()).filter(|&i| last.get(i).is_some_and(|p| &*p.product_id == id));
+        match indexed
+            .ok_or(())
+            .or_else(|_| last.binary_search_by(|p| (*p.product_id).cmp(id)))
+        {
             Ok(i) => found.push(i),
             Err(_) => return Err(rows),
         }
@@ -282,7 +303,8 @@ mod tests {
         let last = join(rows());
         // B's rows read again (one location gone, one changed), C's first row.
         let changed = vec![stock(" B ", "X", 7.0), stock("C", "Z", 9.0)];
-        let patched = patch_inventory(&last, changed.clone()).expect("known products");
+        let patched =
+            patch_inventory(&last, &index_of(&last), changed.clone()).expect("known products");
         let mut expected = rows();
         expected.inventory = vec![
             stock("A", "X", 1.0),
@@ -301,14 +323,24 @@ mod tests {
         );
         assert!(!Arc::ptr_eq(&patched[1], &last[1]));
         // Rows read again as they were keep the product's inputs.
-        let again = patch_inventory(&patched, vec![stock("B", "X", 7.0)]).expect("known");
+        let again =
+            patch_inventory(&patched, &index_of(&last), vec![stock("B", "X", 7.0)]).expect("known");
         assert!(
             Arc::ptr_eq(&again[1], &patched[1]),
             "B unchanged, not copied"
         );
         // A product the last snapshot does not have needs a join.
         let new = vec![stock("A", "X", 2.0), stock("D", "X", 1.0)];
-        assert_eq!(patch_inventory(&last, new.clone()), Err(new));
+        assert_eq!(
+            patch_inventory(&last, &index_of(&last), new.clone()),
+            Err(new)
+        );
+        // An index of another snapshot: found by searching.
+        let other = index_of(&last[1..]);
+        assert_eq!(
+            patch_inventory(&last, &other, changed.clone()).expect("known"),
+            patched
+        );
     }
 
     #[test]
