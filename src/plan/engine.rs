@@ -579,7 +579,8 @@ impl Planner {
                 }
             }
         });
-        let result = match engine_facts.get("Product") {
+        // Taken out, not copied: the facts are dropped next.
+        let result = match engine_facts.remove("Product") {
             Some(Value::Object(m)) => m,
             _ => HashMap::new(),
         };

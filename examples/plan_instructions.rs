@@ -1,0 +1,31 @@
+//! Plans N demo products (default 10,000) once, on one thread, for counting
+//! the instructions the planning takes: unlike a timing, the count is the
+//! same from run to run whatever else the machine does, so a change to the
+//! planning is measured exactly (docs/BENCHMARKS.md).
+//!
+//!     cargo build --release --example plan_instructions
+//!     valgrind --tool=callgrind --toggle-collect='*plan_all_on*' \
+//!         --callgrind-out-file=/tmp/plan.cg target/release/examples/plan_instructions 10000
+//!     callgrind_annotate --inclusive=yes /tmp/plan.cg | head -40
+
+use buyerdesk::demo;
+use buyerdesk::plan::{join, plan_all_on, PlanContext, RuleSet};
+use buyerdesk::sources::Backend;
+
+// As in the app.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn main() {
+    let n = std::env::args()
+        .nth(1)
+        .map(|a| a.parse().expect("a number of products"))
+        .unwrap_or(10_000);
+    let products = join(demo::generate(n, 42, Backend::Sqlite).into_source_rows());
+    let plans = plan_all_on(&products, &PlanContext::default(), &RuleSet::embedded(), 1);
+    let ordered = plans.iter().filter(|p| p.rules_fired.len() > 1).count();
+    eprintln!(
+        "{} products planned, {ordered} with more than one rule fired",
+        plans.len()
+    );
+}
