@@ -23,9 +23,16 @@ fn main() {
         .unwrap_or(10_000);
     let products = join(demo::generate(n, 42, Backend::Sqlite).into_source_rows());
     let plans = plan_all_on(&products, &PlanContext::default(), &RuleSet::embedded(), 1);
-    let ordered = plans.iter().filter(|p| p.rules_fired.len() > 1).count();
+    // A summary of the plans, to check that a change to the planning
+    // changed its cost only.
+    let fired: usize = plans.iter().map(|p| p.rules_fired.len()).sum();
+    let quantity: f64 = plans.iter().map(|p| p.order_qty).sum();
+    let amount: f64 = plans.iter().map(|p| p.amount).sum();
+    let approval = plans.iter().filter(|p| p.requires_approval).count();
+    let failed = plans.iter().filter(|p| !p.rule_failures.is_empty()).count();
     eprintln!(
-        "{} products planned, {ordered} with more than one rule fired",
+        "{} products planned: {fired} rules fired, order quantity {quantity}, \
+         amount {amount:.2}, {approval} need approval, {failed} with a rule failure",
         plans.len()
     );
 }
