@@ -12,7 +12,12 @@
 //! 1% of the inventory rows (available_qty + 1, updated_at = now), asks for
 //! a refresh and times it: "load" and "plan" as the live task measured
 //! them (refresh start to plans ready), "apply" on the screen's side.
-//! BUYERDESK_BENCH_ROUNDS (default 9) rounds; medians are printed.
+//! BUYERDESK_BENCH_ROUNDS (default 9) rounds; medians are printed. The
+//! rounds come back to back, so each changed-rows read also returns the
+//! earlier rounds' rows still within its 60 s margin (round k reads about
+//! (k + 1)% of the rows, as a steady 1% per 15 s refresh interval would);
+//! BUYERDESK_BENCH_PAUSE_SECS=61 waits that long between rounds, so that
+//! each reads only its own 1%.
 //! RUST_LOG=buyerdesk=info prints the live task's log lines (the parts of
 //! each refresh's planning time); BUYERDESK_NO_FINGERPRINTS=1 reads every
 //! source whole on every refresh, as before fingerprints.
@@ -136,6 +141,7 @@ fn main() {
     }
     let products = env_usize("BUYERDESK_BENCH_PRODUCTS", 100_000);
     let rounds = env_usize("BUYERDESK_BENCH_ROUNDS", 9);
+    let pause = Duration::from_secs(env_usize("BUYERDESK_BENCH_PAUSE_SECS", 0) as u64);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -166,6 +172,9 @@ fn main() {
         let (mut loads, mut plans, mut totals, mut applies, mut walls) =
             (vec![], vec![], vec![], vec![], vec![]);
         for round in 0..rounds {
+            if round > 0 && pause > Duration::ZERO {
+                tokio::time::sleep(pause).await;
+            }
             // 1% of the rows: those whose hash falls in this round's bucket.
             inventory
                 .execute(&format!(

@@ -639,6 +639,123 @@ async fn changed_inventory_rows(test: &str, db: Db) {
     drop(tx);
 }
 
+/// A changed row brings all of its product's rows, whatever spaces
+/// surround the ids: a product's other locations, unchanged, are read
+/// with it (PostgreSQL finds them by their id as stored when no id had
+/// spaces at the last whole read, else by the trimmed id), and so is a
+/// new row whose id has spaces.
+async fn changed_rows_bring_their_products_other_rows(test: &str, db: Db) {
+    let Some(setup) = Setup::new(test, [db; 4]).await else {
+        return;
+    };
+    buyerdesk::demo::seed(&setup.admin_config, 20, 7, false, false)
+        .await
+        .unwrap();
+    let inventory = writer(&setup, SourceKind::Inventory).await;
+    let old_row = |id: &str, location: &str, qty: u32| {
+        format!(
+            "INSERT INTO inventory (product_id, available_qty, reserved_qty, \
+             warehouse_location, on_order_qty, safety_stock, updated_at) \
+             VALUES ('{id}', {qty}, 0, '{location}', 0, 0, '2000-01-01 00:00:00')"
+        )
+    };
+    let stamp = |id: &str, qty: u32| {
+        format!(
+            "UPDATE inventory SET available_qty = {qty}, updated_at = CURRENT_TIMESTAMP \
+             WHERE product_id = '{id}' AND warehouse_location <> 'WH-Z-99'"
+        )
+    };
+    let live = || {
+        let config = setup.config.clone();
+        async move {
+            let store = Store::open(&config).await.unwrap();
+            let (tx, mut rx) = live::spawn(
+                config,
+                RuleSet::embedded(),
+                store,
+                Duration::from_secs(3600),
+            );
+            let (_, first) = next_plans(&mut rx).await;
+            assert!(first.full);
+            (tx, rx)
+        }
+    };
+    let stock = |update: &PlanUpdate, id: &str| plan_of(update, id).available_qty;
+
+    // No id with spaces at the first (whole) read.
+    inventory
+        .execute(&old_row("PROD-001", "WH-Z-99", 1000))
+        .await
+        .unwrap();
+    inventory
+        .execute(&old_row("PROD-002", "WH-Z-99", 3000))
+        .await
+        .unwrap();
+    let (tx, mut rx) = live().await;
+    inventory.execute(&stamp("PROD-001", 5)).await.unwrap();
+    // PROD-002 gains a row written with spaces around its id.
+    inventory
+        .execute(
+            "INSERT INTO inventory (product_id, available_qty, reserved_qty, \
+             warehouse_location, on_order_qty, safety_stock, updated_at) \
+             VALUES ('PROD-002 ', 7, 0, 'WH-Y-01', 0, 0, CURRENT_TIMESTAMP)",
+        )
+        .await
+        .unwrap();
+    let (sources, update) = refresh(&tx, &mut rx).await;
+    let read = sources[SourceKind::Inventory as usize].rows;
+    assert_eq!(
+        stock(&update, "PROD-001"),
+        Some(1005.0),
+        "{test}: both rows"
+    );
+    let p2 = plan_of(&update, "PROD-002").available_qty.unwrap_or(0.0);
+    assert!(p2 > 3007.0, "{test}: PROD-002's rows, old and new: {p2}");
+    // PROD-001's two rows, and PROD-002's three (the demo's, the old one,
+    // the new one).
+    assert_eq!(read, Some(5), "{test}: rows read");
+    drop(tx);
+
+    // An id with spaces at the whole read: the trimmed ids are compared.
+    inventory
+        .execute(&old_row(" PROD-003", "WH-Z-99", 9000))
+        .await
+        .unwrap();
+    let (tx, mut rx) = live().await;
+    inventory.execute(&stamp("PROD-003", 9)).await.unwrap();
+    let (sources, update) = refresh(&tx, &mut rx).await;
+    assert_eq!(
+        stock(&update, "PROD-003"),
+        Some(9009.0),
+        "{test}: both rows"
+    );
+    assert_eq!(
+        sources[SourceKind::Inventory as usize].rows,
+        Some(7),
+        "{test}: PROD-003's two rows, and the five above (stamped within \
+         the changed-rows read's margin)"
+    );
+    drop(tx);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_changed_rows_bring_their_products_other_rows() {
+    changed_rows_bring_their_products_other_rows(
+        "postgres_changed_rows_bring_their_products_other_rows",
+        Db::Postgres,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mariadb_changed_rows_bring_their_products_other_rows() {
+    changed_rows_bring_their_products_other_rows(
+        "mariadb_changed_rows_bring_their_products_other_rows",
+        Db::MySql,
+    )
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_changed_inventory_rows() {
     changed_inventory_rows("postgres_changed_inventory_rows", Db::Postgres).await;

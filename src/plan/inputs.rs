@@ -186,12 +186,14 @@ pub fn patch_inventory(
     let mut found = Vec::with_capacity(rows.len());
     for r in &rows {
         let id = r.product_id.trim();
-        let indexed =
-            (index.get(id).copied()).filter(|&i| last.get(i).is_some_and(|p| &*p.product_id == id));
-        match indexed
-            .ok_or(())
-            .or_else(|_| last.binary_search_by(|p| (*p.product_id).cmp(id)))
-        {
+        let indexed = (index.get(id).copied())
+            .filter(|&i| last.get(i).is_some_and(|p| p.product_id.as_ref() == id));
+        let found_at = match indexed {
+            Some(i) => Ok(i),
+            // Not this snapshot's index: search.
+            None => last.binary_search_by(|p| (*p.product_id).cmp(id)),
+        };
+        match found_at {
             Ok(i) => found.push(i),
             Err(_) => return Err(rows),
         }

@@ -3,6 +3,9 @@
 //! refresh can read only the products whose rows changed since the last
 //! read (`load_changed_since`), compared on the database's own clock.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
 use anyhow::Result;
 
 use super::{
@@ -29,6 +32,10 @@ pub const CHANGED_MARGIN_SECS: u32 = 60;
 pub struct InventorySource {
     pub source: Source,
     pub shape: TableShape,
+    /// Whether the last whole read held a product id with spaces around
+    /// it (or there was none yet): the changed-rows read then compares
+    /// every row's trimmed id (see `load_changed_since`).
+    padded_ids: Arc<AtomicBool>,
 }
 
 impl InventorySource {
@@ -41,7 +48,11 @@ impl InventorySource {
             source.resolved.settings.query.as_deref(),
         )
         .await?;
-        Ok(InventorySource { source, shape })
+        Ok(InventorySource {
+            source,
+            shape,
+            padded_ids: Arc::new(AtomicBool::new(true)),
+        })
     }
 
     /// Whether rows can be read by their `updated_at`: the column is there
@@ -72,32 +83,53 @@ impl InventorySource {
     /// products with unstamped rows (NULL: a writer that does not keep the
     /// column), read every time. Rows changed without a new `updated_at`,
     /// and deleted rows, are not seen: a full `load` covers them.
+    ///
+    /// On PostgreSQL, when the last whole read held no product id with
+    /// spaces around it, a changed product's other rows carry its trimmed
+    /// id as stored (a row written since with spaces is itself a changed
+    /// row): they are found by their id as it is, which spares trimming
+    /// every row's id (a third of the query's time). Otherwise, and on
+    /// MySQL/MariaDB, every row's trimmed id is compared.
     pub async fn load_changed_since(&self, since: &str) -> Result<Vec<InventoryRow>> {
         let backend = self.source.backend;
         let since_sql = match backend {
             Backend::MySql => {
                 format!("CAST(? AS DATETIME(6)) - INTERVAL {CHANGED_MARGIN_SECS} SECOND")
             }
-            _ => format!("CAST($1 AS TIMESTAMP) - INTERVAL '{CHANGED_MARGIN_SECS} seconds'"),
+            // A subquery, so that the text is read as a time once, not
+            // for every row (it was two thirds of the query's time).
+            _ => {
+                format!("(SELECT CAST($1 AS TIMESTAMP) - INTERVAL '{CHANGED_MARGIN_SECS} seconds')")
+            }
         };
         let inner_from = match self.source.resolved.settings.query.as_deref() {
             Some(q) => format!("({q}) AS changed"),
             None => self.shape.table.to_string(),
         };
-        let id = format!("TRIM({})", backend.as_text("product_id"));
-        let filter = format!(
-            " WHERE {id} IN (SELECT {id} FROM {inner_from} \
-             WHERE updated_at >= {since_sql} OR updated_at IS NULL)"
-        );
-        self.read(Some(filter), &[since.to_string()]).await
+        let stored = backend.as_text("product_id");
+        let id = format!("TRIM({stored})");
+        let changed = format!("updated_at >= {since_sql} OR updated_at IS NULL");
+        let as_stored = backend == Backend::Postgres && !self.padded_ids.load(Ordering::Relaxed);
+        let filter = match as_stored {
+            true => format!(
+                " WHERE {changed} OR {stored} IN (SELECT {id} FROM {inner_from} WHERE {changed})"
+            ),
+            false => format!(" WHERE {id} IN (SELECT {id} FROM {inner_from} WHERE {changed})"),
+        };
+        let (rows, _) = self.read(Some(filter), &[since.to_string()]).await?;
+        Ok(rows)
     }
 
     pub async fn load(&self, filter: Option<&[String]>) -> Result<Vec<InventoryRow>> {
         match filter {
-            None => self.read(None, &[]).await,
+            None => {
+                let (rows, padded) = self.read(None, &[]).await?;
+                self.padded_ids.store(padded, Ordering::Relaxed);
+                Ok(rows)
+            }
             Some(ids) => {
                 let clause = id_filter(self.source.backend, ids.len());
-                self.read(Some(clause), ids).await
+                Ok(self.read(Some(clause), ids).await?.0)
             }
         }
     }
@@ -117,8 +149,13 @@ impl InventorySource {
         self.source.fingerprint(&self.shape, &sql, &cols).await
     }
 
-    /// The rows of the SELECT with `clause` (WHERE ...) and its binds.
-    async fn read(&self, clause: Option<String>, binds: &[String]) -> Result<Vec<InventoryRow>> {
+    /// The rows of the SELECT with `clause` (WHERE ...) and its binds, and
+    /// whether a product id among them has spaces around it.
+    async fn read(
+        &self,
+        clause: Option<String>,
+        binds: &[String],
+    ) -> Result<(Vec<InventoryRow>, bool)> {
         let cols = self.columns();
         let mut sql = select_text(self.source.backend, &self.shape, &cols, None);
         if let Some(clause) = clause {
@@ -131,10 +168,15 @@ impl InventorySource {
             c.index("updated_at"),
         );
         let mut texts = Interner::default();
-        Ok(self
+        let mut padded = false;
+        let rows = self
             .source
             .fetch_map(&sql, binds, |r| InventoryRow {
-                product_id: product_id(r),
+                product_id: {
+                    let id = product_id(r);
+                    padded |= cell(r, 0).is_some_and(|raw| raw.len() != id.len());
+                    id
+                },
                 available_qty: Num::parse(cell(r, 1)),
                 reserved_qty: Num::parse(cell(r, 2)),
                 warehouse_location: cell(r, 3).map(|t| texts.get(t)),
@@ -145,6 +187,7 @@ impl InventorySource {
             .await?
             .into_iter()
             .filter(|r| !r.product_id.is_empty())
-            .collect())
+            .collect();
+        Ok((rows, padded))
     }
 }
