@@ -652,13 +652,15 @@ async fn changed_rows_bring_their_products_other_rows(test: &str, db: Db) {
         .await
         .unwrap();
     let inventory = writer(&setup, SourceKind::Inventory).await;
-    let old_row = |id: &str, location: &str, qty: u32| {
+    // A row stamped at `updated_at` (SQL).
+    let row = |id: &str, location: &str, qty: u32, updated_at: &str| {
         format!(
             "INSERT INTO inventory (product_id, available_qty, reserved_qty, \
              warehouse_location, on_order_qty, safety_stock, updated_at) \
-             VALUES ('{id}', {qty}, 0, '{location}', 0, 0, '2000-01-01 00:00:00')"
+             VALUES ('{id}', {qty}, 0, '{location}', 0, 0, {updated_at})"
         )
     };
+    let old_row = |id: &str, location: &str, qty: u32| row(id, location, qty, "'2000-01-01'");
     let stamp = |id: &str, qty: u32| {
         format!(
             "UPDATE inventory SET available_qty = {qty}, updated_at = CURRENT_TIMESTAMP \
@@ -683,23 +685,17 @@ async fn changed_rows_bring_their_products_other_rows(test: &str, db: Db) {
     let stock = |update: &PlanUpdate, id: &str| plan_of(update, id).available_qty;
 
     // No id with spaces at the first (whole) read.
-    inventory
-        .execute(&old_row("PROD-001", "WH-Z-99", 1000))
-        .await
-        .unwrap();
-    inventory
-        .execute(&old_row("PROD-002", "WH-Z-99", 3000))
-        .await
-        .unwrap();
+    for (id, qty) in [("PROD-001", 1000), ("PROD-002", 3000)] {
+        inventory
+            .execute(&old_row(id, "WH-Z-99", qty))
+            .await
+            .unwrap();
+    }
     let (tx, mut rx) = live().await;
     inventory.execute(&stamp("PROD-001", 5)).await.unwrap();
     // PROD-002 gains a row written with spaces around its id.
     inventory
-        .execute(
-            "INSERT INTO inventory (product_id, available_qty, reserved_qty, \
-             warehouse_location, on_order_qty, safety_stock, updated_at) \
-             VALUES ('PROD-002 ', 7, 0, 'WH-Y-01', 0, 0, CURRENT_TIMESTAMP)",
-        )
+        .execute(&row("PROD-002 ", "WH-Y-01", 7, "CURRENT_TIMESTAMP"))
         .await
         .unwrap();
     let (sources, update) = refresh(&tx, &mut rx).await;
