@@ -420,41 +420,51 @@ impl Source {
                 .next()
                 .and_then(|r| r.into_iter().next().flatten())
         };
-        if self.backend == Backend::Postgres
-            && shape.is_table()
-            && !self.row_version_refused.load(Ordering::Relaxed)
-        {
-            // age(xmin) is the transaction's distance from the newest one,
-            // which moves between two fingerprints; less the distance of
-            // the first normal transaction id (3), it is the row's own
-            // (modulo 2^32: far apart, it shifts, and the source is read
-            // once more).
-            let query = format!(
-                "SELECT CAST(COUNT(*) AS TEXT) || ':' || CAST(COALESCE(SUM(\
-                 hashint8extended(CAST(age(xmin) AS BIGINT) \
-                 - CAST(age(CAST('3' AS xid)) AS BIGINT), 0)), 0) AS TEXT) FROM {from}"
-            );
-            match self.fetch_text(&query, &[]).await {
-                Ok(rows) => return Ok(first(rows).map(|f| format!("version {f}"))),
-                Err(e) => {
-                    tracing::info!("fingerprints hash values instead of row versions: {e:#}");
-                    self.row_version_refused.store(true, Ordering::Relaxed);
+        // How many rows, and the sum of a 64-bit hash of each.
+        let pg_summary = |hash: &str, from: &str| {
+            format!(
+                "SELECT CAST(COUNT(*) AS TEXT) || ':' || \
+                 CAST(COALESCE(SUM({hash}), 0) AS TEXT) FROM {from}"
+            )
+        };
+        if self.backend == Backend::Postgres {
+            // Tried in this order, each until PostgreSQL refuses it.
+            let attempts = [
+                (
+                    shape.is_table(),
+                    &self.row_version_refused,
+                    "version",
+                    // age(xmin) is the transaction's distance from the
+                    // newest one, which moves between two fingerprints;
+                    // less the distance of the first normal transaction id
+                    // (3), it is the row's own (modulo 2^32: far apart, it
+                    // shifts, and the source is read once more).
+                    "hashint8extended(CAST(age(xmin) AS BIGINT) \
+                     - CAST(age(CAST('3' AS xid)) AS BIGINT), 0)"
+                        .to_string(),
+                ),
+                (
+                    true,
+                    &self.record_hash_refused,
+                    // PostgreSQL 14+ hashes the columns as they are stored,
+                    // which costs half of writing them as text (numbers
+                    // especially).
+                    "record",
+                    format!("hash_record_extended(ROW({}), 0)", columns.join(", ")),
+                ),
+            ];
+            for (applies, refused, label, hash) in attempts {
+                if !applies || refused.load(Ordering::Relaxed) {
+                    continue;
                 }
-            }
-        }
-        if self.backend == Backend::Postgres && !self.record_hash_refused.load(Ordering::Relaxed) {
-            // PostgreSQL 14+ hashes the columns as they are stored, which
-            // costs half of writing them as text (numbers especially).
-            let query = format!(
-                "SELECT CAST(COUNT(*) AS TEXT) || ':' || CAST(COALESCE(SUM(\
-                 hash_record_extended(ROW({}), 0)), 0) AS TEXT) FROM {from}",
-                columns.join(", ")
-            );
-            match self.fetch_text(&query, &[]).await {
-                Ok(rows) => return Ok(first(rows).map(|f| format!("record {f}"))),
-                Err(e) => {
-                    tracing::info!("fingerprints hash text instead of records: {e:#}");
-                    self.record_hash_refused.store(true, Ordering::Relaxed);
+                match self.fetch_text(&pg_summary(&hash, from), &[]).await {
+                    Ok(rows) => return Ok(first(rows).map(|f| format!("{label} {f}"))),
+                    Err(e) => {
+                        tracing::info!(
+                            "fingerprints: no {label} hash here, trying the next: {e:#}"
+                        );
+                        refused.store(true, Ordering::Relaxed);
+                    }
                 }
             }
         }
@@ -470,10 +480,9 @@ impl Source {
         let cells = cells.join(", ");
         let query = match self.backend {
             Backend::Sqlite => return Ok(None),
-            Backend::Postgres => format!(
-                "SELECT CAST(COUNT(*) AS TEXT) || ':' || CAST(COALESCE(SUM(\
-                 hashtextextended(CONCAT_WS(CHR(31), {cells}), 0)), 0) AS TEXT) \
-                 FROM ({sql}) AS q"
+            Backend::Postgres => pg_summary(
+                &format!("hashtextextended(CONCAT_WS(CHR(31), {cells}), 0)"),
+                &format!("({sql}) AS q"),
             ),
             Backend::MySql => format!(
                 "SELECT CONCAT(COUNT(*), ':', COALESCE(SUM(CAST(CONV(LEFT(MD5(\
