@@ -9,7 +9,7 @@ use rust_rule_engine::{
     ActionType, EngineConfig, Facts, GRLParser, KnowledgeBase, RustRuleEngine, Value,
 };
 
-use super::facts::{schema_field, schema_index, ProductFacts};
+use super::facts::{schema_field, schema_index, ObjectTemplate, ProductFacts};
 use super::numbers::guarded_ceil;
 use super::rationale::{ActionFormula, Change, FactValue, Step, Token};
 
@@ -44,6 +44,13 @@ struct CompiledAction {
     formula: Arc<ActionFormula>,
     operands: Vec<Option<usize>>,
     target: Option<usize>,
+    /// Whether the value this action wrote must be read from the facts
+    /// when its rule fires. It need not when nothing else can write the
+    /// field afterwards (the rule is no-loop and no other action has this
+    /// target): the value is then the field's value at the end of the run,
+    /// taken from the result instead (`Planner::run`), which saves the
+    /// engine's path lookup for most actions.
+    read_at_fire: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -87,6 +94,52 @@ impl RuleTable {
         })
     }
 
+    /// Marks the actions whose written value is the field's final value
+    /// (`CompiledAction::read_at_fire`): a schema field that only this
+    /// action writes, in a no-loop rule (it fires at most once per run).
+    /// When any action's target is unknown, every value is read at fire.
+    fn settle_reads(&mut self, no_loop: &[bool]) {
+        let actions = || self.rules.iter().flat_map(|r| &r.actions);
+        if actions().any(|a| a.target.is_none()) {
+            return;
+        }
+        let mut writers: HashMap<usize, usize> = HashMap::new();
+        for a in actions() {
+            if let Some(t) = a.target {
+                *writers.entry(t).or_default() += 1;
+            }
+        }
+        for (rule, &no_loop) in self.rules.iter_mut().zip(no_loop) {
+            for a in &mut rule.actions {
+                a.read_at_fire = !(no_loop && a.target.is_some_and(|t| writers[&t] == 1));
+            }
+        }
+    }
+
+    /// Puts the values not read when their rule fired
+    /// (`CompiledAction::read_at_fire`) into `trace`: each is its field's
+    /// value in the engine's result.
+    fn fill_final_values(&self, trace: &mut RuleTrace, result: &HashMap<String, Value>) {
+        let mut values = trace.values.iter_mut();
+        for &id in &trace.fired {
+            // The same actions, in the same order, as the callback's.
+            for action in &self.rules[id as usize].actions {
+                if action.formula.target_path.is_none() {
+                    continue;
+                }
+                let Some(slot) = values.next() else {
+                    return;
+                };
+                if let (false, Some(target)) = (action.read_at_fire, &action.formula.target) {
+                    *slot = result
+                        .get(target)
+                        .map(fact_value)
+                        .unwrap_or(FactValue::Null);
+                }
+            }
+        }
+    }
+
     /// A copy sharing nothing with `self` (one per worker thread: shared
     /// refcounts would be touched for every product).
     fn deep_copy(&self) -> RuleTable {
@@ -103,6 +156,7 @@ impl RuleTable {
                             formula: Arc::new((*a.formula).clone()),
                             operands: a.operands.clone(),
                             target: a.target,
+                            read_at_fire: a.read_at_fire,
                         })
                         .collect(),
                 })
@@ -336,6 +390,7 @@ impl RuleSet {
             by_name: HashMap::new(),
         };
         let mut rule_names = Vec::new();
+        let mut no_loop = Vec::new();
         for rule in rules {
             let compiled = rule
                 .actions
@@ -355,6 +410,8 @@ impl RuleSet {
                         formula: Arc::new(formula),
                         operands,
                         target,
+                        // Settled below, once every rule is known.
+                        read_at_fire: true,
                     }
                 })
                 .collect();
@@ -368,11 +425,13 @@ impl RuleSet {
                 actions: compiled,
             });
             rule_names.push(rule.name.clone());
+            no_loop.push(rule.no_loop);
             kb.add_rule(rule).map_err(|e| RulesError::Parse {
                 origin: origin.to_string(),
                 message: e.to_string(),
             })?;
         }
+        table.settle_reads(&no_loop);
         let fields_used = tokenize(&strip_comments(text))
             .into_iter()
             .filter_map(|t| match t {
@@ -403,6 +462,7 @@ impl RuleSet {
         Planner {
             engine,
             table: Arc::new(self.table.deep_copy()),
+            template: ObjectTemplate::default(),
             blame: None,
         }
     }
@@ -493,6 +553,8 @@ pub struct RuleRun {
 pub struct Planner {
     engine: RustRuleEngine,
     table: Arc<RuleTable>,
+    /// The `Product` object every run starts from.
+    template: ObjectTemplate,
     /// Built on the first run-time error only.
     blame: Option<Box<Blame>>,
 }
@@ -555,7 +617,8 @@ impl Planner {
         // no-loop is remembered for the engine's lifetime (RULES.md trap 1).
         self.engine.reset_no_loop_tracking();
         let engine_facts = Facts::new();
-        if let Err(e) = engine_facts.add_value("Product", Value::Object(facts.to_object())) {
+        let object = self.template.object(facts);
+        if let Err(e) = engine_facts.add_value("Product", Value::Object(object)) {
             return RuleRun {
                 error: Some(e.to_string()),
                 ..Default::default()
@@ -570,13 +633,18 @@ impl Planner {
             };
             trace.fired.push(id);
             for action in &table.rules[id as usize].actions {
-                if let Some(path) = &action.formula.target_path {
-                    let new = f
+                let Some(path) = &action.formula.target_path else {
+                    continue;
+                };
+                let new = match action.read_at_fire {
+                    true => f
                         .get_nested(path)
                         .map(|v| fact_value(&v))
-                        .unwrap_or(FactValue::Null);
-                    trace.values.push(new);
-                }
+                        .unwrap_or(FactValue::Null),
+                    // Filled in from the result below.
+                    false => FactValue::Null,
+                };
+                trace.values.push(new);
             }
         });
         // Taken out, not copied: the facts are dropped next.
@@ -584,6 +652,7 @@ impl Planner {
             Some(Value::Object(m)) => m,
             _ => HashMap::new(),
         };
+        table.fill_final_values(&mut trace, &result);
         match outcome {
             Ok(r) => RuleRun {
                 trace,
@@ -625,5 +694,36 @@ impl Planner {
             Err(_) if id != OUTSIDE => u16::try_from(id).ok(),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+impl RuleSet {
+    /// The same rules with every written value read when its rule fires,
+    /// as before `CompiledAction::read_at_fire` existed.
+    pub(crate) fn reading_every_value(&self) -> RuleSet {
+        let mut table = (*self.table).clone();
+        for a in table.rules.iter_mut().flat_map(|r| &mut r.actions) {
+            a.read_at_fire = true;
+        }
+        RuleSet {
+            table: Arc::new(table),
+            ..self.clone()
+        }
+    }
+
+    /// "rule: field" for each action whose value is taken from the result.
+    pub(crate) fn values_from_the_result(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for r in &self.table.rules {
+            for a in r.actions.iter().filter(|a| !a.read_at_fire) {
+                out.push(format!(
+                    "{}: {}",
+                    r.name,
+                    a.formula.target.as_deref().unwrap_or("?")
+                ));
+            }
+        }
+        out
     }
 }

@@ -571,3 +571,66 @@ fn a_failed_plan_serialises_its_rule_failures_and_a_good_one_does_not() {
     assert_eq!(v["rule_failures"][0]["rule"], "Loops");
     assert_eq!(v["rule_failures"][0]["kind"], "cycle_limit");
 }
+
+#[test]
+fn only_a_field_one_no_loop_rule_writes_is_taken_from_the_result() {
+    let shipped = RuleSet::embedded();
+    assert_eq!(
+        shipped.values_from_the_result(),
+        [
+            "Requirement: inventory_position",
+            "Requirement: demand_during_lead_time",
+            "Requirement: target_qty",
+            "Requirement: net_requirement",
+            "RoundUpAndPrice: purchase_qty",
+            "RoundUpAndPrice: amount",
+            "ApprovalAboveThreshold: requires_approval",
+        ],
+        "order_qty (four writers) and rounding_multiple (two) are read when their rule fires"
+    );
+    // A second writer of `amount`, and a rule without no-loop.
+    let more = shipped_and(
+        "rule \"Surcharge\" salience 10 no-loop {\n when Product.amount > 0\n then Product.amount = Product.amount + 5;\n}\n\
+         rule \"Flag\" salience 5 {\n when Product.amount > 100000000\n then Product.requires_approval = true;\n}\n",
+    );
+    let got = more.values_from_the_result();
+    assert!(!got.iter().any(|s| s.ends_with(": amount")), "{got:?}");
+    assert!(
+        !got.iter().any(|s| s.ends_with(": requires_approval")),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&"RoundUpAndPrice: purchase_qty".to_string()),
+        "{got:?}"
+    );
+}
+
+#[test]
+fn values_taken_from_the_result_are_the_values_read_when_the_rule_fired() {
+    let extra = "rule \"Surcharge\" salience 10 no-loop {\n when Product.amount > 500\n then Product.amount = Product.amount + 5;\n Product.safety_stock = Product.amount;\n}\n";
+    for rules in [RuleSet::embedded(), shipped_and(extra)] {
+        let (mut fast, mut every) = (rules.engine(), rules.reading_every_value().engine());
+        let mut fired = 0;
+        for i in 0..1500 {
+            let mut p = product(
+                &format!("P{i:05}"),
+                (i % 41) as f64 * 1.5,
+                (i % 307) as f64 - 20.0,
+                0.5 + (i % 13) as f64 * 7.0,
+                (i % 4) as f64 * 25.0,
+                (i % 9) as f64 * 3.0,
+                (i % 3 == 0).then_some(("pcs", "box", 6.0)),
+            );
+            if i % 5 == 0 {
+                p.suppliers[0].order_multiple = Some(Num::Value(12.0));
+            }
+            let p = Arc::new(p);
+            let ctx = PlanContext::default();
+            let a = plan_product(&p, &ctx, &mut fast);
+            let b = plan_product(&p, &ctx, &mut every);
+            fired += a.rules_fired.len();
+            assert_eq!(a, b, "{}", p.product_id);
+        }
+        assert!(fired > 4000, "the products make the rules fire: {fired}");
+    }
+}
