@@ -114,6 +114,14 @@ fn full_plan(c: &mut Criterion) {
         b.iter(|| rt.block_on(sources.load(None, false)).unwrap());
     });
     let rows = rt.block_on(sources.load(None, false)).unwrap();
+    // The join alone (part of rules_and_rationale): one thread.
+    g.bench_function("join", |b| {
+        b.iter_batched(
+            || rows.clone(),
+            plan::join,
+            criterion::BatchSize::LargeInput,
+        );
+    });
     g.bench_function("rules_and_rationale", |b| {
         b.iter_batched(
             || rows.clone(),
@@ -124,8 +132,11 @@ fn full_plan(c: &mut Criterion) {
             criterion::BatchSize::LargeInput,
         );
     });
+    // The plans are dropped outside the measurement (`iter_with_large_drop`),
+    // as in the side-by-side bench: the CLI exits without freeing them and
+    // the screen frees the previous plans off its hot path.
     g.bench_function("full_plan", |b| {
-        b.iter(|| {
+        b.iter_with_large_drop(|| {
             rt.block_on(app::plan_products(
                 &sources,
                 &rules,

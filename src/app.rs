@@ -62,6 +62,7 @@ pub async fn plan_products(
     let load = start.elapsed();
     let start = Instant::now();
     let inputs = plan::join(rows);
+    let join = start.elapsed();
     let unknown: Vec<&str> = filter
         .iter()
         .filter(|id| !inputs.iter().any(|p| *p.product_id == ***id))
@@ -78,6 +79,7 @@ pub async fn plan_products(
     tracing::info!(
         products = plans.len(),
         load_ms = load.as_millis() as u64,
+        join_ms = join.as_millis() as u64,
         rules_ms = rules_time.as_millis() as u64,
         "planned"
     );
