@@ -1086,8 +1086,7 @@ impl Worker {
             // their pace while a large refresh is planned.
             parts.diff = t.elapsed();
             let t = Instant::now();
-            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-            let plans = plan::plan_all_on(&to_plan, &ctx, &rules, cores.saturating_sub(1).max(1));
+            let plans = plan::plan_all_on(&to_plan, &ctx, &rules, background_threads());
             parts.rules = t.elapsed();
             let t = Instant::now();
             // The ranks by name and supplier, ranked again only when a
@@ -1218,6 +1217,13 @@ struct Fresh {
     uom: Option<Vec<UomRow>>,
 }
 
+/// The threads a background refresh joins and plans on: all cores but one,
+/// which stays with the screen so that keys and drawing keep their pace.
+fn background_threads() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    cores.saturating_sub(1).max(1)
+}
+
 impl Fresh {
     /// The new snapshot's inputs, sorted by id: the last snapshot patched
     /// when only some products' inventory rows are new, else a join of the
@@ -1240,7 +1246,7 @@ impl Fresh {
             && self.uom.is_none()
             && self.inventory.as_ref().is_none_or(|r| r.changed_only);
         if !only_inventory_changes {
-            return joined(plan::join(self.rows(last)));
+            return joined(plan::inputs::join_on(self.rows(last), background_threads()));
         }
         let Some(read) = self.inventory else {
             return (last.to_vec(), index);
@@ -1248,12 +1254,13 @@ impl Fresh {
         match plan::inputs::patch_inventory(last, &index, read.rows) {
             Ok(inputs) => (inputs, index),
             // A new product: join everything.
-            Err(rows) => joined(plan::join(
+            Err(rows) => joined(plan::inputs::join_on(
                 Fresh {
                     inventory: Some(InventoryRead { rows, ..read }),
                     ..self
                 }
                 .rows(last),
+                background_threads(),
             )),
         }
     }

@@ -121,7 +121,98 @@ pub struct ProductInputs {
 /// Groups the rows of all sources by product id. The product list is the
 /// union of the ids in OMS, inventory and suppliers; ids are trimmed and
 /// compared exactly (never case-folded). Products come out sorted by id.
+///
+/// With more than one core and enough rows, the rows are dealt out by a
+/// hash of their trimmed id, so that all of a product's rows land in the
+/// same part, in their order, and the parts are joined on their own
+/// threads and merged. The join waits on memory (a hash-table bucket and a
+/// product for every row, scattered); two threads wait in parallel.
 pub fn join(rows: SourceRows) -> Vec<Arc<ProductInputs>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    join_on(rows, threads)
+}
+
+/// Below this many rows the join stays on one thread.
+const PARALLEL_JOIN_MIN_ROWS: usize = 20_000;
+
+/// `join` on at most `threads` threads.
+pub fn join_on(rows: SourceRows, threads: usize) -> Vec<Arc<ProductInputs>> {
+    let n = rows.oms.len() + rows.inventory.len() + rows.suppliers.len() + rows.uom.len();
+    let parts = threads.min(n / (PARALLEL_JOIN_MIN_ROWS / 2)).max(1);
+    if parts == 1 {
+        return join_part(rows);
+    }
+    let shards = deal(rows, parts);
+    let joined: Vec<Vec<Arc<ProductInputs>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (shards.into_iter())
+            .map(|part| scope.spawn(move || join_part(part)))
+            .collect();
+        (handles.into_iter())
+            .map(|h| h.join().expect("a join thread panicked"))
+            .collect()
+    });
+    merge_sorted(joined)
+}
+
+/// The part (of `parts`) a trimmed product id belongs to.
+fn part_of(id: &str, parts: usize) -> usize {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    let hash = BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(id.trim());
+    // The high bits: FxHash mixes them best.
+    ((hash >> 32) as usize) % parts
+}
+
+/// Deals each source's rows out into `parts` parts by `part_of`, keeping
+/// their order.
+fn deal(rows: SourceRows, parts: usize) -> Vec<SourceRows> {
+    fn split<T>(rows: Vec<T>, parts: usize, id: impl Fn(&T) -> &str) -> Vec<Vec<T>> {
+        let mut out: Vec<Vec<T>> = (0..parts)
+            .map(|_| Vec::with_capacity(rows.len() / parts + rows.len() / 16 + 1))
+            .collect();
+        for r in rows {
+            out[part_of(id(&r), parts)].push(r);
+        }
+        out
+    }
+    let mut oms = split(rows.oms, parts, |r| &r.product_id).into_iter();
+    let mut inventory = split(rows.inventory, parts, |r| &r.product_id).into_iter();
+    let mut suppliers = split(rows.suppliers, parts, |r| &r.product_id).into_iter();
+    let mut uom = split(rows.uom, parts, |r| &r.product_id).into_iter();
+    let mut history = (rows.history).map(|h| split(h, parts, |r| &r.product_id).into_iter());
+    (0..parts)
+        .map(|_| SourceRows {
+            oms: oms.next().unwrap_or_default(),
+            history: history.as_mut().map(|h| h.next().unwrap_or_default()),
+            inventory: inventory.next().unwrap_or_default(),
+            suppliers: suppliers.next().unwrap_or_default(),
+            uom: uom.next().unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// One list sorted by id from lists sorted by id whose ids differ.
+fn merge_sorted(mut lists: Vec<Vec<Arc<ProductInputs>>>) -> Vec<Arc<ProductInputs>> {
+    while lists.len() > 1 {
+        let b = lists.pop().unwrap_or_default();
+        let a = lists.pop().unwrap_or_default();
+        let mut out = Vec::with_capacity(a.len() + b.len());
+        let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
+        while let (Some(x), Some(y)) = (a.peek(), b.peek()) {
+            let next = match x.product_id <= y.product_id {
+                true => a.next(),
+                false => b.next(),
+            };
+            out.extend(next);
+        }
+        out.extend(a);
+        out.extend(b);
+        lists.push(out);
+    }
+    lists.pop().unwrap_or_default()
+}
+
+/// `join` on this thread.
+fn join_part(rows: SourceRows) -> Vec<Arc<ProductInputs>> {
     let mut products = Products {
         history_table_exists: rows.history.is_some(),
         index: HashMap::with_capacity(rows.oms.len() + rows.oms.len() / 8),
@@ -343,6 +434,97 @@ mod tests {
             patch_inventory(&last, &other, changed.clone()).expect("known"),
             patched
         );
+    }
+
+    /// Rows of `n` products as the sources may hand them over: ids with
+    /// spaces around them, the same id in other case, products only in
+    /// inventory or suppliers, several rows per product, UOM and history
+    /// rows of unknown products, and a product's rows far apart.
+    fn messy_rows(n: usize) -> SourceRows {
+        let id = |i: usize| match i % 7 {
+            0 => format!(" P{i:06} "),
+            1 => format!("p{:06}", i - 1),
+            _ => format!("P{i:06}"),
+        };
+        let mut rows = SourceRows {
+            history: Some(Vec::new()),
+            ..Default::default()
+        };
+        for i in 0..n {
+            if i % 5 != 0 {
+                rows.oms.push(oms(&id(i), i as f64));
+            }
+            if i % 3 != 0 {
+                rows.inventory.push(stock(&id(i), "X", i as f64));
+            }
+            rows.suppliers.push(SupplierRow {
+                product_id: id(i).trim().into(),
+                supplier_name: Some(format!("S{}", i % 4).into()),
+                unit_price: Num::Value(1.0 + i as f64),
+                moq: Num::Value(1.0),
+                lead_time: Num::Value(2.0),
+                supplier_id: None,
+                order_multiple: None,
+                is_active: None,
+                review_period_days: None,
+                currency: None,
+            });
+            rows.uom.push(UomRow {
+                product_id: (if i % 11 == 0 {
+                    format!("UNKNOWN{i}")
+                } else {
+                    id(i)
+                })
+                .into(),
+                from_uom: None,
+                to_uom: None,
+                conversion_factor: Num::Value(i as f64),
+            });
+            if let Some(h) = rows.history.as_mut() {
+                h.push(HistoryStats {
+                    product_id: format!("{} ", id(i)).into(),
+                    days: Num::Value(i as f64),
+                    sum_qty: Num::Value(1.0),
+                    sum_sq_qty: Num::Value(1.0),
+                    first_day: None,
+                    last_day: None,
+                });
+            }
+        }
+        // Second rows, far from the first.
+        for i in (0..n).step_by(13) {
+            rows.inventory.push(stock(&id(i), "Y", 0.5));
+            rows.oms.push(oms(&id(i), -1.0));
+        }
+        rows
+    }
+
+    #[test]
+    fn the_join_in_parts_on_threads_gives_what_one_thread_gives() {
+        let rows = messy_rows(30_000);
+        let one = join_on(rows.clone(), 1);
+        assert!(one.len() > 29_000, "{}", one.len());
+        for threads in [2, 3, 8] {
+            let parts = join_on(rows.clone(), threads);
+            assert_eq!(parts.len(), one.len(), "{threads} threads");
+            assert!(
+                parts.iter().zip(&one).all(|(a, b)| **a == **b),
+                "{threads} threads: the same products, rows and order"
+            );
+            assert!(parts.windows(2).all(|w| w[0].product_id < w[1].product_id));
+            assert!(parts.iter().all(|p| p
+                .oms
+                .iter()
+                .all(|r| Arc::ptr_eq(&r.product_id, &p.product_id))));
+        }
+        // Rows are dealt by their trimmed id, so padded and bare ids meet.
+        assert_eq!(part_of(" P000007 ", 2), part_of("P000007", 2));
+        let p7 = one
+            .iter()
+            .find(|p| &*p.product_id == "P000007")
+            .expect("P000007");
+        assert_eq!(p7.inventory.len(), 1);
+        assert!(p7.history.is_some());
     }
 
     #[test]
