@@ -128,8 +128,16 @@ pub struct ProductInputs {
 /// threads and merged. The join waits on memory (a hash-table bucket and a
 /// product for every row, scattered); two threads wait in parallel.
 pub fn join(rows: SourceRows) -> Vec<Arc<ProductInputs>> {
+    // Asking for the cores reads the cgroup's limits: not for a few rows.
+    if row_count(&rows) < PARALLEL_JOIN_MIN_ROWS {
+        return join_part(rows);
+    }
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     join_on(rows, threads)
+}
+
+fn row_count(rows: &SourceRows) -> usize {
+    rows.oms.len() + rows.inventory.len() + rows.suppliers.len() + rows.uom.len()
 }
 
 /// Below this many rows the join stays on one thread.
@@ -137,8 +145,9 @@ const PARALLEL_JOIN_MIN_ROWS: usize = 20_000;
 
 /// `join` on at most `threads` threads.
 pub fn join_on(rows: SourceRows, threads: usize) -> Vec<Arc<ProductInputs>> {
-    let n = rows.oms.len() + rows.inventory.len() + rows.suppliers.len() + rows.uom.len();
-    let parts = threads.min(n / (PARALLEL_JOIN_MIN_ROWS / 2)).max(1);
+    let parts = threads
+        .min(row_count(&rows) / (PARALLEL_JOIN_MIN_ROWS / 2))
+        .max(1);
     if parts == 1 {
         return join_part(rows);
     }
