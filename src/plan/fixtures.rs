@@ -72,6 +72,23 @@ pub fn reference_rows() -> SourceRows {
     rows
 }
 
+/// A supplier row with its name, `[unit_price, moq, lead_time]` and no
+/// optional column.
+pub fn supplier_row(id: &str, supplier: &str, [price, moq, lead]: [Num; 3]) -> SupplierRow {
+    SupplierRow {
+        product_id: id.into(),
+        supplier_name: Some(supplier.into()),
+        unit_price: price,
+        moq,
+        lead_time: lead,
+        supplier_id: None,
+        order_multiple: None,
+        is_active: None,
+        review_period_days: None,
+        currency: None,
+    }
+}
+
 /// Adds one product with one row per source.
 #[allow(clippy::too_many_arguments)]
 pub fn add_product(
@@ -100,18 +117,11 @@ pub fn add_product(
         safety_stock: None,
         updated_at: None,
     });
-    rows.suppliers.push(SupplierRow {
-        product_id: id.into(),
-        supplier_name: s(supplier),
-        unit_price: Num::Value(price),
-        moq: Num::Value(moq),
-        lead_time: Num::Value(lead),
-        supplier_id: None,
-        order_multiple: None,
-        is_active: None,
-        review_period_days: None,
-        currency: None,
-    });
+    rows.suppliers.push(supplier_row(
+        id,
+        supplier,
+        [price, moq, lead].map(Num::Value),
+    ));
     rows.uom.push(UomRow {
         product_id: id.into(),
         from_uom: s(from),

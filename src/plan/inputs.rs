@@ -128,26 +128,27 @@ pub struct ProductInputs {
 /// threads and merged. The join waits on memory (a hash-table bucket and a
 /// product for every row, scattered); two threads wait in parallel.
 pub fn join(rows: SourceRows) -> Vec<Arc<ProductInputs>> {
-    // Asking for the cores reads the cgroup's limits: not for a few rows.
-    if row_count(&rows) < PARALLEL_JOIN_MIN_ROWS {
-        return join_part(rows);
-    }
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    join_on(rows, threads)
+    join_with(rows, || {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    })
 }
 
-fn row_count(rows: &SourceRows) -> usize {
-    rows.oms.len() + rows.inventory.len() + rows.suppliers.len() + rows.uom.len()
+/// `join` on at most `threads` threads.
+pub fn join_on(rows: SourceRows, threads: usize) -> Vec<Arc<ProductInputs>> {
+    join_with(rows, || threads)
 }
 
 /// Below this many rows the join stays on one thread.
 const PARALLEL_JOIN_MIN_ROWS: usize = 20_000;
 
-/// `join` on at most `threads` threads.
-pub fn join_on(rows: SourceRows, threads: usize) -> Vec<Arc<ProductInputs>> {
-    let parts = threads
-        .min(row_count(&rows) / (PARALLEL_JOIN_MIN_ROWS / 2))
-        .max(1);
+/// `join` on at most `threads()` threads, asked only for enough rows
+/// (asking for the cores reads the cgroup's limits: not for a few rows).
+fn join_with(rows: SourceRows, threads: impl FnOnce() -> usize) -> Vec<Arc<ProductInputs>> {
+    let n = rows.oms.len() + rows.inventory.len() + rows.suppliers.len() + rows.uom.len();
+    if n < PARALLEL_JOIN_MIN_ROWS {
+        return join_part(rows);
+    }
+    let parts = threads().min(n / (PARALLEL_JOIN_MIN_ROWS / 2)).max(1);
     if parts == 1 {
         return join_part(rows);
     }
@@ -466,18 +467,11 @@ mod tests {
             if i % 3 != 0 {
                 rows.inventory.push(stock(&id(i), "X", i as f64));
             }
-            rows.suppliers.push(SupplierRow {
-                product_id: id(i).trim().into(),
-                supplier_name: Some(format!("S{}", i % 4).into()),
-                unit_price: Num::Value(1.0 + i as f64),
-                moq: Num::Value(1.0),
-                lead_time: Num::Value(2.0),
-                supplier_id: None,
-                order_multiple: None,
-                is_active: None,
-                review_period_days: None,
-                currency: None,
-            });
+            rows.suppliers.push(crate::plan::fixtures::supplier_row(
+                id(i).trim(),
+                &format!("S{}", i % 4),
+                [Num::Value(1.0 + i as f64), Num::Value(1.0), Num::Value(2.0)],
+            ));
             rows.uom.push(UomRow {
                 product_id: (if i % 11 == 0 {
                     format!("UNKNOWN{i}")

@@ -98,18 +98,11 @@ fn add(rows: &mut SourceRows, g: &Generated) {
         safety_stock: None,
         updated_at: None,
     });
-    rows.suppliers.push(SupplierRow {
-        product_id: g.id.as_str().into(),
-        supplier_name: Some("Generated Supplies".into()),
-        unit_price: num(&g.price),
-        moq: num(&g.moq),
-        lead_time: num(&g.lead),
-        supplier_id: None,
-        order_multiple: None,
-        is_active: None,
-        review_period_days: None,
-        currency: None,
-    });
+    rows.suppliers.push(super::fixtures::supplier_row(
+        &g.id,
+        "Generated Supplies",
+        [num(&g.price), num(&g.moq), num(&g.lead)],
+    ));
     if let Some(f) = &g.factor {
         rows.uom.push(UomRow {
             product_id: g.id.as_str().into(),
