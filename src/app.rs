@@ -143,10 +143,17 @@ pub fn set_open_pos(
 ) {
     ctx.own_open_po_qty.clear();
     ctx.open_po_refs.clear();
+    ctx.unapproved_po_refs.clear();
     for (id, po) in open {
         if po.counted_qty > 0.0 {
             ctx.own_open_po_qty.insert(id.clone(), po.counted_qty);
         }
-        ctx.open_po_refs.insert(id, po.refs);
+        if !po.unapproved_refs.is_empty() {
+            ctx.unapproved_po_refs
+                .insert(id.clone(), po.unapproved_refs);
+        }
+        if !po.refs.is_empty() {
+            ctx.open_po_refs.insert(id, po.refs);
+        }
     }
 }

@@ -540,7 +540,7 @@ async fn two_processes_on_a_channel(test: &str, db: Db, channel: ChannelKind) {
     let plans = world.plans(&store, &[]).await;
     let ordered_before: BTreeSet<&str> = plans
         .iter()
-        .filter(|p| p.has(ExceptionCode::OpenPo))
+        .filter(|p| p.has(ExceptionCode::OnPo))
         .map(|p| &*p.product_id)
         .collect();
     let unique: BTreeSet<&str> = unique.into_iter().map(String::as_str).collect();

@@ -40,8 +40,12 @@ pub struct SendAttempt {
 pub struct OpenPo {
     /// Stock units on approved or sent POs (counted as on order).
     pub counted_qty: f64,
-    /// "PO-000123 (sent, 600)" for each open PO line of the product.
+    /// "PO-000123 (sent, 600)" for each approved or sent PO line of the
+    /// product (counted as on order: OPEN_PO).
     pub refs: Vec<String>,
+    /// "PO-000124 (draft, 600)" for each line on a PO not yet approved
+    /// (not counted as on order: ON_PO).
+    pub unapproved_refs: Vec<String>,
 }
 
 /// One row of the audit log.
@@ -331,13 +335,13 @@ impl Store {
                 continue;
             };
             let e = out.entry(id).or_default();
+            let words = format!("{po} ({status}, {})", crate::plan::numbers::fmt_qty(qty));
             if status.counts_on_order() {
                 e.counted_qty += qty;
+                e.refs.push(words);
+            } else {
+                e.unapproved_refs.push(words);
             }
-            e.refs.push(format!(
-                "{po} ({status}, {})",
-                crate::plan::numbers::fmt_qty(qty)
-            ));
         }
         Ok(out)
     }

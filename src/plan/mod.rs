@@ -24,7 +24,7 @@ pub use rationale::{
 };
 
 pub use numbers::OptNum;
-use numbers::{fmt_qty, ser_money, ser_opt_money, ser_opt_qty, ser_qty};
+use numbers::{fmt_qty, fmt_units, ser_money, ser_opt_money, ser_opt_qty, ser_qty};
 
 /// Cover added by rounding beyond which OVERSHOOT is raised (DOMAIN.md 3).
 pub const OVERSHOOT_DAYS: f64 = 30.0;
@@ -237,9 +237,12 @@ pub struct PlanContext {
     /// Open quantity of buyerdesk's own POs per product (approved or sent,
     /// not closed), in stock units.
     pub own_open_po_qty: HashMap<String, f64>,
-    /// The open buyerdesk POs each product is on, in words
-    /// ("PO-000123 (sent, 600)"), drafts included.
+    /// The approved or sent buyerdesk POs each product is on, in words
+    /// ("PO-000123 (sent, 600)"): OPEN_PO.
     pub open_po_refs: HashMap<String, Vec<String>>,
+    /// The buyerdesk POs not yet approved (draft, pending approval) each
+    /// product is on, in words ("PO-000124 (draft, 600)"): ON_PO.
+    pub unapproved_po_refs: HashMap<String, Vec<String>>,
     /// Sources whose last refresh failed: the plan uses their last data and
     /// says so (SOURCE_STALE).
     pub stale_sources: Vec<StaleSource>,
@@ -328,17 +331,21 @@ pub fn plan_product(
     let refs = ctx.open_po_refs.get(&*inputs.product_id);
     if open_po > 0.0 || refs.is_some() {
         let on = refs.map(|r| r.join(", ")).unwrap_or_default();
-        let message = if open_po > 0.0 {
-            format!(
-                "open buyerdesk POs cover {} units (counted as on order): {on}",
-                fmt_qty(open_po)
-            )
-        } else {
-            format!("on {on}: counted as on order once approved")
-        };
         exceptions.push(Exception {
             code: ExceptionCode::OpenPo,
-            message,
+            message: format!(
+                "open buyerdesk POs cover {} (counted as on order): {on}",
+                fmt_units(open_po, plan.stock_uom.as_deref())
+            ),
+        });
+    }
+    if let Some(refs) = ctx.unapproved_po_refs.get(&*inputs.product_id) {
+        exceptions.push(Exception {
+            code: ExceptionCode::OnPo,
+            message: format!(
+                "on {}: not counted as on order until approved",
+                refs.join(", ")
+            ),
         });
     }
     plan.set_exceptions(exceptions);

@@ -196,6 +196,111 @@ pub fn fmt_qty(v: f64) -> String {
     round_qty(v).to_string()
 }
 
+/// A quantity with its unit, the unit's word agreeing with the number:
+/// "1 piece", "600 pieces", "17 boxes", "2.5 kg", "1 unit". Units come from
+/// the UOM source as the people there wrote them, singular or plural, so
+/// the word is put in the form the number needs; abbreviations (kg, lb, m,
+/// pcs, ...) and words that do not change are kept as they are.
+pub fn fmt_units(v: f64, unit: Option<&str>) -> String {
+    let unit = unit
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .unwrap_or("units");
+    format!("{} {}", fmt_qty(v), unit_word(round_qty(v), unit))
+}
+
+/// `unit` in the form a quantity `v` needs (see `fmt_units`).
+pub fn unit_word(v: f64, unit: &str) -> std::borrow::Cow<'_, str> {
+    use std::borrow::Cow;
+    let lower = unit.to_ascii_lowercase();
+    // Abbreviations and words with one form for one and many.
+    const SAME: &[&str] = &[
+        "kg",
+        "g",
+        "mg",
+        "t",
+        "lb",
+        "lbs",
+        "oz",
+        "l",
+        "ml",
+        "cl",
+        "dl",
+        "m",
+        "cm",
+        "mm",
+        "km",
+        "m2",
+        "m3",
+        "ft",
+        "in",
+        "yd",
+        "gal",
+        "pcs",
+        "pc",
+        "ea",
+        "qty",
+        "sqm",
+        "sqft",
+        "each",
+        "kwh",
+        "hl",
+        "dozen",
+        "series",
+        "sheep",
+        "equipment",
+    ];
+    if SAME.contains(&lower.as_str())
+        || !unit.chars().all(|c| c.is_ascii_alphabetic())
+        || unit.chars().all(|c| c.is_ascii_uppercase())
+        || unit.len() <= 2
+    {
+        return Cow::Borrowed(unit);
+    }
+    let singular = singular_of(unit);
+    if v == 1.0 {
+        return Cow::Owned(singular);
+    }
+    Cow::Owned(plural_of(&singular))
+}
+
+/// The singular of a unit word written either way ("pieces" -> "piece",
+/// "boxes" -> "box", "batteries" -> "battery", "box" -> "box").
+fn singular_of(word: &str) -> String {
+    let lower = word.to_ascii_lowercase();
+    let cut = |n: usize, add: &str| format!("{}{add}", &word[..word.len() - n]);
+    if lower.ends_with("ies") && word.len() > 4 {
+        cut(3, "y")
+    } else if ["sses", "xes", "ches", "shes", "zes"]
+        .iter()
+        .any(|e| lower.ends_with(e))
+    {
+        cut(2, "")
+    } else if lower.ends_with('s') && !lower.ends_with("ss") && !lower.ends_with("us") {
+        cut(1, "")
+    } else {
+        word.to_string()
+    }
+}
+
+/// The plural of a singular unit word ("box" -> "boxes", "liter" ->
+/// "liters", "battery" -> "batteries").
+fn plural_of(word: &str) -> String {
+    let lower = word.to_ascii_lowercase();
+    let ends_consonant_y =
+        lower.ends_with('y') && !lower[..lower.len() - 1].ends_with(['a', 'e', 'i', 'o', 'u']);
+    if ends_consonant_y {
+        format!("{}ies", &word[..word.len() - 1])
+    } else if ["s", "x", "z", "ch", "sh"]
+        .iter()
+        .any(|e| lower.ends_with(e))
+    {
+        format!("{word}es")
+    } else {
+        format!("{word}s")
+    }
+}
+
 /// Money for people: two decimals with thousands separators (9,300.00).
 pub fn fmt_money(v: f64) -> String {
     group_thousands(&format!("{:.2}", round_money(v)))
@@ -265,6 +370,29 @@ mod tests {
         assert_eq!(round_qty(386.0 * 2.2046), 850.9756);
         assert_eq!(fmt_qty(600.0), "600");
         assert_eq!(fmt_qty(-0.0000001), "0");
+    }
+
+    #[test]
+    fn unit_words_agree_with_the_number() {
+        assert_eq!(fmt_units(1.0, Some("pieces")), "1 piece");
+        assert_eq!(fmt_units(600.0, Some("pieces")), "600 pieces");
+        assert_eq!(fmt_units(17.0, Some("box")), "17 boxes");
+        assert_eq!(fmt_units(1.0, Some("boxes")), "1 box");
+        assert_eq!(fmt_units(2.0, Some("battery")), "2 batteries");
+        assert_eq!(fmt_units(1.0, Some("batteries")), "1 battery");
+        assert_eq!(fmt_units(2.5, Some("kg")), "2.5 kg");
+        assert_eq!(fmt_units(1.0, Some("lb")), "1 lb");
+        assert_eq!(fmt_units(15898.0, Some("gallon")), "15898 gallons");
+        assert_eq!(fmt_units(0.5, Some("liter")), "0.5 liters");
+        assert_eq!(fmt_units(1.0, None), "1 unit");
+        assert_eq!(fmt_units(120.0, None), "120 units");
+        assert_eq!(fmt_units(3.0, Some("case")), "3 cases");
+        assert_eq!(fmt_units(3.0, Some("roll")), "3 rolls");
+        assert_eq!(fmt_units(3.0, Some("glass")), "3 glasses");
+        assert_eq!(fmt_units(1.0, Some("glass")), "1 glass");
+        // Capitals are codes (CTN, PCS, EA): kept as written.
+        assert_eq!(fmt_units(4.0, Some("CTN")), "4 CTN");
+        assert_eq!(fmt_units(1.0000000001, Some("pieces")), "1 piece");
     }
 
     #[test]

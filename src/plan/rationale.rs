@@ -28,9 +28,11 @@ pub enum ExceptionCode {
     OpenPo,
     Overridden,
     SourceStale,
-    /// The rules failed at run time or produced an impossible result
-    /// (not finite, negative). Not in DOMAIN.md's list: see README.
+    /// The rules failed at run time, hit the cycle limit, or left figures
+    /// that disagree (DOMAIN.md section 2).
     RuleError,
+    /// On a buyerdesk PO not yet approved (a draft or pending approval).
+    OnPo,
 }
 
 impl ExceptionCode {
@@ -50,6 +52,7 @@ impl ExceptionCode {
             ExceptionCode::Overridden => "OVERRIDDEN",
             ExceptionCode::SourceStale => "SOURCE_STALE",
             ExceptionCode::RuleError => "RULE_ERROR",
+            ExceptionCode::OnPo => "ON_PO",
         }
     }
 

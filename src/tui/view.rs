@@ -40,6 +40,7 @@ pub fn badge(code: ExceptionCode) -> &'static str {
         ExceptionCode::Overridden => "OVR",
         ExceptionCode::SourceStale => "STALE",
         ExceptionCode::RuleError => "RULE",
+        ExceptionCode::OnPo => "DRAFT",
     }
 }
 
