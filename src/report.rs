@@ -7,7 +7,7 @@ use anyhow::Result;
 use comfy_table::{presets, CellAlignment, ContentArrangement, Table};
 
 use crate::plan::numbers::{fmt_money, fmt_qty, fmt_qty_short, round_money, round_qty};
-use crate::plan::{ProductPlan, RuleFailureKind};
+use crate::plan::ProductPlan;
 use crate::rules::dryrun::{DryRun, Figure, ProductChange};
 
 /// The JSON array, one object per product, rationale included.
@@ -244,11 +244,7 @@ pub fn dry_run_table(d: &DryRun, why: bool) -> String {
         let _ = writeln!(out, "{:<19}{value}", format!("{label}:"));
     }
     for f in &d.failures {
-        let kind = match f.kind {
-            RuleFailureKind::EngineError => "engine error",
-            RuleFailureKind::CycleLimit => "cycle limit",
-            RuleFailureKind::BadResult => "refused result",
-        };
+        let kind = f.kind.label();
         let rule = match &f.rule {
             Some(r) => format!("rule \"{r}\""),
             None => "no single rule".to_string(),

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use rust_rule_engine::{
     ActionType, EngineConfig, Facts, GRLParser, KnowledgeBase, RustRuleEngine, Value,
@@ -25,6 +25,16 @@ pub const ROUND_UP_TO_MULTIPLE: &str = "RoundUpToMultiple";
 pub const CEIL_DIVIDE: &str = "CeilDivide";
 pub const CUSTOM_ACTIONS: [&str; 2] = [ROUND_UP_TO_MULTIPLE, CEIL_DIVIDE];
 
+/// The action buyerdesk puts right after an action whose field a later
+/// action of the same rule writes again: it records the value that action
+/// computed. The engine calls back only after all of a rule's actions ran,
+/// when such a field already holds the later action's value, and the
+/// rationale must show what each step computed (DOMAIN.md section 2).
+const RECORD: &str = "BuyerdeskRecord";
+
+/// The values `RECORD` actions took, in order, until the rule's callback.
+type Recorder = Arc<Mutex<Vec<FactValue>>>;
+
 /// The rules shipped with buyerdesk (rules/purchasing.grl).
 pub const DEFAULT_RULES: &str = include_str!("../../rules/purchasing.grl");
 
@@ -44,19 +54,31 @@ struct CompiledAction {
     formula: Arc<ActionFormula>,
     operands: Vec<Option<usize>>,
     target: Option<usize>,
-    /// Whether the value this action wrote must be read from the facts
-    /// when its rule fires. It need not when nothing else can write the
-    /// field afterwards (the rule is no-loop and no other action has this
-    /// target): the value is then the field's value at the end of the run,
-    /// taken from the result instead (`Planner::run`), which saves the
-    /// engine's path lookup for most actions.
-    read_at_fire: bool,
+    /// Where the value this action wrote is read (`ValueAt`).
+    value_at: ValueAt,
+}
+
+/// Where the value an action wrote is found for the rule trace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ValueAt {
+    /// In the facts, when its rule fires (after all of the rule's actions):
+    /// right when no later action of the rule writes the same field.
+    Fire,
+    /// In the value a `RECORD` action took right after it: a later action
+    /// of the same rule writes the field again.
+    Record,
+    /// In the engine's result at the end of the run: nothing else can write
+    /// the field afterwards (the rule is no-loop and no other action has
+    /// this target), which saves the engine's path lookup for most actions.
+    Result,
 }
 
 #[derive(Debug, Clone)]
 struct CompiledRule {
     name: Arc<str>,
     actions: Vec<CompiledAction>,
+    /// Some action's value is recorded (`ValueAt::Record`).
+    records: bool,
 }
 
 /// The rules' formulas, for putting a product's rule trace into words.
@@ -85,19 +107,24 @@ impl RuleTable {
     /// The last rule of the trace with an action writing `field`: the one a
     /// refused value of that field is charged to.
     pub fn last_writer(&self, trace: &RuleTrace, field: &str) -> Option<&Arc<str>> {
-        trace.fired.iter().rev().find_map(|&id| {
+        self.last_write(trace, field).map(|(_, rule)| rule)
+    }
+
+    /// `last_writer` with its place in the trace (the n-th rule fired).
+    pub fn last_write(&self, trace: &RuleTrace, field: &str) -> Option<(usize, &Arc<str>)> {
+        trace.fired.iter().enumerate().rev().find_map(|(at, &id)| {
             let rule = self.rules.get(id as usize)?;
             rule.actions
                 .iter()
                 .any(|a| a.formula.target.as_deref() == Some(field))
-                .then_some(&rule.name)
+                .then_some((at, &rule.name))
         })
     }
 
     /// Marks the actions whose written value is the field's final value
-    /// (`CompiledAction::read_at_fire`): a schema field that only this
-    /// action writes, in a no-loop rule (it fires at most once per run).
-    /// When any action's target is unknown, every value is read at fire.
+    /// (`ValueAt::Result`): a schema field that only this action writes, in
+    /// a no-loop rule (it fires at most once per run). When any action's
+    /// target is unknown, every value is read at fire (or recorded).
     fn settle_reads(&mut self, no_loop: &[bool]) {
         let actions = || self.rules.iter().flat_map(|r| &r.actions);
         if actions().any(|a| a.target.is_none()) {
@@ -111,14 +138,15 @@ impl RuleTable {
         }
         for (rule, &no_loop) in self.rules.iter_mut().zip(no_loop) {
             for a in &mut rule.actions {
-                a.read_at_fire = !(no_loop && a.target.is_some_and(|t| writers[&t] == 1));
+                if no_loop && a.target.is_some_and(|t| writers[&t] == 1) {
+                    a.value_at = ValueAt::Result;
+                }
             }
         }
     }
 
-    /// Puts the values not read when their rule fired
-    /// (`CompiledAction::read_at_fire`) into `trace`: each is its field's
-    /// value in the engine's result.
+    /// Puts the values taken from the result (`ValueAt::Result`) into
+    /// `trace`: each is its field's value in the engine's result.
     fn fill_final_values(&self, trace: &mut RuleTrace, result: &HashMap<String, Value>) {
         let mut values = trace.values.iter_mut();
         for &id in &trace.fired {
@@ -130,7 +158,7 @@ impl RuleTable {
                 let Some(slot) = values.next() else {
                     return;
                 };
-                if let (false, Some(target)) = (action.read_at_fire, &action.formula.target) {
+                if let (ValueAt::Result, Some(target)) = (action.value_at, &action.formula.target) {
                     *slot = result
                         .get(target)
                         .map(fact_value)
@@ -156,9 +184,10 @@ impl RuleTable {
                             formula: Arc::new((*a.formula).clone()),
                             operands: a.operands.clone(),
                             target: a.target,
-                            read_at_fire: a.read_at_fire,
+                            value_at: a.value_at,
                         })
                         .collect(),
+                    records: r.records,
                 })
                 .collect(),
             by_name: self.by_name.clone(),
@@ -329,6 +358,7 @@ fn describe_action(action: &ActionType) -> ActionFormula {
                 target: Some(strip(field)),
                 formula: expr.replace("Product.", ""),
                 tokens: tokenize(&expr),
+                round_up: false,
             }
         }
         ActionType::Custom {
@@ -352,6 +382,7 @@ fn describe_action(action: &ActionType) -> ActionFormula {
                 target,
                 formula: expr.replace("Product.", ""),
                 tokens: tokenize(&expr),
+                round_up: action_type == ROUND_UP_TO_MULTIPLE,
             }
         }
         other => ActionFormula {
@@ -359,8 +390,43 @@ fn describe_action(action: &ActionType) -> ActionFormula {
             target_path: None,
             formula: format!("{other:?}"),
             tokens: Vec::new(),
+            round_up: false,
         },
     }
+}
+
+/// Marks the actions of `rule` whose field a later action of the same rule
+/// writes again (`ValueAt::Record`) and puts a `RECORD` action right after
+/// each in the rule the engine runs. Whether any was marked comes back.
+fn record_overwritten(
+    rule: &mut rust_rule_engine::Rule,
+    mut compiled: Vec<CompiledAction>,
+) -> (Vec<CompiledAction>, bool) {
+    let overwritten: Vec<bool> = (0..compiled.len())
+        .map(|i| {
+            let target = compiled[i].formula.target_path.as_deref();
+            target.is_some()
+                && compiled[i + 1..]
+                    .iter()
+                    .any(|later| later.formula.target_path.as_deref() == target)
+        })
+        .collect();
+    if !overwritten.contains(&true) {
+        return (compiled, false);
+    }
+    let mut actions = Vec::with_capacity(rule.actions.len() + overwritten.len());
+    for ((action, c), &again) in rule.actions.drain(..).zip(&mut compiled).zip(&overwritten) {
+        actions.push(action);
+        if let (true, Some(path)) = (again, &c.formula.target_path) {
+            c.value_at = ValueAt::Record;
+            actions.push(ActionType::Custom {
+                action_type: RECORD.to_string(),
+                params: HashMap::from([("0".to_string(), Value::Expression(path.clone()))]),
+            });
+        }
+    }
+    rule.actions = actions;
+    (compiled, true)
 }
 
 impl RuleSet {
@@ -391,8 +457,8 @@ impl RuleSet {
         };
         let mut rule_names = Vec::new();
         let mut no_loop = Vec::new();
-        for rule in rules {
-            let compiled = rule
+        for mut rule in rules {
+            let compiled: Vec<CompiledAction> = rule
                 .actions
                 .iter()
                 .map(|a| {
@@ -411,10 +477,11 @@ impl RuleSet {
                         operands,
                         target,
                         // Settled below, once every rule is known.
-                        read_at_fire: true,
+                        value_at: ValueAt::Fire,
                     }
                 })
                 .collect();
+            let (compiled, records) = record_overwritten(&mut rule, compiled);
             let id = u16::try_from(table.rules.len()).map_err(|_| RulesError::Parse {
                 origin: origin.to_string(),
                 message: "more than 65,535 rules".into(),
@@ -423,6 +490,7 @@ impl RuleSet {
             table.rules.push(CompiledRule {
                 name: Arc::from(rule.name.as_str()),
                 actions: compiled,
+                records,
             });
             rule_names.push(rule.name.clone());
             no_loop.push(rule.no_loop);
@@ -458,12 +526,14 @@ impl RuleSet {
     /// A new engine for one worker thread, with buyerdesk's actions.
     pub fn engine(&self) -> Planner {
         let mut engine = RustRuleEngine::with_config(self.kb.clone(), engine_config());
-        register_actions(&mut engine);
+        let recorder = Recorder::default();
+        register_actions(&mut engine, &recorder);
         Planner {
             engine,
             table: Arc::new(self.table.deep_copy()),
             template: ObjectTemplate::default(),
             blame: None,
+            recorder,
         }
     }
 }
@@ -477,8 +547,18 @@ fn engine_config() -> EngineConfig {
     }
 }
 
-/// Registers buyerdesk's actions (`CUSTOM_ACTIONS`) with an engine.
-fn register_actions(engine: &mut RustRuleEngine) {
+/// Registers buyerdesk's actions (`CUSTOM_ACTIONS`, and `RECORD` into
+/// `recorder`) with an engine.
+fn register_actions(engine: &mut RustRuleEngine, recorder: &Recorder) {
+    let record = Arc::clone(recorder);
+    engine.register_action_handler(RECORD, move |params, _| {
+        let value = params.get("0").map(fact_value).unwrap_or(FactValue::Null);
+        record
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(value);
+        Ok(())
+    });
     engine.register_action_handler(ROUND_UP_TO_MULTIPLE, |params, facts| {
         let (target, value, multiple) = action_args("RoundUpToMultiple", params)?;
         let result = if multiple > 0.0 {
@@ -557,6 +637,8 @@ pub struct Planner {
     template: ObjectTemplate,
     /// Built on the first run-time error only.
     blame: Option<Box<Blame>>,
+    /// The values the rules' `RECORD` actions took (`ValueAt::Record`).
+    recorder: Recorder,
 }
 
 /// The name of the action `Blame` puts first in every rule.
@@ -593,7 +675,7 @@ impl Blame {
             let _ = kb.add_rule(rule);
         }
         let mut engine = RustRuleEngine::with_config(kb, engine_config());
-        register_actions(&mut engine);
+        register_actions(&mut engine, &Recorder::default());
         let inside = Arc::new(AtomicUsize::new(OUTSIDE));
         let mark = Arc::clone(&inside);
         engine.register_action_handler(ENTER_RULE, move |params, _| {
@@ -626,23 +708,33 @@ impl Planner {
         }
         let mut trace = RuleTrace::default();
         let table = &self.table;
+        let recorder = &self.recorder;
+        let lock = || recorder.lock().unwrap_or_else(|p| p.into_inner());
+        // A rule whose actions failed half-way recorded values of its own.
+        lock().clear();
         let outcome = self.engine.execute_with_callback(&engine_facts, |name, f| {
             // Every rule the engine runs came from this table.
             let Some(&id) = table.by_name.get(name) else {
                 return;
             };
             trace.fired.push(id);
-            for action in &table.rules[id as usize].actions {
+            let rule = &table.rules[id as usize];
+            let mut recorded = match rule.records {
+                true => std::mem::take(&mut *lock()).into_iter(),
+                false => Vec::new().into_iter(),
+            };
+            for action in &rule.actions {
                 let Some(path) = &action.formula.target_path else {
                     continue;
                 };
-                let new = match action.read_at_fire {
-                    true => f
+                let new = match action.value_at {
+                    ValueAt::Fire => f
                         .get_nested(path)
                         .map(|v| fact_value(&v))
                         .unwrap_or(FactValue::Null),
+                    ValueAt::Record => recorded.next().unwrap_or(FactValue::Null),
                     // Filled in from the result below.
-                    false => FactValue::Null,
+                    ValueAt::Result => FactValue::Null,
                 };
                 trace.values.push(new);
             }
@@ -699,12 +791,14 @@ impl Planner {
 
 #[cfg(test)]
 impl RuleSet {
-    /// The same rules with every written value read when its rule fires,
-    /// as before `CompiledAction::read_at_fire` existed.
+    /// The same rules with every written value read when its rule fires
+    /// or recorded, none taken from the result (`ValueAt::Result`).
     pub(crate) fn reading_every_value(&self) -> RuleSet {
         let mut table = (*self.table).clone();
         for a in table.rules.iter_mut().flat_map(|r| &mut r.actions) {
-            a.read_at_fire = true;
+            if a.value_at == ValueAt::Result {
+                a.value_at = ValueAt::Fire;
+            }
         }
         RuleSet {
             table: Arc::new(table),
@@ -716,7 +810,7 @@ impl RuleSet {
     pub(crate) fn values_from_the_result(&self) -> Vec<String> {
         let mut out = Vec::new();
         for r in &self.table.rules {
-            for a in r.actions.iter().filter(|a| !a.read_at_fire) {
+            for a in r.actions.iter().filter(|a| a.value_at == ValueAt::Result) {
                 out.push(format!(
                     "{}: {}",
                     r.name,

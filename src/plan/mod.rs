@@ -1,6 +1,7 @@
 //! The purchasing plan: pure domain, no I/O. Source rows in, one
 //! `ProductPlan` per product out, each with its rationale and exceptions.
 
+pub mod arithmetic;
 pub mod engine;
 pub mod facts;
 pub mod fixtures;
@@ -127,6 +128,21 @@ pub enum RuleFailureKind {
     /// A result the checks after the rules refused (not a number, negative,
     /// not finite, not true/false).
     BadResult,
+    /// Results that disagree with each other (`purchase_qty x pack !=
+    /// order_qty`, `order_qty x unit_price != amount`).
+    Disagree,
+}
+
+impl RuleFailureKind {
+    /// The kind in a few words, for reports.
+    pub fn label(self) -> &'static str {
+        match self {
+            RuleFailureKind::EngineError => "engine error",
+            RuleFailureKind::CycleLimit => "cycle limit",
+            RuleFailureKind::BadResult => "refused result",
+            RuleFailureKind::Disagree => "figures disagree",
+        }
+    }
 }
 
 impl RuleFailure {
@@ -303,15 +319,26 @@ pub fn plan_product(
     plan.rationale = Rationale::from_inputs(Arc::clone(inputs), open_po);
     match facts {
         None => {
-            plan.rationale.push(Step::simple(
-                StepKind::Note,
-                "Rules not run: the data above does not allow a calculation; no order suggested",
-            ));
+            let text = cannot_order(&plan, &exceptions);
+            plan.rationale.push(Step::simple(StepKind::Check, text));
         }
         Some(facts) => {
             let run = planner.run(&facts);
             let table = std::sync::Arc::clone(planner.table());
             apply_rules(&mut plan, facts, table, run, &mut exceptions);
+            let needed = plan.net_requirement.unwrap_or(0.0);
+            if needed > 0.0 {
+                for e in exceptions
+                    .iter_mut()
+                    .filter(|e| e.code == ExceptionCode::SupplierInactive)
+                {
+                    e.message = format!(
+                        "{}; {} needed",
+                        e.message,
+                        fmt_units(needed, plan.stock_uom.as_deref())
+                    );
+                }
+            }
         }
     }
     raise_stock_exceptions(&plan, &mut exceptions);
@@ -430,11 +457,18 @@ fn apply_rules(
             false
         }
     };
-    if order_qty > 0.0 && purchase_qty <= 0.0 {
-        refused(
-            "purchase_qty",
-            format!("order_qty is {} but purchase_qty is 0", fmt_qty(order_qty)),
-        );
+    if failures.is_empty() {
+        failures.extend(disagreements(
+            &table,
+            &trace,
+            Figures {
+                order_qty,
+                purchase_qty,
+                amount,
+                pack: facts.pack_size,
+                unit_price,
+            },
+        ));
     }
     plan.rationale.set_rules(table, trace);
     if failures.is_empty() {
@@ -445,9 +479,13 @@ fn apply_rules(
         plan.rationale.set_check(rationale::CheckedOrder {
             order_qty,
             purchase_qty,
+            pack: facts.pack_size,
             unit_price,
+            currency: plan.currency.clone(),
             amount,
             requires_approval,
+            needed: plan.net_requirement.unwrap_or(0.0).max(0.0),
+            supplier_active: facts.supplier_active,
         });
     } else {
         let problems: Vec<String> = failures.iter().map(RuleFailure::describe).collect();
@@ -461,6 +499,84 @@ fn apply_rules(
         });
         plan.rule_failures = failures.into_boxed_slice();
     }
+}
+
+/// The figures the rules left, as the checks after the rules read them.
+struct Figures {
+    order_qty: f64,
+    purchase_qty: f64,
+    amount: f64,
+    pack: f64,
+    unit_price: f64,
+}
+
+/// Quantities agree when they are the same to 6 decimals (the precision
+/// every output shows), relative to their size.
+fn same_qty(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-6 * a.abs().max(b.abs()).max(1.0)
+}
+
+/// Money agrees when it is the same to the cent.
+fn same_money(a: f64, b: f64) -> bool {
+    numbers::round_money(a) == numbers::round_money(b)
+}
+
+/// The identities of DOMAIN.md section 2 the rules' results must satisfy:
+/// `purchase_qty x pack = order_qty` and `amount = order_qty x unit_price`
+/// to the cent. Each one broken names its fields, the rule that last wrote
+/// each, and is charged to the rule that wrote last of them.
+fn disagreements(
+    table: &engine::RuleTable,
+    trace: &engine::RuleTrace,
+    f: Figures,
+) -> Vec<RuleFailure> {
+    let writer = |field: &str| table.last_write(trace, field);
+    let by = |field: &str| match writer(field) {
+        Some((_, rule)) => format!("{field} (last written by rule \"{rule}\")"),
+        None => format!("{field} (written by no rule)"),
+    };
+    // The rule that wrote last of the fields involved.
+    let blame = |fields: &[&str]| {
+        fields
+            .iter()
+            .filter_map(|f| writer(f))
+            .max_by_key(|(at, _)| *at)
+            .map(|(_, rule)| Arc::clone(rule))
+    };
+    let mut out = Vec::new();
+    let packed = f.purchase_qty * f.pack;
+    if !same_qty(packed, f.order_qty) {
+        out.push(RuleFailure {
+            rule: blame(&["order_qty", "purchase_qty"]),
+            kind: RuleFailureKind::Disagree,
+            message: format!(
+                "the figures disagree: {} {} x pack {} = {}, but {} is {}",
+                by("purchase_qty"),
+                fmt_qty(f.purchase_qty),
+                fmt_qty(f.pack),
+                fmt_qty(packed),
+                by("order_qty"),
+                fmt_qty(f.order_qty)
+            ),
+        });
+    }
+    let priced = f.order_qty * f.unit_price;
+    if !same_money(priced, f.amount) {
+        out.push(RuleFailure {
+            rule: blame(&["order_qty", "amount"]),
+            kind: RuleFailureKind::Disagree,
+            message: format!(
+                "the figures disagree: {} {} x unit_price {} = {}, but {} is {}",
+                by("order_qty"),
+                fmt_qty(f.order_qty),
+                fmt_qty(f.unit_price),
+                numbers::fmt_money(priced),
+                by("amount"),
+                numbers::fmt_money(f.amount)
+            ),
+        });
+    }
+    out
 }
 
 /// A run that reached the cycle limit is charged to the rules that fired
@@ -500,6 +616,53 @@ fn cycle_limit_failures(
         }];
     }
     looping
+}
+
+/// Why a product whose rules could not run cannot be ordered, and what it
+/// needs as far as its known figures tell (DOMAIN.md section 3: never "no
+/// order needed" for a product that cannot be ordered).
+fn cannot_order(plan: &ProductPlan, exceptions: &[Exception]) -> String {
+    let mut codes: Vec<&str> = exceptions
+        .iter()
+        .filter(|e| e.code.blocks_order() || e.code == ExceptionCode::SupplierInactive)
+        .map(|e| e.code.as_str())
+        .collect();
+    codes.dedup();
+    let why = if codes.is_empty() {
+        "the data above does not allow a calculation".to_string()
+    } else {
+        format!("{} (below)", codes.join(", "))
+    };
+    let units = |v: f64| fmt_units(v, plan.stock_uom.as_deref());
+    let need = match (
+        plan.avg_daily_demand.get(),
+        plan.available_qty.get(),
+        plan.lead_time_days.get(),
+    ) {
+        (Some(d), Some(avail), Some(lead)) => {
+            let target = d * (lead + plan.review_period_days.unwrap_or(0.0))
+                + plan.safety_stock.unwrap_or(0.0);
+            let position = avail + plan.on_order_qty.unwrap_or(0.0);
+            let short = target - position;
+            if short > 0.0 {
+                format!(
+                    "needed by the default formula: target {} - position {} = {}",
+                    fmt_qty(target),
+                    fmt_qty(position),
+                    units(short)
+                )
+            } else {
+                "stock and open orders cover the default target".to_string()
+            }
+        }
+        (Some(d), Some(avail), None) if d > 0.0 && avail <= 0.0 => format!(
+            "stock is out ({} available, demand {}/day); the need cannot be computed without a lead time",
+            fmt_qty(avail),
+            fmt_qty(d)
+        ),
+        _ => "the need cannot be computed from the data".to_string(),
+    };
+    format!("Cannot order: {why}; rules not run; {need}")
 }
 
 fn override_exception(suggested: f64, o: &OverrideNote) -> Exception {

@@ -3,7 +3,7 @@
 
 use super::facts::ProductFacts;
 use super::inputs::{ProductInputs, SupplierRow};
-use super::numbers::{fmt_qty, Num};
+use super::numbers::{fmt_qty, fmt_units, unit_word, Num};
 use super::rationale::{Exception, ExceptionCode, Step, StepKind};
 use super::ProductPlan;
 
@@ -337,12 +337,27 @@ pub fn prepare(inputs: &ProductInputs, own_open_po_qty: f64, words: bool) -> Pre
             safety = safety.zip(ss).map(|(x, y)| x + y);
             reserved += res;
             r.step(|| {
-                let mut text = format!(
-                    "Stock at {loc}: available {}, reserved {}",
-                    a.map(fmt_qty)
-                        .unwrap_or_else(|| row.available_qty.describe()),
-                    fmt_qty(res)
-                );
+                let available = a
+                    .map(fmt_qty)
+                    .unwrap_or_else(|| row.available_qty.describe());
+                // available_qty already excludes what is reserved.
+                let mut text = match a {
+                    Some(a) if res != 0.0 => format!(
+                        "Stock at {loc}: available {available} (on hand {} less {} reserved)",
+                        fmt_qty(a + res),
+                        fmt_qty(res)
+                    ),
+                    _ if res == 0.0 => {
+                        format!("Stock at {loc}: available {available} (none reserved)")
+                    }
+                    _ => format!(
+                        "Stock at {loc}: available {available}, reserved {}",
+                        fmt_qty(res)
+                    ),
+                };
+                if a.is_some_and(|a| a < 0.0) {
+                    text.push_str(": a backorder");
+                }
                 if row.on_order_qty.is_some() {
                     text.push_str(&format!(
                         ", on order {}",
@@ -364,11 +379,19 @@ pub fn prepare(inputs: &ProductInputs, own_open_po_qty: f64, words: bool) -> Pre
         if inputs.inventory.len() > 1 {
             if let Some(a) = avail {
                 r.step(|| {
+                    let parts: Vec<String> = (inputs.inventory.iter())
+                        .filter_map(|row| row.available_qty.value())
+                        .map(|v| match v < 0.0 {
+                            true => format!("({})", fmt_qty(v)),
+                            false => fmt_qty(v),
+                        })
+                        .collect();
                     Step::input(
                         "inventory.inventory",
                         format!(
-                            "Available over {} locations = {}",
+                            "Available at {} locations: {} = {}",
                             inputs.inventory.len(),
+                            parts.join(" + "),
                             fmt_qty(a)
                         ),
                     )
@@ -536,10 +559,9 @@ pub fn prepare(inputs: &ProductInputs, own_open_po_qty: f64, words: bool) -> Pre
                         Step::input(
                             "uom.uom_conversions",
                             format!(
-                                "Pack: 1 {} = {} {}",
-                                row.to_uom.as_deref().unwrap_or("?"),
-                                fmt_qty(*f),
-                                row.from_uom.as_deref().unwrap_or("?")
+                                "Pack: 1 {} holds {}",
+                                unit_word(1.0, row.to_uom.as_deref().unwrap_or("?")),
+                                fmt_units(*f, row.from_uom.as_deref())
                             ),
                         )
                     });
@@ -559,17 +581,30 @@ pub fn prepare(inputs: &ProductInputs, own_open_po_qty: f64, words: bool) -> Pre
 
     // Days of cover (never a division by zero).
     if let (Some(a), Some(d)) = (available, demand) {
-        if d > 0.0 {
+        if d > 0.0 && a < 0.0 {
+            // A backorder covers nothing: 0 days, never negative.
+            plan.days_of_cover = Some(0.0).into();
+            r.step(|| {
+                Step::simple(
+                    StepKind::Derived,
+                    format!(
+                        "Days of cover = 0: a backorder of {} (available {})",
+                        fmt_qty(-a),
+                        fmt_qty(a)
+                    ),
+                )
+            });
+        } else if d > 0.0 {
             let cover = a / d;
             plan.days_of_cover = Some(cover).into();
             r.step(|| {
                 Step::simple(
                     StepKind::Derived,
                     format!(
-                        "Days of cover = {} / {}/day = {} days",
+                        "Days of cover = {} / {}/day = {:.2} days",
                         fmt_qty(a),
                         fmt_qty(d),
-                        fmt_qty((cover * 100.0).round() / 100.0)
+                        super::numbers::round_money(cover)
                     ),
                 )
             });

@@ -221,3 +221,58 @@ proptest! {
         }
     }
 }
+
+/// A number a real source might hold: whole, 2 or 4 decimals, fractions
+/// that do not end (1/3), very small and very large.
+fn figure(range: std::ops::Range<f64>) -> impl Strategy<Value = f64> {
+    prop_oneof![
+        2 => range.clone().prop_map(|v| v.round()),
+        2 => range.clone().prop_map(|v| (v * 100.0).round() / 100.0),
+        1 => range.clone().prop_map(|v| (v * 10_000.0).round() / 10_000.0),
+        1 => range.prop_map(|v| v / 3.0),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// Every formula a rationale prints evaluates to what it prints, and
+    /// every plan's final figures hold together, for generated products
+    /// with awkward packs, prices, demands and multiples.
+    #[test]
+    fn every_printed_formula_adds_up_and_the_figures_hold(
+        demand in figure(0.0..5000.0),
+        avail in figure(-500.0..20_000.0),
+        price in figure(0.0001..2000.0),
+        moq in figure(0.0..1000.0),
+        lead in figure(0.0..120.0),
+        multiple in prop::option::of(figure(0.01..500.0)),
+        pack in prop::option::of(figure(0.001..1000.0)),
+        safety in figure(0.0..500.0),
+    ) {
+        let mut p = tests::product("GEN", demand, avail, price, moq, lead,
+            pack.filter(|f| *f > 0.0).map(|f| ("liter", "gallon", f)));
+        p.suppliers[0].order_multiple = multiple.map(Num::Value);
+        p.inventory[0].safety_stock = Some(Num::Value(safety));
+        let plan = tests::plan_one(&p);
+        sane(&plan)?;
+        let mut checked = 0;
+        for step in plan.rationale.steps() {
+            let text = step.text();
+            let (bad, n) = arithmetic::check_text(&text);
+            checked += n;
+            prop_assert!(bad.is_empty(), "{text}: {bad:?}");
+        }
+        prop_assert!(checked >= 1);
+        if plan.order_qty > 0.0 {
+            let pack = plan.conversion_factor.unwrap_or(1.0);
+            prop_assert!((plan.purchase_qty * pack - plan.order_qty).abs() <= 1e-6 * plan.order_qty.max(1.0));
+            prop_assert_eq!(
+                numbers::round_money(plan.order_qty * price),
+                numbers::round_money(plan.amount)
+            );
+        } else {
+            prop_assert_eq!((plan.purchase_qty, plan.amount), (0.0, 0.0));
+        }
+    }
+}

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::engine::{RuleTable, RuleTrace};
 use super::inputs::ProductInputs;
-use super::numbers::{fmt_money, fmt_qty, round_qty};
+use super::numbers::{fmt_money, fmt_qty, fmt_units, round_money, round_qty};
 
 /// Exception codes (DOMAIN.md section 3). The codes are stable: they appear in
 /// the list, in JSON and in CSV.
@@ -157,6 +157,10 @@ pub struct ActionFormula {
     /// The formula as the rule author wrote it, without `Product.`.
     pub formula: String,
     pub tokens: Vec<Token>,
+    /// `RoundUpToMultiple`, which leaves the value as it is when the
+    /// multiple is not positive (its numbers then say so instead of showing
+    /// a division by zero).
+    pub round_up: bool,
 }
 
 /// A field changed by a rule: old -> new, with the formula and its numbers.
@@ -169,9 +173,33 @@ pub struct Change {
     pub operands: Vec<FactValue>,
 }
 
+/// Fields that hold money: their values are shown and serialised rounded
+/// to cents (DOMAIN.md section 2), with the cents always shown.
+const MONEY_FIELDS: [&str; 1] = ["amount"];
+
 impl Change {
     pub fn field(&self) -> &str {
         self.action.target.as_deref().unwrap_or("")
+    }
+
+    fn is_money(&self) -> bool {
+        MONEY_FIELDS.contains(&self.field())
+    }
+
+    /// A value this change wrote or replaced, as people read it.
+    fn show(&self, v: &FactValue) -> String {
+        match v {
+            FactValue::Number(n) if self.is_money() => fmt_money(*n),
+            other => other.to_string(),
+        }
+    }
+
+    /// A value this change wrote or replaced, as JSON carries it.
+    fn json(&self, v: &FactValue) -> FactValue {
+        match v {
+            FactValue::Number(n) if self.is_money() => FactValue::Number(round_money(*n)),
+            other => other.clone(),
+        }
     }
 
     pub fn formula(&self) -> &str {
@@ -180,6 +208,11 @@ impl Change {
 
     /// The formula with each field replaced by its value ("150 * 7").
     pub fn numbers(&self) -> String {
+        if let (true, [value, .., multiple]) = (self.action.round_up, &self.operands[..]) {
+            if multiple.as_f64().is_some_and(|m| m <= 0.0) {
+                return format!("{value} (multiple {multiple}: not rounded)");
+            }
+        }
         let mut out = String::new();
         let mut operands = self.operands.iter();
         for t in &self.action.tokens {
@@ -196,7 +229,7 @@ impl Change {
 
     /// "field = formula = numbers = new (was old)", without repeats.
     pub fn describe(&self) -> String {
-        let (new, old, numbers) = (self.new.to_string(), self.old.to_string(), self.numbers());
+        let (new, old, numbers) = (self.show(&self.new), self.show(&self.old), self.numbers());
         let formula = self.formula();
         if formula == numbers || numbers.is_empty() {
             format!("{} = {new} (was {old})", self.field())
@@ -215,8 +248,8 @@ impl Serialize for Change {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut m = s.serialize_struct("Change", 5)?;
         m.serialize_field("field", self.field())?;
-        m.serialize_field("old", &self.old)?;
-        m.serialize_field("new", &self.new)?;
+        m.serialize_field("old", &self.json(&self.old))?;
+        m.serialize_field("new", &self.json(&self.new))?;
         m.serialize_field("formula", self.formula())?;
         m.serialize_field("numbers", &self.numbers())?;
         m.end()
@@ -318,34 +351,60 @@ pub struct Rationale {
 }
 
 /// The order as the checks after the rules accepted it.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CheckedOrder {
     pub order_qty: f64,
     pub purchase_qty: f64,
+    /// Stock units per purchase unit.
+    pub pack: f64,
+    /// Per stock unit.
     pub unit_price: f64,
+    pub currency: Option<Arc<str>>,
     pub amount: f64,
     pub requires_approval: bool,
+    /// What the calculation found missing (net requirement, >= 0).
+    pub needed: f64,
+    pub supplier_active: bool,
 }
 
 impl CheckedOrder {
+    /// The checks in words, each identity as a formula that evaluates to
+    /// what it prints: "40 box x 12 = 480 pieces; 480 pieces x 2.03 =
+    /// 974.40 USD".
     fn step(&self, stock_uom: Option<&str>, purchase_uom: Option<&str>) -> Step {
+        let currency = self
+            .currency
+            .as_deref()
+            .map(|c| format!(" {c}"))
+            .unwrap_or_default();
         let text = if self.order_qty > 0.0 {
             format!(
-                "Check: order {} {} = {} {} at {} = {}{} (finite, >= 0: ok)",
-                fmt_qty(self.order_qty),
-                stock_uom.unwrap_or("units"),
-                fmt_qty(self.purchase_qty),
-                purchase_uom.unwrap_or("units"),
+                "Check: {} x {} = {}; {} x {}{currency} = {}{currency}; {} (finite, >= 0, pack and amount agree: ok)",
+                fmt_units(self.purchase_qty, purchase_uom),
+                fmt_qty(self.pack),
+                fmt_units(self.order_qty, stock_uom),
+                fmt_units(self.order_qty, stock_uom),
                 fmt_qty(self.unit_price),
                 fmt_money(self.amount),
                 if self.requires_approval {
-                    ", requires approval"
+                    "requires approval"
                 } else {
-                    ", auto-approved"
+                    "auto-approved"
                 }
             )
+        } else if self.needed > 0.0 && !self.supplier_active {
+            format!(
+                "Check: cannot order: the supplier is inactive; {} needed",
+                fmt_units(self.needed, stock_uom)
+            )
+        } else if self.needed > 0.0 {
+            format!(
+                "Check: the rules ordered nothing; the calculation found {} missing (finite, >= 0: ok)",
+                fmt_units(self.needed, stock_uom)
+            )
         } else {
-            "Check: no order needed (finite, >= 0: ok)".to_string()
+            "Check: no order needed: stock and open orders cover the target (finite, >= 0: ok)"
+                .to_string()
         };
         Step::simple(StepKind::Check, text)
     }

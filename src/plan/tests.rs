@@ -59,7 +59,7 @@ pub(crate) fn product(
     }
 }
 
-fn plan_one(p: &ProductInputs) -> ProductPlan {
+pub(crate) fn plan_one(p: &ProductInputs) -> ProductPlan {
     let rules = RuleSet::embedded();
     let mut planner = rules.engine();
     plan_product(&Arc::new(p.clone()), &PlanContext::default(), &mut planner)
@@ -186,7 +186,7 @@ fn reference_prod_001() {
     let check = steps.iter().find(|s| s.kind == StepKind::Check).unwrap();
     assert_eq!(
         check.text(),
-        "Check: order 600 pieces = 50 box at 15.5 = 9,300.00, auto-approved (finite, >= 0: ok)"
+        "Check: 50 boxes x 12 = 600 pieces; 600 pieces x 15.5 = 9,300.00; auto-approved (finite, >= 0, pack and amount agree: ok)"
     );
     let kinds: Vec<StepKind> = steps.iter().map(|s| s.kind).collect();
     let first_rule = kinds.iter().position(|k| *k == StepKind::Rule).unwrap();
@@ -633,4 +633,233 @@ fn values_taken_from_the_result_are_the_values_read_when_the_rule_fired() {
         }
         assert!(fired > 4000, "the products make the rules fire: {fired}");
     }
+}
+
+/// PROD-001's figures (600 pieces = 50 boxes, 9,300.00) with `extra` rules.
+fn prod_001_with(extra: &str) -> ProductPlan {
+    let rules = shipped_and(extra);
+    let mut planner = rules.engine();
+    let p = Arc::new(product(
+        "PROD-001",
+        150.0,
+        500.0,
+        15.5,
+        100.0,
+        7.0,
+        Some(("pieces", "box", 12.0)),
+    ));
+    plan_product(&p, &PlanContext::default(), &mut planner)
+}
+
+fn rule_error(plan: &ProductPlan) -> &str {
+    &plan
+        .exception_details
+        .iter()
+        .find(|e| e.code == ExceptionCode::RuleError)
+        .unwrap_or_else(|| panic!("{}: no RULE_ERROR: {:?}", plan.product_id, plan.exceptions))
+        .message
+}
+
+#[test]
+fn a_rule_that_raises_the_order_after_pricing_is_a_rule_error_naming_the_fields() {
+    let plan = prod_001_with(
+        "rule \"Raise\" salience 50 no-loop {\n when Product.order_qty > 0\n then Product.order_qty = Product.order_qty + 60;\n}\n",
+    );
+    let message = rule_error(&plan);
+    // purchase 50 x 12 = 600 but order 660; 660 x 15.5 is not 9,300.00.
+    assert!(
+        message.contains("purchase_qty (last written by rule \"RoundUpAndPrice\") 50 x pack 12 = 600, but order_qty (last written by rule \"Raise\") is 660"),
+        "{message}"
+    );
+    assert!(
+        message.contains("order_qty (last written by rule \"Raise\") 660 x unit_price 15.5 = 10,230.00, but amount (last written by rule \"RoundUpAndPrice\") is 9,300.00"),
+        "{message}"
+    );
+    assert!(plan
+        .rule_failures
+        .iter()
+        .all(|f| f.rule.as_deref() == Some("Raise") && f.kind == RuleFailureKind::Disagree));
+    assert_eq!(
+        (plan.order_qty, plan.purchase_qty, plan.amount),
+        (0.0, 0.0, 0.0)
+    );
+    assert!(!plan.requires_approval);
+    let check = plan.rationale.steps();
+    assert!(
+        !check.iter().any(|s| s.text().contains(": ok)")),
+        "no step says ok: {check:#?}"
+    );
+}
+
+#[test]
+fn a_rule_that_zeroes_the_order_after_pricing_is_a_rule_error() {
+    let plan = prod_001_with(
+        "rule \"Zero\" salience 50 no-loop {\n when Product.order_qty > 0\n then Product.order_qty = 0;\n}\n",
+    );
+    let message = rule_error(&plan);
+    assert!(message.contains("is 0"), "{message}");
+    assert!(message.contains("amount (last written by rule \"RoundUpAndPrice\") is 9,300.00"));
+    assert_eq!((plan.order_qty, plan.amount), (0.0, 0.0));
+    assert!(!plan.requires_approval, "no approval on no order");
+}
+
+#[test]
+fn a_consistent_change_by_a_rule_author_goes_through_untouched() {
+    // Two more boxes, priced: every identity still holds.
+    let plan = prod_001_with(
+        "rule \"TwoMoreBoxes\" salience 50 no-loop {\n when Product.order_qty > 0\n then Product.purchase_qty = Product.purchase_qty + 2;\n Product.order_qty = Product.purchase_qty * Product.pack_size;\n Product.amount = Product.order_qty * Product.unit_price;\n}\n",
+    );
+    assert!(plan.rule_failures.is_empty(), "{:?}", plan.rule_failures);
+    assert_eq!(
+        (plan.order_qty, plan.purchase_qty, plan.amount),
+        (624.0, 52.0, 9672.0)
+    );
+    // And its steps show what each action computed: 50 + 2, then 52 x 12.
+    let steps = plan.rationale.steps();
+    let step = steps
+        .iter()
+        .find(|s| s.rule.as_deref() == Some("TwoMoreBoxes"))
+        .unwrap();
+    let text = step.text();
+    assert!(
+        text.contains("purchase_qty = purchase_qty + 2 = 50 + 2 = 52 (was 50)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("order_qty = purchase_qty * pack_size = 52 * 12 = 624 (was 600)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("= 624 * 15.5 = 9,672.00 (was 9,300.00)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn each_step_shows_what_it_computed_when_a_rule_writes_a_field_twice() {
+    // PROD-003: 4050 rounds to 4200 by the MOQ, then to 15898 gallons =
+    // 4200.2516 liters; the first step must say 4200.
+    let p = product(
+        "PROD-003",
+        200.0,
+        150.0,
+        42.75,
+        200.0,
+        21.0,
+        Some(("liter", "gallon", 0.2642)),
+    );
+    let plan = plan_one(&p);
+    let steps = plan.rationale.steps();
+    let round = steps
+        .iter()
+        .find(|s| s.rule.as_deref() == Some("RoundUpAndPrice"))
+        .unwrap();
+    let news: Vec<String> = round.changes.iter().map(|c| c.new.to_string()).collect();
+    assert_eq!(news, ["4200", "15898", "4200.2516", "179560.7559"]);
+    let olds: Vec<String> = round.changes.iter().map(|c| c.old.to_string()).collect();
+    assert_eq!(olds, ["4050", "0", "4200", "0"]);
+    assert_eq!(round.changes[1].numbers(), "ceil(4200 / 0.2642)");
+}
+
+#[test]
+fn an_inactive_supplier_says_cannot_order_with_the_need() {
+    let mut p = product("INACT", 10.0, 0.0, 1.0, 5.0, 12.0, None);
+    p.suppliers[0].is_active = Some(Some("0".into()));
+    let plan = plan_one(&p);
+    let steps = plan.rationale.steps();
+    let texts: Vec<String> = steps.iter().map(|s| s.text().into_owned()).collect();
+    assert!(
+        texts
+            .iter()
+            .any(|t| t == "Check: cannot order: the supplier is inactive; 120 units needed"),
+        "{texts:#?}"
+    );
+    assert!(
+        !texts.iter().any(|t| t.contains("no order needed")),
+        "{texts:#?}"
+    );
+    let inactive = plan
+        .exception_details
+        .iter()
+        .find(|e| e.code == ExceptionCode::SupplierInactive)
+        .unwrap();
+    assert!(
+        inactive.message.ends_with("; 120 units needed"),
+        "{}",
+        inactive.message
+    );
+}
+
+#[test]
+fn a_product_that_cannot_be_planned_says_cannot_order_and_what_it_needs() {
+    let mut bad_moq = product("BADMOQ", 10.0, 0.0, 1.0, 5.0, 12.0, None);
+    bad_moq.suppliers[0].moq = Num::Invalid("ten".into());
+    let plan = plan_one(&bad_moq);
+    let texts: Vec<String> = (plan.rationale.steps().iter())
+        .map(|s| s.text().into_owned())
+        .collect();
+    // BAD_DATA on the only supplier row: no supplier is chosen, no lead time.
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.starts_with("Cannot order: BAD_DATA (below); rules not run; ")),
+        "{texts:#?}"
+    );
+    let mut no_supplier = product("NOSUP", 10.0, -5.0, 1.0, 5.0, 12.0, None);
+    no_supplier.suppliers = Box::default();
+    let plan = plan_one(&no_supplier);
+    let texts: Vec<String> = (plan.rationale.steps().iter())
+        .map(|s| s.text().into_owned())
+        .collect();
+    assert!(
+        texts.iter().any(|t| t
+            == "Cannot order: NO_SUPPLIER (below); rules not run; stock is out (-5 available, demand 10/day); the need cannot be computed without a lead time"),
+        "{texts:#?}"
+    );
+}
+
+#[test]
+fn a_backorder_has_zero_days_of_cover_never_negative() {
+    let plan = plan_one(&product("BACK", 10.0, -161.0, 1.0, 1.0, 5.0, None));
+    assert_eq!(plan.days_of_cover, Some(0.0));
+    let texts: Vec<String> = (plan.rationale.steps().iter())
+        .map(|s| s.text().into_owned())
+        .collect();
+    assert!(
+        texts.contains(&"Days of cover = 0: a backorder of 161 (available -161)".to_string()),
+        "{texts:#?}"
+    );
+    assert!(texts
+        .iter()
+        .any(|t| t.contains("available -161 (none reserved): a backorder")));
+}
+
+#[test]
+fn a_draft_po_is_on_po_and_an_approved_one_is_open_po() {
+    let p = Arc::new(product("P", 150.0, 500.0, 15.5, 100.0, 7.0, None));
+    let rules = RuleSet::embedded();
+    let mut planner = rules.engine();
+    let mut ctx = PlanContext::default();
+    ctx.unapproved_po_refs
+        .insert("P".into(), vec!["PO-000007 (draft, 600)".into()]);
+    let plan = plan_product(&p, &ctx, &mut planner);
+    assert!(plan.has(ExceptionCode::OnPo) && !plan.has(ExceptionCode::OpenPo));
+    assert_eq!(plan.order_qty, 600.0, "a draft is not on order yet");
+    ctx.unapproved_po_refs.clear();
+    ctx.own_open_po_qty.insert("P".into(), 600.0);
+    ctx.open_po_refs
+        .insert("P".into(), vec!["PO-000007 (approved, 600)".into()]);
+    let plan = plan_product(&p, &ctx, &mut planner);
+    assert!(plan.has(ExceptionCode::OpenPo) && !plan.has(ExceptionCode::OnPo));
+    assert_eq!(plan.order_qty, 0.0);
+    let open = &plan
+        .exception_details
+        .iter()
+        .find(|e| e.code == ExceptionCode::OpenPo)
+        .unwrap()
+        .message;
+    assert_eq!(
+        open,
+        "open buyerdesk POs cover 600 units (counted as on order): PO-000007 (approved, 600)"
+    );
 }
