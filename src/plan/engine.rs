@@ -421,7 +421,9 @@ fn record_overwritten(
             c.value_at = ValueAt::Record;
             actions.push(ActionType::Custom {
                 action_type: RECORD.to_string(),
-                params: HashMap::from([("0".to_string(), Value::Expression(path.clone()))]),
+                // A dotted text is looked up as a path (cheaper than an
+                // expression, which the engine parses at every call).
+                params: HashMap::from([("0".to_string(), Value::String(path.clone()))]),
             });
         }
     }
