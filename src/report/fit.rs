@@ -182,7 +182,7 @@ impl Rendered {
             return String::new();
         };
         let text = format!(
-            "Not shown at {width} columns: {} (a wider terminal, --width N or piped output shows them)",
+            "Not shown at {width} columns: {} (every column shows piped or with --width 0)",
             self.dropped.join(", ")
         );
         wrap_indented(&text, fit, "", "")
