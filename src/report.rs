@@ -55,7 +55,7 @@ pub fn write_csv(plans: &[ProductPlan], out: impl std::io::Write) -> Result<()> 
     for p in plans {
         let codes: Vec<&str> = p.exceptions.iter().map(|c| c.as_str()).collect();
         w.write_record([
-            p.product_id.to_string(),
+            fit::printable(&p.product_id).into_owned(),
             text(&p.product_name),
             text(&p.supplier_id),
             text(&p.supplier_name),
@@ -84,9 +84,11 @@ pub fn write_csv(plans: &[ProductPlan], out: impl std::io::Write) -> Result<()> 
     Ok(())
 }
 
-/// A text column, empty when unknown.
+/// A text column, empty when unknown, made printable (`crate::text::printable`): a
+/// control character in a cell would reach the terminal or spreadsheet that
+/// shows it.
 fn text(v: &Option<std::sync::Arc<str>>) -> String {
-    v.as_deref().unwrap_or_default().to_string()
+    fit::printable(v.as_deref().unwrap_or_default()).into_owned()
 }
 
 /// The table for people: products that need an order or have exceptions
