@@ -13,6 +13,7 @@ pub mod report;
 pub mod rules;
 pub mod sources;
 pub mod store;
+pub mod text;
 pub mod tui;
 
 /// Turns transparent huge pages off for this process. mimalloc asks for huge

@@ -740,8 +740,10 @@ impl Worker {
         };
         crate::app::set_open_pos(&mut ctx, self.open_pos.clone());
         let events = rules_events.clone();
+        let currency = self.config.file.orders.currency.clone();
         tokio::task::spawn_blocking(move || {
-            let result = crate::rules::dry_run(&inputs, &ctx, &in_force, &candidate);
+            let mut result = crate::rules::dry_run(&inputs, &ctx, &in_force, &candidate);
+            result.assume_currency(&currency);
             let _ = events.send(RulesEvent::DryRun {
                 request,
                 result: Ok(SharedDryRun(Arc::new(result))),

@@ -29,6 +29,10 @@ struct Cli {
     /// Draw the screen with ASCII only (no box drawing, no arrows).
     #[arg(long, global = true)]
     ascii: bool,
+    /// Fit tables to N columns (0: no limit). Default: on a terminal its
+    /// width (COLUMNS when set); piped, no limit (every column, every id).
+    #[arg(long, global = true, value_name = "N")]
+    width: Option<usize>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -249,6 +253,8 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(run(cli, config)) {
         Ok(code) => code,
+        // The reader stopped early (| head): nothing more to say.
+        Err(e) if closed_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e:#}");
             eprintln!("buyerdesk: {e:#}");
@@ -262,13 +268,21 @@ fn config_error(e: &ConfigError) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// Every command writes to stdout through this: a reader that stops early
+/// (`| head`) ends the command quietly (`closed_pipe` in `main`), where
+/// `println!` would panic.
+fn stdout() -> std::io::StdoutLock<'static> {
+    std::io::stdout().lock()
+}
+
 async fn run(cli: Cli, config: Config) -> Result<ExitCode> {
     let theme = buyerdesk::tui::theme::Theme::from_env(cli.ascii);
+    let fit = report::fit::terminal_fit(cli.width, std::io::stdout().is_terminal(), cli.ascii);
     match cli.command {
         None => {
             // The buyer's screen needs a terminal; piped, it prints the table.
             if !(std::io::stdout().is_terminal() && std::io::stdin().is_terminal()) {
-                return print_plan(&config, &[], Format::Table, None).await;
+                return print_plan(&config, &[], Format::Table, None, &fit).await;
             }
             let rules = app::load_rules(&config, None)?;
             // The screen opens without its purchasing database: it names it
@@ -297,13 +311,13 @@ async fn run(cli: Cli, config: Config) -> Result<ExitCode> {
             products,
             format,
             rules,
-        }) => print_plan(&config, &products, format, rules).await,
+        }) => print_plan(&config, &products, format, rules, &fit).await,
         Some(Command::Demo {
             schema: Some(backend),
             ..
         }) => {
             let backend = buyerdesk::sources::Backend::of_url(&format!("{backend}://"))?;
-            print!("{}", demo::schema_sql(backend));
+            write!(stdout(), "{}", demo::schema_sql(backend))?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Demo {
@@ -335,7 +349,7 @@ async fn run(cli: Cli, config: Config) -> Result<ExitCode> {
         }
         Some(Command::Doctor) => {
             let (report, ok) = doctor::run(&config).await;
-            println!("{report}");
+            writeln!(stdout(), "{report}")?;
             Ok(if ok {
                 ExitCode::SUCCESS
             } else {
@@ -347,15 +361,15 @@ async fn run(cli: Cli, config: Config) -> Result<ExitCode> {
         }) => check_rules(&config, file),
         Some(Command::Rules {
             command: RulesCommand::Test { file, format, why },
-        }) => test_rules(&config, &file, format, why).await,
-        Some(Command::Po { command }) => po_command(&config, command).await,
+        }) => test_rules(&config, &file, format, why, &fit).await,
+        Some(Command::Po { command }) => po_command(&config, command, &fit).await,
         Some(Command::Audit { since, format }) => {
-            let mut out = std::io::stdout().lock();
             let ok = orders::commands::audit(
                 &config,
                 since.as_deref(),
                 format == TestFormat::Json,
-                &mut out,
+                &fit,
+                &mut stdout(),
             )
             .await?;
             Ok(exit(ok))
@@ -371,9 +385,9 @@ fn exit(ok: bool) -> ExitCode {
     }
 }
 
-async fn po_command(config: &Config, command: PoCommand) -> Result<ExitCode> {
+async fn po_command(config: &Config, command: PoCommand, fit: &report::Fit) -> Result<ExitCode> {
     use orders::commands::{self as po, StatusChange};
-    let mut out = std::io::stdout().lock();
+    let mut out = stdout();
     let ok = match command {
         PoCommand::Draft {
             products,
@@ -394,7 +408,7 @@ async fn po_command(config: &Config, command: PoCommand) -> Result<ExitCode> {
                     })
                 })
                 .transpose()?;
-            po::list(config, status, format == TestFormat::Json, &mut out).await?
+            po::list(config, status, format == TestFormat::Json, fit, &mut out).await?
         }
         PoCommand::Show { po: n, format } => {
             po::show(config, &n, format == TestFormat::Json, &mut out).await?
@@ -487,7 +501,7 @@ fn check_rules(config: &Config, file: Option<PathBuf>) -> Result<ExitCode> {
         ),
     };
     let diagnostics = buyerdesk::rules::validate(&text, &origin);
-    let mut out = std::io::stdout().lock();
+    let mut out = stdout();
     if buyerdesk::rules::has_errors(&diagnostics) {
         load_checked(&text, &origin, &diagnostics, &mut out)?;
         return Ok(ExitCode::FAILURE);
@@ -520,13 +534,13 @@ async fn test_rules(
     file: &Path,
     format: TestFormat,
     why: bool,
+    fit: &report::Fit,
 ) -> Result<ExitCode> {
     let text = read_rules_file(file)?;
     let origin = file.display().to_string();
     let diagnostics = buyerdesk::rules::validate(&text, &origin);
     let candidate = {
-        let mut out = std::io::stdout().lock();
-        match load_checked(&text, &origin, &diagnostics, &mut out)? {
+        match load_checked(&text, &origin, &diagnostics, &mut stdout())? {
             Some(rules) => rules,
             None => return Ok(ExitCode::FAILURE),
         }
@@ -534,7 +548,7 @@ async fn test_rules(
     if !diagnostics.is_empty() {
         let warnings: String = diagnostics.iter().map(|d| format!("{d}\n")).collect();
         match format {
-            TestFormat::Table => println!("{warnings}"),
+            TestFormat::Table => writeln!(stdout(), "{}", report::wrap_lines(&warnings, fit))?,
             TestFormat::Json => eprint!("{warnings}"),
         }
     }
@@ -545,26 +559,23 @@ async fn test_rules(
     let sources = Sources::connect(config).await?;
     let mut dry_run = app::dry_run(&sources, &in_force, &candidate, &ctx).await?;
     sources.close().await;
+    dry_run.assume_currency(&config.file.orders.currency);
     dry_run
         .changes
         .sort_by(|a, b| a.product_id.cmp(&b.product_id));
-    let mut out = std::io::stdout().lock();
-    let written = match format {
-        TestFormat::Json => report::write_dry_run_json(&dry_run, out),
-        TestFormat::Table => out
-            .write_all(report::dry_run_table(&dry_run, why).as_bytes())
-            .map_err(anyhow::Error::from),
-    };
-    unless_closed_pipe(written, "writing the dry run")?;
+    let mut out = stdout();
+    match format {
+        TestFormat::Json => report::write_dry_run_json(&dry_run, out)?,
+        TestFormat::Table => out.write_all(report::dry_run_table(&dry_run, why, fit).as_bytes())?,
+    }
     Ok(ExitCode::SUCCESS)
 }
 
-/// A closed pipe (| head) is not an error worth a message.
-fn unless_closed_pipe(written: Result<()>, what: &'static str) -> Result<()> {
-    let Err(e) = written else {
-        return Ok(());
-    };
-    let closed_pipe = e.chain().any(|cause| {
+/// Whether the error is a reader that stopped early (`| head`): the one
+/// place every command's output goes through, since all write to stdout
+/// with `?` and the error comes back to `main`.
+fn closed_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
         let kind = if let Some(io) = cause.downcast_ref::<std::io::Error>() {
             Some(io.kind())
         } else if let Some(json) = cause.downcast_ref::<serde_json::Error>() {
@@ -578,12 +589,7 @@ fn unless_closed_pipe(written: Result<()>, what: &'static str) -> Result<()> {
             None
         };
         kind == Some(std::io::ErrorKind::BrokenPipe)
-    });
-    if closed_pipe {
-        Ok(())
-    } else {
-        Err(e.context(what))
-    }
+    })
 }
 
 async fn print_plan(
@@ -591,6 +597,7 @@ async fn print_plan(
     products: &[String],
     format: Format,
     rules: Option<PathBuf>,
+    fit: &report::Fit,
 ) -> Result<ExitCode> {
     let rules = app::load_rules(config, rules.as_deref())?;
     let store = buyerdesk::store::Store::open(config).await?;
@@ -599,19 +606,20 @@ async fn print_plan(
     let sources = Sources::connect(config).await?;
     let (mut plans, _timings) = app::plan_products(&sources, &rules, &ctx, products).await?;
     sources.close().await;
-    let out = std::io::stdout().lock();
+    let out = stdout();
     let written = match format {
         Format::Json => report::write_json(&plans, out),
         Format::Csv => report::write_csv(&plans, out),
         Format::Table => {
             plan::sort_for_buyers(&mut plans);
+            let table = report::table(&plans, fit, &config.file.orders.currency);
             let mut out = out;
-            writeln!(out, "{}", report::table(&plans)).map_err(anyhow::Error::from)
+            out.write_all(table.as_bytes()).map_err(anyhow::Error::from)
         }
     };
     // Freeing 100,000 plans one by one takes longer than the process exit
     // that frees them at once.
     std::mem::forget(plans);
-    unless_closed_pipe(written, "writing the plan")?;
+    written?;
     Ok(ExitCode::SUCCESS)
 }

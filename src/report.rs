@@ -4,11 +4,13 @@
 use std::io::Write;
 
 use anyhow::Result;
-use comfy_table::{presets, CellAlignment, ContentArrangement, Table};
+pub mod fit;
 
 use crate::plan::numbers::{fmt_money, fmt_qty, fmt_qty_short, round_money, round_qty};
 use crate::plan::ProductPlan;
 use crate::rules::dryrun::{DryRun, Figure, ProductChange};
+use crate::text::purchase_text;
+pub use fit::{Column, Fit, Table};
 
 /// The JSON array, one object per product, rationale included.
 /// Written as it is produced: the rationale of 100,000 products is some
@@ -53,7 +55,7 @@ pub fn write_csv(plans: &[ProductPlan], out: impl std::io::Write) -> Result<()> 
     for p in plans {
         let codes: Vec<&str> = p.exceptions.iter().map(|c| c.as_str()).collect();
         w.write_record([
-            p.product_id.to_string(),
+            fit::printable(&p.product_id).into_owned(),
             text(&p.product_name),
             text(&p.supplier_id),
             text(&p.supplier_name),
@@ -82,35 +84,47 @@ pub fn write_csv(plans: &[ProductPlan], out: impl std::io::Write) -> Result<()> 
     Ok(())
 }
 
-/// A text column, empty when unknown.
+/// A text column, empty when unknown, made printable (`crate::text::printable`): a
+/// control character in a cell would reach the terminal or spreadsheet that
+/// shows it.
 fn text(v: &Option<std::sync::Arc<str>>) -> String {
-    v.as_deref().unwrap_or_default().to_string()
+    fit::printable(v.as_deref().unwrap_or_default()).into_owned()
 }
 
-/// The table for people: aligned columns, products that need an order or
-/// have exceptions first (the caller sorts).
-pub fn table(plans: &[ProductPlan]) -> String {
-    let mut t = Table::new();
-    t.load_preset(presets::UTF8_HORIZONTAL_ONLY)
-        .set_content_arrangement(ContentArrangement::Disabled);
-    t.set_header([
-        "Product",
-        "Name",
-        "Supplier",
-        "Demand/d",
-        "Avail",
-        "On order",
-        "Cover d",
-        "Order qty",
-        "Purchase",
-        "Amount",
-        "Appr",
-        "Exceptions",
-    ]);
+/// The table for people: products that need an order or have exceptions
+/// first (the caller sorts). Without a width, every column on one line
+/// per product; with one, columns are left out by `PLAN_COLUMNS`' ranks
+/// (said in a line at the end), names shortened and exception codes
+/// wrapped, never an id or a figure cut. Amounts carry their currency
+/// when the list holds more than one (`default_currency` for a supplier
+/// that names none).
+pub fn table(plans: &[ProductPlan], fit: &Fit, default_currency: &str) -> String {
+    let mut t = Table::new(plan_columns());
+    let currency = |p: &ProductPlan| -> Option<String> {
+        match p.currency.as_deref() {
+            Some(c) => Some(c.to_string()),
+            None => (p.amount != 0.0).then(|| default_currency.to_string()),
+        }
+    };
+    let mut currencies: Vec<String> = plans.iter().filter_map(currency).collect();
+    currencies.sort();
+    currencies.dedup();
+    let mixed = currencies.len() > 1;
+    let code_width = currencies
+        .iter()
+        .map(|c| fit::width_of(c))
+        .max()
+        .unwrap_or(0);
     let dash = || "-".to_string();
     for p in plans {
         let codes: Vec<&str> = p.exceptions.iter().map(|c| c.as_str()).collect();
-        t.add_row([
+        let amount = if mixed {
+            let code = currency(p).unwrap_or_default();
+            format!("{} {code:<code_width$}", fmt_money(p.amount))
+        } else {
+            fmt_money(p.amount)
+        };
+        t.row(vec![
             p.product_id.to_string(),
             text(&p.product_name),
             p.supplier_name.as_deref().map_or_else(dash, str::to_string),
@@ -121,16 +135,8 @@ pub fn table(plans: &[ProductPlan]) -> String {
                 .map(|c| format!("{c:.1}"))
                 .unwrap_or_else(dash),
             fmt_qty(p.order_qty),
-            if p.purchase_qty > 0.0 {
-                format!(
-                    "{} {}",
-                    fmt_qty(p.purchase_qty),
-                    p.purchase_uom.as_deref().unwrap_or("")
-                )
-            } else {
-                "0".into()
-            },
-            fmt_money(p.amount),
+            purchase_text(p.purchase_qty, p.purchase_uom.as_deref()),
+            amount,
             if p.requires_approval {
                 "yes".into()
             } else {
@@ -139,12 +145,47 @@ pub fn table(plans: &[ProductPlan]) -> String {
             codes.join(" "),
         ]);
     }
-    for i in [3, 4, 5, 6, 7, 8, 9] {
-        if let Some(c) = t.column_mut(i) {
-            c.set_cell_alignment(CellAlignment::Right);
+    let rendered = t.render(fit);
+    let mut out = rendered.text.clone();
+    out.push_str(&rendered.dropped_note(fit));
+    out
+}
+
+/// The plan table's columns. On a narrow terminal they are left out in
+/// this order: On order, Supplier, Cover d, Avail, Demand/d, Name,
+/// Purchase, Appr; Product, Order qty, Amount and Exceptions always show.
+pub fn plan_columns() -> Vec<Column> {
+    use fit::{Align::*, Cut::*};
+    vec![
+        Column::new("Product", Left, Never, 0),
+        Column::new("Name", Left, Ellipsis(18), 4),
+        Column::new("Supplier", Left, Ellipsis(12), 8),
+        Column::new("Demand/d", Right, Never, 5),
+        Column::new("Avail", Right, Never, 6),
+        Column::new("On order", Right, Never, 9),
+        Column::new("Cover d", Right, Never, 7),
+        Column::new("Order qty", Right, Never, 0),
+        Column::new("Purchase", Right, Never, 3),
+        Column::new("Amount", Right, Never, 0),
+        Column::new("Appr", Left, Never, 2),
+        Column::new("Exceptions", Left, Wrap, 0),
+    ]
+}
+
+/// Lines of text wrapped at the width, each keeping its indent and its
+/// continuation indented 4 more (compiler-style diagnostics on a
+/// terminal); without a width, as they are.
+pub fn wrap_lines(text: &str, fit: &Fit) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        let body = line.trim_start_matches(' ');
+        let indent = &line[..line.len() - body.len()];
+        for l in fit::wrap_indented(&fit::printable(body), fit, indent, &format!("{indent}    ")) {
+            out.push_str(&l);
+            out.push('\n');
         }
     }
-    t.to_string()
+    out
 }
 
 /// The dry run as JSON: summary, failures per rule, and each changed
@@ -183,21 +224,34 @@ fn old_new(changed: bool, old: String, new: String) -> String {
     }
 }
 
-/// The dry run for people: a summary block, the candidate's failures per
-/// rule, then one line per changed product (each figure old -> new where
-/// it changed, as it is where it did not; exception codes added `+` and
-/// removed `-`). With `why`, the candidate's rationale under each product.
-pub fn dry_run_table(d: &DryRun, why: bool) -> String {
+/// The dry run for people: a summary block (the totals per currency),
+/// the candidate's failures per rule, then the changed products: a table
+/// (each figure old -> new where it changed, as it is where it did not;
+/// exception codes added `+` and removed `-`; the currency beside each
+/// amount when they mix), or, when its figures do not fit the width, one
+/// entry per product naming only what changed. With `why`, the
+/// candidate's rationale under each product.
+pub fn dry_run_table(d: &DryRun, why: bool, fit: &Fit) -> String {
     use std::fmt::Write as _;
     let s = &d.summary;
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "Dry run of {} against {}: {}",
-        s.candidate,
-        s.in_force,
-        plural(s.products, "product")
-    );
+    let mut say = |lines: Vec<String>| {
+        for l in lines {
+            out.push_str(&l);
+            out.push('\n');
+        }
+    };
+    say(fit::wrap_indented(
+        &format!(
+            "Dry run of {} against {}: {}",
+            fit::printable(&s.candidate),
+            fit::printable(&s.in_force),
+            plural(s.products, "product")
+        ),
+        fit,
+        "",
+        "  ",
+    ));
     let changed = if s.changed == 0 {
         "none".to_string()
     } else {
@@ -212,7 +266,6 @@ pub fn dry_run_table(d: &DryRun, why: bool) -> String {
     };
     let counts =
         |a: usize, b: usize| format!("{} -> {}", fmt_qty_short(a as f64), fmt_qty_short(b as f64));
-    let difference = round_money(s.amount_after - s.amount_before);
     let failures = if d.failures.is_empty() {
         "none".to_string()
     } else {
@@ -222,31 +275,53 @@ pub fn dry_run_table(d: &DryRun, why: bool) -> String {
             plural(s.failed_products, "product")
         )
     };
-    for (label, value) in [
-        ("Changed", changed),
-        ("Orders", counts(s.orders_before, s.orders_after)),
+    let mut summary = vec![
+        ("Changed".to_string(), changed),
         (
-            "Requires approval",
-            counts(s.approvals_before, s.approvals_after),
+            "Orders".to_string(),
+            counts(s.orders_before, s.orders_after),
         ),
         (
-            "Total amount",
+            "Requires approval".to_string(),
+            counts(s.approvals_before, s.approvals_after),
+        ),
+    ];
+    if s.totals.is_empty() {
+        summary.push(("Total amount".to_string(), "none: no orders".to_string()));
+    }
+    for t in &s.totals {
+        let difference = round_money(t.amount_after - t.amount_before);
+        summary.push((
+            format!("Total amount {}", fit::printable(t.label())),
             format!(
                 "{} -> {} ({}{})",
-                fmt_money(s.amount_before),
-                fmt_money(s.amount_after),
+                fmt_money(t.amount_before),
+                fmt_money(t.amount_after),
                 if difference < 0.0 { "" } else { "+" },
                 fmt_money(difference)
             ),
-        ),
-        ("Rule failures", failures),
-    ] {
-        let _ = writeln!(out, "{:<19}{value}", format!("{label}:"));
+        ));
+    }
+    summary.push(("Rule failures".to_string(), failures));
+    let label_width = (summary.iter())
+        .map(|(l, _)| fit::width_of(l) + 2)
+        .max()
+        .unwrap_or(0)
+        .max(19);
+    for (label, value) in summary {
+        let label = format!("{label}:");
+        let first = format!("{label:<label_width$}");
+        say(fit::wrap_indented(
+            &value,
+            fit,
+            &first,
+            &" ".repeat(label_width),
+        ));
     }
     for f in &d.failures {
         let kind = f.kind.label();
         let rule = match &f.rule {
-            Some(r) => format!("rule \"{r}\""),
+            Some(r) => format!("rule \"{}\"", fit::printable(r)),
             None => "no single rule".to_string(),
         };
         let which = if f.count > f.products.len() {
@@ -254,78 +329,114 @@ pub fn dry_run_table(d: &DryRun, why: bool) -> String {
         } else {
             ""
         };
-        let _ = writeln!(
-            out,
-            "  {rule} ({kind}) on {}: {which}{}\n    {}",
-            plural(f.count, "product"),
-            f.products.join(", "),
-            f.message
-        );
+        say(fit::wrap_indented(
+            &format!(
+                "{rule} ({kind}) on {}: {which}{}",
+                plural(f.count, "product"),
+                fit::printable(&f.products.join(", "))
+            ),
+            fit,
+            "  ",
+            "      ",
+        ));
+        say(fit::wrap_indented(
+            &fit::printable(&f.message),
+            fit,
+            "    ",
+            "    ",
+        ));
     }
     if d.changes.is_empty() {
         return out;
     }
     out.push('\n');
-    let header = [
-        "Product",
-        "Name",
-        "Order qty",
-        "Purchase",
-        "Amount",
-        "Approval",
-        "Exceptions",
-    ];
-    let rows: Vec<[String; 7]> = d.changes.iter().map(change_row).collect();
-    let mut widths = header.map(|h| h.chars().count());
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
+    let mixed = d.mixes_currencies();
+    let mut t = Table::new(dry_run_columns());
+    for c in &d.changes {
+        t.row(change_row(c, mixed));
     }
-    // Figures right-aligned, words left-aligned; no trailing spaces.
-    let line = |cells: [&str; 7]| {
-        let mut l = String::new();
-        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
-            if i > 0 {
-                l.push_str("  ");
-            }
-            if (2..=4).contains(&i) {
-                let _ = write!(l, "{cell:>w$}");
-            } else {
-                let _ = write!(l, "{cell:<w$}");
-            }
-        }
-        l.trim_end().to_string()
-    };
-    let _ = writeln!(out, "{}", line(header));
-    for (row, change) in rows.iter().zip(&d.changes) {
-        let _ = writeln!(out, "{}", line(row.each_ref().map(String::as_str)));
+    let rendered = t.render(fit);
+    let why_lines = |out: &mut String, change: &ProductChange| {
         if why {
             for (n, step) in change.rationale.steps().iter().enumerate() {
-                let _ = writeln!(out, "    {:>2}. {}", n + 1, step.text());
+                let first = format!("    {:>2}. ", n + 1);
+                for l in fit::wrap_indented(&fit::printable(&step.text()), fit, &first, "        ")
+                {
+                    let _ = writeln!(out, "{l}");
+                }
             }
         }
+    };
+    if !rendered.overflow {
+        // The table, with the rationale under each product's lines.
+        let mut lines = rendered.text.lines();
+        for l in lines.by_ref().take(2) {
+            let _ = writeln!(out, "{l}");
+        }
+        let mut changes = d.changes.iter();
+        let mut current = None;
+        for l in lines {
+            if !l.starts_with(' ') {
+                if let Some(c) = current {
+                    why_lines(&mut out, c);
+                }
+                current = changes.next();
+            }
+            let _ = writeln!(out, "{l}");
+        }
+        if let Some(c) = current {
+            why_lines(&mut out, c);
+        }
+        out.push_str(&rendered.dropped_note(fit));
+        return out;
+    }
+    // Too narrow for the figures side by side: each product with what
+    // changed, wrapped at the figures.
+    for c in &d.changes {
+        let parts = c.change_parts(mixed);
+        let id = fit::printable(&c.product_id);
+        let name = c
+            .product_name
+            .as_deref()
+            .map(|n| format!(" ({})", fit::printable(n)))
+            .unwrap_or_default();
+        let _ = writeln!(out, "{id}{name}");
+        let width = fit.width.unwrap_or(usize::MAX);
+        for l in fit::pack(&parts, ", ", width, "  ", "  ") {
+            let _ = writeln!(out, "{}", fit::printable(&l));
+        }
+        why_lines(&mut out, c);
     }
     out
 }
 
-fn change_row(c: &ProductChange) -> [String; 7] {
+/// The dry run's product columns: Name is left out first (then the table
+/// gives way to one entry per product).
+fn dry_run_columns() -> Vec<Column> {
+    use fit::{Align::*, Cut::*};
+    vec![
+        Column::new("Product", Left, Never, 0),
+        Column::new("Name", Left, Ellipsis(12), 1),
+        Column::new("Order qty", Right, Never, 0),
+        Column::new("Purchase", Right, Never, 0),
+        Column::new("Amount", Right, Never, 0),
+        Column::new("Approval", Left, Never, 0),
+        Column::new("Exceptions", Left, Wrap, 0),
+    ]
+}
+
+fn change_row(c: &ProductChange, mixed: bool) -> Vec<String> {
     let (old, new) = (&c.before, &c.after);
-    let purchase = |qty: f64| {
-        if qty > 0.0 {
-            match c.purchase_uom.as_deref() {
-                Some(uom) => format!("{} {uom}", fmt_qty(qty)),
-                None => fmt_qty(qty),
-            }
-        } else {
-            "0".to_string()
-        }
-    };
-    let (added, removed) = c.exceptions_added_removed();
-    let exceptions: Vec<String> = (added.iter().map(|e| format!("+{e}")))
-        .chain(removed.iter().map(|e| format!("-{e}")))
-        .collect();
-    [
+    let purchase = |qty: f64| purchase_text(qty, c.purchase_uom.as_deref());
+    let mut amount = old_new(
+        c.has(Figure::Amount),
+        fmt_money(old.amount),
+        fmt_money(new.amount),
+    );
+    if mixed {
+        amount = format!("{amount} {}", c.currency_label());
+    }
+    vec![
         c.product_id.clone(),
         c.product_name.clone().unwrap_or_default(),
         old_new(
@@ -338,16 +449,15 @@ fn change_row(c: &ProductChange) -> [String; 7] {
             purchase(old.purchase_qty),
             purchase(new.purchase_qty),
         ),
-        old_new(
-            c.has(Figure::Amount),
-            fmt_money(old.amount),
-            fmt_money(new.amount),
-        ),
+        amount,
         old_new(
             c.has(Figure::RequiresApproval),
             yes_no(old.requires_approval).into(),
             yes_no(new.requires_approval).into(),
         ),
-        exceptions.join(" "),
+        c.exception_changes().join(" "),
     ]
 }
+
+#[cfg(test)]
+mod tests;

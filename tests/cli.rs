@@ -543,6 +543,7 @@ fn rules_test_of_a_higher_approval_threshold_shows_each_approval_that_changes() 
             "386",
             "lb",
             "21,274.39",
+            "USD",
             "yes",
             "->",
             "no"
@@ -563,7 +564,9 @@ fn rules_test_of_a_higher_approval_threshold_shows_each_approval_that_changes() 
     assert_eq!(s["changed"], changes.len());
     assert_eq!(s["approval_changed"], changes.len());
     assert_eq!(s["quantity_changed"], 0);
-    assert_eq!(s["amount_before"], s["amount_after"]);
+    for t in s["totals"].as_array().unwrap() {
+        assert_eq!(t["amount_before"], t["amount_after"], "{t}");
+    }
     assert_eq!(
         s["approvals_before"].as_u64().unwrap() - s["approvals_after"].as_u64().unwrap(),
         changes.len() as u64
@@ -620,8 +623,8 @@ fn rules_test_of_another_rounding_policy_shows_quantities_old_and_new() {
     assert_eq!(
         product_line(&table, "PROD-001").expect("PROD-001 is listed"),
         [
-            "PROD-001", "Widget", "A", "(pieces)", "600", "->", "552", "50", "box", "->", "46",
-            "box", "9,300.00", "->", "8,556.00", "no"
+            "PROD-001", "Widget", "A", "(pieces)", "600", "->", "552", "50", "boxes", "->", "46",
+            "boxes", "9,300.00", "->", "8,556.00", "USD", "no"
         ]
     );
     assert_eq!(
@@ -642,6 +645,7 @@ fn rules_test_of_another_rounding_policy_shows_quantities_old_and_new() {
             "21,274.39",
             "->",
             "20,723.24",
+            "USD",
             "yes"
         ]
     );
@@ -714,12 +718,13 @@ fn rules_test_reports_run_time_failures_per_rule_and_the_other_changes() {
             "->",
             "0",
             "50",
-            "box",
+            "boxes",
             "->",
             "0",
             "9,300.00",
             "->",
             "0.00",
+            "USD",
             "no",
             "+RULE_ERROR"
         ]
@@ -735,12 +740,13 @@ fn rules_test_reports_run_time_failures_per_rule_and_the_other_changes() {
             "->",
             "0",
             "15898",
-            "gallon",
+            "gallons",
             "->",
             "0",
             "179,560.76",
             "->",
             "0.00",
+            "USD",
             "yes",
             "->",
             "no",
@@ -758,6 +764,7 @@ fn rules_test_reports_run_time_failures_per_rule_and_the_other_changes() {
             "386",
             "lb",
             "21,274.39",
+            "USD",
             "yes",
             "->",
             "no"
@@ -809,7 +816,9 @@ fn rules_test_of_identical_rules_changes_nothing_and_of_broken_rules_exits_1() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(v["summary"]["changed"], 0);
     assert_eq!(v["changes"], serde_json::json!([]));
-    assert_eq!(v["summary"]["amount_before"], v["summary"]["amount_after"]);
+    for t in v["summary"]["totals"].as_array().unwrap() {
+        assert_eq!(t["amount_before"], t["amount_after"], "{t}");
+    }
 
     // Errors: printed as rules check prints them, nothing planned, exit 1.
     let broken = dir.path().join("broken.grl");
@@ -845,4 +854,902 @@ fn rules_test_of_identical_rules_changes_nothing_and_of_broken_rules_exits_1() {
         &[],
     );
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
+
+// ---------------------------------------------------------------------------
+// Output that fits the terminal: each table parsed back and checked against
+// the JSON of the same command, at 80 and 120 columns and piped.
+
+/// The widths a buyer's terminal has, most often.
+const WIDTHS: [usize; 2] = [80, 120];
+
+/// A table as buyerdesk prints it: the titles, and per row its cells
+/// (a wrapped cell's lines joined by a space) and the lines under it that
+/// are not cells (a PO's note).
+#[derive(Debug)]
+struct Parsed {
+    titles: Vec<String>,
+    rows: Vec<Row>,
+    /// The lines after the table (the columns left out, totals).
+    after: Vec<String>,
+}
+
+#[derive(Debug)]
+struct Row {
+    cells: Vec<String>,
+    notes: Vec<String>,
+}
+
+impl Parsed {
+    fn column(&self, title: &str) -> Option<usize> {
+        self.titles.iter().position(|t| t == title)
+    }
+
+    /// The cell of `title` in `row`, if the column is shown.
+    fn cell<'a>(&self, row: &'a Row, title: &str) -> Option<&'a str> {
+        self.column(title).map(|i| row.cells[i].as_str())
+    }
+}
+
+/// Parses the first table of `text`: the line above the first rule of `─`
+/// runs is the header; each run is a column. A line starting with a space
+/// continues the row above (its cells, or with `notes_under`, a note); the
+/// table ends at an empty line or a line that is neither.
+fn parse_table(text: &str, notes_under: bool) -> Parsed {
+    let lines: Vec<&str> = text.lines().collect();
+    let is_rule = |l: &str| l.contains('─') && l.chars().all(|c| c == '─' || c == ' ');
+    let at = lines
+        .iter()
+        .position(|l| is_rule(l))
+        .unwrap_or_else(|| panic!("no table in:\n{text}"));
+    let rule: Vec<char> = lines[at].chars().collect();
+    let mut spans = Vec::new();
+    let mut k = 0;
+    while k < rule.len() {
+        if rule[k] == '─' {
+            let start = k;
+            while k < rule.len() && rule[k] == '─' {
+                k += 1;
+            }
+            spans.push((start, k));
+        } else {
+            k += 1;
+        }
+    }
+    let slice = |line: &str| -> Vec<String> {
+        let chars: Vec<char> = line.chars().collect();
+        spans
+            .iter()
+            .enumerate()
+            .map(|(i, &(a, b))| {
+                let end = if i + 1 == spans.len() { chars.len() } else { b };
+                chars
+                    .get(a.min(chars.len())..end.min(chars.len()).max(a.min(chars.len())))
+                    .map(|c| c.iter().collect::<String>().trim().to_string())
+                    .unwrap_or_default()
+            })
+            .collect()
+    };
+    let titles = slice(lines[at - 1]);
+    let mut rows: Vec<Row> = Vec::new();
+    let mut end = lines.len();
+    for (n, line) in lines.iter().enumerate().skip(at + 1) {
+        if line.is_empty() || line.starts_with("Not shown at ") {
+            end = n;
+            break;
+        }
+        if line.starts_with(' ') {
+            let row = rows.last_mut().expect("a continuation line after a row");
+            if notes_under {
+                row.notes.push(line.trim().to_string());
+            } else {
+                for (cell, more) in row.cells.iter_mut().zip(slice(line)) {
+                    if !more.is_empty() {
+                        cell.push(' ');
+                        cell.push_str(&more);
+                    }
+                }
+            }
+        } else {
+            rows.push(Row {
+                cells: slice(line),
+                notes: Vec::new(),
+            });
+        }
+    }
+    Parsed {
+        titles,
+        rows,
+        after: lines[end..].iter().map(|l| l.to_string()).collect(),
+    }
+}
+
+/// No line wider than `width` columns.
+fn assert_fits(text: &str, width: usize, what: &str) {
+    for line in text.lines() {
+        assert!(
+            line.chars().count() <= width,
+            "{what} at {width} columns: a line of {} columns:\n{line}",
+            line.chars().count()
+        );
+    }
+}
+
+/// The columns the note under the table says were left out.
+fn dropped_columns(after: &[String], width: usize) -> Vec<String> {
+    let note = after.join(" ");
+    let Some(rest) = note.split_once(&format!("Not shown at {width} columns: ")) else {
+        return Vec::new();
+    };
+    rest.1
+        .split(" (")
+        .next()
+        .unwrap()
+        .split(", ")
+        .map(str::to_string)
+        .collect()
+}
+
+/// "1,299,902.43" as a number.
+fn money(text: &str) -> f64 {
+    text.replace(',', "")
+        .parse()
+        .unwrap_or_else(|_| panic!("not money: {text:?}"))
+}
+
+/// A JSON number, or the table's "-" for none.
+fn figure_or_dash(v: &serde_json::Value, cell: &str, what: &str) {
+    match v.as_f64() {
+        None => assert_eq!(cell, "-", "{what}"),
+        Some(x) => {
+            let shown: f64 = cell
+                .parse()
+                .unwrap_or_else(|_| panic!("{what}: {cell:?} is not a figure"));
+            assert!(
+                (shown - x).abs() < 1e-9,
+                "{what}: shows {cell}, the plan has {x}"
+            );
+        }
+    }
+}
+
+const PLAN_TITLES: [&str; 12] = [
+    "Product",
+    "Name",
+    "Supplier",
+    "Demand/d",
+    "Avail",
+    "On order",
+    "Cover d",
+    "Order qty",
+    "Purchase",
+    "Amount",
+    "Appr",
+    "Exceptions",
+];
+
+/// Every row of a plan table against the plan's JSON: each product once,
+/// its id whole, each figure shown equal to the plan's.
+fn check_plan_rows(table: &Parsed, plans: &[serde_json::Value], what: &str) {
+    use buyerdesk::plan::numbers::unit_word;
+    assert_eq!(table.rows.len(), plans.len(), "{what}: one row per product");
+    let by_id: std::collections::HashMap<&str, &serde_json::Value> = plans
+        .iter()
+        .map(|p| (p["product_id"].as_str().unwrap(), p))
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    for row in &table.rows {
+        let id = table.cell(row, "Product").expect("the id always shows");
+        let p = by_id
+            .get(id)
+            .unwrap_or_else(|| panic!("{what}: {id:?} is no product id of the plan (cut?)"));
+        assert!(seen.insert(id.to_string()), "{what}: {id} twice");
+        let what = format!("{what}: {id}");
+        let text_cell = |title: &str, value: &serde_json::Value, none: &str| {
+            if let Some(cell) = table.cell(row, title) {
+                let full = value.as_str().unwrap_or(none);
+                match cell.strip_suffix('…') {
+                    Some(start) => assert!(
+                        full.starts_with(start) && start.len() < full.len(),
+                        "{what}: {title} {cell:?} is not the start of {full:?}"
+                    ),
+                    None => assert_eq!(cell, full, "{what}: {title}"),
+                }
+            }
+        };
+        text_cell("Name", &p["product_name"], "");
+        text_cell("Supplier", &p["supplier_name"], "-");
+        for (title, field) in [
+            ("Demand/d", "avg_daily_demand"),
+            ("Avail", "available_qty"),
+            ("On order", "on_order_qty"),
+            ("Order qty", "order_qty"),
+        ] {
+            if let Some(cell) = table.cell(row, title) {
+                figure_or_dash(&p[field], cell, &format!("{what}: {title}"));
+            }
+        }
+        if let Some(cell) = table.cell(row, "Cover d") {
+            match p["days_of_cover"].as_f64() {
+                None => assert_eq!(cell, "-", "{what}: cover"),
+                Some(c) => assert_eq!(cell, format!("{c:.1}"), "{what}: cover"),
+            }
+        }
+        if let Some(cell) = table.cell(row, "Purchase") {
+            let qty = p["purchase_qty"].as_f64().unwrap();
+            if qty == 0.0 {
+                assert_eq!(cell, "0", "{what}: purchase");
+            } else {
+                let (n, unit) = cell.split_once(' ').unwrap_or((cell, ""));
+                assert_eq!(n.parse::<f64>().unwrap(), qty, "{what}: purchase");
+                if let Some(uom) = p["purchase_uom"].as_str() {
+                    assert_eq!(unit, unit_word(qty, uom), "{what}: purchase unit");
+                }
+            }
+        }
+        let amount = table.cell(row, "Amount").expect("the amount always shows");
+        let mut words = amount.split(' ');
+        let figure = money(words.next().unwrap());
+        assert_eq!(figure, p["amount"].as_f64().unwrap(), "{what}: amount");
+        // Both of the demo's currencies are in the list: each amount
+        // names its own.
+        assert_eq!(words.next(), p["currency"].as_str(), "{what}: currency");
+        if let Some(cell) = table.cell(row, "Appr") {
+            assert_eq!(
+                cell == "yes",
+                p["requires_approval"].as_bool().unwrap(),
+                "{what}: approval {cell:?}"
+            );
+        }
+        let codes: Vec<&str> = table
+            .cell(row, "Exceptions")
+            .expect("the exceptions always show")
+            .split_whitespace()
+            .collect();
+        let plan_codes: Vec<&str> = p["exceptions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap())
+            .collect();
+        assert_eq!(codes, plan_codes, "{what}: exceptions");
+    }
+}
+
+#[test]
+fn the_plan_table_fits_the_width_and_shows_only_the_plans_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = run(dir.path(), &["plan", "--format", "json"], &[]);
+    assert!(json.status.success(), "{}", stderr(&json));
+    let plans: Vec<serde_json::Value> = serde_json::from_slice(&json.stdout).unwrap();
+    for width in WIDTHS {
+        let w = width.to_string();
+        let out = run(dir.path(), &["plan", "--width", &w], &[]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let text = stdout(&out);
+        assert_fits(&text, width, "plan");
+        let table = parse_table(&text, false);
+        check_plan_rows(&table, &plans, &format!("plan at {width}"));
+        // The columns shown and the ones the note names are all of them,
+        // the ones left out being the lowest in the stated priority.
+        let dropped = dropped_columns(&table.after, width);
+        let mut all: Vec<String> = table.titles.iter().chain(&dropped).cloned().collect();
+        all.sort();
+        let mut expected: Vec<String> = PLAN_TITLES.map(String::from).to_vec();
+        expected.sort();
+        assert_eq!(all, expected, "plan at {width}");
+        let priority = [
+            "On order", "Supplier", "Cover d", "Avail", "Demand/d", "Name", "Purchase", "Appr",
+        ];
+        let mut by_priority: Vec<&str> = dropped.iter().map(String::as_str).collect();
+        by_priority.sort_by_key(|d| priority.iter().position(|p| p == d).unwrap());
+        assert_eq!(
+            by_priority,
+            priority[..dropped.len()],
+            "plan at {width}: left out in priority order"
+        );
+        assert!(!dropped.is_empty(), "the demo's plan is wider than {width}");
+    }
+    // Piped: every column, one line per product, no note.
+    let out = run(dir.path(), &["plan"], &[]);
+    let text = stdout(&out);
+    let table = parse_table(&text, false);
+    assert_eq!(table.titles, PLAN_TITLES);
+    assert!(
+        table.after.iter().all(|l| l.is_empty()),
+        "{:?}",
+        table.after
+    );
+    assert_eq!(
+        text.lines().count(),
+        plans.len() + 2,
+        "a header, a rule and one line per product"
+    );
+    check_plan_rows(&table, &plans, "plan piped");
+    // --width 0: no limit, as piped.
+    assert_eq!(
+        stdout(&run(dir.path(), &["plan", "--width", "0"], &[])),
+        text
+    );
+}
+
+/// Runs buyerdesk on a pseudo-terminal `cols` wide and returns what it
+/// printed, without the carriage returns the terminal adds.
+fn run_on_terminal(
+    data_dir: &std::path::Path,
+    args: &[&str],
+    cols: u16,
+    env: &[(&str, &str)],
+) -> String {
+    use portable_pty::{native_pty_system, CommandBuilder, PtySize};
+    use std::io::Read;
+    let pty = native_pty_system()
+        .openpty(PtySize {
+            rows: 40,
+            cols,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .expect("a pseudo-terminal");
+    let mut cmd = CommandBuilder::new(bin());
+    cmd.args(args);
+    cmd.env("BUYERDESK_DATA_DIR", data_dir);
+    cmd.env("XDG_CONFIG_HOME", data_dir.join("config-home"));
+    cmd.env("TERM", "xterm-256color");
+    cmd.env_remove("COLUMNS");
+    cmd.cwd(data_dir);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = pty.slave.spawn_command(cmd).expect("buyerdesk starts");
+    drop(pty.slave);
+    let mut reader = pty.master.try_clone_reader().unwrap();
+    let collect = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let mut buf = [0u8; 8192];
+        // The read fails (EIO) once the terminal's other side is closed.
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&buf[..n]);
+        }
+        out
+    });
+    let status = child.wait().unwrap();
+    drop(pty.master);
+    let out = String::from_utf8_lossy(&collect.join().unwrap()).replace('\r', "");
+    assert!(status.success(), "{args:?}: {out}");
+    out
+}
+
+#[test]
+fn on_a_terminal_the_plan_takes_its_width_or_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = run(dir.path(), &["plan", "--format", "json"], &[]);
+    let plans: Vec<serde_json::Value> = serde_json::from_slice(&json.stdout).unwrap();
+    // The terminal's own width.
+    let text = run_on_terminal(dir.path(), &["plan"], 100, &[]);
+    assert_fits(&text, 100, "plan on a 100-column terminal");
+    let table = parse_table(&text, false);
+    assert!(
+        !dropped_columns(&table.after, 100).is_empty(),
+        "{:?}",
+        table.after
+    );
+    check_plan_rows(&table, &plans, "plan on a terminal");
+    // COLUMNS wins over the terminal's width.
+    let text = run_on_terminal(dir.path(), &["plan"], 160, &[("COLUMNS", "80")]);
+    assert_fits(&text, 80, "plan with COLUMNS=80");
+    let table = parse_table(&text, false);
+    assert!(
+        !dropped_columns(&table.after, 80).is_empty(),
+        "{:?}",
+        table.after
+    );
+    check_plan_rows(&table, &plans, "plan with COLUMNS=80");
+}
+
+/// Lists of ids a table shortened: the ids shown and the count of the
+/// others ("SKU-1, SKU-2, SKU-3, ... and 17 more").
+fn ids_and_more(text: &str) -> (Vec<String>, usize) {
+    let ids = text
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+        .filter(|w| w.starts_with("SKU-") || w.starts_with("PROD-"))
+        .map(str::to_string)
+        .collect();
+    let more = text
+        .split("... and ")
+        .skip(1)
+        .map(|r| r.split(' ').next().unwrap().parse::<usize>().unwrap())
+        .sum();
+    (ids, more)
+}
+
+/// Money in text ("1,107,900.35 USD") as (amount, currency), in order.
+fn money_with_currency(text: &str) -> Vec<(f64, String)> {
+    let words: Vec<&str> = text.split([' ', '(', ')', ';']).collect();
+    words
+        .windows(2)
+        .filter(|w| {
+            w[1].len() == 3
+                && w[1].chars().all(|c| c.is_ascii_uppercase())
+                && w[0].contains('.')
+                && w[0]
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || c == ',' || c == '.')
+        })
+        .map(|w| (money(w[0]), w[1].to_string()))
+        .collect()
+}
+
+#[test]
+fn po_list_and_audit_fit_the_width_with_every_po_number_and_total() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &["po", "draft", "--all-needed"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run(dir.path(), &["po", "cancel", "PO-000001"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json = run(dir.path(), &["po", "list", "--format", "json"], &[]);
+    let pos: Vec<serde_json::Value> = serde_json::from_slice(&json.stdout).unwrap();
+    assert!(pos.len() >= 10, "{} POs", pos.len());
+    // The totals a buyer would add up: per currency, cancelled left out.
+    let mut sums: std::collections::BTreeMap<String, (i64, usize)> = Default::default();
+    for po in pos.iter().filter(|p| p["status"] != "cancelled") {
+        let e = sums
+            .entry(po["currency"].as_str().unwrap().to_string())
+            .or_default();
+        e.0 += po["total_cents"].as_i64().unwrap();
+        e.1 += 1;
+    }
+    assert!(sums.len() > 1, "the demo's POs are in EUR and USD");
+    let check = |text: &str, what: &str, whole_notes: bool| {
+        let table = parse_table(text, true);
+        assert_eq!(table.rows.len(), pos.len(), "{what}: one row per PO");
+        for (row, po) in table.rows.iter().zip(&pos) {
+            let number = po["po_number"].as_str().unwrap();
+            assert_eq!(
+                table.cell(row, "PO"),
+                Some(number),
+                "{what}: newest first, whole"
+            );
+            assert_eq!(
+                table.cell(row, "Status"),
+                po["status"].as_str(),
+                "{what}: {number}"
+            );
+            assert_eq!(
+                money(table.cell(row, "Total").unwrap()),
+                po["total_cents"].as_i64().unwrap() as f64 / 100.0,
+                "{what}: {number} total"
+            );
+            assert_eq!(
+                table.cell(row, "Cur"),
+                po["currency"].as_str(),
+                "{what}: {number}"
+            );
+            if let Some(lines) = table.cell(row, "Lines") {
+                assert_eq!(lines, po["line_count"].to_string(), "{what}: {number}");
+            }
+            // The note: inline or under the row, its ids whole and counted.
+            let note = table
+                .cell(row, "Note")
+                .map(str::to_string)
+                .unwrap_or_else(|| row.notes.join(" "));
+            let reason = match (po["last_error"].as_str(), po["status"].as_str()) {
+                (Some(e), _) => format!("last send failed: {e}"),
+                (None, Some("pending_approval")) => {
+                    po["approval_reason"].as_str().unwrap_or("").to_string()
+                }
+                _ => String::new(),
+            };
+            if whole_notes {
+                assert_eq!(note, reason, "{what}: {number}");
+            }
+            let (shown, more) = ids_and_more(&note);
+            let (all, _) = ids_and_more(&reason);
+            assert_eq!(shown.len() + more, all.len(), "{what}: {number}: {note}");
+            assert!(
+                shown.iter().all(|id| all.contains(id)),
+                "{what}: {number}: {note}"
+            );
+            assert_eq!(
+                money_with_currency(&note),
+                money_with_currency(&reason),
+                "{what}: {number}"
+            );
+        }
+        // The totals per currency, never one over currencies.
+        let totals: Vec<(String, f64, usize)> = table
+            .after
+            .iter()
+            .filter_map(|l| l.strip_prefix("Total "))
+            .map(|l| {
+                let w: Vec<&str> = l.split_whitespace().collect();
+                (w[0].to_string(), money(w[1]), w[2].parse().unwrap())
+            })
+            .collect();
+        let expected: Vec<(String, f64, usize)> = sums
+            .iter()
+            .map(|(c, (cents, n))| (c.clone(), *cents as f64 / 100.0, *n))
+            .collect();
+        assert_eq!(totals, expected, "{what}: totals");
+        assert!(
+            table
+                .after
+                .iter()
+                .any(|l| l == "Cancelled POs are not in the totals."),
+            "{what}: {:?}",
+            table.after
+        );
+        table
+    };
+    for width in WIDTHS {
+        let w = width.to_string();
+        let out = run(dir.path(), &["po", "list", "--width", &w], &[]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let text = stdout(&out);
+        assert_fits(&text, width, "po list");
+        let table = check(&text, &format!("po list at {width}"), false);
+        // One line per PO without a note, and no rule under every row.
+        let rules = text.lines().filter(|l| l.contains('─')).count();
+        assert_eq!(rules, 1, "po list at {width}: only the header's rule");
+        let per_po = table.rows.iter().map(|r| 1 + r.notes.len()).max().unwrap();
+        assert!(per_po <= 3, "po list at {width}: {per_po} lines for one PO");
+    }
+    let text = stdout(&run(dir.path(), &["po", "list"], &[]));
+    let table = check(&text, "po list piped", true);
+    assert_eq!(
+        table.titles,
+        ["PO", "Status", "Supplier", "Lines", "Total", "Cur", "Delivery", "Age", "Note"]
+    );
+    assert!(table.rows.iter().all(|r| r.notes.is_empty()));
+
+    // The audit log: every entry, ids whole and counted, money one way.
+    let json = run(dir.path(), &["audit", "--format", "json"], &[]);
+    let entries: Vec<serde_json::Value> = serde_json::from_slice(&json.stdout).unwrap();
+    assert!(entries.len() > pos.len(), "drafts and a cancellation");
+    let entry_text = |e: &serde_json::Value| {
+        format!(
+            "{}{}",
+            e["product_id"]
+                .as_str()
+                .map(|p| format!("{p}: "))
+                .unwrap_or_default(),
+            e["detail"].as_str().unwrap_or("")
+        )
+    };
+    let audit_entries = |text: &str| -> Vec<String> {
+        // An entry starts with its time; the lines under it go on.
+        let mut out: Vec<String> = Vec::new();
+        for l in text.lines() {
+            if l.starts_with("20") {
+                out.push(l.to_string());
+            } else {
+                let last = out.last_mut().expect("an entry first");
+                last.push(' ');
+                last.push_str(l.trim());
+            }
+        }
+        out
+    };
+    let unseparated = |text: &str| {
+        text.split(' ').any(|w| {
+            let int = w.split('.').next().unwrap();
+            w.contains('.') && int.len() >= 4 && int.chars().all(|c| c.is_ascii_digit())
+        })
+    };
+    for width in WIDTHS {
+        let w = width.to_string();
+        let text = stdout(&run(dir.path(), &["audit", "--width", &w], &[]));
+        assert_fits(&text, width, "audit");
+        let shown = audit_entries(&text);
+        assert_eq!(shown.len(), entries.len(), "audit at {width}");
+        for (line, e) in shown.iter().zip(&entries) {
+            let what = format!("audit at {width}: {line}");
+            assert!(line.starts_with(e["at"].as_str().unwrap()), "{what}");
+            assert!(line.contains(e["action"].as_str().unwrap()), "{what}");
+            let full = entry_text(e);
+            let (ids, more) = ids_and_more(line);
+            let (all, _) = ids_and_more(&full);
+            assert_eq!(ids.len() + more, all.len(), "{what}");
+            assert!(ids.iter().all(|id| all.contains(id)), "{what}");
+            assert!(ids.len() <= 12, "{what}: long lists shortened");
+            assert_eq!(
+                money_with_currency(line),
+                money_with_currency(&full),
+                "{what}"
+            );
+            assert!(!unseparated(line), "{what}: money without separators");
+        }
+    }
+    // Piped: one line per entry, every id.
+    let text = stdout(&run(dir.path(), &["audit"], &[]));
+    assert_eq!(text.lines().count(), entries.len());
+    for (line, e) in text.lines().zip(&entries) {
+        let (ids, more) = ids_and_more(line);
+        assert_eq!((ids, more), (ids_and_more(&entry_text(e)).0, 0), "{line}");
+        assert_eq!(
+            money_with_currency(line),
+            money_with_currency(&entry_text(e))
+        );
+        assert!(!unseparated(line), "{line}");
+    }
+}
+
+/// The amounts of the orders of a plan's JSON, per currency, each rounded
+/// to cents as the plan gives them (the configured EUR for a supplier
+/// naming none): what a buyer adds up by hand.
+fn order_totals(plans: &[serde_json::Value]) -> std::collections::BTreeMap<String, (f64, u64)> {
+    let mut sums: std::collections::BTreeMap<String, (i64, u64)> = Default::default();
+    for p in plans {
+        let amount = p["amount"].as_f64().unwrap();
+        let orders = p["order_qty"].as_f64().unwrap() > 0.0;
+        if amount == 0.0 && !orders {
+            continue;
+        }
+        let e = sums
+            .entry(p["currency"].as_str().unwrap_or("EUR").to_string())
+            .or_default();
+        e.0 += (amount * 100.0).round() as i64;
+        e.1 += u64::from(orders);
+    }
+    sums.into_iter()
+        .map(|(c, (cents, n))| (c, (cents as f64 / 100.0, n)))
+        .collect()
+}
+
+#[test]
+fn rules_test_totals_are_per_currency_and_its_tables_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = candidate(
+        dir.path(),
+        "rounding.grl",
+        "Product.rounding_multiple = Product.moq;",
+        "Product.rounding_multiple = 1.0;",
+        "\nrule \"Surcharge\" salience 10 {\n    when\n        Product.amount > 100000\n    then\n        Product.amount = Product.amount + 1;\n}\n",
+    );
+    let plan = |rules: Option<&str>| -> Vec<serde_json::Value> {
+        let mut args = vec!["plan", "--format", "json"];
+        if let Some(r) = rules {
+            args.extend(["--rules", r]);
+        }
+        let out = run(dir.path(), &args, &[]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let (before, after) = (order_totals(&plan(None)), order_totals(&plan(Some(&file))));
+    assert_eq!(
+        before.keys().collect::<Vec<_>>(),
+        ["EUR", "USD"],
+        "the demo buys in EUR and USD"
+    );
+    let json = run(
+        dir.path(),
+        &["rules", "test", &file, "--format", "json"],
+        &[],
+    );
+    assert_eq!(json.status.code(), Some(0), "{}", stderr(&json));
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert!(
+        v["summary"].get("amount_before").is_none(),
+        "no total over currencies"
+    );
+    let totals = v["summary"]["totals"].as_array().unwrap();
+    let codes: Vec<&str> = totals
+        .iter()
+        .map(|t| t["currency"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["EUR", "USD"]);
+    for t in totals {
+        let c = t["currency"].as_str().unwrap();
+        assert_eq!(
+            (
+                t["amount_before"].as_f64().unwrap(),
+                t["orders_before"].as_u64().unwrap()
+            ),
+            before[c],
+            "{c} before"
+        );
+        assert_eq!(
+            (
+                t["amount_after"].as_f64().unwrap(),
+                t["orders_after"].as_u64().unwrap()
+            ),
+            after[c],
+            "{c} after"
+        );
+    }
+    let changes = v["changes"].as_array().unwrap();
+    assert!(changes.iter().all(|c| c["currency"].is_string()));
+    // The table: a total line per currency, each as the sums.
+    let check_summary = |table: &str, what: &str| {
+        assert!(
+            !table.contains("Total amount:"),
+            "{what}: one total over currencies"
+        );
+        for (c, (b, a)) in before.iter().map(|(c, b)| (c, (b.0, after[c].0))) {
+            let line = summary_line(table, &format!("Total amount {c}"));
+            let w: Vec<&str> = line.split_whitespace().collect();
+            assert_eq!(
+                (money(w[0]), w[1], money(w[2])),
+                (b, "->", a),
+                "{what}: {c}: {line}"
+            );
+            let difference = money(w[3].trim_matches(['(', ')', '+']));
+            assert!((difference - (a - b)).abs() < 0.005, "{what}: {c}: {line}");
+        }
+    };
+    let piped = stdout(&run(dir.path(), &["rules", "test", &file], &[]));
+    check_summary(&piped, "piped");
+    // Piped: every column, every changed product on one line, each amount
+    // with its currency.
+    let table = parse_table(&piped, false);
+    assert_eq!(
+        table.titles,
+        [
+            "Product",
+            "Name",
+            "Order qty",
+            "Purchase",
+            "Amount",
+            "Approval",
+            "Exceptions"
+        ]
+    );
+    assert_eq!(table.rows.len(), changes.len());
+    let check_rows = |table: &Parsed, what: &str| {
+        for (row, c) in table.rows.iter().zip(changes) {
+            let id = c["product_id"].as_str().unwrap();
+            assert_eq!(table.cell(row, "Product"), Some(id), "{what}");
+            let amount = table.cell(row, "Amount").unwrap();
+            let w: Vec<&str> = amount.split(' ').collect();
+            let (old, new) = (
+                c["before"]["amount"].as_f64().unwrap(),
+                c["after"]["amount"].as_f64().unwrap(),
+            );
+            match w.as_slice() {
+                [a, cur] => assert_eq!(
+                    (money(a), money(a), *cur),
+                    (old, new, c["currency"].as_str().unwrap()),
+                    "{what}: {id}"
+                ),
+                [a, "->", b, cur] => assert_eq!(
+                    (money(a), money(b), *cur),
+                    (old, new, c["currency"].as_str().unwrap()),
+                    "{what}: {id}"
+                ),
+                _ => panic!("{what}: {id}: amount {amount:?}"),
+            }
+            let order = table.cell(row, "Order qty").unwrap();
+            let q: Vec<f64> = order.split(" -> ").map(|q| q.parse().unwrap()).collect();
+            assert_eq!(
+                q.first().copied(),
+                c["before"]["order_qty"].as_f64(),
+                "{what}: {id}"
+            );
+            assert_eq!(
+                q.last().copied(),
+                c["after"]["order_qty"].as_f64(),
+                "{what}: {id}"
+            );
+        }
+    };
+    check_rows(&table, "piped");
+    for width in WIDTHS {
+        let w = width.to_string();
+        let out = run(dir.path(), &["rules", "test", &file, "--width", &w], &[]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let text = stdout(&out);
+        assert_fits(&text, width, "rules test");
+        check_summary(&text, &format!("at {width}"));
+        if text.contains("───") {
+            // The table fits: the same figures.
+            let table = parse_table(&text, false);
+            assert_eq!(table.rows.len(), changes.len(), "at {width}");
+            check_rows(&table, &format!("at {width}"));
+        } else {
+            // One entry per product: its id whole, then what changed.
+            let entries: Vec<&str> = text
+                .split('\n')
+                .skip_while(|l| !l.starts_with("Rule failures:"))
+                .skip_while(|l| !l.is_empty())
+                .skip(1)
+                .filter(|l| !l.is_empty() && !l.starts_with(' '))
+                .collect();
+            let ids: Vec<&str> = entries
+                .iter()
+                .map(|l| l.split(' ').next().unwrap())
+                .collect();
+            let expected: Vec<&str> = changes
+                .iter()
+                .map(|c| c["product_id"].as_str().unwrap())
+                .collect();
+            assert_eq!(ids, expected, "at {width}");
+            let after_002 = text.split_once("\nPROD-002 ").unwrap().1;
+            let parts: String = after_002
+                .lines()
+                .skip(1)
+                .take_while(|l| l.starts_with(' '))
+                .map(str::trim)
+                .collect::<Vec<_>>()
+                .join(" ");
+            assert_eq!(
+                parts,
+                "order 850.9756 -> 828.9296, purchase 386 lb -> 376 lb, amount 21,274.39 -> 20,723.24 USD",
+                "at {width}"
+            );
+        }
+    }
+}
+
+/// Starts a command with its output read by someone who stops after the
+/// first line (`| head -1`), or before anything came (`first_line`
+/// false).
+fn run_reader_stops(data_dir: &std::path::Path, args: &[&str], first_line: bool) -> Output {
+    use std::io::BufRead;
+    let mut cmd = Command::new(bin());
+    cmd.args(args)
+        .env("BUYERDESK_DATA_DIR", data_dir)
+        .env("XDG_CONFIG_HOME", data_dir.join("config-home"))
+        .env("HOME", data_dir)
+        .env_remove("COLUMNS")
+        .current_dir(data_dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    if first_line {
+        let mut line = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .unwrap();
+        assert!(!line.is_empty(), "{args:?}: nothing printed");
+    } else {
+        drop(stdout);
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_reader_that_stops_after_a_line_ends_every_command_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &["po", "draft", "--all-needed"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let file = candidate(
+        dir.path(),
+        "threshold.grl",
+        "Product.amount > 10000",
+        "Product.amount > 50000",
+        "",
+    );
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["plan"],
+        vec!["plan", "--width", "80"],
+        vec!["po", "list"],
+        vec!["po", "list", "--width", "80"],
+        vec!["po", "list", "--format", "json"],
+        vec!["po", "show", "PO-000002"],
+        vec!["audit"],
+        vec!["audit", "--width", "80"],
+        vec!["audit", "--format", "json"],
+        vec!["rules", "test", &file],
+        vec!["rules", "test", &file, "--width", "80"],
+        vec!["rules", "test", &file, "--format", "json"],
+        vec!["rules", "check"],
+        vec!["doctor"],
+        vec!["demo", "--schema", "sqlite"],
+    ];
+    for args in &commands {
+        for first_line in [true, false] {
+            let out = run_reader_stops(dir.path(), args, first_line);
+            assert!(
+                out.status.success(),
+                "{args:?} (first line {first_line}): {:?} {}",
+                out.status,
+                stderr(&out)
+            );
+            assert_eq!(stderr(&out), "", "{args:?} (first line {first_line})");
+        }
+    }
 }

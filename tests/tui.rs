@@ -1895,3 +1895,88 @@ fn p_with_stale_data_asks_naming_the_stale_sources() {
         "{question}"
     );
 }
+
+/// The editor's dry run on products bought in EUR and USD: a total per
+/// currency (each the sum of that currency's orders, recomputed from the
+/// plans), the currency beside each amount, and at 80 columns every line
+/// broken between figures, never through one.
+#[test]
+fn the_editors_dry_run_totals_each_currency_apart() {
+    use buyerdesk::live::SharedDryRun;
+    let mut rows = reference_rows();
+    for s in &mut rows.suppliers {
+        let currency = if &*s.product_id == "PROD-002" {
+            "EUR"
+        } else {
+            "USD"
+        };
+        s.currency = Some(currency.into());
+    }
+    let products = plan::join(rows);
+    let mut app = reference_app();
+    app.rules_text = RuleSet::embedded().text.to_string();
+    app.rules_origin = "rules/purchasing.grl".into();
+    press(&mut app, KeyCode::Char('R'), KeyModifiers::SHIFT);
+    let text = app.rules_text.replace(
+        "Product.rounding_multiple = Product.moq;",
+        "Product.rounding_multiple = 1.0;",
+    );
+    app.editor = Some(buyerdesk::tui::editor::RuleEditor::open(
+        &text,
+        "rules/purchasing.grl",
+        &app.rules_text,
+    ));
+    press(&mut app, KeyCode::F(5), KeyModifiers::NONE);
+    let (request, _) = app.dry_run_wanted.take().expect("a dry run asked for");
+    let candidate = buyerdesk::rules::load(&text, "candidate.grl").unwrap();
+    let ctx = PlanContext::default();
+    let result = buyerdesk::rules::dry_run(&products, &ctx, &RuleSet::embedded(), &candidate);
+    app.dry_run_done(request, Ok(SharedDryRun(std::sync::Arc::new(result))));
+    // What a buyer adds up: each currency's orders, before and after.
+    let sum = |rules: &RuleSet, currency: &str| -> f64 {
+        let cents: i64 = plan::plan_all(&products, &ctx, rules)
+            .iter()
+            .filter(|p| p.currency.as_deref() == Some(currency))
+            .map(|p| (p.amount * 100.0).round() as i64)
+            .sum();
+        cents as f64 / 100.0
+    };
+    let money = |s: &str| -> f64 { s.trim_end_matches(',').replace(',', "").parse().unwrap() };
+    for (width, height) in [(80, 24), (120, 40)] {
+        let screen = render(&mut app, width, height);
+        let words: Vec<&str> = screen
+            .lines()
+            .flat_map(|l| l.trim_matches('"').split_whitespace())
+            .collect();
+        for currency in ["EUR", "USD"] {
+            let at = words
+                .windows(2)
+                .position(|w| w == ["total", currency])
+                .unwrap_or_else(|| panic!("no total in {currency} at {width}:\n{screen}"));
+            assert_eq!(words[at + 3], "->");
+            assert_eq!(
+                (money(words[at + 2]), money(words[at + 4])),
+                (
+                    sum(&RuleSet::embedded(), currency),
+                    sum(&candidate, currency)
+                ),
+                "{currency} at {width}:\n{screen}"
+            );
+        }
+        // PROD-002, the one in EUR: its amounts with their currency, whole.
+        let row = screen
+            .lines()
+            .skip_while(|l| !l.contains("PROD-002"))
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            row.contains("amount 21,274.39 -> 20,723.24 EUR"),
+            "at {width}:\n{screen}"
+        );
+        assert!(
+            row.contains("order 850.9756 -> 828.9296"),
+            "at {width}:\n{screen}"
+        );
+    }
+}

@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use anyhow::{anyhow, Result};
-use comfy_table::{presets, CellAlignment, ContentArrangement, Table};
+use comfy_table::{presets, ContentArrangement, Table};
 
 use super::{
     build_drafts, cents_text, parse_po_number, DraftOptions, DraftOutcome, PoStatus, Progress,
@@ -13,6 +13,7 @@ use super::{
 use crate::config::Config;
 use crate::plan::numbers::{fmt_money, fmt_qty};
 use crate::plan::ProductPlan;
+use crate::report::fit::{self, Column, Fit, Table as TextTable};
 use crate::sources::Sources;
 use crate::store::Store;
 
@@ -67,42 +68,144 @@ pub async fn draft_plans_allowing_stale(
     store.create_pos(drafts).await
 }
 
-fn po_table(pos: &[PurchaseOrder], now: chrono::DateTime<chrono::Utc>) -> String {
-    let mut t = Table::new();
-    t.load_preset(presets::UTF8_HORIZONTAL_ONLY)
-        .set_content_arrangement(ContentArrangement::Disabled);
-    t.set_header([
-        "PO", "Status", "Supplier", "Lines", "Total", "Cur", "Delivery", "Age", "Note",
-    ]);
-    for po in pos {
-        let note = po
-            .last_error
-            .as_deref()
-            .map(|e| format!("last send failed: {e}"))
-            .or_else(|| {
-                (po.status == PoStatus::PendingApproval)
-                    .then(|| po.approval_reason.clone())
-                    .flatten()
-            })
-            .unwrap_or_default();
-        t.add_row([
-            po.po_number.clone(),
-            po.status.to_string(),
-            po.supplier_name.clone(),
-            po.line_count.to_string(),
-            fmt_money(po.total()),
-            po.currency.clone(),
-            po.expected_delivery.clone(),
-            age_text(&po.created_at, now),
-            note,
-        ]);
-    }
-    for i in [3, 4] {
-        if let Some(c) = t.column_mut(i) {
-            c.set_cell_alignment(CellAlignment::Right);
+/// How many ids a note names on a terminal before "... and N more" (a
+/// list of more than 3): a PO and its note take at most 3 lines at 80
+/// columns.
+const NOTE_IDS: usize = 2;
+
+/// The list of POs for people: one line per PO, the note (why the last
+/// send failed, why it waits for an approval) as the last column when it
+/// fits, else under its PO; then the totals per currency. On a narrow
+/// terminal, columns are left out in this order: Age, Delivery, Lines,
+/// Supplier (shortened first); PO, Status, Total and Cur always show.
+/// Piped (`Fit::WHOLE`): every column, every note whole.
+pub fn po_table(pos: &[PurchaseOrder], now: chrono::DateTime<chrono::Utc>, fit: &Fit) -> String {
+    use crate::report::fit::{Align::*, Cut::*};
+    let columns = |note: bool| {
+        let mut c = vec![
+            Column::new("PO", Left, Never, 0),
+            Column::new("Status", Left, Never, 0),
+            Column::new("Supplier", Left, Ellipsis(12), 2),
+            Column::new("Lines", Right, Never, 3),
+            Column::new("Total", Right, Never, 0),
+            Column::new("Cur", Left, Never, 0),
+            Column::new("Delivery", Left, Never, 4),
+            Column::new("Age", Right, Never, 5),
+        ];
+        if note {
+            c.push(Column::new("Note", Left, Never, 0));
         }
+        c
+    };
+    let notes: Vec<String> = pos
+        .iter()
+        .map(|po| {
+            let note = po
+                .last_error
+                .as_deref()
+                .map(|e| format!("last send failed: {e}"))
+                .or_else(|| {
+                    (po.status == PoStatus::PendingApproval)
+                        .then(|| po.approval_reason.clone())
+                        .flatten()
+                })
+                .unwrap_or_default();
+            if fit.limited() {
+                fit::shorten_lists(&note, NOTE_IDS, NOTE_IDS + 1).into_owned()
+            } else {
+                note
+            }
+        })
+        .collect();
+    let table = |note: bool| {
+        let mut t = TextTable::new(columns(note));
+        for (po, n) in pos.iter().zip(&notes) {
+            let mut cells = vec![
+                po.po_number.clone(),
+                po.status.to_string(),
+                po.supplier_name.clone(),
+                po.line_count.to_string(),
+                fmt_money(po.total()),
+                po.currency.clone(),
+                po.expected_delivery.clone(),
+                age_text(&po.created_at, now),
+            ];
+            if note {
+                cells.push(n.clone());
+            }
+            t.row(cells);
+        }
+        t.render(fit)
+    };
+    let inline = table(true);
+    let mut out = if !fit.limited() || (!inline.overflow && inline.dropped.is_empty()) {
+        inline.text
+    } else {
+        // The notes under their POs, wrapped at the width.
+        let rendered = table(false);
+        let mut out = String::new();
+        let mut lines = rendered.text.lines();
+        for l in lines.by_ref().take(2) {
+            out.push_str(l);
+            out.push('\n');
+        }
+        let mut notes = notes.iter();
+        let mut pending: Option<&String> = None;
+        let flush = |out: &mut String, note: Option<&String>| {
+            if let Some(n) = note.filter(|n| !n.is_empty()) {
+                for l in fit::wrap_indented(&fit::printable(n), fit, "    ", "    ") {
+                    out.push_str(&l);
+                    out.push('\n');
+                }
+            }
+        };
+        for l in lines {
+            if !l.starts_with(' ') {
+                flush(&mut out, pending.take());
+                pending = notes.next();
+            }
+            out.push_str(l);
+            out.push('\n');
+        }
+        flush(&mut out, pending);
+        out.push_str(&rendered.dropped_note(fit));
+        out
+    };
+    out.push_str(&currency_totals(pos));
+    out
+}
+
+/// The listed POs' totals, one line per currency (never added across
+/// currencies); cancelled POs are not counted.
+fn currency_totals(pos: &[PurchaseOrder]) -> String {
+    let mut totals: std::collections::BTreeMap<&str, (i64, usize)> = Default::default();
+    for po in pos.iter().filter(|p| p.status != PoStatus::Cancelled) {
+        let t = totals.entry(po.currency.as_str()).or_default();
+        t.0 += po.total_cents;
+        t.1 += 1;
     }
-    t.to_string()
+    let mut out = String::new();
+    if totals.is_empty() {
+        return out;
+    }
+    out.push('\n');
+    let amounts: Vec<String> = totals
+        .values()
+        .map(|(cents, _)| fmt_money(*cents as f64 / 100.0))
+        .collect();
+    let code_w = totals.keys().map(|c| fit::width_of(c)).max().unwrap_or(0);
+    let amount_w = amounts.iter().map(String::len).max().unwrap_or(0);
+    for ((currency, (_, count)), amount) in totals.iter().zip(&amounts) {
+        out.push_str(&format!(
+            "Total {:<code_w$}  {amount:>amount_w$}  {count} PO{}\n",
+            fit::printable(currency),
+            if *count == 1 { "" } else { "s" }
+        ));
+    }
+    if pos.iter().any(|p| p.status == PoStatus::Cancelled) {
+        out.push_str("Cancelled POs are not in the totals.\n");
+    }
+    out
 }
 
 /// "5m", "3h", "2d" since an RFC 3339 time.
@@ -193,6 +296,7 @@ pub async fn list(
     config: &Config,
     status: Option<PoStatus>,
     json: bool,
+    fit: &Fit,
     out: &mut impl Write,
 ) -> Result<bool> {
     let store = Store::open(config).await?;
@@ -209,7 +313,7 @@ pub async fn list(
                 .unwrap_or_default()
         )?;
     } else {
-        writeln!(out, "{}", po_table(&pos, chrono::Utc::now()))?;
+        write!(out, "{}", po_table(&pos, chrono::Utc::now(), fit))?;
     }
     store.source.close().await;
     Ok(true)
@@ -513,6 +617,7 @@ pub async fn audit(
     config: &Config,
     since: Option<&str>,
     json: bool,
+    fit: &Fit,
     out: &mut impl Write,
 ) -> Result<bool> {
     let since = since.map(normalize_since).transpose()?;
@@ -522,26 +627,80 @@ pub async fn audit(
         serde_json::to_writer_pretty(&mut *out, &entries)?;
         writeln!(out)?;
     } else {
-        for e in &entries {
-            writeln!(
-                out,
-                "{}  {:<10} {:<18} {}{}",
-                e.at,
-                e.user,
-                e.action,
-                e.product_id
-                    .as_deref()
-                    .map(|p| format!("{p}: "))
-                    .unwrap_or_default(),
-                e.detail.as_deref().unwrap_or("")
-            )?;
-        }
+        write!(out, "{}", audit_text(&entries, fit))?;
         if entries.is_empty() {
             writeln!(out, "no audit entries")?;
         }
     }
     store.source.close().await;
     Ok(true)
+}
+
+/// How many ids an audit entry names on a terminal before "... and N
+/// more".
+const AUDIT_IDS: usize = 3;
+
+/// The audit log for people, oldest first: time, user, action, then the
+/// detail. Money is written as every table writes it (the log keeps what
+/// was stored). Piped (`Fit::WHOLE`): one line per entry, whole. On a
+/// terminal: lists of more than 5 ids are shortened with a count, and the
+/// detail is wrapped at the width, beside the action when 30 columns are
+/// left there, else under it.
+pub fn audit_text(entries: &[super::AuditEntry], fit: &Fit) -> String {
+    let mut out = String::new();
+    let user_w = entries
+        .iter()
+        .map(|e| fit::width_of(&fit::printable(&e.user)))
+        .max()
+        .unwrap_or(0)
+        .max(10);
+    let action_w = entries
+        .iter()
+        .map(|e| fit::width_of(&e.action))
+        .max()
+        .unwrap_or(0)
+        .max(18);
+    for e in entries {
+        let raw = format!(
+            "{}{}",
+            e.product_id
+                .as_deref()
+                .map(|p| format!("{p}: "))
+                .unwrap_or_default(),
+            e.detail.as_deref().unwrap_or("")
+        );
+        let detail = fit::money_in_text(&raw);
+        let detail = fit::printable(&detail);
+        let Some(width) = fit.width else {
+            out.push_str(&format!(
+                "{}  {:<10} {:<18} {detail}\n",
+                fit::printable(&e.at),
+                fit::printable(&e.user),
+                fit::printable(&e.action),
+            ));
+            continue;
+        };
+        let detail = fit::shorten_lists(&detail, AUDIT_IDS, AUDIT_IDS + 2);
+        let head = format!(
+            "{}  {:<user_w$}  {:<action_w$}  ",
+            fit::printable(&e.at),
+            fit::printable(&e.user),
+            fit::printable(&e.action),
+        );
+        let beside = fit::width_of(&head);
+        let lines = if beside + 30 <= width {
+            fit::wrap_indented(&detail, fit, &head, &" ".repeat(beside))
+        } else {
+            let mut lines = vec![head.trim_end().to_string()];
+            lines.extend(fit::wrap_indented(&detail, fit, "    ", "    "));
+            lines
+        };
+        for l in lines {
+            out.push_str(l.trim_end());
+            out.push('\n');
+        }
+    }
+    out
 }
 
 /// `--since`: a date (2026-11-21), an RFC 3339 time, or an age (30m, 2h,

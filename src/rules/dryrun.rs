@@ -3,11 +3,14 @@
 //! Pure: no I/O. Run-time failures of the candidate (an engine error, the
 //! cycle limit, a refused result) are gathered per rule; they stop nothing.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::plan::numbers::{round_money, round_qty, ser_money};
+use crate::text::purchase_text;
+
+use crate::plan::numbers::{fmt_money, fmt_qty, round_money, round_qty, ser_money};
 use crate::plan::{
     plan_all, ExceptionCode, PlanContext, ProductInputs, ProductPlan, Rationale, RuleFailure,
     RuleFailureKind, RuleSet,
@@ -42,11 +45,9 @@ pub struct Summary {
     /// Products whose exception codes change.
     pub exceptions_changed: usize,
     pub amount_changed: usize,
-    /// Total of the suggested orders, each rounded to cents.
-    #[serde(serialize_with = "ser_money")]
-    pub amount_before: f64,
-    #[serde(serialize_with = "ser_money")]
-    pub amount_after: f64,
+    /// The suggested orders' amounts per currency (never added across
+    /// currencies), by currency code.
+    pub totals: Vec<CurrencyTotal>,
     /// Products with an order suggested.
     pub orders_before: usize,
     pub orders_after: usize,
@@ -56,6 +57,31 @@ pub struct Summary {
     /// Products on which the candidate rules failed (RULE_ERROR).
     pub failed_products: usize,
 }
+
+/// The suggested orders of one currency, before and after: the sum of
+/// their amounts, each rounded to cents, and how many there are.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CurrencyTotal {
+    /// `None`: the supplier rows name no currency (the configured
+    /// `[orders] currency` applies: `DryRun::assume_currency`).
+    pub currency: Option<String>,
+    #[serde(serialize_with = "ser_money")]
+    pub amount_before: f64,
+    #[serde(serialize_with = "ser_money")]
+    pub amount_after: f64,
+    pub orders_before: usize,
+    pub orders_after: usize,
+}
+
+impl CurrencyTotal {
+    /// The currency's code, or "(no currency)".
+    pub fn label(&self) -> &str {
+        self.currency.as_deref().unwrap_or(NO_CURRENCY)
+    }
+}
+
+/// How a product or total whose supplier rows name no currency is labelled.
+pub const NO_CURRENCY: &str = "(no currency)";
 
 /// The figures of one product's plan that the dry run compares, rounded
 /// as they are shown (quantities to 6 decimals, money to cents): float
@@ -121,6 +147,8 @@ pub struct ProductChange {
     pub product_name: Option<String>,
     pub stock_uom: Option<String>,
     pub purchase_uom: Option<String>,
+    /// The currency of its amounts (`None`: its supplier rows name none).
+    pub currency: Option<String>,
     /// Which figures differ, in the order of `Figures`.
     pub changed: Vec<Figure>,
     pub before: Figures,
@@ -132,7 +160,109 @@ pub struct ProductChange {
     pub rationale: Rationale,
 }
 
+impl DryRun {
+    /// Products and totals whose supplier rows name no currency take
+    /// `currency` (the configured `[orders] currency`, as drafting does).
+    pub fn assume_currency(&mut self, currency: &str) {
+        for c in &mut self.changes {
+            c.currency.get_or_insert_with(|| currency.to_string());
+        }
+        let Some(at) = self
+            .summary
+            .totals
+            .iter()
+            .position(|t| t.currency.is_none())
+        else {
+            return;
+        };
+        let unnamed = self.summary.totals.remove(at);
+        match (self.summary.totals.iter_mut()).find(|t| t.currency.as_deref() == Some(currency)) {
+            Some(t) => {
+                t.amount_before = round_money(t.amount_before + unnamed.amount_before);
+                t.amount_after = round_money(t.amount_after + unnamed.amount_after);
+                t.orders_before += unnamed.orders_before;
+                t.orders_after += unnamed.orders_after;
+            }
+            None => self.summary.totals.push(CurrencyTotal {
+                currency: Some(currency.to_string()),
+                ..unnamed
+            }),
+        }
+        self.summary
+            .totals
+            .sort_by(|a, b| a.currency.cmp(&b.currency));
+    }
+
+    /// Whether the amounts are in more than one currency (a list of them
+    /// then shows the currency beside each amount).
+    pub fn mixes_currencies(&self) -> bool {
+        let mut seen: Vec<Option<&str>> = (self.summary.totals.iter())
+            .map(|t| t.currency.as_deref())
+            .chain(self.changes.iter().map(|c| c.currency.as_deref()))
+            .collect();
+        seen.sort();
+        seen.dedup();
+        seen.len() > 1
+    }
+}
+
 impl ProductChange {
+    /// The currency's code, or "(no currency)".
+    pub fn currency_label(&self) -> &str {
+        self.currency.as_deref().unwrap_or(NO_CURRENCY)
+    }
+
+    /// `+RULE_ERROR`, `-ORDER_LATE`: the codes the candidate adds, then
+    /// the ones it takes away.
+    pub fn exception_changes(&self) -> Vec<String> {
+        let (added, removed) = self.exceptions_added_removed();
+        (added.iter().map(|e| format!("+{e}")))
+            .chain(removed.iter().map(|e| format!("-{e}")))
+            .collect()
+    }
+
+    /// What changed, a part per figure: `order 600 -> 552`, `purchase 50
+    /// boxes -> 46 boxes`, `amount 9,300.00 -> 8,556.00` (`... USD` with
+    /// `mixed`, when the list holds more than one currency), `approval yes
+    /// -> no`, `+RULE_ERROR`. Units come from the sources as they are:
+    /// make the text printable before it reaches a terminal.
+    pub fn change_parts(&self, mixed: bool) -> Vec<String> {
+        let (old, new) = (&self.before, &self.after);
+        let purchase = |qty: f64| purchase_text(qty, self.purchase_uom.as_deref());
+        let mut parts = Vec::new();
+        for figure in &self.changed {
+            match figure {
+                Figure::OrderQty => parts.push(format!(
+                    "order {} -> {}",
+                    fmt_qty(old.order_qty),
+                    fmt_qty(new.order_qty)
+                )),
+                Figure::PurchaseQty => parts.push(format!(
+                    "purchase {} -> {}",
+                    purchase(old.purchase_qty),
+                    purchase(new.purchase_qty)
+                )),
+                Figure::Amount => parts.push(format!(
+                    "amount {} -> {}{}",
+                    fmt_money(old.amount),
+                    fmt_money(new.amount),
+                    if mixed {
+                        format!(" {}", self.currency_label())
+                    } else {
+                        String::new()
+                    }
+                )),
+                Figure::RequiresApproval => parts.push(format!(
+                    "approval {} -> {}",
+                    yes_no(old.requires_approval),
+                    yes_no(new.requires_approval)
+                )),
+                Figure::Exceptions => parts.extend(self.exception_changes()),
+            }
+        }
+        parts
+    }
+
     pub fn has(&self, figure: Figure) -> bool {
         self.changed.contains(&figure)
     }
@@ -215,8 +345,7 @@ pub fn compare(
         approval_changed: 0,
         exceptions_changed: 0,
         amount_changed: 0,
-        amount_before: 0.0,
-        amount_after: 0.0,
+        totals: Vec::new(),
         orders_before: 0,
         orders_after: 0,
         approvals_before: 0,
@@ -225,14 +354,24 @@ pub fn compare(
     };
     let mut failures: Vec<FailingRule> = Vec::new();
     let mut changes = Vec::new();
+    // Per currency, in cents: (before, after, orders before, orders after).
+    let mut totals: BTreeMap<Option<Arc<str>>, (i64, i64, usize, usize)> = BTreeMap::new();
     for (old, new) in before.iter().zip(after) {
         assert_eq!(
             old.product_id, new.product_id,
             "dry run: both plans must list the products in the same order"
         );
         let (old_figures, new_figures) = (Figures::of(old), Figures::of(&new));
-        summary.amount_before += old_figures.amount;
-        summary.amount_after += new_figures.amount;
+        if old_figures.amount != 0.0 || old.needs_order() {
+            let t = totals.entry(old.currency.clone()).or_default();
+            t.0 += cents(old_figures.amount);
+            t.2 += usize::from(old.needs_order());
+        }
+        if new_figures.amount != 0.0 || new.needs_order() {
+            let t = totals.entry(new.currency.clone()).or_default();
+            t.1 += cents(new_figures.amount);
+            t.3 += usize::from(new.needs_order());
+        }
         summary.orders_before += usize::from(old.needs_order());
         summary.orders_after += usize::from(new.needs_order());
         summary.approvals_before += usize::from(old.requires_approval);
@@ -264,6 +403,7 @@ pub fn compare(
             product_name: new.product_name.as_deref().map(str::to_string),
             stock_uom: new.stock_uom.as_deref().map(str::to_string),
             purchase_uom: new.purchase_uom.as_deref().map(str::to_string),
+            currency: (new.currency.as_deref().or(old.currency.as_deref())).map(str::to_string),
             changed,
             before: old_figures,
             after: new_figures,
@@ -271,12 +411,39 @@ pub fn compare(
             rationale: new.rationale,
         });
     }
-    summary.amount_before = round_money(summary.amount_before);
-    summary.amount_after = round_money(summary.amount_after);
+    // BTreeMap: None first, then by code; the unnamed currency goes last.
+    summary.totals = totals
+        .into_iter()
+        .map(
+            |(currency, (before, after, orders_before, orders_after))| CurrencyTotal {
+                currency: currency.as_deref().map(str::to_string),
+                amount_before: before as f64 / 100.0,
+                amount_after: after as f64 / 100.0,
+                orders_before,
+                orders_after,
+            },
+        )
+        .collect();
+    let unnamed_first = summary.totals.first().is_some_and(|t| t.currency.is_none());
+    summary.totals.rotate_left(usize::from(unnamed_first));
     DryRun {
         summary,
         failures,
         changes,
+    }
+}
+
+/// An amount already rounded to cents, in cents: sums of cents carry no
+/// float error.
+fn cents(amount: f64) -> i64 {
+    (amount * 100.0).round() as i64
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
     }
 }
 

@@ -201,11 +201,13 @@ fn draw_editor(frame: &mut Frame, app: &mut App, body: Rect) {
     );
 }
 
-/// A dry run in the editor: the summary, the failures per rule, then one
-/// line per changed product (old -> new).
+/// A dry run in the editor: the summary, the totals per currency, the
+/// failures per rule, then one entry per changed product (old -> new, the
+/// currency beside each amount when they mix), each broken into lines of
+/// the panel's width between figures, never inside one.
 fn dry_run_lines(state: Option<&super::editor::DryRunState>, width: usize) -> Vec<Line<'static>> {
     use super::editor::DryRunState;
-    use crate::rules::dryrun::Figure;
+    use crate::text::{pack, printable};
     let d = match state {
         None => return Vec::new(),
         Some(DryRunState::Running(_)) => {
@@ -214,80 +216,79 @@ fn dry_run_lines(state: Option<&super::editor::DryRunState>, width: usize) -> Ve
         Some(DryRunState::Failed(e)) => {
             return vec![Line::from(format!(
                 "Not tried: {}",
-                e.lines().next().unwrap_or("")
+                printable(e.lines().next().unwrap_or(""))
             ))];
         }
         Some(DryRunState::Done(d)) => &d.0,
     };
+    let width = width.max(20);
     let s = &d.summary;
-    let mut lines = vec![
-        Line::styled(
-            format!(
-                "Dry run: {} of {} products change (quantity {}, approval {}, exceptions {})",
-                s.changed, s.products, s.quantity_changed, s.approval_changed, s.exceptions_changed
-            ),
-            Style::new().add_modifier(Modifier::BOLD),
-        ),
-        Line::from(format!(
-            "Orders {} -> {}, approvals {} -> {}, total {} -> {}",
-            s.orders_before,
-            s.orders_after,
-            s.approvals_before,
-            s.approvals_after,
-            fmt_money(s.amount_before),
-            fmt_money(s.amount_after)
+    let words = |text: &str| -> Vec<String> { text.split(' ').map(str::to_string).collect() };
+    let mut lines: Vec<Line<'static>> = pack(
+        &words(&format!(
+            "Dry run: {} of {} products change (quantity {}, approval {}, exceptions {})",
+            s.changed, s.products, s.quantity_changed, s.approval_changed, s.exceptions_changed
         )),
+        " ",
+        width,
+        "",
+        "  ",
+    )
+    .into_iter()
+    .map(|l| Line::styled(l, Style::new().add_modifier(Modifier::BOLD)))
+    .collect();
+    // Never one total over currencies: a total per currency, named unless
+    // the only one is unnamed.
+    let mut totals = vec![
+        format!("Orders {} -> {}", s.orders_before, s.orders_after),
+        format!("approvals {} -> {}", s.approvals_before, s.approvals_after),
     ];
-    for f in &d.failures {
-        lines.push(Line::from(format!(
-            "{} failed on {} product(s), first {}: {}",
-            f.rule
-                .as_deref()
-                .map_or("A rule".to_string(), |r| format!("Rule \"{r}\"")),
-            f.count,
-            f.products.first().map(String::as_str).unwrap_or("?"),
-            f.message
-        )));
+    for t in &s.totals {
+        let label = if s.totals.len() == 1 && t.currency.is_none() {
+            String::new()
+        } else {
+            format!("{} ", printable(t.label()))
+        };
+        totals.push(format!(
+            "total {label}{} -> {}",
+            fmt_money(t.amount_before),
+            fmt_money(t.amount_after)
+        ));
     }
+    lines.extend(
+        pack(&totals, ", ", width, "", "  ")
+            .into_iter()
+            .map(Line::from),
+    );
+    for f in &d.failures {
+        let text = format!(
+            "{} failed on {} product(s), first {}: {}",
+            f.rule.as_deref().map_or("A rule".to_string(), |r| format!(
+                "Rule \"{}\"",
+                printable(r)
+            )),
+            f.count,
+            printable(f.products.first().map(String::as_str).unwrap_or("?")),
+            printable(&f.message)
+        );
+        lines.extend(
+            pack(&words(&text), " ", width, "", "  ")
+                .into_iter()
+                .map(Line::from),
+        );
+    }
+    let mixed = d.mixes_currencies();
     for c in &d.changes {
-        let mut parts = Vec::new();
-        let (b, a) = (&c.before, &c.after);
-        for figure in &c.changed {
-            parts.push(match figure {
-                Figure::OrderQty => {
-                    format!(
-                        "order {} -> {}",
-                        fmt_qty_short(b.order_qty),
-                        fmt_qty_short(a.order_qty)
-                    )
-                }
-                Figure::PurchaseQty => format!(
-                    "purchase {} -> {}",
-                    fmt_qty_short(b.purchase_qty),
-                    fmt_qty_short(a.purchase_qty)
-                ),
-                Figure::Amount => {
-                    format!("amount {} -> {}", fmt_money(b.amount), fmt_money(a.amount))
-                }
-                Figure::RequiresApproval => format!(
-                    "approval {} -> {}",
-                    if b.requires_approval { "yes" } else { "no" },
-                    if a.requires_approval { "yes" } else { "no" }
-                ),
-                Figure::Exceptions => {
-                    let names = |e: &[ExceptionCode]| {
-                        e.iter().map(|c| badge(*c)).collect::<Vec<_>>().join(" ")
-                    };
-                    format!(
-                        "flags [{}] -> [{}]",
-                        names(&b.exceptions),
-                        names(&a.exceptions)
-                    )
-                }
-            });
-        }
-        let text = format!("{:<12} {}", c.product_id, parts.join(", "));
-        lines.push(Line::from(text.chars().take(width).collect::<String>()));
+        let id = format!("{:<12} ", printable(&c.product_id));
+        let parts: Vec<String> = (c.change_parts(mixed).iter())
+            .map(|p| printable(p).into_owned())
+            .collect();
+        let rest = " ".repeat(crate::text::width_of(&id));
+        lines.extend(
+            pack(&parts, ", ", width, &id, &rest)
+                .into_iter()
+                .map(Line::from),
+        );
     }
     lines
 }

@@ -5,6 +5,7 @@ use super::*;
 use crate::plan::fixtures::{add_product, reference_rows};
 use crate::plan::{join, Num, SourceRows, StepKind, DEFAULT_RULES};
 use crate::rules::{load, validate};
+use std::collections::BTreeMap;
 
 /// PROD-001..003, PROD-004 (plenty of stock: never orders) and PROD-005
 /// (out of stock: orders 500 = 50 boxes, 1,000.00).
@@ -71,6 +72,14 @@ fn changed_ids(d: &DryRun) -> Vec<&str> {
 /// 9,300.00 + 21,274.39 + 179,560.76 + 1,000.00
 const TOTAL: f64 = 211135.15;
 
+/// The total of the one currency (the fixtures' supplier rows name none).
+fn total(d: &DryRun) -> (f64, f64) {
+    assert_eq!(d.summary.totals.len(), 1, "{:?}", d.summary.totals);
+    let t = &d.summary.totals[0];
+    assert_eq!(t.currency, None);
+    (t.amount_before, t.amount_after)
+}
+
 #[test]
 fn identical_rules_change_nothing() {
     let d = run(DEFAULT_RULES);
@@ -83,8 +92,11 @@ fn identical_rules_change_nothing() {
         (0, 0, 0)
     );
     assert_eq!((s.exceptions_changed, s.amount_changed), (0, 0));
-    assert_eq!(s.amount_before, TOTAL);
-    assert_eq!(s.amount_after, TOTAL);
+    assert_eq!(total(&d), (TOTAL, TOTAL));
+    assert_eq!(
+        (s.totals[0].orders_before, s.totals[0].orders_after),
+        (4, 4)
+    );
     assert_eq!((s.orders_before, s.orders_after), (4, 4));
     assert_eq!((s.approvals_before, s.approvals_after), (2, 2));
     assert_eq!(s.failed_products, 0);
@@ -111,7 +123,7 @@ fn raising_the_approval_threshold_changes_only_approval_of_prod_002() {
         (1, 1, 0)
     );
     assert_eq!((s.approvals_before, s.approvals_after), (2, 1));
-    assert_eq!((s.amount_before, s.amount_after), (TOTAL, TOTAL));
+    assert_eq!(total(&d), (TOTAL, TOTAL));
     // The candidate's rationale: the approval rule no longer fires.
     let steps = c.rationale.steps();
     assert!(
@@ -166,10 +178,12 @@ fn rounding_to_whole_units_instead_of_the_moq_changes_quantities() {
     let s = &d.summary;
     assert_eq!((s.changed, s.quantity_changed, s.amount_changed), (3, 3, 3));
     assert_eq!((s.approval_changed, s.exceptions_changed), (0, 0));
-    assert_eq!(s.amount_before, TOTAL);
     assert_eq!(
-        s.amount_after,
-        round_money(8556.0 + 20723.24 + c.after.amount + 1000.0)
+        total(&d),
+        (
+            TOTAL,
+            round_money(8556.0 + 20723.24 + c.after.amount + 1000.0)
+        )
     );
     // The candidate's rationale shows the new multiple at work.
     let steps = change(&d, "PROD-001").rationale.steps();
@@ -218,7 +232,11 @@ fn a_looping_rule_is_reported_once_with_its_first_products_and_the_rest_still_co
     let s = &d.summary;
     assert_eq!((s.failed_products, s.exceptions_changed), (4, 4));
     assert_eq!((s.orders_before, s.orders_after), (4, 0));
-    assert_eq!(s.amount_after, 0.0);
+    assert_eq!(total(&d), (TOTAL, 0.0));
+    assert_eq!(
+        (s.totals[0].orders_before, s.totals[0].orders_after),
+        (4, 0)
+    );
     // PROD-004 orders nothing: the rule never fires there, nothing changes.
     assert!(!changed_ids(&d).contains(&"PROD-004"));
 }
@@ -240,7 +258,7 @@ fn an_engine_error_names_its_rule_and_spares_the_products_it_does_not_touch() {
     assert_eq!((f.count, f.products.len()), (3, 3));
     assert_eq!(changed_ids(&d), ["PROD-001", "PROD-002", "PROD-003"]);
     assert_eq!(d.summary.failed_products, 3);
-    assert_eq!(d.summary.amount_after, 1000.0, "PROD-005 still orders");
+    assert_eq!(total(&d).1, 1000.0, "PROD-005 still orders");
 }
 
 #[test]
@@ -290,7 +308,11 @@ fn the_dry_run_serialises_summary_failures_and_changes_with_steps() {
     ));
     let v = serde_json::to_value(&d).unwrap();
     assert_eq!(v["summary"]["approval_changed"], 1);
-    assert_eq!(v["summary"]["amount_before"], TOTAL);
+    assert_eq!(
+        v["summary"]["totals"],
+        serde_json::json!([{"currency": null, "amount_before": TOTAL, "amount_after": TOTAL, "orders_before": 4, "orders_after": 4}])
+    );
+    assert_eq!(v["changes"][0]["currency"], serde_json::Value::Null);
     assert_eq!(v["failures"], serde_json::json!([]));
     let c = &v["changes"][0];
     assert_eq!(c["product_id"], "PROD-002");
@@ -302,4 +324,138 @@ fn the_dry_run_serialises_summary_failures_and_changes_with_steps() {
     assert!(c.get("rule_failures").is_none());
     let steps = c["rationale"].as_array().unwrap();
     assert!(steps.iter().any(|s| s["rule"] == "RoundUpAndPrice"));
+}
+
+/// PROD-001..005 with PROD-002 and PROD-005 bought in EUR, PROD-001 and
+/// PROD-003 in USD, PROD-004 in CHF (it never orders).
+fn mixed_products() -> Vec<Arc<ProductInputs>> {
+    let mut rows = rows();
+    for s in &mut rows.suppliers {
+        let currency = match &*s.product_id {
+            "PROD-002" | "PROD-005" => "EUR",
+            "PROD-004" => "CHF",
+            _ => "USD",
+        };
+        s.currency = Some(currency.into());
+    }
+    join(rows)
+}
+
+/// The sums a buyer would make: per currency, the amounts of the plans
+/// with an order, each rounded to cents.
+fn sums_per_currency(plans: &[ProductPlan]) -> BTreeMap<String, (f64, usize)> {
+    let mut sums: BTreeMap<String, (f64, usize)> = BTreeMap::new();
+    for p in plans.iter().filter(|p| p.amount != 0.0 || p.needs_order()) {
+        let e = sums
+            .entry(p.currency.as_deref().unwrap_or("?").to_string())
+            .or_default();
+        e.0 = round_money(e.0 + round_money(p.amount));
+        e.1 += usize::from(p.needs_order());
+    }
+    sums
+}
+
+#[test]
+fn totals_are_per_currency_and_equal_the_sums_of_each_currencys_plans() {
+    let products = mixed_products();
+    let candidate = load(
+        &shipped_with(
+            "Product.rounding_multiple = Product.moq;",
+            "Product.rounding_multiple = 1.0;",
+        ),
+        "candidate.grl",
+    )
+    .unwrap();
+    let ctx = PlanContext::default();
+    let before = plan_all(&products, &ctx, &RuleSet::embedded());
+    let after = plan_all(&products, &ctx, &candidate);
+    let (sums_before, sums_after) = (sums_per_currency(&before), sums_per_currency(&after));
+    let d = dry_run(&products, &ctx, &RuleSet::embedded(), &candidate);
+    let totals = &d.summary.totals;
+    // CHF orders nothing: no total of it; EUR and USD in code order.
+    let codes: Vec<&str> = totals.iter().map(|t| t.label()).collect();
+    assert_eq!(codes, ["EUR", "USD"]);
+    for t in totals {
+        let code = t.label();
+        assert_eq!(
+            (t.amount_before, t.orders_before),
+            sums_before[code],
+            "{code} before"
+        );
+        assert_eq!(
+            (t.amount_after, t.orders_after),
+            sums_after[code],
+            "{code} after"
+        );
+    }
+    // The figures the reference rows give: EUR 21,274.39 + 1,000.00.
+    assert_eq!(totals[0].amount_before, 22274.39);
+    assert_eq!(totals[1].amount_before, 188860.76);
+    // Each change names its currency, and the list says they mix.
+    assert!(d.mixes_currencies());
+    assert_eq!(change(&d, "PROD-002").currency.as_deref(), Some("EUR"));
+    assert_eq!(change(&d, "PROD-001").currency.as_deref(), Some("USD"));
+    assert_eq!(
+        change(&d, "PROD-002").change_parts(true),
+        [
+            "order 850.9756 -> 828.9296",
+            "purchase 386 lb -> 376 lb",
+            "amount 21,274.39 -> 20,723.24 EUR"
+        ]
+    );
+    assert_eq!(
+        change(&d, "PROD-001").change_parts(false),
+        [
+            "order 600 -> 552",
+            "purchase 50 boxes -> 46 boxes",
+            "amount 9,300.00 -> 8,556.00"
+        ]
+    );
+}
+
+#[test]
+fn products_without_a_currency_take_the_configured_one() {
+    let mut rows = rows();
+    for s in &mut rows.suppliers {
+        if &*s.product_id == "PROD-002" {
+            s.currency = Some("EUR".into());
+        }
+    }
+    let products = join(rows);
+    let mut d = run_on(
+        &products,
+        &shipped_with("Product.amount > 10000", "Product.amount > 50000"),
+    );
+    // Unnamed first (listed last), then EUR.
+    let codes: Vec<Option<&str>> = d
+        .summary
+        .totals
+        .iter()
+        .map(|t| t.currency.as_deref())
+        .collect();
+    assert_eq!(codes, [Some("EUR"), None]);
+    assert!(d.mixes_currencies());
+    d.assume_currency("EUR");
+    assert_eq!(d.summary.totals.len(), 1);
+    let t = &d.summary.totals[0];
+    assert_eq!(t.label(), "EUR");
+    assert_eq!((t.amount_before, t.orders_before), (TOTAL, 4));
+    assert!(!d.mixes_currencies());
+    assert!(d
+        .changes
+        .iter()
+        .all(|c| c.currency.as_deref() == Some("EUR")));
+    // Another configured currency stays apart from EUR.
+    let mut d = run_on(
+        &products,
+        &shipped_with("Product.amount > 10000", "Product.amount > 50000"),
+    );
+    d.assume_currency("USD");
+    let totals: Vec<(&str, f64)> = (d.summary.totals.iter())
+        .map(|t| (t.label(), t.amount_before))
+        .collect();
+    assert_eq!(
+        totals,
+        [("EUR", 21274.39), ("USD", round_money(TOTAL - 21274.39))]
+    );
 }

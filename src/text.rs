@@ -1,0 +1,219 @@
+//! Text for people, wherever it is shown (the CLI, the screen): text from
+//! outside made printable, widths in terminal columns, wrapping that never
+//! breaks a word (an id, a figure), long lists shortened with a count, and
+//! money written one way.
+
+use std::borrow::Cow;
+
+use crate::plan::numbers::{fmt_money, fmt_qty, fmt_units};
+
+/// A purchase quantity with its unit ("50 boxes", "386 lb"); "0" when
+/// nothing is bought.
+pub fn purchase_text(qty: f64, uom: Option<&str>) -> String {
+    if qty > 0.0 {
+        match uom {
+            Some(_) => fmt_units(qty, uom),
+            None => fmt_qty(qty),
+        }
+    } else {
+        "0".to_string()
+    }
+}
+
+/// The columns `text` takes on a terminal.
+pub fn width_of(text: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(text)
+}
+
+/// The columns one character takes (0 for a control character).
+pub fn char_width(c: char) -> usize {
+    unicode_width::UnicodeWidthChar::width(c).unwrap_or(0)
+}
+
+/// Text from outside (a source row, a supplier's answer, $USER, the
+/// config) as a terminal may show it: control characters (escape sequences,
+/// carriage returns, newlines, tabs) and bidirectional overrides are written
+/// as escapes (`\u{1b}`) instead of being obeyed.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    let harmful = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(harmful) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if harmful(c) {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// `text` in lines of at most `width` columns, broken at spaces only: a
+/// word longer than the width has a line of its own, whole.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        if !line.is_empty() && width_of(&line) + 1 + width_of(word) > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// `parts` joined with `sep` into lines of at most `width` columns, broken
+/// only between parts (a part wider than a line is broken at its spaces):
+/// the first line starts with `first`, the others with `rest`.
+pub fn pack(parts: &[String], sep: &str, width: usize, first: &str, rest: &str) -> Vec<String> {
+    let room = width
+        .saturating_sub(width_of(first).max(width_of(rest)))
+        .max(1);
+    let sep_trimmed = sep.trim_end();
+    let mut bodies: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for (k, part) in parts.iter().enumerate() {
+        let piece = if k + 1 < parts.len() {
+            format!("{part}{sep_trimmed}")
+        } else {
+            part.clone()
+        };
+        let joiner = &sep[sep_trimmed.len()..];
+        if !line.is_empty() && width_of(&line) + width_of(joiner) + width_of(&piece) > room {
+            bodies.push(std::mem::take(&mut line));
+        }
+        if width_of(&piece) > room {
+            let mut words = wrap(&piece, room);
+            let last = words.pop().unwrap_or_default();
+            if !line.is_empty() {
+                bodies.push(std::mem::take(&mut line));
+            }
+            bodies.extend(words);
+            line = last;
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(joiner);
+        }
+        line.push_str(&piece);
+    }
+    if !line.is_empty() || bodies.is_empty() {
+        bodies.push(line);
+    }
+    bodies
+        .into_iter()
+        .enumerate()
+        .map(|(i, b)| format!("{}{b}", if i == 0 { first } else { rest }))
+        .collect()
+}
+
+/// Lists of more than `more_than` items (`PROD-1, PROD-2, PROD-3, ...`,
+/// items without spaces) shortened to their first `keep` items and a
+/// count: `PROD-1, PROD-2, ... and 75 more`.
+pub fn shorten_lists(text: &str, keep: usize, more_than: usize) -> Cow<'_, str> {
+    let mut segments: Vec<&str> = text.split(", ").collect();
+    if segments.len() <= more_than {
+        return Cow::Borrowed(text);
+    }
+    let keep = keep.clamp(1, more_than.max(1));
+    // An item inside a list: one word, nothing else.
+    let whole_item = |s: &str| !s.is_empty() && !s.contains([' ', ';', '(', ')']);
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    // Whether segments[i] goes on from the text before it (what followed a
+    // shortened list's last item) rather than after a ", ".
+    let mut glued = true;
+    while i < segments.len() {
+        if !glued {
+            out.push_str(", ");
+        }
+        glued = false;
+        // segments[i] ends with the first item (its last word); whole
+        // single-word segments follow; the segment after them starts with
+        // the last item (up to a space or a closing mark).
+        let mut end = i + 1;
+        while end < segments.len() && whole_item(segments[end]) {
+            end += 1;
+        }
+        let tail = segments.get(end).and_then(|s| {
+            let n = s.find([' ', ';', ')', ':', '(']).unwrap_or(s.len());
+            (n > 0).then_some(n)
+        });
+        let items = (end - i) + usize::from(tail.is_some());
+        if items <= more_than {
+            out.push_str(segments[i]);
+            i += 1;
+            continue;
+        }
+        out.push_str(&segments[i..i + keep].join(", "));
+        out.push_str(&format!(", ... and {} more", items - keep));
+        i = end;
+        if let Some(n) = tail {
+            // What follows the last item goes on, and may start a list.
+            segments[end] = &segments[end][n..];
+            glued = true;
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Money written without separators in stored text (`457802.50 EUR`)
+/// written as every table writes it (`457,802.50 EUR`): digits, a point,
+/// two decimals, a space and a three-letter currency code.
+pub fn money_in_text(text: &str) -> Cow<'_, str> {
+    let bytes = text.as_bytes();
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let starts_number = bytes[i].is_ascii_digit()
+            && (i == 0
+                || !(bytes[i - 1].is_ascii_alphanumeric() || b",.-_".contains(&bytes[i - 1])));
+        if !starts_number {
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        while j < bytes.len() && bytes[j].is_ascii_digit() {
+            j += 1;
+        }
+        let is_money = bytes.get(j) == Some(&b'.')
+            && bytes.get(j + 1).is_some_and(u8::is_ascii_digit)
+            && bytes.get(j + 2).is_some_and(u8::is_ascii_digit)
+            && bytes.get(j + 3) == Some(&b' ')
+            && bytes
+                .get(j + 4..j + 7)
+                .is_some_and(|c| c.iter().all(u8::is_ascii_uppercase))
+            && !bytes.get(j + 7).is_some_and(u8::is_ascii_alphanumeric);
+        if is_money {
+            if let Ok(v) = text[i..j + 3].parse::<f64>() {
+                let o = out.get_or_insert_with(|| String::with_capacity(text.len() + 8));
+                o.push_str(&text[copied..i]);
+                o.push_str(&fmt_money(v));
+                copied = j + 3;
+            }
+        }
+        i = j.max(i + 1);
+    }
+    match out {
+        Some(mut o) => {
+            o.push_str(&text[copied..]);
+            Cow::Owned(o)
+        }
+        None => Cow::Borrowed(text),
+    }
+}
+
+#[cfg(test)]
+mod tests;
