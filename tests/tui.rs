@@ -1203,7 +1203,7 @@ fn po_line(
         qty_purchase: purchase,
         purchase_uom: Some(purchase_uom.into()),
         pack: stock / purchase,
-        unit_price: price,
+        stock_unit_price: price,
         amount_cents: (stock * price * 100.0).round() as i64,
         lead_time_days: 7.0,
         expected_delivery: "2026-11-28".into(),

@@ -14,8 +14,8 @@ use super::state::App;
 use super::theme::Theme;
 use super::view::{draw_popup, Place};
 use crate::orders::commands::age_text;
-use crate::orders::{PoStatus, PurchaseOrder};
-use crate::plan::numbers::{fmt_money, fmt_qty, fmt_qty_short};
+use crate::orders::{document, printable, Exact, PoLine, PoStatus, PurchaseOrder};
+use crate::plan::numbers::fmt_money;
 
 /// The list of POs, or the open PO over it.
 /// After a draft, what it did in a panel below the list.
@@ -105,7 +105,7 @@ fn po_cell(
     match title {
         "PO" => po.po_number.clone(),
         "Status" => status_text(po.status, wide).to_string(),
-        "Supplier" => po.supplier_name.clone(),
+        "Supplier" => printable(&po.supplier_name).into_owned(),
         "Lines" => po.line_count.to_string(),
         "Total" => fmt_money(po.total()),
         "Cur" => po.currency.clone(),
@@ -291,10 +291,10 @@ fn draw_po(frame: &mut Frame, app: &mut App, area: Rect) {
         " {}  {}  {}{} ",
         po.po_number,
         po.status,
-        po.supplier_name,
+        printable(&po.supplier_name),
         po.supplier_id
             .as_deref()
-            .map(|i| format!(" ({i})"))
+            .map(|i| format!(" ({})", printable(i)))
             .unwrap_or_default()
     );
     let block = Block::new()
@@ -359,7 +359,7 @@ fn draw_po(frame: &mut Frame, app: &mut App, area: Rect) {
         lines.push(Line::styled(format!("Lines not read: {e}"), theme.danger()));
     }
     lines.push(Line::from(""));
-    lines.extend(line_table(&theme, detail, po, usize::from(inner.width)));
+    lines.extend(line_table(detail, po, usize::from(inner.width)));
     lines.push(Line::from(""));
     lines.extend(attempt_lines(detail));
     let paragraph = Paragraph::new(lines).wrap(Wrap { trim: false });
@@ -374,14 +374,51 @@ fn draw_po(frame: &mut Frame, app: &mut App, area: Rect) {
     frame.render_widget(paragraph.scroll((detail.scroll, 0)), inner);
 }
 
-/// The lines of a PO as a table of text, columns as wide as their cells;
-/// the name is dropped when the screen is too narrow for it.
-fn line_table(
-    theme: &Theme,
-    detail: &PoDetail,
-    po: &PurchaseOrder,
-    width: usize,
-) -> Vec<Line<'static>> {
+/// A PO line's cells on the screen.
+struct LineCells {
+    no: String,
+    product: String,
+    name: String,
+    /// "20 boxes" (purchase units; `*` when the buyer's).
+    quantity: String,
+    /// Per purchase unit, every decimal.
+    price: String,
+    amount: String,
+    /// "240 pieces x 1.25": the same quantity in stock units at the price
+    /// per stock unit.
+    stock: String,
+    delivery: String,
+}
+
+fn line_cells(l: &PoLine) -> LineCells {
+    let t = document::line_text(l);
+    let exact = |s: &str| Exact::parse(s).unwrap_or(Exact::ZERO);
+    LineCells {
+        no: l.line_no.to_string(),
+        product: printable(&l.product_id).into_owned(),
+        name: printable(l.product_name.as_deref().unwrap_or("")).into_owned(),
+        quantity: format!(
+            "{}{}",
+            document::units_text(exact(&t.quantity), l.purchase_uom.as_deref()),
+            if l.overridden { "*" } else { "" }
+        ),
+        price: exact(&t.unit_price).grouped(2),
+        amount: fmt_money(l.amount_cents as f64 / 100.0),
+        stock: format!(
+            "{} x {}",
+            document::units_text(exact(&t.stock_quantity), l.stock_uom.as_deref()),
+            exact(&t.stock_unit_price).grouped(2)
+        ),
+        delivery: l.expected_delivery.clone(),
+    }
+}
+
+/// The lines of a PO as a table of text: each row reads `quantity x unit
+/// price = amount` in purchase units, as the supplier's documents do, then
+/// the same in stock units. Columns are as wide as their widest cell and
+/// never cut: when the screen is too narrow, the name, then the delivery,
+/// then the stock-unit figures go to a line of their own below the row.
+fn line_table(detail: &PoDetail, po: &PurchaseOrder, width: usize) -> Vec<Line<'static>> {
     if po.lines.is_empty() {
         return vec![Line::from(if detail.loaded {
             "No lines."
@@ -389,92 +426,94 @@ fn line_table(
             "Reading the lines..."
         })];
     }
-    const TITLES: [&str; 8] = [
-        "#",
-        "Product",
-        "Name",
-        "Qty",
-        "Stock qty",
-        "Price",
-        "Amount",
-        "Delivery",
-    ];
-    // Numbers are right-aligned.
-    const RIGHT: [bool; 8] = [true, false, false, true, true, true, true, false];
-    let rows: Vec<[String; 8]> = po
-        .lines
-        .iter()
-        .map(|l| {
-            [
-                l.line_no.to_string(),
-                l.product_id.clone(),
-                l.product_name.clone().unwrap_or_default(),
-                format!(
-                    "{} {}",
-                    fmt_qty_short(l.qty_purchase),
-                    l.purchase_uom.as_deref().unwrap_or("")
-                )
-                .trim_end()
-                .to_string(),
-                format!(
-                    "{}{}",
-                    fmt_qty(l.qty_stock),
-                    if l.overridden { "*" } else { "" }
-                ),
-                fmt_qty(l.unit_price),
-                fmt_money(l.amount_cents as f64 / 100.0),
-                l.expected_delivery.clone(),
-            ]
-        })
-        .collect();
-    let widths: Vec<usize> = (0..8)
-        .map(|k| {
-            rows.iter()
-                .map(|r| r[k].chars().count())
-                .max()
-                .unwrap_or(0)
-                .max(TITLES[k].chars().count())
-        })
-        .collect();
-    let others: usize = (widths.iter().enumerate())
-        .filter(|(k, _)| *k != 2)
-        .map(|(_, w)| w)
-        .sum::<usize>()
-        + 7;
-    // Names that do not fit whole go on a line of their own, below.
-    let name_column = others + widths[2] <= width;
-    let shown: Vec<usize> = (0..8).filter(|&k| k != 2 || name_column).collect();
-    let cells = |texts: &[String]| {
-        shown
-            .iter()
-            .map(|&k| {
-                let t = fit(theme, &texts[k], widths[k]);
-                if RIGHT[k] {
-                    format!("{t:>w$}", w = widths[k])
-                } else {
-                    format!("{t:<w$}", w = widths[k])
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(" ")
-            .trim_end()
-            .to_string()
+    let rows: Vec<LineCells> = po.lines.iter().map(line_cells).collect();
+    let titles = LineCells {
+        no: "#".into(),
+        product: "Product".into(),
+        name: "Name".into(),
+        quantity: "Quantity".into(),
+        price: "Unit price".into(),
+        amount: "Amount".into(),
+        stock: "In stock units".into(),
+        delivery: "Delivery".into(),
     };
-    let titles: Vec<String> = TITLES.iter().map(|t| t.to_string()).collect();
+    let w = |f: fn(&LineCells) -> &String| {
+        rows.iter()
+            .chain([&titles])
+            .map(|r| f(r).chars().count())
+            .max()
+            .unwrap_or(0)
+    };
+    let (no, product, name, quantity, price, amount, stock, delivery) = (
+        w(|r| &r.no),
+        w(|r| &r.product),
+        w(|r| &r.name),
+        w(|r| &r.quantity),
+        w(|r| &r.price),
+        w(|r| &r.amount),
+        w(|r| &r.stock),
+        w(|r| &r.delivery),
+    );
+    // "# Product Quantity x Unit price = Amount" always; the rest by room.
+    let core = no + 1 + product + 1 + quantity + 3 + price + 3 + amount;
+    let with_stock = core + 2 + stock;
+    let with_delivery = with_stock + 2 + delivery;
+    let show_stock = with_stock <= width;
+    let show_delivery = show_stock && with_delivery <= width;
+    let show_name = show_delivery && with_delivery + 1 + name <= width;
+    let row_text = |r: &LineCells, x: &str, eq: &str| {
+        let mut t = format!("{:>no$} {:<product$} ", r.no, r.product);
+        if show_name {
+            t += &format!("{:<name$} ", r.name);
+        }
+        t += &format!(
+            "{:>quantity$} {x} {:>price$} {eq} {:>amount$}",
+            r.quantity, r.price, r.amount
+        );
+        if show_stock {
+            t += &format!("  {:<stock$}", r.stock);
+        }
+        if show_delivery {
+            t += &format!("  {}", r.delivery);
+        }
+        t.trim_end().to_string()
+    };
     let mut out = vec![Line::styled(
-        cells(&titles),
+        row_text(&titles, " ", " "),
         Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
     )];
     for r in &rows {
-        out.push(Line::from(cells(r)));
-        if !name_column && !r[2].is_empty() {
-            let indent = " ".repeat(widths[0] + 1);
+        out.push(Line::from(row_text(r, "x", "=")));
+        let mut below = Vec::new();
+        if !show_name && !r.name.is_empty() {
+            below.push(r.name.clone());
+        }
+        if !show_stock {
+            below.push(format!("in stock units {}", r.stock));
+        }
+        if !show_delivery {
+            below.push(format!("delivery {}", r.delivery));
+        }
+        if !below.is_empty() {
             out.push(Line::styled(
-                format!("{indent}{}", r[2]),
+                format!("{}{}", " ".repeat(no + 1), below.join("; ")),
                 Style::new().add_modifier(Modifier::DIM),
             ));
         }
     }
+    let sum: i64 = po.lines.iter().map(|l| l.amount_cents).sum();
+    let currency = printable(&po.currency);
+    out.push(Line::from(if sum == po.total_cents {
+        format!(
+            "Unit prices are per purchase unit; the lines add up to the total, {} {currency}",
+            fmt_money(sum as f64 / 100.0)
+        )
+    } else {
+        format!(
+            "Unit prices are per purchase unit; the lines add up to {} {currency}, NOT the total",
+            fmt_money(sum as f64 / 100.0)
+        )
+    }));
     if po.lines.iter().any(|l| l.overridden) {
         out.push(Line::from("* the buyer's quantity, not the suggestion"));
     }
