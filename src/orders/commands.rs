@@ -125,32 +125,46 @@ fn print_outcome(out: &mut impl Write, outcome: &DraftOutcome) -> Result<()> {
             out,
             "{}  {}  {} line{}  {} {}  {}  delivery {}{}",
             po.po_number,
-            po.supplier_name,
+            printable(&po.supplier_name),
             po.line_count,
             if po.line_count == 1 { "" } else { "s" },
             fmt_money(po.total()),
-            po.currency,
+            printable(&po.currency),
             po.status,
             po.expected_delivery,
             po.approval_reason
                 .as_deref()
-                .map(|r| format!("  (needs approval: {r})"))
+                .map(|r| format!("  (needs approval: {})", printable(r)))
                 .unwrap_or_default()
         )?;
     }
     if !outcome.skipped.is_empty() {
         writeln!(out, "left out ({}):", outcome.skipped.len())?;
         for s in &outcome.skipped {
-            writeln!(out, "  {}  {}", s.product_id, s.reason)?;
+            writeln!(
+                out,
+                "  {}  {}",
+                printable(&s.product_id),
+                printable(&s.reason)
+            )?;
         }
     }
+    let totals = super::totals_by_currency(
+        (outcome.created.iter()).map(|p| (p.currency.as_str(), p.total_cents)),
+    );
     writeln!(
         out,
-        "{} PO{} drafted, {} product{} left out",
+        "{} PO{} drafted, {} product{} left out{}",
         outcome.created.len(),
         if outcome.created.len() == 1 { "" } else { "s" },
         outcome.skipped.len(),
-        if outcome.skipped.len() == 1 { "" } else { "s" }
+        if outcome.skipped.len() == 1 { "" } else { "s" },
+        if outcome.created.is_empty() {
+            String::new()
+        } else {
+            // Per currency, never one sum.
+            format!("; together {}", super::fmt_totals(&totals))
+        }
     )?;
     Ok(())
 }

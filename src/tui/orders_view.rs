@@ -2,6 +2,8 @@
 //! visible slice only), one PO with its lines and send attempts, the
 //! confirmation popup and the drafting result.
 
+use std::collections::BTreeMap;
+
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;
@@ -14,7 +16,9 @@ use super::state::App;
 use super::theme::Theme;
 use super::view::{draw_popup, Place};
 use crate::orders::commands::age_text;
-use crate::orders::{document, printable, Exact, PoLine, PoStatus, PurchaseOrder};
+use crate::orders::{
+    document, fmt_totals, printable, totals_by_currency, Exact, PoLine, PoStatus, PurchaseOrder,
+};
 use crate::plan::numbers::fmt_money;
 
 /// The list of POs, or the open PO over it.
@@ -45,14 +49,23 @@ fn now_utc(app: &App) -> chrono::DateTime<chrono::Utc> {
     app.now.with_timezone(&chrono::Utc)
 }
 
-/// `text` in at most `width` characters, cut with an ellipsis.
+/// `text` in at most `width` characters, cut with an ellipsis after a
+/// whole word, so that no figure shows in part ("total 21,274.…" would
+/// read as another number); a single word too long is cut.
 fn fit(theme: &Theme, text: &str, width: usize) -> String {
     if text.chars().count() <= width {
         return text.to_string();
     }
     let more = theme.sym("…", "~");
     let keep = width.saturating_sub(1);
-    text.chars().take(keep).collect::<String>() + more
+    let cut: String = text.chars().take(keep).collect();
+    // The first character dropped starts a new word: the cut is whole.
+    let whole = text.chars().nth(keep) == Some(' ');
+    match cut.rfind(' ') {
+        _ if whole => cut.trim_end().to_string() + more,
+        Some(i) if i > 0 => cut[..i].trim_end().to_string() + " " + more,
+        _ => cut + more,
+    }
 }
 
 /// A status in the list: `pending_approval` is long for 80 columns.
@@ -176,8 +189,15 @@ fn draw_po_list(frame: &mut Frame, app: &mut App, area: Rect) {
     let about_height = about
         .as_ref()
         .map_or(0, |p| p.line_count(inner.width).clamp(1, 3) as u16);
-    let [table_area, note_area] =
-        Layout::vertical([Constraint::Fill(1), Constraint::Length(about_height)]).areas(inner);
+    // What the open POs add up to, per currency (never one sum).
+    let totals = Paragraph::new(open_totals_text(&orders.pos)).wrap(Wrap { trim: true });
+    let totals_height = (totals.line_count(inner.width) as u16).clamp(1, 3);
+    let [table_area, totals_area, note_area] = Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Length(totals_height),
+        Constraint::Length(about_height),
+    ])
+    .areas(inner);
     let wide = area.width >= 120;
     let cols = po_columns(wide);
     let height = usize::from(table_area.height.saturating_sub(1));
@@ -264,9 +284,32 @@ fn draw_po_list(frame: &mut Frame, app: &mut App, area: Rect) {
             .column_spacing(1),
         table_area,
     );
+    frame.render_widget(totals, totals_area);
     if let Some(about) = about {
         frame.render_widget(about, note_area);
     }
+}
+
+/// "5 open POs: 53,224.90 EUR + 21,274.39 USD; not counted: 1 cancelled":
+/// the open POs' totals, per currency.
+pub fn open_totals_text(pos: &[PurchaseOrder]) -> String {
+    let open: Vec<&PurchaseOrder> = pos.iter().filter(|p| p.status.is_open()).collect();
+    let totals = totals_by_currency(open.iter().map(|p| (p.currency.as_str(), p.total_cents)));
+    let mut text = match open.len() {
+        0 => "No open PO".to_string(),
+        1 => format!("1 open PO: {}", fmt_totals(&totals)),
+        n => format!("{n} open POs: {}", fmt_totals(&totals)),
+    };
+    // The others, by status: "not counted: 1 cancelled, 2 received".
+    let mut done: BTreeMap<PoStatus, usize> = BTreeMap::new();
+    for p in pos.iter().filter(|p| !p.status.is_open()) {
+        *done.entry(p.status).or_default() += 1;
+    }
+    if !done.is_empty() {
+        let each: Vec<String> = done.iter().map(|(s, n)| format!("{n} {s}")).collect();
+        text += &format!("; not counted: {}", each.join(", "));
+    }
+    text
 }
 
 /// `2026-11-21T09:58:00Z (2m ago)`.
@@ -416,8 +459,9 @@ fn line_cells(l: &PoLine) -> LineCells {
 /// The lines of a PO as a table of text: each row reads `quantity x unit
 /// price = amount` in purchase units, as the supplier's documents do, then
 /// the same in stock units. Columns are as wide as their widest cell and
-/// never cut: when the screen is too narrow, the name, then the delivery,
-/// then the stock-unit figures go to a line of their own below the row.
+/// never cut: the stock-unit figures, the name and the delivery date are
+/// shown in that order of priority as long as they fit, and what does not
+/// fit goes to a line of its own below the row.
 fn line_table(detail: &PoDetail, po: &PurchaseOrder, width: usize) -> Vec<Line<'static>> {
     if po.lines.is_empty() {
         return vec![Line::from(if detail.loaded {
@@ -455,12 +499,17 @@ fn line_table(detail: &PoDetail, po: &PurchaseOrder, width: usize) -> Vec<Line<'
         w(|r| &r.delivery),
     );
     // "# Product Quantity x Unit price = Amount" always; the rest by room.
-    let core = no + 1 + product + 1 + quantity + 3 + price + 3 + amount;
-    let with_stock = core + 2 + stock;
-    let with_delivery = with_stock + 2 + delivery;
-    let show_stock = with_stock <= width;
-    let show_delivery = show_stock && with_delivery <= width;
-    let show_name = show_delivery && with_delivery + 1 + name <= width;
+    let mut used = no + 1 + product + 1 + quantity + 3 + price + 3 + amount;
+    let mut room_for = |w: usize| {
+        let fits = used + w <= width;
+        if fits {
+            used += w;
+        }
+        fits
+    };
+    let show_stock = room_for(2 + stock);
+    let show_name = room_for(1 + name);
+    let show_delivery = room_for(2 + delivery);
     let row_text = |r: &LineCells, x: &str, eq: &str| {
         let mut t = format!("{:>no$} {:<product$} ", r.no, r.product);
         if show_name {
@@ -491,7 +540,8 @@ fn line_table(detail: &PoDetail, po: &PurchaseOrder, width: usize) -> Vec<Line<'
         if !show_stock {
             below.push(format!("in stock units {}", r.stock));
         }
-        if !show_delivery {
+        // (said in the header when it is the PO's)
+        if !show_delivery && r.delivery != po.expected_delivery {
             below.push(format!("delivery {}", r.delivery));
         }
         if !below.is_empty() {
@@ -587,17 +637,20 @@ fn draw_confirm(frame: &mut Frame, app: &App, body: Rect) {
         Line::from(format!("{yes} {does}; {no}: nothing changes")),
     ];
     let width = body.width.min(70);
-    // Room for the question, wrapped.
-    let question_lines = confirm
-        .question
-        .chars()
-        .count()
-        .div_ceil(usize::from(width.saturating_sub(2)).max(1)) as u16;
-    // Below the middle: the highlighted row stays in sight.
+    // Room for the question, wrapped as the popup wraps it.
+    let question_lines = u16::try_from(
+        Paragraph::new(confirm.question.as_str())
+            .wrap(Wrap { trim: false })
+            .line_count(width.saturating_sub(2)),
+    )
+    .unwrap_or(u16::MAX);
+    let height = question_lines.saturating_add(4);
+    // Below the middle (the highlighted row stays in sight), unless the
+    // question needs the room.
     let place = Place {
         width,
-        height: question_lines + 4,
-        top: body.height / 2,
+        height,
+        top: (body.height / 2).min(body.height.saturating_sub(height)),
     };
     draw_popup(frame, body, place, theme, title, lines);
 }
@@ -625,7 +678,6 @@ fn wrap(text: &str, width: usize, indent: usize) -> Vec<String> {
 }
 
 fn drafted_lines(app: &App, width: usize) -> Vec<Line<'static>> {
-    let theme = app.theme;
     let Some(panel) = app.orders.drafted.as_ref() else {
         return Vec::new();
     };
@@ -634,19 +686,31 @@ fn drafted_lines(app: &App, width: usize) -> Vec<Line<'static>> {
     if !panel.created.is_empty() {
         lines.push(Line::styled("Drafted:", bold));
         let supplier = (panel.created.iter())
-            .map(|p| p.supplier_name.chars().count())
+            .map(|p| printable(&p.supplier_name).chars().count())
             .max()
             .unwrap_or(0);
         for po in &panel.created {
             let text = format!(
                 "  {}  {:<supplier$}  {:>12} {}  {}",
                 po.po_number,
-                po.supplier_name,
+                printable(&po.supplier_name),
                 fmt_money(po.total()),
-                po.currency,
+                printable(&po.currency),
                 po.status
             );
-            lines.push(Line::from(fit(&theme, &text, width)));
+            // Wrapped, never cut: the amount stays whole.
+            for l in wrap(&text, width, 4) {
+                lines.push(Line::from(l));
+            }
+        }
+        let totals = totals_by_currency(
+            panel
+                .created
+                .iter()
+                .map(|p| (p.currency.as_str(), p.total_cents)),
+        );
+        for l in wrap(&format!("  Together: {}", fmt_totals(&totals)), width, 4) {
+            lines.push(Line::from(l));
         }
     }
     lines.push(Line::styled("Left out:", bold));
