@@ -6,6 +6,8 @@
 //! the CLI's commands and exit codes.
 
 mod common;
+#[path = "support/decimal.rs"]
+mod decimal;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -21,6 +23,7 @@ use buyerdesk::sources::Sources;
 use buyerdesk::store::Store;
 use common::endpoint::Endpoint;
 use common::{bin, Db, Role, ScratchDb, Setup};
+use decimal::{dec, grouped, Dec};
 
 // ---------------------------------------------------------------------------
 
@@ -841,82 +844,6 @@ async fn the_po_commands_print_what_they_did_and_fail_clearly() {
 // wrote is read back and its arithmetic redone, as a supplier's tool would,
 // on decimals parsed from the text (not with buyerdesk's own arithmetic).
 
-/// A decimal as a document prints it: `units / 10^scale`.
-#[derive(Debug, Clone, Copy)]
-struct Dec {
-    units: i128,
-    scale: u32,
-}
-
-impl Dec {
-    /// "15898", "11.29455", "-0.5", "1.5e-7" (JSON numbers may have an
-    /// exponent).
-    fn parse(text: &str) -> Option<Dec> {
-        let t = text.trim();
-        let (mantissa, exp) = match t.find(['e', 'E']) {
-            Some(i) => (&t[..i], t[i + 1..].parse::<i32>().ok()?),
-            None => (t, 0),
-        };
-        let (neg, m) = match mantissa.strip_prefix('-') {
-            Some(r) => (true, r),
-            None => (false, mantissa),
-        };
-        let (int, frac) = m.split_once('.').unwrap_or((m, ""));
-        if int.is_empty() || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        let mut units: i128 = format!("{int}{frac}").parse().ok()?;
-        let mut scale = frac.len() as i32 - exp;
-        while scale < 0 {
-            units *= 10;
-            scale += 1;
-        }
-        Some(Dec {
-            units: if neg { -units } else { units },
-            scale: scale as u32,
-        })
-    }
-
-    fn mul(self, o: Dec) -> Dec {
-        Dec {
-            units: self.units.checked_mul(o.units).expect("no overflow"),
-            scale: self.scale + o.scale,
-        }
-    }
-
-    /// Rounded half away from zero to `decimals`, as units of 10^-decimals.
-    fn round(self, decimals: u32) -> i128 {
-        if self.scale <= decimals {
-            return self.units * 10i128.pow(decimals - self.scale);
-        }
-        let div = 10i128.pow(self.scale - decimals);
-        let (q, r) = (self.units / div, self.units % div);
-        if r.abs() * 2 >= div {
-            q + self.units.signum()
-        } else {
-            q
-        }
-    }
-
-    fn cents(self) -> i128 {
-        self.round(2)
-    }
-
-    fn is_whole(self) -> bool {
-        self.units % 10i128.pow(self.scale) == 0
-    }
-
-    /// The same number, whatever its form ("186.00" and "186").
-    fn same(self, o: Dec) -> bool {
-        let scale = self.scale.max(o.scale);
-        self.round(scale) == o.round(scale)
-    }
-}
-
-fn dec(what: &str, text: &str) -> Dec {
-    Dec::parse(text).unwrap_or_else(|| panic!("{what}: {text:?} is not a number"))
-}
-
 /// A JSON field as a decimal (its text as the JSON has it).
 fn json_dec(what: &str, v: &serde_json::Value) -> Dec {
     assert!(v.is_number(), "{what}: {v} is not a number");
@@ -1096,6 +1023,70 @@ fn check_documents(
     (checked, off_plan)
 }
 
+/// Reads `po show` of each PO as a person would and checks that each row
+/// prints the JSON document's figures and multiplies out, and that the
+/// closing line names the total. Returns the rows checked.
+fn check_po_show(outbox: &Path, pos: &[buyerdesk::orders::PurchaseOrder]) -> usize {
+    let mut checked = 0;
+    for po in pos {
+        let n = &po.po_number;
+        let json: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(outbox.join(format!("{n}.json"))).unwrap(),
+        )
+        .unwrap();
+        let text = buyerdesk::orders::commands::po_text(po, &[]);
+        // Rows: "#  Product  Name  Quantity  Unit price  Amount  Stock
+        // quantity  Stock unit price  Delivery", cells 2+ spaces apart.
+        let rows: Vec<Vec<&str>> = text
+            .lines()
+            .map(|l| {
+                l.split("  ")
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty())
+                    .collect::<Vec<_>>()
+            })
+            .filter(|cells| cells.len() == 9 && cells[0].parse::<u32>().is_ok())
+            .collect();
+        assert_eq!(rows.len(), po.line_count, "{n}:\n{text}");
+        for (cells, l) in rows.iter().zip(json["lines"].as_array().unwrap()) {
+            let at = format!("po show {n} line {}", cells[0]);
+            assert_eq!(cells[1], l["product_id"].as_str().unwrap(), "{at}");
+            let number = |cell: &str| grouped(&at, cell.split(' ').next().unwrap());
+            let q = number(cells[3]);
+            let price = grouped(&at, cells[4]);
+            let amount = grouped(&at, cells[5]);
+            for (shown, field) in [
+                (q, "quantity"),
+                (price, "unit_price"),
+                (amount, "amount"),
+                (number(cells[6]), "stock_quantity"),
+                (grouped(&at, cells[7]), "stock_unit_price"),
+            ] {
+                assert!(
+                    shown.same(json_dec(&at, &l[field])),
+                    "{at}: {shown:?} is not the document's {field} {}",
+                    l[field]
+                );
+            }
+            assert_eq!(
+                q.mul(price).cents(),
+                amount.cents(),
+                "{at}: does not multiply out"
+            );
+            checked += 1;
+        }
+        let total = buyerdesk::plan::numbers::fmt_money(po.total());
+        assert!(
+            text.contains(&format!(
+                "the lines add up to the total, {total} {}",
+                po.currency
+            )),
+            "{n}:\n{text}"
+        );
+    }
+    checked
+}
+
 /// Drafts, approves and sends `plans` through the file channel; the POs as
 /// stored (with their lines) and the outbox.
 async fn draft_and_send(
@@ -1149,6 +1140,8 @@ async fn every_document_of_the_demo_multiplies_out_and_adds_up() {
     assert!(checked > 1000, "{test}: {checked} lines");
     // The amount a supplier is asked for is the one the buyer saw.
     assert!(off_plan.is_empty(), "{}", off_plan.join("\n"));
+    // `po show` prints the documents' figures.
+    assert_eq!(check_po_show(&outbox, &pos), lines);
     // Awkward packs and prices are among them.
     let packs: BTreeSet<String> = pos
         .iter()
@@ -1167,7 +1160,9 @@ async fn every_document_of_the_demo_multiplies_out_and_adds_up() {
 fn awkward_plans() -> Vec<ProductPlan> {
     use buyerdesk::plan::{self, fixtures, PlanContext};
     let mut rows = plan::SourceRows::default();
-    let products: [(&str, f64, f64, f64, (&str, &str, f64)); 10] = [
+    /// id, demand/day, price per stock unit, moq, (stock, purchase, pack)
+    type Product<'a> = (&'a str, f64, f64, f64, (&'a str, &'a str, f64));
+    let products: [Product; 10] = [
         // id, demand/day, price per stock unit, moq, (stock, purchase, pack)
         ("AWK-01", 200.0, 42.75, 200.0, ("liter", "gallon", 0.2642)),
         ("AWK-02", 80.5, 1.005, 50.0, ("kg", "lb", 2.2046)),
@@ -1186,7 +1181,7 @@ fn awkward_plans() -> Vec<ProductPlan> {
         (
             "AWK-09",
             3_000_000.0,
-            3.14159,
+            3.14157,
             100.0,
             ("liter", "gallon", 0.2642),
         ),

@@ -430,6 +430,8 @@ struct LineCells {
     /// "240 pieces x 1.25": the same quantity in stock units at the price
     /// per stock unit.
     stock: String,
+    /// The stock unit is the purchase unit (a pack of 1).
+    same_units: bool,
     delivery: String,
 }
 
@@ -453,6 +455,7 @@ fn line_cells(l: &PoLine) -> LineCells {
             exact(&t.stock_unit_price).grouped(2)
         ),
         delivery: l.expected_delivery.clone(),
+        same_units: l.pack == 1.0 && l.purchase_uom == l.stock_uom,
     }
 }
 
@@ -480,6 +483,7 @@ fn line_table(detail: &PoDetail, po: &PurchaseOrder, width: usize) -> Vec<Line<'
         amount: "Amount".into(),
         stock: "In stock units".into(),
         delivery: "Delivery".into(),
+        same_units: false,
     };
     let w = |f: fn(&LineCells) -> &String| {
         rows.iter()
@@ -537,7 +541,8 @@ fn line_table(detail: &PoDetail, po: &PurchaseOrder, width: usize) -> Vec<Line<'
         if !show_name && !r.name.is_empty() {
             below.push(r.name.clone());
         }
-        if !show_stock {
+        // (not when it says the row again: a pack of 1 in the same unit)
+        if !show_stock && !r.same_units {
             below.push(format!("in stock units {}", r.stock));
         }
         // (said in the header when it is the PO's)
