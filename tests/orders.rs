@@ -772,11 +772,32 @@ async fn the_po_commands_print_what_they_did_and_fail_clearly() {
     ]);
     assert!(ok, "{err}");
     assert!(out.contains("2 POs drafted, 0 products left out"), "{out}");
+    let drafted = out;
     let (ok, out, _) = world.run(&["po", "list", "--format", "json"]);
     assert!(ok);
     let list: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(list.as_array().unwrap().len(), 2);
     assert_eq!(list[0]["line_count"], 1);
+    // What the draft came to, per currency, as the POs add up.
+    let mut per_currency: std::collections::BTreeMap<&str, i64> = Default::default();
+    for po in list.as_array().unwrap() {
+        *per_currency
+            .entry(po["currency"].as_str().unwrap())
+            .or_default() += po["total_cents"].as_i64().unwrap();
+    }
+    let together: Vec<String> = per_currency
+        .iter()
+        .map(|(c, cents)| {
+            format!(
+                "{} {c}",
+                buyerdesk::plan::numbers::fmt_money(*cents as f64 / 100.0)
+            )
+        })
+        .collect();
+    assert!(
+        drafted.contains(&format!("; together {}\n", together.join(" + "))),
+        "{together:?}\n{drafted}"
+    );
     let (ok, out, _) = world.run(&["po", "list", "--status", "pending_approval"]);
     assert!(
         ok && out.contains("XYZ Manufacturing") && !out.contains("ABC Supplies"),

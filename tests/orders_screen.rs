@@ -563,3 +563,44 @@ fn the_drafting_question_says_how_many_pos_per_supplier_and_the_value_per_curren
     );
     assert!(!question.contains("USD"), "{question}");
 }
+
+#[test]
+fn the_drafting_result_says_what_the_pos_come_to_per_currency() {
+    let plans = plans();
+    let pos = drafted_pos(&plans);
+    let mut app = app_of(plans.clone());
+    press(&mut app, KeyCode::Char('P'), KeyModifiers::SHIFT);
+    press(&mut app, KeyCode::Char('y'), KeyModifiers::NONE);
+    let wanted = std::mem::take(&mut app.orders_wanted);
+    let [OrderRequest::Draft { ref products, .. }] = wanted[..] else {
+        panic!("{wanted:?}");
+    };
+    app.update(Action::from(OrdersAnswer::Drafted {
+        products: products.clone(),
+        result: Ok((
+            pos.clone(),
+            vec![buyerdesk::orders::Skipped {
+                product_id: "GONE-1".into(),
+                reason: "not in the plan any more".into(),
+            }],
+        )),
+    }));
+    let mut expected: BTreeMap<String, i128> = BTreeMap::new();
+    for po in &pos {
+        *expected.entry(po.currency.clone()).or_default() += i128::from(po.total_cents);
+    }
+    for (width, height) in SIZES {
+        let screen = render(&mut app, width, height).join("\n");
+        let at = screen
+            .find("Drafted: ")
+            .unwrap_or_else(|| panic!("{width}x{height}:\n{screen}"));
+        let text: String = screen[at + "Drafted: ".len()..]
+            .split("PO-000001")
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert_eq!(read_totals(&text), expected, "{width}x{height}:\n{screen}");
+    }
+}

@@ -689,14 +689,27 @@ fn drafted_lines(app: &App, width: usize) -> Vec<Line<'static>> {
     let bold = Style::new().add_modifier(Modifier::BOLD);
     let mut lines: Vec<Line> = Vec::new();
     if !panel.created.is_empty() {
-        lines.push(Line::styled("Drafted:", bold));
+        // What they come to first, per currency (never one sum).
+        let totals = totals_by_currency(
+            panel
+                .created
+                .iter()
+                .map(|p| (p.currency.as_str(), p.total_cents)),
+        );
+        for l in wrap(&format!("Drafted: {}", fmt_totals(&totals)), width, 4) {
+            lines.push(Line::styled(l, bold));
+        }
         let supplier = (panel.created.iter())
             .map(|p| printable(&p.supplier_name).chars().count())
             .max()
             .unwrap_or(0);
+        let amount = (panel.created.iter())
+            .map(|p| fmt_money(p.total()).len())
+            .max()
+            .unwrap_or(0);
         for po in &panel.created {
             let text = format!(
-                "  {}  {:<supplier$}  {:>12} {}  {}",
+                "  {}  {:<supplier$}  {:>amount$} {}  {}",
                 po.po_number,
                 printable(&po.supplier_name),
                 fmt_money(po.total()),
@@ -708,15 +721,6 @@ fn drafted_lines(app: &App, width: usize) -> Vec<Line<'static>> {
                 lines.push(Line::from(l));
             }
         }
-        let totals = totals_by_currency(
-            panel
-                .created
-                .iter()
-                .map(|p| (p.currency.as_str(), p.total_cents)),
-        );
-        for l in wrap(&format!("  Together: {}", fmt_totals(&totals)), width, 4) {
-            lines.push(Line::from(l));
-        }
     }
     lines.push(Line::styled("Left out:", bold));
     let id = (panel.skipped.iter())
@@ -724,7 +728,11 @@ fn drafted_lines(app: &App, width: usize) -> Vec<Line<'static>> {
         .max()
         .unwrap_or(0);
     for s in &panel.skipped {
-        let text = format!("  {:<id$}  {}", s.product_id, s.reason);
+        let text = format!(
+            "  {:<id$}  {}",
+            printable(&s.product_id),
+            printable(&s.reason)
+        );
         for l in wrap(&text, width, id + 4) {
             lines.push(Line::from(l));
         }
