@@ -6,6 +6,8 @@
 //! the CLI's commands and exit codes.
 
 mod common;
+#[path = "support/decimal.rs"]
+mod decimal;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -21,6 +23,7 @@ use buyerdesk::sources::Sources;
 use buyerdesk::store::Store;
 use common::endpoint::Endpoint;
 use common::{bin, Db, Role, ScratchDb, Setup};
+use decimal::{dec, grouped, Dec};
 
 // ---------------------------------------------------------------------------
 
@@ -32,9 +35,14 @@ struct World {
 
 impl World {
     async fn new(test: &str, db: Db, user: &str) -> Option<World> {
+        World::seeded(test, db, user, 50, 7).await
+    }
+
+    /// Demo sources of `products` products from `seed`.
+    async fn seeded(test: &str, db: Db, user: &str, products: usize, seed: u64) -> Option<World> {
         let admin = db.admin_url(test)?;
         let mut setup = Setup::new(test, [Db::Sqlite; 4]).await?;
-        buyerdesk::demo::seed(&setup.admin_config, 50, 7, false, false)
+        buyerdesk::demo::seed(&setup.admin_config, products, seed, false, false)
             .await
             .unwrap();
         let purchasing = ScratchDb::create_as(db, &admin, "purchasing", Role::Writer).await;
@@ -764,11 +772,32 @@ async fn the_po_commands_print_what_they_did_and_fail_clearly() {
     ]);
     assert!(ok, "{err}");
     assert!(out.contains("2 POs drafted, 0 products left out"), "{out}");
+    let drafted = out;
     let (ok, out, _) = world.run(&["po", "list", "--format", "json"]);
     assert!(ok);
     let list: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(list.as_array().unwrap().len(), 2);
     assert_eq!(list[0]["line_count"], 1);
+    // What the draft came to, per currency, as the POs add up.
+    let mut per_currency: std::collections::BTreeMap<&str, i64> = Default::default();
+    for po in list.as_array().unwrap() {
+        *per_currency
+            .entry(po["currency"].as_str().unwrap())
+            .or_default() += po["total_cents"].as_i64().unwrap();
+    }
+    let together: Vec<String> = per_currency
+        .iter()
+        .map(|(c, cents)| {
+            format!(
+                "{} {c}",
+                buyerdesk::plan::numbers::fmt_money(*cents as f64 / 100.0)
+            )
+        })
+        .collect();
+    assert!(
+        drafted.contains(&format!("; together {}\n", together.join(" + "))),
+        "{together:?}\n{drafted}"
+    );
     let (ok, out, _) = world.run(&["po", "list", "--status", "pending_approval"]);
     assert!(
         ok && out.contains("XYZ Manufacturing") && !out.contains("ABC Supplies"),
@@ -829,4 +858,422 @@ async fn the_po_commands_print_what_they_did_and_fail_clearly() {
     assert!(ok && out.contains("no audit entries"), "{out}");
     let (ok, _, err) = world.run(&["audit", "--since", "someday"]);
     assert!(!ok && err.contains("give a date"), "{err}");
+}
+
+// ---------------------------------------------------------------------------
+// Documents a supplier can check: every .json and .csv the file channel
+// wrote is read back and its arithmetic redone, as a supplier's tool would,
+// on decimals parsed from the text (not with buyerdesk's own arithmetic).
+
+/// A JSON field as a decimal (its text as the JSON has it).
+fn json_dec(what: &str, v: &serde_json::Value) -> Dec {
+    assert!(v.is_number(), "{what}: {v} is not a number");
+    dec(what, &v.to_string())
+}
+
+/// What the plan says a product's line must be in: (purchase unit, stock
+/// unit, pack, price per stock unit, the plan's amount in cents).
+struct Expected {
+    unit: String,
+    stock_unit: String,
+    pack: f64,
+    stock_unit_price: f64,
+    plan_amount_cents: Option<i64>,
+}
+
+fn expected_of(plans: &[ProductPlan]) -> std::collections::HashMap<String, Expected> {
+    plans
+        .iter()
+        .map(|p| {
+            let stock_unit = p.stock_uom.as_deref().unwrap_or("").to_string();
+            (
+                p.product_id.to_string(),
+                Expected {
+                    unit: p
+                        .purchase_uom
+                        .as_deref()
+                        .map_or(stock_unit.clone(), str::to_string),
+                    stock_unit,
+                    pack: p.conversion_factor.filter(|f| *f > 0.0).unwrap_or(1.0),
+                    stock_unit_price: p.unit_price.unwrap_or(f64::NAN),
+                    // The buyer's quantity is not the plan's.
+                    plan_amount_cents: p
+                        .override_qty
+                        .is_none()
+                        .then(|| (p.amount * 100.0).round() as i64),
+                },
+            )
+        })
+        .collect()
+}
+
+/// Reads the JSON and CSV of each PO in `pos` from `outbox` and checks, on
+/// every line: quantity x unit_price = amount to the cent, the unit is the
+/// purchase unit, stock_quantity = quantity x pack_size, stock_quantity x
+/// stock_unit_price = amount, the JSON and the CSV agree; and the lines
+/// add up to the total. Returns (lines checked, lines whose amount is not
+/// the plan's to the cent, with why).
+fn check_documents(
+    outbox: &Path,
+    pos: &[buyerdesk::orders::PurchaseOrder],
+    expected: &std::collections::HashMap<String, Expected>,
+) -> (usize, Vec<String>) {
+    let mut checked = 0;
+    let mut off_plan = Vec::new();
+    for po in pos {
+        let n = &po.po_number;
+        let json: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(outbox.join(format!("{n}.json"))).unwrap(),
+        )
+        .unwrap_or_else(|e| panic!("{n}.json: {e}"));
+        let mut csv = csv::Reader::from_path(outbox.join(format!("{n}.csv"))).unwrap();
+        let header = csv.headers().unwrap().clone();
+        let col = |name: &str| {
+            header
+                .iter()
+                .position(|h| h == name)
+                .unwrap_or_else(|| panic!("{n}.csv has no column {name}: {header:?}"))
+        };
+        let rows: Vec<csv::StringRecord> = csv.records().map(|r| r.unwrap()).collect();
+        assert_eq!(json["po_number"], n.as_str());
+        assert_eq!(json["currency"], po.currency.as_str(), "{n}");
+        let lines = json["lines"].as_array().unwrap();
+        assert_eq!(lines.len(), po.line_count, "{n}: lines in the JSON");
+        assert_eq!(rows.len(), po.line_count, "{n}: lines in the CSV");
+        let total = json_dec(&format!("{n} total"), &json["total"]);
+        assert_eq!(total.cents(), i128::from(po.total_cents), "{n}: total");
+        let mut sum = 0i128;
+        for (l, row) in lines.iter().zip(&rows) {
+            let id = l["product_id"].as_str().unwrap();
+            let at = format!("{n} line {} ({id})", l["line"]);
+            let e = expected
+                .get(id)
+                .unwrap_or_else(|| panic!("{at}: a product the plan does not know"));
+            let q = json_dec(&at, &l["quantity"]);
+            let price = json_dec(&at, &l["unit_price"]);
+            let amount = json_dec(&at, &l["amount"]);
+            let pack = json_dec(&at, &l["pack_size"]);
+            let stock_q = json_dec(&at, &l["stock_quantity"]);
+            let stock_price = json_dec(&at, &l["stock_unit_price"]);
+            assert!(
+                q.is_whole() && q.units > 0,
+                "{at}: quantity {q:?} is not whole packs"
+            );
+            assert_eq!(
+                q.mul(price).cents(),
+                amount.cents(),
+                "{at}: quantity {} x unit_price {} is not the amount {}",
+                l["quantity"],
+                l["unit_price"],
+                l["amount"]
+            );
+            // (null where the product has no UOM row: its unit is unknown)
+            let text = |v: &serde_json::Value| v.as_str().unwrap_or("").to_string();
+            assert_eq!(text(&l["unit"]), e.unit, "{at}: unit is the purchase unit");
+            assert_eq!(text(&l["stock_unit"]), e.stock_unit, "{at}: stock unit");
+            assert!(
+                pack.same(dec(&at, &e.pack.to_string())),
+                "{at}: pack_size {} is not the plan's {}",
+                l["pack_size"],
+                e.pack
+            );
+            assert!(
+                stock_price.same(dec(&at, &e.stock_unit_price.to_string())),
+                "{at}: stock_unit_price {} is not the source's {}",
+                l["stock_unit_price"],
+                e.stock_unit_price
+            );
+            // Quantities keep 6 decimals (as every quantity buyerdesk prints).
+            assert_eq!(
+                stock_q.round(6),
+                q.mul(pack).round(6),
+                "{at}: stock_quantity {} is not quantity x pack_size",
+                l["stock_quantity"]
+            );
+            assert_eq!(
+                stock_q.mul(stock_price).cents(),
+                amount.cents(),
+                "{at}: stock_quantity x stock_unit_price is not the amount"
+            );
+            if let Some(plan_cents) = e.plan_amount_cents {
+                if amount.cents() != i128::from(plan_cents) {
+                    off_plan.push(format!(
+                        "{at}: amount {} vs the plan's {plan_cents} cents",
+                        l["amount"]
+                    ));
+                }
+            }
+            // The CSV row says the same.
+            for (field, column) in [
+                ("quantity", "quantity"),
+                ("unit_price", "unit_price"),
+                ("amount", "amount"),
+                ("pack_size", "pack_size"),
+                ("stock_quantity", "stock_quantity"),
+                ("stock_unit_price", "stock_unit_price"),
+            ] {
+                let cell = &row[col(column)];
+                assert!(
+                    dec(&at, cell).same(json_dec(&at, &l[field])),
+                    "{at}: the CSV's {column} {cell:?} is not the JSON's {}",
+                    l[field]
+                );
+            }
+            for (field, column) in [
+                ("product_id", "product_id"),
+                ("unit", "unit"),
+                ("stock_unit", "stock_unit"),
+            ] {
+                assert_eq!(
+                    text(&l[field]),
+                    &row[col(column)],
+                    "{at}: {column} in the CSV"
+                );
+            }
+            assert_eq!(&row[col("po_number")], n.as_str());
+            assert_eq!(&row[col("currency")], po.currency.as_str(), "{at}");
+            sum += amount.cents();
+            checked += 1;
+        }
+        assert_eq!(
+            sum,
+            total.cents(),
+            "{n}: the lines do not add up to the total"
+        );
+    }
+    (checked, off_plan)
+}
+
+/// Reads `po show` of each PO as a person would and checks that each row
+/// prints the JSON document's figures and multiplies out, and that the
+/// closing line names the total. Returns the rows checked.
+fn check_po_show(outbox: &Path, pos: &[buyerdesk::orders::PurchaseOrder]) -> usize {
+    let mut checked = 0;
+    for po in pos {
+        let n = &po.po_number;
+        let json: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(outbox.join(format!("{n}.json"))).unwrap(),
+        )
+        .unwrap();
+        let text = buyerdesk::orders::commands::po_text(po, &[]);
+        // Rows: "#  Product  Name  Quantity  Unit price  Amount  Stock
+        // quantity  Stock unit price  Delivery", cells 2+ spaces apart.
+        let rows: Vec<Vec<&str>> = text
+            .lines()
+            .map(|l| {
+                l.split("  ")
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty())
+                    .collect::<Vec<_>>()
+            })
+            .filter(|cells| cells.len() == 9 && cells[0].parse::<u32>().is_ok())
+            .collect();
+        assert_eq!(rows.len(), po.line_count, "{n}:\n{text}");
+        for (cells, l) in rows.iter().zip(json["lines"].as_array().unwrap()) {
+            let at = format!("po show {n} line {}", cells[0]);
+            assert_eq!(cells[1], l["product_id"].as_str().unwrap(), "{at}");
+            let number = |cell: &str| grouped(&at, cell.split(' ').next().unwrap());
+            let q = number(cells[3]);
+            let price = grouped(&at, cells[4]);
+            let amount = grouped(&at, cells[5]);
+            for (shown, field) in [
+                (q, "quantity"),
+                (price, "unit_price"),
+                (amount, "amount"),
+                (number(cells[6]), "stock_quantity"),
+                (grouped(&at, cells[7]), "stock_unit_price"),
+            ] {
+                assert!(
+                    shown.same(json_dec(&at, &l[field])),
+                    "{at}: {shown:?} is not the document's {field} {}",
+                    l[field]
+                );
+            }
+            assert_eq!(
+                q.mul(price).cents(),
+                amount.cents(),
+                "{at}: does not multiply out"
+            );
+            checked += 1;
+        }
+        let total = buyerdesk::plan::numbers::fmt_money(po.total());
+        assert!(
+            text.contains(&format!(
+                "the lines add up to the total, {total} {}",
+                po.currency
+            )),
+            "{n}:\n{text}"
+        );
+    }
+    checked
+}
+
+/// Drafts, approves and sends `plans` through the file channel; the POs as
+/// stored (with their lines) and the outbox.
+async fn draft_and_send(
+    world: &World,
+    store: &Store,
+    plans: &[ProductPlan],
+) -> (Vec<buyerdesk::orders::PurchaseOrder>, std::path::PathBuf) {
+    let chosen: Vec<&ProductPlan> = plans.iter().filter(|p| p.needs_order()).collect();
+    let drafted = draft_plans(world.config(), store, &chosen).await.unwrap();
+    for po in &drafted.created {
+        if matches!(po.status, PoStatus::Draft | PoStatus::PendingApproval) {
+            store.approve(&po.po_number).await.unwrap();
+        }
+    }
+    let sender = Sender::new(store.clone(), world.config()).unwrap();
+    let results = sender.send_all(false, &quiet).await.unwrap();
+    assert!(results.iter().all(|(_, r)| r.is_ok()), "{results:?}");
+    assert_eq!(results.len(), drafted.created.len());
+    let mut pos = Vec::new();
+    for po in &drafted.created {
+        pos.push(store.po(&po.po_number).await.unwrap().unwrap());
+    }
+    let outbox = world.config().file.orders.outbox.clone().unwrap();
+    (pos, outbox)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_document_of_the_demo_multiplies_out_and_adds_up() {
+    let test = "every_document_of_the_demo_multiplies_out_and_adds_up";
+    let Some(world) = World::seeded(
+        test,
+        Db::Sqlite,
+        "grace",
+        buyerdesk::demo::EMBEDDED_PRODUCTS,
+        buyerdesk::demo::DEFAULT_SEED,
+    )
+    .await
+    else {
+        return;
+    };
+    let store = Store::open(world.config()).await.unwrap();
+    let plans = world.plans(&store, &[]).await;
+    assert_eq!(plans.len(), 2000);
+    let (pos, outbox) = draft_and_send(&world, &store, &plans).await;
+    // One PO per supplier and currency: the demo's 20.
+    assert_eq!(pos.len(), 20, "{test}");
+    let lines: usize = pos.iter().map(|p| p.line_count).sum();
+    let (checked, off_plan) = check_documents(&outbox, &pos, &expected_of(&plans));
+    assert_eq!(checked, lines);
+    // 1,066 lines, each in a JSON and a CSV.
+    assert!(checked > 1000, "{test}: {checked} lines");
+    // The amount a supplier is asked for is the one the buyer saw.
+    assert!(off_plan.is_empty(), "{}", off_plan.join("\n"));
+    // `po show` prints the documents' figures.
+    assert_eq!(check_po_show(&outbox, &pos), lines);
+    // Awkward packs and prices are among them.
+    let packs: BTreeSet<String> = pos
+        .iter()
+        .flat_map(|p| p.lines.iter().map(|l| l.pack.to_string()))
+        .collect();
+    assert!(
+        packs.contains("0.2642") && packs.contains("2.2046"),
+        "{packs:?}"
+    );
+}
+
+/// Products whose figures a float product would get wrong: packs of
+/// 0.2642 and 2.2046, a 9-decimal pack, prices with 3 and more decimals, a
+/// price of half a cent per stock unit, and very large quantities; in EUR
+/// and USD.
+fn awkward_plans() -> Vec<ProductPlan> {
+    use buyerdesk::plan::{self, fixtures, PlanContext};
+    let mut rows = plan::SourceRows::default();
+    /// id, demand/day, price per stock unit, moq, (stock, purchase, pack)
+    type Product<'a> = (&'a str, f64, f64, f64, (&'a str, &'a str, f64));
+    let products: [Product; 10] = [
+        // id, demand/day, price per stock unit, moq, (stock, purchase, pack)
+        ("AWK-01", 200.0, 42.75, 200.0, ("liter", "gallon", 0.2642)),
+        ("AWK-02", 80.5, 1.005, 50.0, ("kg", "lb", 2.2046)),
+        ("AWK-03", 37.0, 0.0848, 10.0, ("piece", "bag", 100.0)),
+        (
+            "AWK-04",
+            13.3,
+            7.12345,
+            1.0,
+            ("liter", "gallon", 3.785411784),
+        ),
+        ("AWK-05", 125_000.0, 0.0123, 1000.0, ("piece", "box", 12.0)),
+        ("AWK-06", 9_999.9, 1234.5678, 1.0, ("kg", "lb", 2.2046)),
+        ("AWK-07", 0.7, 0.005, 1.0, ("piece", "piece", 1.0)),
+        ("AWK-08", 450.0, 19.999, 24.0, ("m", "roll", 0.3333)),
+        (
+            "AWK-09",
+            3_000_000.0,
+            3.14157,
+            100.0,
+            ("liter", "gallon", 0.2642),
+        ),
+        // 1 x 1.005: 1.01 to a person, 1.00 to an f64 (1.00499999...).
+        ("AWK-10", 0.05, 1.005, 1.0, ("piece", "piece", 1.0)),
+    ];
+    for (i, (id, demand, price, moq, uom)) in products.into_iter().enumerate() {
+        fixtures::add_product(
+            &mut rows,
+            id,
+            &format!("Awkward {id}"),
+            demand,
+            "stable",
+            (0.0, 0.0, "WH-X"),
+            ("Awkward Supply", price, moq, 14.0),
+            uom,
+        );
+        if i % 2 == 1 {
+            rows.suppliers.last_mut().unwrap().currency = Some("USD".into());
+        }
+    }
+    plan::plan_all(
+        &plan::join(rows),
+        &PlanContext::default(),
+        &RuleSet::embedded(),
+    )
+}
+
+async fn awkward_numbers_multiply_out(test: &str, db: Db) {
+    let Some(world) = World::new(test, db, "heidi").await else {
+        return;
+    };
+    let store = Store::open(world.config()).await.unwrap();
+    let plans = awkward_plans();
+    for p in &plans {
+        assert!(
+            p.needs_order(),
+            "{test}: {} {:?}",
+            p.product_id,
+            p.exceptions
+        );
+    }
+    let (pos, outbox) = draft_and_send(&world, &store, &plans).await;
+    assert_eq!(pos.len(), 2, "{test}: one PO per currency");
+    let (checked, off_plan) = check_documents(&outbox, &pos, &expected_of(&plans));
+    assert_eq!(checked, plans.len(), "{test}");
+    // The plan's amount is an f64 product; the PO's is worked out on
+    // decimals, as the supplier works it out. They differ only where the
+    // f64 product falls just below a half cent: 1 x 1.005 is 1.01 on the
+    // PO (the plan's f64 rounds it to 1.00).
+    assert_eq!(off_plan.len(), 1, "{test}: {}", off_plan.join("\n"));
+    assert!(
+        off_plan[0].contains("(AWK-10): amount 1.01 vs the plan's 100 cents"),
+        "{test}: {off_plan:?}"
+    );
+    // Large quantities are written whole, never in exponent form.
+    let json = std::fs::read_to_string(outbox.join(format!("{}.json", pos[1].po_number))).unwrap();
+    assert!(!json.contains("e+") && !json.contains("E+"), "{json}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn awkward_numbers_multiply_out_sqlite() {
+    awkward_numbers_multiply_out("awkward_numbers_multiply_out_sqlite", Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn awkward_numbers_multiply_out_postgres() {
+    awkward_numbers_multiply_out("awkward_numbers_multiply_out_postgres", Db::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn awkward_numbers_multiply_out_mariadb() {
+    awkward_numbers_multiply_out("awkward_numbers_multiply_out_mariadb", Db::MySql).await;
 }

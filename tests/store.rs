@@ -121,7 +121,7 @@ fn line(product: &str, cents: i64) -> buyerdesk::orders::PoLine {
         qty_purchase: 1.0,
         purchase_uom: Some("BOX".into()),
         pack: 10.0,
-        unit_price: cents as f64 / 1000.0,
+        stock_unit_price: cents as f64 / 1000.0,
         amount_cents: cents,
         lead_time_days: 7.0,
         expected_delivery: "2026-12-01".into(),

@@ -7,11 +7,11 @@ use anyhow::{anyhow, Result};
 use comfy_table::{presets, ContentArrangement, Table};
 
 use super::{
-    build_drafts, cents_text, parse_po_number, DraftOptions, DraftOutcome, PoStatus, Progress,
-    PurchaseOrder, Sender,
+    build_drafts, document, parse_po_number, printable, DraftOptions, DraftOutcome, Exact,
+    PoStatus, Progress, PurchaseOrder, Sender,
 };
 use crate::config::Config;
-use crate::plan::numbers::{fmt_money, fmt_qty};
+use crate::plan::numbers::fmt_money;
 use crate::plan::ProductPlan;
 use crate::report::fit::{self, Column, Fit, Table as TextTable};
 use crate::sources::Sources;
@@ -228,32 +228,46 @@ fn print_outcome(out: &mut impl Write, outcome: &DraftOutcome) -> Result<()> {
             out,
             "{}  {}  {} line{}  {} {}  {}  delivery {}{}",
             po.po_number,
-            po.supplier_name,
+            printable(&po.supplier_name),
             po.line_count,
             if po.line_count == 1 { "" } else { "s" },
             fmt_money(po.total()),
-            po.currency,
+            printable(&po.currency),
             po.status,
             po.expected_delivery,
             po.approval_reason
                 .as_deref()
-                .map(|r| format!("  (needs approval: {r})"))
+                .map(|r| format!("  (needs approval: {})", printable(r)))
                 .unwrap_or_default()
         )?;
     }
     if !outcome.skipped.is_empty() {
         writeln!(out, "left out ({}):", outcome.skipped.len())?;
         for s in &outcome.skipped {
-            writeln!(out, "  {}  {}", s.product_id, s.reason)?;
+            writeln!(
+                out,
+                "  {}  {}",
+                printable(&s.product_id),
+                printable(&s.reason)
+            )?;
         }
     }
+    let totals = super::totals_by_currency(
+        (outcome.created.iter()).map(|p| (p.currency.as_str(), p.total_cents)),
+    );
     writeln!(
         out,
-        "{} PO{} drafted, {} product{} left out",
+        "{} PO{} drafted, {} product{} left out{}",
         outcome.created.len(),
         if outcome.created.len() == 1 { "" } else { "s" },
         outcome.skipped.len(),
-        if outcome.skipped.len() == 1 { "" } else { "s" }
+        if outcome.skipped.len() == 1 { "" } else { "s" },
+        if outcome.created.is_empty() {
+            String::new()
+        } else {
+            // Per currency, never one sum.
+            format!("; together {}", super::fmt_totals(&totals))
+        }
     )?;
     Ok(())
 }
@@ -326,78 +340,51 @@ pub fn po_text(po: &PurchaseOrder, attempts: &[super::SendAttempt]) -> String {
         s.push_str(&t);
         s.push('\n');
     };
+    // Names, errors and answers come from sources, suppliers and the
+    // config: escaped before they reach the terminal.
+    let p = |t: &str| printable(t).into_owned();
     line(format!(
         "{}  {}  {}{}",
         po.po_number,
         po.status,
-        po.supplier_name,
+        p(&po.supplier_name),
         po.supplier_id
             .as_deref()
-            .map(|i| format!(" ({i})"))
+            .map(|i| format!(" ({})", p(i)))
             .unwrap_or_default()
     ));
     line(format!(
         "total {} {}, {} line{}, expected delivery {}",
         fmt_money(po.total()),
-        po.currency,
+        p(&po.currency),
         po.line_count,
         if po.line_count == 1 { "" } else { "s" },
         po.expected_delivery
     ));
-    line(format!("drafted by {} at {}", po.buyer, po.created_at));
+    line(format!("drafted by {} at {}", p(&po.buyer), po.created_at));
     if let Some(r) = &po.approval_reason {
-        line(format!("needs approval: {r}"));
+        line(format!("needs approval: {}", p(r)));
     }
     if let (Some(by), Some(at)) = (&po.approved_by, &po.approved_at) {
-        line(format!("approved by {by} at {at}"));
+        line(format!("approved by {} at {at}", p(by)));
     }
     if let Some(at) = &po.sent_at {
         line(format!(
             "sent at {at}: {}",
-            po.confirmation.as_deref().unwrap_or("")
+            p(po.confirmation.as_deref().unwrap_or(""))
         ));
     }
     if let Some(e) = &po.last_error {
-        line(format!("last send failed: {e}"));
+        line(format!("last send failed: {}", p(e)));
     }
     if let Some(c) = &po.claim {
         line(format!(
-            "being sent by {c} since {}",
+            "being sent by {} since {}",
+            p(c),
             po.claimed_at.as_deref().unwrap_or("?")
         ));
     }
-    let mut t = Table::new();
-    t.load_preset(presets::UTF8_HORIZONTAL_ONLY)
-        .set_content_arrangement(ContentArrangement::Disabled);
-    t.set_header([
-        "#",
-        "Product",
-        "Name",
-        "Qty",
-        "Unit",
-        "Stock qty",
-        "Price",
-        "Amount",
-        "Delivery",
-    ]);
-    for l in &po.lines {
-        t.add_row([
-            l.line_no.to_string(),
-            l.product_id.clone(),
-            l.product_name.clone().unwrap_or_default(),
-            fmt_qty(l.qty_purchase),
-            l.purchase_uom.clone().unwrap_or_default(),
-            format!(
-                "{}{}",
-                fmt_qty(l.qty_stock),
-                if l.overridden { " (buyer's)" } else { "" }
-            ),
-            format!("{}", l.unit_price),
-            cents_text(l.amount_cents),
-            l.expected_delivery.clone(),
-        ]);
-    }
-    line(t.to_string());
+    line(lines_table(po));
     if !attempts.is_empty() {
         line("send attempts:".into());
         for a in attempts {
@@ -406,13 +393,80 @@ pub fn po_text(po: &PurchaseOrder, attempts: &[super::SendAttempt]) -> String {
                 a.at,
                 a.attempt,
                 a.outcome,
-                a.channel,
-                a.user,
-                a.detail.as_deref().unwrap_or("")
+                p(&a.channel),
+                p(&a.user),
+                p(a.detail.as_deref().unwrap_or(""))
             ));
         }
     }
     s
+}
+
+/// The lines of a PO as `po show` prints them: quantity, unit price
+/// (per purchase unit) and amount as in the supplier's documents, so each
+/// row reads `quantity x unit price = amount`; then the same quantity in
+/// stock units at the price per stock unit; then what the lines add up to.
+fn lines_table(po: &PurchaseOrder) -> String {
+    let mut t = Table::new();
+    // Rules above and below and under the header, none between rows.
+    t.load_preset("  ── ══      ──    ")
+        .set_content_arrangement(ContentArrangement::Disabled);
+    t.set_header([
+        "#",
+        "Product",
+        "Name",
+        "Quantity",
+        "Unit price",
+        "Amount",
+        "Stock quantity",
+        "Stock unit price",
+        "Delivery",
+    ]);
+    for l in &po.lines {
+        let text = document::line_text(l);
+        let figure = |s: &str| Exact::parse(s).map_or_else(|| s.to_string(), |e| e.grouped(2));
+        t.add_row([
+            l.line_no.to_string(),
+            printable(&l.product_id).into_owned(),
+            printable(l.product_name.as_deref().unwrap_or("")).into_owned(),
+            format!(
+                "{}{}",
+                document::units_text(
+                    Exact::parse(&text.quantity).unwrap_or(Exact::ZERO),
+                    l.purchase_uom.as_deref()
+                ),
+                if l.overridden { " (buyer's)" } else { "" }
+            ),
+            figure(&text.unit_price),
+            figure(&text.amount),
+            document::units_text(
+                Exact::parse(&text.stock_quantity).unwrap_or(Exact::ZERO),
+                l.stock_uom.as_deref(),
+            ),
+            figure(&text.stock_unit_price),
+            l.expected_delivery.clone(),
+        ]);
+    }
+    for i in [0, 3, 4, 5, 6, 7] {
+        if let Some(c) = t.column_mut(i) {
+            c.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    let sum: i64 = po.lines.iter().map(|l| l.amount_cents).sum();
+    let currency = printable(&po.currency);
+    let check = if sum == po.total_cents {
+        format!(
+            "quantity x unit price = amount (unit price per purchase unit); the lines add up to the total, {} {currency}",
+            fmt_money(sum as f64 / 100.0)
+        )
+    } else {
+        format!(
+            "quantity x unit price = amount (unit price per purchase unit); the lines add up to {} {currency}, NOT the total {} {currency}",
+            fmt_money(sum as f64 / 100.0),
+            fmt_money(po.total())
+        )
+    };
+    format!("{t}\n{check}")
 }
 
 /// `po show`.

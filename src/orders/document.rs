@@ -1,22 +1,73 @@
 //! What a supplier receives: the PO as JSON (the file channel's `.json` and
 //! the http channel's body) and as CSV (one row per line). Made from the
 //! stored PO only, so a re-send carries the same document.
+//!
+//! Every line states quantity, unit and unit price in the same unit, the
+//! PURCHASE unit (15898 gallon at 11.29455 a gallon = 179,560.76); the
+//! stock-unit figures follow, labelled as such (`stock_quantity`,
+//! `stock_unit`, `stock_unit_price`), with the pack size between the two.
+//! The figures are exact decimals (see `LineFigures`), so `quantity x
+//! unit_price = amount` and `stock_quantity x stock_unit_price = amount` to
+//! the cent, and the lines add up to `total`.
 
 use serde_json::{json, Value};
 
-use super::{cents_text, PurchaseOrder};
-use crate::plan::numbers::{round_money, round_qty};
+use super::{cents_text, printable, Exact, PoLine, PurchaseOrder};
+use crate::plan::numbers::round_qty;
 
-fn money(cents: i64) -> Value {
-    // Two decimals as a JSON number, without float noise.
-    cents_text(cents)
-        .parse::<serde_json::Number>()
-        .map(Value::Number)
-        .unwrap_or(Value::Null)
+/// How a document's prices read, stated in the JSON document itself.
+pub const PRICE_BASIS: &str = "quantity and unit_price are per unit (the purchase unit); \
+     amount = quantity x unit_price, rounded to the cent; stock_quantity = quantity x \
+     pack_size, in stock_unit, at stock_unit_price per stock_unit";
+
+/// A line's figures as the documents print them: the same text in the
+/// JSON, the CSV, `po show` and on the PO screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineText {
+    /// Purchase units (whole).
+    pub quantity: String,
+    /// Per purchase unit, every decimal it has (at least 2: "186.00").
+    pub unit_price: String,
+    /// The stored amount (2 decimals).
+    pub amount: String,
+    /// Stock units per purchase unit.
+    pub pack: String,
+    pub stock_quantity: String,
+    /// Per stock unit, as the source holds it (at least 2 decimals).
+    pub stock_unit_price: String,
 }
 
-fn qty(v: f64) -> Value {
-    json!(round_qty(v))
+/// The text of `l`'s figures (see `LineText`).
+pub fn line_text(l: &PoLine) -> LineText {
+    let plain =
+        |v: f64| Exact::from_f64(round_qty(v)).map_or_else(|| v.to_string(), |e| e.to_string());
+    match l.figures() {
+        Some(f) => LineText {
+            quantity: f.quantity.to_string(),
+            unit_price: f.unit_price.text_min_decimals(2),
+            amount: cents_text(l.amount_cents),
+            pack: f.pack.to_string(),
+            stock_quantity: f.stock_quantity.to_string(),
+            stock_unit_price: f.stock_unit_price.text_min_decimals(2),
+        },
+        // A stored line with figures out of range: as stored.
+        None => LineText {
+            quantity: plain(l.qty_purchase),
+            unit_price: l.unit_price().text_min_decimals(2),
+            amount: cents_text(l.amount_cents),
+            pack: l.pack.to_string(),
+            stock_quantity: plain(l.qty_stock),
+            stock_unit_price: l.stock_unit_price.to_string(),
+        },
+    }
+}
+
+/// A decimal text as a JSON number: integers as integers, the rest as
+/// the nearest `f64` (whose shortest form is the same text).
+fn number(text: &str) -> Value {
+    text.parse::<serde_json::Number>()
+        .map(Value::Number)
+        .unwrap_or(Value::Null)
 }
 
 /// The PO as the supplier's JSON document.
@@ -25,18 +76,19 @@ pub fn json_document(po: &PurchaseOrder) -> Value {
         .lines
         .iter()
         .map(|l| {
+            let t = line_text(l);
             json!({
                 "line": l.line_no,
                 "product_id": l.product_id,
                 "description": l.product_name,
-                "quantity": qty(l.qty_purchase),
+                "quantity": number(&t.quantity),
                 "unit": l.purchase_uom,
-                "stock_quantity": qty(l.qty_stock),
+                "unit_price": number(&t.unit_price),
+                "amount": number(&t.amount),
+                "pack_size": number(&t.pack),
+                "stock_quantity": number(&t.stock_quantity),
                 "stock_unit": l.stock_uom,
-                "pack_size": qty(l.pack),
-                "unit_price": l.unit_price,
-                "price_per_unit": round_money(l.unit_price * l.pack),
-                "amount": money(l.amount_cents),
+                "stock_unit_price": number(&t.stock_unit_price),
                 "expected_delivery": l.expected_delivery,
             })
         })
@@ -50,8 +102,9 @@ pub fn json_document(po: &PurchaseOrder) -> Value {
         "approved_at": po.approved_at,
         "currency": po.currency,
         "expected_delivery": po.expected_delivery,
+        "price_basis": PRICE_BASIS,
         "lines": lines,
-        "total": money(po.total_cents),
+        "total": number(&cents_text(po.total_cents)),
     })
 }
 
@@ -62,40 +115,64 @@ pub fn json_bytes(po: &PurchaseOrder) -> Vec<u8> {
     v
 }
 
-/// The PO as CSV: a header row, then one row per line.
+/// The CSV's columns: the purchase-unit figures first, then the stock-unit
+/// ones.
+pub const CSV_HEADER: [&str; 15] = [
+    "po_number",
+    "line",
+    "supplier",
+    "product_id",
+    "description",
+    "quantity",
+    "unit",
+    "unit_price",
+    "amount",
+    "currency",
+    "pack_size",
+    "stock_quantity",
+    "stock_unit",
+    "stock_unit_price",
+    "expected_delivery",
+];
+
+/// The PO as CSV: a header row, then one row per line, the same figures as
+/// the JSON; text from sources (names, units) with control characters
+/// escaped (`printable`).
 pub fn csv_bytes(po: &PurchaseOrder) -> anyhow::Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "po_number",
-        "line",
-        "supplier",
-        "product_id",
-        "description",
-        "quantity",
-        "unit",
-        "stock_quantity",
-        "stock_unit",
-        "unit_price",
-        "currency",
-        "amount",
-        "expected_delivery",
-    ])?;
+    w.write_record(CSV_HEADER)?;
+    let text = |t: Option<&str>| printable(t.unwrap_or("")).into_owned();
     for l in &po.lines {
+        let t = line_text(l);
         w.write_record([
-            po.po_number.as_str(),
-            &l.line_no.to_string(),
-            po.supplier_name.as_str(),
-            l.product_id.as_str(),
-            l.product_name.as_deref().unwrap_or(""),
-            &round_qty(l.qty_purchase).to_string(),
-            l.purchase_uom.as_deref().unwrap_or(""),
-            &round_qty(l.qty_stock).to_string(),
-            l.stock_uom.as_deref().unwrap_or(""),
-            &l.unit_price.to_string(),
-            po.currency.as_str(),
-            &cents_text(l.amount_cents),
-            l.expected_delivery.as_str(),
+            text(Some(&po.po_number)),
+            l.line_no.to_string(),
+            text(Some(&po.supplier_name)),
+            text(Some(&l.product_id)),
+            text(l.product_name.as_deref()),
+            t.quantity,
+            text(l.purchase_uom.as_deref()),
+            t.unit_price,
+            t.amount,
+            text(Some(&po.currency)),
+            t.pack,
+            t.stock_quantity,
+            text(l.stock_uom.as_deref()),
+            t.stock_unit_price,
+            text(Some(&l.expected_delivery)),
         ])?;
     }
     w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// A quantity with its unit for people: every digit, thousands grouped,
+/// the unit's word agreeing with the number ("15,898 gallons", "1 box",
+/// "4,200.2516 liters"), the unit's text escaped.
+pub fn units_text(quantity: Exact, unit: Option<&str>) -> String {
+    let unit = unit
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .unwrap_or("units");
+    let word = crate::plan::numbers::unit_word(quantity.to_f64(), unit);
+    format!("{} {}", quantity.grouped(0), printable(&word))
 }

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::{cents_text, PoLine};
+use super::{cents_text, LineFigures, PoLine};
 use crate::plan::numbers::{fmt_money, fmt_qty, round_qty};
 use crate::plan::{stale_sources_of, ExceptionCode, ProductPlan};
 
@@ -148,6 +148,20 @@ pub fn build_drafts(plans: &[&ProductPlan], opts: &DraftOptions) -> DraftPlan {
             )));
             continue;
         }
+        // The figures the supplier will read, worked out exactly: the
+        // amount is quantity x price per purchase unit (see LineFigures),
+        // the stock quantity is quantity x pack.
+        let Some((figures, amount_cents)) = LineFigures::new(purchase.round(), pack, unit_price)
+            .and_then(|f| Some((f, f.amount_cents()?)))
+        else {
+            skipped.push(skip(format!(
+                "its figures are out of range: {} x {} x {}",
+                fmt_qty(purchase),
+                fmt_qty(pack),
+                unit_price
+            )));
+            continue;
+        };
         let lead = plan.lead_time_days.unwrap_or(0.0).max(0.0);
         let delivery = opts.today + chrono::Days::new(lead.ceil() as u64);
         let currency = plan
@@ -159,15 +173,15 @@ pub fn build_drafts(plans: &[&ProductPlan], opts: &DraftOptions) -> DraftPlan {
             line_no: 0,
             product_id: plan.product_id.to_string(),
             product_name: plan.product_name.as_deref().map(str::to_string),
-            qty_stock: round_qty(qty),
+            qty_stock: figures.stock_quantity.to_f64(),
             stock_uom: plan.stock_uom.as_deref().map(str::to_string),
             qty_purchase: purchase.round(),
             purchase_uom: (plan.purchase_uom.as_deref())
                 .or(plan.stock_uom.as_deref())
                 .map(str::to_string),
             pack,
-            unit_price,
-            amount_cents: (qty * unit_price * 100.0).round() as i64,
+            stock_unit_price: unit_price,
+            amount_cents,
             lead_time_days: lead,
             expected_delivery: delivery.format("%Y-%m-%d").to_string(),
             suggested_qty: round_qty(plan.order_qty),

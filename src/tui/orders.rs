@@ -3,10 +3,14 @@
 //! I/O: keys become `OrderRequest`s for the loop's tasks, and their answers
 //! come back as `OrdersAnswer`s.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
-use crate::orders::{PoStatus, Progress, PurchaseOrder, SendAttempt, SendOutcome, Skipped};
+use crate::orders::{
+    build_drafts, fmt_totals, totals_by_currency, DraftOptions, DraftPlan, OrdersConfig, PoStatus,
+    Progress, PurchaseOrder, SendAttempt, SendOutcome, Skipped,
+};
 use crate::plan::numbers::fmt_money;
+use crate::plan::{ExceptionCode, ProductPlan};
 
 use super::keymap::Screen;
 use super::state::{Action, App};
@@ -174,6 +178,31 @@ pub struct OrdersState {
     /// The last request ids, to drop older answers.
     pub list_request: u64,
     pub load_request: u64,
+    /// What drafting here uses (`[orders]`), for the drafting question.
+    pub settings: DraftSettings,
+}
+
+/// The parts of `[orders]` that decide what a draft will be.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DraftSettings {
+    /// The currency of a supplier whose rows name none.
+    pub currency: String,
+    pub approval_threshold: f64,
+}
+
+impl Default for DraftSettings {
+    fn default() -> DraftSettings {
+        DraftSettings::from(&OrdersConfig::default())
+    }
+}
+
+impl From<&OrdersConfig> for DraftSettings {
+    fn from(c: &OrdersConfig) -> DraftSettings {
+        DraftSettings {
+            currency: c.currency.clone(),
+            approval_threshold: c.approval_threshold,
+        }
+    }
 }
 
 impl OrdersState {
@@ -239,6 +268,98 @@ impl OrdersState {
     }
 }
 
+/// The POs that drafting `plans` would make, worked out as `po draft`
+/// does (one per supplier and currency), from the plans on screen.
+/// Products already on a PO (OPEN_PO, ON_PO) are left out, as the store
+/// will.
+pub fn draft_preview(
+    plans: &[&ProductPlan],
+    settings: &DraftSettings,
+    today: chrono::NaiveDate,
+    allow_stale: &[String],
+) -> DraftPlan {
+    let open_products: HashMap<String, String> = plans
+        .iter()
+        .filter_map(|p| {
+            let e = p
+                .exception_details
+                .iter()
+                .find(|e| matches!(e.code, ExceptionCode::OpenPo | ExceptionCode::OnPo))?;
+            Some((p.product_id.to_string(), e.message.clone()))
+        })
+        .collect();
+    let opts = DraftOptions {
+        today,
+        approval_threshold: settings.approval_threshold,
+        default_currency: settings.currency.clone(),
+        open_products,
+        allow_stale: allow_stale.to_vec(),
+    };
+    build_drafts(plans, &opts)
+}
+
+/// What a draft will make, in words: "3 POs, one per supplier (3
+/// suppliers), 210,135.15 EUR + 9,300.00 USD; 2 need approval; 1 product
+/// left out".
+pub fn preview_text(preview: &DraftPlan) -> String {
+    if preview.pos.is_empty() {
+        return format!(
+            "No PO: {} left out",
+            plural(preview.skipped.len(), "product", "products")
+        );
+    }
+    let mut per_supplier: BTreeMap<&str, usize> = BTreeMap::new();
+    for po in &preview.pos {
+        *per_supplier.entry(&po.supplier_name).or_default() += 1;
+    }
+    let counts: std::collections::BTreeSet<usize> = per_supplier.values().copied().collect();
+    let suppliers = plural(per_supplier.len(), "supplier", "suppliers");
+    let spread = match counts.iter().collect::<Vec<_>>()[..] {
+        [1] => format!("one per supplier ({suppliers})"),
+        [n] => format!("{n} per supplier, one per currency ({suppliers})"),
+        _ => {
+            let each: Vec<String> = per_supplier
+                .iter()
+                .map(|(name, n)| format!("{n} to {}", crate::orders::printable(name)))
+                .collect();
+            each.join(", ")
+        }
+    };
+    let totals = totals_by_currency(
+        preview
+            .pos
+            .iter()
+            .map(|po| (po.currency.as_str(), po.total_cents)),
+    );
+    let mut text = format!(
+        "{}, {spread}: {}",
+        plural(preview.pos.len(), "PO", "POs"),
+        fmt_totals(&totals)
+    );
+    let approval = preview
+        .pos
+        .iter()
+        .filter(|po| po.approval_reason.is_some())
+        .count();
+    if approval > 0 {
+        text += &format!(
+            "; {} approval",
+            if approval == 1 {
+                "1 needs".to_string()
+            } else {
+                format!("{approval} need")
+            }
+        );
+    }
+    if !preview.skipped.is_empty() {
+        text += &format!(
+            "; {} left out",
+            plural(preview.skipped.len(), "product", "products")
+        );
+    }
+    text
+}
+
 /// A PO that may not be sent before someone approves it.
 pub fn needs_approval(po: &PurchaseOrder) -> bool {
     po.status == PoStatus::PendingApproval
@@ -293,9 +414,22 @@ impl App {
             return;
         }
         let sources = self.stale_sources_among(&products);
+        // What yes will make, from the plans on screen (with the stale
+        // sources' last data when yes means that).
+        let chosen: Vec<&ProductPlan> = products
+            .iter()
+            .filter_map(|id| self.plan_by_id(id))
+            .collect();
+        let preview = draft_preview(
+            &chosen,
+            &self.orders.settings,
+            self.now.date_naive(),
+            &sources,
+        );
         let all = format!(
-            "Draft POs for all {} that need an order?",
+            "Draft POs for all {} that need an order? {}.",
             plural(products.len(), "product", "products"),
+            preview_text(&preview)
         );
         let (action, question) = if sources.is_empty() {
             (

@@ -2,6 +2,8 @@
 //! visible slice only), one PO with its lines and send attempts, the
 //! confirmation popup and the drafting result.
 
+use std::collections::BTreeMap;
+
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;
@@ -14,8 +16,10 @@ use super::state::App;
 use super::theme::Theme;
 use super::view::{draw_popup, Place};
 use crate::orders::commands::age_text;
-use crate::orders::{PoStatus, PurchaseOrder};
-use crate::plan::numbers::{fmt_money, fmt_qty, fmt_qty_short};
+use crate::orders::{
+    document, fmt_totals, printable, totals_by_currency, Exact, PoLine, PoStatus, PurchaseOrder,
+};
+use crate::plan::numbers::fmt_money;
 
 /// The list of POs, or the open PO over it.
 /// After a draft, what it did in a panel below the list.
@@ -45,14 +49,23 @@ fn now_utc(app: &App) -> chrono::DateTime<chrono::Utc> {
     app.now.with_timezone(&chrono::Utc)
 }
 
-/// `text` in at most `width` characters, cut with an ellipsis.
+/// `text` in at most `width` characters, cut with an ellipsis after a
+/// whole word, so that no figure shows in part ("total 21,274.…" would
+/// read as another number); a single word too long is cut.
 fn fit(theme: &Theme, text: &str, width: usize) -> String {
     if text.chars().count() <= width {
         return text.to_string();
     }
     let more = theme.sym("…", "~");
     let keep = width.saturating_sub(1);
-    text.chars().take(keep).collect::<String>() + more
+    let cut: String = text.chars().take(keep).collect();
+    // The first character dropped starts a new word: the cut is whole.
+    let whole = text.chars().nth(keep) == Some(' ');
+    match cut.rfind(' ') {
+        _ if whole => cut.trim_end().to_string() + more,
+        Some(i) if i > 0 => cut[..i].trim_end().to_string() + " " + more,
+        _ => cut + more,
+    }
 }
 
 /// A status in the list: `pending_approval` is long for 80 columns.
@@ -105,7 +118,7 @@ fn po_cell(
     match title {
         "PO" => po.po_number.clone(),
         "Status" => status_text(po.status, wide).to_string(),
-        "Supplier" => po.supplier_name.clone(),
+        "Supplier" => printable(&po.supplier_name).into_owned(),
         "Lines" => po.line_count.to_string(),
         "Total" => fmt_money(po.total()),
         "Cur" => po.currency.clone(),
@@ -176,8 +189,15 @@ fn draw_po_list(frame: &mut Frame, app: &mut App, area: Rect) {
     let about_height = about
         .as_ref()
         .map_or(0, |p| p.line_count(inner.width).clamp(1, 3) as u16);
-    let [table_area, note_area] =
-        Layout::vertical([Constraint::Fill(1), Constraint::Length(about_height)]).areas(inner);
+    // What the open POs add up to, per currency (never one sum).
+    let totals = Paragraph::new(open_totals_text(&orders.pos)).wrap(Wrap { trim: true });
+    let totals_height = (totals.line_count(inner.width) as u16).clamp(1, 3);
+    let [table_area, totals_area, note_area] = Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Length(totals_height),
+        Constraint::Length(about_height),
+    ])
+    .areas(inner);
     let wide = area.width >= 120;
     let cols = po_columns(wide);
     let height = usize::from(table_area.height.saturating_sub(1));
@@ -264,9 +284,32 @@ fn draw_po_list(frame: &mut Frame, app: &mut App, area: Rect) {
             .column_spacing(1),
         table_area,
     );
+    frame.render_widget(totals, totals_area);
     if let Some(about) = about {
         frame.render_widget(about, note_area);
     }
+}
+
+/// "5 open POs: 53,224.90 EUR + 21,274.39 USD; not counted: 1 cancelled":
+/// the open POs' totals, per currency.
+pub fn open_totals_text(pos: &[PurchaseOrder]) -> String {
+    let open: Vec<&PurchaseOrder> = pos.iter().filter(|p| p.status.is_open()).collect();
+    let totals = totals_by_currency(open.iter().map(|p| (p.currency.as_str(), p.total_cents)));
+    let mut text = match open.len() {
+        0 => "No open PO".to_string(),
+        1 => format!("1 open PO: {}", fmt_totals(&totals)),
+        n => format!("{n} open POs: {}", fmt_totals(&totals)),
+    };
+    // The others, by status: "not counted: 1 cancelled, 2 received".
+    let mut done: BTreeMap<PoStatus, usize> = BTreeMap::new();
+    for p in pos.iter().filter(|p| !p.status.is_open()) {
+        *done.entry(p.status).or_default() += 1;
+    }
+    if !done.is_empty() {
+        let each: Vec<String> = done.iter().map(|(s, n)| format!("{n} {s}")).collect();
+        text += &format!("; not counted: {}", each.join(", "));
+    }
+    text
 }
 
 /// `2026-11-21T09:58:00Z (2m ago)`.
@@ -291,10 +334,10 @@ fn draw_po(frame: &mut Frame, app: &mut App, area: Rect) {
         " {}  {}  {}{} ",
         po.po_number,
         po.status,
-        po.supplier_name,
+        printable(&po.supplier_name),
         po.supplier_id
             .as_deref()
-            .map(|i| format!(" ({i})"))
+            .map(|i| format!(" ({})", printable(i)))
             .unwrap_or_default()
     );
     let block = Block::new()
@@ -359,7 +402,7 @@ fn draw_po(frame: &mut Frame, app: &mut App, area: Rect) {
         lines.push(Line::styled(format!("Lines not read: {e}"), theme.danger()));
     }
     lines.push(Line::from(""));
-    lines.extend(line_table(&theme, detail, po, usize::from(inner.width)));
+    lines.extend(line_table(detail, po, usize::from(inner.width)));
     lines.push(Line::from(""));
     lines.extend(attempt_lines(detail));
     let paragraph = Paragraph::new(lines).wrap(Wrap { trim: false });
@@ -374,14 +417,55 @@ fn draw_po(frame: &mut Frame, app: &mut App, area: Rect) {
     frame.render_widget(paragraph.scroll((detail.scroll, 0)), inner);
 }
 
-/// The lines of a PO as a table of text, columns as wide as their cells;
-/// the name is dropped when the screen is too narrow for it.
-fn line_table(
-    theme: &Theme,
-    detail: &PoDetail,
-    po: &PurchaseOrder,
-    width: usize,
-) -> Vec<Line<'static>> {
+/// A PO line's cells on the screen.
+struct LineCells {
+    no: String,
+    product: String,
+    name: String,
+    /// "20 boxes" (purchase units; `*` when the buyer's).
+    quantity: String,
+    /// Per purchase unit, every decimal.
+    price: String,
+    amount: String,
+    /// "240 pieces x 1.25": the same quantity in stock units at the price
+    /// per stock unit.
+    stock: String,
+    /// The stock unit is the purchase unit (a pack of 1).
+    same_units: bool,
+    delivery: String,
+}
+
+fn line_cells(l: &PoLine) -> LineCells {
+    let t = document::line_text(l);
+    let exact = |s: &str| Exact::parse(s).unwrap_or(Exact::ZERO);
+    LineCells {
+        no: l.line_no.to_string(),
+        product: printable(&l.product_id).into_owned(),
+        name: printable(l.product_name.as_deref().unwrap_or("")).into_owned(),
+        quantity: format!(
+            "{}{}",
+            document::units_text(exact(&t.quantity), l.purchase_uom.as_deref()),
+            if l.overridden { "*" } else { "" }
+        ),
+        price: exact(&t.unit_price).grouped(2),
+        amount: fmt_money(l.amount_cents as f64 / 100.0),
+        stock: format!(
+            "{} x {}",
+            document::units_text(exact(&t.stock_quantity), l.stock_uom.as_deref()),
+            exact(&t.stock_unit_price).grouped(2)
+        ),
+        delivery: l.expected_delivery.clone(),
+        same_units: l.pack == 1.0 && l.purchase_uom == l.stock_uom,
+    }
+}
+
+/// The lines of a PO as a table of text: each row reads `quantity x unit
+/// price = amount` in purchase units, as the supplier's documents do, then
+/// the same in stock units. Columns are as wide as their widest cell and
+/// never cut: the stock-unit figures, the name and the delivery date are
+/// shown in that order of priority as long as they fit, and what does not
+/// fit goes to a line of its own below the row.
+fn line_table(detail: &PoDetail, po: &PurchaseOrder, width: usize) -> Vec<Line<'static>> {
     if po.lines.is_empty() {
         return vec![Line::from(if detail.loaded {
             "No lines."
@@ -389,92 +473,102 @@ fn line_table(
             "Reading the lines..."
         })];
     }
-    const TITLES: [&str; 8] = [
-        "#",
-        "Product",
-        "Name",
-        "Qty",
-        "Stock qty",
-        "Price",
-        "Amount",
-        "Delivery",
-    ];
-    // Numbers are right-aligned.
-    const RIGHT: [bool; 8] = [true, false, false, true, true, true, true, false];
-    let rows: Vec<[String; 8]> = po
-        .lines
-        .iter()
-        .map(|l| {
-            [
-                l.line_no.to_string(),
-                l.product_id.clone(),
-                l.product_name.clone().unwrap_or_default(),
-                format!(
-                    "{} {}",
-                    fmt_qty_short(l.qty_purchase),
-                    l.purchase_uom.as_deref().unwrap_or("")
-                )
-                .trim_end()
-                .to_string(),
-                format!(
-                    "{}{}",
-                    fmt_qty(l.qty_stock),
-                    if l.overridden { "*" } else { "" }
-                ),
-                fmt_qty(l.unit_price),
-                fmt_money(l.amount_cents as f64 / 100.0),
-                l.expected_delivery.clone(),
-            ]
-        })
-        .collect();
-    let widths: Vec<usize> = (0..8)
-        .map(|k| {
-            rows.iter()
-                .map(|r| r[k].chars().count())
-                .max()
-                .unwrap_or(0)
-                .max(TITLES[k].chars().count())
-        })
-        .collect();
-    let others: usize = (widths.iter().enumerate())
-        .filter(|(k, _)| *k != 2)
-        .map(|(_, w)| w)
-        .sum::<usize>()
-        + 7;
-    // Names that do not fit whole go on a line of their own, below.
-    let name_column = others + widths[2] <= width;
-    let shown: Vec<usize> = (0..8).filter(|&k| k != 2 || name_column).collect();
-    let cells = |texts: &[String]| {
-        shown
-            .iter()
-            .map(|&k| {
-                let t = fit(theme, &texts[k], widths[k]);
-                if RIGHT[k] {
-                    format!("{t:>w$}", w = widths[k])
-                } else {
-                    format!("{t:<w$}", w = widths[k])
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(" ")
-            .trim_end()
-            .to_string()
+    let rows: Vec<LineCells> = po.lines.iter().map(line_cells).collect();
+    let titles = LineCells {
+        no: "#".into(),
+        product: "Product".into(),
+        name: "Name".into(),
+        quantity: "Quantity".into(),
+        price: "Unit price".into(),
+        amount: "Amount".into(),
+        stock: "In stock units".into(),
+        delivery: "Delivery".into(),
+        same_units: false,
     };
-    let titles: Vec<String> = TITLES.iter().map(|t| t.to_string()).collect();
+    let w = |f: fn(&LineCells) -> &String| {
+        rows.iter()
+            .chain([&titles])
+            .map(|r| f(r).chars().count())
+            .max()
+            .unwrap_or(0)
+    };
+    let (no, product, name, quantity, price, amount, stock, delivery) = (
+        w(|r| &r.no),
+        w(|r| &r.product),
+        w(|r| &r.name),
+        w(|r| &r.quantity),
+        w(|r| &r.price),
+        w(|r| &r.amount),
+        w(|r| &r.stock),
+        w(|r| &r.delivery),
+    );
+    // "# Product Quantity x Unit price = Amount" always; the rest by room.
+    let mut used = no + 1 + product + 1 + quantity + 3 + price + 3 + amount;
+    let mut room_for = |w: usize| {
+        let fits = used + w <= width;
+        if fits {
+            used += w;
+        }
+        fits
+    };
+    let show_stock = room_for(2 + stock);
+    let show_name = room_for(1 + name);
+    let show_delivery = room_for(2 + delivery);
+    let row_text = |r: &LineCells, x: &str, eq: &str| {
+        let mut t = format!("{:>no$} {:<product$} ", r.no, r.product);
+        if show_name {
+            t += &format!("{:<name$} ", r.name);
+        }
+        t += &format!(
+            "{:>quantity$} {x} {:>price$} {eq} {:>amount$}",
+            r.quantity, r.price, r.amount
+        );
+        if show_stock {
+            t += &format!("  {:<stock$}", r.stock);
+        }
+        if show_delivery {
+            t += &format!("  {}", r.delivery);
+        }
+        t.trim_end().to_string()
+    };
     let mut out = vec![Line::styled(
-        cells(&titles),
+        row_text(&titles, " ", " "),
         Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
     )];
     for r in &rows {
-        out.push(Line::from(cells(r)));
-        if !name_column && !r[2].is_empty() {
-            let indent = " ".repeat(widths[0] + 1);
+        out.push(Line::from(row_text(r, "x", "=")));
+        let mut below = Vec::new();
+        if !show_name && !r.name.is_empty() {
+            below.push(r.name.clone());
+        }
+        // (not when it says the row again: a pack of 1 in the same unit)
+        if !show_stock && !r.same_units {
+            below.push(format!("in stock units {}", r.stock));
+        }
+        // (said in the header when it is the PO's)
+        if !show_delivery && r.delivery != po.expected_delivery {
+            below.push(format!("delivery {}", r.delivery));
+        }
+        if !below.is_empty() {
             out.push(Line::styled(
-                format!("{indent}{}", r[2]),
+                format!("{}{}", " ".repeat(no + 1), below.join("; ")),
                 Style::new().add_modifier(Modifier::DIM),
             ));
         }
     }
+    let sum: i64 = po.lines.iter().map(|l| l.amount_cents).sum();
+    let currency = printable(&po.currency);
+    out.push(Line::from(if sum == po.total_cents {
+        format!(
+            "Unit prices are per purchase unit; the lines add up to the total, {} {currency}",
+            fmt_money(sum as f64 / 100.0)
+        )
+    } else {
+        format!(
+            "Unit prices are per purchase unit; the lines add up to {} {currency}, NOT the total",
+            fmt_money(sum as f64 / 100.0)
+        )
+    }));
     if po.lines.iter().any(|l| l.overridden) {
         out.push(Line::from("* the buyer's quantity, not the suggestion"));
     }
@@ -548,17 +642,20 @@ fn draw_confirm(frame: &mut Frame, app: &App, body: Rect) {
         Line::from(format!("{yes} {does}; {no}: nothing changes")),
     ];
     let width = body.width.min(70);
-    // Room for the question, wrapped.
-    let question_lines = confirm
-        .question
-        .chars()
-        .count()
-        .div_ceil(usize::from(width.saturating_sub(2)).max(1)) as u16;
-    // Below the middle: the highlighted row stays in sight.
+    // Room for the question, wrapped as the popup wraps it.
+    let question_lines = u16::try_from(
+        Paragraph::new(confirm.question.as_str())
+            .wrap(Wrap { trim: false })
+            .line_count(width.saturating_sub(2)),
+    )
+    .unwrap_or(u16::MAX);
+    let height = question_lines.saturating_add(4);
+    // Below the middle (the highlighted row stays in sight), unless the
+    // question needs the room.
     let place = Place {
         width,
-        height: question_lines + 4,
-        top: body.height / 2,
+        height,
+        top: (body.height / 2).min(body.height.saturating_sub(height)),
     };
     draw_popup(frame, body, place, theme, title, lines);
 }
@@ -586,28 +683,43 @@ fn wrap(text: &str, width: usize, indent: usize) -> Vec<String> {
 }
 
 fn drafted_lines(app: &App, width: usize) -> Vec<Line<'static>> {
-    let theme = app.theme;
     let Some(panel) = app.orders.drafted.as_ref() else {
         return Vec::new();
     };
     let bold = Style::new().add_modifier(Modifier::BOLD);
     let mut lines: Vec<Line> = Vec::new();
     if !panel.created.is_empty() {
-        lines.push(Line::styled("Drafted:", bold));
+        // What they come to first, per currency (never one sum).
+        let totals = totals_by_currency(
+            panel
+                .created
+                .iter()
+                .map(|p| (p.currency.as_str(), p.total_cents)),
+        );
+        for l in wrap(&format!("Drafted: {}", fmt_totals(&totals)), width, 4) {
+            lines.push(Line::styled(l, bold));
+        }
         let supplier = (panel.created.iter())
-            .map(|p| p.supplier_name.chars().count())
+            .map(|p| printable(&p.supplier_name).chars().count())
+            .max()
+            .unwrap_or(0);
+        let amount = (panel.created.iter())
+            .map(|p| fmt_money(p.total()).len())
             .max()
             .unwrap_or(0);
         for po in &panel.created {
             let text = format!(
-                "  {}  {:<supplier$}  {:>12} {}  {}",
+                "  {}  {:<supplier$}  {:>amount$} {}  {}",
                 po.po_number,
-                po.supplier_name,
+                printable(&po.supplier_name),
                 fmt_money(po.total()),
-                po.currency,
+                printable(&po.currency),
                 po.status
             );
-            lines.push(Line::from(fit(&theme, &text, width)));
+            // Wrapped, never cut: the amount stays whole.
+            for l in wrap(&text, width, 4) {
+                lines.push(Line::from(l));
+            }
         }
     }
     lines.push(Line::styled("Left out:", bold));
@@ -616,7 +728,11 @@ fn drafted_lines(app: &App, width: usize) -> Vec<Line<'static>> {
         .max()
         .unwrap_or(0);
     for s in &panel.skipped {
-        let text = format!("  {:<id$}  {}", s.product_id, s.reason);
+        let text = format!(
+            "  {:<id$}  {}",
+            printable(&s.product_id),
+            printable(&s.reason)
+        );
         for l in wrap(&text, width, id + 4) {
             lines.push(Line::from(l));
         }

@@ -407,6 +407,7 @@ pub async fn run(setup: Setup) -> Result<()> {
     screen.draw(&mut app)?;
 
     let config = setup.config.clone();
+    app.orders.settings = (&config.file.orders).into();
     let orders = OrdersWork::new(&config, &store);
     if let Err(e) = &orders.sender {
         app.message = Some(format!("POs cannot be sent: {e}"));
