@@ -179,11 +179,11 @@ fn a_buyer_finds_prod_001_reads_why_and_quits_with_the_terminal_restored() {
     let screen = s.wait_for("1 shown");
     let row = row_of(&screen, "PROD-001");
     assert!(
-        row.contains("600") && row.contains("50 box") && row.contains("9,300.00"),
+        row.contains("600") && row.contains("50 boxes") && row.contains("9,300.00"),
         "{row}"
     );
     s.keys("\r");
-    s.wait_for("Suggested order: 600 pieces = 50 box, 9,300.00");
+    s.wait_for("Suggested order: 600 pieces = 50 boxes, 9,300.00 USD");
     s.wait_for("Rule Requirement fired");
     s.keys("\x1b");
     s.wait_for("Demand/d");
