@@ -2520,3 +2520,39 @@ fn the_help_has_a_legend_of_every_column_and_flag_and_scrolls() {
     press(&mut app, KeyCode::Esc, KeyModifiers::NONE);
     assert!(!app.help_open);
 }
+
+/// The header drops the name, then shortens the filters' description: the
+/// counts stay whole on a narrow screen.
+#[test]
+fn the_header_never_cuts_a_count() {
+    let mut app = widest_app();
+    app.update(Action::Quick(QuickFilter::NeedsOrder));
+    app.update(Action::StartFilter);
+    for c in "sku-00004".chars() {
+        app.update(Action::FilterInput(c));
+    }
+    let shown = app.view.len();
+    let needs = app.plans.iter().filter(|p| p.needs_order()).count();
+    let flagged = app
+        .plans
+        .iter()
+        .filter(|p| !p.exceptions.is_empty())
+        .count();
+    let counts = format!(
+        "{} products, {needs} to order, {flagged} flagged, {} selected",
+        app.plans.len(),
+        app.for_order.len()
+    );
+    for width in [80, 100, 120] {
+        let screen = render(&mut app, width, 24);
+        let header = screen.lines().next().unwrap();
+        assert!(header.contains(&counts), "{header}");
+        assert!(header.contains(&format!("| {shown} shown: ")), "{header}");
+        if width == 120 {
+            assert!(
+                header.contains("buyerdesk") && header.contains("needs an order, \"sku-00004\""),
+                "{header}"
+            );
+        }
+    }
+}

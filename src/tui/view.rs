@@ -693,38 +693,58 @@ pub(super) fn draw_popup(
     );
 }
 
+/// The counts, the selection and the filters; on a narrow screen the name
+/// goes first, then the filters' description is shortened: a count is
+/// never cut.
 fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
     let (needs, flagged) = app.counts;
-    let mut spans = vec![
-        Span::styled("buyerdesk", Style::new().add_modifier(Modifier::BOLD)),
-        Span::raw(format!(
-            "  {} products, {needs} to order, {flagged} flagged",
+    let mut counts = if app.loaded {
+        format!(
+            "{} products, {needs} to order, {flagged} flagged",
             app.plans.len()
-        )),
-    ];
-    if !app.loaded {
-        spans.truncate(1);
-        spans.push(Span::raw("  loading..."));
-    }
+        )
+    } else {
+        "loading...".to_string()
+    };
     if !app.for_order.is_empty() {
-        spans.push(Span::raw(format!(", {} selected", app.for_order.len())));
+        counts.push_str(&format!(", {} selected", app.for_order.len()));
     }
     let mut shown = Vec::new();
     match &app.quick {
         QuickFilter::All => {}
         QuickFilter::NeedsOrder => shown.push("needs an order".to_string()),
         QuickFilter::HasExceptions => shown.push("has exceptions".to_string()),
-        QuickFilter::Supplier(s) => shown.push(format!("supplier {s}")),
+        QuickFilter::Supplier(s) => shown.push(format!("supplier {}", printable(s))),
     }
     if !app.filter.is_empty() {
-        shown.push(format!("\"{}\"", app.filter));
+        shown.push(format!("\"{}\"", printable(&app.filter)));
     }
-    if !shown.is_empty() {
-        spans.push(Span::raw(format!(
-            "  | {} shown: {}",
-            app.view.len(),
-            shown.join(", ")
-        )));
+    let filtered = (!shown.is_empty()).then(|| format!("  | {} shown", app.view.len()));
+    let what = shown.join(", ");
+    let width = usize::from(area.width);
+    let len = |s: &str| Span::raw(s).width();
+    let brand = "buyerdesk  ";
+    let used = len(&counts) + filtered.as_deref().map_or(0, len);
+    let mut spans = Vec::new();
+    let described = if what.is_empty() { 0 } else { 2 + len(&what) };
+    if used + len(brand) + described <= width {
+        spans.push(Span::styled(
+            "buyerdesk",
+            Style::new().add_modifier(Modifier::BOLD),
+        ));
+        spans.push(Span::raw("  "));
+    }
+    spans.push(Span::raw(counts));
+    if let Some(filtered) = filtered {
+        let room = width.saturating_sub(spans.iter().map(Span::width).sum::<usize>());
+        let room = room.saturating_sub(len(&filtered) + 2);
+        let what = if len(&what) <= room {
+            what
+        } else {
+            let keep: String = what.chars().take(room.saturating_sub(1)).collect();
+            format!("{keep}{}", app.theme.sym("…", "~"))
+        };
+        spans.push(Span::raw(format!("{filtered}: {what}")));
     }
     frame.render_widget(Line::from(spans), area);
 }
