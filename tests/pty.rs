@@ -360,6 +360,19 @@ fn a_buyer_drafts_and_sends_the_po_of_prod_001() {
         screen.contains("1 PO drafted, 0 products left out"),
         "{screen}"
     );
+    // On the list PROD-001 shows it is on a draft PO (not yet an open
+    // one), in whole words.
+    s.keys("\x1b");
+    s.wait_for("Demand/d");
+    let screen = s.wait_for("DRAFT");
+    let row = row_of(&screen, "PROD-001");
+    let flags: Vec<&str> = row.split_whitespace().collect();
+    assert!(
+        flags.contains(&"DRAFT") && !flags.contains(&"PO"),
+        "{screen}"
+    );
+    s.keys("O");
+    s.wait_for("PO-000001 ");
     s.keys("S");
     let screen = s.wait_for("PO-000001 sent via file");
     assert!(row_of(&screen, "PO-000001").contains("sent"), "{screen}");

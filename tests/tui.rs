@@ -2493,6 +2493,8 @@ fn the_help_has_a_legend_of_every_column_and_flag_and_scrolls() {
     }
     let last = render(&mut app, 80, 24);
     insta::assert_snapshot!("help_legend_80x24", last);
+    press(&mut app, KeyCode::End, KeyModifiers::NONE);
+    insta::assert_snapshot!("help_legend_120x40", render(&mut app, 120, 40));
     for title in [
         "Product", "Name", "Supplier", "Demand/d", "Avail", "OnOrder", "Cover", "Order",
         "Purchase", "Amount", "Flags",
@@ -2555,4 +2557,37 @@ fn the_header_never_cuts_a_count() {
             );
         }
     }
+}
+
+/// Names, suppliers and units come from the sources: a control character
+/// in them is shown as `?`, never sent to the terminal.
+#[test]
+fn text_from_the_sources_cannot_drive_the_terminal() {
+    let mut plans = reference_plans();
+    plans[0].product_name = Some("Widget\u{202e}A".into());
+    plans[0].supplier_name = Some("Evil\x1b[2J Co".into());
+    plans[0].purchase_uom = Some("box\x07".into());
+    let mut app = App::new(plans);
+    app.now = clock();
+    let screen = render(&mut app, 120, 40);
+    assert!(
+        !screen.contains(|c: char| c.is_control() && c != '\n'),
+        "{screen:?}"
+    );
+    let row = screen.lines().find(|l| l.contains("PROD-001")).unwrap();
+    assert!(
+        row.contains("Widget?A") && row.contains("Evil?[2J Co") && row.contains("50 box?"),
+        "{row}"
+    );
+    app.update(Action::SortBy(Column::Product));
+    app.update(Action::OpenDetail);
+    let detail = render(&mut app, 120, 40);
+    assert!(
+        !detail.contains(|c: char| c.is_control() && c != '\n'),
+        "{detail:?}"
+    );
+    assert!(
+        detail.contains("PROD-001 Widget?A - Evil?[2J Co"),
+        "{detail}"
+    );
 }

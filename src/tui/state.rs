@@ -1270,6 +1270,7 @@ fn sort_packed(
             currency_rank.insert(c, rank as u128);
         }
     }
+    let mut last_currency: Option<(Option<&str>, u128)> = None;
     let mut packed: Vec<u128> = Vec::with_capacity(listed.len());
     for &i in listed {
         let p = &plans[i];
@@ -1292,7 +1293,16 @@ fn sort_packed(
             key
         };
         let key = match column {
-            Column::Amount => (currency_rank[&p.currency.as_deref()] << 72) | key,
+            Column::Amount => {
+                // Neighbours mostly share a currency: no hashing for them.
+                let currency = p.currency.as_deref();
+                let rank = match last_currency {
+                    Some((c, rank)) if c == currency => rank,
+                    _ => currency_rank[&currency],
+                };
+                last_currency = Some((currency, rank));
+                (rank << 72) | key
+            }
             _ => key,
         };
         packed.push((key << 32) | u128::from(u32::try_from(i).ok()?));

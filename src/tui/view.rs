@@ -880,14 +880,17 @@ fn draw_steps(frame: &mut Frame, app: &mut App, area: Rect) {
                     step.rule.as_deref().unwrap_or("?")
                 )));
                 for c in &step.changes {
-                    lines.push(Line::from(format!("      {}", c.describe())));
+                    lines.push(Line::from(format!("      {}", printable(&c.describe()))));
                 }
             }
             StepKind::Exception => lines.push(Line::styled(
-                format!("{number}{}", step.text()),
+                format!("{number}{}", printable(&step.text())),
                 app.theme.danger(),
             )),
-            _ => lines.push(Line::from(format!("{number}{}{source}", step.text()))),
+            _ => lines.push(Line::from(format!(
+                "{number}{}{source}",
+                printable(&step.text())
+            ))),
         }
     }
     let paragraph = Paragraph::new(lines).wrap(Wrap { trim: false });
