@@ -30,27 +30,46 @@ pub fn char_width(c: char) -> usize {
     unicode_width::UnicodeWidthChar::width(c).unwrap_or(0)
 }
 
+/// Characters text from outside may not bring to a terminal, a log line or
+/// a CSV cell: control characters (an escape sequence would drive the
+/// terminal, a newline would forge a row) and the invisible marks that
+/// reorder or hide text (bidirectional overrides, zero-width characters).
+pub fn is_hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+}
+
 /// Text from outside (a source row, a supplier's answer, $USER, the
-/// config) as a terminal may show it: control characters (escape sequences,
-/// carriage returns, newlines, tabs) and bidirectional overrides are written
-/// as escapes (`\u{1b}`) instead of being obeyed.
+/// config) as a terminal, a document or a CSV may show it: the hidden
+/// characters (`is_hidden`) are written as escapes (`\u{1b}`) instead of
+/// being obeyed, so the text shows what it holds.
 pub fn printable(text: &str) -> Cow<'_, str> {
-    let harmful = |c: char| {
-        c.is_control()
-            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-    };
-    if !text.chars().any(harmful) {
+    if !text.chars().any(is_hidden) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
-        if harmful(c) {
+        if is_hidden(c) {
             out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
         } else {
             out.push(c);
         }
     }
     Cow::Owned(out)
+}
+
+/// `printable` for a screen cell, where every column counts: each hidden
+/// character is shown as `?`.
+pub fn masked(text: &str) -> Cow<'_, str> {
+    if text.chars().any(is_hidden) {
+        Cow::Owned(
+            text.chars()
+                .map(|c| if is_hidden(c) { '?' } else { c })
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(text)
+    }
 }
 
 /// `text` in lines of at most `width` columns, broken at spaces only: a
@@ -71,6 +90,26 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
         lines.push(line);
     }
     lines
+}
+
+/// `text` wrapped at spaces into lines of at most `width` columns, the
+/// first keeping its own leading spaces and the others indented by
+/// `indent` (a hanging indent: a step's continuation stays under it).
+pub fn hanging(text: &str, width: usize, indent: usize) -> Vec<String> {
+    let body = text.trim_start();
+    let lead = text.len() - body.len();
+    let first = wrap(body, width.saturating_sub(lead).max(10));
+    let mut out = vec![format!("{}{}", &text[..lead], first[0])];
+    if first.len() > 1 {
+        let rest = first[1..].join(" ");
+        let pad = " ".repeat(indent);
+        out.extend(
+            wrap(&rest, width.saturating_sub(indent).max(10))
+                .into_iter()
+                .map(|l| format!("{pad}{l}")),
+        );
+    }
+    out
 }
 
 /// `parts` joined with `sep` into lines of at most `width` columns, broken

@@ -602,7 +602,7 @@ fn rules_test_of_a_higher_approval_threshold_shows_each_approval_that_changes() 
         .as_array()
         .unwrap()
         .iter()
-        .any(|s| s["text"] == "Check: order 850.9756 kg = 386 lb at 25 = 21,274.39, auto-approved (finite, >= 0: ok)"));
+        .any(|s| s["text"] == "Check: 386 lb x 2.2046 = 850.9756 kg; 850.9756 kg x 25 USD = 21,274.39 USD; auto-approved (finite, >= 0, pack and amount agree: ok)"));
     assert!(!changes.iter().any(|c| c["product_id"] == "PROD-003"));
 }
 
@@ -656,7 +656,10 @@ fn rules_test_of_another_rounding_policy_shows_quantities_old_and_new() {
         "{after_001}"
     );
     assert!(
-        after_001.contains("Check: order 552 pieces = 46 box at 15.5 = 8,556.00, auto-approved")
+        after_001.contains(
+            "Check: 46 boxes x 12 = 552 pieces; 552 pieces x 15.5 USD = 8,556.00 USD; auto-approved"
+        ),
+        "{after_001}"
     );
     let changed = summary_line(&table, "Changed");
     let quantity: usize = changed

@@ -179,11 +179,11 @@ fn a_buyer_finds_prod_001_reads_why_and_quits_with_the_terminal_restored() {
     let screen = s.wait_for("1 shown");
     let row = row_of(&screen, "PROD-001");
     assert!(
-        row.contains("600") && row.contains("50 box") && row.contains("9,300.00"),
+        row.contains("600") && row.contains("50 boxes") && row.contains("9,300.00"),
         "{row}"
     );
     s.keys("\r");
-    s.wait_for("Suggested order: 600 pieces = 50 box, 9,300.00");
+    s.wait_for("Suggested order: 600 pieces = 50 boxes, 9,300.00 USD");
     s.wait_for("Rule Requirement fired");
     s.keys("\x1b");
     s.wait_for("Demand/d");
@@ -360,6 +360,19 @@ fn a_buyer_drafts_and_sends_the_po_of_prod_001() {
         screen.contains("1 PO drafted, 0 products left out"),
         "{screen}"
     );
+    // On the list PROD-001 shows it is on a draft PO (not yet an open
+    // one), in whole words.
+    s.keys("\x1b");
+    s.wait_for("Demand/d");
+    let screen = s.wait_for("DRAFT");
+    let row = row_of(&screen, "PROD-001");
+    let flags: Vec<&str> = row.split_whitespace().collect();
+    assert!(
+        flags.contains(&"DRAFT") && !flags.contains(&"PO"),
+        "{screen}"
+    );
+    s.keys("O");
+    s.wait_for("PO-000001 ");
     s.keys("S");
     let screen = s.wait_for("PO-000001 sent via file");
     assert!(row_of(&screen, "PO-000001").contains("sent"), "{screen}");

@@ -87,13 +87,13 @@ fn render(app: &mut App, width: u16, height: u16) -> String {
 fn assert_reference_figures(screen: &str) {
     for figure in [
         "600",
-        "50 box",
+        "50 boxes",
         "9,300.00",
         "850.98",
         "386 lb",
         "21,274.39",
         "4,200.25",
-        "15,898 gallon",
+        "15,898 gallons",
         "179,560.76",
     ] {
         assert!(screen.contains(figure), "{figure} missing:\n{screen}");
@@ -105,6 +105,12 @@ fn list_80x24() {
     let mut app = reference_app();
     let screen = render(&mut app, 80, 24);
     assert_reference_figures(&screen);
+    let buffer = buffer_of(&mut app, 80, 24);
+    assert_list_matches_plans(&app, &buffer, "reference 80x24");
+    assert!(
+        screen.contains("To order: 210,135.15 (3 products)"),
+        "one total, no currency given:\n{screen}"
+    );
     insta::assert_snapshot!(screen);
 }
 
@@ -113,6 +119,8 @@ fn list_120x40() {
     let mut app = reference_app();
     let screen = render(&mut app, 120, 40);
     assert_reference_figures(&screen);
+    let buffer = buffer_of(&mut app, 120, 40);
+    assert_list_matches_plans(&app, &buffer, "reference 120x40");
     assert!(
         screen.contains("Widget A (pieces)") && screen.contains("XYZ Manufacturing"),
         "{screen}"
@@ -142,7 +150,7 @@ fn detail_80x24() {
     let mut app = detail_of_prod_001();
     let screen = render(&mut app, 80, 24);
     assert!(
-        screen.contains("Suggested order: 600 pieces = 50 box, 9,300.00"),
+        screen.contains("Suggested order: 600 pieces = 50 boxes, 9,300.00"),
         "{screen}"
     );
     insta::assert_snapshot!(screen);
@@ -596,8 +604,13 @@ fn help_lists_the_keys_really_bound() {
     );
     insta::assert_snapshot!("help_80x24", screen);
     insta::assert_snapshot!("help_120x40", render(&mut app, 120, 40));
-    // While the help is open, keys do not reach the list; ? or Esc close it.
-    assert_eq!(action_for(&app, key(KeyCode::Char('j'))), None);
+    // While the help is open, keys do not reach the list (j scrolls the
+    // help); ? or Esc close it.
+    let selected = app.selected;
+    app.update(action_for(&app, key(KeyCode::Char('j'))).unwrap());
+    assert_eq!(app.selected, selected);
+    assert!(app.help_open);
+    assert_eq!(action_for(&app, key(KeyCode::Char('o'))), None);
     app.update(action_for(&app, key(KeyCode::Esc)).unwrap());
     assert!(!app.help_open);
 }
@@ -1986,4 +1999,687 @@ fn the_editors_dry_run_totals_each_currency_apart() {
             "at {width}:\n{screen}"
         );
     }
+}
+
+// ---------------------------------------------------------------------
+// The list never cuts an id or a figure: every cell read back from the
+// screen and checked against the plan, at 80x24, 100x30 and 120x40.
+
+use buyerdesk::plan::numbers::{round_money, round_qty, unit_word};
+use buyerdesk::plan::{ExceptionCode, OverrideNote};
+use buyerdesk::tui::list_view::Field;
+
+const EVERY_SORT: [Column; 10] = [
+    Column::Product,
+    Column::Name,
+    Column::Supplier,
+    Column::Demand,
+    Column::Available,
+    Column::OnOrder,
+    Column::Cover,
+    Column::Order,
+    Column::Amount,
+    Column::Exceptions,
+];
+
+/// The badges of the list in the order the issue asks for: what makes the
+/// figures unreliable, then what is already being ordered, then the rest.
+fn badge_rank(badge: &str) -> usize {
+    [
+        "STALE", "BAD", "RULE", "DRAFT", "PO", "OVR", "OUT", "SAFETY", "NOSUP", "INACTIVE", "UOM!",
+        "UOM?", "APPR", "LATE", "OVER", "NODEMAND",
+    ]
+    .iter()
+    .position(|b| *b == badge)
+    .unwrap_or_else(|| panic!("unknown badge {badge}"))
+}
+
+/// A product's badges, the most important first (written out here, apart
+/// from the view's own table).
+fn expected_badges(p: &ProductPlan) -> Vec<&'static str> {
+    let mut badges: Vec<&'static str> = p
+        .exceptions
+        .iter()
+        .map(|c| match c {
+            ExceptionCode::Stockout => "OUT",
+            ExceptionCode::BelowSafety => "SAFETY",
+            ExceptionCode::OrderLate => "LATE",
+            ExceptionCode::NoSupplier => "NOSUP",
+            ExceptionCode::SupplierInactive => "INACTIVE",
+            ExceptionCode::UomMissing => "UOM?",
+            ExceptionCode::UomInvalid => "UOM!",
+            ExceptionCode::BadData => "BAD",
+            ExceptionCode::NoDemand => "NODEMAND",
+            ExceptionCode::Overshoot => "OVER",
+            ExceptionCode::OpenPo => "PO",
+            ExceptionCode::Overridden => "OVR",
+            ExceptionCode::SourceStale => "STALE",
+            ExceptionCode::RuleError => "RULE",
+            ExceptionCode::OnPo => "DRAFT",
+        })
+        .collect();
+    if p.requires_approval {
+        badges.push("APPR");
+    }
+    badges.sort_by_key(|b| badge_rank(b));
+    badges
+}
+
+/// The demo's 2,000 products and the widest figures a list can meet:
+/// orders over a million in three currencies, a long id, overrides with
+/// decimals, flags of every kind, selection marks.
+fn widest_app() -> App {
+    let mut rows = buyerdesk::demo::generate(2000, 16, Backend::Sqlite).into_source_rows();
+    for (k, currency) in [(1.0, "EUR"), (2.0, "USD"), (3.0, "GBP")] {
+        let id = format!("BIG-{:07}", k as u32);
+        fixtures::add_product(
+            &mut rows,
+            &id,
+            "Bulk Resin",
+            5000.0 * k,
+            "increasing",
+            (-250.0, 0.0, "WH-Z-99"),
+            ("Bulk Chemicals International GmbH", 12.34, 1000.0, 30.0),
+            ("kg", "sack", 25.0),
+        );
+        rows.suppliers.last_mut().unwrap().currency = Some(currency.into());
+    }
+    fixtures::add_product(
+        &mut rows,
+        "LONG-ID/WAREHOUSE-EAST/000042",
+        "Long Id Part",
+        12.5,
+        "stable",
+        (3.0, 1.0, "WH-E-42"),
+        ("ABC Supplies Co.", 1999.99, 10.0, 14.0),
+        ("pieces", "box", 12.0),
+    );
+    rows.suppliers.last_mut().unwrap().currency = Some("EUR".into());
+    let mut plans = plan::plan_all(
+        &plan::join(rows),
+        &PlanContext::default(),
+        &RuleSet::embedded(),
+    );
+    // Overrides with decimals (a pack more, in stock units: 200.62 -> 220.46),
+    // and one over a million.
+    let mut overridden = 0;
+    for p in plans.iter_mut().filter(|p| p.order_qty > 0.0) {
+        let factor = p.conversion_factor.get().unwrap_or(1.0);
+        if factor.fract() != 0.0 && overridden < 40 {
+            let qty = round_qty((p.purchase_qty + 9.0) * factor);
+            p.apply_override(Some(&OverrideNote {
+                order_qty: qty,
+                reason: "PROMO by alice".into(),
+            }));
+            overridden += 1;
+        } else if p.product_id.starts_with("BIG-0000003") {
+            p.apply_override(Some(&OverrideNote {
+                order_qty: 1_234_567.5,
+                reason: "PROMO by alice".into(),
+            }));
+        }
+    }
+    assert!(overridden >= 20, "overrides with decimals: {overridden}");
+    // Flags of every kind: stale sources, rule errors, draft and open POs.
+    for (k, p) in plans.iter_mut().enumerate() {
+        let extra: &[ExceptionCode] = match k % 23 {
+            0 => &[ExceptionCode::SourceStale],
+            5 => &[ExceptionCode::OnPo],
+            9 => &[ExceptionCode::OpenPo, ExceptionCode::SourceStale],
+            14 => &[ExceptionCode::RuleError],
+            _ => &[],
+        };
+        if !extra.is_empty() {
+            let mut codes = p.exceptions.to_vec();
+            codes.extend_from_slice(extra);
+            codes.sort();
+            codes.dedup();
+            p.exceptions = codes.into();
+        }
+    }
+    let mut app = App::new(plans);
+    app.now = clock();
+    app.apply_sources(healthy_sources());
+    // Every fifth product selected for ordering.
+    let ids: Vec<String> = app
+        .plans
+        .iter()
+        .step_by(5)
+        .map(|p| p.product_id.to_string())
+        .collect();
+    app.for_order.extend(ids);
+    assert!(app.plans.iter().any(|p| p.has(ExceptionCode::BadData)));
+    assert!(app.plans.iter().any(|p| p.amount > 1_000_000.0));
+    app
+}
+
+/// A list number as a buyer reads it: "1,234.5" is 1234.5.
+fn number(text: &str, what: &str) -> f64 {
+    text.replace(',', "")
+        .parse()
+        .unwrap_or_else(|_| panic!("{what}: {text:?} is not a whole number"))
+}
+
+/// The text of one cell of the buffer, trimmed.
+fn cell_at(buffer: &ratatui::buffer::Buffer, x: u16, width: u16, y: u16) -> String {
+    (x..x + width)
+        .map(|x| buffer[(x, y)].symbol())
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
+/// Money per currency from the plans themselves, in cents.
+fn totals_by_currency(plans: &[ProductPlan]) -> Vec<(Option<String>, i64, usize)> {
+    let mut totals: Vec<(Option<String>, i64, usize)> = Vec::new();
+    for p in plans.iter().filter(|p| p.order_qty > 0.0) {
+        let currency = p.currency.as_deref().map(str::to_string);
+        let cents = (p.amount * 100.0).round() as i64;
+        match totals.iter_mut().find(|t| t.0 == currency) {
+            Some(t) => {
+                t.1 += cents;
+                t.2 += 1;
+            }
+            None => totals.push((currency, cents, 1)),
+        }
+    }
+    totals
+}
+
+/// Reads every row of the list back and checks each cell against the
+/// plan: the id whole, each figure the plan's as the list formats it, the
+/// flags in order of importance with the count of the rest; the totals
+/// line per currency.
+fn assert_list_matches_plans(app: &App, buffer: &ratatui::buffer::Buffer, at: &str) {
+    let width = buffer.area.width;
+    let height = buffer.area.height;
+    let columns = &app.list_columns;
+    // The columns fit, side by side, and the essential ones are there.
+    let mut edge = 0;
+    for c in columns {
+        assert!(c.x >= edge, "{at}: {:?} overlaps", c.field);
+        edge = c.x + c.width;
+    }
+    assert!(edge <= width, "{at}: the columns end at {edge}");
+    for must in [Field::Mark, Field::Product, Field::Order, Field::Flags] {
+        assert!(columns.iter().any(|c| c.field == must), "{at}: {must:?}");
+    }
+    for f in &app.hidden_columns {
+        assert!(!columns.iter().any(|c| c.field == *f), "{at}: {f:?}");
+    }
+    assert_eq!(columns.len() + app.hidden_columns.len(), 12, "{at}");
+    // Header, chips, totals, titles, then the rows.
+    let titles = 3;
+    for c in columns {
+        let title = cell_at(buffer, c.x, c.width, titles);
+        assert!(
+            title.starts_with(c.field.title()),
+            "{at}: {:?} titled {title:?}",
+            c.field
+        );
+    }
+    let listed: Vec<&ProductPlan> = app.view.iter().map(|&i| &app.plans[i]).collect();
+    let mut currencies: Vec<Option<&str>> = listed
+        .iter()
+        .filter(|p| p.amount > 0.0)
+        .map(|p| p.currency.as_deref())
+        .collect();
+    currencies.sort();
+    currencies.dedup();
+    let mixed = currencies.len() > 1;
+    let mut rows = 0;
+    for y in titles + 1..height - 1 {
+        let Some(p) = listed.get(app.offset + usize::from(y - titles - 1)) else {
+            break;
+        };
+        rows += 1;
+        let id = &*p.product_id;
+        for c in columns {
+            let text = cell_at(buffer, c.x, c.width, y);
+            let what = format!("{at}: {id} {:?} {text:?}", c.field);
+            let money = |v: f64| round_money(v);
+            let qty = |t: &str, v: Option<f64>| match v {
+                Some(v) => assert_eq!(number(t, &what), round_money(v), "{what}"),
+                None => assert_eq!(t, "-", "{what}"),
+            };
+            match c.field {
+                Field::Mark => assert_eq!(
+                    text,
+                    if app.for_order.contains(id) {
+                        "✓"
+                    } else {
+                        ""
+                    },
+                    "{what}"
+                ),
+                Field::Product => assert_eq!(text, id, "{what}: the id whole"),
+                Field::Name | Field::Supplier => {
+                    let full = match c.field {
+                        Field::Name => p.product_name.as_deref().unwrap_or(""),
+                        _ => p.supplier_name.as_deref().unwrap_or("-"),
+                    };
+                    match text.strip_suffix('…') {
+                        Some(head) => assert!(full.starts_with(head), "{what}"),
+                        None => assert_eq!(text, full, "{what}"),
+                    }
+                }
+                Field::Demand => match p.avg_daily_demand.get() {
+                    Some(d) => {
+                        let arrow = match p.trend.as_deref() {
+                            Some("increasing") => "↑",
+                            Some("decreasing") => "↓",
+                            Some("stable") => "→",
+                            _ => "",
+                        };
+                        let figure = text.strip_suffix(arrow).expect(&what);
+                        assert_eq!(number(figure, &what), money(d), "{what}");
+                    }
+                    None => assert_eq!(text, "-", "{what}"),
+                },
+                Field::Available => qty(&text, p.available_qty.get()),
+                Field::OnOrder => qty(&text, p.on_order_qty.get()),
+                Field::Cover => match p.days_of_cover.get() {
+                    Some(c) => assert_eq!(number(&text, &what), (c * 10.0).round() / 10.0),
+                    None => assert_eq!(text, "-", "{what}"),
+                },
+                Field::Order => match (p.override_qty.get(), p.order_qty > 0.0) {
+                    (Some(o), _) => {
+                        let (suggested, buyers) = text.split_once('→').expect(&what);
+                        assert_eq!(number(suggested, &what), money(p.order_qty), "{what}");
+                        assert_eq!(number(buyers, &what), money(o), "{what}");
+                    }
+                    (None, true) => assert_eq!(number(&text, &what), money(p.order_qty)),
+                    (None, false) => assert_eq!(text, "", "{what}"),
+                },
+                Field::Purchase if p.purchase_qty > 0.0 => {
+                    let (figure, unit) = text.split_once(' ').expect(&what);
+                    assert_eq!(number(figure, &what), money(p.purchase_qty), "{what}");
+                    let uom = p.purchase_uom.as_deref().unwrap_or("units");
+                    assert_eq!(unit, unit_word(round_qty(p.purchase_qty), uom), "{what}");
+                }
+                Field::Purchase => assert_eq!(text, "", "{what}"),
+                Field::Amount if p.amount > 0.0 => {
+                    let (figure, currency) = match text.split_once(' ') {
+                        Some((f, c)) => (f, Some(c)),
+                        None => (text.as_str(), None),
+                    };
+                    assert_eq!(number(figure, &what), money(p.amount), "{what}");
+                    match (mixed, currency) {
+                        (true, Some(c)) => assert_eq!(c, p.currency.as_deref().unwrap_or("?")),
+                        (false, None) => {}
+                        _ => panic!("{what}: the currency shown only when several"),
+                    }
+                }
+                Field::Amount => assert_eq!(text, "", "{what}"),
+                Field::Flags => {
+                    let expected = expected_badges(p);
+                    let mut shown: Vec<&str> = text.split_whitespace().collect();
+                    let more = match shown.last().and_then(|t| t.strip_prefix('+')) {
+                        Some(n) => {
+                            let n: usize = n.parse().expect(&what);
+                            shown.pop();
+                            n
+                        }
+                        None => 0,
+                    };
+                    assert_eq!(
+                        shown,
+                        expected[..shown.len()],
+                        "{what}: most important first"
+                    );
+                    assert_eq!(shown.len() + more, expected.len(), "{what}: all counted");
+                    assert_eq!(
+                        expected.is_empty(),
+                        text.is_empty(),
+                        "{what}: at least one flag shown"
+                    );
+                }
+            }
+        }
+    }
+    let expected_rows = listed
+        .len()
+        .saturating_sub(app.offset)
+        .min(usize::from(height - 5));
+    assert_eq!(rows, expected_rows, "{at}: every row drawn");
+    // The totals: one per currency, each the sum of its suggested orders
+    // ("To order: 9,300.00 EUR (3 products), 1,250.00 USD (1) | ...").
+    let line = cell_at(buffer, 0, width, 2);
+    let mut totals = totals_by_currency(&app.plans);
+    totals.sort_by(|a, b| (a.0.is_none(), &a.0).cmp(&(b.0.is_none(), &b.0)));
+    let segment = line.split(" | ").next().unwrap();
+    if totals.is_empty() {
+        assert_eq!(segment, "Nothing to order", "{at}");
+        return;
+    }
+    let list = segment.strip_prefix("To order: ").expect(&line);
+    let (list, more) = match list.rsplit_once(" +") {
+        Some((l, m)) if m.ends_with(" more") => (l, number(&m[..m.len() - 5], &line) as usize),
+        _ => (list, 0),
+    };
+    let items: Vec<&str> = list.split(", ").filter(|i| !i.is_empty()).collect();
+    assert_eq!(
+        items.len() + more,
+        totals.len(),
+        "{at}: every currency: {line}"
+    );
+    let named = totals.len() > 1 || totals[0].0.is_some();
+    for (item, (currency, cents, products)) in items.iter().zip(&totals) {
+        let what = format!("{at}: total {item:?} in {line:?}");
+        let (item, count) = match item.rsplit_once(" (") {
+            Some((head, n)) if n.starts_with(|c: char| c.is_ascii_digit()) => {
+                let n = n.trim_end_matches(')').trim_end_matches(" products");
+                (
+                    head,
+                    Some(number(n.trim_end_matches(" product"), &what) as usize),
+                )
+            }
+            _ => (*item, None),
+        };
+        let (figure, label) = item.split_once(' ').unwrap_or((item, ""));
+        assert_eq!(number(figure, &what), *cents as f64 / 100.0, "{what}");
+        let expected = match currency {
+            Some(c) => c.as_str(),
+            None if named => "(no currency)",
+            None => "",
+        };
+        assert_eq!(label, expected, "{what}");
+        if let Some(n) = count {
+            assert_eq!(n, *products, "{what}");
+        }
+    }
+}
+
+#[test]
+fn every_row_shows_its_whole_id_and_only_the_plans_figures() {
+    let mut app = widest_app();
+    // Where the widest figures are: the big orders, the long id, the
+    // overrides.
+    let widest: Vec<String> = app
+        .plans
+        .iter()
+        .filter(|p| p.amount > 1_000_000.0 || p.product_id.len() > 11 || p.override_qty.is_some())
+        .map(|p| p.product_id.to_string())
+        .take(12)
+        .collect();
+    for (width, height) in [(80, 24), (100, 30), (120, 40)] {
+        for column in EVERY_SORT {
+            for reverse in [false, true] {
+                app.sort = (column, reverse);
+                app.rebuild_view();
+                let mut places: Vec<usize> = vec![0, app.view.len() / 2, app.view.len() - 1];
+                places.extend(widest.iter().filter_map(|id| {
+                    app.view
+                        .iter()
+                        .position(|&i| *app.plans[i].product_id == **id)
+                }));
+                for place in places {
+                    app.selected = place;
+                    let buffer = buffer_of(&mut app, width, height);
+                    let at = format!(
+                        "{width}x{height} sorted by {column:?} (reverse {reverse}) at {place}"
+                    );
+                    assert_list_matches_plans(&app, &buffer, &at);
+                }
+            }
+        }
+    }
+}
+
+/// Amounts in different currencies are never ranked against each other:
+/// sorted by amount, each currency is one block, its amounts in order.
+#[test]
+fn sorting_by_amount_groups_the_currencies() {
+    let mut app = widest_app();
+    for reverse in [false, true] {
+        app.sort = (Column::Amount, reverse);
+        app.rebuild_view();
+        let listed: Vec<&ProductPlan> = app.view.iter().map(|&i| &app.plans[i]).collect();
+        let mut seen: Vec<Option<&str>> = Vec::new();
+        for pair in listed.windows(2) {
+            let (a, b) = (pair[0], pair[1]);
+            if a.currency == b.currency {
+                let in_order = if reverse {
+                    a.amount <= b.amount
+                } else {
+                    a.amount >= b.amount
+                };
+                assert!(in_order, "{} before {}", a.product_id, b.product_id);
+            } else {
+                assert!(
+                    !seen.contains(&b.currency.as_deref()),
+                    "{:?} comes back after {}",
+                    b.currency,
+                    a.product_id
+                );
+            }
+            if seen.last() != Some(&a.currency.as_deref()) {
+                seen.push(a.currency.as_deref());
+            }
+        }
+        let found: std::collections::BTreeSet<Option<&str>> =
+            listed.iter().map(|p| p.currency.as_deref()).collect();
+        assert!(found.len() >= 4, "EUR, GBP, USD and none: {found:?}");
+    }
+    // Said in the line above the titles, shorter on a narrow screen.
+    let screen = render(&mut app, 120, 40);
+    assert!(
+        screen
+            .lines()
+            .nth(2)
+            .unwrap()
+            .contains("by amount within each currency"),
+        "{screen}"
+    );
+    let screen = render(&mut app, 80, 24);
+    assert!(
+        screen
+            .lines()
+            .nth(2)
+            .unwrap()
+            .contains("sorted per currency"),
+        "{screen}"
+    );
+}
+
+/// Reference products in two currencies, one overridden with decimals, two
+/// selected, one on a draft PO, one on an open PO and one stale.
+fn mixed_app() -> App {
+    let mut plans = reference_plans();
+    for p in &mut plans {
+        p.currency = Some(
+            if &*p.product_id == "PROD-002" {
+                "EUR"
+            } else {
+                "USD"
+            }
+            .into(),
+        );
+        let extra = match &*p.product_id {
+            "PROD-001" => Some(ExceptionCode::OnPo),
+            "PROD-003" => Some(ExceptionCode::SourceStale),
+            "PROD-004" => Some(ExceptionCode::OpenPo),
+            _ => None,
+        };
+        if let Some(code) = extra {
+            let mut codes = p.exceptions.to_vec();
+            codes.push(code);
+            codes.sort();
+            p.exceptions = codes.into();
+        }
+        if &*p.product_id == "PROD-002" {
+            // 386 lb + 9 lb, in kg.
+            p.apply_override(Some(&OverrideNote {
+                order_qty: round_qty(395.0 * 2.2046),
+                reason: "PROMO by alice".into(),
+            }));
+        }
+    }
+    let mut app = App::new(plans);
+    app.now = clock();
+    app.apply_sources(healthy_sources());
+    app.for_order
+        .extend(["PROD-002".to_string(), "PROD-003".to_string()]);
+    app
+}
+
+#[test]
+fn mixed_currencies_overrides_and_flags_at_80x24_and_120x40() {
+    let mut app = mixed_app();
+    for (width, height) in [(80, 24), (120, 40)] {
+        let buffer = buffer_of(&mut app, width, height);
+        assert_list_matches_plans(&app, &buffer, &format!("{width}x{height}"));
+    }
+    let wide = render(&mut app, 120, 40);
+    let totals = wide.lines().nth(2).unwrap();
+    assert!(
+        totals.contains("To order: 21,274.39 EUR (1 product), 188,860.76 USD (2)"),
+        "{totals}"
+    );
+    let screen = render(&mut app, 80, 24);
+    let totals = screen.lines().nth(2).unwrap();
+    assert!(
+        totals.contains("To order: 21,274.39 EUR, 188,860.76 USD | hidden: "),
+        "{totals}"
+    );
+    let row = screen.lines().find(|l| l.contains("PROD-001")).unwrap();
+    assert!(
+        row.contains("9,300.00 USD") && row.contains("DRAFT"),
+        "{row}"
+    );
+    let row = screen.lines().find(|l| l.contains("PROD-002")).unwrap();
+    assert!(
+        row.contains("850.98→870.82") && row.contains("OVR"),
+        "{row}"
+    );
+    let row = screen.lines().find(|l| l.contains("PROD-003")).unwrap();
+    assert!(row.contains("STALE"), "the stale flag first: {row}");
+    insta::assert_snapshot!("list_mixed_80x24", screen);
+    insta::assert_snapshot!("list_mixed_120x40", render(&mut app, 120, 40));
+    // The badge of a product on a PO is drawn apart from the others.
+    let buffer = buffer_of(&mut app, 80, 24);
+    let y = (0..24)
+        .find(|&y| cell_at(&buffer, 0, 80, y).contains("PROD-001"))
+        .unwrap();
+    let line: String = (0..80).map(|x| buffer[(x, y)].symbol()).collect();
+    let x = line[..line.find("DRAFT").unwrap()].chars().count() as u16;
+    let draft = &buffer[(x, y)];
+    assert_eq!(draft.symbol(), "D");
+    let plain = &buffer[(x + 6, y)];
+    assert_eq!(plain.symbol(), "L", "LATE after it");
+    assert_ne!(draft.style(), plain.style(), "DRAFT stands out");
+}
+
+/// The help lists every column and every flag with its meaning, one line
+/// each, and scrolls at 80x24 to the last one.
+#[test]
+fn the_help_has_a_legend_of_every_column_and_flag_and_scrolls() {
+    let mut app = widest_app();
+    app.update(Action::ToggleHelp);
+    let first = render(&mut app, 80, 24);
+    assert!(first.contains("lines 1-19 of"), "{first}");
+    let mut seen = first.clone();
+    for _ in 0..10 {
+        press(&mut app, KeyCode::PageDown, KeyModifiers::NONE);
+        seen.push_str(&render(&mut app, 80, 24));
+    }
+    let last = render(&mut app, 80, 24);
+    insta::assert_snapshot!("help_legend_80x24", last);
+    press(&mut app, KeyCode::End, KeyModifiers::NONE);
+    insta::assert_snapshot!("help_legend_120x40", render(&mut app, 120, 40));
+    for title in [
+        "Product", "Name", "Supplier", "Demand/d", "Avail", "OnOrder", "Cover", "Order",
+        "Purchase", "Amount", "Flags",
+    ] {
+        assert!(
+            seen.lines().any(|l| l.contains(&format!("│{title:<9} "))),
+            "{title} in the legend"
+        );
+    }
+    for badge in [
+        "STALE", "BAD", "RULE", "DRAFT", "PO", "OVR", "OUT", "SAFETY", "NOSUP", "INACTIVE", "UOM!",
+        "UOM?", "APPR", "LATE", "OVER", "NODEMAND",
+    ] {
+        assert!(
+            seen.lines().any(|l| l.contains(&format!("│{badge:<9} "))),
+            "{badge} in the legend:\n{seen}"
+        );
+    }
+    // At 80 columns some columns are hidden, and the legend says which.
+    assert!(!app.hidden_columns.is_empty());
+    assert!(seen.contains("(hidden now)"), "{seen}");
+    // g goes back to the top; Esc closes.
+    press(&mut app, KeyCode::Char('g'), KeyModifiers::NONE);
+    assert_eq!(render(&mut app, 80, 24), first);
+    press(&mut app, KeyCode::Esc, KeyModifiers::NONE);
+    assert!(!app.help_open);
+}
+
+/// The header drops the name, then shortens the filters' description: the
+/// counts stay whole on a narrow screen.
+#[test]
+fn the_header_never_cuts_a_count() {
+    let mut app = widest_app();
+    app.update(Action::Quick(QuickFilter::NeedsOrder));
+    app.update(Action::StartFilter);
+    for c in "sku-00004".chars() {
+        app.update(Action::FilterInput(c));
+    }
+    let shown = app.view.len();
+    let needs = app.plans.iter().filter(|p| p.needs_order()).count();
+    let flagged = app
+        .plans
+        .iter()
+        .filter(|p| !p.exceptions.is_empty())
+        .count();
+    let counts = format!(
+        "{} products, {needs} to order, {flagged} flagged, {} selected",
+        app.plans.len(),
+        app.for_order.len()
+    );
+    for width in [80, 100, 120] {
+        let screen = render(&mut app, width, 24);
+        let header = screen.lines().next().unwrap();
+        assert!(header.contains(&counts), "{header}");
+        assert!(header.contains(&format!("| {shown} shown: ")), "{header}");
+        if width == 120 {
+            assert!(
+                header.contains("buyerdesk") && header.contains("needs an order, \"sku-00004\""),
+                "{header}"
+            );
+        }
+    }
+}
+
+/// Names, suppliers and units come from the sources: a control character
+/// in them is shown as `?`, never sent to the terminal.
+#[test]
+fn text_from_the_sources_cannot_drive_the_terminal() {
+    let mut plans = reference_plans();
+    plans[0].product_name = Some("Widget\u{202e}A".into());
+    plans[0].supplier_name = Some("Evil\x1b[2J Co".into());
+    plans[0].purchase_uom = Some("box\x07".into());
+    let mut app = App::new(plans);
+    app.now = clock();
+    let screen = render(&mut app, 120, 40);
+    assert!(
+        !screen.contains(|c: char| c.is_control() && c != '\n'),
+        "{screen:?}"
+    );
+    let row = screen.lines().find(|l| l.contains("PROD-001")).unwrap();
+    assert!(
+        row.contains("Widget?A") && row.contains("Evil?[2J Co") && row.contains("50 box?"),
+        "{row}"
+    );
+    app.update(Action::SortBy(Column::Product));
+    app.update(Action::OpenDetail);
+    let detail = render(&mut app, 120, 40);
+    assert!(
+        !detail.contains(|c: char| c.is_control() && c != '\n'),
+        "{detail:?}"
+    );
+    assert!(
+        detail.contains("PROD-001 Widget?A - Evil?[2J Co"),
+        "{detail}"
+    );
 }

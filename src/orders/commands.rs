@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use anyhow::{anyhow, Result};
-use comfy_table::{presets, ContentArrangement, Table};
+use comfy_table::{CellAlignment, ContentArrangement, Table};
 
 use super::{
     build_drafts, document, parse_po_number, printable, DraftOptions, DraftOutcome, Exact,

@@ -10,7 +10,6 @@ pub mod send;
 pub mod settings;
 mod store;
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::ser::SerializeStruct;
@@ -318,30 +317,9 @@ pub fn fmt_totals(totals: &[(String, i64)]) -> String {
         .join(" + ")
 }
 
-/// Text from a source, a supplier or a config (names, units, currencies,
-/// errors) as it may reach a terminal or a CSV cell: control characters
-/// (escape sequences, carriage returns, newlines) and the invisible
-/// characters that reorder or hide text are written as escapes (`\u{1b}`,
-/// `\n`), so the text shows what it holds and cannot move the cursor,
-/// recolour the screen or split a row.
-pub fn printable(text: &str) -> Cow<'_, str> {
-    fn hidden(c: char) -> bool {
-        c.is_control()
-            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
-    }
-    if !text.chars().any(hidden) {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if hidden(c) {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    Cow::Owned(out)
-}
+/// Text from a source, a supplier or a config as it may reach a terminal
+/// or a CSV cell (`crate::text::printable`).
+pub use crate::text::printable;
 
 /// Cents as an amount with two decimals (no float noise).
 pub fn cents_text(cents: i64) -> String {
@@ -422,14 +400,6 @@ mod tests {
         );
         assert_eq!(fmt_totals(&totals), "12,000.00 EUR + 3,401.50 USD");
         assert_eq!(fmt_totals(&[]), "0.00");
-    }
-
-    #[test]
-    fn text_from_outside_cannot_move_the_cursor_or_split_a_row() {
-        assert!(matches!(printable("Acme Ltd."), Cow::Borrowed(_)));
-        assert_eq!(printable("Bad\u{1b}[2JCo\r\n"), "Bad\\u{1b}[2JCo\\r\\n");
-        assert_eq!(printable("abc\u{202e}cba"), "abc\\u{202e}cba");
-        assert_eq!(printable("Café 12\u{7f}"), "Café 12\\u{7f}");
     }
 
     #[test]

@@ -15,6 +15,14 @@ fn printable_escapes_control_characters_and_direction_overrides() {
     );
     assert_eq!(printable("abc\u{202e}cba"), "abc\\u{202e}cba");
     assert_eq!(printable("del\u{7f}"), "del\\u{7f}");
+    // Zero-width characters hide text: shown too.
+    assert_eq!(
+        printable("PROD\u{200b}-001\u{feff}"),
+        "PROD\\u{200b}-001\\u{feff}"
+    );
+    // On a screen each takes one column.
+    assert_eq!(masked("Evil\u{1b}[2J Co.\r\n"), "Evil?[2J Co.??");
+    assert!(matches!(masked("Café"), Cow::Borrowed(_)));
     assert!(!printable("\u{9b}31m").chars().any(char::is_control));
 }
 
@@ -157,4 +165,19 @@ proptest! {
         let kept: Vec<&str> = joined.split(' ').filter(|w| !w.is_empty()).collect();
         prop_assert_eq!(kept, words.iter().map(String::as_str).collect::<Vec<_>>());
     }
+}
+
+#[test]
+fn a_hanging_indent_keeps_every_word_whole_under_the_first_line() {
+    let text =
+        "      target_qty = demand_during_lead_time + safety_stock = 1050 + 0 = 1050 (was 0)";
+    let lines = hanging(text, 40, 8);
+    assert!(lines.iter().all(|l| width_of(l) <= 40), "{lines:#?}");
+    assert!(lines[0].starts_with("      target_qty"));
+    assert!(lines[1..]
+        .iter()
+        .all(|l| l.starts_with("        ") && !l[8..].starts_with(' ')));
+    let words: Vec<&str> = lines.iter().flat_map(|l| l.split_whitespace()).collect();
+    assert_eq!(words, text.split_whitespace().collect::<Vec<_>>());
+    assert_eq!(hanging("short", 40, 4), ["short"]);
 }

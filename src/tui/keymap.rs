@@ -669,13 +669,27 @@ impl Keymap {
             help(&["F1"]),
         ];
 
-        let help_popup = vec![bind(
-            "close",
-            A::ToggleHelp,
-            &["Esc", "?", "q"],
-            "close the help",
-            Some("close"),
-        )];
+        // The help (with the list's legend) scrolls on a small screen.
+        let mut help_popup = move_keys("scroll up", "scroll down", Some("scroll"));
+        help_popup.extend([
+            bind("page_up", A::PageUp, &["PageUp", "ctrl-b"], "page up", None),
+            bind(
+                "page_down",
+                A::PageDown,
+                &["PageDown", "ctrl-f"],
+                "page down",
+                None,
+            ),
+            bind("top", A::Top, &["Home", "g"], "top", None),
+            bind("bottom", A::Bottom, &["End", "G"], "end", None),
+            bind(
+                "close",
+                A::ToggleHelp,
+                &["Esc", "?", "q"],
+                "close the help",
+                Some("close"),
+            ),
+        ]);
         let sources_popup = vec![bind(
             "close",
             A::ToggleSources,
@@ -1260,7 +1274,7 @@ fn column(entries: &[(String, &str)], width: usize) -> Vec<String> {
 /// Breaks text at spaces into lines of at most `width` characters; lines
 /// after the first start with `indent` spaces. A word longer than a line
 /// is cut.
-fn wrap(text: &str, width: usize, indent: usize) -> Vec<String> {
+pub(super) fn wrap(text: &str, width: usize, indent: usize) -> Vec<String> {
     let mut lines = Vec::new();
     let mut line = String::new();
     let mut len = 0;
@@ -1298,7 +1312,7 @@ fn column_name(c: Column) -> &'static str {
         Column::OnOrder => "on order",
         Column::Cover => "cover",
         Column::Order => "order",
-        Column::Amount => "amount",
+        Column::Amount => "amount (per currency)",
         Column::Exceptions => "needs attention",
     }
 }
@@ -1813,7 +1827,7 @@ mod tests {
             map.footer(Screen::Override, &ascii, 80),
             "Enter save  Tab next  Left Right change  Esc cancel  F1 help"
         );
-        assert_eq!(map.footer(Screen::Help, &theme, 80), "Esc close");
+        assert_eq!(map.footer(Screen::Help, &theme, 80), "↑↓ scroll  Esc close");
         assert_eq!(
             map.keys_phrase(Screen::Help, "close", &theme),
             "Esc, ? or q"

@@ -6,6 +6,7 @@ pub mod charts;
 pub mod editor;
 pub mod keymap;
 pub mod keys;
+pub mod list_view;
 pub mod orders;
 pub mod orders_view;
 pub mod run;

@@ -249,6 +249,20 @@ pub struct App {
     pub dry_run_request: u64,
     /// $EDITOR on the rules file; taken by the loop.
     pub external_editor_wanted: bool,
+    /// The suggested orders' amounts per currency (counted with `counts`),
+    /// in the order the list groups currencies.
+    pub totals: Vec<CurrencyTotal>,
+    /// The listed amounts are in more than one currency: the Amount column
+    /// names each one's currency.
+    pub mixed_currencies: bool,
+    /// The list's columns as the last frame drew them, and those the width
+    /// left out (set by the view).
+    pub list_columns: Vec<super::list_view::ShownColumn>,
+    pub hidden_columns: Vec<super::list_view::Field>,
+    /// First line of the help shown, and how many lines it shows (set by
+    /// the view, which keeps the last screenful reachable and no further).
+    pub help_scroll: u16,
+    pub help_page: u16,
     /// The purchase orders screens, their popups and their sends.
     pub orders: super::orders::OrdersState,
     /// Work for the purchase-order tasks; taken by the terminal loop.
@@ -263,6 +277,21 @@ pub struct DemandHistory {
     pub product_id: String,
     /// Days and quantities, oldest first; `None` while on the way.
     pub days: Option<Result<Vec<(String, f64)>, String>>,
+}
+
+/// The suggested orders of one currency: their amount and how many.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CurrencyTotal {
+    /// `None`: the supplier source gave no currency.
+    pub currency: Option<std::sync::Arc<str>>,
+    /// In cents: amounts are rounded to cents, and cents add up exactly.
+    pub cents: i64,
+    pub products: usize,
+}
+
+/// The order currencies are listed and grouped in: by code, none last.
+pub fn currency_order(a: Option<&str>, b: Option<&str>) -> std::cmp::Ordering {
+    (a.is_none(), a).cmp(&(b.is_none(), b))
 }
 
 /// What the last refresh did.
@@ -297,7 +326,9 @@ impl App {
         }
     }
 
-    /// Counts the header's figures again after the plans changed.
+    /// Counts the header's figures again after the plans changed: the
+    /// counts, and the suggested orders' amounts per currency (never added
+    /// across currencies).
     fn recount(&mut self) {
         self.counts = (
             self.plans.iter().filter(|p| p.needs_order()).count(),
@@ -306,6 +337,27 @@ impl App {
                 .filter(|p| !p.exceptions.is_empty())
                 .count(),
         );
+        let mut totals: Vec<CurrencyTotal> = Vec::new();
+        for p in self.plans.iter().filter(|p| p.needs_order()) {
+            let cents = (crate::plan::numbers::round_money(p.amount) * 100.0).round() as i64;
+            // Few currencies: a look along the list beats hashing.
+            match totals
+                .iter_mut()
+                .find(|t| t.currency.as_deref() == p.currency.as_deref())
+            {
+                Some(t) => {
+                    t.cents += cents;
+                    t.products += 1;
+                }
+                None => totals.push(CurrencyTotal {
+                    currency: p.currency.clone(),
+                    cents,
+                    products: 1,
+                }),
+            }
+        }
+        totals.sort_by(|a, b| currency_order(a.currency.as_deref(), b.currency.as_deref()));
+        self.totals = totals;
     }
 
     fn reindex(&mut self) {
@@ -489,7 +541,33 @@ impl App {
         };
         if action == Action::ToggleHelp {
             self.help_open = !self.help_open;
+            self.help_scroll = 0;
             return;
+        }
+        if self.help_open {
+            // The view stops the scroll at the last screenful.
+            let page = self.help_page.max(1);
+            let scroll = &mut self.help_scroll;
+            match action {
+                Action::Up => *scroll = scroll.saturating_sub(1),
+                Action::Down => *scroll = scroll.saturating_add(1),
+                Action::PageUp => *scroll = scroll.saturating_sub(page),
+                Action::PageDown => *scroll = scroll.saturating_add(page),
+                Action::Top => *scroll = 0,
+                Action::Bottom => *scroll = u16::MAX,
+                _ => {}
+            }
+            if matches!(
+                action,
+                Action::Up
+                    | Action::Down
+                    | Action::PageUp
+                    | Action::PageDown
+                    | Action::Top
+                    | Action::Bottom
+            ) {
+                return;
+            }
         }
         if action == Action::ToggleSources {
             self.sources_open = !self.sources_open;
@@ -996,6 +1074,17 @@ impl App {
             ranks: self.ranks.as_deref(),
             in_id_order: self.in_id_order,
         };
+        // The Amount column names currencies when the listed amounts are
+        // in more than one.
+        let mut first: Option<Option<&str>> = None;
+        self.mixed_currencies = listed.iter().any(|&i| {
+            let p = &plans[i];
+            if p.amount <= 0.0 {
+                return false;
+            }
+            let currency = p.currency.as_deref();
+            *first.get_or_insert(currency) != currency
+        });
         self.view = sort_listed(plans, order, listed, self.sort);
         self.selected = keep
             .and_then(|k| self.view.iter().position(|&i| i == k))
@@ -1163,6 +1252,25 @@ fn sort_packed(
         packed.sort_unstable();
         return Some(packed.into_iter().map(|k| k as u32 as usize).collect());
     }
+    // By amount: grouped by currency (each currency's rank, none last),
+    // the amounts ordered within each; never one currency against another.
+    let mut currency_rank: rustc_hash::FxHashMap<Option<&str>, u128> = Default::default();
+    if column == Column::Amount {
+        for &i in listed {
+            currency_rank
+                .entry(plans[i].currency.as_deref())
+                .or_insert(0);
+        }
+        if currency_rank.len() > usize::from(u16::MAX) {
+            return None;
+        }
+        let mut currencies: Vec<Option<&str>> = currency_rank.keys().copied().collect();
+        currencies.sort_by(|a, b| currency_order(*a, *b));
+        for (rank, c) in currencies.into_iter().enumerate() {
+            currency_rank.insert(c, rank as u128);
+        }
+    }
+    let mut last_currency: Option<(Option<&str>, u128)> = None;
     let mut packed: Vec<u128> = Vec::with_capacity(listed.len());
     for &i in listed {
         let p = &plans[i];
@@ -1175,12 +1283,27 @@ fn sort_packed(
             Column::Order => number_key(Some(p.order_qty)),
             Column::Amount => number_key(Some(p.amount)),
         };
-        // 8 bits of rank and 64 of value, then 32 of index.
+        // 16 bits of currency (amounts only), 8 of rank and 64 of value,
+        // then 32 of index; a descending column flips rank and value, not
+        // the currency.
         let key = (u128::from(rank) << 64) | u128::from(value);
         let key = if descending {
             !key & ((1 << 72) - 1)
         } else {
             key
+        };
+        let key = match column {
+            Column::Amount => {
+                // Neighbours mostly share a currency: no hashing for them.
+                let currency = p.currency.as_deref();
+                let rank = match last_currency {
+                    Some((c, rank)) if c == currency => rank,
+                    _ => currency_rank[&currency],
+                };
+                last_currency = Some((currency, rank));
+                (rank << 72) | key
+            }
+            _ => key,
         };
         packed.push((key << 32) | u128::from(u32::try_from(i).ok()?));
     }
@@ -1310,6 +1433,8 @@ fn urgency(p: &ProductPlan) -> (u8, usize) {
 enum SortKey<'a> {
     Text(Option<Text<'a>>),
     Number(Option<f64>),
+    /// An amount in its currency.
+    Money(Option<&'a str>, f64),
     Urgency((u8, usize)),
 }
 
@@ -1335,30 +1460,42 @@ fn sort_key(column: Column, p: &ProductPlan) -> SortKey<'_> {
         Column::OnOrder => SortKey::Number(p.on_order_qty.get()),
         Column::Cover => SortKey::Number(p.days_of_cover.get()),
         Column::Order => SortKey::Number(Some(p.order_qty)),
-        Column::Amount => SortKey::Number(Some(p.amount)),
+        Column::Amount => SortKey::Money(p.currency.as_deref(), p.amount),
         Column::Exceptions => SortKey::Urgency(urgency(p)),
     }
 }
 
 fn compare(column: Column, a: &SortKey, b: &SortKey) -> std::cmp::Ordering {
     use std::cmp::Ordering;
-    let ord = match (a, b) {
-        (SortKey::Text(x), SortKey::Text(y)) => x.cmp(y),
-        // Unknown values sort last (first where the column is reversed).
-        (SortKey::Number(x), SortKey::Number(y)) => match (x, y) {
+    // The biggest demand, order and amount first.
+    let descending = matches!(
+        column,
+        Column::Demand | Column::OnOrder | Column::Order | Column::Amount
+    );
+    // Unknown values sort last (first where the column is descending).
+    let numbers = |x: &Option<f64>, y: &Option<f64>| {
+        let ord = match (x, y) {
             (Some(x), Some(y)) => x.total_cmp(y),
             (Some(_), None) => Ordering::Less,
             (None, Some(_)) => Ordering::Greater,
             (None, None) => Ordering::Equal,
-        },
+        };
+        if descending {
+            ord.reverse()
+        } else {
+            ord
+        }
+    };
+    match (a, b) {
+        (SortKey::Text(x), SortKey::Text(y)) => x.cmp(y),
+        (SortKey::Number(x), SortKey::Number(y)) => numbers(x, y),
+        // Grouped by currency, then by amount within it.
+        (SortKey::Money(c, x), SortKey::Money(d, y)) => {
+            currency_order(*c, *d).then_with(|| numbers(&Some(*x), &Some(*y)))
+        }
         (SortKey::Urgency(x), SortKey::Urgency(y)) => x.cmp(y),
         // The keys of one sort are all of one column.
         _ => Ordering::Equal,
-    };
-    // The biggest demand, order and amount first.
-    match column {
-        Column::Demand | Column::OnOrder | Column::Order | Column::Amount => ord.reverse(),
-        _ => ord,
     }
 }
 
@@ -1387,7 +1524,8 @@ mod tests {
                 Column::OnOrder => num(a.on_order_qty.get(), b.on_order_qty.get()).reverse(),
                 Column::Cover => num(a.days_of_cover.get(), b.days_of_cover.get()),
                 Column::Order => a.order_qty.total_cmp(&b.order_qty).reverse(),
-                Column::Amount => a.amount.total_cmp(&b.amount).reverse(),
+                Column::Amount => currency_order(a.currency.as_deref(), b.currency.as_deref())
+                    .then_with(|| a.amount.total_cmp(&b.amount).reverse()),
                 Column::Exceptions => urgency(a).cmp(&urgency(b)),
             }
             .then_with(|| a.product_id.cmp(&b.product_id));
@@ -1482,8 +1620,12 @@ mod tests {
         let rows = crate::demo::generate(400, 7, crate::sources::Backend::Sqlite);
         let inputs = plan::join(rows.into_source_rows());
         let mut plans = plan::plan_all(&inputs, &PlanContext::default(), &RuleSet::embedded());
-        // Unknown values and ties are there to be ordered.
+        // Unknown values and ties are there to be ordered, and amounts in
+        // several currencies (and none).
         assert!(plans.iter().any(|p| p.avg_daily_demand.is_none()));
+        let currencies: std::collections::BTreeSet<Option<&str>> =
+            plans.iter().map(|p| p.currency.as_deref()).collect();
+        assert!(currencies.len() >= 3, "{currencies:?}");
         assert!(plans.iter().filter(|p| p.order_qty == 0.0).count() > 1);
         let in_id_order = plans.clone();
         plans.reverse();

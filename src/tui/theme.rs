@@ -60,6 +60,16 @@ impl Theme {
         }
     }
 
+    /// The badge of a product already on a buyerdesk PO (DRAFT, PO): set
+    /// apart from the flags that ask for something.
+    pub fn on_po(&self) -> Style {
+        if self.color {
+            Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD)
+        } else {
+            Style::new().add_modifier(Modifier::UNDERLINED)
+        }
+    }
+
     pub fn border(&self) -> border::Set {
         if self.ascii {
             ASCII_BORDER

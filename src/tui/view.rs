@@ -1,21 +1,23 @@
-//! Drawing: the product list (rows built only for the visible slice), the
-//! detail pane with the rationale as numbered steps, header and footer.
+//! Drawing: the header and the source chips, the detail pane with the
+//! rationale as numbered steps, the popups (help, sources, override) and
+//! the footer. The product list is `list_view`.
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
 use chrono::{DateTime, Local};
 
 use super::keymap::Screen;
-use super::state::{App, Column, FormField, OverrideForm, QuickFilter};
+use super::list_view::printable;
+use super::state::{App, FormField, OverrideForm, QuickFilter};
 use super::theme::Theme;
 use crate::config::SourceKind;
 use crate::live::{LinkState, SourceStatus};
-use crate::plan::numbers::{fmt_money, fmt_qty, fmt_qty_short};
-use crate::plan::{ExceptionCode, ProductPlan, StepKind};
+use crate::plan::numbers::{fmt_money, fmt_units};
+use crate::plan::{ExceptionCode, StepKind};
 use crate::sources::Backend;
 use crate::store::overrides::{OverrideUnit, ReasonCode};
 
@@ -41,15 +43,6 @@ pub fn badge(code: ExceptionCode) -> &'static str {
         ExceptionCode::SourceStale => "STALE",
         ExceptionCode::RuleError => "RULE",
         ExceptionCode::OnPo => "DRAFT",
-    }
-}
-
-fn trend_arrow(theme: &Theme, trend: Option<&str>) -> &'static str {
-    match trend {
-        Some("increasing") => theme.sym("↑", "^"),
-        Some("decreasing") => theme.sym("↓", "v"),
-        Some("stable") => theme.sym("→", "="),
-        _ => " ",
     }
 }
 
@@ -82,7 +75,7 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     } else if app.detail_open {
         draw_detail(frame, app, body);
     } else {
-        draw_list(frame, app, body);
+        super::list_view::draw_list(frame, app, body);
     }
     draw_footer(frame, app, footer);
     if let Some(form) = &app.form {
@@ -551,23 +544,46 @@ fn draw_sources(frame: &mut Frame, app: &App, body: Rect) {
 }
 
 /// The help of the screen it was opened from, built from the App's keymap
-/// (so it shows the keys really bound); it fits at 80x24.
-fn draw_help(frame: &mut Frame, app: &App, body: Rect) {
-    let t = &app.theme;
+/// (so it shows the keys really bound); on the list, the legend of every
+/// column and flag follows. It scrolls when it does not fit (80x24).
+fn draw_help(frame: &mut Frame, app: &mut App, body: Rect) {
+    let t = app.theme;
     let subject = super::keys::screen_below_help(app);
     let width = body.width.min(78);
-    let lines: Vec<Line> = app
+    let inner_width = usize::from(width.saturating_sub(2));
+    let room = body.height.saturating_sub(2);
+    let mut texts = app
         .keymap
-        .help_lines(
-            subject,
-            t,
-            usize::from(width.saturating_sub(2)),
-            usize::from(body.height.saturating_sub(2)),
-        )
+        .help_lines(subject, &t, inner_width, usize::from(room));
+    if subject == Screen::List {
+        texts.extend(super::list_view::legend_lines(app, inner_width));
+    }
+    let total = u16::try_from(texts.len()).unwrap_or(u16::MAX);
+    app.help_page = room.max(1);
+    app.help_scroll = app.help_scroll.min(total.saturating_sub(room));
+    let first = usize::from(app.help_scroll);
+    let lines: Vec<Line> = texts
         .into_iter()
+        .skip(first)
+        .take(usize::from(room))
         .map(Line::from)
         .collect();
-    let close = app.keymap.keys_phrase(Screen::Help, "close", t);
+    let close = app.keymap.keys_phrase(Screen::Help, "close", &t);
+    let scroll = if total > room {
+        let down = app.keymap.keys_phrase(Screen::Help, "down", &t);
+        format!(
+            "; lines {}-{} of {total}{}",
+            first + 1,
+            first + lines.len(),
+            if down.is_empty() {
+                String::new()
+            } else {
+                format!(", {down} scrolls")
+            }
+        )
+    } else {
+        String::new()
+    };
     let place = Place {
         width,
         height: lines.len() as u16 + 2,
@@ -577,8 +593,8 @@ fn draw_help(frame: &mut Frame, app: &App, body: Rect) {
         frame,
         body,
         place,
-        t,
-        format!(" Keys of {} ({close} closes) ", subject.title()),
+        &t,
+        format!(" Keys of {} ({close} closes{scroll}) ", subject.title()),
         lines,
     );
 }
@@ -587,8 +603,8 @@ fn draw_override(frame: &mut Frame, app: &App, form: &OverrideForm, body: Rect) 
     let Some(p) = app.plan_by_id(&form.product_id) else {
         return;
     };
-    let stock = p.stock_uom.as_deref().unwrap_or("units");
-    let purchase = p.purchase_uom.as_deref().unwrap_or(stock);
+    let stock = printable(p.stock_uom.as_deref().unwrap_or("units"));
+    let purchase = printable(p.purchase_uom.as_deref().unwrap_or(&stock)).into_owned();
     let mark = |f: FormField| if form.field == f { "> " } else { "  " };
     let unit = match form.unit {
         OverrideUnit::Stock => format!("[{stock}]  {purchase} "),
@@ -601,9 +617,9 @@ fn draw_override(frame: &mut Frame, app: &App, form: &OverrideForm, body: Rect) 
         .collect();
     let mut lines = vec![
         Line::from(format!(
-            "Suggested: {} {stock} = {} {purchase}",
-            fmt_qty(p.order_qty),
-            fmt_qty(p.purchase_qty)
+            "Suggested: {} = {}",
+            printable(&fmt_units(p.order_qty, p.stock_uom.as_deref())),
+            printable(&fmt_units(p.purchase_qty, Some(&purchase)))
         )),
         Line::from(format!(
             "{}Quantity: {}_",
@@ -638,7 +654,7 @@ fn draw_override(frame: &mut Frame, app: &App, form: &OverrideForm, body: Rect) 
         body,
         place,
         &app.theme,
-        format!(" Override {} ", p.product_id),
+        format!(" Override {} ", printable(&p.product_id)),
         lines,
     );
 }
@@ -678,248 +694,60 @@ pub(super) fn draw_popup(
     );
 }
 
+/// The counts, the selection and the filters; on a narrow screen the name
+/// goes first, then the filters' description is shortened: a count is
+/// never cut.
 fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
     let (needs, flagged) = app.counts;
-    let mut spans = vec![
-        Span::styled("buyerdesk", Style::new().add_modifier(Modifier::BOLD)),
-        Span::raw(format!(
-            "  {} products, {needs} to order, {flagged} flagged",
+    let mut counts = if app.loaded {
+        format!(
+            "{} products, {needs} to order, {flagged} flagged",
             app.plans.len()
-        )),
-    ];
-    if !app.loaded {
-        spans.truncate(1);
-        spans.push(Span::raw("  loading..."));
-    }
+        )
+    } else {
+        "loading...".to_string()
+    };
     if !app.for_order.is_empty() {
-        spans.push(Span::raw(format!(", {} selected", app.for_order.len())));
+        counts.push_str(&format!(", {} selected", app.for_order.len()));
     }
     let mut shown = Vec::new();
     match &app.quick {
         QuickFilter::All => {}
         QuickFilter::NeedsOrder => shown.push("needs an order".to_string()),
         QuickFilter::HasExceptions => shown.push("has exceptions".to_string()),
-        QuickFilter::Supplier(s) => shown.push(format!("supplier {s}")),
+        QuickFilter::Supplier(s) => shown.push(format!("supplier {}", printable(s))),
     }
     if !app.filter.is_empty() {
-        shown.push(format!("\"{}\"", app.filter));
+        shown.push(format!("\"{}\"", printable(&app.filter)));
     }
-    if !shown.is_empty() {
-        spans.push(Span::raw(format!(
-            "  | {} shown: {}",
-            app.view.len(),
-            shown.join(", ")
-        )));
+    let filtered = (!shown.is_empty()).then(|| format!("  | {} shown", app.view.len()));
+    let what = shown.join(", ");
+    let width = usize::from(area.width);
+    let len = |s: &str| Span::raw(s).width();
+    let brand = "buyerdesk  ";
+    let used = len(&counts) + filtered.as_deref().map_or(0, len);
+    let mut spans = Vec::new();
+    let described = if what.is_empty() { 0 } else { 2 + len(&what) };
+    if used + len(brand) + described <= width {
+        spans.push(Span::styled(
+            "buyerdesk",
+            Style::new().add_modifier(Modifier::BOLD),
+        ));
+        spans.push(Span::raw("  "));
+    }
+    spans.push(Span::raw(counts));
+    if let Some(filtered) = filtered {
+        let room = width.saturating_sub(spans.iter().map(Span::width).sum::<usize>());
+        let room = room.saturating_sub(len(&filtered) + 2);
+        let what = if len(&what) <= room {
+            what
+        } else {
+            let keep: String = what.chars().take(room.saturating_sub(1)).collect();
+            format!("{keep}{}", app.theme.sym("…", "~"))
+        };
+        spans.push(Span::raw(format!("{filtered}: {what}")));
     }
     frame.render_widget(Line::from(spans), area);
-}
-
-struct ListColumn {
-    title: &'static str,
-    column: Column,
-    width: Constraint,
-    right: bool,
-}
-
-fn columns(wide: bool) -> Vec<ListColumn> {
-    let c = |title, column, width, right| ListColumn {
-        title,
-        column,
-        width,
-        right,
-    };
-    let mut cols = vec![
-        c("", Column::Product, Constraint::Length(1), false),
-        c("Product", Column::Product, Constraint::Length(12), false),
-    ];
-    if wide {
-        cols.push(c("Name", Column::Name, Constraint::Fill(2), false));
-        cols.push(c("Supplier", Column::Supplier, Constraint::Fill(2), false));
-    }
-    cols.push(c("Demand/d", Column::Demand, Constraint::Length(9), true));
-    cols.push(c("Avail", Column::Available, Constraint::Length(7), true));
-    if wide {
-        cols.push(c("OnOrder", Column::OnOrder, Constraint::Length(7), true));
-    }
-    cols.push(c("Cover", Column::Cover, Constraint::Length(5), true));
-    cols.push(c("Order", Column::Order, Constraint::Length(8), true));
-    cols.push(c("Purchase", Column::Order, Constraint::Length(11), true));
-    cols.push(c("Amount", Column::Amount, Constraint::Length(10), true));
-    cols.push(c("Flags", Column::Exceptions, Constraint::Fill(1), false));
-    cols
-}
-
-fn cell_text(column: &ListColumn, p: &ProductPlan, app: &App, wide: bool) -> String {
-    let theme = &app.theme;
-    let dash = || "-".to_string();
-    match (column.title, column.column) {
-        // The mark of a product selected for ordering.
-        ("", _) if app.for_order.contains(&*p.product_id) => theme.sym("✓", "*").to_string(),
-        ("", _) => String::new(),
-        ("Purchase", _) if p.purchase_qty > 0.0 => {
-            format!(
-                "{} {}",
-                fmt_qty_short(p.purchase_qty),
-                p.purchase_uom.as_deref().unwrap_or("")
-            )
-        }
-        ("Purchase", _) => String::new(),
-        (_, Column::Product) => p.product_id.to_string(),
-        (_, Column::Name) => p.product_name.as_deref().unwrap_or_default().to_string(),
-        (_, Column::Supplier) => p.supplier_name.as_deref().map_or_else(dash, str::to_string),
-        (_, Column::Demand) => p
-            .avg_daily_demand
-            .map(|d| {
-                format!(
-                    "{}{}",
-                    fmt_qty_short(d),
-                    trend_arrow(theme, p.trend.as_deref())
-                )
-            })
-            .unwrap_or_else(dash),
-        (_, Column::Available) => p.available_qty.map(fmt_qty_short).unwrap_or_else(dash),
-        (_, Column::OnOrder) => p.on_order_qty.map(fmt_qty_short).unwrap_or_else(dash),
-        (_, Column::Cover) => p
-            .days_of_cover
-            .map(|c| format!("{c:.1}"))
-            .unwrap_or_else(dash),
-        (_, Column::Order) => match p.override_qty.get() {
-            // Suggested and overridden both visible.
-            Some(o) => format!(
-                "{}{}{}",
-                fmt_qty_short(p.order_qty),
-                theme.sym("→", "->"),
-                fmt_qty_short(o)
-            ),
-            None if p.order_qty > 0.0 => fmt_qty_short(p.order_qty),
-            None => String::new(),
-        },
-        (_, Column::Amount) => {
-            if p.amount > 0.0 {
-                fmt_money(p.amount)
-            } else {
-                String::new()
-            }
-        }
-        (_, Column::Exceptions) => {
-            let mut badges: Vec<&str> = p.exceptions.iter().map(|c| badge(*c)).collect();
-            if p.requires_approval {
-                badges.insert(0, "APPR");
-            }
-            if !wide && badges.len() > 2 {
-                let more = badges.len() - 2;
-                badges.truncate(2);
-                return format!("{} +{more}", badges.join(" "));
-            }
-            badges.join(" ")
-        }
-    }
-}
-
-fn draw_list(frame: &mut Frame, app: &mut App, area: Rect) {
-    let wide = area.width >= 120;
-    let cols = columns(wide);
-    // One line of header; the rest is rows.
-    let height = area.height.saturating_sub(1) as usize;
-    app.page = height.max(1);
-    if app.selected < app.offset {
-        app.offset = app.selected;
-    } else if app.selected >= app.offset + height {
-        app.offset = app.selected + 1 - height;
-    }
-    let end = (app.offset + height).min(app.view.len());
-    // Cell texts of the visible slice only; numeric columns are as wide as
-    // their widest visible cell, so a number is never cut.
-    let visible: Vec<(usize, Vec<String>)> = app.view[app.offset..end]
-        .iter()
-        .map(|&index| {
-            (
-                index,
-                cols.iter()
-                    .map(|c| cell_text(c, &app.plans[index], app, wide))
-                    .collect(),
-            )
-        })
-        .collect();
-    let titles: Vec<String> = cols
-        .iter()
-        .map(|c| {
-            let sorted = c.column == app.sort.0 && !matches!(c.title, "Purchase" | "");
-            let mark = match (sorted, app.sort.1) {
-                (false, _) => "",
-                (true, true) => app.theme.sym("▲", "^"),
-                (true, false) => app.theme.sym("▼", "v"),
-            };
-            format!("{}{mark}", c.title)
-        })
-        .collect();
-    let widths: Vec<Constraint> = cols
-        .iter()
-        .enumerate()
-        .map(|(k, c)| match c.width {
-            Constraint::Fill(_) if c.column != Column::Exceptions => c.width,
-            _ => {
-                let widest = visible
-                    .iter()
-                    .map(|(_, cells)| cells[k].chars().count())
-                    .max()
-                    .unwrap_or(0);
-                Constraint::Length(widest.max(titles[k].chars().count()) as u16)
-            }
-        })
-        .collect();
-    let align = |c: &ListColumn, text: String| {
-        Cell::from(if c.right {
-            Line::from(text).right_aligned()
-        } else {
-            Line::from(text)
-        })
-    };
-    let header = Row::new(cols.iter().zip(titles).map(|(c, t)| align(c, t)))
-        .style(Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED));
-    let rows = visible.into_iter().enumerate().map(|(i, (index, cells))| {
-        let p = &app.plans[index];
-        let row = Row::new(cols.iter().zip(cells).map(|(c, t)| {
-            let cell = align(c, t);
-            // A cell a refresh changed stands out for a moment.
-            if !c.title.is_empty() && app.is_changed(&p.product_id, c.column) {
-                cell.style(app.theme.changed())
-            } else {
-                cell
-            }
-        }));
-        if app.offset + i == app.selected {
-            row.style(Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD))
-        } else if p
-            .exceptions
-            .iter()
-            .any(|c| c.blocks_order() || *c == ExceptionCode::Stockout)
-        {
-            row.style(app.theme.danger())
-        } else {
-            row
-        }
-    });
-    let table = Table::new(rows, widths).header(header).column_spacing(1);
-    frame.render_widget(table, area);
-    if app.view.is_empty() {
-        let clear = app
-            .keymap
-            .keys_phrase(Screen::List, "clear_filter", &app.theme);
-        let msg = Paragraph::new(if clear.is_empty() {
-            "No product matches the filter.".to_string()
-        } else {
-            format!("No product matches the filter ({clear} clears it).")
-        });
-        frame.render_widget(
-            msg,
-            Rect {
-                y: area.y + 1,
-                height: 1,
-                ..area
-            },
-        );
-    }
 }
 
 /// The detail: the rationale's steps and the charts, side by side on a
@@ -930,9 +758,9 @@ fn draw_detail(frame: &mut Frame, app: &mut App, area: Rect) {
     };
     let title = format!(
         " {} {} - {} ",
-        p.product_id,
-        p.product_name.as_deref().unwrap_or(""),
-        p.supplier_name.as_deref().unwrap_or("no supplier")
+        printable(&p.product_id),
+        printable(p.product_name.as_deref().unwrap_or("")),
+        printable(p.supplier_name.as_deref().unwrap_or("no supplier"))
     );
     let block = Block::new()
         .borders(Borders::TOP)
@@ -1005,12 +833,14 @@ fn draw_steps(frame: &mut Frame, app: &mut App, area: Rect) {
     let mut lines: Vec<Line> = Vec::new();
     let summary = if p.order_qty > 0.0 {
         format!(
-            "Suggested order: {} {} = {} {}, {}{}",
-            fmt_qty(p.order_qty),
-            p.stock_uom.as_deref().unwrap_or("units"),
-            fmt_qty(p.purchase_qty),
-            p.purchase_uom.as_deref().unwrap_or("units"),
+            "Suggested order: {} = {}, {}{}{}",
+            printable(&fmt_units(p.order_qty, p.stock_uom.as_deref())),
+            printable(&fmt_units(p.purchase_qty, p.purchase_uom.as_deref())),
             fmt_money(p.amount),
+            p.currency
+                .as_deref()
+                .map(|c| format!(" {}", printable(c)))
+                .unwrap_or_default(),
             if p.requires_approval {
                 ", requires approval"
             } else {
@@ -1035,31 +865,51 @@ fn draw_steps(frame: &mut Frame, app: &mut App, area: Rect) {
         };
         lines.push(Line::styled(
             format!(
-                "Buyer's quantity: {} {} (overrides the suggestion{how})",
-                fmt_qty(o),
-                p.stock_uom.as_deref().unwrap_or("units")
+                "Buyer's quantity: {} (overrides the suggestion{how})",
+                printable(&fmt_units(o, p.stock_uom.as_deref()))
             ),
             Style::new().add_modifier(Modifier::BOLD),
         ));
     }
+    // Each step wrapped at spaces with a hanging indent, so a formula never
+    // breaks inside a number and its continuation lines stay under it.
+    let width = usize::from(area.width);
+    let mut hang = |text: String, indent: usize, style: Style| {
+        for line in crate::text::hanging(&text, width, indent) {
+            lines.push(Line::styled(line, style));
+        }
+    };
     for (n, step) in p.rationale.steps().iter().enumerate() {
         let number = format!("{:>2}. ", n + 1);
         let source = step.source.map(|s| source_tag(app, s)).unwrap_or_default();
         match step.kind {
             StepKind::Rule => {
-                lines.push(Line::from(format!(
-                    "{number}Rule {} fired:",
-                    step.rule.as_deref().unwrap_or("?")
-                )));
+                hang(
+                    format!(
+                        "{number}Rule {} fired:",
+                        step.rule.as_deref().unwrap_or("?")
+                    ),
+                    4,
+                    Style::new(),
+                );
                 for c in &step.changes {
-                    lines.push(Line::from(format!("      {}", c.describe())));
+                    hang(
+                        format!("      {}", printable(&c.describe())),
+                        8,
+                        Style::new(),
+                    );
                 }
             }
-            StepKind::Exception => lines.push(Line::styled(
-                format!("{number}{}", step.text()),
+            StepKind::Exception => hang(
+                format!("{number}{}", printable(&step.text())),
+                4,
                 app.theme.danger(),
-            )),
-            _ => lines.push(Line::from(format!("{number}{}{source}", step.text()))),
+            ),
+            _ => hang(
+                format!("{number}{}{source}", printable(&step.text())),
+                4,
+                Style::new(),
+            ),
         }
     }
     let paragraph = Paragraph::new(lines).wrap(Wrap { trim: false });
