@@ -2009,18 +2009,7 @@ use buyerdesk::plan::numbers::{round_money, round_qty, unit_word};
 use buyerdesk::plan::{ExceptionCode, OverrideNote};
 use buyerdesk::tui::list_view::Field;
 
-const EVERY_SORT: [Column; 10] = [
-    Column::Product,
-    Column::Name,
-    Column::Supplier,
-    Column::Demand,
-    Column::Available,
-    Column::OnOrder,
-    Column::Cover,
-    Column::Order,
-    Column::Amount,
-    Column::Exceptions,
-];
+const EVERY_SORT: [Column; 10] = Column::ALL;
 
 /// The badges of the list in the order the issue asks for: what makes the
 /// figures unreliable, then what is already being ordered, then the rest.

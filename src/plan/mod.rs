@@ -544,37 +544,38 @@ fn disagreements(
             .map(|(_, rule)| Arc::clone(rule))
     };
     let mut out = Vec::new();
-    let packed = f.purchase_qty * f.pack;
-    if !same_qty(packed, f.order_qty) {
+    // "written (by) value x factor value = computed, but target (by) is value"
+    let mut disagree = |(written, value): (&str, String),
+                        (factor, by_value): (&str, String),
+                        computed: String,
+                        (target, is): (&str, String)| {
         out.push(RuleFailure {
-            rule: blame(&["order_qty", "purchase_qty"]),
+            rule: blame(&[written, target]),
             kind: RuleFailureKind::Disagree,
             message: format!(
-                "the figures disagree: {} {} x pack {} = {}, but {} is {}",
-                by("purchase_qty"),
-                fmt_qty(f.purchase_qty),
-                fmt_qty(f.pack),
-                fmt_qty(packed),
-                by("order_qty"),
-                fmt_qty(f.order_qty)
+                "the figures disagree: {} {value} x {factor} {by_value} = {computed}, but {} is {is}",
+                by(written),
+                by(target),
             ),
-        });
+        })
+    };
+    let packed = f.purchase_qty * f.pack;
+    if !same_qty(packed, f.order_qty) {
+        disagree(
+            ("purchase_qty", fmt_qty(f.purchase_qty)),
+            ("pack", fmt_qty(f.pack)),
+            fmt_qty(packed),
+            ("order_qty", fmt_qty(f.order_qty)),
+        );
     }
     let priced = f.order_qty * f.unit_price;
     if !same_money(priced, f.amount) {
-        out.push(RuleFailure {
-            rule: blame(&["order_qty", "amount"]),
-            kind: RuleFailureKind::Disagree,
-            message: format!(
-                "the figures disagree: {} {} x unit_price {} = {}, but {} is {}",
-                by("order_qty"),
-                fmt_qty(f.order_qty),
-                fmt_qty(f.unit_price),
-                numbers::fmt_money(priced),
-                by("amount"),
-                numbers::fmt_money(f.amount)
-            ),
-        });
+        disagree(
+            ("order_qty", fmt_qty(f.order_qty)),
+            ("unit_price", fmt_qty(f.unit_price)),
+            numbers::fmt_money(priced),
+            ("amount", numbers::fmt_money(f.amount)),
+        );
     }
     out
 }

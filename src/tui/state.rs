@@ -31,6 +31,22 @@ pub enum Column {
     Exceptions,
 }
 
+impl Column {
+    /// Every sortable column, in the order of the sort keys (1 to 9, 0).
+    pub const ALL: [Column; 10] = [
+        Column::Product,
+        Column::Name,
+        Column::Supplier,
+        Column::Demand,
+        Column::Available,
+        Column::OnOrder,
+        Column::Cover,
+        Column::Order,
+        Column::Amount,
+        Column::Exceptions,
+    ];
+}
+
 /// Quick filters on top of the text filter.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum QuickFilter {
@@ -1650,18 +1666,7 @@ mod tests {
             // Texts ranked here, and ranked with the plans (live task).
             for ranked in [false, true] {
                 app.ranks = ranked.then(|| std::sync::Arc::new(TextRanks::of(&app.plans)));
-                for column in [
-                    Column::Product,
-                    Column::Name,
-                    Column::Supplier,
-                    Column::Demand,
-                    Column::Available,
-                    Column::OnOrder,
-                    Column::Cover,
-                    Column::Order,
-                    Column::Amount,
-                    Column::Exceptions,
-                ] {
+                for column in Column::ALL {
                     for reverse in [false, true] {
                         app.sort = (column, reverse);
                         app.rebuild_view();
