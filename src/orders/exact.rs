@@ -1,29 +1,28 @@
 //! Exact decimal figures for what a supplier checks. Prices and pack sizes
 //! are read from decimal columns and kept as `f64`; the shortest decimal
 //! that reads back as the same `f64` is the figure the source holds (42.75,
-//! 0.2642), so products of such figures are worked out here on integers,
-//! with no binary rounding, and a document's lines multiply out to the cent.
+//! 0.2642), so products of such figures are worked out in decimal
+//! arithmetic (rust_decimal, see docs/DEPENDENCIES.md), with no binary
+//! rounding, and a document's lines multiply out to the cent.
 
 use std::fmt;
 
-/// A decimal number: `units / 10^scale`, trailing zeros removed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Exact {
-    units: i128,
-    scale: u32,
-}
+use rust_decimal::{Decimal, RoundingStrategy};
 
-/// 10^n for the scales used here (at most 38).
-fn pow10(n: u32) -> Option<i128> {
-    10i128.checked_pow(n)
-}
+/// A decimal number, trailing zeros removed (28 significant digits at most).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Exact(Decimal);
 
 impl Exact {
-    pub const ZERO: Exact = Exact { units: 0, scale: 0 };
+    pub const ZERO: Exact = Exact(Decimal::ZERO);
+
+    fn of(d: Decimal) -> Exact {
+        Exact(d.normalize())
+    }
 
     /// The decimal an `f64` stands for: its shortest form (f64's `Display`
     /// never uses an exponent). `None` for NaN, infinities and values
-    /// with more than 38 digits.
+    /// beyond 28 digits.
     pub fn from_f64(v: f64) -> Option<Exact> {
         if !v.is_finite() {
             return None;
@@ -31,110 +30,68 @@ impl Exact {
         Exact::parse(&v.to_string())
     }
 
-    /// Reads a plain decimal ("-12.340", "15898", "0.2642").
+    /// Reads a plain decimal ("-12.340", "15898", "0.2642"): digits, one
+    /// point, a sign; no exponent, no separators.
     pub fn parse(text: &str) -> Option<Exact> {
         let t = text.trim();
-        let (negative, digits) = match t.strip_prefix('-') {
-            Some(rest) => (true, rest),
-            None => (false, t.strip_prefix('+').unwrap_or(t)),
-        };
+        let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
         let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
         if int.is_empty() && frac.is_empty()
             || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
         {
             return None;
         }
-        let all = format!("{int}{frac}");
-        let all = all.trim_start_matches('0');
-        let units: i128 = if all.is_empty() { 0 } else { all.parse().ok()? };
-        let scale = u32::try_from(frac.len()).ok()?;
-        Some(
-            Exact {
-                units: if negative { -units } else { units },
-                scale,
-            }
-            .normalized(),
-        )
+        let plain = t.strip_prefix('+').unwrap_or(t);
+        // Leading zeros and an empty side are fine for people, not for the
+        // parser.
+        let plain = match (int.is_empty(), frac.is_empty()) {
+            (true, _) => plain.replacen('.', "0.", 1),
+            (_, true) => plain.trim_end_matches('.').to_string(),
+            _ => plain.to_string(),
+        };
+        Decimal::from_str_exact(&plain).ok().map(Exact::of)
     }
 
-    fn normalized(mut self) -> Exact {
-        if self.units == 0 {
-            return Exact::ZERO;
-        }
-        while self.scale > 0 && self.units % 10 == 0 {
-            self.units /= 10;
-            self.scale -= 1;
-        }
-        self
-    }
-
-    /// `self x other`, exactly; `None` past 38 digits.
+    /// `self x other`, exactly; `None` past 28 digits.
     pub fn checked_mul(self, other: Exact) -> Option<Exact> {
-        Some(
-            Exact {
-                units: self.units.checked_mul(other.units)?,
-                scale: self.scale.checked_add(other.scale)?,
-            }
-            .normalized(),
-        )
+        let product = self.0.checked_mul(other.0)?;
+        // rust_decimal rounds a product whose scale would pass 28: that is
+        // no longer exact.
+        (self.0.scale() + other.0.scale() <= 28).then(|| Exact::of(product))
     }
 
-    /// `self + other`, exactly; `None` past 38 digits.
+    /// `self + other`, exactly; `None` past 28 digits.
     pub fn checked_add(self, other: Exact) -> Option<Exact> {
-        let scale = self.scale.max(other.scale);
-        let a = self.units.checked_mul(pow10(scale - self.scale)?)?;
-        let b = other.units.checked_mul(pow10(scale - other.scale)?)?;
-        Some(
-            Exact {
-                units: a.checked_add(b)?,
-                scale,
-            }
-            .normalized(),
-        )
+        self.0.checked_add(other.0).map(Exact::of)
     }
 
     /// Rounded to `decimals`, halves away from zero (1.005 -> 1.01, as a
     /// person rounds, not as the nearest `f64` would).
     pub fn round_to(self, decimals: u32) -> Exact {
-        if self.scale <= decimals {
-            return self;
-        }
-        let Some(div) = pow10(self.scale - decimals) else {
-            return Exact::ZERO; // more than 38 decimals below: rounds to 0
-        };
-        let (q, r) = (self.units / div, self.units % div);
-        let up = r.unsigned_abs() * 2 >= div.unsigned_abs();
-        let units = if up { q + self.units.signum() } else { q };
-        Exact {
-            units,
-            scale: decimals,
-        }
-        .normalized()
+        Exact::of(
+            self.0
+                .round_dp_with_strategy(decimals, RoundingStrategy::MidpointAwayFromZero),
+        )
     }
 
     /// Rounded to the cent, in cents.
     pub fn cents(self) -> Option<i64> {
-        let r = self.round_to(2);
-        let units = r.units.checked_mul(pow10(2 - r.scale)?)?;
-        i64::try_from(units).ok()
+        let cents = self.round_to(2).0.checked_mul(Decimal::ONE_HUNDRED)?;
+        i64::try_from(cents).ok()
     }
 
     /// Whole cents as a decimal.
     pub fn from_cents(cents: i64) -> Exact {
-        Exact {
-            units: i128::from(cents),
-            scale: 2,
-        }
-        .normalized()
+        Exact::of(Decimal::new(cents, 2))
     }
 
     pub fn is_whole(self) -> bool {
-        self.scale == 0
+        self.0.is_integer()
     }
 
     /// Decimals it needs (0 for a whole number).
     pub fn decimals(self) -> u32 {
-        self.scale
+        self.0.scale()
     }
 
     /// The nearest `f64` (what a JSON reader gets).
@@ -144,16 +101,11 @@ impl Exact {
 
     /// At least `min` decimals (money: "186.00"; "11.29455" stays whole).
     pub fn text_min_decimals(self, min: u32) -> String {
-        let s = self.to_string();
-        if self.scale >= min {
-            return s;
+        let mut d = self.0;
+        if d.scale() < min {
+            d.rescale(min);
         }
-        let pad = (min - self.scale) as usize;
-        if self.scale == 0 {
-            format!("{s}.{}", "0".repeat(pad))
-        } else {
-            format!("{s}{}", "0".repeat(pad))
-        }
+        d.to_string()
     }
 
     /// As `text_min_decimals`, with thousands separators (for people:
@@ -182,15 +134,7 @@ impl Exact {
 
 impl fmt::Display for Exact {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let sign = if self.units < 0 { "-" } else { "" };
-        let digits = self.units.unsigned_abs().to_string();
-        let scale = self.scale as usize;
-        if scale == 0 {
-            return write!(f, "{sign}{digits}");
-        }
-        let digits = format!("{digits:0>width$}", width = scale + 1);
-        let (int, frac) = digits.split_at(digits.len() - scale);
-        write!(f, "{sign}{int}.{frac}")
+        fmt::Display::fmt(&self.0, f)
     }
 }
 
