@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::{cents_text, LineFigures, PoLine};
-use crate::plan::numbers::{fmt_money, fmt_qty, round_qty};
+use crate::plan::numbers::{fmt_money, fmt_qty, fmt_units, round_qty};
 use crate::plan::{stale_sources_of, ExceptionCode, ProductPlan};
 
 /// What drafting needs besides the plans.
@@ -134,15 +134,17 @@ pub fn build_drafts(plans: &[&ProductPlan], opts: &DraftOptions) -> DraftPlan {
         let pack = plan.conversion_factor.filter(|f| *f > 0.0).unwrap_or(1.0);
         let purchase = round_qty(qty / pack);
         if (purchase - purchase.round()).abs() > 1e-6 {
-            let unit = plan.purchase_uom.as_deref().unwrap_or("purchase unit");
             let low = purchase.floor() * pack;
             let high = purchase.ceil() * pack;
+            let stock = plan.stock_uom.as_deref();
             skipped.push(skip(format!(
-                "{} {} is {} {unit} of {}: not whole; set the quantity to {} or {}",
-                fmt_qty(qty),
-                plan.stock_uom.as_deref().unwrap_or("units"),
-                fmt_qty(purchase),
-                fmt_qty(pack),
+                "{} is {} of {}: not whole; set the quantity to {} or {}",
+                fmt_units(qty, stock),
+                fmt_units(
+                    purchase,
+                    plan.purchase_uom.as_deref().or(Some("purchase units"))
+                ),
+                fmt_units(pack, stock),
                 fmt_qty(low),
                 fmt_qty(high)
             )));
@@ -370,7 +372,7 @@ mod tests {
         assert!(d.pos.is_empty());
         assert_eq!(
             d.skipped[0].reason,
-            "700 pieces is 58.333333 box of 12: not whole; set the quantity to 696 or 708"
+            "700 pieces is 58.333333 boxes of 12 pieces: not whole; set the quantity to 696 or 708"
         );
 
         ctx.overrides.get_mut("PROD-001").unwrap().order_qty = 0.0;

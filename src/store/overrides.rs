@@ -130,7 +130,10 @@ pub fn parse_quantity(input: &str, unit: OverrideUnit, plan: &ProductPlan) -> Re
             if qty.fract() != 0.0 {
                 return Err(format!(
                     "{t}: order whole {}",
-                    plan.purchase_uom.as_deref().unwrap_or("purchase units")
+                    crate::plan::numbers::unit_word(
+                        2.0,
+                        plan.purchase_uom.as_deref().unwrap_or("purchase units")
+                    )
                 ));
             }
             match plan.conversion_factor.get() {
@@ -398,7 +401,7 @@ mod tests {
             ("1,200", OverrideUnit::Stock, "no thousands separators"),
             ("NaN", OverrideUnit::Stock, "not a number"),
             ("inf", OverrideUnit::Stock, "not a number"),
-            ("2.5", OverrideUnit::Purchase, "order whole box"),
+            ("2.5", OverrideUnit::Purchase, "order whole boxes"),
             (
                 "600000",
                 OverrideUnit::Stock,

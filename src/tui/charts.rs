@@ -8,7 +8,7 @@ use ratatui::text::Line;
 
 use super::state::{App, DemandHistory};
 use super::theme::Theme;
-use crate::plan::numbers::{fmt_qty, fmt_qty_short};
+use crate::plan::numbers::{fmt_qty, fmt_qty_short, fmt_units};
 use crate::plan::projection::{project, Projection};
 use crate::plan::ProductPlan;
 
@@ -229,7 +229,7 @@ fn plot(t: &Theme, p: &Projection, width: usize, rows: usize) -> Vec<Line<'stati
 }
 
 fn projection_notes(t: &Theme, p: &Projection, plan: &ProductPlan) -> Vec<Line<'static>> {
-    let unit = plan.stock_uom.as_deref().unwrap_or("units");
+    let units = |v: f64| crate::text::masked(&fmt_units(v, plan.stock_uom.as_deref())).into_owned();
     let mut legend = format!("{} stock", t.sym("█", "#"));
     if p.order_qty > 0.0 {
         legend.push_str(&format!(
@@ -248,10 +248,7 @@ fn projection_notes(t: &Theme, p: &Projection, plan: &ProductPlan) -> Vec<Line<'
     }));
     match (p.arrival_day, p.order_qty > 0.0) {
         (Some(a), true) => {
-            let mut text = format!(
-                "The order ({} {unit}) arrives on day {a}",
-                fmt_qty(p.order_qty)
-            );
+            let mut text = format!("The order ({}) arrives on day {a}", units(p.order_qty));
             if let Some(s) = p.short_with_order.filter(|s| *s < a) {
                 text.push_str(&format!("; out of stock from day {s} until then"));
             }
@@ -262,8 +259,8 @@ fn projection_notes(t: &Theme, p: &Projection, plan: &ProductPlan) -> Vec<Line<'
     }
     if p.on_order > 0.0 {
         notes.push(Line::from(format!(
-            "Already on order: {} {unit} (arrival dates unknown, not drawn).",
-            fmt_qty(p.on_order)
+            "Already on order: {} (arrival dates unknown, not drawn).",
+            units(p.on_order)
         )));
     }
     notes
