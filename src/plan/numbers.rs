@@ -173,9 +173,13 @@ pub fn round_qty(v: f64) -> f64 {
     }
 }
 
-/// Money is rounded to cents.
+/// Money is rounded to cents, halves away from zero as a person rounds
+/// them: the product is first rounded past its float noise (1 x 1.005 is
+/// 1.00499999... as an f64, and 1.01 to a person or a supplier).
 pub fn round_money(v: f64) -> f64 {
-    let r = (v * 100.0).round() / 100.0;
+    let cents = v * 100.0;
+    let cents = (cents * 1e6).round() / 1e6;
+    let r = cents.round() / 100.0;
     if r == 0.0 {
         0.0
     } else {
@@ -400,6 +404,13 @@ mod tests {
         assert_eq!(fmt_money(9300.0), "9,300.00");
         assert_eq!(fmt_money(179_560.756), "179,560.76");
         assert_eq!(fmt_money(-1234.5), "-1,234.50");
+        // Halves of a cent round up as a person rounds them, whatever the
+        // float product holds (1.00499999..., 2.67499999...).
+        assert_eq!(round_money(1.0 * 1.005), 1.01);
+        assert_eq!(fmt_money(2.675), "2.68");
+        assert_eq!(round_money(-1.005), -1.01);
+        assert_eq!(round_money(1.0049), 1.0);
+        assert_eq!(round_money(4200.2516 * 42.75), 179_560.76);
         assert_eq!(fmt_money(12.0), "12.00");
         assert_eq!(fmt_qty_short(4200.2516), "4,200.25");
         assert_eq!(fmt_qty_short(15898.0), "15,898");
