@@ -100,7 +100,9 @@ impl Field {
             Field::Demand => "average daily demand, stock units; arrow: the trend",
             Field::Available => "available stock (on hand minus reserved)",
             Field::OnOrder => "on order (the source's and buyerdesk's open POs)",
-            Field::Cover => "days of cover: available / daily demand",
+            Field::Cover => {
+                "days of cover: available / daily demand (0 for a backorder, - without demand)"
+            }
             Field::Order => "suggested order, stock units; after an arrow the buyer's",
             Field::Purchase => "the suggestion in purchase units (whole packs)",
             Field::Amount => "suggestion x unit price; the currency when several",
