@@ -54,31 +54,35 @@ pub fn write_csv(plans: &[ProductPlan], out: impl std::io::Write) -> Result<()> 
     let q = |v: Option<f64>| v.map(|x| round_qty(x).to_string()).unwrap_or_default();
     for p in plans {
         let codes: Vec<&str> = p.exceptions.iter().map(|c| c.as_str()).collect();
-        w.write_record([
-            fit::printable(&p.product_id).into_owned(),
-            text(&p.product_name),
-            text(&p.supplier_id),
-            text(&p.supplier_name),
-            q(p.avg_daily_demand.get()),
-            q(p.available_qty.get()),
-            q(p.on_order_qty.get()),
-            q(p.inventory_position.get()),
-            q(p.days_of_cover.get()),
-            q(p.lead_time_days.get()),
-            q(p.target_qty.get()),
-            q(p.net_requirement.get()),
-            round_qty(p.order_qty).to_string(),
-            text(&p.stock_uom),
-            round_qty(p.purchase_qty).to_string(),
-            text(&p.purchase_uom),
-            p.unit_price
-                .map(|v| format!("{:.2}", round_money(v)))
-                .unwrap_or_default(),
-            text(&p.currency),
-            format!("{:.2}", round_money(p.amount)),
-            p.requires_approval.to_string(),
-            codes.join(";"),
-        ])?;
+        // Every cell made safe for a spreadsheet (`crate::text::csv_cell`).
+        crate::text::write_csv_record(
+            &mut w,
+            [
+                fit::printable(&p.product_id).into_owned(),
+                text(&p.product_name),
+                text(&p.supplier_id),
+                text(&p.supplier_name),
+                q(p.avg_daily_demand.get()),
+                q(p.available_qty.get()),
+                q(p.on_order_qty.get()),
+                q(p.inventory_position.get()),
+                q(p.days_of_cover.get()),
+                q(p.lead_time_days.get()),
+                q(p.target_qty.get()),
+                q(p.net_requirement.get()),
+                round_qty(p.order_qty).to_string(),
+                text(&p.stock_uom),
+                round_qty(p.purchase_qty).to_string(),
+                text(&p.purchase_uom),
+                p.unit_price
+                    .map(|v| format!("{:.2}", round_money(v)))
+                    .unwrap_or_default(),
+                text(&p.currency),
+                format!("{:.2}", round_money(p.amount)),
+                p.requires_approval.to_string(),
+                codes.join(";"),
+            ],
+        )?;
     }
     w.flush()?;
     Ok(())

@@ -58,6 +58,31 @@ pub fn printable(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// A cell of a CSV buyerdesk writes: `printable`, and a text a spreadsheet
+/// would run as a formula (starting with `=`, `+`, `@`, a tab, a carriage
+/// return, or `-` when the cell is not a number: OWASP's CSV injection
+/// rule) is kept as text by a leading `'`. Numbers, negative ones included,
+/// are left as they are.
+pub fn csv_cell(text: &str) -> Cow<'_, str> {
+    let risky = match text.as_bytes().first() {
+        Some(b'=' | b'+' | b'@' | b'\t' | b'\r') => true,
+        Some(b'-') => text.trim().parse::<f64>().is_err(),
+        _ => false,
+    };
+    match (risky, printable(text)) {
+        (false, shown) => shown,
+        (true, shown) => Cow::Owned(format!("'{shown}")),
+    }
+}
+
+/// Writes one CSV record with every cell made safe (`csv_cell`).
+pub fn write_csv_record<W: std::io::Write, S: AsRef<str>>(
+    w: &mut csv::Writer<W>,
+    cells: impl IntoIterator<Item = S>,
+) -> csv::Result<()> {
+    w.write_record(cells.into_iter().map(|c| csv_cell(c.as_ref()).into_owned()))
+}
+
 /// `printable` for a screen cell, where every column counts: each hidden
 /// character is shown as `?`.
 pub fn masked(text: &str) -> Cow<'_, str> {

@@ -136,31 +136,35 @@ pub const CSV_HEADER: [&str; 15] = [
 ];
 
 /// The PO as CSV: a header row, then one row per line, the same figures as
-/// the JSON; text from sources (names, units) with control characters
-/// escaped (`printable`).
+/// the JSON; every cell made safe (`crate::text::csv_cell`: control
+/// characters escaped, a text a spreadsheet would run as a formula kept as
+/// text).
 pub fn csv_bytes(po: &PurchaseOrder) -> anyhow::Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(CSV_HEADER)?;
-    let text = |t: Option<&str>| printable(t.unwrap_or("")).into_owned();
+    let text = |t: Option<&str>| t.unwrap_or("").to_string();
     for l in &po.lines {
         let t = line_text(l);
-        w.write_record([
-            text(Some(&po.po_number)),
-            l.line_no.to_string(),
-            text(Some(&po.supplier_name)),
-            text(Some(&l.product_id)),
-            text(l.product_name.as_deref()),
-            t.quantity,
-            text(l.purchase_uom.as_deref()),
-            t.unit_price,
-            t.amount,
-            text(Some(&po.currency)),
-            t.pack,
-            t.stock_quantity,
-            text(l.stock_uom.as_deref()),
-            t.stock_unit_price,
-            text(Some(&l.expected_delivery)),
-        ])?;
+        crate::text::write_csv_record(
+            &mut w,
+            [
+                text(Some(&po.po_number)),
+                l.line_no.to_string(),
+                text(Some(&po.supplier_name)),
+                text(Some(&l.product_id)),
+                text(l.product_name.as_deref()),
+                t.quantity,
+                text(l.purchase_uom.as_deref()),
+                t.unit_price,
+                t.amount,
+                text(Some(&po.currency)),
+                t.pack,
+                t.stock_quantity,
+                text(l.stock_uom.as_deref()),
+                t.stock_unit_price,
+                text(Some(&l.expected_delivery)),
+            ],
+        )?;
     }
     w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
 }
@@ -175,4 +179,72 @@ pub fn units_text(quantity: Exact, unit: Option<&str>) -> String {
         .unwrap_or("units");
     let word = crate::plan::numbers::unit_word(quantity.to_f64(), unit);
     format!("{} {}", quantity.grouped(0), printable(&word))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::orders::{PoLine, PoStatus};
+
+    fn po_with(name: &str, supplier: &str) -> PurchaseOrder {
+        let line = PoLine {
+            line_no: 1,
+            product_id: "PROD-001".into(),
+            product_name: Some(name.into()),
+            qty_stock: 600.0,
+            stock_uom: Some("pieces".into()),
+            qty_purchase: 50.0,
+            purchase_uom: Some("@box".into()),
+            pack: 12.0,
+            stock_unit_price: 15.5,
+            amount_cents: 930_000,
+            lead_time_days: 7.0,
+            expected_delivery: "2026-12-12".into(),
+            suggested_qty: 600.0,
+            overridden: false,
+        };
+        PurchaseOrder {
+            po_number: "PO-000001".into(),
+            supplier_id: None,
+            supplier_name: supplier.into(),
+            currency: "USD".into(),
+            total_cents: 930_000,
+            status: PoStatus::Approved,
+            approval_reason: None,
+            buyer: "buyer".into(),
+            created_at: "2026-12-05T08:00:00Z".into(),
+            expected_delivery: "2026-12-12".into(),
+            approved_by: None,
+            approved_at: None,
+            sent_at: None,
+            confirmation: None,
+            last_error: None,
+            claim: None,
+            claimed_at: None,
+            updated_at: "2026-12-05T08:00:00Z".into(),
+            line_count: 1,
+            lines: vec![line],
+        }
+    }
+
+    #[test]
+    fn the_supplier_csv_keeps_formulas_and_control_characters_as_text() {
+        let po = po_with(
+            "=HYPERLINK(\"http://evil\")\u{1b}[2J",
+            "+Evil Supplies\r\nx",
+        );
+        let bytes = csv_bytes(&po).unwrap();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "{text:?}"
+        );
+        let mut reader = csv::Reader::from_reader(&bytes[..]);
+        let row = reader.records().next().unwrap().unwrap();
+        assert_eq!(&row[2], "'+Evil Supplies\\u{d}\\u{a}x");
+        assert_eq!(&row[4], "'=HYPERLINK(\"http://evil\")\\u{1b}[2J");
+        assert_eq!(&row[6], "'@box");
+        // The figures are untouched: 50 x 186 = 9,300.00.
+        assert_eq!((&row[5], &row[7], &row[8]), ("50", "186.00", "9300.00"));
+    }
 }

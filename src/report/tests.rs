@@ -175,3 +175,32 @@ fn a_narrow_dry_run_lists_each_product_with_what_changed_whole() {
         assert!(text.contains("     1. "), "{text}");
     }
 }
+
+#[test]
+fn the_plan_csv_keeps_a_formula_in_a_name_as_text() {
+    for (name, want) in [
+        (
+            "=HYPERLINK(\"http://evil\",\"x\")",
+            "'=HYPERLINK(\"http://evil\",\"x\")",
+        ),
+        ("@SUM(1+1)", "'@SUM(1+1)"),
+        ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+        ("-1+1", "'-1+1"),
+    ] {
+        let plans = plans(&[], name);
+        let mut csv = Vec::new();
+        write_csv(&plans, &mut csv).unwrap();
+        let mut reader = csv::Reader::from_reader(&csv[..]);
+        let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        let row = rows.iter().find(|r| &r[0] == "PROD-001").unwrap();
+        assert_eq!(&row[1], want, "{name}");
+        // Every other cell of every row: no cell a spreadsheet would run.
+        for r in &rows {
+            for cell in r.iter() {
+                let risky = cell.starts_with(['=', '+', '@', '\t', '\r'])
+                    || (cell.starts_with('-') && cell.parse::<f64>().is_err());
+                assert!(!risky, "{name}: cell {cell:?}");
+            }
+        }
+    }
+}

@@ -181,3 +181,22 @@ fn a_hanging_indent_keeps_every_word_whole_under_the_first_line() {
     assert_eq!(words, text.split_whitespace().collect::<Vec<_>>());
     assert_eq!(hanging("short", 40, 4), ["short"]);
 }
+
+#[test]
+fn a_csv_cell_never_runs_as_a_spreadsheet_formula() {
+    for (cell, want) in [
+        ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+        ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("-2+3", "'-2+3"),
+        ("\tTAB", "'\\u{9}TAB"),
+        ("\rCR", "'\\u{d}CR"),
+        ("Evil\u{1b}]52;c;x\u{7}", "Evil\\u{1b}]52;c;x\\u{7}"),
+    ] {
+        assert_eq!(csv_cell(cell), want, "{cell:?}");
+    }
+    // Numbers and plain text stay as they are.
+    for plain in ["-5", "-0.25", "15898", "Widget A", "", "PROD-001", "a=b"] {
+        assert!(matches!(csv_cell(plain), Cow::Borrowed(_)), "{plain:?}");
+    }
+}
