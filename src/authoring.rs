@@ -171,20 +171,7 @@ fn keep_in_history(config: &Config, path: &Path, bytes: &[u8]) -> Result<PathBuf
     unreachable!("the loop returns")
 }
 
-/// Creates a new file readable and writable by the user only (0600 on
-/// unix); fails if it exists.
-fn create_new_file(path: &Path, mode: u32) -> std::io::Result<std::fs::File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(mode);
-    }
-    #[cfg(not(unix))]
-    let _ = mode;
-    options.open(path)
-}
+use crate::create_new_file;
 
 /// Writes `bytes` to `path` so that a reader sees the old file or the new
 /// one, never a part: a temporary file in the same folder, fsync, rename,
@@ -202,15 +189,16 @@ fn write_atomically_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<()
     crate::create_private_dir(&dir)
         .with_context(|| format!("{}: cannot create the folder", dir.display()))?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("rules");
-    let (tmp, mut file) = (0u32..)
-        .map(|n| dir.join(format!(".{name}.tmp-{}-{n}", std::process::id())))
-        .find_map(|tmp| match create_new_file(&tmp, mode) {
-            Ok(f) => Some(Ok((tmp, f))),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => None,
-            Err(e) => Some(Err(e)),
-        })
-        .expect("an unused temporary name")
+    let (tmp, mut file) = crate::create_temp_file(&dir, name)
         .with_context(|| format!("{}: cannot create a temporary file", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(mode))
+            .with_context(|| format!("{}: cannot set its permissions", tmp.display()))?;
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
     let written = file
         .write_all(bytes)
         .and_then(|()| file.sync_all())

@@ -39,3 +39,152 @@ pub fn create_private_dir(path: &std::path::Path) -> std::io::Result<()> {
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
     builder.create(path)
 }
+
+/// Creates a new file with the permission bits `mode` (unix), never
+/// following a symbolic link and never opening a file that exists
+/// (`O_CREAT | O_EXCL | O_NOFOLLOW`): a link planted at the name cannot
+/// redirect the write.
+pub fn create_new_file(path: &std::path::Path, mode: u32) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(mode).custom_flags(libc::O_NOFOLLOW);
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    options.open(path)
+}
+
+/// How old a temporary file must be before a later process removes it as a
+/// leftover (a write takes seconds; another workstation writing to a shared
+/// folder keeps its files far younger than this).
+pub const LEFTOVER_AGE: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Removes the temporary files (`.<name>.tmp-<pid>-<n>`) an ended process
+/// left in `dir` that are older than `LEFTOVER_AGE`, once per folder and
+/// process (a crash between writing and renaming leaves them). Links are
+/// removed as links, never followed. Returns how many were removed.
+pub fn sweep_leftovers(dir: &std::path::Path) -> usize {
+    use std::sync::{Mutex, OnceLock};
+    static SWEPT: OnceLock<Mutex<Vec<std::path::PathBuf>>> = OnceLock::new();
+    {
+        let mut swept = SWEPT
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if swept.iter().any(|d| d == dir) {
+            return 0;
+        }
+        swept.push(dir.to_path_buf());
+    }
+    sweep_leftovers_older_than(dir, LEFTOVER_AGE)
+}
+
+/// `sweep_leftovers` without the once-per-process memory.
+pub fn sweep_leftovers_older_than(dir: &std::path::Path, age: std::time::Duration) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let now = std::time::SystemTime::now();
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if !(name.starts_with('.') && name.contains(".tmp-")) {
+            continue;
+        }
+        let Ok(meta) = std::fs::symlink_metadata(entry.path()) else {
+            continue;
+        };
+        let old = meta
+            .modified()
+            .ok()
+            .and_then(|m| now.duration_since(m).ok())
+            .is_some_and(|d| d >= age);
+        if old && !meta.is_dir() && std::fs::remove_file(entry.path()).is_ok() {
+            tracing::info!(
+                "{}: removed a leftover temporary file",
+                entry.path().display()
+            );
+            removed += 1;
+        }
+    }
+    removed
+}
+
+/// A new temporary file beside `name` in `dir`, private to its owner:
+/// `.<name>.tmp-<pid>-<n>`, the first `n` whose name is free (a leftover or
+/// a planted file or link at a name is passed over, never opened).
+pub fn create_temp_file(
+    dir: &std::path::Path,
+    name: &str,
+) -> std::io::Result<(std::path::PathBuf, std::fs::File)> {
+    let pid = std::process::id();
+    for n in 0u32..1000 {
+        let tmp = dir.join(format!(".{name}.tmp-{pid}-{n}"));
+        match create_new_file(&tmp, 0o600) {
+            Ok(f) => return Ok((tmp, f)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::AlreadyExists,
+        format!("{}: no free temporary name for {name}", dir.display()),
+    ))
+}
+
+#[cfg(test)]
+mod file_tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_planted_at_a_temporary_name_is_passed_over_never_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim.txt");
+        std::fs::write(&victim, "keep me").unwrap();
+        let planted = dir
+            .path()
+            .join(format!(".PO-000001.csv.tmp-{}-0", std::process::id()));
+        std::os::unix::fs::symlink(&victim, &planted).unwrap();
+        let (tmp, mut f) = create_temp_file(dir.path(), "PO-000001.csv").unwrap();
+        std::io::Write::write_all(&mut f, b"the document").unwrap();
+        assert_ne!(tmp, planted);
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
+        assert_eq!(std::fs::read_to_string(&tmp).unwrap(), "the document");
+        // A dangling link at a name is refused the same way.
+        let dangling = dir.path().join("dangling");
+        std::os::unix::fs::symlink(dir.path().join("nowhere"), &dangling).unwrap();
+        let err = create_new_file(&dangling, 0o600).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::AlreadyExists);
+        assert!(!dir.path().join("nowhere").exists());
+    }
+
+    #[test]
+    fn old_leftovers_are_swept_and_young_ones_and_documents_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = dir.path().join(".PO-000002.json.tmp-99999-0");
+        let young = dir.path().join(".PO-000003.json.tmp-99999-0");
+        let document = dir.path().join("PO-000002.json");
+        for p in [&old, &young, &document] {
+            std::fs::write(p, "x").unwrap();
+        }
+        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        for p in [&old, &document] {
+            std::fs::File::options()
+                .write(true)
+                .open(p)
+                .unwrap()
+                .set_modified(hour_ago)
+                .unwrap();
+        }
+        assert_eq!(sweep_leftovers(dir.path()), 1);
+        assert!(!old.exists() && young.exists() && document.exists());
+        // Once per folder and process.
+        std::fs::write(&old, "x").unwrap();
+        assert_eq!(sweep_leftovers(dir.path()), 0);
+    }
+}

@@ -393,6 +393,7 @@ impl Sender {
                 let (json, csv) = (json.to_vec(), csv.to_vec());
                 let number = po.po_number.clone();
                 tokio::task::spawn_blocking(move || {
+                    crate::sweep_leftovers(&outbox);
                     let csv_path = outbox.join(format!("{number}.csv"));
                     let json_path = outbox.join(format!("{number}.json"));
                     // Each file appears whole or not at all; the JSON last,
@@ -673,7 +674,6 @@ struct PoDocuments {
 /// is left behind).
 fn write_documents(docs: Vec<PoDocuments>) -> Vec<Result<String, String>> {
     use std::io::Write;
-    let pid = std::process::id();
     let started = std::time::Instant::now();
     let mut results: Vec<Result<String, String>> = Vec::with_capacity(docs.len());
     let mut temps: Vec<Option<[(PathBuf, PathBuf); 2]>> = Vec::with_capacity(docs.len());
@@ -684,26 +684,34 @@ fn write_documents(docs: Vec<PoDocuments>) -> Vec<Result<String, String>> {
                 crate::create_private_dir(&d.outbox).map_err(|e| {
                     format!("{}: cannot create the folder: {e}", d.outbox.display())
                 })?;
+                crate::sweep_leftovers(&d.outbox);
             }
             let mut pair = Vec::with_capacity(2);
             for (ext, bytes) in [("csv", &d.csv), ("json", &d.json)] {
                 let name = format!("{}.{ext}", d.number);
-                let tmp = d.outbox.join(format!(".{name}.tmp-{pid}"));
-                let mut options = std::fs::OpenOptions::new();
-                options.write(true).create(true).truncate(true);
-                #[cfg(unix)]
-                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-                let written = options.open(&tmp).and_then(|mut f| f.write_all(bytes));
-                if let Err(e) = written {
-                    let _ = std::fs::remove_file(&tmp);
-                    for (t, _) in &pair {
-                        let _ = std::fs::remove_file(t);
+                // Created exclusively, never through a link planted at
+                // its name (`crate::create_temp_file`).
+                let written = crate::create_temp_file(&d.outbox, &name).and_then(|(tmp, mut f)| {
+                    match f.write_all(bytes) {
+                        Ok(()) => Ok(tmp),
+                        Err(e) => {
+                            let _ = std::fs::remove_file(&tmp);
+                            Err(e)
+                        }
                     }
-                    return Err(format!(
-                        "{}: cannot write: {e}",
-                        d.outbox.join(&name).display()
-                    ));
-                }
+                });
+                let tmp = match written {
+                    Ok(tmp) => tmp,
+                    Err(e) => {
+                        for (t, _) in &pair {
+                            let _ = std::fs::remove_file(t);
+                        }
+                        return Err(format!(
+                            "{}: cannot write: {e}",
+                            d.outbox.join(&name).display()
+                        ));
+                    }
+                };
                 pair.push((tmp, d.outbox.join(name)));
             }
             let [a, b]: [(PathBuf, PathBuf); 2] = pair.try_into().expect("two documents");
