@@ -179,6 +179,20 @@ impl OrdersConfig {
                 "send_attempts must be between 1 and 20".into(),
             ));
         }
+        let longest = self.longest_send().as_secs_f64();
+        if self.send_lease_secs <= longest {
+            return Err((
+                "send_lease_secs".into(),
+                format!(
+                    "send_lease_secs ({}) must exceed the longest a send can take: {} attempts x send_timeout_secs {} + {} s of backoff = {} s; a shorter lease lets another workstation take over a send still under way and post it twice",
+                    self.send_lease_secs,
+                    self.send_attempts,
+                    self.send_timeout_secs,
+                    (longest - f64::from(self.send_attempts) * self.send_timeout_secs).round(),
+                    longest.ceil()
+                ),
+            ));
+        }
         check_channel("channel", "[orders]", self.channel, self.url.as_deref())?;
         for (name, s) in &self.suppliers {
             check_channel(
@@ -239,6 +253,13 @@ impl OrdersConfig {
     pub fn backoff(&self, n: u32) -> Duration {
         let secs = self.retry_backoff_secs * 2f64.powi(n.saturating_sub(1).min(16) as i32);
         Duration::from_secs_f64(secs.min(60.0))
+    }
+
+    /// The longest one send can take: every attempt timing out, with the
+    /// backoff between them. The send lease must be longer.
+    pub fn longest_send(&self) -> Duration {
+        let waits: Duration = (1..self.send_attempts).map(|n| self.backoff(n)).sum();
+        self.send_timeout() * self.send_attempts + waits
     }
 
     pub fn lease(&self) -> Duration {
@@ -331,6 +352,10 @@ mod tests {
                 "is not an http:// or https:// URL",
             ),
             ("[orders]\nchannel = \"fax\"\n", "unknown variant `fax`"),
+            (
+                "[orders]\nsend_timeout_secs = 900\nsend_lease_secs = 1\n",
+                "t.toml:3: send_lease_secs (1) must exceed the longest a send can take: 5 attempts x send_timeout_secs 900 + 15 s of backoff = 4515 s",
+            ),
         ] {
             let e = parse(text).unwrap_err();
             assert!(e.contains(expected), "{text:?}: {e}");
