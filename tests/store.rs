@@ -41,12 +41,12 @@ async fn overrides_persist(test: &str, db: Db) {
     let alice = Store::open(&config_for(&scratch, "alice"))
         .await
         .expect("store opens and migrates");
-    assert_eq!(alice.schema_version().await.unwrap(), 2);
+    assert_eq!(alice.schema_version().await.unwrap(), 3);
     // A second workstation on the same database; migrating again is harmless.
     let bob = Store::open(&config_for(&scratch, "bob"))
         .await
         .expect("second workstation");
-    assert_eq!(bob.schema_version().await.unwrap(), 2);
+    assert_eq!(bob.schema_version().await.unwrap(), 3);
 
     alice.set_override(&promo(700.0)).await.unwrap();
     alice
@@ -281,4 +281,83 @@ async fn postgres_drafts_around_held_products() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mariadb_drafts_around_held_products() {
     drafts_around_held_products("mariadb_drafts_around_held_products", Db::MySql).await;
+}
+
+/// Product ids are compared byte for byte on every backend: `PROD-001` and
+/// `prod-001` are two products (MariaDB's default collation made them one
+/// key: an override saved for one replaced the other's, and the second
+/// could never be drafted).
+async fn ids_differing_by_case_are_two_products(test: &str, db: Db) {
+    let Some(admin) = db.admin_url(test) else {
+        return;
+    };
+    let scratch = ScratchDb::create_as(db, &admin, "purchasing", Role::Writer).await;
+    let store = Store::open(&config_for(&scratch, "alice")).await.unwrap();
+    let mut lower = promo(50.0);
+    lower.product_id = "prod-001".into();
+    store.set_override(&promo(700.0)).await.unwrap();
+    store.set_override(&lower).await.unwrap();
+    let mut ids: Vec<(String, f64)> = (store.overrides().await.unwrap().into_iter())
+        .map(|o| (o.product_id, o.order_qty))
+        .collect();
+    ids.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        ids,
+        [
+            ("PROD-001".to_string(), 700.0),
+            ("prod-001".to_string(), 50.0)
+        ],
+        "{test}"
+    );
+    store.clear_override("prod-001").await.unwrap();
+    let left: Vec<String> = (store.overrides().await.unwrap().into_iter())
+        .map(|o| o.product_id)
+        .collect();
+    assert_eq!(left, ["PROD-001"], "{test}: clearing one keeps the other");
+
+    // Both go on POs: one product per open PO is per id, byte for byte.
+    let drafted = store
+        .create_pos(buyerdesk::orders::DraftPlan {
+            pos: vec![
+                draft("SUP-A", vec![line("PROD-001", 100)]),
+                draft("SUP-B", vec![line("prod-001", 200)]),
+            ],
+            skipped: Vec::new(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(drafted.created.len(), 2, "{test}: {:?}", drafted.skipped);
+    assert!(drafted.skipped.is_empty(), "{test}: {:?}", drafted.skipped);
+    let open = store.open_pos_by_product().await.unwrap();
+    assert!(
+        open.contains_key("PROD-001") && open.contains_key("prod-001"),
+        "{test}: {open:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_ids_differing_by_case_are_two_products() {
+    ids_differing_by_case_are_two_products(
+        "sqlite_ids_differing_by_case_are_two_products",
+        Db::Sqlite,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_ids_differing_by_case_are_two_products() {
+    ids_differing_by_case_are_two_products(
+        "postgres_ids_differing_by_case_are_two_products",
+        Db::Postgres,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mariadb_ids_differing_by_case_are_two_products() {
+    ids_differing_by_case_are_two_products(
+        "mariadb_ids_differing_by_case_are_two_products",
+        Db::MySql,
+    )
+    .await;
 }

@@ -177,6 +177,34 @@ const MIGRATIONS: &[Migration] = &[
     }
         },
     },
+    Migration {
+        version: 3,
+        name: "ids compared byte for byte on MariaDB/MySQL",
+        // MariaDB's default collation is case- and accent-insensitive:
+        // PROD-001 and prod-001 were one key (an override saved for one
+        // replaced the other's, and the second could never be drafted).
+        // PostgreSQL and SQLite compare text byte for byte already.
+        statements: |b| {
+            match b {
+            Backend::MySql => [
+                ("overrides", "product_id", "VARCHAR(64)", "NOT NULL"),
+                ("po_open_products", "product_id", "VARCHAR(64)", "NOT NULL"),
+                ("po_lines", "product_id", "VARCHAR(64)", "NOT NULL"),
+                ("audit_log", "product_id", "VARCHAR(64)", "NULL"),
+                ("purchase_orders", "supplier_key", "VARCHAR(200)", "NOT NULL"),
+            ]
+            .iter()
+            .map(|(table, column, kind, null)| {
+                format!(
+                    "ALTER TABLE {table} MODIFY {column} {kind} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin {null}"
+                )
+            })
+            .collect(),
+            _ => Vec::new(),
+        }
+        },
+        optional: |_| Vec::new(),
+    },
 ];
 
 /// The purchasing database, migrated (or, opened with `open_lazy`, to be
