@@ -361,3 +361,22 @@ async fn mariadb_ids_differing_by_case_are_two_products() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_name_the_database_cannot_keep_is_refused_before_any_write() {
+    let Some(admin) = Db::Sqlite.admin_url("a_user_name_the_database_cannot_keep") else {
+        return;
+    };
+    let scratch = ScratchDb::create_as(Db::Sqlite, &admin, "purchasing", Role::Writer).await;
+    let long = format!("buyer\n{}", "x".repeat(83));
+    let err = Store::open(&config_for(&scratch, &long)).await.unwrap_err();
+    let message = format!("{err:#}");
+    assert!(
+        message.contains("is 89 characters long; the purchasing database keeps 64"),
+        "{message}"
+    );
+    assert!(!message.contains('\n'), "the name is escaped: {message:?}");
+    assert!(Store::open(&config_for(&scratch, &"y".repeat(64)))
+        .await
+        .is_ok());
+}

@@ -66,6 +66,46 @@ const BLOCKING: [(ExceptionCode, &str); 6] = [
     (ExceptionCode::RuleError, "the rules failed on it"),
 ];
 
+/// The longest text each PO column of the purchasing database keeps, in
+/// characters (`store` migrations: VARCHAR(n) on PostgreSQL and MariaDB).
+pub const COLUMN_LIMITS: [(&str, usize); 6] = [
+    ("product_id", 64),
+    ("product_name", 400),
+    ("stock_uom", 32),
+    ("purchase_uom", 32),
+    ("supplier_name", 200),
+    ("supplier_id", 200),
+];
+
+/// The largest line amount a PO takes, in cents (10,000,000,000,000.00):
+/// far beyond any real order, and small enough that the total of
+/// thousands of lines stays exact in 64 bits.
+pub const MAX_LINE_CENTS: i64 = 1_000_000_000_000_000;
+
+/// Why a value of `plan` does not fit the purchasing database, if one does
+/// not: that product alone is left out, never the whole draft.
+fn too_long(plan: &ProductPlan) -> Option<String> {
+    let values = [
+        Some(&*plan.product_id),
+        plan.product_name.as_deref(),
+        plan.stock_uom.as_deref(),
+        plan.purchase_uom.as_deref(),
+        plan.supplier_name.as_deref(),
+        plan.supplier_id.as_deref(),
+    ];
+    COLUMN_LIMITS
+        .iter()
+        .zip(values)
+        .find_map(|((column, limit), value)| {
+            let n = value?.chars().count();
+            (n > *limit).then(|| {
+                format!(
+                    "its {column} is {n} characters long; the purchasing database keeps {limit}"
+                )
+            })
+        })
+}
+
 /// Why `plan` cannot go on a PO, if it cannot.
 fn blocked(plan: &ProductPlan, opts: &DraftOptions) -> Option<String> {
     if let Some(po) = opts.open_products.get(&*plan.product_id) {
@@ -114,7 +154,7 @@ pub fn build_drafts(plans: &[&ProductPlan], opts: &DraftOptions) -> DraftPlan {
             product_id: plan.product_id.to_string(),
             reason,
         };
-        if let Some(reason) = blocked(plan, opts) {
+        if let Some(reason) = blocked(plan, opts).or_else(|| too_long(plan)) {
             skipped.push(skip(reason));
             continue;
         }
@@ -155,6 +195,7 @@ pub fn build_drafts(plans: &[&ProductPlan], opts: &DraftOptions) -> DraftPlan {
         // the stock quantity is quantity x pack.
         let Some((figures, amount_cents)) = LineFigures::new(purchase.round(), pack, unit_price)
             .and_then(|f| Some((f, f.amount_cents()?)))
+            .filter(|(_, cents)| (0..=MAX_LINE_CENTS).contains(cents))
         else {
             skipped.push(skip(format!(
                 "its figures are out of range: {} x {} x {}",
@@ -321,6 +362,41 @@ mod tests {
             let left_out = d.skipped.iter().any(|s| *s.product_id == *p.product_id);
             assert!(on_po ^ left_out, "{}", p.product_id);
         }
+    }
+
+    #[test]
+    fn a_value_too_long_or_an_amount_out_of_range_leaves_that_product_out_alone() {
+        let plans = reference_plans(&PlanContext::default());
+        let mut long_id = find(&plans, "PROD-001").clone();
+        long_id.product_id = format!("PROD-{}", "9".repeat(70)).into();
+        let mut long_name = find(&plans, "PROD-002").clone();
+        long_name.product_name = Some("N".repeat(401).into());
+        let mut huge = find(&plans, "PROD-003").clone();
+        huge.order_qty = 600e15;
+        huge.purchase_qty = huge.order_qty / 0.2642;
+        let fine = find(&plans, "PROD-001");
+        let d = build_drafts(&[&long_id, &long_name, &huge, fine], &opts());
+        let on_po: Vec<&str> = (d.pos.iter())
+            .flat_map(|po| po.lines.iter().map(|l| l.product_id.as_str()))
+            .collect();
+        assert_eq!(
+            on_po,
+            ["PROD-001"],
+            "the others are left out, not the draft"
+        );
+        let reasons: Vec<&str> = d.skipped.iter().map(|s| s.reason.as_str()).collect();
+        assert_eq!(
+            reasons[0],
+            "its product_id is 75 characters long; the purchasing database keeps 64"
+        );
+        assert_eq!(
+            reasons[1],
+            "its product_name is 401 characters long; the purchasing database keeps 400"
+        );
+        assert!(
+            reasons[2].starts_with("its figures are out of range"),
+            "{reasons:?}"
+        );
     }
 
     #[test]

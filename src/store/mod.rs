@@ -207,6 +207,24 @@ const MIGRATIONS: &[Migration] = &[
     },
 ];
 
+/// The longest user name the purchasing database keeps (VARCHAR(64)).
+pub const USER_LIMIT: usize = 64;
+
+/// The user every row is written by: refused when the purchasing database
+/// cannot keep it whole (a value cut by the database, or refused by it at
+/// the first draft, would stop every write of this workstation).
+fn checked_user(config: &Config) -> Result<String> {
+    let user = config.user();
+    let n = user.chars().count();
+    if n > USER_LIMIT {
+        return Err(anyhow!(
+            "the user name ({}...) is {n} characters long; the purchasing database keeps {USER_LIMIT}: set a shorter [general] user in the config",
+            crate::text::printable(&user.chars().take(16).collect::<String>())
+        ));
+    }
+    Ok(user)
+}
+
 /// The purchasing database, migrated (or, opened with `open_lazy`, to be
 /// migrated on its first answer).
 #[derive(Debug, Clone)]
@@ -222,10 +240,11 @@ impl Store {
         let resolved = config
             .resolve(SourceKind::Purchasing)
             .map_err(|e| anyhow!(e))?;
+        let user = checked_user(config)?;
         let source = Source::connect(&resolved, Access::ReadWrite).await?;
         let store = Store {
             source,
-            user: config.user(),
+            user,
             migrated: Default::default(),
         };
         store.ensure_migrated().await?;
@@ -240,10 +259,11 @@ impl Store {
         let resolved = config
             .resolve(SourceKind::Purchasing)
             .map_err(|e| anyhow!(e))?;
+        let user = checked_user(config)?;
         let source = Source::connect_lazy(&resolved, Access::ReadWrite).await?;
         Ok(Store {
             source,
-            user: config.user(),
+            user,
             migrated: Default::default(),
         })
     }
