@@ -198,7 +198,8 @@ fn init_logging(config: &Config) -> Option<tracing_appender::non_blocking::Worke
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let file = options.open(&path).ok()?;
-    let (writer, guard) = tracing_appender::non_blocking(file);
+    // Text from sources and suppliers quoted in a log line is escaped.
+    let (writer, guard) = tracing_appender::non_blocking(buyerdesk::text::EscapingWriter(file));
     let filter = tracing_subscriber::EnvFilter::try_from_env("BUYERDESK_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
     tracing_subscriber::fmt()

@@ -83,6 +83,38 @@ pub fn write_csv_record<W: std::io::Write, S: AsRef<str>>(
     w.write_record(cells.into_iter().map(|c| csv_cell(c.as_ref()).into_owned()))
 }
 
+/// A writer for log files: every hidden character (`is_hidden`) but the
+/// newline that ends a log line is written as an escape, so text from a
+/// source or a supplier quoted in a log line cannot drive the terminal of
+/// whoever reads the log with `cat` or `tail -f`. Each `write` is escaped
+/// whole (the log formatter writes one event per call).
+pub struct EscapingWriter<W>(pub W);
+
+impl<W: std::io::Write> std::io::Write for EscapingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        if !text.chars().any(|c| c != '\n' && is_hidden(c)) {
+            self.0.write_all(buf)?;
+            return Ok(buf.len());
+        }
+        let mut out = String::with_capacity(text.len() + 16);
+        for line in text.split_inclusive('\n') {
+            let (body, end) = match line.strip_suffix('\n') {
+                Some(body) => (body, "\n"),
+                None => (line, ""),
+            };
+            out.push_str(&printable(body));
+            out.push_str(end);
+        }
+        self.0.write_all(out.as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
 /// `printable` for a screen cell, where every column counts: each hidden
 /// character is shown as `?`.
 pub fn masked(text: &str) -> Cow<'_, str> {

@@ -200,3 +200,19 @@ fn a_csv_cell_never_runs_as_a_spreadsheet_formula() {
         assert!(matches!(csv_cell(plain), Cow::Borrowed(_)), "{plain:?}");
     }
 }
+
+#[test]
+fn a_log_line_quoting_a_source_cannot_drive_a_terminal() {
+    use std::io::Write;
+    let mut w = EscapingWriter(Vec::new());
+    w.write_all(b"INFO loaded PROD-001 \"Evil\x1b]52;c;bad\x07\"\n")
+        .unwrap();
+    w.write_all("WARN supplier said \u{9b}31m\r\n".as_bytes())
+        .unwrap();
+    w.write_all(b"INFO plain line\n").unwrap();
+    let log = String::from_utf8(w.0).unwrap();
+    assert_eq!(
+        log,
+        "INFO loaded PROD-001 \"Evil\\u{1b}]52;c;bad\\u{7}\"\nWARN supplier said \\u{9b}31m\\u{d}\nINFO plain line\n"
+    );
+}
