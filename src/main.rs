@@ -214,11 +214,21 @@ fn init_logging(config: &Config) -> Option<tracing_appender::non_blocking::Worke
 /// A panic is written to the log with its location and backtrace; the
 /// terminal (restored first by the screen's own hook) gets one short
 /// message that says where the report is.
+/// `eprintln!` that never panics: with the terminal gone (a dropped SSH
+/// link closes it) a failed write to stderr is ignored, not a second panic
+/// that aborts.
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 fn log_panics(log: PathBuf) {
     std::panic::set_hook(Box::new(move |info| {
         let backtrace = std::backtrace::Backtrace::force_capture();
         tracing::error!("panic: {info}\n{backtrace}");
-        eprintln!(
+        errln!(
             "buyerdesk: internal error: {info}\nThe report, with its backtrace, is in {}",
             log.display()
         );
@@ -248,7 +258,7 @@ fn main() -> ExitCode {
     {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("buyerdesk: cannot start the async runtime: {e}");
+            errln!("buyerdesk: cannot start the async runtime: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -258,14 +268,14 @@ fn main() -> ExitCode {
         Err(e) if closed_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e:#}");
-            eprintln!("buyerdesk: {e:#}");
+            errln!("buyerdesk: {e:#}");
             ExitCode::FAILURE
         }
     }
 }
 
 fn config_error(e: &ConfigError) -> ExitCode {
-    eprintln!("{e}");
+    errln!("{e}");
     ExitCode::from(2)
 }
 
@@ -336,7 +346,7 @@ async fn run(cli: Cli, config: Config) -> Result<ExitCode> {
                 std::io::stderr().is_terminal(),
             )
             .await?;
-            eprintln!(
+            errln!(
                 "demo: {} products ({} OMS, {} history, {} inventory, {} supplier, {} UOM rows) in {:.1} s",
                 summary.products,
                 summary.oms_rows,

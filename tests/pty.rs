@@ -553,3 +553,86 @@ fn a_panic_anywhere_gives_the_terminal_back_and_is_logged() {
         assert!(log.contains("buyerdesk::"), "{mode}: a backtrace: {log}");
     }
 }
+
+/// The SSH link drops: every file descriptor of the pseudo-terminal's
+/// master side closes under the running screen (the kernel then hangs up
+/// the terminal: SIGHUP, and reads and writes fail). buyerdesk ends by
+/// itself, without a panic or an abort (giving the terminal back to a
+/// terminal that is gone used to print with `eprintln!`, which panicked
+/// inside a drop: SIGABRT).
+#[test]
+fn a_dropped_link_ends_the_screen_without_an_abort() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let dir = tempfile::tempdir().unwrap();
+    let pty = native_pty_system()
+        .openpty(PtySize {
+            rows: 24,
+            cols: 80,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .expect("a pseudo-terminal");
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_buyerdesk"));
+    cmd.env("BUYERDESK_DATA_DIR", dir.path());
+    cmd.env("XDG_CONFIG_HOME", dir.path().join("config-home"));
+    cmd.env("TERM", "xterm-256color");
+    cmd.cwd(dir.path());
+    let mut child = pty.slave.spawn_command(cmd).expect("buyerdesk starts");
+    drop(pty.slave);
+    // The screen is read through a descriptor this test closes itself.
+    // SAFETY: dup of our own open master descriptor.
+    let fd = unsafe { libc::dup(pty.master.as_raw_fd().expect("a unix pty")) };
+    assert!(fd >= 0);
+    let stop = Arc::new(AtomicBool::new(false));
+    let seen = Arc::new(Mutex::new(vt100::Parser::new(24, 80, 0)));
+    let reader = {
+        let (stop, seen) = (Arc::clone(&stop), Arc::clone(&seen));
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            while !stop.load(Ordering::Relaxed) {
+                let mut p = libc::pollfd {
+                    fd,
+                    events: libc::POLLIN,
+                    revents: 0,
+                };
+                // SAFETY: one pollfd of ours, 100 ms.
+                if unsafe { libc::poll(&mut p, 1, 100) } <= 0 {
+                    continue;
+                }
+                // SAFETY: reads into our buffer from our descriptor.
+                let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+                if n <= 0 {
+                    break;
+                }
+                seen.lock().unwrap().process(&buf[..n as usize]);
+            }
+            // SAFETY: our descriptor, closed once.
+            unsafe { libc::close(fd) };
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !seen
+        .lock()
+        .unwrap()
+        .screen()
+        .contents()
+        .contains("2000 products")
+    {
+        assert!(Instant::now() < deadline, "the screen never came");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    stop.store(true, Ordering::Relaxed);
+    reader.join().unwrap();
+    drop(pty.master);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "buyerdesk did not end");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let log = std::fs::read_to_string(dir.path().join("buyerdesk.log")).unwrap_or_default();
+    assert!(status.success(), "a clean end: {status:?}\n{log}");
+    assert!(!log.contains("panic"), "{log}");
+}

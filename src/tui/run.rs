@@ -31,7 +31,10 @@ use crate::store::Store;
 /// Raw mode and the alternate screen while it lives; restored on drop, so
 /// every way out of the loop (an error included) gives the terminal back.
 struct Screen {
-    terminal: DefaultTerminal,
+    /// Dropped by hand (`Drop for Screen`): ratatui's terminal shows the
+    /// cursor when dropped and prints its failure with `eprintln!`, which
+    /// panics once the terminal is gone (a dropped SSH link).
+    terminal: std::mem::ManuallyDrop<DefaultTerminal>,
 }
 
 /// Whether this process holds the terminal (raw mode, alternate screen):
@@ -40,10 +43,19 @@ struct Screen {
 static TERMINAL_TAKEN: AtomicBool = AtomicBool::new(false);
 
 /// Gives the terminal back if this process holds it.
-fn give_back_terminal() {
+/// Whether the terminal is still there (false once giving it back failed:
+/// the SSH link dropped).
+fn give_back_terminal() -> bool {
     if TERMINAL_TAKEN.swap(false, Ordering::SeqCst) {
-        ratatui::restore();
+        // Not `ratatui::restore`, which prints its error with `eprintln!`:
+        // with the terminal gone (a dropped SSH link) that panics, inside
+        // a drop or a panic hook, and the process aborts.
+        if let Err(e) = ratatui::try_restore() {
+            tracing::warn!("cannot give the terminal back: {e}");
+            return false;
+        }
     }
+    true
 }
 
 /// Raw mode and the alternate screen, without ratatui's panic hook (which
@@ -82,7 +94,7 @@ impl Screen {
             }
         }));
         Screen {
-            terminal: take_terminal(),
+            terminal: std::mem::ManuallyDrop::new(take_terminal()),
         }
     }
 
@@ -102,7 +114,11 @@ impl Screen {
     fn away<T>(&mut self, away: impl FnOnce() -> T) -> Result<T> {
         give_back_terminal();
         let result = away();
-        self.terminal = take_terminal();
+        let old = std::mem::replace(
+            &mut self.terminal,
+            std::mem::ManuallyDrop::new(take_terminal()),
+        );
+        drop(std::mem::ManuallyDrop::into_inner(old));
         self.terminal.clear()?;
         Ok(result)
     }
@@ -122,7 +138,13 @@ impl Screen {
 
 impl Drop for Screen {
     fn drop(&mut self) {
-        give_back_terminal();
+        if give_back_terminal() {
+            // SAFETY: dropped once, here, and never used again.
+            unsafe { std::mem::ManuallyDrop::drop(&mut self.terminal) };
+        }
+        // Else the terminal is gone: its buffers are left to the process's
+        // end rather than dropped (its drop would write to the lost
+        // terminal and panic).
     }
 }
 
