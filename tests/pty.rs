@@ -636,3 +636,75 @@ fn a_dropped_link_ends_the_screen_without_an_abort() {
     assert!(status.success(), "a clean end: {status:?}\n{log}");
     assert!(!log.contains("panic"), "{log}");
 }
+
+/// A terminal that claims to be 10,000 x 10,000 (a broken or hostile
+/// client's window-size report): the screen draws within its cap and the
+/// process stays small (it took 7.9 GB).
+#[test]
+fn a_giant_terminal_size_does_not_take_gigabytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let pty = native_pty_system()
+        .openpty(PtySize {
+            rows: 10_000,
+            cols: 10_000,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .expect("a pseudo-terminal");
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_buyerdesk"));
+    cmd.env("BUYERDESK_DATA_DIR", dir.path());
+    cmd.env("XDG_CONFIG_HOME", dir.path().join("config-home"));
+    cmd.env("TERM", "xterm-256color");
+    cmd.cwd(dir.path());
+    let mut child = pty.slave.spawn_command(cmd).expect("buyerdesk starts");
+    drop(pty.slave);
+    // Drained (a small emulator: the bytes only need somewhere to go).
+    let seen = Arc::new(Mutex::new(String::new()));
+    let mut reader = pty.master.try_clone_reader().unwrap();
+    let feed = Arc::clone(&seen);
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 65536];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            let mut s = feed.lock().unwrap();
+            s.push_str(&String::from_utf8_lossy(&buf[..n]));
+            // Keep only the tail.
+            if s.len() > 1 << 20 {
+                let cut = s.len() - (1 << 19);
+                let cut = (cut..s.len()).find(|i| s.is_char_boundary(*i)).unwrap();
+                s.drain(..cut);
+            }
+        }
+    });
+    let pid = child.process_id().expect("a pid");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !seen.lock().unwrap().contains("2000 products") {
+        assert!(Instant::now() < deadline, "the screen never came");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let peak_kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+        .expect("VmHWM");
+    let mut writer = pty.master.take_writer().unwrap();
+    writer.write_all(b"q").unwrap();
+    writer.flush().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let exit = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "buyerdesk did not end");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(exit.success(), "{exit:?}");
+    assert!(
+        peak_kb < 1 << 20,
+        "peak memory {} MB on a 10,000 x 10,000 terminal",
+        peak_kb >> 10
+    );
+}

@@ -2,6 +2,7 @@
 //! (pure, driven by `Action`s), drawing (a pure function of the state), keys
 //! and the terminal loop. Live refresh, source chips and overrides come next.
 
+pub mod backend;
 pub mod charts;
 pub mod editor;
 pub mod keymap;

@@ -15,7 +15,9 @@ use chrono::Local;
 use ratatui::crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
 use ratatui::crossterm::QueueableCommand;
-use ratatui::DefaultTerminal;
+/// The screen's terminal: crossterm with its size capped
+/// (`backend::CappedBackend`).
+type ScreenTerminal = ratatui::Terminal<super::backend::CappedBackend<std::io::Stdout>>;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc;
 
@@ -34,7 +36,7 @@ struct Screen {
     /// Dropped by hand (`Drop for Screen`): ratatui's terminal shows the
     /// cursor when dropped and prints its failure with `eprintln!`, which
     /// panics once the terminal is gone (a dropped SSH link).
-    terminal: std::mem::ManuallyDrop<DefaultTerminal>,
+    terminal: std::mem::ManuallyDrop<ScreenTerminal>,
 }
 
 /// Whether this process holds the terminal (raw mode, alternate screen):
@@ -60,7 +62,7 @@ fn give_back_terminal() -> bool {
 
 /// Raw mode and the alternate screen, without ratatui's panic hook (which
 /// `Screen::enter` replaces by one that knows the screen's thread).
-fn take_terminal() -> DefaultTerminal {
+fn take_terminal() -> ScreenTerminal {
     TERMINAL_TAKEN.store(true, Ordering::SeqCst);
     let taken = ratatui::crossterm::terminal::enable_raw_mode().and_then(|()| {
         ratatui::crossterm::execute!(
@@ -71,8 +73,10 @@ fn take_terminal() -> DefaultTerminal {
     if let Err(e) = taken {
         tracing::warn!("cannot set up the terminal: {e}");
     }
-    ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(std::io::stdout()))
-        .expect("a crossterm terminal never fails to build")
+    ratatui::Terminal::new(super::backend::CappedBackend(
+        ratatui::backend::CrosstermBackend::new(std::io::stdout()),
+    ))
+    .expect("a crossterm terminal never fails to build")
 }
 
 impl Screen {
