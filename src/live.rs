@@ -1435,6 +1435,11 @@ async fn read<S>(
             slot.status.failed(&e, slot.failures, every);
             slot.fresh = None;
             slot.fingerprint = None;
+            // Opened again at the next attempt: its columns are detected
+            // anew, so a table whose optional column was dropped (or
+            // added) while the screen runs is read as it is now, instead
+            // of failing until a restart.
+            slot.source = None;
         }
     }
 }

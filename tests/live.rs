@@ -885,3 +885,56 @@ async fn sqlite_sources_are_read_every_time() {
         "{test}: no fingerprints on SQLite: {sources:?}"
     );
 }
+
+/// An optional column dropped while the screen runs (a DBA's migration on
+/// the supplier system): the refresh that meets it fails and says so, the
+/// next one detects the table anew and reads it without that column,
+/// instead of staying stale until a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_optional_column_dropped_while_running_is_detected_again() {
+    let Some((setup, tx, mut rx)) = live_on("optional_column_dropped", Db::Sqlite, 20).await else {
+        return;
+    };
+    let (_, first) = next_plans(&mut rx).await;
+    assert_eq!(first.plans.len(), 20);
+    let supplier = writer(&setup, SourceKind::Supplier).await;
+    supplier
+        .execute("ALTER TABLE suppliers DROP COLUMN order_multiple")
+        .await
+        .unwrap();
+    supplier
+        .execute("UPDATE suppliers SET unit_price = 16.5 WHERE product_id = 'PROD-001'")
+        .await
+        .unwrap();
+    // Within three refreshes the supplier source is read again, up.
+    let mut recovered = None;
+    for _ in 0..3 {
+        tx.send(LiveCommand::Refresh).unwrap();
+        let sources = loop {
+            let event = tokio::time::timeout(Duration::from_secs(60), rx.recv())
+                .await
+                .expect("a report within 60 s")
+                .expect("the live task is running");
+            if let LiveEvent::Sources(s) = event {
+                break s;
+            }
+        };
+        let s = &sources[SourceKind::Supplier as usize];
+        if s.state == LinkState::Up && s.error.is_none() {
+            recovered = Some(s.clone());
+            break;
+        }
+    }
+    let s = recovered.expect("the supplier source recovers without a restart");
+    assert!(s.rows.is_some_and(|n| n > 0), "{s:?}");
+    // And the new price is planned.
+    let plans = loop {
+        let (_, update) = next_plans(&mut rx).await;
+        if update.plans.iter().any(|p| &*p.product_id == "PROD-001") {
+            break update;
+        }
+    };
+    let p1 = plan_of(&plans, "PROD-001");
+    assert_eq!(p1.unit_price, Some(16.5));
+    assert!(!p1.has(ExceptionCode::SourceStale), "{:?}", p1.exceptions);
+}
