@@ -1,9 +1,13 @@
 //! Sending a PO exactly once. The PO is claimed (approved -> sending) by
 //! this process, handed to its channel with the PO number as the
-//! idempotency key (retried with backoff on 5xx and network errors, never
-//! on 4xx), and marked sent only once the channel confirmed. Every attempt
-//! is logged. A PO left `sending` by a process that died is taken over and
-//! sent again with the same key and the same document.
+//! idempotency key (retried with backoff on 5xx, network errors, 408 and
+//! 429, honouring `Retry-After`; never on another 4xx), and marked sent
+//! only once the channel confirmed: a 2xx, or a 409 to a key sent before
+//! (the supplier already has it). Redirects are never followed (a 3xx is a
+//! failed attempt naming its Location); answers are read up to 64 KiB and
+//! shown escaped. Every attempt is logged. A PO left `sending` by a
+//! process that died is taken over and sent again with the same key and
+//! the same document.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -18,6 +22,7 @@ use super::settings::{Channel, OrdersConfig};
 use super::{PoStatus, PurchaseOrder};
 use crate::config::Config;
 use crate::store::Store;
+use crate::text::printable;
 
 /// What a send reports while it runs.
 #[derive(Debug, Clone, PartialEq)]
@@ -77,6 +82,13 @@ impl TakenElsewhere {
 pub enum SendError {
     /// Worth another try with the same key (5xx, network, timeout).
     Retry(String),
+    /// The supplier asked to come back later (429, 408): another try with
+    /// the same key after at least this wait (its `Retry-After`, capped).
+    RetryAfter(String, Option<Duration>),
+    /// The supplier answered 409 to a key buyerdesk had sent before: it
+    /// already holds the PO (an earlier attempt reached it, its answer did
+    /// not come back).
+    AlreadyHad(String),
     /// Another try would fail the same way (4xx, a file that cannot be
     /// written, a missing token).
     Permanent(String),
@@ -132,6 +144,105 @@ fn age(at: &str) -> Option<Duration> {
         .ok()
 }
 
+/// The most of a supplier's answer that is read: the rest is never read
+/// (a 300 MB answer costs 64 KiB).
+const ANSWER_KEPT: usize = 64 * 1024;
+
+/// The longest a `Retry-After` is waited for.
+const RETRY_AFTER_MAX: Duration = Duration::from_secs(60);
+
+/// A supplier's answer, read up to a bound.
+struct Answer {
+    status: reqwest::StatusCode,
+    /// The `Location` header, printable.
+    location: Option<String>,
+    /// `Retry-After` in seconds (or as an HTTP date).
+    retry_after: Option<Duration>,
+    /// The first `ANSWER_KEPT` bytes of the body.
+    body: Vec<u8>,
+    /// Why the body is not whole: longer than kept, or cut off.
+    cut: Option<String>,
+}
+
+impl Answer {
+    /// Reads at most `kept` bytes of the body, then stops (the connection
+    /// is dropped with the rest unread). The status has arrived: a body cut
+    /// off midway leaves it standing, with a note.
+    async fn read(mut response: reqwest::Response, kept: usize, timeout: Duration) -> Answer {
+        let header = |name: reqwest::header::HeaderName| {
+            response
+                .headers()
+                .get(name)
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        };
+        let location = header(reqwest::header::LOCATION).map(|l| printable(&l).into_owned());
+        let retry_after = header(reqwest::header::RETRY_AFTER).and_then(|v| retry_after(&v));
+        let status = response.status();
+        let mut body = Vec::new();
+        let mut cut = None;
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    let room = kept - body.len();
+                    if chunk.len() > room {
+                        body.extend_from_slice(&chunk[..room]);
+                        cut = Some(format!(
+                            "answer longer than {} KiB: the rest was not read",
+                            kept / 1024
+                        ));
+                        break;
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    cut = Some(format!(
+                        "the answer was cut off: {}",
+                        describe_reqwest(e, timeout)
+                    ));
+                    break;
+                }
+            }
+        }
+        Answer {
+            status,
+            location,
+            retry_after,
+            body,
+            cut,
+        }
+    }
+
+    /// `HTTP 201: the answer's first line...`, printable, with the note
+    /// when the body was not read whole.
+    fn said(&self) -> String {
+        let b = short(&String::from_utf8_lossy(&self.body), 200);
+        let mut said = format!("HTTP {}", self.status.as_u16());
+        if !b.is_empty() {
+            said.push_str(": ");
+            said.push_str(&printable(&b));
+        }
+        if let Some(cut) = &self.cut {
+            said.push_str(&format!(" ({cut})"));
+        }
+        said
+    }
+}
+
+/// A `Retry-After` value: seconds, or an HTTP date (the wait until then).
+fn retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    Some(
+        (at.with_timezone(&chrono::Utc) - chrono::Utc::now())
+            .to_std()
+            .unwrap_or_default(),
+    )
+}
+
 /// One line of at most `n` characters from an answer body.
 fn short(text: &str, n: usize) -> String {
     let one: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -162,7 +273,9 @@ fn describe_reqwest(e: reqwest::Error, timeout: Duration) -> String {
 impl Sender {
     pub fn new(store: Store, config: &Config) -> Result<Sender> {
         let orders = config.file.orders.clone();
+        // Redirects are not followed: see `deliver`.
         let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(orders.send_timeout())
             .connect_timeout(orders.send_timeout())
             .user_agent(concat!("buyerdesk/", env!("CARGO_PKG_VERSION")))
@@ -290,6 +403,16 @@ impl Sender {
         let json = json_bytes(&po);
         let csv = csv_bytes(&po)?;
         let of = self.orders.send_attempts;
+        // The key went out before in an attempt whose outcome left open
+        // whether the supplier took it (cut off, timed out, 5xx): a 409 now
+        // means the supplier has it. One the supplier refused (4xx) does
+        // not count: a 409 to the first attempt is a refusal, and stays one.
+        let mut repeated = self
+            .store
+            .send_attempts(number)
+            .await?
+            .iter()
+            .any(|a| a.outcome != "rejected");
         for attempt in 1..=of {
             progress(Progress::Attempt {
                 po: number.to_string(),
@@ -304,12 +427,22 @@ impl Sender {
             else {
                 bail!("{number}: another process took the send over; it sends with the same key");
             };
-            let result = self.deliver(&po, &channel, &json, &csv).await;
+            let result = self
+                .deliver(&po, &channel, &json, &csv, repeated)
+                .await
+                .or_else(|e| match e {
+                    SendError::AlreadyHad(said) => Ok(said),
+                    e => Err(e),
+                });
+            repeated |= matches!(result, Err(SendError::Retry(_) | SendError::RetryAfter(..)));
             let (outcome, detail) = match &result {
                 Ok(c) => ("ok", c.clone()),
-                Err(SendError::Retry(r)) if attempt < of => ("retry", r.clone()),
-                Err(SendError::Retry(r)) => ("failed", r.clone()),
+                Err(SendError::Retry(r) | SendError::RetryAfter(r, _)) if attempt < of => {
+                    ("retry", r.clone())
+                }
+                Err(SendError::Retry(r) | SendError::RetryAfter(r, _)) => ("failed", r.clone()),
                 Err(SendError::Permanent(r)) => ("rejected", r.clone()),
+                Err(SendError::AlreadyHad(_)) => unreachable!("taken as sent above"),
             };
             tracing::info!(po = number, attempt, outcome, "send attempt: {detail}");
             // The confirmed attempt and the mark go in one transaction.
@@ -363,7 +496,17 @@ impl Sender {
                     });
                     tokio::time::sleep(wait).await;
                 }
-                Err(SendError::Retry(reason)) => {
+                Err(SendError::RetryAfter(reason, asked)) if attempt < of => {
+                    let wait = self.orders.backoff(attempt).max(asked.unwrap_or_default());
+                    progress(Progress::Retrying {
+                        po: number.to_string(),
+                        attempt,
+                        wait,
+                        reason,
+                    });
+                    tokio::time::sleep(wait).await;
+                }
+                Err(SendError::Retry(reason) | SendError::RetryAfter(reason, _)) => {
                     let error = format!("{reason} (gave up after {attempt} attempts)");
                     self.store.release_send(number, &self.claim, &error).await?;
                     return Err(anyhow!("{number} not sent: {error}"));
@@ -374,6 +517,7 @@ impl Sender {
                         .await?;
                     return Err(anyhow!("{number} not sent: {reason}"));
                 }
+                Err(SendError::AlreadyHad(_)) => unreachable!("taken as sent above"),
             }
         }
         unreachable!("send_attempts is at least 1")
@@ -386,6 +530,7 @@ impl Sender {
         channel: &Channel,
         json: &[u8],
         csv: &[u8],
+        repeated: bool,
     ) -> Result<String, SendError> {
         match channel {
             Channel::File { outbox } => {
@@ -431,21 +576,38 @@ impl Sender {
                     .send()
                     .await
                     .map_err(|e| SendError::Retry(describe_reqwest(e, timeout)))?;
-                let status = response.status();
-                let body = response
-                    .text()
-                    .await
-                    .map_err(|e| SendError::Retry(describe_reqwest(e, timeout)))?;
-                let said = format!("HTTP {}{}", status.as_u16(), {
-                    let b = short(&body, 200);
-                    if b.is_empty() {
-                        String::new()
-                    } else {
-                        format!(": {b}")
-                    }
-                });
+                let answer = Answer::read(response, ANSWER_KEPT, timeout).await;
+                let said = answer.said();
+                let status = answer.status;
                 if status.is_success() {
                     Ok(said)
+                } else if status.is_redirection() {
+                    // Never followed: a 301/302 would turn the POST into a
+                    // bodyless GET, a 307/308 would hand the PO to another
+                    // origin; neither is the supplier confirming it.
+                    Err(SendError::Permanent(format!(
+                        "{said} (a redirect to {}: not followed; set the supplier's url to where it should go)",
+                        answer.location.as_deref().unwrap_or("no Location")
+                    )))
+                } else if status == reqwest::StatusCode::CONFLICT && repeated {
+                    Err(SendError::AlreadyHad(format!(
+                        "{said} (the supplier already had this key (409): an earlier attempt reached it)"
+                    )))
+                } else if matches!(status.as_u16(), 408 | 429) {
+                    let cap = self.retry_after_cap();
+                    let (asked, note) = match answer.retry_after {
+                        Some(a) if a > cap => (
+                            Some(cap),
+                            format!(
+                                " (Retry-After {} s, waiting at most {} s)",
+                                a.as_secs(),
+                                cap.as_secs()
+                            ),
+                        ),
+                        Some(a) => (Some(a), format!(" (Retry-After {} s)", a.as_secs())),
+                        None => (None, String::new()),
+                    };
+                    Err(SendError::RetryAfter(format!("{said}{note}"), asked))
                 } else if status.is_server_error() {
                     Err(SendError::Retry(said))
                 } else {
@@ -453,6 +615,12 @@ impl Sender {
                 }
             }
         }
+    }
+
+    /// The longest wait a `Retry-After` gets: a minute, and never so long
+    /// that the claim (`send_lease_secs`) could expire meanwhile.
+    fn retry_after_cap(&self) -> Duration {
+        RETRY_AFTER_MAX.min(self.orders.lease() / 2)
     }
 
     /// Every `sending` PO this process may take over (see `send`), sent
@@ -843,6 +1011,21 @@ mod tests {
             "{host}:{}:abc",
             std::process::id()
         )));
+    }
+
+    #[test]
+    fn retry_after_is_read_as_seconds_or_a_date() {
+        assert_eq!(retry_after(" 7 "), Some(Duration::from_secs(7)));
+        let in_a_minute = (chrono::Utc::now() + chrono::Duration::seconds(60)).to_rfc2822();
+        let wait = retry_after(&in_a_minute).unwrap();
+        assert!((Duration::from_secs(55)..=Duration::from_secs(60)).contains(&wait));
+        // A date gone by: no wait beyond the backoff.
+        assert_eq!(
+            retry_after("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(retry_after("soon"), None);
+        assert_eq!(retry_after("-5"), None);
     }
 
     #[test]
