@@ -148,8 +148,7 @@ fn age(at: &str) -> Option<Duration> {
 /// (a 300 MB answer costs 64 KiB).
 const ANSWER_KEPT: usize = 64 * 1024;
 
-/// The longest a `Retry-After` is waited for.
-const RETRY_AFTER_MAX: Duration = Duration::from_secs(60);
+use super::settings::RETRY_AFTER_MAX;
 
 /// A supplier's answer, read up to a bound.
 struct Answer {

@@ -42,6 +42,10 @@ fn default_attempts() -> u32 {
 fn default_backoff() -> f64 {
     1.0
 }
+/// The longest a supplier's `Retry-After` is waited for between two
+/// attempts (also at most half the lease).
+pub const RETRY_AFTER_MAX: Duration = Duration::from_secs(60);
+
 fn default_lease() -> f64 {
     300.0
 }
@@ -184,7 +188,7 @@ impl OrdersConfig {
             return Err((
                 "send_lease_secs".into(),
                 format!(
-                    "send_lease_secs ({}) must exceed the longest a send can take: {} attempts x send_timeout_secs {} + {} s of backoff = {} s; a shorter lease lets another workstation take over a send still under way and post it twice",
+                    "send_lease_secs ({}) must exceed the longest a send can take: {} attempts x send_timeout_secs {} + {} s of waits between them (backoff, or a supplier's Retry-After up to 60 s) = {} s; a shorter lease lets another workstation take over a send still under way and post it twice",
                     self.send_lease_secs,
                     self.send_attempts,
                     self.send_timeout_secs,
@@ -256,9 +260,14 @@ impl OrdersConfig {
     }
 
     /// The longest one send can take: every attempt timing out, with the
-    /// backoff between them. The send lease must be longer.
+    /// longest wait between them (the backoff, or a supplier's Retry-After
+    /// up to `RETRY_AFTER_MAX` and half the lease). The send lease must be
+    /// longer.
     pub fn longest_send(&self) -> Duration {
-        let waits: Duration = (1..self.send_attempts).map(|n| self.backoff(n)).sum();
+        let retry_after = RETRY_AFTER_MAX.min(self.lease() / 2);
+        let waits: Duration = (1..self.send_attempts)
+            .map(|n| self.backoff(n).max(retry_after))
+            .sum();
         self.send_timeout() * self.send_attempts + waits
     }
 
@@ -354,7 +363,7 @@ mod tests {
             ("[orders]\nchannel = \"fax\"\n", "unknown variant `fax`"),
             (
                 "[orders]\nsend_timeout_secs = 900\nsend_lease_secs = 1\n",
-                "t.toml:3: send_lease_secs (1) must exceed the longest a send can take: 5 attempts x send_timeout_secs 900 + 15 s of backoff = 4515 s",
+                "t.toml:3: send_lease_secs (1) must exceed the longest a send can take: 5 attempts x send_timeout_secs 900 + 15 s of waits",
             ),
         ] {
             let e = parse(text).unwrap_err();
