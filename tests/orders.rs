@@ -474,6 +474,93 @@ async fn a_send_cut_off_by_a_kill_is_finished_on_restart(test: &str, db: Db) {
     assert_eq!(endpoint.requests().len(), 2);
 }
 
+/// The send lease is judged by the purchasing database's clock, never a
+/// workstation's: a send claimed by another machine whose clock ran ahead
+/// (its claim time in the future) is not taken over as expired while it is
+/// under way; one whose claim is older than the lease by the server's clock
+/// is.
+async fn the_lease_follows_the_servers_clock(test: &str, db: Db) {
+    let endpoint = Endpoint::start().await;
+    let Some(mut world) = World::new(test, db, "carol").await else {
+        return;
+    };
+    world.supplier_http("ABC Supplies Co.", endpoint.url("ok"));
+    let (ok, out, err) = world.run(&["po", "draft", "--product", "PROD-001"]);
+    assert!(ok, "{out}{err}");
+    let store = Store::open(world.config()).await.unwrap();
+    store.approve("PO-000001").await.unwrap();
+    let b = store.source.backend;
+    let claim_at = |at: String| {
+        let sql = format!(
+            "UPDATE purchase_orders SET status = 'sending', claim = {}, claimed_at = {} WHERE po_number = {}",
+            b.placeholder(1),
+            b.placeholder(2),
+            b.placeholder(3)
+        );
+        let source = store.source.clone();
+        async move {
+            buyerdesk::sources::with_pool_write(
+                &source,
+                &sql,
+                vec![
+                    Some("another-host:4242:abcd".into()),
+                    Some(at),
+                    Some("PO-000001".into()),
+                ],
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let server_now =
+        chrono::DateTime::parse_from_rfc3339(&store.server_now().await.unwrap()).unwrap();
+    let text =
+        |t: chrono::DateTime<chrono::FixedOffset>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    // A claimer 5 s ahead: its claim is in the future.
+    claim_at(text(server_now + chrono::Duration::seconds(5))).await;
+    let (ok, _, err) = world.run(&["po", "send", "PO-000001"]);
+    assert!(
+        !ok && err.contains("being sent by another-host:4242:abcd"),
+        "{test}: {err}"
+    );
+    assert!(endpoint.requests().is_empty(), "{test}: not posted twice");
+    // A fresh claim (10 s old by the server's clock): not taken over either.
+    claim_at(text(server_now - chrono::Duration::seconds(10))).await;
+    let (ok, _, err) = world.run(&["po", "send", "PO-000001"]);
+    assert!(!ok, "{test}: {err}");
+    assert!(endpoint.requests().is_empty(), "{test}");
+    // Older than the lease (300 s) by the server's clock: taken over and
+    // sent, with the same key.
+    claim_at(text(server_now - chrono::Duration::seconds(400))).await;
+    let (ok, out, err) = world.run(&["po", "send", "PO-000001"]);
+    assert!(ok, "{test}: {out}{err}");
+    assert_eq!(endpoint.requests().len(), 1, "{test}");
+    // The claim written by a sender is the server's time.
+    let attempts = store.send_attempts("PO-000001").await.unwrap();
+    assert_eq!(attempts.last().unwrap().outcome, "ok", "{test}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lease_follows_the_servers_clock_sqlite() {
+    the_lease_follows_the_servers_clock("the_lease_follows_the_servers_clock_sqlite", Db::Sqlite)
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lease_follows_the_servers_clock_postgres() {
+    the_lease_follows_the_servers_clock(
+        "the_lease_follows_the_servers_clock_postgres",
+        Db::Postgres,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lease_follows_the_servers_clock_mariadb() {
+    the_lease_follows_the_servers_clock("the_lease_follows_the_servers_clock_mariadb", Db::MySql)
+        .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_send_cut_off_by_a_kill_is_finished_on_restart_sqlite() {
     a_send_cut_off_by_a_kill_is_finished_on_restart("kill_restart_sqlite", Db::Sqlite).await;

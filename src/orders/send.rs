@@ -136,12 +136,14 @@ fn claimant_gone(claim: &str) -> bool {
     }
 }
 
-/// Seconds since an RFC 3339 time (None when it cannot be read).
-fn age(at: &str) -> Option<Duration> {
+/// How long before `now` (both read from the database server's clock,
+/// `store::server_now_sql`) the time `at` was; a time after `now` (written
+/// by a claimer whose clock ran ahead, before claims took the server's
+/// time) is no age at all, never an expired claim.
+fn age(at: &str, now: &str) -> Option<Duration> {
     let t = chrono::DateTime::parse_from_rfc3339(at).ok()?;
-    (chrono::Utc::now() - t.with_timezone(&chrono::Utc))
-        .to_std()
-        .ok()
+    let now = chrono::DateTime::parse_from_rfc3339(now).ok()?;
+    Some((now - t).to_std().unwrap_or(Duration::ZERO))
 }
 
 /// The most of a supplier's answer that is read: the rest is never read
@@ -298,9 +300,10 @@ impl Sender {
     }
 
     /// A `sending` PO whose sender is gone (this machine, process ended),
-    /// whose claim expired (`send_lease_secs`), or that this process left
-    /// behind (its send was cut off by a store error).
-    fn may_take_over(&self, po: &PurchaseOrder) -> bool {
+    /// whose claim expired (`send_lease_secs`, judged by the database
+    /// server's clock `now`, never this machine's), or that this process
+    /// left behind (its send was cut off by a store error).
+    fn may_take_over(&self, po: &PurchaseOrder, now: &str) -> bool {
         let Some(claim) = po.claim.as_deref() else {
             return true;
         };
@@ -311,7 +314,7 @@ impl Sender {
             || po
                 .claimed_at
                 .as_deref()
-                .and_then(age)
+                .and_then(|at| age(at, now))
                 .is_none_or(|a| a > self.orders.lease())
     }
 
@@ -337,7 +340,8 @@ impl Sender {
             ),
             PoStatus::Approved => self.claim_fresh(number).await?,
             PoStatus::Sending => {
-                if !self.may_take_over(&po) {
+                let now = self.store.server_now().await?;
+                if !self.may_take_over(&po, &now) {
                     return Err(TakenElsewhere {
                         po: number.to_string(),
                         status: po.status,
@@ -629,8 +633,9 @@ impl Sender {
         progress: &(dyn Fn(Progress) + Send + Sync),
     ) -> Result<Vec<(String, Result<SendOutcome>)>> {
         let mut out = Vec::new();
+        let now = self.store.server_now().await?;
         for po in self.store.pos(Some(PoStatus::Sending)).await? {
-            if self.may_take_over(&po) {
+            if self.may_take_over(&po, &now) {
                 tracing::info!(po = %po.po_number, claim = ?po.claim, "recovering a send that was cut off");
                 let r = self.send(&po.po_number, progress).await;
                 out.push((po.po_number, r));

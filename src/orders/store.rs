@@ -1063,11 +1063,13 @@ impl Store {
         let at = now();
         let mut tx = self.source.begin().await?;
         let mut q = Binds::new(b);
+        // The claim's time from the server's clock: every workstation
+        // judges the lease by the same clock.
         let sql = format!(
             "UPDATE purchase_orders SET status = 'sending', claim = {}, claimed_at = {}, updated_at = {} \
              WHERE status = 'approved' AND po_number IN ({})",
             q.bind(claim),
-            q.bind(&at),
+            crate::store::server_now_sql(b),
             q.bind(&at),
             q.list(numbers.iter().map(|(n, _)| n.as_str()))
         );
@@ -1389,26 +1391,26 @@ impl Store {
         let (cond, mut binds) = match stale_claim {
             None => ("status = 'approved'".to_string(), vec![]),
             Some(old) => (
-                format!("status = 'sending' AND claim = {}", self.p(5)),
+                format!("status = 'sending' AND claim = {}", self.p(4)),
                 vec![Some(old.to_string())],
             ),
         };
         let mut all = vec![
             Some(claim.to_string()),
             Some(at.clone()),
-            Some(at),
             Some(number.to_string()),
         ];
         all.append(&mut binds);
+        // The claim's time from the server's clock (`server_now_sql`).
         let changed = tx
             .exec(
                 &format!(
                     "UPDATE purchase_orders SET status = 'sending', claim = {}, claimed_at = {}, updated_at = {} \
                      WHERE po_number = {} AND {cond}",
                     self.p(1),
+                    crate::store::server_now_sql(b),
                     self.p(2),
-                    self.p(3),
-                    self.p(4)
+                    self.p(3)
                 ),
                 &all,
             )
@@ -1479,16 +1481,16 @@ impl Store {
 
     /// Renews `claim` on a PO it is sending: false when the claim is no
     /// longer ours.
-    async fn renew_claim(&self, tx: &mut Tx, number: &str, claim: &str, at: &str) -> Result<bool> {
+    async fn renew_claim(&self, tx: &mut Tx, number: &str, claim: &str) -> Result<bool> {
         let ours = tx
             .exec(
                 &format!(
                     "UPDATE purchase_orders SET claimed_at = {} WHERE po_number = {} AND status = 'sending' AND claim = {}",
+                    crate::store::server_now_sql(self.source.backend),
                     self.p(1),
-                    self.p(2),
-                    self.p(3)
+                    self.p(2)
                 ),
-                &[Some(at.to_string()), Some(number.to_string()), Some(claim.to_string())],
+                &[Some(number.to_string()), Some(claim.to_string())],
             )
             .await?;
         Ok(ours == 1)
@@ -1507,7 +1509,7 @@ impl Store {
     ) -> Result<Option<i64>> {
         let at = now();
         let mut tx = self.source.begin().await?;
-        if !self.renew_claim(&mut tx, number, claim, &at).await? {
+        if !self.renew_claim(&mut tx, number, claim).await? {
             return Ok(None);
         }
         let id = self
@@ -1618,7 +1620,7 @@ impl Store {
             format!("{number} attempt {attempt} via {channel}: {outcome}: {detail}"),
         );
         tx.exec(&a, &ab).await?;
-        self.renew_claim(tx, number, claim, &at).await
+        self.renew_claim(tx, number, claim).await
     }
 
     /// sending -> approved after a send that failed: it can be sent again.

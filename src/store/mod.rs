@@ -362,6 +362,37 @@ impl Store {
 }
 
 /// The time in the store's text form (UTC, RFC 3339, seconds).
+/// The database server's clock as SQL, in `now()`'s text form
+/// (`2026-11-21T10:00:00Z`): one clock for every workstation sharing the
+/// purchasing database (the send lease must not trust each machine's own).
+/// SQLite has no server: its clock is the machine's.
+pub fn server_now_sql(b: Backend) -> &'static str {
+    match b {
+        Backend::Postgres => {
+            "to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+        }
+        Backend::MySql => "DATE_FORMAT(UTC_TIMESTAMP(), '%Y-%m-%dT%H:%i:%sZ')",
+        Backend::Sqlite => "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
+    }
+}
+
+impl Store {
+    /// The database server's clock now (`server_now_sql`).
+    pub async fn server_now(&self) -> Result<String> {
+        let rows = self
+            .source
+            .fetch_text(
+                &format!("SELECT {}", server_now_sql(self.source.backend)),
+                &[],
+            )
+            .await?;
+        rows.into_iter()
+            .next()
+            .and_then(|r| r.into_iter().next().flatten())
+            .ok_or_else(|| anyhow!("the purchasing database gave no time"))
+    }
+}
+
 pub fn now() -> String {
     chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
