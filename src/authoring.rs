@@ -215,6 +215,36 @@ fn write_atomically_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<()
     Ok(())
 }
 
+/// Writes a document for a supplier at `path` as `write_atomically` does,
+/// except that a file already there with other content is never replaced
+/// (`crate::place_new_file`): the same document written again is fine.
+pub fn write_new_document(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    crate::create_private_dir(&dir)
+        .with_context(|| format!("{}: cannot create the folder", dir.display()))?;
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("document");
+    let (tmp, mut file) = crate::create_temp_file(&dir, name)
+        .with_context(|| format!("{}: cannot create a temporary file", dir.display()))?;
+    let written = file.write_all(bytes).and_then(|()| file.sync_all());
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e).with_context(|| format!("{}: cannot write", path.display()));
+    }
+    crate::place_new_file(&tmp, path)
+        .with_context(|| format!("{}: cannot write", path.display()))?;
+    #[cfg(unix)]
+    if let Ok(d) = std::fs::File::open(&dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
 /// Keeps the editor's unapplied text (atomically, user-only).
 pub fn save_draft(config: &Config, text: &str) -> Result<()> {
     write_atomically(&draft_path(config), text.as_bytes())

@@ -57,6 +57,38 @@ pub fn create_new_file(path: &std::path::Path, mode: u32) -> std::io::Result<std
     options.open(path)
 }
 
+/// Puts the finished temporary file `tmp` at `name` without ever replacing
+/// a file already there with other content: a hard link (which fails when
+/// `name` exists, atomically) and the temporary name removed. A file at
+/// `name` with the same bytes is the same document written again (a
+/// re-send): fine. Where the file system has no hard links, the check and a
+/// rename.
+pub fn place_new_file(tmp: &std::path::Path, name: &std::path::Path) -> std::io::Result<()> {
+    let same = || -> std::io::Result<()> {
+        let ours = std::fs::read(tmp)?;
+        let theirs = std::fs::read(name)?;
+        if ours == theirs {
+            Ok(())
+        } else {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                format!(
+                    "{} already exists with other content: not overwritten (another purchasing database, or a hand-made file, used this name)",
+                    name.display()
+                ),
+            ))
+        }
+    };
+    let placed = match std::fs::hard_link(tmp, name) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => same(),
+        Err(_) if std::fs::symlink_metadata(name).is_ok() => same(),
+        Err(_) => std::fs::rename(tmp, name),
+    };
+    let _ = std::fs::remove_file(tmp);
+    placed
+}
+
 /// How old a temporary file must be before a later process removes it as a
 /// leftover (a write takes seconds; another workstation writing to a shared
 /// folder keeps its files far younger than this).
@@ -161,6 +193,26 @@ mod file_tests {
         let err = create_new_file(&dangling, 0o600).unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::AlreadyExists);
         assert!(!dir.path().join("nowhere").exists());
+    }
+
+    #[test]
+    fn a_document_is_never_replaced_by_other_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let name = dir.path().join("PO-000001.json");
+        let put = |bytes: &[u8]| {
+            let (tmp, mut f) = create_temp_file(dir.path(), "PO-000001.json").unwrap();
+            std::io::Write::write_all(&mut f, bytes).unwrap();
+            let r = place_new_file(&tmp, &name);
+            assert!(!tmp.exists(), "the temporary file is gone either way");
+            r
+        };
+        put(b"the first order").unwrap();
+        // The same document again (a re-send): fine, unchanged.
+        put(b"the first order").unwrap();
+        let err = put(b"another order under the same number").unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::AlreadyExists);
+        assert!(err.to_string().contains("not overwritten"), "{err}");
+        assert_eq!(std::fs::read(&name).unwrap(), b"the first order");
     }
 
     #[test]

@@ -474,6 +474,48 @@ async fn a_send_cut_off_by_a_kill_is_finished_on_restart(test: &str, db: Db) {
     assert_eq!(endpoint.requests().len(), 2);
 }
 
+/// Two purchasing databases (two workstations with their own SQLite, or
+/// one emptied and re-created) both number their first PO PO-000001: the
+/// second one's documents never replace the first's in a shared outbox;
+/// its send is refused, saying why, and the first order's files stay as
+/// they were.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_purchasing_database_never_overwrites_the_firsts_documents() {
+    let test = "a_second_purchasing_database_never_overwrites";
+    let Some(a) = World::new(&format!("{test}_a"), Db::Sqlite, "alice").await else {
+        return;
+    };
+    let Some(mut b) = World::new(&format!("{test}_b"), Db::Sqlite, "bob").await else {
+        return;
+    };
+    let outbox = a.config().file.orders.outbox.clone().unwrap();
+    b.setup.config.file.orders.outbox = Some(outbox.clone());
+    let (ok, out, err) = a.run(&["po", "draft", "--product", "PROD-001"]);
+    assert!(ok && out.contains("PO-000001"), "{out}{err}");
+    let (ok, out, err) = a.run(&["po", "send", "PO-000001"]);
+    assert!(ok, "{out}{err}");
+    let json = std::fs::read(outbox.join("PO-000001.json")).unwrap();
+    let csv = std::fs::read(outbox.join("PO-000001.csv")).unwrap();
+
+    let (ok, out, err) = b.run(&["po", "draft", "--product", "PROD-003"]);
+    assert!(ok && out.contains("PO-000001"), "{out}{err}");
+    let (_, _, _) = b.run(&["po", "approve", "PO-000001", "--yes"]);
+    let (ok, out, err) = b.run(&["po", "send", "PO-000001"]);
+    assert!(!ok, "{out}{err}");
+    assert!(
+        format!("{out}{err}").contains("already exists with other content: not overwritten"),
+        "{out}{err}"
+    );
+    assert_eq!(std::fs::read(outbox.join("PO-000001.json")).unwrap(), json);
+    assert_eq!(std::fs::read(outbox.join("PO-000001.csv")).unwrap(), csv);
+    let leftovers: Vec<String> = std::fs::read_dir(&outbox)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tmp-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
 /// The send lease is judged by the purchasing database's clock, never a
 /// workstation's: a send claimed by another machine whose clock ran ahead
 /// (its claim time in the future) is not taken over as expired while it is

@@ -546,8 +546,9 @@ impl Sender {
                     let json_path = outbox.join(format!("{number}.json"));
                     // Each file appears whole or not at all; the JSON last,
                     // so a reader that waits for it finds the CSV too.
-                    crate::authoring::write_atomically(&csv_path, &csv)
-                        .and_then(|()| crate::authoring::write_atomically(&json_path, &json))
+                    // Never over a document with other content.
+                    crate::authoring::write_new_document(&csv_path, &csv)
+                        .and_then(|()| crate::authoring::write_new_document(&json_path, &json))
                         .map(|()| {
                             format!(
                                 "wrote {number}.json and {number}.csv in {}",
@@ -927,9 +928,10 @@ fn write_documents(docs: Vec<PoDocuments>) -> Vec<Result<String, String>> {
             ));
             continue;
         }
+        // Never over a document with other content (`place_new_file`).
         let renamed = pair
             .iter()
-            .try_for_each(|(tmp, name)| std::fs::rename(tmp, name));
+            .try_for_each(|(tmp, name)| crate::place_new_file(tmp, name));
         *result = match renamed {
             Ok(()) => Ok(format!(
                 "wrote {n}.json and {n}.csv in {}",
