@@ -249,9 +249,27 @@ pub fn build_drafts(plans: &[&ProductPlan], opts: &DraftOptions) -> DraftPlan {
     let threshold_cents = (opts.approval_threshold * 100.0).round() as i64;
     let pos = groups
         .into_iter()
-        .map(|((_, currency), (supplier_id, supplier_name, mut lines))| {
+        .filter_map(|((_, currency), (supplier_id, supplier_name, mut lines))| {
             lines.sort_by(|a, b| a.1.product_id.cmp(&b.1.product_id));
-            let total_cents: i64 = lines.iter().map(|(_, l)| l.amount_cents).sum();
+            // Lines are taken while the total stays exact in 64 bits; the
+            // rest are left out with the reason (never a total that wrapped).
+            let mut total_cents: i64 = 0;
+            lines.retain(|(p, l)| match total_cents.checked_add(l.amount_cents) {
+                Some(t) => {
+                    total_cents = t;
+                    true
+                }
+                None => {
+                    skipped.push(Skipped {
+                        product_id: p.product_id.to_string(),
+                        reason: "the PO's total would pass the largest amount the purchasing database keeps".into(),
+                    });
+                    false
+                }
+            });
+            if lines.is_empty() {
+                return None;
+            }
             let mut reasons = Vec::new();
             if total_cents > threshold_cents {
                 reasons.push(format!(
@@ -281,7 +299,7 @@ pub fn build_drafts(plans: &[&ProductPlan], opts: &DraftOptions) -> DraftPlan {
                     l
                 })
                 .collect();
-            PoDraft {
+            Some(PoDraft {
                 supplier_id,
                 supplier_name,
                 currency,
@@ -289,7 +307,7 @@ pub fn build_drafts(plans: &[&ProductPlan], opts: &DraftOptions) -> DraftPlan {
                 total_cents,
                 expected_delivery,
                 approval_reason: (!reasons.is_empty()).then(|| reasons.join("; ")),
-            }
+            })
         })
         .collect();
     DraftPlan { pos, skipped }
@@ -397,6 +415,49 @@ mod tests {
             reasons[2].starts_with("its figures are out of range"),
             "{reasons:?}"
         );
+    }
+
+    #[test]
+    fn a_po_total_that_would_pass_64_bits_leaves_the_last_lines_out() {
+        let plans = reference_plans(&PlanContext::default());
+        let base = find(&plans, "PROD-001");
+        // 9,700 lines of 9.6 x 10^14 cents each (under MAX_LINE_CENTS) from
+        // one supplier: 64 bits hold 9.2 x 10^18 cents, about 9,600 lines.
+        const N: usize = 9_700;
+        let many: Vec<ProductPlan> = (0..N)
+            .map(|i| {
+                let mut p = base.clone();
+                p.product_id = format!("BIG-{i:05}").into();
+                p.order_qty = 96_000_000_000.0;
+                p.purchase_qty = 8_000_000_000.0;
+                p.unit_price = Some(100.0).into();
+                p
+            })
+            .collect();
+        let mut o = opts();
+        o.approval_threshold = 1e20;
+        let refs: Vec<&ProductPlan> = many.iter().collect();
+        let d = build_drafts(&refs, &o);
+        let lines: usize = d.pos.iter().map(|p| p.lines.len()).sum();
+        assert!(
+            lines > 9_000 && lines < N,
+            "{lines} lines; {:?}",
+            d.skipped.first()
+        );
+        assert_eq!(
+            i128::from(d.pos[0].total_cents),
+            (d.pos[0].lines.iter())
+                .map(|l| i128::from(l.amount_cents))
+                .sum::<i128>()
+        );
+        assert!(
+            d.skipped
+                .iter()
+                .all(|s| s.reason.starts_with("the PO's total would pass")),
+            "{:?}",
+            d.skipped
+        );
+        assert_eq!(d.skipped.len() + lines, N);
     }
 
     #[test]
