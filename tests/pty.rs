@@ -9,6 +9,38 @@ use std::time::{Duration, Instant};
 
 use portable_pty::{native_pty_system, CommandBuilder, PtySize};
 
+/// The real binary on a new pseudo-terminal of `rows` x `cols`, its data in
+/// `data_dir`: the master side and the child.
+fn spawn_in_pty(
+    data_dir: &std::path::Path,
+    rows: u16,
+    cols: u16,
+    env: &[(&str, &str)],
+) -> (
+    Box<dyn portable_pty::MasterPty + Send>,
+    Box<dyn portable_pty::Child + Send + Sync>,
+) {
+    let pty = native_pty_system()
+        .openpty(PtySize {
+            rows,
+            cols,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .expect("a pseudo-terminal");
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_buyerdesk"));
+    cmd.env("BUYERDESK_DATA_DIR", data_dir);
+    cmd.env("XDG_CONFIG_HOME", data_dir.join("config-home"));
+    cmd.env("TERM", "xterm-256color");
+    cmd.cwd(data_dir);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let child = pty.slave.spawn_command(cmd).expect("buyerdesk starts");
+    drop(pty.slave);
+    (pty.master, child)
+}
+
 struct Session {
     screen: Arc<Mutex<vt100::Parser>>,
     writer: Box<dyn Write + Send>,
@@ -25,26 +57,9 @@ impl Session {
 
     /// With more environment variables.
     fn start_with(data_dir: &std::path::Path, env: &[(&str, &str)]) -> Session {
-        let pty = native_pty_system()
-            .openpty(PtySize {
-                rows: 24,
-                cols: 80,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .expect("a pseudo-terminal");
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_buyerdesk"));
-        cmd.env("BUYERDESK_DATA_DIR", data_dir);
-        cmd.env("XDG_CONFIG_HOME", data_dir.join("config-home"));
-        cmd.env("TERM", "xterm-256color");
-        cmd.cwd(data_dir);
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let child = pty.slave.spawn_command(cmd).expect("buyerdesk starts");
-        drop(pty.slave);
+        let (master, child) = spawn_in_pty(data_dir, 24, 80, env);
         let screen = Arc::new(Mutex::new(vt100::Parser::new(24, 80, 0)));
-        let mut reader = pty.master.try_clone_reader().unwrap();
+        let mut reader = master.try_clone_reader().unwrap();
         let feed = Arc::clone(&screen);
         std::thread::spawn(move || {
             let mut buf = [0u8; 8192];
@@ -55,12 +70,12 @@ impl Session {
                 feed.lock().unwrap().process(&buf[..n]);
             }
         });
-        let writer = pty.master.take_writer().unwrap();
+        let writer = master.take_writer().unwrap();
         Session {
             screen,
             writer,
             child,
-            master: pty.master,
+            master,
         }
     }
 
@@ -564,24 +579,10 @@ fn a_panic_anywhere_gives_the_terminal_back_and_is_logged() {
 fn a_dropped_link_ends_the_screen_without_an_abort() {
     use std::sync::atomic::{AtomicBool, Ordering};
     let dir = tempfile::tempdir().unwrap();
-    let pty = native_pty_system()
-        .openpty(PtySize {
-            rows: 24,
-            cols: 80,
-            pixel_width: 0,
-            pixel_height: 0,
-        })
-        .expect("a pseudo-terminal");
-    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_buyerdesk"));
-    cmd.env("BUYERDESK_DATA_DIR", dir.path());
-    cmd.env("XDG_CONFIG_HOME", dir.path().join("config-home"));
-    cmd.env("TERM", "xterm-256color");
-    cmd.cwd(dir.path());
-    let mut child = pty.slave.spawn_command(cmd).expect("buyerdesk starts");
-    drop(pty.slave);
+    let (master, mut child) = spawn_in_pty(dir.path(), 24, 80, &[]);
     // The screen is read through a descriptor this test closes itself.
     // SAFETY: dup of our own open master descriptor.
-    let fd = unsafe { libc::dup(pty.master.as_raw_fd().expect("a unix pty")) };
+    let fd = unsafe { libc::dup(master.as_raw_fd().expect("a unix pty")) };
     assert!(fd >= 0);
     let stop = Arc::new(AtomicBool::new(false));
     let seen = Arc::new(Mutex::new(vt100::Parser::new(24, 80, 0)));
@@ -623,7 +624,7 @@ fn a_dropped_link_ends_the_screen_without_an_abort() {
     }
     stop.store(true, Ordering::Relaxed);
     reader.join().unwrap();
-    drop(pty.master);
+    drop(master);
     let deadline = Instant::now() + Duration::from_secs(15);
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -643,24 +644,10 @@ fn a_dropped_link_ends_the_screen_without_an_abort() {
 #[test]
 fn a_giant_terminal_size_does_not_take_gigabytes() {
     let dir = tempfile::tempdir().unwrap();
-    let pty = native_pty_system()
-        .openpty(PtySize {
-            rows: 10_000,
-            cols: 10_000,
-            pixel_width: 0,
-            pixel_height: 0,
-        })
-        .expect("a pseudo-terminal");
-    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_buyerdesk"));
-    cmd.env("BUYERDESK_DATA_DIR", dir.path());
-    cmd.env("XDG_CONFIG_HOME", dir.path().join("config-home"));
-    cmd.env("TERM", "xterm-256color");
-    cmd.cwd(dir.path());
-    let mut child = pty.slave.spawn_command(cmd).expect("buyerdesk starts");
-    drop(pty.slave);
+    let (master, mut child) = spawn_in_pty(dir.path(), 10_000, 10_000, &[]);
     // Drained (a small emulator: the bytes only need somewhere to go).
     let seen = Arc::new(Mutex::new(String::new()));
-    let mut reader = pty.master.try_clone_reader().unwrap();
+    let mut reader = master.try_clone_reader().unwrap();
     let feed = Arc::clone(&seen);
     std::thread::spawn(move || {
         let mut buf = [0u8; 65536];
@@ -690,7 +677,7 @@ fn a_giant_terminal_size_does_not_take_gigabytes() {
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
         .expect("VmHWM");
-    let mut writer = pty.master.take_writer().unwrap();
+    let mut writer = master.take_writer().unwrap();
     writer.write_all(b"q").unwrap();
     writer.flush().unwrap();
     let deadline = Instant::now() + Duration::from_secs(15);
