@@ -1315,3 +1315,46 @@ proptest! {
         assert_inside(&text, &check(&text));
     }
 }
+
+#[test]
+fn a_condition_past_the_budget_is_refused_before_the_engine_reads_it() {
+    use crate::rules::validate::condition::{MAX_COMPARISONS, MAX_NESTING};
+    let terms = |n: usize| -> String {
+        (0..n)
+            .map(|i| format!("Product.moq >= {i}"))
+            .collect::<Vec<_>>()
+            .join(" && ")
+    };
+    let ok = rule(&terms(MAX_COMPARISONS), "Product.requires_approval = true;");
+    assert!(
+        check(&ok).iter().all(|d| !d.is_error()),
+        "{}",
+        listing(&check(&ok))
+    );
+    // 200 comparisons took the engine's parser 57 s: refused at once, at
+    // the condition, with the rule named.
+    let long = rule(&terms(200), "Product.requires_approval = true;");
+    let ds = check(&long);
+    let d = find(
+        &ds,
+        "the condition has 200 comparisons; buyerdesk allows at most 40",
+    );
+    assert!(d.is_error());
+    assert_eq!((d.line, d.col), pos(&long, "Product.moq >= 0", 0));
+    assert_eq!(d.rule.as_deref(), Some("R"));
+    let deep = format!(
+        "{}Product.moq > 0{}",
+        "(".repeat(MAX_NESTING + 1),
+        ")".repeat(MAX_NESTING + 1)
+    );
+    let ds = check(&rule(&deep, "Product.requires_approval = true;"));
+    find(&ds, &format!("nests parentheses {} deep", MAX_NESTING + 1));
+    let wide = rule(
+        &format!("Product.trend == \"{}\"", "x".repeat(1_300)),
+        "Product.requires_approval = true;",
+    );
+    find(
+        &check(&wide),
+        "characters long; buyerdesk allows at most 1200",
+    );
+}

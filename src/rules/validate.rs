@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use rust_rule_engine::GRLParser;
 
 mod action;
-mod condition;
+pub mod condition;
 
 use super::lexer::{lex, Kind, Token};
 use super::{Diagnostic, Severity};
