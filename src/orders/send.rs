@@ -80,11 +80,11 @@ impl TakenElsewhere {
 /// Why one attempt failed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SendError {
-    /// Worth another try with the same key (5xx, network, timeout).
-    Retry(String),
-    /// The supplier asked to come back later (429, 408): another try with
-    /// the same key after at least this wait (its `Retry-After`, capped).
-    RetryAfter(String, Option<Duration>),
+    /// Worth another try with the same key (5xx, network, timeout; 429
+    /// and 408, where the supplier asked to come back later): after the
+    /// backoff, and at least the wait the supplier asked for (its
+    /// `Retry-After`, capped) when it asked.
+    Retry(String, Option<Duration>),
     /// The supplier answered 409 to a key buyerdesk had sent before: it
     /// already holds the PO (an earlier attempt reached it, its answer did
     /// not come back).
@@ -437,13 +437,11 @@ impl Sender {
                     SendError::AlreadyHad(said) => Ok(said),
                     e => Err(e),
                 });
-            repeated |= matches!(result, Err(SendError::Retry(_) | SendError::RetryAfter(..)));
+            repeated |= matches!(result, Err(SendError::Retry(..)));
             let (outcome, detail) = match &result {
                 Ok(c) => ("ok", c.clone()),
-                Err(SendError::Retry(r) | SendError::RetryAfter(r, _)) if attempt < of => {
-                    ("retry", r.clone())
-                }
-                Err(SendError::Retry(r) | SendError::RetryAfter(r, _)) => ("failed", r.clone()),
+                Err(SendError::Retry(r, _)) if attempt < of => ("retry", r.clone()),
+                Err(SendError::Retry(r, _)) => ("failed", r.clone()),
                 Err(SendError::Permanent(r)) => ("rejected", r.clone()),
                 Err(SendError::AlreadyHad(_)) => unreachable!("taken as sent above"),
             };
@@ -489,17 +487,7 @@ impl Sender {
                         took_over_from,
                     });
                 }
-                Err(SendError::Retry(reason)) if attempt < of => {
-                    let wait = self.orders.backoff(attempt);
-                    progress(Progress::Retrying {
-                        po: number.to_string(),
-                        attempt,
-                        wait,
-                        reason,
-                    });
-                    tokio::time::sleep(wait).await;
-                }
-                Err(SendError::RetryAfter(reason, asked)) if attempt < of => {
+                Err(SendError::Retry(reason, asked)) if attempt < of => {
                     let wait = self.orders.backoff(attempt).max(asked.unwrap_or_default());
                     progress(Progress::Retrying {
                         po: number.to_string(),
@@ -509,7 +497,7 @@ impl Sender {
                     });
                     tokio::time::sleep(wait).await;
                 }
-                Err(SendError::Retry(reason) | SendError::RetryAfter(reason, _)) => {
+                Err(SendError::Retry(reason, _)) => {
                     let error = format!("{reason} (gave up after {attempt} attempts)");
                     self.store.release_send(number, &self.claim, &error).await?;
                     return Err(anyhow!("{number} not sent: {error}"));
@@ -579,7 +567,7 @@ impl Sender {
                 let response = request
                     .send()
                     .await
-                    .map_err(|e| SendError::Retry(describe_reqwest(e, timeout)))?;
+                    .map_err(|e| SendError::Retry(describe_reqwest(e, timeout), None))?;
                 let answer = Answer::read(response, ANSWER_KEPT, timeout).await;
                 let said = answer.said();
                 let status = answer.status;
@@ -611,9 +599,9 @@ impl Sender {
                         Some(a) => (Some(a), format!(" (Retry-After {} s)", a.as_secs())),
                         None => (None, String::new()),
                     };
-                    Err(SendError::RetryAfter(format!("{said}{note}"), asked))
+                    Err(SendError::Retry(format!("{said}{note}"), asked))
                 } else if status.is_server_error() {
-                    Err(SendError::Retry(said))
+                    Err(SendError::Retry(said, None))
                 } else {
                     Err(SendError::Permanent(said))
                 }
