@@ -182,13 +182,33 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// `write_atomically` with the file's permission bits (unix).
 fn write_atomically_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+    write_through_temp(path, bytes, mode, |tmp, path| std::fs::rename(tmp, path))
+}
+
+/// Writes a document for a supplier at `path` as `write_atomically` does,
+/// except that a file already there with other content is never replaced
+/// (`crate::place_new_file`): the same document written again is fine.
+pub fn write_new_document(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_through_temp(path, bytes, 0o600, crate::place_new_file)
+}
+
+/// `bytes` into a new temporary file beside `path` (created exclusively,
+/// permission bits `mode` on unix), synced, then put at `path` by `place`
+/// (a rename, or `crate::place_new_file`), then the folder synced: a
+/// reader sees the old file or the new one, never a part.
+fn write_through_temp(
+    path: &Path,
+    bytes: &[u8],
+    mode: u32,
+    place: fn(&Path, &Path) -> std::io::Result<()>,
+) -> Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
     crate::create_private_dir(&dir)
         .with_context(|| format!("{}: cannot create the folder", dir.display()))?;
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("rules");
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let (tmp, mut file) = crate::create_temp_file(&dir, name)
         .with_context(|| format!("{}: cannot create a temporary file", dir.display()))?;
     #[cfg(unix)]
@@ -202,44 +222,14 @@ fn write_atomically_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<()
     let written = file
         .write_all(bytes)
         .and_then(|()| file.sync_all())
-        .and_then(|()| std::fs::rename(&tmp, path));
+        .and_then(|()| place(&tmp, path));
     if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);
         return Err(e).with_context(|| format!("{}: cannot write", path.display()));
     }
     #[cfg(unix)]
     if let Ok(d) = std::fs::File::open(&dir) {
-        // The rename itself survives a crash only once the folder is synced.
-        let _ = d.sync_all();
-    }
-    Ok(())
-}
-
-/// Writes a document for a supplier at `path` as `write_atomically` does,
-/// except that a file already there with other content is never replaced
-/// (`crate::place_new_file`): the same document written again is fine.
-pub fn write_new_document(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    crate::create_private_dir(&dir)
-        .with_context(|| format!("{}: cannot create the folder", dir.display()))?;
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("document");
-    let (tmp, mut file) = crate::create_temp_file(&dir, name)
-        .with_context(|| format!("{}: cannot create a temporary file", dir.display()))?;
-    let written = file.write_all(bytes).and_then(|()| file.sync_all());
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e).with_context(|| format!("{}: cannot write", path.display()));
-    }
-    crate::place_new_file(&tmp, path)
-        .with_context(|| format!("{}: cannot write", path.display()))?;
-    #[cfg(unix)]
-    if let Ok(d) = std::fs::File::open(&dir) {
+        // The new name survives a crash only once the folder is synced.
         let _ = d.sync_all();
     }
     Ok(())
