@@ -193,7 +193,10 @@ fn currency_totals(pos: &[PurchaseOrder]) -> String {
         .values()
         .map(|(cents, _)| fmt_money(*cents as f64 / 100.0))
         .collect();
-    let code_w = totals.keys().map(|c| fit::width_of(c)).max().unwrap_or(0);
+    let code_w = (totals.keys())
+        .map(|c| fit::width_of(&fit::printable(c)))
+        .max()
+        .unwrap_or(0);
     let amount_w = amounts.iter().map(String::len).max().unwrap_or(0);
     for ((currency, (_, count)), amount) in totals.iter().zip(&amounts) {
         out.push_str(&format!(

@@ -16,6 +16,7 @@ use super::state::{App, Column};
 use super::theme::Theme;
 use crate::plan::numbers::{fmt_money, fmt_qty_short, round_qty, unit_word};
 use crate::plan::{ExceptionCode, ProductPlan};
+use crate::text::masked;
 
 /// A column of the product list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -259,10 +260,6 @@ fn flags_min_width(flags: &[&str]) -> usize {
     }
 }
 
-/// Text from a source or a supplier, safe to draw: each hidden character
-/// shown as `?` (`crate::text::masked`).
-pub use crate::text::masked as printable;
-
 /// Columns a text takes on the terminal.
 fn width_of(text: &str) -> usize {
     Span::raw(text).width()
@@ -307,12 +304,12 @@ pub fn cell_text(field: Field, p: &ProductPlan, app: &App) -> String {
     match field {
         Field::Mark if app.for_order.contains(&*p.product_id) => theme.sym("✓", "*").to_string(),
         Field::Mark => String::new(),
-        Field::Product => printable(&p.product_id).into_owned(),
-        Field::Name => printable(p.product_name.as_deref().unwrap_or_default()).into_owned(),
+        Field::Product => masked(&p.product_id).into_owned(),
+        Field::Name => masked(p.product_name.as_deref().unwrap_or_default()).into_owned(),
         Field::Supplier => p
             .supplier_name
             .as_deref()
-            .map_or_else(dash, |s| printable(s).into_owned()),
+            .map_or_else(dash, |s| masked(s).into_owned()),
         Field::Demand => p
             .avg_daily_demand
             .map(|d| {
@@ -348,7 +345,7 @@ pub fn cell_text(field: Field, p: &ProductPlan, app: &App) -> String {
                 .map(str::trim)
                 .filter(|u| !u.is_empty())
                 .unwrap_or("units");
-            let unit = printable(unit);
+            let unit = masked(unit);
             format!(
                 "{} {}",
                 fmt_qty_short(p.purchase_qty),
@@ -371,7 +368,7 @@ pub fn cell_text(field: Field, p: &ProductPlan, app: &App) -> String {
 /// A product's currency as the list names it ("?": none given).
 pub fn currency_label(p: &ProductPlan) -> Cow<'_, str> {
     match p.currency.as_deref() {
-        Some(c) => printable(c),
+        Some(c) => masked(c),
         None => Cow::Borrowed("?"),
     }
 }
@@ -695,7 +692,7 @@ fn draw_summary(frame: &mut Frame, app: &App, area: Rect) {
 fn total_text(t: &super::state::CurrencyTotal) -> String {
     let money = fmt_money(t.cents as f64 / 100.0);
     match &t.currency {
-        Some(c) => format!("{money} {}", printable(c)),
+        Some(c) => format!("{money} {}", masked(c)),
         None => format!("{money} (no currency)"),
     }
 }
@@ -816,9 +813,9 @@ mod tests {
 
     #[test]
     fn text_from_outside_cannot_drive_the_terminal() {
-        assert_eq!(printable("Acme\x1b[2J Ltd"), "Acme?[2J Ltd");
-        assert_eq!(printable("a\u{202e}b\nc"), "a?b?c");
-        assert!(matches!(printable("Résine"), Cow::Borrowed("Résine")));
+        assert_eq!(masked("Acme\x1b[2J Ltd"), "Acme?[2J Ltd");
+        assert_eq!(masked("a\u{202e}b\nc"), "a?b?c");
+        assert!(matches!(masked("Résine"), Cow::Borrowed("Résine")));
     }
 
     #[test]

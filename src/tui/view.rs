@@ -11,7 +11,6 @@ use ratatui::Frame;
 use chrono::{DateTime, Local};
 
 use super::keymap::Screen;
-use super::list_view::printable;
 use super::state::{App, FormField, OverrideForm, QuickFilter};
 use super::theme::Theme;
 use crate::config::SourceKind;
@@ -20,6 +19,7 @@ use crate::plan::numbers::{fmt_money, fmt_units};
 use crate::plan::{ExceptionCode, StepKind};
 use crate::sources::Backend;
 use crate::store::overrides::{OverrideUnit, ReasonCode};
+use crate::text::masked;
 
 /// Below this the screen says so instead of drawing a broken layout.
 pub const MIN_WIDTH: u16 = 80;
@@ -603,8 +603,8 @@ fn draw_override(frame: &mut Frame, app: &App, form: &OverrideForm, body: Rect) 
     let Some(p) = app.plan_by_id(&form.product_id) else {
         return;
     };
-    let stock = printable(p.stock_uom.as_deref().unwrap_or("units"));
-    let purchase = printable(p.purchase_uom.as_deref().unwrap_or(&stock)).into_owned();
+    let stock = masked(p.stock_uom.as_deref().unwrap_or("units"));
+    let purchase = masked(p.purchase_uom.as_deref().unwrap_or(&stock)).into_owned();
     let mark = |f: FormField| if form.field == f { "> " } else { "  " };
     let unit = match form.unit {
         OverrideUnit::Stock => format!("[{stock}]  {purchase} "),
@@ -618,8 +618,8 @@ fn draw_override(frame: &mut Frame, app: &App, form: &OverrideForm, body: Rect) 
     let mut lines = vec![
         Line::from(format!(
             "Suggested: {} = {}",
-            printable(&fmt_units(p.order_qty, p.stock_uom.as_deref())),
-            printable(&fmt_units(p.purchase_qty, Some(&purchase)))
+            masked(&fmt_units(p.order_qty, p.stock_uom.as_deref())),
+            masked(&fmt_units(p.purchase_qty, Some(&purchase)))
         )),
         Line::from(format!(
             "{}Quantity: {}_",
@@ -654,7 +654,7 @@ fn draw_override(frame: &mut Frame, app: &App, form: &OverrideForm, body: Rect) 
         body,
         place,
         &app.theme,
-        format!(" Override {} ", printable(&p.product_id)),
+        format!(" Override {} ", masked(&p.product_id)),
         lines,
     );
 }
@@ -715,10 +715,10 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
         QuickFilter::All => {}
         QuickFilter::NeedsOrder => shown.push("needs an order".to_string()),
         QuickFilter::HasExceptions => shown.push("has exceptions".to_string()),
-        QuickFilter::Supplier(s) => shown.push(format!("supplier {}", printable(s))),
+        QuickFilter::Supplier(s) => shown.push(format!("supplier {}", masked(s))),
     }
     if !app.filter.is_empty() {
-        shown.push(format!("\"{}\"", printable(&app.filter)));
+        shown.push(format!("\"{}\"", masked(&app.filter)));
     }
     let filtered = (!shown.is_empty()).then(|| format!("  | {} shown", app.view.len()));
     let what = shown.join(", ");
@@ -758,9 +758,9 @@ fn draw_detail(frame: &mut Frame, app: &mut App, area: Rect) {
     };
     let title = format!(
         " {} {} - {} ",
-        printable(&p.product_id),
-        printable(p.product_name.as_deref().unwrap_or("")),
-        printable(p.supplier_name.as_deref().unwrap_or("no supplier"))
+        masked(&p.product_id),
+        masked(p.product_name.as_deref().unwrap_or("")),
+        masked(p.supplier_name.as_deref().unwrap_or("no supplier"))
     );
     let block = Block::new()
         .borders(Borders::TOP)
@@ -834,12 +834,12 @@ fn draw_steps(frame: &mut Frame, app: &mut App, area: Rect) {
     let summary = if p.order_qty > 0.0 {
         format!(
             "Suggested order: {} = {}, {}{}{}",
-            printable(&fmt_units(p.order_qty, p.stock_uom.as_deref())),
-            printable(&fmt_units(p.purchase_qty, p.purchase_uom.as_deref())),
+            masked(&fmt_units(p.order_qty, p.stock_uom.as_deref())),
+            masked(&fmt_units(p.purchase_qty, p.purchase_uom.as_deref())),
             fmt_money(p.amount),
             p.currency
                 .as_deref()
-                .map(|c| format!(" {}", printable(c)))
+                .map(|c| format!(" {}", masked(c)))
                 .unwrap_or_default(),
             if p.requires_approval {
                 ", requires approval"
@@ -866,7 +866,7 @@ fn draw_steps(frame: &mut Frame, app: &mut App, area: Rect) {
         lines.push(Line::styled(
             format!(
                 "Buyer's quantity: {} (overrides the suggestion{how})",
-                printable(&fmt_units(o, p.stock_uom.as_deref()))
+                masked(&fmt_units(o, p.stock_uom.as_deref()))
             ),
             Style::new().add_modifier(Modifier::BOLD),
         ));
@@ -893,20 +893,16 @@ fn draw_steps(frame: &mut Frame, app: &mut App, area: Rect) {
                     Style::new(),
                 );
                 for c in &step.changes {
-                    hang(
-                        format!("      {}", printable(&c.describe())),
-                        8,
-                        Style::new(),
-                    );
+                    hang(format!("      {}", masked(&c.describe())), 8, Style::new());
                 }
             }
             StepKind::Exception => hang(
-                format!("{number}{}", printable(&step.text())),
+                format!("{number}{}", masked(&step.text())),
                 4,
                 app.theme.danger(),
             ),
             _ => hang(
-                format!("{number}{}{source}", printable(&step.text())),
+                format!("{number}{}{source}", masked(&step.text())),
                 4,
                 Style::new(),
             ),
