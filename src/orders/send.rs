@@ -150,8 +150,6 @@ fn age(at: &str, now: &str) -> Option<Duration> {
 /// (a 300 MB answer costs 64 KiB).
 const ANSWER_KEPT: usize = 64 * 1024;
 
-use super::settings::RETRY_AFTER_MAX;
-
 /// A supplier's answer, read up to a bound.
 struct Answer {
     status: reqwest::StatusCode,
@@ -586,7 +584,7 @@ impl Sender {
                         "{said} (the supplier already had this key (409): an earlier attempt reached it)"
                     )))
                 } else if matches!(status.as_u16(), 408 | 429) {
-                    let cap = self.retry_after_cap();
+                    let cap = self.orders.retry_after_cap();
                     let (asked, note) = match answer.retry_after {
                         Some(a) if a > cap => (
                             Some(cap),
@@ -607,12 +605,6 @@ impl Sender {
                 }
             }
         }
-    }
-
-    /// The longest wait a `Retry-After` gets: a minute, and never so long
-    /// that the claim (`send_lease_secs`) could expire meanwhile.
-    fn retry_after_cap(&self) -> Duration {
-        RETRY_AFTER_MAX.min(self.orders.lease() / 2)
     }
 
     /// Every `sending` PO this process may take over (see `send`), sent

@@ -264,11 +264,18 @@ impl OrdersConfig {
     /// up to `RETRY_AFTER_MAX` and half the lease). The send lease must be
     /// longer.
     pub fn longest_send(&self) -> Duration {
-        let retry_after = RETRY_AFTER_MAX.min(self.lease() / 2);
+        let retry_after = self.retry_after_cap();
         let waits: Duration = (1..self.send_attempts)
             .map(|n| self.backoff(n).max(retry_after))
             .sum();
         self.send_timeout() * self.send_attempts + waits
+    }
+
+    /// The longest a supplier's `Retry-After` is waited for: at most
+    /// `RETRY_AFTER_MAX`, and half the lease, so that the claim cannot
+    /// expire meanwhile.
+    pub fn retry_after_cap(&self) -> Duration {
+        RETRY_AFTER_MAX.min(self.lease() / 2)
     }
 
     pub fn lease(&self) -> Duration {
