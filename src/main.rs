@@ -140,7 +140,13 @@ enum PoCommand {
     /// Close a sent or received PO.
     Close { po: String },
     /// Cancel a PO not yet sent.
-    Cancel { po: String },
+    Cancel {
+        po: String,
+        /// Cancel a PO whose send may have reached the supplier
+        /// (unconfirmed): the supplier may still deliver it.
+        #[arg(long)]
+        even_if_sent: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -448,9 +454,10 @@ async fn po_command(config: &Config, command: PoCommand, fit: &report::Fit) -> R
         PoCommand::Close { po: n } => {
             po::change_status(config, &n, StatusChange::Close, &mut out).await?
         }
-        PoCommand::Cancel { po: n } => {
-            po::change_status(config, &n, StatusChange::Cancel, &mut out).await?
-        }
+        PoCommand::Cancel {
+            po: n,
+            even_if_sent,
+        } => po::change_status(config, &n, StatusChange::Cancel { even_if_sent }, &mut out).await?,
     };
     Ok(exit(ok))
 }

@@ -172,7 +172,7 @@ async fn a_409_to_a_key_sent_before_means_the_supplier_has_it(test: &str, db: Db
     assert_eq!(world.status(&abc).await, PoStatus::Sent, "{test}");
     let attempts = world.attempts(&abc).await;
     let outcomes: Vec<&str> = attempts.iter().map(|a| a.0.as_str()).collect();
-    assert_eq!(outcomes, ["retry", "ok"], "{test}");
+    assert_eq!(outcomes, ["unknown", "ok"], "{test}");
     assert!(attempts[0].1.contains("HTTP 502"), "{attempts:?}");
     assert!(
         attempts[1].1.contains(
@@ -208,12 +208,24 @@ async fn a_409_to_a_key_sent_before_means_the_supplier_has_it(test: &str, db: Db
     );
 
     // Across sends: one send gives up on a lost answer (the supplier took
-    // it); the next one, another process maybe, is told 409: sent.
+    // it): the PO is unconfirmed, not approved, and cannot be cancelled as
+    // "not sent" without the buyer's word; the next send, another process
+    // maybe, is told 409: sent.
     world.setup.config.file.orders.send_attempts = 1;
     let sender = world.sender(&endpoint.url("dup409"));
     let err = sender.send(&xyz, &quiet).await.unwrap_err().to_string();
     assert!(err.contains("HTTP 502"), "{test}: {err}");
-    assert_eq!(world.status(&xyz).await, PoStatus::Approved, "{test}");
+    assert!(err.contains("unconfirmed"), "{test}: {err}");
+    assert_eq!(world.status(&xyz).await, PoStatus::Unconfirmed, "{test}");
+    let refused = world.store.cancel(&xyz, false).await.unwrap_err();
+    let refused = refused.to_string();
+    assert!(
+        refused.contains("may have reached XYZ Manufacturing")
+            && refused.contains("HTTP 502")
+            && refused.contains("--even-if-sent"),
+        "{test}: {refused}"
+    );
+    assert_eq!(world.status(&xyz).await, PoStatus::Unconfirmed, "{test}");
     let sender = world.sender(&endpoint.url("dup409"));
     let sent = sender.send(&xyz, &quiet).await.unwrap();
     assert!(
@@ -230,7 +242,7 @@ async fn a_409_to_a_key_sent_before_means_the_supplier_has_it(test: &str, db: Db
             .iter()
             .map(|a| a.0.as_str())
             .collect::<Vec<_>>(),
-        ["rejected", "rejected", "failed", "ok"]
+        ["rejected", "rejected", "unknown", "ok"]
     );
     assert_eq!(
         endpoint.processed(),
@@ -268,6 +280,159 @@ async fn a_409_to_a_key_sent_before_means_the_supplier_has_it_mariadb() {
 
 // ---------------------------------------------------------------------------
 
+/// A URL on 127.0.0.1 where nothing listens: every connection is refused.
+fn refused_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    format!("http://127.0.0.1:{port}/po")
+}
+
+async fn an_unknown_outcome_leaves_the_po_unconfirmed(test: &str, db: Db) {
+    let endpoint = Endpoint::start().await;
+    let Some(mut world) = World::new(test, db).await else {
+        return;
+    };
+    let (abc, xyz) = (world.abc.clone(), world.xyz.clone());
+    world.setup.config.file.orders.send_timeout_secs = 1.0;
+    world.setup.config.file.orders.send_attempts = 2;
+
+    // No connection: the supplier cannot have it. Approved again, and a
+    // 409 afterwards is the supplier refusing a key it never took.
+    let sender = world.sender(&refused_url());
+    let err = sender.send(&abc, &quiet).await.unwrap_err().to_string();
+    assert!(err.contains(&format!("{abc} not sent")), "{test}: {err}");
+    assert_eq!(world.status(&abc).await, PoStatus::Approved, "{test}");
+    let sender = world.sender(&endpoint.url("conflict"));
+    let err = sender.send(&abc, &quiet).await.unwrap_err().to_string();
+    assert!(
+        err.contains("HTTP 409") && !err.contains("already had"),
+        "{test}: {err}"
+    );
+    assert_eq!(world.status(&abc).await, PoStatus::Approved, "{test}");
+    let outcomes: Vec<String> = world
+        .attempts(&abc)
+        .await
+        .into_iter()
+        .map(|a| a.0)
+        .collect();
+    assert_eq!(
+        outcomes,
+        ["not_reached", "not_reached", "rejected"],
+        "{test}"
+    );
+
+    // The supplier takes XYZ's PO and never answers: after the timeout the
+    // outcome is unknown. Unconfirmed, not approved; on order still.
+    world.setup.config.file.orders.send_attempts = 1;
+    let sender = world.sender(&endpoint.url("hang"));
+    let err = sender.send(&xyz, &quiet).await.unwrap_err().to_string();
+    assert!(
+        err.contains(&format!("{xyz} unconfirmed")) && err.contains("no answer within"),
+        "{test}: {err}"
+    );
+    let po = world.store.po_required(&xyz).await.unwrap();
+    assert_eq!(po.status, PoStatus::Unconfirmed, "{test}");
+    assert!(po.status.counts_on_order() && po.status.is_open());
+    assert!(po
+        .last_error
+        .as_deref()
+        .unwrap()
+        .contains("no answer within"));
+    assert_eq!(world.attempts(&xyz).await[0].0, "unknown", "{test}");
+    assert_eq!(endpoint.processed(), [xyz.clone()].into_iter().collect());
+
+    // Cancelling it as "not sent" is refused, naming the risk.
+    let refused = world
+        .store
+        .cancel(&xyz, false)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        refused.contains(&format!("{xyz} may have reached XYZ Manufacturing"))
+            && refused.contains("no answer within")
+            && refused.contains("does not cancel it there")
+            && refused.contains("--even-if-sent"),
+        "{test}: {refused}"
+    );
+    assert_eq!(world.status(&xyz).await, PoStatus::Unconfirmed, "{test}");
+
+    // Sending every approved PO sends it again with the same key: the
+    // supplier answers with what it holds; sent, and taken once.
+    let sender = world.sender(&endpoint.url("hang"));
+    let results = sender.send_all(false, &quiet).await.unwrap();
+    let xyz_result = results.iter().find(|r| r.0 == xyz).expect("xyz resent");
+    assert!(xyz_result.1.is_ok(), "{test}: {:?}", xyz_result.1);
+    assert_eq!(world.status(&xyz).await, PoStatus::Sent, "{test}");
+    let xyz_keys = endpoint
+        .requests()
+        .into_iter()
+        .filter(|r| r.key.as_deref() == Some(xyz.as_str()))
+        .count();
+    assert_eq!(xyz_keys, 2, "{test}: sent twice under one key");
+
+    // ABC's PO (approved: the earlier result was sent by send_all too, to
+    // the hanging supplier) ends unconfirmed; cancelled with the buyer's
+    // word, the audit says they knew.
+    let abc_po = world.store.po_required(&abc).await.unwrap();
+    assert_eq!(abc_po.status, PoStatus::Unconfirmed, "{test}");
+    let cancelled = world.store.cancel(&abc, true).await.unwrap();
+    assert_eq!(cancelled.status, PoStatus::Cancelled);
+    let audit = world.store.audit_entries(None).await.unwrap();
+    let row = audit
+        .iter()
+        .rev()
+        .find(|e| e.action == "po_cancelled")
+        .unwrap();
+    let detail = row.detail.as_deref().unwrap();
+    assert!(
+        detail.contains("was unconfirmed") && detail.contains("knowing the supplier may have it"),
+        "{test}: {detail}"
+    );
+    assert!(
+        audit.iter().any(|e| e.action == "po_unconfirmed"),
+        "{test}: the unconfirmed end is audited"
+    );
+    // Migration 4 widened the status CHECK; it did not drop it.
+    let bogus = world
+        .store
+        .source
+        .execute("UPDATE purchase_orders SET status = 'bogus'")
+        .await;
+    assert!(bogus.is_err(), "{test}: an unknown status is still refused");
+    assert_eq!(world.status(&xyz).await, PoStatus::Sent, "{test}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_outcome_leaves_the_po_unconfirmed_sqlite() {
+    an_unknown_outcome_leaves_the_po_unconfirmed(
+        "an_unknown_outcome_leaves_the_po_unconfirmed_sqlite",
+        Db::Sqlite,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_outcome_leaves_the_po_unconfirmed_postgres() {
+    an_unknown_outcome_leaves_the_po_unconfirmed(
+        "an_unknown_outcome_leaves_the_po_unconfirmed_postgres",
+        Db::Postgres,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_outcome_leaves_the_po_unconfirmed_mariadb() {
+    an_unknown_outcome_leaves_the_po_unconfirmed(
+        "an_unknown_outcome_leaves_the_po_unconfirmed_mariadb",
+        Db::MySql,
+    )
+    .await;
+}
+
+// ---------------------------------------------------------------------------
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_429_or_408_is_retried_after_retry_after() {
     let test = "a_429_or_408_is_retried_after_retry_after";
@@ -283,7 +448,7 @@ async fn a_429_or_408_is_retried_after_retry_after() {
     assert_eq!(sent.attempts, 2);
     assert_eq!(world.status(&abc).await, PoStatus::Sent);
     let attempts = world.attempts(&abc).await;
-    assert_eq!(attempts[0].0, "retry", "{attempts:?}");
+    assert_eq!(attempts[0].0, "not_reached", "{attempts:?}");
     assert!(
         attempts[0].1.contains("HTTP 429") && attempts[0].1.contains("(Retry-After 1 s)"),
         "{attempts:?}"

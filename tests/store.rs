@@ -41,12 +41,12 @@ async fn overrides_persist(test: &str, db: Db) {
     let alice = Store::open(&config_for(&scratch, "alice"))
         .await
         .expect("store opens and migrates");
-    assert_eq!(alice.schema_version().await.unwrap(), 3);
+    assert_eq!(alice.schema_version().await.unwrap(), 4);
     // A second workstation on the same database; migrating again is harmless.
     let bob = Store::open(&config_for(&scratch, "bob"))
         .await
         .expect("second workstation");
-    assert_eq!(bob.schema_version().await.unwrap(), 3);
+    assert_eq!(bob.schema_version().await.unwrap(), 4);
 
     alice.set_override(&promo(700.0)).await.unwrap();
     alice
@@ -222,7 +222,7 @@ async fn drafts_around_held_products(test: &str, db: Db) {
     // PO-000001 is cancelled elsewhere before the send approves the drafts.
     let stale = store.pos(Some(PoStatus::Draft)).await.unwrap();
     assert_eq!(stale.len(), 2, "{test}");
-    store.cancel(&held).await.unwrap();
+    store.cancel(&held, false).await.unwrap();
     let approved = store.approve_drafts(&stale).await.unwrap();
     assert_eq!(approved, ["PO-000002"], "{test}");
     assert_eq!(

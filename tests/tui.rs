@@ -1565,7 +1565,7 @@ fn approving_always_asks_first_and_only_y_approves() {
     press(&mut app, KeyCode::Char('y'), KeyModifiers::NONE);
     assert_eq!(
         requests(&mut app),
-        [OrderRequest::Cancel("PO-000002".into())]
+        [OrderRequest::Cancel("PO-000002".into(), false)]
     );
     app.update(Action::from(OrdersAnswer::Changed {
         number: "PO-000002".into(),
@@ -1576,6 +1576,67 @@ fn approving_always_asks_first_and_only_y_approves() {
         app.message.as_deref(),
         Some("PO-000002 not cancelled: purchasing store: database is locked")
     );
+}
+
+#[test]
+fn cancelling_an_unconfirmed_po_asks_a_question_that_names_the_risk() {
+    let mut app = orders_app();
+    press(&mut app, KeyCode::Char('O'), KeyModifiers::SHIFT);
+    let wanted = requests(&mut app);
+    let [OrderRequest::List { request }] = wanted[..] else {
+        panic!("the POs asked for: {wanted:?}");
+    };
+    let mut unsure = po(7, PoStatus::Unconfirmed, "Gamma Tools Ltd.", 47_490, 40);
+    unsure.last_error =
+        Some("no answer within 30s (send_timeout_secs) (gave up after 5 attempts)".into());
+    app.update(Action::from(OrdersAnswer::Listed {
+        request,
+        result: Ok(vec![unsure]),
+    }));
+    press(&mut app, KeyCode::Char('X'), KeyModifiers::SHIFT);
+    let question = app
+        .orders
+        .confirm
+        .as_ref()
+        .expect("X asks first")
+        .question
+        .clone();
+    for words in [
+        "PO-000007 may have reached Gamma Tools Ltd.",
+        "no answer within 30s",
+        "Cancelling it here does not cancel it there",
+        "Cancel anyway?",
+    ] {
+        assert!(question.contains(words), "{words:?} in {question:?}");
+    }
+    for (w, h) in [(80, 24), (120, 40)] {
+        let screen = render(&mut app, w, h);
+        // The popup shows the whole question (wrapped), its title the risk.
+        let joined: String = screen
+            .lines()
+            .map(|l| l.trim_matches(|c: char| c == '│' || c == '|' || c == ' '))
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            joined.contains("the supplier may have it"),
+            "{w}x{h}: title\n{screen}"
+        );
+        assert!(
+            joined.contains("Cancel anyway?"),
+            "{w}x{h}: question whole\n{screen}"
+        );
+        insta::assert_snapshot!(format!("cancel_unconfirmed_{w}x{h}"), screen);
+    }
+    press(&mut app, KeyCode::Char('y'), KeyModifiers::NONE);
+    assert_eq!(
+        requests(&mut app),
+        [OrderRequest::Cancel("PO-000007".into(), true)],
+        "yes: the cancel carries the buyer's word"
+    );
+    // n: nothing asked of the store.
+    press(&mut app, KeyCode::Char('X'), KeyModifiers::SHIFT);
+    press(&mut app, KeyCode::Char('n'), KeyModifiers::NONE);
+    assert!(requests(&mut app).is_empty());
 }
 
 /// The open PO with its lines and attempts, as the store answers.

@@ -561,7 +561,11 @@ pub async fn approve(
 pub enum StatusChange {
     Receive,
     Close,
-    Cancel,
+    /// `even_if_sent`: the buyer's word that a PO that may have reached
+    /// its supplier is cancelled anyway.
+    Cancel {
+        even_if_sent: bool,
+    },
 }
 
 /// `po receive|close|cancel`.
@@ -576,7 +580,7 @@ pub async fn change_status(
     let po = match change {
         StatusChange::Receive => store.receive(&number).await?,
         StatusChange::Close => store.close(&number).await?,
-        StatusChange::Cancel => store.cancel(&number).await?,
+        StatusChange::Cancel { even_if_sent } => store.cancel(&number, even_if_sent).await?,
     };
     writeln!(
         out,

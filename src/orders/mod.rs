@@ -32,6 +32,12 @@ pub enum PoStatus {
     Approved,
     /// A send is under way (or was cut off; recovered on the next start).
     Sending,
+    /// A send ended without the supplier's confirmation after an attempt
+    /// that may have reached it (timed out or cut off after the order went
+    /// out, a 5xx other than 503): the supplier may hold it. Sent again
+    /// with the same key (a 409 then confirms it); cancelled only with an
+    /// explicit confirmation that names the risk.
+    Unconfirmed,
     Sent,
     Acknowledged,
     Received,
@@ -40,11 +46,12 @@ pub enum PoStatus {
 }
 
 impl PoStatus {
-    pub const ALL: [PoStatus; 9] = [
+    pub const ALL: [PoStatus; 10] = [
         PoStatus::Draft,
         PoStatus::PendingApproval,
         PoStatus::Approved,
         PoStatus::Sending,
+        PoStatus::Unconfirmed,
         PoStatus::Sent,
         PoStatus::Acknowledged,
         PoStatus::Received,
@@ -58,6 +65,7 @@ impl PoStatus {
             PoStatus::PendingApproval => "pending_approval",
             PoStatus::Approved => "approved",
             PoStatus::Sending => "sending",
+            PoStatus::Unconfirmed => "unconfirmed",
             PoStatus::Sent => "sent",
             PoStatus::Acknowledged => "acknowledged",
             PoStatus::Received => "received",
@@ -79,14 +87,39 @@ impl PoStatus {
         )
     }
 
+    /// Drafted, not yet approved: the plan names it (ON_PO) without
+    /// counting it as on order.
+    pub fn is_unapproved(self) -> bool {
+        matches!(self, PoStatus::Draft | PoStatus::PendingApproval)
+    }
+
     /// Counted as on order by the plan (approved or sent, not received,
-    /// closed or cancelled).
+    /// closed or cancelled; an unconfirmed PO may be with the supplier).
     pub fn counts_on_order(self) -> bool {
         matches!(
             self,
-            PoStatus::Approved | PoStatus::Sending | PoStatus::Sent | PoStatus::Acknowledged
+            PoStatus::Approved
+                | PoStatus::Sending
+                | PoStatus::Unconfirmed
+                | PoStatus::Sent
+                | PoStatus::Acknowledged
         )
     }
+}
+
+/// A send attempt's outcome when it certainly did not reach the supplier
+/// (no connection; 408, 429 or 503: the supplier says it did not take it).
+pub const NOT_REACHED: &str = "not_reached";
+/// A send attempt's outcome when the supplier refused the PO (a 4xx, a
+/// redirect) or the channel could not take it (a file not written).
+pub const REJECTED: &str = "rejected";
+
+/// Whether an attempt with this logged outcome may have delivered the PO:
+/// everything but `not_reached` and `rejected` (`unknown`, `cut_off`,
+/// `started`, `ok`, and the `retry`/`failed` of versions before the
+/// distinction, which are taken as may-have).
+pub fn may_have_reached(outcome: &str) -> bool {
+    !matches!(outcome, NOT_REACHED | REJECTED)
 }
 
 impl std::fmt::Display for PoStatus {
@@ -413,6 +446,7 @@ mod tests {
             [
                 PoStatus::Approved,
                 PoStatus::Sending,
+                PoStatus::Unconfirmed,
                 PoStatus::Sent,
                 PoStatus::Acknowledged
             ]

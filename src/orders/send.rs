@@ -1,13 +1,19 @@
 //! Sending a PO exactly once. The PO is claimed (approved -> sending) by
-//! this process, handed to its channel with the PO number as the
-//! idempotency key (retried with backoff on 5xx, network errors, 408 and
-//! 429, honouring `Retry-After`; never on another 4xx), and marked sent
-//! only once the channel confirmed: a 2xx, or a 409 to a key sent before
-//! (the supplier already has it). Redirects are never followed (a 3xx is a
-//! failed attempt naming its Location); answers are read up to 64 KiB and
-//! shown escaped. Every attempt is logged. A PO left `sending` by a
-//! process that died is taken over and sent again with the same key and
-//! the same document.
+//! this process, handed to its channel with its key as the idempotency
+//! key (retried with backoff on 5xx, network errors, 408 and 429,
+//! honouring `Retry-After`; never on another 4xx), and marked sent only
+//! once the channel confirmed: a 2xx, or a 409 to a key an earlier attempt
+//! may have delivered (the supplier already has it). Each attempt is
+//! logged with what is known of it: `ok`, `not_reached` (no connection,
+//! 408, 429, 503), `unknown` (it may have reached the supplier: no answer
+//! in time, a connection cut after the order went out, another 5xx) or
+//! `rejected`. A send that ends unconfirmed after an attempt that may have
+//! reached the supplier leaves the PO `unconfirmed`, not approved: sent
+//! again with the same key, cancelled only with a confirmation naming the
+//! risk. Redirects are never followed (a 3xx is a refusal naming its
+//! Location); answers are read up to 64 KiB and shown escaped. A PO left
+//! `sending` by a process that died is taken over and sent again with the
+//! same key and the same document.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -85,9 +91,14 @@ pub enum SendError {
     /// backoff, and at least the wait the supplier asked for (its
     /// `Retry-After`, capped) when it asked.
     Retry(String, Option<Duration>),
-    /// The supplier answered 409 to a key buyerdesk had sent before: it
-    /// already holds the PO (an earlier attempt reached it, its answer did
-    /// not come back).
+    /// Worth another try with the same key, but the attempt may have
+    /// reached the supplier and nothing said whether it took the PO (no
+    /// answer within the timeout or a connection cut after the order went
+    /// out, a 5xx other than 503). A send that ends without confirmation
+    /// after one leaves the PO `unconfirmed`, never `approved`.
+    Unknown(String),
+    /// The supplier answered 409 to a key an earlier attempt may have
+    /// delivered (its outcome unknown): it already holds the PO.
     AlreadyHad(String),
     /// Another try would fail the same way (4xx, a file that cannot be
     /// written, a missing token).
@@ -336,7 +347,7 @@ impl Sender {
                     .as_deref()
                     .unwrap_or("above the threshold")
             ),
-            PoStatus::Approved => self.claim_fresh(number).await?,
+            PoStatus::Approved | PoStatus::Unconfirmed => self.claim_fresh(number).await?,
             PoStatus::Sending => {
                 let now = self.store.server_now().await?;
                 if !self.may_take_over(&po, &now) {
@@ -404,16 +415,19 @@ impl Sender {
         let json = json_bytes(&po);
         let csv = csv_bytes(&po)?;
         let of = self.orders.send_attempts;
-        // The key went out before in an attempt whose outcome left open
-        // whether the supplier took it (cut off, timed out, 5xx): a 409 now
-        // means the supplier has it. One the supplier refused (4xx) does
-        // not count: a 409 to the first attempt is a refusal, and stays one.
-        let mut repeated = self
-            .store
-            .send_attempts(number)
-            .await?
-            .iter()
-            .any(|a| a.outcome != "rejected");
+        // The key went out before in an attempt that may have reached the
+        // supplier (cut off, timed out, a 5xx; or the PO was left
+        // unconfirmed): a 409 now means the supplier has it. An attempt
+        // that certainly did not reach it (refused connection, 408, 429,
+        // 503) or that it refused (4xx) does not count: a 409 to a key that
+        // never reached the supplier is a refusal, and stays one.
+        let mut repeated = po.status == PoStatus::Unconfirmed
+            || self
+                .store
+                .send_attempts(number)
+                .await?
+                .iter()
+                .any(|a| super::may_have_reached(&a.outcome));
         for attempt in 1..=of {
             progress(Progress::Attempt {
                 po: number.to_string(),
@@ -435,12 +449,12 @@ impl Sender {
                     SendError::AlreadyHad(said) => Ok(said),
                     e => Err(e),
                 });
-            repeated |= matches!(result, Err(SendError::Retry(..)));
+            repeated |= matches!(result, Err(SendError::Unknown(_)));
             let (outcome, detail) = match &result {
                 Ok(c) => ("ok", c.clone()),
-                Err(SendError::Retry(r, _)) if attempt < of => ("retry", r.clone()),
-                Err(SendError::Retry(r, _)) => ("failed", r.clone()),
-                Err(SendError::Permanent(r)) => ("rejected", r.clone()),
+                Err(SendError::Retry(r, _)) => (super::NOT_REACHED, r.clone()),
+                Err(SendError::Unknown(r)) => ("unknown", r.clone()),
+                Err(SendError::Permanent(r)) => (super::REJECTED, r.clone()),
                 Err(SendError::AlreadyHad(_)) => unreachable!("taken as sent above"),
             };
             tracing::info!(po = number, attempt, outcome, "send attempt: {detail}");
@@ -495,21 +509,44 @@ impl Sender {
                     });
                     tokio::time::sleep(wait).await;
                 }
-                Err(SendError::Retry(reason, _)) => {
+                Err(SendError::Unknown(reason)) if attempt < of => {
+                    let wait = self.orders.backoff(attempt);
+                    progress(Progress::Retrying {
+                        po: number.to_string(),
+                        attempt,
+                        wait,
+                        reason,
+                    });
+                    tokio::time::sleep(wait).await;
+                }
+                Err(SendError::Retry(reason, _) | SendError::Unknown(reason)) => {
                     let error = format!("{reason} (gave up after {attempt} attempts)");
-                    self.store.release_send(number, &self.claim, &error).await?;
-                    return Err(anyhow!("{number} not sent: {error}"));
+                    return Err(self.give_up(number, repeated, error).await?);
                 }
                 Err(SendError::Permanent(reason)) => {
-                    self.store
-                        .release_send(number, &self.claim, &reason)
-                        .await?;
-                    return Err(anyhow!("{number} not sent: {reason}"));
+                    return Err(self.give_up(number, repeated, reason).await?);
                 }
                 Err(SendError::AlreadyHad(_)) => unreachable!("taken as sent above"),
             }
         }
         unreachable!("send_attempts is at least 1")
+    }
+
+    /// Ends a send the supplier did not confirm: the PO goes back to
+    /// approved when no attempt can have reached the supplier, or is left
+    /// unconfirmed (sent again with the same key, cancelled only with a
+    /// confirmation naming the risk). The error to report.
+    async fn give_up(&self, number: &str, reached: bool, error: String) -> Result<anyhow::Error> {
+        if !reached {
+            self.store.release_send(number, &self.claim, &error).await?;
+            return Ok(anyhow!("{number} not sent: {error}"));
+        }
+        self.store
+            .leave_unconfirmed(number, &self.claim, &error)
+            .await?;
+        Ok(anyhow!(
+            "{number} unconfirmed: {error}; an attempt may have reached the supplier, so it may hold this PO: send it again with the same key (buyerdesk po send {number}; a 409 then confirms it), or ask the supplier before cancelling"
+        ))
     }
 
     /// One attempt through the channel.
@@ -562,10 +599,16 @@ impl Sender {
                     request = request.bearer_auth(token);
                 }
                 let timeout = self.orders.send_timeout();
-                let response = request
-                    .send()
-                    .await
-                    .map_err(|e| SendError::Retry(describe_reqwest(e, timeout), None))?;
+                // A connection never made cannot have delivered the PO;
+                // any other failure may have come after the body went out.
+                let response = request.send().await.map_err(|e| {
+                    let connect = e.is_connect();
+                    let words = describe_reqwest(e, timeout);
+                    match connect {
+                        true => SendError::Retry(words, None),
+                        false => SendError::Unknown(words),
+                    }
+                })?;
                 let answer = Answer::read(response, ANSWER_KEPT, timeout).await;
                 let said = answer.said();
                 let status = answer.status;
@@ -583,7 +626,9 @@ impl Sender {
                     Err(SendError::AlreadyHad(format!(
                         "{said} (the supplier already had this key (409): an earlier attempt reached it)"
                     )))
-                } else if matches!(status.as_u16(), 408 | 429) {
+                } else if matches!(status.as_u16(), 408 | 429 | 503) {
+                    // The supplier says it did not take the request (408:
+                    // not read whole; 429: too many; 503: not serving).
                     let cap = self.orders.retry_after_cap();
                     let (asked, note) = match answer.retry_after {
                         Some(a) if a > cap => (
@@ -599,7 +644,9 @@ impl Sender {
                     };
                     Err(SendError::Retry(format!("{said}{note}"), asked))
                 } else if status.is_server_error() {
-                    Err(SendError::Retry(said, None))
+                    // It failed while handling the order: it may have
+                    // stored it first.
+                    Err(SendError::Unknown(said))
                 } else {
                     Err(SendError::Permanent(said))
                 }
@@ -652,9 +699,11 @@ impl Sender {
             );
         }
         pos.sort_by(|a, b| a.po_number.cmp(&b.po_number));
-        let (files, others): (Vec<PurchaseOrder>, Vec<PurchaseOrder>) = pos
+        let (files, mut others): (Vec<PurchaseOrder>, Vec<PurchaseOrder>) = pos
             .into_iter()
             .partition(|p| matches!(self.channel(p), Channel::File { .. }));
+        // Unconfirmed POs are sent again, each on its own (same key).
+        others.extend(self.store.pos(Some(PoStatus::Unconfirmed)).await?);
         let mut results = Vec::new();
         for chunk in files.chunks(SENDS_PER_BATCH) {
             results.extend(self.send_file_batch(chunk, progress).await?);
@@ -665,7 +714,12 @@ impl Sender {
                 // Listed a moment ago; another workstation may have sent it
                 // since.
                 let r = match self.store.po_required(&n).await {
-                    Ok(po) if matches!(po.status, PoStatus::Approved | PoStatus::Draft) => {
+                    Ok(po)
+                        if matches!(
+                            po.status,
+                            PoStatus::Approved | PoStatus::Draft | PoStatus::Unconfirmed
+                        ) =>
+                    {
                         self.send(&n, progress).await
                     }
                     Ok(po) => Err(TakenElsewhere::first(n.clone(), po.status).into()),

@@ -20,6 +20,19 @@ pub struct DraftOutcome {
     pub skipped: Vec<Skipped>,
 }
 
+/// A PO that may be with its supplier although no answer confirmed it:
+/// cancelling it here does not cancel it there.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{po} may have reached {supplier} ({why}): cancelling it here does not cancel it there, the supplier may deliver it while its products are ordered again; send it again with the same key (buyerdesk po send {po}; a 409 confirms the supplier has it) or ask the supplier, and cancel only if they do not have it (buyerdesk po cancel {po} --even-if-sent)"
+)]
+pub struct MayHaveReached {
+    pub po: String,
+    pub supplier: String,
+    /// The attempt that may have reached the supplier, in words (escaped).
+    pub why: String,
+}
+
 /// One try at handing a PO to its channel.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SendAttempt {
@@ -29,7 +42,9 @@ pub struct SendAttempt {
     pub claim: String,
     pub channel: String,
     /// started (under way, or cut off before its outcome was known), ok,
-    /// retry, rejected, failed, cut_off (its process ended mid-attempt).
+    /// not_reached, unknown (may have reached the supplier), rejected,
+    /// cut_off (its process ended mid-attempt); retry and failed in rows
+    /// written before schema version 4 distinguished not_reached from unknown.
     pub outcome: String,
     pub detail: Option<String>,
     pub finished_at: Option<String>,
@@ -313,12 +328,19 @@ impl Store {
             .fetch_text(
                 &format!(
                     "SELECT {}, {}, {}, {} FROM po_lines l JOIN purchase_orders p ON p.po_number = l.po_number \
-                     WHERE p.status IN ('draft','pending_approval','approved','sending','sent','acknowledged') \
-                     ORDER BY l.product_id, p.seq",
+                     WHERE p.status IN ({}) ORDER BY l.product_id, p.seq",
                     b.as_text("l.product_id"),
                     b.as_text("l.po_number"),
                     b.as_text("p.status"),
-                    b.as_text("l.qty_stock")
+                    b.as_text("l.qty_stock"),
+                    // Constants of ours, not data: every status that
+                    // counts as on order or as a draft (ON_PO).
+                    PoStatus::ALL
+                        .iter()
+                        .filter(|s| s.counts_on_order() || s.is_unapproved())
+                        .map(|s| format!("'{}'", s.as_str()))
+                        .collect::<Vec<_>>()
+                        .join(",")
                 ),
                 &[],
             )
@@ -944,8 +966,11 @@ impl Store {
     }
 
     /// Cancels a PO not yet sent. A sent PO is closed instead: buyerdesk
-    /// sends no cancellations to suppliers.
-    pub async fn cancel(&self, number: &str) -> Result<PurchaseOrder> {
+    /// sends no cancellations to suppliers. A PO that may have reached its
+    /// supplier (unconfirmed, or an attempt whose outcome is unknown) is
+    /// cancelled only with `even_if_sent`, the buyer's word that the risk
+    /// was weighed (`MayHaveReached` otherwise).
+    pub async fn cancel(&self, number: &str, even_if_sent: bool) -> Result<PurchaseOrder> {
         let po = self.po_required(number).await?;
         if matches!(
             po.status,
@@ -956,19 +981,71 @@ impl Store {
                 po.status
             );
         }
+        let mut from = vec![
+            PoStatus::Draft,
+            PoStatus::PendingApproval,
+            PoStatus::Approved,
+        ];
+        let mut detail = format!("{number} cancelled (was {})", po.status);
+        if let Some(risk) = self.may_have_reached(&po).await? {
+            if !even_if_sent {
+                return Err(risk.into());
+            }
+            // Only in the state the buyer was warned of: an approved PO
+            // whose send began since is refused by the transition.
+            from = vec![po.status];
+            detail.push_str(&format!(
+                "; the buyer cancelled it knowing the supplier may have it ({})",
+                risk.why
+            ));
+        }
         self.transition(
             number,
-            &[
-                PoStatus::Draft,
-                PoStatus::PendingApproval,
-                PoStatus::Approved,
-            ],
+            &from,
             PoStatus::Cancelled,
             &[],
             "po_cancelled",
-            format!("{number} cancelled (was {})", po.status),
+            detail,
         )
         .await
+    }
+
+    /// Why `po` may be with its supplier although unconfirmed: `None` when
+    /// no attempt can have reached it.
+    pub async fn may_have_reached(&self, po: &PurchaseOrder) -> Result<Option<MayHaveReached>> {
+        if !matches!(po.status, PoStatus::Approved | PoStatus::Unconfirmed) {
+            return Ok(None);
+        }
+        let attempts = self.send_attempts(&po.po_number).await?;
+        let last = attempts
+            .iter()
+            .rev()
+            .find(|a| super::may_have_reached(&a.outcome));
+        if last.is_none() && po.status != PoStatus::Unconfirmed {
+            return Ok(None);
+        }
+        let why = match last {
+            Some(a) => format!(
+                "attempt {} at {} via {}: {}{}",
+                a.attempt,
+                a.at,
+                a.channel,
+                a.outcome,
+                a.detail
+                    .as_deref()
+                    .map(|d| format!(": {d}"))
+                    .unwrap_or_default()
+            ),
+            None => po
+                .last_error
+                .clone()
+                .unwrap_or_else(|| "its send ended without a confirmation".into()),
+        };
+        Ok(Some(MayHaveReached {
+            po: po.po_number.clone(),
+            supplier: crate::text::printable(&po.supplier_name).into_owned(),
+            why: crate::text::printable(&why).into_owned(),
+        }))
     }
 
     /// Drafts within the threshold approved on sending, in one
@@ -1389,7 +1466,8 @@ impl Store {
         let b = self.source.backend;
         let at = now();
         let (cond, mut binds) = match stale_claim {
-            None => ("status = 'approved'".to_string(), vec![]),
+            // An unconfirmed PO is sent again like an approved one.
+            None => ("status IN ('approved','unconfirmed')".to_string(), vec![]),
             Some(old) => (
                 format!("status = 'sending' AND claim = {}", self.p(4)),
                 vec![Some(old.to_string())],
@@ -1629,6 +1707,13 @@ impl Store {
             .await
     }
 
+    /// sending -> unconfirmed after a send that ended without the
+    /// supplier's confirmation when an attempt may have reached it.
+    pub async fn leave_unconfirmed(&self, number: &str, claim: &str, error: &str) -> Result<bool> {
+        self.finish_send(number, claim, PoStatus::Unconfirmed, None, Some(error))
+            .await
+    }
+
     async fn finish_send(
         &self,
         number: &str,
@@ -1691,6 +1776,13 @@ impl Store {
             PoStatus::Sent => (
                 "po_sent",
                 format!("{number} sent: {}", confirmation.unwrap_or("")),
+            ),
+            PoStatus::Unconfirmed => (
+                "po_unconfirmed",
+                format!(
+                    "{number} unconfirmed (an attempt may have reached the supplier): {}",
+                    error.unwrap_or("")
+                ),
             ),
             _ => (
                 "po_send_failed",

@@ -397,6 +397,7 @@ fn apply_rules(
         error,
         failed_rule,
         cycles,
+        over_budget,
     } = run;
     let get = |name: &str| number(result.get(name));
     plan.inventory_position = get("inventory_position").into();
@@ -406,7 +407,16 @@ fn apply_rules(
     plan.rounding_multiple = get("rounding_multiple").into();
 
     let mut failures = Vec::new();
-    if let Some(e) = &error {
+    if over_budget.is_some() {
+        failures.extend(looping_failures(
+            &table,
+            &trace,
+            &format!(
+                "the rules stopped after {} firings of rules without no-loop, the budget for one product",
+                engine::FIRING_BUDGET
+            ),
+        ));
+    } else if let Some(e) = &error {
         let rule = failed_rule.and_then(|id| table.rule_name(id)).cloned();
         failures.push(RuleFailure {
             message: if rule.is_some() {
@@ -419,7 +429,11 @@ fn apply_rules(
         });
     }
     if cycles >= engine::MAX_CYCLES {
-        failures.extend(cycle_limit_failures(&table, &trace, cycles));
+        failures.extend(looping_failures(
+            &table,
+            &trace,
+            &format!("the rules ran {cycles} cycles, the engine's limit"),
+        ));
     }
     let mut refused = |field: &str, message: String| {
         failures.push(RuleFailure {
@@ -580,12 +594,13 @@ fn disagreements(
     out
 }
 
-/// A run that reached the cycle limit is charged to the rules that fired
-/// more than once: only a rule without no-loop fires again.
-fn cycle_limit_failures(
+/// A run that reached the cycle limit or the firing budget (`stopped` says
+/// which) is charged to the rules that fired more than once: only a rule
+/// without no-loop fires again.
+fn looping_failures(
     table: &engine::RuleTable,
     trace: &engine::RuleTrace,
-    cycles: usize,
+    stopped: &str,
 ) -> Vec<RuleFailure> {
     let mut counts: Vec<(u16, usize)> = Vec::new();
     for &id in &trace.fired {
@@ -602,7 +617,7 @@ fn cycle_limit_failures(
                 rule: Some(Arc::clone(table.rule_name(id)?)),
                 kind: RuleFailureKind::CycleLimit,
                 message: format!(
-                    "fired {n} times: the rules ran {cycles} cycles, the engine's limit: a rule without no-loop keeps firing while its condition holds"
+                    "fired {n} times: {stopped}: a rule without no-loop keeps firing while its condition holds"
                 ),
             })
         })
@@ -611,9 +626,7 @@ fn cycle_limit_failures(
         return vec![RuleFailure {
             rule: None,
             kind: RuleFailureKind::CycleLimit,
-            message: format!(
-                "the rules ran {cycles} cycles, the engine's limit: a rule without no-loop keeps firing"
-            ),
+            message: format!("{stopped}: a rule without no-loop keeps firing"),
         }];
     }
     looping

@@ -467,6 +467,63 @@ fn a_rule_that_keeps_firing_is_a_rule_error_not_a_silent_result() {
     );
 }
 
+#[test]
+fn many_rules_that_keep_firing_stop_at_the_firing_budget_with_the_rule_named() {
+    // 400 pairs of rules without no-loop whose conditions their actions
+    // leave true: 800 firings a cycle. Before the budget each product ran
+    // 100 cycles (80,000 firings, each recorded in its trace).
+    let mut text = DEFAULT_RULES.to_string();
+    for i in 0..400 {
+        text.push_str(&format!(
+            "\nrule \"Up{i}\" salience 1 {{\n    when\n        Product.moq > 0\n    then\n        Product.amount = Product.amount + 1;\n}}\n\
+             rule \"Down{i}\" salience 1 {{\n    when\n        Product.moq > 0\n    then\n        Product.amount = Product.amount - 1;\n}}\n"
+        ));
+    }
+    let rules = RuleSet::parse(&text, "pairs.grl").unwrap();
+    let mut planner = rules.engine();
+    for n in 0..3 {
+        let p = Arc::new(product(
+            &format!("P{n}"),
+            150.0,
+            500.0,
+            15.5,
+            100.0,
+            7.0,
+            None,
+        ));
+        let plan = plan_product(&p, &PlanContext::default(), &mut planner);
+        assert!(plan.has(ExceptionCode::RuleError), "{:?}", plan.exceptions);
+        assert_eq!(plan.order_qty, 0.0);
+        assert!(
+            plan.rules_fired.len() <= crate::plan::engine::FIRING_BUDGET + 20,
+            "{}: the run stopped at the budget, not after {} firings",
+            p.product_id,
+            plan.rules_fired.len()
+        );
+        assert!(!plan.rule_failures.is_empty());
+        for f in &plan.rule_failures {
+            assert_eq!(f.kind, RuleFailureKind::CycleLimit, "{f:?}");
+            let rule = f.rule.as_deref().unwrap_or("");
+            assert!(
+                rule.starts_with("Up") || rule.starts_with("Down"),
+                "charged to a looping rule: {f:?}"
+            );
+            assert!(
+                f.message.contains("the rules stopped after 1000 firings")
+                    && f.message.contains("no-loop"),
+                "{}",
+                f.message
+            );
+        }
+    }
+    // The shipped rules (all no-loop) are not counted: a product after the
+    // looping ones plans as before.
+    let mut shipped = RuleSet::embedded().engine();
+    let p = Arc::new(product("OK", 150.0, 500.0, 15.5, 100.0, 7.0, None));
+    let plan = plan_product(&p, &PlanContext::default(), &mut shipped);
+    assert!(!plan.has(ExceptionCode::RuleError), "{:?}", plan.exceptions);
+}
+
 /// The shipped rules with `extra` appended.
 fn shipped_and(extra: &str) -> RuleSet {
     RuleSet::parse(&format!("{DEFAULT_RULES}\n{extra}"), "extra.grl").unwrap()

@@ -21,7 +21,20 @@ struct Migration {
     /// a MySQL server with binary logging): a warning in the log, not a
     /// failed start.
     optional: fn(Backend) -> Vec<String>,
+    /// A change plain statements cannot make on every backend, run after
+    /// `statements`.
+    special: Option<Special>,
 }
+
+/// Schema changes that need to read the database first.
+#[derive(Debug, Clone, Copy)]
+enum Special {
+    /// Widens the CHECK on `purchase_orders.status` to `PO_STATUSES_4`.
+    PoStatuses,
+}
+
+/// The statuses a PO may have from migration 4 on (`unconfirmed` added).
+const PO_STATUSES_4: &str = "'draft','pending_approval','approved','sending','unconfirmed','sent','acknowledged','received','closed','cancelled'";
 
 fn auto_id(b: Backend) -> &'static str {
     match b {
@@ -86,6 +99,7 @@ const MIGRATIONS: &[Migration] = &[
         ]
         },
         optional: |_| Vec::new(),
+        special: None,
     },
     Migration {
         version: 2,
@@ -176,6 +190,7 @@ const MIGRATIONS: &[Migration] = &[
         ],
     }
         },
+        special: None,
     },
     Migration {
         version: 3,
@@ -204,6 +219,14 @@ const MIGRATIONS: &[Migration] = &[
         }
         },
         optional: |_| Vec::new(),
+        special: None,
+    },
+    Migration {
+        version: 4,
+        name: "an unconfirmed status for a PO that may have reached its supplier",
+        statements: |_| Vec::new(),
+        optional: |_| Vec::new(),
+        special: Some(Special::PoStatuses),
     },
 ];
 
@@ -309,6 +332,11 @@ impl Store {
                     .await
                     .with_context(|| format!("migration {} ({})", m.version, m.name))?;
             }
+            if let Some(special) = m.special {
+                self.run_special(special)
+                    .await
+                    .with_context(|| format!("migration {} ({})", m.version, m.name))?;
+            }
             for statement in (m.optional)(s.backend) {
                 if let Err(e) = s.execute(&statement).await {
                     tracing::warn!(
@@ -339,6 +367,117 @@ impl Store {
             );
         }
         Ok(())
+    }
+
+    async fn run_special(&self, special: Special) -> Result<()> {
+        match special {
+            Special::PoStatuses => self.widen_po_statuses().await,
+        }
+    }
+
+    /// Replaces the CHECK on `purchase_orders.status` (migration 2's list)
+    /// with `PO_STATUSES_4`, in one transaction where the backend allows.
+    /// Run twice (two workstations migrating at once), the second finds
+    /// the new list and changes nothing.
+    async fn widen_po_statuses(&self) -> Result<()> {
+        let s = &self.source;
+        let check = format!("CHECK (status IN ({PO_STATUSES_4}))");
+        let mut tx = s.begin().await?;
+        match s.backend {
+            Backend::Postgres => {
+                // PostgreSQL named migration 2's table constraint after
+                // its one column. ALTER TABLE locks the table: a second
+                // workstation waits, then replaces it with the same list.
+                tx.exec(
+                    "ALTER TABLE purchase_orders DROP CONSTRAINT IF EXISTS purchase_orders_status_check",
+                    &[],
+                )
+                .await?;
+                tx.exec(
+                    &format!(
+                        "ALTER TABLE purchase_orders ADD CONSTRAINT purchase_orders_status_check {check}"
+                    ),
+                    &[],
+                )
+                .await?;
+            }
+            Backend::MySql => {
+                // MariaDB names unnamed CHECKs CONSTRAINT_n, MySQL
+                // purchase_orders_chk_n: found by their text. (DDL is not
+                // transactional here; each statement commits.)
+                let rows = tx
+                    .fetch(
+                        "SELECT CAST(c.CONSTRAINT_NAME AS CHAR), CAST(c.CHECK_CLAUSE AS CHAR) \
+                         FROM information_schema.CHECK_CONSTRAINTS c \
+                         JOIN information_schema.TABLE_CONSTRAINTS t \
+                           ON t.CONSTRAINT_SCHEMA = c.CONSTRAINT_SCHEMA AND t.CONSTRAINT_NAME = c.CONSTRAINT_NAME \
+                         WHERE t.TABLE_SCHEMA = DATABASE() AND t.TABLE_NAME = 'purchase_orders' \
+                           AND t.CONSTRAINT_TYPE = 'CHECK'",
+                        &[],
+                    )
+                    .await?;
+                let mut current = false;
+                for row in rows {
+                    let (Some(Some(name)), Some(Some(clause))) = (row.first(), row.get(1)) else {
+                        continue;
+                    };
+                    if !clause.contains("'cancelled'") {
+                        continue;
+                    }
+                    if clause.contains("'unconfirmed'") {
+                        current = true;
+                        continue;
+                    }
+                    tx.exec(
+                        &format!(
+                            "ALTER TABLE purchase_orders DROP CONSTRAINT `{}`",
+                            name.replace('`', "``")
+                        ),
+                        &[],
+                    )
+                    .await?;
+                }
+                if !current {
+                    tx.exec(
+                        &format!(
+                            "ALTER TABLE purchase_orders ADD CONSTRAINT po_status_known {check}"
+                        ),
+                        &[],
+                    )
+                    .await?;
+                }
+            }
+            Backend::Sqlite => {
+                // SQLite cannot change a CHECK. Its documented way to drop
+                // or loosen one (lang_altertable.html, section 7, the
+                // simpler procedure): edit the table's stored text and
+                // bump the schema version, in one transaction.
+                let old = "'closed','cancelled')";
+                let new = "'closed','cancelled','unconfirmed')";
+                let version: i64 = tx
+                    .fetch("PRAGMA schema_version", &[])
+                    .await?
+                    .first()
+                    .and_then(|r| r.first().cloned().flatten())
+                    .and_then(|v| v.parse().ok())
+                    .ok_or_else(|| anyhow!("SQLite did not give its schema version"))?;
+                tx.exec("PRAGMA writable_schema = ON", &[]).await?;
+                let changed = tx
+                    .exec(
+                        "UPDATE sqlite_master SET sql = replace(sql, ?, ?) \
+                         WHERE type = 'table' AND name = 'purchase_orders' AND instr(sql, ?) > 0 \
+                         AND instr(sql, '''unconfirmed''') = 0",
+                        &[Some(old.into()), Some(new.into()), Some(old.into())],
+                    )
+                    .await?;
+                if changed == 1 {
+                    tx.exec(&format!("PRAGMA schema_version = {}", version + 1), &[])
+                        .await?;
+                }
+                tx.exec("PRAGMA writable_schema = OFF", &[]).await?;
+            }
+        }
+        tx.commit().await
     }
 
     /// The schema version in force.

@@ -35,7 +35,9 @@ pub enum OrderRequest {
         allow_stale: Vec<String>,
     },
     Approve(String),
-    Cancel(String),
+    /// Cancel this PO; with `true`, also one that may have reached its
+    /// supplier (the buyer confirmed that risk).
+    Cancel(String, bool),
     Send(String),
 }
 
@@ -93,6 +95,9 @@ pub enum PoChange {
 pub enum ConfirmAction {
     Approve(String),
     Cancel(String),
+    /// Cancel an unconfirmed PO, which the supplier may hold: the question
+    /// names that risk.
+    CancelUnconfirmed(String),
     /// Draft POs for these products (every one that needs an order).
     DraftAll(Vec<String>),
     /// Draft POs for these products, some of whose data comes from these
@@ -229,6 +234,9 @@ impl OrdersState {
             return progress.clone();
         }
         if let Some(e) = &po.last_error {
+            if po.status == PoStatus::Unconfirmed {
+                return format!("may have reached the supplier, send again (same key): {e}");
+            }
             return format!("send failed: {e}");
         }
         if needs_approval(po) {
@@ -636,6 +644,19 @@ impl App {
         let number = po.po_number.clone();
         let refusal = match po.status {
             PoStatus::Draft | PoStatus::PendingApproval | PoStatus::Approved => None,
+            PoStatus::Unconfirmed => {
+                let question = format!(
+                    "{number} may have reached {}: its last send ended without an answer ({}). Cancelling it here does not cancel it there: the supplier may deliver it while its products are ordered again. Ask the supplier first, or send it again (same key). Cancel anyway? {}",
+                    crate::text::masked(&po.supplier_name),
+                    crate::text::masked(po.last_error.as_deref().unwrap_or("no confirmation")),
+                    self.yes_no()
+                );
+                self.orders.confirm = Some(Confirm {
+                    action: ConfirmAction::CancelUnconfirmed(number),
+                    question,
+                });
+                return;
+            }
             PoStatus::Sending | PoStatus::Sent | PoStatus::Acknowledged => Some(format!(
                 "{number} is {}: the supplier has it; cancel with the supplier, then close it (buyerdesk po close {number})",
                 po.status
@@ -713,7 +734,9 @@ impl App {
         if !yes {
             self.message = Some(match confirm.action {
                 ConfirmAction::Approve(n) => format!("{n} not approved"),
-                ConfirmAction::Cancel(n) => format!("{n} not cancelled"),
+                ConfirmAction::Cancel(n) | ConfirmAction::CancelUnconfirmed(n) => {
+                    format!("{n} not cancelled")
+                }
                 ConfirmAction::DraftAll(_) => "Nothing drafted".to_string(),
                 ConfirmAction::DraftStale { sources, .. } => {
                     format!("Nothing drafted: {} stale", sources.join(", "))
@@ -728,7 +751,11 @@ impl App {
             }
             ConfirmAction::Cancel(number) => {
                 self.message = Some(format!("Cancelling {number}..."));
-                self.orders_wanted.push(OrderRequest::Cancel(number));
+                self.orders_wanted.push(OrderRequest::Cancel(number, false));
+            }
+            ConfirmAction::CancelUnconfirmed(number) => {
+                self.message = Some(format!("Cancelling {number}..."));
+                self.orders_wanted.push(OrderRequest::Cancel(number, true));
             }
             ConfirmAction::DraftAll(products) => self.request_draft(products, Vec::new()),
             ConfirmAction::DraftStale { products, sources } => {

@@ -627,6 +627,10 @@ fn draw_confirm(frame: &mut Frame, app: &App, body: Rect) {
     let (title, does) = match &confirm.action {
         ConfirmAction::Approve(n) => (format!(" Approve {n} "), "approves"),
         ConfirmAction::Cancel(n) => (format!(" Cancel {n} "), "cancels it"),
+        ConfirmAction::CancelUnconfirmed(n) => (
+            format!(" Cancel {n}: the supplier may have it "),
+            "cancels it here only",
+        ),
         ConfirmAction::DraftAll(_) => (" Draft POs ".to_string(), "drafts them"),
         ConfirmAction::DraftStale { .. } => (
             " Draft POs from stale data ".to_string(),

@@ -355,8 +355,12 @@ fn run_order(
                 number,
                 change: PoChange::Approve,
             },
-            OrderRequest::Cancel(number) => OrdersAnswer::Changed {
-                result: work.store.cancel(&number).await.map_err(error_text),
+            OrderRequest::Cancel(number, even_if_sent) => OrdersAnswer::Changed {
+                result: work
+                    .store
+                    .cancel(&number, even_if_sent)
+                    .await
+                    .map_err(error_text),
                 number,
                 change: PoChange::Cancel,
             },
