@@ -648,6 +648,18 @@ pub struct DemoSummary {
 /// Creates and seeds the embedded demo on first run. Built in a temporary
 /// directory and renamed into place, so an interrupted first run never
 /// leaves half a demo behind.
+/// `ensure_embedded` when any of the four sources is the embedded demo.
+pub async fn ensure_embedded_if_used(config: &Config) -> Result<()> {
+    let mut used = false;
+    for kind in SourceKind::SOURCES {
+        used |= config.resolve(kind).map_err(|e| anyhow!(e))?.embedded_demo;
+    }
+    match used {
+        true => ensure_embedded(config).await,
+        false => Ok(()),
+    }
+}
+
 pub async fn ensure_embedded(config: &Config) -> Result<()> {
     // The four sources connect concurrently; one of them creates the demo.
     static CREATING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());

@@ -129,7 +129,8 @@ enum PoCommand {
         #[arg(long)]
         yes: bool,
     },
-    /// Send one PO, or every approved PO, through its supplier's channel.
+    /// Send one PO, or every approved PO (and again every unconfirmed one,
+    /// with the same key), through its supplier's channel.
     Send {
         po: Option<String>,
         #[arg(long)]
@@ -292,7 +293,23 @@ fn stdout() -> std::io::StdoutLock<'static> {
     std::io::stdout().lock()
 }
 
+/// Whether a command reads the four sources (and so needs the embedded
+/// demo's databases when the config points at it).
+fn reads_sources(command: &Option<Command>) -> bool {
+    match command {
+        None | Some(Command::Plan { .. }) | Some(Command::Doctor) => true,
+        Some(Command::Rules { command }) => matches!(command, RulesCommand::Test { .. }),
+        Some(Command::Po { command }) => matches!(command, PoCommand::Draft { .. }),
+        Some(_) => false,
+    }
+}
+
 async fn run(cli: Cli, config: Config) -> Result<ExitCode> {
+    // The sources never create the embedded demo: it is made here, before
+    // anything connects.
+    if reads_sources(&cli.command) {
+        buyerdesk::demo::ensure_embedded_if_used(&config).await?;
+    }
     let theme = buyerdesk::tui::theme::Theme::from_env(cli.ascii);
     let fit = report::fit::terminal_fit(cli.width, std::io::stdout().is_terminal(), cli.ascii);
     match cli.command {

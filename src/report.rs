@@ -6,10 +6,10 @@ use std::io::Write;
 use anyhow::Result;
 pub mod fit;
 
+use crate::plan::numbers::purchase_text;
 use crate::plan::numbers::{fmt_money, fmt_qty, fmt_qty_short, round_money, round_qty};
 use crate::plan::ProductPlan;
 use crate::rules::dryrun::{DryRun, Figure, ProductChange};
-use crate::text::purchase_text;
 pub use fit::{Column, Fit, Table};
 
 /// The JSON array, one object per product, rationale included.

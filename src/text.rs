@@ -1,24 +1,9 @@
 //! Text for people, wherever it is shown (the CLI, the screen): text from
 //! outside made printable, widths in terminal columns, wrapping that never
-//! breaks a word (an id, a figure), long lists shortened with a count, and
-//! money written one way.
+//! breaks a word (an id, a figure), long lists shortened with a count. It
+//! imports nothing of buyerdesk: figures are written by plan::numbers.
 
 use std::borrow::Cow;
-
-use crate::plan::numbers::{fmt_money, fmt_qty, fmt_units};
-
-/// A purchase quantity with its unit ("50 boxes", "386 lb"); "0" when
-/// nothing is bought.
-pub fn purchase_text(qty: f64, uom: Option<&str>) -> String {
-    if qty > 0.0 {
-        match uom {
-            Some(_) => fmt_units(qty, uom),
-            None => fmt_qty(qty),
-        }
-    } else {
-        "0".to_string()
-    }
-}
 
 /// The columns `text` takes on a terminal.
 pub fn width_of(text: &str) -> usize {
@@ -262,53 +247,6 @@ pub fn shorten_lists(text: &str, keep: usize, more_than: usize) -> Cow<'_, str> 
         }
     }
     Cow::Owned(out)
-}
-
-/// Money written without separators in stored text (`457802.50 EUR`)
-/// written as every table writes it (`457,802.50 EUR`): digits, a point,
-/// two decimals, a space and a three-letter currency code.
-pub fn money_in_text(text: &str) -> Cow<'_, str> {
-    let bytes = text.as_bytes();
-    let mut out: Option<String> = None;
-    let mut copied = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        let starts_number = bytes[i].is_ascii_digit()
-            && (i == 0
-                || !(bytes[i - 1].is_ascii_alphanumeric() || b",.-_".contains(&bytes[i - 1])));
-        if !starts_number {
-            i += 1;
-            continue;
-        }
-        let mut j = i;
-        while j < bytes.len() && bytes[j].is_ascii_digit() {
-            j += 1;
-        }
-        let is_money = bytes.get(j) == Some(&b'.')
-            && bytes.get(j + 1).is_some_and(u8::is_ascii_digit)
-            && bytes.get(j + 2).is_some_and(u8::is_ascii_digit)
-            && bytes.get(j + 3) == Some(&b' ')
-            && bytes
-                .get(j + 4..j + 7)
-                .is_some_and(|c| c.iter().all(u8::is_ascii_uppercase))
-            && !bytes.get(j + 7).is_some_and(u8::is_ascii_alphanumeric);
-        if is_money {
-            if let Ok(v) = text[i..j + 3].parse::<f64>() {
-                let o = out.get_or_insert_with(|| String::with_capacity(text.len() + 8));
-                o.push_str(&text[copied..i]);
-                o.push_str(&fmt_money(v));
-                copied = j + 3;
-            }
-        }
-        i = j.max(i + 1);
-    }
-    match out {
-        Some(mut o) => {
-            o.push_str(&text[copied..]);
-            Cow::Owned(o)
-        }
-        None => Cow::Borrowed(text),
-    }
 }
 
 #[cfg(test)]

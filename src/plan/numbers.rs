@@ -1,5 +1,8 @@
 //! Number handling shared by the plan: cells read from databases, rounding
-//! without float noise, and the guarded ceiling DOMAIN.md asks for.
+//! without float noise, the guarded ceiling DOMAIN.md asks for, and figures
+//! written one way for people (quantities with units, money).
+
+use std::borrow::Cow;
 
 use serde::Serialize;
 
@@ -356,6 +359,66 @@ pub fn ser_opt_money<S: serde::Serializer>(v: &OptNum, s: S) -> Result<S::Ok, S:
     v.map(round_money).serialize(s)
 }
 
+/// A purchase quantity with its unit ("50 boxes", "386 lb"); "0" when
+/// nothing is bought.
+pub fn purchase_text(qty: f64, uom: Option<&str>) -> String {
+    if qty > 0.0 {
+        match uom {
+            Some(_) => fmt_units(qty, uom),
+            None => fmt_qty(qty),
+        }
+    } else {
+        "0".to_string()
+    }
+}
+
+/// Money written without separators in stored text (`457802.50 EUR`)
+/// written as every table writes it (`457,802.50 EUR`): digits, a point,
+/// two decimals, a space and a three-letter currency code.
+pub fn money_in_text(text: &str) -> Cow<'_, str> {
+    let bytes = text.as_bytes();
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let starts_number = bytes[i].is_ascii_digit()
+            && (i == 0
+                || !(bytes[i - 1].is_ascii_alphanumeric() || b",.-_".contains(&bytes[i - 1])));
+        if !starts_number {
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        while j < bytes.len() && bytes[j].is_ascii_digit() {
+            j += 1;
+        }
+        let is_money = bytes.get(j) == Some(&b'.')
+            && bytes.get(j + 1).is_some_and(u8::is_ascii_digit)
+            && bytes.get(j + 2).is_some_and(u8::is_ascii_digit)
+            && bytes.get(j + 3) == Some(&b' ')
+            && bytes
+                .get(j + 4..j + 7)
+                .is_some_and(|c| c.iter().all(u8::is_ascii_uppercase))
+            && !bytes.get(j + 7).is_some_and(u8::is_ascii_alphanumeric);
+        if is_money {
+            if let Ok(v) = text[i..j + 3].parse::<f64>() {
+                let o = out.get_or_insert_with(|| String::with_capacity(text.len() + 8));
+                o.push_str(&text[copied..i]);
+                o.push_str(&fmt_money(v));
+                copied = j + 3;
+            }
+        }
+        i = j.max(i + 1);
+    }
+    match out {
+        Some(mut o) => {
+            o.push_str(&text[copied..]);
+            Cow::Owned(o)
+        }
+        None => Cow::Borrowed(text),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -448,5 +511,27 @@ mod tests {
         assert_eq!(Num::parse(Some("NaN")), Num::Invalid("NaN".into()));
         assert_eq!(Num::parse(Some("inf")), Num::Invalid("inf".into()));
         assert_eq!(Num::parse(Some("")), Num::Invalid("".into()));
+    }
+
+    #[test]
+    fn money_in_text_gets_thousands_separators() {
+        assert_eq!(
+            money_in_text("PO-000002 ABC: 1107900.35 USD (PROD-001); total 1,107,900.35 USD"),
+            "PO-000002 ABC: 1,107,900.35 USD (PROD-001); total 1,107,900.35 USD"
+        );
+        assert_eq!(
+            money_in_text("12.50 EUR, 1234.50 EUR."),
+            "12.50 EUR, 1,234.50 EUR."
+        );
+        for kept in [
+            "PO-000001 sent: ok",
+            "threshold 10,000.00",
+            "qty 4200.2516 liter",
+            "1234.50 EURO",
+            "SKU-1234.50 EUR",
+            "2026-11-21T10:00:00Z",
+        ] {
+            assert_eq!(money_in_text(kept), kept);
+        }
     }
 }

@@ -5,8 +5,9 @@
 
 use std::borrow::Cow;
 
+pub use crate::plan::numbers::money_in_text;
 use crate::text::char_width;
-pub use crate::text::{money_in_text, pack, printable, shorten_lists, width_of, wrap};
+pub use crate::text::{pack, printable, shorten_lists, width_of, wrap};
 
 /// How wide the output may be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::text::purchase_text;
+use crate::plan::numbers::purchase_text;
 
 use crate::plan::numbers::{fmt_money, fmt_qty, round_money, round_qty, ser_money};
 use crate::plan::{

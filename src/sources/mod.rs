@@ -733,9 +733,8 @@ pub struct Sources {
 /// Connects one source and detects its shape.
 pub async fn connect_source(config: &Config, kind: SourceKind) -> Result<Source> {
     let resolved = config.resolve(kind).map_err(|e| anyhow!(e))?;
-    if resolved.embedded_demo && kind != SourceKind::Purchasing {
-        crate::demo::ensure_embedded(config).await?;
-    }
+    // The embedded demo's databases are made at startup
+    // (`demo::ensure_embedded_if_used`), never here.
     Source::connect(&resolved, Access::ReadOnly).await
 }
 
