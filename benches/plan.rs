@@ -14,7 +14,7 @@ use std::time::Duration;
 use buyerdesk::config::{Config, FileConfig, SourceKind};
 use buyerdesk::plan::{self, PlanContext};
 use buyerdesk::sources::Sources;
-use buyerdesk::{app, demo};
+use buyerdesk::{demo, live};
 use criterion::{criterion_group, Criterion};
 use sqlx::Executor;
 
@@ -103,7 +103,7 @@ fn full_plan(c: &mut Criterion) {
     let config = rt.block_on(bench_config());
     rt.block_on(ensure_seeded(&config));
     let sources = rt.block_on(Sources::connect(&config)).expect("connect");
-    let rules = app::load_rules(&config, None).unwrap();
+    let rules = live::load_rules(&config, None).unwrap();
     let n = products();
 
     let mut g = c.benchmark_group(format!("postgres_{n}_products"));
@@ -137,7 +137,7 @@ fn full_plan(c: &mut Criterion) {
     // the screen frees the previous plans off its hot path.
     g.bench_function("full_plan", |b| {
         b.iter_with_large_drop(|| {
-            rt.block_on(app::plan_products(
+            rt.block_on(live::plan_products(
                 &sources,
                 &rules,
                 &Default::default(),

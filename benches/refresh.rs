@@ -27,11 +27,11 @@
 use std::time::{Duration, Instant};
 
 use buyerdesk::config::{Config, FileConfig, SourceKind};
+use buyerdesk::demo;
 use buyerdesk::live::{self, LiveCommand, LiveEvent, PlanUpdate};
 use buyerdesk::sources::{Access, Source, Sources};
 use buyerdesk::store::Store;
 use buyerdesk::tui::App;
-use buyerdesk::{app, demo};
 use sqlx::Executor;
 use tokio::sync::mpsc::UnboundedReceiver;
 
@@ -156,7 +156,7 @@ fn main() {
         .await
         .unwrap();
         let store = Store::open(&config).await.expect("purchasing store");
-        let rules = app::load_rules(&config, None).unwrap();
+        let rules = live::load_rules(&config, None).unwrap();
         let (tx, mut rx) = live::spawn(config.clone(), rules, store, Duration::from_secs(3600));
         let mut app = App::waiting();
         let t = Instant::now();

@@ -10,7 +10,7 @@
 //! Side by side, per backend, with BUYERDESK_BENCH_PRODUCTS products
 //! (default 100000):
 //! - buyerdesk: load of the four sources + join + rules + rationale
-//!   (`app::plan_products`), median of BUYERDESK_BENCH_RUNS runs (default 5);
+//!   (`live::plan_products`), median of BUYERDESK_BENCH_RUNS runs (default 5);
 //! - a per-request service: for each product of an evenly spaced sample,
 //!   four queries (one per source, `WHERE product_id = <bound parameter>`,
 //!   one after the other), the rules parsed and an engine built, then that
@@ -52,7 +52,7 @@ use buyerdesk::config::{Config, FileConfig, SourceKind};
 use buyerdesk::plan::inputs::{InventoryRow, OmsRow, SupplierRow, UomRow};
 use buyerdesk::plan::{self, Num, PlanContext, RuleSet, SourceRows};
 use buyerdesk::sources::{self, Access, Backend, Source, Sources, TableShape};
-use buyerdesk::{app, demo};
+use buyerdesk::{demo, live};
 use sqlx::Executor;
 
 #[global_allocator]
@@ -225,7 +225,7 @@ struct FullPlan {
 
 async fn full_plan(sources: &Sources, rules: &RuleSet, keep_ids: bool) -> FullPlan {
     let start = Instant::now();
-    let (plans, timings) = app::plan_products(sources, rules, &PlanContext::default(), &[])
+    let (plans, timings) = live::plan_products(sources, rules, &PlanContext::default(), &[])
         .await
         .expect("full plan");
     let total = start.elapsed();
@@ -579,8 +579,8 @@ async fn side_by_side(db: Server, n: usize) {
     let config = bench_config(db, n).await;
     let seeding = ensure_seeded(db, &config, n).await;
     let sources = Sources::connect(&config).await.expect("connect");
-    let rules = app::load_rules(&config, None).unwrap();
-    if app::needs_history(&rules) {
+    let rules = live::load_rules(&config, None).unwrap();
+    if live::needs_history(&rules) {
         eprintln!(
             "note: the rules read the history statistics; the raw fetch leaves that query out"
         );
@@ -696,7 +696,7 @@ async fn scaling_child(n: usize) {
     let runs = env_usize("BUYERDESK_BENCH_RUNS", 3);
     let config = bench_config(Server::Postgres, n).await;
     let sources = Sources::connect(&config).await.expect("connect");
-    let rules = app::load_rules(&config, None).unwrap();
+    let rules = live::load_rules(&config, None).unwrap();
     let mut total = Vec::new();
     let mut load = Vec::new();
     let mut rules_t = Vec::new();

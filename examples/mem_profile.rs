@@ -136,7 +136,7 @@ fn main() {
         .await
         .unwrap();
         let store = Store::open(&config).await.expect("purchasing store");
-        let rules = buyerdesk::app::load_rules(&config, None).unwrap();
+        let rules = buyerdesk::live::load_rules(&config, None).unwrap();
         let (tx, mut rx) = live::spawn(config.clone(), rules, store, Duration::from_secs(3600));
         let mut app = App::waiting();
         let first = next_plans(&mut rx, &mut app).await;

@@ -668,7 +668,7 @@ pub async fn ensure_embedded(config: &Config) -> Result<()> {
     if dir.join("oms.sqlite").is_file() {
         return Ok(());
     }
-    crate::create_private_dir(&config.data_dir).with_context(|| {
+    crate::files::create_private_dir(&config.data_dir).with_context(|| {
         format!(
             "cannot create the data directory {}",
             config.data_dir.display()
@@ -678,7 +678,8 @@ pub async fn ensure_embedded(config: &Config) -> Result<()> {
         .data_dir
         .join(format!("demo.tmp-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
-    crate::create_private_dir(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+    crate::files::create_private_dir(&tmp)
+        .with_context(|| format!("cannot create {}", tmp.display()))?;
     let mut tmp_config = config.clone();
     for kind in SourceKind::SOURCES {
         let s = tmp_config.file.source_mut(kind);

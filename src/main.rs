@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use buyerdesk::config::{Config, ConfigError};
 use buyerdesk::plan::{self, RuleSet};
 use buyerdesk::sources::Sources;
-use buyerdesk::{app, demo, doctor, orders, report};
+use buyerdesk::{demo, doctor, live, orders, report};
 
 // Planning builds many small values per product; mimalloc is markedly
 // faster than the system allocator for that (docs/BENCHMARKS.md).
@@ -199,7 +199,7 @@ fn init_logging(config: &Config) -> Option<tracing_appender::non_blocking::Worke
         .filter(|p| !p.as_os_str().is_empty())
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("."));
-    buyerdesk::create_private_dir(&dir).ok()?;
+    buyerdesk::files::create_private_dir(&dir).ok()?;
     let mut options = std::fs::OpenOptions::new();
     options.create(true).append(true);
     #[cfg(unix)]
@@ -318,7 +318,7 @@ async fn run(cli: Cli, config: Config) -> Result<ExitCode> {
             if !(std::io::stdout().is_terminal() && std::io::stdin().is_terminal()) {
                 return print_plan(&config, &[], Format::Table, None, &fit).await;
             }
-            let rules = app::load_rules(&config, None)?;
+            let rules = live::load_rules(&config, None)?;
             // The screen opens without its purchasing database: it names it
             // as down and the live task retries it with backoff.
             let store = match buyerdesk::store::Store::open(&config).await {
@@ -587,12 +587,12 @@ async fn test_rules(
             TestFormat::Json => eprint!("{warnings}"),
         }
     }
-    let in_force = app::load_rules(config, None)?;
+    let in_force = live::load_rules(config, None)?;
     let store = buyerdesk::store::Store::open(config).await?;
-    let ctx = app::plan_context(&store).await?;
+    let ctx = live::plan_context(&store).await?;
     store.source.close().await;
     let sources = Sources::connect(config).await?;
-    let mut dry_run = app::dry_run(&sources, &in_force, &candidate, &ctx).await?;
+    let mut dry_run = live::dry_run(&sources, &in_force, &candidate, &ctx).await?;
     sources.close().await;
     dry_run.assume_currency(&config.file.orders.currency);
     dry_run
@@ -634,12 +634,12 @@ async fn print_plan(
     rules: Option<PathBuf>,
     fit: &report::Fit,
 ) -> Result<ExitCode> {
-    let rules = app::load_rules(config, rules.as_deref())?;
+    let rules = live::load_rules(config, rules.as_deref())?;
     let store = buyerdesk::store::Store::open(config).await?;
-    let ctx = app::plan_context(&store).await?;
+    let ctx = live::plan_context(&store).await?;
     store.source.close().await;
     let sources = Sources::connect(config).await?;
-    let (mut plans, _timings) = app::plan_products(&sources, &rules, &ctx, products).await?;
+    let (mut plans, _timings) = live::plan_products(&sources, &rules, &ctx, products).await?;
     sources.close().await;
     let out = stdout();
     let written = match format {

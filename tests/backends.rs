@@ -7,7 +7,7 @@ mod common;
 use buyerdesk::config::SourceKind;
 use buyerdesk::plan::{ExceptionCode, OptNum, ProductPlan};
 use buyerdesk::sources::{with_pool_write, Access, Source, Sources};
-use buyerdesk::{app, demo};
+use buyerdesk::{demo, live};
 use common::{Db, Setup};
 
 /// The shipped rules plus one that reads the history statistics, so that
@@ -44,7 +44,7 @@ async fn reference_rows(test: &str, backends: [Db; 4]) {
     let sources = Sources::connect(&setup.config)
         .await
         .expect("sources connect");
-    let rules = app::load_rules(&setup.config, None).unwrap();
+    let rules = live::load_rules(&setup.config, None).unwrap();
 
     let ids = [
         "PROD-001".to_string(),
@@ -52,10 +52,10 @@ async fn reference_rows(test: &str, backends: [Db; 4]) {
         "PROD-003".to_string(),
     ];
     assert!(
-        !app::needs_history(&rules),
+        !live::needs_history(&rules),
         "the shipped rules do not read the history"
     );
-    let (plain, _) = app::plan_products(&sources, &rules, &Default::default(), &ids)
+    let (plain, _) = live::plan_products(&sources, &rules, &Default::default(), &ids)
         .await
         .expect("plan");
     assert_eq!(
@@ -63,8 +63,8 @@ async fn reference_rows(test: &str, backends: [Db; 4]) {
         "{test}: history not loaded for the shipped rules"
     );
     let with_history = rules_reading_history();
-    assert!(app::needs_history(&with_history));
-    let (plans, _) = app::plan_products(&sources, &with_history, &Default::default(), &ids)
+    assert!(live::needs_history(&with_history));
+    let (plans, _) = live::plan_products(&sources, &with_history, &Default::default(), &ids)
         .await
         .expect("plan");
     for (a, b) in plain.iter().zip(&plans) {
@@ -122,7 +122,7 @@ async fn reference_rows(test: &str, backends: [Db; 4]) {
     close(p3, "purchase_qty", Some(p3.purchase_qty), 15898.0);
 
     // The whole load: every product once, the exception paths visible.
-    let (all, _) = app::plan_products(&sources, &rules, &Default::default(), &[])
+    let (all, _) = live::plan_products(&sources, &rules, &Default::default(), &[])
         .await
         .expect("plan all");
     assert!(
@@ -150,7 +150,7 @@ async fn reference_rows(test: &str, backends: [Db; 4]) {
         }
     }
 
-    let err = app::plan_products(
+    let err = live::plan_products(
         &sources,
         &rules,
         &Default::default(),
@@ -370,8 +370,8 @@ async fn bad_rows(test: &str, db: Db) {
         .expect("required-columns-only tables are enough");
     assert!(sources.inventory.shape.optional_found.is_empty());
     assert!(sources.oms.history.is_none());
-    let rules = app::load_rules(&setup.config, None).unwrap();
-    let (plans, _) = app::plan_products(&sources, &rules, &Default::default(), &[])
+    let rules = live::load_rules(&setup.config, None).unwrap();
+    let (plans, _) = live::plan_products(&sources, &rules, &Default::default(), &[])
         .await
         .unwrap();
     let get = |id: &str| {
@@ -522,7 +522,7 @@ async fn query_overrides(test: &str, db: Db) {
     assert_eq!(sources.oms.shape.optional_found, vec!["product_name"]);
     let rules = rules_reading_history();
     let (plans, _) =
-        app::plan_products(&sources, &rules, &Default::default(), &["X-1".to_string()])
+        live::plan_products(&sources, &rules, &Default::default(), &["X-1".to_string()])
             .await
             .expect("plan X-1 (stored with spaces)");
     let p = &plans[0];

@@ -678,9 +678,9 @@ async fn send_lost(test: &str, db: Db) {
     );
     let config = &p.setup.config;
     let store = Store::open(config).await.unwrap();
-    let ctx = buyerdesk::app::plan_context(&store).await.unwrap();
+    let ctx = buyerdesk::live::plan_context(&store).await.unwrap();
     let sources = Sources::connect(config).await.unwrap();
-    let (plans, _) = buyerdesk::app::plan_products(
+    let (plans, _) = buyerdesk::live::plan_products(
         &sources,
         &RuleSet::embedded(),
         &ctx,

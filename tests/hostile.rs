@@ -52,11 +52,11 @@ async fn sql_in_ids_and_notes_is_only_data(test: &str, db: Db) {
         .unwrap();
     let before = counts(&setup).await;
     let store = Store::open(&setup.config).await.unwrap();
-    let ctx = buyerdesk::app::plan_context(&store).await.unwrap();
+    let ctx = buyerdesk::live::plan_context(&store).await.unwrap();
     let sources = Sources::connect(&setup.config).await.unwrap();
     let rules = RuleSet::embedded();
     for id in HOSTILE {
-        let err = buyerdesk::app::plan_products(&sources, &rules, &ctx, &[id.to_string()])
+        let err = buyerdesk::live::plan_products(&sources, &rules, &ctx, &[id.to_string()])
             .await
             .expect_err("no such product");
         let expected = if id.contains('\u{0}') {
@@ -130,7 +130,7 @@ async fn sql_in_ids_and_notes_is_only_data(test: &str, db: Db) {
         with_pool_write(&w, &sql, binds).await.unwrap();
         w.close().await;
     }
-    let (plans, _) = buyerdesk::app::plan_products(&sources, &rules, &ctx, &[odd.to_string()])
+    let (plans, _) = buyerdesk::live::plan_products(&sources, &rules, &ctx, &[odd.to_string()])
         .await
         .unwrap();
     assert_eq!(plans.len(), 1);
@@ -355,12 +355,12 @@ async fn every_file_written_is_its_owners_only() {
     };
     let raised =
         buyerdesk::plan::DEFAULT_RULES.replace("Product.amount > 10000", "Product.amount > 20000");
-    buyerdesk::authoring::save_draft(&config, &raised).unwrap();
+    buyerdesk::store::authoring::save_draft(&config, &raised).unwrap();
     let store = Store::open(&config).await.unwrap();
-    buyerdesk::authoring::apply(&config, &store, &raised, "hana")
+    buyerdesk::store::authoring::apply(&config, &store, &raised, "hana")
         .await
         .unwrap();
-    buyerdesk::authoring::apply(&config, &store, buyerdesk::plan::DEFAULT_RULES, "hana")
+    buyerdesk::store::authoring::apply(&config, &store, buyerdesk::plan::DEFAULT_RULES, "hana")
         .await
         .unwrap();
     for expected in [

@@ -75,10 +75,10 @@ impl World {
     }
 
     async fn plans(&self, store: &Store, products: &[&str]) -> Vec<ProductPlan> {
-        let ctx = buyerdesk::app::plan_context(store).await.unwrap();
+        let ctx = buyerdesk::live::plan_context(store).await.unwrap();
         let sources = Sources::connect(self.config()).await.unwrap();
         let ids: Vec<String> = products.iter().map(|s| s.to_string()).collect();
-        let (plans, _) = buyerdesk::app::plan_products(&sources, &RuleSet::embedded(), &ctx, &ids)
+        let (plans, _) = buyerdesk::live::plan_products(&sources, &RuleSet::embedded(), &ctx, &ids)
             .await
             .unwrap();
         sources.close().await;

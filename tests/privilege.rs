@@ -10,7 +10,7 @@ mod common;
 use buyerdesk::config::SourceKind;
 use buyerdesk::sources::{Access, Source, Sources};
 use buyerdesk::store::Store;
-use buyerdesk::{app, demo};
+use buyerdesk::{demo, live};
 use common::{Db, Role, ScratchDb, Setup};
 
 /// The server's words for "not allowed" (PostgreSQL: "permission denied",
@@ -42,8 +42,8 @@ async fn reader_cannot_write(test: &str, db: Db) {
     let sources = Sources::connect(&setup.config)
         .await
         .expect("the reader connects");
-    let rules = app::load_rules(&setup.config, None).unwrap();
-    let (plans, _) = app::plan_products(&sources, &rules, &Default::default(), &[])
+    let rules = live::load_rules(&setup.config, None).unwrap();
+    let (plans, _) = live::plan_products(&sources, &rules, &Default::default(), &[])
         .await
         .expect("the reader plans");
     assert_eq!(plans.len(), 20, "{test}: every product planned");

@@ -43,10 +43,10 @@ impl World {
         o.send_timeout_secs = 5.0;
         o.approval_threshold = 1e9;
         let store = Store::open(&setup.config).await.unwrap();
-        let ctx = buyerdesk::app::plan_context(&store).await.unwrap();
+        let ctx = buyerdesk::live::plan_context(&store).await.unwrap();
         let sources = Sources::connect(&setup.config).await.unwrap();
         let ids = vec!["PROD-001".to_string(), "PROD-002".to_string()];
-        let (plans, _) = buyerdesk::app::plan_products(&sources, &RuleSet::embedded(), &ctx, &ids)
+        let (plans, _) = buyerdesk::live::plan_products(&sources, &RuleSet::embedded(), &ctx, &ids)
             .await
             .unwrap();
         sources.close().await;

@@ -288,11 +288,11 @@ pub async fn draft(
             "name the products (--product ID, repeatable) or use --all-needed"
         ));
     }
-    let rules = crate::app::load_rules(config, None)?;
+    let rules = crate::live::load_rules(config, None)?;
     let store = Store::open(config).await?;
-    let ctx = crate::app::plan_context(&store).await?;
+    let ctx = crate::live::plan_context(&store).await?;
     let sources = Sources::connect(config).await?;
-    let (plans, _) = crate::app::plan_products(&sources, &rules, &ctx, products).await?;
+    let (plans, _) = crate::live::plan_products(&sources, &rules, &ctx, products).await?;
     sources.close().await;
     let chosen: Vec<&ProductPlan> = if products.is_empty() {
         plans

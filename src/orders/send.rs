@@ -564,14 +564,14 @@ impl Sender {
                 let (json, csv) = (json.to_vec(), csv.to_vec());
                 let number = po.po_number.clone();
                 tokio::task::spawn_blocking(move || {
-                    crate::sweep_leftovers(&outbox);
+                    crate::files::sweep_leftovers(&outbox);
                     let csv_path = outbox.join(format!("{number}.csv"));
                     let json_path = outbox.join(format!("{number}.json"));
                     // Each file appears whole or not at all; the JSON last,
                     // so a reader that waits for it finds the CSV too.
                     // Never over a document with other content.
-                    crate::authoring::write_new_document(&csv_path, &csv)
-                        .and_then(|()| crate::authoring::write_new_document(&json_path, &json))
+                    crate::files::write_new_document(&csv_path, &csv)
+                        .and_then(|()| crate::files::write_new_document(&json_path, &json))
                         .map(|()| {
                             format!(
                                 "wrote {number}.json and {number}.csv in {}",
@@ -888,25 +888,25 @@ fn write_documents(docs: Vec<PoDocuments>) -> Vec<Result<String, String>> {
     for d in &docs {
         let write = || -> Result<[(PathBuf, PathBuf); 2], String> {
             if !folders_contains(&folders, &d.outbox) {
-                crate::create_private_dir(&d.outbox).map_err(|e| {
+                crate::files::create_private_dir(&d.outbox).map_err(|e| {
                     format!("{}: cannot create the folder: {e}", d.outbox.display())
                 })?;
-                crate::sweep_leftovers(&d.outbox);
+                crate::files::sweep_leftovers(&d.outbox);
             }
             let mut pair = Vec::with_capacity(2);
             for (ext, bytes) in [("csv", &d.csv), ("json", &d.json)] {
                 let name = format!("{}.{ext}", d.number);
                 // Created exclusively, never through a link planted at
-                // its name (`crate::create_temp_file`).
-                let written = crate::create_temp_file(&d.outbox, &name).and_then(|(tmp, mut f)| {
-                    match f.write_all(bytes) {
+                // its name (`crate::files::create_temp_file`).
+                let written = crate::files::create_temp_file(&d.outbox, &name).and_then(
+                    |(tmp, mut f)| match f.write_all(bytes) {
                         Ok(()) => Ok(tmp),
                         Err(e) => {
                             let _ = std::fs::remove_file(&tmp);
                             Err(e)
                         }
-                    }
-                });
+                    },
+                );
                 let tmp = match written {
                     Ok(tmp) => tmp,
                     Err(e) => {
@@ -965,7 +965,7 @@ fn write_documents(docs: Vec<PoDocuments>) -> Vec<Result<String, String>> {
         // Never over a document with other content (`place_new_file`).
         let renamed = pair
             .iter()
-            .try_for_each(|(tmp, name)| crate::place_new_file(tmp, name));
+            .try_for_each(|(tmp, name)| crate::files::place_new_file(tmp, name));
         *result = match renamed {
             Ok(()) => Ok(format!(
                 "wrote {n}.json and {n}.csv in {}",

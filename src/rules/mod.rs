@@ -131,5 +131,15 @@ pub fn load(text: &str, origin: &str) -> Result<RuleSet, LoadError> {
     Ok(rules)
 }
 
+/// "<origin>: N rule(s)".
+pub fn summary(rules: &crate::plan::RuleSet) -> String {
+    let n = rules.rule_names.len();
+    format!(
+        "{}: {n} rule{}",
+        rules.origin,
+        if n == 1 { "" } else { "s" }
+    )
+}
+
 #[cfg(test)]
 mod tests;

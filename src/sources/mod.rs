@@ -275,7 +275,7 @@ impl Source {
                     if access == Access::ReadWrite {
                         let file = opts.get_filename().to_path_buf();
                         if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
-                            crate::create_private_dir(parent).with_context(|| {
+                            crate::files::create_private_dir(parent).with_context(|| {
                                 format!("{label}: cannot create {}", parent.display())
                             })?;
                         }

@@ -2,6 +2,7 @@
 //! Versioned migrations, buyers' overrides and the audit log. SQLite by
 //! default; PostgreSQL or MySQL when several workstations share it.
 
+pub mod authoring;
 pub mod overrides;
 
 use anyhow::{anyhow, Context, Result};

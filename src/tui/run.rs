@@ -206,7 +206,7 @@ fn edit_rules_file(
     rules_in_force: &str,
 ) -> Result<String> {
     if !path.exists() {
-        crate::authoring::write_atomically(path, rules_in_force.as_bytes())
+        crate::files::write_atomically(path, rules_in_force.as_bytes())
             .with_context(|| format!("writing {}", path.display()))?;
     }
     input.paused.store(true, Ordering::Relaxed);
@@ -442,7 +442,7 @@ pub async fn run(setup: Setup) -> Result<()> {
     if let Err(e) = &orders.sender {
         app.message = Some(format!("POs cannot be sent: {e}"));
     }
-    app.rules_draft = crate::authoring::load_draft(&config);
+    app.rules_draft = crate::store::authoring::load_draft(&config);
     let mut saved_draft = app.rules_draft.clone();
     let (live_tx, mut live_rx, mut rules_rx) =
         live::spawn_with_rules_events(setup.config, setup.rules, setup.store, setup.refresh);
@@ -617,8 +617,8 @@ fn persist_draft(
         return Ok(());
     }
     let written = match &draft {
-        Some(text) => crate::authoring::save_draft(config, text),
-        None => crate::authoring::discard_draft(config),
+        Some(text) => crate::store::authoring::save_draft(config, text),
+        None => crate::store::authoring::discard_draft(config),
     };
     *saved = draft;
     written.inspect_err(|e| tracing::warn!("rules draft: {e:#}"))

@@ -10,10 +10,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 
+use super::Store;
 use crate::config::Config;
 use crate::plan::RuleSet;
 use crate::rules::{self, Diagnostic, LoadError};
-use crate::store::Store;
 
 /// What `apply` wrote.
 #[derive(Debug)]
@@ -31,18 +31,8 @@ pub struct Applied {
 impl Applied {
     /// "<path>: N rules", for the screen.
     pub fn summary(&self) -> String {
-        rules_summary(&self.rules)
+        rules::summary(&self.rules)
     }
-}
-
-/// "<origin>: N rule(s)".
-pub fn rules_summary(rules: &RuleSet) -> String {
-    let n = rules.rule_names.len();
-    format!(
-        "{}: {n} rule{}",
-        rules.origin,
-        if n == 1 { "" } else { "s" }
-    )
 }
 
 /// Why `apply` wrote nothing, or failed part-way.
@@ -111,13 +101,13 @@ pub async fn apply(
         Some(bytes) => Some(keep_in_history(config, &path, bytes)?),
         None => None,
     };
-    write_atomically(&path, text.as_bytes())?;
+    crate::files::write_atomically(&path, text.as_bytes())?;
     let hash = short_hash(text);
     let detail = format!("{origin}: {} rules, sha256 {hash}", rules.rule_names.len());
     if let Err(e) = store.audit_by(user, "rules_applied", None, &detail).await {
         // Unaudited rules must not stay in force: put the old file back.
         let restored = match &previous {
-            Some(bytes) => write_atomically(&path, bytes),
+            Some(bytes) => crate::files::write_atomically(&path, bytes),
             None => std::fs::remove_file(&path).map_err(Into::into),
         };
         if let Err(r) = restored {
@@ -141,7 +131,7 @@ pub async fn apply(
 /// so that a listing sorts them in order).
 fn keep_in_history(config: &Config, path: &Path, bytes: &[u8]) -> Result<PathBuf> {
     let dir = history_dir(config);
-    crate::create_private_dir(&dir)
+    crate::files::create_private_dir(&dir)
         .with_context(|| format!("{}: cannot create the history folder", dir.display()))?;
     let stem = path
         .file_stem()
@@ -171,73 +161,11 @@ fn keep_in_history(config: &Config, path: &Path, bytes: &[u8]) -> Result<PathBuf
     unreachable!("the loop returns")
 }
 
-use crate::create_new_file;
-
-/// Writes `bytes` to `path` so that a reader sees the old file or the new
-/// one, never a part: a temporary file in the same folder, fsync, rename,
-/// then fsync of the folder. The file is private to its owner (0600).
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    write_atomically_with_mode(path, bytes, 0o600)
-}
-
-/// `write_atomically` with the file's permission bits (unix).
-fn write_atomically_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
-    write_through_temp(path, bytes, mode, |tmp, path| std::fs::rename(tmp, path))
-}
-
-/// Writes a document for a supplier at `path` as `write_atomically` does,
-/// except that a file already there with other content is never replaced
-/// (`crate::place_new_file`): the same document written again is fine.
-pub fn write_new_document(path: &Path, bytes: &[u8]) -> Result<()> {
-    write_through_temp(path, bytes, 0o600, crate::place_new_file)
-}
-
-/// `bytes` into a new temporary file beside `path` (created exclusively,
-/// permission bits `mode` on unix), synced, then put at `path` by `place`
-/// (a rename, or `crate::place_new_file`), then the folder synced: a
-/// reader sees the old file or the new one, never a part.
-fn write_through_temp(
-    path: &Path,
-    bytes: &[u8],
-    mode: u32,
-    place: fn(&Path, &Path) -> std::io::Result<()>,
-) -> Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    crate::create_private_dir(&dir)
-        .with_context(|| format!("{}: cannot create the folder", dir.display()))?;
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let (tmp, mut file) = crate::create_temp_file(&dir, name)
-        .with_context(|| format!("{}: cannot create a temporary file", dir.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(std::fs::Permissions::from_mode(mode))
-            .with_context(|| format!("{}: cannot set its permissions", tmp.display()))?;
-    }
-    #[cfg(not(unix))]
-    let _ = mode;
-    let written = file
-        .write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .and_then(|()| place(&tmp, path));
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e).with_context(|| format!("{}: cannot write", path.display()));
-    }
-    #[cfg(unix)]
-    if let Ok(d) = std::fs::File::open(&dir) {
-        // The new name survives a crash only once the folder is synced.
-        let _ = d.sync_all();
-    }
-    Ok(())
-}
+use crate::files::create_new_file;
 
 /// Keeps the editor's unapplied text (atomically, user-only).
 pub fn save_draft(config: &Config, text: &str) -> Result<()> {
-    write_atomically(&draft_path(config), text.as_bytes())
+    crate::files::write_atomically(&draft_path(config), text.as_bytes())
 }
 
 /// The editor's unapplied text, if a draft was kept.
@@ -458,22 +386,23 @@ mod tests {
     fn rules_load_from_the_config_the_data_dir_or_the_embedded_file() {
         let dir = tempfile::tempdir().unwrap();
         let mut config = config_in(dir.path());
-        let embedded = crate::app::load_rules(&config, None).unwrap();
+        let embedded = crate::live::load_rules(&config, None).unwrap();
         assert_eq!(embedded.origin, RuleSet::embedded().origin);
 
-        write_atomically(&config.rules_path(), raised_threshold().as_bytes()).unwrap();
-        let applied = crate::app::load_rules(&config, None).unwrap();
+        crate::files::write_atomically(&config.rules_path(), raised_threshold().as_bytes())
+            .unwrap();
+        let applied = crate::live::load_rules(&config, None).unwrap();
         assert_eq!(applied.origin, config.rules_path().display().to_string());
         assert_eq!(applied.text.as_ref(), raised_threshold());
 
         let explicit = dir.path().join("other.grl");
         std::fs::write(&explicit, DEFAULT_RULES).unwrap();
-        let chosen = crate::app::load_rules(&config, Some(&explicit)).unwrap();
+        let chosen = crate::live::load_rules(&config, Some(&explicit)).unwrap();
         assert_eq!(chosen.origin, explicit.display().to_string());
 
         config.file.general.rules = Some(dir.path().join("missing.grl"));
         assert_eq!(config.rules_path(), dir.path().join("missing.grl"));
-        let err = crate::app::load_rules(&config, None).unwrap_err();
+        let err = crate::live::load_rules(&config, None).unwrap_err();
         assert!(
             err.to_string().contains("missing.grl: cannot read"),
             "{err}"
