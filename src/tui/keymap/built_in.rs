@@ -1,0 +1,490 @@
+//! buyerdesk's own bindings, screen by screen: arrows and vim's hjkl both.
+
+#[allow(unused_imports)]
+use super::*;
+
+impl Keymap {
+    pub fn built_in() -> Keymap {
+        use Action as A;
+        let move_keys = |help_up, help_down, footer| {
+            vec![
+                bind("up", A::Up, &["Up", "k"], help_up, footer),
+                bind("down", A::Down, &["Down", "j"], help_down, footer),
+            ]
+        };
+        let mut list = move_keys("up", "down", Some("move"));
+        list.extend([
+            bind("page_up", A::PageUp, &["PageUp", "ctrl-b"], "page up", None),
+            bind(
+                "page_down",
+                A::PageDown,
+                &["PageDown", "ctrl-f"],
+                "page down",
+                None,
+            ),
+            bind("top", A::Top, &["Home", "g"], "first product", None),
+            bind("bottom", A::Bottom, &["End", "G"], "last product", None),
+            bind(
+                "open_detail",
+                A::OpenDetail,
+                &["Enter", "l", "Right"],
+                "why: the rationale",
+                Some("why"),
+            ),
+            bind(
+                "back",
+                A::Back,
+                &["Esc", "h", "Left"],
+                "clear the message",
+                None,
+            ),
+            bind(
+                "filter",
+                A::StartFilter,
+                &["/"],
+                "filter: id, name, supplier",
+                Some("filter"),
+            ),
+            bind(
+                "needs_order",
+                A::Quick(QuickFilter::NeedsOrder),
+                &["n"],
+                "only those needing an order",
+                Some(""),
+            ),
+            bind(
+                "has_exceptions",
+                A::Quick(QuickFilter::HasExceptions),
+                &["!"],
+                "only those with exceptions",
+                Some(""),
+            ),
+            bind(
+                "this_supplier",
+                A::ToggleSupplierFilter,
+                &["s"],
+                "only this product's supplier",
+                Some(""),
+            ),
+            bind(
+                "clear_filter",
+                A::ClearFilter,
+                &["c"],
+                "clear the filters",
+                Some(""),
+            ),
+        ]);
+        // Number keys sort by the list's columns, left to right.
+        for (name, column, key) in [
+            ("sort_product", Column::Product, "1"),
+            ("sort_name", Column::Name, "2"),
+            ("sort_supplier", Column::Supplier, "3"),
+            ("sort_demand", Column::Demand, "4"),
+            ("sort_available", Column::Available, "5"),
+            ("sort_on_order", Column::OnOrder, "6"),
+            ("sort_cover", Column::Cover, "7"),
+            ("sort_order", Column::Order, "8"),
+            ("sort_amount", Column::Amount, "9"),
+            ("sort_attention", Column::Exceptions, "0"),
+        ] {
+            list.push(bind(
+                name,
+                A::SortBy(column),
+                &[key],
+                column_name(column),
+                None,
+            ));
+        }
+        let override_ = bind(
+            "override",
+            A::OpenOverride,
+            &["o"],
+            "override the quantity",
+            Some("override"),
+        );
+        let clear_override = |footer| {
+            bind(
+                "clear_override",
+                A::ClearOverride,
+                &["x"],
+                "clear the override",
+                footer,
+            )
+        };
+        let refresh = bind(
+            "refresh",
+            A::Refresh,
+            &["r"],
+            "refresh every source now",
+            None,
+        );
+        let sources = bind(
+            "sources",
+            A::ToggleSources,
+            &["i"],
+            "sources: state, age, errors",
+            None,
+        );
+        let help = |keys: &[&str]| bind("help", A::ToggleHelp, keys, "this help", Some("help"));
+        let quit = bind("quit", A::Quit, &["q"], "quit", Some("quit"));
+        list.extend([
+            override_.clone(),
+            clear_override(Some("clear")),
+            bind(
+                "toggle_select",
+                A::ToggleSelect,
+                &["Space"],
+                "select / unselect to order",
+                None,
+            ),
+            bind(
+                "select_all_needed",
+                A::SelectAllNeeded,
+                &["a"],
+                "select all needing an order",
+                None,
+            ),
+            bind(
+                "clear_selection",
+                A::ClearSelection,
+                &["u"],
+                "unselect all",
+                None,
+            ),
+            refresh.clone(),
+            sources.clone(),
+            bind(
+                "draft_orders",
+                A::DraftOrders,
+                &["P"],
+                "draft POs (selected, else all)",
+                None,
+            ),
+            bind("orders", A::OpenOrders, &["O"], "the purchase orders", None),
+            bind(
+                "rules",
+                A::OpenEditor,
+                &["R"],
+                "edit the rules",
+                Some("rules"),
+            ),
+            bind(
+                "rules_in_editor",
+                A::ExternalEditor,
+                &["e"],
+                "the rules file in $EDITOR",
+                None,
+            ),
+            help(&["?"]),
+            quit.clone(),
+        ]);
+
+        let mut detail = move_keys("scroll up", "scroll down", Some("scroll"));
+        detail.extend([
+            bind(
+                "page_up",
+                A::PageUp,
+                &["PageUp", "ctrl-b"],
+                "page up",
+                Some("scroll"),
+            ),
+            bind(
+                "page_down",
+                A::PageDown,
+                &["PageDown", "ctrl-f"],
+                "page down",
+                Some("scroll"),
+            ),
+            bind("top", A::Top, &["Home", "g"], "first step", None),
+            bind("bottom", A::Bottom, &["End", "G"], "last step", None),
+            bind(
+                "back",
+                A::Back,
+                &["Esc", "h", "Left"],
+                "back to the list",
+                Some("back"),
+            ),
+            override_,
+            clear_override(None),
+            bind(
+                "charts",
+                A::ToggleCharts,
+                &["v"],
+                "charts or steps (80x24)",
+                Some("charts"),
+            ),
+            refresh,
+            sources,
+            help(&["?"]),
+            quit,
+        ]);
+
+        let filter = vec![
+            bind(
+                "done",
+                A::FilterDone,
+                &["Enter"],
+                "keep the filter",
+                Some("keep"),
+            ),
+            bind(
+                "cancel",
+                A::ClearFilter,
+                &["Esc"],
+                "clear the filter",
+                Some("cancel"),
+            ),
+            bind(
+                "backspace",
+                A::FilterBackspace,
+                &["Backspace"],
+                "delete the last character",
+                None,
+            ),
+            bind("up", A::Up, &["Up"], "up the list", None),
+            bind("down", A::Down, &["Down"], "down the list", None),
+            help(&["F1"]),
+        ];
+
+        let override_popup = vec![
+            bind("save", A::FormSubmit, &["Enter"], "save", Some("save")),
+            bind(
+                "next_field",
+                A::FormNextField,
+                &["Tab", "Down"],
+                "next field",
+                Some("next"),
+            ),
+            bind(
+                "previous_field",
+                A::FormPrevField,
+                &["BackTab", "Up"],
+                "previous field",
+                None,
+            ),
+            bind(
+                "previous_choice",
+                A::FormChoice(false),
+                &["Left"],
+                "previous unit or reason",
+                Some("change"),
+            ),
+            bind(
+                "next_choice",
+                A::FormChoice(true),
+                &["Right"],
+                "next unit or reason (Space too)",
+                Some("change"),
+            ),
+            bind(
+                "backspace",
+                A::FormBackspace,
+                &["Backspace"],
+                "delete the last character",
+                None,
+            ),
+            bind("cancel", A::Back, &["Esc"], "cancel", Some("cancel")),
+            help(&["F1"]),
+        ];
+
+        // The help (with the list's legend) scrolls on a small screen.
+        let mut help_popup = move_keys("scroll up", "scroll down", Some("scroll"));
+        help_popup.extend([
+            bind("page_up", A::PageUp, &["PageUp", "ctrl-b"], "page up", None),
+            bind(
+                "page_down",
+                A::PageDown,
+                &["PageDown", "ctrl-f"],
+                "page down",
+                None,
+            ),
+            bind("top", A::Top, &["Home", "g"], "top", None),
+            bind("bottom", A::Bottom, &["End", "G"], "end", None),
+            bind(
+                "close",
+                A::ToggleHelp,
+                &["Esc", "?", "q"],
+                "close the help",
+                Some("close"),
+            ),
+        ]);
+        let sources_popup = vec![bind(
+            "close",
+            A::ToggleSources,
+            &["Esc", "i", "q"],
+            "close the sources",
+            Some("close"),
+        )];
+
+        let editor = vec![
+            bind(
+                "close",
+                A::CloseEditor,
+                &["Esc"],
+                "leave (edits kept as a draft)",
+                Some("leave"),
+            ),
+            bind(
+                "apply",
+                A::ApplyRules,
+                &["ctrl-s"],
+                "apply (only without errors)",
+                Some("apply"),
+            ),
+            bind(
+                "next_problem",
+                A::NextProblem,
+                &["F2"],
+                "next error, then warning",
+                Some("next error"),
+            ),
+            bind(
+                "dry_run",
+                A::DryRun,
+                &["F5"],
+                "try on every product (changes nothing)",
+                Some("try"),
+            ),
+            bind(
+                "discard",
+                A::DiscardEdits,
+                &["F8"],
+                "discard the edits (and the draft)",
+                None,
+            ),
+            help(&["F1"]),
+        ];
+
+        // The keys acting on a PO, the same on the list of POs and on one.
+        let po_keys = |reload_help| {
+            [
+                bind(
+                    "approve",
+                    A::ApprovePo,
+                    &["A"],
+                    "approve (asks first)",
+                    Some("approve"),
+                ),
+                bind(
+                    "send",
+                    A::SendPo,
+                    &["S"],
+                    "send to the supplier (again: retry)",
+                    Some("send"),
+                ),
+                bind(
+                    "cancel",
+                    A::CancelPo,
+                    &["X"],
+                    "cancel (asks first)",
+                    Some("cancel"),
+                ),
+                bind("reload", A::ReloadOrders, &["r"], reload_help, None),
+            ]
+        };
+        let mut orders = move_keys("up", "down", Some("move"));
+        orders.extend([
+            bind("page_up", A::PageUp, &["PageUp", "ctrl-b"], "page up", None),
+            bind(
+                "page_down",
+                A::PageDown,
+                &["PageDown", "ctrl-f"],
+                "page down",
+                None,
+            ),
+            bind("top", A::Top, &["Home", "g"], "newest PO", None),
+            bind("bottom", A::Bottom, &["End", "G"], "oldest PO", None),
+            bind(
+                "open",
+                A::OpenDetail,
+                &["Enter", "l", "Right"],
+                "the PO: lines and send attempts",
+                Some("open"),
+            ),
+        ]);
+        orders.extend(po_keys("read the POs again"));
+        orders.extend([
+            bind(
+                "back",
+                A::Back,
+                &["Esc", "q", "h", "Left"],
+                "back to the products",
+                Some("back"),
+            ),
+            help(&["?"]),
+        ]);
+
+        let mut order = move_keys("scroll up", "scroll down", Some("scroll"));
+        order.extend([
+            bind(
+                "page_up",
+                A::PageUp,
+                &["PageUp", "ctrl-b"],
+                "page up",
+                Some("scroll"),
+            ),
+            bind(
+                "page_down",
+                A::PageDown,
+                &["PageDown", "ctrl-f"],
+                "page down",
+                Some("scroll"),
+            ),
+            bind("top", A::Top, &["Home", "g"], "top", None),
+            bind("bottom", A::Bottom, &["End", "G"], "end", None),
+        ]);
+        order.extend(po_keys("read the PO again"));
+        order.extend([
+            bind(
+                "back",
+                A::Back,
+                &["Esc", "q", "h", "Left"],
+                "back to the POs",
+                Some("back"),
+            ),
+            help(&["?"]),
+        ]);
+
+        let confirm = vec![
+            bind("yes", A::Confirm(true), &["y"], "yes", Some("yes")),
+            bind("no", A::Confirm(false), &["n", "Esc"], "no", Some("no")),
+        ];
+        let drafted = vec![
+            bind("up", A::Up, &["Up", "k"], "scroll up", Some("scroll")),
+            bind(
+                "down",
+                A::Down,
+                &["Down", "j"],
+                "scroll down",
+                Some("scroll"),
+            ),
+            bind("page_up", A::PageUp, &["PageUp"], "page up", None),
+            bind("page_down", A::PageDown, &["PageDown"], "page down", None),
+            bind(
+                "close",
+                A::Back,
+                &["Esc", "Enter", "q"],
+                "close: the POs",
+                Some("close"),
+            ),
+        ];
+
+        let mut screens = vec![Vec::new(); Screen::ALL.len()];
+        for (screen, bindings) in [
+            (Screen::List, list),
+            (Screen::Detail, detail),
+            (Screen::Filter, filter),
+            (Screen::Override, override_popup),
+            (Screen::Help, help_popup),
+            (Screen::Sources, sources_popup),
+            (Screen::Editor, editor),
+            (Screen::Orders, orders),
+            (Screen::Order, order),
+            (Screen::Confirm, confirm),
+            (Screen::Drafted, drafted),
+        ] {
+            screens[screen.index()] = bindings;
+        }
+        Keymap { screens }
+    }
+}
