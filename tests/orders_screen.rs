@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use buyerdesk::orders::{build_drafts, document, DraftOptions, PoStatus, PurchaseOrder};
 use buyerdesk::plan::{self, fixtures, PlanContext, ProductPlan, RuleSet};
 use buyerdesk::tui::keys::action_for;
-use buyerdesk::tui::orders::{OrderRequest, OrdersAnswer};
+use buyerdesk::tui::screens::orders::{OrderRequest, OrdersAnswer};
 use buyerdesk::tui::{view, Action, App};
 use decimal::{grouped, of_f64, Dec};
 use ratatui::backend::TestBackend;

@@ -339,7 +339,7 @@ fn an_overridden_quantity_shows_beside_the_suggestion() {
 }
 
 use buyerdesk::store::overrides::{Override, OverrideUnit, ReasonCode};
-use buyerdesk::tui::state::StoreRequest;
+use buyerdesk::tui::StoreRequest;
 
 /// PROD-001 selected, its override popup open.
 fn override_popup() -> App {
@@ -1026,7 +1026,7 @@ fn type_text(app: &mut App, text: &str) {
 /// edits as a draft that R brings back, and a good edit asked to be applied.
 #[test]
 fn the_rule_editor_checks_as_you_type_and_applies_only_good_rules() {
-    use buyerdesk::tui::editor::VALIDATE_AFTER_MS;
+    use buyerdesk::tui::screens::editor::VALIDATE_AFTER_MS;
     let mut app = reference_app();
     let rules = RuleSet::embedded();
     app.rules_text = rules.text.to_string();
@@ -1140,7 +1140,7 @@ fn the_editor_shows_a_dry_run_of_the_edited_rules() {
     let text = app
         .rules_text
         .replace("Product.amount > 10000", "Product.amount > 50000");
-    app.editor = Some(buyerdesk::tui::editor::RuleEditor::open(
+    app.editor = Some(buyerdesk::tui::screens::editor::RuleEditor::open(
         &text,
         "rules/purchasing.grl",
         &app.rules_text,
@@ -1184,7 +1184,7 @@ fn the_editor_shows_a_dry_run_of_the_edited_rules() {
 // drafting result, fed to `update` as the loop feeds the tasks' answers.
 
 use buyerdesk::orders::{PoLine, PoStatus, Progress, PurchaseOrder, SendAttempt, Skipped};
-use buyerdesk::tui::orders::{OrderRequest, OrdersAnswer};
+use buyerdesk::tui::screens::orders::{OrderRequest, OrdersAnswer};
 
 /// A fixed instant (10:00 UTC): the POs' times are UTC, so their ages do
 /// not depend on the time zone the test runs in.
@@ -1551,7 +1551,7 @@ fn approving_always_asks_first_and_only_y_approves() {
     approved.approved_by = Some("alice".into());
     app.update(Action::from(OrdersAnswer::Changed {
         number: "PO-000002".into(),
-        change: buyerdesk::tui::orders::PoChange::Approve,
+        change: buyerdesk::tui::screens::orders::PoChange::Approve,
         result: Ok(approved),
     }));
     assert_eq!(app.orders.selected_po().unwrap().status, PoStatus::Approved);
@@ -1569,7 +1569,7 @@ fn approving_always_asks_first_and_only_y_approves() {
     );
     app.update(Action::from(OrdersAnswer::Changed {
         number: "PO-000002".into(),
-        change: buyerdesk::tui::orders::PoChange::Cancel,
+        change: buyerdesk::tui::screens::orders::PoChange::Cancel,
         result: Err("purchasing store: database is locked".into()),
     }));
     assert_eq!(
@@ -2002,7 +2002,7 @@ fn the_editors_dry_run_totals_each_currency_apart() {
         "Product.rounding_multiple = Product.moq;",
         "Product.rounding_multiple = 1.0;",
     );
-    app.editor = Some(buyerdesk::tui::editor::RuleEditor::open(
+    app.editor = Some(buyerdesk::tui::screens::editor::RuleEditor::open(
         &text,
         "rules/purchasing.grl",
         &app.rules_text,
@@ -2068,7 +2068,7 @@ fn the_editors_dry_run_totals_each_currency_apart() {
 
 use buyerdesk::plan::numbers::{round_money, round_qty, unit_word};
 use buyerdesk::plan::{ExceptionCode, OverrideNote};
-use buyerdesk::tui::list_view::Field;
+use buyerdesk::tui::screens::list::Field;
 
 const EVERY_SORT: [Column; 10] = Column::ALL;
 

@@ -1,6 +1,5 @@
 //! Which products' inputs changed between two snapshots.
 
-#[allow(unused_imports)]
 use super::*;
 
 /// Which products of a new snapshot need planning again.

@@ -1,7 +1,6 @@
 //! Reading one source whole (or only what changed), within its backoff, and
 //! the source types the refresh task opens.
 
-#[allow(unused_imports)]
 use super::*;
 
 /// Connects the slot's source if needed and reads it; the outcome goes into

@@ -1,7 +1,6 @@
 //! Each source's link as the screen shows it: up, down, stale, with the
 //! backoff between retries.
 
-#[allow(unused_imports)]
 use super::*;
 
 /// How a source answered its last attempt.

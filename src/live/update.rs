@@ -1,7 +1,6 @@
 //! What the screen receives after a plan: the products that changed, and
 //! the ranks its sorts use.
 
-#[allow(unused_imports)]
 use super::*;
 
 /// New and changed plans from one refresh.

@@ -1,7 +1,6 @@
 //! The refresh task's state: each source's slot (its connection, last rows
 //! and fingerprint), reading them, planning what changed.
 
-#[allow(unused_imports)]
 use super::*;
 
 /// One source's connection and the rows of its last successful read.

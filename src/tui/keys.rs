@@ -5,7 +5,8 @@
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
 
 use super::keymap::{Key, Screen};
-use super::state::{Action, App};
+use crate::tui::action::Action;
+use crate::tui::state::App;
 
 /// The screen keys go to: the top-most popup, else the screen.
 pub fn screen(app: &App) -> Screen {
@@ -66,7 +67,7 @@ pub fn action_for(app: &App, event: KeyEvent) -> Option<Action> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tui::state::Column;
+    use crate::tui::action::Column;
     use ratatui::crossterm::event::KeyModifiers;
 
     fn key(code: KeyCode) -> KeyEvent {
@@ -129,13 +130,13 @@ mod tests {
                 Screen::Detail => app.detail_open = true,
                 Screen::Filter => app.filter_editing = true,
                 Screen::Override => {
-                    app.form = Some(crate::tui::state::OverrideForm {
+                    app.form = Some(crate::tui::popups::override_form::OverrideForm {
                         product_id: "P".into(),
                         quantity: String::new(),
                         unit: crate::store::overrides::OverrideUnit::Stock,
                         reason: crate::store::overrides::ReasonCode::Promo,
                         note: String::new(),
-                        field: crate::tui::state::FormField::Quantity,
+                        field: crate::tui::popups::override_form::FormField::Quantity,
                         error: None,
                         saving: false,
                     })
@@ -146,7 +147,7 @@ mod tests {
                 Screen::Orders => app.orders.open = true,
                 Screen::Order => {
                     app.orders.open = true;
-                    app.orders.detail = Some(crate::tui::orders::PoDetail {
+                    app.orders.detail = Some(crate::tui::screens::order::PoDetail {
                         number: "PO-000001".into(),
                         request: 0,
                         po: None,
@@ -157,13 +158,13 @@ mod tests {
                     });
                 }
                 Screen::Confirm => {
-                    app.orders.confirm = Some(crate::tui::orders::Confirm {
-                        action: crate::tui::orders::ConfirmAction::DraftAll(Vec::new()),
+                    app.orders.confirm = Some(crate::tui::popups::confirm::Confirm {
+                        action: crate::tui::popups::confirm::ConfirmAction::DraftAll(Vec::new()),
                         question: String::new(),
                     })
                 }
                 Screen::Drafted => {
-                    app.orders.drafted = Some(crate::tui::orders::DraftedPanel {
+                    app.orders.drafted = Some(crate::tui::popups::drafted::DraftedPanel {
                         created: Vec::new(),
                         skipped: Vec::new(),
                         scroll: 0,

@@ -22,13 +22,17 @@ use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc;
 
 use super::keys::action_for;
-use super::orders::{OrderRequest, OrdersAnswer, PoChange};
-use super::state::{Action, App, StoreRequest};
 use super::view;
 use crate::live::{self, LiveCommand, LiveEvent, RulesEvent};
 use crate::orders::{Progress, Sender, Skipped};
 use crate::plan::ProductPlan;
 use crate::store::Store;
+use crate::tui::action::Action;
+use crate::tui::action::StoreRequest;
+use crate::tui::screens::orders::OrderRequest;
+use crate::tui::screens::orders::OrdersAnswer;
+use crate::tui::screens::orders::PoChange;
+use crate::tui::state::App;
 
 /// Raw mode and the alternate screen while it lives; restored on drop, so
 /// every way out of the loop (an error included) gives the terminal back.
@@ -512,7 +516,7 @@ pub async fn run(setup: Setup) -> Result<()> {
                 _ = clock.tick() => dirty |= app.tick(Local::now()),
                 // The editor validates once typing pauses.
                 _ = tokio::time::sleep(Duration::from_millis(
-                    crate::tui::editor::VALIDATE_AFTER_MS as u64,
+                    crate::tui::screens::editor::VALIDATE_AFTER_MS as u64,
                 )), if app.editor.as_ref().is_some_and(|e| e.edited.is_some()) => {
                     dirty |= app.validate_editor_if_due(Local::now());
                 }
@@ -657,7 +661,7 @@ fn on_live(app: &mut App, event: LiveEvent) {
         LiveEvent::Plans(update) => {
             app.now = Local::now();
             app.apply_update(update);
-            if app.message.as_deref() == Some(super::state::REFRESHING) {
+            if app.message.as_deref() == Some(crate::tui::state::REFRESHING) {
                 app.message = None;
             }
         }

@@ -1,6 +1,5 @@
 //! buyerdesk's own bindings, screen by screen: arrows and vim's hjkl both.
 
-#[allow(unused_imports)]
 use super::*;
 
 impl Keymap {

@@ -1,7 +1,6 @@
 //! `[keys]` and the preset files: read from the TOML the config hands
 //! over, laid on top of the built-in keys.
 
-#[allow(unused_imports)]
 use super::*;
 
 impl Keymap {

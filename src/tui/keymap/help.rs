@@ -1,7 +1,6 @@
 //! The keys in words: the footer, the `?` help, a phrase naming the keys of
 //! an action.
 
-#[allow(unused_imports)]
 use super::*;
 
 impl Keymap {

@@ -1,7 +1,6 @@
 //! One key as the config writes it (`ctrl-s`, `PgDn`, `F5`) and as the
 //! help shows it.
 
-#[allow(unused_imports)]
 use super::*;
 
 /// One key with its modifiers, normalized so that what the config says and

@@ -9,8 +9,10 @@ use std::fmt;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use super::state::{Action, Column, QuickFilter};
 use super::theme::Theme;
+use crate::tui::action::Action;
+use crate::tui::action::Column;
+use crate::tui::action::QuickFilter;
 
 /// Where keys go: the screen, or the popup on top of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,11 +105,8 @@ mod config;
 mod help;
 mod key;
 
-#[allow(unused_imports)]
-use config::*;
 pub use config::{KeysConfig, KeysValue};
 pub(in crate::tui) use help::wrap;
-#[allow(unused_imports)]
 use help::*;
 pub use key::*;
 

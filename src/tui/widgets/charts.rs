@@ -6,11 +6,12 @@
 use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;
 
-use super::state::{App, DemandHistory};
-use super::theme::Theme;
 use crate::plan::numbers::{fmt_qty, fmt_qty_short, fmt_units};
 use crate::plan::projection::{project, Projection};
 use crate::plan::ProductPlan;
+use crate::tui::state::App;
+use crate::tui::state::DemandHistory;
+use crate::tui::theme::Theme;
 
 /// The chart panel for one product, `width` columns wide and at most
 /// `height` lines high: the demand above the projection.

@@ -5,15 +5,26 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
+use ratatui::Frame;
+
+use crate::orders::commands::age_text;
 use crate::orders::{
-    build_drafts, fmt_totals, totals_by_currency, DraftOptions, DraftPlan, OrdersConfig, PoStatus,
-    Progress, PurchaseOrder, SendAttempt, SendOutcome, Skipped,
+    build_drafts, fmt_totals, printable, totals_by_currency, DraftOptions, DraftPlan, OrdersConfig,
+    PoStatus, Progress, PurchaseOrder, SendAttempt, SendOutcome, Skipped,
 };
 use crate::plan::numbers::fmt_money;
 use crate::plan::{ExceptionCode, ProductPlan};
-
-use super::keymap::Screen;
-use super::state::{Action, App};
+use crate::tui::action::Action;
+use crate::tui::keymap::Screen;
+use crate::tui::popups::confirm::{Confirm, ConfirmAction};
+use crate::tui::popups::drafted::{drafted_lines, draw_drafted, plural, DraftedPanel};
+use crate::tui::screens::order::{draw_po, PoDetail};
+use crate::tui::state::App;
+use crate::tui::theme::Theme;
 
 /// Work for a purchase-order task, taken by the terminal loop.
 #[derive(Debug, Clone, PartialEq)]
@@ -88,74 +99,6 @@ impl From<OrdersAnswer> for Action {
 pub enum PoChange {
     Approve,
     Cancel,
-}
-
-/// What `y` in the confirmation popup does.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ConfirmAction {
-    Approve(String),
-    Cancel(String),
-    /// Cancel an unconfirmed PO, which the supplier may hold: the question
-    /// names that risk.
-    CancelUnconfirmed(String),
-    /// Draft POs for these products (every one that needs an order).
-    DraftAll(Vec<String>),
-    /// Draft POs for these products, some of whose data comes from these
-    /// stale sources: yes drafts them from those sources' last data.
-    DraftStale {
-        products: Vec<String>,
-        sources: Vec<String>,
-    },
-}
-
-/// A yes/no question in a popup.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Confirm {
-    pub action: ConfirmAction,
-    pub question: String,
-}
-
-/// What drafting did, shown until the buyer closes it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DraftedPanel {
-    pub created: Vec<PurchaseOrder>,
-    pub skipped: Vec<Skipped>,
-    pub scroll: u16,
-}
-
-impl DraftedPanel {
-    /// "3 POs drafted, 2 products left out".
-    pub fn summary(&self) -> String {
-        drafted_summary(self.created.len(), self.skipped.len())
-    }
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
-pub fn drafted_summary(created: usize, skipped: usize) -> String {
-    format!(
-        "{} drafted, {} left out",
-        plural(created, "PO", "POs"),
-        plural(skipped, "product", "products")
-    )
-}
-
-/// The open PO.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PoDetail {
-    pub number: String,
-    /// The request its lines and attempts answer.
-    pub request: u64,
-    /// The list's row until the store answers (then with its lines).
-    pub po: Option<PurchaseOrder>,
-    pub attempts: Vec<SendAttempt>,
-    /// Its lines and attempts have arrived.
-    pub loaded: bool,
-    pub error: Option<String>,
-    /// First line shown (the view stops it at the last screenful).
-    pub scroll: u16,
 }
 
 /// The purchase orders screens.
@@ -254,7 +197,7 @@ impl OrdersState {
     }
 
     /// Puts a PO the store returned in place of its row (and the detail).
-    fn replace(&mut self, po: PurchaseOrder) {
+    pub(in crate::tui) fn replace(&mut self, po: PurchaseOrder) {
         if let Some(row) = self.pos.iter_mut().find(|p| p.po_number == po.po_number) {
             *row = po.clone();
         }
@@ -263,12 +206,12 @@ impl OrdersState {
         }
     }
 
-    fn row_mut(&mut self, number: &str) -> Option<&mut PurchaseOrder> {
+    pub(in crate::tui) fn row_mut(&mut self, number: &str) -> Option<&mut PurchaseOrder> {
         self.pos.iter_mut().find(|p| p.po_number == number)
     }
 
     /// Keeps the highlight on the PO `number` when it is listed.
-    fn select(&mut self, number: Option<&str>) {
+    pub(in crate::tui) fn select(&mut self, number: Option<&str>) {
         let at = number.and_then(|n| self.pos.iter().position(|p| p.po_number == n));
         self.selected = at
             .unwrap_or(self.selected)
@@ -375,7 +318,7 @@ pub fn needs_approval(po: &PurchaseOrder) -> bool {
 }
 
 /// "21,274.39 USD to XYZ Manufacturing".
-fn amount_to(po: &PurchaseOrder) -> String {
+pub(in crate::tui) fn amount_to(po: &PurchaseOrder) -> String {
     format!(
         "{} {} to {}",
         fmt_money(po.total()),
@@ -385,13 +328,13 @@ fn amount_to(po: &PurchaseOrder) -> String {
 }
 
 /// The first line of an error, for the message line.
-fn first_line(text: &str) -> &str {
+pub(in crate::tui) fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or("")
 }
 
 impl App {
     /// `P` on the list.
-    pub(super) fn draft_orders(&mut self) {
+    pub(in crate::tui) fn draft_orders(&mut self) {
         if self.orders.drafting {
             self.message = Some("Already drafting POs...".to_string());
             return;
@@ -456,7 +399,7 @@ impl App {
     }
 
     /// The stale sources (SOURCE_STALE) of these products' plans, sorted.
-    fn stale_sources_among(&self, products: &[String]) -> Vec<String> {
+    pub(in crate::tui) fn stale_sources_among(&self, products: &[String]) -> Vec<String> {
         let mut sources: Vec<String> = products
             .iter()
             .filter_map(|id| self.plan_by_id(id))
@@ -473,7 +416,7 @@ impl App {
 
     /// "inventory is stale (read 2m ago): draft from its last data
     /// anyway?", naming every stale source and the age of its data.
-    fn stale_question(&self, sources: &[String]) -> String {
+    pub(in crate::tui) fn stale_question(&self, sources: &[String]) -> String {
         let named: Vec<String> = sources
             .iter()
             .map(|name| {
@@ -485,7 +428,7 @@ impl App {
                     .map(|t| {
                         format!(
                             " (read {} ago)",
-                            super::view::age((self.now - t).num_seconds())
+                            crate::tui::view::age((self.now - t).num_seconds())
                         )
                     })
                     .unwrap_or_default();
@@ -502,7 +445,11 @@ impl App {
         }
     }
 
-    fn request_draft(&mut self, products: Vec<String>, allow_stale: Vec<String>) {
+    pub(in crate::tui) fn request_draft(
+        &mut self,
+        products: Vec<String>,
+        allow_stale: Vec<String>,
+    ) {
         self.orders.drafting = true;
         self.message = Some(if allow_stale.is_empty() {
             format!(
@@ -523,7 +470,7 @@ impl App {
     }
 
     /// "y/n", as bound.
-    fn yes_no(&self) -> String {
+    pub(in crate::tui) fn yes_no(&self) -> String {
         let first = |name| {
             self.keymap
                 .binding(Screen::Confirm, name)
@@ -535,14 +482,14 @@ impl App {
     }
 
     /// `O` on the list: the POs, read again from the store.
-    pub(super) fn open_orders(&mut self) {
+    pub(in crate::tui) fn open_orders(&mut self) {
         self.orders.open = true;
         self.orders.detail = None;
         self.message = None;
         self.reload_orders();
     }
 
-    fn reload_orders(&mut self) {
+    pub(in crate::tui) fn reload_orders(&mut self) {
         self.orders.list_request += 1;
         self.orders_wanted.push(OrderRequest::List {
             request: self.orders.list_request,
@@ -552,7 +499,7 @@ impl App {
         }
     }
 
-    fn load_po(&mut self, number: String) {
+    pub(in crate::tui) fn load_po(&mut self, number: String) {
         self.orders.load_request += 1;
         let request = self.orders.load_request;
         if let Some(d) = self.orders.detail.as_mut() {
@@ -563,7 +510,7 @@ impl App {
     }
 
     /// Keys on the list of POs and on the open PO.
-    pub(super) fn update_orders(&mut self, action: Action) {
+    pub(in crate::tui) fn update_orders(&mut self, action: Action) {
         if let Some(detail) = self.orders.detail.as_mut() {
             let page = u16::try_from(self.orders.page.max(1)).unwrap_or(u16::MAX);
             let scroll = match action {
@@ -618,7 +565,7 @@ impl App {
         }
     }
 
-    fn approve_po(&mut self) {
+    pub(in crate::tui) fn approve_po(&mut self) {
         let Some(po) = self.orders.target() else {
             return;
         };
@@ -637,7 +584,7 @@ impl App {
         });
     }
 
-    fn cancel_po(&mut self) {
+    pub(in crate::tui) fn cancel_po(&mut self) {
         let Some(po) = self.orders.target() else {
             return;
         };
@@ -674,7 +621,7 @@ impl App {
         });
     }
 
-    fn send_po(&mut self) {
+    pub(in crate::tui) fn send_po(&mut self) {
         let Some(po) = self.orders.target() else {
             return;
         };
@@ -716,74 +663,10 @@ impl App {
         self.orders_wanted.push(OrderRequest::Send(number));
     }
 
-    /// Keys while the confirmation popup is open: only yes and no (and
-    /// Ctrl-C) do anything.
-    pub(super) fn update_confirm(&mut self, action: Action) {
-        let yes = match action {
-            Action::Confirm(yes) => yes,
-            Action::Back => false,
-            Action::Quit => {
-                self.should_quit = true;
-                return;
-            }
-            _ => return,
-        };
-        let Some(confirm) = self.orders.confirm.take() else {
-            return;
-        };
-        if !yes {
-            self.message = Some(match confirm.action {
-                ConfirmAction::Approve(n) => format!("{n} not approved"),
-                ConfirmAction::Cancel(n) | ConfirmAction::CancelUnconfirmed(n) => {
-                    format!("{n} not cancelled")
-                }
-                ConfirmAction::DraftAll(_) => "Nothing drafted".to_string(),
-                ConfirmAction::DraftStale { sources, .. } => {
-                    format!("Nothing drafted: {} stale", sources.join(", "))
-                }
-            });
-            return;
-        }
-        match confirm.action {
-            ConfirmAction::Approve(number) => {
-                self.message = Some(format!("Approving {number}..."));
-                self.orders_wanted.push(OrderRequest::Approve(number));
-            }
-            ConfirmAction::Cancel(number) => {
-                self.message = Some(format!("Cancelling {number}..."));
-                self.orders_wanted.push(OrderRequest::Cancel(number, false));
-            }
-            ConfirmAction::CancelUnconfirmed(number) => {
-                self.message = Some(format!("Cancelling {number}..."));
-                self.orders_wanted.push(OrderRequest::Cancel(number, true));
-            }
-            ConfirmAction::DraftAll(products) => self.request_draft(products, Vec::new()),
-            ConfirmAction::DraftStale { products, sources } => {
-                self.request_draft(products, sources)
-            }
-        }
-    }
-
-    /// Keys while the drafting result is shown: scroll, close.
-    pub(super) fn update_drafted(&mut self, action: Action) {
-        let Some(panel) = self.orders.drafted.as_mut() else {
-            return;
-        };
-        match action {
-            Action::Up => panel.scroll = panel.scroll.saturating_sub(1),
-            Action::Down => panel.scroll = panel.scroll.saturating_add(1),
-            Action::PageUp => panel.scroll = panel.scroll.saturating_sub(10),
-            Action::PageDown => panel.scroll = panel.scroll.saturating_add(10),
-            Action::Back => self.orders.drafted = None,
-            Action::Quit => self.should_quit = true,
-            _ => {}
-        }
-    }
-
     /// An answer of a purchase-order task. Answers to older requests are
     /// dropped; after every draft, approval, send or cancellation the plan
     /// is refreshed (products on a PO show it).
-    pub(super) fn orders_answer(&mut self, answer: OrdersAnswer) {
+    pub(in crate::tui) fn orders_answer(&mut self, answer: OrdersAnswer) {
         match answer {
             OrdersAnswer::Listed { request, result } => {
                 if request != self.orders.list_request {
@@ -981,4 +864,288 @@ impl App {
             },
         }
     }
+}
+
+/// The list of POs, or the open PO over it; after a draft, what it did in
+/// a panel below the list.
+pub fn draw_orders(frame: &mut Frame, app: &mut App, area: Rect) {
+    if app.orders.detail.is_some() {
+        draw_po(frame, app, area);
+    } else if app.orders.drafted.is_some() {
+        let lines = drafted_lines(app, usize::from(area.width));
+        let height = (lines.len() as u16 + 1).min(area.height * 3 / 5);
+        let [list, panel] =
+            Layout::vertical([Constraint::Fill(1), Constraint::Length(height)]).areas(area);
+        draw_po_list(frame, app, list);
+        draw_drafted(frame, app, panel, lines);
+    } else {
+        draw_po_list(frame, app, area);
+    }
+}
+
+pub(in crate::tui) fn now_utc(app: &App) -> chrono::DateTime<chrono::Utc> {
+    app.now.with_timezone(&chrono::Utc)
+}
+
+/// `text` in at most `width` characters, cut with an ellipsis after a
+/// whole word, so that no figure shows in part ("total 21,274.…" would
+/// read as another number); a single word too long is cut.
+pub(in crate::tui) fn fit(theme: &Theme, text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let more = theme.sym("…", "~");
+    let keep = width.saturating_sub(1);
+    let cut: String = text.chars().take(keep).collect();
+    // The first character dropped starts a new word: the cut is whole.
+    let whole = text.chars().nth(keep) == Some(' ');
+    match cut.rfind(' ') {
+        _ if whole => cut.trim_end().to_string() + more,
+        Some(i) if i > 0 => cut[..i].trim_end().to_string() + " " + more,
+        _ => cut + more,
+    }
+}
+
+/// A status in the list: `pending_approval` is long for 80 columns.
+pub(in crate::tui) fn status_text(status: PoStatus, wide: bool) -> &'static str {
+    match status {
+        PoStatus::PendingApproval if !wide => "pending",
+        PoStatus::Acknowledged if !wide => "acked",
+        s => s.as_str(),
+    }
+}
+
+pub(in crate::tui) fn is_trouble(orders: &OrdersState, po: &PurchaseOrder) -> bool {
+    !orders.sending.contains_key(&po.po_number) && po.last_error.is_some()
+}
+
+pub(in crate::tui) struct PoColumn {
+    title: &'static str,
+    /// Shares what is left with the other filled columns.
+    fill: Option<u16>,
+    right: bool,
+}
+
+pub(in crate::tui) fn po_columns(wide: bool) -> Vec<PoColumn> {
+    let c = |title, fill, right| PoColumn { title, fill, right };
+    let mut cols = vec![
+        c("PO", None, false),
+        c("Status", None, false),
+        c("Supplier", Some(1), false),
+    ];
+    if wide {
+        cols.push(c("Lines", None, true));
+    }
+    cols.push(c("Total", None, true));
+    cols.push(c("Cur", None, false));
+    if wide {
+        cols.push(c("Delivery", None, false));
+        cols.push(c("Age", None, true));
+    }
+    cols.push(c("Note", Some(1), false));
+    cols
+}
+
+pub(in crate::tui) fn po_cell(
+    title: &str,
+    po: &PurchaseOrder,
+    orders: &OrdersState,
+    now: chrono::DateTime<chrono::Utc>,
+    wide: bool,
+) -> String {
+    match title {
+        "PO" => po.po_number.clone(),
+        "Status" => status_text(po.status, wide).to_string(),
+        "Supplier" => printable(&po.supplier_name).into_owned(),
+        "Lines" => po.line_count.to_string(),
+        "Total" => fmt_money(po.total()),
+        "Cur" => po.currency.clone(),
+        "Delivery" => po.expected_delivery.clone(),
+        "Age" => age_text(&po.created_at, now),
+        _ => orders.note(po),
+    }
+}
+
+pub(in crate::tui) fn draw_po_list(frame: &mut Frame, app: &mut App, area: Rect) {
+    let theme = app.theme;
+    let orders = &app.orders;
+    let title = if orders.loaded {
+        format!(" Purchase orders: {}, newest first ", orders.pos.len())
+    } else {
+        " Purchase orders: reading... ".to_string()
+    };
+    let block = Block::new()
+        .borders(Borders::TOP)
+        .border_set(theme.border())
+        .title(title);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if orders.pos.is_empty() {
+        let text = match (&orders.error, orders.loaded) {
+            (Some(e), _) => format!("The POs could not be read: {e}"),
+            (None, false) => "Reading the POs...".to_string(),
+            (None, true) => {
+                let select = app
+                    .keymap
+                    .keys_phrase(Screen::List, "toggle_select", &theme);
+                let draft = app.keymap.keys_phrase(Screen::List, "draft_orders", &theme);
+                format!(
+                    "No purchase orders yet. On the product list, select products ({select}) and draft POs ({draft})."
+                )
+            }
+        };
+        frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), inner);
+        return;
+    }
+    // The highlighted PO in a sentence below the table: what narrow
+    // screens leave out, and its note in full (cut in its cell).
+    let now = now_utc(app);
+    let about = orders.selected_po().map(|po| {
+        let note = orders.note(po);
+        let mut text = format!(
+            "{}: {}, drafted by {} {} ago, delivery {}",
+            po.po_number,
+            if po.line_count == 1 {
+                "1 line".to_string()
+            } else {
+                format!("{} lines", po.line_count)
+            },
+            po.buyer,
+            age_text(&po.created_at, now),
+            po.expected_delivery
+        );
+        if !note.is_empty() {
+            text = format!("{text}; {note}");
+        }
+        let style = if is_trouble(orders, po) {
+            theme.danger()
+        } else {
+            Style::new()
+        };
+        Paragraph::new(Line::styled(text, style)).wrap(Wrap { trim: false })
+    });
+    let about_height = about
+        .as_ref()
+        .map_or(0, |p| p.line_count(inner.width).clamp(1, 3) as u16);
+    // What the open POs add up to, per currency (never one sum).
+    let totals = Paragraph::new(open_totals_text(&orders.pos)).wrap(Wrap { trim: true });
+    let totals_height = (totals.line_count(inner.width) as u16).clamp(1, 3);
+    let [table_area, totals_area, note_area] = Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Length(totals_height),
+        Constraint::Length(about_height),
+    ])
+    .areas(inner);
+    let wide = area.width >= 120;
+    let cols = po_columns(wide);
+    let height = usize::from(table_area.height.saturating_sub(1));
+    let orders = &mut app.orders;
+    orders.page = height.max(1);
+    if orders.selected < orders.offset {
+        orders.offset = orders.selected;
+    } else if orders.selected >= orders.offset + height {
+        orders.offset = orders.selected + 1 - height;
+    }
+    let orders = &app.orders;
+    let end = (orders.offset + height).min(orders.pos.len());
+    let visible: Vec<Vec<String>> = orders.pos[orders.offset..end]
+        .iter()
+        .map(|po| {
+            cols.iter()
+                .map(|c| po_cell(c.title, po, orders, now, wide))
+                .collect()
+        })
+        .collect();
+    // Fixed columns as wide as their widest visible cell; the rest is
+    // shared by the supplier and the note.
+    let mut widths: Vec<u16> = cols
+        .iter()
+        .enumerate()
+        .map(|(k, c)| {
+            visible
+                .iter()
+                .map(|cells| cells[k].chars().count())
+                .max()
+                .unwrap_or(0)
+                .max(c.title.len()) as u16
+        })
+        .collect();
+    let fixed: u16 = cols
+        .iter()
+        .zip(&widths)
+        .filter(|(c, _)| c.fill.is_none())
+        .map(|(_, w)| *w)
+        .sum::<u16>()
+        + cols.len() as u16
+        - 1;
+    let room = table_area.width.saturating_sub(fixed);
+    let shares: u16 = cols.iter().filter_map(|c| c.fill).sum();
+    let mut left = room;
+    for (k, c) in cols.iter().enumerate() {
+        if let Some(share) = c.fill {
+            // The supplier needs no more than its longest name; the note
+            // takes the rest.
+            let w = if c.title == "Note" {
+                left
+            } else {
+                (room * share / shares).min(widths[k])
+            };
+            widths[k] = w;
+            left = left.saturating_sub(w);
+        }
+    }
+    let header = Row::new(cols.iter().map(|c| {
+        let line = Line::from(c.title);
+        Cell::from(if c.right { line.right_aligned() } else { line })
+    }))
+    .style(Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED));
+    let rows = visible.into_iter().enumerate().map(|(i, cells)| {
+        let po = &orders.pos[orders.offset + i];
+        let row = Row::new(cols.iter().zip(cells).zip(&widths).map(|((c, t), w)| {
+            let line = Line::from(fit(&theme, &t, usize::from(*w)));
+            Cell::from(if c.right { line.right_aligned() } else { line })
+        }));
+        if orders.offset + i == orders.selected {
+            row.style(Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD))
+        } else if is_trouble(orders, po) {
+            row.style(theme.danger())
+        } else if matches!(po.status, PoStatus::Cancelled | PoStatus::Closed) {
+            row.style(Style::new().add_modifier(Modifier::DIM))
+        } else {
+            row
+        }
+    });
+    let constraints: Vec<Constraint> = widths.iter().map(|w| Constraint::Length(*w)).collect();
+    frame.render_widget(
+        Table::new(rows, constraints)
+            .header(header)
+            .column_spacing(1),
+        table_area,
+    );
+    frame.render_widget(totals, totals_area);
+    if let Some(about) = about {
+        frame.render_widget(about, note_area);
+    }
+}
+
+/// "5 open POs: 53,224.90 EUR + 21,274.39 USD; not counted: 1 cancelled":
+/// the open POs' totals, per currency.
+pub fn open_totals_text(pos: &[PurchaseOrder]) -> String {
+    let open: Vec<&PurchaseOrder> = pos.iter().filter(|p| p.status.is_open()).collect();
+    let totals = totals_by_currency(open.iter().map(|p| (p.currency.as_str(), p.total_cents)));
+    let mut text = match open.len() {
+        0 => "No open PO".to_string(),
+        1 => format!("1 open PO: {}", fmt_totals(&totals)),
+        n => format!("{n} open POs: {}", fmt_totals(&totals)),
+    };
+    // The others, by status: "not counted: 1 cancelled, 2 received".
+    let mut done: BTreeMap<PoStatus, usize> = BTreeMap::new();
+    for p in pos.iter().filter(|p| !p.status.is_open()) {
+        *done.entry(p.status).or_default() += 1;
+    }
+    if !done.is_empty() {
+        let each: Vec<String> = done.iter().map(|(s, n)| format!("{n} {s}")).collect();
+        text += &format!("; not counted: {}", each.join(", "));
+    }
+    text
 }

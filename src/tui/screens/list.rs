@@ -11,12 +11,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 use ratatui::Frame;
 
-use super::keymap::Screen;
-use super::state::{App, Column};
-use super::theme::Theme;
 use crate::plan::numbers::{fmt_money, fmt_qty_short, round_qty, unit_word};
 use crate::plan::{ExceptionCode, ProductPlan};
 use crate::text::masked;
+use crate::tui::action::Column;
+use crate::tui::keymap::Screen;
+use crate::tui::state::App;
+use crate::tui::theme::Theme;
 
 /// A column of the product list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -689,7 +690,7 @@ fn draw_summary(frame: &mut Frame, app: &App, area: Rect) {
 }
 
 /// One currency's total: "9,300.00 EUR".
-fn total_text(t: &super::state::CurrencyTotal) -> String {
+fn total_text(t: &crate::tui::state::CurrencyTotal) -> String {
     let money = fmt_money(t.cents as f64 / 100.0);
     match &t.currency {
         Some(c) => format!("{money} {}", masked(c)),
@@ -700,7 +701,7 @@ fn total_text(t: &super::state::CurrencyTotal) -> String {
 /// The legend of the list for the help: every column (those the width
 /// hides marked so) and every flag, one line each, at most `width` wide.
 pub fn legend_lines(app: &App, width: usize) -> Vec<String> {
-    let wrap = super::keymap::wrap;
+    let wrap = crate::tui::keymap::wrap;
     let dropped: Vec<&str> = PRIORITY[4..].iter().rev().map(|f| f.title()).collect();
     let mut lines = vec![String::new()];
     lines.extend(wrap(
@@ -840,7 +841,7 @@ mod tests {
         ] {
             let flag = FLAG_ORDER.iter().find(|f| f.1 == Some(code));
             let flag = flag.unwrap_or_else(|| panic!("{code:?} has no flag"));
-            assert_eq!(flag.0, super::super::view::badge(code), "{code:?}");
+            assert_eq!(flag.0, crate::tui::view::badge(code), "{code:?}");
             assert!(flag_meaning(*flag).starts_with(code.as_str()));
         }
     }

@@ -1,0 +1,144 @@
+//! What a key or a background result asks of the screen (`Action`), and the
+//! list's columns and quick filters it names.
+
+use crate::store::overrides::Override;
+
+/// Sortable columns of the product list. The default order puts what needs
+/// a buyer first (`Exceptions`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Column {
+    Product,
+    Name,
+    Supplier,
+    Demand,
+    Available,
+    OnOrder,
+    Cover,
+    Order,
+    Amount,
+    #[default]
+    Exceptions,
+}
+
+impl Column {
+    /// Every sortable column, in the order of the sort keys (1 to 9, 0).
+    pub const ALL: [Column; 10] = [
+        Column::Product,
+        Column::Name,
+        Column::Supplier,
+        Column::Demand,
+        Column::Available,
+        Column::OnOrder,
+        Column::Cover,
+        Column::Order,
+        Column::Amount,
+        Column::Exceptions,
+    ];
+}
+
+/// Quick filters on top of the text filter.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum QuickFilter {
+    #[default]
+    All,
+    NeedsOrder,
+    HasExceptions,
+    Supplier(String),
+}
+
+/// Everything a key can ask for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    /// Sort by a column; the same column again reverses the order.
+    SortBy(Column),
+    StartFilter,
+    FilterInput(char),
+    FilterBackspace,
+    /// Leave the filter prompt, keeping the filter.
+    FilterDone,
+    ClearFilter,
+    Quick(QuickFilter),
+    /// Only the selected product's supplier (again: all suppliers).
+    ToggleSupplierFilter,
+    OpenDetail,
+    /// Close the top-most thing: the popup, the detail, then the filter.
+    Back,
+    Quit,
+    /// Show or hide the key help.
+    ToggleHelp,
+    /// Open the override popup for the selected product.
+    OpenOverride,
+    /// Take the selected product's override off.
+    ClearOverride,
+    /// Reload every source now.
+    Refresh,
+    /// Select the product for ordering (or unselect it).
+    ToggleSelect,
+    /// Select every listed product that needs an order.
+    SelectAllNeeded,
+    /// Unselect everything.
+    ClearSelection,
+    /// Show or hide the sources popup (state, age, round trip, error).
+    ToggleSources,
+    /// In the detail: show the charts instead of the steps (narrow
+    /// screens), or the steps again.
+    ToggleCharts,
+    /// Open the rule editor (on the draft, if one was left).
+    OpenEditor,
+    /// Leave the rule editor; the edited text stays as a draft.
+    CloseEditor,
+    /// A key for the editor's text.
+    EditorKey(ratatui::crossterm::event::KeyEvent),
+    /// Move to the next error (then warning) in the editor.
+    NextProblem,
+    /// Apply the edited rules (refused while they have errors).
+    ApplyRules,
+    /// Try the edited rules on every product, changing nothing.
+    DryRun,
+    /// Throw the edits (and the draft) away: back to the rules in force.
+    DiscardEdits,
+    /// Edit the rules file in $EDITOR, the screen suspended meanwhile.
+    ExternalEditor,
+    FormInput(char),
+    FormBackspace,
+    FormNextField,
+    FormPrevField,
+    /// Change the unit or the reason (left/right).
+    FormChoice(bool),
+    FormSubmit,
+    /// The store answered a request.
+    StoreDone {
+        product_id: String,
+        result: Result<Option<Override>, String>,
+    },
+    /// Draft POs from the products selected for ordering (none selected:
+    /// every product that needs an order, after a confirmation).
+    DraftOrders,
+    /// The purchase orders screen.
+    OpenOrders,
+    /// Read the POs (and the open PO) from the store again.
+    ReloadOrders,
+    /// Approve the highlighted or open PO (after a confirmation).
+    ApprovePo,
+    /// Send the highlighted or open PO to its supplier.
+    SendPo,
+    /// Cancel the highlighted or open PO (after a confirmation).
+    CancelPo,
+    /// The answer to the confirmation popup: yes or no.
+    Confirm(bool),
+    /// A purchase-order task answered (boxed: it holds whole POs).
+    Orders(Box<crate::tui::screens::orders::OrdersAnswer>),
+}
+
+/// Work for the purchasing store, done by a task outside the screen.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StoreRequest {
+    Set(Override),
+    Clear(String),
+}

@@ -1,0 +1,135 @@
+//! The yes/no question before an approval, a cancellation or a draft.
+
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::Line;
+use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::Frame;
+
+use crate::tui::action::*;
+use crate::tui::keymap::Screen;
+use crate::tui::popups::*;
+use crate::tui::screens::orders::*;
+use crate::tui::state::*;
+
+/// What `y` in the confirmation popup does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConfirmAction {
+    Approve(String),
+    Cancel(String),
+    /// Cancel an unconfirmed PO, which the supplier may hold: the question
+    /// names that risk.
+    CancelUnconfirmed(String),
+    /// Draft POs for these products (every one that needs an order).
+    DraftAll(Vec<String>),
+    /// Draft POs for these products, some of whose data comes from these
+    /// stale sources: yes drafts them from those sources' last data.
+    DraftStale {
+        products: Vec<String>,
+        sources: Vec<String>,
+    },
+}
+
+/// A yes/no question in a popup.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Confirm {
+    pub action: ConfirmAction,
+    pub question: String,
+}
+
+impl App {
+    /// Keys while the confirmation popup is open: only yes and no (and
+    /// Ctrl-C) do anything.
+    pub(in crate::tui) fn update_confirm(&mut self, action: Action) {
+        let yes = match action {
+            Action::Confirm(yes) => yes,
+            Action::Back => false,
+            Action::Quit => {
+                self.should_quit = true;
+                return;
+            }
+            _ => return,
+        };
+        let Some(confirm) = self.orders.confirm.take() else {
+            return;
+        };
+        if !yes {
+            self.message = Some(match confirm.action {
+                ConfirmAction::Approve(n) => format!("{n} not approved"),
+                ConfirmAction::Cancel(n) | ConfirmAction::CancelUnconfirmed(n) => {
+                    format!("{n} not cancelled")
+                }
+                ConfirmAction::DraftAll(_) => "Nothing drafted".to_string(),
+                ConfirmAction::DraftStale { sources, .. } => {
+                    format!("Nothing drafted: {} stale", sources.join(", "))
+                }
+            });
+            return;
+        }
+        match confirm.action {
+            ConfirmAction::Approve(number) => {
+                self.message = Some(format!("Approving {number}..."));
+                self.orders_wanted.push(OrderRequest::Approve(number));
+            }
+            ConfirmAction::Cancel(number) => {
+                self.message = Some(format!("Cancelling {number}..."));
+                self.orders_wanted.push(OrderRequest::Cancel(number, false));
+            }
+            ConfirmAction::CancelUnconfirmed(number) => {
+                self.message = Some(format!("Cancelling {number}..."));
+                self.orders_wanted.push(OrderRequest::Cancel(number, true));
+            }
+            ConfirmAction::DraftAll(products) => self.request_draft(products, Vec::new()),
+            ConfirmAction::DraftStale { products, sources } => {
+                self.request_draft(products, sources)
+            }
+        }
+    }
+}
+
+pub(in crate::tui) fn draw_confirm(frame: &mut Frame, app: &App, body: Rect) {
+    let Some(confirm) = &app.orders.confirm else {
+        return;
+    };
+    let theme = &app.theme;
+    let yes = app.keymap.keys_phrase(Screen::Confirm, "yes", theme);
+    let no = app.keymap.keys_phrase(Screen::Confirm, "no", theme);
+    let (title, does) = match &confirm.action {
+        ConfirmAction::Approve(n) => (format!(" Approve {n} "), "approves"),
+        ConfirmAction::Cancel(n) => (format!(" Cancel {n} "), "cancels it"),
+        ConfirmAction::CancelUnconfirmed(n) => (
+            format!(" Cancel {n}: the supplier may have it "),
+            "cancels it here only",
+        ),
+        ConfirmAction::DraftAll(_) => (" Draft POs ".to_string(), "drafts them"),
+        ConfirmAction::DraftStale { .. } => (
+            " Draft POs from stale data ".to_string(),
+            "drafts them from the last data",
+        ),
+    };
+    let lines = vec![
+        Line::styled(
+            confirm.question.clone(),
+            Style::new().add_modifier(Modifier::BOLD),
+        ),
+        Line::from(""),
+        Line::from(format!("{yes} {does}; {no}: nothing changes")),
+    ];
+    let width = body.width.min(70);
+    // Room for the question, wrapped as the popup wraps it.
+    let question_lines = u16::try_from(
+        Paragraph::new(confirm.question.as_str())
+            .wrap(Wrap { trim: false })
+            .line_count(width.saturating_sub(2)),
+    )
+    .unwrap_or(u16::MAX);
+    let height = question_lines.saturating_add(4);
+    // Below the middle (the highlighted row stays in sight), unless the
+    // question needs the room.
+    let place = Place {
+        width,
+        height,
+        top: (body.height / 2).min(body.height.saturating_sub(height)),
+    };
+    draw_popup(frame, body, place, theme, title, lines);
+}

@@ -1,0 +1,3 @@
+//! Drawing pieces the screens share.
+
+pub mod charts;
