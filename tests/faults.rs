@@ -727,7 +727,7 @@ async fn send_lost(test: &str, db: Db) {
     let keys = supplier.keys.lock().unwrap().clone();
     assert_eq!(
         keys,
-        vec![number.clone(), number.clone()],
+        vec![po.send_key.clone(), po.send_key.clone()],
         "{test}: the supplier saw the same key twice"
     );
 }

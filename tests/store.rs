@@ -41,12 +41,12 @@ async fn overrides_persist(test: &str, db: Db) {
     let alice = Store::open(&config_for(&scratch, "alice"))
         .await
         .expect("store opens and migrates");
-    assert_eq!(alice.schema_version().await.unwrap(), 4);
+    assert_eq!(alice.schema_version().await.unwrap(), 5);
     // A second workstation on the same database; migrating again is harmless.
     let bob = Store::open(&config_for(&scratch, "bob"))
         .await
         .expect("second workstation");
-    assert_eq!(bob.schema_version().await.unwrap(), 4);
+    assert_eq!(bob.schema_version().await.unwrap(), 5);
 
     alice.set_override(&promo(700.0)).await.unwrap();
     alice
