@@ -587,3 +587,65 @@ async fn a_hostile_answer_is_never_printed_or_stored_raw() {
     }
     assert!(HOSTILE_ANSWER.contains('\u{1b}'));
 }
+
+/// A PO drafted before the purchasing database had an identity (its send
+/// key column NULL, as migration 5 leaves it) is sent under its number,
+/// the key it may already have gone out with before the upgrade; a PO
+/// drafted after goes under its number and the identity.
+async fn a_po_drafted_before_the_identity_is_sent_under_its_number(test: &str, db: Db) {
+    let endpoint = Endpoint::start().await;
+    let Some(mut world) = World::new(test, db).await else {
+        return;
+    };
+    let (abc, xyz) = (world.abc.clone(), world.xyz.clone());
+    let b = world.store.source.backend;
+    let sql = format!(
+        "UPDATE purchase_orders SET send_key = NULL WHERE po_number = {}",
+        b.placeholder(1)
+    );
+    buyerdesk::sources::with_pool_write(&world.store.source, &sql, vec![Some(abc.clone())])
+        .await
+        .unwrap();
+    assert_eq!(
+        world.key(&abc).await,
+        abc,
+        "{test}: NULL is read as the number"
+    );
+    let sender = world.sender(&endpoint.url("ok"));
+    sender.send(&abc, &quiet).await.unwrap();
+    sender.send(&xyz, &quiet).await.unwrap();
+    let requests = endpoint.requests();
+    let identity = world.store.identity().unwrap().identity.clone();
+    let keys: Vec<_> = requests.iter().map(|r| r.key.clone()).collect();
+    assert_eq!(
+        keys,
+        [Some(abc.clone()), Some(format!("{xyz}-{identity}"))],
+        "{test}"
+    );
+    let doc: serde_json::Value = serde_json::from_str(&requests[0].body).unwrap();
+    assert_eq!(doc["idempotency_key"], abc.as_str(), "{test}");
+    assert_eq!(world.status(&abc).await, PoStatus::Sent, "{test}");
+    // Never worked out again: still NULL, still the number.
+    assert_eq!(world.key(&abc).await, abc, "{test}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_po_drafted_before_the_identity_is_sent_under_its_number_sqlite() {
+    a_po_drafted_before_the_identity_is_sent_under_its_number("before_identity_sqlite", Db::Sqlite)
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_po_drafted_before_the_identity_is_sent_under_its_number_postgres() {
+    a_po_drafted_before_the_identity_is_sent_under_its_number(
+        "before_identity_postgres",
+        Db::Postgres,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_po_drafted_before_the_identity_is_sent_under_its_number_mariadb() {
+    a_po_drafted_before_the_identity_is_sent_under_its_number("before_identity_mariadb", Db::MySql)
+        .await;
+}

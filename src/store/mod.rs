@@ -262,6 +262,28 @@ const MIGRATIONS: &[Migration] = &[
     },
 ];
 
+/// How often a migration that met another workstation's is run.
+const MIGRATION_ATTEMPTS: u64 = 5;
+
+/// A schema statement that lost a race with the same statement of another
+/// workstation (PostgreSQL: the catalogue's unique indexes, "already
+/// exists", "tuple concurrently updated"; MariaDB, whose DDL commits
+/// statement by statement: migration 4's old CHECK dropped, or its new one
+/// added, by both).
+fn concurrent_ddl(e: &anyhow::Error) -> bool {
+    let t = format!("{e:#}").to_ascii_lowercase();
+    [
+        "pg_type_typname_nsp_index",
+        "pg_class_relname_nsp_index",
+        "already exists",
+        "tuple concurrently updated",
+        "duplicate check constraint name",
+        "can't drop constraint",
+    ]
+    .iter()
+    .any(|w| t.contains(w))
+}
+
 /// An `ADD COLUMN` that another workstation migrating at the same moment
 /// applied first.
 fn added_already(statement: &str, e: &anyhow::Error) -> bool {
@@ -414,7 +436,21 @@ impl Store {
                 return Err(refused(Gone::Empty, None, r));
             }
         }
-        self.migrate().await?;
+        // PostgreSQL's CREATE ... IF NOT EXISTS is not safe against a
+        // concurrent one (both see no table, the second fails on the
+        // catalogue's unique index): the statements are idempotent, so
+        // the migration is run again.
+        let mut attempt = 1;
+        loop {
+            match self.migrate().await {
+                Err(e) if attempt < MIGRATION_ATTEMPTS && concurrent_ddl(&e) => {
+                    tracing::debug!(attempt, "purchasing database: migrating again: {e:#}");
+                    tokio::time::sleep(std::time::Duration::from_millis(20 * attempt)).await;
+                    attempt += 1;
+                }
+                r => break r?,
+            }
+        }
         let found = self.ensure_identity().await?;
         if let Some(r) = &remembered {
             if r.identity != found.identity {
