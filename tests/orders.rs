@@ -1000,6 +1000,14 @@ async fn the_po_commands_print_what_they_did_and_fail_clearly() {
         ok && out.contains("PO-000001  draft  ABC Supplies Co.") && out.contains("PROD-001"),
         "{out}"
     );
+    let key = Store::open(world.config())
+        .await
+        .unwrap()
+        .po_required("PO-000001")
+        .await
+        .unwrap()
+        .send_key;
+    assert!(out.contains(&format!("send key {key} (")), "{out}");
     let (ok, _, err) = world.run(&["po", "show", "PO-00x"]);
     assert!(!ok && err.contains("is not a PO number"), "{err}");
     let (ok, _, err) = world.run(&["po", "show", "PO-000999"]);
