@@ -24,7 +24,13 @@ pub async fn run(config: &Config) -> (String, bool) {
             }
             Err(e) => {
                 ok = false;
-                let _ = writeln!(out, "\n[{kind}] UNREACHABLE\n  {e:#}");
+                // Reached, but not the database this workstation used there.
+                let state = if e.downcast_ref::<crate::store::Refused>().is_some() {
+                    "REFUSED"
+                } else {
+                    "UNREACHABLE"
+                };
+                let _ = writeln!(out, "\n[{kind}] {state}\n  {e:#}");
             }
         }
     }

@@ -372,6 +372,9 @@ fn a_deleted_purchasing_file_is_refused_until_init() {
             assert!(said.contains(&part), "{args:?}: '{part}' missing: {said}");
         }
         assert!(!file.exists(), "{args:?}: the file was created again");
+        if args == ["doctor"] {
+            assert!(said.contains("[purchasing] REFUSED"), "{said}");
+        }
     }
     // --init: a new database, numbered from PO-000001, with a new identity.
     let out = run(dir.path(), &["--init", "po", "list"], &[]);
