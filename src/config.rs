@@ -116,6 +116,11 @@ pub struct General {
     pub log_file: Option<PathBuf>,
     /// Seconds between the screen's background refreshes (default 15).
     pub refresh_secs: Option<f64>,
+    /// Not a key of the file: `buyerdesk --init`, which lets a purchasing
+    /// database this workstation has used, now gone or empty, be created
+    /// anew (`store::Refused`).
+    #[serde(skip)]
+    pub init_purchasing: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]

@@ -6,7 +6,9 @@ use std::fmt::Write;
 use anyhow::{anyhow, Result};
 
 use crate::config::{Config, SourceKind};
-use crate::sources::{self, Access, Source};
+use crate::sources;
+use crate::store::identity::send_key;
+use crate::store::Store;
 
 /// The report, and whether every source answered.
 pub async fn run(config: &Config) -> (String, bool) {
@@ -22,7 +24,13 @@ pub async fn run(config: &Config) -> (String, bool) {
             }
             Err(e) => {
                 ok = false;
-                let _ = writeln!(out, "\n[{kind}] UNREACHABLE\n  {e:#}");
+                // Reached, but not the database this workstation used there.
+                let state = if e.downcast_ref::<crate::store::Refused>().is_some() {
+                    "REFUSED"
+                } else {
+                    "UNREACHABLE"
+                };
+                let _ = writeln!(out, "\n[{kind}] {state}\n  {e:#}");
             }
         }
     }
@@ -32,10 +40,17 @@ pub async fn run(config: &Config) -> (String, bool) {
 /// One source's section, and whether `plan` can use it.
 async fn check(config: &Config, kind: SourceKind) -> Result<(String, bool)> {
     let resolved = config.resolve(kind).map_err(|e| anyhow!(e))?;
-    let source = if kind == SourceKind::Purchasing {
-        Source::connect(&resolved, Access::ReadWrite).await?
+    // The purchasing database opened as every command opens it: migrated,
+    // its identity read, refused when it is not the one this workstation
+    // used there.
+    let store = if kind == SourceKind::Purchasing {
+        Some(Store::open(config).await?)
     } else {
-        sources::connect_source(config, kind).await?
+        None
+    };
+    let source = match &store {
+        Some(store) => store.source.clone(),
+        None => sources::connect_source(config, kind).await?,
     };
     let (version, rtt) = source.ping().await?;
     let mut out = String::new();
@@ -48,6 +63,21 @@ async fn check(config: &Config, kind: SourceKind) -> Result<(String, bool)> {
         resolved.redacted_url, resolved.origin
     );
     let _ = writeln!(out, "  latency:  {:.1} ms", rtt.as_secs_f64() * 1000.0);
+    if let Some(identity) = store.as_ref().and_then(|s| s.identity()) {
+        let p = crate::text::printable;
+        let _ = writeln!(
+            out,
+            "  identity: {} (created {} by {})",
+            p(&identity.identity),
+            p(&identity.created_at),
+            p(&identity.created_by)
+        );
+        let _ = writeln!(
+            out,
+            "  keys:     {} (Idempotency-Key and outbox file names; POs drafted before the identity: their number)",
+            p(&send_key("PO-000123", &identity.identity))
+        );
+    }
     let tables: &[(&str, &[&str], &[&str])] = match kind {
         SourceKind::Oms => &[
             (

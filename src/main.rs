@@ -33,6 +33,11 @@ struct Cli {
     /// width (COLUMNS when set); piped, no limit (every column, every id).
     #[arg(long, global = true, value_name = "N")]
     width: Option<usize>,
+    /// Start a new purchasing database on purpose where the one this
+    /// workstation used is gone or empty (without it, such a database is
+    /// refused: a new one would number POs from PO-000001 again).
+    #[arg(long, global = true)]
+    init: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -246,10 +251,11 @@ fn main() -> ExitCode {
     buyerdesk::disable_transparent_huge_pages();
     let _ = dotenvy::dotenv();
     let cli = Cli::parse();
-    let config = match Config::load(cli.config.as_deref()) {
+    let mut config = match Config::load(cli.config.as_deref()) {
         Ok(c) => c,
         Err(e) => return config_error(&e),
     };
+    config.file.general.init_purchasing = cli.init;
     let _guard = init_logging(&config);
     log_panics(
         config
@@ -323,6 +329,8 @@ async fn run(cli: Cli, config: Config) -> Result<ExitCode> {
             // as down and the live task retries it with backoff.
             let store = match buyerdesk::store::Store::open(&config).await {
                 Ok(store) => store,
+                // Not down: not the database this workstation used.
+                Err(e) if e.downcast_ref::<buyerdesk::store::Refused>().is_some() => return Err(e),
                 Err(e) => {
                     tracing::warn!("purchasing database down at start: {e:#}");
                     buyerdesk::store::Store::open_lazy(&config).await?

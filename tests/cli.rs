@@ -307,6 +307,92 @@ fn doctor_reports_every_source_of_the_demo() {
     assert!(report.contains("latency:"), "{report}");
 }
 
+/// The purchasing database's identity as `doctor` prints it, and the key
+/// form shown beside it.
+fn doctor_identity(report: &str) -> String {
+    let line = report
+        .lines()
+        .find(|l| l.trim_start().starts_with("identity:"))
+        .unwrap_or_else(|| panic!("no identity line: {report}"));
+    let identity = line.split_whitespace().nth(1).unwrap().to_string();
+    assert_eq!(identity.len(), 10, "{line}");
+    assert!(
+        identity
+            .chars()
+            .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase() && !"ILOU".contains(c)),
+        "{line}"
+    );
+    assert!(
+        report.contains(&format!("keys:     PO-000123-{identity}")),
+        "{report}"
+    );
+    identity
+}
+
+#[test]
+fn doctor_shows_the_purchasing_databases_identity_and_its_key_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &["doctor"], &[]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    let first = doctor_identity(&stdout(&out));
+    // Created once, kept in the database: the same on the next run.
+    let out = run(dir.path(), &["doctor"], &[]);
+    assert_eq!(doctor_identity(&stdout(&out)), first);
+}
+
+/// A purchasing SQLite file this workstation has used that disappears is
+/// refused, by the commands and the screen's path alike, and not created
+/// again: a new one would number its POs from PO-000001 again. `--init`
+/// creates it on purpose, with a new identity.
+#[test]
+fn a_deleted_purchasing_file_is_refused_until_init() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &["po", "draft", "--product", "PROD-001"], &[]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    let out = run(dir.path(), &["doctor"], &[]);
+    let before = doctor_identity(&stdout(&out));
+    let file = dir.path().join("purchasing.sqlite");
+    std::fs::remove_file(&file).unwrap();
+    for args in [
+        vec!["po", "list"],
+        vec!["plan", "--product", "PROD-001"],
+        vec!["doctor"],
+    ] {
+        let out = run(dir.path(), &args, &[]);
+        assert!(!out.status.success(), "{args:?}: {}", stdout(&out));
+        let said = format!("{}{}", stdout(&out), stderr(&out));
+        let location = dir.path().canonicalize().unwrap().join("purchasing.sqlite");
+        for part in [
+            format!("the purchasing database at {}", location.display()),
+            "is gone (the file does not exist)".to_string(),
+            format!("as identity {before} since 20"),
+            "Restore it from a backup".to_string(),
+            "buyerdesk --init".to_string(),
+        ] {
+            assert!(said.contains(&part), "{args:?}: '{part}' missing: {said}");
+        }
+        assert!(!file.exists(), "{args:?}: the file was created again");
+        if args == ["doctor"] {
+            assert!(said.contains("[purchasing] REFUSED"), "{said}");
+        }
+    }
+    // --init: a new database, numbered from PO-000001, with a new identity.
+    let out = run(dir.path(), &["--init", "po", "list"], &[]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(file.exists());
+    let out = run(dir.path(), &["doctor"], &[]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    let after = doctor_identity(&stdout(&out));
+    assert_ne!(after, before, "a new database, a new identity");
+    let out = run(dir.path(), &["po", "draft", "--product", "PROD-001"], &[]);
+    assert!(
+        stdout(&out).contains("PO-000001"),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+}
+
 #[test]
 fn every_command_has_help() {
     let dir = tempfile::tempdir().unwrap();

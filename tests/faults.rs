@@ -547,6 +547,94 @@ async fn mariadb_purchasing_down_at_start_is_named_and_recovers() {
     purchasing_down_at_start("mariadb_purchasing_down_at_start", Db::MySql).await;
 }
 
+/// The screen's path: the purchasing database this workstation used was
+/// down at start (the store opened lazily) and comes back emptied. The
+/// live task's first migration refuses it instead of creating the tables
+/// anew: the purchasing chip stays down with the refusal (the place, the
+/// identity remembered, `--init`), nothing is planned, no table created.
+async fn purchasing_back_emptied(test: &str, db: Db) {
+    let Some(p) = purchasing(test, db).await else {
+        return;
+    };
+    let used = Store::open(&p.setup.config).await.unwrap();
+    let identity = used.identity().unwrap().identity.clone();
+    let mut tables = vec![
+        "po_open_products",
+        "po_send_attempts",
+        "po_lines",
+        "purchase_orders",
+        "audit_log",
+        "overrides",
+        "buyerdesk_identity",
+        "buyerdesk_migrations",
+    ];
+    tables.push(if db == Db::Postgres {
+        "SEQUENCE po_number_seq"
+    } else {
+        "po_numbers"
+    });
+    for table in tables {
+        let drop = match table.strip_prefix("SEQUENCE ") {
+            Some(sequence) => format!("DROP SEQUENCE {sequence}"),
+            None => format!("DROP TABLE {table}"),
+        };
+        used.source.execute(&drop).await.unwrap();
+    }
+    used.source.close().await;
+
+    p.proxy.set(Mode::Refuse);
+    let error = Store::open(&p.setup.config).await.unwrap_err();
+    assert!(
+        error.downcast_ref::<buyerdesk::store::Refused>().is_none(),
+        "{test}: down, not refused: {error:#}"
+    );
+    let store = Store::open_lazy(&p.setup.config).await.unwrap();
+    let (_tx, mut rx) = spawn_live(&p.setup, store.clone());
+    sources_with(&mut rx, SourceKind::Purchasing, LinkState::Down, true).await;
+    p.proxy.set(Mode::Pass);
+    let deadline = Instant::now() + WAIT;
+    let error = loop {
+        assert!(Instant::now() < deadline, "{test}: never refused");
+        let sources = sources_with(&mut rx, SourceKind::Purchasing, LinkState::Down, true).await;
+        let error = sources[SourceKind::Purchasing as usize]
+            .error
+            .clone()
+            .unwrap_or_default();
+        if error.contains("is empty") {
+            break error;
+        }
+    };
+    assert!(
+        error.contains(&format!("as identity {identity} since"))
+            && error.contains("buyerdesk --init"),
+        "{test}: {error}"
+    );
+    assert!(!store.is_migrated(), "{test}");
+    let look = Source::connect(
+        &p.setup.config.resolve(SourceKind::Purchasing).unwrap(),
+        Access::ReadWrite,
+    )
+    .await
+    .unwrap();
+    assert!(
+        look.table_columns("buyerdesk_migrations")
+            .await
+            .unwrap()
+            .is_empty(),
+        "{test}: no table created"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_purchasing_back_emptied_is_refused_on_the_screen() {
+    purchasing_back_emptied("postgres_purchasing_back_emptied", Db::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mariadb_purchasing_back_emptied_is_refused_on_the_screen() {
+    purchasing_back_emptied("mariadb_purchasing_back_emptied", Db::MySql).await;
+}
+
 fn override_of(qty: f64) -> Override {
     Override {
         product_id: "PROD-001".into(),
@@ -727,7 +815,7 @@ async fn send_lost(test: &str, db: Db) {
     let keys = supplier.keys.lock().unwrap().clone();
     assert_eq!(
         keys,
-        vec![number.clone(), number.clone()],
+        vec![po.send_key.clone(), po.send_key.clone()],
         "{test}: the supplier saw the same key twice"
     );
 }

@@ -143,6 +143,7 @@ async fn sql_in_ids_and_notes_is_only_data(test: &str, db: Db) {
         .await
         .unwrap();
     let number = drafted.created[0].po_number.clone();
+    let key = drafted.created[0].send_key.clone();
     store.approve(&number).await.unwrap();
     Sender::new(store.clone(), &setup.config)
         .unwrap()
@@ -150,13 +151,12 @@ async fn sql_in_ids_and_notes_is_only_data(test: &str, db: Db) {
         .await
         .unwrap();
     let outbox = setup.config.data_dir.join("outbox");
-    let json: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(outbox.join(format!("{number}.json"))).unwrap(),
-    )
-    .unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(outbox.join(format!("{key}.json"))).unwrap())
+            .unwrap();
     assert_eq!(json["lines"][0]["product_id"], odd);
     assert_eq!(json["supplier"]["name"], "Quote'n\"Co; --");
-    let mut csv = csv::Reader::from_path(outbox.join(format!("{number}.csv"))).unwrap();
+    let mut csv = csv::Reader::from_path(outbox.join(format!("{key}.csv"))).unwrap();
     let row = csv.records().next().unwrap().unwrap();
     assert_eq!(&row[3], odd, "the CSV quotes it");
     sources.close().await;
@@ -363,9 +363,11 @@ async fn every_file_written_is_its_owners_only() {
     buyerdesk::store::authoring::apply(&config, &store, buyerdesk::plan::DEFAULT_RULES, "hana")
         .await
         .unwrap();
+    let key = store.po_required("PO-000001").await.unwrap().send_key;
     for expected in [
-        "outbox/PO-000001.json",
-        "outbox/PO-000001.csv",
+        &format!("outbox/{key}.json"),
+        &format!("outbox/{key}.csv"),
+        "purchasing-databases.json",
         "buyerdesk.log",
         "purchasing.sqlite",
         "rules-draft.grl",

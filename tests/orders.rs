@@ -207,10 +207,14 @@ async fn plan_draft_approve_send_plan(test: &str, db: Db) {
             .outbox
             .as_ref()
             .unwrap()
-            .join(format!("{}.json", po.po_number));
+            .join(format!("{}.json", po.send_key));
         let doc: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
         assert_eq!(doc["po_number"], po.po_number.as_str());
+        // The key: the number and the purchasing database's identity.
+        let identity = &store.identity().unwrap().identity;
+        assert_eq!(po.send_key, format!("{}-{identity}", po.po_number));
+        assert_eq!(doc["idempotency_key"], po.send_key.as_str());
         assert_eq!(doc["lines"].as_array().unwrap().len(), 1);
         assert_eq!(
             store.po(&po.po_number).await.unwrap().unwrap().status,
@@ -333,13 +337,14 @@ async fn http_retries_and_refusals(test: &str, db: Db) {
     );
     let requests = endpoint.requests();
     assert_eq!(requests.len(), 3);
+    let abc_key = store.po_required(&abc).await.unwrap().send_key;
     assert!(requests
         .iter()
-        .all(|r| r.key.as_deref() == Some(abc.as_str())));
+        .all(|r| r.key.as_deref() == Some(abc_key.as_str())));
     assert!(requests.iter().all(|r| r.body == requests[0].body));
     let doc: serde_json::Value = serde_json::from_str(&requests[0].body).unwrap();
     assert_eq!(doc["po_number"], abc.as_str());
-    assert_eq!(endpoint.processed(), BTreeSet::from([abc.clone()]));
+    assert_eq!(endpoint.processed(), BTreeSet::from([abc_key.clone()]));
     let retries = seen
         .lock()
         .unwrap()
@@ -387,7 +392,7 @@ async fn http_retries_and_refusals(test: &str, db: Db) {
     sender.send(&xyz, &quiet).await.unwrap();
     let po = store.po(&xyz).await.unwrap().unwrap();
     assert_eq!((po.status, po.last_error), (PoStatus::Sent, None));
-    assert_eq!(endpoint.processed(), BTreeSet::from([abc, xyz]));
+    assert_eq!(endpoint.processed(), BTreeSet::from([abc_key, po.send_key]));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -455,9 +460,11 @@ async fn a_send_cut_off_by_a_kill_is_finished_on_restart(test: &str, db: Db) {
     assert!(out.contains("finishing the send of"), "{out}");
     let requests = endpoint.requests();
     assert_eq!(requests.len(), 2, "{test}");
+    let key = store.po_required("PO-000001").await.unwrap().send_key;
+    assert!(key.starts_with("PO-000001-"), "{test}: {key}");
     assert!(requests
         .iter()
-        .all(|r| r.key.as_deref() == Some("PO-000001")));
+        .all(|r| r.key.as_deref() == Some(key.as_str())));
     assert_eq!(requests[0].body, requests[1].body, "the same document");
     assert_eq!(endpoint.processed().len(), 1, "{test}: received once");
     let po = store.po("PO-000001").await.unwrap().unwrap();
@@ -475,15 +482,15 @@ async fn a_send_cut_off_by_a_kill_is_finished_on_restart(test: &str, db: Db) {
     assert_eq!(endpoint.requests().len(), 2);
 }
 
-/// Two purchasing databases (two workstations with their own SQLite, or
-/// one emptied and re-created) both number their first PO PO-000001: the
-/// second one's documents never replace the first's in a shared outbox;
-/// its send is refused, saying why, and the first order's files stay as
-/// they were.
+/// Two workstations, each with its own SQLite purchasing database, both
+/// reach PO-000001 (and PO-000002): their send keys carry each database's
+/// identity, so one shared outbox gets two documents under two names,
+/// neither overwritten, and the supplier's endpoint two keys, never the
+/// second order taken for a repeat of the first.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_second_purchasing_database_never_overwrites_the_firsts_documents() {
-    let test = "a_second_purchasing_database_never_overwrites";
-    let Some(a) = World::new(&format!("{test}_a"), Db::Sqlite, "alice").await else {
+async fn two_purchasing_databases_send_their_po_000001_under_two_keys() {
+    let test = "two_purchasing_databases";
+    let Some(mut a) = World::new(&format!("{test}_a"), Db::Sqlite, "alice").await else {
         return;
     };
     let Some(mut b) = World::new(&format!("{test}_b"), Db::Sqlite, "bob").await else {
@@ -491,30 +498,78 @@ async fn a_second_purchasing_database_never_overwrites_the_firsts_documents() {
     };
     let outbox = a.config().file.orders.outbox.clone().unwrap();
     b.setup.config.file.orders.outbox = Some(outbox.clone());
+    let key_of = |w: &World, number: &str| {
+        let config = w.config().clone();
+        let number = number.to_string();
+        async move {
+            let store = Store::open(&config).await.unwrap();
+            store.po_required(&number).await.unwrap().send_key
+        }
+    };
+    // The file channel: one outbox.
     let (ok, out, err) = a.run(&["po", "draft", "--product", "PROD-001"]);
     assert!(ok && out.contains("PO-000001"), "{out}{err}");
     let (ok, out, err) = a.run(&["po", "send", "PO-000001"]);
     assert!(ok, "{out}{err}");
-    let json = std::fs::read(outbox.join("PO-000001.json")).unwrap();
-    let csv = std::fs::read(outbox.join("PO-000001.csv")).unwrap();
-
     let (ok, out, err) = b.run(&["po", "draft", "--product", "PROD-003"]);
     assert!(ok && out.contains("PO-000001"), "{out}{err}");
     let (_, _, _) = b.run(&["po", "approve", "PO-000001", "--yes"]);
     let (ok, out, err) = b.run(&["po", "send", "PO-000001"]);
-    assert!(!ok, "{out}{err}");
     assert!(
-        format!("{out}{err}").contains("already exists with other content: not overwritten"),
-        "{out}{err}"
+        ok,
+        "the second database's PO-000001 is sent too: {out}{err}"
     );
-    assert_eq!(std::fs::read(outbox.join("PO-000001.json")).unwrap(), json);
-    assert_eq!(std::fs::read(outbox.join("PO-000001.csv")).unwrap(), csv);
-    let leftovers: Vec<String> = std::fs::read_dir(&outbox)
+    let (key_a, key_b) = (key_of(&a, "PO-000001").await, key_of(&b, "PO-000001").await);
+    assert!(key_a.starts_with("PO-000001-") && key_b.starts_with("PO-000001-"));
+    assert_ne!(key_a, key_b, "two databases, two keys");
+    let read = |key: &str, ext: &str| std::fs::read(outbox.join(format!("{key}.{ext}"))).unwrap();
+    let doc =
+        |key: &str| -> serde_json::Value { serde_json::from_slice(&read(key, "json")).unwrap() };
+    assert_eq!(doc(&key_a)["idempotency_key"], key_a.as_str());
+    assert_eq!(doc(&key_b)["idempotency_key"], key_b.as_str());
+    assert_eq!(doc(&key_a)["lines"][0]["product_id"], "PROD-001");
+    assert_eq!(doc(&key_b)["lines"][0]["product_id"], "PROD-003");
+    assert!(String::from_utf8(read(&key_a, "csv"))
+        .unwrap()
+        .contains("PROD-001"));
+    assert!(String::from_utf8(read(&key_b, "csv"))
+        .unwrap()
+        .contains("PROD-003"));
+    let mut names: Vec<String> = std::fs::read_dir(&outbox)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains(".tmp-"))
         .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
+    names.sort();
+    let mut expected = [
+        format!("{key_a}.csv"),
+        format!("{key_a}.json"),
+        format!("{key_b}.csv"),
+        format!("{key_b}.json"),
+    ];
+    expected.sort();
+    assert_eq!(names, expected, "four documents, no temporary file left");
+
+    // HTTP: one supplier endpoint, each database's PO-000002.
+    let endpoint = Endpoint::start().await;
+    for w in [&mut a, &mut b] {
+        let o = &mut w.setup.config.file.orders;
+        o.channel = ChannelKind::Http;
+        o.url = Some(endpoint.url("ok"));
+        let (ok, out, err) = w.run(&["po", "draft", "--product", "PROD-002"]);
+        assert!(ok && out.contains("PO-000002"), "{out}{err}");
+        let (_, _, _) = w.run(&["po", "approve", "PO-000002", "--yes"]);
+        let (ok, out, err) = w.run(&["po", "send", "PO-000002"]);
+        assert!(ok, "{out}{err}");
+    }
+    let (key_a, key_b) = (key_of(&a, "PO-000002").await, key_of(&b, "PO-000002").await);
+    assert_ne!(key_a, key_b);
+    let keys: Vec<Option<String>> = endpoint.requests().into_iter().map(|r| r.key).collect();
+    assert_eq!(keys, [Some(key_a.clone()), Some(key_b.clone())]);
+    assert_eq!(
+        endpoint.processed(),
+        BTreeSet::from([key_a, key_b]),
+        "the supplier took two orders"
+    );
 }
 
 /// The send lease is judged by the purchasing database's clock, never a
@@ -697,22 +752,24 @@ async fn two_processes_on_a_channel(test: &str, db: Db, channel: ChannelKind) {
         );
     }
     let expected: Vec<String> = numbers.iter().map(|s| s.to_string()).collect();
+    let identity = store.identity().unwrap().identity.clone();
+    let expected_keys: Vec<String> = expected.iter().map(|n| format!("{n}-{identity}")).collect();
     if channel == ChannelKind::Http {
         let requests = endpoint.requests();
         let mut keys: Vec<String> = requests.iter().filter_map(|r| r.key.clone()).collect();
         keys.sort();
         assert_eq!(
-            keys, expected,
+            keys, expected_keys,
             "{test}: each PO sent once, by one of the two"
         );
     }
     let outbox = world.config().file.orders.outbox.clone().unwrap();
-    for n in &expected {
+    for (n, key) in expected.iter().zip(&expected_keys) {
         let attempts = store.send_attempts(n).await.unwrap();
         let outcomes: Vec<&str> = attempts.iter().map(|a| a.outcome.as_str()).collect();
         assert_eq!(outcomes, ["ok"], "{test}: {n} sent once, by one of the two");
         assert_eq!(
-            outbox.join(format!("{n}.json")).exists(),
+            outbox.join(format!("{key}.json")).exists(),
             channel == ChannelKind::File,
             "{test}: {n}"
         );
@@ -827,7 +884,7 @@ async fn the_file_channel_never_shows_a_half_written_file() {
         assert_eq!(stored.status, PoStatus::Sent, "{n}");
         let confirmation = stored.confirmation.unwrap_or_default();
         assert!(
-            confirmation.contains(&format!("{n}.json")),
+            confirmation.contains(&format!("{}.json", po.send_key)),
             "{n}: {confirmation}"
         );
         let attempts = store.send_attempts(n).await.unwrap();
@@ -943,6 +1000,14 @@ async fn the_po_commands_print_what_they_did_and_fail_clearly() {
         ok && out.contains("PO-000001  draft  ABC Supplies Co.") && out.contains("PROD-001"),
         "{out}"
     );
+    let key = Store::open(world.config())
+        .await
+        .unwrap()
+        .po_required("PO-000001")
+        .await
+        .unwrap()
+        .send_key;
+    assert!(out.contains(&format!("send key {key} (")), "{out}");
     let (ok, _, err) = world.run(&["po", "show", "PO-00x"]);
     assert!(!ok && err.contains("is not a PO number"), "{err}");
     let (ok, _, err) = world.run(&["po", "show", "PO-000999"]);
@@ -1051,11 +1116,12 @@ fn check_documents(
     let mut off_plan = Vec::new();
     for po in pos {
         let n = &po.po_number;
+        let key = &po.send_key;
         let json: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(outbox.join(format!("{n}.json"))).unwrap(),
+            &std::fs::read_to_string(outbox.join(format!("{key}.json"))).unwrap(),
         )
-        .unwrap_or_else(|e| panic!("{n}.json: {e}"));
-        let mut csv = csv::Reader::from_path(outbox.join(format!("{n}.csv"))).unwrap();
+        .unwrap_or_else(|e| panic!("{key}.json: {e}"));
+        let mut csv = csv::Reader::from_path(outbox.join(format!("{key}.csv"))).unwrap();
         let header = csv.headers().unwrap().clone();
         let col = |name: &str| {
             header
@@ -1181,7 +1247,7 @@ fn check_po_show(outbox: &Path, pos: &[buyerdesk::orders::PurchaseOrder]) -> usi
     for po in pos {
         let n = &po.po_number;
         let json: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(outbox.join(format!("{n}.json"))).unwrap(),
+            &std::fs::read_to_string(outbox.join(format!("{}.json", po.send_key))).unwrap(),
         )
         .unwrap();
         let text = buyerdesk::orders::commands::po_text(po, &[]);
@@ -1383,7 +1449,7 @@ async fn awkward_numbers_multiply_out(test: &str, db: Db) {
     // the supplier works it out. They agree, 1 x 1.005 = 1.01 included.
     assert!(off_plan.is_empty(), "{test}: {}", off_plan.join("\n"));
     // Large quantities are written whole, never in exponent form.
-    let json = std::fs::read_to_string(outbox.join(format!("{}.json", pos[1].po_number))).unwrap();
+    let json = std::fs::read_to_string(outbox.join(format!("{}.json", pos[1].send_key))).unwrap();
     assert!(!json.contains("e+") && !json.contains("E+"), "{json}");
 }
 

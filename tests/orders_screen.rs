@@ -147,6 +147,7 @@ fn drafted_pos(plans: &[ProductPlan]) -> Vec<PurchaseOrder> {
         .enumerate()
         .map(|(i, d)| PurchaseOrder {
             po_number: format!("PO-{:06}", i + 1),
+            send_key: format!("PO-{:06}-7QK2M9XA3B", i + 1),
             supplier_id: d.supplier_id,
             supplier_name: d.supplier_name,
             currency: d.currency,

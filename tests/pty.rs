@@ -392,11 +392,24 @@ fn a_buyer_drafts_and_sends_the_po_of_prod_001() {
     let screen = s.wait_for("PO-000001 sent via file");
     assert!(row_of(&screen, "PO-000001").contains("sent"), "{screen}");
     assert!(screen.contains("(1 attempt)"), "{screen}");
-    let outbox = dir.path().join("outbox").join("PO-000001.json");
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&outbox).expect("the PO in the outbox"))
-            .expect("the outbox file is JSON");
+    // Named by its send key: the number and the purchasing database's
+    // identity.
+    let outbox = std::fs::read_dir(dir.path().join("outbox"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            name.starts_with("PO-000001-") && name.ends_with(".json")
+        })
+        .expect("the PO in the outbox");
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&outbox).unwrap())
+        .expect("the outbox file is JSON");
     assert_eq!(json["po_number"], "PO-000001", "{json}");
+    let key = json["idempotency_key"].as_str().unwrap();
+    assert_eq!(
+        outbox.file_name().unwrap().to_string_lossy(),
+        format!("{key}.json")
+    );
     // Back on the list, once the plan is refreshed, PROD-001 shows its PO.
     s.keys("\x1b");
     s.wait_for("Demand/d");
@@ -527,9 +540,11 @@ fn sigterm_during_a_send_is_finished_on_the_next_start() {
     s.wait_for("PO-000001: send finished after a crash (same key)");
     let requests = endpoint.requests();
     assert_eq!(requests.len(), 2);
+    let key = requests[0].key.clone().unwrap();
+    assert!(key.starts_with("PO-000001-"), "{key}");
     assert!(requests
         .iter()
-        .all(|r| r.key.as_deref() == Some("PO-000001")));
+        .all(|r| r.key.as_deref() == Some(key.as_str())));
     assert_eq!(endpoint.processed().len(), 1, "the supplier has it once");
     s.keys("O");
     let screen = s.wait_for("Purchase orders:");

@@ -89,6 +89,11 @@ impl World {
         Sender::new(self.store.clone(), &self.setup.config).unwrap()
     }
 
+    /// The PO's send key (its number and the database's identity).
+    async fn key(&self, number: &str) -> String {
+        self.store.po_required(number).await.unwrap().send_key
+    }
+
     async fn status(&self, number: &str) -> PoStatus {
         self.store.po_required(number).await.unwrap().status
     }
@@ -186,7 +191,8 @@ async fn a_409_to_a_key_sent_before_means_the_supplier_has_it(test: &str, db: Db
         .unwrap()
         .contains("the supplier already had this key (409)"));
     let keys: Vec<_> = endpoint.requests().into_iter().map(|r| r.key).collect();
-    assert_eq!(keys, [Some(abc.clone()), Some(abc.clone())], "{test}");
+    let abc_key = world.key(&abc).await;
+    assert_eq!(keys, [Some(abc_key.clone()), Some(abc_key)], "{test}");
 
     // A 409 to the first attempt of a PO is a refusal, and so is a 409 to
     // a send after that refusal: the supplier never took the key.
@@ -246,7 +252,9 @@ async fn a_409_to_a_key_sent_before_means_the_supplier_has_it(test: &str, db: Db
     );
     assert_eq!(
         endpoint.processed(),
-        [abc, xyz].into_iter().collect(),
+        [world.key(&abc).await, world.key(&xyz).await]
+            .into_iter()
+            .collect(),
         "{test}: each PO taken once"
     );
 }
@@ -340,7 +348,11 @@ async fn an_unknown_outcome_leaves_the_po_unconfirmed(test: &str, db: Db) {
         .unwrap()
         .contains("no answer within"));
     assert_eq!(world.attempts(&xyz).await[0].0, "unknown", "{test}");
-    assert_eq!(endpoint.processed(), [xyz.clone()].into_iter().collect());
+    let xyz_key = world.key(&xyz).await;
+    assert_eq!(
+        endpoint.processed(),
+        [xyz_key.clone()].into_iter().collect()
+    );
 
     // Cancelling it as "not sent" is refused, naming the risk.
     let refused = world
@@ -368,7 +380,7 @@ async fn an_unknown_outcome_leaves_the_po_unconfirmed(test: &str, db: Db) {
     let xyz_keys = endpoint
         .requests()
         .into_iter()
-        .filter(|r| r.key.as_deref() == Some(xyz.as_str()))
+        .filter(|r| r.key.as_deref() == Some(xyz_key.as_str()))
         .count();
     assert_eq!(xyz_keys, 2, "{test}: sent twice under one key");
 
@@ -480,7 +492,12 @@ async fn a_429_or_408_is_retried_after_retry_after() {
     let requests = endpoint.requests();
     let waited = requests[3].at - requests[2].at;
     assert!(waited >= Duration::from_secs(1), "{waited:?}");
-    assert_eq!(endpoint.processed(), [abc, xyz].into_iter().collect());
+    assert_eq!(
+        endpoint.processed(),
+        [world.key(&abc).await, world.key(&xyz).await]
+            .into_iter()
+            .collect()
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -569,4 +586,66 @@ async fn a_hostile_answer_is_never_printed_or_stored_raw() {
         assert!(text.contains(r"PO-999999 cancelled\u{9b}31m"), "{text}");
     }
     assert!(HOSTILE_ANSWER.contains('\u{1b}'));
+}
+
+/// A PO drafted before the purchasing database had an identity (its send
+/// key column NULL, as migration 5 leaves it) is sent under its number,
+/// the key it may already have gone out with before the upgrade; a PO
+/// drafted after goes under its number and the identity.
+async fn a_po_drafted_before_the_identity_is_sent_under_its_number(test: &str, db: Db) {
+    let endpoint = Endpoint::start().await;
+    let Some(mut world) = World::new(test, db).await else {
+        return;
+    };
+    let (abc, xyz) = (world.abc.clone(), world.xyz.clone());
+    let b = world.store.source.backend;
+    let sql = format!(
+        "UPDATE purchase_orders SET send_key = NULL WHERE po_number = {}",
+        b.placeholder(1)
+    );
+    buyerdesk::sources::with_pool_write(&world.store.source, &sql, vec![Some(abc.clone())])
+        .await
+        .unwrap();
+    assert_eq!(
+        world.key(&abc).await,
+        abc,
+        "{test}: NULL is read as the number"
+    );
+    let sender = world.sender(&endpoint.url("ok"));
+    sender.send(&abc, &quiet).await.unwrap();
+    sender.send(&xyz, &quiet).await.unwrap();
+    let requests = endpoint.requests();
+    let identity = world.store.identity().unwrap().identity.clone();
+    let keys: Vec<_> = requests.iter().map(|r| r.key.clone()).collect();
+    assert_eq!(
+        keys,
+        [Some(abc.clone()), Some(format!("{xyz}-{identity}"))],
+        "{test}"
+    );
+    let doc: serde_json::Value = serde_json::from_str(&requests[0].body).unwrap();
+    assert_eq!(doc["idempotency_key"], abc.as_str(), "{test}");
+    assert_eq!(world.status(&abc).await, PoStatus::Sent, "{test}");
+    // Never worked out again: still NULL, still the number.
+    assert_eq!(world.key(&abc).await, abc, "{test}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_po_drafted_before_the_identity_is_sent_under_its_number_sqlite() {
+    a_po_drafted_before_the_identity_is_sent_under_its_number("before_identity_sqlite", Db::Sqlite)
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_po_drafted_before_the_identity_is_sent_under_its_number_postgres() {
+    a_po_drafted_before_the_identity_is_sent_under_its_number(
+        "before_identity_postgres",
+        Db::Postgres,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_po_drafted_before_the_identity_is_sent_under_its_number_mariadb() {
+    a_po_drafted_before_the_identity_is_sent_under_its_number("before_identity_mariadb", Db::MySql)
+        .await;
 }

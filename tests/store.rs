@@ -8,14 +8,17 @@ use buyerdesk::config::{Config, FileConfig};
 use buyerdesk::store::{Override, OverrideUnit, ReasonCode, Store};
 use common::{Db, Role, ScratchDb};
 
-fn config_for(db: &ScratchDb, user: &str) -> Config {
+/// A workstation's config: the purchasing database `db`, the data
+/// directory (where the workstation remembers the databases it used)
+/// `data`.
+fn config_in(db: &ScratchDb, user: &str, data: &std::path::Path) -> Config {
     let mut file = FileConfig::default();
     db.configure(&mut file.purchasing);
     file.general.user = Some(user.into());
     Config {
         file,
         origin: "store test".into(),
-        data_dir: std::env::temp_dir(),
+        data_dir: data.to_path_buf(),
     }
 }
 
@@ -38,15 +41,17 @@ async fn overrides_persist(test: &str, db: Db) {
         return;
     };
     let scratch = ScratchDb::create_as(db, &admin, "purchasing", Role::Writer).await;
-    let alice = Store::open(&config_for(&scratch, "alice"))
+
+    let data = tempfile::tempdir().unwrap();
+    let alice = Store::open(&config_in(&scratch, "alice", data.path()))
         .await
         .expect("store opens and migrates");
-    assert_eq!(alice.schema_version().await.unwrap(), 4);
+    assert_eq!(alice.schema_version().await.unwrap(), 5);
     // A second workstation on the same database; migrating again is harmless.
-    let bob = Store::open(&config_for(&scratch, "bob"))
+    let bob = Store::open(&config_in(&scratch, "bob", data.path()))
         .await
         .expect("second workstation");
-    assert_eq!(bob.schema_version().await.unwrap(), 4);
+    assert_eq!(bob.schema_version().await.unwrap(), 5);
 
     alice.set_override(&promo(700.0)).await.unwrap();
     alice
@@ -59,7 +64,9 @@ async fn overrides_persist(test: &str, db: Db) {
 
     // "Restart": a new connection sees the same.
     drop(alice);
-    let again = Store::open(&config_for(&scratch, "alice")).await.unwrap();
+    let again = Store::open(&config_in(&scratch, "alice", data.path()))
+        .await
+        .unwrap();
     assert_eq!(again.overrides().await.unwrap(), vec![promo(720.0)]);
 
     let mut other = promo(10.0);
@@ -153,7 +160,11 @@ async fn drafts_around_held_products(test: &str, db: Db) {
         return;
     };
     let scratch = ScratchDb::create_as(db, &admin, "purchasing", Role::Writer).await;
-    let store = Store::open(&config_for(&scratch, "alice")).await.unwrap();
+
+    let data = tempfile::tempdir().unwrap();
+    let store = Store::open(&config_in(&scratch, "alice", data.path()))
+        .await
+        .unwrap();
     let first = store
         .create_pos(DraftPlan {
             pos: vec![draft("SUP-A", vec![line("P1", 1000), line("P2", 2000)])],
@@ -292,7 +303,11 @@ async fn ids_differing_by_case_are_two_products(test: &str, db: Db) {
         return;
     };
     let scratch = ScratchDb::create_as(db, &admin, "purchasing", Role::Writer).await;
-    let store = Store::open(&config_for(&scratch, "alice")).await.unwrap();
+
+    let data = tempfile::tempdir().unwrap();
+    let store = Store::open(&config_in(&scratch, "alice", data.path()))
+        .await
+        .unwrap();
     let mut lower = promo(50.0);
     lower.product_id = "prod-001".into();
     store.set_override(&promo(700.0)).await.unwrap();
@@ -368,15 +383,261 @@ async fn a_user_name_the_database_cannot_keep_is_refused_before_any_write() {
         return;
     };
     let scratch = ScratchDb::create_as(Db::Sqlite, &admin, "purchasing", Role::Writer).await;
+
+    let data = tempfile::tempdir().unwrap();
     let long = format!("buyer\n{}", "x".repeat(83));
-    let err = Store::open(&config_for(&scratch, &long)).await.unwrap_err();
+    let err = Store::open(&config_in(&scratch, &long, data.path()))
+        .await
+        .unwrap_err();
     let message = format!("{err:#}");
     assert!(
         message.contains("is 89 characters long; the purchasing database keeps 64"),
         "{message}"
     );
     assert!(!message.contains('\n'), "the name is escaped: {message:?}");
-    assert!(Store::open(&config_for(&scratch, &"y".repeat(64)))
+    assert!(
+        Store::open(&config_in(&scratch, &"y".repeat(64), data.path()))
+            .await
+            .is_ok()
+    );
+}
+
+/// `n` workstations (each with its own data directory) opening the
+/// purchasing database at the same moment: the identities they read.
+async fn open_at_once(
+    test: &str,
+    scratch: &ScratchDb,
+    n: usize,
+) -> std::collections::BTreeSet<String> {
+    let start = std::sync::Arc::new(tokio::sync::Barrier::new(n));
+    let opens: Vec<_> = (0..n)
+        .map(|i| {
+            let data = tempfile::tempdir().unwrap();
+            let config = config_in(scratch, &format!("ws{i}"), data.path());
+            let start = std::sync::Arc::clone(&start);
+            tokio::spawn(async move {
+                start.wait().await;
+                let store = Store::open(&config).await;
+                (store.map(|s| s.identity().cloned()), data)
+            })
+        })
+        .collect();
+    let mut identities = std::collections::BTreeSet::new();
+    for open in opens {
+        let (identity, _data) = open.await.unwrap();
+        let identity = identity
+            .unwrap_or_else(|e| panic!("{test}: {e:#}"))
+            .expect("an identity once migrated");
+        identities.insert(identity.identity);
+    }
+    identities
+}
+
+/// Workstations migrating a new purchasing database at the same moment end
+/// with one identity: inserted if absent (one row, a fixed key), then read
+/// back. Twice: on a new database, and at the moment between the
+/// migration and the identity's creation (its row removed), where every
+/// workstation finds none and creates one.
+async fn one_identity_under_concurrent_migration(test: &str, db: Db) {
+    let Some(admin) = db.admin_url(test) else {
+        return;
+    };
+    let scratch = ScratchDb::create_as(db, &admin, "purchasing", Role::Writer).await;
+    let identities = open_at_once(test, &scratch, 6).await;
+    assert_eq!(identities.len(), 1, "{test}: {identities:?}");
+    let data = tempfile::tempdir().unwrap();
+    let store = Store::open(&config_in(&scratch, "later", data.path()))
         .await
-        .is_ok());
+        .unwrap();
+    assert_eq!(
+        store.source.count_rows("buyerdesk_identity").await.unwrap(),
+        1,
+        "{test}"
+    );
+    assert!(identities.contains(&store.identity().unwrap().identity));
+    if db == Db::MySql {
+        // Migration 4's CHECK, dropped and added by several at once (DDL
+        // is not transactional here): one list of statuses in the end.
+        let checks = store
+            .source
+            .fetch_text(
+                "SELECT CAST(c.CHECK_CLAUSE AS CHAR) FROM information_schema.CHECK_CONSTRAINTS c \
+                 JOIN information_schema.TABLE_CONSTRAINTS t \
+                 ON t.CONSTRAINT_SCHEMA = c.CONSTRAINT_SCHEMA AND t.CONSTRAINT_NAME = c.CONSTRAINT_NAME \
+                 WHERE t.TABLE_SCHEMA = DATABASE() AND t.TABLE_NAME = 'purchase_orders' \
+                 AND c.CHECK_CLAUSE LIKE '%cancelled%'",
+                &[],
+            )
+            .await
+            .unwrap();
+        assert_eq!(checks.len(), 1, "{test}: {checks:?}");
+        assert!(
+            format!("{checks:?}").contains("unconfirmed"),
+            "{test}: {checks:?}"
+        );
+    }
+
+    store
+        .source
+        .execute("DELETE FROM buyerdesk_identity")
+        .await
+        .unwrap();
+    let identities = open_at_once(test, &scratch, 12).await;
+    assert_eq!(identities.len(), 1, "{test}: {identities:?}");
+    assert_eq!(
+        store.source.count_rows("buyerdesk_identity").await.unwrap(),
+        1,
+        "{test}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_one_identity_under_concurrent_migration() {
+    one_identity_under_concurrent_migration("sqlite_one_identity", Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_one_identity_under_concurrent_migration() {
+    one_identity_under_concurrent_migration("postgres_one_identity", Db::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mariadb_one_identity_under_concurrent_migration() {
+    one_identity_under_concurrent_migration("mariadb_one_identity", Db::MySql).await;
+}
+
+/// A purchasing database this workstation has used that now holds another
+/// identity, or no buyerdesk table at all (emptied, or dropped and created
+/// again), is refused, naming where it is, the identity remembered and the
+/// way out; `--init` starts it anew with a new identity.
+async fn an_emptied_purchasing_database_is_refused(test: &str, db: Db) {
+    use buyerdesk::store::{Gone, Refused};
+    let Some(admin) = db.admin_url(test) else {
+        return;
+    };
+    let scratch = ScratchDb::create_as(db, &admin, "purchasing", Role::Writer).await;
+    let data = tempfile::tempdir().unwrap();
+    let config = config_in(&scratch, "alice", data.path());
+    let store = Store::open(&config).await.unwrap();
+    let identity = store.identity().unwrap().identity.clone();
+    let location = store.location().unwrap().to_string();
+    assert!(
+        !location.contains('@') && location.contains(&scratch.url[scratch.url.len() - 12..]),
+        "{location}"
+    );
+    let refusal = |e: anyhow::Error| -> Refused {
+        e.downcast_ref::<Refused>()
+            .unwrap_or_else(|| panic!("{test}: not refused: {e:#}"))
+            .clone()
+    };
+
+    // Another identity at the same place.
+    let set_identity = |value: String| {
+        let source = store.source.clone();
+        async move {
+            let sql = format!(
+                "UPDATE buyerdesk_identity SET identity = {} WHERE id = 1",
+                source.backend.placeholder(1)
+            );
+            buyerdesk::sources::with_pool_write(&source, &sql, vec![Some(value)])
+                .await
+                .unwrap();
+        }
+    };
+    set_identity("ZZZZZZZZZZ".into()).await;
+    let refused = refusal(Store::open(&config).await.unwrap_err());
+    assert_eq!(refused.gone, Gone::Replaced, "{test}");
+    assert_eq!(refused.found.as_deref(), Some("ZZZZZZZZZZ"), "{test}");
+    set_identity(identity.clone()).await;
+    Store::open(&config).await.unwrap();
+
+    // Emptied: every table dropped.
+    let mut tables = vec![
+        "po_open_products",
+        "po_send_attempts",
+        "po_lines",
+        "purchase_orders",
+        "audit_log",
+        "overrides",
+        "buyerdesk_identity",
+        "buyerdesk_migrations",
+    ];
+    if db != Db::Postgres {
+        tables.push("po_numbers");
+    }
+    for table in tables {
+        store
+            .source
+            .execute(&format!("DROP TABLE {table}"))
+            .await
+            .unwrap_or_else(|e| panic!("{test}: {table}: {e:#}"));
+    }
+    if db == Db::Postgres {
+        store
+            .source
+            .execute("DROP SEQUENCE po_number_seq")
+            .await
+            .unwrap();
+    }
+    store.source.close().await;
+    let err = Store::open(&config).await.unwrap_err();
+    let message = format!("{err:#}");
+    let refused = refusal(err);
+    assert_eq!(refused.gone, Gone::Empty, "{test}");
+    for part in [
+        format!("the purchasing database at {location} is empty"),
+        format!("as identity {identity} since "),
+        "Restore it from a backup".into(),
+        "buyerdesk --init".into(),
+    ] {
+        assert!(
+            message.contains(&part),
+            "{test}: '{part}' missing: {message}"
+        );
+    }
+    // Refused before any table was created again.
+    let data2 = tempfile::tempdir().unwrap();
+    let mut look = config_in(&scratch, "look", data2.path());
+    look.file.general.init_purchasing = false;
+    let source = buyerdesk::sources::Source::connect(
+        &look
+            .resolve(buyerdesk::config::SourceKind::Purchasing)
+            .unwrap(),
+        buyerdesk::sources::Access::ReadWrite,
+    )
+    .await
+    .unwrap();
+    assert!(
+        source
+            .table_columns("buyerdesk_migrations")
+            .await
+            .unwrap()
+            .is_empty(),
+        "{test}: the refusal created no table"
+    );
+    source.close().await;
+
+    // --init: created anew, with a new identity, remembered from then on.
+    let mut init = config.clone();
+    init.file.general.init_purchasing = true;
+    let store = Store::open(&init).await.unwrap();
+    let new = store.identity().unwrap().identity.clone();
+    assert_ne!(new, identity, "{test}");
+    let again = Store::open(&config).await.unwrap();
+    assert_eq!(again.identity().unwrap().identity, new, "{test}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_an_emptied_purchasing_database_is_refused() {
+    an_emptied_purchasing_database_is_refused("sqlite_emptied", Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_an_emptied_purchasing_database_is_refused() {
+    an_emptied_purchasing_database_is_refused("postgres_emptied", Db::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mariadb_an_emptied_purchasing_database_is_refused() {
+    an_emptied_purchasing_database_is_refused("mariadb_emptied", Db::MySql).await;
 }

@@ -1229,6 +1229,7 @@ fn po_line(
 fn po(number: u32, status: PoStatus, supplier: &str, cents: i64, minutes: u32) -> PurchaseOrder {
     PurchaseOrder {
         po_number: format!("PO-{number:06}"),
+        send_key: format!("PO-{number:06}-7QK2M9XA3B"),
         supplier_id: None,
         supplier_name: supplier.into(),
         currency: if supplier.starts_with("XYZ") {

@@ -365,6 +365,10 @@ pub fn po_text(po: &PurchaseOrder, attempts: &[super::SendAttempt]) -> String {
         po.expected_delivery
     ));
     line(format!("drafted by {} at {}", p(&po.buyer), po.created_at));
+    line(format!(
+        "send key {} (the Idempotency-Key and the outbox's file names)",
+        p(&po.send_key)
+    ));
     if let Some(r) = &po.approval_reason {
         line(format!("needs approval: {}", p(r)));
     }

@@ -95,6 +95,7 @@ pub fn json_document(po: &PurchaseOrder) -> Value {
         .collect();
     json!({
         "po_number": po.po_number,
+        "idempotency_key": po.send_key,
         "supplier": {"id": po.supplier_id, "name": po.supplier_name},
         "buyer": po.buyer,
         "created_at": po.created_at,
@@ -205,6 +206,7 @@ mod tests {
         };
         PurchaseOrder {
             po_number: "PO-000001".into(),
+            send_key: "PO-000001-7QK2M9XA3B".into(),
             supplier_id: None,
             supplier_name: supplier.into(),
             currency: "USD".into(),

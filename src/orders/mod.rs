@@ -285,6 +285,11 @@ impl Serialize for PoLine {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PurchaseOrder {
     pub po_number: String,
+    /// What the supplier deduplicates by: the HTTP `Idempotency-Key`, the
+    /// JSON's `idempotency_key`, the outbox's file names. The number and
+    /// the purchasing database's identity (`PO-000001-7QK2M9XA3B`), written
+    /// when the PO is drafted; the number alone for a PO drafted before.
+    pub send_key: String,
     pub supplier_id: Option<String>,
     pub supplier_name: String,
     pub currency: String,

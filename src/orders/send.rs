@@ -562,7 +562,9 @@ impl Sender {
             Channel::File { outbox } => {
                 let outbox = outbox.clone();
                 let (json, csv) = (json.to_vec(), csv.to_vec());
-                let number = po.po_number.clone();
+                // Named by the send key: two purchasing databases'
+                // PO-000001 are two documents.
+                let number = po.send_key.clone();
                 tokio::task::spawn_blocking(move || {
                     crate::files::sweep_leftovers(&outbox);
                     let csv_path = outbox.join(format!("{number}.csv"));
@@ -587,7 +589,7 @@ impl Sender {
                 let mut request = self
                     .client
                     .post(url)
-                    .header("Idempotency-Key", &po.po_number)
+                    .header("Idempotency-Key", &po.send_key)
                     .header(reqwest::header::CONTENT_TYPE, "application/json")
                     .body(json.to_vec());
                 if let Some(var) = token_env {
@@ -804,7 +806,7 @@ impl Sender {
                 channel: channel.describe(),
             });
             docs.push(PoDocuments {
-                number: po.po_number.clone(),
+                number: po.send_key.clone(),
                 outbox: outbox.clone(),
                 csv: csv_bytes(po)?,
                 json: json_bytes(po),
@@ -867,6 +869,7 @@ const SENDS_PER_BATCH: usize = 250;
 
 /// A PO's two documents for the file channel.
 struct PoDocuments {
+    /// The send key: the documents' name.
     number: String,
     outbox: PathBuf,
     csv: Vec<u8>,

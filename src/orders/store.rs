@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::draft::{DraftPlan, PoDraft, Skipped};
 use super::{cents_text, po_number, PoLine, PoStatus, PurchaseOrder};
 use crate::sources::{Backend, Tx};
+use crate::store::identity::send_key;
 use crate::store::overrides::audit_sql;
 use crate::store::{now, Store};
 
@@ -73,7 +74,7 @@ pub struct AuditEntry {
     pub detail: Option<String>,
 }
 
-const PO_COLUMNS: [&str; 20] = [
+const PO_COLUMNS: [&str; 21] = [
     "po_number",
     "supplier_id",
     "supplier_name",
@@ -94,6 +95,7 @@ const PO_COLUMNS: [&str; 20] = [
     "updated_at",
     "seq",
     "(SELECT COUNT(*) FROM po_lines l WHERE l.po_number = purchase_orders.po_number)",
+    "send_key",
 ];
 
 const LINE_COLUMNS: [&str; 15] = [
@@ -149,8 +151,12 @@ fn select_list(b: Backend, cols: &[&str]) -> String {
 
 fn parse_po(r: &[Option<String>]) -> Option<PurchaseOrder> {
     let get = |i: usize| r.get(i).cloned().flatten();
+    let po_number = get(0)?;
     Some(PurchaseOrder {
-        po_number: get(0)?,
+        // NULL: drafted before keys carried the database's identity; its
+        // number is the key it may already have gone out with.
+        send_key: get(20).unwrap_or_else(|| po_number.clone()),
+        po_number,
         supplier_id: get(1),
         supplier_name: get(2).unwrap_or_default(),
         currency: get(3).unwrap_or_default(),
@@ -414,6 +420,8 @@ impl Store {
         let mut tx = self.source.begin().await?;
         let seqs = self.next_numbers(&mut tx, drafts.len()).await?;
         let numbers: Vec<String> = seqs.iter().map(|&s| po_number(s)).collect();
+        // Written once, here, and never worked out again.
+        let identity = self.identity_required()?.identity.as_str();
         let at = now();
         let status_of = |d: &PoDraft| {
             if d.approval_reason.is_some() {
@@ -433,7 +441,7 @@ impl Store {
         self.insert_rows(
             &mut tx,
             "INSERT INTO purchase_orders (po_number, seq, supplier_key, supplier_id, supplier_name, currency, \
-             total_cents, status, approval_reason, buyer, created_at, expected_delivery, updated_at)",
+             total_cents, status, approval_reason, buyer, created_at, expected_delivery, updated_at, send_key)",
             "",
             &heads,
             |q, &(d, number, seq)| {
@@ -452,6 +460,7 @@ impl Store {
                     q.bind(&at),
                     q.bind(&d.expected_delivery),
                     q.bind(&at),
+                    q.bind(&send_key(number, identity)),
                 ]
             },
         )
@@ -540,6 +549,7 @@ impl Store {
                 lowered.push((number, total_cents));
             }
             created.push(PurchaseOrder {
+                send_key: send_key(number, identity),
                 po_number: number.clone(),
                 supplier_id: d.supplier_id.clone(),
                 supplier_name: d.supplier_name.clone(),

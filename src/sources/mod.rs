@@ -872,7 +872,7 @@ impl Source {
 /// An SQLite "file name" that is no file: `:memory:`, what sqlx turns
 /// `sqlite::memory:` into (`file:sqlx-in-memory-N`, opened as a URI), or
 /// a URI asking for memory (`mode=memory`).
-fn is_in_memory_sqlite(file: &std::path::Path) -> bool {
+pub(crate) fn is_in_memory_sqlite(file: &std::path::Path) -> bool {
     let name = file.to_string_lossy();
     name == ":memory:"
         || name.starts_with("file:sqlx-in-memory-")

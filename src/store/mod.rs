@@ -3,6 +3,7 @@
 //! default; PostgreSQL or MySQL when several workstations share it.
 
 pub mod authoring;
+pub mod identity;
 pub mod overrides;
 
 use anyhow::{anyhow, Context, Result};
@@ -10,6 +11,7 @@ use anyhow::{anyhow, Context, Result};
 use crate::config::{Config, SourceKind};
 use crate::sources::{with_pool_write, Access, Backend, Source};
 
+pub use identity::{Gone, Identity, Refused};
 pub use overrides::{Override, OverrideUnit, ReasonCode};
 
 /// One schema change. Statements are idempotent (IF NOT EXISTS), so two
@@ -229,7 +231,67 @@ const MIGRATIONS: &[Migration] = &[
         optional: |_| Vec::new(),
         special: Some(Special::PoStatuses),
     },
+    Migration {
+        version: 5,
+        name: "the database's identity, each PO's send key",
+        // One row (id 1): two workstations migrating at once both insert
+        // if absent, and both read back the one identity that won
+        // (`Store::ensure_identity`). A PO's send key is written when it is
+        // drafted; POs drafted before keep NULL, read as their number (the
+        // key they may already have gone out with).
+        statements: |b| {
+            vec![
+                "CREATE TABLE IF NOT EXISTS buyerdesk_identity (id INTEGER NOT NULL PRIMARY KEY, \
+                 identity VARCHAR(16) NOT NULL, created_at VARCHAR(32) NOT NULL, \
+                 created_by VARCHAR(64) NOT NULL, CHECK (id = 1))"
+                    .to_string(),
+                match b {
+                    Backend::Postgres => {
+                        "ALTER TABLE purchase_orders ADD COLUMN IF NOT EXISTS send_key VARCHAR(64)"
+                    }
+                    // No IF NOT EXISTS on SQLite and MySQL: a workstation
+                    // that finds the column added already goes on
+                    // (`added_already`).
+                    _ => "ALTER TABLE purchase_orders ADD COLUMN send_key VARCHAR(64)",
+                }
+                .to_string(),
+            ]
+        },
+        optional: |_| Vec::new(),
+        special: None,
+    },
 ];
+
+/// How often a migration that met another workstation's is run.
+const MIGRATION_ATTEMPTS: u64 = 5;
+
+/// A schema statement that lost a race with the same statement of another
+/// workstation (PostgreSQL: the catalogue's unique indexes, "already
+/// exists", "tuple concurrently updated"; MariaDB, whose DDL commits
+/// statement by statement: migration 4's old CHECK dropped, or its new one
+/// added, by both).
+fn concurrent_ddl(e: &anyhow::Error) -> bool {
+    let t = format!("{e:#}").to_ascii_lowercase();
+    [
+        "pg_type_typname_nsp_index",
+        "pg_class_relname_nsp_index",
+        "already exists",
+        "tuple concurrently updated",
+        "duplicate check constraint name",
+        "can't drop constraint",
+    ]
+    .iter()
+    .any(|w| t.contains(w))
+}
+
+/// An `ADD COLUMN` that another workstation migrating at the same moment
+/// applied first.
+fn added_already(statement: &str, e: &anyhow::Error) -> bool {
+    statement.contains(" ADD COLUMN ")
+        && format!("{e:#}")
+            .to_ascii_lowercase()
+            .contains("duplicate column")
+}
 
 /// The longest user name the purchasing database keeps (VARCHAR(64)).
 pub const USER_LIMIT: usize = 64;
@@ -256,21 +318,47 @@ pub struct Store {
     pub source: Source,
     pub user: String,
     migrated: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Read (or created) when the migrations were applied.
+    identity: std::sync::Arc<std::sync::OnceLock<Identity>>,
+    /// Where the database is, as the workstation remembers it (`None`: in
+    /// memory).
+    location: Option<String>,
+    data_dir: std::path::PathBuf,
+    /// `buyerdesk --init`: a database this workstation used may be created
+    /// anew.
+    init: bool,
+}
+
+/// Where the purchasing database is; refused when it is an SQLite file
+/// this workstation has used and that is gone (it is not created anew,
+/// unless `--init`).
+fn locate(config: &Config, resolved: &crate::config::ResolvedSource) -> Result<Option<String>> {
+    let Some(location) = identity::location(resolved) else {
+        return Ok(None);
+    };
+    let gone = identity::sqlite_file(&resolved.connect_url).is_some_and(|f| !f.exists());
+    if gone && !config.file.general.init_purchasing {
+        if let Some(remembered) = identity::remembered(&config.data_dir, &location)? {
+            return Err(Refused {
+                gone: Gone::Missing,
+                location,
+                remembered,
+                found: None,
+            }
+            .into());
+        }
+    }
+    Ok(Some(location))
 }
 
 impl Store {
-    /// Connects (creating an SQLite file if needed) and applies migrations.
+    /// Connects (creating an SQLite file on a first run or with `--init`)
+    /// and applies migrations. A database this workstation has used that
+    /// is gone, empty or another one is refused (`Refused`).
     pub async fn open(config: &Config) -> Result<Store> {
-        let resolved = config
-            .resolve(SourceKind::Purchasing)
-            .map_err(|e| anyhow!(e))?;
-        let user = checked_user(config)?;
-        let source = Source::connect(&resolved, Access::ReadWrite).await?;
-        let store = Store {
-            source,
-            user,
-            migrated: Default::default(),
-        };
+        let store = Store::open_lazy(config).await?;
+        let source = Source::connect(&store.source.resolved, Access::ReadWrite).await?;
+        let store = Store { source, ..store };
         store.ensure_migrated().await?;
         Ok(store)
     }
@@ -278,17 +366,23 @@ impl Store {
     /// The store without connecting: for the screen, which starts while
     /// the purchasing database is down. Nothing is read or migrated until
     /// `ensure_migrated` succeeds (the live task calls it before each read
-    /// until then). Fails only on an unusable URL.
+    /// until then). Fails only on an unusable URL, or a gone SQLite file
+    /// this workstation has used.
     pub async fn open_lazy(config: &Config) -> Result<Store> {
         let resolved = config
             .resolve(SourceKind::Purchasing)
             .map_err(|e| anyhow!(e))?;
         let user = checked_user(config)?;
+        let location = locate(config, &resolved)?;
         let source = Source::connect_lazy(&resolved, Access::ReadWrite).await?;
         Ok(Store {
             source,
             user,
             migrated: Default::default(),
+            identity: Default::default(),
+            location,
+            data_dir: config.data_dir.clone(),
+            init: config.file.general.init_purchasing,
         })
     }
 
@@ -297,15 +391,124 @@ impl Store {
         self.migrated.load(std::sync::atomic::Ordering::Acquire)
     }
 
-    /// Applies the migrations unless this process already did.
+    /// The database's identity (once migrated).
+    pub fn identity(&self) -> Option<&Identity> {
+        self.identity.get()
+    }
+
+    /// The database's identity; an error before the migrations ran.
+    pub fn identity_required(&self) -> Result<&Identity> {
+        self.identity()
+            .ok_or_else(|| anyhow!("the purchasing database is not open yet (no identity read)"))
+    }
+
+    /// Where the database is, as remembered (`None`: in memory).
+    pub fn location(&self) -> Option<&str> {
+        self.location.as_deref()
+    }
+
+    /// Applies the migrations unless this process already did; checks
+    /// that the database is the one this workstation used there.
     pub async fn ensure_migrated(&self) -> Result<()> {
         if self.is_migrated() {
             return Ok(());
         }
-        self.migrate().await?;
+        let remembered = match (&self.location, self.init) {
+            (Some(location), false) => identity::remembered(&self.data_dir, location)?,
+            _ => None,
+        };
+        let refused = |gone: Gone, found: Option<String>, remembered: &identity::Remembered| {
+            anyhow::Error::from(Refused {
+                gone,
+                location: self.location.clone().unwrap_or_default(),
+                remembered: remembered.clone(),
+                found,
+            })
+        };
+        if let Some(r) = &remembered {
+            // Emptied (or dropped and created again): no migrations table.
+            if self
+                .source
+                .table_columns("buyerdesk_migrations")
+                .await?
+                .is_empty()
+            {
+                return Err(refused(Gone::Empty, None, r));
+            }
+        }
+        // PostgreSQL's CREATE ... IF NOT EXISTS is not safe against a
+        // concurrent one (both see no table, the second fails on the
+        // catalogue's unique index): the statements are idempotent, so
+        // the migration is run again.
+        let mut attempt = 1;
+        loop {
+            match self.migrate().await {
+                Err(e) if attempt < MIGRATION_ATTEMPTS && concurrent_ddl(&e) => {
+                    tracing::debug!(attempt, "purchasing database: migrating again: {e:#}");
+                    tokio::time::sleep(std::time::Duration::from_millis(20 * attempt)).await;
+                    attempt += 1;
+                }
+                r => break r?,
+            }
+        }
+        let found = self.ensure_identity().await?;
+        if let Some(r) = &remembered {
+            if r.identity != found.identity {
+                return Err(refused(Gone::Replaced, Some(found.identity), r));
+            }
+        }
+        if let Some(location) = &self.location {
+            identity::remember(&self.data_dir, location, &found.identity)?;
+        }
+        let _ = self.identity.set(found);
         self.migrated
             .store(true, std::sync::atomic::Ordering::Release);
         Ok(())
+    }
+
+    /// The identity stored in the database, created if absent: inserted
+    /// if absent (one row, id 1), then read back, so that two
+    /// workstations migrating at once both end with the one that won.
+    async fn ensure_identity(&self) -> Result<Identity> {
+        let s = &self.source;
+        let read = || async {
+            let rows = s
+                .fetch_text(
+                    "SELECT identity, created_at, created_by FROM buyerdesk_identity WHERE id = 1",
+                    &[],
+                )
+                .await?;
+            Ok::<_, anyhow::Error>(rows.into_iter().next().map(|r| {
+                let get = |i: usize| r.get(i).cloned().flatten().unwrap_or_default();
+                Identity {
+                    identity: get(0),
+                    created_at: get(1),
+                    created_by: get(2),
+                }
+            }))
+        };
+        if let Some(found) = read().await? {
+            return Ok(found);
+        }
+        let sql = match s.backend {
+            Backend::Postgres => "INSERT INTO buyerdesk_identity (id, identity, created_at, created_by) VALUES (1, $1, $2, $3) ON CONFLICT DO NOTHING",
+            Backend::MySql => "INSERT IGNORE INTO buyerdesk_identity (id, identity, created_at, created_by) VALUES (1, ?, ?, ?)",
+            Backend::Sqlite => "INSERT OR IGNORE INTO buyerdesk_identity (id, identity, created_at, created_by) VALUES (1, ?, ?, ?)",
+        };
+        let new = identity::new_identity();
+        with_pool_write(
+            s,
+            sql,
+            vec![Some(new.clone()), Some(now()), Some(self.user.clone())],
+        )
+        .await?;
+        let found = read()
+            .await?
+            .ok_or_else(|| anyhow!("the purchasing database keeps no identity"))?;
+        if found.identity == new {
+            tracing::info!(identity = %found.identity, "purchasing database identity created");
+        }
+        Ok(found)
     }
 
     async fn migrate(&self) -> Result<()> {
@@ -329,9 +532,10 @@ impl Store {
             .collect();
         for m in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
             for statement in (m.statements)(s.backend) {
-                s.execute(&statement)
-                    .await
-                    .with_context(|| format!("migration {} ({})", m.version, m.name))?;
+                match s.execute(&statement).await {
+                    Err(e) if added_already(&statement, &e) => {}
+                    r => r.with_context(|| format!("migration {} ({})", m.version, m.name))?,
+                }
             }
             if let Some(special) = m.special {
                 self.run_special(special)
