@@ -104,8 +104,12 @@ async fn one_run(purchasing_url: String, plans: &[ProductPlan], left: &mut Lefto
     file.purchasing.url = Some(purchasing_url);
     file.purchasing.pool_size = 8;
     file.general.user = Some("bench".into());
-    file.orders.outbox = Some(dir.path().join("outbox"));
-    file.orders.approval_threshold = 1e12;
+    let orders = buyerdesk::orders::OrdersConfig {
+        outbox: Some(dir.path().join("outbox")),
+        approval_threshold: 1e12,
+        ..Default::default()
+    };
+    orders.write_to(&mut file);
     let config = Config {
         file,
         origin: "orders bench".into(),
@@ -116,7 +120,7 @@ async fn one_run(purchasing_url: String, plans: &[ProductPlan], left: &mut Lefto
     let start = Instant::now();
     let opts = DraftOptions {
         today: chrono::Local::now().date_naive(),
-        approval_threshold: config.file.orders.approval_threshold,
+        approval_threshold: orders.approval_threshold,
         default_currency: "EUR".into(),
         open_products: store.open_products().await.unwrap(),
         allow_stale: Vec::new(),

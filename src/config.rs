@@ -7,8 +7,6 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::tui::keymap::{Keymap, KeysConfig, KeysError, PRESETS, PRESET_DIR};
-
 /// The built-in configuration: config.example.toml itself, so the documented
 /// defaults are the real ones.
 pub const EMBEDDED_CONFIG: &str = include_str!("../config.example.toml");
@@ -138,16 +136,18 @@ pub struct FileConfig {
     pub uom: SourceSettings,
     #[serde(default)]
     pub purchasing: SourceSettings,
-    /// Purchase orders: approval threshold, channels, retries.
+    /// `[orders]` as written: purchase orders read it
+    /// (`orders::OrdersConfig::from_file`).
     #[serde(default)]
-    pub orders: crate::orders::OrdersConfig,
-    /// `[keys]` as written: a preset and the actions it rebinds.
+    pub orders: toml::Table,
+    /// `[keys]` as written: the screen reads it (`tui::keymap::Keymap::
+    /// from_file`, from `text` so that its mistakes have their line).
     #[serde(default)]
-    pub keys: KeysConfig,
-    /// The buyer's screen's keys: the built-in ones, the preset, then
-    /// `[keys]`. Resolved (and checked) by `parse`.
+    pub keys: toml::Table,
+    /// The text this was parsed from ("" when built in code): the sections
+    /// other parts read (`[keys]`) give their mistakes a line with it.
     #[serde(skip)]
-    pub keymap: Keymap,
+    pub text: String,
 }
 
 impl FileConfig {
@@ -191,7 +191,8 @@ pub struct Config {
     pub data_dir: PathBuf,
 }
 
-fn line_of_offset(text: &str, offset: usize) -> usize {
+/// The line (from 1) of a byte offset in `text`.
+pub fn line_of_offset(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
@@ -204,7 +205,7 @@ fn line_of_key(text: &str, section: &str, key: &str) -> usize {
 /// `keys.list.down`, `keys.list`), written under a `[table]` header or as a
 /// dotted key (`list.down = ...` under `[keys]`); 1 when it is not found (in
 /// an inline table).
-fn line_of_path(text: &str, path: &str) -> usize {
+pub fn line_of_path(text: &str, path: &str) -> usize {
     let normalize = |p: &str| {
         p.split('.')
             .map(|part| part.trim().trim_matches(['"', '\'']))
@@ -236,26 +237,6 @@ fn line_of_path(text: &str, path: &str) -> usize {
         }
     }
     1
-}
-
-/// The line of a `[keys]` mistake: its entry, or the line of the entry's
-/// list where the wrong key is written.
-fn line_of_keys_error(text: &str, e: &KeysError) -> usize {
-    let line = line_of_path(text, &e.path);
-    let Some(spec) = &e.key else {
-        return line;
-    };
-    let quoted = [format!("\"{spec}\""), format!("'{spec}'")];
-    text.lines()
-        .enumerate()
-        .skip(line - 1)
-        .take_while(|(i, l)| {
-            // The entry's own lines: up to the next entry or table.
-            let t = l.trim_start();
-            *i + 1 == line || !(t.contains('=') || t.starts_with('['))
-        })
-        .find(|(_, l)| quoted.iter().any(|q| l.contains(q.as_str())))
-        .map_or(line, |(i, _)| i + 1)
 }
 
 /// Parses config text; `file` names it in messages.
@@ -323,29 +304,7 @@ pub fn parse(text: &str, file: &str) -> Result<FileConfig, ConfigError> {
             ));
         }
     }
-    cfg.orders.check().map_err(|(key, message)| ConfigError {
-        file: file.to_string(),
-        line: line_of_path(text, &format!("orders.{key}")),
-        message,
-    })?;
-    cfg.keymap = Keymap::from_config(&cfg.keys).map_err(|e| {
-        let (file, text) = match e.preset {
-            None => (file.to_string(), text),
-            // Shipped and tested, so this is buyerdesk's fault, but say where.
-            Some(name) => (
-                format!("{PRESET_DIR}/{name}.toml (preset \"{name}\")"),
-                PRESETS
-                    .iter()
-                    .find(|(n, _)| *n == name)
-                    .map_or("", |(_, t)| *t),
-            ),
-        };
-        ConfigError {
-            file,
-            line: line_of_keys_error(text, &e),
-            message: e.message,
-        }
-    })?;
+    cfg.text = text.to_string();
     Ok(cfg)
 }
 
@@ -723,70 +682,6 @@ mod tests {
         );
         let e = parse("[oms]\nquery_timeout_secs = \"ten\"\n", "c.toml").unwrap_err();
         assert_eq!(e.line, 2, "{e}");
-    }
-
-    #[test]
-    fn key_binding_mistakes_name_their_line() {
-        let line = |text: &str| {
-            let e = parse(text, "c.toml").unwrap_err();
-            assert!(e.to_string().starts_with("c.toml:"), "{e}");
-            (e.line, e.message)
-        };
-        let (n, message) = line(
-            "[oms]\npool_size = 4\n\n[keys]\npreset = \"vim\"\ndown = [\"j\", \"Down\"]\ndwon = [\"j\"]\n",
-        );
-        assert_eq!(n, 7, "{message}");
-        assert!(
-            message.starts_with("[keys]: unknown action 'dwon'"),
-            "{message}"
-        );
-        // A list over several lines: the line of the wrong key.
-        let (n, message) =
-            line("[keys.detail]\ndown = [\n  \"j\",\n  \"PgDwn\",\n]\nup = [\"k\"]\n");
-        assert_eq!(n, 4, "{message}");
-        assert!(message.contains("unknown key 'PgDwn'"), "{message}");
-        // The same action in another table is not the one meant.
-        let (n, message) =
-            line("[keys.detail]\ndown = [\"F2\"]\n[keys.list]\ndown = [\"F2\", \"k\"]\n");
-        assert_eq!(n, 4, "{message}");
-        assert!(
-            message.contains("'k' is also bound to up on the list"),
-            "{message}"
-        );
-        // Dotted keys and table names.
-        let (n, message) = line("[keys]\nquit = [\"q\"]\nlist.down = [\"Nope\"]\n");
-        assert_eq!(n, 3, "{message}");
-        let (n, message) = line("[general]\n\n[keys.lsit]\ndown = [\"j\"]\n");
-        assert_eq!(n, 3, "{message}");
-        assert!(message.contains("unknown screen 'lsit'"), "{message}");
-        let (n, message) = line("[keys]\n\npreset = \"emacs\"\n");
-        assert_eq!(n, 3, "{message}");
-        // A value of the wrong type is TOML's error, with its line.
-        let (n, message) = line("[keys]\ndown = 5\n");
-        assert_eq!(n, 2, "{message}");
-        assert!(message.contains("a list of keys"), "{message}");
-    }
-
-    #[test]
-    fn the_keys_section_gives_the_keymap() {
-        use crate::tui::keymap::{Key, Screen};
-        use crate::tui::Action;
-        let c = cfg("[keys]\npreset = \"vim\"\n[keys.detail]\ndown = [\"ctrl-n\"]\n");
-        let keymap = &c.file.keymap;
-        let key = |s: &str| Key::parse(s).unwrap();
-        assert_eq!(
-            keymap.action(Screen::Detail, key("ctrl-n")),
-            Some(Action::Down)
-        );
-        assert_eq!(keymap.action(Screen::Detail, key("j")), None);
-        assert_eq!(
-            keymap.action(Screen::List, key("ctrl-d")),
-            Some(Action::PageDown),
-            "the preset's"
-        );
-        // The embedded config (config.example.toml) names the default preset.
-        assert_eq!(Config::embedded().file.keymap, Keymap::built_in());
-        assert_eq!(cfg("").file.keymap, Keymap::built_in());
     }
 
     #[test]

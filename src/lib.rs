@@ -1,14 +1,13 @@
 //! buyerdesk: a terminal buyer workstation. Sources -> snapshot -> plan ->
 //! screen; see README.md for the layout.
 
+pub mod cli;
 pub mod config;
 pub mod demo;
-pub mod doctor;
 pub mod files;
 pub mod live;
 pub mod orders;
 pub mod plan;
-pub mod report;
 pub mod rules;
 pub mod sources;
 pub mod store;

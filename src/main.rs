@@ -2,17 +2,19 @@
 //! TUI lands, the plan table). `plan`, `demo`, `doctor`, `rules check`,
 //! `rules test`.
 
+use buyerdesk::tui::keymap::Keymap;
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
+use buyerdesk::cli::plan::{print_plan, Format};
+use buyerdesk::cli::rules::{check_rules, test_rules, TestFormat};
+use buyerdesk::cli::{doctor, report};
 use buyerdesk::config::{Config, ConfigError};
-use buyerdesk::plan::{self, RuleSet};
-use buyerdesk::sources::Sources;
-use buyerdesk::{demo, doctor, live, orders, report};
+use buyerdesk::{demo, live, orders};
 
 // Planning builds many small values per product; mimalloc is markedly
 // faster than the system allocator for that (docs/BENCHMARKS.md).
@@ -178,19 +180,6 @@ enum RulesCommand {
     },
 }
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
-enum TestFormat {
-    Table,
-    Json,
-}
-
-#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
-enum Format {
-    Table,
-    Json,
-    Csv,
-}
-
 /// Logs go to a file, never to the terminal (the TUI owns it).
 fn init_logging(config: &Config) -> Option<tracing_appender::non_blocking::WorkerGuard> {
     let path = config
@@ -256,6 +245,16 @@ fn main() -> ExitCode {
         Err(e) => return config_error(&e),
     };
     config.file.general.init_purchasing = cli.init;
+    // [keys] and [orders] are the screen's and the orders' to read, but a
+    // mistake in them is a config error like any other: said at once, with
+    // its line.
+    let keymap = match Keymap::from_file(&config.file, &config.origin) {
+        Ok(k) => k,
+        Err(e) => return config_error(&e),
+    };
+    if let Err(e) = buyerdesk::orders::OrdersConfig::from_file(&config.file, &config.origin) {
+        return config_error(&e);
+    }
     let _guard = init_logging(&config);
     log_panics(
         config
@@ -275,7 +274,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli, config)) {
+    match runtime.block_on(run(cli, config, keymap)) {
         Ok(code) => code,
         // The reader stopped early (| head): nothing more to say.
         Err(e) if closed_pipe(&e) => ExitCode::SUCCESS,
@@ -292,12 +291,7 @@ fn config_error(e: &ConfigError) -> ExitCode {
     ExitCode::from(2)
 }
 
-/// Every command writes to stdout through this: a reader that stops early
-/// (`| head`) ends the command quietly (`closed_pipe` in `main`), where
-/// `println!` would panic.
-fn stdout() -> std::io::StdoutLock<'static> {
-    std::io::stdout().lock()
-}
+use buyerdesk::cli::stdout;
 
 /// Whether a command reads the four sources (and so needs the embedded
 /// demo's databases when the config points at it).
@@ -310,7 +304,7 @@ fn reads_sources(command: &Option<Command>) -> bool {
     }
 }
 
-async fn run(cli: Cli, config: Config) -> Result<ExitCode> {
+async fn run(cli: Cli, config: Config, keymap: Keymap) -> Result<ExitCode> {
     // The sources never create the embedded demo: it is made here, before
     // anything connects.
     if reads_sources(&cli.command) {
@@ -337,14 +331,13 @@ async fn run(cli: Cli, config: Config) -> Result<ExitCode> {
                 }
             };
             let refresh = config.refresh_interval();
-            let config_keymap = config.file.keymap.clone();
             buyerdesk::tui::run::run(buyerdesk::tui::run::Setup {
                 config,
                 rules,
                 store,
                 theme,
                 refresh,
-                keymap: config_keymap,
+                keymap,
             })
             .await?;
             Ok(ExitCode::SUCCESS)
@@ -357,38 +350,13 @@ async fn run(cli: Cli, config: Config) -> Result<ExitCode> {
         Some(Command::Demo {
             schema: Some(backend),
             ..
-        }) => {
-            let backend = buyerdesk::sources::Backend::of_url(&format!("{backend}://"))?;
-            write!(stdout(), "{}", demo::schema_sql(backend))?;
-            Ok(ExitCode::SUCCESS)
-        }
+        }) => buyerdesk::cli::demo::schema(&backend),
         Some(Command::Demo {
             products,
             seed,
             force,
             schema: None,
-        }) => {
-            let start = std::time::Instant::now();
-            let summary = demo::seed(
-                &config,
-                products,
-                seed,
-                force,
-                std::io::stderr().is_terminal(),
-            )
-            .await?;
-            errln!(
-                "demo: {} products ({} OMS, {} history, {} inventory, {} supplier, {} UOM rows) in {:.1} s",
-                summary.products,
-                summary.oms_rows,
-                summary.history_rows,
-                summary.inventory_rows,
-                summary.supplier_rows,
-                summary.uom_rows,
-                start.elapsed().as_secs_f64()
-            );
-            Ok(ExitCode::SUCCESS)
-        }
+        }) => buyerdesk::cli::demo::seed(&config, products, seed, force).await,
         Some(Command::Doctor) => {
             let (report, ok) = doctor::run(&config).await;
             writeln!(stdout(), "{report}")?;
@@ -406,7 +374,7 @@ async fn run(cli: Cli, config: Config) -> Result<ExitCode> {
         }) => test_rules(&config, &file, format, why, &fit).await,
         Some(Command::Po { command }) => po_command(&config, command, &fit).await,
         Some(Command::Audit { since, format }) => {
-            let ok = orders::commands::audit(
+            let ok = buyerdesk::cli::audit::audit(
                 &config,
                 since.as_deref(),
                 format == TestFormat::Json,
@@ -428,7 +396,7 @@ fn exit(ok: bool) -> ExitCode {
 }
 
 async fn po_command(config: &Config, command: PoCommand, fit: &report::Fit) -> Result<ExitCode> {
-    use orders::commands::{self as po, StatusChange};
+    use buyerdesk::cli::po::{self, StatusChange};
     let mut out = stdout();
     let ok = match command {
         PoCommand::Draft {
@@ -487,133 +455,6 @@ async fn po_command(config: &Config, command: PoCommand, fit: &report::Fit) -> R
     Ok(exit(ok))
 }
 
-fn read_rules_file(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path)
-        .map_err(|e| anyhow::anyhow!("{}: cannot read the rules file: {e}", path.display()))
-}
-
-/// "1 error", "2 warnings".
-fn counted(n: usize, what: &str) -> String {
-    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
-}
-
-/// Validates and loads a rules file as `rules check` reports it: on any
-/// error, every diagnostic and the verdict are written to `out` and `None`
-/// comes back.
-fn load_checked(
-    text: &str,
-    origin: &str,
-    diagnostics: &[buyerdesk::rules::Diagnostic],
-    out: &mut impl Write,
-) -> Result<Option<RuleSet>> {
-    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
-    if errors > 0 {
-        for d in diagnostics {
-            writeln!(out, "{d}")?;
-        }
-        writeln!(
-            out,
-            "{origin}: {}, {}: the rules cannot be used",
-            counted(errors, "error"),
-            counted(diagnostics.len() - errors, "warning")
-        )?;
-        return Ok(None);
-    }
-    match buyerdesk::rules::load(text, origin) {
-        Ok(rules) => Ok(Some(rules)),
-        // The engine read other rules than the validator (rules::load).
-        Err(buyerdesk::rules::LoadError::Invalid { diagnostics, .. }) => {
-            for d in &diagnostics {
-                writeln!(out, "{d}")?;
-            }
-            writeln!(out, "{origin}: the rules cannot be used")?;
-            Ok(None)
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// `rules check`: every diagnostic on stdout, compiler-style; exit 1 on any
-/// error.
-fn check_rules(config: &Config, file: Option<PathBuf>) -> Result<ExitCode> {
-    let (text, origin) = match file.or_else(|| config.file.general.rules.clone()) {
-        Some(p) => (read_rules_file(&p)?, p.display().to_string()),
-        None => (
-            plan::DEFAULT_RULES.to_string(),
-            "embedded rules/purchasing.grl".to_string(),
-        ),
-    };
-    let diagnostics = buyerdesk::rules::validate(&text, &origin);
-    let mut out = stdout();
-    if buyerdesk::rules::has_errors(&diagnostics) {
-        load_checked(&text, &origin, &diagnostics, &mut out)?;
-        return Ok(ExitCode::FAILURE);
-    }
-    for d in &diagnostics {
-        writeln!(out, "{d}")?;
-    }
-    let Some(rules) = load_checked(&text, &origin, &diagnostics, &mut out)? else {
-        return Ok(ExitCode::FAILURE);
-    };
-    let warned = if diagnostics.is_empty() {
-        String::new()
-    } else {
-        format!(", {}", counted(diagnostics.len(), "warning"))
-    };
-    writeln!(
-        out,
-        "{origin}: {}{warned}: {}",
-        counted(rules.rule_names.len(), "rule"),
-        rules.rule_names.join(", ")
-    )?;
-    Ok(ExitCode::SUCCESS)
-}
-
-/// `rules test`: the dry run of FILE against the rules in force on every
-/// product. FILE's errors are printed as `rules check` prints them (exit 1);
-/// its warnings come first (on stderr with `--format json`).
-async fn test_rules(
-    config: &Config,
-    file: &Path,
-    format: TestFormat,
-    why: bool,
-    fit: &report::Fit,
-) -> Result<ExitCode> {
-    let text = read_rules_file(file)?;
-    let origin = file.display().to_string();
-    let diagnostics = buyerdesk::rules::validate(&text, &origin);
-    let candidate = {
-        match load_checked(&text, &origin, &diagnostics, &mut stdout())? {
-            Some(rules) => rules,
-            None => return Ok(ExitCode::FAILURE),
-        }
-    };
-    if !diagnostics.is_empty() {
-        let warnings: String = diagnostics.iter().map(|d| format!("{d}\n")).collect();
-        match format {
-            TestFormat::Table => writeln!(stdout(), "{}", report::wrap_lines(&warnings, fit))?,
-            TestFormat::Json => eprint!("{warnings}"),
-        }
-    }
-    let in_force = live::load_rules(config, None)?;
-    let store = buyerdesk::store::Store::open(config).await?;
-    let ctx = live::plan_context(&store).await?;
-    store.source.close().await;
-    let sources = Sources::connect(config).await?;
-    let mut dry_run = live::dry_run(&sources, &in_force, &candidate, &ctx).await?;
-    sources.close().await;
-    dry_run.assume_currency(&config.file.orders.currency);
-    dry_run
-        .changes
-        .sort_by(|a, b| a.product_id.cmp(&b.product_id));
-    let mut out = stdout();
-    match format {
-        TestFormat::Json => report::write_dry_run_json(&dry_run, out)?,
-        TestFormat::Table => out.write_all(report::dry_run_table(&dry_run, why, fit).as_bytes())?,
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
 /// Whether the error is a reader that stopped early (`| head`): the one
 /// place every command's output goes through, since all write to stdout
 /// with `?` and the error comes back to `main`.
@@ -633,36 +474,4 @@ fn closed_pipe(e: &anyhow::Error) -> bool {
         };
         kind == Some(std::io::ErrorKind::BrokenPipe)
     })
-}
-
-async fn print_plan(
-    config: &Config,
-    products: &[String],
-    format: Format,
-    rules: Option<PathBuf>,
-    fit: &report::Fit,
-) -> Result<ExitCode> {
-    let rules = live::load_rules(config, rules.as_deref())?;
-    let store = buyerdesk::store::Store::open(config).await?;
-    let ctx = live::plan_context(&store).await?;
-    store.source.close().await;
-    let sources = Sources::connect(config).await?;
-    let (mut plans, _timings) = live::plan_products(&sources, &rules, &ctx, products).await?;
-    sources.close().await;
-    let out = stdout();
-    let written = match format {
-        Format::Json => report::write_json(&plans, out),
-        Format::Csv => report::write_csv(&plans, out),
-        Format::Table => {
-            plan::sort_for_buyers(&mut plans);
-            let table = report::table(&plans, fit, &config.file.orders.currency);
-            let mut out = out;
-            out.write_all(table.as_bytes()).map_err(anyhow::Error::from)
-        }
-    };
-    // Freeing 100,000 plans one by one takes longer than the process exit
-    // that frees them at once.
-    std::mem::forget(plans);
-    written?;
-    Ok(ExitCode::SUCCESS)
 }

@@ -249,5 +249,19 @@ pub fn shorten_lists(text: &str, keep: usize, more_than: usize) -> Cow<'_, str> 
     Cow::Owned(out)
 }
 
+/// "5m", "3h", "2d" since an RFC 3339 time.
+pub fn age_since(at: &str, now: chrono::DateTime<chrono::Utc>) -> String {
+    let Ok(t) = chrono::DateTime::parse_from_rfc3339(at) else {
+        return "?".into();
+    };
+    let secs = (now - t.with_timezone(&chrono::Utc)).num_seconds().max(0);
+    match secs {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m", s / 60),
+        s if s < 86400 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86400),
+    }
+}
+
 #[cfg(test)]
 mod tests;

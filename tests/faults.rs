@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use axum::http::{HeaderMap, StatusCode};
 use buyerdesk::config::SourceKind;
 use buyerdesk::live::{self, LinkState, LiveCommand, LiveEvent, PlanUpdate, SourceStatus};
-use buyerdesk::orders::commands::draft_plans;
+use buyerdesk::orders::drafting::draft_plans;
 use buyerdesk::orders::{ChannelKind, PoStatus, Sender, SupplierChannel};
 use buyerdesk::plan::{ExceptionCode, ProductPlan, RuleSet};
 use buyerdesk::sources::{Access, Source, Sources};
@@ -487,10 +487,11 @@ async fn purchasing(test: &str, db: Db) -> Option<Purchasing> {
     p.connect_timeout_secs = 1.0;
     p.query_timeout_secs = 2.0;
     setup.config.file.general.user = Some("alice".into());
-    let o = &mut setup.config.file.orders;
+    let mut o = common::orders_of(&setup.config);
     o.outbox = Some(setup.data_dir.path().join("outbox"));
     o.retry_backoff_secs = 0.05;
     o.send_timeout_secs = 5.0;
+    o.write_to(&mut setup.config.file);
     Some(Purchasing {
         setup,
         proxy: Arc::new(proxy),
@@ -755,15 +756,17 @@ async fn send_lost(test: &str, db: Db) {
         proxy: Arc::clone(&p.proxy),
     };
     let url = supplier_endpoint(supplier.clone()).await;
-    p.setup.config.file.orders.suppliers.insert(
-        "ABC Supplies Co.".into(),
-        SupplierChannel {
-            channel: ChannelKind::Http,
-            url: Some(url),
-            outbox: None,
-            token_env: None,
-        },
-    );
+    common::edit_orders(&mut p.setup.config, |o| {
+        o.suppliers.insert(
+            "ABC Supplies Co.".into(),
+            SupplierChannel {
+                channel: ChannelKind::Http,
+                url: Some(url),
+                outbox: None,
+                token_env: None,
+            },
+        );
+    });
     let config = &p.setup.config;
     let store = Store::open(config).await.unwrap();
     let ctx = buyerdesk::live::plan_context(&store).await.unwrap();

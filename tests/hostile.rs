@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use buyerdesk::config::SourceKind;
-use buyerdesk::orders::commands::draft_plans;
+use buyerdesk::orders::drafting::draft_plans;
 use buyerdesk::orders::Sender;
 use buyerdesk::plan::RuleSet;
 use buyerdesk::sources::{with_pool_write, Access, Source, Sources};

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use buyerdesk::config::{Config, SourceKind};
-use buyerdesk::orders::commands::draft_plans;
+use buyerdesk::orders::drafting::draft_plans;
 use buyerdesk::orders::{ChannelKind, PoStatus, Progress, Sender, SupplierChannel};
 use buyerdesk::plan::{ExceptionCode, ProductPlan, RuleSet};
 use buyerdesk::sources::Sources;
@@ -48,10 +48,11 @@ impl World {
         let purchasing = ScratchDb::create_as(db, &admin, "purchasing", Role::Writer).await;
         purchasing.configure(&mut setup.config.file.purchasing);
         setup.config.file.general.user = Some(user.into());
-        let o = &mut setup.config.file.orders;
+        let mut o = common::orders_of(&setup.config);
         o.outbox = Some(setup.data_dir.path().join("outbox"));
         o.retry_backoff_secs = 0.05;
         o.send_timeout_secs = 5.0;
+        o.write_to(&mut setup.config.file);
         Some(World {
             setup,
             _purchasing: purchasing,
@@ -63,15 +64,17 @@ impl World {
     }
 
     fn supplier_http(&mut self, supplier: &str, url: String) {
-        self.setup.config.file.orders.suppliers.insert(
-            supplier.into(),
-            SupplierChannel {
-                channel: ChannelKind::Http,
-                url: Some(url),
-                outbox: None,
-                token_env: None,
-            },
-        );
+        common::edit_orders(&mut self.setup.config, |o| {
+            o.suppliers.insert(
+                supplier.into(),
+                SupplierChannel {
+                    channel: ChannelKind::Http,
+                    url: Some(url),
+                    outbox: None,
+                    token_env: None,
+                },
+            );
+        });
     }
 
     async fn plans(&self, store: &Store, products: &[&str]) -> Vec<ProductPlan> {
@@ -102,7 +105,7 @@ impl World {
                 t.push_str(&format!("password_env = \"{var}\"\n"));
             }
         }
-        let o = &c.file.orders;
+        let o = &common::orders_of(c);
         t.push_str(&format!(
             "[orders]\noutbox = \"{}\"\nretry_backoff_secs = {}\nsend_timeout_secs = {}\napproval_threshold = {}\n",
             o.outbox.as_ref().unwrap().display(),
@@ -200,10 +203,7 @@ async fn plan_draft_approve_send_plan(test: &str, db: Db) {
     for po in [&abc, &xyz] {
         let sent = sender.send(&po.po_number, &quiet).await.unwrap();
         assert_eq!(sent.attempts, 1);
-        let json_path = world
-            .config()
-            .file
-            .orders
+        let json_path = common::orders_of(world.config())
             .outbox
             .as_ref()
             .unwrap()
@@ -305,7 +305,7 @@ async fn http_retries_and_refusals(test: &str, db: Db) {
     };
     world.supplier_http("ABC Supplies Co.", endpoint.url("flaky"));
     world.supplier_http("XYZ Manufacturing", endpoint.url("reject"));
-    world.setup.config.file.orders.approval_threshold = 1e9;
+    common::edit_orders(&mut world.setup.config, |o| o.approval_threshold = 1e9);
     let store = Store::open(world.config()).await.unwrap();
     let plans = world.plans(&store, &["PROD-001", "PROD-002"]).await;
     let chosen: Vec<&ProductPlan> = plans.iter().collect();
@@ -496,8 +496,8 @@ async fn two_purchasing_databases_send_their_po_000001_under_two_keys() {
     let Some(mut b) = World::new(&format!("{test}_b"), Db::Sqlite, "bob").await else {
         return;
     };
-    let outbox = a.config().file.orders.outbox.clone().unwrap();
-    b.setup.config.file.orders.outbox = Some(outbox.clone());
+    let outbox = common::orders_of(a.config()).outbox.clone().unwrap();
+    common::edit_orders(&mut b.setup.config, |o| o.outbox = Some(outbox.clone()));
     let key_of = |w: &World, number: &str| {
         let config = w.config().clone();
         let number = number.to_string();
@@ -552,9 +552,10 @@ async fn two_purchasing_databases_send_their_po_000001_under_two_keys() {
     // HTTP: one supplier endpoint, each database's PO-000002.
     let endpoint = Endpoint::start().await;
     for w in [&mut a, &mut b] {
-        let o = &mut w.setup.config.file.orders;
+        let mut o = common::orders_of(&w.setup.config);
         o.channel = ChannelKind::Http;
         o.url = Some(endpoint.url("ok"));
+        o.write_to(&mut w.setup.config.file);
         let (ok, out, err) = w.run(&["po", "draft", "--product", "PROD-002"]);
         assert!(ok && out.contains("PO-000002"), "{out}{err}");
         let (_, _, _) = w.run(&["po", "approve", "PO-000002", "--yes"]);
@@ -683,12 +684,13 @@ async fn two_processes_on_a_channel(test: &str, db: Db, channel: ChannelKind) {
         return;
     };
     {
-        let o = &mut world.setup.config.file.orders;
+        let mut o = common::orders_of(&world.setup.config);
         if channel == ChannelKind::Http {
             o.channel = ChannelKind::Http;
             o.url = Some(endpoint.url("ok"));
         }
         o.approval_threshold = 1e12;
+        o.write_to(&mut world.setup.config.file);
     }
     let spawn_two = |args: &[&str]| {
         let a = world
@@ -763,7 +765,7 @@ async fn two_processes_on_a_channel(test: &str, db: Db, channel: ChannelKind) {
             "{test}: each PO sent once, by one of the two"
         );
     }
-    let outbox = world.config().file.orders.outbox.clone().unwrap();
+    let outbox = common::orders_of(world.config()).outbox.clone().unwrap();
     for (n, key) in expected.iter().zip(&expected_keys) {
         let attempts = store.send_attempts(n).await.unwrap();
         let outcomes: Vec<&str> = attempts.iter().map(|a| a.outcome.as_str()).collect();
@@ -833,8 +835,8 @@ async fn the_file_channel_never_shows_a_half_written_file() {
     let Some(mut world) = World::new(test, Db::Sqlite, "erin").await else {
         return;
     };
-    world.setup.config.file.orders.approval_threshold = 1e12;
-    let outbox = world.config().file.orders.outbox.clone().unwrap();
+    common::edit_orders(&mut world.setup.config, |o| o.approval_threshold = 1e12);
+    let outbox = common::orders_of(world.config()).outbox.clone().unwrap();
     let store = Store::open(world.config()).await.unwrap();
     let plans = world.plans(&store, &[]).await;
     let chosen: Vec<&ProductPlan> = plans.iter().collect();
@@ -901,7 +903,9 @@ async fn the_file_channel_never_shows_a_half_written_file() {
     // nothing behind, and the PO can be sent again.
     let blocked = world.setup.data_dir.path().join("blocked");
     std::fs::write(&blocked, "a file where the outbox should be").unwrap();
-    world.setup.config.file.orders.outbox = Some(blocked.join("outbox"));
+    common::edit_orders(&mut world.setup.config, |o| {
+        o.outbox = Some(blocked.join("outbox"))
+    });
     store.receive(&drafted.created[0].po_number).await.unwrap();
     let p = world.plans(&store, &[]).await;
     let first = &drafted.created[0].lines[0].product_id;
@@ -1250,7 +1254,7 @@ fn check_po_show(outbox: &Path, pos: &[buyerdesk::orders::PurchaseOrder]) -> usi
             &std::fs::read_to_string(outbox.join(format!("{}.json", po.send_key))).unwrap(),
         )
         .unwrap();
-        let text = buyerdesk::orders::commands::po_text(po, &[]);
+        let text = buyerdesk::cli::po::po_text(po, &[]);
         // Rows: "#  Product  Name  Quantity  Unit price  Amount  Stock
         // quantity  Stock unit price  Delivery", cells 2+ spaces apart.
         let rows: Vec<Vec<&str>> = text
@@ -1325,7 +1329,7 @@ async fn draft_and_send(
     for po in &drafted.created {
         pos.push(store.po(&po.po_number).await.unwrap().unwrap());
     }
-    let outbox = world.config().file.orders.outbox.clone().unwrap();
+    let outbox = common::orders_of(world.config()).outbox.clone().unwrap();
     (pos, outbox)
 }
 

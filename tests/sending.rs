@@ -8,7 +8,7 @@ mod common;
 
 use std::time::Duration;
 
-use buyerdesk::orders::commands::draft_plans;
+use buyerdesk::orders::drafting::draft_plans;
 use buyerdesk::orders::{ChannelKind, PoStatus, Progress, Sender, SupplierChannel};
 use buyerdesk::plan::{ProductPlan, RuleSet};
 use buyerdesk::sources::Sources;
@@ -37,11 +37,12 @@ impl World {
         let purchasing = ScratchDb::create_as(db, &admin, "purchasing", Role::Writer).await;
         purchasing.configure(&mut setup.config.file.purchasing);
         setup.config.file.general.user = Some("bob".into());
-        let o = &mut setup.config.file.orders;
+        let mut o = common::orders_of(&setup.config);
         o.outbox = Some(setup.data_dir.path().join("outbox"));
         o.retry_backoff_secs = 0.05;
         o.send_timeout_secs = 5.0;
         o.approval_threshold = 1e9;
+        o.write_to(&mut setup.config.file);
         let store = Store::open(&setup.config).await.unwrap();
         let ctx = buyerdesk::live::plan_context(&store).await.unwrap();
         let sources = Sources::connect(&setup.config).await.unwrap();
@@ -76,15 +77,17 @@ impl World {
     /// A sender whose suppliers are both at `url`.
     fn sender(&mut self, url: &str) -> Sender {
         for supplier in ["ABC Supplies Co.", "XYZ Manufacturing"] {
-            self.setup.config.file.orders.suppliers.insert(
-                supplier.into(),
-                SupplierChannel {
-                    channel: ChannelKind::Http,
-                    url: Some(url.into()),
-                    outbox: None,
-                    token_env: None,
-                },
-            );
+            common::edit_orders(&mut self.setup.config, |o| {
+                o.suppliers.insert(
+                    supplier.into(),
+                    SupplierChannel {
+                        channel: ChannelKind::Http,
+                        url: Some(url.into()),
+                        outbox: None,
+                        token_env: None,
+                    },
+                );
+            });
         }
         Sender::new(self.store.clone(), &self.setup.config).unwrap()
     }
@@ -217,7 +220,7 @@ async fn a_409_to_a_key_sent_before_means_the_supplier_has_it(test: &str, db: Db
     // it): the PO is unconfirmed, not approved, and cannot be cancelled as
     // "not sent" without the buyer's word; the next send, another process
     // maybe, is told 409: sent.
-    world.setup.config.file.orders.send_attempts = 1;
+    common::edit_orders(&mut world.setup.config, |o| o.send_attempts = 1);
     let sender = world.sender(&endpoint.url("dup409"));
     let err = sender.send(&xyz, &quiet).await.unwrap_err().to_string();
     assert!(err.contains("HTTP 502"), "{test}: {err}");
@@ -302,8 +305,8 @@ async fn an_unknown_outcome_leaves_the_po_unconfirmed(test: &str, db: Db) {
         return;
     };
     let (abc, xyz) = (world.abc.clone(), world.xyz.clone());
-    world.setup.config.file.orders.send_timeout_secs = 1.0;
-    world.setup.config.file.orders.send_attempts = 2;
+    common::edit_orders(&mut world.setup.config, |o| o.send_timeout_secs = 1.0);
+    common::edit_orders(&mut world.setup.config, |o| o.send_attempts = 2);
 
     // No connection: the supplier cannot have it. Approved again, and a
     // 409 afterwards is the supplier refusing a key it never took.
@@ -332,7 +335,7 @@ async fn an_unknown_outcome_leaves_the_po_unconfirmed(test: &str, db: Db) {
 
     // The supplier takes XYZ's PO and never answers: after the timeout the
     // outcome is unknown. Unconfirmed, not approved; on order still.
-    world.setup.config.file.orders.send_attempts = 1;
+    common::edit_orders(&mut world.setup.config, |o| o.send_attempts = 1);
     let sender = world.sender(&endpoint.url("hang"));
     let err = sender.send(&xyz, &quiet).await.unwrap_err().to_string();
     assert!(
@@ -473,7 +476,7 @@ async fn a_429_or_408_is_retried_after_retry_after() {
 
     // 408 with a Retry-After of an hour: capped (at half the lease, here
     // 1 s), and the detail says so.
-    world.setup.config.file.orders.send_lease_secs = 2.0;
+    common::edit_orders(&mut world.setup.config, |o| o.send_lease_secs = 2.0);
     endpoint.retry_after("3600");
     let sender = world.sender(&endpoint.url("throttle-408"));
     let started = std::time::Instant::now();
@@ -521,7 +524,7 @@ async fn a_huge_answer_is_read_up_to_a_bound() {
     let Some(mut world) = World::new(test, Db::Sqlite).await else {
         return;
     };
-    world.setup.config.file.orders.send_timeout_secs = 60.0;
+    common::edit_orders(&mut world.setup.config, |o| o.send_timeout_secs = 60.0);
     let abc = world.abc.clone();
     let sender = world.sender(&endpoint.url("huge"));
     // The peak resident size from here on (5: reset VmHWM to VmRSS).

@@ -678,7 +678,7 @@ fn help_and_footer_follow_the_screen_they_are_on() {
 fn a_remapped_key_changes_keys_footer_and_help_and_only_them() {
     let config = buyerdesk::config::parse("[keys]\ndown = [\"ctrl-n\"]\n", "test.toml").unwrap();
     let mut app = reference_app();
-    app.keymap = config.keymap;
+    app.keymap = buyerdesk::tui::keymap::Keymap::from_file(&config, "test.toml").unwrap();
 
     assert_eq!(action_for(&app, ctrl('n')), Some(Action::Down));
     assert_eq!(action_for(&app, key(KeyCode::Char('j'))), None);
@@ -725,7 +725,7 @@ fn a_remapped_key_changes_keys_footer_and_help_and_only_them() {
 fn the_vim_preset_scrolls_the_detail_with_ctrl_e_and_pages_with_ctrl_d() {
     let config = buyerdesk::config::parse("[keys]\npreset = \"vim\"\n", "test.toml").unwrap();
     let mut app = detail_of_prod_001();
-    app.keymap = config.keymap;
+    app.keymap = buyerdesk::tui::keymap::Keymap::from_file(&config, "test.toml").unwrap();
     render(&mut app, 80, 24);
     app.update(action_for(&app, ctrl('e')).unwrap());
     assert_eq!(app.detail_scroll, 1);

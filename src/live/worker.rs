@@ -192,7 +192,7 @@ impl Worker {
         };
         crate::live::set_open_pos(&mut ctx, self.open_pos.clone());
         let events = rules_events.clone();
-        let currency = self.config.file.orders.currency.clone();
+        let currency = crate::orders::OrdersConfig::currency_of(&self.config.file);
         tokio::task::spawn_blocking(move || {
             let mut result = crate::rules::dry_run(&inputs, &ctx, &in_force, &candidate);
             result.assume_currency(&currency);

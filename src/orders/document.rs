@@ -182,6 +182,36 @@ pub fn units_text(quantity: Exact, unit: Option<&str>) -> String {
     format!("{} {}", quantity.grouped(0), printable(&word))
 }
 
+/// A line's figures as people read them, on the screen's PO and in `po
+/// show`: quantities with their units, money with thousands separators,
+/// prices with every decimal they have.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineWords {
+    /// "20 boxes": purchase units.
+    pub quantity: String,
+    /// Per purchase unit.
+    pub unit_price: String,
+    pub amount: String,
+    /// "240 pieces": the same quantity in stock units.
+    pub stock_quantity: String,
+    /// Per stock unit.
+    pub stock_unit_price: String,
+}
+
+/// `l`'s figures in words (see `LineWords`), made from `line_text`.
+pub fn line_words(l: &PoLine) -> LineWords {
+    let t = line_text(l);
+    let exact = |s: &str| Exact::parse(s).unwrap_or(Exact::ZERO);
+    let money = |s: &str| Exact::parse(s).map_or_else(|| s.to_string(), |e| e.grouped(2));
+    LineWords {
+        quantity: units_text(exact(&t.quantity), l.purchase_uom.as_deref()),
+        unit_price: money(&t.unit_price),
+        amount: money(&t.amount),
+        stock_quantity: units_text(exact(&t.stock_quantity), l.stock_uom.as_deref()),
+        stock_unit_price: money(&t.stock_unit_price),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,9 +2,9 @@
 //! plan, approved above a threshold, kept in the purchasing database, and
 //! sent exactly once through each supplier's channel.
 
-pub mod commands;
 pub mod document;
 pub mod draft;
+pub mod drafting;
 pub mod exact;
 pub mod send;
 pub mod settings;

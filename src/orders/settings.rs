@@ -5,10 +5,12 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+
+use crate::config::{line_of_offset, line_of_path, scrub_credentials, ConfigError, FileConfig};
 
 /// How a PO reaches its supplier.
-#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum ChannelKind {
     /// `PO-000123.json` and `PO-000123.csv` written into an outbox directory.
@@ -51,7 +53,7 @@ fn default_lease() -> f64 {
 }
 
 /// The `[orders]` section.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct OrdersConfig {
     /// A PO whose total is above this needs an explicit approval.
@@ -61,14 +63,17 @@ pub struct OrdersConfig {
     #[serde(default = "default_currency")]
     pub currency: String,
     /// The file channel's directory (default: `<data_dir>/outbox`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub outbox: Option<PathBuf>,
     /// The channel of a supplier that has no `[orders.suppliers."..."]`.
     #[serde(default)]
     pub channel: ChannelKind,
     /// With `channel = "http"`: the endpoint of those suppliers (one
     /// purchasing hub for all).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// With `channel = "http"`: the variable holding their bearer token.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub token_env: Option<String>,
     /// One HTTP attempt gives up after this many seconds.
     #[serde(default = "default_timeout")]
@@ -86,6 +91,72 @@ pub struct OrdersConfig {
     /// Per supplier, by supplier id or name.
     #[serde(default)]
     pub suppliers: BTreeMap<String, SupplierChannel>,
+}
+
+impl OrdersConfig {
+    /// The `[orders]` of a configuration, checked (at load: `main`). The
+    /// config hands the section over as written; a mistake is a
+    /// `ConfigError` with the line of the file it is on.
+    pub fn from_file(file: &FileConfig, origin: &str) -> Result<OrdersConfig, ConfigError> {
+        let orders = OrdersConfig::read(file, origin)?;
+        orders.check().map_err(|(key, message)| ConfigError {
+            file: origin.to_string(),
+            line: line_of_path(&file.text, &format!("orders.{key}")),
+            message,
+        })?;
+        Ok(orders)
+    }
+
+    /// The `[orders]` of a configuration as written, without the checks
+    /// of its values (made at load): what the parts that send and draft
+    /// read.
+    pub fn read(file: &FileConfig, origin: &str) -> Result<OrdersConfig, ConfigError> {
+        let error = |line: usize, message: String| ConfigError {
+            file: origin.to_string(),
+            line,
+            message,
+        };
+        let orders =
+            OrdersConfig::deserialize(toml::Value::Table(file.orders.clone())).map_err(|e| {
+                // Read again from the text, which knows where the mistake is.
+                #[derive(Deserialize)]
+                struct Doc {
+                    #[serde(default)]
+                    #[allow(dead_code)]
+                    orders: OrdersConfig,
+                }
+                match toml::from_str::<Doc>(&file.text) {
+                    Err(t) => error(
+                        t.span()
+                            .map(|s| line_of_offset(&file.text, s.start))
+                            .unwrap_or(1),
+                        scrub_credentials(t.message().trim()),
+                    ),
+                    Ok(_) => error(
+                        line_of_path(&file.text, "orders"),
+                        scrub_credentials(&e.to_string()),
+                    ),
+                }
+            })?;
+        orders.check().map_err(|(key, message)| {
+            error(line_of_path(&file.text, &format!("orders.{key}")), message)
+        })?;
+        Ok(orders)
+    }
+
+    /// The currency of suppliers whose rows name none (the default when the
+    /// section has a mistake: it was refused at load already).
+    pub fn currency_of(file: &FileConfig) -> String {
+        OrdersConfig::read(file, "")
+            .map(|o| o.currency)
+            .unwrap_or_else(|_| default_currency())
+    }
+
+    /// Puts these settings in a configuration's `[orders]` (code that
+    /// builds a configuration: tests, benchmarks).
+    pub fn write_to(&self, file: &mut FileConfig) {
+        file.orders = toml::Table::try_from(self).expect("the [orders] settings are TOML");
+    }
 }
 
 impl Default for OrdersConfig {
@@ -107,15 +178,18 @@ impl Default for OrdersConfig {
 }
 
 /// `[orders.suppliers."ABC Supplies Co."]`.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct SupplierChannel {
     pub channel: ChannelKind,
     /// The http channel's endpoint.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// The file channel's directory (default: the `[orders]` outbox).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub outbox: Option<PathBuf>,
     /// Name of the environment variable holding a bearer token.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub token_env: Option<String>,
 }
 
@@ -316,9 +390,20 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<OrdersConfig, String> {
-        crate::config::parse(text, "t.toml")
-            .map(|c| c.orders)
-            .map_err(|e| e.to_string())
+        let file = crate::config::parse(text, "t.toml").map_err(|e| e.to_string())?;
+        OrdersConfig::from_file(&file, "t.toml").map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn settings_written_into_a_config_read_back_the_same() {
+        let mut o =
+            parse("[orders.suppliers.X]\nchannel = \"http\"\nurl = \"https://x.example/po\"\n")
+                .unwrap();
+        o.send_attempts = 2;
+        o.outbox = Some("/srv/outbox".into());
+        let mut file = crate::config::FileConfig::default();
+        o.write_to(&mut file);
+        assert_eq!(OrdersConfig::from_file(&file, "code").unwrap(), o);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use rust_rule_engine::{
 
 use super::facts::{schema_field, schema_index, ObjectTemplate, ProductFacts};
 use super::numbers::guarded_ceil;
-use super::rationale::{ActionFormula, Change, FactValue, Step, Token};
+use super::steps::{ActionFormula, Change, FactValue, Step, Token};
 
 /// The engine's cycle limit. A run that reaches it means a rule kept firing
 /// (one without no-loop whose condition stays true): the engine says
@@ -146,6 +146,16 @@ pub struct RuleTrace {
 }
 
 impl RuleTable {
+    /// How many rules the table holds (ids run from 0 below it).
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// Whether the table holds no rule.
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
     pub fn rule_name(&self, id: u16) -> Option<&Arc<str>> {
         self.rules.get(id as usize).map(|r| &r.name)
     }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use rust_rule_engine::Value;
 
-use super::rationale::FactValue;
+use super::steps::FactValue;
 
 /// What kind of value a fact holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

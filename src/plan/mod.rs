@@ -10,6 +10,7 @@ pub mod numbers;
 mod prepare;
 pub mod projection;
 pub mod rationale;
+pub mod steps;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -597,21 +598,37 @@ fn disagreements(
 /// A run that reached the cycle limit or the firing budget (`stopped` says
 /// which) is charged to the rules that fired more than once: only a rule
 /// without no-loop fires again.
+/// How many looping rules a product's failures name.
+const LOOPING_NAMED: usize = 10;
+
 fn looping_failures(
     table: &engine::RuleTable,
     trace: &engine::RuleTrace,
     stopped: &str,
 ) -> Vec<RuleFailure> {
-    let mut counts: Vec<(u16, usize)> = Vec::new();
+    // Counted by rule id, in the order each first fired.
+    let mut counts = vec![0usize; table.len()];
+    let mut order = Vec::new();
     for &id in &trace.fired {
-        match counts.iter_mut().find(|(r, _)| *r == id) {
-            Some((_, n)) => *n += 1,
-            None => counts.push((id, 1)),
+        let n = &mut counts[usize::from(id)];
+        if *n == 0 {
+            order.push(id);
         }
+        *n += 1;
     }
-    let looping: Vec<RuleFailure> = counts
+    let mut repeated: Vec<(u16, usize)> = order
         .into_iter()
+        .map(|id| (id, counts[usize::from(id)]))
         .filter(|(_, n)| *n > 1)
+        .collect();
+    // The rules that fired most are named; past `LOOPING_NAMED`, one
+    // failure counts the others (400 looping pairs would give every
+    // product 800 failures).
+    repeated.sort_by_key(|r| std::cmp::Reverse(r.1));
+    let others = repeated.len().saturating_sub(LOOPING_NAMED);
+    let mut looping: Vec<RuleFailure> = repeated
+        .into_iter()
+        .take(LOOPING_NAMED)
         .filter_map(|(id, n)| {
             Some(RuleFailure {
                 rule: Some(Arc::clone(table.rule_name(id)?)),
@@ -622,6 +639,13 @@ fn looping_failures(
             })
         })
         .collect();
+    if others > 0 {
+        looping.push(RuleFailure {
+            rule: None,
+            kind: RuleFailureKind::CycleLimit,
+            message: format!("and {others} more rules fired more than once"),
+        });
+    }
     if looping.is_empty() {
         return vec![RuleFailure {
             rule: None,

@@ -4,7 +4,7 @@
 use super::facts::ProductFacts;
 use super::inputs::{ProductInputs, SupplierRow};
 use super::numbers::{fmt_qty, fmt_units, unit_word, Num};
-use super::rationale::{Exception, ExceptionCode, Step, StepKind};
+use super::steps::{Exception, ExceptionCode, Step, StepKind};
 use super::ProductPlan;
 
 /// Collects problems and steps while the inputs are read.

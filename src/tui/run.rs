@@ -331,7 +331,7 @@ fn run_order(
                 allow_stale,
             } => {
                 let chosen: Vec<&ProductPlan> = plans.iter().collect();
-                let result = crate::orders::commands::draft_plans_allowing_stale(
+                let result = crate::orders::drafting::draft_plans_allowing_stale(
                     &work.config,
                     &work.store,
                     &chosen,
@@ -441,7 +441,9 @@ pub async fn run(setup: Setup) -> Result<()> {
     screen.draw(&mut app)?;
 
     let config = setup.config.clone();
-    app.orders.settings = (&config.file.orders).into();
+    app.orders.settings = (&crate::orders::OrdersConfig::read(&config.file, &config.origin)
+        .unwrap_or_default())
+        .into();
     let orders = OrdersWork::new(&config, &store);
     if let Err(e) = &orders.sender {
         app.message = Some(format!("POs cannot be sent: {e}"));

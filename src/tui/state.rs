@@ -490,37 +490,13 @@ impl App {
                 };
                 self.rebuild_view();
             }
-            Action::StartFilter => self.filter_editing = true,
-            Action::FilterInput(c) => {
-                self.filter.push(c);
-                self.rebuild_view();
-            }
-            Action::FilterBackspace => {
-                self.filter.pop();
-                self.rebuild_view();
-            }
-            Action::FilterDone => self.filter_editing = false,
-            Action::ClearFilter => {
-                self.filter.clear();
-                self.filter_editing = false;
-                self.quick = QuickFilter::All;
-                self.rebuild_view();
-            }
-            Action::Quick(q) => {
-                self.quick = if self.quick == q { QuickFilter::All } else { q };
-                self.rebuild_view();
-            }
-            Action::ToggleSupplierFilter => {
-                self.quick = match (
-                    &self.quick,
-                    self.selected_plan()
-                        .and_then(|p| p.supplier_name.as_deref().map(str::to_string)),
-                ) {
-                    (QuickFilter::Supplier(_), _) | (_, None) => QuickFilter::All,
-                    (_, Some(name)) => QuickFilter::Supplier(name),
-                };
-                self.rebuild_view();
-            }
+            a @ (Action::StartFilter
+            | Action::FilterInput(_)
+            | Action::FilterBackspace
+            | Action::FilterDone
+            | Action::ClearFilter
+            | Action::Quick(_)
+            | Action::ToggleSupplierFilter) => self.update_filter(a),
             Action::OpenDetail => {
                 self.detail_open = self.selected_plan().is_some();
                 self.detail_scroll = 0;

@@ -365,7 +365,7 @@ fn draw_footer(frame: &mut Frame, app: &App, area: Rect) {
     }
     let screen = super::keys::screen(app);
     let prompt = if screen == Screen::Filter {
-        format!("/{}_   ", app.filter)
+        crate::tui::popups::filter::prompt(app)
     } else {
         String::new()
     };

@@ -419,3 +419,19 @@ impl Setup {
 pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_buyerdesk"))
 }
+
+/// The `[orders]` settings of a configuration (the config hands the
+/// section over as written; orders read it).
+#[allow(dead_code)]
+pub fn orders_of(config: &Config) -> buyerdesk::orders::OrdersConfig {
+    buyerdesk::orders::OrdersConfig::read(&config.file, &config.origin)
+        .unwrap_or_else(|e| panic!("the test's [orders]: {e}"))
+}
+
+/// Changes a configuration's `[orders]` settings.
+#[allow(dead_code)]
+pub fn edit_orders(config: &mut Config, f: impl FnOnce(&mut buyerdesk::orders::OrdersConfig)) {
+    let mut orders = orders_of(config);
+    f(&mut orders);
+    orders.write_to(&mut config.file);
+}

@@ -2,8 +2,59 @@
 //! over, laid on top of the built-in keys.
 
 use super::*;
+use crate::config::{ConfigError, FileConfig};
 
 impl Keymap {
+    /// The keymap a configuration asks for: its `[keys]` (read from the
+    /// file's text, so that a mistake has its line) on top of the preset it
+    /// names and the built-in keys. A mistake is a `ConfigError` naming the
+    /// file (or the preset's file) and the line.
+    pub fn from_file(file: &FileConfig, origin: &str) -> Result<Keymap, ConfigError> {
+        #[derive(serde::Deserialize)]
+        struct Doc {
+            #[serde(default)]
+            keys: KeysConfig,
+        }
+        let keys = if file.text.is_empty() {
+            KeysConfig::deserialize(toml::Value::Table(file.keys.clone())).map_err(|e| {
+                ConfigError {
+                    file: origin.to_string(),
+                    line: 1,
+                    message: e.to_string(),
+                }
+            })?
+        } else {
+            let doc: Doc = toml::from_str(&file.text).map_err(|e| ConfigError {
+                file: origin.to_string(),
+                line: e
+                    .span()
+                    .map(|s| crate::config::line_of_offset(&file.text, s.start))
+                    .unwrap_or(1),
+                message: e.message().trim().to_string(),
+            })?;
+            doc.keys
+        };
+        Keymap::from_config(&keys).map_err(|e| {
+            let (name, text) = match e.preset {
+                None => (origin.to_string(), file.text.as_str()),
+                // Shipped and tested, so this is buyerdesk's fault, but say
+                // where.
+                Some(name) => (
+                    format!("{PRESET_DIR}/{name}.toml (preset \"{name}\")"),
+                    PRESETS
+                        .iter()
+                        .find(|(n, _)| *n == name)
+                        .map_or("", |(_, t)| *t),
+                ),
+            };
+            ConfigError {
+                file: name,
+                line: line_of_keys_error(text, &e),
+                message: e.message,
+            }
+        })
+    }
+
     /// The built-in keys, then the preset `[keys]` names, then the
     /// section's own entries.
     pub fn from_config(keys: &KeysConfig) -> Result<Keymap, KeysError> {
@@ -285,4 +336,24 @@ impl<'de> Deserialize<'de> for KeysValue {
         }
         deserializer.deserialize_any(ValueVisitor)
     }
+}
+
+/// The line of a `[keys]` mistake: its entry, or the line of the entry's
+/// list where the wrong key is written.
+pub(super) fn line_of_keys_error(text: &str, e: &KeysError) -> usize {
+    let line = crate::config::line_of_path(text, &e.path);
+    let Some(spec) = &e.key else {
+        return line;
+    };
+    let quoted = [format!("\"{spec}\""), format!("'{spec}'")];
+    text.lines()
+        .enumerate()
+        .skip(line - 1)
+        .take_while(|(i, l)| {
+            // The entry's own lines: up to the next entry or table.
+            let t = l.trim_start();
+            *i + 1 == line || !(t.contains('=') || t.starts_with('['))
+        })
+        .find(|(_, l)| quoted.iter().any(|q| l.contains(q.as_str())))
+        .map_or(line, |(i, _)| i + 1)
 }

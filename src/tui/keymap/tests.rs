@@ -557,3 +557,70 @@ fn wrapping_keeps_words_and_indents() {
     );
     assert_eq!(join_keys(&["n".into(), "e".into()]), "n e");
 }
+
+#[test]
+fn key_binding_mistakes_name_their_line() {
+    let line = |text: &str| {
+        let file = crate::config::parse(text, "c.toml").unwrap();
+        let e = Keymap::from_file(&file, "c.toml").unwrap_err();
+        assert!(e.to_string().starts_with("c.toml:"), "{e}");
+        (e.line, e.message)
+    };
+    let (n, message) = line(
+        "[oms]\npool_size = 4\n\n[keys]\npreset = \"vim\"\ndown = [\"j\", \"Down\"]\ndwon = [\"j\"]\n",
+    );
+    assert_eq!(n, 7, "{message}");
+    assert!(
+        message.starts_with("[keys]: unknown action 'dwon'"),
+        "{message}"
+    );
+    // A list over several lines: the line of the wrong key.
+    let (n, message) = line("[keys.detail]\ndown = [\n  \"j\",\n  \"PgDwn\",\n]\nup = [\"k\"]\n");
+    assert_eq!(n, 4, "{message}");
+    assert!(message.contains("unknown key 'PgDwn'"), "{message}");
+    // The same action in another table is not the one meant.
+    let (n, message) =
+        line("[keys.detail]\ndown = [\"F2\"]\n[keys.list]\ndown = [\"F2\", \"k\"]\n");
+    assert_eq!(n, 4, "{message}");
+    assert!(
+        message.contains("'k' is also bound to up on the list"),
+        "{message}"
+    );
+    // Dotted keys and table names.
+    let (n, message) = line("[keys]\nquit = [\"q\"]\nlist.down = [\"Nope\"]\n");
+    assert_eq!(n, 3, "{message}");
+    let (n, message) = line("[general]\n\n[keys.lsit]\ndown = [\"j\"]\n");
+    assert_eq!(n, 3, "{message}");
+    assert!(message.contains("unknown screen 'lsit'"), "{message}");
+    let (n, message) = line("[keys]\n\npreset = \"emacs\"\n");
+    assert_eq!(n, 3, "{message}");
+    // A value of the wrong type is TOML's error, with its line.
+    let (n, message) = line("[keys]\ndown = 5\n");
+    assert_eq!(n, 2, "{message}");
+    assert!(message.contains("a list of keys"), "{message}");
+}
+
+#[test]
+fn the_keys_section_gives_the_keymap() {
+    use crate::config::{parse, Config};
+    let from = |text: &str| Keymap::from_file(&parse(text, "t.toml").unwrap(), "t.toml").unwrap();
+    let keymap = &from("[keys]\npreset = \"vim\"\n[keys.detail]\ndown = [\"ctrl-n\"]\n");
+    let key = |s: &str| Key::parse(s).unwrap();
+    assert_eq!(
+        keymap.action(Screen::Detail, key("ctrl-n")),
+        Some(Action::Down)
+    );
+    assert_eq!(keymap.action(Screen::Detail, key("j")), None);
+    assert_eq!(
+        keymap.action(Screen::List, key("ctrl-d")),
+        Some(Action::PageDown),
+        "the preset's"
+    );
+    // The embedded config (config.example.toml) names the default preset.
+    let embedded = Config::embedded();
+    assert_eq!(
+        Keymap::from_file(&embedded.file, &embedded.origin).unwrap(),
+        Keymap::built_in()
+    );
+    assert_eq!(from(""), Keymap::built_in());
+}

@@ -12,6 +12,7 @@ use ratatui::Frame;
 pub mod confirm;
 use confirm::draw_confirm;
 pub mod drafted;
+pub mod filter;
 pub mod help;
 pub mod override_form;
 pub mod sources;

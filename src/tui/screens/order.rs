@@ -7,8 +7,7 @@ use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use ratatui::Frame;
 
-use crate::orders::commands::age_text;
-use crate::orders::{document, printable, Exact, PoLine, PurchaseOrder, SendAttempt};
+use crate::orders::{document, printable, PoLine, PurchaseOrder, SendAttempt};
 use crate::plan::numbers::fmt_money;
 use crate::tui::keymap::Screen;
 use crate::tui::screens::orders::*;
@@ -32,7 +31,7 @@ pub struct PoDetail {
 
 /// `2026-11-21T09:58:00Z (2m ago)`.
 pub(in crate::tui) fn at_text(at: &str, now: chrono::DateTime<chrono::Utc>) -> String {
-    format!("{at} ({} ago)", age_text(at, now))
+    format!("{at} ({} ago)", crate::text::age_since(at, now))
 }
 
 pub(in crate::tui) fn draw_po(frame: &mut Frame, app: &mut App, area: Rect) {
@@ -154,24 +153,15 @@ pub(in crate::tui) struct LineCells {
 }
 
 pub(in crate::tui) fn line_cells(l: &PoLine) -> LineCells {
-    let t = document::line_text(l);
-    let exact = |s: &str| Exact::parse(s).unwrap_or(Exact::ZERO);
+    let words = document::line_words(l);
     LineCells {
         no: l.line_no.to_string(),
         product: printable(&l.product_id).into_owned(),
         name: printable(l.product_name.as_deref().unwrap_or("")).into_owned(),
-        quantity: format!(
-            "{}{}",
-            document::units_text(exact(&t.quantity), l.purchase_uom.as_deref()),
-            if l.overridden { "*" } else { "" }
-        ),
-        price: exact(&t.unit_price).grouped(2),
-        amount: fmt_money(l.amount_cents as f64 / 100.0),
-        stock: format!(
-            "{} x {}",
-            document::units_text(exact(&t.stock_quantity), l.stock_uom.as_deref()),
-            exact(&t.stock_unit_price).grouped(2)
-        ),
+        quantity: format!("{}{}", words.quantity, if l.overridden { "*" } else { "" }),
+        price: words.unit_price,
+        amount: words.amount,
+        stock: format!("{} x {}", words.stock_quantity, words.stock_unit_price),
         delivery: l.expected_delivery.clone(),
         same_units: l.pack == 1.0 && l.purchase_uom == l.stock_uom,
     }

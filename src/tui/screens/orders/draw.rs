@@ -10,7 +10,6 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
 use super::*;
-use crate::orders::commands::age_text;
 use crate::orders::{fmt_totals, printable, totals_by_currency, PoStatus, PurchaseOrder};
 use crate::plan::numbers::fmt_money;
 use crate::tui::keymap::Screen;
@@ -114,7 +113,7 @@ pub(in crate::tui) fn po_cell(
         "Total" => fmt_money(po.total()),
         "Cur" => po.currency.clone(),
         "Delivery" => po.expected_delivery.clone(),
-        "Age" => age_text(&po.created_at, now),
+        "Age" => crate::text::age_since(&po.created_at, now),
         _ => orders.note(po),
     }
 }
@@ -164,7 +163,7 @@ pub(in crate::tui) fn draw_po_list(frame: &mut Frame, app: &mut App, area: Rect)
                 format!("{} lines", po.line_count)
             },
             po.buyer,
-            age_text(&po.created_at, now),
+            crate::text::age_since(&po.created_at, now),
             po.expected_delivery
         );
         if !note.is_empty() {

@@ -1,71 +1,26 @@
-//! `buyerdesk po ...` and `buyerdesk audit`: each prints what it did and
-//! says whether it succeeded (the caller turns that into the exit code).
+//! `buyerdesk po ...`: each prints what it did and says whether it
+//! succeeded (the caller turns that into the exit code).
 
 use std::io::Write;
 
 use anyhow::{anyhow, Result};
 use comfy_table::{CellAlignment, ContentArrangement, Table};
 
-use super::{
-    build_drafts, document, parse_po_number, printable, DraftOptions, DraftOutcome, Exact,
-    PoStatus, Progress, PurchaseOrder, Sender,
-};
+use super::report::fit::{self, Column, Fit, Table as TextTable};
 use crate::config::Config;
+use crate::orders::drafting::draft_plans;
+use crate::orders::{
+    document, fmt_totals, parse_po_number, printable, totals_by_currency, DraftOutcome, PoStatus,
+    Progress, PurchaseOrder, SendAttempt, Sender, TakenElsewhere,
+};
 use crate::plan::numbers::fmt_money;
 use crate::plan::ProductPlan;
-use crate::report::fit::{self, Column, Fit, Table as TextTable};
 use crate::sources::Sources;
 use crate::store::Store;
 
 /// The number a user typed, checked.
 pub fn po_arg(s: &str) -> Result<String> {
     parse_po_number(s).ok_or_else(|| anyhow!("'{s}' is not a PO number (PO-000123)"))
-}
-
-/// Today in the buyer's time zone.
-pub fn today() -> chrono::NaiveDate {
-    chrono::Local::now().date_naive()
-}
-
-/// Drafting options from the config and the store.
-pub async fn draft_options(config: &Config, store: &Store) -> Result<DraftOptions> {
-    Ok(DraftOptions {
-        today: today(),
-        approval_threshold: config.file.orders.approval_threshold,
-        default_currency: config.file.orders.currency.clone(),
-        open_products: store.open_products().await?,
-        allow_stale: Vec::new(),
-    })
-}
-
-/// Drafts POs from `plans` and saves them (products with stale data are
-/// left out).
-pub async fn draft_plans(
-    config: &Config,
-    store: &Store,
-    plans: &[&ProductPlan],
-) -> Result<DraftOutcome> {
-    draft_plans_allowing_stale(config, store, plans, &[]).await
-}
-
-/// `draft_plans`, drafting also from the last data of the stale sources
-/// the buyer confirmed (`DraftOptions::allow_stale`).
-pub async fn draft_plans_allowing_stale(
-    config: &Config,
-    store: &Store,
-    plans: &[&ProductPlan],
-    allow_stale: &[String],
-) -> Result<DraftOutcome> {
-    let mut opts = draft_options(config, store).await?;
-    opts.allow_stale = allow_stale.to_vec();
-    if !allow_stale.is_empty() {
-        tracing::info!(
-            "drafting with the buyer's confirmation to use the last data of: {}",
-            allow_stale.join(", ")
-        );
-    }
-    let drafts = build_drafts(plans, &opts);
-    store.create_pos(drafts).await
 }
 
 /// How many ids a note names on a terminal before "... and N more" (a
@@ -80,7 +35,7 @@ const NOTE_IDS: usize = 2;
 /// Supplier (shortened first); PO, Status, Total and Cur always show.
 /// Piped (`Fit::WHOLE`): every column, every note whole.
 pub fn po_table(pos: &[PurchaseOrder], now: chrono::DateTime<chrono::Utc>, fit: &Fit) -> String {
-    use crate::report::fit::{Align::*, Cut::*};
+    use super::report::fit::{Align::*, Cut::*};
     let columns = |note: bool| {
         let mut c = vec![
             Column::new("PO", Left, Never, 0),
@@ -128,7 +83,7 @@ pub fn po_table(pos: &[PurchaseOrder], now: chrono::DateTime<chrono::Utc>, fit: 
                 fmt_money(po.total()),
                 po.currency.clone(),
                 po.expected_delivery.clone(),
-                age_text(&po.created_at, now),
+                crate::text::age_since(&po.created_at, now),
             ];
             if note {
                 cells.push(n.clone());
@@ -211,20 +166,6 @@ fn currency_totals(pos: &[PurchaseOrder]) -> String {
     out
 }
 
-/// "5m", "3h", "2d" since an RFC 3339 time.
-pub fn age_text(at: &str, now: chrono::DateTime<chrono::Utc>) -> String {
-    let Ok(t) = chrono::DateTime::parse_from_rfc3339(at) else {
-        return "?".into();
-    };
-    let secs = (now - t.with_timezone(&chrono::Utc)).num_seconds().max(0);
-    match secs {
-        s if s < 60 => format!("{s}s"),
-        s if s < 3600 => format!("{}m", s / 60),
-        s if s < 86400 => format!("{}h", s / 3600),
-        s => format!("{}d", s / 86400),
-    }
-}
-
 fn print_outcome(out: &mut impl Write, outcome: &DraftOutcome) -> Result<()> {
     for po in &outcome.created {
         writeln!(
@@ -255,9 +196,8 @@ fn print_outcome(out: &mut impl Write, outcome: &DraftOutcome) -> Result<()> {
             )?;
         }
     }
-    let totals = super::totals_by_currency(
-        (outcome.created.iter()).map(|p| (p.currency.as_str(), p.total_cents)),
-    );
+    let totals =
+        totals_by_currency((outcome.created.iter()).map(|p| (p.currency.as_str(), p.total_cents)));
     writeln!(
         out,
         "{} PO{} drafted, {} product{} left out{}",
@@ -269,7 +209,7 @@ fn print_outcome(out: &mut impl Write, outcome: &DraftOutcome) -> Result<()> {
             String::new()
         } else {
             // Per currency, never one sum.
-            format!("; together {}", super::fmt_totals(&totals))
+            format!("; together {}", fmt_totals(&totals))
         }
     )?;
     Ok(())
@@ -337,7 +277,7 @@ pub async fn list(
 }
 
 /// The PO with its lines and its send attempts, for people.
-pub fn po_text(po: &PurchaseOrder, attempts: &[super::SendAttempt]) -> String {
+pub fn po_text(po: &PurchaseOrder, attempts: &[SendAttempt]) -> String {
     let mut s = String::new();
     let mut line = |t: String| {
         s.push_str(&t);
@@ -430,27 +370,20 @@ fn lines_table(po: &PurchaseOrder) -> String {
         "Delivery",
     ]);
     for l in &po.lines {
-        let text = document::line_text(l);
-        let figure = |s: &str| Exact::parse(s).map_or_else(|| s.to_string(), |e| e.grouped(2));
+        let words = document::line_words(l);
         t.add_row([
             l.line_no.to_string(),
             printable(&l.product_id).into_owned(),
             printable(l.product_name.as_deref().unwrap_or("")).into_owned(),
             format!(
                 "{}{}",
-                document::units_text(
-                    Exact::parse(&text.quantity).unwrap_or(Exact::ZERO),
-                    l.purchase_uom.as_deref()
-                ),
+                words.quantity,
                 if l.overridden { " (buyer's)" } else { "" }
             ),
-            figure(&text.unit_price),
-            figure(&text.amount),
-            document::units_text(
-                Exact::parse(&text.stock_quantity).unwrap_or(Exact::ZERO),
-                l.stock_uom.as_deref(),
-            ),
-            figure(&text.stock_unit_price),
+            words.unit_price,
+            words.amount,
+            words.stock_quantity,
+            words.stock_unit_price,
             l.expected_delivery.clone(),
         ]);
     }
@@ -659,7 +592,7 @@ pub async fn send(
                     .unwrap_or_default(),
                 o.confirmation
             )?,
-            Err(e) if e.downcast_ref::<super::TakenElsewhere>().is_some() && all_approved => {
+            Err(e) if e.downcast_ref::<TakenElsewhere>().is_some() && all_approved => {
                 writeln!(out, "{n}: left to the workstation that took it first")?;
             }
             Err(e) => {
@@ -675,147 +608,4 @@ pub async fn send(
     }
     store.source.close().await;
     Ok(ok)
-}
-
-/// `audit [--since T]`.
-pub async fn audit(
-    config: &Config,
-    since: Option<&str>,
-    json: bool,
-    fit: &Fit,
-    out: &mut impl Write,
-) -> Result<bool> {
-    let since = since.map(normalize_since).transpose()?;
-    let store = Store::open(config).await?;
-    let entries = store.audit_entries(since.as_deref()).await?;
-    if json {
-        serde_json::to_writer_pretty(&mut *out, &entries)?;
-        writeln!(out)?;
-    } else {
-        write!(out, "{}", audit_text(&entries, fit))?;
-        if entries.is_empty() {
-            writeln!(out, "no audit entries")?;
-        }
-    }
-    store.source.close().await;
-    Ok(true)
-}
-
-/// How many ids an audit entry names on a terminal before "... and N
-/// more".
-const AUDIT_IDS: usize = 3;
-
-/// The audit log for people, oldest first: time, user, action, then the
-/// detail. Money is written as every table writes it (the log keeps what
-/// was stored). Piped (`Fit::WHOLE`): one line per entry, whole. On a
-/// terminal: lists of more than 5 ids are shortened with a count, and the
-/// detail is wrapped at the width, beside the action when 30 columns are
-/// left there, else under it.
-pub fn audit_text(entries: &[super::AuditEntry], fit: &Fit) -> String {
-    let mut out = String::new();
-    let user_w = entries
-        .iter()
-        .map(|e| fit::width_of(&fit::printable(&e.user)))
-        .max()
-        .unwrap_or(0)
-        .max(10);
-    let action_w = entries
-        .iter()
-        .map(|e| fit::width_of(&e.action))
-        .max()
-        .unwrap_or(0)
-        .max(18);
-    for e in entries {
-        let raw = format!(
-            "{}{}",
-            e.product_id
-                .as_deref()
-                .map(|p| format!("{p}: "))
-                .unwrap_or_default(),
-            e.detail.as_deref().unwrap_or("")
-        );
-        let detail = fit::money_in_text(&raw);
-        let detail = fit::printable(&detail);
-        let Some(width) = fit.width else {
-            out.push_str(&format!(
-                "{}  {:<10} {:<18} {detail}\n",
-                fit::printable(&e.at),
-                fit::printable(&e.user),
-                fit::printable(&e.action),
-            ));
-            continue;
-        };
-        let detail = fit::shorten_lists(&detail, AUDIT_IDS, AUDIT_IDS + 2);
-        let head = format!(
-            "{}  {:<user_w$}  {:<action_w$}  ",
-            fit::printable(&e.at),
-            fit::printable(&e.user),
-            fit::printable(&e.action),
-        );
-        let beside = fit::width_of(&head);
-        let lines = if beside + 30 <= width {
-            fit::wrap_indented(&detail, fit, &head, &" ".repeat(beside))
-        } else {
-            let mut lines = vec![head.trim_end().to_string()];
-            lines.extend(fit::wrap_indented(&detail, fit, "    ", "    "));
-            lines
-        };
-        for l in lines {
-            out.push_str(l.trim_end());
-            out.push('\n');
-        }
-    }
-    out
-}
-
-/// `--since`: a date (2026-11-21), an RFC 3339 time, or an age (30m, 2h,
-/// 7d), as the audit log's UTC text.
-pub fn normalize_since(s: &str) -> Result<String> {
-    let t = s.trim();
-    let fmt = |dt: chrono::DateTime<chrono::Utc>| dt.format("%Y-%m-%dT%H:%M:%SZ").to_string();
-    if let Ok(d) = chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d") {
-        return Ok(format!("{d}T00:00:00Z"));
-    }
-    if let Ok(dt) = chrono::DateTime::parse_from_rfc3339(t) {
-        return Ok(fmt(dt.with_timezone(&chrono::Utc)));
-    }
-    let (num, unit) = t.split_at(t.len().saturating_sub(1));
-    if let Ok(n) = num.parse::<i64>() {
-        let secs = match unit {
-            "s" => Some(n),
-            "m" => Some(n * 60),
-            "h" => Some(n * 3600),
-            "d" => Some(n * 86400),
-            _ => None,
-        };
-        if let Some(secs) = secs.filter(|s| *s >= 0) {
-            return Ok(fmt(chrono::Utc::now() - chrono::Duration::seconds(secs)));
-        }
-    }
-    Err(anyhow!(
-        "--since '{s}': give a date (2026-11-21), a time (2026-11-21T10:00:00Z) or an age (30m, 2h, 7d)"
-    ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn since_takes_a_date_a_time_or_an_age() {
-        assert_eq!(
-            normalize_since("2026-11-21").unwrap(),
-            "2026-11-21T00:00:00Z"
-        );
-        assert_eq!(
-            normalize_since("2026-11-21T11:30:00+01:00").unwrap(),
-            "2026-11-21T10:30:00Z"
-        );
-        let two_hours = normalize_since("2h").unwrap();
-        assert!(two_hours < crate::store::now());
-        for bad in ["yesterday", "5x", "-3d", ""] {
-            let e = normalize_since(bad).unwrap_err().to_string();
-            assert!(e.contains("give a date"), "{bad}: {e}");
-        }
-    }
 }

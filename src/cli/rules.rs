@@ -1,0 +1,150 @@
+//! `buyerdesk rules check` and `buyerdesk rules test`: the validator's
+//! diagnostics, compiler-style, and the dry run of a file against the rules
+//! in force.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::ValueEnum;
+
+use super::report;
+use super::stdout;
+use crate::config::Config;
+use crate::live;
+use crate::plan::{self, RuleSet};
+use crate::sources::Sources;
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TestFormat {
+    Table,
+    Json,
+}
+
+fn read_rules_file(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("{}: cannot read the rules file: {e}", path.display()))
+}
+
+/// "1 error", "2 warnings".
+fn counted(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
+/// Validates and loads a rules file as `rules check` reports it: on any
+/// error, every diagnostic and the verdict are written to `out` and `None`
+/// comes back.
+fn load_checked(
+    text: &str,
+    origin: &str,
+    diagnostics: &[crate::rules::Diagnostic],
+    out: &mut impl Write,
+) -> Result<Option<RuleSet>> {
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    if errors > 0 {
+        for d in diagnostics {
+            writeln!(out, "{d}")?;
+        }
+        writeln!(
+            out,
+            "{origin}: {}, {}: the rules cannot be used",
+            counted(errors, "error"),
+            counted(diagnostics.len() - errors, "warning")
+        )?;
+        return Ok(None);
+    }
+    match crate::rules::load(text, origin) {
+        Ok(rules) => Ok(Some(rules)),
+        // The engine read other rules than the validator (rules::load).
+        Err(crate::rules::LoadError::Invalid { diagnostics, .. }) => {
+            for d in &diagnostics {
+                writeln!(out, "{d}")?;
+            }
+            writeln!(out, "{origin}: the rules cannot be used")?;
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `rules check`: every diagnostic on stdout, compiler-style; exit 1 on any
+/// error.
+pub fn check_rules(config: &Config, file: Option<PathBuf>) -> Result<ExitCode> {
+    let (text, origin) = match file.or_else(|| config.file.general.rules.clone()) {
+        Some(p) => (read_rules_file(&p)?, p.display().to_string()),
+        None => (
+            plan::DEFAULT_RULES.to_string(),
+            "embedded rules/purchasing.grl".to_string(),
+        ),
+    };
+    let diagnostics = crate::rules::validate(&text, &origin);
+    let mut out = stdout();
+    if crate::rules::has_errors(&diagnostics) {
+        load_checked(&text, &origin, &diagnostics, &mut out)?;
+        return Ok(ExitCode::FAILURE);
+    }
+    for d in &diagnostics {
+        writeln!(out, "{d}")?;
+    }
+    let Some(rules) = load_checked(&text, &origin, &diagnostics, &mut out)? else {
+        return Ok(ExitCode::FAILURE);
+    };
+    let warned = if diagnostics.is_empty() {
+        String::new()
+    } else {
+        format!(", {}", counted(diagnostics.len(), "warning"))
+    };
+    writeln!(
+        out,
+        "{origin}: {}{warned}: {}",
+        counted(rules.rule_names.len(), "rule"),
+        rules.rule_names.join(", ")
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `rules test`: the dry run of FILE against the rules in force on every
+/// product. FILE's errors are printed as `rules check` prints them (exit 1);
+/// its warnings come first (on stderr with `--format json`).
+pub async fn test_rules(
+    config: &Config,
+    file: &Path,
+    format: TestFormat,
+    why: bool,
+    fit: &report::Fit,
+) -> Result<ExitCode> {
+    let text = read_rules_file(file)?;
+    let origin = file.display().to_string();
+    let diagnostics = crate::rules::validate(&text, &origin);
+    let candidate = {
+        match load_checked(&text, &origin, &diagnostics, &mut stdout())? {
+            Some(rules) => rules,
+            None => return Ok(ExitCode::FAILURE),
+        }
+    };
+    if !diagnostics.is_empty() {
+        let warnings: String = diagnostics.iter().map(|d| format!("{d}\n")).collect();
+        match format {
+            TestFormat::Table => writeln!(stdout(), "{}", report::wrap_lines(&warnings, fit))?,
+            TestFormat::Json => eprint!("{warnings}"),
+        }
+    }
+    let in_force = live::load_rules(config, None)?;
+    let store = crate::store::Store::open(config).await?;
+    let ctx = live::plan_context(&store).await?;
+    store.source.close().await;
+    let sources = Sources::connect(config).await?;
+    let mut dry_run = live::dry_run(&sources, &in_force, &candidate, &ctx).await?;
+    sources.close().await;
+    dry_run.assume_currency(&crate::orders::OrdersConfig::currency_of(&config.file));
+    dry_run
+        .changes
+        .sort_by(|a, b| a.product_id.cmp(&b.product_id));
+    let mut out = stdout();
+    match format {
+        TestFormat::Json => report::write_dry_run_json(&dry_run, out)?,
+        TestFormat::Table => out.write_all(report::dry_run_table(&dry_run, why, fit).as_bytes())?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
