@@ -13,12 +13,15 @@
 //! BUYERDESK_BENCH_RUNS the runs per backend (3). RUST_LOG=buyerdesk::orders::send=debug
 //! prints where each batch's time went.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use buyerdesk::config::{Config, FileConfig};
 use buyerdesk::orders::{build_drafts, DraftOptions, Sender};
 use buyerdesk::plan::{self, PlanContext, ProductPlan, RuleSet};
 use buyerdesk::store::Store;
+use common::{env_text, env_usize, median, Server};
 use sqlx::{Connection, Executor};
 
 #[global_allocator]
@@ -27,10 +30,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const LINES_PER_PO: usize = 3;
 
 fn suppliers() -> usize {
-    std::env::var("BUYERDESK_BENCH_SUPPLIERS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1000)
+    env_usize("BUYERDESK_BENCH_SUPPLIERS", 1000)
 }
 
 /// PROD-001's plan (600 pieces = 50 boxes, 9,300.00) for every product of
@@ -144,12 +144,13 @@ async fn one_run(purchasing_url: String, plans: &[ProductPlan], left: &mut Lefto
 }
 
 fn report(backend: &str, runs: &mut [Run], n: usize) {
-    let median = |v: &mut Vec<Duration>| {
-        v.sort();
-        (v[v.len() / 2], v[0], v[v.len() - 1])
+    // The median, the fastest and the slowest.
+    let spread = |v: Vec<Duration>| {
+        let (min, max) = (*v.iter().min().unwrap(), *v.iter().max().unwrap());
+        (median(v), min, max)
     };
-    let (d, dmin, dmax) = median(&mut runs.iter().map(|r| r.draft).collect());
-    let (s, smin, smax) = median(&mut runs.iter().map(|r| r.send).collect());
+    let (d, dmin, dmax) = spread(runs.iter().map(|r| r.draft).collect());
+    let (s, smin, smax) = spread(runs.iter().map(|r| r.send).collect());
     println!(
         "{backend:<10} draft {n} POs ({} lines): {:>7.2} s (min {:.2}, max {:.2})  send (file): {:>7.2} s (min {:.2}, max {:.2})  per PO: draft {:.2} ms, send {:.2} ms",
         n * LINES_PER_PO,
@@ -167,12 +168,7 @@ fn report(backend: &str, runs: &mut [Run], n: usize) {
 fn main() {
     // Where a batch's time went (claim, read, documents, finish) on
     // stderr, e.g. RUST_LOG=buyerdesk::orders=debug.
-    if let Ok(filter) = std::env::var("RUST_LOG") {
-        tracing_subscriber::fmt()
-            .with_env_filter(filter)
-            .with_writer(std::io::stderr)
-            .init();
-    }
+    common::log_to_stderr_from_env();
     // `cargo bench` passes --bench; `cargo test --benches` passes nothing
     // and gets a quick run.
     let quick = !std::env::args().any(|a| a == "--bench");
@@ -185,13 +181,9 @@ fn main() {
     let runs = if quick {
         1
     } else {
-        std::env::var("BUYERDESK_BENCH_RUNS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(3)
+        env_usize("BUYERDESK_BENCH_RUNS", 3)
     };
-    let backends = std::env::var("BUYERDESK_BENCH_BACKENDS")
-        .unwrap_or_else(|_| "sqlite,postgres,mariadb".into());
+    let backends = env_text("BUYERDESK_BENCH_BACKENDS", "sqlite,postgres,mariadb");
     rt.block_on(async {
         let mut left = Leftovers::default();
         for backend in backends.split(',').map(str::trim) {
@@ -220,32 +212,13 @@ fn main() {
     });
 }
 
-#[derive(Clone, Copy)]
-enum Server {
-    Postgres,
-    MariaDb,
-}
-
-/// The admin URL of a server (`var` or the default), its label, and the
-/// variable naming it.
-fn admin_url(server: Server) -> (&'static str, &'static str, String) {
-    let (label, var, default) = match server {
-        Server::Postgres => (
-            "postgres",
-            "BUYERDESK_BENCH_POSTGRES_URL",
-            "postgres://postgres@127.0.0.1:5432/postgres",
-        ),
-        Server::MariaDb => (
-            "mariadb",
-            "BUYERDESK_BENCH_MYSQL_URL",
-            "mysql://root@127.0.0.1:3306/mysql",
-        ),
-    };
-    (
-        label,
-        var,
-        std::env::var(var).unwrap_or_else(|_| default.into()),
-    )
+/// A server's name in the printed lines.
+fn label(server: Server) -> &'static str {
+    match server {
+        Server::Postgres => "postgres",
+        Server::MariaDb => "mariadb",
+        Server::Sqlite => "sqlite",
+    }
 }
 
 /// One statement on a fresh connection to the server's admin database.
@@ -259,6 +232,7 @@ async fn admin_sql(server: Server, admin: &str, sql: &str) -> Result<(), sqlx::E
             let mut c = sqlx::MySqlConnection::connect(admin).await?;
             c.execute(sql).await.map(|_| ())
         }
+        Server::Sqlite => unreachable!("SQLite runs have no server"),
     }
 }
 
@@ -266,6 +240,7 @@ async fn drop_database(server: Server, admin: &str, name: &str) {
     let sql = match server {
         Server::Postgres => format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
         Server::MariaDb => format!("DROP DATABASE IF EXISTS {name}"),
+        Server::Sqlite => unreachable!("SQLite runs have no server"),
     };
     admin_sql(server, admin, &sql).await.unwrap();
 }
@@ -279,7 +254,7 @@ async fn server_runs(
     n: usize,
     left: &mut Leftovers,
 ) {
-    let (label, var, admin) = admin_url(server);
+    let (label, var, admin) = (label(server), server.admin_var(), server.admin_url());
     if admin_sql(server, &admin, "SELECT 1").await.is_err() {
         println!("{label:<10} SKIPPED: no server at {var}");
         return;
@@ -291,9 +266,7 @@ async fn server_runs(
         admin_sql(server, &admin, &format!("CREATE DATABASE {name}"))
             .await
             .unwrap();
-        let mut u = url::Url::parse(&admin).unwrap();
-        u.set_path(&name);
-        out.push(one_run(u.to_string(), plans, left).await);
+        out.push(one_run(common::on(&admin, &name), plans, left).await);
         left.keep_database(server, &admin, name).await;
     }
     report(label, &mut out, n);

@@ -9,90 +9,40 @@
 //!
 //!     cargo bench --bench plan
 
+mod common;
+
 use std::time::Duration;
 
-use buyerdesk::config::{Config, FileConfig, SourceKind};
+use buyerdesk::config::Config;
+use buyerdesk::live;
 use buyerdesk::plan::{self, PlanContext};
 use buyerdesk::sources::Sources;
-use buyerdesk::{demo, live};
+use common::{BenchDatabases, Server};
 use criterion::{criterion_group, Criterion};
-use sqlx::Executor;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-fn admin_url() -> String {
-    std::env::var("BUYERDESK_BENCH_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
-}
-
 fn products() -> usize {
-    std::env::var("BUYERDESK_BENCH_PRODUCTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000)
+    common::env_usize("BUYERDESK_BENCH_PRODUCTS", 100_000)
 }
 
 async fn bench_config() -> Config {
-    let admin = admin_url();
-    let pool = sqlx::PgPool::connect(&admin)
-        .await
-        .expect("PostgreSQL for the benchmark (BUYERDESK_BENCH_POSTGRES_URL)");
-    let mut file = FileConfig::default();
-    for kind in SourceKind::SOURCES {
-        let name = format!("buyerdesk_bench_{}", kind.name());
-        let exists =
-            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM pg_database WHERE datname = $1")
-                .bind(&name)
-                .fetch_one(&pool)
-                .await
-                .unwrap();
-        if exists == 0 {
-            pool.execute(format!("CREATE DATABASE {name}").as_str())
-                .await
-                .unwrap();
-        }
-        let mut u = url::Url::parse(&admin).unwrap();
-        u.set_path(&name);
-        let s = file.source_mut(kind);
-        s.url = Some(u.to_string());
-        s.query_timeout_secs = 300.0;
+    BenchDatabases {
+        server: Server::Postgres,
+        size: None,
+        query_timeout_secs: 300.0,
+        origin: "bench",
+        data_dir: "buyerdesk-bench",
     }
-    pool.close().await;
-    let dir = std::env::temp_dir().join("buyerdesk-bench");
-    Config {
-        file,
-        origin: "bench".into(),
-        data_dir: dir,
-    }
+    .config()
+    .await
 }
 
 async fn ensure_seeded(config: &Config) {
-    let want = products();
-    let seeded = match Sources::connect(config).await {
-        Ok(s) => {
-            let n = s.oms.source.count_rows("oms_history").await.unwrap_or(0) as usize;
-            s.close().await;
-            // ~1% of products are missing from the OMS by design.
-            n > want * 97 / 100 && n <= want
-        }
-        Err(_) => false,
-    };
-    if !seeded {
-        eprintln!("seeding {want} demo products into PostgreSQL (once)...");
-        let t = std::time::Instant::now();
-        demo::seed(config, want, demo::DEFAULT_SEED, true, false)
-            .await
-            .expect("seed");
-        eprintln!("seeded in {:.1} s", t.elapsed().as_secs_f64());
+    if let Some(took) = common::ensure_seeded(Server::Postgres, config, products()).await {
+        eprintln!("seeded in {:.1} s", took.as_secs_f64());
     }
-}
-
-fn peak_rss_mb() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
 }
 
 fn full_plan(c: &mut Criterion) {
@@ -148,7 +98,7 @@ fn full_plan(c: &mut Criterion) {
     });
     g.finish();
     rt.block_on(sources.close());
-    if let Some(mb) = peak_rss_mb() {
+    if let Some(mb) = common::peak_rss_kb().map(common::mb) {
         println!("peak RSS of the benchmark process (VmHWM): {mb:.0} MB");
     }
 }

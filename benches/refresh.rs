@@ -24,90 +24,37 @@
 //!
 //!     cargo bench --bench refresh
 
+mod common;
+
 use std::time::{Duration, Instant};
 
-use buyerdesk::config::{Config, FileConfig, SourceKind};
-use buyerdesk::demo;
+use buyerdesk::config::{Config, SourceKind};
 use buyerdesk::live::{self, LiveCommand, LiveEvent, PlanUpdate};
-use buyerdesk::sources::{Access, Source, Sources};
+use buyerdesk::sources::{Access, Source};
 use buyerdesk::store::Store;
 use buyerdesk::tui::App;
-use sqlx::Executor;
+use common::{env_usize, median, BenchDatabases, Server};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-fn admin_url() -> String {
-    std::env::var("BUYERDESK_BENCH_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
-}
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 async fn bench_config() -> Config {
-    let admin = admin_url();
-    let pool = sqlx::PgPool::connect(&admin)
-        .await
-        .expect("PostgreSQL for the benchmark (BUYERDESK_BENCH_POSTGRES_URL)");
-    let mut file = FileConfig::default();
-    for kind in SourceKind::SOURCES {
-        let name = format!("buyerdesk_bench_{}", kind.name());
-        let exists =
-            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM pg_database WHERE datname = $1")
-                .bind(&name)
-                .fetch_one(&pool)
-                .await
-                .unwrap();
-        if exists == 0 {
-            pool.execute(format!("CREATE DATABASE {name}").as_str())
-                .await
-                .unwrap();
-        }
-        let mut u = url::Url::parse(&admin).unwrap();
-        u.set_path(&name);
-        let s = file.source_mut(kind);
-        s.url = Some(u.to_string());
-        s.query_timeout_secs = 300.0;
+    BenchDatabases {
+        server: Server::Postgres,
+        size: None,
+        query_timeout_secs: 300.0,
+        origin: "bench",
+        data_dir: "buyerdesk-bench-refresh",
     }
-    pool.close().await;
-    let dir = std::env::temp_dir().join("buyerdesk-bench-refresh");
-    Config {
-        file,
-        origin: "bench".into(),
-        data_dir: dir,
-    }
+    .config()
+    .await
 }
 
 async fn ensure_seeded(config: &Config, want: usize) {
-    let seeded = match Sources::connect(config).await {
-        Ok(s) => {
-            let n = s.oms.source.count_rows("oms_history").await.unwrap_or(0) as usize;
-            s.close().await;
-            n > want * 97 / 100 && n <= want
-        }
-        Err(_) => false,
-    };
-    if !seeded {
-        eprintln!("seeding {want} demo products into PostgreSQL (once)...");
-        let t = Instant::now();
-        demo::seed(config, want, demo::DEFAULT_SEED, true, false)
-            .await
-            .expect("seed");
-        eprintln!("seeded in {:.1} s", t.elapsed().as_secs_f64());
+    if let Some(took) = common::ensure_seeded(Server::Postgres, config, want).await {
+        eprintln!("seeded in {:.1} s", took.as_secs_f64());
     }
-}
-
-fn status_mb(field: &str) -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with(field))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
 }
 
 async fn next_plans(rx: &mut UnboundedReceiver<LiveEvent>, app: &mut App) -> PlanUpdate {
@@ -124,21 +71,11 @@ async fn next_plans(rx: &mut UnboundedReceiver<LiveEvent>, app: &mut App) -> Pla
     }
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 fn main() {
     buyerdesk::disable_transparent_huge_pages();
     // The live task's own log lines (where a refresh's time went) on
     // stderr, e.g. RUST_LOG=buyerdesk=info.
-    if let Ok(filter) = std::env::var("RUST_LOG") {
-        tracing_subscriber::fmt()
-            .with_env_filter(filter)
-            .with_writer(std::io::stderr)
-            .init();
-    }
+    common::log_to_stderr_from_env();
     let products = env_usize("BUYERDESK_BENCH_PRODUCTS", 100_000);
     let rounds = env_usize("BUYERDESK_BENCH_ROUNDS", 9);
     let pause = Duration::from_secs(env_usize("BUYERDESK_BENCH_PAUSE_SECS", 0) as u64);
@@ -222,12 +159,12 @@ fn main() {
             median(applies)
         );
         println!("  refresh asked to applied (wall)  {:.1} ms", median(walls));
-        if let Some(mb) = status_mb("VmRSS:") {
+        if let Some(mb) = common::memory_kb("VmRSS:").map(common::mb) {
             println!(
                 "resident memory with the live snapshot and the screen's plans (VmRSS): {mb:.0} MB"
             );
         }
-        if let Some(mb) = status_mb("VmHWM:") {
+        if let Some(mb) = common::peak_rss_kb().map(common::mb) {
             println!("peak RSS of the process (VmHWM): {mb:.0} MB");
         }
         drop(tx);

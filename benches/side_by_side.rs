@@ -34,7 +34,7 @@
 //! Databases: buyerdesk_bench_{N}_{oms,inventory,supplier,uom} on
 //! BUYERDESK_BENCH_POSTGRES_URL (default
 //! postgres://postgres@127.0.0.1:5432/postgres) and BUYERDESK_BENCH_MYSQL_URL
-//! (default mysql://root@127.0.0.1:3306/); SQLite files of the same names
+//! (default mysql://root@127.0.0.1:3306/mysql); SQLite files of the same names
 //! in BUYERDESK_BENCH_SQLITE_DIR (default <tmp>/buyerdesk-bench). Each is
 //! seeded once with `demo` (the seeding time is printed) and reused.
 //!
@@ -45,34 +45,20 @@
 //! Without `--bench` (`cargo test --benches`) it only plans the reference
 //! rows both ways, without a database.
 
+mod common;
+
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use buyerdesk::config::{Config, FileConfig, SourceKind};
+use buyerdesk::config::{Config, SourceKind};
+use buyerdesk::live;
 use buyerdesk::plan::inputs::{InventoryRow, OmsRow, SupplierRow, UomRow};
 use buyerdesk::plan::{self, Num, PlanContext, RuleSet, SourceRows};
 use buyerdesk::sources::{self, Access, Backend, Source, Sources, TableShape};
-use buyerdesk::{demo, live};
-use sqlx::Executor;
+use common::{env_text, env_usize, median, peak_rss_kb, BenchDatabases, Server};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.replace('_', "").parse().ok())
-        .unwrap_or(default)
-}
-
-fn env_text(name: &str, default: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| default.to_string())
-}
-
-fn median(mut values: Vec<Duration>) -> Duration {
-    values.sort();
-    values[values.len() / 2]
-}
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
@@ -85,134 +71,30 @@ fn list(d: &[Duration]) -> String {
         .join(", ")
 }
 
-/// The database servers the bench can run on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Server {
-    Postgres,
-    MariaDb,
-    Sqlite,
-}
-
-impl Server {
-    fn parse(name: &str) -> Option<Server> {
-        match name.trim() {
-            "postgres" | "postgresql" | "pg" => Some(Server::Postgres),
-            "mariadb" | "mysql" => Some(Server::MariaDb),
-            "sqlite" => Some(Server::Sqlite),
-            _ => None,
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Server::Postgres => "PostgreSQL",
-            Server::MariaDb => "MariaDB",
-            Server::Sqlite => "SQLite",
-        }
-    }
-}
-
-fn sqlite_dir() -> std::path::PathBuf {
-    std::env::var_os("BUYERDESK_BENCH_SQLITE_DIR")
-        .map(Into::into)
-        .unwrap_or_else(|| std::env::temp_dir().join("buyerdesk-bench"))
-}
-
 /// A config whose four sources are the bench databases of `n` products on
 /// `db` (created empty when missing).
 async fn bench_config(db: Server, n: usize) -> Config {
-    let mut file = FileConfig::default();
-    for kind in SourceKind::SOURCES {
-        let name = format!("buyerdesk_bench_{n}_{}", kind.name());
-        let url = match db {
-            Server::Postgres => {
-                let admin = env_text(
-                    "BUYERDESK_BENCH_POSTGRES_URL",
-                    "postgres://postgres@127.0.0.1:5432/postgres",
-                );
-                let pool = sqlx::PgPool::connect(&admin)
-                    .await
-                    .expect("PostgreSQL for the benchmark (BUYERDESK_BENCH_POSTGRES_URL)");
-                let exists = sqlx::query_scalar::<_, i64>(
-                    "SELECT COUNT(*) FROM pg_database WHERE datname = $1",
-                )
-                .bind(&name)
-                .fetch_one(&pool)
-                .await
-                .unwrap();
-                if exists == 0 {
-                    pool.execute(format!("CREATE DATABASE {name}").as_str())
-                        .await
-                        .unwrap();
-                }
-                pool.close().await;
-                let mut u = url::Url::parse(&admin).unwrap();
-                u.set_path(&name);
-                u.to_string()
-            }
-            Server::MariaDb => {
-                let admin = env_text("BUYERDESK_BENCH_MYSQL_URL", "mysql://root@127.0.0.1:3306/");
-                let pool = sqlx::MySqlPool::connect(&admin)
-                    .await
-                    .expect("MariaDB for the benchmark (BUYERDESK_BENCH_MYSQL_URL)");
-                pool.execute(format!("CREATE DATABASE IF NOT EXISTS {name}").as_str())
-                    .await
-                    .unwrap();
-                pool.close().await;
-                let mut u = url::Url::parse(&admin).unwrap();
-                u.set_path(&name);
-                u.to_string()
-            }
-            Server::Sqlite => {
-                let dir = sqlite_dir();
-                std::fs::create_dir_all(&dir).unwrap();
-                format!("sqlite://{}/{name}.sqlite", dir.display())
-            }
-        };
-        let s = file.source_mut(kind);
-        s.url = Some(url);
-        s.query_timeout_secs = 3600.0;
+    BenchDatabases {
+        server: db,
+        size: Some(n),
+        query_timeout_secs: 3600.0,
+        origin: "side_by_side bench",
+        data_dir: "buyerdesk-bench",
     }
-    Config {
-        file,
-        origin: "side_by_side bench".into(),
-        data_dir: std::env::temp_dir().join("buyerdesk-bench"),
-    }
+    .config()
+    .await
 }
 
 /// Seeds the bench databases unless they hold `n` products already; the
 /// seeding time when it seeded.
 async fn ensure_seeded(db: Server, config: &Config, n: usize) -> Option<Duration> {
-    let seeded = match Sources::connect(config).await {
-        Ok(s) => {
-            let rows = s.oms.source.count_rows("oms_history").await.unwrap_or(0) as usize;
-            s.close().await;
-            // ~1% of products are missing from the OMS by design.
-            rows > n * 97 / 100 && rows <= n
-        }
-        Err(_) => false,
-    };
-    if seeded {
-        return None;
-    }
-    eprintln!("seeding {n} demo products into {} (once)...", db.name());
-    let start = Instant::now();
-    demo::seed(config, n, demo::DEFAULT_SEED, true, false)
-        .await
-        .expect("seed");
-    let took = start.elapsed();
+    let took = common::ensure_seeded(db, config, n).await?;
     eprintln!(
         "seeded {n} products into {} in {:.1} s",
         db.name(),
         took.as_secs_f64()
     );
     Some(took)
-}
-
-fn peak_rss_kb() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// One full plan of every product, as `buyerdesk plan` runs it.

@@ -12,6 +12,8 @@
 //!
 //!     cargo bench --bench tui
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use buyerdesk::demo;
@@ -29,21 +31,7 @@ use ratatui::Terminal;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn products() -> usize {
-    std::env::var("BUYERDESK_BENCH_PRODUCTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000)
-}
-
-fn peak_rss_mb() -> Option<f64> {
-    status_mb("VmHWM:")
-}
-
-fn status_mb(field: &str) -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with(field))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
+    common::env_usize("BUYERDESK_BENCH_PRODUCTS", 100_000)
 }
 
 /// The ranks by name and supplier the live task makes with the plans;
@@ -376,10 +364,10 @@ fn key_to_frame(c: &mut Criterion) {
     }
     refresh_cases(c, &mut app, &inputs);
     drop(inputs);
-    if let Some(mb) = status_mb("VmRSS:") {
+    if let Some(mb) = common::memory_kb("VmRSS:").map(common::mb) {
         println!("resident memory with the screen's state (VmRSS): {mb:.0} MB");
     }
-    if let Some(mb) = peak_rss_mb() {
+    if let Some(mb) = common::peak_rss_kb().map(common::mb) {
         println!("peak RSS of the benchmark process (VmHWM): {mb:.0} MB");
     }
 }

@@ -16,62 +16,15 @@ use std::time::{Duration, Instant};
 
 use axum::http::{HeaderMap, StatusCode};
 use buyerdesk::config::SourceKind;
-use buyerdesk::live::{self, LinkState, LiveCommand, LiveEvent, PlanUpdate, SourceStatus};
+use buyerdesk::live::{LinkState, LiveCommand};
 use buyerdesk::orders::drafting::draft_plans;
 use buyerdesk::orders::{ChannelKind, PoStatus, Sender, SupplierChannel};
 use buyerdesk::plan::{ExceptionCode, ProductPlan, RuleSet};
 use buyerdesk::sources::{Access, Source, Sources};
 use buyerdesk::store::{Override, OverrideUnit, ReasonCode, Store};
+use common::live::{next_plans, plan_of, sources_with, spawn_live, writer, WAIT};
 use common::proxy::{Mode, Proxy};
 use common::{Db, ScratchDb, Setup};
-use tokio::sync::mpsc::UnboundedReceiver;
-
-const WAIT: Duration = Duration::from_secs(30);
-
-/// The next event, within `WAIT`.
-async fn next_event(rx: &mut UnboundedReceiver<LiveEvent>) -> LiveEvent {
-    tokio::time::timeout(WAIT, rx.recv())
-        .await
-        .expect("the live task reports within 30 s")
-        .expect("the live task is running")
-}
-
-/// Waits for the next plans, with the sources' state reported before them.
-async fn next_plans(rx: &mut UnboundedReceiver<LiveEvent>) -> (Vec<SourceStatus>, PlanUpdate) {
-    let mut sources = Vec::new();
-    loop {
-        match next_event(rx).await {
-            LiveEvent::Sources(s) => sources = s,
-            LiveEvent::Plans(p) => return (sources, p),
-            LiveEvent::History { .. } => {}
-        }
-    }
-}
-
-/// Waits for a report in which `kind` is in `state`; plans before it are a
-/// failure (`no_plans`).
-async fn sources_with(
-    rx: &mut UnboundedReceiver<LiveEvent>,
-    kind: SourceKind,
-    state: LinkState,
-    no_plans: bool,
-) -> Vec<SourceStatus> {
-    loop {
-        match next_event(rx).await {
-            LiveEvent::Sources(s) if s[kind as usize].state == state => return s,
-            LiveEvent::Plans(p) if no_plans => panic!("planned while {kind} is down: {p:?}"),
-            _ => {}
-        }
-    }
-}
-
-fn plan_of<'a>(update: &'a PlanUpdate, id: &str) -> &'a ProductPlan {
-    update
-        .plans
-        .iter()
-        .find(|p| &*p.product_id == id)
-        .unwrap_or_else(|| panic!("{id} not in the update"))
-}
 
 /// Four scratch sources on `db`, seeded with `products` demo products, one
 /// of them (`kind`) reached through a proxy; short timeouts everywhere.
@@ -100,31 +53,6 @@ async fn faulty(test: &str, db: Db, kind: SourceKind, products: usize) -> Option
         proxy,
         direct,
     })
-}
-
-/// A writer on a source's database, through the admin URL and around the
-/// proxy (buyerdesk itself may only read it).
-async fn writer(setup: &Setup, kind: SourceKind) -> Source {
-    let mut config = setup.admin_config.clone();
-    config.file.source_mut(kind).query_timeout_secs = 30.0;
-    let resolved = config.resolve(kind).unwrap();
-    Source::connect(&resolved, Access::ReadWrite).await.unwrap()
-}
-
-fn spawn_live(
-    setup: &Setup,
-    store: Store,
-) -> (
-    tokio::sync::mpsc::UnboundedSender<LiveCommand>,
-    UnboundedReceiver<LiveEvent>,
-) {
-    // An hour between refreshes: whatever happens sooner is a retry.
-    live::spawn(
-        setup.config.clone(),
-        RuleSet::embedded(),
-        store,
-        Duration::from_secs(3600),
-    )
 }
 
 // ---------------------------------------------------------------------------

@@ -13,59 +13,10 @@ use buyerdesk::live::{
     self, LinkState, LiveCommand, LiveEvent, PlanUpdate, RulesEvent, SourceStatus,
 };
 use buyerdesk::plan::{ExceptionCode, RuleSet};
-use buyerdesk::sources::{Access, Source};
 use buyerdesk::store::{Override, OverrideUnit, ReasonCode, Store};
+use common::live::{next_event, next_plans, plan_of, sources_with, spawn_live, writer};
 use common::{Db, Setup};
 use tokio::sync::mpsc::UnboundedReceiver;
-
-/// Waits for the next plans, returning the sources' state reported with
-/// them.
-async fn next_plans(rx: &mut UnboundedReceiver<LiveEvent>) -> (Vec<SourceStatus>, PlanUpdate) {
-    let mut sources = Vec::new();
-    loop {
-        let event = tokio::time::timeout(Duration::from_secs(60), rx.recv())
-            .await
-            .expect("a refresh within 60 s")
-            .expect("the live task is running");
-        match event {
-            LiveEvent::Sources(s) => sources = s,
-            LiveEvent::Plans(p) => return (sources, p),
-            LiveEvent::History { .. } => {}
-        }
-    }
-}
-
-/// Waits for a report of the sources in which `kind` is in `state`.
-async fn sources_with(
-    rx: &mut UnboundedReceiver<LiveEvent>,
-    kind: SourceKind,
-    state: LinkState,
-) -> Vec<SourceStatus> {
-    loop {
-        let event = tokio::time::timeout(Duration::from_secs(60), rx.recv())
-            .await
-            .expect("a report within 60 s")
-            .expect("the live task is running");
-        if let LiveEvent::Sources(s) = event {
-            if s[kind as usize].state == state {
-                return s;
-            }
-        }
-    }
-}
-
-async fn writer(setup: &Setup, kind: SourceKind) -> Source {
-    let resolved = setup.admin_config.resolve(kind).unwrap();
-    Source::connect(&resolved, Access::ReadWrite).await.unwrap()
-}
-
-fn plan_of<'a>(update: &'a PlanUpdate, id: &str) -> &'a buyerdesk::plan::ProductPlan {
-    update
-        .plans
-        .iter()
-        .find(|p| &*p.product_id == id)
-        .unwrap_or_else(|| panic!("{id} not in the update"))
-}
 
 /// The live task on `products` demo products, the four sources on `db`,
 /// refreshing only when asked; `None` when `db`'s server is not there
@@ -84,12 +35,7 @@ async fn live_on(
         .await
         .unwrap();
     let store = Store::open(&setup.config).await.unwrap();
-    let (tx, rx) = live::spawn(
-        setup.config.clone(),
-        RuleSet::embedded(),
-        store,
-        Duration::from_secs(3600),
-    );
+    let (tx, rx) = spawn_live(&setup, store);
     Some((setup, tx, rx))
 }
 
@@ -232,15 +178,11 @@ async fn refresh_cycle(test: &str, db: Db) {
     })
     .unwrap();
     loop {
-        let event = tokio::time::timeout(Duration::from_secs(30), rx.recv())
-            .await
-            .unwrap()
-            .unwrap();
         if let LiveEvent::History {
             request,
             product_id,
             days,
-        } = event
+        } = next_event(&mut rx).await
         {
             assert_eq!((request, product_id.as_ref()), (9, "PROD-001"));
             let days = days.unwrap();
@@ -286,13 +228,8 @@ async fn a_source_down_at_start_is_named_and_recovers() {
     let missing = format!("{real}.missing");
     setup.config.file.oms.url = Some(missing.clone());
     let store = Store::open(&setup.config).await.unwrap();
-    let (tx, mut rx) = live::spawn(
-        setup.config.clone(),
-        RuleSet::embedded(),
-        store,
-        Duration::from_secs(3600),
-    );
-    let sources = sources_with(&mut rx, SourceKind::Oms, LinkState::Down).await;
+    let (tx, mut rx) = spawn_live(&setup, store);
+    let sources = sources_with(&mut rx, SourceKind::Oms, LinkState::Down, false).await;
     let oms = &sources[SourceKind::Oms as usize];
     assert!(!oms.is_stale(), "never read, so down rather than stale");
     let error = oms.error.as_deref().unwrap();
@@ -667,20 +604,12 @@ async fn changed_rows_bring_their_products_other_rows(test: &str, db: Db) {
              WHERE product_id = '{id}' AND warehouse_location <> 'WH-Z-99'"
         )
     };
-    let live = || {
-        let config = setup.config.clone();
-        async move {
-            let store = Store::open(&config).await.unwrap();
-            let (tx, mut rx) = live::spawn(
-                config,
-                RuleSet::embedded(),
-                store,
-                Duration::from_secs(3600),
-            );
-            let (_, first) = next_plans(&mut rx).await;
-            assert!(first.full);
-            (tx, rx)
-        }
+    let live = || async {
+        let store = Store::open(&setup.config).await.unwrap();
+        let (tx, mut rx) = spawn_live(&setup, store);
+        let (_, first) = next_plans(&mut rx).await;
+        assert!(first.full);
+        (tx, rx)
     };
     let stock = |update: &PlanUpdate, id: &str| plan_of(update, id).available_qty;
 
@@ -911,11 +840,7 @@ async fn an_optional_column_dropped_while_running_is_detected_again() {
     for _ in 0..3 {
         tx.send(LiveCommand::Refresh).unwrap();
         let sources = loop {
-            let event = tokio::time::timeout(Duration::from_secs(60), rx.recv())
-                .await
-                .expect("a report within 60 s")
-                .expect("the live task is running");
-            if let LiveEvent::Sources(s) = event {
+            if let LiveEvent::Sources(s) = next_event(&mut rx).await {
                 break s;
             }
         };

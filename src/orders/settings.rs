@@ -138,9 +138,6 @@ impl OrdersConfig {
                     ),
                 }
             })?;
-        orders.check().map_err(|(key, message)| {
-            error(line_of_path(&file.text, &format!("orders.{key}")), message)
-        })?;
         Ok(orders)
     }
 

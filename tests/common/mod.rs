@@ -22,6 +22,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub mod endpoint;
+pub mod live;
 pub mod proxy;
 
 use buyerdesk::config::{Config, FileConfig, SourceKind, SourceSettings};
