@@ -58,7 +58,12 @@ pub fn po_table(pos: &[PurchaseOrder], now: chrono::DateTime<chrono::Utc>, fit: 
             let note = po
                 .last_error
                 .as_deref()
-                .map(|e| format!("last send failed: {e}"))
+                .map(|e| match po.status {
+                    PoStatus::Unconfirmed => {
+                        format!("may have reached the supplier, send again (same key): {e}")
+                    }
+                    _ => format!("last send failed: {e}"),
+                })
                 .or_else(|| {
                     (po.status == PoStatus::PendingApproval)
                         .then(|| po.approval_reason.clone())
@@ -322,7 +327,14 @@ pub fn po_text(po: &PurchaseOrder, attempts: &[SendAttempt]) -> String {
         ));
     }
     if let Some(e) = &po.last_error {
-        line(format!("last send failed: {}", p(e)));
+        line(match po.status {
+            PoStatus::Unconfirmed => format!(
+                "unconfirmed: the last send may have reached the supplier (po send {} sends it again with the same key): {}",
+                po.po_number,
+                p(e)
+            ),
+            _ => format!("last send failed: {}", p(e)),
+        });
     }
     if let Some(c) = &po.claim {
         line(format!(
@@ -608,4 +620,35 @@ pub async fn send(
     }
     store.source.close().await;
     Ok(ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unconfirmed_po_says_it_may_be_with_the_supplier_not_that_it_failed() {
+        let mut po = crate::orders::document::tests::po_with("Widget", "ABC Supplies Co.");
+        po.status = PoStatus::Unconfirmed;
+        po.last_error = Some("no answer within 1s (send_timeout_secs)".into());
+        let fit = Fit {
+            width: Some(100),
+            ascii: false,
+        };
+        let now = chrono::Utc::now();
+        let table = po_table(std::slice::from_ref(&po), now, &fit);
+        assert!(
+            table.contains("unconfirmed")
+                && table.contains("may have reached the supplier, send again (same key)")
+                && !table.contains("last send failed"),
+            "{table}"
+        );
+        let text = po_text(&po, &[]);
+        assert!(
+            text.contains("unconfirmed: the last send may have reached the supplier (po send PO-000001 sends it again with the same key)"),
+            "{text}"
+        );
+        po.status = PoStatus::Approved;
+        assert!(po_table(&[po], now, &fit).contains("last send failed"));
+    }
 }

@@ -213,11 +213,11 @@ pub fn line_words(l: &PoLine) -> LineWords {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::orders::{PoLine, PoStatus};
 
-    fn po_with(name: &str, supplier: &str) -> PurchaseOrder {
+    pub(crate) fn po_with(name: &str, supplier: &str) -> PurchaseOrder {
         let line = PoLine {
             line_no: 1,
             product_id: "PROD-001".into(),
