@@ -3,12 +3,13 @@
 //! the flags in order of importance, the line of totals per currency above
 //! it, and the legend the help shows.
 
+use crate::tui::widgets::table;
 use std::borrow::Cow;
 
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Paragraph, Row};
 use ratatui::Frame;
 
 use crate::plan::numbers::{fmt_money, fmt_qty_short, round_qty, unit_word};
@@ -452,13 +453,9 @@ pub fn draw_list(frame: &mut Frame, app: &mut App, area: Rect) {
     // One line of titles; the rest is rows.
     let height = table_area.height.saturating_sub(1) as usize;
     app.page = height.max(1);
-    if app.selected < app.offset {
-        app.offset = app.selected;
-    } else if app.selected >= app.offset + height {
-        app.offset = app.selected + 1 - height;
-    }
-    let end = (app.offset + height).min(app.view.len());
-    let visible: Vec<(usize, Vec<String>, Vec<&'static str>)> = app.view[app.offset..end]
+    app.offset = table::keep_in_view(app.selected, app.offset, height);
+    let shown = table::visible(app.offset, height, app.view.len());
+    let visible: Vec<(usize, Vec<String>, Vec<&'static str>)> = app.view[shown]
         .iter()
         .map(|&index| {
             let p = &app.plans[index];
@@ -514,19 +511,12 @@ pub fn draw_list(frame: &mut Frame, app: &mut App, area: Rect) {
     draw_summary(frame, app, summary);
 
     let position = |f: Field| LAYOUT.iter().position(|x| *x == f).unwrap_or(0);
-    let align = |field: Field, line: Line<'static>| {
-        Cell::from(if field.right_aligned() {
-            line.right_aligned()
-        } else {
-            line
-        })
-    };
-    let header = Row::new(
+    let align = |field: Field, line: Line<'static>| table::cell(line, field.right_aligned());
+    let header = table::header(
         widths
             .iter()
             .map(|&(f, _)| align(f, Line::from(titles[position(f)].clone()))),
-    )
-    .style(Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED));
+    );
     let theme = app.theme;
     let rows = visible
         .into_iter()
@@ -548,7 +538,7 @@ pub fn draw_list(frame: &mut Frame, app: &mut App, area: Rect) {
                 }
             }));
             if app.offset + i == app.selected {
-                row.style(Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD))
+                table::selected(row)
             } else if p
                 .exceptions
                 .iter()
@@ -559,14 +549,13 @@ pub fn draw_list(frame: &mut Frame, app: &mut App, area: Rect) {
                 row
             }
         });
-    let constraints: Vec<Constraint> = widths
-        .iter()
-        .map(|&(_, w)| Constraint::Length(w as u16))
-        .collect();
-    let table = Table::new(rows, constraints)
-        .header(header)
-        .column_spacing(1);
-    frame.render_widget(table, table_area);
+    table::draw(
+        frame,
+        table_area,
+        header,
+        rows,
+        widths.iter().map(|&(_, w)| w as u16),
+    );
     if app.view.is_empty() {
         let clear = app
             .keymap

@@ -1,3 +1,4 @@
 //! Drawing pieces the screens share.
 
 pub mod charts;
+pub mod table;

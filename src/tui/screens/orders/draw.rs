@@ -1,12 +1,13 @@
 //! The list of purchase orders: its columns, fitted to the width, the
 //! totals per currency and the highlighted PO's note.
 
+use crate::tui::widgets::table;
 use std::collections::BTreeMap;
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Row, Wrap};
 use ratatui::Frame;
 
 use super::*;
@@ -193,21 +194,17 @@ pub(in crate::tui) fn draw_po_list(frame: &mut Frame, app: &mut App, area: Rect)
     let height = usize::from(table_area.height.saturating_sub(1));
     let orders = &mut app.orders;
     orders.page = height.max(1);
-    if orders.selected < orders.offset {
-        orders.offset = orders.selected;
-    } else if orders.selected >= orders.offset + height {
-        orders.offset = orders.selected + 1 - height;
-    }
+    orders.offset = table::keep_in_view(orders.selected, orders.offset, height);
     let orders = &app.orders;
-    let end = (orders.offset + height).min(orders.pos.len());
-    let visible: Vec<Vec<String>> = orders.pos[orders.offset..end]
-        .iter()
-        .map(|po| {
-            cols.iter()
-                .map(|c| po_cell(c.title, po, orders, now, wide))
-                .collect()
-        })
-        .collect();
+    let visible: Vec<Vec<String>> = orders.pos
+        [table::visible(orders.offset, height, orders.pos.len())]
+    .iter()
+    .map(|po| {
+        cols.iter()
+            .map(|c| po_cell(c.title, po, orders, now, wide))
+            .collect()
+    })
+    .collect();
     // Fixed columns as wide as their widest visible cell; the rest is
     // shared by the supplier and the note.
     let mut widths: Vec<u16> = cols
@@ -246,19 +243,18 @@ pub(in crate::tui) fn draw_po_list(frame: &mut Frame, app: &mut App, area: Rect)
             left = left.saturating_sub(w);
         }
     }
-    let header = Row::new(cols.iter().map(|c| {
-        let line = Line::from(c.title);
-        Cell::from(if c.right { line.right_aligned() } else { line })
-    }))
-    .style(Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED));
+    let header = table::header(
+        cols.iter()
+            .map(|c| table::cell(Line::from(c.title), c.right)),
+    );
     let rows = visible.into_iter().enumerate().map(|(i, cells)| {
         let po = &orders.pos[orders.offset + i];
-        let row = Row::new(cols.iter().zip(cells).zip(&widths).map(|((c, t), w)| {
-            let line = Line::from(fit(&theme, &t, usize::from(*w)));
-            Cell::from(if c.right { line.right_aligned() } else { line })
-        }));
+        let row =
+            Row::new(cols.iter().zip(cells).zip(&widths).map(|((c, t), w)| {
+                table::cell(Line::from(fit(&theme, &t, usize::from(*w))), c.right)
+            }));
         if orders.offset + i == orders.selected {
-            row.style(Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD))
+            table::selected(row)
         } else if is_trouble(orders, po) {
             row.style(theme.danger())
         } else if matches!(po.status, PoStatus::Cancelled | PoStatus::Closed) {
@@ -267,13 +263,7 @@ pub(in crate::tui) fn draw_po_list(frame: &mut Frame, app: &mut App, area: Rect)
             row
         }
     });
-    let constraints: Vec<Constraint> = widths.iter().map(|w| Constraint::Length(*w)).collect();
-    frame.render_widget(
-        Table::new(rows, constraints)
-            .header(header)
-            .column_spacing(1),
-        table_area,
-    );
+    table::draw(frame, table_area, header, rows, widths.iter().copied());
     frame.render_widget(totals, totals_area);
     if let Some(about) = about {
         frame.render_widget(about, note_area);
