@@ -487,16 +487,7 @@ async fn purchasing_back_emptied(test: &str, db: Db) {
     };
     let used = Store::open(&p.setup.config).await.unwrap();
     let identity = used.identity().unwrap().identity.clone();
-    let mut tables = vec![
-        "po_open_products",
-        "po_send_attempts",
-        "po_lines",
-        "purchase_orders",
-        "audit_log",
-        "overrides",
-        "buyerdesk_identity",
-        "buyerdesk_migrations",
-    ];
+    let mut tables = common::PURCHASING_TABLES.to_vec();
     tables.push(if db == Db::Postgres {
         "SEQUENCE po_number_seq"
     } else {

@@ -552,16 +552,7 @@ async fn an_emptied_purchasing_database_is_refused(test: &str, db: Db) {
     Store::open(&config).await.unwrap();
 
     // Emptied: every table dropped.
-    let mut tables = vec![
-        "po_open_products",
-        "po_send_attempts",
-        "po_lines",
-        "purchase_orders",
-        "audit_log",
-        "overrides",
-        "buyerdesk_identity",
-        "buyerdesk_migrations",
-    ];
+    let mut tables = common::PURCHASING_TABLES.to_vec();
     if db != Db::Postgres {
         tables.push("po_numbers");
     }

@@ -436,3 +436,18 @@ pub fn edit_orders(config: &mut Config, f: impl FnOnce(&mut buyerdesk::orders::O
     f(&mut orders);
     orders.write_to(&mut config.file);
 }
+
+/// Every table of the purchasing database, children first: dropping them
+/// in this order empties it (a test of a database emptied under a
+/// workstation).
+#[allow(dead_code)]
+pub const PURCHASING_TABLES: &[&str] = &[
+    "po_open_products",
+    "po_send_attempts",
+    "po_lines",
+    "purchase_orders",
+    "audit_log",
+    "overrides",
+    "buyerdesk_identity",
+    "buyerdesk_migrations",
+];
