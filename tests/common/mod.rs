@@ -250,6 +250,35 @@ impl ScratchDb {
         settings.password_env = self.password_env.clone();
     }
 
+    /// Runs a statement in this database as its administrator: what a
+    /// buyerdesk role may not do (drop its tables, to empty it).
+    #[allow(dead_code)]
+    pub async fn admin_execute(&self, sql: &str) {
+        match self.db {
+            Db::Sqlite => {
+                let pool = sqlx::SqlitePool::connect(&self.admin_url).await.unwrap();
+                pool.execute(sql)
+                    .await
+                    .unwrap_or_else(|e| panic!("{sql}: {e}"));
+                pool.close().await;
+            }
+            Db::Postgres => {
+                let pool = sqlx::PgPool::connect(&self.admin_url).await.unwrap();
+                pool.execute(sql)
+                    .await
+                    .unwrap_or_else(|e| panic!("{sql}: {e}"));
+                pool.close().await;
+            }
+            Db::MySql => {
+                let pool = sqlx::MySqlPool::connect(&self.admin_url).await.unwrap();
+                pool.execute(sql)
+                    .await
+                    .unwrap_or_else(|e| panic!("{sql}: {e}"));
+                pool.close().await;
+            }
+        }
+    }
+
     async fn create_plain(db: Db, admin: &str, prefix: &str) -> ScratchDb {
         let name = unique(prefix);
         match db {
