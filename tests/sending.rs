@@ -101,6 +101,15 @@ impl World {
         self.store.po_required(number).await.unwrap().status
     }
 
+    /// Each attempt's outcome, oldest first.
+    async fn outcomes(&self, number: &str) -> Vec<String> {
+        self.attempts(number)
+            .await
+            .into_iter()
+            .map(|a| a.0)
+            .collect()
+    }
+
     /// Each attempt's outcome and detail, oldest first.
     async fn attempts(&self, number: &str) -> Vec<(String, String)> {
         self.store
@@ -206,15 +215,7 @@ async fn a_409_to_a_key_sent_before_means_the_supplier_has_it(test: &str, db: Db
         assert!(!err.contains("already had"), "{test}: {err}");
         assert_eq!(world.status(&xyz).await, PoStatus::Approved, "{test}");
     }
-    assert_eq!(
-        world
-            .attempts(&xyz)
-            .await
-            .iter()
-            .map(|a| a.0.as_str())
-            .collect::<Vec<_>>(),
-        ["rejected", "rejected"]
-    );
+    assert_eq!(world.outcomes(&xyz).await, ["rejected", "rejected"]);
 
     // Across sends: one send gives up on a lost answer (the supplier took
     // it): the PO is unconfirmed, not approved, and cannot be cancelled as
@@ -245,12 +246,7 @@ async fn a_409_to_a_key_sent_before_means_the_supplier_has_it(test: &str, db: Db
     );
     assert_eq!(world.status(&xyz).await, PoStatus::Sent, "{test}");
     assert_eq!(
-        world
-            .attempts(&xyz)
-            .await
-            .iter()
-            .map(|a| a.0.as_str())
-            .collect::<Vec<_>>(),
+        world.outcomes(&xyz).await,
         ["rejected", "rejected", "unknown", "ok"]
     );
     assert_eq!(
@@ -321,14 +317,8 @@ async fn an_unknown_outcome_leaves_the_po_unconfirmed(test: &str, db: Db) {
         "{test}: {err}"
     );
     assert_eq!(world.status(&abc).await, PoStatus::Approved, "{test}");
-    let outcomes: Vec<String> = world
-        .attempts(&abc)
-        .await
-        .into_iter()
-        .map(|a| a.0)
-        .collect();
     assert_eq!(
-        outcomes,
+        world.outcomes(&abc).await,
         ["not_reached", "not_reached", "rejected"],
         "{test}"
     );

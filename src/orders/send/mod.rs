@@ -382,18 +382,14 @@ impl Sender {
                         took_over_from,
                     });
                 }
-                Err(SendError::Retry(reason, asked)) if attempt < of => {
+                Err(e @ (SendError::Retry(..) | SendError::Unknown(_))) if attempt < of => {
+                    // At least the wait the supplier asked for, if it did.
+                    let (reason, asked) = match e {
+                        SendError::Retry(reason, asked) => (reason, asked),
+                        SendError::Unknown(reason) => (reason, None),
+                        _ => unreachable!("matched above"),
+                    };
                     let wait = self.orders.backoff(attempt).max(asked.unwrap_or_default());
-                    progress(Progress::Retrying {
-                        po: number.to_string(),
-                        attempt,
-                        wait,
-                        reason,
-                    });
-                    tokio::time::sleep(wait).await;
-                }
-                Err(SendError::Unknown(reason)) if attempt < of => {
-                    let wait = self.orders.backoff(attempt);
                     progress(Progress::Retrying {
                         po: number.to_string(),
                         attempt,
