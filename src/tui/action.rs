@@ -117,6 +117,9 @@ pub enum Action {
         product_id: String,
         result: Result<Option<Override>, String>,
     },
+    /// Products on a draft or pending PO in `n` and "to order" too, or
+    /// not (the default: they are ordered already).
+    ToggleOnPo,
     /// Draft POs from the products selected for ordering (none selected:
     /// every product that needs an order, after a confirmation).
     DraftOrders,

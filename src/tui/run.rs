@@ -308,6 +308,44 @@ fn run_order(
     let work = work.clone();
     tokio::spawn(async move {
         let answer = match request {
+            // One after the other, each answered as it finishes (the
+            // screen counts them); the last answer is sent below.
+            OrderRequest::ApproveAll(numbers) => {
+                let mut last = None;
+                for number in numbers {
+                    if let Some(answer) = last.take() {
+                        let _ = done.send(Action::from(answer));
+                    }
+                    last = Some(OrdersAnswer::Changed {
+                        result: work.store.approve(&number).await.map_err(error_text),
+                        number,
+                        change: PoChange::Approve,
+                    });
+                }
+                let Some(answer) = last else { return };
+                answer
+            }
+            OrderRequest::SendAll(numbers) => {
+                let mut last = None;
+                for number in numbers {
+                    if let Some(answer) = last.take() {
+                        let _ = done.send(Action::from(answer));
+                    }
+                    let result = match &work.sender {
+                        Ok(sender) => sender
+                            .send(&number, &progress_to(&done))
+                            .await
+                            .map_err(error_text),
+                        Err(e) => Err(format!("{number} not sent: {e}")),
+                    };
+                    if let Err(e) = &result {
+                        tracing::warn!(po = %number, "send: {e}");
+                    }
+                    last = Some(OrdersAnswer::Sent { number, result });
+                }
+                let Some(answer) = last else { return };
+                answer
+            }
             OrderRequest::List { request } => OrdersAnswer::Listed {
                 request,
                 result: work.store.pos(None).await.map_err(error_text),

@@ -130,6 +130,24 @@ pub struct App {
     pub orders: crate::tui::screens::orders::OrdersState,
     /// Work for the purchase-order tasks; taken by the terminal loop.
     pub orders_wanted: Vec<crate::tui::screens::orders::OrderRequest>,
+    /// Products on a draft or pending PO (ON_PO), counted with `counts`:
+    /// ordered already, so neither "to order" nor in `n`.
+    pub on_po: usize,
+    /// `n` (and "to order") shows the products on a draft or pending PO
+    /// too (`D`).
+    pub show_on_po: bool,
+}
+
+/// A product on a draft or pending buyerdesk PO (ON_PO): ordered already,
+/// left out of "to order" and `n` unless the buyer shows them (`D`).
+pub fn on_a_po(p: &ProductPlan) -> bool {
+    p.has(crate::plan::ExceptionCode::OnPo)
+}
+
+/// A product the buyer still has to order: a suggestion, not on a draft
+/// or pending PO.
+pub fn to_order(p: &ProductPlan) -> bool {
+    p.needs_order() && !on_a_po(p)
 }
 
 /// The daily demand of one product, asked of the OMS for the detail.
@@ -193,15 +211,20 @@ impl App {
     /// counts, and the suggested orders' amounts per currency (never added
     /// across currencies).
     pub(in crate::tui) fn recount(&mut self) {
+        self.on_po = self
+            .plans
+            .iter()
+            .filter(|p| p.needs_order() && on_a_po(p))
+            .count();
         self.counts = (
-            self.plans.iter().filter(|p| p.needs_order()).count(),
+            self.plans.iter().filter(|p| to_order(p)).count(),
             self.plans
                 .iter()
                 .filter(|p| !p.exceptions.is_empty())
                 .count(),
         );
         let mut totals: Vec<CurrencyTotal> = Vec::new();
-        for p in self.plans.iter().filter(|p| p.needs_order()) {
+        for p in self.plans.iter().filter(|p| to_order(p)) {
             let cents = (crate::plan::numbers::round_money(p.amount) * 100.0).round() as i64;
             // Few currencies: a look along the list beats hashing.
             match totals
@@ -458,11 +481,23 @@ impl App {
         }
         let last = self.view.len().saturating_sub(1);
         if self.detail_open {
-            // In the detail pane the moving keys scroll the rationale.
+            // In the detail up and down go to the product before and after
+            // (the list's order); the pages scroll the rationale.
             let page = u16::try_from(self.page.max(1)).unwrap_or(u16::MAX);
+            let moved = match action {
+                Action::Up => Some(self.selected.saturating_sub(1)),
+                Action::Down => Some((self.selected + 1).min(last)),
+                _ => None,
+            };
+            if let Some(at) = moved {
+                if at != self.selected {
+                    self.selected = at;
+                    self.detail_scroll = 0;
+                    self.ask_history();
+                }
+                return;
+            }
             let scroll = match action {
-                Action::Up => Some(self.detail_scroll.saturating_sub(1)),
-                Action::Down => Some(self.detail_scroll.saturating_add(1)),
                 Action::PageUp => Some(self.detail_scroll.saturating_sub(page)),
                 Action::PageDown => Some(self.detail_scroll.saturating_add(page)),
                 Action::Top => Some(0),
@@ -500,21 +535,7 @@ impl App {
             Action::OpenDetail => {
                 self.detail_open = self.selected_plan().is_some();
                 self.detail_scroll = 0;
-                if let Some(id) = self.selected_plan().map(|p| p.product_id.to_string()) {
-                    let fresh = self
-                        .history
-                        .as_ref()
-                        .is_some_and(|h| *h.product_id == *id && h.days.is_some());
-                    if !fresh {
-                        let request = self.history.as_ref().map_or(1, |h| h.request + 1);
-                        self.history = Some(DemandHistory {
-                            request,
-                            product_id: id.clone(),
-                            days: None,
-                        });
-                        self.history_wanted = Some((request, id));
-                    }
-                }
+                self.ask_history();
             }
             Action::Back => {
                 self.message = None;
@@ -540,7 +561,7 @@ impl App {
             Action::SelectAllNeeded => {
                 let before = self.for_order.len();
                 for &i in &self.view {
-                    if self.plans[i].needs_order() {
+                    if to_order(&self.plans[i]) {
                         self.for_order.insert(self.plans[i].product_id.to_string());
                     }
                 }
@@ -555,6 +576,20 @@ impl App {
                 self.message = Some("Nothing selected".to_string());
             }
             Action::ToggleCharts => self.charts_open = !self.charts_open,
+            Action::ToggleOnPo => {
+                self.show_on_po = !self.show_on_po;
+                self.rebuild_view();
+                self.message = Some(match self.show_on_po {
+                    true => format!(
+                        "{} on draft or pending POs listed with those to order",
+                        self.on_po
+                    ),
+                    false => format!(
+                        "{} on draft or pending POs left out of those to order",
+                        self.on_po
+                    ),
+                });
+            }
             Action::DraftOrders => self.draft_orders(),
             Action::OpenOrders => self.open_orders(),
             Action::ExternalEditor => self.external_editor_wanted = true,
@@ -603,6 +638,27 @@ impl App {
         }
     }
 
+    /// Asks for the daily demand of the selected product (the detail's
+    /// chart), unless it is here already.
+    fn ask_history(&mut self) {
+        let Some(id) = self.selected_plan().map(|p| p.product_id.to_string()) else {
+            return;
+        };
+        let fresh = self
+            .history
+            .as_ref()
+            .is_some_and(|h| *h.product_id == *id && h.days.is_some());
+        if !fresh {
+            let request = self.history.as_ref().map_or(1, |h| h.request + 1);
+            self.history = Some(DemandHistory {
+                request,
+                product_id: id.clone(),
+                days: None,
+            });
+            self.history_wanted = Some((request, id));
+        }
+    }
+
     /// Recomputes the filtered, sorted list, keeping the selected product
     /// selected when it is still listed.
     pub fn rebuild_view(&mut self) {
@@ -616,7 +672,7 @@ impl App {
                 let p = &plans[i];
                 let quick = match &self.quick {
                     QuickFilter::All => true,
-                    QuickFilter::NeedsOrder => p.needs_order(),
+                    QuickFilter::NeedsOrder => p.needs_order() && (self.show_on_po || !on_a_po(p)),
                     QuickFilter::HasExceptions => !p.exceptions.is_empty(),
                     QuickFilter::Supplier(s) => p.supplier_name.as_deref() == Some(s.as_str()),
                 };

@@ -25,6 +25,9 @@ use crate::tui::screens::detail::draw_detail;
 use crate::tui::screens::editor::draw_editor;
 use crate::tui::state::App;
 
+/// From this width on the list and the detail show side by side.
+pub const SIDE_BY_SIDE: u16 = 120;
+
 /// Below this the screen says so instead of drawing a broken layout.
 pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
@@ -61,11 +64,13 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
         frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
         return;
     }
+    // A message gets its own line above the keys, which stay.
+    let footer_height = if app.message.is_some() { 2 } else { 1 };
     let [header, chips, body, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Fill(1),
-        Constraint::Length(1),
+        Constraint::Length(footer_height),
     ])
     .areas(area);
     draw_header(frame, app, header);
@@ -76,6 +81,14 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
         crate::tui::screens::orders::draw_orders(frame, app, body);
     } else if !app.loaded {
         draw_waiting(frame, app, body);
+    } else if app.detail_open && body.width >= SIDE_BY_SIDE {
+        // Wide: the list on the left, the selected product's detail on
+        // the right, following the selection.
+        let [list, detail] =
+            Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+                .areas(body);
+        crate::tui::screens::list::draw_list(frame, app, list);
+        draw_detail(frame, app, detail);
     } else if app.detail_open {
         draw_detail(frame, app, body);
     } else {
@@ -305,8 +318,13 @@ pub(super) struct Place {
 fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
     let (needs, flagged) = app.counts;
     let mut counts = if app.loaded {
+        let on_po = match (app.on_po, app.show_on_po) {
+            (0, _) => String::new(),
+            (n, false) => format!(", {n} on POs"),
+            (n, true) => format!(", {n} on POs (listed)"),
+        };
         format!(
-            "{} products, {needs} to order, {flagged} flagged",
+            "{} products, {needs} to order{on_po}, {flagged} flagged",
             app.plans.len()
         )
     } else {
@@ -356,13 +374,18 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
 }
 
 fn draw_footer(frame: &mut Frame, app: &App, area: Rect) {
-    if let Some(message) = &app.message {
-        frame.render_widget(
-            Line::styled(message.clone(), Style::new().add_modifier(Modifier::BOLD)),
-            area,
-        );
-        return;
-    }
+    let area = match &app.message {
+        Some(message) if area.height > 1 => {
+            let [line, keys] =
+                Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
+            frame.render_widget(
+                Line::styled(message.clone(), Style::new().add_modifier(Modifier::BOLD)),
+                line,
+            );
+            keys
+        }
+        _ => area,
+    };
     let screen = super::keys::screen(app);
     let prompt = if screen == Screen::Filter {
         crate::tui::popups::filter::prompt(app)

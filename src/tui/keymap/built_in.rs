@@ -11,7 +11,34 @@ impl Keymap {
                 bind("down", A::Down, &["Down", "j"], help_down, footer),
             ]
         };
+        // The keys that move the buyer's day forward, first in the footer.
+        let select = |footer| {
+            bind(
+                "toggle_select",
+                A::ToggleSelect,
+                &["Space"],
+                "select / unselect to order",
+                footer,
+            )
+        };
+        let draft = |footer| {
+            bind(
+                "draft_orders",
+                A::DraftOrders,
+                &["P"],
+                "draft POs (selected, else all to order)",
+                footer,
+            )
+        };
+        let orders_key = bind(
+            "orders",
+            A::OpenOrders,
+            &["O"],
+            "the purchase orders",
+            Some("POs"),
+        );
         let mut list = move_keys("up", "down", Some("move"));
+        list.extend([select(Some("select")), draft(Some("draft")), orders_key]);
         list.extend([
             bind("page_up", A::PageUp, &["PageUp", "ctrl-b"], "page up", None),
             bind(
@@ -50,6 +77,13 @@ impl Keymap {
                 &["n"],
                 "only those needing an order",
                 Some(""),
+            ),
+            bind(
+                "on_po",
+                A::ToggleOnPo,
+                &["D"],
+                "n lists those on draft POs too (again: not)",
+                None,
             ),
             bind(
                 "has_exceptions",
@@ -130,13 +164,6 @@ impl Keymap {
             override_.clone(),
             clear_override(Some("clear")),
             bind(
-                "toggle_select",
-                A::ToggleSelect,
-                &["Space"],
-                "select / unselect to order",
-                None,
-            ),
-            bind(
                 "select_all_needed",
                 A::SelectAllNeeded,
                 &["a"],
@@ -152,14 +179,6 @@ impl Keymap {
             ),
             refresh.clone(),
             sources.clone(),
-            bind(
-                "draft_orders",
-                A::DraftOrders,
-                &["P"],
-                "draft POs (selected, else all)",
-                None,
-            ),
-            bind("orders", A::OpenOrders, &["O"], "the purchase orders", None),
             bind(
                 "rules",
                 A::OpenEditor,
@@ -178,20 +197,23 @@ impl Keymap {
             quit.clone(),
         ]);
 
-        let mut detail = move_keys("scroll up", "scroll down", Some("scroll"));
+        // Up and down go to the product before and after, as on the list;
+        // the steps scroll by pages.
+        let mut detail = move_keys("previous product", "next product", Some("product"));
+        detail.extend([select(Some("select")), draft(Some("draft"))]);
         detail.extend([
             bind(
                 "page_up",
                 A::PageUp,
                 &["PageUp", "ctrl-b"],
-                "page up",
+                "scroll the steps up",
                 Some("scroll"),
             ),
             bind(
                 "page_down",
                 A::PageDown,
                 &["PageDown", "ctrl-f"],
-                "page down",
+                "scroll the steps down",
                 Some("scroll"),
             ),
             bind("top", A::Top, &["Home", "g"], "first step", None),
@@ -361,14 +383,14 @@ impl Keymap {
                     "approve",
                     A::ApprovePo,
                     &["A"],
-                    "approve (asks first)",
+                    "approve the selected POs, else every listed (asks)",
                     Some("approve"),
                 ),
                 bind(
                     "send",
                     A::SendPo,
                     &["S"],
-                    "send to the supplier (again: retry)",
+                    "send the selected POs, else every listed (asks)",
                     Some("send"),
                 ),
                 bind(
@@ -399,6 +421,13 @@ impl Keymap {
                 &["Enter", "l", "Right"],
                 "the PO: lines and send attempts",
                 Some("open"),
+            ),
+            bind(
+                "toggle_select",
+                A::ToggleSelect,
+                &["Space"],
+                "select / unselect the PO for A and S",
+                Some("select"),
             ),
         ]);
         orders.extend(po_keys("read the POs again"));

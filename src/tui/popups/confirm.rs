@@ -22,6 +22,11 @@ pub enum ConfirmAction {
     CancelUnconfirmed(String),
     /// Draft POs for these products (every one that needs an order).
     DraftAll(Vec<String>),
+    /// Approve these POs (a bulk `A`).
+    ApproveMany(Vec<String>),
+    /// Send these POs (a bulk `S`, or a draft within the threshold); the
+    /// second list: those left out, waiting for approval.
+    SendMany(Vec<String>, Vec<String>),
     /// Draft POs for these products, some of whose data comes from these
     /// stale sources: yes drafts them from those sources' last data.
     DraftStale {
@@ -60,6 +65,9 @@ impl App {
                     format!("{n} not cancelled")
                 }
                 ConfirmAction::DraftAll(_) => "Nothing drafted".to_string(),
+                ConfirmAction::ApproveMany(n) => format!("None of {} POs approved", n.len()),
+                ConfirmAction::SendMany(n, _) if n.len() == 1 => format!("{} not sent", n[0]),
+                ConfirmAction::SendMany(n, _) => format!("None of {} POs sent", n.len()),
                 ConfirmAction::DraftStale { sources, .. } => {
                     format!("Nothing drafted: {} stale", sources.join(", "))
                 }
@@ -80,6 +88,12 @@ impl App {
                 self.orders_wanted.push(OrderRequest::Cancel(number, true));
             }
             ConfirmAction::DraftAll(products) => self.request_draft(products, Vec::new()),
+            ConfirmAction::ApproveMany(numbers) => {
+                self.start_batch(BatchKind::Approve, numbers, Vec::new())
+            }
+            ConfirmAction::SendMany(numbers, left_out) => {
+                self.start_batch(BatchKind::Send, numbers, left_out)
+            }
             ConfirmAction::DraftStale { products, sources } => {
                 self.request_draft(products, sources)
             }
@@ -102,6 +116,9 @@ pub(in crate::tui) fn draw_confirm(frame: &mut Frame, app: &App, body: Rect) {
             "cancels it here only",
         ),
         ConfirmAction::DraftAll(_) => (" Draft POs ".to_string(), "drafts them"),
+        ConfirmAction::ApproveMany(n) => (format!(" Approve {} POs ", n.len()), "approves them"),
+        ConfirmAction::SendMany(n, _) if n.len() == 1 => (format!(" Send {} ", n[0]), "sends it"),
+        ConfirmAction::SendMany(n, _) => (format!(" Send {} POs ", n.len()), "sends them"),
         ConfirmAction::DraftStale { .. } => (
             " Draft POs from stale data ".to_string(),
             "drafts them from the last data",

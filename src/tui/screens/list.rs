@@ -453,7 +453,7 @@ pub fn draw_list(frame: &mut Frame, app: &mut App, area: Rect) {
     // One line of titles; the rest is rows.
     let height = table_area.height.saturating_sub(1) as usize;
     app.page = height.max(1);
-    app.offset = table::keep_in_view(app.selected, app.offset, height);
+    app.offset = table::keep_in_view(app.selected, app.offset, height, app.view.len());
     let shown = table::visible(app.offset, height, app.view.len());
     let visible: Vec<(usize, Vec<String>, Vec<&'static str>)> = app.view[shown]
         .iter()

@@ -10,15 +10,18 @@ use ratatui::widgets::{Cell, Row, Table};
 use ratatui::Frame;
 
 /// The first row to show so that `selected` is in a window of `height`
-/// rows starting at `offset` (scrolling as little as possible).
-pub fn keep_in_view(selected: usize, offset: usize, height: usize) -> usize {
-    if selected < offset {
+/// rows starting at `offset` (scrolling as little as possible), and no
+/// row left empty below the last of `len` while rows above are hidden (a
+/// window that grew, or a list that shrank, shows more rows, not blanks).
+pub fn keep_in_view(selected: usize, offset: usize, height: usize, len: usize) -> usize {
+    let offset = if selected < offset {
         selected
     } else if selected >= offset + height {
         selected + 1 - height
     } else {
         offset
-    }
+    };
+    offset.min(len.saturating_sub(height))
 }
 
 /// The rows `offset..` that fit in `height` of `len`.
@@ -64,11 +67,15 @@ mod tests {
 
     #[test]
     fn the_selection_stays_in_view_scrolling_as_little_as_possible() {
-        assert_eq!(keep_in_view(0, 0, 10), 0);
-        assert_eq!(keep_in_view(9, 0, 10), 0);
-        assert_eq!(keep_in_view(10, 0, 10), 1);
-        assert_eq!(keep_in_view(3, 5, 10), 3);
-        assert_eq!(keep_in_view(14, 5, 10), 5);
+        assert_eq!(keep_in_view(0, 0, 10, 100), 0);
+        assert_eq!(keep_in_view(9, 0, 10, 100), 0);
+        assert_eq!(keep_in_view(10, 0, 10, 100), 1);
+        assert_eq!(keep_in_view(3, 5, 10, 100), 3);
+        assert_eq!(keep_in_view(14, 5, 10, 100), 5);
+        // A window grown to 15 rows over 20: rows 5..20, none empty.
+        assert_eq!(keep_in_view(19, 16, 15, 20), 5);
+        // Everything fits: from the first.
+        assert_eq!(keep_in_view(19, 16, 40, 20), 0);
         assert_eq!(visible(5, 10, 8), 5..8);
         assert_eq!(visible(20, 10, 8), 8..8);
     }

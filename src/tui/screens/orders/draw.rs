@@ -82,6 +82,8 @@ pub(in crate::tui) struct PoColumn {
 pub(in crate::tui) fn po_columns(wide: bool) -> Vec<PoColumn> {
     let c = |title, fill, right| PoColumn { title, fill, right };
     let mut cols = vec![
+        // The selection's mark (Space).
+        c("", None, false),
         c("PO", None, false),
         c("Status", None, false),
         c("Supplier", Some(1), false),
@@ -107,6 +109,8 @@ pub(in crate::tui) fn po_cell(
     wide: bool,
 ) -> String {
     match title {
+        "" if orders.marked.contains(&po.po_number) => "*".to_string(),
+        "" => String::new(),
         "PO" => po.po_number.clone(),
         "Status" => status_text(po.status, wide).to_string(),
         "Supplier" => printable(&po.supplier_name).into_owned(),
@@ -123,7 +127,13 @@ pub(in crate::tui) fn draw_po_list(frame: &mut Frame, app: &mut App, area: Rect)
     let theme = app.theme;
     let orders = &app.orders;
     let title = if orders.loaded {
-        format!(" Purchase orders: {}, newest first ", orders.pos.len())
+        match orders.marked.len() {
+            0 => format!(" Purchase orders: {}, newest first ", orders.pos.len()),
+            n => format!(
+                " Purchase orders: {}, newest first, {n} selected ",
+                orders.pos.len()
+            ),
+        }
     } else {
         " Purchase orders: reading... ".to_string()
     };
@@ -194,14 +204,17 @@ pub(in crate::tui) fn draw_po_list(frame: &mut Frame, app: &mut App, area: Rect)
     let height = usize::from(table_area.height.saturating_sub(1));
     let orders = &mut app.orders;
     orders.page = height.max(1);
-    orders.offset = table::keep_in_view(orders.selected, orders.offset, height);
+    orders.offset = table::keep_in_view(orders.selected, orders.offset, height, orders.pos.len());
     let orders = &app.orders;
     let visible: Vec<Vec<String>> = orders.pos
         [table::visible(orders.offset, height, orders.pos.len())]
     .iter()
     .map(|po| {
         cols.iter()
-            .map(|c| po_cell(c.title, po, orders, now, wide))
+            .map(|c| match po_cell(c.title, po, orders, now, wide) {
+                m if c.title.is_empty() && !m.is_empty() => theme.sym("✓", "*").to_string(),
+                cell => cell,
+            })
             .collect()
     })
     .collect();

@@ -6,8 +6,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::orders::{
-    build_drafts, fmt_totals, totals_by_currency, DraftOptions, DraftPlan, OrdersConfig, PoStatus,
-    Progress, PurchaseOrder, SendAttempt, SendOutcome, Skipped,
+    build_drafts, totals_by_currency, DraftOptions, DraftPlan, OrdersConfig, PoStatus, Progress,
+    PurchaseOrder, SendAttempt, SendOutcome, Skipped,
 };
 use crate::plan::numbers::fmt_money;
 use crate::plan::{ExceptionCode, ProductPlan};
@@ -16,9 +16,11 @@ use crate::tui::popups::confirm::Confirm;
 use crate::tui::popups::drafted::{plural, DraftedPanel};
 use crate::tui::screens::order::PoDetail;
 
+mod bulk;
 mod draw;
 mod update;
 
+pub use bulk::*;
 pub use draw::*;
 
 /// Work for a purchase-order task, taken by the terminal loop.
@@ -45,6 +47,12 @@ pub enum OrderRequest {
     /// supplier (the buyer confirmed that risk).
     Cancel(String, bool),
     Send(String),
+    /// Approve these POs, one after the other (each answered by
+    /// `OrdersAnswer::Changed`).
+    ApproveAll(Vec<String>),
+    /// Send these POs, one after the other (each answered by
+    /// `OrdersAnswer::Sent`).
+    SendAll(Vec<String>),
 }
 
 /// What a purchase-order task answered.
@@ -123,6 +131,10 @@ pub struct OrdersState {
     pub load_request: u64,
     /// What drafting here uses (`[orders]`), for the drafting question.
     pub settings: DraftSettings,
+    /// POs marked with `Space` for `A` and `S`.
+    pub marked: std::collections::BTreeSet<String>,
+    /// Approvals or sends of one question under way.
+    pub batch: Option<Batch>,
 }
 
 /// The parts of `[orders]` that decide what a draft will be.
@@ -244,9 +256,9 @@ pub fn draft_preview(
     build_drafts(plans, &opts)
 }
 
-/// What a draft will make, in words: "3 POs, one per supplier (3
-/// suppliers), 210,135.15 EUR + 9,300.00 USD; 2 need approval; 1 product
-/// left out".
+/// What a draft will make, in words: "Draft 20 POs for 1,064 products
+/// from 20 suppliers: 1,234,567.89 USD, 45,000.00 EUR; 2 need approval;
+/// 3 products left out" (the question adds its ending).
 pub fn preview_text(preview: &DraftPlan) -> String {
     if preview.pos.is_empty() {
         return format!(
@@ -254,23 +266,16 @@ pub fn preview_text(preview: &DraftPlan) -> String {
             plural(preview.skipped.len(), "product", "products")
         );
     }
-    let mut per_supplier: BTreeMap<&str, usize> = BTreeMap::new();
-    for po in &preview.pos {
-        *per_supplier.entry(&po.supplier_name).or_default() += 1;
-    }
-    let counts: std::collections::BTreeSet<usize> = per_supplier.values().copied().collect();
-    let suppliers = plural(per_supplier.len(), "supplier", "suppliers");
-    let spread = match counts.iter().collect::<Vec<_>>()[..] {
-        [1] => format!("one per supplier ({suppliers})"),
-        [n] => format!("{n} per supplier, one per currency ({suppliers})"),
-        _ => {
-            let each: Vec<String> = per_supplier
-                .iter()
-                .map(|(name, n)| format!("{n} to {}", crate::orders::printable(name)))
-                .collect();
-            each.join(", ")
-        }
-    };
+    let suppliers: std::collections::BTreeSet<&str> = preview
+        .pos
+        .iter()
+        .map(|po| po.supplier_name.as_str())
+        .collect();
+    let products: std::collections::BTreeSet<&str> = preview
+        .pos
+        .iter()
+        .flat_map(|po| po.lines.iter().map(|l| l.product_id.as_str()))
+        .collect();
     let totals = totals_by_currency(
         preview
             .pos
@@ -278,9 +283,11 @@ pub fn preview_text(preview: &DraftPlan) -> String {
             .map(|po| (po.currency.as_str(), po.total_cents)),
     );
     let mut text = format!(
-        "{}, {spread}: {}",
+        "Draft {} for {} from {}: {}",
         plural(preview.pos.len(), "PO", "POs"),
-        fmt_totals(&totals)
+        plural(products.len(), "product", "products"),
+        plural(suppliers.len(), "supplier", "suppliers"),
+        totals_text(&totals)
     );
     let approval = preview
         .pos

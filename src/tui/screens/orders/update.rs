@@ -37,6 +37,8 @@ impl App {
             .plans
             .iter()
             .filter(|p| p.needs_order() || p.override_qty.is_some_and(|q| q > 0.0))
+            // Ordered already, on a draft or pending PO.
+            .filter(|p| !crate::tui::state::on_a_po(p))
             .map(|p| p.product_id.to_string())
             .collect();
         if products.is_empty() {
@@ -56,19 +58,15 @@ impl App {
             self.now.date_naive(),
             &sources,
         );
-        let all = format!(
-            "Draft POs for all {} that need an order? {}.",
-            plural(products.len(), "product", "products"),
-            preview_text(&preview)
-        );
+        let all = preview_text(&preview);
         let (action, question) = if sources.is_empty() {
             (
                 ConfirmAction::DraftAll(products),
-                format!("{all} ({})", self.yes_no()),
+                format!("{all}? {}", self.yes_no()),
             )
         } else {
             let question = format!(
-                "{all} {} ({})",
+                "{all}. {} ({})",
                 self.stale_question(&sources),
                 self.yes_no()
             );
@@ -237,8 +235,9 @@ impl App {
             }
             Action::Quit => self.should_quit = true,
             Action::ReloadOrders => self.reload_orders(),
-            Action::ApprovePo => self.approve_po(),
-            Action::SendPo => self.send_po(),
+            Action::ApprovePo => self.approve_pos(),
+            Action::SendPo => self.send_pos(),
+            Action::ToggleSelect if self.orders.detail.is_none() => self.toggle_po_mark(),
             Action::CancelPo => self.cancel_po(),
             _ => {}
         }
@@ -403,8 +402,8 @@ impl App {
                             scroll: 0,
                         };
                         self.message = Some(panel.summary());
-                        let first = panel.created.first().map(|p| p.po_number.clone());
-                        // Listed at once, newest first, until the list is read.
+                        // Listed at once, newest (the last drafted) first,
+                        // until the list is read; the list opens at the top.
                         for po in &panel.created {
                             if !self.orders.pos.iter().any(|p| p.po_number == po.po_number) {
                                 self.orders.pos.insert(0, po.clone());
@@ -413,7 +412,9 @@ impl App {
                         self.orders.open = true;
                         self.orders.detail = None;
                         self.orders.loaded = true;
-                        self.orders.select(first.as_deref());
+                        self.orders.selected = 0;
+                        self.orders.offset = 0;
+                        self.orders.marked.clear();
                         if !panel.skipped.is_empty() {
                             self.orders.drafted = Some(panel);
                         }
@@ -433,7 +434,12 @@ impl App {
                 result,
             } => {
                 self.refresh_requested = true;
+                let failure = result.as_ref().err().cloned();
+                let batched = change == PoChange::Approve
+                    && self.batch_answer(BatchKind::Approve, &number, failure);
                 match result {
+                    Ok(po) if batched => self.orders.replace(po),
+                    Err(_) if batched => self.reload_orders(),
                     Ok(po) => {
                         self.message = Some(match change {
                             PoChange::Approve => format!(
@@ -480,13 +486,17 @@ impl App {
             OrdersAnswer::Sent { number, result } => {
                 self.orders.sending.remove(&number);
                 self.refresh_requested = true;
+                let failure = result.as_ref().err().cloned();
+                let batched = self.batch_answer(BatchKind::Send, &number, failure);
                 match result {
                     Ok(o) => {
-                        self.message = Some(format!(
-                            "{number} sent via {} ({})",
-                            o.channel,
-                            plural(o.attempts as usize, "attempt", "attempts")
-                        ));
+                        if !batched {
+                            self.message = Some(format!(
+                                "{number} sent via {} ({})",
+                                o.channel,
+                                plural(o.attempts as usize, "attempt", "attempts")
+                            ));
+                        }
                         if let Some(row) = self.orders.row_mut(&number) {
                             row.status = PoStatus::Sent;
                             row.last_error = None;
@@ -505,10 +515,15 @@ impl App {
                                 }
                             }
                         }
-                        self.message = Some(e);
+                        if !batched {
+                            self.message = Some(e);
+                        }
                     }
                 }
-                self.reload_orders();
+                // Read again once, when the last of a batch answered.
+                if self.orders.batch.is_none() {
+                    self.reload_orders();
+                }
             }
             OrdersAnswer::Recovered(result) => match result {
                 Ok(done) if done.is_empty() => {}
