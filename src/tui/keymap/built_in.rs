@@ -26,7 +26,7 @@ impl Keymap {
                 "draft_orders",
                 A::DraftOrders,
                 &["P"],
-                "draft POs (selected, else all to order)",
+                "draft POs: selected, else all",
                 footer,
             )
         };
@@ -82,7 +82,7 @@ impl Keymap {
                 "on_po",
                 A::ToggleOnPo,
                 &["D"],
-                "n lists those on draft POs too (again: not)",
+                "n lists those on POs too",
                 None,
             ),
             bind(

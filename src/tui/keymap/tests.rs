@@ -403,15 +403,16 @@ fn the_vim_preset_changes_exactly_the_keys_it_names() {
 fn user_entries_apply_on_top_of_the_preset() {
     let vim = keymap("[keys]\npreset = \"vim\"\n").unwrap();
     let map = keymap(
-        "[keys]\npreset = \"vim\"\npage_down = [\"Space\"]\n[keys.list]\ntoggle_select = [\"t\"]\n[keys.detail]\ndown = [\"ctrl-n\"]\n",
+        "[keys]\npreset = \"vim\"\npage_down = [\"Space\"]\ntoggle_select = [\"t\"]\n[keys.detail]\ndown = [\"ctrl-n\"]\n",
     )
     .unwrap();
     assert_eq!(
         changed(&vim, &map),
         [
-            (Screen::List, "page_down"),
             (Screen::List, "toggle_select"),
+            (Screen::List, "page_down"),
             (Screen::Detail, "down"),
+            (Screen::Detail, "toggle_select"),
             (Screen::Detail, "page_down"),
         ]
     );
@@ -434,11 +435,16 @@ fn the_footer_shows_the_main_keys_and_fits() {
     let theme = Theme::default();
     assert_eq!(
         map.footer(Screen::List, &theme, 80),
-        "↑↓ move  Enter why  / filter  n ! s c  o override  x clear  ? help  q quit"
+        "↑↓ move  Space select  P draft  O POs  Enter why  / filter  ? help  q quit"
+    );
+    assert_eq!(
+        map.footer(Screen::List, &theme, 120),
+        "↑↓ move  Space select  P draft  O POs  Enter why  / filter  n ! s c  o override  x clear  R rules  ? help  q quit",
+        "the keys that move the day forward first; the rest where there is room"
     );
     assert_eq!(
         map.footer(Screen::Detail, &theme, 80),
-        "↑↓ PgUp PgDn scroll  Esc back  o override  v charts  ? help  q quit"
+        "↑↓ product  Space select  P draft  PgUp PgDn scroll  Esc back  ? help  q quit"
     );
     let ascii = Theme {
         color: true,
@@ -457,11 +463,11 @@ fn the_footer_shows_the_main_keys_and_fits() {
     assert_eq!(map.keys_phrase(Screen::List, "bottom", &theme), "End or G");
     // Narrow: entries go from the middle; help and quit stay.
     let narrow = map.footer(Screen::List, &theme, 40);
-    assert_eq!(narrow, "↑↓ move  Enter why  ? help  q quit");
+    assert_eq!(narrow, "↑↓ move  Space select  ? help  q quit");
     assert_eq!(
-        map.footer(Screen::List, &theme, 44),
-        "↑↓ move  Enter why  / filter  ? help  q quit",
-        "44 columns: one more"
+        map.footer(Screen::List, &theme, 48),
+        "↑↓ move  Space select  P draft  ? help  q quit",
+        "48 columns: one more"
     );
     assert_eq!(map.footer(Screen::List, &theme, 10), "? help  q ");
     // A remap shows; an unbound action is left out.
@@ -469,7 +475,7 @@ fn the_footer_shows_the_main_keys_and_fits() {
         keymap("[keys]\ndown = [\"ctrl-n\", \"j\"]\n[keys.list]\nopen_detail = []\n").unwrap();
     assert!(
         map.footer(Screen::List, &theme, 80)
-            .starts_with("↑ ^N move  / filter"),
+            .starts_with("↑ ^N move  Space select  P draft  O POs  / filter"),
         "{}",
         map.footer(Screen::List, &theme, 80)
     );
