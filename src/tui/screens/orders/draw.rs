@@ -79,15 +79,19 @@ pub(in crate::tui) struct PoColumn {
     right: bool,
 }
 
-pub(in crate::tui) fn po_columns(wide: bool) -> Vec<PoColumn> {
+/// The columns; `marks`: a first one for the selection's mark (`Space`),
+/// while some PO is selected.
+pub(in crate::tui) fn po_columns(wide: bool, marks: bool) -> Vec<PoColumn> {
     let c = |title, fill, right| PoColumn { title, fill, right };
-    let mut cols = vec![
-        // The selection's mark (Space).
-        c("", None, false),
+    let mut cols = Vec::new();
+    if marks {
+        cols.push(c("", None, false));
+    }
+    cols.extend([
         c("PO", None, false),
         c("Status", None, false),
         c("Supplier", Some(1), false),
-    ];
+    ]);
     if wide {
         cols.push(c("Lines", None, true));
     }
@@ -200,7 +204,7 @@ pub(in crate::tui) fn draw_po_list(frame: &mut Frame, app: &mut App, area: Rect)
     ])
     .areas(inner);
     let wide = area.width >= 120;
-    let cols = po_columns(wide);
+    let cols = po_columns(wide, !app.orders.marked.is_empty());
     let height = usize::from(table_area.height.saturating_sub(1));
     let orders = &mut app.orders;
     orders.page = height.max(1);
