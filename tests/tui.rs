@@ -171,25 +171,68 @@ fn detail_80x24() {
     insta::assert_snapshot!("detail_charts_80x24", charts);
 }
 
+/// The text of the screen right of column `from` (a pane beside
+/// another), its lines joined and its spaces squeezed: a wrapped sentence
+/// reads whole.
+fn pane_text(screen: &str, from: usize) -> String {
+    screen
+        .lines()
+        .map(|l| l.trim_matches('"').chars().skip(from).collect::<String>())
+        .collect::<Vec<_>>()
+        .join(" ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[test]
 fn detail_120x40() {
     let mut app = detail_of_prod_001();
     let screen = render(&mut app, 120, 40);
+    // Side by side: the list on the left, the product highlighted; the
+    // detail on the right.
+    let row = screen
+        .lines()
+        .find(|l| l.contains(" PROD-002 "))
+        .expect("the list beside the detail");
+    assert!(row.find("PROD-002").unwrap() < 10, "{screen}");
+    let pane = pane_text(&screen, 54);
     assert!(
-        screen.contains(
+        pane.contains(
             "demand_during_lead_time = avg_daily_demand * lead_time_days = 150 * 7 = 1050"
         ),
-        "{screen}"
-    );
-    assert!(
-        screen.contains("Stock projection") && screen.contains("Daily demand"),
-        "the charts below the steps on a wide screen:\n{screen}"
+        "{pane}\n{screen}"
     );
     assert!(
         screen.contains("[oms.oms_history, 4s ago]"),
         "inputs with their source and age:\n{screen}"
     );
     insta::assert_snapshot!(screen);
+    // The charts in the pane on v, as at 80x24.
+    app.update(Action::ToggleCharts);
+    let charts = render(&mut app, 120, 40);
+    assert!(
+        charts.contains("Stock projection") && charts.contains("Daily demand"),
+        "the charts in the detail's pane:\n{charts}"
+    );
+    insta::assert_snapshot!("detail_charts_120x40", charts);
+    app.update(Action::ToggleCharts);
+    // Moving in the detail moves in the list beside it: the detail follows.
+    app.update(Action::Down);
+    let next = render(&mut app, 120, 40);
+    assert!(
+        pane_text(&next, 54).contains("PROD-002 "),
+        "the detail of the next product:\n{next}"
+    );
+    let row = next
+        .lines()
+        .find(|l| l.trim_matches('"').starts_with(" PROD-002 "))
+        .unwrap();
+    assert!(row.contains("850.98"), "{next}");
+    assert_eq!(&*app.selected_plan().unwrap().product_id, "PROD-002");
+    // Below 120 columns the detail replaces the list.
+    let narrow = render(&mut app, 119, 40);
+    assert!(!narrow.contains(" PROD-001 "), "{narrow}");
 }
 
 #[test]
@@ -315,7 +358,7 @@ fn the_rationale_scrolls_to_its_end_and_no_further() {
         "{end}"
     );
     let scrolled = app.detail_scroll;
-    app.update(Action::Down);
+    app.update(Action::ScrollDown);
     render(&mut app, 80, 24);
     assert_eq!(app.detail_scroll, scrolled, "no scrolling past the end");
     app.update(Action::Top);
@@ -582,6 +625,12 @@ fn footer(screen: &str) -> &str {
     screen.lines().last().unwrap().trim_matches('"')
 }
 
+/// The message line, just above the footer's keys.
+fn message_line(screen: &str) -> &str {
+    let lines: Vec<&str> = screen.lines().collect();
+    lines[lines.len() - 2].trim_matches('"')
+}
+
 #[test]
 fn help_lists_the_keys_really_bound() {
     let mut app = reference_app();
@@ -624,13 +673,14 @@ fn help_and_footer_follow_the_screen_they_are_on() {
     app.update(Action::OpenDetail);
     let detail = render(&mut app, 80, 24);
     assert!(
-        footer(&detail).starts_with("↑↓ PgUp PgDn scroll  Esc back"),
+        footer(&detail)
+            .starts_with("↑↓ product  Space select  P draft  PgUp PgDn scroll  Esc back"),
         "{detail}"
     );
     app.update(action_for(&app, key(KeyCode::Char('?'))).unwrap());
     let help = render(&mut app, 80, 24);
     assert!(
-        help.contains("Keys of the detail") && help.contains("scroll down"),
+        help.contains("Keys of the detail") && help.contains("next product"),
         "{help}"
     );
     assert!(!help.contains("only those needing an order"), "{help}");
@@ -697,7 +747,7 @@ fn a_remapped_key_changes_keys_footer_and_help_and_only_them() {
 
     let screen = render(&mut app, 80, 24);
     assert!(
-        footer(&screen).starts_with("↑ ^N move  Enter why"),
+        footer(&screen).starts_with("↑ ^N move  Space select  P draft  O POs  Enter why"),
         "{screen}"
     );
     app.update(Action::ToggleHelp);
@@ -715,7 +765,7 @@ fn a_remapped_key_changes_keys_footer_and_help_and_only_them() {
     // keeps its Down.
     app.update(Action::ToggleHelp);
     app.update(Action::OpenDetail);
-    assert!(footer(&render(&mut app, 80, 24)).starts_with("↑ ^N PgUp PgDn scroll"));
+    assert!(footer(&render(&mut app, 80, 24)).starts_with("↑ ^N product"));
     app.update(Action::Back);
     app.update(Action::StartFilter);
     assert_eq!(action_for(&app, key(KeyCode::Down)), Some(Action::Down));
@@ -734,11 +784,17 @@ fn the_vim_preset_scrolls_the_detail_with_ctrl_e_and_pages_with_ctrl_d() {
     app.update(action_for(&app, ctrl('d')).unwrap());
     // 24 rows less the two header lines, the footer and the pane's title.
     assert_eq!(app.detail_scroll, 20, "a page: the pane's height");
+    // j goes to the next product, its steps from the top.
     app.update(action_for(&app, key(KeyCode::Char('j'))).unwrap());
-    assert_eq!(app.detail_scroll, 21, "j still scrolls");
+    assert_eq!(
+        (app.selected, app.detail_scroll),
+        (1, 0),
+        "j: the next product"
+    );
+    assert!(app.detail_open);
     app.update(Action::ToggleHelp);
     let help = render(&mut app, 80, 24);
-    assert!(help.contains("↓ j ^E"), "{help}");
+    assert!(help.contains("⇧↓ ^E") || help.contains("^E"), "{help}");
 }
 
 #[test]
@@ -1386,7 +1442,8 @@ fn the_purchase_orders_list_at_80x24_and_120x40() {
         "{screen}"
     );
     assert!(
-        footer(&screen).starts_with("↑↓ move  Enter open  A approve  S send  X cancel"),
+        footer(&screen)
+            .starts_with("↑↓ move  Enter open  Space select  A approve  S send  X cancel"),
         "{screen}"
     );
     insta::assert_snapshot!("orders_80x24", screen);
@@ -1409,7 +1466,22 @@ fn progress_updates_the_row_and_the_result_of_a_send_shows() {
     let mut app = orders_screen();
     app.update(Action::Bottom);
     assert_eq!(app.orders.selected_po().unwrap().po_number, "PO-000001");
+    // Selected alone: a draft within the threshold is sent after one
+    // question, never approved on the way.
+    press(&mut app, KeyCode::Char(' '), KeyModifiers::NONE);
+    assert!(app.orders.marked.contains("PO-000001"));
+    let screen = render(&mut app, 80, 24);
+    assert!(
+        line_of(&screen, "PO-000001").contains("✓ PO-000001 draft"),
+        "the row shows the mark:\n{screen}"
+    );
     press(&mut app, KeyCode::Char('S'), KeyModifiers::SHIFT);
+    assert!(requests(&mut app).is_empty(), "nothing before the answer");
+    assert_eq!(
+        app.orders.confirm.as_ref().map(|c| c.question.as_str()),
+        Some("Send PO-000001, 9,300.00 EUR, ABC Supplies Co.? y/n")
+    );
+    press(&mut app, KeyCode::Char('y'), KeyModifiers::NONE);
     assert_eq!(requests(&mut app), [OrderRequest::Send("PO-000001".into())]);
     let note = |app: &App| {
         let po = app.orders.selected_po().unwrap();
@@ -1417,6 +1489,7 @@ fn progress_updates_the_row_and_the_result_of_a_send_shows() {
     };
     assert_eq!(note(&app), "sending...");
     // S again while it is sent: no second send.
+    press(&mut app, KeyCode::Char(' '), KeyModifiers::NONE);
     press(&mut app, KeyCode::Char('S'), KeyModifiers::SHIFT);
     assert!(requests(&mut app).is_empty());
     assert_eq!(app.message.as_deref(), Some("PO-000001 is being sent"));
@@ -1460,11 +1533,16 @@ fn progress_updates_the_row_and_the_result_of_a_send_shows() {
     ));
     let screen = render(&mut app, 80, 24);
     assert!(
-        footer(&screen).starts_with("PO-000001 not sent: HTTP 503"),
+        message_line(&screen).starts_with("PO-000001 not sent: HTTP 503"),
         "{screen}"
     );
+    assert!(
+        footer(&screen).starts_with("↑↓ move  Enter open  Space select  A approve  S send"),
+        "the keys stay under the message:\n{screen}"
+    );
 
-    // S again retries; this time it goes.
+    // S again retries (approved: no question); this time it goes.
+    assert!(app.orders.marked.contains("PO-000001"));
     press(&mut app, KeyCode::Char('S'), KeyModifiers::SHIFT);
     assert_eq!(requests(&mut app), [OrderRequest::Send("PO-000001".into())]);
     app.update(Action::from(OrdersAnswer::Sent {
@@ -1495,14 +1573,22 @@ fn s_on_a_po_waiting_for_approval_says_so_and_sends_nothing() {
         app.update(Action::Down);
     }
     assert_eq!(app.orders.selected_po().unwrap().po_number, "PO-000002");
+    // Selected alone: refused, no question.
+    press(&mut app, KeyCode::Char(' '), KeyModifiers::NONE);
     press(&mut app, KeyCode::Char('S'), KeyModifiers::SHIFT);
     assert!(requests(&mut app).is_empty());
+    assert!(app.orders.confirm.is_none());
     assert_eq!(
         app.message.as_deref(),
         Some("PO-000002 needs approval first: A")
     );
     // Cancelled and sent POs are not sent either.
     app.update(Action::Up);
+    press(&mut app, KeyCode::Char(' '), KeyModifiers::NONE);
+    app.update(Action::Up);
+    app.update(Action::Up);
+    press(&mut app, KeyCode::Char(' '), KeyModifiers::NONE);
+    assert_eq!(app.orders.marked.iter().collect::<Vec<_>>(), ["PO-000003"]);
     press(&mut app, KeyCode::Char('S'), KeyModifiers::SHIFT);
     assert!(requests(&mut app).is_empty());
     assert_eq!(app.message.as_deref(), Some("PO-000003 is cancelled"));
@@ -1514,6 +1600,9 @@ fn approving_always_asks_first_and_only_y_approves() {
     for _ in 0..4 {
         app.update(Action::Down);
     }
+    // PO-000002 alone.
+    press(&mut app, KeyCode::Char(' '), KeyModifiers::NONE);
+    app.update(Action::Up);
     press(&mut app, KeyCode::Char('A'), KeyModifiers::SHIFT);
     let confirm = app.orders.confirm.as_ref().expect("A asks first");
     assert_eq!(
@@ -1839,12 +1928,12 @@ fn p_without_a_selection_asks_before_drafting_every_needed_product() {
     assert!(
         confirm
             .question
-            .starts_with("Draft POs for all 3 products that need an order? ")
-            && confirm.question.ends_with(". (y/n)"),
+            .starts_with("Draft 3 POs for 3 products from 3 suppliers: ")
+            && confirm.question.ends_with("? y/n"),
         "{}",
         confirm.question
     );
-    assert!(render(&mut app, 80, 24).contains("Draft POs for all 3 products"));
+    assert!(render(&mut app, 80, 24).contains("Draft 3 POs for 3 products"));
     press(&mut app, KeyCode::Char('n'), KeyModifiers::NONE);
     assert!(requests(&mut app).is_empty());
     press(&mut app, KeyCode::Char('P'), KeyModifiers::SHIFT);
@@ -1970,7 +2059,7 @@ fn p_with_stale_data_asks_naming_the_stale_sources() {
     let question = &app2.orders.confirm.as_ref().expect("a question").question;
     // (what the draft will make comes between: tests/orders_screen.rs)
     assert!(
-        question.starts_with("Draft POs for all 3 products that need an order? ")
+        question.starts_with("Draft 3 POs for 3 products from 3 suppliers: ")
             && question.ends_with(
                 ". inventory (read 2m ago) is stale: draft from its last data anyway? (y/n)"
             ),
@@ -2223,7 +2312,11 @@ fn cell_at(buffer: &ratatui::buffer::Buffer, x: u16, width: u16, y: u16) -> Stri
 /// Money per currency from the plans themselves, in cents.
 fn totals_by_currency(plans: &[ProductPlan]) -> Vec<(Option<String>, i64, usize)> {
     let mut totals: Vec<(Option<String>, i64, usize)> = Vec::new();
-    for p in plans.iter().filter(|p| p.order_qty > 0.0) {
+    // Products on a draft or pending PO (ON_PO) are ordered already.
+    for p in plans
+        .iter()
+        .filter(|p| p.order_qty > 0.0 && !p.has(ExceptionCode::OnPo))
+    {
         let currency = p.currency.as_deref().map(str::to_string);
         let cents = (p.amount * 100.0).round() as i64;
         match totals.iter_mut().find(|t| t.0 == currency) {
@@ -2584,13 +2677,14 @@ fn mixed_currencies_overrides_and_flags_at_80x24_and_120x40() {
     let wide = render(&mut app, 120, 40);
     let totals = wide.lines().nth(2).unwrap();
     assert!(
-        totals.contains("To order: 21,274.39 EUR (1 product), 188,860.76 USD (2)"),
+        // PROD-001 (9,300.00 USD) is on a draft PO: ordered already.
+        totals.contains("To order: 21,274.39 EUR (1 product), 179,560.76 USD (1)"),
         "{totals}"
     );
     let screen = render(&mut app, 80, 24);
     let totals = screen.lines().nth(2).unwrap();
     assert!(
-        totals.contains("To order: 21,274.39 EUR, 188,860.76 USD | hidden: "),
+        totals.contains("To order: 21,274.39 EUR, 179,560.76 USD | hidden: "),
         "{totals}"
     );
     let row = screen.lines().find(|l| l.contains("PROD-001")).unwrap();
@@ -2677,14 +2771,25 @@ fn the_header_never_cuts_a_count() {
         app.update(Action::FilterInput(c));
     }
     let shown = app.view.len();
-    let needs = app.plans.iter().filter(|p| p.needs_order()).count();
+    let on_po = |p: &ProductPlan| p.has(ExceptionCode::OnPo);
+    let needs = app
+        .plans
+        .iter()
+        .filter(|p| p.needs_order() && !on_po(p))
+        .count();
+    let ordered = app
+        .plans
+        .iter()
+        .filter(|p| p.needs_order() && on_po(p))
+        .count();
+    assert!(ordered > 0, "some products on draft POs");
     let flagged = app
         .plans
         .iter()
         .filter(|p| !p.exceptions.is_empty())
         .count();
     let counts = format!(
-        "{} products, {needs} to order, {flagged} flagged, {} selected",
+        "{} products, {needs} to order, {ordered} on POs, {flagged} flagged, {} selected",
         app.plans.len(),
         app.for_order.len()
     );
@@ -2692,7 +2797,7 @@ fn the_header_never_cuts_a_count() {
         let screen = render(&mut app, width, 24);
         let header = screen.lines().next().unwrap();
         assert!(header.contains(&counts), "{header}");
-        assert!(header.contains(&format!("| {shown} shown: ")), "{header}");
+        assert!(header.contains(&format!("| {shown} shown:")), "{header}");
         if width == 120 {
             assert!(
                 header.contains("buyerdesk") && header.contains("needs an order, \"sku-00004\""),

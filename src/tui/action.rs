@@ -117,6 +117,10 @@ pub enum Action {
         product_id: String,
         result: Result<Option<Override>, String>,
     },
+    /// Scroll the detail's steps by a line (up and down move between
+    /// products there).
+    ScrollUp,
+    ScrollDown,
     /// Products on a draft or pending PO in `n` and "to order" too, or
     /// not (the default: they are ordered already).
     ToggleOnPo,

@@ -498,6 +498,8 @@ impl App {
                 return;
             }
             let scroll = match action {
+                Action::ScrollUp => Some(self.detail_scroll.saturating_sub(1)),
+                Action::ScrollDown => Some(self.detail_scroll.saturating_add(1)),
                 Action::PageUp => Some(self.detail_scroll.saturating_sub(page)),
                 Action::PageDown => Some(self.detail_scroll.saturating_add(page)),
                 Action::Top => Some(0),

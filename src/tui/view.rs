@@ -85,7 +85,7 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
         // Wide: the list on the left, the selected product's detail on
         // the right, following the selection.
         let [list, detail] =
-            Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+            Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)])
                 .areas(body);
         crate::tui::screens::list::draw_list(frame, app, list);
         draw_detail(frame, app, detail);

@@ -203,6 +203,20 @@ impl Keymap {
         detail.extend([select(Some("select")), draft(Some("draft"))]);
         detail.extend([
             bind(
+                "scroll_up",
+                A::ScrollUp,
+                &["shift-Up"],
+                "scroll the steps up a line",
+                None,
+            ),
+            bind(
+                "scroll_down",
+                A::ScrollDown,
+                &["shift-Down"],
+                "scroll the steps down a line",
+                None,
+            ),
+            bind(
                 "page_up",
                 A::PageUp,
                 &["PageUp", "ctrl-b"],

@@ -381,8 +381,8 @@ fn the_vim_preset_changes_exactly_the_keys_it_names() {
             &["PageDown", "ctrl-f", "ctrl-d"][..],
         ),
         (Screen::Detail, "page_up", &["PageUp", "ctrl-b", "ctrl-u"]),
-        (Screen::Detail, "down", &["Down", "j", "ctrl-e"]),
-        (Screen::Detail, "up", &["Up", "k", "ctrl-y"]),
+        (Screen::Detail, "scroll_down", &["shift-Down", "ctrl-e"]),
+        (Screen::Detail, "scroll_up", &["shift-Up", "ctrl-y"]),
         (Screen::List, "down", &["Down", "j", "ctrl-n"]),
         (Screen::Override, "next_field", &["Tab", "Down", "ctrl-n"]),
     ] {
@@ -418,8 +418,8 @@ fn user_entries_apply_on_top_of_the_preset() {
     );
     assert_eq!(keys_of(&map, Screen::Detail, "down"), ["ctrl-n"]);
     assert_eq!(
-        keys_of(&map, Screen::Detail, "up"),
-        ["Up", "k", "ctrl-y"],
+        keys_of(&map, Screen::Detail, "scroll_up"),
+        ["shift-Up", "ctrl-y"],
         "the preset's other keys stay"
     );
     assert_eq!(map.action(Screen::List, key("ctrl-d")), None);

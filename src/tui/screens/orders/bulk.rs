@@ -128,8 +128,9 @@ impl App {
     /// `A`: one question for every PO acted on that waits for approval.
     pub(in crate::tui) fn approve_pos(&mut self) {
         let acted = self.orders.acted_on();
-        if acted.len() == 1 {
-            return self.approve_po();
+        if let [po] = acted[..] {
+            let number = po.po_number.clone();
+            return self.approve_po(&number);
         }
         let chosen: Vec<&PurchaseOrder> = acted.into_iter().filter(|p| approvable(p)).collect();
         match chosen[..] {
@@ -167,7 +168,8 @@ impl App {
         let acted = self.orders.acted_on();
         if acted.len() == 1 {
             let po = acted[0];
-            if po.status == PoStatus::Draft && !needs_approval(po) {
+            let busy = self.orders.sending.contains_key(&po.po_number);
+            if po.status == PoStatus::Draft && !needs_approval(po) && !busy {
                 let number = po.po_number.clone();
                 let question = format!(
                     "Send {number}, {} {}, {}? {}",
@@ -183,7 +185,8 @@ impl App {
                 return;
             }
             // Approved, failed or refused: as one PO always was.
-            return self.send_po();
+            let number = po.po_number.clone();
+            return self.send_po(&number);
         }
         let left_out: Vec<String> = acted
             .iter()
@@ -251,19 +254,31 @@ impl App {
         let count = numbers.len();
         match change {
             BatchKind::Approve => {
-                self.message = Some(format!("Approving {}...", plural(count, "PO", "POs")));
-                self.orders_wanted
-                    .push(OrderRequest::ApproveAll(numbers.clone()));
+                self.message = Some(match &numbers[..] {
+                    [one] => format!("Approving {one}..."),
+                    _ => format!("approving 0/{count} ..."),
+                });
+                self.orders_wanted.push(match &numbers[..] {
+                    [one] => OrderRequest::Approve(one.clone()),
+                    _ => OrderRequest::ApproveAll(numbers.clone()),
+                });
             }
             BatchKind::Send => {
+                let waiting = match count {
+                    1 => "sending...",
+                    _ => "waiting to be sent",
+                };
                 for n in &numbers {
-                    self.orders
-                        .sending
-                        .insert(n.clone(), "waiting to be sent".to_string());
+                    self.orders.sending.insert(n.clone(), waiting.to_string());
                 }
-                self.message = Some(format!("sending 0/{count} ..."));
-                self.orders_wanted
-                    .push(OrderRequest::SendAll(numbers.clone()));
+                self.message = Some(match &numbers[..] {
+                    [one] => format!("Sending {one}..."),
+                    _ => format!("sending 0/{count} ..."),
+                });
+                self.orders_wanted.push(match &numbers[..] {
+                    [one] => OrderRequest::Send(one.clone()),
+                    _ => OrderRequest::SendAll(numbers.clone()),
+                });
             }
         }
         self.orders.marked.clear();

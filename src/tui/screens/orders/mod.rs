@@ -213,6 +213,16 @@ impl OrdersState {
         }
     }
 
+    /// The PO `number`, listed or open.
+    pub fn find(&self, number: &str) -> Option<&PurchaseOrder> {
+        self.pos.iter().find(|p| p.po_number == number).or_else(|| {
+            self.detail
+                .as_ref()
+                .filter(|d| d.number == number)
+                .and_then(|d| d.po.as_ref())
+        })
+    }
+
     pub(in crate::tui) fn row_mut(&mut self, number: &str) -> Option<&mut PurchaseOrder> {
         self.pos.iter_mut().find(|p| p.po_number == number)
     }

@@ -243,8 +243,8 @@ impl App {
         }
     }
 
-    pub(in crate::tui) fn approve_po(&mut self) {
-        let Some(po) = self.orders.target() else {
+    pub(in crate::tui) fn approve_po(&mut self, number: &str) {
+        let Some(po) = self.orders.find(number) else {
             return;
         };
         if !matches!(po.status, PoStatus::Draft | PoStatus::PendingApproval) {
@@ -299,8 +299,8 @@ impl App {
         });
     }
 
-    pub(in crate::tui) fn send_po(&mut self) {
-        let Some(po) = self.orders.target() else {
+    pub(in crate::tui) fn send_po(&mut self, number: &str) {
+        let Some(po) = self.orders.find(number) else {
             return;
         };
         let number = po.po_number.clone();
