@@ -710,3 +710,270 @@ fn a_giant_terminal_size_does_not_take_gigabytes() {
         peak_kb >> 10
     );
 }
+
+/// buyerdesk's CLI on the same data directory as a session.
+fn cli(data_dir: &std::path::Path, args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_buyerdesk"))
+        .args(args)
+        .env("BUYERDESK_DATA_DIR", data_dir)
+        .env("XDG_CONFIG_HOME", data_dir.join("config-home"))
+        .env("HOME", data_dir)
+        .current_dir(data_dir)
+        .output()
+        .expect("buyerdesk runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// The text of a popup's question, its wrapped lines joined: from `start`
+/// to `end` (included), borders and padding dropped.
+fn question_on(screen: &str, start: &str, end: &str) -> String {
+    // Inside the popup's frame only (the list shows either side of it).
+    let lines: Vec<Vec<char>> = screen.lines().map(|l| l.chars().collect()).collect();
+    let top = lines
+        .iter()
+        .rposition(|l| l.contains(&'┌'))
+        .unwrap_or_else(|| panic!("a popup:\n{screen}"));
+    let left = lines[top].iter().position(|&c| c == '┌').unwrap();
+    let right = lines[top].iter().position(|&c| c == '┐').unwrap();
+    let joined = lines[top + 1..]
+        .iter()
+        .take_while(|l| l.get(left) != Some(&'└'))
+        .map(|l| {
+            l.get(left + 1..right.min(l.len()))
+                .unwrap_or_default()
+                .iter()
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    let text = joined.split_whitespace().collect::<Vec<_>>().join(" ");
+    let from = text
+        .find(start)
+        .unwrap_or_else(|| panic!("{start:?}:\n{screen}"));
+    let to = text[from..]
+        .find(end)
+        .unwrap_or_else(|| panic!("{end:?}:\n{screen}"))
+        + from;
+    text[from..to + end.len()].to_string()
+}
+
+/// "1,234.56 USD, 78.90 EUR" read back: currency -> cents.
+fn totals_of(text: &str) -> std::collections::BTreeMap<String, i64> {
+    text.split(", ")
+        .map(|term| {
+            let (amount, currency) = term.trim().split_once(' ').expect(term);
+            let cents = amount.replace([',', '.'], "").parse::<i64>().expect(term);
+            (currency.to_string(), cents)
+        })
+        .collect()
+}
+
+/// The first number before `word` in `text` ("20 POs" -> 20).
+fn count_before(text: &str, word: &str) -> usize {
+    let at = text
+        .find(word)
+        .unwrap_or_else(|| panic!("{word:?} in {text:?}"));
+    text[..at]
+        .split_whitespace()
+        .last()
+        .unwrap()
+        .replace(',', "")
+        .parse()
+        .unwrap_or_else(|e| panic!("{word:?} in {text:?}: {e}"))
+}
+
+/// The buyer's day on the demo, counted in keys: every product that needs
+/// an order drafted, every PO approved and sent through the file outboxes,
+/// in at most 10 keys (81 before bulk approval and sending). What the
+/// questions said is checked against the purchasing database afterwards.
+#[test]
+fn start_to_every_po_sent_in_at_most_ten_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    // What needs an order, from the CLI on the same (new) demo: a
+    // suggestion and nothing that forbids ordering it.
+    let (ok, json) = cli(dir.path(), &["plan", "--format", "json"]);
+    assert!(ok, "plan: {json}");
+    let plans: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
+    let blocking = [
+        "SOURCE_STALE",
+        "BAD_DATA",
+        "NO_SUPPLIER",
+        "SUPPLIER_INACTIVE",
+        "UOM_INVALID",
+        "RULE_ERROR",
+    ];
+    let needed: std::collections::BTreeSet<String> = plans
+        .iter()
+        .filter(|p| p["order_qty"].as_f64().unwrap_or(0.0) > 0.0)
+        .filter(|p| {
+            !p["exceptions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| blocking.contains(&e.as_str().unwrap_or("")))
+        })
+        .map(|p| p["product_id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        needed.len() > 100,
+        "{} products need an order",
+        needed.len()
+    );
+
+    let mut s = Session::start(dir.path());
+    s.wait_for("2000 products");
+    let mut keys = 0;
+    let mut press = |s: &mut Session, key: &str| {
+        keys += 1;
+        s.keys(key);
+    };
+
+    // P: one question naming the POs, products, suppliers and totals.
+    press(&mut s, "P");
+    let screen = s.wait_for("y/n");
+    let draft_question = question_on(&screen, "Draft ", "y/n");
+    press(&mut s, "y");
+    let screen = s.wait_for("drafted");
+    // The products left out are shown in a panel: one key closes it.
+    if screen.contains("closes)") {
+        press(&mut s, "\x1b");
+    }
+    // The list of POs opens at the top, every row filled.
+    let screen = s.wait_for("Purchase orders:");
+    let listed: Vec<&str> = screen
+        .lines()
+        .filter(|l| l.trim_start().starts_with("PO-"))
+        .collect();
+    assert!(
+        listed
+            .first()
+            .is_some_and(|l| l.contains("draft") || l.contains("pending")),
+        "{screen}"
+    );
+
+    // The list follows at once (the plans re-made with the new POs): the
+    // products on them are no longer "to order" but "on POs".
+    let screen = s.wait_for(" on POs");
+    let header = screen.lines().next().unwrap().to_string();
+    let drafted = count_before(&draft_question, " products from");
+    assert_eq!(count_before(&header, " on POs"), drafted, "{header}");
+    let to_order_before = needed.len();
+    assert!(
+        count_before(&header, " to order") <= to_order_before - drafted,
+        "{header}"
+    );
+
+    // A y: every draft and pending PO approved after one question.
+    press(&mut s, "A");
+    let screen = s.wait_for("y/n");
+    let approve_question = question_on(&screen, "Approve ", "y/n");
+    press(&mut s, "y");
+    s.wait_for(" approved");
+    let screen = s.wait_for("POs approved");
+    assert!(!screen.contains("not approved"), "{screen}");
+
+    // S y: every approved PO sent after one question.
+    press(&mut s, "S");
+    let screen = s.wait_for("y/n");
+    let send_question = question_on(&screen, "Send ", "y/n");
+    press(&mut s, "y");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let screen = loop {
+        let screen = s.contents();
+        if screen.contains("POs sent") || screen.contains(" sent; not sent") {
+            break screen;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the sends did not end:\n{screen}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(!screen.contains("not sent"), "{screen}");
+    eprintln!("{keys} keys: {draft_question} / {approve_question} / {send_question}");
+    assert!(keys <= 10, "{keys} keys from start to every PO sent");
+
+    // The header follows: the products on the POs are no longer to order.
+    s.keys("\x1b");
+    s.wait_for("Demand/d");
+    s.quit();
+
+    // In the purchasing database: every PO sent, every needed product on
+    // one; the questions said how many and how much.
+    let (ok, json) = cli(dir.path(), &["po", "list", "--format", "json"]);
+    assert!(ok, "po list: {json}");
+    let pos: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
+    assert!(!pos.is_empty());
+    for po in &pos {
+        assert_eq!(po["status"], "sent", "{po}");
+    }
+    let mut on_pos = std::collections::BTreeSet::new();
+    let mut totals: std::collections::BTreeMap<String, i64> = Default::default();
+    let mut suppliers = std::collections::BTreeSet::new();
+    for po in &pos {
+        let number = po["po_number"].as_str().unwrap();
+        let (ok, json) = cli(dir.path(), &["po", "show", number, "--format", "json"]);
+        assert!(ok, "po show {number}: {json}");
+        let shown: serde_json::Value = serde_json::from_str(&json).unwrap();
+        for line in shown["po"]["lines"].as_array().unwrap() {
+            on_pos.insert(line["product_id"].as_str().unwrap().to_string());
+        }
+        *totals
+            .entry(po["currency"].as_str().unwrap().to_string())
+            .or_default() += po["total_cents"].as_i64().unwrap();
+        suppliers.insert(po["supplier_name"].as_str().unwrap().to_string());
+    }
+    let missing: Vec<&String> = needed.difference(&on_pos).collect();
+    assert!(missing.is_empty(), "needed but on no PO: {missing:?}");
+    // "Draft 20 POs for 1,064 products from 20 suppliers: 1.00 EUR, 2.00 USD? y/n"
+    assert_eq!(
+        count_before(&draft_question, " POs for"),
+        pos.len(),
+        "{draft_question}"
+    );
+    assert_eq!(
+        count_before(&draft_question, " products from"),
+        on_pos.len(),
+        "{draft_question}"
+    );
+    assert_eq!(
+        count_before(&draft_question, " suppliers:"),
+        suppliers.len(),
+        "{draft_question}"
+    );
+    let figures = draft_question
+        .split_once(" suppliers: ")
+        .unwrap()
+        .1
+        .split(['?', ';'])
+        .next()
+        .unwrap();
+    assert_eq!(totals_of(figures), totals, "{draft_question}");
+    // The approval and the send named the same count and totals.
+    for (question, head) in [(&approve_question, "Approve "), (&send_question, "Send ")] {
+        let count = count_before(question, " POs:");
+        assert!(question.starts_with(head), "{question}");
+        let figures = question
+            .split_once(" POs: ")
+            .unwrap()
+            .1
+            .split(" from ")
+            .next()
+            .unwrap()
+            .split(" to ")
+            .next()
+            .unwrap();
+        // Approve: the drafts within the threshold too, so every PO.
+        assert_eq!(
+            (count, totals_of(figures)),
+            (pos.len(), totals.clone()),
+            "{question}"
+        );
+    }
+    // Nothing left to draft: every needed product is on a sent PO.
+    let (drafted, out) = cli(dir.path(), &["po", "draft", "--all-needed"]);
+    assert!(!drafted, "po draft --all-needed drafted again:\n{out}");
+}
