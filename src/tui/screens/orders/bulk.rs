@@ -148,7 +148,7 @@ impl App {
             _ => {
                 let question = format!(
                     "Approve {}: {} from {}? {}",
-                    plural(chosen.len(), "PO", "POs"),
+                    counted(chosen.len(), "PO", "POs"),
                     totals_of(&chosen),
                     suppliers_text(&chosen),
                     self.yes_no()
@@ -228,7 +228,7 @@ impl App {
             ),
             _ => format!(
                 "Send {}: {} to {}?",
-                plural(chosen.len(), "PO", "POs"),
+                counted(chosen.len(), "PO", "POs"),
                 totals_of(&chosen),
                 suppliers_text(&chosen)
             ),
@@ -351,6 +351,13 @@ impl App {
         self.message = Some(text);
         true
     }
+}
+
+/// "1,064 products": a count with thousands separators, as money is.
+pub fn counted(n: usize, one: &str, many: &str) -> String {
+    let figure = fmt_money(n as f64);
+    let figure = figure.trim_end_matches(".00");
+    format!("{figure} {}", if n == 1 { one } else { many })
 }
 
 /// "PO-000001, PO-000002, PO-000003 and 4 more".

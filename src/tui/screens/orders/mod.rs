@@ -294,9 +294,9 @@ pub fn preview_text(preview: &DraftPlan) -> String {
     );
     let mut text = format!(
         "Draft {} for {} from {}: {}",
-        plural(preview.pos.len(), "PO", "POs"),
-        plural(products.len(), "product", "products"),
-        plural(suppliers.len(), "supplier", "suppliers"),
+        counted(preview.pos.len(), "PO", "POs"),
+        counted(products.len(), "product", "products"),
+        counted(suppliers.len(), "supplier", "suppliers"),
         totals_text(&totals)
     );
     let approval = preview
