@@ -2839,3 +2839,360 @@ fn text_from_the_sources_cannot_drive_the_terminal() {
         "{detail}"
     );
 }
+
+// ---------------------------------------------------------------------------
+// Bulk approval and sending on the orders screen, and the list following
+// drafting.
+
+/// "9,300.00 EUR, 21,274.39 USD" read back: currency -> cents.
+fn question_totals(text: &str) -> std::collections::BTreeMap<String, i64> {
+    text.split(", ")
+        .map(|term| {
+            let (amount, currency) = term.trim().split_once(' ').expect(term);
+            let cents: i64 = amount.replace([',', '.'], "").parse().expect(term);
+            (currency.to_string(), cents)
+        })
+        .collect()
+}
+
+fn cents_by_currency<'a>(
+    pos: impl IntoIterator<Item = &'a PurchaseOrder>,
+) -> std::collections::BTreeMap<String, i64> {
+    let mut totals = std::collections::BTreeMap::new();
+    for po in pos {
+        *totals.entry(po.currency.clone()).or_default() += po.total_cents;
+    }
+    totals
+}
+
+fn sent(number: &str) -> OrdersAnswer {
+    OrdersAnswer::Sent {
+        number: number.into(),
+        result: Ok(buyerdesk::orders::SendOutcome {
+            po_number: number.into(),
+            channel: "file /data/outbox".into(),
+            confirmation: format!("wrote {number}.json and {number}.csv in /data/outbox"),
+            attempts: 1,
+            took_over_from: None,
+        }),
+    }
+}
+
+#[test]
+fn s_with_nothing_selected_sends_every_listed_po_it_may_after_one_question() {
+    let mut app = orders_screen();
+    press(&mut app, KeyCode::Char('S'), KeyModifiers::SHIFT);
+    assert!(requests(&mut app).is_empty(), "nothing before the answer");
+    let question = app
+        .orders
+        .confirm
+        .as_ref()
+        .expect("one question")
+        .question
+        .clone();
+    // Approved (PO-000006, PO-000005, its last send failed) and the draft
+    // within the threshold (PO-000001); the pending PO-000002 left out and
+    // named; sent and cancelled ones are not sent again.
+    let chosen: Vec<PurchaseOrder> = reference_pos()
+        .into_iter()
+        .filter(|p| ["PO-000006", "PO-000005", "PO-000001"].contains(&p.po_number.as_str()))
+        .collect();
+    let (head, rest) = question.split_once(": ").expect(&question);
+    assert_eq!(head, "Send 3 POs", "{question}");
+    let (figures, rest) = rest.split_once(" to ").expect(&question);
+    assert_eq!(
+        question_totals(figures),
+        cents_by_currency(&chosen),
+        "{question}"
+    );
+    assert!(
+        rest.starts_with("Delta Chemicals GmbH, Gamma Tools Ltd., ABC Supplies Co.?"),
+        "{question}"
+    );
+    assert!(
+        question.ends_with("Left out, 1 PO needs approval first (A): PO-000002. y/n"),
+        "{question}"
+    );
+    for (w, h) in [(80, 24), (120, 40)] {
+        let screen = render(&mut app, w, h);
+        let joined: String = screen
+            .lines()
+            .map(|l| l.trim_matches(|c: char| c == '"' || c == '│' || c == ' '))
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(joined.contains("PO-000002. y/n"), "{w}x{h}:\n{screen}");
+        insta::assert_snapshot!(format!("bulk_send_question_{w}x{h}"), screen);
+    }
+    press(&mut app, KeyCode::Char('y'), KeyModifiers::NONE);
+    assert_eq!(
+        requests(&mut app),
+        [OrderRequest::SendAll(vec![
+            "PO-000006".into(),
+            "PO-000005".into(),
+            "PO-000001".into()
+        ])]
+    );
+    assert_eq!(app.message.as_deref(), Some("sending 0/3 ..."));
+    // Each answer counted; the last names what failed and what was left out.
+    app.update(sent("PO-000006").into());
+    assert_eq!(app.message.as_deref(), Some("sending 1/3 ..."));
+    let screen = render(&mut app, 80, 24);
+    assert!(
+        message_line(&screen).starts_with("sending 1/3 ..."),
+        "{screen}"
+    );
+    assert!(
+        footer(&screen).starts_with("↑↓ move"),
+        "keys under it:\n{screen}"
+    );
+    app.update(
+        OrdersAnswer::Sent {
+            number: "PO-000005".into(),
+            result: Err("PO-000005 not sent: HTTP 503 (gave up after 5 attempts)".into()),
+        }
+        .into(),
+    );
+    app.update(sent("PO-000001").into());
+    assert_eq!(
+        app.message.as_deref(),
+        Some(
+            "2 of 3 sent; not sent: PO-000005 (PO-000005 not sent: HTTP 503 (gave up after 5 attempts)); left out, needing approval: PO-000002"
+        )
+    );
+    assert!(app.orders.batch.is_none());
+    assert!(matches!(
+        requests(&mut app)[..],
+        [OrderRequest::List { .. }]
+    ));
+}
+
+#[test]
+fn a_with_nothing_selected_approves_every_draft_and_pending_po_after_one_question() {
+    let mut app = orders_screen();
+    press(&mut app, KeyCode::Char('A'), KeyModifiers::SHIFT);
+    let question = app
+        .orders
+        .confirm
+        .as_ref()
+        .expect("one question")
+        .question
+        .clone();
+    let chosen: Vec<PurchaseOrder> = reference_pos()
+        .into_iter()
+        .filter(|p| matches!(p.status, PoStatus::Draft | PoStatus::PendingApproval))
+        .collect();
+    assert_eq!(chosen.len(), 2);
+    let figures = question
+        .strip_prefix("Approve 2 POs: ")
+        .and_then(|q| q.strip_suffix(" from XYZ Manufacturing, ABC Supplies Co.? y/n"))
+        .unwrap_or_else(|| panic!("{question}"));
+    assert_eq!(question_totals(figures), cents_by_currency(&chosen));
+    // n: nothing.
+    press(&mut app, KeyCode::Char('n'), KeyModifiers::NONE);
+    assert!(requests(&mut app).is_empty());
+    assert_eq!(app.message.as_deref(), Some("None of 2 POs approved"));
+    press(&mut app, KeyCode::Char('A'), KeyModifiers::SHIFT);
+    press(&mut app, KeyCode::Char('y'), KeyModifiers::NONE);
+    assert_eq!(
+        requests(&mut app),
+        [OrderRequest::ApproveAll(vec![
+            "PO-000002".into(),
+            "PO-000001".into()
+        ])]
+    );
+    for mut po in chosen {
+        po.status = PoStatus::Approved;
+        po.approved_by = Some("alice".into());
+        app.update(
+            OrdersAnswer::Changed {
+                number: po.po_number.clone(),
+                change: buyerdesk::tui::screens::orders::PoChange::Approve,
+                result: Ok(po),
+            }
+            .into(),
+        );
+    }
+    assert_eq!(app.message.as_deref(), Some("2 POs approved"));
+    let approved = app
+        .orders
+        .pos
+        .iter()
+        .filter(|p| p.status == PoStatus::Approved)
+        .count();
+    assert_eq!(approved, 4, "the rows show it");
+    // Selected ones only: Space marks, A acts on them.
+    app.update(Action::Top);
+    press(&mut app, KeyCode::Char(' '), KeyModifiers::NONE);
+    press(&mut app, KeyCode::Char(' '), KeyModifiers::NONE);
+    assert_eq!(app.orders.marked.len(), 2);
+    press(&mut app, KeyCode::Char('A'), KeyModifiers::SHIFT);
+    assert!(app.orders.confirm.is_none());
+    assert_eq!(
+        app.message.as_deref(),
+        Some("No draft or PO waiting for approval to approve")
+    );
+}
+
+/// 20 drafts, one per supplier, as the store answers a draft.
+fn twenty_drafts() -> Vec<PurchaseOrder> {
+    (1..=20)
+        .map(|n| {
+            po(
+                n,
+                PoStatus::Draft,
+                &format!("Supplier {n:02}"),
+                100_000 + i64::from(n),
+                0,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn after_drafting_20_pos_the_list_opens_at_the_top_with_every_row_filled() {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let mut app = orders_app();
+        press(&mut app, KeyCode::Char('P'), KeyModifiers::SHIFT);
+        press(&mut app, KeyCode::Char('y'), KeyModifiers::NONE);
+        let wanted = requests(&mut app);
+        let [OrderRequest::Draft { ref products, .. }] = wanted[..] else {
+            panic!("{wanted:?}");
+        };
+        app.update(
+            OrdersAnswer::Drafted {
+                products: products.clone(),
+                result: Ok((
+                    twenty_drafts(),
+                    vec![Skipped {
+                        product_id: "PROD-004".into(),
+                        reason: "nothing to order: the suggestion is 0".into(),
+                    }],
+                )),
+            }
+            .into(),
+        );
+        // With the result below it, then without.
+        render(&mut app, w, h);
+        press(&mut app, KeyCode::Esc, KeyModifiers::NONE);
+        let screen = render(&mut app, w, h);
+        let rows: Vec<&str> = screen
+            .lines()
+            .map(|l| l.trim_matches('"'))
+            .skip_while(|l| !l.starts_with("PO "))
+            .skip(1)
+            .take_while(|l| l.starts_with("PO-"))
+            .collect();
+        // No empty row between the last PO shown and the totals below.
+        let after = screen
+            .lines()
+            .map(|l| l.trim_matches('"'))
+            .skip_while(|l| !l.starts_with("PO "))
+            .nth(rows.len() + 1)
+            .unwrap();
+        assert!(
+            rows.len() == 20 || after.starts_with("20 open POs: "),
+            "{w}x{h}: every row filled\n{screen}"
+        );
+        // 80x24: 16 rows fit; 120x40: all 20.
+        let fit = if h == 24 { 16 } else { 20 };
+        assert_eq!(rows.len(), fit, "{w}x{h}:\n{screen}");
+        // The newest first, from the top, each id whole and its total.
+        for (k, row) in rows.iter().enumerate() {
+            let n = 20 - k as u32;
+            assert!(
+                row.starts_with(&format!("PO-{n:06} draft")),
+                "{w}x{h}: {row}"
+            );
+            let total =
+                buyerdesk::plan::numbers::fmt_money((100_000 + i64::from(n)) as f64 / 100.0);
+            assert!(row.contains(&format!("{total} EUR")), "{w}x{h}: {row}");
+        }
+        assert_eq!(app.orders.selected, 0);
+        insta::assert_snapshot!(format!("drafted_20_then_list_{w}x{h}"), screen);
+    }
+}
+
+#[test]
+fn products_on_a_draft_po_leave_to_order_and_n_and_d_shows_them() {
+    let mut app = mixed_app();
+    let on_po: Vec<String> = app
+        .plans
+        .iter()
+        .filter(|p| p.has(ExceptionCode::OnPo) && p.needs_order())
+        .map(|p| p.product_id.to_string())
+        .collect();
+    assert_eq!(on_po, ["PROD-001"]);
+    let to_order = app
+        .plans
+        .iter()
+        .filter(|p| p.needs_order() && !p.has(ExceptionCode::OnPo))
+        .count();
+    let header = render(&mut app, 80, 24).lines().next().unwrap().to_string();
+    assert!(
+        header.contains(&format!("{to_order} to order, 1 on POs")),
+        "{header}"
+    );
+    press(&mut app, KeyCode::Char('n'), KeyModifiers::NONE);
+    let listed: Vec<&str> = app
+        .view
+        .iter()
+        .map(|&i| &*app.plans[i].product_id)
+        .collect();
+    assert_eq!(listed.len(), to_order);
+    assert!(!listed.contains(&"PROD-001"), "{listed:?}");
+    // D: listed again, and said so; again: not.
+    press(&mut app, KeyCode::Char('D'), KeyModifiers::SHIFT);
+    assert!(app
+        .view
+        .iter()
+        .any(|&i| &*app.plans[i].product_id == "PROD-001"));
+    let screen = render(&mut app, 80, 24);
+    assert!(
+        screen.lines().next().unwrap().contains("1 on POs (listed)"),
+        "{screen}"
+    );
+    assert!(screen.lines().any(|l| l.contains(" PROD-001 ")), "{screen}");
+    press(&mut app, KeyCode::Char('D'), KeyModifiers::SHIFT);
+    assert!(!app
+        .view
+        .iter()
+        .any(|&i| &*app.plans[i].product_id == "PROD-001"));
+    // `a` selects only those still to order; P drafts none of those on a PO.
+    app.for_order.clear();
+    press(&mut app, KeyCode::Char('c'), KeyModifiers::NONE);
+    press(&mut app, KeyCode::Char('a'), KeyModifiers::NONE);
+    assert!(!app.for_order.contains("PROD-001"), "{:?}", app.for_order);
+    app.for_order.clear();
+    press(&mut app, KeyCode::Char('P'), KeyModifiers::SHIFT);
+    if let Some(c) = &app.orders.confirm {
+        assert!(
+            c.question.contains(&format!("for {to_order} product"))
+                || !c.question.contains("PROD-001"),
+            "{}",
+            c.question
+        );
+    }
+}
+
+#[test]
+fn the_detail_moves_between_products_selects_and_drafts() {
+    let mut app = detail_of_prod_001();
+    render(&mut app, 80, 24);
+    // Space selects the product shown and goes to the next one.
+    press(&mut app, KeyCode::Char(' '), KeyModifiers::NONE);
+    assert!(app.for_order.contains("PROD-001") && app.detail_open);
+    assert_eq!(&*app.selected_plan().unwrap().product_id, "PROD-002");
+    let screen = render(&mut app, 80, 24);
+    assert!(screen.contains("PROD-002 Resin B"), "{screen}");
+    // k: back to PROD-001, its steps from the top; the history asked for.
+    press(&mut app, KeyCode::Char('k'), KeyModifiers::NONE);
+    assert_eq!(&*app.selected_plan().unwrap().product_id, "PROD-001");
+    assert!(render(&mut app, 80, 24).contains("PROD-001 Widget A"));
+    // P drafts the selection from the detail.
+    press(&mut app, KeyCode::Char('P'), KeyModifiers::SHIFT);
+    let wanted = requests(&mut app);
+    assert!(
+        matches!(&wanted[..], [OrderRequest::Draft { products, .. }] if products == &["PROD-001".to_string()]),
+        "{wanted:?}"
+    );
+}
