@@ -391,22 +391,18 @@ impl Keymap {
         ];
 
         // The keys acting on a PO, the same on the list of POs and on one.
-        let po_keys = |reload_help| {
+        // On the list: the selected POs, else every listed one; on one PO:
+        // that PO.
+        let po_keys = |reload_help, approve_help, send_help| {
             [
                 bind(
                     "approve",
                     A::ApprovePo,
                     &["A"],
-                    "approve the selected POs, else every listed (asks)",
+                    approve_help,
                     Some("approve"),
                 ),
-                bind(
-                    "send",
-                    A::SendPo,
-                    &["S"],
-                    "send the selected POs, else every listed (asks)",
-                    Some("send"),
-                ),
+                bind("send", A::SendPo, &["S"], send_help, Some("send")),
                 bind(
                     "cancel",
                     A::CancelPo,
@@ -444,7 +440,11 @@ impl Keymap {
                 Some("select"),
             ),
         ]);
-        orders.extend(po_keys("read the POs again"));
+        orders.extend(po_keys(
+            "read the POs again",
+            "approve the selected POs, else all listed (asks)",
+            "send the selected POs, else all listed (asks)",
+        ));
         orders.extend([
             bind(
                 "back",
@@ -475,7 +475,11 @@ impl Keymap {
             bind("top", A::Top, &["Home", "g"], "top", None),
             bind("bottom", A::Bottom, &["End", "G"], "end", None),
         ]);
-        order.extend(po_keys("read the PO again"));
+        order.extend(po_keys(
+            "read the PO again",
+            "approve it (asks first)",
+            "send it (a draft: asks first; again: retry)",
+        ));
         order.extend([
             bind(
                 "back",

@@ -354,6 +354,14 @@ impl App {
                     Ok(pos) => {
                         let keep = self.orders.selected_po().map(|p| p.po_number.clone());
                         self.orders.pos = pos;
+                        // Selected POs stay selected while listed.
+                        let listed: std::collections::BTreeSet<&str> = self
+                            .orders
+                            .pos
+                            .iter()
+                            .map(|p| p.po_number.as_str())
+                            .collect();
+                        self.orders.marked.retain(|n| listed.contains(n.as_str()));
                         self.orders.loaded = true;
                         self.orders.error = None;
                         self.orders.select(keep.as_deref());
@@ -433,10 +441,11 @@ impl App {
                 change,
                 result,
             } => {
-                self.refresh_requested = true;
                 let failure = result.as_ref().err().cloned();
                 let batched = change == PoChange::Approve
                     && self.batch_answer(BatchKind::Approve, &number, failure);
+                // A batch's plans are refreshed once, after its last answer.
+                self.refresh_requested |= self.orders.batch.is_none();
                 match result {
                     Ok(po) if batched => self.orders.replace(po),
                     Err(_) if batched => self.reload_orders(),
@@ -485,9 +494,9 @@ impl App {
             }
             OrdersAnswer::Sent { number, result } => {
                 self.orders.sending.remove(&number);
-                self.refresh_requested = true;
                 let failure = result.as_ref().err().cloned();
                 let batched = self.batch_answer(BatchKind::Send, &number, failure);
+                self.refresh_requested |= self.orders.batch.is_none();
                 match result {
                     Ok(o) => {
                         if !batched {
