@@ -2934,8 +2934,13 @@ fn s_with_nothing_selected_sends_every_listed_po_it_may_after_one_question() {
     );
     assert_eq!(app.message.as_deref(), Some("sending 0/3 ..."));
     // Each answer counted; the last names what failed and what was left out.
+    app.refresh_requested = false;
     app.update(sent("PO-000006").into());
     assert_eq!(app.message.as_deref(), Some("sending 1/3 ..."));
+    assert!(
+        !app.refresh_requested,
+        "the plans refreshed once, at the end"
+    );
     let screen = render(&mut app, 80, 24);
     assert!(
         message_line(&screen).starts_with("sending 1/3 ..."),
@@ -2960,6 +2965,7 @@ fn s_with_nothing_selected_sends_every_listed_po_it_may_after_one_question() {
         )
     );
     assert!(app.orders.batch.is_none());
+    assert!(app.refresh_requested, "the plans refreshed after the last");
     assert!(matches!(
         requests(&mut app)[..],
         [OrderRequest::List { .. }]
