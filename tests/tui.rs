@@ -196,6 +196,20 @@ fn detail_120x40() {
         .find(|l| l.contains(" PROD-002 "))
         .expect("the list beside the detail");
     assert!(row.find("PROD-002").unwrap() < 10, "{screen}");
+    // Every product's row in the left pane, its id whole and its order.
+    for p in &app.plans {
+        let id = &*p.product_id;
+        let row = screen
+            .lines()
+            .map(|l| l.trim_matches('"'))
+            .find(|l| l.starts_with(&format!(" {id} ")))
+            .unwrap_or_else(|| panic!("{id} whole in the list:\n{screen}"));
+        let left: String = row.chars().take(54).collect();
+        if p.order_qty > 0.0 {
+            let order = buyerdesk::plan::numbers::fmt_qty_short(p.order_qty);
+            assert!(left.contains(&order), "{id}: {order} in {left:?}");
+        }
+    }
     let pane = pane_text(&screen, 54);
     assert!(
         pane.contains(
