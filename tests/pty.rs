@@ -846,17 +846,37 @@ fn start_to_every_po_sent_in_at_most_ten_keys() {
     if screen.contains("closes)") {
         press(&mut s, "\x1b");
     }
-    // The list of POs opens at the top, every row filled.
-    let screen = s.wait_for("Purchase orders:");
-    let listed: Vec<&str> = screen
-        .lines()
-        .filter(|l| l.trim_start().starts_with("PO-"))
-        .collect();
+    // The list of POs opens at the top, every row filled (read once the
+    // totals under the table are drawn).
+    let screen = s.wait_for("20 open POs: ");
+    // The table's rows (the note below it starts "PO-000020: ").
+    let is_row = |l: &&str| {
+        l.split_whitespace()
+            .next()
+            .is_some_and(|w| w.starts_with("PO-") && !w.ends_with(':'))
+    };
+    let listed: Vec<&str> = screen.lines().filter(is_row).collect();
     assert!(
         listed
             .first()
             .is_some_and(|l| l.contains("draft") || l.contains("pending")),
         "{screen}"
+    );
+    // Newest first from the top, one after the other, and no empty row
+    // between the last shown and the totals below it.
+    for (k, row) in listed.iter().enumerate() {
+        let number = format!("PO-{:06}", 20 - k);
+        assert!(row.trim_start().starts_with(&number), "{number}:\n{screen}");
+    }
+    let after = screen
+        .lines()
+        .skip_while(|l| !is_row(l))
+        .nth(listed.len())
+        .unwrap_or_default();
+    assert!(
+        listed.len() == 20 || after.contains("open POs: "),
+        "every row filled ({} rows):\n{screen}",
+        listed.len()
     );
 
     // The list follows at once (the plans re-made with the new POs): the
