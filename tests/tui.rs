@@ -688,7 +688,7 @@ fn help_and_footer_follow_the_screen_they_are_on() {
     let detail = render(&mut app, 80, 24);
     assert!(
         footer(&detail)
-            .starts_with("↑↓ product  Space select  P draft  PgUp PgDn scroll  Esc back"),
+            .starts_with("↑↓ product  Space select  P draft  PgUp PgDn scroll  v charts"),
         "{detail}"
     );
     app.update(action_for(&app, key(KeyCode::Char('?'))).unwrap());

@@ -232,6 +232,15 @@ impl Keymap {
             ),
             bind("top", A::Top, &["Home", "g"], "first step", None),
             bind("bottom", A::Bottom, &["End", "G"], "last step", None),
+            // The charts before back and override: at 80x24 the footer has
+            // room for them and not for all.
+            bind(
+                "charts",
+                A::ToggleCharts,
+                &["v"],
+                "charts or steps (80x24)",
+                Some("charts"),
+            ),
             bind(
                 "back",
                 A::Back,
@@ -241,13 +250,6 @@ impl Keymap {
             ),
             override_,
             clear_override(None),
-            bind(
-                "charts",
-                A::ToggleCharts,
-                &["v"],
-                "charts or steps (80x24)",
-                Some("charts"),
-            ),
             refresh,
             sources,
             help(&["?"]),

@@ -444,7 +444,7 @@ fn the_footer_shows_the_main_keys_and_fits() {
     );
     assert_eq!(
         map.footer(Screen::Detail, &theme, 80),
-        "↑↓ product  Space select  P draft  PgUp PgDn scroll  Esc back  ? help  q quit"
+        "↑↓ product  Space select  P draft  PgUp PgDn scroll  v charts  ? help  q quit"
     );
     let ascii = Theme {
         color: true,
