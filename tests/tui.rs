@@ -3004,7 +3004,7 @@ fn a_with_nothing_selected_approves_every_draft_and_pending_po_after_one_questio
     assert_eq!(chosen.len(), 2);
     let figures = question
         .strip_prefix("Approve 2 POs: ")
-        .and_then(|q| q.strip_suffix(" from XYZ Manufacturing, ABC Supplies Co.? y/n"))
+        .and_then(|q| q.strip_suffix(" to XYZ Manufacturing, ABC Supplies Co.? y/n"))
         .unwrap_or_else(|| panic!("{question}"));
     assert_eq!(question_totals(figures), cents_by_currency(&chosen));
     // n: nothing.

@@ -147,7 +147,7 @@ impl App {
             }
             _ => {
                 let question = format!(
-                    "Approve {}: {} from {}? {}",
+                    "Approve {}: {} to {}? {}",
                     counted(chosen.len(), "PO", "POs"),
                     totals_of(&chosen),
                     suppliers_text(&chosen),
