@@ -2159,12 +2159,14 @@ fn widest_app() -> App {
         if factor.fract() != 0.0 && overridden < 40 {
             let qty = round_qty((p.purchase_qty + 9.0) * factor);
             p.apply_override(Some(&OverrideNote {
+                revision: None,
                 order_qty: qty,
                 reason: "PROMO by alice".into(),
             }));
             overridden += 1;
         } else if p.product_id.starts_with("BIG-0000003") {
             p.apply_override(Some(&OverrideNote {
+                revision: None,
                 order_qty: 1_234_567.5,
                 reason: "PROMO by alice".into(),
             }));
@@ -2561,6 +2563,7 @@ fn mixed_app() -> App {
         if &*p.product_id == "PROD-002" {
             // 386 lb + 9 lb, in kg.
             p.apply_override(Some(&OverrideNote {
+                revision: None,
                 order_qty: round_qty(395.0 * 2.2046),
                 reason: "PROMO by alice".into(),
             }));

@@ -489,6 +489,7 @@ mod tests {
         ctx.overrides.insert(
             "PROD-001".into(),
             OverrideNote {
+                revision: None,
                 order_qty: 720.0,
                 reason: "PROMO".into(),
             },

@@ -80,6 +80,9 @@ pub struct ProductPlan {
     /// overridden; `order_qty` stays the suggestion.
     #[serde(serialize_with = "ser_opt_qty")]
     pub override_qty: OptNum,
+    /// The revision of that override (see `OverrideNote::revision`).
+    #[serde(skip)]
+    pub override_revision: Option<i64>,
     /// Suggested order, purchase units.
     #[serde(serialize_with = "ser_qty")]
     pub purchase_qty: f64,
@@ -182,6 +185,7 @@ impl ProductPlan {
             rounding_multiple: OptNum::NONE,
             order_qty: 0.0,
             override_qty: OptNum::NONE,
+            override_revision: None,
             purchase_qty: 0.0,
             purchase_uom: None,
             stock_uom: None,
@@ -220,6 +224,7 @@ impl ProductPlan {
             .cloned()
             .collect();
         self.override_qty = note.map(|o| o.order_qty).into();
+        self.override_revision = note.and_then(|o| o.revision);
         if let Some(o) = note {
             exceptions.push(override_exception(self.order_qty, o));
         }
@@ -242,6 +247,9 @@ impl ProductPlan {
 pub struct OverrideNote {
     /// The buyer's quantity, stock units.
     pub order_qty: f64,
+    /// The override's revision in the purchasing database (what a PO line
+    /// records when it orders it, and what a save is checked against).
+    pub revision: Option<i64>,
     /// Reason code, note, who and when, in words.
     pub reason: String,
 }
@@ -345,6 +353,7 @@ pub fn plan_product(
     raise_stock_exceptions(&plan, &mut exceptions);
     if let Some(o) = ctx.overrides.get(&*inputs.product_id) {
         plan.override_qty = Some(o.order_qty).into();
+        plan.override_revision = o.revision;
         exceptions.push(override_exception(plan.order_qty, o));
     }
     for stale in &ctx.stale_sources {

@@ -112,23 +112,25 @@ impl App {
             self.form = None;
             return;
         };
-        let result = parse_quantity(&form.quantity, form.unit, plan).and_then(|qty| {
-            let note = form.note.trim();
-            if form.reason == ReasonCode::Other && note.is_empty() {
-                return Err("reason OTHER needs a note".to_string());
-            }
-            Ok(Override {
-                product_id: form.product_id.clone(),
-                order_qty: qty,
-                entered_qty: form.quantity.trim().parse().unwrap_or(qty),
-                entered_unit: form.unit,
-                suggested_qty: plan.order_qty,
-                reason: form.reason,
-                note: (!note.is_empty()).then(|| note.to_string()),
-                user: self.user.clone(),
-                set_at: crate::store::now(),
-            })
-        });
+        let result = parse_quantity(&form.quantity, form.unit, plan)
+            .map_err(|e| e.message)
+            .and_then(|qty| {
+                let note = form.note.trim();
+                if form.reason == ReasonCode::Other && note.is_empty() {
+                    return Err("reason OTHER needs a note".to_string());
+                }
+                Ok(Override {
+                    product_id: form.product_id.clone(),
+                    order_qty: qty,
+                    entered_qty: form.quantity.trim().parse().unwrap_or(qty),
+                    entered_unit: form.unit,
+                    suggested_qty: plan.order_qty,
+                    reason: form.reason,
+                    note: (!note.is_empty()).then(|| note.to_string()),
+                    user: self.user.clone(),
+                    set_at: crate::store::now(),
+                })
+            });
         let form = self.form.as_mut().expect("checked above");
         match result {
             Ok(o) => {
