@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::{now, Store};
 use crate::sources::{with_pool_write_all, Backend};
 
-pub use super::quantity::{parse_quantity, OverrideUnit, PackOffers, QtyError};
+pub use super::quantity::{parse_quantity, quantity_words, OverrideUnit, PackOffers, QtyError};
 pub use super::saving::{Base, Conflict, OverrideRow, Saved, UsedBy};
 
 /// Why a buyer overrides (DOMAIN.md section 4).

@@ -98,6 +98,20 @@ pub fn in_packs(stock: f64, plan: &ProductPlan) -> f64 {
     round_qty(stock / pack_of(plan).0)
 }
 
+/// "708 pieces = 59 boxes" (the purchase side left out when the product
+/// has no valid pack size).
+pub fn quantity_words(stock: f64, plan: &ProductPlan) -> String {
+    let stock_text = fmt_units(stock, plan.stock_uom.as_deref());
+    match pack_of(plan) {
+        (_, Some(_)) => stock_text,
+        _ if plan.purchase_uom.is_none() || plan.purchase_uom == plan.stock_uom => stock_text,
+        _ => format!(
+            "{stock_text} = {}",
+            fmt_units(in_packs(stock, plan), Some(purchase_unit(plan)))
+        ),
+    }
+}
+
 /// Reads a quantity a buyer typed for `plan`, in stock or purchase units.
 /// Returns the quantity in stock units, or why it is refused (with the
 /// nearest whole packs when it lies between two).

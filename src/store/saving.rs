@@ -303,10 +303,59 @@ impl Store {
     }
 
     async fn try_save(&self, o: &Override, base: Base) -> Result<Result<Saved, Conflict>> {
+        let mut tx = self.source.begin().await?;
+        let saved = self.save_in(&mut tx, o, base).await?;
+        if saved.is_ok() {
+            tx.commit().await?;
+        }
+        Ok(saved)
+    }
+
+    /// Saves several overrides in one transaction, whatever is there
+    /// (`override import`): all of them, or none. Each is audited, naming
+    /// another user's override it replaced.
+    pub async fn save_overrides_all(&self, list: &[Override]) -> Result<Vec<Saved>> {
+        if let Some(o) = list.iter().find(|o| {
+            o.reason == ReasonCode::Other
+                && o.note.as_deref().map(str::trim).unwrap_or("").is_empty()
+        }) {
+            anyhow::bail!("{}: reason OTHER needs a note", o.product_id);
+        }
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let attempt = async {
+                let mut tx = self.source.begin().await?;
+                let mut out = Vec::with_capacity(list.len());
+                for o in list {
+                    match self.save_in(&mut tx, o, Base::Any).await? {
+                        Ok(saved) => out.push(saved),
+                        Err(c) => anyhow::bail!("{c}"),
+                    }
+                }
+                tx.commit().await?;
+                Ok::<_, anyhow::Error>(out)
+            };
+            match attempt.await {
+                Err(e) if tries < 4 && retry_worthy(&e) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(20 * tries)).await;
+                }
+                r => return r,
+            }
+        }
+    }
+
+    /// One save within `tx` (see `save_override`); not committed.
+    async fn save_in(
+        &self,
+        tx: &mut Tx,
+        o: &Override,
+        base: Base,
+    ) -> Result<Result<Saved, Conflict>> {
         let b = self.source.backend;
         let p = |n: usize| b.placeholder(n);
-        let mut tx = self.source.begin().await?;
-        let current = self.stored(&mut tx, &o.product_id).await?;
+        let tx = &mut *tx;
+        let current = self.stored(tx, &o.product_id).await?;
         let live = match &current {
             Some(s) if s.cleared.is_none() => Some(&s.ov),
             _ => None,
@@ -316,10 +365,7 @@ impl Store {
             (Base::Seen(Some(r)), Some(s)) if s.revision == r => None,
             (Base::Seen(None), Some(s)) if s.cleared.is_some() => None,
             (Base::Seen(None), Some(s))
-                if self
-                    .used_by(&mut tx, &o.product_id, s.revision)
-                    .await?
-                    .is_some() =>
+                if self.used_by(tx, &o.product_id, s.revision).await?.is_some() =>
             {
                 None
             }
@@ -397,7 +443,6 @@ impl Store {
         )
         .await?;
         let replaced = live.cloned();
-        tx.commit().await?;
         Ok(Ok(Saved { revision, replaced }))
     }
 
