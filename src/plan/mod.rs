@@ -235,6 +235,25 @@ impl ProductPlan {
         self.exceptions.contains(&code)
     }
 
+    /// What an order of this product takes, in stock units, purchase
+    /// units and money: the buyer's quantity when overridden, else the
+    /// suggestion.
+    pub fn ordered(&self) -> (f64, f64, f64) {
+        match self.override_qty.get() {
+            None => (self.order_qty, self.purchase_qty, self.amount),
+            Some(q) => {
+                let pack = self.conversion_factor.filter(|f| *f > 0.0).unwrap_or(1.0);
+                (
+                    q,
+                    numbers::round_qty(q / pack),
+                    self.unit_price
+                        .map(|price| numbers::round_money(q * price))
+                        .unwrap_or(0.0),
+                )
+            }
+        }
+    }
+
     /// The buyer should order something.
     pub fn needs_order(&self) -> bool {
         self.order_qty > 0.0

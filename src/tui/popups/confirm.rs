@@ -28,6 +28,9 @@ pub enum ConfirmAction {
         products: Vec<String>,
         sources: Vec<String>,
     },
+    /// Clear this product's override (the question names its quantity
+    /// and reason).
+    ClearOverride(String),
 }
 
 /// A yes/no question in a popup.
@@ -63,6 +66,9 @@ impl App {
                 ConfirmAction::DraftStale { sources, .. } => {
                     format!("Nothing drafted: {} stale", sources.join(", "))
                 }
+                ConfirmAction::ClearOverride(id) => {
+                    format!("The override of {} stays", crate::text::masked(&id))
+                }
             });
             return;
         }
@@ -82,6 +88,13 @@ impl App {
             ConfirmAction::DraftAll(products) => self.request_draft(products, Vec::new()),
             ConfirmAction::DraftStale { products, sources } => {
                 self.request_draft(products, sources)
+            }
+            ConfirmAction::ClearOverride(id) => {
+                self.message = Some(format!(
+                    "Clearing the override of {}...",
+                    crate::text::masked(&id)
+                ));
+                self.pending = Some(StoreRequest::Clear(id));
             }
         }
     }
@@ -105,6 +118,10 @@ pub(in crate::tui) fn draw_confirm(frame: &mut Frame, app: &App, body: Rect) {
         ConfirmAction::DraftStale { .. } => (
             " Draft POs from stale data ".to_string(),
             "drafts them from the last data",
+        ),
+        ConfirmAction::ClearOverride(id) => (
+            format!(" Clear the override of {} ", crate::text::masked(id)),
+            "clears it",
         ),
     };
     let lines = vec![
