@@ -2393,6 +2393,7 @@ fn widest_app() -> App {
             let qty = round_qty((p.purchase_qty + 9.0) * factor);
             p.apply_override(Some(&OverrideNote {
                 revision: None,
+                used_by: None,
                 order_qty: qty,
                 reason: "PROMO by alice".into(),
             }));
@@ -2400,6 +2401,7 @@ fn widest_app() -> App {
         } else if p.product_id.starts_with("BIG-0000003") {
             p.apply_override(Some(&OverrideNote {
                 revision: None,
+                used_by: None,
                 order_qty: 1_234_567.5,
                 reason: "PROMO by alice".into(),
             }));
@@ -2811,6 +2813,7 @@ fn mixed_app() -> App {
             // 386 lb + 9 lb, in kg.
             p.apply_override(Some(&OverrideNote {
                 revision: None,
+                used_by: None,
                 order_qty: round_qty(395.0 * 2.2046),
                 reason: "PROMO by alice".into(),
             }));
@@ -2983,4 +2986,40 @@ fn text_from_the_sources_cannot_drive_the_terminal() {
         detail.contains("PROD-001 Widget?A - Evil?[2J Co"),
         "{detail}"
     );
+}
+
+/// An override a sent PO ordered no longer applies: the row shows the
+/// suggestion alone and the detail says which PO took it.
+#[test]
+fn a_used_override_shows_the_po_that_took_it() {
+    let mut plans = reference_plans();
+    let p = plans
+        .iter_mut()
+        .find(|p| &*p.product_id == "PROD-001")
+        .unwrap();
+    p.apply_override(Some(&OverrideNote {
+        order_qty: 708.0,
+        revision: Some(2),
+        used_by: Some("PO-000001 (sent 2026-11-21T09:00:00Z)".into()),
+        reason: "PROMO, by alice at 2026-11-21T08:00:00Z".into(),
+    }));
+    let mut app = App::new(plans);
+    app.now = clock();
+    app.update(Action::SortBy(Column::Product));
+    app.update(Action::Top);
+    let screen = render(&mut app, 80, 24);
+    let row = screen.lines().find(|l| l.contains("PROD-001")).unwrap();
+    assert!(
+        row.contains(" 600 ") && !row.contains("708") && !row.contains("OVR"),
+        "{row}"
+    );
+    app.update(Action::OpenDetail);
+    let screen = render(&mut app, 120, 40);
+    assert!(
+        screen.contains("buyer's 708 ordered on PO-000001 (sent 2026-11-21T09:00:00Z) (used: it no longer applies)"),
+        "{screen}"
+    );
+    app.update(Action::Back);
+    app.update(Action::ClearOverride);
+    assert_eq!(app.message.as_deref(), Some("PROD-001 has no override"));
 }

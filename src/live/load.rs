@@ -124,7 +124,7 @@ pub async fn dry_run(
 /// What the plan needs from the purchasing database: the buyers' overrides
 /// and buyerdesk's own open POs.
 pub async fn plan_context(store: &crate::store::Store) -> Result<PlanContext> {
-    let overrides = store.applicable_overrides().await?;
+    let overrides = store.override_rows().await?;
     let mut ctx = PlanContext {
         overrides: overrides
             .into_iter()

@@ -415,7 +415,7 @@ impl Worker {
                         // Opened while it was down: migrated on its first
                         // answer.
                         store.ensure_migrated().await?;
-                        let overrides = store.applicable_overrides().await?;
+                        let overrides = store.override_rows().await?;
                         let open_pos = store.open_pos_by_product().await?;
                         Ok::<_, anyhow::Error>((overrides, open_pos, t.elapsed()))
                     }

@@ -490,6 +490,7 @@ mod tests {
             "PROD-001".into(),
             OverrideNote {
                 revision: None,
+                used_by: None,
                 order_qty: 720.0,
                 reason: "PROMO".into(),
             },

@@ -71,6 +71,7 @@ impl Override {
         crate::plan::OverrideNote {
             order_qty: self.order_qty,
             revision: None,
+            used_by: None,
             reason: format!(
                 "{}{}, by {} at {}",
                 self.reason.as_str(),
@@ -276,5 +277,55 @@ mod tests {
             .message;
         assert_eq!(msg, "buyer's quantity 700 (suggested 600): PROMO (spring promotion), by jdoe at 2026-11-21T10:00:00Z");
         assert_eq!(plan_001(&PlanContext::default()).override_qty, None);
+    }
+
+    /// Used once: an override a sent PO ordered no longer applies; the
+    /// plan keeps the suggestion and says which PO took it.
+    #[test]
+    fn a_used_override_no_longer_applies_and_names_its_po() {
+        let row = OverrideRow {
+            ov: Override {
+                product_id: "PROD-001".into(),
+                order_qty: 708.0,
+                entered_qty: 708.0,
+                entered_unit: OverrideUnit::Stock,
+                suggested_qty: 600.0,
+                reason: ReasonCode::Promo,
+                note: None,
+                user: "jdoe".into(),
+                set_at: "2026-11-21T10:00:00Z".into(),
+            },
+            revision: 4,
+            used_by: Some(UsedBy {
+                po_number: "PO-000001".into(),
+                status: "sent".into(),
+                sent_at: Some("2026-11-21T11:00:00Z".into()),
+            }),
+        };
+        let mut ctx = PlanContext::default();
+        ctx.overrides.insert("PROD-001".into(), row.note_for_plan());
+        let p = plan_001(&ctx);
+        assert_eq!((p.order_qty, p.override_qty.get()), (600.0, None));
+        assert!(!p.has(ExceptionCode::Overridden));
+        assert_eq!(
+            p.override_used.as_deref(),
+            Some("buyer's 708 ordered on PO-000001 (sent 2026-11-21T11:00:00Z)")
+        );
+        let mut again = plan_001(&PlanContext::default());
+        again.apply_override(Some(&row.note_for_plan()));
+        assert_eq!(again.override_qty.get(), None, "apply_override agrees");
+        assert!(again.override_used.is_some());
+        let applies = OverrideRow {
+            used_by: None,
+            ..row
+        };
+        let p = plan_001(&PlanContext {
+            overrides: [("PROD-001".to_string(), applies.note_for_plan())].into(),
+            ..Default::default()
+        });
+        assert_eq!(
+            (p.override_qty.get(), p.override_revision),
+            (Some(708.0), Some(4))
+        );
     }
 }

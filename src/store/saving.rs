@@ -64,6 +64,7 @@ impl OverrideRow {
     pub fn note_for_plan(&self) -> crate::plan::OverrideNote {
         crate::plan::OverrideNote {
             revision: Some(self.revision),
+            used_by: self.used_by.as_ref().map(UsedBy::describe),
             ..self.ov.note_for_plan()
         }
     }
@@ -558,7 +559,8 @@ impl Store {
         Ok(out)
     }
 
-    /// The overrides that apply (not cleared, not used by a sent PO).
+    /// The overrides that apply (not cleared, not used by a sent PO); the
+    /// plans read `override_rows`, whose used ones they show as used.
     pub async fn applicable_overrides(&self) -> Result<Vec<OverrideRow>> {
         let mut rows = self.override_rows().await?;
         rows.retain(|r| r.used_by.is_none());
