@@ -459,7 +459,7 @@ fn saving_without_a_reason_is_refused() {
 }
 
 /// 700 pieces is 58.33 boxes: the popup shows the amount of what is
-/// typed and offers 696 and 708; `]` takes 708, whose amount it shows.
+/// typed and offers 696 and 708; PgUp takes 708, whose amount it shows.
 #[test]
 fn a_quantity_between_packs_shows_the_offers_and_a_key_takes_one() {
     let mut app = override_popup();
@@ -480,7 +480,7 @@ fn a_quantity_between_packs_shows_the_offers_and_a_key_takes_one() {
         .find(|l| l.contains("Offers:"))
         .expect(&screen);
     assert!(
-        offers.contains("[ 696 (58 boxes)") && offers.contains("] 708 (59 boxes)"),
+        offers.contains("PgDn 696 (58 boxes)") && offers.contains("PgUp 708 (59 boxes)"),
         "{offers}"
     );
     assert_eq!(58.0 * 12.0, 696.0);
@@ -493,7 +493,7 @@ fn a_quantity_between_packs_shows_the_offers_and_a_key_takes_one() {
         "700 pieces is 58.33 boxes: order 696 (58 boxes) or 708 (59 boxes)"
     );
     assert!(app.pending.is_none());
-    press(&mut app, KeyCode::Char(']'), KeyModifiers::NONE);
+    press(&mut app, KeyCode::PageUp, KeyModifiers::NONE);
     assert_eq!(app.form.as_ref().unwrap().quantity, "708");
     let screen = render(&mut app, 80, 24);
     let yours = screen
@@ -512,9 +512,9 @@ fn a_quantity_between_packs_shows_the_offers_and_a_key_takes_one() {
         .expect(yours);
     assert_eq!(amount, 708.0 * 15.5, "{yours}");
     assert!(yours.contains("708 pieces = 59 boxes"), "{yours}");
-    press(&mut app, KeyCode::Char('['), KeyModifiers::NONE);
+    press(&mut app, KeyCode::PageDown, KeyModifiers::NONE);
     assert_eq!(app.form.as_ref().unwrap().quantity, "696");
-    press(&mut app, KeyCode::Char(']'), KeyModifiers::NONE);
+    press(&mut app, KeyCode::PageUp, KeyModifiers::NONE);
     app.update(Action::FormSubmit);
     let Some(StoreRequest::Set(o, base)) = app.pending.take() else {
         panic!("a save request")

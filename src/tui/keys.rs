@@ -58,18 +58,6 @@ pub fn action_for(app: &App, event: KeyEvent) -> Option<Action> {
             .then_some(Action::Quit);
     }
     let screen = screen(app);
-    // The note takes every character typed (brackets included).
-    if screen == Screen::Override
-        && key.types_text()
-        && app
-            .form
-            .as_ref()
-            .is_some_and(|f| f.field == crate::tui::popups::override_form::FormField::Note)
-    {
-        if let KeyCode::Char(c) = key.code {
-            return Some(Action::FormInput(c));
-        }
-    }
     if let Some(action) = app.keymap.action(screen, key) {
         return Some(action);
     }

@@ -292,14 +292,14 @@ impl Keymap {
             bind(
                 "lower_offer",
                 A::FormOffer(false),
-                &["["],
+                &["PageDown"],
                 "the whole packs below (one pack less)",
                 None,
             ),
             bind(
                 "upper_offer",
                 A::FormOffer(true),
-                &["]"],
+                &["PageUp"],
                 "the whole packs above (one pack more)",
                 None,
             ),

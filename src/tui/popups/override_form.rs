@@ -2,8 +2,8 @@
 //! quantity starts as the current figure, selected: the first character
 //! typed replaces it. Switching the unit converts the figure (the stock
 //! quantity is kept exact behind the text). The reason starts unset. A
-//! quantity between packs shows the nearest whole packs, taken with `[`
-//! and `]`; a save refused because another workstation changed the
+//! quantity between packs shows the nearest whole packs, taken with
+//! `PgDn` and `PgUp`; a save refused because another workstation changed the
 //! override shows who, what and when, and `Ctrl-O` saves over it.
 
 use crate::plan::numbers::{fmt_money, fmt_qty, fmt_units, round_money};
