@@ -544,7 +544,7 @@ async fn override_command(
             overrides::clear(config, &product, &mut out, &mut err).await?
         }
         OverrideCommand::List { format } => {
-            overrides::list(config, format == TestFormat::Json, fit, &mut out).await?
+            overrides::list(config, format == TestFormat::Json, fit, &mut out, &mut err).await?
         }
         OverrideCommand::Import { file } => {
             overrides::import(config, &file, &mut out, &mut err).await?

@@ -231,14 +231,33 @@ fn listed(config: &Config, row: &OverrideRow, plan: Option<&ProductPlan>) -> Lis
 }
 
 /// `override list [--format table|json]`.
-pub async fn list(config: &Config, json: bool, fit: &Fit, out: &mut impl Write) -> Result<bool> {
+/// Without the sources (down, or a product they no longer know) the list
+/// still shows what the purchasing database holds, its purchase units and
+/// amounts as `-`, and says why on stderr.
+pub async fn list(
+    config: &Config,
+    json: bool,
+    fit: &Fit,
+    out: &mut impl Write,
+    err: &mut impl Write,
+) -> Result<bool> {
     let store = Store::open(config).await?;
     let rows = store.override_rows().await?;
     let ids: Vec<String> = rows.iter().map(|r| r.ov.product_id.clone()).collect();
     let plans = if ids.is_empty() {
         Vec::new()
     } else {
-        plans_of(config, &store, &ids).await?
+        match plans_of(config, &store, &ids).await {
+            Ok(plans) => plans,
+            Err(e) => {
+                writeln!(
+                    err,
+                    "buyerdesk: without purchase units and amounts: {}",
+                    printable(&format!("{e:#}"))
+                )?;
+                Vec::new()
+            }
+        }
     };
     store.source.close().await;
     let by_id: HashMap<&str, &ProductPlan> = plans.iter().map(|p| (&*p.product_id, p)).collect();
