@@ -788,6 +788,27 @@ async fn concurrent_saves_are_refused_then_overwritten_knowingly(test: &str, db:
         rows[1].2
     );
     assert!(rows[4].2.contains("cleared buyer1's 504"), "{}", rows[4].2);
+
+    // A clear is checked too: buyer2 saw revision 3, buyer1 saved 4.
+    let err = buyer2
+        .clear_override_seen("PROD-001", Base::Seen(Some(3)))
+        .await
+        .unwrap_err();
+    let c = err.downcast_ref::<Conflict>().expect("a conflict");
+    assert!(
+        c.user == "buyer1" && c.what.starts_with("set 516"),
+        "{test}: {c}"
+    );
+    assert_eq!(
+        buyer2.overrides().await.unwrap()[0].order_qty,
+        516.0,
+        "{test}: kept"
+    );
+    let cleared = buyer2
+        .clear_override_seen("PROD-001", Base::Seen(Some(4)))
+        .await
+        .unwrap();
+    assert_eq!(cleared.map(|o| o.order_qty), Some(516.0), "{test}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -615,7 +615,8 @@ fn a_good_override_is_sent_and_shown_only_once_the_store_says_saved() {
     press(&mut app, KeyCode::Char('y'), KeyModifiers::NONE);
     assert_eq!(
         app.pending.take(),
-        Some(StoreRequest::Clear("PROD-001".into()))
+        Some(StoreRequest::Clear("PROD-001".into(), Some(3))),
+        "cleared as of the revision shown"
     );
     app.update(Action::StoreDone {
         product_id: "PROD-001".into(),
@@ -3022,4 +3023,26 @@ fn a_used_override_shows_the_po_that_took_it() {
     app.update(Action::Back);
     app.update(Action::ClearOverride);
     assert_eq!(app.message.as_deref(), Some("PROD-001 has no override"));
+}
+
+/// A clear refused because the override changed since it was shown says
+/// who changed it, and the plan keeps the override.
+#[test]
+fn a_clear_refused_by_a_newer_change_says_so() {
+    use buyerdesk::store::overrides::Conflict;
+    let mut app = reference_app();
+    app.update(Action::StoreConflict {
+        product_id: "PROD-001".into(),
+        conflict: Conflict {
+            product_id: "PROD-001".into(),
+            user: "buyer2".into(),
+            what: "set 720 (PROMO)".into(),
+            at: "2026-11-21T09:59:03Z".into(),
+            revision: 5,
+        },
+    });
+    assert_eq!(
+        app.message.as_deref(),
+        Some("Not cleared: buyer2 set 720 (PROMO) at 2026-11-21 09:59:03 UTC, after it was shown")
+    );
 }

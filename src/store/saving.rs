@@ -457,11 +457,25 @@ impl Store {
     /// the row stays as a tombstone with a new revision. `None`: there
     /// was none to clear.
     pub async fn clear_override(&self, product_id: &str) -> Result<Option<Override>> {
+        self.clear_override_seen(product_id, Base::Any).await
+    }
+
+    /// Clears a product's override as `clear_override`, checked against
+    /// the revision the buyer saw (`Base::Seen`): an override changed
+    /// since is not cleared, and the error is a `Conflict` naming the
+    /// change.
+    pub async fn clear_override_seen(
+        &self,
+        product_id: &str,
+        base: Base,
+    ) -> Result<Option<Override>> {
         let mut tries = 0;
         loop {
             tries += 1;
-            match self.try_clear(product_id).await {
-                Err(e) if tries < 4 && retry_worthy(&e) => {
+            match self.try_clear(product_id, base).await {
+                Err(e)
+                    if tries < 4 && e.downcast_ref::<Conflict>().is_none() && retry_worthy(&e) =>
+                {
                     tokio::time::sleep(std::time::Duration::from_millis(20 * tries)).await;
                 }
                 r => return r,
@@ -469,7 +483,7 @@ impl Store {
         }
     }
 
-    async fn try_clear(&self, product_id: &str) -> Result<Option<Override>> {
+    async fn try_clear(&self, product_id: &str, base: Base) -> Result<Option<Override>> {
         let b = self.source.backend;
         let p = |n: usize| b.placeholder(n);
         let mut tx = self.source.begin().await?;
@@ -478,6 +492,18 @@ impl Store {
         };
         if s.cleared.is_some() {
             return Ok(None);
+        }
+        if let Base::Seen(seen) = base {
+            if seen != Some(s.revision) {
+                return Err(Conflict {
+                    product_id: product_id.to_string(),
+                    user: s.ov.user.clone(),
+                    what: format!("set {}", short(&s.ov)),
+                    at: s.ov.set_at.clone(),
+                    revision: s.revision,
+                }
+                .into());
+            }
         }
         let at = now();
         tx.exec(

@@ -154,5 +154,6 @@ pub enum Action {
 pub enum StoreRequest {
     /// Save, checked against what the buyer started from.
     Set(Override, Base),
-    Clear(String),
+    /// Clear, checked against the revision the buyer saw.
+    Clear(String, Option<i64>),
 }

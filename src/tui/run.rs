@@ -265,9 +265,23 @@ fn send(store: &Store, request: StoreRequest, done: mpsc::UnboundedSender<Action
                     },
                 }
             }
-            StoreRequest::Clear(id) => {
-                let r = store.clear_override(&id).await.map(|_| None);
-                (id, r)
+            StoreRequest::Clear(id, seen) => {
+                match store
+                    .clear_override_seen(&id, crate::store::overrides::Base::Seen(seen))
+                    .await
+                {
+                    Ok(_) => (id, Ok(None)),
+                    Err(e) => match e.downcast::<crate::store::overrides::Conflict>() {
+                        Ok(conflict) => {
+                            let _ = done.send(Action::StoreConflict {
+                                product_id: id,
+                                conflict,
+                            });
+                            return;
+                        }
+                        Err(e) => (id, Err(e)),
+                    },
+                }
             }
         };
         let result = result.map_err(|e| format!("{e:#}"));

@@ -610,7 +610,10 @@ impl App {
                             crate::text::masked(&reason)
                         );
                         self.orders.confirm = Some(crate::tui::popups::confirm::Confirm {
-                            action: crate::tui::popups::confirm::ConfirmAction::ClearOverride(id),
+                            action: crate::tui::popups::confirm::ConfirmAction::ClearOverride(
+                                id,
+                                p.override_revision,
+                            ),
                             question,
                         });
                     }

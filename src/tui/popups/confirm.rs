@@ -28,9 +28,9 @@ pub enum ConfirmAction {
         products: Vec<String>,
         sources: Vec<String>,
     },
-    /// Clear this product's override (the question names its quantity
-    /// and reason).
-    ClearOverride(String),
+    /// Clear this product's override, as of the revision shown (the
+    /// question names its quantity and reason).
+    ClearOverride(String, Option<i64>),
 }
 
 /// A yes/no question in a popup.
@@ -66,7 +66,7 @@ impl App {
                 ConfirmAction::DraftStale { sources, .. } => {
                     format!("Nothing drafted: {} stale", sources.join(", "))
                 }
-                ConfirmAction::ClearOverride(id) => {
+                ConfirmAction::ClearOverride(id, _) => {
                     format!("The override of {} stays", crate::text::masked(&id))
                 }
             });
@@ -89,12 +89,12 @@ impl App {
             ConfirmAction::DraftStale { products, sources } => {
                 self.request_draft(products, sources)
             }
-            ConfirmAction::ClearOverride(id) => {
+            ConfirmAction::ClearOverride(id, seen) => {
                 self.message = Some(format!(
                     "Clearing the override of {}...",
                     crate::text::masked(&id)
                 ));
-                self.pending = Some(StoreRequest::Clear(id));
+                self.pending = Some(StoreRequest::Clear(id, seen));
             }
         }
     }
@@ -119,7 +119,7 @@ pub(in crate::tui) fn draw_confirm(frame: &mut Frame, app: &App, body: Rect) {
             " Draft POs from stale data ".to_string(),
             "drafts them from the last data",
         ),
-        ConfirmAction::ClearOverride(id) => (
+        ConfirmAction::ClearOverride(id, _) => (
             format!(" Clear the override of {} ", crate::text::masked(id)),
             "clears it",
         ),

@@ -308,7 +308,15 @@ impl App {
                 form.error = None;
                 form.conflict = Some(conflict);
             }
-            None => self.message = Some(format!("{}: not saved: {conflict}", masked(product_id))),
+            // A clear refused: the override changed since it was shown.
+            None => {
+                self.message = Some(format!(
+                    "Not cleared: {} {} at {}, after it was shown",
+                    masked(&conflict.user),
+                    masked(&conflict.what),
+                    conflict.at.replace('T', " ").replace('Z', " UTC")
+                ))
+            }
         }
     }
 
