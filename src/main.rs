@@ -89,6 +89,12 @@ enum Command {
         #[command(subcommand)]
         command: PoCommand,
     },
+    /// Buyers' overrides: set, clear, list, import (checked as the
+    /// screen's popup checks them).
+    Override {
+        #[command(subcommand)]
+        command: OverrideCommand,
+    },
     /// The audit log: overrides, rules changes, drafts, approvals, send
     /// attempts and status changes, oldest first.
     Audit {
@@ -99,6 +105,50 @@ enum Command {
         #[arg(long, value_enum, default_value_t = TestFormat::Table)]
         format: TestFormat,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum OverrideCommand {
+    /// Set the buyer's quantity of a product (whole packs; a quantity
+    /// between packs is refused with the nearest whole packs). Refused
+    /// when another workstation changed the override meanwhile, unless
+    /// --force.
+    Set {
+        product: String,
+        /// The quantity, in --unit.
+        qty: String,
+        /// Why: PROMO, SUPPLIER_CONSTRAINT, OVERSTOCK_RISK, CUSTOMER_ORDER,
+        /// DATA_ERROR or OTHER (with --note). There is no default.
+        #[arg(long, value_name = "CODE")]
+        reason: String,
+        /// The unit QTY is in: stock (pieces, kg, ...) or purchase (boxes,
+        /// ...).
+        #[arg(long, value_enum, default_value_t = UnitArg::Stock)]
+        unit: UnitArg,
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+        /// Replace whatever override is there, whoever saved it.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Clear a product's override (exit 1 when it has none).
+    Clear { product: String },
+    /// Every override: quantity in stock and purchase units, amount,
+    /// reason, note, who, when, and the PO that used it.
+    List {
+        #[arg(long, value_enum, default_value_t = TestFormat::Table)]
+        format: TestFormat,
+    },
+    /// Set overrides from a CSV file with the header
+    /// product_id,qty,unit,reason,note: every row is checked first; one
+    /// bad row (each is named with its line) and nothing is saved.
+    Import { file: PathBuf },
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum UnitArg {
+    Stock,
+    Purchase,
 }
 
 #[derive(Subcommand, Debug)]
@@ -300,6 +350,7 @@ fn reads_sources(command: &Option<Command>) -> bool {
         None | Some(Command::Plan { .. }) | Some(Command::Doctor) => true,
         Some(Command::Rules { command }) => matches!(command, RulesCommand::Test { .. }),
         Some(Command::Po { command }) => matches!(command, PoCommand::Draft { .. }),
+        Some(Command::Override { command }) => !matches!(command, OverrideCommand::Clear { .. }),
         Some(_) => false,
     }
 }
@@ -373,6 +424,7 @@ async fn run(cli: Cli, config: Config, keymap: Keymap) -> Result<ExitCode> {
             command: RulesCommand::Test { file, format, why },
         }) => test_rules(&config, &file, format, why, &fit).await,
         Some(Command::Po { command }) => po_command(&config, command, &fit).await,
+        Some(Command::Override { command }) => override_command(&config, command, &fit).await,
         Some(Command::Audit { since, format }) => {
             let ok = buyerdesk::cli::audit::audit(
                 &config,
@@ -451,6 +503,52 @@ async fn po_command(config: &Config, command: PoCommand, fit: &report::Fit) -> R
             po: n,
             even_if_sent,
         } => po::change_status(config, &n, StatusChange::Cancel { even_if_sent }, &mut out).await?,
+    };
+    Ok(exit(ok))
+}
+
+async fn override_command(
+    config: &Config,
+    command: OverrideCommand,
+    fit: &report::Fit,
+) -> Result<ExitCode> {
+    use buyerdesk::cli::overrides;
+    use buyerdesk::store::OverrideUnit;
+    let (mut out, mut err) = (stdout(), std::io::stderr());
+    let ok = match command {
+        OverrideCommand::Set {
+            product,
+            qty,
+            reason,
+            unit,
+            note,
+            force,
+        } => {
+            let unit = match unit {
+                UnitArg::Stock => OverrideUnit::Stock,
+                UnitArg::Purchase => OverrideUnit::Purchase,
+            };
+            overrides::set(
+                config,
+                &product,
+                &qty,
+                &reason,
+                unit,
+                note.as_deref(),
+                force,
+                &mut out,
+            )
+            .await?
+        }
+        OverrideCommand::Clear { product } => {
+            overrides::clear(config, &product, &mut out, &mut err).await?
+        }
+        OverrideCommand::List { format } => {
+            overrides::list(config, format == TestFormat::Json, fit, &mut out, &mut err).await?
+        }
+        OverrideCommand::Import { file } => {
+            overrides::import(config, &file, &mut out, &mut err).await?
+        }
     };
     Ok(exit(ok))
 }

@@ -227,7 +227,7 @@ fn signals_restore_the_terminal() {
 }
 
 #[test]
-fn an_override_of_700_survives_a_restart() {
+fn an_override_of_708_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = Session::start(dir.path());
     s.wait_for("2000 products");
@@ -235,13 +235,21 @@ fn an_override_of_700_survives_a_restart() {
     s.wait_for("1 shown");
     s.keys("o");
     s.wait_for("Override PROD-001");
-    // The popup starts from the suggestion (600): replace it.
-    s.keys("\x7f\x7f\x7f7OO\r");
+    // The popup starts from the suggestion (600), selected: typing
+    // replaces it. 700 is not whole boxes of 12: refused with the offers.
+    s.keys("7OO\r");
     s.wait_for("'7OO' is not a number");
-    s.keys("\x7f\x7f00\t\t\tspring promotion\r");
-    let screen = s.wait_for("Saved: PROD-001 700");
+    s.keys("\x7f\x7f00\r");
+    s.wait_for("order 696 (58 boxes) or 708 (59 boxes)");
+    // 708, then a reason (there is no default: Space on Reason picks
+    // PROMO) and a note.
+    s.keys("\x7f8\t\t \tspring promotion\r");
+    let screen = s.wait_for("Saved: PROD-001 708");
     let row = row_of(&screen, "PROD-001");
-    assert!(row.contains("600→700") && row.contains("OVR"), "{row}");
+    assert!(
+        row.contains("600→708") && row.contains("59 boxes") && row.contains("OVR"),
+        "{row}"
+    );
     s.quit();
 
     let mut s = Session::start(dir.path());
@@ -250,11 +258,11 @@ fn an_override_of_700_survives_a_restart() {
     let screen = s.wait_for("1 shown");
     let row = row_of(&screen, "PROD-001");
     assert!(
-        row.contains("600→700"),
+        row.contains("600→708"),
         "the override is still there after a restart: {row}"
     );
     s.keys("\r");
-    s.wait_for("Buyer's quantity: 700 pieces");
+    s.wait_for("Buyer's quantity: 708 pieces");
     s.quit();
 }
 
@@ -450,11 +458,11 @@ fn sighup_in_the_override_popup_keeps_what_was_saved() {
     s.wait_for("1 shown");
     s.keys("o");
     s.wait_for("Override PROD-001");
-    s.keys("\x7f\x7f\x7f700\t\t\tspring promotion\r");
-    s.wait_for("Saved: PROD-001 700");
+    s.keys("708\t\t \tspring promotion\r");
+    s.wait_for("Saved: PROD-001 708");
     s.keys("o");
     s.wait_for("Override PROD-001");
-    s.keys("\x7f\x7f\x7f9");
+    s.keys("9");
     signal(&s, libc::SIGHUP);
     assert!(s.wait_exit().success());
     s.assert_terminal_restored();
@@ -463,7 +471,7 @@ fn sighup_in_the_override_popup_keeps_what_was_saved() {
     s.wait_for("2000 products");
     s.keys("/PROD-001\r");
     let screen = s.wait_for("1 shown");
-    assert!(row_of(&screen, "PROD-001").contains("600→700"), "{screen}");
+    assert!(row_of(&screen, "PROD-001").contains("600→708"), "{screen}");
     s.quit();
 }
 

@@ -46,12 +46,12 @@ async fn overrides_persist(test: &str, db: Db) {
     let alice = Store::open(&config_in(&scratch, "alice", data.path()))
         .await
         .expect("store opens and migrates");
-    assert_eq!(alice.schema_version().await.unwrap(), 5);
+    assert_eq!(alice.schema_version().await.unwrap(), 6);
     // A second workstation on the same database; migrating again is harmless.
     let bob = Store::open(&config_in(&scratch, "bob", data.path()))
         .await
         .expect("second workstation");
-    assert_eq!(bob.schema_version().await.unwrap(), 5);
+    assert_eq!(bob.schema_version().await.unwrap(), 6);
 
     alice.set_override(&promo(700.0)).await.unwrap();
     alice
@@ -624,4 +624,417 @@ async fn postgres_an_emptied_purchasing_database_is_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mariadb_an_emptied_purchasing_database_is_refused() {
     an_emptied_purchasing_database_is_refused("mariadb_emptied", Db::MySql).await;
+}
+
+/// An override saved by `user` at `at`.
+fn override_by(user: &str, qty: f64, at: &str) -> Override {
+    Override {
+        user: user.into(),
+        set_at: at.into(),
+        ..promo(qty)
+    }
+}
+
+/// Two workstations on one product: a save over the other's newer change
+/// is refused with who, what and when (and audited), and goes through
+/// when the buyer saves again knowingly; a clear is seen by a save that
+/// started before it; the revision only goes up.
+async fn concurrent_saves_are_refused_then_overwritten_knowingly(test: &str, db: Db) {
+    use buyerdesk::store::overrides::{Base, Conflict};
+    let Some(admin) = db.admin_url(test) else {
+        return;
+    };
+    let scratch = ScratchDb::create_as(db, &admin, "purchasing", Role::Writer).await;
+    let data = tempfile::tempdir().unwrap();
+    let buyer1 = Store::open(&config_in(&scratch, "buyer1", data.path()))
+        .await
+        .unwrap();
+    let buyer2 = Store::open(&config_in(&scratch, "buyer2", data.path()))
+        .await
+        .unwrap();
+
+    // buyer1 opens the popup (no override yet); buyer2 saves 228 first.
+    let first = buyer2
+        .save_override(
+            &override_by("buyer2", 228.0, "2026-12-05T12:01:03Z"),
+            Base::Seen(None),
+        )
+        .await
+        .unwrap();
+    assert_eq!(first.revision, 1, "{test}");
+    let err = buyer1
+        .save_override(
+            &override_by("buyer1", 504.0, "2026-12-05T12:02:00Z"),
+            Base::Seen(None),
+        )
+        .await
+        .unwrap_err();
+    let conflict = err.downcast_ref::<Conflict>().expect("a conflict");
+    assert_eq!(
+        conflict.to_string(),
+        "PROD-001: buyer2 set 228 (PROMO: spring promotion) at 2026-12-05 12:01:03 UTC after you opened this",
+        "{test}"
+    );
+    assert_eq!(conflict.revision, 1, "{test}");
+    let now: Vec<f64> = buyer1
+        .overrides()
+        .await
+        .unwrap()
+        .iter()
+        .map(|o| o.order_qty)
+        .collect();
+    assert_eq!(now, [228.0], "{test}: the refused save changed nothing");
+
+    // Knowingly: the revision the conflict named.
+    let saved = buyer1
+        .save_override(
+            &override_by("buyer1", 504.0, "2026-12-05T12:02:30Z"),
+            Base::Seen(Some(conflict.revision)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(saved.revision, 2, "{test}");
+    assert_eq!(
+        saved.replaced.as_ref().map(|o| o.user.as_str()),
+        Some("buyer2")
+    );
+    assert_eq!(buyer2.overrides().await.unwrap()[0].order_qty, 504.0);
+
+    // buyer2 still holds revision 1: refused, naming buyer1's save.
+    let err = buyer2
+        .save_override(
+            &override_by("buyer2", 600.0, "2026-12-05T12:03:00Z"),
+            Base::Seen(Some(1)),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("buyer1 set 504"),
+        "{test}: {err:#}"
+    );
+
+    // A clear is seen by a save that started before it.
+    let cleared = buyer2.clear_override("PROD-001").await.unwrap();
+    assert_eq!(cleared.map(|o| o.order_qty), Some(504.0), "{test}");
+    assert!(buyer1.overrides().await.unwrap().is_empty(), "{test}");
+    assert_eq!(
+        buyer2.clear_override("PROD-001").await.unwrap(),
+        None,
+        "{test}: none left"
+    );
+    let err = buyer1
+        .save_override(
+            &override_by("buyer1", 516.0, "2026-12-05T12:04:00Z"),
+            Base::Seen(Some(2)),
+        )
+        .await
+        .unwrap_err();
+    let c = err.downcast_ref::<Conflict>().expect("a conflict");
+    assert!(
+        c.user == "buyer2" && c.what.starts_with("cleared the override (504"),
+        "{test}: {c}"
+    );
+    assert_eq!(c.revision, 3, "{test}");
+    // A buyer who opened after the clear saw no override: saved.
+    let saved = buyer1
+        .save_override(
+            &override_by("buyer1", 516.0, "2026-12-05T12:05:00Z"),
+            Base::Seen(None),
+        )
+        .await
+        .unwrap();
+    assert_eq!(saved.revision, 4, "{test}");
+
+    let log = buyer1.audit_log().await.unwrap();
+    let rows: Vec<(String, String, String)> = log
+        .iter()
+        .map(|r| {
+            (
+                r[1].clone().unwrap_or_default(),
+                r[2].clone().unwrap_or_default(),
+                r[4].clone().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let actions: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|(u, a, _)| (u.as_str(), a.as_str()))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("buyer2", "override_set"),
+            ("buyer1", "override_refused"),
+            ("buyer1", "override_set"),
+            ("buyer2", "override_refused"),
+            ("buyer2", "override_cleared"),
+            ("buyer1", "override_refused"),
+            ("buyer1", "override_set"),
+        ],
+        "{test}"
+    );
+    assert!(
+        rows[2]
+            .2
+            .contains("replacing buyer2's 228 (PROMO: spring promotion) of 2026-12-05T12:01:03Z"),
+        "{test}: the overwrite names what it replaced: {}",
+        rows[2].2
+    );
+    assert!(
+        rows[1]
+            .2
+            .contains("504 (PROMO: spring promotion) not saved: buyer2 set 228"),
+        "{}",
+        rows[1].2
+    );
+    assert!(rows[4].2.contains("cleared buyer1's 504"), "{}", rows[4].2);
+
+    // A clear is checked too: buyer2 saw revision 3, buyer1 saved 4.
+    let err = buyer2
+        .clear_override_seen("PROD-001", Base::Seen(Some(3)))
+        .await
+        .unwrap_err();
+    let c = err.downcast_ref::<Conflict>().expect("a conflict");
+    assert!(
+        c.user == "buyer1" && c.what.starts_with("set 516"),
+        "{test}: {c}"
+    );
+    assert_eq!(
+        buyer2.overrides().await.unwrap()[0].order_qty,
+        516.0,
+        "{test}: kept"
+    );
+    let cleared = buyer2
+        .clear_override_seen("PROD-001", Base::Seen(Some(4)))
+        .await
+        .unwrap();
+    assert_eq!(cleared.map(|o| o.order_qty), Some(516.0), "{test}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_concurrent_saves_are_refused_then_overwritten_knowingly() {
+    concurrent_saves_are_refused_then_overwritten_knowingly("sqlite_concurrent_saves", Db::Sqlite)
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_concurrent_saves_are_refused_then_overwritten_knowingly() {
+    concurrent_saves_are_refused_then_overwritten_knowingly(
+        "postgres_concurrent_saves",
+        Db::Postgres,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mariadb_concurrent_saves_are_refused_then_overwritten_knowingly() {
+    concurrent_saves_are_refused_then_overwritten_knowingly("mariadb_concurrent_saves", Db::MySql)
+        .await;
+}
+
+/// Eight workstations saving over "no override" at the same moment: the
+/// row locks let exactly one win; every other is told who won.
+async fn racing_saves_one_wins(test: &str, db: Db) {
+    use buyerdesk::store::overrides::{Base, Conflict};
+    let Some(admin) = db.admin_url(test) else {
+        return;
+    };
+    let scratch = ScratchDb::create_as(db, &admin, "purchasing", Role::Writer).await;
+    let data = tempfile::tempdir().unwrap();
+    let mut stores = Vec::new();
+    for i in 0..8 {
+        let user = format!("buyer{i}");
+        stores.push((
+            user.clone(),
+            Store::open(&config_in(&scratch, &user, data.path()))
+                .await
+                .unwrap(),
+        ));
+    }
+    let tasks: Vec<_> = stores
+        .into_iter()
+        .enumerate()
+        .map(|(i, (user, store))| {
+            tokio::spawn(async move {
+                let o = override_by(&user, 12.0 * (i as f64 + 1.0), "2026-12-05T12:00:00Z");
+                store.save_override(&o, Base::Seen(None)).await
+            })
+        })
+        .collect();
+    let mut won = 0;
+    let mut told = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(_) => won += 1,
+            Err(e) => {
+                assert!(e.downcast_ref::<Conflict>().is_some(), "{test}: {e:#}");
+                told += 1;
+            }
+        }
+    }
+    assert_eq!((won, told), (1, 7), "{test}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_racing_saves_one_wins() {
+    racing_saves_one_wins("sqlite_racing_saves", Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_racing_saves_one_wins() {
+    racing_saves_one_wins("postgres_racing_saves", Db::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn mariadb_racing_saves_one_wins() {
+    racing_saves_one_wins("mariadb_racing_saves", Db::MySql).await;
+}
+
+/// Sends a PO through the store as the sending code does: approved,
+/// claimed, an attempt confirmed.
+async fn mark_sent(store: &Store, number: &str) {
+    store.approve(number).await.unwrap();
+    assert!(store.claim_send(number, "test-claim", None).await.unwrap());
+    let id = store
+        .start_attempt(number, "test-claim", 1, "outbox")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(store
+        .record_sent(id, number, "test-claim", 1, "outbox", "written")
+        .await
+        .unwrap());
+}
+
+/// An override is used once: the line that orders it records its
+/// revision; while the PO is a draft (or cancelled) it still applies;
+/// once the PO is sent it no longer does and the list names the PO; a
+/// new override applies again.
+async fn an_override_is_used_once(test: &str, db: Db) {
+    use buyerdesk::orders::DraftPlan;
+    use buyerdesk::store::overrides::Base;
+    let Some(admin) = db.admin_url(test) else {
+        return;
+    };
+    let scratch = ScratchDb::create_as(db, &admin, "purchasing", Role::Writer).await;
+    let data = tempfile::tempdir().unwrap();
+    let store = Store::open(&config_in(&scratch, "alice", data.path()))
+        .await
+        .unwrap();
+    let saved = store
+        .save_override(
+            &override_by("alice", 708.0, "2026-12-05T12:00:00Z"),
+            Base::Seen(None),
+        )
+        .await
+        .unwrap();
+    let ordered = |qty: f64| buyerdesk::orders::PoLine {
+        qty_stock: qty,
+        qty_purchase: qty / 12.0,
+        pack: 12.0,
+        overridden: true,
+        ..line("PROD-001", 1000)
+    };
+    // A cancelled PO does not use it up.
+    let cancelled = store
+        .create_pos(DraftPlan {
+            pos: vec![draft("SUP-A", vec![ordered(708.0)])],
+            skipped: Vec::new(),
+        })
+        .await
+        .unwrap();
+    store
+        .cancel(&cancelled.created[0].po_number, false)
+        .await
+        .unwrap();
+    let po = store
+        .create_pos(DraftPlan {
+            pos: vec![draft("SUP-A", vec![ordered(708.0)])],
+            skipped: Vec::new(),
+        })
+        .await
+        .unwrap();
+    let number = po.created[0].po_number.clone();
+    let rows = store.override_rows().await.unwrap();
+    assert_eq!(
+        (rows.len(), rows[0].revision),
+        (1, saved.revision),
+        "{test}"
+    );
+    assert_eq!(rows[0].used_by, None, "{test}: a draft does not use it");
+    assert_eq!(store.overrides().await.unwrap().len(), 1, "{test}");
+
+    mark_sent(&store, &number).await;
+    let rows = store.override_rows().await.unwrap();
+    let used = rows[0].used_by.as_ref().expect("used by the sent PO");
+    assert_eq!(
+        (used.po_number.as_str(), used.status.as_str()),
+        (number.as_str(), "sent"),
+        "{test}"
+    );
+    assert!(used.sent_at.is_some(), "{test}");
+    assert!(
+        store.overrides().await.unwrap().is_empty(),
+        "{test}: a used override no longer applies"
+    );
+    assert!(store.applicable_overrides().await.unwrap().is_empty());
+    store.receive(&number).await.unwrap();
+    assert_eq!(
+        store.override_rows().await.unwrap()[0]
+            .used_by
+            .as_ref()
+            .map(|u| u.status.as_str()),
+        Some("received"),
+        "{test}"
+    );
+    // Saving over a used override needs no knowledge of it: the buyer saw
+    // none apply.
+    let again = store
+        .save_override(
+            &override_by("alice", 120.0, "2026-12-06T09:00:00Z"),
+            Base::Seen(None),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.revision, saved.revision + 1, "{test}");
+    let applies = store.applicable_overrides().await.unwrap();
+    assert_eq!(
+        applies
+            .iter()
+            .map(|r| (r.ov.order_qty, r.revision))
+            .collect::<Vec<_>>(),
+        [(120.0, again.revision)],
+        "{test}: a new override applies again"
+    );
+
+    // A line whose quantity is not the override's (changed after the
+    // plan) records no revision: the newer override stays.
+    let other = store
+        .create_pos(DraftPlan {
+            pos: vec![draft("SUP-B", vec![ordered(708.0)])],
+            skipped: Vec::new(),
+        })
+        .await
+        .unwrap();
+    mark_sent(&store, &other.created[0].po_number).await;
+    assert_eq!(
+        store.applicable_overrides().await.unwrap().len(),
+        1,
+        "{test}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_an_override_is_used_once() {
+    an_override_is_used_once("sqlite_used_once", Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_an_override_is_used_once() {
+    an_override_is_used_once("postgres_used_once", Db::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mariadb_an_override_is_used_once() {
+    an_override_is_used_once("mariadb_used_once", Db::MySql).await;
 }

@@ -395,7 +395,7 @@ fn an_overridden_quantity_shows_beside_the_suggestion() {
     assert!(row.contains("600→700"), "{row}");
 }
 
-use buyerdesk::store::overrides::{Override, OverrideUnit, ReasonCode};
+use buyerdesk::store::overrides::{Base, Override, OverrideUnit, ReasonCode};
 use buyerdesk::tui::StoreRequest;
 
 /// PROD-001 selected, its override popup open.
@@ -405,26 +405,42 @@ fn override_popup() -> App {
     app.update(Action::SortBy(Column::Product));
     app.update(Action::Top);
     app.update(Action::OpenOverride);
-    assert_eq!(
-        app.form.as_ref().unwrap().quantity,
-        "600",
-        "starts from the suggestion"
-    );
+    let form = app.form.as_ref().unwrap();
+    assert_eq!(form.quantity, "600", "starts from the suggestion");
+    assert_eq!(form.reason, None, "no default reason");
     app
 }
 
+/// Types `text` into the quantity (which replaces the prefilled figure).
 fn type_quantity(app: &mut App, text: &str) {
-    while !app.form.as_ref().unwrap().quantity.is_empty() {
-        app.update(Action::FormBackspace);
-    }
+    app.update(Action::FormClear);
     for c in text.chars() {
         app.update(Action::FormInput(c));
+    }
+}
+
+/// Chooses `reason` in the popup, from the Reason field, and goes back
+/// to the quantity.
+fn choose_reason(app: &mut App, reason: ReasonCode) {
+    while app.form.as_ref().unwrap().field
+        != buyerdesk::tui::popups::override_form::FormField::Reason
+    {
+        app.update(Action::FormNextField);
+    }
+    while app.form.as_ref().unwrap().reason != Some(reason) {
+        app.update(Action::FormChoice(true));
+    }
+    while app.form.as_ref().unwrap().field
+        != buyerdesk::tui::popups::override_form::FormField::Quantity
+    {
+        app.update(Action::FormNextField);
     }
 }
 
 #[test]
 fn a_bad_quantity_is_refused_in_the_popup_and_nothing_is_sent() {
     let mut app = override_popup();
+    choose_reason(&mut app, ReasonCode::Promo);
     for (input, message) in [
         ("7OO", "'7OO' is not a number"),
         ("-5", "cannot be negative"),
@@ -445,11 +461,8 @@ fn a_bad_quantity_is_refused_in_the_popup_and_nothing_is_sent() {
     insta::assert_snapshot!("override_popup_80x24", screen);
     insta::assert_snapshot!("override_popup_120x40", render(&mut app, 120, 40));
     // OTHER needs a note.
-    type_quantity(&mut app, "700");
-    app.update(Action::FormNextField);
-    app.update(Action::FormNextField);
-    app.update(Action::FormChoice(false));
-    assert_eq!(app.form.as_ref().unwrap().reason, ReasonCode::Other);
+    type_quantity(&mut app, "720");
+    choose_reason(&mut app, ReasonCode::Other);
     app.update(Action::FormSubmit);
     assert!(app
         .form
@@ -462,17 +475,123 @@ fn a_bad_quantity_is_refused_in_the_popup_and_nothing_is_sent() {
     assert!(app.pending.is_none());
 }
 
+/// The figure starts selected: the first key typed replaces it (not
+/// `600` + `7`); Backspace edits; Ctrl-U empties the field.
+#[test]
+fn typing_replaces_the_prefilled_figure_and_ctrl_u_clears_it() {
+    let mut app = override_popup();
+    for c in "708".chars() {
+        app.update(Action::FormInput(c));
+    }
+    assert_eq!(app.form.as_ref().unwrap().quantity, "708");
+    app.update(Action::FormBackspace);
+    app.update(Action::FormInput('0'));
+    assert_eq!(app.form.as_ref().unwrap().quantity, "700");
+    // Through the real keys.
+    press(&mut app, KeyCode::Char('u'), KeyModifiers::CONTROL);
+    assert_eq!(app.form.as_ref().unwrap().quantity, "");
+    let mut again = override_popup();
+    press(&mut again, KeyCode::Backspace, KeyModifiers::NONE);
+    assert_eq!(
+        again.form.as_ref().unwrap().quantity,
+        "60",
+        "Backspace edits"
+    );
+}
+
+/// No reason chosen: the save is refused in the popup.
+#[test]
+fn saving_without_a_reason_is_refused() {
+    let mut app = override_popup();
+    type_quantity(&mut app, "708");
+    app.update(Action::FormSubmit);
+    let form = app.form.as_ref().unwrap();
+    assert!(
+        form.error.as_deref().unwrap().contains("choose a reason"),
+        "{form:?}"
+    );
+    assert!(app.pending.is_none());
+    let screen = render(&mut app, 80, 24);
+    assert!(screen.contains("< choose a reason >"), "{screen}");
+}
+
+/// 700 pieces is 58.33 boxes: the popup shows the amount of what is
+/// typed and offers 696 and 708; PgUp takes 708, whose amount it shows.
+#[test]
+fn a_quantity_between_packs_shows_the_offers_and_a_key_takes_one() {
+    let mut app = override_popup();
+    choose_reason(&mut app, ReasonCode::Promo);
+    type_quantity(&mut app, "700");
+    let screen = render(&mut app, 80, 24);
+    let yours = screen
+        .lines()
+        .find(|l| l.contains("Yours:"))
+        .expect(&screen);
+    // 700 x 15.50 = 10,850.00
+    assert!(
+        yours.contains("700 pieces, 10,850.00: not whole boxes"),
+        "{yours}"
+    );
+    let offers = screen
+        .lines()
+        .find(|l| l.contains("Offers:"))
+        .expect(&screen);
+    assert!(
+        offers.contains("PgDn 696 (58 boxes)") && offers.contains("PgUp 708 (59 boxes)"),
+        "{offers}"
+    );
+    assert_eq!(58.0 * 12.0, 696.0);
+    insta::assert_snapshot!("override_offers_80x24", screen);
+    insta::assert_snapshot!("override_offers_120x40", render(&mut app, 120, 40));
+    app.update(Action::FormSubmit);
+    let error = app.form.as_ref().unwrap().error.clone().unwrap();
+    assert_eq!(
+        error,
+        "700 pieces is 58.33 boxes: order 696 (58 boxes) or 708 (59 boxes)"
+    );
+    assert!(app.pending.is_none());
+    press(&mut app, KeyCode::PageUp, KeyModifiers::NONE);
+    assert_eq!(app.form.as_ref().unwrap().quantity, "708");
+    let screen = render(&mut app, 80, 24);
+    let yours = screen
+        .lines()
+        .find(|l| l.contains("Yours:"))
+        .expect(&screen);
+    let amount: f64 = yours
+        .split_once("boxes, ")
+        .expect(yours)
+        .1
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .replace(',', "")
+        .parse()
+        .expect(yours);
+    assert_eq!(amount, 708.0 * 15.5, "{yours}");
+    assert!(yours.contains("708 pieces = 59 boxes"), "{yours}");
+    press(&mut app, KeyCode::PageDown, KeyModifiers::NONE);
+    assert_eq!(app.form.as_ref().unwrap().quantity, "696");
+    press(&mut app, KeyCode::PageUp, KeyModifiers::NONE);
+    app.update(Action::FormSubmit);
+    let Some(StoreRequest::Set(o, base)) = app.pending.take() else {
+        panic!("a save request")
+    };
+    assert_eq!((o.order_qty, o.reason), (708.0, ReasonCode::Promo));
+    assert_eq!(base, Base::Seen(None), "started from no override");
+}
+
 #[test]
 fn a_good_override_is_sent_and_shown_only_once_the_store_says_saved() {
     let mut app = override_popup();
-    type_quantity(&mut app, "700");
+    choose_reason(&mut app, ReasonCode::Promo);
+    type_quantity(&mut app, "708");
     app.update(Action::FormSubmit);
-    let Some(StoreRequest::Set(o)) = app.pending.take() else {
+    let Some(StoreRequest::Set(o, _)) = app.pending.take() else {
         panic!("a save request")
     };
     assert_eq!(
         (o.order_qty, o.suggested_qty, o.reason, o.user.as_str()),
-        (700.0, 600.0, ReasonCode::Promo, "alice")
+        (708.0, 600.0, ReasonCode::Promo, "alice")
     );
     assert!(app.form.as_ref().unwrap().saving);
     assert_eq!(
@@ -500,29 +619,61 @@ fn a_good_override_is_sent_and_shown_only_once_the_store_says_saved() {
 
     // Retry succeeds.
     app.update(Action::FormSubmit);
-    let Some(StoreRequest::Set(o)) = app.pending.take() else {
+    let Some(StoreRequest::Set(o, _)) = app.pending.take() else {
         panic!("a save request")
+    };
+    // A fixed time: the question below names it.
+    let o = Override {
+        set_at: "2026-11-21T09:58:00Z".into(),
+        ..o
     };
     app.update(Action::StoreDone {
         product_id: "PROD-001".into(),
-        result: Ok(Some(o)),
+        result: Ok(Some((o, 3))),
     });
     assert!(app.form.is_none());
     let p = app.selected_plan().unwrap();
-    assert_eq!((p.order_qty, p.override_qty.get()), (600.0, Some(700.0)));
+    assert_eq!((p.order_qty, p.override_qty.get()), (600.0, Some(708.0)));
+    assert_eq!(p.override_revision, Some(3), "the next save starts from it");
     assert!(p.has(buyerdesk::plan::ExceptionCode::Overridden));
     let screen = render(&mut app, 80, 24);
     assert!(
-        screen.contains("600→700") && screen.contains("Saved: PROD-001 700"),
+        screen.contains("600→708") && screen.contains("Saved: PROD-001 708"),
         "{screen}"
     );
-
-    // x clears it once the store confirms.
+    // The row shows the buyer's purchase quantity and its amount.
+    let row = screen.lines().find(|l| l.contains("PROD-001")).unwrap();
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    let at = cells.iter().position(|c| *c == "600→708").expect(row);
+    assert_eq!((cells[at + 1], cells[at + 2]), ("59", "boxes"), "{row}");
+    assert_eq!(59.0 * 12.0, 708.0);
+    let amount: f64 = cells[at + 3].replace(',', "").parse().expect(row);
+    assert_eq!(amount, 708.0 * 15.5, "{row}");
+    app.update(Action::OpenOverride);
+    assert_eq!(app.form.as_ref().unwrap().quantity, "708");
+    assert_eq!(app.form.as_ref().unwrap().base, Some(3));
     app.update(Action::Back);
+
+    // x asks first, naming the quantity and the reason; n keeps it.
     app.update(Action::ClearOverride);
+    assert_eq!(app.pending, None, "nothing cleared before the answer");
+    let screen = render(&mut app, 80, 24);
+    assert!(
+        screen.contains("Clear the override of PROD-001: 708 pieces, PROMO, by alice"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("clear_override_question_80x24", screen);
+    insta::assert_snapshot!("clear_override_question_120x40", render(&mut app, 120, 40));
+    press(&mut app, KeyCode::Char('n'), KeyModifiers::NONE);
+    assert_eq!(app.pending, None);
+    assert_eq!(app.selected_plan().unwrap().override_qty, Some(708.0));
+    // y clears it once the store confirms.
+    app.update(Action::ClearOverride);
+    press(&mut app, KeyCode::Char('y'), KeyModifiers::NONE);
     assert_eq!(
         app.pending.take(),
-        Some(StoreRequest::Clear("PROD-001".into()))
+        Some(StoreRequest::Clear("PROD-001".into(), Some(3))),
+        "cleared as of the revision shown"
     );
     app.update(Action::StoreDone {
         product_id: "PROD-001".into(),
@@ -533,21 +684,83 @@ fn a_good_override_is_sent_and_shown_only_once_the_store_says_saved() {
     assert!(!p.has(buyerdesk::plan::ExceptionCode::Overridden));
 }
 
+/// Another workstation saved first: the popup says who, what and when,
+/// and Ctrl-O saves over exactly that change.
+#[test]
+fn a_save_refused_by_another_workstations_change_can_be_overwritten_knowingly() {
+    use buyerdesk::store::overrides::Conflict;
+    let mut app = override_popup();
+    choose_reason(&mut app, ReasonCode::CustomerOrder);
+    type_quantity(&mut app, "504");
+    app.update(Action::FormSubmit);
+    let Some(StoreRequest::Set(_, base)) = app.pending.take() else {
+        panic!("a save request")
+    };
+    assert_eq!(base, Base::Seen(None));
+    app.update(Action::StoreConflict {
+        product_id: "PROD-001".into(),
+        conflict: Conflict {
+            product_id: "PROD-001".into(),
+            user: "buyer2".into(),
+            what: "set 228 (PROMO)".into(),
+            at: "2026-11-21T09:59:03Z".into(),
+            revision: 7,
+        },
+    });
+    let form = app.form.as_ref().expect("the popup stays");
+    assert!(!form.saving && form.conflict.is_some());
+    let screen = render(&mut app, 80, 24);
+    assert!(
+        screen.contains("Not saved: buyer2 set 228 (PROMO) at 2026-11-21 09:59:03 UTC,"),
+        "{screen}"
+    );
+    assert!(screen.contains("^O saves yours over it"), "{screen}");
+    insta::assert_snapshot!("override_conflict_80x24", screen);
+    insta::assert_snapshot!("override_conflict_120x40", render(&mut app, 120, 40));
+    press(&mut app, KeyCode::Char('o'), KeyModifiers::CONTROL);
+    let Some(StoreRequest::Set(o, base)) = app.pending.take() else {
+        panic!("the knowing save")
+    };
+    assert_eq!((o.order_qty, base), (504.0, Base::Seen(Some(7))));
+}
+
+/// Switching the unit converts the figure and keeps the exact stock
+/// quantity behind a rounded one: 700 pieces shows as 58.33 boxes and
+/// comes back as 700.
 #[test]
 fn purchase_units_are_converted_to_stock_units() {
     let mut app = override_popup();
+    choose_reason(&mut app, ReasonCode::Promo);
+    type_quantity(&mut app, "700");
     app.update(Action::FormNextField);
     app.update(Action::FormChoice(true));
-    assert_eq!(app.form.as_ref().unwrap().unit, OverrideUnit::Purchase);
+    let form = app.form.as_ref().unwrap();
+    assert_eq!(form.unit, OverrideUnit::Purchase);
+    assert_eq!(
+        (form.quantity.as_str(), form.stock_qty),
+        ("58.33", Some(700.0))
+    );
+    let screen = render(&mut app, 80, 24);
+    assert!(screen.contains("58.33_  (= 700 pieces)"), "{screen}");
+    app.update(Action::FormChoice(true));
+    assert_eq!(
+        app.form.as_ref().unwrap().quantity,
+        "700",
+        "and back, exactly"
+    );
+    app.update(Action::FormChoice(true));
     app.update(Action::FormPrevField);
     type_quantity(&mut app, "60");
     app.update(Action::FormSubmit);
-    let Some(StoreRequest::Set(Override {
-        order_qty,
-        entered_qty,
-        entered_unit,
-        ..
-    })) = app.pending.take()
+    let Some(StoreRequest::Set(
+        Override {
+            order_qty,
+            entered_qty,
+            entered_unit,
+            ..
+        },
+        _,
+    )) = app.pending.take()
     else {
         panic!("a save request")
     };
@@ -556,6 +769,24 @@ fn purchase_units_are_converted_to_stock_units() {
         (720.0, 60.0, OverrideUnit::Purchase),
         "60 boxes of 12"
     );
+}
+
+/// Below 80x24 the screen only says so, and keys do nothing to what it
+/// hides; back at 80x24 the popup is as it was.
+#[test]
+fn keys_do_nothing_while_the_terminal_is_too_small() {
+    let mut app = override_popup();
+    let screen = render(&mut app, 70, 20);
+    assert!(screen.contains("needs at least 80x24"), "{screen}");
+    for c in ['7', '0', '8'] {
+        press(&mut app, KeyCode::Char(c), KeyModifiers::NONE);
+    }
+    press(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    press(&mut app, KeyCode::Esc, KeyModifiers::NONE);
+    render(&mut app, 80, 24);
+    let form = app.form.as_ref().expect("still open");
+    assert_eq!(form.quantity, "600", "untouched");
+    assert!(app.pending.is_none());
 }
 
 use buyerdesk::tui::theme::Theme;
@@ -995,17 +1226,20 @@ fn a_refresh_that_began_before_an_override_was_saved_keeps_it() {
     let stale_plan = app.plan_by_id("PROD-001").unwrap().clone();
     app.update(Action::StoreDone {
         product_id: "PROD-001".into(),
-        result: Ok(Some(Override {
-            product_id: "PROD-001".into(),
-            order_qty: 700.0,
-            entered_qty: 700.0,
-            entered_unit: OverrideUnit::Stock,
-            suggested_qty: 600.0,
-            reason: ReasonCode::Promo,
-            note: None,
-            user: "alice".into(),
-            set_at: "2026-11-21T10:00:00Z".into(),
-        })),
+        result: Ok(Some((
+            Override {
+                product_id: "PROD-001".into(),
+                order_qty: 700.0,
+                entered_qty: 700.0,
+                entered_unit: OverrideUnit::Stock,
+                suggested_qty: 600.0,
+                reason: ReasonCode::Promo,
+                note: None,
+                user: "alice".into(),
+                set_at: "2026-11-21T10:00:00Z".into(),
+            },
+            1,
+        ))),
     });
     assert_eq!(
         app.plan_by_id("PROD-001").unwrap().override_qty,
@@ -2262,12 +2496,16 @@ fn widest_app() -> App {
         if factor.fract() != 0.0 && overridden < 40 {
             let qty = round_qty((p.purchase_qty + 9.0) * factor);
             p.apply_override(Some(&OverrideNote {
+                revision: None,
+                used_by: None,
                 order_qty: qty,
                 reason: "PROMO by alice".into(),
             }));
             overridden += 1;
         } else if p.product_id.starts_with("BIG-0000003") {
             p.apply_override(Some(&OverrideNote {
+                revision: None,
+                used_by: None,
                 order_qty: 1_234_567.5,
                 reason: "PROMO by alice".into(),
             }));
@@ -2449,26 +2687,40 @@ fn assert_list_matches_plans(app: &App, buffer: &ratatui::buffer::Buffer, at: &s
                     (None, true) => assert_eq!(number(&text, &what), money(p.order_qty)),
                     (None, false) => assert_eq!(text, "", "{what}"),
                 },
-                Field::Purchase if p.purchase_qty > 0.0 => {
-                    let (figure, unit) = text.split_once(' ').expect(&what);
-                    assert_eq!(number(figure, &what), money(p.purchase_qty), "{what}");
-                    let uom = p.purchase_uom.as_deref().unwrap_or("units");
-                    assert_eq!(unit, unit_word(round_qty(p.purchase_qty), uom), "{what}");
-                }
-                Field::Purchase => assert_eq!(text, "", "{what}"),
-                Field::Amount if p.amount > 0.0 => {
-                    let (figure, currency) = match text.split_once(' ') {
-                        Some((f, c)) => (f, Some(c)),
-                        None => (text.as_str(), None),
+                // The buyer's quantity when overridden: its purchase
+                // units (qty / pack) and its amount (qty x price).
+                Field::Purchase | Field::Amount => {
+                    let (purchase, amount) = match p.override_qty.get() {
+                        Some(o) => (
+                            round_qty(o / p.conversion_factor.filter(|f| *f > 0.0).unwrap_or(1.0)),
+                            (o * p.unit_price.unwrap_or(0.0) * 100.0).round() / 100.0,
+                        ),
+                        None => (p.purchase_qty, p.amount),
                     };
-                    assert_eq!(number(figure, &what), money(p.amount), "{what}");
-                    match (mixed, currency) {
-                        (true, Some(c)) => assert_eq!(c, p.currency.as_deref().unwrap_or("?")),
-                        (false, None) => {}
-                        _ => panic!("{what}: the currency shown only when several"),
+                    match c.field {
+                        Field::Purchase if purchase > 0.0 => {
+                            let (figure, unit) = text.split_once(' ').expect(&what);
+                            assert_eq!(number(figure, &what), money(purchase), "{what}");
+                            let uom = p.purchase_uom.as_deref().unwrap_or("units");
+                            assert_eq!(unit, unit_word(round_qty(purchase), uom), "{what}");
+                        }
+                        Field::Amount if amount > 0.0 => {
+                            let (figure, currency) = match text.split_once(' ') {
+                                Some((f, c)) => (f, Some(c)),
+                                None => (text.as_str(), None),
+                            };
+                            assert_eq!(number(figure, &what), money(amount), "{what}");
+                            match (mixed, currency) {
+                                (true, Some(c)) => {
+                                    assert_eq!(c, p.currency.as_deref().unwrap_or("?"))
+                                }
+                                (false, None) => {}
+                                _ => panic!("{what}: the currency shown only when several"),
+                            }
+                        }
+                        _ => assert_eq!(text, "", "{what}"),
                     }
                 }
-                Field::Amount => assert_eq!(text, "", "{what}"),
                 Field::Flags => {
                     let expected = expected_badges(p);
                     let mut shown: Vec<&str> = text.split_whitespace().collect();
@@ -2668,6 +2920,8 @@ fn mixed_app() -> App {
         if &*p.product_id == "PROD-002" {
             // 386 lb + 9 lb, in kg.
             p.apply_override(Some(&OverrideNote {
+                revision: None,
+                used_by: None,
                 order_qty: round_qty(395.0 * 2.2046),
                 reason: "PROMO by alice".into(),
             }));
@@ -3214,5 +3468,63 @@ fn the_detail_moves_between_products_selects_and_drafts() {
     assert!(
         matches!(&wanted[..], [OrderRequest::Draft { products, .. }] if products == &["PROD-001".to_string()]),
         "{wanted:?}"
+    );
+}
+
+/// An override a sent PO ordered no longer applies: the row shows the
+/// suggestion alone and the detail says which PO took it.
+#[test]
+fn a_used_override_shows_the_po_that_took_it() {
+    let mut plans = reference_plans();
+    let p = plans
+        .iter_mut()
+        .find(|p| &*p.product_id == "PROD-001")
+        .unwrap();
+    p.apply_override(Some(&OverrideNote {
+        order_qty: 708.0,
+        revision: Some(2),
+        used_by: Some("PO-000001 (sent 2026-11-21T09:00:00Z)".into()),
+        reason: "PROMO, by alice at 2026-11-21T08:00:00Z".into(),
+    }));
+    let mut app = App::new(plans);
+    app.now = clock();
+    app.update(Action::SortBy(Column::Product));
+    app.update(Action::Top);
+    let screen = render(&mut app, 80, 24);
+    let row = screen.lines().find(|l| l.contains("PROD-001")).unwrap();
+    assert!(
+        row.contains(" 600 ") && !row.contains("708") && !row.contains("OVR"),
+        "{row}"
+    );
+    app.update(Action::OpenDetail);
+    let screen = render(&mut app, 120, 40);
+    assert!(
+        screen.contains("buyer's 708 ordered on PO-000001 (sent 2026-11-21T09:00:00Z) (used: it no longer applies)"),
+        "{screen}"
+    );
+    app.update(Action::Back);
+    app.update(Action::ClearOverride);
+    assert_eq!(app.message.as_deref(), Some("PROD-001 has no override"));
+}
+
+/// A clear refused because the override changed since it was shown says
+/// who changed it, and the plan keeps the override.
+#[test]
+fn a_clear_refused_by_a_newer_change_says_so() {
+    use buyerdesk::store::overrides::Conflict;
+    let mut app = reference_app();
+    app.update(Action::StoreConflict {
+        product_id: "PROD-001".into(),
+        conflict: Conflict {
+            product_id: "PROD-001".into(),
+            user: "buyer2".into(),
+            what: "set 720 (PROMO)".into(),
+            at: "2026-11-21T09:59:03Z".into(),
+            revision: 5,
+        },
+    });
+    assert_eq!(
+        app.message.as_deref(),
+        Some("Not cleared: buyer2 set 720 (PROMO) at 2026-11-21 09:59:03 UTC, after it was shown")
     );
 }

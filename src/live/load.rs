@@ -124,11 +124,11 @@ pub async fn dry_run(
 /// What the plan needs from the purchasing database: the buyers' overrides
 /// and buyerdesk's own open POs.
 pub async fn plan_context(store: &crate::store::Store) -> Result<PlanContext> {
-    let overrides = store.overrides().await?;
+    let overrides = store.override_rows().await?;
     let mut ctx = PlanContext {
         overrides: overrides
             .into_iter()
-            .map(|o| (o.product_id.clone(), o.note_for_plan()))
+            .map(|o| (o.ov.product_id.clone(), o.note_for_plan()))
             .collect(),
         ..Default::default()
     };

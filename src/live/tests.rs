@@ -47,6 +47,8 @@ fn names_are_merged_from_the_new_plans_and_the_last_snapshot() {
 
 fn note(qty: f64) -> OverrideNote {
     OverrideNote {
+        revision: None,
+        used_by: None,
         order_qty: qty,
         reason: "PROMO".into(),
     }

@@ -415,7 +415,7 @@ impl Worker {
                         // Opened while it was down: migrated on its first
                         // answer.
                         store.ensure_migrated().await?;
-                        let overrides = store.overrides().await?;
+                        let overrides = store.override_rows().await?;
                         let open_pos = store.open_pos_by_product().await?;
                         Ok::<_, anyhow::Error>((overrides, open_pos, t.elapsed()))
                     }
@@ -443,7 +443,7 @@ impl Worker {
                 self.purchasing.ok(rtt, list.len(), Local::now());
                 self.overrides = list
                     .into_iter()
-                    .map(|o| (o.product_id.clone(), o.note_for_plan()))
+                    .map(|o| (o.ov.product_id.clone(), o.note_for_plan()))
                     .collect();
                 self.open_pos = open_pos;
             }

@@ -489,6 +489,8 @@ mod tests {
         ctx.overrides.insert(
             "PROD-001".into(),
             OverrideNote {
+                revision: None,
+                used_by: None,
                 order_qty: 720.0,
                 reason: "PROMO".into(),
             },

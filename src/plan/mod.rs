@@ -80,6 +80,13 @@ pub struct ProductPlan {
     /// overridden; `order_qty` stays the suggestion.
     #[serde(serialize_with = "ser_opt_qty")]
     pub override_qty: OptNum,
+    /// The revision of that override (see `OverrideNote::revision`).
+    #[serde(skip)]
+    pub override_revision: Option<i64>,
+    /// The buyer's override a sent PO already ordered, in words ("buyer's
+    /// 708 ordered on PO-000001 (sent ...)"): it no longer applies.
+    #[serde(skip)]
+    pub override_used: Option<Arc<str>>,
     /// Suggested order, purchase units.
     #[serde(serialize_with = "ser_qty")]
     pub purchase_qty: f64,
@@ -182,6 +189,8 @@ impl ProductPlan {
             rounding_multiple: OptNum::NONE,
             order_qty: 0.0,
             override_qty: OptNum::NONE,
+            override_revision: None,
+            override_used: None,
             purchase_qty: 0.0,
             purchase_uom: None,
             stock_uom: None,
@@ -219,8 +228,14 @@ impl ProductPlan {
             .filter(|e| e.code != ExceptionCode::Overridden)
             .cloned()
             .collect();
-        self.override_qty = note.map(|o| o.order_qty).into();
-        if let Some(o) = note {
+        let (applies, used) = match note {
+            Some(o) if o.used_by.is_some() => (None, Some(o)),
+            n => (n, None),
+        };
+        self.override_qty = applies.map(|o| o.order_qty).into();
+        self.override_revision = applies.and_then(|o| o.revision);
+        self.override_used = used.map(used_text);
+        if let Some(o) = applies {
             exceptions.push(override_exception(self.order_qty, o));
         }
         self.set_exceptions(exceptions);
@@ -228,6 +243,25 @@ impl ProductPlan {
 
     pub fn has(&self, code: ExceptionCode) -> bool {
         self.exceptions.contains(&code)
+    }
+
+    /// What an order of this product takes, in stock units, purchase
+    /// units and money: the buyer's quantity when overridden, else the
+    /// suggestion.
+    pub fn ordered(&self) -> (f64, f64, f64) {
+        match self.override_qty.get() {
+            None => (self.order_qty, self.purchase_qty, self.amount),
+            Some(q) => {
+                let pack = self.conversion_factor.filter(|f| *f > 0.0).unwrap_or(1.0);
+                (
+                    q,
+                    numbers::round_qty(q / pack),
+                    self.unit_price
+                        .map(|price| numbers::round_money(q * price))
+                        .unwrap_or(0.0),
+                )
+            }
+        }
     }
 
     /// The buyer should order something.
@@ -242,6 +276,12 @@ impl ProductPlan {
 pub struct OverrideNote {
     /// The buyer's quantity, stock units.
     pub order_qty: f64,
+    /// The override's revision in the purchasing database (what a PO line
+    /// records when it orders it, and what a save is checked against).
+    pub revision: Option<i64>,
+    /// The sent PO that ordered this override, in words ("PO-000001 (sent
+    /// 2026-12-05T12:00:00Z)"): it no longer applies (used once).
+    pub used_by: Option<String>,
     /// Reason code, note, who and when, in words.
     pub reason: String,
 }
@@ -343,9 +383,15 @@ pub fn plan_product(
         }
     }
     raise_stock_exceptions(&plan, &mut exceptions);
-    if let Some(o) = ctx.overrides.get(&*inputs.product_id) {
-        plan.override_qty = Some(o.order_qty).into();
-        exceptions.push(override_exception(plan.order_qty, o));
+    match ctx.overrides.get(&*inputs.product_id) {
+        // Used once: a sent PO ordered it; the suggestion is fresh.
+        Some(o) if o.used_by.is_some() => plan.override_used = Some(used_text(o)),
+        Some(o) => {
+            plan.override_qty = Some(o.order_qty).into();
+            plan.override_revision = o.revision;
+            exceptions.push(override_exception(plan.order_qty, o));
+        }
+        None => {}
     }
     for stale in &ctx.stale_sources {
         exceptions.push(Exception {
@@ -701,6 +747,16 @@ fn cannot_order(plan: &ProductPlan, exceptions: &[Exception]) -> String {
         _ => "the need cannot be computed from the data".to_string(),
     };
     format!("Cannot order: {why}; rules not run; {need}")
+}
+
+/// "buyer's 708 ordered on PO-000001 (sent 2026-12-05T12:00:00Z)".
+fn used_text(o: &OverrideNote) -> Arc<str> {
+    format!(
+        "buyer's {} ordered on {}",
+        fmt_qty(o.order_qty),
+        o.used_by.as_deref().unwrap_or("a PO")
+    )
+    .into()
 }
 
 fn override_exception(suggested: f64, o: &OverrideNote) -> Exception {

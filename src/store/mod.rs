@@ -5,6 +5,8 @@
 pub mod authoring;
 pub mod identity;
 pub mod overrides;
+pub mod quantity;
+mod saving;
 
 use anyhow::{anyhow, Context, Result};
 
@@ -255,6 +257,34 @@ const MIGRATIONS: &[Migration] = &[
                     _ => "ALTER TABLE purchase_orders ADD COLUMN send_key VARCHAR(64)",
                 }
                 .to_string(),
+            ]
+        },
+        optional: |_| Vec::new(),
+        special: None,
+    },
+    Migration {
+        version: 6,
+        name: "overrides used once, saved against the revision a buyer started from",
+        // An override's revision goes up at every save and clear; a clear
+        // keeps the row as a tombstone (`cleared_at` set), so a save that
+        // started before it sees who cleared it and when. The PO line that
+        // orders an override records its revision: once that PO is sent,
+        // the override is used (read with a join, `store::overrides`).
+        statements: |b| {
+            let add = |table: &str, column: &str| match b {
+                Backend::Postgres => {
+                    format!("ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column}")
+                }
+                _ => format!("ALTER TABLE {table} ADD COLUMN {column}"),
+            };
+            vec![
+                add(
+                    "overrides",
+                    &format!("revision {} NOT NULL DEFAULT 1", big(b)),
+                ),
+                add("overrides", "cleared_by VARCHAR(64)"),
+                add("overrides", "cleared_at VARCHAR(32)"),
+                add("po_lines", &format!("override_revision {}", big(b))),
             ]
         },
         optional: |_| Vec::new(),

@@ -1,13 +1,14 @@
 //! A buyer's quantity kept beside the suggestion, with a reason; checked
 //! before it is saved, saved with an audit row in the same transaction.
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use serde::Serialize;
 
 use super::{now, Store};
-use crate::plan::numbers::fmt_qty;
-use crate::plan::ProductPlan;
 use crate::sources::{with_pool_write_all, Backend};
+
+pub use super::quantity::{parse_quantity, quantity_words, OverrideUnit, PackOffers, QtyError};
+pub use super::saving::{Base, Conflict, OverrideRow, Saved, UsedBy};
 
 /// Why a buyer overrides (DOMAIN.md section 4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -47,23 +48,6 @@ impl ReasonCode {
     }
 }
 
-/// The unit a buyer typed the quantity in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum OverrideUnit {
-    Stock,
-    Purchase,
-}
-
-impl OverrideUnit {
-    fn as_str(self) -> &'static str {
-        match self {
-            OverrideUnit::Stock => "stock",
-            OverrideUnit::Purchase => "purchase",
-        }
-    }
-}
-
 /// A saved override.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Override {
@@ -86,6 +70,8 @@ impl Override {
     pub fn note_for_plan(&self) -> crate::plan::OverrideNote {
         crate::plan::OverrideNote {
             order_qty: self.order_qty,
+            revision: None,
+            used_by: None,
             reason: format!(
                 "{}{}, by {} at {}",
                 self.reason.as_str(),
@@ -100,211 +86,7 @@ impl Override {
     }
 }
 
-/// Ten years of demand: more is refused as absurd.
-const MAX_DAYS_OF_DEMAND: f64 = 3650.0;
-const MAX_UNITS: f64 = 1e9;
-
-/// Reads a quantity a buyer typed for `plan`, in stock or purchase units.
-/// Returns the quantity in stock units, or a message for the popup saying
-/// what is wrong.
-pub fn parse_quantity(input: &str, unit: OverrideUnit, plan: &ProductPlan) -> Result<f64, String> {
-    let t = input.trim();
-    if t.is_empty() {
-        return Err("enter a quantity".into());
-    }
-    if t.contains(',') {
-        return Err(format!(
-            "'{t}': use a point for decimals and no thousands separators"
-        ));
-    }
-    let qty: f64 = match t.parse::<f64>() {
-        Ok(v) if v.is_finite() => v,
-        _ => return Err(format!("'{t}' is not a number")),
-    };
-    if qty < 0.0 {
-        return Err(format!("{t}: a quantity cannot be negative"));
-    }
-    let stock = match unit {
-        OverrideUnit::Stock => qty,
-        OverrideUnit::Purchase => {
-            if qty.fract() != 0.0 {
-                return Err(format!(
-                    "{t}: order whole {}",
-                    crate::plan::numbers::unit_word(
-                        2.0,
-                        plan.purchase_uom.as_deref().unwrap_or("purchase units")
-                    )
-                ));
-            }
-            match plan.conversion_factor.get() {
-                Some(f) if f > 0.0 => qty * f,
-                _ if plan.purchase_uom == plan.stock_uom => qty,
-                _ => return Err("this product has no valid pack size: enter stock units".into()),
-            }
-        }
-    };
-    if stock > MAX_UNITS {
-        return Err(format!(
-            "{t}: more than a billion units is not a plausible order"
-        ));
-    }
-    let demand = plan.avg_daily_demand.unwrap_or(0.0);
-    if demand > 0.0 && stock > demand * MAX_DAYS_OF_DEMAND {
-        return Err(format!(
-            "{t}: more than ten years of demand ({}/day); check the figure",
-            fmt_qty(demand)
-        ));
-    }
-    Ok(stock)
-}
-
 impl Store {
-    /// Saves (or replaces) the override of one product, with an audit row,
-    /// in one transaction.
-    pub async fn set_override(&self, o: &Override) -> Result<()> {
-        if o.reason == ReasonCode::Other
-            && o.note.as_deref().map(str::trim).unwrap_or("").is_empty()
-        {
-            bail!("{}: reason OTHER needs a note", o.product_id);
-        }
-        let b = self.source.backend;
-        let real = |n: usize| match b {
-            Backend::Postgres => format!("CAST(${n} AS DOUBLE PRECISION)"),
-            _ => "?".into(),
-        };
-        let p = |n: usize| b.placeholder(n);
-        let insert = format!(
-            "INSERT INTO overrides (product_id, order_qty, entered_qty, entered_unit, suggested_qty, reason, note, user_name, set_at) \
-             VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {})",
-            p(1), real(2), real(3), p(4), real(5), p(6), p(7), p(8), p(9)
-        );
-        let audit = audit_sql(b);
-        let detail = format!(
-            "{} (suggested {}) {}{}",
-            fmt_qty(o.order_qty),
-            fmt_qty(o.suggested_qty),
-            o.reason.as_str(),
-            o.note
-                .as_deref()
-                .map(|n| format!(": {n}"))
-                .unwrap_or_default()
-        );
-        with_pool_write_all(
-            &self.source,
-            vec![
-                (
-                    format!("DELETE FROM overrides WHERE product_id = {}", p(1)),
-                    vec![Some(o.product_id.clone())],
-                ),
-                (
-                    insert,
-                    vec![
-                        Some(o.product_id.clone()),
-                        Some(o.order_qty.to_string()),
-                        Some(o.entered_qty.to_string()),
-                        Some(o.entered_unit.as_str().into()),
-                        Some(o.suggested_qty.to_string()),
-                        Some(o.reason.as_str().into()),
-                        o.note.clone(),
-                        Some(o.user.clone()),
-                        Some(o.set_at.clone()),
-                    ],
-                ),
-                (
-                    audit,
-                    vec![
-                        Some(now()),
-                        Some(o.user.clone()),
-                        Some("override_set".into()),
-                        Some(o.product_id.clone()),
-                        Some(detail),
-                    ],
-                ),
-            ],
-        )
-        .await
-    }
-
-    /// Removes a product's override (audited). No override: nothing to do.
-    pub async fn clear_override(&self, product_id: &str) -> Result<()> {
-        let b = self.source.backend;
-        with_pool_write_all(
-            &self.source,
-            vec![
-                (
-                    format!(
-                        "DELETE FROM overrides WHERE product_id = {}",
-                        b.placeholder(1)
-                    ),
-                    vec![Some(product_id.to_string())],
-                ),
-                (
-                    audit_sql(b),
-                    vec![
-                        Some(now()),
-                        Some(self.user.clone()),
-                        Some("override_cleared".into()),
-                        Some(product_id.to_string()),
-                        None,
-                    ],
-                ),
-            ],
-        )
-        .await
-    }
-
-    /// Every override, by product id.
-    pub async fn overrides(&self) -> Result<Vec<Override>> {
-        let b = self.source.backend;
-        let cols = [
-            "product_id",
-            "order_qty",
-            "entered_qty",
-            "entered_unit",
-            "suggested_qty",
-            "reason",
-            "note",
-            "user_name",
-            "set_at",
-        ];
-        let select: Vec<String> = cols.iter().map(|c| b.as_text(c)).collect();
-        let sql = format!(
-            "SELECT {} FROM overrides ORDER BY product_id",
-            select.join(", ")
-        );
-        let rows = self.source.fetch_text(&sql, &[]).await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in rows {
-            let get = |i: usize| r.get(i).cloned().flatten();
-            let num = |i: usize| get(i).and_then(|v| v.parse::<f64>().ok());
-            let (Some(product_id), Some(order_qty), Some(entered_qty), Some(suggested_qty)) =
-                (get(0), num(1), num(2), num(4))
-            else {
-                tracing::warn!("purchasing.overrides: unreadable row skipped");
-                continue;
-            };
-            out.push(Override {
-                product_id,
-                order_qty,
-                entered_qty,
-                entered_unit: if get(3).as_deref() == Some("purchase") {
-                    OverrideUnit::Purchase
-                } else {
-                    OverrideUnit::Stock
-                },
-                suggested_qty,
-                reason: get(5)
-                    .as_deref()
-                    .and_then(ReasonCode::parse)
-                    .unwrap_or(ReasonCode::Other),
-                note: get(6),
-                user: get(7).unwrap_or_default(),
-                set_at: get(8).unwrap_or_default(),
-            });
-        }
-        Ok(out)
-    }
-
     /// Records an action of this store's user in the audit log.
     pub async fn audit(&self, action: &str, product_id: Option<&str>, detail: &str) -> Result<()> {
         self.audit_by(&self.user, action, product_id, detail).await
@@ -364,7 +146,7 @@ mod tests {
 
     use super::*;
     use crate::plan::inputs::ProductInputs;
-    use crate::plan::{self, ExceptionCode, PlanContext, RuleSet};
+    use crate::plan::{self, ExceptionCode, PlanContext, ProductPlan, RuleSet};
 
     /// PROD-001 of the reference rows.
     fn prod_001_inputs() -> Arc<ProductInputs> {
@@ -382,7 +164,7 @@ mod tests {
     #[test]
     fn typed_quantities_are_checked_with_a_message_that_says_what_is_wrong() {
         let p = plan_001(&PlanContext::default());
-        assert_eq!(parse_quantity("700", OverrideUnit::Stock, &p), Ok(700.0));
+        assert_eq!(parse_quantity("708", OverrideUnit::Stock, &p), Ok(708.0));
         assert_eq!(
             parse_quantity(" 60 ", OverrideUnit::Purchase, &p),
             Ok(720.0),
@@ -410,8 +192,62 @@ mod tests {
             ("5e12", OverrideUnit::Stock, "more than a billion"),
         ] {
             let err = parse_quantity(input, unit, &p).unwrap_err();
-            assert!(err.contains(expected), "{input:?}: {err}");
+            assert!(err.message.contains(expected), "{input:?}: {err}");
         }
+    }
+
+    #[test]
+    fn a_quantity_between_packs_is_refused_with_the_nearest_whole_packs() {
+        let p = plan_001(&PlanContext::default());
+        let err = parse_quantity("700", OverrideUnit::Stock, &p).unwrap_err();
+        assert_eq!(
+            err.message,
+            "700 pieces is 58.33 boxes: order 696 (58 boxes) or 708 (59 boxes)"
+        );
+        let o = err.offers.expect("offers");
+        // The offers are whole boxes of 12 either side of 700.
+        assert_eq!((o.lower, o.lower_packs), (58.0 * 12.0, 58.0));
+        assert_eq!((o.upper, o.upper_packs), (59.0 * 12.0, 59.0));
+        assert!(o.lower < 700.0 && 700.0 < o.upper);
+        let err = parse_quantity("2.5", OverrideUnit::Purchase, &p).unwrap_err();
+        assert_eq!(
+            err.message,
+            "2.5 boxes: order whole boxes: 2 boxes (24 pieces) or 3 boxes (36 pieces)"
+        );
+        let o = err.offers.unwrap();
+        assert_eq!((o.lower, o.upper), (24.0, 36.0));
+        assert_eq!((o.lower_packs, o.upper_packs), (2.0, 3.0));
+        // Each offer is accepted as typed, in either unit.
+        for (qty, packs) in [(o.lower, o.lower_packs), (o.upper, o.upper_packs)] {
+            assert_eq!(
+                parse_quantity(&qty.to_string(), OverrideUnit::Stock, &p),
+                Ok(qty)
+            );
+            assert_eq!(
+                parse_quantity(&packs.to_string(), OverrideUnit::Purchase, &p),
+                Ok(qty)
+            );
+        }
+        // Below one pack: nothing, or one box.
+        let o = parse_quantity("5", OverrideUnit::Stock, &p)
+            .unwrap_err()
+            .offers
+            .unwrap();
+        assert_eq!((o.lower, o.upper), (0.0, 12.0));
+    }
+
+    #[test]
+    fn without_a_valid_pack_size_whole_stock_units_are_ordered() {
+        let mut p = plan_001(&PlanContext::default());
+        p.conversion_factor = crate::plan::numbers::OptNum::NONE;
+        assert_eq!(parse_quantity("700", OverrideUnit::Stock, &p), Ok(700.0));
+        let err = parse_quantity("52.5", OverrideUnit::Stock, &p).unwrap_err();
+        assert!(
+            err.message.contains("no valid pack size") && err.message.contains("order 52 or 53"),
+            "{err}"
+        );
+        let err = parse_quantity("5", OverrideUnit::Purchase, &p).unwrap_err();
+        assert!(err.message.contains("enter stock units"), "{err}");
     }
 
     #[test]
@@ -441,5 +277,55 @@ mod tests {
             .message;
         assert_eq!(msg, "buyer's quantity 700 (suggested 600): PROMO (spring promotion), by jdoe at 2026-11-21T10:00:00Z");
         assert_eq!(plan_001(&PlanContext::default()).override_qty, None);
+    }
+
+    /// Used once: an override a sent PO ordered no longer applies; the
+    /// plan keeps the suggestion and says which PO took it.
+    #[test]
+    fn a_used_override_no_longer_applies_and_names_its_po() {
+        let row = OverrideRow {
+            ov: Override {
+                product_id: "PROD-001".into(),
+                order_qty: 708.0,
+                entered_qty: 708.0,
+                entered_unit: OverrideUnit::Stock,
+                suggested_qty: 600.0,
+                reason: ReasonCode::Promo,
+                note: None,
+                user: "jdoe".into(),
+                set_at: "2026-11-21T10:00:00Z".into(),
+            },
+            revision: 4,
+            used_by: Some(UsedBy {
+                po_number: "PO-000001".into(),
+                status: "sent".into(),
+                sent_at: Some("2026-11-21T11:00:00Z".into()),
+            }),
+        };
+        let mut ctx = PlanContext::default();
+        ctx.overrides.insert("PROD-001".into(), row.note_for_plan());
+        let p = plan_001(&ctx);
+        assert_eq!((p.order_qty, p.override_qty.get()), (600.0, None));
+        assert!(!p.has(ExceptionCode::Overridden));
+        assert_eq!(
+            p.override_used.as_deref(),
+            Some("buyer's 708 ordered on PO-000001 (sent 2026-11-21T11:00:00Z)")
+        );
+        let mut again = plan_001(&PlanContext::default());
+        again.apply_override(Some(&row.note_for_plan()));
+        assert_eq!(again.override_qty.get(), None, "apply_override agrees");
+        assert!(again.override_used.is_some());
+        let applies = OverrideRow {
+            used_by: None,
+            ..row
+        };
+        let p = plan_001(&PlanContext {
+            overrides: [("PROD-001".to_string(), applies.note_for_plan())].into(),
+            ..Default::default()
+        });
+        assert_eq!(
+            (p.override_qty.get(), p.override_revision),
+            (Some(708.0), Some(4))
+        );
     }
 }

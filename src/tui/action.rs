@@ -1,7 +1,7 @@
 //! What a key or a background result asks of the screen (`Action`), and the
 //! list's columns and quick filters it names.
 
-use crate::store::overrides::Override;
+use crate::store::overrides::{Base, Conflict, Override};
 
 /// Sortable columns of the product list. The default order puts what needs
 /// a buyer first (`Exceptions`).
@@ -111,11 +111,24 @@ pub enum Action {
     FormPrevField,
     /// Change the unit or the reason (left/right).
     FormChoice(bool),
+    /// Empty the field (Ctrl-U).
+    FormClear,
+    /// Take the lower (false) or upper (true) whole-pack quantity offered.
+    FormOffer(bool),
+    /// Save over the other workstation's change the popup shows.
+    FormOverwrite,
     FormSubmit,
-    /// The store answered a request.
+    /// The store answered a request: the override saved with its
+    /// revision, or `None` for a clear.
     StoreDone {
         product_id: String,
-        result: Result<Option<Override>, String>,
+        result: Result<Option<(Override, i64)>, String>,
+    },
+    /// The store refused a save: the override changed since the popup
+    /// opened.
+    StoreConflict {
+        product_id: String,
+        conflict: Conflict,
     },
     /// Scroll the detail's steps by a line (up and down move between
     /// products there).
@@ -146,6 +159,8 @@ pub enum Action {
 /// Work for the purchasing store, done by a task outside the screen.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StoreRequest {
-    Set(Override),
-    Clear(String),
+    /// Save, checked against what the buyer started from.
+    Set(Override, Base),
+    /// Clear, checked against the revision the buyer saw.
+    Clear(String, Option<i64>),
 }

@@ -51,6 +51,12 @@ pub fn action_for(app: &App, event: KeyEvent) -> Option<Action> {
     if key == Key::CTRL_C {
         return Some(Action::Quit);
     }
+    if app.too_small {
+        // The screen only says how big it needs to be: nothing hidden
+        // behind that message may be changed by a key.
+        return (app.keymap.action(Screen::List, key) == Some(Action::Quit))
+            .then_some(Action::Quit);
+    }
     let screen = screen(app);
     if let Some(action) = app.keymap.action(screen, key) {
         return Some(action);
@@ -103,6 +109,41 @@ mod tests {
         assert_eq!(action_for(&app, ctrl_c), Some(Action::Quit));
     }
 
+    /// Below 80x24 the screen only says so: no key reaches what it hides
+    /// (here the override popup), except quit.
+    #[test]
+    fn keys_do_nothing_while_the_terminal_is_too_small() {
+        let plans = crate::plan::plan_all(
+            &crate::plan::join(crate::plan::fixtures::reference_rows()),
+            &crate::plan::PlanContext::default(),
+            &crate::plan::RuleSet::embedded(),
+        );
+        let mut app = App::new(plans);
+        app.update(Action::OpenOverride);
+        app.too_small = true;
+        for k in [
+            KeyCode::Char('7'),
+            KeyCode::Enter,
+            KeyCode::Esc,
+            KeyCode::Backspace,
+            KeyCode::Tab,
+            KeyCode::Char('x'),
+        ] {
+            assert_eq!(action_for(&app, key(k)), None, "{k:?}");
+        }
+        let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert_eq!(action_for(&app, ctrl_c), Some(Action::Quit));
+        assert_eq!(
+            action_for(&app, key(KeyCode::Char('q'))),
+            Some(Action::Quit)
+        );
+        app.too_small = false;
+        assert_eq!(
+            action_for(&app, key(KeyCode::Char('7'))),
+            Some(Action::FormInput('7'))
+        );
+    }
+
     #[test]
     fn shift_reported_or_not_and_key_releases() {
         let app = App::new(Vec::new());
@@ -130,16 +171,14 @@ mod tests {
                 Screen::Detail => app.detail_open = true,
                 Screen::Filter => app.filter_editing = true,
                 Screen::Override => {
-                    app.form = Some(crate::tui::popups::override_form::OverrideForm {
-                        product_id: "P".into(),
-                        quantity: String::new(),
-                        unit: crate::store::overrides::OverrideUnit::Stock,
-                        reason: crate::store::overrides::ReasonCode::Promo,
-                        note: String::new(),
-                        field: crate::tui::popups::override_form::FormField::Quantity,
-                        error: None,
-                        saving: false,
-                    })
+                    let plans = crate::plan::plan_all(
+                        &crate::plan::join(crate::plan::fixtures::reference_rows()),
+                        &crate::plan::PlanContext::default(),
+                        &crate::plan::RuleSet::embedded(),
+                    );
+                    app.form = Some(crate::tui::popups::override_form::OverrideForm::new(
+                        &plans[0],
+                    ))
                 }
                 Screen::Help => app.help_open = true,
                 Screen::Sources => app.sources_open = true,

@@ -249,13 +249,39 @@ fn send(store: &Store, request: StoreRequest, done: mpsc::UnboundedSender<Action
     let store = store.clone();
     tokio::spawn(async move {
         let (product_id, result) = match request {
-            StoreRequest::Set(o) => {
+            StoreRequest::Set(o, base) => {
                 let id = o.product_id.clone();
-                (id, store.set_override(&o).await.map(|_| Some(o)))
+                match store.save_override(&o, base).await {
+                    Ok(saved) => (id, Ok(Some((o, saved.revision)))),
+                    Err(e) => match e.downcast::<crate::store::overrides::Conflict>() {
+                        Ok(conflict) => {
+                            let _ = done.send(Action::StoreConflict {
+                                product_id: id,
+                                conflict,
+                            });
+                            return;
+                        }
+                        Err(e) => (id, Err(e)),
+                    },
+                }
             }
-            StoreRequest::Clear(id) => {
-                let r = store.clear_override(&id).await.map(|_| None);
-                (id, r)
+            StoreRequest::Clear(id, seen) => {
+                match store
+                    .clear_override_seen(&id, crate::store::overrides::Base::Seen(seen))
+                    .await
+                {
+                    Ok(_) => (id, Ok(None)),
+                    Err(e) => match e.downcast::<crate::store::overrides::Conflict>() {
+                        Ok(conflict) => {
+                            let _ = done.send(Action::StoreConflict {
+                                product_id: id,
+                                conflict,
+                            });
+                            return;
+                        }
+                        Err(e) => (id, Err(e)),
+                    },
+                }
             }
         };
         let result = result.map_err(|e| format!("{e:#}"));

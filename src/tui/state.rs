@@ -6,12 +6,10 @@ use chrono::{DateTime, Local};
 
 use crate::live::{PlanUpdate, SourceStatus, TextRanks};
 use crate::plan::{OverrideNote, ProductPlan};
-use crate::store::overrides::{OverrideUnit, ReasonCode};
 use crate::tui::action::Action;
 use crate::tui::action::Column;
 use crate::tui::action::QuickFilter;
 use crate::tui::action::StoreRequest;
-use crate::tui::popups::override_form::FormField;
 use crate::tui::popups::override_form::OverrideForm;
 use crate::tui::sort::changed_cells;
 use crate::tui::sort::compare_lists;
@@ -46,6 +44,9 @@ pub struct App {
     /// Rows of the list that fit on screen (set by the view; used to page).
     pub page: usize,
     pub form: Option<OverrideForm>,
+    /// The terminal is below 80x24 (set by the last draw): keys other than
+    /// quit do nothing while the screen only says so.
+    pub too_small: bool,
     /// A request for the store, taken by the terminal loop.
     pub pending: Option<StoreRequest>,
     /// A one-line message for the buyer (saved, failed).
@@ -415,6 +416,13 @@ impl App {
     /// Applies one action.
     pub fn update(&mut self, action: Action) {
         let action = match action {
+            Action::StoreConflict {
+                product_id,
+                conflict,
+            } => {
+                self.store_conflict(&product_id, conflict);
+                return;
+            }
             Action::StoreDone { product_id, result } => {
                 self.store_done(&product_id, result);
                 return;
@@ -611,17 +619,7 @@ impl App {
             }
             Action::OpenOverride => {
                 if let Some(p) = self.selected_plan() {
-                    let current = p.override_qty.unwrap_or(p.order_qty);
-                    self.form = Some(OverrideForm {
-                        product_id: p.product_id.to_string(),
-                        quantity: crate::plan::numbers::fmt_qty(current),
-                        unit: OverrideUnit::Stock,
-                        reason: ReasonCode::Promo,
-                        note: String::new(),
-                        field: FormField::Quantity,
-                        error: None,
-                        saving: false,
-                    });
+                    self.form = Some(OverrideForm::new(p));
                 }
             }
             Action::ClearOverride => {
@@ -629,11 +627,34 @@ impl App {
                     return;
                 };
                 let id = p.product_id.to_string();
-                if p.override_qty.is_some() {
-                    self.message = Some(format!("Clearing the override of {id}..."));
-                    self.pending = Some(StoreRequest::Clear(id));
-                } else {
-                    self.message = Some(format!("{id} has no override"));
+                match p.override_qty.get() {
+                    Some(q) => {
+                        // Named in full before anything is cleared: the
+                        // quantity and the reason (with its note and who).
+                        let reason = p
+                            .exception_details
+                            .iter()
+                            .find(|e| e.code == crate::plan::ExceptionCode::Overridden)
+                            .and_then(|e| e.message.split_once("): ").map(|(_, r)| r.to_string()))
+                            .unwrap_or_default();
+                        let question = format!(
+                            "Clear the override of {}: {}, {}? y/n",
+                            crate::text::masked(&id),
+                            crate::text::masked(&crate::plan::numbers::fmt_units(
+                                q,
+                                p.stock_uom.as_deref()
+                            )),
+                            crate::text::masked(&reason)
+                        );
+                        self.orders.confirm = Some(crate::tui::popups::confirm::Confirm {
+                            action: crate::tui::popups::confirm::ConfirmAction::ClearOverride(
+                                id,
+                                p.override_revision,
+                            ),
+                            question,
+                        });
+                    }
+                    None => self.message = Some(format!("{id} has no override")),
                 }
             }
             _ => {}

@@ -56,7 +56,8 @@ pub fn badge(code: ExceptionCode) -> &'static str {
 /// Draws the whole screen.
 pub fn draw(frame: &mut Frame, app: &mut App) {
     let area = frame.area();
-    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+    app.too_small = area.width < MIN_WIDTH || area.height < MIN_HEIGHT;
+    if app.too_small {
         let text = format!(
             "The terminal is {}x{}; buyerdesk needs at least {MIN_WIDTH}x{MIN_HEIGHT}.",
             area.width, area.height

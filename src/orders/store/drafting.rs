@@ -257,6 +257,25 @@ impl Store {
             },
         )
         .await?;
+        // Each line that orders a buyer's override records the override's
+        // revision (the one whose quantity it orders, as it stands in this
+        // transaction): once the PO is sent, that override is used up.
+        let with_override: Vec<&str> = created
+            .iter()
+            .filter(|po| po.lines.iter().any(|l| l.overridden))
+            .map(|po| po.po_number.as_str())
+            .collect();
+        for part in with_override.chunks(ROWS_PER_STATEMENT) {
+            let mut q = Binds::new(b);
+            let sql = format!(
+                "UPDATE po_lines SET override_revision = (SELECT o.revision FROM overrides o \
+                 WHERE o.product_id = po_lines.product_id AND o.cleared_at IS NULL \
+                 AND ABS(o.order_qty - po_lines.qty_stock) < 0.0001) \
+                 WHERE overridden = 1 AND po_number IN ({})",
+                q.list(part.iter().copied())
+            );
+            tx.exec(&sql, &q.binds).await?;
+        }
         let audit: Vec<(Option<&str>, String)> = created
             .iter()
             .map(|po| {

@@ -33,6 +33,9 @@ pub enum ConfirmAction {
         products: Vec<String>,
         sources: Vec<String>,
     },
+    /// Clear this product's override, as of the revision shown (the
+    /// question names its quantity and reason).
+    ClearOverride(String, Option<i64>),
 }
 
 /// A yes/no question in a popup.
@@ -71,6 +74,9 @@ impl App {
                 ConfirmAction::DraftStale { sources, .. } => {
                     format!("Nothing drafted: {} stale", sources.join(", "))
                 }
+                ConfirmAction::ClearOverride(id, _) => {
+                    format!("The override of {} stays", crate::text::masked(&id))
+                }
             });
             return;
         }
@@ -97,6 +103,13 @@ impl App {
             ConfirmAction::DraftStale { products, sources } => {
                 self.request_draft(products, sources)
             }
+            ConfirmAction::ClearOverride(id, seen) => {
+                self.message = Some(format!(
+                    "Clearing the override of {}...",
+                    crate::text::masked(&id)
+                ));
+                self.pending = Some(StoreRequest::Clear(id, seen));
+            }
         }
     }
 }
@@ -122,6 +135,10 @@ pub(in crate::tui) fn draw_confirm(frame: &mut Frame, app: &App, body: Rect) {
         ConfirmAction::DraftStale { .. } => (
             " Draft POs from stale data ".to_string(),
             "drafts them from the last data",
+        ),
+        ConfirmAction::ClearOverride(id, _) => (
+            format!(" Clear the override of {} ", crate::text::masked(id)),
+            "clears it",
         ),
     };
     let lines = vec![

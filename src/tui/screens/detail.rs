@@ -122,6 +122,12 @@ pub(in crate::tui) fn draw_steps(frame: &mut Frame, app: &mut App, area: Rect) {
         summary,
         Style::new().add_modifier(Modifier::BOLD),
     ));
+    if let Some(used) = &p.override_used {
+        lines.push(Line::from(format!(
+            "{} (used: it no longer applies)",
+            masked(used)
+        )));
+    }
     if let Some(o) = p.override_qty.get() {
         let clear = app
             .keymap

@@ -107,8 +107,8 @@ impl Field {
                 "days of cover: available / daily demand (0 for a backorder, - without demand)"
             }
             Field::Order => "suggested order, stock units; after an arrow the buyer's",
-            Field::Purchase => "the suggestion in purchase units (whole packs)",
-            Field::Amount => "suggestion x unit price; the currency when several",
+            Field::Purchase => "the order in purchase units (whole packs; the buyer's when overridden)",
+            Field::Amount => "the order x unit price (the buyer's quantity when overridden); the currency when several",
             Field::Flags => "exceptions, the most important first (below)",
         }
     }
@@ -340,7 +340,9 @@ pub fn cell_text(field: Field, p: &ProductPlan, app: &App) -> String {
             None if p.order_qty > 0.0 => fmt_qty_short(p.order_qty),
             None => String::new(),
         },
-        Field::Purchase if p.purchase_qty > 0.0 => {
+        // The buyer's quantity when overridden (the Order column shows
+        // the suggestion beside it), else the suggestion.
+        Field::Purchase if p.ordered().1 > 0.0 => {
             let unit = p
                 .purchase_uom
                 .as_deref()
@@ -348,18 +350,20 @@ pub fn cell_text(field: Field, p: &ProductPlan, app: &App) -> String {
                 .filter(|u| !u.is_empty())
                 .unwrap_or("units");
             let unit = masked(unit);
+            let purchase = p.ordered().1;
             format!(
                 "{} {}",
-                fmt_qty_short(p.purchase_qty),
-                unit_word(round_qty(p.purchase_qty), &unit)
+                fmt_qty_short(purchase),
+                unit_word(round_qty(purchase), &unit)
             )
         }
         Field::Purchase => String::new(),
-        Field::Amount if p.amount > 0.0 => {
+        Field::Amount if p.ordered().2 > 0.0 => {
+            let amount = p.ordered().2;
             if app.mixed_currencies {
-                format!("{} {}", fmt_money(p.amount), currency_label(p))
+                format!("{} {}", fmt_money(amount), currency_label(p))
             } else {
-                fmt_money(p.amount)
+                fmt_money(amount)
             }
         }
         Field::Amount => String::new(),
