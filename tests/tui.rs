@@ -1410,7 +1410,7 @@ fn progress_updates_the_row_and_the_result_of_a_send_shows() {
     app.update(Action::Bottom);
     assert_eq!(app.orders.selected_po().unwrap().po_number, "PO-000001");
     press(&mut app, KeyCode::Char('S'), KeyModifiers::SHIFT);
-    assert_eq!(requests(&mut app), [OrderRequest::Send("PO-000001".into())]);
+    assert_eq!(requests(&mut app), [OrderRequest::Send("PO-000001".into(), false)]);
     let note = |app: &App| {
         let po = app.orders.selected_po().unwrap();
         app.orders.note(po)
@@ -1466,7 +1466,7 @@ fn progress_updates_the_row_and_the_result_of_a_send_shows() {
 
     // S again retries; this time it goes.
     press(&mut app, KeyCode::Char('S'), KeyModifiers::SHIFT);
-    assert_eq!(requests(&mut app), [OrderRequest::Send("PO-000001".into())]);
+    assert_eq!(requests(&mut app), [OrderRequest::Send("PO-000001".into(), false)]);
     app.update(Action::from(OrdersAnswer::Sent {
         number: "PO-000001".into(),
         result: Ok(buyerdesk::orders::SendOutcome {

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod doctor;
 pub mod plan;
 pub mod po;
+pub mod po_edit;
 pub mod report;
 pub mod rules;
 

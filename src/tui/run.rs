@@ -368,8 +368,12 @@ fn run_order(
                 number,
                 change: PoChange::Cancel,
             },
-            OrderRequest::Send(number) => {
+            OrderRequest::Send(number, draft_confirmed) => {
                 let result = match &work.sender {
+                    Ok(sender) if draft_confirmed => sender
+                        .send_confirmed(&number, &progress_to(&done))
+                        .await
+                        .map_err(error_text),
                     Ok(sender) => sender
                         .send(&number, &progress_to(&done))
                         .await

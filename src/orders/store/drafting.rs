@@ -204,6 +204,7 @@ impl Store {
                 claimed_at: None,
                 updated_at: at.clone(),
                 line_count: kept.len(),
+                note: None,
                 lines: kept,
             });
         }
@@ -233,7 +234,8 @@ impl Store {
         self.insert_rows(
             &mut tx,
             "INSERT INTO po_lines (po_number, line_no, product_id, product_name, qty_stock, stock_uom, qty_purchase, \
-             purchase_uom, pack, unit_price, amount_cents, lead_time_days, expected_delivery, suggested_qty, overridden)",
+             purchase_uom, pack, unit_price, amount_cents, lead_time_days, expected_delivery, suggested_qty, overridden, \
+             rules_approval)",
             "",
             &lines,
             |q, (number, l)| {
@@ -253,6 +255,7 @@ impl Store {
                     q.bind(&l.expected_delivery),
                     q.bind_num(&l.suggested_qty.to_string(), "DOUBLE PRECISION"),
                     q.bind_num(if l.overridden { "1" } else { "0" }, "INTEGER"),
+                    q.bind_num(if l.requires_approval { "1" } else { "0" }, "INTEGER"),
                 ]
             },
         )

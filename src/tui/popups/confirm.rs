@@ -20,6 +20,9 @@ pub enum ConfirmAction {
     /// Cancel an unconfirmed PO, which the supplier may hold: the question
     /// names that risk.
     CancelUnconfirmed(String),
+    /// Send a draft within the threshold without approval (sending never
+    /// approves: the buyer's yes is the word).
+    SendDraft(String),
     /// Draft POs for these products (every one that needs an order).
     DraftAll(Vec<String>),
     /// Draft POs for these products, some of whose data comes from these
@@ -59,6 +62,7 @@ impl App {
                 ConfirmAction::Cancel(n) | ConfirmAction::CancelUnconfirmed(n) => {
                     format!("{n} not cancelled")
                 }
+                ConfirmAction::SendDraft(n) => format!("{n} not sent"),
                 ConfirmAction::DraftAll(_) => "Nothing drafted".to_string(),
                 ConfirmAction::DraftStale { sources, .. } => {
                     format!("Nothing drafted: {} stale", sources.join(", "))
@@ -79,6 +83,7 @@ impl App {
                 self.message = Some(format!("Cancelling {number}..."));
                 self.orders_wanted.push(OrderRequest::Cancel(number, true));
             }
+            ConfirmAction::SendDraft(number) => self.request_send(number, true),
             ConfirmAction::DraftAll(products) => self.request_draft(products, Vec::new()),
             ConfirmAction::DraftStale { products, sources } => {
                 self.request_draft(products, sources)
@@ -100,6 +105,10 @@ pub(in crate::tui) fn draw_confirm(frame: &mut Frame, app: &App, body: Rect) {
         ConfirmAction::CancelUnconfirmed(n) => (
             format!(" Cancel {n}: the supplier may have it "),
             "cancels it here only",
+        ),
+        ConfirmAction::SendDraft(n) => (
+            format!(" Send {n} without approval "),
+            "sends it",
         ),
         ConfirmAction::DraftAll(_) => (" Draft POs ".to_string(), "drafts them"),
         ConfirmAction::DraftStale { .. } => (

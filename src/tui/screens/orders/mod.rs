@@ -44,7 +44,9 @@ pub enum OrderRequest {
     /// Cancel this PO; with `true`, also one that may have reached its
     /// supplier (the buyer confirmed that risk).
     Cancel(String, bool),
-    Send(String),
+    /// Send this PO; with `true`, also a draft within the threshold (the
+    /// buyer confirmed sending it without approval).
+    Send(String, bool),
 }
 
 /// What a purchase-order task answered.
@@ -130,7 +132,7 @@ pub struct OrdersState {
 pub struct DraftSettings {
     /// The currency of a supplier whose rows name none.
     pub currency: String,
-    pub approval_threshold: f64,
+    pub approval_threshold: crate::orders::ApprovalThreshold,
 }
 
 impl Default for DraftSettings {
@@ -143,7 +145,7 @@ impl From<&OrdersConfig> for DraftSettings {
     fn from(c: &OrdersConfig) -> DraftSettings {
         DraftSettings {
             currency: c.currency.clone(),
-            approval_threshold: c.approval_threshold,
+            approval_threshold: c.approval_threshold.clone(),
         }
     }
 }
@@ -236,7 +238,7 @@ pub fn draft_preview(
         .collect();
     let opts = DraftOptions {
         today,
-        approval_threshold: settings.approval_threshold,
+        approval_threshold: settings.approval_threshold.clone(),
         default_currency: settings.currency.clone(),
         open_products,
         allow_stale: allow_stale.to_vec(),

@@ -335,11 +335,33 @@ impl App {
             self.message = Some(refusal);
             return;
         }
+        if po.status == PoStatus::Draft {
+            // Sending never approves: a draft goes out on the buyer's yes.
+            let question = format!(
+                "Send {number}, {} {}, {} (a draft within the threshold, without approval)? {}",
+                fmt_money(po.total()),
+                po.currency,
+                po.supplier_name,
+                self.yes_no()
+            );
+            self.orders.confirm = Some(Confirm {
+                action: ConfirmAction::SendDraft(number),
+                question,
+            });
+            return;
+        }
+        self.request_send(number, false);
+    }
+
+    /// Sends a PO on a task; `draft_confirmed`: the buyer said yes to
+    /// sending a draft without approval.
+    pub(in crate::tui) fn request_send(&mut self, number: String, draft_confirmed: bool) {
         self.orders
             .sending
             .insert(number.clone(), "sending...".to_string());
         self.message = Some(format!("Sending {number}..."));
-        self.orders_wanted.push(OrderRequest::Send(number));
+        self.orders_wanted
+            .push(OrderRequest::Send(number, draft_confirmed));
     }
 
     /// An answer of a purchase-order task. Answers to older requests are
@@ -501,7 +523,13 @@ impl App {
                             if let Some(row) = self.orders.row_mut(&number) {
                                 row.last_error = Some(reason.to_string());
                                 if row.status == PoStatus::Sending {
-                                    row.status = PoStatus::Approved;
+                                    // Back where it was: a draft sent on
+                                    // the buyer's yes stays a draft.
+                                    row.status = if row.approved_by.is_some() {
+                                        PoStatus::Approved
+                                    } else {
+                                        PoStatus::Draft
+                                    };
                                 }
                             }
                         }
