@@ -133,7 +133,10 @@ enum PoCommand {
     /// confirmation. With [orders] four_eyes = true, the buyer who drafted
     /// a PO may not approve it (exit 1 when any is refused).
     Approve {
-        #[arg(required_unless_present = "all_pending", conflicts_with = "all_pending")]
+        #[arg(
+            required_unless_present = "all_pending",
+            conflicts_with = "all_pending"
+        )]
         po: Option<String>,
         /// Every PO pending approval, after one question naming their
         /// number, total per currency and suppliers (drafts need no
@@ -167,10 +170,20 @@ enum PoCommand {
         #[arg(long, value_name = "N", requires = "qty")]
         line: Option<u32>,
         /// The line's new quantity.
-        #[arg(long, value_name = "Q", requires = "line", allow_negative_numbers = true)]
+        #[arg(
+            long,
+            value_name = "Q",
+            requires = "line",
+            allow_negative_numbers = true
+        )]
         qty: Option<f64>,
         /// The unit of --qty: purchase (default) or stock.
-        #[arg(long, value_name = "UNIT", default_value = "purchase", requires = "qty")]
+        #[arg(
+            long,
+            value_name = "UNIT",
+            default_value = "purchase",
+            requires = "qty"
+        )]
         unit: String,
         /// Remove this line (its product is free for new POs).
         #[arg(long, value_name = "N")]
@@ -503,7 +516,15 @@ async fn po_command(config: &Config, command: PoCommand, fit: &report::Fit) -> R
             drop(out);
             let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
             let confirm = confirm_of(yes);
-            po::send(config, n.as_deref(), all_approved, confirm, &mut out, &mut err).await?
+            po::send(
+                config,
+                n.as_deref(),
+                all_approved,
+                confirm,
+                &mut out,
+                &mut err,
+            )
+            .await?
         }
         PoCommand::Edit {
             po: n,
@@ -517,21 +538,18 @@ async fn po_command(config: &Config, command: PoCommand, fit: &report::Fit) -> R
                 (Some(line), Some(qty), None, None) => po_edit::Edit::Qty {
                     line,
                     qty,
-                    unit: orders::QtyUnit::parse(&unit).ok_or_else(|| {
-                        anyhow::anyhow!("--unit '{unit}': purchase or stock")
-                    })?,
+                    unit: orders::QtyUnit::parse(&unit)
+                        .ok_or_else(|| anyhow::anyhow!("--unit '{unit}': purchase or stock"))?,
                 },
                 (None, None, Some(line), None) => po_edit::Edit::Remove { line },
                 (None, None, None, Some(text)) => po_edit::Edit::Note(text),
-                _ => anyhow::bail!("one change at a time: --line N --qty Q, --remove N or --note TEXT"),
+                _ => anyhow::bail!(
+                    "one change at a time: --line N --qty Q, --remove N or --note TEXT"
+                ),
             };
             po_edit::edit(config, &n, what, &mut out).await?
         }
-        PoCommand::Receive {
-            po: n,
-            lines,
-            qtys,
-        } => {
+        PoCommand::Receive { po: n, lines, qtys } => {
             if lines.is_empty() && qtys.is_empty() {
                 po::change_status(config, &n, StatusChange::Receive, &mut out).await?
             } else {

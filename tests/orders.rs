@@ -111,7 +111,7 @@ impl World {
             o.outbox.as_ref().unwrap().display(),
             o.retry_backoff_secs,
             o.send_timeout_secs,
-            o.approval_threshold
+            o.approval_threshold.default
         ));
         if o.channel == ChannelKind::Http {
             t.push_str(&format!(
@@ -305,7 +305,9 @@ async fn http_retries_and_refusals(test: &str, db: Db) {
     };
     world.supplier_http("ABC Supplies Co.", endpoint.url("flaky"));
     world.supplier_http("XYZ Manufacturing", endpoint.url("reject"));
-    common::edit_orders(&mut world.setup.config, |o| o.approval_threshold = 1e9);
+    common::edit_orders(&mut world.setup.config, |o| {
+        o.approval_threshold = 1e9.into()
+    });
     let store = Store::open(world.config()).await.unwrap();
     let plans = world.plans(&store, &["PROD-001", "PROD-002"]).await;
     let chosen: Vec<&ProductPlan> = plans.iter().collect();
@@ -689,7 +691,7 @@ async fn two_processes_on_a_channel(test: &str, db: Db, channel: ChannelKind) {
             o.channel = ChannelKind::Http;
             o.url = Some(endpoint.url("ok"));
         }
-        o.approval_threshold = 1e12;
+        o.approval_threshold = 1e12.into();
         o.write_to(&mut world.setup.config.file);
     }
     let spawn_two = |args: &[&str]| {
@@ -835,7 +837,9 @@ async fn the_file_channel_never_shows_a_half_written_file() {
     let Some(mut world) = World::new(test, Db::Sqlite, "erin").await else {
         return;
     };
-    common::edit_orders(&mut world.setup.config, |o| o.approval_threshold = 1e12);
+    common::edit_orders(&mut world.setup.config, |o| {
+        o.approval_threshold = 1e12.into()
+    });
     let outbox = common::orders_of(world.config()).outbox.clone().unwrap();
     let store = Store::open(world.config()).await.unwrap();
     let plans = world.plans(&store, &[]).await;

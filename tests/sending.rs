@@ -41,7 +41,7 @@ impl World {
         o.outbox = Some(setup.data_dir.path().join("outbox"));
         o.retry_backoff_secs = 0.05;
         o.send_timeout_secs = 5.0;
-        o.approval_threshold = 1e9;
+        o.approval_threshold = 1e9.into();
         o.write_to(&mut setup.config.file);
         let store = Store::open(&setup.config).await.unwrap();
         let ctx = buyerdesk::live::plan_context(&store).await.unwrap();

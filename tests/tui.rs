@@ -1222,6 +1222,8 @@ fn po_line(
         expected_delivery: "2026-11-28".into(),
         suggested_qty: stock,
         overridden: false,
+        requires_approval: false,
+        qty_received: 0.0,
     }
 }
 
@@ -1256,6 +1258,7 @@ fn po(number: u32, status: PoStatus, supplier: &str, cents: i64, minutes: u32) -
         claimed_at: None,
         updated_at: "2026-11-21T09:59:00Z".into(),
         line_count: 1,
+        note: None,
         lines: Vec::new(),
     }
 }
@@ -1410,7 +1413,10 @@ fn progress_updates_the_row_and_the_result_of_a_send_shows() {
     app.update(Action::Bottom);
     assert_eq!(app.orders.selected_po().unwrap().po_number, "PO-000001");
     press(&mut app, KeyCode::Char('S'), KeyModifiers::SHIFT);
-    assert_eq!(requests(&mut app), [OrderRequest::Send("PO-000001".into(), false)]);
+    assert_eq!(
+        requests(&mut app),
+        [OrderRequest::Send("PO-000001".into(), false)]
+    );
     let note = |app: &App| {
         let po = app.orders.selected_po().unwrap();
         app.orders.note(po)
@@ -1466,7 +1472,10 @@ fn progress_updates_the_row_and_the_result_of_a_send_shows() {
 
     // S again retries; this time it goes.
     press(&mut app, KeyCode::Char('S'), KeyModifiers::SHIFT);
-    assert_eq!(requests(&mut app), [OrderRequest::Send("PO-000001".into(), false)]);
+    assert_eq!(
+        requests(&mut app),
+        [OrderRequest::Send("PO-000001".into(), false)]
+    );
     app.update(Action::from(OrdersAnswer::Sent {
         number: "PO-000001".into(),
         result: Ok(buyerdesk::orders::SendOutcome {

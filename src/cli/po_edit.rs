@@ -257,6 +257,9 @@ mod tests {
                 .replace("\\u{1b}", &printable("\x1b"))
         );
         assert!(receipts(&[1, 2], &[3.0]).is_err());
-        assert_eq!(receipts(&[1, 2], &[3.0, 4.5]).unwrap(), [(1, 3.0), (2, 4.5)]);
+        assert_eq!(
+            receipts(&[1, 2], &[3.0, 4.5]).unwrap(),
+            [(1, 3.0), (2, 4.5)]
+        );
     }
 }

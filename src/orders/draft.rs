@@ -492,7 +492,7 @@ mod tests {
         let d = build_drafts(&[p2], &opts());
         let reason = d.pos[0].approval_reason.as_deref().expect("needs approval");
         assert!(
-            reason.contains("total 21,274.39 USD is above the USD threshold 10,000.00"),
+            reason.contains("total 21,274.39 EUR is above the EUR threshold 10,000.00"),
             "{reason}"
         );
         assert!(

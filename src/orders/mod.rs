@@ -17,10 +17,10 @@ use serde::ser::SerializeStruct;
 use serde::Serialize;
 
 pub use draft::{approval_reason, build_drafts, DraftOptions, DraftPlan, PoDraft, Skipped};
+pub use edit::QtyUnit;
 pub use exact::Exact;
 pub use send::{Progress, SendError, SendOutcome, Sender, TakenElsewhere};
 pub use settings::{ApprovalThreshold, Channel, ChannelKind, OrdersConfig, SupplierChannel};
-pub use edit::QtyUnit;
 pub use store::{ApprovalOutcome, AuditEntry, DraftOutcome, OpenPo, SendAttempt};
 
 /// Where a PO is in its life.

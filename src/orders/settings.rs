@@ -576,7 +576,10 @@ mod tests {
         // No default in the table: 10,000 for the currencies not named.
         let o = parse("[orders]\napproval_threshold = { EUR = 9000 }\n").unwrap();
         assert_eq!(o.approval_threshold.of("GBP"), 10_000.0);
-        assert_eq!(OrdersConfig::default().approval_threshold.of("EUR"), 10_000.0);
+        assert_eq!(
+            OrdersConfig::default().approval_threshold.of("EUR"),
+            10_000.0
+        );
     }
 
     #[test]
@@ -589,7 +592,7 @@ mod tests {
             ),
             (
                 "[orders]\nfour_eyes = true\n[orders.approval_threshold]\ndefault = 1\n\"E R\" = 5\n",
-                "t.toml:3: approval_threshold: 'E R' is not a currency code",
+                "t.toml:5: approval_threshold: 'E R' is not a currency code",
             ),
             (
                 "[orders]\napproval_threshold = \"lots\"\n",

@@ -262,7 +262,7 @@ const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 7,
-        name: "editing drafts and partial receipts: a PO's note, each line's received quantity and the rules' approval flag",
+        name: "PO notes, partial receipts, the rules' approval flag per line",
         statements: |b| {
             let add = match b {
                 Backend::Postgres => "ADD COLUMN IF NOT EXISTS",

@@ -136,7 +136,10 @@ impl Store {
             )
             .await?;
         if changed != 1 {
-            bail!("{}: changed by another workstation meanwhile", before.po_number);
+            bail!(
+                "{}: changed by another workstation meanwhile",
+                before.po_number
+            );
         }
         let mut tail = format!(
             "; total {} -> {} {}",
@@ -292,11 +295,7 @@ impl Store {
             Some(t) => format!("\"{t}\""),
             None => "(none)".to_string(),
         };
-        let detail = format!(
-            "{number} note: {} -> {}",
-            show(&po.note),
-            show(&new)
-        );
+        let detail = format!("{number} note: {} -> {}", show(&po.note), show(&new));
         let (a, ab) = audit_row(self.source.backend, &self.user, "po_note", None, detail);
         tx.exec(&a, &ab).await?;
         tx.commit().await?;

@@ -106,10 +106,7 @@ pub(in crate::tui) fn draw_confirm(frame: &mut Frame, app: &App, body: Rect) {
             format!(" Cancel {n}: the supplier may have it "),
             "cancels it here only",
         ),
-        ConfirmAction::SendDraft(n) => (
-            format!(" Send {n} without approval "),
-            "sends it",
-        ),
+        ConfirmAction::SendDraft(n) => (format!(" Send {n} without approval "), "sends it"),
         ConfirmAction::DraftAll(_) => (" Draft POs ".to_string(), "drafts them"),
         ConfirmAction::DraftStale { .. } => (
             " Draft POs from stale data ".to_string(),
