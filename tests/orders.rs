@@ -201,7 +201,8 @@ async fn plan_draft_approve_send_plan(test: &str, db: Db) {
     assert!(approved.approved_at.is_some());
 
     for po in [&abc, &xyz] {
-        let sent = sender.send(&po.po_number, &quiet).await.unwrap();
+        // ABC's draft is within the threshold: sent on the buyer's word.
+        let sent = sender.send_confirmed(&po.po_number, &quiet).await.unwrap();
         assert_eq!(sent.attempts, 1);
         let json_path = common::orders_of(world.config())
             .outbox
@@ -330,7 +331,7 @@ async fn http_retries_and_refusals(test: &str, db: Db) {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = Arc::clone(&seen);
     let progress = move |p: Progress| log.lock().unwrap().push(p);
-    let sent = sender.send(&abc, &progress).await.unwrap();
+    let sent = sender.send_confirmed(&abc, &progress).await.unwrap();
     assert_eq!(sent.attempts, 3, "{test}");
     assert!(
         sent.confirmation.starts_with("HTTP 201"),
@@ -436,7 +437,7 @@ async fn a_send_cut_off_by_a_kill_is_finished_on_restart(test: &str, db: Db) {
 
     // The supplier takes the PO, and the sender is killed before it hears.
     let mut child = world
-        .cli(&["po", "send", "PO-000001"])
+        .cli(&["po", "send", "PO-000001", "--yes"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -479,7 +480,7 @@ async fn a_send_cut_off_by_a_kill_is_finished_on_restart(test: &str, db: Db) {
         "{test}: every attempt with its outcome"
     );
     assert_ne!(attempts[0].claim, attempts[1].claim, "two processes");
-    let (ok, _, err) = world.run(&["po", "send", "PO-000001"]);
+    let (ok, _, err) = world.run(&["po", "send", "PO-000001", "--yes"]);
     assert!(!ok && err.contains("never sent twice"), "{err}");
     assert_eq!(endpoint.requests().len(), 2);
 }
@@ -511,12 +512,12 @@ async fn two_purchasing_databases_send_their_po_000001_under_two_keys() {
     // The file channel: one outbox.
     let (ok, out, err) = a.run(&["po", "draft", "--product", "PROD-001"]);
     assert!(ok && out.contains("PO-000001"), "{out}{err}");
-    let (ok, out, err) = a.run(&["po", "send", "PO-000001"]);
+    let (ok, out, err) = a.run(&["po", "send", "PO-000001", "--yes"]);
     assert!(ok, "{out}{err}");
     let (ok, out, err) = b.run(&["po", "draft", "--product", "PROD-003"]);
     assert!(ok && out.contains("PO-000001"), "{out}{err}");
     let (_, _, _) = b.run(&["po", "approve", "PO-000001", "--yes"]);
-    let (ok, out, err) = b.run(&["po", "send", "PO-000001"]);
+    let (ok, out, err) = b.run(&["po", "send", "PO-000001", "--yes"]);
     assert!(
         ok,
         "the second database's PO-000001 is sent too: {out}{err}"
@@ -561,7 +562,7 @@ async fn two_purchasing_databases_send_their_po_000001_under_two_keys() {
         let (ok, out, err) = w.run(&["po", "draft", "--product", "PROD-002"]);
         assert!(ok && out.contains("PO-000002"), "{out}{err}");
         let (_, _, _) = w.run(&["po", "approve", "PO-000002", "--yes"]);
-        let (ok, out, err) = w.run(&["po", "send", "PO-000002"]);
+        let (ok, out, err) = w.run(&["po", "send", "PO-000002", "--yes"]);
         assert!(ok, "{out}{err}");
     }
     let (key_a, key_b) = (key_of(&a, "PO-000002").await, key_of(&b, "PO-000002").await);
@@ -619,7 +620,7 @@ async fn the_lease_follows_the_servers_clock(test: &str, db: Db) {
         |t: chrono::DateTime<chrono::FixedOffset>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
     // A claimer 5 s ahead: its claim is in the future.
     claim_at(text(server_now + chrono::Duration::seconds(5))).await;
-    let (ok, _, err) = world.run(&["po", "send", "PO-000001"]);
+    let (ok, _, err) = world.run(&["po", "send", "PO-000001", "--yes"]);
     assert!(
         !ok && err.contains("being sent by another-host:4242:abcd"),
         "{test}: {err}"
@@ -627,13 +628,13 @@ async fn the_lease_follows_the_servers_clock(test: &str, db: Db) {
     assert!(endpoint.requests().is_empty(), "{test}: not posted twice");
     // A fresh claim (10 s old by the server's clock): not taken over either.
     claim_at(text(server_now - chrono::Duration::seconds(10))).await;
-    let (ok, _, err) = world.run(&["po", "send", "PO-000001"]);
+    let (ok, _, err) = world.run(&["po", "send", "PO-000001", "--yes"]);
     assert!(!ok, "{test}: {err}");
     assert!(endpoint.requests().is_empty(), "{test}");
     // Older than the lease (300 s) by the server's clock: taken over and
     // sent, with the same key.
     claim_at(text(server_now - chrono::Duration::seconds(400))).await;
-    let (ok, out, err) = world.run(&["po", "send", "PO-000001"]);
+    let (ok, out, err) = world.run(&["po", "send", "PO-000001", "--yes"]);
     assert!(ok, "{test}: {out}{err}");
     assert_eq!(endpoint.requests().len(), 1, "{test}");
     // The claim written by a sender is the server's time.
@@ -1020,7 +1021,7 @@ async fn the_po_commands_print_what_they_did_and_fail_clearly() {
     assert!(!ok && err.contains("is not a PO number"), "{err}");
     let (ok, _, err) = world.run(&["po", "show", "PO-000999"]);
     assert!(!ok && err.contains("PO-000999: no such PO"), "{err}");
-    let (ok, _, err) = world.run(&["po", "send", "PO-000002"]);
+    let (ok, _, err) = world.run(&["po", "send", "PO-000002", "--yes"]);
     assert!(!ok && err.contains("needs an approval first"), "{err}");
     let (ok, _, err) = world.run(&["po", "approve", "PO-000002"]);
     assert!(
@@ -1034,8 +1035,19 @@ async fn the_po_commands_print_what_they_did_and_fail_clearly() {
         !ok && err.contains("PO-000002 is approved: it cannot become approved"),
         "{err}"
     );
+    // A draft within the threshold: sending never approves, and a script
+    // must say --yes to send it without approval.
     let (ok, out, err) = world.run(&["po", "send", "PO-000001"]);
+    assert!(
+        !ok && err.contains("Send PO-000001, 9,300.00 USD, ABC Supplies Co. (a draft within the threshold, sent without approval)? Sending a draft needs an explicit confirmation"),
+        "{out}{err}"
+    );
+    let (ok, out, err) = world.run(&["po", "send", "PO-000001", "--yes"]);
     assert!(ok && out.contains("PO-000001 sent via file"), "{out}{err}");
+    let (ok, out, _) = world.run(&["po", "show", "PO-000001", "--format", "json"]);
+    assert!(ok);
+    let shown: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(shown["po"]["approved_by"], serde_json::Value::Null, "{out}");
     let (ok, out, _) = world.run(&["po", "cancel", "PO-000002"]);
     assert!(ok && out.contains("PO-000002 is cancelled"), "{out}");
     let (ok, _, err) = world.run(&["po", "cancel", "PO-000001"]);
@@ -1269,7 +1281,8 @@ fn check_po_show(outbox: &Path, pos: &[buyerdesk::orders::PurchaseOrder]) -> usi
                     .filter(|c| !c.is_empty())
                     .collect::<Vec<_>>()
             })
-            .filter(|cells| cells.len() == 9 && cells[0].parse::<u32>().is_ok())
+            // A sent PO has a tenth column: received so far.
+            .filter(|cells| matches!(cells.len(), 9 | 10) && cells[0].parse::<u32>().is_ok())
             .collect();
         assert_eq!(rows.len(), po.line_count, "{n}:\n{text}");
         for (cells, l) in rows.iter().zip(json["lines"].as_array().unwrap()) {

@@ -137,7 +137,7 @@ async fn redirects_are_not_followed(test: &str, db: Db) {
     let number = world.abc.clone();
     for (i, code) in [301u16, 302, 307, 308].into_iter().enumerate() {
         let sender = world.sender(&endpoint.url(&format!("redirect-{code}")));
-        let err = sender.send(&number, &quiet).await.unwrap_err().to_string();
+        let err = sender.send_confirmed(&number, &quiet).await.unwrap_err().to_string();
         assert!(err.contains(&format!("HTTP {code}")), "{test}: {err}");
         assert!(err.contains(&elsewhere.url("ok")), "{test}: {err}");
         assert_eq!(world.status(&number).await, PoStatus::Approved, "{test}");
@@ -184,7 +184,7 @@ async fn a_409_to_a_key_sent_before_means_the_supplier_has_it(test: &str, db: Db
     // Within one send: the first attempt reaches the supplier, its answer
     // is lost (502); the retry is told the key is a duplicate.
     let sender = world.sender(&endpoint.url("dup409"));
-    let sent = sender.send(&abc, &quiet).await.unwrap();
+    let sent = sender.send_confirmed(&abc, &quiet).await.unwrap();
     assert_eq!(sent.attempts, 2, "{test}");
     assert_eq!(world.status(&abc).await, PoStatus::Sent, "{test}");
     let attempts = world.attempts(&abc).await;
@@ -210,7 +210,7 @@ async fn a_409_to_a_key_sent_before_means_the_supplier_has_it(test: &str, db: Db
     // a send after that refusal: the supplier never took the key.
     let sender = world.sender(&endpoint.url("conflict"));
     for _ in 0..2 {
-        let err = sender.send(&xyz, &quiet).await.unwrap_err().to_string();
+        let err = sender.send_confirmed(&xyz, &quiet).await.unwrap_err().to_string();
         assert!(err.contains("HTTP 409"), "{test}: {err}");
         assert!(!err.contains("already had"), "{test}: {err}");
         assert_eq!(world.status(&xyz).await, PoStatus::Approved, "{test}");
@@ -223,7 +223,7 @@ async fn a_409_to_a_key_sent_before_means_the_supplier_has_it(test: &str, db: Db
     // maybe, is told 409: sent.
     common::edit_orders(&mut world.setup.config, |o| o.send_attempts = 1);
     let sender = world.sender(&endpoint.url("dup409"));
-    let err = sender.send(&xyz, &quiet).await.unwrap_err().to_string();
+    let err = sender.send_confirmed(&xyz, &quiet).await.unwrap_err().to_string();
     assert!(err.contains("HTTP 502"), "{test}: {err}");
     assert!(err.contains("unconfirmed"), "{test}: {err}");
     assert_eq!(world.status(&xyz).await, PoStatus::Unconfirmed, "{test}");
@@ -237,7 +237,7 @@ async fn a_409_to_a_key_sent_before_means_the_supplier_has_it(test: &str, db: Db
     );
     assert_eq!(world.status(&xyz).await, PoStatus::Unconfirmed, "{test}");
     let sender = world.sender(&endpoint.url("dup409"));
-    let sent = sender.send(&xyz, &quiet).await.unwrap();
+    let sent = sender.send_confirmed(&xyz, &quiet).await.unwrap();
     assert!(
         sent.confirmation
             .contains("the supplier already had this key (409)"),
@@ -307,11 +307,11 @@ async fn an_unknown_outcome_leaves_the_po_unconfirmed(test: &str, db: Db) {
     // No connection: the supplier cannot have it. Approved again, and a
     // 409 afterwards is the supplier refusing a key it never took.
     let sender = world.sender(&refused_url());
-    let err = sender.send(&abc, &quiet).await.unwrap_err().to_string();
+    let err = sender.send_confirmed(&abc, &quiet).await.unwrap_err().to_string();
     assert!(err.contains(&format!("{abc} not sent")), "{test}: {err}");
     assert_eq!(world.status(&abc).await, PoStatus::Approved, "{test}");
     let sender = world.sender(&endpoint.url("conflict"));
-    let err = sender.send(&abc, &quiet).await.unwrap_err().to_string();
+    let err = sender.send_confirmed(&abc, &quiet).await.unwrap_err().to_string();
     assert!(
         err.contains("HTTP 409") && !err.contains("already had"),
         "{test}: {err}"
@@ -327,7 +327,7 @@ async fn an_unknown_outcome_leaves_the_po_unconfirmed(test: &str, db: Db) {
     // outcome is unknown. Unconfirmed, not approved; on order still.
     common::edit_orders(&mut world.setup.config, |o| o.send_attempts = 1);
     let sender = world.sender(&endpoint.url("hang"));
-    let err = sender.send(&xyz, &quiet).await.unwrap_err().to_string();
+    let err = sender.send_confirmed(&xyz, &quiet).await.unwrap_err().to_string();
     assert!(
         err.contains(&format!("{xyz} unconfirmed")) && err.contains("no answer within"),
         "{test}: {err}"
@@ -449,7 +449,7 @@ async fn a_429_or_408_is_retried_after_retry_after() {
     // 0.05 s.
     let (abc, xyz) = (world.abc.clone(), world.xyz.clone());
     let sender = world.sender(&endpoint.url("throttle-429"));
-    let sent = sender.send(&abc, &quiet).await.unwrap();
+    let sent = sender.send_confirmed(&abc, &quiet).await.unwrap();
     assert_eq!(sent.attempts, 2);
     assert_eq!(world.status(&abc).await, PoStatus::Sent);
     let attempts = world.attempts(&abc).await;
@@ -470,7 +470,7 @@ async fn a_429_or_408_is_retried_after_retry_after() {
     endpoint.retry_after("3600");
     let sender = world.sender(&endpoint.url("throttle-408"));
     let started = std::time::Instant::now();
-    let sent = sender.send(&xyz, &quiet).await.unwrap();
+    let sent = sender.send_confirmed(&xyz, &quiet).await.unwrap();
     assert!(started.elapsed() < Duration::from_secs(10));
     assert_eq!(sent.attempts, 2);
     assert_eq!(world.status(&xyz).await, PoStatus::Sent);
@@ -520,7 +520,7 @@ async fn a_huge_answer_is_read_up_to_a_bound() {
     // The peak resident size from here on (5: reset VmHWM to VmRSS).
     std::fs::write("/proc/self/clear_refs", "5").unwrap();
     let before = status_kib("VmHWM:");
-    let sent = sender.send(&abc, &quiet).await.unwrap();
+    let sent = sender.send_confirmed(&abc, &quiet).await.unwrap();
     let grown_mib = (status_kib("VmHWM:") - before) / 1024;
     assert!(
         grown_mib < 64,
@@ -549,7 +549,7 @@ async fn a_hostile_answer_is_never_printed_or_stored_raw() {
     };
     let abc = world.abc.clone();
     let sender = world.sender(&endpoint.url("hostile"));
-    let sent = sender.send(&abc, &quiet).await.unwrap();
+    let sent = sender.send_confirmed(&abc, &quiet).await.unwrap();
     let po = world.store.po_required(&abc).await.unwrap();
     let attempts = world.attempts(&abc).await;
     let audit: Vec<String> = world
@@ -605,8 +605,8 @@ async fn a_po_drafted_before_the_identity_is_sent_under_its_number(test: &str, d
         "{test}: NULL is read as the number"
     );
     let sender = world.sender(&endpoint.url("ok"));
-    sender.send(&abc, &quiet).await.unwrap();
-    sender.send(&xyz, &quiet).await.unwrap();
+    sender.send_confirmed(&abc, &quiet).await.unwrap();
+    sender.send_confirmed(&xyz, &quiet).await.unwrap();
     let requests = endpoint.requests();
     let identity = world.store.identity().unwrap().identity.clone();
     let keys: Vec<_> = requests.iter().map(|r| r.key.clone()).collect();
