@@ -1412,10 +1412,30 @@ fn progress_updates_the_row_and_the_result_of_a_send_shows() {
     let mut app = orders_screen();
     app.update(Action::Bottom);
     assert_eq!(app.orders.selected_po().unwrap().po_number, "PO-000001");
+    assert_eq!(app.orders.selected_po().unwrap().status, PoStatus::Draft);
+    // A draft: sending never approves, so S asks first, naming the PO,
+    // its amount and supplier; n sends nothing.
     press(&mut app, KeyCode::Char('S'), KeyModifiers::SHIFT);
+    assert!(requests(&mut app).is_empty(), "nothing sent before the answer");
+    let po = app.orders.selected_po().unwrap().clone();
+    let question = app.orders.confirm.as_ref().unwrap().question.clone();
+    assert!(
+        question.starts_with(&format!(
+            "Send PO-000001, {} {}, {} (a draft within the threshold, without approval)?",
+            buyerdesk::plan::numbers::fmt_money(po.total_cents as f64 / 100.0),
+            po.currency,
+            po.supplier_name
+        )),
+        "{question}"
+    );
+    press(&mut app, KeyCode::Char('n'), KeyModifiers::NONE);
+    assert!(requests(&mut app).is_empty());
+    assert_eq!(app.message.as_deref(), Some("PO-000001 not sent"));
+    press(&mut app, KeyCode::Char('S'), KeyModifiers::SHIFT);
+    press(&mut app, KeyCode::Char('y'), KeyModifiers::NONE);
     assert_eq!(
         requests(&mut app),
-        [OrderRequest::Send("PO-000001".into(), false)]
+        [OrderRequest::Send("PO-000001".into(), true)]
     );
     let note = |app: &App| {
         let po = app.orders.selected_po().unwrap();
@@ -1458,7 +1478,11 @@ fn progress_updates_the_row_and_the_result_of_a_send_shows() {
         note(&app),
         "send failed: HTTP 503 (gave up after 5 attempts)"
     );
-    assert_eq!(app.orders.selected_po().unwrap().status, PoStatus::Approved);
+    assert_eq!(
+        app.orders.selected_po().unwrap().status,
+        PoStatus::Draft,
+        "a draft whose send failed is a draft again: sending never approves"
+    );
     assert!(app.refresh_requested, "the plan is refreshed");
     assert!(matches!(
         requests(&mut app)[..],
@@ -1470,11 +1494,12 @@ fn progress_updates_the_row_and_the_result_of_a_send_shows() {
         "{screen}"
     );
 
-    // S again retries; this time it goes.
+    // S again (and y) retries; this time it goes.
     press(&mut app, KeyCode::Char('S'), KeyModifiers::SHIFT);
+    press(&mut app, KeyCode::Char('y'), KeyModifiers::NONE);
     assert_eq!(
         requests(&mut app),
-        [OrderRequest::Send("PO-000001".into(), false)]
+        [OrderRequest::Send("PO-000001".into(), true)]
     );
     app.update(Action::from(OrdersAnswer::Sent {
         number: "PO-000001".into(),
