@@ -113,6 +113,26 @@ impl World {
             o.send_timeout_secs,
             o.approval_threshold.default
         ));
+        if !o.approval_threshold.currencies.is_empty() {
+            // The per-currency form, as a buyer writes it.
+            let per: Vec<String> = o
+                .approval_threshold
+                .currencies
+                .iter()
+                .map(|(c, v)| format!("{c} = {v}"))
+                .collect();
+            t = t.replace(
+                &format!("approval_threshold = {}\n", o.approval_threshold.default),
+                &format!(
+                    "approval_threshold = {{ default = {}, {} }}\n",
+                    o.approval_threshold.default,
+                    per.join(", ")
+                ),
+            );
+        }
+        if o.four_eyes {
+            t.push_str("four_eyes = true\n");
+        }
         if o.channel == ChannelKind::Http {
             t.push_str(&format!(
                 "channel = \"http\"\nurl = \"{}\"\n",
@@ -1487,4 +1507,211 @@ async fn awkward_numbers_multiply_out_postgres() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn awkward_numbers_multiply_out_mariadb() {
     awkward_numbers_multiply_out("awkward_numbers_multiply_out_mariadb", Db::MySql).await;
+}
+
+/// `po edit`, partial `po receive` and `po approve --all-pending` on the
+/// command line, with a threshold per currency and four eyes: every figure
+/// printed is read back and worked out again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drafts_are_edited_received_in_part_and_approved_in_bulk_on_the_command_line() {
+    let test = "drafts_are_edited_received_in_part_and_approved_in_bulk";
+    let Some(mut world) = World::new(test, Db::Sqlite, "frank").await else {
+        return;
+    };
+    common::edit_orders(&mut world.setup.config, |o| {
+        o.four_eyes = true;
+        o.approval_threshold = buyerdesk::orders::ApprovalThreshold {
+            default: 10_000.0,
+            currencies: [("USD".to_string(), 9_000.0)].into(),
+        };
+    });
+    let (ok, out, err) = world.run(&[
+        "po",
+        "draft",
+        "--product",
+        "PROD-001",
+        "--product",
+        "PROD-002",
+    ]);
+    assert!(ok, "{out}{err}");
+    let po_json = |world: &World, n: &str| -> serde_json::Value {
+        let (ok, out, err) = world.run(&["po", "show", n, "--format", "json"]);
+        assert!(ok, "{err}");
+        serde_json::from_str::<serde_json::Value>(&out).unwrap()["po"].clone()
+    };
+    let abc = po_json(&world, "PO-000001");
+    assert_eq!(abc["supplier_name"], "ABC Supplies Co.");
+    assert_eq!(
+        abc["status"], "pending_approval",
+        "9,300.00 USD is above the USD threshold"
+    );
+    assert_eq!(
+        abc["approval_reason"],
+        "total 9,300.00 USD is above the USD threshold 9,000.00"
+    );
+    let xyz = po_json(&world, "PO-000002");
+    let money = |cents: i64| buyerdesk::plan::numbers::fmt_money(cents as f64 / 100.0);
+    let total = abc["total_cents"].as_i64().unwrap() + xyz["total_cents"].as_i64().unwrap();
+
+    // Bulk approval asks once, naming count, total per currency, suppliers.
+    let (ok, _, err) = world.run(&["po", "approve", "--all-pending"]);
+    assert!(
+        !ok && err.contains(&format!(
+            "Approve 2 POs pending approval, {} USD, to ABC Supplies Co., XYZ Manufacturing? Approving needs an explicit confirmation",
+            money(total)
+        )),
+        "{err}"
+    );
+
+    // Whole packs only, the nearest offered.
+    let (ok, _, err) = world.run(&[
+        "po",
+        "edit",
+        "PO-000001",
+        "--line",
+        "1",
+        "--qty",
+        "700",
+        "--unit",
+        "stock",
+    ]);
+    assert!(!ok && err.contains("696 or 708"), "{err}");
+    // 48 boxes: under the USD threshold, a draft again.
+    let (ok, out, err) = world.run(&["po", "edit", "PO-000001", "--line", "1", "--qty", "48"]);
+    assert!(ok, "{out}{err}");
+    // "line 1 PROD-001: 48 boxes x 186.00 = 8,928.00" then "PO-000001 total 8,928.00 USD, draft".
+    let line = out.lines().next().unwrap();
+    let (lhs, amount) = line.split_once(" = ").unwrap();
+    let price = lhs.rsplit(" x ").next().unwrap();
+    let qty = lhs.split(": ").nth(1).unwrap().split(' ').next().unwrap();
+    let amount = grouped(line, amount);
+    assert_eq!(
+        dec(line, qty).mul(grouped(line, price)).cents(),
+        amount.cents(),
+        "{line}"
+    );
+    assert_eq!(qty, "48", "{line}");
+    let abc = po_json(&world, "PO-000001");
+    let total_line = out.lines().nth(1).unwrap();
+    assert_eq!(
+        total_line,
+        format!(
+            "PO-000001 total {} USD, draft",
+            money(abc["total_cents"].as_i64().unwrap())
+        ),
+        "{out}"
+    );
+    assert_eq!(
+        i128::from(abc["total_cents"].as_i64().unwrap()),
+        amount.cents(),
+        "one line: the total is its amount"
+    );
+    assert_eq!(abc["status"], "draft");
+    assert_eq!(abc["approval_reason"], serde_json::Value::Null);
+    let (ok, out, err) = world.run(&["po", "edit", "PO-000001", "--note", "dock 4, before noon"]);
+    assert!(
+        ok && out.contains("PO-000001 note: dock 4, before noon"),
+        "{out}{err}"
+    );
+    let (ok, out, _) = world.run(&["po", "show", "PO-000001"]);
+    assert!(ok && out.contains("note: dock 4, before noon"), "{out}");
+    let (ok, _, err) = world.run(&["po", "edit", "PO-000001", "--remove", "1"]);
+    assert!(!ok && err.contains("cancel the PO instead"), "{err}");
+    let (ok, _, err) = world.run(&["po", "edit", "PO-000001", "--line", "1"]);
+    assert!(
+        !ok && err.contains("--qty"),
+        "clap asks for the quantity: {err}"
+    );
+
+    // Four eyes: frank drafted PO-000002; he may not approve it.
+    let (ok, out, err) = world.run(&["po", "approve", "--all-pending", "--yes"]);
+    assert!(
+        !ok && err.contains("PO-000002 was drafted by frank")
+            && out.contains("0 approved (0.00), 1 refused"),
+        "{out}{err}"
+    );
+    world.setup.config.file.general.user = Some("grace".into());
+    let (ok, out, err) = world.run(&["po", "approve", "--all-pending", "--yes"]);
+    assert!(ok, "{out}{err}");
+    assert!(
+        out.contains(&format!(
+            "PO-000002 approved by grace: {} USD to XYZ Manufacturing",
+            money(xyz["total_cents"].as_i64().unwrap())
+        )) && out.contains(&format!(
+            "1 approved ({} USD), 0 refused",
+            money(xyz["total_cents"].as_i64().unwrap())
+        )),
+        "{out}"
+    );
+    let (ok, out, err) = world.run(&["po", "send", "PO-000001", "--yes"]);
+    assert!(ok, "{out}{err}");
+    let (ok, out, err) = world.run(&["po", "send", "PO-000002"]);
+    assert!(ok, "an approved PO needs no --yes: {out}{err}");
+    assert_eq!(
+        po_json(&world, "PO-000001")["approved_by"],
+        serde_json::Value::Null
+    );
+
+    // Partial receipts: half of XYZ's line, then the rest.
+    let xyz = po_json(&world, "PO-000002");
+    let ordered = xyz["lines"][0]["qty_purchase"].as_f64().unwrap();
+    let half = (ordered / 2.0).floor();
+    let (ok, out, err) = world.run(&[
+        "po",
+        "receive",
+        "PO-000002",
+        "--line",
+        "1",
+        "--qty",
+        &half.to_string(),
+    ]);
+    assert!(ok, "{out}{err}");
+    assert!(
+        out.contains(&format!("line 1 PROD-002: received {half} of {ordered}"))
+            && out.contains(&format!("{} still on order", ordered - half)),
+        "{out}"
+    );
+    assert!(out.contains("PO-000002 is sent"), "{out}");
+    let (ok, out, _) = world.run(&["po", "show", "PO-000002"]);
+    assert!(
+        ok && out.contains("Received") && out.contains(&format!("{half} of {ordered}")),
+        "{out}"
+    );
+    let (ok, _, err) = world.run(&[
+        "po",
+        "receive",
+        "PO-000002",
+        "--line",
+        "1",
+        "--qty",
+        &ordered.to_string(),
+    ]);
+    assert!(!ok && err.contains("over what was ordered"), "{err}");
+    let (ok, _, err) = world.run(&["po", "receive", "PO-000002", "--line", "1"]);
+    assert!(!ok && err.contains("one --qty for each --line"), "{err}");
+    let (ok, out, err) = world.run(&[
+        "po",
+        "receive",
+        "PO-000002",
+        "--line",
+        "1",
+        "--qty",
+        &(ordered - half).to_string(),
+    ]);
+    assert!(
+        ok && out.contains("PO-000002 is received; its products are free"),
+        "{out}{err}"
+    );
+
+    let (ok, out, _) = world.run(&["audit", "--since", "1h"]);
+    assert!(ok);
+    for a in [
+        "po_line_changed",
+        "po_note",
+        "po_line_received",
+        "po_received",
+        "without approval",
+    ] {
+        assert!(out.contains(a), "{a} in\n{out}");
+    }
 }

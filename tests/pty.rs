@@ -388,7 +388,10 @@ fn a_buyer_drafts_and_sends_the_po_of_prod_001() {
     );
     s.keys("O");
     s.wait_for("PO-000001 ");
+    // A draft: sending never approves; S asks, y sends it.
     s.keys("S");
+    s.wait_for("without approval");
+    s.keys("y");
     let screen = s.wait_for("PO-000001 sent via file");
     assert!(row_of(&screen, "PO-000001").contains("sent"), "{screen}");
     assert!(screen.contains("(1 attempt)"), "{screen}");
@@ -523,6 +526,8 @@ fn sigterm_during_a_send_is_finished_on_the_next_start() {
     s.keys("P");
     s.wait_for("1 PO drafted");
     s.keys("S");
+    s.wait_for("without approval");
+    s.keys("y");
     let deadline = Instant::now() + Duration::from_secs(30);
     while endpoint.requests().is_empty() {
         assert!(

@@ -137,7 +137,11 @@ async fn redirects_are_not_followed(test: &str, db: Db) {
     let number = world.abc.clone();
     for (i, code) in [301u16, 302, 307, 308].into_iter().enumerate() {
         let sender = world.sender(&endpoint.url(&format!("redirect-{code}")));
-        let err = sender.send_confirmed(&number, &quiet).await.unwrap_err().to_string();
+        let err = sender
+            .send_confirmed(&number, &quiet)
+            .await
+            .unwrap_err()
+            .to_string();
         assert!(err.contains(&format!("HTTP {code}")), "{test}: {err}");
         assert!(err.contains(&elsewhere.url("ok")), "{test}: {err}");
         assert_eq!(world.status(&number).await, PoStatus::Approved, "{test}");
@@ -210,7 +214,11 @@ async fn a_409_to_a_key_sent_before_means_the_supplier_has_it(test: &str, db: Db
     // a send after that refusal: the supplier never took the key.
     let sender = world.sender(&endpoint.url("conflict"));
     for _ in 0..2 {
-        let err = sender.send_confirmed(&xyz, &quiet).await.unwrap_err().to_string();
+        let err = sender
+            .send_confirmed(&xyz, &quiet)
+            .await
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("HTTP 409"), "{test}: {err}");
         assert!(!err.contains("already had"), "{test}: {err}");
         assert_eq!(world.status(&xyz).await, PoStatus::Approved, "{test}");
@@ -223,7 +231,11 @@ async fn a_409_to_a_key_sent_before_means_the_supplier_has_it(test: &str, db: Db
     // maybe, is told 409: sent.
     common::edit_orders(&mut world.setup.config, |o| o.send_attempts = 1);
     let sender = world.sender(&endpoint.url("dup409"));
-    let err = sender.send_confirmed(&xyz, &quiet).await.unwrap_err().to_string();
+    let err = sender
+        .send_confirmed(&xyz, &quiet)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("HTTP 502"), "{test}: {err}");
     assert!(err.contains("unconfirmed"), "{test}: {err}");
     assert_eq!(world.status(&xyz).await, PoStatus::Unconfirmed, "{test}");
@@ -307,11 +319,19 @@ async fn an_unknown_outcome_leaves_the_po_unconfirmed(test: &str, db: Db) {
     // No connection: the supplier cannot have it. Approved again, and a
     // 409 afterwards is the supplier refusing a key it never took.
     let sender = world.sender(&refused_url());
-    let err = sender.send_confirmed(&abc, &quiet).await.unwrap_err().to_string();
+    let err = sender
+        .send_confirmed(&abc, &quiet)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(err.contains(&format!("{abc} not sent")), "{test}: {err}");
     assert_eq!(world.status(&abc).await, PoStatus::Approved, "{test}");
     let sender = world.sender(&endpoint.url("conflict"));
-    let err = sender.send_confirmed(&abc, &quiet).await.unwrap_err().to_string();
+    let err = sender
+        .send_confirmed(&abc, &quiet)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("HTTP 409") && !err.contains("already had"),
         "{test}: {err}"
@@ -327,7 +347,11 @@ async fn an_unknown_outcome_leaves_the_po_unconfirmed(test: &str, db: Db) {
     // outcome is unknown. Unconfirmed, not approved; on order still.
     common::edit_orders(&mut world.setup.config, |o| o.send_attempts = 1);
     let sender = world.sender(&endpoint.url("hang"));
-    let err = sender.send_confirmed(&xyz, &quiet).await.unwrap_err().to_string();
+    let err = sender
+        .send_confirmed(&xyz, &quiet)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains(&format!("{xyz} unconfirmed")) && err.contains("no answer within"),
         "{test}: {err}"

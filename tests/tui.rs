@@ -1416,7 +1416,10 @@ fn progress_updates_the_row_and_the_result_of_a_send_shows() {
     // A draft: sending never approves, so S asks first, naming the PO,
     // its amount and supplier; n sends nothing.
     press(&mut app, KeyCode::Char('S'), KeyModifiers::SHIFT);
-    assert!(requests(&mut app).is_empty(), "nothing sent before the answer");
+    assert!(
+        requests(&mut app).is_empty(),
+        "nothing sent before the answer"
+    );
     let po = app.orders.selected_po().unwrap().clone();
     let question = app.orders.confirm.as_ref().unwrap().question.clone();
     assert!(
