@@ -275,6 +275,13 @@ struct OrdersWork {
     sender: Result<Sender, String>,
 }
 
+/// `[orders] approval_threshold`, read when a PO is edited.
+fn threshold(work: &OrdersWork) -> Result<crate::orders::ApprovalThreshold, String> {
+    crate::orders::OrdersConfig::read(&work.config.file, &work.config.origin)
+        .map(|o| o.approval_threshold)
+        .map_err(|e| e.to_string())
+}
+
 impl OrdersWork {
     fn new(config: &crate::config::Config, store: &Store) -> OrdersWork {
         OrdersWork {
@@ -367,6 +374,53 @@ fn run_order(
                     .map_err(error_text),
                 number,
                 change: PoChange::Cancel,
+            },
+            OrderRequest::EditQty { number, line, qty } => OrdersAnswer::Changed {
+                result: match threshold(&work) {
+                    Ok(t) => work
+                        .store
+                        .edit_line_qty(&number, line, qty, crate::orders::QtyUnit::Purchase, &t)
+                        .await
+                        .map_err(error_text),
+                    Err(e) => Err(e),
+                },
+                number,
+                change: PoChange::Edit,
+            },
+            OrderRequest::RemoveLine { number, line } => OrdersAnswer::Changed {
+                result: match threshold(&work) {
+                    Ok(t) => work
+                        .store
+                        .remove_line(&number, line, &t)
+                        .await
+                        .map_err(error_text),
+                    Err(e) => Err(e),
+                },
+                number,
+                change: PoChange::Edit,
+            },
+            OrderRequest::SetNote { number, note } => OrdersAnswer::Changed {
+                result: work
+                    .store
+                    .set_note(&number, &note)
+                    .await
+                    .map_err(error_text),
+                number,
+                change: PoChange::Edit,
+            },
+            OrderRequest::Receive(number) => OrdersAnswer::Changed {
+                result: work.store.receive(&number).await.map_err(error_text),
+                number,
+                change: PoChange::Receive,
+            },
+            OrderRequest::ReceiveLine { number, line, qty } => OrdersAnswer::Changed {
+                result: work
+                    .store
+                    .receive_lines(&number, &[(line, qty)])
+                    .await
+                    .map_err(error_text),
+                number,
+                change: PoChange::Receive,
             },
             OrderRequest::Send(number, draft_confirmed) => {
                 let result = match &work.sender {

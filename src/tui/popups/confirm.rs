@@ -23,6 +23,12 @@ pub enum ConfirmAction {
     /// Send a draft within the threshold without approval (sending never
     /// approves: the buyer's yes is the word).
     SendDraft(String),
+    /// Remove this line of this PO.
+    RemoveLine(String, u32),
+    /// Receive everything still on order on this PO.
+    ReceiveAll(String),
+    /// Receive this quantity of this line.
+    ReceiveLine(String, u32, f64),
     /// Draft POs for these products (every one that needs an order).
     DraftAll(Vec<String>),
     /// Draft POs for these products, some of whose data comes from these
@@ -63,6 +69,10 @@ impl App {
                     format!("{n} not cancelled")
                 }
                 ConfirmAction::SendDraft(n) => format!("{n} not sent"),
+                ConfirmAction::RemoveLine(n, _) => format!("{n}: nothing removed"),
+                ConfirmAction::ReceiveAll(n) | ConfirmAction::ReceiveLine(n, _, _) => {
+                    format!("{n}: nothing received")
+                }
                 ConfirmAction::DraftAll(_) => "Nothing drafted".to_string(),
                 ConfirmAction::DraftStale { sources, .. } => {
                     format!("Nothing drafted: {} stale", sources.join(", "))
@@ -84,6 +94,20 @@ impl App {
                 self.orders_wanted.push(OrderRequest::Cancel(number, true));
             }
             ConfirmAction::SendDraft(number) => self.request_send(number, true),
+            ConfirmAction::RemoveLine(number, line) => {
+                self.message = Some(format!("Removing {number} line {line}..."));
+                self.orders_wanted
+                    .push(OrderRequest::RemoveLine { number, line });
+            }
+            ConfirmAction::ReceiveAll(number) => {
+                self.message = Some(format!("Receiving {number}..."));
+                self.orders_wanted.push(OrderRequest::Receive(number));
+            }
+            ConfirmAction::ReceiveLine(number, line, qty) => {
+                self.message = Some(format!("Receiving {number} line {line}..."));
+                self.orders_wanted
+                    .push(OrderRequest::ReceiveLine { number, line, qty });
+            }
             ConfirmAction::DraftAll(products) => self.request_draft(products, Vec::new()),
             ConfirmAction::DraftStale { products, sources } => {
                 self.request_draft(products, sources)
@@ -107,6 +131,11 @@ pub(in crate::tui) fn draw_confirm(frame: &mut Frame, app: &App, body: Rect) {
             "cancels it here only",
         ),
         ConfirmAction::SendDraft(n) => (format!(" Send {n} without approval "), "sends it"),
+        ConfirmAction::RemoveLine(n, line) => (format!(" {n}: remove line {line} "), "removes it"),
+        ConfirmAction::ReceiveAll(n) => (format!(" Receive {n} "), "receives it"),
+        ConfirmAction::ReceiveLine(n, line, _) => {
+            (format!(" {n}: receive line {line} "), "records the receipt")
+        }
         ConfirmAction::DraftAll(_) => (" Draft POs ".to_string(), "drafts them"),
         ConfirmAction::DraftStale { .. } => (
             " Draft POs from stale data ".to_string(),

@@ -47,6 +47,28 @@ pub enum OrderRequest {
     /// Send this PO; with `true`, also a draft within the threshold (the
     /// buyer confirmed sending it without approval).
     Send(String, bool),
+    /// Line `line` of PO `number` to `qty` purchase units.
+    EditQty {
+        number: String,
+        line: u32,
+        qty: f64,
+    },
+    RemoveLine {
+        number: String,
+        line: u32,
+    },
+    SetNote {
+        number: String,
+        note: String,
+    },
+    /// Everything still on order received.
+    Receive(String),
+    /// `qty` purchase units of line `line` received.
+    ReceiveLine {
+        number: String,
+        line: u32,
+        qty: f64,
+    },
 }
 
 /// What a purchase-order task answered.
@@ -96,6 +118,9 @@ impl From<OrdersAnswer> for Action {
 pub enum PoChange {
     Approve,
     Cancel,
+    /// A line's quantity, a line removed, the note.
+    Edit,
+    Receive,
 }
 
 /// The purchase orders screens.
@@ -115,6 +140,8 @@ pub struct OrdersState {
     pub page: usize,
     pub detail: Option<PoDetail>,
     pub confirm: Option<Confirm>,
+    /// The small input of the open PO (a quantity, the note).
+    pub input: Option<crate::tui::screens::order_edit::PoInput>,
     pub drafted: Option<DraftedPanel>,
     /// A draft is under way.
     pub drafting: bool,

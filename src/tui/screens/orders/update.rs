@@ -190,6 +190,9 @@ impl App {
 
     /// Keys on the list of POs and on the open PO.
     pub(in crate::tui) fn update_orders(&mut self, action: Action) {
+        if self.orders.detail.is_some() && self.update_po_edit(&action) {
+            return;
+        }
         if let Some(detail) = self.orders.detail.as_mut() {
             let page = u16::try_from(self.orders.page.max(1)).unwrap_or(u16::MAX);
             let scroll = match action {
@@ -225,6 +228,7 @@ impl App {
                         loaded: false,
                         error: None,
                         scroll: 0,
+                        selected_line: 0,
                     });
                     self.load_po(po.po_number);
                 }
@@ -466,6 +470,20 @@ impl App {
                             PoChange::Cancel => {
                                 format!("{number} cancelled; its products are free for new POs")
                             }
+                            PoChange::Edit => format!(
+                                "{number} changed: {} {}, {}",
+                                fmt_money(po.total()),
+                                po.currency,
+                                po.status
+                            ),
+                            PoChange::Receive => format!(
+                                "{number} {}",
+                                if po.status == PoStatus::Received {
+                                    "received in full; its products are free for new POs"
+                                } else {
+                                    "received in part; the rest stays on order"
+                                }
+                            ),
                         });
                         self.orders.replace(po);
                     }
@@ -473,6 +491,8 @@ impl App {
                         let what = match change {
                             PoChange::Approve => "not approved",
                             PoChange::Cancel => "not cancelled",
+                            PoChange::Edit => "not changed",
+                            PoChange::Receive => "not received",
                         };
                         self.message = Some(format!("{number} {what}: {}", first_line(&e)));
                         self.reload_orders();
