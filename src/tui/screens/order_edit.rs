@@ -106,7 +106,7 @@ impl App {
         let (Some(po), Some(l)) = (self.open_po(), self.selected_line()) else {
             return;
         };
-        self.orders.input = Some(PoInput {
+        let input = PoInput {
             number: po.po_number.clone(),
             kind: PoInputKind::Qty { line: l.line_no },
             text: String::new(),
@@ -118,7 +118,9 @@ impl App {
                 printable(l.purchase_uom.as_deref().unwrap_or("purchase units"))
             ),
             error: None,
-        });
+        };
+        self.message = None;
+        self.orders.input = Some(input);
     }
 
     fn remove_line(&mut self) {
@@ -161,13 +163,15 @@ impl App {
         let Some(po) = self.open_po() else {
             return;
         };
-        self.orders.input = Some(PoInput {
+        let input = PoInput {
             number: po.po_number.clone(),
             kind: PoInputKind::Note,
             text: po.note.clone().unwrap_or_default(),
             about: format!("The note of {} (empty: none)", po.po_number),
             error: None,
-        });
+        };
+        self.message = None;
+        self.orders.input = Some(input);
     }
 
     /// The refusal when the open PO cannot be received.
@@ -227,7 +231,7 @@ impl App {
             return;
         };
         let uom = l.purchase_uom.as_deref();
-        self.orders.input = Some(PoInput {
+        let input = PoInput {
             number: po.po_number.clone(),
             kind: PoInputKind::Receive { line: l.line_no },
             text: String::new(),
@@ -240,7 +244,9 @@ impl App {
                 printable(uom.unwrap_or("purchase units"))
             ),
             error: None,
-        });
+        };
+        self.message = None;
+        self.orders.input = Some(input);
     }
 
     /// Keys while the PO input is open: typing, Backspace, Enter, Esc.
@@ -344,7 +350,8 @@ pub(in crate::tui) fn draw_po_input(frame: &mut Frame, app: &App, body: Rect) {
         "{save} saves; {cancel}: nothing changes"
     )));
     let width = body.width.min(70);
-    let height = (lines.len() as u16 + 4).min(body.height);
+    // The lines and the frame.
+    let height = (lines.len() as u16 + 2).min(body.height);
     let place = Place {
         width,
         height,
