@@ -316,6 +316,30 @@ async fn drafts_are_edited_approved_sent_and_received(test: &str, db: Db) {
     assert_eq!(sent.status, PoStatus::Sent, "{test}");
     assert_eq!(sent.approved_by, None, "{test}: sending never approves");
 
+    // Drafts sent in a batch (the file channel's one transaction) on the
+    // buyer's word: none is approved either.
+    let batch = alice
+        .create_pos(DraftPlan {
+            pos: vec![
+                draft("SUP-C", vec![line("P4", 1.0, 1.0, 10.0, false)]),
+                draft("SUP-D", vec![line("P5", 2.0, 1.0, 10.0, false)]),
+            ],
+            skipped: Vec::new(),
+        })
+        .await
+        .unwrap();
+    let results = sender.send_all(true, &|_| {}).await.unwrap();
+    for po in &batch.created {
+        let r = results
+            .iter()
+            .find(|(n, _)| *n == po.po_number)
+            .unwrap_or_else(|| panic!("{test}: {} not sent: {results:?}", po.po_number));
+        assert!(r.1.is_ok(), "{test}: {:?}", r.1);
+        let now = alice.po_required(&po.po_number).await.unwrap();
+        assert_eq!(now.status, PoStatus::Sent, "{test}");
+        assert_eq!(now.approved_by, None, "{test}: sending never approves");
+    }
+
     let audit = alice.audit_entries(None).await.unwrap();
     let of = |action: &str| -> Vec<String> {
         audit
@@ -345,6 +369,15 @@ async fn drafts_are_edited_approved_sent_and_received(test: &str, db: Db) {
         "{test}: {:?}",
         of("po_line_received")
     );
+    for n in std::iter::once(&small).chain(batch.created.iter().map(|p| &p.po_number)) {
+        assert!(
+            of("po_send_started")
+                .iter()
+                .any(|d| d.starts_with(n.as_str()) && d.contains("sent without approval")),
+            "{test}: {n}: {:?}",
+            of("po_send_started")
+        );
+    }
     assert!(
         of("po_send_started")
             .iter()
