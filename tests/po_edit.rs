@@ -340,6 +340,35 @@ async fn drafts_are_edited_approved_sent_and_received(test: &str, db: Db) {
         assert_eq!(now.approved_by, None, "{test}: sending never approves");
     }
 
+    // A PO drafted before its lines kept the rules' flag (schema 7): the
+    // products its reason names stay flagged through an edit.
+    let mut old = draft(
+        "SUP-E",
+        vec![
+            line("P6", 2.0, 1.0, 10.0, false),
+            line("P7", 1.0, 1.0, 10.0, false),
+        ],
+    );
+    old.approval_reason = Some("the rules ask approval for P7".into());
+    let old = alice
+        .create_pos(DraftPlan {
+            pos: vec![old],
+            skipped: Vec::new(),
+        })
+        .await
+        .unwrap();
+    let old = old.created[0].po_number.clone();
+    let po = alice
+        .edit_line_qty(&old, 1, 1.0, QtyUnit::Purchase, &t)
+        .await
+        .unwrap();
+    assert_eq!(po.status, PoStatus::PendingApproval, "{test}");
+    assert_eq!(
+        po.approval_reason.as_deref(),
+        Some("the rules ask approval for P7"),
+        "{test}"
+    );
+
     let audit = alice.audit_entries(None).await.unwrap();
     let of = |action: &str| -> Vec<String> {
         audit

@@ -144,7 +144,11 @@ async fn redirects_are_not_followed(test: &str, db: Db) {
             .to_string();
         assert!(err.contains(&format!("HTTP {code}")), "{test}: {err}");
         assert!(err.contains(&elsewhere.url("ok")), "{test}: {err}");
-        assert_eq!(world.status(&number).await, PoStatus::Approved, "{test}");
+        assert_eq!(
+            world.status(&number).await,
+            PoStatus::Draft,
+            "{test}: a draft whose send failed stays a draft (sending never approves)"
+        );
         let attempts = world.attempts(&number).await;
         assert_eq!(attempts.len(), i + 1, "{test}: one attempt per send");
         let (outcome, detail) = attempts.last().unwrap();
@@ -316,7 +320,7 @@ async fn an_unknown_outcome_leaves_the_po_unconfirmed(test: &str, db: Db) {
     common::edit_orders(&mut world.setup.config, |o| o.send_timeout_secs = 1.0);
     common::edit_orders(&mut world.setup.config, |o| o.send_attempts = 2);
 
-    // No connection: the supplier cannot have it. Approved again, and a
+    // No connection: the supplier cannot have it. A draft again, and a
     // 409 afterwards is the supplier refusing a key it never took.
     let sender = world.sender(&refused_url());
     let err = sender
@@ -325,7 +329,11 @@ async fn an_unknown_outcome_leaves_the_po_unconfirmed(test: &str, db: Db) {
         .unwrap_err()
         .to_string();
     assert!(err.contains(&format!("{abc} not sent")), "{test}: {err}");
-    assert_eq!(world.status(&abc).await, PoStatus::Approved, "{test}");
+    assert_eq!(
+        world.status(&abc).await,
+        PoStatus::Draft,
+        "{test}: a draft whose send failed stays a draft (sending never approves)"
+    );
     let sender = world.sender(&endpoint.url("conflict"));
     let err = sender
         .send_confirmed(&abc, &quiet)
@@ -336,7 +344,7 @@ async fn an_unknown_outcome_leaves_the_po_unconfirmed(test: &str, db: Db) {
         err.contains("HTTP 409") && !err.contains("already had"),
         "{test}: {err}"
     );
-    assert_eq!(world.status(&abc).await, PoStatus::Approved, "{test}");
+    assert_eq!(world.status(&abc).await, PoStatus::Draft, "{test}");
     assert_eq!(
         world.outcomes(&abc).await,
         ["not_reached", "not_reached", "rejected"],
@@ -387,10 +395,11 @@ async fn an_unknown_outcome_leaves_the_po_unconfirmed(test: &str, db: Db) {
     );
     assert_eq!(world.status(&xyz).await, PoStatus::Unconfirmed, "{test}");
 
-    // Sending every approved PO sends it again with the same key: the
+    // Sending every approved PO (and, on the buyer's word, every draft
+    // within the threshold) sends it again with the same key: the
     // supplier answers with what it holds; sent, and taken once.
     let sender = world.sender(&endpoint.url("hang"));
-    let results = sender.send_all(false, &quiet).await.unwrap();
+    let results = sender.send_all(true, &quiet).await.unwrap();
     let xyz_result = results.iter().find(|r| r.0 == xyz).expect("xyz resent");
     assert!(xyz_result.1.is_ok(), "{test}: {:?}", xyz_result.1);
     assert_eq!(world.status(&xyz).await, PoStatus::Sent, "{test}");
@@ -401,7 +410,7 @@ async fn an_unknown_outcome_leaves_the_po_unconfirmed(test: &str, db: Db) {
         .count();
     assert_eq!(xyz_keys, 2, "{test}: sent twice under one key");
 
-    // ABC's PO (approved: the earlier result was sent by send_all too, to
+    // ABC's PO (a draft again: the earlier result was sent by send_all too, to
     // the hanging supplier) ends unconfirmed; cancelled with the buyer's
     // word, the audit says they knew.
     let abc_po = world.store.po_required(&abc).await.unwrap();

@@ -46,7 +46,7 @@ async fn overrides_persist(test: &str, db: Db) {
     let alice = Store::open(&config_in(&scratch, "alice", data.path()))
         .await
         .expect("store opens and migrates");
-    assert_eq!(alice.schema_version().await.unwrap(), 5);
+    assert_eq!(alice.schema_version().await.unwrap(), 7);
     // A second workstation on the same database; migrating again is harmless.
     let bob = Store::open(&config_in(&scratch, "bob", data.path()))
         .await

@@ -109,7 +109,22 @@ impl Store {
         threshold: &ApprovalThreshold,
     ) -> Result<String> {
         let total_cents: i64 = lines.iter().map(|l| l.amount_cents).sum();
-        let reason = approval_reason(total_cents, &before.currency, threshold, lines);
+        // Lines drafted before schema 7 carry no flag: the products the
+        // reason names as flagged by the rules stay flagged.
+        let mut lines = lines.to_vec();
+        if !lines.iter().any(|l| l.requires_approval) {
+            if let Some(named) = before
+                .approval_reason
+                .as_deref()
+                .and_then(|r| r.split("the rules ask approval for ").nth(1))
+            {
+                let ids: Vec<&str> = named.split(", ").map(str::trim).collect();
+                for l in &mut lines {
+                    l.requires_approval |= ids.contains(&l.product_id.as_str());
+                }
+            }
+        }
+        let reason = approval_reason(total_cents, &before.currency, threshold, &lines);
         let status = if reason.is_some() {
             PoStatus::PendingApproval
         } else {
