@@ -125,6 +125,7 @@ async fn drafts_are_edited_approved_sent_and_received(test: &str, db: Db) {
                 ],
             )],
             skipped: Vec::new(),
+            approval_threshold: None,
         })
         .await
         .unwrap();
@@ -297,6 +298,7 @@ async fn drafts_are_edited_approved_sent_and_received(test: &str, db: Db) {
         .create_pos(DraftPlan {
             pos: vec![draft("SUP-B", vec![line("P3", 1.0, 1.0, 50.0, false)])],
             skipped: Vec::new(),
+            approval_threshold: None,
         })
         .await
         .unwrap();
@@ -325,6 +327,7 @@ async fn drafts_are_edited_approved_sent_and_received(test: &str, db: Db) {
                 draft("SUP-D", vec![line("P5", 2.0, 1.0, 10.0, false)]),
             ],
             skipped: Vec::new(),
+            approval_threshold: None,
         })
         .await
         .unwrap();
@@ -340,6 +343,46 @@ async fn drafts_are_edited_approved_sent_and_received(test: &str, db: Db) {
         assert_eq!(now.approved_by, None, "{test}: sending never approves");
     }
 
+    // A product taken by another PO meanwhile lowers a draft's total: its
+    // approval is worked out again (here: under the threshold, a draft).
+    alice
+        .create_pos(DraftPlan {
+            pos: vec![draft("SUP-F", vec![line("P8", 1.0, 1.0, 10.0, false)])],
+            skipped: Vec::new(),
+            approval_threshold: None,
+        })
+        .await
+        .unwrap();
+    let both = draft(
+        "SUP-G",
+        vec![
+            line("P8", 50.0, 12.0, 15.5, false),
+            line("P9", 1.0, 1.0, 10.0, false),
+        ],
+    );
+    assert!(both.approval_reason.is_some(), "{test}: 9,310.00 EUR waits");
+    let lowered = alice
+        .create_pos(DraftPlan {
+            pos: vec![both],
+            skipped: Vec::new(),
+            approval_threshold: Some(t.clone()),
+        })
+        .await
+        .unwrap();
+    let po = &lowered.created[0];
+    assert_eq!(
+        (po.total_cents, po.status),
+        (1_000, PoStatus::Draft),
+        "{test}"
+    );
+    assert_eq!(po.approval_reason, None, "{test}");
+    let read = alice.po_required(&po.po_number).await.unwrap();
+    assert_eq!(
+        (read.total_cents, read.status, read.approval_reason),
+        (1_000, PoStatus::Draft, None),
+        "{test}: as written"
+    );
+
     // A PO drafted before its lines kept the rules' flag (schema 7): the
     // products its reason names stay flagged through an edit.
     let mut old = draft(
@@ -354,6 +397,7 @@ async fn drafts_are_edited_approved_sent_and_received(test: &str, db: Db) {
         .create_pos(DraftPlan {
             pos: vec![old],
             skipped: Vec::new(),
+            approval_threshold: None,
         })
         .await
         .unwrap();

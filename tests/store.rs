@@ -51,7 +51,7 @@ async fn overrides_persist(test: &str, db: Db) {
     let bob = Store::open(&config_in(&scratch, "bob", data.path()))
         .await
         .expect("second workstation");
-    assert_eq!(bob.schema_version().await.unwrap(), 5);
+    assert_eq!(bob.schema_version().await.unwrap(), 7);
 
     alice.set_override(&promo(700.0)).await.unwrap();
     alice
@@ -171,6 +171,7 @@ async fn drafts_around_held_products(test: &str, db: Db) {
         .create_pos(DraftPlan {
             pos: vec![draft("SUP-A", vec![line("P1", 1000), line("P2", 2000)])],
             skipped: Vec::new(),
+            approval_threshold: None,
         })
         .await
         .unwrap();
@@ -188,6 +189,7 @@ async fn drafts_around_held_products(test: &str, db: Db) {
                 draft("SUP-C", vec![line("P1", 100)]),
             ],
             skipped: Vec::new(),
+            approval_threshold: None,
         })
         .await
         .unwrap();
@@ -274,6 +276,7 @@ async fn drafts_around_held_products(test: &str, db: Db) {
         .create_pos(DraftPlan {
             pos: vec![draft("SUP-C", vec![line("P1", 100)])],
             skipped: Vec::new(),
+            approval_threshold: None,
         })
         .await
         .unwrap();
@@ -340,6 +343,7 @@ async fn ids_differing_by_case_are_two_products(test: &str, db: Db) {
                 draft("SUP-B", vec![line("prod-001", 200)]),
             ],
             skipped: Vec::new(),
+            approval_threshold: None,
         })
         .await
         .unwrap();

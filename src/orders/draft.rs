@@ -55,6 +55,11 @@ pub struct Skipped {
 pub struct DraftPlan {
     pub pos: Vec<PoDraft>,
     pub skipped: Vec<Skipped>,
+    /// The thresholds the drafts were worked out with: the store works a
+    /// PO's approval out again when a product is taken by another PO
+    /// meanwhile (`None`: the drafts' reasons are kept as they are).
+    #[serde(skip)]
+    pub approval_threshold: Option<ApprovalThreshold>,
 }
 
 /// Exceptions that forbid ordering a product, with the words for them.
@@ -302,7 +307,11 @@ pub fn build_drafts(plans: &[&ProductPlan], opts: &DraftOptions) -> DraftPlan {
             })
         })
         .collect();
-    DraftPlan { pos, skipped }
+    DraftPlan {
+        pos,
+        skipped,
+        approval_threshold: Some(opts.approval_threshold.clone()),
+    }
 }
 
 /// Why a PO of these lines, `total_cents` in `currency`, needs an
