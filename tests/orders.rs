@@ -1623,7 +1623,13 @@ async fn drafts_are_edited_received_in_part_and_approved_in_bulk_on_the_command_
         "clap asks for the quantity: {err}"
     );
 
-    // Four eyes: frank drafted PO-000002; he may not approve it.
+    // Four eyes: frank drafted PO-000002; he may not approve it, alone or
+    // in bulk.
+    let (ok, _, err) = world.run(&["po", "approve", "PO-000002", "--yes"]);
+    assert!(
+        !ok && err.contains("PO-000002 was drafted by frank: with [orders] four_eyes = true someone else must approve it"),
+        "{err}"
+    );
     let (ok, out, err) = world.run(&["po", "approve", "--all-pending", "--yes"]);
     assert!(
         !ok && err.contains("PO-000002 was drafted by frank")
