@@ -1149,12 +1149,16 @@ fn the_editor_shows_a_dry_run_of_the_edited_rules() {
     let (request, wanted) = app.dry_run_wanted.take().expect("a dry run asked for");
     assert_eq!(wanted, text);
     let candidate = buyerdesk::rules::load(&text, "candidate.grl").unwrap();
-    let result = buyerdesk::rules::dry_run(
+    let mut result = buyerdesk::rules::dry_run(
         &plan::join(reference_rows()),
         &PlanContext::default(),
         &RuleSet::embedded(),
         &candidate,
     );
+    // As the live task does: the POs needing approval under [orders]
+    // approval_threshold (10,000 in every currency).
+    result.po_approvals("EUR", |_| 10_000.0);
+    let pos = result.summary.po_approvals.unwrap();
     // An older request's answer is dropped.
     app.dry_run_done(
         request - 1,
@@ -1172,6 +1176,17 @@ fn the_editor_shows_a_dry_run_of_the_edited_rules() {
         .find(|l| l.contains("PROD-002"))
         .expect("PROD-002's change listed");
     assert!(row.contains("approval yes -> no"), "{row}");
+    // PROD-002 is no longer flagged, but its PO still waits for the
+    // configured threshold: the panel says so.
+    let words = screen.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains(&format!(
+            "POs needing approval {} -> {} of {} ({} above [orders] approval_threshold)",
+            pos.before.pending, pos.after.pending, pos.after.pos, pos.after.above_threshold
+        )),
+        "{screen}"
+    );
+    assert!(pos.after.above_threshold >= 1, "{pos:?}");
     insta::assert_snapshot!("editor_dry_run_80x24", screen);
     insta::assert_snapshot!("editor_dry_run_120x40", render(&mut app, 120, 40));
     // Typing makes the result stale: it goes.
