@@ -313,7 +313,30 @@ async fn drafts_are_edited_approved_sent_and_received(test: &str, db: Db) {
         PoStatus::Draft,
         "{test}"
     );
-    sender.send_confirmed(&small, &|_| {}).await.unwrap();
+    // Confirmed as seen (50.00), but bob changed it meanwhile: refused.
+    let seen = alice.po_required(&small).await.unwrap().total_cents;
+    bob.edit_line_qty(&small, 1, 2.0, QtyUnit::Purchase, &t)
+        .await
+        .unwrap();
+    let e = sender
+        .send_confirmed_as_seen(&small, seen, &|_| {})
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("changed after the confirmation (now 100.00 EUR"),
+        "{test}: {e}"
+    );
+    assert_eq!(
+        alice.po_required(&small).await.unwrap().status,
+        PoStatus::Draft,
+        "{test}"
+    );
+    let seen = alice.po_required(&small).await.unwrap().total_cents;
+    sender
+        .send_confirmed_as_seen(&small, seen, &|_| {})
+        .await
+        .unwrap();
     let sent = alice.po_required(&small).await.unwrap();
     assert_eq!(sent.status, PoStatus::Sent, "{test}");
     assert_eq!(sent.approved_by, None, "{test}: sending never approves");

@@ -1453,7 +1453,7 @@ fn progress_updates_the_row_and_the_result_of_a_send_shows() {
     press(&mut app, KeyCode::Char('y'), KeyModifiers::NONE);
     assert_eq!(
         requests(&mut app),
-        [OrderRequest::Send("PO-000001".into(), true)]
+        [OrderRequest::Send("PO-000001".into(), Some(930_000))]
     );
     let note = |app: &App| {
         let po = app.orders.selected_po().unwrap();
@@ -1517,7 +1517,7 @@ fn progress_updates_the_row_and_the_result_of_a_send_shows() {
     press(&mut app, KeyCode::Char('y'), KeyModifiers::NONE);
     assert_eq!(
         requests(&mut app),
-        [OrderRequest::Send("PO-000001".into(), true)]
+        [OrderRequest::Send("PO-000001".into(), Some(930_000))]
     );
     app.update(Action::from(OrdersAnswer::Sent {
         number: "PO-000001".into(),

@@ -612,7 +612,11 @@ pub async fn send(
                         printable(&po.supplier_name)
                     );
                     match confirm {
-                        Confirm::Given => sender.send_confirmed(&n, &progress).await,
+                        Confirm::Given => {
+                            sender
+                                .send_confirmed_as_seen(&n, po.total_cents, &progress)
+                                .await
+                        }
                         Confirm::Missing => Err(anyhow!(
                             "{question} Sending a draft needs an explicit confirmation: run it on a terminal, or add --yes"
                         )),
@@ -625,7 +629,9 @@ pub async fn send(
                                 store.source.close().await;
                                 return Ok(false);
                             }
-                            sender.send_confirmed(&n, &progress).await
+                            sender
+                                .send_confirmed_as_seen(&n, po.total_cents, &progress)
+                                .await
                         }
                     }
                 } else {

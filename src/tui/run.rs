@@ -422,17 +422,17 @@ fn run_order(
                 number,
                 change: PoChange::Receive,
             },
-            OrderRequest::Send(number, draft_confirmed) => {
-                let result = match &work.sender {
-                    Ok(sender) if draft_confirmed => sender
-                        .send_confirmed(&number, &progress_to(&done))
+            OrderRequest::Send(number, confirmed_total) => {
+                let result = match (&work.sender, confirmed_total) {
+                    (Ok(sender), Some(total)) => sender
+                        .send_confirmed_as_seen(&number, total, &progress_to(&done))
                         .await
                         .map_err(error_text),
-                    Ok(sender) => sender
+                    (Ok(sender), None) => sender
                         .send(&number, &progress_to(&done))
                         .await
                         .map_err(error_text),
-                    Err(e) => Err(format!("{number} not sent: {e}")),
+                    (Err(e), _) => Err(format!("{number} not sent: {e}")),
                 };
                 OrdersAnswer::Sent { number, result }
             }

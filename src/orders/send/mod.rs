@@ -163,6 +163,16 @@ fn age(at: &str, now: &str) -> Option<Duration> {
     Some((now - t).to_std().unwrap_or(Duration::ZERO))
 }
 
+/// The buyer's word on sending a draft without approval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DraftWord {
+    /// None given: a draft is refused.
+    No,
+    Yes,
+    /// Yes, to the draft of this total (cents) the question showed.
+    AsSeen(i64),
+}
+
 impl Sender {
     pub fn new(store: Store, config: &Config) -> Result<Sender> {
         let orders = OrdersConfig::read(&config.file, &config.origin)?;
@@ -218,7 +228,7 @@ impl Sender {
         number: &str,
         progress: &(dyn Fn(Progress) + Send + Sync),
     ) -> Result<SendOutcome> {
-        self.send_as(number, false, progress).await
+        self.send_as(number, DraftWord::No, progress).await
     }
 
     /// `send`, and a draft within the threshold too, which the buyer
@@ -230,15 +240,33 @@ impl Sender {
         number: &str,
         progress: &(dyn Fn(Progress) + Send + Sync),
     ) -> Result<SendOutcome> {
-        self.send_as(number, true, progress).await
+        self.send_as(number, DraftWord::Yes, progress).await
+    }
+
+    /// `send_confirmed` of the draft as the buyer saw it: refused when an
+    /// edit (another workstation's) changed its total from `seen_total`
+    /// (cents) since the question.
+    pub async fn send_confirmed_as_seen(
+        &self,
+        number: &str,
+        seen_total: i64,
+        progress: &(dyn Fn(Progress) + Send + Sync),
+    ) -> Result<SendOutcome> {
+        self.send_as(number, DraftWord::AsSeen(seen_total), progress)
+            .await
     }
 
     async fn send_as(
         &self,
         number: &str,
-        draft_confirmed: bool,
+        word: DraftWord,
         progress: &(dyn Fn(Progress) + Send + Sync),
     ) -> Result<SendOutcome> {
+        let draft_confirmed = word != DraftWord::No;
+        let seen_total = match word {
+            DraftWord::AsSeen(total) => Some(total),
+            _ => None,
+        };
         let mut po = self.store.po_required(number).await?;
         let mut took_over_from = None;
         match po.status {
@@ -246,12 +274,26 @@ impl Sender {
                 "{number} is a draft within the threshold: it is sent without approval only on the buyer's confirmation (buyerdesk po send {number} asks on a terminal; --yes in scripts), or approve it first (buyerdesk po approve {number})"
             ),
             PoStatus::Draft if po.approval_reason.is_none() => {
-                if !self.store.claim_draft(number, &self.claim).await? {
+                if !self
+                    .store
+                    .claim_draft(number, &self.claim, seen_total)
+                    .await?
+                {
                     let now = self.store.po_required(number).await?;
                     if now.status == PoStatus::PendingApproval || now.approval_reason.is_some() {
                         bail!(
                             "{number} needs an approval first ({}): buyerdesk po approve {number}",
                             now.approval_reason.as_deref().unwrap_or("above the threshold")
+                        );
+                    }
+                    if now.status == PoStatus::Draft
+                        && seen_total.is_some_and(|t| t != now.total_cents)
+                    {
+                        bail!(
+                            "{number} not sent: it was changed after the confirmation (now {} {}, updated at {}); look at it again and send it again",
+                            crate::plan::numbers::fmt_money(now.total()),
+                            crate::text::printable(&now.currency),
+                            now.updated_at
                         );
                     }
                     return Err(TakenElsewhere::first(number.to_string(), now.status).into());
@@ -632,7 +674,12 @@ impl Sender {
                             PoStatus::Approved | PoStatus::Draft | PoStatus::Unconfirmed
                         ) =>
                     {
-                        self.send_as(&n, drafts, progress).await
+                        let word = if drafts {
+                            DraftWord::Yes
+                        } else {
+                            DraftWord::No
+                        };
+                        self.send_as(&n, word, progress).await
                     }
                     Ok(po) => Err(TakenElsewhere::first(n.clone(), po.status).into()),
                     Err(e) => Err(e),

@@ -387,25 +387,38 @@ impl Store {
     /// Takes a draft within the threshold for sending, on the buyer's
     /// confirmation: draft -> sending, no approval written, the audit row
     /// saying so. False when it is no longer such a draft (edited above
-    /// the threshold, approved, cancelled, taken by another workstation).
-    pub async fn claim_draft(&self, number: &str, claim: &str) -> Result<bool> {
+    /// the threshold, approved, cancelled, taken by another workstation)
+    /// or, with `seen_total` (the total in cents the buyer confirmed), when
+    /// an edit changed its total since.
+    pub async fn claim_draft(
+        &self,
+        number: &str,
+        claim: &str,
+        seen_total: Option<i64>,
+    ) -> Result<bool> {
         let b = self.source.backend;
         let mut tx = self.source.begin().await?;
+        let mut binds = vec![
+            Some(claim.to_string()),
+            Some(now()),
+            Some(number.to_string()),
+        ];
+        let mut seen = String::new();
+        if let Some(total) = seen_total {
+            binds.push(Some(total.to_string()));
+            seen = format!(" AND total_cents = {}", self.num(4, "BIGINT"));
+        }
         let changed = tx
             .exec(
                 &format!(
                     "UPDATE purchase_orders SET status = 'sending', claim = {}, claimed_at = {}, updated_at = {} \
-                     WHERE po_number = {} AND {DRAFT_WITHIN}",
+                     WHERE po_number = {} AND {DRAFT_WITHIN}{seen}",
                     self.p(1),
                     crate::store::server_now_sql(b),
                     self.p(2),
                     self.p(3)
                 ),
-                &[
-                    Some(claim.to_string()),
-                    Some(now()),
-                    Some(number.to_string()),
-                ],
+                &binds,
             )
             .await?;
         if changed != 1 {

@@ -22,7 +22,7 @@ pub enum ConfirmAction {
     CancelUnconfirmed(String),
     /// Send a draft within the threshold without approval (sending never
     /// approves: the buyer's yes is the word).
-    SendDraft(String),
+    SendDraft(String, i64),
     /// Remove this line of this PO.
     RemoveLine(String, u32),
     /// Receive everything still on order on this PO.
@@ -68,7 +68,7 @@ impl App {
                 ConfirmAction::Cancel(n) | ConfirmAction::CancelUnconfirmed(n) => {
                     format!("{n} not cancelled")
                 }
-                ConfirmAction::SendDraft(n) => format!("{n} not sent"),
+                ConfirmAction::SendDraft(n, _) => format!("{n} not sent"),
                 ConfirmAction::RemoveLine(n, _) => format!("{n}: nothing removed"),
                 ConfirmAction::ReceiveAll(n) | ConfirmAction::ReceiveLine(n, _, _) => {
                     format!("{n}: nothing received")
@@ -93,7 +93,7 @@ impl App {
                 self.message = Some(format!("Cancelling {number}..."));
                 self.orders_wanted.push(OrderRequest::Cancel(number, true));
             }
-            ConfirmAction::SendDraft(number) => self.request_send(number, true),
+            ConfirmAction::SendDraft(number, total) => self.request_send(number, Some(total)),
             ConfirmAction::RemoveLine(number, line) => {
                 self.message = Some(format!("Removing {number} line {line}..."));
                 self.orders_wanted
@@ -130,7 +130,7 @@ pub(in crate::tui) fn draw_confirm(frame: &mut Frame, app: &App, body: Rect) {
             format!(" Cancel {n}: the supplier may have it "),
             "cancels it here only",
         ),
-        ConfirmAction::SendDraft(n) => (format!(" Send {n} without approval "), "sends it"),
+        ConfirmAction::SendDraft(n, _) => (format!(" Send {n} without approval "), "sends it"),
         ConfirmAction::RemoveLine(n, line) => (format!(" {n}: remove line {line} "), "removes it"),
         ConfirmAction::ReceiveAll(n) => (format!(" Receive {n} "), "receives it"),
         ConfirmAction::ReceiveLine(n, line, _) => {

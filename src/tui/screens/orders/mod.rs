@@ -44,9 +44,9 @@ pub enum OrderRequest {
     /// Cancel this PO; with `true`, also one that may have reached its
     /// supplier (the buyer confirmed that risk).
     Cancel(String, bool),
-    /// Send this PO; with `true`, also a draft within the threshold (the
-    /// buyer confirmed sending it without approval).
-    Send(String, bool),
+    /// Send this PO; with the total (cents) the buyer confirmed, also a
+    /// draft within the threshold, sent without approval as it was shown.
+    Send(String, Option<i64>),
     /// Line `line` of PO `number` to `qty` purchase units.
     EditQty {
         number: String,

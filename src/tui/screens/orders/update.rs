@@ -348,24 +348,25 @@ impl App {
                 po.supplier_name,
                 self.yes_no()
             );
+            let total = po.total_cents;
             self.orders.confirm = Some(Confirm {
-                action: ConfirmAction::SendDraft(number),
+                action: ConfirmAction::SendDraft(number, total),
                 question,
             });
             return;
         }
-        self.request_send(number, false);
+        self.request_send(number, None);
     }
 
-    /// Sends a PO on a task; `draft_confirmed`: the buyer said yes to
-    /// sending a draft without approval.
-    pub(in crate::tui) fn request_send(&mut self, number: String, draft_confirmed: bool) {
+    /// Sends a PO on a task; `confirmed_total`: the buyer said yes to
+    /// sending a draft of this total (cents) without approval.
+    pub(in crate::tui) fn request_send(&mut self, number: String, confirmed_total: Option<i64>) {
         self.orders
             .sending
             .insert(number.clone(), "sending...".to_string());
         self.message = Some(format!("Sending {number}..."));
         self.orders_wanted
-            .push(OrderRequest::Send(number, draft_confirmed));
+            .push(OrderRequest::Send(number, confirmed_total));
     }
 
     /// An answer of a purchase-order task. Answers to older requests are
