@@ -52,23 +52,38 @@ pub fn whole_purchase_qty(line: &PoLine, qty: f64, unit: QtyUnit) -> Result<f64,
         QtyUnit::Stock => round_qty(qty / pack),
     };
     if (purchase - purchase.round()).abs() > 1e-6 {
-        let (low, high) = (purchase.floor(), purchase.ceil());
+        // The nearest whole packs below (when there is one) and above.
+        let options: Vec<f64> = [purchase.floor(), purchase.ceil()]
+            .into_iter()
+            .filter(|p| *p > 0.0)
+            .collect();
+        let said = |per_pack: f64, unit: Option<&str>| {
+            let n = options.len();
+            options
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    let q = round_qty(p * per_pack);
+                    if i + 1 == n {
+                        fmt_units(q, unit)
+                    } else {
+                        fmt_qty(q)
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" or ")
+        };
         return Err(match unit {
-            QtyUnit::Purchase => format!(
-                "{written} is not whole packs: {} or {}",
-                fmt_qty(low),
-                fmt_units(high, purchase_uom)
-            ),
+            QtyUnit::Purchase => {
+                format!("{written} is not whole packs: {}", said(1.0, purchase_uom))
+            }
             QtyUnit::Stock => format!(
-                "{written} is {} of {}: not whole packs; {} or {}",
+                "{written} is {} of {}: not whole packs; {}",
                 fmt_units(purchase, purchase_uom),
                 fmt_units(pack, stock_uom),
-                fmt_qty(round_qty(low * pack)),
-                fmt_units(round_qty(high * pack), stock_uom)
+                said(pack, stock_uom)
             ),
-        }
-        .replace(" 0 or ", " ")
-        .replace(": 0 or", ":"));
+        });
     }
     Ok(purchase.round())
 }
