@@ -106,7 +106,7 @@ async fn one_run(purchasing_url: String, plans: &[ProductPlan], left: &mut Lefto
     file.general.user = Some("bench".into());
     let orders = buyerdesk::orders::OrdersConfig {
         outbox: Some(dir.path().join("outbox")),
-        approval_threshold: 1e12,
+        approval_threshold: 1e12.into(),
         ..Default::default()
     };
     orders.write_to(&mut file);
@@ -120,7 +120,7 @@ async fn one_run(purchasing_url: String, plans: &[ProductPlan], left: &mut Lefto
     let start = Instant::now();
     let opts = DraftOptions {
         today: chrono::Local::now().date_naive(),
-        approval_threshold: orders.approval_threshold,
+        approval_threshold: orders.approval_threshold.clone(),
         default_currency: "EUR".into(),
         open_products: store.open_products().await.unwrap(),
         allow_stale: Vec::new(),

@@ -178,23 +178,82 @@ enum PoCommand {
         #[arg(long, value_enum, default_value_t = TestFormat::Table)]
         format: TestFormat,
     },
-    /// Approve a PO (records who and when). Asks for a confirmation on a
-    /// terminal; elsewhere --yes is the confirmation.
+    /// Approve a PO, or every PO pending approval (records who and when).
+    /// Asks for a confirmation on a terminal; elsewhere --yes is the
+    /// confirmation. With [orders] four_eyes = true, the buyer who drafted
+    /// a PO may not approve it (exit 1 when any is refused).
     Approve {
-        po: String,
+        #[arg(
+            required_unless_present = "all_pending",
+            conflicts_with = "all_pending"
+        )]
+        po: Option<String>,
+        /// Every PO pending approval, after one question naming their
+        /// number, total per currency and suppliers (drafts need no
+        /// approval: they are sent on the buyer's confirmation).
+        #[arg(long)]
+        all_pending: bool,
         /// Approve without asking.
         #[arg(long)]
         yes: bool,
     },
     /// Send one PO, or every approved PO (and again every unconfirmed one,
-    /// with the same key), through its supplier's channel.
+    /// with the same key), through its supplier's channel. Sending never
+    /// approves: a draft within the threshold is sent without approval
+    /// only on a confirmation (asked on a terminal, --yes in scripts); a
+    /// PO pending approval is refused.
     Send {
         po: Option<String>,
         #[arg(long)]
         all_approved: bool,
+        /// Send a draft within the threshold without asking.
+        #[arg(long)]
+        yes: bool,
     },
-    /// The supplier delivered.
-    Receive { po: String },
+    /// Change a draft or a PO pending approval: a line's quantity (whole
+    /// packs), remove a line, or its note. The total and the approval are
+    /// worked out again.
+    #[command(group(clap::ArgGroup::new("change").required(true).args(["line", "remove", "note"])))]
+    Edit {
+        po: String,
+        /// The line whose quantity changes (with --qty).
+        #[arg(long, value_name = "N", requires = "qty")]
+        line: Option<u32>,
+        /// The line's new quantity.
+        #[arg(
+            long,
+            value_name = "Q",
+            requires = "line",
+            allow_negative_numbers = true
+        )]
+        qty: Option<f64>,
+        /// The unit of --qty: purchase (default) or stock.
+        #[arg(
+            long,
+            value_name = "UNIT",
+            default_value = "purchase",
+            requires = "qty"
+        )]
+        unit: String,
+        /// Remove this line (its product is free for new POs).
+        #[arg(long, value_name = "N")]
+        remove: Option<u32>,
+        /// The PO's note ("" clears it).
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+    },
+    /// The supplier delivered: everything, or (--line N --qty Q,
+    /// repeatable) part of some lines, in purchase units; the rest stays on
+    /// order.
+    Receive {
+        po: String,
+        /// A line received (with a --qty each).
+        #[arg(long = "line", value_name = "N")]
+        lines: Vec<u32>,
+        /// The quantity of that line received, in purchase units.
+        #[arg(long = "qty", value_name = "Q", allow_negative_numbers = true)]
+        qtys: Vec<f64>,
+    },
     /// Close a sent or received PO.
     Close { po: String },
     /// Cancel a PO not yet sent.
@@ -449,6 +508,18 @@ fn exit(ok: bool) -> ExitCode {
 
 async fn po_command(config: &Config, command: PoCommand, fit: &report::Fit) -> Result<ExitCode> {
     use buyerdesk::cli::po::{self, StatusChange};
+    use buyerdesk::cli::po_edit;
+    // The confirmation of a change: --yes, else a question on a terminal,
+    // else refused.
+    let confirm_of = |yes: bool| {
+        if yes {
+            po::Confirm::Given
+        } else if std::io::stdin().is_terminal() {
+            po::Confirm::Ask
+        } else {
+            po::Confirm::Missing
+        }
+    };
     let mut out = stdout();
     let ok = match command {
         PoCommand::Draft {
@@ -475,26 +546,68 @@ async fn po_command(config: &Config, command: PoCommand, fit: &report::Fit) -> R
         PoCommand::Show { po: n, format } => {
             po::show(config, &n, format == TestFormat::Json, &mut out).await?
         }
-        PoCommand::Approve { po: n, yes } => {
-            let confirm = if yes {
-                po::Confirm::Given
-            } else if std::io::stdin().is_terminal() {
-                po::Confirm::Ask
-            } else {
-                po::Confirm::Missing
-            };
-            po::approve(config, &n, confirm, &mut out).await?
+        PoCommand::Approve {
+            po: n,
+            all_pending,
+            yes,
+        } => {
+            let confirm = confirm_of(yes);
+            match n {
+                Some(n) if !all_pending => po::approve(config, &n, confirm, &mut out).await?,
+                _ => {
+                    let mut err = std::io::stderr();
+                    po_edit::approve_all_pending(config, confirm, &mut out, &mut err).await?
+                }
+            }
         }
         PoCommand::Send {
             po: n,
             all_approved,
+            yes,
         } => {
             drop(out);
             let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
-            po::send(config, n.as_deref(), all_approved, &mut out, &mut err).await?
+            let confirm = confirm_of(yes);
+            po::send(
+                config,
+                n.as_deref(),
+                all_approved,
+                confirm,
+                &mut out,
+                &mut err,
+            )
+            .await?
         }
-        PoCommand::Receive { po: n } => {
-            po::change_status(config, &n, StatusChange::Receive, &mut out).await?
+        PoCommand::Edit {
+            po: n,
+            line,
+            qty,
+            unit,
+            remove,
+            note,
+        } => {
+            let what = match (line, qty, remove, note) {
+                (Some(line), Some(qty), None, None) => po_edit::Edit::Qty {
+                    line,
+                    qty,
+                    unit: orders::QtyUnit::parse(&unit)
+                        .ok_or_else(|| anyhow::anyhow!("--unit '{unit}': purchase or stock"))?,
+                },
+                (None, None, Some(line), None) => po_edit::Edit::Remove { line },
+                (None, None, None, Some(text)) => po_edit::Edit::Note(text),
+                _ => anyhow::bail!(
+                    "one change at a time: --line N --qty Q, --remove N or --note TEXT"
+                ),
+            };
+            po_edit::edit(config, &n, what, &mut out).await?
+        }
+        PoCommand::Receive { po: n, lines, qtys } => {
+            if lines.is_empty() && qtys.is_empty() {
+                po::change_status(config, &n, StatusChange::Receive, &mut out).await?
+            } else {
+                let receipts = po_edit::receipts(&lines, &qtys)?;
+                po_edit::receive_lines(config, &n, &receipts, &mut out).await?
+            }
         }
         PoCommand::Close { po: n } => {
             po::change_status(config, &n, StatusChange::Close, &mut out).await?

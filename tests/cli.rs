@@ -637,6 +637,13 @@ fn rules_test_of_a_higher_approval_threshold_shows_each_approval_that_changes() 
     );
     assert!(product_line(&table, "PROD-003").is_none(), "{table}");
     assert!(product_line(&table, "PROD-001").is_none(), "{table}");
+    // The POs still waiting because of [orders] approval_threshold are
+    // counted beside the lines the rules flag.
+    let pos = summary_line(&table, "POs needing approval");
+    assert!(
+        pos.contains("above [orders] approval_threshold") && pos.contains("flagged by the rules"),
+        "{pos}"
+    );
 
     let out = run(
         dir.path(),
@@ -656,6 +663,30 @@ fn rules_test_of_a_higher_approval_threshold_shows_each_approval_that_changes() 
     assert_eq!(
         s["approvals_before"].as_u64().unwrap() - s["approvals_after"].as_u64().unwrap(),
         changes.len() as u64
+    );
+    // The POs: the lines flagged are the products needing approval that
+    // order; fewer are flagged after, and the table says what the JSON does.
+    let p = &s["po_approvals"];
+    let n = |v: &serde_json::Value| v.as_u64().unwrap();
+    assert!(
+        n(&p["after"]["flagged_lines"]) < n(&p["before"]["flagged_lines"]),
+        "{p}"
+    );
+    assert!(
+        n(&p["after"]["pending"]) >= n(&p["after"]["above_threshold"]),
+        "{p}"
+    );
+    assert_eq!(
+        pos,
+        format!(
+            "{} of {} POs -> {} of {} POs ({} above [orders] approval_threshold, {} lines flagged by the rules)",
+            n(&p["before"]["pending"]),
+            n(&p["before"]["pos"]),
+            n(&p["after"]["pending"]),
+            n(&p["after"]["pos"]),
+            n(&p["after"]["above_threshold"]),
+            n(&p["after"]["flagged_lines"])
+        )
     );
     // Exactly the orders between the two thresholds change, all yes -> no.
     for c in changes {

@@ -706,7 +706,7 @@ async fn send_lost(test: &str, db: Db) {
 
     // Down before the send: refused, nothing changed, nothing sent.
     p.proxy.down();
-    let error = sender.send(&number, &|_| {}).await.unwrap_err();
+    let error = sender.send_confirmed(&number, &|_| {}).await.unwrap_err();
     assert!(
         format!("{error:#}").contains("purchasing source"),
         "{test}: {error:#}"
@@ -718,7 +718,7 @@ async fn send_lost(test: &str, db: Db) {
 
     // Lost between the supplier's answer and the mark.
     supplier.cut_purchasing.store(true, Ordering::SeqCst);
-    let error = sender.send(&number, &|_| {}).await.unwrap_err();
+    let error = sender.send_confirmed(&number, &|_| {}).await.unwrap_err();
     assert!(
         format!("{error:#}").contains("purchasing source"),
         "{test}: the buyer is told the purchasing database failed: {error:#}"
@@ -729,7 +729,7 @@ async fn send_lost(test: &str, db: Db) {
     assert_eq!(po.sent_at, None, "{test}");
 
     // Again: the same key, marked sent this time.
-    let outcome = sender.send(&number, &|_| {}).await.unwrap();
+    let outcome = sender.send_confirmed(&number, &|_| {}).await.unwrap();
     assert_eq!(outcome.po_number, number);
     let po = store.po_required(&number).await.unwrap();
     assert_eq!(po.status, PoStatus::Sent, "{test}");

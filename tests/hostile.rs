@@ -270,7 +270,7 @@ async fn a_known_password_appears_in_no_output_log_audit_or_file() {
         run(&good, &["doctor"], None),
         run(&good, &["plan", "--product", "PROD-001"], None),
         run(&good, &["po", "draft", "--product", "PROD-001"], None),
-        run(&good, &["po", "send", "PO-000001"], None),
+        run(&good, &["po", "send", "PO-000001", "--yes"], None),
         run(&good, &["audit"], None),
         run(&broken, &["doctor"], None),
         run(&broken, &["plan"], None),
@@ -347,7 +347,7 @@ async fn every_file_written_is_its_owners_only() {
     // The demo, the purchasing database, the log, the outbox.
     run(&["plan", "--product", "PROD-001"]);
     run(&["po", "draft", "--product", "PROD-001"]);
-    run(&["po", "send", "PO-000001"]);
+    run(&["po", "send", "PO-000001", "--yes"]);
     // A rules draft and an applied change with its history.
     let config = buyerdesk::config::Config {
         data_dir: data.clone(),

@@ -111,8 +111,28 @@ impl World {
             o.outbox.as_ref().unwrap().display(),
             o.retry_backoff_secs,
             o.send_timeout_secs,
-            o.approval_threshold
+            o.approval_threshold.default
         ));
+        if !o.approval_threshold.currencies.is_empty() {
+            // The per-currency form, as a buyer writes it.
+            let per: Vec<String> = o
+                .approval_threshold
+                .currencies
+                .iter()
+                .map(|(c, v)| format!("{c} = {v}"))
+                .collect();
+            t = t.replace(
+                &format!("approval_threshold = {}\n", o.approval_threshold.default),
+                &format!(
+                    "approval_threshold = {{ default = {}, {} }}\n",
+                    o.approval_threshold.default,
+                    per.join(", ")
+                ),
+            );
+        }
+        if o.four_eyes {
+            t.push_str("four_eyes = true\n");
+        }
         if o.channel == ChannelKind::Http {
             t.push_str(&format!(
                 "channel = \"http\"\nurl = \"{}\"\n",
@@ -201,7 +221,8 @@ async fn plan_draft_approve_send_plan(test: &str, db: Db) {
     assert!(approved.approved_at.is_some());
 
     for po in [&abc, &xyz] {
-        let sent = sender.send(&po.po_number, &quiet).await.unwrap();
+        // ABC's draft is within the threshold: sent on the buyer's word.
+        let sent = sender.send_confirmed(&po.po_number, &quiet).await.unwrap();
         assert_eq!(sent.attempts, 1);
         let json_path = common::orders_of(world.config())
             .outbox
@@ -305,7 +326,9 @@ async fn http_retries_and_refusals(test: &str, db: Db) {
     };
     world.supplier_http("ABC Supplies Co.", endpoint.url("flaky"));
     world.supplier_http("XYZ Manufacturing", endpoint.url("reject"));
-    common::edit_orders(&mut world.setup.config, |o| o.approval_threshold = 1e9);
+    common::edit_orders(&mut world.setup.config, |o| {
+        o.approval_threshold = 1e9.into()
+    });
     let store = Store::open(world.config()).await.unwrap();
     let plans = world.plans(&store, &["PROD-001", "PROD-002"]).await;
     let chosen: Vec<&ProductPlan> = plans.iter().collect();
@@ -328,7 +351,7 @@ async fn http_retries_and_refusals(test: &str, db: Db) {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = Arc::clone(&seen);
     let progress = move |p: Progress| log.lock().unwrap().push(p);
-    let sent = sender.send(&abc, &progress).await.unwrap();
+    let sent = sender.send_confirmed(&abc, &progress).await.unwrap();
     assert_eq!(sent.attempts, 3, "{test}");
     assert!(
         sent.confirmation.starts_with("HTTP 201"),
@@ -434,7 +457,7 @@ async fn a_send_cut_off_by_a_kill_is_finished_on_restart(test: &str, db: Db) {
 
     // The supplier takes the PO, and the sender is killed before it hears.
     let mut child = world
-        .cli(&["po", "send", "PO-000001"])
+        .cli(&["po", "send", "PO-000001", "--yes"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -477,7 +500,7 @@ async fn a_send_cut_off_by_a_kill_is_finished_on_restart(test: &str, db: Db) {
         "{test}: every attempt with its outcome"
     );
     assert_ne!(attempts[0].claim, attempts[1].claim, "two processes");
-    let (ok, _, err) = world.run(&["po", "send", "PO-000001"]);
+    let (ok, _, err) = world.run(&["po", "send", "PO-000001", "--yes"]);
     assert!(!ok && err.contains("never sent twice"), "{err}");
     assert_eq!(endpoint.requests().len(), 2);
 }
@@ -509,12 +532,12 @@ async fn two_purchasing_databases_send_their_po_000001_under_two_keys() {
     // The file channel: one outbox.
     let (ok, out, err) = a.run(&["po", "draft", "--product", "PROD-001"]);
     assert!(ok && out.contains("PO-000001"), "{out}{err}");
-    let (ok, out, err) = a.run(&["po", "send", "PO-000001"]);
+    let (ok, out, err) = a.run(&["po", "send", "PO-000001", "--yes"]);
     assert!(ok, "{out}{err}");
     let (ok, out, err) = b.run(&["po", "draft", "--product", "PROD-003"]);
     assert!(ok && out.contains("PO-000001"), "{out}{err}");
     let (_, _, _) = b.run(&["po", "approve", "PO-000001", "--yes"]);
-    let (ok, out, err) = b.run(&["po", "send", "PO-000001"]);
+    let (ok, out, err) = b.run(&["po", "send", "PO-000001", "--yes"]);
     assert!(
         ok,
         "the second database's PO-000001 is sent too: {out}{err}"
@@ -559,7 +582,7 @@ async fn two_purchasing_databases_send_their_po_000001_under_two_keys() {
         let (ok, out, err) = w.run(&["po", "draft", "--product", "PROD-002"]);
         assert!(ok && out.contains("PO-000002"), "{out}{err}");
         let (_, _, _) = w.run(&["po", "approve", "PO-000002", "--yes"]);
-        let (ok, out, err) = w.run(&["po", "send", "PO-000002"]);
+        let (ok, out, err) = w.run(&["po", "send", "PO-000002", "--yes"]);
         assert!(ok, "{out}{err}");
     }
     let (key_a, key_b) = (key_of(&a, "PO-000002").await, key_of(&b, "PO-000002").await);
@@ -617,7 +640,7 @@ async fn the_lease_follows_the_servers_clock(test: &str, db: Db) {
         |t: chrono::DateTime<chrono::FixedOffset>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
     // A claimer 5 s ahead: its claim is in the future.
     claim_at(text(server_now + chrono::Duration::seconds(5))).await;
-    let (ok, _, err) = world.run(&["po", "send", "PO-000001"]);
+    let (ok, _, err) = world.run(&["po", "send", "PO-000001", "--yes"]);
     assert!(
         !ok && err.contains("being sent by another-host:4242:abcd"),
         "{test}: {err}"
@@ -625,13 +648,13 @@ async fn the_lease_follows_the_servers_clock(test: &str, db: Db) {
     assert!(endpoint.requests().is_empty(), "{test}: not posted twice");
     // A fresh claim (10 s old by the server's clock): not taken over either.
     claim_at(text(server_now - chrono::Duration::seconds(10))).await;
-    let (ok, _, err) = world.run(&["po", "send", "PO-000001"]);
+    let (ok, _, err) = world.run(&["po", "send", "PO-000001", "--yes"]);
     assert!(!ok, "{test}: {err}");
     assert!(endpoint.requests().is_empty(), "{test}");
     // Older than the lease (300 s) by the server's clock: taken over and
     // sent, with the same key.
     claim_at(text(server_now - chrono::Duration::seconds(400))).await;
-    let (ok, out, err) = world.run(&["po", "send", "PO-000001"]);
+    let (ok, out, err) = world.run(&["po", "send", "PO-000001", "--yes"]);
     assert!(ok, "{test}: {out}{err}");
     assert_eq!(endpoint.requests().len(), 1, "{test}");
     // The claim written by a sender is the server's time.
@@ -689,7 +712,7 @@ async fn two_processes_on_a_channel(test: &str, db: Db, channel: ChannelKind) {
             o.channel = ChannelKind::Http;
             o.url = Some(endpoint.url("ok"));
         }
-        o.approval_threshold = 1e12;
+        o.approval_threshold = 1e12.into();
         o.write_to(&mut world.setup.config.file);
     }
     let spawn_two = |args: &[&str]| {
@@ -835,7 +858,9 @@ async fn the_file_channel_never_shows_a_half_written_file() {
     let Some(mut world) = World::new(test, Db::Sqlite, "erin").await else {
         return;
     };
-    common::edit_orders(&mut world.setup.config, |o| o.approval_threshold = 1e12);
+    common::edit_orders(&mut world.setup.config, |o| {
+        o.approval_threshold = 1e12.into()
+    });
     let outbox = common::orders_of(world.config()).outbox.clone().unwrap();
     let store = Store::open(world.config()).await.unwrap();
     let plans = world.plans(&store, &[]).await;
@@ -1016,7 +1041,7 @@ async fn the_po_commands_print_what_they_did_and_fail_clearly() {
     assert!(!ok && err.contains("is not a PO number"), "{err}");
     let (ok, _, err) = world.run(&["po", "show", "PO-000999"]);
     assert!(!ok && err.contains("PO-000999: no such PO"), "{err}");
-    let (ok, _, err) = world.run(&["po", "send", "PO-000002"]);
+    let (ok, _, err) = world.run(&["po", "send", "PO-000002", "--yes"]);
     assert!(!ok && err.contains("needs an approval first"), "{err}");
     let (ok, _, err) = world.run(&["po", "approve", "PO-000002"]);
     assert!(
@@ -1030,8 +1055,19 @@ async fn the_po_commands_print_what_they_did_and_fail_clearly() {
         !ok && err.contains("PO-000002 is approved: it cannot become approved"),
         "{err}"
     );
+    // A draft within the threshold: sending never approves, and a script
+    // must say --yes to send it without approval.
     let (ok, out, err) = world.run(&["po", "send", "PO-000001"]);
+    assert!(
+        !ok && err.contains("Send PO-000001, 9,300.00 USD, ABC Supplies Co. (a draft within the threshold, sent without approval)? Sending a draft needs an explicit confirmation"),
+        "{out}{err}"
+    );
+    let (ok, out, err) = world.run(&["po", "send", "PO-000001", "--yes"]);
     assert!(ok && out.contains("PO-000001 sent via file"), "{out}{err}");
+    let (ok, out, _) = world.run(&["po", "show", "PO-000001", "--format", "json"]);
+    assert!(ok);
+    let shown: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(shown["po"]["approved_by"], serde_json::Value::Null, "{out}");
     let (ok, out, _) = world.run(&["po", "cancel", "PO-000002"]);
     assert!(ok && out.contains("PO-000002 is cancelled"), "{out}");
     let (ok, _, err) = world.run(&["po", "cancel", "PO-000001"]);
@@ -1265,7 +1301,8 @@ fn check_po_show(outbox: &Path, pos: &[buyerdesk::orders::PurchaseOrder]) -> usi
                     .filter(|c| !c.is_empty())
                     .collect::<Vec<_>>()
             })
-            .filter(|cells| cells.len() == 9 && cells[0].parse::<u32>().is_ok())
+            // A sent PO has a tenth column: received so far.
+            .filter(|cells| matches!(cells.len(), 9 | 10) && cells[0].parse::<u32>().is_ok())
             .collect();
         assert_eq!(rows.len(), po.line_count, "{n}:\n{text}");
         for (cells, l) in rows.iter().zip(json["lines"].as_array().unwrap()) {
@@ -1470,4 +1507,217 @@ async fn awkward_numbers_multiply_out_postgres() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn awkward_numbers_multiply_out_mariadb() {
     awkward_numbers_multiply_out("awkward_numbers_multiply_out_mariadb", Db::MySql).await;
+}
+
+/// `po edit`, partial `po receive` and `po approve --all-pending` on the
+/// command line, with a threshold per currency and four eyes: every figure
+/// printed is read back and worked out again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drafts_are_edited_received_in_part_and_approved_in_bulk_on_the_command_line() {
+    let test = "drafts_are_edited_received_in_part_and_approved_in_bulk";
+    let Some(mut world) = World::new(test, Db::Sqlite, "frank").await else {
+        return;
+    };
+    common::edit_orders(&mut world.setup.config, |o| {
+        o.four_eyes = true;
+        o.approval_threshold = buyerdesk::orders::ApprovalThreshold {
+            default: 10_000.0,
+            currencies: [("USD".to_string(), 9_000.0)].into(),
+        };
+    });
+    let (ok, out, err) = world.run(&[
+        "po",
+        "draft",
+        "--product",
+        "PROD-001",
+        "--product",
+        "PROD-002",
+    ]);
+    assert!(ok, "{out}{err}");
+    let po_json = |world: &World, n: &str| -> serde_json::Value {
+        let (ok, out, err) = world.run(&["po", "show", n, "--format", "json"]);
+        assert!(ok, "{err}");
+        serde_json::from_str::<serde_json::Value>(&out).unwrap()["po"].clone()
+    };
+    let abc = po_json(&world, "PO-000001");
+    assert_eq!(abc["supplier_name"], "ABC Supplies Co.");
+    assert_eq!(
+        abc["status"], "pending_approval",
+        "9,300.00 USD is above the USD threshold"
+    );
+    assert_eq!(
+        abc["approval_reason"],
+        "total 9,300.00 USD is above the USD threshold 9,000.00"
+    );
+    let xyz = po_json(&world, "PO-000002");
+    let money = |cents: i64| buyerdesk::plan::numbers::fmt_money(cents as f64 / 100.0);
+    let total = abc["total_cents"].as_i64().unwrap() + xyz["total_cents"].as_i64().unwrap();
+
+    // Bulk approval asks once, naming count, total per currency, suppliers.
+    let (ok, _, err) = world.run(&["po", "approve", "--all-pending"]);
+    assert!(
+        !ok && err.contains(&format!(
+            "Approve 2 POs pending approval, {} USD, to ABC Supplies Co., XYZ Manufacturing? Approving needs an explicit confirmation",
+            money(total)
+        )),
+        "{err}"
+    );
+
+    // Whole packs only, the nearest offered.
+    let (ok, _, err) = world.run(&[
+        "po",
+        "edit",
+        "PO-000001",
+        "--line",
+        "1",
+        "--qty",
+        "700",
+        "--unit",
+        "stock",
+    ]);
+    assert!(!ok && err.contains("696 or 708"), "{err}");
+    // 48 boxes: under the USD threshold, a draft again.
+    let (ok, out, err) = world.run(&["po", "edit", "PO-000001", "--line", "1", "--qty", "48"]);
+    assert!(ok, "{out}{err}");
+    // "line 1 PROD-001: 48 boxes x 186.00 = 8,928.00" then "PO-000001 total 8,928.00 USD, draft".
+    let line = out.lines().next().unwrap();
+    let (lhs, amount) = line.split_once(" = ").unwrap();
+    let price = lhs.rsplit(" x ").next().unwrap();
+    let qty = lhs.split(": ").nth(1).unwrap().split(' ').next().unwrap();
+    let amount = grouped(line, amount);
+    assert_eq!(
+        dec(line, qty).mul(grouped(line, price)).cents(),
+        amount.cents(),
+        "{line}"
+    );
+    assert_eq!(qty, "48", "{line}");
+    let abc = po_json(&world, "PO-000001");
+    let total_line = out.lines().nth(1).unwrap();
+    assert_eq!(
+        total_line,
+        format!(
+            "PO-000001 total {} USD, draft",
+            money(abc["total_cents"].as_i64().unwrap())
+        ),
+        "{out}"
+    );
+    assert_eq!(
+        i128::from(abc["total_cents"].as_i64().unwrap()),
+        amount.cents(),
+        "one line: the total is its amount"
+    );
+    assert_eq!(abc["status"], "draft");
+    assert_eq!(abc["approval_reason"], serde_json::Value::Null);
+    let (ok, out, err) = world.run(&["po", "edit", "PO-000001", "--note", "dock 4, before noon"]);
+    assert!(
+        ok && out.contains("PO-000001 note: dock 4, before noon"),
+        "{out}{err}"
+    );
+    let (ok, out, _) = world.run(&["po", "show", "PO-000001"]);
+    assert!(ok && out.contains("note: dock 4, before noon"), "{out}");
+    let (ok, _, err) = world.run(&["po", "edit", "PO-000001", "--remove", "1"]);
+    assert!(!ok && err.contains("cancel the PO instead"), "{err}");
+    let (ok, _, err) = world.run(&["po", "edit", "PO-000001", "--line", "1"]);
+    assert!(
+        !ok && err.contains("--qty"),
+        "clap asks for the quantity: {err}"
+    );
+
+    // Four eyes: frank drafted PO-000002; he may not approve it, alone or
+    // in bulk.
+    let (ok, _, err) = world.run(&["po", "approve", "PO-000002", "--yes"]);
+    assert!(
+        !ok && err.contains("PO-000002 was drafted by frank: with [orders] four_eyes = true someone else must approve it"),
+        "{err}"
+    );
+    let (ok, out, err) = world.run(&["po", "approve", "--all-pending", "--yes"]);
+    assert!(
+        !ok && err.contains("PO-000002 was drafted by frank")
+            && out.contains("0 approved (0.00), 1 refused"),
+        "{out}{err}"
+    );
+    world.setup.config.file.general.user = Some("grace".into());
+    let (ok, out, err) = world.run(&["po", "approve", "--all-pending", "--yes"]);
+    assert!(ok, "{out}{err}");
+    assert!(
+        out.contains(&format!(
+            "PO-000002 approved by grace: {} USD to XYZ Manufacturing",
+            money(xyz["total_cents"].as_i64().unwrap())
+        )) && out.contains(&format!(
+            "1 approved ({} USD), 0 refused",
+            money(xyz["total_cents"].as_i64().unwrap())
+        )),
+        "{out}"
+    );
+    let (ok, out, err) = world.run(&["po", "send", "PO-000001", "--yes"]);
+    assert!(ok, "{out}{err}");
+    let (ok, out, err) = world.run(&["po", "send", "PO-000002"]);
+    assert!(ok, "an approved PO needs no --yes: {out}{err}");
+    assert_eq!(
+        po_json(&world, "PO-000001")["approved_by"],
+        serde_json::Value::Null
+    );
+
+    // Partial receipts: half of XYZ's line, then the rest.
+    let xyz = po_json(&world, "PO-000002");
+    let ordered = xyz["lines"][0]["qty_purchase"].as_f64().unwrap();
+    let half = (ordered / 2.0).floor();
+    let (ok, out, err) = world.run(&[
+        "po",
+        "receive",
+        "PO-000002",
+        "--line",
+        "1",
+        "--qty",
+        &half.to_string(),
+    ]);
+    assert!(ok, "{out}{err}");
+    assert!(
+        out.contains(&format!("line 1 PROD-002: received {half} of {ordered}"))
+            && out.contains(&format!("{} still on order", ordered - half)),
+        "{out}"
+    );
+    assert!(out.contains("PO-000002 is sent"), "{out}");
+    let (ok, out, _) = world.run(&["po", "show", "PO-000002"]);
+    assert!(
+        ok && out.contains("Received") && out.contains(&format!("{half} of {ordered}")),
+        "{out}"
+    );
+    let (ok, _, err) = world.run(&[
+        "po",
+        "receive",
+        "PO-000002",
+        "--line",
+        "1",
+        "--qty",
+        &ordered.to_string(),
+    ]);
+    assert!(!ok && err.contains("over what was ordered"), "{err}");
+    let (ok, _, err) = world.run(&["po", "receive", "PO-000002", "--line", "1"]);
+    assert!(!ok && err.contains("one --qty for each --line"), "{err}");
+    let (ok, out, err) = world.run(&[
+        "po",
+        "receive",
+        "PO-000002",
+        "--line",
+        "1",
+        "--qty",
+        &(ordered - half).to_string(),
+    ]);
+    assert!(
+        ok && out.contains("PO-000002 is received; its products are free"),
+        "{out}{err}"
+    );
+
+    let (ok, out, _) = world.run(&["audit", "--since", "1h"]);
+    assert!(ok);
+    for a in [
+        "po_line_changed",
+        "po_note",
+        "po_line_received",
+        "po_received",
+        "without approval",
+    ] {
+        assert!(out.contains(a), "{a} in\n{out}");
+    }
 }

@@ -134,7 +134,7 @@ fn drafted_pos(plans: &[ProductPlan]) -> Vec<PurchaseOrder> {
     let chosen: Vec<&ProductPlan> = plans.iter().filter(|p| p.needs_order()).collect();
     let opts = DraftOptions {
         today: today(),
-        approval_threshold: 10_000.0,
+        approval_threshold: 10_000.0.into(),
         default_currency: "EUR".into(),
         open_products: Default::default(),
         allow_stale: Vec::new(),
@@ -170,6 +170,7 @@ fn drafted_pos(plans: &[ProductPlan]) -> Vec<PurchaseOrder> {
             claimed_at: None,
             updated_at: "2026-11-21T09:00:00Z".into(),
             line_count: d.lines.len(),
+            note: None,
             lines: d.lines,
         })
         .collect()

@@ -1011,3 +1011,75 @@ fn start_to_every_po_sent_in_at_most_ten_keys() {
     let (drafted, out) = cli(dir.path(), &["po", "draft", "--all-needed"]);
     assert!(!drafted, "po draft --all-needed drafted again:\n{out}");
 }
+
+/// A command of the real binary on a pseudo-terminal (a person typing
+/// answers to its questions).
+fn cli_session(data_dir: &std::path::Path, args: &[&str]) -> Session {
+    let pty = native_pty_system()
+        .openpty(PtySize {
+            rows: 24,
+            cols: 80,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .expect("a pseudo-terminal");
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_buyerdesk"));
+    cmd.args(args);
+    cmd.env("BUYERDESK_DATA_DIR", data_dir);
+    cmd.env("XDG_CONFIG_HOME", data_dir.join("config-home"));
+    cmd.env("TERM", "xterm-256color");
+    cmd.cwd(data_dir);
+    let child = pty.slave.spawn_command(cmd).expect("buyerdesk starts");
+    drop(pty.slave);
+    let master = pty.master;
+    let screen = Arc::new(Mutex::new(vt100::Parser::new(24, 80, 0)));
+    let mut reader = master.try_clone_reader().unwrap();
+    let feed = Arc::clone(&screen);
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            feed.lock().unwrap().process(&buf[..n]);
+        }
+    });
+    let writer = master.take_writer().unwrap();
+    Session {
+        screen,
+        writer,
+        child,
+        master,
+    }
+}
+
+/// `po send` of a draft on a terminal asks before sending it without
+/// approval: n sends nothing (exit 1), y sends it.
+#[test]
+fn po_send_of_a_draft_asks_on_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_buyerdesk"))
+        .args(["po", "draft", "--product", "PROD-001"])
+        .env("BUYERDESK_DATA_DIR", dir.path())
+        .env("XDG_CONFIG_HOME", dir.path().join("config-home"))
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut s = cli_session(dir.path(), &["po", "send", "PO-000001"]);
+    s.wait_for("Send PO-000001, 9,300.00 USD, ABC Supplies Co. (a draft within the");
+    s.wait_for("[y/N]");
+    s.keys("n\r");
+    s.wait_for("PO-000001 not sent");
+    assert!(!s.wait_exit().success(), "no is a failure (exit 1)");
+    let mut s = cli_session(dir.path(), &["po", "send", "PO-000001"]);
+    s.wait_for("[y/N]");
+    s.keys("y\r");
+    s.wait_for("PO-000001 sent via file");
+    assert!(s.wait_exit().success());
+}

@@ -41,7 +41,7 @@ impl World {
         o.outbox = Some(setup.data_dir.path().join("outbox"));
         o.retry_backoff_secs = 0.05;
         o.send_timeout_secs = 5.0;
-        o.approval_threshold = 1e9;
+        o.approval_threshold = 1e9.into();
         o.write_to(&mut setup.config.file);
         let store = Store::open(&setup.config).await.unwrap();
         let ctx = buyerdesk::live::plan_context(&store).await.unwrap();
@@ -137,10 +137,18 @@ async fn redirects_are_not_followed(test: &str, db: Db) {
     let number = world.abc.clone();
     for (i, code) in [301u16, 302, 307, 308].into_iter().enumerate() {
         let sender = world.sender(&endpoint.url(&format!("redirect-{code}")));
-        let err = sender.send(&number, &quiet).await.unwrap_err().to_string();
+        let err = sender
+            .send_confirmed(&number, &quiet)
+            .await
+            .unwrap_err()
+            .to_string();
         assert!(err.contains(&format!("HTTP {code}")), "{test}: {err}");
         assert!(err.contains(&elsewhere.url("ok")), "{test}: {err}");
-        assert_eq!(world.status(&number).await, PoStatus::Approved, "{test}");
+        assert_eq!(
+            world.status(&number).await,
+            PoStatus::Draft,
+            "{test}: a draft whose send failed stays a draft (sending never approves)"
+        );
         let attempts = world.attempts(&number).await;
         assert_eq!(attempts.len(), i + 1, "{test}: one attempt per send");
         let (outcome, detail) = attempts.last().unwrap();
@@ -184,7 +192,7 @@ async fn a_409_to_a_key_sent_before_means_the_supplier_has_it(test: &str, db: Db
     // Within one send: the first attempt reaches the supplier, its answer
     // is lost (502); the retry is told the key is a duplicate.
     let sender = world.sender(&endpoint.url("dup409"));
-    let sent = sender.send(&abc, &quiet).await.unwrap();
+    let sent = sender.send_confirmed(&abc, &quiet).await.unwrap();
     assert_eq!(sent.attempts, 2, "{test}");
     assert_eq!(world.status(&abc).await, PoStatus::Sent, "{test}");
     let attempts = world.attempts(&abc).await;
@@ -210,7 +218,11 @@ async fn a_409_to_a_key_sent_before_means_the_supplier_has_it(test: &str, db: Db
     // a send after that refusal: the supplier never took the key.
     let sender = world.sender(&endpoint.url("conflict"));
     for _ in 0..2 {
-        let err = sender.send(&xyz, &quiet).await.unwrap_err().to_string();
+        let err = sender
+            .send_confirmed(&xyz, &quiet)
+            .await
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("HTTP 409"), "{test}: {err}");
         assert!(!err.contains("already had"), "{test}: {err}");
         assert_eq!(world.status(&xyz).await, PoStatus::Approved, "{test}");
@@ -223,7 +235,11 @@ async fn a_409_to_a_key_sent_before_means_the_supplier_has_it(test: &str, db: Db
     // maybe, is told 409: sent.
     common::edit_orders(&mut world.setup.config, |o| o.send_attempts = 1);
     let sender = world.sender(&endpoint.url("dup409"));
-    let err = sender.send(&xyz, &quiet).await.unwrap_err().to_string();
+    let err = sender
+        .send_confirmed(&xyz, &quiet)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("HTTP 502"), "{test}: {err}");
     assert!(err.contains("unconfirmed"), "{test}: {err}");
     assert_eq!(world.status(&xyz).await, PoStatus::Unconfirmed, "{test}");
@@ -237,7 +253,7 @@ async fn a_409_to_a_key_sent_before_means_the_supplier_has_it(test: &str, db: Db
     );
     assert_eq!(world.status(&xyz).await, PoStatus::Unconfirmed, "{test}");
     let sender = world.sender(&endpoint.url("dup409"));
-    let sent = sender.send(&xyz, &quiet).await.unwrap();
+    let sent = sender.send_confirmed(&xyz, &quiet).await.unwrap();
     assert!(
         sent.confirmation
             .contains("the supplier already had this key (409)"),
@@ -304,19 +320,31 @@ async fn an_unknown_outcome_leaves_the_po_unconfirmed(test: &str, db: Db) {
     common::edit_orders(&mut world.setup.config, |o| o.send_timeout_secs = 1.0);
     common::edit_orders(&mut world.setup.config, |o| o.send_attempts = 2);
 
-    // No connection: the supplier cannot have it. Approved again, and a
+    // No connection: the supplier cannot have it. A draft again, and a
     // 409 afterwards is the supplier refusing a key it never took.
     let sender = world.sender(&refused_url());
-    let err = sender.send(&abc, &quiet).await.unwrap_err().to_string();
+    let err = sender
+        .send_confirmed(&abc, &quiet)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(err.contains(&format!("{abc} not sent")), "{test}: {err}");
-    assert_eq!(world.status(&abc).await, PoStatus::Approved, "{test}");
+    assert_eq!(
+        world.status(&abc).await,
+        PoStatus::Draft,
+        "{test}: a draft whose send failed stays a draft (sending never approves)"
+    );
     let sender = world.sender(&endpoint.url("conflict"));
-    let err = sender.send(&abc, &quiet).await.unwrap_err().to_string();
+    let err = sender
+        .send_confirmed(&abc, &quiet)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("HTTP 409") && !err.contains("already had"),
         "{test}: {err}"
     );
-    assert_eq!(world.status(&abc).await, PoStatus::Approved, "{test}");
+    assert_eq!(world.status(&abc).await, PoStatus::Draft, "{test}");
     assert_eq!(
         world.outcomes(&abc).await,
         ["not_reached", "not_reached", "rejected"],
@@ -327,7 +355,11 @@ async fn an_unknown_outcome_leaves_the_po_unconfirmed(test: &str, db: Db) {
     // outcome is unknown. Unconfirmed, not approved; on order still.
     common::edit_orders(&mut world.setup.config, |o| o.send_attempts = 1);
     let sender = world.sender(&endpoint.url("hang"));
-    let err = sender.send(&xyz, &quiet).await.unwrap_err().to_string();
+    let err = sender
+        .send_confirmed(&xyz, &quiet)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains(&format!("{xyz} unconfirmed")) && err.contains("no answer within"),
         "{test}: {err}"
@@ -363,10 +395,11 @@ async fn an_unknown_outcome_leaves_the_po_unconfirmed(test: &str, db: Db) {
     );
     assert_eq!(world.status(&xyz).await, PoStatus::Unconfirmed, "{test}");
 
-    // Sending every approved PO sends it again with the same key: the
+    // Sending every approved PO (and, on the buyer's word, every draft
+    // within the threshold) sends it again with the same key: the
     // supplier answers with what it holds; sent, and taken once.
     let sender = world.sender(&endpoint.url("hang"));
-    let results = sender.send_all(false, &quiet).await.unwrap();
+    let results = sender.send_all(true, &quiet).await.unwrap();
     let xyz_result = results.iter().find(|r| r.0 == xyz).expect("xyz resent");
     assert!(xyz_result.1.is_ok(), "{test}: {:?}", xyz_result.1);
     assert_eq!(world.status(&xyz).await, PoStatus::Sent, "{test}");
@@ -377,7 +410,7 @@ async fn an_unknown_outcome_leaves_the_po_unconfirmed(test: &str, db: Db) {
         .count();
     assert_eq!(xyz_keys, 2, "{test}: sent twice under one key");
 
-    // ABC's PO (approved: the earlier result was sent by send_all too, to
+    // ABC's PO (a draft again: the earlier result was sent by send_all too, to
     // the hanging supplier) ends unconfirmed; cancelled with the buyer's
     // word, the audit says they knew.
     let abc_po = world.store.po_required(&abc).await.unwrap();
@@ -449,7 +482,7 @@ async fn a_429_or_408_is_retried_after_retry_after() {
     // 0.05 s.
     let (abc, xyz) = (world.abc.clone(), world.xyz.clone());
     let sender = world.sender(&endpoint.url("throttle-429"));
-    let sent = sender.send(&abc, &quiet).await.unwrap();
+    let sent = sender.send_confirmed(&abc, &quiet).await.unwrap();
     assert_eq!(sent.attempts, 2);
     assert_eq!(world.status(&abc).await, PoStatus::Sent);
     let attempts = world.attempts(&abc).await;
@@ -470,7 +503,7 @@ async fn a_429_or_408_is_retried_after_retry_after() {
     endpoint.retry_after("3600");
     let sender = world.sender(&endpoint.url("throttle-408"));
     let started = std::time::Instant::now();
-    let sent = sender.send(&xyz, &quiet).await.unwrap();
+    let sent = sender.send_confirmed(&xyz, &quiet).await.unwrap();
     assert!(started.elapsed() < Duration::from_secs(10));
     assert_eq!(sent.attempts, 2);
     assert_eq!(world.status(&xyz).await, PoStatus::Sent);
@@ -520,7 +553,7 @@ async fn a_huge_answer_is_read_up_to_a_bound() {
     // The peak resident size from here on (5: reset VmHWM to VmRSS).
     std::fs::write("/proc/self/clear_refs", "5").unwrap();
     let before = status_kib("VmHWM:");
-    let sent = sender.send(&abc, &quiet).await.unwrap();
+    let sent = sender.send_confirmed(&abc, &quiet).await.unwrap();
     let grown_mib = (status_kib("VmHWM:") - before) / 1024;
     assert!(
         grown_mib < 64,
@@ -549,7 +582,7 @@ async fn a_hostile_answer_is_never_printed_or_stored_raw() {
     };
     let abc = world.abc.clone();
     let sender = world.sender(&endpoint.url("hostile"));
-    let sent = sender.send(&abc, &quiet).await.unwrap();
+    let sent = sender.send_confirmed(&abc, &quiet).await.unwrap();
     let po = world.store.po_required(&abc).await.unwrap();
     let attempts = world.attempts(&abc).await;
     let audit: Vec<String> = world
@@ -605,8 +638,8 @@ async fn a_po_drafted_before_the_identity_is_sent_under_its_number(test: &str, d
         "{test}: NULL is read as the number"
     );
     let sender = world.sender(&endpoint.url("ok"));
-    sender.send(&abc, &quiet).await.unwrap();
-    sender.send(&xyz, &quiet).await.unwrap();
+    sender.send_confirmed(&abc, &quiet).await.unwrap();
+    sender.send_confirmed(&xyz, &quiet).await.unwrap();
     let requests = endpoint.requests();
     let identity = world.store.identity().unwrap().identity.clone();
     let keys: Vec<_> = requests.iter().map(|r| r.key.clone()).collect();

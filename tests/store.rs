@@ -46,12 +46,12 @@ async fn overrides_persist(test: &str, db: Db) {
     let alice = Store::open(&config_in(&scratch, "alice", data.path()))
         .await
         .expect("store opens and migrates");
-    assert_eq!(alice.schema_version().await.unwrap(), 6);
+    assert_eq!(alice.schema_version().await.unwrap(), 7);
     // A second workstation on the same database; migrating again is harmless.
     let bob = Store::open(&config_in(&scratch, "bob", data.path()))
         .await
         .expect("second workstation");
-    assert_eq!(bob.schema_version().await.unwrap(), 6);
+    assert_eq!(bob.schema_version().await.unwrap(), 7);
 
     alice.set_override(&promo(700.0)).await.unwrap();
     alice
@@ -134,6 +134,8 @@ fn line(product: &str, cents: i64) -> buyerdesk::orders::PoLine {
         expected_delivery: "2026-12-01".into(),
         suggested_qty: 10.0,
         overridden: false,
+        requires_approval: false,
+        qty_received: 0.0,
     }
 }
 
@@ -169,6 +171,7 @@ async fn drafts_around_held_products(test: &str, db: Db) {
         .create_pos(DraftPlan {
             pos: vec![draft("SUP-A", vec![line("P1", 1000), line("P2", 2000)])],
             skipped: Vec::new(),
+            approval_threshold: None,
         })
         .await
         .unwrap();
@@ -186,6 +189,7 @@ async fn drafts_around_held_products(test: &str, db: Db) {
                 draft("SUP-C", vec![line("P1", 100)]),
             ],
             skipped: Vec::new(),
+            approval_threshold: None,
         })
         .await
         .unwrap();
@@ -234,8 +238,8 @@ async fn drafts_around_held_products(test: &str, db: Db) {
     let stale = store.pos(Some(PoStatus::Draft)).await.unwrap();
     assert_eq!(stale.len(), 2, "{test}");
     store.cancel(&held, false).await.unwrap();
-    let approved = store.approve_drafts(&stale).await.unwrap();
-    assert_eq!(approved, ["PO-000002"], "{test}");
+    assert!(store.approve(&held).await.is_err(), "{test}");
+    store.approve("PO-000002").await.unwrap();
     assert_eq!(
         store.po(&held).await.unwrap().unwrap().status,
         PoStatus::Cancelled,
@@ -272,6 +276,7 @@ async fn drafts_around_held_products(test: &str, db: Db) {
         .create_pos(DraftPlan {
             pos: vec![draft("SUP-C", vec![line("P1", 100)])],
             skipped: Vec::new(),
+            approval_threshold: None,
         })
         .await
         .unwrap();
@@ -338,6 +343,7 @@ async fn ids_differing_by_case_are_two_products(test: &str, db: Db) {
                 draft("SUP-B", vec![line("prod-001", 200)]),
             ],
             skipped: Vec::new(),
+            approval_threshold: None,
         })
         .await
         .unwrap();
@@ -940,6 +946,7 @@ async fn an_override_is_used_once(test: &str, db: Db) {
         .create_pos(DraftPlan {
             pos: vec![draft("SUP-A", vec![ordered(708.0)])],
             skipped: Vec::new(),
+            approval_threshold: None,
         })
         .await
         .unwrap();
@@ -951,6 +958,7 @@ async fn an_override_is_used_once(test: &str, db: Db) {
         .create_pos(DraftPlan {
             pos: vec![draft("SUP-A", vec![ordered(708.0)])],
             skipped: Vec::new(),
+            approval_threshold: None,
         })
         .await
         .unwrap();
@@ -1013,6 +1021,7 @@ async fn an_override_is_used_once(test: &str, db: Db) {
         .create_pos(DraftPlan {
             pos: vec![draft("SUP-B", vec![ordered(708.0)])],
             skipped: Vec::new(),
+            approval_threshold: None,
         })
         .await
         .unwrap();

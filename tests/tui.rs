@@ -1453,12 +1453,16 @@ fn the_editor_shows_a_dry_run_of_the_edited_rules() {
     let (request, wanted) = app.dry_run_wanted.take().expect("a dry run asked for");
     assert_eq!(wanted, text);
     let candidate = buyerdesk::rules::load(&text, "candidate.grl").unwrap();
-    let result = buyerdesk::rules::dry_run(
+    let mut result = buyerdesk::rules::dry_run(
         &plan::join(reference_rows()),
         &PlanContext::default(),
         &RuleSet::embedded(),
         &candidate,
     );
+    // As the live task does: the POs needing approval under [orders]
+    // approval_threshold (10,000 in every currency).
+    result.po_approvals("EUR", |_| 10_000.0);
+    let pos = result.summary.po_approvals.unwrap();
     // An older request's answer is dropped.
     app.dry_run_done(
         request - 1,
@@ -1476,6 +1480,17 @@ fn the_editor_shows_a_dry_run_of_the_edited_rules() {
         .find(|l| l.contains("PROD-002"))
         .expect("PROD-002's change listed");
     assert!(row.contains("approval yes -> no"), "{row}");
+    // PROD-002 is no longer flagged, but its PO still waits for the
+    // configured threshold: the panel says so.
+    let words = screen.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains(&format!(
+            "POs needing approval {} -> {} of {} ({} above [orders] approval_threshold)",
+            pos.before.pending, pos.after.pending, pos.after.pos, pos.after.above_threshold
+        )),
+        "{screen}"
+    );
+    assert!(pos.after.above_threshold >= 1, "{pos:?}");
     insta::assert_snapshot!("editor_dry_run_80x24", screen);
     insta::assert_snapshot!("editor_dry_run_120x40", render(&mut app, 120, 40));
     // Typing makes the result stale: it goes.
@@ -1526,6 +1541,8 @@ fn po_line(
         expected_delivery: "2026-11-28".into(),
         suggested_qty: stock,
         overridden: false,
+        requires_approval: false,
+        qty_received: 0.0,
     }
 }
 
@@ -1560,6 +1577,7 @@ fn po(number: u32, status: PoStatus, supplier: &str, cents: i64, minutes: u32) -
         claimed_at: None,
         updated_at: "2026-11-21T09:59:00Z".into(),
         line_count: 1,
+        note: None,
         lines: Vec::new(),
     }
 }
@@ -1730,7 +1748,11 @@ fn progress_updates_the_row_and_the_result_of_a_send_shows() {
         Some("Send PO-000001, 9,300.00 EUR, ABC Supplies Co.? y/n")
     );
     press(&mut app, KeyCode::Char('y'), KeyModifiers::NONE);
-    assert_eq!(requests(&mut app), [OrderRequest::Send("PO-000001".into())]);
+    assert_eq!(
+        requests(&mut app),
+        [OrderRequest::Send("PO-000001".into(), Some(930_000))],
+        "the draft sent as the question showed it"
+    );
     let note = |app: &App| {
         let po = app.orders.selected_po().unwrap();
         app.orders.note(po)
@@ -1773,7 +1795,11 @@ fn progress_updates_the_row_and_the_result_of_a_send_shows() {
         note(&app),
         "send failed: HTTP 503 (gave up after 5 attempts)"
     );
-    assert_eq!(app.orders.selected_po().unwrap().status, PoStatus::Approved);
+    assert_eq!(
+        app.orders.selected_po().unwrap().status,
+        PoStatus::Draft,
+        "a draft whose send failed is a draft again: sending never approves"
+    );
     assert!(app.refresh_requested, "the plan is refreshed");
     assert!(matches!(
         requests(&mut app)[..],
@@ -1789,10 +1815,13 @@ fn progress_updates_the_row_and_the_result_of_a_send_shows() {
         "the keys stay under the message:\n{screen}"
     );
 
-    // S again retries (approved: no question); this time it goes.
-    assert!(app.orders.marked.contains("PO-000001"));
+    // S again (and y) retries; this time it goes.
     press(&mut app, KeyCode::Char('S'), KeyModifiers::SHIFT);
-    assert_eq!(requests(&mut app), [OrderRequest::Send("PO-000001".into())]);
+    press(&mut app, KeyCode::Char('y'), KeyModifiers::NONE);
+    assert_eq!(
+        requests(&mut app),
+        [OrderRequest::Send("PO-000001".into(), Some(930_000))]
+    );
     app.update(Action::from(OrdersAnswer::Sent {
         number: "PO-000001".into(),
         result: Ok(buyerdesk::orders::SendOutcome {
@@ -3195,9 +3224,10 @@ fn s_with_nothing_selected_sends_every_listed_po_it_may_after_one_question() {
     assert_eq!(
         requests(&mut app),
         [OrderRequest::SendAll(vec![
-            "PO-000006".into(),
-            "PO-000005".into(),
-            "PO-000001".into()
+            ("PO-000006".into(), None),
+            ("PO-000005".into(), None),
+            // The draft, with the total the question showed.
+            ("PO-000001".into(), Some(930_000))
         ])]
     );
     assert_eq!(app.message.as_deref(), Some("sending 0/3 ..."));
@@ -3536,5 +3566,195 @@ fn a_clear_refused_by_a_newer_change_says_so() {
     assert_eq!(
         app.message.as_deref(),
         Some("Not cleared: buyer2 set 720 (PROMO) at 2026-11-21 09:59:03 UTC, after it was shown")
+    );
+}
+
+/// The open PO changed on its screen: a line selected with `]`, its
+/// quantity typed into the input (`e`), the new figures shown multiplied
+/// out; a line removed and the note edited after their questions; a sent
+/// PO received in part (`L`) and in full (`R`). Each asks the store
+/// through an `OrderRequest`; nothing changes on a PO that may not be.
+#[test]
+fn a_draft_is_edited_and_a_sent_po_received_on_its_screen() {
+    use buyerdesk::tui::screens::orders::PoChange;
+    let mut app = po_detail();
+    let set_status = |app: &mut App, status: PoStatus| {
+        app.orders
+            .detail
+            .as_mut()
+            .unwrap()
+            .po
+            .as_mut()
+            .unwrap()
+            .status = status;
+    };
+    // Approved: not editable, said so.
+    press(&mut app, KeyCode::Char('e'), KeyModifiers::NONE);
+    assert!(app.orders.input.is_none());
+    assert_eq!(
+        app.message.as_deref(),
+        Some("PO-000005 is approved: only a draft or a PO pending approval can be changed")
+    );
+    set_status(&mut app, PoStatus::Draft);
+    press(&mut app, KeyCode::Char(']'), KeyModifiers::NONE);
+    press(&mut app, KeyCode::Char('e'), KeyModifiers::NONE);
+    assert_eq!(buyerdesk::tui::keys::screen(&app), Screen::PoInput);
+    for c in "2x".chars() {
+        press(&mut app, KeyCode::Char(c), KeyModifiers::NONE);
+    }
+    press(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    assert!(requests(&mut app).is_empty(), "'2x' is no quantity");
+    press(&mut app, KeyCode::Backspace, KeyModifiers::NONE);
+    press(&mut app, KeyCode::Char('0'), KeyModifiers::NONE);
+    let screen = render(&mut app, 80, 24);
+    for text in [
+        "PO-000005 line 2: quantity",
+        "Line 2 SKU-0000044: 15 bags now; the new quantity in bag (whole)",
+        "> 20_",
+        "Enter saves; Esc: nothing changes",
+    ] {
+        assert!(screen.contains(text), "{text:?} missing:\n{screen}");
+    }
+    insta::assert_snapshot!("po_edit_input_80x24", screen);
+    insta::assert_snapshot!("po_edit_input_120x40", render(&mut app, 120, 40));
+    press(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    assert_eq!(
+        requests(&mut app),
+        [OrderRequest::EditQty {
+            number: "PO-000005".into(),
+            line: 2,
+            qty: 20.0
+        }]
+    );
+    assert!(app.orders.input.is_none());
+
+    // The store's answer: line 2 at 20 bags, the total worked out again.
+    let mut po = app.orders.detail.as_ref().unwrap().po.clone().unwrap();
+    let l = &mut po.lines[1];
+    let f = buyerdesk::orders::LineFigures::new(20.0, l.pack, l.stock_unit_price).unwrap();
+    l.qty_purchase = 20.0;
+    l.qty_stock = f.stock_quantity.to_f64();
+    l.amount_cents = f.amount_cents().unwrap();
+    po.total_cents = po.lines.iter().map(|l| l.amount_cents).sum();
+    po.note = Some("dock 4".into());
+    app.update(Action::from(OrdersAnswer::Changed {
+        number: "PO-000005".into(),
+        change: PoChange::Edit,
+        result: Ok(po.clone()),
+    }));
+    let total = plan::numbers::fmt_money(po.total_cents as f64 / 100.0);
+    assert_eq!(
+        app.message.as_deref(),
+        Some(format!("PO-000005 changed: {total} {}, draft", po.currency).as_str())
+    );
+    requests(&mut app);
+    let screen = render(&mut app, 80, 24);
+    insta::assert_snapshot!("po_edited_80x24", screen);
+    let wide = render(&mut app, 120, 40);
+    insta::assert_snapshot!("po_edited_120x40", wide);
+    for screen in [&screen, &wide] {
+        // "2 SKU-0000044 ... 20 bag x 8.48 = 169.60": worked out again.
+        let row = line_of(screen, "SKU-0000044");
+        let (lhs, amount) = row.split_once(" = ").unwrap();
+        let amount: f64 = amount
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .replace(',', "")
+            .parse()
+            .unwrap();
+        let price: f64 = lhs
+            .rsplit(" x ")
+            .next()
+            .unwrap()
+            .trim()
+            .replace(',', "")
+            .parse()
+            .unwrap();
+        assert!(lhs.contains(" 20 bag"), "{row}");
+        assert_eq!(
+            (20.0 * price * 100.0).round(),
+            (amount * 100.0).round(),
+            "{row}"
+        );
+        assert!(screen.contains(&format!("Total {total} ")), "{screen}");
+        assert!(
+            screen.contains(&format!("the lines add up to the total, {total}")),
+            "{screen}"
+        );
+        assert!(screen.contains("Note: dock 4"), "{screen}");
+    }
+
+    // D asks, naming the line; y removes it.
+    press(&mut app, KeyCode::Char('D'), KeyModifiers::SHIFT);
+    let question = app.orders.confirm.as_ref().unwrap().question.clone();
+    assert!(
+        question.starts_with(&format!(
+            "Remove line 2 SKU-0000044 (20 bags, {} {}) from PO-000005?",
+            buyerdesk::orders::cents_text(po.lines[1].amount_cents),
+            po.currency
+        )),
+        "{question}"
+    );
+    press(&mut app, KeyCode::Char('y'), KeyModifiers::NONE);
+    assert_eq!(
+        requests(&mut app),
+        [OrderRequest::RemoveLine {
+            number: "PO-000005".into(),
+            line: 2
+        }]
+    );
+    // N: the note, prefilled; Esc changes nothing, Enter saves.
+    press(&mut app, KeyCode::Char('N'), KeyModifiers::SHIFT);
+    assert_eq!(app.orders.input.as_ref().unwrap().text, "dock 4");
+    press(&mut app, KeyCode::Esc, KeyModifiers::NONE);
+    assert!(app.orders.input.is_none() && requests(&mut app).is_empty());
+    press(&mut app, KeyCode::Char('N'), KeyModifiers::SHIFT);
+    press(&mut app, KeyCode::Char('!'), KeyModifiers::NONE);
+    press(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    assert_eq!(
+        requests(&mut app),
+        [OrderRequest::SetNote {
+            number: "PO-000005".into(),
+            note: "dock 4!".into()
+        }]
+    );
+
+    // Sent: receive 5 of line 2 (a quantity, then a question), then all.
+    press(&mut app, KeyCode::Char('R'), KeyModifiers::SHIFT);
+    assert!(app.orders.confirm.is_none(), "a draft is not received");
+    set_status(&mut app, PoStatus::Sent);
+    press(&mut app, KeyCode::Char('L'), KeyModifiers::SHIFT);
+    press(&mut app, KeyCode::Char('5'), KeyModifiers::NONE);
+    press(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    assert!(app
+        .orders
+        .confirm
+        .as_ref()
+        .unwrap()
+        .question
+        .starts_with("Receive 5 on PO-000005 line 2?"));
+    press(&mut app, KeyCode::Char('y'), KeyModifiers::NONE);
+    assert_eq!(
+        requests(&mut app),
+        [OrderRequest::ReceiveLine {
+            number: "PO-000005".into(),
+            line: 2,
+            qty: 5.0
+        }]
+    );
+    press(&mut app, KeyCode::Char('R'), KeyModifiers::SHIFT);
+    assert!(app
+        .orders
+        .confirm
+        .as_ref()
+        .unwrap()
+        .question
+        .starts_with("Receive everything still on order on PO-000005 (SKU-0000012 20 boxes, SKU-0000044 20 bags, SKU-0000107 12 gallons)?"),
+        "{:?}", app.orders.confirm);
+    press(&mut app, KeyCode::Char('y'), KeyModifiers::NONE);
+    assert_eq!(
+        requests(&mut app),
+        [OrderRequest::Receive("PO-000005".into())]
     );
 }

@@ -8,6 +8,7 @@ pub mod doctor;
 pub mod overrides;
 pub mod plan;
 pub mod po;
+pub mod po_edit;
 pub mod report;
 pub mod rules;
 

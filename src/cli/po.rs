@@ -317,6 +317,9 @@ pub fn po_text(po: &PurchaseOrder, attempts: &[SendAttempt]) -> String {
     if let Some(r) = &po.approval_reason {
         line(format!("needs approval: {}", p(r)));
     }
+    if let Some(n) = &po.note {
+        line(format!("note: {}", p(n)));
+    }
     if let (Some(by), Some(at)) = (&po.approved_by, &po.approved_at) {
         line(format!("approved by {} at {at}", p(by)));
     }
@@ -370,7 +373,12 @@ fn lines_table(po: &PurchaseOrder) -> String {
     // Rules above and below and under the header, none between rows.
     t.load_preset("  ── ══      ──    ")
         .set_content_arrangement(ContentArrangement::Disabled);
-    t.set_header([
+    // Received so far, once the supplier has the PO.
+    let receipts = matches!(
+        po.status,
+        PoStatus::Sent | PoStatus::Acknowledged | PoStatus::Received | PoStatus::Closed
+    );
+    let mut header = vec![
         "#",
         "Product",
         "Name",
@@ -380,10 +388,14 @@ fn lines_table(po: &PurchaseOrder) -> String {
         "Stock quantity",
         "Stock unit price",
         "Delivery",
-    ]);
+    ];
+    if receipts {
+        header.push("Received");
+    }
+    t.set_header(header);
     for l in &po.lines {
         let words = document::line_words(l);
-        t.add_row([
+        let mut row = vec![
             l.line_no.to_string(),
             printable(&l.product_id).into_owned(),
             printable(l.product_name.as_deref().unwrap_or("")).into_owned(),
@@ -397,9 +409,17 @@ fn lines_table(po: &PurchaseOrder) -> String {
             words.stock_quantity,
             words.stock_unit_price,
             l.expected_delivery.clone(),
-        ]);
+        ];
+        if receipts {
+            row.push(format!(
+                "{} of {}",
+                crate::plan::numbers::fmt_qty(l.qty_received),
+                crate::plan::numbers::fmt_qty(l.qty_purchase)
+            ));
+        }
+        t.add_row(row);
     }
-    for i in [0, 3, 4, 5, 6, 7] {
+    for i in [0, 3, 4, 5, 6, 7, 9] {
         if let Some(c) = t.column_mut(i) {
             c.set_cell_alignment(CellAlignment::Right);
         }
@@ -550,6 +570,7 @@ pub async fn send(
     config: &Config,
     number: Option<&str>,
     all_approved: bool,
+    confirm: Confirm,
     out: &mut (impl Write + Send),
     err: &mut (impl Write + Send),
 ) -> Result<bool> {
@@ -580,7 +601,42 @@ pub async fn send(
     match number {
         Some(n) => {
             if !results.iter().any(|(p, _)| *p == n) {
-                let r = sender.send(&n, &progress).await;
+                let po = store.po_required(&n).await?;
+                let r = if po.status == PoStatus::Draft && po.approval_reason.is_none() {
+                    // Sending never approves: a draft goes out without an
+                    // approval, on the buyer's explicit word.
+                    let question = format!(
+                        "Send {n}, {} {}, {} (a draft within the threshold, sent without approval)?",
+                        fmt_money(po.total()),
+                        printable(&po.currency),
+                        printable(&po.supplier_name)
+                    );
+                    match confirm {
+                        Confirm::Given => {
+                            sender
+                                .send_confirmed_as_seen(&n, po.total_cents, &progress)
+                                .await
+                        }
+                        Confirm::Missing => Err(anyhow!(
+                            "{question} Sending a draft needs an explicit confirmation: run it on a terminal, or add --yes"
+                        )),
+                        Confirm::Ask => {
+                            eprint!("{question} [y/N] ");
+                            let mut answer = String::new();
+                            std::io::stdin().read_line(&mut answer)?;
+                            if !answer.trim_start().to_ascii_lowercase().starts_with('y') {
+                                writeln!(out, "{n} not sent")?;
+                                store.source.close().await;
+                                return Ok(false);
+                            }
+                            sender
+                                .send_confirmed_as_seen(&n, po.total_cents, &progress)
+                                .await
+                        }
+                    }
+                } else {
+                    sender.send(&n, &progress).await
+                };
                 results.push((n, r));
             }
         }

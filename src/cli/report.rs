@@ -290,6 +290,20 @@ pub fn dry_run_table(d: &DryRun, why: bool, fit: &Fit) -> String {
             counts(s.approvals_before, s.approvals_after),
         ),
     ];
+    if let Some(p) = &s.po_approvals {
+        summary.push((
+            "POs needing approval".to_string(),
+            format!(
+                "{} of {} -> {} of {} ({} above [orders] approval_threshold, {} flagged by the rules)",
+                p.before.pending,
+                plural(p.before.pos, "PO"),
+                p.after.pending,
+                plural(p.after.pos, "PO"),
+                p.after.above_threshold,
+                plural(p.after.flagged_lines, "line")
+            ),
+        ));
+    }
     if s.totals.is_empty() {
         summary.push(("Total amount".to_string(), "none: no orders".to_string()));
     }

@@ -138,6 +138,9 @@ pub async fn test_rules(
     let mut dry_run = live::dry_run(&sources, &in_force, &candidate, &ctx).await?;
     sources.close().await;
     dry_run.assume_currency(&crate::orders::OrdersConfig::currency_of(&config.file));
+    // The POs that would wait for approval, with [orders] approval_threshold.
+    let orders = crate::orders::OrdersConfig::read(&config.file, &config.origin)?;
+    dry_run.po_approvals(&orders.currency, |c| orders.approval_threshold.of(c));
     dry_run
         .changes
         .sort_by(|a, b| a.product_id.cmp(&b.product_id));

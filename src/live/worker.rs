@@ -193,9 +193,13 @@ impl Worker {
         crate::live::set_open_pos(&mut ctx, self.open_pos.clone());
         let events = rules_events.clone();
         let currency = crate::orders::OrdersConfig::currency_of(&self.config.file);
+        let threshold = crate::orders::OrdersConfig::read(&self.config.file, &self.config.origin)
+            .map(|o| o.approval_threshold)
+            .unwrap_or_else(|_| crate::orders::OrdersConfig::default().approval_threshold);
         tokio::task::spawn_blocking(move || {
             let mut result = crate::rules::dry_run(&inputs, &ctx, &in_force, &candidate);
             result.assume_currency(&currency);
+            result.po_approvals(&currency, |c| threshold.of(c));
             let _ = events.send(RulesEvent::DryRun {
                 request,
                 result: Ok(SharedDryRun(Arc::new(result))),

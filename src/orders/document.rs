@@ -233,6 +233,8 @@ pub(crate) mod tests {
             expected_delivery: "2026-12-12".into(),
             suggested_qty: 600.0,
             overridden: false,
+            requires_approval: false,
+            qty_received: 0.0,
         };
         PurchaseOrder {
             po_number: "PO-000001".into(),
@@ -255,6 +257,7 @@ pub(crate) mod tests {
             claimed_at: None,
             updated_at: "2026-12-05T08:00:00Z".into(),
             line_count: 1,
+            note: None,
             lines: vec![line],
         }
     }

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::{cents_text, LineFigures, PoLine};
+use super::{cents_text, ApprovalThreshold, LineFigures, PoLine};
 use crate::plan::numbers::{fmt_money, fmt_qty, fmt_units, round_qty};
 use crate::plan::{stale_sources_of, ExceptionCode, ProductPlan};
 
@@ -15,8 +15,9 @@ use crate::plan::{stale_sources_of, ExceptionCode, ProductPlan};
 #[derive(Debug, Clone)]
 pub struct DraftOptions {
     pub today: NaiveDate,
-    /// A PO whose total is above this waits for an approval.
-    pub approval_threshold: f64,
+    /// A PO whose total is above the threshold of its currency waits for
+    /// an approval.
+    pub approval_threshold: ApprovalThreshold,
     /// The currency of a product whose supplier row names none.
     pub default_currency: String,
     /// Products already on an open PO: product id -> "PO-000123 (sent)".
@@ -54,6 +55,11 @@ pub struct Skipped {
 pub struct DraftPlan {
     pub pos: Vec<PoDraft>,
     pub skipped: Vec<Skipped>,
+    /// The thresholds the drafts were worked out with: the store works a
+    /// PO's approval out again when a product is taken by another PO
+    /// meanwhile (`None`: the drafts' reasons are kept as they are).
+    #[serde(skip)]
+    pub approval_threshold: Option<ApprovalThreshold>,
 }
 
 /// Exceptions that forbid ordering a product, with the words for them.
@@ -229,6 +235,8 @@ pub fn build_drafts(plans: &[&ProductPlan], opts: &DraftOptions) -> DraftPlan {
             expected_delivery: delivery.format("%Y-%m-%d").to_string(),
             suggested_qty: round_qty(plan.order_qty),
             overridden: plan.override_qty.is_some(),
+            requires_approval: plan.requires_approval,
+            qty_received: 0.0,
         };
         let key = (
             plan.supplier_id
@@ -246,7 +254,6 @@ pub fn build_drafts(plans: &[&ProductPlan], opts: &DraftOptions) -> DraftPlan {
             .2
             .push((plan, line));
     }
-    let threshold_cents = (opts.approval_threshold * 100.0).round() as i64;
     let pos = groups
         .into_iter()
         .filter_map(|((_, currency), (supplier_id, supplier_name, mut lines))| {
@@ -270,22 +277,12 @@ pub fn build_drafts(plans: &[&ProductPlan], opts: &DraftOptions) -> DraftPlan {
             if lines.is_empty() {
                 return None;
             }
-            let mut reasons = Vec::new();
-            if total_cents > threshold_cents {
-                reasons.push(format!(
-                    "total {} {currency} is above the approval threshold {}",
-                    fmt_money(total_cents as f64 / 100.0),
-                    fmt_money(opts.approval_threshold)
-                ));
-            }
-            let flagged: Vec<&str> = lines
-                .iter()
-                .filter(|(p, _)| p.requires_approval)
-                .map(|(p, _)| &*p.product_id)
-                .collect();
-            if !flagged.is_empty() {
-                reasons.push(format!("the rules ask approval for {}", flagged.join(", ")));
-            }
+            let approval_reason = approval_reason(
+                total_cents,
+                &currency,
+                &opts.approval_threshold,
+                lines.iter().map(|(_, l)| l),
+            );
             let expected_delivery = lines
                 .iter()
                 .map(|(_, l)| l.expected_delivery.clone())
@@ -306,11 +303,48 @@ pub fn build_drafts(plans: &[&ProductPlan], opts: &DraftOptions) -> DraftPlan {
                 lines,
                 total_cents,
                 expected_delivery,
-                approval_reason: (!reasons.is_empty()).then(|| reasons.join("; ")),
+                approval_reason,
             })
         })
         .collect();
-    DraftPlan { pos, skipped }
+    DraftPlan {
+        pos,
+        skipped,
+        approval_threshold: Some(opts.approval_threshold.clone()),
+    }
+}
+
+/// Why a PO of these lines, `total_cents` in `currency`, needs an
+/// approval (`None`: it does not): both levels when both apply, "total
+/// 12,000.00 EUR is above the EUR threshold 9,000.00; the rules ask
+/// approval for PROD-002". Drafting and every edit of a draft say it the
+/// same way.
+pub fn approval_reason<'a>(
+    total_cents: i64,
+    currency: &str,
+    threshold: &ApprovalThreshold,
+    lines: impl IntoIterator<Item = &'a PoLine>,
+) -> Option<String> {
+    let limit = threshold.of(currency);
+    let limit_cents = (limit * 100.0).round() as i64;
+    let currency = crate::text::printable(currency);
+    let mut reasons = Vec::new();
+    if total_cents > limit_cents {
+        reasons.push(format!(
+            "total {} {currency} is above the {currency} threshold {}",
+            fmt_money(total_cents as f64 / 100.0),
+            fmt_money(limit)
+        ));
+    }
+    let flagged: Vec<&str> = lines
+        .into_iter()
+        .filter(|l| l.requires_approval)
+        .map(|l| l.product_id.as_str())
+        .collect();
+    if !flagged.is_empty() {
+        reasons.push(format!("the rules ask approval for {}", flagged.join(", ")));
+    }
+    (!reasons.is_empty()).then(|| reasons.join("; "))
 }
 
 impl PoDraft {
@@ -340,7 +374,7 @@ mod tests {
     fn opts() -> DraftOptions {
         DraftOptions {
             today: NaiveDate::from_ymd_opt(2026, 11, 21).unwrap(),
-            approval_threshold: 10_000.0,
+            approval_threshold: 10_000.0.into(),
             default_currency: "EUR".into(),
             open_products: HashMap::new(),
             allow_stale: Vec::new(),
@@ -435,7 +469,7 @@ mod tests {
             })
             .collect();
         let mut o = opts();
-        o.approval_threshold = 1e20;
+        o.approval_threshold = 1e20.into();
         let refs: Vec<&ProductPlan> = many.iter().collect();
         let d = build_drafts(&refs, &o);
         let lines: usize = d.pos.iter().map(|p| p.lines.len()).sum();
@@ -467,7 +501,7 @@ mod tests {
         let d = build_drafts(&[p2], &opts());
         let reason = d.pos[0].approval_reason.as_deref().expect("needs approval");
         assert!(
-            reason.contains("above the approval threshold 10,000.00"),
+            reason.contains("total 21,274.39 EUR is above the EUR threshold 10,000.00"),
             "{reason}"
         );
         assert!(
@@ -475,12 +509,35 @@ mod tests {
             "{reason}"
         );
         let mut high = opts();
-        high.approval_threshold = 1e9;
+        high.approval_threshold = 1e9.into();
         let p1 = find(&plans, "PROD-001");
         assert_eq!(build_drafts(&[p1], &high).pos[0].approval_reason, None);
         let mut low = opts();
-        low.approval_threshold = 9_299.99;
+        low.approval_threshold = 9_299.99.into();
         assert!(build_drafts(&[p1], &low).pos[0].approval_reason.is_some());
+        // Per currency: PROD-001's PO is in its supplier's currency; a
+        // threshold for another currency leaves it to the default.
+        let currency = build_drafts(&[p1], &opts()).pos[0].currency.clone();
+        let total = build_drafts(&[p1], &opts()).pos[0].total_cents;
+        let mut per = opts();
+        per.approval_threshold = ApprovalThreshold {
+            default: 1e9,
+            currencies: [(currency.clone(), (total - 1) as f64 / 100.0)].into(),
+        };
+        let reason = build_drafts(&[p1], &per).pos[0]
+            .approval_reason
+            .clone()
+            .expect("above its currency's threshold");
+        assert_eq!(
+            reason,
+            format!(
+                "total {} {currency} is above the {currency} threshold {}",
+                fmt_money(total as f64 / 100.0),
+                fmt_money((total - 1) as f64 / 100.0)
+            )
+        );
+        per.approval_threshold.currencies = [("ZZZ".to_string(), 0.0)].into();
+        assert_eq!(build_drafts(&[p1], &per).pos[0].approval_reason, None);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 pub mod document;
 pub mod draft;
 pub mod drafting;
+pub mod edit;
 pub mod exact;
 pub mod send;
 pub mod settings;
@@ -15,17 +16,19 @@ use std::collections::BTreeMap;
 use serde::ser::SerializeStruct;
 use serde::Serialize;
 
-pub use draft::{build_drafts, DraftOptions, DraftPlan, PoDraft, Skipped};
+pub use draft::{approval_reason, build_drafts, DraftOptions, DraftPlan, PoDraft, Skipped};
+pub use edit::QtyUnit;
 pub use exact::Exact;
 pub use send::{Progress, SendError, SendOutcome, Sender, TakenElsewhere};
-pub use settings::{Channel, ChannelKind, OrdersConfig, SupplierChannel};
-pub use store::{AuditEntry, DraftOutcome, OpenPo, SendAttempt};
+pub use settings::{ApprovalThreshold, Channel, ChannelKind, OrdersConfig, SupplierChannel};
+pub use store::{ApprovalOutcome, AuditEntry, DraftOutcome, OpenPo, SendAttempt};
 
 /// Where a PO is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PoStatus {
-    /// Drafted, within the threshold: sending approves it.
+    /// Drafted, within the threshold: it may be sent (on the buyer's
+    /// confirmation) without an approval; sending never approves it.
     Draft,
     /// Above the threshold: waits for an explicit approval.
     PendingApproval,
@@ -155,6 +158,12 @@ pub struct PoLine {
     pub suggested_qty: f64,
     /// The buyer's quantity was used instead of the suggestion.
     pub overridden: bool,
+    /// The rules asked an approval for this product when it was drafted
+    /// (`requires_approval`; false on lines drafted before schema 7).
+    pub requires_approval: bool,
+    /// Purchase units received so far (partial receipts); the rest is
+    /// still on order.
+    pub qty_received: f64,
 }
 
 /// Decimals a price per purchase unit keeps at most. pack x price needs
@@ -261,7 +270,7 @@ fn json_number(e: Exact) -> f64 {
 /// documents).
 impl Serialize for PoLine {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut st = s.serialize_struct("PoLine", 16)?;
+        let mut st = s.serialize_struct("PoLine", 18)?;
         st.serialize_field("line_no", &self.line_no)?;
         st.serialize_field("product_id", &self.product_id)?;
         st.serialize_field("product_name", &self.product_name)?;
@@ -277,6 +286,8 @@ impl Serialize for PoLine {
         st.serialize_field("expected_delivery", &self.expected_delivery)?;
         st.serialize_field("suggested_qty", &self.suggested_qty)?;
         st.serialize_field("overridden", &self.overridden)?;
+        st.serialize_field("requires_approval", &self.requires_approval)?;
+        st.serialize_field("qty_received", &self.qty_received)?;
         st.end()
     }
 }
@@ -312,6 +323,8 @@ pub struct PurchaseOrder {
     pub claimed_at: Option<String>,
     pub updated_at: String,
     pub line_count: usize,
+    /// The buyer's note (`po edit --note`).
+    pub note: Option<String>,
     /// The lines (empty in lists; `Store::po` fills them).
     pub lines: Vec<PoLine>,
 }

@@ -29,8 +29,110 @@ impl ChannelKind {
     }
 }
 
-fn default_threshold() -> f64 {
-    10_000.0
+fn default_threshold() -> ApprovalThreshold {
+    ApprovalThreshold::from(DEFAULT_THRESHOLD)
+}
+
+/// The threshold of a currency `[orders] approval_threshold` does not name.
+pub const DEFAULT_THRESHOLD: f64 = 10_000.0;
+
+/// `[orders] approval_threshold`: one amount for every currency
+/// (`approval_threshold = 10000`), or one per currency with a default for
+/// the others (`approval_threshold = { default = 10000, EUR = 9000 }`, or
+/// the sub-table `[orders.approval_threshold]`). A PO whose total is above
+/// the threshold of its currency needs an approval.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApprovalThreshold {
+    /// Every currency not named in `currencies` (10,000 when the table has
+    /// no `default`).
+    pub default: f64,
+    /// Currency code (as written, compared without case) -> threshold.
+    pub currencies: BTreeMap<String, f64>,
+}
+
+impl From<f64> for ApprovalThreshold {
+    fn from(default: f64) -> ApprovalThreshold {
+        ApprovalThreshold {
+            default,
+            currencies: BTreeMap::new(),
+        }
+    }
+}
+
+impl ApprovalThreshold {
+    /// The threshold of `currency`.
+    pub fn of(&self, currency: &str) -> f64 {
+        let c = currency.trim();
+        self.currencies
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(c))
+            .map_or(self.default, |(_, v)| *v)
+    }
+
+    /// (key under `approval_threshold`, message) of the first value that
+    /// is wrong.
+    fn check(&self) -> Result<(), (String, String)> {
+        let amount = |v: f64| v.is_finite() && v >= 0.0;
+        if !amount(self.default) {
+            return Err((
+                "approval_threshold".into(),
+                "approval_threshold must be an amount of 0 or more".into(),
+            ));
+        }
+        for (code, v) in &self.currencies {
+            let well_formed =
+                (1..=8).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_alphanumeric());
+            if !well_formed {
+                return Err((
+                    format!("approval_threshold.{code}"),
+                    format!(
+                        "approval_threshold: '{}' is not a currency code such as EUR (or default)",
+                        crate::text::printable(code)
+                    ),
+                ));
+            }
+            if !amount(*v) {
+                return Err((
+                    format!("approval_threshold.{code}"),
+                    format!("approval_threshold.{code} must be an amount of 0 or more"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for ApprovalThreshold {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.currencies.is_empty() {
+            return s.serialize_f64(self.default);
+        }
+        let mut all = self.currencies.clone();
+        all.insert("default".into(), self.default);
+        all.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for ApprovalThreshold {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Every(f64),
+            PerCurrency(BTreeMap<String, f64>),
+        }
+        match Raw::deserialize(d).map_err(|_| {
+            serde::de::Error::custom(
+                "approval_threshold must be an amount (10000) or a table of amounts per currency ({ default = 10000, EUR = 9000 })",
+            )
+        })? {
+            Raw::Every(v) => Ok(ApprovalThreshold::from(v)),
+            Raw::PerCurrency(mut m) => Ok(ApprovalThreshold {
+                default: m.remove("default").unwrap_or(DEFAULT_THRESHOLD),
+                currencies: m,
+            }),
+        }
+    }
 }
 fn default_currency() -> String {
     "EUR".into()
@@ -56,9 +158,13 @@ fn default_lease() -> f64 {
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct OrdersConfig {
-    /// A PO whose total is above this needs an explicit approval.
+    /// A PO whose total is above the threshold of its currency needs an
+    /// explicit approval.
     #[serde(default = "default_threshold")]
-    pub approval_threshold: f64,
+    pub approval_threshold: ApprovalThreshold,
+    /// An approval by the buyer who drafted the PO is refused.
+    #[serde(default)]
+    pub four_eyes: bool,
     /// The currency of a supplier whose rows name none.
     #[serde(default = "default_currency")]
     pub currency: String,
@@ -99,10 +205,25 @@ impl OrdersConfig {
     /// `ConfigError` with the line of the file it is on.
     pub fn from_file(file: &FileConfig, origin: &str) -> Result<OrdersConfig, ConfigError> {
         let orders = OrdersConfig::read(file, origin)?;
-        orders.check().map_err(|(key, message)| ConfigError {
-            file: origin.to_string(),
-            line: line_of_path(&file.text, &format!("orders.{key}")),
-            message,
+        orders.check().map_err(|(key, message)| {
+            // A key inside an inline table (approval_threshold = { EUR = .. })
+            // has no line of its own: the line of the table that holds it.
+            let mut path = format!("orders.{key}");
+            let mut line = line_of_path(&file.text, &path);
+            while line == 1 {
+                match path.rsplit_once('.') {
+                    Some((parent, _)) if parent != "orders" => {
+                        path = parent.to_string();
+                        line = line_of_path(&file.text, &path);
+                    }
+                    _ => break,
+                }
+            }
+            ConfigError {
+                file: origin.to_string(),
+                line,
+                message,
+            }
         })?;
         Ok(orders)
     }
@@ -160,6 +281,7 @@ impl Default for OrdersConfig {
     fn default() -> Self {
         OrdersConfig {
             approval_threshold: default_threshold(),
+            four_eyes: false,
             currency: default_currency(),
             outbox: None,
             channel: ChannelKind::File,
@@ -232,12 +354,7 @@ impl OrdersConfig {
                 ))
             }
         };
-        if !(self.approval_threshold.is_finite() && self.approval_threshold >= 0.0) {
-            return Err((
-                "approval_threshold".into(),
-                "approval_threshold must be an amount of 0 or more".into(),
-            ));
-        }
+        self.approval_threshold.check()?;
         let c = self.currency.trim();
         if c.is_empty() || c.len() > 8 {
             return Err((
@@ -409,7 +526,7 @@ mod tests {
             "[orders]\napproval_threshold = 5000\n[orders.suppliers.\"ABC Supplies Co.\"]\nchannel = \"http\"\nurl = \"https://abc.example/po\"\ntoken_env = \"ABC_TOKEN\"\n[orders.suppliers.SUP-9]\nchannel = \"file\"\noutbox = \"/srv/sup9\"\n",
         )
         .unwrap();
-        assert_eq!(o.approval_threshold, 5000.0);
+        assert_eq!(o.approval_threshold, 5000.0.into());
         let dir = std::path::Path::new("/data");
         assert_eq!(
             o.channel_for(Some("SUP-001"), "ABC Supplies Co.", dir),
@@ -436,9 +553,51 @@ mod tests {
     }
 
     #[test]
+    fn the_approval_threshold_is_one_amount_or_one_per_currency_with_a_default() {
+        let every = parse("[orders]\napproval_threshold = 5000\n").unwrap();
+        assert_eq!(every.approval_threshold.of("EUR"), 5000.0);
+        assert_eq!(every.approval_threshold.of("JPY"), 5000.0);
+        assert!(!every.four_eyes);
+        for text in [
+            "[orders]\nfour_eyes = true\napproval_threshold = { default = 10000, EUR = 9000, JPY = 1500000 }\n",
+            "[orders]\nfour_eyes = true\n[orders.approval_threshold]\ndefault = 10000\nEUR = 9000\nJPY = 1500000\n",
+        ] {
+            let o = parse(text).unwrap();
+            assert!(o.four_eyes, "{text}");
+            assert_eq!(o.approval_threshold.of("EUR"), 9000.0, "{text}");
+            assert_eq!(o.approval_threshold.of("eur"), 9000.0, "{text}");
+            assert_eq!(o.approval_threshold.of("JPY"), 1_500_000.0, "{text}");
+            assert_eq!(o.approval_threshold.of("USD"), 10_000.0, "{text}");
+            // Written back and read again: the same settings.
+            let mut file = crate::config::FileConfig::default();
+            o.write_to(&mut file);
+            assert_eq!(OrdersConfig::from_file(&file, "code").unwrap(), o);
+        }
+        // No default in the table: 10,000 for the currencies not named.
+        let o = parse("[orders]\napproval_threshold = { EUR = 9000 }\n").unwrap();
+        assert_eq!(o.approval_threshold.of("GBP"), 10_000.0);
+        assert_eq!(
+            OrdersConfig::default().approval_threshold.of("EUR"),
+            10_000.0
+        );
+    }
+
+    #[test]
     fn wrong_values_are_refused_with_the_line() {
         for (text, expected) in [
             ("[orders]\napproval_threshold = -1\n", "t.toml:2: approval_threshold must be"),
+            (
+                "[orders]\napproval_threshold = { default = 5000, EUR = -1 }\n",
+                "t.toml:2: approval_threshold.EUR must be an amount of 0 or more",
+            ),
+            (
+                "[orders]\nfour_eyes = true\n[orders.approval_threshold]\ndefault = 1\n\"E R\" = 5\n",
+                "t.toml:5: approval_threshold: 'E R' is not a currency code",
+            ),
+            (
+                "[orders]\napproval_threshold = \"lots\"\n",
+                "t.toml:2: approval_threshold must be an amount (10000) or a table",
+            ),
             ("[orders]\nsend_attempts = 0\n", "t.toml:2: send_attempts must be between 1 and 20"),
             ("[orders]\nchannel = \"http\"\n", "t.toml:2: [orders]: the http channel needs a url"),
             (

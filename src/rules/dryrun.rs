@@ -28,6 +28,43 @@ pub struct DryRun {
     pub failures: Vec<FailingRule>,
     /// One entry per product whose figures change, in the products' order.
     pub changes: Vec<ProductChange>,
+    /// The POs drafting every product that needs an order would make,
+    /// before and after (for `po_approvals`).
+    #[serde(skip)]
+    pub po_groups: (Vec<PoGroup>, Vec<PoGroup>),
+}
+
+/// The lines one PO of a supplier and currency would have: what approval
+/// needs to know of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PoGroup {
+    pub currency: Option<String>,
+    pub amount_cents: i64,
+    pub lines: usize,
+    /// Lines the rules flag (`requires_approval`).
+    pub flagged: usize,
+}
+
+/// How many POs (one per supplier and currency, from every product that
+/// needs an order) and lines would need approval, with one set of rules.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct PoApprovalCounts {
+    pub pos: usize,
+    /// POs needing approval: above the threshold of their currency or with
+    /// a flagged line.
+    pub pending: usize,
+    /// POs above the threshold of their currency (`[orders]
+    /// approval_threshold`), whatever the rules say.
+    pub above_threshold: usize,
+    /// Lines the rules flag.
+    pub flagged_lines: usize,
+}
+
+/// `PoApprovalCounts` with the rules in force and with the candidate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PoApprovals {
+    pub before: PoApprovalCounts,
+    pub after: PoApprovalCounts,
 }
 
 /// The dry run in numbers.
@@ -56,6 +93,9 @@ pub struct Summary {
     pub approvals_after: usize,
     /// Products on which the candidate rules failed (RULE_ERROR).
     pub failed_products: usize,
+    /// POs and lines needing approval, with `[orders] approval_threshold`
+    /// (filled by `DryRun::po_approvals`, which knows the thresholds).
+    pub po_approvals: Option<PoApprovals>,
 }
 
 /// The suggested orders of one currency, before and after: the sum of
@@ -351,7 +391,9 @@ pub fn compare(
         approvals_before: 0,
         approvals_after: 0,
         failed_products: 0,
+        po_approvals: None,
     };
+    let mut groups: (PoGroups, PoGroups) = Default::default();
     let mut failures: Vec<FailingRule> = Vec::new();
     let mut changes = Vec::new();
     // Per currency, in cents: (before, after, orders before, orders after).
@@ -372,6 +414,8 @@ pub fn compare(
             t.1 += cents(new_figures.amount);
             t.3 += usize::from(new.needs_order());
         }
+        group(&mut groups.0, old);
+        group(&mut groups.1, &new);
         summary.orders_before += usize::from(old.needs_order());
         summary.orders_after += usize::from(new.needs_order());
         summary.approvals_before += usize::from(old.requires_approval);
@@ -430,6 +474,63 @@ pub fn compare(
         summary,
         failures,
         changes,
+        po_groups: (
+            groups.0.into_values().collect(),
+            groups.1.into_values().collect(),
+        ),
+    }
+}
+
+/// (supplier, currency) -> the PO drafting would make of them.
+type PoGroups = BTreeMap<(Arc<str>, Option<Arc<str>>), PoGroup>;
+
+/// Puts a product that needs an order on its supplier's PO, as drafting
+/// groups them (by supplier and currency).
+fn group(groups: &mut PoGroups, plan: &ProductPlan) {
+    if !plan.needs_order() {
+        return;
+    }
+    let Some(supplier) = plan.supplier_id.clone().or(plan.supplier_name.clone()) else {
+        return;
+    };
+    let g = groups
+        .entry((supplier, plan.currency.clone()))
+        .or_insert_with(|| PoGroup {
+            currency: plan.currency.as_deref().map(str::to_string),
+            amount_cents: 0,
+            lines: 0,
+            flagged: 0,
+        });
+    g.amount_cents += cents(round_money(plan.amount));
+    g.lines += 1;
+    g.flagged += usize::from(plan.requires_approval);
+}
+
+impl DryRun {
+    /// Counts the POs and lines that would need approval with the rules in
+    /// force and with the candidate: a PO needs it when a line is flagged
+    /// or its total is above `threshold_of` its currency (`[orders]
+    /// approval_threshold`; `default_currency` for suppliers naming none).
+    /// So a rule author who raises the rules' threshold sees the POs that
+    /// still wait because of the configured one.
+    pub fn po_approvals(&mut self, default_currency: &str, threshold_of: impl Fn(&str) -> f64) {
+        let count = |groups: &[PoGroup]| {
+            let mut c = PoApprovalCounts::default();
+            for g in groups {
+                let currency = g.currency.as_deref().unwrap_or(default_currency);
+                let limit = cents(round_money(threshold_of(currency)));
+                let above = g.amount_cents > limit;
+                c.pos += 1;
+                c.above_threshold += usize::from(above);
+                c.pending += usize::from(above || g.flagged > 0);
+                c.flagged_lines += g.flagged;
+            }
+            c
+        };
+        self.summary.po_approvals = Some(PoApprovals {
+            before: count(&self.po_groups.0),
+            after: count(&self.po_groups.1),
+        });
     }
 }
 

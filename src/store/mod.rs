@@ -290,6 +290,28 @@ const MIGRATIONS: &[Migration] = &[
         optional: |_| Vec::new(),
         special: None,
     },
+    Migration {
+        version: 7,
+        name: "PO notes, partial receipts, the rules' approval flag per line",
+        statements: |b| {
+            let add = match b {
+                Backend::Postgres => "ADD COLUMN IF NOT EXISTS",
+                // A workstation that finds a column added already goes on
+                // (`added_already`).
+                _ => "ADD COLUMN",
+            };
+            vec![
+                format!("ALTER TABLE purchase_orders {add} note {}", text(b)),
+                format!(
+                    "ALTER TABLE po_lines {add} qty_received {} NOT NULL DEFAULT 0",
+                    real(b)
+                ),
+                format!("ALTER TABLE po_lines {add} rules_approval INTEGER NOT NULL DEFAULT 0"),
+            ]
+        },
+        optional: |_| Vec::new(),
+        special: None,
+    },
 ];
 
 /// How often a migration that met another workstation's is run.
@@ -357,6 +379,10 @@ pub struct Store {
     /// `buyerdesk --init`: a database this workstation used may be created
     /// anew.
     init: bool,
+    /// `[orders] four_eyes`: an approval by the PO's drafter is refused
+    /// (read here, raw, so that every approval this store makes obeys it;
+    /// `orders::OrdersConfig` checks the section at load).
+    pub four_eyes: bool,
 }
 
 /// Where the purchasing database is; refused when it is an SQLite file
@@ -413,6 +439,12 @@ impl Store {
             location,
             data_dir: config.data_dir.clone(),
             init: config.file.general.init_purchasing,
+            four_eyes: config
+                .file
+                .orders
+                .get("four_eyes")
+                .and_then(|v| v.as_bool())
+                .unwrap_or(false),
         })
     }
 

@@ -152,6 +152,18 @@ pub enum Action {
     CancelPo,
     /// The answer to the confirmation popup: yes or no.
     Confirm(bool),
+    /// The open PO: select the next (true) or previous line.
+    PoLine(bool),
+    /// The open PO: change the selected line's quantity.
+    EditPoLine,
+    /// The open PO: remove the selected line (after a confirmation).
+    RemovePoLine,
+    /// The open PO: edit its note.
+    EditPoNote,
+    /// The open PO: receive everything still on order (after a confirmation).
+    ReceivePo,
+    /// The open PO: receive part of the selected line.
+    ReceivePoLine,
     /// A purchase-order task answered (boxed: it holds whole POs).
     Orders(Box<crate::tui::screens::orders::OrdersAnswer>),
 }

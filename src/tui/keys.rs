@@ -25,6 +25,8 @@ pub fn screen_below_help(app: &App) -> Screen {
         Screen::Sources
     } else if app.form.is_some() {
         Screen::Override
+    } else if app.orders.input.is_some() {
+        Screen::PoInput
     } else if app.orders.confirm.is_some() {
         Screen::Confirm
     } else if app.orders.drafted.is_some() {
@@ -63,7 +65,9 @@ pub fn action_for(app: &App, event: KeyEvent) -> Option<Action> {
     }
     match (screen, key.code) {
         (Screen::Filter, KeyCode::Char(c)) if key.types_text() => Some(Action::FilterInput(c)),
-        (Screen::Override, KeyCode::Char(c)) if key.types_text() => Some(Action::FormInput(c)),
+        (Screen::Override | Screen::PoInput, KeyCode::Char(c)) if key.types_text() => {
+            Some(Action::FormInput(c))
+        }
         // The editor takes every key it is not bound to.
         (Screen::Editor, _) => Some(Action::EditorKey(event)),
         _ => None,
@@ -194,6 +198,7 @@ mod tests {
                         loaded: false,
                         error: None,
                         scroll: 0,
+                        selected_line: 0,
                     });
                 }
                 Screen::Confirm => {
@@ -207,6 +212,16 @@ mod tests {
                         created: Vec::new(),
                         skipped: Vec::new(),
                         scroll: 0,
+                    })
+                }
+                Screen::PoInput => {
+                    use crate::tui::screens::order_edit::{PoInput, PoInputKind};
+                    app.orders.input = Some(PoInput {
+                        number: "PO-000001".into(),
+                        kind: PoInputKind::Note,
+                        text: String::new(),
+                        about: String::new(),
+                        error: None,
                     })
                 }
             }

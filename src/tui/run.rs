@@ -301,6 +301,13 @@ struct OrdersWork {
     sender: Result<Sender, String>,
 }
 
+/// `[orders] approval_threshold`, read when a PO is edited.
+fn threshold(work: &OrdersWork) -> Result<crate::orders::ApprovalThreshold, String> {
+    crate::orders::OrdersConfig::read(&work.config.file, &work.config.origin)
+        .map(|o| o.approval_threshold)
+        .map_err(|e| e.to_string())
+}
+
 impl OrdersWork {
     fn new(config: &crate::config::Config, store: &Store) -> OrdersWork {
         OrdersWork {
@@ -353,17 +360,11 @@ fn run_order(
             }
             OrderRequest::SendAll(numbers) => {
                 let mut last = None;
-                for number in numbers {
+                for (number, confirmed_total) in numbers {
                     if let Some(answer) = last.take() {
                         let _ = done.send(Action::from(answer));
                     }
-                    let result = match &work.sender {
-                        Ok(sender) => sender
-                            .send(&number, &progress_to(&done))
-                            .await
-                            .map_err(error_text),
-                        Err(e) => Err(format!("{number} not sent: {e}")),
-                    };
+                    let result = send_one(&work, &number, confirmed_total, &done).await;
                     if let Err(e) = &result {
                         tracing::warn!(po = %number, "send: {e}");
                     }
@@ -432,14 +433,55 @@ fn run_order(
                 number,
                 change: PoChange::Cancel,
             },
-            OrderRequest::Send(number) => {
-                let result = match &work.sender {
-                    Ok(sender) => sender
-                        .send(&number, &progress_to(&done))
+            OrderRequest::EditQty { number, line, qty } => OrdersAnswer::Changed {
+                result: match threshold(&work) {
+                    Ok(t) => work
+                        .store
+                        .edit_line_qty(&number, line, qty, crate::orders::QtyUnit::Purchase, &t)
                         .await
                         .map_err(error_text),
-                    Err(e) => Err(format!("{number} not sent: {e}")),
-                };
+                    Err(e) => Err(e),
+                },
+                number,
+                change: PoChange::Edit,
+            },
+            OrderRequest::RemoveLine { number, line } => OrdersAnswer::Changed {
+                result: match threshold(&work) {
+                    Ok(t) => work
+                        .store
+                        .remove_line(&number, line, &t)
+                        .await
+                        .map_err(error_text),
+                    Err(e) => Err(e),
+                },
+                number,
+                change: PoChange::Edit,
+            },
+            OrderRequest::SetNote { number, note } => OrdersAnswer::Changed {
+                result: work
+                    .store
+                    .set_note(&number, &note)
+                    .await
+                    .map_err(error_text),
+                number,
+                change: PoChange::Edit,
+            },
+            OrderRequest::Receive(number) => OrdersAnswer::Changed {
+                result: work.store.receive(&number).await.map_err(error_text),
+                number,
+                change: PoChange::Receive,
+            },
+            OrderRequest::ReceiveLine { number, line, qty } => OrdersAnswer::Changed {
+                result: work
+                    .store
+                    .receive_lines(&number, &[(line, qty)])
+                    .await
+                    .map_err(error_text),
+                number,
+                change: PoChange::Receive,
+            },
+            OrderRequest::Send(number, confirmed_total) => {
+                let result = send_one(&work, &number, confirmed_total, &done).await;
                 OrdersAnswer::Sent { number, result }
             }
         };
@@ -452,6 +494,27 @@ fn run_order(
         }
         let _ = done.send(answer.into());
     });
+}
+
+/// Sends one PO; `confirmed_total`: a draft within the threshold the
+/// buyer said yes to, at this total (cents), sent without approval.
+async fn send_one(
+    work: &OrdersWork,
+    number: &str,
+    confirmed_total: Option<i64>,
+    done: &mpsc::UnboundedSender<Action>,
+) -> Result<crate::orders::SendOutcome, String> {
+    match (&work.sender, confirmed_total) {
+        (Ok(sender), Some(total)) => sender
+            .send_confirmed_as_seen(number, total, &progress_to(done))
+            .await
+            .map_err(error_text),
+        (Ok(sender), None) => sender
+            .send(number, &progress_to(done))
+            .await
+            .map_err(error_text),
+        (Err(e), _) => Err(format!("{number} not sent: {e}")),
+    }
 }
 
 /// Finishes the sends a crash cut off (same key), on a task; what it did

@@ -475,6 +475,10 @@ impl App {
             self.update_editor(action);
             return;
         }
+        if self.orders.input.is_some() {
+            self.update_po_input(action);
+            return;
+        }
         if self.orders.confirm.is_some() {
             self.update_confirm(action);
             return;

@@ -12,6 +12,7 @@ impl Sender {
     pub(super) async fn send_file_batch(
         &self,
         pos: &[PurchaseOrder],
+        drafts: bool,
         progress: &(dyn Fn(Progress) + Send + Sync),
     ) -> Result<Vec<(String, Result<SendOutcome>)>> {
         let wanted: Vec<(String, String)> = pos
@@ -19,7 +20,7 @@ impl Sender {
             .map(|p| (p.po_number.clone(), self.channel(p).describe()))
             .collect();
         let started = std::time::Instant::now();
-        let claimed = self.store.claim_batch(&wanted, &self.claim).await?;
+        let claimed = self.store.claim_batch(&wanted, &self.claim, drafts).await?;
         let claim_time = started.elapsed();
         let ids: std::collections::HashMap<String, i64> = claimed.into_iter().collect();
         let mut results = Vec::new();

@@ -163,6 +163,16 @@ fn age(at: &str, now: &str) -> Option<Duration> {
     Some((now - t).to_std().unwrap_or(Duration::ZERO))
 }
 
+/// The buyer's word on sending a draft without approval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DraftWord {
+    /// None given: a draft is refused.
+    No,
+    Yes,
+    /// Yes, to the draft of this total (cents) the question showed.
+    AsSeen(i64),
+}
+
 impl Sender {
     pub fn new(store: Store, config: &Config) -> Result<Sender> {
         let orders = OrdersConfig::read(&config.file, &config.origin)?;
@@ -210,19 +220,87 @@ impl Sender {
                 .is_none_or(|a| a > self.orders.lease())
     }
 
-    /// Sends one PO (see the module). A draft within the threshold is
-    /// approved on the way; a PO waiting for approval is refused.
+    /// Sends one approved (or unconfirmed, or cut-off) PO (see the
+    /// module). Sending never approves: a draft is refused here (see
+    /// `send_confirmed`), a PO waiting for approval too.
     pub async fn send(
         &self,
         number: &str,
         progress: &(dyn Fn(Progress) + Send + Sync),
     ) -> Result<SendOutcome> {
+        self.send_as(number, DraftWord::No, progress).await
+    }
+
+    /// `send`, and a draft within the threshold too, which the buyer
+    /// confirmed sending without approval (the CLI's y/N or `--yes`, the
+    /// screen's question): draft -> sending -> sent, no approver recorded,
+    /// the audit saying it was sent within the threshold without approval.
+    pub async fn send_confirmed(
+        &self,
+        number: &str,
+        progress: &(dyn Fn(Progress) + Send + Sync),
+    ) -> Result<SendOutcome> {
+        self.send_as(number, DraftWord::Yes, progress).await
+    }
+
+    /// `send_confirmed` of the draft as the buyer saw it: refused when an
+    /// edit (another workstation's) changed its total from `seen_total`
+    /// (cents) since the question.
+    pub async fn send_confirmed_as_seen(
+        &self,
+        number: &str,
+        seen_total: i64,
+        progress: &(dyn Fn(Progress) + Send + Sync),
+    ) -> Result<SendOutcome> {
+        self.send_as(number, DraftWord::AsSeen(seen_total), progress)
+            .await
+    }
+
+    async fn send_as(
+        &self,
+        number: &str,
+        word: DraftWord,
+        progress: &(dyn Fn(Progress) + Send + Sync),
+    ) -> Result<SendOutcome> {
+        let draft_confirmed = word != DraftWord::No;
+        let seen_total = match word {
+            DraftWord::AsSeen(total) => Some(total),
+            _ => None,
+        };
         let mut po = self.store.po_required(number).await?;
         let mut took_over_from = None;
         match po.status {
+            PoStatus::Draft if po.approval_reason.is_none() && !draft_confirmed => bail!(
+                "{number} is a draft within the threshold: it is sent without approval only on the buyer's confirmation (buyerdesk po send {number} asks on a terminal; --yes in scripts), or approve it first (buyerdesk po approve {number})"
+            ),
             PoStatus::Draft if po.approval_reason.is_none() => {
-                po = self.store.approve(number).await?;
-                self.claim_fresh(number).await?;
+                if !self
+                    .store
+                    .claim_draft(number, &self.claim, seen_total)
+                    .await?
+                {
+                    let now = self.store.po_required(number).await?;
+                    if now.status == PoStatus::PendingApproval || now.approval_reason.is_some() {
+                        bail!(
+                            "{number} needs an approval first ({}): buyerdesk po approve {number}",
+                            now.approval_reason.as_deref().unwrap_or("above the threshold")
+                        );
+                    }
+                    if now.status == PoStatus::Draft
+                        && seen_total.is_some_and(|t| t != now.total_cents)
+                    {
+                        bail!(
+                            "{number} not sent: it was changed after the confirmation (now {} {}, updated at {}); look at it again and send it again",
+                            crate::plan::numbers::fmt_money(now.total()),
+                            crate::text::printable(&now.currency),
+                            now.updated_at
+                        );
+                    }
+                    return Err(TakenElsewhere::first(number.to_string(), now.status).into());
+                }
+                // Read again under the claim: an edit made since the first
+                // read is what goes out (no edit passes the claim).
+                po = self.store.po_required(number).await?;
             }
             PoStatus::Draft | PoStatus::PendingApproval => bail!(
                 "{number} needs an approval first ({}): buyerdesk po approve {number}",
@@ -554,9 +632,10 @@ impl Sender {
     }
 
     /// Sends every approved PO (and every draft within the threshold when
-    /// `drafts` is set). POs for the file channel go in batches (one claim
-    /// transaction, one sync of the documents, one transaction marking
-    /// them); the others a few at a time, each on its own.
+    /// `drafts` is set: the buyer confirmed sending them without approval;
+    /// none is approved). POs for the file channel go in batches (one
+    /// claim transaction, one sync of the documents, one transaction
+    /// marking them); the others a few at a time, each on its own.
     pub async fn send_all(
         &self,
         drafts: bool,
@@ -565,18 +644,12 @@ impl Sender {
         use futures::StreamExt;
         let mut pos = self.store.pos(Some(PoStatus::Approved)).await?;
         if drafts {
-            let within: Vec<PurchaseOrder> = self
-                .store
-                .pos(Some(PoStatus::Draft))
-                .await?
-                .into_iter()
-                .filter(|p| p.approval_reason.is_none())
-                .collect();
-            let approved = self.store.approve_drafts(&within).await?;
             pos.extend(
-                within
+                self.store
+                    .pos(Some(PoStatus::Draft))
+                    .await?
                     .into_iter()
-                    .filter(|p| approved.contains(&p.po_number)),
+                    .filter(|p| p.approval_reason.is_none()),
             );
         }
         pos.sort_by(|a, b| a.po_number.cmp(&b.po_number));
@@ -587,7 +660,7 @@ impl Sender {
         others.extend(self.store.pos(Some(PoStatus::Unconfirmed)).await?);
         let mut results = Vec::new();
         for chunk in files.chunks(SENDS_PER_BATCH) {
-            results.extend(self.send_file_batch(chunk, progress).await?);
+            results.extend(self.send_file_batch(chunk, drafts, progress).await?);
         }
         let numbers: Vec<String> = others.into_iter().map(|p| p.po_number).collect();
         let singles = futures::stream::iter(numbers)
@@ -601,7 +674,12 @@ impl Sender {
                             PoStatus::Approved | PoStatus::Draft | PoStatus::Unconfirmed
                         ) =>
                     {
-                        self.send(&n, progress).await
+                        let word = if drafts {
+                            DraftWord::Yes
+                        } else {
+                            DraftWord::No
+                        };
+                        self.send_as(&n, word, progress).await
                     }
                     Ok(po) => Err(TakenElsewhere::first(n.clone(), po.status).into()),
                     Err(e) => Err(e),

@@ -18,7 +18,10 @@ impl Store {
             let mut tries = 0;
             loop {
                 tries += 1;
-                match self.create_chunk(chunk).await {
+                match self
+                    .create_chunk(chunk, plan.approval_threshold.as_ref())
+                    .await
+                {
                     Ok((created, skipped)) => {
                         out.created.extend(created);
                         out.skipped.extend(skipped);
@@ -48,6 +51,7 @@ impl Store {
     pub(super) async fn create_chunk(
         &self,
         drafts: &[PoDraft],
+        threshold: Option<&crate::orders::ApprovalThreshold>,
     ) -> Result<(Vec<PurchaseOrder>, Vec<Skipped>)> {
         let b = self.source.backend;
         let mut tx = self.source.begin().await?;
@@ -149,7 +153,7 @@ impl Store {
         let mut created = Vec::new();
         let mut skipped = Vec::new();
         let mut empty: Vec<&str> = Vec::new();
-        let mut lowered: Vec<(&str, i64)> = Vec::new();
+        let mut lowered: Vec<(&str, i64, Option<String>, PoStatus)> = Vec::new();
         for (i, d) in drafts.iter().enumerate() {
             let number = &numbers[i];
             let mut lines: Vec<&PoLine> = d.lines.iter().collect();
@@ -178,8 +182,21 @@ impl Store {
                 continue;
             }
             let total_cents: i64 = kept.iter().map(|l| l.amount_cents).sum();
+            // Lines taken by another PO lowered the total: the approval is
+            // worked out again on what is left.
+            let mut approval_reason = d.approval_reason.clone();
+            let mut status = status_of(d);
             if total_cents != d.total_cents {
-                lowered.push((number, total_cents));
+                if let Some(t) = threshold {
+                    approval_reason =
+                        crate::orders::approval_reason(total_cents, &d.currency, t, &kept);
+                    status = if approval_reason.is_some() {
+                        PoStatus::PendingApproval
+                    } else {
+                        PoStatus::Draft
+                    };
+                }
+                lowered.push((number, total_cents, approval_reason.clone(), status));
             }
             created.push(PurchaseOrder {
                 send_key: send_key(number, identity),
@@ -188,10 +205,8 @@ impl Store {
                 supplier_name: d.supplier_name.clone(),
                 currency: d.currency.clone(),
                 total_cents,
-                status: status_of(d),
-                // Worked out on the draft's total; lines taken by another
-                // PO may have lowered it.
-                approval_reason: d.approval_reason.clone(),
+                status,
+                approval_reason,
                 buyer: self.user.clone(),
                 created_at: at.clone(),
                 expected_delivery: d.expected_delivery.clone(),
@@ -204,6 +219,7 @@ impl Store {
                 claimed_at: None,
                 updated_at: at.clone(),
                 line_count: kept.len(),
+                note: None,
                 lines: kept,
             });
         }
@@ -215,14 +231,22 @@ impl Store {
             );
             tx.exec(&sql, &q.binds).await?;
         }
-        for (number, total_cents) in &lowered {
+        for (number, total_cents, reason, status) in &lowered {
             tx.exec(
                 &format!(
-                    "UPDATE purchase_orders SET total_cents = {} WHERE po_number = {}",
+                    "UPDATE purchase_orders SET total_cents = {}, approval_reason = {}, status = {} \
+                     WHERE po_number = {}",
                     self.num(1, "BIGINT"),
-                    self.p(2)
+                    self.p(2),
+                    self.p(3),
+                    self.p(4)
                 ),
-                &[Some(total_cents.to_string()), Some(number.to_string())],
+                &[
+                    Some(total_cents.to_string()),
+                    reason.clone(),
+                    Some(status.as_str().to_string()),
+                    Some(number.to_string()),
+                ],
             )
             .await?;
         }
@@ -233,7 +257,8 @@ impl Store {
         self.insert_rows(
             &mut tx,
             "INSERT INTO po_lines (po_number, line_no, product_id, product_name, qty_stock, stock_uom, qty_purchase, \
-             purchase_uom, pack, unit_price, amount_cents, lead_time_days, expected_delivery, suggested_qty, overridden)",
+             purchase_uom, pack, unit_price, amount_cents, lead_time_days, expected_delivery, suggested_qty, overridden, \
+             rules_approval)",
             "",
             &lines,
             |q, (number, l)| {
@@ -253,6 +278,7 @@ impl Store {
                     q.bind(&l.expected_delivery),
                     q.bind_num(&l.suggested_qty.to_string(), "DOUBLE PRECISION"),
                     q.bind_num(if l.overridden { "1" } else { "0" }, "INTEGER"),
+                    q.bind_num(if l.requires_approval { "1" } else { "0" }, "INTEGER"),
                 ]
             },
         )

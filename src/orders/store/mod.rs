@@ -15,8 +15,11 @@ use crate::store::overrides::audit_sql;
 use crate::store::{now, Store};
 
 mod drafting;
+mod editing;
 mod sending;
 mod status;
+
+pub use editing::ApprovalOutcome;
 
 /// What drafting saved, and what it left out.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -78,7 +81,7 @@ pub struct AuditEntry {
     pub detail: Option<String>,
 }
 
-const PO_COLUMNS: [&str; 21] = [
+const PO_COLUMNS: [&str; 22] = [
     "po_number",
     "supplier_id",
     "supplier_name",
@@ -100,9 +103,10 @@ const PO_COLUMNS: [&str; 21] = [
     "seq",
     "(SELECT COUNT(*) FROM po_lines l WHERE l.po_number = purchase_orders.po_number)",
     "send_key",
+    "note",
 ];
 
-const LINE_COLUMNS: [&str; 15] = [
+const LINE_COLUMNS: [&str; 17] = [
     "line_no",
     "product_id",
     "product_name",
@@ -118,6 +122,8 @@ const LINE_COLUMNS: [&str; 15] = [
     "suggested_qty",
     "overridden",
     "po_number",
+    "qty_received",
+    "rules_approval",
 ];
 
 /// One PO of a batch send: number, attempt id, channel, and the
@@ -179,6 +185,7 @@ fn parse_po(r: &[Option<String>]) -> Option<PurchaseOrder> {
         claimed_at: get(16),
         updated_at: get(17).unwrap_or_default(),
         line_count: get(19).and_then(|v| v.parse().ok()).unwrap_or(0),
+        note: get(21),
         lines: Vec::new(),
     })
 }
@@ -201,6 +208,8 @@ fn parse_line(r: &[Option<String>]) -> Option<PoLine> {
         expected_delivery: get(11).unwrap_or_default(),
         suggested_qty: num(12)?,
         overridden: get(13).as_deref() == Some("1"),
+        qty_received: num(15).unwrap_or(0.0),
+        requires_approval: get(16).as_deref() == Some("1"),
     })
 }
 
@@ -329,20 +338,22 @@ impl Store {
             .collect())
     }
 
-    /// Each product's open POs: the quantity counted as on order and what
-    /// the plan names.
+    /// Each product's open POs: the quantity counted as on order (what is
+    /// not received yet) and what the plan names.
     pub async fn open_pos_by_product(&self) -> Result<HashMap<String, OpenPo>> {
         let b = self.source.backend;
         let rows = self
             .source
             .fetch_text(
                 &format!(
-                    "SELECT {}, {}, {}, {} FROM po_lines l JOIN purchase_orders p ON p.po_number = l.po_number \
+                    "SELECT {}, {}, {}, {}, {}, {} FROM po_lines l JOIN purchase_orders p ON p.po_number = l.po_number \
                      WHERE p.status IN ({}) ORDER BY l.product_id, p.seq",
                     b.as_text("l.product_id"),
                     b.as_text("l.po_number"),
                     b.as_text("p.status"),
                     b.as_text("l.qty_stock"),
+                    b.as_text("l.qty_received"),
+                    b.as_text("l.pack"),
                     // Constants of ours, not data: every status that
                     // counts as on order or as a draft (ON_PO).
                     PoStatus::ALL
@@ -366,6 +377,18 @@ impl Store {
             let (Some(status), Ok(qty)) = (PoStatus::parse(&status), qty.parse::<f64>()) else {
                 continue;
             };
+            // What is not received yet (partial receipts, purchase units
+            // x pack); a line received in full is no longer on order.
+            let num = |v: Option<Option<String>>| {
+                v.flatten()
+                    .and_then(|v| v.parse::<f64>().ok())
+                    .unwrap_or(0.0)
+            };
+            let (received, pack) = (num(it.next()), num(it.next()));
+            let qty = crate::plan::numbers::round_qty(qty - received * pack);
+            if qty <= 0.0 {
+                continue;
+            }
             let e = out.entry(id).or_default();
             let words = format!("{po} ({status}, {})", crate::plan::numbers::fmt_qty(qty));
             if status.counts_on_order() {

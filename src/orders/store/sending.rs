@@ -3,9 +3,24 @@
 
 use super::*;
 
+/// A draft that may be sent without approval: within the threshold of its
+/// currency and flagged by no rule (`approval_reason` NULL).
+const DRAFT_WITHIN: &str = "(status = 'draft' AND approval_reason IS NULL)";
+
+/// The audit's words for a draft sent without approval.
+const WITHOUT_APPROVAL: &str =
+    "; a draft within the threshold, sent without approval on the buyer's confirmation";
+
+/// The status of a PO whose send failed: approved when it was approved,
+/// a draft when it was a draft sent on the buyer's confirmation (no
+/// approver recorded).
+const BACK_TO: &str = "CASE WHEN approved_by IS NULL THEN 'draft' ELSE 'approved' END";
+
 impl Store {
-    /// Claims approved POs for sending and logs each one's first attempt
-    /// as `started`, in one transaction: (number, attempt id) of those
+    /// Claims approved POs for sending (and, with `drafts`, drafts within
+    /// the threshold, which the buyer confirmed sending without approval:
+    /// no approval is written) and logs each one's first attempt as
+    /// `started`, in one transaction: (number, attempt id) of those
     /// claimed (another workstation may have taken some). A few statements
     /// for the whole batch, not a few per PO: on loopback each statement
     /// costs about as much as writing a PO's documents.
@@ -13,6 +28,7 @@ impl Store {
         &self,
         numbers: &[(String, String)],
         claim: &str,
+        drafts: bool,
     ) -> Result<Vec<(String, i64)>> {
         if numbers.is_empty() {
             return Ok(Vec::new());
@@ -23,9 +39,34 @@ impl Store {
         let mut q = Binds::new(b);
         // The claim's time from the server's clock: every workstation
         // judges the lease by the same clock.
+        // Which drafts were claimed: read first (MariaDB has no RETURNING),
+        // under the transaction's locks.
+        let mut drafts_claimed = std::collections::HashSet::new();
+        if drafts {
+            let mut r = Binds::new(b);
+            let lock = match b {
+                Backend::Postgres | Backend::MySql => " FOR UPDATE",
+                Backend::Sqlite => "",
+            };
+            let sql = format!(
+                "SELECT po_number FROM purchase_orders WHERE {DRAFT_WITHIN} AND po_number IN ({}){lock}",
+                r.list(numbers.iter().map(|(n, _)| n.as_str()))
+            );
+            drafts_claimed = tx
+                .fetch(&sql, &r.binds)
+                .await?
+                .into_iter()
+                .filter_map(|r| r.into_iter().next().flatten())
+                .collect();
+        }
+        let which = if drafts {
+            format!("(status = 'approved' OR {DRAFT_WITHIN})")
+        } else {
+            "status = 'approved'".to_string()
+        };
         let sql = format!(
             "UPDATE purchase_orders SET status = 'sending', claim = {}, claimed_at = {}, updated_at = {} \
-             WHERE status = 'approved' AND po_number IN ({})",
+             WHERE {which} AND po_number IN ({})",
             q.bind(claim),
             crate::store::server_now_sql(b),
             q.bind(&at),
@@ -83,7 +124,14 @@ impl Store {
             .collect();
         let audit: Vec<(Option<&str>, String)> = claimed
             .iter()
-            .map(|(number, _)| (None, format!("{number}: sending (by {claim})")))
+            .map(|(number, _)| {
+                let how = if drafts_claimed.contains(number) {
+                    WITHOUT_APPROVAL
+                } else {
+                    ""
+                };
+                (None, format!("{number}: sending (by {claim}){how}"))
+            })
             .collect();
         self.audit_many(&mut tx, "po_send_started", &audit).await?;
         tx.commit().await?;
@@ -287,7 +335,7 @@ impl Store {
         if !failed.is_empty() {
             let mut q = Binds::new(b);
             let mut sql = format!(
-                "UPDATE purchase_orders SET status = 'approved', updated_at = {}, \
+                "UPDATE purchase_orders SET status = {BACK_TO}, updated_at = {}, \
                  last_error = CASE po_number",
                 q.bind(&at)
             );
@@ -332,6 +380,53 @@ impl Store {
         if !self.claim_in(&mut tx, number, claim, stale_claim).await? {
             return Ok(false);
         }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Takes a draft within the threshold for sending, on the buyer's
+    /// confirmation: draft -> sending, no approval written, the audit row
+    /// saying so. False when it is no longer such a draft (edited above
+    /// the threshold, approved, cancelled, taken by another workstation)
+    /// or, with `seen_total` (the total in cents the buyer confirmed), when
+    /// an edit changed its total since.
+    pub async fn claim_draft(
+        &self,
+        number: &str,
+        claim: &str,
+        seen_total: Option<i64>,
+    ) -> Result<bool> {
+        let b = self.source.backend;
+        let mut tx = self.source.begin().await?;
+        let mut binds = vec![
+            Some(claim.to_string()),
+            Some(now()),
+            Some(number.to_string()),
+        ];
+        let mut seen = String::new();
+        if let Some(total) = seen_total {
+            binds.push(Some(total.to_string()));
+            seen = format!(" AND total_cents = {}", self.num(4, "BIGINT"));
+        }
+        let changed = tx
+            .exec(
+                &format!(
+                    "UPDATE purchase_orders SET status = 'sending', claim = {}, claimed_at = {}, updated_at = {} \
+                     WHERE po_number = {} AND {DRAFT_WITHIN}{seen}",
+                    self.p(1),
+                    crate::store::server_now_sql(b),
+                    self.p(2),
+                    self.p(3)
+                ),
+                &binds,
+            )
+            .await?;
+        if changed != 1 {
+            return Ok(false);
+        }
+        let detail = format!("{number}: sending (by {claim}){WITHOUT_APPROVAL}");
+        let (a, ab) = audit_row(b, &self.user, "po_send_started", None, detail);
+        tx.exec(&a, &ab).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -582,7 +677,8 @@ impl Store {
         self.renew_claim(tx, number, claim).await
     }
 
-    /// sending -> approved after a send that failed: it can be sent again.
+    /// sending -> approved after a send that failed: it can be sent again
+    /// (a draft sent on the buyer's confirmation goes back to draft).
     pub async fn release_send(&self, number: &str, claim: &str, error: &str) -> Result<bool> {
         self.finish_send(number, claim, PoStatus::Approved, None, Some(error))
             .await
@@ -625,13 +721,22 @@ impl Store {
         let b = self.source.backend;
         let at = now();
         let sent_at = (to == PoStatus::Sent).then(|| at.clone());
+        // A failed send goes back to where it came from: a draft sent on
+        // the buyer's confirmation stays a draft (sending never approves).
+        let status = if to == PoStatus::Approved {
+            format!(
+                "CASE WHEN approved_by IS NULL THEN 'draft' ELSE {} END",
+                self.p(1)
+            )
+        } else {
+            self.p(1)
+        };
         let changed = tx
             .exec(
                 &format!(
-                    "UPDATE purchase_orders SET status = {}, updated_at = {}, sent_at = COALESCE({}, sent_at), \
+                    "UPDATE purchase_orders SET status = {status}, updated_at = {}, sent_at = COALESCE({}, sent_at), \
                      confirmation = COALESCE({}, confirmation), last_error = {}, claim = NULL, claimed_at = NULL \
                      WHERE po_number = {} AND status = 'sending' AND claim = {}",
-                    self.p(1),
                     self.p(2),
                     self.p(3),
                     self.p(4),

@@ -1,5 +1,6 @@
-//! A PO's status changes: approval, receipt, closing, cancelling (never a
-//! PO that may be with its supplier without the buyer's word).
+//! A PO's status changes: approval, closing, cancelling (never a PO that
+//! may be with its supplier without the buyer's word). Receipts are in
+//! `editing.rs`.
 
 use super::*;
 
@@ -89,29 +90,34 @@ impl Store {
         ]
     }
 
-    /// Approves a draft or a PO waiting for approval; records who and when.
+    /// Approves a draft or a PO waiting for approval; records who and
+    /// when. With `[orders] four_eyes`, the user who drafted the PO may
+    /// not approve it.
     pub async fn approve(&self, number: &str) -> Result<PurchaseOrder> {
+        self.approve_from(number, &[PoStatus::Draft, PoStatus::PendingApproval])
+            .await
+    }
+
+    /// `approve` of a PO in one of `from`.
+    pub(super) async fn approve_from(
+        &self,
+        number: &str,
+        from: &[PoStatus],
+    ) -> Result<PurchaseOrder> {
         let po = self.po_required(number).await?;
+        if self.four_eyes && po.buyer == self.user {
+            bail!(
+                "{number} was drafted by {}: with [orders] four_eyes = true someone else must approve it",
+                crate::text::printable(&po.buyer)
+            );
+        }
         self.transition(
             number,
-            &[PoStatus::Draft, PoStatus::PendingApproval],
+            from,
             PoStatus::Approved,
             &self.approval_sets(),
             "po_approved",
             approval_detail(&po),
-        )
-        .await
-    }
-
-    /// The supplier delivered: the PO no longer counts as on order.
-    pub async fn receive(&self, number: &str) -> Result<PurchaseOrder> {
-        self.transition(
-            number,
-            &[PoStatus::Sent, PoStatus::Acknowledged],
-            PoStatus::Received,
-            &[],
-            "po_received",
-            format!("{number} received"),
         )
         .await
     }
@@ -209,80 +215,5 @@ impl Store {
             supplier: crate::text::printable(&po.supplier_name).into_owned(),
             why: crate::text::printable(&why).into_owned(),
         }))
-    }
-
-    /// Drafts within the threshold approved on sending, in one
-    /// transaction (each with its audit row); the numbers approved. A
-    /// draft another workstation approved, sent or cancelled a moment ago
-    /// is left as it is. A few statements for all of them.
-    pub async fn approve_drafts(&self, pos: &[PurchaseOrder]) -> Result<Vec<String>> {
-        let b = self.source.backend;
-        let within: Vec<&PurchaseOrder> =
-            pos.iter().filter(|p| p.approval_reason.is_none()).collect();
-        if within.is_empty() {
-            return Ok(Vec::new());
-        }
-        let at = now();
-        let mut tx = self.source.begin().await?;
-        let mut approved = Vec::new();
-        for part in within.chunks(ROWS_PER_STATEMENT) {
-            let mut q = Binds::new(b);
-            let assign = format!(
-                "status = 'approved', updated_at = {}, approved_by = {}, approved_at = {}",
-                q.bind(&at),
-                q.bind(&self.user),
-                q.bind(&at)
-            );
-            let list = q.list(part.iter().map(|p| p.po_number.as_str()));
-            let these: std::collections::HashSet<String> = match b {
-                // The rows changed, said by the statement that changed them.
-                Backend::Postgres | Backend::Sqlite => {
-                    let sql = format!(
-                        "UPDATE purchase_orders SET {assign} WHERE status = 'draft' AND po_number IN ({list}) \
-                         RETURNING {}",
-                        b.as_text("po_number")
-                    );
-                    tx.fetch(&sql, &q.binds)
-                        .await?
-                        .into_iter()
-                        .filter_map(|r| r.into_iter().next().flatten())
-                        .collect()
-                }
-                // No RETURNING: the drafts are read and locked first.
-                Backend::MySql => {
-                    let mut r = Binds::new(b);
-                    let sql = format!(
-                        "SELECT po_number FROM purchase_orders WHERE status = 'draft' AND po_number IN ({}) FOR UPDATE",
-                        r.list(part.iter().map(|p| p.po_number.as_str()))
-                    );
-                    let drafts: std::collections::HashSet<String> = tx
-                        .fetch(&sql, &r.binds)
-                        .await?
-                        .into_iter()
-                        .filter_map(|r| r.into_iter().next().flatten())
-                        .collect();
-                    if !drafts.is_empty() {
-                        let sql = format!(
-                            "UPDATE purchase_orders SET {assign} WHERE status = 'draft' AND po_number IN ({list})"
-                        );
-                        tx.exec(&sql, &q.binds).await?;
-                    }
-                    drafts
-                }
-            };
-            let audit: Vec<(Option<&str>, String)> = part
-                .iter()
-                .filter(|p| these.contains(&p.po_number))
-                .map(|p| (None, approval_detail(p)))
-                .collect();
-            self.audit_many(&mut tx, "po_approved", &audit).await?;
-            approved.extend(
-                part.iter()
-                    .filter(|p| these.contains(&p.po_number))
-                    .map(|p| p.po_number.clone()),
-            );
-        }
-        tx.commit().await?;
-        Ok(approved)
     }
 }

@@ -459,3 +459,52 @@ fn products_without_a_currency_take_the_configured_one() {
         [("EUR", 21274.39), ("USD", round_money(TOTAL - 21274.39))]
     );
 }
+
+/// Raising the rules' threshold flags fewer lines, but the POs still wait
+/// when their total is above `[orders] approval_threshold`: the dry run
+/// says so, per currency.
+#[test]
+fn pos_still_wait_for_the_configured_threshold_after_the_rules_threshold_is_raised() {
+    let mut d = run(&shipped_with(
+        "Product.amount > 10000",
+        "Product.amount > 50000",
+    ));
+    // One PO per supplier and currency, from the products that order.
+    let (before, after) = d.po_groups.clone();
+    assert_eq!(before.len(), after.len());
+    let lines: usize = after.iter().map(|g| g.lines).sum();
+    assert_eq!(
+        lines, d.summary.orders_after,
+        "every ordering product on a PO"
+    );
+    d.po_approvals("EUR", |_| 10_000.0);
+    let p = d.summary.po_approvals.unwrap();
+    assert_eq!(p.before.flagged_lines, d.summary.approvals_before);
+    assert_eq!(p.after.flagged_lines, d.summary.approvals_before - 1);
+    // Worked out from the groups: a PO waits when above 10,000.00 or
+    // flagged.
+    let waits = |gs: &[PoGroup]| {
+        gs.iter()
+            .filter(|g| g.amount_cents > 1_000_000 || g.flagged > 0)
+            .count()
+    };
+    assert_eq!(p.before.pending, waits(&before));
+    assert_eq!(p.after.pending, waits(&after));
+    assert_eq!(
+        p.after.above_threshold,
+        after.iter().filter(|g| g.amount_cents > 1_000_000).count()
+    );
+    // PROD-002 (21,274.39) is no longer flagged, yet its PO still waits.
+    assert_eq!(p.before.pending, p.after.pending, "{p:?}");
+    assert!(p.after.above_threshold >= 1, "{p:?}");
+    // With a threshold above every PO for its currency, only flagged
+    // lines make a PO wait.
+    d.po_approvals("EUR", |_| 1e12);
+    let p = d.summary.po_approvals.unwrap();
+    assert_eq!(p.after.above_threshold, 0);
+    assert_eq!(
+        p.after.pending,
+        after.iter().filter(|g| g.flagged > 0).count()
+    );
+    assert!(p.after.pending < p.before.pending, "{p:?}");
+}

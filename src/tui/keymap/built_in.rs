@@ -512,6 +512,57 @@ impl Keymap {
         ));
         order.extend([
             bind(
+                "next_line",
+                A::PoLine(true),
+                &["]"],
+                "select the next line",
+                Some("line"),
+            ),
+            bind(
+                "previous_line",
+                A::PoLine(false),
+                &["["],
+                "select the previous line",
+                None,
+            ),
+            bind(
+                "edit_line",
+                A::EditPoLine,
+                &["e"],
+                "change the selected line's quantity (draft, pending)",
+                Some("quantity"),
+            ),
+            bind(
+                "remove_line",
+                A::RemovePoLine,
+                &["D", "Delete"],
+                "remove the selected line (asks first)",
+                Some("remove"),
+            ),
+            bind(
+                "note",
+                A::EditPoNote,
+                &["N"],
+                "edit the PO's note (draft, pending)",
+                Some("note"),
+            ),
+            bind(
+                "receive",
+                A::ReceivePo,
+                &["R"],
+                "receive everything still on order (asks first)",
+                Some("receive"),
+            ),
+            bind(
+                "receive_line",
+                A::ReceivePoLine,
+                &["L"],
+                "receive part of the selected line",
+                None,
+            ),
+        ]);
+        order.extend([
+            bind(
                 "back",
                 A::Back,
                 &["Esc", "q", "h", "Left"],
@@ -545,6 +596,17 @@ impl Keymap {
             ),
         ];
 
+        let po_input = vec![
+            bind("save", A::FormSubmit, &["Enter"], "save", Some("save")),
+            bind("cancel", A::Back, &["Esc"], "cancel", Some("cancel")),
+            bind(
+                "delete",
+                A::FormBackspace,
+                &["Backspace"],
+                "delete a character",
+                None,
+            ),
+        ];
         let mut screens = vec![Vec::new(); Screen::ALL.len()];
         for (screen, bindings) in [
             (Screen::List, list),
@@ -558,6 +620,7 @@ impl Keymap {
             (Screen::Order, order),
             (Screen::Confirm, confirm),
             (Screen::Drafted, drafted),
+            (Screen::PoInput, po_input),
         ] {
             screens[screen.index()] = bindings;
         }

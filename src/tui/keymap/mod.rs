@@ -35,10 +35,13 @@ pub enum Screen {
     Confirm,
     /// What drafting did: the POs and the products left out.
     Drafted,
+    /// The small input of the open PO (a quantity, the note): unbound keys
+    /// type into it.
+    PoInput,
 }
 
 impl Screen {
-    pub const ALL: [Screen; 11] = [
+    pub const ALL: [Screen; 12] = [
         Screen::List,
         Screen::Detail,
         Screen::Filter,
@@ -50,6 +53,7 @@ impl Screen {
         Screen::Order,
         Screen::Confirm,
         Screen::Drafted,
+        Screen::PoInput,
     ];
 
     /// Its name in the config: `[keys.list]`.
@@ -66,6 +70,7 @@ impl Screen {
             Screen::Order => "order",
             Screen::Confirm => "confirm",
             Screen::Drafted => "drafted",
+            Screen::PoInput => "po_input",
         }
     }
 
@@ -83,6 +88,7 @@ impl Screen {
             Screen::Order => "the purchase order",
             Screen::Confirm => "the confirmation",
             Screen::Drafted => "the drafting result",
+            Screen::PoInput => "the PO input",
         }
     }
 
@@ -92,7 +98,10 @@ impl Screen {
 
     /// Printable keys type text here, so they cannot be bound.
     pub fn takes_text(self) -> bool {
-        matches!(self, Screen::Filter | Screen::Override | Screen::Editor)
+        matches!(
+            self,
+            Screen::Filter | Screen::Override | Screen::Editor | Screen::PoInput
+        )
     }
 
     fn index(self) -> usize {

@@ -290,7 +290,7 @@ fn mistakes_are_refused_and_say_where() {
     assert_eq!(at(&e), ("keys.lsit", None));
     assert!(
         e.message.contains(
-            "unknown screen 'lsit' (there are list, detail, filter, override, help, sources, editor, orders, order, confirm, drafted)"
+            "unknown screen 'lsit' (there are list, detail, filter, override, help, sources, editor, orders, order, confirm, drafted, po_input)"
         ),
         "{e:?}"
     );

@@ -20,13 +20,23 @@ pub enum ConfirmAction {
     /// Cancel an unconfirmed PO, which the supplier may hold: the question
     /// names that risk.
     CancelUnconfirmed(String),
+    /// Remove this line of this PO.
+    RemoveLine(String, u32),
+    /// Receive everything still on order on this PO.
+    ReceiveAll(String),
+    /// Receive this quantity of this line.
+    ReceiveLine(String, u32, f64),
     /// Draft POs for these products (every one that needs an order).
     DraftAll(Vec<String>),
     /// Approve these POs (a bulk `A`).
     ApproveMany(Vec<String>),
     /// Send these POs (a bulk `S`, or a draft within the threshold); the
     /// second list: those left out, waiting for approval.
-    SendMany(Vec<String>, Vec<String>),
+    SendMany(
+        Vec<String>,
+        Vec<String>,
+        std::collections::HashMap<String, i64>,
+    ),
     /// Draft POs for these products, some of whose data comes from these
     /// stale sources: yes drafts them from those sources' last data.
     DraftStale {
@@ -67,10 +77,14 @@ impl App {
                 ConfirmAction::Cancel(n) | ConfirmAction::CancelUnconfirmed(n) => {
                     format!("{n} not cancelled")
                 }
+                ConfirmAction::RemoveLine(n, _) => format!("{n}: nothing removed"),
+                ConfirmAction::ReceiveAll(n) | ConfirmAction::ReceiveLine(n, _, _) => {
+                    format!("{n}: nothing received")
+                }
                 ConfirmAction::DraftAll(_) => "Nothing drafted".to_string(),
                 ConfirmAction::ApproveMany(n) => format!("None of {} POs approved", n.len()),
-                ConfirmAction::SendMany(n, _) if n.len() == 1 => format!("{} not sent", n[0]),
-                ConfirmAction::SendMany(n, _) => format!("None of {} POs sent", n.len()),
+                ConfirmAction::SendMany(n, ..) if n.len() == 1 => format!("{} not sent", n[0]),
+                ConfirmAction::SendMany(n, ..) => format!("None of {} POs sent", n.len()),
                 ConfirmAction::DraftStale { sources, .. } => {
                     format!("Nothing drafted: {} stale", sources.join(", "))
                 }
@@ -93,12 +107,26 @@ impl App {
                 self.message = Some(format!("Cancelling {number}..."));
                 self.orders_wanted.push(OrderRequest::Cancel(number, true));
             }
+            ConfirmAction::RemoveLine(number, line) => {
+                self.message = Some(format!("Removing {number} line {line}..."));
+                self.orders_wanted
+                    .push(OrderRequest::RemoveLine { number, line });
+            }
+            ConfirmAction::ReceiveAll(number) => {
+                self.message = Some(format!("Receiving {number}..."));
+                self.orders_wanted.push(OrderRequest::Receive(number));
+            }
+            ConfirmAction::ReceiveLine(number, line, qty) => {
+                self.message = Some(format!("Receiving {number} line {line}..."));
+                self.orders_wanted
+                    .push(OrderRequest::ReceiveLine { number, line, qty });
+            }
             ConfirmAction::DraftAll(products) => self.request_draft(products, Vec::new()),
             ConfirmAction::ApproveMany(numbers) => {
-                self.start_batch(BatchKind::Approve, numbers, Vec::new())
+                self.start_batch(BatchKind::Approve, numbers, Vec::new(), Default::default())
             }
-            ConfirmAction::SendMany(numbers, left_out) => {
-                self.start_batch(BatchKind::Send, numbers, left_out)
+            ConfirmAction::SendMany(numbers, left_out, drafts) => {
+                self.start_batch(BatchKind::Send, numbers, left_out, drafts)
             }
             ConfirmAction::DraftStale { products, sources } => {
                 self.request_draft(products, sources)
@@ -128,10 +156,15 @@ pub(in crate::tui) fn draw_confirm(frame: &mut Frame, app: &App, body: Rect) {
             format!(" Cancel {n}: the supplier may have it "),
             "cancels it here only",
         ),
+        ConfirmAction::RemoveLine(n, line) => (format!(" {n}: remove line {line} "), "removes it"),
+        ConfirmAction::ReceiveAll(n) => (format!(" Receive {n} "), "receives it"),
+        ConfirmAction::ReceiveLine(n, line, _) => {
+            (format!(" {n}: receive line {line} "), "records the receipt")
+        }
         ConfirmAction::DraftAll(_) => (" Draft POs ".to_string(), "drafts them"),
         ConfirmAction::ApproveMany(n) => (format!(" Approve {} POs ", n.len()), "approves them"),
-        ConfirmAction::SendMany(n, _) if n.len() == 1 => (format!(" Send {} ", n[0]), "sends it"),
-        ConfirmAction::SendMany(n, _) => (format!(" Send {} POs ", n.len()), "sends them"),
+        ConfirmAction::SendMany(n, ..) if n.len() == 1 => (format!(" Send {} ", n[0]), "sends it"),
+        ConfirmAction::SendMany(n, ..) => (format!(" Send {} POs ", n.len()), "sends them"),
         ConfirmAction::DraftStale { .. } => (
             " Draft POs from stale data ".to_string(),
             "drafts them from the last data",

@@ -45,6 +45,9 @@ pub(in crate::tui) fn draw_popup(
 
 /// The confirmation, over whatever is below.
 pub fn draw_popups(frame: &mut Frame, app: &mut App, body: Rect) {
+    if app.orders.input.is_some() {
+        crate::tui::screens::order_edit::draw_po_input(frame, app, body);
+    }
     if app.orders.confirm.is_some() {
         draw_confirm(frame, app, body);
     }

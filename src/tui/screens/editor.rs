@@ -463,6 +463,12 @@ pub(in crate::tui) fn dry_run_lines(
         format!("Orders {} -> {}", s.orders_before, s.orders_after),
         format!("approvals {} -> {}", s.approvals_before, s.approvals_after),
     ];
+    if let Some(p) = &s.po_approvals {
+        totals.push(format!(
+            "POs needing approval {} -> {} of {} ({} above [orders] approval_threshold)",
+            p.before.pending, p.after.pending, p.after.pos, p.after.above_threshold
+        ));
+    }
     for t in &s.totals {
         let label = if s.totals.len() == 1 && t.currency.is_none() {
             String::new()

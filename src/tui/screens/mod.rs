@@ -6,4 +6,5 @@ pub mod detail;
 pub mod editor;
 pub mod list;
 pub mod order;
+pub mod order_edit;
 pub mod orders;

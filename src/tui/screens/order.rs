@@ -27,6 +27,8 @@ pub struct PoDetail {
     pub error: Option<String>,
     /// First line shown (the view stops it at the last screenful).
     pub scroll: u16,
+    /// The line `]`/`[` select, which `e`, `D` and `L` act on (index).
+    pub selected_line: usize,
 }
 
 /// `2026-11-21T09:58:00Z (2m ago)`.
@@ -93,6 +95,9 @@ pub(in crate::tui) fn draw_po(frame: &mut Frame, app: &mut App, area: Rect) {
         } else {
             Line::from(text)
         });
+    }
+    if let Some(note) = &po.note {
+        lines.push(Line::from(format!("Note: {}", printable(note))));
     }
     if let (Some(by), Some(at)) = (&po.approved_by, &po.approved_at) {
         lines.push(Line::from(format!(
@@ -247,9 +252,33 @@ pub(in crate::tui) fn line_table(
         row_text(&titles, " ", " "),
         Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
     )];
-    for r in &rows {
-        out.push(Line::from(row_text(r, "x", "=")));
+    // Received so far, once the supplier has the PO.
+    let receipts = matches!(
+        po.status,
+        crate::orders::PoStatus::Sent
+            | crate::orders::PoStatus::Acknowledged
+            | crate::orders::PoStatus::Received
+            | crate::orders::PoStatus::Closed
+    );
+    for (i, (r, l)) in rows.iter().zip(&po.lines).enumerate() {
+        let text = row_text(r, "x", "=");
+        // The line `e`, `D` and `L` act on: reverse video and bold.
+        out.push(if detail.loaded && i == detail.selected_line {
+            Line::styled(
+                text,
+                Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD),
+            )
+        } else {
+            Line::from(text)
+        });
         let mut below = Vec::new();
+        if receipts {
+            below.push(format!(
+                "received {} of {}",
+                crate::plan::numbers::fmt_qty(l.qty_received),
+                crate::plan::numbers::fmt_units(l.qty_purchase, l.purchase_uom.as_deref())
+            ));
+        }
         if !show_name && !r.name.is_empty() {
             below.push(r.name.clone());
         }

@@ -178,8 +178,11 @@ impl App {
                     crate::text::printable(&po.supplier_name),
                     self.yes_no()
                 );
+                // Sent as the buyer saw it: a draft whose total changed
+                // meanwhile is refused by the store.
+                let drafts = [(number.clone(), po.total_cents)].into();
                 self.orders.confirm = Some(Confirm {
-                    action: ConfirmAction::SendMany(vec![number], Vec::new()),
+                    action: ConfirmAction::SendMany(vec![number], Vec::new(), drafts),
                     question,
                 });
                 return;
@@ -238,8 +241,13 @@ impl App {
         }
         question = format!("{question} {}", self.yes_no());
         let numbers = chosen.iter().map(|p| p.po_number.clone()).collect();
+        let drafts = chosen
+            .iter()
+            .filter(|p| p.status == PoStatus::Draft)
+            .map(|p| (p.po_number.clone(), p.total_cents))
+            .collect();
         self.orders.confirm = Some(Confirm {
-            action: ConfirmAction::SendMany(numbers, left_out),
+            action: ConfirmAction::SendMany(numbers, left_out, drafts),
             question,
         });
     }
@@ -250,6 +258,9 @@ impl App {
         change: BatchKind,
         numbers: Vec<String>,
         left_out: Vec<String>,
+        // Drafts within the threshold the buyer said yes to, with the total
+        // (cents) the question showed.
+        drafts: std::collections::HashMap<String, i64>,
     ) {
         let count = numbers.len();
         match change {
@@ -276,8 +287,13 @@ impl App {
                     _ => format!("sending 0/{count} ..."),
                 });
                 self.orders_wanted.push(match &numbers[..] {
-                    [one] => OrderRequest::Send(one.clone()),
-                    _ => OrderRequest::SendAll(numbers.clone()),
+                    [one] => OrderRequest::Send(one.clone(), drafts.get(one).copied()),
+                    _ => OrderRequest::SendAll(
+                        numbers
+                            .iter()
+                            .map(|n| (n.clone(), drafts.get(n).copied()))
+                            .collect(),
+                    ),
                 });
             }
         }

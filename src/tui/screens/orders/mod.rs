@@ -46,13 +46,38 @@ pub enum OrderRequest {
     /// Cancel this PO; with `true`, also one that may have reached its
     /// supplier (the buyer confirmed that risk).
     Cancel(String, bool),
-    Send(String),
+    /// Send this PO; with the total (cents) the buyer confirmed, also a
+    /// draft within the threshold, sent without approval as it was shown.
+    Send(String, Option<i64>),
+    /// Line `line` of PO `number` to `qty` purchase units.
+    EditQty {
+        number: String,
+        line: u32,
+        qty: f64,
+    },
+    RemoveLine {
+        number: String,
+        line: u32,
+    },
+    SetNote {
+        number: String,
+        note: String,
+    },
+    /// Everything still on order received.
+    Receive(String),
+    /// `qty` purchase units of line `line` received.
+    ReceiveLine {
+        number: String,
+        line: u32,
+        qty: f64,
+    },
     /// Approve these POs, one after the other (each answered by
     /// `OrdersAnswer::Changed`).
     ApproveAll(Vec<String>),
     /// Send these POs, one after the other (each answered by
-    /// `OrdersAnswer::Sent`).
-    SendAll(Vec<String>),
+    /// `OrdersAnswer::Sent`); a draft within the threshold with the total
+    /// (cents) the buyer confirmed, as `Send`.
+    SendAll(Vec<(String, Option<i64>)>),
 }
 
 /// What a purchase-order task answered.
@@ -102,6 +127,9 @@ impl From<OrdersAnswer> for Action {
 pub enum PoChange {
     Approve,
     Cancel,
+    /// A line's quantity, a line removed, the note.
+    Edit,
+    Receive,
 }
 
 /// The purchase orders screens.
@@ -121,6 +149,8 @@ pub struct OrdersState {
     pub page: usize,
     pub detail: Option<PoDetail>,
     pub confirm: Option<Confirm>,
+    /// The small input of the open PO (a quantity, the note).
+    pub input: Option<crate::tui::screens::order_edit::PoInput>,
     pub drafted: Option<DraftedPanel>,
     /// A draft is under way.
     pub drafting: bool,
@@ -142,7 +172,7 @@ pub struct OrdersState {
 pub struct DraftSettings {
     /// The currency of a supplier whose rows name none.
     pub currency: String,
-    pub approval_threshold: f64,
+    pub approval_threshold: crate::orders::ApprovalThreshold,
 }
 
 impl Default for DraftSettings {
@@ -155,7 +185,7 @@ impl From<&OrdersConfig> for DraftSettings {
     fn from(c: &OrdersConfig) -> DraftSettings {
         DraftSettings {
             currency: c.currency.clone(),
-            approval_threshold: c.approval_threshold,
+            approval_threshold: c.approval_threshold.clone(),
         }
     }
 }
@@ -258,7 +288,7 @@ pub fn draft_preview(
         .collect();
     let opts = DraftOptions {
         today,
-        approval_threshold: settings.approval_threshold,
+        approval_threshold: settings.approval_threshold.clone(),
         default_currency: settings.currency.clone(),
         open_products,
         allow_stale: allow_stale.to_vec(),

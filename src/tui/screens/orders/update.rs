@@ -188,6 +188,9 @@ impl App {
 
     /// Keys on the list of POs and on the open PO.
     pub(in crate::tui) fn update_orders(&mut self, action: Action) {
+        if self.orders.detail.is_some() && self.update_po_edit(&action) {
+            return;
+        }
         if let Some(detail) = self.orders.detail.as_mut() {
             let page = u16::try_from(self.orders.page.max(1)).unwrap_or(u16::MAX);
             let scroll = match action {
@@ -223,6 +226,7 @@ impl App {
                         loaded: false,
                         error: None,
                         scroll: 0,
+                        selected_line: 0,
                     });
                     self.load_po(po.po_number);
                 }
@@ -334,11 +338,20 @@ impl App {
             self.message = Some(refusal);
             return;
         }
+        // A draft within the threshold is asked about first (`send_pos`);
+        // one reaching here is refused by the sender (never approved).
+        self.request_send(number, None);
+    }
+
+    /// Sends a PO on a task; `confirmed_total`: the buyer said yes to
+    /// sending a draft of this total (cents) without approval.
+    pub(in crate::tui) fn request_send(&mut self, number: String, confirmed_total: Option<i64>) {
         self.orders
             .sending
             .insert(number.clone(), "sending...".to_string());
         self.message = Some(format!("Sending {number}..."));
-        self.orders_wanted.push(OrderRequest::Send(number));
+        self.orders_wanted
+            .push(OrderRequest::Send(number, confirmed_total));
     }
 
     /// An answer of a purchase-order task. Answers to older requests are
@@ -459,6 +472,20 @@ impl App {
                             PoChange::Cancel => {
                                 format!("{number} cancelled; its products are free for new POs")
                             }
+                            PoChange::Edit => format!(
+                                "{number} changed: {} {}, {}",
+                                fmt_money(po.total()),
+                                po.currency,
+                                po.status
+                            ),
+                            PoChange::Receive => format!(
+                                "{number} {}",
+                                if po.status == PoStatus::Received {
+                                    "received in full; its products are free for new POs"
+                                } else {
+                                    "received in part; the rest stays on order"
+                                }
+                            ),
                         });
                         self.orders.replace(po);
                     }
@@ -466,6 +493,8 @@ impl App {
                         let what = match change {
                             PoChange::Approve => "not approved",
                             PoChange::Cancel => "not cancelled",
+                            PoChange::Edit => "not changed",
+                            PoChange::Receive => "not received",
                         };
                         self.message = Some(format!("{number} {what}: {}", first_line(&e)));
                         self.reload_orders();
@@ -520,7 +549,13 @@ impl App {
                             if let Some(row) = self.orders.row_mut(&number) {
                                 row.last_error = Some(reason.to_string());
                                 if row.status == PoStatus::Sending {
-                                    row.status = PoStatus::Approved;
+                                    // Back where it was: a draft sent on
+                                    // the buyer's yes stays a draft.
+                                    row.status = if row.approved_by.is_some() {
+                                        PoStatus::Approved
+                                    } else {
+                                        PoStatus::Draft
+                                    };
                                 }
                             }
                         }
