@@ -1575,7 +1575,10 @@ async fn drafts_are_edited_received_in_part_and_approved_in_bulk_on_the_command_
         "--unit",
         "stock",
     ]);
-    assert!(!ok && err.contains("696 or 708"), "{err}");
+    assert!(
+        !ok && err.contains("order 696 (58 boxes) or 708 (59 boxes)"),
+        "{err}"
+    );
     // 48 boxes: under the USD threshold, a draft again.
     let (ok, out, err) = world.run(&["po", "edit", "PO-000001", "--line", "1", "--qty", "48"]);
     assert!(ok, "{out}{err}");

@@ -145,7 +145,10 @@ async fn drafts_are_edited_approved_sent_and_received(test: &str, db: Db) {
         .await
         .unwrap_err()
         .to_string();
-    assert!(e.contains("696 or 708 pieces"), "{test}: {e}");
+    assert!(
+        e.contains("700 pieces is 58.33 boxes: order 696 (58 boxes) or 708 (59 boxes)"),
+        "{test}: {e}"
+    );
 
     // 40 boxes: 7,440.00 + 1,000.00 = 8,440.00, under the threshold, but
     // P2 is still flagged: pending, for the rules alone.

@@ -649,6 +649,37 @@ fn a_good_override_is_sent_and_shown_only_once_the_store_says_saved() {
     assert_eq!(59.0 * 12.0, 708.0);
     let amount: f64 = cells[at + 3].replace(',', "").parse().expect(row);
     assert_eq!(amount, 708.0 * 15.5, "{row}");
+    // The header's total is what will be ordered: the buyer's amount for
+    // PROD-001, the suggestions' for the rest.
+    let summary = screen
+        .lines()
+        .find(|l| l.contains("To order: "))
+        .expect("the totals line");
+    let total: f64 = summary
+        .split("To order: ")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .replace(',', "")
+        .parse()
+        .expect(summary);
+    let expected: f64 = app
+        .plans
+        .iter()
+        .filter(|p| p.needs_order())
+        .map(|p| p.ordered().2)
+        .sum();
+    assert!((total - expected).abs() < 0.005, "{summary} vs {expected}");
+    let suggested: f64 = (app.plans.iter())
+        .filter(|p| p.needs_order())
+        .map(|p| p.amount)
+        .sum();
+    assert!(
+        (total - suggested - (708.0 * 15.5 - 9_300.0)).abs() < 0.005,
+        "{summary}: the suggestions' {suggested} with PROD-001's 9,300.00 replaced by 10,974.00"
+    );
     app.update(Action::OpenOverride);
     assert_eq!(app.form.as_ref().unwrap().quantity, "708");
     assert_eq!(app.form.as_ref().unwrap().base, Some(3));
@@ -2594,12 +2625,18 @@ fn cell_at(buffer: &ratatui::buffer::Buffer, x: u16, width: u16, y: u16) -> Stri
 fn totals_by_currency(plans: &[ProductPlan]) -> Vec<(Option<String>, i64, usize)> {
     let mut totals: Vec<(Option<String>, i64, usize)> = Vec::new();
     // Products on a draft or pending PO (ON_PO) are ordered already.
-    for p in plans
-        .iter()
-        .filter(|p| p.order_qty > 0.0 && !p.has(ExceptionCode::OnPo))
-    {
+    // What will be ordered: the buyer's quantity x the unit price where
+    // there is one (0: nothing), else the suggestion's amount.
+    for p in plans.iter().filter(|p| !p.has(ExceptionCode::OnPo)) {
+        let (qty, amount) = match p.override_qty.get() {
+            Some(q) => (q, q * p.unit_price.unwrap_or(0.0)),
+            None => (p.order_qty, p.amount),
+        };
+        if qty <= 0.0 {
+            continue;
+        }
         let currency = p.currency.as_deref().map(str::to_string);
-        let cents = (p.amount * 100.0).round() as i64;
+        let cents = (amount * 100.0).round() as i64;
         match totals.iter_mut().find(|t| t.0 == currency) {
             Some(t) => {
                 t.1 += cents;
@@ -2974,14 +3011,16 @@ fn mixed_currencies_overrides_and_flags_at_80x24_and_120x40() {
     let wide = render(&mut app, 120, 40);
     let totals = wide.lines().nth(2).unwrap();
     assert!(
-        // PROD-001 (9,300.00 USD) is on a draft PO: ordered already.
-        totals.contains("To order: 21,274.39 EUR (1 product), 179,560.76 USD (1)"),
+        // PROD-001 (9,300.00 USD) is on a draft PO: ordered already;
+        // PROD-002 at the buyer's 395 lb (870.817 kg x 25.00 = 21,770.43
+        // EUR), not the suggestion's 21,274.39.
+        totals.contains("To order: 21,770.43 EUR (1 product), 179,560.76 USD (1)"),
         "{totals}"
     );
     let screen = render(&mut app, 80, 24);
     let totals = screen.lines().nth(2).unwrap();
     assert!(
-        totals.contains("To order: 21,274.39 EUR, 179,560.76 USD | hidden: "),
+        totals.contains("To order: 21,770.43 EUR, 179,560.76 USD | hidden: "),
         "{totals}"
     );
     let row = screen.lines().find(|l| l.contains("PROD-001")).unwrap();

@@ -8,7 +8,8 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::{cents_text, ApprovalThreshold, LineFigures, PoLine};
-use crate::plan::numbers::{fmt_money, fmt_qty, fmt_units, round_qty};
+use crate::plan::numbers::{fmt_money, fmt_qty, round_qty};
+use crate::plan::packs::{not_whole, whole_packs, Typed};
 use crate::plan::{stale_sources_of, ExceptionCode, ProductPlan};
 
 /// What drafting needs besides the plans.
@@ -178,24 +179,22 @@ pub fn build_drafts(plans: &[&ProductPlan], opts: &DraftOptions) -> DraftPlan {
             continue;
         };
         let pack = plan.conversion_factor.filter(|f| *f > 0.0).unwrap_or(1.0);
-        let purchase = round_qty(qty / pack);
-        if (purchase - purchase.round()).abs() > 1e-6 {
-            let low = purchase.floor() * pack;
-            let high = purchase.ceil() * pack;
-            let stock = plan.stock_uom.as_deref();
-            skipped.push(skip(format!(
-                "{} is {} of {}: not whole; set the quantity to {} or {}",
-                fmt_units(qty, stock),
-                fmt_units(
-                    purchase,
-                    plan.purchase_uom.as_deref().or(Some("purchase units"))
-                ),
-                fmt_units(pack, stock),
-                fmt_qty(low),
-                fmt_qty(high)
-            )));
-            continue;
-        }
+        let purchase = match whole_packs(qty, pack) {
+            Ok(packs) => packs,
+            Err(offers) => {
+                skipped.push(skip(not_whole(
+                    Typed {
+                        qty,
+                        in_stock: true,
+                        stock_uom: plan.stock_uom.as_deref(),
+                        purchase_uom: plan.purchase_uom.as_deref().unwrap_or("purchase units"),
+                        zero: false,
+                    },
+                    &offers,
+                )));
+                continue;
+            }
+        };
         // The figures the supplier will read, worked out exactly: the
         // amount is quantity x price per purchase unit (see LineFigures),
         // the stock quantity is quantity x pack.
@@ -568,7 +567,7 @@ mod tests {
         assert!(d.pos.is_empty());
         assert_eq!(
             d.skipped[0].reason,
-            "700 pieces is 58.333333 boxes of 12 pieces: not whole; set the quantity to 696 or 708"
+            "700 pieces is 58.33 boxes: order 696 (58 boxes) or 708 (59 boxes)"
         );
 
         ctx.overrides.get_mut("PROD-001").unwrap().order_qty = 0.0;

@@ -6,6 +6,7 @@
 use super::draft::MAX_LINE_CENTS;
 use super::{cents_text, LineFigures, PoLine};
 use crate::plan::numbers::{fmt_qty, fmt_units, round_qty};
+use crate::plan::packs::{not_whole, whole_packs, Typed};
 
 /// The unit a quantity typed for a line is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -29,7 +30,7 @@ impl QtyUnit {
 
 /// The purchase quantity `qty` (in `unit`) stands for on `line`, or why it
 /// cannot be ordered, offering the nearest whole packs ("700 pieces is
-/// 58.333333 box of 12 pieces: not whole packs; 696 or 708 pieces").
+/// 58.33 boxes: order 696 (58 boxes) or 708 (59 boxes)").
 pub fn whole_purchase_qty(line: &PoLine, qty: f64, unit: QtyUnit) -> Result<f64, String> {
     let purchase_uom = line.purchase_uom.as_deref().or(Some("purchase units"));
     let stock_uom = line.stock_uom.as_deref();
@@ -47,45 +48,22 @@ pub fn whole_purchase_qty(line: &PoLine, qty: f64, unit: QtyUnit) -> Result<f64,
         ));
     }
     let pack = if line.pack > 0.0 { line.pack } else { 1.0 };
-    let purchase = match unit {
-        QtyUnit::Purchase => round_qty(qty),
-        QtyUnit::Stock => round_qty(qty / pack),
+    let stock = match unit {
+        QtyUnit::Purchase => qty * pack,
+        QtyUnit::Stock => qty,
     };
-    if (purchase - purchase.round()).abs() > 1e-6 {
-        // The nearest whole packs below (when there is one) and above.
-        let options: Vec<f64> = [purchase.floor(), purchase.ceil()]
-            .into_iter()
-            .filter(|p| *p > 0.0)
-            .collect();
-        let said = |per_pack: f64, unit: Option<&str>| {
-            let n = options.len();
-            options
-                .iter()
-                .enumerate()
-                .map(|(i, p)| {
-                    let q = round_qty(p * per_pack);
-                    if i + 1 == n {
-                        fmt_units(q, unit)
-                    } else {
-                        fmt_qty(q)
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join(" or ")
-        };
-        return Err(match unit {
-            QtyUnit::Purchase => {
-                format!("{written} is not whole packs: {}", said(1.0, purchase_uom))
-            }
-            QtyUnit::Stock => format!(
-                "{written} is {} of {}: not whole packs; {}",
-                fmt_units(purchase, purchase_uom),
-                fmt_units(pack, stock_uom),
-                said(pack, stock_uom)
-            ),
-        });
-    }
-    Ok(purchase.round())
+    whole_packs(stock, pack).map_err(|offers| {
+        not_whole(
+            Typed {
+                qty,
+                in_stock: unit == QtyUnit::Stock,
+                stock_uom,
+                purchase_uom: purchase_uom.unwrap_or("purchase units"),
+                zero: false,
+            },
+            &offers,
+        )
+    })
 }
 
 /// `line` ordering `qty_purchase` instead: its stock quantity and amount
@@ -194,16 +172,25 @@ mod tests {
         assert_eq!(whole_purchase_qty(&l, 59.0, QtyUnit::Purchase), Ok(59.0));
         assert_eq!(whole_purchase_qty(&l, 708.0, QtyUnit::Stock), Ok(59.0));
         let e = whole_purchase_qty(&l, 700.0, QtyUnit::Stock).unwrap_err();
-        assert!(e.contains("696 or 708 pieces"), "{e}");
-        assert!(e.starts_with("700 pieces is 58.333333"), "{e}");
+        // The fixture's purchase unit is "@box".
+        assert_eq!(
+            e, "700 pieces is 58.33 @box: order 696 (58 @box) or 708 (59 @box)",
+            "{e}"
+        );
         let e = whole_purchase_qty(&l, 58.5, QtyUnit::Purchase).unwrap_err();
-        assert!(e.contains("58 or 59 @box"), "{e}");
+        assert!(
+            e.contains("(696 pieces) or 59") && e.contains("(708 pieces)"),
+            "{e}"
+        );
         let e = whole_purchase_qty(&l, 0.0, QtyUnit::Purchase).unwrap_err();
         assert!(e.contains("remove the line instead (--remove 1)"), "{e}");
         assert!(whole_purchase_qty(&l, f64::NAN, QtyUnit::Purchase).is_err());
         // Below one pack: only the one pack is offered.
         let e = whole_purchase_qty(&l, 5.0, QtyUnit::Stock).unwrap_err();
-        assert!(e.ends_with("not whole packs; 12 pieces"), "{e}");
+        assert!(
+            e.starts_with("5 pieces is 0.42") && e.contains(": order 12 (1 "),
+            "{e}"
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod facts;
 pub mod fixtures;
 pub mod inputs;
 pub mod numbers;
+pub mod packs;
 mod prepare;
 pub mod projection;
 pub mod rationale;

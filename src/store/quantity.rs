@@ -6,7 +6,8 @@
 
 use serde::Serialize;
 
-use crate::plan::numbers::{fmt_qty, fmt_units, round_qty, unit_word};
+use crate::plan::numbers::{fmt_qty, fmt_units, round_qty};
+use crate::plan::packs::{not_whole, whole_packs, Typed};
 use crate::plan::ProductPlan;
 
 /// The unit a buyer typed the quantity in.
@@ -34,15 +35,7 @@ impl OverrideUnit {
     }
 }
 
-/// The two whole-pack quantities nearest a quantity between packs, in
-/// stock units, with the number of packs of each.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct PackOffers {
-    pub lower: f64,
-    pub lower_packs: f64,
-    pub upper: f64,
-    pub upper_packs: f64,
-}
+pub use crate::plan::packs::PackOffers;
 
 /// Why a typed quantity is refused; `offers` when it is only not a whole
 /// number of packs.
@@ -158,62 +151,28 @@ pub fn parse_quantity(
             fmt_qty(demand)
         )));
     }
-    let packs = round_qty(stock / pack);
-    if (packs - packs.round()).abs() > 1e-6 {
-        let offers = PackOffers {
-            lower: round_qty(packs.floor() * pack),
-            lower_packs: packs.floor(),
-            upper: round_qty(packs.ceil() * pack),
-            upper_packs: packs.ceil(),
-        };
-        return Err(QtyError {
-            message: not_whole(t, unit, packs, &offers, plan, no_pack),
+    match whole_packs(stock, pack) {
+        Ok(packs) => Ok(round_qty(packs * pack)),
+        Err(offers) => Err(QtyError {
+            message: match no_pack {
+                Some(why) => format!(
+                    "{}: {why}; order {} or {}",
+                    fmt_units(qty, plan.stock_uom.as_deref()),
+                    fmt_qty(offers.lower),
+                    fmt_qty(offers.upper)
+                ),
+                None => not_whole(
+                    Typed {
+                        qty,
+                        in_stock: unit == OverrideUnit::Stock,
+                        stock_uom: plan.stock_uom.as_deref(),
+                        purchase_uom: purchase_unit(plan),
+                        zero: true,
+                    },
+                    &offers,
+                ),
+            },
             offers: Some(offers),
-        });
-    }
-    Ok(round_qty(packs.round() * pack))
-}
-
-/// "700 pieces is 58.33 boxes: order 696 (58 boxes) or 708 (59 boxes)".
-fn not_whole(
-    typed: &str,
-    unit: OverrideUnit,
-    packs: f64,
-    o: &PackOffers,
-    plan: &ProductPlan,
-    no_pack: Option<&str>,
-) -> String {
-    let stock_uom = plan.stock_uom.as_deref();
-    let purchase = purchase_unit(plan);
-    let packs_text = |n: f64| format!("{} {}", fmt_qty(n), unit_word(n, purchase));
-    match (unit, no_pack) {
-        (_, Some(why)) => format!(
-            "{}: {why}; order {} or {}",
-            fmt_units(typed.parse().unwrap_or(0.0), stock_uom),
-            fmt_qty(o.lower),
-            fmt_qty(o.upper)
-        ),
-        (OverrideUnit::Stock, None) => format!(
-            "{} is {}: order {} ({}) or {} ({})",
-            fmt_units(typed.parse().unwrap_or(0.0), stock_uom),
-            format_args!(
-                "{} {}",
-                fmt_qty((packs * 100.0).round() / 100.0),
-                unit_word(2.0, purchase)
-            ),
-            fmt_qty(o.lower),
-            packs_text(o.lower_packs),
-            fmt_qty(o.upper),
-            packs_text(o.upper_packs)
-        ),
-        (OverrideUnit::Purchase, None) => format!(
-            "{typed} {}: order whole {}: {} ({}) or {} ({})",
-            unit_word(2.0, purchase),
-            unit_word(2.0, purchase),
-            packs_text(o.lower_packs),
-            fmt_units(o.lower, stock_uom),
-            packs_text(o.upper_packs),
-            fmt_units(o.upper, stock_uom)
-        ),
+        }),
     }
 }

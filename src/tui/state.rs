@@ -148,7 +148,14 @@ pub fn on_a_po(p: &ProductPlan) -> bool {
 /// A product the buyer still has to order: a suggestion, not on a draft
 /// or pending PO.
 pub fn to_order(p: &ProductPlan) -> bool {
-    p.needs_order() && !on_a_po(p)
+    ordering(p) && !on_a_po(p)
+}
+
+/// Something will be ordered: the buyer's quantity where there is one
+/// (an override of 0 orders nothing), else the suggestion; as drafting
+/// takes it.
+pub fn ordering(p: &ProductPlan) -> bool {
+    p.ordered().0 > 0.0
 }
 
 /// The daily demand of one product, asked of the OMS for the detail.
@@ -215,7 +222,7 @@ impl App {
         self.on_po = self
             .plans
             .iter()
-            .filter(|p| p.needs_order() && on_a_po(p))
+            .filter(|p| ordering(p) && on_a_po(p))
             .count();
         self.counts = (
             self.plans.iter().filter(|p| to_order(p)).count(),
@@ -226,7 +233,9 @@ impl App {
         );
         let mut totals: Vec<CurrencyTotal> = Vec::new();
         for p in self.plans.iter().filter(|p| to_order(p)) {
-            let cents = (crate::plan::numbers::round_money(p.amount) * 100.0).round() as i64;
+            // What will be ordered: the buyer's quantity where there is one.
+            let amount = p.ordered().2;
+            let cents = (crate::plan::numbers::round_money(amount) * 100.0).round() as i64;
             // Few currencies: a look along the list beats hashing.
             match totals
                 .iter_mut()
@@ -699,7 +708,7 @@ impl App {
                 let p = &plans[i];
                 let quick = match &self.quick {
                     QuickFilter::All => true,
-                    QuickFilter::NeedsOrder => p.needs_order() && (self.show_on_po || !on_a_po(p)),
+                    QuickFilter::NeedsOrder => ordering(p) && (self.show_on_po || !on_a_po(p)),
                     QuickFilter::HasExceptions => !p.exceptions.is_empty(),
                     QuickFilter::Supplier(s) => p.supplier_name.as_deref() == Some(s.as_str()),
                 };
