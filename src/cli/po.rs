@@ -470,6 +470,26 @@ pub enum Confirm {
     Missing,
 }
 
+impl Confirm {
+    /// Whether the person said yes to `question`: `--yes` did; on a
+    /// terminal a line starting with y does; neither is an error saying
+    /// what `doing` needs.
+    pub fn ask(self, question: &str, doing: &str) -> Result<bool> {
+        match self {
+            Confirm::Given => Ok(true),
+            Confirm::Missing => Err(anyhow!(
+                "{question} {doing} needs an explicit confirmation: run it on a terminal, or add --yes"
+            )),
+            Confirm::Ask => {
+                eprint!("{question} [y/N] ");
+                let mut answer = String::new();
+                std::io::stdin().read_line(&mut answer)?;
+                Ok(answer.trim_start().to_ascii_lowercase().starts_with('y'))
+            }
+        }
+    }
+}
+
 /// `po approve`: only with an explicit confirmation (`--yes`, or y on the
 /// terminal after the PO's total and supplier are shown).
 pub async fn approve(
@@ -492,23 +512,10 @@ pub async fn approve(
             .map(|r| format!(" ({r})"))
             .unwrap_or_default()
     );
-    match confirm {
-        Confirm::Given => {}
-        Confirm::Missing => {
-            return Err(anyhow!(
-                "{question} Approving needs an explicit confirmation: run it on a terminal, or add --yes"
-            ))
-        }
-        Confirm::Ask => {
-            eprint!("{question} [y/N] ");
-            let mut answer = String::new();
-            std::io::stdin().read_line(&mut answer)?;
-            if !answer.trim_start().to_ascii_lowercase().starts_with('y') {
-                writeln!(out, "{number} not approved")?;
-                store.source.close().await;
-                return Ok(false);
-            }
-        }
+    if !confirm.ask(&question, "Approving")? {
+        writeln!(out, "{number} not approved")?;
+        store.source.close().await;
+        return Ok(false);
     }
     let po = store.approve(&number).await?;
     writeln!(
@@ -611,28 +618,18 @@ pub async fn send(
                         printable(&po.currency),
                         printable(&po.supplier_name)
                     );
-                    match confirm {
-                        Confirm::Given => {
+                    match confirm.ask(&question, "Sending a draft") {
+                        Ok(true) => {
                             sender
                                 .send_confirmed_as_seen(&n, po.total_cents, &progress)
                                 .await
                         }
-                        Confirm::Missing => Err(anyhow!(
-                            "{question} Sending a draft needs an explicit confirmation: run it on a terminal, or add --yes"
-                        )),
-                        Confirm::Ask => {
-                            eprint!("{question} [y/N] ");
-                            let mut answer = String::new();
-                            std::io::stdin().read_line(&mut answer)?;
-                            if !answer.trim_start().to_ascii_lowercase().starts_with('y') {
-                                writeln!(out, "{n} not sent")?;
-                                store.source.close().await;
-                                return Ok(false);
-                            }
-                            sender
-                                .send_confirmed_as_seen(&n, po.total_cents, &progress)
-                                .await
+                        Ok(false) => {
+                            writeln!(out, "{n} not sent")?;
+                            store.source.close().await;
+                            return Ok(false);
                         }
+                        Err(e) => Err(e),
                     }
                 } else {
                     sender.send(&n, &progress).await

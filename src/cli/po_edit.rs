@@ -148,24 +148,13 @@ pub async fn approve_all_pending(
         return Ok(true);
     }
     let question = approve_question(&pending);
-    match confirm {
-        Confirm::Given => {}
-        Confirm::Missing => {
-            store.source.close().await;
-            return Err(anyhow!(
-                "{question} Approving needs an explicit confirmation: run it on a terminal, or add --yes"
-            ));
-        }
-        Confirm::Ask => {
-            eprint!("{question} [y/N] ");
-            let mut answer = String::new();
-            std::io::stdin().read_line(&mut answer)?;
-            if !answer.trim_start().to_ascii_lowercase().starts_with('y') {
-                writeln!(out, "nothing approved")?;
-                store.source.close().await;
-                return Ok(false);
-            }
-        }
+    let said = confirm.ask(&question, "Approving");
+    if !matches!(said, Ok(true)) {
+        store.source.close().await;
+    }
+    if !said? {
+        writeln!(out, "nothing approved")?;
+        return Ok(false);
     }
     let mut numbers: Vec<String> = pending.iter().map(|p| p.po_number.clone()).collect();
     numbers.sort();

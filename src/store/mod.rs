@@ -314,6 +314,21 @@ const MIGRATIONS: &[Migration] = &[
     },
 ];
 
+/// Errors worth a second try: two writers met (deadlock, serialization,
+/// SQLite busy).
+pub(crate) fn is_contention(e: &anyhow::Error) -> bool {
+    let t = format!("{e:#}").to_ascii_lowercase();
+    [
+        "deadlock",
+        "could not serialize",
+        "database is locked",
+        "busy",
+        "lock wait timeout",
+    ]
+    .iter()
+    .any(|w| t.contains(w))
+}
+
 /// How often a migration that met another workstation's is run.
 const MIGRATION_ATTEMPTS: u64 = 5;
 

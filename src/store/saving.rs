@@ -195,17 +195,7 @@ fn short(o: &Override) -> String {
 /// moment: worth reading again (the second try sees the other's row).
 fn retry_worthy(e: &anyhow::Error) -> bool {
     let t = format!("{e:#}").to_ascii_lowercase();
-    [
-        "deadlock",
-        "could not serialize",
-        "database is locked",
-        "busy",
-        "lock wait timeout",
-        "duplicate",
-        "unique",
-    ]
-    .iter()
-    .any(|w| t.contains(w))
+    super::is_contention(e) || t.contains("duplicate") || t.contains("unique")
 }
 
 impl Store {

@@ -249,40 +249,33 @@ fn send(store: &Store, request: StoreRequest, done: mpsc::UnboundedSender<Action
     let store = store.clone();
     tokio::spawn(async move {
         let (product_id, result) = match request {
-            StoreRequest::Set(o, base) => {
-                let id = o.product_id.clone();
-                match store.save_override(&o, base).await {
-                    Ok(saved) => (id, Ok(Some((o, saved.revision)))),
-                    Err(e) => match e.downcast::<crate::store::overrides::Conflict>() {
-                        Ok(conflict) => {
-                            let _ = done.send(Action::StoreConflict {
-                                product_id: id,
-                                conflict,
-                            });
-                            return;
-                        }
-                        Err(e) => (id, Err(e)),
-                    },
-                }
-            }
-            StoreRequest::Clear(id, seen) => {
-                match store
-                    .clear_override_seen(&id, crate::store::overrides::Base::Seen(seen))
+            StoreRequest::Set(o, base) => (
+                o.product_id.clone(),
+                store
+                    .save_override(&o, base)
                     .await
-                {
-                    Ok(_) => (id, Ok(None)),
-                    Err(e) => match e.downcast::<crate::store::overrides::Conflict>() {
-                        Ok(conflict) => {
-                            let _ = done.send(Action::StoreConflict {
-                                product_id: id,
-                                conflict,
-                            });
-                            return;
-                        }
-                        Err(e) => (id, Err(e)),
-                    },
-                }
+                    .map(|saved| Some((o, saved.revision))),
+            ),
+            StoreRequest::Clear(id, seen) => {
+                let base = crate::store::overrides::Base::Seen(seen);
+                let cleared = store.clear_override_seen(&id, base).await;
+                (id, cleared.map(|_| None))
             }
+        };
+        // Another workstation's newer change: the screen says who, what and
+        // when, and may save over it knowingly.
+        let result = match result {
+            Err(e) => match e.downcast::<crate::store::overrides::Conflict>() {
+                Ok(conflict) => {
+                    let _ = done.send(Action::StoreConflict {
+                        product_id,
+                        conflict,
+                    });
+                    return;
+                }
+                Err(e) => Err(e),
+            },
+            ok => ok,
         };
         let result = result.map_err(|e| format!("{e:#}"));
         if let Err(e) = &result {

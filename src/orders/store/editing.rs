@@ -101,6 +101,36 @@ impl Store {
     /// Writes `lines` (changed) and the PO's total, approval reason and
     /// status worked out again from all of them; the audit detail's tail
     /// ("total a -> b CUR; status x -> y").
+    /// An edit's audit row written in its transaction, the transaction
+    /// committed, and the PO read back as it now is.
+    async fn audited(
+        &self,
+        mut tx: Tx,
+        number: &str,
+        action: &str,
+        product: Option<&str>,
+        detail: String,
+    ) -> Result<PurchaseOrder> {
+        let (a, ab) = audit_row(self.source.backend, &self.user, action, product, detail);
+        tx.exec(&a, &ab).await?;
+        tx.commit().await?;
+        self.po_required(number).await
+    }
+
+    /// `product_id` is no longer held by PO `number`: new POs may order it.
+    async fn free_product(&self, tx: &mut Tx, number: &str, product_id: &str) -> Result<()> {
+        tx.exec(
+            &format!(
+                "DELETE FROM po_open_products WHERE po_number = {} AND product_id = {}",
+                self.p(1),
+                self.p(2)
+            ),
+            &[Some(number.to_string()), Some(product_id.to_string())],
+        )
+        .await?;
+        Ok(())
+    }
+
     async fn rework(
         &self,
         tx: &mut Tx,
@@ -216,16 +246,9 @@ impl Store {
         lines[i] = after.clone();
         let tail = self.rework(&mut tx, &po, &lines, threshold).await?;
         let detail = format!("{number} {}{tail}", line_change(before, &after));
-        let (a, ab) = audit_row(
-            self.source.backend,
-            &self.user,
-            "po_line_changed",
-            Some(&before.product_id),
-            detail,
-        );
-        tx.exec(&a, &ab).await?;
-        tx.commit().await?;
-        self.po_required(number).await
+        let product = before.product_id.clone();
+        self.audited(tx, number, "po_line_changed", Some(&product), detail)
+            .await
     }
 
     /// Removes line `line_no` of a draft or pending PO; its product is free
@@ -256,15 +279,7 @@ impl Store {
             &[Some(number.to_string()), Some(line_no.to_string())],
         )
         .await?;
-        tx.exec(
-            &format!(
-                "DELETE FROM po_open_products WHERE po_number = {} AND product_id = {}",
-                self.p(1),
-                self.p(2)
-            ),
-            &[Some(number.to_string()), Some(gone.product_id.clone())],
-        )
-        .await?;
+        self.free_product(&mut tx, number, &gone.product_id).await?;
         let mut lines = po.lines.clone();
         lines.remove(i);
         let tail = self.rework(&mut tx, &po, &lines, threshold).await?;
@@ -274,16 +289,14 @@ impl Store {
             fmt_units(gone.qty_purchase, gone.purchase_uom.as_deref()),
             cents_text(gone.amount_cents)
         );
-        let (a, ab) = audit_row(
-            self.source.backend,
-            &self.user,
+        self.audited(
+            tx,
+            number,
             "po_line_removed",
             Some(&gone.product_id),
             detail,
-        );
-        tx.exec(&a, &ab).await?;
-        tx.commit().await?;
-        self.po_required(number).await
+        )
+        .await
     }
 
     /// Sets (or, empty, clears) the note of a draft or pending PO.
@@ -311,10 +324,7 @@ impl Store {
             None => "(none)".to_string(),
         };
         let detail = format!("{number} note: {} -> {}", show(&po.note), show(&new));
-        let (a, ab) = audit_row(self.source.backend, &self.user, "po_note", None, detail);
-        tx.exec(&a, &ab).await?;
-        tx.commit().await?;
-        self.po_required(number).await
+        self.audited(tx, number, "po_note", None, detail).await
     }
 
     /// The supplier delivered everything still on order: every line
@@ -395,15 +405,7 @@ impl Store {
             .await?;
             let full = *after >= line.qty_purchase - 1e-6;
             if full {
-                tx.exec(
-                    &format!(
-                        "DELETE FROM po_open_products WHERE po_number = {} AND product_id = {}",
-                        self.p(1),
-                        self.p(2)
-                    ),
-                    &[Some(number.to_string()), Some(line.product_id.clone())],
-                )
-                .await?;
+                self.free_product(tx, number, &line.product_id).await?;
             }
             let uom = line.purchase_uom.as_deref();
             audit.push((

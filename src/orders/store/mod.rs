@@ -137,20 +137,7 @@ const DRAFTS_PER_TRANSACTION: usize = 250;
 /// every backend's limit on bound values (SQLite's is 32,766).
 const ROWS_PER_STATEMENT: usize = 500;
 
-/// Errors worth a second try: two writers met (deadlock, serialization,
-/// SQLite busy).
-fn is_contention(e: &anyhow::Error) -> bool {
-    let t = format!("{e:#}").to_ascii_lowercase();
-    [
-        "deadlock",
-        "could not serialize",
-        "database is locked",
-        "busy",
-        "lock wait timeout",
-    ]
-    .iter()
-    .any(|w| t.contains(w))
-}
+use crate::store::is_contention;
 
 fn select_list(b: Backend, cols: &[&str]) -> String {
     cols.iter()
