@@ -206,7 +206,12 @@ enum PoCommand {
         po: Option<String>,
         #[arg(long)]
         all_approved: bool,
-        /// Send a draft within the threshold without asking.
+        /// Every approved PO and every draft within the threshold, after
+        /// one question naming their count, total per currency and
+        /// suppliers (the screen's S with nothing selected).
+        #[arg(long, conflicts_with = "all_approved")]
+        all: bool,
+        /// Send drafts within the threshold without asking.
         #[arg(long)]
         yes: bool,
     },
@@ -563,20 +568,18 @@ async fn po_command(config: &Config, command: PoCommand, fit: &report::Fit) -> R
         PoCommand::Send {
             po: n,
             all_approved,
+            all,
             yes,
         } => {
+            let which = match (all, all_approved) {
+                (true, _) => po::SendWhich::All,
+                (false, true) => po::SendWhich::Approved,
+                (false, false) => po::SendWhich::One,
+            };
             drop(out);
             let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
             let confirm = confirm_of(yes);
-            po::send(
-                config,
-                n.as_deref(),
-                all_approved,
-                confirm,
-                &mut out,
-                &mut err,
-            )
-            .await?
+            po::send(config, n.as_deref(), which, confirm, &mut out, &mut err).await?
         }
         PoCommand::Edit {
             po: n,

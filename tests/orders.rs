@@ -1724,3 +1724,90 @@ async fn drafts_are_edited_received_in_part_and_approved_in_bulk_on_the_command_
         assert!(out.contains(a), "{a} in\n{out}");
     }
 }
+
+/// `po send --all`, the command-line twin of `S` with nothing selected:
+/// approved POs and drafts within the threshold after one question naming
+/// their count, total per currency and suppliers; piped without `--yes`
+/// nothing is sent; drafts go out without an approver; pending POs stay.
+#[tokio::test]
+async fn po_send_all_sends_approved_pos_and_drafts_within_the_threshold_after_one_question() {
+    let test = "po_send_all";
+    let world = World::new(test, Db::Sqlite, "frank")
+        .await
+        .expect("SQLite needs no server");
+    // PROD-001 (9,300.00 USD) within, PROD-002 (21,274.39 USD) and PROD-003
+    // above the 10,000.00 threshold.
+    let (ok, out, err) = world.run(&[
+        "po",
+        "draft",
+        "--product",
+        "PROD-001",
+        "--product",
+        "PROD-002",
+    ]);
+    assert!(ok, "{out}{err}");
+    let list = |world: &World| -> Vec<serde_json::Value> {
+        let (ok, out, err) = world.run(&["po", "list", "--format", "json"]);
+        assert!(ok, "{err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        v.as_array()
+            .or_else(|| v["pos"].as_array())
+            .expect(&out)
+            .clone()
+    };
+    let pos = list(&world);
+    let status = |pos: &[serde_json::Value], n: &str| {
+        pos.iter()
+            .find(|p| p["po_number"] == n)
+            .map(|p| p["status"].as_str().unwrap().to_string())
+            .expect(n)
+    };
+    assert_eq!(status(&pos, "PO-000001"), "draft");
+    assert_eq!(status(&pos, "PO-000002"), "pending_approval");
+    let draft_cents = pos.iter().find(|p| p["po_number"] == "PO-000001").unwrap()["total_cents"]
+        .as_i64()
+        .unwrap();
+
+    // Piped, without --yes: the question, and nothing sent.
+    let (ok, out, err) = world.run(&["po", "send", "--all"]);
+    let money = buyerdesk::plan::numbers::fmt_money(draft_cents as f64 / 100.0);
+    assert!(
+        !ok && err.contains(&format!(
+            "Send 1 PO (1 of them drafts within the threshold, sent without approval), {money} USD, to ABC Supplies Co.? Sending drafts needs an explicit confirmation"
+        )),
+        "{out}{err}"
+    );
+    assert_eq!(status(&list(&world), "PO-000001"), "draft");
+
+    // --yes: the draft goes out without an approver; the pending PO stays.
+    let (ok, out, err) = world.run(&["po", "send", "--all", "--yes"]);
+    assert!(ok && out.contains("PO-000001 sent via file"), "{out}{err}");
+    assert!(!out.contains("PO-000002"), "{out}");
+    let pos = list(&world);
+    assert_eq!(status(&pos, "PO-000001"), "sent");
+    assert_eq!(status(&pos, "PO-000002"), "pending_approval");
+    let (ok, shown, err) = world.run(&["po", "show", "PO-000001", "--format", "json"]);
+    assert!(ok, "{err}");
+    let shown: serde_json::Value = serde_json::from_str(&shown).unwrap();
+    assert_eq!(shown["po"]["approved_by"], serde_json::Value::Null);
+
+    // Once approved, PO-000002 goes with the next --all.
+    let (ok, out, err) = world.run(&["po", "approve", "PO-000002", "--yes"]);
+    assert!(ok, "{out}{err}");
+    let (ok, out, err) = world.run(&["po", "send", "--all", "--yes"]);
+    assert!(ok && out.contains("PO-000002 sent via file"), "{out}{err}");
+    let (ok, out, _) = world.run(&["po", "send", "--all", "--yes"]);
+    assert!(
+        ok && out.contains("nothing to send: no approved PO and no draft within the threshold"),
+        "{out}"
+    );
+    // Never twice: one document per PO in the outbox.
+    let outbox = world.setup.data_dir.path().join("outbox");
+    let mut names: Vec<String> = std::fs::read_dir(&outbox)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".json"))
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 2, "{names:?}");
+}

@@ -571,21 +571,43 @@ pub async fn change_status(
     Ok(true)
 }
 
-/// `po send PO` or `po send --all-approved`. First, sends that a crash cut
-/// off are finished (same key). Fails when any send failed.
+/// Which POs `po send` sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendWhich {
+    /// The one named.
+    One,
+    /// `--all-approved`: the approved ones (and the unconfirmed, again).
+    Approved,
+    /// `--all`: those and the drafts within the threshold, after one
+    /// question (drafts go out without approval only on the buyer's word).
+    All,
+}
+
+/// `po send PO`, `po send --all-approved` or `po send --all`. First, sends
+/// that a crash cut off are finished (same key). Fails when any send
+/// failed.
 pub async fn send(
     config: &Config,
     number: Option<&str>,
-    all_approved: bool,
+    which: SendWhich,
     confirm: Confirm,
     out: &mut (impl Write + Send),
     err: &mut (impl Write + Send),
 ) -> Result<bool> {
-    let number = match (number, all_approved) {
-        (Some(n), false) => Some(po_arg(n)?),
-        (None, true) => None,
-        (Some(_), true) => return Err(anyhow!("name one PO or use --all-approved, not both")),
-        (None, false) => return Err(anyhow!("name the PO to send, or use --all-approved")),
+    let all_approved = which != SendWhich::One;
+    let number = match (number, which) {
+        (Some(n), SendWhich::One) => Some(po_arg(n)?),
+        (None, SendWhich::Approved | SendWhich::All) => None,
+        (Some(_), _) => {
+            return Err(anyhow!(
+                "name one PO or use --all-approved / --all, not both"
+            ))
+        }
+        (None, SendWhich::One) => {
+            return Err(anyhow!(
+                "name the PO to send, or use --all-approved or --all"
+            ))
+        }
     };
     let store = Store::open(config).await?;
     let sender = Sender::new(store.clone(), config)?;
@@ -637,11 +659,43 @@ pub async fn send(
                 results.push((n, r));
             }
         }
+        None if which == SendWhich::All => {
+            let mut pos = store.pos(Some(PoStatus::Approved)).await?;
+            pos.extend(store.pos(Some(PoStatus::Unconfirmed)).await?);
+            pos.extend(
+                (store.pos(Some(PoStatus::Draft)).await?)
+                    .into_iter()
+                    .filter(|p| p.approval_reason.is_none()),
+            );
+            if !pos.is_empty() {
+                let drafts = pos.iter().filter(|p| p.status == PoStatus::Draft).count();
+                let question = super::po_edit::bulk_question(
+                    "Send",
+                    &format!(
+                        " ({drafts} of them drafts within the threshold, sent without approval)"
+                    ),
+                    &pos,
+                );
+                if !confirm.ask(&question, "Sending drafts")? {
+                    writeln!(out, "nothing sent")?;
+                    store.source.close().await;
+                    return Ok(false);
+                }
+            }
+            results.extend(sender.send_all(true, &progress).await?)
+        }
         None => results.extend(sender.send_all(false, &progress).await?),
     }
     let mut ok = true;
     if results.is_empty() {
-        writeln!(out, "nothing to send: no approved PO")?;
+        writeln!(
+            out,
+            "nothing to send: no approved PO{}",
+            match which {
+                SendWhich::All => " and no draft within the threshold",
+                _ => "",
+            }
+        )?;
     }
     for (n, r) in &results {
         match r {

@@ -198,6 +198,12 @@ pub async fn approve_all_pending(
 /// "Approve 3 POs pending approval, 12,000.00 EUR + 21,274.39 USD, to ABC
 /// Supplies Co., XYZ Ltd?".
 pub fn approve_question(pos: &[PurchaseOrder]) -> String {
+    bulk_question("Approve", " pending approval", pos)
+}
+
+/// "{verb} 3 POs{what}, 12,000.00 EUR + 21,274.39 USD, to ABC Supplies Co.,
+/// XYZ Ltd?": the count, the total per currency and the suppliers.
+pub fn bulk_question(verb: &str, what: &str, pos: &[PurchaseOrder]) -> String {
     let mut suppliers: Vec<String> = pos
         .iter()
         .map(|p| printable(&p.supplier_name).into_owned())
@@ -205,7 +211,7 @@ pub fn approve_question(pos: &[PurchaseOrder]) -> String {
     suppliers.sort();
     suppliers.dedup();
     format!(
-        "Approve {} PO{} pending approval, {}, to {}?",
+        "{verb} {} PO{}{what}, {}, to {}?",
         pos.len(),
         if pos.len() == 1 { "" } else { "s" },
         fmt_totals(&totals_by_currency(
