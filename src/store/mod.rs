@@ -285,6 +285,15 @@ const MIGRATIONS: &[Migration] = &[
                 add("overrides", "cleared_by VARCHAR(64)"),
                 add("overrides", "cleared_at VARCHAR(32)"),
                 add("po_lines", &format!("override_revision {}", big(b))),
+                // The join that finds the PO an override was ordered on
+                // (read at every refresh) looks lines up by product.
+                match b {
+                    // No IF NOT EXISTS on MySQL: a workstation that finds
+                    // the index made already goes on (`added_already`).
+                    Backend::MySql => "CREATE INDEX po_lines_product ON po_lines (product_id, override_revision)",
+                    _ => "CREATE INDEX IF NOT EXISTS po_lines_product ON po_lines (product_id, override_revision)",
+                }
+                .to_string(),
             ]
         },
         optional: |_| Vec::new(),
@@ -354,10 +363,9 @@ fn concurrent_ddl(e: &anyhow::Error) -> bool {
 /// An `ADD COLUMN` that another workstation migrating at the same moment
 /// applied first.
 fn added_already(statement: &str, e: &anyhow::Error) -> bool {
-    statement.contains(" ADD COLUMN ")
-        && format!("{e:#}")
-            .to_ascii_lowercase()
-            .contains("duplicate column")
+    let e = format!("{e:#}").to_ascii_lowercase();
+    (statement.contains(" ADD COLUMN ") && e.contains("duplicate column"))
+        || (statement.starts_with("CREATE INDEX ") && e.contains("duplicate key name"))
 }
 
 /// The longest user name the purchasing database keeps (VARCHAR(64)).
