@@ -129,7 +129,57 @@ fn an_override_is_whole_packs_and_used_once() {
         saved.contains("USD (suggested 600 pieces), PROMO: spring"),
         "{saved}"
     );
-    assert_eq!(plan_json(d)["override_qty"].as_f64(), Some(708.0));
+    let shown = plan_json(d);
+    assert_eq!(shown["override_qty"].as_f64(), Some(708.0));
+    // `plan` shows what an order takes as the screen does: the buyer's
+    // purchase quantity and amount beside the suggestion, in JSON, the
+    // table and CSV, each multiplied out again here.
+    let pack = shown["conversion_factor"].as_f64().unwrap();
+    assert_eq!(shown["override_purchase_qty"].as_f64(), Some(708.0 / pack));
+    let buyers = shown["override_amount"].as_f64().unwrap();
+    assert!((buyers - 708.0 * price).abs() < 0.005, "{shown}");
+    assert_eq!(
+        shown["amount"].as_f64(),
+        suggestion["amount"].as_f64(),
+        "the suggestion stays"
+    );
+    let table = ok(&run(d, &["plan", "--product", "PROD-001", "--width", "0"]));
+    let row = table
+        .lines()
+        .find(|l| l.starts_with("PROD-001"))
+        .expect(&table);
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    let at = cells.iter().position(|c| *c == "->").expect(row);
+    assert_eq!(
+        (number(cells[at - 1]), number(cells[at + 1])),
+        (600.0, 708.0),
+        "{row}"
+    );
+    assert_eq!(number(cells[at + 2]) * pack, 708.0, "{row}: purchase units");
+    assert_eq!(cells[at + 3], "boxes", "{row}");
+    assert!(
+        (number(cells[at + 4]) - 708.0 * price).abs() < 0.005,
+        "{row}"
+    );
+    let csv = ok(&run(
+        d,
+        &["plan", "--product", "PROD-001", "--format", "csv"],
+    ));
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let values: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let cell = |name: &str| number(values[header.iter().position(|h| *h == name).expect(name)]);
+    assert_eq!(cell("override_qty"), 708.0, "{csv}");
+    assert_eq!(cell("override_purchase_qty") * pack, 708.0, "{csv}");
+    assert!(
+        (cell("override_amount") - 708.0 * price).abs() < 0.005,
+        "{csv}"
+    );
+    assert_eq!(
+        cell("amount"),
+        suggestion["amount"].as_f64().unwrap(),
+        "{csv}"
+    );
 
     let drafted = ok(&run(d, &["po", "draft", "--product", "PROD-001"]));
     assert!(

@@ -973,7 +973,9 @@ fn help_and_footer_follow_the_screen_they_are_on() {
     );
     let popup = render(&mut app, 80, 24);
     assert!(
-        footer(&popup).starts_with("Enter save  Tab next  ←→ change  ^U clear  PgDn PgUp packs  Esc cancel  F1 help"),
+        footer(&popup).starts_with(
+            "Enter save  Tab next  ←→ change  ^U clear  PgDn PgUp packs  Esc cancel  F1 help"
+        ),
         "{popup}"
     );
     app.update(action_for(&app, key(KeyCode::F(1))).unwrap());

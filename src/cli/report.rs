@@ -16,11 +16,36 @@ pub use fit::{Column, Fit, Table};
 /// Written as it is produced: the rationale of 100,000 products is some
 /// 500 MB of JSON, never held in memory whole.
 pub fn write_json(plans: &[ProductPlan], out: impl std::io::Write) -> Result<()> {
+    use serde::Serializer as _;
     let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
-    serde_json::to_writer_pretty(&mut out, plans)?;
+    let mut json = serde_json::Serializer::pretty(&mut out);
+    json.collect_seq(plans.iter().map(PlanJson::of))?;
     writeln!(out)?;
     out.flush()?;
     Ok(())
+}
+
+/// A plan as JSON: its fields, and what an order of the buyer's quantity
+/// takes in purchase units and money (`null` without an override), as the
+/// screen's row shows it.
+#[derive(serde::Serialize)]
+struct PlanJson<'a> {
+    #[serde(flatten)]
+    plan: &'a ProductPlan,
+    override_purchase_qty: Option<f64>,
+    override_amount: Option<f64>,
+}
+
+impl<'a> PlanJson<'a> {
+    fn of(plan: &'a ProductPlan) -> PlanJson<'a> {
+        let (_, purchase, amount) = plan.ordered();
+        let overridden = plan.override_qty.is_some();
+        PlanJson {
+            plan,
+            override_purchase_qty: overridden.then_some(round_qty(purchase)),
+            override_amount: overridden.then_some(round_money(amount)),
+        }
+    }
 }
 
 const CSV_HEADER: &[&str] = &[
@@ -45,6 +70,9 @@ const CSV_HEADER: &[&str] = &[
     "amount",
     "requires_approval",
     "exceptions",
+    "override_qty",
+    "override_purchase_qty",
+    "override_amount",
 ];
 
 /// CSV, one row per product, exceptions joined with ';'.
@@ -81,6 +109,13 @@ pub fn write_csv(plans: &[ProductPlan], out: impl std::io::Write) -> Result<()> 
                 format!("{:.2}", round_money(p.amount)),
                 p.requires_approval.to_string(),
                 codes.join(";"),
+                // The buyer's quantity and what it takes; empty without.
+                q(p.override_qty.get()),
+                q(p.override_qty.get().map(|_| p.ordered().1)),
+                p.override_qty
+                    .get()
+                    .map(|_| format!("{:.2}", round_money(p.ordered().2)))
+                    .unwrap_or_default(),
             ],
         )?;
     }
@@ -122,11 +157,18 @@ pub fn table(plans: &[ProductPlan], fit: &Fit, default_currency: &str) -> String
     let dash = || "-".to_string();
     for p in plans {
         let codes: Vec<&str> = p.exceptions.iter().map(|c| c.as_str()).collect();
+        // The buyer's quantity where there is one, beside the suggestion
+        // ("600 -> 708"), and what it takes, as the screen's row.
+        let (ordered, purchase, ordered_amount) = p.ordered();
         let amount = if mixed {
             let code = currency(p).unwrap_or_default();
-            format!("{} {code:<code_width$}", fmt_money(p.amount))
+            format!("{} {code:<code_width$}", fmt_money(ordered_amount))
         } else {
-            fmt_money(p.amount)
+            fmt_money(ordered_amount)
+        };
+        let order = match p.override_qty.get() {
+            Some(_) => format!("{} -> {}", fmt_qty(p.order_qty), fmt_qty(ordered)),
+            None => fmt_qty(p.order_qty),
         };
         t.row(vec![
             p.product_id.to_string(),
@@ -138,8 +180,8 @@ pub fn table(plans: &[ProductPlan], fit: &Fit, default_currency: &str) -> String
             p.days_of_cover
                 .map(|c| format!("{c:.1}"))
                 .unwrap_or_else(dash),
-            fmt_qty(p.order_qty),
-            purchase_text(p.purchase_qty, p.purchase_uom.as_deref()),
+            order,
+            purchase_text(purchase, p.purchase_uom.as_deref()),
             amount,
             if p.requires_approval {
                 "yes".into()

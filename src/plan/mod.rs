@@ -82,11 +82,9 @@ pub struct ProductPlan {
     #[serde(serialize_with = "ser_opt_qty")]
     pub override_qty: OptNum,
     /// The revision of that override (see `OverrideNote::revision`).
-    #[serde(skip)]
     pub override_revision: Option<i64>,
     /// The buyer's override a sent PO already ordered, in words ("buyer's
     /// 708 ordered on PO-000001 (sent ...)"): it no longer applies.
-    #[serde(skip)]
     pub override_used: Option<Arc<str>>,
     /// Suggested order, purchase units.
     #[serde(serialize_with = "ser_qty")]
