@@ -1083,3 +1083,81 @@ fn po_send_of_a_draft_asks_on_a_terminal() {
     s.wait_for("PO-000001 sent via file");
     assert!(s.wait_exit().success());
 }
+
+/// Two workstations on one purchasing database override one product: the
+/// later save is refused with who, what and when; Ctrl-O saves over it
+/// knowingly; the other screen shows the winner after a refresh; the audit
+/// log holds both changes and the refusal.
+#[test]
+fn two_workstations_cannot_overwrite_an_override_unknowingly() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut one = Session::start_with(dir.path(), &[("USER", "buyer1")]);
+    one.wait_for("2000 products");
+    let mut two = Session::start_with(dir.path(), &[("USER", "buyer2")]);
+    two.wait_for("2000 products");
+    for s in [&mut one, &mut two] {
+        s.keys("/PROD-001\r");
+        s.wait_for("1 shown");
+        s.keys("o");
+        s.wait_for("Override PROD-001");
+    }
+    // buyer2 saves 720 (60 boxes) while buyer1's popup is open.
+    two.keys("720\t\t \r");
+    two.wait_for("Saved: PROD-001 720");
+    // buyer1 saves 504 (42 boxes): refused, naming buyer2's change.
+    one.keys("504\t\t \r");
+    let screen = one.wait_for("Not saved: buyer2 set 720");
+    let said = question_on(&screen, "Not saved:", "Esc cancels");
+    assert!(
+        said.starts_with("Not saved: buyer2 set 720 (PROMO) at ")
+            && said.ends_with(" UTC, after you opened this. ^O saves yours over it; Esc cancels"),
+        "{said}"
+    );
+    assert!(
+        !cli(dir.path(), &["override", "list", "--format", "json"])
+            .1
+            .contains("504"),
+        "nothing saved by the refusal"
+    );
+    // Knowingly: Ctrl-O.
+    one.keys("\x0f");
+    let screen = one.wait_for("Saved: PROD-001 504");
+    assert!(row_of(&screen, "PROD-001").contains("600→504"), "{screen}");
+    // buyer2's screen follows at the next refresh.
+    two.keys("r");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let screen = two.contents();
+        if row_of(&screen, "PROD-001").contains("600→504") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{screen}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (ok, audit) = cli(dir.path(), &["audit", "--format", "json"]);
+    assert!(ok, "{audit}");
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&audit).unwrap();
+    let of = |action: &str| -> Vec<(String, String)> {
+        rows.iter()
+            .filter(|r| r["action"] == action && r["product_id"] == "PROD-001")
+            .map(|r| {
+                (
+                    r["user"].as_str().unwrap_or_default().to_string(),
+                    r["detail"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    };
+    let set = of("override_set");
+    assert_eq!(set.len(), 2, "{audit}");
+    assert_eq!(set[0].0, "buyer2");
+    assert!(set[0].1.contains("720 (suggested 600) PROMO"), "{set:?}");
+    assert_eq!(set[1].0, "buyer1");
+    assert!(set[1].1.contains("replacing buyer2's 720"), "{set:?}");
+    let refused = of("override_refused");
+    assert_eq!(refused.len(), 1, "{audit}");
+    assert_eq!(refused[0].0, "buyer1");
+    assert!(refused[0].1.contains("buyer2 set 720"), "{refused:?}");
+    one.quit();
+    two.quit();
+}
