@@ -2477,7 +2477,7 @@ const EVERY_SORT: [Column; 10] = Column::ALL;
 fn badge_rank(badge: &str) -> usize {
     [
         "STALE", "BAD", "RULE", "DRAFT", "PO", "OVR", "OUT", "SAFETY", "NOSUP", "INACTIVE", "UOM!",
-        "UOM?", "APPR", "LATE", "OVER", "NODEMAND",
+        "UOM?", "APPR", "LATE", "OVER", "NODEMAND", "USED",
     ]
     .iter()
     .position(|b| *b == badge)
@@ -2510,6 +2510,9 @@ fn expected_badges(p: &ProductPlan) -> Vec<&'static str> {
         .collect();
     if p.requires_approval {
         badges.push("APPR");
+    }
+    if p.override_used.is_some() {
+        badges.push("USED");
     }
     badges.sort_by_key(|b| badge_rank(b));
     badges
@@ -3081,7 +3084,7 @@ fn the_help_has_a_legend_of_every_column_and_flag_and_scrolls() {
     }
     for badge in [
         "STALE", "BAD", "RULE", "DRAFT", "PO", "OVR", "OUT", "SAFETY", "NOSUP", "INACTIVE", "UOM!",
-        "UOM?", "APPR", "LATE", "OVER", "NODEMAND",
+        "UOM?", "APPR", "LATE", "OVER", "NODEMAND", "USED",
     ] {
         assert!(
             seen.lines().any(|l| l.contains(&format!("│{badge:<9} "))),
@@ -3567,6 +3570,8 @@ fn a_used_override_shows_the_po_that_took_it() {
         row.contains(" 600 ") && !row.contains("708") && !row.contains("OVR"),
         "{row}"
     );
+    // The list says the override was used; the detail names the PO.
+    assert!(row.contains("USED"), "{row}");
     app.update(Action::OpenDetail);
     // Beside the list at 120x40: the detail's lines read as one text.
     let screen = render(&mut app, 120, 40);

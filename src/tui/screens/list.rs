@@ -167,68 +167,82 @@ pub struct ShownColumn {
     pub width: u16,
 }
 
-/// A flag of the list: its badge, the code behind it (`None`: approval).
-type Flag = (&'static str, Option<ExceptionCode>);
+/// What a flag of the list stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlagOf {
+    Code(ExceptionCode),
+    /// The order needs approval (the rules say so).
+    Approval,
+    /// The buyer's override was ordered on a sent PO: it no longer
+    /// applies (the detail names the PO).
+    UsedOverride,
+}
+
+/// A flag of the list: its badge and what it stands for.
+type Flag = (&'static str, FlagOf);
 
 /// The flags in order of importance: what makes the figures unreliable
 /// (stale, bad data, a rule error), what is already being ordered (a draft
 /// PO, an open PO, the buyer's own quantity), then stock trouble, what
 /// cannot be ordered, approval and the rest.
-pub const FLAG_ORDER: [Flag; 16] = [
-    ("STALE", Some(ExceptionCode::SourceStale)),
-    ("BAD", Some(ExceptionCode::BadData)),
-    ("RULE", Some(ExceptionCode::RuleError)),
-    ("DRAFT", Some(ExceptionCode::OnPo)),
-    ("PO", Some(ExceptionCode::OpenPo)),
-    ("OVR", Some(ExceptionCode::Overridden)),
-    ("OUT", Some(ExceptionCode::Stockout)),
-    ("SAFETY", Some(ExceptionCode::BelowSafety)),
-    ("NOSUP", Some(ExceptionCode::NoSupplier)),
-    ("INACTIVE", Some(ExceptionCode::SupplierInactive)),
-    ("UOM!", Some(ExceptionCode::UomInvalid)),
-    ("UOM?", Some(ExceptionCode::UomMissing)),
-    ("APPR", None),
-    ("LATE", Some(ExceptionCode::OrderLate)),
-    ("OVER", Some(ExceptionCode::Overshoot)),
-    ("NODEMAND", Some(ExceptionCode::NoDemand)),
+pub const FLAG_ORDER: [Flag; 17] = [
+    ("STALE", FlagOf::Code(ExceptionCode::SourceStale)),
+    ("BAD", FlagOf::Code(ExceptionCode::BadData)),
+    ("RULE", FlagOf::Code(ExceptionCode::RuleError)),
+    ("DRAFT", FlagOf::Code(ExceptionCode::OnPo)),
+    ("PO", FlagOf::Code(ExceptionCode::OpenPo)),
+    ("OVR", FlagOf::Code(ExceptionCode::Overridden)),
+    ("OUT", FlagOf::Code(ExceptionCode::Stockout)),
+    ("SAFETY", FlagOf::Code(ExceptionCode::BelowSafety)),
+    ("NOSUP", FlagOf::Code(ExceptionCode::NoSupplier)),
+    ("INACTIVE", FlagOf::Code(ExceptionCode::SupplierInactive)),
+    ("UOM!", FlagOf::Code(ExceptionCode::UomInvalid)),
+    ("UOM?", FlagOf::Code(ExceptionCode::UomMissing)),
+    ("APPR", FlagOf::Approval),
+    ("LATE", FlagOf::Code(ExceptionCode::OrderLate)),
+    ("OVER", FlagOf::Code(ExceptionCode::Overshoot)),
+    ("NODEMAND", FlagOf::Code(ExceptionCode::NoDemand)),
+    ("USED", FlagOf::UsedOverride),
 ];
 
 /// What each flag means, for the legend (the code as JSON and the CLI
 /// name it, then in words).
 fn flag_meaning(flag: Flag) -> String {
-    let words = match flag.1 {
-        None => "the order needs approval (the rules' threshold)",
-        Some(code) => match code {
-            ExceptionCode::SourceStale => "a source is down: its last data is used",
-            ExceptionCode::BadData => "a required figure is missing or invalid; no order",
-            ExceptionCode::RuleError => "the rules failed or left figures that disagree",
-            ExceptionCode::OnPo => "on a buyerdesk PO not yet approved (draft, pending)",
-            ExceptionCode::OpenPo => "on an approved or sent buyerdesk PO (on order)",
-            ExceptionCode::Overridden => "the buyer's quantity replaces the suggestion",
-            ExceptionCode::Stockout => "nothing available and there is demand",
-            ExceptionCode::BelowSafety => "available is below the safety stock",
-            ExceptionCode::NoSupplier => "no supplier: cannot be ordered",
-            ExceptionCode::SupplierInactive => "the supplier is inactive: cannot be ordered",
-            ExceptionCode::UomInvalid => "pack size (conversion factor) <= 0: no order",
-            ExceptionCode::UomMissing => "no pack size: ordered in stock units",
-            ExceptionCode::OrderLate => "stock runs out before an order can arrive",
-            ExceptionCode::Overshoot => "rounding adds more than 30 days of cover",
-            ExceptionCode::NoDemand => "stock on hand, no demand",
-        },
+    let code = match flag.1 {
+        FlagOf::Approval => return "the order needs approval (the rules' threshold)".into(),
+        FlagOf::UsedOverride => {
+            return "the buyer's quantity went out on a sent PO (Enter: which)".into()
+        }
+        FlagOf::Code(code) => code,
     };
-    match flag.1 {
-        Some(code) => format!("{}: {words}", code.as_str()),
-        None => words.to_string(),
-    }
+    let words = match code {
+        ExceptionCode::SourceStale => "a source is down: its last data is used",
+        ExceptionCode::BadData => "a required figure is missing or invalid; no order",
+        ExceptionCode::RuleError => "the rules failed or left figures that disagree",
+        ExceptionCode::OnPo => "on a buyerdesk PO not yet approved (draft, pending)",
+        ExceptionCode::OpenPo => "on an approved or sent buyerdesk PO (on order)",
+        ExceptionCode::Overridden => "the buyer's quantity replaces the suggestion",
+        ExceptionCode::Stockout => "nothing available and there is demand",
+        ExceptionCode::BelowSafety => "available is below the safety stock",
+        ExceptionCode::NoSupplier => "no supplier: cannot be ordered",
+        ExceptionCode::SupplierInactive => "the supplier is inactive: cannot be ordered",
+        ExceptionCode::UomInvalid => "pack size (conversion factor) <= 0: no order",
+        ExceptionCode::UomMissing => "no pack size: ordered in stock units",
+        ExceptionCode::OrderLate => "stock runs out before an order can arrive",
+        ExceptionCode::Overshoot => "rounding adds more than 30 days of cover",
+        ExceptionCode::NoDemand => "stock on hand, no demand",
+    };
+    format!("{}: {words}", code.as_str())
 }
 
 /// A product's flags, the most important first.
 pub fn flags_of(p: &ProductPlan) -> Vec<&'static str> {
     FLAG_ORDER
         .iter()
-        .filter(|(_, code)| match code {
-            Some(code) => p.exceptions.contains(code),
-            None => p.requires_approval,
+        .filter(|(_, of)| match of {
+            FlagOf::Code(code) => p.exceptions.contains(code),
+            FlagOf::Approval => p.requires_approval,
+            FlagOf::UsedOverride => p.override_used.is_some(),
         })
         .map(|(badge, _)| *badge)
         .collect()
@@ -832,7 +846,7 @@ mod tests {
             E::RuleError,
             E::OnPo,
         ] {
-            let flag = FLAG_ORDER.iter().find(|f| f.1 == Some(code));
+            let flag = FLAG_ORDER.iter().find(|f| f.1 == FlagOf::Code(code));
             let flag = flag.unwrap_or_else(|| panic!("{code:?} has no flag"));
             assert_eq!(flag.0, crate::tui::view::badge(code), "{code:?}");
             assert!(flag_meaning(*flag).starts_with(code.as_str()));
