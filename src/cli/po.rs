@@ -682,7 +682,23 @@ pub async fn send(
                     return Ok(false);
                 }
             }
-            results.extend(sender.send_all(true, &progress).await?)
+            // Exactly the POs the question named: a draft as it was shown
+            // (one changed since is refused), each with its own result.
+            for po in pos {
+                let n = po.po_number.clone();
+                if results.iter().any(|(p, _)| *p == n) {
+                    continue; // finished above, as a crash left it
+                }
+                let r = match po.status {
+                    PoStatus::Draft => {
+                        sender
+                            .send_confirmed_as_seen(&n, po.total_cents, &progress)
+                            .await
+                    }
+                    _ => sender.send(&n, &progress).await,
+                };
+                results.push((n, r));
+            }
         }
         None => results.extend(sender.send_all(false, &progress).await?),
     }
