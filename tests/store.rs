@@ -1047,3 +1047,112 @@ async fn postgres_an_override_is_used_once() {
 async fn mariadb_an_override_is_used_once() {
     an_override_is_used_once("mariadb_used_once", Db::MySql).await;
 }
+
+/// Upgrading a purchasing database from before migrations 6 and 7 (its
+/// overrides without revisions, its PO lines without the revision they
+/// ordered, no receipts, no notes): an override a sent PO already ordered
+/// is used up at the upgrade, not ordered again; one no PO ordered still
+/// applies; the old lines have nothing received. The old schema is made by
+/// dropping what the two migrations add.
+async fn an_upgrade_keeps_ordered_overrides_used(test: &str, db: Db) {
+    use buyerdesk::orders::DraftPlan;
+    use buyerdesk::store::overrides::Base;
+    let Some(admin) = db.admin_url(test) else {
+        return;
+    };
+    let scratch = ScratchDb::create_as(db, &admin, "purchasing", Role::Writer).await;
+    let data = tempfile::tempdir().unwrap();
+    let config = config_in(&scratch, "alice", data.path());
+    let store = Store::open(&config).await.unwrap();
+    for (product, qty) in [("PROD-001", 708.0), ("PROD-002", 240.0)] {
+        let o = Override {
+            product_id: product.into(),
+            ..override_by("alice", qty, "2026-11-01T09:00:00Z")
+        };
+        store.save_override(&o, Base::Any).await.unwrap();
+    }
+    // PROD-001's 708 ordered and sent; PROD-002's 240 never ordered.
+    let po = store
+        .create_pos(DraftPlan {
+            pos: vec![draft(
+                "SUP-A",
+                vec![buyerdesk::orders::PoLine {
+                    qty_stock: 708.0,
+                    qty_purchase: 59.0,
+                    pack: 12.0,
+                    overridden: true,
+                    ..line("PROD-001", 1000)
+                }],
+            )],
+            skipped: Vec::new(),
+            approval_threshold: None,
+        })
+        .await
+        .unwrap();
+    let number = po.created[0].po_number.clone();
+    mark_sent(&store, &number).await;
+    store.source.close().await;
+
+    // Back to the schema of migration 5, the rows kept.
+    let drop_index = match db {
+        Db::MySql => "DROP INDEX po_lines_product ON po_lines",
+        _ => "DROP INDEX po_lines_product",
+    };
+    scratch.admin_execute(drop_index).await;
+    for (table, column) in [
+        ("overrides", "revision"),
+        ("overrides", "cleared_by"),
+        ("overrides", "cleared_at"),
+        ("po_lines", "override_revision"),
+        ("po_lines", "qty_received"),
+        ("po_lines", "rules_approval"),
+        ("purchase_orders", "note"),
+    ] {
+        scratch
+            .admin_execute(&format!("ALTER TABLE {table} DROP COLUMN {column}"))
+            .await;
+    }
+    scratch
+        .admin_execute("DELETE FROM buyerdesk_migrations WHERE version IN (6, 7)")
+        .await;
+
+    let store = Store::open(&config).await.expect("migrates 6 and 7");
+    assert_eq!(store.schema_version().await.unwrap(), 7, "{test}");
+    let rows = store.override_rows().await.unwrap();
+    let row = |id: &str| rows.iter().find(|r| r.ov.product_id == id).unwrap();
+    assert_eq!(
+        row("PROD-001")
+            .used_by
+            .as_ref()
+            .map(|u| u.po_number.clone()),
+        Some(number.clone()),
+        "{test}: the sent PO used it up"
+    );
+    assert!(row("PROD-002").used_by.is_none(), "{test}");
+    let applies: Vec<String> = (store.applicable_overrides().await.unwrap())
+        .iter()
+        .map(|r| r.ov.product_id.clone())
+        .collect();
+    assert_eq!(applies, ["PROD-002"], "{test}: only the unordered one");
+    let sent = store.po_required(&number).await.unwrap();
+    assert_eq!(sent.lines[0].qty_received, 0.0, "{test}");
+    assert_eq!(sent.note, None, "{test}");
+    // The open-PO quantity is the whole line (nothing received yet).
+    let open = store.open_pos_by_product().await.unwrap();
+    assert!(open.contains_key("PROD-001"), "{test}: {open:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_an_upgrade_keeps_ordered_overrides_used() {
+    an_upgrade_keeps_ordered_overrides_used("sqlite_upgrade_6_7", Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_an_upgrade_keeps_ordered_overrides_used() {
+    an_upgrade_keeps_ordered_overrides_used("postgres_upgrade_6_7", Db::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mariadb_an_upgrade_keeps_ordered_overrides_used() {
+    an_upgrade_keeps_ordered_overrides_used("mariadb_upgrade_6_7", Db::MySql).await;
+}

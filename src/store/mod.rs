@@ -294,6 +294,17 @@ const MIGRATIONS: &[Migration] = &[
                     _ => "CREATE INDEX IF NOT EXISTS po_lines_product ON po_lines (product_id, override_revision)",
                 }
                 .to_string(),
+                // Overrides saved before this migration (revision 1 now)
+                // that a PO already ordered: its line (the buyer's
+                // quantity, drafted after the override was set) records
+                // them, so a sent PO uses them up at the upgrade as it
+                // would have after it; else they would be ordered again.
+                "UPDATE po_lines SET override_revision = 1 \
+                 WHERE override_revision IS NULL AND overridden = 1 AND EXISTS (\
+                 SELECT 1 FROM overrides o, purchase_orders p \
+                 WHERE o.product_id = po_lines.product_id AND o.order_qty = po_lines.qty_stock \
+                 AND p.po_number = po_lines.po_number AND o.set_at <= p.created_at)"
+                    .to_string(),
             ]
         },
         optional: |_| Vec::new(),
