@@ -20,6 +20,20 @@ fn spawn_in_pty(
     Box<dyn portable_pty::MasterPty + Send>,
     Box<dyn portable_pty::Child + Send + Sync>,
 ) {
+    spawn_command_in_pty(data_dir, &[], rows, cols, env)
+}
+
+/// buyerdesk with `args` (none: the screen) on a pseudo-terminal.
+fn spawn_command_in_pty(
+    data_dir: &std::path::Path,
+    args: &[&str],
+    rows: u16,
+    cols: u16,
+    env: &[(&str, &str)],
+) -> (
+    Box<dyn portable_pty::MasterPty + Send>,
+    Box<dyn portable_pty::Child + Send + Sync>,
+) {
     let pty = native_pty_system()
         .openpty(PtySize {
             rows,
@@ -29,6 +43,7 @@ fn spawn_in_pty(
         })
         .expect("a pseudo-terminal");
     let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_buyerdesk"));
+    cmd.args(args);
     cmd.env("BUYERDESK_DATA_DIR", data_dir);
     cmd.env("XDG_CONFIG_HOME", data_dir.join("config-home"));
     cmd.env("TERM", "xterm-256color");
@@ -58,6 +73,14 @@ impl Session {
     /// With more environment variables.
     fn start_with(data_dir: &std::path::Path, env: &[(&str, &str)]) -> Session {
         let (master, child) = spawn_in_pty(data_dir, 24, 80, env);
+        Session::attach(master, child)
+    }
+
+    /// A session on a started child: the screen fed from its terminal.
+    fn attach(
+        master: Box<dyn portable_pty::MasterPty + Send>,
+        child: Box<dyn portable_pty::Child + Send + Sync>,
+    ) -> Session {
         let screen = Arc::new(Mutex::new(vt100::Parser::new(24, 80, 0)));
         let mut reader = master.try_clone_reader().unwrap();
         let feed = Arc::clone(&screen);
@@ -1015,42 +1038,8 @@ fn start_to_every_po_sent_in_at_most_ten_keys() {
 /// A command of the real binary on a pseudo-terminal (a person typing
 /// answers to its questions).
 fn cli_session(data_dir: &std::path::Path, args: &[&str]) -> Session {
-    let pty = native_pty_system()
-        .openpty(PtySize {
-            rows: 24,
-            cols: 80,
-            pixel_width: 0,
-            pixel_height: 0,
-        })
-        .expect("a pseudo-terminal");
-    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_buyerdesk"));
-    cmd.args(args);
-    cmd.env("BUYERDESK_DATA_DIR", data_dir);
-    cmd.env("XDG_CONFIG_HOME", data_dir.join("config-home"));
-    cmd.env("TERM", "xterm-256color");
-    cmd.cwd(data_dir);
-    let child = pty.slave.spawn_command(cmd).expect("buyerdesk starts");
-    drop(pty.slave);
-    let master = pty.master;
-    let screen = Arc::new(Mutex::new(vt100::Parser::new(24, 80, 0)));
-    let mut reader = master.try_clone_reader().unwrap();
-    let feed = Arc::clone(&screen);
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 8192];
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            feed.lock().unwrap().process(&buf[..n]);
-        }
-    });
-    let writer = master.take_writer().unwrap();
-    Session {
-        screen,
-        writer,
-        child,
-        master,
-    }
+    let (master, child) = spawn_command_in_pty(data_dir, args, 24, 80, &[]);
+    Session::attach(master, child)
 }
 
 /// `po send` of a draft on a terminal asks before sending it without
