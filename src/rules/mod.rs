@@ -8,6 +8,7 @@
 //! (the fact schema, `RuleSet`), never the other way round.
 
 pub mod dryrun;
+pub mod guard;
 mod lexer;
 mod validate;
 
@@ -16,6 +17,7 @@ use std::fmt;
 use crate::plan::{RuleSet, RulesError};
 
 pub use dryrun::{dry_run, DryRun};
+pub use guard::{guard, Refusal};
 pub use validate::{validate, SALIENCE_MAX};
 
 /// How bad a diagnostic is.
