@@ -292,6 +292,19 @@ enum RulesCommand {
         #[arg(long)]
         why: bool,
     },
+    /// Make FILE the rules in force (as the editor's apply does: the file
+    /// replaced is kept in history, the change audited), after validating
+    /// it and trying it on every product: refused (exit 1, with what it
+    /// would break) when it fails on products where the rules in force do
+    /// not, or removes more than half of the orders, unless --yes.
+    Apply {
+        /// The GRL file to put in force.
+        file: PathBuf,
+        /// Apply even though the dry run shows new failures or most orders
+        /// gone (the explicit confirmation).
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 /// Logs go to a file, never to the terminal (the TUI owns it).
@@ -412,7 +425,10 @@ use buyerdesk::cli::stdout;
 fn reads_sources(command: &Option<Command>) -> bool {
     match command {
         None | Some(Command::Plan { .. }) | Some(Command::Doctor) => true,
-        Some(Command::Rules { command }) => matches!(command, RulesCommand::Test { .. }),
+        Some(Command::Rules { command }) => matches!(
+            command,
+            RulesCommand::Test { .. } | RulesCommand::Apply { .. }
+        ),
         Some(Command::Po { command }) => matches!(command, PoCommand::Draft { .. }),
         Some(Command::Override { command }) => !matches!(command, OverrideCommand::Clear { .. }),
         Some(_) => false,
@@ -487,6 +503,9 @@ async fn run(cli: Cli, config: Config, keymap: Keymap) -> Result<ExitCode> {
         Some(Command::Rules {
             command: RulesCommand::Test { file, format, why },
         }) => test_rules(&config, &file, format, why, &fit).await,
+        Some(Command::Rules {
+            command: RulesCommand::Apply { file, yes },
+        }) => buyerdesk::cli::rules::apply_rules(&config, &file, yes).await,
         Some(Command::Po { command }) => po_command(&config, command, &fit).await,
         Some(Command::Override { command }) => override_command(&config, command, &fit).await,
         Some(Command::Audit { since, format }) => {

@@ -403,6 +403,7 @@ fn every_command_has_help() {
         vec!["doctor", "--help"],
         vec!["rules", "check", "--help"],
         vec!["rules", "test", "--help"],
+        vec!["rules", "apply", "--help"],
     ] {
         let out = run(dir.path(), &args, &[]);
         assert!(out.status.success(), "{args:?}");

@@ -151,3 +151,65 @@ pub async fn test_rules(
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// `rules apply FILE [--yes]`: FILE validated (errors printed as `rules
+/// check` prints them, exit 1), tried on every product beside the rules in
+/// force, and refused (exit 1, the guard's summary printed) when it newly
+/// fails on products or removes more than half of the orders, unless
+/// `yes`. Otherwise FILE becomes the rules in force as the editor applies
+/// it (`authoring::apply`: history, atomic write, audit row).
+pub async fn apply_rules(config: &Config, file: &Path, yes: bool) -> Result<ExitCode> {
+    let text = read_rules_file(file)?;
+    let origin = file.display().to_string();
+    let diagnostics = crate::rules::validate(&text, &origin);
+    let mut out = stdout();
+    let Some(candidate) = load_checked(&text, &origin, &diagnostics, &mut out)? else {
+        return Ok(ExitCode::FAILURE);
+    };
+    for d in &diagnostics {
+        writeln!(out, "{d}")?;
+    }
+    let in_force = live::load_rules(config, None)?;
+    let store = crate::store::Store::open(config).await?;
+    let ctx = live::plan_context(&store).await?;
+    let sources = Sources::connect(config).await?;
+    let dry_run = live::dry_run(&sources, &in_force, &candidate, &ctx).await;
+    sources.close().await;
+    let dry_run = dry_run?;
+    let refusal = crate::rules::guard(&dry_run).err();
+    if let Some(refusal) = &refusal {
+        if !yes {
+            writeln!(
+                out,
+                "{origin}: not applied: against {} these rules would hurt the plan:\n{refusal}\n\
+                 See every change with `buyerdesk rules test {origin}`; apply anyway with --yes",
+                in_force.origin
+            )?;
+            store.source.close().await;
+            return Ok(ExitCode::FAILURE);
+        }
+    }
+    let applied = crate::store::authoring::apply(config, &store, &text, &store.user.clone()).await;
+    store.source.close().await;
+    match applied {
+        Ok(applied) => {
+            if let Some(refusal) = &refusal {
+                writeln!(out, "Applied with --yes although:\n{refusal}")?;
+            }
+            writeln!(
+                out,
+                "Applied {origin} as {} ({} rules, sha256 {}); orders {} -> {}",
+                applied.path.display(),
+                applied.rules.rule_names.len(),
+                applied.hash,
+                dry_run.summary.orders_before,
+                dry_run.summary.orders_after
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            writeln!(out, "{origin}: not applied: {e}")?;
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
