@@ -293,6 +293,7 @@ async fn applied_rules_switch_the_plans_at_once() {
     tx.send(LiveCommand::ApplyRules {
         request: 1,
         text: raised.clone(),
+        confirmed: false,
     })
     .unwrap();
     let path = setup.config.rules_path();
@@ -324,6 +325,7 @@ async fn applied_rules_switch_the_plans_at_once() {
     tx.send(LiveCommand::ApplyRules {
         request: 2,
         text: broken,
+        confirmed: false,
     })
     .unwrap();
     match next_rules_event(&mut rules_rx).await {
@@ -466,6 +468,7 @@ async fn rules_applied_during_a_refresh_are_applied_after_it() {
     tx.send(LiveCommand::ApplyRules {
         request: 7,
         text: raised,
+        confirmed: false,
     })
     .unwrap();
     // The refresh under way ends with the old rules (nothing changed, so

@@ -1445,7 +1445,7 @@ fn the_rule_editor_checks_as_you_type_and_applies_only_good_rules() {
     press(&mut app, KeyCode::End, KeyModifiers::NONE);
     type_text(&mut app, "\n// checked by the buyers' lead");
     press(&mut app, KeyCode::Char('s'), KeyModifiers::CONTROL);
-    let wanted = app
+    let (wanted, confirmed) = app
         .rules_apply_wanted
         .clone()
         .expect("good rules are applied");
@@ -1453,6 +1453,117 @@ fn the_rule_editor_checks_as_you_type_and_applies_only_good_rules() {
         wanted.ends_with("}\n// checked by the buyers' lead\n"),
         "{wanted:?}"
     );
+    assert!(!confirmed, "sent unconfirmed: the guard runs first");
+    assert!(app.editor.as_ref().unwrap().applying);
+}
+
+/// The words inside the popup whose top border starts with `top`, read
+/// row by row between its borders (what is beside it left out).
+fn popup_words(screen: &str, top: &str) -> String {
+    let rows: Vec<Vec<char>> = screen.lines().map(|l| l.chars().collect()).collect();
+    let (first, line) = (screen.lines().enumerate())
+        .find(|(_, l)| l.contains(top))
+        .unwrap_or_else(|| panic!("no popup {top:?} in:\n{screen}"));
+    let left = line.chars().position(|c| c == '┌').unwrap();
+    let right = left
+        + 1
+        + rows[first][left + 1..]
+            .iter()
+            .position(|&c| c == '┐')
+            .unwrap();
+    let mut text = String::new();
+    for row in &rows[first + 1..] {
+        if row[left] == '└' {
+            break;
+        }
+        text.extend(&row[left + 1..right]);
+        text.push(' ');
+    }
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The example: a rule that zeroes every order. Ctrl-S sends it
+/// unconfirmed; the guard's refusal opens a question with the summary (the
+/// dry run's orders before -> after, the first failing products); n keeps
+/// the draft, y applies it confirmed.
+#[test]
+fn the_editor_asks_before_applying_rules_the_guard_refuses() {
+    let mut app = reference_app();
+    app.rules_text = RuleSet::embedded().text.to_string();
+    app.rules_origin = "rules/purchasing.grl".into();
+    let text = format!(
+        "{}rule \"SafetyMargin\" salience 65 {{ when Product.order_qty > 0 then Product.order_qty = Product.order_qty * 1.05; }}\n",
+        app.rules_text
+    );
+    press(&mut app, KeyCode::Char('R'), KeyModifiers::SHIFT);
+    app.editor = Some(buyerdesk::tui::screens::editor::RuleEditor::open(
+        &text,
+        "rules/purchasing.grl",
+        &app.rules_text,
+    ));
+    press(&mut app, KeyCode::Char('s'), KeyModifiers::CONTROL);
+    assert_eq!(app.rules_apply_wanted.take(), Some((text.clone(), false)));
+    // What the live task answers: the guard on the real dry run.
+    let candidate = buyerdesk::rules::load(&text, "candidate.grl").unwrap();
+    let dry_run = buyerdesk::rules::dry_run(
+        &plan::join(reference_rows()),
+        &PlanContext::default(),
+        &RuleSet::embedded(),
+        &candidate,
+    );
+    let refusal = buyerdesk::rules::guard(&dry_run).expect_err("refused");
+    let (before, after) = (dry_run.summary.orders_before, dry_run.summary.orders_after);
+    assert!(before > 0 && after * 2 < before, "{before} -> {after}");
+    app.rules_apply_refused(text.clone(), refusal.to_string());
+
+    let screen = render(&mut app, 80, 24);
+    let words = popup_words(&screen, "┌ Apply rules that hurt the plan?");
+    assert!(
+        words.contains("These rules would hurt the plan"),
+        "{screen}"
+    );
+    assert!(
+        words.contains(&format!("Orders {before} -> {after}")),
+        "{screen}"
+    );
+    let failing = dry_run.summary.failed_products;
+    assert!(failing > 0);
+    assert!(
+        words.contains(&format!("RULE_ERROR) on {failing} product")),
+        "{screen}"
+    );
+    assert!(
+        words.contains("PROD-001 (rule \"SafetyMargin\")"),
+        "{screen}"
+    );
+    assert!(words.contains("Apply them anyway?"), "{screen}");
+    insta::assert_snapshot!("editor_guarded_apply_80x24", screen);
+    insta::assert_snapshot!("editor_guarded_apply_120x40", render(&mut app, 120, 40));
+
+    // n: nothing applied, the draft kept in the editor.
+    press(&mut app, KeyCode::Char('n'), KeyModifiers::NONE);
+    assert!(app.orders.confirm.is_none());
+    assert_eq!(app.rules_apply_wanted, None);
+    let editor = app.editor.as_ref().expect("the editor stays");
+    assert_eq!(editor.text(), text);
+    assert!(!editor.applying);
+    assert!(
+        editor
+            .status
+            .as_deref()
+            .unwrap()
+            .contains("the draft is kept"),
+        "{:?}",
+        editor.status
+    );
+
+    // Again, and y: sent confirmed (the guard is not asked twice).
+    press(&mut app, KeyCode::Char('s'), KeyModifiers::CONTROL);
+    assert_eq!(app.rules_apply_wanted.take(), Some((text.clone(), false)));
+    app.rules_apply_refused(text.clone(), refusal.to_string());
+    press(&mut app, KeyCode::Char('y'), KeyModifiers::NONE);
+    assert!(app.orders.confirm.is_none());
+    assert_eq!(app.rules_apply_wanted, Some((text, true)));
     assert!(app.editor.as_ref().unwrap().applying);
 }
 

@@ -56,6 +56,7 @@ use crate::store::Store;
 use sha2::Digest;
 
 mod diff;
+mod guard;
 pub mod load;
 mod reading;
 mod status;
@@ -102,6 +103,14 @@ pub enum RulesEvent {
     /// with the diagnostics (compiler style) or the read error when the
     /// rules in force stay.
     RulesReloaded(Result<String, String>),
+    /// The answer to `LiveCommand::ApplyRules` (not confirmed) when the
+    /// guard (`rules::guard`) refused `text`: nothing was written; `summary`
+    /// says what it would break, for the author to confirm or not.
+    ApplyRefused {
+        request: u64,
+        text: String,
+        summary: String,
+    },
     /// The answer to `LiveCommand::DryRun`: what the candidate rules would
     /// change on every product of the current snapshot, or why they were
     /// not tried (the validator's errors, no snapshot yet).
@@ -136,7 +145,13 @@ pub enum LiveCommand {
     /// with its history and an audit row (`authoring::apply`), then every
     /// product planned again. Answered by `RulesEvent::RulesApplied` with
     /// the same request id. Sent during a refresh, it waits for its end.
-    ApplyRules { request: u64, text: String },
+    /// Unless `confirmed`, the guard (`rules::guard`) runs first: a refusal
+    /// writes nothing and is answered by `RulesEvent::ApplyRefused`.
+    ApplyRules {
+        request: u64,
+        text: String,
+        confirmed: bool,
+    },
     /// Try `text` on every product beside the rules in force, changing
     /// nothing. Answered by `RulesEvent::DryRun` with the same request id.
     DryRun { request: u64, text: String },
@@ -199,7 +214,7 @@ async fn run(
     let mut again = false;
     let mut next = tokio::time::Instant::now();
     // Rules applied while the worker is out refreshing, in order.
-    let mut queued_rules: Vec<(u64, String)> = Vec::new();
+    let mut queued_rules: Vec<(u64, String, bool)> = Vec::new();
     let mut queued_dry_runs: Vec<(u64, String)> = Vec::new();
     let (disk_tx, mut disk_changes) = mpsc::unbounded_channel();
     let _watcher = watch_rules_file(&worker.config.rules_path(), disk_tx);
@@ -261,10 +276,10 @@ async fn run(
                         worker!().start_dry_run(request, &text, &rules_events);
                     }
                 }
-                Some(LiveCommand::ApplyRules { request, text }) => {
+                Some(LiveCommand::ApplyRules { request, text, confirmed }) => {
                     if running.is_some() {
-                        queued_rules.push((request, text));
-                    } else if worker!().apply_rules(request, &text, &rules_events).await {
+                        queued_rules.push((request, text, confirmed));
+                    } else if worker!().apply_rules(request, &text, confirmed, &rules_events).await {
                         next = tokio::time::Instant::now();
                     }
                 }
@@ -294,8 +309,10 @@ async fn run(
                     worker!().start_dry_run(request, &text, &rules_events);
                 }
                 let mut switched = false;
-                for (request, text) in std::mem::take(&mut queued_rules) {
-                    switched |= worker!().apply_rules(request, &text, &rules_events).await;
+                for (request, text, confirmed) in std::mem::take(&mut queued_rules) {
+                    switched |= worker!()
+                        .apply_rules(request, &text, confirmed, &rules_events)
+                        .await;
                 }
                 if std::mem::take(&mut reload_queued) {
                     switched |= worker!().reload_rules(&rules_events);

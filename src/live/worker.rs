@@ -140,8 +140,22 @@ impl Worker {
         &mut self,
         request: u64,
         text: &str,
+        confirmed: bool,
         rules_events: &mpsc::UnboundedSender<RulesEvent>,
     ) -> bool {
+        let origin = self.config.rules_path().display().to_string();
+        // Invalid text is refused below, by `apply`, with its diagnostics.
+        if let (false, Ok(candidate)) = (confirmed, crate::rules::load(text, &origin)) {
+            if let Err(summary) = self.guard(&candidate) {
+                let text = text.to_string();
+                let _ = (rules_events).send(RulesEvent::ApplyRefused {
+                    request,
+                    text,
+                    summary,
+                });
+                return false;
+            }
+        }
         let result =
             crate::store::authoring::apply(&self.config, &self.store, text, &self.store.user)
                 .await
@@ -225,8 +239,14 @@ impl Worker {
                 Ok(None)
             }
             Ok(text) => crate::rules::load(&text, &origin)
-                .map(Some)
-                .map_err(|e| format!("{e}\nthe rules in force stay")),
+                .map_err(|e| format!("{e}\nthe rules in force stay"))
+                .and_then(|rules| match self.guard(&rules) {
+                    Ok(()) => Ok(Some(rules)),
+                    Err(summary) => Err(format!(
+                        "{origin}: refused, these rules would hurt the plan: {}\nthe rules in force stay",
+                        summary.replace('\n', "; ")
+                    )),
+                }),
             Err(e) => Err(format!(
                 "{origin}: cannot read the rules file: {e}; the rules in force stay"
             )),

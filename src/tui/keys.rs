@@ -19,7 +19,7 @@ pub fn screen(app: &App) -> Screen {
 
 /// What the help describes: the screen `?` was pressed on.
 pub fn screen_below_help(app: &App) -> Screen {
-    if app.editor.is_some() {
+    if app.editor.is_some() && app.orders.confirm.is_none() {
         Screen::Editor
     } else if app.sources_open {
         Screen::Sources

@@ -618,7 +618,10 @@ pub async fn run(setup: Setup) -> Result<()> {
                         RulesEvent::RulesApplied { request, result } if request == apply_request => {
                             app.rules_applied(result);
                         }
-                        RulesEvent::RulesApplied { .. } => {}
+                        RulesEvent::ApplyRefused { request, text, summary } if request == apply_request => {
+                            app.rules_apply_refused(text, summary);
+                        }
+                        RulesEvent::RulesApplied { .. } | RulesEvent::ApplyRefused { .. } => {}
                         RulesEvent::DryRun { request, result } => app.dry_run_done(request, result),
                         RulesEvent::RulesReloaded(result) => {
                             let result = result.and_then(|path| {
@@ -683,11 +686,12 @@ pub async fn run(setup: Setup) -> Result<()> {
             if let Some((request, text)) = app.dry_run_wanted.take() {
                 let _ = live_tx.send(LiveCommand::DryRun { request, text });
             }
-            if let Some(text) = app.rules_apply_wanted.take() {
+            if let Some((text, confirmed)) = app.rules_apply_wanted.take() {
                 apply_request += 1;
                 let _ = live_tx.send(LiveCommand::ApplyRules {
                     request: apply_request,
                     text,
+                    confirmed,
                 });
             }
             // Unapplied rule edits live in a draft file: they survive a quit

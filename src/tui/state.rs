@@ -105,8 +105,9 @@ pub struct App {
     pub editor: Option<crate::tui::screens::editor::RuleEditor>,
     /// Edits not applied, kept when the editor was left.
     pub rules_draft: Option<String>,
-    /// Rules text to apply; taken by the terminal loop.
-    pub rules_apply_wanted: Option<String>,
+    /// Rules text to apply, and whether the author confirmed it past the
+    /// guard; taken by the terminal loop.
+    pub rules_apply_wanted: Option<(String, bool)>,
     /// Rules text to try (dry run) with its request id; taken by the loop.
     pub dry_run_wanted: Option<(u64, String)>,
     /// The last dry-run request id.
@@ -480,7 +481,8 @@ impl App {
             self.update_form(action);
             return;
         }
-        if self.editor.is_some() {
+        // The guarded apply's question, over the editor.
+        if self.editor.is_some() && self.orders.confirm.is_none() {
             self.update_editor(action);
             return;
         }

@@ -46,6 +46,9 @@ pub enum ConfirmAction {
     /// Clear this product's override, as of the revision shown (the
     /// question names its quantity and reason).
     ClearOverride(String, Option<i64>),
+    /// Apply these rules, which the guard refused (`rules::guard`): the
+    /// question names what they would break.
+    ApplyRules(String),
 }
 
 /// A yes/no question in a popup.
@@ -90,6 +93,14 @@ impl App {
                 }
                 ConfirmAction::ClearOverride(id, _) => {
                     format!("The override of {} stays", crate::text::masked(&id))
+                }
+                ConfirmAction::ApplyRules(_) => {
+                    if let Some(editor) = self.editor.as_mut() {
+                        editor.status = Some(
+                            "Not applied: the draft is kept; F5 shows every change".to_string(),
+                        );
+                    }
+                    "Rules not applied".to_string()
                 }
             });
             return;
@@ -138,6 +149,13 @@ impl App {
                 ));
                 self.pending = Some(StoreRequest::Clear(id, seen));
             }
+            ConfirmAction::ApplyRules(text) => {
+                if let Some(editor) = self.editor.as_mut() {
+                    editor.applying = true;
+                    editor.status = Some("Applying...".to_string());
+                }
+                self.rules_apply_wanted = Some((text, true));
+            }
         }
     }
 }
@@ -173,15 +191,17 @@ pub(in crate::tui) fn draw_confirm(frame: &mut Frame, app: &App, body: Rect) {
             format!(" Clear the override of {} ", crate::text::masked(id)),
             "clears it",
         ),
-    };
-    let lines = vec![
-        Line::styled(
-            confirm.question.clone(),
-            Style::new().add_modifier(Modifier::BOLD),
+        ConfirmAction::ApplyRules(_) => (
+            " Apply rules that hurt the plan? ".to_string(),
+            "applies them",
         ),
-        Line::from(""),
-        Line::from(format!("{yes} {does}; {no}: nothing changes")),
-    ];
+    };
+    // A question of several lines (the guarded apply's summary) keeps them.
+    let mut lines: Vec<Line> = (confirm.question.lines())
+        .map(|l| Line::styled(l.to_string(), Style::new().add_modifier(Modifier::BOLD)))
+        .collect();
+    lines.push(Line::from(""));
+    lines.push(Line::from(format!("{yes} {does}; {no}: nothing changes")));
     let width = body.width.min(70);
     // Room for the question, wrapped as the popup wraps it.
     let question_lines = u16::try_from(

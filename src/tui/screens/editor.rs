@@ -224,7 +224,7 @@ impl App {
                 } else {
                     editor.applying = true;
                     editor.status = Some("Applying...".to_string());
-                    self.rules_apply_wanted = Some(editor.text());
+                    self.rules_apply_wanted = Some((editor.text(), false));
                 }
             }
             _ => {}
@@ -257,6 +257,21 @@ impl App {
                 editor.status = Some(format!("Not applied: {}", first_line(&e)));
             }
         }
+    }
+
+    /// The guard refused the editor's rules (`text`): nothing applied yet;
+    /// the author is asked, with what they would break in front of them.
+    pub fn rules_apply_refused(&mut self, text: String, summary: String) {
+        let Some(editor) = self.editor.as_mut() else {
+            self.message = Some(format!("Rules not applied: {}", first_line(&summary)));
+            return;
+        };
+        editor.applying = false;
+        editor.status = Some("Not applied yet: these rules would hurt the plan".to_string());
+        self.orders.confirm = Some(crate::tui::popups::confirm::Confirm {
+            action: crate::tui::popups::confirm::ConfirmAction::ApplyRules(text),
+            question: format!("These rules would hurt the plan:\n{summary}\nApply them anyway?"),
+        });
     }
 
     /// A dry run answered; an answer to an older request (the text changed
