@@ -441,6 +441,108 @@ async fn rules_changed_on_disk_are_reloaded_only_when_valid() {
     drop(tx);
 }
 
+/// The example: a rule that zeroes every order.
+const SAFETY_MARGIN: &str = "rule \"SafetyMargin\" salience 65 { when Product.order_qty > 0 then Product.order_qty = Product.order_qty * 1.05; }\n";
+
+/// Rules that newly fail on products are refused by the guard: sent from
+/// the screen unconfirmed, answered with the summary and nothing written;
+/// confirmed, applied. Written to the rules file on disk (another editor,
+/// `$EDITOR`), refused with the summary: the rules in force stay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rules_the_guard_refuses_are_asked_about_or_kept_out() {
+    let Some(setup) = Setup::new("guarded_rules", [Db::Sqlite; 4]).await else {
+        return;
+    };
+    buyerdesk::demo::seed(&setup.admin_config, 10, 7, false, false)
+        .await
+        .unwrap();
+    let store = Store::open(&setup.config).await.unwrap();
+    let (tx, mut rx, mut rules_rx) = live::spawn_with_rules_events(
+        setup.config.clone(),
+        RuleSet::embedded(),
+        store,
+        Duration::from_secs(3600),
+    );
+    let (_, first) = next_plans(&mut rx).await;
+    let orders = (first.plans.iter()).filter(|p| p.order_qty > 0.0).count();
+    assert!(orders > 0, "the demo orders something");
+    let path = setup.config.rules_path();
+    let margin = format!("{}{SAFETY_MARGIN}", buyerdesk::plan::DEFAULT_RULES);
+
+    // On disk first: refused, the rules in force stay.
+    std::fs::write(&path, &margin).unwrap();
+    match next_rules_event(&mut rules_rx).await {
+        RulesEvent::RulesReloaded(Err(e)) => {
+            assert!(
+                e.contains(&format!("Orders {orders} -> 0 (more than half removed)")),
+                "{e}"
+            );
+            assert!(e.contains("rule \"SafetyMargin\""), "{e}");
+            assert!(e.ends_with("the rules in force stay"), "{e}");
+        }
+        other => panic!("harmful rules on disk refused: {other:?}"),
+    }
+    tx.send(LiveCommand::Refresh).unwrap();
+    let (_, update) = next_plans(&mut rx).await;
+    assert!(
+        !update.full && update.plans.is_empty(),
+        "the rules in force stay: {update:?}"
+    );
+    std::fs::remove_file(&path).unwrap();
+    // The answers to the screen, past the removal's reload (if it comes).
+    async fn answer(rx: &mut UnboundedReceiver<RulesEvent>) -> RulesEvent {
+        loop {
+            match next_rules_event(rx).await {
+                RulesEvent::RulesReloaded(_) => continue,
+                e => return e,
+            }
+        }
+    }
+
+    // From the screen, unconfirmed: the question's summary, nothing written.
+    tx.send(LiveCommand::ApplyRules {
+        request: 1,
+        text: margin.clone(),
+        confirmed: false,
+    })
+    .unwrap();
+    match answer(&mut rules_rx).await {
+        RulesEvent::ApplyRefused {
+            request: 1,
+            text,
+            summary,
+        } => {
+            assert_eq!(text, margin);
+            assert!(
+                summary.starts_with(&format!("Orders {orders} -> 0 (more than half removed)")),
+                "{summary}"
+            );
+        }
+        other => panic!("refused by the guard: {other:?}"),
+    }
+    assert!(!path.exists(), "nothing written");
+
+    // Confirmed: applied, every product planned again (now failing).
+    tx.send(LiveCommand::ApplyRules {
+        request: 2,
+        text: margin.clone(),
+        confirmed: true,
+    })
+    .unwrap();
+    match answer(&mut rules_rx).await {
+        RulesEvent::RulesApplied {
+            request: 2,
+            result: Ok(_),
+        } => {}
+        other => panic!("applied once confirmed: {other:?}"),
+    }
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), margin);
+    let (_, update) = next_plans(&mut rx).await;
+    assert!(update.full);
+    assert_eq!(update.plans.iter().filter(|p| p.order_qty > 0.0).count(), 0);
+    drop(tx);
+}
+
 /// Rules applied while a refresh runs (the worker is out planning) wait
 /// for it, then are put in force and planned at once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
