@@ -540,6 +540,17 @@ async fn rules_the_guard_refuses_are_asked_about_or_kept_out() {
     let (_, update) = next_plans(&mut rx).await;
     assert!(update.full);
     assert_eq!(update.plans.iter().filter(|p| p.order_qty > 0.0).count(), 0);
+    // The author's confirmation is audited with what the guard said.
+    let audit = Store::open(&setup.config).await.unwrap();
+    let confirmed: Vec<_> = (audit.audit_entries(None).await.unwrap().into_iter())
+        .filter(|e| e.action == "rules_apply_confirmed")
+        .collect();
+    assert_eq!(confirmed.len(), 1, "{confirmed:?}");
+    let detail = confirmed[0].detail.as_deref().unwrap();
+    assert!(
+        detail.contains(&format!("applied although: Orders {orders} -> 0")),
+        "{detail}"
+    );
     drop(tx);
 }
 

@@ -127,7 +127,11 @@ fn with_yes_the_refused_rules_are_applied_and_audited() {
         std::fs::read_to_string(dir.path().join("purchasing.grl")).unwrap(),
         text
     );
-    assert!(audit(dir.path()).contains("rules_applied"));
+    let log = audit(dir.path());
+    assert!(log.contains("rules_applied"), "{log}");
+    // The confirmation is audited with what the guard said.
+    assert!(log.contains("rules_apply_confirmed"), "{log}");
+    assert!(log.contains("applied although: Orders "), "{log}");
     // Now in force: the shipped rules are the harmless change back.
     let back = write(dir.path(), "shipped.grl", &shipped());
     let out = run(dir.path(), &["rules", "apply", &back]);
@@ -163,6 +167,7 @@ fn a_harmless_change_applies_without_a_question() {
     );
     let said = stdout(&out);
     assert!(!said.contains("although"), "{said}");
+    assert!(!audit(dir.path()).contains("rules_apply_confirmed"));
     let before = number_after(&said, "orders ");
     let after = number_after(&said, &format!("orders {before} -> "));
     assert_eq!(before as u64, summary["orders_before"].as_u64().unwrap());

@@ -1567,6 +1567,43 @@ fn the_editor_asks_before_applying_rules_the_guard_refuses() {
     assert!(app.editor.as_ref().unwrap().applying);
 }
 
+/// A rules file changed on disk (another editor, `e`) that the guard
+/// refuses: the rules in force stay and the message line says why, with
+/// the orders before -> after.
+#[test]
+fn rules_on_disk_refused_by_the_guard_leave_the_rules_in_force_and_say_why() {
+    let mut app = reference_app();
+    app.rules_text = RuleSet::embedded().text.to_string();
+    let text = format!(
+        "{}rule \"SafetyMargin\" salience 65 {{ when Product.order_qty > 0 then Product.order_qty = Product.order_qty * 1.05; }}\n",
+        app.rules_text
+    );
+    let candidate = buyerdesk::rules::load(&text, "/data/purchasing.grl").unwrap();
+    let dry_run = buyerdesk::rules::dry_run(
+        &plan::join(reference_rows()),
+        &PlanContext::default(),
+        &RuleSet::embedded(),
+        &candidate,
+    );
+    let refusal = buyerdesk::rules::guard(&dry_run).expect_err("refused");
+    // As the live task words it (`Worker::reload_rules`).
+    let error = format!(
+        "/data/purchasing.grl: refused, these rules would hurt the plan: {}\nthe rules in force stay",
+        refusal.to_string().replace('\n', "; ")
+    );
+    app.rules_reloaded(Err(error));
+    assert_eq!(app.rules_text, RuleSet::embedded().text.to_string());
+    let screen = render(&mut app, 120, 40);
+    let words = screen.split_whitespace().collect::<Vec<_>>().join(" ");
+    let (before, after) = (dry_run.summary.orders_before, dry_run.summary.orders_after);
+    assert!(
+        words.contains(&format!(
+            "Rules on disk not used: /data/purchasing.grl: refused, these rules would hurt the plan: Orders {before} -> {after}"
+        )),
+        "{screen}"
+    );
+}
+
 /// F5 in the editor asks for a dry run of the edited rules; the answer is
 /// shown in the panel (summary, then old -> new per product) and dropped
 /// once the text changes.

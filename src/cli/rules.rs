@@ -190,6 +190,12 @@ pub async fn apply_rules(config: &Config, file: &Path, yes: bool) -> Result<Exit
         }
     }
     let applied = crate::store::authoring::apply(config, &store, &text, &store.user.clone()).await;
+    if let (Ok(applied), Some(refusal)) = (&applied, &refusal) {
+        let detail = live::confirmed_detail(applied, &refusal.to_string());
+        if let Err(e) = store.audit("rules_apply_confirmed", None, &detail).await {
+            writeln!(out, "the confirmation (--yes) was not audited: {e:#}")?;
+        }
+    }
     store.source.close().await;
     match applied {
         Ok(applied) => {

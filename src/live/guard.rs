@@ -25,3 +25,26 @@ impl Worker {
         crate::rules::guard(&dry_run).map_err(|refusal| refusal.to_string())
     }
 }
+
+/// The author applied rules the guard refused (the editor's `y`): audited
+/// beside `rules_applied`, with what the guard said.
+pub(super) async fn audit_confirmed(
+    store: &Store,
+    applied: &crate::store::authoring::Applied,
+    refused: &str,
+) {
+    let detail = confirmed_detail(applied, refused);
+    if let Err(e) = store.audit("rules_apply_confirmed", None, &detail).await {
+        tracing::warn!("the confirmed apply was not audited: {e:#}");
+    }
+}
+
+/// "<path> sha256 <hash>: applied although: <summary on one line>".
+pub fn confirmed_detail(applied: &crate::store::authoring::Applied, refused: &str) -> String {
+    format!(
+        "{} sha256 {}: applied although: {}",
+        applied.path.display(),
+        applied.hash,
+        refused.replace('\n', "; ")
+    )
+}

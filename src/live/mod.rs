@@ -57,6 +57,7 @@ use sha2::Digest;
 
 mod diff;
 mod guard;
+pub use guard::confirmed_detail;
 pub mod load;
 mod reading;
 mod status;

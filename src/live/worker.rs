@@ -145,16 +145,15 @@ impl Worker {
     ) -> bool {
         let origin = self.config.rules_path().display().to_string();
         // Invalid text is refused below, by `apply`, with its diagnostics.
-        if let (false, Ok(candidate)) = (confirmed, crate::rules::load(text, &origin)) {
-            if let Err(summary) = self.guard(&candidate) {
-                let text = text.to_string();
-                let _ = (rules_events).send(RulesEvent::ApplyRefused {
-                    request,
-                    text,
-                    summary,
-                });
-                return false;
-            }
+        let refused = (crate::rules::load(text, &origin).ok())
+            .and_then(|candidate| self.guard(&candidate).err());
+        if let (false, Some(summary)) = (confirmed, &refused) {
+            let _ = (rules_events).send(RulesEvent::ApplyRefused {
+                request,
+                text: text.to_string(),
+                summary: summary.clone(),
+            });
+            return false;
         }
         let result =
             crate::store::authoring::apply(&self.config, &self.store, text, &self.store.user)
@@ -163,6 +162,9 @@ impl Worker {
         let (switched, result) = match result {
             Ok(applied) => {
                 let summary = applied.summary();
+                if let Some(refused) = refused {
+                    super::guard::audit_confirmed(&self.store, &applied, &refused).await;
+                }
                 self.switch_rules(applied.rules);
                 (true, Ok(summary))
             }
