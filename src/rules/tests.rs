@@ -639,7 +639,7 @@ fn trap_equality_on_numbers() {
     );
     // `==` on true/false and text is what it is for.
     assert!(check(&rule(
-        "Product.supplier_active == true && Product.trend == \"up\"",
+        "Product.supplier_active == true && Product.trend == \"increasing\"",
         "Product.amount = 1;"
     ))
     .is_empty());
@@ -1357,4 +1357,186 @@ fn a_condition_past_the_budget_is_refused_before_the_engine_reads_it() {
         &check(&wide),
         "characters long; buyerdesk allows at most 1200",
     );
+}
+
+// --- Issue 20: errors for what a rule means, warnings for values never seen.
+
+#[test]
+fn a_write_that_keeps_its_own_condition_true_without_no_loop_is_an_error() {
+    let text = "rule \"SafetyMargin\" salience 65 { when Product.order_qty > 0 then Product.order_qty = Product.order_qty * 1.05; }\n";
+    let ds = check(text);
+    let d = assert_at(
+        &ds,
+        "the write to `Product.order_qty` at line 1, column 67 cannot make the rule's condition false",
+        Severity::Error,
+        text,
+        "rule",
+        0,
+    );
+    assert_eq!(pos(text, "Product.order_qty =", 0), (1, 67));
+    assert!(d.message.contains("up to the engine's limit of 100"), "{d}");
+    assert_eq!(
+        d.hint.as_deref(),
+        Some("add it: `rule \"SafetyMargin\" ... no-loop {`")
+    );
+    assert_eq!(d.rule.as_deref(), Some("SafetyMargin"));
+    // The same rule with no-loop is clean.
+    let fixed = text.replace("salience 65", "salience 65 no-loop");
+    assert!(
+        check(&fixed).iter().all(|d| d.severity != Severity::Error),
+        "{}",
+        listing(&check(&fixed))
+    );
+}
+
+#[test]
+fn self_loop_is_an_error_only_when_the_write_cannot_end_it() {
+    let wrap = |cond: &str, act: &str| {
+        format!("rule \"A\" salience 1 {{\n    when {cond}\n    then {act};\n}}\n")
+    };
+    let severity = |cond: &str, act: &str| {
+        let text = wrap(cond, act);
+        let ds = check(&text);
+        ds.iter()
+            .find(|d| d.message.contains("no `no-loop`"))
+            .map(|d| {
+                (
+                    d.severity,
+                    d.message.contains("cannot make the rule's condition false"),
+                )
+            })
+    };
+    // Certain: constants that still satisfy it, growth on a lower bound,
+    // a `+=`, a conjunction with an untouched field.
+    assert_eq!(
+        severity("Product.order_qty > 0", "Product.order_qty = 5"),
+        Some((Severity::Error, true))
+    );
+    assert_eq!(
+        severity("Product.order_qty >= 10", "Product.order_qty += 2"),
+        Some((Severity::Error, true))
+    );
+    assert_eq!(
+        severity(
+            "Product.moq > 1 && Product.order_qty > 0",
+            "Product.order_qty *= 2"
+        ),
+        Some((Severity::Error, true))
+    );
+    assert_eq!(
+        severity(
+            "0 < Product.order_qty",
+            "Product.order_qty = Product.order_qty + 1"
+        ),
+        Some((Severity::Error, true))
+    );
+    // Not certain: the write ends the condition, or it is an upper bound,
+    // or the value comes from another field: the warning stays.
+    assert_eq!(
+        severity("Product.order_qty > 10", "Product.order_qty = 5"),
+        Some((Severity::Warning, false))
+    );
+    assert_eq!(
+        severity(
+            "Product.order_qty < 10",
+            "Product.order_qty = Product.order_qty * 2"
+        ),
+        Some((Severity::Warning, false))
+    );
+    assert_eq!(
+        severity(
+            "Product.order_qty < Product.moq",
+            "Product.order_qty = Product.moq"
+        ),
+        Some((Severity::Warning, false))
+    );
+    assert_eq!(
+        severity(
+            "Product.order_qty > 0 || Product.moq > 0",
+            "Product.order_qty = 5"
+        ),
+        Some((Severity::Warning, false))
+    );
+}
+
+#[test]
+fn division_by_a_literal_zero_is_an_error_at_the_slash() {
+    for zero in ["0", "0.0"] {
+        let text = rule(
+            "Product.moq > 0",
+            &format!("Product.order_qty = Product.moq / {zero};"),
+        );
+        let ds = check(&text);
+        let d = assert_at(&ds, "division by zero", Severity::Error, &text, "/ 0", 0);
+        assert_eq!(d.message, format!("division by zero (`/ {zero}`): the rule fails at run time on every product it fires on"));
+    }
+    let text = rule("Product.moq > 0", "Product.order_qty /= 0;");
+    assert_at(
+        &check(&text),
+        "division by zero",
+        Severity::Error,
+        &text,
+        "/= 0",
+        0,
+    );
+    // Dividing by a non-zero literal is fine.
+    let text = rule("Product.moq > 0", "Product.order_qty = Product.moq / 0.5;");
+    assert!(!check(&text).iter().any(|d| d.message.contains("division")));
+}
+
+#[test]
+fn rule_names_equal_but_for_case_are_an_error() {
+    let text = format!(
+        "{}{}",
+        rule("Product.moq > 0", "Product.amount = 1;")
+            .replace("\"R\"", "\"ApprovalAboveThreshold\""),
+        rule("Product.moq > 1", "Product.order_qty = 1;")
+            .replace("\"R\"", "\"approvalAboveThreshold\"")
+    );
+    let ds = check(&text);
+    let d = assert_at(
+        &ds,
+        "rule names \"ApprovalAboveThreshold\" and \"approvalAboveThreshold\" differ only in case",
+        Severity::Error,
+        &text,
+        "\"approvalAboveThreshold\"",
+        0,
+    );
+    assert_eq!(
+        d.hint.as_deref(),
+        Some("the first is at line 1, column 6; rename one")
+    );
+}
+
+#[test]
+fn a_text_value_a_field_never_has_is_a_warning_naming_its_values() {
+    let text = rule("Product.trend == \"Increasing\"", "Product.amount = 1;");
+    let ds = check(&text);
+    let d = assert_at(
+        &ds,
+        "`Product.trend` is never \"Increasing\": its values are increasing, stable, decreasing",
+        Severity::Warning,
+        &text,
+        "\"Increasing\"",
+        0,
+    );
+    assert_eq!(
+        d.hint.as_deref(),
+        Some("write \"increasing\" (values are compared exactly, case included)")
+    );
+    let text = rule("\"rising\" != Product.trend", "Product.amount = 1;");
+    let d = assert_at(
+        &check(&text),
+        "is never \"rising\"",
+        Severity::Warning,
+        &text,
+        "\"rising\"",
+        0,
+    );
+    assert_eq!(
+        d.hint.as_deref(),
+        Some("compare with one of: increasing, stable, decreasing")
+    );
+    let text = rule("Product.trend == \"stable\"", "Product.amount = 1;");
+    assert!(check(&text).iter().all(|d| !d.message.contains("is never")));
 }

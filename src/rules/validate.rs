@@ -16,6 +16,7 @@ mod action;
 mod blocks;
 mod body;
 pub mod condition;
+mod intent;
 
 use super::lexer::{lex, Kind, Token};
 use super::{Diagnostic, Severity};
@@ -65,6 +66,9 @@ struct Block {
     reads: Vec<&'static str>,
     writes: Vec<&'static str>,
     actions: usize,
+    /// A write that leaves the rule's own condition true: where it is and
+    /// the field it writes.
+    certain_loop: Option<(usize, String)>,
 }
 
 /// A value's type as far as the validator can tell.
@@ -236,6 +240,8 @@ impl<'a> Validator<'a> {
         for b in 0..self.blocks.len() {
             self.check_strings(b);
             self.check_body(b);
+            self.check_zero_division(b);
+            self.check_text_values(b);
         }
         self.check_names();
         self.check_no_loop();

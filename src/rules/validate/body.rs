@@ -201,6 +201,7 @@ impl Validator<'_> {
             return;
         }
         let (writes, actions) = self.check_actions(&body[t + 1..]);
+        self.blocks[b].certain_loop = intent::certain_loop(text, &body[w + 1..t], &body[t + 1..]);
         self.blocks[b].writes = writes;
         self.blocks[b].actions = actions;
     }
@@ -288,26 +289,34 @@ impl Validator<'_> {
         );
     }
 
-    /// Duplicate rule names.
+    /// Duplicate rule names, and names equal but for case (the engine keeps
+    /// both, and which one a change reaches is a matter of luck).
     pub(super) fn check_names(&mut self) {
-        let mut seen: HashMap<&str, usize> = HashMap::new();
+        let mut seen: HashMap<String, (usize, &str)> = HashMap::new();
         let mut found = Vec::new();
         for b in &self.blocks {
             let Some(name) = b.name.as_deref() else {
                 continue;
             };
-            match seen.get(name) {
-                Some(&first) => found.push((b.name_at, name.to_string(), first)),
+            match seen.get(&name.to_lowercase()) {
+                Some(&(first, first_name)) => {
+                    found.push((b.name_at, name.to_string(), first, first_name.to_string()))
+                }
                 None => {
-                    seen.insert(name, b.name_at);
+                    seen.insert(name.to_lowercase(), (b.name_at, name));
                 }
             }
         }
-        for (at, name, first) in found {
+        for (at, name, first, first_name) in found {
             let (line, col) = position(self.text, first);
+            let message = if name == first_name {
+                format!("duplicate rule name \"{name}\": the engine refuses the second")
+            } else {
+                format!("rule names \"{first_name}\" and \"{name}\" differ only in case: the engine keeps both, and a reader takes them for one rule")
+            };
             self.error(
                 at,
-                format!("duplicate rule name \"{name}\": the engine refuses the second"),
+                message,
                 Some(format!(
                     "the first is at line {line}, column {col}; rename one"
                 )),
@@ -333,7 +342,10 @@ impl Validator<'_> {
             let at = b.open.map_or(b.name_at, |o| self.code[o].start);
             let name = b.name.as_deref().unwrap_or("Name");
             let hint = Some(format!("add it: `rule \"{name}\" ... no-loop {{`"));
-            if b.reads.iter().any(|r| written.contains(r)) {
+            if let Some((write_at, field)) = &b.certain_loop {
+                let (line, col) = position(self.text, *write_at);
+                found.push((b.start, Severity::Error, format!("no `no-loop`, and the write to `{field}` at line {line}, column {col} cannot make the rule's condition false: it fires on every cycle up to the engine's limit of {MAX_CYCLES} and the product fails"), hint));
+            } else if b.reads.iter().any(|r| written.contains(r)) {
                 found.push((at, Severity::Warning, format!("no `no-loop`: while its condition holds the rule fires again on every cycle, up to the engine's limit of {MAX_CYCLES}"), hint));
             } else {
                 found.push((at, Severity::Error, format!("no `no-loop`, and no rule writes a field its condition reads: it fires on every cycle up to the engine's limit of {MAX_CYCLES}"), hint));
