@@ -1540,3 +1540,139 @@ fn a_text_value_a_field_never_has_is_a_warning_naming_its_values() {
     let text = rule("Product.trend == \"stable\"", "Product.amount = 1;");
     assert!(check(&text).iter().all(|d| !d.message.contains("is never")));
 }
+
+#[test]
+fn invisible_and_look_alike_characters_are_named_with_their_code_point() {
+    for (c, name) in [
+        ('\u{a0}', "U+00A0 no-break space"),
+        ('\u{200b}', "U+200B zero-width space"),
+        ('\u{0}', "U+0000 NUL"),
+    ] {
+        let text = rule(&format!("Product.moq >{c}0"), "Product.amount = 1;");
+        let ds = check(&text);
+        let d = assert_at(&ds, name, Severity::Error, &text, &c.to_string(), 0);
+        assert!(d.message.contains("invisible character"), "{d}");
+        assert_eq!(ds.len(), 1, "one error, not the engine's: {}", listing(&ds));
+    }
+    let text = rule(
+        "Product.moq > 0",
+        "Product.amount = Product.moq \u{2013} 1;",
+    );
+    let ds = check(&text);
+    let d = assert_at(&ds, "U+2013 en dash", Severity::Error, &text, "\u{2013}", 0);
+    assert_eq!(d.hint.as_deref(), Some("write `-` (or remove it)"));
+    assert_eq!(ds.len(), 1, "{}", listing(&ds));
+    // In a comment or a string a dash is prose; a zero-width space is not.
+    let text = format!(
+        "// costs \u{2013} see wiki\n{}",
+        rule("Product.moq > 0", "Product.amount = 1;")
+    );
+    assert!(check(&text).is_empty(), "{}", listing(&check(&text)));
+    let text = rule("Product.trend == \"stable\u{200b}\"", "Product.amount = 1;");
+    assert_at(
+        &check(&text),
+        "U+200B zero-width space",
+        Severity::Error,
+        &text,
+        "\u{200b}",
+        0,
+    );
+}
+
+#[test]
+fn curly_quotes_are_one_error_asking_for_straight_quotes() {
+    let text = rule(
+        "Product.trend == \u{201c}stable\u{201d}",
+        "Product.amount = 1;",
+    );
+    let ds = check(&text);
+    assert_eq!(ds.len(), 1, "{}", listing(&ds));
+    let d = assert_at(
+        &ds,
+        "U+201C left double quotation mark",
+        Severity::Error,
+        &text,
+        "\u{201c}",
+        0,
+    );
+    assert_eq!(
+        d.hint.as_deref(),
+        Some("write straight double quotes: \"Name\" (a word processor replaced them)")
+    );
+}
+
+#[test]
+fn slips_get_the_hint_the_author_meant() {
+    let cases = [
+        (
+            "Product.moq >= 10_000",
+            "10_000",
+            "`10_000`: GRL numbers have no digit separators",
+            "write `10000`",
+        ),
+        (
+            "Product.moq >= 10,000",
+            "10,000",
+            "`10,000`: GRL numbers have no digit separators",
+            "write `10000`",
+        ),
+        (
+            "Product.moq >= 10 000",
+            "10 000",
+            "`10 000`: GRL numbers have no digit separators",
+            "write `10000`",
+        ),
+        (
+            "Product.moq => 5",
+            "=>",
+            "`=>` is not an operator",
+            "write `>=`",
+        ),
+        (
+            "Product.moq =< 5",
+            "=<",
+            "`=<` is not an operator",
+            "write `<=`",
+        ),
+    ];
+    for (cond, needle, message, hint) in cases {
+        let text = rule(cond, "Product.amount = 1;");
+        let ds = check(&text);
+        assert_eq!(ds.len(), 1, "{}", listing(&ds));
+        let d = assert_at(&ds, message, Severity::Error, &text, needle, 0);
+        assert_eq!(d.hint.as_deref(), Some(hint), "{d}");
+    }
+    // `than` at its own line, not at the `}` below.
+    let text = "rule \"A\" salience 1 no-loop {\n    when Product.moq > 0\n    than Product.amount = 1;\n}\n";
+    let ds = check(text);
+    assert_eq!(ds.len(), 1, "{}", listing(&ds));
+    let d = assert_at(
+        &ds,
+        "`than` where the rule needs `then`",
+        Severity::Error,
+        text,
+        "than",
+        0,
+    );
+    assert_eq!((d.line, d.col), (3, 5));
+    assert_eq!(d.hint.as_deref(), Some("write `then`"));
+    // Booleans in other spellings.
+    for word in ["wahr", "vrai", "True"] {
+        let text = rule(
+            "Product.moq > 0",
+            &format!("Product.requires_approval = {word};"),
+        );
+        let d = assert_at(
+            &check(&text),
+            &format!("unknown name `{word}`"),
+            Severity::Error,
+            &text,
+            word,
+            0,
+        );
+        assert_eq!(d.hint.as_deref(), Some("write `true` (lower case)"));
+    }
+    let text = rule("Product.supplier_active == falsch", "Product.amount = 1;");
+    let d = find(&check(&text), "unknown name `falsch`").clone();
+    assert_eq!(d.hint.as_deref(), Some("write `false` (lower case)"));
+}

@@ -15,6 +15,7 @@ use rust_rule_engine::GRLParser;
 mod action;
 mod blocks;
 mod body;
+mod chars;
 pub mod condition;
 mod intent;
 
@@ -235,9 +236,19 @@ impl<'a> Validator<'a> {
 
     fn run(&mut self) {
         self.check_literals();
+        let odd = self.check_characters();
         self.split();
         self.check_comments();
         for b in 0..self.blocks.len() {
+            let (start, end) = (self.blocks[b].start, self.blocks[b].end);
+            let odd_inside = odd[odd.partition_point(|&a| a < start)..]
+                .first()
+                .is_some_and(|&a| a < end.max(start + 1));
+            // One error for a look-alike or a slip; the rest would follow
+            // from it.
+            if odd_inside || self.check_meant(b) {
+                continue;
+            }
             self.check_strings(b);
             self.check_body(b);
             self.check_zero_division(b);

@@ -274,7 +274,14 @@ impl Validator<'_> {
         } else {
             "the engine reads it as null and the condition never matches"
         };
-        let hint = if schema_field(word).is_some() {
+        let meant = match word.to_lowercase().as_str() {
+            "true" | "wahr" | "vrai" | "verdadero" | "vero" | "yes" | "ja" | "oui" => Some("true"),
+            "false" | "falsch" | "faux" | "falso" | "no" | "nein" | "non" => Some("false"),
+            _ => None,
+        };
+        let hint = if let Some(meant) = meant {
+            Some(format!("write `{meant}` (lower case)"))
+        } else if schema_field(word).is_some() {
             Some(format!("write `Product.{word}`"))
         } else {
             Some(nearest(word, field_names()).map_or_else(
