@@ -533,6 +533,27 @@ fn rules_check_refuses_a_self_sustaining_rule_and_a_division_by_zero_at_their_po
 }
 
 #[test]
+fn rules_check_of_a_latin1_file_names_the_line_and_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("latin1.grl");
+    std::fs::write(
+        &file,
+        b"// Regel f\xfcr Mindestmengen\nrule \"A\" salience 1 no-loop { when Product.moq > 0 then Product.amount = 1; }\n",
+    )
+    .unwrap();
+    let out = run(dir.path(), &["rules", "check", file.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "{}: not UTF-8 text: line 1, byte 11 of the line (byte 11 of the file) is 0xFC; save the file as UTF-8",
+            file.display()
+        )),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn rules_check_prints_warnings_and_exits_0() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("warned.grl");

@@ -109,6 +109,26 @@ impl Cursor<'_> {
     }
 }
 
+/// A rules file's bytes as text, or where they stop being UTF-8: "line 3,
+/// byte 12 of the line (byte 80 of the file): 0xE9" (a Latin-1 `é`).
+pub fn decode(bytes: &[u8]) -> Result<&str, String> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let at = e.valid_up_to();
+        let before = &bytes[..at];
+        let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+        let line_start = before
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |i| i + 1);
+        format!(
+            "not UTF-8 text: line {line}, byte {} of the line (byte {} of the file) is 0x{:02X}",
+            at - line_start + 1,
+            at + 1,
+            bytes[at]
+        )
+    })
+}
+
 /// Splits the text into tokens; whitespace (and a byte order mark) is
 /// dropped.
 pub fn lex(text: &str) -> Vec<Token> {
@@ -292,6 +312,16 @@ mod tests {
         assert_eq!(k[0].0, Kind::BlockComment);
         assert_eq!(k[2].0, Kind::LineComment);
         assert_eq!(k[3], (Kind::Ident, "y".into(), 2, 1));
+    }
+
+    #[test]
+    fn decode_names_the_line_and_byte_of_invalid_utf8() {
+        assert_eq!(decode("a\nb".as_bytes()), Ok("a\nb"));
+        let latin1 = b"rule \"A\"\n// caf\xe9\n";
+        assert_eq!(
+            decode(latin1),
+            Err("not UTF-8 text: line 2, byte 7 of the line (byte 16 of the file) is 0xE9".into())
+        );
     }
 
     #[test]

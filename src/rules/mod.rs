@@ -8,7 +8,7 @@
 //! (the fact schema, `RuleSet`), never the other way round.
 
 pub mod dryrun;
-mod lexer;
+pub(crate) mod lexer;
 mod validate;
 
 use std::fmt;
