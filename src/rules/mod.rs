@@ -121,7 +121,7 @@ pub fn load(text: &str, origin: &str) -> Result<RuleSet, LoadError> {
             diagnostics,
         });
     }
-    let rules = RuleSet::parse(text, origin)?;
+    let rules = RuleSet::parse(&lexer::blank_comments(text), origin)?;
     if let Some(d) = validate::split_difference(text, origin, &rules.rule_names) {
         return Err(LoadError::Invalid {
             origin: origin.to_string(),

@@ -284,6 +284,25 @@ fn trap_unterminated_block_comment() {
     assert_at(&ds, "unterminated comment", Severity::Error, &text, "/*", 0);
 }
 
+/// A comment the engine's regex splitter would misread (the word "rule"
+/// and a name, a `}`, a `/* */` or a trailing `//` inside a rule): the
+/// raw text really breaks the engine, and the text buyerdesk hands it, with
+/// comments blanked, reads as the one rule written. No diagnostic.
+fn assert_comment_is_harmless(text: &str) {
+    assert!(
+        check(text).is_empty(),
+        "{text:?}: {}",
+        listing(&check(text))
+    );
+    assert_eq!(
+        engine_names(&super::lexer::blank_comments(text)),
+        ["R"],
+        "{text:?}"
+    );
+    let loaded = load(text, FILE).unwrap_or_else(|e| panic!("{text:?}: {e:?}"));
+    assert_eq!(loaded.rule_names, ["R"]);
+}
+
 #[test]
 fn trap_the_word_rule_in_a_comment() {
     let base = rule("Product.moq > 0", "Product.amount = 1;");
@@ -294,84 +313,42 @@ fn trap_the_word_rule_in_a_comment() {
         "/* the rule\n   next */",
     ] {
         let text = format!("{comment}\n{base}");
-        let ds = check(&text);
-        assert_at(&ds, "phantom rule", Severity::Error, &text, "rule", 0);
         assert_ne!(
             engine_names(&text),
             ["R"],
             "the engine really misreads {comment:?}"
         );
+        assert_comment_is_harmless(&text);
     }
-    // What the engine's splitter does not match is fine.
-    for comment in [
-        "// the rules below",
-        "// Rule of thumb",
-        "// a rule.",
-        "// the rule\n// next",
-    ] {
-        let text = format!("{comment}\n\n{base}");
-        assert!(
-            check(&text).is_empty(),
-            "{comment}: {}",
-            listing(&check(&text))
-        );
-        assert_eq!(engine_names(&text), ["R"], "{comment:?}");
+    for comment in ["// the rules below", "// Rule of thumb", "// a rule."] {
+        assert_comment_is_harmless(&format!("{comment}\n\n{base}"));
     }
 }
 
 #[test]
 fn trap_trailing_comment_after_code_in_a_rule() {
     let text = rule("Product.moq > 0 // big enough", "Product.amount = 1;");
-    let ds = check(&text);
-    assert_at(
-        &ds,
-        "`//` comment after code",
-        Severity::Error,
-        &text,
-        "//",
-        0,
-    );
-    // On a line of its own the engine drops it.
+    assert_comment_is_harmless(&text);
     let own_line = rule(
         "Product.moq > 0\n        // big enough\n        && Product.moq < 5",
         "Product.amount = 1;",
     );
-    assert!(
-        check(&own_line).is_empty(),
-        "{}",
-        listing(&check(&own_line))
-    );
+    assert_comment_is_harmless(&own_line);
 }
 
 #[test]
 fn trap_block_comment_inside_a_rule() {
-    let text = rule("Product.moq > 0 /* big */", "Product.amount = 1;");
-    let ds = check(&text);
-    assert_at(
-        &ds,
-        "`/* */` comment inside a rule",
-        Severity::Error,
-        &text,
-        "/*",
-        0,
-    );
+    assert_comment_is_harmless(&rule("Product.moq > 0 /* big */", "Product.amount = 1;"));
 }
 
 #[test]
 fn trap_brace_in_a_comment_inside_a_rule() {
     let text = rule(
-        "Product.moq > 0\n        // see {the policy}",
+        "Product.moq > 0\n        // see {the policy} and the rule \"X\" }",
         "Product.amount = 1;",
     );
-    let ds = check(&text);
-    assert_at(
-        &ds,
-        "brace inside a comment",
-        Severity::Error,
-        &text,
-        "//",
-        0,
-    );
+    assert_ne!(engine_names(&text), ["R"], "the engine really misreads it");
+    assert_comment_is_harmless(&text);
 }
 
 #[test]

@@ -115,6 +115,8 @@ struct Validator<'a> {
     /// Tokens without comments.
     code: Vec<Token>,
     comments: Vec<Token>,
+    /// The text with its comments blanked, as the engine is given it.
+    engine_text: String,
     found: Vec<Found>,
     blocks: Vec<Block>,
 }
@@ -206,10 +208,12 @@ const UNSUPPORTED_ATTRIBUTES: &[(&str, &str)] = &[
 
 impl<'a> Validator<'a> {
     fn new(text: &'a str) -> Validator<'a> {
-        let (comments, code) = lex(text).into_iter().partition(Token::is_trivia);
+        let (comments, code): (Vec<Token>, Vec<Token>) =
+            lex(text).into_iter().partition(Token::is_trivia);
         Validator {
             text,
             code,
+            engine_text: super::lexer::blank(text, comments.iter()),
             comments,
             found: Vec::new(),
             blocks: Vec::new(),
@@ -238,7 +242,6 @@ impl<'a> Validator<'a> {
         self.check_literals();
         let odd = self.check_characters();
         self.split();
-        self.check_comments();
         for b in 0..self.blocks.len() {
             let (start, end) = (self.blocks[b].start, self.blocks[b].end);
             let odd_inside = odd[odd.partition_point(|&a| a < start)..]
@@ -319,7 +322,7 @@ impl<'a> Validator<'a> {
         {
             return;
         }
-        if let Some((message, hint)) = engine_verdict(&self.text[start..end], block) {
+        if let Some((message, hint)) = engine_verdict(&self.engine_text[start..end], block) {
             self.error(start, message, hint);
         }
     }

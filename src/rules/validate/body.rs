@@ -1,70 +1,9 @@
-//! Inside a block: comments, strings, the body's `when` and `then`, the
+//! Inside a block: strings, the body's `when` and `then`, the
 //! fields named, unknown names and rules that may keep firing.
 
 use super::*;
 
 impl Validator<'_> {
-    /// The word "rule" in comments; comments inside rules the engine does
-    /// not skip.
-    pub(super) fn check_comments(&mut self) {
-        let text = self.text;
-        let mut found = Vec::new();
-        for c in &self.comments {
-            let content = c.text(text);
-            // The engine splits rules with `rule\s+("[^"]+"|[a-zA-Z_]\w*).*?\}`
-            // over the raw text, comments included.
-            let phantom = content.match_indices("rule").find(|(off, _)| {
-                let rest = &text[c.start + off + 4..];
-                let after = rest.trim_start();
-                if after.len() == rest.len() {
-                    return false;
-                }
-                match after.chars().next() {
-                    Some('"') => after[1..].find('"').is_some_and(|p| p > 0),
-                    Some(ch) => ch.is_ascii_alphabetic() || ch == '_',
-                    None => false,
-                }
-            });
-            if let Some((off, _)) = phantom {
-                found.push(Found {
-                    at: c.start + off,
-                    severity: Severity::Error,
-                    message: "the word `rule` followed by a name in a comment: the engine does not skip comments and starts a phantom rule here".into(),
-                    hint: Some("reword the comment (\"this block\", \"Rule\")".into()),
-                });
-            }
-            let Some(block) = self.in_block(c.start) else {
-                continue;
-            };
-            let in_header = block.open.is_none_or(|o| c.start < self.code[o].start);
-            let (message, hint) = if c.kind == Kind::BlockComment {
-                (
-                    "a `/* */` comment inside a rule reaches the engine as code".to_string(),
-                    "use `//` on a line of its own, or move it above the rule",
-                )
-            } else if !c.first_on_line {
-                (
-                    "a `//` comment after code inside a rule reaches the engine as code: the condition never matches or the action fails".to_string(),
-                    "move the comment to a line of its own",
-                )
-            } else if content.contains('}') || (in_header && content.contains('{')) {
-                (
-                    "a brace inside a comment in a rule: the engine's splitter does not skip comments".to_string(),
-                    "remove the brace from the comment",
-                )
-            } else {
-                continue;
-            };
-            found.push(Found {
-                at: c.start,
-                severity: Severity::Error,
-                message,
-                hint: Some(hint.into()),
-            });
-        }
-        self.found.extend(found);
-    }
-
     /// Text inside strings that the engine's regexes split on.
     pub(super) fn check_strings(&mut self, b: usize) {
         let text = self.text;
