@@ -301,6 +301,7 @@ fn assert_comment_is_harmless(text: &str) {
     );
     let loaded = load(text, FILE).unwrap_or_else(|e| panic!("{text:?}: {e:?}"));
     assert_eq!(loaded.rule_names, ["R"]);
+    assert_eq!(&*loaded.text, text, "the rules keep the text as written");
 }
 
 #[test]
