@@ -1540,12 +1540,26 @@ fn invisible_and_look_alike_characters_are_named_with_their_code_point() {
     let d = assert_at(&ds, "U+2013 en dash", Severity::Error, &text, "\u{2013}", 0);
     assert_eq!(d.hint.as_deref(), Some("write `-` (or remove it)"));
     assert_eq!(ds.len(), 1, "{}", listing(&ds));
-    // In a comment or a string a dash is prose; a zero-width space is not.
+    // In a comment (blanked for the engine) a dash or an odd space is
+    // harmless; in a string a zero-width space is not.
     let text = format!(
-        "// costs \u{2013} see wiki\n{}",
+        "// costs \u{2013} see\u{a0}wiki\u{200b}\n{}",
         rule("Product.moq > 0", "Product.amount = 1;")
     );
     assert!(check(&text).is_empty(), "{}", listing(&check(&text)));
+    // A bidirectional override in a comment still hides what a reader sees.
+    let text = format!(
+        "// ok \u{202e} reversed\n{}",
+        rule("Product.moq > 0", "Product.amount = 1;")
+    );
+    assert_at(
+        &check(&text),
+        "U+202E bidirectional formatting character",
+        Severity::Error,
+        &text,
+        "\u{202e}",
+        0,
+    );
     let text = rule("Product.trend == \"stable\u{200b}\"", "Product.amount = 1;");
     assert_at(
         &check(&text),

@@ -72,12 +72,12 @@ impl Validator<'_> {
     pub(super) fn check_characters(&mut self) -> Vec<usize> {
         let text = self.text;
         // Strings and comments, in order: look-alikes there are text.
-        let mut quiet: Vec<(usize, usize)> = self
+        let mut quiet: Vec<(usize, usize, bool)> = self
             .code
             .iter()
             .filter(|t| t.kind == Kind::Str)
             .chain(&self.comments)
-            .map(|t| (t.start, t.end))
+            .map(|t| (t.start, t.end, t.is_trivia()))
             .collect();
         quiet.sort_unstable();
         let mut q = 0;
@@ -100,6 +100,14 @@ impl Validator<'_> {
             }
             let in_text = q < quiet.len() && quiet[q].0 <= i;
             if look_alike && in_text && !is_curly_quote(c) {
+                continue;
+            }
+            // The engine never reads a comment (it is blanked): a space or a
+            // zero-width character there is harmless. Control characters and
+            // bidirectional ones still hide or reorder what a reader sees.
+            let in_comment = in_text && quiet[q].2;
+            let reorders = matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+            if in_comment && !c.is_control() && !reorders {
                 continue;
             }
             if is_curly_quote(c) {
