@@ -259,8 +259,15 @@ impl<'a> Validator<'a> {
         }
         self.check_names();
         self.check_no_loop();
+        let mut errors: Vec<usize> = self
+            .found
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .map(|f| f.at)
+            .collect();
+        errors.sort_unstable();
         for b in 0..self.blocks.len() {
-            self.check_with_engine(b);
+            self.check_with_engine(b, &errors);
         }
         if self.blocks.is_empty() {
             self.error(
@@ -309,16 +316,16 @@ impl<'a> Validator<'a> {
     /// Hands a block with no error of its own to the engine's parser and
     /// compares what the engine read with what buyerdesk read. A block with
     /// errors is left out: the engine's verdict would only repeat them.
-    fn check_with_engine(&mut self, b: usize) {
+    /// `errors`: the positions of the errors found so far, sorted.
+    fn check_with_engine(&mut self, b: usize, errors: &[usize]) {
         let block = &self.blocks[b];
         if block.close.is_none() {
             return;
         }
         let (start, end) = (block.start, block.end);
-        if self
-            .found
-            .iter()
-            .any(|f| f.severity == Severity::Error && start <= f.at && f.at < end)
+        if errors[errors.partition_point(|&at| at < start)..]
+            .first()
+            .is_some_and(|&at| at < end)
         {
             return;
         }
@@ -332,10 +339,11 @@ impl<'a> Validator<'a> {
         let starts = line_starts(self.text);
         let mut out = Vec::with_capacity(self.found.len());
         for f in self.found {
-            let rule = self
-                .blocks
-                .iter()
-                .find(|b| b.start <= f.at && f.at < b.end.max(b.start + 1))
+            // Blocks come in order: the last one starting at or before
+            // `at` (a search, not a scan: many findings stay linear).
+            let rule = self.blocks[..self.blocks.partition_point(|b| b.start <= f.at)]
+                .last()
+                .filter(|b| f.at < b.end.max(b.start + 1))
                 .and_then(|b| b.name.clone());
             let (line, col) = position_with(self.text, &starts, f.at);
             out.push(Diagnostic {
@@ -472,6 +480,7 @@ fn position_with(text: &str, starts: &[usize], at: usize) -> (usize, usize) {
 }
 
 /// 1-based line and character column of a byte offset.
+#[cfg(test)]
 fn position(text: &str, at: usize) -> (usize, usize) {
     position_with(text, &line_starts(text), at)
 }

@@ -253,8 +253,9 @@ impl Validator<'_> {
                 }
             }
         }
+        let starts = line_starts(self.text);
         for (at, name, first, first_name) in found {
-            let (line, col) = position(self.text, first);
+            let (line, col) = position_with(self.text, &starts, first);
             let message = if name == first_name {
                 format!("duplicate rule name \"{name}\": the engine refuses the second")
             } else {
@@ -281,6 +282,7 @@ impl Validator<'_> {
             .flat_map(|b| b.writes.iter().copied())
             .collect();
         let mut found = Vec::new();
+        let starts = line_starts(self.text);
         for b in &self.blocks {
             if b.no_loop || b.reads.is_empty() {
                 continue;
@@ -289,7 +291,7 @@ impl Validator<'_> {
             let name = b.name.as_deref().unwrap_or("Name");
             let hint = Some(format!("add it: `rule \"{name}\" ... no-loop {{`"));
             if let Some((write_at, field)) = &b.certain_loop {
-                let (line, col) = position(self.text, *write_at);
+                let (line, col) = position_with(self.text, &starts, *write_at);
                 found.push((b.start, Severity::Error, format!("no `no-loop`, and the write to `{field}` at line {line}, column {col} cannot make the rule's condition false: it fires on every cycle up to the engine's limit of {MAX_CYCLES} and the product fails"), hint));
             } else if b.reads.iter().any(|r| written.contains(r)) {
                 found.push((at, Severity::Warning, format!("no `no-loop`: while its condition holds the rule fires again on every cycle, up to the engine's limit of {MAX_CYCLES}"), hint));
