@@ -509,6 +509,52 @@ fn rules_check_prints_each_error_at_its_line_and_column_and_exits_1() {
 }
 
 #[test]
+fn rules_check_refuses_a_self_sustaining_rule_and_a_division_by_zero_at_their_positions() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("margin.grl");
+    std::fs::write(
+        &file,
+        "rule \"SafetyMargin\" salience 65 { when Product.order_qty > 0 then Product.order_qty = Product.order_qty * 1.05; }\n\
+         rule \"Split\" salience 5 no-loop {\n    when Product.moq > 0\n    then Product.rounding_multiple = Product.moq / 0.0;\n}\n",
+    )
+    .unwrap();
+    let out = run(dir.path(), &["rules", "check", file.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let f = file.display();
+    assert_eq!(
+        stdout(&out),
+        format!(
+            "{f}:1:1: error: no `no-loop`, and the write to `Product.order_qty` at line 1, column 67 cannot make the rule's condition false: it fires on every cycle up to the engine's limit of 100 and the product fails\n  \
+             hint: add it: `rule \"SafetyMargin\" ... no-loop {{`\n\
+             {f}:4:50: error: division by zero (`/ 0.0`): the rule fails at run time on every product it fires on\n  \
+             hint: divide by a field that is never 0, or by a number other than 0\n\
+             {f}: 2 errors, 0 warnings: the rules cannot be used\n"
+        )
+    );
+}
+
+#[test]
+fn rules_check_of_a_latin1_file_names_the_line_and_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("latin1.grl");
+    std::fs::write(
+        &file,
+        b"// Regel f\xfcr Mindestmengen\nrule \"A\" salience 1 no-loop { when Product.moq > 0 then Product.amount = 1; }\n",
+    )
+    .unwrap();
+    let out = run(dir.path(), &["rules", "check", file.to_str().unwrap()], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "{}: not UTF-8 text: line 1, byte 11 of the line (byte 11 of the file) is 0xFC; save the file as UTF-8",
+            file.display()
+        )),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn rules_check_prints_warnings_and_exits_0() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("warned.grl");
@@ -798,7 +844,7 @@ fn rules_test_reports_run_time_failures_per_rule_and_the_other_changes() {
         "failing.grl",
         "Product.amount > 10000",
         "Product.amount > 50000",
-        "\nrule \"Surcharge\" salience 10 {\n    when\n        Product.amount > 100000\n    then\n        Product.amount = Product.amount + 1;\n}\n\nrule \"Rebate\" salience 5 no-loop {\n    when\n        Product.amount > 0 && Product.amount < 10000\n    then\n        Product.amount = Product.amount - Product.amount - Product.unit_price;\n}\n",
+        "\nrule \"Surcharge\" salience 10 {\n    when\n        Product.amount > 100000\n    then\n        Product.amount = Product.amount + Product.unit_price;\n}\n\nrule \"Rebate\" salience 5 no-loop {\n    when\n        Product.amount > 0 && Product.amount < 10000\n    then\n        Product.amount = Product.amount - Product.amount - Product.unit_price;\n}\n",
     );
     let out = run(dir.path(), &["rules", "test", &file], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -1628,7 +1674,7 @@ fn rules_test_totals_are_per_currency_and_its_tables_fit() {
         "rounding.grl",
         "Product.rounding_multiple = Product.moq;",
         "Product.rounding_multiple = 1.0;",
-        "\nrule \"Surcharge\" salience 10 {\n    when\n        Product.amount > 100000\n    then\n        Product.amount = Product.amount + 1;\n}\n",
+        "\nrule \"Surcharge\" salience 10 {\n    when\n        Product.amount > 100000\n    then\n        Product.amount = Product.amount + Product.unit_price;\n}\n",
     );
     let plan = |rules: Option<&str>| -> Vec<serde_json::Value> {
         let mut args = vec!["plan", "--format", "json"];

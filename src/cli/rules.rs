@@ -23,8 +23,11 @@ pub enum TestFormat {
 }
 
 fn read_rules_file(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path)
-        .map_err(|e| anyhow::anyhow!("{}: cannot read the rules file: {e}", path.display()))
+    let bytes = std::fs::read(path)
+        .map_err(|e| anyhow::anyhow!("{}: cannot read the rules file: {e}", path.display()))?;
+    crate::rules::lexer::decode(&bytes)
+        .map(str::to_string)
+        .map_err(|e| anyhow::anyhow!("{}: {e}; save the file as UTF-8", path.display()))
 }
 
 /// "1 error", "2 warnings".

@@ -39,8 +39,6 @@ pub struct Token {
     pub terminated: bool,
     /// Strings: byte offset of the first backslash escape.
     pub escape_at: Option<usize>,
-    /// Nothing but whitespace precedes the token on its line.
-    pub first_on_line: bool,
 }
 
 impl Token {
@@ -109,6 +107,52 @@ impl Cursor<'_> {
     }
 }
 
+/// The text as the engine is given it: every comment replaced by spaces
+/// (line breaks kept, so lines and byte offsets stay where they were). The
+/// engine's regex parser does not know comments: the word "rule" or a `}`
+/// in one would otherwise start or end a rule.
+pub fn blank_comments(text: &str) -> String {
+    blank(text, lex(text).iter().filter(|t| t.is_trivia()))
+}
+
+/// `text` with the given comment tokens (in order) blanked.
+pub fn blank<'t>(text: &str, comments: impl Iterator<Item = &'t Token>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut done = 0;
+    for t in comments {
+        out.push_str(&text[done..t.start]);
+        for c in t.text(text).chars() {
+            match c {
+                '\n' | '\r' => out.push(c),
+                _ => out.extend(std::iter::repeat_n(' ', c.len_utf8())),
+            }
+        }
+        done = t.end;
+    }
+    out.push_str(&text[done..]);
+    out
+}
+
+/// A rules file's bytes as text, or where they stop being UTF-8: "line 3,
+/// byte 12 of the line (byte 80 of the file): 0xE9" (a Latin-1 `é`).
+pub fn decode(bytes: &[u8]) -> Result<&str, String> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let at = e.valid_up_to();
+        let before = &bytes[..at];
+        let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+        let line_start = before
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |i| i + 1);
+        format!(
+            "not UTF-8 text: line {line}, byte {} of the line (byte {} of the file) is 0x{:02X}",
+            at - line_start + 1,
+            at + 1,
+            bytes[at]
+        )
+    })
+}
+
 /// Splits the text into tokens; whitespace (and a byte order mark) is
 /// dropped.
 pub fn lex(text: &str) -> Vec<Token> {
@@ -118,7 +162,6 @@ pub fn lex(text: &str) -> Vec<Token> {
         line: 1,
     };
     let mut tokens = Vec::with_capacity(text.len() / 4);
-    let mut last_line = 0;
     while let Some(c) = cur.peek() {
         if c.is_whitespace() || c == '\u{feff}' {
             cur.bump();
@@ -204,9 +247,7 @@ pub fn lex(text: &str) -> Vec<Token> {
             end_line: cur.line,
             terminated,
             escape_at,
-            first_on_line: line != last_line,
         });
-        last_line = cur.line;
     }
     tokens
 }
@@ -292,6 +333,27 @@ mod tests {
         assert_eq!(k[0].0, Kind::BlockComment);
         assert_eq!(k[2].0, Kind::LineComment);
         assert_eq!(k[3], (Kind::Ident, "y".into(), 2, 1));
+    }
+
+    #[test]
+    fn blanked_comments_keep_every_offset_and_line() {
+        let text = "a // rule \"X\" { é }\nb /* }\n rule */ c \"// kept\"";
+        let blank = blank_comments(text);
+        assert_eq!(blank.len(), text.len());
+        assert_eq!(
+            blank,
+            "a                   \nb     \n         c \"// kept\""
+        );
+    }
+
+    #[test]
+    fn decode_names_the_line_and_byte_of_invalid_utf8() {
+        assert_eq!(decode("a\nb".as_bytes()), Ok("a\nb"));
+        let latin1 = b"rule \"A\"\n// caf\xe9\n";
+        assert_eq!(
+            decode(latin1),
+            Err("not UTF-8 text: line 2, byte 7 of the line (byte 16 of the file) is 0xE9".into())
+        );
     }
 
     #[test]

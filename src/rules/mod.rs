@@ -9,7 +9,7 @@
 
 pub mod dryrun;
 pub mod guard;
-mod lexer;
+pub(crate) mod lexer;
 mod validate;
 
 use std::fmt;
@@ -123,7 +123,10 @@ pub fn load(text: &str, origin: &str) -> Result<RuleSet, LoadError> {
             diagnostics,
         });
     }
-    let rules = RuleSet::parse(text, origin)?;
+    let mut rules = RuleSet::parse(&lexer::blank_comments(text), origin)?;
+    // The engine reads the text with its comments blanked; the rules keep
+    // the text as written (the editor, history and audit show it).
+    rules.text = std::sync::Arc::from(text);
     if let Some(d) = validate::split_difference(text, origin, &rules.rule_names) {
         return Err(LoadError::Invalid {
             origin: origin.to_string(),

@@ -15,7 +15,9 @@ use rust_rule_engine::GRLParser;
 mod action;
 mod blocks;
 mod body;
+mod chars;
 pub mod condition;
+mod intent;
 
 use super::lexer::{lex, Kind, Token};
 use super::{Diagnostic, Severity};
@@ -65,6 +67,9 @@ struct Block {
     reads: Vec<&'static str>,
     writes: Vec<&'static str>,
     actions: usize,
+    /// A write that leaves the rule's own condition true: where it is and
+    /// the field it writes.
+    certain_loop: Option<(usize, String)>,
 }
 
 /// A value's type as far as the validator can tell.
@@ -110,6 +115,8 @@ struct Validator<'a> {
     /// Tokens without comments.
     code: Vec<Token>,
     comments: Vec<Token>,
+    /// The text with its comments blanked, as the engine is given it.
+    engine_text: String,
     found: Vec<Found>,
     blocks: Vec<Block>,
 }
@@ -201,10 +208,12 @@ const UNSUPPORTED_ATTRIBUTES: &[(&str, &str)] = &[
 
 impl<'a> Validator<'a> {
     fn new(text: &'a str) -> Validator<'a> {
-        let (comments, code) = lex(text).into_iter().partition(Token::is_trivia);
+        let (comments, code): (Vec<Token>, Vec<Token>) =
+            lex(text).into_iter().partition(Token::is_trivia);
         Validator {
             text,
             code,
+            engine_text: super::lexer::blank(text, comments.iter()),
             comments,
             found: Vec::new(),
             blocks: Vec::new(),
@@ -231,16 +240,34 @@ impl<'a> Validator<'a> {
 
     fn run(&mut self) {
         self.check_literals();
+        let odd = self.check_characters();
         self.split();
-        self.check_comments();
         for b in 0..self.blocks.len() {
+            let (start, end) = (self.blocks[b].start, self.blocks[b].end);
+            let odd_inside = odd[odd.partition_point(|&a| a < start)..]
+                .first()
+                .is_some_and(|&a| a < end.max(start + 1));
+            // One error for a look-alike or a slip; the rest would follow
+            // from it.
+            if odd_inside || self.check_meant(b) {
+                continue;
+            }
             self.check_strings(b);
             self.check_body(b);
+            self.check_zero_division(b);
+            self.check_text_values(b);
         }
         self.check_names();
         self.check_no_loop();
+        let mut errors: Vec<usize> = self
+            .found
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .map(|f| f.at)
+            .collect();
+        errors.sort_unstable();
         for b in 0..self.blocks.len() {
-            self.check_with_engine(b);
+            self.check_with_engine(b, &errors);
         }
         if self.blocks.is_empty() {
             self.error(
@@ -289,20 +316,20 @@ impl<'a> Validator<'a> {
     /// Hands a block with no error of its own to the engine's parser and
     /// compares what the engine read with what buyerdesk read. A block with
     /// errors is left out: the engine's verdict would only repeat them.
-    fn check_with_engine(&mut self, b: usize) {
+    /// `errors`: the positions of the errors found so far, sorted.
+    fn check_with_engine(&mut self, b: usize, errors: &[usize]) {
         let block = &self.blocks[b];
         if block.close.is_none() {
             return;
         }
         let (start, end) = (block.start, block.end);
-        if self
-            .found
-            .iter()
-            .any(|f| f.severity == Severity::Error && start <= f.at && f.at < end)
+        if errors[errors.partition_point(|&at| at < start)..]
+            .first()
+            .is_some_and(|&at| at < end)
         {
             return;
         }
-        if let Some((message, hint)) = engine_verdict(&self.text[start..end], block) {
+        if let Some((message, hint)) = engine_verdict(&self.engine_text[start..end], block) {
             self.error(start, message, hint);
         }
     }
@@ -312,10 +339,11 @@ impl<'a> Validator<'a> {
         let starts = line_starts(self.text);
         let mut out = Vec::with_capacity(self.found.len());
         for f in self.found {
-            let rule = self
-                .blocks
-                .iter()
-                .find(|b| b.start <= f.at && f.at < b.end.max(b.start + 1))
+            // Blocks come in order: the last one starting at or before
+            // `at` (a search, not a scan: many findings stay linear).
+            let rule = self.blocks[..self.blocks.partition_point(|b| b.start <= f.at)]
+                .last()
+                .filter(|b| f.at < b.end.max(b.start + 1))
                 .and_then(|b| b.name.clone());
             let (line, col) = position_with(self.text, &starts, f.at);
             out.push(Diagnostic {
@@ -452,6 +480,7 @@ fn position_with(text: &str, starts: &[usize], at: usize) -> (usize, usize) {
 }
 
 /// 1-based line and character column of a byte offset.
+#[cfg(test)]
 fn position(text: &str, at: usize) -> (usize, usize) {
     position_with(text, &line_starts(text), at)
 }

@@ -199,10 +199,11 @@ fn rounding_to_whole_units_instead_of_the_moq_changes_quantities() {
 #[test]
 fn a_looping_rule_is_reported_once_with_its_first_products_and_the_rest_still_compared() {
     let looping = format!(
-        "{DEFAULT_RULES}\nrule \"Surcharge\" salience 10 {{\n    when\n        Product.amount > 0\n    then\n        Product.amount = Product.amount + 1;\n}}\n"
+        "{DEFAULT_RULES}\nrule \"Surcharge\" salience 10 {{\n    when\n        Product.amount > 0\n    then\n        Product.amount = Product.amount + Product.moq;\n}}\n"
     );
     // The validator lets it through with a warning: whether it loops
-    // depends on the data.
+    // depends on the data (on `moq`; `+ 1` would be an error, certain to
+    // loop).
     let diagnostics = validate(&looping, "candidate.grl");
     assert!(
         diagnostics.iter().all(|d| !d.is_error())

@@ -359,8 +359,4 @@ impl Validator<'_> {
         };
         self.error(at, "this `{` is never closed", Some(hint));
     }
-
-    pub(super) fn in_block(&self, at: usize) -> Option<&Block> {
-        self.blocks.iter().find(|b| b.start <= at && at < b.end)
-    }
 }

@@ -1,70 +1,9 @@
-//! Inside a block: comments, strings, the body's `when` and `then`, the
+//! Inside a block: strings, the body's `when` and `then`, the
 //! fields named, unknown names and rules that may keep firing.
 
 use super::*;
 
 impl Validator<'_> {
-    /// The word "rule" in comments; comments inside rules the engine does
-    /// not skip.
-    pub(super) fn check_comments(&mut self) {
-        let text = self.text;
-        let mut found = Vec::new();
-        for c in &self.comments {
-            let content = c.text(text);
-            // The engine splits rules with `rule\s+("[^"]+"|[a-zA-Z_]\w*).*?\}`
-            // over the raw text, comments included.
-            let phantom = content.match_indices("rule").find(|(off, _)| {
-                let rest = &text[c.start + off + 4..];
-                let after = rest.trim_start();
-                if after.len() == rest.len() {
-                    return false;
-                }
-                match after.chars().next() {
-                    Some('"') => after[1..].find('"').is_some_and(|p| p > 0),
-                    Some(ch) => ch.is_ascii_alphabetic() || ch == '_',
-                    None => false,
-                }
-            });
-            if let Some((off, _)) = phantom {
-                found.push(Found {
-                    at: c.start + off,
-                    severity: Severity::Error,
-                    message: "the word `rule` followed by a name in a comment: the engine does not skip comments and starts a phantom rule here".into(),
-                    hint: Some("reword the comment (\"this block\", \"Rule\")".into()),
-                });
-            }
-            let Some(block) = self.in_block(c.start) else {
-                continue;
-            };
-            let in_header = block.open.is_none_or(|o| c.start < self.code[o].start);
-            let (message, hint) = if c.kind == Kind::BlockComment {
-                (
-                    "a `/* */` comment inside a rule reaches the engine as code".to_string(),
-                    "use `//` on a line of its own, or move it above the rule",
-                )
-            } else if !c.first_on_line {
-                (
-                    "a `//` comment after code inside a rule reaches the engine as code: the condition never matches or the action fails".to_string(),
-                    "move the comment to a line of its own",
-                )
-            } else if content.contains('}') || (in_header && content.contains('{')) {
-                (
-                    "a brace inside a comment in a rule: the engine's splitter does not skip comments".to_string(),
-                    "remove the brace from the comment",
-                )
-            } else {
-                continue;
-            };
-            found.push(Found {
-                at: c.start,
-                severity: Severity::Error,
-                message,
-                hint: Some(hint.into()),
-            });
-        }
-        self.found.extend(found);
-    }
-
     /// Text inside strings that the engine's regexes split on.
     pub(super) fn check_strings(&mut self, b: usize) {
         let text = self.text;
@@ -201,6 +140,7 @@ impl Validator<'_> {
             return;
         }
         let (writes, actions) = self.check_actions(&body[t + 1..]);
+        self.blocks[b].certain_loop = intent::certain_loop(text, &body[w + 1..t], &body[t + 1..]);
         self.blocks[b].writes = writes;
         self.blocks[b].actions = actions;
     }
@@ -273,7 +213,14 @@ impl Validator<'_> {
         } else {
             "the engine reads it as null and the condition never matches"
         };
-        let hint = if schema_field(word).is_some() {
+        let meant = match word.to_lowercase().as_str() {
+            "true" | "wahr" | "vrai" | "verdadero" | "vero" | "yes" | "ja" | "oui" => Some("true"),
+            "false" | "falsch" | "faux" | "falso" | "no" | "nein" | "non" => Some("false"),
+            _ => None,
+        };
+        let hint = if let Some(meant) = meant {
+            Some(format!("write `{meant}` (lower case)"))
+        } else if schema_field(word).is_some() {
             Some(format!("write `Product.{word}`"))
         } else {
             Some(nearest(word, field_names()).map_or_else(
@@ -288,26 +235,35 @@ impl Validator<'_> {
         );
     }
 
-    /// Duplicate rule names.
+    /// Duplicate rule names, and names equal but for case (the engine keeps
+    /// both, and which one a change reaches is a matter of luck).
     pub(super) fn check_names(&mut self) {
-        let mut seen: HashMap<&str, usize> = HashMap::new();
+        let mut seen: HashMap<String, (usize, &str)> = HashMap::new();
         let mut found = Vec::new();
         for b in &self.blocks {
             let Some(name) = b.name.as_deref() else {
                 continue;
             };
-            match seen.get(name) {
-                Some(&first) => found.push((b.name_at, name.to_string(), first)),
+            match seen.get(&name.to_lowercase()) {
+                Some(&(first, first_name)) => {
+                    found.push((b.name_at, name.to_string(), first, first_name.to_string()))
+                }
                 None => {
-                    seen.insert(name, b.name_at);
+                    seen.insert(name.to_lowercase(), (b.name_at, name));
                 }
             }
         }
-        for (at, name, first) in found {
-            let (line, col) = position(self.text, first);
+        let starts = line_starts(self.text);
+        for (at, name, first, first_name) in found {
+            let (line, col) = position_with(self.text, &starts, first);
+            let message = if name == first_name {
+                format!("duplicate rule name \"{name}\": the engine refuses the second")
+            } else {
+                format!("rule names \"{first_name}\" and \"{name}\" differ only in case: the engine keeps both, and a reader takes them for one rule")
+            };
             self.error(
                 at,
-                format!("duplicate rule name \"{name}\": the engine refuses the second"),
+                message,
                 Some(format!(
                     "the first is at line {line}, column {col}; rename one"
                 )),
@@ -326,6 +282,7 @@ impl Validator<'_> {
             .flat_map(|b| b.writes.iter().copied())
             .collect();
         let mut found = Vec::new();
+        let starts = line_starts(self.text);
         for b in &self.blocks {
             if b.no_loop || b.reads.is_empty() {
                 continue;
@@ -333,7 +290,10 @@ impl Validator<'_> {
             let at = b.open.map_or(b.name_at, |o| self.code[o].start);
             let name = b.name.as_deref().unwrap_or("Name");
             let hint = Some(format!("add it: `rule \"{name}\" ... no-loop {{`"));
-            if b.reads.iter().any(|r| written.contains(r)) {
+            if let Some((write_at, field)) = &b.certain_loop {
+                let (line, col) = position_with(self.text, &starts, *write_at);
+                found.push((b.start, Severity::Error, format!("no `no-loop`, and the write to `{field}` at line {line}, column {col} cannot make the rule's condition false: it fires on every cycle up to the engine's limit of {MAX_CYCLES} and the product fails"), hint));
+            } else if b.reads.iter().any(|r| written.contains(r)) {
                 found.push((at, Severity::Warning, format!("no `no-loop`: while its condition holds the rule fires again on every cycle, up to the engine's limit of {MAX_CYCLES}"), hint));
             } else {
                 found.push((at, Severity::Error, format!("no `no-loop`, and no rule writes a field its condition reads: it fires on every cycle up to the engine's limit of {MAX_CYCLES}"), hint));
