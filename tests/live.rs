@@ -441,8 +441,9 @@ async fn rules_changed_on_disk_are_reloaded_only_when_valid() {
     drop(tx);
 }
 
-/// The example: a rule that zeroes every order.
-const SAFETY_MARGIN: &str = "rule \"SafetyMargin\" salience 65 { when Product.order_qty > 0 then Product.order_qty = Product.order_qty * 1.05; }\n";
+/// The example, plus the MOQ (so the validator only warns: the
+/// guard is what stops it): a rule that zeroes every order.
+const SAFETY_MARGIN: &str = "rule \"SafetyMargin\" salience 65 { when Product.order_qty > 0 then Product.order_qty = Product.order_qty * 1.05 + Product.moq; }\n";
 
 /// Rules that newly fail on products are refused by the guard: sent from
 /// the screen unconfirmed, answered with the summary and nothing written;

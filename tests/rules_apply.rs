@@ -7,9 +7,12 @@ use std::process::{Command, Output};
 
 use common::bin;
 
-/// The example: a rule without `no-loop` whose action can never
-/// make its condition false (every order ends in RULE_ERROR).
-const SAFETY_MARGIN: &str = "rule \"SafetyMargin\" salience 65 { when Product.order_qty > 0 then Product.order_qty = Product.order_qty * 1.05; }\n";
+/// The example, plus the MOQ: a rule without `no-loop` whose
+/// action never makes its condition false on the demo's data (every order
+/// ends in RULE_ERROR). Without the MOQ the validator proves the loop and
+/// refuses the file; with it, whether it loops depends on the data, so the
+/// validator only warns and the guard is what stops it.
+const SAFETY_MARGIN: &str = "rule \"SafetyMargin\" salience 65 { when Product.order_qty > 0 then Product.order_qty = Product.order_qty * 1.05 + Product.moq; }\n";
 
 fn run(data_dir: &std::path::Path, args: &[&str]) -> Output {
     let mut cmd = Command::new(bin());

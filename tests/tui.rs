@@ -1492,7 +1492,7 @@ fn the_editor_asks_before_applying_rules_the_guard_refuses() {
     app.rules_text = RuleSet::embedded().text.to_string();
     app.rules_origin = "rules/purchasing.grl".into();
     let text = format!(
-        "{}rule \"SafetyMargin\" salience 65 {{ when Product.order_qty > 0 then Product.order_qty = Product.order_qty * 1.05; }}\n",
+        "{}rule \"SafetyMargin\" salience 65 {{ when Product.order_qty > 0 then Product.order_qty = Product.order_qty * 1.05 + Product.moq; }}\n",
         app.rules_text
     );
     press(&mut app, KeyCode::Char('R'), KeyModifiers::SHIFT);
@@ -1575,7 +1575,7 @@ fn rules_on_disk_refused_by_the_guard_leave_the_rules_in_force_and_say_why() {
     let mut app = reference_app();
     app.rules_text = RuleSet::embedded().text.to_string();
     let text = format!(
-        "{}rule \"SafetyMargin\" salience 65 {{ when Product.order_qty > 0 then Product.order_qty = Product.order_qty * 1.05; }}\n",
+        "{}rule \"SafetyMargin\" salience 65 {{ when Product.order_qty > 0 then Product.order_qty = Product.order_qty * 1.05 + Product.moq; }}\n",
         app.rules_text
     );
     let candidate = buyerdesk::rules::load(&text, "/data/purchasing.grl").unwrap();

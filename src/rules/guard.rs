@@ -105,7 +105,7 @@ mod tests {
     use crate::plan::fixtures::reference_rows;
     use crate::plan::{join, PlanContext, RuleSet, DEFAULT_RULES};
 
-    const SAFETY_MARGIN: &str = "rule \"SafetyMargin\" salience 65 { when Product.order_qty > 0 then Product.order_qty = Product.order_qty * 1.05; }\n";
+    const SAFETY_MARGIN: &str = "rule \"SafetyMargin\" salience 65 { when Product.order_qty > 0 then Product.order_qty = Product.order_qty * 1.05 + Product.moq; }\n";
 
     fn run(candidate: &str) -> DryRun {
         let in_force = crate::rules::load(DEFAULT_RULES, "in force").unwrap();
