@@ -276,7 +276,8 @@ enum RulesCommand {
     /// Validate a GRL file: print every error and warning as
     /// file:line:col, then list its rules (exit 1 on any error).
     Check {
-        /// The GRL file (default: the configured rules).
+        /// The GRL file (default: the rules in force: `[general] rules`,
+        /// else the file applied in the app, else the embedded rules).
         file: Option<PathBuf>,
     },
     /// Dry run: plan every product with the rules in force and with FILE,

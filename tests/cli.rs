@@ -470,6 +470,49 @@ fn rules_check_passes_the_shipped_rules_with_exit_0() {
         stdout(&out),
         format!("embedded rules/purchasing.grl: 7 rules: {names}\n")
     );
+    // Once rules are applied in the app (or by `rules apply`), those are
+    // in force: `rules check` checks them and says which file they are.
+    let raised = dir.path().join("raised.grl");
+    std::fs::write(
+        &raised,
+        std::fs::read_to_string(shipped)
+            .unwrap()
+            .replace("Product.amount > 10000", "Product.amount > 20000"),
+    )
+    .unwrap();
+    let out = run(
+        dir.path(),
+        &["rules", "apply", raised.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let in_force = dir.path().join("purchasing.grl");
+    assert!(in_force.exists(), "applied to the data directory's file");
+    let out = run(dir.path(), &["rules", "check"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert_eq!(
+        stdout(&out),
+        format!("{}: 7 rules: {names}\n", in_force.display())
+    );
+    // A broken file in force is what `rules check` reports.
+    std::fs::write(
+        &in_force,
+        "rule \"A\" salience 1 {\n    when Product.moqq > 0\n    then Product.order_qty = 1;\n}\n",
+    )
+    .unwrap();
+    let out = run(dir.path(), &["rules", "check"], &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stdout(&out).starts_with(&format!("{}:2:", in_force.display())),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]

@@ -74,7 +74,13 @@ fn load_checked(
 /// `rules check`: every diagnostic on stdout, compiler-style; exit 1 on any
 /// error.
 pub fn check_rules(config: &Config, file: Option<PathBuf>) -> Result<ExitCode> {
-    let (text, origin) = match file.or_else(|| config.file.general.rules.clone()) {
+    // The rules in force, as the screen and `plan` load them: the
+    // configured file, else the one applied in the app, else the embedded.
+    let in_force = || {
+        (config.file.general.rules.clone())
+            .or_else(|| Some(config.rules_path()).filter(|p| p.exists()))
+    };
+    let (text, origin) = match file.or_else(in_force) {
         Some(p) => (read_rules_file(&p)?, p.display().to_string()),
         None => (
             plan::DEFAULT_RULES.to_string(),
