@@ -74,13 +74,8 @@ fn figures(config: &Config, plan: &ProductPlan, stock: f64) -> String {
 /// "227 (PROMO: spring promotion), set by buyer2 at 2026-12-05T12:01:03Z".
 fn described(o: &Override) -> String {
     format!(
-        "{} ({}{}), set by {} at {}",
-        fmt_qty(o.order_qty),
-        o.reason.as_str(),
-        o.note
-            .as_deref()
-            .map(|n| format!(": {}", printable(n)))
-            .unwrap_or_default(),
+        "{}, set by {} at {}",
+        printable(&o.short()),
         printable(&o.user),
         printable(&o.set_at)
     )

@@ -1,6 +1,7 @@
 //! A buyer's quantity kept beside the suggestion, with a reason; checked
 //! before it is saved, saved with an audit row in the same transaction.
 
+use crate::plan::numbers::fmt_qty;
 use anyhow::Result;
 use serde::Serialize;
 
@@ -66,6 +67,20 @@ pub struct Override {
 }
 
 impl Override {
+    /// "227 (PROMO)" or "227 (PROMO: spring promotion)", as written (the
+    /// note escaped by whoever shows it on a terminal).
+    pub fn short(&self) -> String {
+        format!(
+            "{} ({}{})",
+            fmt_qty(self.order_qty),
+            self.reason.as_str(),
+            self.note
+                .as_deref()
+                .map(|n| format!(": {n}"))
+                .unwrap_or_default()
+        )
+    }
+
     /// The override as a plan shows it.
     pub fn note_for_plan(&self) -> crate::plan::OverrideNote {
         crate::plan::OverrideNote {

@@ -178,19 +178,6 @@ fn int(b: Backend, n: usize) -> String {
     }
 }
 
-/// "227 (PROMO)" or "227 (PROMO: spring promotion)".
-fn short(o: &Override) -> String {
-    format!(
-        "{} ({}{})",
-        fmt_qty(o.order_qty),
-        o.reason.as_str(),
-        o.note
-            .as_deref()
-            .map(|n| format!(": {n}"))
-            .unwrap_or_default()
-    )
-}
-
 /// Two writers met, or a row inserted by another writer at the same
 /// moment: worth reading again (the second try sees the other's row).
 fn retry_worthy(e: &anyhow::Error) -> bool {
@@ -275,7 +262,7 @@ impl Store {
                         Some(&o.product_id),
                         &format!(
                             "{} not saved: {} {} at {} (revision {})",
-                            short(o),
+                            o.short(),
                             conflict.user,
                             conflict.what,
                             conflict.at,
@@ -364,14 +351,14 @@ impl Store {
                 Some((user, at)) => Conflict {
                     product_id: o.product_id.clone(),
                     user: user.clone(),
-                    what: format!("cleared the override ({})", short(&s.ov)),
+                    what: format!("cleared the override ({})", s.ov.short()),
                     at: at.clone(),
                     revision: s.revision,
                 },
                 None => Conflict {
                     product_id: o.product_id.clone(),
                     user: s.ov.user.clone(),
-                    what: format!("set {}", short(&s.ov)),
+                    what: format!("set {}", s.ov.short()),
                     at: s.ov.set_at.clone(),
                     revision: s.revision,
                 },
@@ -419,7 +406,7 @@ impl Store {
                 .map(|n| format!(": {n}"))
                 .unwrap_or_default(),
             replaced
-                .map(|r| format!("; replacing {}'s {} of {}", r.user, short(r), r.set_at))
+                .map(|r| format!("; replacing {}'s {} of {}", r.user, r.short(), r.set_at))
                 .unwrap_or_default()
         );
         tx.exec(
@@ -488,7 +475,7 @@ impl Store {
                 return Err(Conflict {
                     product_id: product_id.to_string(),
                     user: s.ov.user.clone(),
-                    what: format!("set {}", short(&s.ov)),
+                    what: format!("set {}", s.ov.short()),
                     at: s.ov.set_at.clone(),
                     revision: s.revision,
                 }
@@ -522,7 +509,7 @@ impl Store {
                 Some(format!(
                     "cleared {}'s {} of {}",
                     s.ov.user,
-                    short(&s.ov),
+                    s.ov.short(),
                     s.ov.set_at
                 )),
             ],

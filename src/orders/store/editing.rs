@@ -215,9 +215,7 @@ impl Store {
     ) -> Result<PurchaseOrder> {
         let mut tx = self.source.begin().await?;
         let po = self.editable(&mut tx, number).await?;
-        let Some(i) = po.lines.iter().position(|l| l.line_no == line_no) else {
-            bail!("{}", no_line(&po, line_no));
-        };
+        let i = line_index(&po, line_no)?;
         let before = &po.lines[i];
         let purchase = whole_purchase_qty(before, qty, unit)
             .map_err(|e| anyhow!("{number} line {line_no} ({}): {e}", before.product_id))?;
@@ -261,9 +259,7 @@ impl Store {
     ) -> Result<PurchaseOrder> {
         let mut tx = self.source.begin().await?;
         let po = self.editable(&mut tx, number).await?;
-        let Some(i) = po.lines.iter().position(|l| l.line_no == line_no) else {
-            bail!("{}", no_line(&po, line_no));
-        };
+        let i = line_index(&po, line_no)?;
         if po.lines.len() == 1 {
             bail!(
                 "{number} line {line_no} is its only line: cancel the PO instead (buyerdesk po cancel {number})"
@@ -471,11 +467,17 @@ impl Store {
 }
 
 /// "PO-000001 has no line 4 (its lines: 1, 2)".
-fn no_line(po: &PurchaseOrder, line_no: u32) -> String {
-    let have: Vec<String> = po.lines.iter().map(|l| l.line_no.to_string()).collect();
-    format!(
-        "{} has no line {line_no} (its lines: {})",
-        po.po_number,
-        have.join(", ")
-    )
+/// Where line `line_no` is in `po`; else an error naming the lines it has.
+fn line_index(po: &PurchaseOrder, line_no: u32) -> Result<usize> {
+    po.lines
+        .iter()
+        .position(|l| l.line_no == line_no)
+        .ok_or_else(|| {
+            let have: Vec<String> = po.lines.iter().map(|l| l.line_no.to_string()).collect();
+            anyhow!(
+                "{} has no line {line_no} (its lines: {})",
+                po.po_number,
+                have.join(", ")
+            )
+        })
 }
