@@ -103,6 +103,8 @@ pub enum Action {
     DryRun,
     /// Throw the edits (and the draft) away: back to the rules in force.
     DiscardEdits,
+    /// The rules versions kept (F9 in the editor): Enter loads one.
+    RulesVersions,
     /// Edit the rules file in $EDITOR, the screen suspended meanwhile.
     ExternalEditor,
     FormInput(char),

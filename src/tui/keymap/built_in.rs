@@ -417,6 +417,13 @@ impl Keymap {
                 "discard the edits (and the draft)",
                 None,
             ),
+            bind(
+                "history",
+                A::RulesVersions,
+                &["F9"],
+                "rules versions kept (Enter loads one)",
+                Some("history"),
+            ),
             help(&["F1"]),
         ];
 

@@ -17,6 +17,8 @@ use crate::tui::action::*;
 use crate::tui::state::first_line;
 use crate::tui::state::*;
 
+pub mod history;
+
 /// How long typing must pause before the text is validated again.
 pub const VALIDATE_AFTER_MS: i64 = 300;
 
@@ -42,6 +44,9 @@ pub struct RuleEditor {
     pub top: usize,
     /// The last dry run of this text (dropped when the text changes).
     pub dry_run: Option<DryRunState>,
+    /// The rules version loaded from the history panel (F9): its number
+    /// and text (an apply of that text is a restore).
+    pub loaded_version: Option<(i64, String)>,
 }
 
 /// A dry run asked for in the editor.
@@ -87,6 +92,7 @@ impl RuleEditor {
             applying: false,
             top: 0,
             dry_run: None,
+            loaded_version: None,
         };
         editor.validate();
         editor
@@ -161,10 +167,14 @@ impl RuleEditor {
 impl App {
     pub(in crate::tui) fn update_editor(&mut self, action: Action) {
         let now = self.now;
+        if self.versions_action(&action) {
+            return;
+        }
         let Some(editor) = self.editor.as_mut() else {
             return;
         };
         match action {
+            Action::RulesVersions => self.open_versions(),
             Action::CloseEditor | Action::Quit => {
                 // Edits are kept, never lost by leaving.
                 self.rules_draft = editor.is_edited().then(|| editor.text());
@@ -247,6 +257,7 @@ impl App {
         match result {
             Ok(summary) => {
                 self.rules_text = editor.text();
+                self.rules_broken = None;
                 editor.in_force = self.rules_text.clone();
                 self.rules_draft = None;
                 editor.status = Some(format!(
@@ -301,6 +312,7 @@ impl App {
         self.message = Some(match result {
             Ok((path, text)) => {
                 self.rules_text = text;
+                self.rules_broken = None;
                 format!("Rules reloaded from {path}; the plan is being re-made")
             }
             Err(e) => format!("Rules on disk not used: {}", first_line(&e)),
@@ -431,6 +443,7 @@ pub(in crate::tui) fn draw_editor(frame: &mut Frame, app: &mut App, body: Rect) 
             .wrap(Wrap { trim: false }),
         panel,
     );
+    history::draw_versions(frame, app, body);
 }
 
 /// A dry run in the editor: the summary, the totals per currency, the
