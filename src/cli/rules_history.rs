@@ -189,7 +189,9 @@ pub async fn diff(config: &Config, a: &str, b: &str, fit: &Fit) -> Result<ExitCo
     if text_diff.is_empty() {
         writeln!(out, "{a_name} and {b_name}: the same text")?;
     } else {
-        out.write_all(fit::printable(&text_diff).as_bytes())?;
+        for line in text_diff.lines() {
+            writeln!(out, "{}", fit::printable(line))?;
+        }
     }
     let load = |text: &str, name: &str| {
         crate::rules::load(text, name).map_err(|e| anyhow!("{name} cannot be loaded: {e}"))

@@ -7,9 +7,6 @@ use super::*;
 impl Worker {
     /// `Ok` when `candidate` may replace the rules in force without a
     /// question; otherwise what it would break, for a person to read (also
-    /// when there are no products yet to try it on).
-    /// `Ok` when `candidate` may replace the rules in force without a
-    /// question; otherwise what it would break, for a person to read (also
     /// when there are no products yet to try it on); with the dry run's
     /// summary line when one was made (for the rules version recorded).
     pub(super) fn try_candidate(

@@ -209,6 +209,7 @@ mod tests {
     use super::*;
     use crate::config::FileConfig;
     use crate::plan::DEFAULT_RULES;
+    use std::path::Path;
 
     fn config_in(dir: &Path) -> Config {
         let mut file = FileConfig::default();
