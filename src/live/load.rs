@@ -168,6 +168,8 @@ pub struct BrokenRules {
     pub text: String,
     /// The first error, "file:line:col: error: message".
     pub first_error: String,
+    /// Where it is: "file:line:col" (the file alone when it is not UTF-8).
+    pub at: String,
     /// The rules version used instead (`None`: none kept).
     pub version: Option<i64>,
 }
@@ -181,6 +183,23 @@ impl BrokenRules {
             None => "no good rules version kept: no plan until it is fixed".to_string(),
         };
         format!("{}; {used}", crate::text::printable(&self.first_error))
+    }
+
+    /// The screen's banner, what matters first (a line is cut at the
+    /// terminal's width): where, which version is used, then the error.
+    pub fn banner(&self) -> String {
+        let used = match self.version {
+            Some(v) => format!("using version {v}"),
+            None => "no good version kept: no plan".to_string(),
+        };
+        let message = (self.first_error)
+            .strip_prefix(&format!("{}: ", self.at))
+            .unwrap_or(&self.first_error);
+        crate::text::printable(&format!(
+            "RULES FILE BROKEN at {}; {used}; R opens it. {message}",
+            self.at
+        ))
+        .into_owned()
     }
 }
 
@@ -216,7 +235,7 @@ pub async fn load_rules_or_last_good(
     let origin = path.display().to_string();
     let bytes = std::fs::read(&path)
         .map_err(|e| anyhow::anyhow!("{origin}: cannot read the rules file: {e}"))?;
-    let (text, error) = match crate::rules::lexer::decode(&bytes) {
+    let (text, (error, at)) = match crate::rules::lexer::decode(&bytes) {
         Ok(text) => match crate::rules::load(text, &origin) {
             Ok(rules) => {
                 return Ok(StartRules {
@@ -228,7 +247,10 @@ pub async fn load_rules_or_last_good(
         },
         Err(e) => (
             String::from_utf8_lossy(&bytes).into_owned(),
-            format!("{origin}: {e}; save the file as UTF-8"),
+            (
+                format!("{origin}: {e}; save the file as UTF-8"),
+                origin.clone(),
+            ),
         ),
     };
     let last = match store {
@@ -248,28 +270,32 @@ pub async fn load_rules_or_last_good(
             path,
             text,
             first_error: error,
+            at,
             version: last.map(|v| v.info.number),
         }),
     })
 }
 
-/// The first error of a refused load, as a compiler prints it.
-fn first_error(e: &crate::rules::LoadError) -> String {
+/// The first error of a refused load, as a compiler prints it, and where
+/// it is ("file:line:col").
+fn first_error(e: &crate::rules::LoadError) -> (String, String) {
     match e {
         crate::rules::LoadError::Invalid {
             origin,
             diagnostics,
-        } => diagnostics
-            .iter()
-            .find(|d| d.is_error())
-            .map(ToString::to_string)
-            .unwrap_or_else(|| format!("{origin}: the rules were not loaded")),
-        other => other
-            .to_string()
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .to_string(),
+        } => match diagnostics.iter().find(|d| d.is_error()) {
+            Some(d) => (d.to_string(), format!("{origin}:{}:{}", d.line, d.col)),
+            None => (
+                format!("{origin}: the rules were not loaded"),
+                origin.clone(),
+            ),
+        },
+        other => {
+            let text = other.to_string();
+            let first = text.lines().next().unwrap_or_default().to_string();
+            let at = first.split(": ").next().unwrap_or_default().to_string();
+            (first, at)
+        }
     }
 }
 

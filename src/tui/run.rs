@@ -557,11 +557,7 @@ pub async fn run(setup: Setup) -> Result<()> {
     app.rules_text = setup.rules.text.to_string();
     app.rules_origin = setup.rules.origin.clone();
     app.user = setup.store.user.clone();
-    app.rules_broken = setup.broken.clone();
-    if app.without_rules() {
-        // Nothing to plan with: the editor, on the broken file, first.
-        app.update(crate::tui::action::Action::OpenEditor);
-    }
+    app.start_with_broken_rules(setup.broken.clone());
     let store = setup.store.clone();
     let mut sigterm = signal(SignalKind::terminate()).context("SIGTERM handler")?;
     let mut sighup = signal(SignalKind::hangup()).context("SIGHUP handler")?;

@@ -770,12 +770,22 @@ impl App {
         self.message.clone().or_else(|| {
             self.rules_broken
                 .as_ref()
-                .map(|b| format!("RULES FILE BROKEN: {}; R opens it", b.line()))
+                .map(crate::live::BrokenRules::banner)
         })
     }
 
+    /// The screen starts with a broken rules file (`live::screen_rules`):
+    /// the banner, and without a good version the editor on it at once.
+    pub fn start_with_broken_rules(&mut self, broken: Option<crate::live::BrokenRules>) {
+        self.rules_broken = broken;
+        if self.without_rules() {
+            self.update(crate::tui::action::Action::OpenEditor);
+        }
+    }
+
     /// The rules file is broken and no good version is kept: no plan is
-    /// shown until rules are applied.
+    /// shown until rules are applied (plans from the live task are
+    /// dropped; the one after an apply is full).
     pub fn without_rules(&self) -> bool {
         self.rules_broken
             .as_ref()

@@ -185,47 +185,45 @@ pub(in crate::tui) fn draw_versions(frame: &mut Frame, app: &App, body: Rect) {
                 .iter()
                 .find(|r| r.info.sha256 == in_force)
                 .map(|r| r.info.number);
-            // The highlighted row stays in sight.
-            let shown = rows.saturating_sub(1).max(1);
+            // Two lines a version (the row, the dry-run summary under
+            // it); the highlighted one stays in sight.
+            let shown = (rows.saturating_sub(1) / 2).max(1);
             let first = v.selected.saturating_sub(shown - 1);
             let mut lines = vec![Line::styled(
                 format!(
-                    "{:<2}{:>4}  {:<20} {:<10} {:<18} {:>5}  summary",
+                    "{:<2}{:>4}  {:<20} {:<10} {:<20} {:>5}",
                     "", "no.", "time", "user", "how", "rules"
                 ),
                 Style::new().add_modifier(Modifier::DIM),
             )];
-            lines.extend(
-                list.iter()
-                    .enumerate()
-                    .skip(first)
-                    .take(shown)
-                    .map(|(i, r)| {
-                        let info = &r.info;
-                        let text = format!(
-                            "{:<2}{:>4}  {:<20} {:<10} {:<18} {:>5}  {}",
-                            if Some(info.number) == current {
-                                "*"
-                            } else {
-                                ""
-                            },
-                            info.number,
-                            printable(&info.at),
-                            cut(&printable(&info.user), 10),
-                            cut(&printable(&info.how), 18),
-                            info.rules,
-                            printable(info.summary.as_deref().unwrap_or("-"))
-                        );
-                        if i == v.selected {
-                            Line::styled(
-                                text,
-                                Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD),
-                            )
-                        } else {
-                            Line::from(text)
-                        }
-                    }),
-            );
+            for (i, r) in list.iter().enumerate().skip(first).take(shown) {
+                let info = &r.info;
+                let row = format!(
+                    "{:<2}{:>4}  {:<20} {:<10} {:<20} {:>5}",
+                    if Some(info.number) == current {
+                        "*"
+                    } else {
+                        ""
+                    },
+                    info.number,
+                    printable(&info.at),
+                    cut(&printable(&info.user), 10),
+                    cut(&printable(&info.how), 20),
+                    info.rules,
+                );
+                let summary = format!(
+                    "{:8}{}",
+                    "",
+                    printable(info.summary.as_deref().unwrap_or("(no dry run)"))
+                );
+                let style = if i == v.selected {
+                    Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD)
+                } else {
+                    Style::new()
+                };
+                lines.push(Line::styled(row, style));
+                lines.push(Line::styled(summary, style));
+            }
             lines
         }
     };
