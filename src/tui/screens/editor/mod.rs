@@ -228,7 +228,9 @@ impl App {
                     editor.status = Some(format!(
                         "Not applied: {errors} error(s); F2 goes to the next one"
                     ));
-                } else if !editor.is_edited() {
+                } else if !editor.is_edited() && self.rules_broken.is_none() {
+                    // (A broken file on disk is written even with the text
+                    // in force: that fixes it.)
                     editor.status =
                         Some("Nothing to apply: these are the rules in force".to_string());
                 } else {
