@@ -626,9 +626,10 @@ impl App {
             Action::ExternalEditor => self.external_editor_wanted = true,
             Action::OpenEditor => {
                 // A broken rules file on disk opens with its text (to fix).
-                let broken = (self.rules_draft.is_none())
-                    .then(|| self.rules_broken.as_ref())
-                    .flatten();
+                let broken = self
+                    .rules_broken
+                    .as_ref()
+                    .filter(|_| self.rules_draft.is_none());
                 let text = match broken {
                     Some(b) => b.text.clone(),
                     None => self.rules_draft.clone().unwrap_or(self.rules_text.clone()),
