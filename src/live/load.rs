@@ -284,7 +284,13 @@ fn first_error(e: &crate::rules::LoadError) -> (String, String) {
             origin,
             diagnostics,
         } => match diagnostics.iter().find(|d| d.is_error()) {
-            Some(d) => (d.to_string(), format!("{origin}:{}:{}", d.line, d.col)),
+            // One line: the hint after the message.
+            Some(d) => (
+                (d.to_string().lines().map(str::trim))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                format!("{origin}:{}:{}", d.line, d.col),
+            ),
             None => (
                 format!("{origin}: the rules were not loaded"),
                 origin.clone(),
