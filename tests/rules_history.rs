@@ -194,6 +194,27 @@ fn a_broken_rules_file_plans_with_the_last_good_version_unless_strict() {
     ok(&run(d, &["rules", "apply", &file]));
     let good = ok(&run(d, &["plan", "--format", "json"]));
 
+    // Changed by hand (valid): not used unguarded; version 1 is, with a
+    // warning, until `rules apply` puts the file in force.
+    let path = d.join("purchasing.grl");
+    let lowered = raised.replace("Product.amount > 50000", "Product.amount > 20000");
+    std::fs::write(&path, &lowered).unwrap();
+    let out = run(d, &["plan", "--format", "json"]);
+    assert_eq!(stdout(&out), good, "planned with version 1");
+    assert!(
+        stderr(&out).contains("differs from rules version 1")
+            && stderr(&out).contains("using version 1"),
+        "{}",
+        stderr(&out)
+    );
+    let said = ok(&run(d, &["rules", "apply", path.to_str().unwrap()]));
+    assert!(said.contains("rules version 2"), "{said}");
+    let out = run(d, &["plan", "--format", "json"]);
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
+    assert_ne!(stdout(&out), good, "the threshold at 20000 now");
+    std::fs::write(&path, &raised).unwrap();
+    ok(&run(d, &["rules", "apply", path.to_str().unwrap()]));
+
     // Broken by hand on disk: an error at a known line.
     let broken = raised.replace("Product.amount > 50000", "Product.amount <> 50000");
     let line = broken.lines().position(|l| l.contains("<> 50000")).unwrap() + 1;
@@ -209,7 +230,7 @@ fn a_broken_rules_file_plans_with_the_last_good_version_unless_strict() {
         "file:line named: {warning}"
     );
     assert!(
-        warning.contains("using the last good rules version 1"),
+        warning.contains("using the last good rules version 3"),
         "{warning}"
     );
     assert!(audit(d).contains("rules_broken_on_start"));

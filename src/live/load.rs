@@ -308,31 +308,34 @@ fn first_error(e: &crate::rules::LoadError) -> (String, String) {
 /// The rules the planning commands use: the file in force, or (broken)
 /// the last good version with a warning on stderr, or with `strict` an
 /// error. Audited as `rules_broken_on_start`. A valid file that differs
-/// from the newest version recorded for its path is used with a warning
-/// (`rules apply` puts it in force through the guard).
+/// from the newest version recorded for its path (changed by hand since)
+/// is not used unguarded: that version is, with a warning (`rules apply`
+/// puts the file in force through the guard).
 pub async fn cli_rules(config: &Config) -> Result<RuleSet> {
     let strict = STRICT.load(std::sync::atomic::Ordering::Relaxed);
     let store = crate::store::Store::open(config).await.ok();
     let start = load_rules_or_last_good(config, store.as_ref()).await?;
     let Some(broken) = &start.broken else {
         let rules = start.rules.expect("valid rules");
-        if let Some(store) = &store {
-            if rules.origin != RuleSet::embedded().origin {
-                if let Ok(Some(last)) = store.last_rules_version(&rules.origin).await {
-                    let same_path = last.info.origin == rules.origin;
-                    if same_path
-                        && last.info.sha256 != crate::store::rules_versions::sha256_hex(&rules.text)
-                    {
-                        eprintln!(
-                            "buyerdesk: warning: {} differs from rules version {} (the last recorded); it is used unguarded: put it in force with `buyerdesk rules apply {}`",
-                            crate::text::printable(&rules.origin),
-                            last.info.number,
-                            crate::text::printable(&rules.origin)
-                        );
-                    }
-                }
+        let Some(store) = &store else {
+            return Ok(rules);
+        };
+        let last = match rules.origin != RuleSet::embedded().origin {
+            true => store.last_rules_version(&rules.origin).await.ok().flatten(),
+            false => None,
+        };
+        store.source.close().await;
+        let hash = crate::store::rules_versions::sha256_hex(&rules.text);
+        if let Some(last) = last.filter(|l| l.info.origin == rules.origin && l.info.sha256 != hash)
+        {
+            if let Ok(kept) = crate::rules::load(&last.text, &rules.origin) {
+                let origin = crate::text::printable(&rules.origin);
+                eprintln!(
+                    "buyerdesk: warning: {origin} differs from rules version {} (the last recorded, changed since): using version {}; put the file in force with `buyerdesk rules apply {origin}`",
+                    last.info.number, last.info.number
+                );
+                return Ok(kept);
             }
-            store.source.close().await;
         }
         return Ok(rules);
     };
