@@ -126,6 +126,17 @@ async fn versions_are_kept(test: &str, db: Db) {
         Some("orders 5 -> 4, 1 of 9 products changed, 0 failing")
     );
     assert!(alice.rules_version(99).await.unwrap().is_none());
+    // All with their texts in one read (the editor's panel).
+    let whole = bob.rules_versions_with_text().await.unwrap();
+    assert_eq!(
+        whole.iter().map(|v| v.info.clone()).collect::<Vec<_>>(),
+        all,
+        "{test}"
+    );
+    assert!(
+        whole.iter().all(|v| sha256_hex(&v.text) == v.info.sha256),
+        "{test}"
+    );
 
     // The newest for a path, else the newest of all.
     assert_eq!(

@@ -337,17 +337,10 @@ async fn run(
                     let store = worker_store.clone();
                     let rules_events = rules_events.clone();
                     tokio::spawn(async move {
-                        let result = async {
-                            let mut all = Vec::new();
-                            for v in store.rules_versions().await? {
-                                if let Some(v) = store.rules_version(v.number).await? {
-                                    all.push(v);
-                                }
-                            }
-                            Ok::<_, anyhow::Error>(all)
-                        }
-                        .await
-                        .map_err(|e| format!("rules versions: {e:#}"));
+                        let result = store
+                            .rules_versions_with_text()
+                            .await
+                            .map_err(|e| format!("rules versions: {e:#}"));
                         let _ = rules_events.send(RulesEvent::Versions { request, result });
                     });
                 }

@@ -309,6 +309,13 @@ impl Store {
         rows.into_iter().map(|r| parse(r).map(|v| v.info)).collect()
     }
 
+    /// Every version with its text, oldest first (the editor's panel).
+    pub async fn rules_versions_with_text(&self) -> Result<Vec<RulesVersion>> {
+        let sql = format!("{} ORDER BY number", select(self.source.backend, true));
+        let rows = self.source.fetch_text(&sql, &[]).await?;
+        rows.into_iter().map(parse).collect()
+    }
+
     /// One version with its text.
     pub async fn rules_version(&self, number: i64) -> Result<Option<RulesVersion>> {
         let b = self.source.backend;
