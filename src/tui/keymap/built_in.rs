@@ -438,20 +438,22 @@ impl Keymap {
                 "find",
                 A::Editor(E::Find),
                 &["ctrl-f"],
-                "search (Enter/F3 next, Shift-F3 previous)",
+                "search (Enter/F3/^N next, Up/^P previous)",
                 Some("find"),
             ),
+            // Shift-F3 never arrives from xterm or tmux (its code reads as
+            // a cursor report): Ctrl-N/Ctrl-P too, as in micro.
             bind(
                 "find_next",
                 A::Editor(E::FindNext),
-                &["F3"],
+                &["F3", "ctrl-n"],
                 "next match",
                 None,
             ),
             bind(
                 "find_previous",
                 A::Editor(E::FindPrevious),
-                &["shift-F3"],
+                &["shift-F3", "ctrl-p"],
                 "previous match",
                 None,
             ),

@@ -1,6 +1,6 @@
 //! The editor's one-line prompts: search (Ctrl-F: the matches highlighted,
-//! the cursor on the first one as the author types, Enter/F3 the next,
-//! Shift-F3 the previous) and go-to-line (Ctrl-G: a number, or a message
+//! the cursor on the first one as the author types, Enter/F3/Ctrl-N the
+//! next, Up/Shift-F3/Ctrl-P the previous) and go-to-line (Ctrl-G: a number, or a message
 //! saying why not). The search is plain text, case ignored.
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -238,7 +238,7 @@ pub(in crate::tui) fn draw_prompt(
         return;
     };
     let (label, keys) = match prompt.kind {
-        PromptKind::Find => ("Find: ", "Enter/F3 next, Shift-F3 previous, Esc closes"),
+        PromptKind::Find => ("Find: ", "Enter/F3/^N next, Up/^P previous, Esc closes"),
         PromptKind::GoToLine => ("Go to line: ", "Enter goes, Esc closes"),
     };
     let typed = crate::text::printable(&prompt.text).into_owned();
