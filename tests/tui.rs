@@ -1905,6 +1905,21 @@ fn the_editor_completes_field_names_after_product() {
         editor.textarea.lines().last().unwrap(),
         "// Product.order_qty"
     );
+    // One undo takes the completion back.
+    press_ctrl(&mut app, 'z');
+    let last = |app: &App| {
+        app.editor
+            .as_ref()
+            .unwrap()
+            .textarea
+            .lines()
+            .last()
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(last(&app), "// Product.order_");
+    press_ctrl(&mut app, 'y');
+    assert_eq!(last(&app), "// Product.order_qty");
     // Esc closes the list, not the editor; Tab away from `Product.` indents.
     type_text(&mut app, " Product.");
     press(&mut app, KeyCode::Tab, KeyModifiers::NONE);

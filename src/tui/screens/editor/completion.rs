@@ -104,10 +104,19 @@ impl RuleEditor {
         let Some(field) = found.get(list.selected) else {
             return false;
         };
-        for _ in typed.chars() {
-            self.textarea.delete_char();
+        // The rest of the name only, when what is typed starts it: one
+        // edit, which one undo takes back.
+        match field.name.strip_prefix(typed.as_str()) {
+            Some(rest) => {
+                self.textarea.insert_str(rest);
+            }
+            None => {
+                for _ in typed.chars() {
+                    self.textarea.delete_char();
+                }
+                self.textarea.insert_str(field.name);
+            }
         }
-        self.textarea.insert_str(field.name);
         true
     }
 
