@@ -105,6 +105,9 @@ pub enum Action {
     DiscardEdits,
     /// Edit the rules file in $EDITOR, the screen suspended meanwhile.
     ExternalEditor,
+    /// The rule editor's undo, redo, search, go-to-line, first/last line,
+    /// completion.
+    Editor(crate::tui::screens::editor::EditorCommand),
     FormInput(char),
     FormBackspace,
     FormNextField,

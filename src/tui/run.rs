@@ -616,6 +616,10 @@ pub async fn run(setup: Setup) -> Result<()> {
                 Some(e) = rules_rx.recv() => {
                     match e {
                         RulesEvent::RulesApplied { request, result } if request == apply_request => {
+                            // The rules in force are now the file written.
+                            if result.is_ok() {
+                                app.rules_origin = config.rules_path().display().to_string();
+                            }
                             app.rules_applied(result);
                         }
                         RulesEvent::ApplyRefused { request, text, summary } if request == apply_request => {
@@ -757,7 +761,16 @@ fn persist_draft(
 /// A terminal event; true when the screen changed.
 fn on_event(app: &mut App, event: Event, suspend: &mut bool) -> bool {
     match event {
-        Event::Key(key) if is_suspend(key) => {
+        // Ctrl-Z suspends, unless the screen binds it (the editor: undo).
+        Event::Key(key)
+            if is_suspend(key)
+                && (app.keymap)
+                    .action(
+                        crate::tui::keys::screen(app),
+                        crate::tui::keymap::Key::from_event(&key),
+                    )
+                    .is_none() =>
+        {
             *suspend = true;
             false
         }

@@ -49,6 +49,9 @@ pub enum ConfirmAction {
     /// Apply these rules, which the guard refused (`rules::guard`): the
     /// question names what they would break.
     ApplyRules(String),
+    /// Throw the rule editor's edits (and the draft) away (F8); the
+    /// question names how many lines they changed.
+    DiscardRuleEdits,
 }
 
 /// A yes/no question in a popup.
@@ -101,6 +104,12 @@ impl App {
                         );
                     }
                     "Rules not applied".to_string()
+                }
+                ConfirmAction::DiscardRuleEdits => {
+                    if let Some(editor) = self.editor.as_mut() {
+                        editor.status = Some("Nothing discarded: the edits stay".to_string());
+                    }
+                    "Rule edits kept".to_string()
                 }
             });
             return;
@@ -156,6 +165,7 @@ impl App {
                 }
                 self.rules_apply_wanted = Some((text, true));
             }
+            ConfirmAction::DiscardRuleEdits => self.discard_rule_edits(),
         }
     }
 }
@@ -195,6 +205,9 @@ pub(in crate::tui) fn draw_confirm(frame: &mut Frame, app: &App, body: Rect) {
             " Apply rules that hurt the plan? ".to_string(),
             "applies them",
         ),
+        ConfirmAction::DiscardRuleEdits => {
+            (" Discard the rule edits? ".to_string(), "discards them")
+        }
     };
     // A question of several lines (the guarded apply's summary) keeps them.
     let mut lines: Vec<Line> = (confirm.question.lines())

@@ -17,11 +17,16 @@ use crate::tui::action::*;
 use crate::tui::state::first_line;
 use crate::tui::state::*;
 
+// The editor's basics: undo/redo, search, go-to-line, paging, completion,
+// and the text drawn with a gutter of its own.
+mod basics;
+pub mod completion;
+pub mod search;
+pub mod view;
+pub use basics::{changed_lines, EditorCommand};
+
 /// How long typing must pause before the text is validated again.
 pub const VALIDATE_AFTER_MS: i64 = 300;
-
-/// GRL's keywords, highlighted in the text.
-const KEYWORDS: &str = r"\b(rule|salience|no-loop|when|then)\b";
 
 /// The rule editor.
 pub struct RuleEditor {
@@ -38,8 +43,14 @@ pub struct RuleEditor {
     pub status: Option<String>,
     /// Sent for applying; waiting for the answer.
     pub applying: bool,
-    /// The first line on screen (kept by the view as the widget scrolls).
-    pub top: usize,
+    /// The part of the text on screen (kept by the editor: `view.rs`).
+    pub view: view::Viewport,
+    /// The search or go-to-line prompt, when open.
+    pub prompt: Option<search::Prompt>,
+    /// The last text searched for (F3 repeats it).
+    pub last_search: Option<String>,
+    /// The list of field names after `Product.`, when open.
+    pub completion: Option<completion::Completion>,
     /// The last dry run of this text (dropped when the text changes).
     pub dry_run: Option<DryRunState>,
 }
@@ -72,11 +83,8 @@ impl RuleEditor {
         } else {
             lines
         });
-        textarea.set_line_number_style(Style::new().add_modifier(Modifier::DIM));
+        // Drawn by `view.rs` (gutter, keywords, matches), not by the widget.
         textarea.set_cursor_line_style(Style::new());
-        textarea.set_search_style(Style::new().add_modifier(Modifier::BOLD));
-        // The pattern is a constant; it compiles.
-        let _ = textarea.set_search_pattern(KEYWORDS);
         let mut editor = RuleEditor {
             textarea,
             origin: origin.to_string(),
@@ -85,7 +93,10 @@ impl RuleEditor {
             edited: None,
             status: None,
             applying: false,
-            top: 0,
+            view: view::Viewport::default(),
+            prompt: None,
+            last_search: None,
+            completion: None,
             dry_run: None,
         };
         editor.validate();
@@ -164,6 +175,10 @@ impl App {
         let Some(editor) = self.editor.as_mut() else {
             return;
         };
+        // Undo, search, go-to-line, paging, completion (`basics.rs`).
+        if editor.basics(&action, now) {
+            return;
+        }
         match action {
             Action::CloseEditor | Action::Quit => {
                 // Edits are kept, never lost by leaving.
@@ -186,15 +201,8 @@ impl App {
                     None => Some("No errors or warnings".to_string()),
                 };
             }
-            Action::DiscardEdits => {
-                let in_force = editor.in_force.clone();
-                let origin = editor.origin.clone();
-                let mut fresh =
-                    crate::tui::screens::editor::RuleEditor::open(&in_force, &origin, &in_force);
-                fresh.status = Some("Edits discarded: these are the rules in force".to_string());
-                *editor = fresh;
-                self.rules_draft = None;
-            }
+            // Asks first (`basics.rs`).
+            Action::DiscardEdits => self.ask_discard_rule_edits(),
             Action::DryRun => {
                 editor.validate();
                 let errors = editor.errors();
@@ -248,6 +256,8 @@ impl App {
             Ok(summary) => {
                 self.rules_text = editor.text();
                 editor.in_force = self.rules_text.clone();
+                // The title and the diagnostics name the file now in force.
+                editor.origin = self.rules_origin.clone();
                 self.rules_draft = None;
                 editor.status = Some(format!(
                     "Applied: {summary}; the plan is being re-made with them"
@@ -301,6 +311,7 @@ impl App {
         self.message = Some(match result {
             Ok((path, text)) => {
                 self.rules_text = text;
+                self.rules_origin = path.clone();
                 format!("Rules reloaded from {path}; the plan is being re-made")
             }
             Err(e) => format!("Rules on disk not used: {}", first_line(&e)),
@@ -336,7 +347,7 @@ pub(in crate::tui) fn draw_editor(frame: &mut Frame, app: &mut App, body: Rect) 
     let Some(editor) = app.editor.as_mut() else {
         return;
     };
-    let problems: Vec<&crate::rules::Diagnostic> = editor.diagnostics.iter().collect();
+    let problems: Vec<crate::rules::Diagnostic> = editor.diagnostics.clone();
     let dry_lines = dry_run_lines(editor.dry_run.as_ref(), usize::from(body.width));
     let listed = if dry_lines.is_empty() {
         problems.len().clamp(1, 6) as u16
@@ -345,44 +356,43 @@ pub(in crate::tui) fn draw_editor(frame: &mut Frame, app: &mut App, body: Rect) 
     };
     let [text_area, panel] =
         Layout::vertical([Constraint::Fill(1), Constraint::Length(listed + 2)]).areas(body);
+    // The rules in force (the file an apply wrote) and whether the text
+    // differs from them; the cursor's line and column on the right.
+    let edited = editor.is_edited();
     let title = format!(
-        " Rules: {}{} ",
-        editor.origin,
-        if editor.is_edited() { " (edited)" } else { "" }
+        " Rules: {} ({}) ",
+        crate::text::printable(
+            if editor.origin == app.rules_origin || app.rules_origin.is_empty() {
+                &editor.origin
+            } else {
+                &app.rules_origin
+            }
+        ),
+        if edited { "edited" } else { "in force" }
     );
-    let block = Block::bordered().border_set(theme.border()).title(title);
+    let (row, col) = editor.textarea.cursor();
+    let position = format!(
+        " {}:{} of {} ",
+        row + 1,
+        col + 1,
+        editor.textarea.lines().len()
+    );
+    let block = Block::bordered()
+        .border_set(theme.border())
+        .title(title)
+        .title(Line::from(position).right_aligned());
     let inner = block.inner(text_area);
     frame.render_widget(block, text_area);
-    let [gutter, text] =
-        Layout::horizontal([Constraint::Length(1), Constraint::Fill(1)]).areas(inner);
-    // The widget scrolls just enough to keep the cursor in view; the marks
-    // follow the same rule.
-    let height = usize::from(text.height.max(1));
-    let (row, _) = editor.textarea.cursor();
-    if row < editor.top {
-        editor.top = row;
-    } else if row >= editor.top + height {
-        editor.top = row + 1 - height;
-    }
-    let marks: Vec<Line> = (editor.top..editor.top + height)
-        .map(|line| {
-            let worst = problems
-                .iter()
-                .filter(|d| d.line == line + 1)
-                .map(|d| d.is_error())
-                .max();
-            match worst {
-                Some(true) => Line::styled(
-                    theme.sym("●", "E"),
-                    theme.danger().add_modifier(Modifier::BOLD),
-                ),
-                Some(false) => Line::from(theme.sym("○", "W")),
-                None => Line::from(""),
-            }
-        })
-        .collect();
-    frame.render_widget(Paragraph::new(marks), gutter);
-    frame.render_widget(&editor.textarea, text);
+    // The prompt (search, go-to-line) takes the text's last row.
+    let [text, prompt_row] = Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Length(u16::from(editor.prompt.is_some())),
+    ])
+    .areas(inner);
+    let matches = editor.search_matches();
+    view::draw_text(frame, editor, text, &theme, matches.as_deref());
+    search::draw_prompt(frame, editor, prompt_row, &theme, matches.as_deref());
+    completion::draw_completion(frame, editor, text, &theme);
 
     let mut lines: Vec<Line> = problems
         .iter()
