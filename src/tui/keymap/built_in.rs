@@ -411,6 +411,13 @@ impl Keymap {
                 Some("try"),
             ),
             bind(
+                "fixtures",
+                A::RunFixtures,
+                &["F7"],
+                "run the rule fixtures (rules/tests/*.toml)",
+                Some("fixtures"),
+            ),
+            bind(
                 "discard",
                 A::DiscardEdits,
                 &["F8"],

@@ -17,6 +17,12 @@ use crate::tui::action::*;
 use crate::tui::state::first_line;
 use crate::tui::state::*;
 
+mod coverage;
+mod fixtures;
+
+pub(in crate::tui) use coverage::coverage_lines;
+pub(in crate::tui) use fixtures::{fixture_lines, FixturesState};
+
 /// How long typing must pause before the text is validated again.
 pub const VALIDATE_AFTER_MS: i64 = 300;
 
@@ -42,6 +48,9 @@ pub struct RuleEditor {
     pub top: usize,
     /// The last dry run of this text (dropped when the text changes).
     pub dry_run: Option<DryRunState>,
+    /// The last run of the fixtures on this text (F7; dropped when the
+    /// text changes).
+    pub fixtures: Option<FixturesState>,
 }
 
 /// A dry run asked for in the editor.
@@ -87,6 +96,7 @@ impl RuleEditor {
             applying: false,
             top: 0,
             dry_run: None,
+            fixtures: None,
         };
         editor.validate();
         editor
@@ -122,6 +132,7 @@ impl RuleEditor {
         self.edited = Some(now);
         self.status = None;
         self.dry_run = None;
+        self.fixtures = None;
     }
 
     /// Validation is due (typing paused long enough).
@@ -203,12 +214,37 @@ impl App {
                         "Not tried: {errors} error(s); F2 goes to the next one"
                     ));
                 } else {
+                    editor.fixtures = None;
                     self.dry_run_request += 1;
                     editor.dry_run = Some(crate::tui::screens::editor::DryRunState::Running(
                         self.dry_run_request,
                     ));
                     editor.status = Some("Trying the rules on every product...".to_string());
                     self.dry_run_wanted = Some((self.dry_run_request, editor.text()));
+                }
+            }
+            Action::RunFixtures => {
+                editor.validate();
+                let errors = editor.errors();
+                if errors > 0 {
+                    editor.status = Some(format!(
+                        "Fixtures not run: {errors} error(s); F2 goes to the next one"
+                    ));
+                } else {
+                    editor.dry_run = None;
+                    self.dry_run_request += 1;
+                    editor.fixtures = Some(FixturesState::Running(self.dry_run_request));
+                    editor.status = Some("Running the fixtures...".to_string());
+                    self.fixtures_wanted = Some((self.dry_run_request, editor.text()));
+                }
+            }
+            Action::FixturesDone { request, result } => {
+                if editor.fixtures == Some(FixturesState::Running(request)) {
+                    editor.status = None;
+                    editor.fixtures = Some(match result {
+                        Ok(outcome) => FixturesState::Done(outcome),
+                        Err(e) => FixturesState::Failed(e),
+                    });
                 }
             }
             Action::ApplyRules => {
@@ -289,6 +325,17 @@ impl App {
             return;
         }
         editor.status = None;
+        // Rules that never fire or never change anything: warnings at
+        // their lines, beside the validator's (F2 reaches them).
+        if let Ok(d) = &result {
+            if let Some(c) = &d.0.coverage {
+                let text = editor.text();
+                editor
+                    .diagnostics
+                    .extend(c.candidate.warnings(&text, &editor.origin));
+                editor.diagnostics.sort_by_key(|d| (d.line, d.col));
+            }
+        }
         editor.dry_run = Some(match result {
             Ok(d) => DryRunState::Done(d),
             Err(e) => DryRunState::Failed(e),
@@ -337,7 +384,10 @@ pub(in crate::tui) fn draw_editor(frame: &mut Frame, app: &mut App, body: Rect) 
         return;
     };
     let problems: Vec<&crate::rules::Diagnostic> = editor.diagnostics.iter().collect();
-    let dry_lines = dry_run_lines(editor.dry_run.as_ref(), usize::from(body.width));
+    let dry_lines = match &editor.fixtures {
+        Some(f) => fixture_lines(f, usize::from(body.width)),
+        None => dry_run_lines(editor.dry_run.as_ref(), usize::from(body.width)),
+    };
     let listed = if dry_lines.is_empty() {
         problems.len().clamp(1, 6) as u16
     } else {
@@ -517,6 +567,9 @@ pub(in crate::tui) fn dry_run_lines(
                 .into_iter()
                 .map(Line::from),
         );
+    }
+    if let Some(c) = &d.coverage {
+        lines.extend(coverage_lines(c, width));
     }
     let mixed = d.mixes_currencies();
     for c in &d.changes {
