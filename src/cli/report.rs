@@ -406,9 +406,6 @@ pub fn dry_run_table(d: &DryRun, why: bool, fit: &Fit) -> String {
             "    ",
         ));
     }
-    if let Some(c) = &d.coverage {
-        out.push_str(&coverage_table(c, fit));
-    }
     if d.changes.is_empty() {
         return out;
     }

@@ -204,6 +204,9 @@ pub async fn test_rules(config: &Config, args: TestArgs, fit: &report::Fit) -> R
         TestFormat::Json => report::write_dry_run_json(&dry_run, out)?,
         TestFormat::Table => {
             out.write_all(report::dry_run_table(&dry_run, args.why, fit).as_bytes())?;
+            if let Some(c) = &dry_run.coverage {
+                out.write_all(report::coverage_table(c, fit).as_bytes())?;
+            }
             out.write_all(report::product_details(&dry_run, args.why, fit).as_bytes())?;
         }
     }
