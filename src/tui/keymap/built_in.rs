@@ -415,7 +415,8 @@ impl Keymap {
                 A::RunFixtures,
                 &["F7"],
                 "run the rule fixtures (rules/tests/*.toml)",
-                Some("fixtures"),
+                // In the help only: the footer keeps its width.
+                None,
             ),
             bind(
                 "discard",

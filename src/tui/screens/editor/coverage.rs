@@ -8,7 +8,8 @@ use ratatui::text::Line;
 use crate::rules::coverage::{CoverageDiff, Flag};
 use crate::text::{pack, printable};
 
-pub(in crate::tui) fn coverage_lines(c: &CoverageDiff, width: usize) -> Vec<Line<'static>> {
+/// The flagged rules, a line per flag (before the changed products).
+pub(in crate::tui) fn flagged_lines(c: &CoverageDiff, width: usize) -> Vec<Line<'static>> {
     let lines = c.lines();
     let mut out = Vec::new();
     for (flag, label) in [
@@ -22,16 +23,26 @@ pub(in crate::tui) fn coverage_lines(c: &CoverageDiff, width: usize) -> Vec<Line
         if names.is_empty() {
             continue;
         }
-        let first = format!("{label} ({}): ", names.len());
-        let rest = " ".repeat(2);
+        // The label rides on the first name: `pack` keeps the width of its
+        // first-line prefix on every line.
+        let mut names = names;
+        names[0] = format!("{label} ({}): {}", names.len(), names[0]);
         out.extend(
-            pack(&names, ", ", width, &first, &rest)
+            pack(&names, ", ", width, "", "  ")
                 .into_iter()
                 .map(|l| Line::styled(l, Style::new().add_modifier(Modifier::BOLD))),
         );
     }
+    out
+}
+
+/// Every rule's products fired/changed, packed (after the changed
+/// products: the list a rule author reads last).
+pub(in crate::tui) fn coverage_lines(c: &CoverageDiff, width: usize) -> Vec<Line<'static>> {
+    let lines = c.lines();
+    let mut out = Vec::new();
     let pair = |(fired, changed): (usize, usize)| format!("{fired}/{changed}");
-    let parts: Vec<String> = (lines.iter())
+    let mut parts: Vec<String> = (lines.iter())
         .map(|l| {
             let name = printable(&l.rule).into_owned();
             match (l.in_force, l.candidate) {
@@ -43,12 +54,14 @@ pub(in crate::tui) fn coverage_lines(c: &CoverageDiff, width: usize) -> Vec<Line
             }
         })
         .collect();
-    let first = format!(
-        "Rules, products fired/changed of {}: ",
-        c.candidate.products
-    );
+    if let Some(first) = parts.first_mut() {
+        *first = format!(
+            "Rules, products fired/changed of {}: {first}",
+            c.candidate.products
+        );
+    }
     out.extend(
-        pack(&parts, ", ", width, &first, "  ")
+        pack(&parts, ", ", width, "", "  ")
             .into_iter()
             .map(Line::from),
     );

@@ -20,7 +20,7 @@ use crate::tui::state::*;
 mod coverage;
 mod fixtures;
 
-pub(in crate::tui) use coverage::coverage_lines;
+pub(in crate::tui) use coverage::{coverage_lines, flagged_lines};
 pub(in crate::tui) use fixtures::{fixture_lines, FixturesState};
 
 /// How long typing must pause before the text is validated again.
@@ -569,7 +569,7 @@ pub(in crate::tui) fn dry_run_lines(
         );
     }
     if let Some(c) = &d.coverage {
-        lines.extend(coverage_lines(c, width));
+        lines.extend(flagged_lines(c, width));
     }
     let mixed = d.mixes_currencies();
     for c in &d.changes {
@@ -583,6 +583,9 @@ pub(in crate::tui) fn dry_run_lines(
                 .into_iter()
                 .map(Line::from),
         );
+    }
+    if let Some(c) = &d.coverage {
+        lines.extend(coverage_lines(c, width));
     }
     lines
 }
