@@ -238,14 +238,15 @@ impl App {
                     self.fixtures_wanted = Some((self.dry_run_request, editor.text()));
                 }
             }
-            Action::FixturesDone { request, result } => {
-                if editor.fixtures == Some(FixturesState::Running(request)) {
-                    editor.status = None;
-                    editor.fixtures = Some(match result {
-                        Ok(outcome) => FixturesState::Done(outcome),
-                        Err(e) => FixturesState::Failed(e),
-                    });
-                }
+            // An answer to an older request (the text changed since) is dropped.
+            Action::FixturesDone { request, result }
+                if editor.fixtures == Some(FixturesState::Running(request)) =>
+            {
+                editor.status = None;
+                editor.fixtures = Some(match result {
+                    Ok(outcome) => FixturesState::Done(outcome),
+                    Err(e) => FixturesState::Failed(e),
+                });
             }
             Action::ApplyRules => {
                 editor.validate();
