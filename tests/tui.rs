@@ -4357,3 +4357,206 @@ fn a_draft_is_edited_and_a_sent_po_received_on_its_screen() {
         [OrderRequest::Receive("PO-000005".into())]
     );
 }
+
+// ---------------------------------------------------------------------------
+// Rule coverage in the editor's dry run, and the fixtures (F7).
+
+/// The shipped rules and two that a rule author must hear about: one whose
+/// condition holds on no product, one that fires on every product and
+/// writes what is already there.
+fn rules_with_dead_weight() -> String {
+    format!(
+        "{}\nrule \"KeepApprovalOff\" salience 200 no-loop {{\n    when\n        Product.lead_time_days >= 0\n    then\n        Product.requires_approval = false;\n}}\n\nrule \"IncreasingTrend\" salience 5 no-loop {{\n    when\n        Product.trend == \"Increasing\"\n    then\n        Product.requires_approval = true;\n}}\n",
+        RuleSet::embedded().text
+    )
+}
+
+#[test]
+fn the_editors_dry_run_shows_rule_coverage_flagged_rules_first_and_warns_at_their_lines() {
+    use buyerdesk::live::SharedDryRun;
+    use buyerdesk::rules::coverage::Flag;
+    let mut app = reference_app();
+    app.rules_text = RuleSet::embedded().text.to_string();
+    app.rules_origin = "rules/purchasing.grl".into();
+    let text = rules_with_dead_weight();
+    app.editor = Some(buyerdesk::tui::screens::editor::RuleEditor::open(
+        &text,
+        "rules/purchasing.grl",
+        &app.rules_text,
+    ));
+    let warnings_before = app.editor.as_ref().unwrap().diagnostics.len();
+    press(&mut app, KeyCode::F(5), KeyModifiers::NONE);
+    let (request, wanted) = app.dry_run_wanted.take().expect("a dry run asked for");
+    assert_eq!(wanted, text);
+    let candidate = buyerdesk::rules::load(&text, "rules/purchasing.grl").unwrap();
+    let mut result = buyerdesk::rules::dry_run(
+        &plan::join(reference_rows()),
+        &PlanContext::default(),
+        &RuleSet::embedded(),
+        &candidate,
+    );
+    result.po_approvals("EUR", |_| 10_000.0);
+    let coverage = result
+        .coverage
+        .clone()
+        .expect("the dry run counts coverage");
+    let flagged = |flag: Flag| -> Vec<String> {
+        (coverage.candidate.rules.iter())
+            .filter(|r| r.flag == Some(flag))
+            .map(|r| r.rule.clone())
+            .collect()
+    };
+    let never = flagged(Flag::NeverFired);
+    let unchanged = flagged(Flag::NeverChanged);
+    assert!(never.contains(&"IncreasingTrend".to_string()), "{never:?}");
+    assert_eq!(unchanged, ["KeepApprovalOff"]);
+    app.dry_run_done(request, Ok(SharedDryRun(std::sync::Arc::new(result))));
+
+    // The flags are warnings at each rule's line, beside the validator's.
+    let editor = app.editor.as_ref().unwrap();
+    let line_of = |name: &str| {
+        text.lines()
+            .position(|l| l.starts_with(&format!("rule \"{name}\"")))
+            .unwrap()
+            + 1
+    };
+    assert_eq!(
+        editor.diagnostics.len(),
+        warnings_before + never.len() + unchanged.len()
+    );
+    for name in never.iter().chain(&unchanged) {
+        let d = (editor.diagnostics.iter())
+            .find(|d| d.rule.as_deref() == Some(name) && d.message.contains("dry run"))
+            .unwrap_or_else(|| panic!("no warning for {name}"));
+        assert!(!d.is_error());
+        assert_eq!((d.line, d.col), (line_of(name), 1), "{d}");
+    }
+
+    for (width, height) in [(80u16, 24u16), (120, 40)] {
+        let screen = render(&mut app, width, height);
+        let words = screen
+            .lines()
+            .map(|l| l.trim_matches('"'))
+            .collect::<Vec<_>>()
+            .join("\n");
+        // Flagged rules first, every name whole.
+        let never_line = format!("Never fire ({}): {}", never.len(), never.join(", "));
+        let unchanged_line = format!("Change nothing (1): {}", unchanged[0]);
+        assert!(words.contains(&never_line), "{never_line}\n{screen}");
+        assert!(words.contains(&unchanged_line), "{screen}");
+        assert!(
+            words.find(&never_line) < words.find("Rules, products fired/changed"),
+            "{screen}"
+        );
+        // The warnings are counted in the panel's title.
+        let w = app.editor.as_ref().unwrap().diagnostics.len();
+        assert!(
+            screen.contains(&format!("0 error(s), {w} warning(s)")),
+            "{screen}"
+        );
+        if height == 40 {
+            // Room for every rule's counts, each as the dry run counted it.
+            let flat = words.split_whitespace().collect::<Vec<_>>().join(" ");
+            for r in &coverage.candidate.rules {
+                let counted = format!("{} {}/{}", r.rule, r.fired, r.changed);
+                assert!(flat.contains(&counted), "{counted}\n{screen}");
+            }
+        }
+    }
+    insta::assert_snapshot!("editor_dry_run_coverage_80x24", render(&mut app, 80, 24));
+    insta::assert_snapshot!("editor_dry_run_coverage_120x40", render(&mut app, 120, 40));
+    // Typing drops the dry run and its warnings (validated again).
+    type_text(&mut app, " ");
+    app.update(Action::NextProblem);
+    assert_eq!(
+        app.editor.as_ref().unwrap().diagnostics.len(),
+        warnings_before
+    );
+}
+
+#[test]
+fn f7_runs_the_fixtures_on_the_editors_text_and_lists_failures_first() {
+    use buyerdesk::live::fixtures::run_files;
+    let mut app = reference_app();
+    app.rules_text = RuleSet::embedded().text.to_string();
+    app.rules_origin = "rules/purchasing.grl".into();
+    press(&mut app, KeyCode::Char('R'), KeyModifiers::SHIFT);
+    // Errors: nothing is run.
+    type_text(&mut app, "oops ");
+    press(&mut app, KeyCode::F(7), KeyModifiers::NONE);
+    assert_eq!(app.fixtures_wanted, None);
+    assert!(render(&mut app, 80, 24).contains("Fixtures not run: 1 error(s)"));
+    for _ in 0..5 {
+        press(&mut app, KeyCode::Backspace, KeyModifiers::NONE);
+    }
+    // The threshold at 5,000: PROD-001 (9,300.00) now needs approval.
+    let text = app
+        .rules_text
+        .replace("Product.amount > 10000", "Product.amount > 5000");
+    app.editor = Some(buyerdesk::tui::screens::editor::RuleEditor::open(
+        &text,
+        "rules/purchasing.grl",
+        &app.rules_text,
+    ));
+    press(&mut app, KeyCode::F(7), KeyModifiers::NONE);
+    let (request, wanted) = app.fixtures_wanted.take().expect("fixtures asked for");
+    assert_eq!(wanted, text);
+    assert!(render(&mut app, 80, 24).contains("Running the fixtures..."));
+    let rules = buyerdesk::rules::load(&text, "rules/purchasing.grl").unwrap();
+    let files: Vec<(String, String)> = (buyerdesk::rules::fixtures::SHIPPED.iter())
+        .map(|(n, t)| (format!("{n} (shipped)"), t.to_string()))
+        .collect();
+    let outcome = run_files(&rules, &files);
+    let failed: Vec<_> = outcome.cases.iter().filter(|c| !c.passed()).collect();
+    assert_eq!(failed.len(), 1, "{:?}", outcome.cases);
+    assert!(failed[0].name.starts_with("PROD-001"));
+    // An older request's answer is dropped.
+    app.update(Action::FixturesDone {
+        request: request - 1,
+        result: Ok(outcome.clone()),
+    });
+    assert!(render(&mut app, 80, 24).contains("Running the fixtures..."));
+    app.update(Action::FixturesDone {
+        request,
+        result: Ok(outcome.clone()),
+    });
+    for (width, height) in [(80u16, 24u16), (120, 40)] {
+        let screen = render(&mut app, width, height);
+        let lines: Vec<&str> = screen.lines().map(|l| l.trim_matches('"')).collect();
+        let passed = outcome.cases.len() - failed.len();
+        assert!(
+            screen.contains(&format!("Fixtures: {passed} passed, 1 failed")),
+            "{screen}"
+        );
+        let fail = (lines.iter())
+            .position(|l| {
+                l.starts_with(&format!("FAIL reference.toml:{} PROD-001", failed[0].line))
+            })
+            .unwrap_or_else(|| panic!("{screen}"));
+        let first_pass = lines.iter().position(|l| l.starts_with("PASS ")).unwrap();
+        assert!(fail < first_pass, "failures first:\n{screen}");
+        let flat = lines
+            .join(" ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            flat.contains(
+                "requires_approval: expected false, got true (written by ApprovalAboveThreshold)"
+            ),
+            "{screen}"
+        );
+    }
+    insta::assert_snapshot!("editor_fixtures_80x24", render(&mut app, 80, 24));
+    insta::assert_snapshot!("editor_fixtures_120x40", render(&mut app, 120, 40));
+    // F5 replaces the fixtures' panel; typing drops it.
+    type_text(&mut app, " ");
+    assert!(!render(&mut app, 80, 24).contains("Fixtures:"));
+    // F7 is in the help, built from the keymap.
+    press(&mut app, KeyCode::F(1), KeyModifiers::NONE);
+    let help = render(&mut app, 120, 40);
+    assert!(
+        help.contains("F7") && help.contains("run the rule fixtures"),
+        "{help}"
+    );
+}

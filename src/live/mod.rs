@@ -56,6 +56,7 @@ use crate::store::Store;
 use sha2::Digest;
 
 mod diff;
+pub mod fixtures;
 mod guard;
 pub use guard::confirmed_detail;
 pub mod load;

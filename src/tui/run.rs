@@ -690,6 +690,15 @@ pub async fn run(setup: Setup) -> Result<()> {
             if let Some((request, text)) = app.dry_run_wanted.take() {
                 let _ = live_tx.send(LiveCommand::DryRun { request, text });
             }
+            if let Some((request, text)) = app.fixtures_wanted.take() {
+                // Parsing the rules and planning the cases: off the screen's thread.
+                let (done, config) = (done_tx.clone(), config.clone());
+                let origin = app.editor.as_ref().map(|e| e.origin.clone()).unwrap_or_default();
+                tokio::task::spawn_blocking(move || {
+                    let result = live::fixtures::run_for_editor(&config, &text, &origin);
+                    let _ = done.send(Action::FixturesDone { request, result });
+                });
+            }
             if let Some((text, confirmed)) = app.rules_apply_wanted.take() {
                 apply_request += 1;
                 let _ = live_tx.send(LiveCommand::ApplyRules {

@@ -412,6 +412,14 @@ impl Keymap {
                 Some("try"),
             ),
             bind(
+                "fixtures",
+                A::RunFixtures,
+                &["F7"],
+                "run the rule fixtures (rules/tests/*.toml)",
+                // In the help only: the footer keeps its width.
+                None,
+            ),
+            bind(
                 "discard",
                 A::DiscardEdits,
                 &["F8"],

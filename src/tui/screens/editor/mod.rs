@@ -24,6 +24,11 @@ pub mod completion;
 pub mod search;
 pub mod view;
 pub use basics::{changed_lines, EditorCommand};
+mod coverage;
+mod fixtures;
+
+pub(in crate::tui) use coverage::{coverage_lines, flagged_lines};
+pub(in crate::tui) use fixtures::{fixture_lines, FixturesState};
 
 /// How long typing must pause before the text is validated again.
 pub const VALIDATE_AFTER_MS: i64 = 300;
@@ -53,6 +58,9 @@ pub struct RuleEditor {
     pub completion: Option<completion::Completion>,
     /// The last dry run of this text (dropped when the text changes).
     pub dry_run: Option<DryRunState>,
+    /// The last run of the fixtures on this text (F7; dropped when the
+    /// text changes).
+    pub fixtures: Option<FixturesState>,
 }
 
 /// A dry run asked for in the editor.
@@ -98,6 +106,7 @@ impl RuleEditor {
             last_search: None,
             completion: None,
             dry_run: None,
+            fixtures: None,
         };
         editor.validate();
         editor
@@ -133,6 +142,7 @@ impl RuleEditor {
         self.edited = Some(now);
         self.status = None;
         self.dry_run = None;
+        self.fixtures = None;
     }
 
     /// Validation is due (typing paused long enough).
@@ -211,6 +221,7 @@ impl App {
                         "Not tried: {errors} error(s); F2 goes to the next one"
                     ));
                 } else {
+                    editor.fixtures = None;
                     self.dry_run_request += 1;
                     editor.dry_run = Some(crate::tui::screens::editor::DryRunState::Running(
                         self.dry_run_request,
@@ -218,6 +229,31 @@ impl App {
                     editor.status = Some("Trying the rules on every product...".to_string());
                     self.dry_run_wanted = Some((self.dry_run_request, editor.text()));
                 }
+            }
+            Action::RunFixtures => {
+                editor.validate();
+                let errors = editor.errors();
+                if errors > 0 {
+                    editor.status = Some(format!(
+                        "Fixtures not run: {errors} error(s); F2 goes to the next one"
+                    ));
+                } else {
+                    editor.dry_run = None;
+                    self.dry_run_request += 1;
+                    editor.fixtures = Some(FixturesState::Running(self.dry_run_request));
+                    editor.status = Some("Running the fixtures...".to_string());
+                    self.fixtures_wanted = Some((self.dry_run_request, editor.text()));
+                }
+            }
+            // An answer to an older request (the text changed since) is dropped.
+            Action::FixturesDone { request, result }
+                if editor.fixtures == Some(FixturesState::Running(request)) =>
+            {
+                editor.status = None;
+                editor.fixtures = Some(match result {
+                    Ok(outcome) => FixturesState::Done(outcome),
+                    Err(e) => FixturesState::Failed(e),
+                });
             }
             Action::ApplyRules => {
                 editor.validate();
@@ -299,6 +335,17 @@ impl App {
             return;
         }
         editor.status = None;
+        // Rules that never fire or never change anything: warnings at
+        // their lines, beside the validator's (F2 reaches them).
+        if let Ok(d) = &result {
+            if let Some(c) = &d.0.coverage {
+                let text = editor.text();
+                editor
+                    .diagnostics
+                    .extend(c.candidate.warnings(&text, &editor.origin));
+                editor.diagnostics.sort_by_key(|d| (d.line, d.col));
+            }
+        }
         editor.dry_run = Some(match result {
             Ok(d) => DryRunState::Done(d),
             Err(e) => DryRunState::Failed(e),
@@ -348,7 +395,10 @@ pub(in crate::tui) fn draw_editor(frame: &mut Frame, app: &mut App, body: Rect) 
         return;
     };
     let problems: Vec<crate::rules::Diagnostic> = editor.diagnostics.clone();
-    let dry_lines = dry_run_lines(editor.dry_run.as_ref(), usize::from(body.width));
+    let dry_lines = match &editor.fixtures {
+        Some(f) => fixture_lines(f, usize::from(body.width)),
+        None => dry_run_lines(editor.dry_run.as_ref(), usize::from(body.width)),
+    };
     let listed = if dry_lines.is_empty() {
         problems.len().clamp(1, 6) as u16
     } else {
@@ -528,6 +578,9 @@ pub(in crate::tui) fn dry_run_lines(
                 .map(Line::from),
         );
     }
+    if let Some(c) = &d.coverage {
+        lines.extend(flagged_lines(c, width));
+    }
     let mixed = d.mixes_currencies();
     for c in &d.changes {
         let id = format!("{:<12} ", printable(&c.product_id));
@@ -540,6 +593,9 @@ pub(in crate::tui) fn dry_run_lines(
                 .into_iter()
                 .map(Line::from),
         );
+    }
+    if let Some(c) = &d.coverage {
+        lines.extend(coverage_lines(c, width));
     }
     lines
 }
