@@ -287,8 +287,8 @@ enum RulesCommand {
     /// Dry run: plan every product with the rules in force and with FILE,
     /// and print what FILE would change (exit 1 if FILE has errors).
     Test {
-        /// The candidate GRL file.
-        file: PathBuf,
+        /// The candidate GRL file (default: the rules in force).
+        file: Option<PathBuf>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = TestFormat::Table)]
         format: TestFormat,
@@ -296,6 +296,16 @@ enum RulesCommand {
         /// always has it).
         #[arg(long)]
         why: bool,
+        /// Only this product, shown with the rules fired and the figures
+        /// before and after (repeatable).
+        #[arg(long = "product", value_name = "ID")]
+        products: Vec<String>,
+        /// Run the fixture cases (rules/tests/*.toml) with FILE instead of
+        /// the dry run: PATH is a file or folder (default: the tests/
+        /// folder beside FILE or the rules in force, else the shipped
+        /// fixtures). Exit 1 on any failed case.
+        #[arg(long, value_name = "PATH", num_args = 0..=1)]
+        fixtures: Option<Option<PathBuf>>,
     },
     /// Make FILE the rules in force (as the editor's apply does: the file
     /// replaced is kept in history, the change audited), after validating
@@ -459,7 +469,8 @@ fn reads_sources(command: &Option<Command>) -> bool {
         None | Some(Command::Plan { .. }) | Some(Command::Doctor) => true,
         Some(Command::Rules { command }) => matches!(
             command,
-            RulesCommand::Test { .. }
+            // Fixtures are planned without any database.
+            RulesCommand::Test { fixtures: None, .. }
                 | RulesCommand::Apply { .. }
                 | RulesCommand::Diff { .. }
                 | RulesCommand::Restore { .. }
@@ -546,8 +557,24 @@ async fn run(cli: Cli, config: Config, keymap: Keymap) -> Result<ExitCode> {
             command: RulesCommand::Check { file },
         }) => check_rules(&config, file),
         Some(Command::Rules {
-            command: RulesCommand::Test { file, format, why },
-        }) => test_rules(&config, &file, format, why, &fit).await,
+            command:
+                RulesCommand::Test {
+                    file,
+                    format,
+                    why,
+                    products,
+                    fixtures,
+                },
+        }) => {
+            let args = buyerdesk::cli::rules::TestArgs {
+                file,
+                format,
+                why,
+                products,
+                fixtures,
+            };
+            test_rules(&config, args, &fit).await
+        }
         Some(Command::Rules {
             command: RulesCommand::Apply { file, yes },
         }) => buyerdesk::cli::rules::apply_rules(&config, &file, yes).await,

@@ -318,6 +318,8 @@ fn a_rule_author_raises_the_approval_threshold_in_the_editor() {
     s.wait_for("approval yes -> no");
     s.keys("\x13"); // Ctrl-S
     s.wait_for("Applied:");
+    // The title names the file now in force.
+    s.wait_for("purchasing.grl (in force)");
     s.keys("\x1b");
     // The list again (the editor's dry-run lines also start with ids).
     s.wait_for("Demand/d");
@@ -333,7 +335,17 @@ fn a_rule_author_raises_the_approval_threshold_in_the_editor() {
     std::thread::sleep(Duration::from_millis(100));
     s.keys("R");
     s.wait_for("Rules:");
-    s.keys("// not yet");
+    s.keys("// not yetQ");
+    s.wait_for("// not yetQ");
+    // Ctrl-Z undoes in the editor (it suspends elsewhere): the Q goes and
+    // the screen stays.
+    s.keys("\x1a");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while s.contents().contains("yetQ") {
+        assert!(std::time::Instant::now() < deadline, "{}", s.contents());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!s.cooked(), "not suspended");
     s.wait_for("(edited)");
     s.keys("\x03");
     let status = s.wait_exit();

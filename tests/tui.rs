@@ -1420,8 +1420,11 @@ fn the_rule_editor_checks_as_you_type_and_applies_only_good_rules() {
     assert!(editor.text().starts_with("oops //"), "the draft is back");
     assert!(editor.status.as_deref().unwrap().contains("draft"));
 
-    // F8 throws the draft away; Esc and R: the rules in force again.
+    // F8 throws the draft away (y to its question); Esc and R: the rules
+    // in force again.
     press(&mut app, KeyCode::F(8), KeyModifiers::NONE);
+    assert!(app.orders.confirm.is_some(), "F8 asks first");
+    press(&mut app, KeyCode::Char('y'), KeyModifiers::NONE);
     assert_eq!(app.editor.as_ref().unwrap().text(), app.rules_text);
     assert_eq!(app.rules_draft, None);
     press(&mut app, KeyCode::Esc, KeyModifiers::NONE);
@@ -1677,6 +1680,408 @@ fn the_editor_shows_a_dry_run_of_the_edited_rules() {
     // Typing makes the result stale: it goes.
     type_text(&mut app, " ");
     assert!(!render(&mut app, 80, 24).contains("Dry run:"));
+}
+
+// ---------------------------------------------------------------------------
+// The rule editor's basics: undo/redo, search, go-to-line, the first and
+// last line, completion after `Product.`, F8's question, the marks and the
+// line numbers whatever the scroll.
+
+use buyerdesk::plan::facts::FACT_SCHEMA;
+
+/// The editor on the embedded rules, as R opens it.
+fn editor_app() -> App {
+    let mut app = reference_app();
+    app.rules_text = RuleSet::embedded().text.to_string();
+    app.rules_origin = "rules/purchasing.grl".into();
+    press(&mut app, KeyCode::Char('R'), KeyModifiers::SHIFT);
+    assert!(app.editor.is_some());
+    app
+}
+
+fn press_ctrl(app: &mut App, c: char) {
+    press(app, KeyCode::Char(c), KeyModifiers::CONTROL);
+}
+
+/// The text box's rows as drawn: (mark, line number, text) read from the
+/// gutter, between the box's borders.
+fn text_rows(screen: &str) -> Vec<(char, usize, String)> {
+    let lines: Vec<&str> = screen.lines().collect();
+    let top = (lines.iter())
+        .position(|l| l.contains("┌ Rules:"))
+        .unwrap_or_else(|| panic!("no editor in:\n{screen}"));
+    let digits = 2; // 74 lines
+    let mut rows = Vec::new();
+    for line in &lines[top + 1..] {
+        let chars: Vec<char> = line.trim_matches('"').chars().collect();
+        if chars[0] != '│' {
+            break;
+        }
+        let number: String = chars[2..2 + digits].iter().collect();
+        let Ok(number) = number.trim().parse::<usize>() else {
+            break; // the prompt's row
+        };
+        let text: String = chars[3 + digits..chars.len() - 1].iter().collect();
+        rows.push((chars[1], number, text));
+    }
+    rows
+}
+
+/// Every row's number follows the one before; a row is marked `●` exactly
+/// when an error is on its line.
+fn assert_gutter(app: &App, screen: &str) -> Vec<(char, usize, String)> {
+    let rows = text_rows(screen);
+    assert!(!rows.is_empty(), "{screen}");
+    let editor = app.editor.as_ref().unwrap();
+    assert_eq!(rows[0].1, editor.view.top + 1, "{screen}");
+    for pair in rows.windows(2) {
+        assert_eq!(pair[1].1, pair[0].1 + 1, "numbers in order:\n{screen}");
+    }
+    for (mark, number, _) in &rows {
+        let error = (editor.diagnostics.iter()).any(|d| d.is_error() && d.line == *number);
+        assert_eq!(*mark == '●', error, "line {number}:\n{screen}");
+    }
+    rows
+}
+
+/// The cursor's (row, col), 0-based, where `needle` occurs for the `n`th
+/// time in `text` (case ignored), counted here apart from the editor.
+fn nth_occurrence(text: &str, needle: &str, n: usize) -> (usize, usize) {
+    let needle = needle.to_lowercase();
+    let found: Vec<(usize, usize)> = (text.lines().enumerate())
+        .flat_map(|(row, line)| {
+            let line = line.to_lowercase();
+            line.match_indices(&needle)
+                .map(|(byte, _)| (row, line[..byte].chars().count()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    found[n]
+}
+
+/// Ctrl-F: the matches highlighted, the cursor on the first after it, F3
+/// and Shift-F3 (and Enter) move between them, wrapping round; Esc closes
+/// and the keywords are bold again.
+#[test]
+fn the_editors_search_highlights_matches_and_moves_between_them() {
+    let mut app = editor_app();
+    let text = app.rules_text.clone();
+    let query = "product.order_qty";
+    let total = text.to_lowercase().matches(query).count();
+    assert!(total > 3, "{total}");
+    press_ctrl(&mut app, 'f');
+    type_text(&mut app, query);
+    let editor = app.editor.as_ref().unwrap();
+    assert_eq!(editor.text(), text, "typed into the prompt only");
+    assert_eq!(editor.textarea.cursor(), nth_occurrence(&text, query, 0));
+    assert_eq!(editor.search_matches().map(|m| m.len()), Some(total));
+    let screen = render(&mut app, 80, 24);
+    assert!(
+        screen.contains(&format!("Find: {query}")) && screen.contains(&format!("1 of {total}")),
+        "{screen}"
+    );
+    assert_gutter(&app, &screen);
+    insta::assert_snapshot!("editor_search_80x24", screen);
+    insta::assert_snapshot!("editor_search_120x40", render(&mut app, 120, 40));
+
+    press(&mut app, KeyCode::F(3), KeyModifiers::NONE);
+    let cursor = |app: &App| app.editor.as_ref().unwrap().textarea.cursor();
+    assert_eq!(cursor(&app), nth_occurrence(&text, query, 1));
+    press(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    assert_eq!(cursor(&app), nth_occurrence(&text, query, 2));
+    press(&mut app, KeyCode::F(3), KeyModifiers::SHIFT);
+    assert_eq!(cursor(&app), nth_occurrence(&text, query, 1));
+    assert!(render(&mut app, 80, 24).contains(&format!("2 of {total}")));
+    // Back from the first: the last (Ctrl-P: where Shift-F3 never comes).
+    press_ctrl(&mut app, 'p');
+    press_ctrl(&mut app, 'p');
+    assert_eq!(cursor(&app), nth_occurrence(&text, query, total - 1));
+    // Esc closes the prompt, not the editor; the cursor stays.
+    press(&mut app, KeyCode::Esc, KeyModifiers::NONE);
+    let editor = app.editor.as_ref().expect("still in the editor");
+    assert_eq!(editor.prompt, None);
+    assert_eq!(editor.search_matches(), None, "keywords highlighted again");
+    assert_eq!(
+        editor.textarea.cursor(),
+        nth_occurrence(&text, query, total - 1)
+    );
+    // F3 goes on with the last search; a missing text is said.
+    press(&mut app, KeyCode::F(3), KeyModifiers::NONE);
+    assert_eq!(cursor(&app), nth_occurrence(&text, query, 0));
+    press_ctrl(&mut app, 'f');
+    for _ in 0..query.len() {
+        press(&mut app, KeyCode::Backspace, KeyModifiers::NONE);
+    }
+    type_text(&mut app, "nowhere_at_all");
+    assert!(render(&mut app, 80, 24).contains("\"nowhere_at_all\": not found"));
+}
+
+/// Ctrl-G: a number goes to its line; a bad one is said and the prompt
+/// stays. Ctrl-End and Ctrl-Home: the last and the first line.
+#[test]
+fn the_editor_goes_to_a_line_and_to_the_first_and_last() {
+    let mut app = editor_app();
+    let lines = app.rules_text.lines().count();
+    press_ctrl(&mut app, 'g');
+    type_text(&mut app, "999");
+    press(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    let message = format!("No line 999: lines are 1 to {lines}");
+    let screen = render(&mut app, 80, 24);
+    assert!(screen.contains("Go to line: 999"), "{screen}");
+    assert!(screen.contains(&message), "{screen}");
+    assert_eq!(app.editor.as_ref().unwrap().textarea.cursor(), (0, 0));
+    insta::assert_snapshot!("editor_go_to_line_80x24", screen);
+    insta::assert_snapshot!("editor_go_to_line_120x40", render(&mut app, 120, 40));
+    for _ in 0..3 {
+        press(&mut app, KeyCode::Backspace, KeyModifiers::NONE);
+    }
+    type_text(&mut app, "40\n");
+    let editor = app.editor.as_ref().unwrap();
+    assert_eq!(editor.prompt, None);
+    assert_eq!(editor.textarea.cursor(), (39, 0));
+    let screen = render(&mut app, 80, 24);
+    assert!(screen.contains(&format!(" 40:1 of {lines} ")), "{screen}");
+    let rows = assert_gutter(&app, &screen);
+    assert!(rows.iter().any(|r| r.1 == 40), "line 40 in view:\n{screen}");
+
+    press(&mut app, KeyCode::End, KeyModifiers::CONTROL);
+    let last = app.rules_text.lines().last().unwrap().chars().count();
+    assert_eq!(
+        app.editor.as_ref().unwrap().textarea.cursor(),
+        (lines - 1, last)
+    );
+    let screen = render(&mut app, 80, 24);
+    let rows = assert_gutter(&app, &screen);
+    assert_eq!(rows.last().unwrap().1, lines, "the last line at the bottom");
+    press(&mut app, KeyCode::Home, KeyModifiers::CONTROL);
+    assert_eq!(app.editor.as_ref().unwrap().textarea.cursor(), (0, 0));
+}
+
+/// After `Product.`, Ctrl-Space (or Tab) lists the fact's fields that
+/// hold what is typed, with their descriptions; Down and Enter insert one;
+/// elsewhere Tab indents.
+#[test]
+fn the_editor_completes_field_names_after_product() {
+    let mut app = editor_app();
+    press(&mut app, KeyCode::End, KeyModifiers::CONTROL);
+    type_text(&mut app, "\n// Product.or");
+    press_ctrl(&mut app, ' ');
+    let editor = app.editor.as_ref().unwrap();
+    assert!(editor.completion.is_some(), "the list is open");
+    let expected: Vec<_> = (FACT_SCHEMA.iter())
+        .filter(|f| f.name.starts_with("or"))
+        .chain(
+            FACT_SCHEMA
+                .iter()
+                .filter(|f| !f.name.starts_with("or") && f.name.contains("or")),
+        )
+        .collect();
+    assert!(expected.len() >= 3);
+    let screen = render(&mut app, 120, 40);
+    for f in expected.iter().take(6) {
+        assert!(screen.contains(f.name), "{} listed:\n{screen}", f.name);
+        assert!(screen.contains(f.doc), "{} described:\n{screen}", f.name);
+    }
+    assert!(
+        screen.contains(&format!("Product.or (1 of {})", expected.len())),
+        "{screen}"
+    );
+    insta::assert_snapshot!("editor_completion_120x40", screen);
+    let screen = render(&mut app, 80, 24);
+    assert!(screen.contains(expected[0].name), "{screen}");
+    insta::assert_snapshot!("editor_completion_80x24", screen);
+
+    // Typing filters; Down then Enter inserts the second.
+    type_text(&mut app, "der_");
+    let editor = app.editor.as_ref().unwrap();
+    let (typed, found) = editor.completion_candidates().unwrap();
+    assert_eq!(typed, "order_");
+    assert_eq!(found[1].name, "order_qty");
+    press(&mut app, KeyCode::Down, KeyModifiers::NONE);
+    press(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    let editor = app.editor.as_ref().unwrap();
+    assert_eq!(editor.completion, None);
+    assert_eq!(
+        editor.textarea.lines().last().unwrap(),
+        "// Product.order_qty"
+    );
+    // One undo takes the completion back.
+    press_ctrl(&mut app, 'z');
+    let last = |app: &App| {
+        app.editor
+            .as_ref()
+            .unwrap()
+            .textarea
+            .lines()
+            .last()
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(last(&app), "// Product.order_");
+    press_ctrl(&mut app, 'y');
+    assert_eq!(last(&app), "// Product.order_qty");
+    // Esc closes the list, not the editor; Tab away from `Product.` indents.
+    type_text(&mut app, " Product.");
+    press(&mut app, KeyCode::Tab, KeyModifiers::NONE);
+    assert!(app.editor.as_ref().unwrap().completion.is_some());
+    press(&mut app, KeyCode::Esc, KeyModifiers::NONE);
+    let editor = app.editor.as_ref().expect("still in the editor");
+    assert_eq!(editor.completion, None);
+    type_text(&mut app, " ");
+    press(&mut app, KeyCode::Tab, KeyModifiers::NONE);
+    let last = app
+        .editor
+        .as_ref()
+        .unwrap()
+        .textarea
+        .lines()
+        .last()
+        .unwrap()
+        .clone();
+    let before = "// Product.order_qty Product. ";
+    let indent = 4 - before.len() % 4;
+    assert_eq!(
+        last,
+        format!("{before}{}", " ".repeat(indent)),
+        "Tab indents"
+    );
+}
+
+/// F8 asks first, naming the lines the edits changed; n keeps everything,
+/// y throws the edits away. Ctrl-Z undoes and Ctrl-Y redoes in the editor.
+#[test]
+fn the_editor_asks_before_discarding_and_undoes() {
+    let mut app = editor_app();
+    let text = app.rules_text.clone();
+    type_text(&mut app, "// a note\n");
+    press_ctrl(&mut app, 'g');
+    type_text(&mut app, "5\n");
+    type_text(&mut app, "x");
+    let edited = app.editor.as_ref().unwrap().text();
+    // One line in, line 4 of the rules changed: 2 in, 1 out, counted here.
+    let old: Vec<&str> = text.lines().collect();
+    let new: Vec<&str> = edited.lines().collect();
+    assert_eq!(new.len(), old.len() + 1);
+    let differ = (0..old.len()).filter(|&i| old[i] != new[i + 1]).count();
+    assert_eq!(differ, 1);
+    press(&mut app, KeyCode::F(8), KeyModifiers::NONE);
+    let screen = render(&mut app, 80, 24);
+    let words = popup_words(&screen, "┌ Discard the rule edits?");
+    assert!(
+        words.contains(
+            "Discard your edits: 2 lines added, 1 line removed against the rules in force?"
+        ),
+        "{screen}"
+    );
+    insta::assert_snapshot!("editor_discard_question_80x24", screen);
+    insta::assert_snapshot!("editor_discard_question_120x40", render(&mut app, 120, 40));
+    press(&mut app, KeyCode::Char('n'), KeyModifiers::NONE);
+    assert!(app.orders.confirm.is_none());
+    assert_eq!(
+        app.editor.as_ref().unwrap().text(),
+        edited,
+        "n keeps everything"
+    );
+
+    // Undo: the x, then the note; redo: the note again.
+    press_ctrl(&mut app, 'z');
+    assert_eq!(app.editor.as_ref().unwrap().textarea.lines()[4], old[3]);
+    for _ in 0.."// a note\n".len() {
+        press_ctrl(&mut app, 'z');
+    }
+    assert_eq!(app.editor.as_ref().unwrap().text(), text);
+    press_ctrl(&mut app, 'y');
+    assert_ne!(app.editor.as_ref().unwrap().text(), text);
+
+    press(&mut app, KeyCode::F(8), KeyModifiers::NONE);
+    press(&mut app, KeyCode::Char('y'), KeyModifiers::NONE);
+    let editor = app.editor.as_ref().unwrap();
+    assert_eq!(editor.text(), text);
+    assert_eq!(app.rules_draft, None);
+    // Nothing edited: F8 asks nothing.
+    press(&mut app, KeyCode::F(8), KeyModifiers::NONE);
+    assert!(app.orders.confirm.is_none());
+}
+
+/// The mark of an error stands on its line whatever the scroll: PageDown
+/// and PageUp move the view by pages (not just the cursor), and the gutter
+/// is drawn from the view the editor keeps.
+#[test]
+fn the_error_mark_stays_on_its_line_after_paging() {
+    use buyerdesk::tui::screens::editor::VALIDATE_AFTER_MS;
+    let mut app = editor_app();
+    let line = 1
+        + (app.rules_text.lines())
+            .position(|l| l.trim() == "Product.amount > 10000")
+            .unwrap();
+    press_ctrl(&mut app, 'g');
+    type_text(&mut app, &format!("{line}\n"));
+    press(&mut app, KeyCode::End, KeyModifiers::NONE);
+    for _ in 0..5 {
+        press(&mut app, KeyCode::Backspace, KeyModifiers::NONE);
+    }
+    type_text(&mut app, "10_000");
+    let later = app.now + chrono::Duration::milliseconds(VALIDATE_AFTER_MS + 1);
+    assert!(app.validate_editor_if_due(later));
+    let error = (app.editor.as_ref().unwrap().diagnostics.iter())
+        .find(|d| d.is_error())
+        .expect("10_000 is an error")
+        .clone();
+    assert_eq!(error.line, line, "{error:?}");
+
+    press(&mut app, KeyCode::Home, KeyModifiers::CONTROL);
+    render(&mut app, 80, 24);
+    press(&mut app, KeyCode::PageDown, KeyModifiers::NONE);
+    render(&mut app, 80, 24);
+    press(&mut app, KeyCode::PageDown, KeyModifiers::NONE);
+    render(&mut app, 80, 24);
+    press(&mut app, KeyCode::PageDown, KeyModifiers::NONE);
+    render(&mut app, 80, 24);
+    press(&mut app, KeyCode::PageDown, KeyModifiers::NONE);
+    render(&mut app, 80, 24);
+    press(&mut app, KeyCode::PageUp, KeyModifiers::NONE);
+    render(&mut app, 80, 24);
+    press(&mut app, KeyCode::PageDown, KeyModifiers::NONE);
+    let screen = render(&mut app, 80, 24);
+    let rows = assert_gutter(&app, &screen);
+    let marked: Vec<usize> = rows.iter().filter(|r| r.0 == '●').map(|r| r.1).collect();
+    assert_eq!(marked, [error.line], "{screen}");
+    let editor = app.editor.as_ref().unwrap();
+    let (row, _) = editor.textarea.cursor();
+    assert!(
+        editor.view.top > 0 && row != editor.view.top + rows.len() - 1,
+        "a view the cursor did not make: {:?} {row}",
+        editor.view
+    );
+    let marked_row = rows.iter().find(|r| r.0 == '●').unwrap();
+    assert!(marked_row.2.contains("10_000"), "{screen}");
+    insta::assert_snapshot!("editor_mark_after_paging_80x24", screen);
+    let screen = render(&mut app, 120, 40);
+    assert_gutter(&app, &screen);
+    insta::assert_snapshot!("editor_mark_after_paging_120x40", screen);
+}
+
+/// A line wider than the screen: the text scrolls sideways under a gutter
+/// that stays, the numbers and the marks in place.
+#[test]
+fn line_numbers_stay_when_the_text_scrolls_sideways() {
+    let mut app = editor_app();
+    let long = format!("// {}", "wide ".repeat(40));
+    press_ctrl(&mut app, 'g');
+    type_text(&mut app, "2\n");
+    press(&mut app, KeyCode::End, KeyModifiers::NONE);
+    type_text(&mut app, &long[2..]);
+    for (width, height) in [(80, 24), (120, 40)] {
+        let screen = render(&mut app, width, height);
+        let rows = assert_gutter(&app, &screen);
+        let editor = app.editor.as_ref().unwrap();
+        assert!(editor.view.left > 0, "scrolled sideways at {width}");
+        assert_eq!(rows[0].1, 1);
+        // The cursor's line shows the end of what was typed.
+        let row = rows.iter().find(|r| r.1 == 2).unwrap();
+        assert!(row.2.contains("wide wide"), "{screen}");
+        insta::assert_snapshot!(format!("editor_sideways_{width}x{height}"), screen);
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -3950,5 +4355,208 @@ fn a_draft_is_edited_and_a_sent_po_received_on_its_screen() {
     assert_eq!(
         requests(&mut app),
         [OrderRequest::Receive("PO-000005".into())]
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Rule coverage in the editor's dry run, and the fixtures (F7).
+
+/// The shipped rules and two that a rule author must hear about: one whose
+/// condition holds on no product, one that fires on every product and
+/// writes what is already there.
+fn rules_with_dead_weight() -> String {
+    format!(
+        "{}\nrule \"KeepApprovalOff\" salience 200 no-loop {{\n    when\n        Product.lead_time_days >= 0\n    then\n        Product.requires_approval = false;\n}}\n\nrule \"IncreasingTrend\" salience 5 no-loop {{\n    when\n        Product.trend == \"Increasing\"\n    then\n        Product.requires_approval = true;\n}}\n",
+        RuleSet::embedded().text
+    )
+}
+
+#[test]
+fn the_editors_dry_run_shows_rule_coverage_flagged_rules_first_and_warns_at_their_lines() {
+    use buyerdesk::live::SharedDryRun;
+    use buyerdesk::rules::coverage::Flag;
+    let mut app = reference_app();
+    app.rules_text = RuleSet::embedded().text.to_string();
+    app.rules_origin = "rules/purchasing.grl".into();
+    let text = rules_with_dead_weight();
+    app.editor = Some(buyerdesk::tui::screens::editor::RuleEditor::open(
+        &text,
+        "rules/purchasing.grl",
+        &app.rules_text,
+    ));
+    let warnings_before = app.editor.as_ref().unwrap().diagnostics.len();
+    press(&mut app, KeyCode::F(5), KeyModifiers::NONE);
+    let (request, wanted) = app.dry_run_wanted.take().expect("a dry run asked for");
+    assert_eq!(wanted, text);
+    let candidate = buyerdesk::rules::load(&text, "rules/purchasing.grl").unwrap();
+    let mut result = buyerdesk::rules::dry_run(
+        &plan::join(reference_rows()),
+        &PlanContext::default(),
+        &RuleSet::embedded(),
+        &candidate,
+    );
+    result.po_approvals("EUR", |_| 10_000.0);
+    let coverage = result
+        .coverage
+        .clone()
+        .expect("the dry run counts coverage");
+    let flagged = |flag: Flag| -> Vec<String> {
+        (coverage.candidate.rules.iter())
+            .filter(|r| r.flag == Some(flag))
+            .map(|r| r.rule.clone())
+            .collect()
+    };
+    let never = flagged(Flag::NeverFired);
+    let unchanged = flagged(Flag::NeverChanged);
+    assert!(never.contains(&"IncreasingTrend".to_string()), "{never:?}");
+    assert_eq!(unchanged, ["KeepApprovalOff"]);
+    app.dry_run_done(request, Ok(SharedDryRun(std::sync::Arc::new(result))));
+
+    // The flags are warnings at each rule's line, beside the validator's.
+    let editor = app.editor.as_ref().unwrap();
+    let line_of = |name: &str| {
+        text.lines()
+            .position(|l| l.starts_with(&format!("rule \"{name}\"")))
+            .unwrap()
+            + 1
+    };
+    assert_eq!(
+        editor.diagnostics.len(),
+        warnings_before + never.len() + unchanged.len()
+    );
+    for name in never.iter().chain(&unchanged) {
+        let d = (editor.diagnostics.iter())
+            .find(|d| d.rule.as_deref() == Some(name) && d.message.contains("dry run"))
+            .unwrap_or_else(|| panic!("no warning for {name}"));
+        assert!(!d.is_error());
+        assert_eq!((d.line, d.col), (line_of(name), 1), "{d}");
+    }
+
+    for (width, height) in [(80u16, 24u16), (120, 40)] {
+        let screen = render(&mut app, width, height);
+        let words = screen
+            .lines()
+            .map(|l| l.trim_matches('"'))
+            .collect::<Vec<_>>()
+            .join("\n");
+        // Flagged rules first, every name whole.
+        let never_line = format!("Never fire ({}): {}", never.len(), never.join(", "));
+        let unchanged_line = format!("Change nothing (1): {}", unchanged[0]);
+        assert!(words.contains(&never_line), "{never_line}\n{screen}");
+        assert!(words.contains(&unchanged_line), "{screen}");
+        assert!(
+            words.find(&never_line) < words.find("Rules, products fired/changed"),
+            "{screen}"
+        );
+        // The warnings are counted in the panel's title.
+        let w = app.editor.as_ref().unwrap().diagnostics.len();
+        assert!(
+            screen.contains(&format!("0 error(s), {w} warning(s)")),
+            "{screen}"
+        );
+        if height == 40 {
+            // Room for every rule's counts, each as the dry run counted it.
+            let flat = words.split_whitespace().collect::<Vec<_>>().join(" ");
+            for r in &coverage.candidate.rules {
+                let counted = format!("{} {}/{}", r.rule, r.fired, r.changed);
+                assert!(flat.contains(&counted), "{counted}\n{screen}");
+            }
+        }
+    }
+    insta::assert_snapshot!("editor_dry_run_coverage_80x24", render(&mut app, 80, 24));
+    insta::assert_snapshot!("editor_dry_run_coverage_120x40", render(&mut app, 120, 40));
+    // Typing drops the dry run and its warnings (validated again).
+    type_text(&mut app, " ");
+    app.update(Action::NextProblem);
+    assert_eq!(
+        app.editor.as_ref().unwrap().diagnostics.len(),
+        warnings_before
+    );
+}
+
+#[test]
+fn f7_runs_the_fixtures_on_the_editors_text_and_lists_failures_first() {
+    use buyerdesk::live::fixtures::run_files;
+    let mut app = reference_app();
+    app.rules_text = RuleSet::embedded().text.to_string();
+    app.rules_origin = "rules/purchasing.grl".into();
+    press(&mut app, KeyCode::Char('R'), KeyModifiers::SHIFT);
+    // Errors: nothing is run.
+    type_text(&mut app, "oops ");
+    press(&mut app, KeyCode::F(7), KeyModifiers::NONE);
+    assert_eq!(app.fixtures_wanted, None);
+    assert!(render(&mut app, 80, 24).contains("Fixtures not run: 1 error(s)"));
+    for _ in 0..5 {
+        press(&mut app, KeyCode::Backspace, KeyModifiers::NONE);
+    }
+    // The threshold at 5,000: PROD-001 (9,300.00) now needs approval.
+    let text = app
+        .rules_text
+        .replace("Product.amount > 10000", "Product.amount > 5000");
+    app.editor = Some(buyerdesk::tui::screens::editor::RuleEditor::open(
+        &text,
+        "rules/purchasing.grl",
+        &app.rules_text,
+    ));
+    press(&mut app, KeyCode::F(7), KeyModifiers::NONE);
+    let (request, wanted) = app.fixtures_wanted.take().expect("fixtures asked for");
+    assert_eq!(wanted, text);
+    assert!(render(&mut app, 80, 24).contains("Running the fixtures..."));
+    let rules = buyerdesk::rules::load(&text, "rules/purchasing.grl").unwrap();
+    let files: Vec<(String, String)> = (buyerdesk::rules::fixtures::SHIPPED.iter())
+        .map(|(n, t)| (format!("{n} (shipped)"), t.to_string()))
+        .collect();
+    let outcome = run_files(&rules, &files);
+    let failed: Vec<_> = outcome.cases.iter().filter(|c| !c.passed()).collect();
+    assert_eq!(failed.len(), 1, "{:?}", outcome.cases);
+    assert!(failed[0].name.starts_with("PROD-001"));
+    // An older request's answer is dropped.
+    app.update(Action::FixturesDone {
+        request: request - 1,
+        result: Ok(outcome.clone()),
+    });
+    assert!(render(&mut app, 80, 24).contains("Running the fixtures..."));
+    app.update(Action::FixturesDone {
+        request,
+        result: Ok(outcome.clone()),
+    });
+    for (width, height) in [(80u16, 24u16), (120, 40)] {
+        let screen = render(&mut app, width, height);
+        let lines: Vec<&str> = screen.lines().map(|l| l.trim_matches('"')).collect();
+        let passed = outcome.cases.len() - failed.len();
+        assert!(
+            screen.contains(&format!("Fixtures: {passed} passed, 1 failed")),
+            "{screen}"
+        );
+        let fail = (lines.iter())
+            .position(|l| {
+                l.starts_with(&format!("FAIL reference.toml:{} PROD-001", failed[0].line))
+            })
+            .unwrap_or_else(|| panic!("{screen}"));
+        let first_pass = lines.iter().position(|l| l.starts_with("PASS ")).unwrap();
+        assert!(fail < first_pass, "failures first:\n{screen}");
+        let flat = lines
+            .join(" ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            flat.contains(
+                "requires_approval: expected false, got true (written by ApprovalAboveThreshold)"
+            ),
+            "{screen}"
+        );
+    }
+    insta::assert_snapshot!("editor_fixtures_80x24", render(&mut app, 80, 24));
+    insta::assert_snapshot!("editor_fixtures_120x40", render(&mut app, 120, 40));
+    // F5 replaces the fixtures' panel; typing drops it.
+    type_text(&mut app, " ");
+    assert!(!render(&mut app, 80, 24).contains("Fixtures:"));
+    // F7 is in the help, built from the keymap.
+    press(&mut app, KeyCode::F(1), KeyModifiers::NONE);
+    let help = render(&mut app, 120, 40);
+    assert!(
+        help.contains("F7") && help.contains("run the rule fixtures"),
+        "{help}"
     );
 }

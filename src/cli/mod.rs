@@ -11,6 +11,7 @@ pub mod po;
 pub mod po_edit;
 pub mod report;
 pub mod rules;
+pub mod rules_fixtures;
 pub mod rules_history;
 
 /// Every command writes to stdout through this: a reader that stops early

@@ -470,6 +470,129 @@ pub fn dry_run_table(d: &DryRun, why: bool, fit: &Fit) -> String {
     out
 }
 
+/// Per rule, "fired/changed" products with the rules in force and with
+/// the candidate, the candidate's flags beside (`rules::coverage`).
+pub fn coverage_table(c: &crate::rules::coverage::CoverageDiff, fit: &Fit) -> String {
+    use fit::{Align::*, Cut::*};
+    let mut t = Table::new(vec![
+        Column::new("Rule", Left, Wrap, 0),
+        Column::new("In force", Right, Never, 0),
+        Column::new("Candidate", Right, Never, 0),
+        Column::new("Flag", Left, Wrap, 0),
+    ]);
+    let pair = |p: Option<(usize, usize)>| match p {
+        Some((fired, changed)) => format!("{fired}/{changed}"),
+        None => "-".to_string(),
+    };
+    for l in c.lines() {
+        t.row(vec![
+            l.rule.clone(),
+            pair(l.in_force),
+            pair(l.candidate),
+            l.flag.map(|f| f.label().to_string()).unwrap_or_default(),
+        ]);
+    }
+    let mut out = String::from("\n");
+    for l in fit::wrap_indented(
+        &format!(
+            "Rule coverage: on how many of the {} each rule fired/changed something",
+            plural(c.candidate.products, "product")
+        ),
+        fit,
+        "",
+        "  ",
+    ) {
+        out.push_str(&l);
+        out.push('\n');
+    }
+    let rendered = t.render(fit);
+    out.push_str(&rendered.text);
+    out.push_str(&rendered.dropped_note(fit));
+    out
+}
+
+/// `rules test --product`: each asked product with the rules that fired
+/// and its figures with the rules in force and with the candidate; with
+/// `why`, both rationales. Empty without `--product`.
+pub fn product_details(d: &DryRun, why: bool, fit: &Fit) -> String {
+    let mut out = String::new();
+    let mut say = |lines: Vec<String>| {
+        for l in lines {
+            out.push_str(&l);
+            out.push('\n');
+        }
+    };
+    let (old, new) = (
+        fit::printable(&d.summary.in_force).into_owned(),
+        fit::printable(&d.summary.candidate).into_owned(),
+    );
+    for p in &d.products {
+        say(vec![String::new()]);
+        let name = p
+            .product_name
+            .as_deref()
+            .map(|n| format!(" ({})", fit::printable(n)))
+            .unwrap_or_default();
+        let verdict = if p.changed.is_empty() {
+            "unchanged"
+        } else {
+            "changed"
+        };
+        say(fit::wrap_indented(
+            &format!("{}{name}: {verdict}", fit::printable(&p.product_id)),
+            fit,
+            "",
+            "  ",
+        ));
+        for (label, origin, rules, after, rationale) in [
+            (
+                "In force",
+                &old,
+                &p.rules_fired_before,
+                false,
+                &p.rationale_before,
+            ),
+            (
+                "Candidate",
+                &new,
+                &p.rules_fired_after,
+                true,
+                &p.rationale_after,
+            ),
+        ] {
+            let fired = if rules.is_empty() {
+                "no rule fired".to_string()
+            } else {
+                format!("fired {}", rules.join(", "))
+            };
+            say(fit::wrap_indented(
+                &fit::printable(&format!("{label} ({origin}): {fired}")),
+                fit,
+                "  ",
+                "      ",
+            ));
+            say(fit::wrap_indented(
+                &fit::printable(&p.figures_text(after)),
+                fit,
+                "    ",
+                "      ",
+            ));
+            if why {
+                for (n, step) in rationale.steps().iter().enumerate() {
+                    let first = format!("    {:>2}. ", n + 1);
+                    say(fit::wrap_indented(
+                        &fit::printable(&step.text()),
+                        fit,
+                        &first,
+                        "        ",
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
 /// The dry run's product columns: Name is left out first (then the table
 /// gives way to one entry per product).
 fn dry_run_columns() -> Vec<Column> {

@@ -76,11 +76,7 @@ fn load_checked(
 pub fn check_rules(config: &Config, file: Option<PathBuf>) -> Result<ExitCode> {
     // The rules in force, as the screen and `plan` load them: the
     // configured file, else the one applied in the app, else the embedded.
-    let in_force = || {
-        (config.file.general.rules.clone())
-            .or_else(|| Some(config.rules_path()).filter(|p| p.exists()))
-    };
-    let (text, origin) = match file.or_else(in_force) {
+    let (text, origin) = match file.or_else(|| in_force_file(config)) {
         Some(p) => (read_rules_file(&p)?, p.display().to_string()),
         None => (
             plan::DEFAULT_RULES.to_string(),
@@ -113,18 +109,42 @@ pub fn check_rules(config: &Config, file: Option<PathBuf>) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `rules test`: the dry run of FILE against the rules in force on every
-/// product. FILE's errors are printed as `rules check` prints them (exit 1);
-/// its warnings come first (on stderr with `--format json`).
-pub async fn test_rules(
-    config: &Config,
-    file: &Path,
-    format: TestFormat,
-    why: bool,
-    fit: &report::Fit,
-) -> Result<ExitCode> {
-    let text = read_rules_file(file)?;
-    let origin = file.display().to_string();
+/// What `rules test` was asked.
+#[derive(Debug, Clone)]
+pub struct TestArgs {
+    /// The candidate rules (default: the rules in force).
+    pub file: Option<PathBuf>,
+    pub format: TestFormat,
+    pub why: bool,
+    /// `--product ID` (repeatable): the dry run on these products only,
+    /// each shown in detail.
+    pub products: Vec<String>,
+    /// `--fixtures [PATH]`: run fixture files instead of the dry run
+    /// (`Some(None)`: the default folder).
+    pub fixtures: Option<Option<PathBuf>>,
+}
+
+/// The rules file in force, as the screen and `plan` load it: the
+/// configured file, else the one applied in the app; `None`: the embedded.
+fn in_force_file(config: &Config) -> Option<PathBuf> {
+    (config.file.general.rules.clone()).or_else(|| Some(config.rules_path()).filter(|p| p.exists()))
+}
+
+/// `rules test`: the dry run of FILE (default: the rules in force) against
+/// the rules in force on every product (or on `--product` ones), with the
+/// coverage of each rule; or, with `--fixtures`, FILE run on fixture
+/// cases. FILE's errors are printed as `rules check` prints them (exit 1);
+/// its warnings, and the coverage's, come first (on stderr with `--format
+/// json`).
+pub async fn test_rules(config: &Config, args: TestArgs, fit: &report::Fit) -> Result<ExitCode> {
+    let file = args.file.clone().or_else(|| in_force_file(config));
+    let (text, origin) = match &file {
+        Some(p) => (read_rules_file(p)?, p.display().to_string()),
+        None => (
+            plan::DEFAULT_RULES.to_string(),
+            "embedded rules/purchasing.grl".to_string(),
+        ),
+    };
     let diagnostics = crate::rules::validate(&text, &origin);
     let candidate = {
         match load_checked(&text, &origin, &diagnostics, &mut stdout())? {
@@ -132,20 +152,46 @@ pub async fn test_rules(
             None => return Ok(ExitCode::FAILURE),
         }
     };
-    if !diagnostics.is_empty() {
-        let warnings: String = diagnostics.iter().map(|d| format!("{d}\n")).collect();
-        match format {
-            TestFormat::Table => writeln!(stdout(), "{}", report::wrap_lines(&warnings, fit))?,
-            TestFormat::Json => eprint!("{warnings}"),
-        }
+    if let Some(path) = &args.fixtures {
+        return super::rules_fixtures::run(
+            &candidate,
+            path.as_deref(),
+            file.as_deref(),
+            args.format,
+            fit,
+        );
     }
     let in_force = live::cli_rules(config).await?;
     let store = crate::store::Store::open(config).await?;
     let ctx = live::plan_context(&store).await?;
     store.source.close().await;
     let sources = Sources::connect(config).await?;
-    let mut dry_run = live::dry_run(&sources, &in_force, &candidate, &ctx).await?;
+    let dry_run = if args.products.is_empty() {
+        live::dry_run(&sources, &in_force, &candidate, &ctx).await
+    } else {
+        live::dry_run_on(&sources, &in_force, &candidate, &ctx, &args.products).await
+    };
     sources.close().await;
+    let mut dry_run = match dry_run {
+        Ok(d) => d,
+        // An unknown product: the message names it; exit 1.
+        Err(e) if !args.products.is_empty() => {
+            write!(stdout(), "{}", report::wrap_lines(&format!("{e:#}"), fit))?;
+            return Ok(ExitCode::FAILURE);
+        }
+        Err(e) => return Err(e),
+    };
+    let mut warnings = diagnostics;
+    if let Some(c) = &dry_run.coverage {
+        warnings.extend(c.candidate.warnings(&text, &origin));
+    }
+    if !warnings.is_empty() {
+        let warnings: String = warnings.iter().map(|d| format!("{d}\n")).collect();
+        match args.format {
+            TestFormat::Table => writeln!(stdout(), "{}", report::wrap_lines(&warnings, fit))?,
+            TestFormat::Json => eprint!("{}", crate::text::printable(&warnings)),
+        }
+    }
     dry_run.assume_currency(&crate::orders::OrdersConfig::currency_of(&config.file));
     // The POs that would wait for approval, with [orders] approval_threshold.
     let orders = crate::orders::OrdersConfig::read(&config.file, &config.origin)?;
@@ -154,9 +200,15 @@ pub async fn test_rules(
         .changes
         .sort_by(|a, b| a.product_id.cmp(&b.product_id));
     let mut out = stdout();
-    match format {
+    match args.format {
         TestFormat::Json => report::write_dry_run_json(&dry_run, out)?,
-        TestFormat::Table => out.write_all(report::dry_run_table(&dry_run, why, fit).as_bytes())?,
+        TestFormat::Table => {
+            out.write_all(report::dry_run_table(&dry_run, args.why, fit).as_bytes())?;
+            if let Some(c) = &dry_run.coverage {
+                out.write_all(report::coverage_table(c, fit).as_bytes())?;
+            }
+            out.write_all(report::product_details(&dry_run, args.why, fit).as_bytes())?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -63,17 +63,7 @@ pub async fn plan_products(
     let start = Instant::now();
     let inputs = plan::join(rows);
     let join = start.elapsed();
-    let unknown: Vec<&str> = filter
-        .iter()
-        .filter(|id| !inputs.iter().any(|p| *p.product_id == ***id))
-        .map(String::as_str)
-        .collect();
-    if !unknown.is_empty() {
-        bail!(
-            "unknown product(s): {} (not in the OMS, inventory or supplier source)",
-            unknown.join(", ")
-        );
-    }
+    refuse_unknown(&filter, &inputs)?;
     let plans = tokio::task::block_in_place(|| plan::plan_all(&inputs, ctx, rules));
     let rules_time = start.elapsed();
     tracing::info!(
@@ -90,6 +80,52 @@ pub async fn plan_products(
             rules: rules_time,
         },
     ))
+}
+
+/// An error naming the ids of `filter` that no source knows.
+fn refuse_unknown(filter: &[String], inputs: &[std::sync::Arc<plan::ProductInputs>]) -> Result<()> {
+    let unknown: Vec<&str> = filter
+        .iter()
+        .filter(|id| !inputs.iter().any(|p| *p.product_id == ***id))
+        .map(String::as_str)
+        .collect();
+    if !unknown.is_empty() {
+        bail!(
+            "unknown product(s): {} (not in the OMS, inventory or supplier source)",
+            crate::text::printable(&unknown.join(", "))
+        );
+    }
+    Ok(())
+}
+
+/// The dry run on the products `ids` only, each with its detail
+/// (`rules::dryrun::dry_run_detailed`); an id no source knows is an error
+/// naming it.
+pub async fn dry_run_on(
+    sources: &Sources,
+    in_force: &RuleSet,
+    candidate: &RuleSet,
+    ctx: &PlanContext,
+    ids: &[String],
+) -> Result<DryRun> {
+    let filter: Vec<String> = ids.iter().map(|p| p.trim().to_string()).collect();
+    if let Some(bad) = filter.iter().find(|p| p.chars().any(char::is_control)) {
+        bail!(
+            "product id {} holds a control character: no product id has one",
+            crate::text::printable(bad)
+        );
+    }
+    let rows = sources
+        .load(
+            Some(filter.as_slice()),
+            needs_history(in_force) || needs_history(candidate),
+        )
+        .await?;
+    let inputs = plan::join(rows);
+    refuse_unknown(&filter, &inputs)?;
+    Ok(tokio::task::block_in_place(|| {
+        crate::rules::dryrun::dry_run_detailed(&inputs, ctx, in_force, candidate)
+    }))
 }
 
 /// Loads every product from the sources and runs the dry run of

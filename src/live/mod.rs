@@ -55,6 +55,7 @@ use crate::sources::{self, inventory, oms, supplier, uom, Backend};
 use crate::store::Store;
 
 mod diff;
+pub mod fixtures;
 mod guard;
 pub mod load;
 mod reading;

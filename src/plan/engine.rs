@@ -250,6 +250,56 @@ impl RuleTable {
         }
     }
 
+    /// The rules of the trace with an action writing `field`, each once,
+    /// in the order they first fired.
+    pub fn writers(&self, trace: &RuleTrace, field: &str) -> Vec<Arc<str>> {
+        let mut out: Vec<Arc<str>> = Vec::new();
+        for &id in &trace.fired {
+            let Some(rule) = self.rules.get(id as usize) else {
+                continue;
+            };
+            let writes = (rule.actions.iter()).any(|a| a.formula.target.as_deref() == Some(field));
+            if writes && !out.contains(&rule.name) {
+                out.push(Arc::clone(&rule.name));
+            }
+        }
+        out
+    }
+
+    /// Each firing of a trace, in order: the rule's id and whether one of
+    /// its writes changed its field (a value other than the field's value
+    /// before the write; float noise below 1e-9 is no change). `render`
+    /// without the words, for counting coverage over every product. A
+    /// write to a field outside the schema counts as a change (nothing
+    /// tells it was not one).
+    pub fn effects(&self, initial: &ProductFacts, trace: &RuleTrace) -> Vec<(u16, bool)> {
+        let mut mirror = initial.values();
+        let mut values = trace.values.iter();
+        let mut out = Vec::with_capacity(trace.fired.len());
+        for &id in &trace.fired {
+            let Some(rule) = self.rules.get(id as usize) else {
+                continue;
+            };
+            let mut changed = false;
+            for action in rule
+                .actions
+                .iter()
+                .filter(|a| a.formula.target_path.is_some())
+            {
+                let new = values.next().cloned().unwrap_or(FactValue::Null);
+                match action.target.and_then(|i| mirror.get_mut(i)) {
+                    Some(slot) => {
+                        changed |= !same_value(slot, &new);
+                        *slot = new;
+                    }
+                    None => changed = true,
+                }
+            }
+            out.push((id, changed));
+        }
+        out
+    }
+
     /// The rule steps of a trace: each fired rule with the fields it changed
     /// (old -> new) and the formula's numbers as they were when it ran.
     pub fn render(&self, initial: &ProductFacts, trace: &RuleTrace) -> Vec<Step> {
@@ -930,5 +980,16 @@ impl RuleSet {
             }
         }
         out
+    }
+}
+
+/// Whether a write left its field as it was: numbers equal to 1e-9
+/// (relative above 1), other values exactly.
+fn same_value(old: &FactValue, new: &FactValue) -> bool {
+    match (old, new) {
+        (FactValue::Number(a), FactValue::Number(b)) => {
+            a == b || (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
+        }
+        _ => old == new,
     }
 }

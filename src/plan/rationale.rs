@@ -188,6 +188,27 @@ impl Rationale {
         self.after.shrink_to_fit();
     }
 
+    /// The rules that wrote `field` (`RuleTable::writers`).
+    pub fn writers(&self, field: &str) -> Vec<Arc<str>> {
+        match &self.replay {
+            Some(r) => r.table.writers(&r.trace(), field),
+            None => Vec::new(),
+        }
+    }
+
+    /// The rules that fired, in order, each with whether it changed a
+    /// field (`RuleTable::effects`): empty when the rules did not run (no
+    /// facts: bad data, no supplier).
+    pub fn rule_effects(&self) -> Vec<(u16, bool)> {
+        let (Some((inputs, open_po)), Some(r)) = (&self.inputs, &self.replay) else {
+            return Vec::new();
+        };
+        match super::prepare::prepare(inputs, *open_po, false).facts {
+            Some(initial) => r.table.effects(&initial, &r.trace()),
+            None => Vec::new(),
+        }
+    }
+
     /// Every step, in order, in words.
     pub fn steps(&self) -> Vec<Step> {
         let (mut out, initial, uoms) = match &self.inputs {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use super::coverage::{Coverage, CoverageDiff};
 use crate::plan::numbers::purchase_text;
 
 use crate::plan::numbers::{fmt_money, fmt_qty, round_money, round_qty, ser_money};
@@ -28,6 +29,16 @@ pub struct DryRun {
     pub failures: Vec<FailingRule>,
     /// One entry per product whose figures change, in the products' order.
     pub changes: Vec<ProductChange>,
+    /// Per rule, on how many products it fired and changed something,
+    /// with the rules in force and with the candidate (`rules::coverage`;
+    /// filled by `dry_run`, which holds both rule sets).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<CoverageDiff>,
+    /// With `dry_run_detailed` (`rules test --product`): each product,
+    /// changed or not, with the rules fired and the figures before and
+    /// after.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub products: Vec<ProductDetail>,
     /// The POs drafting every product that needs an order would make,
     /// before and after (for `po_approvals`).
     #[serde(skip)]
@@ -207,6 +218,9 @@ impl DryRun {
         for c in &mut self.changes {
             c.currency.get_or_insert_with(|| currency.to_string());
         }
+        for p in &mut self.products {
+            p.currency.get_or_insert_with(|| currency.to_string());
+        }
         let Some(at) = self
             .summary
             .totals
@@ -357,7 +371,101 @@ pub fn dry_run(
 ) -> DryRun {
     let before = plan_all(products, ctx, in_force);
     let after = plan_all(products, ctx, candidate);
-    compare(&in_force.origin, &before, &candidate.origin, after)
+    let coverage = CoverageDiff {
+        in_force: Coverage::count(in_force, &before),
+        candidate: Coverage::count(candidate, &after),
+    };
+    let mut d = compare(&in_force.origin, &before, &candidate.origin, after);
+    d.coverage = Some(coverage);
+    d
+}
+
+/// One product as `rules test --product` shows it: the rules that fired
+/// and the figures with the rules in force and with the candidate, each
+/// with its rationale.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProductDetail {
+    pub product_id: String,
+    pub product_name: Option<String>,
+    pub stock_uom: Option<String>,
+    pub purchase_uom: Option<String>,
+    pub currency: Option<String>,
+    pub rules_fired_before: Vec<String>,
+    pub rules_fired_after: Vec<String>,
+    pub before: Figures,
+    pub after: Figures,
+    /// Which figures differ.
+    pub changed: Vec<Figure>,
+    pub rationale_before: Rationale,
+    pub rationale_after: Rationale,
+}
+
+impl ProductDetail {
+    fn of(old: &ProductPlan, new: &ProductPlan) -> ProductDetail {
+        let names = |p: &ProductPlan| p.rules_fired.iter().map(|r| r.to_string()).collect();
+        let (before, after) = (Figures::of(old), Figures::of(new));
+        ProductDetail {
+            product_id: new.product_id.to_string(),
+            product_name: new.product_name.as_deref().map(str::to_string),
+            stock_uom: new.stock_uom.as_deref().map(str::to_string),
+            purchase_uom: new.purchase_uom.as_deref().map(str::to_string),
+            currency: (new.currency.as_deref().or(old.currency.as_deref())).map(str::to_string),
+            rules_fired_before: names(old),
+            rules_fired_after: names(new),
+            changed: before.changed(&after),
+            before,
+            after,
+            rationale_before: old.rationale.clone(),
+            rationale_after: new.rationale.clone(),
+        }
+    }
+
+    /// `order 600, purchase 50 box, amount 9,300.00, approval no,
+    /// exceptions ORDER_LATE`, of the figures before (`after` false) or
+    /// after. Units come from the sources: make it printable.
+    pub fn figures_text(&self, after: bool) -> String {
+        let f = if after { &self.after } else { &self.before };
+        let exceptions: Vec<&str> = f.exceptions.iter().map(|e| e.as_str()).collect();
+        format!(
+            "order {}, purchase {}, amount {}{}, approval {}, exceptions {}",
+            fmt_qty(f.order_qty),
+            purchase_text(f.purchase_qty, self.purchase_uom.as_deref()),
+            fmt_money(f.amount),
+            self.currency
+                .as_deref()
+                .map(|c| format!(" {c}"))
+                .unwrap_or_default(),
+            yes_no(f.requires_approval),
+            if exceptions.is_empty() {
+                "none".to_string()
+            } else {
+                exceptions.join(" ")
+            }
+        )
+    }
+}
+
+/// `dry_run` with every product's detail (`DryRun::products`): for a few
+/// products (`rules test --product`), as each keeps both rationales.
+pub fn dry_run_detailed(
+    products: &[Arc<ProductInputs>],
+    ctx: &PlanContext,
+    in_force: &RuleSet,
+    candidate: &RuleSet,
+) -> DryRun {
+    let before = plan_all(products, ctx, in_force);
+    let after = plan_all(products, ctx, candidate);
+    let details = (before.iter().zip(&after))
+        .map(|(old, new)| ProductDetail::of(old, new))
+        .collect();
+    let coverage = CoverageDiff {
+        in_force: Coverage::count(in_force, &before),
+        candidate: Coverage::count(candidate, &after),
+    };
+    let mut d = compare(&in_force.origin, &before, &candidate.origin, after);
+    d.coverage = Some(coverage);
+    d.products = details;
+    d
 }
 
 /// Compares two plans of the same products, in the same order (as
@@ -474,6 +582,8 @@ pub fn compare(
         summary,
         failures,
         changes,
+        coverage: None,
+        products: Vec::new(),
         po_groups: (
             groups.0.into_values().collect(),
             groups.1.into_values().collect(),

@@ -7,7 +7,9 @@
 //! engine sees it; `load` refuses a file with any error. Depends on `plan`
 //! (the fact schema, `RuleSet`), never the other way round.
 
+pub mod coverage;
 pub mod dryrun;
+pub mod fixtures;
 pub mod guard;
 pub(crate) mod lexer;
 mod validate;

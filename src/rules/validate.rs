@@ -471,6 +471,20 @@ fn line_starts(text: &str) -> Vec<usize> {
         .collect()
 }
 
+/// Where each rule's `rule` keyword is (1-based line and column), by name,
+/// in file order: coverage warnings point there.
+pub(crate) fn rule_positions(text: &str) -> Vec<(String, usize, usize)> {
+    let mut v = Validator::new(text);
+    v.split();
+    let starts = line_starts(text);
+    (v.blocks.iter())
+        .filter_map(|b| {
+            let (line, col) = position_with(text, &starts, b.start);
+            Some((b.name.clone()?, line, col))
+        })
+        .collect()
+}
+
 fn position_with(text: &str, starts: &[usize], at: usize) -> (usize, usize) {
     let at = at.min(text.len());
     let line = starts.partition_point(|&s| s <= at).max(1);

@@ -101,12 +101,22 @@ pub enum Action {
     ApplyRules,
     /// Try the edited rules on every product, changing nothing.
     DryRun,
+    /// Run the rule fixtures (rules/tests/*.toml) on the edited rules.
+    RunFixtures,
+    /// The fixtures' results for the editor's request.
+    FixturesDone {
+        request: u64,
+        result: Result<crate::live::fixtures::FixturesOutcome, String>,
+    },
     /// Throw the edits (and the draft) away: back to the rules in force.
     DiscardEdits,
     /// The rules versions kept (F9 in the editor): Enter loads one.
     RulesVersions,
     /// Edit the rules file in $EDITOR, the screen suspended meanwhile.
     ExternalEditor,
+    /// The rule editor's undo, redo, search, go-to-line, first/last line,
+    /// completion.
+    Editor(crate::tui::screens::editor::EditorCommand),
     FormInput(char),
     FormBackspace,
     FormNextField,

@@ -628,6 +628,10 @@ pub async fn run(setup: Setup) -> Result<()> {
                 Some(e) = rules_rx.recv() => {
                     match e {
                         RulesEvent::RulesApplied { request, result } if request == apply_request => {
+                            // The rules in force are now the file written.
+                            if result.is_ok() {
+                                app.rules_origin = config.rules_path().display().to_string();
+                            }
                             app.rules_applied(result);
                         }
                         RulesEvent::ApplyRefused { request, text, summary } if request == apply_request => {
@@ -703,6 +707,15 @@ pub async fn run(setup: Setup) -> Result<()> {
             }
             if let Some((request, text)) = app.dry_run_wanted.take() {
                 let _ = live_tx.send(LiveCommand::DryRun { request, text });
+            }
+            if let Some((request, text)) = app.fixtures_wanted.take() {
+                // Parsing the rules and planning the cases: off the screen's thread.
+                let (done, config) = (done_tx.clone(), config.clone());
+                let origin = app.editor.as_ref().map(|e| e.origin.clone()).unwrap_or_default();
+                tokio::task::spawn_blocking(move || {
+                    let result = live::fixtures::run_for_editor(&config, &text, &origin);
+                    let _ = done.send(Action::FixturesDone { request, result });
+                });
             }
             if let Some((text, confirmed)) = app.rules_apply_wanted.take() {
                 apply_request += 1;
@@ -789,7 +802,16 @@ fn persist_draft(
 /// A terminal event; true when the screen changed.
 fn on_event(app: &mut App, event: Event, suspend: &mut bool) -> bool {
     match event {
-        Event::Key(key) if is_suspend(key) => {
+        // Ctrl-Z suspends, unless the screen binds it (the editor: undo).
+        Event::Key(key)
+            if is_suspend(key)
+                && (app.keymap)
+                    .action(
+                        crate::tui::keys::screen(app),
+                        crate::tui::keymap::Key::from_event(&key),
+                    )
+                    .is_none() =>
+        {
             *suspend = true;
             false
         }

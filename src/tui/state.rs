@@ -118,6 +118,9 @@ pub struct App {
     pub dry_run_wanted: Option<(u64, String)>,
     /// The last dry-run request id.
     pub dry_run_request: u64,
+    /// Rules text to run the fixtures on, with its request id (the last
+    /// one is `dry_run_request`'s counter too); taken by the loop.
+    pub fixtures_wanted: Option<(u64, String)>,
     /// $EDITOR on the rules file; taken by the loop.
     pub external_editor_wanted: bool,
     /// The suggested orders' amounts per currency (counted with `counts`),

@@ -4,6 +4,7 @@ use super::*;
 
 impl Keymap {
     pub fn built_in() -> Keymap {
+        use crate::tui::screens::editor::EditorCommand as E;
         use Action as A;
         let move_keys = |help_up, help_down, footer| {
             vec![
@@ -411,10 +412,92 @@ impl Keymap {
                 Some("try"),
             ),
             bind(
+                "fixtures",
+                A::RunFixtures,
+                &["F7"],
+                "run the rule fixtures (rules/tests/*.toml)",
+                // In the help only: the footer keeps its width.
+                None,
+            ),
+            bind(
                 "discard",
                 A::DiscardEdits,
                 &["F8"],
-                "discard the edits (and the draft)",
+                "discard the edits (and the draft), after a question",
+                None,
+            ),
+            // Undo/redo, search, go-to-line, completion (editor/basics.rs).
+            // Ctrl-Z undoes here; elsewhere it suspends the app.
+            bind(
+                "undo",
+                A::Editor(E::Undo),
+                &["ctrl-z", "ctrl-u"],
+                "undo",
+                None,
+            ),
+            bind(
+                "redo",
+                A::Editor(E::Redo),
+                &["ctrl-y", "ctrl-r"],
+                "redo",
+                None,
+            ),
+            bind(
+                "find",
+                A::Editor(E::Find),
+                &["ctrl-f"],
+                "search (Enter/F3/^N next, Up/^P previous)",
+                Some("find"),
+            ),
+            // Shift-F3 never arrives from xterm or tmux (its code reads as
+            // a cursor report): Ctrl-N/Ctrl-P too, as in micro.
+            bind(
+                "find_next",
+                A::Editor(E::FindNext),
+                &["F3", "ctrl-n"],
+                "next match",
+                None,
+            ),
+            bind(
+                "find_previous",
+                A::Editor(E::FindPrevious),
+                &["shift-F3", "ctrl-p"],
+                "previous match",
+                None,
+            ),
+            bind(
+                "go_to_line",
+                A::Editor(E::GoToLine),
+                &["ctrl-g"],
+                "go to a line",
+                None,
+            ),
+            bind(
+                "first_line",
+                A::Editor(E::FirstLine),
+                &["ctrl-Home"],
+                "first line",
+                None,
+            ),
+            bind(
+                "last_line",
+                A::Editor(E::LastLine),
+                &["ctrl-End"],
+                "last line",
+                None,
+            ),
+            bind(
+                "complete",
+                A::Editor(E::Complete),
+                &["Tab"],
+                "after Product.: field names (else indent)",
+                None,
+            ),
+            bind(
+                "complete_list",
+                A::Editor(E::CompleteList),
+                &["ctrl-Space"],
+                "after Product.: field names",
                 None,
             ),
             bind(

@@ -53,6 +53,9 @@ pub enum ConfirmAction {
     /// editor began (the question shows the difference); the second: the
     /// rules in force now, the editor's new base.
     ApplyOverNewer(String, String),
+    /// Throw the rule editor's edits (and the draft) away (F8); the
+    /// question names how many lines they changed.
+    DiscardRuleEdits,
 }
 
 /// A yes/no question in a popup.
@@ -114,6 +117,12 @@ impl App {
                         );
                     }
                     "Rules not applied".to_string()
+                }
+                ConfirmAction::DiscardRuleEdits => {
+                    if let Some(editor) = self.editor.as_mut() {
+                        editor.status = Some("Nothing discarded: the edits stay".to_string());
+                    }
+                    "Rule edits kept".to_string()
                 }
             });
             return;
@@ -179,6 +188,7 @@ impl App {
                 }
                 self.rules_apply_wanted = Some((text, false));
             }
+            ConfirmAction::DiscardRuleEdits => self.discard_rule_edits(),
         }
     }
 }
@@ -222,6 +232,9 @@ pub(in crate::tui) fn draw_confirm(frame: &mut Frame, app: &App, body: Rect) {
             " The rules in force changed since you began ".to_string(),
             "applies yours over them (tried first)",
         ),
+        ConfirmAction::DiscardRuleEdits => {
+            (" Discard the rule edits? ".to_string(), "discards them")
+        }
     };
     // A question of several lines (the guarded apply's summary) keeps them.
     let mut lines: Vec<Line> = (confirm.question.lines())

@@ -18,12 +18,21 @@ use crate::tui::state::first_line;
 use crate::tui::state::*;
 
 pub mod history;
+// The editor's basics: undo/redo, search, go-to-line, paging, completion,
+// and the text drawn with a gutter of its own.
+mod basics;
+pub mod completion;
+pub mod search;
+pub mod view;
+pub use basics::{changed_lines, EditorCommand};
+mod coverage;
+mod fixtures;
+
+pub(in crate::tui) use coverage::{coverage_lines, flagged_lines};
+pub(in crate::tui) use fixtures::{fixture_lines, FixturesState};
 
 /// How long typing must pause before the text is validated again.
 pub const VALIDATE_AFTER_MS: i64 = 300;
-
-/// GRL's keywords, highlighted in the text.
-const KEYWORDS: &str = r"\b(rule|salience|no-loop|when|then)\b";
 
 /// The rule editor.
 pub struct RuleEditor {
@@ -40,13 +49,22 @@ pub struct RuleEditor {
     pub status: Option<String>,
     /// Sent for applying; waiting for the answer.
     pub applying: bool,
-    /// The first line on screen (kept by the view as the widget scrolls).
-    pub top: usize,
+    /// The part of the text on screen (kept by the editor: `view.rs`).
+    pub view: view::Viewport,
+    /// The search or go-to-line prompt, when open.
+    pub prompt: Option<search::Prompt>,
+    /// The last text searched for (F3 repeats it).
+    pub last_search: Option<String>,
+    /// The list of field names after `Product.`, when open.
+    pub completion: Option<completion::Completion>,
     /// The last dry run of this text (dropped when the text changes).
     pub dry_run: Option<DryRunState>,
     /// The rules version loaded from the history panel (F9): its number
     /// and text (an apply of that text is a restore).
     pub loaded_version: Option<(i64, String)>,
+    /// The last run of the fixtures on this text (F7; dropped when the
+    /// text changes).
+    pub fixtures: Option<FixturesState>,
 }
 
 /// A dry run asked for in the editor.
@@ -77,11 +95,8 @@ impl RuleEditor {
         } else {
             lines
         });
-        textarea.set_line_number_style(Style::new().add_modifier(Modifier::DIM));
+        // Drawn by `view.rs` (gutter, keywords, matches), not by the widget.
         textarea.set_cursor_line_style(Style::new());
-        textarea.set_search_style(Style::new().add_modifier(Modifier::BOLD));
-        // The pattern is a constant; it compiles.
-        let _ = textarea.set_search_pattern(KEYWORDS);
         let mut editor = RuleEditor {
             textarea,
             origin: origin.to_string(),
@@ -90,9 +105,13 @@ impl RuleEditor {
             edited: None,
             status: None,
             applying: false,
-            top: 0,
+            view: view::Viewport::default(),
+            prompt: None,
+            last_search: None,
+            completion: None,
             dry_run: None,
             loaded_version: None,
+            fixtures: None,
         };
         editor.validate();
         editor
@@ -128,6 +147,7 @@ impl RuleEditor {
         self.edited = Some(now);
         self.status = None;
         self.dry_run = None;
+        self.fixtures = None;
     }
 
     /// Validation is due (typing paused long enough).
@@ -173,6 +193,10 @@ impl App {
         let Some(editor) = self.editor.as_mut() else {
             return;
         };
+        // Undo, search, go-to-line, paging, completion (`basics.rs`).
+        if editor.basics(&action, now) {
+            return;
+        }
         match action {
             Action::RulesVersions => self.open_versions(),
             Action::CloseEditor | Action::Quit => {
@@ -196,15 +220,8 @@ impl App {
                     None => Some("No errors or warnings".to_string()),
                 };
             }
-            Action::DiscardEdits => {
-                let in_force = editor.in_force.clone();
-                let origin = editor.origin.clone();
-                let mut fresh =
-                    crate::tui::screens::editor::RuleEditor::open(&in_force, &origin, &in_force);
-                fresh.status = Some("Edits discarded: these are the rules in force".to_string());
-                *editor = fresh;
-                self.rules_draft = None;
-            }
+            // Asks first (`basics.rs`).
+            Action::DiscardEdits => self.ask_discard_rule_edits(),
             Action::DryRun => {
                 editor.validate();
                 let errors = editor.errors();
@@ -213,6 +230,7 @@ impl App {
                         "Not tried: {errors} error(s); F2 goes to the next one"
                     ));
                 } else {
+                    editor.fixtures = None;
                     self.dry_run_request += 1;
                     editor.dry_run = Some(crate::tui::screens::editor::DryRunState::Running(
                         self.dry_run_request,
@@ -220,6 +238,31 @@ impl App {
                     editor.status = Some("Trying the rules on every product...".to_string());
                     self.dry_run_wanted = Some((self.dry_run_request, editor.text()));
                 }
+            }
+            Action::RunFixtures => {
+                editor.validate();
+                let errors = editor.errors();
+                if errors > 0 {
+                    editor.status = Some(format!(
+                        "Fixtures not run: {errors} error(s); F2 goes to the next one"
+                    ));
+                } else {
+                    editor.dry_run = None;
+                    self.dry_run_request += 1;
+                    editor.fixtures = Some(FixturesState::Running(self.dry_run_request));
+                    editor.status = Some("Running the fixtures...".to_string());
+                    self.fixtures_wanted = Some((self.dry_run_request, editor.text()));
+                }
+            }
+            // An answer to an older request (the text changed since) is dropped.
+            Action::FixturesDone { request, result }
+                if editor.fixtures == Some(FixturesState::Running(request)) =>
+            {
+                editor.status = None;
+                editor.fixtures = Some(match result {
+                    Ok(outcome) => FixturesState::Done(outcome),
+                    Err(e) => FixturesState::Failed(e),
+                });
             }
             Action::ApplyRules => {
                 editor.validate();
@@ -261,6 +304,8 @@ impl App {
                 self.rules_text = editor.text();
                 self.rules_broken = None;
                 editor.in_force = self.rules_text.clone();
+                // The title and the diagnostics name the file now in force.
+                editor.origin = self.rules_origin.clone();
                 self.rules_draft = None;
                 editor.status = Some(format!(
                     "Applied: {summary}; the plan is being re-made with them"
@@ -302,6 +347,17 @@ impl App {
             return;
         }
         editor.status = None;
+        // Rules that never fire or never change anything: warnings at
+        // their lines, beside the validator's (F2 reaches them).
+        if let Ok(d) = &result {
+            if let Some(c) = &d.0.coverage {
+                let text = editor.text();
+                editor
+                    .diagnostics
+                    .extend(c.candidate.warnings(&text, &editor.origin));
+                editor.diagnostics.sort_by_key(|d| (d.line, d.col));
+            }
+        }
         editor.dry_run = Some(match result {
             Ok(d) => DryRunState::Done(d),
             Err(e) => DryRunState::Failed(e),
@@ -315,6 +371,7 @@ impl App {
             Ok((path, text)) => {
                 self.rules_text = text;
                 self.rules_broken = None;
+                self.rules_origin = path.clone();
                 format!("Rules reloaded from {path}; the plan is being re-made")
             }
             Err(e) => format!("Rules on disk not used: {}", first_line(&e)),
@@ -350,8 +407,11 @@ pub(in crate::tui) fn draw_editor(frame: &mut Frame, app: &mut App, body: Rect) 
     let Some(editor) = app.editor.as_mut() else {
         return;
     };
-    let problems: Vec<&crate::rules::Diagnostic> = editor.diagnostics.iter().collect();
-    let dry_lines = dry_run_lines(editor.dry_run.as_ref(), usize::from(body.width));
+    let problems: Vec<crate::rules::Diagnostic> = editor.diagnostics.clone();
+    let dry_lines = match &editor.fixtures {
+        Some(f) => fixture_lines(f, usize::from(body.width)),
+        None => dry_run_lines(editor.dry_run.as_ref(), usize::from(body.width)),
+    };
     let listed = if dry_lines.is_empty() {
         problems.len().clamp(1, 6) as u16
     } else {
@@ -359,44 +419,43 @@ pub(in crate::tui) fn draw_editor(frame: &mut Frame, app: &mut App, body: Rect) 
     };
     let [text_area, panel] =
         Layout::vertical([Constraint::Fill(1), Constraint::Length(listed + 2)]).areas(body);
+    // The rules in force (the file an apply wrote) and whether the text
+    // differs from them; the cursor's line and column on the right.
+    let edited = editor.is_edited();
     let title = format!(
-        " Rules: {}{} ",
-        editor.origin,
-        if editor.is_edited() { " (edited)" } else { "" }
+        " Rules: {} ({}) ",
+        crate::text::printable(
+            if editor.origin == app.rules_origin || app.rules_origin.is_empty() {
+                &editor.origin
+            } else {
+                &app.rules_origin
+            }
+        ),
+        if edited { "edited" } else { "in force" }
     );
-    let block = Block::bordered().border_set(theme.border()).title(title);
+    let (row, col) = editor.textarea.cursor();
+    let position = format!(
+        " {}:{} of {} ",
+        row + 1,
+        col + 1,
+        editor.textarea.lines().len()
+    );
+    let block = Block::bordered()
+        .border_set(theme.border())
+        .title(title)
+        .title(Line::from(position).right_aligned());
     let inner = block.inner(text_area);
     frame.render_widget(block, text_area);
-    let [gutter, text] =
-        Layout::horizontal([Constraint::Length(1), Constraint::Fill(1)]).areas(inner);
-    // The widget scrolls just enough to keep the cursor in view; the marks
-    // follow the same rule.
-    let height = usize::from(text.height.max(1));
-    let (row, _) = editor.textarea.cursor();
-    if row < editor.top {
-        editor.top = row;
-    } else if row >= editor.top + height {
-        editor.top = row + 1 - height;
-    }
-    let marks: Vec<Line> = (editor.top..editor.top + height)
-        .map(|line| {
-            let worst = problems
-                .iter()
-                .filter(|d| d.line == line + 1)
-                .map(|d| d.is_error())
-                .max();
-            match worst {
-                Some(true) => Line::styled(
-                    theme.sym("●", "E"),
-                    theme.danger().add_modifier(Modifier::BOLD),
-                ),
-                Some(false) => Line::from(theme.sym("○", "W")),
-                None => Line::from(""),
-            }
-        })
-        .collect();
-    frame.render_widget(Paragraph::new(marks), gutter);
-    frame.render_widget(&editor.textarea, text);
+    // The prompt (search, go-to-line) takes the text's last row.
+    let [text, prompt_row] = Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Length(u16::from(editor.prompt.is_some())),
+    ])
+    .areas(inner);
+    let matches = editor.search_matches();
+    view::draw_text(frame, editor, text, &theme, matches.as_deref());
+    search::draw_prompt(frame, editor, prompt_row, &theme, matches.as_deref());
+    completion::draw_completion(frame, editor, text, &theme);
 
     let mut lines: Vec<Line> = problems
         .iter()
@@ -533,6 +592,9 @@ pub(in crate::tui) fn dry_run_lines(
                 .map(Line::from),
         );
     }
+    if let Some(c) = &d.coverage {
+        lines.extend(flagged_lines(c, width));
+    }
     let mixed = d.mixes_currencies();
     for c in &d.changes {
         let id = format!("{:<12} ", printable(&c.product_id));
@@ -545,6 +607,9 @@ pub(in crate::tui) fn dry_run_lines(
                 .into_iter()
                 .map(Line::from),
         );
+    }
+    if let Some(c) = &d.coverage {
+        lines.extend(coverage_lines(c, width));
     }
     lines
 }

@@ -1,0 +1,460 @@
+//! Rule fixtures: `rules/tests/*.toml` files of cases, each a product's
+//! input figures as the sources give them (`given`) and the fields the
+//! rules must leave (`expect`, any subset). A case becomes one row per
+//! source and goes through the same code as the sources' rows
+//! (`plan::join`, `plan::plan_product`), so a fixture tests the rules as
+//! the buyer's screen runs them. Pure: the caller reads the files.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::plan::inputs::{InventoryRow, OmsRow, SupplierRow, UomRow};
+use crate::plan::numbers::{fmt_money, fmt_qty, round_money, round_qty};
+use crate::plan::{join, plan_product, Num, PlanContext, ProductPlan, RuleSet, SourceRows};
+
+/// The fixtures shipped with the embedded rules (`rules/tests/`), by the
+/// name they are shown with: used when no `tests/` folder sits beside the
+/// rules file.
+pub const SHIPPED: &[(&str, &str)] = &[(
+    "rules/tests/reference.toml",
+    include_str!("../../rules/tests/reference.toml"),
+)];
+
+/// A fixture file that cannot be read as one: where and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FixtureError {
+    pub file: String,
+    pub line: usize,
+    pub col: usize,
+    pub message: String,
+}
+
+impl fmt::Display for FixtureError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: error: {}",
+            self.file, self.line, self.col, self.message
+        )
+    }
+}
+
+impl std::error::Error for FixtureError {}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileToml {
+    #[serde(rename = "case", default)]
+    cases: Vec<toml::Spanned<CaseToml>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaseToml {
+    name: String,
+    given: Given,
+    expect: Expect,
+}
+
+/// A product's figures as the sources give them. Required: demand, stock
+/// and the supplier's price, MOQ and lead time. Optional columns left out
+/// are absent, as on a source without them; `reserved_qty` defaults to 0;
+/// without `conversion_factor` there is no UOM row (`UOM_MISSING`, pack 1).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Given {
+    pub product_id: Option<String>,
+    pub product_name: Option<String>,
+    // oms_history
+    pub avg_daily_demand: f64,
+    pub trend: Option<String>,
+    // inventory
+    pub available_qty: f64,
+    #[serde(default)]
+    pub reserved_qty: f64,
+    pub warehouse_location: Option<String>,
+    pub on_order_qty: Option<f64>,
+    pub safety_stock: Option<f64>,
+    // suppliers
+    pub supplier_name: Option<String>,
+    pub unit_price: f64,
+    pub moq: f64,
+    pub lead_time: f64,
+    pub order_multiple: Option<f64>,
+    pub is_active: Option<bool>,
+    pub review_period_days: Option<f64>,
+    pub currency: Option<String>,
+    // uom_conversions
+    pub conversion_factor: Option<f64>,
+    pub from_uom: Option<String>,
+    pub to_uom: Option<String>,
+    /// Context: the open quantity of buyerdesk's own approved or sent POs.
+    pub open_po_qty: Option<f64>,
+}
+
+/// The fields a case checks; those left out are not checked.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    pub order_qty: Option<f64>,
+    pub purchase_qty: Option<f64>,
+    pub amount: Option<f64>,
+    pub requires_approval: Option<bool>,
+    /// Every exception code the product gets, in any order.
+    pub exceptions: Option<Vec<String>>,
+    pub safety_stock: Option<f64>,
+    pub inventory_position: Option<f64>,
+    pub demand_during_lead_time: Option<f64>,
+    pub target_qty: Option<f64>,
+    pub net_requirement: Option<f64>,
+    pub rounding_multiple: Option<f64>,
+    /// The rules that fired, in order.
+    pub rules_fired: Option<Vec<String>>,
+}
+
+/// One case of a fixture file.
+#[derive(Debug, Clone)]
+pub struct Case {
+    pub file: String,
+    /// Where its `[[case]]` starts.
+    pub line: usize,
+    pub name: String,
+    pub given: Given,
+    pub expect: Expect,
+}
+
+/// A field whose value is not the expected one.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Mismatch {
+    pub field: &'static str,
+    pub expected: String,
+    pub got: String,
+    /// The rules that wrote the field for this product, in firing order;
+    /// `None` for what buyerdesk, not a rule, decides (exceptions) or the
+    /// list of rules fired.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub written_by: Option<Vec<String>>,
+}
+
+impl fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: expected {}, got {}",
+            self.field, self.expected, self.got
+        )?;
+        match self.written_by.as_deref() {
+            None => Ok(()),
+            Some([]) => f.write_str(" (no rule wrote it)"),
+            Some(rules) => write!(f, " (written by {})", rules.join(", ")),
+        }
+    }
+}
+
+/// What one case gave.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CaseResult {
+    pub file: String,
+    pub line: usize,
+    pub name: String,
+    pub mismatches: Vec<Mismatch>,
+    pub rules_fired: Vec<String>,
+}
+
+impl CaseResult {
+    pub fn passed(&self) -> bool {
+        self.mismatches.is_empty()
+    }
+}
+
+/// Exception codes a fixture may name.
+const CODES: &[&str] = &[
+    "STOCKOUT",
+    "BELOW_SAFETY",
+    "ORDER_LATE",
+    "NO_SUPPLIER",
+    "SUPPLIER_INACTIVE",
+    "UOM_MISSING",
+    "UOM_INVALID",
+    "BAD_DATA",
+    "NO_DEMAND",
+    "OVERSHOOT",
+    "OPEN_PO",
+    "OVERRIDDEN",
+    "SOURCE_STALE",
+    "RULE_ERROR",
+    "ON_PO",
+];
+
+/// Reads a fixture file: its cases, or the first thing wrong with it at
+/// its line and column (an unknown key, a value of the wrong type, a
+/// missing required key, an unknown exception code).
+pub fn parse(text: &str, file: &str) -> Result<Vec<Case>, FixtureError> {
+    let at = |offset: usize, message: String| {
+        let (line, col) = line_col(text, offset);
+        FixtureError {
+            file: file.to_string(),
+            line,
+            col,
+            message,
+        }
+    };
+    let parsed: FileToml = toml::from_str(text).map_err(|e| {
+        let offset = e.span().map_or(0, |s| s.start);
+        at(offset, e.message().trim().to_string())
+    })?;
+    if parsed.cases.is_empty() {
+        return Err(at(0, "no [[case]] in the file".into()));
+    }
+    let mut cases = Vec::with_capacity(parsed.cases.len());
+    let mut names: HashMap<String, usize> = HashMap::new();
+    for spanned in parsed.cases {
+        let start = spanned.span().start;
+        let c = spanned.into_inner();
+        let line = line_col(text, start).0;
+        if let Some(first) = names.insert(c.name.clone(), line) {
+            return Err(at(
+                start,
+                format!("case \"{}\" is named twice (first at line {first})", c.name),
+            ));
+        }
+        for code in c.expect.exceptions.iter().flatten() {
+            if !CODES.contains(&code.as_str()) {
+                return Err(at(
+                    start,
+                    format!(
+                        "case \"{}\": expect.exceptions: unknown code \"{code}\" (known: {})",
+                        c.name,
+                        CODES.join(", ")
+                    ),
+                ));
+            }
+        }
+        cases.push(Case {
+            file: file.to_string(),
+            line,
+            name: c.name,
+            given: c.given,
+            expect: c.expect,
+        });
+    }
+    Ok(cases)
+}
+
+/// 1-based line and character column of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+impl Given {
+    /// One row per source, as a database holding these figures returns
+    /// them, for the product `id`.
+    pub fn rows(&self, id: &str) -> SourceRows {
+        let id: Arc<str> = Arc::from(id);
+        let text = |v: &Option<String>| v.as_deref().map(Arc::from);
+        let mut rows = SourceRows::default();
+        rows.oms.push(OmsRow {
+            product_id: Arc::clone(&id),
+            product_name: text(&self.product_name),
+            avg_daily_demand: Num::Value(self.avg_daily_demand),
+            trend: text(&self.trend),
+        });
+        rows.inventory.push(InventoryRow {
+            product_id: Arc::clone(&id),
+            available_qty: Num::Value(self.available_qty),
+            reserved_qty: Num::Value(self.reserved_qty),
+            warehouse_location: Some(Arc::from(
+                self.warehouse_location.as_deref().unwrap_or("FIXTURE"),
+            )),
+            on_order_qty: self.on_order_qty.map(Num::Value),
+            safety_stock: self.safety_stock.map(Num::Value),
+            updated_at: None,
+        });
+        rows.suppliers.push(SupplierRow {
+            product_id: Arc::clone(&id),
+            supplier_name: Some(Arc::from(
+                self.supplier_name.as_deref().unwrap_or("Fixture supplier"),
+            )),
+            unit_price: Num::Value(self.unit_price),
+            moq: Num::Value(self.moq),
+            lead_time: Num::Value(self.lead_time),
+            supplier_id: None,
+            order_multiple: self.order_multiple.map(Num::Value),
+            is_active: self
+                .is_active
+                .map(|a| Some(Arc::from(if a { "true" } else { "false" }))),
+            review_period_days: self.review_period_days.map(Num::Value),
+            currency: text(&self.currency),
+        });
+        if let Some(factor) = self.conversion_factor {
+            rows.uom.push(UomRow {
+                product_id: id,
+                from_uom: Some(Arc::from(self.from_uom.as_deref().unwrap_or("unit"))),
+                to_uom: Some(Arc::from(self.to_uom.as_deref().unwrap_or("pack"))),
+                conversion_factor: Num::Value(factor),
+            });
+        }
+        rows
+    }
+}
+
+impl Case {
+    /// The product's id: the given one, else one naming the case's line.
+    pub fn product_id(&self) -> String {
+        self.given
+            .product_id
+            .clone()
+            .unwrap_or_else(|| format!("FIXTURE-{}", self.line))
+    }
+
+    /// The case planned with `rules`, through the sources' path.
+    pub fn plan(&self, planner: &mut crate::plan::Planner) -> ProductPlan {
+        let id = self.product_id();
+        let inputs = join(self.given.rows(&id));
+        let mut ctx = PlanContext::default();
+        if let Some(qty) = self.given.open_po_qty.filter(|q| *q > 0.0) {
+            ctx.own_open_po_qty.insert(id.clone(), qty);
+        }
+        let product = inputs.first().expect("a case's rows make one product");
+        plan_product(product, &ctx, planner)
+    }
+}
+
+/// Runs every case with `rules`, in order.
+pub fn run(cases: &[Case], rules: &RuleSet) -> Vec<CaseResult> {
+    let mut planner = rules.engine();
+    cases
+        .iter()
+        .map(|case| check(case, &case.plan(&mut planner)))
+        .collect()
+}
+
+/// Reads and runs one fixture file.
+pub fn run_text(text: &str, file: &str, rules: &RuleSet) -> Result<Vec<CaseResult>, FixtureError> {
+    Ok(run(&parse(text, file)?, rules))
+}
+
+/// Compares a case's plan with what it expects.
+pub fn check(case: &Case, plan: &ProductPlan) -> CaseResult {
+    let e = &case.expect;
+    let mut mismatches = Vec::new();
+    let writers = |field: &str| -> Option<Vec<String>> {
+        Some(
+            (plan.rationale.writers(field).iter())
+                .map(|r| r.to_string())
+                .collect(),
+        )
+    };
+    let mut qty = |field: &'static str, expected: Option<f64>, got: Option<f64>| {
+        let Some(expected) = expected else { return };
+        let same = got.is_some_and(|g| round_qty(g) == round_qty(expected));
+        if !same {
+            mismatches.push(Mismatch {
+                field,
+                expected: fmt_qty(expected),
+                got: got.map_or_else(|| "nothing".to_string(), fmt_qty),
+                written_by: writers(field),
+            });
+        }
+    };
+    qty("order_qty", e.order_qty, Some(plan.order_qty));
+    qty("purchase_qty", e.purchase_qty, Some(plan.purchase_qty));
+    qty("safety_stock", e.safety_stock, plan.safety_stock.get());
+    qty(
+        "inventory_position",
+        e.inventory_position,
+        plan.inventory_position.get(),
+    );
+    qty(
+        "demand_during_lead_time",
+        e.demand_during_lead_time,
+        plan.demand_during_lead_time.get(),
+    );
+    qty("target_qty", e.target_qty, plan.target_qty.get());
+    qty(
+        "net_requirement",
+        e.net_requirement,
+        plan.net_requirement.get(),
+    );
+    qty(
+        "rounding_multiple",
+        e.rounding_multiple,
+        plan.rounding_multiple.get(),
+    );
+    if let Some(expected) = e.amount {
+        if round_money(expected) != round_money(plan.amount) {
+            mismatches.push(Mismatch {
+                field: "amount",
+                expected: fmt_money(expected),
+                got: fmt_money(plan.amount),
+                written_by: writers("amount"),
+            });
+        }
+    }
+    if let Some(expected) = e.requires_approval {
+        if expected != plan.requires_approval {
+            mismatches.push(Mismatch {
+                field: "requires_approval",
+                expected: expected.to_string(),
+                got: plan.requires_approval.to_string(),
+                written_by: writers("requires_approval"),
+            });
+        }
+    }
+    if let Some(expected) = &e.exceptions {
+        let mut want: Vec<&str> = expected.iter().map(String::as_str).collect();
+        let mut got: Vec<&str> = plan.exceptions.iter().map(|c| c.as_str()).collect();
+        want.sort_unstable();
+        want.dedup();
+        got.sort_unstable();
+        got.dedup();
+        if want != got {
+            mismatches.push(Mismatch {
+                field: "exceptions",
+                expected: list(&want),
+                got: list(&got),
+                written_by: None,
+            });
+        }
+    }
+    let fired: Vec<String> = plan.rules_fired.iter().map(|r| r.to_string()).collect();
+    if let Some(expected) = &e.rules_fired {
+        if *expected != fired {
+            mismatches.push(Mismatch {
+                field: "rules_fired",
+                expected: list(expected),
+                got: list(&fired),
+                written_by: None,
+            });
+        }
+    }
+    CaseResult {
+        file: case.file.clone(),
+        line: case.line,
+        name: case.name.clone(),
+        mismatches,
+        rules_fired: fired,
+    }
+}
+
+/// `[A, B]`, `[]`.
+fn list<S: AsRef<str>>(items: &[S]) -> String {
+    let items: Vec<&str> = items.iter().map(AsRef::as_ref).collect();
+    format!("[{}]", items.join(", "))
+}
+
+/// "3 passed, 1 failed".
+pub fn summary(results: &[CaseResult]) -> String {
+    let failed = results.iter().filter(|r| !r.passed()).count();
+    format!("{} passed, {failed} failed", results.len() - failed)
+}
+
+#[cfg(test)]
+mod tests;
