@@ -174,7 +174,7 @@ fn parse(row: Vec<Option<String>>) -> Result<RulesVersion> {
 
 /// How often recording a version is tried when another workstation took
 /// the same number at the same moment.
-const ATTEMPTS: u32 = 5;
+const ATTEMPTS: u32 = 20;
 
 fn taken(e: &anyhow::Error) -> bool {
     let t = format!("{e:#}").to_ascii_lowercase();
@@ -197,7 +197,13 @@ impl Store {
             match self.try_record(new, audits).await {
                 Err(e) if attempt < ATTEMPTS && taken(&e) => {
                     tracing::debug!(attempt, "rules version: number taken, again: {e:#}");
-                    tokio::time::sleep(std::time::Duration::from_millis(20 * attempt as u64)).await;
+                    // A little apart, so the writers that met do not meet
+                    // again.
+                    let jitter = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| u64::from(d.subsec_nanos() % 20));
+                    let wait = 10 * u64::from(attempt) + jitter;
+                    tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
                     attempt += 1;
                 }
                 r => return r,
@@ -216,9 +222,15 @@ impl Store {
         let newest = tx
             .fetch(
                 &format!(
-                    "SELECT {}, {} FROM rules_versions ORDER BY number DESC LIMIT 1",
+                    "SELECT {}, {} FROM rules_versions ORDER BY number DESC LIMIT 1{}",
                     b.as_text("number"),
-                    b.as_text("sha256")
+                    b.as_text("sha256"),
+                    // The newest row locked: a second writer waits for this
+                    // one (SQLite's BEGIN IMMEDIATE does the same).
+                    match b {
+                        Backend::Sqlite => "",
+                        _ => " FOR UPDATE",
+                    }
                 ),
                 &[],
             )
