@@ -40,6 +40,10 @@ struct Cli {
     /// refused: a new one would number POs from PO-000001 again).
     #[arg(long, global = true)]
     init: bool,
+    /// A rules file with errors stops the commands that plan (exit 1)
+    /// instead of their using the last good rules version with a warning.
+    #[arg(long, global = true)]
+    strict: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -316,6 +320,33 @@ enum RulesCommand {
         #[arg(long)]
         yes: bool,
     },
+    /// Every rules version kept (applied, restored, changed on disk, first
+    /// seen): number, time, user, how, hash, previous, rules, dry-run
+    /// summary; the one in force marked.
+    History {
+        /// Output format (JSON has the full hashes).
+        #[arg(long, value_enum, default_value_t = TestFormat::Table)]
+        format: TestFormat,
+    },
+    /// Compare two rules versions: the unified text diff, then the dry run
+    /// of B against A on the current sources.
+    Diff {
+        /// A version number, or `file` (the rules file on disk).
+        a: String,
+        /// A version number, or `file`.
+        b: String,
+    },
+    /// Put version V back in force, through the same guard as `rules
+    /// apply` (refused unless harmless or --yes); recorded as a new version
+    /// "restored from V".
+    Restore {
+        /// The version number (see `rules history`).
+        version: i64,
+        /// Restore even though the dry run shows new failures or most
+        /// orders gone.
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 /// Logs go to a file, never to the terminal (the TUI owns it).
@@ -439,7 +470,10 @@ fn reads_sources(command: &Option<Command>) -> bool {
         Some(Command::Rules { command }) => matches!(
             command,
             // Fixtures are planned without any database.
-            RulesCommand::Test { fixtures: None, .. } | RulesCommand::Apply { .. }
+            RulesCommand::Test { fixtures: None, .. }
+                | RulesCommand::Apply { .. }
+                | RulesCommand::Diff { .. }
+                | RulesCommand::Restore { .. }
         ),
         Some(Command::Po { command }) => matches!(command, PoCommand::Draft { .. }),
         Some(Command::Override { command }) => !matches!(command, OverrideCommand::Clear { .. }),
@@ -453,6 +487,7 @@ async fn run(cli: Cli, config: Config, keymap: Keymap) -> Result<ExitCode> {
     if reads_sources(&cli.command) {
         buyerdesk::demo::ensure_embedded_if_used(&config).await?;
     }
+    live::set_strict(cli.strict);
     let theme = buyerdesk::tui::theme::Theme::from_env(cli.ascii);
     let fit = report::fit::terminal_fit(cli.width, std::io::stdout().is_terminal(), cli.ascii);
     match cli.command {
@@ -461,7 +496,6 @@ async fn run(cli: Cli, config: Config, keymap: Keymap) -> Result<ExitCode> {
             if !(std::io::stdout().is_terminal() && std::io::stdin().is_terminal()) {
                 return print_plan(&config, &[], Format::Table, None, &fit).await;
             }
-            let rules = live::load_rules(&config, None)?;
             // The screen opens without its purchasing database: it names it
             // as down and the live task retries it with backoff.
             let store = match buyerdesk::store::Store::open(&config).await {
@@ -473,10 +507,20 @@ async fn run(cli: Cli, config: Config, keymap: Keymap) -> Result<ExitCode> {
                     buyerdesk::store::Store::open_lazy(&config).await?
                 }
             };
+            // A broken rules file: the last good version (rules history).
+            let start = live::screen_rules(&config, &store).await?;
+            if start.broken.is_some() && cli.strict {
+                anyhow::bail!(
+                    "{} (--strict)",
+                    start.broken.as_ref().map(|b| b.line()).unwrap_or_default()
+                );
+            }
             let refresh = config.refresh_interval();
             buyerdesk::tui::run::run(buyerdesk::tui::run::Setup {
                 config,
-                rules,
+                rules: start.rules,
+                broken: start.broken,
+                check_disk: start.check_disk,
                 store,
                 theme,
                 refresh,
@@ -534,6 +578,15 @@ async fn run(cli: Cli, config: Config, keymap: Keymap) -> Result<ExitCode> {
         Some(Command::Rules {
             command: RulesCommand::Apply { file, yes },
         }) => buyerdesk::cli::rules::apply_rules(&config, &file, yes).await,
+        Some(Command::Rules {
+            command: RulesCommand::History { format },
+        }) => buyerdesk::cli::rules_history::history(&config, format, &fit).await,
+        Some(Command::Rules {
+            command: RulesCommand::Diff { a, b },
+        }) => buyerdesk::cli::rules_history::diff(&config, &a, &b, &fit).await,
+        Some(Command::Rules {
+            command: RulesCommand::Restore { version, yes },
+        }) => buyerdesk::cli::rules_history::restore(&config, version, yes).await,
         Some(Command::Po { command }) => po_command(&config, command, &fit).await,
         Some(Command::Override { command }) => override_command(&config, command, &fit).await,
         Some(Command::Audit { since, format }) => {

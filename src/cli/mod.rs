@@ -12,6 +12,7 @@ pub mod po_edit;
 pub mod report;
 pub mod rules;
 pub mod rules_fixtures;
+pub mod rules_history;
 
 /// Every command writes to stdout through this: a reader that stops early
 /// (`| head`) ends the command quietly (main's `closed_pipe`), where

@@ -35,7 +35,7 @@ pub fn reason_arg(s: &str) -> Result<ReasonCode> {
 
 /// Plans `products` (all when empty) with the overrides that apply now.
 async fn plans_of(config: &Config, store: &Store, products: &[String]) -> Result<Vec<ProductPlan>> {
-    let rules = crate::live::load_rules(config, None)?;
+    let rules = crate::live::cli_rules(config).await?;
     let ctx = crate::live::plan_context(store).await?;
     let sources = Sources::connect(config).await?;
     let planned = crate::live::plan_products(&sources, &rules, &ctx, products).await;

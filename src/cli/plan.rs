@@ -29,7 +29,10 @@ pub async fn print_plan(
     rules: Option<PathBuf>,
     fit: &report::Fit,
 ) -> Result<ExitCode> {
-    let rules = live::load_rules(config, rules.as_deref())?;
+    let rules = match rules {
+        Some(path) => live::load_rules(config, Some(&path))?,
+        None => live::cli_rules(config).await?,
+    };
     let store = crate::store::Store::open(config).await?;
     let ctx = live::plan_context(&store).await?;
     store.source.close().await;

@@ -233,7 +233,7 @@ pub async fn draft(
             "name the products (--product ID, repeatable) or use --all-needed"
         ));
     }
-    let rules = crate::live::load_rules(config, None)?;
+    let rules = crate::live::cli_rules(config).await?;
     let store = Store::open(config).await?;
     let ctx = crate::live::plan_context(&store).await?;
     let sources = Sources::connect(config).await?;

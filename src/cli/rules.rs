@@ -161,7 +161,7 @@ pub async fn test_rules(config: &Config, args: TestArgs, fit: &report::Fit) -> R
             fit,
         );
     }
-    let in_force = live::load_rules(config, None)?;
+    let in_force = live::cli_rules(config).await?;
     let store = crate::store::Store::open(config).await?;
     let ctx = live::plan_context(&store).await?;
     store.source.close().await;
@@ -222,15 +222,31 @@ pub async fn test_rules(config: &Config, args: TestArgs, fit: &report::Fit) -> R
 pub async fn apply_rules(config: &Config, file: &Path, yes: bool) -> Result<ExitCode> {
     let text = read_rules_file(file)?;
     let origin = file.display().to_string();
-    let diagnostics = crate::rules::validate(&text, &origin);
+    apply_text(config, &text, &origin, yes, "rules apply", "rules_applied").await
+}
+
+/// The guarded apply of `text` (read from `origin`) shared by `rules
+/// apply` and `rules restore`: validated, tried beside the rules in
+/// force, refused (audited `rules_refused`, exit 1) unless harmless or
+/// `yes`, then recorded as a rules version by `how` and audited as
+/// `action`.
+pub(super) async fn apply_text(
+    config: &Config,
+    text: &str,
+    origin: &str,
+    yes: bool,
+    how: &str,
+    action: &str,
+) -> Result<ExitCode> {
+    let diagnostics = crate::rules::validate(text, origin);
     let mut out = stdout();
-    let Some(candidate) = load_checked(&text, &origin, &diagnostics, &mut out)? else {
+    let Some(candidate) = load_checked(text, origin, &diagnostics, &mut out)? else {
         return Ok(ExitCode::FAILURE);
     };
     for d in &diagnostics {
         writeln!(out, "{d}")?;
     }
-    let in_force = live::load_rules(config, None)?;
+    let in_force = live::cli_rules(config).await?;
     let store = crate::store::Store::open(config).await?;
     let ctx = live::plan_context(&store).await?;
     let sources = Sources::connect(config).await?;
@@ -246,17 +262,27 @@ pub async fn apply_rules(config: &Config, file: &Path, yes: bool) -> Result<Exit
                  See every change with `buyerdesk rules test {origin}`; apply anyway with --yes",
                 in_force.origin
             )?;
+            let detail = format!(
+                "{origin}: sha256 {} ({how}): {}",
+                crate::store::rules_versions::sha256_hex(text),
+                refusal.to_string().replace('\n', "; ")
+            );
+            if let Err(e) = store.audit("rules_refused", None, &detail).await {
+                writeln!(out, "the refusal was not audited: {e:#}")?;
+            }
             store.source.close().await;
             return Ok(ExitCode::FAILURE);
         }
     }
-    let applied = crate::store::authoring::apply(config, &store, &text, &store.user.clone()).await;
-    if let (Ok(applied), Some(refusal)) = (&applied, &refusal) {
-        let detail = live::confirmed_detail(applied, &refusal.to_string());
-        if let Err(e) = store.audit("rules_apply_confirmed", None, &detail).await {
-            writeln!(out, "the confirmation (--yes) was not audited: {e:#}")?;
-        }
-    }
+    let user = store.user.clone();
+    let recording = crate::store::authoring::Recording {
+        user: &user,
+        how,
+        action,
+        summary: Some(crate::store::rules_versions::summary_line(&dry_run.summary)),
+        confirmed: refusal.as_ref().map(ToString::to_string),
+    };
+    let applied = crate::store::authoring::apply_recorded(config, &store, text, &recording).await;
     store.source.close().await;
     match applied {
         Ok(applied) => {
@@ -265,8 +291,9 @@ pub async fn apply_rules(config: &Config, file: &Path, yes: bool) -> Result<Exit
             }
             writeln!(
                 out,
-                "Applied {origin} as {} ({} rules, sha256 {}); orders {} -> {}",
+                "Applied {origin} as {}, rules version {} ({} rules, sha256 {}); orders {} -> {}",
                 applied.path.display(),
+                applied.version.number,
                 applied.rules.rule_names.len(),
                 applied.hash,
                 dry_run.summary.orders_before,

@@ -7,12 +7,19 @@ use super::*;
 impl Worker {
     /// `Ok` when `candidate` may replace the rules in force without a
     /// question; otherwise what it would break, for a person to read (also
-    /// when there are no products yet to try it on).
-    pub(super) fn guard(&self, candidate: &RuleSet) -> Result<(), String> {
+    /// when there are no products yet to try it on); with the dry run's
+    /// summary line when one was made (for the rules version recorded).
+    pub(super) fn try_candidate(
+        &self,
+        candidate: &RuleSet,
+    ) -> (Option<String>, Result<(), String>) {
         if !self.planned {
-            return Err(
-                "The rules could not be tried: no products yet (the sources have not all answered)"
-                    .to_string(),
+            return (
+                None,
+                Err(
+                    "The rules could not be tried: no products yet (the sources have not all answered)"
+                        .to_string(),
+                ),
             );
         }
         let mut ctx = PlanContext {
@@ -22,29 +29,26 @@ impl Worker {
         };
         set_open_pos(&mut ctx, self.open_pos.clone());
         let dry_run = crate::rules::dry_run(&self.inputs, &ctx, &self.rules, candidate);
-        crate::rules::guard(&dry_run).map_err(|refusal| refusal.to_string())
+        let line = crate::store::rules_versions::summary_line(&dry_run.summary);
+        (
+            Some(line),
+            crate::rules::guard(&dry_run).map_err(|refusal| refusal.to_string()),
+        )
     }
 }
 
-/// The author applied rules the guard refused (the editor's `y`): audited
-/// beside `rules_applied`, with what the guard said.
-pub(super) async fn audit_confirmed(
-    store: &Store,
-    applied: &crate::store::authoring::Applied,
-    refused: &str,
-) {
-    let detail = confirmed_detail(applied, refused);
-    if let Err(e) = store.audit("rules_apply_confirmed", None, &detail).await {
-        tracing::warn!("the confirmed apply was not audited: {e:#}");
-    }
-}
-
-/// "<path> sha256 <hash>: applied although: <summary on one line>".
-pub fn confirmed_detail(applied: &crate::store::authoring::Applied, refused: &str) -> String {
-    format!(
-        "{} sha256 {}: applied although: {}",
-        applied.path.display(),
-        applied.hash,
-        refused.replace('\n', "; ")
-    )
+/// A guard refusal (the editor's apply waiting for a confirmation, a file
+/// changed on disk) audited as `rules_refused`.
+pub(super) fn audit_refused(store: &Store, origin: &str, text: &str, why: &str) {
+    let detail = format!(
+        "{origin}: sha256 {}: {}",
+        crate::store::rules_versions::sha256_hex(text),
+        why.replace('\n', "; ")
+    );
+    let store = store.clone();
+    tokio::spawn(async move {
+        if let Err(e) = store.audit("rules_refused", None, &detail).await {
+            tracing::warn!("the refused rules were not audited: {e:#}");
+        }
+    });
 }

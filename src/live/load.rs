@@ -193,3 +193,300 @@ pub fn set_open_pos(
         }
     }
 }
+
+/// The rules file in force has errors: what the screen and the CLI say,
+/// and what they use instead.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BrokenRules {
+    /// The broken file.
+    pub path: std::path::PathBuf,
+    /// Its text (for the editor; lossy when not UTF-8).
+    pub text: String,
+    /// The first error, "file:line:col: error: message".
+    pub first_error: String,
+    /// Where it is: "file:line:col" (the file alone when it is not UTF-8).
+    pub at: String,
+    /// The rules version used instead (`None`: none kept).
+    pub version: Option<i64>,
+}
+
+impl BrokenRules {
+    /// One line: "<file:line:col: error>; using rules version N" (or "no
+    /// good rules version kept: no plan").
+    pub fn line(&self) -> String {
+        let used = match self.version {
+            Some(v) => format!("using the last good rules version {v}"),
+            None => "no good rules version kept: no plan until it is fixed".to_string(),
+        };
+        format!("{}; {used}", crate::text::printable(&self.first_error))
+    }
+
+    /// The screen's banner, what matters first (a line is cut at the
+    /// terminal's width): where, which version is used, then the error.
+    pub fn banner(&self) -> String {
+        let used = match self.version {
+            Some(v) => format!("using version {v}"),
+            None => "no good version kept: no plan".to_string(),
+        };
+        let message = (self.first_error)
+            .strip_prefix(&format!("{}: ", self.at))
+            .unwrap_or(&self.first_error);
+        crate::text::printable(&format!(
+            "RULES FILE BROKEN at {}; {used}; R opens it. {message}",
+            self.at
+        ))
+        .into_owned()
+    }
+}
+
+/// The rules in force as the screen and the planning commands start with
+/// them: `load_rules`, except that a rules file with errors is replaced by
+/// the last good version kept in the purchasing store (the newest recorded
+/// for that path, else the newest) and said in `broken`. `rules` is `None`
+/// only when the file is broken and no version is kept.
+#[derive(Debug)]
+pub struct StartRules {
+    pub rules: Option<RuleSet>,
+    pub broken: Option<BrokenRules>,
+}
+
+/// `load_rules` with the fallback of `StartRules`; `store` may be down (no
+/// fallback then: the file's error is returned as before).
+pub async fn load_rules_or_last_good(
+    config: &Config,
+    store: Option<&crate::store::Store>,
+) -> Result<StartRules> {
+    let path = config
+        .file
+        .general
+        .rules
+        .clone()
+        .or_else(|| Some(config.rules_path()).filter(|p| p.exists()));
+    let Some(path) = path else {
+        return Ok(StartRules {
+            rules: Some(RuleSet::embedded()),
+            broken: None,
+        });
+    };
+    let origin = path.display().to_string();
+    let bytes = std::fs::read(&path)
+        .map_err(|e| anyhow::anyhow!("{origin}: cannot read the rules file: {e}"))?;
+    let (text, (error, at)) = match crate::rules::lexer::decode(&bytes) {
+        Ok(text) => match crate::rules::load(text, &origin) {
+            Ok(rules) => {
+                return Ok(StartRules {
+                    rules: Some(rules),
+                    broken: None,
+                })
+            }
+            Err(e) => (text.to_string(), first_error(&e)),
+        },
+        Err(e) => (
+            String::from_utf8_lossy(&bytes).into_owned(),
+            (
+                format!("{origin}: {e}; save the file as UTF-8"),
+                origin.clone(),
+            ),
+        ),
+    };
+    let last = match store {
+        Some(store) => store.last_rules_version(&origin).await?,
+        None => None,
+    };
+    let rules = match &last {
+        Some(v) => Some(crate::rules::load(&v.text, &origin).map_err(|e| {
+            anyhow::anyhow!("{error}; rules version {} fails too: {e}", v.info.number)
+        })?),
+        None if store.is_some() => None,
+        None => anyhow::bail!("{error}"),
+    };
+    Ok(StartRules {
+        rules,
+        broken: Some(BrokenRules {
+            path,
+            text,
+            first_error: error,
+            at,
+            version: last.map(|v| v.info.number),
+        }),
+    })
+}
+
+/// The first error of a refused load, as a compiler prints it, and where
+/// it is ("file:line:col").
+fn first_error(e: &crate::rules::LoadError) -> (String, String) {
+    match e {
+        crate::rules::LoadError::Invalid {
+            origin,
+            diagnostics,
+        } => match diagnostics.iter().find(|d| d.is_error()) {
+            // One line: the hint after the message.
+            Some(d) => (
+                (d.to_string().lines().map(str::trim))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                format!("{origin}:{}:{}", d.line, d.col),
+            ),
+            None => (
+                format!("{origin}: the rules were not loaded"),
+                origin.clone(),
+            ),
+        },
+        other => {
+            let text = other.to_string();
+            let first = text.lines().next().unwrap_or_default().to_string();
+            let at = first.split(": ").next().unwrap_or_default().to_string();
+            (first, at)
+        }
+    }
+}
+
+/// The rules the planning commands use: the file in force, or (broken)
+/// the last good version with a warning on stderr, or with `strict` an
+/// error. Audited as `rules_broken_on_start`. A valid file that differs
+/// from the newest version recorded for its path (changed by hand since)
+/// is not used unguarded: that version is, with a warning (`rules apply`
+/// puts the file in force through the guard).
+pub async fn cli_rules(config: &Config) -> Result<RuleSet> {
+    let strict = STRICT.load(std::sync::atomic::Ordering::Relaxed);
+    let store = crate::store::Store::open(config).await.ok();
+    let start = load_rules_or_last_good(config, store.as_ref()).await?;
+    let Some(broken) = &start.broken else {
+        let rules = start.rules.expect("valid rules");
+        let Some(store) = &store else {
+            return Ok(rules);
+        };
+        let last = match rules.origin != RuleSet::embedded().origin {
+            true => store.last_rules_version(&rules.origin).await.ok().flatten(),
+            false => None,
+        };
+        store.source.close().await;
+        let hash = crate::store::rules_versions::sha256_hex(&rules.text);
+        if let Some(last) = last.filter(|l| l.info.origin == rules.origin && l.info.sha256 != hash)
+        {
+            if let Ok(kept) = crate::rules::load(&last.text, &rules.origin) {
+                let origin = crate::text::printable(&rules.origin);
+                eprintln!(
+                    "buyerdesk: warning: {origin} differs from rules version {} (the last recorded, changed since): using version {}; put the file in force with `buyerdesk rules apply {origin}`",
+                    last.info.number, last.info.number
+                );
+                return Ok(kept);
+            }
+        }
+        return Ok(rules);
+    };
+    if strict || start.rules.is_none() {
+        if let Some(store) = &store {
+            store.source.close().await;
+        }
+        anyhow::bail!(
+            "{}{}",
+            crate::text::printable(&broken.first_error),
+            if strict { " (--strict)" } else { "" }
+        );
+    }
+    eprintln!("buyerdesk: warning: {}", broken.line());
+    if let Some(store) = &store {
+        audit_broken(store, broken).await;
+        store.source.close().await;
+    }
+    Ok(start.rules.expect("checked"))
+}
+
+/// `rules_broken_on_start`: the broken file's first error and the version
+/// used instead.
+pub async fn audit_broken(store: &crate::store::Store, broken: &BrokenRules) {
+    let detail = broken.line();
+    if let Err(e) = store.audit("rules_broken_on_start", None, &detail).await {
+        tracing::warn!("the broken rules file was not audited: {e:#}");
+    }
+}
+
+/// `buyerdesk --strict`: a broken rules file stops the planning commands
+/// (`cli_rules`) instead of falling back to the last good version.
+static STRICT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Sets `--strict` for this process (main, before any command runs).
+pub fn set_strict(strict: bool) {
+    STRICT.store(strict, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The rules the screen starts with (`screen_rules`).
+#[derive(Debug)]
+pub struct ScreenRules {
+    pub rules: RuleSet,
+    /// The rules file is broken (`rules` is the last good version, or the
+    /// embedded rules when none is kept: the screen shows no plan).
+    pub broken: Option<BrokenRules>,
+    /// The file differs from the last version recorded for it: `rules` is
+    /// that version; the live task's guard decides on the file.
+    pub check_disk: bool,
+}
+
+/// The rules the screen starts with: the file in force; broken, the last
+/// good version (audited `rules_broken_on_start`); changed since the last
+/// version recorded for it, that version (the file goes through the guard
+/// once the first plans are made). With no version kept at all, the rules
+/// in force are recorded as the first ("first seen at start"). The store
+/// may be down: the file is used as it is then.
+pub async fn screen_rules(config: &Config, store: &crate::store::Store) -> Result<ScreenRules> {
+    let up = store.is_migrated().then_some(store);
+    let start = load_rules_or_last_good(config, up).await?;
+    if let Some(broken) = start.broken {
+        if let Some(store) = up {
+            audit_broken(store, &broken).await;
+        }
+        return Ok(ScreenRules {
+            rules: start.rules.unwrap_or_else(RuleSet::embedded),
+            broken: Some(broken),
+            check_disk: false,
+        });
+    }
+    let rules = start.rules.expect("valid rules");
+    let Some(store) = up else {
+        return Ok(ScreenRules {
+            rules,
+            broken: None,
+            check_disk: false,
+        });
+    };
+    let hash = crate::store::rules_versions::sha256_hex(&rules.text);
+    match store.last_rules_version(&rules.origin).await? {
+        None => {
+            let new = crate::store::rules_versions::NewVersion {
+                user: &store.user,
+                how: "first seen at start",
+                origin: &rules.origin,
+                text: &rules.text,
+                rules: rules.rule_names.len(),
+                summary: None,
+            };
+            if let Err(e) = store
+                .record_rules_version(&new, &[("rules_recorded", String::new())])
+                .await
+            {
+                tracing::warn!("the rules in force were not recorded: {e:#}");
+            }
+        }
+        Some(last) if last.info.origin == rules.origin && last.info.sha256 != hash => {
+            if let Ok(kept) = crate::rules::load(&last.text, &rules.origin) {
+                tracing::info!(
+                    version = last.info.number,
+                    "{}: differs from the last recorded version: it goes through the guard",
+                    rules.origin
+                );
+                return Ok(ScreenRules {
+                    rules: kept,
+                    broken: None,
+                    check_disk: true,
+                });
+            }
+        }
+        Some(_) => {}
+    }
+    Ok(ScreenRules {
+        rules,
+        broken: None,
+        check_disk: false,
+    })
+}

@@ -53,12 +53,10 @@ use crate::plan::{self, OverrideNote, PlanContext, ProductInputs, ProductPlan, R
 use crate::plan::{SourceRows, StaleSource};
 use crate::sources::{self, inventory, oms, supplier, uom, Backend};
 use crate::store::Store;
-use sha2::Digest;
 
 mod diff;
 pub mod fixtures;
 mod guard;
-pub use guard::confirmed_detail;
 pub mod load;
 mod reading;
 mod status;
@@ -120,6 +118,23 @@ pub enum RulesEvent {
         request: u64,
         result: Result<SharedDryRun, String>,
     },
+    /// The answer to `LiveCommand::RulesVersions`: every rules version
+    /// kept, oldest first, with its text.
+    Versions {
+        request: u64,
+        result: Result<Vec<crate::store::rules_versions::RulesVersion>, String>,
+    },
+    /// The answer to `LiveCommand::ApplyRules` when the rules in force
+    /// changed since the editor's `base` (another workstation, the disk):
+    /// nothing was written; `diff` is the unified diff of the base against
+    /// the rules in force, for the author to apply over it or not.
+    ApplyOverNewer {
+        request: u64,
+        text: String,
+        diff: String,
+        /// The rules in force now (the author's new base if they go on).
+        in_force: String,
+    },
 }
 
 /// A dry run's result, shared (compared by identity).
@@ -153,6 +168,24 @@ pub enum LiveCommand {
         request: u64,
         text: String,
         confirmed: bool,
+    },
+    /// Every rules version kept (`store::rules_versions`), answered by
+    /// `RulesEvent::Versions` with the same request id.
+    RulesVersions { request: u64 },
+    /// `ApplyRules` from an editor that started from the rules `base`
+    /// (its version, by hash): when the rules in force are other rules now, the
+    /// worker answers `RulesEvent::ApplyOverNewer` and writes nothing;
+    /// otherwise as `ApplyRules`.
+    ApplyRulesFrom {
+        request: u64,
+        text: String,
+        /// The rules text the editor started from.
+        base: String,
+        /// As `ApplyRules`: the author confirmed past the guard.
+        confirmed: bool,
+        /// The text is rules version N loaded in the editor: recorded as
+        /// "restored from N".
+        restored_from: Option<i64>,
     },
     /// Try `text` on every product beside the rules in force, changing
     /// nothing. Answered by `RulesEvent::DryRun` with the same request id.
@@ -195,10 +228,29 @@ pub fn spawn_with_rules_events(
     mpsc::UnboundedReceiver<LiveEvent>,
     mpsc::UnboundedReceiver<RulesEvent>,
 ) {
+    spawn_checking_disk(config, rules, store, every, false)
+}
+
+/// `spawn_with_rules_events`; with `check_disk`, the rules file on disk
+/// (which differed from the last recorded version at start, so `rules` is
+/// that version) is read once the first plans are made and goes in force
+/// only through the guard (`reload_rules`).
+pub fn spawn_checking_disk(
+    config: Config,
+    rules: RuleSet,
+    store: Store,
+    every: Duration,
+    check_disk: bool,
+) -> (
+    mpsc::UnboundedSender<LiveCommand>,
+    mpsc::UnboundedReceiver<LiveEvent>,
+    mpsc::UnboundedReceiver<RulesEvent>,
+) {
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
     let (event_tx, event_rx) = mpsc::unbounded_channel();
     let (rules_tx, rules_rx) = mpsc::unbounded_channel();
-    let worker = Worker::new(config, rules, store, every);
+    let mut worker = Worker::new(config, rules, store, every);
+    worker.check_disk_after_plan = check_disk;
     tokio::spawn(run(worker, every, cmd_rx, event_tx, rules_tx));
     (cmd_tx, event_rx, rules_rx)
 }
@@ -212,11 +264,15 @@ async fn run(
 ) {
     let _ = events.send(LiveEvent::Sources(worker.statuses()));
     let oms = Arc::clone(&worker.oms_for_history);
+    // The rules in force, read while the worker is out refreshing (an
+    // apply over newer rules is told at once).
+    let in_force_text = Arc::clone(&worker.in_force_text);
+    let worker_store = worker.store.clone();
     let mut running: Option<tokio::task::JoinHandle<Worker>> = None;
     let mut again = false;
     let mut next = tokio::time::Instant::now();
     // Rules applied while the worker is out refreshing, in order.
-    let mut queued_rules: Vec<(u64, String, bool)> = Vec::new();
+    let mut queued_rules: Vec<(u64, String, bool, String)> = Vec::new();
     let mut queued_dry_runs: Vec<(u64, String)> = Vec::new();
     let (disk_tx, mut disk_changes) = mpsc::unbounded_channel();
     let _watcher = watch_rules_file(&worker.config.rules_path(), disk_tx);
@@ -278,10 +334,38 @@ async fn run(
                         worker!().start_dry_run(request, &text, &rules_events);
                     }
                 }
+                Some(LiveCommand::RulesVersions { request }) => {
+                    let store = worker_store.clone();
+                    let rules_events = rules_events.clone();
+                    tokio::spawn(async move {
+                        let result = store
+                            .rules_versions_with_text()
+                            .await
+                            .map_err(|e| format!("rules versions: {e:#}"));
+                        let _ = rules_events.send(RulesEvent::Versions { request, result });
+                    });
+                }
+                Some(LiveCommand::ApplyRulesFrom { request, text, base, confirmed, restored_from }) => {
+                    let in_force = in_force_text.lock().expect("not poisoned").clone();
+                    let how = match restored_from {
+                        Some(n) => format!("restored from {n}"),
+                        None => "applied in the app".to_string(),
+                    };
+                    if *in_force != *base {
+                        let diff = crate::store::rules_versions::short_diff(&base, &in_force);
+                        let in_force = in_force.to_string();
+                        let _ = rules_events.send(RulesEvent::ApplyOverNewer { request, text, diff, in_force });
+                    } else if running.is_some() {
+                        queued_rules.push((request, text, confirmed, how));
+                    } else if worker!().apply_rules(request, &text, confirmed, &how, &rules_events).await {
+                        next = tokio::time::Instant::now();
+                    }
+                }
                 Some(LiveCommand::ApplyRules { request, text, confirmed }) => {
+                    let how = "applied in the app".to_string();
                     if running.is_some() {
-                        queued_rules.push((request, text, confirmed));
-                    } else if worker!().apply_rules(request, &text, confirmed, &rules_events).await {
+                        queued_rules.push((request, text, confirmed, how));
+                    } else if worker!().apply_rules(request, &text, confirmed, &how, &rules_events).await {
                         next = tokio::time::Instant::now();
                     }
                 }
@@ -311,12 +395,13 @@ async fn run(
                     worker!().start_dry_run(request, &text, &rules_events);
                 }
                 let mut switched = false;
-                for (request, text, confirmed) in std::mem::take(&mut queued_rules) {
+                for (request, text, confirmed, how) in std::mem::take(&mut queued_rules) {
                     switched |= worker!()
-                        .apply_rules(request, &text, confirmed, &rules_events)
+                        .apply_rules(request, &text, confirmed, &how, &rules_events)
                         .await;
                 }
-                if std::mem::take(&mut reload_queued) {
+                let check_disk = worker!().planned && std::mem::take(&mut worker!().check_disk_after_plan);
+                if std::mem::take(&mut reload_queued) || check_disk {
                     switched |= worker!().reload_rules(&rules_events);
                 }
                 let was_retry = std::mem::take(&mut running_retry);

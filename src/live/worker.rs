@@ -92,6 +92,12 @@ pub(super) struct Worker {
     pub(super) rules_changed: bool,
     /// The rules file on disk was refused at its last reload.
     pub(super) disk_refused: bool,
+    /// The text of `rules`, shared with the task's loop.
+    pub(super) in_force_text: Arc<Mutex<Arc<str>>>,
+    /// Run `reload_rules` once the first plans are made: the file on disk
+    /// differed from the last recorded version at start, and goes in force
+    /// only through the guard.
+    pub(super) check_disk_after_plan: bool,
 }
 
 impl Worker {
@@ -115,6 +121,8 @@ impl Worker {
             purchasing_loaded: false,
             every,
             config,
+            in_force_text: Arc::new(Mutex::new(Arc::clone(&rules.text))),
+            check_disk_after_plan: false,
             rules,
             store,
             oms_for_history: Arc::new(Mutex::new(None)),
@@ -141,13 +149,20 @@ impl Worker {
         request: u64,
         text: &str,
         confirmed: bool,
+        how: &str,
         rules_events: &mpsc::UnboundedSender<RulesEvent>,
     ) -> bool {
         let origin = self.config.rules_path().display().to_string();
         // Invalid text is refused below, by `apply`, with its diagnostics.
-        let refused = (crate::rules::load(text, &origin).ok())
-            .and_then(|candidate| self.guard(&candidate).err());
+        let (dry_run_line, refused) = match crate::rules::load(text, &origin).ok() {
+            Some(candidate) => {
+                let (line, guard) = self.try_candidate(&candidate);
+                (line, guard.err())
+            }
+            None => (None, None),
+        };
         if let (false, Some(summary)) = (confirmed, &refused) {
+            super::guard::audit_refused(&self.store, &origin, text, summary);
             let _ = (rules_events).send(RulesEvent::ApplyRefused {
                 request,
                 text: text.to_string(),
@@ -155,16 +170,23 @@ impl Worker {
             });
             return false;
         }
+        let recording = crate::store::authoring::Recording {
+            summary: dry_run_line,
+            confirmed: refused,
+            action: if how.starts_with("restored") {
+                "rules_restored"
+            } else {
+                "rules_applied"
+            },
+            ..crate::store::authoring::Recording::applied(&self.store.user, how)
+        };
         let result =
-            crate::store::authoring::apply(&self.config, &self.store, text, &self.store.user)
+            crate::store::authoring::apply_recorded(&self.config, &self.store, text, &recording)
                 .await
                 .map_err(|e| e.to_string());
         let (switched, result) = match result {
             Ok(applied) => {
                 let summary = applied.summary();
-                if let Some(refused) = refused {
-                    super::guard::audit_confirmed(&self.store, &applied, &refused).await;
-                }
                 self.switch_rules(applied.rules);
                 (true, Ok(summary))
             }
@@ -242,12 +264,15 @@ impl Worker {
             }
             Ok(text) => crate::rules::load(&text, &origin)
                 .map_err(|e| format!("{e}\nthe rules in force stay"))
-                .and_then(|rules| match self.guard(&rules) {
-                    Ok(()) => Ok(Some(rules)),
-                    Err(summary) => Err(format!(
-                        "{origin}: refused, these rules would hurt the plan: {}\nthe rules in force stay",
-                        summary.replace('\n', "; ")
-                    )),
+                .and_then(|rules| match self.try_candidate(&rules) {
+                    (line, Ok(())) => Ok(Some((rules, line))),
+                    (_, Err(summary)) => {
+                        super::guard::audit_refused(&self.store, &origin, &text, &summary);
+                        Err(format!(
+                            "{origin}: refused, these rules would hurt the plan: {}\nthe rules in force stay",
+                            summary.replace('\n', "; ")
+                        ))
+                    }
                 }),
             Err(e) => Err(format!(
                 "{origin}: cannot read the rules file: {e}; the rules in force stay"
@@ -257,19 +282,28 @@ impl Worker {
             Ok(rules) => {
                 self.disk_refused = false;
                 let switched = rules.is_some();
-                if let Some(rules) = rules {
-                    // A rules change made outside the app is audited too
-                    // (by the workstation that picked it up).
-                    let hash = sha2::Sha256::digest(rules.text.as_bytes());
-                    let hash: String = hash.iter().map(|b| format!("{b:02x}")).collect();
-                    let detail = format!(
-                        "{origin}: {} rules, sha256 {hash} (changed on disk, picked up by this workstation)",
-                        rules.rule_names.len()
-                    );
+                if let Some((rules, line)) = rules {
+                    // A rules change made outside the app is recorded as a
+                    // version and audited too (by the workstation that
+                    // picked it up).
                     let store = self.store.clone();
+                    let (text, origin) = (rules.text.to_string(), origin.clone());
+                    let count = rules.rule_names.len();
                     tokio::spawn(async move {
-                        if let Err(e) = store.audit("rules_reloaded", None, &detail).await {
-                            tracing::warn!("the rules reload was not audited: {e:#}");
+                        let new = crate::store::rules_versions::NewVersion {
+                            user: &store.user,
+                            how: "changed on disk",
+                            origin: &origin,
+                            text: &text,
+                            rules: count,
+                            summary: line.as_deref(),
+                        };
+                        let audits = [(
+                            "rules_reloaded",
+                            "changed on disk, picked up by this workstation".to_string(),
+                        )];
+                        if let Err(e) = store.record_rules_version(&new, &audits).await {
+                            tracing::warn!("the rules reload was not recorded: {e:#}");
                         }
                     });
                     self.switch_rules(rules);
@@ -288,6 +322,7 @@ impl Worker {
 
     pub(super) fn switch_rules(&mut self, rules: RuleSet) {
         tracing::info!("rules in force: {}", crate::rules::summary(&rules));
+        *self.in_force_text.lock().expect("not poisoned") = Arc::clone(&rules.text);
         self.rules = rules;
         self.rules_changed = true;
     }

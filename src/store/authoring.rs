@@ -1,15 +1,15 @@
-//! Rules written from the app: applying a rules text (validated, the file
-//! in force kept in a history folder, written atomically, audited) and the
-//! editor's draft. The files live beside the purchasing store:
-//! `Config::rules_path()`, `<data_dir>/rules-history/`,
-//! `<data_dir>/rules-draft.grl`.
+//! Rules written from the app: applying a rules text (validated, written
+//! atomically, recorded as a new rules version with its audit rows in the
+//! purchasing store: `store::rules_versions`, the history) and the editor's
+//! draft. The files live beside the purchasing store:
+//! `Config::rules_path()`, `<data_dir>/rules-draft.grl`.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 
+use super::rules_versions::{NewVersion, VersionInfo};
 use super::Store;
 use crate::config::Config;
 use crate::plan::RuleSet;
@@ -22,10 +22,10 @@ pub struct Applied {
     pub rules: RuleSet,
     /// The rules file written.
     pub path: PathBuf,
-    /// Where the file it replaced was kept; `None` when there was none.
-    pub history: Option<PathBuf>,
-    /// The first 12 hex digits of the text's SHA-256 (also in the audit row).
+    /// The first 12 hex digits of the text's SHA-256.
     pub hash: String,
+    /// The version recorded (its number, full hash, previous hash).
+    pub version: VersionInfo,
 }
 
 impl Applied {
@@ -58,9 +58,33 @@ impl ApplyError {
     }
 }
 
-/// The history folder of applied rules.
-pub fn history_dir(config: &Config) -> PathBuf {
-    config.data_dir.join("rules-history")
+/// How an apply is recorded in the history and the audit log.
+#[derive(Debug, Clone)]
+pub struct Recording<'a> {
+    pub user: &'a str,
+    /// The version's "how": "applied in the app", "rules apply", "restored
+    /// from 3".
+    pub how: &'a str,
+    /// The audit action: `rules_applied`, `rules_restored`.
+    pub action: &'a str,
+    /// The dry run's summary line, when one was made.
+    pub summary: Option<String>,
+    /// What the guard said, when the author applied over its refusal
+    /// (audited as `rules_apply_confirmed` too).
+    pub confirmed: Option<String>,
+}
+
+impl<'a> Recording<'a> {
+    /// A plain apply by `user`, audited as `rules_applied`.
+    pub fn applied(user: &'a str, how: &'a str) -> Recording<'a> {
+        Recording {
+            user,
+            how,
+            action: "rules_applied",
+            summary: None,
+            confirmed: None,
+        }
+    }
 }
 
 /// The editor's unapplied text.
@@ -74,16 +98,27 @@ pub fn short_hash(text: &str) -> String {
     digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
 }
 
-/// Validates `text` and, when it has no error, makes it the rules file
-/// (`Config::rules_path()`): the file it replaces is copied into
-/// `rules-history/<name>-<UTC time>.grl`, the new one written atomically,
-/// and the change audited as `rules_applied` by `user`. Refused text
-/// writes nothing.
+/// `apply_recorded` as "applied" by `user`, without a dry-run summary.
 pub async fn apply(
     config: &Config,
     store: &Store,
     text: &str,
     user: &str,
+) -> Result<Applied, ApplyError> {
+    apply_recorded(config, store, text, &Recording::applied(user, "applied")).await
+}
+
+/// Validates `text` and, when it has no error, makes it the rules file
+/// (`Config::rules_path()`), written atomically, and records it as a new
+/// rules version with its audit rows (`recording.action`, and
+/// `rules_apply_confirmed` when the author confirmed over the guard), in
+/// one transaction. Refused text writes nothing; a failed record puts the
+/// old file back.
+pub async fn apply_recorded(
+    config: &Config,
+    store: &Store,
+    text: &str,
+    recording: &Recording<'_>,
 ) -> Result<Applied, ApplyError> {
     let path = config.rules_path();
     let origin = path.display().to_string();
@@ -97,71 +132,48 @@ pub async fn apply(
             )
         }
     };
-    let history = match &previous {
-        Some(bytes) => Some(keep_in_history(config, &path, bytes)?),
-        None => None,
-    };
     crate::files::write_atomically(&path, text.as_bytes())?;
     let hash = short_hash(text);
-    let detail = format!("{origin}: {} rules, sha256 {hash}", rules.rule_names.len());
-    if let Err(e) = store.audit_by(user, "rules_applied", None, &detail).await {
-        // Unaudited rules must not stay in force: put the old file back.
-        let restored = match &previous {
-            Some(bytes) => crate::files::write_atomically(&path, bytes),
-            None => std::fs::remove_file(&path).map_err(Into::into),
-        };
-        if let Err(r) = restored {
-            tracing::error!("{origin}: could not restore the previous rules: {r:#}");
-        }
-        return Err(
-            anyhow::anyhow!("{origin}: the rules were not applied: audit log: {e:#}").into(),
-        );
+    let mut audits = vec![(recording.action, String::new())];
+    if let Some(refused) = &recording.confirmed {
+        audits.push((
+            "rules_apply_confirmed",
+            format!("applied although: {}", refused.replace('\n', "; ")),
+        ));
     }
-    tracing::info!(path = %origin, rules = rules.rule_names.len(), hash, user, "rules applied");
+    let new = NewVersion {
+        user: recording.user,
+        how: recording.how,
+        origin: &origin,
+        text,
+        rules: rules.rule_names.len(),
+        summary: recording.summary.as_deref(),
+    };
+    let version = match store.record_rules_version(&new, &audits).await {
+        Ok(version) => version,
+        Err(e) => {
+            // Unaudited rules must not stay in force: put the old file back.
+            let restored = match &previous {
+                Some(bytes) => crate::files::write_atomically(&path, bytes),
+                None => std::fs::remove_file(&path).map_err(Into::into),
+            };
+            if let Err(r) = restored {
+                tracing::error!("{origin}: could not restore the previous rules: {r:#}");
+            }
+            return Err(anyhow::anyhow!(
+                "{origin}: the rules were not applied: rules history and audit log: {e:#}"
+            )
+            .into());
+        }
+    };
+    tracing::info!(path = %origin, rules = rules.rule_names.len(), hash, version = version.number, user = recording.user, "rules applied");
     Ok(Applied {
         rules,
         path,
-        history,
         hash,
+        version,
     })
 }
-
-/// Copies the file in force into the history folder under a name no other
-/// copy has, even within the same second (`_2`, `_3`... after the time,
-/// so that a listing sorts them in order).
-fn keep_in_history(config: &Config, path: &Path, bytes: &[u8]) -> Result<PathBuf> {
-    let dir = history_dir(config);
-    crate::files::create_private_dir(&dir)
-        .with_context(|| format!("{}: cannot create the history folder", dir.display()))?;
-    let stem = path
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("purchasing");
-    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
-    for n in 1.. {
-        let name = if n == 1 {
-            format!("{stem}-{stamp}.grl")
-        } else {
-            format!("{stem}-{stamp}_{n}.grl")
-        };
-        let target = dir.join(name);
-        match create_new_file(&target, 0o600) {
-            Ok(mut file) => {
-                file.write_all(bytes)
-                    .and_then(|()| file.sync_all())
-                    .with_context(|| format!("{}: cannot write", target.display()))?;
-                return Ok(target);
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => {
-                return Err(e).with_context(|| format!("{}: cannot create", target.display()))
-            }
-        }
-    }
-    unreachable!("the loop returns")
-}
-
-use crate::files::create_new_file;
 
 /// Keeps the editor's unapplied text (atomically, user-only).
 pub fn save_draft(config: &Config, text: &str) -> Result<()> {
@@ -197,6 +209,7 @@ mod tests {
     use super::*;
     use crate::config::FileConfig;
     use crate::plan::DEFAULT_RULES;
+    use std::path::Path;
 
     fn config_in(dir: &Path) -> Config {
         let mut file = FileConfig::default();
@@ -218,52 +231,56 @@ mod tests {
         text
     }
 
-    fn history(config: &Config) -> Vec<PathBuf> {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(history_dir(config))
-            .map(|d| d.map(|e| e.unwrap().path()).collect())
-            .unwrap_or_default();
-        files.sort();
-        files
-    }
-
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn apply_writes_the_file_keeps_the_old_one_and_audits() {
+    async fn apply_writes_the_file_records_a_version_and_audits() {
         let dir = tempfile::tempdir().unwrap();
         let config = config_in(dir.path());
         let store = Store::open(&config).await.unwrap();
         let path = config.rules_path();
         assert_eq!(path, dir.path().join("purchasing.grl"));
 
-        // No file yet: nothing to keep.
         let first = apply(&config, &store, DEFAULT_RULES, "alice")
             .await
             .unwrap();
         assert_eq!(first.path, path);
-        assert_eq!(first.history, None);
         assert_eq!(std::fs::read_to_string(&path).unwrap(), DEFAULT_RULES);
         assert_eq!(first.rules.origin, path.display().to_string());
+        assert_eq!(first.version.number, 1);
+        assert_eq!(first.version.previous, None);
 
-        // Twice within a second: two history files, each the text replaced.
+        // Twice within a second: two versions, each linked to the one before.
         let raised = raised_threshold();
         let second = apply(&config, &store, &raised, "bob").await.unwrap();
         let third = apply(&config, &store, &raised, "bob").await.unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), raised);
         assert_eq!(second.rules.text.as_ref(), raised);
-        let kept = history(&config);
-        assert_eq!(kept.len(), 2, "{kept:?}");
-        assert_eq!(Some(&kept[0]), second.history.as_ref());
-        assert_ne!(second.history, third.history);
-        assert_eq!(std::fs::read_to_string(&kept[0]).unwrap(), DEFAULT_RULES);
+        assert_eq!((second.version.number, third.version.number), (2, 3));
+        let full = |t: &str| {
+            Sha256::digest(t.as_bytes())
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        };
+        assert_eq!(second.version.sha256, full(&raised));
         assert_eq!(
-            std::fs::read_to_string(third.history.as_ref().unwrap()).unwrap(),
-            raised
+            second.version.previous.as_deref(),
+            Some(full(DEFAULT_RULES).as_str())
         );
-        let name = kept[0].file_name().unwrap().to_str().unwrap();
-        assert!(
-            name.starts_with("purchasing-") && name.ends_with("Z.grl") && name.len() == 31,
-            "purchasing-<yyyymmddThhmmssZ>.grl: {name}"
+        assert_eq!(
+            third.version.previous.as_deref(),
+            Some(full(&raised).as_str())
         );
-        // No temporary file is left behind.
+        assert!(full(&raised).starts_with(&second.hash));
+        let kept = store.rules_versions().await.unwrap();
+        assert_eq!(kept.len(), 3, "{kept:?}");
+        assert_eq!(kept[1], second.version);
+        assert_eq!(
+            store.rules_version(1).await.unwrap().unwrap().text,
+            DEFAULT_RULES,
+            "the text is kept whole"
+        );
+        // The history is the store now: no history folder.
+        assert!(!dir.path().join("rules-history").exists());
         let leftovers: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -271,7 +288,7 @@ mod tests {
             .collect();
         assert!(leftovers.is_empty(), "{leftovers:?}");
 
-        // One audit row per apply, with the user, path, count and hash.
+        // One audit row per apply, naming the version and both full hashes.
         let log = store.audit_log().await.unwrap();
         let applied: Vec<_> = log
             .iter()
@@ -281,14 +298,14 @@ mod tests {
         assert_eq!(applied[0][1].as_deref(), Some("alice"));
         assert_eq!(applied[1][1].as_deref(), Some("bob"));
         assert_eq!(applied[1][3], None, "no product");
-        let detail = applied[1][4].as_deref().unwrap();
         let n = second.rules.rule_names.len();
         assert_eq!(
-            detail,
+            applied[1][4].as_deref().unwrap(),
             format!(
-                "{}: {n} rules, sha256 {}",
+                "{}: version 2, {n} rules, sha256 {}, previous {}",
                 path.display(),
-                short_hash(&raised)
+                full(&raised),
+                full(DEFAULT_RULES)
             )
         );
         assert_eq!(second.hash.len(), 12);
@@ -316,7 +333,11 @@ mod tests {
             DEFAULT_RULES,
             "the file in force is unchanged"
         );
-        assert!(history(&config).is_empty(), "nothing kept");
+        assert_eq!(
+            store.rules_versions().await.unwrap().len(),
+            1,
+            "nothing kept"
+        );
         let applied = store
             .audit_log()
             .await
@@ -372,11 +393,8 @@ mod tests {
             .await
             .unwrap();
         save_draft(&config, "draft").unwrap();
-        for path in [
-            config.rules_path(),
-            second.history.unwrap(),
-            draft_path(&config),
-        ] {
+        assert_eq!(second.version.number, 2);
+        for path in [config.rules_path(), draft_path(&config)] {
             let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
             assert_eq!(mode, 0o600, "{}: {mode:o}", path.display());
         }

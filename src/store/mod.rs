@@ -6,6 +6,7 @@ pub mod authoring;
 pub mod identity;
 pub mod overrides;
 pub mod quantity;
+pub mod rules_versions;
 mod saving;
 
 use anyhow::{anyhow, Context, Result};
@@ -328,6 +329,27 @@ const MIGRATIONS: &[Migration] = &[
                 ),
                 format!("ALTER TABLE po_lines {add} rules_approval INTEGER NOT NULL DEFAULT 0"),
             ]
+        },
+        optional: |_| Vec::new(),
+        special: None,
+    },
+    Migration {
+        version: 8,
+        name: "rules versions",
+        // Every text that became the rules in force, whole
+        // (`store::rules_versions`). Numbers are taken in a transaction
+        // (the newest plus one); two workstations taking the same one at
+        // once: the primary key refuses the second, which tries again.
+        statements: |b| {
+            vec![format!(
+                "CREATE TABLE IF NOT EXISTS rules_versions (number {big} NOT NULL PRIMARY KEY, \
+                 at VARCHAR(32) NOT NULL, user_name VARCHAR(64) NOT NULL, how VARCHAR(200) NOT NULL, \
+                 origin {t} NOT NULL, sha256 VARCHAR(64) NOT NULL, previous_sha256 VARCHAR(64), \
+                 rule_count INTEGER NOT NULL, summary {t}, body {long} NOT NULL)",
+                big = big(b),
+                t = text(b),
+                long = long_text(b)
+            )]
         },
         optional: |_| Vec::new(),
         special: None,

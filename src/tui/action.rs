@@ -110,6 +110,8 @@ pub enum Action {
     },
     /// Throw the edits (and the draft) away: back to the rules in force.
     DiscardEdits,
+    /// The rules versions kept (F9 in the editor): Enter loads one.
+    RulesVersions,
     /// Edit the rules file in $EDITOR, the screen suspended meanwhile.
     ExternalEditor,
     /// The rule editor's undo, redo, search, go-to-line, first/last line,

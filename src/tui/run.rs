@@ -534,6 +534,12 @@ fn recover_sends(work: &OrdersWork, done: mpsc::UnboundedSender<Action>) {
 pub struct Setup {
     pub config: crate::config::Config,
     pub rules: crate::plan::RuleSet,
+    /// The rules file on disk has errors: `rules` is the last good version
+    /// (or, without one, the embedded rules, and no plan is shown).
+    pub broken: Option<crate::live::BrokenRules>,
+    /// The rules file differs from the last recorded version: `rules` is
+    /// that version, and the file goes in force only through the guard.
+    pub check_disk: bool,
     pub store: Store,
     pub theme: super::theme::Theme,
     /// Seconds between background refreshes.
@@ -551,6 +557,7 @@ pub async fn run(setup: Setup) -> Result<()> {
     app.rules_text = setup.rules.text.to_string();
     app.rules_origin = setup.rules.origin.clone();
     app.user = setup.store.user.clone();
+    app.start_with_broken_rules(setup.broken.clone());
     let store = setup.store.clone();
     let mut sigterm = signal(SignalKind::terminate()).context("SIGTERM handler")?;
     let mut sighup = signal(SignalKind::hangup()).context("SIGHUP handler")?;
@@ -570,8 +577,13 @@ pub async fn run(setup: Setup) -> Result<()> {
     }
     app.rules_draft = crate::store::authoring::load_draft(&config);
     let mut saved_draft = app.rules_draft.clone();
-    let (live_tx, mut live_rx, mut rules_rx) =
-        live::spawn_with_rules_events(setup.config, setup.rules, setup.store, setup.refresh);
+    let (live_tx, mut live_rx, mut rules_rx) = live::spawn_checking_disk(
+        setup.config,
+        setup.rules,
+        setup.store,
+        setup.refresh,
+        setup.check_disk,
+    );
     let mut apply_request = 0u64;
     let (key_tx, mut key_rx) = mpsc::unbounded_channel();
     let input = Arc::new(InputControl::default());
@@ -625,7 +637,13 @@ pub async fn run(setup: Setup) -> Result<()> {
                         RulesEvent::ApplyRefused { request, text, summary } if request == apply_request => {
                             app.rules_apply_refused(text, summary);
                         }
-                        RulesEvent::RulesApplied { .. } | RulesEvent::ApplyRefused { .. } => {}
+                        RulesEvent::ApplyOverNewer { request, text, diff, in_force } if request == apply_request => {
+                            app.rules_apply_over_newer(text, diff, in_force);
+                        }
+                        RulesEvent::Versions { request, result } => app.versions_loaded(request, result),
+                        RulesEvent::RulesApplied { .. }
+                        | RulesEvent::ApplyRefused { .. }
+                        | RulesEvent::ApplyOverNewer { .. } => {}
                         RulesEvent::DryRun { request, result } => app.dry_run_done(request, result),
                         RulesEvent::RulesReloaded(result) => {
                             let result = result.and_then(|path| {
@@ -701,11 +719,25 @@ pub async fn run(setup: Setup) -> Result<()> {
             }
             if let Some((text, confirmed)) = app.rules_apply_wanted.take() {
                 apply_request += 1;
-                let _ = live_tx.send(LiveCommand::ApplyRules {
-                    request: apply_request,
-                    text,
-                    confirmed,
+                // The editor's base (the rules it started from): applying
+                // over newer rules asks first.
+                let _ = live_tx.send(match app.editor.as_ref() {
+                    Some(editor) => LiveCommand::ApplyRulesFrom {
+                        request: apply_request,
+                        base: editor.in_force.clone(),
+                        restored_from: editor.restored_from(&text),
+                        text,
+                        confirmed,
+                    },
+                    None => LiveCommand::ApplyRules {
+                        request: apply_request,
+                        text,
+                        confirmed,
+                    },
                 });
+            }
+            if let Some(request) = app.rules_versions.wanted.take() {
+                let _ = live_tx.send(LiveCommand::RulesVersions { request });
             }
             // Unapplied rule edits live in a draft file: they survive a quit
             // or a crash (written after each pause in typing, not each key).
@@ -806,6 +838,9 @@ fn is_suspend(key: KeyEvent) -> bool {
 fn on_live(app: &mut App, event: LiveEvent) {
     match event {
         LiveEvent::Sources(s) => app.apply_sources(s),
+        // The rules file is broken and no good version is kept: no plan
+        // until rules are applied (the re-plan after it is full).
+        LiveEvent::Plans(_) if app.without_rules() => {}
         LiveEvent::Plans(update) => {
             app.now = Local::now();
             app.apply_update(update);

@@ -105,6 +105,12 @@ pub struct App {
     pub editor: Option<crate::tui::screens::editor::RuleEditor>,
     /// Edits not applied, kept when the editor was left.
     pub rules_draft: Option<String>,
+    /// The rules file on disk has errors: the last good version is in
+    /// force (or none: no plan); said on the message line until fixed, and
+    /// `R` opens the broken text.
+    pub rules_broken: Option<crate::live::BrokenRules>,
+    /// The editor's rules versions panel (F9) and the versions asked for.
+    pub rules_versions: crate::tui::screens::editor::history::VersionsState,
     /// Rules text to apply, and whether the author confirmed it past the
     /// guard; taken by the terminal loop.
     pub rules_apply_wanted: Option<(String, bool)>,
@@ -622,13 +628,27 @@ impl App {
             Action::OpenOrders => self.open_orders(),
             Action::ExternalEditor => self.external_editor_wanted = true,
             Action::OpenEditor => {
-                let text = self.rules_draft.clone().unwrap_or(self.rules_text.clone());
-                let mut editor = crate::tui::screens::editor::RuleEditor::open(
-                    &text,
-                    &self.rules_origin,
-                    &self.rules_text,
-                );
-                if self.rules_draft.is_some() {
+                // A broken rules file on disk opens with its text (to fix).
+                let broken = self
+                    .rules_broken
+                    .as_ref()
+                    .filter(|_| self.rules_draft.is_none());
+                let text = match broken {
+                    Some(b) => b.text.clone(),
+                    None => self.rules_draft.clone().unwrap_or(self.rules_text.clone()),
+                };
+                let origin = match broken {
+                    Some(b) => b.path.display().to_string(),
+                    None => self.rules_origin.clone(),
+                };
+                let mut editor =
+                    crate::tui::screens::editor::RuleEditor::open(&text, &origin, &self.rules_text);
+                if let Some(b) = broken {
+                    editor.status = Some(format!(
+                        "The file on disk, broken: fix it and Ctrl-S applies it ({})",
+                        crate::text::printable(&b.first_error)
+                    ));
+                } else if self.rules_draft.is_some() {
                     editor.status = Some(
                         "Your unapplied edits (a draft) are back; F8 discards them".to_string(),
                     );
@@ -745,4 +765,34 @@ impl App {
 
 pub(in crate::tui) fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or("")
+}
+
+impl App {
+    /// The message line: the last message, else the broken rules file's
+    /// banner (kept until the file is fixed).
+    pub fn footer_message(&self) -> Option<String> {
+        self.message.clone().or_else(|| {
+            self.rules_broken
+                .as_ref()
+                .map(crate::live::BrokenRules::banner)
+        })
+    }
+
+    /// The screen starts with a broken rules file (`live::screen_rules`):
+    /// the banner, and without a good version the editor on it at once.
+    pub fn start_with_broken_rules(&mut self, broken: Option<crate::live::BrokenRules>) {
+        self.rules_broken = broken;
+        if self.without_rules() {
+            self.update(crate::tui::action::Action::OpenEditor);
+        }
+    }
+
+    /// The rules file is broken and no good version is kept: no plan is
+    /// shown until rules are applied (plans from the live task are
+    /// dropped; the one after an apply is full).
+    pub fn without_rules(&self) -> bool {
+        self.rules_broken
+            .as_ref()
+            .is_some_and(|b| b.version.is_none())
+    }
 }

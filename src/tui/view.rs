@@ -66,7 +66,7 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
         return;
     }
     // A message gets its own line above the keys, which stay.
-    let footer_height = if app.message.is_some() { 2 } else { 1 };
+    let footer_height = if app.footer_message().is_some() { 2 } else { 1 };
     let [header, chips, body, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
@@ -375,12 +375,12 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
 }
 
 fn draw_footer(frame: &mut Frame, app: &App, area: Rect) {
-    let area = match &app.message {
+    let area = match app.footer_message() {
         Some(message) if area.height > 1 => {
             let [line, keys] =
                 Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
             frame.render_widget(
-                Line::styled(message.clone(), Style::new().add_modifier(Modifier::BOLD)),
+                Line::styled(message, Style::new().add_modifier(Modifier::BOLD)),
                 line,
             );
             keys

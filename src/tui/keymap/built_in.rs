@@ -500,6 +500,13 @@ impl Keymap {
                 "after Product.: field names",
                 None,
             ),
+            bind(
+                "history",
+                A::RulesVersions,
+                &["F9"],
+                "rules versions kept (Enter loads one)",
+                Some("history"),
+            ),
             help(&["F1"]),
         ];
 

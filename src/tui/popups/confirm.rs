@@ -49,6 +49,10 @@ pub enum ConfirmAction {
     /// Apply these rules, which the guard refused (`rules::guard`): the
     /// question names what they would break.
     ApplyRules(String),
+    /// Apply this text although the rules in force changed since the
+    /// editor began (the question shows the difference); the second: the
+    /// rules in force now, the editor's new base.
+    ApplyOverNewer(String, String),
     /// Throw the rule editor's edits (and the draft) away (F8); the
     /// question names how many lines they changed.
     DiscardRuleEdits,
@@ -101,6 +105,15 @@ impl App {
                     if let Some(editor) = self.editor.as_mut() {
                         editor.status = Some(
                             "Not applied: the draft is kept; F5 shows every change".to_string(),
+                        );
+                    }
+                    "Rules not applied".to_string()
+                }
+                ConfirmAction::ApplyOverNewer(..) => {
+                    if let Some(editor) = self.editor.as_mut() {
+                        editor.status = Some(
+                            "Not applied: the rules in force changed since you began; F9 lists the versions"
+                                .to_string(),
                         );
                     }
                     "Rules not applied".to_string()
@@ -165,6 +178,16 @@ impl App {
                 }
                 self.rules_apply_wanted = Some((text, true));
             }
+            ConfirmAction::ApplyOverNewer(text, in_force) => {
+                // Over the newer rules: they are the base now, and the
+                // guard still tries the text against them.
+                if let Some(editor) = self.editor.as_mut() {
+                    editor.in_force = in_force;
+                    editor.applying = true;
+                    editor.status = Some("Applying...".to_string());
+                }
+                self.rules_apply_wanted = Some((text, false));
+            }
             ConfirmAction::DiscardRuleEdits => self.discard_rule_edits(),
         }
     }
@@ -204,6 +227,10 @@ pub(in crate::tui) fn draw_confirm(frame: &mut Frame, app: &App, body: Rect) {
         ConfirmAction::ApplyRules(_) => (
             " Apply rules that hurt the plan? ".to_string(),
             "applies them",
+        ),
+        ConfirmAction::ApplyOverNewer(..) => (
+            " The rules in force changed since you began ".to_string(),
+            "applies yours over them (tried first)",
         ),
         ConfirmAction::DiscardRuleEdits => {
             (" Discard the rule edits? ".to_string(), "discards them")

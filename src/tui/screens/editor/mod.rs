@@ -17,6 +17,7 @@ use crate::tui::action::*;
 use crate::tui::state::first_line;
 use crate::tui::state::*;
 
+pub mod history;
 // The editor's basics: undo/redo, search, go-to-line, paging, completion,
 // and the text drawn with a gutter of its own.
 mod basics;
@@ -58,6 +59,9 @@ pub struct RuleEditor {
     pub completion: Option<completion::Completion>,
     /// The last dry run of this text (dropped when the text changes).
     pub dry_run: Option<DryRunState>,
+    /// The rules version loaded from the history panel (F9): its number
+    /// and text (an apply of that text is a restore).
+    pub loaded_version: Option<(i64, String)>,
     /// The last run of the fixtures on this text (F7; dropped when the
     /// text changes).
     pub fixtures: Option<FixturesState>,
@@ -106,6 +110,7 @@ impl RuleEditor {
             last_search: None,
             completion: None,
             dry_run: None,
+            loaded_version: None,
             fixtures: None,
         };
         editor.validate();
@@ -182,6 +187,9 @@ impl RuleEditor {
 impl App {
     pub(in crate::tui) fn update_editor(&mut self, action: Action) {
         let now = self.now;
+        if self.versions_action(&action) {
+            return;
+        }
         let Some(editor) = self.editor.as_mut() else {
             return;
         };
@@ -190,6 +198,7 @@ impl App {
             return;
         }
         match action {
+            Action::RulesVersions => self.open_versions(),
             Action::CloseEditor | Action::Quit => {
                 // Edits are kept, never lost by leaving.
                 self.rules_draft = editor.is_edited().then(|| editor.text());
@@ -262,7 +271,9 @@ impl App {
                     editor.status = Some(format!(
                         "Not applied: {errors} error(s); F2 goes to the next one"
                     ));
-                } else if !editor.is_edited() {
+                } else if !editor.is_edited() && self.rules_broken.is_none() {
+                    // (A broken file on disk is written even with the text
+                    // in force: that fixes it.)
                     editor.status =
                         Some("Nothing to apply: these are the rules in force".to_string());
                 } else {
@@ -291,6 +302,7 @@ impl App {
         match result {
             Ok(summary) => {
                 self.rules_text = editor.text();
+                self.rules_broken = None;
                 editor.in_force = self.rules_text.clone();
                 // The title and the diagnostics name the file now in force.
                 editor.origin = self.rules_origin.clone();
@@ -358,6 +370,7 @@ impl App {
         self.message = Some(match result {
             Ok((path, text)) => {
                 self.rules_text = text;
+                self.rules_broken = None;
                 self.rules_origin = path.clone();
                 format!("Rules reloaded from {path}; the plan is being re-made")
             }
@@ -491,6 +504,7 @@ pub(in crate::tui) fn draw_editor(frame: &mut Frame, app: &mut App, body: Rect) 
             .wrap(Wrap { trim: false }),
         panel,
     );
+    history::draw_versions(frame, app, body);
 }
 
 /// A dry run in the editor: the summary, the totals per currency, the
