@@ -149,3 +149,6 @@ pub fn summary(rules: &crate::plan::RuleSet) -> String {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod robustness;

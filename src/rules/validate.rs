@@ -148,6 +148,12 @@ fn is_word(t: &Token, text: &str, w: &str) -> bool {
     t.kind == Kind::Ident && t.text(text) == w
 }
 
+/// `true` or `false` in any case: rust-rule-engine 1.21.10 reads every
+/// spelling (`TRUE`, `True`) as the boolean, in conditions and in actions.
+fn is_bool_word(w: &str) -> bool {
+    w.eq_ignore_ascii_case("true") || w.eq_ignore_ascii_case("false")
+}
+
 /// Levenshtein distance, on characters.
 fn distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
@@ -296,6 +302,20 @@ impl<'a> Validator<'a> {
                     "a rules file needs at least one `rule \"Name\" salience 10 no-loop { when ... then ...; }`"
                         .into(),
                 ),
+            );
+        }
+    }
+
+    /// A boolean spelt other than `true`/`false`: the engine reads it right,
+    /// a warning asks for the one spelling (`is_bool_word`).
+    fn check_bool_spelling(&mut self, t: &Token) {
+        let word = t.text(self.text);
+        let meant = word.to_ascii_lowercase();
+        if word != meant {
+            self.warning(
+                t.start,
+                format!("`{word}` is read as {meant}, but buyerdesk's rules write `{meant}`"),
+                Some(format!("write `{meant}`")),
             );
         }
     }
