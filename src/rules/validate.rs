@@ -18,6 +18,7 @@ mod body;
 mod chars;
 pub mod condition;
 mod intent;
+mod parse;
 
 use super::lexer::{lex, Kind, Token};
 use super::{Diagnostic, Severity};
@@ -291,9 +292,7 @@ impl<'a> Validator<'a> {
             .map(|f| f.at)
             .collect();
         errors.sort_unstable();
-        for b in 0..self.blocks.len() {
-            self.check_with_engine(b, &errors);
-        }
+        self.check_with_engine(&errors);
         if self.blocks.is_empty() {
             self.error(
                 0,
@@ -349,28 +348,6 @@ impl<'a> Validator<'a> {
         }
         for (at, message, hint) in found {
             self.error(at, message, Some(hint.into()));
-        }
-    }
-
-    /// Hands a block with no error of its own to the engine's parser and
-    /// compares what the engine read with what buyerdesk read. A block with
-    /// errors is left out: the engine's verdict would only repeat them.
-    /// `errors`: the positions of the errors found so far, sorted.
-    fn check_with_engine(&mut self, b: usize, errors: &[usize]) {
-        let block = &self.blocks[b];
-        if block.close.is_none() {
-            return;
-        }
-        let (start, end) = (block.start, block.end);
-        if errors[errors.partition_point(|&at| at < start)..]
-            .first()
-            .is_some_and(|&at| at < end)
-        {
-            return;
-        }
-        match engine_verdict(&self.engine_text[start..end], block) {
-            Ok(rule) => self.blocks[b].parsed = Some(rule),
-            Err((message, hint)) => self.error(start, message, hint),
         }
     }
 
