@@ -195,3 +195,58 @@ fn checking_time_grows_linearly_with_rules_and_nesting() {
         assert_grows_linearly(&format!("nesting at place {place}"), &small, &large);
     }
 }
+
+#[test]
+fn a_changed_block_is_read_again_and_an_unchanged_one_as_before() {
+    let facts = crate::plan::facts::ProductFacts {
+        product_id: "P".into(),
+        trend: "stable".into(),
+        avg_daily_demand: 1.0,
+        demand_sigma: 0.0,
+        history_days: 0.0,
+        available_qty: 0.0,
+        reserved_qty: 0.0,
+        on_order_qty: 0.0,
+        safety_stock: 0.0,
+        lead_time_days: 1.0,
+        review_period_days: 0.0,
+        moq: 5.0,
+        order_multiple: 0.0,
+        pack_size: 1.0,
+        unit_price: 2.0,
+        supplier_active: true,
+    };
+    let text = |qty: &str, salience: &str| {
+        format!(
+            "{}{}",
+            rule("Product.moq > 0", "Product.amount = 1.0;").replace("\"R\"", "\"A\""),
+            rule("Product.moq > 0", &format!("Product.order_qty = {qty};"))
+                .replace("\"R\" salience 10", &format!("\"B\" salience {salience}"))
+        )
+    };
+    // Checked again and again, as the editor does after each key: every
+    // version runs as written, whatever was read before.
+    for (qty, salience) in [("5.0", "10"), ("6.0", "10"), ("5.0", "10"), ("5.0", "20")] {
+        let text = text(qty, salience);
+        assert!(validate(&text, FILE).is_empty());
+        let rules = load(&text, FILE).unwrap();
+        let run = rules.engine().run(&facts);
+        assert_eq!(
+            run.result.get("order_qty"),
+            Some(&rust_rule_engine::Value::Number(qty.parse().unwrap())),
+            "{text}"
+        );
+        let fired: Vec<&str> = run
+            .trace
+            .fired
+            .iter()
+            .map(|&id| rules.rule_names[id as usize].as_str())
+            .collect();
+        let expected = if salience == "20" {
+            ["B", "A"]
+        } else {
+            ["A", "B"]
+        };
+        assert_eq!(fired, expected, "salience order");
+    }
+}

@@ -29,9 +29,9 @@ impl Validator<'_> {
             .filter(|&b| {
                 let block = &self.blocks[b];
                 block.close.is_some()
-                    && !errors[errors.partition_point(|&at| at < block.start)..]
+                    && errors[errors.partition_point(|&at| at < block.start)..]
                         .first()
-                        .is_some_and(|&at| at < block.end)
+                        .is_none_or(|&at| at >= block.end)
             })
             .collect();
         let mut cache = LAST
