@@ -143,6 +143,27 @@ proptest! {
     }
 }
 
+fn facts() -> crate::plan::facts::ProductFacts {
+    crate::plan::facts::ProductFacts {
+        product_id: "P".into(),
+        trend: "stable".into(),
+        avg_daily_demand: 1.0,
+        demand_sigma: 0.0,
+        history_days: 0.0,
+        available_qty: 0.0,
+        reserved_qty: 0.0,
+        on_order_qty: 0.0,
+        safety_stock: 0.0,
+        lead_time_days: 1.0,
+        review_period_days: 0.0,
+        moq: 5.0,
+        order_multiple: 0.0,
+        pack_size: 1.0,
+        unit_price: 2.0,
+        supplier_active: true,
+    }
+}
+
 #[test]
 fn many_rules_load_in_file_order_with_their_salience() {
     let text = many_rules(50);
@@ -153,9 +174,18 @@ fn many_rules_load_in_file_order_with_their_salience() {
         .map(|l| l[..l.find('"').unwrap()].to_string())
         .collect();
     assert_eq!(rules.rule_names, names);
-    // The same rules as the engine's own whole-file reading.
+    // The same rules as the engine's own whole-file reading, and the same
+    // run: every rule fired, in the same order, to the same values.
     let whole = crate::plan::RuleSet::parse(&text, FILE).unwrap();
     assert_eq!(whole.rule_names, rules.rule_names);
+    for moq in [0.0, 5.0, 500.0] {
+        let facts = crate::plan::facts::ProductFacts { moq, ..facts() };
+        let (a, b) = (rules.engine().run(&facts), whole.engine().run(&facts));
+        assert!(a.trace.fired.len() >= 40, "{:?}", a.trace.fired);
+        assert_eq!(a.trace, b.trace, "moq {moq}");
+        assert_eq!(a.result, b.result, "moq {moq}");
+        assert_eq!(a.error, b.error);
+    }
 }
 
 /// The time of `check` on the input of size `n`: the fastest of `runs`.
@@ -198,24 +228,7 @@ fn checking_time_grows_linearly_with_rules_and_nesting() {
 
 #[test]
 fn a_changed_block_is_read_again_and_an_unchanged_one_as_before() {
-    let facts = crate::plan::facts::ProductFacts {
-        product_id: "P".into(),
-        trend: "stable".into(),
-        avg_daily_demand: 1.0,
-        demand_sigma: 0.0,
-        history_days: 0.0,
-        available_qty: 0.0,
-        reserved_qty: 0.0,
-        on_order_qty: 0.0,
-        safety_stock: 0.0,
-        lead_time_days: 1.0,
-        review_period_days: 0.0,
-        moq: 5.0,
-        order_multiple: 0.0,
-        pack_size: 1.0,
-        unit_price: 2.0,
-        supplier_active: true,
-    };
+    let facts = facts();
     let text = |qty: &str, salience: &str| {
         format!(
             "{}{}",
