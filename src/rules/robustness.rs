@@ -181,7 +181,7 @@ fn many_rules_load_in_file_order_with_their_salience() {
     for moq in [0.0, 5.0, 500.0] {
         let facts = crate::plan::facts::ProductFacts { moq, ..facts() };
         let (a, b) = (rules.engine().run(&facts), whole.engine().run(&facts));
-        assert!(a.trace.fired.len() >= 40, "{:?}", a.trace.fired);
+        assert!(a.trace.fired.len() >= 20, "{:?}", a.trace.fired);
         assert_eq!(a.trace, b.trace, "moq {moq}");
         assert_eq!(a.result, b.result, "moq {moq}");
         assert_eq!(a.error, b.error);

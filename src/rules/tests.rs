@@ -1836,3 +1836,24 @@ fn booleans_in_other_spellings_are_checked_against_what_the_engine_does() {
         assert_eq!(d.hint, Some(format!("write `{meant}` (lower case)")));
     }
 }
+
+/// Issue 20, item 5: a file saved as Latin-1 gets its line and byte, where
+/// the first byte that is not UTF-8 stands.
+#[test]
+fn trap_latin1_file_is_reported_with_its_line_and_byte() {
+    let mut bytes = rule("Product.moq > 0", "Product.amount = 1;").into_bytes();
+    let text_len = bytes.len();
+    bytes.extend_from_slice(b"// pr\xe9vu\n");
+    let message = lexer::decode(&bytes).unwrap_err();
+    let line = rule("Product.moq > 0", "Product.amount = 1;")
+        .lines()
+        .count()
+        + 1;
+    assert_eq!(
+        message,
+        format!(
+            "not UTF-8 text: line {line}, byte 6 of the line (byte {} of the file) is 0xE9",
+            text_len + 6
+        )
+    );
+}
