@@ -345,7 +345,13 @@ impl RuleTable {
 /// A parsed, ready-to-run rules version.
 #[derive(Clone)]
 pub struct RuleSet {
-    kb: KnowledgeBase,
+    /// The rules as the engine runs them (buyerdesk's actions added), in
+    /// file order. Each engine gets a `KnowledgeBase` built from them
+    /// (`engine`): the engine's `add_rule` re-sorts and re-indexes every rule
+    /// it holds, so building one costs time growing with the square of the
+    /// rule count, paid only where the rules are run, not where they are
+    /// checked or passed around.
+    rules: Arc<[rust_rule_engine::Rule]>,
     /// Where the rules came from (a path, or "embedded rules/purchasing.grl").
     pub origin: String,
     pub text: Arc<str>,
@@ -553,18 +559,30 @@ impl RuleSet {
             origin: origin.to_string(),
             message: e.to_string(),
         })?;
+        RuleSet::from_parsed(rules, text, origin)
+    }
+
+    /// The rules the engine's parser read from `text`, ready to run. A rules
+    /// file a person wrote comes here through `crate::rules::load`, which
+    /// hands the engine one validated block at a time (its whole-file split
+    /// takes time growing with the square of the file).
+    pub(crate) fn from_parsed(
+        rules: Vec<rust_rule_engine::Rule>,
+        text: &str,
+        origin: &str,
+    ) -> Result<RuleSet, RulesError> {
         if rules.is_empty() {
             return Err(RulesError::Empty {
                 origin: origin.to_string(),
             });
         }
-        let kb = KnowledgeBase::new("buyerdesk");
         let mut table = RuleTable {
-            rules: Vec::new(),
-            by_name: HashMap::new(),
+            rules: Vec::with_capacity(rules.len()),
+            by_name: HashMap::with_capacity(rules.len()),
         };
-        let mut rule_names = Vec::new();
-        let mut no_loop = Vec::new();
+        let mut rule_names = Vec::with_capacity(rules.len());
+        let mut no_loop = Vec::with_capacity(rules.len());
+        let mut engine_rules = Vec::with_capacity(rules.len());
         for mut rule in rules {
             let compiled: Vec<CompiledAction> = rule
                 .actions
@@ -604,7 +622,15 @@ impl RuleSet {
                 origin: origin.to_string(),
                 message: "more than 65,535 rules".into(),
             })?;
-            table.by_name.insert(rule.name.clone(), id);
+            // As the engine's `add_rule` refuses a second rule of the same
+            // name (checked here, where the engine's knowledge base is not
+            // built yet).
+            if table.by_name.insert(rule.name.clone(), id).is_some() {
+                return Err(RulesError::Parse {
+                    origin: origin.to_string(),
+                    message: format!("Parse error: Rule '{}' already exists", rule.name),
+                });
+            }
             table.rules.push(CompiledRule {
                 name: Arc::from(rule.name.as_str()),
                 actions: compiled,
@@ -612,10 +638,7 @@ impl RuleSet {
             });
             rule_names.push(rule.name.clone());
             no_loop.push(rule.no_loop);
-            kb.add_rule(rule).map_err(|e| RulesError::Parse {
-                origin: origin.to_string(),
-                message: e.to_string(),
-            })?;
+            engine_rules.push(rule);
         }
         table.settle_reads(&no_loop);
         let fields_used = tokenize(&strip_comments(text))
@@ -627,7 +650,7 @@ impl RuleSet {
             .collect();
         Ok(RuleSet {
             fields_used,
-            kb,
+            rules: Arc::from(engine_rules),
             origin: origin.to_string(),
             text: Arc::from(text),
             table: Arc::new(table),
@@ -643,7 +666,12 @@ impl RuleSet {
 
     /// A new engine for one worker thread, with buyerdesk's actions.
     pub fn engine(&self) -> Planner {
-        let mut engine = RustRuleEngine::with_config(self.kb.clone(), engine_config());
+        let kb = KnowledgeBase::new("buyerdesk");
+        for rule in self.rules.iter() {
+            // Names are unique (`from_parsed`): the engine refuses nothing.
+            let _ = kb.add_rule(rule.clone());
+        }
+        let mut engine = RustRuleEngine::with_config(kb, engine_config());
         let recorder = Recorder::default();
         let budget = Arc::new(Budget::default());
         register_actions(&mut engine, &recorder, &budget);

@@ -11,7 +11,7 @@ pub mod coverage;
 pub mod dryrun;
 pub mod fixtures;
 pub mod guard;
-pub(crate) mod lexer;
+pub mod lexer;
 mod validate;
 
 use std::fmt;
@@ -114,28 +114,29 @@ fn invalid_text(origin: &str, diagnostics: &[Diagnostic]) -> String {
     )
 }
 
-/// Validates a rules file and, when it holds no error, parses it for the
-/// engine, checking that the engine reads the same rules as the validator.
-/// Warnings do not stop it (`validate` lists them).
+/// Validates a rules file and, when it holds no error, gives the engine the
+/// rules it read block by block while validating: the engine never parses
+/// the whole file (its splitter takes time growing with the square of the
+/// file, and reads what buyerdesk's scan does not), so it runs exactly the
+/// blocks that were checked. Warnings do not stop it (`validate` lists
+/// them).
 pub fn load(text: &str, origin: &str) -> Result<RuleSet, LoadError> {
-    let diagnostics = validate(text, origin);
+    let (diagnostics, parsed) = validate::validate_for_engine(text, origin);
     if has_errors(&diagnostics) {
         return Err(LoadError::Invalid {
             origin: origin.to_string(),
             diagnostics,
         });
     }
-    let mut rules = RuleSet::parse(&lexer::blank_comments(text), origin)?;
-    // The engine reads the text with its comments blanked; the rules keep
-    // the text as written (the editor, history and audit show it).
-    rules.text = std::sync::Arc::from(text);
-    if let Some(d) = validate::split_difference(text, origin, &rules.rule_names) {
-        return Err(LoadError::Invalid {
-            origin: origin.to_string(),
-            diagnostics: vec![d],
-        });
-    }
-    Ok(rules)
+    // Every block of a file without errors went through the engine's
+    // parser; this only guards that promise.
+    let parsed = parsed.ok_or_else(|| RulesError::Parse {
+        origin: origin.to_string(),
+        message: "a rule was not read by the engine's parser".into(),
+    })?;
+    // The rules keep the text as written (the editor, history and audit
+    // show it); the engine saw it with its comments blanked.
+    Ok(RuleSet::from_parsed(parsed, text, origin)?)
 }
 
 /// "<origin>: N rule(s)".
@@ -150,3 +151,6 @@ pub fn summary(rules: &crate::plan::RuleSet) -> String {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod robustness;

@@ -16,7 +16,7 @@ fn check(text: &str) -> Vec<Diagnostic> {
 }
 
 /// A well-formed rule around `condition` and `actions`.
-fn rule(condition: &str, actions: &str) -> String {
+pub(super) fn rule(condition: &str, actions: &str) -> String {
     format!(
         "rule \"R\" salience 10 no-loop {{\n    when\n        {condition}\n    then\n        {actions}\n}}\n"
     )
@@ -1147,7 +1147,7 @@ fn load_refuses_errors_and_accepts_warnings() {
 
 /// Every diagnostic's line exists and its column is within the line (or
 /// just past its end).
-fn assert_inside(text: &str, ds: &[Diagnostic]) {
+pub(super) fn assert_inside(text: &str, ds: &[Diagnostic]) {
     let lines: Vec<&str> = text.split('\n').collect();
     for d in ds {
         assert_eq!(d.file, FILE);
@@ -1162,14 +1162,14 @@ fn assert_inside(text: &str, ds: &[Diagnostic]) {
 }
 
 #[derive(Debug, Clone)]
-enum Edit {
+pub(super) enum Edit {
     DeleteChar(usize),
     DeleteByte(usize),
     Insert(usize, String),
     Truncate(usize),
 }
 
-fn edit() -> impl Strategy<Value = Edit> {
+pub(super) fn edit() -> impl Strategy<Value = Edit> {
     let piece = prop_oneof![
         Just("{".to_string()),
         Just("}".to_string()),
@@ -1194,7 +1194,7 @@ fn edit() -> impl Strategy<Value = Edit> {
     ]
 }
 
-fn apply(text: &str, edits: &[Edit]) -> String {
+pub(super) fn apply(text: &str, edits: &[Edit]) -> String {
     let mut s = text.to_string();
     for e in edits {
         let chars: Vec<char> = s.chars().collect();
@@ -1648,8 +1648,8 @@ fn slips_get_the_hint_the_author_meant() {
     );
     assert_eq!((d.line, d.col), (3, 5));
     assert_eq!(d.hint.as_deref(), Some("write `then`"));
-    // Booleans in other spellings.
-    for word in ["wahr", "vrai", "True"] {
+    // Booleans in other languages: the engine reads them as names.
+    for word in ["wahr", "vrai", "yes", "ja"] {
         let text = rule(
             "Product.moq > 0",
             &format!("Product.requires_approval = {word};"),
@@ -1717,5 +1717,143 @@ fn validation_time_grows_linearly_with_the_number_of_rules() {
             .filter(|d| d.message.contains("is never \"Stable\""))
             .count(),
         10_000
+    );
+}
+
+/// What rust-rule-engine 1.21.10 does with a boolean in another spelling,
+/// run for real: `TRUE`, `True` and `tRuE` are read as the boolean in a
+/// condition and in an action (a warning asks for `true`); `yes` and `no`
+/// are names: null in a condition (it never matches), a run-time failure in
+/// an action (an error with the hint `true`/`false`).
+#[test]
+fn booleans_in_other_spellings_are_checked_against_what_the_engine_does() {
+    let facts = crate::plan::facts::ProductFacts {
+        product_id: "P".into(),
+        trend: "stable".into(),
+        avg_daily_demand: 1.0,
+        demand_sigma: 0.0,
+        history_days: 0.0,
+        available_qty: 0.0,
+        reserved_qty: 0.0,
+        on_order_qty: 0.0,
+        safety_stock: 0.0,
+        lead_time_days: 1.0,
+        review_period_days: 0.0,
+        moq: 5.0,
+        order_multiple: 0.0,
+        pack_size: 1.0,
+        unit_price: 2.0,
+        supplier_active: true,
+    };
+    let run = |text: &str| {
+        crate::plan::RuleSet::parse(text, FILE)
+            .unwrap()
+            .engine()
+            .run(&facts)
+    };
+    for (word, value) in [
+        ("True", true),
+        ("TRUE", true),
+        ("tRuE", true),
+        ("False", false),
+        ("FALSE", false),
+    ] {
+        let lower = word.to_ascii_lowercase();
+        let condition = rule(
+            &format!("Product.supplier_active == {word}"),
+            "Product.amount = 7.0;",
+        );
+        let fired =
+            run(&condition).result.get("amount") == Some(&rust_rule_engine::Value::Number(7.0));
+        assert_eq!(fired, value, "{word} in a condition");
+        let action = rule(
+            "Product.moq > 0",
+            &format!("Product.requires_approval = {word};"),
+        );
+        assert_eq!(
+            run(&action).result.get("requires_approval"),
+            Some(&rust_rule_engine::Value::Boolean(value)),
+            "{word} in an action"
+        );
+        for text in [&condition, &action] {
+            let ds = check(text);
+            assert_eq!(ds.len(), 1, "{}", listing(&ds));
+            let d = assert_at(
+                &ds,
+                &format!("`{word}` is read as {lower}, but buyerdesk's rules write `{lower}`"),
+                Severity::Warning,
+                text,
+                word,
+                0,
+            );
+            assert_eq!(d.hint, Some(format!("write `{lower}`")));
+            assert!(load(text, FILE).is_ok(), "a warning does not stop it");
+        }
+    }
+    for (word, meant) in [("yes", "true"), ("no", "false")] {
+        let condition = rule(
+            &format!("Product.supplier_active == {word}"),
+            "Product.amount = 7.0;",
+        );
+        let engine = run(&condition);
+        assert_eq!(
+            engine.result.get("amount"),
+            Some(&rust_rule_engine::Value::Number(0.0))
+        );
+        // At the word itself (`no` also starts `no-loop`: found after `==`).
+        let (line, col) = pos(&condition, &format!("== {word}"), 0);
+        let d = find(
+            &check(&condition),
+            &format!("unknown name `{word}`: the engine reads it as null and the condition never matches"),
+        )
+        .clone();
+        assert_eq!(
+            (d.severity, d.line, d.col),
+            (Severity::Error, line, col + 3),
+            "{d}"
+        );
+        assert_eq!(d.hint, Some(format!("write `{meant}` (lower case)")));
+        let action = rule(
+            "Product.moq > 0",
+            &format!("Product.requires_approval = {word};"),
+        );
+        let failed = run(&action).error.unwrap_or_default();
+        assert!(
+            failed.contains(&format!("Field '{word}' not found")),
+            "{failed}"
+        );
+        let (line, col) = pos(&action, &format!("= {word}"), 0);
+        let d = find(
+            &check(&action),
+            &format!("unknown name `{word}`: the engine fails at run time"),
+        )
+        .clone();
+        assert_eq!(
+            (d.severity, d.line, d.col),
+            (Severity::Error, line, col + 2),
+            "{d}"
+        );
+        assert_eq!(d.hint, Some(format!("write `{meant}` (lower case)")));
+    }
+}
+
+/// Issue 20, item 5: a file saved as Latin-1 gets its line and byte, where
+/// the first byte that is not UTF-8 stands.
+#[test]
+fn trap_latin1_file_is_reported_with_its_line_and_byte() {
+    let mut bytes = rule("Product.moq > 0", "Product.amount = 1;").into_bytes();
+    let text_len = bytes.len();
+    bytes.extend_from_slice(b"// pr\xe9vu\n");
+    let message = lexer::decode(&bytes).unwrap_err();
+    let line = rule("Product.moq > 0", "Product.amount = 1;")
+        .lines()
+        .count()
+        + 1;
+    assert_eq!(
+        message,
+        format!(
+            "not UTF-8 text: line {line}, byte 6 of the line (byte {} of the file) is 0xE9",
+            text_len + 6
+        )
     );
 }

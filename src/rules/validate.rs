@@ -18,6 +18,7 @@ mod body;
 mod chars;
 pub mod condition;
 mod intent;
+mod parse;
 
 use super::lexer::{lex, Kind, Token};
 use super::{Diagnostic, Severity};
@@ -33,9 +34,25 @@ pub const SALIENCE_MAX: i64 = 1000;
 /// Validates a GRL rules file; `file` is the name shown in diagnostics.
 /// Never panics; diagnostics come sorted by position.
 pub fn validate(text: &str, file: &str) -> Vec<Diagnostic> {
+    validate_for_engine(text, file).0
+}
+
+/// `validate`, with the rules the engine's parser read, block by block, in
+/// file order: `Some` when the file holds no error (each block was handed
+/// to the engine alone, and read as buyerdesk reads it).
+pub(crate) fn validate_for_engine(
+    text: &str,
+    file: &str,
+) -> (Vec<Diagnostic>, Option<Vec<rust_rule_engine::Rule>>) {
     let mut v = Validator::new(text);
     v.run();
-    v.finish(file)
+    let clean = !v.found.iter().any(|f| f.severity == Severity::Error);
+    let rules = if clean {
+        v.blocks.iter_mut().map(|b| b.parsed.take()).collect()
+    } else {
+        None
+    };
+    (v.finish(file), rules)
 }
 
 /// A diagnostic before its position is turned into a line and column.
@@ -70,6 +87,9 @@ struct Block {
     /// A write that leaves the rule's own condition true: where it is and
     /// the field it writes.
     certain_loop: Option<(usize, String)>,
+    /// The rule as the engine's parser read this block, when the block had
+    /// no error and the engine read it as buyerdesk does.
+    parsed: Option<rust_rule_engine::Rule>,
 }
 
 /// A value's type as far as the validator can tell.
@@ -127,6 +147,12 @@ fn is_punct(t: &Token, text: &str, p: &str) -> bool {
 
 fn is_word(t: &Token, text: &str, w: &str) -> bool {
     t.kind == Kind::Ident && t.text(text) == w
+}
+
+/// `true` or `false` in any case: rust-rule-engine 1.21.10 reads every
+/// spelling (`TRUE`, `True`) as the boolean, in conditions and in actions.
+fn is_bool_word(w: &str) -> bool {
+    w.eq_ignore_ascii_case("true") || w.eq_ignore_ascii_case("false")
 }
 
 /// Levenshtein distance, on characters.
@@ -266,9 +292,7 @@ impl<'a> Validator<'a> {
             .map(|f| f.at)
             .collect();
         errors.sort_unstable();
-        for b in 0..self.blocks.len() {
-            self.check_with_engine(b, &errors);
-        }
+        self.check_with_engine(&errors);
         if self.blocks.is_empty() {
             self.error(
                 0,
@@ -277,6 +301,20 @@ impl<'a> Validator<'a> {
                     "a rules file needs at least one `rule \"Name\" salience 10 no-loop { when ... then ...; }`"
                         .into(),
                 ),
+            );
+        }
+    }
+
+    /// A boolean spelt other than `true`/`false`: the engine reads it right,
+    /// a warning asks for the one spelling (`is_bool_word`).
+    fn check_bool_spelling(&mut self, t: &Token) {
+        let word = t.text(self.text);
+        let meant = word.to_ascii_lowercase();
+        if word != meant {
+            self.warning(
+                t.start,
+                format!("`{word}` is read as {meant}, but buyerdesk's rules write `{meant}`"),
+                Some(format!("write `{meant}`")),
             );
         }
     }
@@ -313,27 +351,6 @@ impl<'a> Validator<'a> {
         }
     }
 
-    /// Hands a block with no error of its own to the engine's parser and
-    /// compares what the engine read with what buyerdesk read. A block with
-    /// errors is left out: the engine's verdict would only repeat them.
-    /// `errors`: the positions of the errors found so far, sorted.
-    fn check_with_engine(&mut self, b: usize, errors: &[usize]) {
-        let block = &self.blocks[b];
-        if block.close.is_none() {
-            return;
-        }
-        let (start, end) = (block.start, block.end);
-        if errors[errors.partition_point(|&at| at < start)..]
-            .first()
-            .is_some_and(|&at| at < end)
-        {
-            return;
-        }
-        if let Some((message, hint)) = engine_verdict(&self.engine_text[start..end], block) {
-            self.error(start, message, hint);
-        }
-    }
-
     fn finish(mut self, file: &str) -> Vec<Diagnostic> {
         self.found.sort_by_key(|f| f.at);
         let starts = line_starts(self.text);
@@ -360,15 +377,19 @@ impl<'a> Validator<'a> {
     }
 }
 
-/// The engine's reading of one block, compared with buyerdesk's: a message
-/// and a hint when they differ or the engine refuses it.
-fn engine_verdict(block_text: &str, block: &Block) -> Option<(String, Option<String>)> {
+/// The engine's reading of one block, compared with buyerdesk's: the rule
+/// it read, or a message and a hint when they differ or the engine refuses
+/// it.
+fn engine_verdict(
+    block_text: &str,
+    block: &Block,
+) -> Result<rust_rule_engine::Rule, (String, Option<String>)> {
     // The engine's parser slices strings by byte offsets; a panic in it must
     // not take the validator (or the editor) down.
     let parsed = std::panic::catch_unwind(|| GRLParser::parse_rules(block_text));
     let rules = match parsed {
         Err(_) => {
-            return Some((
+            return Err((
                 "the rule engine crashed on this rule".into(),
                 Some(
                     "simplify the rule's text; please report this file to the buyerdesk team"
@@ -379,16 +400,17 @@ fn engine_verdict(block_text: &str, block: &Block) -> Option<(String, Option<Str
         Ok(Err(e)) => {
             let message = e.to_string();
             let message: String = message.chars().take(160).collect();
-            return Some((
+            return Err((
                 format!("the rule engine refuses this rule: {message}"),
                 Some("check the rule against `rule \"Name\" salience 10 no-loop { when <condition> then <actions>; }`".into()),
             ));
         }
         Ok(Ok(rules)) => rules,
     };
-    let [rule] = rules.as_slice() else {
-        return Some((
-            format!("the engine reads {} rules in this block", rules.len()),
+    let count = rules.len();
+    let Ok([rule]) = <[rust_rule_engine::Rule; 1]>::try_from(rules) else {
+        return Err((
+            format!("the engine reads {count} rules in this block"),
             None,
         ));
     };
@@ -406,9 +428,9 @@ fn engine_verdict(block_text: &str, block: &Block) -> Option<(String, Option<Str
         differences.push(format!("{} actions", rule.actions.len()));
     }
     if differences.is_empty() {
-        None
+        Ok(rule)
     } else {
-        Some((
+        Err((
             format!(
                 "the engine reads this rule differently: {}",
                 differences.join(", ")
@@ -416,44 +438,6 @@ fn engine_verdict(block_text: &str, block: &Block) -> Option<(String, Option<Str
             Some("simplify the rule's text; please report this file to the buyerdesk team".into()),
         ))
     }
-}
-
-/// Compares the rules the engine read in the whole file (`engine_names`, as
-/// `RuleSet::parse` reports them) with the blocks buyerdesk's scan finds,
-/// in order: an error at the first block where they differ. A safety net
-/// behind the checks on comments, strings and text outside rules, run where
-/// the whole file is parsed anyway (`rules::load`): the engine's splitter is
-/// too slow on large files to run on every validation.
-pub(crate) fn split_difference(
-    text: &str,
-    file: &str,
-    engine_names: &[String],
-) -> Option<Diagnostic> {
-    let mut v = Validator::new(text);
-    v.split();
-    v.found.clear();
-    let names: Vec<Option<&str>> = v.blocks.iter().map(|b| b.name.as_deref()).collect();
-    let first = (0..engine_names.len().max(names.len()))
-        .find(|&i| engine_names.get(i).map(String::as_str) != names.get(i).copied().flatten())?;
-    let read = match engine_names.get(first) {
-        Some(name) => format!("a rule named \"{name}\" here"),
-        None => "no rule here".into(),
-    };
-    let message = format!(
-        "the engine splits the file into rules differently: it reads {read} ({} rules in all, buyerdesk {})",
-        engine_names.len(),
-        names.len()
-    );
-    let at = v.blocks.get(first).map_or_else(
-        || v.blocks.last().map_or(0, |l| l.end.saturating_sub(1)),
-        |block| block.start,
-    );
-    v.error(
-        at,
-        message,
-        Some("look for `rule` followed by a name in comments or strings near here".into()),
-    );
-    v.finish(file).into_iter().next()
 }
 
 /// `s` holds `word` with whitespace on both sides (as the engine's
@@ -508,39 +492,12 @@ pub(super) fn engine_verdict_for_test(block_text: &str) -> Option<String> {
         actions: 1,
         ..Block::default()
     };
-    engine_verdict(block_text, &block).map(|(m, _)| m)
+    engine_verdict(block_text, &block).err().map(|(m, _)| m)
 }
 
 #[cfg(test)]
 mod unit {
     use super::*;
-
-    #[test]
-    fn split_difference_finds_rules_the_engine_reads_differently() {
-        let engine_names = |text: &str| -> Vec<String> {
-            GRLParser::parse_rules(text)
-                .unwrap()
-                .into_iter()
-                .map(|r| r.name)
-                .collect()
-        };
-        let block = "rule \"R\" salience 1 no-loop {\n when Product.moq > 0\n then Product.amount = 1;\n}\n";
-        assert_eq!(split_difference(block, "t.grl", &engine_names(block)), None);
-        // A phantom rule from a comment: the engine reads "fires", not "R".
-        let phantom = format!("// this rule fires\n{block}");
-        let d = split_difference(&phantom, "t.grl", &engine_names(&phantom)).expect("a difference");
-        assert_eq!((d.severity, d.line, d.col), (Severity::Error, 2, 1));
-        assert!(
-            d.message
-                .contains("a rule named \"fires\" here (1 rules in all, buyerdesk 1)"),
-            "{d}"
-        );
-        // The engine reads fewer rules than buyerdesk.
-        let two = format!("{block}{}", block.replace("\"R\"", "\"S\""));
-        let d = split_difference(&two, "t.grl", &["R".to_string()]).unwrap();
-        assert_eq!((d.line, d.col), (5, 1));
-        assert!(d.message.contains("no rule here"), "{d}");
-    }
 
     #[test]
     fn distance_counts_edits() {

@@ -2,7 +2,7 @@
 //! registered actions, and what the engine's evaluator cannot do
 //! (parentheses, minus signs, functions, `Log`).
 
-use super::{field_names, is_punct, nearest, shown, writable_names, Val, Validator};
+use super::{field_names, is_bool_word, is_punct, nearest, shown, writable_names, Val, Validator};
 use crate::plan::engine::CUSTOM_ACTIONS;
 use crate::plan::facts::schema_field;
 use crate::rules::lexer::{Kind, Token};
@@ -299,8 +299,9 @@ impl ActionParser<'_, '_> {
                 self.pos += 1;
                 Some(Val::Text)
             }
-            Kind::Ident if matches!(s, "true" | "false" | "TRUE" | "FALSE") => {
+            Kind::Ident if is_bool_word(s) => {
                 self.pos += 1;
+                self.v.check_bool_spelling(&t);
                 Some(Val::Bool)
             }
             Kind::Ident => {

@@ -276,7 +276,9 @@ impl Validator<'_> {
     /// the condition reads, it holds for ever: certain (error). Otherwise
     /// it depends on the data (warning).
     pub(super) fn check_no_loop(&mut self) {
-        let written: Vec<&str> = self
+        // A set: a list searched once per rule grows with the square of the
+        // file.
+        let written: std::collections::HashSet<&str> = self
             .blocks
             .iter()
             .flat_map(|b| b.writes.iter().copied())

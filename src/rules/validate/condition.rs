@@ -2,7 +2,7 @@
 //! fields, then the structure over normalised symbols: comparisons joined by
 //! `&&`/`||`, grouped by parentheses, with values of matching kinds.
 
-use super::{is_punct, shown, Val, Validator};
+use super::{is_bool_word, is_punct, shown, Val, Validator};
 use crate::plan::facts::schema_field;
 use crate::rules::lexer::{Kind, Token};
 
@@ -117,7 +117,11 @@ impl Validator<'_> {
                     bad(self, format!("function call `{w}(...)`: buyerdesk registers no functions for conditions, so it never matches"), "compare fields directly, or compute the value into an output field in an earlier rule");
                     Sym::Other
                 }
-                (Kind::Ident, "true" | "false" | "TRUE" | "FALSE" | "null") => Sym::Other,
+                (Kind::Ident, w) if is_bool_word(w) => {
+                    self.check_bool_spelling(t);
+                    Sym::Other
+                }
+                (Kind::Ident, "null") => Sym::Other,
                 (Kind::Ident, _) => {
                     self.unknown_name(t, false);
                     flagged[i] = true;
@@ -488,7 +492,7 @@ impl CondParser<'_, '_> {
                     return Some((Val::Unknown, false));
                 }
                 let val = match s {
-                    "true" | "false" | "TRUE" | "FALSE" => Val::Bool,
+                    w if is_bool_word(w) => Val::Bool,
                     "null" => Val::Null,
                     _ => Val::Unknown,
                 };
