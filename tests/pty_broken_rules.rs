@@ -162,8 +162,9 @@ fn a_broken_file_opens_with_the_last_good_version_and_r_fixes_it() {
         banner.contains(&format!("{}:{line}:", path.display())),
         "{banner}"
     );
-    assert!(banner.contains("using version 1"), "{banner}");
-    // The plan is there, made with version 1 (threshold 50000: PROD-002's
+    assert!(banner.contains("using version 2"), "{banner}");
+    // The plan is there, made with version 2 (1: the embedded rules the
+    // first apply replaced) (threshold 50000: PROD-002's
     // 21,274.39 needs no approval).
     s.wait_for("2000 products");
     s.keys("/PROD-002\r");
@@ -196,9 +197,9 @@ fn a_broken_file_opens_with_the_last_good_version_and_r_fixes_it() {
     let history: serde_json::Value =
         serde_json::from_str(&cli(d, &["rules", "history", "--format", "json"])).unwrap();
     let versions = history.as_array().unwrap();
-    assert_eq!(versions.len(), 2, "{history}");
-    assert_eq!(versions[1]["how"], "applied in the app");
-    assert_eq!(versions[1]["in_force"], true);
+    assert_eq!(versions.len(), 3, "{history}");
+    assert_eq!(versions[2]["how"], "applied in the app");
+    assert_eq!(versions[2]["in_force"], true);
     let audit = cli(d, &["audit", "--format", "json"]);
     assert!(audit.contains("rules_broken_on_start"), "{audit}");
     assert!(

@@ -82,21 +82,27 @@ fn versions_are_listed_compared_and_restored_through_the_guard() {
     assert_ne!(raised, shipped());
     let file = write(d, "raised.grl", &raised);
     let said = ok(&run(d, &["rules", "apply", &file]));
-    assert!(said.contains("rules version 1"), "{said}");
+    assert!(said.contains("rules version 2"), "{said}");
     let back = write(d, "shipped.grl", &shipped());
     let said = ok(&run(d, &["rules", "apply", &back]));
-    assert!(said.contains("rules version 2"), "{said}");
+    assert!(said.contains("rules version 3"), "{said}");
 
     let h = history(d);
-    assert_eq!(h.len(), 2, "{h:?}");
+    // The rules the first apply replaced (the embedded ones) are kept as
+    // version 1, so they can be compared and restored too.
+    assert_eq!(h.len(), 3, "{h:?}");
     assert_eq!(h[0]["number"], 1);
-    assert_eq!(h[0]["how"], "rules apply");
-    assert_eq!(h[0]["sha256"], sha(&raised), "the full hash in JSON");
+    assert_eq!(h[0]["how"], "in force before the first apply");
+    assert_eq!(h[0]["sha256"], sha(&shipped()));
     assert_eq!(h[0]["previous"], serde_json::Value::Null);
-    assert_eq!(h[1]["previous"], sha(&raised));
-    assert_eq!(h[0]["in_force"], false);
-    assert_eq!(h[1]["in_force"], true);
-    let summary = h[1]["summary"].as_str().unwrap();
+    assert_eq!(h[1]["number"], 2);
+    assert_eq!(h[1]["how"], "rules apply");
+    assert_eq!(h[1]["sha256"], sha(&raised), "the full hash in JSON");
+    assert_eq!(h[1]["previous"], sha(&shipped()));
+    assert_eq!(h[2]["previous"], sha(&raised));
+    assert_eq!(h[1]["in_force"], false);
+    assert_eq!(h[2]["in_force"], true);
+    let summary = h[2]["summary"].as_str().unwrap();
     assert!(summary.starts_with("orders "), "{summary}");
     // The table: 12 digits of each hash, the one in force marked.
     let table = ok(&run(d, &["rules", "history", "--width", "200"]));
@@ -107,8 +113,8 @@ fn versions_are_listed_compared_and_restored_through_the_guard() {
     assert!(row2.contains(summary), "{table}");
 
     // The text diff, then the outcome of 2 against 1.
-    let diff = ok(&run(d, &["rules", "diff", "1", "2"]));
-    assert!(diff.starts_with("--- version 1\n+++ version 2\n"), "{diff}");
+    let diff = ok(&run(d, &["rules", "diff", "2", "3"]));
+    assert!(diff.starts_with("--- version 2\n+++ version 3\n"), "{diff}");
     let minus = diff
         .lines()
         .find(|l| l.starts_with("-") && l.contains("50000"));
@@ -117,10 +123,10 @@ fn versions_are_listed_compared_and_restored_through_the_guard() {
         .find(|l| l.starts_with("+") && l.contains("10000"));
     assert!(minus.is_some() && plus.is_some(), "{diff}");
     assert!(
-        diff.contains("Outcome of version 2 against version 1 on the current sources:"),
+        diff.contains("Outcome of version 3 against version 2 on the current sources:"),
         "{diff}"
     );
-    let same = ok(&run(d, &["rules", "diff", "2", "file"]));
+    let same = ok(&run(d, &["rules", "diff", "3", "file"]));
     assert!(same.contains("the same text"), "{same}");
     let out = run(d, &["rules", "diff", "1", "7"]);
     assert_ne!(out.status.code(), Some(0));
@@ -130,25 +136,25 @@ fn versions_are_listed_compared_and_restored_through_the_guard() {
         stderr(&out)
     );
 
-    // Restore 1: through the guard (harmless), a new version.
-    let said = ok(&run(d, &["rules", "restore", "1"]));
-    assert!(said.contains("rules version 3"), "{said}");
+    // Restore 2: through the guard (harmless), a new version.
+    let said = ok(&run(d, &["rules", "restore", "2"]));
+    assert!(said.contains("rules version 4"), "{said}");
     assert_eq!(
         std::fs::read_to_string(d.join("purchasing.grl")).unwrap(),
         raised
     );
     let h = history(d);
-    assert_eq!(h.len(), 3);
-    assert_eq!(h[2]["how"], "restored from 1");
-    assert_eq!(h[2]["sha256"], sha(&raised));
-    assert_eq!(h[2]["previous"], sha(&shipped()));
-    assert_eq!(h[2]["in_force"], true);
+    assert_eq!(h.len(), 4);
+    assert_eq!(h[3]["how"], "restored from 2");
+    assert_eq!(h[3]["sha256"], sha(&raised));
+    assert_eq!(h[3]["previous"], sha(&shipped()));
+    assert_eq!(h[3]["in_force"], true);
     let log = audit(d);
     assert!(log.contains("rules_restored"), "{log}");
     assert!(
         log.contains(&format!(
-            "version 3, {} rules, sha256 {}, previous {}",
-            h[2]["rules"],
+            "version 4, {} rules, sha256 {}, previous {}",
+            h[3]["rules"],
             sha(&raised),
             sha(&shipped())
         )),
@@ -159,8 +165,8 @@ fn versions_are_listed_compared_and_restored_through_the_guard() {
     let harmful = format!("{}{SAFETY_MARGIN}", shipped());
     let file = write(d, "margin.grl", &harmful);
     ok(&run(d, &["rules", "apply", &file, "--yes"]));
-    ok(&run(d, &["rules", "restore", "3"]));
-    let out = run(d, &["rules", "restore", "4"]);
+    ok(&run(d, &["rules", "restore", "4"]));
+    let out = run(d, &["rules", "restore", "5"]);
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -174,7 +180,7 @@ fn versions_are_listed_compared_and_restored_through_the_guard() {
         raised,
         "the refused restore changed nothing"
     );
-    assert_eq!(history(d).len(), 5);
+    assert_eq!(history(d).len(), 6);
     assert!(audit(d).contains("rules_refused"));
     let out = run(d, &["rules", "restore", "99"]);
     assert_ne!(out.status.code(), Some(0));
@@ -194,21 +200,22 @@ fn a_broken_rules_file_plans_with_the_last_good_version_unless_strict() {
     ok(&run(d, &["rules", "apply", &file]));
     let good = ok(&run(d, &["plan", "--format", "json"]));
 
-    // Changed by hand (valid): not used unguarded; version 1 is, with a
+    // Changed by hand (valid): not used unguarded; version 2 (version 1: the
+    // embedded rules the first apply replaced) is, with a
     // warning, until `rules apply` puts the file in force.
     let path = d.join("purchasing.grl");
     let lowered = raised.replace("Product.amount > 50000", "Product.amount > 20000");
     std::fs::write(&path, &lowered).unwrap();
     let out = run(d, &["plan", "--format", "json"]);
-    assert_eq!(stdout(&out), good, "planned with version 1");
+    assert_eq!(stdout(&out), good, "planned with version 2");
     assert!(
-        stderr(&out).contains("differs from rules version 1")
-            && stderr(&out).contains("using version 1"),
+        stderr(&out).contains("differs from rules version 2")
+            && stderr(&out).contains("using version 2"),
         "{}",
         stderr(&out)
     );
     let said = ok(&run(d, &["rules", "apply", path.to_str().unwrap()]));
-    assert!(said.contains("rules version 2"), "{said}");
+    assert!(said.contains("rules version 3"), "{said}");
     let out = run(d, &["plan", "--format", "json"]);
     assert!(stderr(&out).is_empty(), "{}", stderr(&out));
     assert_ne!(stdout(&out), good, "the threshold at 20000 now");
@@ -230,7 +237,7 @@ fn a_broken_rules_file_plans_with_the_last_good_version_unless_strict() {
         "file:line named: {warning}"
     );
     assert!(
-        warning.contains("using the last good rules version 3"),
+        warning.contains("using the last good rules version 4"),
         "{warning}"
     );
     assert!(audit(d).contains("rules_broken_on_start"));

@@ -274,6 +274,9 @@ pub(super) async fn apply_text(
             return Ok(ExitCode::FAILURE);
         }
     }
+    // The rules replaced stay restorable, even when no version was kept
+    // before this first apply.
+    live::record_first_version(&store, &in_force, "in force before the first apply").await;
     let user = store.user.clone();
     let recording = crate::store::authoring::Recording {
         user: &user,

@@ -423,6 +423,35 @@ pub struct ScreenRules {
     pub check_disk: bool,
 }
 
+/// Records `rules` (the rules in force) as the first version when the
+/// store keeps none yet, so that the rules an apply replaces can always be
+/// listed, compared and restored. A failure is logged: it never stops
+/// the start or the apply.
+pub async fn record_first_version(store: &crate::store::Store, rules: &RuleSet, how: &str) {
+    match store.rules_versions().await {
+        Ok(kept) if kept.is_empty() => {}
+        Ok(_) => return,
+        Err(e) => {
+            tracing::warn!("the rules versions could not be read: {e:#}");
+            return;
+        }
+    }
+    let new = crate::store::rules_versions::NewVersion {
+        user: &store.user,
+        how,
+        origin: &rules.origin,
+        text: &rules.text,
+        rules: rules.rule_names.len(),
+        summary: None,
+    };
+    if let Err(e) = store
+        .record_rules_version(&new, &[("rules_recorded", String::new())])
+        .await
+    {
+        tracing::warn!("the rules in force were not recorded: {e:#}");
+    }
+}
+
 /// The rules the screen starts with: the file in force; broken, the last
 /// good version (audited `rules_broken_on_start`); changed since the last
 /// version recorded for it, that version (the file goes through the guard
@@ -452,22 +481,7 @@ pub async fn screen_rules(config: &Config, store: &crate::store::Store) -> Resul
     };
     let hash = crate::store::rules_versions::sha256_hex(&rules.text);
     match store.last_rules_version(&rules.origin).await? {
-        None => {
-            let new = crate::store::rules_versions::NewVersion {
-                user: &store.user,
-                how: "first seen at start",
-                origin: &rules.origin,
-                text: &rules.text,
-                rules: rules.rule_names.len(),
-                summary: None,
-            };
-            if let Err(e) = store
-                .record_rules_version(&new, &[("rules_recorded", String::new())])
-                .await
-            {
-                tracing::warn!("the rules in force were not recorded: {e:#}");
-            }
-        }
+        None => record_first_version(store, &rules, "first seen at start").await,
         Some(last) if last.info.origin == rules.origin && last.info.sha256 != hash => {
             if let Ok(kept) = crate::rules::load(&last.text, &rules.origin) {
                 tracing::info!(
