@@ -220,3 +220,70 @@ async fn a_file_changed_while_closed_goes_through_the_guard_at_start() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// Another workstation sharing the rules file applies rules: it writes the
+/// file, then records its version. This workstation picks the file up
+/// (through its guard) without recording the same text a second time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_another_apply_recorded_is_not_recorded_again() {
+    let Some(setup) = Setup::new("recorded_elsewhere", [Db::Sqlite; 4]).await else {
+        return;
+    };
+    buyerdesk::demo::seed(&setup.admin_config, 10, 7, false, false)
+        .await
+        .unwrap();
+    let store = Store::open(&setup.config).await.unwrap();
+    let path = setup.config.rules_path();
+    std::fs::write(&path, raised("50000")).unwrap();
+    let start = live::screen_rules(&setup.config, &store).await.unwrap();
+    assert_eq!(store.rules_versions().await.unwrap().len(), 1);
+    let (_tx, mut rx, mut rules_rx) = live::spawn_with_rules_events(
+        setup.config.clone(),
+        start.rules,
+        store.clone(),
+        Duration::from_secs(3600),
+    );
+    next_plans(&mut rx).await;
+
+    // The other apply: the file first, its version a moment later.
+    let text = raised("20000");
+    std::fs::write(&path, &text).unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let new = buyerdesk::store::rules_versions::NewVersion {
+        user: "bob",
+        how: "rules apply",
+        origin: &path.display().to_string(),
+        text: &text,
+        rules: 7,
+        summary: None,
+    };
+    let theirs = store
+        .record_rules_version(&new, &[("rules_applied", String::new())])
+        .await
+        .unwrap();
+    match next_rules_event(&mut rules_rx).await {
+        RulesEvent::RulesReloaded(Ok(_)) => {}
+        other => panic!("the file taken: {other:?}"),
+    }
+    // The pick-up is audited, naming their version; no second version.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let log = store.audit_log().await.unwrap();
+        let picked = log
+            .iter()
+            .find(|r| r[2].as_deref() == Some("rules_reloaded"));
+        if let Some(row) = picked {
+            let detail = row[4].as_deref().unwrap_or_default();
+            assert!(
+                detail.contains(&format!("version {}, recorded by its apply", theirs.number)),
+                "{detail}"
+            );
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{log:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let all = store.rules_versions().await.unwrap();
+    assert_eq!(all.len(), 2, "{all:?}");
+    assert_eq!(all[1].how, "rules apply");
+}

@@ -290,6 +290,19 @@ impl Worker {
                     let (text, origin) = (rules.text.to_string(), origin.clone());
                     let count = rules.rule_names.len();
                     tokio::spawn(async move {
+                        // An apply on another workstation sharing this
+                        // rules file writes the file, then records its
+                        // version: that version is the change, not a new
+                        // one (it went through that apply's guard).
+                        if let Some(number) = recorded_elsewhere(&store, &text).await {
+                            let detail = format!(
+                                "{origin}: version {number}, recorded by its apply, picked up by this workstation from the file"
+                            );
+                            if let Err(e) = store.audit("rules_reloaded", None, &detail).await {
+                                tracing::warn!("the rules reload was not audited: {e:#}");
+                            }
+                            return;
+                        }
                         let new = crate::store::rules_versions::NewVersion {
                             user: &store.user,
                             how: "changed on disk",
@@ -876,4 +889,27 @@ pub(super) fn watch_rules_file(
             None
         }
     }
+}
+
+/// How long a workstation that picked up a changed rules file waits for
+/// the apply that wrote it to record its version.
+const RECORDED_ELSEWHERE_WAIT: std::time::Duration = std::time::Duration::from_millis(1500);
+
+/// The number of the newest rules version when its text is `text` (an apply
+/// that wrote the file recorded it), looked at now and once more after
+/// `RECORDED_ELSEWHERE_WAIT`; `None`: the file was changed by hand.
+async fn recorded_elsewhere(store: &Store, text: &str) -> Option<i64> {
+    let hash = crate::store::rules_versions::sha256_hex(text);
+    for wait in [std::time::Duration::ZERO, RECORDED_ELSEWHERE_WAIT] {
+        tokio::time::sleep(wait).await;
+        match store.rules_versions().await {
+            Ok(kept) => {
+                if let Some(newest) = kept.last().filter(|v| v.sha256 == hash) {
+                    return Some(newest.number);
+                }
+            }
+            Err(e) => tracing::warn!("the rules versions could not be read: {e:#}"),
+        }
+    }
+    None
 }
