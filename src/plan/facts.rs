@@ -256,6 +256,32 @@ pub fn schema_index(name: &str) -> Option<usize> {
     FACT_SCHEMA.iter().position(|f| f.name == name)
 }
 
+/// A product for tests: one a day, nothing in stock or on order, a lead
+/// time of one day, MOQ `moq`, pack 1, price 2, supplier active.
+#[cfg(test)]
+impl ProductFacts {
+    pub(crate) fn for_test(trend: &str, moq: f64) -> ProductFacts {
+        ProductFacts {
+            product_id: "P".into(),
+            trend: trend.into(),
+            avg_daily_demand: 1.0,
+            demand_sigma: 0.0,
+            history_days: 0.0,
+            available_qty: 0.0,
+            reserved_qty: 0.0,
+            on_order_qty: 0.0,
+            safety_stock: 0.0,
+            lead_time_days: 1.0,
+            review_period_days: 0.0,
+            moq,
+            order_multiple: 0.0,
+            pack_size: 1.0,
+            unit_price: 2.0,
+            supplier_active: true,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

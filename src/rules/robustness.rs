@@ -144,24 +144,7 @@ proptest! {
 }
 
 fn facts() -> crate::plan::facts::ProductFacts {
-    crate::plan::facts::ProductFacts {
-        product_id: "P".into(),
-        trend: "stable".into(),
-        avg_daily_demand: 1.0,
-        demand_sigma: 0.0,
-        history_days: 0.0,
-        available_qty: 0.0,
-        reserved_qty: 0.0,
-        on_order_qty: 0.0,
-        safety_stock: 0.0,
-        lead_time_days: 1.0,
-        review_period_days: 0.0,
-        moq: 5.0,
-        order_multiple: 0.0,
-        pack_size: 1.0,
-        unit_price: 2.0,
-        supplier_active: true,
-    }
+    crate::plan::facts::ProductFacts::for_test("stable", 5.0)
 }
 
 #[test]

@@ -97,7 +97,6 @@ pub enum RulesError {
     Parse { origin: String, message: String },
 }
 
-
 /// A parsed, ready-to-run rules version.
 #[derive(Clone)]
 pub struct RuleSet {
