@@ -124,6 +124,19 @@ pub struct TestArgs {
     pub fixtures: Option<Option<PathBuf>>,
 }
 
+/// A dry run as the CLI prints it: amounts without a currency in `[orders]
+/// currency`, the POs that would wait for approval with `[orders]
+/// approval_threshold`, the changed products by id.
+pub(super) fn settle(config: &Config, dry_run: &mut crate::rules::DryRun) -> Result<()> {
+    dry_run.assume_currency(&crate::orders::OrdersConfig::currency_of(&config.file));
+    let orders = crate::orders::OrdersConfig::read(&config.file, &config.origin)?;
+    dry_run.po_approvals(&orders.currency, |c| orders.approval_threshold.of(c));
+    dry_run
+        .changes
+        .sort_by(|a, b| a.product_id.cmp(&b.product_id));
+    Ok(())
+}
+
 /// The rules file in force, as the screen and `plan` load it: the
 /// configured file, else the one applied in the app; `None`: the embedded.
 fn in_force_file(config: &Config) -> Option<PathBuf> {
@@ -192,13 +205,7 @@ pub async fn test_rules(config: &Config, args: TestArgs, fit: &report::Fit) -> R
             TestFormat::Json => eprint!("{}", crate::text::printable(&warnings)),
         }
     }
-    dry_run.assume_currency(&crate::orders::OrdersConfig::currency_of(&config.file));
-    // The POs that would wait for approval, with [orders] approval_threshold.
-    let orders = crate::orders::OrdersConfig::read(&config.file, &config.origin)?;
-    dry_run.po_approvals(&orders.currency, |c| orders.approval_threshold.of(c));
-    dry_run
-        .changes
-        .sort_by(|a, b| a.product_id.cmp(&b.product_id));
+    settle(config, &mut dry_run)?;
     let mut out = stdout();
     match args.format {
         TestFormat::Json => report::write_dry_run_json(&dry_run, out)?,

@@ -211,12 +211,7 @@ pub async fn diff(config: &Config, a: &str, b: &str, fit: &Fit) -> Result<ExitCo
     let dry_run = live::dry_run(&sources, &a_rules, &b_rules, &ctx).await;
     sources.close().await;
     let mut dry_run = dry_run?;
-    dry_run.assume_currency(&crate::orders::OrdersConfig::currency_of(&config.file));
-    let orders = crate::orders::OrdersConfig::read(&config.file, &config.origin)?;
-    dry_run.po_approvals(&orders.currency, |c| orders.approval_threshold.of(c));
-    dry_run
-        .changes
-        .sort_by(|a, b| a.product_id.cmp(&b.product_id));
+    super::rules::settle(config, &mut dry_run)?;
     writeln!(
         out,
         "\nOutcome of {b_name} against {a_name} on the current sources:"
