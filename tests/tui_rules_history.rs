@@ -359,3 +359,23 @@ fn a_broken_file_without_a_good_version_opens_the_editor_and_no_plan() {
     app.rules_applied(Ok("/data/purchasing.grl: 7 rules".into()));
     assert!(!app.without_rules());
 }
+
+/// A draft kept from earlier wins over the broken file (edits are never
+/// dropped), and the editor says that the broken file is not what it shows.
+#[test]
+fn r_with_a_draft_and_a_broken_file_shows_the_draft_and_says_so() {
+    let mut app = reference_app();
+    app.start_with_broken_rules(Some(broken(Some(3))));
+    let draft = raised().replace("Product.amount > 50000", "Product.amount > 30000");
+    app.rules_draft = Some(draft.clone());
+    press(&mut app, KeyCode::Char('R'), KeyModifiers::SHIFT);
+    let editor = app.editor.as_ref().unwrap();
+    assert_eq!(editor.text(), draft);
+    let status = editor.status.as_deref().unwrap();
+    let (_, line) = broken_text();
+    assert!(
+        status.contains("not the broken file on disk")
+            && status.contains(&format!("/data/purchasing.grl:{line}:")),
+        "{status}"
+    );
+}

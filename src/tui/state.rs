@@ -648,6 +648,13 @@ impl App {
                         "The file on disk, broken: fix it and Ctrl-S applies it ({})",
                         crate::text::printable(&b.first_error)
                     ));
+                } else if let Some(b) = &self.rules_broken {
+                    // The draft wins over the broken file (edits are never
+                    // dropped), but the author is told which one is shown.
+                    editor.status = Some(format!(
+                        "Your draft is back, not the broken file on disk ({}): Ctrl-S applies the draft over it; F8 discards the draft",
+                        crate::text::printable(&b.first_error)
+                    ));
                 } else if self.rules_draft.is_some() {
                     editor.status = Some(
                         "Your unapplied edits (a draft) are back; F8 discards them".to_string(),
