@@ -163,6 +163,13 @@ fn f9_lists_the_versions_and_enter_loads_one_to_restore() {
             screen.contains("Rules versions (Enter loads, Esc closes)"),
             "{screen}"
         );
+        // The footer names the panel's keys: Esc closes it, it does not
+        // leave the editor.
+        let footer = screen.lines().last().unwrap();
+        assert!(
+            footer.contains("Esc close") && !footer.contains("Esc leave"),
+            "{footer}"
+        );
         for v in &versions {
             let row = row_of(&screen, &v.info);
             assert!(row.contains(&v.info.user), "{row}");

@@ -394,7 +394,12 @@ fn draw_footer(frame: &mut Frame, app: &App, area: Rect) {
         String::new()
     };
     let room = usize::from(area.width).saturating_sub(prompt.chars().count());
-    let text = prompt + &app.keymap.footer(screen, &app.theme, room);
+    // The versions panel (F9) takes its own keys, not the editor's.
+    let text = if screen == Screen::Editor && app.rules_versions.open {
+        "Up/Down choose  Enter load  Esc close".to_string()
+    } else {
+        prompt + &app.keymap.footer(screen, &app.theme, room)
+    };
     frame.render_widget(
         Line::styled(text, Style::new().add_modifier(Modifier::DIM)),
         area,
