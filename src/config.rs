@@ -402,6 +402,13 @@ impl Config {
             .unwrap_or_else(|| self.data_dir.join("purchasing.grl"))
     }
 
+    /// The rules file in force, as the screen and the commands load it: the
+    /// configured one (an error later if it is missing), else the one
+    /// applied in the app when it exists; `None`: the embedded rules.
+    pub fn rules_file_in_force(&self) -> Option<PathBuf> {
+        (self.file.general.rules.clone()).or_else(|| Some(self.rules_path()).filter(|p| p.exists()))
+    }
+
     /// How often the screen refreshes its sources.
     pub fn refresh_interval(&self) -> std::time::Duration {
         std::time::Duration::from_secs_f64(self.file.general.refresh_secs.unwrap_or(15.0))

@@ -287,3 +287,31 @@ async fn a_file_another_apply_recorded_is_not_recorded_again() {
     assert_eq!(all.len(), 2, "{all:?}");
     assert_eq!(all[1].how, "rules apply");
 }
+
+/// The embedded rules (no rules file) are what they are in this build:
+/// a version of them recorded by an older build, with other text, is not
+/// used instead (there is no file for the guard to try).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_rules_recorded_by_an_older_build_do_not_replace_these() {
+    let Some(setup) = Setup::new("embedded_older", [Db::Sqlite; 4]).await else {
+        return;
+    };
+    let store = Store::open(&setup.config).await.unwrap();
+    assert!(!setup.config.rules_path().exists());
+    let older = raised("50000");
+    let new = buyerdesk::store::rules_versions::NewVersion {
+        user: "alice",
+        how: "first seen at start",
+        origin: buyerdesk::plan::EMBEDDED_ORIGIN,
+        text: &older,
+        rules: 7,
+        summary: None,
+    };
+    store
+        .record_rules_version(&new, &[("rules_recorded", String::new())])
+        .await
+        .unwrap();
+    let start = live::screen_rules(&setup.config, &store).await.unwrap();
+    assert!(!start.check_disk);
+    assert_eq!(*start.rules.text, *buyerdesk::plan::DEFAULT_RULES);
+}

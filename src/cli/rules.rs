@@ -76,11 +76,11 @@ fn load_checked(
 pub fn check_rules(config: &Config, file: Option<PathBuf>) -> Result<ExitCode> {
     // The rules in force, as the screen and `plan` load them: the
     // configured file, else the one applied in the app, else the embedded.
-    let (text, origin) = match file.or_else(|| in_force_file(config)) {
+    let (text, origin) = match file.or_else(|| config.rules_file_in_force()) {
         Some(p) => (read_rules_file(&p)?, p.display().to_string()),
         None => (
             plan::DEFAULT_RULES.to_string(),
-            "embedded rules/purchasing.grl".to_string(),
+            plan::EMBEDDED_ORIGIN.to_string(),
         ),
     };
     let diagnostics = crate::rules::validate(&text, &origin);
@@ -137,12 +137,6 @@ pub(super) fn settle(config: &Config, dry_run: &mut crate::rules::DryRun) -> Res
     Ok(())
 }
 
-/// The rules file in force, as the screen and `plan` load it: the
-/// configured file, else the one applied in the app; `None`: the embedded.
-fn in_force_file(config: &Config) -> Option<PathBuf> {
-    (config.file.general.rules.clone()).or_else(|| Some(config.rules_path()).filter(|p| p.exists()))
-}
-
 /// `rules test`: the dry run of FILE (default: the rules in force) against
 /// the rules in force on every product (or on `--product` ones), with the
 /// coverage of each rule; or, with `--fixtures`, FILE run on fixture
@@ -150,12 +144,12 @@ fn in_force_file(config: &Config) -> Option<PathBuf> {
 /// its warnings, and the coverage's, come first (on stderr with `--format
 /// json`).
 pub async fn test_rules(config: &Config, args: TestArgs, fit: &report::Fit) -> Result<ExitCode> {
-    let file = args.file.clone().or_else(|| in_force_file(config));
+    let file = args.file.clone().or_else(|| config.rules_file_in_force());
     let (text, origin) = match &file {
         Some(p) => (read_rules_file(p)?, p.display().to_string()),
         None => (
             plan::DEFAULT_RULES.to_string(),
-            "embedded rules/purchasing.grl".to_string(),
+            plan::EMBEDDED_ORIGIN.to_string(),
         ),
     };
     let diagnostics = crate::rules::validate(&text, &origin);

@@ -19,9 +19,7 @@ use crate::store::Store;
 /// The hash of the rules in force as the planning commands load them
 /// (the file, or the embedded rules); `None` when the file cannot be read.
 fn in_force_hash(config: &Config) -> Option<String> {
-    let path = (config.file.general.rules.clone())
-        .or_else(|| Some(config.rules_path()).filter(|p| p.exists()));
-    match path {
+    match config.rules_file_in_force() {
         Some(p) => std::fs::read_to_string(p).ok().map(|t| sha256_hex(&t)),
         None => Some(sha256_hex(crate::plan::DEFAULT_RULES)),
     }
@@ -152,7 +150,7 @@ pub fn history_table(versions: &[VersionInfo], current: Option<i64>, fit: &Fit) 
 /// file on disk in force).
 async fn text_of(config: &Config, store: &Store, which: &str) -> Result<(String, String)> {
     if which == "file" {
-        let path = (config.file.general.rules.clone()).unwrap_or_else(|| config.rules_path());
+        let path = config.rules_path();
         let text = std::fs::read_to_string(&path)
             .map_err(|e| anyhow!("{}: cannot read the rules file: {e}", path.display()))?;
         return Ok((path.display().to_string(), text));

@@ -89,8 +89,7 @@ pub fn run_for_editor(
     origin: &str,
 ) -> Result<FixturesOutcome, String> {
     let rules = crate::rules::load(text, origin).map_err(|e| e.to_string())?;
-    let in_force = (config.file.general.rules.clone())
-        .or_else(|| Some(config.rules_path()).filter(|p| p.exists()));
+    let in_force = config.rules_file_in_force();
     let files = fixture_files(None, in_force.as_deref()).map_err(|e| format!("{e:#}"))?;
     Ok(run_files(&rules, &files))
 }

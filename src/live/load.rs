@@ -23,8 +23,7 @@ pub struct PlanTimings {
 pub fn load_rules(config: &Config, explicit: Option<&std::path::Path>) -> Result<RuleSet> {
     let path = explicit
         .map(|p| p.to_path_buf())
-        .or_else(|| config.file.general.rules.clone())
-        .or_else(|| Some(config.rules_path()).filter(|p| p.exists()));
+        .or_else(|| config.rules_file_in_force());
     match path {
         None => Ok(RuleSet::embedded()),
         Some(p) => {
@@ -49,10 +48,7 @@ pub async fn plan_products(
     products: &[String],
 ) -> Result<(Vec<ProductPlan>, PlanTimings)> {
     let start = Instant::now();
-    let filter: Vec<String> = products.iter().map(|p| p.trim().to_string()).collect();
-    if let Some(bad) = filter.iter().find(|p| p.chars().any(char::is_control)) {
-        bail!("product id {bad:?} holds a control character: no product id has one");
-    }
+    let filter = product_filter(products)?;
     let rows = sources
         .load(
             (!filter.is_empty()).then_some(filter.as_slice()),
@@ -82,6 +78,16 @@ pub async fn plan_products(
     ))
 }
 
+/// The product ids named on the command line, trimmed; one holding a
+/// control character (no product id has one) is refused.
+fn product_filter(ids: &[String]) -> Result<Vec<String>> {
+    let filter: Vec<String> = ids.iter().map(|p| p.trim().to_string()).collect();
+    if let Some(bad) = filter.iter().find(|p| p.chars().any(char::is_control)) {
+        bail!("product id {bad:?} holds a control character: no product id has one");
+    }
+    Ok(filter)
+}
+
 /// An error naming the ids of `filter` that no source knows.
 fn refuse_unknown(filter: &[String], inputs: &[std::sync::Arc<plan::ProductInputs>]) -> Result<()> {
     let unknown: Vec<&str> = filter
@@ -108,13 +114,7 @@ pub async fn dry_run_on(
     ctx: &PlanContext,
     ids: &[String],
 ) -> Result<DryRun> {
-    let filter: Vec<String> = ids.iter().map(|p| p.trim().to_string()).collect();
-    if let Some(bad) = filter.iter().find(|p| p.chars().any(char::is_control)) {
-        bail!(
-            "product id {} holds a control character: no product id has one",
-            crate::text::printable(bad)
-        );
-    }
+    let filter = product_filter(ids)?;
     let rows = sources
         .load(
             Some(filter.as_slice()),
@@ -256,13 +256,7 @@ pub async fn load_rules_or_last_good(
     config: &Config,
     store: Option<&crate::store::Store>,
 ) -> Result<StartRules> {
-    let path = config
-        .file
-        .general
-        .rules
-        .clone()
-        .or_else(|| Some(config.rules_path()).filter(|p| p.exists()));
-    let Some(path) = path else {
+    let Some(path) = config.rules_file_in_force() else {
         return Ok(StartRules {
             rules: Some(RuleSet::embedded()),
             broken: None,
@@ -356,22 +350,14 @@ pub async fn cli_rules(config: &Config) -> Result<RuleSet> {
         let Some(store) = &store else {
             return Ok(rules);
         };
-        let last = match rules.origin != RuleSet::embedded().origin {
-            true => store.last_rules_version(&rules.origin).await.ok().flatten(),
-            false => None,
-        };
+        let last = store.last_rules_version(&rules.origin).await.ok().flatten();
         store.source.close().await;
-        let hash = crate::store::rules_versions::sha256_hex(&rules.text);
-        if let Some(last) = last.filter(|l| l.info.origin == rules.origin && l.info.sha256 != hash)
-        {
-            if let Ok(kept) = crate::rules::load(&last.text, &rules.origin) {
-                let origin = crate::text::printable(&rules.origin);
-                eprintln!(
-                    "buyerdesk: warning: {origin} differs from rules version {} (the last recorded, changed since): using version {}; put the file in force with `buyerdesk rules apply {origin}`",
-                    last.info.number, last.info.number
-                );
-                return Ok(kept);
-            }
+        if let Some((number, kept)) = recorded_if_changed(&rules, last) {
+            let origin = crate::text::printable(&rules.origin);
+            eprintln!(
+                "buyerdesk: warning: {origin} differs from rules version {number} (the last recorded, changed since): using version {number}; put the file in force with `buyerdesk rules apply {origin}`"
+            );
+            return Ok(kept);
         }
         return Ok(rules);
     };
@@ -391,6 +377,24 @@ pub async fn cli_rules(config: &Config) -> Result<RuleSet> {
         store.source.close().await;
     }
     Ok(start.rules.expect("checked"))
+}
+
+/// The rules file in force changed by hand since `last`, the newest version
+/// recorded for it: that version's number and rules, to use until the
+/// file goes in force through the guard. `None` when the file is the
+/// version, `last` is another file's, it no longer loads, or the rules are
+/// the embedded ones (no file for a guard to try).
+fn recorded_if_changed(
+    rules: &RuleSet,
+    last: Option<crate::store::rules_versions::RulesVersion>,
+) -> Option<(i64, RuleSet)> {
+    if rules.origin == plan::EMBEDDED_ORIGIN {
+        return None;
+    }
+    let hash = crate::store::rules_versions::sha256_hex(&rules.text);
+    let last = last.filter(|l| l.info.origin == rules.origin && l.info.sha256 != hash)?;
+    let kept = crate::rules::load(&last.text, &rules.origin).ok()?;
+    Some((last.info.number, kept))
 }
 
 /// `rules_broken_on_start`: the broken file's first error and the version
@@ -479,13 +483,12 @@ pub async fn screen_rules(config: &Config, store: &crate::store::Store) -> Resul
             check_disk: false,
         });
     };
-    let hash = crate::store::rules_versions::sha256_hex(&rules.text);
     match store.last_rules_version(&rules.origin).await? {
         None => record_first_version(store, &rules, "first seen at start").await,
-        Some(last) if last.info.origin == rules.origin && last.info.sha256 != hash => {
-            if let Ok(kept) = crate::rules::load(&last.text, &rules.origin) {
+        last => {
+            if let Some((number, kept)) = recorded_if_changed(&rules, last) {
                 tracing::info!(
-                    version = last.info.number,
+                    version = number,
                     "{}: differs from the last recorded version: it goes through the guard",
                     rules.origin
                 );
@@ -496,7 +499,6 @@ pub async fn screen_rules(config: &Config, store: &crate::store::Store) -> Resul
                 });
             }
         }
-        Some(_) => {}
     }
     Ok(ScreenRules {
         rules,

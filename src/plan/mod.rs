@@ -19,7 +19,7 @@ use std::sync::Arc;
 use rust_rule_engine::Value;
 use serde::Serialize;
 
-pub use engine::{Planner, RuleRun, RuleSet, RulesError, DEFAULT_RULES};
+pub use engine::{Planner, RuleRun, RuleSet, RulesError, DEFAULT_RULES, EMBEDDED_ORIGIN};
 pub use inputs::{join, ProductInputs, SourceRows};
 pub use numbers::Num;
 pub use rationale::{

@@ -85,6 +85,9 @@ const RECORD: &str = "BuyerdeskRecord";
 /// The values `RECORD` actions took, in order, until the rule's callback.
 type Recorder = Arc<Mutex<Vec<FactValue>>>;
 
+/// Where the embedded rules say they come from (`RuleSet::origin`).
+pub const EMBEDDED_ORIGIN: &str = "embedded rules/purchasing.grl";
+
 /// The rules shipped with buyerdesk (rules/purchasing.grl).
 pub const DEFAULT_RULES: &str = include_str!("../../../rules/purchasing.grl");
 
@@ -301,7 +304,7 @@ fn record_overwritten(
 impl RuleSet {
     /// The rules shipped with buyerdesk.
     pub fn embedded() -> RuleSet {
-        RuleSet::parse(DEFAULT_RULES, "embedded rules/purchasing.grl")
+        RuleSet::parse(DEFAULT_RULES, EMBEDDED_ORIGIN)
             .expect("the shipped rules parse (checked by tests)")
     }
 
