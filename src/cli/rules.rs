@@ -263,10 +263,11 @@ pub(super) async fn apply_text(
                  See every change with `buyerdesk rules test {origin}`; apply anyway with --yes",
                 in_force.origin
             )?;
-            let detail = format!(
-                "{origin}: sha256 {} ({how}): {}",
-                crate::store::rules_versions::sha256_hex(text),
-                refusal.to_string().replace('\n', "; ")
+            let detail = crate::store::rules_versions::refused_detail(
+                origin,
+                text,
+                Some(how),
+                &refusal.to_string(),
             );
             if let Err(e) = store.audit("rules_refused", None, &detail).await {
                 writeln!(out, "the refusal was not audited: {e:#}")?;
@@ -299,7 +300,7 @@ pub(super) async fn apply_text(
                 applied.path.display(),
                 applied.version.number,
                 applied.rules.rule_names.len(),
-                applied.hash,
+                applied.version.short(),
                 dry_run.summary.orders_before,
                 dry_run.summary.orders_after
             )?;

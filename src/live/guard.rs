@@ -40,11 +40,7 @@ impl Worker {
 /// A guard refusal (the editor's apply waiting for a confirmation, a file
 /// changed on disk) audited as `rules_refused`.
 pub(super) fn audit_refused(store: &Store, origin: &str, text: &str, why: &str) {
-    let detail = format!(
-        "{origin}: sha256 {}: {}",
-        crate::store::rules_versions::sha256_hex(text),
-        why.replace('\n', "; ")
-    );
+    let detail = crate::store::rules_versions::refused_detail(origin, text, None, why);
     let store = store.clone();
     tokio::spawn(async move {
         if let Err(e) = store.audit("rules_refused", None, &detail).await {

@@ -7,7 +7,6 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use sha2::{Digest, Sha256};
 
 use super::rules_versions::{NewVersion, VersionInfo};
 use super::Store;
@@ -22,8 +21,6 @@ pub struct Applied {
     pub rules: RuleSet,
     /// The rules file written.
     pub path: PathBuf,
-    /// The first 12 hex digits of the text's SHA-256.
-    pub hash: String,
     /// The version recorded (its number, full hash, previous hash).
     pub version: VersionInfo,
 }
@@ -92,12 +89,6 @@ pub fn draft_path(config: &Config) -> PathBuf {
     config.data_dir.join("rules-draft.grl")
 }
 
-/// The first 12 hex digits of the SHA-256 of `text`.
-pub fn short_hash(text: &str) -> String {
-    let digest = Sha256::digest(text.as_bytes());
-    digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
-}
-
 /// `apply_recorded` as "applied" by `user`, without a dry-run summary.
 pub async fn apply(
     config: &Config,
@@ -133,7 +124,6 @@ pub async fn apply_recorded(
         }
     };
     crate::files::write_atomically(&path, text.as_bytes())?;
-    let hash = short_hash(text);
     let mut audits = vec![(recording.action, String::new())];
     if let Some(refused) = &recording.confirmed {
         audits.push((
@@ -166,11 +156,10 @@ pub async fn apply_recorded(
             .into());
         }
     };
-    tracing::info!(path = %origin, rules = rules.rule_names.len(), hash, version = version.number, user = recording.user, "rules applied");
+    tracing::info!(path = %origin, rules = rules.rule_names.len(), hash = version.short(), version = version.number, user = recording.user, "rules applied");
     Ok(Applied {
         rules,
         path,
-        hash,
         version,
     })
 }
@@ -209,6 +198,7 @@ mod tests {
     use super::*;
     use crate::config::FileConfig;
     use crate::plan::DEFAULT_RULES;
+    use sha2::{Digest, Sha256};
     use std::path::Path;
 
     fn config_in(dir: &Path) -> Config {
@@ -270,7 +260,7 @@ mod tests {
             third.version.previous.as_deref(),
             Some(full(&raised).as_str())
         );
-        assert!(full(&raised).starts_with(&second.hash));
+        assert!(full(&raised).starts_with(second.version.short()));
         let kept = store.rules_versions().await.unwrap();
         assert_eq!(kept.len(), 3, "{kept:?}");
         assert_eq!(kept[1], second.version);
@@ -308,8 +298,8 @@ mod tests {
                 full(DEFAULT_RULES)
             )
         );
-        assert_eq!(second.hash.len(), 12);
-        assert_ne!(first.hash, second.hash);
+        assert_eq!(second.version.short().len(), 12);
+        assert_ne!(first.version.short(), second.version.short());
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

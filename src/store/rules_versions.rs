@@ -131,6 +131,17 @@ pub fn audit_detail(info: &VersionInfo) -> String {
     )
 }
 
+/// The audit detail of rules the guard refused (`rules_refused`): "<origin>:
+/// sha256 <full> (<how>): <why, on one line>"; `how` left out when `None`.
+pub fn refused_detail(origin: &str, text: &str, how: Option<&str>, why: &str) -> String {
+    let how = how.map(|h| format!(" ({h})")).unwrap_or_default();
+    format!(
+        "{origin}: sha256 {}{how}: {}",
+        sha256_hex(text),
+        why.replace('\n', "; ")
+    )
+}
+
 const COLUMNS: [&str; 9] = [
     "number",
     "at",
