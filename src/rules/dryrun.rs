@@ -369,14 +369,33 @@ pub fn dry_run(
     in_force: &RuleSet,
     candidate: &RuleSet,
 ) -> DryRun {
+    planned_and_compared(products, ctx, in_force, candidate, false)
+}
+
+/// Both rule sets planned on `products`, compared, with each rule's
+/// coverage and, when `detailed`, every product's detail.
+fn planned_and_compared(
+    products: &[Arc<ProductInputs>],
+    ctx: &PlanContext,
+    in_force: &RuleSet,
+    candidate: &RuleSet,
+    detailed: bool,
+) -> DryRun {
     let before = plan_all(products, ctx, in_force);
     let after = plan_all(products, ctx, candidate);
+    let details = match detailed {
+        true => (before.iter().zip(&after))
+            .map(|(old, new)| ProductDetail::of(old, new))
+            .collect(),
+        false => Vec::new(),
+    };
     let coverage = CoverageDiff {
         in_force: Coverage::count(in_force, &before),
         candidate: Coverage::count(candidate, &after),
     };
     let mut d = compare(&in_force.origin, &before, &candidate.origin, after);
     d.coverage = Some(coverage);
+    d.products = details;
     d
 }
 
@@ -453,19 +472,7 @@ pub fn dry_run_detailed(
     in_force: &RuleSet,
     candidate: &RuleSet,
 ) -> DryRun {
-    let before = plan_all(products, ctx, in_force);
-    let after = plan_all(products, ctx, candidate);
-    let details = (before.iter().zip(&after))
-        .map(|(old, new)| ProductDetail::of(old, new))
-        .collect();
-    let coverage = CoverageDiff {
-        in_force: Coverage::count(in_force, &before),
-        candidate: Coverage::count(candidate, &after),
-    };
-    let mut d = compare(&in_force.origin, &before, &candidate.origin, after);
-    d.coverage = Some(coverage);
-    d.products = details;
-    d
+    planned_and_compared(products, ctx, in_force, candidate, true)
 }
 
 /// Compares two plans of the same products, in the same order (as
