@@ -289,22 +289,8 @@ mod tests {
     #[test]
     fn every_schema_field_is_in_the_object_and_nothing_else() {
         let facts = ProductFacts {
-            product_id: "P".into(),
-            trend: "stable".into(),
-            avg_daily_demand: 1.0,
-            demand_sigma: 0.0,
-            history_days: 0.0,
-            available_qty: 0.0,
-            reserved_qty: 0.0,
-            on_order_qty: 0.0,
-            safety_stock: 0.0,
-            lead_time_days: 1.0,
-            review_period_days: 0.0,
-            moq: 1.0,
-            order_multiple: 0.0,
-            pack_size: 1.0,
             unit_price: 1.0,
-            supplier_active: true,
+            ..ProductFacts::for_test("stable", 1.0)
         };
         let obj = facts.to_object();
         assert_eq!(obj.len(), FACT_SCHEMA.len());
