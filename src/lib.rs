@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod files;
+pub mod forecast;
 pub mod live;
 pub mod orders;
 pub mod plan;

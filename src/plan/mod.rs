@@ -302,6 +302,14 @@ pub struct PlanContext {
     /// Sources whose last refresh failed: the plan uses their last data and
     /// says so (SOURCE_STALE).
     pub stale_sources: Vec<StaleSource>,
+    /// Stored forecasts by product id (from the purchasing database,
+    /// DOMAIN.md section 5). A product with history and no forecast here
+    /// is planned from the OMS average, and says so.
+    pub forecasts: HashMap<String, Arc<crate::forecast::StoredForecast>>,
+    /// The last day of the whole daily-history table (`YYYY-MM-DD`): with a
+    /// product's history statistics it gives the fingerprint its stored
+    /// forecast must match to be current.
+    pub history_last_day: Option<String>,
 }
 
 /// What follows the source's name in a SOURCE_STALE exception's message.
