@@ -853,5 +853,14 @@ fn on_live(app: &mut App, event: LiveEvent) {
             product_id,
             days,
         } => app.apply_history(request, product_id, days),
+        // The message line says how far the background forecasts are,
+        // unless it says something else.
+        LiveEvent::Forecasts(progress) => {
+            let ours = (app.message.as_deref()).is_none_or(|m| m.starts_with("forecasts: "));
+            if ours {
+                let finished = progress.done && progress.error.is_none();
+                app.message = (!finished).then(|| progress.line());
+            }
+        }
     }
 }
