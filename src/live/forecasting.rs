@@ -229,7 +229,13 @@ pub fn abc_changes(
                 value: Some(value),
                 currency: Some(currency.clone()),
             };
-            if s.abc != class.abc || s.abc_value != class.value || s.currency != class.currency {
+            // A value read back from the database may have lost its last
+            // digits: a difference that small is no change.
+            let same_value = match (s.abc_value, class.value) {
+                (Some(a), Some(b)) => (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0),
+                (a, b) => a == b,
+            };
+            if s.abc != class.abc || !same_value || s.currency != class.currency {
                 out.push(class);
             }
         }

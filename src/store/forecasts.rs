@@ -12,26 +12,16 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use anyhow::{anyhow, bail, Context, Result};
-use serde::{Deserialize, Serialize};
-
 use super::Store;
-use crate::forecast::{Abc, Candidate, DemandClass, Forecast, Method, StoredForecast};
+use crate::forecast::{Abc, Forecast, StoredForecast};
 use crate::sources::Backend;
+use anyhow::{anyhow, bail, Context, Result};
 
 /// Rows written per INSERT (21 parameters each: well under every
 /// backend's limit on bound parameters).
 pub const WRITE_CHUNK: usize = 200;
 /// Ids asked per query when some products' forecasts are read.
 pub const READ_CHUNK: usize = 500;
-
-/// What the columns do not hold, as JSON in `detail`.
-#[derive(Serialize, Deserialize)]
-struct Detail {
-    candidates: Vec<Candidate>,
-    path: Vec<f64>,
-    note: Option<String>,
-}
 
 /// One product's ABC class as ranked across its currency's products.
 #[derive(Debug, Clone, PartialEq)]
@@ -82,12 +72,8 @@ const REAL_COLUMNS: &[&str] = &[
 
 const INT_COLUMNS: &[&str] = &["horizon_days", "history_days", "origins"];
 
-/// A column read as text: floats with all 17 significant digits, so that
-/// what is read back is the f64 written (SQLite's own CAST keeps 15).
+/// A column read as text.
 fn read_expr(b: Backend, column: &str) -> String {
-    if REAL_COLUMNS.contains(&column) && b == Backend::Sqlite {
-        return format!("CASE WHEN {column} IS NULL THEN NULL ELSE printf('%.17g', {column}) END");
-    }
     b.as_text(column)
 }
 
@@ -120,11 +106,7 @@ fn row_of(id: &str, s: &StoredForecast) -> Result<Vec<Option<String>>> {
             bail!("{id}: the forecast's {name} is {v}, not a number: not stored");
         }
     }
-    let detail = serde_json::to_string(&Detail {
-        candidates: f.candidates.clone(),
-        path: f.path.clone(),
-        note: f.note.clone(),
-    })?;
+    let detail = serde_json::to_string(f)?;
     Ok(vec![
         Some(id.to_string()),
         Some(s.fingerprint.clone()),
@@ -159,58 +141,26 @@ fn parse_abc(s: &str) -> Option<Abc> {
     }
 }
 
-/// A stored forecast from its row (`COLUMNS` order).
+/// A stored forecast from its row (`COLUMNS` order): the forecast from
+/// `detail` (every figure exactly as computed: a float printed by a
+/// database may lose its last digits), the ABC class from its columns.
 fn from_row(row: Vec<Option<String>>) -> Result<(String, StoredForecast)> {
     let get = |i: usize| row.get(i).cloned().flatten();
     let id = get(0).ok_or_else(|| anyhow!("a forecast row without a product id"))?;
     let need = |i: usize| get(i).ok_or_else(|| anyhow!("{id}: {} is NULL", COLUMNS[i]));
-    let num = |i: usize| -> Result<Option<f64>> {
-        get(i)
-            .map(|t| {
-                t.trim()
-                    .parse::<f64>()
-                    .with_context(|| format!("{id}: {} is {t:?}", COLUMNS[i]))
-            })
-            .transpose()
-    };
-    let whole = |i: usize| -> Result<u32> {
-        let t = need(i)?;
-        let v: f64 =
-            (t.trim().parse()).with_context(|| format!("{id}: {} is {t:?}", COLUMNS[i]))?;
-        Ok(v as u32)
-    };
-    let class = need(4)?;
-    let method = need(5)?;
-    let detail: Detail = serde_json::from_str(&need(20)?).with_context(|| {
+    let forecast: Forecast = serde_json::from_str(&need(20)?).with_context(|| {
         format!("{id}: the forecast's detail is not the JSON it was written as")
     })?;
-    let forecast = Forecast {
-        history_days: whole(11)?,
-        class: DemandClass::parse(&class)
-            .ok_or_else(|| anyhow!("{id}: unknown demand class {class:?}"))?,
-        adi: num(15)?,
-        cv2: num(16)?,
-        method: Method::parse(&method).ok_or_else(|| anyhow!("{id}: unknown method {method:?}"))?,
-        method_label: need(6)?,
-        forecast_daily: num(7)?.unwrap_or(0.0),
-        horizon_days: whole(2)?,
-        sigma_horizon: num(8)?.unwrap_or(0.0),
-        mae: num(9)?,
-        mase: num(10)?,
-        candidates: detail.candidates,
-        origins: whole(12)?,
-        weekly_cv: num(13)?,
-        yearly_qty: num(14)?.unwrap_or(0.0),
-        path: detail.path,
-        note: detail.note,
-    };
+    let abc_value = get(18)
+        .map(|t| (t.trim().parse::<f64>()).with_context(|| format!("{id}: abc_value is {t:?}")))
+        .transpose()?;
     Ok((
         id.clone(),
         StoredForecast {
             forecast,
             fingerprint: need(1)?,
             abc: get(17).as_deref().and_then(parse_abc),
-            abc_value: num(18)?,
+            abc_value,
             currency: get(19),
             computed_at: need(3)?,
         },
@@ -230,6 +180,9 @@ impl Store {
     }
 
     /// Every stored forecast, by product id.
+    ///
+    /// The scalar columns are for people and queries; `detail` holds the
+    /// whole forecast as JSON and is what is read back.
     pub async fn forecasts(&self) -> Result<HashMap<String, Arc<StoredForecast>>> {
         let rows = self.source.fetch_text(&self.forecast_select(), &[]).await?;
         let mut out = HashMap::with_capacity(rows.len());

@@ -361,8 +361,9 @@ const MIGRATIONS: &[Migration] = &[
         // One row per product: the forecast of its daily history with the
         // fingerprint of the history and horizon it came from
         // (`store::forecasts`, DOMAIN.md section 5). The scalars are
-        // columns (for people and queries); `detail` holds the rest as
-        // JSON (candidates, path, note).
+        // columns (for people and queries); `detail` holds the whole
+        // forecast as JSON (candidates, path and note included), every
+        // figure exact, and is what buyerdesk reads back.
         statements: |b| {
             vec![format!(
                 "CREATE TABLE IF NOT EXISTS forecasts (product_id VARCHAR(64) {bin}NOT NULL PRIMARY KEY, \
