@@ -487,6 +487,24 @@ pub(super) struct WorkerForecasts {
     pub(super) history_last_day: Option<String>,
 }
 
+/// The facts of a stored forecast (DOMAIN.md section 5; `history_days`
+/// comes from the history's statistics).
+pub const FORECAST_FACTS: &[&str] = &[
+    "forecast_daily",
+    "forecast_method",
+    "forecast_mase",
+    "sigma_horizon",
+    "demand_class",
+    "abc_class",
+    "xyz_class",
+];
+
+/// Whether plans by `rules` change with the stored forecasts: the rules
+/// read one of their facts.
+pub fn reads_forecasts(rules: &RuleSet) -> bool {
+    FORECAST_FACTS.iter().any(|f| rules.uses_field(f))
+}
+
 /// Adds the index in `inputs` (sorted by id) of each of `ids` to `changed`,
 /// kept sorted and without repeats.
 pub(super) fn mark_changed(
@@ -525,10 +543,16 @@ impl Worker {
 
     /// Puts the stored forecasts into a plan context; the products whose
     /// forecast changed since they were last planned.
+    /// (None when the rules in force read no forecast fact: their plans
+    /// do not change with the forecasts.)
     pub(super) fn forecast_context(&mut self, ctx: &mut PlanContext) -> Vec<String> {
         self.with_forecasts(ctx);
         let mut s = self.forecasting.shared.lock().expect("not poisoned");
-        s.changed.drain().collect()
+        let changed = s.changed.drain();
+        match reads_forecasts(&self.rules) {
+            true => changed.collect(),
+            false => Vec::new(),
+        }
     }
 
     /// Puts the stored forecasts and the history's last day into a plan
