@@ -42,13 +42,13 @@ fn sample(i: usize) -> StoredForecast {
             history_days: 700 + i as u32,
             class: [DemandClass::Smooth, DemandClass::Lumpy, DemandClass::Short][i % 3],
             adi: Some(1.0 + third / 7.0),
-            cv2: (i % 2 == 0).then_some(0.1 + 0.2),
+            cv2: i.is_multiple_of(2).then_some(0.1 + 0.2),
             method: [Method::Ets, Method::CrostonSba, Method::OmsAverage][i % 3],
             method_label: format!("ETS(A,Ad,N) #{i}"),
             forecast_daily: third,
             horizon_days: 7 + (i % 5) as u32,
-            sigma_horizon: third * 2.718281828459045,
-            mae: (i % 4 != 0).then_some(third / 10.0),
+            sigma_horizon: third * std::f64::consts::E,
+            mae: (!i.is_multiple_of(4)).then_some(third / 10.0),
             mase: Some(0.987654321012345),
             candidates: vec![
                 Candidate {
