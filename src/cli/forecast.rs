@@ -16,7 +16,7 @@ use super::stdout;
 use crate::config::Config;
 use crate::forecast::{Forecast, StoredForecast};
 use crate::live;
-use crate::plan::numbers::fmt_qty;
+use crate::plan::numbers::{fmt_qty, fmt_qty_short};
 use crate::sources::Sources;
 
 /// Why a product has no forecast (it has no daily history).
@@ -42,8 +42,8 @@ pub async fn run(
             if show && total > 0 {
                 eprint!(
                     "\rforecasts: {} of {} computed",
-                    fmt_qty(done as f64),
-                    fmt_qty(total as f64)
+                    fmt_qty_short(done as f64),
+                    fmt_qty_short(total as f64)
                 );
                 if done == total {
                     eprintln!();

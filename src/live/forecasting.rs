@@ -257,7 +257,7 @@ pub struct ForecastProgress {
 impl ForecastProgress {
     /// "forecasts: 1,240 of 2,000 computed".
     pub fn line(&self) -> String {
-        let n = |v: usize| crate::plan::numbers::fmt_qty(v as f64);
+        let n = |v: usize| crate::plan::numbers::fmt_qty_short(v as f64);
         match &self.error {
             Some(e) => format!(
                 "forecasts: stopped after {} of {}: {}",
@@ -812,4 +812,174 @@ pub async fn forecast_products(
             (id, f)
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::forecast::{Abc, DailySeries, Forecast};
+    use crate::plan::Num;
+
+    #[test]
+    fn horizon_is_lead_time_plus_review_rounded_up() {
+        assert_eq!(horizon_days(Some(7.0), None), 7);
+        assert_eq!(horizon_days(Some(7.0), Some(3.5)), 11);
+        // Float noise does not add a day.
+        assert_eq!(horizon_days(Some(7.000_000_000_1), None), 7);
+        assert_eq!(horizon_days(Some(0.0), Some(0.0)), 1, "at least a day");
+        assert_eq!(horizon_days(None, Some(5.0)), HORIZON_WITHOUT_SUPPLIER);
+        assert_eq!(horizon_days(Some(f64::NAN), None), HORIZON_WITHOUT_SUPPLIER);
+    }
+
+    fn product(id: &str, sum: f64, last_day: &str) -> Arc<ProductInputs> {
+        Arc::new(ProductInputs {
+            product_id: id.into(),
+            history: Some(Box::new(HistoryStats {
+                product_id: id.into(),
+                days: Num::Value(10.0),
+                sum_qty: Num::Value(sum),
+                sum_sq_qty: Num::Value(sum * 3.0),
+                first_day: Some("2026-01-01".into()),
+                last_day: Some(last_day.into()),
+            })),
+            history_table_exists: true,
+            ..Default::default()
+        })
+    }
+
+    fn terms(horizon: u32, price: f64, currency: &str) -> Terms {
+        Terms {
+            horizon,
+            oms_average: None,
+            unit_price: Some(price),
+            currency: currency.into(),
+        }
+    }
+
+    fn stored(fingerprint: &str, yearly_qty: f64) -> Arc<StoredForecast> {
+        let f = forecast::forecast(
+            &DailySeries {
+                first_day: "2026-01-01".into(),
+                qty: vec![1.0; 70],
+            },
+            7,
+            None,
+        );
+        Arc::new(StoredForecast {
+            forecast: Forecast { yearly_qty, ..f },
+            fingerprint: fingerprint.into(),
+            abc: None,
+            abc_value: None,
+            currency: None,
+            computed_at: String::new(),
+        })
+    }
+
+    #[test]
+    fn only_products_whose_fingerprint_differs_are_stale() {
+        let inputs = vec![
+            product("A", 5.0, "2026-01-10"),
+            product("B", 6.0, "2026-01-10"),
+            product("C", 7.0, "2026-01-09"),
+        ];
+        let mut t: HashMap<Arc<str>, Terms> = HashMap::new();
+        for id in ["A", "B", "C"] {
+            t.insert(id.into(), terms(7, 1.0, "USD"));
+        }
+        let last = history_last_day(&inputs).unwrap();
+        assert_eq!(last, "2026-01-10");
+        let all = stale_products(&inputs, &t, &HashMap::new(), &last, false);
+        assert_eq!(all.len(), 3, "none stored: all stale");
+        let stored_now: HashMap<String, Arc<StoredForecast>> = all
+            .iter()
+            .map(|j| (j.product_id.clone(), stored(&j.fingerprint, 1.0)))
+            .collect();
+        assert!(stale_products(&inputs, &t, &stored_now, &last, false).is_empty());
+        assert_eq!(
+            stale_products(&inputs, &t, &stored_now, &last, true).len(),
+            3,
+            "forced"
+        );
+        // B's history and C's horizon change; the table's last day too.
+        let changed = vec![
+            product("A", 5.0, "2026-01-10"),
+            product("B", 6.5, "2026-01-10"),
+            product("C", 7.0, "2026-01-09"),
+        ];
+        t.insert("C".into(), terms(9, 1.0, "USD"));
+        let ids: Vec<String> = stale_products(&changed, &t, &stored_now, &last, false)
+            .into_iter()
+            .map(|j| j.product_id)
+            .collect();
+        assert_eq!(ids, vec!["B", "C"]);
+        assert_eq!(
+            stale_products(&changed, &t, &stored_now, "2026-01-11", false).len(),
+            3,
+            "a new day in the table changes every fingerprint"
+        );
+        // A product not planned yet (no terms) waits.
+        t.remove("A");
+        assert!(!stale_products(&changed, &t, &HashMap::new(), &last, false)
+            .iter()
+            .any(|j| j.product_id == "A"));
+    }
+
+    #[test]
+    fn abc_is_ranked_per_currency() {
+        // USD: 90 and 10 (A, B... the second starts at 90%: B); EUR: one
+        // product, alone at the top of its currency: A, though its value
+        // is the smallest of all.
+        let mut by: HashMap<String, Arc<StoredForecast>> = HashMap::new();
+        by.insert("U1".into(), stored("f", 90.0));
+        by.insert("U2".into(), stored("f", 10.0));
+        by.insert("E1".into(), stored("f", 1.0));
+        let mut t: HashMap<Arc<str>, Terms> = HashMap::new();
+        t.insert("U1".into(), terms(7, 1.0, "USD"));
+        t.insert("U2".into(), terms(7, 1.0, "USD"));
+        t.insert("E1".into(), terms(7, 2.0, "EUR"));
+        let changes = abc_changes(&by, &t);
+        let got: Vec<(&str, Option<Abc>, Option<f64>, Option<&str>)> = changes
+            .iter()
+            .map(|c| (c.product_id.as_str(), c.abc, c.value, c.currency.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("E1", Some(Abc::A), Some(2.0), Some("EUR")),
+                ("U1", Some(Abc::A), Some(90.0), Some("USD")),
+                ("U2", Some(Abc::B), Some(10.0), Some("USD")),
+            ]
+        );
+        // Applied, nothing changes any more.
+        let mut shared = SharedForecasts {
+            by_product: by,
+            ..Default::default()
+        };
+        apply_abc(&mut shared, &changes);
+        assert_eq!(shared.changed.len(), 3);
+        assert!(abc_changes(&shared.by_product, &t).is_empty());
+    }
+
+    #[test]
+    fn progress_line() {
+        let p = ForecastProgress {
+            computed: 1240,
+            total: 2000,
+            done: false,
+            error: None,
+        };
+        assert_eq!(p.line(), "forecasts: 1,240 of 2,000 computed");
+    }
+
+    #[test]
+    fn changed_ids_become_sorted_indexes() {
+        let inputs = vec![
+            product("A", 1.0, "d"),
+            product("B", 1.0, "d"),
+            product("C", 1.0, "d"),
+        ];
+        let mut changed = vec![1];
+        mark_changed(&inputs, &mut changed, ["C", "A", "B", "Z"]);
+        assert_eq!(changed, vec![0, 1, 2]);
+    }
 }
