@@ -765,7 +765,15 @@ pub async fn run(setup: Setup) -> Result<()> {
             if dirty {
                 app.now = Local::now();
                 app.clock_text = view::clock_text(&app);
-                screen.draw(&mut app)?;
+                if let Err(e) = screen.draw(&mut app) {
+                    // A background message drawn after the link dropped,
+                    // before SIGHUP arrived: leaving, as on SIGHUP.
+                    if terminal_gone(&e) {
+                        tracing::info!("the terminal is gone ({e:#}): leaving");
+                        break;
+                    }
+                    return Err(e);
+                }
             }
         }
         Ok(())
@@ -777,6 +785,17 @@ pub async fn run(setup: Setup) -> Result<()> {
     input.stop.store(true, Ordering::Relaxed);
     drop(screen);
     result
+}
+
+/// A write to the terminal failed because the terminal is gone (a dropped
+/// SSH link: EIO, ENXIO, a broken pipe).
+fn terminal_gone(e: &anyhow::Error) -> bool {
+    e.chain()
+        .filter_map(|c| c.downcast_ref::<std::io::Error>())
+        .any(|io| {
+            io.kind() == std::io::ErrorKind::BrokenPipe
+                || matches!(io.raw_os_error(), Some(libc::EIO) | Some(libc::ENXIO))
+        })
 }
 
 /// Writes the app's unapplied rule edits to the draft file (or removes it)
