@@ -938,7 +938,8 @@ mod tests {
         t.insert("U2".into(), terms(7, 1.0, "USD"));
         t.insert("E1".into(), terms(7, 2.0, "EUR"));
         let changes = abc_changes(&by, &t);
-        let got: Vec<(&str, Option<Abc>, Option<f64>, Option<&str>)> = changes
+        type Row<'a> = (&'a str, Option<Abc>, Option<f64>, Option<&'a str>);
+        let got: Vec<Row> = changes
             .iter()
             .map(|c| (c.product_id.as_str(), c.abc, c.value, c.currency.as_deref()))
             .collect();
