@@ -875,7 +875,9 @@ fn on_live(app: &mut App, event: LiveEvent) {
         // The message line says how far the background forecasts are,
         // unless it says something else.
         LiveEvent::Forecasts(progress) => {
-            let ours = (app.message.as_deref()).is_none_or(|m| m.starts_with("forecasts: "));
+            // (The broken rules file's banner goes first.)
+            let ours = app.rules_broken.is_none()
+                && (app.message.as_deref()).is_none_or(|m| m.starts_with("forecasts: "));
             if ours {
                 let finished = progress.done && progress.error.is_none();
                 app.message = (!finished).then(|| progress.line());
