@@ -38,6 +38,12 @@
 //! (`LiveCommand::ApplyRules`) or changed on disk (the rules file is
 //! watched) replace them, and every product is planned again at once with
 //! the new ones. Invalid rules on disk never replace the rules in force.
+//!
+//! After each refresh, the products whose stored forecast does not match
+//! their history and horizon (its fingerprint) go to a forecaster task
+//! that runs beside it (`forecasting.rs`): the refresh never waits for it,
+//! and the products whose forecast it stored are planned again, at most
+//! once a second, when the rules read a forecast fact.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
