@@ -66,7 +66,7 @@ async fn next_plans(rx: &mut UnboundedReceiver<LiveEvent>, app: &mut App) -> Pla
         match event {
             LiveEvent::Sources(s) => app.apply_sources(s),
             LiveEvent::Plans(p) => return p,
-            LiveEvent::History { .. } => {}
+            LiveEvent::History { .. } | LiveEvent::Forecasts(_) => {}
         }
     }
 }

@@ -464,7 +464,7 @@ async fn side_by_side(db: Server, n: usize) {
     let rules = live::load_rules(&config, None).unwrap();
     if live::needs_history(&rules) {
         eprintln!(
-            "note: the rules read the history statistics; the raw fetch leaves that query out"
+            "note: buyerdesk reads the history statistics (the forecasts' fingerprints); the raw fetch leaves that query out"
         );
     }
     println!("\n== {} , {n} products ==", db.name());

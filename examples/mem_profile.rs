@@ -107,7 +107,7 @@ async fn next_plans(rx: &mut UnboundedReceiver<LiveEvent>, app: &mut App) -> Pla
         match rx.recv().await.expect("the live task runs") {
             LiveEvent::Sources(s) => app.apply_sources(s),
             LiveEvent::Plans(p) => return p,
-            LiveEvent::History { .. } => {}
+            LiveEvent::History { .. } | LiveEvent::Forecasts(_) => {}
         }
     }
 }

@@ -62,6 +62,16 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         rules: Option<PathBuf>,
     },
+    /// Compute every product's demand forecast (or the ones named) from
+    /// its daily history again, store it, and print it.
+    Forecast {
+        /// Only this product (repeatable).
+        #[arg(long = "product", value_name = "ID")]
+        products: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
     /// Create and fill demo databases (the embedded SQLite demo, or with
     /// --config the configured databases).
     Demo {
@@ -466,7 +476,10 @@ use buyerdesk::cli::stdout;
 /// demo's databases when the config points at it).
 fn reads_sources(command: &Option<Command>) -> bool {
     match command {
-        None | Some(Command::Plan { .. }) | Some(Command::Doctor) => true,
+        None
+        | Some(Command::Plan { .. })
+        | Some(Command::Forecast { .. })
+        | Some(Command::Doctor) => true,
         Some(Command::Rules { command }) => matches!(
             command,
             // Fixtures are planned without any database.
@@ -534,6 +547,9 @@ async fn run(cli: Cli, config: Config, keymap: Keymap) -> Result<ExitCode> {
             format,
             rules,
         }) => print_plan(&config, &products, format, rules, &fit).await,
+        Some(Command::Forecast { products, format }) => {
+            buyerdesk::cli::forecast::run(&config, &products, format, &fit).await
+        }
         Some(Command::Demo {
             schema: Some(backend),
             ..

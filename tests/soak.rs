@@ -101,7 +101,7 @@ impl Observer {
                     self.check(&update);
                     return update;
                 }
-                LiveEvent::History { .. } => {}
+                LiveEvent::History { .. } | LiveEvent::Forecasts(_) => {}
             }
         }
     }

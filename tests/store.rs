@@ -46,12 +46,12 @@ async fn overrides_persist(test: &str, db: Db) {
     let alice = Store::open(&config_in(&scratch, "alice", data.path()))
         .await
         .expect("store opens and migrates");
-    assert_eq!(alice.schema_version().await.unwrap(), 8);
+    assert_eq!(alice.schema_version().await.unwrap(), 9);
     // A second workstation on the same database; migrating again is harmless.
     let bob = Store::open(&config_in(&scratch, "bob", data.path()))
         .await
         .expect("second workstation");
-    assert_eq!(bob.schema_version().await.unwrap(), 8);
+    assert_eq!(bob.schema_version().await.unwrap(), 9);
 
     alice.set_override(&promo(700.0)).await.unwrap();
     alice
@@ -1117,7 +1117,7 @@ async fn an_upgrade_keeps_ordered_overrides_used(test: &str, db: Db) {
         .await;
 
     let store = Store::open(&config).await.expect("migrates 6 and 7");
-    assert_eq!(store.schema_version().await.unwrap(), 8, "{test}");
+    assert_eq!(store.schema_version().await.unwrap(), 9, "{test}");
     let rows = store.override_rows().await.unwrap();
     let row = |id: &str| rows.iter().find(|r| r.ov.product_id == id).unwrap();
     assert_eq!(

@@ -1,10 +1,11 @@
-//! The command line: one file per command group (`plan`, `rules`, `po`,
+//! The command line: one file per command group (`plan`, `forecast`, `rules`, `po`,
 //! `override`, `audit`, `doctor`), and the table, JSON and CSV writers they print with
 //! (`report`). `main.rs` parses the arguments and calls these.
 
 pub mod audit;
 pub mod demo;
 pub mod doctor;
+pub mod forecast;
 pub mod overrides;
 pub mod plan;
 pub mod po;

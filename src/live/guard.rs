@@ -28,6 +28,7 @@ impl Worker {
             ..Default::default()
         };
         set_open_pos(&mut ctx, self.open_pos.clone());
+        self.with_forecasts(&mut ctx);
         let dry_run = crate::rules::dry_run(&self.inputs, &ctx, &self.rules, candidate);
         let line = crate::store::rules_versions::summary_line(&dry_run.summary);
         (

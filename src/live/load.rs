@@ -34,10 +34,12 @@ pub fn load_rules(config: &Config, explicit: Option<&std::path::Path>) -> Result
     }
 }
 
-/// The daily history is aggregated (the costliest query of a load) only
-/// when the rules read its statistics.
-pub fn needs_history(rules: &RuleSet) -> bool {
-    rules.uses_field("demand_sigma") || rules.uses_field("history_days")
+/// Whether a load aggregates the daily history (the costliest query of a
+/// load): always, where the table exists, since the stored forecasts are
+/// matched to the history they came from by its statistics (their
+/// fingerprint, DOMAIN.md section 5), whatever the rules read.
+pub fn needs_history(_rules: &RuleSet) -> bool {
+    true
 }
 
 /// Loads the sources (all products, or only `products`) and plans them.
@@ -60,6 +62,8 @@ pub async fn plan_products(
     let inputs = plan::join(rows);
     let join = start.elapsed();
     refuse_unknown(&filter, &inputs)?;
+    let dated = super::forecasting::with_last_day(sources, ctx, &inputs, filter.is_empty()).await?;
+    let ctx = dated.as_ref().unwrap_or(ctx);
     let plans = tokio::task::block_in_place(|| plan::plan_all(&inputs, ctx, rules));
     let rules_time = start.elapsed();
     tracing::info!(
@@ -80,7 +84,7 @@ pub async fn plan_products(
 
 /// The product ids named on the command line, trimmed; one holding a
 /// control character (no product id has one) is refused.
-fn product_filter(ids: &[String]) -> Result<Vec<String>> {
+pub(super) fn product_filter(ids: &[String]) -> Result<Vec<String>> {
     let filter: Vec<String> = ids.iter().map(|p| p.trim().to_string()).collect();
     if let Some(bad) = filter.iter().find(|p| p.chars().any(char::is_control)) {
         bail!("product id {bad:?} holds a control character: no product id has one");
@@ -89,7 +93,10 @@ fn product_filter(ids: &[String]) -> Result<Vec<String>> {
 }
 
 /// An error naming the ids of `filter` that no source knows.
-fn refuse_unknown(filter: &[String], inputs: &[std::sync::Arc<plan::ProductInputs>]) -> Result<()> {
+pub(super) fn refuse_unknown(
+    filter: &[String],
+    inputs: &[std::sync::Arc<plan::ProductInputs>],
+) -> Result<()> {
     let unknown: Vec<&str> = filter
         .iter()
         .filter(|id| !inputs.iter().any(|p| *p.product_id == ***id))
@@ -123,6 +130,8 @@ pub async fn dry_run_on(
         .await?;
     let inputs = plan::join(rows);
     refuse_unknown(&filter, &inputs)?;
+    let dated = super::forecasting::with_last_day(sources, ctx, &inputs, false).await?;
+    let ctx = dated.as_ref().unwrap_or(ctx);
     Ok(tokio::task::block_in_place(|| {
         crate::rules::dryrun::dry_run_detailed(&inputs, ctx, in_force, candidate)
     }))
@@ -143,6 +152,8 @@ pub async fn dry_run(
     let load = start.elapsed();
     let start = Instant::now();
     let inputs = plan::join(rows);
+    let dated = super::forecasting::with_last_day(sources, ctx, &inputs, true).await?;
+    let ctx = dated.as_ref().unwrap_or(ctx);
     let dry_run =
         tokio::task::block_in_place(|| crate::rules::dry_run(&inputs, ctx, in_force, candidate));
     tracing::info!(
@@ -157,8 +168,9 @@ pub async fn dry_run(
     Ok(dry_run)
 }
 
-/// What the plan needs from the purchasing database: the buyers' overrides
-/// and buyerdesk's own open POs.
+/// What the plan needs from the purchasing database: the buyers' overrides,
+/// buyerdesk's own open POs and the stored forecasts (read, never
+/// computed: `buyerdesk forecast` and the screen compute them).
 pub async fn plan_context(store: &crate::store::Store) -> Result<PlanContext> {
     let overrides = store.override_rows().await?;
     let mut ctx = PlanContext {
@@ -166,6 +178,7 @@ pub async fn plan_context(store: &crate::store::Store) -> Result<PlanContext> {
             .into_iter()
             .map(|o| (o.ov.product_id.clone(), o.note_for_plan()))
             .collect(),
+        forecasts: store.forecasts().await?,
         ..Default::default()
     };
     set_open_pos(&mut ctx, store.open_pos_by_product().await?);

@@ -38,6 +38,12 @@
 //! (`LiveCommand::ApplyRules`) or changed on disk (the rules file is
 //! watched) replace them, and every product is planned again at once with
 //! the new ones. Invalid rules on disk never replace the rules in force.
+//!
+//! After each refresh, the products whose stored forecast does not match
+//! their history and horizon (its fingerprint) go to a forecaster task
+//! that runs beside it (`forecasting.rs`): the refresh never waits for it,
+//! and the products whose forecast it stored are planned again, at most
+//! once a second, when the rules read a forecast fact.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -56,6 +62,7 @@ use crate::store::Store;
 
 mod diff;
 pub mod fixtures;
+pub mod forecasting;
 mod guard;
 pub mod load;
 mod reading;
@@ -83,6 +90,8 @@ pub enum LiveEvent {
         product_id: String,
         days: Result<Vec<(String, f64)>, String>,
     },
+    /// How far the background forecasts are (for the message line).
+    Forecasts(forecasting::ForecastProgress),
 }
 
 /// What the background task tells the screen about the rules in force.
@@ -251,7 +260,16 @@ pub fn spawn_checking_disk(
     let (rules_tx, rules_rx) = mpsc::unbounded_channel();
     let mut worker = Worker::new(config, rules, store, every);
     worker.check_disk_after_plan = check_disk;
-    tokio::spawn(run(worker, every, cmd_rx, event_tx, rules_tx));
+    let (stored_tx, stored_rx) = mpsc::unbounded_channel();
+    if forecasting::background_forecasts_on() {
+        worker.forecasting.work = Some(forecasting::spawn_forecaster(
+            worker.store.clone(),
+            Arc::clone(&worker.forecasting.shared),
+            event_tx.clone(),
+            stored_tx,
+        ));
+    }
+    tokio::spawn(run(worker, every, cmd_rx, event_tx, rules_tx, stored_rx));
     (cmd_tx, event_rx, rules_rx)
 }
 
@@ -261,8 +279,13 @@ async fn run(
     mut commands: mpsc::UnboundedReceiver<LiveCommand>,
     events: mpsc::UnboundedSender<LiveEvent>,
     rules_events: mpsc::UnboundedSender<RulesEvent>,
+    mut forecasts_stored: mpsc::UnboundedReceiver<()>,
 ) {
     let _ = events.send(LiveEvent::Sources(worker.statuses()));
+    // A re-plan for forecasts stored: when it is due, and when the last
+    // one started (one a second at most).
+    let mut replan_at: Option<tokio::time::Instant> = None;
+    let mut last_replan = tokio::time::Instant::now() - forecasting::REPLAN_EVERY;
     let oms = Arc::clone(&worker.oms_for_history);
     // The rules in force, read while the worker is out refreshing (an
     // apply over newer rules is told at once).
@@ -370,6 +393,23 @@ async fn run(
                     }
                 }
             },
+            Some(()) = forecasts_stored.recv() => {
+                if replan_at.is_none() {
+                    replan_at = Some(tokio::time::Instant::now().max(last_replan + forecasting::REPLAN_EVERY));
+                }
+            }
+            _ = tokio::time::sleep_until(replan_at.unwrap_or(next)), if replan_at.is_some() && running.is_none() => {
+                replan_at = None;
+                last_replan = tokio::time::Instant::now();
+                let events = events.clone();
+                let mut w = idle.take().expect("no refresh runs");
+                // Like a retry, it does not put off the next refresh.
+                running_retry = true;
+                running = Some(tokio::spawn(async move {
+                    w.replan_forecasts(&events).await;
+                    w
+                }));
+            }
             Some(()) = disk_changes.recv() => {
                 reload_at = Some(tokio::time::Instant::now() + RULES_RELOAD_DEBOUNCE);
             }

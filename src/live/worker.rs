@@ -98,6 +98,8 @@ pub(super) struct Worker {
     /// differed from the last recorded version at start, and goes in force
     /// only through the guard.
     pub(super) check_disk_after_plan: bool,
+    /// The stored forecasts, the products' terms, the forecaster's input.
+    pub(super) forecasting: super::forecasting::WorkerForecasts,
 }
 
 impl Worker {
@@ -138,6 +140,7 @@ impl Worker {
             planned: false,
             rules_changed: false,
             disk_refused: false,
+            forecasting: Default::default(),
         }
     }
 
@@ -229,6 +232,7 @@ impl Worker {
             ..Default::default()
         };
         crate::live::set_open_pos(&mut ctx, self.open_pos.clone());
+        self.with_forecasts(&mut ctx);
         let events = rules_events.clone();
         let currency = crate::orders::OrdersConfig::currency_of(&self.config.file);
         let threshold = crate::orders::OrdersConfig::read(&self.config.file, &self.config.origin)
@@ -527,6 +531,7 @@ impl Worker {
                 self.purchasing.failed(&e, self.purchasing_failures, every);
             }
         }
+        self.load_stored_forecasts().await;
         let load = clock.elapsed();
         let statuses = self.statuses();
         let is_up = [
@@ -574,6 +579,8 @@ impl Worker {
             ..Default::default()
         };
         crate::live::set_open_pos(&mut ctx, self.open_pos.clone());
+        let forecast_changed = self.forecast_context(&mut ctx);
+        let old_last_day = ctx.history_last_day.take();
         let old_overrides = std::mem::take(&mut self.planned_overrides);
         let old_open_pos = std::mem::take(&mut self.planned_open_pos);
         let new_open_pos = self.open_pos.clone();
@@ -584,6 +591,9 @@ impl Worker {
             let mut parts = PlanParts::default();
             let t = Instant::now();
             let (inputs, index) = fresh.snapshot(&previous, index);
+            // A new last day of the history changes every fingerprint.
+            ctx.history_last_day = super::forecasting::history_last_day(&inputs);
+            let full = full || ctx.history_last_day != old_last_day;
             parts.snapshot = t.elapsed();
             let t = Instant::now();
             let mut diff = diff_inputs(&previous, &inputs, &old_overrides, &ctx.overrides);
@@ -602,6 +612,7 @@ impl Worker {
                 diff.changed.sort_unstable();
                 diff.changed.dedup();
             }
+            super::forecasting::mark_changed(&inputs, &mut diff.changed, &forecast_changed);
             let to_plan: Vec<Arc<ProductInputs>> = if full {
                 inputs.clone()
             } else {
@@ -635,10 +646,10 @@ impl Worker {
             };
             drop(previous);
             parts.names = t.elapsed();
-            (inputs, index, diff, plans, names, ranks, parts)
+            (inputs, index, diff, plans, names, ranks, parts, full)
         })
         .await;
-        let (inputs, index, diff, plans, names, ranks, parts) = match planned {
+        let (inputs, index, diff, plans, names, ranks, parts, full) = match planned {
             Ok(r) => r,
             Err(e) => {
                 tracing::error!("planning failed: {e}");
@@ -669,6 +680,7 @@ impl Worker {
         self.stale = stale;
         self.planned = true;
         self.rules_changed = false;
+        self.after_plans(&plans, &diff.changed, &diff.removed, full, true);
         let _ = events.send(LiveEvent::Sources(statuses));
         let _ = events.send(LiveEvent::Plans(PlanUpdate {
             started,

@@ -3,6 +3,7 @@
 //! default; PostgreSQL or MySQL when several workstations share it.
 
 pub mod authoring;
+pub mod forecasts;
 pub mod identity;
 pub mod overrides;
 pub mod quantity;
@@ -349,6 +350,37 @@ const MIGRATIONS: &[Migration] = &[
                 big = big(b),
                 t = text(b),
                 long = long_text(b)
+            )]
+        },
+        optional: |_| Vec::new(),
+        special: None,
+    },
+    Migration {
+        version: 9,
+        name: "forecasts",
+        // One row per product: the forecast of its daily history with the
+        // fingerprint of the history and horizon it came from
+        // (`store::forecasts`, DOMAIN.md section 5). The scalars are
+        // columns (for people and queries); `detail` holds the whole
+        // forecast as JSON (candidates, path and note included), every
+        // figure exact, and is what buyerdesk reads back.
+        statements: |b| {
+            vec![format!(
+                "CREATE TABLE IF NOT EXISTS forecasts (product_id VARCHAR(64) {bin}NOT NULL PRIMARY KEY, \
+                 fingerprint VARCHAR(64) NOT NULL, horizon_days INTEGER NOT NULL, \
+                 computed_at VARCHAR(32) NOT NULL, demand_class VARCHAR(16) NOT NULL, \
+                 method VARCHAR(16) NOT NULL, method_label VARCHAR(200) NOT NULL, \
+                 forecast_daily {r} NOT NULL, sigma_horizon {r} NOT NULL, mae {r}, mase {r}, \
+                 history_days INTEGER NOT NULL, origins INTEGER NOT NULL, weekly_cv {r}, \
+                 yearly_qty {r} NOT NULL, adi {r}, cv2 {r}, abc_class VARCHAR(1), abc_value {r}, \
+                 currency VARCHAR(8), detail {long} NOT NULL)",
+                r = real(b),
+                long = long_text(b),
+                // Ids compared byte for byte (migration 3).
+                bin = match b {
+                    Backend::MySql => "CHARACTER SET utf8mb4 COLLATE utf8mb4_bin ",
+                    _ => "",
+                }
             )]
         },
         optional: |_| Vec::new(),

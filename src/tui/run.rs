@@ -765,7 +765,15 @@ pub async fn run(setup: Setup) -> Result<()> {
             if dirty {
                 app.now = Local::now();
                 app.clock_text = view::clock_text(&app);
-                screen.draw(&mut app)?;
+                if let Err(e) = screen.draw(&mut app) {
+                    // A background message drawn after the link dropped,
+                    // before SIGHUP arrived: leaving, as on SIGHUP.
+                    if terminal_gone(&e) {
+                        tracing::info!("the terminal is gone ({e:#}): leaving");
+                        break;
+                    }
+                    return Err(e);
+                }
             }
         }
         Ok(())
@@ -777,6 +785,17 @@ pub async fn run(setup: Setup) -> Result<()> {
     input.stop.store(true, Ordering::Relaxed);
     drop(screen);
     result
+}
+
+/// A write to the terminal failed because the terminal is gone (a dropped
+/// SSH link: EIO, ENXIO, a broken pipe).
+fn terminal_gone(e: &anyhow::Error) -> bool {
+    e.chain()
+        .filter_map(|c| c.downcast_ref::<std::io::Error>())
+        .any(|io| {
+            io.kind() == std::io::ErrorKind::BrokenPipe
+                || matches!(io.raw_os_error(), Some(libc::EIO) | Some(libc::ENXIO))
+        })
 }
 
 /// Writes the app's unapplied rule edits to the draft file (or removes it)
@@ -853,5 +872,16 @@ fn on_live(app: &mut App, event: LiveEvent) {
             product_id,
             days,
         } => app.apply_history(request, product_id, days),
+        // The message line says how far the background forecasts are,
+        // unless it says something else.
+        LiveEvent::Forecasts(progress) => {
+            // (The broken rules file's banner goes first.)
+            let ours = app.rules_broken.is_none()
+                && (app.message.as_deref()).is_none_or(|m| m.starts_with("forecasts: "));
+            if ours {
+                let finished = progress.done && progress.error.is_none();
+                app.message = (!finished).then(|| progress.line());
+            }
+        }
     }
 }

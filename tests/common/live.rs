@@ -39,7 +39,7 @@ pub async fn next_plans(rx: &mut UnboundedReceiver<LiveEvent>) -> (Vec<SourceSta
         match next_event_for(rx, "plans").await {
             LiveEvent::Sources(s) => sources = s,
             LiveEvent::Plans(p) => return (sources, p),
-            LiveEvent::History { .. } => {}
+            LiveEvent::History { .. } | LiveEvent::Forecasts(_) => {}
         }
     }
 }

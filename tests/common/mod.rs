@@ -477,6 +477,7 @@ pub const PURCHASING_TABLES: &[&str] = &[
     "purchase_orders",
     "audit_log",
     "overrides",
+    "forecasts",
     "buyerdesk_identity",
     "buyerdesk_migrations",
 ];
