@@ -506,3 +506,54 @@ pub async fn screen_rules(config: &Config, store: &crate::store::Store) -> Resul
         check_disk: false,
     })
 }
+
+/// The products the policy backtest replays (`rules::backtest`): every
+/// product (or the ones in `ids`) with its daily history, the series
+/// running to the history table's last day. `None` when the OMS source has
+/// no history table; an id no source knows is an error naming it.
+pub async fn backtest_products(
+    sources: &Sources,
+    ids: &[String],
+) -> Result<Option<Vec<crate::rules::backtest::Product>>> {
+    let filter = product_filter(ids)?;
+    let only = (!filter.is_empty()).then_some(filter.as_slice());
+    let rows = sources.load(only, true).await?;
+    let Some(history) = &rows.history else {
+        return Ok(None);
+    };
+    // The table's last day, every product's (a product that stopped
+    // selling runs to it in zeros).
+    let all;
+    let stats = match only {
+        None => history,
+        Some(_) => {
+            all = sources.oms.load_history(None).await?.unwrap_or_default();
+            &all
+        }
+    };
+    let last_day = (stats.iter())
+        .filter_map(|h| h.last_day.as_deref())
+        .max()
+        .map(str::to_string);
+    let inputs = plan::join(rows);
+    refuse_unknown(&filter, &inputs)?;
+    let Some(last_day) = last_day else {
+        return Ok(Some(Vec::new()));
+    };
+    let series = sources.oms.load_series(only, &last_day).await?;
+    let mut by_id: std::collections::HashMap<std::sync::Arc<str>, crate::forecast::DailySeries> =
+        series
+            .map(|s| s.series)
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+    Ok(Some(
+        inputs
+            .into_iter()
+            .filter_map(|p| {
+                let series = by_id.remove(&p.product_id)?;
+                Some(crate::rules::backtest::Product { inputs: p, series })
+            })
+            .collect(),
+    ))
+}

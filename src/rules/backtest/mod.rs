@@ -55,7 +55,7 @@ use crate::forecast::{self, Abc, DailySeries, DemandClass, StoredForecast};
 use crate::plan::inputs::{HistoryStats, InventoryRow};
 use crate::plan::{self, ExceptionCode, Num, PlanContext, ProductInputs, RuleSet};
 
-pub use summary::{Group, Money, Summary};
+pub use summary::{percent, points, Group, Money, Summary};
 
 /// The window of a backtest unless asked otherwise (DOMAIN.md section 5).
 pub const DEFAULT_DAYS: u32 = 90;

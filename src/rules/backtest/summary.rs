@@ -132,3 +132,20 @@ impl Summary {
         }
     }
 }
+
+/// A fill rate for people: `97.3%` (one decimal), `-` without demand.
+pub fn percent(rate: Option<f64>) -> String {
+    match rate {
+        Some(r) => format!("{:.1}%", r * 100.0),
+        None => "-".to_string(),
+    }
+}
+
+/// The change of a fill rate in percentage points, `+1.2 pts` (`-` when
+/// either side has no demand).
+pub fn points(before: Option<f64>, after: Option<f64>) -> String {
+    match (before, after) {
+        (Some(b), Some(a)) => format!("{:+.1} pts", (a - b) * 100.0),
+        _ => "-".to_string(),
+    }
+}
