@@ -245,3 +245,179 @@ fn no_history_table_says_so_and_exits_1() {
         text(&out.stdout)
     );
 }
+
+// ---------------------------------------------------------------------------
+// The editor's panel (F6): the rules in force against a draft.
+
+use buyerdesk::plan::{self, fixtures, RuleSet};
+use buyerdesk::rules::backtest::{self as bt, Comparison, Start};
+use buyerdesk::tui::{keys::action_for, view, Action, App};
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+
+fn press(app: &mut App, code: KeyCode, modifiers: KeyModifiers) {
+    if let Some(action) = action_for(app, KeyEvent::new(code, modifiers)) {
+        app.update(action);
+    }
+}
+
+fn render(app: &mut App, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|f| view::draw(f, app)).unwrap();
+    terminal.backend().to_string()
+}
+
+/// Six products with 150 days of noisy demand (a fixed sequence), two of
+/// them priced in USD.
+fn replay_products() -> Vec<bt::Product> {
+    let mut rows = plan::SourceRows::default();
+    for i in 0..6 {
+        let id = format!("BT-{i:03}");
+        fixtures::add_product(
+            &mut rows,
+            &id,
+            &id,
+            5.0 + i as f64,
+            "stable",
+            (0.0, 0.0, "WH-1"),
+            ("Supplier", 2.0 + i as f64, 1.0, 3.0 + i as f64),
+            ("pieces", "pieces", 1.0),
+        );
+        if i >= 4 {
+            rows.suppliers.last_mut().unwrap().currency = Some("USD".into());
+        }
+    }
+    let inputs = plan::join(rows);
+    let mut seed: u64 = 7;
+    inputs
+        .into_iter()
+        .enumerate()
+        .map(|(i, inputs)| {
+            let qty = (0..150)
+                .map(|_| {
+                    seed = seed
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    let u = (seed >> 33) as f64 / (1u64 << 31) as f64;
+                    // Every third product intermittent.
+                    match i % 3 {
+                        2 if u < 0.7 => 0.0,
+                        _ => ((5.0 + i as f64) * (0.2 + 1.6 * u)).round(),
+                    }
+                })
+                .collect();
+            bt::Product {
+                inputs,
+                series: buyerdesk::forecast::DailySeries {
+                    first_day: "2026-06-01".into(),
+                    qty,
+                },
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn the_editor_compares_the_draft_with_the_rules_in_force() {
+    let in_force = RuleSet::embedded();
+    let mut app = App::new(plan::plan_all(
+        &plan::join(fixtures::reference_rows()),
+        &plan::PlanContext::default(),
+        &in_force,
+    ));
+    app.rules_text = in_force.text.to_string();
+    app.rules_origin = "rules/purchasing.grl".into();
+    // Three more days of demand in the target.
+    let draft = app.rules_text.replace(
+        "Product.avg_daily_demand * Product.review_period_days + Product.safety_stock;",
+        "Product.avg_daily_demand * Product.review_period_days + Product.safety_stock + Product.avg_daily_demand * 3;",
+    );
+    assert_ne!(draft, app.rules_text);
+    app.editor = Some(buyerdesk::tui::screens::editor::RuleEditor::open(
+        &draft,
+        "rules/purchasing.grl",
+        &app.rules_text,
+    ));
+    press(&mut app, KeyCode::F(6), KeyModifiers::NONE);
+    let (request, wanted) = app.backtest_wanted.take().expect("a backtest asked for");
+    assert_eq!(wanted, draft);
+    assert!(render(&mut app, 80, 24).contains("Backtest: replaying"));
+
+    // What the loop computes (live::backtest_comparison), on fixed products.
+    let products = replay_products();
+    let prepared = bt::prepare(&products, 90, Start::Policy, 2);
+    let draft_rules = buyerdesk::rules::load(&draft, "draft.grl").unwrap();
+    let comparison = std::sync::Arc::new(Comparison::run(&prepared, &in_force, &draft_rules, 2));
+    // An answer to an older request is dropped.
+    app.update(Action::BacktestDone {
+        request: request - 1,
+        result: Ok(comparison.clone()),
+    });
+    assert!(render(&mut app, 80, 24).contains("Backtest: replaying"));
+    app.update(Action::BacktestDone {
+        request,
+        result: Ok(comparison.clone()),
+    });
+    let screen = render(&mut app, 80, 24);
+    let big = render(&mut app, 120, 40);
+    // Every group's fill rates and their difference, recomputed from the
+    // demand and served quantities.
+    let words = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let all = words(&big);
+    let rows = comparison.rows();
+    assert!(rows.len() >= 3, "classes, ABC and total: {}", rows.len());
+    for (a, d) in rows {
+        let rate = |g: &bt::Group| g.served / g.demand;
+        let want = format!(
+            "fill {:.1}% -> {:.1}% ({:+.1} pts)",
+            rate(a) * 100.0,
+            rate(d) * 100.0,
+            (rate(d) - rate(a)) * 100.0
+        );
+        assert!(all.contains(&want), "{} {want} missing:\n{big}", a.key);
+    }
+    // More cover: the draft serves at least as much and holds more stock.
+    let (a, d) = (
+        &comparison.in_force.summary.total,
+        &comparison.draft.summary.total,
+    );
+    assert!(d.served >= a.served, "{} < {}", d.served, a.served);
+    assert!(d.avg_stock > a.avg_stock);
+    assert!(
+        all.contains("USD"),
+        "the USD products' stock on its own:\n{big}"
+    );
+    insta::assert_snapshot!("editor_backtest_80x24", screen);
+    insta::assert_snapshot!("editor_backtest_120x40", big);
+
+    // Esc closes the panel, not the editor.
+    press(&mut app, KeyCode::Esc, KeyModifiers::NONE);
+    assert!(app.editor.is_some());
+    assert!(!render(&mut app, 80, 24).contains("Backtest"));
+    // Typing makes an answer stale: a new request, the old answer dropped.
+    press(&mut app, KeyCode::F(6), KeyModifiers::NONE);
+    let (request, _) = app.backtest_wanted.take().unwrap();
+    press(&mut app, KeyCode::Char(' '), KeyModifiers::NONE);
+    app.update(Action::BacktestDone {
+        request,
+        result: Ok(comparison),
+    });
+    assert!(!render(&mut app, 80, 24).contains("in force -> draft"));
+}
+
+#[test]
+fn f6_is_in_the_editors_help() {
+    use buyerdesk::tui::keymap::{Keymap, Screen};
+    let help = Keymap::built_in().help_lines(
+        Screen::Editor,
+        &buyerdesk::tui::theme::Theme::default(),
+        120,
+        40,
+    );
+    assert!(
+        help.iter()
+            .any(|l| l.contains("F6") && l.contains("backtest")),
+        "{help:#?}"
+    );
+}

@@ -557,3 +557,32 @@ pub async fn backtest_products(
             .collect(),
     ))
 }
+
+/// The editor's backtest (F6): the rules in force and the draft, both
+/// already loaded, replayed over the last `days` days of every product's
+/// history on all cores but one (`rules::backtest`), from a connection of
+/// its own.
+pub async fn backtest_comparison(
+    config: &Config,
+    in_force: RuleSet,
+    draft: RuleSet,
+    days: u32,
+) -> Result<crate::rules::backtest::Comparison> {
+    use crate::rules::backtest;
+    let sources = Sources::connect(config).await?;
+    let products = backtest_products(&sources, &[]).await;
+    sources.close().await;
+    let Some(products) = products? else {
+        bail!("no daily history: the OMS source has no oms_daily_demand table");
+    };
+    if products.is_empty() {
+        bail!("no product has daily history");
+    }
+    let comparison = tokio::task::spawn_blocking(move || {
+        let threads = backtest::default_threads();
+        let prepared = backtest::prepare(&products, days, backtest::Start::Policy, threads);
+        backtest::Comparison::run(&prepared, &in_force, &draft, threads)
+    })
+    .await?;
+    Ok(comparison)
+}

@@ -717,6 +717,15 @@ pub async fn run(setup: Setup) -> Result<()> {
                     let _ = done.send(Action::FixturesDone { request, result });
                 });
             }
+            if let Some((request, text)) = app.backtest_wanted.take() {
+                let (done, config) = (done_tx.clone(), config.clone());
+                let in_force = (app.rules_text.clone(), app.rules_origin.clone());
+                let origin = app.editor.as_ref().map(|e| e.origin.clone()).unwrap_or_default();
+                tokio::spawn(async move {
+                    let result = editor_backtest(&config, in_force, &text, &origin).await;
+                    let _ = done.send(Action::BacktestDone { request, result });
+                });
+            }
             if let Some((text, confirmed)) = app.rules_apply_wanted.take() {
                 apply_request += 1;
                 // The editor's base (the rules it started from): applying
@@ -854,4 +863,22 @@ fn on_live(app: &mut App, event: LiveEvent) {
             days,
         } => app.apply_history(request, product_id, days),
     }
+}
+
+/// The editor's backtest (F6): the rules in force against the draft `text`,
+/// each loaded as the validator passes it.
+async fn editor_backtest(
+    config: &crate::config::Config,
+    (in_force, in_force_origin): (String, String),
+    text: &str,
+    origin: &str,
+) -> Result<std::sync::Arc<crate::rules::backtest::Comparison>, String> {
+    let load =
+        |text: &str, origin: &str| crate::rules::load(text, origin).map_err(|e| e.to_string());
+    let (in_force, draft) = (load(&in_force, &in_force_origin)?, load(text, origin)?);
+    let days = crate::rules::backtest::DEFAULT_DAYS;
+    live::backtest_comparison(config, in_force, draft, days)
+        .await
+        .map(std::sync::Arc::new)
+        .map_err(|e| format!("{e:#}"))
 }

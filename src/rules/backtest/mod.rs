@@ -166,7 +166,7 @@ pub struct ProductResult {
 }
 
 /// A backtest of one set of rules.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Backtest {
     /// The rules' origin (file or embedded).
     pub rules: String,
@@ -626,3 +626,42 @@ fn replay(
 
 #[cfg(test)]
 mod tests;
+
+/// The rules in force and a draft replayed on the same products, the same
+/// window and the same start (the editor's panel).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparison {
+    pub in_force: Backtest,
+    pub draft: Backtest,
+}
+
+impl Comparison {
+    /// Both backtests from one preparation (the forecasts are computed
+    /// once: they do not depend on the rules).
+    pub fn run(prepared: &Prepared, in_force: &RuleSet, draft: &RuleSet, threads: usize) -> Self {
+        Comparison {
+            in_force: prepared.run(in_force, threads),
+            draft: prepared.run(draft, threads),
+        }
+    }
+
+    /// Each group of the in-force backtest beside the draft's of the same
+    /// key: demand classes, ABC classes, then the total. (The classes do
+    /// not depend on the rules: both sides hold the same groups.)
+    pub fn rows(&self) -> Vec<(&Group, &Group)> {
+        let (a, b) = (&self.in_force.summary, &self.draft.summary);
+        let pair = |x: &'_ [Group], y: &'_ [Group]| -> Vec<(usize, usize)> {
+            (x.iter().enumerate())
+                .filter_map(|(i, g)| Some((i, y.iter().position(|h| h.key == g.key)?)))
+                .collect()
+        };
+        let mut rows: Vec<(&Group, &Group)> = (pair(&a.by_class, &b.by_class).into_iter())
+            .map(|(i, j)| (&a.by_class[i], &b.by_class[j]))
+            .collect();
+        rows.extend(
+            (pair(&a.by_abc, &b.by_abc).into_iter()).map(|(i, j)| (&a.by_abc[i], &b.by_abc[j])),
+        );
+        rows.push((&a.total, &b.total));
+        rows
+    }
+}

@@ -412,6 +412,14 @@ impl Keymap {
                 Some("try"),
             ),
             bind(
+                "backtest",
+                A::RunBacktest,
+                &["F6"],
+                "backtest: the last 90 days replayed with the rules in force and the draft (fill rate, stock); Esc closes it",
+                // In the help only: the footer keeps its width.
+                None,
+            ),
+            bind(
                 "fixtures",
                 A::RunFixtures,
                 &["F7"],
