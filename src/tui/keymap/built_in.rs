@@ -415,7 +415,7 @@ impl Keymap {
                 "backtest",
                 A::RunBacktest,
                 &["F6"],
-                "backtest: the last 90 days replayed with the rules in force and the draft (fill rate, stock); Esc closes it",
+                "backtest, last 90 days: in force vs this text; Esc closes",
                 // In the help only: the footer keeps its width.
                 None,
             ),
