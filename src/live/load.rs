@@ -561,12 +561,13 @@ pub async fn backtest_products(
 /// The editor's backtest (F6): the rules in force and the draft, both
 /// already loaded, replayed over the last `days` days of every product's
 /// history on all cores but one (`rules::backtest`), from a connection of
-/// its own.
+/// its own. Given up (an error) once `stop` is set.
 pub async fn backtest_comparison(
     config: &Config,
     in_force: RuleSet,
     draft: RuleSet,
     days: u32,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
 ) -> Result<crate::rules::backtest::Comparison> {
     use crate::rules::backtest;
     let sources = Sources::connect(config).await?;
@@ -581,8 +582,8 @@ pub async fn backtest_comparison(
     let comparison = tokio::task::spawn_blocking(move || {
         let threads = backtest::default_threads();
         let prepared = backtest::prepare(&products, days, backtest::Start::Policy, threads);
-        backtest::Comparison::run(&prepared, &in_force, &draft, threads)
+        backtest::Comparison::run_unless_stopped(&prepared, &in_force, &draft, threads, &stop)
     })
     .await?;
-    Ok(comparison)
+    comparison.ok_or_else(|| anyhow::anyhow!("stopped: no longer wanted"))
 }

@@ -46,6 +46,7 @@
 mod summary;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use chrono::{Duration, NaiveDate};
@@ -456,15 +457,35 @@ impl Prepared {
 
     /// Replays every product with `rules` on `threads` threads.
     pub fn run(&self, rules: &RuleSet, threads: usize) -> Backtest {
+        self.run_unless_stopped(rules, threads, &AtomicBool::new(false))
+            .expect("never stopped")
+    }
+
+    /// `run`, given up (`None`) as soon as `stop` is set: the editor stops
+    /// a backtest whose answer is no longer wanted, so that two never
+    /// share the cores and a quit does not wait for one.
+    pub fn run_unless_stopped(
+        &self,
+        rules: &RuleSet,
+        threads: usize,
+        stop: &AtomicBool,
+    ) -> Option<Backtest> {
         let parts = run_parallel(&self.products, threads, |part| {
             let mut planner = rules.engine();
             part.iter()
-                .map(|r| replay(r, &self.ctx, self.start, &mut planner, true))
-                .collect::<Vec<_>>()
+                .map(|r| {
+                    (!stop.load(Ordering::Relaxed))
+                        .then(|| replay(r, &self.ctx, self.start, &mut planner, true))
+                })
+                .collect::<Option<Vec<_>>>()
         });
-        let products: Vec<ProductResult> = parts.into_iter().flatten().collect();
+        let products: Vec<ProductResult> = (parts.into_iter())
+            .collect::<Option<Vec<_>>>()?
+            .into_iter()
+            .flatten()
+            .collect();
         let summary = Summary::of(&products);
-        Backtest {
+        Some(Backtest {
             rules: rules.origin.clone(),
             days: self.days,
             start: self.start,
@@ -478,7 +499,7 @@ impl Prepared {
                 })
                 .collect(),
             summary,
-        }
+        })
     }
 }
 
@@ -643,6 +664,20 @@ impl Comparison {
             in_force: prepared.run(in_force, threads),
             draft: prepared.run(draft, threads),
         }
+    }
+
+    /// `run`, given up (`None`) as soon as `stop` is set.
+    pub fn run_unless_stopped(
+        prepared: &Prepared,
+        in_force: &RuleSet,
+        draft: &RuleSet,
+        threads: usize,
+        stop: &AtomicBool,
+    ) -> Option<Self> {
+        Some(Comparison {
+            in_force: prepared.run_unless_stopped(in_force, threads, stop)?,
+            draft: prepared.run_unless_stopped(draft, threads, stop)?,
+        })
     }
 
     /// Each group of the in-force backtest beside the draft's of the same

@@ -265,3 +265,17 @@ fn products_without_history_or_supplier_are_skipped_with_the_reason() {
         "{reasons:?}"
     );
 }
+
+#[test]
+fn a_stopped_backtest_gives_up() {
+    let p = product("P-STOP", 10.0, 0.0, 2.0, vec![10.0; 100]);
+    let prepared = prepare(&[p], 90, Start::Policy, 1);
+    let rules = RuleSet::embedded();
+    let stop = AtomicBool::new(true);
+    assert!(prepared.run_unless_stopped(&rules, 1, &stop).is_none());
+    assert!(Comparison::run_unless_stopped(&prepared, &rules, &rules, 1, &stop).is_none());
+    stop.store(false, Ordering::Relaxed);
+    let c = Comparison::run_unless_stopped(&prepared, &rules, &rules, 1, &stop).unwrap();
+    assert_eq!(c.in_force, c.draft, "the same rules, the same replay");
+    assert_eq!(c.in_force, prepared.run(&rules, 1));
+}
