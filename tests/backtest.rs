@@ -180,10 +180,11 @@ fn one_product_in_the_table_with_its_orders_and_a_percentage_that_recomputes() {
         .find(|l| l.starts_with(id))
         .unwrap_or_else(|| panic!("no row for {id}:\n{table}"));
     let cells: Vec<&str> = row.split_whitespace().collect();
-    // Product, class, ABC, start, demand, served, fill, ...
-    let demand: f64 = cells[4].parse().unwrap();
-    let served: f64 = cells[5].parse().unwrap();
-    let printed: f64 = cells[6].trim_end_matches('%').parse().unwrap();
+    // Product, class, ABC, days, start, demand, served, fill, ...
+    assert_eq!(cells[3], p["days"].to_string(), "{row}");
+    let demand: f64 = cells[5].parse().unwrap();
+    let served: f64 = cells[6].parse().unwrap();
+    let printed: f64 = cells[7].trim_end_matches('%').parse().unwrap();
     let want = (served / demand * 1000.0).round() / 10.0;
     assert!(
         (printed - want).abs() < 0.051,

@@ -167,9 +167,14 @@ pub fn table(b: &Backtest, per_product: bool, default_currency: &str, fit: &Fit)
         Start::Policy => "each product from the stock its rules order from nothing",
         Start::Current => "each product from today's available stock",
     };
+    let shorter = b.products.iter().filter(|p| p.days < b.days).count();
+    let shorter = match shorter {
+        0 => String::new(),
+        n => format!(" ({n} with a shorter history, from their first day)"),
+    };
     let mut out = report::wrap_lines(
         &format!(
-            "Backtest of {} over {} days ({} to {}), {} products replayed; start: {start}; \
+            "Backtest of {} over {} days ({} to {}), {} products replayed{shorter}; start: {start}; \
              unserved demand is lost; stock is the end-of-day stock on hand, valued at today's price.",
             b.rules,
             b.days,
@@ -198,6 +203,7 @@ pub fn table(b: &Backtest, per_product: bool, default_currency: &str, fit: &Fit)
             Column::new("Product", Align::Left, Cut::Never, 0),
             Column::new("Class", Align::Left, Cut::Never, 2),
             Column::new("ABC", Align::Left, Cut::Never, 2),
+            Column::new("Days", Align::Right, Cut::Never, 3),
             Column::new("Start", Align::Right, Cut::Never, 3),
             Column::new("Demand", Align::Right, Cut::Never, 1),
             Column::new("Served", Align::Right, Cut::Never, 1),
@@ -212,6 +218,7 @@ pub fn table(b: &Backtest, per_product: bool, default_currency: &str, fit: &Fit)
                 p.product_id.to_string(),
                 p.demand_class.map_or("-", |c| c.as_str()).to_string(),
                 p.abc.map_or("-", |c| c.as_str()).to_string(),
+                p.days.to_string(),
                 fmt_qty(p.start_stock),
                 fmt_qty(round2(p.demand)),
                 fmt_qty(round2(p.served)),
