@@ -422,3 +422,68 @@ fn f6_is_in_the_editors_help() {
         "{help:#?}"
     );
 }
+
+// ---------------------------------------------------------------------------
+// The products and their series as each backend hands them over.
+
+/// `live::backtest_products` on `db`: every product's series runs to the
+/// table's last day, and one product asked for alone gets the same series
+/// (the table's last day, not its own) and the same replay.
+async fn products_on(test: &str, db: common::Db) {
+    let Some(setup) = common::Setup::new(test, [db; 4]).await else {
+        return;
+    };
+    buyerdesk::demo::seed(&setup.admin_config, 60, 7, false, false)
+        .await
+        .expect("demo seeds");
+    let sources = buyerdesk::sources::Sources::connect(&setup.config)
+        .await
+        .expect("sources connect");
+    let all = buyerdesk::live::backtest_products(&sources, &[])
+        .await
+        .unwrap()
+        .expect("a history table");
+    assert!(
+        all.len() > 10,
+        "{db:?}: {} products with history",
+        all.len()
+    );
+    let last: Vec<String> = all.iter().map(|p| p.series.last_day()).collect();
+    assert!(last.iter().all(|d| *d == last[0]), "{db:?}: {last:?}");
+    let one = &all[all.len() / 2];
+    let id = one.inputs.product_id.to_string();
+    let alone = buyerdesk::live::backtest_products(&sources, std::slice::from_ref(&id))
+        .await
+        .unwrap()
+        .unwrap();
+    sources.close().await;
+    assert_eq!(alone.len(), 1, "{db:?}");
+    assert_eq!(alone[0].series, one.series, "{db:?} {id}");
+    let rules = RuleSet::embedded();
+    let full = bt::backtest(&all, &rules, 10, Start::Policy, 1);
+    let single = bt::backtest(&alone, &rules, 10, Start::Policy, 1);
+    let a = full.products.iter().find(|p| *p.product_id == *id);
+    match (a, single.products.first()) {
+        (Some(a), Some(b)) => {
+            assert_eq!((a.demand, a.served), (b.demand, b.served), "{db:?} {id}");
+            assert_eq!(a.orders, b.orders, "{db:?} {id}");
+        }
+        (None, None) => {}
+        other => panic!("{db:?} {id}: replayed in one run only: {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn products_and_series_on_sqlite() {
+    products_on("backtest_sqlite", common::Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn products_and_series_on_postgres() {
+    products_on("backtest_postgres", common::Db::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn products_and_series_on_mariadb() {
+    products_on("backtest_mariadb", common::Db::MySql).await;
+}
