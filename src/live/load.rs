@@ -558,6 +558,15 @@ pub async fn backtest_products(
     ))
 }
 
+/// The editor's last backtest of the rules in force: (rules text, origin,
+/// days), the products it replayed, and its answer.
+type InForceBacktest = (
+    (String, String, u32),
+    Vec<crate::rules::backtest::Product>,
+    crate::rules::backtest::Backtest,
+);
+static LAST_IN_FORCE: std::sync::Mutex<Option<InForceBacktest>> = std::sync::Mutex::new(None);
+
 /// The editor's backtest (F6): the rules in force and the draft, both
 /// already loaded, replayed over the last `days` days of every product's
 /// history on all cores but one (`rules::backtest`), from a connection of
@@ -582,7 +591,23 @@ pub async fn backtest_comparison(
     let comparison = tokio::task::spawn_blocking(move || {
         let threads = backtest::default_threads();
         let prepared = backtest::prepare(&products, days, backtest::Start::Policy, threads);
-        backtest::Comparison::run_unless_stopped(&prepared, &in_force, &draft, threads, &stop)
+        // The rules in force on the same products: the last answer (the
+        // replay is a function of these), so that an author's second F6
+        // replays only the draft.
+        let key = (in_force.text.to_string(), in_force.origin.clone(), days);
+        let mut last = LAST_IN_FORCE.lock().unwrap_or_else(|p| p.into_inner());
+        let cached = (last.as_ref())
+            .filter(|(k, p, _)| *k == key && *p == products)
+            .map(|(_, _, b)| b.clone());
+        drop(last);
+        let in_force = match cached {
+            Some(b) => b,
+            None => prepared.run_unless_stopped(&in_force, threads, &stop)?,
+        };
+        let draft = prepared.run_unless_stopped(&draft, threads, &stop)?;
+        last = LAST_IN_FORCE.lock().unwrap_or_else(|p| p.into_inner());
+        *last = Some((key, products, in_force.clone()));
+        Some(backtest::Comparison { in_force, draft })
     })
     .await?;
     comparison.ok_or_else(|| anyhow::anyhow!("stopped: no longer wanted"))

@@ -75,7 +75,7 @@ pub enum Start {
 
 /// A product to replay: its source rows and its daily history, which runs
 /// to the last day of the whole history table.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Product {
     pub inputs: Arc<ProductInputs>,
     pub series: DailySeries,
