@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
+use buyerdesk::cli::backtest::{Format as BacktestFormat, StartArg};
 use buyerdesk::cli::plan::{print_plan, Format};
 use buyerdesk::cli::rules::{check_rules, test_rules, TestFormat};
 use buyerdesk::cli::{doctor, report};
@@ -92,6 +93,28 @@ enum Command {
     /// Check each source: backend, version, URL (password redacted),
     /// latency, row counts, optional columns.
     Doctor,
+    /// Replay the last N days of daily history with the rules in force (or
+    /// FILE): fill rate reached and average stock held per demand class, per
+    /// ABC class and in total (per product with --product, JSON or CSV).
+    Backtest {
+        /// Days replayed, counted back from the history's last day.
+        #[arg(long, default_value_t = buyerdesk::rules::backtest::DEFAULT_DAYS,
+              value_parser = clap::value_parser!(u32).range(1..=3660))]
+        days: u32,
+        /// GRL rules file to replay instead of the rules in force.
+        #[arg(long, value_name = "FILE")]
+        rules: Option<PathBuf>,
+        /// Only this product (repeatable); shown one by one with its orders.
+        #[arg(long = "product", value_name = "ID")]
+        products: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = BacktestFormat::Table)]
+        format: BacktestFormat,
+        /// Where each product's stock starts: the stock its rules order from
+        /// nothing (policy), or today's available quantity (current).
+        #[arg(long, value_enum, default_value_t = StartArg::Policy)]
+        start: StartArg,
+    },
     /// Rule file tools.
     Rules {
         #[command(subcommand)]
@@ -479,6 +502,7 @@ fn reads_sources(command: &Option<Command>) -> bool {
         None
         | Some(Command::Plan { .. })
         | Some(Command::Forecast { .. })
+        | Some(Command::Backtest { .. })
         | Some(Command::Doctor) => true,
         Some(Command::Rules { command }) => matches!(
             command,
@@ -549,6 +573,22 @@ async fn run(cli: Cli, config: Config, keymap: Keymap) -> Result<ExitCode> {
         }) => print_plan(&config, &products, format, rules, &fit).await,
         Some(Command::Forecast { products, format }) => {
             buyerdesk::cli::forecast::run(&config, &products, format, &fit).await
+        }
+        Some(Command::Backtest {
+            days,
+            rules,
+            products,
+            format,
+            start,
+        }) => {
+            let args = buyerdesk::cli::backtest::Args {
+                days,
+                rules,
+                products,
+                format,
+                start,
+            };
+            buyerdesk::cli::backtest::run(&config, args, &fit).await
         }
         Some(Command::Demo {
             schema: Some(backend),

@@ -1162,3 +1162,36 @@ fn two_workstations_cannot_overwrite_an_override_unknowingly() {
     one.quit();
     two.quit();
 }
+
+/// F6 in the editor: the backtest of the text against the rules in force
+/// runs in the background (the editor takes keys meanwhile; an edit drops
+/// the answer), shows the fill rates in force -> draft, and Esc closes the
+/// panel, not the editor.
+#[test]
+fn f6_backtests_the_rules_in_the_background() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Session::start(dir.path());
+    s.wait_for("2000 products");
+    s.keys("R");
+    s.wait_for("Rules:");
+    s.keys("\x1b[17~"); // F6
+    s.wait_for("Backtest: replaying");
+    // The editor is not frozen: a key types while the history replays, and
+    // the (now stale) backtest goes.
+    s.keys("//bt");
+    s.wait_for("//bt");
+    s.keys("\x7f\x7f\x7f\x7f");
+    s.keys("\x1b[17~");
+    let screen = s.wait_for("in force -> draft");
+    assert!(screen.contains("Total: fill "), "{screen}");
+    s.keys("\x1b"); // Esc: the panel closes
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while s.contents().contains("in force -> draft") {
+        assert!(Instant::now() < deadline, "{}", s.contents());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(s.contents().contains("Rules:"), "still in the editor");
+    s.keys("\x1b");
+    s.wait_for("Demand/d");
+    s.quit();
+}

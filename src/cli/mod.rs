@@ -3,6 +3,7 @@
 //! (`report`). `main.rs` parses the arguments and calls these.
 
 pub mod audit;
+pub mod backtest;
 pub mod demo;
 pub mod doctor;
 pub mod forecast;

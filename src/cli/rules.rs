@@ -22,7 +22,7 @@ pub enum TestFormat {
     Json,
 }
 
-fn read_rules_file(path: &Path) -> Result<String> {
+pub(super) fn read_rules_file(path: &Path) -> Result<String> {
     let bytes = std::fs::read(path)
         .map_err(|e| anyhow::anyhow!("{}: cannot read the rules file: {e}", path.display()))?;
     crate::rules::lexer::decode(&bytes)
@@ -38,7 +38,7 @@ fn counted(n: usize, what: &str) -> String {
 /// Validates and loads a rules file as `rules check` reports it: on any
 /// error, every diagnostic and the verdict are written to `out` and `None`
 /// comes back.
-fn load_checked(
+pub(super) fn load_checked(
     text: &str,
     origin: &str,
     diagnostics: &[crate::rules::Diagnostic],

@@ -519,3 +519,109 @@ pub async fn screen_rules(config: &Config, store: &crate::store::Store) -> Resul
         check_disk: false,
     })
 }
+
+/// The products the policy backtest replays (`rules::backtest`): every
+/// product (or the ones in `ids`) with its daily history, the series
+/// running to the history table's last day. `None` when the OMS source has
+/// no history table; an id no source knows is an error naming it.
+pub async fn backtest_products(
+    sources: &Sources,
+    ids: &[String],
+) -> Result<Option<Vec<crate::rules::backtest::Product>>> {
+    let filter = product_filter(ids)?;
+    let only = (!filter.is_empty()).then_some(filter.as_slice());
+    let rows = sources.load(only, true).await?;
+    let Some(history) = &rows.history else {
+        return Ok(None);
+    };
+    // The table's last day, every product's (a product that stopped
+    // selling runs to it in zeros).
+    let all;
+    let stats = match only {
+        None => history,
+        Some(_) => {
+            all = sources.oms.load_history(None).await?.unwrap_or_default();
+            &all
+        }
+    };
+    let last_day = (stats.iter())
+        .filter_map(|h| h.last_day.as_deref())
+        .max()
+        .map(str::to_string);
+    let inputs = plan::join(rows);
+    refuse_unknown(&filter, &inputs)?;
+    let Some(last_day) = last_day else {
+        return Ok(Some(Vec::new()));
+    };
+    let series = sources.oms.load_series(only, &last_day).await?;
+    let mut by_id: std::collections::HashMap<std::sync::Arc<str>, crate::forecast::DailySeries> =
+        series
+            .map(|s| s.series)
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+    Ok(Some(
+        inputs
+            .into_iter()
+            .filter_map(|p| {
+                let series = by_id.remove(&p.product_id)?;
+                Some(crate::rules::backtest::Product { inputs: p, series })
+            })
+            .collect(),
+    ))
+}
+
+/// The editor's last backtest of the rules in force: (rules text, origin,
+/// days), the products it replayed, and its answer.
+type InForceBacktest = (
+    (String, String, u32),
+    Vec<crate::rules::backtest::Product>,
+    crate::rules::backtest::Backtest,
+);
+static LAST_IN_FORCE: std::sync::Mutex<Option<InForceBacktest>> = std::sync::Mutex::new(None);
+
+/// The editor's backtest (F6): the rules in force and the draft, both
+/// already loaded, replayed over the last `days` days of every product's
+/// history on all cores but one (`rules::backtest`), from a connection of
+/// its own. Given up (an error) once `stop` is set.
+pub async fn backtest_comparison(
+    config: &Config,
+    in_force: RuleSet,
+    draft: RuleSet,
+    days: u32,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> Result<crate::rules::backtest::Comparison> {
+    use crate::rules::backtest;
+    let sources = Sources::connect(config).await?;
+    let products = backtest_products(&sources, &[]).await;
+    sources.close().await;
+    let Some(products) = products? else {
+        bail!("no daily history: the OMS source has no oms_daily_demand table");
+    };
+    if products.is_empty() {
+        bail!("no product has daily history");
+    }
+    let comparison = tokio::task::spawn_blocking(move || {
+        let threads = backtest::default_threads();
+        let prepared = backtest::prepare(&products, days, backtest::Start::Policy, threads);
+        // The rules in force on the same products: the last answer (the
+        // replay is a function of these), so that an author's second F6
+        // replays only the draft.
+        let key = (in_force.text.to_string(), in_force.origin.clone(), days);
+        let mut last = LAST_IN_FORCE.lock().unwrap_or_else(|p| p.into_inner());
+        let cached = (last.as_ref())
+            .filter(|(k, p, _)| *k == key && *p == products)
+            .map(|(_, _, b)| b.clone());
+        drop(last);
+        let in_force = match cached {
+            Some(b) => b,
+            None => prepared.run_unless_stopped(&in_force, threads, &stop)?,
+        };
+        let draft = prepared.run_unless_stopped(&draft, threads, &stop)?;
+        last = LAST_IN_FORCE.lock().unwrap_or_else(|p| p.into_inner());
+        *last = Some((key, products, in_force.clone()));
+        Some(backtest::Comparison { in_force, draft })
+    })
+    .await?;
+    comparison.ok_or_else(|| anyhow::anyhow!("stopped: no longer wanted"))
+}

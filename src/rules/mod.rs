@@ -7,6 +7,7 @@
 //! engine sees it; `load` refuses a file with any error. Depends on `plan`
 //! (the fact schema, `RuleSet`), never the other way round.
 
+pub mod backtest;
 pub mod coverage;
 pub mod dryrun;
 pub mod fixtures;

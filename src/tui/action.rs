@@ -108,6 +108,14 @@ pub enum Action {
         request: u64,
         result: Result<crate::live::fixtures::FixturesOutcome, String>,
     },
+    /// Replay the history with the rules in force and the edited rules
+    /// (the policy backtest, `rules::backtest`).
+    RunBacktest,
+    /// The backtest's answer for the editor's request.
+    BacktestDone {
+        request: u64,
+        result: Result<std::sync::Arc<crate::rules::backtest::Comparison>, String>,
+    },
     /// Throw the edits (and the draft) away: back to the rules in force.
     DiscardEdits,
     /// The rules versions kept (F9 in the editor): Enter loads one.

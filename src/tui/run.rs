@@ -585,6 +585,9 @@ pub async fn run(setup: Setup) -> Result<()> {
         setup.check_disk,
     );
     let mut apply_request = 0u64;
+    // Set when the editor's backtest is no longer wanted (a newer one, the
+    // text changed, the panel closed, the app left): it stops.
+    let mut backtest_stop = Arc::new(AtomicBool::new(false));
     let (key_tx, mut key_rx) = mpsc::unbounded_channel();
     let input = Arc::new(InputControl::default());
     spawn_input(key_tx, Arc::clone(&input));
@@ -717,6 +720,22 @@ pub async fn run(setup: Setup) -> Result<()> {
                     let _ = done.send(Action::FixturesDone { request, result });
                 });
             }
+            let backtest_running = (app.editor.as_ref().and_then(|e| e.backtest.as_ref()))
+                .is_some_and(|b| matches!(b, crate::tui::screens::editor::BacktestState::Running(_)));
+            if !backtest_running || app.backtest_wanted.is_some() {
+                backtest_stop.store(true, Ordering::Relaxed);
+            }
+            if let Some((request, text)) = app.backtest_wanted.take() {
+                backtest_stop = Arc::new(AtomicBool::new(false));
+                let stop = Arc::clone(&backtest_stop);
+                let (done, config) = (done_tx.clone(), config.clone());
+                let in_force = (app.rules_text.clone(), app.rules_origin.clone());
+                let origin = app.editor.as_ref().map(|e| e.origin.clone()).unwrap_or_default();
+                tokio::spawn(async move {
+                    let result = editor_backtest(&config, in_force, &text, &origin, stop).await;
+                    let _ = done.send(Action::BacktestDone { request, result });
+                });
+            }
             if let Some((text, confirmed)) = app.rules_apply_wanted.take() {
                 apply_request += 1;
                 // The editor's base (the rules it started from): applying
@@ -783,6 +802,7 @@ pub async fn run(setup: Setup) -> Result<()> {
     // the draft file go there now.
     let _ = persist_draft(&config, &app, &mut saved_draft);
     input.stop.store(true, Ordering::Relaxed);
+    backtest_stop.store(true, Ordering::Relaxed);
     drop(screen);
     result
 }
@@ -884,4 +904,23 @@ fn on_live(app: &mut App, event: LiveEvent) {
             }
         }
     }
+}
+
+/// The editor's backtest (F6): the rules in force against the draft `text`,
+/// each loaded as the validator passes it.
+async fn editor_backtest(
+    config: &crate::config::Config,
+    (in_force, in_force_origin): (String, String),
+    text: &str,
+    origin: &str,
+    stop: Arc<AtomicBool>,
+) -> Result<std::sync::Arc<crate::rules::backtest::Comparison>, String> {
+    let load =
+        |text: &str, origin: &str| crate::rules::load(text, origin).map_err(|e| e.to_string());
+    let (in_force, draft) = (load(&in_force, &in_force_origin)?, load(text, origin)?);
+    let days = crate::rules::backtest::DEFAULT_DAYS;
+    live::backtest_comparison(config, in_force, draft, days, stop)
+        .await
+        .map(std::sync::Arc::new)
+        .map_err(|e| format!("{e:#}"))
 }

@@ -121,6 +121,9 @@ pub struct App {
     /// Rules text to run the fixtures on, with its request id (the last
     /// one is `dry_run_request`'s counter too); taken by the loop.
     pub fixtures_wanted: Option<(u64, String)>,
+    /// Rules text to backtest against the rules in force, with its request
+    /// id (`dry_run_request`'s counter); taken by the loop.
+    pub backtest_wanted: Option<(u64, String)>,
     /// $EDITOR on the rules file; taken by the loop.
     pub external_editor_wanted: bool,
     /// The suggested orders' amounts per currency (counted with `counts`),

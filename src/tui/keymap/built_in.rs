@@ -412,6 +412,14 @@ impl Keymap {
                 Some("try"),
             ),
             bind(
+                "backtest",
+                A::RunBacktest,
+                &["F6"],
+                "backtest, last 90 days: in force vs this text; Esc closes",
+                // In the help only: the footer keeps its width.
+                None,
+            ),
+            bind(
                 "fixtures",
                 A::RunFixtures,
                 &["F7"],

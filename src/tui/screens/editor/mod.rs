@@ -25,9 +25,11 @@ pub mod completion;
 pub mod search;
 pub mod view;
 pub use basics::{changed_lines, EditorCommand};
+mod backtest;
 mod coverage;
 mod fixtures;
 
+pub(in crate::tui) use backtest::{backtest_lines, BacktestState};
 pub(in crate::tui) use coverage::{coverage_lines, flagged_lines};
 pub(in crate::tui) use fixtures::{fixture_lines, FixturesState};
 
@@ -65,6 +67,9 @@ pub struct RuleEditor {
     /// The last run of the fixtures on this text (F7; dropped when the
     /// text changes).
     pub fixtures: Option<FixturesState>,
+    /// The last backtest of this text against the rules in force (F6;
+    /// dropped when the text changes, closed by Esc).
+    pub backtest: Option<BacktestState>,
 }
 
 /// A dry run asked for in the editor.
@@ -112,6 +117,7 @@ impl RuleEditor {
             dry_run: None,
             loaded_version: None,
             fixtures: None,
+            backtest: None,
         };
         editor.validate();
         editor
@@ -148,6 +154,7 @@ impl RuleEditor {
         self.status = None;
         self.dry_run = None;
         self.fixtures = None;
+        self.backtest = None;
     }
 
     /// Validation is due (typing paused long enough).
@@ -199,6 +206,40 @@ impl App {
         }
         match action {
             Action::RulesVersions => self.open_versions(),
+            // Esc closes the backtest panel first.
+            Action::CloseEditor if editor.backtest.is_some() => {
+                editor.backtest = None;
+                editor.status = None;
+            }
+            Action::RunBacktest => {
+                editor.validate();
+                let errors = editor.errors();
+                if errors > 0 {
+                    editor.status = Some(format!(
+                        "Backtest not run: {errors} error(s); F2 goes to the next one"
+                    ));
+                } else {
+                    editor.dry_run = None;
+                    editor.fixtures = None;
+                    self.dry_run_request += 1;
+                    editor.backtest = Some(BacktestState::Running(self.dry_run_request));
+                    editor.status = Some("Replaying the history...".to_string());
+                    self.backtest_wanted = Some((self.dry_run_request, editor.text()));
+                }
+            }
+            // An answer to an older request (the text changed since) is dropped.
+            Action::BacktestDone { request, result }
+                if editor
+                    .backtest
+                    .as_ref()
+                    .is_some_and(|b| b.is_running(request)) =>
+            {
+                editor.status = None;
+                editor.backtest = Some(match result {
+                    Ok(c) => BacktestState::Done(c),
+                    Err(e) => BacktestState::Failed(e),
+                });
+            }
             Action::CloseEditor | Action::Quit => {
                 // Edits are kept, never lost by leaving.
                 self.rules_draft = editor.is_edited().then(|| editor.text());
@@ -231,6 +272,7 @@ impl App {
                     ));
                 } else {
                     editor.fixtures = None;
+                    editor.backtest = None;
                     self.dry_run_request += 1;
                     editor.dry_run = Some(crate::tui::screens::editor::DryRunState::Running(
                         self.dry_run_request,
@@ -248,6 +290,7 @@ impl App {
                     ));
                 } else {
                     editor.dry_run = None;
+                    editor.backtest = None;
                     self.dry_run_request += 1;
                     editor.fixtures = Some(FixturesState::Running(self.dry_run_request));
                     editor.status = Some("Running the fixtures...".to_string());
@@ -408,9 +451,10 @@ pub(in crate::tui) fn draw_editor(frame: &mut Frame, app: &mut App, body: Rect) 
         return;
     };
     let problems: Vec<crate::rules::Diagnostic> = editor.diagnostics.clone();
-    let dry_lines = match &editor.fixtures {
-        Some(f) => fixture_lines(f, usize::from(body.width)),
-        None => dry_run_lines(editor.dry_run.as_ref(), usize::from(body.width)),
+    let dry_lines = match (&editor.fixtures, &editor.backtest) {
+        (Some(f), _) => fixture_lines(f, usize::from(body.width)),
+        (None, Some(b)) => backtest_lines(b, usize::from(body.width)),
+        (None, None) => dry_run_lines(editor.dry_run.as_ref(), usize::from(body.width)),
     };
     let listed = if dry_lines.is_empty() {
         problems.len().clamp(1, 6) as u16
