@@ -134,9 +134,14 @@ fn reference_prod_001() {
     assert_eq!(p.purchase_uom.as_deref(), Some("box"));
     assert!(p.has(ExceptionCode::OrderLate));
     let fired: Vec<&str> = p.rules_fired.iter().map(|r| r.as_ref()).collect();
+    // No daily history: the OMS average and the inventory's safety stock
+    // (the rules of the service level fire, with sigma 0).
     assert_eq!(
         fired,
         [
+            "DemandFromOmsAverage",
+            "ServiceLevelC",
+            "SafetyStock",
             "Requirement",
             "OrderTheShortage",
             "MultipleIsMoq",
@@ -160,7 +165,7 @@ fn reference_prod_001() {
     );
     let dlt = &req.changes[1];
     assert_eq!(dlt.numbers(), "150 * 7");
-    assert_eq!(dlt.formula(), "avg_daily_demand * lead_time_days");
+    assert_eq!(dlt.formula(), "demand_rate * lead_time_days");
     assert_eq!(dlt.new, FactValue::Number(1050.0));
     assert_eq!(dlt.old, FactValue::Number(0.0));
     assert_eq!(
@@ -170,7 +175,7 @@ fn reference_prod_001() {
     );
     assert!(
         req.text().contains(
-            "demand_during_lead_time = avg_daily_demand * lead_time_days = 150 * 7 = 1050 (was 0)"
+            "demand_during_lead_time = demand_rate * lead_time_days = 150 * 7 = 1050 (was 0)"
         ),
         "{}",
         req.text()
@@ -644,6 +649,7 @@ fn only_a_field_one_no_loop_rule_writes_is_taken_from_the_result() {
     assert_eq!(
         shipped.values_from_the_result(),
         [
+            "SafetyStock: service_safety_stock",
             "Requirement: inventory_position",
             "Requirement: demand_during_lead_time",
             "Requirement: target_qty",
