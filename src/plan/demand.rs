@@ -64,6 +64,20 @@ pub struct ForecastLookup {
     pub history_last_day: Option<Arc<str>>,
 }
 
+impl ForecastLookup {
+    /// The stored forecast of a product and the history's last day, from
+    /// the plan context (nothing to look up without daily history).
+    pub fn of(inputs: &super::ProductInputs, ctx: &super::PlanContext) -> ForecastLookup {
+        if inputs.history.is_none() {
+            return ForecastLookup::default();
+        }
+        ForecastLookup {
+            stored: ctx.forecasts.get(&*inputs.product_id).cloned(),
+            history_last_day: ctx.history_last_day.as_deref().map(Arc::from),
+        }
+    }
+}
+
 /// A product's forecast as the plan used it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Resolved {
@@ -379,6 +393,29 @@ pub struct CandidateJson {
 }
 
 impl Resolved {
+    /// The JSON summary after the rules ran on `facts`, with the service
+    /// level and z they set (`None` where they left 0).
+    pub fn summary_after(
+        &self,
+        facts: &super::facts::ProductFacts,
+        result: &std::collections::HashMap<String, rust_rule_engine::Value>,
+    ) -> ForecastSummary {
+        let set = |name: &str| match result.get(name) {
+            Some(rust_rule_engine::Value::Number(n)) if *n > 0.0 => Some(*n),
+            _ => None,
+        };
+        let ff = ForecastFacts {
+            forecast_daily: facts.forecast_daily,
+            forecast_method: facts.forecast_method,
+            forecast_mase: facts.forecast_mase,
+            sigma_horizon: facts.sigma_horizon,
+            demand_class: facts.demand_class,
+            abc_class: facts.abc_class,
+            xyz_class: facts.xyz_class,
+        };
+        self.summary(&ff, (set("service_level"), set("service_z")))
+    }
+
     /// The JSON summary; `service` is the rules' (service_level, z).
     pub fn summary(
         &self,

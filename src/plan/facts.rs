@@ -166,6 +166,20 @@ pub const FACT_SCHEMA: &[FactField] = &[
     output("requires_approval", Bool, "the order needs an approval"),
 ];
 
+/// Inputs that come from the daily history (its statistics, or the stored
+/// forecast checked against it): the history is loaded when rules read one.
+pub const HISTORY_FIELDS: &[&str] = &[
+    "demand_sigma",
+    "history_days",
+    "forecast_daily",
+    "forecast_method",
+    "forecast_mase",
+    "sigma_horizon",
+    "demand_class",
+    "abc_class",
+    "xyz_class",
+];
+
 pub fn schema_field(name: &str) -> Option<&'static FactField> {
     FACT_SCHEMA.iter().find(|f| f.name == name)
 }

@@ -326,18 +326,6 @@ pub struct PlanContext {
     pub history_last_day: Option<String>,
 }
 
-/// The stored forecast of a product and the history's last day, from the
-/// plan context (nothing to look up without daily history).
-fn forecast_lookup(inputs: &ProductInputs, ctx: &PlanContext) -> demand::ForecastLookup {
-    if inputs.history.is_none() {
-        return demand::ForecastLookup::default();
-    }
-    demand::ForecastLookup {
-        stored: ctx.forecasts.get(&*inputs.product_id).cloned(),
-        history_last_day: ctx.history_last_day.as_deref().map(Arc::from),
-    }
-}
-
 /// What follows the source's name in a SOURCE_STALE exception's message.
 pub const STALE_MESSAGE: &str = " did not answer the last refresh";
 
@@ -384,7 +372,7 @@ pub fn plan_product(
         .get(&*inputs.product_id)
         .copied()
         .unwrap_or(0.0);
-    let lookup = forecast_lookup(inputs, ctx);
+    let lookup = demand::ForecastLookup::of(inputs, ctx);
     let prepare::Prepared {
         mut plan,
         facts,
@@ -401,18 +389,7 @@ pub fn plan_product(
         Some(facts) => {
             let run = planner.run(&facts);
             if let Some(resolved) = &forecast {
-                let set = |name: &str| number(run.result.get(name)).filter(|v| *v > 0.0);
-                let ff = demand::ForecastFacts {
-                    forecast_daily: facts.forecast_daily,
-                    forecast_method: facts.forecast_method,
-                    forecast_mase: facts.forecast_mase,
-                    sigma_horizon: facts.sigma_horizon,
-                    demand_class: facts.demand_class,
-                    abc_class: facts.abc_class,
-                    xyz_class: facts.xyz_class,
-                };
-                let service = (set("service_level"), set("service_z"));
-                plan.forecast = Some(Box::new(resolved.summary(&ff, service)));
+                plan.forecast = Some(Box::new(resolved.summary_after(&facts, &run.result)));
             }
             let table = std::sync::Arc::clone(planner.table());
             apply_rules(&mut plan, facts, table, run, &mut exceptions);

@@ -434,6 +434,13 @@ fn rules_set_knows_which_fields_it_reads_ignoring_comments() {
     assert!(r.uses_field("demand_sigma"));
     assert!(!r.uses_field("history_days"));
     assert!(!r.uses_field("trend"));
+    assert!(r.needs_history(), "demand_sigma is the history's");
+    // The shipped rules read the forecast: the history is needed to check
+    // a stored forecast's fingerprint; the reference policy needs none.
+    assert!(RuleSet::embedded().needs_history());
+    let reference =
+        RuleSet::parse(include_str!("../../rules/reference.grl"), "reference.grl").unwrap();
+    assert!(!reference.needs_history());
 }
 
 #[test]

@@ -92,7 +92,8 @@ impl Coverage {
             (fired, changed)
         });
         // Before forecasts are stored (DOMAIN.md section 5), a rule whose
-        // condition reads them cannot fire: that is no fault of the rule.
+        // condition reads them cannot fire, or fires on the zeros that
+        // stand for no forecast: that is no fault of the rule.
         let forecasts = plans.iter().any(|p| {
             (p.forecast.as_deref())
                 .is_some_and(|f| f.status.uses_forecast() || f.abc_class.is_some())
@@ -102,7 +103,7 @@ impl Coverage {
                 rule: name.clone(),
                 fired: fired[i],
                 changed: changed[i],
-                flag: if fired[i] == 0 && !forecasts && reads_forecast(&rules.text, name) {
+                flag: if changed[i] == 0 && !forecasts && reads_forecast(&rules.text, name) {
                     None
                 } else if fired[i] == 0 {
                     Some(Flag::NeverFired)
