@@ -468,7 +468,7 @@ fn a_broken_rules_file_is_refused_with_its_name() {
 fn rules_check_passes_the_shipped_rules_with_exit_0() {
     let dir = tempfile::tempdir().unwrap();
     let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/rules/purchasing.grl");
-    let names = "DemandFromForecast, DemandFromOmsAverage, ServiceLevelA, ServiceLevelB, ServiceLevelC, SafetyStock, SafetyStockFromServiceLevel, Requirement, OrderTheShortage, MinimumOrderQuantity, MultipleIsOrderMultiple, MultipleIsMoq, RoundUpAndPrice, ApprovalAboveThreshold";
+    let names = "DemandFromForecast, DemandFromOmsAverage, ServiceLevelA, ServiceLevelB, ServiceLevelC, SafetyStockFromInventory, SafetyStockFromServiceLevel, Requirement, OrderTheShortage, MinimumOrderQuantity, MultipleIsOrderMultiple, MultipleIsMoq, RoundUpAndPrice, ApprovalAboveThreshold";
     let out = run(dir.path(), &["rules", "check", shipped], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     assert_eq!(stdout(&out), format!("{shipped}: 14 rules: {names}\n"));

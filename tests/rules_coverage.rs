@@ -235,7 +235,7 @@ fn product_shows_the_rules_fired_and_figures_before_and_after_and_refuses_unknow
     );
     assert!(
         t.contains(&format!(
-            "Candidate ({file}): fired DemandFromOmsAverage, ServiceLevelC, SafetyStock, Requirement"
+            "Candidate ({file}): fired DemandFromOmsAverage, ServiceLevelC, SafetyStockFromInventory, Requirement"
         )),
         "{t}"
     );

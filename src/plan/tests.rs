@@ -141,7 +141,7 @@ fn reference_prod_001() {
         [
             "DemandFromOmsAverage",
             "ServiceLevelC",
-            "SafetyStock",
+            "SafetyStockFromInventory",
             "Requirement",
             "OrderTheShortage",
             "MultipleIsMoq",
@@ -656,7 +656,6 @@ fn only_a_field_one_no_loop_rule_writes_is_taken_from_the_result() {
     assert_eq!(
         shipped.values_from_the_result(),
         [
-            "SafetyStock: service_safety_stock",
             "Requirement: inventory_position",
             "Requirement: demand_during_lead_time",
             "Requirement: target_qty",
