@@ -116,6 +116,20 @@ fn bench_dry_run(c: &mut Criterion) {
             BatchSize::PerIteration,
         )
     });
+    // The same with the policy before forecasts (7 rules instead of 14):
+    // what the forecast rules cost, measured in the same run.
+    let reference = load(
+        include_str!("../rules/reference.grl"),
+        "rules/reference.grl",
+    )
+    .expect("the reference policy loads");
+    g.bench_function("plan_all alone, rules/reference.grl", |b| {
+        b.iter_batched(
+            || (),
+            |_| plan_all(&products, &ctx, &reference),
+            BatchSize::PerIteration,
+        )
+    });
     // The buyer's screen holds the plan of the rules in force already: only
     // the candidate is planned, then compared.
     let held = plan_all(&products, &ctx, &in_force);

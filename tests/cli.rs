@@ -68,12 +68,21 @@ fn fresh_checkout_plans_prod_001_on_the_embedded_demo() {
         "requires_approval",
         "exceptions",
         "rationale",
+        "demand_rate",
+        "safety_stock_used",
+        "forecast",
     ] {
         assert!(
             p.get(field).is_some(),
             "PROD-001: field {field} missing from JSON"
         );
     }
+    // No daily history: the OMS average, the inventory's safety stock.
+    assert_eq!(p["demand_rate"], 150.0);
+    assert_eq!(p["forecast"]["status"], "none");
+    assert_eq!(p["forecast"]["class"], "short");
+    assert_eq!(p["forecast"]["method"], "oms_average");
+    assert_eq!(p["forecast"]["horizon_days"], 7);
     assert_eq!(p["order_qty"], 600.0);
     assert_eq!(p["purchase_qty"], 50.0);
     assert_eq!(p["amount"], 9300.0);
@@ -459,16 +468,25 @@ fn a_broken_rules_file_is_refused_with_its_name() {
 fn rules_check_passes_the_shipped_rules_with_exit_0() {
     let dir = tempfile::tempdir().unwrap();
     let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/rules/purchasing.grl");
-    let names = "Requirement, OrderTheShortage, MinimumOrderQuantity, MultipleIsOrderMultiple, MultipleIsMoq, RoundUpAndPrice, ApprovalAboveThreshold";
+    let names = "DemandFromForecast, DemandFromOmsAverage, ServiceLevelA, ServiceLevelB, ServiceLevelC, SafetyStockFromInventory, SafetyStockFromServiceLevel, Requirement, OrderTheShortage, MinimumOrderQuantity, MultipleIsOrderMultiple, MultipleIsMoq, RoundUpAndPrice, ApprovalAboveThreshold";
     let out = run(dir.path(), &["rules", "check", shipped], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
-    assert_eq!(stdout(&out), format!("{shipped}: 7 rules: {names}\n"));
+    assert_eq!(stdout(&out), format!("{shipped}: 14 rules: {names}\n"));
+    // The policy before forecasts ships beside it, and checks clean too.
+    let reference = concat!(env!("CARGO_MANIFEST_DIR"), "/rules/reference.grl");
+    let out = run(dir.path(), &["rules", "check", reference], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(
+        stdout(&out).starts_with(&format!("{reference}: 7 rules: Requirement,")),
+        "{}",
+        stdout(&out)
+    );
     // Without a file: the configured rules, here the embedded ones.
     let out = run(dir.path(), &["rules", "check"], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     assert_eq!(
         stdout(&out),
-        format!("embedded rules/purchasing.grl: 7 rules: {names}\n")
+        format!("embedded rules/purchasing.grl: 14 rules: {names}\n")
     );
     // Once rules are applied in the app (or by `rules apply`), those are
     // in force: `rules check` checks them and says which file they are.
@@ -498,7 +516,7 @@ fn rules_check_passes_the_shipped_rules_with_exit_0() {
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     assert_eq!(
         stdout(&out),
-        format!("{}: 7 rules: {names}\n", in_force.display())
+        format!("{}: 14 rules: {names}\n", in_force.display())
     );
     // A broken file in force is what `rules check` reports.
     std::fs::write(
@@ -892,8 +910,17 @@ fn rules_test_reports_run_time_failures_per_rule_and_the_other_changes() {
     let out = run(dir.path(), &["rules", "test", &file], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let table = stdout(&out);
+    // At the Surcharge rule's line, column 30 (after its salience).
+    let surcharge_line = std::fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .position(|l| l.starts_with("rule \"Surcharge\""))
+        .unwrap()
+        + 1;
     assert!(
-        table.starts_with(&format!("{file}:76:30: warning: no `no-loop`")),
+        table.starts_with(&format!(
+            "{file}:{surcharge_line}:30: warning: no `no-loop`"
+        )),
         "{table}"
     );
     let lines: Vec<&str> = table.lines().collect();
@@ -1223,11 +1250,13 @@ fn figure_or_dash(v: &serde_json::Value, cell: &str, what: &str) {
     }
 }
 
-const PLAN_TITLES: [&str; 12] = [
+const PLAN_TITLES: [&str; 14] = [
     "Product",
     "Name",
     "Supplier",
     "Demand/d",
+    "Class",
+    "Method",
     "Avail",
     "On order",
     "Cover d",
@@ -1269,6 +1298,31 @@ fn check_plan_rows(table: &Parsed, plans: &[serde_json::Value], what: &str) {
         };
         text_cell("Name", &p["product_name"], "");
         text_cell("Supplier", &p["supplier_name"], "-");
+        // The forecast's class and method as JSON has them ("-" when the
+        // plan used none).
+        let f = &p["forecast"];
+        let used = matches!(f["status"].as_str(), Some("current" | "stale"));
+        if let Some(cell) = table.cell(row, "Method") {
+            let want = if used {
+                f["method"].as_str().unwrap()
+            } else {
+                "-"
+            };
+            assert_eq!(cell, want, "{what}: Method");
+        }
+        if let Some(cell) = table.cell(row, "Class") {
+            let want = match f["status"].as_str() {
+                Some("current" | "stale") => f["class"].as_str().unwrap(),
+                Some("not_ready") => "not ready",
+                Some("short") => "short",
+                _ => "-",
+            };
+            assert!(
+                cell.starts_with(want),
+                "{what}: Class {cell:?}, status {}",
+                f["status"]
+            );
+        }
         for (title, field) in [
             ("Demand/d", "avg_daily_demand"),
             ("Avail", "available_qty"),
@@ -1349,7 +1403,8 @@ fn the_plan_table_fits_the_width_and_shows_only_the_plans_figures() {
         expected.sort();
         assert_eq!(all, expected, "plan at {width}");
         let priority = [
-            "On order", "Supplier", "Cover d", "Avail", "Demand/d", "Name", "Purchase", "Appr",
+            "Method", "Class", "On order", "Supplier", "Cover d", "Avail", "Demand/d", "Name",
+            "Purchase", "Appr",
         ];
         let mut by_priority: Vec<&str> = dropped.iter().map(String::as_str).collect();
         by_priority.sort_by_key(|d| priority.iter().position(|p| p == d).unwrap());

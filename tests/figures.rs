@@ -193,3 +193,160 @@ fn awkward_numbers_add_up_too() {
     assert!(t.problems.is_empty(), "{}", t.problems.join("\n"));
     assert!(t.equalities > 2 * n, "{}", t.equalities);
 }
+
+/// The demo's products with a daily history and a stored forecast each
+/// (every class, ABC class, current and stale, awkward figures): every
+/// formula of the forecast path adds up too, and the forecast steps
+/// (class, method, forecast, sigma) are there.
+#[test]
+fn forecast_plans_add_up_too() {
+    use buyerdesk::forecast::{
+        fingerprint, Abc, Candidate, DemandClass, Forecast, Method, StoredForecast,
+    };
+    use buyerdesk::plan::inputs::HistoryStats;
+    use std::sync::Arc;
+    let rows = demo::generate(500, demo::DEFAULT_SEED, Backend::Sqlite).into_source_rows();
+    let last = "2026-06-30";
+    let classes = [
+        DemandClass::Smooth,
+        DemandClass::Erratic,
+        DemandClass::Intermittent,
+        DemandClass::Lumpy,
+        DemandClass::Short,
+    ];
+    let mut ctx = PlanContext {
+        history_last_day: Some(last.into()),
+        ..Default::default()
+    };
+    let mut products = Vec::new();
+    for (i, p) in join(rows).into_iter().enumerate() {
+        let mut p = (*p).clone();
+        let days = 60.0 + (i % 400) as f64;
+        let daily = 0.37 + (i % 97) as f64 * 1.113;
+        let first = (chrono::NaiveDate::parse_from_str(last, "%Y-%m-%d").unwrap()
+            - chrono::Duration::days(days as i64 - 1))
+        .format("%Y-%m-%d")
+        .to_string();
+        p.history = Some(Box::new(HistoryStats {
+            product_id: p.product_id.clone(),
+            days: Num::Value(days),
+            sum_qty: Num::Value(daily * days),
+            sum_sq_qty: Num::Value(daily * daily * days * 1.3),
+            first_day: Some(first.as_str().into()),
+            last_day: Some(last.into()),
+        }));
+        p.history_table_exists = true;
+        let lead = p
+            .suppliers
+            .first()
+            .and_then(|s| s.lead_time.value())
+            .unwrap_or(0.0);
+        let horizon = (lead.ceil() as u32).max(1);
+        let print = match i % 3 {
+            0 => "an older history".to_string(),
+            _ => fingerprint(
+                days,
+                daily * days,
+                daily * daily * days * 1.3,
+                &first,
+                last,
+                last,
+                horizon,
+            ),
+        };
+        let cand = |method: Method, label: &str, mae: f64| Candidate {
+            method,
+            label: label.into(),
+            mae: Some(mae),
+            mase: Some(mae / 1.7),
+            note: None,
+        };
+        let forecast = Forecast {
+            history_days: days as u32,
+            class: classes[i % classes.len()],
+            adi: Some(1.0 + (i % 7) as f64 * 0.37),
+            cv2: Some((i % 11) as f64 * 0.093),
+            method: Method::Ets,
+            method_label: "ETS(A,Ad,N)".into(),
+            forecast_daily: daily * 1.07,
+            horizon_days: horizon,
+            sigma_horizon: daily * (i % 13) as f64 * 0.731,
+            mae: Some(1.3),
+            mase: Some(0.76),
+            candidates: vec![
+                cand(Method::Ets, "ETS(A,Ad,N)", 1.3),
+                cand(Method::Mean28, "28-day mean", 1.7),
+            ],
+            origins: 10,
+            weekly_cv: Some((i % 5) as f64 * 0.3),
+            yearly_qty: daily * 365.0,
+            path: Vec::new(),
+            note: None,
+        };
+        ctx.forecasts.insert(
+            p.product_id.to_string(),
+            Arc::new(StoredForecast {
+                forecast,
+                fingerprint: print,
+                abc: [Some(Abc::A), Some(Abc::B), Some(Abc::C), None][i % 4],
+                abc_value: Some(daily * 1234.5),
+                currency: Some("EUR".into()),
+                computed_at: "2026-06-30 04:00:00".into(),
+            }),
+        );
+        products.push(Arc::new(p));
+    }
+    let plans = plan_all(&products, &ctx, &RuleSet::embedded());
+    let t = check_all(&plans);
+    assert!(t.problems.is_empty(), "{}", t.problems.join("\n"));
+    // The forecast path was taken, and each product says which.
+    let from_forecast = plans
+        .iter()
+        .filter(|p| p.rules_fired.iter().any(|r| &**r == "DemandFromForecast"))
+        .count();
+    assert!(
+        from_forecast > 300,
+        "{from_forecast} products planned from their forecast"
+    );
+    let raised = plans
+        .iter()
+        .filter(|p| {
+            p.rules_fired
+                .iter()
+                .any(|r| &**r == "SafetyStockFromServiceLevel")
+        })
+        .count();
+    assert!(
+        raised > 100,
+        "{raised} safety stocks from the service level"
+    );
+    for p in plans.iter().filter(|p| p.forecast.is_some()) {
+        let f = p.forecast.as_ref().unwrap();
+        let steps: Vec<String> = p
+            .rationale
+            .steps()
+            .iter()
+            .map(|s| s.text().into_owned())
+            .collect();
+        let want = match f.status.as_str() {
+            "current" | "stale" => "Demand class: ",
+            "short" => "Demand class: short",
+            other => panic!("{}: status {other}", p.product_id),
+        };
+        assert!(
+            steps.iter().any(|s| s.starts_with(want)),
+            "{}: no {want:?} step in {steps:#?}",
+            p.product_id
+        );
+        // JSON's demand is the one the rules used.
+        if f.status.uses_forecast() && f.class != "short" {
+            let used = p.demand_rate.get().expect("a demand rate");
+            assert!(
+                (used - f.forecast_daily).abs() < 1e-6,
+                "{}: {used} vs {}",
+                p.product_id,
+                f.forecast_daily
+            );
+        }
+    }
+}

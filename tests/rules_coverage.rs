@@ -234,7 +234,9 @@ fn product_shows_the_rules_fired_and_figures_before_and_after_and_refuses_unknow
         "{t}"
     );
     assert!(
-        t.contains(&format!("Candidate ({file}): fired Requirement")),
+        t.contains(&format!(
+            "Candidate ({file}): fired DemandFromOmsAverage, ServiceLevelC, SafetyStockFromInventory, Requirement"
+        )),
         "{t}"
     );
     assert!(t.contains("1. "), "the rationale under it: {t}");

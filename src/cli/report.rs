@@ -73,6 +73,13 @@ const CSV_HEADER: &[&str] = &[
     "override_qty",
     "override_purchase_qty",
     "override_amount",
+    "demand_rate",
+    "safety_stock_used",
+    "forecast_status",
+    "demand_class",
+    "forecast_method",
+    "abc_class",
+    "xyz_class",
 ];
 
 /// CSV, one row per product, exceptions joined with ';'.
@@ -82,6 +89,7 @@ pub fn write_csv(plans: &[ProductPlan], out: impl std::io::Write) -> Result<()> 
     let q = |v: Option<f64>| v.map(|x| round_qty(x).to_string()).unwrap_or_default();
     for p in plans {
         let codes: Vec<&str> = p.exceptions.iter().map(|c| c.as_str()).collect();
+        let forecast = p.forecast.as_deref();
         // Every cell made safe for a spreadsheet (`crate::text::csv_cell`).
         crate::text::write_csv_record(
             &mut w,
@@ -116,6 +124,22 @@ pub fn write_csv(plans: &[ProductPlan], out: impl std::io::Write) -> Result<()> 
                     .get()
                     .map(|_| format!("{:.2}", round_money(p.ordered().2)))
                     .unwrap_or_default(),
+                q(p.demand_rate.get()),
+                q(p.safety_stock_used.get()),
+                forecast
+                    .map(|f| f.status.as_str())
+                    .unwrap_or_default()
+                    .into(),
+                forecast.map(|f| f.class).unwrap_or_default().into(),
+                forecast.map(|f| f.method).unwrap_or_default().into(),
+                forecast
+                    .and_then(|f| f.abc_class)
+                    .unwrap_or_default()
+                    .into(),
+                forecast
+                    .and_then(|f| f.xyz_class)
+                    .unwrap_or_default()
+                    .into(),
             ],
         )?;
     }
@@ -175,6 +199,8 @@ pub fn table(plans: &[ProductPlan], fit: &Fit, default_currency: &str) -> String
             text(&p.product_name),
             p.supplier_name.as_deref().map_or_else(dash, str::to_string),
             p.avg_daily_demand.map(fmt_qty).unwrap_or_else(dash),
+            forecast_class(p),
+            forecast_method(p),
             p.available_qty.map(fmt_qty).unwrap_or_else(dash),
             p.on_order_qty.map(fmt_qty).unwrap_or_else(dash),
             p.days_of_cover
@@ -197,8 +223,36 @@ pub fn table(plans: &[ProductPlan], fit: &Fit, default_currency: &str) -> String
     out
 }
 
+/// The table's demand class: the class and ABC class of a forecast the
+/// plan used ("smooth A"), or why none was ("short", "not ready"); "-"
+/// without daily history.
+fn forecast_class(p: &ProductPlan) -> String {
+    use crate::plan::demand::ForecastStatus::*;
+    let Some(f) = p.forecast.as_deref() else {
+        return "-".into();
+    };
+    let class = match f.status {
+        None => return "-".into(),
+        NotReady => "not ready",
+        Short => "short",
+        Current | Stale => f.class,
+    };
+    match f.abc_class {
+        Some(abc) => format!("{class} {abc}"),
+        Option::None => class.to_string(),
+    }
+}
+
+/// The table's forecast method ("ets", "croston_sba"; "-" without one).
+fn forecast_method(p: &ProductPlan) -> String {
+    match p.forecast.as_deref() {
+        Some(f) if f.status.uses_forecast() => f.method.to_string(),
+        _ => "-".into(),
+    }
+}
+
 /// The plan table's columns. On a narrow terminal they are left out in
-/// this order: On order, Supplier, Cover d, Avail, Demand/d, Name,
+/// this order: Method, Class, On order, Supplier, Cover d, Avail, Demand/d, Name,
 /// Purchase, Appr; Product, Order qty, Amount and Exceptions always show.
 pub fn plan_columns() -> Vec<Column> {
     use fit::{Align::*, Cut::*};
@@ -207,6 +261,8 @@ pub fn plan_columns() -> Vec<Column> {
         Column::new("Name", Left, Ellipsis(18), 4),
         Column::new("Supplier", Left, Ellipsis(12), 8),
         Column::new("Demand/d", Right, Never, 5),
+        Column::new("Class", Left, Never, 10),
+        Column::new("Method", Left, Never, 11),
         Column::new("Avail", Right, Never, 6),
         Column::new("On order", Right, Never, 9),
         Column::new("Cover d", Right, Never, 7),

@@ -57,6 +57,41 @@ pub const FACT_SCHEMA: &[FactField] = &[
     ),
     input("history_days", Number, "days of daily demand history"),
     input(
+        "forecast_daily",
+        Number,
+        "forecast demand per day over L + R (avg_daily_demand without a usable forecast)",
+    ),
+    input(
+        "forecast_method",
+        Text,
+        "method of the forecast: ets, croston_sba, tsb, mean_28 or oms_average",
+    ),
+    input(
+        "forecast_mase",
+        Number,
+        "backtest MASE of the forecast against the 28-day mean (0 when unknown)",
+    ),
+    input(
+        "sigma_horizon",
+        Number,
+        "standard deviation of demand over L + R, from the backtest (0 without a forecast)",
+    ),
+    input(
+        "demand_class",
+        Text,
+        "smooth, erratic, intermittent, lumpy, or short (no usable forecast: the OMS average)",
+    ),
+    input(
+        "abc_class",
+        Text,
+        "A, B or C by yearly consumption value (empty until ranked)",
+    ),
+    input(
+        "xyz_class",
+        Text,
+        "X, Y or Z by the variation of weekly demand (empty when unknown)",
+    ),
+    input(
         "available_qty",
         Number,
         "on hand minus reserved, all locations",
@@ -87,6 +122,31 @@ pub const FACT_SCHEMA: &[FactField] = &[
     ),
     input("unit_price", Number, "price per stock unit"),
     input("supplier_active", Bool, "the chosen supplier is active"),
+    output(
+        "demand_rate",
+        Number,
+        "demand per day the plan uses (the forecast, or the OMS average)",
+    ),
+    output(
+        "service_level",
+        Number,
+        "service level aimed at (0.98 for 98%)",
+    ),
+    output(
+        "service_z",
+        Number,
+        "z of the service level (normal quantile)",
+    ),
+    output(
+        "service_safety_stock",
+        Number,
+        "safety stock of the service level: service_z x sigma_horizon",
+    ),
+    output(
+        "safety_stock_used",
+        Number,
+        "safety stock the target uses (the larger of inventory's and the service level's)",
+    ),
     output("inventory_position", Number, "available + on order"),
     output("demand_during_lead_time", Number, "demand x lead time"),
     output(
@@ -106,6 +166,20 @@ pub const FACT_SCHEMA: &[FactField] = &[
     output("requires_approval", Bool, "the order needs an approval"),
 ];
 
+/// Inputs that come from the daily history (its statistics, or the stored
+/// forecast checked against it): the history is loaded when rules read one.
+pub const HISTORY_FIELDS: &[&str] = &[
+    "demand_sigma",
+    "history_days",
+    "forecast_daily",
+    "forecast_method",
+    "forecast_mase",
+    "sigma_horizon",
+    "demand_class",
+    "abc_class",
+    "xyz_class",
+];
+
 pub fn schema_field(name: &str) -> Option<&'static FactField> {
     FACT_SCHEMA.iter().find(|f| f.name == name)
 }
@@ -118,6 +192,13 @@ pub struct ProductFacts {
     pub avg_daily_demand: f64,
     pub demand_sigma: f64,
     pub history_days: f64,
+    pub forecast_daily: f64,
+    pub forecast_method: &'static str,
+    pub forecast_mase: f64,
+    pub sigma_horizon: f64,
+    pub demand_class: &'static str,
+    pub abc_class: &'static str,
+    pub xyz_class: &'static str,
     pub available_qty: f64,
     pub reserved_qty: f64,
     pub on_order_qty: f64,
@@ -174,6 +255,13 @@ fn input_reader(name: &str) -> Option<Reader> {
         "avg_daily_demand" => |f| FactValue::Number(f.avg_daily_demand),
         "demand_sigma" => |f| FactValue::Number(f.demand_sigma),
         "history_days" => |f| FactValue::Number(f.history_days),
+        "forecast_daily" => |f| FactValue::Number(f.forecast_daily),
+        "forecast_method" => |f| FactValue::Text(Box::new(f.forecast_method.to_string())),
+        "forecast_mase" => |f| FactValue::Number(f.forecast_mase),
+        "sigma_horizon" => |f| FactValue::Number(f.sigma_horizon),
+        "demand_class" => |f| FactValue::Text(Box::new(f.demand_class.to_string())),
+        "abc_class" => |f| FactValue::Text(Box::new(f.abc_class.to_string())),
+        "xyz_class" => |f| FactValue::Text(Box::new(f.xyz_class.to_string())),
         "available_qty" => |f| FactValue::Number(f.available_qty),
         "reserved_qty" => |f| FactValue::Number(f.reserved_qty),
         "on_order_qty" => |f| FactValue::Number(f.on_order_qty),
@@ -267,6 +355,13 @@ impl ProductFacts {
             avg_daily_demand: 1.0,
             demand_sigma: 0.0,
             history_days: 0.0,
+            forecast_daily: 1.0,
+            forecast_method: "oms_average",
+            forecast_mase: 0.0,
+            sigma_horizon: 0.0,
+            demand_class: "short",
+            abc_class: "",
+            xyz_class: "",
             available_qty: 0.0,
             reserved_qty: 0.0,
             on_order_qty: 0.0,
@@ -308,6 +403,13 @@ mod tests {
             avg_daily_demand: 1.5,
             demand_sigma: 2.5,
             history_days: 3.0,
+            forecast_daily: 3.5,
+            forecast_method: "ets",
+            forecast_mase: 0.75,
+            sigma_horizon: 3.25,
+            demand_class: "smooth",
+            abc_class: "A",
+            xyz_class: "Y",
             available_qty: 4.0,
             reserved_qty: 5.0,
             on_order_qty: 6.0,

@@ -2,6 +2,7 @@
 //! `ProductPlan` per product out, each with its rationale and exceptions.
 
 pub mod arithmetic;
+pub mod demand;
 pub mod engine;
 pub mod facts;
 pub mod fixtures;
@@ -54,6 +55,13 @@ pub struct ProductPlan {
     pub on_order_qty: OptNum,
     #[serde(serialize_with = "ser_opt_qty")]
     pub safety_stock: OptNum,
+    /// Demand per day the rules used (`demand_rate`: the forecast, or the
+    /// OMS average); unknown when the rules set none.
+    #[serde(serialize_with = "ser_opt_qty")]
+    pub demand_rate: OptNum,
+    /// Safety stock the rules' target used (`safety_stock_used`).
+    #[serde(serialize_with = "ser_opt_qty")]
+    pub safety_stock_used: OptNum,
     #[serde(serialize_with = "ser_opt_qty")]
     pub inventory_position: OptNum,
     #[serde(serialize_with = "ser_opt_qty")]
@@ -109,6 +117,9 @@ pub struct ProductPlan {
     /// to a rule where buyerdesk can tell which.
     #[serde(skip_serializing_if = "<[RuleFailure]>::is_empty")]
     pub rule_failures: Box<[RuleFailure]>,
+    /// The forecast the demand came from, and the service level the rules
+    /// chose (`null` when the rules could not run).
+    pub forecast: Option<Box<demand::ForecastSummary>>,
     pub rationale: Rationale,
 }
 
@@ -176,6 +187,8 @@ impl ProductPlan {
             reserved_qty: OptNum::NONE,
             on_order_qty: OptNum::NONE,
             safety_stock: OptNum::NONE,
+            demand_rate: OptNum::NONE,
+            safety_stock_used: OptNum::NONE,
             inventory_position: OptNum::NONE,
             days_of_cover: OptNum::NONE,
             lead_time_days: OptNum::NONE,
@@ -202,6 +215,7 @@ impl ProductPlan {
             exception_details: Arc::from(Vec::new()),
             rules_fired: Box::default(),
             rule_failures: Box::default(),
+            forecast: None,
             rationale: Rationale::default(),
         }
     }
@@ -358,13 +372,15 @@ pub fn plan_product(
         .get(&*inputs.product_id)
         .copied()
         .unwrap_or(0.0);
+    let lookup = demand::ForecastLookup::of(inputs, ctx);
     let prepare::Prepared {
         mut plan,
         facts,
         mut exceptions,
+        forecast,
         ..
-    } = prepare::prepare(inputs, open_po, false);
-    plan.rationale = Rationale::from_inputs(Arc::clone(inputs), open_po);
+    } = prepare::prepare(inputs, open_po, &lookup, false);
+    plan.rationale = Rationale::from_inputs(Arc::clone(inputs), open_po, lookup);
     match facts {
         None => {
             let text = cannot_order(&plan, &exceptions);
@@ -372,6 +388,9 @@ pub fn plan_product(
         }
         Some(facts) => {
             let run = planner.run(&facts);
+            if let Some(resolved) = &forecast {
+                plan.forecast = Some(Box::new(resolved.summary_after(&facts, &run.result)));
+            }
             let table = std::sync::Arc::clone(planner.table());
             apply_rules(&mut plan, facts, table, run, &mut exceptions);
             let needed = plan.net_requirement.unwrap_or(0.0);
@@ -454,6 +473,10 @@ fn apply_rules(
         over_budget,
     } = run;
     let get = |name: &str| number(result.get(name));
+    // Outputs the rules may leave alone (the reference policy sets none).
+    let set = |name: &str| get(name).filter(|v| *v != 0.0 || wrote(&table, &trace, name));
+    plan.demand_rate = set("demand_rate").into();
+    plan.safety_stock_used = set("safety_stock_used").into();
     plan.inventory_position = get("inventory_position").into();
     plan.demand_during_lead_time = get("demand_during_lead_time").into();
     plan.target_qty = get("target_qty").into();
@@ -567,6 +590,11 @@ fn apply_rules(
         });
         plan.rule_failures = failures.into_boxed_slice();
     }
+}
+
+/// A rule of the trace wrote `field`.
+fn wrote(table: &engine::RuleTable, trace: &engine::RuleTrace, field: &str) -> bool {
+    table.last_write(trace, field).is_some()
 }
 
 /// The figures the rules left, as the checks after the rules read them.

@@ -1,6 +1,7 @@
 //! Turns one product's source rows into the facts the rules see, with the
 //! input steps of the rationale and the data problems found on the way.
 
+use super::demand::{self, ForecastLookup, Resolved};
 use super::facts::ProductFacts;
 use super::inputs::{ProductInputs, SupplierRow};
 use super::numbers::{fmt_qty, fmt_units, unit_word, Num};
@@ -206,10 +207,17 @@ pub struct Prepared {
     pub steps: Vec<Step>,
     /// The data problems found.
     pub exceptions: Vec<Exception>,
+    /// The forecast the facts come from (once a supplier gives the horizon).
+    pub forecast: Option<Resolved>,
 }
 
 /// Reads the inputs of one product.
-pub fn prepare(inputs: &ProductInputs, own_open_po_qty: f64, words: bool) -> Prepared {
+pub fn prepare(
+    inputs: &ProductInputs,
+    own_open_po_qty: f64,
+    lookup: &ForecastLookup,
+    words: bool,
+) -> Prepared {
     let mut plan = ProductPlan::empty(&inputs.product_id);
     let mut r = Reader {
         words,
@@ -579,6 +587,19 @@ pub fn prepare(inputs: &ProductInputs, own_open_po_qty: f64, words: bool) -> Pre
         plan.purchase_uom = plan.stock_uom.clone();
     }
 
+    // --- Forecast: over the horizon L + R of the chosen supplier ----------
+    let forecast = chosen.as_ref().map(|c| {
+        let resolved = demand::resolve(
+            lookup,
+            inputs.history.as_deref(),
+            demand::horizon_days(c.lead, c.review),
+        );
+        if r.words {
+            r.steps.extend(resolved.steps(demand.unwrap_or(0.0)));
+        }
+        resolved
+    });
+
     // Days of cover (never a division by zero).
     if let (Some(a), Some(d)) = (available, demand) {
         if d > 0.0 && a < 0.0 {
@@ -624,12 +645,23 @@ pub fn prepare(inputs: &ProductInputs, own_open_po_qty: f64, words: bool) -> Pre
         pack,
     ) {
         (Some(d), Some(a), Some(oo), Some(ss), Some(c), Some(pack)) if !blocked => {
+            let f = (forecast
+                .as_ref()
+                .expect("a chosen supplier resolves the forecast"))
+            .facts(d);
             Some(ProductFacts {
                 product_id: inputs.product_id.to_string(),
                 trend: plan.trend.as_deref().unwrap_or_default().to_string(),
                 avg_daily_demand: d,
                 demand_sigma: sigma,
                 history_days,
+                forecast_daily: f.forecast_daily,
+                forecast_method: f.forecast_method,
+                forecast_mase: f.forecast_mase,
+                sigma_horizon: f.sigma_horizon,
+                demand_class: f.demand_class,
+                abc_class: f.abc_class,
+                xyz_class: f.xyz_class,
                 available_qty: a,
                 reserved_qty: plan.reserved_qty.unwrap_or(0.0),
                 on_order_qty: oo,
@@ -650,5 +682,6 @@ pub fn prepare(inputs: &ProductInputs, own_open_po_qty: f64, words: bool) -> Pre
         facts,
         steps: r.steps,
         exceptions: r.exceptions,
+        forecast,
     }
 }

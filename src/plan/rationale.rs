@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use super::demand::ForecastLookup;
 use super::engine::{RuleTable, RuleTrace};
 use super::inputs::ProductInputs;
 use super::numbers::{fmt_money, fmt_qty, fmt_units};
@@ -17,7 +18,7 @@ pub use super::steps::*;
 /// the few steps written after the rules (checks, exceptions).
 #[derive(Debug, Clone, Default)]
 pub struct Rationale {
-    inputs: Option<(Arc<ProductInputs>, f64)>,
+    inputs: Option<(Arc<ProductInputs>, f64, ForecastLookup)>,
     replay: Option<Box<Replay>>,
     /// The results that passed the checks after the rules.
     check: Option<CheckedOrder>,
@@ -156,9 +157,13 @@ impl Replay {
 impl Rationale {
     /// A rationale whose input steps are read from `inputs` when shown
     /// (`own_open_po_qty` as the plan had it).
-    pub(crate) fn from_inputs(inputs: Arc<ProductInputs>, own_open_po_qty: f64) -> Rationale {
+    pub(crate) fn from_inputs(
+        inputs: Arc<ProductInputs>,
+        own_open_po_qty: f64,
+        forecast: ForecastLookup,
+    ) -> Rationale {
         Rationale {
-            inputs: Some((inputs, own_open_po_qty)),
+            inputs: Some((inputs, own_open_po_qty, forecast)),
             ..Default::default()
         }
     }
@@ -200,10 +205,10 @@ impl Rationale {
     /// field (`RuleTable::effects`): empty when the rules did not run (no
     /// facts: bad data, no supplier).
     pub fn rule_effects(&self) -> Vec<(u16, bool)> {
-        let (Some((inputs, open_po)), Some(r)) = (&self.inputs, &self.replay) else {
+        let (Some((inputs, open_po, lookup)), Some(r)) = (&self.inputs, &self.replay) else {
             return Vec::new();
         };
-        match super::prepare::prepare(inputs, *open_po, false).facts {
+        match super::prepare::prepare(inputs, *open_po, lookup, false).facts {
             Some(initial) => r.table.effects(&initial, &r.trace()),
             None => Vec::new(),
         }
@@ -212,8 +217,8 @@ impl Rationale {
     /// Every step, in order, in words.
     pub fn steps(&self) -> Vec<Step> {
         let (mut out, initial, uoms) = match &self.inputs {
-            Some((inputs, open_po)) => {
-                let p = super::prepare::prepare(inputs, *open_po, true);
+            Some((inputs, open_po, lookup)) => {
+                let p = super::prepare::prepare(inputs, *open_po, lookup, true);
                 (p.steps, p.facts, (p.plan.stock_uom, p.plan.purchase_uom))
             }
             None => (Vec::new(), None, (None, None)),

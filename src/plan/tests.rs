@@ -134,9 +134,14 @@ fn reference_prod_001() {
     assert_eq!(p.purchase_uom.as_deref(), Some("box"));
     assert!(p.has(ExceptionCode::OrderLate));
     let fired: Vec<&str> = p.rules_fired.iter().map(|r| r.as_ref()).collect();
+    // No daily history: the OMS average and the inventory's safety stock
+    // (the rules of the service level fire, with sigma 0).
     assert_eq!(
         fired,
         [
+            "DemandFromOmsAverage",
+            "ServiceLevelC",
+            "SafetyStockFromInventory",
             "Requirement",
             "OrderTheShortage",
             "MultipleIsMoq",
@@ -160,7 +165,7 @@ fn reference_prod_001() {
     );
     let dlt = &req.changes[1];
     assert_eq!(dlt.numbers(), "150 * 7");
-    assert_eq!(dlt.formula(), "avg_daily_demand * lead_time_days");
+    assert_eq!(dlt.formula(), "demand_rate * lead_time_days");
     assert_eq!(dlt.new, FactValue::Number(1050.0));
     assert_eq!(dlt.old, FactValue::Number(0.0));
     assert_eq!(
@@ -170,7 +175,7 @@ fn reference_prod_001() {
     );
     assert!(
         req.text().contains(
-            "demand_during_lead_time = avg_daily_demand * lead_time_days = 150 * 7 = 1050 (was 0)"
+            "demand_during_lead_time = demand_rate * lead_time_days = 150 * 7 = 1050 (was 0)"
         ),
         "{}",
         req.text()
@@ -429,6 +434,13 @@ fn rules_set_knows_which_fields_it_reads_ignoring_comments() {
     assert!(r.uses_field("demand_sigma"));
     assert!(!r.uses_field("history_days"));
     assert!(!r.uses_field("trend"));
+    assert!(r.needs_history(), "demand_sigma is the history's");
+    // The shipped rules read the forecast: the history is needed to check
+    // a stored forecast's fingerprint; the reference policy needs none.
+    assert!(RuleSet::embedded().needs_history());
+    let reference =
+        RuleSet::parse(include_str!("../../rules/reference.grl"), "reference.grl").unwrap();
+    assert!(!reference.needs_history());
 }
 
 #[test]

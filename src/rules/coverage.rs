@@ -91,12 +91,21 @@ impl Coverage {
             }
             (fired, changed)
         });
+        // Before forecasts are stored (DOMAIN.md section 5), a rule whose
+        // condition reads them cannot fire, or fires on the zeros that
+        // stand for no forecast: that is no fault of the rule.
+        let forecasts = plans.iter().any(|p| {
+            (p.forecast.as_deref())
+                .is_some_and(|f| f.status.uses_forecast() || f.abc_class.is_some())
+        });
         let counted = (rules.rule_names.iter().enumerate())
             .map(|(i, name)| RuleCoverage {
                 rule: name.clone(),
                 fired: fired[i],
                 changed: changed[i],
-                flag: if fired[i] == 0 {
+                flag: if changed[i] == 0 && !forecasts && reads_forecast(&rules.text, name) {
+                    None
+                } else if fired[i] == 0 {
                     Some(Flag::NeverFired)
                 } else if changed[i] == 0 {
                     Some(Flag::NeverChanged)
@@ -148,6 +157,35 @@ impl Coverage {
         out.sort_by_key(|d| (d.line, d.col));
         out
     }
+}
+
+/// Fields whose values come from a stored forecast (or are computed from
+/// them by the shipped rules).
+const FORECAST_FIELDS: &[&str] = &[
+    "Product.demand_class",
+    "Product.abc_class",
+    "Product.xyz_class",
+    "Product.sigma_horizon",
+    "Product.forecast_daily",
+    "Product.forecast_method",
+    "Product.forecast_mase",
+    "Product.service_safety_stock",
+];
+
+/// Whether the condition of rule `name` in `text` reads a forecast field
+/// (the text between its `when` and `then`; a rule not found reads none).
+fn reads_forecast(text: &str, name: &str) -> bool {
+    let head = format!("rule \"{name}\"");
+    let Some(at) = text.find(&head) else {
+        return false;
+    };
+    let rest = &text[at + head.len()..];
+    let Some(when) = rest.find("when") else {
+        return false;
+    };
+    let cond = &rest[when..];
+    let cond = &cond[..cond.find("then").unwrap_or(cond.len())];
+    FORECAST_FIELDS.iter().any(|f| cond.contains(f))
 }
 
 /// One line of the coverage side by side: a rule of the candidate (in its
@@ -254,6 +292,56 @@ rule "Order" salience 10 no-loop {
 
     fn reference() -> Vec<Arc<crate::plan::ProductInputs>> {
         join(crate::plan::fixtures::reference_rows())
+    }
+
+    #[test]
+    fn a_rule_reading_the_forecast_is_not_flagged_before_forecasts_exist() {
+        let text = format!(
+            "{RULES}\nrule \"ClassA\" salience 5 no-loop {{\n    when Product.abc_class == \"A\"\n    then Product.order_qty = 2.0;\n}}\n"
+        );
+        let rules = crate::rules::load(&text, "t.grl").expect("valid rules");
+        let plans = plan_all(&reference(), &PlanContext::default(), &rules);
+        let c = Coverage::count(&rules, &plans);
+        let flag = |name: &str| c.rules.iter().find(|r| r.rule == name).unwrap().flag;
+        // No product has a forecast: ClassA cannot fire, Never could have.
+        assert_eq!(flag("ClassA"), None);
+        assert_eq!(flag("Never"), Some(Flag::NeverFired));
+        // With a forecast ranked A somewhere, a rule that still never fires is flagged.
+        let mut with = plans.clone();
+        let mut summary = crate::plan::demand::ForecastSummary {
+            status: crate::plan::demand::ForecastStatus::Current,
+            class: "smooth",
+            adi: None,
+            cv2: None,
+            method: "ets",
+            method_label: "ETS".into(),
+            forecast_daily: 1.0,
+            sigma_horizon: 0.0,
+            horizon_days: 7,
+            mae: None,
+            mase: None,
+            candidates: Vec::new(),
+            abc_class: Some("B"),
+            xyz_class: None,
+            history_days: Some(100),
+            service_level: None,
+            z: None,
+            computed_at: None,
+        };
+        with[0].forecast = Some(Box::new(summary.clone()));
+        let c = Coverage::count(&rules, &with);
+        assert_eq!(
+            c.rules.iter().find(|r| r.rule == "ClassA").unwrap().flag,
+            Some(Flag::NeverFired)
+        );
+        summary.status = crate::plan::demand::ForecastStatus::NotReady;
+        summary.abc_class = None;
+        with[0].forecast = Some(Box::new(summary));
+        let c = Coverage::count(&rules, &with);
+        assert_eq!(
+            c.rules.iter().find(|r| r.rule == "ClassA").unwrap().flag,
+            None
+        );
     }
 
     #[test]

@@ -93,6 +93,25 @@ pub struct Given {
     pub to_uom: Option<String>,
     /// Context: the open quantity of buyerdesk's own approved or sent POs.
     pub open_po_qty: Option<f64>,
+    // oms_daily_demand and the stored forecast (DOMAIN.md section 5)
+    /// Days of daily history (`oms_daily_demand`); without it (and without
+    /// `demand_class`) the product has none.
+    pub history_days: Option<f64>,
+    /// The stored forecast's class (smooth, erratic, intermittent, lumpy,
+    /// short); without it no forecast is stored (`not_ready` with history).
+    pub demand_class: Option<String>,
+    pub forecast_daily: Option<f64>,
+    pub sigma_horizon: Option<f64>,
+    /// ets (default), croston_sba, tsb, mean_28, oms_average.
+    pub forecast_method: Option<String>,
+    pub forecast_mase: Option<f64>,
+    /// A, B or C; absent: not ranked yet.
+    pub abc_class: Option<String>,
+    /// X, Y or Z; absent: unknown.
+    pub xyz_class: Option<String>,
+    /// current (default) or stale: the stored forecast's fingerprint is an
+    /// older history's.
+    pub forecast_status: Option<String>,
 }
 
 /// The fields a case checks; those left out are not checked.
@@ -113,6 +132,12 @@ pub struct Expect {
     pub rounding_multiple: Option<f64>,
     /// The rules that fired, in order.
     pub rules_fired: Option<Vec<String>>,
+    /// Demand per day the rules used, and the safety stock their target used.
+    pub demand_rate: Option<f64>,
+    pub safety_stock_used: Option<f64>,
+    /// The service level and its z the rules chose.
+    pub service_level: Option<f64>,
+    pub service_z: Option<f64>,
 }
 
 /// One case of a fixture file.
@@ -233,6 +258,9 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<Case>, FixtureError> {
                 ));
             }
         }
+        if let Err(e) = c.given.stored_forecast("check") {
+            return Err(at(start, format!("case \"{}\": given.{e}", c.name)));
+        }
         cases.push(Case {
             file: file.to_string(),
             line,
@@ -293,6 +321,9 @@ impl Given {
             review_period_days: self.review_period_days.map(Num::Value),
             currency: text(&self.currency),
         });
+        if let Some(h) = self.history() {
+            rows.history = Some(vec![h.stats(&id)]);
+        }
         if let Some(factor) = self.conversion_factor {
             rows.uom.push(UomRow {
                 product_id: id,
@@ -302,6 +333,136 @@ impl Given {
             });
         }
         rows
+    }
+}
+
+/// The last day of a fixture's daily history.
+const FIXTURE_LAST_DAY: &str = "2026-06-30";
+
+/// A fixture's daily history, summarised as the source gives it.
+struct FixtureHistory {
+    days: f64,
+    daily: f64,
+}
+
+impl FixtureHistory {
+    fn first_day(&self) -> String {
+        let last = chrono::NaiveDate::parse_from_str(FIXTURE_LAST_DAY, "%Y-%m-%d").expect("a date");
+        (last - chrono::Duration::days(self.days.max(1.0) as i64 - 1))
+            .format("%Y-%m-%d")
+            .to_string()
+    }
+
+    fn stats(&self, id: &Arc<str>) -> crate::plan::inputs::HistoryStats {
+        crate::plan::inputs::HistoryStats {
+            product_id: Arc::clone(id),
+            days: Num::Value(self.days),
+            sum_qty: Num::Value(self.daily * self.days),
+            sum_sq_qty: Num::Value(self.daily * self.daily * self.days),
+            first_day: Some(Arc::from(self.first_day())),
+            last_day: Some(Arc::from(FIXTURE_LAST_DAY)),
+        }
+    }
+}
+
+impl Given {
+    fn history(&self) -> Option<FixtureHistory> {
+        if self.history_days.is_none() && self.demand_class.is_none() {
+            return None;
+        }
+        Some(FixtureHistory {
+            days: self.history_days.unwrap_or(365.0),
+            daily: self.forecast_daily.unwrap_or(self.avg_daily_demand),
+        })
+    }
+
+    /// The stored forecast the case gives, with the fingerprint of its
+    /// history (or an older one's when `forecast_status = "stale"`).
+    pub fn stored_forecast(
+        &self,
+        id: &str,
+    ) -> Result<Option<crate::forecast::StoredForecast>, String> {
+        use crate::forecast::{Abc, DemandClass, Forecast, Method, StoredForecast};
+        let (Some(h), Some(class)) = (self.history(), &self.demand_class) else {
+            return Ok(None);
+        };
+        let class = DemandClass::parse(class)
+            .ok_or_else(|| format!("demand_class '{class}' is not a demand class"))?;
+        let method = match &self.forecast_method {
+            None => Method::Ets,
+            Some(m) => {
+                Method::parse(m).ok_or_else(|| format!("forecast_method '{m}' is not a method"))?
+            }
+        };
+        let abc = match self.abc_class.as_deref() {
+            None => None,
+            Some("A") => Some(Abc::A),
+            Some("B") => Some(Abc::B),
+            Some("C") => Some(Abc::C),
+            Some(other) => return Err(format!("abc_class '{other}' is not A, B or C")),
+        };
+        let weekly_cv = match self.xyz_class.as_deref() {
+            None => None,
+            Some("X") => Some(0.25),
+            Some("Y") => Some(0.75),
+            Some("Z") => Some(1.5),
+            Some(other) => return Err(format!("xyz_class '{other}' is not X, Y or Z")),
+        };
+        let horizon = crate::plan::demand::horizon_days(
+            self.lead_time,
+            self.review_period_days.unwrap_or(0.0),
+        );
+        let fingerprint = match self.forecast_status.as_deref() {
+            None | Some("current") => {
+                let s = h.stats(&Arc::from(id));
+                crate::forecast::fingerprint(
+                    h.days,
+                    s.sum_qty.value().unwrap_or(0.0),
+                    s.sum_sq_qty.value().unwrap_or(0.0),
+                    &h.first_day(),
+                    FIXTURE_LAST_DAY,
+                    FIXTURE_LAST_DAY,
+                    horizon,
+                )
+            }
+            Some("stale") => "an older history".to_string(),
+            Some(other) => {
+                return Err(format!("forecast_status '{other}' is not current or stale"))
+            }
+        };
+        let label = match method {
+            Method::Ets => "ETS",
+            Method::CrostonSba => "Croston SBA",
+            Method::Tsb => "TSB",
+            Method::OmsAverage => "OMS average",
+            Method::Mean28 => "28-day mean",
+        };
+        Ok(Some(StoredForecast {
+            forecast: Forecast {
+                history_days: h.days as u32,
+                class,
+                adi: None,
+                cv2: None,
+                method,
+                method_label: label.into(),
+                forecast_daily: h.daily,
+                horizon_days: horizon,
+                sigma_horizon: self.sigma_horizon.unwrap_or(0.0),
+                mae: None,
+                mase: self.forecast_mase,
+                candidates: Vec::new(),
+                origins: 0,
+                weekly_cv,
+                yearly_qty: h.daily * h.days.min(365.0),
+                path: Vec::new(),
+                note: None,
+            },
+            fingerprint,
+            abc,
+            abc_value: None,
+            currency: None,
+            computed_at: "fixture".into(),
+        }))
     }
 }
 
@@ -321,6 +482,13 @@ impl Case {
         let mut ctx = PlanContext::default();
         if let Some(qty) = self.given.open_po_qty.filter(|q| *q > 0.0) {
             ctx.own_open_po_qty.insert(id.clone(), qty);
+        }
+        if self.given.history().is_some() {
+            ctx.history_last_day = Some(FIXTURE_LAST_DAY.into());
+        }
+        // A case's forecast fields were checked when the file was read.
+        if let Ok(Some(stored)) = self.given.stored_forecast(&id) {
+            ctx.forecasts.insert(id.clone(), Arc::new(stored));
         }
         let product = inputs.first().expect("a case's rows make one product");
         plan_product(product, &ctx, planner)
@@ -388,6 +556,19 @@ pub fn check(case: &Case, plan: &ProductPlan) -> CaseResult {
         e.rounding_multiple,
         plan.rounding_multiple.get(),
     );
+    qty("demand_rate", e.demand_rate, plan.demand_rate.get());
+    qty(
+        "safety_stock_used",
+        e.safety_stock_used,
+        plan.safety_stock_used.get(),
+    );
+    let service = plan.forecast.as_ref();
+    qty(
+        "service_level",
+        e.service_level,
+        service.and_then(|f| f.service_level),
+    );
+    qty("service_z", e.service_z, service.and_then(|f| f.z));
     if let Some(expected) = e.amount {
         if round_money(expected) != round_money(plan.amount) {
             mismatches.push(Mismatch {

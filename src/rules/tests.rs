@@ -91,6 +91,46 @@ fn the_shipped_rules_have_no_error_and_no_warning() {
 }
 
 #[test]
+fn the_forecast_facts_are_read_only_and_known_to_the_validator() {
+    // Read in conditions and actions: no diagnostic.
+    let reads = rule(
+        "Product.demand_class == \"smooth\" && Product.abc_class != \"C\" && Product.forecast_mase < 1 && Product.xyz_class == \"X\" && Product.forecast_method == \"ets\"",
+        "Product.demand_rate = Product.forecast_daily;\n        Product.service_safety_stock = Product.service_z * Product.sigma_horizon;",
+    );
+    let ds = check(&reads);
+    assert!(ds.is_empty(), "{}", listing(&ds));
+    // Written: refused, naming the outputs.
+    for field in [
+        "forecast_daily",
+        "sigma_horizon",
+        "forecast_mase",
+        "demand_class",
+    ] {
+        let text = rule(
+            "Product.moq > 0",
+            &format!("Product.{field} = Product.avg_daily_demand;"),
+        );
+        let ds = check(&text);
+        assert!(
+            ds.iter().any(|d| d.severity == Severity::Error
+                && d.hint.as_deref().is_some_and(|h| h.contains("demand_rate"))),
+            "{field}: {}",
+            listing(&ds)
+        );
+    }
+    // A misspelt new field gets the nearest name.
+    let ds = check(&rule("Product.sigma_horizn > 0", "Product.order_qty = 1;"));
+    assert!(listing(&ds).contains("sigma_horizon"), "{}", listing(&ds));
+    // The policy before forecasts ships too, and is clean.
+    let reference = include_str!("../../rules/reference.grl");
+    assert!(
+        check(reference).is_empty(),
+        "{}",
+        listing(&check(reference))
+    );
+}
+
+#[test]
 fn a_clean_rule_gives_no_diagnostic() {
     let text = rule(
         "(Product.order_qty > 0 || Product.moq >= 1) && !(Product.trend == \"stable\") && Product.supplier_active == true",

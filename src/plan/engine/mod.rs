@@ -422,6 +422,16 @@ impl RuleSet {
         self.fields_used.contains(field)
     }
 
+    /// Whether planning with these rules needs the daily history's
+    /// statistics: the rules read them (`demand_sigma`, `history_days`), or
+    /// read a forecast fact, whose stored forecast is used only when its
+    /// fingerprint can be checked against the history (DOMAIN.md section 5).
+    pub fn needs_history(&self) -> bool {
+        crate::plan::facts::HISTORY_FIELDS
+            .iter()
+            .any(|f| self.uses_field(f))
+    }
+
     /// A new engine for one worker thread, with buyerdesk's actions.
     pub fn engine(&self) -> Planner {
         let kb = KnowledgeBase::new("buyerdesk");

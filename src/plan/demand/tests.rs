@@ -1,0 +1,491 @@
+//! The forecast facts through the shipped rules (DOMAIN.md section 5):
+//! each class's path, the fallbacks, the service level by ABC class and the
+//! safety stock, each quantity recomputed here from DOMAIN.md's formulas.
+
+use std::sync::Arc;
+
+use super::*;
+use crate::forecast::{Abc, Candidate, DailySeries, Forecast};
+use crate::plan::inputs::{HistoryStats, ProductInputs};
+use crate::plan::numbers::Num;
+use crate::plan::tests::product;
+use crate::plan::{plan_product, PlanContext, ProductPlan, RuleSet};
+
+const LAST_DAY: &str = "2026-06-30";
+
+/// A product: OMS average 150/day, 500 available, price 2, MOQ 10, lead
+/// time 7 days, no UOM row; `safety` in inventory.
+fn inputs(id: &str, safety: f64, history_days: Option<f64>) -> ProductInputs {
+    let mut p = product(id, 150.0, 500.0, 2.0, 10.0, 7.0, None);
+    let mut inv = p.inventory.to_vec();
+    inv[0].safety_stock = Some(Num::Value(safety));
+    p.inventory = inv.into_boxed_slice();
+    p.history_table_exists = true;
+    p.history = history_days.map(|days| Box::new(stats(id, days)));
+    p
+}
+
+fn first_day(days: f64) -> String {
+    let last = chrono::NaiveDate::parse_from_str(LAST_DAY, "%Y-%m-%d").unwrap();
+    (last - chrono::Duration::days(days as i64 - 1))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+/// History statistics of `days` days at 40 a day.
+fn stats(id: &str, days: f64) -> HistoryStats {
+    HistoryStats {
+        product_id: id.into(),
+        days: Num::Value(days),
+        sum_qty: Num::Value(40.0 * days),
+        sum_sq_qty: Num::Value(1600.0 * days),
+        first_day: Some(first_day(days).into()),
+        last_day: Some(LAST_DAY.into()),
+    }
+}
+
+/// The fingerprint of `stats(days)` over the 7-day horizon.
+fn current_fingerprint(days: f64) -> String {
+    crate::forecast::fingerprint(
+        days,
+        40.0 * days,
+        1600.0 * days,
+        &first_day(days),
+        LAST_DAY,
+        LAST_DAY,
+        7,
+    )
+}
+
+fn candidates() -> Vec<Candidate> {
+    let c = |method: Method, label: &str, mae: f64, mase: f64| Candidate {
+        method,
+        label: label.into(),
+        mae: Some(mae),
+        mase: Some(mase),
+        note: None,
+    };
+    vec![
+        c(Method::Mean28, "28-day mean", 4.3, 1.0),
+        c(Method::Ets, "ETS(A,Ad,N)", 3.1, 0.72),
+        c(Method::OmsAverage, "OMS average", 5.0, 1.16),
+    ]
+}
+
+/// A stored forecast of `daily` a day with `sigma` over the horizon.
+fn stored(class: DemandClass, daily: f64, sigma: f64, abc: Option<Abc>) -> StoredForecast {
+    StoredForecast {
+        forecast: Forecast {
+            history_days: 365,
+            class,
+            adi: Some(1.05),
+            cv2: Some(0.21),
+            method: Method::Ets,
+            method_label: "ETS(A,Ad,N)".into(),
+            forecast_daily: daily,
+            horizon_days: 7,
+            sigma_horizon: sigma,
+            mae: Some(3.1),
+            mase: Some(0.72),
+            candidates: candidates(),
+            origins: 12,
+            weekly_cv: Some(0.3),
+            yearly_qty: daily * 365.0,
+            path: vec![daily; 7],
+            note: None,
+        },
+        fingerprint: current_fingerprint(365.0),
+        abc,
+        abc_value: Some(1234.5),
+        currency: Some("EUR".into()),
+        computed_at: "2026-06-30 04:00:00".into(),
+    }
+}
+
+fn plan_with(p: &ProductInputs, forecast: Option<StoredForecast>, rules: &RuleSet) -> ProductPlan {
+    let mut ctx = PlanContext {
+        history_last_day: Some(LAST_DAY.into()),
+        ..Default::default()
+    };
+    if let Some(f) = forecast {
+        ctx.forecasts.insert(p.product_id.to_string(), Arc::new(f));
+    }
+    plan_product(&Arc::new(p.clone()), &ctx, &mut rules.engine())
+}
+
+fn shipped(p: &ProductInputs, forecast: Option<StoredForecast>) -> ProductPlan {
+    plan_with(p, forecast, &RuleSet::embedded())
+}
+
+/// DOMAIN.md section 2 with demand `d` and safety stock `ss`, for the
+/// product of `inputs` (available 500, nothing on order, MOQ 10 as the
+/// multiple, pack 1).
+fn expected_order(d: f64, ss: f64) -> f64 {
+    let (lead, ip, moq) = (7.0, 500.0, 10.0);
+    let net = d * lead + ss - ip;
+    if net <= 0.0 {
+        return 0.0;
+    }
+    let q = net.max(moq);
+    ((q / moq * 1e9).round() / 1e9).ceil() * moq
+}
+
+fn texts(plan: &ProductPlan) -> Vec<String> {
+    plan.rationale
+        .steps()
+        .iter()
+        .map(|s| s.text().into_owned())
+        .collect()
+}
+
+#[track_caller]
+fn close(what: &str, got: Option<f64>, want: f64) {
+    let got = got.unwrap_or_else(|| panic!("{what} is unknown, expected {want}"));
+    assert!(
+        (got - want).abs() < 1e-9,
+        "{what} is {got}, expected {want}"
+    );
+}
+
+#[test]
+fn each_class_with_a_forecast_plans_from_the_forecast_and_the_service_level() {
+    for class in [
+        DemandClass::Smooth,
+        DemandClass::Erratic,
+        DemandClass::Intermittent,
+        DemandClass::Lumpy,
+    ] {
+        let p = inputs("P", 10.0, Some(365.0));
+        let plan = shipped(&p, Some(stored(class, 100.0, 40.0, Some(Abc::A))));
+        let what = class.as_str();
+        let ss = (2.054 * 40.0f64).max(10.0);
+        close(what, plan.demand_rate.get(), 100.0);
+        close(what, plan.safety_stock_used.get(), ss);
+        close(what, plan.demand_during_lead_time.get(), 700.0);
+        close(what, plan.target_qty.get(), 700.0 + ss);
+        close(what, plan.net_requirement.get(), 700.0 + ss - 500.0);
+        close(what, Some(plan.order_qty), expected_order(100.0, ss));
+        close(what, Some(plan.amount), expected_order(100.0, ss) * 2.0);
+        let f = plan.forecast.as_ref().expect("a forecast summary");
+        assert_eq!(f.status, ForecastStatus::Current, "{what}");
+        assert_eq!(f.class, what);
+        assert_eq!(f.abc_class, Some("A"));
+        close("service level", f.service_level, 0.98);
+        close("z", f.z, 2.054);
+    }
+}
+
+#[test]
+fn a_forecast_computed_from_a_series_drives_the_plan() {
+    // 120 days of 30 a day: smooth (ADI 1, CV^2 0), 30 a day forecast.
+    let series = DailySeries {
+        first_day: first_day(120.0),
+        qty: vec![30.0; 120],
+    };
+    let f = crate::forecast::forecast(&series, 7, Some(150.0));
+    assert_eq!(f.class, DemandClass::Smooth);
+    let daily = f.forecast_daily;
+    let p = inputs("P", 0.0, Some(120.0));
+    let mut s = stored(DemandClass::Smooth, 0.0, 0.0, Some(Abc::B));
+    s.forecast = f;
+    s.fingerprint = "another history".into();
+    let plan = shipped(&p, Some(s));
+    close("demand_rate", plan.demand_rate.get(), daily);
+    close("order", Some(plan.order_qty), expected_order(daily, 0.0));
+    assert_eq!(
+        plan.forecast.as_ref().unwrap().status,
+        ForecastStatus::Stale
+    );
+}
+
+#[test]
+fn each_abc_class_gets_its_z_and_an_unranked_product_gets_cs() {
+    for (abc, level, z) in [
+        (Some(Abc::A), 0.98, 2.054),
+        (Some(Abc::B), 0.95, 1.645),
+        (Some(Abc::C), 0.90, 1.282),
+        (None, 0.90, 1.282),
+    ] {
+        let p = inputs("P", 0.0, Some(365.0));
+        let plan = shipped(&p, Some(stored(DemandClass::Smooth, 50.0, 100.0, abc)));
+        let what = format!("{abc:?}");
+        let f = plan.forecast.as_ref().unwrap();
+        close(&what, f.service_level, level);
+        close(&what, f.z, z);
+        close(&what, plan.safety_stock_used.get(), z * 100.0);
+        close(&what, Some(plan.order_qty), expected_order(50.0, z * 100.0));
+        let steps = texts(&plan);
+        let ss_step = steps
+            .iter()
+            .find(|t| t.contains("service_safety_stock ="))
+            .unwrap_or_else(|| panic!("{what}: no safety stock step in {steps:#?}"));
+        assert!(ss_step.contains(&format!("{z} * 100")), "{what}: {ss_step}");
+    }
+}
+
+#[test]
+fn the_safety_stock_is_the_larger_of_the_inventorys_and_the_service_levels() {
+    // z x sigma = 1.645 x 40 = 65.8: above an inventory SS of 20, below 90.
+    for (inventory, want) in [(20.0, 1.645 * 40.0), (90.0, 90.0)] {
+        let p = inputs("P", inventory, Some(365.0));
+        let plan = shipped(
+            &p,
+            Some(stored(DemandClass::Smooth, 80.0, 40.0, Some(Abc::B))),
+        );
+        close("safety_stock_used", plan.safety_stock_used.get(), want);
+        close("target", plan.target_qty.get(), 80.0 * 7.0 + want);
+        close("order", Some(plan.order_qty), expected_order(80.0, want));
+        let raised = plan
+            .rules_fired
+            .iter()
+            .any(|r| &**r == "SafetyStockFromServiceLevel");
+        assert_eq!(raised, inventory < 65.8, "inventory SS {inventory}");
+    }
+}
+
+#[test]
+fn without_history_the_oms_average_and_the_inventory_safety_stock_are_used() {
+    let p = inputs("P", 25.0, None);
+    let plan = shipped(
+        &p,
+        Some(stored(DemandClass::Smooth, 80.0, 40.0, Some(Abc::A))),
+    );
+    close("demand_rate", plan.demand_rate.get(), 150.0);
+    close("safety_stock_used", plan.safety_stock_used.get(), 25.0);
+    close("order", Some(plan.order_qty), expected_order(150.0, 25.0));
+    let f = plan.forecast.as_ref().unwrap();
+    assert_eq!(f.status, ForecastStatus::None);
+    assert_eq!(f.class, "short");
+    assert_eq!(f.method, "oms_average");
+    assert!(
+        !texts(&plan).iter().any(|t| t.contains("Forecast")),
+        "{:#?}",
+        texts(&plan)
+    );
+}
+
+#[test]
+fn a_short_history_uses_the_oms_average_and_says_why() {
+    // 30 days of history, stored as short, and not stored at all.
+    let p = inputs("P", 0.0, Some(30.0));
+    let mut s = stored(DemandClass::Short, 40.0, 0.0, None);
+    s.fingerprint = current_fingerprint(30.0);
+    for forecast in [Some(s), None] {
+        let plan = shipped(&p, forecast);
+        close("demand_rate", plan.demand_rate.get(), 150.0);
+        close("order", Some(plan.order_qty), expected_order(150.0, 0.0));
+        assert_eq!(
+            plan.forecast.as_ref().unwrap().status,
+            ForecastStatus::Short
+        );
+        let steps = texts(&plan);
+        assert!(
+            steps.iter().any(|t| t
+                .contains("Demand class: short: 30 days of history, under 8 weeks: the OMS average is used (150/day)")),
+            "{steps:#?}"
+        );
+        assert!(plan
+            .rules_fired
+            .iter()
+            .any(|r| &**r == "DemandFromOmsAverage"));
+    }
+}
+
+#[test]
+fn history_without_a_stored_forecast_is_not_ready_and_uses_the_oms_average() {
+    let p = inputs("P", 0.0, Some(200.0));
+    let plan = shipped(&p, None);
+    close("demand_rate", plan.demand_rate.get(), 150.0);
+    assert_eq!(
+        plan.forecast.as_ref().unwrap().status,
+        ForecastStatus::NotReady
+    );
+    assert!(texts(&plan)
+        .iter()
+        .any(|t| t == "Forecast not ready yet: the OMS average is used (150/day)"));
+}
+
+#[test]
+fn a_forecast_of_an_older_history_is_used_and_said_to_be_recomputed() {
+    let p = inputs("P", 0.0, Some(365.0));
+    let current = shipped(&p, Some(stored(DemandClass::Smooth, 80.0, 0.0, None)));
+    assert_eq!(
+        current.forecast.as_ref().unwrap().status,
+        ForecastStatus::Current
+    );
+    // One more day of history: the fingerprint no longer matches.
+    let longer = inputs("P", 0.0, Some(366.0));
+    let stale = shipped(&longer, Some(stored(DemandClass::Smooth, 80.0, 0.0, None)));
+    assert_eq!(
+        stale.forecast.as_ref().unwrap().status,
+        ForecastStatus::Stale
+    );
+    close("demand_rate", stale.demand_rate.get(), 80.0);
+    assert_eq!(stale.order_qty, current.order_qty);
+    assert!(texts(&stale)
+        .iter()
+        .any(|t| t.contains("from an older history") && t.contains("being recomputed")));
+    assert!(!texts(&current)
+        .iter()
+        .any(|t| t.contains("from an older history")));
+    // A longer horizon (lead time 8) is another fingerprint too.
+    let mut slower = inputs("P", 0.0, Some(365.0));
+    let mut sup = slower.suppliers.to_vec();
+    sup[0].lead_time = Num::Value(8.0);
+    slower.suppliers = sup.into_boxed_slice();
+    let plan = shipped(&slower, Some(stored(DemandClass::Smooth, 80.0, 0.0, None)));
+    assert_eq!(
+        plan.forecast.as_ref().unwrap().status,
+        ForecastStatus::Stale
+    );
+}
+
+#[test]
+fn the_rationale_names_the_class_the_method_beside_the_others_and_the_forecast() {
+    let p = inputs("P", 0.0, Some(365.0));
+    let plan = shipped(
+        &p,
+        Some(stored(DemandClass::Smooth, 80.0, 40.0, Some(Abc::A))),
+    );
+    let steps = texts(&plan);
+    let has = |want: &str| {
+        assert!(
+            steps.iter().any(|t| t == want),
+            "no step {want:?} in {steps:#?}"
+        )
+    };
+    has("Demand class: smooth: ADI 1.05 < 1.32 and CV^2 0.21 < 0.49");
+    has(
+        "Method: ETS(A,Ad,N), the lowest backtest MAE over 7-day horizons (12 origins): \
+         ETS(A,Ad,N) MAE 3.1/day, MASE 0.72; 28-day mean MAE 4.3/day, MASE 1; \
+         OMS average MAE 5/day, MASE 1.16",
+    );
+    has("Forecast (ETS(A,Ad,N)): 80/day over the next 7 days (L + R); sigma of demand over those 7 days: 40");
+    has("ABC class A (yearly consumption value 1,234.50 EUR); XYZ class X (weekly CV 0.3)");
+    // The rule steps: demand, z, z x sigma, the larger safety stock.
+    assert!(
+        steps
+            .iter()
+            .any(|t| t.contains("demand_rate = forecast_daily = 80")),
+        "{steps:#?}"
+    );
+    assert!(
+        steps.iter().any(|t| t.contains("service_z = 2.054")),
+        "{steps:#?}"
+    );
+    assert!(
+        steps.iter().any(|t| t.contains("2.054 * 40 = 82.16")),
+        "{steps:#?}"
+    );
+    assert!(
+        steps
+            .iter()
+            .any(|t| t.contains("safety_stock_used = service_safety_stock = 82.16")),
+        "{steps:#?}"
+    );
+    // Every formula printed evaluates to what it prints.
+    for t in &steps {
+        let (bad, _) = crate::plan::arithmetic::check_text(t);
+        assert!(bad.is_empty(), "{t}: {bad:?}");
+    }
+}
+
+#[test]
+fn labels_from_the_stored_forecast_are_made_printable() {
+    let p = inputs("P", 0.0, Some(365.0));
+    let mut s = stored(DemandClass::Smooth, 80.0, 0.0, None);
+    s.forecast.method_label = "ETS\u{1b}[2J".into();
+    let plan = shipped(&p, Some(s));
+    let steps = texts(&plan);
+    assert!(steps.iter().all(|t| !t.contains('\u{1b}')), "{steps:#?}");
+    assert!(
+        steps.iter().any(|t| t.contains("ETS\\u{1b}[2J")),
+        "{steps:#?}"
+    );
+    let json = serde_json::to_value(&plan).unwrap();
+    assert_eq!(json["forecast"]["method_label"], "ETS\\u{1b}[2J");
+}
+
+#[test]
+fn the_reference_policy_ignores_the_forecast() {
+    let reference = RuleSet::parse(
+        include_str!("../../../rules/reference.grl"),
+        "rules/reference.grl",
+    )
+    .unwrap();
+    let p = inputs("P", 10.0, Some(365.0));
+    let plan = plan_with(
+        &p,
+        Some(stored(DemandClass::Smooth, 80.0, 40.0, Some(Abc::A))),
+        &reference,
+    );
+    close("dlt", plan.demand_during_lead_time.get(), 150.0 * 7.0);
+    close("order", Some(plan.order_qty), expected_order(150.0, 10.0));
+    assert!(plan.demand_rate.get().is_none());
+    let f = plan.forecast.as_ref().unwrap();
+    assert_eq!(f.status, ForecastStatus::Current);
+    assert_eq!(f.service_level, None);
+}
+
+#[test]
+fn json_carries_the_forecast_as_the_rationale_says_it() {
+    let p = inputs("P", 0.0, Some(365.0));
+    let plan = shipped(
+        &p,
+        Some(stored(DemandClass::Smooth, 80.0, 40.0, Some(Abc::B))),
+    );
+    let v = serde_json::to_value(&plan).unwrap();
+    let f = &v["forecast"];
+    for key in [
+        "class",
+        "adi",
+        "cv2",
+        "method",
+        "method_label",
+        "forecast_daily",
+        "sigma_horizon",
+        "horizon_days",
+        "mae",
+        "mase",
+        "candidates",
+        "abc_class",
+        "xyz_class",
+        "history_days",
+        "status",
+        "service_level",
+        "z",
+    ] {
+        assert!(f.get(key).is_some(), "forecast.{key} missing: {f}");
+    }
+    assert_eq!(f["class"], "smooth");
+    assert_eq!(f["method"], "ets");
+    assert_eq!(f["status"], "current");
+    assert_eq!(f["abc_class"], "B");
+    assert_eq!(f["xyz_class"], "X");
+    assert_eq!(f["forecast_daily"], 80.0);
+    assert_eq!(f["z"], 1.645);
+    assert_eq!(f["horizon_days"], 7);
+    assert_eq!(f["history_days"], 365);
+    assert_eq!(f["candidates"].as_array().unwrap().len(), 3);
+    assert_eq!(f["candidates"][1]["mase"], 0.72);
+    // The same figures as the rationale's rule steps.
+    let z_x_sigma = 1.645 * 40.0;
+    assert_eq!(
+        v["safety_stock_used"],
+        crate::plan::numbers::round_qty(z_x_sigma)
+    );
+    assert_eq!(v["demand_rate"], 80.0);
+    let steps = texts(&plan);
+    assert!(steps.iter().any(|t| t.contains(&format!(
+        "1.645 * 40 = {}",
+        crate::plan::numbers::fmt_qty(z_x_sigma)
+    ))));
+}
+
+#[test]
+fn the_horizon_is_l_plus_r_in_whole_days_at_least_one() {
+    assert_eq!(horizon_days(7.0, 0.0), 7);
+    assert_eq!(horizon_days(7.5, 2.0), 10);
+    assert_eq!(horizon_days(0.0, 0.0), 1);
+    assert_eq!(horizon_days(7.0000000001, 0.0), 7);
+}
