@@ -13,6 +13,10 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod backtest;
+pub mod methods;
+pub mod synthetic;
+
 /// Weeks of history below which a product is `short`: its forecast is the
 /// OMS average, and the rationale says why.
 pub const SHORT_WEEKS: usize = 8;
@@ -20,7 +24,7 @@ pub const SHORT_WEEKS: usize = 8;
 /// Bumped whenever a change to this module changes the forecasts it
 /// computes: part of every fingerprint, so stored forecasts are recomputed
 /// after an upgrade that changes them.
-pub const METHOD_VERSION: u32 = 1;
+pub const METHOD_VERSION: u32 = 2;
 
 /// One product's daily demand history, oldest first: `qty[i]` is the
 /// demand of day `first_day + i`. Days missing from the table are zero
@@ -312,52 +316,12 @@ pub fn fingerprint(
 /// Forecasts one product's demand over `horizon_days` (L + R, at least 1)
 /// from its daily history. `oms_average` is the OMS's `avg_daily_demand`
 /// (a baseline candidate, and the forecast of a `short` history).
+///
+/// Never panics and never returns a non-finite figure: a method that
+/// cannot be fitted is recorded in its candidate's `note` and the choice
+/// falls back to the others (the 28-day mean always works).
 pub fn forecast(series: &DailySeries, horizon_days: u32, oms_average: Option<f64>) -> Forecast {
-    let horizon = horizon_days.max(1);
-    let qty = &series.qty;
-    let (adi, cv2) = intermittency(qty);
-    let weeks = qty.len() / 7;
-    let class = if weeks < SHORT_WEEKS {
-        DemandClass::Short
-    } else {
-        syntetos_boylan(adi, cv2)
-    };
-    let mean28 = mean(&qty[qty.len().saturating_sub(28)..]);
-    let (method, daily, note) = if class == DemandClass::Short {
-        (
-            Method::OmsAverage,
-            oms_average.unwrap_or(mean28),
-            Some(format!(
-                "{} days of history, under {SHORT_WEEKS} weeks: the OMS average is used",
-                qty.len()
-            )),
-        )
-    } else {
-        (Method::Mean28, mean28, None)
-    };
-    let label = match method {
-        Method::OmsAverage => "OMS average",
-        _ => "28-day mean",
-    };
-    Forecast {
-        history_days: qty.len() as u32,
-        class,
-        adi,
-        cv2,
-        method,
-        method_label: label.into(),
-        forecast_daily: daily,
-        horizon_days: horizon,
-        sigma_horizon: 0.0,
-        mae: None,
-        mase: None,
-        candidates: Vec::new(),
-        origins: 0,
-        weekly_cv: weekly_cv(qty),
-        yearly_qty: qty[qty.len().saturating_sub(365)..].iter().sum(),
-        path: vec![daily; horizon as usize],
-        note,
-    }
+    backtest::forecast(series, horizon_days, oms_average)
 }
 
 /// The Syntetos-Boylan class from ADI and CV^2 (cut-offs 1.32 and 0.49).
@@ -401,7 +365,7 @@ pub fn weekly_cv(qty: &[f64]) -> Option<f64> {
     Some(var.sqrt() / m)
 }
 
-fn mean(x: &[f64]) -> f64 {
+pub(crate) fn mean(x: &[f64]) -> f64 {
     if x.is_empty() {
         0.0
     } else {
@@ -410,67 +374,4 @@ fn mean(x: &[f64]) -> f64 {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn abc_splits_at_80_and_95_percent_of_value() {
-        // 50 + 30 = 80 (A: the top value starts at 0%, the second at 50%);
-        // 10 starts at 80% (B); 5 starts at 90% (B); 5 starts at 95% (C).
-        let c = abc_classes(&[10.0, 50.0, 5.0, 30.0, 5.0, 0.0]);
-        assert_eq!(c, vec![Abc::B, Abc::A, Abc::B, Abc::A, Abc::C, Abc::C]);
-    }
-
-    #[test]
-    fn xyz_cut_offs() {
-        assert_eq!(xyz_class(0.49), Xyz::X);
-        assert_eq!(xyz_class(0.5), Xyz::Y);
-        assert_eq!(xyz_class(1.0), Xyz::Z);
-    }
-
-    #[test]
-    fn fingerprint_changes_with_history_and_horizon() {
-        let a = fingerprint(10.0, 5.0, 9.0, "2026-01-01", "2026-01-10", "2026-01-10", 7);
-        assert_eq!(
-            a,
-            fingerprint(10.0, 5.0, 9.0, "2026-01-01", "2026-01-10", "2026-01-10", 7)
-        );
-        assert_ne!(
-            a,
-            fingerprint(10.0, 6.0, 9.0, "2026-01-01", "2026-01-10", "2026-01-10", 7)
-        );
-        assert_ne!(
-            a,
-            fingerprint(10.0, 5.0, 9.0, "2026-01-01", "2026-01-10", "2026-01-11", 7)
-        );
-        assert_ne!(
-            a,
-            fingerprint(10.0, 5.0, 9.0, "2026-01-01", "2026-01-10", "2026-01-10", 8)
-        );
-    }
-
-    #[test]
-    fn short_history_uses_the_oms_average_and_says_why() {
-        let s = DailySeries {
-            first_day: "2026-01-01".into(),
-            qty: vec![3.0; 20],
-        };
-        let f = forecast(&s, 7, Some(4.5));
-        assert_eq!(f.class, DemandClass::Short);
-        assert_eq!(f.method, Method::OmsAverage);
-        assert_eq!(f.forecast_daily, 4.5);
-        assert!(f.note.as_deref().unwrap().contains("20 days"));
-        assert_eq!(s.last_day(), "2026-01-20");
-    }
-
-    #[test]
-    fn syntetos_boylan_quadrants() {
-        assert_eq!(syntetos_boylan(Some(1.0), Some(0.1)), DemandClass::Smooth);
-        assert_eq!(syntetos_boylan(Some(1.0), Some(0.9)), DemandClass::Erratic);
-        assert_eq!(
-            syntetos_boylan(Some(3.0), Some(0.1)),
-            DemandClass::Intermittent
-        );
-        assert_eq!(syntetos_boylan(Some(3.0), Some(0.9)), DemandClass::Lumpy);
-    }
-}
+mod tests;

@@ -1,0 +1,419 @@
+//! The rolling-origin backtest and the choice of method (DOMAIN.md section
+//! 5): every candidate eligible for the class forecasts the demand of the
+//! next H days from the history up to each origin; the lowest MAE wins,
+//! MASE is against the 28-day mean on the same origins, and the chosen
+//! method's H-day errors give `sigma_horizon`.
+
+use super::methods::{self, EtsSpec};
+use super::{
+    intermittency, mean, syntetos_boylan, weekly_cv, Candidate, DailySeries, DemandClass, Forecast,
+    Method, SHORT_WEEKS,
+};
+
+/// Origins are 7 days apart, the latest H days before the end, as many as
+/// fit in `MAX_ORIGINS` (about 13 weeks) with `MIN_TRAIN_DAYS` of history
+/// before each.
+pub const MAX_ORIGINS: usize = 13;
+pub const ORIGIN_STEP_DAYS: usize = 7;
+pub const MIN_TRAIN_DAYS: usize = 7 * SHORT_WEEKS;
+
+/// Below this many origins the backtest errors are too few for a standard
+/// deviation: `sigma_horizon` falls back to sqrt(H) x the daily deviation
+/// of the last `SIGMA_FALLBACK_DAYS` days about the forecast.
+pub const MIN_SIGMA_ORIGINS: usize = 4;
+pub const SIGMA_FALLBACK_DAYS: usize = 91;
+
+/// Daily quantities above this are scaled down (by a power of two, exact)
+/// before fitting, so that squares and sums stay finite.
+const SCALE_ABOVE: f64 = 1e6;
+
+/// The training lengths (days of history before each origin), latest first.
+pub fn origins(days: usize, horizon: usize) -> Vec<usize> {
+    (0..MAX_ORIGINS)
+        .map_while(|k| days.checked_sub(horizon + ORIGIN_STEP_DAYS * k))
+        .take_while(|&o| o >= MIN_TRAIN_DAYS)
+        .collect()
+}
+
+/// One candidate's way of forecasting: the daily path over the horizon from
+/// a training history.
+enum Way {
+    Ets(EtsSpec),
+    Croston,
+    Tsb,
+    Constant(f64),
+    Mean28 { profile: bool },
+}
+
+impl Way {
+    fn path(&self, train: &[f64], horizon: usize) -> Result<Vec<f64>, String> {
+        Ok(match self {
+            Way::Ets(spec) => {
+                let weeks = methods::ets_fixed(
+                    *spec,
+                    &methods::weekly_buckets(train),
+                    horizon.div_ceil(7),
+                )?;
+                methods::spread(&weeks, &methods::day_profile(train), horizon)
+            }
+            Way::Croston => vec![methods::croston_sba(train)?; horizon],
+            Way::Tsb => vec![methods::tsb(train)?; horizon],
+            Way::Constant(v) => vec![*v; horizon],
+            Way::Mean28 { profile } => {
+                let p = methods::day_profile(train);
+                methods::flat_spread(methods::mean28(train), profile.then_some(&p), horizon)
+            }
+        })
+    }
+}
+
+struct Evaluated {
+    candidate: Candidate,
+    /// actual - forecast of the H-day demand, per origin.
+    errors: Vec<f64>,
+    /// The forecast path from the whole history.
+    path: Option<Vec<f64>>,
+}
+
+/// Forecasts one product (see `super::forecast`).
+pub fn forecast(series: &DailySeries, horizon_days: u32, oms_average: Option<f64>) -> Forecast {
+    let horizon = horizon_days.max(1);
+    let h = horizon as usize;
+    let mut notes: Vec<String> = Vec::new();
+
+    // Clean input: a negative or non-numeric day counts as no sale.
+    let mut bad = 0usize;
+    let mut qty: Vec<f64> = series
+        .qty
+        .iter()
+        .map(|&q| {
+            if q.is_finite() && q >= 0.0 {
+                q
+            } else {
+                bad += 1;
+                0.0
+            }
+        })
+        .collect();
+    if bad > 0 {
+        notes.push(format!(
+            "{bad} days with a negative or non-numeric quantity counted as 0"
+        ));
+    }
+    let oms = oms_average.filter(|v| v.is_finite() && *v >= 0.0);
+    // Scale huge series down by a power of two; figures are scaled back.
+    let peak = qty.iter().copied().fold(0.0, f64::max);
+    let scale = if peak > SCALE_ABOVE {
+        2f64.powi((peak / SCALE_ABOVE).log2().ceil() as i32)
+    } else {
+        1.0
+    };
+    if scale != 1.0 {
+        qty.iter_mut().for_each(|q| *q /= scale);
+    }
+    let oms_scaled = oms.map(|v| v / scale);
+
+    let (adi, cv2) = intermittency(&qty);
+    let class = if qty.len() / 7 < SHORT_WEEKS {
+        DemandClass::Short
+    } else {
+        syntetos_boylan(adi, cv2)
+    };
+    let mut f = Forecast {
+        history_days: qty.len() as u32,
+        class,
+        adi,
+        cv2,
+        method: Method::OmsAverage,
+        method_label: label(Method::OmsAverage, None),
+        forecast_daily: 0.0,
+        horizon_days: horizon,
+        sigma_horizon: 0.0,
+        mae: None,
+        mase: None,
+        candidates: Vec::new(),
+        origins: 0,
+        weekly_cv: weekly_cv(&qty),
+        yearly_qty: qty[qty.len().saturating_sub(365)..].iter().sum(),
+        path: Vec::new(),
+        note: None,
+    };
+
+    if class == DemandClass::Short {
+        let (method, daily) = match oms_scaled {
+            Some(v) => (Method::OmsAverage, v),
+            None => (Method::Mean28, methods::mean28(&qty)),
+        };
+        notes.insert(
+            0,
+            match method {
+                Method::OmsAverage => format!(
+                    "{} days of history, under {SHORT_WEEKS} weeks: the OMS average is used",
+                    qty.len()
+                ),
+                _ => format!(
+                    "{} days of history, under {SHORT_WEEKS} weeks, and no OMS average: the mean of the last 28 days is used",
+                    qty.len()
+                ),
+            },
+        );
+        f.method = method;
+        f.method_label = label(method, None);
+        f.forecast_daily = daily;
+        f.path = vec![daily; h];
+        f.sigma_horizon = fallback_sigma(&qty, daily, h);
+        return finish(f, notes, scale);
+    }
+
+    let smooth = matches!(class, DemandClass::Smooth | DemandClass::Erratic);
+    let origins = origins(qty.len(), h);
+    f.origins = origins.len() as u32;
+    let mut evaluated: Vec<Evaluated> = Vec::new();
+    if smooth {
+        let weeks_ahead = h.div_ceil(7);
+        match methods::ets_auto(&methods::weekly_buckets(&qty), weeks_ahead) {
+            Ok((spec, weeks)) => {
+                let path = methods::spread(&weeks, &methods::day_profile(&qty), h);
+                evaluated.push(evaluate(
+                    Method::Ets,
+                    label(Method::Ets, Some(&spec)),
+                    &Way::Ets(spec),
+                    &qty,
+                    &origins,
+                    h,
+                    Some(path),
+                ));
+            }
+            Err(e) => evaluated.push(failed(Method::Ets, e)),
+        }
+    } else {
+        for (method, way) in [(Method::CrostonSba, Way::Croston), (Method::Tsb, Way::Tsb)] {
+            let path = way.path(&qty, h);
+            match path {
+                Ok(p) => evaluated.push(evaluate(
+                    method,
+                    label(method, None),
+                    &way,
+                    &qty,
+                    &origins,
+                    h,
+                    Some(p),
+                )),
+                Err(e) => evaluated.push(failed(method, e)),
+            }
+        }
+    }
+    if let Some(v) = oms_scaled {
+        let way = Way::Constant(v);
+        let mut e = evaluate(
+            Method::OmsAverage,
+            label(Method::OmsAverage, None),
+            &way,
+            &qty,
+            &origins,
+            h,
+            None,
+        );
+        e.path = Some(methods::flat_spread(
+            v,
+            smooth.then_some(&methods::day_profile(&qty)),
+            h,
+        ));
+        e.candidate.note = Some("today's OMS average, at every origin".into());
+        evaluated.push(e);
+    }
+    let mean_way = Way::Mean28 { profile: smooth };
+    let mean_path = mean_way.path(&qty, h).ok();
+    evaluated.push(evaluate(
+        Method::Mean28,
+        label(Method::Mean28, None),
+        &mean_way,
+        &qty,
+        &origins,
+        h,
+        mean_path,
+    ));
+
+    // MASE against the 28-day mean on the same origins.
+    let base = evaluated.last().and_then(|e| e.candidate.mae);
+    for e in &mut evaluated {
+        e.candidate.mase = match (e.candidate.mae, base) {
+            (Some(m), Some(b)) if b > 0.0 => Some(m / b),
+            (Some(m), Some(_)) if m <= 1e-12 => Some(1.0),
+            _ => None,
+        };
+    }
+
+    // The lowest MAE wins (the earlier candidate on a tie). Without origins,
+    // the class's own method where it could be fitted, else the 28-day mean.
+    let chosen = if origins.is_empty() {
+        notes.push(format!(
+            "{} days of history leave no backtest origin over {h} days: the class's method is used untested",
+            qty.len()
+        ));
+        evaluated
+            .iter()
+            .position(|e| e.path.is_some())
+            .unwrap_or(evaluated.len() - 1)
+    } else {
+        let mut best: Option<(usize, f64)> = None;
+        for (i, e) in evaluated.iter().enumerate() {
+            if let (Some(m), Some(_)) = (e.candidate.mae, &e.path) {
+                if best.is_none_or(|(_, b)| m < b - 1e-9 * (1.0 + b.abs())) {
+                    best = Some((i, m));
+                }
+            }
+        }
+        best.map(|(i, _)| i).unwrap_or(evaluated.len() - 1)
+    };
+    for e in &evaluated {
+        if e.candidate.mae.is_none() {
+            if let Some(n) = &e.candidate.note {
+                notes.push(format!("{}: {n}", e.candidate.label));
+            }
+        }
+    }
+    let winner = &evaluated[chosen];
+    f.method = winner.candidate.method;
+    f.method_label = winner.candidate.label.clone();
+    f.mae = winner.candidate.mae;
+    f.mase = winner.candidate.mase;
+    f.path = winner.path.clone().unwrap_or_else(|| vec![0.0; h]);
+    f.forecast_daily = f.path.iter().sum::<f64>() / h as f64;
+    f.sigma_horizon = if winner.errors.len() >= MIN_SIGMA_ORIGINS {
+        // The errors' deviation about zero (the forecast), so that a
+        // method's bias counts as uncertainty too.
+        (winner.errors.iter().map(|e| e * e).sum::<f64>() / winner.errors.len() as f64).sqrt()
+    } else {
+        notes.push(format!(
+            "{} backtest origins, under {MIN_SIGMA_ORIGINS}: sigma is sqrt({h}) x the daily deviation of the last {SIGMA_FALLBACK_DAYS} days",
+            winner.errors.len()
+        ));
+        fallback_sigma(&qty, f.forecast_daily, h)
+    };
+    f.candidates = evaluated.into_iter().map(|e| e.candidate).collect();
+    finish(f, notes, scale)
+}
+
+fn evaluate(
+    method: Method,
+    label: String,
+    way: &Way,
+    qty: &[f64],
+    origins: &[usize],
+    h: usize,
+    path: Option<Vec<f64>>,
+) -> Evaluated {
+    let mut errors = Vec::with_capacity(origins.len());
+    for &o in origins {
+        match way.path(&qty[..o], h) {
+            Ok(p) => {
+                let actual: f64 = qty[o..o + h].iter().sum();
+                errors.push(actual - p.iter().sum::<f64>());
+            }
+            Err(e) => {
+                return Evaluated {
+                    candidate: Candidate {
+                        method,
+                        label,
+                        mae: None,
+                        mase: None,
+                        note: Some(format!(
+                            "at the origin {} days before the end: {e}",
+                            qty.len() - o
+                        )),
+                    },
+                    errors: Vec::new(),
+                    path: None,
+                };
+            }
+        }
+    }
+    let mae = if errors.is_empty() {
+        None
+    } else {
+        Some(errors.iter().map(|e| e.abs()).sum::<f64>() / errors.len() as f64 / h as f64)
+    };
+    Evaluated {
+        candidate: Candidate {
+            method,
+            label,
+            mae,
+            mase: None,
+            note: None,
+        },
+        errors,
+        path,
+    }
+}
+
+fn failed(method: Method, why: String) -> Evaluated {
+    Evaluated {
+        candidate: Candidate {
+            method,
+            label: label(method, None),
+            mae: None,
+            mase: None,
+            note: Some(why),
+        },
+        errors: Vec::new(),
+        path: None,
+    }
+}
+
+fn label(method: Method, spec: Option<&EtsSpec>) -> String {
+    match (method, spec) {
+        (Method::Ets, Some(s)) => s.label(),
+        (Method::Ets, None) => "exponential smoothing".into(),
+        (Method::CrostonSba, _) => "Croston SBA".into(),
+        (Method::Tsb, _) => "TSB".into(),
+        (Method::OmsAverage, _) => "OMS average".into(),
+        (Method::Mean28, _) => "28-day mean".into(),
+    }
+}
+
+/// sqrt(H) x the root mean square deviation of the last
+/// `SIGMA_FALLBACK_DAYS` days about the daily forecast.
+fn fallback_sigma(qty: &[f64], daily: f64, h: usize) -> f64 {
+    let recent = &qty[qty.len().saturating_sub(SIGMA_FALLBACK_DAYS)..];
+    if recent.is_empty() {
+        return 0.0;
+    }
+    let ms = mean(
+        &recent
+            .iter()
+            .map(|q| (q - daily).powi(2))
+            .collect::<Vec<_>>(),
+    );
+    (h as f64).sqrt() * ms.sqrt()
+}
+
+/// Scales the figures back, joins the notes, and makes sure nothing
+/// non-finite leaves.
+fn finish(mut f: Forecast, notes: Vec<String>, scale: f64) -> Forecast {
+    let fix = |v: f64| {
+        if v.is_nan() {
+            0.0
+        } else {
+            v.clamp(-f64::MAX, f64::MAX)
+        }
+    };
+    let up = |v: f64| fix(v * scale);
+    f.forecast_daily = up(f.forecast_daily);
+    f.sigma_horizon = up(f.sigma_horizon);
+    f.mae = f.mae.map(up);
+    f.mase = f.mase.map(fix);
+    f.yearly_qty = up(f.yearly_qty);
+    f.path.iter_mut().for_each(|v| *v = up(*v));
+    f.adi = f.adi.map(fix);
+    f.cv2 = f.cv2.map(fix);
+    f.weekly_cv = f.weekly_cv.map(fix);
+    for c in &mut f.candidates {
+        c.mae = c.mae.map(up);
+        c.mase = c.mase.map(fix);
+    }
+    if !notes.is_empty() {
+        f.note = Some(notes.join("; "));
+    }
+    f
+}

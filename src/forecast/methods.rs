@@ -1,0 +1,215 @@
+//! The candidate methods over the forecasting crates: exponential smoothing
+//! (augurs-ets, on weekly buckets, spread back to days by the product's
+//! day-of-week profile) and Croston SBA / TSB (anofox-forecast, on the
+//! daily series), plus the two baselines. Every crate call is wrapped so
+//! that an error or a panic becomes an `Err` with words, never a panic
+//! here, and every figure that leaves is finite.
+
+use augurs_core::{Fit, Predict};
+use augurs_ets::model::{ErrorComponent, ModelType, SeasonalComponent, TrendComponent, Unfit};
+use augurs_ets::AutoETS;
+
+/// Weeks of history the day-of-week profile is taken from.
+const PROFILE_WEEKS: usize = 8;
+
+/// Weekly buckets needed before exponential smoothing is tried (its
+/// trend and damping parameters need that many to be estimated).
+pub const ETS_MIN_WEEKS: usize = 10;
+
+/// Smoothing constants of Croston SBA and TSB: statsforecast's defaults
+/// (CrostonSBA alpha 0.1; TSB is given alpha_d = alpha_p = 0.1 here).
+pub const CROSTON_ALPHA: f64 = 0.1;
+pub const TSB_ALPHA_D: f64 = 0.1;
+pub const TSB_ALPHA_P: f64 = 0.1;
+
+/// An exponential smoothing model spec, as the automatic choice picked it:
+/// what the backtest origins refit (parameters only, no model search).
+#[derive(Debug, Clone, Copy)]
+pub struct EtsSpec {
+    pub model_type: ModelType,
+    pub damped: bool,
+}
+
+impl EtsSpec {
+    /// `ETS(A,Ad,N)`: error, trend (d when damped), season.
+    pub fn label(&self) -> String {
+        let e = match self.model_type.error {
+            ErrorComponent::Additive => "A",
+            ErrorComponent::Multiplicative => "M",
+        };
+        let t = match self.model_type.trend {
+            TrendComponent::None => "N",
+            TrendComponent::Additive => "A",
+            TrendComponent::Multiplicative => "M",
+        };
+        let s = match self.model_type.season {
+            SeasonalComponent::None => "N",
+            SeasonalComponent::Additive { .. } => "A",
+            SeasonalComponent::Multiplicative { .. } => "M",
+        };
+        let d = if self.damped { "d" } else { "" };
+        format!("ETS({e},{t}{d},{s}) weekly")
+    }
+}
+
+/// Runs a crate call, turning a panic into an error with its message.
+fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(p) => {
+            let msg = p
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| p.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            Err(format!("{what} failed: {msg}"))
+        }
+    }
+}
+
+/// Weekly sums of whole weeks counted back from the last day, oldest first.
+pub fn weekly_buckets(daily: &[f64]) -> Vec<f64> {
+    let mut weeks: Vec<f64> = daily.rchunks_exact(7).map(|w| w.iter().sum()).collect();
+    weeks.reverse();
+    weeks
+}
+
+/// The share of a week's demand that falls on each of the 7 days after the
+/// series' end (position 0 is the day after the last day, and so on),
+/// from the last `PROFILE_WEEKS` whole weeks. Uniform without demand.
+pub fn day_profile(daily: &[f64]) -> [f64; 7] {
+    let mut sums = [0.0; 7];
+    for week in daily.rchunks_exact(7).take(PROFILE_WEEKS) {
+        for (j, q) in week.iter().enumerate() {
+            sums[j] += q;
+        }
+    }
+    let total: f64 = sums.iter().sum();
+    if !(total.is_finite() && total > 0.0) {
+        return [1.0 / 7.0; 7];
+    }
+    sums.map(|s| s / total)
+}
+
+/// A daily path of `horizon` days from forecasts of the weeks after the
+/// end (`weeks[k]` is week k's total), spread by `profile`.
+pub fn spread(weeks: &[f64], profile: &[f64; 7], horizon: usize) -> Vec<f64> {
+    (0..horizon)
+        .map(|k| {
+            let w = weeks.get(k / 7).or(weeks.last()).copied().unwrap_or(0.0);
+            w * profile[k % 7]
+        })
+        .collect()
+}
+
+/// A flat daily level spread by the day-of-week profile (the baselines of
+/// smooth and erratic demand keep the weekday pattern too).
+pub fn flat_spread(level: f64, profile: Option<&[f64; 7]>, horizon: usize) -> Vec<f64> {
+    match profile {
+        Some(p) => (0..horizon).map(|k| level * 7.0 * p[k % 7]).collect(),
+        None => vec![level; horizon],
+    }
+}
+
+/// Automatic exponential smoothing on the weekly buckets: the model with
+/// the lowest AICc among error / trend / damping combinations (no season on
+/// weekly buckets: the weekday pattern is the profile's). Returns the spec
+/// chosen and the forecast of the next `weeks_ahead` weeks.
+pub fn ets_auto(weekly: &[f64], weeks_ahead: usize) -> Result<(EtsSpec, Vec<f64>), String> {
+    if weekly.len() < ETS_MIN_WEEKS {
+        return Err(format!(
+            "{} weeks of history, exponential smoothing needs {ETS_MIN_WEEKS}",
+            weekly.len()
+        ));
+    }
+    guarded("exponential smoothing", || {
+        let auto = AutoETS::non_seasonal();
+        let fitted = auto.fit(weekly).map_err(|e| e.to_string())?;
+        let model = fitted.model();
+        let spec = EtsSpec {
+            model_type: model.model_type(),
+            damped: model.damped(),
+        };
+        let f = fitted
+            .predict(weeks_ahead, None)
+            .map_err(|e| e.to_string())?;
+        Ok((spec, clean_path(f.point)?))
+    })
+}
+
+/// Refits one spec's parameters (no model search) on `weekly` and forecasts
+/// the next `weeks_ahead` weeks: what the backtest origins do.
+pub fn ets_fixed(spec: EtsSpec, weekly: &[f64], weeks_ahead: usize) -> Result<Vec<f64>, String> {
+    if weekly.len() < ETS_MIN_WEEKS {
+        return Err(format!(
+            "{} weeks of history, exponential smoothing needs {ETS_MIN_WEEKS}",
+            weekly.len()
+        ));
+    }
+    guarded("exponential smoothing", || {
+        let model = Unfit::new(spec.model_type)
+            .damped(spec.damped)
+            .fit(weekly)
+            .map_err(|e| e.to_string())?;
+        let f = model
+            .predict(weeks_ahead, None)
+            .map_err(|e| e.to_string())?;
+        clean_path(f.point)
+    })
+}
+
+/// Forecasts must be finite; demand is never negative.
+fn clean_path(point: Vec<f64>) -> Result<Vec<f64>, String> {
+    if point.iter().any(|v| !v.is_finite()) {
+        return Err("the model forecast a non-finite value".into());
+    }
+    Ok(point.into_iter().map(|v| v.max(0.0)).collect())
+}
+
+fn series_of(daily: &[f64]) -> Result<anofox_forecast::core::TimeSeries, String> {
+    let stamps = (0..daily.len() as i64)
+        .map(|i| chrono::DateTime::from_timestamp(i * 86_400, 0).unwrap_or_default())
+        .collect();
+    anofox_forecast::core::TimeSeries::univariate(stamps, daily.to_vec()).map_err(|e| e.to_string())
+}
+
+/// Croston's method with the Syntetos-Boylan bias correction on the daily
+/// series: the demand per day it forecasts (flat).
+pub fn croston_sba(daily: &[f64]) -> Result<f64, String> {
+    use anofox_forecast::models::intermittent::Croston;
+    use anofox_forecast::models::Forecaster;
+    guarded("Croston SBA", || {
+        let ts = series_of(daily)?;
+        let mut m = Croston::new().with_alpha(CROSTON_ALPHA).sba();
+        m.fit(&ts).map_err(|e| e.to_string())?;
+        let f = m.predict(1).map_err(|e| e.to_string())?;
+        first_finite(f.primary())
+    })
+}
+
+/// Teunter-Syntetos-Babai on the daily series: the demand per day it
+/// forecasts (flat).
+pub fn tsb(daily: &[f64]) -> Result<f64, String> {
+    use anofox_forecast::models::intermittent::TSB;
+    use anofox_forecast::models::Forecaster;
+    guarded("TSB", || {
+        let ts = series_of(daily)?;
+        let mut m = TSB::new().with_params(TSB_ALPHA_D, TSB_ALPHA_P);
+        m.fit(&ts).map_err(|e| e.to_string())?;
+        let f = m.predict(1).map_err(|e| e.to_string())?;
+        first_finite(f.primary())
+    })
+}
+
+fn first_finite(v: &[f64]) -> Result<f64, String> {
+    match v.first() {
+        Some(x) if x.is_finite() => Ok(x.max(0.0)),
+        Some(_) => Err("the model forecast a non-finite value".into()),
+        None => Err("the model forecast nothing".into()),
+    }
+}
+
+/// The mean of the last 28 days (of the whole series when shorter).
+pub fn mean28(daily: &[f64]) -> f64 {
+    super::mean(&daily[daily.len().saturating_sub(28)..])
+}

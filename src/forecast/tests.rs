@@ -1,0 +1,298 @@
+use super::*;
+
+#[test]
+fn abc_splits_at_80_and_95_percent_of_value() {
+    // 50 + 30 = 80 (A: the top value starts at 0%, the second at 50%);
+    // 10 starts at 80% (B); 5 starts at 90% (B); 5 starts at 95% (C).
+    let c = abc_classes(&[10.0, 50.0, 5.0, 30.0, 5.0, 0.0]);
+    assert_eq!(c, vec![Abc::B, Abc::A, Abc::B, Abc::A, Abc::C, Abc::C]);
+}
+
+#[test]
+fn xyz_cut_offs() {
+    assert_eq!(xyz_class(0.49), Xyz::X);
+    assert_eq!(xyz_class(0.5), Xyz::Y);
+    assert_eq!(xyz_class(1.0), Xyz::Z);
+}
+
+#[test]
+fn fingerprint_changes_with_history_and_horizon() {
+    let a = fingerprint(10.0, 5.0, 9.0, "2026-01-01", "2026-01-10", "2026-01-10", 7);
+    assert_eq!(
+        a,
+        fingerprint(10.0, 5.0, 9.0, "2026-01-01", "2026-01-10", "2026-01-10", 7)
+    );
+    assert_ne!(
+        a,
+        fingerprint(10.0, 6.0, 9.0, "2026-01-01", "2026-01-10", "2026-01-10", 7)
+    );
+    assert_ne!(
+        a,
+        fingerprint(10.0, 5.0, 9.0, "2026-01-01", "2026-01-10", "2026-01-11", 7)
+    );
+    assert_ne!(
+        a,
+        fingerprint(10.0, 5.0, 9.0, "2026-01-01", "2026-01-10", "2026-01-10", 8)
+    );
+}
+
+#[test]
+fn short_history_uses_the_oms_average_and_says_why() {
+    let s = DailySeries {
+        first_day: "2026-01-01".into(),
+        qty: vec![3.0; 20],
+    };
+    let f = forecast(&s, 7, Some(4.5));
+    assert_eq!(f.class, DemandClass::Short);
+    assert_eq!(f.method, Method::OmsAverage);
+    assert_eq!(f.forecast_daily, 4.5);
+    assert!(f.note.as_deref().unwrap().contains("20 days"));
+    assert_eq!(s.last_day(), "2026-01-20");
+}
+
+#[test]
+fn syntetos_boylan_quadrants() {
+    assert_eq!(syntetos_boylan(Some(1.0), Some(0.1)), DemandClass::Smooth);
+    assert_eq!(syntetos_boylan(Some(1.0), Some(0.9)), DemandClass::Erratic);
+    assert_eq!(
+        syntetos_boylan(Some(3.0), Some(0.1)),
+        DemandClass::Intermittent
+    );
+    assert_eq!(syntetos_boylan(Some(3.0), Some(0.9)), DemandClass::Lumpy);
+}
+
+// ---- forecasts of series with known processes (forecast::synthetic) ----
+
+use super::synthetic as syn;
+
+const TWO_YEARS: usize = 730;
+
+fn all_finite(f: &Forecast) -> bool {
+    let opt = |v: Option<f64>| v.is_none_or(f64::is_finite);
+    f.forecast_daily.is_finite()
+        && f.sigma_horizon.is_finite()
+        && f.yearly_qty.is_finite()
+        && f.path.iter().all(|v| v.is_finite())
+        && opt(f.adi)
+        && opt(f.cv2)
+        && opt(f.mae)
+        && opt(f.mase)
+        && opt(f.weekly_cv)
+        && f.candidates.iter().all(|c| opt(c.mae) && opt(c.mase))
+}
+
+#[test]
+fn constant_series_forecasts_the_constant_with_no_spread() {
+    let f = forecast(&syn::series(syn::constant(TWO_YEARS, 12.0)), 14, Some(20.0));
+    assert_eq!(f.class, DemandClass::Smooth);
+    assert!((f.forecast_daily - 12.0).abs() < 1e-6, "{f:?}");
+    assert!(f.sigma_horizon < 1e-6, "{f:?}");
+    assert_eq!(f.path.len(), 14);
+    assert!(f.path.iter().all(|v| (v - 12.0).abs() < 1e-6));
+    assert_eq!(f.origins as usize, backtest::MAX_ORIGINS);
+    // The OMS average (20/day) was wrong by 8/day at every origin.
+    let oms = f
+        .candidates
+        .iter()
+        .find(|c| c.method == Method::OmsAverage)
+        .unwrap();
+    assert!((oms.mae.unwrap() - 8.0).abs() < 1e-9);
+}
+
+#[test]
+fn linear_trend_chooses_exponential_smoothing_near_the_true_mean() {
+    let (start, slope, h) = (20.0, 0.1, 14usize);
+    let qty = syn::linear_trend(TWO_YEARS, start, slope, true, 7);
+    let f = forecast(&syn::series(qty), h as u32, None);
+    assert_eq!(f.method, Method::Ets, "{f:#?}");
+    assert!(f.method_label.starts_with("ETS("), "{}", f.method_label);
+    let truth: f64 = (TWO_YEARS..TWO_YEARS + h)
+        .map(|t| syn::trend_mean(start, slope, t))
+        .sum::<f64>()
+        / h as f64;
+    let err = (f.forecast_daily - truth).abs() / truth;
+    assert!(
+        err < 0.04,
+        "forecast {} vs true mean {truth}: {:.1}% off",
+        f.forecast_daily,
+        err * 100.0
+    );
+    // The 28-day mean lags a rising trend: ETS beats it clearly.
+    assert!(f.mase.unwrap() < 0.8, "{f:#?}");
+}
+
+#[test]
+fn weekly_season_path_follows_the_weekday_pattern() {
+    let weekday = [1.4, 1.2, 1.0, 1.0, 1.2, 0.7, 0.5];
+    let days = TWO_YEARS; // day t has the pattern's t % 7
+    let f = forecast(
+        &syn::series(syn::weekly_season(days, 30.0, weekday, 3)),
+        14,
+        None,
+    );
+    assert!(matches!(
+        f.class,
+        DemandClass::Smooth | DemandClass::Erratic
+    ));
+    for k in 0..14 {
+        let expected = 30.0 * weekday[(days + k) % 7];
+        let got = f.path[k];
+        assert!(
+            (got - expected).abs() / expected < 0.12,
+            "day {k} of the horizon: path {got:.2}, the process's mean {expected:.2} ({:?})",
+            f.path
+        );
+    }
+}
+
+#[test]
+fn intermittent_demand_chooses_croston_or_tsb_near_p_times_size() {
+    let (p, size) = (0.2, 3.0);
+    let qty = syn::intermittent(TWO_YEARS, p, size, 11);
+    let f = forecast(&syn::series(qty), 21, None);
+    assert!(f.adi.unwrap() > 1.32);
+    assert_eq!(f.class, DemandClass::Intermittent, "cv2 {:?}", f.cv2);
+    assert!(
+        matches!(f.method, Method::CrostonSba | Method::Tsb),
+        "{:?} chosen: {:#?}",
+        f.method,
+        f.candidates
+    );
+    let truth = p * size;
+    assert!(
+        (f.forecast_daily - truth).abs() / truth < 0.25,
+        "forecast {} vs p x size {truth}",
+        f.forecast_daily
+    );
+    assert!(f.sigma_horizon > 0.0);
+}
+
+#[test]
+fn lumpy_demand_is_classed_lumpy_and_forecast_by_an_intermittent_method_or_a_baseline() {
+    let qty = syn::lumpy(TWO_YEARS, 0.1, 12.0, 5);
+    let f = forecast(&syn::series(qty), 14, None);
+    assert!(
+        f.adi.unwrap() > 1.32 && f.cv2.unwrap() >= 0.49,
+        "{:?} {:?}",
+        f.adi,
+        f.cv2
+    );
+    assert_eq!(f.class, DemandClass::Lumpy);
+    let methods: Vec<Method> = f.candidates.iter().map(|c| c.method).collect();
+    assert_eq!(
+        methods,
+        vec![Method::CrostonSba, Method::Tsb, Method::Mean28]
+    );
+    assert!(all_finite(&f));
+}
+
+#[test]
+fn short_history_without_oms_average_uses_the_mean_and_says_so() {
+    let f = forecast(&syn::series(vec![2.0; 30]), 7, None);
+    assert_eq!(f.class, DemandClass::Short);
+    assert_eq!(f.method, Method::Mean28);
+    assert_eq!(f.forecast_daily, 2.0);
+    assert!(f.note.as_deref().unwrap().contains("no OMS average"));
+}
+
+#[test]
+fn a_stopped_or_empty_product_forecasts_zero_without_nan() {
+    for qty in [
+        vec![0.0; TWO_YEARS],
+        syn::stopped(
+            syn::weekly_season(TWO_YEARS, 10.0, [1.0; 7], 2),
+            TWO_YEARS - 120,
+        ),
+    ] {
+        let f = forecast(&syn::series(qty), 10, Some(5.0));
+        assert!(all_finite(&f), "{f:#?}");
+        assert!(f.forecast_daily < 0.05, "{f:#?}");
+    }
+    // All zeros: Croston cannot be fitted; its candidate says why.
+    let f = forecast(&syn::series(vec![0.0; TWO_YEARS]), 10, None);
+    let croston = f
+        .candidates
+        .iter()
+        .find(|c| c.method == Method::CrostonSba)
+        .unwrap();
+    assert!(
+        croston.mae.is_none() && croston.note.is_some(),
+        "{croston:?}"
+    );
+}
+
+#[test]
+fn huge_values_and_bad_days_never_overflow_to_nan_or_infinity() {
+    for level in [1e15, 1e300, f64::MAX] {
+        let mut qty = syn::weekly_season(TWO_YEARS, 10.0, [1.0; 7], 9);
+        qty.iter_mut().for_each(|q| *q *= level / 10.0);
+        let f = forecast(&syn::series(qty), 7, Some(level));
+        assert!(all_finite(&f), "level {level}: {f:#?}");
+        assert!(f.forecast_daily > 0.0);
+    }
+    let mut qty = syn::constant(100, 4.0);
+    qty[3] = f64::NAN;
+    qty[5] = -2.0;
+    qty[7] = f64::INFINITY;
+    let f = forecast(&syn::series(qty), 7, None);
+    assert!(all_finite(&f));
+    assert!(f
+        .note
+        .as_deref()
+        .unwrap()
+        .contains("3 days with a negative or non-numeric"));
+}
+
+#[test]
+fn the_28_day_mean_has_mase_exactly_one() {
+    for (_, s) in syn::mix(18, TWO_YEARS, 42) {
+        let f = forecast(&s, 9, Some(3.0));
+        if let Some(c) = f.candidates.iter().find(|c| c.method == Method::Mean28) {
+            if c.mae.is_some() {
+                assert_eq!(c.mase, Some(1.0), "{c:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn the_chosen_method_has_the_lowest_backtest_mae_among_candidates() {
+    for (kind, s) in syn::mix(45, TWO_YEARS, 1) {
+        for h in [1u32, 7, 30] {
+            let f = forecast(&s, h, Some(10.0));
+            assert!(all_finite(&f), "{kind:?} h {h}: {f:#?}");
+            assert_eq!(f.path.len(), h as usize);
+            if f.class == DemandClass::Short {
+                continue;
+            }
+            let best = f
+                .candidates
+                .iter()
+                .filter_map(|c| c.mae)
+                .fold(f64::INFINITY, f64::min);
+            assert_eq!(f.mae, Some(best), "{kind:?} h {h}: {:#?}", f.candidates);
+            // The forecast is the path's mean.
+            let m = f.path.iter().sum::<f64>() / h as f64;
+            assert!((m - f.forecast_daily).abs() <= 1e-9 * (1.0 + m));
+        }
+    }
+}
+
+#[test]
+fn backtest_origins_are_weekly_and_leave_enough_history() {
+    let o = backtest::origins(730, 14);
+    assert_eq!(o.len(), backtest::MAX_ORIGINS);
+    assert_eq!(o[0], 716);
+    assert!(o.windows(2).all(|w| w[0] - w[1] == 7));
+    // 70 days with H = 7: origins at 63 and 56 only.
+    assert_eq!(backtest::origins(70, 7), vec![63, 56]);
+    assert!(backtest::origins(60, 7).is_empty());
+}
+
+#[test]
+fn forecasts_are_deterministic() {
+    for (_, s) in syn::mix(9, TWO_YEARS, 5) {
+        assert_eq!(forecast(&s, 12, Some(1.0)), forecast(&s, 12, Some(1.0)));
+    }
+    assert_eq!(syn::mix(9, 100, 5), syn::mix(9, 100, 5));
+}
