@@ -276,7 +276,9 @@ pub fn generate_history(
         let q = match profile {
             Profile::Intermittent | Profile::Lumpy => {
                 if rng.gen::<f64>() < p_sale {
-                    (mean / p_sale * lognormal(&mut rng, noise)).round().max(1.0)
+                    (mean / p_sale * lognormal(&mut rng, noise))
+                        .round()
+                        .max(1.0)
                 } else {
                     0.0
                 }

@@ -635,10 +635,8 @@ pub async fn seed(
     // hold text in a numeric column).
     let rows = generate(products, seed, backend_of(SourceKind::Inventory));
     // The history's rows are counted as they are generated.
-    let total = (rows.oms.len()
-        + rows.inventory.len()
-        + rows.suppliers.len()
-        + rows.uom.len()) as u64;
+    let total =
+        (rows.oms.len() + rows.inventory.len() + rows.suppliers.len() + rows.uom.len()) as u64;
     let progress = if show_progress {
         let pb = indicatif::ProgressBar::new(total);
         pb.set_style(
@@ -790,8 +788,14 @@ mod tests {
                 Backend::Postgres,
                 include_str!("../../assets/schema/postgres.sql"),
             ),
-            (Backend::MySql, include_str!("../../assets/schema/mysql.sql")),
-            (Backend::Sqlite, include_str!("../../assets/schema/sqlite.sql")),
+            (
+                Backend::MySql,
+                include_str!("../../assets/schema/mysql.sql"),
+            ),
+            (
+                Backend::Sqlite,
+                include_str!("../../assets/schema/sqlite.sql"),
+            ),
         ] {
             assert_eq!(
                 file,

@@ -52,11 +52,7 @@ fn every_series_ends_today_and_starts_with_a_sale() {
         assert_eq!(h.series.last_day(), today, "{}", j.product_id);
         assert!(h.series.qty[0] > 0.0, "{}", j.product_id);
         assert!(h.series.qty.len() <= HISTORY_DAYS as usize);
-        assert!(h
-            .series
-            .qty
-            .iter()
-            .all(|q| *q >= 0.0 && q.fract() == 0.0));
+        assert!(h.series.qty.iter().all(|q| *q >= 0.0 && q.fract() == 0.0));
     }
 }
 
@@ -80,7 +76,10 @@ fn the_demo_has_every_kind_of_history() {
     }
     let count = |f: &dyn Fn(&DemoHistory) -> bool| all.iter().filter(|(_, h)| f(h)).count();
     assert!(count(&|h| h.params.yearly > 0.0) >= 300, "yearly seasons");
-    assert!(count(&|h| h.params.weekly[6] < 0.9) >= 300, "weekly seasons");
+    assert!(
+        count(&|h| h.params.weekly[6] < 0.9) >= 300,
+        "weekly seasons"
+    );
     assert!(count(&|h| h.params.growth > 0.0) >= 300, "upward trends");
     assert!(count(&|h| h.params.growth < 0.0) >= 300, "downward trends");
     // The OMS's trend word gives the direction; a stable product has none.
@@ -101,13 +100,21 @@ fn new_stopped_and_never_sold_products() {
         let q = &h.series.qty;
         match h.profile {
             Profile::New => {
-                assert!(!q.is_empty() && q.len() < SHORT_WEEKS * 7, "{}", j.product_id);
+                assert!(
+                    !q.is_empty() && q.len() < SHORT_WEEKS * 7,
+                    "{}",
+                    j.product_id
+                );
                 assert!(j.avg_daily_demand > 0.0);
             }
             Profile::Stopped => {
                 assert_eq!(j.avg_daily_demand, 0.0, "{}", j.product_id);
                 assert!(q.len() > 300, "{}: sold for a while", j.product_id);
-                assert!(q[q.len() - 60..].iter().all(|d| *d == 0.0), "{}", j.product_id);
+                assert!(
+                    q[q.len() - 60..].iter().all(|d| *d == 0.0),
+                    "{}",
+                    j.product_id
+                );
             }
             Profile::Never => assert!(q.is_empty()),
             _ => {
@@ -249,7 +256,10 @@ fn trends_seasons_and_promotions_show_in_the_series() {
             season_hits.0 += usize::from(high > low * 1.2);
         }
     }
-    assert!(up_n >= 20 && up as f64 >= 0.9 * up_n as f64, "{up} of {up_n} up");
+    assert!(
+        up_n >= 20 && up as f64 >= 0.9 * up_n as f64,
+        "{up} of {up_n} up"
+    );
     assert!(
         down_n >= 20 && down as f64 >= 0.9 * down_n as f64,
         "{down} of {down_n} down"
@@ -271,11 +281,7 @@ fn trends_seasons_and_promotions_show_in_the_series() {
 fn no_promotion_in_the_last_five_weeks() {
     for (j, h) in demo_histories() {
         let n = h.series.qty.len();
-        assert!(
-            h.promo_days.iter().all(|d| *d + 35 < n),
-            "{}",
-            j.product_id
-        );
+        assert!(h.promo_days.iter().all(|d| *d + 35 < n), "{}", j.product_id);
     }
 }
 
@@ -300,4 +306,3 @@ fn rows_leave_out_days_without_sales() {
         .sum();
     assert_eq!(total, s.qty.iter().sum::<f64>());
 }
-
