@@ -197,7 +197,8 @@ impl OmsSource {
 
     /// The daily series of the products in `ids` (all products when
     /// `None`), for forecasting, each running from the product's first day
-    /// to `last_day` (`history_last_day`), missing days as zero sales and
+    /// to `last_day` (`history_last_day`; empty: the latest day read, which
+    /// for a whole table is its last day), missing days as zero sales and
     /// several rows of one day summed (`SeriesBuilder`). `None` without the
     /// history table. Rows whose id, day or quantity cannot be read, or
     /// whose day is after `last_day`, are skipped and counted in

@@ -96,8 +96,9 @@ pub struct SeriesBuilder {
 
 impl SeriesBuilder {
     /// Series that run to `last_day` (`YYYY-MM-DD`); rows after it are
-    /// skipped. An unreadable `last_day` leaves each series at its own
-    /// last row.
+    /// skipped. With an empty (or unreadable) `last_day` they run to the
+    /// latest day read, which `HistorySeries::last_day` then gives: one
+    /// query instead of two for a whole table.
     pub fn new(last_day: &str) -> SeriesBuilder {
         SeriesBuilder {
             last_day: last_day.to_string(),
@@ -162,13 +163,22 @@ impl SeriesBuilder {
 
     /// The series, sorted by product id.
     pub fn finish(self) -> HistorySeries {
-        let end = self.end;
+        // Without a readable last day, the latest day read.
+        let end = self.end.or_else(|| {
+            (self.products.iter())
+                .flat_map(|(_, days)| days.iter().map(|d| d.0))
+                .max()
+        });
+        let last_day = match self.end {
+            Some(_) => self.last_day,
+            None => end.map(day_text).unwrap_or_default(),
+        };
         let mut series: Vec<(Arc<str>, DailySeries)> = self
             .products
             .into_iter()
             .map(|(id, days)| {
                 let first = days.iter().map(|d| d.0).min().unwrap_or(0);
-                let last = end.unwrap_or_else(|| days.iter().map(|d| d.0).max().unwrap_or(first));
+                let last = end.unwrap_or(first);
                 let mut qty = vec![0.0; (last - first + 1).max(0) as usize];
                 for (d, q) in days {
                     qty[(d - first) as usize] += q;
@@ -184,7 +194,7 @@ impl SeriesBuilder {
             .collect();
         series.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         HistorySeries {
-            last_day: self.last_day,
+            last_day,
             series,
             skipped: self.skipped,
             first_skipped: self.first_skipped,

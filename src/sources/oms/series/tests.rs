@@ -93,13 +93,17 @@ fn unreadable_rows_are_counted_and_the_first_described_escaped() {
 }
 
 #[test]
-fn an_unreadable_last_day_leaves_each_series_at_its_last_row() {
+fn without_a_last_day_every_series_runs_to_the_latest_day_read() {
     let rows = vec![
         row("A", Some("2026-01-01"), Some("1")),
         row("A", Some("2026-01-03"), Some("1")),
+        row("B", Some("2026-01-05"), Some("2")),
     ];
     let h = HistorySeries::from_rows(rows, "");
-    assert_eq!(h.get("A").unwrap().qty, [1.0, 0.0, 1.0]);
+    assert_eq!(h.last_day, "2026-01-05");
+    assert_eq!(h.get("A").unwrap().qty, [1.0, 0.0, 1.0, 0.0, 0.0]);
+    assert_eq!(h.get("B").unwrap().qty, [2.0]);
+    assert_eq!(HistorySeries::from_rows(Vec::new(), "").last_day, "");
 }
 
 #[test]
