@@ -538,11 +538,11 @@ fn rows_per_statement(t: &Table) -> usize {
     (30_000 / t.columns.len()).min(2_000)
 }
 
-/// One multi-row INSERT of `rows` into `t`, text bound as parameters.
-fn insert_statement(t: &Table, backend: Backend, rows: &[Cells]) -> (String, Vec<Option<String>>) {
-    let mut values = Vec::with_capacity(rows.len());
+/// The text of a multi-row INSERT of `rows` rows into `t`.
+fn insert_sql(t: &Table, backend: Backend, rows: usize) -> String {
+    let mut values = Vec::with_capacity(rows);
     let mut n = 0;
-    for _ in rows {
+    for _ in 0..rows {
         let ph: Vec<String> = t
             .columns
             .iter()
@@ -554,14 +554,18 @@ fn insert_statement(t: &Table, backend: Backend, rows: &[Cells]) -> (String, Vec
         values.push(format!("({})", ph.join(", ")));
     }
     let columns: Vec<&str> = t.columns.iter().map(|(c, _)| *c).collect();
-    let sql = format!(
+    format!(
         "INSERT INTO {} ({}) VALUES {}",
         t.name,
         columns.join(", "),
         values.join(", ")
-    );
+    )
+}
+
+/// One multi-row INSERT of `rows` into `t`, text bound as parameters.
+fn insert_statement(t: &Table, backend: Backend, rows: &[Cells]) -> (String, Vec<Option<String>>) {
     let binds = rows.iter().flat_map(|r| r.iter().cloned()).collect();
-    (sql, binds)
+    (insert_sql(t, backend, rows.len()), binds)
 }
 
 /// Inserts rows in multi-row batches, text bound as parameters.
@@ -594,6 +598,7 @@ async fn insert_history(
     progress: &indicatif::ProgressBar,
 ) -> Result<usize> {
     let per_statement = rows_per_statement(&OMS_DAILY);
+    let mut full_sql: Option<String> = None;
     let mut written = 0;
     let mut rows: Vec<Cells> = Vec::new();
     let mut jobs = jobs.iter().peekable();
@@ -604,15 +609,29 @@ async fn insert_history(
             job.rows(seed, &mut rows);
         }
         progress.inc_length(rows.len() as u64);
-        let statements = rows
-            .chunks(per_statement)
-            .map(|c| insert_statement(&OMS_DAILY, source.backend, c))
-            .collect();
+        let count = rows.len();
+        // The cells move into the binds; a full statement's text is made once.
+        let mut statements = Vec::with_capacity(count.div_ceil(per_statement));
+        let mut cells = std::mem::take(&mut rows).into_iter();
+        let mut left = count;
+        while left > 0 {
+            let k = left.min(per_statement);
+            let sql = match (k == per_statement, &full_sql) {
+                (true, Some(sql)) => sql.clone(),
+                _ => insert_sql(&OMS_DAILY, source.backend, k),
+            };
+            if k == per_statement && full_sql.is_none() {
+                full_sql = Some(sql.clone());
+            }
+            let binds: Vec<Option<String>> = cells.by_ref().take(k).flatten().collect();
+            statements.push((sql, binds));
+            left -= k;
+        }
         with_pool_write_all(source, statements)
             .await
             .with_context(|| format!("{}: inserting into {}", source.label(), OMS_DAILY.name))?;
-        written += rows.len();
-        progress.inc(rows.len() as u64);
+        written += count;
+        progress.inc(count as u64);
     }
     Ok(written)
 }
