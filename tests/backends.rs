@@ -101,10 +101,37 @@ async fn reference_rows(test: &str, backends: [Db; 4]) {
         (p1.stock_uom.as_deref(), p1.purchase_uom.as_deref()),
         (Some("pieces"), Some("box"))
     );
-    assert!(
-        p1.demand_sigma.is_some_and(|s| s > 0.0),
-        "{test}: history aggregate read"
+    assert_eq!(
+        p1.demand_sigma, None,
+        "{test}: the reference products have no history (DOMAIN.md section 5)"
     );
+    // A generated product's history aggregate: its days with sales (the
+    // demo leaves out the days without), as the generator made them.
+    let (job, sold) = demo::generate(300, 7, buyerdesk::sources::Backend::Sqlite)
+        .history
+        .into_iter()
+        .map(|j| {
+            let sold: Vec<f64> = demo::history_for(7, &j.product_id, j.avg_daily_demand, j.trend)
+                .qty
+                .into_iter()
+                .filter(|q| *q > 0.0)
+                .collect();
+            (j, sold)
+        })
+        .find(|(_, sold)| sold.len() > 300)
+        .expect("a product selling most days");
+    let n = sold.len() as f64;
+    let mean = sold.iter().sum::<f64>() / n;
+    let sigma = (sold.iter().map(|q| (q - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    let (with, _) = live::plan_products(
+        &sources,
+        &with_history,
+        &Default::default(),
+        std::slice::from_ref(&job.product_id),
+    )
+    .await
+    .expect("plan");
+    close(&with[0], "demand_sigma", with[0].demand_sigma, sigma);
 
     let p2 = &plans[1];
     close(p2, "avg_daily_demand", p2.avg_daily_demand, 80.5);

@@ -171,10 +171,21 @@ async fn refresh_cycle(test: &str, db: Db) {
     assert_eq!(ids, vec!["PROD-002"], "{test}");
     assert_eq!(update.plans[0].override_qty, Some(1000.0));
 
-    // The daily demand of a product, for the sparkline.
+    // The daily demand of a product, for the sparkline (the reference
+    // products have none: DOMAIN.md section 5): the first with sales.
+    let with_sales = buyerdesk::demo::generate(50, 7, buyerdesk::sources::Backend::Sqlite)
+        .history
+        .into_iter()
+        .find(|j| {
+            !buyerdesk::demo::history_for(7, &j.product_id, j.avg_daily_demand, j.trend)
+                .qty
+                .is_empty()
+        })
+        .expect("a product with history")
+        .product_id;
     tx.send(LiveCommand::History {
         request: 9,
-        product_id: "PROD-001".into(),
+        product_id: with_sales.as_str().into(),
     })
     .unwrap();
     loop {
@@ -184,7 +195,7 @@ async fn refresh_cycle(test: &str, db: Db) {
             days,
         } = next_event(&mut rx).await
         {
-            assert_eq!((request, product_id.as_ref()), (9, "PROD-001"));
+            assert_eq!((request, product_id.as_ref()), (9, with_sales.as_str()));
             let days = days.unwrap();
             assert!(!days.is_empty(), "{test}: the demo has daily history");
             assert!(days.len() <= live::HISTORY_DAYS as usize);

@@ -1,105 +1,35 @@
 //! The order management system: `oms_history` (demand) and the optional
 //! `oms_daily_demand` table, read as per-product aggregates.
 
-use std::sync::Arc;
-
 use anyhow::Result;
 
 use super::{cell, detect, product_id, select_text, Columns, Source, TableShape};
 use crate::config::Config;
-use crate::forecast::DailySeries;
 use crate::plan::inputs::{HistoryStats, Interner, OmsRow};
 use crate::plan::Num;
 
-/// Daily series of many products, read for forecasting.
-#[derive(Debug, Clone, Default)]
-pub struct HistorySeries {
-    /// The last day every series runs to (`YYYY-MM-DD`).
-    pub last_day: String,
-    /// By product id, sorted.
-    pub series: Vec<(Arc<str>, DailySeries)>,
-    /// Rows skipped because their day or quantity could not be read.
-    pub skipped: usize,
-    /// The first skipped row, in words (product, day, what was wrong).
-    pub first_skipped: Option<String>,
-}
+mod series;
+pub use series::{parse_day, HistorySeries, SeriesBuilder};
 
-impl HistorySeries {
-    /// Builds the series from rows ordered by product then day.
-    pub fn from_rows(rows: Vec<(Arc<str>, Option<String>, Num)>, last_day: &str) -> HistorySeries {
-        use chrono::NaiveDate;
-        let parse = |d: &str| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok();
-        let end = parse(last_day);
-        let mut out = HistorySeries {
-            last_day: last_day.to_string(),
-            ..Default::default()
-        };
-        let skip = |out: &mut HistorySeries, id: &str, day: &str, why: &str| {
-            out.skipped += 1;
-            if out.first_skipped.is_none() {
-                out.first_skipped = Some(format!("{id} {day}: {why}"));
-            }
-        };
-        let mut current: Option<(Arc<str>, NaiveDate, Vec<f64>)> = None;
-        let finish = |out: &mut HistorySeries, c: Option<(Arc<str>, NaiveDate, Vec<f64>)>| {
-            if let Some((id, first, mut qty)) = c {
-                if let Some(end) = end {
-                    let len = (end - first).num_days() + 1;
-                    if len > qty.len() as i64 {
-                        qty.resize(len as usize, 0.0);
-                    }
-                }
-                out.series.push((
-                    id,
-                    DailySeries {
-                        first_day: first.format("%Y-%m-%d").to_string(),
-                        qty,
-                    },
-                ));
-            }
-        };
-        for (id, day, qty) in rows {
-            if id.is_empty() {
-                continue;
-            }
-            let day_text = day.unwrap_or_default();
-            let Some(date) = parse(&day_text) else {
-                skip(&mut out, &id, &day_text, "not a date");
-                continue;
-            };
-            if end.is_some_and(|e| date > e) {
-                skip(&mut out, &id, &day_text, "after the history's last day");
-                continue;
-            }
-            let q = match qty {
-                Num::Value(v) if v.is_finite() && v >= 0.0 => v,
-                Num::Value(_) => {
-                    skip(&mut out, &id, &day_text, "negative quantity");
-                    continue;
-                }
-                Num::Null => {
-                    skip(&mut out, &id, &day_text, "quantity is NULL");
-                    continue;
-                }
-                _ => {
-                    skip(&mut out, &id, &day_text, "quantity is not a number");
-                    continue;
-                }
-            };
-            if current.as_ref().is_none_or(|c| c.0 != id) {
-                finish(&mut out, current.take());
-                current = Some((id.clone(), date, Vec::new()));
-            }
-            let c = current.as_mut().expect("set above");
-            let i = (date - c.1).num_days() as usize;
-            if c.2.len() <= i {
-                c.2.resize(i + 1, 0.0);
-            }
-            c.2[i] += q;
-        }
-        finish(&mut out, current.take());
-        out
-    }
+/// Product ids bound in one history query at most: SQLite allows 32,766
+/// parameters, PostgreSQL and MySQL 65,535; larger filters are read in
+/// several queries.
+pub const MAX_IDS_PER_QUERY: usize = 10_000;
+
+/// Runs a history query (id, day, qty as text), its rows into `builder`
+/// as they stream in.
+async fn read_series(
+    source: &Source,
+    sql: &str,
+    binds: &[String],
+    builder: &mut SeriesBuilder,
+) -> Result<()> {
+    source
+        .fetch_map(sql, binds, |r| {
+            builder.push(cell(r, 0), cell(r, 1), cell(r, 2));
+        })
+        .await?;
+    Ok(())
 }
 
 pub const REQUIRED: &[&str] = &["product_id", "avg_daily_demand", "trend"];
@@ -225,13 +155,55 @@ impl OmsSource {
         Ok(rows)
     }
 
+    /// The last day of the history table (`MAX(day)`, as `YYYY-MM-DD`), at
+    /// most `not_after` when given (a mistyped day in the future does not
+    /// stretch every series): the `last_day` of `load_series`. `None`
+    /// without the history table or without a readable day in it. Cheap
+    /// where `day` is indexed and the plain maximum is a readable day no
+    /// later than `not_after`; else one scan for the latest well-formed day.
+    pub async fn history_last_day(&self, not_after: Option<&str>) -> Result<Option<String>> {
+        let Some(shape) = &self.history else {
+            return Ok(None);
+        };
+        let b = self.source.backend;
+        let cap = not_after.and_then(parse_day);
+        let fits = |text: Option<&str>| {
+            let text = text?;
+            let day = parse_day(text)?;
+            cap.is_none_or(|c| day <= c)
+                .then(|| text.trim()[..10].to_string())
+        };
+        let plain = format!("SELECT {} FROM {}", b.as_text("MAX(day)"), shape.from);
+        let max = self.source.fetch_text(&plain, &[]).await?;
+        if let Some(day) = fits(max.first().and_then(|r| r[0].as_deref())) {
+            return Ok(Some(day));
+        }
+        // The text of a day sorts as the day when it is well formed; the
+        // cap (bound) also leaves out texts that are no day ("n/a").
+        let day = format!("SUBSTR({}, 1, 10)", b.as_text("day"));
+        let sql = format!(
+            "SELECT MAX(d) FROM (SELECT {day} AS d FROM {}) AS days WHERE d >= {} AND d <= {}",
+            shape.from,
+            b.placeholder(1),
+            b.placeholder(2)
+        );
+        let high = not_after.map_or("9999-12-31".to_string(), |n| n.trim().to_string());
+        let max = self
+            .source
+            .fetch_text(&sql, &["0001-01-01".to_string(), high])
+            .await?;
+        Ok(fits(max.first().and_then(|r| r[0].as_deref())))
+    }
+
     /// The daily series of the products in `ids` (all products when
-    /// `None`), for forecasting: one query ordered by product and day, each
-    /// series running from the product's first day to `last_day` (the
-    /// whole table's last day), missing days as zero sales and several
-    /// rows of one day summed. `None` without the history table. Rows whose
-    /// day or quantity cannot be read are skipped and counted in
-    /// `HistorySeries::skipped`, with the first of them described.
+    /// `None`), for forecasting, each running from the product's first day
+    /// to `last_day` (`history_last_day`; empty: the latest day read, which
+    /// for a whole table is its last day), missing days as zero sales and
+    /// several rows of one day summed (`SeriesBuilder`). `None` without the
+    /// history table. Rows whose id, day or quantity cannot be read, or
+    /// whose day is after `last_day`, are skipped and counted in
+    /// `HistorySeries::skipped`, the first of them described. The ids are
+    /// bound parameters, `MAX_IDS_PER_QUERY` a query.
     pub async fn load_series(
         &self,
         ids: Option<&[String]>,
@@ -242,33 +214,28 @@ impl OmsSource {
         };
         let b = self.source.backend;
         let t = |e: &str| b.as_text(e);
-        let mut sql = format!(
-            "SELECT {} AS product_id, {} AS day, {} AS qty FROM {}",
+        let select = format!(
+            "SELECT {}, {}, {} FROM {}",
             t("product_id"),
             t("day"),
             t("qty"),
             shape.from
         );
-        if let Some(ids) = ids {
-            let ph: Vec<String> = (1..=ids.len()).map(|n| b.placeholder(n)).collect();
-            sql.push_str(&format!(
-                " WHERE TRIM({}) IN ({})",
-                t("product_id"),
-                ph.join(", ")
-            ));
+        let mut builder = SeriesBuilder::new(last_day);
+        let source = &self.source;
+        match ids {
+            None => read_series(source, &select, &[], &mut builder).await?,
+            Some(ids) => {
+                let mut ids: Vec<String> = ids.iter().map(|i| i.trim().to_string()).collect();
+                ids.sort_unstable();
+                ids.dedup();
+                for chunk in ids.chunks(MAX_IDS_PER_QUERY) {
+                    let sql = format!("{select}{}", super::id_filter(b, chunk.len()));
+                    read_series(source, &sql, chunk, &mut builder).await?;
+                }
+            }
         }
-        sql.push_str(" ORDER BY 1, 2");
-        let rows = self
-            .source
-            .fetch_map(&sql, ids.unwrap_or(&[]), |r| {
-                (
-                    product_id(r),
-                    cell(r, 1).map(|d| d.chars().take(10).collect::<String>()),
-                    Num::parse(cell(r, 2)),
-                )
-            })
-            .await?;
-        Ok(Some(HistorySeries::from_rows(rows, last_day)))
+        Ok(Some(builder.finish()))
     }
 
     /// Count, sum and sum of squares of daily demand per product, computed

@@ -9,13 +9,18 @@ use rand_chacha::ChaCha8Rng;
 use crate::config::{Config, SourceKind};
 use crate::plan::inputs::{InventoryRow, OmsRow, SupplierRow, UomRow};
 use crate::plan::{Num, SourceRows};
-use crate::sources::{with_pool_write, Access, Backend, Source};
+use crate::sources::{with_pool_write, with_pool_write_all, Access, Backend, Source};
+
+pub mod history;
+pub use history::{demo_today, generate_history, history_for, DemoHistory, Profile, HISTORY_DAYS};
 
 /// Products in the embedded demo created on first run.
 pub const EMBEDDED_PRODUCTS: usize = 2_000;
 pub const DEFAULT_SEED: u64 = 42;
-/// Days of daily demand history per product.
-pub const HISTORY_DAYS: i64 = 14;
+/// Draws each product with history took from the main random stream when
+/// the history was 14 days drawn from it: still taken, so that every other
+/// demo figure (and the screens built on them) stays as it was.
+const LEGACY_HISTORY_DRAWS: usize = 14;
 
 /// Column types of one demo table.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -130,11 +135,43 @@ const UOM: Table = Table {
 
 type Cells = Vec<Option<String>>;
 
+/// A product whose daily history `seed` writes (generated as it is
+/// written, so that `--products 100000` never holds it all in memory).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryJob {
+    pub product_id: String,
+    pub avg_daily_demand: f64,
+    /// +1 increasing, 0 stable, -1 decreasing (the OMS's trend).
+    pub trend: f64,
+}
+
+impl HistoryJob {
+    /// The job's `oms_daily_demand` rows: days with sales only (a missing
+    /// day is a day without sales, DOMAIN.md section 5).
+    fn rows(&self, seed: u64, out: &mut Vec<Cells>) {
+        let s = history_for(seed, &self.product_id, self.avg_daily_demand, self.trend);
+        let Ok(first) = chrono::NaiveDate::parse_from_str(&s.first_day, "%Y-%m-%d") else {
+            return;
+        };
+        for (i, q) in s.qty.iter().enumerate() {
+            if *q > 0.0 {
+                let day = first + chrono::Duration::days(i as i64);
+                out.push(vec![
+                    Some(self.product_id.clone()),
+                    Some(day.format("%Y-%m-%d").to_string()),
+                    n(*q),
+                ]);
+            }
+        }
+    }
+}
+
 /// Generated rows per table, cells as text.
 #[derive(Default)]
 pub struct DemoRows {
     oms: Vec<Cells>,
-    daily: Vec<Cells>,
+    /// Products with history, in order; their rows are generated on write.
+    pub history: Vec<HistoryJob>,
     inventory: Vec<Cells>,
     suppliers: Vec<Cells>,
     uom: Vec<Cells>,
@@ -292,13 +329,10 @@ pub fn generate(products: usize, seed: u64, backend: Backend) -> DemoRows {
         d.uom.push(vec![s(id), s(from), s(to), n(f)]);
     }
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).expect("valid date");
-    for (id, demand, trend) in [
-        ("PROD-001", 150.0, 1.0),
-        ("PROD-002", 80.5, 0.0),
-        ("PROD-003", 200.0, -1.0),
-    ] {
-        history(&mut d, &mut rng, id, demand, trend, today);
+    // The reference products have no history (DOMAIN.md section 5), but
+    // their draws stay taken (see LEGACY_HISTORY_DRAWS).
+    for _ in 0..3 {
+        skip_legacy_history_draws(&mut rng);
     }
     for i in 4..=products.max(3) {
         let id = format!("SKU-{i:07}");
@@ -327,7 +361,12 @@ pub fn generate(products: usize, seed: u64, backend: Backend) -> DemoRows {
                 n(demand)
             };
             d.oms.push(vec![s(&id), s(&name), demand_cell, s(trend)]);
-            history(&mut d, &mut rng, &id, demand, 1.0 - trend_ix as f64, today);
+            skip_legacy_history_draws(&mut rng);
+            d.history.push(HistoryJob {
+                product_id: id.clone(),
+                avg_daily_demand: demand,
+                trend: 1.0 - trend_ix as f64,
+            });
         }
         let cover_days = if rng.gen::<f64>() < 0.07 {
             0.0
@@ -442,22 +481,9 @@ pub fn generate(products: usize, seed: u64, backend: Backend) -> DemoRows {
     d
 }
 
-fn history(
-    d: &mut DemoRows,
-    rng: &mut ChaCha8Rng,
-    id: &str,
-    demand: f64,
-    trend: f64,
-    today: chrono::NaiveDate,
-) {
-    for day in 0..HISTORY_DAYS {
-        let age = (HISTORY_DAYS - 1 - day) as f64;
-        let level = demand * (1.0 - trend * 0.01 * age);
-        let noise = 1.0 + (rng.gen::<f64>() - 0.5) * 0.4;
-        let qty = (level * noise).max(0.0).round();
-        let date = today - chrono::Duration::days(HISTORY_DAYS - 1 - day);
-        d.daily
-            .push(vec![s(id), s(&date.format("%Y-%m-%d").to_string()), n(qty)]);
+fn skip_legacy_history_draws(rng: &mut ChaCha8Rng) {
+    for _ in 0..LEGACY_HISTORY_DRAWS {
+        let _: f64 = rng.gen();
     }
 }
 
@@ -506,6 +532,42 @@ async fn create_tables(source: &Source, tables: &[&Table]) -> Result<()> {
     Ok(())
 }
 
+/// Rows a multi-row INSERT holds at most (binds stay far below every
+/// backend's limit).
+fn rows_per_statement(t: &Table) -> usize {
+    (30_000 / t.columns.len()).min(2_000)
+}
+
+/// The text of a multi-row INSERT of `rows` rows into `t`.
+fn insert_sql(t: &Table, backend: Backend, rows: usize) -> String {
+    let mut values = Vec::with_capacity(rows);
+    let mut n = 0;
+    for _ in 0..rows {
+        let ph: Vec<String> = t
+            .columns
+            .iter()
+            .map(|(_, ty)| {
+                n += 1;
+                ty.placeholder(backend, n)
+            })
+            .collect();
+        values.push(format!("({})", ph.join(", ")));
+    }
+    let columns: Vec<&str> = t.columns.iter().map(|(c, _)| *c).collect();
+    format!(
+        "INSERT INTO {} ({}) VALUES {}",
+        t.name,
+        columns.join(", "),
+        values.join(", ")
+    )
+}
+
+/// One multi-row INSERT of `rows` into `t`, text bound as parameters.
+fn insert_statement(t: &Table, backend: Backend, rows: &[Cells]) -> (String, Vec<Option<String>>) {
+    let binds = rows.iter().flat_map(|r| r.iter().cloned()).collect();
+    (insert_sql(t, backend, rows.len()), binds)
+}
+
 /// Inserts rows in multi-row batches, text bound as parameters.
 async fn insert(
     source: &Source,
@@ -513,36 +575,65 @@ async fn insert(
     rows: &[Cells],
     progress: &indicatif::ProgressBar,
 ) -> Result<()> {
-    let ncols = t.columns.len();
-    let per_batch = (30_000 / ncols).min(2_000);
-    let columns: Vec<&str> = t.columns.iter().map(|(c, _)| *c).collect();
-    for chunk in rows.chunks(per_batch) {
-        let mut values = Vec::with_capacity(chunk.len());
-        let mut n = 0;
-        for _ in chunk {
-            let ph: Vec<String> = t
-                .columns
-                .iter()
-                .map(|(_, ty)| {
-                    n += 1;
-                    ty.placeholder(source.backend, n)
-                })
-                .collect();
-            values.push(format!("({})", ph.join(", ")));
-        }
-        let sql = format!(
-            "INSERT INTO {} ({}) VALUES {}",
-            t.name,
-            columns.join(", "),
-            values.join(", ")
-        );
-        let binds: Vec<Option<String>> = chunk.iter().flat_map(|r| r.iter().cloned()).collect();
+    for chunk in rows.chunks(rows_per_statement(t)) {
+        let (sql, binds) = insert_statement(t, source.backend, chunk);
         with_pool_write(source, &sql, binds)
             .await
             .with_context(|| format!("{}: inserting into {}", source.label(), t.name))?;
         progress.inc(chunk.len() as u64);
     }
     Ok(())
+}
+
+/// Rows of daily history written per transaction.
+const HISTORY_ROWS_PER_TRANSACTION: usize = 100_000;
+
+/// Generates and inserts the daily history of `jobs`, a transaction per
+/// ~100,000 rows, never holding more than that in memory. Returns the rows
+/// written.
+async fn insert_history(
+    source: &Source,
+    jobs: &[HistoryJob],
+    seed: u64,
+    progress: &indicatif::ProgressBar,
+) -> Result<usize> {
+    let per_statement = rows_per_statement(&OMS_DAILY);
+    let mut full_sql: Option<String> = None;
+    let mut written = 0;
+    let mut rows: Vec<Cells> = Vec::new();
+    let mut jobs = jobs.iter().peekable();
+    while jobs.peek().is_some() {
+        rows.clear();
+        while rows.len() < HISTORY_ROWS_PER_TRANSACTION {
+            let Some(job) = jobs.next() else { break };
+            job.rows(seed, &mut rows);
+        }
+        progress.inc_length(rows.len() as u64);
+        let count = rows.len();
+        // The cells move into the binds; a full statement's text is made once.
+        let mut statements = Vec::with_capacity(count.div_ceil(per_statement));
+        let mut cells = std::mem::take(&mut rows).into_iter();
+        let mut left = count;
+        while left > 0 {
+            let k = left.min(per_statement);
+            let sql = match (k == per_statement, &full_sql) {
+                (true, Some(sql)) => sql.clone(),
+                _ => insert_sql(&OMS_DAILY, source.backend, k),
+            };
+            if k == per_statement && full_sql.is_none() {
+                full_sql = Some(sql.clone());
+            }
+            let binds: Vec<Option<String>> = cells.by_ref().take(k).flatten().collect();
+            statements.push((sql, binds));
+            left -= k;
+        }
+        with_pool_write_all(source, statements)
+            .await
+            .with_context(|| format!("{}: inserting into {}", source.label(), OMS_DAILY.name))?;
+        written += count;
+        progress.inc(count as u64);
+    }
+    Ok(written)
 }
 
 /// Fills the four sources of `config` with demo data.
@@ -562,11 +653,9 @@ pub async fn seed(
     // Each source gets rows generated for its own backend (only SQLite can
     // hold text in a numeric column).
     let rows = generate(products, seed, backend_of(SourceKind::Inventory));
-    let total = (rows.oms.len()
-        + rows.daily.len()
-        + rows.inventory.len()
-        + rows.suppliers.len()
-        + rows.uom.len()) as u64;
+    // The history's rows are counted as they are generated.
+    let total =
+        (rows.oms.len() + rows.inventory.len() + rows.suppliers.len() + rows.uom.len()) as u64;
     let progress = if show_progress {
         let pb = indicatif::ProgressBar::new(total);
         pb.set_style(
@@ -580,10 +669,12 @@ pub async fn seed(
     } else {
         indicatif::ProgressBar::hidden()
     };
+    let no_rows: Vec<Cells> = Vec::new();
     let work = [
         (
             SourceKind::Oms,
-            vec![(&OMS_HISTORY, &rows.oms), (&OMS_DAILY, &rows.daily)],
+            // The history's rows are generated as they are written.
+            vec![(&OMS_HISTORY, &rows.oms), (&OMS_DAILY, &no_rows)],
         ),
         (SourceKind::Inventory, vec![(&INVENTORY, &rows.inventory)]),
         (SourceKind::Supplier, vec![(&SUPPLIERS, &rows.suppliers)]),
@@ -605,6 +696,7 @@ pub async fn seed(
             }
         }
     }
+    let history = &rows.history;
     let jobs = work.iter().map(|(kind, tables)| {
         let source = &sources[*kind as usize];
         let progress = &progress;
@@ -615,19 +707,23 @@ pub async fn seed(
                 progress.set_message(t.name);
                 insert(source, t, r, progress).await?;
             }
-            Ok::<_, anyhow::Error>(())
+            if *kind == SourceKind::Oms {
+                progress.set_message(OMS_DAILY.name);
+                return insert_history(source, history, seed, progress).await;
+            }
+            Ok::<_, anyhow::Error>(0)
         }
     });
     let result = futures::future::try_join_all(jobs).await;
     progress.finish_and_clear();
-    result?;
+    let history_rows = result?.into_iter().sum();
     for s in &sources {
         s.close().await;
     }
     Ok(DemoSummary {
         products: products.max(3),
         oms_rows: rows.oms.len(),
-        history_rows: rows.daily.len(),
+        history_rows,
         inventory_rows: rows.inventory.len(),
         supplier_rows: rows.suppliers.len(),
         uom_rows: rows.uom.len(),
@@ -709,10 +805,16 @@ mod tests {
         for (backend, file) in [
             (
                 Backend::Postgres,
-                include_str!("../assets/schema/postgres.sql"),
+                include_str!("../../assets/schema/postgres.sql"),
             ),
-            (Backend::MySql, include_str!("../assets/schema/mysql.sql")),
-            (Backend::Sqlite, include_str!("../assets/schema/sqlite.sql")),
+            (
+                Backend::MySql,
+                include_str!("../../assets/schema/mysql.sql"),
+            ),
+            (
+                Backend::Sqlite,
+                include_str!("../../assets/schema/sqlite.sql"),
+            ),
         ] {
             assert_eq!(
                 file,
