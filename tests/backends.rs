@@ -60,10 +60,6 @@ async fn reference_rows(test: &str, backends: [Db; 4]) {
     let (plain, _) = live::plan_products(&sources, &rules, &Default::default(), &ids)
         .await
         .expect("plan");
-    assert!(
-        plain[0].demand_sigma.is_some(),
-        "{test}: history loaded for the shipped rules"
-    );
     let with_history = rules_reading_history();
     assert!(live::needs_history(&with_history));
     let (plans, _) = live::plan_products(&sources, &with_history, &Default::default(), &ids)
@@ -105,24 +101,34 @@ async fn reference_rows(test: &str, backends: [Db; 4]) {
         p1.demand_sigma, None,
         "{test}: the reference products have no history (DOMAIN.md section 5)"
     );
-    // A generated product's history aggregate: its days with sales (the
-    // demo leaves out the days without), as the generator made them.
-    let (job, sold) = demo::generate(300, 7, buyerdesk::sources::Backend::Sqlite)
+    // A generated product's history statistics, over every day from its
+    // first sale to the history's last day: the demo leaves out the days
+    // without sales, and those are zero sales (DOMAIN.md section 5).
+    let (job, days) = demo::generate(300, 7, buyerdesk::sources::Backend::Sqlite)
         .history
         .into_iter()
         .map(|j| {
-            let sold: Vec<f64> = demo::history_for(7, &j.product_id, j.avg_daily_demand, j.trend)
-                .qty
-                .into_iter()
-                .filter(|q| *q > 0.0)
-                .collect();
-            (j, sold)
+            let qty = demo::history_for(7, &j.product_id, j.avg_daily_demand, j.trend).qty;
+            let first = qty.iter().position(|q| *q > 0.0).unwrap_or(qty.len());
+            (j, qty[first..].to_vec())
         })
-        .find(|(_, sold)| sold.len() > 300)
-        .expect("a product selling most days");
-    let n = sold.len() as f64;
-    let mean = sold.iter().sum::<f64>() / n;
-    let sigma = (sold.iter().map(|q| (q - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+        .find(|(_, days)| days.iter().filter(|q| **q > 0.0).count() > 300 && days.contains(&0.0))
+        .expect("a product selling most days, with days without sales");
+    let n = days.len() as f64;
+    let mean = days.iter().sum::<f64>() / n;
+    let sigma = (days.iter().map(|q| (q - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    let (shipped, _) = live::plan_products(
+        &sources,
+        &rules,
+        &Default::default(),
+        std::slice::from_ref(&job.product_id),
+    )
+    .await
+    .expect("plan");
+    assert!(
+        shipped[0].demand_sigma.is_some(),
+        "{test}: history loaded for the shipped rules"
+    );
     let (with, _) = live::plan_products(
         &sources,
         &with_history,

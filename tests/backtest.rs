@@ -331,8 +331,8 @@ fn the_editor_compares_the_draft_with_the_rules_in_force() {
     app.rules_origin = "rules/purchasing.grl".into();
     // Three more days of demand in the target.
     let draft = app.rules_text.replace(
-        "Product.avg_daily_demand * Product.review_period_days + Product.safety_stock;",
-        "Product.avg_daily_demand * Product.review_period_days + Product.safety_stock + Product.avg_daily_demand * 3;",
+        "Product.demand_rate * Product.review_period_days + Product.safety_stock_used;",
+        "Product.demand_rate * Product.review_period_days + Product.safety_stock_used + Product.demand_rate * 3;",
     );
     assert_ne!(draft, app.rules_text);
     app.editor = Some(buyerdesk::tui::screens::editor::RuleEditor::open(

@@ -257,11 +257,44 @@ async fn fingerprints_decide_what_is_recomputed() {
     next_plans(&mut rx).await;
     no_run(&mut rx, Duration::from_secs(2), "unchanged history").await;
 
-    // One history row of PROD-001 changes (not its last day): only it.
+    // Two products with history (the reference products have none): `a`
+    // sells the most days; `b` has one active supplier with no review
+    // period, so its horizon is its lead time.
     let oms = writer(&setup, SourceKind::Oms).await;
+    let sold: Vec<String> = oms
+        .fetch_text(
+            "SELECT product_id FROM oms_daily_demand GROUP BY product_id ORDER BY COUNT(*) DESC, product_id",
+            &[],
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r[0].clone().unwrap())
+        .collect();
+    let a = sold[0].clone();
+    let supplier = writer(&setup, SourceKind::Supplier).await;
+    let single: Vec<String> = supplier
+        .fetch_text(
+            "SELECT product_id FROM suppliers GROUP BY product_id HAVING COUNT(*) = 1 \
+             AND MAX(review_period_days) = 0 AND MAX(lead_time) <> 17 AND MIN(CAST(is_active AS INTEGER)) = 1 \
+             AND MIN(unit_price) IS NOT NULL ORDER BY product_id",
+            &[],
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r[0].clone().unwrap())
+        .collect();
+    let b = single
+        .iter()
+        .find(|id| **id != a && sold.contains(id))
+        .expect("a product with history and one supplier")
+        .clone();
+
+    // One history row of `a` changes (not its last day): only it.
     let days = oms
         .fetch_text(
-            "SELECT day FROM oms_daily_demand WHERE product_id = 'PROD-001' ORDER BY day",
+            &format!("SELECT day FROM oms_daily_demand WHERE product_id = '{a}' ORDER BY day"),
             &[],
         )
         .await
@@ -269,7 +302,7 @@ async fn fingerprints_decide_what_is_recomputed() {
     // Within the last year (the yearly quantity sees it), not the last day.
     let day = days[days.len() - 2][0].clone().unwrap();
     oms.execute(&format!(
-        "UPDATE oms_daily_demand SET qty = qty + 40 WHERE product_id = 'PROD-001' AND day = '{day}'"
+        "UPDATE oms_daily_demand SET qty = qty + 40 WHERE product_id = '{a}' AND day = '{day}'"
     ))
     .await
     .unwrap();
@@ -279,7 +312,7 @@ async fn fingerprints_decide_what_is_recomputed() {
     let after = store.forecasts().await.unwrap();
     for (id, f) in &before {
         let now = &after[id];
-        if id == "PROD-001" {
+        if *id == a {
             assert_ne!(now.fingerprint, f.fingerprint, "{id}: recomputed");
             assert!(
                 now.forecast.yearly_qty == f.forecast.yearly_qty + 40.0,
@@ -292,19 +325,20 @@ async fn fingerprints_decide_what_is_recomputed() {
         }
     }
 
-    // PROD-002's lead time changes (14 -> 17 days): its horizon, only it.
-    let supplier = writer(&setup, SourceKind::Supplier).await;
+    // `b`'s lead time changes (to 17 days): its horizon, only it.
     supplier
-        .execute("UPDATE suppliers SET lead_time = 17 WHERE product_id = 'PROD-002'")
+        .execute(&format!(
+            "UPDATE suppliers SET lead_time = 17 WHERE product_id = '{b}'"
+        ))
         .await
         .unwrap();
     tx.send(LiveCommand::Refresh).unwrap();
     let lead = run_done(&mut rx, "a lead time changed").await;
     assert_eq!((lead.computed, lead.total), (1, 1), "{lead:?}");
-    let p2 = &store.forecasts_of(&["PROD-002".into()]).await.unwrap()["PROD-002"];
-    assert_eq!(p2.forecast.horizon_days, 17, "PROD-002: L 17 + R 0");
+    let p2 = &store.forecasts_of(std::slice::from_ref(&b)).await.unwrap()[&b];
+    assert_eq!(p2.forecast.horizon_days, 17, "{b}: L 17 + R 0");
     assert_eq!(p2.forecast.path.len(), 17);
-    assert_ne!(p2.fingerprint, after["PROD-002"].fingerprint);
+    assert_ne!(p2.fingerprint, after[&b].fingerprint);
     drop(tx);
 }
 

@@ -372,6 +372,7 @@ async fn applied_rules_switch_the_plans_at_once() {
 /// product planned again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rules_changed_on_disk_are_reloaded_only_when_valid() {
+    without_background_forecasts();
     let Some(setup) = Setup::new("reload_rules", [Db::Sqlite; 4]).await else {
         return;
     };
@@ -452,6 +453,14 @@ async fn rules_changed_on_disk_are_reloaded_only_when_valid() {
     drop(tx);
 }
 
+/// These tests count the plan updates a rules change sends; the forecasts
+/// stored in the background re-plan products too (on their own, as partial
+/// updates), so they run without them. No test of this file needs them.
+fn without_background_forecasts() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| std::env::set_var("BUYERDESK_NO_BACKGROUND_FORECASTS", "1"));
+}
+
 /// The issue's example, plus the MOQ (so the validator only warns: the
 /// guard is what stops it): a rule that zeroes every order.
 const SAFETY_MARGIN: &str = "rule \"SafetyMargin\" salience 65 { when Product.order_qty > 0 then Product.order_qty = Product.order_qty * 1.05 + Product.moq; }\n";
@@ -462,6 +471,7 @@ const SAFETY_MARGIN: &str = "rule \"SafetyMargin\" salience 65 { when Product.or
 /// `$EDITOR`), refused with the summary: the rules in force stay.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rules_the_guard_refuses_are_asked_about_or_kept_out() {
+    without_background_forecasts();
     let Some(setup) = Setup::new("guarded_rules", [Db::Sqlite; 4]).await else {
         return;
     };

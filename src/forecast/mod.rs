@@ -101,6 +101,7 @@ pub enum Method {
     /// The OMS's `avg_daily_demand`, as it is.
     OmsAverage,
     /// The mean of the last 28 days.
+    #[serde(rename = "mean_28", alias = "mean28")]
     Mean28,
 }
 

@@ -26,14 +26,14 @@ pub const BATCH: usize = 500;
 pub const REPLAN_EVERY: Duration = Duration::from_secs(1);
 
 /// The horizon H = L + R days of the chosen supplier, rounded up, at least
-/// 1; `HORIZON_WITHOUT_SUPPLIER` without a lead time.
+/// 1 (`plan::demand::horizon_days`, the one the plan's fingerprint check
+/// uses); `HORIZON_WITHOUT_SUPPLIER` without a lead time.
 pub fn horizon_days(lead_time: Option<f64>, review_period: Option<f64>) -> u32 {
     match lead_time.filter(|l| l.is_finite() && *l >= 0.0) {
         None => HORIZON_WITHOUT_SUPPLIER,
         Some(l) => {
             let r = review_period.filter(|r| r.is_finite() && *r > 0.0);
-            let h = ((l + r.unwrap_or(0.0)) * 1e9).round() / 1e9;
-            (h.ceil() as u32).max(1)
+            crate::plan::demand::horizon_days(l, r.unwrap_or(0.0))
         }
     }
 }

@@ -99,7 +99,8 @@ pub fn horizon_days(lead_time: f64, review_period: f64) -> u32 {
     }
 }
 
-fn days_between(first: &str, last: &str) -> Option<u32> {
+/// Calendar days from `first` to `last`, both counted (`YYYY-MM-DD`).
+pub(crate) fn days_between(first: &str, last: &str) -> Option<u32> {
     let parse = |s: &str| chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok();
     let (a, b) = (parse(first)?, parse(last)?);
     let n = (b - a).num_days() + 1;

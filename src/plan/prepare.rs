@@ -274,6 +274,20 @@ pub fn prepare(
             (h.days.value(), h.sum_qty.value(), h.sum_sq_qty.value())
         {
             if n >= 1.0 {
+                // Days missing from the table are zero sales (DOMAIN.md
+                // section 5): the statistics run over every calendar day
+                // from the first row to the table's last day, not only the
+                // days with a row.
+                let first = h.first_day.as_deref().unwrap_or("");
+                let last = lookup
+                    .history_last_day
+                    .as_deref()
+                    .or(h.last_day.as_deref())
+                    .unwrap_or("");
+                let n = demand::days_between(first, last)
+                    .map(f64::from)
+                    .filter(|days| *days >= n)
+                    .unwrap_or(n);
                 history_days = n;
                 let mean = sum / n;
                 sigma = if n >= 2.0 {
@@ -288,7 +302,7 @@ pub fn prepare(
                             "Demand history: {} days ({} to {}), mean {}/day, sigma {}",
                             fmt_qty(n),
                             h.first_day.as_deref().unwrap_or("?"),
-                            h.last_day.as_deref().unwrap_or("?"),
+                            if last.is_empty() { "?" } else { last },
                             fmt_qty((mean * 100.0).round() / 100.0),
                             fmt_qty((sigma * 100.0).round() / 100.0)
                         ),

@@ -195,10 +195,10 @@ pub fn default_threads() -> usize {
         .max(1)
 }
 
-/// The forecast horizon of a product: L + R whole days, at least 1.
-pub fn horizon_days(lead: f64, review: f64) -> u32 {
-    (lead + review).ceil().max(1.0) as u32
-}
+/// The forecast horizon of a product: L + R whole days, at least 1 (the
+/// plan's, so that the replay's forecasts match the fingerprint the plan
+/// checks).
+pub use crate::plan::demand::horizon_days;
 
 fn parse_day(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()

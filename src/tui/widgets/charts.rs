@@ -121,9 +121,22 @@ fn demand_lines(
             fmt_qty_short(mean)
         )),
     ];
-    if let Some(d) = plan.avg_daily_demand.get() {
+    // The demand the plan used: what the rules set as `demand_rate` (the
+    // forecast or the OMS average), else (rules that set none, such as
+    // rules/reference.grl) the OMS average.
+    let oms = plan.avg_daily_demand.get();
+    let rate = plan.demand_rate.get().filter(|d| *d > 0.0 || oms.is_none());
+    if let Some(d) = rate.or(oms) {
+        let same = |x: f64| (x - d).abs() <= 1e-9 * (1.0 + d.abs());
+        let from = match plan.forecast.as_deref() {
+            Some(f) if f.method != "oms_average" && same(f.forecast_daily) => {
+                format!("forecast: {}", crate::text::printable(&f.method_label))
+            }
+            _ if oms.is_some_and(same) => "OMS average".to_string(),
+            _ => "demand_rate, as the rules set it".to_string(),
+        };
         lines.push(Line::from(format!(
-            "The plan uses {}/day (OMS average)",
+            "The plan uses {}/day ({from})",
             fmt_qty_short(d)
         )));
     }
