@@ -89,7 +89,11 @@ pub(in crate::tui) fn backtest_lines(state: &BacktestState, width: usize) -> Vec
         .into_iter()
         .map(|l| Line::styled(l, bold))
         .collect();
-    for (a, d) in c.rows() {
+    // The total first: at 80x24 the panel shows only its first lines, and
+    // the classes follow in their order.
+    let mut rows = c.rows();
+    rows.sort_by_key(|(a, _)| a.key != "total");
+    for (a, d) in rows {
         let label = match a.key.as_str() {
             "total" => "Total".to_string(),
             "none" => "no class".to_string(),
