@@ -487,22 +487,12 @@ pub(super) struct WorkerForecasts {
     pub(super) history_last_day: Option<String>,
 }
 
-/// The facts of a stored forecast (DOMAIN.md section 5; `history_days`
-/// comes from the history's statistics).
-pub const FORECAST_FACTS: &[&str] = &[
-    "forecast_daily",
-    "forecast_method",
-    "forecast_mase",
-    "sigma_horizon",
-    "demand_class",
-    "abc_class",
-    "xyz_class",
-];
-
 /// Whether plans by `rules` change with the stored forecasts: the rules
 /// read one of their facts.
 pub fn reads_forecasts(rules: &RuleSet) -> bool {
-    FORECAST_FACTS.iter().any(|f| rules.uses_field(f))
+    crate::plan::facts::FORECAST_FIELDS
+        .iter()
+        .any(|f| rules.uses_field(f))
 }
 
 /// Adds the index in `inputs` (sorted by id) of each of `ids` to `changed`,

@@ -3,7 +3,8 @@
 //! rules read, and the forecast's steps of the rationale.
 //!
 //! What the facts hold without a usable forecast (documented in
-//! docs/FORECAST_FACTS.md as well):
+//! README.md, "Demand from the forecast, safety stock from a service
+//! level", as well):
 //! - no daily history (`none`), under 8 weeks of it (`short`), or history
 //!   whose forecast is not stored yet (`not_ready`): `demand_class` is
 //!   "short", `forecast_daily` is `avg_daily_demand`, `forecast_method` is

@@ -166,11 +166,9 @@ pub const FACT_SCHEMA: &[FactField] = &[
     output("requires_approval", Bool, "the order needs an approval"),
 ];
 
-/// Inputs that come from the daily history (its statistics, or the stored
-/// forecast checked against it): the history is loaded when rules read one.
-pub const HISTORY_FIELDS: &[&str] = &[
-    "demand_sigma",
-    "history_days",
+/// The facts of a stored forecast (DOMAIN.md section 5; `history_days`
+/// comes from the history's statistics).
+pub const FORECAST_FIELDS: &[&str] = &[
     "forecast_daily",
     "forecast_method",
     "forecast_mase",
@@ -179,6 +177,17 @@ pub const HISTORY_FIELDS: &[&str] = &[
     "abc_class",
     "xyz_class",
 ];
+
+/// Inputs that come from the daily history's statistics; with
+/// `FORECAST_FIELDS` (a stored forecast is checked against the history),
+/// the fields that make the history load.
+pub const HISTORY_STATS_FIELDS: &[&str] = &["demand_sigma", "history_days"];
+
+/// Whether `field` comes from the daily history (its statistics or the
+/// stored forecast checked against it).
+pub fn from_history(field: &str) -> bool {
+    HISTORY_STATS_FIELDS.contains(&field) || FORECAST_FIELDS.contains(&field)
+}
 
 pub fn schema_field(name: &str) -> Option<&'static FactField> {
     FACT_SCHEMA.iter().find(|f| f.name == name)

@@ -159,18 +159,14 @@ impl Coverage {
     }
 }
 
-/// Fields whose values come from a stored forecast (or are computed from
-/// them by the shipped rules).
-const FORECAST_FIELDS: &[&str] = &[
-    "Product.demand_class",
-    "Product.abc_class",
-    "Product.xyz_class",
-    "Product.sigma_horizon",
-    "Product.forecast_daily",
-    "Product.forecast_method",
-    "Product.forecast_mase",
-    "Product.service_safety_stock",
-];
+/// Fields whose values come from a stored forecast
+/// (`plan::facts::FORECAST_FIELDS`), or are computed from them by the
+/// shipped rules.
+fn forecast_field(cond: &str) -> bool {
+    (crate::plan::facts::FORECAST_FIELDS.iter())
+        .chain(&["service_safety_stock"])
+        .any(|f| cond.contains(&format!("Product.{f}")))
+}
 
 /// Whether the condition of rule `name` in `text` reads a forecast field
 /// (the text between its `when` and `then`; a rule not found reads none).
@@ -185,7 +181,7 @@ fn reads_forecast(text: &str, name: &str) -> bool {
     };
     let cond = &rest[when..];
     let cond = &cond[..cond.find("then").unwrap_or(cond.len())];
-    FORECAST_FIELDS.iter().any(|f| cond.contains(f))
+    forecast_field(cond)
 }
 
 /// One line of the coverage side by side: a rule of the candidate (in its

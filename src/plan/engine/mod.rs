@@ -427,9 +427,9 @@ impl RuleSet {
     /// read a forecast fact, whose stored forecast is used only when its
     /// fingerprint can be checked against the history (DOMAIN.md section 5).
     pub fn needs_history(&self) -> bool {
-        crate::plan::facts::HISTORY_FIELDS
+        self.fields_used
             .iter()
-            .any(|f| self.uses_field(f))
+            .any(|f| crate::plan::facts::from_history(f))
     }
 
     /// A new engine for one worker thread, with buyerdesk's actions.
