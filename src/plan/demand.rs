@@ -152,6 +152,14 @@ pub fn resolve(
     }
 }
 
+/// A forecast figure as the rules read it and the rationale prints it:
+/// rounded to 4 decimals (an estimate has no more), so that a buyer who
+/// redoes `demand_rate x lead_time` with the printed operands gets the
+/// printed result.
+pub fn fact_value(x: f64) -> f64 {
+    (x * 1e4).round() / 1e4
+}
+
 /// The forecast facts of `ProductFacts`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ForecastFacts {
@@ -179,10 +187,10 @@ impl Resolved {
             (Some(s), true) => {
                 let f = &s.forecast;
                 ForecastFacts {
-                    forecast_daily: finite_or(f.forecast_daily, avg_daily_demand),
+                    forecast_daily: fact_value(finite_or(f.forecast_daily, avg_daily_demand)),
                     forecast_method: f.method.as_str(),
                     forecast_mase: f.mase.filter(|m| m.is_finite()).unwrap_or(0.0),
-                    sigma_horizon: finite_or(f.sigma_horizon, 0.0).max(0.0),
+                    sigma_horizon: fact_value(finite_or(f.sigma_horizon, 0.0).max(0.0)),
                     demand_class: f.class.as_str(),
                     abc_class: abc,
                     xyz_class: xyz,
@@ -234,10 +242,10 @@ impl Resolved {
                 out.push(derived(format!(
                     "Forecast ({}): {}/day over the next {} days (L + R); sigma of demand over those {} days: {}",
                     label(&f.method_label),
-                    fmt_qty(round2(f.forecast_daily)),
+                    fmt_qty(fact_value(f.forecast_daily)),
                     f.horizon_days,
                     f.horizon_days,
-                    fmt_qty(round2(f.sigma_horizon)),
+                    fmt_qty(fact_value(f.sigma_horizon)),
                 )));
                 if self.status == ForecastStatus::Stale {
                     out.push(derived(format!(

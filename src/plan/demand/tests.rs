@@ -489,3 +489,74 @@ fn the_horizon_is_l_plus_r_in_whole_days_at_least_one() {
     assert_eq!(horizon_days(0.0, 0.0), 1);
     assert_eq!(horizon_days(7.0000000001, 0.0), 7);
 }
+
+/// Every `a * b = c` and `a + b = c` a buyer reads in the rationale of a
+/// product planned from a forecast redoes by hand: `c` is `a op b` to
+/// within half a unit of its last printed digit. A forecast's raw figure
+/// (38.98806191009439/day) printed to six decimals did not: 38.988062 x 38
+/// is 1481.546356, and 1481.546353 was printed.
+#[test]
+fn forecast_figures_multiply_out_as_printed() {
+    let mut f = stored(
+        DemandClass::Smooth,
+        38.988_061_910_094_39,
+        163.299_635_132_234_76,
+        None,
+    );
+    f.fingerprint = current_fingerprint(365.0);
+    for lead in [7.0, 38.0] {
+        let mut p = inputs("P-38", 0.0, Some(365.0));
+        let mut sup = p.suppliers.to_vec();
+        sup[0].lead_time = Num::Value(lead);
+        p.suppliers = sup.into_boxed_slice();
+        let mut f = f.clone();
+        f.forecast.horizon_days = lead as u32;
+        f.fingerprint = crate::forecast::fingerprint(
+            365.0,
+            40.0 * 365.0,
+            1600.0 * 365.0,
+            &first_day(365.0),
+            LAST_DAY,
+            LAST_DAY,
+            lead as u32,
+        );
+        let plan = shipped(&p, Some(f));
+        let lines = texts(&plan);
+        let mut checked = 0;
+        for line in &lines {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            // `= a op b = c`: a whole two-operand formula, not the tail of
+            // a longer one (`x * 0 + b = c`).
+            for w6 in words.windows(6) {
+                if w6[0] != "=" {
+                    continue;
+                }
+                let w = &w6[1..];
+                let num = |s: &str| s.trim_end_matches(',').parse::<f64>().ok();
+                let (Some(a), Some(b), Some(c)) = (num(w[0]), num(w[2]), num(w[4])) else {
+                    continue;
+                };
+                let got = match (w[1], w[3]) {
+                    ("*", "=") => a * b,
+                    ("+", "=") => a + b,
+                    _ => continue,
+                };
+                let decimals = w[4].split_once('.').map_or(0, |(_, d)| d.len()) as i32;
+                let half = 0.5 * 10f64.powi(-decimals) + 1e-12;
+                assert!(
+                    (got - c).abs() <= half,
+                    "L {lead}: {} {} {} = {got}, printed {c}: {line}",
+                    w[0],
+                    w[1],
+                    w[2]
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked >= 3, "L {lead}: formulas found in {lines:#?}");
+        assert!(
+            lines.iter().any(|l| l.contains("38.9881")),
+            "the forecast as the rules read it: {lines:#?}"
+        );
+    }
+}
