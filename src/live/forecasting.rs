@@ -637,7 +637,9 @@ impl Worker {
         if !self.planned {
             return;
         }
-        let started = Local::now();
+        // The snapshot's data is the last refresh's: so is this update
+        // (the screen compares what it saved since with this time).
+        let started = self.planned_started;
         let clock = Instant::now();
         let mut ctx = PlanContext {
             overrides: self.planned_overrides.clone(),

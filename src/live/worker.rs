@@ -83,6 +83,9 @@ pub(super) struct Worker {
     pub(super) overrides: HashMap<String, OverrideNote>,
     /// The overrides the last snapshot was planned with.
     pub(super) planned_overrides: HashMap<String, OverrideNote>,
+    /// When the refresh whose data the snapshot holds began: a re-plan of
+    /// that data (new forecasts) is as of then, not of its own time.
+    pub(super) planned_started: DateTime<Local>,
     /// buyerdesk's open POs per product, as last read and as planned.
     pub(super) open_pos: HashMap<String, crate::orders::OpenPo>,
     pub(super) planned_open_pos: HashMap<String, crate::orders::OpenPo>,
@@ -134,6 +137,7 @@ impl Worker {
             ranks: None,
             overrides: HashMap::new(),
             planned_overrides: HashMap::new(),
+            planned_started: Local::now(),
             open_pos: HashMap::new(),
             planned_open_pos: HashMap::new(),
             stale: Vec::new(),
@@ -677,6 +681,7 @@ impl Worker {
         self.ranks = ranks.clone();
         self.planned_overrides = self.overrides.clone();
         self.planned_open_pos = self.open_pos.clone();
+        self.planned_started = started;
         self.stale = stale;
         self.planned = true;
         self.rules_changed = false;
