@@ -463,7 +463,9 @@ async fn forecast_command_prints_what_forecast_gives() {
 
     // The same series, read by the test, forecast by the library.
     let sources = Sources::connect(&setup.config).await.unwrap();
-    let last_day = buyerdesk::live::forecasting::table_last_day(&sources.oms)
+    let last_day = sources
+        .oms
+        .history_last_day(None)
         .await
         .unwrap()
         .expect("the demo has history");

@@ -697,23 +697,6 @@ impl Worker {
     }
 }
 
-/// The last day of the whole history table (`YYYY-MM-DD`), asked of the
-/// database: what the fingerprints need when only some products' history
-/// was read. `None` without the table or a row.
-pub async fn table_last_day(oms: &oms::OmsSource) -> Result<Option<String>> {
-    let Some(shape) = &oms.history else {
-        return Ok(None);
-    };
-    let b = oms.source.backend;
-    let sql = format!("SELECT {} FROM {}", b.as_text("MAX(day)"), shape.from);
-    let rows = oms.source.fetch_text(&sql, &[]).await?;
-    Ok(rows
-        .into_iter()
-        .next()
-        .and_then(|r| r.into_iter().next().flatten())
-        .map(|d| d.chars().take(10).collect()))
-}
-
 /// `ctx` with the history's last day (`None`: `ctx` has it, or there is
 /// no history): of the loaded products when all were loaded, else asked
 /// of the database.
@@ -728,7 +711,7 @@ pub async fn with_last_day(
     }
     let day = match all_loaded {
         true => history_last_day(inputs),
-        false => table_last_day(&sources.oms).await?,
+        false => sources.oms.history_last_day(None).await?,
     };
     Ok(day.map(|d| PlanContext {
         history_last_day: Some(d),
@@ -765,7 +748,7 @@ pub async fn forecast_products(
         .collect();
     let last_day = match filtered {
         false => history_last_day(&inputs),
-        true => table_last_day(&sources.oms).await?,
+        true => sources.oms.history_last_day(None).await?,
     };
     if let Some(last_day) = &last_day {
         let jobs = stale_products(&inputs, &terms, &HashMap::new(), last_day, true);
