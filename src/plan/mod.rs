@@ -174,6 +174,24 @@ impl RuleFailure {
 }
 
 impl ProductPlan {
+    /// The demand per day this plan stands on: what the rules set as
+    /// `demand_rate` (the forecast, or the OMS average for a `short`
+    /// history), else, for rules that set none (rules/reference.grl), the
+    /// OMS average. Days of cover, the stock exceptions, the projection, the
+    /// chart and the list's demand column all read this one figure, so a
+    /// product planned from its forecast is never judged by another
+    /// (DOMAIN.md sections 3 and 5).
+    pub fn demand_per_day(&self) -> Option<f64> {
+        self.demand_rate.get().or(self.avg_daily_demand.get())
+    }
+
+    /// The safety stock this plan's target used: `safety_stock_used` as the
+    /// rules set it (max of the inventory's and the service level's), else
+    /// the inventory system's.
+    pub fn safety_stock_in_use(&self) -> Option<f64> {
+        self.safety_stock_used.get().or(self.safety_stock.get())
+    }
+
     fn empty(product_id: &Arc<str>) -> ProductPlan {
         ProductPlan {
             product_id: Arc::clone(product_id),
