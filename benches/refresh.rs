@@ -22,6 +22,11 @@
 //! each refresh's planning time); BUYERDESK_NO_FINGERPRINTS=1 reads every
 //! source whole on every refresh, as before fingerprints.
 //!
+//! Forecasts run in the background as on the screen (issue 21);
+//! BUYERDESK_NO_BACKGROUND_FORECASTS=1 turns them off, for a comparison.
+//! BUYERDESK_BENCH_HISTORY_DAYS=91 seeds (once) databases with the last 91
+//! days of daily history only (default 730: 46 million rows at 100,000).
+//!
 //!     cargo bench --bench refresh
 
 mod common;
@@ -108,6 +113,13 @@ fn main() {
         app.apply_update(first);
         let (mut loads, mut plans, mut totals, mut applies, mut walls) =
             (vec![], vec![], vec![], vec![], vec![]);
+        let mut forecast_replans = 0;
+        let forecasting = live::forecasting::background_forecasts_on();
+        eprintln!(
+            "forecasts in the background: {} ({} days of daily history; BUYERDESK_NO_BACKGROUND_FORECASTS=1 turns them off)",
+            if forecasting { "on" } else { "off" },
+            common::history_days()
+        );
         for round in 0..rounds {
             if round > 0 && pause > Duration::ZERO {
                 tokio::time::sleep(pause).await;
@@ -123,7 +135,17 @@ fn main() {
                 .unwrap();
             let wall = Instant::now();
             tx.send(LiveCommand::Refresh).unwrap();
-            let update = next_plans(&mut rx, &mut app).await;
+            // Re-plans for forecasts stored in the background (no source
+            // read: `load` 0) are applied as the screen applies them, not
+            // counted as the refresh.
+            let update = loop {
+                let u = next_plans(&mut rx, &mut app).await;
+                if !u.load.is_zero() {
+                    break u;
+                }
+                forecast_replans += 1;
+                app.apply_update(u);
+            };
             let changed = update.changed;
             let (load, planning) = (update.load, update.planning);
             let a = Instant::now();
@@ -159,6 +181,10 @@ fn main() {
             median(applies)
         );
         println!("  refresh asked to applied (wall)  {:.1} ms", median(walls));
+        println!(
+            "forecasts in the background: {}; {forecast_replans} re-plans for stored forecasts applied between the rounds",
+            if forecasting { "on" } else { "off" }
+        );
         if let Some(mb) = common::memory_kb("VmRSS:").map(common::mb) {
             println!(
                 "resident memory with the live snapshot and the screen's plans (VmRSS): {mb:.0} MB"

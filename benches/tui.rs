@@ -10,7 +10,16 @@
 //! all of the plans applied and drawn, and a key while a refresh is planned
 //! on another core. Peak memory (VmHWM) is printed at the end.
 //!
+//! BUYERDESK_BENCH_BACKGROUND_FORECASTS=1 runs forecasts in the background
+//! all along, as the live task's forecaster does after a refresh (issue 21:
+//! keys and refreshes unchanged with forecasts running): batches of
+//! `live::forecasting::BATCH` demo products, their daily history
+//! (BUYERDESK_BENCH_HISTORY_DAYS days of it, default 730) generated in
+//! memory, forecast by `compute_batch` on all cores but the screen's, at a
+//! lower priority, round after round until the bench ends.
+//!
 //!     cargo bench --bench tui
+//!     BUYERDESK_BENCH_BACKGROUND_FORECASTS=1 cargo bench --bench tui
 
 mod common;
 
@@ -340,10 +349,83 @@ fn refresh_cases(c: &mut Criterion, app: &mut App, inputs: &[std::sync::Arc<plan
     g.finish();
 }
 
+/// Forecasts computed in the background until `stop`: the forecaster's
+/// work (`compute_batch`, one batch of `BATCH` products at a time, on
+/// `forecast_threads()` threads at a lower priority) over the demo's
+/// products with history, round after round. Returns the forecasts made.
+fn background_forecasts(
+    jobs: Vec<demo::HistoryJob>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<usize> {
+    use buyerdesk::live::forecasting::{compute_batch, forecast_threads, Job, BATCH};
+    let days = common::history_days();
+    std::thread::spawn(move || {
+        let mut made = 0;
+        'rounds: loop {
+            for batch in jobs.chunks(BATCH) {
+                if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    break 'rounds;
+                }
+                // The series as the OMS query hands them over: the last
+                // `days` days.
+                let series: std::collections::HashMap<String, buyerdesk::forecast::DailySeries> =
+                    batch
+                        .iter()
+                        .map(|j| {
+                            let mut s = demo::history_for(
+                                demo::DEFAULT_SEED,
+                                &j.product_id,
+                                j.avg_daily_demand,
+                                j.trend,
+                            );
+                            let skip = s.qty.len().saturating_sub(days);
+                            if skip > 0 {
+                                let first =
+                                    chrono::NaiveDate::parse_from_str(&s.first_day, "%Y-%m-%d")
+                                        .expect("a day")
+                                        + chrono::Duration::days(skip as i64);
+                                s.first_day = first.format("%Y-%m-%d").to_string();
+                                s.qty.drain(..skip);
+                            }
+                            (j.product_id.clone(), s)
+                        })
+                        .filter(|(_, s)| !s.qty.is_empty())
+                        .collect();
+                let work: Vec<Job> = batch
+                    .iter()
+                    .map(|j| Job {
+                        product_id: j.product_id.clone(),
+                        horizon: 14,
+                        fingerprint: String::new(),
+                        oms_average: Some(j.avg_daily_demand),
+                    })
+                    .collect();
+                made +=
+                    std::hint::black_box(compute_batch(&work, &series, forecast_threads())).len();
+            }
+        }
+        made
+    })
+}
+
 fn key_to_frame(c: &mut Criterion) {
     let n = products();
     let start = Instant::now();
-    let rows = demo::generate(n, demo::DEFAULT_SEED, Backend::Sqlite).into_source_rows();
+    let demo_rows = demo::generate(n, demo::DEFAULT_SEED, Backend::Sqlite);
+    let forecasting = std::env::var("BUYERDESK_BENCH_BACKGROUND_FORECASTS").is_ok_and(|v| v == "1");
+    let stop_forecasts = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let forecaster = forecasting.then(|| {
+        eprintln!(
+            "forecasts running in the background: {} products with {} days of history",
+            demo_rows.history.len(),
+            common::history_days()
+        );
+        background_forecasts(
+            demo_rows.history.clone(),
+            std::sync::Arc::clone(&stop_forecasts),
+        )
+    });
+    let rows = demo_rows.into_source_rows();
     let inputs = plan::join(rows);
     let plans = plan::plan_all(&inputs, &PlanContext::default(), &RuleSet::embedded());
     let mut app = App::new(plans);
@@ -364,6 +446,14 @@ fn key_to_frame(c: &mut Criterion) {
     }
     refresh_cases(c, &mut app, &inputs);
     drop(inputs);
+    if let Some(f) = forecaster {
+        stop_forecasts.store(true, std::sync::atomic::Ordering::Relaxed);
+        let made = f.join().expect("the background forecasts");
+        println!(
+            "{made} forecasts made in the background during the benchmark ({:.0} s)",
+            start.elapsed().as_secs_f64()
+        );
+    }
     if let Some(mb) = common::memory_kb("VmRSS:").map(common::mb) {
         println!("resident memory with the screen's state (VmRSS): {mb:.0} MB");
     }

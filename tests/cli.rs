@@ -1323,8 +1323,16 @@ fn check_plan_rows(table: &Parsed, plans: &[serde_json::Value], what: &str) {
                 f["status"]
             );
         }
+        // The demand the plan stands on: the rules' demand_rate (the
+        // forecast), else the OMS average.
+        let demand = match &p["demand_rate"] {
+            serde_json::Value::Null => &p["avg_daily_demand"],
+            rate => rate,
+        };
+        if let Some(cell) = table.cell(row, "Demand/d") {
+            figure_or_dash(demand, cell, &format!("{what}: Demand/d"));
+        }
         for (title, field) in [
-            ("Demand/d", "avg_daily_demand"),
             ("Avail", "available_qty"),
             ("On order", "on_order_qty"),
             ("Order qty", "order_qty"),
@@ -1338,6 +1346,18 @@ fn check_plan_rows(table: &Parsed, plans: &[serde_json::Value], what: &str) {
                 None => assert_eq!(cell, "-", "{what}: cover"),
                 Some(c) => assert_eq!(cell, format!("{c:.1}"), "{what}: cover"),
             }
+        }
+        // Cover is available / that demand (0 with a backorder, none
+        // without demand), whatever columns show.
+        match (p["available_qty"].as_f64(), demand.as_f64()) {
+            (Some(a), Some(d)) if d > 0.0 => {
+                let c = p["days_of_cover"].as_f64().expect("cover with demand");
+                assert!(
+                    (c - (a / d).max(0.0)).abs() < 1e-5,
+                    "{what}: cover {c} is not {a} / {d}"
+                );
+            }
+            _ => assert!(p["days_of_cover"].is_null(), "{what}: cover without demand"),
         }
         if let Some(cell) = table.cell(row, "Purchase") {
             let qty = p["purchase_qty"].as_f64().unwrap();

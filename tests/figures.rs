@@ -106,6 +106,21 @@ fn check_plan(p: &ProductPlan, t: &mut Tally) {
     if p.days_of_cover.is_some_and(|c| c < 0.0) {
         t.fail(id, format!("days of cover {:?}", p.days_of_cover));
     }
+    // Cover is available / the demand the plan stands on (the forecast
+    // where the rules used it), the one its exceptions print.
+    if let (Some(a), Some(d)) = (p.available_qty.get(), p.demand_per_day()) {
+        let want = (d > 0.0).then(|| (a / d).max(0.0));
+        let same = match (p.days_of_cover.get(), want) {
+            (Some(c), Some(w)) => (c - w).abs() <= 1e-9 * w.max(1.0),
+            (c, w) => c == w,
+        };
+        if !same {
+            t.fail(
+                id,
+                format!("days of cover {:?}, not {a} / {d}", p.days_of_cover),
+            );
+        }
+    }
 }
 
 fn demo_plans(products: usize) -> Vec<ProductPlan> {

@@ -13,8 +13,9 @@ use std::time::Duration;
 
 use buyerdesk::config::{Config, FileConfig, SourceKind};
 use buyerdesk::forecast::{self, Abc, Candidate, DemandClass, Forecast, Method, StoredForecast};
-use buyerdesk::live::forecasting::ForecastProgress;
+use buyerdesk::live::forecasting::{self, ForecastProgress, ForecastWork};
 use buyerdesk::live::{LiveCommand, LiveEvent};
+use buyerdesk::plan;
 use buyerdesk::sources::Sources;
 use buyerdesk::store::forecasts::AbcClass;
 use buyerdesk::store::Store;
@@ -153,6 +154,60 @@ async fn round_trip(test: &str, db: Db) {
         store.forecasts().await.unwrap().len(),
         n,
         "{test}: a class for an unknown product adds no row"
+    );
+
+    // Every product's class at once: more than one statement sets
+    // (ABC_CHUNK), products without a forecast among them, NULLs in the
+    // first row (the types of a VALUES list come from it), awkward values.
+    let chunk = buyerdesk::store::forecasts::ABC_CHUNK;
+    let classes: Vec<AbcClass> = (0..chunk + 100)
+        .map(|i| AbcClass {
+            product_id: format!("P-{i:04}"),
+            abc: (i % 4 != 0).then(|| [Abc::A, Abc::B, Abc::C][i % 3]),
+            value: (i % 4 != 0).then(|| (i as f64) / 3.0 + 0.1),
+            currency: (i % 4 != 0).then(|| ["USD", "EUR"][i % 2].to_string()),
+        })
+        .collect();
+    assert!(classes.len() > chunk && n < classes.len());
+    store.set_abc_classes(&classes).await.unwrap();
+    let all = store.forecasts().await.unwrap();
+    assert_eq!(
+        all.len(),
+        n,
+        "{test}: classes of unknown products add no row"
+    );
+    for c in classes.iter().filter(|c| all.contains_key(&c.product_id)) {
+        let got = &all[&c.product_id];
+        assert_eq!(
+            (got.abc, got.currency.as_deref()),
+            (c.abc, c.currency.as_deref()),
+            "{test}: {}",
+            c.product_id
+        );
+        // SQLite prints a float read as text with 15 digits.
+        match (got.abc_value, c.value) {
+            (Some(a), Some(b)) => assert!(
+                (a - b).abs() <= 1e-14 * b.abs().max(1.0),
+                "{test}: {}: {a} for {b}",
+                c.product_id
+            ),
+            (a, b) => assert_eq!(a, b, "{test}: {}", c.product_id),
+        }
+    }
+    // The same as one UPDATE per product (the way it was written before).
+    let mut again = classes.clone();
+    for c in &mut again {
+        c.abc = Some(Abc::C);
+        c.value = c.value.map(|v| v * 2.0);
+    }
+    store.set_abc_classes_one_by_one(&again).await.unwrap();
+    let one_by_one = store.forecasts().await.unwrap();
+    store.set_abc_classes(&classes).await.unwrap();
+    store.set_abc_classes(&again).await.unwrap();
+    assert_eq!(
+        store.forecasts().await.unwrap(),
+        one_by_one,
+        "{test}: batched and one by one leave the same rows"
     );
 
     // A figure that is not a number refuses the batch, naming the product.
@@ -547,4 +602,236 @@ async fn forecast_command_prints_what_forecast_gives() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 2, "a header and PROD-001: {text}");
     assert!(lines[1].starts_with("PROD-001,"), "{text}");
+}
+
+/// Work for the forecaster as a refresh hands it over: every product with
+/// daily history, with its terms from its plan by the shipped rules.
+async fn work_now(sources: &Sources) -> std::sync::Arc<ForecastWork> {
+    let inputs = plan::join(sources.load(None, true).await.unwrap());
+    let plans = plan::plan_all(
+        &inputs,
+        &plan::PlanContext::default(),
+        &plan::RuleSet::embedded(),
+    );
+    let terms: HashMap<std::sync::Arc<str>, forecasting::Terms> = inputs
+        .iter()
+        .zip(&plans)
+        .map(|(i, p)| {
+            (
+                std::sync::Arc::clone(&i.product_id),
+                forecasting::terms_of(p, i, "USD"),
+            )
+        })
+        .collect();
+    let last = forecasting::history_last_day(&inputs).expect("daily history");
+    let jobs = forecasting::stale_products(&inputs, &terms, &HashMap::new(), &last, false);
+    std::sync::Arc::new(ForecastWork {
+        oms: sources.oms.clone(),
+        table_last_day: last,
+        jobs,
+        terms: std::sync::Arc::new(terms),
+    })
+}
+
+/// A refresh that changes the history while the forecaster is in the middle
+/// of a run: the run's first batch is handed over (one of its products, `x`,
+/// computed from the old history), then the newer work replaces the rest.
+/// The next run recomputes `x` (replacing its stale forecast) and every
+/// product not stored yet, `y` (changed in the second batch) from its new
+/// history only; none of the first batch's others again. In the end every
+/// product has one forecast, of its current history.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+// The test holds the shared forecasts' lock across awaits on purpose: the
+// forecaster waits on it to hand its first batch over.
+#[allow(clippy::await_holding_lock)]
+async fn newer_work_replaces_the_rest_of_a_run_between_batches() {
+    use buyerdesk::live::forecasting::{spawn_forecaster, SharedForecasts, BATCH};
+    let test = "newer_work_replaces_the_rest_of_a_run_between_batches";
+    let Some(setup) = Setup::new(test, [Db::Sqlite; 4]).await else {
+        return;
+    };
+    buyerdesk::demo::seed(&setup.admin_config, BATCH + 200, 7, false, false)
+        .await
+        .unwrap();
+    let with_history = products_with_history(&setup).await;
+    assert!(with_history > BATCH + 10, "two batches: {with_history}");
+    let store = Store::open(&setup.config).await.unwrap();
+    let sources = Sources::connect(&setup.config).await.unwrap();
+    let first = work_now(&sources).await;
+    assert_eq!(first.jobs.len(), with_history);
+
+    let shared = std::sync::Arc::new(std::sync::Mutex::new(SharedForecasts {
+        loaded: true,
+        ..Default::default()
+    }));
+    let (events_tx, mut events) = tokio::sync::mpsc::unbounded_channel();
+    let (stored_tx, _stored_rx) = tokio::sync::mpsc::unbounded_channel();
+    let work = spawn_forecaster(
+        store.clone(),
+        std::sync::Arc::clone(&shared),
+        events_tx,
+        stored_tx,
+    );
+    work.send(Some(std::sync::Arc::clone(&first))).unwrap();
+    // The run starts (it read the shared forecasts to leave out what is
+    // stored: nothing); its first batch of 500 forecasts takes a while.
+    let start = loop {
+        let event = tokio::time::timeout(common::live::WAIT, events.recv())
+            .await
+            .expect("a run starts")
+            .unwrap();
+        if let LiveEvent::Forecasts(p) = event {
+            break p;
+        }
+    };
+    assert_eq!(
+        (start.computed, start.total, start.done),
+        (0, with_history, false)
+    );
+    // Held: the forecaster stores its first batch, then waits here to hand
+    // it over, before it looks for newer work.
+    let held = shared.lock().unwrap();
+    assert!(held.by_product.is_empty(), "taken before the first batch");
+    let deadline = tokio::time::Instant::now() + common::live::WAIT;
+    while store.forecasts().await.unwrap().len() < BATCH {
+        assert!(tokio::time::Instant::now() < deadline, "no batch stored");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(store.forecasts().await.unwrap().len(), BATCH, "one batch");
+
+    // The refresh: `x` (first batch) and `y` (second) sold 40 more on
+    // their last day.
+    let x = first.jobs[0].product_id.clone();
+    let y = first.jobs[BATCH + 5].product_id.clone();
+    let oms = writer(&setup, SourceKind::Oms).await;
+    for id in [&x, &y] {
+        oms.execute(&format!(
+            "UPDATE oms_daily_demand SET qty = qty + 40 WHERE product_id = '{id}' \
+             AND day = (SELECT MAX(day) FROM oms_daily_demand WHERE product_id = '{id}')"
+        ))
+        .await
+        .unwrap();
+    }
+    let second = work_now(&sources).await;
+    let fingerprint = |w: &ForecastWork, id: &str| {
+        (w.jobs.iter().find(|j| j.product_id == id))
+            .map(|j| j.fingerprint.clone())
+            .unwrap()
+    };
+    for j in &first.jobs {
+        let changed = j.product_id == x || j.product_id == y;
+        assert_eq!(
+            fingerprint(&second, &j.product_id) != j.fingerprint,
+            changed,
+            "{}: a new fingerprint exactly where the history changed",
+            j.product_id
+        );
+    }
+    work.send(Some(std::sync::Arc::clone(&second))).unwrap();
+    drop(held);
+
+    // Progress until the end of a run.
+    let mut seen = Vec::new();
+    loop {
+        let event = tokio::time::timeout(common::live::WAIT, events.recv())
+            .await
+            .expect("a forecasting run ends")
+            .expect("the forecaster runs");
+        if let LiveEvent::Forecasts(p) = event {
+            assert!(p.error.is_none(), "{p:?}");
+            let done = p.done;
+            seen.push((p.computed, p.total, p.done));
+            if done {
+                break;
+            }
+        }
+    }
+    // The first run: started, its first batch handed over, the rest
+    // dropped (no end). The second: the products not stored yet and `x`.
+    let rest = with_history - BATCH + 1;
+    let mut want = vec![(BATCH, with_history, false), (0, rest, false)];
+    want.extend((BATCH..rest).step_by(BATCH).map(|n| (n, rest, false)));
+    want.extend([(rest, rest, false), (rest, rest, true)]);
+    assert_eq!(seen, want, "progress of both runs");
+
+    let stored = store.forecasts().await.unwrap();
+    assert_eq!(stored.len(), with_history, "every product stored, once");
+    for j in &second.jobs {
+        let s = &stored[&j.product_id];
+        assert_eq!(s.fingerprint, j.fingerprint, "{}: current", j.product_id);
+        assert!(s.abc.is_some(), "{}: ranked", j.product_id);
+    }
+    assert_ne!(
+        stored[&x].fingerprint,
+        fingerprint(&first, &x),
+        "x replaced"
+    );
+    drop(work);
+}
+
+/// The ABC classes of 100,000 products written one UPDATE per product (as
+/// before) and batched (`ABC_CHUNK` a statement), each timed, on SQLite and
+/// PostgreSQL (and MariaDB when its URL is set). By hand, in release:
+///
+///     BUYERDESK_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres \
+///     cargo test --release --test forecasts -- --ignored abc_classes_of_100000 --nocapture
+///
+/// (BUYERDESK_ABC_PRODUCTS changes the count.) Numbers in docs/BENCHMARKS.md.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark, by hand"]
+async fn abc_classes_of_100000_products_timed() {
+    let n: usize = std::env::var("BUYERDESK_ABC_PRODUCTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    for db in [Db::Sqlite, Db::Postgres, Db::MySql] {
+        let test = "abc_classes_of_100000_products_timed";
+        let Some(admin) = db.admin_url(test) else {
+            continue;
+        };
+        let scratch = ScratchDb::create_as(db, &admin, "purchasing", Role::Writer).await;
+        let data = tempfile::tempdir().unwrap();
+        let store = Store::open(&store_config(&scratch, data.path()))
+            .await
+            .unwrap();
+        let mut one = sample(0);
+        one.forecast.candidates.truncate(1);
+        one.forecast.note = None;
+        let batch: Vec<(String, StoredForecast)> = (0..n)
+            .map(|i| (format!("SKU-{i:07}"), one.clone()))
+            .collect();
+        let start = std::time::Instant::now();
+        for part in batch.chunks(5_000) {
+            store.save_forecasts(part).await.unwrap();
+        }
+        let seeded = start.elapsed();
+        let classes = |round: f64| -> Vec<AbcClass> {
+            (0..n)
+                .map(|i| AbcClass {
+                    product_id: format!("SKU-{i:07}"),
+                    abc: Some([Abc::A, Abc::B, Abc::C][(i + round as usize) % 3]),
+                    value: Some(i as f64 * 1.5 + round),
+                    currency: Some(["USD", "EUR"][i % 2].into()),
+                })
+                .collect()
+        };
+        let (first, second) = (classes(1.0), classes(2.0));
+        let start = std::time::Instant::now();
+        store.set_abc_classes_one_by_one(&first).await.unwrap();
+        let before = start.elapsed();
+        let start = std::time::Instant::now();
+        store.set_abc_classes(&second).await.unwrap();
+        let after = start.elapsed();
+        let stored = store.forecasts().await.unwrap();
+        assert_eq!(stored.len(), n);
+        assert!(second.iter().all(|c| stored[&c.product_id].abc == c.abc));
+        println!(
+            "{db:?}: {n} products (stored in {:.1} s); ABC classes one UPDATE per product {:.2} s, batched ({} a statement) {:.2} s: {:.1}x",
+            seeded.as_secs_f64(),
+            before.as_secs_f64(),
+            buyerdesk::store::forecasts::ABC_CHUNK,
+            after.as_secs_f64(),
+            before.as_secs_f64() / after.as_secs_f64()
+        );
+    }
 }

@@ -58,6 +58,8 @@ fn spawn_command_in_pty(
 
 struct Session {
     screen: Arc<Mutex<vt100::Parser>>,
+    /// Every byte the program wrote to the terminal.
+    transcript: Arc<Mutex<Vec<u8>>>,
     writer: Box<dyn Write + Send>,
     child: Box<dyn portable_pty::Child + Send + Sync>,
     /// Kept open for the session's lifetime (and to read the terminal's
@@ -84,6 +86,8 @@ impl Session {
         let screen = Arc::new(Mutex::new(vt100::Parser::new(24, 80, 0)));
         let mut reader = master.try_clone_reader().unwrap();
         let feed = Arc::clone(&screen);
+        let transcript = Arc::new(Mutex::new(Vec::new()));
+        let record = Arc::clone(&transcript);
         std::thread::spawn(move || {
             let mut buf = [0u8; 8192];
             while let Ok(n) = reader.read(&mut buf) {
@@ -91,11 +95,13 @@ impl Session {
                     break;
                 }
                 feed.lock().unwrap().process(&buf[..n]);
+                record.lock().unwrap().extend_from_slice(&buf[..n]);
             }
         });
         let writer = master.take_writer().unwrap();
         Session {
             screen,
+            transcript,
             writer,
             child,
             master,
@@ -630,6 +636,44 @@ fn a_panic_anywhere_gives_the_terminal_back_and_is_logged() {
         assert!(log.contains("a panic on purpose"), "{mode}: {log}");
         assert!(log.contains("buyerdesk::"), "{mode}: a backtrace: {log}");
     }
+}
+
+/// A panic inside a forecasting crate in the background forecasts (caught
+/// there, the method left out) while the screen runs: reported in the log,
+/// never a byte of it on the terminal, and the screen goes on.
+#[test]
+fn a_panic_in_a_background_forecast_goes_to_the_log_not_the_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Session::start_with(dir.path(), &[("BUYERDESK_DEBUG_PANIC", "forecast")]);
+    s.wait_for("2000 products");
+    let log_path = dir.path().join("buyerdesk.log");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let log = loop {
+        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+        if log.contains("a panic on purpose") {
+            break log;
+        }
+        assert!(Instant::now() < deadline, "no forecast panicked: {log}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(
+        log.contains("buyerdesk::forecast"),
+        "with its backtrace: {log}"
+    );
+    // The screen goes on: it answers a key.
+    s.keys("j");
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(s.child.try_wait().unwrap().is_none(), "still running");
+    s.wait_for("Demand/d");
+    let transcript = String::from_utf8_lossy(&s.transcript.lock().unwrap()).into_owned();
+    for said in ["panic", "internal error", "BUYERDESK_DEBUG_PANIC"] {
+        assert!(
+            !transcript.contains(said),
+            "{said:?} reached the terminal: {}",
+            s.contents()
+        );
+    }
+    s.quit();
 }
 
 /// The SSH link drops: every file descriptor of the pseudo-terminal's

@@ -198,7 +198,9 @@ pub fn table(plans: &[ProductPlan], fit: &Fit, default_currency: &str) -> String
             p.product_id.to_string(),
             text(&p.product_name),
             p.supplier_name.as_deref().map_or_else(dash, str::to_string),
-            p.avg_daily_demand.map(fmt_qty).unwrap_or_else(dash),
+            // The demand the plan stands on (the forecast where the rules
+            // used it): the one Cover d divides by.
+            p.demand_per_day().map(fmt_qty).unwrap_or_else(dash),
             forecast_class(p),
             forecast_method(p),
             p.available_qty.map(fmt_qty).unwrap_or_else(dash),

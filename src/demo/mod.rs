@@ -148,12 +148,14 @@ pub struct HistoryJob {
 impl HistoryJob {
     /// The job's `oms_daily_demand` rows: days with sales only (a missing
     /// day is a day without sales, DOMAIN.md section 5).
-    fn rows(&self, seed: u64, out: &mut Vec<Cells>) {
+    /// `last_days`: only the last so many days of it (`None`: all).
+    fn rows(&self, seed: u64, last_days: Option<usize>, out: &mut Vec<Cells>) {
         let s = history_for(seed, &self.product_id, self.avg_daily_demand, self.trend);
         let Ok(first) = chrono::NaiveDate::parse_from_str(&s.first_day, "%Y-%m-%d") else {
             return;
         };
-        for (i, q) in s.qty.iter().enumerate() {
+        let skip = last_days.map_or(0, |n| s.qty.len().saturating_sub(n));
+        for (i, q) in s.qty.iter().enumerate().skip(skip) {
             if *q > 0.0 {
                 let day = first + chrono::Duration::days(i as i64);
                 out.push(vec![
@@ -595,6 +597,7 @@ async fn insert_history(
     source: &Source,
     jobs: &[HistoryJob],
     seed: u64,
+    last_days: Option<usize>,
     progress: &indicatif::ProgressBar,
 ) -> Result<usize> {
     let per_statement = rows_per_statement(&OMS_DAILY);
@@ -606,7 +609,7 @@ async fn insert_history(
         rows.clear();
         while rows.len() < HISTORY_ROWS_PER_TRANSACTION {
             let Some(job) = jobs.next() else { break };
-            job.rows(seed, &mut rows);
+            job.rows(seed, last_days, &mut rows);
         }
         progress.inc_length(rows.len() as u64);
         let count = rows.len();
@@ -643,6 +646,20 @@ pub async fn seed(
     seed: u64,
     force: bool,
     show_progress: bool,
+) -> Result<DemoSummary> {
+    seed_with_history(config, products, seed, force, show_progress, None).await
+}
+
+/// `seed` with only the last `history_days` days of each product's daily
+/// history (`None`: all of it, two years): for benchmarks that need the
+/// data's shape without 46 million history rows at 100,000 products.
+pub async fn seed_with_history(
+    config: &Config,
+    products: usize,
+    seed: u64,
+    force: bool,
+    show_progress: bool,
+    history_days: Option<usize>,
 ) -> Result<DemoSummary> {
     let mut sources = Vec::new();
     for kind in SourceKind::SOURCES {
@@ -709,7 +726,7 @@ pub async fn seed(
             }
             if *kind == SourceKind::Oms {
                 progress.set_message(OMS_DAILY.name);
-                return insert_history(source, history, seed, progress).await;
+                return insert_history(source, history, seed, history_days, progress).await;
             }
             Ok::<_, anyhow::Error>(0)
         }

@@ -54,6 +54,10 @@ impl EtsSpec {
 
 /// Runs a crate call, turning a panic into an error with its message.
 fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+    let f = || {
+        debug_panic();
+        f()
+    };
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
         Ok(r) => r,
         Err(p) => {
@@ -64,6 +68,19 @@ fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T, String>) -> Result<T, St
                 .unwrap_or_else(|| "unknown panic".into());
             Err(format!("{what} failed: {msg}"))
         }
+    }
+}
+
+/// `BUYERDESK_DEBUG_PANIC=forecast`: the first crate call of the process
+/// panics, on purpose, where a crate's panic would (the test that such a
+/// panic in a background forecast never reaches the screen: tests/pty.rs).
+fn debug_panic() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    static DONE: AtomicBool = AtomicBool::new(false);
+    let on = ON.get_or_init(|| std::env::var("BUYERDESK_DEBUG_PANIC").as_deref() == Ok("forecast"));
+    if *on && !DONE.swap(true, Ordering::Relaxed) {
+        panic!("BUYERDESK_DEBUG_PANIC=forecast: a panic on purpose in a forecasting crate");
     }
 }
 

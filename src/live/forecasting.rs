@@ -363,8 +363,10 @@ pub fn background_forecasts_on() -> bool {
 /// Starts the forecaster: it waits for work, runs it (one run at a time;
 /// newer work replaces what is left of the running one between batches),
 /// signals `stored` after each stored batch and reports its progress as
-/// `LiveEvent::Forecasts`. It ends when the sender is dropped.
-pub(super) fn spawn_forecaster(
+/// `LiveEvent::Forecasts`. It ends when the sender is dropped. (Public
+/// for the test that hands it newer work in the middle of a run.)
+#[doc(hidden)]
+pub fn spawn_forecaster(
     store: Store,
     shared: Arc<Mutex<SharedForecasts>>,
     events: mpsc::UnboundedSender<LiveEvent>,

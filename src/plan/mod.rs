@@ -192,6 +192,48 @@ impl ProductPlan {
         self.safety_stock_used.get().or(self.safety_stock.get())
     }
 
+    /// Where `demand_per_day` came from, in words to put after the figure
+    /// (" (forecast)"), empty for the OMS average: a message that prints a
+    /// demand says which one it judged by.
+    pub fn demand_source(&self) -> &'static str {
+        let Some(rate) = self.demand_rate.get() else {
+            return "";
+        };
+        let forecast = self
+            .forecast
+            .as_deref()
+            .filter(|f| f.status.uses_forecast())
+            .map(|f| f.forecast_daily);
+        match forecast {
+            Some(f) if same_qty(f, rate) => " (forecast)",
+            _ if self
+                .avg_daily_demand
+                .get()
+                .is_some_and(|a| same_qty(a, rate)) =>
+            {
+                ""
+            }
+            _ => " (the rules' demand_rate)",
+        }
+    }
+
+    /// Where `safety_stock_in_use` came from, in words after the figure:
+    /// " (service level 95%)" when the rules' service level raised it above
+    /// the inventory's, empty for the inventory's.
+    pub fn safety_stock_source(&self) -> String {
+        let (Some(used), inventory) = (self.safety_stock_used.get(), self.safety_stock.get())
+        else {
+            return String::new();
+        };
+        if inventory.is_some_and(|i| same_qty(i, used)) {
+            return String::new();
+        }
+        match self.forecast.as_deref().and_then(|f| f.service_level) {
+            Some(level) => format!(" (service level {}%)", fmt_qty(level * 100.0)),
+            None => " (the rules' safety_stock_used)".to_string(),
+        }
+    }
+
     fn empty(product_id: &Arc<str>) -> ProductPlan {
         ProductPlan {
             product_id: Arc::clone(product_id),
@@ -426,6 +468,7 @@ pub fn plan_product(
             }
         }
     }
+    set_days_of_cover(&mut plan);
     raise_stock_exceptions(&plan, &mut exceptions);
     match ctx.overrides.get(&*inputs.product_id) {
         // Used once: a sent PO ordered it; the suggestion is fresh.
@@ -772,13 +815,13 @@ fn cannot_order(plan: &ProductPlan, exceptions: &[Exception]) -> String {
     };
     let units = |v: f64| fmt_units(v, plan.stock_uom.as_deref());
     let need = match (
-        plan.avg_daily_demand.get(),
+        plan.demand_per_day(),
         plan.available_qty.get(),
         plan.lead_time_days.get(),
     ) {
         (Some(d), Some(avail), Some(lead)) => {
             let target = d * (lead + plan.review_period_days.unwrap_or(0.0))
-                + plan.safety_stock.unwrap_or(0.0);
+                + plan.safety_stock_in_use().unwrap_or(0.0);
             let position = avail + plan.on_order_qty.unwrap_or(0.0);
             let short = target - position;
             if short > 0.0 {
@@ -793,9 +836,10 @@ fn cannot_order(plan: &ProductPlan, exceptions: &[Exception]) -> String {
             }
         }
         (Some(d), Some(avail), None) if d > 0.0 && avail <= 0.0 => format!(
-            "stock is out ({} available, demand {}/day); the need cannot be computed without a lead time",
+            "stock is out ({} available, demand {}/day{}); the need cannot be computed without a lead time",
             fmt_qty(avail),
-            fmt_qty(d)
+            fmt_qty(d),
+            plan.demand_source()
         ),
         _ => "the need cannot be computed from the data".to_string(),
     };
@@ -826,28 +870,34 @@ fn override_exception(suggested: f64, o: &OverrideNote) -> Exception {
 
 /// Stock exceptions come from whatever inputs are known, even when the
 /// rules could not run (a buyer must see a stock-out behind a bad UOM row).
+/// They judge by the demand and safety stock the plan stands on
+/// (`demand_per_day`, `safety_stock_in_use`: the forecast and the service
+/// level's safety stock where the rules used them), and each message that
+/// prints a demand says where it came from.
 fn raise_stock_exceptions(plan: &ProductPlan, exceptions: &mut Vec<Exception>) {
     let mut raise = |code, message: String| exceptions.push(Exception { code, message });
-    let (Some(avail), Some(d)) = (plan.available_qty.get(), plan.avg_daily_demand.get()) else {
+    let (Some(avail), Some(d)) = (plan.available_qty.get(), plan.demand_per_day()) else {
         return;
     };
+    let from = plan.demand_source();
     if avail <= 0.0 && d > 0.0 {
         raise(
             ExceptionCode::Stockout,
             format!(
-                "available {} with demand {}/day",
+                "available {} with demand {}/day{from}",
                 fmt_qty(avail),
                 fmt_qty(d)
             ),
         );
     }
-    if let Some(ss) = plan.safety_stock.filter(|ss| avail < *ss) {
+    if let Some(ss) = plan.safety_stock_in_use().filter(|ss| avail < *ss) {
         raise(
             ExceptionCode::BelowSafety,
             format!(
-                "available {} is below safety stock {}",
+                "available {} is below safety stock {}{}",
                 fmt_qty(avail),
-                fmt_qty(ss)
+                fmt_qty(ss),
+                plan.safety_stock_source()
             ),
         );
     }
@@ -855,16 +905,18 @@ fn raise_stock_exceptions(plan: &ProductPlan, exceptions: &mut Vec<Exception>) {
         raise(
             ExceptionCode::OrderLate,
             format!(
-                "stock lasts {} days, the supplier needs {} days",
+                "stock lasts {} days, the supplier needs {} days ({} available, demand {}/day{from})",
                 fmt_qty(((avail / d).max(0.0) * 100.0).round() / 100.0),
-                fmt_qty(lead)
+                fmt_qty(lead),
+                fmt_qty(avail),
+                fmt_qty(d)
             ),
         );
     }
     if avail > 0.0 && d <= 0.0 {
         raise(
             ExceptionCode::NoDemand,
-            format!("{} in stock, no demand", fmt_qty(avail)),
+            format!("{} in stock, no demand{from}", fmt_qty(avail)),
         );
     }
     if plan.order_qty > 0.0 {
@@ -873,11 +925,12 @@ fn raise_stock_exceptions(plan: &ProductPlan, exceptions: &mut Vec<Exception>) {
         if extra > 0.0 && (d <= 0.0 || extra / d > OVERSHOOT_DAYS) {
             let cover = if d > 0.0 {
                 format!(
-                    "{} days of cover",
-                    fmt_qty((extra / d * 10.0).round() / 10.0)
+                    "{} days of cover at {}/day{from}",
+                    fmt_qty((extra / d * 10.0).round() / 10.0),
+                    fmt_qty(d)
                 )
             } else {
-                "cover with no demand".to_string()
+                format!("cover with no demand{from}")
             };
             raise(
                 ExceptionCode::Overshoot,
@@ -888,6 +941,50 @@ fn raise_stock_exceptions(plan: &ProductPlan, exceptions: &mut Vec<Exception>) {
             );
         }
     }
+}
+
+/// Days of cover = available / the demand the plan stands on
+/// (`demand_per_day`; DOMAIN.md section 3: "no demand" when it is 0, 0 with
+/// a backorder, never negative), with its step of the rationale. Set after
+/// the rules, which decide that demand.
+fn set_days_of_cover(plan: &mut ProductPlan) {
+    let (Some(a), Some(d)) = (plan.available_qty.get(), plan.demand_per_day()) else {
+        return;
+    };
+    let from = plan.demand_source();
+    let (cover, text) = if d > 0.0 && a < 0.0 {
+        // A backorder covers nothing: 0 days, never negative.
+        (
+            Some(0.0),
+            format!(
+                "Days of cover = 0: a backorder of {} (available {})",
+                fmt_qty(-a),
+                fmt_qty(a)
+            ),
+        )
+    } else if d > 0.0 {
+        let cover = a / d;
+        (
+            Some(cover),
+            format!(
+                "Days of cover{} = {} / {}/day = {:.2} days",
+                // Before the formula, which stays one a reader can redo.
+                match from {
+                    "" => "",
+                    " (forecast)" => " at the forecast's demand",
+                    _ => " at the rules' demand_rate",
+                },
+                fmt_qty(a),
+                fmt_qty(d),
+                numbers::round_money(cover)
+            ),
+        )
+    } else {
+        (None, "Days of cover: no demand".to_string())
+    };
+    plan.days_of_cover = cover.into();
+    plan.rationale
+        .set_cover(Step::simple(StepKind::Derived, text));
 }
 
 /// Plans every product, the rules running on as many threads as the machine

@@ -614,41 +614,6 @@ pub fn prepare(
         resolved
     });
 
-    // Days of cover (never a division by zero).
-    if let (Some(a), Some(d)) = (available, demand) {
-        if d > 0.0 && a < 0.0 {
-            // A backorder covers nothing: 0 days, never negative.
-            plan.days_of_cover = Some(0.0).into();
-            r.step(|| {
-                Step::simple(
-                    StepKind::Derived,
-                    format!(
-                        "Days of cover = 0: a backorder of {} (available {})",
-                        fmt_qty(-a),
-                        fmt_qty(a)
-                    ),
-                )
-            });
-        } else if d > 0.0 {
-            let cover = a / d;
-            plan.days_of_cover = Some(cover).into();
-            r.step(|| {
-                Step::simple(
-                    StepKind::Derived,
-                    format!(
-                        "Days of cover = {} / {}/day = {:.2} days",
-                        fmt_qty(a),
-                        fmt_qty(d),
-                        super::numbers::round_money(cover)
-                    ),
-                )
-            });
-        } else {
-            r.steps
-                .push(Step::simple(StepKind::Derived, "Days of cover: no demand"));
-        }
-    }
-
     let blocked = r.exceptions.iter().any(|e| e.code.blocks_order());
     let facts = match (
         demand,

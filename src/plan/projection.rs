@@ -1,6 +1,7 @@
 //! Projected stock per day for the detail's chart: what is available today,
-//! used up at the average daily demand, with and without the suggested (or
-//! the buyer's) order arriving after the lead time. Stock does not go below
+//! used up at the plan's daily demand (`ProductPlan::demand_per_day`), with
+//! and without the suggested (or the buyer's) order arriving after the lead
+//! time. Stock does not go below
 //! zero: demand that finds no stock is lost, not back-ordered.
 
 use super::ProductPlan;
@@ -32,8 +33,10 @@ const MAX_DAYS: usize = 365;
 
 /// The projection of a plan, or `None` when its demand or stock is unknown.
 pub fn project(plan: &ProductPlan) -> Option<Projection> {
+    // The demand and safety stock the plan stands on (the forecast and the
+    // service level's where the rules used them), as cover and exceptions.
     let d = plan
-        .avg_daily_demand
+        .demand_per_day()
         .filter(|d| d.is_finite() && *d >= 0.0)?;
     let available = plan.available_qty.filter(|a| a.is_finite())?.max(0.0);
     let lead = plan.lead_time_days.filter(|l| l.is_finite() && *l >= 0.0);
@@ -76,7 +79,7 @@ pub fn project(plan: &ProductPlan) -> Option<Projection> {
         order_qty,
         runs_out,
         short_with_order,
-        safety_stock: plan.safety_stock.unwrap_or(0.0),
+        safety_stock: plan.safety_stock_in_use().unwrap_or(0.0),
         on_order: plan.on_order_qty.unwrap_or(0.0),
     })
 }
@@ -122,11 +125,32 @@ mod tests {
         p.override_qty = Some(700.0).into();
         assert_eq!(project(&p).unwrap().with_order[7], 700.0);
         p.avg_daily_demand = None.into();
+        p.demand_rate = None.into();
         assert!(project(&p).is_none());
         let mut p = reference("PROD-001");
-        p.avg_daily_demand = Some(0.0).into();
+        p.demand_rate = Some(0.0).into();
         let flat = project(&p).unwrap();
         assert!(flat.runs_out.is_none() && flat.short_with_order.is_none());
         assert!(flat.without_order.iter().all(|s| *s == 500.0));
+    }
+
+    #[test]
+    fn the_demand_and_safety_stock_the_rules_used_are_projected() {
+        // Planned from a forecast of 40/day with a service level's safety
+        // stock of 80, though the OMS says 150/day and the inventory 0.
+        let mut p = reference("PROD-001");
+        assert_eq!(p.demand_rate.get(), Some(150.0));
+        p.demand_rate = Some(40.0).into();
+        p.safety_stock_used = Some(80.0).into();
+        let proj = project(&p).unwrap();
+        assert_eq!(proj.runs_out, Some(500.0 / 40.0));
+        assert_eq!(proj.without_order[1], 460.0);
+        assert_eq!(proj.safety_stock, 80.0);
+        // Rules that set no demand_rate (rules/reference.grl): the OMS's.
+        p.demand_rate = None.into();
+        p.safety_stock_used = None.into();
+        let proj = project(&p).unwrap();
+        assert_eq!(proj.without_order[1], 350.0);
+        assert_eq!(proj.safety_stock, 0.0);
     }
 }

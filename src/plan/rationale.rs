@@ -24,6 +24,9 @@ pub struct Rationale {
     check: Option<CheckedOrder>,
     /// The product's exceptions (shared with the plan), shown last.
     exceptions: Option<Arc<[Exception]>>,
+    /// Days of cover, shown after the input steps: computed after the
+    /// rules, which decide the demand it divides by.
+    cover: Option<Step>,
     /// Steps after the rule steps.
     after: Vec<Step>,
 }
@@ -173,6 +176,11 @@ impl Rationale {
         self.after.push(step);
     }
 
+    /// Records the days-of-cover step (shown after the input steps).
+    pub(crate) fn set_cover(&mut self, step: Step) {
+        self.cover = Some(step);
+    }
+
     /// Records the rules' trace; its steps come right after the input steps.
     pub(crate) fn set_rules(&mut self, table: Arc<RuleTable>, trace: RuleTrace) {
         self.replay = Some(Box::new(Replay::new(table, trace)));
@@ -223,6 +231,7 @@ impl Rationale {
             }
             None => (Vec::new(), None, (None, None)),
         };
+        out.extend(self.cover.iter().cloned());
         if let (Some(r), Some(initial)) = (&self.replay, initial) {
             out.extend(r.table.render(&initial, &r.trace()));
         }

@@ -144,7 +144,7 @@ pub fn parse_quantity(
             "{t}: more than a billion units is not a plausible order"
         )));
     }
-    let demand = plan.avg_daily_demand.unwrap_or(0.0);
+    let demand = plan.demand_per_day().unwrap_or(0.0);
     if demand > 0.0 && stock > demand * MAX_DAYS_OF_DEMAND {
         return Err(refuse(format!(
             "{t}: more than ten years of demand ({}/day); check the figure",

@@ -293,7 +293,7 @@ fn rows_leave_out_days_without_sales() {
         trend: 0.0,
     };
     let mut rows = Vec::new();
-    job.rows(42, &mut rows);
+    job.rows(42, None, &mut rows);
     let s = history_for(42, "SKU-0000099", 0.8, 0.0);
     let sales = s.qty.iter().filter(|q| **q > 0.0).count();
     assert!(sales < s.qty.len(), "a slow item has days without sales");
@@ -305,4 +305,21 @@ fn rows_leave_out_days_without_sales() {
         .map(|r| r[2].as_deref().unwrap().parse::<f64>().unwrap())
         .sum();
     assert_eq!(total, s.qty.iter().sum::<f64>());
+    // The last 91 days only (the benchmarks' smaller history): the same
+    // rows from that day on, none before; 0 days: none.
+    let mut last = Vec::new();
+    job.rows(42, Some(91), &mut last);
+    let from = chrono::NaiveDate::parse_from_str(&s.first_day, "%Y-%m-%d").unwrap()
+        + chrono::Duration::days(s.qty.len() as i64 - 91);
+    let from = from.format("%Y-%m-%d").to_string();
+    let want: Vec<_> = rows
+        .iter()
+        .filter(|r| r[1].as_deref().unwrap() >= from.as_str())
+        .cloned()
+        .collect();
+    assert!(!want.is_empty() && want.len() < rows.len());
+    assert_eq!(last, want);
+    let mut none = Vec::new();
+    job.rows(42, Some(0), &mut none);
+    assert!(none.is_empty());
 }

@@ -9,7 +9,7 @@ use crate::forecast::{Abc, Candidate, DailySeries, Forecast};
 use crate::plan::inputs::{HistoryStats, ProductInputs};
 use crate::plan::numbers::Num;
 use crate::plan::tests::product;
-use crate::plan::{plan_product, PlanContext, ProductPlan, RuleSet};
+use crate::plan::{plan_product, ExceptionCode, PlanContext, ProductPlan, RuleSet};
 
 const LAST_DAY: &str = "2026-06-30";
 
@@ -558,5 +558,278 @@ fn forecast_figures_multiply_out_as_printed() {
             lines.iter().any(|l| l.contains("38.9881")),
             "the forecast as the rules read it: {lines:#?}"
         );
+    }
+}
+
+// --- Judged by the demand and safety stock the plan stands on -------------
+
+/// A product of `inputs`' shape with `avail` available and MOQ `moq`: OMS
+/// average 150/day, lead time 7, a year of history at 40 a day.
+fn stocked(id: &str, avail: f64, moq: f64, safety: f64) -> ProductInputs {
+    let mut p = product(id, 150.0, avail, 2.0, moq, 7.0, None);
+    let mut inv = p.inventory.to_vec();
+    inv[0].safety_stock = Some(Num::Value(safety));
+    p.inventory = inv.into_boxed_slice();
+    p.history_table_exists = true;
+    p.history = Some(Box::new(stats(id, 365.0)));
+    p
+}
+
+fn num_at(text: &str, before: &str, after: &str) -> f64 {
+    let start = text
+        .find(before)
+        .unwrap_or_else(|| panic!("{before:?} not in {text:?}"))
+        + before.len();
+    let rest = &text[start..];
+    let end = rest
+        .find(after)
+        .unwrap_or_else(|| panic!("{after:?} not after {before:?} in {text:?}"));
+    rest[..end]
+        .replace(',', "")
+        .parse()
+        .unwrap_or_else(|e| panic!("{:?} in {text:?}: {e}", &rest[..end]))
+}
+
+/// The figure that starts right after `before` ("123.24" of "safety
+/// stock 123.24 (service level 98%)").
+fn figure_after(text: &str, before: &str) -> f64 {
+    let start = text
+        .find(before)
+        .unwrap_or_else(|| panic!("{before:?} not in {text:?}"))
+        + before.len();
+    let figure: String = text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || matches!(c, '.' | ',' | '-'))
+        .filter(|c| *c != ',')
+        .collect();
+    figure
+        .parse()
+        .unwrap_or_else(|e| panic!("{figure:?} in {text:?}: {e}"))
+}
+
+/// Every stock exception's printed figures, and the days of cover, redone
+/// from the plan: the demand printed is `demand_per_day` and says
+/// "(forecast)" exactly when the plan stands on the forecast, the safety
+/// stock printed is `safety_stock_in_use`, and each derived figure (days
+/// the stock lasts, days of cover added) is the printed operands' result.
+/// Returns the codes checked.
+fn check_stock_figures(plan: &ProductPlan) -> Vec<ExceptionCode> {
+    let d = plan.demand_per_day().expect("a demand");
+    let avail = plan.available_qty.get().expect("stock");
+    let forecast = plan
+        .forecast
+        .as_deref()
+        .is_some_and(|f| f.status.uses_forecast())
+        && plan.demand_rate.get().is_some();
+    let tag = if forecast { "/day (forecast)" } else { "/day" };
+    let id = &plan.product_id;
+    let mut checked = Vec::new();
+    for e in plan.exception_details.iter() {
+        let m = e.message.as_str();
+        match e.code {
+            ExceptionCode::Stockout => {
+                assert_eq!(num_at(m, "available ", " with"), avail, "{id}: {m}");
+                assert_eq!(num_at(m, "demand ", tag), d, "{id}: {m}");
+                assert!(avail <= 0.0 && d > 0.0, "{id}: {m}");
+            }
+            ExceptionCode::OrderLate => {
+                let days = num_at(m, "stock lasts ", " days");
+                let lead = num_at(m, "needs ", " days");
+                let a = num_at(m, "days (", " available");
+                let dd = num_at(m, "demand ", tag);
+                assert_eq!((a, dd), (avail, d), "{id}: {m}");
+                assert_eq!(days, ((a / dd).max(0.0) * 100.0).round() / 100.0, "{m}");
+                assert_eq!(Some(lead), plan.lead_time_days.get(), "{id}: {m}");
+                assert!(a / dd < lead, "{id}: {m}");
+            }
+            ExceptionCode::BelowSafety => {
+                let a = num_at(m, "available ", " is below");
+                let ss = figure_after(m, "safety stock ");
+                assert_eq!(a, avail, "{id}: {m}");
+                close("safety stock printed", plan.safety_stock_in_use(), ss);
+                assert!(a < ss, "{id}: {m}");
+                let raised = plan.safety_stock_used.get() > plan.safety_stock.get();
+                assert_eq!(m.contains("(service level "), raised, "{id}: {m}");
+            }
+            ExceptionCode::NoDemand => {
+                assert_eq!(d, 0.0, "{id}: {m}");
+                assert_eq!(num_at(m, "", " in stock"), avail, "{id}: {m}");
+                assert_eq!(m.ends_with("(forecast)"), forecast, "{id}: {m}");
+            }
+            ExceptionCode::Overshoot => {
+                let extra = num_at(m, "rounding adds ", " units");
+                let need = plan.net_requirement.unwrap_or(0.0).max(0.0);
+                close("extra", Some(plan.order_qty - need), extra);
+                let days = num_at(m, "need: ", " days of cover");
+                assert_eq!(num_at(m, "cover at ", tag), d, "{id}: {m}");
+                assert_eq!(days, (extra / d * 10.0).round() / 10.0, "{id}: {m}");
+                assert!(days > crate::plan::OVERSHOOT_DAYS, "{id}: {m}");
+            }
+            _ => continue,
+        }
+        checked.push(e.code);
+    }
+    // Days of cover: available / the same demand, in the field and the
+    // rationale's step.
+    let cover_step = texts(plan)
+        .into_iter()
+        .find(|t| t.starts_with("Days of cover"))
+        .expect("a days-of-cover step");
+    if d > 0.0 && avail >= 0.0 {
+        close("cover", plan.days_of_cover.get(), avail / d);
+        let label = if forecast {
+            "Days of cover at the forecast's demand = "
+        } else {
+            "Days of cover = "
+        };
+        assert_eq!(
+            cover_step,
+            format!(
+                "{label}{} / {}/day = {:.2} days",
+                crate::plan::numbers::fmt_qty(avail),
+                crate::plan::numbers::fmt_qty(d),
+                crate::plan::numbers::round_money(avail / d)
+            )
+        );
+    } else if d <= 0.0 {
+        assert!(plan.days_of_cover.is_none());
+        assert_eq!(cover_step, "Days of cover: no demand");
+    }
+    checked
+}
+
+#[test]
+fn stock_exceptions_and_cover_judge_by_the_forecast_not_the_oms_average() {
+    use ExceptionCode::*;
+    // OMS 150/day would run 500 out in 3.33 days, before the 7-day lead
+    // time; the forecast says 38.99/day: 12.82 days, not late.
+    let p = stocked("F1", 500.0, 10.0, 0.0);
+    let plan = shipped(&p, Some(stored(DemandClass::Smooth, 38.99, 0.0, None)));
+    assert_eq!(plan.demand_per_day(), Some(38.99));
+    assert!(!plan.has(OrderLate), "{:?}", plan.exception_details);
+    close("cover", plan.days_of_cover.get(), 500.0 / 38.99);
+    check_stock_figures(&plan);
+
+    // The other way: OMS 150/day lasts 8 days, the forecast's 200/day 6.
+    let p = stocked("F2", 1200.0, 10.0, 0.0);
+    let plan = shipped(&p, Some(stored(DemandClass::Smooth, 200.0, 0.0, None)));
+    assert!(plan.has(OrderLate), "{:?}", plan.exception_details);
+    assert_eq!(check_stock_figures(&plan), [OrderLate]);
+
+    // Out of stock: the demand printed is the forecast's.
+    let p = stocked("F3", 0.0, 10.0, 0.0);
+    let plan = shipped(&p, Some(stored(DemandClass::Smooth, 38.99, 0.0, None)));
+    let got = check_stock_figures(&plan);
+    assert!(
+        got.contains(&Stockout) && got.contains(&OrderLate),
+        "{got:?}"
+    );
+    assert!(
+        plan.exception_details
+            .iter()
+            .any(|e| e.code == Stockout
+                && e.message == "available 0 with demand 38.99/day (forecast)")
+    );
+
+    // Below the service level's safety stock (A: 2.054 x 60 = 123.24),
+    // above the inventory's 50.
+    let p = stocked("F4", 100.0, 10.0, 50.0);
+    let plan = shipped(
+        &p,
+        Some(stored(DemandClass::Smooth, 5.0, 60.0, Some(Abc::A))),
+    );
+    close("ss", plan.safety_stock_in_use(), 2.054 * 60.0);
+    assert!(plan.has(BelowSafety), "{:?}", plan.exception_details);
+    assert!(check_stock_figures(&plan).contains(&BelowSafety));
+    assert!(plan
+        .exception_details
+        .iter()
+        .any(|e| e.message == "available 100 is below safety stock 123.24 (service level 98%)"));
+    // The projection draws the same safety stock and demand.
+    let proj = crate::plan::projection::project(&plan).unwrap();
+    close("projected ss", Some(proj.safety_stock), 2.054 * 60.0);
+    close("runs out", proj.runs_out, 100.0 / 5.0);
+
+    // A product that stopped selling: the forecast is 0, the OMS still
+    // says 150: stock on hand with no demand.
+    let p = stocked("F5", 500.0, 10.0, 0.0);
+    let plan = shipped(&p, Some(stored(DemandClass::Lumpy, 0.0, 0.0, None)));
+    assert_eq!(plan.demand_per_day(), Some(0.0));
+    assert_eq!(check_stock_figures(&plan), [NoDemand]);
+    assert!(!plan.has(OrderLate));
+
+    // Rounding to a MOQ of 1,000 adds 986 units: 493 days at the
+    // forecast's 2/day (6.6 at the OMS's 150: no OVERSHOOT by it).
+    let p = stocked("F6", 0.0, 1000.0, 0.0);
+    let plan = shipped(&p, Some(stored(DemandClass::Smooth, 2.0, 0.0, None)));
+    assert_eq!(plan.order_qty, 1000.0);
+    let got = check_stock_figures(&plan);
+    assert!(
+        got.contains(&Overshoot),
+        "{got:?} {:?}",
+        plan.exception_details
+    );
+    assert!(
+        got.contains(&Stockout) && got.contains(&OrderLate),
+        "{got:?}"
+    );
+    assert!(!plan.has(BelowSafety) && !plan.has(NoDemand));
+}
+
+#[test]
+fn the_reference_policy_and_a_missing_forecast_judge_by_the_oms_average() {
+    use ExceptionCode::*;
+    let reference = RuleSet::parse(
+        include_str!("../../../rules/reference.grl"),
+        "rules/reference.grl",
+    )
+    .unwrap();
+    // The reference policy sets no demand_rate: 500 / 150 = 3.33 days,
+    // ORDER_LATE, the inventory's safety stock, no "(forecast)".
+    let p = stocked("R1", 500.0, 10.0, 600.0);
+    let plan = plan_with(
+        &p,
+        Some(stored(DemandClass::Smooth, 38.99, 60.0, Some(Abc::A))),
+        &reference,
+    );
+    assert_eq!(plan.demand_per_day(), Some(150.0));
+    assert_eq!(plan.safety_stock_in_use(), Some(600.0));
+    let got = check_stock_figures(&plan);
+    assert_eq!(got, [BelowSafety, OrderLate]);
+    assert!(plan.exception_details.iter().any(|e| e.message
+        == "stock lasts 3.33 days, the supplier needs 7 days (500 available, demand 150/day)"));
+    assert!(plan
+        .exception_details
+        .iter()
+        .any(|e| e.message == "available 500 is below safety stock 600"));
+    // The shipped rules without a stored forecast: the OMS average, said
+    // as such nowhere but in the forecast step.
+    let plan = shipped(&p, None);
+    assert_eq!(plan.demand_per_day(), Some(150.0));
+    assert_eq!(plan.demand_source(), "");
+    assert_eq!(check_stock_figures(&plan), [BelowSafety, OrderLate]);
+}
+
+/// A `short` product's stored forecast keeps the OMS average of the day it
+/// was computed (its fingerprint covers the history, not the OMS row):
+/// nothing the plan prints comes from it; the OMS average of today does.
+#[test]
+fn a_short_forecasts_old_oms_average_is_printed_nowhere() {
+    let p = inputs("S", 0.0, Some(20.0));
+    let mut s = stored(DemandClass::Short, 98.765, 12.0, Some(Abc::A));
+    s.forecast.method = Method::OmsAverage;
+    s.forecast.method_label = "OMS average".into();
+    s.forecast.candidates.clear();
+    s.fingerprint = current_fingerprint(20.0);
+    let plan = shipped(&p, Some(s));
+    assert_eq!(plan.demand_per_day(), Some(150.0));
+    assert_eq!(plan.demand_source(), "");
+    let f = plan.forecast.as_deref().unwrap();
+    assert_eq!(f.status, ForecastStatus::Short);
+    assert_eq!((f.forecast_daily, f.sigma_horizon), (150.0, 0.0));
+    let json = serde_json::to_string(&plan).unwrap();
+    assert!(!json.contains("98.765"), "{json}");
+    for t in texts(&plan) {
+        assert!(!t.contains("98.765"), "{t}");
     }
 }
