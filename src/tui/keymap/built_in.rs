@@ -416,8 +416,7 @@ impl Keymap {
                 A::RunBacktest,
                 &["F6"],
                 "backtest, last 90 days: in force vs this text; Esc closes",
-                // In the help only: the footer keeps its width.
-                None,
+                Some("backtest"),
             ),
             bind(
                 "fixtures",
