@@ -69,7 +69,7 @@ impl Keymap {
                 "filter",
                 A::StartFilter,
                 &["/"],
-                "filter: id, name, supplier",
+                "filter: text, abc: xyz: class:",
                 Some("filter"),
             ),
             bind(
@@ -120,6 +120,7 @@ impl Keymap {
             ("sort_order", Column::Order, "8"),
             ("sort_amount", Column::Amount, "9"),
             ("sort_attention", Column::Exceptions, "0"),
+            ("sort_class", Column::Class, "C"),
         ] {
             list.push(bind(
                 name,
