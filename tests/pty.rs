@@ -1253,7 +1253,7 @@ fn a_buyer_filters_the_demo_by_class_with_real_keys() {
     }
     // C sorts by class; a word not understood is said in the header.
     s.keys("c/abc:Q\r");
-    let screen = s.wait_for("abc:Q unknown");
+    let screen = s.wait_for("Filter: abc:Q unknown (A, B, C, -), ignored");
     assert!(
         screen.contains("2000 shown"),
         "ignored, not matching nothing:\n{screen}"

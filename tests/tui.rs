@@ -4896,6 +4896,15 @@ fn the_filter_keeps_a_class_and_says_what_it_does_not_know() {
             screen.contains("abc:Q unknown"),
             "the header says so:\n{screen}"
         );
+        assert_eq!(
+            app.footer_message().as_deref(),
+            Some("Filter: abc:Q unknown (A, B, C, -), ignored"),
+            "the message line in full"
+        );
+        assert!(
+            screen.contains("Filter: abc:Q unknown (A, B, C, -), ignored"),
+            "{screen}"
+        );
     }
 }
 

@@ -788,13 +788,19 @@ pub(in crate::tui) fn first_line(text: &str) -> &str {
 
 impl App {
     /// The message line: the last message, else the broken rules file's
-    /// banner (kept until the file is fixed).
+    /// banner (kept until the file is fixed), else what the filter has that
+    /// is not understood.
     pub fn footer_message(&self) -> Option<String> {
-        self.message.clone().or_else(|| {
-            self.rules_broken
-                .as_ref()
-                .map(crate::live::BrokenRules::banner)
-        })
+        self.message
+            .clone()
+            .or_else(|| {
+                self.rules_broken
+                    .as_ref()
+                    .map(crate::live::BrokenRules::banner)
+            })
+            // A filter word not understood, in full (the header may have
+            // no room for it).
+            .or_else(|| self.filter_note.as_ref().map(|n| format!("Filter: {n}")))
     }
 
     /// The screen starts with a broken rules file (`live::screen_rules`):
