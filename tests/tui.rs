@@ -4929,8 +4929,8 @@ fn number_after(text: &str, prefix: &str) -> f64 {
 /// The chart's printed figures read back and compared with the plan's:
 /// the forecast per day, the horizon, sigma, z and the band's half-width
 /// (z x sigma / sqrt(H), recomputed here).
-fn assert_chart_figures(screen: &str, p: &ProductPlan, ascii: bool) {
-    let text = pane_text(screen, 0);
+fn assert_chart_figures(screen: &str, p: &ProductPlan, ascii: bool, from: usize) {
+    let text = pane_text(screen, from);
     let f = p.forecast.as_deref().expect("a forecast");
     let r2 = |v: f64| (v * 100.0).round() / 100.0;
     let mark = if ascii {
@@ -4958,16 +4958,16 @@ fn assert_chart_figures(screen: &str, p: &ProductPlan, ascii: bool) {
 #[test]
 fn the_detail_chart_draws_history_forecast_and_band() {
     for (w, h) in [(80, 24), (120, 40)] {
-        for ascii in [false, true] {
+        // Colour, NO_COLOR (the same glyphs: the band needs no colour),
+        // ASCII.
+        for (color, ascii) in [(true, false), (false, false), (true, true)] {
             let mut app = forecast_detail("PROD-001");
-            app.theme = Theme {
-                color: !ascii,
-                ascii,
-            };
+            app.theme = Theme { color, ascii };
             app.update(Action::ToggleCharts);
             let screen = render(&mut app, w, h);
             let p = app.selected_plan().unwrap().clone();
-            assert_chart_figures(&screen, &p, ascii);
+            // Beside the list at 120 columns: the pane right of its border.
+            assert_chart_figures(&screen, &p, ascii, if w >= 120 { 55 } else { 0 });
             let (bar, mark, shade) = if ascii {
                 ("#", "*", ":")
             } else {
@@ -4981,6 +4981,7 @@ fn the_detail_chart_draws_history_forecast_and_band() {
             if ascii {
                 assert!(screen.is_ascii(), "ASCII only:\n{screen}");
             }
+            // Without colour the text is the colour screen's.
             let name = match ascii {
                 true => format!("detail_forecast_ascii_{w}x{h}"),
                 false => format!("detail_forecast_{w}x{h}"),
@@ -4996,7 +4997,7 @@ fn without_a_forecast_the_chart_says_why_and_draws_the_oms_average() {
         let mut app = forecast_detail("PROD-004");
         app.update(Action::ToggleCharts);
         let screen = render(&mut app, w, h);
-        let text = pane_text(&screen, 0);
+        let text = pane_text(&screen, if w >= 120 { 55 } else { 0 });
         assert!(
             text.contains("no forecast (the forecast is being computed in the background)"),
             "{text}"
@@ -5009,7 +5010,35 @@ fn without_a_forecast_the_chart_says_why_and_draws_the_oms_average() {
             "no band without a forecast:\n{screen}"
         );
         insta::assert_snapshot!(format!("detail_no_forecast_{w}x{h}"), screen);
+        // Without history in the plan (the reference rows), and with a short
+        // history: each says why.
+        let mut app = detail_of_prod_001();
+        app.update(Action::ToggleCharts);
+        // Beside the list at 120 columns: the pane right of its border.
+        let text = pane_text(&render(&mut app, w, h), if w >= 120 { 55 } else { 0 });
+        assert!(
+            text.contains("no forecast (the plan read no daily history for it): the OMS average 150/day over 7 days"),
+            "{text}"
+        );
     }
+    let mut plans = forecast_plans();
+    let p = plans
+        .iter_mut()
+        .find(|p| &*p.product_id == "PROD-004")
+        .unwrap();
+    let f = p.forecast.as_deref_mut().unwrap();
+    f.status = buyerdesk::plan::demand::ForecastStatus::Short;
+    f.history_days = Some(30);
+    let mut app = App::new(plans);
+    app.update(Action::SortBy(Column::Product));
+    app.update(Action::Bottom);
+    app.update(Action::OpenDetail);
+    app.update(Action::ToggleCharts);
+    let text = pane_text(&render(&mut app, 80, 24), 0);
+    assert!(
+        text.contains("no forecast (30 days of history, under the 8 weeks a forecast needs)"),
+        "{text}"
+    );
 }
 
 /// In the split view every list row ends before the detail's border: a

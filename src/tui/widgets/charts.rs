@@ -66,7 +66,8 @@ fn no_forecast_why(plan: &ProductPlan) -> Option<String> {
             Some(d) => format!("{d} days of history, under the 8 weeks a forecast needs"),
             None => "under the 8 weeks of history a forecast needs".into(),
         }),
-        _ => Some("no daily history for it in oms_daily_demand".into()),
+        // Said of the plan: the chart's own read may find days since.
+        _ => Some("the plan read no daily history for it".into()),
     }
 }
 
