@@ -556,6 +556,53 @@ mod tests {
     }
 
     #[test]
+    fn a_refresh_highlights_the_demand_the_plan_used_and_the_classes() {
+        use crate::plan::numbers::OptNum;
+        let old = plan::plan_all(
+            &plan::join(crate::plan::fixtures::reference_rows()),
+            &PlanContext::default(),
+            &RuleSet::embedded(),
+        )
+        .remove(0);
+        let bit = |c: Column| 1u16 << c as u16;
+        // The OMS average unchanged, the demand the rules set changed: the
+        // list shows demand_per_day, so the cell changed.
+        let mut new = old.clone();
+        new.demand_rate = OptNum::from(Some(old.demand_per_day().unwrap() + 1.0));
+        assert_eq!(new.avg_daily_demand, old.avg_daily_demand);
+        assert_ne!(changed_cells(&old, &new) & bit(Column::Demand), 0);
+        // The classes changed: the class cell.
+        let mut new = old.clone();
+        assert_eq!(changed_cells(&old, &new), 0);
+        let mut f = crate::plan::demand::ForecastSummary {
+            status: crate::plan::demand::ForecastStatus::Current,
+            class: "smooth",
+            adi: None,
+            cv2: None,
+            method: "ets",
+            method_label: "ETS".into(),
+            forecast_daily: 1.0,
+            sigma_horizon: 0.0,
+            horizon_days: 7,
+            mae: None,
+            mase: None,
+            candidates: Vec::new(),
+            abc_class: Some("A"),
+            xyz_class: None,
+            history_days: None,
+            service_level: None,
+            z: None,
+            computed_at: None,
+            path: Vec::new(),
+        };
+        new.forecast = Some(Box::new(f.clone()));
+        let mut newer = new.clone();
+        f.abc_class = Some("B");
+        newer.forecast = Some(Box::new(f));
+        assert_eq!(changed_cells(&new, &newer), bit(Column::Class));
+    }
+
+    #[test]
     fn class_key_follows_the_demand_classes_list() {
         use crate::plan::demand::{ForecastStatus, ForecastSummary};
         let mut p = plan::plan_all(
