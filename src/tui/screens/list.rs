@@ -775,7 +775,7 @@ pub fn legend_lines(app: &App, width: usize) -> Vec<String> {
     }
     lines.push(String::new());
     lines.extend(wrap(
-        "Filter by class with / and words: abc:A, xyz:Z, class:lumpy (a unique start will do: class:int); several values with commas (abc:A,B); - for unranked (abc:-); other words match the id, name or supplier. A word not understood is said in the header and ignored.",
+        "Filter by class with / and words: abc:A, xyz:Z, class:lumpy (a unique start will do: class:int); several values with commas (abc:A,B); - for unranked (abc:-); other words match the id, name or supplier. A word not understood is named on the message line and ignored.",
         width,
         2,
     ));
