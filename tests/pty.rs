@@ -1244,3 +1244,76 @@ fn f6_backtests_the_rules_in_the_background() {
     s.wait_for("Demand/d");
     s.quit();
 }
+
+/// The class column's cell on each product row of the screen ("AXs"),
+/// found under its title.
+fn class_cells(screen: &str) -> Vec<(String, String)> {
+    let lines: Vec<Vec<char>> = screen.lines().map(|l| l.chars().collect()).collect();
+    let find = |l: &[char]| l.windows(4).position(|w| w == [' ', 'C', 'l', 's']);
+    let Some(title) = lines.iter().position(|l| find(l).is_some()) else {
+        return Vec::new();
+    };
+    let at = find(&lines[title]).unwrap() + 1;
+    lines[title + 1..]
+        .iter()
+        .filter(|l| {
+            l.len() >= at + 3 && {
+                let t = l.iter().collect::<String>();
+                let t = t.trim_start();
+                t.starts_with("PROD-") || t.starts_with("SKU-")
+            }
+        })
+        .map(|l| {
+            let text: String = l.iter().collect();
+            let id = text.split_whitespace().next().unwrap_or("").to_string();
+            (id, l[at..at + 3].iter().collect())
+        })
+        .collect()
+}
+
+#[test]
+fn a_buyer_filters_the_demo_by_class_with_real_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Session::start(dir.path());
+    s.wait_for("2000 products");
+    // The class filter, typed; the list follows as the background
+    // forecaster ranks the products (about 20 s on the demo).
+    s.keys("/abc:A xyz:X\r");
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let screen = loop {
+        let screen = s.contents();
+        let cells = class_cells(&screen);
+        if screen.contains("shown: \"abc:A xyz:X\"") && !cells.is_empty() {
+            break screen;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no product of class A X listed:\n{screen}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    for (id, cell) in class_cells(&screen) {
+        assert!(cell.starts_with("AX"), "{id}: {cell:?}\n{screen}");
+    }
+    // C sorts by class; a word not understood is said in the header.
+    s.keys("c/abc:Q\r");
+    let screen = s.wait_for("Filter: abc:Q unknown (A, B, C, -), ignored");
+    assert!(
+        screen.contains("2000 shown"),
+        "ignored, not matching nothing:\n{screen}"
+    );
+    s.keys("c/class:lumpy\rC");
+    let screen = s.wait_for("Cls▼");
+    let cells = class_cells(&screen);
+    assert!(!cells.is_empty(), "{screen}");
+    for (id, cell) in &cells {
+        assert!(cell.ends_with('l'), "{id}: {cell:?} lumpy\n{screen}");
+    }
+    // A before B before C, unranked last.
+    let ranks: Vec<usize> = cells
+        .iter()
+        .map(|(_, c)| "ABC-".find(&c[..1]).unwrap())
+        .collect();
+    assert!(ranks.is_sorted(), "{ranks:?}\n{screen}");
+    s.quit();
+}

@@ -392,6 +392,10 @@ pub struct ForecastSummary {
     pub service_level: Option<f64>,
     pub z: Option<f64>,
     pub computed_at: Option<String>,
+    /// The forecast for each day of the horizon (the detail chart; not in
+    /// the JSON, which carries `forecast_daily`).
+    #[serde(skip)]
+    pub path: Vec<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -471,6 +475,9 @@ impl Resolved {
             service_level: service.0,
             z: service.1,
             computed_at: self.stored.as_ref().map(|s| label(&s.computed_at)),
+            path: f
+                .map(|f| f.path.iter().map(|v| r6(*v)).collect())
+                .unwrap_or_default(),
         }
     }
 }

@@ -323,6 +323,7 @@ rule "Order" salience 10 no-loop {
             service_level: None,
             z: None,
             computed_at: None,
+            path: Vec::new(),
         };
         with[0].forecast = Some(Box::new(summary.clone()));
         let c = Coverage::count(&rules, &with);

@@ -18,11 +18,15 @@ pub enum Column {
     Amount,
     #[default]
     Exceptions,
+    /// ABC, then XYZ, then the demand class (DOMAIN.md section 5);
+    /// unranked last.
+    Class,
 }
 
 impl Column {
-    /// Every sortable column, in the order of the sort keys (1 to 9, 0).
-    pub const ALL: [Column; 10] = [
+    /// Every sortable column, in the order of the sort keys (1 to 9, 0,
+    /// then C for the classes).
+    pub const ALL: [Column; 11] = [
         Column::Product,
         Column::Name,
         Column::Supplier,
@@ -33,6 +37,7 @@ impl Column {
         Column::Order,
         Column::Amount,
         Column::Exceptions,
+        Column::Class,
     ];
 }
 

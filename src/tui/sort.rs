@@ -17,9 +17,13 @@ pub fn changed_cells(old: &ProductPlan, new: &ProductPlan) -> u16 {
             mask |= 1 << column as u16;
         }
     };
+    // The demand the plan used, as the list shows it (and whether it is
+    // the forecast's).
     mark(
         Column::Demand,
-        old.avg_daily_demand != new.avg_daily_demand || old.trend != new.trend,
+        old.demand_per_day() != new.demand_per_day()
+            || old.trend != new.trend
+            || demand_is_forecast(old) != demand_is_forecast(new),
     );
     mark(Column::Available, old.available_qty != new.available_qty);
     mark(Column::OnOrder, old.on_order_qty != new.on_order_qty);
@@ -37,7 +41,67 @@ pub fn changed_cells(old: &ProductPlan, new: &ProductPlan) -> u16 {
     );
     mark(Column::Name, old.product_name != new.product_name);
     mark(Column::Supplier, old.supplier_name != new.supplier_name);
+    mark(Column::Class, class_key(old) != class_key(new));
     mask
+}
+
+/// Whether the demand the plan used (`demand_per_day`) is its forecast's:
+/// a forecast in use (current or stale) by a method other than the OMS
+/// average, and the rules took its figure.
+pub fn demand_is_forecast(p: &ProductPlan) -> bool {
+    let (Some(f), Some(d)) = (p.forecast.as_deref(), p.demand_per_day()) else {
+        return false;
+    };
+    f.status.uses_forecast()
+        && f.method != "oms_average"
+        && (f.forecast_daily - d).abs() <= 1e-9 * (1.0 + d.abs())
+}
+
+/// The demand classes in the order the list sorts them, `short` after
+/// the four Syntetos-Boylan classes.
+pub const DEMAND_CLASSES: [&str; 5] = ["smooth", "erratic", "intermittent", "lumpy", "short"];
+
+/// The demand class a forecast summary stands for: its class when the
+/// forecast is in use (current or stale) or the history is short; none
+/// while it is not computed yet or without history (the summary then
+/// holds "short" as the facts do, which is not a class found).
+pub fn demand_class_of(f: &crate::plan::demand::ForecastSummary) -> Option<&'static str> {
+    use crate::plan::demand::ForecastStatus;
+    match f.status {
+        s if s.uses_forecast() => Some(f.class),
+        ForecastStatus::Short => Some("short"),
+        _ => None,
+    }
+}
+
+/// A product's classes as one integer, in the list's class order: ABC
+/// (A, B, C, unranked), then XYZ (X, Y, Z, unranked), then the demand
+/// class (`DEMAND_CLASSES`, then none). Unranked sorts last at each level.
+pub fn class_key(p: &ProductPlan) -> u32 {
+    let f = p.forecast.as_deref();
+    let abc = match f.and_then(|f| f.abc_class) {
+        Some("A") => 0,
+        Some("B") => 1,
+        Some("C") => 2,
+        _ => 3,
+    };
+    let xyz = match f.and_then(|f| f.xyz_class) {
+        Some("X") => 0,
+        Some("Y") => 1,
+        Some("Z") => 2,
+        _ => 3,
+    };
+    // `DEMAND_CLASSES`' order, written out: a match on the text is cheaper
+    // than a search of the list for each of 100,000 products.
+    let class = match f.and_then(demand_class_of) {
+        Some("smooth") => 0,
+        Some("erratic") => 1,
+        Some("intermittent") => 2,
+        Some("lumpy") => 3,
+        Some("short") => 4,
+        _ => 5,
+    };
+    (abc << 8) | (xyz << 4) | class
 }
 
 /// The listed products (indices into `plans`, in `plans` order) in the
@@ -146,7 +210,7 @@ pub(in crate::tui) fn sort_packed(
     u32::try_from(plans.len()).ok()?;
     // Ranks (texts, the default order) fit with the index in 64 bits,
     // which sort faster than 128.
-    if let Column::Name | Column::Supplier | Column::Exceptions = column {
+    if let Column::Name | Column::Supplier | Column::Exceptions | Column::Class = column {
         let mut packed: Vec<u64> = Vec::with_capacity(listed.len());
         for (k, &i) in listed.iter().enumerate() {
             let key = match column {
@@ -156,6 +220,7 @@ pub(in crate::tui) fn sort_packed(
                     let more = (usize::MAX - fewer).min(0xFF_FFFF) as u64;
                     (u64::from(rank) << 24) | (0xFF_FFFF - more)
                 }
+                Column::Class => u64::from(class_key(&plans[i])),
                 _ => ranks[k],
             };
             packed.push((key << 32) | i as u64);
@@ -186,8 +251,12 @@ pub(in crate::tui) fn sort_packed(
     for &i in listed {
         let p = &plans[i];
         let (rank, value) = match column {
-            Column::Product | Column::Name | Column::Supplier | Column::Exceptions => (0, 0),
-            Column::Demand => number_key(p.avg_daily_demand.get()),
+            Column::Product
+            | Column::Name
+            | Column::Supplier
+            | Column::Exceptions
+            | Column::Class => (0, 0),
+            Column::Demand => number_key(p.demand_per_day()),
             Column::Available => number_key(p.available_qty.get()),
             Column::OnOrder => number_key(p.on_order_qty.get()),
             Column::Cover => number_key(p.days_of_cover.get()),
@@ -358,6 +427,7 @@ pub(in crate::tui) enum SortKey<'a> {
     /// An amount in its currency.
     Money(Option<&'a str>, f64),
     Urgency((u8, usize)),
+    Class(u32),
 }
 
 /// A text to sort by and its first 16 bytes as a number, which orders
@@ -377,13 +447,14 @@ pub(in crate::tui) fn sort_key(column: Column, p: &ProductPlan) -> SortKey<'_> {
         Column::Product => SortKey::Text(Some(text(&p.product_id))),
         Column::Name => SortKey::Text(p.product_name.as_deref().map(text)),
         Column::Supplier => SortKey::Text(p.supplier_name.as_deref().map(text)),
-        Column::Demand => SortKey::Number(p.avg_daily_demand.get()),
+        Column::Demand => SortKey::Number(p.demand_per_day()),
         Column::Available => SortKey::Number(p.available_qty.get()),
         Column::OnOrder => SortKey::Number(p.on_order_qty.get()),
         Column::Cover => SortKey::Number(p.days_of_cover.get()),
         Column::Order => SortKey::Number(Some(p.order_qty)),
         Column::Amount => SortKey::Money(p.currency.as_deref(), p.amount),
         Column::Exceptions => SortKey::Urgency(urgency(p)),
+        Column::Class => SortKey::Class(class_key(p)),
     }
 }
 
@@ -416,6 +487,7 @@ pub(in crate::tui) fn compare(column: Column, a: &SortKey, b: &SortKey) -> std::
             currency_order(*c, *d).then_with(|| numbers(&Some(*x), &Some(*y)))
         }
         (SortKey::Urgency(x), SortKey::Urgency(y)) => x.cmp(y),
+        (SortKey::Class(x), SortKey::Class(y)) => x.cmp(y),
         // The keys of one sort are all of one column.
         _ => Ordering::Equal,
     }
@@ -441,7 +513,7 @@ mod tests {
                 Column::Product => a.product_id.cmp(&b.product_id),
                 Column::Name => a.product_name.cmp(&b.product_name),
                 Column::Supplier => a.supplier_name.cmp(&b.supplier_name),
-                Column::Demand => num(a.avg_daily_demand.get(), b.avg_daily_demand.get()).reverse(),
+                Column::Demand => num(a.demand_per_day(), b.demand_per_day()).reverse(),
                 Column::Available => num(a.available_qty.get(), b.available_qty.get()),
                 Column::OnOrder => num(a.on_order_qty.get(), b.on_order_qty.get()).reverse(),
                 Column::Cover => num(a.days_of_cover.get(), b.days_of_cover.get()),
@@ -449,6 +521,7 @@ mod tests {
                 Column::Amount => currency_order(a.currency.as_deref(), b.currency.as_deref())
                     .then_with(|| a.amount.total_cmp(&b.amount).reverse()),
                 Column::Exceptions => urgency(a).cmp(&urgency(b)),
+                Column::Class => class_order(a).cmp(&class_order(b)),
             }
             .then_with(|| a.product_id.cmp(&b.product_id));
             if reverse {
@@ -458,6 +531,112 @@ mod tests {
             }
         });
         list.into_iter().map(|p| p.product_id.as_ref()).collect()
+    }
+
+    /// The class order written out apart from `class_key`: ABC, XYZ, the
+    /// demand class, each unranked last.
+    fn class_order(p: &ProductPlan) -> (usize, usize, usize) {
+        let f = p.forecast.as_deref();
+        let at = |list: &[&str], v: Option<&str>| {
+            v.and_then(|v| list.iter().position(|x| *x == v))
+                .unwrap_or(list.len())
+        };
+        (
+            at(&["A", "B", "C"], f.and_then(|f| f.abc_class)),
+            at(&["X", "Y", "Z"], f.and_then(|f| f.xyz_class)),
+            at(
+                &["smooth", "erratic", "intermittent", "lumpy", "short"],
+                f.and_then(|f| match f.status.as_str() {
+                    "current" | "stale" => Some(f.class),
+                    "short" => Some("short"),
+                    _ => None,
+                }),
+            ),
+        )
+    }
+
+    #[test]
+    fn a_refresh_highlights_the_demand_the_plan_used_and_the_classes() {
+        use crate::plan::numbers::OptNum;
+        let old = plan::plan_all(
+            &plan::join(crate::plan::fixtures::reference_rows()),
+            &PlanContext::default(),
+            &RuleSet::embedded(),
+        )
+        .remove(0);
+        let bit = |c: Column| 1u16 << c as u16;
+        // The OMS average unchanged, the demand the rules set changed: the
+        // list shows demand_per_day, so the cell changed.
+        let mut new = old.clone();
+        new.demand_rate = OptNum::from(Some(old.demand_per_day().unwrap() + 1.0));
+        assert_eq!(new.avg_daily_demand, old.avg_daily_demand);
+        assert_ne!(changed_cells(&old, &new) & bit(Column::Demand), 0);
+        // The classes changed: the class cell.
+        let mut new = old.clone();
+        assert_eq!(changed_cells(&old, &new), 0);
+        let mut f = crate::plan::demand::ForecastSummary {
+            status: crate::plan::demand::ForecastStatus::Current,
+            class: "smooth",
+            adi: None,
+            cv2: None,
+            method: "ets",
+            method_label: "ETS".into(),
+            forecast_daily: 1.0,
+            sigma_horizon: 0.0,
+            horizon_days: 7,
+            mae: None,
+            mase: None,
+            candidates: Vec::new(),
+            abc_class: Some("A"),
+            xyz_class: None,
+            history_days: None,
+            service_level: None,
+            z: None,
+            computed_at: None,
+            path: Vec::new(),
+        };
+        new.forecast = Some(Box::new(f.clone()));
+        let mut newer = new.clone();
+        f.abc_class = Some("B");
+        newer.forecast = Some(Box::new(f));
+        assert_eq!(changed_cells(&new, &newer), bit(Column::Class));
+    }
+
+    #[test]
+    fn class_key_follows_the_demand_classes_list() {
+        use crate::plan::demand::{ForecastStatus, ForecastSummary};
+        let mut p = plan::plan_all(
+            &plan::join(crate::plan::fixtures::reference_rows()),
+            &PlanContext::default(),
+            &RuleSet::embedded(),
+        )
+        .remove(0);
+        for (k, class) in DEMAND_CLASSES.iter().enumerate() {
+            p.forecast = Some(Box::new(ForecastSummary {
+                status: ForecastStatus::Current,
+                class,
+                adi: None,
+                cv2: None,
+                method: "ets",
+                method_label: "ETS".into(),
+                forecast_daily: 1.0,
+                sigma_horizon: 0.0,
+                horizon_days: 7,
+                mae: None,
+                mase: None,
+                candidates: Vec::new(),
+                abc_class: None,
+                xyz_class: None,
+                history_days: None,
+                service_level: None,
+                z: None,
+                computed_at: None,
+                path: Vec::new(),
+            }));
+            assert_eq!(class_key(&p) & 0xF, k as u32, "{class}");
+        }
+        p.forecast = None;
+        assert_eq!(class_key(&p), 3 << 8 | 3 << 4 | 5, "unranked last");
     }
 
     #[test]
@@ -542,6 +721,33 @@ mod tests {
         let rows = crate::demo::generate(400, 7, crate::sources::Backend::Sqlite);
         let inputs = plan::join(rows.into_source_rows());
         let mut plans = plan::plan_all(&inputs, &PlanContext::default(), &RuleSet::embedded());
+        // Classes of every kind, unranked ones and none among them.
+        for (k, p) in plans.iter_mut().enumerate() {
+            if k % 7 == 6 {
+                continue;
+            }
+            p.forecast = Some(Box::new(crate::plan::demand::ForecastSummary {
+                status: crate::plan::demand::ForecastStatus::Current,
+                class: DEMAND_CLASSES[k % 5],
+                adi: None,
+                cv2: None,
+                method: "ets",
+                method_label: "ETS".into(),
+                forecast_daily: 1.0,
+                sigma_horizon: 0.0,
+                horizon_days: 7,
+                mae: None,
+                mase: None,
+                candidates: Vec::new(),
+                abc_class: [Some("A"), Some("B"), Some("C"), None][k % 4],
+                xyz_class: [Some("X"), Some("Y"), Some("Z"), None][(k / 4) % 4],
+                history_days: Some(100),
+                service_level: None,
+                z: None,
+                computed_at: None,
+                path: Vec::new(),
+            }));
+        }
         // Unknown values and ties are there to be ordered, and amounts in
         // several currencies (and none).
         assert!(plans.iter().any(|p| p.avg_daily_demand.is_none()));
@@ -587,6 +793,67 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod timing {
+    use super::*;
+    use crate::plan::{self, PlanContext, RuleSet};
+
+    /// The class sort beside the default order's and the Order column's on
+    /// 100,000 plans in id order with classes of every kind; prints the
+    /// times (a relative measure in a debug build): `cargo test --lib
+    /// sort_by_class_costs -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn sort_by_class_costs_what_the_other_packed_sorts_do() {
+        let rows = crate::demo::generate(50, 7, crate::sources::Backend::Sqlite);
+        let inputs = plan::join(rows.into_source_rows());
+        let base = plan::plan_all(&inputs, &PlanContext::default(), &RuleSet::embedded());
+        let plans: Vec<ProductPlan> = (0..100_000)
+            .map(|k| {
+                let mut p = base[k % base.len()].clone();
+                p.product_id = format!("SKU-{k:07}").into();
+                p.forecast = Some(Box::new(crate::plan::demand::ForecastSummary {
+                    status: crate::plan::demand::ForecastStatus::Current,
+                    class: DEMAND_CLASSES[(k * 7) % 5],
+                    adi: None,
+                    cv2: None,
+                    method: "ets",
+                    method_label: "ETS".into(),
+                    forecast_daily: 1.0,
+                    sigma_horizon: 0.0,
+                    horizon_days: 7,
+                    mae: None,
+                    mase: None,
+                    candidates: Vec::new(),
+                    abc_class: [Some("A"), Some("B"), Some("C"), None][(k * 13) % 4],
+                    xyz_class: [Some("X"), Some("Y"), Some("Z"), None][(k * 31) % 4],
+                    history_days: Some(100),
+                    service_level: None,
+                    z: None,
+                    computed_at: None,
+                    path: Vec::new(),
+                }));
+                p
+            })
+            .collect();
+        let order = Order {
+            ranks: None,
+            in_id_order: true,
+        };
+        for column in [Column::Exceptions, Column::Order, Column::Class] {
+            let mut best = std::time::Duration::MAX;
+            for _ in 0..5 {
+                let listed: Vec<usize> = (0..plans.len()).collect();
+                let t = std::time::Instant::now();
+                let v = sort_listed(&plans, order, listed, (column, false));
+                best = best.min(t.elapsed());
+                assert_eq!(v.len(), plans.len());
+            }
+            println!("{column:?}: {:.1} ms", best.as_secs_f64() * 1000.0);
         }
     }
 }

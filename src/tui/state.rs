@@ -12,6 +12,7 @@ use crate::tui::action::QuickFilter;
 use crate::tui::action::StoreRequest;
 use crate::tui::popups::override_form::OverrideForm;
 use crate::tui::sort::changed_cells;
+use crate::tui::sort::class_key;
 use crate::tui::sort::compare_lists;
 use crate::tui::sort::matches_text;
 use crate::tui::sort::sort_listed;
@@ -36,6 +37,9 @@ pub struct App {
     pub sort: (Column, bool),
     pub filter: String,
     pub filter_editing: bool,
+    /// What the text filter has that is not understood (an unknown class
+    /// or filter word), in words; set with the view, shown in the header.
+    pub filter_note: Option<String>,
     pub quick: QuickFilter,
     pub detail_open: bool,
     /// First line of the rationale shown in the detail pane.
@@ -736,7 +740,10 @@ impl App {
         // The selected product by its index in `plans`, which a rebuild
         // does not change.
         let keep = self.view.get(self.selected).copied();
-        let needle = self.filter.to_lowercase();
+        let parsed = crate::tui::popups::filter::ParsedFilter::parse(&self.filter);
+        self.filter_note = (!parsed.problems.is_empty()).then(|| parsed.problems.join("; "));
+        let needle = parsed.needle.as_str();
+        let classes = parsed.on_classes();
         let plans = &self.plans;
         let listed: Vec<usize> = (0..plans.len())
             .filter(|&i| {
@@ -747,7 +754,9 @@ impl App {
                     QuickFilter::HasExceptions => !p.exceptions.is_empty(),
                     QuickFilter::Supplier(s) => p.supplier_name.as_deref() == Some(s.as_str()),
                 };
-                quick && (needle.is_empty() || matches_text(p, &needle))
+                quick
+                    && (!classes || parsed.classes_match(class_key(p)))
+                    && (needle.is_empty() || matches_text(p, needle))
             })
             .collect();
         let order = Order {
@@ -779,13 +788,19 @@ pub(in crate::tui) fn first_line(text: &str) -> &str {
 
 impl App {
     /// The message line: the last message, else the broken rules file's
-    /// banner (kept until the file is fixed).
+    /// banner (kept until the file is fixed), else what the filter has that
+    /// is not understood.
     pub fn footer_message(&self) -> Option<String> {
-        self.message.clone().or_else(|| {
-            self.rules_broken
-                .as_ref()
-                .map(crate::live::BrokenRules::banner)
-        })
+        self.message
+            .clone()
+            .or_else(|| {
+                self.rules_broken
+                    .as_ref()
+                    .map(crate::live::BrokenRules::banner)
+            })
+            // A filter word not understood, in full (the header may have
+            // no room for it).
+            .or_else(|| self.filter_note.as_ref().map(|n| format!("Filter: {n}")))
     }
 
     /// The screen starts with a broken rules file (`live::screen_rules`):

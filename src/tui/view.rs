@@ -89,9 +89,9 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
             Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)])
                 .areas(body);
         crate::tui::screens::list::draw_list(frame, app, list);
-        draw_detail(frame, app, detail);
+        draw_detail(frame, app, detail, true);
     } else if app.detail_open {
-        draw_detail(frame, app, body);
+        draw_detail(frame, app, body, false);
     } else {
         crate::tui::screens::list::draw_list(frame, app, body);
     }
@@ -343,6 +343,9 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
     }
     if !app.filter.is_empty() {
         shown.push(format!("\"{}\"", masked(&app.filter)));
+    }
+    if let Some(note) = &app.filter_note {
+        shown.push(note.clone());
     }
     let filtered = (!shown.is_empty()).then(|| format!("  | {} shown", app.view.len()));
     let what = shown.join(", ");

@@ -69,7 +69,7 @@ impl Keymap {
                 "filter",
                 A::StartFilter,
                 &["/"],
-                "filter: id, name, supplier",
+                "filter: text, abc: xyz: class:",
                 Some("filter"),
             ),
             bind(
@@ -120,6 +120,7 @@ impl Keymap {
             ("sort_order", Column::Order, "8"),
             ("sort_amount", Column::Amount, "9"),
             ("sort_attention", Column::Exceptions, "0"),
+            ("sort_class", Column::Class, "C"),
         ] {
             list.push(bind(
                 name,
@@ -416,8 +417,7 @@ impl Keymap {
                 A::RunBacktest,
                 &["F6"],
                 "backtest, last 90 days: in force vs this text; Esc closes",
-                // In the help only: the footer keeps its width.
-                None,
+                Some("backtest"),
             ),
             bind(
                 "fixtures",

@@ -211,5 +211,6 @@ pub(super) fn column_name(c: Column) -> &'static str {
         Column::Order => "order",
         Column::Amount => "amount (per currency)",
         Column::Exceptions => "needs attention",
+        Column::Class => "class: ABC, XYZ, demand",
     }
 }

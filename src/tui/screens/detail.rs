@@ -14,8 +14,10 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use ratatui::Frame;
 
 /// The detail: the rationale's steps and the charts, side by side on a
-/// wide screen; on a narrow one `v` switches between them.
-pub(in crate::tui) fn draw_detail(frame: &mut Frame, app: &mut App, area: Rect) {
+/// wide screen; on a narrow one `v` switches between them. Beside the
+/// list (`beside_list`) it has a border on its left, so that no list cell
+/// runs into it.
+pub(in crate::tui) fn draw_detail(frame: &mut Frame, app: &mut App, area: Rect, beside_list: bool) {
     let Some(p) = app.selected_plan() else {
         return;
     };
@@ -25,8 +27,12 @@ pub(in crate::tui) fn draw_detail(frame: &mut Frame, app: &mut App, area: Rect) 
         masked(p.product_name.as_deref().unwrap_or("")),
         masked(p.supplier_name.as_deref().unwrap_or("no supplier"))
     );
+    let borders = match beside_list {
+        true => Borders::TOP | Borders::LEFT,
+        false => Borders::TOP,
+    };
     let block = Block::new()
-        .borders(Borders::TOP)
+        .borders(borders)
         .border_set(app.theme.border())
         .title(title);
     let inner = block.inner(area);
@@ -58,8 +64,8 @@ pub(in crate::tui) fn draw_detail(frame: &mut Frame, app: &mut App, area: Rect) 
             Layout::horizontal([Constraint::Length(40), Constraint::Fill(1)])
                 .spacing(2)
                 .areas(inside);
-        let lines = crate::tui::widgets::charts::demand_panel(app, p, demand.width);
-        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), demand);
+        let lines = crate::tui::widgets::charts::demand_panel(app, p, demand.width, demand.height);
+        frame.render_widget(Paragraph::new(lines), demand);
         let lines = crate::tui::widgets::charts::projection_panel(
             app,
             p,

@@ -17,6 +17,7 @@ use crate::plan::{ExceptionCode, ProductPlan};
 use crate::text::masked;
 use crate::tui::action::Column;
 use crate::tui::keymap::Screen;
+use crate::tui::sort::{demand_class_of, demand_is_forecast};
 use crate::tui::state::App;
 use crate::tui::theme::Theme;
 
@@ -28,6 +29,8 @@ pub enum Field {
     Product,
     Name,
     Supplier,
+    /// ABC, XYZ and the demand class (DOMAIN.md section 5).
+    Class,
     Demand,
     Available,
     OnOrder,
@@ -39,11 +42,12 @@ pub enum Field {
 }
 
 /// The columns left to right.
-pub const LAYOUT: [Field; 12] = [
+pub const LAYOUT: [Field; 13] = [
     Field::Mark,
     Field::Product,
     Field::Name,
     Field::Supplier,
+    Field::Class,
     Field::Demand,
     Field::Available,
     Field::OnOrder,
@@ -57,7 +61,7 @@ pub const LAYOUT: [Field; 12] = [
 /// Which columns stay when the terminal is narrow: the first four are
 /// always shown (the id and the order whole, the flags at least with their
 /// most important badge), the others in this order while they fit whole.
-pub const PRIORITY: [Field; 12] = [
+pub const PRIORITY: [Field; 13] = [
     Field::Product,
     Field::Order,
     Field::Mark,
@@ -66,6 +70,7 @@ pub const PRIORITY: [Field; 12] = [
     Field::Purchase,
     Field::Available,
     Field::Demand,
+    Field::Class,
     Field::Cover,
     Field::OnOrder,
     Field::Name,
@@ -82,6 +87,7 @@ impl Field {
             Field::Product => "Product",
             Field::Name => "Name",
             Field::Supplier => "Supplier",
+            Field::Class => "Cls",
             Field::Demand => "Demand/d",
             Field::Available => "Avail",
             Field::OnOrder => "OnOrder",
@@ -100,7 +106,12 @@ impl Field {
             Field::Product => "the product id, always whole",
             Field::Name => "the product's name",
             Field::Supplier => "the supplier chosen for it",
-            Field::Demand => "average daily demand, stock units; arrow: the trend",
+            Field::Class => {
+                "classes, three letters: ABC (yearly value: A the top 80%, B the next 15%, C the rest), XYZ (CV of weekly demand: X < 0.5 <= Y < 1 <= Z), demand class (s smooth, e erratic, i intermittent, l lumpy, h short history); - unranked or not known yet"
+            }
+            Field::Demand => {
+                "daily demand the plan used, stock units; f: its forecast (else the OMS average); arrow: the trend"
+            }
             Field::Available => "available stock (on hand minus reserved)",
             Field::OnOrder => "on order (the source's and buyerdesk's open POs)",
             Field::Cover => {
@@ -120,6 +131,7 @@ impl Field {
             Field::Product => Some(Column::Product),
             Field::Name => Some(Column::Name),
             Field::Supplier => Some(Column::Supplier),
+            Field::Class => Some(Column::Class),
             Field::Demand => Some(Column::Demand),
             Field::Available => Some(Column::Available),
             Field::OnOrder => Some(Column::OnOrder),
@@ -326,12 +338,15 @@ pub fn cell_text(field: Field, p: &ProductPlan, app: &App) -> String {
             .supplier_name
             .as_deref()
             .map_or_else(dash, |s| masked(s).into_owned()),
+        Field::Class => class_text(p),
+        // The demand the plan stands on, marked when it is the forecast.
         Field::Demand => p
-            .avg_daily_demand
+            .demand_per_day()
             .map(|d| {
                 format!(
-                    "{}{}",
+                    "{}{}{}",
                     fmt_qty_short(d),
+                    if demand_is_forecast(p) { "f" } else { "" },
                     trend_arrow(theme, p.trend.as_deref())
                 )
             })
@@ -383,6 +398,25 @@ pub fn cell_text(field: Field, p: &ProductPlan, app: &App) -> String {
         Field::Amount => String::new(),
         Field::Flags => flags_of(p).join(" "),
     }
+}
+
+/// A product's classes in three letters: "AXs" (ABC, XYZ, the demand
+/// class's letter), "-" where unranked or unknown.
+pub fn class_text(p: &ProductPlan) -> String {
+    let f = p.forecast.as_deref();
+    let letter = match f.and_then(demand_class_of) {
+        Some("smooth") => "s",
+        Some("erratic") => "e",
+        Some("intermittent") => "i",
+        Some("lumpy") => "l",
+        Some("short") => "h",
+        _ => "-",
+    };
+    format!(
+        "{}{}{letter}",
+        f.and_then(|f| f.abc_class).unwrap_or("-"),
+        f.and_then(|f| f.xyz_class).unwrap_or("-")
+    )
 }
 
 /// A product's currency as the list names it ("?": none given).
@@ -578,16 +612,20 @@ pub fn draw_list(frame: &mut Frame, app: &mut App, area: Rect) {
         let clear = app
             .keymap
             .keys_phrase(Screen::List, "clear_filter", &app.theme);
-        let msg = Paragraph::new(if clear.is_empty() {
+        let mut text = if clear.is_empty() {
             "No product matches the filter.".to_string()
         } else {
             format!("No product matches the filter ({clear} clears it).")
-        });
+        };
+        if let Some(note) = &app.filter_note {
+            text.push_str(&format!(" {note}."));
+        }
+        let msg = Paragraph::new(text).wrap(ratatui::widgets::Wrap { trim: true });
         frame.render_widget(
             msg,
             Rect {
                 y: table_area.y + 1,
-                height: 1,
+                height: table_area.height.saturating_sub(1).min(3),
                 ..table_area
             },
         );
@@ -736,6 +774,12 @@ pub fn legend_lines(app: &App, width: usize) -> Vec<String> {
         ));
     }
     lines.push(String::new());
+    lines.extend(wrap(
+        "Filter by class with / and words: abc:A, xyz:Z, class:lumpy (a unique start will do: class:int); several values with commas (abc:A,B); - for unranked (abc:-); other words match the id, name or supplier. A word not understood is named on the message line and ignored.",
+        width,
+        2,
+    ));
+    lines.push(String::new());
     lines.push("Flags, the most important first:".to_string());
     for flag in FLAG_ORDER {
         lines.extend(wrap(
@@ -762,6 +806,7 @@ mod tests {
             need(Field::Product, 11, 11),
             need(Field::Name, 10, 20),
             need(Field::Supplier, 10, 17),
+            need(Field::Class, 3, 3),
             need(Field::Demand, 8, 8),
             need(Field::Available, 5, 5),
             need(Field::OnOrder, 7, 7),
@@ -803,7 +848,7 @@ mod tests {
         }
         // The widest: everything in full.
         let shown = allocate(&needs, 200);
-        assert_eq!(shown.len(), 12);
+        assert_eq!(shown.len(), 13);
         assert!(shown
             .iter()
             .all(|(f, w)| *w == needs.iter().find(|n| n.field == *f).unwrap().want));
