@@ -1,25 +1,39 @@
 //! Issue 21: forecasting speed, and accuracy and speed beside statsforecast.
 //!
-//!     cargo bench --bench forecast                       # 2,000 series, speed + peer
-//!     cargo bench --bench forecast -- --series 100000 --no-peer
-//!     cargo bench --bench forecast -- --no-peer --horizon 14
+//!     cargo bench --bench forecast                       # both sets: speed + peer
+//!     cargo bench --bench forecast -- --series 100000 --single 500 --no-peer
+//!     cargo bench --bench forecast -- --peer-cache       # reuse the peer's forecasts
+//!     cargo bench --bench forecast -- --sets demo --no-speed --peer-cache
 //!
-//! Series: `forecast::synthetic::mix` (two years of daily history each:
-//! level, trend, weekly and yearly season, intermittent, lumpy, promotions,
-//! new products of 3 to 7 weeks, stopped products), seed 21.
+//! Two sets of series (`--sets synthetic,demo`, both by default):
+//! - synthetic: `forecast::synthetic::mix(--series, 730, 21)`, processes
+//!   known (level, trend, weekly and yearly season, intermittent, lumpy,
+//!   promotions, new products of 3 to 7 weeks, stopped products); the OMS
+//!   average handed over is the mean of the last 90 days.
+//! - demo: the embedded demo's 2,000 products (`demo::generate(2000, 42)`),
+//!   each product's history as the app reads it (`demo::history_for`:
+//!   from the first sale to the demo's today) and the OMS average from the
+//!   demo's `oms_history` as the sources hand it over.
 //!
-//! Speed: every series forecast over the horizon (default 14 days = L + R)
-//! with its method choice and backtests, on 2 threads (both cores of the
-//! machine) and on 1 thread (over the first `--single` series, default
-//! 2,000); series/s and the time projected for 100,000.
+//! Speed (unless `--no-speed`): every series of each set forecast over the
+//! horizon (default 14 days = L + R) with its method choice and backtests,
+//! on 2 threads (both cores of the machine); the synthetic set also on 1
+//! thread over its first `--single` series (default 2,000); series/s, CPU
+//! time (getrusage) and the time projected for 100,000.
 //!
-//! Peer (unless `--no-peer`): the last 8 weeks of each series are held out;
-//! buyerdesk forecasts them from the rest (horizon 56) and so does
-//! statsforecast (scripts/forecast_peer.py in target/peer-venv, made by
-//! scripts/peer-setup.sh: AutoETS season 7, CrostonSBA, TSB, n_jobs 2);
-//! MAE per day and MASE (MAE over the MAE of the 28-day mean of the
-//! training data on the same holdout) per class and in total, and both
-//! wall times on the same series.
+//! Peer (unless `--no-peer`): the last 8 weeks of each series long enough
+//! are held out; buyerdesk forecasts them from the rest (horizon 56, OMS
+//! average = the training part's last-90-day mean, so that it has not seen
+//! the holdout) and so does statsforecast (scripts/forecast_peer.py in
+//! target/peer-venv, made by scripts/peer-setup.sh: AutoETS season 7,
+//! CrostonSBA, TSB, n_jobs 2), once per set. MAE per day and MASE (MAE over
+//! the MAE of the 28-day mean of the training data on the same holdout) per
+//! class, per kind of series and in total, and both times on the same
+//! series. The peer's forecasts are always written to
+//! target/peer-cache/<set>-<hash of its input and script>.csv; with
+//! `--peer-cache` an existing file for the same input is read instead of
+//! running the peer (for iterating on accuracy; the speed ratio then is
+//! not measured).
 //!
 //! Without `--bench` (`cargo test --benches`) it forecasts 20 series only.
 
@@ -39,35 +53,124 @@ struct Args {
     single: usize,
     horizon: u32,
     peer: bool,
+    peer_cache: bool,
+    speed: bool,
+    synthetic: bool,
+    demo: bool,
     full: bool,
 }
 
 fn args() -> Args {
     let argv: Vec<String> = std::env::args().collect();
-    let value = |name: &str| {
+    let text = |name: &str| {
         argv.iter()
             .position(|a| a == name)
             .and_then(|i| argv.get(i + 1))
-            .and_then(|v| v.parse::<usize>().ok())
+            .cloned()
     };
+    let value = |name: &str| text(name).and_then(|v| v.parse::<usize>().ok());
     let full = argv.iter().any(|a| a == "--bench");
+    let has = |name: &str| argv.iter().any(|a| a == name);
+    let sets = text("--sets").unwrap_or_else(|| "synthetic,demo".into());
     Args {
         series: value("--series").unwrap_or(if full { 2000 } else { 20 }),
         single: value("--single").unwrap_or(2000),
         horizon: value("--horizon").unwrap_or(14) as u32,
-        peer: full && !argv.iter().any(|a| a == "--no-peer"),
+        peer: full && !has("--no-peer"),
+        peer_cache: has("--peer-cache"),
+        speed: !has("--no-speed"),
+        synthetic: sets.split(',').any(|s| s == "synthetic"),
+        demo: sets.split(',').any(|s| s == "demo"),
         full,
     }
 }
 
-/// The OMS average a source would hand over: the mean of the last 90 days.
-fn oms_average(s: &DailySeries) -> Option<f64> {
-    let tail = &s.qty[s.qty.len().saturating_sub(90)..];
+/// A set of series: each with the kind of process it was drawn from and
+/// the OMS average handed over with it.
+struct Set {
+    name: &'static str,
+    kinds: Vec<String>,
+    series: Vec<DailySeries>,
+    oms: Vec<Option<f64>>,
+}
+
+/// The OMS average the synthetic set hands over: the mean of the last 90 days.
+fn mean90(s: &[f64]) -> Option<f64> {
+    let tail = &s[s.len().saturating_sub(90)..];
     (!tail.is_empty()).then(|| tail.iter().sum::<f64>() / tail.len() as f64)
 }
 
+fn synthetic_set(n: usize) -> Set {
+    let mixed = synthetic::mix(n, DAYS, 21);
+    Set {
+        name: "synthetic",
+        kinds: mixed.iter().map(|(k, _)| k.as_str().to_string()).collect(),
+        oms: mixed.iter().map(|(_, s)| mean90(&s.qty)).collect(),
+        series: mixed.into_iter().map(|(_, s)| s).collect(),
+    }
+}
+
+/// The embedded demo's products with history, as the app reads them: the
+/// series from `history_for` (first sale to today) and the OMS average from
+/// `oms_history` (a product missing from the OMS has none). Products that
+/// never sold have no rows and are not forecast. The kind is the demo's
+/// profile, with the smooth and erratic ones split by what their process
+/// carries: y (yearly season), t (trend), w (weekday pattern), p
+/// (promotions), e.g. `smooth ytw-`.
+fn demo_set(n: usize) -> Set {
+    use buyerdesk::demo;
+    let rows = demo::generate(n, demo::DEFAULT_SEED, buyerdesk::sources::Backend::Sqlite);
+    let jobs: Vec<(String, f64, f64)> = rows
+        .history
+        .iter()
+        .map(|j| (j.product_id.clone(), j.avg_daily_demand, j.trend))
+        .collect();
+    let oms: BTreeMap<String, Option<f64>> = rows
+        .into_source_rows()
+        .oms
+        .into_iter()
+        .map(|r| (r.product_id.to_string(), r.avg_daily_demand.value()))
+        .collect();
+    let mut set = Set {
+        name: "demo",
+        kinds: Vec::new(),
+        series: Vec::new(),
+        oms: Vec::new(),
+    };
+    for (id, avg, trend) in jobs {
+        let h = demo::generate_history(demo::DEFAULT_SEED, &id, avg, trend);
+        if h.series.qty.is_empty() {
+            continue;
+        }
+        let p = h.params;
+        let kind = match h.profile {
+            demo::Profile::Smooth | demo::Profile::Erratic => {
+                let flag = |on: bool, c: char| if on { c } else { '-' };
+                format!(
+                    "{} {}{}{}{}",
+                    h.profile.as_str(),
+                    flag(p.yearly > 0.0, 'y'),
+                    flag(p.growth != 0.0, 't'),
+                    flag(p.weekly.iter().any(|w| (w - 1.0).abs() > 1e-9), 'w'),
+                    flag(!h.promo_days.is_empty(), 'p'),
+                )
+            }
+            other => other.as_str().to_string(),
+        };
+        set.kinds.push(kind);
+        set.oms.push(oms.get(&id).copied().flatten());
+        set.series.push(h.series);
+    }
+    set
+}
+
 /// Forecasts every series on `threads` threads (work taken one by one).
-fn forecast_all(series: &[DailySeries], horizon: u32, threads: usize) -> Vec<Forecast> {
+fn forecast_all(
+    series: &[DailySeries],
+    oms: &[Option<f64>],
+    horizon: u32,
+    threads: usize,
+) -> Vec<Forecast> {
     let next = AtomicUsize::new(0);
     let mut out: Vec<Option<Forecast>> = vec![None; series.len()];
     let parts: Vec<Vec<(usize, Forecast)>> = std::thread::scope(|scope| {
@@ -80,8 +183,7 @@ fn forecast_all(series: &[DailySeries], horizon: u32, threads: usize) -> Vec<For
                         if i >= series.len() {
                             break mine;
                         }
-                        let s = &series[i];
-                        mine.push((i, forecast::forecast(s, horizon, oms_average(s))));
+                        mine.push((i, forecast::forecast(&series[i], horizon, oms[i])));
                     }
                 })
             })
@@ -96,31 +198,71 @@ fn forecast_all(series: &[DailySeries], horizon: u32, threads: usize) -> Vec<For
 
 fn main() {
     let a = args();
-    let t = Instant::now();
-    let mixed = synthetic::mix(a.series, DAYS, 21);
-    let series: Vec<DailySeries> = mixed.iter().map(|(_, s)| s.clone()).collect();
-    println!(
-        "{} series of up to {DAYS} days generated in {:.2} s; horizon {} days",
-        series.len(),
-        t.elapsed().as_secs_f64(),
-        a.horizon
-    );
+    let mut sets = Vec::new();
+    if a.synthetic {
+        let t = Instant::now();
+        sets.push(synthetic_set(a.series));
+        println!(
+            "synthetic: {} series of up to {DAYS} days generated in {:.2} s",
+            a.series,
+            t.elapsed().as_secs_f64()
+        );
+    }
+    if a.demo {
+        let n = if a.full {
+            buyerdesk::demo::EMBEDDED_PRODUCTS
+        } else {
+            60
+        };
+        let t = Instant::now();
+        let set = demo_set(n);
+        println!(
+            "demo: {n} products, {} with history, generated in {:.2} s",
+            set.series.len(),
+            t.elapsed().as_secs_f64()
+        );
+        sets.push(set);
+    }
+    println!("horizon {} days", a.horizon);
 
-    // Speed on 2 threads (both cores), then 1 thread.
+    if a.speed {
+        for set in &sets {
+            speed(set, &a);
+        }
+    }
+    if a.peer {
+        for set in &sets {
+            peer(set, a.peer_cache);
+        }
+    } else if a.full {
+        println!("peer comparison skipped (--no-peer)");
+    }
+}
+
+/// Speed on 2 threads (both cores), then (synthetic) 1 thread.
+fn speed(set: &Set, a: &Args) {
+    let series = &set.series;
+    println!(
+        "
+{}:",
+        set.name
+    );
     let (t, c) = (Instant::now(), cpu_seconds());
-    let two = forecast_all(&series, a.horizon, 2);
+    let two = forecast_all(series, &set.oms, a.horizon, 2);
     let (wall2, cpu2) = (t.elapsed().as_secs_f64(), cpu_seconds() - c);
     report_speed("2 threads", series.len(), wall2, cpu2);
-    let single = a.single.min(series.len());
-    let (t, c) = (Instant::now(), cpu_seconds());
-    let one = forecast_all(&series[..single], a.horizon, 1);
-    let (wall1, cpu1) = (t.elapsed().as_secs_f64(), cpu_seconds() - c);
-    report_speed("1 thread", single, wall1, cpu1);
-    assert_eq!(
-        &two[..single],
-        &one[..],
-        "forecasts differ between 1 and 2 threads"
-    );
+    if set.name == "synthetic" {
+        let single = a.single.min(series.len());
+        let (t, c) = (Instant::now(), cpu_seconds());
+        let one = forecast_all(&series[..single], &set.oms[..single], a.horizon, 1);
+        let (wall1, cpu1) = (t.elapsed().as_secs_f64(), cpu_seconds() - c);
+        report_speed("1 thread", single, wall1, cpu1);
+        assert_eq!(
+            &two[..single],
+            &one[..],
+            "forecasts differ between 1 and 2 threads"
+        );
+    }
     let mut methods: BTreeMap<String, usize> = BTreeMap::new();
     for f in &two {
         *methods
@@ -128,12 +270,6 @@ fn main() {
             .or_default() += 1;
     }
     println!("class/method chosen: {methods:?}");
-
-    if a.peer {
-        peer(&mixed);
-    } else if a.full {
-        println!("peer comparison skipped (--no-peer)");
-    }
 }
 
 /// CPU time of this process so far (user + system), in seconds: the
@@ -207,38 +343,139 @@ fn mae(path: &[f64], actual: &[f64]) -> f64 {
         / actual.len() as f64
 }
 
-fn peer(mixed: &[(synthetic::Kind, DailySeries)]) {
+/// The peer's forecasts of one set, per series: [AutoETS, CrostonSBA, TSB].
+type PeerPaths = Vec<[Vec<f64>; 3]>;
+
+struct PeerRun {
+    paths: PeerPaths,
+    /// (forecast call s, wall s with start-up and CSV, CPU s of its
+    /// processes, version); `None` when read from the cache.
+    timing: Option<(f64, f64, f64, String)>,
+}
+
+/// Runs the peer on `input` (or reads its cached forecasts), returning its
+/// paths for `n` series.
+fn run_peer(set: &str, input: &std::path::Path, n: usize, use_cache: bool) -> Option<PeerRun> {
+    use sha2::{Digest, Sha256};
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let python = root.join("target/peer-venv/bin/python");
-    if !python.exists() {
-        println!(
-            "peer: {} missing: run scripts/peer-setup.sh first",
-            python.display()
-        );
-        return;
-    }
-    // Series long enough to hold out 8 weeks and keep 8 weeks to train.
-    let held: Vec<(synthetic::Kind, DailySeries, Vec<f64>)> = mixed
+    let script = root.join("scripts/forecast_peer.py");
+    let mut hash = Sha256::new();
+    hash.update(std::fs::read(input).unwrap());
+    hash.update(std::fs::read(&script).unwrap());
+    hash.update(HOLDOUT.to_string());
+    let key: String = hash.finalize()[..8]
         .iter()
-        .filter(|(_, s)| s.qty.len() >= HOLDOUT + 7 * forecast::SHORT_WEEKS)
-        .map(|(k, s)| {
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let cache_dir = root.join("target/peer-cache");
+    std::fs::create_dir_all(&cache_dir).unwrap();
+    let cached = cache_dir.join(format!("{set}-{key}.csv"));
+    let mut timing = None;
+    if !(use_cache && cached.exists()) {
+        if !python.exists() {
+            println!(
+                "peer: {} missing: run scripts/peer-setup.sh first",
+                python.display()
+            );
+            return None;
+        }
+        let output = input.with_extension("out.csv");
+        let cpu_before = children_cpu_seconds();
+        let t = Instant::now();
+        let out = std::process::Command::new(&python)
+            .arg(&script)
+            .arg(input)
+            .arg(&output)
+            .arg(HOLDOUT.to_string())
+            .arg("2")
+            .output()
+            .expect("running the peer");
+        let wall = t.elapsed().as_secs_f64();
+        let cpu = children_cpu_seconds() - cpu_before;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        if !out.status.success() {
+            println!(
+                "peer failed ({}): {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            );
+            return None;
+        }
+        let fit: f64 = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("fit_forecast_seconds="))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(f64::NAN);
+        let version = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("version="))
+            .unwrap_or("?")
+            .to_string();
+        std::fs::copy(&output, &cached).unwrap();
+        timing = Some((fit, wall, cpu, version));
+    } else {
+        println!("peer: forecasts read from {}", cached.display());
+    }
+    // unique_id,step,AutoETS,CrostonSBA,TSB
+    let mut paths: PeerPaths = vec![Default::default(); n];
+    let mut rdr = csv::Reader::from_path(&cached).unwrap();
+    for rec in rdr.records() {
+        let rec = rec.unwrap();
+        let i: usize = rec[0].trim_start_matches('s').parse().unwrap();
+        for m in 0..3 {
+            paths[i][m].push(rec[2 + m].parse::<f64>().unwrap_or(f64::NAN));
+        }
+    }
+    Some(PeerRun { paths, timing })
+}
+
+const NAMES: [&str; 5] = [
+    "buyerdesk",
+    "sf AutoETS",
+    "sf CrostonSBA",
+    "sf TSB",
+    "28-day mean",
+];
+
+fn print_table(title: &str, table: &BTreeMap<String, [Acc; 5]>) {
+    println!("\n{title}");
+    println!(
+        "| {} | series | {} |",
+        title.split(':').next().unwrap_or(""),
+        NAMES.join(" | ")
+    );
+    println!("|---|---|{}", "---|".repeat(NAMES.len()));
+    for (key, row) in table {
+        let cells: Vec<String> = row.iter().map(Acc::show).collect();
+        println!("| {key} | {} | {} |", row[0].n, cells.join(" | "));
+    }
+}
+
+fn peer(set: &Set, use_cache: bool) {
+    // Series long enough to hold out 8 weeks and keep 8 weeks to train.
+    let held: Vec<(&str, DailySeries, Vec<f64>)> = set
+        .series
+        .iter()
+        .zip(&set.kinds)
+        .filter(|(s, _)| s.qty.len() >= HOLDOUT + 7 * forecast::SHORT_WEEKS)
+        .map(|(s, k)| {
             let cut = s.qty.len() - HOLDOUT;
             let train = DailySeries {
                 first_day: s.first_day.clone(),
                 qty: s.qty[..cut].to_vec(),
             };
-            (*k, train, s.qty[cut..].to_vec())
+            (k.as_str(), train, s.qty[cut..].to_vec())
         })
         .collect();
     let dir = std::env::temp_dir().join("buyerdesk-forecast-peer");
     std::fs::create_dir_all(&dir).unwrap();
-    let input = dir.join("series.csv");
-    let output = dir.join("forecasts.csv");
+    let input = dir.join(format!("{}-series.csv", set.name));
     {
         let mut w = std::io::BufWriter::new(std::fs::File::create(&input).unwrap());
         writeln!(w, "unique_id,ds,y").unwrap();
-        let first = chrono::NaiveDate::parse_from_str(synthetic::FIRST_DAY, "%Y-%m-%d").unwrap();
         for (i, (_, s, _)) in held.iter().enumerate() {
+            let first = chrono::NaiveDate::parse_from_str(&s.first_day, "%Y-%m-%d").unwrap();
             for (d, q) in s.qty.iter().enumerate() {
                 let day = first + chrono::Duration::days(d as i64);
                 writeln!(w, "s{i},{day},{q}").unwrap();
@@ -248,68 +485,36 @@ fn peer(mixed: &[(synthetic::Kind, DailySeries)]) {
 
     // buyerdesk on the same training series, 2 threads.
     let train: Vec<DailySeries> = held.iter().map(|(_, s, _)| s.clone()).collect();
+    let oms: Vec<Option<f64>> = train.iter().map(|s| mean90(&s.qty)).collect();
     let (t, c) = (Instant::now(), cpu_seconds());
-    let ours = forecast_all(&train, HOLDOUT as u32, 2);
+    let ours = forecast_all(&train, &oms, HOLDOUT as u32, 2);
     let (our_wall, our_cpu) = (t.elapsed().as_secs_f64(), cpu_seconds() - c);
 
-    let t = Instant::now();
-    let out = std::process::Command::new(&python)
-        .arg(root.join("scripts/forecast_peer.py"))
-        .arg(&input)
-        .arg(&output)
-        .arg(HOLDOUT.to_string())
-        .arg("2")
-        .output()
-        .expect("running the peer");
-    let peer_wall = t.elapsed().as_secs_f64();
-    let peer_cpu = children_cpu_seconds();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    if !out.status.success() {
-        println!(
-            "peer failed ({}): {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
-        return;
-    }
-    let peer_fit: f64 = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("fit_forecast_seconds="))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(f64::NAN);
-    let version = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("version="))
-        .unwrap_or("?")
-        .to_string();
-
-    // Read the peer's forecasts: unique_id,step,AutoETS,CrostonSBA,TSB.
-    let mut peer_paths: Vec<[Vec<f64>; 3]> = vec![Default::default(); held.len()];
-    let mut rdr = csv::Reader::from_path(&output).unwrap();
-    for rec in rdr.records() {
-        let rec = rec.unwrap();
-        let i: usize = rec[0].trim_start_matches('s').parse().unwrap();
-        for m in 0..3 {
-            peer_paths[i][m].push(rec[2 + m].parse::<f64>().unwrap_or(f64::NAN));
+    // `--ours-only`: buyerdesk's accuracy alone, without the peer.
+    let run = if std::env::args().any(|a| a == "--ours-only") {
+        PeerRun {
+            paths: vec![Default::default(); held.len()],
+            timing: None,
         }
-    }
+    } else {
+        match run_peer(set.name, &input, held.len(), use_cache) {
+            Some(run) => run,
+            None => return,
+        }
+    };
 
-    // Accuracy per class (buyerdesk's class of the training series) and total.
-    let names = [
-        "buyerdesk",
-        "sf AutoETS",
-        "sf CrostonSBA",
-        "sf TSB",
-        "28-day mean",
-    ];
-    let mut table: BTreeMap<String, [Acc; 5]> = BTreeMap::new();
+    // Accuracy per class (buyerdesk's class of the training series), per
+    // kind of series and in total.
+    let mut by_class: BTreeMap<String, [Acc; 5]> = BTreeMap::new();
+    let mut by_kind: BTreeMap<String, [Acc; 5]> = BTreeMap::new();
+    let mut chosen: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
     let mut peer_nan = 0usize;
-    for (i, ((_, s, actual), f)) in held.iter().zip(&ours).enumerate() {
+    for (i, ((kind, s, actual), f)) in held.iter().zip(&ours).enumerate() {
         let base_level = s.qty[s.qty.len() - 28..].iter().sum::<f64>() / 28.0;
         let base = mae(&vec![base_level; HOLDOUT], actual);
         let mut maes = [mae(&f.path, actual), 0.0, 0.0, 0.0, base];
         for m in 0..3 {
-            let p = &peer_paths[i][m];
+            let p = &run.paths[i][m];
             if p.len() != HOLDOUT || p.iter().any(|v| !v.is_finite()) {
                 peer_nan += 1;
             }
@@ -320,28 +525,44 @@ fn peer(mixed: &[(synthetic::Kind, DailySeries)]) {
             maes[1 + m] = mae(&p, actual);
         }
         for key in [f.class.as_str().to_string(), "total".to_string()] {
-            let row = table.entry(key).or_default();
+            let row = by_class.entry(key).or_default();
             for (acc, m) in row.iter_mut().zip(maes) {
                 acc.add(m, base);
             }
         }
+        let row = by_kind.entry(kind.to_string()).or_default();
+        for (acc, m) in row.iter_mut().zip(maes) {
+            acc.add(m, base);
+        }
+        *chosen
+            .entry(kind.to_string())
+            .or_default()
+            .entry(f.method_label.split(' ').next().unwrap_or("").to_string())
+            .or_default() += 1;
     }
     println!(
-        "\naccuracy over the last {HOLDOUT} days of {} series, MAE per day / MASE (vs the 28-day mean), mean over series:",
+        "\n{}: accuracy over the last {HOLDOUT} days of {} series, MAE per day / MASE (vs the 28-day mean), mean over series",
+        set.name,
         held.len()
     );
-    println!("| class | series | {} |", names.join(" | "));
-    println!("|---|---|{}", "---|".repeat(names.len()));
-    for (class, row) in &table {
-        let cells: Vec<String> = row.iter().map(Acc::show).collect();
-        println!("| {class} | {} | {} |", row[0].n, cells.join(" | "));
-    }
+    print_table(&format!("class: {}", set.name), &by_class);
+    print_table(&format!("kind: {}", set.name), &by_kind);
+    println!("\n{}: method chosen per kind: {chosen:?}", set.name);
     if peer_nan > 0 {
         println!("({peer_nan} peer forecasts had missing or non-finite values, counted as 0)");
     }
-    println!(
-        "\nspeed on the same {} series, horizon {HOLDOUT}: buyerdesk {our_wall:.2} s wall, {our_cpu:.2} s CPU (2 threads, method choice and backtests included); statsforecast {version} {peer_fit:.2} s in its forecast call ({peer_wall:.2} s wall with start-up and CSV), n_jobs 2, {peer_cpu:.2} s CPU in all (its processes, start-up included): {:.1}x our wall time",
-        held.len(),
-        peer_fit / our_wall
-    );
+    match run.timing {
+        Some((fit, wall, cpu, version)) => println!(
+            "\n{}: speed on the same {} series, horizon {HOLDOUT}: buyerdesk {our_wall:.2} s wall, {our_cpu:.2} s CPU (2 threads, method choice and backtests included); statsforecast {version} {fit:.2} s in its forecast call ({wall:.2} s wall with start-up and CSV), n_jobs 2, {cpu:.2} s CPU in all its processes: {:.1}x our wall time, {:.1}x our CPU time",
+            set.name,
+            held.len(),
+            fit / our_wall,
+            cpu / our_cpu
+        ),
+        None => println!(
+            "\n{}: buyerdesk {our_wall:.2} s wall, {our_cpu:.2} s CPU on the same {} series; the peer's forecasts came from the cache (its speed not measured in this run)",
+            set.name,
+            held.len()
+        ),
+    }
 }
