@@ -398,6 +398,35 @@ pub struct ForecastSummary {
     pub path: Vec<f64>,
 }
 
+#[cfg(test)]
+impl ForecastSummary {
+    /// A current forecast of `class` with 1/day over 7 days, unranked, no
+    /// backtest figures: what the screen and coverage tests vary one field of.
+    pub(crate) fn current_for_tests(class: &'static str) -> ForecastSummary {
+        ForecastSummary {
+            status: ForecastStatus::Current,
+            class,
+            adi: None,
+            cv2: None,
+            method: "ets",
+            method_label: "ETS".into(),
+            forecast_daily: 1.0,
+            sigma_horizon: 0.0,
+            horizon_days: 7,
+            mae: None,
+            mase: None,
+            candidates: Vec::new(),
+            abc_class: None,
+            xyz_class: None,
+            history_days: Some(100),
+            service_level: None,
+            z: None,
+            computed_at: None,
+            path: Vec::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CandidateJson {
     pub method: &'static str,

@@ -305,25 +305,8 @@ rule "Order" salience 10 no-loop {
         // With a forecast ranked A somewhere, a rule that still never fires is flagged.
         let mut with = plans.clone();
         let mut summary = crate::plan::demand::ForecastSummary {
-            status: crate::plan::demand::ForecastStatus::Current,
-            class: "smooth",
-            adi: None,
-            cv2: None,
-            method: "ets",
-            method_label: "ETS".into(),
-            forecast_daily: 1.0,
-            sigma_horizon: 0.0,
-            horizon_days: 7,
-            mae: None,
-            mase: None,
-            candidates: Vec::new(),
             abc_class: Some("B"),
-            xyz_class: None,
-            history_days: Some(100),
-            service_level: None,
-            z: None,
-            computed_at: None,
-            path: Vec::new(),
+            ..crate::plan::demand::ForecastSummary::current_for_tests("smooth")
         };
         with[0].forecast = Some(Box::new(summary.clone()));
         let c = Coverage::count(&rules, &with);

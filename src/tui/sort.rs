@@ -575,25 +575,9 @@ mod tests {
         let mut new = old.clone();
         assert_eq!(changed_cells(&old, &new), 0);
         let mut f = crate::plan::demand::ForecastSummary {
-            status: crate::plan::demand::ForecastStatus::Current,
-            class: "smooth",
-            adi: None,
-            cv2: None,
-            method: "ets",
-            method_label: "ETS".into(),
-            forecast_daily: 1.0,
-            sigma_horizon: 0.0,
-            horizon_days: 7,
-            mae: None,
-            mase: None,
-            candidates: Vec::new(),
             abc_class: Some("A"),
-            xyz_class: None,
             history_days: None,
-            service_level: None,
-            z: None,
-            computed_at: None,
-            path: Vec::new(),
+            ..crate::plan::demand::ForecastSummary::current_for_tests("smooth")
         };
         new.forecast = Some(Box::new(f.clone()));
         let mut newer = new.clone();
@@ -604,7 +588,6 @@ mod tests {
 
     #[test]
     fn class_key_follows_the_demand_classes_list() {
-        use crate::plan::demand::{ForecastStatus, ForecastSummary};
         let mut p = plan::plan_all(
             &plan::join(crate::plan::fixtures::reference_rows()),
             &PlanContext::default(),
@@ -612,26 +595,9 @@ mod tests {
         )
         .remove(0);
         for (k, class) in DEMAND_CLASSES.iter().enumerate() {
-            p.forecast = Some(Box::new(ForecastSummary {
-                status: ForecastStatus::Current,
-                class,
-                adi: None,
-                cv2: None,
-                method: "ets",
-                method_label: "ETS".into(),
-                forecast_daily: 1.0,
-                sigma_horizon: 0.0,
-                horizon_days: 7,
-                mae: None,
-                mase: None,
-                candidates: Vec::new(),
-                abc_class: None,
-                xyz_class: None,
+            p.forecast = Some(Box::new(crate::plan::demand::ForecastSummary {
                 history_days: None,
-                service_level: None,
-                z: None,
-                computed_at: None,
-                path: Vec::new(),
+                ..crate::plan::demand::ForecastSummary::current_for_tests(class)
             }));
             assert_eq!(class_key(&p) & 0xF, k as u32, "{class}");
         }
@@ -727,25 +693,9 @@ mod tests {
                 continue;
             }
             p.forecast = Some(Box::new(crate::plan::demand::ForecastSummary {
-                status: crate::plan::demand::ForecastStatus::Current,
-                class: DEMAND_CLASSES[k % 5],
-                adi: None,
-                cv2: None,
-                method: "ets",
-                method_label: "ETS".into(),
-                forecast_daily: 1.0,
-                sigma_horizon: 0.0,
-                horizon_days: 7,
-                mae: None,
-                mase: None,
-                candidates: Vec::new(),
                 abc_class: [Some("A"), Some("B"), Some("C"), None][k % 4],
                 xyz_class: [Some("X"), Some("Y"), Some("Z"), None][(k / 4) % 4],
-                history_days: Some(100),
-                service_level: None,
-                z: None,
-                computed_at: None,
-                path: Vec::new(),
+                ..crate::plan::demand::ForecastSummary::current_for_tests(DEMAND_CLASSES[k % 5])
             }));
         }
         // Unknown values and ties are there to be ordered, and amounts in
@@ -817,25 +767,11 @@ mod timing {
                 let mut p = base[k % base.len()].clone();
                 p.product_id = format!("SKU-{k:07}").into();
                 p.forecast = Some(Box::new(crate::plan::demand::ForecastSummary {
-                    status: crate::plan::demand::ForecastStatus::Current,
-                    class: DEMAND_CLASSES[(k * 7) % 5],
-                    adi: None,
-                    cv2: None,
-                    method: "ets",
-                    method_label: "ETS".into(),
-                    forecast_daily: 1.0,
-                    sigma_horizon: 0.0,
-                    horizon_days: 7,
-                    mae: None,
-                    mase: None,
-                    candidates: Vec::new(),
                     abc_class: [Some("A"), Some("B"), Some("C"), None][(k * 13) % 4],
                     xyz_class: [Some("X"), Some("Y"), Some("Z"), None][(k * 31) % 4],
-                    history_days: Some(100),
-                    service_level: None,
-                    z: None,
-                    computed_at: None,
-                    path: Vec::new(),
+                    ..crate::plan::demand::ForecastSummary::current_for_tests(
+                        DEMAND_CLASSES[(k * 7) % 5],
+                    )
                 }));
                 p
             })
