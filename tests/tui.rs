@@ -5085,3 +5085,31 @@ fn long_flags_stay_in_the_list_beside_the_detail() {
     let buffer = buffer_of(&mut app, 120, 40);
     assert_list_ends_before_the_detail(&app, &buffer, "forecast 120x40");
 }
+
+/// The history could not be read: the error (which may quote a source's
+/// text) is shown escaped, never sent to the terminal as it came.
+#[test]
+fn a_history_that_could_not_be_read_is_said_escaped() {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let mut app = forecast_app();
+        app.update(Action::SortBy(Column::Product));
+        app.update(Action::Top);
+        app.update(Action::OpenDetail);
+        let (request, product) = app.history_wanted.take().expect("history asked for");
+        app.apply_history(
+            request,
+            product,
+            Err("day 2026-11-02 of 'EVIL\u{1b}[2J\u{7}': not a number".into()),
+        );
+        app.update(Action::ToggleCharts);
+        let screen = render(&mut app, w, h);
+        assert!(
+            screen.contains("History not read: day 2026-11-02"),
+            "{screen}"
+        );
+        assert!(
+            !screen.contains('\u{1b}') && !screen.contains('\u{7}'),
+            "a control character reached the screen:\n{screen}"
+        );
+    }
+}

@@ -107,7 +107,16 @@ impl DemandChart {
                 Vec::new(),
                 Some(("Loading the daily history...".into(), false)),
             ),
-            Some(Err(e)) => (Vec::new(), Some((format!("History not read: {e}"), true))),
+            Some(Err(e)) => (
+                Vec::new(),
+                Some((
+                    format!(
+                        "History not read: {}",
+                        crate::text::printable(&e.to_string())
+                    ),
+                    true,
+                )),
+            ),
             Some(Ok(days)) if days.is_empty() => (
                 Vec::new(),
                 Some((
