@@ -4077,11 +4077,7 @@ fn products_on_a_draft_po_leave_to_order_and_n_and_d_shows_them() {
         "{header}"
     );
     press(&mut app, KeyCode::Char('n'), KeyModifiers::NONE);
-    let listed: Vec<&str> = app
-        .view
-        .iter()
-        .map(|&i| &*app.plans[i].product_id)
-        .collect();
+    let listed = ids(&app);
     assert_eq!(listed.len(), to_order);
     assert!(!listed.contains(&"PROD-001"), "{listed:?}");
     // D: listed again, and said so; again: not.
@@ -4805,20 +4801,10 @@ fn the_plans_for_the_class_tests_have_what_they_should() {
 fn the_class_column_sorts_a_before_b_before_c_and_unranked_last() {
     let mut app = forecast_app();
     app.update(Action::SortBy(Column::Class));
-    let ids: Vec<&str> = app
-        .view
-        .iter()
-        .map(|&i| &*app.plans[i].product_id)
-        .collect();
-    assert_eq!(ids, ["PROD-001", "PROD-003", "PROD-002", "PROD-004"]);
+    assert_eq!(ids(&app), ["PROD-001", "PROD-003", "PROD-002", "PROD-004"]);
     // Again: reversed.
     app.update(Action::SortBy(Column::Class));
-    let ids: Vec<&str> = app
-        .view
-        .iter()
-        .map(|&i| &*app.plans[i].product_id)
-        .collect();
-    assert_eq!(ids, ["PROD-004", "PROD-002", "PROD-003", "PROD-001"]);
+    assert_eq!(ids(&app), ["PROD-004", "PROD-002", "PROD-003", "PROD-001"]);
     // The C key sorts by it.
     let key = KeyEvent::new(KeyCode::Char('C'), KeyModifiers::SHIFT);
     assert_eq!(
@@ -4860,12 +4846,8 @@ fn the_filter_keeps_a_class_and_says_what_it_does_not_know() {
     for (w, h) in [(80, 24), (120, 40)] {
         let mut app = forecast_app();
         type_filter(&mut app, "abc:A,B");
-        let ids: Vec<&str> = app
-            .view
-            .iter()
-            .map(|&i| &*app.plans[i].product_id)
-            .collect();
-        assert_eq!(ids.len(), 2, "{ids:?}");
+        let listed = ids(&app);
+        assert_eq!(listed.len(), 2, "{listed:?}");
         for &i in &app.view {
             let abc = app.plans[i].forecast.as_deref().and_then(|f| f.abc_class);
             assert!(matches!(abc, Some("A" | "B")), "{abc:?}");
@@ -4882,12 +4864,7 @@ fn the_filter_keeps_a_class_and_says_what_it_does_not_know() {
         // Unranked, and a word not understood: said, not matching nothing.
         app.update(Action::ClearFilter);
         type_filter(&mut app, "abc:-");
-        let ids: Vec<&str> = app
-            .view
-            .iter()
-            .map(|&i| &*app.plans[i].product_id)
-            .collect();
-        assert_eq!(ids, ["PROD-004"]);
+        assert_eq!(ids(&app), ["PROD-004"]);
         app.update(Action::ClearFilter);
         type_filter(&mut app, "abc:Q");
         assert_eq!(app.view.len(), 4, "an unknown class is ignored");
