@@ -26,6 +26,17 @@ impl ProductPlan {
         self.safety_stock_used.get().or(self.safety_stock.get())
     }
 
+    /// Whether the demand this plan stands on is its forecast's: a forecast
+    /// in use (current or stale) by a method other than the OMS average,
+    /// and the `demand_rate` the rules set equal to it. The list's `f`
+    /// mark, the chart's words and `demand_source` all ask this.
+    pub fn demand_is_forecast(&self) -> bool {
+        let (Some(f), Some(rate)) = (self.forecast.as_deref(), self.demand_rate.get()) else {
+            return false;
+        };
+        f.status.uses_forecast() && f.method != "oms_average" && same_qty(f.forecast_daily, rate)
+    }
+
     /// Where `demand_per_day` came from, in words to put after the figure
     /// (" (forecast)"), empty for the OMS average: a message that prints a
     /// demand says which one it judged by.
@@ -33,21 +44,16 @@ impl ProductPlan {
         let Some(rate) = self.demand_rate.get() else {
             return "";
         };
-        let forecast = self
-            .forecast
-            .as_deref()
-            .filter(|f| f.status.uses_forecast())
-            .map(|f| f.forecast_daily);
-        match forecast {
-            Some(f) if same_qty(f, rate) => " (forecast)",
-            _ if self
-                .avg_daily_demand
-                .get()
-                .is_some_and(|a| same_qty(a, rate)) =>
-            {
-                ""
-            }
-            _ => " (the rules' demand_rate)",
+        if self.demand_is_forecast() {
+            " (forecast)"
+        } else if self
+            .avg_daily_demand
+            .get()
+            .is_some_and(|a| same_qty(a, rate))
+        {
+            ""
+        } else {
+            " (the rules' demand_rate)"
         }
     }
 

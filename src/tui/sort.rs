@@ -23,7 +23,7 @@ pub fn changed_cells(old: &ProductPlan, new: &ProductPlan) -> u16 {
         Column::Demand,
         old.demand_per_day() != new.demand_per_day()
             || old.trend != new.trend
-            || demand_is_forecast(old) != demand_is_forecast(new),
+            || old.demand_is_forecast() != new.demand_is_forecast(),
     );
     mark(Column::Available, old.available_qty != new.available_qty);
     mark(Column::OnOrder, old.on_order_qty != new.on_order_qty);
@@ -43,18 +43,6 @@ pub fn changed_cells(old: &ProductPlan, new: &ProductPlan) -> u16 {
     mark(Column::Supplier, old.supplier_name != new.supplier_name);
     mark(Column::Class, class_key(old) != class_key(new));
     mask
-}
-
-/// Whether the demand the plan used (`demand_per_day`) is its forecast's:
-/// a forecast in use (current or stale) by a method other than the OMS
-/// average, and the rules took its figure.
-pub fn demand_is_forecast(p: &ProductPlan) -> bool {
-    let (Some(f), Some(d)) = (p.forecast.as_deref(), p.demand_per_day()) else {
-        return false;
-    };
-    f.status.uses_forecast()
-        && f.method != "oms_average"
-        && (f.forecast_daily - d).abs() <= 1e-9 * (1.0 + d.abs())
 }
 
 /// The demand classes in the order the list sorts them, `short` after

@@ -17,7 +17,7 @@ use crate::plan::{ExceptionCode, ProductPlan};
 use crate::text::masked;
 use crate::tui::action::Column;
 use crate::tui::keymap::Screen;
-use crate::tui::sort::{demand_class_of, demand_is_forecast};
+use crate::tui::sort::demand_class_of;
 use crate::tui::state::App;
 use crate::tui::theme::Theme;
 
@@ -346,7 +346,7 @@ pub fn cell_text(field: Field, p: &ProductPlan, app: &App) -> String {
                 format!(
                     "{}{}{}",
                     fmt_qty_short(d),
-                    if demand_is_forecast(p) { "f" } else { "" },
+                    if p.demand_is_forecast() { "f" } else { "" },
                     trend_arrow(theme, p.trend.as_deref())
                 )
             })

@@ -166,7 +166,7 @@ impl DemandChart {
         // rules/reference.grl) the OMS average.
         let plan_uses = plan.demand_per_day().map(|d| {
             let same = |x: f64| (x - d).abs() <= 1e-9 * (1.0 + d.abs());
-            let from = if crate::tui::sort::demand_is_forecast(plan) {
+            let from = if plan.demand_is_forecast() {
                 let label = f.map(|f| f.method_label.as_str()).unwrap_or("");
                 format!("forecast: {}", crate::text::printable(label))
             } else if oms.is_some_and(same) {
