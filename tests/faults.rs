@@ -22,7 +22,9 @@ use buyerdesk::orders::{ChannelKind, PoStatus, Sender, SupplierChannel};
 use buyerdesk::plan::{ExceptionCode, ProductPlan, RuleSet};
 use buyerdesk::sources::{Access, Source, Sources};
 use buyerdesk::store::{Override, OverrideUnit, ReasonCode, Store};
-use common::live::{next_plans, plan_of, sources_with, spawn_live, writer, WAIT};
+use common::live::{
+    next_plans, next_refresh_plans, plan_of, sources_with, spawn_live, writer, WAIT,
+};
 use common::proxy::{Mode, Proxy};
 use common::{Db, ScratchDb, Setup};
 
@@ -122,7 +124,7 @@ async fn source_down_at_start(test: &str, db: Db) {
 
     // Back: the plans come without a refresh being asked for.
     f.proxy.set(Mode::Pass);
-    let (sources, update) = next_plans(&mut rx).await;
+    let (sources, update) = next_refresh_plans(&mut rx).await;
     let inv = &sources[SourceKind::Inventory as usize];
     assert_eq!(inv.state, LinkState::Up, "{test}: {inv:?}");
     assert_eq!((inv.retry_at, &inv.error), (None, &None), "{test}");
@@ -182,7 +184,7 @@ async fn dropped_mid_refresh(test: &str, db: Db) {
     f.proxy.down_after(4096);
     tx.send(LiveCommand::Refresh).unwrap();
 
-    let (sources, update) = next_plans(&mut rx).await;
+    let (sources, update) = next_refresh_plans(&mut rx).await;
     assert_eq!(f.proxy.mode(), Mode::Refuse, "{test}: the cut came");
     let inv = &sources[SourceKind::Inventory as usize];
     assert_eq!(inv.state, LinkState::Down, "{test}: {inv:?}");
@@ -215,7 +217,7 @@ async fn dropped_mid_refresh(test: &str, db: Db) {
 
     // Back: read again by itself, every row new, nothing stale.
     f.proxy.set(Mode::Pass);
-    let (sources, update) = next_plans(&mut rx).await;
+    let (sources, update) = next_refresh_plans(&mut rx).await;
     assert_eq!(
         sources[SourceKind::Inventory as usize].state,
         LinkState::Up,
@@ -335,7 +337,7 @@ async fn stalled_source(test: &str, db: Db) {
     f.proxy.set(Mode::Stall);
     let clock = Instant::now();
     tx.send(LiveCommand::Refresh).unwrap();
-    let (sources, update) = next_plans(&mut rx).await;
+    let (sources, update) = next_refresh_plans(&mut rx).await;
     let took = clock.elapsed();
     assert!(
         took < Duration::from_secs(6),
@@ -371,7 +373,7 @@ async fn stalled_source(test: &str, db: Db) {
 
     f.proxy.set(Mode::Pass);
     loop {
-        let (sources, update) = next_plans(&mut rx).await;
+        let (sources, update) = next_refresh_plans(&mut rx).await;
         if sources[SourceKind::Inventory as usize].state == LinkState::Up {
             let p1 = plan_of(&update, "PROD-001");
             assert_eq!(p1.available_qty, Some(900.0), "{test}");
@@ -455,7 +457,7 @@ async fn purchasing_down_at_start(test: &str, db: Db) {
     }
 
     p.proxy.set(Mode::Pass);
-    let (sources, update) = next_plans(&mut rx).await;
+    let (sources, update) = next_refresh_plans(&mut rx).await;
     assert_eq!(
         sources[SourceKind::Purchasing as usize].state,
         LinkState::Up,

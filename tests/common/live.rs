@@ -44,6 +44,21 @@ pub async fn next_plans(rx: &mut UnboundedReceiver<LiveEvent>) -> (Vec<SourceSta
     }
 }
 
+/// The next refresh's plans and the sources report sent before them,
+/// passing over plans that no sources report preceded: the re-plans for
+/// forecasts the background forecaster stored between refreshes (the demo
+/// has daily history, so they can come at any time).
+pub async fn next_refresh_plans(
+    rx: &mut UnboundedReceiver<LiveEvent>,
+) -> (Vec<SourceStatus>, PlanUpdate) {
+    loop {
+        let (sources, plans) = next_plans(rx).await;
+        if !sources.is_empty() {
+            return (sources, plans);
+        }
+    }
+}
+
 /// Waits for a report of the sources in which `kind` is in `state`; with
 /// `no_plans`, plans sent before it are a failure, else they are passed
 /// over.
