@@ -285,13 +285,16 @@ fn the_chosen_method_has_the_lowest_backtest_mae_among_candidates() {
 }
 
 #[test]
-fn backtest_origins_are_weekly_and_leave_enough_history() {
+fn backtest_origins_are_two_weeks_apart_and_leave_enough_history() {
     let o = backtest::origins(730, 14);
     assert_eq!(o.len(), backtest::MAX_ORIGINS);
     assert_eq!(o[0], 716);
-    assert!(o.windows(2).all(|w| w[0] - w[1] == 7));
-    // 70 days with H = 7: origins at 63 and 56 only.
-    assert_eq!(backtest::origins(70, 7), vec![63, 56]);
+    assert!(o.windows(2).all(|w| w[0] - w[1] == 14));
+    assert_eq!(*o.last().unwrap(), 716 - 14 * 12);
+    // 84 days with H = 7: origins at 77 and 63 only (49 would leave
+    // under 8 weeks to train on).
+    assert_eq!(backtest::origins(84, 7), vec![77, 63]);
+    assert_eq!(backtest::origins(70, 7), vec![63]);
     assert!(backtest::origins(60, 7).is_empty());
 }
 
@@ -299,9 +302,11 @@ fn backtest_origins_are_weekly_and_leave_enough_history() {
 fn the_oms_average_is_shown_but_never_chosen_when_it_would_win_on_look_ahead() {
     // A noisy series whose OMS average is its exact long-run mean: scored
     // at past origins with today's value it beats every real forecast, but
-    // it has seen the demand it is tested on.
+    // it has seen the demand it is tested on. Over 56 days the day-to-day
+    // noise averages out and the others' error in the level shows (over 7
+    // days it came down to the seed).
     let s = syn::series(syn::weekly_season(TWO_YEARS, 20.0, [1.0; 7], 3));
-    let f = forecast(&s, 7, Some(20.0));
+    let f = forecast(&s, 56, Some(20.0));
     let oms = f.candidates.iter().find(|c| c.method == Method::OmsAverage);
     assert!(oms.is_some_and(|c| c.mae.is_some()), "{f:#?}");
     assert!(f.origins > 0);
