@@ -400,8 +400,13 @@ fn background_forecasts(
                         oms_average: Some(j.avg_daily_demand),
                     })
                     .collect();
-                made +=
-                    std::hint::black_box(compute_batch(&work, &series, forecast_threads())).len();
+                made += std::hint::black_box(compute_batch(
+                    &work,
+                    &series,
+                    forecast_threads(),
+                    &Default::default(),
+                ))
+                .len();
             }
         }
         made

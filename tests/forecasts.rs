@@ -835,3 +835,44 @@ async fn abc_classes_of_100000_products_timed() {
         );
     }
 }
+
+/// While a refresh holds `give_way`, the forecaster's threads start no
+/// product (on two cores its one thread would take half the CPU the
+/// refresh plans on); they go on when the hold is dropped.
+#[test]
+fn no_forecast_starts_while_a_refresh_holds_the_way() {
+    use buyerdesk::forecast::synthetic;
+    use forecasting::{compute_batch, GiveWay, Job};
+    let series: HashMap<String, forecast::DailySeries> = (0..4)
+        .map(|i| {
+            let qty = synthetic::weekly_season(730, 10.0 + i as f64, [1.0; 7], i);
+            (format!("P{i}"), synthetic::series(qty))
+        })
+        .collect();
+    let jobs: Vec<Job> = (0..4)
+        .map(|i| Job {
+            product_id: format!("P{i}"),
+            horizon: 14,
+            fingerprint: format!("f{i}"),
+            oms_average: None,
+        })
+        .collect();
+    let give_way = GiveWay::default();
+    let hold = give_way.hold();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let thread = {
+        let give_way = give_way.clone();
+        std::thread::spawn(move || {
+            let out = compute_batch(&jobs, &series, 2, &give_way);
+            tx.send(out.len()).unwrap();
+        })
+    };
+    assert!(
+        rx.recv_timeout(Duration::from_millis(500)).is_err(),
+        "forecasts computed while a refresh held the way"
+    );
+    drop(hold);
+    assert!(!give_way.is_held());
+    assert_eq!(rx.recv_timeout(Duration::from_secs(60)).unwrap(), 4);
+    thread.join().unwrap();
+}

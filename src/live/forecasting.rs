@@ -3,9 +3,10 @@
 //! from the stored one's), computing them in batches on all cores but the
 //! screen's, storing them, ranking the ABC classes per currency; and the
 //! live task's part: a forecaster task fed by each refresh, never running
-//! twice at once, dropping stale work when a newer refresh arrives, and a
-//! re-plan of the products whose stored forecast changed (at most about
-//! once a second). `buyerdesk forecast` runs the same steps in the
+//! twice at once, dropping stale work when a newer refresh arrives,
+//! giving way while a refresh runs (`GiveWay`), and a re-plan of the
+//! products whose stored forecast changed (at most about once a second,
+//! never when a refresh is due: the refresh plans them). `buyerdesk forecast` runs the same steps in the
 //! foreground (`forecast_products`).
 
 use std::collections::{HashMap, HashSet};
@@ -24,6 +25,61 @@ pub const BATCH: usize = 500;
 
 /// The least time between two re-plans for forecasts stored.
 pub const REPLAN_EVERY: Duration = Duration::from_secs(1);
+
+/// The longest a forecast waits for one refresh to end: a refresh that
+/// hangs on a source (up to its query timeout) does not stop forecasts
+/// for longer.
+pub const GIVE_WAY_AT_MOST: Duration = Duration::from_secs(30);
+
+/// A refresh under way, for the forecaster to give way to: while one is
+/// held, the forecaster starts no batch and its threads start no product
+/// (a product already started finishes). On two cores the forecaster's
+/// one thread would otherwise take half the CPU a refresh plans on, and
+/// its reads and writes the purchasing database's (issue 21: refreshes
+/// unchanged with forecasts running).
+#[derive(Debug, Clone, Default)]
+pub struct GiveWay(Arc<std::sync::atomic::AtomicBool>);
+
+/// Held while a refresh runs; dropping it lets the forecaster go on.
+#[must_use]
+pub struct GiveWayHold(GiveWay);
+
+impl Drop for GiveWayHold {
+    fn drop(&mut self) {
+        (self.0)
+            .0
+            .store(false, std::sync::atomic::Ordering::Release);
+    }
+}
+
+impl GiveWay {
+    /// A refresh starts: the forecaster waits until the hold is dropped.
+    pub fn hold(&self) -> GiveWayHold {
+        self.0.store(true, std::sync::atomic::Ordering::Release);
+        GiveWayHold(self.clone())
+    }
+
+    pub fn is_held(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Blocks the calling (forecast) thread while a refresh runs, at most
+    /// `GIVE_WAY_AT_MOST`.
+    pub fn wait(&self) {
+        let until = Instant::now() + GIVE_WAY_AT_MOST;
+        while self.is_held() && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// `wait` for the forecaster's task (between batches).
+    pub async fn wait_async(&self) {
+        let until = Instant::now() + GIVE_WAY_AT_MOST;
+        while self.is_held() && Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+}
 
 /// The horizon H = L + R days of the chosen supplier, rounded up, at least
 /// 1 (`plan::demand::horizon_days`, the one the plan's fingerprint check
@@ -73,7 +129,7 @@ pub fn terms_of(plan: &ProductPlan, inputs: &ProductInputs, default_currency: &s
 pub fn history_last_day(inputs: &[Arc<ProductInputs>]) -> Option<String> {
     inputs
         .iter()
-        .filter_map(|p| p.history.as_ref()?.last_day.clone())
+        .filter_map(|p| p.history.as_ref()?.last_day.as_ref())
         .max()
         .map(|d| d.to_string())
 }
@@ -117,35 +173,125 @@ pub fn stale_products(
     table_last_day: &str,
     force: bool,
 ) -> Vec<Job> {
-    inputs
+    let mut memo = FingerprintMemo::default();
+    stale_products_with(inputs, terms, stored, table_last_day, force, &mut memo)
+}
+
+/// `stale_products`, reusing the fingerprints `memo` computed before.
+pub fn stale_products_with(
+    inputs: &[Arc<ProductInputs>],
+    terms: &HashMap<Arc<str>, Terms>,
+    stored: &HashMap<String, Arc<StoredForecast>>,
+    table_last_day: &str,
+    force: bool,
+    memo: &mut FingerprintMemo,
+) -> Vec<Job> {
+    memo.start(table_last_day);
+    let jobs = inputs
         .iter()
         .filter_map(|p| {
             let t = terms.get(&p.product_id)?;
-            let fingerprint = fingerprint_of(p.history.as_deref()?, table_last_day, t.horizon)?;
+            let fingerprint = memo.of(p, table_last_day, t.horizon)?;
             let current = stored
                 .get(&*p.product_id)
                 .is_some_and(|s| s.fingerprint == fingerprint);
             (force || !current).then(|| Job {
                 product_id: p.product_id.to_string(),
                 horizon: t.horizon,
-                fingerprint,
+                fingerprint: fingerprint.to_string(),
                 oms_average: t.oms_average,
             })
         })
-        .collect()
+        .collect();
+    memo.finish();
+    jobs
+}
+
+/// The fingerprints computed by the last `stale_products_with`, by
+/// product, with the inputs (the same `Arc`) and horizon they came from:
+/// the forecaster's work is checked after every refresh, over every
+/// product, and hashing every history again took about 300 ms at 100,000
+/// products (docs/BENCHMARKS.md, "Refresh with forecasts running"). An
+/// unchanged product keeps its `Arc` from one snapshot to the next.
+#[derive(Default)]
+pub struct FingerprintMemo {
+    table_last_day: String,
+    pass: u64,
+    seen: usize,
+    by_product: HashMap<Arc<str>, Memo>,
+}
+
+struct Memo {
+    inputs: Arc<ProductInputs>,
+    horizon: u32,
+    fingerprint: String,
+    pass: u64,
+}
+
+impl FingerprintMemo {
+    fn start(&mut self, table_last_day: &str) {
+        if self.table_last_day != table_last_day {
+            self.by_product.clear();
+            self.table_last_day = table_last_day.to_string();
+        }
+        self.pass += 1;
+        self.seen = 0;
+    }
+
+    fn of(&mut self, p: &Arc<ProductInputs>, table_last_day: &str, horizon: u32) -> Option<&str> {
+        let pass = self.pass;
+        let fresh = match self.by_product.get(&p.product_id) {
+            Some(m) => !(Arc::ptr_eq(&m.inputs, p) && m.horizon == horizon),
+            None => true,
+        };
+        if fresh {
+            let fingerprint = fingerprint_of(p.history.as_deref()?, table_last_day, horizon)?;
+            let memo = Memo {
+                inputs: Arc::clone(p),
+                horizon,
+                fingerprint,
+                pass,
+            };
+            self.by_product.insert(Arc::clone(&p.product_id), memo);
+        }
+        let m = self.by_product.get_mut(&p.product_id)?;
+        m.pass = pass;
+        self.seen += 1;
+        Some(m.fingerprint.as_str())
+    }
+
+    /// Forgets the products this pass did not see (gone from the
+    /// snapshot, or without a history now).
+    fn finish(&mut self) {
+        if self.by_product.len() > self.seen {
+            let pass = self.pass;
+            self.by_product.retain(|_, m| m.pass == pass);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_product.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_product.is_empty()
+    }
 }
 
 /// Forecasts `series` (the batch's products that have one) on `threads`
-/// threads, each at a lower priority than the screen's. Forecasts whose
+/// threads, each at a lower priority than the screen's, each product
+/// started only while no refresh holds `give_way`. Forecasts whose
 /// figures are not numbers are left out, logged.
 pub fn compute_batch(
     jobs: &[Job],
     series: &HashMap<String, forecast::DailySeries>,
     threads: usize,
+    give_way: &GiveWay,
 ) -> Vec<(String, StoredForecast)> {
     let computed_at = crate::store::forecasts::computed_now();
     let one = |job: &Job| -> Option<(String, StoredForecast)> {
         let s = series.get(&job.product_id)?;
+        give_way.wait();
         let f = forecast::forecast(s, job.horizon, job.oms_average);
         if !(f.forecast_daily.is_finite()
             && f.sigma_horizon.is_finite()
@@ -280,6 +426,13 @@ pub fn forecast_threads() -> usize {
     background_threads()
 }
 
+/// The threads a forecasting run computes on, and the refresh they give
+/// way to (`GiveWay::default()`, never held, in the foreground).
+pub struct RunOn {
+    pub threads: usize,
+    pub give_way: GiveWay,
+}
+
 /// Forecasts `jobs` batch by batch: reads their series (`BATCH` products a
 /// query), computes, stores each batch in one transaction, and hands each
 /// stored batch to `stored`. Stops before a batch when `stop` says so
@@ -289,12 +442,14 @@ pub async fn run_jobs(
     oms: &oms::OmsSource,
     table_last_day: &str,
     jobs: &[Job],
-    threads: usize,
+    on: &RunOn,
     stop: impl Fn() -> bool,
     mut stored: impl FnMut(Vec<(String, StoredForecast)>, usize),
 ) -> Result<usize> {
+    let (threads, give_way) = (on.threads, &on.give_way);
     let mut done = 0;
     for batch in jobs.chunks(BATCH) {
+        give_way.wait_async().await;
         if stop() {
             break;
         }
@@ -317,8 +472,11 @@ pub async fn run_jobs(
             })
             .unwrap_or_default();
         let batch = batch.to_vec();
+        let pause = give_way.clone();
         let computed =
-            tokio::task::spawn_blocking(move || compute_batch(&batch, &series, threads)).await?;
+            tokio::task::spawn_blocking(move || compute_batch(&batch, &series, threads, &pause))
+                .await?;
+        give_way.wait_async().await;
         store.save_forecasts(&computed).await?;
         done += computed.len();
         stored(computed, done);
@@ -336,6 +494,8 @@ pub struct SharedForecasts {
     pub loaded: bool,
     /// The last run failed: the next refresh hands its work over again.
     pub failed: bool,
+    /// Held by the refresh while it runs; the forecaster gives way.
+    pub give_way: GiveWay,
 }
 
 impl SharedForecasts {
@@ -373,6 +533,10 @@ pub fn spawn_forecaster(
     stored: mpsc::UnboundedSender<()>,
 ) -> watch::Sender<Option<Arc<ForecastWork>>> {
     let (tx, mut rx) = watch::channel::<Option<Arc<ForecastWork>>>(None);
+    let on = RunOn {
+        threads: forecast_threads(),
+        give_way: shared.lock().expect("not poisoned").give_way.clone(),
+    };
     tokio::spawn(async move {
         while rx.changed().await.is_ok() {
             let Some(work) = rx.borrow_and_update().clone() else {
@@ -408,7 +572,7 @@ pub fn spawn_forecaster(
                 &work.oms,
                 &work.table_last_day,
                 &jobs,
-                forecast_threads(),
+                &on,
                 || rx.has_changed().unwrap_or(true),
                 |batch, done| {
                     let mut s = shared.lock().expect("not poisoned");
@@ -487,6 +651,8 @@ pub(super) struct WorkerForecasts {
     pub(super) terms_changed: bool,
     /// The last snapshot's history table's last day.
     pub(super) history_last_day: Option<String>,
+    /// The fingerprints of the last check for stale forecasts.
+    pub(super) fingerprints: FingerprintMemo,
 }
 
 /// Whether plans by `rules` change with the stored forecasts: the rules
@@ -555,45 +721,50 @@ impl Worker {
         ctx.history_last_day = self.forecasting.history_last_day.clone();
     }
 
-    /// After a refresh's plans: each planned product's terms, the history's
-    /// last day, and the products whose forecast is missing or stale
-    /// handed to the forecaster.
+    /// After a refresh's plans: each planned product's terms and the
+    /// history's last day (`start_forecasts` hands the work over).
     pub(super) fn after_plans(
         &mut self,
         plans: &[ProductPlan],
         changed: &[usize],
         removed: &[String],
         full: bool,
-        start: bool,
     ) {
         let currency = crate::orders::OrdersConfig::currency_of(&self.config.file);
-        let terms = Arc::make_mut(&mut self.forecasting.terms);
-        if full {
-            terms.clear();
-        }
-        for id in removed {
-            terms.remove(id.as_str());
-        }
+        // The terms that changed, found before the map is touched: the
+        // running forecaster shares it, and a refresh whose plans kept
+        // their terms (the usual one) must not copy 100,000 entries.
+        let mut new_terms = Vec::new();
         for (k, plan) in plans.iter().enumerate() {
             let i = if full { k } else { changed[k] };
             let Some(inputs) = self.inputs.get(i) else {
                 continue;
             };
             let new = terms_of(plan, inputs, &currency);
-            if terms.get(&inputs.product_id) != Some(&new) {
-                terms.insert(Arc::clone(&inputs.product_id), new);
-                self.forecasting.terms_changed = true;
+            if full || self.forecasting.terms.get(&inputs.product_id) != Some(&new) {
+                new_terms.push((Arc::clone(&inputs.product_id), new));
             }
         }
-        self.forecasting.history_last_day = history_last_day(&self.inputs);
-        if start {
-            self.start_forecasts();
+        let gone = |id: &String| self.forecasting.terms.contains_key(id.as_str());
+        if full || !new_terms.is_empty() || removed.iter().any(gone) {
+            let terms = Arc::make_mut(&mut self.forecasting.terms);
+            if full {
+                terms.clear();
+            }
+            for id in removed {
+                terms.remove(id.as_str());
+            }
+            terms.extend(new_terms);
+            self.forecasting.terms_changed = true;
         }
+        self.forecasting.history_last_day = history_last_day(&self.inputs);
     }
 
     /// Hands the products whose forecast is missing or stale to the
     /// forecaster (also when none is but the ABC classes need ranking).
-    fn start_forecasts(&mut self) {
+    /// It fingerprints every product's history: a refresh calls it after
+    /// it sent its plans to the screen.
+    pub(super) fn start_forecasts(&mut self) {
         let f = &mut self.forecasting;
         let (Some(work), Some(last_day)) = (&f.work, &f.history_last_day) else {
             return;
@@ -606,7 +777,14 @@ impl Worker {
             if !s.loaded {
                 return;
             }
-            let jobs = stale_products(&self.inputs, &f.terms, &s.by_product, last_day, false);
+            let jobs = stale_products_with(
+                &self.inputs,
+                &f.terms,
+                &s.by_product,
+                last_day,
+                false,
+                &mut f.fingerprints,
+            );
             (jobs, std::mem::take(&mut s.failed))
         };
         let (jobs, failed) = jobs;
@@ -680,7 +858,7 @@ impl Worker {
             }
             None => None,
         };
-        self.after_plans(&plans, &changed, &[], false, false);
+        self.after_plans(&plans, &changed, &[], false);
         tracing::info!(
             products = plans.len(),
             plan_ms = clock.elapsed().as_millis() as u64,
@@ -762,7 +940,10 @@ pub async fn forecast_products(
             &sources.oms,
             last_day,
             &jobs,
-            threads,
+            &RunOn {
+                threads,
+                give_way: GiveWay::default(),
+            },
             || false,
             |_, done| progress(done, total),
         )
@@ -899,6 +1080,58 @@ mod tests {
         assert!(!stale_products(&changed, &t, &HashMap::new(), &last, false)
             .iter()
             .any(|j| j.product_id == "A"));
+    }
+
+    /// The memo that spares hashing every history after every refresh
+    /// gives what fingerprinting afresh gives, pass after pass: an
+    /// unchanged product (the same `Arc`) is taken from it, a new `Arc`, a
+    /// new horizon or a new day in the table is fingerprinted again, and a
+    /// product gone from the snapshot is forgotten.
+    #[test]
+    fn remembered_fingerprints_are_the_fresh_ones() {
+        let a = product("A", 5.0, "2026-01-10");
+        let mut inputs = vec![
+            Arc::clone(&a),
+            product("B", 6.0, "2026-01-10"),
+            product("C", 7.0, "2026-01-09"),
+        ];
+        let mut t: HashMap<Arc<str>, Terms> = HashMap::new();
+        for id in ["A", "B", "C"] {
+            t.insert(id.into(), terms(7, 1.0, "USD"));
+        }
+        let mut memo = FingerprintMemo::default();
+        let mut stored_now: HashMap<String, Arc<StoredForecast>> = HashMap::new();
+        let check = |inputs: &[Arc<ProductInputs>],
+                     t: &HashMap<Arc<str>, Terms>,
+                     stored_now: &HashMap<String, Arc<StoredForecast>>,
+                     last: &str,
+                     memo: &mut FingerprintMemo| {
+            for force in [true, false] {
+                let fresh = stale_products(inputs, t, stored_now, last, force);
+                let remembered = stale_products_with(inputs, t, stored_now, last, force, memo);
+                assert_eq!(remembered, fresh, "force {force}, last day {last}");
+            }
+            stale_products(inputs, t, &HashMap::new(), last, true)
+        };
+        let all = check(&inputs, &t, &stored_now, "2026-01-10", &mut memo);
+        assert_eq!(all.len(), 3);
+        for j in &all {
+            stored_now.insert(j.product_id.clone(), stored(&j.fingerprint, 1.0));
+        }
+        assert_eq!(memo.len(), 3);
+        // B's history changes (a new Arc), C's horizon; A stays the same Arc.
+        inputs[1] = product("B", 6.5, "2026-01-10");
+        t.insert("C".into(), terms(9, 1.0, "USD"));
+        check(&inputs, &t, &stored_now, "2026-01-10", &mut memo);
+        let stale = stale_products_with(&inputs, &t, &stored_now, "2026-01-10", false, &mut memo);
+        let ids: Vec<&str> = stale.iter().map(|j| j.product_id.as_str()).collect();
+        assert_eq!(ids, vec!["B", "C"]);
+        // A new day in the table, then C gone from the snapshot.
+        check(&inputs, &t, &stored_now, "2026-01-11", &mut memo);
+        inputs.remove(2);
+        check(&inputs, &t, &stored_now, "2026-01-11", &mut memo);
+        assert_eq!(memo.len(), 2, "C forgotten");
+        assert!(Arc::ptr_eq(&inputs[0], &a));
     }
 
     #[test]

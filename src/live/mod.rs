@@ -398,7 +398,9 @@ async fn run(
                     replan_at = Some(tokio::time::Instant::now().max(last_replan + forecasting::REPLAN_EVERY));
                 }
             }
-            _ = tokio::time::sleep_until(replan_at.unwrap_or(next)), if replan_at.is_some() && running.is_none() => {
+            // Not when a refresh is due: it plans the new forecasts too,
+            // and would wait for the re-plan.
+            _ = tokio::time::sleep_until(replan_at.unwrap_or(next)), if replan_at.is_some() && running.is_none() && next > tokio::time::Instant::now() => {
                 replan_at = None;
                 last_replan = tokio::time::Instant::now();
                 let events = events.clone();

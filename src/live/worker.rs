@@ -407,6 +407,11 @@ impl Worker {
         if std::env::var("BUYERDESK_DEBUG_PANIC").as_deref() == Ok("live") {
             panic!("BUYERDESK_DEBUG_PANIC=live: a panic on purpose in the background task");
         }
+        // The background forecaster waits while this refresh runs.
+        let _give_way = (self.forecasting.shared.lock())
+            .expect("not poisoned")
+            .give_way
+            .hold();
         let (config, rules, store) = (&self.config, &self.rules, &self.store);
         let started = Local::now();
         let clock = Instant::now();
@@ -685,7 +690,7 @@ impl Worker {
         self.stale = stale;
         self.planned = true;
         self.rules_changed = false;
-        self.after_plans(&plans, &diff.changed, &diff.removed, full, true);
+        self.after_plans(&plans, &diff.changed, &diff.removed, full);
         let _ = events.send(LiveEvent::Sources(statuses));
         let _ = events.send(LiveEvent::Plans(PlanUpdate {
             started,
@@ -697,6 +702,11 @@ impl Worker {
             planning,
             ranks,
         }));
+        // After the screen has its plans: fingerprinting every product's
+        // history for the forecaster took a few hundred milliseconds at
+        // 100,000 products (docs/BENCHMARKS.md, "Refresh with forecasts
+        // running").
+        self.start_forecasts();
     }
 
     /// Each source's last read time, and whether it was found unchanged.
