@@ -26,9 +26,9 @@ pub const BATCH: usize = 500;
 /// The least time between two re-plans for forecasts stored.
 pub const REPLAN_EVERY: Duration = Duration::from_secs(1);
 
-/// The longest a forecast waits for one refresh to end: a refresh that
-/// hangs on a source (up to its query timeout) does not stop forecasts
-/// for longer.
+/// The longest the forecaster gives way to one refresh: a refresh that
+/// hangs on a source (up to its query timeout) holds forecasts up this
+/// long, then they go on beside it.
 pub const GIVE_WAY_AT_MOST: Duration = Duration::from_secs(30);
 
 /// A refresh under way, for the forecaster to give way to: while one is
@@ -38,7 +38,7 @@ pub const GIVE_WAY_AT_MOST: Duration = Duration::from_secs(30);
 /// its reads and writes the purchasing database's (issue 21: refreshes
 /// unchanged with forecasts running).
 #[derive(Debug, Clone, Default)]
-pub struct GiveWay(Arc<std::sync::atomic::AtomicBool>);
+pub struct GiveWay(Arc<std::sync::atomic::AtomicU64>);
 
 /// Held while a refresh runs; dropping it lets the forecaster go on.
 #[must_use]
@@ -46,36 +46,55 @@ pub struct GiveWayHold(GiveWay);
 
 impl Drop for GiveWayHold {
     fn drop(&mut self) {
-        (self.0)
-            .0
-            .store(false, std::sync::atomic::Ordering::Release);
+        (self.0).0.store(0, std::sync::atomic::Ordering::Release);
     }
 }
 
+/// Whether a hold taken at `since` (0: none) still holds at `now`, both
+/// `held_clock` readings.
+fn must_wait(since: u64, now: u64) -> bool {
+    since != 0 && now.saturating_sub(since) < GIVE_WAY_AT_MOST.as_millis() as u64
+}
+
+/// Milliseconds since the first call in the process, plus 1 (0 is "not
+/// held").
+fn held_clock() -> u64 {
+    static BASE: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    BASE.get_or_init(Instant::now).elapsed().as_millis() as u64 + 1
+}
+
 impl GiveWay {
-    /// A refresh starts: the forecaster waits until the hold is dropped.
+    /// A refresh starts: the forecaster waits until the hold is dropped,
+    /// or `GIVE_WAY_AT_MOST` has passed since it was taken.
     pub fn hold(&self) -> GiveWayHold {
-        self.0.store(true, std::sync::atomic::Ordering::Release);
+        self.0
+            .store(held_clock(), std::sync::atomic::Ordering::Release);
         GiveWayHold(self.clone())
     }
 
     pub fn is_held(&self) -> bool {
-        self.0.load(std::sync::atomic::Ordering::Acquire)
+        self.0.load(std::sync::atomic::Ordering::Acquire) != 0
     }
 
-    /// Blocks the calling (forecast) thread while a refresh runs, at most
+    /// Whether a forecast must wait now: a hold younger than
     /// `GIVE_WAY_AT_MOST`.
+    fn must_wait(&self) -> bool {
+        must_wait(
+            self.0.load(std::sync::atomic::Ordering::Acquire),
+            held_clock(),
+        )
+    }
+
+    /// Blocks the calling (forecast) thread while a refresh runs.
     pub fn wait(&self) {
-        let until = Instant::now() + GIVE_WAY_AT_MOST;
-        while self.is_held() && Instant::now() < until {
+        while self.must_wait() {
             std::thread::sleep(Duration::from_millis(5));
         }
     }
 
     /// `wait` for the forecaster's task (between batches).
     pub async fn wait_async(&self) {
-        let until = Instant::now() + GIVE_WAY_AT_MOST;
-        while self.is_held() && Instant::now() < until {
+        while self.must_wait() {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
@@ -1080,6 +1099,21 @@ mod tests {
         assert!(!stale_products(&changed, &t, &HashMap::new(), &last, false)
             .iter()
             .any(|j| j.product_id == "A"));
+    }
+
+    #[test]
+    fn a_refresh_holds_the_forecasts_up_at_most_thirty_seconds() {
+        let at_most = GIVE_WAY_AT_MOST.as_millis() as u64;
+        assert!(!must_wait(0, 5), "no hold");
+        assert!(must_wait(1_000, 1_000));
+        assert!(must_wait(1_000, 1_000 + at_most - 1));
+        assert!(!must_wait(1_000, 1_000 + at_most), "a hung refresh");
+        let way = GiveWay::default();
+        assert!(!way.must_wait());
+        let hold = way.hold();
+        assert!(way.is_held() && way.must_wait());
+        drop(hold);
+        assert!(!way.is_held() && !way.must_wait());
     }
 
     /// The memo that spares hashing every history after every refresh
