@@ -476,7 +476,14 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli, config, keymap)) {
+    let result = runtime.block_on(run(cli, config, keymap));
+    // The background forecaster may be inside a batch on a blocking
+    // thread (up to 500 products): its stored batches are whole, the one
+    // under way is simply not stored and is computed again next start.
+    // Dropping the runtime would wait for it (CI saw a quit take over 10 s
+    // in a debug build).
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    match result {
         Ok(code) => code,
         // The reader stopped early (| head): nothing more to say.
         Err(e) if closed_pipe(&e) => ExitCode::SUCCESS,
