@@ -17,8 +17,9 @@ use super::{
 /// Measured (docs/BENCHMARKS.md, "Origins two weeks apart"): 7 days apart,
 /// the 13 windows of H = 56 days overlapped by seven eighths, so the
 /// choice rested on about a quarter of a year of demand and was noisy;
-/// 14 days apart, at the same CPU, the holdout MAE fell on both sets and
-/// in every class (demo total 10.050 -> 9.893 per day, lumpy 21.751 ->
+/// 14 days apart (about 6% more CPU at H = 14, less at H = 56), the
+/// holdout MAE fell on both sets and in every class but three small
+/// synthetic ones (demo total 10.050 -> 9.893 per day, lumpy 21.751 ->
 /// 21.190, erratic 18.108 -> 17.634). 26 origins 7 days apart did about
 /// as well at twice the CPU.
 pub const MAX_ORIGINS: usize = 13;

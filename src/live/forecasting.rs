@@ -6,8 +6,8 @@
 //! twice at once, dropping stale work when a newer refresh arrives,
 //! giving way while a refresh runs (`GiveWay`), and a re-plan of the
 //! products whose stored forecast changed (at most about once a second,
-//! never when a refresh is due: the refresh plans them). `buyerdesk forecast` runs the same steps in the
-//! foreground (`forecast_products`).
+//! never when a refresh is due: the refresh plans them). `buyerdesk
+//! forecast` runs the same steps in the foreground (`forecast_products`).
 
 use std::collections::{HashMap, HashSet};
 
