@@ -164,12 +164,13 @@ impl DemandChart {
         // The demand the plan used: what the rules set as `demand_rate` (the
         // forecast or the OMS average), else (rules that set none, such as
         // rules/reference.grl) the OMS average.
+        // Where it came from: the words of `demand_source`, which the
+        // exception messages print (one tolerance for both).
         let plan_uses = plan.demand_per_day().map(|d| {
-            let same = |x: f64| (x - d).abs() <= 1e-9 * (1.0 + d.abs());
             let from = if plan.demand_is_forecast() {
                 let label = f.map(|f| f.method_label.as_str()).unwrap_or("");
                 format!("forecast: {}", crate::text::printable(label))
-            } else if oms.is_some_and(same) {
+            } else if plan.demand_source().is_empty() {
                 "OMS average".to_string()
             } else {
                 "demand_rate, as the rules set it".to_string()
