@@ -24,7 +24,7 @@ pub const SHORT_WEEKS: usize = 8;
 /// Bumped whenever a change to this module changes the forecasts it
 /// computes: part of every fingerprint, so stored forecasts are recomputed
 /// after an upgrade that changes them.
-pub const METHOD_VERSION: u32 = 4;
+pub const METHOD_VERSION: u32 = 5;
 
 /// One product's daily demand history, oldest first: `qty[i]` is the
 /// demand of day `first_day + i`. Days missing from the table are zero
