@@ -15,8 +15,9 @@
 //! keys and refreshes unchanged with forecasts running): batches of
 //! `live::forecasting::BATCH` demo products, their daily history
 //! (BUYERDESK_BENCH_HISTORY_DAYS days of it, default 730) generated in
-//! memory, forecast by `compute_batch` on all cores but the screen's, at a
-//! lower priority, round after round until the bench ends.
+//! memory, forecast by `compute_batch` on `forecast_threads()` threads (every
+//! core) at the forecaster's idle priority, round after round until the
+//! bench ends.
 //!
 //!     cargo bench --bench tui
 //!     BUYERDESK_BENCH_BACKGROUND_FORECASTS=1 cargo bench --bench tui
@@ -351,13 +352,13 @@ fn refresh_cases(c: &mut Criterion, app: &mut App, inputs: &[std::sync::Arc<plan
 
 /// Forecasts computed in the background until `stop`: the forecaster's
 /// work (`compute_batch`, one batch of `BATCH` products at a time, on
-/// `forecast_threads()` threads at a lower priority) over the demo's
+/// `forecast_threads()` threads at idle priority) over the demo's
 /// products with history, round after round. Returns the forecasts made.
 fn background_forecasts(
     jobs: Vec<demo::HistoryJob>,
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
 ) -> std::thread::JoinHandle<usize> {
-    use buyerdesk::live::forecasting::{compute_batch, forecast_threads, Job, BATCH};
+    use buyerdesk::live::forecasting::{compute_batch, forecast_threads, Job, Priority, BATCH};
     let days = common::history_days();
     std::thread::spawn(move || {
         let mut made = 0;
@@ -404,6 +405,7 @@ fn background_forecasts(
                     &work,
                     &series,
                     forecast_threads(),
+                    Priority::Idle,
                     &Default::default(),
                 ))
                 .len();

@@ -842,7 +842,7 @@ async fn abc_classes_of_100000_products_timed() {
 #[test]
 fn no_forecast_starts_while_a_refresh_holds_the_way() {
     use buyerdesk::forecast::synthetic;
-    use forecasting::{compute_batch, GiveWay, Job};
+    use forecasting::{compute_batch, GiveWay, Job, Priority};
     let series: HashMap<String, forecast::DailySeries> = (0..4)
         .map(|i| {
             let qty = synthetic::weekly_season(730, 10.0 + i as f64, [1.0; 7], i);
@@ -863,7 +863,7 @@ fn no_forecast_starts_while_a_refresh_holds_the_way() {
     let thread = {
         let give_way = give_way.clone();
         std::thread::spawn(move || {
-            let out = compute_batch(&jobs, &series, 2, &give_way);
+            let out = compute_batch(&jobs, &series, 2, Priority::Low, &give_way);
             tx.send(out.len()).unwrap();
         })
     };

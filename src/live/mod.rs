@@ -41,7 +41,7 @@
 //!
 //! After each refresh, the products whose stored forecast does not match
 //! their history and horizon (its fingerprint) go to a forecaster task
-//! that runs beside it (`forecasting.rs`): the refresh never waits for it,
+//! that runs beside it (`forecasting/`): the refresh never waits for it,
 //! and the products whose forecast it stored are planned again, at most
 //! once a second, when the rules read a forecast fact.
 

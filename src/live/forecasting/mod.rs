@@ -1,7 +1,7 @@
 //! Forecasts computed off the hot path (DOMAIN.md section 5): which
 //! products need one (the fingerprint of their history and horizon differs
-//! from the stored one's), computing them in batches on all cores but the
-//! screen's, storing them, ranking the ABC classes per currency; and the
+//! from the stored one's), computing them in batches on every core at idle
+//! priority (the screen's thread always wins its core), storing them, ranking the ABC classes per currency; and the
 //! live task's part: a forecaster task fed by each refresh, never running
 //! twice at once, dropping stale work when a newer refresh arrives,
 //! giving way while a refresh runs (`GiveWay`), and a re-plan of the
@@ -17,6 +17,11 @@ use super::*;
 use crate::forecast::{self, StoredForecast};
 use crate::store::forecasts::AbcClass;
 
+mod threads;
+pub use threads::{
+    forecast_threads, lower_priority, GiveWay, GiveWayHold, Priority, GIVE_WAY_AT_MOST,
+};
+
 /// The horizon of a product without a supplier (no lead time to add up).
 pub const HORIZON_WITHOUT_SUPPLIER: u32 = 7;
 
@@ -25,80 +30,6 @@ pub const BATCH: usize = 500;
 
 /// The least time between two re-plans for forecasts stored.
 pub const REPLAN_EVERY: Duration = Duration::from_secs(1);
-
-/// The longest the forecaster gives way to one refresh: a refresh that
-/// hangs on a source (up to its query timeout) holds forecasts up this
-/// long, then they go on beside it.
-pub const GIVE_WAY_AT_MOST: Duration = Duration::from_secs(30);
-
-/// A refresh under way, for the forecaster to give way to: while one is
-/// held, the forecaster starts no batch and its threads start no product
-/// (a product already started finishes). On two cores the forecaster's
-/// one thread would otherwise take half the CPU a refresh plans on, and
-/// its reads and writes the purchasing database's (issue 21: refreshes
-/// unchanged with forecasts running).
-#[derive(Debug, Clone, Default)]
-pub struct GiveWay(Arc<std::sync::atomic::AtomicU64>);
-
-/// Held while a refresh runs; dropping it lets the forecaster go on.
-#[must_use]
-pub struct GiveWayHold(GiveWay);
-
-impl Drop for GiveWayHold {
-    fn drop(&mut self) {
-        (self.0).0.store(0, std::sync::atomic::Ordering::Release);
-    }
-}
-
-/// Whether a hold taken at `since` (0: none) still holds at `now`, both
-/// `held_clock` readings.
-fn must_wait(since: u64, now: u64) -> bool {
-    since != 0 && now.saturating_sub(since) < GIVE_WAY_AT_MOST.as_millis() as u64
-}
-
-/// Milliseconds since the first call in the process, plus 1 (0 is "not
-/// held").
-fn held_clock() -> u64 {
-    static BASE: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-    BASE.get_or_init(Instant::now).elapsed().as_millis() as u64 + 1
-}
-
-impl GiveWay {
-    /// A refresh starts: the forecaster waits until the hold is dropped,
-    /// or `GIVE_WAY_AT_MOST` has passed since it was taken.
-    pub fn hold(&self) -> GiveWayHold {
-        self.0
-            .store(held_clock(), std::sync::atomic::Ordering::Release);
-        GiveWayHold(self.clone())
-    }
-
-    pub fn is_held(&self) -> bool {
-        self.0.load(std::sync::atomic::Ordering::Acquire) != 0
-    }
-
-    /// Whether a forecast must wait now: a hold younger than
-    /// `GIVE_WAY_AT_MOST`.
-    fn must_wait(&self) -> bool {
-        must_wait(
-            self.0.load(std::sync::atomic::Ordering::Acquire),
-            held_clock(),
-        )
-    }
-
-    /// Blocks the calling (forecast) thread while a refresh runs.
-    pub fn wait(&self) {
-        while self.must_wait() {
-            std::thread::sleep(Duration::from_millis(5));
-        }
-    }
-
-    /// `wait` for the forecaster's task (between batches).
-    pub async fn wait_async(&self) {
-        while self.must_wait() {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    }
-}
 
 /// The horizon H = L + R days of the chosen supplier, rounded up, at least
 /// 1 (`plan::demand::horizon_days`, the one the plan's fingerprint check
@@ -298,13 +229,14 @@ impl FingerprintMemo {
 }
 
 /// Forecasts `series` (the batch's products that have one) on `threads`
-/// threads, each at a lower priority than the screen's, each product
-/// started only while no refresh holds `give_way`. Forecasts whose
-/// figures are not numbers are left out, logged.
+/// threads, each scheduled at `priority`, each product started only while
+/// no refresh holds `give_way`. Forecasts whose figures are not numbers
+/// are left out, logged.
 pub fn compute_batch(
     jobs: &[Job],
     series: &HashMap<String, forecast::DailySeries>,
     threads: usize,
+    priority: Priority,
     give_way: &GiveWay,
 ) -> Vec<(String, StoredForecast)> {
     let computed_at = crate::store::forecasts::computed_now();
@@ -338,7 +270,7 @@ pub fn compute_batch(
             .chunks(chunk)
             .map(|part| {
                 scope.spawn(move || {
-                    lower_priority();
+                    lower_priority(priority);
                     part.iter().filter_map(one).collect::<Vec<_>>()
                 })
             })
@@ -348,16 +280,6 @@ pub fn compute_batch(
             .flat_map(|h| h.join().expect("a forecast thread panicked"))
             .collect()
     })
-}
-
-/// The calling thread gives way to the screen's (unix `nice`; on Linux
-/// it applies to this thread only).
-fn lower_priority() {
-    #[cfg(unix)]
-    // SAFETY: nice(2) only changes this thread's scheduling priority.
-    unsafe {
-        libc::nice(10);
-    }
 }
 
 /// The ABC classes of every product with a stored forecast, ranked per
@@ -440,15 +362,12 @@ impl ForecastProgress {
     }
 }
 
-/// The threads a forecasting run uses: all cores but the screen's.
-pub fn forecast_threads() -> usize {
-    background_threads()
-}
-
-/// The threads a forecasting run computes on, and the refresh they give
-/// way to (`GiveWay::default()`, never held, in the foreground).
+/// The threads a forecasting run computes on, how they are scheduled, and
+/// the refresh they give way to (`GiveWay::default()`, never held, in the
+/// foreground).
 pub struct RunOn {
     pub threads: usize,
+    pub priority: Priority,
     pub give_way: GiveWay,
 }
 
@@ -465,7 +384,7 @@ pub async fn run_jobs(
     stop: impl Fn() -> bool,
     mut stored: impl FnMut(Vec<(String, StoredForecast)>, usize),
 ) -> Result<usize> {
-    let (threads, give_way) = (on.threads, &on.give_way);
+    let (threads, priority, give_way) = (on.threads, on.priority, &on.give_way);
     let mut done = 0;
     for batch in jobs.chunks(BATCH) {
         give_way.wait_async().await;
@@ -492,9 +411,10 @@ pub async fn run_jobs(
             .unwrap_or_default();
         let batch = batch.to_vec();
         let pause = give_way.clone();
-        let computed =
-            tokio::task::spawn_blocking(move || compute_batch(&batch, &series, threads, &pause))
-                .await?;
+        let computed = tokio::task::spawn_blocking(move || {
+            compute_batch(&batch, &series, threads, priority, &pause)
+        })
+        .await?;
         give_way.wait_async().await;
         store.save_forecasts(&computed).await?;
         done += computed.len();
@@ -554,6 +474,7 @@ pub fn spawn_forecaster(
     let (tx, mut rx) = watch::channel::<Option<Arc<ForecastWork>>>(None);
     let on = RunOn {
         threads: forecast_threads(),
+        priority: Priority::Idle,
         give_way: shared.lock().expect("not poisoned").give_way.clone(),
     };
     tokio::spawn(async move {
@@ -961,6 +882,7 @@ pub async fn forecast_products(
             &jobs,
             &RunOn {
                 threads,
+                priority: Priority::Low,
                 give_way: GiveWay::default(),
             },
             || false,
@@ -1099,21 +1021,6 @@ mod tests {
         assert!(!stale_products(&changed, &t, &HashMap::new(), &last, false)
             .iter()
             .any(|j| j.product_id == "A"));
-    }
-
-    #[test]
-    fn a_refresh_holds_the_forecasts_up_at_most_thirty_seconds() {
-        let at_most = GIVE_WAY_AT_MOST.as_millis() as u64;
-        assert!(!must_wait(0, 5), "no hold");
-        assert!(must_wait(1_000, 1_000));
-        assert!(must_wait(1_000, 1_000 + at_most - 1));
-        assert!(!must_wait(1_000, 1_000 + at_most), "a hung refresh");
-        let way = GiveWay::default();
-        assert!(!way.must_wait());
-        let hold = way.hold();
-        assert!(way.is_held() && way.must_wait());
-        drop(hold);
-        assert!(!way.is_held() && !way.must_wait());
     }
 
     /// The memo that spares hashing every history after every refresh
