@@ -21,6 +21,8 @@
 //!
 //!     cargo bench --bench tui
 //!     BUYERDESK_BENCH_BACKGROUND_FORECASTS=1 cargo bench --bench tui
+//!     BUYERDESK_BENCH_BACKGROUND_FORECASTS=1 BUYERDESK_BENCH_FORECAST_THREADS=1 \
+//!         cargo bench --bench tui    # one thread at nice 10, as before
 
 mod common;
 
@@ -360,6 +362,14 @@ fn background_forecasts(
 ) -> std::thread::JoinHandle<usize> {
     use buyerdesk::live::forecasting::{compute_batch, forecast_threads, Job, Priority, BATCH};
     let days = common::history_days();
+    // BUYERDESK_BENCH_FORECAST_THREADS=1: the forecaster before issue 21's
+    // fourth session (one thread, all cores but the screen's, nice 10),
+    // for the comparison in docs/BENCHMARKS.md.
+    let (threads, priority) = match std::env::var("BUYERDESK_BENCH_FORECAST_THREADS") {
+        Ok(n) => (n.parse().expect("a number of threads"), Priority::Low),
+        Err(_) => (forecast_threads(), Priority::Idle),
+    };
+    eprintln!("background forecasts on {threads} threads at {priority:?} priority");
     std::thread::spawn(move || {
         let mut made = 0;
         'rounds: loop {
@@ -404,8 +414,8 @@ fn background_forecasts(
                 made += std::hint::black_box(compute_batch(
                     &work,
                     &series,
-                    forecast_threads(),
-                    Priority::Idle,
+                    threads,
+                    priority,
                     &Default::default(),
                 ))
                 .len();

@@ -88,7 +88,8 @@ pub fn origins(days: usize, horizon: usize) -> Vec<usize> {
 
 /// One candidate's way of forecasting: the daily path over the horizon from
 /// a training history, every way's spread over the weekdays by the
-/// training history's weekday profile (uniform without a weekday pattern).
+/// training history's weekday profile (`methods::weekday_profile`, uniform
+/// without a weekday pattern; computed once per history, not per way).
 enum Way {
     Ets(EtsSpec),
     Croston,
@@ -98,8 +99,7 @@ enum Way {
 }
 
 impl Way {
-    fn path(&self, train: &[f64], horizon: usize) -> Result<Vec<f64>, String> {
-        let profile = methods::weekday_profile(train);
+    fn path(&self, train: &[f64], profile: &[f64; 7], horizon: usize) -> Result<Vec<f64>, String> {
         Ok(match self {
             Way::Ets(spec) => {
                 let weeks = methods::ets_fixed(
@@ -107,12 +107,12 @@ impl Way {
                     &methods::weekly_buckets(train),
                     horizon.div_ceil(7),
                 )?;
-                methods::spread(&weeks, &profile, horizon)
+                methods::spread(&weeks, profile, horizon)
             }
-            Way::Croston => methods::flat_spread(methods::croston_sba(train)?, &profile, horizon),
-            Way::Tsb => methods::flat_spread(methods::tsb(train)?, &profile, horizon),
-            Way::Constant(v) => methods::flat_spread(*v, &profile, horizon),
-            Way::Mean28 => methods::flat_spread(methods::mean28(train), &profile, horizon),
+            Way::Croston => methods::flat_spread(methods::croston_sba(train)?, profile, horizon),
+            Way::Tsb => methods::flat_spread(methods::tsb(train)?, profile, horizon),
+            Way::Constant(v) => methods::flat_spread(*v, profile, horizon),
+            Way::Mean28 => methods::flat_spread(methods::mean28(train), profile, horizon),
         })
     }
 }
@@ -217,19 +217,25 @@ pub fn forecast(series: &DailySeries, horizon_days: u32, oms_average: Option<f64
 
     let smooth = matches!(class, DemandClass::Smooth | DemandClass::Erratic);
     let origins = origins(qty.len(), h);
+    // The weekday profile of the whole history and of each origin's.
+    let profile = methods::weekday_profile(&qty);
+    let at: Vec<(usize, [f64; 7])> = origins
+        .iter()
+        .map(|&o| (o, methods::weekday_profile(&qty[..o])))
+        .collect();
     f.origins = origins.len() as u32;
     let mut evaluated: Vec<Evaluated> = Vec::new();
     if smooth {
         let weeks_ahead = h.div_ceil(7);
         match methods::ets_auto(&methods::weekly_buckets(&qty), weeks_ahead) {
             Ok((spec, weeks)) => {
-                let path = methods::spread(&weeks, &methods::weekday_profile(&qty), h);
+                let path = methods::spread(&weeks, &profile, h);
                 evaluated.push(evaluate(
                     Method::Ets,
                     label(Method::Ets, Some(&spec)),
                     &Way::Ets(spec),
                     &qty,
-                    &origins,
+                    &at,
                     h,
                     Some(path),
                 ));
@@ -238,14 +244,14 @@ pub fn forecast(series: &DailySeries, horizon_days: u32, oms_average: Option<f64
         }
     } else {
         for (method, way) in [(Method::CrostonSba, Way::Croston), (Method::Tsb, Way::Tsb)] {
-            let path = way.path(&qty, h);
+            let path = way.path(&qty, &profile, h);
             match path {
                 Ok(p) => evaluated.push(evaluate(
                     method,
                     label(method, None),
                     &way,
                     &qty,
-                    &origins,
+                    &at,
                     h,
                     Some(p),
                 )),
@@ -260,9 +266,9 @@ pub fn forecast(series: &DailySeries, horizon_days: u32, oms_average: Option<f64
             label(Method::OmsAverage, None),
             &way,
             &qty,
-            &origins,
+            &at,
             h,
-            way.path(&qty, h).ok(),
+            way.path(&qty, &profile, h).ok(),
         );
         e.candidate.note = Some(
             "today's OMS average at every origin (it has seen the demand it is tested on): shown, never chosen"
@@ -271,13 +277,13 @@ pub fn forecast(series: &DailySeries, horizon_days: u32, oms_average: Option<f64
         evaluated.push(e);
     }
     let mean_way = Way::Mean28;
-    let mean_path = mean_way.path(&qty, h).ok();
+    let mean_path = mean_way.path(&qty, &profile, h).ok();
     evaluated.push(evaluate(
         Method::Mean28,
         label(Method::Mean28, None),
         &mean_way,
         &qty,
-        &origins,
+        &at,
         h,
         mean_path,
     ));
@@ -380,13 +386,13 @@ fn evaluate(
     label: String,
     way: &Way,
     qty: &[f64],
-    origins: &[usize],
+    at: &[(usize, [f64; 7])],
     h: usize,
     path: Option<Vec<f64>>,
 ) -> Evaluated {
-    let mut errors = Vec::with_capacity(origins.len());
-    for &o in origins {
-        match way.path(&qty[..o], h) {
+    let mut errors = Vec::with_capacity(at.len());
+    for &(o, ref profile) in at {
+        match way.path(&qty[..o], profile, h) {
             Ok(p) => {
                 let actual: f64 = qty[o..o + h].iter().sum();
                 errors.push(actual - p.iter().sum::<f64>());
