@@ -636,6 +636,20 @@ async fn insert_history(
         written += count;
         progress.inc(count as u64);
     }
+    if source.backend == Backend::Sqlite {
+        // SQLite groups the history statistics of every product (the
+        // fingerprints' read, `OmsSource::load_history`) in a temporary
+        // B-tree without an index: 490 ms for the embedded demo's 1.46
+        // million rows, 235 ms along this covering index (docs/BENCHMARKS.md,
+        // "First frame"). PostgreSQL and MariaDB hash-aggregate instead.
+        source
+            .execute(&format!(
+                "CREATE INDEX {0}_by_product ON {0} (product_id, day, qty)",
+                OMS_DAILY.name
+            ))
+            .await
+            .with_context(|| format!("{}: indexing {}", source.label(), OMS_DAILY.name))?;
+    }
     Ok(written)
 }
 
