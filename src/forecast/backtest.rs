@@ -337,7 +337,10 @@ pub fn forecast(series: &DailySeries, horizon_days: u32, oms_average: Option<f64
     // A stop after the last origin is beyond what the backtest can see:
     // where intermittent or lumpy demand has not sold for improbably long,
     // TSB, whose probability of demand falls with every day without a sale,
-    // is chosen over a method that waits for the next sale.
+    // is chosen over the backtest's winner (Croston waits at its level for
+    // the next sale; the 28-day mean keeps sales of up to 4 weeks ago).
+    // Measured: switching from Croston SBA only, demo intermittent 9.614 /
+    // 0.986 instead of 9.613 / 0.984.
     let chosen = match silence(&qty) {
         Some(s) if !smooth && !origins.is_empty() => {
             match evaluated

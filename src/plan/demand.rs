@@ -342,7 +342,10 @@ fn candidate_text(c: &Candidate) -> String {
 
 /// "Method: ETS(A,Ad,N), the lowest backtest MAE over 7-day horizons (12
 /// origins): ETS(A,Ad,N) MAE 3.1/day, MASE 0.72; 28-day mean MAE 4.3/day,
-/// MASE 1; OMS average MAE 5/day, MASE 1.16".
+/// MASE 1; OMS average MAE 5/day, MASE 1.16". What it claims follows the
+/// figures: "the lowest" only where no candidate that may win (the OMS
+/// average never does) has a lower MAE; "untested" without origins; else
+/// the forecast's note says why another method was taken (a silence).
 fn method_step(f: &forecast::Forecast) -> String {
     let mut text = format!("Method: {}", label(&f.method_label));
     if f.candidates.is_empty() {
@@ -355,12 +358,30 @@ fn method_step(f: &forecast::Forecast) -> String {
     let mut cands: Vec<&Candidate> = f.candidates.iter().collect();
     cands.sort_by_key(|c| c.method != f.method);
     let all: Vec<String> = cands.into_iter().map(candidate_text).collect();
-    text.push_str(&format!(
-        ", the lowest backtest MAE over {}-day horizons ({} origins): {}",
-        f.horizon_days,
-        f.origins,
-        all.join("; ")
-    ));
+    let lowest = f
+        .candidates
+        .iter()
+        .filter(|c| c.method != Method::OmsAverage)
+        .filter_map(|c| c.mae)
+        .fold(f64::INFINITY, f64::min);
+    let claim = if f.origins == 0 {
+        ", untested (no backtest origin)".to_string()
+    } else if f.mae.is_some_and(|m| m <= lowest) {
+        format!(
+            ", the lowest backtest MAE over {}-day horizons ({} origins): {}",
+            f.horizon_days,
+            f.origins,
+            all.join("; ")
+        )
+    } else {
+        format!(
+            ", chosen for the reason at the end rather than by the lowest backtest MAE over {}-day horizons ({} origins): {}",
+            f.horizon_days,
+            f.origins,
+            all.join("; ")
+        )
+    };
+    text.push_str(&claim);
     if let Some(note) = &f.note {
         text.push_str(&format!(" ({})", label(note)));
     }

@@ -833,3 +833,54 @@ fn a_short_forecasts_old_oms_average_is_printed_nowhere() {
         assert!(!t.contains("98.765"), "{t}");
     }
 }
+
+/// What the method step claims follows the figures it prints: "the
+/// lowest backtest MAE" only where the chosen method's MAE is the lowest
+/// of the candidates that may win, "untested" without origins, and the
+/// reason otherwise (here a silence: TSB chosen over the backtest's
+/// winner).
+#[test]
+fn the_method_step_claims_the_lowest_mae_only_where_it_is() {
+    use crate::forecast::{forecast as compute, synthetic as syn};
+    let mut claims = [0usize; 3];
+    let mut check = |f: &Forecast| {
+        let text = method_step(f);
+        let lowest = f
+            .candidates
+            .iter()
+            .filter(|c| c.method != Method::OmsAverage)
+            .filter_map(|c| c.mae)
+            .fold(f64::INFINITY, f64::min);
+        if f.candidates.is_empty() {
+            // Short history: the OMS average, and the note says why.
+            assert!(!text.contains("backtest"), "{text}");
+        } else if f.origins == 0 {
+            claims[0] += 1;
+            assert!(text.contains(", untested (no backtest origin)"), "{text}");
+        } else if f.mae == Some(lowest) {
+            claims[1] += 1;
+            assert!(text.contains(", the lowest backtest MAE over"), "{text}");
+        } else {
+            claims[2] += 1;
+            assert!(!text.contains(", the lowest backtest MAE"), "{text}");
+            assert!(text.contains("chosen for the reason at the end"), "{text}");
+            assert!(text.contains("no sale in the last"), "{text}");
+        }
+    };
+    for (_, s) in syn::mix(18, 730, 4) {
+        check(&compute(&s, 14, Some(5.0)));
+    }
+    // 9 weeks of history: no origin over 14 days.
+    check(&compute(&syn::series(syn::constant(63, 4.0)), 14, None));
+    // Silent intermittent demand whose backtest chose another method.
+    for seed in 0..12 {
+        let mut qty = syn::intermittent(730, 0.4, 5.0, seed);
+        let n = qty.len();
+        qty[n - 21..].iter_mut().for_each(|q| *q = 0.0);
+        check(&compute(&syn::series(qty), 14, None));
+    }
+    assert!(
+        claims.iter().all(|&n| n > 0),
+        "every claim seen: {claims:?}"
+    );
+}
