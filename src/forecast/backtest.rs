@@ -341,8 +341,9 @@ pub fn forecast(series: &DailySeries, horizon_days: u32, oms_average: Option<f64
     // the next sale; the 28-day mean keeps sales of up to 4 weeks ago).
     // Measured: switching from Croston SBA only, demo intermittent 9.614 /
     // 0.986 instead of 9.613 / 0.984.
-    let chosen = match silence(&qty) {
-        Some(s) if !smooth && !origins.is_empty() => {
+    let silent = silence(&qty).filter(|_| !smooth && !origins.is_empty());
+    let chosen = match silent {
+        Some(s) => {
             match evaluated
                 .iter()
                 .position(|e| e.candidate.method == Method::Tsb && e.path.is_some())
@@ -360,7 +361,7 @@ pub fn forecast(series: &DailySeries, horizon_days: u32, oms_average: Option<f64
                 _ => chosen,
             }
         }
-        _ => chosen,
+        None => chosen,
     };
     let winner = &evaluated[chosen];
     f.method = winner.candidate.method;
@@ -369,10 +370,30 @@ pub fn forecast(series: &DailySeries, horizon_days: u32, oms_average: Option<f64
     f.mase = winner.candidate.mase;
     f.path = winner.path.clone().unwrap_or_else(|| vec![0.0; h]);
     f.forecast_daily = f.path.iter().sum::<f64>() / h as f64;
-    f.sigma_horizon = if winner.errors.len() >= MIN_SIGMA_ORIGINS {
+    // In a silence, the errors of the origins before it are those of a
+    // product that still sold: sigma comes from the origins whose history
+    // already ended in a silence (`SILENCE_MIN_DAYS` of it at least),
+    // where there are enough.
+    let in_silence: Vec<f64> = match silent {
+        Some(s) if winner.candidate.method == Method::Tsb => (at.iter().zip(&winner.errors))
+            .filter(|((o, _), _)| *o >= qty.len() - s.days + SILENCE_MIN_DAYS)
+            .map(|(_, e)| *e)
+            .collect(),
+        _ => Vec::new(),
+    };
+    let errors = if in_silence.len() >= MIN_SIGMA_ORIGINS {
+        notes.push(format!(
+            "sigma from the {} backtest origins inside the silence (before it, the product still sold)",
+            in_silence.len()
+        ));
+        &in_silence
+    } else {
+        &winner.errors
+    };
+    f.sigma_horizon = if errors.len() >= MIN_SIGMA_ORIGINS {
         // The errors' deviation about zero (the forecast), so that a
         // method's bias counts as uncertainty too.
-        (winner.errors.iter().map(|e| e * e).sum::<f64>() / winner.errors.len() as f64).sqrt()
+        (errors.iter().map(|e| e * e).sum::<f64>() / errors.len() as f64).sqrt()
     } else {
         notes.push(format!(
             "{} backtest origins, under {MIN_SIGMA_ORIGINS}: sigma is sqrt({h}) x the daily deviation of the last {SIGMA_FALLBACK_DAYS} days",

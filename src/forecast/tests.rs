@@ -589,3 +589,63 @@ fn intermittent_demand_that_went_silent_is_forecast_by_tsb() {
         assert!(!note.contains("no sale in the last"), "seed {seed}: {note}");
     }
 }
+
+#[test]
+fn sigma_of_a_silent_product_comes_from_the_origins_inside_the_silence() {
+    // Intermittent sales on about 40% of days, then 90 days without any:
+    // the origins whose history already ended in 7 days of silence or more
+    // (H = 14 + 0, 14, ... 56 days before the end) count; their H-day
+    // demand was 0, so each error is minus TSB's forecast total there, and
+    // sigma is their RMS.
+    let h = 14;
+    for seed in 0..6 {
+        let mut qty = syn::intermittent(TWO_YEARS, 0.4, 5.0, seed);
+        let n = qty.len();
+        qty[n - 90..].iter_mut().for_each(|q| *q = 0.0);
+        let f = forecast(&syn::series(qty.clone()), h as u32, None);
+        assert_eq!(f.method, Method::Tsb, "seed {seed}");
+        let note = f.note.clone().unwrap_or_default();
+        let run = qty.iter().rev().take_while(|q| **q == 0.0).count();
+        let inside: Vec<usize> = backtest::origins(n, h)
+            .into_iter()
+            .filter(|&o| o >= n - run + backtest::SILENCE_MIN_DAYS)
+            .collect();
+        assert!(inside.len() >= backtest::MIN_SIGMA_ORIGINS, "seed {seed}");
+        assert!(
+            note.contains(&format!(
+                "sigma from the {} backtest origins inside the silence",
+                inside.len()
+            )),
+            "seed {seed}: {note}"
+        );
+        let errors: Vec<f64> = inside
+            .iter()
+            .map(|&o| {
+                let train = &qty[..o];
+                let profile = methods::weekday_profile(train);
+                let path = methods::flat_spread(methods::tsb(train).unwrap(), &profile, h);
+                let actual: f64 = qty[o..o + h].iter().sum();
+                assert_eq!(actual, 0.0);
+                actual - path.iter().sum::<f64>()
+            })
+            .collect();
+        let rms = (errors.iter().map(|e| e * e).sum::<f64>() / errors.len() as f64).sqrt();
+        assert!(
+            (f.sigma_horizon - rms).abs() <= 1e-9 * (1.0 + rms),
+            "seed {seed}: sigma {} vs {rms}",
+            f.sigma_horizon
+        );
+        // Far below the sigma of the same history without the silence.
+        let sold = forecast(
+            &syn::series(syn::intermittent(TWO_YEARS, 0.4, 5.0, seed)),
+            h as u32,
+            None,
+        );
+        assert!(
+            f.sigma_horizon < 0.5 * sold.sigma_horizon,
+            "seed {seed}: {} vs {}",
+            f.sigma_horizon,
+            sold.sigma_horizon
+        );
+    }
+}
