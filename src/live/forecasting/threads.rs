@@ -12,10 +12,11 @@ pub const GIVE_WAY_AT_MOST: Duration = Duration::from_secs(30);
 
 /// A refresh under way, for the forecaster to give way to: while one is
 /// held, the forecaster starts no batch and its threads start no product
-/// (a product already started finishes). On two cores the forecaster's
-/// one thread would otherwise take half the CPU a refresh plans on, and
-/// its reads and writes the purchasing database's (issue 21: refreshes
-/// unchanged with forecasts running).
+/// (a product already started finishes). Its threads run at idle
+/// priority, so the refresh's planning has the cores anyway; what the
+/// give-way keeps apart are the forecaster's reads of the OMS and writes
+/// to the purchasing database, which would compete with the refresh's
+/// (issue 21: refreshes unchanged with forecasts running).
 #[derive(Debug, Clone, Default)]
 pub struct GiveWay(Arc<std::sync::atomic::AtomicU64>);
 
