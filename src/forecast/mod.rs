@@ -190,6 +190,16 @@ impl Forecast {
     pub fn xyz(&self) -> Option<Xyz> {
         self.weekly_cv.map(xyz_class)
     }
+
+    /// The lowest backtest MAE among the candidates that may win (the OMS
+    /// average is shown, never chosen); infinite without any.
+    pub fn lowest_mae(&self) -> f64 {
+        self.candidates
+            .iter()
+            .filter(|c| c.method != Method::OmsAverage)
+            .filter_map(|c| c.mae)
+            .fold(f64::INFINITY, f64::min)
+    }
 }
 
 /// A forecast as the purchasing database keeps it: with the fingerprint of

@@ -255,17 +255,6 @@ fn the_28_day_mean_has_mase_exactly_one() {
     }
 }
 
-/// The lowest backtest MAE among the candidates that may win: the OMS
-/// average is shown (its look-ahead MAE) but never chosen once there are
-/// origins.
-fn lowest_choosable_mae(f: &Forecast) -> f64 {
-    f.candidates
-        .iter()
-        .filter(|c| c.method != Method::OmsAverage)
-        .filter_map(|c| c.mae)
-        .fold(f64::INFINITY, f64::min)
-}
-
 #[test]
 fn the_chosen_method_has_the_lowest_backtest_mae_among_candidates() {
     for (kind, s) in syn::mix(45, TWO_YEARS, 1) {
@@ -276,7 +265,7 @@ fn the_chosen_method_has_the_lowest_backtest_mae_among_candidates() {
             if f.class == DemandClass::Short {
                 continue;
             }
-            let best = lowest_choosable_mae(&f);
+            let best = f.lowest_mae();
             // A silence after the last origin makes TSB the choice, and
             // the rationale says so (`backtest::silence`).
             let silent = f
@@ -566,7 +555,7 @@ fn intermittent_demand_that_went_silent_is_forecast_by_tsb() {
                 f.forecast_daily
             );
         } else {
-            let best = lowest_choosable_mae(&f);
+            let best = f.lowest_mae();
             assert_eq!(
                 f.mae,
                 Some(best),

@@ -358,12 +358,7 @@ fn method_step(f: &forecast::Forecast) -> String {
     let mut cands: Vec<&Candidate> = f.candidates.iter().collect();
     cands.sort_by_key(|c| c.method != f.method);
     let all: Vec<String> = cands.into_iter().map(candidate_text).collect();
-    let lowest = f
-        .candidates
-        .iter()
-        .filter(|c| c.method != Method::OmsAverage)
-        .filter_map(|c| c.mae)
-        .fold(f64::INFINITY, f64::min);
+    let lowest = f.lowest_mae();
     let claim = if f.origins == 0 {
         ", untested (no backtest origin)".to_string()
     } else if f.mae.is_some_and(|m| m <= lowest) {

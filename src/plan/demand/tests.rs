@@ -845,12 +845,7 @@ fn the_method_step_claims_the_lowest_mae_only_where_it_is() {
     let mut claims = [0usize; 3];
     let mut check = |f: &Forecast| {
         let text = method_step(f);
-        let lowest = f
-            .candidates
-            .iter()
-            .filter(|c| c.method != Method::OmsAverage)
-            .filter_map(|c| c.mae)
-            .fold(f64::INFINITY, f64::min);
+        let lowest = f.lowest_mae();
         if f.candidates.is_empty() {
             // Short history: the OMS average, and the note says why.
             assert!(!text.contains("backtest"), "{text}");
