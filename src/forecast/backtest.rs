@@ -45,7 +45,8 @@ pub const SIGMA_FALLBACK_DAYS: usize = 91;
 /// intermittent class 9.616 / 0.992 -> 9.613 / 0.984 and the synthetic
 /// one 0.950 / 1.006 -> 0.947 / 1.001, no class worse. Smooth demand is
 /// left to exponential smoothing, whose level already falls within the
-/// weeks (the synthetic stopped kind: 0.00 to 0.5 a day after two weeks).
+/// weeks (the synthetic stopped kind: 0.00 to 0.51 a day three weeks or
+/// more after the stop, 1.3 to 9.2 at 10 to 12 days).
 pub const SILENCE_MIN_DAYS: usize = 7;
 pub const SILENCE_RATE_DAYS: usize = 364;
 pub const SILENCE_CHANCE: f64 = 0.01;
