@@ -354,29 +354,25 @@ fn method_step(f: &forecast::Forecast) -> String {
         }
         return text;
     }
-    // The chosen one first, then the others as stored.
-    let mut cands: Vec<&Candidate> = f.candidates.iter().collect();
-    cands.sort_by_key(|c| c.method != f.method);
-    let all: Vec<String> = cands.into_iter().map(candidate_text).collect();
-    let lowest = f.lowest_mae();
-    let claim = if f.origins == 0 {
-        ", untested (no backtest origin)".to_string()
-    } else if f.mae.is_some_and(|m| m <= lowest) {
-        format!(
-            ", the lowest backtest MAE over {}-day horizons ({} origins): {}",
-            f.horizon_days,
-            f.origins,
-            all.join("; ")
-        )
+    if f.origins == 0 {
+        text.push_str(", untested (no backtest origin)");
     } else {
-        format!(
-            ", chosen for the reason at the end rather than by the lowest backtest MAE over {}-day horizons ({} origins): {}",
+        let how = if f.mae.is_some_and(|m| m <= f.lowest_mae()) {
+            "the lowest backtest MAE"
+        } else {
+            "chosen for the reason at the end rather than by the lowest backtest MAE"
+        };
+        // The chosen one first, then the others as stored.
+        let mut cands: Vec<&Candidate> = f.candidates.iter().collect();
+        cands.sort_by_key(|c| c.method != f.method);
+        let all: Vec<String> = cands.into_iter().map(candidate_text).collect();
+        text.push_str(&format!(
+            ", {how} over {}-day horizons ({} origins): {}",
             f.horizon_days,
             f.origins,
             all.join("; ")
-        )
-    };
-    text.push_str(&claim);
+        ));
+    }
     if let Some(note) = &f.note {
         text.push_str(&format!(" ({})", label(note)));
     }
