@@ -1,8 +1,8 @@
 //! Forecasts computed off the hot path (DOMAIN.md section 5): which
 //! products need one (the fingerprint of their history and horizon differs
 //! from the stored one's), computing them in batches on every core at idle
-//! priority (the screen's thread always wins its core), storing them, ranking the ABC classes per currency; and the
-//! live task's part: a forecaster task fed by each refresh, never running
+//! priority (the screen's thread always wins its core), storing them,
+//! ranking the ABC classes per currency; and the live task's part: a forecaster task fed by each refresh, never running
 //! twice at once, dropping stale work when a newer refresh arrives,
 //! giving way while a refresh runs (`GiveWay`), and a re-plan of the
 //! products whose stored forecast changed (at most about once a second,
@@ -141,7 +141,7 @@ pub fn stale_products_with(
         .iter()
         .filter_map(|p| {
             let t = terms.get(&p.product_id)?;
-            let fingerprint = memo.of(p, table_last_day, t.horizon)?;
+            let fingerprint = memo.of(p, t.horizon)?;
             let current = stored
                 .get(&*p.product_id)
                 .is_some_and(|s| s.fingerprint == fingerprint);
@@ -188,24 +188,30 @@ impl FingerprintMemo {
         self.seen = 0;
     }
 
-    fn of(&mut self, p: &Arc<ProductInputs>, table_last_day: &str, horizon: u32) -> Option<&str> {
-        let pass = self.pass;
-        let fresh = match self.by_product.get(&p.product_id) {
-            Some(m) => !(Arc::ptr_eq(&m.inputs, p) && m.horizon == horizon),
-            None => true,
-        };
-        if fresh {
-            let fingerprint = fingerprint_of(p.history.as_deref()?, table_last_day, horizon)?;
-            let memo = Memo {
+    /// The fingerprint of `p` at `horizon` over the day `start` was given:
+    /// the remembered one where `p` is the same `Arc` at the same horizon,
+    /// else computed (`None` without a history).
+    fn of(&mut self, p: &Arc<ProductInputs>, horizon: u32) -> Option<&str> {
+        use std::collections::hash_map::Entry;
+        let fresh = || fingerprint_of(p.history.as_deref()?, &self.table_last_day, horizon);
+        let m = match self.by_product.entry(Arc::clone(&p.product_id)) {
+            Entry::Occupied(o) => {
+                let m = o.into_mut();
+                if !(Arc::ptr_eq(&m.inputs, p) && m.horizon == horizon) {
+                    m.fingerprint = fresh()?;
+                    m.inputs = Arc::clone(p);
+                    m.horizon = horizon;
+                }
+                m
+            }
+            Entry::Vacant(v) => v.insert(Memo {
+                fingerprint: fresh()?,
                 inputs: Arc::clone(p),
                 horizon,
-                fingerprint,
-                pass,
-            };
-            self.by_product.insert(Arc::clone(&p.product_id), memo);
-        }
-        let m = self.by_product.get_mut(&p.product_id)?;
-        m.pass = pass;
+                pass: 0,
+            }),
+        };
+        m.pass = self.pass;
         self.seen += 1;
         Some(m.fingerprint.as_str())
     }
