@@ -2,12 +2,13 @@
 //! products need one (the fingerprint of their history and horizon differs
 //! from the stored one's), computing them in batches on every core at idle
 //! priority (the screen's thread always wins its core), storing them,
-//! ranking the ABC classes per currency; and the live task's part: a forecaster task fed by each refresh, never running
-//! twice at once, dropping stale work when a newer refresh arrives,
-//! giving way while a refresh runs (`GiveWay`), and a re-plan of the
-//! products whose stored forecast changed (at most about once a second,
-//! never when a refresh is due: the refresh plans them). `buyerdesk
-//! forecast` runs the same steps in the foreground (`forecast_products`).
+//! ranking the ABC classes per currency; and the live task's part: a
+//! forecaster task fed by each refresh, never running twice at once,
+//! dropping stale work when a newer refresh arrives, giving way while a
+//! refresh runs (`GiveWay`), and a re-plan of the products whose stored
+//! forecast changed (at most about once a second, never when a refresh is
+//! due: the refresh plans them). `buyerdesk forecast` runs the same steps
+//! in the foreground (`forecast_products`).
 
 use std::collections::{HashMap, HashSet};
 
