@@ -669,6 +669,7 @@ async fn newer_work_replaces_the_rest_of_a_run_between_batches() {
     let work = spawn_forecaster(
         store.clone(),
         std::sync::Arc::clone(&shared),
+        Default::default(),
         events_tx,
         stored_tx,
     );

@@ -265,6 +265,7 @@ pub fn spawn_checking_disk(
         worker.forecasting.work = Some(forecasting::spawn_forecaster(
             worker.store.clone(),
             Arc::clone(&worker.forecasting.shared),
+            worker.forecasting.give_way.clone(),
             event_tx.clone(),
             stored_tx,
         ));

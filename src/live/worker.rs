@@ -408,10 +408,7 @@ impl Worker {
             panic!("BUYERDESK_DEBUG_PANIC=live: a panic on purpose in the background task");
         }
         // The background forecaster waits while this refresh runs.
-        let _give_way = (self.forecasting.shared.lock())
-            .expect("not poisoned")
-            .give_way
-            .hold();
+        let _give_way = self.forecasting.give_way.hold();
         let (config, rules, store) = (&self.config, &self.rules, &self.store);
         let started = Local::now();
         let clock = Instant::now();

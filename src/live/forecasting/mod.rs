@@ -440,8 +440,6 @@ pub struct SharedForecasts {
     pub loaded: bool,
     /// The last run failed: the next refresh hands its work over again.
     pub failed: bool,
-    /// Held by the refresh while it runs; the forecaster gives way.
-    pub give_way: GiveWay,
 }
 
 impl SharedForecasts {
@@ -469,12 +467,14 @@ pub fn background_forecasts_on() -> bool {
 /// Starts the forecaster: it waits for work, runs it (one run at a time;
 /// newer work replaces what is left of the running one between batches),
 /// signals `stored` after each stored batch and reports its progress as
-/// `LiveEvent::Forecasts`. It ends when the sender is dropped. (Public
-/// for the test that hands it newer work in the middle of a run.)
+/// `LiveEvent::Forecasts`, giving way while a refresh holds `give_way`.
+/// It ends when the sender is dropped. (Public for the test that hands it
+/// newer work in the middle of a run.)
 #[doc(hidden)]
 pub fn spawn_forecaster(
     store: Store,
     shared: Arc<Mutex<SharedForecasts>>,
+    give_way: GiveWay,
     events: mpsc::UnboundedSender<LiveEvent>,
     stored: mpsc::UnboundedSender<()>,
 ) -> watch::Sender<Option<Arc<ForecastWork>>> {
@@ -482,7 +482,7 @@ pub fn spawn_forecaster(
     let on = RunOn {
         threads: forecast_threads(),
         priority: Priority::Idle,
-        give_way: shared.lock().expect("not poisoned").give_way.clone(),
+        give_way,
     };
     tokio::spawn(async move {
         while rx.changed().await.is_ok() {
@@ -600,6 +600,10 @@ pub(super) struct WorkerForecasts {
     pub(super) history_last_day: Option<String>,
     /// The fingerprints of the last check for stale forecasts.
     pub(super) fingerprints: FingerprintMemo,
+    /// Held by a refresh while it runs; the forecaster gives way. Kept
+    /// here, not in `shared`, so that a refresh does not wait for the
+    /// lock the forecaster holds while it stores a batch or ranks ABC.
+    pub(super) give_way: GiveWay,
 }
 
 /// Whether plans by `rules` change with the stored forecasts: the rules
