@@ -534,6 +534,12 @@ pub fn spawn_forecaster(
             .await;
             let computed = match result {
                 Ok(n) => n,
+                Err(e) if rx.has_changed().is_err() => {
+                    // The screen has quit: its runtime cancels the reads
+                    // in flight, which is no failure of the forecasts.
+                    tracing::info!("forecasts: stopped at quit ({e:#})");
+                    break;
+                }
                 Err(e) => {
                     tracing::warn!("forecasts: {e:#}");
                     shared.lock().expect("not poisoned").failed = true;
