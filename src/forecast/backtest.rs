@@ -38,17 +38,31 @@ pub const SIGMA_FALLBACK_DAYS: usize = 91;
 /// on the same share of days as in the `SILENCE_RATE_DAYS` before it, is
 /// under `SILENCE_CHANCE`.
 ///
-/// Measured (docs/BENCHMARKS.md, "Silence at the end of the history"): the
-/// demo's stopped products, classed intermittent, had a MASE of 1.479
-/// (statsforecast's AutoETS 0.890), because Croston's forecast waits at the
-/// last level for the next sale; choosing TSB there brought the demo's
-/// intermittent class 9.616 / 0.992 -> 9.613 / 0.984 and the synthetic
-/// one 0.950 / 1.006 -> 0.947 / 1.001, no class worse. Smooth demand is
-/// left to exponential smoothing, whose level already falls within the
-/// weeks (the synthetic stopped kind: 0.00 to 0.51 a day three weeks or
-/// more after the stop, 1.3 to 9.2 at 10 to 12 days).
-pub const SILENCE_MIN_DAYS: usize = 7;
+/// In a silence, TSB (whose forecast falls with every day without a sale)
+/// is chosen over the backtest's winner where its forecast is the lower,
+/// in every class: the backtest cannot see a stop after its last origin.
+///
+/// Measured (docs/BENCHMARKS.md, "Silence at the end of the history" and
+/// "A silence in smooth demand"): the demo's stopped products, classed
+/// intermittent, had a MASE of 1.479 (statsforecast's AutoETS 0.890),
+/// because Croston's forecast waits at the last level for the next sale;
+/// TSB there brought the demo's intermittent class 9.616 / 0.992 -> 9.613 /
+/// 0.984 and the synthetic one 0.950 / 1.006 -> 0.947 / 1.001. On smooth
+/// demand the weekly exponential smoothing sees a stop only a bucket of 7
+/// days later (1.3 to 9.2 a day at 10 to 12 days into the synthetic
+/// stopped kind's silences): with the rule on every class and 3 days at
+/// least, synthetic smooth 5.360 / 0.869 -> 5.329 / 0.867 (`stopped`
+/// 5.949 -> 5.766), demo smooth 5.573 -> 5.569, no class worse. Before
+/// the rule for a winner at 0, 3 days gave 5.324, 7 days 5.350 and 1 day
+/// 5.320 (a single day without a sale is too little to act on).
+pub const SILENCE_MIN_DAYS: usize = 3;
 pub const SILENCE_RATE_DAYS: usize = 364;
+/// In a silence, `sigma_horizon` comes from the backtest origins whose
+/// history already ended in this many days without a sale (at least
+/// `MIN_SIGMA_ORIGINS` of them): the errors of the origins before are
+/// those of a product that still sold, and those of the silence's first
+/// days those of a forecast that had not yet seen it.
+pub const SIGMA_SILENCE_DAYS: usize = 7;
 pub const SILENCE_CHANCE: f64 = 0.01;
 
 /// A silence at the end of a history (see `SILENCE_MIN_DAYS`).
@@ -218,6 +232,7 @@ pub fn forecast(series: &DailySeries, horizon_days: u32, oms_average: Option<f64
 
     let smooth = matches!(class, DemandClass::Smooth | DemandClass::Erratic);
     let origins = origins(qty.len(), h);
+    let silent = silence(&qty).filter(|_| !origins.is_empty());
     // The weekday profile of the whole history and of each origin's.
     let profile = methods::weekday_profile(&qty);
     let at: Vec<(usize, [f64; 7])> = origins
@@ -242,6 +257,28 @@ pub fn forecast(series: &DailySeries, horizon_days: u32, oms_average: Option<f64
                 ));
             }
             Err(e) => evaluated.push(failed(Method::Ets, e)),
+        }
+        // A silence is the one place TSB serves smooth demand: it is
+        // tested beside the others, but only the silence rule below can
+        // choose it.
+        if silent.is_some() {
+            let way = Way::Tsb;
+            if let Ok(p) = way.path(&qty, &profile, h) {
+                let mut e = evaluate(
+                    Method::Tsb,
+                    label(Method::Tsb, None),
+                    &way,
+                    &qty,
+                    &at,
+                    h,
+                    Some(p),
+                );
+                e.candidate.note = Some(
+                    "tested because of the silence at the end: chosen only where its forecast is the lower"
+                        .into(),
+                );
+                evaluated.push(e);
+            }
         }
     } else {
         for (method, way) in [(Method::CrostonSba, Way::Croston), (Method::Tsb, Way::Tsb)] {
@@ -316,8 +353,9 @@ pub fn forecast(series: &DailySeries, horizon_days: u32, oms_average: Option<f64
             // The OMS average is today's figure scored at past origins: it
             // has seen the demand it is tested on, so it is reported beside
             // the others but cannot win (measured: it won over 40% of the
-            // demo's products on look-ahead alone).
-            if e.candidate.method == Method::OmsAverage {
+            // demo's products on look-ahead alone). TSB on smooth demand
+            // is for the silence rule below only (`may_win`).
+            if !super::may_win(class, e.candidate.method) {
                 continue;
             }
             if let (Some(m), Some(_)) = (e.candidate.mae, &e.path) {
@@ -336,28 +374,57 @@ pub fn forecast(series: &DailySeries, horizon_days: u32, oms_average: Option<f64
         }
     }
     // A stop after the last origin is beyond what the backtest can see:
-    // where intermittent or lumpy demand has not sold for improbably long,
-    // TSB, whose probability of demand falls with every day without a sale,
-    // is chosen over the backtest's winner (Croston waits at its level for
-    // the next sale; the 28-day mean keeps sales of up to 4 weeks ago).
-    // Measured: switching from Croston SBA only, demo intermittent 9.614 /
-    // 0.986 instead of 9.613 / 0.984.
-    let silent = silence(&qty).filter(|_| !smooth && !origins.is_empty());
+    // where a product has not sold for improbably long, TSB, whose
+    // probability of demand falls with every day without a sale, is chosen
+    // over the backtest's winner where its forecast is the lower (Croston
+    // waits at its level for the next sale, the weekly exponential
+    // smoothing a week, the 28-day mean keeps sales of up to 4 weeks ago),
+    // and where the winner forecasts 0 (the 28-day mean after 4 weeks):
+    // the history is sales, and a product out of stock is silent too, so
+    // no silence alone stops its orders for good.
+    let daily = |e: &Evaluated| e.path.as_ref().map(|p| p.iter().sum::<f64>() / h as f64);
     let chosen = match silent {
         Some(s) => {
-            match evaluated
+            let why = format!(
+                "no sale in the last {} days, where the year before sold on {:.0}% of days (the chance of so long a run is under {:.0}%): the product may have stopped selling",
+                s.days,
+                s.sale_share * 100.0,
+                SILENCE_CHANCE * 100.0,
+            );
+            let tsb = evaluated
                 .iter()
-                .position(|e| e.candidate.method == Method::Tsb && e.path.is_some())
-            {
-                Some(tsb) if tsb != chosen => {
+                .position(|e| e.candidate.method == Method::Tsb && e.path.is_some());
+            match (
+                tsb,
+                tsb.and_then(|t| daily(&evaluated[t])),
+                daily(&evaluated[chosen]),
+            ) {
+                (Some(t), Some(low), Some(won)) if t != chosen && won <= 0.0 && low > 0.0 => {
                     notes.push(format!(
-                        "no sale in the last {} days, where the year before sold on {:.0}% of days (the chance of so long a run is under {:.0}%): the product may have stopped selling, so TSB, whose forecast falls with every day without a sale, is chosen over {}",
-                        s.days,
-                        s.sale_share * 100.0,
-                        SILENCE_CHANCE * 100.0,
+                        "{why}, so TSB, whose forecast falls with every day without a sale but not to 0 ({low:.2} a day), is chosen over {} (0 a day): a silence does not tell a product that stopped from one out of stock",
                         evaluated[chosen].candidate.label
                     ));
-                    tsb
+                    t
+                }
+                (Some(t), Some(low), Some(won)) if t != chosen && low < won => {
+                    notes.push(format!(
+                        "{why}, so TSB, whose forecast falls with every day without a sale ({low:.2} a day), is chosen over {} ({won:.2} a day)",
+                        evaluated[chosen].candidate.label
+                    ));
+                    t
+                }
+                (Some(t), Some(low), Some(won)) if t != chosen => {
+                    notes.push(format!(
+                        "{why}; {} is kept: its forecast ({won:.2} a day) is not above TSB's ({low:.2})",
+                        evaluated[chosen].candidate.label
+                    ));
+                    chosen
+                }
+                (Some(t), _, _) if t == chosen => {
+                    notes.push(format!(
+                        "{why}; TSB, the backtest's choice, already falls with every day without a sale"
+                    ));
+                    chosen
                 }
                 _ => chosen,
             }
@@ -376,8 +443,8 @@ pub fn forecast(series: &DailySeries, horizon_days: u32, oms_average: Option<f64
     // already ended in a silence (`SILENCE_MIN_DAYS` of it at least),
     // where there are enough.
     let in_silence: Vec<f64> = match silent {
-        Some(s) if winner.candidate.method == Method::Tsb => (at.iter().zip(&winner.errors))
-            .filter(|((o, _), _)| *o >= qty.len() - s.days + SILENCE_MIN_DAYS)
+        Some(s) => (at.iter().zip(&winner.errors))
+            .filter(|((o, _), _)| *o >= qty.len() - s.days + SIGMA_SILENCE_DAYS)
             .map(|(_, e)| *e)
             .collect(),
         _ => Vec::new(),

@@ -24,7 +24,7 @@ pub const SHORT_WEEKS: usize = 8;
 /// Bumped whenever a change to this module changes the forecasts it
 /// computes: part of every fingerprint, so stored forecasts are recomputed
 /// after an upgrade that changes them.
-pub const METHOD_VERSION: u32 = 5;
+pub const METHOD_VERSION: u32 = 6;
 
 /// One product's daily demand history, oldest first: `qty[i]` is the
 /// demand of day `first_day + i`. Days missing from the table are zero
@@ -191,14 +191,27 @@ impl Forecast {
         self.weekly_cv.map(xyz_class)
     }
 
-    /// The lowest backtest MAE among the candidates that may win (the OMS
-    /// average is shown, never chosen); infinite without any.
+    /// The lowest backtest MAE among the candidates that may win
+    /// (`may_win`); infinite without any.
     pub fn lowest_mae(&self) -> f64 {
         self.candidates
             .iter()
-            .filter(|c| c.method != Method::OmsAverage)
+            .filter(|c| may_win(self.class, c.method))
             .filter_map(|c| c.mae)
             .fold(f64::INFINITY, f64::min)
+    }
+}
+
+/// Whether a candidate of `method` may win the backtest for demand of
+/// `class`: the OMS average is shown, never chosen (it has seen the demand
+/// it is tested on), and TSB, tested for smooth and erratic demand only in
+/// a silence at the end, is chosen there only by the silence rule
+/// (`backtest::SILENCE_MIN_DAYS`).
+pub fn may_win(class: DemandClass, method: Method) -> bool {
+    match method {
+        Method::OmsAverage => false,
+        Method::Tsb => !matches!(class, DemandClass::Smooth | DemandClass::Erratic),
+        _ => true,
     }
 }
 

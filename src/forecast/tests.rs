@@ -491,10 +491,16 @@ fn a_silence_at_the_end_is_told_from_the_usual_gaps() {
     let s = silence(&qty).expect("a silence");
     assert_eq!(s.days, 9);
     assert!((s.sale_share - 0.5).abs() < 0.01, "{s:?}");
-    // 6 days: under SILENCE_MIN_DAYS, whatever the chance.
-    let short: Vec<f64> = (0..400).map(|i| if i < 394 { 2.0 } else { 0.0 }).collect();
-    assert_eq!(SILENCE_MIN_DAYS, 7);
-    assert!(silence(&short).is_none());
+    // A product that sold every day: 2 days without a sale are under
+    // SILENCE_MIN_DAYS, whatever the chance; 3 are a silence.
+    let every_day = |zeros: usize| -> Vec<f64> {
+        (0..400)
+            .map(|i| if i < 400 - zeros { 2.0 } else { 0.0 })
+            .collect()
+    };
+    assert_eq!(SILENCE_MIN_DAYS, 3);
+    assert!(silence(&every_day(2)).is_none());
+    assert_eq!(silence(&every_day(3)).map(|s| s.days), Some(3));
     // A sale on one day in 20, then 30 days without: 0.95^30 = 21%, the
     // usual gap of such a product.
     let rare: Vec<f64> = (0..400)
@@ -511,9 +517,11 @@ fn a_silence_at_the_end_is_told_from_the_usual_gaps() {
 #[test]
 fn intermittent_demand_that_went_silent_is_forecast_by_tsb() {
     // Two years of intermittent sales on about 40% of days, then 21 days
-    // without any. Whatever the backtest chose, TSB forecasts it; where the
-    // backtest chose another method (Croston waits at its level for the next
-    // sale), the rationale says why TSB is taken instead.
+    // without any. Whatever the backtest chose, TSB forecasts it (its
+    // forecast falls with every day without a sale, below Croston's and the
+    // 28-day mean's); where the backtest chose another method (Croston
+    // waits at its level for the next sale), the rationale says why TSB is
+    // taken instead, and where it chose TSB, that it already falls.
     let mut switched = 0;
     for seed in 0..12 {
         let mut qty = syn::intermittent(TWO_YEARS, 0.4, 5.0, seed);
@@ -540,14 +548,10 @@ fn intermittent_demand_that_went_silent_is_forecast_by_tsb() {
             .nth(1)
             .and_then(|t| t.split(' ').next())
             .and_then(|d| d.parse::<usize>().ok());
-        if let Some(days) = days {
-            let run = qty.iter().rev().take_while(|q| **q == 0.0).count();
-            assert_eq!(days, run, "seed {seed}: {note}");
+        let run = qty.iter().rev().take_while(|q| **q == 0.0).count();
+        assert_eq!(days, Some(run), "seed {seed}: {note}");
+        if note.contains("is chosen over") {
             switched += 1;
-            assert!(
-                note.contains("TSB") && note.contains("is chosen over"),
-                "{note}"
-            );
             let croston = methods::croston_sba(&qty).unwrap();
             assert!(
                 f.forecast_daily < 0.5 * croston,
@@ -555,6 +559,7 @@ fn intermittent_demand_that_went_silent_is_forecast_by_tsb() {
                 f.forecast_daily
             );
         } else {
+            assert!(note.contains("TSB, the backtest's choice"), "{note}");
             let best = f.lowest_mae();
             assert_eq!(
                 f.mae,
@@ -597,7 +602,7 @@ fn sigma_of_a_silent_product_comes_from_the_origins_inside_the_silence() {
         let run = qty.iter().rev().take_while(|q| **q == 0.0).count();
         let inside: Vec<usize> = backtest::origins(n, h)
             .into_iter()
-            .filter(|&o| o >= n - run + backtest::SILENCE_MIN_DAYS)
+            .filter(|&o| o >= n - run + backtest::SIGMA_SILENCE_DAYS)
             .collect();
         assert!(inside.len() >= backtest::MIN_SIGMA_ORIGINS, "seed {seed}");
         assert!(
@@ -637,4 +642,90 @@ fn sigma_of_a_silent_product_comes_from_the_origins_inside_the_silence() {
             sold.sigma_horizon
         );
     }
+}
+
+#[test]
+fn smooth_demand_that_went_silent_takes_the_lower_of_tsb_and_the_backtest_winner() {
+    // Poisson demand of 20 a day for two years, then days without a sale.
+    let h = 14;
+    let daily = |path: &[f64]| path.iter().sum::<f64>() / path.len() as f64;
+    let mut kept = 0;
+    for seed in 0..5 {
+        let selling = syn::weekly_season(TWO_YEARS, 20.0, [1.0; 7], seed);
+        // Without a silence (or with 1 or 2 days without a sale, under
+        // SILENCE_MIN_DAYS): no TSB candidate and no note of a silence.
+        for zeros in [0usize, 1, 2] {
+            let mut qty = selling.clone();
+            let n = qty.len();
+            qty[n - zeros..].iter_mut().for_each(|q| *q = 0.0);
+            let f = forecast(&syn::series(qty), h as u32, None);
+            assert_eq!(f.class, DemandClass::Smooth, "seed {seed}");
+            assert_ne!(f.method, Method::Tsb, "seed {seed}, {zeros} days");
+            assert!(f.candidates.iter().all(|c| c.method != Method::Tsb));
+            assert!(!f.note.unwrap_or_default().contains("no sale in the last"));
+        }
+        for zeros in [3usize, 5, 10, 60] {
+            let mut qty = selling.clone();
+            let n = qty.len();
+            qty[n - zeros..].iter_mut().for_each(|q| *q = 0.0);
+            let f = forecast(&syn::series(qty.clone()), h as u32, None);
+            assert_eq!(f.class, DemandClass::Smooth, "seed {seed}");
+            let note = f.note.clone().unwrap_or_default();
+            assert!(
+                note.contains(&format!("no sale in the last {zeros} days")),
+                "seed {seed}, {zeros} days: {note}"
+            );
+            // TSB is tested beside the others but never the lowest MAE's
+            // winner for smooth demand.
+            let tsb = f.candidates.iter().find(|c| c.method == Method::Tsb);
+            assert!(tsb.is_some_and(|c| c.mae.is_some()), "seed {seed}");
+            assert!(!crate::forecast::may_win(f.class, Method::Tsb));
+            // TSB's forecast from the whole history, recomputed.
+            let profile = methods::weekday_profile(&qty);
+            let tsb_daily = daily(&methods::flat_spread(
+                methods::tsb(&qty).unwrap(),
+                &profile,
+                h,
+            ));
+            let figures: Vec<f64> = note
+                .split(|c| c == '(' || c == ')')
+                .filter_map(|t| t.strip_suffix(" a day").or(Some(t)))
+                .filter_map(|t| t.trim().parse::<f64>().ok())
+                .collect();
+            if f.method == Method::Tsb {
+                // "... TSB, whose forecast falls ... (x a day), is chosen
+                // over ETS(...) (y a day)": x is TSB's, below y, or y is 0
+                // (the 28-day mean four weeks into a silence), which a
+                // silence alone does not make the forecast.
+                assert!((f.forecast_daily - tsb_daily).abs() < 1e-9);
+                assert!(note.contains("is chosen over "), "{note}");
+                assert_eq!(figures.len(), 2, "{note}");
+                assert_eq!(format!("{:.2}", figures[0]), format!("{tsb_daily:.2}"));
+                if figures[1] == 0.0 {
+                    assert!(
+                        note.contains("(0 a day): a silence does not tell"),
+                        "{note}"
+                    );
+                    assert!(f.forecast_daily > 0.0);
+                } else {
+                    assert!(figures[0] < figures[1], "{note}");
+                }
+            } else {
+                // Kept: its forecast is not above TSB's.
+                kept += 1;
+                assert!(f.forecast_daily <= tsb_daily + 1e-9, "{note}");
+                assert!(note.contains("is kept: its forecast ("), "{note}");
+                assert_eq!(format!("{:.2}", figures[1]), format!("{tsb_daily:.2}"));
+            }
+            if zeros <= 5 {
+                // Days into the silence, the weekly exponential smoothing
+                // still forecasts most of the level; TSB has fallen.
+                assert_eq!(f.method, Method::Tsb, "seed {seed}, {zeros} days");
+                assert!(f.forecast_daily < 0.8 * 20.0, "{}", f.forecast_daily);
+            }
+        }
+    }
+    // Two months into the silence the exponential smoothing is at about 0
+    // too, and is kept at least once.
+    assert!(kept > 0);
 }

@@ -343,8 +343,9 @@ fn candidate_text(c: &Candidate) -> String {
 /// "Method: ETS(A,Ad,N), the lowest backtest MAE over 7-day horizons (12
 /// origins): ETS(A,Ad,N) MAE 3.1/day, MASE 0.72; 28-day mean MAE 4.3/day,
 /// MASE 1; OMS average MAE 5/day, MASE 1.16". What it claims follows the
-/// figures: "the lowest" only where no candidate that may win (the OMS
-/// average never does) has a lower MAE; "untested" without origins; else
+/// figures: "the lowest" only where the chosen method may win by it
+/// (`forecast::may_win`) and no candidate that may has a lower MAE;
+/// "untested" without origins; else
 /// the forecast's note says why another method was taken (a silence).
 fn method_step(f: &forecast::Forecast) -> String {
     let mut text = format!("Method: {}", label(&f.method_label));
@@ -357,7 +358,9 @@ fn method_step(f: &forecast::Forecast) -> String {
     if f.origins == 0 {
         text.push_str(", untested (no backtest origin)");
     } else {
-        let how = if f.mae.is_some_and(|m| m <= f.lowest_mae()) {
+        let by_mae =
+            forecast::may_win(f.class, f.method) && f.mae.is_some_and(|m| m <= f.lowest_mae());
+        let how = if by_mae {
             "the lowest backtest MAE"
         } else {
             "chosen for the reason at the end rather than by the lowest backtest MAE"
