@@ -39,8 +39,9 @@ pub const SIGMA_FALLBACK_DAYS: usize = 91;
 /// under `SILENCE_CHANCE`.
 ///
 /// In a silence, TSB (whose forecast falls with every day without a sale)
-/// is chosen over the backtest's winner where its forecast is the lower,
-/// in every class: the backtest cannot see a stop after its last origin.
+/// is chosen over the backtest's winner where its forecast is the lower or
+/// the winner's is 0, in every class: the backtest cannot see a stop after
+/// its last origin.
 ///
 /// Measured (docs/BENCHMARKS.md, "Silence at the end of the history" and
 /// "A silence in smooth demand"): the demo's stopped products, classed
@@ -440,7 +441,7 @@ pub fn forecast(series: &DailySeries, horizon_days: u32, oms_average: Option<f64
     f.forecast_daily = f.path.iter().sum::<f64>() / h as f64;
     // In a silence, the errors of the origins before it are those of a
     // product that still sold: sigma comes from the origins whose history
-    // already ended in a silence (`SILENCE_MIN_DAYS` of it at least),
+    // already ended in a silence (`SIGMA_SILENCE_DAYS` of it at least),
     // where there are enough.
     let in_silence: Vec<f64> = match silent {
         Some(s) => (at.iter().zip(&winner.errors))
