@@ -402,22 +402,27 @@ pub fn forecast(series: &DailySeries, horizon_days: u32, oms_average: Option<f64
             ) {
                 (Some(t), Some(low), Some(won)) if t != chosen && won <= 0.0 && low > 0.0 => {
                     notes.push(format!(
-                        "{why}, so TSB, whose forecast falls with every day without a sale but not to 0 ({low:.2} a day), is chosen over {} (0 a day): a silence does not tell a product that stopped from one out of stock",
+                        "{why}, so TSB, whose forecast falls with every day without a sale but not to 0 ({} a day), is chosen over {} (0 a day): a silence does not tell a product that stopped from one out of stock",
+                        per_day(low * scale),
                         evaluated[chosen].candidate.label
                     ));
                     t
                 }
                 (Some(t), Some(low), Some(won)) if t != chosen && low < won => {
                     notes.push(format!(
-                        "{why}, so TSB, whose forecast falls with every day without a sale ({low:.2} a day), is chosen over {} ({won:.2} a day)",
-                        evaluated[chosen].candidate.label
+                        "{why}, so TSB, whose forecast falls with every day without a sale ({} a day), is chosen over {} ({} a day)",
+                        per_day(low * scale),
+                        evaluated[chosen].candidate.label,
+                        per_day(won * scale)
                     ));
                     t
                 }
                 (Some(t), Some(low), Some(won)) if t != chosen => {
                     notes.push(format!(
-                        "{why}; {} is kept: its forecast ({won:.2} a day) is not above TSB's ({low:.2})",
-                        evaluated[chosen].candidate.label
+                        "{why}; {} is kept: its forecast ({} a day) is not above TSB's ({} a day)",
+                        evaluated[chosen].candidate.label,
+                        per_day(won * scale),
+                        per_day(low * scale)
                     ));
                     chosen
                 }
@@ -548,6 +553,19 @@ fn label(method: Method, spec: Option<&EtsSpec>) -> String {
         (Method::Tsb, _) => "TSB".into(),
         (Method::OmsAverage, _) => "OMS average".into(),
         (Method::Mean28, _) => "28-day mean".into(),
+    }
+}
+
+/// A daily quantity as a note prints it: two decimals, "under 0.01"
+/// for what two decimals would show as 0.00 (TSB months into a silence),
+/// "0" for nothing.
+pub fn per_day(v: f64) -> String {
+    if v <= 0.0 {
+        "0".into()
+    } else if v < 0.005 {
+        "under 0.01".into()
+    } else {
+        format!("{v:.2}")
     }
 }
 

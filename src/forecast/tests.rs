@@ -687,11 +687,24 @@ fn smooth_demand_that_went_silent_takes_the_lower_of_tsb_and_the_backtest_winner
                 &profile,
                 h,
             ));
-            let figures: Vec<f64> = note
-                .split(|c| c == '(' || c == ')')
-                .filter_map(|t| t.strip_suffix(" a day").or(Some(t)))
-                .filter_map(|t| t.trim().parse::<f64>().ok())
+            // The figures in brackets that end in "a day", in order.
+            let figures: Vec<&str> = note
+                .split('(')
+                .skip(1)
+                .filter_map(|t| t.split(')').next()?.strip_suffix(" a day"))
                 .collect();
+            assert_eq!(figures.len(), 2, "{note}");
+            // What a printed figure says of the value it stands for.
+            let shows = |printed: &str, v: f64| match printed {
+                "0" => v <= 0.0,
+                "under 0.01" => v > 0.0 && v < 0.005,
+                p => p == format!("{v:.2}"),
+            };
+            let below = |a: &str, b: &str| match (a, b) {
+                (_, "0") => false,
+                ("under 0.01", _) => true,
+                (a, b) => a.parse::<f64>().unwrap() < b.parse::<f64>().unwrap(),
+            };
             if f.method == Method::Tsb {
                 // "... TSB, whose forecast falls ... (x a day), is chosen
                 // over ETS(...) (y a day)": x is TSB's, below y, or y is 0
@@ -699,23 +712,24 @@ fn smooth_demand_that_went_silent_takes_the_lower_of_tsb_and_the_backtest_winner
                 // silence alone does not make the forecast.
                 assert!((f.forecast_daily - tsb_daily).abs() < 1e-9);
                 assert!(note.contains("is chosen over "), "{note}");
-                assert_eq!(figures.len(), 2, "{note}");
-                assert_eq!(format!("{:.2}", figures[0]), format!("{tsb_daily:.2}"));
-                if figures[1] == 0.0 {
+                assert!(shows(figures[0], tsb_daily), "{note}");
+                if figures[1] == "0" {
                     assert!(
                         note.contains("(0 a day): a silence does not tell"),
                         "{note}"
                     );
                     assert!(f.forecast_daily > 0.0);
                 } else {
-                    assert!(figures[0] < figures[1], "{note}");
+                    assert!(below(figures[0], figures[1]), "{note}");
                 }
             } else {
-                // Kept: its forecast is not above TSB's.
+                // Kept: "its forecast (y a day) is not above TSB's (x a
+                // day)", y the forecast, x TSB's.
                 kept += 1;
                 assert!(f.forecast_daily <= tsb_daily + 1e-9, "{note}");
                 assert!(note.contains("is kept: its forecast ("), "{note}");
-                assert_eq!(format!("{:.2}", figures[1]), format!("{tsb_daily:.2}"));
+                assert!(shows(figures[0], f.forecast_daily), "{note}");
+                assert!(shows(figures[1], tsb_daily), "{note}");
             }
             if zeros <= 5 {
                 // Days into the silence, the weekly exponential smoothing
@@ -728,4 +742,25 @@ fn smooth_demand_that_went_silent_takes_the_lower_of_tsb_and_the_backtest_winner
     // Two months into the silence the exponential smoothing is at about 0
     // too, and is kept at least once.
     assert!(kept > 0);
+}
+
+#[test]
+fn the_silence_note_prints_figures_in_the_products_own_units() {
+    // Above a million a day the series is fitted scaled down by a power of
+    // two; the note's figures are scaled back like the forecast's.
+    let mut qty: Vec<f64> = syn::weekly_season(TWO_YEARS, 20.0, [1.0; 7], 3)
+        .iter()
+        .map(|q| q * 250_000.0)
+        .collect();
+    let n = qty.len();
+    qty[n - 5..].iter_mut().for_each(|q| *q = 0.0);
+    let f = forecast(&syn::series(qty), 14, None);
+    assert_eq!(f.method, Method::Tsb);
+    assert!(f.forecast_daily > 1e6, "{}", f.forecast_daily);
+    let note = f.note.unwrap_or_default();
+    let shown = format!(
+        "({} a day), is chosen over",
+        backtest::per_day(f.forecast_daily)
+    );
+    assert!(note.contains(&shown), "{shown} not in {note}");
 }
