@@ -320,15 +320,26 @@ pub fn class_why(class: DemandClass, adi: Option<f64>, cv2: Option<f64>) -> Stri
     }
 }
 
-fn candidate_text(c: &Candidate) -> String {
+fn candidate_text(c: &Candidate, class: DemandClass) -> String {
+    // A candidate that cannot win by its MAE says so, so that a lower MAE
+    // beside "the lowest backtest MAE" does not read as a contradiction.
+    let aside = match c.method {
+        _ if forecast::may_win(class, c.method) => "",
+        Method::OmsAverage => " (never chosen: today's figure, it has seen the demand tested)",
+        _ => " (only for the silence)",
+    };
     match (c.mae, c.mase) {
         (Some(mae), Some(mase)) => format!(
-            "{} MAE {}/day, MASE {}",
+            "{} MAE {}/day, MASE {}{aside}",
             label(&c.label),
             fmt_qty(round2(mae)),
             fmt_qty(round2(mase))
         ),
-        (Some(mae), None) => format!("{} MAE {}/day", label(&c.label), fmt_qty(round2(mae))),
+        (Some(mae), None) => format!(
+            "{} MAE {}/day{aside}",
+            label(&c.label),
+            fmt_qty(round2(mae))
+        ),
         _ => format!(
             "{}: not fitted{}",
             label(&c.label),
@@ -342,11 +353,12 @@ fn candidate_text(c: &Candidate) -> String {
 
 /// "Method: ETS(A,Ad,N), the lowest backtest MAE over 7-day horizons (12
 /// origins): ETS(A,Ad,N) MAE 3.1/day, MASE 0.72; 28-day mean MAE 4.3/day,
-/// MASE 1; OMS average MAE 5/day, MASE 1.16". What it claims follows the
-/// figures: "the lowest" only where the chosen method may win by it
-/// (`forecast::may_win`) and no candidate that may has a lower MAE;
-/// "untested" without origins; else
-/// the forecast's note says why another method was taken (a silence).
+/// MASE 1; OMS average MAE 5/day, MASE 1.16 (never chosen: ...)". What it
+/// claims follows the figures: "the lowest" only where the chosen method
+/// may win by it (`forecast::may_win`) and no candidate that may has a
+/// lower MAE, and a candidate that may not says so beside its MAE;
+/// "untested" without origins; else the forecast's note says why another
+/// method was taken (a silence).
 fn method_step(f: &forecast::Forecast) -> String {
     let mut text = format!("Method: {}", label(&f.method_label));
     if f.candidates.is_empty() {
@@ -368,7 +380,10 @@ fn method_step(f: &forecast::Forecast) -> String {
         // The chosen one first, then the others as stored.
         let mut cands: Vec<&Candidate> = f.candidates.iter().collect();
         cands.sort_by_key(|c| c.method != f.method);
-        let all: Vec<String> = cands.into_iter().map(candidate_text).collect();
+        let all: Vec<String> = cands
+            .into_iter()
+            .map(|c| candidate_text(c, f.class))
+            .collect();
         text.push_str(&format!(
             ", {how} over {}-day horizons ({} origins): {}",
             f.horizon_days,

@@ -358,7 +358,7 @@ fn the_rationale_names_the_class_the_method_beside_the_others_and_the_forecast()
     has(
         "Method: ETS(A,Ad,N), the lowest backtest MAE over 7-day horizons (12 origins): \
          ETS(A,Ad,N) MAE 3.1/day, MASE 0.72; 28-day mean MAE 4.3/day, MASE 1; \
-         OMS average MAE 5/day, MASE 1.16",
+         OMS average MAE 5/day, MASE 1.16 (never chosen: today's figure, it has seen the demand tested)",
     );
     has("Forecast (ETS(A,Ad,N)): 80/day over the next 7 days (L + R); sigma of demand over those 7 days: 40");
     has("ABC class A (yearly consumption value 1,234.50 EUR); XYZ class X (weekly CV 0.3)");
@@ -855,6 +855,20 @@ fn the_method_step_claims_the_lowest_mae_only_where_it_is() {
         } else if crate::forecast::may_win(f.class, f.method) && f.mae == Some(lowest) {
             claims[1] += 1;
             assert!(text.contains(", the lowest backtest MAE over"), "{text}");
+            // A printed MAE below the chosen one's says why it did not win.
+            for c in &f.candidates {
+                if c.mae.is_some_and(|m| Some(m) < f.mae) {
+                    let at = text
+                        .find(&format!("; {} MAE ", c.label))
+                        .unwrap_or_else(|| panic!("{} not listed: {text}", c.label));
+                    let entry = text[at + 2..].split(';').next().unwrap_or_default();
+                    assert!(
+                        entry.contains("(never chosen: ")
+                            || entry.contains("(only for the silence)"),
+                        "{entry} in {text}"
+                    );
+                }
+            }
         } else {
             claims[2] += 1;
             assert!(!text.contains(", the lowest backtest MAE"), "{text}");
