@@ -241,6 +241,11 @@ pub fn forecast(series: &DailySeries, horizon_days: u32, oms_average: Option<f64
         .map(|&o| (o, methods::weekday_profile(&qty[..o])))
         .collect();
     f.origins = origins.len() as u32;
+    // A way fitted to the whole history and tested at every origin.
+    let tested = |method: Method, way: &Way| match way.path(&qty, &profile, h) {
+        Ok(p) => evaluate(method, label(method, None), way, &qty, &at, h, Some(p)),
+        Err(e) => failed(method, e),
+    };
     let mut evaluated: Vec<Evaluated> = Vec::new();
     if smooth {
         let weeks_ahead = h.div_ceil(7);
@@ -263,17 +268,8 @@ pub fn forecast(series: &DailySeries, horizon_days: u32, oms_average: Option<f64
         // tested beside the others, but only the silence rule below can
         // choose it.
         if silent.is_some() {
-            let way = Way::Tsb;
-            if let Ok(p) = way.path(&qty, &profile, h) {
-                let mut e = evaluate(
-                    Method::Tsb,
-                    label(Method::Tsb, None),
-                    &way,
-                    &qty,
-                    &at,
-                    h,
-                    Some(p),
-                );
+            let mut e = tested(Method::Tsb, &Way::Tsb);
+            if e.path.is_some() {
                 e.candidate.note = Some(
                     "tested because of the silence at the end: chosen only where its forecast is the lower"
                         .into(),
@@ -283,49 +279,18 @@ pub fn forecast(series: &DailySeries, horizon_days: u32, oms_average: Option<f64
         }
     } else {
         for (method, way) in [(Method::CrostonSba, Way::Croston), (Method::Tsb, Way::Tsb)] {
-            let path = way.path(&qty, &profile, h);
-            match path {
-                Ok(p) => evaluated.push(evaluate(
-                    method,
-                    label(method, None),
-                    &way,
-                    &qty,
-                    &at,
-                    h,
-                    Some(p),
-                )),
-                Err(e) => evaluated.push(failed(method, e)),
-            }
+            evaluated.push(tested(method, &way));
         }
     }
     if let Some(v) = oms_scaled {
-        let way = Way::Constant(v);
-        let mut e = evaluate(
-            Method::OmsAverage,
-            label(Method::OmsAverage, None),
-            &way,
-            &qty,
-            &at,
-            h,
-            way.path(&qty, &profile, h).ok(),
-        );
+        let mut e = tested(Method::OmsAverage, &Way::Constant(v));
         e.candidate.note = Some(
             "today's OMS average at every origin (it has seen the demand it is tested on): shown, never chosen"
                 .into(),
         );
         evaluated.push(e);
     }
-    let mean_way = Way::Mean28;
-    let mean_path = mean_way.path(&qty, &profile, h).ok();
-    evaluated.push(evaluate(
-        Method::Mean28,
-        label(Method::Mean28, None),
-        &mean_way,
-        &qty,
-        &at,
-        h,
-        mean_path,
-    ));
+    evaluated.push(tested(Method::Mean28, &Way::Mean28));
 
     // MASE against the 28-day mean on the same origins.
     let base = evaluated.last().and_then(|e| e.candidate.mae);
