@@ -323,15 +323,12 @@ impl Acc {
         if self.n == 0 {
             return "-".into();
         }
-        format!(
-            "{:.3} / {:.3}",
-            self.mae / self.n as f64,
-            if self.mase_n == 0 {
-                f64::NAN
-            } else {
-                self.mase / self.mase_n as f64
-            }
-        )
+        let mae = self.mae / self.n as f64;
+        if self.mase_n == 0 {
+            // Scored without a scale (the holdout's total).
+            return format!("{mae:.3}");
+        }
+        format!("{mae:.3} / {:.3}", self.mase / self.mase_n as f64)
     }
 }
 
@@ -507,12 +504,24 @@ fn peer(set: &Set, use_cache: bool) {
     // kind of series and in total.
     let mut by_class: BTreeMap<String, [Acc; 5]> = BTreeMap::new();
     let mut by_kind: BTreeMap<String, [Acc; 5]> = BTreeMap::new();
+    // The same per class, scored on the holdout's total instead of its
+    // days: what buyerdesk chooses on (an order covers the total).
+    let mut by_class_total: BTreeMap<String, [Acc; 5]> = BTreeMap::new();
     let mut chosen: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
     let mut peer_nan = 0usize;
     for (i, ((kind, s, actual), f)) in held.iter().zip(&ours).enumerate() {
         let base_level = s.qty[s.qty.len() - 28..].iter().sum::<f64>() / 28.0;
         let base = mae(&vec![base_level; HOLDOUT], actual);
+        let total_error =
+            |p: &[f64]| (p.iter().sum::<f64>() - actual.iter().sum::<f64>()).abs() / HOLDOUT as f64;
         let mut maes = [mae(&f.path, actual), 0.0, 0.0, 0.0, base];
+        let mut totals = [
+            total_error(&f.path),
+            0.0,
+            0.0,
+            0.0,
+            total_error(&vec![base_level; HOLDOUT]),
+        ];
         for m in 0..3 {
             let p = &run.paths[i][m];
             if p.len() != HOLDOUT || p.iter().any(|v| !v.is_finite()) {
@@ -523,11 +532,17 @@ fn peer(set: &Set, use_cache: bool) {
                 .map(|v| if v.is_finite() { *v } else { 0.0 })
                 .collect();
             maes[1 + m] = mae(&p, actual);
+            totals[1 + m] = total_error(&p);
         }
         for key in [f.class.as_str().to_string(), "total".to_string()] {
-            let row = by_class.entry(key).or_default();
+            let row = by_class.entry(key.clone()).or_default();
             for (acc, m) in row.iter_mut().zip(maes) {
                 acc.add(m, base);
+            }
+            // No ratio: a 28-day mean's total can be right to the unit.
+            let row = by_class_total.entry(key).or_default();
+            for (acc, m) in row.iter_mut().zip(totals) {
+                acc.add(m, 0.0);
             }
         }
         let row = by_kind.entry(kind.to_string()).or_default();
@@ -547,6 +562,11 @@ fn peer(set: &Set, use_cache: bool) {
     );
     print_table(&format!("class: {}", set.name), &by_class);
     print_table(&format!("kind: {}", set.name), &by_kind);
+    println!(
+        "\n{}: error of the {HOLDOUT}-day total, per day, mean over series (the measure the backtest chooses by; not the issue's target)",
+        set.name
+    );
+    print_table(&format!("class, total: {}", set.name), &by_class_total);
     println!("\n{}: method chosen per kind: {chosen:?}", set.name);
     if peer_nan > 0 {
         println!("({peer_nan} peer forecasts had missing or non-finite values, counted as 0)");
