@@ -512,8 +512,8 @@ fn peer(set: &Set, use_cache: bool) {
     for (i, ((kind, s, actual), f)) in held.iter().zip(&ours).enumerate() {
         let base_level = s.qty[s.qty.len() - 28..].iter().sum::<f64>() / 28.0;
         let base = mae(&vec![base_level; HOLDOUT], actual);
-        let total_error =
-            |p: &[f64]| (p.iter().sum::<f64>() - actual.iter().sum::<f64>()).abs() / HOLDOUT as f64;
+        let actual_total: f64 = actual.iter().sum();
+        let total_error = |p: &[f64]| (p.iter().sum::<f64>() - actual_total).abs() / HOLDOUT as f64;
         let mut maes = [mae(&f.path, actual), 0.0, 0.0, 0.0, base];
         let mut totals = [
             total_error(&f.path),
