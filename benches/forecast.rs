@@ -332,6 +332,20 @@ impl Acc {
     }
 }
 
+/// Root mean squared error per day: lowest at the mean, where the MAE is
+/// lowest at the median (0 on most days of intermittent demand). The M5
+/// competition scored its intermittent series this way (RMSSE) for that
+/// reason.
+fn rmse(path: &[f64], actual: &[f64]) -> f64 {
+    (path
+        .iter()
+        .zip(actual)
+        .map(|(p, a)| (p - a) * (p - a))
+        .sum::<f64>()
+        / actual.len() as f64)
+        .sqrt()
+}
+
 fn mae(path: &[f64], actual: &[f64]) -> f64 {
     path.iter()
         .zip(actual)
@@ -427,15 +441,20 @@ fn run_peer(set: &str, input: &std::path::Path, n: usize, use_cache: bool) -> Op
     Some(PeerRun { paths, timing })
 }
 
-const NAMES: [&str; 5] = [
+/// The columns of every accuracy table. The last is no forecast at all:
+/// 0 every day, beside the others to show what the daily MAE rewards
+/// (for demand sold on fewer than half the days, any lower forecast scores
+/// better, whatever the demand to come).
+const NAMES: [&str; 6] = [
     "buyerdesk",
     "sf AutoETS",
     "sf CrostonSBA",
     "sf TSB",
     "28-day mean",
+    "0 every day",
 ];
 
-fn print_table(title: &str, table: &BTreeMap<String, [Acc; 5]>) {
+fn print_table(title: &str, table: &BTreeMap<String, [Acc; 6]>) {
     println!("\n{title}");
     println!(
         "| {} | series | {} |",
@@ -446,6 +465,38 @@ fn print_table(title: &str, table: &BTreeMap<String, [Acc; 5]>) {
     for (key, row) in table {
         let cells: Vec<String> = row.iter().map(Acc::show).collect();
         println!("| {key} | {} | {} |", row[0].n, cells.join(" | "));
+    }
+}
+
+/// Per class, buyerdesk's MAE per day minus each other column's, series by
+/// series: the mean difference and its t statistic (the mean over its
+/// standard error). Negative: buyerdesk lower. |t| under 2 is a difference
+/// the holdout's noise can make.
+fn print_paired(set: &str, paired: &BTreeMap<String, Vec<[Option<f64>; 6]>>) {
+    println!(
+        "\n{set}: buyerdesk's MAE per day minus each other's, paired by series: mean difference (t statistic)"
+    );
+    println!("| class | series | {} |", NAMES[1..].join(" | "));
+    println!("|---|---|{}", "---|".repeat(NAMES.len() - 1));
+    for (key, rows) in paired {
+        let cells: Vec<String> = (1..NAMES.len())
+            .map(|m| {
+                let d: Vec<f64> = rows.iter().filter_map(|r| Some(r[0]? - r[m]?)).collect();
+                if d.len() < 2 {
+                    return "-".to_string();
+                }
+                let n = d.len() as f64;
+                let mean = d.iter().sum::<f64>() / n;
+                let var = d.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1.0);
+                let se = (var / n).sqrt();
+                if se > 0.0 {
+                    format!("{mean:+.3} ({:+.2})", mean / se)
+                } else {
+                    format!("{mean:+.3}")
+                }
+            })
+            .collect();
+        println!("| {key} | {} | {} |", rows.len(), cells.join(" | "));
     }
 }
 
@@ -502,11 +553,17 @@ fn peer(set: &Set, use_cache: bool) {
 
     // Accuracy per class (buyerdesk's class of the training series), per
     // kind of series and in total.
-    let mut by_class: BTreeMap<String, [Acc; 5]> = BTreeMap::new();
-    let mut by_kind: BTreeMap<String, [Acc; 5]> = BTreeMap::new();
+    let mut by_class: BTreeMap<String, [Acc; 6]> = BTreeMap::new();
+    let mut by_kind: BTreeMap<String, [Acc; 6]> = BTreeMap::new();
     // The same per class, scored on the holdout's total instead of its
     // days: what buyerdesk chooses on (an order covers the total).
-    let mut by_class_total: BTreeMap<String, [Acc; 5]> = BTreeMap::new();
+    let mut by_class_total: BTreeMap<String, [Acc; 6]> = BTreeMap::new();
+    // And on the root mean squared error of its days, scaled by the 28-day
+    // mean's (RMSSE-like): a measure that a forecast of 0 cannot win on
+    // intermittent demand.
+    let mut by_class_rmse: BTreeMap<String, [Acc; 6]> = BTreeMap::new();
+    // Each series' MAE per column, per class: the paired differences.
+    let mut paired: BTreeMap<String, Vec<[Option<f64>; 6]>> = BTreeMap::new();
     let mut chosen: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
     let mut peer_nan = 0usize;
     for (i, ((kind, s, actual), f)) in held.iter().zip(&ours).enumerate() {
@@ -514,41 +571,59 @@ fn peer(set: &Set, use_cache: bool) {
         let base = mae(&vec![base_level; HOLDOUT], actual);
         let actual_total: f64 = actual.iter().sum();
         let total_error = |p: &[f64]| (p.iter().sum::<f64>() - actual_total).abs() / HOLDOUT as f64;
-        let mut maes = [mae(&f.path, actual), 0.0, 0.0, 0.0, base];
-        let mut totals = [
-            total_error(&f.path),
-            0.0,
-            0.0,
-            0.0,
-            total_error(&vec![base_level; HOLDOUT]),
+        let zero = vec![0.0; HOLDOUT];
+        let base_path = vec![base_level; HOLDOUT];
+        let base_rmse = rmse(&base_path, actual);
+        // Per column: the forecast's path, None where the peer did not run
+        // (`--ours-only`): such a column prints "-".
+        let mut paths: [Option<Vec<f64>>; 6] = [
+            Some(f.path.clone()),
+            None,
+            None,
+            None,
+            Some(base_path),
+            Some(zero),
         ];
         for m in 0..3 {
             let p = &run.paths[i][m];
+            if p.is_empty() {
+                continue;
+            }
             if p.len() != HOLDOUT || p.iter().any(|v| !v.is_finite()) {
                 peer_nan += 1;
             }
-            let p: Vec<f64> = p
-                .iter()
-                .map(|v| if v.is_finite() { *v } else { 0.0 })
-                .collect();
-            maes[1 + m] = mae(&p, actual);
-            totals[1 + m] = total_error(&p);
+            paths[1 + m] = Some(
+                p.iter()
+                    .map(|v| if v.is_finite() { *v } else { 0.0 })
+                    .collect(),
+            );
         }
+        let maes = paths
+            .each_ref()
+            .map(|p| p.as_deref().map(|p| mae(p, actual)));
+        let rmses = paths
+            .each_ref()
+            .map(|p| p.as_deref().map(|p| rmse(p, actual)));
+        let totals = paths.each_ref().map(|p| p.as_deref().map(total_error));
+        let add = |row: &mut [Acc; 6], values: [Option<f64>; 6], base: f64| {
+            for (acc, v) in row.iter_mut().zip(values) {
+                if let Some(v) = v {
+                    acc.add(v, base);
+                }
+            }
+        };
         for key in [f.class.as_str().to_string(), "total".to_string()] {
-            let row = by_class.entry(key.clone()).or_default();
-            for (acc, m) in row.iter_mut().zip(maes) {
-                acc.add(m, base);
-            }
+            paired.entry(key.clone()).or_default().push(maes);
+            add(by_class.entry(key.clone()).or_default(), maes, base);
+            add(
+                by_class_rmse.entry(key.clone()).or_default(),
+                rmses,
+                base_rmse,
+            );
             // No ratio: a 28-day mean's total can be right to the unit.
-            let row = by_class_total.entry(key).or_default();
-            for (acc, m) in row.iter_mut().zip(totals) {
-                acc.add(m, 0.0);
-            }
+            add(by_class_total.entry(key).or_default(), totals, 0.0);
         }
-        let row = by_kind.entry(kind.to_string()).or_default();
-        for (acc, m) in row.iter_mut().zip(maes) {
-            acc.add(m, base);
-        }
+        add(by_kind.entry(kind.to_string()).or_default(), maes, base);
         *chosen
             .entry(kind.to_string())
             .or_default()
@@ -567,6 +642,12 @@ fn peer(set: &Set, use_cache: bool) {
         set.name
     );
     print_table(&format!("class, total: {}", set.name), &by_class_total);
+    println!(
+        "\n{}: root mean squared error per day / the same over the 28-day mean's, mean over series (the M5 competition's measure for intermittent demand; not the issue's target)",
+        set.name
+    );
+    print_table(&format!("class, RMSE: {}", set.name), &by_class_rmse);
+    print_paired(set.name, &paired);
     println!("\n{}: method chosen per kind: {chosen:?}", set.name);
     if peer_nan > 0 {
         println!("({peer_nan} peer forecasts had missing or non-finite values, counted as 0)");
