@@ -249,6 +249,7 @@ fn forecast_plans_add_up_too() {
             sum_sq_qty: Num::Value(daily * daily * days * 1.3),
             first_day: Some(first.as_str().into()),
             last_day: Some(last.into()),
+            last_sale_day: Some(last.into()),
         }));
         p.history_table_exists = true;
         let lead = p

@@ -169,6 +169,25 @@ async fn rows_of_every_kind(test: &str, db: Db) {
         );
         let none = source.load_series(Some(&[]), &last).await.unwrap().unwrap();
         assert!(none.series.is_empty() && none.skipped == 0);
+
+        // The statistics' last sale (`silent_days`): NULL, -1 and a letter
+        // are no sale; a day after the cap is still the product's last.
+        // (PostgreSQL cannot sum a text column: no statistics there.)
+        if !(kind == "text" && b == Backend::Postgres) {
+            let stats = source.load_history(None).await.unwrap().unwrap();
+            let sale = |id: &str| {
+                let s = stats.iter().find(|s| &*s.product_id == id);
+                s.unwrap_or_else(|| panic!("{what}: {id}: {stats:?}"))
+                    .last_sale_day
+                    .as_deref()
+                    .map(str::to_string)
+            };
+            assert_eq!(sale("B-2").as_deref(), Some("2026-11-02"), "{what}");
+            assert_eq!(sale("C-3").as_deref(), Some("2026-11-10"), "{what}");
+            if fractional {
+                assert_eq!(sale("D-4").as_deref(), Some("2026-11-04"), "{what}");
+            }
+        }
         source.source.close().await;
     }
     a.close().await;
@@ -279,6 +298,19 @@ async fn demo_history_reads_back(test: &str, db: Db) {
         "{test}: days without sales left out"
     );
     assert!(h.get("PROD-001").is_none() && h.get("PROD-003").is_none());
+    // `silent_days` from the statistics: the days without a sale at the
+    // end of each generated series (its trailing zeros up to today), and
+    // some products did stop selling.
+    let stats = source.load_history(None).await.unwrap().unwrap();
+    let mut silent_products = 0;
+    for (id, series) in &h.series {
+        let s = stats.iter().find(|s| s.product_id == *id).unwrap();
+        let trailing = series.qty.iter().rev().take_while(|q| **q <= 0.0).count();
+        let got = buyerdesk::plan::demand::silent_days(s, Some(&last));
+        assert_eq!(got, Some(trailing as u32), "{test}: {id}");
+        silent_products += usize::from(trailing >= 28);
+    }
+    assert!(silent_products > 0, "{test}: a product silent for 4 weeks");
     source.source.close().await;
 }
 

@@ -4661,6 +4661,7 @@ fn forecast_plans() -> Vec<ProductPlan> {
             sum_sq_qty: Num::Value(daily * daily * days * 1.2),
             first_day: Some(first.into()),
             last_day: Some(HISTORY_LAST.into()),
+            last_sale_day: Some(HISTORY_LAST.into()),
         }));
         p.history_table_exists = true;
         let lead = p

@@ -88,6 +88,8 @@ pub struct Resolved {
     pub horizon_days: u32,
     /// Days of history from its first day to the table's last day.
     pub history_span: Option<u32>,
+    /// Days without a sale at its end (`silent_days`).
+    pub silent_days: Option<u32>,
 }
 
 /// The horizon L + R in whole days, at least 1.
@@ -108,6 +110,27 @@ pub(crate) fn days_between(first: &str, last: &str) -> Option<u32> {
     (n >= 0).then_some(n as u32)
 }
 
+/// Days without a sale at the end of a product's daily history: from the
+/// day after its last sale to the table's last day (`table_last`, else the
+/// product's own last row): 0 when the last day sold, the whole span when
+/// no row sold. `None` where a day it needs is no date. The facts'
+/// `silent_days` (0 where this is `None`):
+/// a rule can tell a product that went quiet from one that sells, and with
+/// `available_qty`, a silence that may be a stock-out.
+pub fn silent_days(h: &HistoryStats, table_last: Option<&str>) -> Option<u32> {
+    let last = table_last.or(h.last_day.as_deref())?;
+    match h.last_sale_day.as_deref() {
+        // A sale after the table's last day (a day typed in the future)
+        // is no silence.
+        Some(sale) => {
+            let parse = |s: &str| chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok();
+            let days = (parse(last)? - parse(sale)?).num_days();
+            Some(days.clamp(0, u32::MAX as i64) as u32)
+        }
+        None => days_between(h.first_day.as_deref()?, last),
+    }
+}
+
 /// Decides which forecast a product's facts come from.
 pub fn resolve(
     lookup: &ForecastLookup,
@@ -124,6 +147,7 @@ pub fn resolve(
             stored: None,
             horizon_days,
             history_span: None,
+            silent_days: None,
         };
     };
     let first = h.first_day.as_deref().unwrap_or("");
@@ -149,6 +173,7 @@ pub fn resolve(
         stored: lookup.stored.clone(),
         horizon_days,
         history_span: span,
+        silent_days: silent_days(h, lookup.history_last_day.as_deref()),
     }
 }
 
@@ -418,6 +443,8 @@ pub struct ForecastSummary {
     pub abc_class: Option<&'static str>,
     pub xyz_class: Option<&'static str>,
     pub history_days: Option<u32>,
+    /// Days without a sale at the end of the history (`null` without one).
+    pub silent_days: Option<u32>,
     /// The service level and z the rules chose (`null` when they set none).
     pub service_level: Option<f64>,
     pub z: Option<f64>,
@@ -449,6 +476,7 @@ impl ForecastSummary {
             abc_class: None,
             xyz_class: None,
             history_days: Some(100),
+            silent_days: Some(0),
             service_level: None,
             z: None,
             computed_at: None,
@@ -531,6 +559,7 @@ impl Resolved {
             abc_class: (!facts.abc_class.is_empty()).then_some(facts.abc_class),
             xyz_class: (!facts.xyz_class.is_empty()).then_some(facts.xyz_class),
             history_days: self.history_span,
+            silent_days: self.silent_days,
             service_level: service.0,
             z: service.1,
             computed_at: self.stored.as_ref().map(|s| label(&s.computed_at)),

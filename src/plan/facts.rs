@@ -57,6 +57,11 @@ pub const FACT_SCHEMA: &[FactField] = &[
     ),
     input("history_days", Number, "days of daily demand history"),
     input(
+        "silent_days",
+        Number,
+        "days without a sale at the end of the daily history (0 without history)",
+    ),
+    input(
         "forecast_daily",
         Number,
         "forecast demand per day over L + R (avg_daily_demand without a usable forecast)",
@@ -181,7 +186,7 @@ pub const FORECAST_FIELDS: &[&str] = &[
 /// Inputs that come from the daily history's statistics; with
 /// `FORECAST_FIELDS` (a stored forecast is checked against the history),
 /// the fields that make the history load.
-pub const HISTORY_STATS_FIELDS: &[&str] = &["demand_sigma", "history_days"];
+pub const HISTORY_STATS_FIELDS: &[&str] = &["demand_sigma", "history_days", "silent_days"];
 
 /// Whether `field` comes from the daily history (its statistics or the
 /// stored forecast checked against it).
@@ -201,6 +206,7 @@ pub struct ProductFacts {
     pub avg_daily_demand: f64,
     pub demand_sigma: f64,
     pub history_days: f64,
+    pub silent_days: f64,
     pub forecast_daily: f64,
     pub forecast_method: &'static str,
     pub forecast_mase: f64,
@@ -264,6 +270,7 @@ fn input_reader(name: &str) -> Option<Reader> {
         "avg_daily_demand" => |f| FactValue::Number(f.avg_daily_demand),
         "demand_sigma" => |f| FactValue::Number(f.demand_sigma),
         "history_days" => |f| FactValue::Number(f.history_days),
+        "silent_days" => |f| FactValue::Number(f.silent_days),
         "forecast_daily" => |f| FactValue::Number(f.forecast_daily),
         "forecast_method" => |f| FactValue::Text(Box::new(f.forecast_method.to_string())),
         "forecast_mase" => |f| FactValue::Number(f.forecast_mase),
@@ -364,6 +371,7 @@ impl ProductFacts {
             avg_daily_demand: 1.0,
             demand_sigma: 0.0,
             history_days: 0.0,
+            silent_days: 0.0,
             forecast_daily: 1.0,
             forecast_method: "oms_average",
             forecast_mase: 0.0,
@@ -412,6 +420,7 @@ mod tests {
             avg_daily_demand: 1.5,
             demand_sigma: 2.5,
             history_days: 3.0,
+            silent_days: 3.125,
             forecast_daily: 3.5,
             forecast_method: "ets",
             forecast_mase: 0.75,

@@ -32,6 +32,8 @@ pub struct HistoryStats {
     pub sum_sq_qty: Num,
     pub first_day: Option<Arc<str>>,
     pub last_day: Option<Arc<str>>,
+    /// The last day with a quantity above 0 (`None`: no sale in the rows).
+    pub last_sale_day: Option<Arc<str>>,
 }
 
 /// A row of `inventory` (one per warehouse location). Optional columns that
@@ -491,6 +493,7 @@ mod tests {
                     sum_sq_qty: Num::Value(1.0),
                     first_day: None,
                     last_day: None,
+                    last_sale_day: None,
                 });
             }
         }

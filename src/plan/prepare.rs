@@ -268,7 +268,7 @@ pub fn prepare(
     plan.avg_daily_demand = demand.into();
 
     // Daily history statistics (optional table).
-    let (mut sigma, mut history_days) = (0.0, 0.0);
+    let (mut sigma, mut history_days, mut silent_days) = (0.0, 0.0, 0.0);
     if let Some(h) = &inputs.history {
         if let (Some(n), Some(sum), Some(sq)) =
             (h.days.value(), h.sum_qty.value(), h.sum_sq_qty.value())
@@ -289,6 +289,8 @@ pub fn prepare(
                     .filter(|days| *days >= n)
                     .unwrap_or(n);
                 history_days = n;
+                let silent = demand::silent_days(h, lookup.history_last_day.as_deref());
+                silent_days = silent.map_or(0.0, f64::from);
                 let mean = sum / n;
                 sigma = if n >= 2.0 {
                     ((sq - n * mean * mean) / (n - 1.0)).max(0.0).sqrt()
@@ -299,12 +301,13 @@ pub fn prepare(
                     let mut step = Step::input(
                         "oms.oms_daily_demand",
                         format!(
-                            "Demand history: {} days ({} to {}), mean {}/day, sigma {}",
+                            "Demand history: {} days ({} to {}), mean {}/day, sigma {}; {}",
                             fmt_qty(n),
                             h.first_day.as_deref().unwrap_or("?"),
                             if last.is_empty() { "?" } else { last },
                             fmt_qty((mean * 100.0).round() / 100.0),
-                            fmt_qty((sigma * 100.0).round() / 100.0)
+                            fmt_qty((sigma * 100.0).round() / 100.0),
+                            silence_words(h.last_sale_day.as_deref(), silent)
                         ),
                     );
                     step.kind = StepKind::Derived;
@@ -634,6 +637,7 @@ pub fn prepare(
                 avg_daily_demand: d,
                 demand_sigma: sigma,
                 history_days,
+                silent_days,
                 forecast_daily: f.forecast_daily,
                 forecast_method: f.forecast_method,
                 forecast_mase: f.forecast_mase,
@@ -662,5 +666,25 @@ pub fn prepare(
         steps: r.steps,
         exceptions: r.exceptions,
         forecast,
+    }
+}
+
+/// The end of the "Demand history" step: the last sale and the days
+/// without one since (the facts' `silent_days`). The day is the source's
+/// text: made printable.
+fn silence_words(last_sale: Option<&str>, silent: Option<u32>) -> String {
+    match (last_sale, silent) {
+        (Some(day), Some(0)) => format!(
+            "last sale {}, no day without one since",
+            crate::text::printable(day)
+        ),
+        (Some(day), Some(n)) => format!(
+            "last sale {}, then {n} day{} without one (silent_days)",
+            crate::text::printable(day),
+            if n == 1 { "" } else { "s" }
+        ),
+        (None, Some(n)) => format!("no sale in it: {n} days without one (silent_days)"),
+        (Some(day), None) => format!("last sale {}", crate::text::printable(day)),
+        (None, None) => "no sale in it".to_string(),
     }
 }

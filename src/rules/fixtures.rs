@@ -97,6 +97,10 @@ pub struct Given {
     /// Days of daily history (`oms_daily_demand`); without it (and without
     /// `demand_class`) the product has none.
     pub history_days: Option<f64>,
+    /// Days without a sale at the end of that history (`silent_days`;
+    /// default 0, or the whole history when its daily quantity,
+    /// `forecast_daily` or else `avg_daily_demand`, is 0).
+    pub silent_days: Option<f64>,
     /// The stored forecast's class (smooth, erratic, intermittent, lumpy,
     /// short); without it no forecast is stored (`not_ready` with history).
     pub demand_class: Option<String>,
@@ -343,14 +347,34 @@ const FIXTURE_LAST_DAY: &str = "2026-06-30";
 struct FixtureHistory {
     days: f64,
     daily: f64,
+    /// Days without a sale at its end (`None`: the last day sold, or no
+    /// day did when `daily` is 0).
+    silent: Option<f64>,
 }
 
 impl FixtureHistory {
     fn first_day(&self) -> String {
+        Self::days_before_last(self.days.max(1.0) - 1.0)
+    }
+
+    /// The day `n` days before the fixtures' last day.
+    fn days_before_last(n: f64) -> String {
         let last = chrono::NaiveDate::parse_from_str(FIXTURE_LAST_DAY, "%Y-%m-%d").expect("a date");
-        (last - chrono::Duration::days(self.days.max(1.0) as i64 - 1))
+        (last - chrono::Duration::days(n.max(0.0) as i64))
             .format("%Y-%m-%d")
             .to_string()
+    }
+
+    /// The last day with a sale: `silent` days before the last day, none
+    /// when the silence is the whole history or nothing sells.
+    fn last_sale_day(&self) -> Option<String> {
+        let silent = match self.silent {
+            Some(s) if s >= self.days.max(1.0) => return None,
+            Some(s) => s,
+            None if self.daily <= 0.0 => return None,
+            None => 0.0,
+        };
+        Some(Self::days_before_last(silent))
     }
 
     fn stats(&self, id: &Arc<str>) -> crate::plan::inputs::HistoryStats {
@@ -361,6 +385,7 @@ impl FixtureHistory {
             sum_sq_qty: Num::Value(self.daily * self.daily * self.days),
             first_day: Some(Arc::from(self.first_day())),
             last_day: Some(Arc::from(FIXTURE_LAST_DAY)),
+            last_sale_day: self.last_sale_day().map(Arc::from),
         }
     }
 }
@@ -373,6 +398,7 @@ impl Given {
         Some(FixtureHistory {
             days: self.history_days.unwrap_or(365.0),
             daily: self.forecast_daily.unwrap_or(self.avg_daily_demand),
+            silent: self.silent_days,
         })
     }
 
@@ -383,6 +409,19 @@ impl Given {
         id: &str,
     ) -> Result<Option<crate::forecast::StoredForecast>, String> {
         use crate::forecast::{Abc, DemandClass, Forecast, Method, StoredForecast};
+        if let Some(s) = self.silent_days {
+            let Some(h) = self.history() else {
+                return Err(format!(
+                    "silent_days {s} without a history: give history_days (or demand_class) too"
+                ));
+            };
+            if !(s >= 0.0 && s <= h.days && s.fract() == 0.0) {
+                return Err(format!(
+                    "silent_days {s} is not a whole number of days from 0 to history_days ({})",
+                    h.days
+                ));
+            }
+        }
         let (Some(h), Some(class)) = (self.history(), &self.demand_class) else {
             return Ok(None);
         };

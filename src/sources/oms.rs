@@ -250,13 +250,16 @@ impl OmsSource {
         let b = self.source.backend;
         let t = |e: &str| b.as_text(e);
         let mut sql = format!(
-            "SELECT {} AS product_id, {} AS days, {} AS sum_qty, {} AS sum_sq, {} AS first_day, {} AS last_day FROM {}",
+            "SELECT {} AS product_id, {} AS days, {} AS sum_qty, {} AS sum_sq, {} AS first_day, {} AS last_day, {} AS last_sale_day FROM {}",
             t("product_id"),
             t("COUNT(qty)"),
             t("SUM(qty)"),
             t("SUM(qty * qty)"),
             t("MIN(day)"),
             t("MAX(day)"),
+            // `qty * 1`: the number SUM adds, also where the column is text
+            // (SQLite would compare the text 'x7' with 0 as text).
+            t("MAX(CASE WHEN qty * 1 > 0 THEN day END)"),
             shape.from
         );
         if let Some(ids) = filter {
@@ -281,6 +284,7 @@ impl OmsSource {
                     sum_sq_qty: Num::parse(cell(r, 3)),
                     first_day: cell(r, 4).map(&mut day),
                     last_day: cell(r, 5).map(&mut day),
+                    last_sale_day: cell(r, 6).map(&mut day),
                 })
                 .await?,
         ))

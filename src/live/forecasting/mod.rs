@@ -957,6 +957,7 @@ mod tests {
                 sum_sq_qty: Num::Value(sum * 3.0),
                 first_day: Some("2026-01-01".into()),
                 last_day: Some(last_day.into()),
+                last_sale_day: Some(last_day.into()),
             })),
             history_table_exists: true,
             ..Default::default()

@@ -41,6 +41,7 @@ fn stats(id: &str, days: f64) -> HistoryStats {
         sum_sq_qty: Num::Value(1600.0 * days),
         first_day: Some(first_day(days).into()),
         last_day: Some(LAST_DAY.into()),
+        last_sale_day: Some(LAST_DAY.into()),
     }
 }
 
@@ -908,4 +909,131 @@ fn the_method_step_claims_the_lowest_mae_only_where_it_is() {
         claims.iter().all(|&n| n > 0),
         "every claim seen: {claims:?}"
     );
+}
+
+/// `stats(days)` whose last sale was `silent` days before the last day
+/// (`None`: no day of it sold).
+fn silent_stats(id: &str, days: f64, silent: Option<i64>) -> HistoryStats {
+    let last = chrono::NaiveDate::parse_from_str(LAST_DAY, "%Y-%m-%d").unwrap();
+    HistoryStats {
+        last_sale_day: silent.map(|s| {
+            (last - chrono::Duration::days(s))
+                .format("%Y-%m-%d")
+                .to_string()
+                .into()
+        }),
+        ..stats(id, days)
+    }
+}
+
+#[test]
+fn silent_days_count_from_the_day_after_the_last_sale_to_the_tables_last_day() {
+    for s in [0, 1, 3, 67, 364] {
+        let h = silent_stats("P", 365.0, Some(s));
+        assert_eq!(silent_days(&h, Some(LAST_DAY)), Some(s as u32), "{s}");
+        // The product's own last row stands in for the table's last day.
+        assert_eq!(silent_days(&h, None), Some(s as u32), "{s}");
+    }
+    // The table runs 10 days past the product's own last row.
+    let h = silent_stats("P", 365.0, Some(0));
+    assert_eq!(silent_days(&h, Some("2026-07-10")), Some(10));
+    // No day sold: the whole history, as history_days counts it.
+    let h = silent_stats("P", 365.0, None);
+    assert_eq!(silent_days(&h, Some(LAST_DAY)), Some(365));
+    assert_eq!(
+        silent_days(&h, Some(LAST_DAY)),
+        days_between(h.first_day.as_deref().unwrap(), LAST_DAY)
+    );
+    // A sale typed after the table's last day is no silence; a day that is
+    // no date gives no figure.
+    let h = silent_stats("P", 365.0, Some(-5));
+    assert_eq!(silent_days(&h, Some(LAST_DAY)), Some(0));
+    let h = silent_stats("P", 365.0, Some(-1));
+    assert_eq!(silent_days(&h, Some(LAST_DAY)), Some(0));
+    let h = HistoryStats {
+        last_sale_day: Some("n/a".into()),
+        ..stats("P", 365.0)
+    };
+    assert_eq!(silent_days(&h, Some(LAST_DAY)), None);
+    let h = HistoryStats {
+        last_sale_day: None,
+        first_day: None,
+        ..stats("P", 365.0)
+    };
+    assert_eq!(silent_days(&h, Some(LAST_DAY)), None);
+}
+
+#[test]
+fn a_rule_reads_silent_days_and_the_rationale_and_json_say_it() {
+    // Nothing in stock: a rule that holds the order of a product silent for
+    // four weeks for approval, beside the shipped rules' arithmetic.
+    let text = format!(
+        "{}\nrule \"HoldAfterSilence\" salience 30 no-loop {{\n when Product.silent_days >= 28 && Product.available_qty <= 0 && Product.order_qty > 0\n then Product.requires_approval = true;\n}}\n",
+        include_str!("../../../rules/purchasing.grl")
+    );
+    let rules = RuleSet::parse(&text, "silence.grl").unwrap();
+    assert!(rules.uses_field("silent_days"));
+    for (silent, held) in [
+        (Some(0), false),
+        (Some(27), false),
+        (Some(28), true),
+        (Some(67), true),
+        (None, true),
+    ] {
+        let mut p = inputs("P", 0.0, Some(365.0));
+        let mut inv = p.inventory.to_vec();
+        inv[0].available_qty = Num::Value(0.0);
+        p.inventory = inv.into_boxed_slice();
+        p.history = Some(Box::new(silent_stats("P", 365.0, silent)));
+        let plan = plan_with(
+            &p,
+            Some(stored(DemandClass::Smooth, 2.0, 3.0, Some(Abc::C))),
+            &rules,
+        );
+        let days = silent.unwrap_or(365) as u32;
+        assert!(plan.order_qty > 0.0, "{silent:?}: an order");
+        assert!(
+            plan.order_qty * 2.0 < 10_000.0,
+            "under the approval threshold"
+        );
+        assert_eq!(plan.requires_approval, held, "{silent:?}");
+        let v = serde_json::to_value(&plan).unwrap();
+        assert_eq!(v["forecast"]["silent_days"], days, "{silent:?}");
+        // The history step names the last sale and the days since.
+        let steps = texts(&plan);
+        let step = steps
+            .iter()
+            .find(|t| t.starts_with("Demand history:"))
+            .expect("the history step");
+        match silent {
+            Some(0) => assert!(
+                step.ends_with("last sale 2026-06-30, no day without one since"),
+                "{step}"
+            ),
+            Some(s) => {
+                let last = chrono::NaiveDate::parse_from_str(LAST_DAY, "%Y-%m-%d").unwrap();
+                let day = (last - chrono::Duration::days(s)).format("%Y-%m-%d");
+                assert!(
+                    step.ends_with(&format!(
+                        "last sale {day}, then {s} day{} without one (silent_days)",
+                        if s == 1 { "" } else { "s" }
+                    )),
+                    "{step}"
+                );
+            }
+            None => assert!(
+                step.ends_with("no sale in it: 365 days without one (silent_days)"),
+                "{step}"
+            ),
+        }
+        if held {
+            assert!(
+                steps.iter().any(|t| t.contains("HoldAfterSilence")),
+                "the rule's step: {steps:?}"
+            );
+        }
+    }
+    // Rules that do not read it do not make the history load for it, and
+    // the shipped ones do not hold an order for a silence.
+    assert!(!RuleSet::embedded().uses_field("silent_days"));
 }

@@ -348,6 +348,10 @@ fn ready(
             sum_sq_qty: Num::Value(sum_sq),
             first_day: Some(p.series.first_day.as_str().into()),
             last_day: Some(cut.into()),
+            last_sale_day: history
+                .iter()
+                .rposition(|q| *q > 0.0)
+                .map(|i| day_text(series_first + Duration::days(i as i64)).into()),
         };
         let fingerprint =
             forecast::fingerprint(n, sum, sum_sq, &p.series.first_day, cut, cut, horizon);
