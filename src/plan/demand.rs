@@ -102,10 +102,14 @@ pub fn horizon_days(lead_time: f64, review_period: f64) -> u32 {
     }
 }
 
+/// A day of the history (`YYYY-MM-DD`, spaces around it ignored).
+fn parse_day(s: &str) -> Option<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()
+}
+
 /// Calendar days from `first` to `last`, both counted (`YYYY-MM-DD`).
 pub(crate) fn days_between(first: &str, last: &str) -> Option<u32> {
-    let parse = |s: &str| chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok();
-    let (a, b) = (parse(first)?, parse(last)?);
+    let (a, b) = (parse_day(first)?, parse_day(last)?);
     let n = (b - a).num_days() + 1;
     (n >= 0).then_some(n as u32)
 }
@@ -123,19 +127,21 @@ pub fn silent_days(h: &HistoryStats, table_last: Option<&str>) -> Option<u32> {
         // A sale after the table's last day (a day typed in the future)
         // is no silence.
         Some(sale) => {
-            let parse = |s: &str| chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok();
-            let days = (parse(last)? - parse(sale)?).num_days();
+            let days = (parse_day(last)? - parse_day(sale)?).num_days();
             Some(days.clamp(0, u32::MAX as i64) as u32)
         }
         None => days_between(h.first_day.as_deref()?, last),
     }
 }
 
-/// Decides which forecast a product's facts come from.
+/// Decides which forecast a product's facts come from. `silent_days` is
+/// the history's (`silent_days` of it, which the caller has computed for
+/// the facts already), kept for the JSON.
 pub fn resolve(
     lookup: &ForecastLookup,
     history: Option<&HistoryStats>,
     horizon_days: u32,
+    silent_days: Option<u32>,
 ) -> Resolved {
     let stats = history.and_then(|h| {
         let rows = h.days.value().filter(|n| *n >= 1.0)?;
@@ -173,7 +179,7 @@ pub fn resolve(
         stored: lookup.stored.clone(),
         horizon_days,
         history_span: span,
-        silent_days: silent_days(h, lookup.history_last_day.as_deref()),
+        silent_days,
     }
 }
 

@@ -268,7 +268,10 @@ pub fn prepare(
     plan.avg_daily_demand = demand.into();
 
     // Daily history statistics (optional table).
-    let (mut sigma, mut history_days, mut silent_days) = (0.0, 0.0, 0.0);
+    let (mut sigma, mut history_days) = (0.0, 0.0);
+    // Days without a sale at the history's end: the facts' `silent_days`
+    // (0 where unknown) and the forecast's JSON.
+    let mut silent = None;
     if let Some(h) = &inputs.history {
         if let (Some(n), Some(sum), Some(sq)) =
             (h.days.value(), h.sum_qty.value(), h.sum_sq_qty.value())
@@ -289,8 +292,7 @@ pub fn prepare(
                     .filter(|days| *days >= n)
                     .unwrap_or(n);
                 history_days = n;
-                let silent = demand::silent_days(h, lookup.history_last_day.as_deref());
-                silent_days = silent.map_or(0.0, f64::from);
+                silent = demand::silent_days(h, lookup.history_last_day.as_deref());
                 let mean = sum / n;
                 sigma = if n >= 2.0 {
                     ((sq - n * mean * mean) / (n - 1.0)).max(0.0).sqrt()
@@ -610,6 +612,7 @@ pub fn prepare(
             lookup,
             inputs.history.as_deref(),
             demand::horizon_days(c.lead, c.review),
+            silent,
         );
         if r.words {
             r.steps.extend(resolved.steps(demand.unwrap_or(0.0)));
@@ -637,7 +640,7 @@ pub fn prepare(
                 avg_daily_demand: d,
                 demand_sigma: sigma,
                 history_days,
-                silent_days,
+                silent_days: silent.map_or(0.0, f64::from),
                 forecast_daily: f.forecast_daily,
                 forecast_method: f.forecast_method,
                 forecast_mase: f.forecast_mase,
